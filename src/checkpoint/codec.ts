@@ -1,0 +1,184 @@
+/**
+ * Key and value encodings of the checkpoint store.
+ *
+ * Keys: a stable, collision-free text form — a one-letter type tag followed by the content —
+ * so that `1` and `"1"` differ and `{a: 1, b: 2}` encodes like `{b: 2, a: 1}`:
+ *
+ *   string      s<text>           (S<JSON> when the string holds lone surrogates, which UTF-8 cannot carry)
+ *   number      n<String(n)>      (-0 encodes like 0, as JS Map / SameValueZero compares them; NaN is "nNaN")
+ *   bigint      b<digits>
+ *   boolean     t | f
+ *   null        z
+ *   undefined   u
+ *   array       a<JSON array of the encoded elements>
+ *   plain obj.  o<JSON array of [name, encoded value] pairs, sorted by name>
+ *
+ * Values: numbers as a tag byte 0x01 + float64 LE (exact, NaN/±Infinity/-0 included); values
+ * JSON carries exactly (strings, booleans, null, finite numbers, arrays and plain objects of
+ * those) as JSON text (first byte is ASCII, never 0x01 or 0xFF); everything else (undefined,
+ * Map, Set, Date, typed arrays, sparse arrays, -0 inside structures, …) with `node:v8`
+ * `serialize`, whose output always starts with 0xFF. JSON is 4-5x faster than v8 to encode and
+ * decode small values (see bench/checkpoint-store.ts), v8 is the fallback for what JSON loses.
+ */
+
+import v8 from 'node:v8';
+
+/** A state key: primitives, and arrays / plain objects of keys (tuple keys such as ["fr", "paris"]). */
+export type StateKey =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | undefined
+  | readonly StateKey[]
+  | { readonly [name: string]: StateKey };
+
+export class KeyEncodingError extends Error {}
+
+const MAX_DEPTH = 64;
+/** In a `u` regex a surrogate pair is one code point, so this matches only unpaired surrogates. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+function encodeKeyAt(k: unknown, depth: number): string {
+  switch (typeof k) {
+    case 'string':
+      return LONE_SURROGATE.test(k) ? 'S' + JSON.stringify(k) : 's' + k;
+    case 'number':
+      return 'n' + String(k); // String(-0) === "0"
+    case 'bigint':
+      return 'b' + k.toString();
+    case 'boolean':
+      return k ? 't' : 'f';
+    case 'undefined':
+      return 'u';
+    case 'object': {
+      if (k === null) return 'z';
+      if (depth >= MAX_DEPTH) throw new KeyEncodingError('key is nested too deeply');
+      if (Array.isArray(k)) {
+        const parts = new Array<string>(k.length);
+        for (let i = 0; i < k.length; i++) parts[i] = encodeKeyAt(k[i], depth + 1);
+        return 'a' + JSON.stringify(parts);
+      }
+      const proto = Object.getPrototypeOf(k);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new KeyEncodingError(
+          `unsupported key type ${(k as object).constructor?.name ?? 'object'}: keys must be primitives, arrays or plain objects`,
+        );
+      }
+      const names = Object.keys(k).sort();
+      const pairs = names.map((name) => [name, encodeKeyAt((k as Record<string, unknown>)[name], depth + 1)]);
+      return 'o' + JSON.stringify(pairs);
+    }
+    default:
+      throw new KeyEncodingError(`unsupported key type ${typeof k}: keys must be primitives, arrays or plain objects`);
+  }
+}
+
+/** The stable text form of a state key (see the module comment). Throws KeyEncodingError for unsupported keys. */
+export function encodeKey(k: StateKey): string {
+  return encodeKeyAt(k, 0);
+}
+
+/** The key an encoded form stands for. Throws on text that is not an encoded key. */
+export function decodeKey(s: string): StateKey {
+  const body = s.slice(1);
+  switch (s.charCodeAt(0)) {
+    case 0x73: // s
+      return body;
+    case 0x6e: {
+      // n
+      const n = Number(body);
+      if (Number.isNaN(n) && body !== 'NaN') throw new KeyEncodingError(`bad number key ${JSON.stringify(s)}`);
+      return n;
+    }
+    case 0x53: // S
+      return JSON.parse(body) as string;
+    case 0x62: // b
+      return BigInt(body);
+    case 0x74: // t
+      return true;
+    case 0x66: // f
+      return false;
+    case 0x7a: // z
+      return null;
+    case 0x75: // u
+      return undefined;
+    case 0x61: {
+      // a
+      const parts = JSON.parse(body) as string[];
+      if (!Array.isArray(parts)) throw new KeyEncodingError(`bad array key ${JSON.stringify(s)}`);
+      return parts.map(decodeKey);
+    }
+    case 0x6f: {
+      // o
+      const pairs = JSON.parse(body) as Array<[string, string]>;
+      if (!Array.isArray(pairs)) throw new KeyEncodingError(`bad object key ${JSON.stringify(s)}`);
+      const out: Record<string, StateKey> = {};
+      for (const [name, enc] of pairs) {
+        Object.defineProperty(out, name, { value: decodeKey(enc), enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
+    default:
+      throw new KeyEncodingError(`bad key ${JSON.stringify(s.slice(0, 40))}`);
+  }
+}
+
+const TAG_F64 = 0x01;
+const TAG_V8 = 0xff;
+
+/** True when `JSON.parse(JSON.stringify(v))` gives back a value equal in every respect. */
+function jsonExact(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case 'object': {
+      if (v === null) return true;
+      if (depth >= MAX_DEPTH) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) {
+          if (!(i in v) || !jsonExact(v[i], depth + 1)) return false;
+        }
+        return true;
+      }
+      if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+      for (const name in v) {
+        if (!jsonExact((v as Record<string, unknown>)[name], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** Encodes a value; throws (v8's DataCloneError) for values that cannot be serialised. */
+export function encodeValue(v: unknown): Buffer {
+  if (typeof v === 'number') {
+    const b = Buffer.allocUnsafe(9);
+    b[0] = TAG_F64;
+    b.writeDoubleLE(v, 1);
+    return b;
+  }
+  if (jsonExact(v, 0)) return Buffer.from(JSON.stringify(v), 'utf8');
+  return v8.serialize(v);
+}
+
+/** Decodes a value written by encodeValue. */
+export function decodeValue(b: Uint8Array): unknown {
+  if (b.length === 0) throw new Error('empty value');
+  const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  switch (buf[0]) {
+    case TAG_F64:
+      if (buf.length !== 9) throw new Error('bad number value');
+      return buf.readDoubleLE(1);
+    case TAG_V8:
+      return v8.deserialize(buf);
+    default:
+      return JSON.parse(buf.toString('utf8'));
+  }
+}

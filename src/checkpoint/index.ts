@@ -1,0 +1,16 @@
+export {
+  CheckpointStore,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FORMAT_VERSION,
+  CLOSE_MARKER_FILE,
+  type BlobChange,
+  type CheckpointCommit,
+  type CheckpointStoreOptions,
+  type CommitOptions,
+  type ReadStateOptions,
+  type SliceChange,
+  type SliceRange,
+  type StateChange,
+} from './CheckpointStore.js';
+export { encodeKey, decodeKey, encodeValue, decodeValue, type StateKey } from './codec.js';
+export { CheckpointError, type CheckpointErrorCode } from './errors.js';

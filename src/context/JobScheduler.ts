@@ -1,0 +1,212 @@
+import { performance } from 'node:perf_hooks';
+import type { DStreamGraph, Job } from '../dstream/DStreamGraph.js';
+import type { Clock } from './Clock.js';
+import type { ListenerBus } from './ListenerBus.js';
+import type { BatchInfo, CompletedBatchInfo, OutputOperationInfo } from './StreamingListener.js';
+
+/** One batch: its time and the jobs of its output operations, in registration order. */
+interface JobSet {
+  time: number;
+  jobs: Job[];
+  info: BatchInfo;
+  /** performance.now() at submission, for the scheduling delay. */
+  submittedAt: number;
+  /** Set when generating the batch already failed (e.g. a transform function threw). */
+  generationError?: unknown;
+}
+
+/** Steps of a batch's life the rest of the system can take part in (checkpoints, receivers). */
+export interface BatchHooks {
+  /** After the batch's RDDs and jobs are generated, before any job runs. */
+  onBatchGenerated?(time: number): void | Promise<void>;
+  /** After every job of the batch succeeded, before the batch counts as complete. */
+  onBatchCompleted?(time: number, info: CompletedBatchInfo): void | Promise<void>;
+}
+
+/**
+ * Spark's JobGenerator and JobScheduler in one: cuts a batch at every multiple of the batch
+ * duration, generates its jobs at once, and runs batches one at a time in time order.
+ */
+export class JobScheduler {
+  private readonly queue: JobSet[] = [];
+  private nextTime = 0;
+  private running: Promise<void> | undefined;
+  private failure: { error: unknown } | undefined;
+  private stopped = false;
+  private readonly hooks: BatchHooks[] = [];
+  private drainWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(
+    private readonly graph: DStreamGraph,
+    private readonly clock: Clock,
+    private readonly bus: ListenerBus,
+    private readonly onFailure: (error: unknown) => void,
+    private readonly measureClockLag: boolean,
+  ) {}
+
+  addHooks(hooks: BatchHooks): void {
+    this.hooks.push(hooks);
+  }
+
+  /** The first batch time: the next multiple of the batch duration strictly after `now`. */
+  static firstBatchTime(now: number, batchDuration: number): number {
+    return (Math.floor(now / batchDuration) + 1) * batchDuration;
+  }
+
+  start(firstBatchTime: number): void {
+    this.nextTime = firstBatchTime;
+  }
+
+  /** The time of the next batch to generate. */
+  get nextBatchTime(): number {
+    return this.nextTime;
+  }
+
+  /** Generate every batch due at or before `now`, in order, and start running them. */
+  generateUpTo(now: number): void {
+    while (!this.stopped && this.nextTime <= now) {
+      const time = this.nextTime;
+      this.nextTime += this.graph.batchDuration;
+      this.generate(time);
+    }
+    this.pump();
+  }
+
+  /** Generate batch `time` again or for the first time (recovery re-runs pending batches this way). */
+  generate(time: number): void {
+    const set: JobSet = {
+      time,
+      jobs: [],
+      info: { batchTime: time, numRecords: 0, submissionTime: this.clock.getTimeMillis() },
+      submittedAt: performance.now(),
+    };
+    try {
+      this.graph.computeInputs(time);
+      set.jobs = this.graph.generateJobs(time);
+    } catch (error) {
+      set.generationError = error;
+    }
+    set.info.numRecords = this.graph.inputRecordsAt(time);
+    this.queue.push(set);
+    this.bus.post({ type: 'batchSubmitted', info: { ...set.info } });
+  }
+
+  private pump(): void {
+    if (this.running) return;
+    this.running = this.runQueue().finally(() => {
+      this.running = undefined;
+      this.settleDrainWaiters();
+    });
+  }
+
+  private async runQueue(): Promise<void> {
+    while (this.queue.length > 0 && !this.failure) {
+      const set = this.queue.shift()!;
+      try {
+        await this.runJobSet(set);
+      } catch (error) {
+        this.failure = { error };
+        this.queue.length = 0;
+        this.onFailure(error);
+      }
+    }
+  }
+
+  private async runJobSet(set: JobSet): Promise<void> {
+    const { time, info } = set;
+    const startedAt = performance.now();
+    const clockLag = this.measureClockLag ? Math.max(0, info.submissionTime - time) : 0;
+    info.processingStartTime = this.clock.getTimeMillis();
+    info.schedulingDelay = Math.round(startedAt - set.submittedAt) + clockLag;
+    this.bus.post({ type: 'batchStarted', info: { ...info } });
+
+    let firstError: unknown = set.generationError;
+    if (firstError === undefined) {
+      for (const h of this.hooks) await h.onBatchGenerated?.(time);
+      try {
+        this.graph.materializeState(time);
+      } catch (error) {
+        firstError = error;
+      }
+    }
+    if (firstError === undefined) {
+      for (const job of set.jobs) {
+        const error = await this.runJob(job);
+        if (error !== undefined && firstError === undefined) firstError = error;
+      }
+    }
+
+    const processingDelay = Math.round(performance.now() - startedAt);
+    const completed: CompletedBatchInfo = {
+      ...info,
+      processingEndTime: this.clock.getTimeMillis(),
+      schedulingDelay: info.schedulingDelay,
+      processingDelay,
+      totalDelay: info.schedulingDelay + processingDelay,
+    };
+    if (firstError !== undefined) {
+      completed.failureReason = errorMessage(firstError);
+      this.bus.post({ type: 'batchCompleted', info: completed });
+      throw firstError;
+    }
+    for (const h of this.hooks) await h.onBatchCompleted?.(time, completed);
+    this.graph.clearMetadata(time);
+    this.bus.post({ type: 'batchCompleted', info: completed });
+  }
+
+  /** Runs one output operation; returns its error, if any, after telling listeners. */
+  private async runJob(job: Job): Promise<unknown> {
+    const op: OutputOperationInfo = { batchTime: job.time, id: job.outputId, name: job.name };
+    const start = performance.now();
+    op.startTime = this.clock.getTimeMillis();
+    this.bus.post({ type: 'outputOperationStarted', info: { ...op } });
+    let error: unknown;
+    try {
+      await job.run();
+    } catch (e) {
+      error = e ?? new Error(`output operation ${job.name} failed with ${String(e)}`);
+    }
+    op.endTime = this.clock.getTimeMillis();
+    op.duration = Math.round(performance.now() - start);
+    if (error !== undefined) op.failureReason = errorMessage(error);
+    this.bus.post({ type: 'outputOperationCompleted', info: op });
+    return error;
+  }
+
+  /** Resolves once every batch generated so far has completed; rejects if one failed. */
+  whenDrained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.drainWaiters.push({ resolve, reject });
+      if (!this.running) this.settleDrainWaiters();
+    });
+  }
+
+  private settleDrainWaiters(): void {
+    if (this.running || (this.queue.length > 0 && !this.failure && !this.stopped)) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) {
+      if (this.failure) w.reject(this.failure.error);
+      else w.resolve();
+    }
+  }
+
+  /** Stop generating. Graceful: finish the batches already queued; otherwise drop those not started. */
+  async stop(graceful: boolean): Promise<void> {
+    this.stopped = true;
+    if (!graceful) this.queue.length = 0;
+    else this.pump();
+    while (this.running) await this.running;
+    this.settleDrainWaiters();
+  }
+
+  /** Batches generated but not yet completed (for checkpoints). */
+  get pendingTimes(): number[] {
+    return this.queue.map((s) => s.time);
+  }
+}
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
+  return String(e);
+}

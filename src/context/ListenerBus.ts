@@ -1,0 +1,54 @@
+import { Subject, type Observable } from 'rxjs';
+import type { StreamingEvent, StreamingListener } from './StreamingListener.js';
+
+const methodOf = {
+  streamingStarted: 'onStreamingStarted',
+  batchSubmitted: 'onBatchSubmitted',
+  batchStarted: 'onBatchStarted',
+  batchCompleted: 'onBatchCompleted',
+  outputOperationStarted: 'onOutputOperationStarted',
+  outputOperationCompleted: 'onOutputOperationCompleted',
+  receiverStarted: 'onReceiverStarted',
+  receiverError: 'onReceiverError',
+  receiverStopped: 'onReceiverStopped',
+} as const satisfies Record<StreamingEvent['type'], keyof StreamingListener>;
+
+/**
+ * Delivers events to listeners and to the `events$` Observable, synchronously and in order.
+ * A listener that throws does not stop delivery to the others; its error goes to `onListenerError`
+ * so the context can fail with it rather than lose it.
+ */
+export class ListenerBus {
+  private readonly listeners: StreamingListener[] = [];
+  private readonly subject = new Subject<StreamingEvent>();
+  readonly events$: Observable<StreamingEvent> = this.subject.asObservable();
+
+  constructor(private readonly onListenerError: (error: unknown) => void) {}
+
+  add(listener: StreamingListener): void {
+    if (listener === null || typeof listener !== 'object') throw new TypeError('a StreamingListener must be an object');
+    this.listeners.push(listener);
+  }
+
+  post(event: StreamingEvent): void {
+    const method = methodOf[event.type];
+    for (const l of this.listeners) {
+      const fn = l[method] as ((info: unknown) => void) | undefined;
+      if (typeof fn !== 'function') continue;
+      try {
+        fn.call(l, event.info);
+      } catch (e) {
+        this.onListenerError(e);
+      }
+    }
+    try {
+      this.subject.next(event);
+    } catch (e) {
+      this.onListenerError(e);
+    }
+  }
+
+  complete(): void {
+    this.subject.complete();
+  }
+}

@@ -1,0 +1,67 @@
+/** Facts about one batch, as Spark's BatchInfo. Delays are in ms, never negative. */
+export interface BatchInfo {
+  batchTime: number;
+  numRecords: number;
+  submissionTime: number;
+  processingStartTime?: number;
+  processingEndTime?: number;
+  schedulingDelay?: number;
+  processingDelay?: number;
+  totalDelay?: number;
+  /** Set when an output operation of the batch failed. */
+  failureReason?: string;
+}
+
+export interface CompletedBatchInfo extends BatchInfo {
+  schedulingDelay: number;
+  processingDelay: number;
+  totalDelay: number;
+}
+
+export interface OutputOperationInfo {
+  batchTime: number;
+  id: number;
+  name: string;
+  startTime?: number;
+  endTime?: number;
+  duration?: number;
+  failureReason?: string;
+}
+
+export interface ReceiverInfo {
+  streamId: number;
+  name: string;
+  active: boolean;
+  lastErrorMessage?: string;
+  lastError?: unknown;
+  time: number;
+}
+
+export interface StreamingStartedInfo {
+  time: number;
+}
+
+/** Optional callbacks on streaming events; the same events flow through `ssc.events$`. */
+export interface StreamingListener {
+  onStreamingStarted?(info: StreamingStartedInfo): void;
+  onBatchSubmitted?(info: BatchInfo): void;
+  onBatchStarted?(info: BatchInfo): void;
+  onBatchCompleted?(info: CompletedBatchInfo): void;
+  onOutputOperationStarted?(info: OutputOperationInfo): void;
+  onOutputOperationCompleted?(info: OutputOperationInfo): void;
+  onReceiverStarted?(info: ReceiverInfo): void;
+  onReceiverError?(info: ReceiverInfo): void;
+  onReceiverStopped?(info: ReceiverInfo): void;
+}
+
+/** One event as `events$` emits it: the listener method's name without `on`, and its info. */
+export type StreamingEvent =
+  | { type: 'streamingStarted'; info: StreamingStartedInfo }
+  | { type: 'batchSubmitted'; info: BatchInfo }
+  | { type: 'batchStarted'; info: BatchInfo }
+  | { type: 'batchCompleted'; info: CompletedBatchInfo }
+  | { type: 'outputOperationStarted'; info: OutputOperationInfo }
+  | { type: 'outputOperationCompleted'; info: OutputOperationInfo }
+  | { type: 'receiverStarted'; info: ReceiverInfo }
+  | { type: 'receiverError'; info: ReceiverInfo }
+  | { type: 'receiverStopped'; info: ReceiverInfo };

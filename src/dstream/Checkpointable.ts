@@ -1,0 +1,37 @@
+/**
+ * What a stream with state or an input position writes into each completed batch's atomic
+ * checkpoint commit, and how it gets it back on recovery. Stateful streams write only what
+ * changed in the batch (keys put or removed), with a full copy every checkpoint interval.
+ */
+export interface StreamCheckpoint {
+  /** Keyed state: changed keys and removed keys; with `replace`, `puts` is the whole state. */
+  state?: { replace: boolean; puts: Array<[unknown, unknown]>; deletes: unknown[] };
+  /** Values kept per batch time (e.g. a window's slides still inside it), put and deleted. */
+  slices?: { puts: Array<[number, unknown]>; deletes: number[] };
+  /** A small value replaced at every commit (an input's position, a window's running result time). */
+  meta?: unknown;
+}
+
+/** What the store holds for one stream, as of the last completed batch `time`. */
+export interface SavedStreamCheckpoint {
+  time: number;
+  state: Iterable<[unknown, unknown]>;
+  slices: Iterable<[number, unknown]>;
+  meta: unknown;
+}
+
+export interface Checkpointable {
+  /** After batch `time` completed: what to add to that batch's commit; `full` asks for a complete copy. */
+  checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined;
+  /** On recovery, before any batch runs. */
+  restoreCheckpoint(saved: SavedStreamCheckpoint): void | Promise<void>;
+}
+
+export function isCheckpointable(x: unknown): x is Checkpointable {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as Checkpointable).checkpointDelta === 'function' &&
+    typeof (x as Checkpointable).restoreCheckpoint === 'function'
+  );
+}

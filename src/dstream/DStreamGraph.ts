@@ -1,0 +1,152 @@
+import { checkDuration, type Duration } from '../util/duration.js';
+import type { DStream } from './DStream.js';
+
+/** One output operation's work for one batch. */
+export interface Job {
+  readonly outputId: number;
+  readonly name: string;
+  readonly time: number;
+  run(): void | Promise<void>;
+}
+
+/** What every input stream offers the graph: lifecycle and per-batch record counts. */
+export interface InputStream {
+  readonly id: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** An output stream: the end of a chain that turns a batch into a job. */
+export interface OutputStream {
+  readonly id: number;
+  generateJob(time: number): Job | undefined;
+}
+
+type Lifecycle = 'initialized' | 'active' | 'stopped';
+
+/**
+ * The DStream graph of one StreamingContext: every stream in creation order (their ids are
+ * stable across runs of the same program, which checkpoint recovery relies on), the inputs,
+ * the output operations in registration order, and the context facts streams need.
+ */
+export class DStreamGraph {
+  readonly batchDuration: Duration;
+  readonly defaultParallelism: number;
+  readonly streams: DStream<unknown>[] = [];
+  readonly inputs: (DStream<unknown> & InputStream)[] = [];
+  readonly outputs: (DStream<unknown> & OutputStream)[] = [];
+  /** Streams whose RDD must be computed at every batch, in time order, before the outputs run (state). */
+  readonly materializedEachBatch: DStream<unknown>[] = [];
+  /** Why this graph needs a checkpoint directory (stateful operations), one entry per operation. */
+  readonly checkpointReasons: string[] = [];
+  checkpointDir: string | undefined;
+  rememberDuration: Duration | undefined;
+  zeroTime: number | undefined;
+  lifecycle: Lifecycle = 'initialized';
+  /** Records each input produced per batch time, for listeners' `numRecords`. */
+  private readonly inputRecords = new Map<number, Map<number, number>>();
+
+  constructor(batchDuration: Duration, defaultParallelism = 2) {
+    this.batchDuration = checkDuration(batchDuration, 'batchDuration');
+    if (!Number.isInteger(defaultParallelism) || defaultParallelism < 1) {
+      throw new RangeError(`defaultParallelism must be a positive integer, got ${defaultParallelism}`);
+    }
+    this.defaultParallelism = defaultParallelism;
+  }
+
+  /** Throws when the graph can no longer change (Spark: no new operations after start). */
+  assertMutable(what: string): void {
+    if (this.lifecycle === 'active') {
+      throw new Error(`cannot add ${what} after the StreamingContext has started`);
+    }
+    if (this.lifecycle === 'stopped') {
+      throw new Error(`cannot add ${what}: the StreamingContext has been stopped`);
+    }
+  }
+
+  register(stream: DStream<unknown>): number {
+    this.streams.push(stream);
+    return this.streams.length - 1;
+  }
+
+  addInput(stream: DStream<unknown> & InputStream): void {
+    this.inputs.push(stream);
+  }
+
+  addOutput(stream: DStream<unknown> & OutputStream): void {
+    this.outputs.push(stream);
+  }
+
+  requireCheckpoint(reason: string): void {
+    this.checkpointReasons.push(reason);
+  }
+
+  /**
+   * Stateful streams keep their state up to date batch by batch: their RDD of every batch is
+   * computed when that batch runs, before its output operations, even if no output reads it.
+   */
+  materializeEachBatch(stream: DStream<unknown>): void {
+    this.materializedEachBatch.push(stream);
+  }
+
+  /** Compute the state streams' RDDs of batch `time` (called when the batch starts running). */
+  materializeState(time: number): void {
+    for (const s of this.materializedEachBatch) {
+      const rdd = s.getOrCompute(time);
+      if (rdd) {
+        rdd.cache();
+        for (let i = 0; i < rdd.numPartitions; i++) rdd.partition(i);
+      }
+    }
+  }
+
+  remember(duration: Duration): void {
+    this.rememberDuration = checkDuration(duration, 'remember duration');
+  }
+
+  /** Fix the zero time and let every stream work out how long it must remember its batches. */
+  start(zeroTime: number): void {
+    this.zeroTime = zeroTime;
+    for (const out of this.outputs) out.initialize(zeroTime);
+    for (const input of this.inputs) if (input.zeroTime === undefined) input.initialize(zeroTime);
+    for (const out of this.outputs) out.remember(this.rememberDuration);
+    for (const out of this.outputs) out.validateAtStart();
+  }
+
+  /**
+   * Every input takes its data for batch `time` first, whether or not an output needs it then
+   * (a window may not), so each batch's input is cut exactly once, at its own time.
+   */
+  computeInputs(time: number): void {
+    for (const input of this.inputs) input.getOrCompute(time);
+  }
+
+  /** The jobs of batch `time`, one per output operation that produces an RDD then, in registration order. */
+  generateJobs(time: number): Job[] {
+    const jobs: Job[] = [];
+    for (const out of this.outputs) {
+      const job = out.generateJob(time);
+      if (job) jobs.push(job);
+    }
+    return jobs;
+  }
+
+  reportInputRecords(time: number, streamId: number, records: number): void {
+    let m = this.inputRecords.get(time);
+    if (!m) this.inputRecords.set(time, (m = new Map()));
+    m.set(streamId, records);
+  }
+
+  inputRecordsAt(time: number): number {
+    let n = 0;
+    for (const c of this.inputRecords.get(time)?.values() ?? []) n += c;
+    return n;
+  }
+
+  /** Forget batches older than each stream needs, after batch `time` completed. */
+  clearMetadata(time: number): void {
+    for (const out of this.outputs) out.clearMetadata(time);
+    for (const input of this.inputs) input.clearMetadata(time);
+    for (const t of this.inputRecords.keys()) if (t <= time) this.inputRecords.delete(t);
+  }
+}

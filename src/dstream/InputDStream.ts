@@ -1,0 +1,37 @@
+import type { RDD } from '../rdd/RDD.js';
+import type { Duration } from '../util/duration.js';
+import { DStream } from './DStream.js';
+import type { DStreamGraph, InputStream } from './DStreamGraph.js';
+
+/**
+ * A stream with no parents: it turns what arrived from outside into one RDD per batch.
+ * Subclasses implement `compute(time)` and, when they hold resources, `start`/`stop`.
+ */
+export abstract class InputDStream<T> extends DStream<T> implements InputStream {
+  constructor(graph: DStreamGraph) {
+    super(graph);
+    graph.addInput(this as InputDStream<unknown>);
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return [];
+  }
+
+  get slideDuration(): Duration {
+    return this.graph.batchDuration;
+  }
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+
+  /** Tell listeners how many records this input contributed to batch `time`. */
+  protected reportRecords(time: number, records: number): void {
+    this.graph.reportInputRecords(time, this.id, records);
+  }
+
+  /** Record the count of an RDD whose size is known without computing anything else. */
+  protected counted(time: number, rdd: RDD<T>): RDD<T> {
+    this.reportRecords(time, rdd.count());
+    return rdd;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The operations of pair streams (`DStream<[K, V]>`), gathered in one place as in Spark's
+ * PairDStreamFunctions. Each exists only where the element type is a pair: its `this`
+ * parameter is `DStream<[K, V]>`. Window and state operations on pairs live in `src/window`.
+ */
+import type { RDD } from '../rdd/RDD.js';
+import { DStream } from './DStream.js';
+import { ShuffledDStream } from './operators/combineByKey.js';
+import { FlatMapValuedDStream } from './operators/flatMapValues.js';
+import { MapValuedDStream } from './operators/mapValues.js';
+import './operators/transform.js';
+
+declare module './DStream.js' {
+  interface DStream<T> {
+    mapValues<K, V, W>(this: DStream<[K, V]>, f: (v: V) => W): DStream<[K, W]>;
+    flatMapValues<K, V, W>(this: DStream<[K, V]>, f: (v: V) => Iterable<W>): DStream<[K, W]>;
+    groupByKey<K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]>;
+    reduceByKey<K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number): DStream<[K, V]>;
+    combineByKey<K, V, C>(
+      this: DStream<[K, V]>,
+      create: (v: V) => C,
+      mergeValue: (c: C, v: V) => C,
+      mergeCombiners: (a: C, b: C) => C,
+      numPartitions?: number,
+    ): DStream<[K, C]>;
+    cogroup<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V[], W[]]]>;
+    join<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W]]>;
+    leftOuterJoin<K, V, W>(
+      this: DStream<[K, V]>,
+      other: DStream<[K, W]>,
+      numPartitions?: number,
+    ): DStream<[K, [V, W | undefined]]>;
+    rightOuterJoin<K, V, W>(
+      this: DStream<[K, V]>,
+      other: DStream<[K, W]>,
+      numPartitions?: number,
+    ): DStream<[K, [V | undefined, W]]>;
+    fullOuterJoin<K, V, W>(
+      this: DStream<[K, V]>,
+      other: DStream<[K, W]>,
+      numPartitions?: number,
+    ): DStream<[K, [V | undefined, W | undefined]]>;
+  }
+}
+
+const proto = DStream.prototype;
+
+/** Shuffles default to the context's parallelism, as Spark's `defaultPartitioner` does for streams. */
+function partitions(stream: DStream<unknown>, numPartitions: number | undefined): number {
+  return numPartitions ?? stream.graph.defaultParallelism;
+}
+
+proto.mapValues = function <K, V, W>(this: DStream<[K, V]>, f: (v: V) => W): DStream<[K, W]> {
+  return new MapValuedDStream(this, f);
+};
+
+proto.flatMapValues = function <K, V, W>(this: DStream<[K, V]>, f: (v: V) => Iterable<W>): DStream<[K, W]> {
+  return new FlatMapValuedDStream(this, f);
+};
+
+proto.combineByKey = function <K, V, C>(
+  this: DStream<[K, V]>,
+  create: (v: V) => C,
+  mergeValue: (c: C, v: V) => C,
+  mergeCombiners: (a: C, b: C) => C,
+  numPartitions?: number,
+): DStream<[K, C]> {
+  return new ShuffledDStream(this, create, mergeValue, mergeCombiners, partitions(this, numPartitions));
+};
+
+proto.reduceByKey = function <K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number) {
+  return this.combineByKey((v: V) => v, f, f, numPartitions);
+};
+
+proto.groupByKey = function <K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]> {
+  return this.combineByKey<K, V, V[]>(
+    (v) => [v],
+    (c, v) => (c.push(v), c),
+    (a, b) => (a.push(...b), a),
+    numPartitions,
+  );
+};
+
+/** The joins are per-batch RDD joins of the two streams' RDDs of the same time, as in Spark. */
+function joined<K, V, W, R>(
+  left: DStream<[K, V]>,
+  right: DStream<[K, W]>,
+  numPartitions: number | undefined,
+  join: (a: RDD<[K, V]>, b: RDD<[K, W]>, n: number) => RDD<R>,
+): DStream<R> {
+  const n = partitions(left, numPartitions);
+  return left.transformWith(right, (a, b) => join(a, b, n));
+}
+
+proto.cogroup = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number) {
+  return joined(this, other, numPartitions, (a, b, n) => a.cogroup(b, n));
+};
+
+proto.join = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number) {
+  return joined(this, other, numPartitions, (a, b, n) => a.join(b, n));
+};
+
+proto.leftOuterJoin = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number) {
+  return joined(this, other, numPartitions, (a, b, n) => a.leftOuterJoin(b, n));
+};
+
+proto.rightOuterJoin = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number) {
+  return joined(this, other, numPartitions, (a, b, n) => a.rightOuterJoin(b, n));
+};
+
+proto.fullOuterJoin = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number) {
+  return joined(this, other, numPartitions, (a, b, n) => a.fullOuterJoin(b, n));
+};

@@ -1,0 +1,65 @@
+import type { RDD } from '../../rdd/RDD.js';
+import type { Duration } from '../../util/duration.js';
+import { DStream } from '../DStream.js';
+
+declare module '../DStream.js' {
+  interface DStream<T> {
+    /** Each batch's RDD replaced by `f(rdd, time)`: any RDD operation, per batch. */
+    transform<U>(f: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U>;
+    /** Each batch made from this stream's and `other`'s RDDs of the same time. */
+    transformWith<U, V>(other: DStream<U>, f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<V>): DStream<V>;
+  }
+}
+
+/** Spark's TransformedDStream: the RDDs of several parents at one time, combined by a function. */
+export class TransformedDStream<U> extends DStream<U> {
+  constructor(
+    private readonly parents: readonly DStream<unknown>[],
+    private readonly f: (rdds: RDD<unknown>[], time: number) => RDD<U>,
+  ) {
+    if (parents.length === 0) throw new Error('transform needs at least one stream');
+    super(parents[0]!.graph);
+    for (const p of parents) {
+      if (p.graph !== this.graph) throw new Error('cannot transform streams of different StreamingContexts');
+      if (p.slideDuration !== parents[0]!.slideDuration) {
+        throw new Error('cannot transform streams with different slide durations together');
+      }
+    }
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return this.parents;
+  }
+
+  get slideDuration(): Duration {
+    return this.parents[0]!.slideDuration;
+  }
+
+  compute(time: number): RDD<U> | undefined {
+    const rdds: RDD<unknown>[] = [];
+    for (const p of this.parents) {
+      const rdd = p.getOrCompute(time);
+      if (!rdd) throw new Error(`transform: stream ${p.kind} has no RDD at time ${time}`);
+      rdds.push(rdd);
+    }
+    const out = this.f(rdds, time);
+    if (out === null || typeof out !== 'object' || typeof (out as RDD<U>).iteratePartition !== 'function') {
+      throw new TypeError(`the function given to transform must return an RDD, got ${String(out)}`);
+    }
+    return out;
+  }
+}
+
+DStream.prototype.transform = function <T, U>(this: DStream<T>, f: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U> {
+  return new TransformedDStream<U>([this], (rdds, time) => f(rdds[0] as RDD<T>, time));
+};
+
+DStream.prototype.transformWith = function <T, U, V>(
+  this: DStream<T>,
+  other: DStream<U>,
+  f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<V>,
+): DStream<V> {
+  return new TransformedDStream<V>([this, other as DStream<unknown>], (rdds, time) =>
+    f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time),
+  );
+};

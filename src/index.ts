@@ -1,0 +1,15 @@
+/** dstreams: Spark Streaming's discretized streams for Node.js. The public API (see API.md). */
+export { Milliseconds, Seconds, Minutes, type Duration } from './util/duration.js';
+export { ManualClock, SystemClock, type Clock } from './context/Clock.js';
+export { StreamingContext, type StreamingContextOptions } from './context/StreamingContext.js';
+export type {
+  BatchInfo,
+  CompletedBatchInfo,
+  OutputOperationInfo,
+  ReceiverInfo,
+  StreamingEvent,
+  StreamingListener,
+  StreamingStartedInfo,
+} from './context/StreamingListener.js';
+export { DStream, InputDStream, UnaryDStream, type ForeachFunction } from './dstream/index.js';
+export { RDD, type OffsetRange } from './rdd/RDD.js';

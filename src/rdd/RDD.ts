@@ -1,0 +1,481 @@
+import { compareValues } from './compare.js';
+import { KeyMap, partitionOf } from './keys.js';
+
+/** Receives one element; narrow transformations compose these so a chain runs in one pass. */
+export type Push<T> = (t: T) => void;
+
+/** A Kafka offset range, `untilOffset` exclusive. */
+export interface OffsetRange {
+  topic: string;
+  partition: number;
+  fromOffset: number;
+  untilOffset: number;
+}
+
+/** Spark's ParallelCollectionRDD slicing: contiguous, in order, sizes differing by at most one. */
+export function sliceArray<T>(data: readonly T[], numSlices: number): T[][] {
+  if (!Number.isInteger(numSlices) || numSlices < 1) {
+    throw new RangeError(`number of partitions must be a positive integer, got ${numSlices}`);
+  }
+  const out: T[][] = [];
+  const n = data.length;
+  for (let i = 0; i < numSlices; i++) {
+    out.push(data.slice(Math.floor((i * n) / numSlices), Math.floor(((i + 1) * n) / numSlices)));
+  }
+  return out;
+}
+
+/**
+ * One batch's collection: a fixed number of in-memory partitions, computed lazily.
+ * Narrow transformations (map, filter, flatMap, …) push elements through a chain of functions,
+ * one pass per partition and no intermediate array per step; wide ones (reduceByKey, join, …)
+ * combine on first use. `cache()` keeps computed partitions for reuse.
+ */
+export abstract class RDD<T> {
+  abstract readonly numPartitions: number;
+  private cached: (T[] | undefined)[] | undefined;
+
+  /** Push every element of partition `i`, in order. */
+  protected abstract compute(i: number, push: Push<T>): void;
+
+  // ---- construction --------------------------------------------------------------------
+
+  static fromArray<T>(data: readonly T[], numSlices = 1): RDD<T> {
+    return new ParallelCollectionRDD(sliceArray(data, numSlices));
+  }
+
+  static fromPartitions<T>(partitions: T[][]): RDD<T> {
+    return new ParallelCollectionRDD(partitions);
+  }
+
+  static empty<T>(): RDD<T> {
+    return new ParallelCollectionRDD<T>([]);
+  }
+
+  /** An RDD whose partitions are produced by `produce` on first use (for results that need a whole pass). */
+  static deferred<T>(numPartitions: number, produce: () => T[][]): RDD<T> {
+    return new DeferredRDD(numPartitions, produce);
+  }
+
+  // ---- partitions ----------------------------------------------------------------------
+
+  getNumPartitions(): number {
+    return this.numPartitions;
+  }
+
+  iteratePartition(i: number, push: Push<T>): void {
+    const cached = this.cached;
+    if (cached === undefined) return this.compute(i, push);
+    const part = (cached[i] ??= this.materialize(i));
+    for (let j = 0; j < part.length; j++) push(part[j] as T);
+  }
+
+  /** Partition `i` as an array (a fresh array unless cached). */
+  partition(i: number): T[] {
+    if (this.cached) return (this.cached[i] ??= this.materialize(i));
+    return this.materialize(i);
+  }
+
+  private materialize(i: number): T[] {
+    const out: T[] = [];
+    this.compute(i, (t) => void out.push(t));
+    return out;
+  }
+
+  /** Keep computed partitions in memory so later uses do not recompute (Spark's MEMORY_ONLY). */
+  cache(): this {
+    this.cached ??= new Array<T[] | undefined>(this.numPartitions);
+    return this;
+  }
+
+  persist(): this {
+    return this.cache();
+  }
+
+  unpersist(): this {
+    this.cached = undefined;
+    return this;
+  }
+
+  get isCached(): boolean {
+    return this.cached !== undefined;
+  }
+
+  // ---- narrow transformations ------------------------------------------------------------
+
+  /** A new RDD with the same partitions whose elements are produced by `stage` from this one's. */
+  protected narrow<U>(stage: (i: number, push: Push<U>) => void): RDD<U> {
+    return new NarrowRDD<U>(this.numPartitions, stage);
+  }
+
+  map<U>(f: (t: T) => U): RDD<U> {
+    return this.narrow((i, push) => this.iteratePartition(i, (t) => push(f(t))));
+  }
+
+  flatMap<U>(f: (t: T) => Iterable<U>): RDD<U> {
+    return this.narrow((i, push) =>
+      this.iteratePartition(i, (t) => {
+        const out = f(t);
+        if (Array.isArray(out)) for (let j = 0; j < out.length; j++) push(out[j] as U);
+        else for (const u of out) push(u);
+      }),
+    );
+  }
+
+  filter(f: (t: T) => boolean): RDD<T> {
+    return this.narrow((i, push) =>
+      this.iteratePartition(i, (t) => {
+        if (f(t)) push(t);
+      }),
+    );
+  }
+
+  mapPartitions<U>(f: (it: Iterable<T>) => Iterable<U>): RDD<U> {
+    return this.mapPartitionsWithIndex((_, it) => f(it));
+  }
+
+  mapPartitionsWithIndex<U>(f: (index: number, it: Iterable<T>) => Iterable<U>): RDD<U> {
+    return this.narrow((i, push) => {
+      for (const u of f(i, this.partition(i))) push(u);
+    });
+  }
+
+  glom(): RDD<T[]> {
+    return this.narrow((i, push) => push(this.partition(i)));
+  }
+
+  /** This RDD's partitions followed by `other`'s. */
+  union(other: RDD<T>): RDD<T> {
+    return RDD.unionAll([this, other]);
+  }
+
+  static unionAll<T>(rdds: readonly RDD<T>[]): RDD<T> {
+    const owners: [RDD<T>, number][] = [];
+    for (const r of rdds) for (let i = 0; i < r.numPartitions; i++) owners.push([r, i]);
+    return new NarrowRDD<T>(owners.length, (i, push) => {
+      const [r, j] = owners[i]!;
+      r.iteratePartition(j, push);
+    });
+  }
+
+  /** Spread the elements, in order, over `numPartitions` contiguous partitions. */
+  repartition(numPartitions: number): RDD<T> {
+    return RDD.deferred(numPartitions, () => sliceArray(this.collect(), numPartitions));
+  }
+
+  coalesce(numPartitions: number): RDD<T> {
+    return this.repartition(Math.min(numPartitions, Math.max(1, this.numPartitions)));
+  }
+
+  sortBy<U>(f: (t: T) => U, ascending = true, numPartitions = this.numPartitions): RDD<T> {
+    return RDD.deferred(Math.max(numPartitions, 1), () => {
+      const keyed = this.collect().map((t) => [f(t), t] as const);
+      keyed.sort((a, b) => (ascending ? compareValues(a[0], b[0]) : compareValues(b[0], a[0])));
+      return sliceArray(
+        keyed.map((kt) => kt[1]),
+        Math.max(numPartitions, 1),
+      );
+    });
+  }
+
+  distinct(numPartitions?: number): RDD<T> {
+    return this.map((t): [T, null] => [t, null])
+      .reduceByKey((a) => a, numPartitions)
+      .map((kv) => kv[0]);
+  }
+
+  zipWithIndex(): RDD<[T, number]> {
+    return RDD.deferred(this.numPartitions, () => {
+      let n = 0;
+      const parts: [T, number][][] = [];
+      for (let i = 0; i < this.numPartitions; i++) parts.push(this.partition(i).map((t) => [t, n++]));
+      return parts;
+    });
+  }
+
+  // ---- pair transformations (where T is [K, V]) -------------------------------------------
+
+  mapValues<K, V, W>(this: RDD<[K, V]>, f: (v: V) => W): RDD<[K, W]> {
+    return this.map((kv): [K, W] => [kv[0], f(kv[1])]);
+  }
+
+  flatMapValues<K, V, W>(this: RDD<[K, V]>, f: (v: V) => Iterable<W>): RDD<[K, W]> {
+    return this.narrow((i, push: Push<[K, W]>) =>
+      this.iteratePartition(i, (kv) => {
+        for (const w of f(kv[1])) push([kv[0], w]);
+      }),
+    );
+  }
+
+  keys<K, V>(this: RDD<[K, V]>): RDD<K> {
+    return this.map((kv) => kv[0]);
+  }
+
+  values<K, V>(this: RDD<[K, V]>): RDD<V> {
+    return this.map((kv) => kv[1]);
+  }
+
+  /**
+   * Spark's combineByKey: within each partition `create` starts a key's combiner and
+   * `mergeValue` folds further values in; `mergeCombiners` joins the partitions' combiners.
+   * The result is hash-partitioned by key into `numPartitions` (default: this RDD's count).
+   */
+  combineByKey<K, V, C>(
+    this: RDD<[K, V]>,
+    create: (v: V) => C,
+    mergeValue: (c: C, v: V) => C,
+    mergeCombiners: (a: C, b: C) => C,
+    numPartitions?: number,
+  ): RDD<[K, C]> {
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
+    return RDD.deferred(n, () => {
+      const buckets = Array.from({ length: n }, () => new KeyMap<K, C>());
+      for (let p = 0; p < this.numPartitions; p++) {
+        const local = new KeyMap<K, C>();
+        this.iteratePartition(p, (kv) => {
+          const e = local.entry(kv[0]);
+          if (e === undefined) local.set(kv[0], create(kv[1]));
+          else e.value = mergeValue(e.value, kv[1]);
+        });
+        for (const e of local.entries()) {
+          const bucket = buckets[partitionOf(e.key, n)]!;
+          const b = bucket.entry(e.key);
+          if (b === undefined) bucket.set(e.key, e.value);
+          else b.value = mergeCombiners(b.value, e.value);
+        }
+      }
+      return buckets.map((b) => [...b.pairs()]);
+    });
+  }
+
+  reduceByKey<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number): RDD<[K, V]> {
+    return this.combineByKey((v) => v, f, f, numPartitions);
+  }
+
+  groupByKey<K, V>(this: RDD<[K, V]>, numPartitions?: number): RDD<[K, V[]]> {
+    return this.combineByKey<K, V, V[]>(
+      (v) => [v],
+      (c, v) => (c.push(v), c),
+      (a, b) => (a.push(...b), a),
+      numPartitions,
+    );
+  }
+
+  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => V, numPartitions?: number): RDD<[K, V]> {
+    return this.combineByKey((v) => f(zero, v), f, f, numPartitions);
+  }
+
+  /** Hash-partition the pairs by key, keeping each partition's arrival order. */
+  partitionBy<K, V>(this: RDD<[K, V]>, numPartitions: number): RDD<[K, V]> {
+    const n = checkPartitions(numPartitions);
+    return RDD.deferred(n, () => {
+      const parts: [K, V][][] = Array.from({ length: n }, () => []);
+      for (let p = 0; p < this.numPartitions; p++) {
+        this.iteratePartition(p, (kv) => void parts[partitionOf(kv[0], n)]!.push(kv));
+      }
+      return parts;
+    });
+  }
+
+  /** For each key in either RDD, all its values from each: `[K, [V[], W[]]]`. */
+  cogroup<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V[], W[]]]> {
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, other.numPartitions, 1));
+    return RDD.deferred(n, () => {
+      const groups = new KeyMap<K, [V[], W[]]>();
+      const fresh = (): [V[], W[]] => [[], []];
+      for (let p = 0; p < this.numPartitions; p++) {
+        this.iteratePartition(p, (kv) => void groups.entryOrInit(kv[0], fresh).value[0].push(kv[1]));
+      }
+      for (let p = 0; p < other.numPartitions; p++) {
+        other.iteratePartition(p, (kw) => void groups.entryOrInit(kw[0], fresh).value[1].push(kw[1]));
+      }
+      const parts: [K, [V[], W[]]][][] = Array.from({ length: n }, () => []);
+      for (const e of groups.entries()) parts[partitionOf(e.key, n)]!.push([e.key, e.value]);
+      return parts;
+    });
+  }
+
+  join<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V, W]]> {
+    return this.cogroup(other, numPartitions).flatMapValues(([vs, ws]) => cross(vs, ws));
+  }
+
+  leftOuterJoin<K, V, W>(
+    this: RDD<[K, V]>,
+    other: RDD<[K, W]>,
+    numPartitions?: number,
+  ): RDD<[K, [V, W | undefined]]> {
+    return this.cogroup(other, numPartitions).flatMapValues(([vs, ws]) =>
+      cross<V, W | undefined>(vs, ws.length ? ws : [undefined]),
+    );
+  }
+
+  rightOuterJoin<K, V, W>(
+    this: RDD<[K, V]>,
+    other: RDD<[K, W]>,
+    numPartitions?: number,
+  ): RDD<[K, [V | undefined, W]]> {
+    return this.cogroup(other, numPartitions).flatMapValues(([vs, ws]) =>
+      cross<V | undefined, W>(vs.length ? vs : [undefined], ws),
+    );
+  }
+
+  fullOuterJoin<K, V, W>(
+    this: RDD<[K, V]>,
+    other: RDD<[K, W]>,
+    numPartitions?: number,
+  ): RDD<[K, [V | undefined, W | undefined]]> {
+    return this.cogroup(other, numPartitions).flatMapValues(([vs, ws]) =>
+      cross<V | undefined, W | undefined>(vs.length ? vs : [undefined], ws.length ? ws : [undefined]),
+    );
+  }
+
+  // ---- actions -------------------------------------------------------------------------
+
+  collect(): T[] {
+    const out: T[] = [];
+    for (let i = 0; i < this.numPartitions; i++) this.iteratePartition(i, (t) => void out.push(t));
+    return out;
+  }
+
+  count(): number {
+    let n = 0;
+    for (let i = 0; i < this.numPartitions; i++) this.iteratePartition(i, () => void n++);
+    return n;
+  }
+
+  take(n: number): T[] {
+    const out: T[] = [];
+    for (let i = 0; i < this.numPartitions && out.length < n; i++) {
+      const part = this.partition(i);
+      for (let j = 0; j < part.length && out.length < n; j++) out.push(part[j] as T);
+    }
+    return out;
+  }
+
+  first(): T {
+    const head = this.take(1);
+    if (head.length === 0) throw new Error('first() on an empty RDD');
+    return head[0] as T;
+  }
+
+  isEmpty(): boolean {
+    for (let i = 0; i < this.numPartitions; i++) if (this.partition(i).length > 0) return false;
+    return true;
+  }
+
+  reduce(f: (a: T, b: T) => T): T {
+    let acc: T | undefined;
+    let seen = false;
+    for (let i = 0; i < this.numPartitions; i++) {
+      this.iteratePartition(i, (t) => {
+        acc = seen ? f(acc as T, t) : t;
+        seen = true;
+      });
+    }
+    if (!seen) throw new Error('reduce() on an empty RDD');
+    return acc as T;
+  }
+
+  fold(zero: T, f: (a: T, b: T) => T): T {
+    let acc = zero;
+    for (let i = 0; i < this.numPartitions; i++) this.iteratePartition(i, (t) => void (acc = f(acc, t)));
+    return acc;
+  }
+
+  /** The `n` largest elements, largest first (by `compare`, default the natural order). */
+  top(n: number, compare: (a: T, b: T) => number = compareValues): T[] {
+    return this.collect()
+      .sort((a, b) => compare(b, a))
+      .slice(0, n);
+  }
+
+  takeOrdered(n: number, compare: (a: T, b: T) => number = compareValues): T[] {
+    return this.collect().sort(compare).slice(0, n);
+  }
+
+  countByValue(): Map<T, number> {
+    const counts = new KeyMap<T, number>();
+    for (let i = 0; i < this.numPartitions; i++) {
+      this.iteratePartition(i, (t) => void counts.entryOrInit(t, () => 0).value++);
+    }
+    return new Map(counts.pairs());
+  }
+
+  collectAsMap<K, V>(this: RDD<[K, V]>): Map<K, V> {
+    return new Map(this.collect());
+  }
+
+  foreach(f: (t: T) => void): void {
+    for (let i = 0; i < this.numPartitions; i++) this.iteratePartition(i, f);
+  }
+
+  /** Runs `f` on each partition; when `f` is async the returned promise settles once all have. */
+  foreachPartition(f: (it: T[]) => void | Promise<unknown>): void | Promise<void> {
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < this.numPartitions; i++) {
+      const r = f(this.partition(i));
+      if (r instanceof Promise) pending.push(r);
+    }
+    if (pending.length) return Promise.all(pending).then(() => undefined);
+  }
+
+  toString(): string {
+    return `${this.constructor.name}[${this.numPartitions} partitions]`;
+  }
+}
+
+function checkPartitions(n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`numPartitions must be a positive integer, got ${n}`);
+  return n;
+}
+
+function cross<A, B>(as: readonly A[], bs: readonly B[]): [A, B][] {
+  const out: [A, B][] = [];
+  for (const a of as) for (const b of bs) out.push([a, b]);
+  return out;
+}
+
+/** Partitions held in memory from the start (queueStream's arrays, collected results). */
+class ParallelCollectionRDD<T> extends RDD<T> {
+  readonly numPartitions: number;
+  constructor(private readonly parts: readonly (readonly T[])[]) {
+    super();
+    this.numPartitions = parts.length;
+  }
+  protected compute(i: number, push: Push<T>): void {
+    const part = this.parts[i]!;
+    for (let j = 0; j < part.length; j++) push(part[j] as T);
+  }
+  override partition(i: number): T[] {
+    return this.isCached ? super.partition(i) : this.parts[i]!.slice();
+  }
+}
+
+/** A narrow step: partition i is a function of the parent's partition i, computed on demand. */
+class NarrowRDD<T> extends RDD<T> {
+  constructor(
+    readonly numPartitions: number,
+    private readonly stage: (i: number, push: Push<T>) => void,
+  ) {
+    super();
+  }
+  protected compute(i: number, push: Push<T>): void {
+    this.stage(i, push);
+  }
+}
+
+/** A result that needs a whole pass over its parents (shuffles, sorts): produced once, on first use. */
+class DeferredRDD<T> extends RDD<T> {
+  private parts: T[][] | undefined;
+  constructor(
+    readonly numPartitions: number,
+    private readonly produce: () => T[][],
+  ) {
+    super();
+  }
+  protected compute(i: number, push: Push<T>): void {
+    const parts = (this.parts ??= this.produce());
+    const part = parts[i] ?? [];
+    for (let j = 0; j < part.length; j++) push(part[j] as T);
+  }
+}

@@ -1,0 +1,19 @@
+/** A total order over the values streams sort by: numbers, strings, booleans, and arrays of them, element-wise. */
+export function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      const c = compareValues(a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length;
+  }
+  if (a === undefined || a === null) return -1;
+  if (b === undefined || b === null) return 1;
+  const sa = typeof a === 'object' ? JSON.stringify(a) : String(a);
+  const sb = typeof b === 'object' ? JSON.stringify(b) : String(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}

@@ -1,0 +1,137 @@
+/**
+ * Keys compare by value: primitives as themselves, arrays and plain objects of primitives
+ * (tuple keys such as `[country, city]`) by their contents. Primitive keys go straight into
+ * a JS Map, so the common case pays one `typeof` check and nothing else.
+ */
+
+const isStructured = (k: unknown): k is object => typeof k === 'object' && k !== null;
+
+/** A stable text form of a structured key; object properties sorted so `{a,b}` equals `{b,a}`. */
+export function encodeStructuredKey(k: object): string {
+  return JSON.stringify(k, (_name, value: unknown) => {
+    if (value === undefined) return { $u: 1 };
+    if (isStructured(value) && !Array.isArray(value)) {
+      const sorted: Record<string, unknown> = {};
+      for (const name of Object.keys(value).sort()) sorted[name] = (value as Record<string, unknown>)[name];
+      return sorted;
+    }
+    return value;
+  });
+}
+
+/** A box holding the key as first seen and its current value; mutated in place on the hot path. */
+export interface KeyEntry<K, V> {
+  readonly key: K;
+  value: V;
+}
+
+/** A Map whose keys compare by value. Iterates primitive keys, then structured keys, each in insertion order. */
+export class KeyMap<K, V> {
+  private readonly prim = new Map<unknown, KeyEntry<K, V>>();
+  private structured: Map<string, KeyEntry<K, V>> | undefined;
+
+  get size(): number {
+    return this.prim.size + (this.structured?.size ?? 0);
+  }
+
+  /** The entry for `key`, or undefined. */
+  entry(key: K): KeyEntry<K, V> | undefined {
+    if (isStructured(key)) return this.structured?.get(encodeStructuredKey(key));
+    return this.prim.get(key);
+  }
+
+  /** The entry for `key`, created with `init()` when missing. */
+  entryOrInit(key: K, init: () => V): KeyEntry<K, V> {
+    if (isStructured(key)) {
+      const code = encodeStructuredKey(key);
+      const map = (this.structured ??= new Map());
+      let e = map.get(code);
+      if (e === undefined) map.set(code, (e = { key, value: init() }));
+      return e;
+    }
+    let e = this.prim.get(key);
+    if (e === undefined) this.prim.set(key, (e = { key, value: init() }));
+    return e;
+  }
+
+  get(key: K): V | undefined {
+    return this.entry(key)?.value;
+  }
+
+  has(key: K): boolean {
+    return this.entry(key) !== undefined;
+  }
+
+  set(key: K, value: V): this {
+    if (isStructured(key)) {
+      const code = encodeStructuredKey(key);
+      const map = (this.structured ??= new Map());
+      const e = map.get(code);
+      if (e) e.value = value;
+      else map.set(code, { key, value });
+    } else {
+      const e = this.prim.get(key);
+      if (e) e.value = value;
+      else this.prim.set(key, { key, value });
+    }
+    return this;
+  }
+
+  delete(key: K): boolean {
+    if (isStructured(key)) return this.structured?.delete(encodeStructuredKey(key)) ?? false;
+    return this.prim.delete(key);
+  }
+
+  clear(): void {
+    this.prim.clear();
+    this.structured?.clear();
+  }
+
+  *entries(): IterableIterator<KeyEntry<K, V>> {
+    yield* this.prim.values();
+    if (this.structured) yield* this.structured.values();
+  }
+
+  forEach(f: (value: V, key: K) => void): void {
+    for (const e of this.prim.values()) f(e.value, e.key);
+    if (this.structured) for (const e of this.structured.values()) f(e.value, e.key);
+  }
+
+  *pairs(): IterableIterator<[K, V]> {
+    for (const e of this.entries()) yield [e.key, e.value];
+  }
+}
+
+/** FNV-1a over a string's UTF-16 units. */
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** A deterministic non-negative hash of a key, equal for keys that compare equal. */
+export function hashKey(k: unknown): number {
+  switch (typeof k) {
+    case 'string':
+      return hashString(k);
+    case 'number':
+      return Number.isInteger(k) && Math.abs(k) <= 0x7fffffff ? Math.abs(k) : hashString(String(k));
+    case 'boolean':
+      return k ? 1 : 0;
+    case 'undefined':
+      return 0;
+    case 'bigint':
+    case 'symbol':
+      return hashString(String(k));
+    default:
+      return k === null ? 0 : hashString(encodeStructuredKey(k as object));
+  }
+}
+
+/** Spark's HashPartitioner: which of `n` partitions a key belongs to. */
+export function partitionOf(k: unknown, n: number): number {
+  return n === 1 ? 0 : hashKey(k) % n;
+}

@@ -1,0 +1,18 @@
+export {
+  PostgresSink,
+  DEFAULT_METHOD,
+  MAX_BIND_PARAMETERS,
+  type PostgresSinkOptions,
+  type OutputMode,
+  type WriteMethod,
+  type BatchInfo,
+  type WriteBatchResult,
+  type SinkOffsetRange,
+  type CollectableRDD,
+  type WriterOptions,
+} from './sink.js';
+export { resolveConnectionConfig, type PostgresConnectionOptions } from './config.js';
+export { PostgresSinkError, isTransientError, sqlStateOf, type PostgresSinkErrorInfo } from './errors.js';
+export { quoteIdent, qualifiedName, type TableRef } from './identifiers.js';
+export { csvLine, copyText } from './copy.js';
+export type { RetryOptions, RetryEvent } from './retry.js';

@@ -1,0 +1,41 @@
+/** Python-repr style quoting, as PySpark prints strings inside tuples. */
+export function pyRepr(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of s) {
+    if (ch === '\\') out += '\\\\';
+    else if (ch === quote) out += '\\' + quote;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else out += ch;
+  }
+  return out + quote;
+}
+
+/** One value as pprint shows it: strings quoted, other values as JSON (undefined as `None`, as Python would). */
+export function formatValue(v: unknown): string {
+  if (typeof v === 'string') return pyRepr(v);
+  if (v === undefined) return 'None';
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Map) return JSON.stringify([...v]);
+  if (v instanceof Set) return JSON.stringify([...v]);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/** One element as pprint shows it: a pair as `('key', value)`, anything else as {@link formatValue}. */
+export function formatElement(e: unknown): string {
+  if (Array.isArray(e) && e.length === 2) return `(${formatValue(e[0])}, ${formatValue(e[1])})`;
+  return formatValue(e);
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/** `YYYY-MM-DD HH:mm:ss` in local time. */
+export function formatLocalTime(ms: number): string {
+  const d = new Date(ms);
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  );
+}
