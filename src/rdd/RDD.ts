@@ -216,35 +216,25 @@ export abstract class RDD<T> {
   }
 
   /**
-   * Spark's combineByKey: within each partition `create` starts a key's combiner and
-   * `mergeValue` folds further values in; `mergeCombiners` joins the partitions' combiners.
+   * Spark's combineByKey: `create` starts a key's combiner from its first value and
+   * `mergeValue` folds further values in. Everything runs in this one process, so the values
+   * of all partitions fold into one table (Spark would merge per-partition combiners with
+   * `mergeCombiners`; for consistent functions the result is the same, at half the work).
    * The result is hash-partitioned by key into `numPartitions` (default: this RDD's count).
    */
   combineByKey<K, V, C>(
     this: RDD<[K, V]>,
     create: (v: V) => C,
     mergeValue: (c: C, v: V) => C,
-    mergeCombiners: (a: C, b: C) => C,
+    _mergeCombiners: (a: C, b: C) => C,
     numPartitions?: number,
   ): RDD<[K, C]> {
     const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
     return RDD.deferred(n, () => {
-      const buckets = Array.from({ length: n }, () => new KeyMap<K, C>());
-      for (let p = 0; p < this.numPartitions; p++) {
-        const local = new KeyMap<K, C>();
-        this.iteratePartition(p, (kv) => {
-          const e = local.entry(kv[0]);
-          if (e === undefined) local.set(kv[0], create(kv[1]));
-          else e.value = mergeValue(e.value, kv[1]);
-        });
-        for (const e of local.entries()) {
-          const bucket = buckets[partitionOf(e.key, n)]!;
-          const b = bucket.entry(e.key);
-          if (b === undefined) bucket.set(e.key, e.value);
-          else b.value = mergeCombiners(b.value, e.value);
-        }
-      }
-      return buckets.map((b) => [...b.pairs()]);
+      const table = new KeyMap<K, C>();
+      const fold = (kv: [K, V]): void => table.fold(kv[0], kv[1], create, mergeValue);
+      for (let p = 0; p < this.numPartitions; p++) this.iteratePartition(p, fold);
+      return hashPartition(table, n);
     });
   }
 
@@ -289,9 +279,7 @@ export abstract class RDD<T> {
       for (let p = 0; p < other.numPartitions; p++) {
         other.iteratePartition(p, (kw) => void groups.entryOrInit(kw[0], fresh).value[1].push(kw[1]));
       }
-      const parts: [K, [V[], W[]]][][] = Array.from({ length: n }, () => []);
-      for (const e of groups.entries()) parts[partitionOf(e.key, n)]!.push([e.key, e.value]);
-      return parts;
+      return hashPartition(groups, n);
     });
   }
 
@@ -422,6 +410,13 @@ export abstract class RDD<T> {
   toString(): string {
     return `${this.constructor.name}[${this.numPartitions} partitions]`;
   }
+}
+
+/** Spread a table's entries over `n` partitions by key hash, each keeping the table's order. */
+function hashPartition<K, V>(table: KeyMap<K, V>, n: number): [K, V][][] {
+  const parts: [K, V][][] = Array.from({ length: n }, () => []);
+  for (const e of table.entries()) parts[partitionOf(e.key, n)]!.push([e.key, e.value]);
+  return parts;
 }
 
 function checkPartitions(n: number): number {

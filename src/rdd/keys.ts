@@ -34,6 +34,22 @@ export class KeyMap<K, V> {
     return this.prim.size + (this.structured?.size ?? 0);
   }
 
+  /**
+   * Fold `value` into the entry of `key`: `create(value)` for a new key, else `merge(old, value)`.
+   * The hot path of every shuffle: one Map lookup for a primitive key.
+   */
+  fold<W>(key: K, value: W, create: (w: W) => V, merge: (v: V, w: W) => V): void {
+    if (typeof key === 'object' && key !== null) {
+      const e = this.entry(key);
+      if (e === undefined) this.set(key, create(value));
+      else e.value = merge(e.value, value);
+      return;
+    }
+    const e = this.prim.get(key);
+    if (e === undefined) this.prim.set(key, { key, value: create(value) });
+    else e.value = merge(e.value, value);
+  }
+
   /** The entry for `key`, or undefined. */
   entry(key: K): KeyEntry<K, V> | undefined {
     if (isStructured(key)) return this.structured?.get(encodeStructuredKey(key));

@@ -1,0 +1,41 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SHAKESPEARE = resolve(here, '../../shared/data/shakespeare.txt');
+
+/** The book's Shakespeare text, or generated English-like lines when it is not there. */
+export function shakespeareLines(file = process.env.DSTREAMS_TEXT ?? SHAKESPEARE): string[] {
+  if (existsSync(file)) return readFileSync(file, 'utf8').split('\n');
+  return generatedLines(40_000);
+}
+
+/** Deterministic pseudo-text: Zipf-ish words, 8 to 12 per line. */
+export function generatedLines(n: number, seed = 42): string[] {
+  const vocab = 'the and to of i a you my that in is not it with me be his your this for but he have thou so as will what by thy all her no do shall if are we him thee our on now lord king love'.split(' ');
+  let s = seed;
+  const rnd = (): number => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const words: string[] = [];
+    const len = 8 + Math.floor(rnd() * 5);
+    for (let j = 0; j < len; j++) {
+      const r = rnd();
+      words.push(r < 0.8 ? vocab[Math.floor(r * r * vocab.length)]! : `w${Math.floor(rnd() * 20_000)}`);
+    }
+    lines.push(words.join(' '));
+  }
+  return lines;
+}
+
+/** `lines` repeated until their text reaches `bytes`. */
+export function repeatTo(lines: string[], bytes: number): string[] {
+  const size = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+  const times = Math.max(1, Math.ceil(bytes / size));
+  const out: string[] = [];
+  for (let i = 0; i < times; i++) for (const l of lines) out.push(l);
+  return out;
+}
+
+export const peakRssMB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
