@@ -1,0 +1,42 @@
+/**
+ * The demo `npm start` runs: a streaming wordcount with no external service. A built-in input
+ * (the book's Shakespeare text when ../shared/data is there, else generated lines, or a file
+ * given as the first argument) is fed through queueStream, a few hundred lines per one-second
+ * batch; each batch's ten most frequent words are printed with pprint.
+ *
+ *   npx tsx examples/wordcount-demo.ts [file] [batches=5] [linesPerBatch=500]
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { Seconds, StreamingContext } from '../src/index.js';
+import { generatedLines, SHAKESPEARE } from '../bench/input.js';
+
+const [file, batchesArg, linesArg] = process.argv.slice(2);
+const batches = Number(batchesArg ?? 5);
+const linesPerBatch = Number(linesArg ?? 500);
+const source = file ?? SHAKESPEARE;
+const lines = existsSync(source) ? readFileSync(source, 'utf8').split('\n') : generatedLines(batches * linesPerBatch);
+console.log(`dstreams wordcount demo: ${existsSync(source) ? source : 'generated text'}, ${linesPerBatch} lines per 1 s batch`);
+
+const queue: string[][] = [];
+for (let i = 0; i < batches; i++) queue.push(lines.slice(i * linesPerBatch, (i + 1) * linesPerBatch));
+
+const ssc = new StreamingContext({ batchDuration: Seconds(1), appName: 'wordcount-demo' });
+ssc
+  .queueStream(queue)
+  .flatMap((line) => line.toLowerCase().split(/[^a-z']+/))
+  .filter((w) => w.length > 0)
+  .map((w): [string, number] => [w, 1])
+  .reduceByKey((a, b) => a + b)
+  .transform((rdd) => rdd.sortBy((kv) => kv[1], false))
+  .pprint(10);
+
+let done = 0;
+ssc.addStreamingListener({
+  onBatchCompleted: (info) => {
+    console.log(`batch ${new Date(info.batchTime).toISOString()}: ${info.numRecords} lines, processed in ${info.processingDelay} ms`);
+    if (++done === batches) void ssc.stop({ graceful: true });
+  },
+});
+
+await ssc.start();
+await ssc.awaitTermination();
