@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Starts one real Kafka broker per run (scripts/kafka.sh) unless KAFKA_BROKERS is set.
+    globalSetup: ['test/setup/kafka.global.ts'],
   },
 });

@@ -455,7 +455,9 @@ export class PostgresSink<Row = Record<string, unknown>> {
       client.removeListener('error', onError);
       client.on('error', () => {});
       client.release(err instanceof Error ? err : true);
-      throw isTransientError(err) || !asyncError ? err : asyncError;
+      // The error the client raised by itself (e.g. 57P01 from a terminated backend) is the
+      // cause; the query's own error is then only "Client … is not queryable".
+      throw asyncError ?? err;
     }
   }
 
