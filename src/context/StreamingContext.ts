@@ -3,6 +3,7 @@ import '../dstream/index.js';
 import { DStream } from '../dstream/DStream.js';
 import { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { QueueInputDStream } from '../dstream/QueueInputDStream.js';
+import { RateInputDStream, type RateStreamOptions } from '../dstream/RateInputDStream.js';
 import { TransformedDStream } from '../dstream/operators/transform.js';
 import { UnionDStream } from '../dstream/operators/union.js';
 import { RDD } from '../rdd/RDD.js';
@@ -106,6 +107,11 @@ export class StreamingContext {
   queueStream<T>(queue: Array<T[] | RDD<T>>, oneAtATime = true, defaultRDD?: RDD<T>): DStream<T> {
     if (!Array.isArray(queue)) throw new TypeError('queueStream needs an array (the queue)');
     return new QueueInputDStream(this.graph, queue, oneAtATime, defaultRDD);
+  }
+
+  /** A replayable input whose batches are a pure function of their time (Structured Streaming's `rate`). */
+  rateStream<T = number>(options: RateStreamOptions<T> = {}): DStream<T> {
+    return new RateInputDStream<T>(this.graph, options);
   }
 
   union<T>(...streams: DStream<T>[]): DStream<T> {
