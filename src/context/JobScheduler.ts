@@ -84,7 +84,8 @@ export class JobScheduler {
       this.graph.computeInputs(time);
       set.jobs = this.graph.generateJobs(time);
     } catch (error) {
-      set.generationError = error;
+      // `throw undefined` must fail the batch too, not read as "no error".
+      set.generationError = error ?? new Error(`generating batch ${time} failed with ${String(error)}`);
     }
     set.info.numRecords = this.graph.inputRecordsAt(time);
     this.queue.push(set);
@@ -126,7 +127,7 @@ export class JobScheduler {
       try {
         this.graph.materializeState(time);
       } catch (error) {
-        firstError = error;
+        firstError = error ?? new Error(`computing the state of batch ${time} failed with ${String(error)}`);
       }
     }
     if (firstError === undefined) {
