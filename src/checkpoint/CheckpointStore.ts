@@ -212,7 +212,7 @@ export class CheckpointStore {
         throw fail(
           'NOT_A_STORE',
           dir,
-          `checkpoint directory ${dir} is not empty and does not hold a dstreams checkpoint store ` +
+          `checkpoint directory ${dir} is not empty and is not a dstreams checkpoint store ` +
             `(found ${listNames(foreign)}); use an empty or new directory`,
         );
       }
@@ -316,8 +316,8 @@ export class CheckpointStore {
         throw fail(
           'INCOMPATIBLE_VERSION',
           dir,
-          `checkpoint directory ${dir} was written with checkpoint format version ${String(parsed.version)}, ` +
-            `but this version of dstreams reads format version ${CHECKPOINT_FORMAT_VERSION}; ` +
+          `checkpoint directory ${dir} holds a checkpoint store of an incompatible format version: ` +
+            `found version ${String(parsed.version)}, expected version ${CHECKPOINT_FORMAT_VERSION}; ` +
             `use a matching dstreams version or delete the directory to start fresh`,
         );
       }
@@ -346,8 +346,8 @@ export class CheckpointStore {
    */
   commit(c: CheckpointCommit, options: CommitOptions = {}): Promise<void> {
     this.assertOpen();
+    // Commits run one at a time, in call order; close() waits for those already called.
     const run = async (): Promise<void> => {
-      this.assertOpen();
       const ops = await this.buildOps(c);
       const sync = options.sync ?? this.sync;
       // A chained batch costs about half of an array batch per operation (no per-op option cloning).

@@ -1,0 +1,95 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CheckpointError } from '../../src/checkpoint/index.js';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const childScript = path.join(projectRoot, 'test/checkpoint/fixtures/child.ts');
+
+const made: string[] = [];
+
+/** A new temporary directory, removed by cleanupTempDirs(). */
+export function tempDir(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'dstreams-cp-test-'));
+  made.push(d);
+  return d;
+}
+
+export function cleanupTempDirs(): void {
+  for (const d of made.splice(0)) {
+    spawnSync('chattr', ['-R', '-i', d], { stdio: 'ignore' });
+    spawnSync('chmod', ['-R', 'u+rwx', d], { stdio: 'ignore' });
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** Runs `fn`, expects it to reject with a CheckpointError, and returns that error. */
+export async function checkpointError(fn: () => Promise<unknown>): Promise<CheckpointError> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof CheckpointError) return err;
+    throw new Error(`expected a CheckpointError, got ${String(err)}`, { cause: err });
+  }
+  throw new Error('expected a CheckpointError, but it resolved');
+}
+
+/** Starts test/checkpoint/fixtures/child.ts with tsx. */
+export function startChild(args: string[], options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', childScript, ...args], {
+    cwd: projectRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+  });
+}
+
+/** Resolves with the first JSON line the child prints that satisfies `pred`; rejects on exit or timeout. */
+export function childLine<T = Record<string, unknown>>(
+  child: ChildProcess,
+  pred: (x: T) => boolean = () => true,
+  timeoutMs = 30_000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let err = '';
+    const timer = setTimeout(() => finish(new Error(`child printed nothing useful in ${timeoutMs} ms; stderr: ${err}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      buf += chunk.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const x = JSON.parse(line) as T;
+          if (pred(x)) return finish(undefined, x);
+        } catch {
+          // not JSON: ignore
+        }
+      }
+    };
+    const onErr = (chunk: Buffer): void => {
+      err += chunk.toString();
+    };
+    const onExit = (code: number | null): void => finish(new Error(`child exited (${code}) first; stderr: ${err}`));
+    const finish = (e: Error | undefined, x?: T): void => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.stderr!.off('data', onErr);
+      child.off('exit', onExit);
+      if (e) reject(e);
+      else resolve(x!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onErr);
+    child.on('exit', onExit);
+  });
+}
+
+export function waitExit(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
