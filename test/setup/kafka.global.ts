@@ -1,7 +1,8 @@
 // Vitest global setup: one real Kafka broker for the whole `npm test` run.
 //
 // - KAFKA_BROKERS set (e.g. "127.0.0.1:9092"): that cluster is used as it is; nothing is started.
-// - Otherwise `bash scripts/kafka.sh up --fresh` starts a single-node KRaft broker on 9092 when
+// - Otherwise, if any test file of the run mentions Kafka (see runNeedsKafka; KAFKA_TEST_BROKER=always
+//   forces it), `bash scripts/kafka.sh up --fresh` starts a single-node KRaft broker on 9092 when
 //   9092 and 10092 are free, else on free ports, and teardown stops it and wipes its data.
 //   Starting takes about 3 s once the jars are in .cache/kafka/libs (`bash scripts/kafka.sh fetch`).
 //
@@ -10,7 +11,7 @@
 // started, the run goes on (tests that do not need Kafka still pass) and `kafkaBrokers()` throws
 // `kafkaError`, which says what is missing (java, mvn, the jars), so every Kafka test fails with it.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,12 +105,41 @@ function diagnose(scriptOutput: string): string {
     .join('\n');
 }
 
+/**
+ * Whether any test file of this run mentions Kafka (in its path or its text), so that a run of
+ * unit tests only (`npx vitest run test/core`) does not pay for a broker. The CLI's file filters
+ * are read from vitest's internal `filenamePattern`; without them every test file is looked at,
+ * which errs on the side of starting. KAFKA_TEST_BROKER=always starts it whatever the files say.
+ */
+async function runNeedsKafka(project: TestProject): Promise<boolean> {
+  if (process.env.KAFKA_TEST_BROKER === 'always') return true;
+  try {
+    const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern ?? [];
+    const { testFiles } = await project.globTestFiles(filters);
+    return testFiles.some((f) => /kafka/i.test(path.relative(ROOT, f)) || /kafka/i.test(readFileSync(f, 'utf8')));
+  } catch {
+    return true;
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
   const external = process.env.KAFKA_BROKERS?.trim();
   if (external) {
     project.provide('kafkaBrokers', external);
     project.provide('kafkaError', '');
+    project.provide('kafkaPort', 0);
+    project.provide('kafkaControllerPort', 0);
+    return async () => {};
+  }
+
+  if (!(await runNeedsKafka(project))) {
+    project.provide('kafkaBrokers', '');
+    project.provide(
+      'kafkaError',
+      'No Kafka broker was started: no test file of this run mentions "kafka" (test/setup/kafka.global.ts ' +
+        'looks at the paths and texts of the files it runs). Run with KAFKA_TEST_BROKER=always, or set KAFKA_BROKERS.',
+    );
     project.provide('kafkaPort', 0);
     project.provide('kafkaControllerPort', 0);
     return async () => {};
