@@ -76,6 +76,11 @@ export abstract class RDD<T> {
     return this.materialize(i);
   }
 
+  /** Partition `i` as an array the caller may keep or change: never the cache's own array. */
+  private ownPartition(i: number): T[] {
+    return this.cached ? this.partition(i).slice() : this.partition(i);
+  }
+
   private materialize(i: number): T[] {
     const out: T[] = [];
     this.compute(i, (t) => void out.push(t));
@@ -136,12 +141,12 @@ export abstract class RDD<T> {
 
   mapPartitionsWithIndex<U>(f: (index: number, it: Iterable<T>) => Iterable<U>): RDD<U> {
     return this.narrow((i, push) => {
-      for (const u of f(i, this.partition(i))) push(u);
+      for (const u of f(i, this.ownPartition(i))) push(u);
     });
   }
 
   glom(): RDD<T[]> {
-    return this.narrow((i, push) => push(this.partition(i)));
+    return this.narrow((i, push) => push(this.ownPartition(i)));
   }
 
   /** This RDD's partitions followed by `other`'s. */
@@ -401,7 +406,7 @@ export abstract class RDD<T> {
   foreachPartition(f: (it: T[]) => void | Promise<unknown>): void | Promise<void> {
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < this.numPartitions; i++) {
-      const r = f(this.partition(i));
+      const r = f(this.ownPartition(i));
       if (r instanceof Promise) pending.push(r);
     }
     if (pending.length) return Promise.all(pending).then(() => undefined);
