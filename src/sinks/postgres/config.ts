@@ -35,7 +35,9 @@ export function resolveConnectionConfig(
     max: opts.poolSize ?? 4,
     // A server that accepts TCP but never answers must not hang a batch for ever.
     connectionTimeoutMillis: 10_000,
+    // Notice a silently dead peer (no RST) in minutes rather than the system's default 2 hours.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     idleTimeoutMillis: 30_000,
     ...(opts.applicationName !== undefined ? { application_name: opts.applicationName } : {}),
     ...opts.connection,

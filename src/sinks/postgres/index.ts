@@ -2,6 +2,7 @@ export {
   PostgresSink,
   DEFAULT_METHOD,
   MAX_BIND_PARAMETERS,
+  DEFAULT_INSERT_CHUNK_ROWS,
   type PostgresSinkOptions,
   type OutputMode,
   type WriteMethod,
