@@ -83,7 +83,7 @@ function codecBench(): void {
       `${tv8.toFixed(2)} us`.padStart(12),
       `${tjson.toFixed(2)} us`.padStart(14),
       `${tstore.toFixed(2)} us`.padStart(13),
-      ` ${v8b.length}/${Buffer.byteLength(jsonText)}/${sb.length} B`,
+      ` ${v8b.length}/${Buffer.byteLength(jsonText)}/${Buffer.byteLength(sb)} B`,
       v instanceof Map ? '(JSON cannot hold a Map)' : '',
     );
   }
@@ -171,6 +171,10 @@ async function loadAndSize(): Promise<void> {
         `readState (async iteration): ${n} in ${ms(tRead)}${rep === 0 ? '  [first read after open]' : ''}`,
     );
   }
+  const all = await store.loadState('s1');
+  t = now();
+  await store.commit({ state: { s1: { replace: true, puts: all.map(([k, v]) => [k, v]) } } }, { sync: true });
+  console.log(`full rewrite (replace: true) of ${all.length} keys: ${ms(now() - t)}`);
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -25,7 +25,15 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Level } from 'level';
-import { decodeKey, decodeValue, encodeKey, encodeValue, type StateKey } from './codec.js';
+import {
+  decodeBinaryValue,
+  decodeKey,
+  decodeValue,
+  encodeBinaryValue,
+  encodeKey,
+  encodeValue,
+  type StateKey,
+} from './codec.js';
 import { CheckpointError, innermostMessage, levelCodes, type CheckpointErrorCode } from './errors.js';
 
 export const CHECKPOINT_FORMAT = 'dstreams-checkpoint';
@@ -118,15 +126,16 @@ export interface SliceRange {
   to?: number;
 }
 
-type Db = Level<string, Buffer>;
+type Db = Level<string, string>;
 interface Compactable {
   compactRange(start: Buffer, end: Buffer, options: { keyEncoding: 'buffer' }): Promise<void>;
 }
 /** Batch operations as two parallel arrays (a null value is a delete): fewer objects than op records. */
 class Ops {
   readonly keys: string[] = [];
-  readonly values: Array<Buffer | null> = [];
-  put(key: string, value: Buffer): void {
+  /** A string is a text value, a Buffer a binary one (blobs). */
+  readonly values: Array<string | Buffer | null> = [];
+  put(key: string, value: string | Buffer): void {
     this.keys.push(key);
     this.values.push(value);
   }
@@ -220,9 +229,9 @@ export class CheckpointStore {
       throw corrupt(dir, 'its LevelDB CURRENT file is missing');
     }
 
-    const db: Db = new Level<string, Buffer>(dir, {
+    const db: Db = new Level<string, string>(dir, {
       keyEncoding: 'utf8',
-      valueEncoding: 'buffer',
+      valueEncoding: 'utf8',
       createIfMissing: !hasDb,
       compression: opts.compression ?? true,
       ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}),
@@ -291,7 +300,7 @@ export class CheckpointStore {
       const marker = JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_FORMAT_VERSION });
       await db.batch(
         [
-          { type: 'put', key: FORMAT_KEY, value: Buffer.from(marker, 'utf8') },
+          { type: 'put', key: FORMAT_KEY, value: marker },
           { type: 'put', key: SEQ_KEY, value: encodeValue(0) },
         ],
         { sync: true },
@@ -300,7 +309,7 @@ export class CheckpointStore {
     } else {
       let parsed: { format?: unknown; version?: unknown };
       try {
-        parsed = JSON.parse(format.toString('utf8')) as { format?: unknown; version?: unknown };
+        parsed = JSON.parse(format) as { format?: unknown; version?: unknown };
       } catch (err) {
         throw corrupt(dir, `its ${FORMAT_KEY} record is unreadable`, err);
       }
@@ -355,9 +364,10 @@ export class CheckpointStore {
       try {
         const { keys, values } = ops;
         for (let i = 0; i < keys.length; i++) {
-          const v = values[i];
+          const v = values[i]!;
           if (v === null) batch.del(keys[i]!);
-          else batch.put(keys[i]!, v!);
+          else if (typeof v === 'string') batch.put(keys[i]!, v);
+          else batch.put<string, Buffer>(keys[i]!, v, { valueEncoding: 'buffer' });
         }
         await batch.write({ sync } as object);
       } catch (err) {
@@ -375,10 +385,10 @@ export class CheckpointStore {
   private async buildOps(c: CheckpointCommit): Promise<Ops> {
     const dir = this.dir;
     const ops = new Ops();
-    const put = (key: string, v: unknown, what: () => string): void => {
-      let value: Buffer;
+    const put = (key: string, v: unknown, what: () => string, binary = false): void => {
+      let value: string | Buffer;
       try {
-        value = encodeValue(v);
+        value = binary ? encodeBinaryValue(v) : encodeValue(v);
       } catch (err) {
         throw fail(
           'UNSERIALIZABLE',
@@ -441,7 +451,9 @@ export class CheckpointStore {
     }
     if (c.blobs) {
       if (c.blobs.deletes) for (const name of c.blobs.deletes) ops.del(blobKey(dir, name));
-      if (c.blobs.puts) for (const [name, v] of c.blobs.puts) put(blobKey(dir, name), v, () => `blob ${JSON.stringify(name)}`);
+      if (c.blobs.puts) {
+        for (const [name, v] of c.blobs.puts) put(blobKey(dir, name), v, () => `blob ${JSON.stringify(name)}`, true);
+      }
     }
     if (c.meta !== undefined) put(META_KEY, c.meta, () => 'the metadata record');
     ops.put(SEQ_KEY, encodeValue(this.seq + 1));
@@ -478,7 +490,7 @@ export class CheckpointStore {
 
   /** One stored blob, or undefined. */
   async readBlob<T = unknown>(name: string): Promise<T | undefined> {
-    return (await this.getValue(blobKey(this.dir, name))) as T | undefined;
+    return (await this.getValue(blobKey(this.dir, name), true)) as T | undefined;
   }
 
   /** The names of the stored blobs that start with `prefix`, in byte order of their UTF-8 form. */
@@ -516,7 +528,7 @@ export class CheckpointStore {
     const it = this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) });
     try {
       for (;;) {
-        let entries: Array<[string, Buffer]>;
+        let entries: Array<[string, string]>;
         try {
           entries = await it.nextv(size);
         } catch (err) {
@@ -540,32 +552,36 @@ export class CheckpointStore {
     const out: Array<[K, V]> = [];
     try {
       for (;;) {
-        let entries: Array<[string, Buffer]>;
+        let entries: Array<[string, string]>;
         try {
           entries = await it.nextv(10_000);
         } catch (err) {
           throw mapReadError(this.dir, err);
         }
         if (entries.length === 0) return out;
-        for (const e of this.decodeStateEntries<K, V>(entries, prefix.length)) out.push(e);
+        const decoded = this.decodeStateEntries<K, V>(entries, prefix.length);
+        for (let i = 0; i < decoded.length; i++) out.push(decoded[i]!);
       }
     } finally {
       await it.close();
     }
   }
 
-  private decodeStateEntries<K, V>(entries: Array<[string, Buffer]>, skip: number): Array<[K, V]> {
-    const out = new Array<[K, V]>(entries.length);
+  /** Decodes LevelDB's [key, value] entries in place (no new pair per entry) and returns them. */
+  private decodeStateEntries<K, V>(entries: Array<[string, string]>, skip: number): Array<[K, V]> {
+    const out = entries as unknown as Array<[unknown, unknown]>;
     let i = 0;
     try {
       for (; i < entries.length; i++) {
-        const [k, v] = entries[i]!;
-        out[i] = [decodeKey(k.slice(skip)) as K, decodeValue(v) as V];
+        const e = entries[i]!;
+        out[i]![0] = decodeKey(e[0], skip);
+        out[i]![1] = decodeValue(e[1]);
       }
     } catch (err) {
-      throw corrupt(this.dir, `the record ${JSON.stringify(entries[i]![0].slice(0, 80))} cannot be decoded`, err);
+      const raw = entries[i]![0];
+      throw corrupt(this.dir, `the record ${JSON.stringify(typeof raw === 'string' ? raw.slice(0, 80) : raw)} cannot be decoded`, err);
     }
-    return out;
+    return out as Array<[K, V]>;
   }
 
   /** The stored per-time records of a stream, in time order, optionally limited to [from, to]. */
@@ -580,7 +596,7 @@ export class CheckpointStore {
     const out: Array<[number, V]> = [];
     try {
       for (;;) {
-        let entries: Array<[string, Buffer]>;
+        let entries: Array<[string, string]>;
         try {
           entries = await it.nextv(1000);
         } catch (err) {
@@ -670,17 +686,17 @@ export class CheckpointStore {
     return this.closing;
   }
 
-  private async getValue(key: string): Promise<unknown> {
+  private async getValue(key: string, binary = false): Promise<unknown> {
     this.assertOpen();
-    let buf: Buffer | undefined;
+    let raw: string | Buffer | undefined;
     try {
-      buf = await this.db.get(key);
+      raw = binary ? await this.db.get<string, Buffer>(key, { valueEncoding: 'buffer' }) : await this.db.get(key);
     } catch (err) {
       throw mapReadError(this.dir, err);
     }
-    if (buf === undefined) return undefined;
+    if (raw === undefined) return undefined;
     try {
-      return decodeValue(buf);
+      return typeof raw === 'string' ? decodeValue(raw) : decodeBinaryValue(raw);
     } catch (err) {
       throw corrupt(this.dir, `the record ${JSON.stringify(key)} cannot be decoded`, err);
     }

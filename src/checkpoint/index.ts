@@ -12,5 +12,13 @@ export {
   type SliceRange,
   type StateChange,
 } from './CheckpointStore.js';
-export { encodeKey, decodeKey, encodeValue, decodeValue, type StateKey } from './codec.js';
+export {
+  encodeKey,
+  decodeKey,
+  encodeValue,
+  decodeValue,
+  encodeBinaryValue,
+  decodeBinaryValue,
+  type StateKey,
+} from './codec.js';
 export { CheckpointError, type CheckpointErrorCode } from './errors.js';

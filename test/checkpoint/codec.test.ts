@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKey, decodeValue, encodeKey, encodeValue, type StateKey } from '../../src/checkpoint/index.js';
+import {
+  decodeBinaryValue,
+  decodeKey,
+  decodeValue,
+  encodeBinaryValue,
+  encodeKey,
+  encodeValue,
+  type StateKey,
+} from '../../src/checkpoint/index.js';
 
 describe('checkpoint key encoding', () => {
   it('tags the type, so number 1 and string "1" differ', () => {
@@ -79,11 +87,16 @@ describe('checkpoint key encoding', () => {
   });
 });
 
-describe('checkpoint value encoding', () => {
-  const roundTrip = (v: unknown): unknown => decodeValue(encodeValue(v));
+const codecs = [
+  { name: 'text (state, slices, meta)', encode: encodeValue, decode: (x: unknown) => decodeValue(x as string) },
+  { name: 'binary (blobs)', encode: encodeBinaryValue, decode: (x: unknown) => decodeBinaryValue(x as Buffer) },
+];
+
+describe.each(codecs)('checkpoint value encoding: $name', ({ encode, decode }) => {
+  const roundTrip = (v: unknown): unknown => decode(encode(v));
 
   it('round-trips numbers exactly, -0 and NaN included', () => {
-    for (const n of [0, 1, -1.25, 1e-300, Number.MAX_VALUE, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+    for (const n of [0, 1, -1.25, 1e-300, 0.1 + 0.2, Number.MAX_VALUE, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
       expect(roundTrip(n)).toBe(n);
     }
     expect(Object.is(roundTrip(-0), -0)).toBe(true);
@@ -93,7 +106,10 @@ describe('checkpoint value encoding', () => {
   it('round-trips JSON values and what JSON loses (undefined, Map, Set, Date, holes, -0 inside)', () => {
     const values: unknown[] = [
       'text',
+      '',
+      '~ starts like the v8 marker',
       'lone \udc00',
+      'nul \u0000 and high \u00ff bytes',
       true,
       null,
       [1, 2, [3, [4]]],
@@ -111,7 +127,9 @@ describe('checkpoint value encoding', () => {
       { nested: { deeper: [new Date(0), undefined] } },
       [-0],
       12345678901234567890n,
-      new Uint8Array([1, 2, 3]),
+      new Uint8Array([0, 1, 2, 255]),
+      Buffer.from([0xff, 0x00, 0x80]),
+      { text: 'é😀', bytes: new Uint8Array(300).fill(200) },
     ];
     for (const v of values) expect(roundTrip(v)).toEqual(v);
     // eslint-disable-next-line no-sparse-arrays
@@ -121,15 +139,21 @@ describe('checkpoint value encoding', () => {
     expect(roundTrip({ a: undefined })).toHaveProperty('a');
   });
 
-  it('uses the compact JSON form for plain values and v8 for the rest', () => {
-    expect(encodeValue({ count: 3 }).toString()).toBe('{"count":3}');
-    expect(encodeValue(new Map())[0]).toBe(0xff);
-    expect(encodeValue(7)).toHaveLength(9);
-  });
-
   it('fails on values that cannot be serialised', () => {
-    expect(() => encodeValue(() => 1)).toThrow();
-    expect(() => encodeValue({ f: () => 1 })).toThrow();
-    expect(() => encodeValue(Symbol('s'))).toThrow();
+    expect(() => encode(() => 1)).toThrow();
+    expect(() => encode({ f: () => 1 })).toThrow();
+    expect(() => encode(Symbol('s'))).toThrow();
+  });
+});
+
+describe('checkpoint value encoding forms', () => {
+  it('stores plain values as JSON text and the rest through v8', () => {
+    expect(encodeValue({ count: 3 })).toBe('{"count":3}');
+    expect(encodeValue(42)).toBe('42');
+    expect(encodeValue('~x')).toBe('"~x"');
+    expect(encodeValue(new Map()).startsWith('~')).toBe(true);
+    expect(encodeBinaryValue(7)).toHaveLength(9);
+    expect(encodeBinaryValue({ count: 3 }).toString()).toBe('{"count":3}');
+    expect(encodeBinaryValue(new Map())[0]).toBe(0xff);
   });
 });

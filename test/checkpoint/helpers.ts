@@ -38,13 +38,16 @@ export async function checkpointError(fn: () => Promise<unknown>): Promise<Check
 
 /** Starts test/checkpoint/fixtures/child.ts with tsx. */
 export function startChild(args: string[], options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', childScript, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', childScript, ...args], {
     cwd: projectRoot,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
     ...(options.uid !== undefined ? { uid: options.uid } : {}),
     ...(options.gid !== undefined ? { gid: options.gid } : {}),
   });
+  // A child that cannot be spawned (e.g. no permission to switch user) reports through 'error'.
+  child.on('error', () => {});
+  return child;
 }
 
 /** Resolves with the first JSON line the child prints that satisfies `pred`; rejects on exit or timeout. */
@@ -75,21 +78,27 @@ export function childLine<T = Record<string, unknown>>(
       err += chunk.toString();
     };
     const onExit = (code: number | null): void => finish(new Error(`child exited (${code}) first; stderr: ${err}`));
+    const onError = (e: Error): void => finish(new Error(`child failed to start: ${e.message}`));
     const finish = (e: Error | undefined, x?: T): void => {
       clearTimeout(timer);
       child.stdout!.off('data', onData);
       child.stderr!.off('data', onErr);
       child.off('exit', onExit);
+      child.off('error', onError);
       if (e) reject(e);
       else resolve(x!);
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onErr);
     child.on('exit', onExit);
+    child.on('error', onError);
   });
 }
 
 export function waitExit(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', () => resolve(null));
+  });
 }
