@@ -1,8 +1,12 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { DStreamGraph, Job } from '../dstream/DStreamGraph.js';
 import type { Clock } from './Clock.js';
 import type { ListenerBus } from './ListenerBus.js';
 import type { BatchInfo, CompletedBatchInfo, OutputOperationInfo } from './StreamingListener.js';
+
+/** The scheduler whose output operation the current async context is running in, if any. */
+const runningJobOf = new AsyncLocalStorage<JobScheduler>();
 
 /** One batch: its time and the jobs of its output operations, in registration order. */
 interface JobSet {
@@ -163,7 +167,7 @@ export class JobScheduler {
     this.bus.post({ type: 'outputOperationStarted', info: { ...op } });
     let error: unknown;
     try {
-      await job.run();
+      await runningJobOf.run(this, () => job.run());
     } catch (e) {
       error = e ?? new Error(`output operation ${job.name} failed with ${String(e)}`);
     }
@@ -190,6 +194,11 @@ export class JobScheduler {
       if (this.failure) w.reject(this.failure.error);
       else w.resolve();
     }
+  }
+
+  /** True when called from an output operation of this scheduler (a batch that cannot finish before it returns). */
+  get insideOwnJob(): boolean {
+    return runningJobOf.getStore() === this;
   }
 
   /** Stop generating. Graceful: finish the batches already queued; otherwise drop those not started. */

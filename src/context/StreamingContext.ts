@@ -174,6 +174,10 @@ export class StreamingContext {
   /** Stop generating batches and the inputs. Graceful: first finish the batches already due. */
   stop(options: { graceful?: boolean } = {}): Promise<void> {
     this.stopping ??= this.doStop(options.graceful ?? false);
+    // Called from an output operation (`await ssc.stop()` in foreachRDD): the stop waits for
+    // that very batch, which waits for this promise. Resolve once stopping has begun instead;
+    // awaitTermination() still resolves when the stop is complete.
+    if (this.scheduler.insideOwnJob) return Promise.resolve();
     return this.stopping;
   }
 
