@@ -1,0 +1,322 @@
+// Misuse gets a clear error; a failing user function fails its batch and nothing is swallowed.
+import { describe, expect, it } from 'vitest';
+import {
+  ManualClock,
+  StreamingContext,
+  type CompletedBatchInfo,
+  type DStream,
+  type OutputOperationInfo,
+} from '../../src/index.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function manual(): { ssc: StreamingContext; clock: ManualClock } {
+  const clock = new ManualClock();
+  return { ssc: new StreamingContext({ batchDuration: 1000, clock }), clock };
+}
+
+describe('durations', () => {
+  for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '1000' as unknown as number]) {
+    it(`batchDuration ${String(bad)} is refused with a clear error`, () => {
+      expect(() => new StreamingContext({ batchDuration: bad })).toThrow(
+        /batchDuration must be a positive whole number of milliseconds/,
+      );
+    });
+  }
+
+  it('a missing options object is refused', () => {
+    expect(() => new StreamingContext(undefined as never)).toThrow(/batchDuration/);
+  });
+
+  it('defaultParallelism must be a positive integer', () => {
+    expect(() => new StreamingContext({ batchDuration: 1000, defaultParallelism: 0 })).toThrow(/defaultParallelism/);
+    expect(() => new StreamingContext({ batchDuration: 1000, defaultParallelism: 1.5 })).toThrow(/defaultParallelism/);
+  });
+
+  it('remember and stream checkpoint intervals must be positive whole durations', () => {
+    const { ssc } = manual();
+    for (const bad of [0, -1000, 1.5, Number.NaN]) {
+      expect(() => ssc.remember(bad)).toThrow(/remember duration must be a positive whole number/);
+    }
+    const s = ssc.queueStream<number>([]);
+    expect(() => s.checkpoint(0)).toThrow(/checkpoint interval/);
+    expect(() => s.checkpoint(1500)).toThrow(/multiple/);
+  });
+
+  it('awaitTerminationOrTimeout refuses a bad timeout', async () => {
+    const { ssc } = manual();
+    await expect(ssc.awaitTerminationOrTimeout(-1)).rejects.toThrow(/timeout/);
+    await expect(ssc.awaitTerminationOrTimeout(Number.NaN)).rejects.toThrow(/timeout/);
+  });
+
+  it('bad partition counts and arguments are refused when the stream is defined', () => {
+    const { ssc } = manual();
+    const s = ssc.queueStream<number>([]);
+    expect(() => s.repartition(0)).toThrow(/positive integer/);
+    expect(() => s.repartition(2.5)).toThrow(/positive integer/);
+    expect(() => s.map((x) => [x, 1] as [number, number]).reduceByKey((a, b) => a + b, 0)).toThrow(
+      /numPartitions/,
+    );
+    expect(() => s.pprint(-1)).toThrow(/pprint/);
+    expect(() => s.foreachRDD(undefined as never)).toThrow(/foreachRDD needs a function/);
+    expect(() => s.saveAsTextFiles('')).toThrow(/prefix/);
+    expect(() => ssc.queueStream(undefined as never)).toThrow(/queueStream needs an array/);
+    expect(() => ssc.checkpoint('')).toThrow(/directory/);
+  });
+});
+
+describe('lifecycle misuse', () => {
+  it('adding a transformation or output after start() throws', async () => {
+    const { ssc } = manual();
+    const s = ssc.queueStream<number>([]);
+    s.foreachRDD(() => undefined);
+    await ssc.start();
+    const after = /after the StreamingContext has started/;
+    expect(() => s.map((x) => x)).toThrow(after);
+    expect(() => s.filter(() => true)).toThrow(after);
+    expect(() => s.union(s)).toThrow(after);
+    expect(() => s.count()).toThrow(after);
+    expect(() => s.transform((r) => r)).toThrow(after);
+    expect(() => s.foreachRDD(() => undefined)).toThrow(after);
+    expect(() => s.pprint()).toThrow(after);
+    expect(() => s.saveAsTextFiles('/tmp/x')).toThrow(after);
+    expect(() => ssc.queueStream([[1]])).toThrow(after);
+    expect(() => ssc.union(s, s)).toThrow(after);
+    expect(() => ssc.transform([s], (r) => r[0]!)).toThrow(after);
+    expect(() => ssc.remember(5000)).toThrow(after);
+    expect(() => ssc.checkpoint('/tmp/cp')).toThrow(after);
+    await ssc.stop();
+    expect(() => s.map((x) => x)).toThrow(/stopped/);
+  });
+
+  it('start() with no output operation throws', async () => {
+    const { ssc } = manual();
+    ssc.queueStream([[1]]).map((x) => x);
+    await expect(ssc.start()).rejects.toThrow(/No output operations registered/);
+    expect(ssc.state).toBe('initialized');
+  });
+
+  it('starting a stopped context throws', async () => {
+    const { ssc } = manual();
+    ssc.queueStream([[1]]).foreachRDD(() => undefined);
+    await ssc.stop();
+    await expect(ssc.start()).rejects.toThrow(/stopped and cannot be started again/);
+  });
+
+  it('ssc.union and ssc.transform need at least one stream', () => {
+    const { ssc } = manual();
+    expect(() => ssc.union()).toThrow(/at least one stream/);
+    expect(() => ssc.transform([], () => undefined as never)).toThrow(/at least one stream/);
+  });
+
+  it('starting twice throws', async () => {
+    const { ssc } = manual();
+    ssc.queueStream([[1]]).foreachRDD(() => undefined);
+    await ssc.start();
+    await expect(ssc.start()).rejects.toThrow(/already been started/);
+    await ssc.stop();
+  });
+});
+
+/** A context whose one batch runs `build`'s output; records listeners' failure reasons. */
+async function failingRun(build: (s: DStream<number>) => void): Promise<{
+  advance: Promise<void>;
+  ssc: StreamingContext;
+  clock: ManualClock;
+  batches: CompletedBatchInfo[];
+  outputs: OutputOperationInfo[];
+}> {
+  const { ssc, clock } = manual();
+  const batches: CompletedBatchInfo[] = [];
+  const outputs: OutputOperationInfo[] = [];
+  ssc.addStreamingListener({
+    onBatchCompleted: (i) => void batches.push(i),
+    onOutputOperationCompleted: (i) => void outputs.push(i),
+  });
+  build(ssc.queueStream([[1, 2, 3], [4], [5]]));
+  await ssc.start();
+  const advance = clock.advance(1000);
+  advance.catch(() => undefined); // checked by the caller
+  return { advance, ssc, clock, batches, outputs };
+}
+
+describe('a user function that throws fails its batch', () => {
+  const cases: [string, (s: DStream<number>, err: unknown) => void, boolean][] = [
+    [
+      'in map',
+      (s, err) =>
+        s
+          .map((x) => {
+            if (x === 2) throw err;
+            return x;
+          })
+          .foreachRDD((rdd) => void rdd.collect()),
+      true,
+    ],
+    [
+      'in foreachRDD (sync)',
+      (s, err) =>
+        s.foreachRDD(() => {
+          throw err;
+        }),
+      true,
+    ],
+    [
+      'in foreachRDD (async)',
+      (s, err) =>
+        s.foreachRDD(async () => {
+          await sleep(2);
+          throw err;
+        }),
+      true,
+    ],
+    [
+      'in transform',
+      (s, err) =>
+        s
+          .transform(() => {
+            throw err;
+          })
+          .foreachRDD(() => undefined),
+      false,
+    ],
+    [
+      'in reduceByKey’s function',
+      (s, err) =>
+        s
+          .map((x) => [x % 2, x] as [number, number])
+          .reduceByKey(() => {
+            throw err;
+          })
+          .foreachRDD((rdd) => void rdd.collect()),
+      true,
+    ],
+  ];
+
+  for (const [where, build, hasOutputEvent] of cases) {
+    it(where, async () => {
+      const err = new Error(`boom ${where}`);
+      const run = await failingRun((s) => build(s, err));
+      await expect(run.advance).rejects.toBe(err);
+      await expect(run.ssc.awaitTermination()).rejects.toBe(err);
+      expect(run.batches).toHaveLength(1);
+      expect(run.batches[0]!.batchTime).toBe(1000);
+      expect(run.batches[0]!.failureReason).toContain(`boom ${where}`);
+      if (hasOutputEvent) {
+        expect(run.outputs).toHaveLength(1);
+        expect(run.outputs[0]!.failureReason).toContain(`boom ${where}`);
+      }
+      // The context stopped: no later batch runs.
+      expect(run.ssc.state).toBe('stopped');
+      await run.clock.advance(5000);
+      expect(run.batches).toHaveLength(1);
+      expect(await run.ssc.awaitTerminationOrTimeout(10).catch((e: unknown) => e)).toBe(err);
+    });
+  }
+
+  for (const [label, value] of [
+    ['a string', 'plain string thrown'],
+    ['undefined', undefined],
+    ['null', null],
+  ] as const) {
+    for (const where of ['in foreachRDD', 'in transform'] as const) {
+      it(`throwing ${label} ${where} still fails the batch`, async () => {
+        const run = await failingRun((s) => {
+          const out =
+            where === 'in transform'
+              ? s.transform(() => {
+                  throw value;
+                })
+              : s;
+          out.foreachRDD(() => {
+            if (where === 'in foreachRDD') throw value;
+          });
+        });
+        const advanceError = await run.advance.then(
+          () => 'resolved',
+          (e: unknown) => ({ e }),
+        );
+        expect(advanceError).not.toBe('resolved');
+        const termination = await run.ssc.awaitTermination().then(
+          () => 'resolved',
+          (e: unknown) => ({ e }),
+        );
+        expect(termination).not.toBe('resolved');
+        expect((termination as { e: unknown }).e).toBe((advanceError as { e: unknown }).e);
+        if (typeof value === 'string') expect((termination as { e: unknown }).e).toBe(value);
+        expect(run.batches[0]!.failureReason).toBeTruthy();
+      });
+    }
+  }
+
+  it('the first failing output’s error is the one reported; later outputs of the batch still run', async () => {
+    const first = new Error('first');
+    const second = new Error('second');
+    let thirdRan = false;
+    const run = await failingRun((s) => {
+      s.foreachRDD(() => {
+        throw first;
+      });
+      s.foreachRDD(async () => {
+        throw second;
+      });
+      s.foreachRDD(() => void (thirdRan = true));
+    });
+    await expect(run.advance).rejects.toBe(first);
+    await expect(run.ssc.awaitTermination()).rejects.toBe(first);
+    expect(thirdRan).toBe(true);
+    expect(run.outputs.map((o) => o.failureReason?.split('\n')[0])).toEqual([
+      'Error: first',
+      'Error: second',
+      undefined,
+    ]);
+  });
+
+  it('a batch that fails after others succeeded: earlier outputs stand, awaitTermination rejects', async () => {
+    const { ssc, clock } = manual();
+    const seen: number[][] = [];
+    const err = new Error('third batch');
+    ssc.queueStream([[1], [2], [3], [4]]).foreachRDD((rdd, t) => {
+      if (t === 3000) throw err;
+      seen.push(rdd.collect());
+    });
+    await ssc.start();
+    const waiting = ssc.awaitTermination();
+    await expect(clock.advance(4000)).rejects.toBe(err);
+    await expect(waiting).rejects.toBe(err);
+    expect(seen).toEqual([[1], [2]]);
+  });
+});
+
+describe('a listener that throws', () => {
+  it('surfaces through awaitTermination', async () => {
+    const { ssc, clock } = manual();
+    const err = new Error('listener broke');
+    ssc.addStreamingListener({
+      onBatchCompleted: () => {
+        throw err;
+      },
+    });
+    const others: number[] = [];
+    ssc.addStreamingListener({ onBatchCompleted: (i) => void others.push(i.batchTime) });
+    ssc.queueStream([[1], [2]]).foreachRDD(() => undefined);
+    await ssc.start();
+    await clock.advance(1000).catch(() => undefined);
+    await expect(ssc.awaitTermination()).rejects.toBe(err);
+    expect(others).toEqual([1000]); // delivery to the other listeners went on
+    expect(ssc.state).toBe('stopped');
+  });
+
+  it('in onStreamingStarted also surfaces through awaitTermination', async () => {
+    const { ssc } = manual();
+    const err = new Error('bad start listener');
+    ssc.addStreamingListener({
+      onStreamingStarted: () => {
+        throw err;
+      },
+    });
+    ssc.queueStream([[1]]).foreachRDD(() => undefined);
+    await ssc.start();
+    await expect(ssc.awaitTermination()).rejects.toBe(err);
+  });
+});
