@@ -127,12 +127,10 @@ export class JobScheduler {
 
     let firstError: unknown = set.generationError;
     if (firstError === undefined) {
-      for (const h of this.hooks) await h.onBatchGenerated?.(time);
-      try {
+      firstError = await attempt(async () => {
+        for (const h of this.hooks) await h.onBatchGenerated?.(time);
         this.graph.materializeState(time);
-      } catch (error) {
-        firstError = error ?? new Error(`computing the state of batch ${time} failed with ${String(error)}`);
-      }
+      }, `preparing batch ${time}`);
     }
     if (firstError === undefined) {
       for (const job of set.jobs) {
@@ -149,12 +147,17 @@ export class JobScheduler {
       processingDelay,
       totalDelay: info.schedulingDelay + processingDelay,
     };
+    if (firstError === undefined) {
+      // Checkpoints are written here: a batch whose checkpoint fails has not completed.
+      firstError = await attempt(async () => {
+        for (const h of this.hooks) await h.onBatchCompleted?.(time, completed);
+      }, `completing batch ${time}`);
+    }
     if (firstError !== undefined) {
       completed.failureReason = errorMessage(firstError);
       this.bus.post({ type: 'batchCompleted', info: completed });
       throw firstError;
     }
-    for (const h of this.hooks) await h.onBatchCompleted?.(time, completed);
     this.graph.clearMetadata(time);
     this.bus.post({ type: 'batchCompleted', info: completed });
   }
@@ -213,6 +216,16 @@ export class JobScheduler {
   /** Batches generated but not yet completed (for checkpoints). */
   get pendingTimes(): number[] {
     return this.queue.map((s) => s.time);
+  }
+}
+
+/** Runs `f`; returns what it threw (never undefined when it threw), or undefined. */
+async function attempt(f: () => Promise<void>, what: string): Promise<unknown> {
+  try {
+    await f();
+    return undefined;
+  } catch (e) {
+    return e ?? new Error(`${what} failed with ${String(e)}`);
   }
 }
 

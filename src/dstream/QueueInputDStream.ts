@@ -17,7 +17,8 @@ export class QueueInputDStream<T> extends InputDStream<T> {
   }
 
   private toRDD(item: T[] | RDD<T>): RDD<T> {
-    if (item instanceof RDD) return item;
+    // Cached so that counting its records for listeners does not run the user's functions twice.
+    if (item instanceof RDD) return item.cache();
     if (!Array.isArray(item)) {
       throw new TypeError(`queueStream elements must be arrays or RDDs, got ${typeof item}`);
     }
