@@ -13,3 +13,5 @@ export type {
 } from './context/StreamingListener.js';
 export { DStream, InputDStream, UnaryDStream, type ForeachFunction } from './dstream/index.js';
 export { RDD, type OffsetRange } from './rdd/RDD.js';
+import './window/index.js';
+export { CountByWindowDStream, ReducedWindowedDStream, WindowedDStream, type ReduceByKeyAndWindowOptions } from './window/index.js';

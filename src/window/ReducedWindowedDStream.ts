@@ -1,0 +1,346 @@
+import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
+import { DStream } from '../dstream/DStream.js';
+import { RDD } from '../rdd/RDD.js';
+import { KeyMap, partitionOf, type KeyEntry } from '../rdd/keys.js';
+import type { Duration } from '../util/duration.js';
+import { parentTimes, windowSpec } from './windowArgs.js';
+
+export interface ReduceByKeyAndWindowOptions<K, V> {
+  /** Partitions of each output RDD (default: the context's `defaultParallelism`). */
+  numPartitions?: number;
+  /** Keeps only the pairs it accepts; the others leave the window's state (e.g. `([, n]) => n !== 0`). */
+  filterFunc?: (kv: [K, V]) => boolean;
+}
+
+/** How an operation built on this stream names itself and whether it needs a checkpoint directory. */
+export interface ReducedWindowedOptions<K, V> extends ReduceByKeyAndWindowOptions<K, V> {
+  /** The operation's name in errors (default `reduceByKeyAndWindow with an inverse function`). */
+  operation?: string;
+  /** Whether `start()` needs `checkpoint(dir)` (default true). */
+  requireCheckpoint?: boolean;
+}
+
+/** The small value the stream writes with each checkpoint. */
+export interface ReducedWindowMeta {
+  /** The time of the window the saved state holds (null before the first). */
+  time: number | null;
+  windowDuration: Duration;
+  slideDuration: Duration;
+}
+
+/**
+ * One parent batch reduced by key, kept while it is inside the window: per partition, keys and
+ * values in two arrays (two objects per partition rather than one per pair, for the GC's sake
+ * when a long window keeps many batches).
+ */
+interface BatchSlice<K, V> {
+  keys: K[][];
+  values: V[][];
+}
+
+/** One slide of the window: its time, and once applied, the window's pairs by partition. */
+interface Slide<K, V> {
+  readonly time: number;
+  parts?: [K, V][][];
+}
+
+const DEFAULT_OPERATION = 'reduceByKeyAndWindow with an inverse function';
+
+/**
+ * Spark's ReducedWindowedDStream, kept incrementally: the stream holds the current window's
+ * value per key and, for each parent batch inside the window, that batch reduced by key. At each
+ * slide the new window is the previous one, minus (`invF`) the batches that left, plus (`f`) the
+ * batches that entered, each batch reduced once when it enters. The work of a slide follows the
+ * data that entered and left, not the window's length.
+ *
+ * Keys whose value fell to the inverse's zero (e.g. `["c", 0]`) stay until `filterFunc` drops
+ * them, as in Spark. `f` and `invF` must not mutate their arguments: a batch's reduced values are
+ * kept to be subtracted when the batch leaves.
+ *
+ * The state is checkpointed incrementally (see {@link Checkpointable}): the keys changed since the
+ * last commit, the batches that entered (slices put) and left (slices deleted), and the time of
+ * the window the state holds.
+ */
+export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Checkpointable {
+  readonly windowDuration: Duration;
+  readonly numPartitions: number;
+  readonly operation: string;
+  private readonly slide: Duration;
+  private readonly filterFunc: ((kv: [K, V]) => boolean) | undefined;
+
+  /** The window's value per key as of `stateTime`, hash-partitioned like the output. */
+  private readonly values: KeyMap<K, V>[];
+  /** Each parent batch inside that window, reduced by key (time → slice), oldest first. */
+  private readonly slices = new Map<number, BatchSlice<K, V>>();
+  /** The time of the window `values` holds; undefined before the first. */
+  private stateTime: number | undefined;
+  /** Slides computed (their RDD exists) but not yet applied to the state. */
+  private readonly pending = new Map<number, Slide<K, V>>();
+  private registered = false;
+
+  // What changed since the last checkpointDelta, tracked only when the context has a checkpoint
+  // directory (otherwise nothing would ever collect it).
+  /** Changed keys: the partition holding the key, or -1 when it was removed. */
+  private readonly changedKeys = new KeyMap<K, number>();
+  private slicesAdded: number[] = [];
+  private slicesRemoved: number[] = [];
+
+  constructor(
+    private readonly parent: DStream<[K, V]>,
+    private readonly f: (a: V, b: V) => V,
+    private readonly invF: (a: V, b: V) => V,
+    windowDuration: Duration,
+    slideDuration?: Duration,
+    options: ReducedWindowedOptions<K, V> = {},
+  ) {
+    const operation = options.operation ?? DEFAULT_OPERATION;
+    if (typeof f !== 'function') throw new TypeError(`${operation} needs a reduce function`);
+    if (typeof invF !== 'function') throw new TypeError(`${operation} needs an inverse reduce function`);
+    if (options.filterFunc !== undefined && typeof options.filterFunc !== 'function') {
+      throw new TypeError(`${operation}: filterFunc must be a function`);
+    }
+    const spec = windowSpec(parent as DStream<unknown>, windowDuration, slideDuration, operation);
+    const numPartitions = options.numPartitions ?? parent.graph.defaultParallelism;
+    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+      throw new RangeError(`${operation}: numPartitions must be a positive integer, got ${numPartitions}`);
+    }
+    super(parent.graph);
+    this.operation = operation;
+    this.windowDuration = spec.windowDuration;
+    this.slide = spec.slideDuration;
+    this.numPartitions = numPartitions;
+    this.filterFunc = options.filterFunc;
+    this.values = Array.from({ length: numPartitions }, () => new KeyMap<K, V>());
+    this.mustCheckpoint = true;
+    if (options.requireCheckpoint ?? true) this.graph.requireCheckpoint(operation);
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return [this.parent as DStream<unknown>];
+  }
+
+  get slideDuration(): Duration {
+    return this.slide;
+  }
+
+  /** Only the batches entering at a slide are read from the parent; those leaving are kept here. */
+  protected override get parentRememberDuration(): Duration | undefined {
+    return (this.rememberDuration ?? this.slide) + this.slide;
+  }
+
+  /** The state moves at every slide, whether or not an output reads the window then. */
+  override initialize(zeroTime: number): void {
+    super.initialize(zeroTime);
+    if (!this.registered) {
+      this.registered = true;
+      this.graph.materializeEachBatch(this as DStream<unknown>);
+    }
+  }
+
+  /** The window at `time`: the previous window, minus the batches that left, plus those that entered. */
+  compute(time: number): RDD<[K, V]> {
+    const slide: Slide<K, V> = { time };
+    if (this.stateTime === undefined || time > this.stateTime) this.pending.set(time, slide);
+    return RDD.deferred(this.numPartitions, () => this.produce(slide));
+  }
+
+  /** The window's pairs at the slide's time, moving the state there first (in time order). */
+  private produce(slide: Slide<K, V>): [K, V][][] {
+    if (slide.parts === undefined) {
+      if (this.stateTime !== undefined && slide.time <= this.stateTime) {
+        // Only after a restore: the state is already at or past this slide.
+        slide.parts = slide.time === this.stateTime ? this.snapshot() : this.values.map(() => []);
+      } else {
+        this.advanceTo(slide);
+      }
+    }
+    return slide.parts!;
+  }
+
+  private advanceTo(target: Slide<K, V>): void {
+    // Earlier slides first, should something have read a later one before them.
+    if (this.stateTime !== undefined) {
+      for (let t = this.stateTime + this.slide; t < target.time; t += this.slide) {
+        if (!this.pending.has(t)) this.getOrCompute(t);
+        const earlier = this.pending.get(t);
+        if (earlier) this.apply(earlier);
+      }
+    }
+    this.apply(target);
+  }
+
+  /** Move the state to the window ending at `slide.time` and keep a copy of it for the slide's RDD. */
+  private apply(slide: Slide<K, V>): void {
+    const time = slide.time;
+    const windowStart = time - this.windowDuration; // batches at or before it are out
+    const f = this.f;
+    const invF = this.invF;
+    const track = this.graph.checkpointDir !== undefined;
+    const touchedPart: number[] = [];
+    const touched: KeyEntry<K, V>[] = [];
+
+    // 1. The parent batches that left the window: inverse-reduce their values out.
+    for (const [t, slice] of this.slices) {
+      if (t > windowStart) break;
+      for (let i = 0; i < slice.keys.length; i++) {
+        const values = this.values[i]!;
+        const ks = slice.keys[i]!;
+        const vs = slice.values[i]!;
+        for (let j = 0; j < ks.length; j++) {
+          const e = values.entry(ks[j]!);
+          if (e === undefined) continue; // dropped by filterFunc: nothing left to subtract from
+          e.value = invF(e.value, vs[j]!);
+          touchedPart.push(i);
+          touched.push(e);
+        }
+      }
+      this.slices.delete(t);
+      if (track) this.slicesRemoved.push(t);
+    }
+
+    // 2. The parent batches that entered: reduce each by key once, keep it, reduce it in.
+    const since = this.stateTime === undefined ? windowStart : Math.max(this.stateTime, windowStart);
+    for (const t of parentTimes(this.parent as DStream<unknown>, since, time)) {
+      const rdd = this.parent.getOrCompute(t);
+      if (!rdd) continue; // at or before the zero time
+      const reduced = rdd.combineByKey((v: V) => v, f, f, this.numPartitions);
+      const slice: BatchSlice<K, V> = { keys: [], values: [] };
+      let size = 0;
+      for (let i = 0; i < this.numPartitions; i++) {
+        const ks: K[] = [];
+        const vs: V[] = [];
+        const values = this.values[i]!;
+        reduced.iteratePartition(i, ([k, v]) => {
+          ks.push(k);
+          vs.push(v);
+          let fresh = false;
+          const e = values.entryOrInit(k, () => ((fresh = true), v));
+          if (!fresh) e.value = f(e.value, v);
+          touchedPart.push(i);
+          touched.push(e);
+        });
+        size += ks.length;
+        slice.keys.push(ks);
+        slice.values.push(vs);
+      }
+      if (size > 0) {
+        this.slices.set(t, slice);
+        if (track) this.slicesAdded.push(t);
+      }
+    }
+
+    // 3. Keys the filter rejects leave the state; the others are changed puts.
+    const keep = this.filterFunc;
+    for (let j = 0; j < touched.length; j++) {
+      const e = touched[j]!;
+      const i = touchedPart[j]!;
+      if (keep !== undefined && !keep([e.key, e.value])) {
+        this.values[i]!.delete(e.key);
+        if (track) this.changedKeys.set(e.key, -1);
+      } else if (track) {
+        this.changedKeys.set(e.key, i);
+      }
+    }
+
+    this.stateTime = time;
+    this.pending.delete(time);
+    slide.parts = this.snapshot();
+  }
+
+  /** A copy of the window's pairs, by partition (the state changes at the next slide). */
+  private snapshot(): [K, V][][] {
+    return this.values.map((values) => {
+      const out: [K, V][] = [];
+      for (const e of values.entries()) out.push([e.key, e.value]);
+      return out;
+    });
+  }
+
+  // ---- checkpoint --------------------------------------------------------------------------
+
+  /**
+   * The changes of the commit after batch `time`: keys put or removed since the last commit (all
+   * keys with `full`), the parent batches that entered (slices put, all of them with `full`) and
+   * left (slices deleted), and in `meta` the time of the window the state holds.
+   */
+  checkpointDelta(time: number, full: boolean): StreamCheckpoint {
+    // Slides up to `time` that nothing has read yet belong to this commit.
+    const due = [...this.pending.values()].filter((s) => s.time <= time).sort((a, b) => a.time - b.time);
+    for (const s of due) this.produce(s);
+
+    const puts: Array<[unknown, unknown]> = [];
+    const deletes: unknown[] = [];
+    if (full) {
+      for (const values of this.values) for (const e of values.entries()) puts.push([e.key, e.value]);
+    } else {
+      for (const e of this.changedKeys.entries()) {
+        if (e.value < 0) deletes.push(e.key);
+        else {
+          const v = this.values[e.value]!.entry(e.key);
+          if (v) puts.push([e.key, v.value]);
+          else deletes.push(e.key);
+        }
+      }
+    }
+    const sliceTimes = full ? [...this.slices.keys()] : this.slicesAdded.filter((t) => this.slices.has(t));
+    const slicePuts: Array<[number, unknown]> = sliceTimes.map((t) => [t, pairsOf(this.slices.get(t)!)]);
+    const sliceDeletes = [...new Set(this.slicesRemoved)].filter((t) => !this.slices.has(t));
+
+    this.changedKeys.clear();
+    this.slicesAdded = [];
+    this.slicesRemoved = [];
+    const meta: ReducedWindowMeta = {
+      time: this.stateTime ?? null,
+      windowDuration: this.windowDuration,
+      slideDuration: this.slide,
+    };
+    return { state: { replace: full, puts, deletes }, slices: { puts: slicePuts, deletes: sliceDeletes }, meta };
+  }
+
+  /** Back to the state of a checkpoint: the window's values, its batches, and the window's time. */
+  restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+    const meta = saved.meta as Partial<ReducedWindowMeta> | null | undefined;
+    if (
+      meta != null &&
+      (meta.windowDuration !== this.windowDuration || meta.slideDuration !== this.slide)
+    ) {
+      throw new Error(
+        `${this.operation}: the checkpoint holds a window of ${meta.windowDuration} ms sliding every ` +
+          `${meta.slideDuration} ms, this stream's window is ${this.windowDuration} ms sliding every ${this.slide} ms`,
+      );
+    }
+    const n = this.numPartitions;
+    for (const values of this.values) values.clear();
+    this.slices.clear();
+    this.pending.clear();
+    for (const [k, v] of saved.state) this.values[partitionOf(k, n)]!.set(k as K, v as V);
+    const slices = [...saved.slices].sort((a, b) => a[0] - b[0]);
+    for (const [t, pairs] of slices) {
+      const slice: BatchSlice<K, V> = {
+        keys: Array.from({ length: n }, () => []),
+        values: Array.from({ length: n }, () => []),
+      };
+      for (const [k, v] of pairs as Array<[K, V]>) {
+        const i = partitionOf(k, n);
+        slice.keys[i]!.push(k);
+        slice.values[i]!.push(v);
+      }
+      this.slices.set(t, slice);
+    }
+    this.stateTime = meta?.time ?? undefined;
+    this.changedKeys.clear();
+    this.slicesAdded = [];
+    this.slicesRemoved = [];
+  }
+}
+
+/** A batch slice as the `[key, value]` pairs a checkpoint holds. */
+function pairsOf<K, V>(slice: BatchSlice<K, V>): Array<[K, V]> {
+  const out: Array<[K, V]> = [];
+  for (let i = 0; i < slice.keys.length; i++) {
+    const ks = slice.keys[i]!;
+    const vs = slice.values[i]!;
+    for (let j = 0; j < ks.length; j++) out.push([ks[j]!, vs[j]!]);
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+import { DStream } from '../dstream/DStream.js';
+import { RDD } from '../rdd/RDD.js';
+import type { Duration } from '../util/duration.js';
+import { parentTimes, windowSpec } from './windowArgs.js';
+
+declare module '../dstream/DStream.js' {
+  interface DStream<T> {
+    /**
+     * Every `slideDuration`, one element: how many elements this stream had in the last
+     * `windowDuration` (`[0]` for an empty window), like `window(windowDuration, slideDuration).count()`.
+     */
+    countByWindow(windowDuration: Duration, slideDuration?: Duration): DStream<number>;
+  }
+}
+
+/**
+ * The number of elements in the window: the sum of the counts of the parent batches in
+ * `(time - windowDuration, time]`, each batch counted once, when it is first in a window.
+ */
+export class CountByWindowDStream<T> extends DStream<number> {
+  readonly windowDuration: Duration;
+  private readonly slide: Duration;
+  /** Count of each parent batch still inside a window (a cache: a missing entry is counted again). */
+  private readonly batchCounts = new Map<number, number>();
+
+  constructor(
+    private readonly parent: DStream<T>,
+    windowDuration: Duration,
+    slideDuration?: Duration,
+  ) {
+    const spec = windowSpec(parent as DStream<unknown>, windowDuration, slideDuration, 'countByWindow');
+    super(parent.graph);
+    this.windowDuration = spec.windowDuration;
+    this.slide = spec.slideDuration;
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return [this.parent as DStream<unknown>];
+  }
+
+  get slideDuration(): Duration {
+    return this.slide;
+  }
+
+  protected override get parentRememberDuration(): Duration | undefined {
+    return (this.rememberDuration ?? this.slide) + this.windowDuration;
+  }
+
+  compute(time: number): RDD<number> {
+    const batches: [number, RDD<T>][] = [];
+    for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
+      const rdd = this.parent.getOrCompute(t);
+      if (rdd) batches.push([t, rdd]);
+    }
+    return RDD.deferred(1, () => {
+      let total = 0;
+      for (const [t, rdd] of batches) {
+        let n = this.batchCounts.get(t);
+        if (n === undefined) this.batchCounts.set(t, (n = rdd.count()));
+        total += n;
+      }
+      // Batches that left this window leave the cache (a later window never reaches back to them).
+      for (const t of this.batchCounts.keys()) if (t <= time - this.windowDuration) this.batchCounts.delete(t);
+      return [[total]];
+    });
+  }
+}
+
+DStream.prototype.countByWindow = function <T>(this: DStream<T>, windowDuration: Duration, slideDuration?: Duration) {
+  return new CountByWindowDStream(this, windowDuration, slideDuration);
+};

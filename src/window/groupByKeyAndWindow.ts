@@ -1,0 +1,41 @@
+import '../dstream/index.js';
+import { DStream } from '../dstream/DStream.js';
+import type { Duration } from '../util/duration.js';
+import './window.js';
+import { windowSpec } from './windowArgs.js';
+
+declare module '../dstream/DStream.js' {
+  interface DStream<T> {
+    /** Every `slideDuration`, each key with all its values of the last `windowDuration`, oldest first. */
+    groupByKeyAndWindow<K, V>(
+      this: DStream<[K, V]>,
+      windowDuration: Duration,
+      slideDuration?: Duration,
+      numPartitions?: number,
+    ): DStream<[K, V[]]>;
+  }
+}
+
+/** Appends `more` to `into` (a loop: spreading a long array into push() overflows the stack). */
+function append<V>(into: V[], more: readonly V[]): V[] {
+  for (let i = 0; i < more.length; i++) into.push(more[i] as V);
+  return into;
+}
+
+// As Spark: each batch grouped by key once, the window of those groups, merged by key.
+DStream.prototype.groupByKeyAndWindow = function <K, V>(
+  this: DStream<[K, V]>,
+  windowDuration: Duration,
+  slideDuration?: Duration,
+  numPartitions?: number,
+): DStream<[K, V[]]> {
+  const { slideDuration: slide } = windowSpec(this as DStream<unknown>, windowDuration, slideDuration, 'groupByKeyAndWindow');
+  return this.groupByKey(numPartitions)
+    .window(windowDuration, slide)
+    .combineByKey<K, V[], V[]>(
+      (vs) => vs.slice(), // the batch's own group is cached: never append to it
+      append,
+      append,
+      numPartitions,
+    );
+};

@@ -1,0 +1,76 @@
+import '../dstream/index.js';
+import { DStream } from '../dstream/DStream.js';
+import type { Duration } from '../util/duration.js';
+import { ReducedWindowedDStream, type ReduceByKeyAndWindowOptions } from './ReducedWindowedDStream.js';
+import './window.js';
+import { windowSpec } from './windowArgs.js';
+
+declare module '../dstream/DStream.js' {
+  interface DStream<T> {
+    /**
+     * Every `slideDuration`, each key's values over the last `windowDuration` reduced with `f`,
+     * the whole window reduced again at each slide (Spark's form without an inverse).
+     */
+    reduceByKeyAndWindow<K, V>(
+      this: DStream<[K, V]>,
+      f: (a: V, b: V) => V,
+      windowDuration: Duration,
+      slideDuration?: Duration,
+      numPartitions?: number,
+    ): DStream<[K, V]>;
+    /**
+     * With an inverse `invF`, the window is kept incrementally: the previous window's value, minus
+     * (`invF`) the batches that left, plus (`f`) those that entered. Keys whose value fell to the
+     * inverse's zero stay until `filterFunc` drops them. Stateful: `start()` needs `checkpoint(dir)`.
+     * With `invF` null, the same as the form without an inverse (then filtered by `filterFunc`).
+     */
+    reduceByKeyAndWindow<K, V>(
+      this: DStream<[K, V]>,
+      f: (a: V, b: V) => V,
+      invF: ((a: V, b: V) => V) | null,
+      windowDuration: Duration,
+      slideDuration?: Duration,
+      options?: ReduceByKeyAndWindowOptions<K, V>,
+    ): DStream<[K, V]>;
+  }
+}
+
+/** Without an inverse, as Spark: each batch reduced by key, the window of those, reduced by key again. */
+function reduceWholeWindow<K, V>(
+  stream: DStream<[K, V]>,
+  f: (a: V, b: V) => V,
+  windowDuration: Duration,
+  slideDuration: Duration | undefined,
+  numPartitions: number | undefined,
+  filterFunc: ((kv: [K, V]) => boolean) | undefined,
+): DStream<[K, V]> {
+  const { slideDuration: slide } = windowSpec(stream as DStream<unknown>, windowDuration, slideDuration, 'reduceByKeyAndWindow');
+  const windowed = stream.reduceByKey(f, numPartitions).window(windowDuration, slide).reduceByKey(f, numPartitions);
+  return filterFunc ? windowed.filter(filterFunc) : windowed;
+}
+
+DStream.prototype.reduceByKeyAndWindow = function <K, V>(
+  this: DStream<[K, V]>,
+  f: (a: V, b: V) => V,
+  second: ((a: V, b: V) => V) | null | Duration,
+  ...rest: unknown[]
+): DStream<[K, V]> {
+  if (typeof f !== 'function') throw new TypeError('reduceByKeyAndWindow needs a reduce function');
+  // The second argument tells the forms apart: a function, or null (or undefined), is the inverse.
+  if (typeof second === 'function' || second == null) {
+    const [windowDuration, slideDuration, options = {}] = rest as [
+      Duration,
+      Duration | undefined,
+      ReduceByKeyAndWindowOptions<K, V> | undefined,
+    ];
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('reduceByKeyAndWindow: options must be an object { numPartitions?, filterFunc? }');
+    }
+    if (second == null) {
+      return reduceWholeWindow(this, f, windowDuration, slideDuration, options.numPartitions, options.filterFunc);
+    }
+    return new ReducedWindowedDStream(this, f, second, windowDuration, slideDuration, options);
+  }
+  const [slideDuration, numPartitions] = rest as [Duration | undefined, number | undefined];
+  return reduceWholeWindow(this, f, second, slideDuration, numPartitions, undefined);
+} as DStream<unknown>['reduceByKeyAndWindow'];

@@ -1,0 +1,41 @@
+import '../dstream/index.js';
+import { DStream } from '../dstream/DStream.js';
+import type { Duration } from '../util/duration.js';
+import { ReducedWindowedDStream } from './ReducedWindowedDStream.js';
+import './window.js';
+import { windowSpec } from './windowArgs.js';
+
+declare module '../dstream/DStream.js' {
+  interface DStream<T> {
+    /**
+     * Every `slideDuration`, the elements of the last `windowDuration` reduced with `f` (nothing for
+     * an empty window). With an inverse `invF` the result is kept incrementally, as
+     * reduceByKeyAndWindow with an inverse does (stateful: `start()` needs `checkpoint(dir)`).
+     */
+    reduceByWindow(
+      f: (a: T, b: T) => T,
+      invF: ((a: T, b: T) => T) | null,
+      windowDuration: Duration,
+      slideDuration?: Duration,
+    ): DStream<T>;
+  }
+}
+
+DStream.prototype.reduceByWindow = function <T>(
+  this: DStream<T>,
+  f: (a: T, b: T) => T,
+  invF: ((a: T, b: T) => T) | null,
+  windowDuration: Duration,
+  slideDuration?: Duration,
+): DStream<T> {
+  const op = invF == null ? 'reduceByWindow' : 'reduceByWindow with an inverse function';
+  if (typeof f !== 'function') throw new TypeError(`${op} needs a reduce function`);
+  const { slideDuration: slide } = windowSpec(this as DStream<unknown>, windowDuration, slideDuration, op);
+  // As Spark: without an inverse, each batch reduced once, then the window of those reduced.
+  if (invF == null) return this.reduce(f).window(windowDuration, slide).reduce(f);
+  // With one, a single key's value kept by the incremental window.
+  const keyed = this.map((t): [0, T] => [0, t]);
+  return new ReducedWindowedDStream(keyed, f, invF, windowDuration, slide, { numPartitions: 1, operation: op }).map(
+    (kv) => kv[1],
+  );
+};
