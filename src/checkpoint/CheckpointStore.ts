@@ -6,7 +6,7 @@
  * Layout (LevelDB keys are UTF-8 strings; values are encoded by ./codec.ts):
  *
  *   meta/format                      {"format":"dstreams-checkpoint","version":1} (JSON text)
- *   meta/seq                         number of commits so far (float64)
+ *   meta/seq                         number of commits so far
  *   meta/batch                       the engine's metadata record; each commit may replace it
  *   meta/damaged                     present only once corruption was detected; the store then never opens again
  *   state/<streamId>/<encodedKey>    keyed state (encodedKey from encodeKey(): tag + content)
@@ -105,7 +105,7 @@ export interface CheckpointCommit {
   slices?: PerStream<SliceChange>;
   /** Blob changes. */
   blobs?: BlobChange;
-  /** Streams whose state and slices are removed entirely (applied first). */
+  /** Streams whose stored state and slices are removed entirely (writes to them in the same commit are kept). */
   dropStreams?: Iterable<string>;
 }
 
@@ -131,6 +131,7 @@ interface Compactable {
   compactRange(start: Buffer, end: Buffer, options: { keyEncoding: 'buffer' }): Promise<void>;
 }
 type Batch = ReturnType<Db['batch']>;
+type Rewrites = Map<string, Set<string> | undefined>;
 
 const fail = (code: CheckpointErrorCode, dir: string, message: string, cause?: unknown): CheckpointError =>
   new CheckpointError(code, dir, message, cause === undefined ? undefined : { cause });
@@ -335,20 +336,31 @@ export class CheckpointStore {
 
   /**
    * Writes a commit in one atomic LevelDB batch: either all of it is stored or none of it.
-   * Every key and value is encoded before anything is written, so an unserialisable value
-   * (a function, a symbol…) fails with UNSERIALIZABLE and leaves the store as it was.
-   * The cost follows the number of changed keys, except for `replace` and `dropStreams`,
-   * which read the keys of the streams they rewrite.
+   *
+   * The commit is encoded synchronously, before commit() returns: the caller may mutate the
+   * objects and collections it passed (e.g. the live state map whose entries() it handed over)
+   * as soon as commit() has returned, even while the write is still queued behind earlier
+   * commits. An unserialisable value (a function, a symbol…) or an unsupported key rejects the
+   * returned promise (UNSERIALIZABLE / INVALID_ARGUMENT) and nothing of the commit is written.
+   * Commits are written one at a time, in call order. The cost follows the number of changed
+   * keys, except for `replace` and `dropStreams`, which read the keys of the ranges they rewrite.
    */
   commit(c: CheckpointCommit, options: CommitOptions = {}): Promise<void> {
     this.assertOpen();
-    // Commits run one at a time, in call order; close() waits for those already called.
+    // A chained batch: each operation goes straight to LevelDB's in-memory WriteBatch (about
+    // half the cost of an array batch), and nothing reaches the database before write().
+    const batch = this.db.batch();
+    let rewrites: Rewrites;
+    try {
+      rewrites = this.encodeInto(c, batch);
+    } catch (err) {
+      void batch.close().catch(() => {});
+      return Promise.reject(err instanceof CheckpointError ? err : mapReadError(this.dir, err, 'commit'));
+    }
     const run = async (): Promise<void> => {
-      // A chained batch: each operation goes straight to LevelDB's in-memory WriteBatch (about
-      // half the cost of an array batch), and nothing reaches the database before write().
-      const batch = this.db.batch();
       try {
-        await this.fillBatch(c, batch);
+        await this.deleteRewrittenRanges(rewrites, batch);
+        batch.put(SEQ_KEY, encodeValue(this.seq + 1));
         await batch.write({ sync: options.sync ?? this.sync } as object);
       } catch (err) {
         await batch.close().catch(() => {});
@@ -362,13 +374,13 @@ export class CheckpointStore {
   }
 
   /**
-   * Encodes a commit into `batch`, then adds the deletes of the ranges it rewrites (replace,
-   * dropStreams), read from the database. Throws before anything is written.
+   * Encodes a commit into `batch` (synchronously). Returns the ranges it rewrites (replace,
+   * dropStreams), each with the keys the commit itself writes there.
    */
-  private async fillBatch(c: CheckpointCommit, batch: Batch): Promise<void> {
+  private encodeInto(c: CheckpointCommit, batch: Batch): Rewrites {
     const dir = this.dir;
     /** Per rewritten prefix: the keys this commit puts there (kept), or undefined when none are. */
-    const rewrites = new Map<string, Set<string> | undefined>();
+    const rewrites: Rewrites = new Map();
 
     if (c.dropStreams) {
       for (const id of c.dropStreams) {
@@ -452,9 +464,11 @@ export class CheckpointStore {
       }
       batch.put(META_KEY, value);
     }
-    batch.put(SEQ_KEY, encodeValue(this.seq + 1));
+    return rewrites;
+  }
 
-    // The rewritten ranges: delete what is stored there and not written again by this commit.
+  /** Deletes what is stored in the rewritten ranges and not written again by the commit. */
+  private async deleteRewrittenRanges(rewrites: Rewrites, batch: Batch): Promise<void> {
     for (const [prefix, keep] of rewrites) {
       const it = this.db.keys({ gte: prefix, lt: prefixEnd(prefix) });
       try {
@@ -463,8 +477,6 @@ export class CheckpointStore {
           if (keys.length === 0) break;
           for (const k of keys) if (keep === undefined || !keep.has(k)) batch.del(k);
         }
-      } catch (err) {
-        throw mapReadError(dir, err);
       } finally {
         await it.close();
       }
@@ -723,15 +735,18 @@ function sliceTime(dir: string, streamId: string, t: unknown): string {
   return padTime(t);
 }
 
+/** In a `u` regex a surrogate pair is one code point, so this matches only unpaired surrogates (which UTF-8 cannot carry). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 function checkStreamId(dir: string, id: unknown): asserts id is string {
-  if (typeof id !== 'string' || id === '' || id.includes('/')) {
+  if (typeof id !== 'string' || id === '' || id.includes('/') || LONE_SURROGATE.test(id)) {
     throw fail('INVALID_ARGUMENT', dir, `stream id must be a non-empty string without "/", got ${JSON.stringify(id)}`);
   }
 }
 
 function blobKey(dir: string, name: unknown): string {
-  if (typeof name !== 'string' || name === '') {
-    throw fail('INVALID_ARGUMENT', dir, `blob name must be a non-empty string, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || name === '' || LONE_SURROGATE.test(name)) {
+    throw fail('INVALID_ARGUMENT', dir, `blob name must be a non-empty, well-formed string, got ${JSON.stringify(name)}`);
   }
   return BLOB_PREFIX + name;
 }

@@ -246,6 +246,24 @@ describe('CheckpointStore atomicity', () => {
     await store.close();
   });
 
+  it('captures a commit when commit() returns: later mutations of what it was given do not leak in', async () => {
+    const store = await CheckpointStore.open(tempDir(), { sync: false });
+    const live = new Map<string, { n: number }>([['a', { n: 1 }]]);
+    const meta = { batchTime: 1000 };
+    const first = store.commit({ meta, state: { s: { puts: live.entries() } } });
+    const second = store.commit({ state: { s: { puts: live.entries() } } });
+    // mutate right away, while both commits are still queued
+    live.get('a')!.n = 2;
+    live.set('b', { n: 3 });
+    meta.batchTime = 2000;
+    await first;
+    expect(await store.loadState('s')).toEqual([['a', { n: 1 }]]);
+    expect(await store.readMeta()).toEqual({ batchTime: 1000 });
+    await second;
+    expect(await store.loadState('s')).toEqual([['a', { n: 1 }]]);
+    await store.close();
+  });
+
   it('runs concurrent commits one after the other, in call order', async () => {
     const store = await CheckpointStore.open(tempDir(), { sync: false });
     const commits = Array.from({ length: 20 }, (_, i) =>
