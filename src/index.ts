@@ -15,3 +15,5 @@ export { DStream, InputDStream, UnaryDStream, type ForeachFunction } from './dst
 export { RDD, type OffsetRange } from './rdd/RDD.js';
 import './window/index.js';
 export { CountByWindowDStream, ReducedWindowedDStream, WindowedDStream, type ReduceByKeyAndWindowOptions } from './window/index.js';
+import './state/index.js';
+export { MapWithStateDStream, State, StateSpec } from './state/index.js';

@@ -1,0 +1,180 @@
+/**
+ * Benchmark of the state operations (src/state). Prints figures, judges nothing.
+ *
+ *   npx tsx bench/state.ts [--small 10000] [--big 1000000] [--records 10000] [--batches 20]
+ *
+ * The same batches of `records` (key, 1) records — keys drawn from the first `small` keys — run
+ * against a state that already holds `small` keys and one that holds `big` keys (loaded as the
+ * initial state at the first batch, not timed):
+ *
+ * 1. mapWithState, without and with a timeout: per-batch time for each state size, and the
+ *    ratio big/small. mapWithState touches only the keys of the batch (and those timing out),
+ *    so the ratio should stay near 1 (goal ≤ 1.5).
+ * 2. updateStateByKey: the same figures. It offers every key of the state to the update function
+ *    at every batch (as Spark does), so its time grows with the state.
+ *
+ * Each batch is timed from ManualClock.advance() to its completion (generation, state update,
+ * the output operation counting the mapped values); the first batches are warm-up. Each run is
+ * a child process of its own (a fresh heap), and the runs are repeated in alternation
+ * (`--rounds`, default 3): the figures kept are each configuration's best median, which is what
+ * survives other load on the machine. All medians are printed too.
+ */
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManualClock, StateSpec, StreamingContext, type DStream, type State } from '../src/index.js';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const SMALL = arg('small', 10_000);
+const BIG = arg('big', 1_000_000);
+const RECORDS = arg('records', 10_000);
+const BATCHES = arg('batches', 20);
+const WARMUP = arg('warmup', 5);
+const ROUNDS = arg('rounds', 3);
+
+const ms = (x: number): string => `${x.toFixed(2)} ms`;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+/** The batches every run gets: `RECORDS` records with keys among the first `SMALL` (seeded). */
+function makeBatches(n: number): [string, number][][] {
+  let seed = 12345;
+  const rand = (m: number): number => (seed = (Math.imul(seed, 48271) + 1) >>> 0) % m;
+  return Array.from({ length: n }, () => Array.from({ length: RECORDS }, (): [string, number] => [`k${rand(SMALL)}`, 1]));
+}
+
+function initialState(size: number): [string, number][] {
+  return Array.from({ length: size }, (_, i): [string, number] => [`k${i}`, i]);
+}
+
+interface Figures {
+  median: number;
+  mean: number;
+  first: number;
+}
+
+async function timeRun(
+  define: (pairs: DStream<[string, number]>) => DStream<unknown>,
+  batches: [string, number][][],
+  warmup: number,
+): Promise<Figures> {
+  gc();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dstreams-state-bench-'));
+  const clock = new ManualClock(0);
+  const ssc = new StreamingContext({ batchDuration: 1000, clock });
+  ssc.checkpoint(dir);
+  let seen = 0;
+  define(ssc.queueStream(batches.map((b) => b.slice()))).foreachRDD((rdd) => void (seen += rdd.count()));
+  await ssc.start();
+  const times: number[] = [];
+  for (let i = 0; i < batches.length; i++) {
+    const t0 = performance.now();
+    await clock.advance(1000);
+    times.push(performance.now() - t0);
+  }
+  await ssc.stop();
+  rmSync(dir, { recursive: true, force: true });
+  if (seen === 0) throw new Error('nothing was output');
+  const measured = times.slice(warmup);
+  return { median: median(measured), mean: mean(measured), first: times[0]! };
+}
+
+function runningCount(withTimeout: boolean, size: number): (pairs: DStream<[string, number]>) => DStream<unknown> {
+  return (pairs) => {
+    let spec = StateSpec.function((key: string, value: number | undefined, state: State<number>) => {
+      const sum = (state.getOption() ?? 0) + (value ?? 0);
+      state.update(sum);
+      return sum;
+    }).initialState(initialState(size));
+    if (withTimeout) spec = spec.timeout(3_600_000);
+    return pairs.mapWithState(spec) as DStream<unknown>;
+  };
+}
+
+function updateCount(size: number): (pairs: DStream<[string, number]>) => DStream<unknown> {
+  return (pairs) =>
+    pairs.updateStateByKey((values: number[], state: number | undefined) => (state ?? 0) + values.length, {
+      initialRDD: initialState(size),
+    }) as DStream<unknown>;
+}
+
+type Kind = 'map' | 'map-timeout' | 'update';
+
+/** In a child process: one run, figures as JSON on stdout. */
+async function child(kind: Kind, size: number): Promise<void> {
+  const all = makeBatches(WARMUP + BATCHES);
+  const f =
+    kind === 'update'
+      ? await timeRun(updateCount(size), all, WARMUP)
+      : await timeRun(runningCount(kind === 'map-timeout', size), all, WARMUP);
+  process.stdout.write(JSON.stringify(f));
+}
+
+function spawnRun(kind: Kind, size: number, batches: number): Figures {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      '--child', kind, '--size', String(size),
+      '--small', String(SMALL), '--records', String(RECORDS), '--batches', String(batches), '--warmup', String(WARMUP),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(out) as Figures;
+}
+
+function best(runs: Figures[]): Figures {
+  return runs.reduce((a, b) => (b.median < a.median ? b : a));
+}
+
+function report(name: string, small: Figures[], big: Figures[]): void {
+  const s = best(small);
+  const b = best(big);
+  const line = (size: number, f: Figures, all: Figures[]): string =>
+    `  state ${size.toLocaleString('en').padStart(9)} keys: median ${ms(f.median)}, mean ${ms(f.mean)} per batch` +
+    `  (medians of the runs: ${all.map((x) => x.median.toFixed(2)).join(', ')}; first batch, loading the state: ${ms(f.first)})`;
+  console.log(name);
+  console.log(line(SMALL, s, small));
+  console.log(line(BIG, b, big));
+  console.log(`  ratio ${BIG.toLocaleString('en')} / ${SMALL.toLocaleString('en')} keys: ${(b.median / s.median).toFixed(2)} (best medians)`);
+  console.log('');
+}
+
+const childIndex = process.argv.indexOf('--child');
+if (childIndex >= 0) {
+  await child(process.argv[childIndex + 1] as Kind, arg('size', SMALL));
+} else {
+  console.log(
+    `state bench: batches of ${RECORDS.toLocaleString('en')} records (keys among the first ${SMALL.toLocaleString('en')}), ` +
+      `${BATCHES} timed batches after ${WARMUP} warm-up, ${ROUNDS} alternating rounds, node ${process.version}\n`,
+  );
+  for (const kind of ['map', 'map-timeout'] as const) {
+    const small: Figures[] = [];
+    const big: Figures[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      small.push(spawnRun(kind, SMALL, BATCHES));
+      big.push(spawnRun(kind, BIG, BATCHES));
+    }
+    report(kind === 'map' ? 'mapWithState' : 'mapWithState with timeout(1 h)', small, big);
+  }
+  const uBatches = Math.min(BATCHES, 10);
+  const small: Figures[] = [];
+  const big: Figures[] = [];
+  for (let r = 0; r < Math.min(ROUNDS, 2); r++) {
+    small.push(spawnRun('update', SMALL, uBatches));
+    big.push(spawnRun('update', BIG, uBatches));
+  }
+  report('updateStateByKey (offers every key to the function at every batch: O(state), as in Spark)', small, big);
+}

@@ -1,0 +1,250 @@
+import type { SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
+import type { DStream } from '../dstream/DStream.js';
+import { encodeStructuredKey, hashKey } from '../rdd/keys.js';
+import { RDD } from '../rdd/RDD.js';
+import { ChangeLog } from './ChangeLog.js';
+import { emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, type Root } from './hamt.js';
+import { State } from './State.js';
+import { StatefulDStream } from './StatefulDStream.js';
+import type { StateSpec } from './StateSpec.js';
+
+/** One partition of one batch: the state version after the batch and the batch's mapped values. */
+export interface MapWithStateRecord<K, S, M> {
+  readonly root: Root<K, S>;
+  readonly mapped: readonly M[];
+}
+
+type Version<K, S, M> = MapWithStateRecord<K, S, M>[];
+
+/** Spark's default checkpoint interval of mapWithState: ten batches. */
+const CHECKPOINT_MULTIPLIER = 10;
+
+/**
+ * Spark's InternalMapWithStateDStream: each batch's RDD has one record per partition holding
+ * the state version after the batch (a persistent map, see hamt.ts) and the mapped values.
+ *
+ * Cost per batch: the batch's records, plus the keys timing out. Each key written in a batch is
+ * also filed in that batch time's bucket; at batch t the buckets older than t − timeout are
+ * visited once and dropped, and a key in them times out only if its last write is still that
+ * bucket's time (a later write refiled it, a removal dropped it). Nothing scans the whole state:
+ * a snapshot is the version's root, read only when someone reads stateSnapshots' RDD.
+ *
+ * A batch works on new roots under its own edit number; the committed version, the buckets
+ * and the change log are changed only once the whole batch succeeded.
+ */
+export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
+  MapWithStateRecord<K, S, M>,
+  Version<K, S, M>
+> {
+  readonly numPartitions: number;
+  private roots: Root<K, S>[];
+  private sizes: number[];
+  /** Leaves written at each batch time, oldest first (only with a timeout). */
+  private buckets = new Map<number, Leaf<K, S>[]>();
+  private editSeq = 0;
+  private readonly log = new ChangeLog<K, Leaf<K, S>>();
+  private readonly state = new State<S>();
+  private readonly path = new Path<K, S>();
+
+  constructor(
+    parent: DStream<[K, V]>,
+    private readonly spec: StateSpec<K, V, S, M>,
+  ) {
+    super(parent as DStream<unknown>, 'mapWithState');
+    this.numPartitions = spec.getNumPartitions() ?? this.graph.defaultParallelism;
+    this.roots = Array.from({ length: this.numPartitions }, () => emptyRoot<K, S>());
+    this.sizes = new Array<number>(this.numPartitions).fill(0);
+  }
+
+  override initialize(zeroTime: number): void {
+    if (this.checkpointDuration === undefined) this.checkpointDuration = this.slideDuration * CHECKPOINT_MULTIPLIER;
+    super.initialize(zeroTime);
+  }
+
+  /** Keys in the latest state. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.sizes) n += s;
+    return n;
+  }
+
+  protected partitionsOf(version: Version<K, S, M>): MapWithStateRecord<K, S, M>[][] {
+    return version.map((r) => [r]);
+  }
+
+  protected advance(time: number): Version<K, S, M> {
+    const n = this.numPartitions;
+    const edit = ++this.editSeq;
+    const fn = this.spec.getFunction();
+    const keepUndefined = this.spec.outputsUndefined();
+    const timeout = this.spec.getTimeout();
+    const state = this.state;
+    const path = this.path;
+    const roots = this.roots.slice();
+    const sizes = this.sizes.slice();
+    const mapped: M[][] = Array.from({ length: n }, () => []);
+    const logKeys: K[] = [];
+    const logEntries: (Leaf<K, S> | undefined)[] = [];
+    const written: Leaf<K, S>[] = [];
+    const timedOutBuckets: number[] = [];
+
+    let initialLoaded = false;
+    if (this.latestTime === undefined) {
+      const initial = this.spec.getInitialState();
+      const pairs = initial === undefined ? [] : initial instanceof RDD ? initial.collect() : initial;
+      for (const [k, s] of pairs) {
+        const { h, mh, code } = keyInfo(k);
+        const p = n === 1 ? 0 : h % n;
+        const leaf = new Leaf(h, mh, k, code, s, time, edit);
+        if (lookupPath(roots[p]!, mh, k, code, path) === undefined) sizes[p]!++;
+        roots[p] = putAlong(path, leaf, edit);
+        if (timeout !== undefined) written.push(leaf);
+        initialLoaded = true;
+      }
+    }
+
+    // The batch's records, partitioned by key in arrival order (Spark's partitionBy), flattened
+    // as [key, value, hash, code] runs to spare an object per record.
+    const runs: unknown[][] = Array.from({ length: n }, () => []);
+    const data = (this.parent as DStream<[K, V]>).getOrCompute(time);
+    if (data) {
+      for (let i = 0; i < data.numPartitions; i++) {
+        data.iteratePartition(i, (kv) => {
+          const k = kv[0];
+          let code: string | undefined;
+          let h: number;
+          if (typeof k === 'object' && k !== null) {
+            code = encodeStructuredKey(k);
+            h = hashKey(code);
+          } else {
+            h = hashKey(k);
+          }
+          runs[n === 1 ? 0 : h % n]!.push(k, kv[1], h, code);
+        });
+      }
+    }
+
+    for (let p = 0; p < n; p++) {
+      const run = runs[p]!;
+      const out = mapped[p]!;
+      let root = roots[p]!;
+      for (let j = 0; j < run.length; j += 4) {
+        const k = run[j] as K;
+        const h = run[j + 2] as number;
+        const code = run[j + 3] as string | undefined;
+        const mh = mix(h);
+        const leaf = lookupPath(root, mh, k, code, path);
+        if (leaf === undefined) state.wrap(false, undefined);
+        else state.wrap(true, leaf.value, leaf.edit === edit);
+        const result = fn(time, k, run[j + 1] as V, state);
+        if (state.isRemoved()) {
+          if (leaf !== undefined) {
+            root = remove(root, mh, k, code, edit);
+            sizes[p]!--;
+            logKeys.push(k);
+            logEntries.push(undefined);
+          }
+        } else if (state.isUpdated() || (leaf !== undefined && timeout !== undefined)) {
+          // Spark: with a timeout, a key that received data counts as active even if not updated.
+          const value = state.current() as S;
+          if (leaf !== undefined && leaf.edit === edit) {
+            leaf.value = value;
+            leaf.stamp = time;
+          } else {
+            const fresh = new Leaf(h, mh, k, code, value, time, edit);
+            root = putAlong(path, fresh, edit); // the path lookupPath recorded: no second walk
+            if (leaf === undefined) sizes[p]!++;
+            logKeys.push(k);
+            logEntries.push(fresh);
+            if (timeout !== undefined) written.push(fresh);
+          }
+        }
+        if (result !== undefined || keepUndefined) out.push(result as M);
+      }
+      roots[p] = root;
+    }
+
+    if (timeout !== undefined) {
+      // Keys whose last write is older than the threshold time out (Spark: updateTime < batchTime - timeout).
+      const threshold = time - timeout;
+      for (const [bucketTime, leaves] of this.buckets) {
+        if (bucketTime >= threshold) break;
+        timedOutBuckets.push(bucketTime);
+        for (const filed of leaves) {
+          const p = n === 1 ? 0 : filed.h % n;
+          const leaf = lookup(roots[p]!, filed.mh, filed.key, filed.code);
+          if (leaf === undefined || leaf.stamp !== bucketTime) continue; // written since, or removed
+          state.wrapTimingOut(leaf.value);
+          const result = fn(time, leaf.key, undefined, state);
+          roots[p] = remove(roots[p]!, leaf.mh, leaf.key, leaf.code, edit);
+          sizes[p]!--;
+          logKeys.push(leaf.key);
+          logEntries.push(undefined);
+          if (result !== undefined || keepUndefined) mapped[p]!.push(result as M);
+        }
+      }
+    }
+
+    // Commit.
+    this.roots = roots;
+    this.sizes = sizes;
+    for (const t of timedOutBuckets) this.buckets.delete(t);
+    if (written.length > 0) this.buckets.set(time, written);
+    if (initialLoaded) this.log.requireFull(time);
+    this.log.record(time, logKeys, logEntries, this.size);
+    return roots.map((root, p) => ({ root, mapped: mapped[p]! }));
+  }
+
+  // ---- checkpoints ---------------------------------------------------------------------------
+  // A key's checkpointed value is [state, time of its last write] (the time drives timeouts).
+
+  checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined {
+    const version = this.versionForCheckpoint(time);
+    if (version === undefined) return undefined;
+    const changes = this.log.take(time);
+    if (full || changes === 'full') {
+      const puts: [unknown, unknown][] = [];
+      for (const r of version) forEachLeaf(r.root, (l) => void puts.push([l.key, [l.value, l.stamp]]));
+      return { state: { replace: true, puts, deletes: [] } };
+    }
+    const puts: [unknown, unknown][] = [];
+    const deletes: unknown[] = [];
+    for (const e of changes.entries()) {
+      if (e.value === undefined) deletes.push(e.key);
+      else puts.push([e.key, [e.value.value, e.value.stamp]]);
+    }
+    return { state: { replace: false, puts, deletes } };
+  }
+
+  restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+    const n = this.numPartitions;
+    const edit = ++this.editSeq;
+    const roots = Array.from({ length: n }, () => emptyRoot<K, S>());
+    const sizes = new Array<number>(n).fill(0);
+    const byTime = new Map<number, Leaf<K, S>[]>();
+    const timeout = this.spec.getTimeout();
+    for (const [k, v] of saved.state) {
+      if (!Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'number') {
+        throw new Error(`mapWithState checkpoint: malformed entry for key ${JSON.stringify(k)}`);
+      }
+      const { h, mh, code } = keyInfo(k);
+      const p = n === 1 ? 0 : h % n;
+      const leaf = new Leaf(h, mh, k as K, code, v[0] as S, v[1], edit);
+      if (lookupPath(roots[p]!, mh, leaf.key, code, this.path) === undefined) sizes[p]!++;
+      roots[p] = putAlong(this.path, leaf, edit);
+      if (timeout !== undefined) {
+        let b = byTime.get(leaf.stamp);
+        if (b === undefined) byTime.set(leaf.stamp, (b = []));
+        b.push(leaf);
+      }
+    }
+    this.roots = roots;
+    this.sizes = sizes;
+    this.buckets = new Map([...byTime].sort((a, b) => a[0] - b[0]));
+    this.log.reset();
+    this.restoredAt(
+      saved.time,
+      roots.map((root) => ({ root, mapped: [] })),
+    );
+  }
+}

@@ -1,0 +1,57 @@
+import { DStream } from '../dstream/DStream.js';
+import { UnaryDStream } from '../dstream/UnaryDStream.js';
+import type { RDD } from '../rdd/RDD.js';
+import type { Duration } from '../util/duration.js';
+import { forEachLeaf } from './hamt.js';
+import { InternalMapWithStateDStream, type MapWithStateRecord } from './InternalMapWithStateDStream.js';
+import type { StateSpec } from './StateSpec.js';
+
+/**
+ * The stream mapWithState returns (Spark's MapWithStateDStream): each batch's mapped values —
+ * one per record of the batch, plus one per key timing out — and, through `stateSnapshots()`,
+ * the whole state after each batch.
+ */
+export class MapWithStateDStream<K, V, S, M> extends DStream<M> {
+  /** The stream that holds the state (what checkpoints save and restore). */
+  readonly internalStream: InternalMapWithStateDStream<K, V, S, M>;
+
+  constructor(parent: DStream<[K, V]>, spec: StateSpec<K, V, S, M>) {
+    const internal = new InternalMapWithStateDStream(parent, spec);
+    super(parent.graph);
+    this.internalStream = internal;
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return [this.internalStream];
+  }
+
+  get slideDuration(): Duration {
+    return this.internalStream.slideDuration;
+  }
+
+  compute(time: number): RDD<M> | undefined {
+    return this.internalStream.getOrCompute(time)?.flatMap((r) => r.mapped);
+  }
+
+  /** The state after each batch, as [key, state] pairs (read it as read-only). */
+  stateSnapshots(): DStream<[K, S]> {
+    return new StateSnapshotDStream(this.internalStream);
+  }
+
+  /** The checkpoint interval is the state's (Spark: set on the internal stream). */
+  override checkpoint(interval: Duration): this {
+    this.internalStream.checkpoint(interval);
+    return this;
+  }
+}
+
+/** Each batch's whole state; reading it is O(state), making it is O(1) (the version's roots). */
+export class StateSnapshotDStream<K, S, M> extends UnaryDStream<MapWithStateRecord<K, S, M>, [K, S]> {
+  compute(time: number): RDD<[K, S]> | undefined {
+    return this.parent.getOrCompute(time)?.flatMap((r) => {
+      const pairs: [K, S][] = [];
+      forEachLeaf(r.root, (leaf) => void pairs.push([leaf.key, leaf.value]));
+      return pairs;
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import { RDD } from '../rdd/RDD.js';
+import { checkDuration, type Duration } from '../util/duration.js';
+import type { State } from './State.js';
+
+/** Spark's simple mapping function: every call's result is part of the output. */
+export type MappingFunction<K, V, S, M> = (key: K, value: V | undefined, state: State<S>) => M;
+
+/** Spark's full mapping function: gets the batch time; a result of undefined adds nothing to the output. */
+export type TimedMappingFunction<K, V, S, M> = (
+  time: number,
+  key: K,
+  value: V | undefined,
+  state: State<S>,
+) => M | undefined;
+
+/**
+ * What mapWithState does (Spark's StateSpec): the mapping function, plus optionally the initial
+ * state, the number of partitions of the state and the idle timeout of keys.
+ *
+ * `StateSpec.function((key, value, state) => mapped)` is Spark's simple API; a function of four
+ * parameters `(time, key, value, state) => mapped | undefined` is its full API, whose undefined
+ * results are left out of the output (Spark's `None`).
+ */
+export class StateSpec<K, V, S, M> {
+  private initial: RDD<[K, S]> | ReadonlyArray<readonly [K, S]> | undefined;
+  private partitions: number | undefined;
+  private idleTimeout: Duration | undefined;
+
+  private constructor(
+    private readonly fn: TimedMappingFunction<K, V, S, M>,
+    private readonly emitsUndefined: boolean,
+  ) {}
+
+  static function<K, V, S, M>(f: MappingFunction<K, V, S, M>): StateSpec<K, V, S, M>;
+  static function<K, V, S, M>(f: TimedMappingFunction<K, V, S, M>): StateSpec<K, V, S, M>;
+  static function<K, V, S, M>(
+    f: MappingFunction<K, V, S, M> | TimedMappingFunction<K, V, S, M>,
+  ): StateSpec<K, V, S, M> {
+    if (typeof f !== 'function') throw new TypeError('StateSpec.function needs a mapping function');
+    if (f.length >= 4) return new StateSpec(f as TimedMappingFunction<K, V, S, M>, false);
+    const simple = f as MappingFunction<K, V, S, M>;
+    return new StateSpec<K, V, S, M>((_time, key, value, state) => simple(key, value, state), true);
+  }
+
+  /** The state keys start from (an RDD or an array of pairs). */
+  initialState(initial: RDD<[K, S]> | ReadonlyArray<readonly [K, S]>): this {
+    if (!(initial instanceof RDD) && !Array.isArray(initial)) {
+      throw new TypeError('initialState needs an RDD or an array of [key, state] pairs');
+    }
+    this.initial = initial;
+    return this;
+  }
+
+  /** Partitions of the state (and of the mapped stream); default: the context's parallelism. */
+  numPartitions(n: number): this {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`numPartitions must be a positive integer, got ${n}`);
+    this.partitions = n;
+    return this;
+  }
+
+  /** Drop keys that received no data for longer than `idleDuration`, after one last call with `isTimingOut()`. */
+  timeout(idleDuration: Duration): this {
+    this.idleTimeout = checkDuration(idleDuration, 'timeout');
+    return this;
+  }
+
+  /** @internal */
+  getFunction(): TimedMappingFunction<K, V, S, M> {
+    return this.fn;
+  }
+
+  /** @internal Whether undefined results are output (simple API) or dropped (full API). */
+  outputsUndefined(): boolean {
+    return this.emitsUndefined;
+  }
+
+  getInitialState(): RDD<[K, S]> | ReadonlyArray<readonly [K, S]> | undefined {
+    return this.initial;
+  }
+
+  getNumPartitions(): number | undefined {
+    return this.partitions;
+  }
+
+  getTimeout(): Duration | undefined {
+    return this.idleTimeout;
+  }
+}

@@ -1,0 +1,97 @@
+import type { StreamCheckpoint, SavedStreamCheckpoint, Checkpointable } from '../dstream/Checkpointable.js';
+import { DStream } from '../dstream/DStream.js';
+import { RDD } from '../rdd/RDD.js';
+import type { Duration } from '../util/duration.js';
+
+/**
+ * What updateStateByKey and mapWithState share: a state that advances one batch at a time, in
+ * time order, when the batch runs (the graph materialises this stream's RDD of every batch before
+ * the output operations), and the committed version of each remembered batch.
+ *
+ * A version `P` is immutable once committed: the RDD of batch t, read at any later time, shows
+ * batch t's state. `advance(t)` builds version t from version t − slide without changing it;
+ * when it throws (a user function failed), nothing is committed.
+ */
+export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkpointable {
+  /** Time of the last committed version (undefined before the first batch, unless restored). */
+  protected latestTime: number | undefined;
+  /** Committed versions still remembered, by batch time. */
+  protected readonly versions = new Map<number, P>();
+
+  constructor(
+    protected readonly parent: DStream<unknown>,
+    operation: string,
+  ) {
+    super(parent.graph);
+    this.mustCheckpoint = true;
+    this.graph.requireCheckpoint(operation);
+    this.graph.materializeEachBatch(this as DStream<unknown>);
+  }
+
+  abstract readonly numPartitions: number;
+
+  /** Build and return version `time` from the latest one (at `time` − slide, or none before the first batch). */
+  protected abstract advance(time: number): P;
+
+  /** The partitions of the RDD of a version. */
+  protected abstract partitionsOf(version: P): T[][];
+
+  abstract checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined;
+  abstract restoreCheckpoint(saved: SavedStreamCheckpoint): void;
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return [this.parent];
+  }
+
+  get slideDuration(): Duration {
+    return this.parent.slideDuration;
+  }
+
+  /** A state stream no output depends on is never initialised: it then simply has no batches. */
+  override isTimeValid(time: number): boolean {
+    return this.zeroTime !== undefined && super.isTimeValid(time);
+  }
+
+  compute(time: number): RDD<T> {
+    return RDD.deferred(this.numPartitions, () => this.partitionsOf(this.versionAt(time)));
+  }
+
+  /** Version `time`, advancing the state up to it first when needed. */
+  protected versionAt(time: number): P {
+    const known = this.versions.get(time);
+    if (known !== undefined) return known;
+    if (this.latestTime !== undefined && time <= this.latestTime) {
+      throw new Error(`${this.kind}: the state of batch ${time} is no longer remembered`);
+    }
+    // Batches run in time order and each materialises this stream, so this loop normally does nothing.
+    const slide = this.slideDuration;
+    for (let t = (this.latestTime ?? this.zeroTime!) + slide; t < time; t += slide) this.versionAt(t);
+    const version = this.advance(time);
+    this.versions.set(time, version);
+    this.latestTime = time;
+    return version;
+  }
+
+  /** The version to describe in the checkpoint of batch `time`; undefined when there is none yet. */
+  protected versionForCheckpoint(time: number): P | undefined {
+    if (this.latestTime === undefined || time > this.latestTime) return undefined;
+    const v = this.versions.get(time);
+    if (v === undefined) {
+      throw new Error(`${this.kind}: checkpoint of batch ${time} asked after its state was forgotten`);
+    }
+    return v;
+  }
+
+  /** Start over from a restored version. */
+  protected restoredAt(time: number, version: P): void {
+    this.versions.clear();
+    this.versions.set(time, version);
+    this.latestTime = time;
+  }
+
+  override clearMetadata(time: number): void {
+    super.clearMetadata(time);
+    const horizon = time - (this.rememberDuration ?? this.slideDuration);
+    for (const t of this.versions.keys()) if (t <= horizon && t !== this.latestTime) this.versions.delete(t);
+  }
+}

@@ -1,0 +1,206 @@
+import type { SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
+import { DStream } from '../dstream/DStream.js';
+import { KeyMap, partitionOf } from '../rdd/keys.js';
+import { RDD } from '../rdd/RDD.js';
+import { ChangeLog } from './ChangeLog.js';
+import { cloneState, deepEqual } from './clone.js';
+import { StatefulDStream } from './StatefulDStream.js';
+
+export type UpdateFunction<V, S> = (values: V[], state: S | undefined) => S | undefined;
+
+export interface UpdateStateByKeyOptions<K, S> {
+  /** Partitions of the state (default: the context's parallelism). */
+  numPartitions?: number;
+  /** The state keys start from. */
+  initialRDD?: RDD<[K, S]> | ReadonlyArray<readonly [K, S]>;
+}
+
+declare module '../dstream/DStream.js' {
+  interface DStream<T> {
+    /**
+     * Keep a state per key across batches: at every batch `update(values, state)` is called for
+     * each key that has new values or a state (values `[]` when none); its result is the key's
+     * new state, `undefined` removes the key. Each batch's RDD is the whole state.
+     */
+    updateStateByKey<K, V, S>(
+      this: DStream<[K, V]>,
+      update: UpdateFunction<V, S>,
+      options?: UpdateStateByKeyOptions<K, S>,
+    ): DStream<[K, S]>;
+  }
+}
+
+type Parts<K, S> = [K, S][][];
+
+/** Marks a key's group of new values as used by an existing state. */
+const CONSUMED: unknown[] = [];
+
+/**
+ * Spark's StateDStream. A version is the state's partitions (arrays of [key, state] pairs, hash
+ * partitioned by key) and is the batch's RDD. Each batch builds new arrays from the previous
+ * version: a key whose state did not change keeps its pair object, so the change log — what an
+ * incremental checkpoint writes — holds exactly the keys put or removed. Object states are
+ * copied before `update` sees them (see clone.ts), so updating in place never alters an earlier
+ * batch's RDD. The cost is O(state) per batch, as in Spark: every key is offered to `update`.
+ */
+export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> {
+  readonly numPartitions: number;
+  private readonly log = new ChangeLog<K, [K, S]>();
+
+  constructor(
+    parent: DStream<[K, V]>,
+    private readonly updateFunc: UpdateFunction<V, S>,
+    numPartitions: number,
+    private readonly initial: RDD<[K, S]> | ReadonlyArray<readonly [K, S]> | undefined,
+  ) {
+    super(parent as DStream<unknown>, 'updateStateByKey');
+    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+      throw new RangeError(`numPartitions must be a positive integer, got ${numPartitions}`);
+    }
+    this.numPartitions = numPartitions;
+  }
+
+  get size(): number {
+    const v = this.latestTime === undefined ? undefined : this.versions.get(this.latestTime);
+    return v ? count(v) : 0;
+  }
+
+  protected partitionsOf(version: Parts<K, S>): [K, S][][] {
+    return version;
+  }
+
+  protected advance(time: number): Parts<K, S> {
+    const n = this.numPartitions;
+    let prev: Parts<K, S>;
+    let initialLoaded = false;
+    if (this.latestTime === undefined) {
+      prev = this.initialParts();
+      initialLoaded = count(prev) > 0;
+    } else {
+      prev = this.versions.get(this.latestTime)!;
+    }
+
+    // The batch's values, grouped by key within each partition, in arrival order.
+    const groups = Array.from({ length: n }, () => new KeyMap<K, V[]>());
+    const data = (this.parent as DStream<[K, V]>).getOrCompute(time);
+    if (data) {
+      for (let i = 0; i < data.numPartitions; i++) {
+        data.iteratePartition(i, (kv) => {
+          const g = groups[partitionOf(kv[0], n)]!.entryOrInit(kv[0], () => []);
+          g.value.push(kv[1]);
+        });
+      }
+    }
+
+    const update = this.updateFunc;
+    const logKeys: K[] = [];
+    const logEntries: ([K, S] | undefined)[] = [];
+    const next: Parts<K, S> = [];
+    for (let p = 0; p < n; p++) {
+      const g = groups[p]!;
+      const out: [K, S][] = [];
+      for (const pair of prev[p]!) {
+        let values: V[] = [];
+        if (g.size > 0) {
+          const e = g.entry(pair[0]);
+          if (e !== undefined) {
+            values = e.value;
+            e.value = CONSUMED as V[];
+          }
+        }
+        const old = pair[1];
+        const s = update(values, cloneState(old));
+        if (s === undefined) {
+          logKeys.push(pair[0]);
+          logEntries.push(undefined);
+        } else if (Object.is(s, old) || (typeof s === 'object' && deepEqual(s, old))) {
+          out.push(pair);
+        } else {
+          const changed: [K, S] = [pair[0], s];
+          out.push(changed);
+          logKeys.push(pair[0]);
+          logEntries.push(changed);
+        }
+      }
+      for (const e of g.entries()) {
+        if (e.value === CONSUMED) continue;
+        const s = update(e.value, undefined);
+        if (s === undefined) continue;
+        const added: [K, S] = [e.key, s];
+        out.push(added);
+        logKeys.push(e.key);
+        logEntries.push(added);
+      }
+      next.push(out);
+    }
+
+    // Nothing above changed `prev` or the log: only now is the batch committed.
+    if (initialLoaded) this.log.requireFull(time);
+    this.log.record(time, logKeys, logEntries, count(next));
+    return next;
+  }
+
+  private initialParts(): Parts<K, S> {
+    const n = this.numPartitions;
+    const parts: Parts<K, S> = Array.from({ length: n }, () => []);
+    if (this.initial === undefined) return parts;
+    const pairs = this.initial instanceof RDD ? this.initial.collect() : this.initial;
+    const seen = new KeyMap<K, [K, S]>();
+    for (const [k, s] of pairs) seen.set(k, [k, s]); // a repeated key: the last pair wins
+    for (const e of seen.entries()) if (e.value[1] !== undefined) parts[partitionOf(e.key, n)]!.push(e.value);
+    return parts;
+  }
+
+  // ---- checkpoints ---------------------------------------------------------------------------
+
+  checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined {
+    const version = this.versionForCheckpoint(time);
+    if (version === undefined) return undefined;
+    const changes = this.log.take(time);
+    if (full || changes === 'full') {
+      const puts: [unknown, unknown][] = [];
+      for (const part of version) for (const [k, s] of part) puts.push([k, s]);
+      return { state: { replace: true, puts, deletes: [] } };
+    }
+    const puts: [unknown, unknown][] = [];
+    const deletes: unknown[] = [];
+    for (const e of changes.entries()) {
+      if (e.value === undefined) deletes.push(e.key);
+      else puts.push([e.key, e.value[1]]);
+    }
+    return { state: { replace: false, puts, deletes } };
+  }
+
+  restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+    const n = this.numPartitions;
+    const parts: Parts<K, S> = Array.from({ length: n }, () => []);
+    for (const [k, s] of saved.state) {
+      if (s === undefined) continue;
+      parts[partitionOf(k, n)]!.push([k as K, s as S]);
+    }
+    this.log.reset();
+    this.restoredAt(saved.time, parts);
+  }
+}
+
+function count(parts: readonly (readonly unknown[])[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
+}
+
+DStream.prototype.updateStateByKey = function <K, V, S>(
+  this: DStream<[K, V]>,
+  update: UpdateFunction<V, S>,
+  options: UpdateStateByKeyOptions<K, S> = {},
+): DStream<[K, S]> {
+  if (typeof update !== 'function') throw new TypeError('updateStateByKey needs an update function');
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('updateStateByKey options must be an object: { numPartitions?, initialRDD? }');
+  }
+  const { numPartitions, initialRDD } = options;
+  if (initialRDD !== undefined && !(initialRDD instanceof RDD) && !Array.isArray(initialRDD)) {
+    throw new TypeError('initialRDD must be an RDD or an array of [key, state] pairs');
+  }
+  return new StateDStream(this, update, numPartitions ?? this.graph.defaultParallelism, initialRDD);
+};

@@ -1,0 +1,260 @@
+// Incremental checkpoints of the state streams: what checkpointDelta writes, and that restoring
+// what the deltas built reproduces the same later outputs.
+import { describe, expect, it } from 'vitest';
+import type { Checkpointable } from '../../src/dstream/Checkpointable.js';
+import { StateSpec, type DStream, type State, type StreamingContext } from '../../src/index.js';
+import { ChangeLog } from '../../src/state/ChangeLog.js';
+import type { StateDStream } from '../../src/state/updateStateByKey.js';
+import { collect, copyInput, expectBatchSets, FakeStateStore, testContext, type Collected } from './helpers.js';
+
+/** A deterministic input: 16 batches of words from a small vocabulary, some words idle for a while. */
+function generatedInput(): string[][] {
+  let seed = 42;
+  const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const vocabulary = Array.from({ length: 14 }, (_, i) => `w${i}`);
+  return Array.from({ length: 16 }, (_, b) =>
+    Array.from({ length: 3 + Math.floor(rand() * 6) }, () => vocabulary[Math.floor(rand() * (b % 4 === 3 ? 4 : 14))]!),
+  );
+}
+
+interface Graph {
+  outputs: Collected<unknown>[];
+  stateful: Checkpointable;
+}
+
+/** Runs `define` over `input` from `startTime`, optionally restoring first; checkpoints after every batch. */
+async function runWithCheckpoints(
+  define: (ssc: StreamingContext, lines: DStream<string>) => Graph,
+  input: string[][],
+  options: {
+    startTime?: number;
+    restore?: ReturnType<FakeStateStore['saved']>;
+    store: FakeStateStore;
+    fullEvery: number;
+    saveAt?: number;
+  },
+): Promise<{ outputs: unknown[][][]; saved?: ReturnType<FakeStateStore['saved']> }> {
+  const ctx = testContext({ startTime: options.startTime ?? 0 });
+  let saved: ReturnType<FakeStateStore['saved']> | undefined;
+  try {
+    const graph = define(ctx.ssc, ctx.ssc.queueStream(copyInput(input)));
+    if (options.restore) graph.stateful.restoreCheckpoint(options.restore);
+    ctx.ssc.addBatchHooks({
+      onBatchCompleted(time) {
+        options.store.apply(graph.stateful.checkpointDelta(time, (time / 1000) % options.fullEvery === 0));
+        if (time === options.saveAt) saved = options.store.saved(time);
+      },
+    });
+    await ctx.ssc.start();
+    await ctx.run(input.length);
+    return { outputs: graph.outputs.map((o) => o.outputs), saved };
+  } finally {
+    await ctx.close();
+  }
+}
+
+const RESTORE_AT = 7000;
+
+async function roundTrip(define: (ssc: StreamingContext, lines: DStream<string>) => Graph): Promise<unknown[][][]> {
+  const input = generatedInput();
+  const storeA = new FakeStateStore();
+  const a = await runWithCheckpoints(define, input, { store: storeA, fullEvery: 5, saveAt: RESTORE_AT });
+  expect(a.saved).toBeDefined();
+  // Mostly incremental: only a few of the 16 commits are full copies (the first, then every 5th batch).
+  expect(storeA.fullCommits).toBeLessThanOrEqual(5);
+
+  // A new context resumes from the checkpoint of batch 7000 with the batches after it.
+  const storeB = new FakeStateStore();
+  storeB.apply({ state: { replace: true, puts: [...a.saved!.state] as [unknown, unknown][], deletes: [] } });
+  const b = await runWithCheckpoints(define, input.slice(RESTORE_AT / 1000), {
+    startTime: RESTORE_AT,
+    restore: a.saved,
+    store: storeB,
+    fullEvery: 1000,
+  });
+  for (let i = 0; i < a.outputs.length; i++) {
+    expectBatchSets(b.outputs[i]!, a.outputs[i]!.slice(RESTORE_AT / 1000));
+  }
+  // The restored run's own deltas, applied to the restored store, end where the first run's did.
+  expect(sortEntries(storeB.saved(0).state)).toEqual(sortEntries(storeA.saved(0).state));
+  return a.outputs;
+}
+
+function sortEntries(state: Iterable<[unknown, unknown]>): [unknown, unknown][] {
+  return [...state].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1));
+}
+
+describe('checkpoint delta + restore round trip', () => {
+  it('mapWithState (updates, removals, timeouts, object states, initial state)', async () => {
+    const outputs = await roundTrip((ssc, lines) => {
+      const mapped = lines
+        .map((w): [string, number] => [w, 1])
+        .mapWithState(
+          StateSpec.function((word: string, one: number | undefined, state: State<{ n: number; hist: number[] }>) => {
+            if (state.isTimingOut()) return `${word} timed out at ${state.get().n}`;
+            const s = state.getOption() ?? { n: 0, hist: [] };
+            s.n += one!;
+            s.hist.push(s.n);
+            if (s.n >= 6) {
+              state.remove();
+              return `${word} removed`;
+            }
+            state.update(s);
+            return `${word}=${s.n}`;
+          })
+            .timeout(3000)
+            .initialState([['w0', { n: 2, hist: [] }], ['zz', { n: 1, hist: [] }]]),
+        );
+      const outputs = [collect(mapped as DStream<unknown>), collect(mapped.stateSnapshots() as DStream<unknown>)];
+      return { outputs, stateful: mapped.internalStream };
+    });
+    // The batches after the restore point do exercise removals and timeouts.
+    const later = outputs[0]!.slice(RESTORE_AT / 1000).flat() as string[];
+    expect(later.some((m) => m.endsWith('removed'))).toBe(true);
+    expect(later.some((m) => m.includes('timed out'))).toBe(true);
+  });
+
+  it('updateStateByKey (updates, removals, object states, initial state)', async () => {
+    await roundTrip((ssc, lines) => {
+      const state = lines
+        .map((w): [string, number] => [w, 1])
+        .updateStateByKey(
+          (values: number[], s: { n: number; idle: number } | undefined) => {
+            const next = s ?? { n: 0, idle: 0 };
+            if (values.length === 0) next.idle++;
+            else next.idle = 0;
+            next.n += values.length;
+            return next.idle >= 3 || next.n >= 7 ? undefined : next;
+          },
+          { initialRDD: [['w1', { n: 3, idle: 0 }]] },
+        );
+      return { outputs: [collect(state as DStream<unknown>)], stateful: state as unknown as StateDStream<string, number, unknown> };
+    });
+  });
+});
+
+describe('checkpointDelta', () => {
+  it('mapWithState writes only the keys a batch changed: [state, time of last write]', async () => {
+    const ctx = testContext();
+    try {
+      const initial = Array.from({ length: 100 }, (_, i): [string, number] => [`k${i}`, i]);
+      const mapped = ctx.ssc
+        .queueStream<[string, number]>([[], [['k1', 5], ['k2', -1], ['new', 1]], []])
+        .mapWithState(
+          StateSpec.function((k: string, v: number | undefined, state: State<number>) => {
+            if (v! < 0) state.remove();
+            else state.update((state.getOption() ?? 0) + v!);
+          }).initialState(initial),
+        );
+      mapped.foreachRDD(() => undefined);
+      const deltas: unknown[] = [];
+      ctx.ssc.addBatchHooks({ onBatchCompleted: (t) => void deltas.push(mapped.internalStream.checkpointDelta(t, false)) });
+      await ctx.ssc.start();
+      await ctx.run(3);
+      const first = deltas[0] as { state: { replace: boolean; puts: unknown[] } };
+      expect(first.state.replace).toBe(true); // the initial state: a full copy
+      expect(first.state.puts).toHaveLength(100);
+      expect(first.state.puts).toContainEqual(['k7', [7, 1000]]);
+      expect(deltas[1]).toEqual({
+        state: {
+          replace: false,
+          puts: expect.arrayContaining([
+            ['k1', [6, 2000]],
+            ['new', [1, 2000]],
+          ]),
+          deletes: ['k2'],
+        },
+      });
+      expect((deltas[1] as { state: { puts: unknown[] } }).state.puts).toHaveLength(2);
+      expect(deltas[2]).toEqual({ state: { replace: false, puts: [], deletes: [] } });
+      // A full copy on demand.
+      const full = mapped.internalStream.checkpointDelta(3000, true)!;
+      expect(full.state!.replace).toBe(true);
+      expect(full.state!.puts).toHaveLength(100);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('updateStateByKey writes only the keys whose state changed', async () => {
+    const ctx = testContext();
+    try {
+      const state = ctx.ssc
+        .queueStream<[string, number]>([[['a', 1], ['b', 1], ['c', 1]], [['a', 1]], [['b', 1]]])
+        .updateStateByKey((values: number[], s: number | undefined) =>
+          s === 1 && values.length ? undefined : values.length + (s ?? 0),
+        ) as unknown as StateDStream<string, number, number>;
+      state.foreachRDD(() => undefined);
+      const deltas: unknown[] = [];
+      ctx.ssc.addBatchHooks({ onBatchCompleted: (t) => void deltas.push(state.checkpointDelta(t, false)) });
+      await ctx.ssc.start();
+      await ctx.run(3);
+      expect(deltas).toEqual([
+        { state: { replace: false, puts: expect.arrayContaining([['a', 1], ['b', 1], ['c', 1]]), deletes: [] } },
+        { state: { replace: false, puts: [], deletes: ['a'] } },
+        { state: { replace: false, puts: [], deletes: ['b'] } },
+      ]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('changes of several batches are merged when checkpoints are taken less often', async () => {
+    const ctx = testContext();
+    try {
+      const state = ctx.ssc
+        .queueStream<[string, number]>([[['a', 1], ['b', 1]], [['a', 1]], [['a', 1], ['c', 1]]])
+        .updateStateByKey((values: number[], s: number | undefined) =>
+          values.length === 0 ? s : (s ?? 0) + values.length,
+        ) as unknown as StateDStream<string, number, number>;
+      state.foreachRDD(() => undefined);
+      await ctx.ssc.start();
+      await ctx.run(3);
+      const delta = state.checkpointDelta(3000, false)!;
+      expect(delta.state!.replace).toBe(false);
+      expect(sortEntries(delta.state!.puts)).toEqual([
+        ['a', 3],
+        ['b', 1],
+        ['c', 1],
+      ]);
+      expect(state.checkpointDelta(3000, false)).toEqual({ state: { replace: false, puts: [], deletes: [] } });
+      expect(state.checkpointDelta(4000, false)).toBeUndefined(); // no such batch yet
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
+describe('ChangeLog', () => {
+  it('merges batches, a later change of a key winning', () => {
+    const log = new ChangeLog<string, number>();
+    log.record(1000, ['a', 'b'], [1, 1], 2);
+    log.record(2000, ['a', 'c'], [undefined, 5], 2);
+    log.record(3000, ['d'], [9], 3);
+    const m = log.take(2000);
+    expect(m).not.toBe('full');
+    expect([...(m as Exclude<typeof m, 'full'>).pairs()]).toEqual([
+      ['a', undefined],
+      ['b', 1],
+      ['c', 5],
+    ]);
+    expect([...(log.take(3000) as Exclude<typeof m, 'full'>).pairs()]).toEqual([['d', 9]]);
+  });
+
+  it('gives up for a full copy once it holds more changes than the state', () => {
+    const log = new ChangeLog<number, number>();
+    const keys = Array.from({ length: 3000 }, (_, i) => i);
+    // limit: max(4096, 2 × 5000) = 10000 pending changes
+    log.record(1000, keys, keys, 5000);
+    log.record(2000, keys, keys, 5000);
+    log.record(3000, keys, keys, 5000);
+    expect(log.take(500)).not.toBe('full');
+    log.record(4000, keys, keys, 5000); // 12000 pending: dropped, a full copy is owed
+    log.record(5000, [1], [1], 5000);
+    expect(log.take(3000)).toBe('full'); // changes up to 4000 are lost: still owed after this one
+    expect(log.take(4000)).toBe('full');
+    const after = log.take(5000);
+    expect(after).not.toBe('full');
+    expect([...(after as Exclude<typeof after, 'full'>).pairs()]).toEqual([[1, 1]]);
+  });
+});
