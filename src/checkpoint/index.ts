@@ -22,3 +22,4 @@ export {
   type StateKey,
 } from './codec.js';
 export { CheckpointError, type CheckpointErrorCode } from './errors.js';
+export { Checkpointer, describeStream, type CheckpointMeta } from './Checkpointer.js';

@@ -7,6 +7,7 @@ import { RateInputDStream, type RateStreamOptions } from '../dstream/RateInputDS
 import { TransformedDStream } from '../dstream/operators/transform.js';
 import { UnionDStream } from '../dstream/operators/union.js';
 import { RDD } from '../rdd/RDD.js';
+import { Checkpointer, CheckpointStore, type CheckpointMeta } from '../checkpoint/index.js';
 import { checkDuration, type Duration } from '../util/duration.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
 import { JobScheduler, type BatchHooks } from './JobScheduler.js';
@@ -24,6 +25,16 @@ export interface StreamingContextOptions {
 
 export type StreamingContextState = 'initialized' | 'active' | 'stopped';
 
+export interface GetOrCreateOptions {
+  /**
+   * Skip the batches whose time passed while the job was down and go on from now (default
+   * false: run them, as Spark does). Inputs with a position (Kafka, files, receivers) lose
+   * nothing: the first batch after the restart takes everything since the last completed one.
+   */
+  skipMissedBatches?: boolean;
+}
+
+
 /**
  * The entry point: holds the DStream graph, cuts a batch every `batchDuration` and runs its
  * output operations, one batch at a time in time order.
@@ -37,7 +48,12 @@ export class StreamingContext {
   private stopTimer: (() => void) | undefined;
   private failure: { error: unknown } | undefined;
   private stopping: Promise<void> | undefined;
+  /** The open checkpoint store (from start() or getOrCreate), and what it recovered, if anything. */
+  private checkpointer: Checkpointer | undefined;
+  private recovered: { meta: CheckpointMeta; skipMissedBatches: boolean } | undefined;
+  private compaction: Promise<void> | undefined;
   private readonly termination: Promise<void>;
+
   private resolveTermination!: () => void;
   private rejectTermination!: (e: unknown) => void;
 
@@ -139,11 +155,24 @@ export class StreamingContext {
         `${this.graph.checkpointReasons[0]} needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,
       );
     }
-    const first = JobScheduler.firstBatchTime(this.clock.getTimeMillis(), this.graph.batchDuration);
-    this.graph.start(first - this.graph.batchDuration);
+    if (this.graph.checkpointDir !== undefined) await this.openCheckpoint();
+    const now = this.clock.getTimeMillis();
+    const batch = this.graph.batchDuration;
+    let zeroTime = JobScheduler.firstBatchTime(now, batch) - batch;
+    let first = zeroTime + batch;
+    if (this.recovered) {
+      // Resume on the checkpoint's grid, right after its last completed batch.
+      const { meta, skipMissedBatches } = this.recovered;
+      zeroTime = meta.zeroTime;
+      first = meta.lastCompletedTime + batch;
+      if (skipMissedBatches) first = Math.max(first, zeroTime + (Math.floor((now - zeroTime) / batch) + 1) * batch);
+      this.graph.recoveredTime = meta.lastCompletedTime;
+    }
+    this.graph.start(zeroTime);
     this.graph.lifecycle = 'active';
     this.scheduler.start(first);
     try {
+      if (this.checkpointer) await this.startCheckpointing(this.checkpointer);
       for (const input of this.graph.inputs) await input.start();
     } catch (e) {
       await this.stop();
@@ -151,6 +180,99 @@ export class StreamingContext {
     }
     this.startTimer();
     this.bus.post({ type: 'streamingStarted', info: { time: this.clock.getTimeMillis() } });
+  }
+
+  /**
+   * Open the checkpoint store (getOrCreate may have already). A store that already holds a
+   * checkpoint is only resumed through getOrCreate: a plain start() refuses it rather than
+   * silently starting fresh over it.
+   */
+  private async openCheckpoint(): Promise<void> {
+    const dir = this.graph.checkpointDir!;
+    this.checkpointer ??= await Checkpointer.open(this.graph, dir, this.appName);
+    if (this.recovered) return;
+    const meta = await this.checkpointer.readMeta().catch(async (e: unknown) => {
+      await this.closeCheckpoint();
+      throw e;
+    });
+    if (meta !== undefined) {
+      await this.closeCheckpoint();
+      throw new Error(
+        `checkpoint directory ${dir} holds a checkpoint (last completed batch ${meta.lastCompletedTime}): ` +
+          'resume it with StreamingContext.getOrCreate(dir, create), or use an empty directory',
+      );
+    }
+  }
+
+  /** Restore what was recovered, then write a checkpoint after every completed batch. */
+  private async startCheckpointing(cp: Checkpointer): Promise<void> {
+    if (this.recovered) await cp.restore(this.recovered.meta);
+    const intervals = this.graph.streams
+      .map((s) => s.checkpointDuration)
+      .filter((d): d is number => d !== undefined);
+    const compactEvery = intervals.length > 0 ? Math.min(...intervals) : undefined;
+    this.addBatchHooks({
+      onBatchCompleted: async (time) => {
+        await cp.commitBatch(time, this.scheduler.pendingTimes);
+        // LevelDB compaction runs off the JS thread; the next batches need not wait for it.
+        if (compactEvery !== undefined && (time - this.graph.zeroTime!) % compactEvery === 0 && !this.compaction) {
+          this.compaction = cp
+            .compact()
+            .catch((e: unknown) => this.fail(e))
+            .finally(() => (this.compaction = undefined));
+        }
+      },
+    });
+  }
+
+  private async closeCheckpoint(): Promise<void> {
+    const cp = this.checkpointer;
+    this.checkpointer = undefined;
+    await this.compaction;
+    await cp?.close();
+  }
+
+  /**
+   * Build the graph with `create()` (closures cannot be serialised, so it is always called);
+   * if `checkpointDir` holds a checkpoint, the context resumes from it — state, window
+   * contents, input positions, and the batches generated but not completed — instead of
+   * starting fresh. A graph that does not match the checkpointed one fails naming the first
+   * difference; a damaged, locked or incompatible store fails too, never starting fresh.
+   */
+  static async getOrCreate(
+    checkpointDir: string,
+    create: () => StreamingContext | Promise<StreamingContext>,
+    options: GetOrCreateOptions = {},
+  ): Promise<StreamingContext> {
+    if (typeof checkpointDir !== 'string' || checkpointDir === '') {
+      throw new TypeError('getOrCreate needs a checkpoint directory');
+    }
+    if (typeof create !== 'function') throw new TypeError('getOrCreate needs a function that creates the context');
+    const ssc = await create();
+    if (!(ssc instanceof StreamingContext)) {
+      throw new TypeError('the create function given to getOrCreate must return a StreamingContext');
+    }
+    if (ssc.state !== 'initialized') throw new Error('the create function given to getOrCreate must not start the context');
+    if (ssc.checkpointDir !== checkpointDir) ssc.checkpoint(checkpointDir);
+    if (!(await CheckpointStore.exists(checkpointDir))) return ssc;
+    const cp = await Checkpointer.open(ssc.graph, checkpointDir, ssc.appName);
+    try {
+      const meta = await cp.readMeta();
+      if (meta !== undefined) {
+        cp.checkGraph(meta);
+        ssc.recovered = { meta, skipMissedBatches: options.skipMissedBatches ?? false };
+      }
+    } catch (e) {
+      await cp.close();
+      throw e;
+    }
+    ssc.checkpointer = cp;
+    return ssc;
+  }
+
+  /** True when this context resumed from a checkpoint; the last batch that checkpoint completed. */
+  get recoveredFrom(): number | undefined {
+    return this.recovered?.meta.lastCompletedTime;
   }
 
   private startTimer(): void {
@@ -197,6 +319,11 @@ export class StreamingContext {
           errors.push(e);
         }
       }
+    }
+    try {
+      await this.closeCheckpoint();
+    } catch (e) {
+      errors.push(e);
     }
     this.bus.complete();
     if (this.failure) this.rejectTermination(this.failure.error);

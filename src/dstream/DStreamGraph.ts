@@ -42,6 +42,8 @@ export class DStreamGraph {
   checkpointDir: string | undefined;
   rememberDuration: Duration | undefined;
   zeroTime: number | undefined;
+  /** After recovery: the last batch the checkpoint completed. Inputs never recompute a batch up to it. */
+  recoveredTime: number | undefined;
   lifecycle: Lifecycle = 'initialized';
   /** Records each input produced per batch time, for listeners' `numRecords`. */
   private readonly inputRecords = new Map<number, Map<number, number>>();

@@ -21,6 +21,11 @@ export abstract class InputDStream<T> extends DStream<T> implements InputStream 
     return this.graph.batchDuration;
   }
 
+  /** A recovered job never cuts input again for the batches its checkpoint already completed. */
+  override isTimeValid(time: number): boolean {
+    return super.isTimeValid(time) && !(this.graph.recoveredTime !== undefined && time <= this.graph.recoveredTime);
+  }
+
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
 

@@ -1,3 +1,4 @@
+import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
@@ -17,11 +18,14 @@ declare module '../dstream/DStream.js' {
  * The number of elements in the window: the sum of the counts of the parent batches in
  * `(time - windowDuration, time]`, each batch counted once, when it is first in a window.
  */
-export class CountByWindowDStream<T> extends DStream<number> {
+export class CountByWindowDStream<T> extends DStream<number> implements Checkpointable {
   readonly windowDuration: Duration;
   private readonly slide: Duration;
   /** Count of each parent batch still inside a window (a cache: a missing entry is counted again). */
   private readonly batchCounts = new Map<number, number>();
+  /** Batch counts in the checkpoint, and the last batch a recovered checkpoint covers. */
+  private readonly saved = new Set<number>();
+  private restoredUpTo = -Infinity;
 
   constructor(
     private readonly parent: DStream<T>,
@@ -49,11 +53,13 @@ export class CountByWindowDStream<T> extends DStream<number> {
   compute(time: number): RDD<number> {
     const batches: [number, RDD<T>][] = [];
     for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
+      if (t <= this.restoredUpTo) continue; // counted before the crash: batchCounts has it
       const rdd = this.parent.getOrCompute(t);
       if (rdd) batches.push([t, rdd]);
     }
     return RDD.deferred(1, () => {
       let total = 0;
+      for (const [t, n] of this.batchCounts) if (t > time - this.windowDuration && t <= this.restoredUpTo) total += n;
       for (const [t, rdd] of batches) {
         let n = this.batchCounts.get(t);
         if (n === undefined) this.batchCounts.set(t, (n = rdd.count()));
@@ -63,6 +69,38 @@ export class CountByWindowDStream<T> extends DStream<number> {
       for (const t of this.batchCounts.keys()) if (t <= time - this.windowDuration) this.batchCounts.delete(t);
       return [[total]];
     });
+  }
+
+  checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
+    const puts: Array<[number, unknown]> = [];
+    const deletes: number[] = [];
+    for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
+      if (this.saved.has(t)) continue;
+      let n = this.batchCounts.get(t);
+      if (n === undefined) {
+        if (t <= this.restoredUpTo) continue;
+        const rdd = this.parent.getOrCompute(t);
+        if (!rdd) continue;
+        this.batchCounts.set(t, (n = rdd.count()));
+      }
+      puts.push([t, n]);
+      this.saved.add(t);
+    }
+    for (const t of this.saved) {
+      if (t <= time - this.windowDuration) {
+        deletes.push(t);
+        this.saved.delete(t);
+      }
+    }
+    return { slices: { puts, deletes } };
+  }
+
+  restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+    this.restoredUpTo = saved.time;
+    for (const [t, n] of saved.slices) {
+      this.saved.add(t);
+      this.batchCounts.set(t, n as number);
+    }
   }
 }
 

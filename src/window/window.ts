@@ -1,3 +1,4 @@
+import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
@@ -13,10 +14,19 @@ declare module '../dstream/DStream.js' {
   }
 }
 
-/** Spark's WindowedDStream: at each slide, the union of the parent's RDDs still inside the window. */
-export class WindowedDStream<T> extends DStream<T> {
+/**
+ * Spark's WindowedDStream: at each slide, the union of the parent's RDDs still inside the window.
+ * With a checkpoint, each parent batch is saved once as it enters and deleted as it leaves, so a
+ * recovered job's first windows still hold the batches from before the crash.
+ */
+export class WindowedDStream<T> extends DStream<T> implements Checkpointable {
   readonly windowDuration: Duration;
   private readonly slide: Duration;
+  /** Parent batches saved in the checkpoint (their times). */
+  private readonly saved = new Set<number>();
+  /** Parent batches read back from a checkpoint, and the last batch time they cover. */
+  private readonly restored = new Map<number, RDD<T>>();
+  private restoredUpTo = -Infinity;
 
   constructor(
     private readonly parent: DStream<T>,
@@ -48,10 +58,41 @@ export class WindowedDStream<T> extends DStream<T> {
   compute(time: number): RDD<T> {
     const rdds: RDD<T>[] = [];
     for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
-      const rdd = this.parent.getOrCompute(t);
+      const rdd = t <= this.restoredUpTo ? this.restored.get(t) : this.parent.getOrCompute(t);
       if (rdd) rdds.push(rdd); // times at or before the zero time have none
     }
+    for (const t of this.restored.keys()) if (t <= time - this.windowDuration) this.restored.delete(t);
     return RDD.unionAll(rdds);
+  }
+
+  checkpointDelta(time: number, full: boolean): StreamCheckpoint {
+    const puts: Array<[number, unknown]> = [];
+    const deletes: number[] = [];
+    const from = full ? time - this.windowDuration : time - this.batchDuration;
+    for (const t of parentTimes(this.parent as DStream<unknown>, from, time)) {
+      if (this.saved.has(t) || t <= this.restoredUpTo) continue;
+      const rdd = this.parent.getOrCompute(t);
+      if (!rdd) continue;
+      const parts: T[][] = [];
+      for (let i = 0; i < rdd.numPartitions; i++) parts.push(rdd.partition(i));
+      puts.push([t, parts]);
+      this.saved.add(t);
+    }
+    for (const t of this.saved) {
+      if (t <= time - this.windowDuration) {
+        deletes.push(t);
+        this.saved.delete(t);
+      }
+    }
+    return { slices: { puts, deletes } };
+  }
+
+  restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+    this.restoredUpTo = saved.time;
+    for (const [t, parts] of saved.slices) {
+      this.saved.add(t);
+      this.restored.set(t, RDD.fromPartitions(parts as T[][]));
+    }
   }
 }
 
