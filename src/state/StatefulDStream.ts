@@ -47,9 +47,13 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     return this.parent.slideDuration;
   }
 
-  /** A state stream no output depends on is never initialised: it then simply has no batches. */
+  /**
+   * A state stream no output depends on is never initialised: it then simply has no batches.
+   * Nor has it batches before the latest whose state is gone (before a restored checkpoint).
+   */
   override isTimeValid(time: number): boolean {
-    return this.zeroTime !== undefined && super.isTimeValid(time);
+    if (this.zeroTime === undefined || !super.isTimeValid(time)) return false;
+    return this.latestTime === undefined || time > this.latestTime || this.versions.has(time);
   }
 
   compute(time: number): RDD<T> {

@@ -5,7 +5,15 @@ import type { Checkpointable } from '../../src/dstream/Checkpointable.js';
 import { StateSpec, type DStream, type State, type StreamingContext } from '../../src/index.js';
 import { ChangeLog } from '../../src/state/ChangeLog.js';
 import type { StateDStream } from '../../src/state/updateStateByKey.js';
-import { collect, copyInput, expectBatchSets, FakeStateStore, testContext, type Collected } from './helpers.js';
+import {
+  collect,
+  copyInput,
+  expectBatchSets,
+  FakeStateStore,
+  manualDriver,
+  testContext,
+  type Collected,
+} from './helpers.js';
 
 /** A deterministic input: 16 batches of words from a small vocabulary, some words idle for a while. */
 function generatedInput(): string[][] {
@@ -34,23 +42,17 @@ async function runWithCheckpoints(
     saveAt?: number;
   },
 ): Promise<{ outputs: unknown[][][]; saved?: ReturnType<FakeStateStore['saved']> }> {
-  const ctx = testContext({ startTime: options.startTime ?? 0 });
+  const ctx = testContext({ checkpoint: false });
   let saved: ReturnType<FakeStateStore['saved']> | undefined;
-  try {
-    const graph = define(ctx.ssc, ctx.ssc.queueStream(copyInput(input)));
-    if (options.restore) graph.stateful.restoreCheckpoint(options.restore);
-    ctx.ssc.addBatchHooks({
-      onBatchCompleted(time) {
-        options.store.apply(graph.stateful.checkpointDelta(time, (time / 1000) % options.fullEvery === 0));
-        if (time === options.saveAt) saved = options.store.saved(time);
-      },
-    });
-    await ctx.ssc.start();
-    await ctx.run(input.length);
-    return { outputs: graph.outputs.map((o) => o.outputs), saved };
-  } finally {
-    await ctx.close();
-  }
+  const graph = define(ctx.ssc, ctx.ssc.queueStream(copyInput(input)));
+  if (options.restore) graph.stateful.restoreCheckpoint(options.restore);
+  const driver = manualDriver(ctx.ssc, options.startTime ?? 0, (time) => {
+    options.store.apply(graph.stateful.checkpointDelta(time, (time / 1000) % options.fullEvery === 0));
+    if (time === options.saveAt) saved = options.store.saved(time);
+  });
+  await driver.run(input.length);
+  await ctx.close();
+  return { outputs: graph.outputs.map((o) => o.outputs), saved };
 }
 
 const RESTORE_AT = 7000;
@@ -133,9 +135,37 @@ describe('checkpoint delta + restore round trip', () => {
   });
 });
 
+describe('restoreCheckpoint', () => {
+  it('restored state is the batch of the checkpoint; earlier batches no longer exist', async () => {
+    const ctx = testContext({ checkpoint: false });
+    const mapped = ctx.ssc
+      .queueStream<[string, number]>([[['a', 1]]])
+      .mapWithState(
+        StateSpec.function((k: string, v: number | undefined, state: State<number>) => {
+          state.update((state.getOption() ?? 0) + v!);
+          return state.get();
+        }).initialState([['ignored', 1]]), // a restored stream does not load its initial state
+      );
+    const snaps = mapped.stateSnapshots();
+    const out = collect(mapped);
+    const seen = collect(snaps);
+    mapped.internalStream.restoreCheckpoint({ time: 5000, state: [['a', [4, 5000]], ['b', [1, 3000]]], slices: [], meta: undefined });
+    // A recovered context keeps its original zero time and goes on after the checkpoint's batch.
+    await manualDriver(ctx.ssc, 3000, undefined, 6000).run(2);
+    expect(out.outputs).toEqual([[5], []]);
+    expectBatchSets(seen.outputs, [[['a', 5], ['b', 1]], [['a', 5], ['b', 1]]]);
+    expectBatchSets([snaps.getOrCompute(5000)!.collect()], [[['a', 4], ['b', 1]]]);
+    expect(snaps.getOrCompute(4000)).toBeUndefined(); // before the checkpoint: gone
+    expect(mapped.internalStream.getOrCompute(4000)).toBeUndefined();
+    expect(() => mapped.internalStream.restoreCheckpoint({ time: 1, state: [['x', 3]], slices: [], meta: undefined })).toThrow(
+      /malformed/,
+    );
+  });
+});
+
 describe('checkpointDelta', () => {
   it('mapWithState writes only the keys a batch changed: [state, time of last write]', async () => {
-    const ctx = testContext();
+    const ctx = testContext({ checkpoint: false });
     try {
       const initial = Array.from({ length: 100 }, (_, i): [string, number] => [`k${i}`, i]);
       const mapped = ctx.ssc
@@ -148,9 +178,7 @@ describe('checkpointDelta', () => {
         );
       mapped.foreachRDD(() => undefined);
       const deltas: unknown[] = [];
-      ctx.ssc.addBatchHooks({ onBatchCompleted: (t) => void deltas.push(mapped.internalStream.checkpointDelta(t, false)) });
-      await ctx.ssc.start();
-      await ctx.run(3);
+      await manualDriver(ctx.ssc, 0, (t) => void deltas.push(mapped.internalStream.checkpointDelta(t, false))).run(3);
       const first = deltas[0] as { state: { replace: boolean; puts: unknown[] } };
       expect(first.state.replace).toBe(true); // the initial state: a full copy
       expect(first.state.puts).toHaveLength(100);
@@ -177,7 +205,7 @@ describe('checkpointDelta', () => {
   });
 
   it('updateStateByKey writes only the keys whose state changed', async () => {
-    const ctx = testContext();
+    const ctx = testContext({ checkpoint: false });
     try {
       const state = ctx.ssc
         .queueStream<[string, number]>([[['a', 1], ['b', 1], ['c', 1]], [['a', 1]], [['b', 1]]])
@@ -186,9 +214,7 @@ describe('checkpointDelta', () => {
         ) as unknown as StateDStream<string, number, number>;
       state.foreachRDD(() => undefined);
       const deltas: unknown[] = [];
-      ctx.ssc.addBatchHooks({ onBatchCompleted: (t) => void deltas.push(state.checkpointDelta(t, false)) });
-      await ctx.ssc.start();
-      await ctx.run(3);
+      await manualDriver(ctx.ssc, 0, (t) => void deltas.push(state.checkpointDelta(t, false))).run(3);
       expect(deltas).toEqual([
         { state: { replace: false, puts: expect.arrayContaining([['a', 1], ['b', 1], ['c', 1]]), deletes: [] } },
         { state: { replace: false, puts: [], deletes: ['a'] } },
@@ -200,7 +226,7 @@ describe('checkpointDelta', () => {
   });
 
   it('changes of several batches are merged when checkpoints are taken less often', async () => {
-    const ctx = testContext();
+    const ctx = testContext({ checkpoint: false });
     try {
       const state = ctx.ssc
         .queueStream<[string, number]>([[['a', 1], ['b', 1]], [['a', 1]], [['a', 1], ['c', 1]]])
@@ -208,8 +234,7 @@ describe('checkpointDelta', () => {
           values.length === 0 ? s : (s ?? 0) + values.length,
         ) as unknown as StateDStream<string, number, number>;
       state.foreachRDD(() => undefined);
-      await ctx.ssc.start();
-      await ctx.run(3);
+      await manualDriver(ctx.ssc).run(3);
       const delta = state.checkpointDelta(3000, false)!;
       expect(delta.state!.replace).toBe(false);
       expect(sortEntries(delta.state!.puts)).toEqual([

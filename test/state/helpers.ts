@@ -44,6 +44,34 @@ export function testContext(
   };
 }
 
+/**
+ * Runs batches of a context's graph by hand, the way the scheduler does (inputs and jobs, then
+ * the state streams, the jobs, `after(time)`, clearMetadata) but without starting the context:
+ * nothing else (no checkpoint machinery) takes part, so a test can call checkpointDelta itself.
+ */
+export function manualDriver(
+  ssc: StreamingContext,
+  zeroTime = 0,
+  after: (time: number) => void = () => undefined,
+  firstTime = zeroTime + ssc.batchDuration,
+): { run(n: number): Promise<void> } {
+  const graph = ssc.graph;
+  graph.start(zeroTime);
+  let next = firstTime;
+  return {
+    async run(n) {
+      for (let i = 0; i < n; i++, next += graph.batchDuration) {
+        graph.computeInputs(next);
+        const jobs = graph.generateJobs(next);
+        graph.materializeState(next);
+        for (const job of jobs) await job.run();
+        after(next);
+        graph.clearMetadata(next);
+      }
+    },
+  };
+}
+
 export interface Collected<T> {
   outputs: T[][];
   times: number[];
