@@ -11,6 +11,9 @@ export {
   type SinkOffsetRange,
   type CollectableRDD,
   type WriterOptions,
+  type OffsetCheck,
+  type AlongsideWrite,
+  type WriteBatchOptions,
 } from './sink.js';
 export { resolveConnectionConfig, type PostgresConnectionOptions } from './config.js';
 export { PostgresSinkError, isTransientError, sqlStateOf, type PostgresSinkErrorInfo } from './errors.js';

@@ -38,6 +38,11 @@ import {
 
 export type OutputMode = 'append' | 'update' | 'complete';
 export type WriteMethod = 'insert' | 'copy';
+/**
+ * How a batch's offset ranges are checked against the offsets this sink stored, inside the
+ * batch's transaction (see {@link PostgresSinkOptions.offsetCheck}).
+ */
+export type OffsetCheck = 'none' | 'no-overlap' | 'contiguous';
 
 /**
  * The default write method, chosen with bench/postgres-sink.ts (100 k rows × 6 columns in
@@ -69,11 +74,29 @@ export interface BatchInfo {
   offsetRanges?: readonly SinkOffsetRange[] | undefined;
 }
 
+/** Rows for another sink's table, written in the same transaction as the batch (see `writeBatch`). */
+export interface AlongsideWrite {
+  sink: PostgresSink<any>;
+  rows: Iterable<unknown>;
+}
+
+export interface WriteBatchOptions {
+  /**
+   * Other tables written in this batch's transaction, each described by a sink (its table,
+   * columns, mode, method, `createTable`, `toValues`): e.g. the dead letters of the batch next to
+   * its aggregates. They commit or roll back with the batch and are covered by this sink's
+   * claim of the batch: their own sinks' bookkeeping is not touched.
+   */
+  alongside?: readonly AlongsideWrite[];
+}
+
 export interface WriteBatchResult {
   /** True when the batch had already been committed, so nothing was written. */
   skipped: boolean;
   /** Rows written by this call (0 when skipped). In update mode: rows after de-duplication by key. */
   rowsWritten: number;
+  /** Rows written to each `alongside` table, in order (0s when skipped); absent without `alongside`. */
+  alongsideRowsWritten?: number[];
   /** Number of transaction attempts made (1 when nothing had to be retried). */
   attempts: number;
   /**
@@ -112,6 +135,12 @@ export interface PostgresSinkOptions<Row> extends PostgresConnectionOptions {
   /** The key for `update` mode (`ON CONFLICT (keys) DO UPDATE`); also the primary key of a created table. */
   keyColumns?: string[];
   /**
+   * With `createTable`: make the key `UNIQUE NULLS NOT DISTINCT (keys)` (PostgreSQL 15+) instead of
+   * `PRIMARY KEY (keys)`, so that key columns may be NULL and a NULL matches a NULL, as in a
+   * GROUP BY (the meetup seed groups by `group_state`, which is null outside the US and Canada).
+   */
+  keyNullsNotDistinct?: boolean;
+  /**
    * Create the table if missing: column → SQL type (e.g. `text`, `double precision`,
    * `numeric(10,2)`, `timestamptz`, `text[]`). The primary key is `keyColumns` when given.
    * The schema of a schema-qualified table is created as well.
@@ -135,6 +164,18 @@ export interface PostgresSinkOptions<Row> extends PostgresConnectionOptions {
    * the two were within the noise (0.9–1.24×).
    */
   insertChunkRows?: number;
+  /**
+   * Checks, in each batch's transaction, that the batch's offset ranges continue the offsets this
+   * sink has stored (per topic-partition; partitions with nothing stored and ranges without
+   * `fromOffset` pass). `contiguous`: every range must start exactly where the stored offsets end
+   * — earlier would write records twice, later would skip some. `no-overlap`: only earlier
+   * fails. A batch that fails the check writes nothing and rejects with a PostgresSinkError
+   * (not retried). With any check on, a replayed batch (already claimed) must also carry the same
+   * offset ranges as when it was committed, else it rejects instead of being skipped: a replay
+   * that read different records than the committed batch would otherwise lose the difference.
+   * Default `none`.
+   */
+  offsetCheck?: OffsetCheck;
   /** Forget bookkeeping rows of batches older than this (ms before the batch being written). Default: keep all. */
   bookkeepingRetentionMs?: number;
   /** Back-off for transient failures, or `false` for a single attempt. */
@@ -146,6 +187,8 @@ export interface PostgresSinkOptions<Row> extends PostgresConnectionOptions {
 const BATCHES_TABLE = 'dstreams_sink_batches';
 const OFFSETS_TABLE = 'dstreams_sink_offsets';
 const STAGE_TABLE = 'dstreams_sink_stage';
+/** Gives every sink its own staging table name (two sinks may stage in one transaction). */
+let stageSeq = 0;
 /** Conservative shape of a column type in `createTable` (it is SQL from code, not data). */
 const SQL_TYPE_RE = /^[A-Za-z_][A-Za-z0-9_ ,()[\]."]*$/;
 
@@ -157,6 +200,8 @@ interface Attempt {
 
 interface Statements {
   claim: string;
+  claimedOffsets: string;
+  lockOffsets: string;
   prune: string;
   emptyTable: string;
   copyTarget: string;
@@ -184,6 +229,7 @@ export class PostgresSink<Row = Record<string, unknown>> {
   private readonly retry: ResolvedRetryOptions;
   private readonly rowsPerInsert: number;
   private readonly sql: Statements;
+  private readonly offsetCheck: OffsetCheck;
   private readonly closing = new AbortController();
   private initPromise: Promise<void> | undefined;
   private closed = false;
@@ -200,6 +246,7 @@ export class PostgresSink<Row = Record<string, unknown>> {
     this.sinkId = options.sinkId ?? (table.schema === undefined ? table.name : `${table.schema}.${table.name}`);
     this.bookkeepingSchema = options.bookkeepingSchema ?? table.schema;
     this.retry = resolveRetryOptions(options.retry);
+    this.offsetCheck = options.offsetCheck ?? 'none';
     this.validate(options);
 
     const maxRows = Math.floor(MAX_BIND_PARAMETERS / this.columns.length);
@@ -222,7 +269,7 @@ export class PostgresSink<Row = Record<string, unknown>> {
    * Writes one batch in one transaction, exactly once per (sinkId, batchTime). Resolves
    * `{ skipped: true }` when the batch had been committed already.
    */
-  async writeBatch(batch: BatchInfo, rows: Iterable<Row>): Promise<WriteBatchResult> {
+  async writeBatch(batch: BatchInfo, rows: Iterable<Row>, options: WriteBatchOptions = {}): Promise<WriteBatchResult> {
     this.assertOpen();
     const batchTime = batch?.batchTime;
     if (typeof batchTime !== 'number' || !Number.isSafeInteger(batchTime)) {
@@ -230,17 +277,17 @@ export class PostgresSink<Row = Record<string, unknown>> {
     }
     const offsets = this.validateOffsets(batch.offsetRanges ?? [], batchTime);
     // Rows are converted once, before the first attempt: a retry does not call toValues again.
-    let values = this.toValueRows(rows, batchTime);
-    if (this.mode === 'update') values = this.dedupeByKey(values);
+    const values = this.prepareValues(rows, batchTime);
+    const alongside = this.prepareAlongside(options.alongside, batchTime);
 
-    await this.init();
+    await Promise.all([this.init(), ...alongside.map((a) => a.sink.init())]);
     const attempt: Attempt = { number: 0, previousCommitSent: false };
     const result = await this.withRetry(
       batchTime,
       async () => {
         const state = { commitSent: false };
         try {
-          return await this.transaction(batchTime, values, offsets, state);
+          return await this.transaction(batchTime, values, offsets, alongside, state);
         } finally {
           attempt.previousCommitSent ||= state.commitSent;
         }
@@ -336,27 +383,106 @@ export class PostgresSink<Row = Record<string, unknown>> {
     batchTime: number,
     values: unknown[][],
     offsets: readonly SinkOffsetRange[],
+    alongside: readonly PreparedAlongside[],
     state: { commitSent: boolean },
   ): Promise<Omit<WriteBatchResult, 'attempts' | 'recoveredCommit'>> {
+    const withAlongside = (n: (a: PreparedAlongside) => number) =>
+      alongside.length > 0 ? { alongsideRowsWritten: alongside.map(n) } : {};
+    const encodedOffsets = offsets.length > 0 ? encodeOffsets(offsets) : null;
     return this.withClient(async (client) => {
       await client.query('BEGIN');
       // Claim the batch first: a concurrent writer of the same batch waits here on the
       // primary key until this transaction ends, then sees the row and skips.
-      const claim = await client.query(this.sql.claim, [this.sinkId, batchTime]);
+      const claim = await client.query(this.sql.claim, [this.sinkId, batchTime, encodedOffsets]);
       if (claim.rowCount === 0) {
+        if (this.offsetCheck !== 'none') await this.checkReplay(client, batchTime, encodedOffsets);
         await client.query('ROLLBACK');
-        return { skipped: true, rowsWritten: 0 };
+        return { skipped: true, rowsWritten: 0, ...withAlongside(() => 0) };
       }
-      if (this.mode === 'complete') await client.query(this.sql.emptyTable);
-      if (this.method === 'copy') await this.writeWithCopy(client, values);
-      else await this.writeWithInsert(client, values);
+      if (this.offsetCheck !== 'none' && offsets.length > 0) await this.checkOffsets(client, batchTime, offsets);
+      await this.writeValues(client, values);
+      for (const a of alongside) await a.sink.writeValues(client, a.values);
       if (offsets.length > 0) await this.storeOffsets(client, offsets);
       if (this.opts.bookkeepingRetentionMs !== undefined) {
         await client.query(this.sql.prune, [this.sinkId, batchTime - this.opts.bookkeepingRetentionMs]);
       }
       state.commitSent = true;
       await client.query('COMMIT');
-      return { skipped: false, rowsWritten: values.length };
+      return { skipped: false, rowsWritten: values.length, ...withAlongside((a) => a.values.length) };
+    });
+  }
+
+  /** Writes converted rows into this sink's table on `client`, inside the caller's transaction. */
+  private async writeValues(client: PoolClient, values: unknown[][]): Promise<void> {
+    if (this.mode === 'complete') await client.query(this.sql.emptyTable);
+    if (this.method === 'copy') await this.writeWithCopy(client, values);
+    else await this.writeWithInsert(client, values);
+  }
+
+  /** The batch's ranges must continue the stored offsets (`offsetCheck`); the rows are locked until commit. */
+  private async checkOffsets(client: PoolClient, batchTime: number, offsets: readonly SinkOffsetRange[]): Promise<void> {
+    const res = await client.query<{ topic: string; partition: number; until_offset: string }>(this.sql.lockOffsets, [
+      this.sinkId,
+    ]);
+    const stored = new Map(res.rows.map((r) => [`${r.topic}:${r.partition}`, Number(r.until_offset)]));
+    for (const o of offsets) {
+      const end = stored.get(`${o.topic}:${o.partition}`);
+      if (end === undefined || o.fromOffset === undefined || o.fromOffset === end) continue;
+      if (o.fromOffset < end) {
+        throw this.offsetError(
+          batchTime,
+          `batch reads ${o.topic}:${o.partition} from offset ${o.fromOffset}, but this sink has committed it up to ` +
+            `${end} (exclusive): offsets ${o.fromOffset}–${Math.min(end, o.untilOffset) - 1} would be written twice. ` +
+            `Start the stream from storedOffsets()`,
+        );
+      }
+      if (this.offsetCheck === 'contiguous') {
+        throw this.offsetError(
+          batchTime,
+          `batch reads ${o.topic}:${o.partition} from offset ${o.fromOffset}, but this sink has committed it up to ` +
+            `${end} (exclusive): offsets ${end}–${o.fromOffset - 1} would never be written. Start the stream from ` +
+            `storedOffsets(), or, to accept the gap (e.g. records Kafka's retention deleted), use offsetCheck 'no-overlap'`,
+        );
+      }
+    }
+  }
+
+  /** A batch already claimed may only be skipped if this replay covers the same offsets as the committed batch. */
+  private async checkReplay(client: PoolClient, batchTime: number, encodedOffsets: string | null): Promise<void> {
+    const res = await client.query<{ offsets: string | null }>(this.sql.claimedOffsets, [this.sinkId, batchTime]);
+    const committed = res.rows[0]?.offsets ?? null;
+    if (committed === null || encodedOffsets === null || committed === encodedOffsets) return;
+    throw this.offsetError(
+      batchTime,
+      `batch was committed with offset ranges ${committed} but is replayed with ${encodedOffsets}: skipping it ` +
+        `would lose the records the two do not share. The input did not replay the batch it committed ` +
+        `(restart from storedOffsets() rather than from a checkpoint older than the sink)`,
+    );
+  }
+
+  private offsetError(batchTime: number, message: string): PostgresSinkError {
+    return this.wrap('offset check', Object.assign(new Error(message), { code: 'OFFSET_MISMATCH' }), batchTime, false, 0);
+  }
+
+  private prepareValues(rows: Iterable<Row>, batchTime: number): unknown[][] {
+    const values = this.toValueRows(rows, batchTime);
+    return this.mode === 'update' ? this.dedupeByKey(values) : values;
+  }
+
+  private prepareAlongside(alongside: readonly AlongsideWrite[] | undefined, batchTime: number): PreparedAlongside[] {
+    if (alongside === undefined) return [];
+    if (!Array.isArray(alongside)) throw new TypeError(`PostgresSink "${this.sinkId}": alongside must be an array`);
+    const tables = new Set([this.tableName]);
+    return alongside.map(({ sink, rows }) => {
+      if (!(sink instanceof PostgresSink)) {
+        throw new TypeError(`PostgresSink "${this.sinkId}": each alongside entry needs { sink: PostgresSink, rows }`);
+      }
+      sink.assertOpen();
+      if (tables.has(sink.tableName)) {
+        throw new TypeError(`PostgresSink "${this.sinkId}": table ${sink.tableName} is written twice in one batch`);
+      }
+      tables.add(sink.tableName);
+      return { sink, values: sink.prepareValues(rows, batchTime) };
     });
   }
 
@@ -421,9 +547,18 @@ export class PostgresSink<Row = Record<string, unknown>> {
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${this.bookkeepingTable(BATCHES_TABLE)} (` +
           `"sink_id" text NOT NULL, "batch_time" bigint NOT NULL, ` +
-          `"committed_at" timestamptz NOT NULL DEFAULT now(), ` +
+          `"committed_at" timestamptz NOT NULL DEFAULT now(), "offsets" text, ` +
           `PRIMARY KEY ("sink_id", "batch_time"))`,
       );
+      // Tables created before the "offsets" column existed get it (ALTER only when it is missing:
+      // even ADD COLUMN IF NOT EXISTS takes an exclusive lock).
+      const hasOffsets = await client.query(
+        `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'offsets' AND NOT attisdropped`,
+        [this.bookkeepingTable(BATCHES_TABLE)],
+      );
+      if (hasOffsets.rowCount === 0) {
+        await client.query(`ALTER TABLE ${this.bookkeepingTable(BATCHES_TABLE)} ADD COLUMN IF NOT EXISTS "offsets" text`);
+      }
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${this.bookkeepingTable(OFFSETS_TABLE)} (` +
           `"sink_id" text NOT NULL, "topic" text NOT NULL, "partition" integer NOT NULL, ` +
@@ -433,7 +568,10 @@ export class PostgresSink<Row = Record<string, unknown>> {
       if (this.opts.createTable) {
         if (this.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
         const defs = Object.entries(this.opts.createTable).map(([c, t]) => `${quoteIdent(c)} ${t}`);
-        if (this.keyColumns.length > 0) defs.push(`PRIMARY KEY (${quoteList(this.keyColumns)})`);
+        if (this.keyColumns.length > 0) {
+          const key = this.opts.keyNullsNotDistinct ? 'UNIQUE NULLS NOT DISTINCT' : 'PRIMARY KEY';
+          defs.push(`${key} (${quoteList(this.keyColumns)})`);
+        }
         await client.query(`CREATE TABLE IF NOT EXISTS ${this.tableName} (${defs.join(', ')})`);
       }
       await client.query('COMMIT');
@@ -586,6 +724,10 @@ export class PostgresSink<Row = Record<string, unknown>> {
     }
     if (this.mode === 'update' && this.keyColumns.length === 0) fail('update mode needs `keyColumns`');
     if (typeof this.sinkId !== 'string' || this.sinkId.length === 0) fail('`sinkId` must be a non-empty string');
+    if (!['none', 'no-overlap', 'contiguous'].includes(this.offsetCheck)) {
+      fail(`unknown offsetCheck ${JSON.stringify(this.offsetCheck)}`);
+    }
+    if (options.keyNullsNotDistinct && this.keyColumns.length === 0) fail('keyNullsNotDistinct needs `keyColumns`');
     if (options.createTable) {
       for (const [c, t] of Object.entries(options.createTable)) {
         quoteIdent(c);
@@ -607,7 +749,8 @@ export class PostgresSink<Row = Record<string, unknown>> {
         !o ||
         typeof o.topic !== 'string' ||
         !Number.isInteger(o.partition) ||
-        !Number.isSafeInteger(o.untilOffset)
+        !Number.isSafeInteger(o.untilOffset) ||
+        (o.fromOffset !== undefined && !(Number.isSafeInteger(o.fromOffset) && o.fromOffset <= o.untilOffset))
       ) {
         throw this.wrap('invalid offset range', new TypeError(JSON.stringify(o)), batchTime, false, 0);
       }
@@ -633,16 +776,21 @@ export class PostgresSink<Row = Record<string, unknown>> {
           : ` ON CONFLICT (${quoteList(this.keyColumns)}) DO UPDATE SET ` +
             nonKeys.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ');
     const batches = this.bookkeepingTable(BATCHES_TABLE);
-    const stage = `pg_temp.${quoteIdent(STAGE_TABLE)}`;
+    const stageName = `${STAGE_TABLE}_${++stageSeq}`;
+    const stage = `pg_temp.${quoteIdent(stageName)}`;
     return {
       claim:
-        `INSERT INTO ${batches} ("sink_id", "batch_time") VALUES ($1, $2) ` +
+        `INSERT INTO ${batches} ("sink_id", "batch_time", "offsets") VALUES ($1, $2, $3) ` +
         `ON CONFLICT ("sink_id", "batch_time") DO NOTHING RETURNING "batch_time"`,
+      claimedOffsets: `SELECT "offsets" FROM ${batches} WHERE "sink_id" = $1 AND "batch_time" = $2`,
+      lockOffsets:
+        `SELECT "topic", "partition", "until_offset" FROM ${this.bookkeepingTable(OFFSETS_TABLE)} ` +
+        `WHERE "sink_id" = $1 FOR UPDATE`,
       prune: `DELETE FROM ${batches} WHERE "sink_id" = $1 AND "batch_time" < $2`,
       emptyTable:
         this.opts.completeStrategy === 'truncate' ? `TRUNCATE TABLE ${this.tableName}` : `DELETE FROM ${this.tableName}`,
       copyTarget: `COPY ${this.tableName} (${cols}) FROM STDIN WITH (FORMAT csv)`,
-      createStage: `CREATE TEMPORARY TABLE ${quoteIdent(STAGE_TABLE)} ON COMMIT DROP AS SELECT ${cols} FROM ${this.tableName} WITH NO DATA`,
+      createStage: `CREATE TEMPORARY TABLE ${quoteIdent(stageName)} ON COMMIT DROP AS SELECT ${cols} FROM ${this.tableName} WITH NO DATA`,
       copyStage: `COPY ${stage} (${cols}) FROM STDIN WITH (FORMAT csv)`,
       upsertFromStage: `INSERT INTO ${this.tableName} (${cols}) SELECT ${cols} FROM ${stage}${conflict}`,
       upsertOffsetsPrefix: `INSERT INTO ${this.bookkeepingTable(OFFSETS_TABLE)} ("sink_id", "topic", "partition", "until_offset") VALUES `,
@@ -658,6 +806,18 @@ export class PostgresSink<Row = Record<string, unknown>> {
 
 const UPSERT_OFFSETS_SUFFIX =
   ` ON CONFLICT ("sink_id", "topic", "partition") DO UPDATE SET "until_offset" = EXCLUDED."until_offset"`;
+
+interface PreparedAlongside {
+  sink: PostgresSink<any>;
+  values: unknown[][];
+}
+
+/** A batch's offset ranges as stored with its claim: `[[topic, partition, from, until], …]` sorted. */
+function encodeOffsets(offsets: readonly SinkOffsetRange[]): string {
+  const rows = offsets.map((o) => [o.topic, o.partition, o.fromOffset ?? null, o.untilOffset] as const);
+  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+  return JSON.stringify(rows);
+}
 
 function keyPart(v: unknown): unknown {
   if (v instanceof Date) return v.getTime();
