@@ -17,7 +17,8 @@
  * the output operation counting the mapped values); the first batches are warm-up. Each run is
  * a child process of its own (a fresh heap), and the runs are repeated in alternation
  * (`--rounds`, default 3): the figures kept are each configuration's best median, which is what
- * survives other load on the machine. All medians are printed too.
+ * survives other load on the machine. Both wall time and the process's CPU time per batch are
+ * measured (CPU time is less disturbed by other processes). All medians are printed too.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -58,8 +59,11 @@ function initialState(size: number): [string, number][] {
 }
 
 interface Figures {
+  /** Wall time per batch, median and mean. */
   median: number;
   mean: number;
+  /** CPU time of the process per batch (all its threads, GC helpers included), median. */
+  cpu: number;
   first: number;
 }
 
@@ -77,16 +81,21 @@ async function timeRun(
   define(ssc.queueStream(batches.map((b) => b.slice()))).foreachRDD((rdd) => void (seen += rdd.count()));
   await ssc.start();
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < batches.length; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await clock.advance(1000);
+    const c = process.cpuUsage(c0);
     times.push(performance.now() - t0);
+    cpu.push((c.user + c.system) / 1000);
   }
   await ssc.stop();
   rmSync(dir, { recursive: true, force: true });
   if (seen === 0) throw new Error('nothing was output');
   const measured = times.slice(warmup);
-  return { median: median(measured), mean: mean(measured), first: times[0]! };
+  const measuredCpu = cpu.slice(warmup);
+  return { median: median(measured), mean: mean(measured), cpu: median(measuredCpu), first: times[0]! };
 }
 
 function runningCount(withTimeout: boolean, size: number): (pairs: DStream<[string, number]>) => DStream<unknown> {
@@ -135,20 +144,25 @@ function spawnRun(kind: Kind, size: number, batches: number): Figures {
   return JSON.parse(out) as Figures;
 }
 
-function best(runs: Figures[]): Figures {
-  return runs.reduce((a, b) => (b.median < a.median ? b : a));
+function best(runs: Figures[], by: 'median' | 'cpu'): Figures {
+  return runs.reduce((a, b) => (b[by] < a[by] ? b : a));
 }
 
 function report(name: string, small: Figures[], big: Figures[]): void {
-  const s = best(small);
-  const b = best(big);
-  const line = (size: number, f: Figures, all: Figures[]): string =>
-    `  state ${size.toLocaleString('en').padStart(9)} keys: median ${ms(f.median)}, mean ${ms(f.mean)} per batch` +
-    `  (medians of the runs: ${all.map((x) => x.median.toFixed(2)).join(', ')}; first batch, loading the state: ${ms(f.first)})`;
+  const line = (size: number, all: Figures[]): string => {
+    const w = best(all, 'median');
+    const c = best(all, 'cpu');
+    return (
+      `  state ${size.toLocaleString('en').padStart(9)} keys: wall median ${ms(w.median)} (mean ${ms(w.mean)}), CPU median ${ms(c.cpu)} per batch\n` +
+      `      runs' wall medians ${all.map((x) => x.median.toFixed(2)).join(', ')}; CPU medians ${all.map((x) => x.cpu.toFixed(2)).join(', ')}; ` +
+      `first batch (loads the state) ${ms(w.first)}`
+    );
+  };
   console.log(name);
-  console.log(line(SMALL, s, small));
-  console.log(line(BIG, b, big));
-  console.log(`  ratio ${BIG.toLocaleString('en')} / ${SMALL.toLocaleString('en')} keys: ${(b.median / s.median).toFixed(2)} (best medians)`);
+  console.log(line(SMALL, small));
+  console.log(line(BIG, big));
+  const ratio = (by: 'median' | 'cpu'): string => (best(big, by)[by] / best(small, by)[by]).toFixed(2);
+  console.log(`  ratio ${BIG.toLocaleString('en')} / ${SMALL.toLocaleString('en')} keys (best medians): wall ${ratio('median')}, CPU ${ratio('cpu')}`);
   console.log('');
 }
 
