@@ -17,3 +17,14 @@ import './window/index.js';
 export { CountByWindowDStream, ReducedWindowedDStream, WindowedDStream, type ReduceByKeyAndWindowOptions } from './window/index.js';
 import './state/index.js';
 export { MapWithStateDStream, State, StateSpec } from './state/index.js';
+export {
+  Receiver,
+  ReceiverInputDStream,
+  SocketReceiver,
+  FileInputDStream,
+  type FileStreamOptions,
+  type PIDOptions,
+  type ReceiverContextOptions,
+  type ReceiverStreamOptions,
+  type SocketStreamOptions,
+} from './receivers/index.js';

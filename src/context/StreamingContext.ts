@@ -7,6 +7,18 @@ import { RateInputDStream, type RateStreamOptions } from '../dstream/RateInputDS
 import { TransformedDStream } from '../dstream/operators/transform.js';
 import { UnionDStream } from '../dstream/operators/union.js';
 import { RDD } from '../rdd/RDD.js';
+import {
+  checkReceiverContextOptions,
+  FileInputDStream,
+  ReceiverInputDStream,
+  SocketReceiver,
+  type FileStreamOptions,
+  type Receiver,
+  type ReceiverContextOptions,
+  type ReceiverEnvironment,
+  type ReceiverStreamOptions,
+  type SocketStreamOptions,
+} from '../receivers/index.js';
 import { Checkpointer, CheckpointStore, type CheckpointMeta } from '../checkpoint/index.js';
 import { checkDuration, type Duration } from '../util/duration.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
@@ -14,7 +26,8 @@ import { JobScheduler, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';
 import type { StreamingEvent, StreamingListener } from './StreamingListener.js';
 
-export interface StreamingContextOptions {
+/** Receiver options (blockInterval, receiverWriteAheadLog, receiverMaxRate, backpressure, …): see ReceiverContextOptions. */
+export interface StreamingContextOptions extends ReceiverContextOptions {
   batchDuration: Duration;
   clock?: Clock;
   appName?: string;
@@ -56,6 +69,7 @@ export class StreamingContext {
 
   private resolveTermination!: () => void;
   private rejectTermination!: (e: unknown) => void;
+  private readonly receiverOptions: ReceiverContextOptions;
 
   constructor(options: StreamingContextOptions) {
     if (options === null || typeof options !== 'object') {
@@ -63,6 +77,7 @@ export class StreamingContext {
     }
     this.graph = new DStreamGraph(options.batchDuration, options.defaultParallelism ?? 2);
     this.appName = options.appName ?? 'dstreams';
+    this.receiverOptions = checkReceiverContextOptions(options);
     this.clock = options.clock ?? new SystemClock();
     this.bus = new ListenerBus((e) => this.fail(e));
     this.scheduler = new JobScheduler(
@@ -128,6 +143,29 @@ export class StreamingContext {
   /** A replayable input whose batches are a pure function of their time (Structured Streaming's `rate`). */
   rateStream<T = number>(options: RateStreamOptions<T> = {}): DStream<T> {
     return new RateInputDStream<T>(this.graph, options);
+  }
+
+  /** Lines of text from a TCP server, one record per line (UTF-8, `\n`-delimited); reconnects when the server goes away. */
+  socketTextStream(host: string, port: number, options?: SocketStreamOptions): DStream<string> {
+    return this.receiverStream(new SocketReceiver(host, port, options), options);
+  }
+
+  /** Lines of the files that appear in `directory` (moved in atomically), each file read once. */
+  textFileStream(directory: string, options?: FileStreamOptions): DStream<string> {
+    return new FileInputDStream(this.graph, directory, options);
+  }
+
+  /** The records a custom Receiver stores, cut into blocks; the blocks of a batch are its RDD's partitions. */
+  receiverStream<T>(receiver: Receiver<T>, options?: ReceiverStreamOptions): ReceiverInputDStream<T> {
+    const env: ReceiverEnvironment = {
+      options: this.receiverOptions,
+      checkpointDir: () => this.graph.checkpointDir,
+      now: () => this.clock.getTimeMillis(),
+      post: (event) => this.bus.post(event),
+    };
+    const stream = new ReceiverInputDStream<T>(this.graph, receiver, env, options);
+    this.addBatchHooks(stream.batchHooks);
+    return stream;
   }
 
   union<T>(...streams: DStream<T>[]): DStream<T> {

@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+/**
+ * The `dstreams` command (package.json `bin`, through bin.mjs):
+ *
+ *   dstreams feed --file shakespeare.txt --port 9999 --lines-per-second 10 [--loop]
+ *   dstreams run network-wordcount localhost 9999
+ *
+ * In the repository without a build: `npx tsx src/cli/dstreams.ts …`.
+ */
+import { buildProgram } from './program.js';
+
+await buildProgram().parseAsync(process.argv);

@@ -1,0 +1,86 @@
+/**
+ * Spark's Receiver: a long-running source of records for one input stream. Subclasses implement
+ * `onStart()` (set up, e.g. connect, and return quickly: receiving happens in callbacks) and
+ * `onStop()` (release what onStart set up), and hand records over with `store()`.
+ *
+ * `store(item)` stores one record, `store(items)` every element of an array (to store an array
+ * as ONE record, wrap it: `store([arr])`). The promise resolves once the records are stored —
+ * in the block being filled, or, with the write-ahead log on, in a block written and fsync'd to
+ * the log. It waits while the receiver's rate limit (maxRate, backpressure) holds them back, so a
+ * receiver that awaits it (or pauses its source while `storeBacklogged` is true) keeps memory
+ * bounded. It rejects when the receiver is not running (stopped, or between a restart's stop and start).
+ *
+ * `restart(message, error?)` reports the error to listeners (onReceiverError), calls onStop(),
+ * waits (back-off: 100 ms doubling up to the restart delay, 2 s by default) and calls onStart()
+ * again. `reportError` only reports. `stop(message, error?)` stops the receiver for good.
+ */
+export abstract class Receiver<T> {
+  #host: ReceiverHost<T> | undefined;
+
+  /** Called when the receiver starts, and again after each restart. */
+  abstract onStart(): void | Promise<void>;
+  /** Called when the receiver stops or before it restarts. */
+  abstract onStop(): void | Promise<void>;
+
+  /** The id of the input stream this receiver feeds (-1 before it is attached to one). */
+  get streamId(): number {
+    return this.#host?.streamId ?? -1;
+  }
+
+  store(data: T | readonly T[]): Promise<void> {
+    if (!this.#host) return Promise.reject(new Error('store(): the receiver is not attached to an input stream'));
+    return this.#host.store(Array.isArray(data) ? (data as readonly T[]) : [data as T]);
+  }
+
+  restart(message: string, error?: unknown): void {
+    this.#host?.restart(message, error);
+  }
+
+  reportError(message: string, error: unknown): void {
+    this.#host?.reportError(message, error);
+  }
+
+  /** Stops the receiver for good (its stream then yields empty batches). */
+  stop(message: string, error?: unknown): void {
+    this.#host?.stopReceiver(message, error);
+  }
+
+  /** True unless the receiver is running (also true between a restart's stop and start). */
+  isStopped(): boolean {
+    return this.#host?.receiverState !== 'started';
+  }
+
+  isStarted(): boolean {
+    return this.#host?.receiverState === 'started';
+  }
+
+  /**
+   * True while records passed to store() are held back by the rate limit: a source that can
+   * pause (a socket) should pause until the pending store() promises resolve.
+   */
+  protected get storeBacklogged(): boolean {
+    return this.#host?.backlogged ?? false;
+  }
+
+  /** @internal True once the receiver feeds an input stream. */
+  get attached(): boolean {
+    return this.#host !== undefined;
+  }
+
+  /** @internal The supervisor binds the receiver to its input stream. */
+  attach(host: ReceiverHost<T>): void {
+    if (this.#host && this.#host !== host) throw new Error('a Receiver can feed only one input stream');
+    this.#host = host;
+  }
+}
+
+/** What a receiver talks to: its supervisor (internal). */
+export interface ReceiverHost<T> {
+  readonly streamId: number;
+  readonly receiverState: 'initialized' | 'started' | 'restarting' | 'stopped';
+  readonly backlogged: boolean;
+  store(items: readonly T[]): Promise<void>;
+  restart(message: string, error?: unknown): void;
+  reportError(message: string, error: unknown): void;
+  stopReceiver(message: string, error?: unknown): void;
+}

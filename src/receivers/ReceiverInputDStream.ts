@@ -1,0 +1,257 @@
+import path from 'node:path';
+import type { SavedStreamCheckpoint, StreamCheckpoint, Checkpointable } from '../dstream/Checkpointable.js';
+import type { DStreamGraph } from '../dstream/DStreamGraph.js';
+import { InputDStream } from '../dstream/InputDStream.js';
+import { RDD } from '../rdd/RDD.js';
+import type { Block } from './BlockGenerator.js';
+import { resolveReceiverOptions, type ReceiverStreamOptions, type ResolvedReceiverOptions } from './options.js';
+import { PIDRateEstimator } from './PIDRateEstimator.js';
+import type { Receiver } from './Receiver.js';
+import { ReceiverSupervisor, type ReceiverEnvironment } from './ReceiverSupervisor.js';
+import { FileWriteAheadLog } from './WriteAheadLog.js';
+
+/** The facts of a completed batch the receiver machinery uses (a subset of CompletedBatchInfo). */
+export interface CompletedBatchFacts {
+  processingDelay: number;
+  schedulingDelay: number;
+  processingEndTime?: number;
+}
+
+/** The shape of the scheduler's BatchHooks this stream takes part in. */
+export interface ReceiverBatchHooks {
+  onBatchCompleted(time: number, info: CompletedBatchFacts): Promise<void>;
+}
+
+/**
+ * The position a receiver stream writes into each completed batch's checkpoint commit:
+ * `position` is the last block id consumed by batches up to that batch; `pending` the block id
+ * ranges already allocated to batches generated but not yet completed then ([time, first, last]).
+ * On recovery, blocks after `position` are replayed from the write-ahead log, pending ones into
+ * the same batches.
+ */
+export interface ReceiverPosition {
+  position: number;
+  pending: Array<[number, number, number]>;
+}
+
+/** The write-ahead log directory of input stream `streamId` under a checkpoint directory. */
+export function receivedDataDir(checkpointDir: string, streamId: number): string {
+  return path.join(checkpointDir, 'receivedData', String(streamId));
+}
+
+/**
+ * Spark's ReceiverInputDStream with its ReceivedBlockTracker: the input stream of a receiver.
+ * Blocks stored up to batch time t become batch t's RDD, one partition per block, each block in
+ * exactly one batch, in order. Without a write-ahead log the block being filled is cut when a
+ * batch takes its blocks, so everything stored by then is in the batch; with the log only
+ * blocks already durable are (the rest go to the next batch).
+ */
+export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpointable {
+  readonly receiver: Receiver<T>;
+  readonly name: string;
+  readonly settings: ResolvedReceiverOptions;
+  private readonly supervisor: ReceiverSupervisor<T>;
+  /** Blocks stored and not yet given to a batch, in id order. */
+  private readonly unallocated: Block<T>[] = [];
+  /** Blocks given to batches that have not completed yet, by batch time. */
+  private readonly allocations = new Map<number, Block<T>[]>();
+  /** Replayed blocks reserved for the pending batches they belonged to before a crash. */
+  private readonly reserved = new Map<number, Block<T>[]>();
+  /** Last block id consumed by completed batches. */
+  private position = -1;
+  /** Position written in the previous checkpointDelta call (committed once the next call comes). */
+  private lastDeltaPosition: number | undefined;
+  private committedPosition = -1;
+  private checkpointing = false;
+  private restored: ReceiverPosition | undefined;
+  private wal: FileWriteAheadLog<T> | undefined;
+  private readonly estimator: PIDRateEstimator | undefined;
+  private started = false;
+  /** Records replayed from the write-ahead log at recovery (figures, tests). */
+  replayedRecords = 0;
+
+  constructor(
+    graph: DStreamGraph,
+    receiver: Receiver<T>,
+    private readonly env: ReceiverEnvironment,
+    options: ReceiverStreamOptions = {},
+  ) {
+    if (!(receiver && typeof receiver.onStart === 'function' && typeof receiver.onStop === 'function')) {
+      throw new TypeError('receiverStream needs a Receiver (with onStart and onStop)');
+    }
+    if (receiver.attached) throw new Error('a Receiver can feed only one input stream');
+    const settings = resolveReceiverOptions(env.options, options);
+    super(graph);
+    this.receiver = receiver;
+    this.settings = settings;
+    this.name = options.name ?? `${receiver.constructor.name}-${this.id}`;
+    this.supervisor = new ReceiverSupervisor<T>(receiver, this.id, this.name, this.settings, env, (b) =>
+      this.unallocated.push(b),
+    );
+    if (this.settings.backpressure) {
+      this.estimator = new PIDRateEstimator(graph.batchDuration, this.settings.pid);
+    }
+    if (this.settings.writeAheadLog) graph.requireCheckpoint('the receiver write-ahead log (receiverWriteAheadLog)');
+  }
+
+  /** The hooks the context registers with its scheduler (ssc.addBatchHooks). */
+  get batchHooks(): ReceiverBatchHooks {
+    return { onBatchCompleted: (time, info) => this.onBatchCompleted(time, info) };
+  }
+
+  /** The receiver's current rate limit in records/s (Infinity: none). */
+  get rateLimit(): number {
+    return this.supervisor.rate;
+  }
+
+  /** Figures about what the receiver did. */
+  get stats(): { received: number; stored: number; restarts: number; rate: number; walBytes: number } {
+    return {
+      received: this.supervisor.recordsReceived,
+      stored: this.supervisor.recordsStored,
+      restarts: this.supervisor.restarts,
+      rate: this.supervisor.rate,
+      walBytes: this.wal?.bytesWritten ?? 0,
+    };
+  }
+
+  /** The write-ahead log, when on and started (tests). */
+  get writeAheadLog(): FileWriteAheadLog<T> | undefined {
+    return this.wal;
+  }
+
+  override async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    let firstId = 0;
+    if (this.settings.writeAheadLog) {
+      const dir = this.env.checkpointDir();
+      if (dir === undefined) {
+        throw new Error('the receiver write-ahead log needs a checkpoint directory: call ssc.checkpoint(dir) before start()');
+      }
+      this.wal = await FileWriteAheadLog.open<T>(receivedDataDir(dir, this.id));
+      firstId = this.wal.maxRecoveredId + 1;
+      if (this.restored) await this.replay(this.restored);
+      else this.position = Math.max(this.position, this.wal.maxRecoveredId);
+    }
+    if (this.restored) firstId = Math.max(firstId, this.restored.position + 1);
+    await this.supervisor.start(firstId, this.wal);
+  }
+
+  override async stop(): Promise<void> {
+    if (!this.started) return;
+    await this.supervisor.stop();
+    await this.wal?.close();
+  }
+
+  compute(time: number): RDD<T> {
+    if (!this.settings.writeAheadLog) this.supervisor.flush();
+    let blocks: Block<T>[] = [];
+    // Replayed blocks of batches that will not be generated again go first, in time order.
+    for (const t of [...this.reserved.keys()].sort((a, b) => a - b)) {
+      if (t >= time) break;
+      blocks.push(...this.reserved.get(t)!);
+      this.reserved.delete(t);
+    }
+    const mine = this.reserved.get(time);
+    if (mine) {
+      this.reserved.delete(time);
+      blocks.push(...mine);
+    } else {
+      blocks.push(...this.unallocated.splice(0));
+    }
+    const prev = this.allocations.get(time);
+    if (prev) blocks = prev.concat(blocks);
+    this.allocations.set(time, blocks);
+    let n = 0;
+    for (const b of blocks) n += b.records.length;
+    this.reportRecords(time, n);
+    return RDD.fromPartitions(blocks.map((b) => b.records));
+  }
+
+  private async onBatchCompleted(time: number, info: CompletedBatchFacts): Promise<void> {
+    const safe = this.position;
+    let records = 0;
+    for (const [t, blocks] of this.allocations) {
+      if (t > time) continue;
+      for (const b of blocks) {
+        if (b.id > this.position) this.position = b.id;
+        if (t === time) records += b.records.length;
+      }
+      this.allocations.delete(t);
+    }
+    if (this.estimator) {
+      const rate = this.estimator.compute(
+        info.processingEndTime ?? this.env.now(),
+        records,
+        info.processingDelay,
+        info.schedulingDelay,
+      );
+      if (rate !== undefined) this.supervisor.updateRate(rate);
+    }
+    // Blocks of the batch before this one are no longer needed once that batch's checkpoint is
+    // committed: a completed batch commits in its own onBatchCompleted hooks, and when
+    // checkpoints are taken, a position is only known committed once the next delta is asked for.
+    if (this.wal) {
+      const upTo = this.checkpointing ? Math.min(safe, this.committedPosition) : safe;
+      if (upTo >= 0) await this.wal.cleanup(upTo);
+    }
+  }
+
+  // ---- Checkpointable -----------------------------------------------------------------------
+
+  checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
+    this.checkpointing = true;
+    if (this.lastDeltaPosition !== undefined) {
+      this.committedPosition = Math.max(this.committedPosition, this.lastDeltaPosition);
+    }
+    let position = this.position;
+    const pending: Array<[number, number, number]> = [];
+    for (const [t, blocks] of this.allocations) {
+      if (blocks.length === 0) continue;
+      const first = blocks[0]!.id;
+      const last = blocks[blocks.length - 1]!.id;
+      if (t <= time) position = Math.max(position, last);
+      else pending.push([t, first, last]);
+    }
+    pending.sort((a, b) => a[0] - b[0]);
+    this.lastDeltaPosition = position;
+    const meta: ReceiverPosition = { position, pending };
+    return { meta };
+  }
+
+  async restoreCheckpoint(saved: SavedStreamCheckpoint): Promise<void> {
+    const meta = saved.meta as Partial<ReceiverPosition> | undefined;
+    if (!meta || typeof meta.position !== 'number') return;
+    const restored: ReceiverPosition = {
+      position: meta.position,
+      pending: Array.isArray(meta.pending) ? meta.pending : [],
+    };
+    this.restored = restored;
+    this.position = Math.max(this.position, restored.position);
+    this.committedPosition = Math.max(this.committedPosition, restored.position);
+    // Restored after the inputs started: replay now (the log has not been cleaned since).
+    if (this.started && this.wal) await this.replay(restored);
+  }
+
+  /** Puts the logged blocks after the restored position back: pending batches' into those batches. */
+  private async replay(restored: ReceiverPosition): Promise<void> {
+    const wal = this.wal!;
+    const blocks = await wal.readAfter(restored.position);
+    const known = new Set(this.unallocated.map((b) => b.id));
+    const free: Block<T>[] = [];
+    for (const b of blocks) {
+      if (known.has(b.id)) continue;
+      this.replayedRecords += b.records.length;
+      const p = restored.pending.find(([, first, last]) => b.id >= first && b.id <= last);
+      if (p) {
+        let r = this.reserved.get(p[0]);
+        if (!r) this.reserved.set(p[0], (r = []));
+        r.push(b);
+      } else {
+        free.push(b);
+      }
+    }
+    this.unallocated.unshift(...free);
+  }
+}

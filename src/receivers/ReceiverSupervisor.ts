@@ -1,0 +1,288 @@
+import { BlockGenerator, type Block } from './BlockGenerator.js';
+import { FIRST_RESTART_DELAY, type ResolvedReceiverOptions } from './options.js';
+import { RateLimiter } from './RateLimiter.js';
+import type { Receiver, ReceiverHost } from './Receiver.js';
+import type { FileWriteAheadLog } from './WriteAheadLog.js';
+
+/** What receiver events carry: the shape of the context's ReceiverInfo. */
+export interface ReceiverEventInfo {
+  streamId: number;
+  name: string;
+  active: boolean;
+  lastErrorMessage?: string;
+  lastError?: unknown;
+  time: number;
+}
+
+/** A receiver event as the context's listener bus takes it. */
+export type ReceiverEvent =
+  | { type: 'receiverStarted'; info: ReceiverEventInfo }
+  | { type: 'receiverError'; info: ReceiverEventInfo }
+  | { type: 'receiverStopped'; info: ReceiverEventInfo };
+
+/**
+ * What a receiver input stream needs from its StreamingContext, passed when the context creates
+ * the stream (the context depends on the receivers, never the reverse).
+ */
+export interface ReceiverEnvironment {
+  /** The context's receiver options (see ReceiverContextOptions). */
+  readonly options: import('./options.js').ReceiverContextOptions;
+  /** The checkpoint directory as set when the inputs start. */
+  checkpointDir(): string | undefined;
+  /** The streaming clock's time, for event infos. */
+  now(): number;
+  /** Delivers a receiver event to the listeners (onReceiverStarted / Error / Stopped) and events$. */
+  post(event: ReceiverEvent): void;
+}
+
+interface PendingStore<T> {
+  items: readonly T[];
+  offset: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+type State = 'initialized' | 'started' | 'restarting' | 'stopped';
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Spark's ReceiverSupervisor: runs one receiver — starts it, restarts it with back-off when it
+ * asks to (or when onStart throws), stops it — and turns what it stores into blocks: through the
+ * rate limiter, into the block generator, (with the WAL) into the log, then to `onBlock`, which
+ * queues the block for allocation to a batch. Receiver errors go to the listeners.
+ */
+export class ReceiverSupervisor<T> implements ReceiverHost<T> {
+  private state: State = 'initialized';
+  private readonly generator: BlockGenerator<T>;
+  private readonly limiter: RateLimiter;
+  private readonly queue: PendingStore<T>[] = [];
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private restartTimer: { timer: NodeJS.Timeout; done: () => void } | undefined;
+  private restarting: Promise<void> | undefined;
+  private backoff: number;
+  private wal: FileWriteAheadLog<T> | undefined;
+  private walWrites: Promise<unknown> = RESOLVED;
+  private lastError: { message: string; error: unknown } | undefined;
+  /** Records handed to store() (figures). */
+  recordsReceived = 0;
+  /** Records in blocks handed to `onBlock` (figures). */
+  recordsStored = 0;
+  restarts = 0;
+
+  constructor(
+    readonly receiver: Receiver<T>,
+    readonly streamId: number,
+    readonly name: string,
+    private readonly options: ResolvedReceiverOptions,
+    private readonly env: ReceiverEnvironment,
+    private readonly onBlock: (block: Block<T>) => void,
+  ) {
+    this.generator = new BlockGenerator<T>(options.blockInterval, 0, (b, settle) => this.pushBlock(b, settle));
+    const initial = options.backpressure ? Math.min(options.maxRate, options.initialRate) : options.maxRate;
+    this.limiter = new RateLimiter(initial);
+    this.backoff = Math.min(FIRST_RESTART_DELAY, options.restartDelay);
+    receiver.attach(this);
+  }
+
+  get receiverState(): State {
+    return this.state;
+  }
+
+  get backlogged(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** The current rate limit in records/s (Infinity: none). */
+  get rate(): number {
+    return this.limiter.limit;
+  }
+
+  get nextBlockId(): number {
+    return this.generator.nextBlockId;
+  }
+
+  /** Rate from the backpressure estimator (capped by maxRate). */
+  updateRate(rate: number): void {
+    this.limiter.setRate(Math.min(this.options.maxRate, Math.max(rate, 1)));
+    this.pump();
+  }
+
+  /** Cut the records buffered so far into a block now (without a WAL the block is queued at once). */
+  flush(): void {
+    this.generator.cut();
+  }
+
+  /** Starts block generation and the receiver. `firstBlockId` continues the ids found in the WAL. */
+  async start(firstBlockId: number, wal?: FileWriteAheadLog<T>): Promise<void> {
+    if (this.state !== 'initialized') throw new Error(`receiver ${this.name} was already started`);
+    this.generator.nextBlockId = firstBlockId;
+    this.wal = wal;
+    this.generator.start();
+    await this.startReceiver();
+  }
+
+  private async startReceiver(): Promise<void> {
+    this.state = 'started';
+    try {
+      await this.receiver.onStart();
+    } catch (e) {
+      this.restart(`Error starting receiver ${this.name}`, e);
+      return;
+    }
+    if (this.state !== 'started') return; // onStart asked for a restart or stop
+    this.post('receiverStarted', true);
+  }
+
+  private post(type: ReceiverEvent['type'], active: boolean): void {
+    const info: ReceiverEventInfo = { streamId: this.streamId, name: this.name, active, time: this.env.now() };
+    if (this.lastError) {
+      info.lastErrorMessage = this.lastError.message;
+      if (this.lastError.error !== undefined) info.lastError = this.lastError.error;
+    }
+    this.env.post({ type, info } as ReceiverEvent);
+  }
+
+  // ---- ReceiverHost ------------------------------------------------------------------------
+
+  store(items: readonly T[]): Promise<void> {
+    if (this.state !== 'started') {
+      return Promise.reject(new Error(`store(): receiver ${this.name} is not running (${this.state})`));
+    }
+    const n = items.length;
+    if (n === 0) return RESOLVED;
+    this.recordsReceived += n;
+    this.backoff = Math.min(FIRST_RESTART_DELAY, this.options.restartDelay);
+    if (this.queue.length === 0) {
+      const k = this.limiter.take(n);
+      if (k > 0) this.generator.add(items, 0, k);
+      if (k === n) return this.wal ? this.generator.whenBlockDone() : RESOLVED;
+      return new Promise<void>((resolve, reject) => {
+        this.queue.push({ items, offset: k, resolve, reject });
+        this.schedulePump();
+      });
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ items, offset: 0, resolve, reject });
+    });
+  }
+
+  /** Admit queued records as the rate allows, in order. */
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const req = this.queue[0]!;
+      const remaining = req.items.length - req.offset;
+      const k = this.limiter.take(remaining);
+      if (k > 0) {
+        this.generator.add(req.items, req.offset, req.offset + k);
+        req.offset += k;
+      }
+      if (req.offset < req.items.length) break;
+      this.queue.shift();
+      if (this.wal) this.generator.whenBlockDone().then(req.resolve, req.reject);
+      else req.resolve();
+    }
+    if (this.queue.length > 0) this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpTimer || this.queue.length === 0) return;
+    const req = this.queue[0]!;
+    const wait = Math.max(1, this.limiter.waitMs(req.items.length - req.offset));
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = undefined;
+      this.pump();
+    }, wait);
+  }
+
+  private pushBlock(block: Block<T>, settle: { resolve: () => void; reject: (e: unknown) => void }): void {
+    if (!this.wal) {
+      this.recordsStored += block.records.length;
+      this.onBlock(block);
+      settle.resolve();
+      return;
+    }
+    const write = this.wal.append(block).then(
+      () => {
+        this.recordsStored += block.records.length;
+        this.onBlock(block);
+        settle.resolve();
+      },
+      (e: unknown) => {
+        // Not durable, so not stored: the store() calls waiting for it reject.
+        settle.reject(e);
+        this.reportError(`Writing block ${block.id} of ${this.name} to the write-ahead log failed`, e);
+      },
+    );
+    this.walWrites = write;
+  }
+
+  restart(message: string, error?: unknown): void {
+    if (this.state === 'stopped' || this.state === 'initialized' || this.restarting) return;
+    this.restarts++;
+    this.lastError = { message, error };
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.options.restartDelay);
+    this.state = 'restarting';
+    this.post('receiverError', false);
+    this.restarting = (async () => {
+      await this.callOnStop();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.restartTimer = { timer, done: resolve };
+      });
+      this.restartTimer = undefined;
+      this.restarting = undefined;
+      if (this.state !== 'restarting') return;
+      await this.startReceiver();
+    })();
+  }
+
+  reportError(message: string, error: unknown): void {
+    this.lastError = { message, error };
+    this.post('receiverError', this.state === 'started');
+  }
+
+  stopReceiver(message: string, error?: unknown): void {
+    if (this.state === 'stopped') return;
+    this.lastError = error === undefined ? this.lastError : { message, error };
+    void this.stop(message);
+  }
+
+  private async callOnStop(): Promise<void> {
+    try {
+      await this.receiver.onStop();
+    } catch (e) {
+      this.lastError = { message: `Error stopping receiver ${this.name}`, error: e };
+      this.post('receiverError', false);
+    }
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  /** Stops the receiver and block generation; the last records become a final block. */
+  stop(_message = 'Stopped by the StreamingContext'): Promise<void> {
+    this.stopping ??= (async () => {
+      const was = this.state;
+      this.state = 'stopped';
+      if (this.restartTimer) {
+        clearTimeout(this.restartTimer.timer);
+        this.restartTimer.done();
+      }
+      await this.restarting;
+      if (was === 'started') await this.callOnStop();
+      clearTimeout(this.pumpTimer);
+      this.pumpTimer = undefined;
+      // Records already accepted by store() are not dropped: admit them past the rate limit.
+      for (const req of this.queue.splice(0)) {
+        this.generator.add(req.items, req.offset, req.items.length);
+        if (this.wal) this.generator.whenBlockDone().then(req.resolve, req.reject);
+        else req.resolve();
+      }
+      this.generator.stop();
+      await this.walWrites.catch(() => undefined);
+      if (was !== 'initialized') this.post('receiverStopped', false);
+    })();
+    return this.stopping;
+  }
+}

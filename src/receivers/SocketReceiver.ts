@@ -1,0 +1,158 @@
+import net from 'node:net';
+import { LineSplitter } from './LineSplitter.js';
+import { Receiver } from './Receiver.js';
+import type { ReceiverStreamOptions } from './options.js';
+
+export interface SocketStreamOptions extends ReceiverStreamOptions {
+  /**
+   * Longest line kept, in characters (default 1 MiB = 1,048,576). A longer line is reported to
+   * listeners (onReceiverError) and dropped; the receiver skips to the next newline and goes on.
+   */
+  maxLineLength?: number;
+  /** Give up a connection attempt after this many ms and retry (default 10 s). */
+  connectTimeout?: number;
+}
+
+export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
+
+/** What a socket receiver has seen (figures, tests). */
+export interface SocketReceiverStats {
+  connections: number;
+  bytes: number;
+  lines: number;
+  invalidUtf8Sequences: number;
+  overlongLines: number;
+  paused: number;
+}
+
+/**
+ * Spark's SocketReceiver: a TCP client reading UTF-8 text, one record per line. When the server
+ * is not up yet, goes away or closes the connection, the receiver restarts (reported to
+ * listeners as a receiver error) and connects again with back-off. The socket is paused while
+ * stored lines wait for the rate limit or for the write-ahead log, so a fast sender is held
+ * back by TCP flow control instead of filling memory.
+ */
+export class SocketReceiver extends Receiver<string> {
+  private socket: net.Socket | undefined;
+  private generation = 0;
+  private splitter: LineSplitter;
+  private unsettledBytes = 0;
+  private paused = false;
+  private readonly maxLineLength: number;
+  private readonly connectTimeout: number;
+  /** Pause reading once this many characters were passed to store() and are not stored yet. */
+  maxUnsettledBytes = 4 * 1024 * 1024;
+  private readonly counters = { connections: 0, paused: 0 };
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    options: SocketStreamOptions = {},
+  ) {
+    super();
+    if (typeof host !== 'string' || host === '') throw new TypeError('socketTextStream needs a host name');
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RangeError(`socketTextStream needs a TCP port (0-65535), got ${String(port)}`);
+    }
+    const max = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxLineLength must be a positive integer, got ${max}`);
+    this.maxLineLength = max;
+    this.connectTimeout = options.connectTimeout ?? 10_000;
+    this.splitter = this.newSplitter();
+  }
+
+  get stats(): SocketReceiverStats {
+    return {
+      connections: this.counters.connections,
+      bytes: this.splitter.bytes,
+      lines: this.splitter.lines,
+      invalidUtf8Sequences: this.splitter.invalidSequences,
+      overlongLines: this.splitter.overlongLines,
+      paused: this.counters.paused,
+    };
+  }
+
+  private newSplitter(old?: LineSplitter): LineSplitter {
+    const s = new LineSplitter({
+      maxLineLength: this.maxLineLength,
+      onOverlong: (length) =>
+        this.reportError(
+          `Dropped a line longer than maxLineLength (${this.maxLineLength} characters; ` +
+            `${length} received) from ${this.host}:${this.port}`,
+          new RangeError(`line longer than ${this.maxLineLength} characters`),
+        ),
+    });
+    if (old) {
+      s.bytes = old.bytes;
+      s.lines = old.lines;
+      s.invalidSequences = old.invalidSequences;
+      s.overlongLines = old.overlongLines;
+    }
+    return s;
+  }
+
+  onStart(): void {
+    const gen = ++this.generation;
+    this.splitter.reset();
+    this.unsettledBytes = 0;
+    this.paused = false;
+    const socket = net.connect({ host: this.host, port: this.port });
+    this.socket = socket;
+    socket.setTimeout(this.connectTimeout, () => {
+      if (!socket.connecting) return;
+      socket.destroy(new Error(`connecting to ${this.host}:${this.port} timed out after ${this.connectTimeout} ms`));
+    });
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      this.counters.connections++;
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (gen !== this.generation) return;
+      this.deliver(socket, gen, this.splitter.push(chunk));
+    });
+    socket.once('end', () => {
+      if (gen !== this.generation) return;
+      this.deliver(socket, gen, this.splitter.end());
+    });
+    socket.once('error', (e) => {
+      if (gen !== this.generation || this.isStopped()) return;
+      this.restart(`Error receiving data from ${this.host}:${this.port}`, e);
+    });
+    socket.once('close', (hadError) => {
+      if (hadError || gen !== this.generation || this.isStopped()) return;
+      this.restart(`Socket data stream had no more data (${this.host}:${this.port} closed the connection)`);
+    });
+  }
+
+  private deliver(socket: net.Socket, gen: number, lines: string[]): void {
+    if (lines.length === 0) return;
+    let size = 0;
+    for (let i = 0; i < lines.length; i++) size += lines[i]!.length + 1;
+    this.unsettledBytes += size;
+    const settled = (): void => {
+      if (gen !== this.generation) return;
+      this.unsettledBytes -= size;
+      if (this.paused && !this.storeBacklogged && this.unsettledBytes <= this.maxUnsettledBytes / 2) {
+        this.paused = false;
+        socket.resume();
+      }
+    };
+    this.store(lines).then(settled, (e: unknown) => {
+      settled();
+      if (gen === this.generation && !this.isStopped()) this.restart('Could not store received lines', e);
+    });
+    if (!this.paused && (this.storeBacklogged || this.unsettledBytes > this.maxUnsettledBytes)) {
+      this.paused = true;
+      this.counters.paused++;
+      socket.pause();
+    }
+  }
+
+  onStop(): void {
+    this.generation++;
+    const s = this.socket;
+    this.socket = undefined;
+    s?.destroy();
+    this.splitter = this.newSplitter(this.splitter);
+  }
+}

@@ -1,0 +1,188 @@
+// textFileStream over a real directory: files moved in during the run are read once each, in
+// the batch that found them; files present at start, hidden and temporary files are ignored;
+// the processed-file set is the checkpoint position.
+import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock, StreamingContext } from '../../src/index.js';
+import { FileInputDStream, splitLines } from '../../src/receivers/index.js';
+import { countWords, generatedLines, sleep, sortedEntries, splitWords, tempDir, waitFor } from './helpers.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Writes a file outside the watched directory and renames it in (atomic, as Spark requires). */
+function moveIn(watched: string, staging: string, name: string, lines: string[]): void {
+  const tmp = path.join(staging, name);
+  writeFileSync(tmp, lines.map((l) => l + '\n').join(''));
+  renameSync(tmp, path.join(watched, name));
+}
+
+function dirs(): { watched: string; staging: string } {
+  const { dir, remove } = tempDir('dstreams-files-');
+  cleanups.push(remove);
+  const watched = path.join(dir, 'in');
+  const staging = path.join(dir, 'staging');
+  mkdirSync(watched);
+  mkdirSync(staging);
+  return { watched, staging };
+}
+
+describe('textFileStream', () => {
+  it('counts every line of files added during the run exactly once (real time)', async () => {
+    const { watched, staging } = dirs();
+    const ssc = new StreamingContext({ batchDuration: 100 });
+    cleanups.push(() => ssc.stop());
+    const totals = new Map<string, number>();
+    let lines = 0;
+    const stream = ssc.textFileStream(watched);
+    stream.foreachRDD((rdd) => void (lines += rdd.count()));
+    stream
+      .flatMap(splitWords)
+      .map((w): [string, number] => [w, 1])
+      .reduceByKey((a, b) => a + b)
+      .foreachRDD((rdd) => {
+        for (const [w, n] of rdd.collect()) totals.set(w, (totals.get(w) ?? 0) + n);
+      });
+    await ssc.start();
+    const all: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const content = generatedLines(200 + i, 100 + i);
+      all.push(...content);
+      moveIn(watched, staging, `part-${String(i).padStart(3, '0')}.txt`, content);
+      await sleep(i % 3 === 0 ? 60 : 5);
+    }
+    await waitFor(() => lines >= all.length, 'every line');
+    await sleep(350); // three more batches: nothing read twice
+    await ssc.stop();
+    expect(lines).toBe(all.length);
+    expect(sortedEntries(totals)).toEqual(sortedEntries(countWords(all)));
+  });
+
+  it('puts a file in the batch whose scan found it, one partition per file; ignores files present at start', async () => {
+    const { watched, staging } = dirs();
+    writeFileSync(path.join(watched, 'old.txt'), 'already here\n');
+    const clock = new ManualClock();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    cleanups.push(() => ssc.stop());
+    const batches: string[][][] = [];
+    const numRecords: number[] = [];
+    ssc.addStreamingListener({ onBatchCompleted: (i) => void numRecords.push(i.numRecords) });
+    ssc.textFileStream(watched).glom().foreachRDD((rdd) => void batches.push(rdd.collect()));
+    await ssc.start();
+    moveIn(watched, staging, 'a.txt', ['a1', 'a2']);
+    await clock.advance(1000);
+    await clock.advance(1000);
+    moveIn(watched, staging, 'b.txt', ['b1']);
+    await sleep(5);
+    moveIn(watched, staging, 'c.txt', ['c1', 'c2', 'c3']);
+    await clock.advance(1000);
+    await ssc.stop();
+    expect(batches).toEqual([[['a1', 'a2']], [], [['b1'], ['c1', 'c2', 'c3']]]);
+    expect(numRecords).toEqual([2, 0, 4]);
+  });
+
+  it('reads the files present at start too with newFilesOnly: false', async () => {
+    const { watched } = dirs();
+    writeFileSync(path.join(watched, 'old.txt'), 'x\ny\n');
+    // Older than the remember window: still read in the first batch when newFilesOnly is false.
+    utimesSync(path.join(watched, 'old.txt'), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const clock = new ManualClock();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    cleanups.push(() => ssc.stop());
+    const got: string[][] = [];
+    ssc.textFileStream(watched, { newFilesOnly: false }).foreachRDD((rdd) => void got.push(rdd.collect()));
+    await ssc.start();
+    await clock.advance(3000);
+    expect(got).toEqual([['x', 'y'], [], []]);
+  });
+
+  it('ignores hidden and temporary files and what the filter rejects; picks up a temporary file once renamed', async () => {
+    const { watched } = dirs();
+    const clock = new ManualClock();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    cleanups.push(() => ssc.stop());
+    const got: string[] = [];
+    ssc
+      .textFileStream(watched, { filter: (p) => !p.endsWith('.skip') })
+      .foreachRDD((rdd) => void got.push(...rdd.collect()));
+    await ssc.start();
+    writeFileSync(path.join(watched, '.hidden'), 'hidden\n');
+    writeFileSync(path.join(watched, 'data.txt._COPYING_'), 'copying\n');
+    writeFileSync(path.join(watched, 'data.tmp'), 'tmp\n');
+    writeFileSync(path.join(watched, '_SUCCESS'), '');
+    writeFileSync(path.join(watched, 'x.skip'), 'skipped\n');
+    mkdirSync(path.join(watched, 'subdir'));
+    await clock.advance(1000);
+    expect(got).toEqual([]);
+    renameSync(path.join(watched, 'data.txt._COPYING_'), path.join(watched, 'data.txt'));
+    await clock.advance(1000);
+    expect(got).toEqual(['copying']);
+    // An old file moved in (mv keeps its mtime) is still new: the rename sets its ctime.
+    const old = path.join(path.dirname(watched), 'staging', 'old.txt');
+    writeFileSync(old, 'moved\n');
+    utimesSync(old, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    renameSync(old, path.join(watched, 'old.txt'));
+    await clock.advance(1000);
+    expect(got).toEqual(['copying', 'moved']);
+  });
+
+  it('saves the files read as its checkpoint position and, restored, reads neither them nor the start-up files again', async () => {
+    const { watched, staging } = dirs();
+    writeFileSync(path.join(watched, 'present-at-start.txt'), 'old\n');
+    const clock = new ManualClock();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    cleanups.push(() => ssc.stop());
+    const s1 = ssc.textFileStream(watched) as FileInputDStream;
+    s1.foreachRDD(() => undefined);
+    await ssc.start();
+    moveIn(watched, staging, 'one.txt', ['1']);
+    await clock.advance(1000);
+    moveIn(watched, staging, 'two.txt', ['2']);
+    const delta = s1.checkpointDelta(1000, false); // batch 1000 completed; two.txt not read yet
+    await ssc.stop();
+    const files = (delta.meta as { files: [string][] }).files.map((f) => f[0]).sort();
+    expect(files).toEqual(['one.txt', 'present-at-start.txt']);
+
+    // A new run restored from that position: two.txt (never processed) and three.txt are read.
+    const clock2 = new ManualClock(1000);
+    const ssc2 = new StreamingContext({ batchDuration: 1000, clock: clock2 });
+    cleanups.push(() => ssc2.stop());
+    const s2 = ssc2.textFileStream(watched) as FileInputDStream;
+    const got: string[] = [];
+    s2.foreachRDD((rdd) => void got.push(...rdd.collect()));
+    s2.restoreCheckpoint({ time: 1000, state: [], slices: [], meta: JSON.parse(JSON.stringify(delta.meta)) });
+    await ssc2.start();
+    moveIn(watched, staging, 'three.txt', ['3']);
+    await clock2.advance(1000);
+    await ssc2.stop();
+    expect(got.sort()).toEqual(['2', '3']);
+  });
+
+  it('treats a missing directory as empty and reads it once it exists', async () => {
+    const { watched, staging } = dirs();
+    const later = path.join(watched, 'later');
+    const clock = new ManualClock();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    cleanups.push(() => ssc.stop());
+    const s = ssc.textFileStream(later) as FileInputDStream;
+    const got: string[] = [];
+    s.foreachRDD((rdd) => void got.push(...rdd.collect()));
+    await ssc.start();
+    await clock.advance(1000);
+    expect((s.lastError as NodeJS.ErrnoException).code).toBe('ENOENT');
+    mkdirSync(later);
+    moveIn(later, staging, 'f.txt', ['hello']);
+    await clock.advance(1000);
+    expect(got).toEqual(['hello']);
+  });
+
+  it('splits lines as Hadoop does', () => {
+    expect(splitLines('')).toEqual([]);
+    expect(splitLines('a')).toEqual(['a']);
+    expect(splitLines('a\n')).toEqual(['a']);
+    expect(splitLines('a\r\n\nb')).toEqual(['a', '', 'b']);
+  });
+});
