@@ -65,11 +65,13 @@ export class WindowedDStream<T> extends DStream<T> implements Checkpointable {
     return RDD.unionAll(rdds);
   }
 
-  checkpointDelta(time: number, full: boolean): StreamCheckpoint {
+  checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
     const puts: Array<[number, unknown]> = [];
     const deletes: number[] = [];
-    const from = full ? time - this.windowDuration : time - this.batchDuration;
-    for (const t of parentTimes(this.parent as DStream<unknown>, from, time)) {
+    // Every parent batch a later window can still reach, not only the one of this batch: the
+    // parent may slide slower than the batches (a window of a window), and its grid is only
+    // aligned with `time - windowDuration` at its own slide times. Saved ones are skipped.
+    for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
       if (this.saved.has(t) || t <= this.restoredUpTo) continue;
       const rdd = this.parent.getOrCompute(t);
       if (!rdd) continue;
