@@ -72,6 +72,14 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
   private readonly values: KeyMap<K, V>[];
   /** Each parent batch inside that window, reduced by key (time → slice), oldest first. */
   private readonly slices = new Map<number, BatchSlice<K, V>>();
+  /**
+   * Parent batches after `stateTime` that a checkpoint already holds, reduced by key: a commit
+   * after a batch between two slides saves that batch (a resumed job could not compute it
+   * again), and the next slide takes it from here rather than from the parent.
+   */
+  private readonly early = new Map<number, BatchSlice<K, V>>();
+  /** After a restore: the last batch of the checkpoint. The parent has no batches up to it. */
+  private restoredUpTo = -Infinity;
   /** The time of the window `values` holds; undefined before the first. */
   private stateTime: number | undefined;
   /** Slides computed (their RDD exists) but not yet applied to the state. */
@@ -201,32 +209,34 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
     // 2. The parent batches that entered: reduce each by key once, keep it, reduce it in.
     const since = this.stateTime === undefined ? windowStart : Math.max(this.stateTime, windowStart);
     for (const t of parentTimes(this.parent as DStream<unknown>, since, time)) {
-      const rdd = this.parent.getOrCompute(t);
-      if (!rdd) continue; // at or before the zero time
-      const reduced = rdd.combineByKey((v: V) => v, f, f, this.numPartitions);
-      const slice: BatchSlice<K, V> = { keys: [], values: [] };
-      let size = 0;
+      // A batch a checkpoint already saved, or else the parent's (none up to a restored checkpoint).
+      let slice = this.early.get(t);
+      if (slice !== undefined) this.early.delete(t);
+      else if (t > this.restoredUpTo) {
+        slice = this.reduceBatch(t);
+        if (slice !== undefined && track) this.slicesAdded.push(t);
+      }
+      if (slice === undefined) continue; // empty, or at or before the zero time
       for (let i = 0; i < this.numPartitions; i++) {
-        const ks: K[] = [];
-        const vs: V[] = [];
+        const ks = slice.keys[i]!;
+        const vs = slice.values[i]!;
         const values = this.values[i]!;
-        reduced.iteratePartition(i, ([k, v]) => {
-          ks.push(k);
-          vs.push(v);
+        for (let j = 0; j < ks.length; j++) {
+          const v = vs[j]!;
           let fresh = false;
-          const e = values.entryOrInit(k, () => ((fresh = true), v));
+          const e = values.entryOrInit(ks[j]!, () => ((fresh = true), v));
           if (!fresh) e.value = f(e.value, v);
           touchedPart.push(i);
           touched.push(e);
-        });
-        size += ks.length;
-        slice.keys.push(ks);
-        slice.values.push(vs);
+        }
       }
-      if (size > 0) {
-        this.slices.set(t, slice);
-        if (track) this.slicesAdded.push(t);
-      }
+      this.slices.set(t, slice);
+    }
+    // Saved batches this window did not take (none unless the window is shorter than its slide).
+    for (const t of this.early.keys()) {
+      if (t > time) break;
+      this.early.delete(t);
+      if (track) this.slicesRemoved.push(t);
     }
 
     // 3. Keys the filter rejects leave the state; the others are changed puts.
@@ -245,6 +255,28 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
     this.stateTime = time;
     this.pending.delete(time);
     slide.parts = this.snapshot();
+  }
+
+  /** Parent batch `t` reduced by key, hash-partitioned like the state; undefined when it has no pairs. */
+  private reduceBatch(t: number): BatchSlice<K, V> | undefined {
+    const rdd = this.parent.getOrCompute(t);
+    if (!rdd) return undefined; // at or before the zero time
+    const f = this.f;
+    const reduced = rdd.combineByKey((v: V) => v, f, f, this.numPartitions);
+    const slice: BatchSlice<K, V> = { keys: [], values: [] };
+    let size = 0;
+    for (let i = 0; i < this.numPartitions; i++) {
+      const ks: K[] = [];
+      const vs: V[] = [];
+      reduced.iteratePartition(i, ([k, v]) => {
+        ks.push(k);
+        vs.push(v);
+      });
+      size += ks.length;
+      slice.keys.push(ks);
+      slice.values.push(vs);
+    }
+    return size > 0 ? slice : undefined;
   }
 
   /** A copy of the window's pairs, by partition (the state changes at the next slide). */
@@ -267,6 +299,18 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
     // Slides up to `time` that nothing has read yet belong to this commit.
     const due = [...this.pending.values()].filter((s) => s.time <= time).sort((a, b) => a.time - b.time);
     for (const s of due) this.produce(s);
+    // Parent batches after the last slide, up to `time`, that the next slide will take: saved now,
+    // since a job resumed from this commit has no parent batches up to `time`.
+    const zero = this.zeroTime!;
+    for (const t of parentTimes(this.parent as DStream<unknown>, this.stateTime ?? zero, time)) {
+      if (t <= this.restoredUpTo || this.early.has(t)) continue;
+      const nextSlide = zero + Math.ceil((t - zero) / this.slide) * this.slide;
+      if (t <= nextSlide - this.windowDuration) continue; // no window takes it
+      const slice = this.reduceBatch(t);
+      if (slice === undefined) continue;
+      this.early.set(t, slice);
+      this.slicesAdded.push(t);
+    }
 
     const puts: Array<[unknown, unknown]> = [];
     const deletes: unknown[] = [];
@@ -282,9 +326,12 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
         }
       }
     }
-    const sliceTimes = full ? [...this.slices.keys()] : this.slicesAdded.filter((t) => this.slices.has(t));
-    const slicePuts: Array<[number, unknown]> = sliceTimes.map((t) => [t, pairsOf(this.slices.get(t)!)]);
-    const sliceDeletes = [...new Set(this.slicesRemoved)].filter((t) => !this.slices.has(t));
+    const sliceOf = (t: number): BatchSlice<K, V> | undefined => this.slices.get(t) ?? this.early.get(t);
+    const sliceTimes = full
+      ? [...this.slices.keys(), ...this.early.keys()]
+      : [...new Set(this.slicesAdded)].filter((t) => sliceOf(t) !== undefined);
+    const slicePuts: Array<[number, unknown]> = sliceTimes.map((t) => [t, pairsOf(sliceOf(t)!)]);
+    const sliceDeletes = [...new Set(this.slicesRemoved)].filter((t) => sliceOf(t) === undefined);
 
     this.changedKeys.clear();
     this.slicesAdded = [];
@@ -297,7 +344,10 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
     return { state: { replace: full, puts, deletes }, slices: { puts: slicePuts, deletes: sliceDeletes }, meta };
   }
 
-  /** Back to the state of a checkpoint: the window's values, its batches, and the window's time. */
+  /**
+   * Back to the state of a checkpoint: the window's values, its batches, the window's time, and
+   * the batches after that window the checkpoint saved for the next slide.
+   */
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
     const meta = saved.meta as Partial<ReducedWindowMeta> | null | undefined;
     if (
@@ -312,8 +362,10 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
     const n = this.numPartitions;
     for (const values of this.values) values.clear();
     this.slices.clear();
+    this.early.clear();
     this.pending.clear();
     for (const [k, v] of saved.state) this.values[partitionOf(k, n)]!.set(k as K, v as V);
+    const stateTime = meta?.time ?? undefined;
     const slices = [...saved.slices].sort((a, b) => a[0] - b[0]);
     for (const [t, pairs] of slices) {
       const slice: BatchSlice<K, V> = {
@@ -325,9 +377,10 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
         slice.keys[i]!.push(k);
         slice.values[i]!.push(v);
       }
-      this.slices.set(t, slice);
+      (stateTime !== undefined && t <= stateTime ? this.slices : this.early).set(t, slice);
     }
-    this.stateTime = meta?.time ?? undefined;
+    this.stateTime = stateTime;
+    this.restoredUpTo = saved.time;
     this.changedKeys.clear();
     this.slicesAdded = [];
     this.slicesRemoved = [];
