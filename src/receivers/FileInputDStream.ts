@@ -102,9 +102,9 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
     this.started = true;
     if (this.restored) return; // the position says what was read and since when
     if (this.newFilesOnly) {
-      // The files listed now are ignored by identity; the time threshold (with a second of slack
-      // for coarse file-system timestamps) only guards against files that arrived before start
-      // and are listed later, e.g. after a restart without a checkpoint position.
+      // The files listed now are remembered, hence ignored, by identity. The time threshold,
+      // saved in the checkpoint, keeps files that arrived before the first start out for good
+      // (once forgotten, after a recovery); the second of slack allows for coarse timestamps.
       this.ignoreBefore = Date.now() - 1000;
       for (const f of this.list()) this.seen.set(keyOf(f.name, f.stats), { ...seenOf(f.name, f.stats), batchTime: 0 });
     }

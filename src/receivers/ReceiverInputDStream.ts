@@ -131,8 +131,9 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       }
       this.wal = await FileWriteAheadLog.open<T>(receivedDataDir(dir, this.id));
       firstId = this.wal.maxRecoveredId + 1;
-      if (this.restored) await this.replay(this.restored);
-      else this.position = Math.max(this.position, this.wal.maxRecoveredId);
+      // Without a restored position no batch of this stream ever completed (each completed batch
+      // commits one), so whatever the log holds was stored and never processed: replay it all.
+      await this.replay(this.restored ?? { position: -1, pending: [] });
     }
     if (this.restored) firstId = Math.max(firstId, this.restored.position + 1);
     await this.supervisor.start(firstId, this.wal);
@@ -227,21 +228,21 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       position: meta.position,
       pending: Array.isArray(meta.pending) ? meta.pending : [],
     };
+    if (this.started) throw new Error(`${this.name}: restoreCheckpoint must come before the input starts`);
     this.restored = restored;
     this.position = Math.max(this.position, restored.position);
     this.committedPosition = Math.max(this.committedPosition, restored.position);
-    // Restored after the inputs started: replay now (the log has not been cleaned since).
-    if (this.started && this.wal) await this.replay(restored);
   }
 
-  /** Puts the logged blocks after the restored position back: pending batches' into those batches. */
+  /**
+   * Puts the logged blocks after the restored position back, before anything new is received:
+   * those of batches pending at the checkpoint into the same batches, the rest into the next.
+   */
   private async replay(restored: ReceiverPosition): Promise<void> {
     const wal = this.wal!;
     const blocks = await wal.readAfter(restored.position);
-    const known = new Set(this.unallocated.map((b) => b.id));
     const free: Block<T>[] = [];
     for (const b of blocks) {
-      if (known.has(b.id)) continue;
       this.replayedRecords += b.records.length;
       const p = restored.pending.find(([, first, last]) => b.id >= first && b.id <= last);
       if (p) {
@@ -252,6 +253,6 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
         free.push(b);
       }
     }
-    this.unallocated.unshift(...free);
+    this.unallocated.push(...free);
   }
 }

@@ -161,6 +161,39 @@ describe('textFileStream', () => {
     expect(got.sort()).toEqual(['2', '3']);
   });
 
+  it('resumes through getOrCreate: files read before the restart are not read again, files added meanwhile are', async () => {
+    const { watched, staging } = dirs();
+    const { dir: cp, remove } = tempDir('dstreams-files-cp-');
+    cleanups.push(remove);
+    const make = (clock: ManualClock, got: string[]) => (): StreamingContext => {
+      const c = new StreamingContext({ batchDuration: 1000, clock });
+      c.textFileStream(watched).foreachRDD((rdd) => void got.push(...rdd.collect()));
+      return c;
+    };
+    const got1: string[] = [];
+    const clock1 = new ManualClock();
+    const ssc1 = await StreamingContext.getOrCreate(cp, make(clock1, got1));
+    cleanups.push(() => ssc1.stop());
+    await ssc1.start();
+    moveIn(watched, staging, 'one.txt', ['1a', '1b']);
+    await clock1.advance(1000);
+    moveIn(watched, staging, 'two.txt', ['2']);
+    await clock1.advance(1000);
+    await ssc1.stop();
+    expect(got1).toEqual(['1a', '1b', '2']);
+
+    moveIn(watched, staging, 'three.txt', ['3']); // while the job is down
+    const got2: string[] = [];
+    const clock2 = new ManualClock(2000);
+    const ssc2 = await StreamingContext.getOrCreate(cp, make(clock2, got2));
+    cleanups.push(() => ssc2.stop());
+    await ssc2.start();
+    expect(ssc2.recoveredFrom).toBe(2000);
+    await clock2.advance(1000);
+    await ssc2.stop();
+    expect(got2).toEqual(['3']);
+  });
+
   it('treats a missing directory as empty and reads it once it exists', async () => {
     const { watched, staging } = dirs();
     const later = path.join(watched, 'later');

@@ -13,6 +13,7 @@ import {
   sleep,
   sortedEntries,
   splitWords,
+  tempDir,
   waitFor,
 } from './helpers.js';
 
@@ -41,14 +42,23 @@ function accumulate(stream: DStream<[string, number]>, totals: Map<string, numbe
 }
 
 describe('socketTextStream', () => {
-  it('counts the words of the Shakespeare text sent over a socket exactly as a plain count of the same text', async () => {
+  it.each([
+    ['', false],
+    [' with the write-ahead log on', true],
+  ])('counts the words of the Shakespeare text sent over a socket exactly as a plain count of the same text%s', async (_, wal) => {
     const lines = shakespeareLines();
     const expected = countWords(lines);
     const expectedWords = [...expected.values()].reduce((a, b) => a + b, 0);
     const server = await LineServer.start();
     cleanups.push(() => server.close());
+    let checkpointDir: string | undefined;
+    if (wal) {
+      const t = tempDir();
+      cleanups.push(t.remove);
+      checkpointDir = t.dir;
+    }
 
-    const ssc = new StreamingContext({ batchDuration: 200, blockInterval: 50 });
+    const ssc = new StreamingContext({ batchDuration: 200, blockInterval: 50, receiverWriteAheadLog: wal, checkpointDir });
     cleanups.push(() => ssc.stop());
     const totals = new Map<string, number>();
     const counted = accumulate(wordcount(ssc.socketTextStream('127.0.0.1', server.port)), totals);

@@ -1,11 +1,11 @@
 // Child process of wal.test.ts: a context with the receiver write-ahead log, made through
-// getOrCreate. Batch 1000 runs (records 0-999) and is checkpointed; then the rest of the records
-// are stored — "STORED n" is printed once every store() resolved — and the process waits to be
-// killed (SIGKILL) before batch 2000 runs.
+// getOrCreate. With `after-batch`, batch 1000 runs (records 0-999) and is checkpointed first;
+// then the (rest of the) records are stored — "STORED n" is printed once every store()
+// resolved — and the process waits to be killed (SIGKILL) before the next batch runs.
 import { ManualClock, StreamingContext } from '../../src/index.js';
 import { Receiver } from '../../src/receivers/index.js';
 
-const [checkpointDir, countArg] = process.argv.slice(2);
+const [checkpointDir, countArg, mode = 'after-batch'] = process.argv.slice(2);
 const count = Number(countArg);
 
 class Source extends Receiver<string> {
@@ -28,8 +28,11 @@ const ssc = await StreamingContext.getOrCreate(checkpointDir!, () => {
   return c;
 });
 await ssc.start();
-await source.put(0, 1000);
-await clock.advance(1000);
-await source.put(1000, count);
+const first = mode === 'after-batch' ? 1000 : 0;
+if (first > 0) {
+  await source.put(0, first);
+  await clock.advance(1000);
+}
+await source.put(first, count);
 process.stdout.write(`STORED ${count}\n`);
 setInterval(() => undefined, 1000);

@@ -163,38 +163,61 @@ describe('receiver write-ahead log', () => {
     await stream.stop();
   });
 
-  it.skipIf(typeof (StreamingContext as { getOrCreate?: unknown }).getOrCreate !== 'function')(
-    'loses nothing whose store() resolved when the process is killed with SIGKILL before the batch ran (getOrCreate)',
-    async () => {
-      const { dir, remove } = tempDir();
-      cleanups.push(remove);
-      // The child runs batch 1000 (records 0-999, checkpointed), stores 1000-2999 — each
-      // store() resolved — then is killed before batch 2000 runs.
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/receivers/wal-child.ts'), dir, '3000'], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        cwd: ROOT,
-      });
-      let out = '';
-      child.stdout.on('data', (d) => (out += String(d)));
-      await waitFor(() => out.includes('STORED 3000'), 'the child to store 3000 records', 30_000);
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-      expect(out).toContain('BATCH 1000 1000');
+  async function killedChild(dir: string, count: number, mode: 'after-batch' | 'before-batch'): Promise<string> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/receivers/wal-child.ts'), dir, String(count), mode], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: ROOT,
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    await waitFor(() => out.includes(`STORED ${count}`), `the child to store ${count} records`, 30_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    return out;
+  }
 
-      const got: string[] = [];
-      const clock = new ManualClock(1000);
-      const ssc = await StreamingContext.getOrCreate(dir, () => {
-        const c = new StreamingContext({ batchDuration: 1000, clock, receiverWriteAheadLog: true, blockInterval: 20 });
-        c.receiverStream(new ManualReceiver<string>()).foreachRDD((rdd) => void got.push(...rdd.collect()));
-        return c;
-      });
-      cleanups.push(() => ssc.stop());
-      await ssc.start();
-      await clock.advance(1000);
-      await ssc.stop();
-      expect(got).toEqual(Array.from({ length: 2000 }, (_, i) => `record-${i + 1000}`));
-    },
-  );
+  async function recover(dir: string, clock: ManualClock): Promise<{ ssc: StreamingContext; got: Map<number, string[]> }> {
+    const got = new Map<number, string[]>();
+    const ssc = await StreamingContext.getOrCreate(dir, () => {
+      const c = new StreamingContext({ batchDuration: 1000, clock, receiverWriteAheadLog: true, blockInterval: 20 });
+      c.receiverStream(new ManualReceiver<string>()).foreachRDD((rdd, time) => void got.set(time, rdd.collect()));
+      return c;
+    });
+    cleanups.push(() => ssc.stop());
+    return { ssc, got };
+  }
+
+  const records = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `record-${from + i}`);
+
+  it('loses nothing whose store() resolved when the process is killed with SIGKILL before the batch ran (getOrCreate)', async () => {
+    const { dir, remove } = tempDir();
+    cleanups.push(remove);
+    // The child runs batch 1000 (records 0-999, checkpointed), stores 1000-2999 — each
+    // store() resolved — then is killed before batch 2000 runs.
+    const out = await killedChild(dir, 3000, 'after-batch');
+    expect(out).toContain('BATCH 1000 1000');
+    const clock = new ManualClock(1000);
+    const { ssc, got } = await recover(dir, clock);
+    await ssc.start();
+    expect(ssc.recoveredFrom).toBe(1000);
+    await clock.advance(1000);
+    await ssc.stop();
+    expect([...got.keys()]).toEqual([2000]);
+    expect(got.get(2000)).toEqual(records(1000, 3000));
+  });
+
+  it('loses nothing either when the process is killed before its first batch completed (no checkpoint yet)', async () => {
+    const { dir, remove } = tempDir();
+    cleanups.push(remove);
+    await killedChild(dir, 1500, 'before-batch');
+    const clock = new ManualClock();
+    const { ssc, got } = await recover(dir, clock);
+    await ssc.start();
+    expect(ssc.recoveredFrom).toBeUndefined();
+    await clock.advance(1000);
+    await ssc.stop();
+    expect(got.get(1000)).toEqual(records(0, 1500));
+  });
 
   it('keeps non-string records (v8 serialisation) and ignores a torn tail', async () => {
     const { dir, remove } = tempDir();
