@@ -6,7 +6,8 @@
  * same bytes from the same feeder. Prints words/s of both and the ratio (goal ≥ 0.6); never
  * fails. The time runs from the connection to the last word counted.
  *
- * Run: npx tsx bench/socket-wordcount.ts [megabytes=40] [batchMs=250] [rounds=3]
+ * Run: npx tsx bench/socket-wordcount.ts [megabytes=40] [batchMs=250] [rounds=3] [--wal]
+ * (--wal: one more engine run with the receiver write-ahead log on, for its cost.)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,9 +20,11 @@ import { StreamingContext } from '../src/index.js';
 import { SocketReceiver } from '../src/receivers/index.js';
 import { peakRssMB, repeatTo, shakespeareLines } from './input.js';
 
-const megabytes = Number(process.argv[2] ?? 40);
-const batchMs = Number(process.argv[3] ?? 250);
-const rounds = Number(process.argv[4] ?? 3);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const withWal = process.argv.includes('--wal');
+const megabytes = Number(args[0] ?? 40);
+const batchMs = Number(args[1] ?? 250);
+const rounds = Number(args[2] ?? 3);
 
 const lines = repeatTo(shakespeareLines(), megabytes * 1024 * 1024);
 const text = lines.join('\n') + '\n';
@@ -86,9 +89,10 @@ async function raw(): Promise<{ seconds: number; words: number; distinct: number
 }
 
 /** The engine: the netcat wordcount with running totals. */
-async function engine(): Promise<{ seconds: number; words: number; distinct: number; batches: number }> {
+async function engine(wal = false): Promise<{ seconds: number; words: number; distinct: number; batches: number }> {
   const port = await startFeeder();
-  const ssc = new StreamingContext({ batchDuration: batchMs });
+  const checkpointDir = wal ? mkdtempSync(path.join(tmpdir(), 'dstreams-bench-wal-')) : undefined;
+  const ssc = new StreamingContext({ batchDuration: batchMs, receiverWriteAheadLog: wal, checkpointDir });
   const totals = new Map<string, number>();
   let words = 0;
   let batches = 0;
@@ -114,6 +118,7 @@ async function engine(): Promise<{ seconds: number; words: number; distinct: num
   await finished;
   const seconds = (performance.now() - t0) / 1000;
   await ssc.stop();
+  if (checkpointDir) rmSync(checkpointDir, { recursive: true, force: true });
   return { seconds, words, distinct: totals.size, batches };
 }
 
@@ -133,10 +138,14 @@ for (let i = 0; i < rounds; i++) {
     batches = e.batches;
   }
 }
+const walRun = withWal ? await engine(true) : undefined;
 rmSync(dir, { recursive: true, force: true });
 
 console.log(`input: ${(bytes / 1048576).toFixed(1)} MB over loopback TCP, ${lines.length.toLocaleString('en-US')} lines, ${fmt(totalWords)} words`);
 console.log(`raw socket read + line split + Map count: ${fmt(totalWords / bestRaw)} words/s (${bestRaw.toFixed(2)} s, ${(bytes / 1048576 / bestRaw).toFixed(0)} MB/s, best of ${rounds})`);
 console.log(`dstreams socketTextStream wordcount:      ${fmt(totalWords / bestEngine)} words/s (${bestEngine.toFixed(2)} s, ${(bytes / 1048576 / bestEngine).toFixed(0)} MB/s, ${batches} batches of ${batchMs} ms)`);
 console.log(`ratio engine / raw:                       ${(bestRaw / bestEngine).toFixed(2)}`);
+if (walRun) {
+  console.log(`… with the write-ahead log (fsync):         ${fmt(totalWords / walRun.seconds)} words/s (${walRun.seconds.toFixed(2)} s, ratio ${(bestRaw / walRun.seconds).toFixed(2)})`);
+}
 console.log(`peak RSS: ${peakRssMB()} MB`);

@@ -78,7 +78,7 @@ export async function sendLines(
       // Ticks of at least 10 ms; each sends the lines due since the last one.
       const tick = Math.max(10, 1000 / rate);
       let i = 0;
-      let credit = 0;
+      let credit = 1; // the first line goes at once, as with `echo; sleep`
       let last = performance.now();
       while (i < lines.length && !isStopped()) {
         const now = performance.now();
