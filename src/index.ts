@@ -28,3 +28,20 @@ export {
   type ReceiverStreamOptions,
   type SocketStreamOptions,
 } from './receivers/index.js';
+export {
+  PostgresSink,
+  PostgresSinkError,
+  type PostgresSinkOptions,
+  type PostgresConnectionOptions,
+  type OutputMode,
+  type WriteMethod,
+  type OffsetCheck,
+  type BatchInfo as SinkBatchInfo,
+  type WriteBatchOptions,
+  type WriteBatchResult,
+  type AlongsideWrite,
+  type SinkOffsetRange,
+  type WriterOptions,
+  type RetryOptions as SinkRetryOptions,
+  type RetryEvent as SinkRetryEvent,
+} from './sinks/index.js';

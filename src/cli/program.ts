@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { feedTargetProviders, readLines, type FeedTarget, type Pacing } from './feed.js';
+import { generateCommand } from '../pipelines/cli.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The examples folder (the same from src/cli and dist/cli). */
@@ -85,5 +86,6 @@ export function buildProgram(): Command {
       process.exitCode = code;
     });
 
+  program.addCommand(generateCommand());
   return program;
 }

@@ -1,0 +1,154 @@
+/**
+ * `dstreams generate meetup|tweets`: the pipelines' input, produced to a Kafka topic (or written
+ * to a file / stdout with `--out`).
+ *
+ *   dstreams generate meetup --kafka-topic rsvps --count 10000 --malformed 0.05
+ *   dstreams generate tweets --kafka-topic tweets --count 10000 --rate 500
+ *
+ * Without the `dstreams` command: `npx tsx src/pipelines/generate.ts meetup …`.
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Command, InvalidArgumentError } from 'commander';
+import { generateMeetupEvents } from './meetup/generate.js';
+import { produceToKafka, type KeyedValue } from './produce.js';
+import { generateTweets } from './tweets/generate.js';
+
+function integer(min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer ≥ ${min}`);
+    return n;
+  };
+}
+
+function fraction(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a fraction between 0 and 1');
+  return n;
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function day(v: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || !Number.isFinite(Date.parse(`${v}T00:00:00Z`))) {
+    throw new InvalidArgumentError('must be a date YYYY-MM-DD');
+  }
+  return v;
+}
+
+interface SinkOptions {
+  kafkaTopic?: string;
+  brokers: string;
+  partitions: number;
+  rate?: number;
+  out?: string;
+  quiet?: boolean;
+}
+
+function addSinkOptions(cmd: Command): Command {
+  return cmd
+    .option('--kafka-topic <topic>', 'Kafka topic to produce to (created when missing)')
+    .option('--brokers <list>', 'Kafka brokers, host:port[,…]', process.env.KAFKA_BROKERS || '127.0.0.1:9092')
+    .option('--partitions <n>', 'partitions of the topic when it is created', integer(1), 3)
+    .option('--rate <n>', 'events per second (default: as fast as possible)', positive)
+    .option('--out <file>', 'write the events to a file, one per line ("-" for stdout), instead of Kafka')
+    .option('--quiet', 'no progress on stderr');
+}
+
+async function emit(what: string, messages: Iterable<KeyedValue>, opts: SinkOptions, cmd: Command): Promise<number> {
+  const log = opts.quiet ? () => undefined : (m: string) => void process.stderr.write(`dstreams generate ${what}: ${m}\n`);
+  if (opts.out !== undefined) {
+    const out = opts.out === '-' ? process.stdout : createWriteStream(opts.out);
+    let n = 0;
+    for (const m of messages) {
+      // Values never contain a raw newline: JSON escapes them, and tweet lines have none.
+      if (!out.write(`${m.value.replace(/\n/g, '\\n')}\n`)) await once(out, 'drain');
+      n++;
+    }
+    if (out !== process.stdout) await new Promise<void>((r) => out.end(r));
+    log(`wrote ${n} events to ${opts.out === '-' ? 'stdout' : opts.out}`);
+    return n;
+  }
+  if (!opts.kafkaTopic) cmd.error('error: say where the events go: --kafka-topic <topic> (or --out <file>)');
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let lastLog = Date.now();
+  try {
+    const sent = await produceToKafka(messages, {
+      brokers: opts.brokers,
+      topic: opts.kafkaTopic!,
+      partitions: opts.partitions,
+      ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
+      signal: abort.signal,
+      onProgress: (n) => {
+        if (Date.now() - lastLog >= 2000) {
+          lastLog = Date.now();
+          log(`${n} sent`);
+        }
+      },
+    });
+    log(`sent ${sent} events to topic ${opts.kafkaTopic} at ${opts.brokers}`);
+    return sent;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+/** The `generate` command with its `meetup` and `tweets` subcommands. */
+export function generateCommand(): Command {
+  const generate = new Command('generate').description('produce generated input for the pipelines (src/pipelines) to Kafka');
+
+  const meetup = addSinkOptions(
+    generate
+      .command('meetup')
+      .description('meetup RSVPs as JSON in the nested schema of stream.meetup.com (seed 004), some malformed')
+      .requiredOption('--count <n>', 'number of events', integer(0))
+      .option('--malformed <fraction>', 'fraction of malformed events (bad JSON, missing fields, wrong types)', fraction, 0)
+      .option('--seed <n>', 'PRNG seed: the same seed gives the same events', integer(0), 1)
+      .option('--base-time <ms>', 'mtime of the first RSVP (ms since the epoch)', integer(0))
+      .option('--groups <n>', 'meetup groups in the pool (1–4 events each)', integer(1), 40),
+  );
+  meetup.action(async (o: SinkOptions & { count: number; malformed: number; seed: number; baseTime?: number; groups: number }) => {
+    const events = generateMeetupEvents({
+      count: o.count,
+      malformed: o.malformed,
+      seed: o.seed,
+      groups: o.groups,
+      ...(o.baseTime !== undefined ? { baseTime: o.baseTime } : {}),
+    });
+    await emit('meetup', events, o, meetup);
+  });
+
+  const tweets = addSinkOptions(
+    generate
+      .command('tweets')
+      .description('tweets as ";"-separated lines id;created_at;followers_count;location;favorite_count;retweet_count (seed 000)')
+      .requiredOption('--count <n>', 'number of tweets', integer(0))
+      .option('--day <YYYY-MM-DD>', 'the day most tweets are created on (UTC; default today)', day)
+      .option('--other-days <fraction>', 'fraction of tweets from the day before or after', fraction, 0.2)
+      .option('--malformed <fraction>', 'fraction of damaged lines (field count, values that do not cast)', fraction, 0)
+      .option('--seed <n>', 'PRNG seed', integer(0), 1),
+  );
+  tweets.action(async (o: SinkOptions & { count: number; day?: string; otherDays: number; malformed: number; seed: number }) => {
+    const lines = generateTweets({
+      count: o.count,
+      otherDays: o.otherDays,
+      malformed: o.malformed,
+      seed: o.seed,
+      ...(o.day !== undefined ? { day: o.day } : {}),
+    });
+    await emit('tweets', (function* () {
+      for (const t of lines) yield { key: null, value: t.value };
+    })(), o, tweets);
+  });
+
+  return generate;
+}

@@ -1,0 +1,105 @@
+/**
+ * The tweets of the speed-layer seed: `;`-separated lines `id;created_at;followers_count;
+ * location;favorite_count;retweet_count` (the seed's `tweet` case class), and the per-location
+ * aggregate it keeps for the current day: count(id), sum(followers_count), sum(favorite_count),
+ * sum(retweet_count).
+ *
+ * Casts follow the seed's `selectExpr`: a field that does not cast is NULL — an id that is not an
+ * integer is not counted by count(id), a count that is not an integer adds nothing to its sum,
+ * and a created_at that is not a timestamp fails the "today" filter. A line without exactly six
+ * fields is malformed (in the seed it would throw and stop the query); it is counted and dropped.
+ */
+
+export interface Tweet {
+  /** The id as text (tweet ids exceed 2^53); null when it is not an integer. */
+  id: string | null;
+  /** ms since the epoch, or null. */
+  createdAt: number | null;
+  followers: number | null;
+  location: string;
+  favorites: number | null;
+  retweets: number | null;
+}
+
+/** The running aggregate of one location on one day (UTC). */
+export interface LocationTotals {
+  /** `YYYY-MM-DD` (UTC). */
+  day: string;
+  count: number;
+  followers: number;
+  favorites: number;
+  retweets: number;
+}
+
+/** The result table: Spark's default names for the seed's aggregates, the day, the batch. */
+export const TWEETS_TABLE_TYPES = {
+  location: 'text',
+  'count(id)': 'bigint',
+  'sum(followers_count)': 'bigint',
+  'sum(favorite_count)': 'bigint',
+  'sum(retweet_count)': 'bigint',
+  day: 'date',
+  batch_id: 'bigint',
+} as const;
+
+export const TWEETS_COLUMNS = Object.keys(TWEETS_TABLE_TYPES);
+
+const INTEGER = /^[+-]?\d+$/;
+
+function int(s: string): number | null {
+  const t = s.trim();
+  if (!INTEGER.test(t)) return null;
+  const n = Number(t);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** `2017-11-11 10:20:30` (UTC, as Python's str(datetime) writes it), or ISO 8601 with a zone. */
+export function parseTimestamp(s: string): number | null {
+  const t = s.trim();
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(t);
+  if (!m) return null;
+  const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}${m[8] ?? 'Z'}`;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** Parses one line; undefined when it does not have six `;`-separated fields. */
+export function parseTweet(line: string): Tweet | undefined {
+  const f = line.split(';');
+  if (f.length !== 6) return undefined;
+  const id = f[0]!.trim();
+  return {
+    id: INTEGER.test(id) ? id.replace(/^\+/, '') : null,
+    createdAt: parseTimestamp(f[1]!),
+    followers: int(f[2]!),
+    location: f[3]!,
+    favorites: int(f[4]!),
+    retweets: int(f[5]!),
+  };
+}
+
+/** The UTC day of a time, `YYYY-MM-DD`. */
+export function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** One tweet as its contribution to its location's totals. */
+export function contribution(t: Tweet, day: string): LocationTotals {
+  return {
+    day,
+    count: t.id === null ? 0 : 1,
+    followers: t.followers ?? 0,
+    favorites: t.favorites ?? 0,
+    retweets: t.retweets ?? 0,
+  };
+}
+
+export function addTotals(a: LocationTotals, b: LocationTotals): LocationTotals {
+  return {
+    day: a.day,
+    count: a.count + b.count,
+    followers: a.followers + b.followers,
+    favorites: a.favorites + b.favorites,
+    retweets: a.retweets + b.retweets,
+  };
+}
