@@ -1,6 +1,6 @@
 import type { RDD } from '../../rdd/RDD.js';
-import type { Duration } from '../../util/duration.js';
 import { DStream } from '../DStream.js';
+import { NaryDStream } from '../NaryDStream.js';
 
 declare module '../DStream.js' {
   interface DStream<T> {
@@ -12,37 +12,16 @@ declare module '../DStream.js' {
 }
 
 /** Spark's TransformedDStream: the RDDs of several parents at one time, combined by a function. */
-export class TransformedDStream<U> extends DStream<U> {
+export class TransformedDStream<U> extends NaryDStream<U> {
   constructor(
-    private readonly parents: readonly DStream<unknown>[],
+    parents: readonly DStream<unknown>[],
     private readonly f: (rdds: RDD<unknown>[], time: number) => RDD<U>,
   ) {
-    if (parents.length === 0) throw new Error('transform needs at least one stream');
-    super(parents[0]!.graph);
-    for (const p of parents) {
-      if (p.graph !== this.graph) throw new Error('cannot transform streams of different StreamingContexts');
-      if (p.slideDuration !== parents[0]!.slideDuration) {
-        throw new Error('cannot transform streams with different slide durations together');
-      }
-    }
-  }
-
-  get dependencies(): readonly DStream<unknown>[] {
-    return this.parents;
-  }
-
-  get slideDuration(): Duration {
-    return this.parents[0]!.slideDuration;
+    super(parents, 'transform');
   }
 
   compute(time: number): RDD<U> | undefined {
-    const rdds: RDD<unknown>[] = [];
-    for (const p of this.parents) {
-      const rdd = p.getOrCompute(time);
-      if (!rdd) throw new Error(`transform: stream ${p.kind} has no RDD at time ${time}`);
-      rdds.push(rdd);
-    }
-    const out = this.f(rdds, time);
+    const out = this.f(this.parentRDDs(time), time);
     if (out === null || typeof out !== 'object' || typeof (out as RDD<U>).iteratePartition !== 'function') {
       throw new TypeError(`the function given to transform must return an RDD, got ${String(out)}`);
     }

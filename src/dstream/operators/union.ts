@@ -1,6 +1,6 @@
 import { RDD } from '../../rdd/RDD.js';
-import type { Duration } from '../../util/duration.js';
 import { DStream } from '../DStream.js';
+import { NaryDStream } from '../NaryDStream.js';
 
 declare module '../DStream.js' {
   interface DStream<T> {
@@ -9,36 +9,13 @@ declare module '../DStream.js' {
   }
 }
 
-export class UnionDStream<T> extends DStream<T> {
-  constructor(private readonly parents: readonly DStream<T>[]) {
-    if (parents.length === 0) throw new Error('union needs at least one stream');
-    super(parents[0]!.graph);
-    for (const p of parents) {
-      if (p.graph !== this.graph) throw new Error('cannot union streams of different StreamingContexts');
-      if (p.slideDuration !== parents[0]!.slideDuration) {
-        throw new Error(
-          `cannot union streams with different slide durations (${parents[0]!.slideDuration} ms and ${p.slideDuration} ms)`,
-        );
-      }
-    }
-  }
-
-  get dependencies(): readonly DStream<unknown>[] {
-    return this.parents;
-  }
-
-  get slideDuration(): Duration {
-    return this.parents[0]!.slideDuration;
+export class UnionDStream<T> extends NaryDStream<T> {
+  constructor(parents: readonly DStream<T>[]) {
+    super(parents as readonly DStream<unknown>[], 'union');
   }
 
   compute(time: number): RDD<T> | undefined {
-    const rdds: RDD<T>[] = [];
-    for (const p of this.parents) {
-      const rdd = p.getOrCompute(time);
-      if (!rdd) throw new Error(`union: stream ${p.kind} has no RDD at time ${time}`);
-      rdds.push(rdd);
-    }
-    return RDD.unionAll(rdds);
+    return RDD.unionAll(this.parentRDDs(time) as RDD<T>[]);
   }
 }
 
