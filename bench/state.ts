@@ -1,24 +1,30 @@
 /**
  * Benchmark of the state operations (src/state). Prints figures, judges nothing.
  *
- *   npx tsx bench/state.ts [--small 10000] [--big 1000000] [--records 10000] [--batches 20]
+ *   npx tsx bench/state.ts [--small 10000] [--big 1000000] [--records 10000] [--batches 30]
+ *                          [--rounds 3] [--no-e2e]
  *
  * The same batches of `records` (key, 1) records — keys drawn from the first `small` keys — run
  * against a state that already holds `small` keys and one that holds `big` keys (loaded as the
- * initial state at the first batch, not timed):
+ * initial state at the first batch, not counted):
  *
  * 1. mapWithState, without and with a timeout: per-batch time for each state size, and the
  *    ratio big/small. mapWithState touches only the keys of the batch (and those timing out),
  *    so the ratio should stay near 1 (goal ≤ 1.5).
  * 2. updateStateByKey: the same figures. It offers every key of the state to the update function
  *    at every batch (as Spark does), so its time grows with the state.
+ * 3. End to end: mapWithState in a started StreamingContext, which also commits a checkpoint to
+ *    LevelDB after every batch (the state's delta) and compacts the store every checkpoint
+ *    interval in background threads — costs of the checkpoint store, which grow with its size.
  *
- * Each batch is timed from ManualClock.advance() to its completion (generation, state update,
- * the output operation counting the mapped values); the first batches are warm-up. Each run is
- * a child process of its own (a fresh heap), and the runs are repeated in alternation
- * (`--rounds`, default 3): the figures kept are each configuration's best median, which is what
- * survives other load on the machine. Both wall time and the process's CPU time per batch are
- * measured (CPU time is less disturbed by other processes). All medians are printed too.
+ * In 1 and 2 the graph runs batch by batch exactly as the scheduler runs it (inputs, jobs, the
+ * state streams materialised, the output counting the mapped values, clearMetadata) and the
+ * stream's incremental checkpoint delta is built after each batch, but nothing is written.
+ *
+ * Each run is a child process of its own (a fresh heap); runs are repeated in alternation
+ * (`--rounds`) and each configuration keeps its best median, which is what survives other load
+ * on the machine. Wall time and the process's CPU time (all its threads: GC helpers, LevelDB) are
+ * both measured per batch; all runs' medians are printed too.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -26,6 +32,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Checkpointable } from '../src/dstream/Checkpointable.js';
 import { ManualClock, StateSpec, StreamingContext, type DStream, type State } from '../src/index.js';
 
 function arg(name: string, dflt: number): number {
@@ -35,9 +42,10 @@ function arg(name: string, dflt: number): number {
 const SMALL = arg('small', 10_000);
 const BIG = arg('big', 1_000_000);
 const RECORDS = arg('records', 10_000);
-const BATCHES = arg('batches', 20);
+const BATCHES = arg('batches', 30);
 const WARMUP = arg('warmup', 5);
 const ROUNDS = arg('rounds', 3);
+const E2E = !process.argv.includes('--no-e2e');
 
 const ms = (x: number): string => `${x.toFixed(2)} ms`;
 const median = (xs: number[]): number => {
@@ -62,43 +70,69 @@ interface Figures {
   /** Wall time per batch, median and mean. */
   median: number;
   mean: number;
-  /** CPU time of the process per batch (all its threads, GC helpers included), median. */
+  /** CPU time of the process per batch (all its threads), median. */
   cpu: number;
+  /** The first batch (loads the initial state). */
   first: number;
 }
 
-async function timeRun(
-  define: (pairs: DStream<[string, number]>) => DStream<unknown>,
-  batches: [string, number][][],
-  warmup: number,
-): Promise<Figures> {
+type Define = (pairs: DStream<[string, number]>) => { out: DStream<unknown>; state: Checkpointable };
+
+/** Times each batch of `batches`; `step(time)` runs one batch. */
+async function timeBatches(n: number, warmup: number, step: (time: number) => Promise<void>): Promise<Figures> {
+  const times: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 1; i <= n; i++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await step(i * 1000);
+    const c = process.cpuUsage(c0);
+    times.push(performance.now() - t0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  const measured = times.slice(warmup);
+  return { median: median(measured), mean: mean(measured), cpu: median(cpu.slice(warmup)), first: times[0]! };
+}
+
+/** The state operation alone: the graph run batch by batch as the scheduler does, deltas built, nothing written. */
+async function timeOperation(define: Define, batches: [string, number][][], warmup: number): Promise<Figures> {
+  gc();
+  const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0) });
+  let seen = 0;
+  const { out, state } = define(ssc.queueStream(batches.map((b) => b.slice())));
+  out.foreachRDD((rdd) => void (seen += rdd.count()));
+  const graph = ssc.graph;
+  graph.start(0);
+  const f = await timeBatches(batches.length, warmup, async (time) => {
+    graph.computeInputs(time);
+    const jobs = graph.generateJobs(time);
+    graph.materializeState(time);
+    for (const job of jobs) await job.run();
+    state.checkpointDelta(time, time === 1000);
+    graph.clearMetadata(time);
+  });
+  if (seen === 0) throw new Error('nothing was output');
+  return f;
+}
+
+/** A started context on a ManualClock, with its checkpoints written to LevelDB. */
+async function timeEndToEnd(define: Define, batches: [string, number][][], warmup: number): Promise<Figures> {
   gc();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dstreams-state-bench-'));
   const clock = new ManualClock(0);
   const ssc = new StreamingContext({ batchDuration: 1000, clock });
   ssc.checkpoint(dir);
   let seen = 0;
-  define(ssc.queueStream(batches.map((b) => b.slice()))).foreachRDD((rdd) => void (seen += rdd.count()));
+  define(ssc.queueStream(batches.map((b) => b.slice()))).out.foreachRDD((rdd) => void (seen += rdd.count()));
   await ssc.start();
-  const times: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < batches.length; i++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    await clock.advance(1000);
-    const c = process.cpuUsage(c0);
-    times.push(performance.now() - t0);
-    cpu.push((c.user + c.system) / 1000);
-  }
+  const f = await timeBatches(batches.length, warmup, () => clock.advance(1000));
   await ssc.stop();
   rmSync(dir, { recursive: true, force: true });
   if (seen === 0) throw new Error('nothing was output');
-  const measured = times.slice(warmup);
-  const measuredCpu = cpu.slice(warmup);
-  return { median: median(measured), mean: mean(measured), cpu: median(measuredCpu), first: times[0]! };
+  return f;
 }
 
-function runningCount(withTimeout: boolean, size: number): (pairs: DStream<[string, number]>) => DStream<unknown> {
+function runningCount(withTimeout: boolean, size: number): Define {
   return (pairs) => {
     let spec = StateSpec.function((key: string, value: number | undefined, state: State<number>) => {
       const sum = (state.getOption() ?? 0) + (value ?? 0);
@@ -106,26 +140,31 @@ function runningCount(withTimeout: boolean, size: number): (pairs: DStream<[stri
       return sum;
     }).initialState(initialState(size));
     if (withTimeout) spec = spec.timeout(3_600_000);
-    return pairs.mapWithState(spec) as DStream<unknown>;
+    const mapped = pairs.mapWithState(spec);
+    return { out: mapped as DStream<unknown>, state: mapped.internalStream };
   };
 }
 
-function updateCount(size: number): (pairs: DStream<[string, number]>) => DStream<unknown> {
-  return (pairs) =>
-    pairs.updateStateByKey((values: number[], state: number | undefined) => (state ?? 0) + values.length, {
+function updateCount(size: number): Define {
+  return (pairs) => {
+    const state = pairs.updateStateByKey((values: number[], s: number | undefined) => (s ?? 0) + values.length, {
       initialRDD: initialState(size),
-    }) as DStream<unknown>;
+    });
+    return { out: state as DStream<unknown>, state: state as unknown as Checkpointable };
+  };
 }
 
-type Kind = 'map' | 'map-timeout' | 'update';
+type Kind = 'map' | 'map-timeout' | 'update' | 'map-e2e';
 
 /** In a child process: one run, figures as JSON on stdout. */
 async function child(kind: Kind, size: number): Promise<void> {
   const all = makeBatches(WARMUP + BATCHES);
   const f =
     kind === 'update'
-      ? await timeRun(updateCount(size), all, WARMUP)
-      : await timeRun(runningCount(kind === 'map-timeout', size), all, WARMUP);
+      ? await timeOperation(updateCount(size), all, WARMUP)
+      : kind === 'map-e2e'
+        ? await timeEndToEnd(runningCount(false, size), all, WARMUP)
+        : await timeOperation(runningCount(kind === 'map-timeout', size), all, WARMUP);
   process.stdout.write(JSON.stringify(f));
 }
 
@@ -136,8 +175,8 @@ function spawnRun(kind: Kind, size: number, batches: number): Figures {
       '--expose-gc',
       ...process.execArgv,
       fileURLToPath(import.meta.url),
-      '--child', kind, '--size', String(size),
-      '--small', String(SMALL), '--records', String(RECORDS), '--batches', String(batches), '--warmup', String(WARMUP),
+      ...['--child', kind, '--size', String(size), '--small', String(SMALL), '--records', String(RECORDS)],
+      ...['--batches', String(batches), '--warmup', String(WARMUP)],
     ],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
@@ -166,29 +205,34 @@ function report(name: string, small: Figures[], big: Figures[]): void {
   console.log('');
 }
 
+function compare(name: string, kind: Kind, rounds: number, batches: number): void {
+  const small: Figures[] = [];
+  const big: Figures[] = [];
+  for (let r = 0; r < rounds; r++) {
+    small.push(spawnRun(kind, SMALL, batches));
+    big.push(spawnRun(kind, BIG, batches));
+  }
+  report(name, small, big);
+}
+
 const childIndex = process.argv.indexOf('--child');
 if (childIndex >= 0) {
   await child(process.argv[childIndex + 1] as Kind, arg('size', SMALL));
 } else {
   console.log(
     `state bench: batches of ${RECORDS.toLocaleString('en')} records (keys among the first ${SMALL.toLocaleString('en')}), ` +
-      `${BATCHES} timed batches after ${WARMUP} warm-up, ${ROUNDS} alternating rounds, node ${process.version}\n`,
+      `${BATCHES} timed batches after ${WARMUP} warm-up, ${ROUNDS} alternating rounds, node ${process.version}, ` +
+      `load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} CPUs\n`,
   );
-  for (const kind of ['map', 'map-timeout'] as const) {
-    const small: Figures[] = [];
-    const big: Figures[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      small.push(spawnRun(kind, SMALL, BATCHES));
-      big.push(spawnRun(kind, BIG, BATCHES));
-    }
-    report(kind === 'map' ? 'mapWithState' : 'mapWithState with timeout(1 h)', small, big);
+  compare('mapWithState (the operation, delta built, nothing written)', 'map', ROUNDS, BATCHES);
+  compare('mapWithState with timeout(1 h) (the operation)', 'map-timeout', ROUNDS, BATCHES);
+  compare(
+    'updateStateByKey (the operation; offers every key to the function at every batch: O(state), as in Spark)',
+    'update',
+    Math.min(ROUNDS, 2),
+    Math.min(BATCHES, 10),
+  );
+  if (E2E) {
+    compare('mapWithState end to end (started context, checkpoint committed to LevelDB every batch)', 'map-e2e', Math.min(ROUNDS, 2), BATCHES);
   }
-  const uBatches = Math.min(BATCHES, 10);
-  const small: Figures[] = [];
-  const big: Figures[] = [];
-  for (let r = 0; r < Math.min(ROUNDS, 2); r++) {
-    small.push(spawnRun('update', SMALL, uBatches));
-    big.push(spawnRun('update', BIG, uBatches));
-  }
-  report('updateStateByKey (offers every key to the function at every batch: O(state), as in Spark)', small, big);
 }
