@@ -40,8 +40,12 @@ export class SocketReceiver extends Receiver<string> {
   private paused = false;
   private readonly maxLineLength: number;
   private readonly connectTimeout: number;
-  /** Pause reading once this many characters were passed to store() and are not stored yet. */
-  maxUnsettledBytes = 4 * 1024 * 1024;
+  /**
+   * Pause reading once this many characters were passed to store() and are not stored yet
+   * (default 16 Mi). Only the write-ahead log holds stores that long (a block interval and an
+   * fsync): this much in flight keeps a receiver with the log near the speed of one without.
+   */
+  maxUnsettledBytes = 16 * 1024 * 1024;
   private readonly counters = { connections: 0, paused: 0 };
 
   constructor(
