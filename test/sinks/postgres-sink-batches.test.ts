@@ -250,3 +250,27 @@ describe.each(METHODS)('keyNullsNotDistinct (method %s)', (method) => {
     ).toThrow(/keyNullsNotDistinct needs `keyColumns`/);
   });
 });
+
+describe('readRows', () => {
+  it('returns the table as arrays in column order (what a job restarts its state from)', async () => {
+    const table = scratch().unique('read');
+    const sink = await makeSink<unknown[]>({
+      table: scratch().table(table),
+      columns: ['count(id)', 'location', 'day'],
+      createTable: { location: 'text', 'count(id)': 'bigint', day: 'date' },
+      keyColumns: ['location'],
+      mode: 'complete',
+    });
+    expect(await sink.readRows()).toEqual([]);
+    await sink.writeBatch({ batchTime: 1 }, [
+      [3, 'Zagreb', '2017-11-11'],
+      [1, 'a "quoted", place', '2017-11-11'],
+    ]);
+    const rows = await sink.readRows();
+    expect(rows.map((r) => r.slice(0, 2)).sort()).toEqual([
+      ['1', 'a "quoted", place'],
+      ['3', 'Zagreb'],
+    ]);
+    expect(rows[0]![2]).toBeInstanceOf(Date);
+  });
+});

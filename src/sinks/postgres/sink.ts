@@ -320,6 +320,20 @@ export class PostgresSink<Row = Record<string, unknown>> {
     return out;
   }
 
+  /**
+   * The table's rows, each an array of values in `columns` order (as node-postgres returns them:
+   * bigint and numeric as strings, dates as Date). What a job whose state is the table — update
+   * or complete mode — starts its state from, together with {@link storedOffsets}.
+   */
+  async readRows(): Promise<unknown[][]> {
+    this.assertOpen();
+    await this.init();
+    const res = await this.withRetry(undefined, () =>
+      this.pool.query<unknown[]>({ text: `SELECT ${quoteList(this.columns)} FROM ${this.tableName}`, rowMode: 'array' }),
+    );
+    return res.rows;
+  }
+
   /** The latest batch time committed by this sink (or by `sinkId`), or undefined. */
   async lastCommittedBatchTime(sinkId: string = this.sinkId): Promise<number | undefined> {
     this.assertOpen();

@@ -1,0 +1,147 @@
+/**
+ * End-to-end exactly once with a direct Kafka stream and a PostgresSink.
+ *
+ * The sink commits each batch's rows together with the batch's identity — `(sinkId, batch time)`
+ * and the Kafka offset ranges the batch read — in one transaction. What remains is to restart
+ * from the right place:
+ *
+ * - the checkpoint (`StreamingContext.getOrCreate`) holds the state and the stream's position
+ *   as of the last batch it completed;
+ * - PostgreSQL holds the results and the offsets as of the last batch the sink committed.
+ *
+ * The sink commits before the checkpoint does (a batch completes after its output), so after a
+ * crash the checkpoint is either in step with PostgreSQL or one batch behind it. In step, resume
+ * from the checkpoint: the batches it re-runs were not committed. Behind, the checkpoint would
+ * re-run a batch the sink has committed, and a direct stream re-cuts that batch from its
+ * position to whatever Kafka holds *now* — more records than were committed; the sink skips the
+ * batch (it is claimed) and the difference would be lost. So then the checkpoint is set aside
+ * and the job starts from PostgreSQL: the stream from `sink.storedOffsets()`, the state from the
+ * result table. {@link resumeFromSink} makes that decision; {@link OffsetTracker} hands each
+ * batch's offset ranges to the output that writes it.
+ */
+import { rename, rm } from 'node:fs/promises';
+import { StreamingContext, type DStream, type OffsetRange, type RDD } from '../index.js';
+import type { PostgresSink } from '../sinks/index.js';
+
+/**
+ * The offsets stored by `sink` for `topics`, as `createDirectStream`'s `fromOffsets`
+ * (`{ "topic:partition": offset }`), or undefined when it stored none for them (the stream then
+ * starts as its `auto.offset.reset` says).
+ */
+export async function storedFromOffsets(
+  sink: PostgresSink<any>,
+  topics: readonly string[],
+): Promise<Record<string, number> | undefined> {
+  const stored = await sink.storedOffsets();
+  const wanted = new Set(topics);
+  const out: Record<string, number> = {};
+  for (const [tp, offset] of Object.entries(stored)) {
+    const topic = tp.slice(0, tp.lastIndexOf(':'));
+    if (wanted.has(topic)) out[tp] = offset;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Remembers the offset ranges of each batch of a direct stream, for an output further down the
+ * graph whose RDD is no longer the Kafka RDD (Spark's `transform { rdd => offsetRanges = …; rdd }`).
+ */
+export class OffsetTracker {
+  private readonly byTime = new Map<number, OffsetRange[]>();
+
+  /** `stream`, passed through; each batch's `rdd.offsetRanges()` is recorded under its time. */
+  track<T>(stream: DStream<T>): DStream<T> {
+    return stream.transform((rdd: RDD<T>, time: number) => {
+      const ranges = (rdd as { offsetRanges?: () => OffsetRange[] }).offsetRanges?.();
+      if (ranges === undefined) {
+        throw new Error('OffsetTracker.track: the stream’s RDDs have no offsetRanges() (track the direct Kafka stream itself)');
+      }
+      this.byTime.set(time, ranges.map((r) => ({ ...r })));
+      return rdd;
+    });
+  }
+
+  /** The ranges of batch `time`; throws when the batch was not tracked. */
+  rangesAt(time: number): OffsetRange[] {
+    const ranges = this.byTime.get(time);
+    if (ranges === undefined) throw new Error(`OffsetTracker: no offset ranges recorded for batch ${time}`);
+    return ranges;
+  }
+
+  /** Forgets the batches up to `time` (call once they are written). */
+  forget(time: number): void {
+    for (const t of this.byTime.keys()) if (t <= time) this.byTime.delete(t);
+  }
+}
+
+/** What `create` is told about where the job starts when the checkpoint is not used. */
+export interface StartFromSink {
+  /** The sink's stored offsets for the topics, for `createDirectStream(…, fromOffsets)`; undefined when none. */
+  fromOffsets: Record<string, number> | undefined;
+  /** The sink's last committed batch time, if any. */
+  lastCommitted: number | undefined;
+}
+
+export interface ResumeOptions {
+  checkpointDir: string;
+  /** The sink whose committed batches decide (the one written every batch, with the offsets). */
+  sink: PostgresSink<any>;
+  /** The topics of the direct stream. */
+  topics: readonly string[];
+  /**
+   * Defines the job: a new, unstarted context whose direct stream starts from
+   * `start.fromOffsets` and whose state starts from what the sink's table holds. When the context
+   * then resumes from the checkpoint, the checkpoint's positions and state replace those.
+   */
+  create: (start: StartFromSink) => StreamingContext | Promise<StreamingContext>;
+  /** Where a checkpoint behind the sink is moved (default `<checkpointDir>.stale`, replacing an older one). */
+  staleDir?: string;
+  log?: (message: string) => void;
+}
+
+export interface Resumed {
+  ssc: StreamingContext;
+  /** `checkpoint`: resumed from the checkpoint; `sink`: started from the sink's offsets and table. */
+  source: 'checkpoint' | 'sink';
+  /** The checkpoint's last completed batch, when there was a checkpoint. */
+  recoveredFrom: number | undefined;
+  lastCommitted: number | undefined;
+  fromOffsets: Record<string, number> | undefined;
+  /** Set when a checkpoint behind the sink was set aside (moved here). */
+  staleCheckpoint?: string;
+}
+
+/**
+ * Builds the job's context, resuming from the checkpoint when it is in step with (or ahead of)
+ * what the sink committed, else from the sink (see the top of this file).
+ */
+export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
+  const { checkpointDir, sink, topics, create, log = () => undefined } = options;
+  const lastCommitted = await sink.lastCommittedBatchTime();
+  const fromOffsets = await storedFromOffsets(sink, topics);
+  const start: StartFromSink = { fromOffsets, lastCommitted };
+
+  const ssc = await StreamingContext.getOrCreate(checkpointDir, () => create(start));
+  const recoveredFrom = ssc.recoveredFrom;
+  if (recoveredFrom === undefined) {
+    log(`starting from the sink: offsets ${JSON.stringify(fromOffsets ?? 'none (auto.offset.reset)')}`);
+    return { ssc, source: 'sink', recoveredFrom, lastCommitted, fromOffsets };
+  }
+  if (lastCommitted === undefined || recoveredFrom >= lastCommitted) {
+    log(`resuming from the checkpoint (last completed batch ${recoveredFrom}, sink's last ${lastCommitted ?? 'none'})`);
+    return { ssc, source: 'checkpoint', recoveredFrom, lastCommitted, fromOffsets };
+  }
+
+  // The sink committed a batch the checkpoint has not completed: start from the sink.
+  await ssc.stop();
+  const staleDir = options.staleDir ?? `${checkpointDir}.stale`;
+  await rm(staleDir, { recursive: true, force: true });
+  await rename(checkpointDir, staleDir);
+  log(
+    `checkpoint (last completed batch ${recoveredFrom}) is behind the sink (last committed ${lastCommitted}): ` +
+      `moved to ${staleDir}; starting from the sink's offsets ${JSON.stringify(fromOffsets ?? {})}`,
+  );
+  const fresh = await create(start);
+  if (fresh.checkpointDir !== checkpointDir) fresh.checkpoint(checkpointDir);
+  return { ssc: fresh, source: 'sink', recoveredFrom, lastCommitted, fromOffsets, staleCheckpoint: staleDir };
+}

@@ -1,0 +1,143 @@
+/**
+ * The restart decision of src/pipelines/exactlyOnce.ts against the real PostgreSQL (no Kafka: the
+ * "direct stream" is a queueStream of RDDs that carry offset ranges, as a direct stream's do).
+ */
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+
+import { ManualClock, PostgresSink, RDD, StreamingContext, type OffsetRange } from '../../src/index.js';
+import { OffsetTracker, resumeFromSink, storedFromOffsets, type StartFromSink } from '../../src/pipelines/exactlyOnce.js';
+import { sinkConnection, useScratchSchema } from '../helpers/postgres.js';
+
+const scratch = useScratchSchema('dstreams_exactly_once');
+const sinks: PostgresSink<any>[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(sinks.splice(0).map((s) => s.close()));
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function makeSink(): Promise<PostgresSink<[string, number]>> {
+  const sink = new PostgresSink<[string, number]>({
+    ...(await sinkConnection()),
+    table: scratch().table(scratch().unique('counts')),
+    columns: ['k', 'n'],
+    createTable: { k: 'text', n: 'bigint' },
+    keyColumns: ['k'],
+    mode: 'update',
+    offsetCheck: 'contiguous',
+    sinkId: scratch().unique('eo'),
+  });
+  sinks.push(sink);
+  return sink;
+}
+
+/** Batch i reads offsets [10 i, 10 i + 10) of t:0 and counts one "a". */
+function kafkaLikeBatch(i: number): RDD<string> {
+  const ranges: OffsetRange[] = [{ topic: 't', partition: 0, fromOffset: 10 * i, untilOffset: 10 * i + 10 }];
+  return Object.assign(RDD.fromArray(['a']), { offsetRanges: () => ranges });
+}
+
+/** A job: each batch's count of "a" is added to the sink's running total, with the batch's offsets. */
+function job(sink: PostgresSink<[string, number]>, dir: string, clock: ManualClock, seen: StartFromSink[], firstBatch = 0) {
+  return (start: StartFromSink): StreamingContext => {
+    seen.push(start);
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    ssc.checkpoint(dir);
+    const tracker = new OffsetTracker();
+    const input = tracker.track(ssc.queueStream(Array.from({ length: 10 }, (_, i) => kafkaLikeBatch(firstBatch + i))));
+    let total = 0;
+    input.foreachRDD(async (rdd, time) => {
+      total += rdd.count();
+      await sink.writeBatch({ batchTime: time, offsetRanges: tracker.rangesAt(time) }, [['a', total]]);
+      tracker.forget(time);
+    });
+    return ssc;
+  };
+}
+
+describe('resumeFromSink', () => {
+  it('fresh: starts from the sink (offsets none, then stored); in step: resumes from the checkpoint; behind: sets it aside', async () => {
+    const sink = await makeSink();
+    const dir = mkdtempSync(join(tmpdir(), 'dstreams-eo-'));
+    dirs.push(dir);
+    const seen: StartFromSink[] = [];
+
+    // 1. Nothing anywhere.
+    const clock1 = new ManualClock(0);
+    const r1 = await resumeFromSink({ checkpointDir: dir, sink, topics: ['t'], create: job(sink, dir, clock1, seen) });
+    expect(r1).toMatchObject({ source: 'sink', recoveredFrom: undefined, lastCommitted: undefined, fromOffsets: undefined });
+    await r1.ssc.start();
+    await clock1.advance(3000);
+    await r1.ssc.stop();
+    expect(await sink.lastCommittedBatchTime()).toBe(3000);
+    expect(await sink.storedOffsets()).toEqual({ 't:0': 30 });
+
+    // 2. The checkpoint completed batch 3000, the sink committed 3000: in step.
+    const r2 = await resumeFromSink({ checkpointDir: dir, sink, topics: ['t'], create: job(sink, dir, new ManualClock(3000), seen, 3) });
+    expect(r2).toMatchObject({ source: 'checkpoint', recoveredFrom: 3000, lastCommitted: 3000, fromOffsets: { 't:0': 30 } });
+    await r2.ssc.stop();
+
+    // 3. The sink has a batch the checkpoint has not (a crash between the sink's commit and the checkpoint's).
+    await sink.writeBatch({ batchTime: 4000, offsetRanges: [{ topic: 't', partition: 0, fromOffset: 30, untilOffset: 40 }] }, [['a', 4]]);
+    const logs: string[] = [];
+    const clock3 = new ManualClock(10_000);
+    const r3 = await resumeFromSink({
+      checkpointDir: dir,
+      sink,
+      topics: ['t'],
+      create: job(sink, dir, clock3, seen, 4),
+      log: (m) => logs.push(m),
+    });
+    expect(r3).toMatchObject({ source: 'sink', recoveredFrom: 3000, lastCommitted: 4000, fromOffsets: { 't:0': 40 }, staleCheckpoint: `${dir}.stale` });
+    dirs.push(`${dir}.stale`);
+    expect(existsSync(`${dir}.stale`)).toBe(true);
+    expect(logs.join('\n')).toMatch(/behind the sink/);
+    expect(r3.ssc.recoveredFrom).toBeUndefined();
+    expect(r3.ssc.checkpointDir).toBe(dir);
+    // The fresh context starts on a new grid (after 10 000) from offset 40: the contiguity check passes.
+    await r3.ssc.start();
+    await clock3.advance(2000);
+    await r3.ssc.stop();
+    expect(await sink.storedOffsets()).toEqual({ 't:0': 60 });
+    expect(await sink.lastCommittedBatchTime()).toBe(12_000);
+    expect(seen.map((s) => s.fromOffsets)).toEqual([undefined, { 't:0': 30 }, { 't:0': 40 }, { 't:0': 40 }]);
+  });
+
+  it('storedFromOffsets keeps the asked topics only (topic names may contain ":")', async () => {
+    const sink = await makeSink();
+    expect(await storedFromOffsets(sink, ['t'])).toBeUndefined();
+    await sink.writeBatch(
+      {
+        batchTime: 1,
+        offsetRanges: [
+          { topic: 't', partition: 0, untilOffset: 5 },
+          { topic: 't', partition: 1, untilOffset: 7 },
+          { topic: 'a:b', partition: 2, untilOffset: 9 },
+          { topic: 'other', partition: 0, untilOffset: 1 },
+        ],
+      },
+      [],
+    );
+    expect(await storedFromOffsets(sink, ['t', 'a:b'])).toEqual({ 't:0': 5, 't:1': 7, 'a:b:2': 9 });
+  });
+
+  it('OffsetTracker: a stream without offset ranges is an error that says what to track', async () => {
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    const tracker = new OffsetTracker();
+    const errors: unknown[] = [];
+    tracker.track(ssc.queueStream([[1]])).foreachRDD(() => undefined);
+    ssc.addStreamingListener({ onBatchCompleted: (i) => void errors.push((i as { failureReason?: unknown }).failureReason) });
+    await ssc.start();
+    await clock.advance(1000).catch((e) => errors.push(e));
+    await ssc.awaitTermination().catch((e) => errors.push(e));
+    await ssc.stop();
+    expect(String(errors.find((e) => e !== undefined))).toMatch(/no offsetRanges\(\)/);
+    expect(() => tracker.rangesAt(1000)).toThrow(/no offset ranges recorded for batch 1000/);
+  });
+});
