@@ -145,8 +145,9 @@ function isLevelDbFile(name: string): boolean {
 }
 
 /** Files LevelDB may leave in a directory before a database was ever created in it. */
+/** Files a store may find before its LevelDB files exist; `receivedData` is the receivers' write-ahead log. */
 function isHarmlessLeftover(name: string): boolean {
-  return name === 'LOCK' || name === 'LOG' || name === 'LOG.old' || name === CLOSE_MARKER_FILE;
+  return name === 'LOCK' || name === 'LOG' || name === 'LOG.old' || name === CLOSE_MARKER_FILE || name === 'receivedData';
 }
 
 function padTime(t: number): string {
