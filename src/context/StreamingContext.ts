@@ -41,8 +41,10 @@ export type StreamingContextState = 'initialized' | 'active' | 'stopped';
 export interface GetOrCreateOptions {
   /**
    * Skip the batches whose time passed while the job was down and go on from now (default
-   * false: run them, as Spark does). Inputs with a position (Kafka, files, receivers) lose
-   * nothing: the first batch after the restart takes everything since the last completed one.
+   * false: run them, as Spark does). Inputs have no data for a skipped batch (stateful and
+   * windowed streams move through it as through an empty one); inputs with a position (Kafka,
+   * files, receivers) lose nothing: the first batch after the restart takes everything since
+   * the last completed one.
    */
   skipMissedBatches?: boolean;
 }
@@ -203,7 +205,11 @@ export class StreamingContext {
       const { meta, skipMissedBatches } = this.recovered;
       zeroTime = meta.zeroTime;
       first = meta.lastCompletedTime + batch;
-      if (skipMissedBatches) first = Math.max(first, zeroTime + (Math.floor((now - zeroTime) / batch) + 1) * batch);
+      const next = zeroTime + (Math.floor((now - zeroTime) / batch) + 1) * batch;
+      if (skipMissedBatches && next > first) {
+        this.graph.skippedBatches = { after: meta.lastCompletedTime, before: next, rerun: new Set() };
+        first = next;
+      }
       this.graph.recoveredTime = meta.lastCompletedTime;
     }
     this.graph.start(zeroTime);

@@ -44,6 +44,11 @@ export class DStreamGraph {
   zeroTime: number | undefined;
   /** After recovery: the last batch the checkpoint completed. Inputs never recompute a batch up to it. */
   recoveredTime: number | undefined;
+  /**
+   * After recovery with skipMissedBatches: the batch times in (after, before) are not run, except
+   * those in `rerun` (generated before the crash); inputs have no data for them.
+   */
+  skippedBatches: { after: number; before: number; rerun: ReadonlySet<number> } | undefined;
   lifecycle: Lifecycle = 'initialized';
   /** Records each input produced per batch time, for listeners' `numRecords`. */
   private readonly inputRecords = new Map<number, Map<number, number>>();
@@ -64,6 +69,12 @@ export class DStreamGraph {
     if (this.lifecycle === 'stopped') {
       throw new Error(`cannot add ${what}: the StreamingContext has been stopped`);
     }
+  }
+
+  /** True for a batch time skipped on recovery (see skippedBatches): inputs have no data then. */
+  isSkipped(time: number): boolean {
+    const s = this.skippedBatches;
+    return s !== undefined && time > s.after && time < s.before && !s.rerun.has(time);
   }
 
   register(stream: DStream<unknown>): number {

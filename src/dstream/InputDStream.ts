@@ -21,9 +21,17 @@ export abstract class InputDStream<T> extends DStream<T> implements InputStream 
     return this.graph.batchDuration;
   }
 
-  /** A recovered job never cuts input again for the batches its checkpoint already completed. */
+  /**
+   * A recovered job never cuts input again for the batches its checkpoint already completed, nor
+   * for the batches it skipped (skipMissedBatches): a stateful stream or a window catching up
+   * through them must not take their data.
+   */
   override isTimeValid(time: number): boolean {
-    return super.isTimeValid(time) && !(this.graph.recoveredTime !== undefined && time <= this.graph.recoveredTime);
+    return (
+      super.isTimeValid(time) &&
+      !(this.graph.recoveredTime !== undefined && time <= this.graph.recoveredTime) &&
+      !this.graph.isSkipped(time)
+    );
   }
 
   async start(): Promise<void> {}
