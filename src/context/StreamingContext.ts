@@ -41,7 +41,8 @@ export type StreamingContextState = 'initialized' | 'active' | 'stopped';
 export interface GetOrCreateOptions {
   /**
    * Skip the batches whose time passed while the job was down and go on from now (default
-   * false: run them, as Spark does). Inputs have no data for a skipped batch (stateful and
+   * false: run them, as Spark does). The batches the checkpoint had generated but not
+   * completed still run again first. Inputs have no data for a skipped batch (stateful and
    * windowed streams move through it as through an empty one); inputs with a position (Kafka,
    * files, receivers) lose nothing: the first batch after the restart takes everything since
    * the last completed one.
@@ -200,6 +201,8 @@ export class StreamingContext {
     const batch = this.graph.batchDuration;
     let zeroTime = JobScheduler.firstBatchTime(now, batch) - batch;
     let first = zeroTime + batch;
+    /** Batches generated before the crash and not completed, run again before `first` when batches are skipped. */
+    let rerun: number[] = [];
     if (this.recovered) {
       // Resume on the checkpoint's grid, right after its last completed batch.
       const { meta, skipMissedBatches } = this.recovered;
@@ -207,7 +210,9 @@ export class StreamingContext {
       first = meta.lastCompletedTime + batch;
       const next = zeroTime + (Math.floor((now - zeroTime) / batch) + 1) * batch;
       if (skipMissedBatches && next > first) {
-        this.graph.skippedBatches = { after: meta.lastCompletedTime, before: next, rerun: new Set() };
+        // The pending batches still run (Spark re-runs them); the others up to now are skipped.
+        rerun = [...new Set(meta.pendingTimes ?? [])].filter((t) => t >= first && t < next).sort((a, b) => a - b);
+        this.graph.skippedBatches = { after: meta.lastCompletedTime, before: next, rerun: new Set(rerun) };
         first = next;
       }
       this.graph.recoveredTime = meta.lastCompletedTime;
@@ -222,6 +227,9 @@ export class StreamingContext {
       await this.stop();
       throw e;
     }
+    for (const t of rerun) this.scheduler.generate(t);
+    // A ManualClock runs them at its next advance, as any due batch; real time runs them now.
+    if (rerun.length > 0 && !(this.clock instanceof ManualClock)) this.scheduler.generateUpTo(this.clock.getTimeMillis());
     this.startTimer();
     this.bus.post({ type: 'streamingStarted', info: { time: this.clock.getTimeMillis() } });
   }
