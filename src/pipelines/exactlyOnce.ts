@@ -47,25 +47,28 @@ export async function storedFromOffsets(
  * graph whose RDD is no longer the Kafka RDD (Spark's `transform { rdd => offsetRanges = …; rdd }`).
  */
 export class OffsetTracker {
-  private readonly byTime = new Map<number, OffsetRange[]>();
+  /** Each batch's RDD as the direct stream gave it: its ranges are read when the output asks. */
+  private readonly byTime = new Map<number, { offsetRanges(): OffsetRange[] }>();
 
-  /** `stream`, passed through; each batch's `rdd.offsetRanges()` is recorded under its time. */
+  /** `stream`, passed through; each batch's RDD is remembered under its time for {@link rangesAt}. */
   track<T>(stream: DStream<T>): DStream<T> {
     return stream.transform((rdd: RDD<T>, time: number) => {
-      const ranges = (rdd as { offsetRanges?: () => OffsetRange[] }).offsetRanges?.();
-      if (ranges === undefined) {
+      const kafkaRdd = rdd as RDD<T> & { offsetRanges?: () => OffsetRange[] };
+      if (typeof kafkaRdd.offsetRanges !== 'function') {
         throw new Error('OffsetTracker.track: the stream’s RDDs have no offsetRanges() (track the direct Kafka stream itself)');
       }
-      this.byTime.set(time, ranges.map((r) => ({ ...r })));
+      // The ranges of a direct stream's batch are decided after the batch is generated (and
+      // before its outputs run): keep the RDD, ask it when the output does.
+      this.byTime.set(time, kafkaRdd as { offsetRanges(): OffsetRange[] });
       return rdd;
     });
   }
 
   /** The ranges of batch `time`; throws when the batch was not tracked. */
   rangesAt(time: number): OffsetRange[] {
-    const ranges = this.byTime.get(time);
-    if (ranges === undefined) throw new Error(`OffsetTracker: no offset ranges recorded for batch ${time}`);
-    return ranges;
+    const rdd = this.byTime.get(time);
+    if (rdd === undefined) throw new Error(`OffsetTracker: no offset ranges recorded for batch ${time}`);
+    return rdd.offsetRanges().map((r) => ({ ...r }));
   }
 
   /** Forgets the batches up to `time` (call once they are written). */
