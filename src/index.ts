@@ -45,3 +45,13 @@ export {
   type RetryOptions as SinkRetryOptions,
   type RetryEvent as SinkRetryEvent,
 } from './sinks/index.js';
+export {
+  KafkaUtils,
+  KafkaRDD,
+  DirectKafkaInputDStream,
+  KafkaConfigError,
+  KafkaStreamError,
+  type KafkaRecord,
+  type KafkaParams,
+  type DirectKafkaPosition,
+} from './kafka/index.js';

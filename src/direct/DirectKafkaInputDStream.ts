@@ -1,0 +1,387 @@
+/**
+ * Spark's DirectKafkaInputDStream: no receiver. At each batch the driver decides, per
+ * topic-partition, the offset range `[from, until)` the batch consumes — from where the previous
+ * batch stopped up to the latest offset, capped by maxRatePerPartition × batch seconds and by
+ * backpressure — and the batch's RDD (a KafkaRDD, one partition per Kafka partition) holds
+ * exactly those records. Offsets are the stream's own position, kept in each completed batch's
+ * checkpoint commit, so a recovered job re-reads exactly the ranges it had not completed.
+ *
+ * When things happen:
+ *  - start(): the partitions of the topics and the starting offsets are looked up
+ *    (fromOffsets, else the offsets committed by `group.id`, else `auto.offset.reset`). A missing
+ *    topic or an unreachable broker fails start() after the bounded retry.
+ *  - batch generated (compute): the batch's KafkaRDD is created with one partition per
+ *    topic-partition known then, and the lookup of the latest offsets starts at once; ranges are
+ *    decided one batch after the other, in time order.
+ *  - batch starts running (BatchHooks.onBatchGenerated, before its output operations): the
+ *    ranges are read from the partition leaders. A read stops at untilOffset whatever arrived after.
+ *  - batch completed (BatchHooks.onBatchCompleted): the position moves past its ranges and the
+ *    backpressure estimator learns from it.
+ *
+ * Partitions added to a topic are found by the next lookup of the latest offsets and read from
+ * their first offset (0) from the next batch generated after that lookup (a batch's partition
+ * count is fixed when it is generated, i.e. before the lookup).
+ *
+ * Kafka unreachable in the middle of a run: the lookup or the read retries with back-off for up
+ * to `retry.timeout.ms` (default 2 min) — the batch waits and the ones after it queue — then the
+ * batch fails, which stops the context with that error. Nothing is skipped either way: a range
+ * is consumed only by a batch that completes.
+ */
+import type { CompletedBatchInfo } from '../context/StreamingListener.js';
+import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
+import type { DStreamGraph } from '../dstream/DStreamGraph.js';
+import { InputDStream } from '../dstream/InputDStream.js';
+import type { OffsetRange } from '../rdd/RDD.js';
+import { KafkaClient, type KafkaRecord, type PartitionBounds, type ReadOptions } from '../kafka/client.js';
+import { KafkaRDD } from '../kafka/KafkaRDD.js';
+import {
+  checkOffsetRanges,
+  KafkaConfigError,
+  parseTpKey,
+  tpKey,
+  type ResolvedKafkaParams,
+} from '../kafka/params.js';
+import { DirectRateController } from './rate.js';
+
+/** What a direct stream writes into each completed batch's checkpoint commit (its `meta`). */
+export interface DirectKafkaPosition {
+  /** Format version. */
+  v: 1;
+  topics: string[];
+  /** `"topic:partition"` → the next offset after every batch up to the checkpointed one. */
+  position: Record<string, number>;
+  /** Batches generated but not completed then, with their ranges: recovery re-reads exactly these. */
+  pending: Array<[number, OffsetRange[]]>;
+}
+
+/** The hooks a direct stream needs from its context's scheduler (ssc.addBatchHooks). */
+export interface DirectBatchHooks {
+  onBatchGenerated(time: number): Promise<void>;
+  onBatchCompleted(time: number, info: CompletedBatchInfo): void;
+}
+
+interface TopicPartition {
+  topic: string;
+  partition: number;
+  key: string;
+}
+
+interface BatchEntry {
+  rdd: KafkaRDD;
+  keys: TopicPartition[];
+  ranges: OffsetRange[] | undefined;
+  decided: Promise<OffsetRange[]>;
+}
+
+export interface DirectStreamOptions {
+  /** How ranges are read (fetch concurrency); see KafkaClient.read. */
+  read?: ReadOptions;
+}
+
+export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implements Checkpointable {
+  readonly topics: readonly string[];
+  readonly params: ResolvedKafkaParams;
+  private readonly fromOffsets: ReadonlyMap<string, number>;
+  private client: KafkaClient | undefined;
+  private started = false;
+  private stopped = false;
+  /** Known topic-partitions in RDD partition order (topic order of `topics`, then partition). */
+  private tps: TopicPartition[] = [];
+  /** Where the next range of each partition starts (after every range decided so far). */
+  private readonly nextFrom = new Map<string, number>();
+  /** The position after the completed batches. */
+  private readonly completed = new Map<string, number>();
+  private readonly batches = new Map<number, BatchEntry>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private restored: DirectKafkaPosition | undefined;
+  private readonly restoredPending = new Map<number, OffsetRange[]>();
+  private startBounds: PartitionBounds[] = [];
+  private readonly rate: DirectRateController;
+  private commitChain: Promise<unknown> = Promise.resolve();
+  private readonly readOptions: ReadOptions;
+
+  constructor(
+    graph: DStreamGraph,
+    topics: readonly string[],
+    params: ResolvedKafkaParams,
+    fromOffsets: ReadonlyMap<string, number>,
+    options: DirectStreamOptions = {},
+  ) {
+    super(graph);
+    this.topics = [...topics];
+    this.params = params;
+    this.fromOffsets = fromOffsets;
+    for (const k of fromOffsets.keys()) {
+      const { topic } = parseTpKey(k);
+      if (!this.topics.includes(topic)) {
+        throw new KafkaConfigError(`fromOffsets names "${k}", but topic ${topic} is not among the stream's topics ${JSON.stringify(topics)}`);
+      }
+    }
+    this.rate = new DirectRateController(params, graph.batchDuration);
+    this.readOptions = options.read ?? {};
+  }
+
+  override get kind(): string {
+    return 'DirectKafkaInputDStream';
+  }
+
+  /** The hooks KafkaUtils registers with the context (ssc.addBatchHooks). */
+  get batchHooks(): DirectBatchHooks {
+    return {
+      onBatchGenerated: (time) => this.readBatch(time),
+      onBatchCompleted: (time, info) => this.batchCompleted(time, info),
+    };
+  }
+
+  /** The position after the completed batches (`"topic:partition"` → next offset). */
+  currentOffsets(): Map<string, number> {
+    return new Map(this.completed);
+  }
+
+  /** The current backpressure estimate in records/s (Infinity: no estimate / not enabled). */
+  get estimatedRate(): number {
+    return this.rate.estimatedRate;
+  }
+
+  private kafka(): KafkaClient {
+    this.client ??= new KafkaClient(this.params, () => this.stopped || this.graph.lifecycle === 'stopped');
+    return this.client;
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  override async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const client = this.kafka();
+    const bounds = await client.topicBounds(this.topics);
+    this.startBounds = bounds;
+    const exists = new Set(bounds.map((b) => tpKey(b.topic, b.partition)));
+    for (const k of this.fromOffsets.keys()) {
+      if (!exists.has(k)) throw new KafkaConfigError(`fromOffsets names "${k}", which is not a partition of the topic`);
+    }
+    let committed = new Map<string, number>();
+    const needCommitted = bounds.some((b) => !this.fromOffsets.has(tpKey(b.topic, b.partition)));
+    if (this.params.groupId !== undefined && needCommitted && !this.restored) {
+      committed = await client.committedOffsets(this.params.groupId, this.topics);
+    }
+    for (const b of bounds) {
+      const key = tpKey(b.topic, b.partition);
+      const start =
+        this.fromOffsets.get(key) ??
+        committed.get(key) ??
+        (this.params.autoOffsetReset === 'earliest' ? b.low : b.high);
+      this.addPartition(b.topic, b.partition, start);
+    }
+    if (this.restored) this.applyRestored(this.restored);
+  }
+
+  override async stop(): Promise<void> {
+    this.stopped = true;
+    await this.commitChain.catch(() => undefined);
+    await this.client?.close();
+  }
+
+  private addPartition(topic: string, partition: number, start: number): void {
+    const key = tpKey(topic, partition);
+    if (!this.tps.some((tp) => tp.key === key)) {
+      this.tps.push({ topic, partition, key });
+      const order = (t: string): number => {
+        const i = this.topics.indexOf(t);
+        return i < 0 ? this.topics.length : i;
+      };
+      this.tps.sort((a, b) => order(a.topic) - order(b.topic) || a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    }
+    this.nextFrom.set(key, start);
+    this.completed.set(key, start);
+  }
+
+  // ---- batches ------------------------------------------------------------------------------
+
+  compute(time: number): KafkaRDD {
+    if (!this.started) throw new Error('the direct Kafka stream has not been started');
+    let entry: BatchEntry;
+    const restored = this.restoredPending.get(time);
+    if (restored) {
+      this.restoredPending.delete(time);
+      const keys = restored.map((r) => ({ topic: r.topic, partition: r.partition, key: tpKey(r.topic, r.partition) }));
+      entry = { rdd: new KafkaRDD(restored.length, restored), keys, ranges: restored, decided: Promise.resolve(restored) };
+    } else {
+      this.abandonRestoredBefore(time);
+      const keys = [...this.tps];
+      const rdd = new KafkaRDD(keys.length);
+      const decided = this.chain.then(() => this.decide(keys));
+      this.chain = decided.catch(() => undefined);
+      decided.catch(() => undefined); // awaited by readBatch; not an unhandled rejection meanwhile
+      entry = { rdd, keys, ranges: undefined, decided };
+      void decided.then((ranges) => {
+        entry.ranges = ranges;
+        rdd.setRanges(ranges);
+      }, () => undefined);
+    }
+    this.batches.set(time, entry);
+    return entry.rdd;
+  }
+
+  /** Restored pending batches that will not be generated again: their ranges are re-decided from their start. */
+  private abandonRestoredBefore(time: number): void {
+    for (const [t, ranges] of [...this.restoredPending]) {
+      if (t >= time) continue;
+      this.restoredPending.delete(t);
+      for (const r of ranges) {
+        const k = tpKey(r.topic, r.partition);
+        this.nextFrom.set(k, Math.min(this.nextFrom.get(k) ?? r.fromOffset, r.fromOffset));
+      }
+    }
+  }
+
+  /** The ranges of the next batch: from where the previous one stopped to the latest offsets, capped. */
+  private async decide(keys: readonly TopicPartition[]): Promise<OffsetRange[]> {
+    const bounds = await this.kafka().topicBounds(this.topics);
+    const high = new Map<string, number>();
+    for (const b of bounds) {
+      const key = tpKey(b.topic, b.partition);
+      high.set(key, b.high);
+      // A partition added to a topic: read from its beginning, from the next batch generated.
+      if (!this.nextFrom.has(key)) this.addPartition(b.topic, b.partition, b.low);
+    }
+    const lag = new Map<string, number>();
+    for (const tp of keys) lag.set(tp.key, Math.max(0, (high.get(tp.key) ?? 0) - this.nextFrom.get(tp.key)!));
+    const caps = this.rate.maxMessagesPerPartition(lag);
+    const ranges: OffsetRange[] = keys.map((tp) => {
+      const from = this.nextFrom.get(tp.key)!;
+      let until = Math.max(from, high.get(tp.key) ?? from);
+      const cap = caps?.get(tp.key);
+      if (cap !== undefined) until = Math.min(until, from + cap);
+      this.nextFrom.set(tp.key, until);
+      return { topic: tp.topic, partition: tp.partition, fromOffset: from, untilOffset: until };
+    });
+    return ranges;
+  }
+
+  /** Reads the batch's records, before its output operations run. */
+  private async readBatch(time: number): Promise<void> {
+    const entry = this.batches.get(time);
+    if (!entry) return;
+    const ranges = await entry.decided;
+    if (!entry.ranges) {
+      entry.ranges = ranges;
+      entry.rdd.setRanges(ranges);
+    }
+    if (!entry.rdd.isLoaded) {
+      const records = await this.kafka().read(ranges, this.readOptions);
+      entry.rdd.setRecords(records);
+    }
+    this.reportRecords(time, entry.rdd.count());
+  }
+
+  private batchCompleted(time: number, info: CompletedBatchInfo): void {
+    let records = 0;
+    for (const [t, e] of [...this.batches]) {
+      if (t > time) continue;
+      if (e.ranges) {
+        for (const r of e.ranges) {
+          const k = tpKey(r.topic, r.partition);
+          this.completed.set(k, Math.max(this.completed.get(k) ?? 0, r.untilOffset));
+        }
+        if (t === time) records = e.rdd.isLoaded ? e.rdd.count() : 0;
+      }
+      this.batches.delete(t);
+    }
+    this.rate.onBatchCompleted(
+      info.processingEndTime ?? Date.now(),
+      records,
+      info.processingDelay,
+      info.schedulingDelay,
+    );
+  }
+
+  // ---- offsets to Kafka ---------------------------------------------------------------------
+
+  /**
+   * Commits the ends of `offsetRanges` to the consumer group `group.id` (Spark's
+   * CanCommitOffsets.commitAsync). Commits happen in call order; the promise resolves once
+   * Kafka has them (kafkajs admin `fetchOffsets` shows them then). Usually called at the end of
+   * an output operation with the batch's `rdd.offsetRanges()`: the offsets Kafka holds then
+   * trail what the outputs have done, for tools and for restarts without a checkpoint.
+   */
+  commitAsync(offsetRanges: readonly OffsetRange[], callback?: (error?: unknown) => void): Promise<void> {
+    const p = (async () => {
+      const groupId = this.params.groupId;
+      if (groupId === undefined) throw new KafkaConfigError('commitAsync needs kafkaParams "group.id" (the consumer group to commit to)');
+      if (!this.started || this.stopped) throw new Error('commitAsync: the direct Kafka stream is not running');
+      const ranges = checkOffsetRanges(offsetRanges, 'commitAsync offsetRanges');
+      const offsets = new Map<string, { topic: string; partition: number; offset: number }>();
+      for (const r of ranges) {
+        const k = tpKey(r.topic, r.partition);
+        const prev = offsets.get(k);
+        if (!prev || r.untilOffset > prev.offset) offsets.set(k, { topic: r.topic, partition: r.partition, offset: r.untilOffset });
+      }
+      const run = this.commitChain.catch(() => undefined).then(() => this.kafka().commit(groupId, offsets));
+      this.commitChain = run.catch(() => undefined);
+      await run;
+    })();
+    p.then(
+      () => callback?.(),
+      (e: unknown) => callback?.(e),
+    );
+    p.catch(() => undefined); // an un-awaited failed commit must not crash the process
+    return p;
+  }
+
+  // ---- Checkpointable -----------------------------------------------------------------------
+
+  checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
+    const position = new Map(this.completed);
+    const pending: Array<[number, OffsetRange[]]> = [];
+    for (const [t, e] of this.batches) {
+      if (!e.ranges) continue;
+      if (t <= time) {
+        for (const r of e.ranges) {
+          const k = tpKey(r.topic, r.partition);
+          position.set(k, Math.max(position.get(k) ?? 0, r.untilOffset));
+        }
+      } else {
+        pending.push([t, e.ranges.map((r) => ({ ...r }))]);
+      }
+    }
+    pending.sort((a, b) => a[0] - b[0]);
+    const meta: DirectKafkaPosition = { v: 1, topics: [...this.topics], position: Object.fromEntries(position), pending };
+    return { meta };
+  }
+
+  restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+    const meta = saved.meta as Partial<DirectKafkaPosition> | undefined;
+    if (!meta || typeof meta.position !== 'object' || meta.position === null) return;
+    const restored: DirectKafkaPosition = {
+      v: 1,
+      topics: Array.isArray(meta.topics) ? meta.topics : [...this.topics],
+      position: meta.position,
+      pending: Array.isArray(meta.pending) ? meta.pending : [],
+    };
+    this.restored = restored;
+    if (this.started) this.applyRestored(restored);
+  }
+
+  private applyRestored(r: DirectKafkaPosition): void {
+    for (const [k, off] of Object.entries(r.position)) {
+      const { topic, partition } = parseTpKey(k);
+      if (!this.topics.includes(topic)) continue; // the program no longer reads that topic
+      this.addPartition(topic, partition, off);
+    }
+    // Partitions the checkpoint does not know were added while the job was down: from their start.
+    for (const b of this.startBounds) {
+      const k = tpKey(b.topic, b.partition);
+      if (!(k in r.position)) this.addPartition(b.topic, b.partition, b.low);
+    }
+    this.restoredPending.clear();
+    for (const [t, ranges] of r.pending) {
+      const rs = ranges.filter((x) => this.topics.includes(x.topic));
+      this.restoredPending.set(t, rs);
+      for (const x of rs) {
+        const k = tpKey(x.topic, x.partition);
+        this.nextFrom.set(k, Math.max(this.nextFrom.get(k) ?? 0, x.untilOffset));
+      }
+    }
+  }
+}

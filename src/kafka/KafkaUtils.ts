@@ -1,0 +1,92 @@
+/**
+ * PySpark's KafkaUtils for dstreams: the direct approach (`createDirectStream`, `createRDD`) and
+ * the receiver-based one (`createStream`). Records are `[key, value]` pairs decoded as UTF-8
+ * (`null` key when a record has none; a `null` value reads as `''`).
+ */
+import type { StreamingContext } from '../context/StreamingContext.js';
+import { DirectKafkaInputDStream, type DirectStreamOptions } from '../direct/DirectKafkaInputDStream.js';
+import type { OffsetRange, RDD } from '../rdd/RDD.js';
+import { KafkaClient } from './client.js';
+import { KafkaRDD } from './KafkaRDD.js';
+import {
+  checkOffsetRanges,
+  checkTopics,
+  KafkaConfigError,
+  parseFromOffsets,
+  resolveKafkaParams,
+  type KafkaParams,
+} from './params.js';
+
+export type { KafkaRecord } from './client.js';
+
+function checkContext(ssc: StreamingContext, what: string): void {
+  if (!ssc || typeof ssc !== 'object' || !('graph' in ssc) || typeof ssc.addBatchHooks !== 'function') {
+    throw new KafkaConfigError(`${what} needs a StreamingContext as its first argument`);
+  }
+}
+
+export const KafkaUtils = {
+  /**
+   * A stream without a receiver: each batch reads exactly the offset ranges the driver decided
+   * for it (see DirectKafkaInputDStream). Every RDD has `offsetRanges()`; the stream has
+   * `commitAsync(offsetRanges)`.
+   *
+   * @param topics topics to read, all their partitions
+   * @param kafkaParams `"metadata.broker.list"` or `"bootstrap.servers"`, optional `"group.id"`,
+   *   `"auto.offset.reset"`, `maxRatePerPartition`, `backpressure`, `"retry.timeout.ms"` (see KafkaParams)
+   * @param fromOffsets where to start, `"topic:partition"` → offset (Map or object); partitions
+   *   not named start from the offsets `group.id` committed, else as `auto.offset.reset` says
+   */
+  createDirectStream(
+    ssc: StreamingContext,
+    topics: string[],
+    kafkaParams: KafkaParams,
+    fromOffsets?: Map<string, number> | Record<string, number>,
+    options?: DirectStreamOptions,
+  ): DirectKafkaInputDStream {
+    checkContext(ssc, 'createDirectStream');
+    const ts = checkTopics(topics);
+    const params = resolveKafkaParams(kafkaParams);
+    const from = parseFromOffsets(fromOffsets);
+    const stream = new DirectKafkaInputDStream(ssc.graph, ts, params, from, options);
+    ssc.addBatchHooks(stream.batchHooks);
+    return stream;
+  },
+
+  /**
+   * The records of exact offset ranges, read now (a batch job's input): one partition per range,
+   * in the order given, each in offset order. Fails (after the bounded retry) when a topic is
+   * missing, Kafka is unreachable, or the offsets are no longer (or not yet) in Kafka.
+   */
+  async createRDD(
+    ssc: StreamingContext | undefined,
+    kafkaParams: KafkaParams,
+    offsetRanges: OffsetRange[],
+  ): Promise<RDD<[string | null, string]> & { offsetRanges(): OffsetRange[] }> {
+    void ssc; // as in Spark, the context only says where the RDD belongs
+    const ranges = checkOffsetRanges(offsetRanges, 'createRDD offsetRanges');
+    const params = resolveKafkaParams(kafkaParams);
+    const client = new KafkaClient(params);
+    try {
+      if (ranges.some((r) => r.untilOffset > r.fromOffset)) {
+        const topics = [...new Set(ranges.map((r) => r.topic))];
+        const bounds = await client.topicBounds(topics);
+        const byKey = new Map(bounds.map((b) => [`${b.topic}:${b.partition}`, b]));
+        for (const r of ranges) {
+          if (r.untilOffset === r.fromOffset) continue;
+          const b = byKey.get(`${r.topic}:${r.partition}`);
+          if (!b) throw new KafkaConfigError(`createRDD: ${r.topic}:${r.partition} is not a partition of topic ${r.topic}`);
+          if (r.untilOffset > b.high || r.fromOffset < b.low) {
+            throw new KafkaConfigError(
+              `createRDD: ${r.topic}:${r.partition} [${r.fromOffset}, ${r.untilOffset}) is outside what Kafka holds [${b.low}, ${b.high})`,
+            );
+          }
+        }
+      }
+      const records = await client.read(ranges);
+      return new KafkaRDD(ranges.length, ranges, records);
+    } finally {
+      await client.close();
+    }
+  },
+};

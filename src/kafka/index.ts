@@ -1,0 +1,9 @@
+export { KafkaUtils, type KafkaRecord } from './KafkaUtils.js';
+export { KafkaRDD } from './KafkaRDD.js';
+export {
+  KafkaConfigError,
+  type KafkaParams,
+  type KafkaParamValue,
+} from './params.js';
+export { KafkaStreamError } from './retry.js';
+export { DirectKafkaInputDStream, type DirectKafkaPosition, type DirectStreamOptions } from '../direct/DirectKafkaInputDStream.js';
