@@ -55,3 +55,12 @@ export {
   type KafkaParams,
   type DirectKafkaPosition,
 } from './kafka/index.js';
+export {
+  OffsetTracker,
+  resumeFromSink,
+  storedFromOffsets,
+  directStreamFromSink,
+  type ResumeOptions,
+  type Resumed,
+  type StartFromSink,
+} from './pipelines/index.js';

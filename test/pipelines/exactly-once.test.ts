@@ -1,14 +1,17 @@
 /**
- * The restart decision of src/pipelines/exactlyOnce.ts against the real PostgreSQL (no Kafka: the
- * "direct stream" is a queueStream of RDDs that carry offset ranges, as a direct stream's do).
+ * The restart decision of src/pipelines/exactlyOnce.ts against the real PostgreSQL (the "direct
+ * stream" is a queueStream of RDDs that carry offset ranges, as a direct stream's do), and
+ * directStreamFromSink against the real Kafka broker.
  */
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import { ManualClock, PostgresSink, RDD, StreamingContext, type OffsetRange } from '../../src/index.js';
+import { KafkaRDD, ManualClock, PostgresSink, RDD, StreamingContext, type OffsetRange } from '../../src/index.js';
+import { directStreamFromSink } from '../../src/pipelines/directFromSink.js';
 import { OffsetTracker, resumeFromSink, storedFromOffsets, type StartFromSink } from '../../src/pipelines/exactlyOnce.js';
+import { createTopic, kafkaBrokers, produceLines, uniqueTopic } from '../helpers/kafka.js';
 import { sinkConnection, useScratchSchema } from '../helpers/postgres.js';
 
 const scratch = useScratchSchema('dstreams_exactly_once');
@@ -139,5 +142,27 @@ describe('resumeFromSink', () => {
     await ssc.stop();
     expect(String(errors.find((e) => e !== undefined))).toMatch(/no offsetRanges\(\)/);
     expect(() => tracker.rangesAt(1000)).toThrow(/no offset ranges recorded for batch 1000/);
+  });
+
+  it('directStreamFromSink: a direct stream (real Kafka) that starts at the offsets the sink stored', async () => {
+    const topic = uniqueTopic('from-sink');
+    await createTopic(topic, 2);
+    await produceLines(topic, Array.from({ length: 20 }, (_, i) => `line ${i}`), { partitions: 2 });
+    const sink = await makeSink();
+    await sink.writeBatch({ batchTime: 1, offsetRanges: [{ topic, partition: 0, fromOffset: 0, untilOffset: 4 }] }, []);
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    const stream = await directStreamFromSink(ssc, sink, [topic], { 'bootstrap.servers': kafkaBrokers(), 'auto.offset.reset': 'earliest' });
+    const seen: Array<{ ranges: OffsetRange[]; values: string[] }> = [];
+    stream.foreachRDD((rdd) => void seen.push({ ranges: (rdd as KafkaRDD).offsetRanges(), values: rdd.collect().map(([, v]) => v) }));
+    await ssc.start();
+    await clock.advance(1000);
+    await ssc.stop();
+    // Partition 0 from the stored offset 4; partition 1, which the sink has not seen, from the earliest.
+    expect(seen[0]!.ranges).toEqual([
+      { topic, partition: 0, fromOffset: 4, untilOffset: 10 },
+      { topic, partition: 1, fromOffset: 0, untilOffset: 10 },
+    ]);
+    expect(seen[0]!.values).toEqual([8, 10, 12, 14, 16, 18, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19].map((i) => `line ${i}`));
   });
 });

@@ -1,0 +1,18 @@
+/**
+ * `sink.storedOffsets()` → `KafkaUtils.createDirectStream(…, fromOffsets)` in one call: a direct
+ * stream that starts where the sink's last committed batch ended (partitions the sink has no
+ * offsets for start as `auto.offset.reset` says). For the whole restart decision, checkpoint or
+ * sink, see `resumeFromSink` in exactlyOnce.ts.
+ */
+import { KafkaUtils, type DirectKafkaInputDStream, type KafkaParams, type StreamingContext } from '../index.js';
+import type { PostgresSink } from '../sinks/index.js';
+import { storedFromOffsets } from './exactlyOnce.js';
+
+export async function directStreamFromSink(
+  ssc: StreamingContext,
+  sink: PostgresSink<any>,
+  topics: string[],
+  kafkaParams: KafkaParams,
+): Promise<DirectKafkaInputDStream> {
+  return KafkaUtils.createDirectStream(ssc, topics, kafkaParams, await storedFromOffsets(sink, topics));
+}

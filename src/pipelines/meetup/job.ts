@@ -1,0 +1,196 @@
+/**
+ * The meetup RSVP job (seed 004), end to end and exactly once:
+ *
+ *   Kafka topic ─ direct stream ─ parse/validate ─ running totals per the seed's grouping columns
+ *     └ each batch, one PostgreSQL transaction: the totals the batch changed (upsert on the
+ *       grouping columns, with batch_id), its dead letters (append), the batch's claim and its
+ *       Kafka offsets
+ *
+ * Restarts: `resumeFromSink` resumes from the checkpoint when it is in step with the sink, else
+ * starts from what PostgreSQL holds (the offsets for the direct stream, the table for the state).
+ * The sink's `offsetCheck: 'contiguous'` makes any other start fail loudly rather than count a
+ * record twice or skip one. The command line is `main.ts` next to this file.
+ */
+import {
+  KafkaUtils,
+  PostgresSink,
+  StreamingContext,
+  type PostgresConnectionOptions,
+  type SinkRetryEvent,
+  type SinkRetryOptions,
+  type KafkaParams,
+  type WriteMethod,
+} from '../../index.js';
+import type { TableRef } from '../../sinks/index.js';
+import { OffsetTracker, resumeFromSink, type Resumed } from '../exactlyOnce.js';
+import { defineMeetupGraph } from './graph.js';
+import { DEAD_LETTER_TYPES, GROUP_COLUMNS, MEETUP_TABLE_TYPES, totalsRow, type RsvpKey } from './schema.js';
+
+export interface MeetupJobOptions {
+  /** Kafka brokers, `host:port[,…]`. */
+  brokers: string;
+  topic: string;
+  /** Checkpoint directory (state and stream position between restarts). */
+  checkpointDir: string;
+  /** Batch interval in ms. Default 5000 (the seed triggers every 30 s). */
+  batchDuration?: number;
+  /** Result table. Default `meetup_table` (the seed's). */
+  table?: TableRef;
+  /** Dead-letter table. Default `meetup_dead_letters`, in the result table's schema. */
+  deadLetterTable?: TableRef;
+  /** The sink's name in the bookkeeping tables. Default `meetup-rsvps`. */
+  sinkId?: string;
+  method?: WriteMethod;
+  /** Where PostgreSQL is (default: the PG* variables, else 127.0.0.1:5432/test as postgres). */
+  postgres?: PostgresConnectionOptions;
+  /** The sink's back-off while PostgreSQL is unreachable. Default: retry for ever (the batches wait). */
+  retry?: SinkRetryOptions;
+  /** More Kafka parameters (e.g. `maxRatePerPartition`); the brokers and `auto.offset.reset: earliest` are set. */
+  kafkaParams?: KafkaParams;
+  /** One JSON-able object per event (start, batch, retry). Default: a JSON line on stdout. */
+  log?: (event: Record<string, unknown>) => void;
+}
+
+export interface MeetupJob {
+  ssc: StreamingContext;
+  sink: PostgresSink<Record<string, unknown>>;
+  deadLetters: PostgresSink<Record<string, unknown>>;
+  resumed: Resumed;
+  /** Stops the job (gracefully: the batches generated so far are written) and closes the sinks. */
+  stop(): Promise<void>;
+}
+
+const defaultLog = (event: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(event)}\n`);
+
+export function meetupSinks(options: Pick<MeetupJobOptions, 'table' | 'deadLetterTable' | 'sinkId' | 'method' | 'postgres' | 'retry'> & {
+  onRetry?: (e: SinkRetryEvent & { sinkId: string; batchTime?: number }) => void;
+}) {
+  const table = options.table ?? 'meetup_table';
+  const schema = typeof table === 'string' ? undefined : table.schema;
+  const deadTable = options.deadLetterTable ?? (schema === undefined ? 'meetup_dead_letters' : { schema, name: 'meetup_dead_letters' });
+  const sinkId = options.sinkId ?? 'meetup-rsvps';
+  const common = {
+    ...options.postgres,
+    ...(options.method !== undefined ? { method: options.method } : {}),
+    retry: options.retry ?? { maxElapsedMs: Infinity, maxDelayMs: 5000 },
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+  };
+  const sink = new PostgresSink<Record<string, unknown>>({
+    ...common,
+    table,
+    columns: [...GROUP_COLUMNS, 'response_count', 'batch_id'],
+    createTable: MEETUP_TABLE_TYPES,
+    keyColumns: [...GROUP_COLUMNS],
+    keyNullsNotDistinct: true,
+    mode: 'update',
+    offsetCheck: 'contiguous',
+    sinkId,
+  });
+  const deadLetters = new PostgresSink<Record<string, unknown>>({
+    ...common,
+    table: deadTable,
+    columns: Object.keys(DEAD_LETTER_TYPES),
+    createTable: { ...DEAD_LETTER_TYPES },
+    mode: 'append',
+    // Written only alongside the totals, under their sink's claim: this id is never used.
+    sinkId: `${sinkId}/dead-letters`,
+  });
+  return { sink, deadLetters };
+}
+
+/** The running totals the table holds, as the state to start from. */
+async function totalsFromTable(sink: PostgresSink<Record<string, unknown>>): Promise<Array<[RsvpKey, number]>> {
+  const n = GROUP_COLUMNS.length;
+  return (await sink.readRows()).map((row) => [row.slice(0, n) as RsvpKey, Number(row[n])]);
+}
+
+/** Starts the job; resolves once it runs. */
+export async function startMeetupJob(options: MeetupJobOptions): Promise<MeetupJob> {
+  const log = options.log ?? defaultLog;
+  const batchDuration = options.batchDuration ?? 5000;
+  const { sink, deadLetters } = meetupSinks({
+    ...options,
+    onRetry: (e) => log({ event: 'retry', batch: e.batchTime, attempt: e.attempt, delayMs: e.delayMs, error: String((e.error as Error)?.message ?? e.error) }),
+  });
+  const kafkaParams: KafkaParams = {
+    'auto.offset.reset': 'earliest',
+    ...options.kafkaParams,
+    'bootstrap.servers': options.brokers,
+  };
+
+  try {
+    const resumed = await resumeFromSink({
+      checkpointDir: options.checkpointDir,
+      sink,
+      topics: [options.topic],
+      log: (message) => log({ event: 'resume', message }),
+      create: async (start) => {
+        const ssc = new StreamingContext({ batchDuration, appName: 'meetup-rsvps' });
+        ssc.checkpoint(options.checkpointDir);
+        const tracker = new OffsetTracker();
+        const records = tracker.track(KafkaUtils.createDirectStream(ssc, [options.topic], kafkaParams, start.fromOffsets));
+        defineMeetupGraph(records, await totalsFromTable(sink), async (batch) => {
+          const offsetRanges = tracker.rangesAt(batch.time);
+          const result = await sink.writeBatch(
+            { batchTime: batch.time, offsetRanges },
+            batch.totals.map(([key, count]) => totalsRow(key, count, batch.time)),
+            {
+              alongside: [
+                {
+                  sink: deadLetters,
+                  rows: batch.deadLetters.map((d) => ({
+                    batch_id: batch.time,
+                    category: d.category,
+                    reason: d.reason,
+                    kafka_key: d.key,
+                    payload: d.payload,
+                  })),
+                },
+              ],
+            },
+          );
+          tracker.forget(batch.time);
+          log({
+            event: 'batch',
+            time: batch.time,
+            valid: batch.valid,
+            malformed: batch.deadLetters.length,
+            keys: batch.totals.length,
+            skipped: result.skipped,
+            attempts: result.attempts,
+            until: Object.fromEntries(offsetRanges.map((r) => [`${r.topic}:${r.partition}`, r.untilOffset])),
+          });
+        });
+        return ssc;
+      },
+    });
+    log({
+      event: 'start',
+      source: resumed.source,
+      recoveredFrom: resumed.recoveredFrom ?? null,
+      lastCommitted: resumed.lastCommitted ?? null,
+      fromOffsets: resumed.fromOffsets ?? null,
+      ...(resumed.staleCheckpoint ? { staleCheckpoint: resumed.staleCheckpoint } : {}),
+    });
+    const { ssc } = resumed;
+    await ssc.start();
+    let stopping: Promise<void> | undefined;
+    return {
+      ssc,
+      sink,
+      deadLetters,
+      resumed,
+      stop: () =>
+        (stopping ??= (async () => {
+          try {
+            await ssc.stop({ graceful: true });
+          } finally {
+            await Promise.all([sink.close(), deadLetters.close()]);
+          }
+        })()),
+    };
+  } catch (e) {
+    await Promise.all([sink.close(), deadLetters.close()]);
+    throw e;
+  }
+}
