@@ -48,10 +48,12 @@ export {
 export {
   KafkaUtils,
   KafkaRDD,
+  KafkaReceiver,
   DirectKafkaInputDStream,
   KafkaConfigError,
   KafkaStreamError,
   type KafkaRecord,
+  type KafkaReceiverEvent,
   type KafkaParams,
   type DirectKafkaPosition,
 } from './kafka/index.js';

@@ -6,7 +6,10 @@
 import type { StreamingContext } from '../context/StreamingContext.js';
 import { DirectKafkaInputDStream, type DirectStreamOptions } from '../direct/DirectKafkaInputDStream.js';
 import type { OffsetRange, RDD } from '../rdd/RDD.js';
-import { KafkaClient } from './client.js';
+import type { ReceiverStreamOptions } from '../receivers/options.js';
+import type { ReceiverInputDStream } from '../receivers/ReceiverInputDStream.js';
+import { KafkaReceiver, type KafkaReceiverOptions } from '../receivers/KafkaReceiver.js';
+import { KafkaClient, type KafkaRecord } from './client.js';
 import { KafkaRDD } from './KafkaRDD.js';
 import {
   checkOffsetRanges,
@@ -51,6 +54,45 @@ export const KafkaUtils = {
     const stream = new DirectKafkaInputDStream(ssc.graph, ts, params, from, options);
     ssc.addBatchHooks(stream.batchHooks);
     return stream;
+  },
+
+  /**
+   * A receiver-based stream (PySpark's `createStream(ssc, zkQuorum, groupId, topics)`, with the
+   * broker list in place of the ZooKeeper quorum): a kafkajs consumer in group `groupId` feeds a
+   * Receiver (see KafkaReceiver). Offsets are committed to the group only after the records were
+   * stored — with the context's write-ahead log on (`receiverWriteAheadLog: true` and a
+   * checkpoint directory), after they are on disk, so nothing is lost on a crash and recovery
+   * (getOrCreate) replays them. WITHOUT the write-ahead log, records held in memory when the
+   * process dies are lost: their offsets were already committed.
+   *
+   * @param brokers comma-separated `host:port`
+   * @param topics topic → number of consumer threads (partitions processed at once)
+   * @param kafkaParams e.g. `"auto.offset.reset"` (where a new group starts, default latest)
+   */
+  createStream(
+    ssc: StreamingContext,
+    brokers: string,
+    groupId: string,
+    topics: Record<string, number>,
+    kafkaParams?: KafkaParams,
+    options?: ReceiverStreamOptions & KafkaReceiverOptions,
+  ): ReceiverInputDStream<KafkaRecord> {
+    checkContext(ssc, 'createStream');
+    if (typeof ssc.receiverStream !== 'function') throw new KafkaConfigError('createStream needs a StreamingContext with receiverStream');
+    if (typeof groupId !== 'string' || groupId === '') throw new KafkaConfigError('createStream needs a consumer group id');
+    if (topics === null || typeof topics !== 'object' || Array.isArray(topics)) {
+      throw new KafkaConfigError('createStream topics must be an object: topic → number of consumer threads');
+    }
+    const names = checkTopics(Object.keys(topics), 'createStream topics');
+    for (const t of names) {
+      const n = topics[t];
+      if (!Number.isInteger(n) || (n as number) < 1) {
+        throw new KafkaConfigError(`createStream topics["${t}"] must be a positive number of threads, got ${String(n)}`);
+      }
+    }
+    const params = resolveKafkaParams({ ...kafkaParams, 'group.id': groupId }, brokers);
+    const receiver = new KafkaReceiver(params, groupId, { ...topics }, options);
+    return ssc.receiverStream(receiver, { name: `KafkaReceiver-${names.join(',')}`, ...options });
   },
 
   /**

@@ -1,4 +1,5 @@
 export { KafkaUtils, type KafkaRecord } from './KafkaUtils.js';
+export { KafkaReceiver, type KafkaReceiverEvent, type KafkaReceiverOptions } from '../receivers/KafkaReceiver.js';
 export { KafkaRDD } from './KafkaRDD.js';
 export {
   KafkaConfigError,

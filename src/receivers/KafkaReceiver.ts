@@ -1,0 +1,214 @@
+/**
+ * The receiver of `KafkaUtils.createStream`: a kafkajs consumer in a consumer group (Spark's
+ * high-level-consumer KafkaReceiver, made reliable as its ReliableKafkaReceiver): records go to
+ * `store()`, and a partition's offsets are committed to the group only after the records below
+ * them were stored — with the write-ahead log on (the context's `receiverWriteAheadLog`), only
+ * once they are written and fsync'd to the log. Kafka's auto-commit is never used.
+ *
+ * What that guarantees:
+ *  - with the write-ahead log: nothing is lost. Records whose offsets Kafka has as committed are
+ *    in the log; a job killed before their batch ran replays them from the log on recovery
+ *    (StreamingContext.getOrCreate). A crash between a block's write and its commit makes
+ *    Kafka deliver those records again after the restart: at least once, not exactly once
+ *    (as Spark's receiver-based stream; the direct stream is exactly once).
+ *  - without the write-ahead log, records are committed once they are in the receiver's memory:
+ *    a crash loses the records received but not yet processed by a completed batch.
+ *
+ * `topics` maps a topic to its number of consumer "threads" (PySpark's createStream): their sum
+ * is how many partitions the consumer processes at once (kafkajs `partitionsConsumedConcurrently`).
+ */
+import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
+import type { KafkaRecord } from '../kafka/client.js';
+import type { ResolvedKafkaParams } from '../kafka/params.js';
+import { Receiver } from './Receiver.js';
+
+/** What the receiver did, for tests and figures: `offset` is the next offset of the partition. */
+export interface KafkaReceiverEvent {
+  type: 'stored' | 'committed';
+  topic: string;
+  partition: number;
+  offset: number;
+  records: number;
+}
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  /** Settles once every store of this partition so far has (in order). */
+  chain: Promise<void>;
+  /** Next offset after the records stored so far. */
+  stored: number;
+  committed: number;
+  committing: boolean;
+  /** A store failed: nothing after it may be committed until the receiver restarts. */
+  failed: boolean;
+}
+
+export interface KafkaReceiverOptions {
+  /** Pause taking more from Kafka once this many characters are handed to store() and not stored yet (default 16 Mi). */
+  maxUnsettledChars?: number;
+}
+
+export class KafkaReceiver extends Receiver<KafkaRecord> {
+  private consumer: Consumer | undefined;
+  private generation = 0;
+  private partitions = new Map<string, PartitionState>();
+  private unsettledChars = 0;
+  private waiters: Array<() => void> = [];
+  private readonly maxUnsettledChars: number;
+  /** Called for every store and commit (tests). */
+  onEvent: ((e: KafkaReceiverEvent) => void) | undefined;
+  /** Figures. */
+  readonly counts = { received: 0, stored: 0, commits: 0, commitFailures: 0 };
+
+  constructor(
+    readonly params: ResolvedKafkaParams,
+    readonly groupId: string,
+    readonly topics: Readonly<Record<string, number>>,
+    options: KafkaReceiverOptions = {},
+  ) {
+    super();
+    this.maxUnsettledChars = options.maxUnsettledChars ?? 16 * 1024 * 1024;
+  }
+
+  private get concurrency(): number {
+    let n = 0;
+    for (const t of Object.values(this.topics)) n += t;
+    return Math.max(1, n);
+  }
+
+  async onStart(): Promise<void> {
+    const gen = ++this.generation;
+    this.partitions = new Map();
+    this.unsettledChars = 0;
+    const kafka = new Kafka({
+      clientId: this.params.clientId,
+      brokers: this.params.brokers,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 3000,
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    const consumer = kafka.consumer({
+      groupId: this.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 500,
+      maxBytesPerPartition: this.params.maxPartitionFetchBytes,
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000, restartOnFailure: async () => false },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (gen !== this.generation || this.isStopped()) return;
+      this.restart(`Kafka consumer of group ${this.groupId} crashed`, e.payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: Object.keys(this.topics), fromBeginning: this.params.autoOffsetReset === 'earliest' });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: this.concurrency,
+      eachBatch: (payload) => this.onBatch(gen, consumer, payload),
+    });
+  }
+
+  private async onBatch(gen: number, consumer: Consumer, { batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (gen !== this.generation || !isRunning() || isStale()) return;
+    const key = `${batch.topic}:${batch.partition}`;
+    let st = this.partitions.get(key);
+    if (!st) {
+      st = { topic: batch.topic, partition: batch.partition, chain: Promise.resolve(), stored: -1, committed: -1, committing: false, failed: false };
+      this.partitions.set(key, st);
+    }
+    const state = st;
+    if (state.failed) return;
+    const records: KafkaRecord[] = [];
+    let chars = 0;
+    for (const m of batch.messages) {
+      const k = m.key === null ? null : m.key.toString('utf8');
+      const v = m.value === null ? '' : m.value.toString('utf8');
+      records.push([k, v]);
+      chars += v.length + (k?.length ?? 0) + 16;
+    }
+    if (batch.messages.length === 0) return;
+    const next = Number(batch.messages[batch.messages.length - 1]!.offset) + 1;
+    this.counts.received += records.length;
+    const stored = records.length > 0 ? this.store(records) : Promise.resolve();
+    this.unsettledChars += chars;
+    const done = stored.then(
+      () => {
+        this.settle(chars);
+        if (gen !== this.generation || state.failed) return;
+        this.counts.stored += records.length;
+        state.stored = Math.max(state.stored, next);
+        this.onEvent?.({ type: 'stored', topic: state.topic, partition: state.partition, offset: next, records: records.length });
+        void this.commit(gen, consumer, state);
+      },
+      (e: unknown) => {
+        this.settle(chars);
+        if (gen !== this.generation) return;
+        state.failed = true;
+        if (!this.isStopped()) this.restart(`Could not store records of ${key} from Kafka`, e);
+      },
+    );
+    // Stores of a partition settle in order (blocks are stored in order): chain them.
+    state.chain = state.chain.then(() => done);
+    // Keep memory bounded: wait while too much is in flight (a rate limit, the write-ahead log).
+    while (this.unsettledChars > this.maxUnsettledChars && gen === this.generation && isRunning()) {
+      await new Promise<void>((r) => this.waiters.push(r));
+      await heartbeat().catch(() => undefined);
+    }
+  }
+
+  private settle(chars: number): void {
+    this.unsettledChars -= chars;
+    if (this.unsettledChars <= this.maxUnsettledChars) {
+      const ws = this.waiters;
+      this.waiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  /** Commits the partition's stored position, one commit at a time, always the latest. */
+  private async commit(gen: number, consumer: Consumer, st: PartitionState): Promise<void> {
+    if (st.committing) return;
+    st.committing = true;
+    try {
+      while (gen === this.generation && !st.failed && st.stored > st.committed) {
+        const offset = st.stored;
+        try {
+          await consumer.commitOffsets([{ topic: st.topic, partition: st.partition, offset: String(offset) }]);
+        } catch (e) {
+          // A rebalance took the partition away, or the consumer is stopping: its new owner (or
+          // this receiver after a restart) reads again from the last commit — at least once.
+          this.counts.commitFailures++;
+          if (!this.isStopped()) this.reportError(`Committing offset ${offset} of ${st.topic}:${st.partition} failed`, e);
+          return;
+        }
+        st.committed = offset;
+        this.counts.commits++;
+        this.onEvent?.({ type: 'committed', topic: st.topic, partition: st.partition, offset, records: 0 });
+      }
+    } finally {
+      st.committing = false;
+    }
+  }
+
+  async onStop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (!consumer) return;
+    const gen = this.generation;
+    // Stop taking records, give the stores under way a moment to complete (the block being
+    // filled is cut within a block interval) and commit them, then leave the group.
+    try {
+      consumer.pause(Object.keys(this.topics).map((topic) => ({ topic })));
+    } catch {
+      /* not running */
+    }
+    const chains = [...this.partitions.values()].map((s) => s.chain.catch(() => undefined));
+    await Promise.race([Promise.all(chains), new Promise((r) => setTimeout(r, 3000).unref())]);
+    for (const st of this.partitions.values()) await this.commit(gen, consumer, st);
+    this.generation++;
+    for (const w of this.waiters.splice(0)) w();
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
