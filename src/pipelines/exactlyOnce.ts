@@ -97,6 +97,15 @@ export interface ResumeOptions {
    * then resumes from the checkpoint, the checkpoint's positions and state replace those.
    */
   create: (start: StartFromSink) => StreamingContext | Promise<StreamingContext>;
+  /**
+   * The job writes every batch to the sink (as the meetup job does; not one that writes every N
+   * batches): then a checkpoint is used only when its last batch is exactly the sink's last
+   * committed one. A checkpoint *ahead* of the sink — the tables were emptied or restored from
+   * an older backup — is set aside too, and the job rebuilds from what PostgreSQL holds. Default
+   * false: a checkpoint ahead of the sink is used (the batches since the sink's last write are in
+   * its state).
+   */
+  sinkWritesEveryBatch?: boolean;
   /** Where a checkpoint behind the sink is moved (default `<checkpointDir>.stale`, replacing an older one). */
   staleDir?: string;
   log?: (message: string) => void;
@@ -115,8 +124,9 @@ export interface Resumed {
 }
 
 /**
- * Builds the job's context, resuming from the checkpoint when it is in step with (or ahead of)
- * what the sink committed, else from the sink (see the top of this file).
+ * Builds the job's context, resuming from the checkpoint when it is in step with (or, unless
+ * `sinkWritesEveryBatch`, ahead of) what the sink committed, else from the sink (see the top of
+ * this file).
  */
 export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
   const { checkpointDir, sink, topics, create, log = () => undefined } = options;
@@ -130,18 +140,23 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
     log(`starting from the sink: offsets ${JSON.stringify(fromOffsets ?? 'none (auto.offset.reset)')}`);
     return { ssc, source: 'sink', recoveredFrom, lastCommitted, fromOffsets };
   }
-  if (lastCommitted === undefined || recoveredFrom >= lastCommitted) {
+  const usable = options.sinkWritesEveryBatch
+    ? recoveredFrom === lastCommitted
+    : lastCommitted === undefined || recoveredFrom >= lastCommitted;
+  if (usable) {
     log(`resuming from the checkpoint (last completed batch ${recoveredFrom}, sink's last ${lastCommitted ?? 'none'})`);
     return { ssc, source: 'checkpoint', recoveredFrom, lastCommitted, fromOffsets };
   }
 
-  // The sink committed a batch the checkpoint has not completed: start from the sink.
+  // The sink committed a batch the checkpoint has not completed (or, with sinkWritesEveryBatch,
+  // the checkpoint has batches the sink does not): start from the sink.
   await ssc.stop();
   const staleDir = options.staleDir ?? `${checkpointDir}.stale`;
   await rm(staleDir, { recursive: true, force: true });
   await rename(checkpointDir, staleDir);
+  const relation = lastCommitted !== undefined && recoveredFrom < lastCommitted ? 'behind' : 'ahead of';
   log(
-    `checkpoint (last completed batch ${recoveredFrom}) is behind the sink (last committed ${lastCommitted}): ` +
+    `checkpoint (last completed batch ${recoveredFrom}) is ${relation} the sink (last committed ${lastCommitted ?? 'none'}): ` +
       `moved to ${staleDir}; starting from the sink's offsets ${JSON.stringify(fromOffsets ?? {})}`,
   );
   const fresh = await create(start);

@@ -111,6 +111,34 @@ describe('resumeFromSink', () => {
     expect(seen.map((s) => s.fromOffsets)).toEqual([undefined, { 't:0': 30 }, { 't:0': 40 }, { 't:0': 40 }]);
   });
 
+  it('sinkWritesEveryBatch: a checkpoint ahead of the sink (tables emptied) is set aside too', async () => {
+    const sink = await makeSink();
+    const dir = mkdtempSync(join(tmpdir(), 'dstreams-eo-'));
+    dirs.push(dir, `${dir}.stale`);
+    const clock = new ManualClock(0);
+    const r1 = await resumeFromSink({ checkpointDir: dir, sink, topics: ['t'], create: job(sink, dir, clock, []) });
+    await r1.ssc.start();
+    await clock.advance(2000);
+    await r1.ssc.stop();
+    // The same checkpoint, a sink that has nothing (its tables were emptied, or a new sink id).
+    const empty = await makeSink();
+    const lenient = await resumeFromSink({ checkpointDir: dir, sink: empty, topics: ['t'], create: job(empty, dir, new ManualClock(2000), [], 2) });
+    expect(lenient.source).toBe('checkpoint');
+    await lenient.ssc.stop();
+    const logs: string[] = [];
+    const strict = await resumeFromSink({
+      checkpointDir: dir,
+      sink: empty,
+      topics: ['t'],
+      sinkWritesEveryBatch: true,
+      create: job(empty, dir, new ManualClock(5000), []),
+      log: (m) => logs.push(m),
+    });
+    expect(strict).toMatchObject({ source: 'sink', recoveredFrom: 2000, lastCommitted: undefined, fromOffsets: undefined });
+    expect(logs.join('\n')).toMatch(/is ahead of the sink \(last committed none\)/);
+    await strict.ssc.stop();
+  });
+
   it('storedFromOffsets keeps the asked topics only (topic names may contain ":")', async () => {
     const sink = await makeSink();
     expect(await storedFromOffsets(sink, ['t'])).toBeUndefined();

@@ -123,6 +123,8 @@ export async function startMeetupJob(options: MeetupJobOptions): Promise<MeetupJ
       checkpointDir: options.checkpointDir,
       sink,
       topics: [options.topic],
+      // Every batch writes (an empty one still claims its batch): the checkpoint must match exactly.
+      sinkWritesEveryBatch: true,
       log: (message) => log({ event: 'resume', message }),
       create: async (start) => {
         const ssc = new StreamingContext({ batchDuration, appName: 'meetup-rsvps' });
