@@ -8,3 +8,4 @@ export {
 } from './params.js';
 export { KafkaStreamError } from './retry.js';
 export { DirectKafkaInputDStream, type DirectKafkaPosition, type DirectStreamOptions } from '../direct/DirectKafkaInputDStream.js';
+export { KafkaSink, writeToKafka, type KafkaSinkOptions } from './sink.js';
