@@ -73,6 +73,8 @@ export function meetupSinks(options: Pick<MeetupJobOptions, 'table' | 'deadLette
     ...options.postgres,
     ...(options.method !== undefined ? { method: options.method } : {}),
     retry: options.retry ?? { maxElapsedMs: Infinity, maxDelayMs: 5000 },
+    // One claim row per batch: forget those older than a day (replays are of the last few batches).
+    bookkeepingRetentionMs: 86_400_000,
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
   };
   const sink = new PostgresSink<Record<string, unknown>>({

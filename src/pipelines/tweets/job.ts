@@ -70,6 +70,8 @@ export function tweetsSink(options: Pick<TweetsJobOptions, 'table' | 'sinkId' | 
     ...options.postgres,
     ...(options.method !== undefined ? { method: options.method } : {}),
     retry: options.retry ?? { maxElapsedMs: Infinity, maxDelayMs: 5000 },
+    // One claim row per batch: forget those older than a day (replays are of the last few batches).
+    bookkeepingRetentionMs: 86_400_000,
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
     table: options.table ?? 'speed_layer',
     columns: TWEETS_COLUMNS,
