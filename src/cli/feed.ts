@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Command } from 'commander';
+import { kafkaTargetProvider } from '../kafka/feedTarget.js';
 
 export interface Pacing {
   /** Lines per second; undefined: as fast as the target takes them. */
@@ -235,4 +236,4 @@ export const tcpTargetProvider: FeedTargetProvider = {
 };
 
 /** Every feed target the feed command knows. Add providers here (e.g. a Kafka topic). */
-export const feedTargetProviders: FeedTargetProvider[] = [tcpTargetProvider];
+export const feedTargetProviders: FeedTargetProvider[] = [tcpTargetProvider, kafkaTargetProvider];

@@ -43,7 +43,7 @@ export function buildProgram(): Command {
   feed.action(async (opts: Record<string, unknown>) => {
     const log = opts.quiet ? (): void => undefined : (msg: string): void => void process.stderr.write(`dstreams feed: ${msg}\n`);
     const targets = feedTargetProviders.map((p) => p.create(opts)).filter((t): t is FeedTarget => t !== undefined);
-    if (targets.length === 0) feed.error('error: say where to send the lines: --port <port>');
+    if (targets.length === 0) feed.error('error: say where to send the lines: --port <port> or --kafka-topic <topic>');
     const file = opts.file as string;
     if (!existsSync(file)) feed.error(`error: no such file: ${file}`);
     const lines = readLines(file);

@@ -45,6 +45,10 @@ export interface KafkaParams {
   'retry.timeout.ms'?: number | string;
   /** How long a missing topic is waited for (it may be being created) before the error (default 10000 ms). */
   'topic.wait.ms'?: number | string;
+  /** createStream's consumer: how long the group waits for a silent member (a killed process) before rebalancing (default 10000 ms). */
+  'session.timeout.ms'?: number | string;
+  /** createStream's consumer heartbeat (default 3000 ms). */
+  'heartbeat.interval.ms'?: number | string;
   [key: string]: KafkaParamValue;
 }
 
@@ -67,6 +71,8 @@ export interface ResolvedKafkaParams {
   pidMinRate: number;
   retryTimeoutMs: number;
   topicWaitMs: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
 }
 
 export class KafkaConfigError extends Error {
@@ -157,6 +163,8 @@ export function resolveKafkaParams(params: KafkaParams | undefined, brokersOverr
     pidMinRate: Math.max(1, num(p, 'records/s', 100, 'backpressure.pid.minRate', 'spark.streaming.backpressure.pid.minRate')),
     retryTimeoutMs: num(p, 'ms', 120_000, 'retry.timeout.ms'),
     topicWaitMs: num(p, 'ms', 10_000, 'topic.wait.ms'),
+    sessionTimeoutMs: num(p, 'ms', 10_000, 'session.timeout.ms'),
+    heartbeatIntervalMs: num(p, 'ms', 3000, 'heartbeat.interval.ms'),
   };
 }
 

@@ -51,6 +51,7 @@ export interface KafkaReceiverOptions {
 
 export class KafkaReceiver extends Receiver<KafkaRecord> {
   private consumer: Consumer | undefined;
+  private starting: Promise<void> | undefined;
   private generation = 0;
   private partitions = new Map<string, PartitionState>();
   private unsettledChars = 0;
@@ -77,7 +78,8 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
     return Math.max(1, n);
   }
 
-  async onStart(): Promise<void> {
+  /** Starts the consumer in the background (joining the group can take a while): errors restart the receiver. */
+  onStart(): void {
     const gen = ++this.generation;
     this.partitions = new Map();
     this.unsettledChars = 0;
@@ -90,8 +92,8 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
     });
     const consumer = kafka.consumer({
       groupId: this.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: this.params.sessionTimeoutMs,
+      heartbeatInterval: this.params.heartbeatIntervalMs,
       maxWaitTimeInMs: 500,
       maxBytesPerPartition: this.params.maxPartitionFetchBytes,
       retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000, restartOnFailure: async () => false },
@@ -101,13 +103,26 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
       if (gen !== this.generation || this.isStopped()) return;
       this.restart(`Kafka consumer of group ${this.groupId} crashed`, e.payload.error);
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: Object.keys(this.topics), fromBeginning: this.params.autoOffsetReset === 'earliest' });
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: this.concurrency,
-      eachBatch: (payload) => this.onBatch(gen, consumer, payload),
-    });
+    this.starting = (async () => {
+      await consumer.connect();
+      if (gen !== this.generation) return;
+      await consumer.subscribe({ topics: Object.keys(this.topics), fromBeginning: this.params.autoOffsetReset === 'earliest' });
+      if (gen !== this.generation) return;
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: this.concurrency,
+        eachBatch: (payload) => this.onBatch(gen, consumer, payload),
+      });
+    })()
+      .then(async () => {
+        // Stopped while starting: onStop could not wait for it.
+        if (gen !== this.generation) await consumer.disconnect().catch(() => undefined);
+      })
+      .catch((e: unknown) => {
+        if (gen === this.generation && !this.isStopped()) {
+          this.restart(`Could not start the Kafka consumer of group ${this.groupId} (${this.params.brokers.join(',')})`, e);
+        }
+      });
   }
 
   private async onBatch(gen: number, consumer: Consumer, { batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -197,16 +212,24 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
     this.consumer = undefined;
     if (!consumer) return;
     const gen = this.generation;
-    // Stop taking records, give the stores under way a moment to complete (the block being
-    // filled is cut within a block interval) and commit them, then leave the group.
-    try {
-      consumer.pause(Object.keys(this.topics).map((topic) => ({ topic })));
-    } catch {
-      /* not running */
+    // Joining the group can take long (a killed member's session must expire first): do not wait
+    // for it to stop.
+    const running = await Promise.race([
+      (this.starting ?? Promise.resolve()).then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
+    ]);
+    if (running) {
+      // Stop taking records, give the stores under way a moment to complete (the block being
+      // filled is cut within a block interval) and commit them, then leave the group.
+      try {
+        consumer.pause(Object.keys(this.topics).map((topic) => ({ topic })));
+      } catch {
+        /* not running */
+      }
+      const chains = [...this.partitions.values()].map((st) => st.chain.catch(() => undefined));
+      await Promise.race([Promise.all(chains), new Promise((r) => setTimeout(r, 3000).unref())]);
+      for (const st of this.partitions.values()) await this.commit(gen, consumer, st);
     }
-    const chains = [...this.partitions.values()].map((s) => s.chain.catch(() => undefined));
-    await Promise.race([Promise.all(chains), new Promise((r) => setTimeout(r, 3000).unref())]);
-    for (const st of this.partitions.values()) await this.commit(gen, consumer, st);
     this.generation++;
     for (const w of this.waiters.splice(0)) w();
     await consumer.disconnect().catch(() => undefined);

@@ -1,0 +1,212 @@
+// Recovery with StreamingContext.getOrCreate: a direct stream killed with SIGKILL again and again
+// counts every record exactly once in its state; a receiver stream with the write-ahead log
+// killed after the receiver committed its offsets to Kafka, before the batch ran, loses nothing.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KafkaUtils, ManualClock, StreamingContext, type KafkaRDD, type OffsetRange } from '../../src/index.js';
+import { createTopic, kafkaBrokers, kafkaClient, produceLines, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
+import { sleep } from './helpers.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+interface Child {
+  out: () => string;
+  lines: () => string[];
+  waitFor: (cond: (out: string) => boolean, what: string, timeoutMs?: number) => Promise<void>;
+  send: (line: string) => void;
+  kill: () => Promise<void>;
+  exited: Promise<number | null>;
+}
+
+function child(script: string, args: string[]): Child {
+  const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/kafka', script), ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+  });
+  let out = '';
+  let err = '';
+  p.stdout.on('data', (d) => (out += String(d)));
+  p.stderr.on('data', (d) => (err += String(d)));
+  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+  cleanups.push(() => void p.kill('SIGKILL'));
+  return {
+    out: () => out,
+    lines: () => out.split('\n').filter(Boolean),
+    async waitFor(cond, what, timeoutMs = 60_000) {
+      const t0 = Date.now();
+      let done = false;
+      void exited.then(() => (done = true));
+      while (!cond(out)) {
+        if (done && !cond(out)) throw new Error(`the child exited before ${what}:\n${out}\n${err}`);
+        if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}:\n${out}\n${err}`);
+        await sleep(20);
+      }
+    },
+    send: (line) => void p.stdin.write(`${line}\n`),
+    async kill() {
+      p.kill('SIGKILL');
+      await exited;
+    },
+    exited,
+  };
+}
+
+const records = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+
+describe('direct stream recovery (getOrCreate)', () => {
+  it('killed with SIGKILL 6 times at random moments, every record is counted exactly once in the state', { timeout: 240_000 }, async () => {
+    const topic = uniqueTopic('recovery');
+    await createTopic(topic, 3);
+    const dir = tempDir('kafka-direct-recovery-');
+    const N = 30_000;
+    await produceLines(topic, records('a', N / 2), { partitions: 3 });
+    const kills = 6;
+    const starts: string[] = [];
+    let batchesSeen = 0;
+    for (let k = 0; k < kills; k++) {
+      const c = child('direct-recovery-child.ts', [kafkaBrokers(), topic, dir, String(N)]);
+      await c.waitFor((o) => o.includes('STARTED'), 'the start');
+      starts.push(c.lines().find((l) => l.startsWith('STARTED'))!);
+      // Kill somewhere between a fraction of a batch and a few batches after the start.
+      await sleep(150 + Math.floor(Math.random() * 900));
+      await c.kill();
+      batchesSeen += c.lines().filter((l) => l.startsWith('{')).length;
+      // More records arrive while the job is down.
+      await produceLines(topic, records(`b${k}`, N / 2 / kills), { partitions: 3 });
+    }
+    const last = child('direct-recovery-child.ts', [kafkaBrokers(), topic, dir, String(N)]);
+    await last.waitFor((o) => o.includes('DONE'), 'every record counted', 120_000);
+    await last.exited;
+    const final = JSON.parse(last.lines().filter((l) => l.startsWith('{')).at(-1)!) as { keys: number; total: number; max: number };
+    expect(final).toMatchObject({ keys: N, total: N, max: 1 });
+    // The runs after the first resumed from a checkpoint (once batches had completed).
+    expect(starts[0]).toBe('STARTED fresh');
+    expect(batchesSeen).toBeGreaterThan(0);
+    expect(last.lines()[0]).toMatch(/^STARTED \d+$/);
+  });
+});
+
+describe('direct stream checkpoint contents', () => {
+  it('carries the position after the batch and the ranges of the batches generated but not completed; a restored stream re-reads exactly those', { timeout: 60_000 }, async () => {
+    const topic = uniqueTopic('pending');
+    await createTopic(topic, 2);
+    await produceLines(topic, records('p', 100), { partitions: 2 });
+    const params = { 'metadata.broker.list': kafkaBrokers(), 'auto.offset.reset': 'earliest', maxRatePerPartition: 10 };
+
+    // Run 1: advance(3000) generates batches 1000, 2000 and 3000 at once; batch 1000's output
+    // takes the checkpoint delta while 2000 and 3000 are pending.
+    const clock = new ManualClock();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    cleanups.push(() => ssc.stop());
+    const stream = KafkaUtils.createDirectStream(ssc, [topic], params);
+    const ranges = new Map<number, OffsetRange[]>();
+    let delta: unknown;
+    stream.foreachRDD(async (rdd, time) => {
+      ranges.set(time, (rdd as KafkaRDD).offsetRanges());
+      if (time === 1000) {
+        await sleep(500); // the ranges of 2000 and 3000 are decided meanwhile
+        delta = stream.checkpointDelta(1000, false).meta;
+      }
+    });
+    await ssc.start();
+    await clock.advance(3000);
+    await ssc.stop();
+    const r = (from: number, until: number): Array<[number, number]> => [
+      [from, until],
+      [from, until],
+    ];
+    const pairs = (t: number): Array<[number, number]> => ranges.get(t)!.map((x) => [x.fromOffset, x.untilOffset]);
+    expect(pairs(1000)).toEqual(r(0, 10));
+    expect(pairs(2000)).toEqual(r(10, 20));
+    expect(pairs(3000)).toEqual(r(20, 30));
+    expect(delta).toEqual({
+      v: 1,
+      topics: [topic],
+      position: { [`${topic}:0`]: 10, [`${topic}:1`]: 10 },
+      pending: [
+        [2000, ranges.get(2000)],
+        [3000, ranges.get(3000)],
+      ],
+    });
+
+    // Run 2, restored from that checkpoint, without a rate limit and with more records in
+    // Kafka: batches 2000 and 3000 read exactly their recorded ranges; 4000 goes on from there.
+    await produceLines(topic, records('q', 100), { partitions: 2 });
+    const clock2 = new ManualClock(1000);
+    const ssc2 = new StreamingContext({ batchDuration: 1000, clock: clock2 });
+    cleanups.push(() => ssc2.stop());
+    const stream2 = KafkaUtils.createDirectStream(ssc2, [topic], { 'metadata.broker.list': kafkaBrokers() });
+    const ranges2 = new Map<number, Array<[number, number]>>();
+    const values2 = new Map<number, string[]>();
+    stream2.foreachRDD((rdd, time) => {
+      ranges2.set(time, (rdd as KafkaRDD).offsetRanges().map((x) => [x.fromOffset, x.untilOffset]));
+      values2.set(time, rdd.collect().map(([, v]) => v));
+    });
+    stream2.restoreCheckpoint({ time: 1000, state: [], slices: [], meta: delta });
+    await ssc2.start();
+    await clock2.advance(3000);
+    expect(ranges2.get(2000)).toEqual(r(10, 20));
+    expect(ranges2.get(3000)).toEqual(r(20, 30));
+    expect(ranges2.get(4000)).toEqual(r(30, 100));
+    // Partition 0 holds p-0, p-2, …: offsets 10..19 are p-20 … p-38.
+    expect(values2.get(2000)!.slice(0, 10)).toEqual(Array.from({ length: 10 }, (_, i) => `p-${20 + 2 * i}`));
+  });
+});
+
+describe('receiver stream recovery (getOrCreate, write-ahead log)', () => {
+  it('killed after the receiver committed the offsets to Kafka, before the batch ran: the records come back from the log', { timeout: 120_000 }, async () => {
+    const topic = uniqueTopic('recv-recovery');
+    const groupId = uniqueTopic('recv-recovery-group');
+    await createTopic(topic, 2);
+    const dir = tempDir('kafka-recv-recovery-');
+    const committedAt = (out: string, p: number): number =>
+      Math.max(-1, ...[...out.matchAll(new RegExp(`^COMMITTED ${p} (\\d+)$`, 'gm'))].map((m) => Number(m[1])));
+
+    // Run 1: A is received, committed and processed by batch 1000 (checkpointed); then B is
+    // received, written to the log and committed to Kafka — and the process is killed.
+    const a = records('A', 300);
+    const b = records('B', 200);
+    await produceLines(topic, a, { partitions: 2 });
+    const c1 = child('receiver-recovery-child.ts', [kafkaBrokers(), topic, groupId, dir, '0']);
+    await c1.waitFor((o) => committedAt(o, 0) >= 150 && committedAt(o, 1) >= 150, 'A committed');
+    c1.send('advance');
+    await c1.waitFor((o) => o.includes('ADVANCED 1000'), 'batch 1000');
+    const batch1 = JSON.parse(/^BATCH 1000 (.*)$/m.exec(c1.out())![1]!) as string[];
+    expect(batch1.sort()).toEqual([...a].sort());
+    await produceLines(topic, b, { partitions: 2 });
+    await c1.waitFor((o) => committedAt(o, 0) >= 250 && committedAt(o, 1) >= 250, 'B committed');
+    await c1.kill();
+
+    // Kafka has B's offsets as committed: a consumer of the group would not read B again.
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+    await admin.disconnect();
+    expect(Object.fromEntries(offsets[0]!.partitions.map((p) => [p.partition, Number(p.offset)]))).toEqual(await topicEndOffsets(topic));
+
+    // Run 2: recovered; batch 2000 holds B, replayed from the write-ahead log.
+    const c2 = child('receiver-recovery-child.ts', [kafkaBrokers(), topic, groupId, dir, '1000']);
+    await c2.waitFor((o) => o.includes('STARTED'), 'the restart');
+    expect(c2.out()).toContain('STARTED 1000');
+    c2.send('advance');
+    await c2.waitFor((o) => o.includes('ADVANCED 2000'), 'batch 2000');
+    const batch2 = JSON.parse(/^BATCH 2000 (.*)$/m.exec(c2.out())![1]!) as string[];
+    expect(batch2.sort()).toEqual([...b].sort());
+    await c2.kill();
+  });
+});
