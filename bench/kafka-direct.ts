@@ -13,9 +13,9 @@
  *    whole topic in the first batch;
  *  - direct stream, 100k-record batches: the same with maxRatePerPartition set so each 1 s
  *    batch takes 100,000 records (more lookups of the latest offsets, more fetch round trips);
- *  - receiver stream (createStream) without and with the write-ahead log, when the receiver
- *    framework is there: consumer group → Receiver.store → blocks → batches (SystemClock,
- *    200 ms batches), until every record was counted.
+ *  - receiver stream (createStream) without and with the write-ahead log: consumer group →
+ *    KafkaReceiver.store → blocks (→ log, fsync'd) → batches (SystemClock, 200 ms batches),
+ *    until every record was counted.
  *
  * Each figure is records/s from start to the last record counted (for the streams including
  * start(): partition discovery, group join for the receiver), best of the rounds, with the
@@ -150,33 +150,28 @@ async function directStream(recordsPerBatch: number | undefined): Promise<number
   return N / ((t1 - t0) / 1000);
 }
 
-type ReceiverBench = (wal: boolean) => Promise<number>;
-/** The receiver-based stream, when src/receivers (the Receiver framework) and KafkaUtils.createStream are there. */
-async function receiverBench(): Promise<ReceiverBench | undefined> {
-  if (typeof (KafkaUtils as { createStream?: unknown }).createStream !== 'function') return undefined;
-  return async (wal) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bench-kafka-wal-'));
-    const ssc = new StreamingContext({ batchDuration: 200, receiverWriteAheadLog: wal } as ConstructorParameters<typeof StreamingContext>[0]);
-    if (wal) ssc.checkpoint(dir);
-    let total = 0;
-    let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
-    const createStream = (KafkaUtils as unknown as { createStream: (...a: unknown[]) => { count(): { foreachRDD(f: (r: { first(): number }) => void): void } } }).createStream;
-    createStream(ssc, BROKERS, `bench-recv-${Date.now()}-${Math.random()}`, { [topic]: P }, { 'auto.offset.reset': 'earliest' })
-      .count()
-      .foreachRDD((rdd) => {
-        total += rdd.first();
-        if (total >= N) done();
-      });
-    const t0 = performance.now();
-    await ssc.start();
-    await finished;
-    const t1 = performance.now();
-    await ssc.stop();
-    rmSync(dir, { recursive: true, force: true });
-    if (total !== N) throw new Error(`receiver stream counted ${total}, not ${N}`);
-    return N / ((t1 - t0) / 1000);
-  };
+/** The receiver-based stream: consumer group → KafkaReceiver.store → blocks (→ write-ahead log) → batches. */
+async function receiverStream(wal: boolean): Promise<number> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-kafka-wal-'));
+  const ssc = new StreamingContext({ batchDuration: 200, receiverWriteAheadLog: wal });
+  if (wal) ssc.checkpoint(dir);
+  let total = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  KafkaUtils.createStream(ssc, BROKERS, `bench-recv-${Date.now()}-${Math.random()}`, { [topic]: P }, { 'auto.offset.reset': 'earliest' })
+    .count()
+    .foreachRDD((rdd) => {
+      total += rdd.first();
+      if (total >= N) done();
+    });
+  const t0 = performance.now();
+  await ssc.start();
+  await finished;
+  const t1 = performance.now();
+  await ssc.stop();
+  rmSync(dir, { recursive: true, force: true });
+  if (total !== N) throw new Error(`receiver stream counted ${total}, not ${N}`);
+  return N / ((t1 - t0) / 1000);
 }
 
 function fmt(rps: number): string {
@@ -185,16 +180,13 @@ function fmt(rps: number): string {
 
 try {
   await prepare();
-  const recv = await receiverBench();
   const runs: Array<[string, () => Promise<number>]> = [
     ['raw kafkajs consumer (eachBatch)', rawConsumer],
     ['direct stream, one batch', () => directStream(undefined)],
     ['direct stream, 100k-record batches', () => directStream(100_000)],
   ];
-  if (recv) {
-    runs.push(['receiver stream (createStream), no WAL', () => recv(false)]);
-    runs.push(['receiver stream (createStream), WAL', () => recv(true)]);
-  }
+  runs.push(['receiver stream (createStream), no WAL', () => receiverStream(false)]);
+  runs.push(['receiver stream (createStream), WAL', () => receiverStream(true)]);
   const results = new Map<string, number[]>(runs.map(([name]) => [name, []]));
   // Warm-up: one direct run and one raw run, not counted.
   await directStream(undefined);
@@ -212,7 +204,6 @@ try {
   const raw = best('raw kafkajs consumer (eachBatch)');
   console.log('\nratios to the raw consumer (goal for the direct stream: ≥ 0.9):');
   for (const [name] of runs.slice(1)) console.log(`  ${name.padEnd(42)} ${(best(name) / raw).toFixed(2)}  [median ${(median(name) / median('raw kafkajs consumer (eachBatch)')).toFixed(2)}]`);
-  if (!recv) console.log('\n(receiver stream: KafkaUtils.createStream is not available yet)');
 } finally {
   stopBroker();
 }
