@@ -151,16 +151,19 @@ export class KafkaClient {
     });
   }
 
+  /** Aborted when the client is closed. */
   private get signal(): AbortSignal {
-    if (this.shouldStop()) this.abort.abort();
     return this.abort.signal;
   }
 
+  /**
+   * Runs `op`, retrying as the params allow. A first attempt always runs (a graceful stop still
+   * finishes its batches); once the owner is stopping (`shouldStop`), a failure is not retried.
+   */
   private retry<T>(what: string, op: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`${what}: the Kafka client is closed`));
     return withRetry(
       async () => {
-        if (this.shouldStop()) this.abort.abort();
         await this.connect();
         return op();
       },
@@ -169,8 +172,8 @@ export class KafkaClient {
         timeoutMs: this.params.retryTimeoutMs,
         topicWaitMs: this.params.topicWaitMs,
         signal: this.signal,
+        giveUp: this.shouldStop,
         onRetry: async () => {
-          if (this.shouldStop()) this.abort.abort();
           await this.cluster?.refreshMetadata().catch(() => undefined);
         },
       },

@@ -29,8 +29,10 @@ export interface RetryOptions {
   what: string;
   timeoutMs: number;
   topicWaitMs: number;
-  /** Stops retrying (the stream is stopping): the last error is thrown. */
+  /** Stops retrying (the client is closed): the last error is thrown. */
   signal?: AbortSignal | undefined;
+  /** Checked after a failed attempt (and while waiting to retry): true gives up at once (the context is stopping). */
+  giveUp?: () => boolean;
   /** Called before each retry (e.g. to refresh metadata). */
   onRetry?: (error: unknown, attempt: number) => void | Promise<void>;
   /** Back-off bounds (tests). */
@@ -105,7 +107,7 @@ export async function withRetry<T>(op: (attempt: number) => Promise<T>, o: Retry
       const elapsed = Date.now() - start;
       const unknownTopic = isUnknownTopic(e);
       const bound = unknownTopic ? Math.min(o.topicWaitMs, o.timeoutMs) : o.timeoutMs;
-      if (o.signal?.aborted) {
+      if (o.signal?.aborted || o.giveUp?.()) {
         throw new KafkaStreamError(`${o.what}: stopped while retrying (${describeError(e)})`, e);
       }
       if (isOffsetOutOfRange(e)) {
@@ -121,7 +123,10 @@ export async function withRetry<T>(op: (attempt: number) => Promise<T>, o: Retry
           e,
         );
       }
-      await sleep(Math.min(backoff, Math.max(0, bound - elapsed)), o.signal);
+      const wakeAt = Date.now() + Math.min(backoff, Math.max(0, bound - elapsed));
+      while (Date.now() < wakeAt && !o.signal?.aborted && !o.giveUp?.()) {
+        await sleep(Math.min(100, wakeAt - Date.now()), o.signal);
+      }
       backoff = Math.min(backoff * 2, maxBackoff);
       try {
         await o.onRetry?.(e, attempt);

@@ -145,4 +145,25 @@ describe('KafkaUtils.createDirectStream', () => {
     expect(last.ranges.map((r) => r.partition)).toEqual([0, 1, 2, 3]);
     expect(await topicEndOffsets(topic)).toEqual(Object.fromEntries([...consumedUntil(seen)].map(([k, v]) => [Number(k.split(':')[1]), v])));
   });
+
+  it('a graceful stop finishes the batches already generated, reading their ranges', { timeout: 60_000 }, async () => {
+    const topic = uniqueTopic('graceful');
+    await createTopic(topic, 2);
+    await produceLines(topic, Array.from({ length: 600 }, (_, i) => `g${i}`), { partitions: 2 });
+    const { ssc, clock } = context(1000);
+    const stream = KafkaUtils.createDirectStream(ssc, [topic], {
+      'metadata.broker.list': kafkaBrokers(),
+      'auto.offset.reset': 'earliest',
+      maxRatePerPartition: 100,
+    });
+    const seen = recordRanges(stream);
+    await ssc.start();
+    // Three batches are generated at once; the stop comes before they ran.
+    const advancing = clock.advance(3000);
+    await ssc.stop({ graceful: true });
+    await advancing;
+    expect([...seen.keys()]).toEqual([1000, 2000, 3000]);
+    expect([...seen.values()].map((s) => s.count)).toEqual([200, 200, 200]);
+    expectContiguous(seen, {});
+  });
 });
