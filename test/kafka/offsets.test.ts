@@ -272,4 +272,19 @@ describe('direct stream errors', () => {
     await expect(ssc.start()).rejects.toThrow(/Kafka 127\.0\.0\.1:1.*Kafka did not answer/);
     expect(Date.now() - t0).toBeLessThan(15_000);
   });
+
+  it('offsets no longer in Kafka (deleted, as by retention) fail the batch with "offsets out of range"', { timeout: 60_000 }, async () => {
+    const topic = uniqueTopic('deleted');
+    await createTopic(topic, 1);
+    await produceLines(topic, lines('d', 50));
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    await admin.fetchTopicMetadata({ topics: [topic] }); // kafkajs's deleteTopicRecords needs it loaded
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '20' }] });
+    await admin.disconnect();
+    const r = directRun([topic], { 'retry.timeout.ms': 5000 }, { [`${topic}:0`]: 5 });
+    await r.ssc.start();
+    await expect(r.clock.advance(1000)).rejects.toThrow(/offsets out of range/);
+    expect(r.ssc.state).toBe('stopped');
+  });
 });
