@@ -275,7 +275,7 @@ export class KafkaClient {
       }
       return cursors;
     });
-    // Worker j reads slice j of every range: at most one cursor per partition in each request.
+    // Worker j reads slice j of every range.
     const workers: Cursor[][] = Array.from({ length: concurrency }, () => []);
     for (const slices of slicesPerRange) slices.forEach((c, j) => workers[j]!.push(c));
     const topics = [...new Set(ranges.map((r) => r.topic))];
@@ -304,9 +304,13 @@ export class KafkaClient {
       if (this.signal.aborted) throw new Error('stopped');
       const open = cursors.filter((c) => c.next < c.until);
       if (open.length === 0) return;
-      // Group by leader.
+      // Group by leader; a request names a partition once (two ranges of one partition take turns).
       const byLeader = new Map<string, Cursor[]>();
+      const inRound = new Set<string>();
       for (const c of open) {
+        const key = tpKey(c.topic, c.partition);
+        if (inRound.has(key)) continue;
+        inRound.add(key);
         const leaders = cluster.findLeaderForPartitions(c.topic, [c.partition]);
         const nodeId = Object.keys(leaders)[0];
         if (nodeId === undefined) {

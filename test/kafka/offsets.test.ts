@@ -215,9 +215,10 @@ describe('KafkaUtils.createRDD', () => {
       { topic, partition: 1, fromOffset: 2, untilOffset: 5 },
       { topic, partition: 0, fromOffset: 0, untilOffset: 2 },
       { topic, partition: 0, fromOffset: 9, untilOffset: 9 },
+      { topic, partition: 0, fromOffset: 1, untilOffset: 3 },
     ];
     const rdd = await KafkaUtils.createRDD(undefined, { 'metadata.broker.list': kafkaBrokers() }, ranges);
-    expect(rdd.getNumPartitions()).toBe(3);
+    expect(rdd.getNumPartitions()).toBe(4);
     expect(rdd.offsetRanges()).toEqual(ranges);
     expect(rdd.partition(0)).toEqual([
       ['k5', 'r 5'],
@@ -229,7 +230,11 @@ describe('KafkaUtils.createRDD', () => {
       ['k2', 'r 2'],
     ]);
     expect(rdd.partition(2)).toEqual([]);
-    expect(rdd.map(([, v]) => v).count()).toBe(5);
+    expect(rdd.partition(3)).toEqual([
+      ['k2', 'r 2'],
+      [null, 'r 4'],
+    ]);
+    expect(rdd.map(([, v]) => v).count()).toBe(7);
   });
 
   it('fails clearly on offsets Kafka does not hold and on a missing topic', async () => {
