@@ -31,7 +31,8 @@ import type { CompletedBatchInfo } from '../context/StreamingListener.js';
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { InputDStream } from '../dstream/InputDStream.js';
-import type { OffsetRange } from '../rdd/RDD.js';
+import type { DStream } from '../dstream/DStream.js';
+import type { OffsetRange, RDD } from '../rdd/RDD.js';
 import { KafkaClient, type KafkaRecord, type PartitionBounds, type ReadOptions } from '../kafka/client.js';
 import { KafkaRDD } from '../kafka/KafkaRDD.js';
 import {
@@ -131,6 +132,16 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       onBatchGenerated: (time) => this.readBatch(time),
       onBatchCompleted: (time, info) => this.batchCompleted(time, info),
     };
+  }
+
+  /** foreachRDD whose RDDs are typed as what they are: KafkaRDDs, with `offsetRanges()`. */
+  override foreachRDD(f: (rdd: KafkaRDD, time: number) => void | Promise<void>): void {
+    super.foreachRDD(f as (rdd: RDD<KafkaRecord>, time: number) => void | Promise<void>);
+  }
+
+  /** transform whose RDDs are typed as KafkaRDDs (Spark's way of getting at each batch's offset ranges). */
+  override transform<U>(f: (rdd: KafkaRDD, time: number) => RDD<U>): DStream<U> {
+    return super.transform(f as (rdd: RDD<KafkaRecord>, time: number) => RDD<U>);
   }
 
   /** The position after the completed batches (`"topic:partition"` → next offset). */
