@@ -129,6 +129,8 @@ export class JobScheduler {
     if (firstError === undefined) {
       firstError = await attempt(async () => {
         for (const h of this.hooks) await h.onBatchGenerated?.(time);
+        // Some inputs (a direct Kafka stream) only know their batch's size once its hooks ran.
+        info.numRecords = this.graph.inputRecordsAt(time);
         this.graph.materializeState(time);
       }, `preparing batch ${time}`);
     }
