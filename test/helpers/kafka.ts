@@ -148,7 +148,8 @@ export async function produceLines(topic: string, lines: Iterable<string>, optio
   if (partitions !== undefined && !(Number.isInteger(partitions) && partitions > 0)) {
     throw new Error(`produceLines: partitions must be a positive integer, got ${partitions}`);
   }
-  const producer = kafkaClient(brokers).producer({ allowAutoTopicCreation: true });
+  // Idempotent: a send retried after a metadata change (e.g. partitions just added) is not written twice.
+  const producer = kafkaClient(brokers).producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const byPartition: Record<number, number> = {};
   let sent = 0;
