@@ -348,6 +348,20 @@ export class CheckpointStore {
    */
   commit(c: CheckpointCommit, options: CommitOptions = {}): Promise<void> {
     this.assertOpen();
+    try {
+      return this.enqueue(c, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Like commit(), but a commit that cannot be encoded (UNSERIALIZABLE, INVALID_ARGUMENT) or a
+   * closed store throws at once rather than rejecting: when enqueue() returns, the commit is
+   * encoded and queued, and the promise it returns settles once the write did.
+   */
+  enqueue(c: CheckpointCommit, options: CommitOptions = {}): Promise<void> {
+    this.assertOpen();
     // A chained batch: each operation goes straight to LevelDB's in-memory WriteBatch (about
     // half the cost of an array batch), and nothing reaches the database before write().
     const batch = this.db.batch();
@@ -356,7 +370,7 @@ export class CheckpointStore {
       rewrites = this.encodeInto(c, batch);
     } catch (err) {
       void batch.close().catch(() => {});
-      return Promise.reject(err instanceof CheckpointError ? err : mapReadError(this.dir, err, 'commit'));
+      throw err instanceof CheckpointError ? err : mapReadError(this.dir, err, 'commit');
     }
     const run = async (): Promise<void> => {
       try {

@@ -33,6 +33,16 @@ export function describeStream(s: DStream<unknown>): string {
 
 const streamKey = (s: DStream<unknown>): string => `s${s.id}`;
 
+export interface CheckpointerOptions {
+  /**
+   * Write each batch's commit while the next batch runs (Spark writes its checkpoints
+   * asynchronously) instead of before the batch completes. Higher throughput; the price: a
+   * batch may be reported completed before its commit is durable, so a crash can re-run the
+   * last completed batch too (its outputs run again). Default false.
+   */
+  overlapWrites?: boolean;
+}
+
 /**
  * Writes one atomic checkpoint per completed batch — the batch metadata and what every
  * checkpointable stream changed in that batch — and restores them on recovery.
@@ -43,17 +53,20 @@ export class Checkpointer {
   /** Streams that have written a complete copy since this context started (the first commit is full). */
   private readonly written = new Set<string>();
   private commits = 0;
+  /** The LevelDB write of the last commit, while in flight: the next commit and close() wait for it. */
+  private writing: Promise<void> | undefined;
 
   private constructor(
     readonly store: CheckpointStore,
     private readonly graph: DStreamGraph,
     private readonly appName: string,
+    private readonly options: CheckpointerOptions,
   ) {
     this.checkpointables = graph.streams.filter(isCheckpointable) as Array<DStream<unknown> & Checkpointable>;
   }
 
-  static async open(graph: DStreamGraph, dir: string, appName: string): Promise<Checkpointer> {
-    return new Checkpointer(await CheckpointStore.open(dir), graph, appName);
+  static async open(graph: DStreamGraph, dir: string, appName: string, options: CheckpointerOptions = {}): Promise<Checkpointer> {
+    return new Checkpointer(await CheckpointStore.open(dir), graph, appName, options);
   }
 
   /** What the store's last completed batch recorded, or undefined for a store with no batch yet. */
@@ -102,8 +115,18 @@ export class Checkpointer {
     }
   }
 
-  /** Write batch `time`'s checkpoint in one atomic commit. */
+  /**
+   * Write batch `time`'s checkpoint in one atomic commit; resolves once it is durable. With
+   * `overlapWrites`, resolves as soon as the commit is encoded (the streams may change their
+   * state from then on) and the previous batch's commit is durable: this commit's LevelDB write
+   * (and fsync) goes on while the next batch runs, and the next commitBatch, or close(), waits
+   * for it and throws its error.
+   *
+   * Streams rely on this order: when checkpointDelta(t) is called, the commit that holds their
+   * previous delta is durable.
+   */
   async commitBatch(time: number, pendingTimes: number[]): Promise<void> {
+    await this.flush();
     const state = new Map<string, StateChange>();
     const slices = new Map<string, SliceChange>();
     for (const s of this.checkpointables) {
@@ -131,8 +154,18 @@ export class Checkpointer {
       writtenAt: Date.now(),
     };
     const commit: CheckpointCommit = { meta, state, slices };
-    await this.store.commit(commit);
+    const writing = this.store.enqueue(commit); // throws when the commit cannot be encoded
+    writing.catch(() => {}); // awaited by flush()
+    this.writing = writing;
     this.commits++;
+    if (!this.options.overlapWrites) await this.flush();
+  }
+
+  /** Waits until the last commit is durable; throws its write's error. */
+  async flush(): Promise<void> {
+    const writing = this.writing;
+    this.writing = undefined;
+    await writing;
   }
 
   /** LevelDB compaction, every checkpoint interval: keeps the store's size and reads in check. */
@@ -144,7 +177,12 @@ export class Checkpointer {
     return this.commits;
   }
 
-  close(): Promise<void> {
-    return this.store.close();
+  /** Waits for the last commit's write (throwing its error), then closes the store. */
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.store.close();
+    }
   }
 }

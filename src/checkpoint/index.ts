@@ -22,4 +22,4 @@ export {
   type StateKey,
 } from './codec.js';
 export { CheckpointError, type CheckpointErrorCode } from './errors.js';
-export { Checkpointer, describeStream, type CheckpointMeta } from './Checkpointer.js';
+export { Checkpointer, describeStream, type CheckpointMeta, type CheckpointerOptions } from './Checkpointer.js';

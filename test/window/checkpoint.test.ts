@@ -202,10 +202,10 @@ describe('reduceByKeyAndWindow with an inverse: checkpoints in the store, resume
     const dir = tempDir();
     // What the engine hands to the store, batch by batch (the commit's arrays are fresh per batch).
     const commits: CheckpointCommit[] = [];
-    const commit = CheckpointStore.prototype.commit;
-    vi.spyOn(CheckpointStore.prototype, 'commit').mockImplementation(function (this: CheckpointStore, c, o) {
+    const enqueue = CheckpointStore.prototype.enqueue;
+    vi.spyOn(CheckpointStore.prototype, 'enqueue').mockImplementation(function (this: CheckpointStore, c, o) {
       commits.push(c);
-      return commit.call(this, c, o);
+      return enqueue.call(this, c, o);
     });
     const out = newOutputs();
     const job = defineJob(input, 0, 0, true, out);
