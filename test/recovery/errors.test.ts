@@ -33,13 +33,14 @@ interface JobOptions {
   clock?: Clock;
   batchDuration?: number;
   skipMissedBatches?: boolean;
+  overlapCheckpointWrites?: boolean;
 }
 
 /** The recovery-words job on a new context. */
 function makeJob(options: JobOptions = {}): Made {
-  const { clockAt = 0, fail, clock, batchDuration = 1000 } = options;
+  const { clockAt = 0, fail, clock, batchDuration = 1000, overlapCheckpointWrites } = options;
   const manual = new ManualClock(clockAt);
-  const ssc = new StreamingContext({ batchDuration, clock: clock ?? manual, appName: 'recovery-errors' });
+  const ssc = new StreamingContext({ batchDuration, clock: clock ?? manual, appName: 'recovery-errors', overlapCheckpointWrites });
   const made: Made = { ssc, clock: manual, outputs: new Map(), times: [], created: true };
   defineJob(ssc, (name, rdd: RDD<unknown>, time) => {
     if (name === 'totals') {
@@ -539,5 +540,82 @@ describe('the batches between the checkpoint and now', () => {
       expect(new Set(ran).size).toBe(ran.length);
       expect(after.outputs.get(`${times.at(-1)}-totals`)).toEqual([...expectedTotals(ran)].map((e) => JSON.stringify(e)).sort());
     }
+  });
+});
+
+describe('checkpoint writes', () => {
+  it('a state the store cannot encode fails its batch at once (UNSERIALIZABLE), in both write modes; the checkpoint stays at the batch before', async () => {
+    for (const overlapCheckpointWrites of [false, true]) {
+      const dir = tempDir();
+      const clock = new ManualClock(0);
+      const ssc = new StreamingContext({ batchDuration: 1000, clock, checkpointDir: dir, overlapCheckpointWrites });
+      const done: number[] = [];
+      ssc
+        .queueStream<[string, number]>([[['a', 1]], [['a', 1]], [['b', 1]], [['a', 1]]])
+        .updateStateByKey<string, number, unknown>((v, s) => (v.length > 0 && s !== undefined && (s as number) >= 2 ? () => 'no' : ((s as number) ?? 0) + v.length))
+        .foreachRDD((_rdd, t) => void done.push(t));
+      await ssc.start();
+      const err = await clock.advance(4000).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, `overlap ${overlapCheckpointWrites}`).toBeInstanceOf(CheckpointError);
+      expect((err as CheckpointError).code).toBe('UNSERIALIZABLE');
+      expect(done).toEqual([1000, 2000, 3000, 4000]); // its outputs ran: the checkpoint is what failed
+      await ssc.stop().catch(() => {});
+      const store = await CheckpointStore.open(dir);
+      expect(await store.readMeta()).toMatchObject({ lastCompletedTime: 3000 });
+      await store.close();
+    }
+  });
+
+  it('overlapCheckpointWrites: the same outputs and checkpoint; a failed write fails the next batch (or the stop), and recovery re-runs its batch', async () => {
+    const plain = tempDir();
+    const overlapped = tempDir();
+    const a = await resume(plain, 8);
+    const b = await resume(overlapped, 8, { overlapCheckpointWrites: true });
+    expect(b.outputs).toEqual(a.outputs);
+    const metaOf = async (dir: string): Promise<unknown> => {
+      const store = await CheckpointStore.open(dir);
+      try {
+        const meta = (await store.readMeta()) as Record<string, unknown>;
+        const streams: Record<string, unknown> = {};
+        for (const id of await store.streamIds()) {
+          streams[id] = {
+            state: (await store.loadState(id)).map((e) => JSON.stringify(e)).sort(),
+            slices: (await store.readSlices(id)).map(([t]) => t),
+          };
+        }
+        return { ...meta, writtenAt: 0, stored: streams };
+      } finally {
+        await store.close();
+      }
+    };
+    expect(await metaOf(overlapped)).toEqual(await metaOf(plain));
+
+    // A write that fails (the disk, say): with overlapped writes, the next batch fails with its
+    // error; nothing after the failed commit is written, and recovery runs its batch again.
+    const dir = tempDir();
+    const enqueue = CheckpointStore.prototype.enqueue;
+    let n = 0;
+    CheckpointStore.prototype.enqueue = function (this: CheckpointStore, c, o) {
+      return ++n === 2 ? Promise.reject(new Error('disk on fire')) : enqueue.call(this, c, o);
+    };
+    let failed: Made;
+    try {
+      failed = await getOrCreateJob(dir, { overlapCheckpointWrites: true });
+      await failed.ssc.start();
+      await expect(failed.clock.advance(4000)).rejects.toThrow('disk on fire');
+      await expect(failed.ssc.awaitTermination()).rejects.toThrow('disk on fire');
+    } finally {
+      CheckpointStore.prototype.enqueue = enqueue;
+    }
+    // Batch 2 s was reported done, batch 3 s found the write of 2 s failed (its outputs had run).
+    expect(failed.times).toEqual([1000, 2000, 3000]);
+    const again = await resume(dir, 4);
+    expect(again.ssc.recoveredFrom).toBe(1000);
+    expect(again.times).toEqual([2000, 3000, 4000]);
+    const ref = await resume(tempDir(), 4);
+    for (const t of [2000, 3000, 4000]) expect(again.outputs.get(`${t}-totals`)).toEqual(ref.outputs.get(`${t}-totals`));
   });
 });
