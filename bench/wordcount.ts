@@ -44,30 +44,49 @@ async function engine(): Promise<number> {
   return distinct;
 }
 
-async function time<T>(f: () => T | Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const r = await f();
-  return [(performance.now() - t0) / 1000, r];
+interface Timing {
+  wall: number;
+  cpu: number;
 }
 
-// Warm both paths up once on a slice, then measure the best of three runs each.
-const rounds = 3;
-let bestHand = Infinity;
-let bestEngine = Infinity;
+/** Wall time and this process's CPU time (user + system): CPU time barely moves when other processes load the machine. */
+async function time<T>(f: () => T | Promise<T>): Promise<[Timing, T]> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await f();
+  const c = process.cpuUsage(c0);
+  return [{ wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 }, r];
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// Rounds alternate the two, so a busy moment of the machine falls on both alike.
+const rounds = Number(process.env.ROUNDS ?? 5);
+const hand: Timing[] = [];
+const eng: Timing[] = [];
 let check: [number, number] = [0, 0];
+await engine(); // warm-up: JIT both paths once
+handWritten();
 for (let i = 0; i < rounds; i++) {
   const [th, dh] = await time(handWritten);
   const [te, de] = await time(engine);
-  bestHand = Math.min(bestHand, th);
-  bestEngine = Math.min(bestEngine, te);
+  hand.push(th);
+  eng.push(te);
   check = [dh, de];
 }
 if (check[0] !== check[1]) throw new Error(`engine and hand-written disagree: ${check[1]} vs ${check[0]} distinct words`);
 
 const mb = lines.reduce((n, l) => n + l.length + 1, 0) / 1024 / 1024;
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
-console.log(`input: ${mb.toFixed(1)} MB, ${lines.length.toLocaleString('en-US')} lines, ${fmt(totalWords)} words, ${batches.length} batches of ${linesPerBatch} lines`);
-console.log(`hand-written split + Map count: ${fmt(totalWords / bestHand)} words/s (${bestHand.toFixed(2)} s, best of ${rounds})`);
-console.log(`dstreams engine wordcount:      ${fmt(totalWords / bestEngine)} words/s (${bestEngine.toFixed(2)} s, best of ${rounds})`);
-console.log(`ratio engine / hand-written:    ${(bestHand / bestEngine).toFixed(2)}`);
+const row = (name: string, ts: Timing[]): void => {
+  const wall = median(ts.map((t) => t.wall));
+  const cpu = median(ts.map((t) => t.cpu));
+  console.log(`${name} ${fmt(totalWords / wall)} words/s wall (${wall.toFixed(2)} s), ${fmt(totalWords / cpu)} words/s CPU (${cpu.toFixed(2)} s)`);
+};
+console.log(`input: ${mb.toFixed(1)} MB, ${lines.length.toLocaleString('en-US')} lines, ${fmt(totalWords)} words, ${batches.length} batches of ${linesPerBatch} lines; medians of ${rounds} alternating rounds`);
+row('hand-written split + Map count:', hand);
+row('dstreams engine wordcount:     ', eng);
+const ratio = (k: keyof Timing): string => (median(hand.map((t) => t[k])) / median(eng.map((t) => t[k]))).toFixed(2);
+const best = (k: keyof Timing): string => (Math.min(...hand.map((t) => t[k])) / Math.min(...eng.map((t) => t[k]))).toFixed(2);
+console.log(`ratio engine / hand-written:    ${ratio('wall')} wall, ${ratio('cpu')} CPU (best rounds: ${best('wall')} wall, ${best('cpu')} CPU)`);
 console.log(`peak RSS: ${peakRssMB()} MB`);
