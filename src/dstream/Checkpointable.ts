@@ -1,7 +1,9 @@
 /**
  * What a stream with state or an input position writes into each completed batch's atomic
  * checkpoint commit, and how it gets it back on recovery. Stateful streams write only what
- * changed in the batch (keys put or removed), with a full copy every checkpoint interval.
+ * changed since their previous commit (keys put or removed); a full copy only in a context's
+ * first commit (`full`), or when a stream can no longer describe its changes (e.g. its change
+ * log overflowed). The checkpoint interval drives the store's compaction, not full copies.
  */
 export interface StreamCheckpoint {
   /** Keyed state: changed keys and removed keys; with `replace`, `puts` is the whole state. */

@@ -19,9 +19,8 @@ interface Made {
   ssc: StreamingContext;
   clock: ManualClock;
   outputs: Outputs;
-  /** Batch times each output operation ran, in order. */
+  /** Batch times the first output operation ran, in order. */
   times: number[];
-  created: boolean;
 }
 
 interface JobOptions {
@@ -41,7 +40,7 @@ function makeJob(options: JobOptions = {}): Made {
   const { clockAt = 0, fail, clock, batchDuration = 1000, overlapCheckpointWrites } = options;
   const manual = new ManualClock(clockAt);
   const ssc = new StreamingContext({ batchDuration, clock: clock ?? manual, appName: 'recovery-errors', overlapCheckpointWrites });
-  const made: Made = { ssc, clock: manual, outputs: new Map(), times: [], created: true };
+  const made: Made = { ssc, clock: manual, outputs: new Map(), times: [] };
   defineJob(ssc, (name, rdd: RDD<unknown>, time) => {
     if (name === 'totals') {
       made.times.push(time);
