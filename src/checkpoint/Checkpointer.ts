@@ -53,6 +53,8 @@ export class Checkpointer {
   /** Streams that have written a complete copy since this context started (the first commit is full). */
   private readonly written = new Set<string>();
   private commits = 0;
+  /** The last batch the store holds as completed (undefined until one did in this store). */
+  private lastCompleted: CheckpointMeta | undefined;
   /** The LevelDB write of the last commit, while in flight: the next commit and close() wait for it. */
   private writing: Promise<void> | undefined;
 
@@ -113,6 +115,32 @@ export class Checkpointer {
       this.written.add(key);
       await s.restoreCheckpoint({ time: meta.lastCompletedTime, state, slices, meta: meta.streams[key] });
     }
+    this.lastCompleted = meta;
+  }
+
+  /**
+   * After batch `time`'s inputs decided its data: record the positions of the inputs that
+   * decide late (`generatedPosition`) in a metadata-only commit, the last completed batch
+   * unchanged. Nothing to write before the first batch completed (a crash then starts fresh
+   * from the inputs' own starting points) or when no input decides late.
+   */
+  async commitGenerated(time: number, pendingTimes: number[]): Promise<void> {
+    const last = this.lastCompleted;
+    if (last === undefined) return;
+    let changed = false;
+    for (const s of this.checkpointables) {
+      if (typeof s.generatedPosition !== 'function') continue;
+      this.streamMeta[streamKey(s)] = s.generatedPosition(last.lastCompletedTime);
+      changed = true;
+    }
+    if (!changed) return;
+    await this.flush();
+    const pending = [...new Set([time, ...pendingTimes])].sort((a, b) => a - b);
+    const meta: CheckpointMeta = { ...last, pendingTimes: pending, streams: { ...this.streamMeta }, writtenAt: Date.now() };
+    const writing = this.store.enqueue({ meta });
+    writing.catch(() => {});
+    this.writing = writing;
+    await this.flush();
   }
 
   /**
@@ -154,6 +182,7 @@ export class Checkpointer {
       writtenAt: Date.now(),
     };
     const commit: CheckpointCommit = { meta, state, slices };
+    this.lastCompleted = meta;
     const writing = this.store.enqueue(commit); // throws when the commit cannot be encoded
     writing.catch(() => {}); // awaited by flush()
     this.writing = writing;

@@ -57,7 +57,6 @@ export interface GetOrCreateOptions {
   skipMissedBatches?: boolean;
 }
 
-
 /**
  * The entry point: holds the DStream graph, cuts a batch every `batchDuration` and runs its
  * output operations, one batch at a time in time order.
@@ -77,7 +76,6 @@ export class StreamingContext {
   private compaction: Promise<void> | undefined;
   private readonly overlapCheckpointWrites: boolean;
   private readonly termination: Promise<void>;
-
   private resolveTermination!: () => void;
   private rejectTermination!: (e: unknown) => void;
   private readonly receiverOptions: ReceiverContextOptions;
@@ -277,6 +275,8 @@ export class StreamingContext {
       .filter((d): d is number => d !== undefined);
     const compactEvery = intervals.length > 0 ? Math.min(...intervals) : undefined;
     this.addBatchHooks({
+      // Registered after the inputs' hooks, so their data for the batch is decided by now.
+      onBatchGenerated: (time) => cp.commitGenerated(time, this.scheduler.pendingTimes),
       onBatchCompleted: async (time) => {
         await cp.commitBatch(time, this.scheduler.pendingTimes);
         // LevelDB compaction runs off the JS thread; the next batches need not wait for it.

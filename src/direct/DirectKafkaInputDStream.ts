@@ -361,6 +361,11 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
     return { meta };
   }
 
+  /** The position after the last completed batch and the ranges of every batch decided since. */
+  generatedPosition(lastCompletedTime: number): unknown {
+    return this.checkpointDelta(lastCompletedTime, false).meta;
+  }
+
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
     const meta = saved.meta as Partial<DirectKafkaPosition> | undefined;
     if (!meta || typeof meta.position !== 'object' || meta.position === null) return;

@@ -27,6 +27,13 @@ export interface Checkpointable {
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined;
   /** On recovery, before any batch runs. */
   restoreCheckpoint(saved: SavedStreamCheckpoint): void | Promise<void>;
+  /**
+   * Inputs that decide a batch's data only when it starts (a direct Kafka stream's offset
+   * ranges): the `meta` recording that decision, as `checkpointDelta(lastCompletedTime)` would
+   * give it, with no side effect. It is written right away, as Spark checkpoints after
+   * generating a batch, so a batch in flight at a crash re-reads exactly the same data.
+   */
+  generatedPosition?(lastCompletedTime: number): unknown;
 }
 
 export function isCheckpointable(x: unknown): x is Checkpointable {
