@@ -375,7 +375,7 @@ export class StreamingContext {
     this.stopTimer = undefined;
     const errors: unknown[] = [];
     if (wasActive) {
-      if (graceful && !this.failure) this.scheduler.generateUpTo(this.clock.getTimeMillis());
+      if (graceful && !this.failure) await this.drainInputs();
       await this.scheduler.stop(graceful);
       for (const input of this.graph.inputs) {
         try {
@@ -394,6 +394,24 @@ export class StreamingContext {
     if (this.failure) this.rejectTermination(this.failure.error);
     else if (errors.length > 0) this.rejectTermination(errors[0]);
     else this.resolveTermination();
+  }
+
+  /**
+   * Graceful stop, as Spark: receivers stop first, then the batches due — and, on a real clock,
+   * the one at the next batch time — take everything they received.
+   */
+  private async drainInputs(): Promise<void> {
+    let receiving = false;
+    for (const input of this.graph.inputs) {
+      if (!input.stopReceiving) continue;
+      receiving = true;
+      await input.stopReceiving();
+    }
+    if (receiving && !(this.clock instanceof ManualClock)) {
+      const wait = this.scheduler.nextBatchTime - this.clock.getTimeMillis();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    this.scheduler.generateUpTo(this.clock.getTimeMillis());
   }
 
   /** A batch or listener failed: remember the first error, then stop; awaitTermination rejects with it. */

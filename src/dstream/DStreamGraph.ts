@@ -14,6 +14,8 @@ export interface InputStream {
   readonly id: number;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Receivers: stop taking in data but keep what was received for the batches still to run (graceful stop). */
+  stopReceiving?(): Promise<void>;
 }
 
 /** An output stream: the end of a chain that turns a batch into a job. */

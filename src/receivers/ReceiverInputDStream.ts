@@ -139,6 +139,11 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     await this.supervisor.start(firstId, this.wal);
   }
 
+  /** Graceful stop: the receiver stops and its last records become a block for the final batch. */
+  async stopReceiving(): Promise<void> {
+    if (this.started) await this.supervisor.stop();
+  }
+
   override async stop(): Promise<void> {
     if (!this.started) return;
     await this.supervisor.stop();
