@@ -2,6 +2,7 @@ import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '..
 import { DStream } from '../dstream/DStream.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
+import { SavedWindowBatches } from './SavedWindowBatches.js';
 import { parentTimes, windowSpec } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
@@ -24,8 +25,7 @@ export class CountByWindowDStream<T> extends DStream<number> implements Checkpoi
   /** Count of each parent batch still inside a window (a cache: a missing entry is counted again). */
   private readonly batchCounts = new Map<number, number>();
   /** Batch counts in the checkpoint, and the last batch a recovered checkpoint covers. */
-  private readonly saved = new Set<number>();
-  private restoredUpTo = -Infinity;
+  private readonly savedBatches = new SavedWindowBatches<number>();
 
   constructor(
     private readonly parent: DStream<T>,
@@ -53,13 +53,13 @@ export class CountByWindowDStream<T> extends DStream<number> implements Checkpoi
   compute(time: number): RDD<number> {
     const batches: [number, RDD<T>][] = [];
     for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
-      if (t <= this.restoredUpTo) continue; // counted before the crash: batchCounts has it
+      if (t <= this.savedBatches.restoredUpTo) continue; // counted before the crash: batchCounts has it
       const rdd = this.parent.getOrCompute(t);
       if (rdd) batches.push([t, rdd]);
     }
     return RDD.deferred(1, () => {
       let total = 0;
-      for (const [t, n] of this.batchCounts) if (t > time - this.windowDuration && t <= this.restoredUpTo) total += n;
+      for (const [t, n] of this.batchCounts) if (t > time - this.windowDuration && t <= this.savedBatches.restoredUpTo) total += n;
       for (const [t, rdd] of batches) {
         let n = this.batchCounts.get(t);
         if (n === undefined) this.batchCounts.set(t, (n = rdd.count()));
@@ -72,35 +72,20 @@ export class CountByWindowDStream<T> extends DStream<number> implements Checkpoi
   }
 
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
-    const puts: Array<[number, unknown]> = [];
-    const deletes: number[] = [];
-    for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
-      if (this.saved.has(t)) continue;
+    const from = time - this.windowDuration;
+    const slices = this.savedBatches.delta(parentTimes(this.parent as DStream<unknown>, from, time), from, (t) => {
       let n = this.batchCounts.get(t);
-      if (n === undefined) {
-        if (t <= this.restoredUpTo) continue;
+      if (n === undefined && t > this.savedBatches.restoredUpTo) {
         const rdd = this.parent.getOrCompute(t);
-        if (!rdd) continue;
-        this.batchCounts.set(t, (n = rdd.count()));
+        if (rdd) this.batchCounts.set(t, (n = rdd.count()));
       }
-      puts.push([t, n]);
-      this.saved.add(t);
-    }
-    for (const t of this.saved) {
-      if (t <= time - this.windowDuration) {
-        deletes.push(t);
-        this.saved.delete(t);
-      }
-    }
-    return { slices: { puts, deletes } };
+      return n;
+    });
+    return { slices };
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
-    this.restoredUpTo = saved.time;
-    for (const [t, n] of saved.slices) {
-      this.saved.add(t);
-      this.batchCounts.set(t, n as number);
-    }
+    for (const [t, n] of this.savedBatches.restore(saved)) this.batchCounts.set(t, n);
   }
 }
 

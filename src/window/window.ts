@@ -2,6 +2,7 @@ import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '..
 import { DStream } from '../dstream/DStream.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
+import { SavedWindowBatches } from './SavedWindowBatches.js';
 import { parentTimes, windowSpec } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
@@ -22,11 +23,10 @@ declare module '../dstream/DStream.js' {
 export class WindowedDStream<T> extends DStream<T> implements Checkpointable {
   readonly windowDuration: Duration;
   private readonly slide: Duration;
-  /** Parent batches saved in the checkpoint (their times). */
-  private readonly saved = new Set<number>();
-  /** Parent batches read back from a checkpoint, and the last batch time they cover. */
+  /** Parent batches in the checkpoint, and the last batch a restored checkpoint covers. */
+  private readonly savedBatches = new SavedWindowBatches<T[][]>();
+  /** Parent batches read back from a checkpoint. */
   private readonly restored = new Map<number, RDD<T>>();
-  private restoredUpTo = -Infinity;
 
   constructor(
     private readonly parent: DStream<T>,
@@ -58,7 +58,7 @@ export class WindowedDStream<T> extends DStream<T> implements Checkpointable {
   compute(time: number): RDD<T> {
     const rdds: RDD<T>[] = [];
     for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
-      const rdd = t <= this.restoredUpTo ? this.restored.get(t) : this.parent.getOrCompute(t);
+      const rdd = t <= this.savedBatches.restoredUpTo ? this.restored.get(t) : this.parent.getOrCompute(t);
       if (rdd) rdds.push(rdd); // times at or before the zero time have none
     }
     for (const t of this.restored.keys()) if (t <= time - this.windowDuration) this.restored.delete(t);
@@ -66,35 +66,22 @@ export class WindowedDStream<T> extends DStream<T> implements Checkpointable {
   }
 
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
-    const puts: Array<[number, unknown]> = [];
-    const deletes: number[] = [];
     // Every parent batch a later window can still reach, not only the one of this batch: the
     // parent may slide slower than the batches (a window of a window), and its grid is only
-    // aligned with `time - windowDuration` at its own slide times. Saved ones are skipped.
-    for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
-      if (this.saved.has(t) || t <= this.restoredUpTo) continue;
-      const rdd = this.parent.getOrCompute(t);
-      if (!rdd) continue;
+    // aligned with `time - windowDuration` at its own slide times.
+    const from = time - this.windowDuration;
+    const slices = this.savedBatches.delta(parentTimes(this.parent as DStream<unknown>, from, time), from, (t) => {
+      const rdd = t <= this.savedBatches.restoredUpTo ? undefined : this.parent.getOrCompute(t);
+      if (!rdd) return undefined;
       const parts: T[][] = [];
       for (let i = 0; i < rdd.numPartitions; i++) parts.push(rdd.partition(i));
-      puts.push([t, parts]);
-      this.saved.add(t);
-    }
-    for (const t of this.saved) {
-      if (t <= time - this.windowDuration) {
-        deletes.push(t);
-        this.saved.delete(t);
-      }
-    }
-    return { slices: { puts, deletes } };
+      return parts;
+    });
+    return { slices };
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
-    this.restoredUpTo = saved.time;
-    for (const [t, parts] of saved.slices) {
-      this.saved.add(t);
-      this.restored.set(t, RDD.fromPartitions(parts as T[][]));
-    }
+    for (const [t, parts] of this.savedBatches.restore(saved)) this.restored.set(t, RDD.fromPartitions(parts));
   }
 }
 
