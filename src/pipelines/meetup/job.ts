@@ -23,6 +23,7 @@ import {
 } from '../../index.js';
 import type { TableRef } from '../../sinks/index.js';
 import { OffsetTracker, resumeFromSink, type Resumed } from '../exactlyOnce.js';
+import { startResumed } from '../running.js';
 import { defineMeetupGraph } from './graph.js';
 import { DEAD_LETTER_TYPES, GROUP_COLUMNS, MEETUP_TABLE_TYPES, totalsRow, type RsvpKey } from './schema.js';
 
@@ -168,31 +169,8 @@ export async function startMeetupJob(options: MeetupJobOptions): Promise<MeetupJ
         return ssc;
       },
     });
-    log({
-      event: 'start',
-      source: resumed.source,
-      recoveredFrom: resumed.recoveredFrom ?? null,
-      lastCommitted: resumed.lastCommitted ?? null,
-      fromOffsets: resumed.fromOffsets ?? null,
-      ...(resumed.staleCheckpoint ? { staleCheckpoint: resumed.staleCheckpoint } : {}),
-    });
-    const { ssc } = resumed;
-    await ssc.start();
-    let stopping: Promise<void> | undefined;
-    return {
-      ssc,
-      sink,
-      deadLetters,
-      resumed,
-      stop: () =>
-        (stopping ??= (async () => {
-          try {
-            await ssc.stop({ graceful: true });
-          } finally {
-            await Promise.all([sink.close(), deadLetters.close()]);
-          }
-        })()),
-    };
+    const { ssc, stop } = await startResumed(resumed, log, () => Promise.all([sink.close(), deadLetters.close()]));
+    return { ssc, sink, deadLetters, resumed, stop };
   } catch (e) {
     await Promise.all([sink.close(), deadLetters.close()]);
     throw e;

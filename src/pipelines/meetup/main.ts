@@ -8,6 +8,7 @@
  * a kill -9 loses nothing either: the next start resumes exactly where the tables are.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { jsonLineLog, runUntilStopped } from '../running.js';
 import { startMeetupJob } from './job.js';
 
 function positive(v: string): number {
@@ -47,15 +48,7 @@ const o = program.opts<{
 if (o.method !== 'copy' && o.method !== 'insert') program.error('error: --method must be copy or insert');
 const table = (name: string) => (o.schema === undefined ? name : { schema: o.schema, name });
 
-// Fault injection for the crash tests: DSTREAMS_CRASH_AFTER_COMMITS=n makes the process SIGKILL
-// itself right after its n-th committed batch — after the sink's COMMIT, before the checkpoint
-// records the batch: the window where the checkpoint falls one batch behind PostgreSQL.
-const crashAfter = Number(process.env.DSTREAMS_CRASH_AFTER_COMMITS ?? 0);
-let commits = 0;
-const log = (event: Record<string, unknown>): void => {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
-  if (crashAfter > 0 && event.event === 'batch' && event.skipped === false && ++commits >= crashAfter) process.kill(process.pid, 'SIGKILL');
-};
+const log = jsonLineLog('batch');
 
 const job = await startMeetupJob({
   log,
@@ -70,14 +63,4 @@ const job = await startMeetupJob({
   ...(o.pgUrl !== undefined ? { postgres: { connectionString: o.pgUrl } } : {}),
   ...(o.maxRatePerPartition !== undefined ? { kafkaParams: { maxRatePerPartition: o.maxRatePerPartition } } : {}),
 });
-const stop = (): void => void job.stop();
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
-try {
-  await job.ssc.awaitTermination();
-} catch (e) {
-  process.stderr.write(`meetup-rsvps: ${(e as Error)?.stack ?? String(e)}\n`);
-  await job.stop().catch(() => undefined);
-  process.exitCode = 1;
-}
-await job.stop();
+await runUntilStopped('meetup-rsvps', job);

@@ -22,6 +22,7 @@ import {
 } from '../../index.js';
 import type { TableRef } from '../../sinks/index.js';
 import { OffsetTracker, resumeFromSink, type Resumed } from '../exactlyOnce.js';
+import { startResumed } from '../running.js';
 import { defineTweetsGraph } from './graph.js';
 import { TWEETS_COLUMNS, TWEETS_TABLE_TYPES, type LocationTotals } from './schema.js';
 
@@ -136,29 +137,8 @@ export async function startTweetsJob(options: TweetsJobOptions): Promise<TweetsJ
         return ssc;
       },
     });
-    log({
-      event: 'start',
-      source: resumed.source,
-      recoveredFrom: resumed.recoveredFrom ?? null,
-      lastCommitted: resumed.lastCommitted ?? null,
-      fromOffsets: resumed.fromOffsets ?? null,
-    });
-    const { ssc } = resumed;
-    await ssc.start();
-    let stopping: Promise<void> | undefined;
-    return {
-      ssc,
-      sink,
-      resumed,
-      stop: () =>
-        (stopping ??= (async () => {
-          try {
-            await ssc.stop({ graceful: true });
-          } finally {
-            await sink.close();
-          }
-        })()),
-    };
+    const { ssc, stop } = await startResumed(resumed, log, () => sink.close());
+    return { ssc, sink, resumed, stop };
   } catch (e) {
     await sink.close();
     throw e;

@@ -7,6 +7,7 @@
  * malformed, retry). Ctrl-C stops gracefully.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { jsonLineLog, runUntilStopped } from '../running.js';
 import { startTweetsJob } from './job.js';
 
 function positive(v: string): number {
@@ -48,15 +49,7 @@ const o = program.opts<{
 if (o.method !== 'copy' && o.method !== 'insert') program.error('error: --method must be copy or insert');
 if (o.day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(o.day)) program.error('error: --day must be YYYY-MM-DD');
 
-// Fault injection for the crash tests: DSTREAMS_CRASH_AFTER_COMMITS=n makes the process SIGKILL
-// itself right after its n-th committed export — after the sink's COMMIT, before the checkpoint
-// records the batch: the window where the checkpoint falls one batch behind PostgreSQL.
-const crashAfter = Number(process.env.DSTREAMS_CRASH_AFTER_COMMITS ?? 0);
-let commits = 0;
-const log = (event: Record<string, unknown>): void => {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
-  if (crashAfter > 0 && event.event === 'export' && event.skipped === false && ++commits >= crashAfter) process.kill(process.pid, 'SIGKILL');
-};
+const log = jsonLineLog('export');
 
 const job = await startTweetsJob({
   log,
@@ -72,13 +65,4 @@ const job = await startTweetsJob({
   ...(o.pgUrl !== undefined ? { postgres: { connectionString: o.pgUrl } } : {}),
   ...(o.maxRatePerPartition !== undefined ? { kafkaParams: { maxRatePerPartition: o.maxRatePerPartition } } : {}),
 });
-const stop = (): void => void job.stop();
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
-try {
-  await job.ssc.awaitTermination();
-} catch (e) {
-  process.stderr.write(`tweets-speed-layer: ${(e as Error)?.stack ?? String(e)}\n`);
-  process.exitCode = 1;
-}
-await job.stop();
+await runUntilStopped('tweets-speed-layer', job);
