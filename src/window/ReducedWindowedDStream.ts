@@ -3,7 +3,8 @@ import { DStream } from '../dstream/DStream.js';
 import { RDD } from '../rdd/RDD.js';
 import { KeyMap, partitionOf, type KeyEntry } from '../rdd/keys.js';
 import type { Duration } from '../util/duration.js';
-import { parentTimes, windowSpec } from './windowArgs.js';
+import { SlidingDStream } from './SlidingDStream.js';
+import { parentTimes } from './windowArgs.js';
 
 export interface ReduceByKeyAndWindowOptions<K, V> {
   /** Partitions of each output RDD (default: the context's `defaultParallelism`). */
@@ -61,11 +62,9 @@ const DEFAULT_OPERATION = 'reduceByKeyAndWindow with an inverse function';
  * last commit, the batches that entered (slices put) and left (slices deleted), and the time of
  * the window the state holds.
  */
-export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Checkpointable {
-  readonly windowDuration: Duration;
+export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]> implements Checkpointable {
   readonly numPartitions: number;
   readonly operation: string;
-  private readonly slide: Duration;
   private readonly filterFunc: ((kv: [K, V]) => boolean) | undefined;
 
   /** The window's value per key as of `stateTime`, hash-partitioned like the output. */
@@ -94,7 +93,7 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
   private slicesRemoved: number[] = [];
 
   constructor(
-    private readonly parent: DStream<[K, V]>,
+    parent: DStream<[K, V]>,
     private readonly f: (a: V, b: V) => V,
     private readonly invF: (a: V, b: V) => V,
     windowDuration: Duration,
@@ -107,15 +106,12 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
     if (options.filterFunc !== undefined && typeof options.filterFunc !== 'function') {
       throw new TypeError(`${operation}: filterFunc must be a function`);
     }
-    const spec = windowSpec(parent as DStream<unknown>, windowDuration, slideDuration, operation);
     const numPartitions = options.numPartitions ?? parent.graph.defaultParallelism;
     if (!Number.isInteger(numPartitions) || numPartitions < 1) {
       throw new RangeError(`${operation}: numPartitions must be a positive integer, got ${numPartitions}`);
     }
-    super(parent.graph);
+    super(parent, windowDuration, slideDuration, operation);
     this.operation = operation;
-    this.windowDuration = spec.windowDuration;
-    this.slide = spec.slideDuration;
     this.numPartitions = numPartitions;
     this.filterFunc = options.filterFunc;
     this.values = Array.from({ length: numPartitions }, () => new KeyMap<K, V>());
@@ -123,17 +119,9 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
     if (options.requireCheckpoint ?? true) this.graph.requireCheckpoint(operation);
   }
 
-  get dependencies(): readonly DStream<unknown>[] {
-    return [this.parent as DStream<unknown>];
-  }
-
-  get slideDuration(): Duration {
-    return this.slide;
-  }
-
   /** Only the batches entering at a slide are read from the parent; those leaving are kept here. */
   protected override get parentRememberDuration(): Duration | undefined {
-    return (this.rememberDuration ?? this.slide) + this.slide;
+    return (this.rememberDuration ?? this.slideDuration) + this.slideDuration;
   }
 
   /** The state moves at every slide, whether or not an output reads the window then. */
@@ -168,7 +156,7 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
   private advanceTo(target: Slide<K, V>): void {
     // Earlier slides first, should something have read a later one before them.
     if (this.stateTime !== undefined) {
-      for (let t = this.stateTime + this.slide; t < target.time; t += this.slide) {
+      for (let t = this.stateTime + this.slideDuration; t < target.time; t += this.slideDuration) {
         if (!this.pending.has(t)) this.getOrCompute(t);
         const earlier = this.pending.get(t);
         if (earlier) this.apply(earlier);
@@ -304,7 +292,7 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
     const zero = this.zeroTime!;
     for (const t of parentTimes(this.parent as DStream<unknown>, this.stateTime ?? zero, time)) {
       if (t <= this.restoredUpTo || this.early.has(t)) continue;
-      const nextSlide = zero + Math.ceil((t - zero) / this.slide) * this.slide;
+      const nextSlide = zero + Math.ceil((t - zero) / this.slideDuration) * this.slideDuration;
       if (t <= nextSlide - this.windowDuration) continue; // no window takes it
       const slice = this.reduceBatch(t);
       if (slice === undefined) continue;
@@ -339,7 +327,7 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
     const meta: ReducedWindowMeta = {
       time: this.stateTime ?? null,
       windowDuration: this.windowDuration,
-      slideDuration: this.slide,
+      slideDuration: this.slideDuration,
     };
     return { state: { replace: full, puts, deletes }, slices: { puts: slicePuts, deletes: sliceDeletes }, meta };
   }
@@ -352,11 +340,11 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Che
     const meta = saved.meta as Partial<ReducedWindowMeta> | null | undefined;
     if (
       meta != null &&
-      (meta.windowDuration !== this.windowDuration || meta.slideDuration !== this.slide)
+      (meta.windowDuration !== this.windowDuration || meta.slideDuration !== this.slideDuration)
     ) {
       throw new Error(
         `${this.operation}: the checkpoint holds a window of ${meta.windowDuration} ms sliding every ` +
-          `${meta.slideDuration} ms, this stream's window is ${this.windowDuration} ms sliding every ${this.slide} ms`,
+          `${meta.slideDuration} ms, this stream's window is ${this.windowDuration} ms sliding every ${this.slideDuration} ms`,
       );
     }
     const n = this.numPartitions;

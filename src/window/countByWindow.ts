@@ -3,7 +3,8 @@ import { DStream } from '../dstream/DStream.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
 import { SavedWindowBatches } from './SavedWindowBatches.js';
-import { parentTimes, windowSpec } from './windowArgs.js';
+import { SlidingDStream } from './SlidingDStream.js';
+import { parentTimes } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
   interface DStream<T> {
@@ -19,35 +20,14 @@ declare module '../dstream/DStream.js' {
  * The number of elements in the window: the sum of the counts of the parent batches in
  * `(time - windowDuration, time]`, each batch counted once, when it is first in a window.
  */
-export class CountByWindowDStream<T> extends DStream<number> implements Checkpointable {
-  readonly windowDuration: Duration;
-  private readonly slide: Duration;
+export class CountByWindowDStream<T> extends SlidingDStream<T, number> implements Checkpointable {
   /** Count of each parent batch still inside a window (a cache: a missing entry is counted again). */
   private readonly batchCounts = new Map<number, number>();
   /** Batch counts in the checkpoint, and the last batch a recovered checkpoint covers. */
   private readonly savedBatches = new SavedWindowBatches<number>();
 
-  constructor(
-    private readonly parent: DStream<T>,
-    windowDuration: Duration,
-    slideDuration?: Duration,
-  ) {
-    const spec = windowSpec(parent as DStream<unknown>, windowDuration, slideDuration, 'countByWindow');
-    super(parent.graph);
-    this.windowDuration = spec.windowDuration;
-    this.slide = spec.slideDuration;
-  }
-
-  get dependencies(): readonly DStream<unknown>[] {
-    return [this.parent as DStream<unknown>];
-  }
-
-  get slideDuration(): Duration {
-    return this.slide;
-  }
-
-  protected override get parentRememberDuration(): Duration | undefined {
-    return (this.rememberDuration ?? this.slide) + this.windowDuration;
+  constructor(parent: DStream<T>, windowDuration: Duration, slideDuration?: Duration) {
+    super(parent, windowDuration, slideDuration, 'countByWindow');
   }
 
   compute(time: number): RDD<number> {

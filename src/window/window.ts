@@ -3,7 +3,8 @@ import { DStream } from '../dstream/DStream.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
 import { SavedWindowBatches } from './SavedWindowBatches.js';
-import { parentTimes, windowSpec } from './windowArgs.js';
+import { SlidingDStream } from './SlidingDStream.js';
+import { parentTimes } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
   interface DStream<T> {
@@ -20,39 +21,16 @@ declare module '../dstream/DStream.js' {
  * With a checkpoint, each parent batch is saved once as it enters and deleted as it leaves, so a
  * recovered job's first windows still hold the batches from before the crash.
  */
-export class WindowedDStream<T> extends DStream<T> implements Checkpointable {
-  readonly windowDuration: Duration;
-  private readonly slide: Duration;
+export class WindowedDStream<T> extends SlidingDStream<T, T> implements Checkpointable {
   /** Parent batches in the checkpoint, and the last batch a restored checkpoint covers. */
   private readonly savedBatches = new SavedWindowBatches<T[][]>();
   /** Parent batches read back from a checkpoint. */
   private readonly restored = new Map<number, RDD<T>>();
 
-  constructor(
-    private readonly parent: DStream<T>,
-    windowDuration: Duration,
-    slideDuration?: Duration,
-  ) {
-    // Checked before the stream joins the graph.
-    const spec = windowSpec(parent as DStream<unknown>, windowDuration, slideDuration, 'window');
-    super(parent.graph);
-    this.windowDuration = spec.windowDuration;
-    this.slide = spec.slideDuration;
+  constructor(parent: DStream<T>, windowDuration: Duration, slideDuration?: Duration) {
+    super(parent, windowDuration, slideDuration, 'window');
     // A parent batch belongs to several windows: compute it once.
     parent.persist();
-  }
-
-  get dependencies(): readonly DStream<unknown>[] {
-    return [this.parent as DStream<unknown>];
-  }
-
-  get slideDuration(): Duration {
-    return this.slide;
-  }
-
-  /** The parent keeps its batches for as long as a window still reaches back to them. */
-  protected override get parentRememberDuration(): Duration | undefined {
-    return (this.rememberDuration ?? this.slide) + this.windowDuration;
   }
 
   compute(time: number): RDD<T> {
