@@ -24,6 +24,8 @@ export interface OutputStream {
   generateJob(time: number): Job | undefined;
 }
 
+const ignore = (): void => {};
+
 type Lifecycle = 'initialized' | 'active' | 'stopped';
 
 /**
@@ -109,8 +111,8 @@ export class DStreamGraph {
     for (const s of this.materializedEachBatch) {
       const rdd = s.getOrCompute(time);
       if (rdd) {
-        rdd.cache();
-        for (let i = 0; i < rdd.numPartitions; i++) rdd.partition(i);
+        rdd.cache(); // kept, so later readers see this batch's state without computing it again
+        for (let i = 0; i < rdd.numPartitions; i++) rdd.iteratePartition(i, ignore);
       }
     }
   }

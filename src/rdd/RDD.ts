@@ -473,6 +473,11 @@ class DeferredRDD<T> extends RDD<T> {
   ) {
     super();
   }
+  /** Its partitions, once produced, are kept already: caching them again would only copy them. */
+  override cache(): this {
+    return this;
+  }
+
   protected compute(i: number, push: Push<T>): void {
     const parts = (this.parts ??= this.produce());
     const part = parts[i] ?? [];
