@@ -8,7 +8,7 @@
  * transaction, into a fresh table in a scratch schema that is dropped afterwards. Update mode
  * upserts keys `i % (totalRows / 2)`: the first half of the batches insert new keys, the second
  * half update them. Complete mode replaces the table with each batch (`batchRows` rows).
- * "meetup" is what src/pipelines/meetup writes: 14 columns upserted on the 12 grouping columns
+ * "meetup" is what src/apps/meetup writes: 14 columns upserted on the 12 grouping columns
  * (UNIQUE NULLS NOT DISTINCT, NULLs in the keys), offsetCheck 'contiguous', and ~5 % dead
  * letters appended alongside in the same transaction (rows counted: the totals').
  * Prints rows/s (best of `repeats`), the ratios and the better method per mode. No pass/fail.
@@ -18,8 +18,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-import { generateMeetupEvents } from '../src/pipelines/meetup/generate.js';
-import { DEAD_LETTER_TYPES, GROUP_COLUMNS, MEETUP_TABLE_TYPES, totalsRow } from '../src/pipelines/meetup/schema.js';
+import { generateMeetupEvents } from '../src/apps/meetup/generate.js';
+import { DEAD_LETTER_TYPES, GROUP_COLUMNS, MEETUP_TABLE_TYPES, totalsRow } from '../src/apps/meetup/schema.js';
 import { PostgresSink, DEFAULT_INSERT_CHUNK_ROWS, DEFAULT_METHOD, type WriteMethod } from '../src/sinks/index.js';
 
 type BenchMode = 'append' | 'update' | 'complete' | 'meetup';

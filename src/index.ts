@@ -12,7 +12,8 @@ export type {
   StreamingStartedInfo,
 } from './context/StreamingListener.js';
 export { DStream, InputDStream, UnaryDStream, type ForeachFunction } from './dstream/index.js';
-export { RDD, type OffsetRange } from './rdd/RDD.js';
+export { RDD } from './rdd/RDD.js';
+export type { PIDOptions } from './rate/PIDRateEstimator.js';
 import './window/index.js';
 export { CountByWindowDStream, ReducedWindowedDStream, WindowedDStream, type ReduceByKeyAndWindowOptions } from './window/index.js';
 import './state/index.js';
@@ -23,7 +24,6 @@ export {
   SocketReceiver,
   FileInputDStream,
   type FileStreamOptions,
-  type PIDOptions,
   type ReceiverContextOptions,
   type ReceiverStreamOptions,
   type SocketStreamOptions,
@@ -45,21 +45,14 @@ export {
   type RetryOptions as SinkRetryOptions,
   type RetryEvent as SinkRetryEvent,
 } from './sinks/index.js';
-export {
-  KafkaUtils,
-  KafkaRDD,
-  KafkaReceiver,
-  KafkaSink,
-  writeToKafka,
-  DirectKafkaInputDStream,
-  KafkaConfigError,
-  KafkaStreamError,
-  type KafkaRecord,
-  type KafkaReceiverEvent,
-  type KafkaSinkOptions,
-  type KafkaParams,
-  type DirectKafkaPosition,
-} from './kafka/index.js';
+export { KafkaUtils, type KafkaRecord } from './inputs/KafkaUtils.js';
+export { KafkaRDD } from './kafka/KafkaRDD.js';
+export { KafkaConfigError, type KafkaParams } from './kafka/params.js';
+export { KafkaStreamError } from './kafka/retry.js';
+export { type OffsetRange } from './kafka/OffsetRange.js';
+export { KafkaReceiver, type KafkaReceiverEvent } from './receivers/KafkaReceiver.js';
+export { DirectKafkaInputDStream, type DirectKafkaPosition } from './direct/DirectKafkaInputDStream.js';
+export { KafkaSink, writeToKafka, type KafkaSinkOptions } from './sinks/kafka/KafkaSink.js';
 export {
   OffsetTracker,
   resumeFromSink,
@@ -68,4 +61,4 @@ export {
   type ResumeOptions,
   type Resumed,
   type StartFromSink,
-} from './pipelines/index.js';
+} from './exactlyonce/index.js';

@@ -3,13 +3,12 @@
  *
  * Extension point — other targets (e.g. `--kafka-topic T`): write a FeedTargetProvider (its
  * options and a factory from the parsed options to a FeedTarget, whose `run` gets the lines and
- * the pacing and uses `sendLines` to write them) and add it to `feedTargetProviders` below. The
+ * the pacing and uses `sendLines` to write them) and add it to `feedTargetProviders` in program.ts. The
  * feed command adds every provider's options and runs every target the options name.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Command } from 'commander';
-import { kafkaTargetProvider } from '../kafka/feedTarget.js';
 
 export interface Pacing {
   /** Lines per second; undefined: as fast as the target takes them. */
@@ -235,5 +234,3 @@ export const tcpTargetProvider: FeedTargetProvider = {
   },
 };
 
-/** Every feed target the feed command knows. Add providers here (e.g. a Kafka topic). */
-export const feedTargetProviders: FeedTargetProvider[] = [tcpTargetProvider, kafkaTargetProvider];

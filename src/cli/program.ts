@@ -5,8 +5,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { feedTargetProviders, readLines, type FeedTarget, type Pacing } from './feed.js';
-import { generateCommand } from '../pipelines/cli.js';
+import { readLines, tcpTargetProvider, type FeedTarget, type FeedTargetProvider, type Pacing } from './feed.js';
+import { kafkaTargetProvider } from './kafkaFeedTarget.js';
+import { generateCommand } from '../apps/generateCommand.js';
+
+/** Every target `dstreams feed` knows; each adds its options and runs when they name it. */
+const feedTargetProviders: FeedTargetProvider[] = [tcpTargetProvider, kafkaTargetProvider];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The examples folder (the same from src/cli and dist/cli). */

@@ -1,5 +1,10 @@
 import type { Observable } from 'rxjs';
+// Every operation a DStream has is attached by these modules (one file per operator, declaration
+// merging). Every stream belongs to a context, so loading them here means no DStream exists
+// without all of its methods, whatever a job imported.
 import '../dstream/index.js';
+import '../window/index.js';
+import '../state/index.js';
 import { DStream } from '../dstream/DStream.js';
 import { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { QueueInputDStream } from '../dstream/QueueInputDStream.js';

@@ -32,7 +32,8 @@ import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '..
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { InputDStream } from '../dstream/InputDStream.js';
 import type { DStream } from '../dstream/DStream.js';
-import type { OffsetRange, RDD } from '../rdd/RDD.js';
+import type { OffsetRange } from '../kafka/OffsetRange.js';
+import type { RDD } from '../rdd/RDD.js';
 import { KafkaClient, type KafkaRecord, type PartitionBounds, type ReadOptions } from '../kafka/client.js';
 import { KafkaRDD } from '../kafka/KafkaRDD.js';
 import {
@@ -42,7 +43,7 @@ import {
   tpKey,
   type ResolvedKafkaParams,
 } from '../kafka/params.js';
-import { DirectRateController } from './rate.js';
+import { DirectRateController } from '../rate/DirectRateController.js';
 
 /** What a direct stream writes into each completed batch's checkpoint commit (its `meta`). */
 export interface DirectKafkaPosition {

@@ -1,4 +1,5 @@
-import { RDD, type OffsetRange, type Push } from '../rdd/RDD.js';
+import { RDD, type Push } from '../rdd/RDD.js';
+import type { OffsetRange } from './OffsetRange.js';
 import type { KafkaRecord } from './client.js';
 
 /**

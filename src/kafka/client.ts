@@ -15,7 +15,7 @@
  * joining it.
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import type { OffsetRange } from '../rdd/RDD.js';
+import type { OffsetRange } from './OffsetRange.js';
 import { tpKey, type ResolvedKafkaParams } from './params.js';
 import { FatalKafkaError, withRetry } from './retry.js';
 

@@ -3,7 +3,7 @@
  * plus a few options of this project. Unknown keys are ignored, so parameters written for
  * Spark (`key.deserializer`, `enable.auto.commit`, …) can be passed as they are.
  */
-import type { OffsetRange } from '../rdd/RDD.js';
+import type { OffsetRange } from './OffsetRange.js';
 
 export type KafkaParamValue = string | number | boolean | undefined;
 

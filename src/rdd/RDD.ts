@@ -4,14 +4,6 @@ import { KeyMap, partitionOf } from './keys.js';
 /** Receives one element; narrow transformations compose these so a chain runs in one pass. */
 export type Push<T> = (t: T) => void;
 
-/** A Kafka offset range, `untilOffset` exclusive. */
-export interface OffsetRange {
-  topic: string;
-  partition: number;
-  fromOffset: number;
-  untilOffset: number;
-}
-
 /** Spark's ParallelCollectionRDD slicing: contiguous, in order, sizes differing by at most one. */
 export function sliceArray<T>(data: readonly T[], numSlices: number): T[][] {
   if (!Number.isInteger(numSlices) || numSlices < 1) {

@@ -5,7 +5,7 @@ import { InputDStream } from '../dstream/InputDStream.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Block } from './BlockGenerator.js';
 import { resolveReceiverOptions, type ReceiverStreamOptions, type ResolvedReceiverOptions } from './options.js';
-import { PIDRateEstimator } from './PIDRateEstimator.js';
+import { PIDRateEstimator } from '../rate/PIDRateEstimator.js';
 import type { Receiver } from './Receiver.js';
 import { ReceiverSupervisor, type ReceiverEnvironment } from './ReceiverSupervisor.js';
 import { FileWriteAheadLog } from './WriteAheadLog.js';

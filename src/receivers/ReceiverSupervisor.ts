@@ -1,6 +1,6 @@
 import { BlockGenerator, type Block } from './BlockGenerator.js';
 import { FIRST_RESTART_DELAY, type ResolvedReceiverOptions } from './options.js';
-import { RateLimiter } from './RateLimiter.js';
+import { RateLimiter } from '../rate/RateLimiter.js';
 import type { Receiver, ReceiverHost } from './Receiver.js';
 import type { FileWriteAheadLog } from './WriteAheadLog.js';
 

@@ -14,8 +14,8 @@ export {
   type ReceiverPosition,
 } from './ReceiverInputDStream.js';
 export { BlockGenerator, type Block } from './BlockGenerator.js';
-export { RateLimiter } from './RateLimiter.js';
-export { PIDRateEstimator } from './PIDRateEstimator.js';
+export { RateLimiter } from '../rate/RateLimiter.js';
+export { PIDRateEstimator } from '../rate/PIDRateEstimator.js';
 export { FileWriteAheadLog, decodeRecords, encodeRecord, type LoggedBlock, type WriteAheadLogOptions } from './WriteAheadLog.js';
 export { LineSplitter, type LineSplitterOptions } from './LineSplitter.js';
 export { SocketReceiver, DEFAULT_MAX_LINE_LENGTH, type SocketReceiverStats, type SocketStreamOptions } from './SocketReceiver.js';
@@ -25,7 +25,6 @@ export {
   resolveReceiverOptions,
   DEFAULT_BLOCK_INTERVAL,
   DEFAULT_RESTART_DELAY,
-  type PIDOptions,
   type ReceiverContextOptions,
   type ReceiverStreamOptions,
   type ResolvedReceiverOptions,

@@ -1,4 +1,5 @@
 import { checkDuration, type Duration } from '../util/duration.js';
+import type { PIDOptions } from '../rate/PIDRateEstimator.js';
 
 /**
  * Receiver options a StreamingContext takes (Spark's `spark.streaming.*` settings of the same
@@ -34,17 +35,6 @@ export interface ReceiverContextOptions {
    * doubles up to this; it falls back to the first once the receiver stores data again.
    */
   receiverRestartDelay?: Duration;
-}
-
-export interface PIDOptions {
-  /** Default 1.0. */
-  proportional?: number;
-  /** Default 0.2. */
-  integral?: number;
-  /** Default 0. */
-  derived?: number;
-  /** Default 100 records/s. */
-  minRate?: number;
 }
 
 /** Per-stream settings of a receiver stream; each overrides the context's. */

@@ -1,7 +1,7 @@
 // How many records a direct stream's batch takes: maxRatePerPartition, minRatePerPartition,
 // backpressure (Spark's maxMessagesPerPartition) — the rule alone, then on the real broker.
 import { afterEach, describe, expect, it } from 'vitest';
-import { DirectRateController } from '../../src/direct/rate.js';
+import { DirectRateController } from '../../src/rate/DirectRateController.js';
 import { KafkaUtils, ManualClock, StreamingContext, type KafkaRDD } from '../../src/index.js';
 import { createTopic, kafkaBrokers, produceLines, uniqueTopic } from '../helpers/kafka.js';
 

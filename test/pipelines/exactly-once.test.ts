@@ -1,5 +1,5 @@
 /**
- * The restart decision of src/pipelines/exactlyOnce.ts against the real PostgreSQL (the "direct
+ * The restart decision of src/exactlyonce/exactlyOnce.ts against the real PostgreSQL (the "direct
  * stream" is a queueStream of RDDs that carry offset ranges, as a direct stream's do), and
  * directStreamFromSink against the real Kafka broker.
  */
@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { KafkaRDD, ManualClock, PostgresSink, RDD, StreamingContext, type OffsetRange } from '../../src/index.js';
-import { directStreamFromSink } from '../../src/pipelines/directFromSink.js';
-import { OffsetTracker, resumeFromSink, storedFromOffsets, type StartFromSink } from '../../src/pipelines/exactlyOnce.js';
+import { directStreamFromSink } from '../../src/exactlyonce/directFromSink.js';
+import { OffsetTracker, resumeFromSink, storedFromOffsets, type StartFromSink } from '../../src/exactlyonce/exactlyOnce.js';
 import { createTopic, kafkaBrokers, produceLines, uniqueTopic } from '../helpers/kafka.js';
 import { sinkConnection, useScratchSchema } from '../helpers/postgres.js';
 

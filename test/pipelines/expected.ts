@@ -2,8 +2,8 @@
  * The results the pipelines must produce, computed here from the generators' truth — not with
  * the jobs' parsers or streams — for the tests to compare the jobs' tables with.
  */
-import type { GeneratedRsvp } from '../../src/pipelines/meetup/generate.js';
-import type { GeneratedTweet } from '../../src/pipelines/tweets/generate.js';
+import type { GeneratedRsvp } from '../../src/apps/meetup/generate.js';
+import type { GeneratedTweet } from '../../src/apps/tweets/generate.js';
 
 /** Meetup: response_count per grouping key (the key as JSON), and the dead letters per category. */
 export function expectedMeetup(events: Iterable<GeneratedRsvp>): { totals: Map<string, number>; malformed: Record<string, number> } {

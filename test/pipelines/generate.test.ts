@@ -7,8 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { generateMeetupEvents } from '../../src/pipelines/meetup/generate.js';
-import { generateTweets } from '../../src/pipelines/tweets/generate.js';
+import { generateMeetupEvents } from '../../src/apps/meetup/generate.js';
+import { generateTweets } from '../../src/apps/tweets/generate.js';
 import { consumeMessages, kafkaBrokers, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -46,7 +46,7 @@ export interface Child {
   waitForEvent(match: (e: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-/** Runs a TypeScript entry point (e.g. src/pipelines/meetup/main.ts) with tsx; stdout is read as JSON lines. */
+/** Runs a TypeScript entry point (e.g. src/apps/meetup/main.ts) with tsx; stdout is read as JSON lines. */
 export function runTs(file: string, args: string[], env: Record<string, string> = {}): Child {
   return track(
     spawn(process.execPath, ['--import', pathToFileURL(TSX_LOADER).href, path.join(ROOT, file), ...args], {

@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import { generateMeetupEvents } from '../../src/pipelines/meetup/generate.js';
-import { startMeetupJob, type MeetupJob } from '../../src/pipelines/meetup/job.js';
-import { GROUP_COLUMNS } from '../../src/pipelines/meetup/schema.js';
-import { produceToKafka } from '../../src/pipelines/produce.js';
+import { generateMeetupEvents } from '../../src/apps/meetup/generate.js';
+import { startMeetupJob, type MeetupJob } from '../../src/apps/meetup/job.js';
+import { GROUP_COLUMNS } from '../../src/apps/meetup/schema.js';
+import { produceToKafka } from '../../src/kafka/produce.js';
 import { createTopic, kafkaBrokers, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
 import { pgQuery, quoteIdent, resolvePg, sinkConnection, useScratchSchema } from '../helpers/postgres.js';
 import { TcpProxy } from '../sinks/tcp-proxy.js';
@@ -92,7 +92,7 @@ describe('meetup RSVP job (real Kafka, real PostgreSQL)', () => {
     // start from PostgreSQL. Run 5 finishes the topic.
     for (let run = 0; run < 6; run++) {
       const crash = run === 1 || run === 3;
-      const job = runTs('src/pipelines/meetup/main.ts', args, crash ? { ...env, DSTREAMS_CRASH_AFTER_COMMITS: String(run) } : env);
+      const job = runTs('src/apps/meetup/main.ts', args, crash ? { ...env, DSTREAMS_CRASH_AFTER_COMMITS: String(run) } : env);
       children.push(job);
       starts.push(await job.waitForEvent((e) => e.event === 'start', 120_000));
       const before = await storedTotal(sinkId);

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { ManualClock, StreamingContext } from '../../src/index.js';
-import { generateMeetupEvents } from '../../src/pipelines/meetup/generate.js';
-import { defineMeetupGraph, type MeetupBatch } from '../../src/pipelines/meetup/graph.js';
-import { parseRsvp, type RsvpKey } from '../../src/pipelines/meetup/schema.js';
+import { generateMeetupEvents } from '../../src/apps/meetup/generate.js';
+import { defineMeetupGraph, type MeetupBatch } from '../../src/apps/meetup/graph.js';
+import { parseRsvp, type RsvpKey } from '../../src/apps/meetup/schema.js';
 
 const valid = {
   venue: { venue_name: 'Zilker Park', lon: -97.742989, lat: 30.26759, venue_id: 1 },

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import { generateTweets } from '../../src/pipelines/tweets/generate.js';
+import { generateTweets } from '../../src/apps/tweets/generate.js';
 import { createTopic, kafkaBrokers, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
 import { pgQuery, useScratchSchema } from '../helpers/postgres.js';
 import { expectedTweetTotals } from './expected.js';
@@ -55,7 +55,7 @@ describe('tweet speed layer job (real Kafka, real PostgreSQL)', () => {
     ];
     const env = await pgEnv();
 
-    const first = runTs('src/pipelines/tweets/main.ts', args, env);
+    const first = runTs('src/apps/tweets/main.ts', args, env);
     children.push(first);
     await first.waitForEvent((e) => e.event === 'export' && (e.tweets as number) > 0, 120_000);
     await sleep(Math.floor(Math.random() * 700));
@@ -69,11 +69,11 @@ describe('tweet speed layer job (real Kafka, real PostgreSQL)', () => {
     expect(total).toBe(9000);
     // The second run SIGKILLs itself right after its first committed export (before the
     // checkpoint has the batch): the third must start from the table and its stored offsets.
-    const second = runTs('src/pipelines/tweets/main.ts', args, { ...env, DSTREAMS_CRASH_AFTER_COMMITS: '1' });
+    const second = runTs('src/apps/tweets/main.ts', args, { ...env, DSTREAMS_CRASH_AFTER_COMMITS: '1' });
     children.push(second);
     const secondStart = await second.waitForEvent((e) => e.event === 'start', 120_000);
     expect((await second.exit).signal, second.stderr()).toBe('SIGKILL');
-    const third = runTs('src/pipelines/tweets/main.ts', args, env);
+    const third = runTs('src/apps/tweets/main.ts', args, env);
     children.push(third);
     const thirdStart = await third.waitForEvent((e) => e.event === 'start', 120_000);
     expect(thirdStart).toMatchObject({ source: 'sink' });

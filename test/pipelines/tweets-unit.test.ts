@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { ManualClock, StreamingContext } from '../../src/index.js';
-import { generateTweets } from '../../src/pipelines/tweets/generate.js';
-import { defineTweetsGraph, type TweetsExport } from '../../src/pipelines/tweets/graph.js';
-import { parseTimestamp, parseTweet, type LocationTotals } from '../../src/pipelines/tweets/schema.js';
+import { generateTweets } from '../../src/apps/tweets/generate.js';
+import { defineTweetsGraph, type TweetsExport } from '../../src/apps/tweets/graph.js';
+import { parseTimestamp, parseTweet, type LocationTotals } from '../../src/apps/tweets/schema.js';
 import { expectedTweetTotals } from './expected.js';
 
 describe('parseTweet', () => {

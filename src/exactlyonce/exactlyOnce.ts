@@ -20,8 +20,11 @@
  * batch's offset ranges to the output that writes it.
  */
 import { rename, rm } from 'node:fs/promises';
-import { StreamingContext, type DStream, type OffsetRange, type RDD } from '../index.js';
-import type { PostgresSink } from '../sinks/index.js';
+import { StreamingContext } from '../context/StreamingContext.js';
+import type { DStream } from '../dstream/DStream.js';
+import type { OffsetRange } from '../kafka/OffsetRange.js';
+import type { RDD } from '../rdd/RDD.js';
+import type { PostgresSink } from '../sinks/postgres/index.js';
 
 /**
  * The offsets stored by `sink` for `topics`, as `createDirectStream`'s `fromOffsets`

@@ -1,6 +1,6 @@
 /** What the two pipeline jobs share: starting a resumed context, stopping it once, and their command-line run loop. */
 import type { StreamingContext } from '../context/StreamingContext.js';
-import type { Resumed } from './exactlyOnce.js';
+import type { Resumed } from '../exactlyonce/exactlyOnce.js';
 
 export type JobLog = (event: Record<string, unknown>) => void;
 

@@ -5,13 +5,13 @@
  *   dstreams generate meetup --kafka-topic rsvps --count 10000 --malformed 0.05
  *   dstreams generate tweets --kafka-topic tweets --count 10000 --rate 500
  *
- * Without the `dstreams` command: `npx tsx src/pipelines/generate.ts meetup …`.
+ * Without the `dstreams` command: `npx tsx src/apps/generate.ts meetup …`.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command, InvalidArgumentError } from 'commander';
 import { generateMeetupEvents } from './meetup/generate.js';
-import { produceToKafka, type KeyedValue } from './produce.js';
+import { produceToKafka, type KeyedValue } from '../kafka/produce.js';
 import { generateTweets } from './tweets/generate.js';
 
 function integer(min: number) {

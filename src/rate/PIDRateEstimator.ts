@@ -1,4 +1,14 @@
-import type { PIDOptions } from './options.js';
+/** The PID estimator's gains and floor (`spark.streaming.backpressure.pid.*`). */
+export interface PIDOptions {
+  /** Default 1.0. */
+  proportional?: number;
+  /** Default 0.2. */
+  integral?: number;
+  /** Default 0. */
+  derived?: number;
+  /** Default 100 records/s. */
+  minRate?: number;
+}
 
 /**
  * Spark's PIDRateEstimator: after each completed batch, a new ingestion rate (records/s) from

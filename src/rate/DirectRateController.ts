@@ -1,4 +1,4 @@
-import { PIDRateEstimator } from '../receivers/PIDRateEstimator.js';
+import { PIDRateEstimator } from './PIDRateEstimator.js';
 import type { ResolvedKafkaParams } from '../kafka/params.js';
 
 /**

@@ -12,10 +12,10 @@
  *   // [word, n] pairs: key = word, value = String(n) by default
  */
 import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
-import type { StreamingContext } from '../context/StreamingContext.js';
-import type { DStream } from '../dstream/DStream.js';
-import type { RDD } from '../rdd/RDD.js';
-import { checkTopics, KafkaConfigError, parseBrokerList } from './params.js';
+import type { StreamingContext } from '../../context/StreamingContext.js';
+import type { DStream } from '../../dstream/DStream.js';
+import type { RDD } from '../../rdd/RDD.js';
+import { checkTopics, KafkaConfigError, parseBrokerList } from '../../kafka/params.js';
 
 export interface KafkaSinkOptions<T> {
   /** Comma-separated `host:port`. */

@@ -5,9 +5,9 @@
  * full speed. The topic is created when missing (`--partitions`, default 1).
  */
 import { Kafka, logLevel } from 'kafkajs';
-import type { FeedTarget, FeedTargetProvider, Pacing } from '../cli/feed.js';
-import { sendLines } from '../cli/feed.js';
-import { checkTopics, parseBrokerList } from './params.js';
+import type { FeedTarget, FeedTargetProvider, Pacing } from './feed.js';
+import { sendLines } from './feed.js';
+import { checkTopics, parseBrokerList } from '../kafka/params.js';
 
 export interface KafkaFeedOptions {
   brokers: string;

@@ -4,8 +4,11 @@
  * offsets for start as `auto.offset.reset` says). For the whole restart decision, checkpoint or
  * sink, see `resumeFromSink` in exactlyOnce.ts.
  */
-import { KafkaUtils, type DirectKafkaInputDStream, type KafkaParams, type StreamingContext } from '../index.js';
-import type { PostgresSink } from '../sinks/index.js';
+import type { StreamingContext } from '../context/StreamingContext.js';
+import type { DirectKafkaInputDStream } from '../direct/DirectKafkaInputDStream.js';
+import { KafkaUtils } from '../inputs/KafkaUtils.js';
+import type { KafkaParams } from '../kafka/params.js';
+import type { PostgresSink } from '../sinks/postgres/index.js';
 import { storedFromOffsets } from './exactlyOnce.js';
 
 export async function directStreamFromSink(

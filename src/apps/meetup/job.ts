@@ -22,7 +22,7 @@ import {
   type WriteMethod,
 } from '../../index.js';
 import type { TableRef } from '../../sinks/index.js';
-import { OffsetTracker, resumeFromSink, type Resumed } from '../exactlyOnce.js';
+import { OffsetTracker, resumeFromSink, type Resumed } from '../../exactlyonce/exactlyOnce.js';
 import { startResumed } from '../running.js';
 import { defineMeetupGraph } from './graph.js';
 import { DEAD_LETTER_TYPES, GROUP_COLUMNS, MEETUP_TABLE_TYPES, totalsRow, type RsvpKey } from './schema.js';

@@ -5,12 +5,13 @@
  */
 import type { StreamingContext } from '../context/StreamingContext.js';
 import { DirectKafkaInputDStream, type DirectStreamOptions } from '../direct/DirectKafkaInputDStream.js';
-import type { OffsetRange, RDD } from '../rdd/RDD.js';
+import type { OffsetRange } from '../kafka/OffsetRange.js';
+import type { RDD } from '../rdd/RDD.js';
 import type { ReceiverStreamOptions } from '../receivers/options.js';
 import type { ReceiverInputDStream } from '../receivers/ReceiverInputDStream.js';
 import { KafkaReceiver, type KafkaReceiverOptions } from '../receivers/KafkaReceiver.js';
-import { KafkaClient, type KafkaRecord } from './client.js';
-import { KafkaRDD } from './KafkaRDD.js';
+import { KafkaClient, type KafkaRecord } from '../kafka/client.js';
+import { KafkaRDD } from '../kafka/KafkaRDD.js';
 import {
   checkOffsetRanges,
   checkTopics,
@@ -18,9 +19,9 @@ import {
   parseFromOffsets,
   resolveKafkaParams,
   type KafkaParams,
-} from './params.js';
+} from '../kafka/params.js';
 
-export type { KafkaRecord } from './client.js';
+export type { KafkaRecord } from '../kafka/client.js';
 
 function checkContext(ssc: StreamingContext, what: string): void {
   if (!ssc || typeof ssc !== 'object' || !('graph' in ssc) || typeof ssc.addBatchHooks !== 'function') {

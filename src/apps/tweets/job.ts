@@ -21,7 +21,7 @@ import {
   type WriteMethod,
 } from '../../index.js';
 import type { TableRef } from '../../sinks/index.js';
-import { OffsetTracker, resumeFromSink, type Resumed } from '../exactlyOnce.js';
+import { OffsetTracker, resumeFromSink, type Resumed } from '../../exactlyonce/exactlyOnce.js';
 import { startResumed } from '../running.js';
 import { defineTweetsGraph } from './graph.js';
 import { TWEETS_COLUMNS, TWEETS_TABLE_TYPES, type LocationTotals } from './schema.js';
