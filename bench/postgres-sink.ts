@@ -20,7 +20,7 @@ import pg from 'pg';
 
 import { generateMeetupEvents } from '../src/apps/meetup/generate.js';
 import { DEAD_LETTER_TYPES, GROUP_COLUMNS, MEETUP_TABLE_TYPES, totalsRow } from '../src/apps/meetup/schema.js';
-import { PostgresSink, DEFAULT_INSERT_CHUNK_ROWS, DEFAULT_METHOD, type WriteMethod } from '../src/sinks/index.js';
+import { PostgresSink, DEFAULT_INSERT_CHUNK_ROWS, DEFAULT_METHOD, type WriteMethod } from '../src/sinks/postgres/index.js';
 
 type BenchMode = 'append' | 'update' | 'complete' | 'meetup';
 

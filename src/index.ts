@@ -44,7 +44,7 @@ export {
   type WriterOptions,
   type RetryOptions as SinkRetryOptions,
   type RetryEvent as SinkRetryEvent,
-} from './sinks/index.js';
+} from './sinks/postgres/index.js';
 export { KafkaUtils, type KafkaRecord } from './inputs/KafkaUtils.js';
 export { KafkaRDD } from './kafka/KafkaRDD.js';
 export { KafkaConfigError, type KafkaParams } from './kafka/params.js';

@@ -11,7 +11,7 @@ import {
   type PostgresSinkOptions,
   type RetryEvent,
   type WriteMethod,
-} from '../../src/sinks/index.js';
+} from '../../src/sinks/postgres/index.js';
 import { pgQuery, resolvePg, sinkConnection, useScratchSchema } from '../helpers/postgres.js';
 import { TcpProxy } from './tcp-proxy.js';
 

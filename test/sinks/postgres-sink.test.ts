@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { PostgresSink, PostgresSinkError, type PostgresSinkOptions, type WriteMethod } from '../../src/sinks/index.js';
+import { PostgresSink, PostgresSinkError, type PostgresSinkOptions, type WriteMethod } from '../../src/sinks/postgres/index.js';
 import { pgQuery, quoteIdent, sinkConnection, useScratchSchema } from '../helpers/postgres.js';
 
 const scratch = useScratchSchema('dstreams_sink');

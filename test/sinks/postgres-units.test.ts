@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { copyText, csvLine, isTransientError, quoteIdent, qualifiedName, resolveConnectionConfig } from '../../src/sinks/index.js';
+import { copyText, csvLine, isTransientError, quoteIdent, qualifiedName, resolveConnectionConfig } from '../../src/sinks/postgres/index.js';
 
 describe('PostgresSink helpers', () => {
   it('quotes identifiers by doubling double quotes', () => {

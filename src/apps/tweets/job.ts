@@ -20,7 +20,7 @@ import {
   type KafkaParams,
   type WriteMethod,
 } from '../../index.js';
-import type { TableRef } from '../../sinks/index.js';
+import type { TableRef } from '../../sinks/postgres/index.js';
 import { OffsetTracker, resumeFromSink, type Resumed } from '../../exactlyonce/exactlyOnce.js';
 import { startResumed } from '../running.js';
 import { defineTweetsGraph } from './graph.js';
