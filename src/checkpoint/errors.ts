@@ -60,3 +60,53 @@ export function innermostMessage(err: unknown): string {
   }
   return msg;
 }
+
+export const fail = (code: CheckpointErrorCode, dir: string, message: string, cause?: unknown): CheckpointError =>
+  new CheckpointError(code, dir, message, cause === undefined ? undefined : { cause });
+
+export function corrupt(dir: string, detail: string, cause?: unknown): CheckpointError {
+  return fail(
+    'CORRUPT',
+    dir,
+    `checkpoint directory ${dir} holds a damaged checkpoint store that cannot be read: ${detail}. ` +
+      `It was left as it is: restore it from a backup, or delete it to start fresh`,
+    cause,
+  );
+}
+
+export function mapOpenError(dir: string, err: unknown): CheckpointError {
+  const codes = levelCodes(err);
+  const msg = innermostMessage(err);
+  if (codes.includes('LEVEL_LOCKED')) {
+    return fail(
+      'LOCKED',
+      dir,
+      `checkpoint directory ${dir} is already in use by another StreamingContext ` +
+        `(its LevelDB lock is held by this or another process): ${msg}`,
+      err,
+    );
+  }
+  if (codes.includes('LEVEL_CORRUPTION')) return corrupt(dir, msg, err);
+  if (codes.includes('LEVEL_IO_ERROR')) {
+    if (/No such file or directory/i.test(msg)) return corrupt(dir, `a file of the store is missing: ${msg}`, err);
+    if (/Permission denied|Read-only/i.test(msg)) {
+      return fail('DIR_UNWRITABLE', dir, `checkpoint directory ${dir} is not writable: ${msg}`, err);
+    }
+    return fail('IO_ERROR', dir, `checkpoint directory ${dir} cannot be opened: ${msg}`, err);
+  }
+  return fail('IO_ERROR', dir, `checkpoint directory ${dir} cannot be opened: ${msg}`, err);
+}
+
+export function mapReadError(dir: string, err: unknown, what = 'read'): CheckpointError {
+  if (err instanceof CheckpointError) return err;
+  const codes = levelCodes(err);
+  const msg = innermostMessage(err);
+  if (codes.includes('LEVEL_DATABASE_NOT_OPEN') && !codes.some((c) => c !== 'LEVEL_DATABASE_NOT_OPEN')) {
+    return fail('CLOSED', dir, `checkpoint store ${dir} is closed`, err);
+  }
+  if (codes.includes('LEVEL_CORRUPTION')) return corrupt(dir, msg, err);
+  if (codes.includes('LEVEL_IO_ERROR') && /No such file or directory/i.test(msg)) {
+    return corrupt(dir, `a file of the store is missing: ${msg}`, err);
+  }
+  return fail('IO_ERROR', dir, `checkpoint directory ${dir}: ${what} failed: ${msg}`, err);
+}

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { RECEIVED_DATA_DIR } from '../util/checkpointDir.js';
 import type { SavedStreamCheckpoint, StreamCheckpoint, Checkpointable } from '../dstream/Checkpointable.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { InputDStream } from '../dstream/InputDStream.js';
@@ -36,7 +37,7 @@ export interface ReceiverPosition {
 
 /** The write-ahead log directory of input stream `streamId` under a checkpoint directory. */
 export function receivedDataDir(checkpointDir: string, streamId: number): string {
-  return path.join(checkpointDir, 'receivedData', String(streamId));
+  return path.join(checkpointDir, RECEIVED_DATA_DIR, String(streamId));
 }
 
 /**
