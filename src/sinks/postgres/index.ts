@@ -1,5 +1,9 @@
 export {
   PostgresSink,
+  type AlongsideWrite,
+  type WriteBatchOptions,
+} from './sink.js';
+export {
   DEFAULT_METHOD,
   MAX_BIND_PARAMETERS,
   DEFAULT_INSERT_CHUNK_ROWS,
@@ -12,9 +16,7 @@ export {
   type CollectableRDD,
   type WriterOptions,
   type OffsetCheck,
-  type AlongsideWrite,
-  type WriteBatchOptions,
-} from './sink.js';
+} from './options.js';
 export { resolveConnectionConfig, type PostgresConnectionOptions } from './config.js';
 export { PostgresSinkError, isTransientError, sqlStateOf, type PostgresSinkErrorInfo } from './errors.js';
 export { quoteIdent, qualifiedName, type TableRef } from './identifiers.js';

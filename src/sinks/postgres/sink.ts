@@ -16,63 +16,37 @@
  * serialization failure / deadlock) retry the whole transaction with exponential back-off;
  * permanent ones (bad table or column, syntax, data and constraint errors) fail at once with
  * a {@link PostgresSinkError} naming the table, the columns and the SQLSTATE.
+ *
+ * This file is the transaction and the sink's API. Beside it: options.ts (options, defaults,
+ * validation), statements.ts (the SQL), offsets.ts (offset checks), rows.ts (row shaping),
+ * session.ts (pooled clients and the retry loop).
  */
 import pg from 'pg';
-import type { PoolClient, PoolConfig } from 'pg';
+import type { PoolClient } from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { resolveConnectionConfig, type PostgresConnectionOptions } from './config.js';
+import { resolveConnectionConfig } from './config.js';
 import { csvChunks } from './copy.js';
-import { isTransientError, PostgresSinkError, sqlStateOf } from './errors.js';
-import { normalizeTable, qualifiedName, quoteIdent, quoteList, type TableRef } from './identifiers.js';
+import { PostgresSinkError, sqlStateOf } from './errors.js';
+import { encodeOffsets, normalizeOffsets, offsetGap, replayMismatch } from './offsets.js';
 import {
-  backoffDelay,
-  resolveRetryOptions,
-  sleep,
-  type ResolvedRetryOptions,
-  type RetryEvent,
-  type RetryOptions,
-} from './retry.js';
-
-export type OutputMode = 'append' | 'update' | 'complete';
-export type WriteMethod = 'insert' | 'copy';
-/**
- * How a batch's offset ranges are checked against the offsets this sink stored, inside the
- * batch's transaction (see {@link PostgresSinkOptions.offsetCheck}).
- */
-export type OffsetCheck = 'none' | 'no-overlap' | 'contiguous';
-
-/**
- * The default write method, chosen with bench/postgres-sink.ts (100 k rows × 6 columns in
- * batches of 10 k, PostgreSQL 15 on loopback, 4 runs on a shared 2-core machine): COPY wrote
- * 1.4–3.1× more rows/s than the best multi-row INSERT in append mode and 1.3–1.4× more in
- * update mode (COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT).
- */
-export const DEFAULT_METHOD: WriteMethod = 'copy';
-
-/** Default rows per multi-row INSERT statement (see `insertChunkRows`). */
-export const DEFAULT_INSERT_CHUNK_ROWS = 1000;
-
-/** PostgreSQL's limit on the number of bind parameters in one statement. */
-export const MAX_BIND_PARAMETERS = 65_535;
-
-/** A Kafka offset range, structurally the same as the direct stream's `OffsetRange`. */
-export interface SinkOffsetRange {
-  topic: string;
-  partition: number;
-  fromOffset?: number;
-  /** Exclusive: the next offset to read. This is what is stored. */
-  untilOffset: number;
-}
-
-export interface BatchInfo {
-  /** The batch time (ms since the epoch); with `sinkId` it identifies the batch. */
-  batchTime: number;
-  /** The Kafka offsets this batch covers; stored in the same transaction as the rows. */
-  offsetRanges?: readonly SinkOffsetRange[] | undefined;
-}
+  resolveSinkOptions,
+  type BatchInfo,
+  type CollectableRDD,
+  type OffsetCheck,
+  type OutputMode,
+  type PostgresSinkOptions,
+  type SinkOffsetRange,
+  type SinkSettings,
+  type WriteBatchResult,
+  type WriteMethod,
+  type WriterOptions,
+} from './options.js';
+import { dedupeByKey, toValueRows } from './rows.js';
+import { withClient, withRetry, type Attempt, type RetryHost } from './session.js';
+import { batchesTable, buildStatements, insertStatement, upsertOffsetsStatement, type Statements } from './statements.js';
 
 /** Rows for another sink's table, written in the same transaction as the batch (see `writeBatch`). */
 export interface AlongsideWrite {
@@ -90,127 +64,9 @@ export interface WriteBatchOptions {
   alongside?: readonly AlongsideWrite[];
 }
 
-export interface WriteBatchResult {
-  /** True when the batch had already been committed, so nothing was written. */
-  skipped: boolean;
-  /** Rows written by this call (0 when skipped). In update mode: rows after de-duplication by key. */
-  rowsWritten: number;
-  /** Rows written to each `alongside` table, in order (0s when skipped); absent without `alongside`. */
-  alongsideRowsWritten?: number[];
-  /** Number of transaction attempts made (1 when nothing had to be retried). */
-  attempts: number;
-  /**
-   * True when an earlier attempt of this same call sent COMMIT, lost its connection before the
-   * reply, and the retry found the batch committed: the rows were written once, by that attempt.
-   */
-  recoveredCommit: boolean;
-}
-
-/** The part of an RDD the writer needs; the project's RDD satisfies it structurally. */
-export interface CollectableRDD<T> {
-  collect(): T[] | Promise<T[]>;
-  offsetRanges?: () => readonly SinkOffsetRange[];
-}
-
-export interface WriterOptions<T> {
-  /**
-   * Where the batch's offsets come from, when the RDD handed to foreachRDD is not the Kafka
-   * RDD itself (e.g. after a `map`). Default: `rdd.offsetRanges?.()`.
-   */
-  offsetRanges?: (rdd: CollectableRDD<T>, time: number) => readonly SinkOffsetRange[] | undefined;
-}
-
-export interface PostgresSinkOptions<Row> extends PostgresConnectionOptions {
-  /** Target table; `{ schema, name }` for a schema-qualified one. Names are quoted, never parsed. */
-  table: TableRef;
-  /** Target columns, in the order of the values `toValues` returns. */
-  columns: string[];
-  /**
-   * Row → values (one per column). Without it a row may be an array of values in column
-   * order, or an object keyed by column name (a missing key is NULL).
-   */
-  toValues?: (row: Row) => readonly unknown[];
-  /** Default `append`. */
-  mode?: OutputMode;
-  /** The key for `update` mode (`ON CONFLICT (keys) DO UPDATE`); also the primary key of a created table. */
-  keyColumns?: string[];
-  /**
-   * With `createTable`: make the key `UNIQUE NULLS NOT DISTINCT (keys)` (PostgreSQL 15+) instead of
-   * `PRIMARY KEY (keys)`, so that key columns may be NULL and a NULL matches a NULL, as in a
-   * GROUP BY (the meetup seed groups by `group_state`, which is null outside the US and Canada).
-   */
-  keyNullsNotDistinct?: boolean;
-  /**
-   * Create the table if missing: column → SQL type (e.g. `text`, `double precision`,
-   * `numeric(10,2)`, `timestamptz`, `text[]`). The primary key is `keyColumns` when given.
-   * The schema of a schema-qualified table is created as well.
-   */
-  createTable?: Record<string, string>;
-  /** `copy` (COPY FROM STDIN, CSV) or `insert` (multi-row parameterised INSERT). Default {@link DEFAULT_METHOD}. */
-  method?: WriteMethod;
-  /** How `complete` mode empties the table: `delete` (default) or `truncate`. See README in this folder. */
-  completeStrategy?: 'delete' | 'truncate';
-  /** Name of this sink for the exactly-once bookkeeping. Default: the qualified table name. */
-  sinkId?: string;
-  /**
-   * Schema of `dstreams_sink_batches` / `dstreams_sink_offsets`. Default: the table's schema
-   * when the table is schema-qualified, else the first schema of the search_path.
-   */
-  bookkeepingSchema?: string;
-  /**
-   * Rows per INSERT statement (method `insert`); capped so that rows × columns ≤ 65 535
-   * parameters. Default 1000: in the bench's update mode 1000-row statements beat the largest
-   * ones the parameter limit allows (10 922 rows at 6 columns) by 1.03–1.75×; in append mode
-   * the two were within the noise (0.9–1.24×).
-   */
-  insertChunkRows?: number;
-  /**
-   * Checks, in each batch's transaction, that the batch's offset ranges continue the offsets this
-   * sink has stored (per topic-partition; partitions with nothing stored and ranges without
-   * `fromOffset` pass). `contiguous`: every range must start exactly where the stored offsets end
-   * — earlier would write records twice, later would skip some. `no-overlap`: only earlier
-   * fails. A batch that fails the check writes nothing and rejects with a PostgresSinkError
-   * (not retried). With any check on, a replayed batch (already claimed) must also carry the same
-   * offset ranges as when it was committed, else it rejects instead of being skipped: a replay
-   * that read different records than the committed batch would otherwise lose the difference.
-   * Default `none`.
-   */
-  offsetCheck?: OffsetCheck;
-  /** Forget bookkeeping rows of batches older than this (ms before the batch being written). Default: keep all. */
-  bookkeepingRetentionMs?: number;
-  /** Back-off for transient failures, or `false` for a single attempt. */
-  retry?: RetryOptions | false;
-  /** Called before each retry (for logging / metrics). */
-  onRetry?: (event: RetryEvent & { sinkId: string; batchTime?: number }) => void;
-}
-
-const BATCHES_TABLE = 'dstreams_sink_batches';
-const OFFSETS_TABLE = 'dstreams_sink_offsets';
-const STAGE_TABLE = 'dstreams_sink_stage';
-/** Gives every sink its own staging table name (two sinks may stage in one transaction). */
-let stageSeq = 0;
-/** Conservative shape of a column type in `createTable` (it is SQL from code, not data). */
-const SQL_TYPE_RE = /^[A-Za-z_][A-Za-z0-9_ ,()[\]."]*$/;
-
-interface Attempt {
-  number: number;
-  /** Some attempt so far sent COMMIT (and may have committed although it saw an error). */
-  previousCommitSent: boolean;
-}
-
-interface Statements {
-  claim: string;
-  claimedOffsets: string;
-  lockOffsets: string;
-  prune: string;
-  emptyTable: string;
-  copyTarget: string;
-  createStage: string;
-  copyStage: string;
-  upsertFromStage: string;
-  upsertOffsetsPrefix: string;
-  insertPrefix: string;
-  insertSuffix: string;
+interface PreparedAlongside {
+  sink: PostgresSink<any>;
+  values: unknown[][];
 }
 
 export class PostgresSink<Row = Record<string, unknown>> {
@@ -224,36 +80,32 @@ export class PostgresSink<Row = Record<string, unknown>> {
 
   private readonly pool: pg.Pool;
   private readonly opts: PostgresSinkOptions<Row>;
-  private readonly schema: string | undefined;
-  private readonly bookkeepingSchema: string | undefined;
-  private readonly retry: ResolvedRetryOptions;
-  private readonly rowsPerInsert: number;
+  private readonly settings: SinkSettings;
   private readonly sql: Statements;
   private readonly offsetCheck: OffsetCheck;
+  /** What the retry loop (session.ts) sees of this sink. */
+  private readonly host: RetryHost;
   private readonly closing = new AbortController();
   private initPromise: Promise<void> | undefined;
   private closed = false;
 
   constructor(options: PostgresSinkOptions<Row>) {
     this.opts = options;
-    const table = normalizeTable(options.table);
-    this.schema = table.schema;
-    this.tableName = qualifiedName(table.schema, table.name);
-    this.mode = options.mode ?? 'append';
-    this.method = options.method ?? DEFAULT_METHOD;
-    this.columns = [...(options.columns ?? [])];
-    this.keyColumns = [...(options.keyColumns ?? [])];
-    this.sinkId = options.sinkId ?? (table.schema === undefined ? table.name : `${table.schema}.${table.name}`);
-    this.bookkeepingSchema = options.bookkeepingSchema ?? table.schema;
-    this.retry = resolveRetryOptions(options.retry);
-    this.offsetCheck = options.offsetCheck ?? 'none';
-    this.validate(options);
+    const s = resolveSinkOptions(options);
+    this.settings = s;
+    ({ sinkId: this.sinkId, mode: this.mode, method: this.method, columns: this.columns } = s);
+    ({ keyColumns: this.keyColumns, tableName: this.tableName, offsetCheck: this.offsetCheck } = s);
+    this.host = {
+      sinkId: s.sinkId,
+      retry: s.retry,
+      signal: this.closing.signal,
+      isClosed: () => this.closed,
+      wrap: (...args) => this.wrap(...args),
+      onRetry: options.onRetry,
+    };
+    this.sql = buildStatements(s, options);
 
-    const maxRows = Math.floor(MAX_BIND_PARAMETERS / this.columns.length);
-    this.rowsPerInsert = Math.max(1, Math.min(maxRows, options.insertChunkRows ?? DEFAULT_INSERT_CHUNK_ROWS));
-    this.sql = this.buildStatements();
-
-    const config: PoolConfig = resolveConnectionConfig({
+    const config = resolveConnectionConfig({
       ...options,
       applicationName: options.applicationName ?? `dstreams-sink:${this.sinkId}`.slice(0, 63),
     });
@@ -275,14 +127,19 @@ export class PostgresSink<Row = Record<string, unknown>> {
     if (typeof batchTime !== 'number' || !Number.isSafeInteger(batchTime)) {
       throw new TypeError(`PostgresSink "${this.sinkId}": batchTime must be an integer number of ms, got ${batchTime}`);
     }
-    const offsets = this.validateOffsets(batch.offsetRanges ?? [], batchTime);
+    const normalized = normalizeOffsets(batch.offsetRanges ?? []);
+    if ('invalid' in normalized) {
+      throw this.wrap('invalid offset range', new TypeError(JSON.stringify(normalized.invalid)), batchTime, false, 0);
+    }
+    const offsets = normalized.ranges;
     // Rows are converted once, before the first attempt: a retry does not call toValues again.
     const values = this.prepareValues(rows, batchTime);
     const alongside = this.prepareAlongside(options.alongside, batchTime);
 
     await Promise.all([this.init(), ...alongside.map((a) => a.sink.init())]);
     const attempt: Attempt = { number: 0, previousCommitSent: false };
-    const result = await this.withRetry(
+    const result = await withRetry(
+      this.host,
       batchTime,
       async () => {
         const state = { commitSent: false };
@@ -308,12 +165,8 @@ export class PostgresSink<Row = Record<string, unknown>> {
   async storedOffsets(sinkId: string = this.sinkId): Promise<Record<string, number>> {
     this.assertOpen();
     await this.init();
-    const res = await this.withRetry(undefined, () =>
-      this.pool.query<{ topic: string; partition: number; until_offset: string }>(
-        `SELECT "topic", "partition", "until_offset" FROM ${this.bookkeepingTable(OFFSETS_TABLE)}` +
-          ` WHERE "sink_id" = $1 ORDER BY "topic", "partition"`,
-        [sinkId],
-      ),
+    const res = await withRetry(this.host, undefined, () =>
+      this.pool.query<{ topic: string; partition: number; until_offset: string }>(this.sql.storedOffsets, [sinkId]),
     );
     const out: Record<string, number> = {};
     for (const row of res.rows) out[`${row.topic}:${row.partition}`] = Number(row.until_offset);
@@ -328,8 +181,8 @@ export class PostgresSink<Row = Record<string, unknown>> {
   async readRows(): Promise<unknown[][]> {
     this.assertOpen();
     await this.init();
-    const res = await this.withRetry(undefined, () =>
-      this.pool.query<unknown[]>({ text: `SELECT ${quoteList(this.columns)} FROM ${this.tableName}`, rowMode: 'array' }),
+    const res = await withRetry(this.host, undefined, () =>
+      this.pool.query<unknown[]>({ text: this.sql.readRows, rowMode: 'array' }),
     );
     return res.rows;
   }
@@ -338,11 +191,8 @@ export class PostgresSink<Row = Record<string, unknown>> {
   async lastCommittedBatchTime(sinkId: string = this.sinkId): Promise<number | undefined> {
     this.assertOpen();
     await this.init();
-    const res = await this.withRetry(undefined, () =>
-      this.pool.query<{ t: string | null }>(
-        `SELECT max("batch_time") AS t FROM ${this.bookkeepingTable(BATCHES_TABLE)} WHERE "sink_id" = $1`,
-        [sinkId],
-      ),
+    const res = await withRetry(this.host, undefined, () =>
+      this.pool.query<{ t: string | null }>(this.sql.lastBatchTime, [sinkId]),
     );
     const t = res.rows[0]?.t;
     return t == null ? undefined : Number(t);
@@ -375,7 +225,7 @@ export class PostgresSink<Row = Record<string, unknown>> {
   /** Creates the bookkeeping tables and (with `createTable`) the target table. Called by the first write. */
   init(): Promise<void> {
     if (!this.initPromise) {
-      this.initPromise = this.withRetry(undefined, () => this.runInit());
+      this.initPromise = withRetry(this.host, undefined, () => this.runInit());
       this.initPromise.catch(() => {
         this.initPromise = undefined; // let a later call try again
       });
@@ -403,7 +253,7 @@ export class PostgresSink<Row = Record<string, unknown>> {
     const withAlongside = (n: (a: PreparedAlongside) => number) =>
       alongside.length > 0 ? { alongsideRowsWritten: alongside.map(n) } : {};
     const encodedOffsets = offsets.length > 0 ? encodeOffsets(offsets) : null;
-    return this.withClient(async (client) => {
+    return withClient(this.pool, async (client) => {
       await client.query('BEGIN');
       // Claim the batch first: a concurrent writer of the same batch waits here on the
       // primary key until this transaction ends, then sees the row and skips.
@@ -439,39 +289,15 @@ export class PostgresSink<Row = Record<string, unknown>> {
       this.sinkId,
     ]);
     const stored = new Map(res.rows.map((r) => [`${r.topic}:${r.partition}`, Number(r.until_offset)]));
-    for (const o of offsets) {
-      const end = stored.get(`${o.topic}:${o.partition}`);
-      if (end === undefined || o.fromOffset === undefined || o.fromOffset === end) continue;
-      if (o.fromOffset < end) {
-        throw this.offsetError(
-          batchTime,
-          `batch reads ${o.topic}:${o.partition} from offset ${o.fromOffset}, but this sink has committed it up to ` +
-            `${end} (exclusive): offsets ${o.fromOffset}–${Math.min(end, o.untilOffset) - 1} would be written twice. ` +
-            `Start the stream from storedOffsets()`,
-        );
-      }
-      if (this.offsetCheck === 'contiguous') {
-        throw this.offsetError(
-          batchTime,
-          `batch reads ${o.topic}:${o.partition} from offset ${o.fromOffset}, but this sink has committed it up to ` +
-            `${end} (exclusive): offsets ${end}–${o.fromOffset - 1} would never be written. Start the stream from ` +
-            `storedOffsets(), or, to accept the gap (e.g. records Kafka's retention deleted), use offsetCheck 'no-overlap'`,
-        );
-      }
-    }
+    const gap = offsetGap(stored, offsets, this.offsetCheck);
+    if (gap !== undefined) throw this.offsetError(batchTime, gap);
   }
 
   /** A batch already claimed may only be skipped if this replay covers the same offsets as the committed batch. */
   private async checkReplay(client: PoolClient, batchTime: number, encodedOffsets: string | null): Promise<void> {
     const res = await client.query<{ offsets: string | null }>(this.sql.claimedOffsets, [this.sinkId, batchTime]);
-    const committed = res.rows[0]?.offsets ?? null;
-    if (committed === null || encodedOffsets === null || committed === encodedOffsets) return;
-    throw this.offsetError(
-      batchTime,
-      `batch was committed with offset ranges ${committed} but is replayed with ${encodedOffsets}: skipping it ` +
-        `would lose the records the two do not share. The input did not replay the batch it committed ` +
-        `(restart from storedOffsets() rather than from a checkpoint older than the sink)`,
-    );
+    const mismatch = replayMismatch(res.rows[0]?.offsets ?? null, encodedOffsets);
+    if (mismatch !== undefined) throw this.offsetError(batchTime, mismatch);
   }
 
   private offsetError(batchTime: number, message: string): PostgresSinkError {
@@ -479,8 +305,9 @@ export class PostgresSink<Row = Record<string, unknown>> {
   }
 
   private prepareValues(rows: Iterable<Row>, batchTime: number): unknown[][] {
-    const values = this.toValueRows(rows, batchTime);
-    return this.mode === 'update' ? this.dedupeByKey(values) : values;
+    const fail = (what: string, cause: unknown) => this.wrap(what, cause, batchTime, false, 0);
+    const values = toValueRows(rows, this.columns, this.opts.toValues, fail);
+    return this.mode === 'update' ? dedupeByKey(values, this.columns, this.keyColumns) : values;
   }
 
   private prepareAlongside(alongside: readonly AlongsideWrite[] | undefined, batchTime: number): PreparedAlongside[] {
@@ -501,23 +328,9 @@ export class PostgresSink<Row = Record<string, unknown>> {
   }
 
   private async writeWithInsert(client: PoolClient, values: unknown[][]): Promise<void> {
-    const ncols = this.columns.length;
-    for (let start = 0; start < values.length; start += this.rowsPerInsert) {
-      const chunk = values.slice(start, start + this.rowsPerInsert);
-      const params: unknown[] = new Array(chunk.length * ncols);
-      const tuples: string[] = new Array(chunk.length);
-      let p = 0;
-      for (let r = 0; r < chunk.length; r++) {
-        const row = chunk[r]!;
-        let tuple = '(';
-        for (let c = 0; c < ncols; c++) {
-          params[p] = row[c];
-          p++;
-          tuple += c === 0 ? `$${p}` : `,$${p}`;
-        }
-        tuples[r] = tuple + ')';
-      }
-      await client.query(this.sql.insertPrefix + tuples.join(',') + this.sql.insertSuffix, params);
+    const per = this.settings.rowsPerInsert;
+    for (let start = 0; start < values.length; start += per) {
+      await client.query(insertStatement(this.sql, values.slice(start, start + per), this.columns.length));
     }
   }
 
@@ -539,127 +352,28 @@ export class PostgresSink<Row = Record<string, unknown>> {
   }
 
   private async storeOffsets(client: PoolClient, offsets: readonly SinkOffsetRange[]): Promise<void> {
-    const params: unknown[] = [];
-    const tuples: string[] = [];
-    for (const o of offsets) {
-      const n = params.length;
-      params.push(this.sinkId, o.topic, o.partition, o.untilOffset);
-      tuples.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4})`);
-    }
-    await client.query(this.sql.upsertOffsetsPrefix + tuples.join(', ') + UPSERT_OFFSETS_SUFFIX, params);
+    await client.query(upsertOffsetsStatement(this.sql, this.sinkId, offsets));
   }
 
   private async runInit(): Promise<void> {
-    await this.withClient(async (client) => {
+    const sql = this.sql;
+    await withClient(this.pool, async (client) => {
       await client.query('BEGIN');
-      // CREATE … IF NOT EXISTS is not safe against a concurrent CREATE of the same name
-      // (unique violation on pg_type); serialise the sinks' DDL with an advisory lock.
-      await client.query(`SELECT pg_advisory_xact_lock(hashtext('dstreams_sink_ddl'))`);
-      if (this.bookkeepingSchema !== undefined) {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.bookkeepingSchema)}`);
-      }
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${this.bookkeepingTable(BATCHES_TABLE)} (` +
-          `"sink_id" text NOT NULL, "batch_time" bigint NOT NULL, ` +
-          `"committed_at" timestamptz NOT NULL DEFAULT now(), "offsets" text, ` +
-          `PRIMARY KEY ("sink_id", "batch_time"))`,
-      );
+      await client.query(sql.ddlLock);
+      if (sql.createBookkeepingSchema !== undefined) await client.query(sql.createBookkeepingSchema);
+      await client.query(sql.createBatches);
       // Tables created before the "offsets" column existed get it (ALTER only when it is missing:
       // even ADD COLUMN IF NOT EXISTS takes an exclusive lock).
-      const hasOffsets = await client.query(
-        `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'offsets' AND NOT attisdropped`,
-        [this.bookkeepingTable(BATCHES_TABLE)],
-      );
-      if (hasOffsets.rowCount === 0) {
-        await client.query(`ALTER TABLE ${this.bookkeepingTable(BATCHES_TABLE)} ADD COLUMN IF NOT EXISTS "offsets" text`);
-      }
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${this.bookkeepingTable(OFFSETS_TABLE)} (` +
-          `"sink_id" text NOT NULL, "topic" text NOT NULL, "partition" integer NOT NULL, ` +
-          `"until_offset" bigint NOT NULL, ` +
-          `PRIMARY KEY ("sink_id", "topic", "partition"))`,
-      );
-      if (this.opts.createTable) {
-        if (this.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
-        const defs = Object.entries(this.opts.createTable).map(([c, t]) => `${quoteIdent(c)} ${t}`);
-        if (this.keyColumns.length > 0) {
-          const key = this.opts.keyNullsNotDistinct ? 'UNIQUE NULLS NOT DISTINCT' : 'PRIMARY KEY';
-          defs.push(`${key} (${quoteList(this.keyColumns)})`);
-        }
-        await client.query(`CREATE TABLE IF NOT EXISTS ${this.tableName} (${defs.join(', ')})`);
-      }
+      const hasOffsets = await client.query(sql.hasOffsetsColumn, [batchesTable(this.settings)]);
+      if (hasOffsets.rowCount === 0) await client.query(sql.addOffsetsColumn);
+      await client.query(sql.createOffsets);
+      if (sql.createTableSchema !== undefined) await client.query(sql.createTableSchema);
+      if (sql.createTable !== undefined) await client.query(sql.createTable);
       await client.query('COMMIT');
     });
   }
 
-  // ---------------------------------------------------------------- plumbing
-
-  /**
-   * Runs `fn` on a pooled client. Whatever goes wrong, the client is destroyed rather than
-   * returned to the pool: its state after a failed COPY or a dropped connection is unknown,
-   * and closing the connection makes the server roll the open transaction back.
-   */
-  private async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let asyncError: unknown;
-    // A checked-out client has no error listener of its own: a backend that dies between two
-    // queries would otherwise raise an unhandled 'error' event.
-    const onError = (err: unknown): void => {
-      asyncError ??= err;
-    };
-    client.on('error', onError);
-    try {
-      const result = await fn(client);
-      client.removeListener('error', onError);
-      client.release();
-      return result;
-    } catch (err) {
-      client.removeListener('error', onError);
-      client.on('error', () => {});
-      client.release(err instanceof Error ? err : true);
-      // The error the client raised by itself (e.g. 57P01 from a terminated backend) is the
-      // cause; the query's own error is then only "Client … is not queryable".
-      throw asyncError ?? err;
-    }
-  }
-
-  private async withRetry<T>(
-    batchTime: number | undefined,
-    fn: () => Promise<T>,
-    attempt: Attempt = { number: 0, previousCommitSent: false },
-  ): Promise<T> {
-    const started = Date.now();
-    for (;;) {
-      attempt.number++;
-      try {
-        return await fn();
-      } catch (err) {
-        if (this.closed) throw this.wrap('closed while writing', err, batchTime, false, attempt.number);
-        if (err instanceof PostgresSinkError) throw err;
-        if (!isTransientError(err)) throw this.wrap('write', err, batchTime, false, attempt.number);
-        const elapsed = Date.now() - started;
-        const delay = backoffDelay(this.retry, attempt.number);
-        if (attempt.number >= this.retry.maxAttempts || elapsed + delay > this.retry.maxElapsedMs) {
-          throw this.wrap(`PostgreSQL unreachable or connection lost`, err, batchTime, true, attempt.number);
-        }
-        this.opts.onRetry?.({
-          sinkId: this.sinkId,
-          ...(batchTime !== undefined ? { batchTime } : {}),
-          attempt: attempt.number,
-          delayMs: delay,
-          elapsedMs: elapsed,
-          error: err,
-        });
-        try {
-          await sleep(delay, this.closing.signal);
-        } catch {
-          throw this.wrap('closed while retrying', err, batchTime, true, attempt.number);
-        }
-      }
-    }
-  }
-
-  private wrap(what: string, err: unknown, batchTime: number | undefined, retryable: boolean, attempts: number) {
+  private wrap(what: string, err: unknown, batchTime: number | undefined, retryable: boolean, attempts: number): PostgresSinkError {
     return new PostgresSinkError(what, {
       sinkId: this.sinkId,
       table: this.tableName,
@@ -672,170 +386,7 @@ export class PostgresSink<Row = Record<string, unknown>> {
     });
   }
 
-  private toValueRows(rows: Iterable<Row>, batchTime: number): unknown[][] {
-    const ncols = this.columns.length;
-    const out: unknown[][] = [];
-    const toValues = this.opts.toValues;
-    for (const row of rows) {
-      let v: readonly unknown[];
-      if (toValues) v = toValues(row);
-      else if (Array.isArray(row)) v = row;
-      else if (row !== null && typeof row === 'object') {
-        const obj = row as Record<string, unknown>;
-        v = this.columns.map((c) => obj[c]);
-      } else {
-        throw this.wrap(
-          `row ${out.length} is neither an array nor an object (give toValues)`,
-          new TypeError(String(row)),
-          batchTime,
-          false,
-          0,
-        );
-      }
-      if (v.length !== ncols) {
-        throw this.wrap(
-          `row ${out.length} has ${v.length} values for ${ncols} columns`,
-          new TypeError(JSON.stringify(v)),
-          batchTime,
-          false,
-          0,
-        );
-      }
-      out.push(v as unknown[]);
-    }
-    return out;
-  }
-
-  /**
-   * `INSERT … ON CONFLICT DO UPDATE` cannot touch the same row twice in one statement, so a
-   * batch with a key twice keeps the last row for that key (what a sequence of upserts gives).
-   */
-  private dedupeByKey(values: unknown[][]): unknown[][] {
-    const keyIdx = this.keyColumns.map((k) => this.columns.indexOf(k));
-    const byKey = new Map<string, unknown[]>();
-    for (const row of values) {
-      const key = JSON.stringify(keyIdx.map((i) => keyPart(row[i])));
-      byKey.delete(key); // re-insert so that the surviving row keeps the position of the last one
-      byKey.set(key, row);
-    }
-    return byKey.size === values.length ? values : [...byKey.values()];
-  }
-
-  private validate(options: PostgresSinkOptions<Row>): void {
-    const fail = (msg: string): never => {
-      throw new TypeError(`PostgresSink "${this.sinkId}" (table ${this.tableName}): ${msg}`);
-    };
-    if (!Array.isArray(options.columns) || options.columns.length === 0) fail('`columns` must be a non-empty array');
-    this.columns.forEach(quoteIdent);
-    if (new Set(this.columns).size !== this.columns.length) fail('`columns` has duplicates');
-    if (!['append', 'update', 'complete'].includes(this.mode)) fail(`unknown mode ${JSON.stringify(this.mode)}`);
-    if (!['insert', 'copy'].includes(this.method)) fail(`unknown method ${JSON.stringify(this.method)}`);
-    if (options.completeStrategy !== undefined && !['delete', 'truncate'].includes(options.completeStrategy)) {
-      fail(`unknown completeStrategy ${JSON.stringify(options.completeStrategy)}`);
-    }
-    for (const k of this.keyColumns) {
-      if (!this.columns.includes(k)) fail(`key column ${JSON.stringify(k)} is not one of the columns`);
-    }
-    if (this.mode === 'update' && this.keyColumns.length === 0) fail('update mode needs `keyColumns`');
-    if (typeof this.sinkId !== 'string' || this.sinkId.length === 0) fail('`sinkId` must be a non-empty string');
-    if (!['none', 'no-overlap', 'contiguous'].includes(this.offsetCheck)) {
-      fail(`unknown offsetCheck ${JSON.stringify(this.offsetCheck)}`);
-    }
-    if (options.keyNullsNotDistinct && this.keyColumns.length === 0) fail('keyNullsNotDistinct needs `keyColumns`');
-    if (options.createTable) {
-      for (const [c, t] of Object.entries(options.createTable)) {
-        quoteIdent(c);
-        if (typeof t !== 'string' || !SQL_TYPE_RE.test(t) || t.includes('--')) {
-          fail(`createTable type of ${JSON.stringify(c)} is not a plain SQL type: ${JSON.stringify(t)}`);
-        }
-      }
-      for (const c of this.columns) {
-        if (!Object.hasOwn(options.createTable, c)) fail(`column ${JSON.stringify(c)} is missing from createTable`);
-      }
-    }
-  }
-
-  private validateOffsets(ranges: readonly SinkOffsetRange[], batchTime: number): SinkOffsetRange[] {
-    // One row per topic-partition: if a batch lists a partition twice, the furthest offset wins.
-    const byTp = new Map<string, SinkOffsetRange>();
-    for (const o of ranges) {
-      if (
-        !o ||
-        typeof o.topic !== 'string' ||
-        !Number.isInteger(o.partition) ||
-        !Number.isSafeInteger(o.untilOffset) ||
-        (o.fromOffset !== undefined && !(Number.isSafeInteger(o.fromOffset) && o.fromOffset <= o.untilOffset))
-      ) {
-        throw this.wrap('invalid offset range', new TypeError(JSON.stringify(o)), batchTime, false, 0);
-      }
-      const key = `${o.topic}:${o.partition}`;
-      const prev = byTp.get(key);
-      if (!prev || o.untilOffset > prev.untilOffset) byTp.set(key, o);
-    }
-    return [...byTp.values()];
-  }
-
-  private bookkeepingTable(name: string): string {
-    return qualifiedName(this.bookkeepingSchema, name);
-  }
-
-  private buildStatements(): Statements {
-    const cols = quoteList(this.columns);
-    const nonKeys = this.columns.filter((c) => !this.keyColumns.includes(c));
-    const conflict =
-      this.mode !== 'update'
-        ? ''
-        : nonKeys.length === 0
-          ? ` ON CONFLICT (${quoteList(this.keyColumns)}) DO NOTHING`
-          : ` ON CONFLICT (${quoteList(this.keyColumns)}) DO UPDATE SET ` +
-            nonKeys.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ');
-    const batches = this.bookkeepingTable(BATCHES_TABLE);
-    const stageName = `${STAGE_TABLE}_${++stageSeq}`;
-    const stage = `pg_temp.${quoteIdent(stageName)}`;
-    return {
-      claim:
-        `INSERT INTO ${batches} ("sink_id", "batch_time", "offsets") VALUES ($1, $2, $3) ` +
-        `ON CONFLICT ("sink_id", "batch_time") DO NOTHING RETURNING "batch_time"`,
-      claimedOffsets: `SELECT "offsets" FROM ${batches} WHERE "sink_id" = $1 AND "batch_time" = $2`,
-      lockOffsets:
-        `SELECT "topic", "partition", "until_offset" FROM ${this.bookkeepingTable(OFFSETS_TABLE)} ` +
-        `WHERE "sink_id" = $1 FOR UPDATE`,
-      prune: `DELETE FROM ${batches} WHERE "sink_id" = $1 AND "batch_time" < $2`,
-      emptyTable:
-        this.opts.completeStrategy === 'truncate' ? `TRUNCATE TABLE ${this.tableName}` : `DELETE FROM ${this.tableName}`,
-      copyTarget: `COPY ${this.tableName} (${cols}) FROM STDIN WITH (FORMAT csv)`,
-      createStage: `CREATE TEMPORARY TABLE ${quoteIdent(stageName)} ON COMMIT DROP AS SELECT ${cols} FROM ${this.tableName} WITH NO DATA`,
-      copyStage: `COPY ${stage} (${cols}) FROM STDIN WITH (FORMAT csv)`,
-      upsertFromStage: `INSERT INTO ${this.tableName} (${cols}) SELECT ${cols} FROM ${stage}${conflict}`,
-      upsertOffsetsPrefix: `INSERT INTO ${this.bookkeepingTable(OFFSETS_TABLE)} ("sink_id", "topic", "partition", "until_offset") VALUES `,
-      insertPrefix: `INSERT INTO ${this.tableName} (${cols}) VALUES `,
-      insertSuffix: conflict,
-    };
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new Error(`PostgresSink "${this.sinkId}" is closed`);
   }
-}
-
-const UPSERT_OFFSETS_SUFFIX =
-  ` ON CONFLICT ("sink_id", "topic", "partition") DO UPDATE SET "until_offset" = EXCLUDED."until_offset"`;
-
-interface PreparedAlongside {
-  sink: PostgresSink<any>;
-  values: unknown[][];
-}
-
-/** A batch's offset ranges as stored with its claim: `[[topic, partition, from, until], …]` sorted. */
-function encodeOffsets(offsets: readonly SinkOffsetRange[]): string {
-  const rows = offsets.map((o) => [o.topic, o.partition, o.fromOffset ?? null, o.untilOffset] as const);
-  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
-  return JSON.stringify(rows);
-}
-
-function keyPart(v: unknown): unknown {
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'bigint') return v.toString();
-  if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
-  return v ?? null;
 }
