@@ -104,7 +104,7 @@ async function emit(what: string, messages: Iterable<KeyedValue>, opts: SinkOpti
 
 /** The `generate` command with its `meetup` and `tweets` subcommands. */
 export function generateCommand(): Command {
-  const generate = new Command('generate').description('produce generated input for the pipelines (src/pipelines) to Kafka');
+  const generate = new Command('generate').description('produce generated input for the apps (src/apps) to Kafka');
 
   const meetup = addSinkOptions(
     generate
