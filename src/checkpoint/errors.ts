@@ -2,6 +2,7 @@
  * Errors of the checkpoint store. Every failure the store reports is a `CheckpointError`
  * with a stable `code` and a message that names the checkpoint directory.
  */
+import { causeChain } from '../util/causeChain.js';
 
 export type CheckpointErrorCode =
   /** The directory (or a parent) cannot be created or written. */
@@ -40,24 +41,15 @@ export class CheckpointError extends Error {
 
 /** The codes of an error and of its chain of causes (abstract-level wraps LevelDB's errors). */
 export function levelCodes(err: unknown): string[] {
-  const codes: string[] = [];
-  let e: unknown = err;
-  for (let depth = 0; e !== null && typeof e === 'object' && depth < 8; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    e = (e as { cause?: unknown }).cause;
-  }
-  return codes;
+  return causeChain(err)
+    .map((e) => (e as { code?: unknown } | undefined)?.code)
+    .filter((c): c is string => typeof c === 'string');
 }
 
 /** The innermost message of an error chain: LevelDB's own text rather than abstract-level's wrapper. */
 export function innermostMessage(err: unknown): string {
   let msg = err instanceof Error ? err.message : String(err);
-  let e: unknown = err;
-  for (let depth = 0; e !== null && typeof e === 'object' && depth < 8; depth++) {
-    if (e instanceof Error && e.message) msg = e.message;
-    e = (e as { cause?: unknown }).cause;
-  }
+  for (const e of causeChain(err)) if (e instanceof Error && e.message) msg = e.message;
   return msg;
 }
 

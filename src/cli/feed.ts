@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Command } from 'commander';
+import { sleep } from '../util/sleep.js';
 
 export interface Pacing {
   /** Lines per second; undefined: as fast as the target takes them. */
@@ -46,7 +47,6 @@ export function readLines(file: string): string[] {
   return lines;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Sends `lines` through `write` (which resolves when the target can take more: backpressure),

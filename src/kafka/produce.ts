@@ -3,7 +3,8 @@
  * missing, sends in batches with acks from all in-sync replicas through an idempotent producer (a
  * retried request is not written twice), optionally paced.
  */
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
+import { sleep } from '../util/sleep.js';
 
 export interface ProduceOptions {
   /** `host:port[,host:port…]`. */
@@ -25,7 +26,6 @@ export interface KeyedValue {
   value: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function kafkaFor(brokers: string, clientId = 'dstreams-generate'): Kafka {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -60,34 +60,70 @@ export async function produceToKafka(messages: Iterable<KeyedValue>, options: Pr
   await ensureTopic(kafka, topic, partitions);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
-  let sent = 0;
   try {
     // Paced: one request every 100 ms with a tenth of a second's messages.
     const perRequest = rate === undefined ? batchSize : Math.max(1, Math.round(rate / 10));
-    const started = Date.now();
-    let batch: Message[] = [];
-    let bytes = 0;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      await producer.send({ topic, messages: batch, acks: -1 });
-      sent += batch.length;
-      batch = [];
-      bytes = 0;
-      onProgress?.(sent);
-      if (rate !== undefined) {
-        const due = started + (sent / rate) * 1000;
-        if (due > Date.now()) await sleep(due - Date.now());
-      }
+    const keyed = function* (): Iterable<Message> {
+      for (const m of messages) yield { key: m.key, value: m.value };
     };
-    for (const m of messages) {
-      if (signal?.aborted) break;
-      batch.push({ key: m.key, value: m.value });
-      bytes += Buffer.byteLength(m.value) + (m.key === null ? 0 : Buffer.byteLength(m.key)) + 32;
-      if (batch.length >= perRequest || bytes >= 512 * 1024) await flush();
-    }
-    if (!signal?.aborted) await flush();
+    return await sendInBatches(producer, topic, keyed(), {
+      batchSize: perRequest,
+      ...(rate !== undefined ? { rate } : {}),
+      ...(onProgress ? { onProgress } : {}),
+      ...(signal ? { signal } : {}),
+    });
   } finally {
     await producer.disconnect();
   }
+}
+
+export interface SendOptions {
+  /** Messages per produce request (requests are also cut at ~512 KiB). */
+  batchSize: number;
+  /** Messages per second at most; default: as fast as the broker takes them. */
+  rate?: number;
+  onProgress?: (sent: number) => void;
+  /** Stops taking messages (what was taken so far is not sent). */
+  signal?: AbortSignal;
+}
+
+/**
+ * The producer loop: sends `messages` to `topic` in order, in requests of `batchSize` messages
+ * or ~512 KiB, each acknowledged by all in-sync replicas, optionally paced; resolves with the
+ * number sent. The caller connects and disconnects the producer.
+ */
+export async function sendInBatches(
+  producer: Producer,
+  topic: string,
+  messages: Iterable<Message>,
+  { batchSize, rate, onProgress, signal }: SendOptions,
+): Promise<number> {
+  let sent = 0;
+  const started = Date.now();
+  let batch: Message[] = [];
+  let bytes = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    await producer.send({ topic, messages: batch, acks: -1 });
+    sent += batch.length;
+    batch = [];
+    bytes = 0;
+    onProgress?.(sent);
+    if (rate !== undefined) {
+      const due = started + (sent / rate) * 1000;
+      if (due > Date.now()) await sleep(due - Date.now());
+    }
+  };
+  for (const m of messages) {
+    if (signal?.aborted) break;
+    batch.push(m);
+    bytes += sizeOf(m.value) + sizeOf(m.key) + 32;
+    if (batch.length >= batchSize || bytes >= 512 * 1024) await flush();
+  }
+  if (!signal?.aborted) await flush();
   return sent;
+}
+
+function sizeOf(v: Message['value'] | Message['key']): number {
+  return v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
 }

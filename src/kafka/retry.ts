@@ -6,6 +6,8 @@
  * that does not exist is waited for only `topicWaitMs`. Definitive answers (offsets out of
  * range, bad arguments) fail at once.
  */
+import { causeChain } from '../util/causeChain.js';
+import { sleep } from '../util/sleep.js';
 
 export class KafkaStreamError extends Error {
   override readonly cause: unknown;
@@ -40,16 +42,8 @@ export interface RetryOptions {
   maxBackoffMs?: number;
 }
 
-/** Walks an error's `cause` chain (kafkajs wraps errors in KafkaJSNumberOfRetriesExceeded etc.). */
-export function errorChain(e: unknown): unknown[] {
-  const out: unknown[] = [];
-  let cur: unknown = e;
-  for (let i = 0; i < 8 && cur !== undefined && cur !== null && !out.includes(cur); i++) {
-    out.push(cur);
-    cur = (cur as { cause?: unknown; originalError?: unknown }).cause ?? (cur as { originalError?: unknown }).originalError;
-  }
-  return out;
-}
+/** The error and the errors it wraps (kafkajs wraps errors in KafkaJSNumberOfRetriesExceeded etc.). */
+export const errorChain = (e: unknown): unknown[] => causeChain(e);
 
 function hasType(e: unknown, type: string): boolean {
   return errorChain(e).some((x) => (x as { type?: unknown }).type === type);
@@ -80,19 +74,6 @@ export function describeError(e: unknown): string {
     if (!msgs.some((p) => p.includes((x as Error)?.message ?? m))) msgs.push(m);
   }
   return msgs.join(' <- ');
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 export async function withRetry<T>(op: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {

@@ -3,22 +3,13 @@ import { FIRST_RESTART_DELAY, type ResolvedReceiverOptions } from './options.js'
 import { RateLimiter } from '../rate/RateLimiter.js';
 import type { Receiver, ReceiverHost } from './Receiver.js';
 import type { FileWriteAheadLog } from './WriteAheadLog.js';
-
-/** What receiver events carry: the shape of the context's ReceiverInfo. */
-export interface ReceiverEventInfo {
-  streamId: number;
-  name: string;
-  active: boolean;
-  lastErrorMessage?: string;
-  lastError?: unknown;
-  time: number;
-}
+import type { ReceiverInfo } from '../context/StreamingListener.js';
 
 /** A receiver event as the context's listener bus takes it. */
 export type ReceiverEvent =
-  | { type: 'receiverStarted'; info: ReceiverEventInfo }
-  | { type: 'receiverError'; info: ReceiverEventInfo }
-  | { type: 'receiverStopped'; info: ReceiverEventInfo };
+  | { type: 'receiverStarted'; info: ReceiverInfo }
+  | { type: 'receiverError'; info: ReceiverInfo }
+  | { type: 'receiverStopped'; info: ReceiverInfo };
 
 /**
  * What a receiver input stream needs from its StreamingContext, passed when the context creates
@@ -135,7 +126,7 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
   }
 
   private post(type: ReceiverEvent['type'], active: boolean): void {
-    const info: ReceiverEventInfo = { streamId: this.streamId, name: this.name, active, time: this.env.now() };
+    const info: ReceiverInfo = { streamId: this.streamId, name: this.name, active, time: this.env.now() };
     if (this.lastError) {
       info.lastErrorMessage = this.lastError.message;
       if (this.lastError.error !== undefined) info.lastError = this.lastError.error;

@@ -4,7 +4,6 @@ export {
   ReceiverSupervisor,
   type ReceiverEnvironment,
   type ReceiverEvent,
-  type ReceiverEventInfo,
 } from './ReceiverSupervisor.js';
 export {
   ReceiverInputDStream,

@@ -199,21 +199,15 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   // A key's checkpointed value is [state, time of its last write] (the time drives timeouts).
 
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined {
-    const version = this.versionForCheckpoint(time);
-    if (version === undefined) return undefined;
-    const changes = this.log.take(time);
-    if (full || changes === 'full') {
-      const puts: [unknown, unknown][] = [];
-      for (const r of version) forEachLeaf(r.root, (l) => void puts.push([l.key, [l.value, l.stamp]]));
-      return { state: { replace: true, puts, deletes: [] } };
-    }
-    const puts: [unknown, unknown][] = [];
-    const deletes: unknown[] = [];
-    for (const e of changes.entries()) {
-      if (e.value === undefined) deletes.push(e.key);
-      else puts.push([e.key, [e.value.value, e.value.stamp]]);
-    }
-    return { state: { replace: false, puts, deletes } };
+    return this.stateCheckpoint(
+      time,
+      full,
+      this.log,
+      (version, put) => {
+        for (const r of version) forEachLeaf(r.root, (l) => put(l.key, [l.value, l.stamp]));
+      },
+      (leaf) => [leaf.value, leaf.stamp],
+    );
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {

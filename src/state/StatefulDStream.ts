@@ -2,6 +2,7 @@ import type { StreamCheckpoint, SavedStreamCheckpoint, Checkpointable } from '..
 import { DStream } from '../dstream/DStream.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
+import type { ChangeLog } from './ChangeLog.js';
 
 /**
  * What updateStateByKey and mapWithState share: a state that advances one batch at a time, in
@@ -84,6 +85,35 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
       throw new Error(`${this.kind}: checkpoint of batch ${time} asked after its state was forgotten`);
     }
     return v;
+  }
+
+  /**
+   * The state part of batch `time`'s checkpoint: a full copy of the version (`eachEntry` lists
+   * its stored [key, value] pairs) when asked for one or when the change log was dropped, else
+   * the keys `log` recorded since the last checkpoint (`stored` gives a changed key's value).
+   * Undefined when the stream has no version yet.
+   */
+  protected stateCheckpoint<K, E>(
+    time: number,
+    full: boolean,
+    log: ChangeLog<K, E>,
+    eachEntry: (version: P, put: (key: unknown, value: unknown) => void) => void,
+    stored: (entry: E) => unknown,
+  ): StreamCheckpoint | undefined {
+    const version = this.versionForCheckpoint(time);
+    if (version === undefined) return undefined;
+    const changes = log.take(time);
+    const puts: [unknown, unknown][] = [];
+    if (full || changes === 'full') {
+      eachEntry(version, (k, v) => void puts.push([k, v]));
+      return { state: { replace: true, puts, deletes: [] } };
+    }
+    const deletes: unknown[] = [];
+    for (const e of changes.entries()) {
+      if (e.value === undefined) deletes.push(e.key);
+      else puts.push([e.key, stored(e.value)]);
+    }
+    return { state: { replace: false, puts, deletes } };
   }
 
   /** Start over from a restored version. */

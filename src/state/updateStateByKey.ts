@@ -154,21 +154,15 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
   // ---- checkpoints ---------------------------------------------------------------------------
 
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined {
-    const version = this.versionForCheckpoint(time);
-    if (version === undefined) return undefined;
-    const changes = this.log.take(time);
-    if (full || changes === 'full') {
-      const puts: [unknown, unknown][] = [];
-      for (const part of version) for (const [k, s] of part) puts.push([k, s]);
-      return { state: { replace: true, puts, deletes: [] } };
-    }
-    const puts: [unknown, unknown][] = [];
-    const deletes: unknown[] = [];
-    for (const e of changes.entries()) {
-      if (e.value === undefined) deletes.push(e.key);
-      else puts.push([e.key, e.value[1]]);
-    }
-    return { state: { replace: false, puts, deletes } };
+    return this.stateCheckpoint(
+      time,
+      full,
+      this.log,
+      (version, put) => {
+        for (const part of version) for (const [k, s] of part) put(k, s);
+      },
+      (entry) => entry[1],
+    );
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {

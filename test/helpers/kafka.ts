@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type Message } from 'kafkajs';
 import { inject } from 'vitest';
+import { sendInBatches } from '../../src/kafka/produce.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -152,17 +153,7 @@ export async function produceLines(topic: string, lines: Iterable<string>, optio
   const producer = kafkaClient(brokers).producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const byPartition: Record<number, number> = {};
-  let sent = 0;
-  try {
-    let batch: Message[] = [];
-    let bytes = 0;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      await producer.send({ topic, messages: batch, acks: -1 });
-      sent += batch.length;
-      batch = [];
-      bytes = 0;
-    };
+  const messages = function* (): Iterable<Message> {
     let i = 0;
     for (const line of lines) {
       const k = typeof key === 'function' ? key(line, i) : key;
@@ -172,12 +163,13 @@ export async function produceLines(topic: string, lines: Iterable<string>, optio
         m.partition = p;
         byPartition[p] = (byPartition[p] ?? 0) + 1;
       }
-      batch.push(m);
-      bytes += Buffer.byteLength(line) + (k ? Buffer.byteLength(k) : 0) + 32;
       i++;
-      if (batch.length >= batchSize || bytes >= 512 * 1024) await flush();
+      yield m;
     }
-    await flush();
+  };
+  let sent: number;
+  try {
+    sent = await sendInBatches(producer, topic, messages(), { batchSize });
   } finally {
     await producer.disconnect();
   }

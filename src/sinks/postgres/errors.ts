@@ -1,3 +1,4 @@
+import { causeChain } from '../../util/causeChain.js';
 import { quoteIdent } from './identifiers.js';
 
 /**
@@ -57,20 +58,9 @@ export interface PgErrorFields {
   where?: string;
 }
 
-function errorChain(err: unknown): unknown[] {
-  const out: unknown[] = [];
-  let cur: unknown = err;
-  for (let i = 0; i < 5 && cur != null && typeof cur === 'object'; i++) {
-    out.push(cur);
-    if (cur instanceof AggregateError) out.push(...cur.errors);
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return out;
-}
-
 /** The SQLSTATE of a server error (5 characters), if the error or its cause has one. */
 export function sqlStateOf(err: unknown): string | undefined {
-  for (const e of errorChain(err)) {
+  for (const e of causeChain(err)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
   }
@@ -83,7 +73,7 @@ export function sqlStateOf(err: unknown): string | undefined {
  * lost a serialization / deadlock race.
  */
 export function isTransientError(err: unknown): boolean {
-  for (const e of errorChain(err)) {
+  for (const e of causeChain(err)) {
     if (e instanceof PostgresSinkError) return e.retryable;
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') {

@@ -6,7 +6,8 @@
 import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import { isTransientError, PostgresSinkError } from './errors.js';
-import { backoffDelay, sleep, type ResolvedRetryOptions, type RetryEvent } from './retry.js';
+import { sleep } from '../../util/sleep.js';
+import { backoffDelay, type ResolvedRetryOptions, type RetryEvent } from './retry.js';
 
 export interface Attempt {
   number: number;
@@ -83,9 +84,7 @@ export async function withRetry<T>(
         elapsedMs: elapsed,
         error: err,
       });
-      try {
-        await sleep(delay, host.signal);
-      } catch {
+      if (!(await sleep(delay, host.signal))) {
         throw host.wrap('closed while retrying', err, batchTime, true, attempt.number);
       }
     }
