@@ -1,3 +1,9 @@
+/**
+ * StreamingContext, the top of the engine. Over 400 lines on purpose: it is the public facade
+ * of Spark's StreamingContext — lifecycle (start, stop, awaitTermination, getOrCreate) and a
+ * creator for every core input stream — and delegates the work (JobScheduler, Checkpointer,
+ * ListenerBus, the receivers) to the modules beside it.
+ */
 import type { Observable } from 'rxjs';
 // Every operation a DStream has is attached by these modules (one file per operator, declaration
 // merging). Every stream belongs to a context, so loading them here means no DStream exists

@@ -26,6 +26,9 @@
  * to `retry.timeout.ms` (default 2 min) — the batch waits and the ones after it queue — then the
  * batch fails, which stops the context with that error. Nothing is skipped either way: a range
  * is consumed only by a batch that completes.
+ *
+ * About 400 lines: the stream's whole protocol (deciding ranges, commitAsync, checkpoint and
+ * restore) reads in one file; the rate is in rate/DirectRateController.ts, Kafka I/O in kafka/.
  */
 import type { CompletedBatchInfo } from '../context/StreamingListener.js';
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';

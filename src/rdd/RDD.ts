@@ -1,3 +1,9 @@
+/**
+ * The RDD: one batch's in-memory, partitioned collection. Over 400 lines on purpose: it is one
+ * class, Spark's RDD API (narrow and wide transformations, actions) on one lazy narrow-chain
+ * core, and every method is a few lines over that core; the key handling is in keys.ts and the
+ * ordering in compare.ts.
+ */
 import { compareValues } from './compare.js';
 import { KeyMap, partitionOf } from './keys.js';
 

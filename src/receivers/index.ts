@@ -13,8 +13,6 @@ export {
   type ReceiverPosition,
 } from './ReceiverInputDStream.js';
 export { BlockGenerator, type Block } from './BlockGenerator.js';
-export { RateLimiter } from '../rate/RateLimiter.js';
-export { PIDRateEstimator } from '../rate/PIDRateEstimator.js';
 export { FileWriteAheadLog, decodeRecords, encodeRecord, type LoggedBlock, type WriteAheadLogOptions } from './WriteAheadLog.js';
 export { LineSplitter, type LineSplitterOptions } from './LineSplitter.js';
 export { SocketReceiver, DEFAULT_MAX_LINE_LENGTH, type SocketReceiverStats, type SocketStreamOptions } from './SocketReceiver.js';

@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StreamingContext } from '../../src/index.js';
-import { PIDRateEstimator, SocketReceiver } from '../../src/receivers/index.js';
+import { SocketReceiver } from '../../src/receivers/index.js';
+import { PIDRateEstimator } from '../../src/rate/index.js';
 import { freePort, ROOT, sleep, tempDir, waitFor } from './helpers.js';
 
 describe('PIDRateEstimator (Spark\'s)', () => {
