@@ -1,8 +1,30 @@
 /** What the two pipeline jobs share: starting a resumed context, stopping it once, and their command-line run loop. */
-import type { StreamingContext } from '../context/StreamingContext.js';
+import type { PostgresConnectionOptions, SinkRetryOptions, StreamingContext, WriteMethod, KafkaParams } from '../index.js';
 import type { Resumed } from '../exactlyonce/exactlyOnce.js';
 
 export type JobLog = (event: Record<string, unknown>) => void;
+
+/** What every Kafka → PostgreSQL job takes (each adds its tables and intervals). */
+export interface KafkaToPostgresJobOptions {
+  /** Kafka brokers, `host:port[,…]`. */
+  brokers: string;
+  topic: string;
+  /** Checkpoint directory (state and stream position between restarts). */
+  checkpointDir: string;
+  /** Batch interval in ms. Default 5000. */
+  batchDuration?: number;
+  /** The sink's name in the bookkeeping tables (each job has its default). */
+  sinkId?: string;
+  method?: WriteMethod;
+  /** Where PostgreSQL is (default: the PG* variables, else 127.0.0.1:5432/test as postgres). */
+  postgres?: PostgresConnectionOptions;
+  /** The sink's back-off while PostgreSQL is unreachable. Default: retry for ever (the batches wait). */
+  retry?: SinkRetryOptions;
+  /** More Kafka parameters (e.g. `maxRatePerPartition`); the brokers and `auto.offset.reset: earliest` are set. */
+  kafkaParams?: KafkaParams;
+  /** One JSON-able object per event. Default: a JSON line on stdout. */
+  log?: JobLog;
+}
 
 /** Log where the job resumed from, start it, and return a stop that runs once: a graceful stop, then `close` (sinks). */
 export async function startResumed(

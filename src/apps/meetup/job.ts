@@ -15,41 +15,20 @@ import {
   KafkaUtils,
   PostgresSink,
   StreamingContext,
-  type PostgresConnectionOptions,
   type SinkRetryEvent,
-  type SinkRetryOptions,
   type KafkaParams,
-  type WriteMethod,
 } from '../../index.js';
 import type { TableRef } from '../../sinks/postgres/index.js';
 import { OffsetTracker, resumeFromSink, type Resumed } from '../../exactlyonce/exactlyOnce.js';
-import { startResumed } from '../running.js';
+import { startResumed, type KafkaToPostgresJobOptions } from '../running.js';
 import { defineMeetupGraph } from './graph.js';
 import { DEAD_LETTER_TYPES, GROUP_COLUMNS, MEETUP_TABLE_TYPES, totalsRow, type RsvpKey } from './schema.js';
 
-export interface MeetupJobOptions {
-  /** Kafka brokers, `host:port[,…]`. */
-  brokers: string;
-  topic: string;
-  /** Checkpoint directory (state and stream position between restarts). */
-  checkpointDir: string;
-  /** Batch interval in ms. Default 5000 (the seed triggers every 30 s). */
-  batchDuration?: number;
+export interface MeetupJobOptions extends KafkaToPostgresJobOptions {
   /** Result table. Default `meetup_table` (the seed's). */
   table?: TableRef;
   /** Dead-letter table. Default `meetup_dead_letters`, in the result table's schema. */
   deadLetterTable?: TableRef;
-  /** The sink's name in the bookkeeping tables. Default `meetup-rsvps`. */
-  sinkId?: string;
-  method?: WriteMethod;
-  /** Where PostgreSQL is (default: the PG* variables, else 127.0.0.1:5432/test as postgres). */
-  postgres?: PostgresConnectionOptions;
-  /** The sink's back-off while PostgreSQL is unreachable. Default: retry for ever (the batches wait). */
-  retry?: SinkRetryOptions;
-  /** More Kafka parameters (e.g. `maxRatePerPartition`); the brokers and `auto.offset.reset: earliest` are set. */
-  kafkaParams?: KafkaParams;
-  /** One JSON-able object per event (start, batch, retry). Default: a JSON line on stdout. */
-  log?: (event: Record<string, unknown>) => void;
 }
 
 export interface MeetupJob {

@@ -15,35 +15,21 @@ import {
   KafkaUtils,
   PostgresSink,
   StreamingContext,
-  type PostgresConnectionOptions,
-  type SinkRetryOptions,
   type KafkaParams,
-  type WriteMethod,
 } from '../../index.js';
 import type { TableRef } from '../../sinks/postgres/index.js';
 import { OffsetTracker, resumeFromSink, type Resumed } from '../../exactlyonce/exactlyOnce.js';
-import { startResumed } from '../running.js';
+import { startResumed, type KafkaToPostgresJobOptions } from '../running.js';
 import { defineTweetsGraph } from './graph.js';
 import { TWEETS_COLUMNS, TWEETS_TABLE_TYPES, type LocationTotals } from './schema.js';
 
-export interface TweetsJobOptions {
-  brokers: string;
-  topic: string;
-  checkpointDir: string;
-  /** Batch interval in ms. Default 5000. */
-  batchDuration?: number;
+export interface TweetsJobOptions extends KafkaToPostgresJobOptions {
   /** Export interval in ms, a multiple of the batch interval. Default 60 000 (the seed: one hour). */
   exportEvery?: number;
   /** A fixed "today", `YYYY-MM-DD` (to replay a day); default: the UTC day of each batch. */
   day?: string;
   /** Default `speed_layer` (the seed's table). */
   table?: TableRef;
-  sinkId?: string;
-  method?: WriteMethod;
-  postgres?: PostgresConnectionOptions;
-  retry?: SinkRetryOptions;
-  kafkaParams?: KafkaParams;
-  log?: (event: Record<string, unknown>) => void;
 }
 
 export interface TweetsJob {
