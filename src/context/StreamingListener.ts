@@ -1,3 +1,5 @@
+import type { ReceiverInfo } from '../receivers/ReceiverSupervisor.js';
+
 /** Facts about one batch, as Spark's BatchInfo. Delays are in ms, never negative. */
 export interface BatchInfo {
   batchTime: number;
@@ -28,14 +30,8 @@ export interface OutputOperationInfo {
   failureReason?: string;
 }
 
-export interface ReceiverInfo {
-  streamId: number;
-  name: string;
-  active: boolean;
-  lastErrorMessage?: string;
-  lastError?: unknown;
-  time: number;
-}
+/** What receiver events carry; defined beside the receivers' supervisor, which makes them. */
+export type { ReceiverInfo };
 
 export interface StreamingStartedInfo {
   time: number;

@@ -3,7 +3,16 @@ import { FIRST_RESTART_DELAY, type ResolvedReceiverOptions } from './options.js'
 import { RateLimiter } from '../rate/RateLimiter.js';
 import type { Receiver, ReceiverHost } from './Receiver.js';
 import type { FileWriteAheadLog } from './WriteAheadLog.js';
-import type { ReceiverInfo } from '../context/StreamingListener.js';
+
+/** A receiver's state as its listeners see it (the context's StreamingListener events carry it). */
+export interface ReceiverInfo {
+  streamId: number;
+  name: string;
+  active: boolean;
+  lastErrorMessage?: string;
+  lastError?: unknown;
+  time: number;
+}
 
 /** A receiver event as the context's listener bus takes it. */
 export type ReceiverEvent =
