@@ -1,8 +1,6 @@
 /**
- * The key layout of the checkpoint store (LevelDB keys are UTF-8 strings; values are encoded
- * by ./codec.ts), and the checks that keep every key inside it:
- *
- * Layout (LevelDB keys are UTF-8 strings; values are encoded by ./codec.ts):
+ * The key layout of the checkpoint store, and the checks that keep every key inside it
+ * (LevelDB keys are UTF-8 strings; values are encoded by ./codec.ts):
  *
  *   meta/format                      {"format":"dstreams-checkpoint","version":1} (JSON text)
  *   meta/seq                         number of commits so far
