@@ -1,7 +1,7 @@
 /** dstreams: Spark Streaming's discretized streams for Node.js. The public API (see API.md). */
 export { Milliseconds, Seconds, Minutes, type Duration } from './util/duration.js';
 export { ManualClock, SystemClock, type Clock } from './context/Clock.js';
-export { StreamingContext, type StreamingContextOptions } from './context/StreamingContext.js';
+export { StreamingContext, type StreamingContextOptions, type WebUiOptions } from './context/StreamingContext.js';
 export type {
   BatchInfo,
   CompletedBatchInfo,
@@ -10,6 +10,7 @@ export type {
   StreamingEvent,
   StreamingListener,
   StreamingStartedInfo,
+  StreamInputInfo,
 } from './context/StreamingListener.js';
 export { DStream, InputDStream, UnaryDStream, type ForeachFunction } from './dstream/index.js';
 export { RDD } from './rdd/RDD.js';
@@ -62,3 +63,6 @@ export {
   type Resumed,
   type StartFromSink,
 } from './exactlyonce/index.js';
+// The web UI, REST JSON and /metrics (the `ui` option) and `dstreams run`'s progress lines: registered on import.
+import './ui/index.js';
+export { WebUi, JobProgress, describeGraph, type GraphNode } from './ui/index.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `dstreams` command (package.json `bin`, through bin.mjs):
+ * The `dstreams` command (package.json `bin`, compiled to dist/src/cli/dstreams.js; from a checkout: src/cli/bin.mjs):
  *
  *   dstreams feed --file shakespeare.txt --port 9999 --lines-per-second 10 [--loop]
  *   dstreams run network-wordcount localhost 9999

@@ -1,9 +1,9 @@
-/** The `dstreams` command line: `feed` (serve a file's lines) and `run` (run an example). */
+/** The `dstreams` command line: `feed` (serve a file's lines), `run` (run a job or an example), `generate`. */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { readLines, tcpTargetProvider, type FeedTarget, type FeedTargetProvider, type Pacing } from './feed.js';
 import { kafkaTargetProvider } from './kafkaFeedTarget.js';
@@ -11,6 +11,7 @@ import { generateCommand } from '../apps/generateCommand.js';
 
 /** Every target `dstreams feed` knows; each adds its options and runs when they name it. */
 const feedTargetProviders: FeedTargetProvider[] = [tcpTargetProvider, kafkaTargetProvider];
+import { packageVersion } from './version.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The examples folder (the same from src/cli and dist/cli). */
@@ -22,17 +23,45 @@ function positiveNumber(v: string): number {
   return n;
 }
 
+function port(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new InvalidArgumentError('must be a TCP port (0-65535)');
+  return n;
+}
+
+/** The examples: .ts files in a checkout, compiled .js files in the installed package. */
 export function listExamples(dir = EXAMPLES_DIR): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => f.slice(0, -3))
+    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+    .map((f) => f.replace(/\.(ts|js)$/, ''))
     .sort();
+}
+
+/** A job file given by path, else the example of that name; undefined when neither exists. */
+export function resolveJob(job: string, dir = EXAMPLES_DIR): string | undefined {
+  if (existsSync(job) && statSync(job).isFile()) return path.resolve(job);
+  const name = job.replace(/\.(ts|js)$/, '');
+  for (const ext of ['.js', '.ts']) {
+    const file = path.join(dir, name + ext);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+/** tsx's loader as a file URL for `node --import`, or undefined when tsx is not installed. */
+function tsxLoader(): string | undefined {
+  try {
+    return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  } catch {
+    return undefined;
+  }
 }
 
 export function buildProgram(): Command {
   const program = new Command('dstreams')
     .description("dstreams: Spark Streaming's DStreams for Node.js — tools for the examples")
+    .version(packageVersion(), '-V, --version', 'print the version')
     .enablePositionalOptions()
     .showHelpAfterError();
 
@@ -66,19 +95,28 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('run examples/<example>.ts with tsx, e.g. `dstreams run network-wordcount localhost 9999`')
-    .argument('<example>', `one of: ${listExamples().join(', ') || '(none found)'}`)
-    .argument('[args...]', 'arguments for the example')
+    .description('run a job: an example by name (e.g. `dstreams run network-wordcount localhost 9999`) or your own .ts/.js file')
+    .argument('<job>', `a job file, or one of the examples: ${listExamples().join(', ') || '(none found)'}`)
+    .argument('[args...]', 'arguments for the job')
+    .option('--ui', "serve the web UI (Spark's Streaming tab), REST JSON and /metrics of every context the job starts")
+    .option('--ui-port <port>', 'port of the web UI (implies --ui; default 4040, or the next free one)', port)
+    .option('--quiet', 'no progress line per batch on stderr')
     .allowUnknownOption()
     .passThroughOptions()
-    .action(async (example: string, args: string[]) => {
-      const name = example.endsWith('.ts') ? example.slice(0, -3) : example;
-      const file = path.join(EXAMPLES_DIR, `${name}.ts`);
-      if (!existsSync(file)) {
-        program.error(`error: no example "${example}"; examples: ${listExamples().join(', ')}`);
+    .action(async (job: string, args: string[], opts: { ui?: boolean; uiPort?: number; quiet?: boolean }) => {
+      const file = resolveJob(job);
+      if (!file) return program.error(`error: no job file or example "${job}"; examples: ${listExamples().join(', ')}`, { exitCode: 2 });
+      const nodeArgs: string[] = [];
+      if (/\.[cm]?ts$/.test(file)) {
+        const loader = tsxLoader();
+        if (!loader) {
+          return program.error(`error: running a TypeScript job needs tsx: npm install tsx (or compile ${job} to JavaScript)`, { exitCode: 2 });
+        }
+        nodeArgs.push('--import', loader);
       }
-      const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-      const child = spawn(process.execPath, [tsx, file, ...args], { stdio: 'inherit' });
+      const env: NodeJS.ProcessEnv = { ...process.env, DSTREAMS_PROGRESS: opts.quiet ? '0' : '1' };
+      if (opts.ui || opts.uiPort !== undefined) env.DSTREAMS_UI = opts.uiPort !== undefined ? String(opts.uiPort) : '1';
+      const child = spawn(process.execPath, [...nodeArgs, file, ...args], { stdio: 'inherit', env });
       const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
       process.on('SIGINT', forward);
       process.on('SIGTERM', forward);

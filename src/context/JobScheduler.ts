@@ -92,6 +92,7 @@ export class JobScheduler {
       set.generationError = error ?? new Error(`generating batch ${time} failed with ${String(error)}`);
     }
     set.info.numRecords = this.graph.inputRecordsAt(time);
+    set.info.streamIdToInputInfo = this.graph.inputInfoAt(time);
     this.queue.push(set);
     this.bus.post({ type: 'batchSubmitted', info: { ...set.info } });
   }
@@ -131,6 +132,7 @@ export class JobScheduler {
         for (const h of this.hooks) await h.onBatchGenerated?.(time);
         // Some inputs (a direct Kafka stream) only know their batch's size once its hooks ran.
         info.numRecords = this.graph.inputRecordsAt(time);
+        info.streamIdToInputInfo = this.graph.inputInfoAt(time);
         this.graph.materializeState(time);
       }, `preparing batch ${time}`);
     }

@@ -35,6 +35,7 @@ import { checkDuration, type Duration } from '../util/duration.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
 import { JobScheduler, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';
+import { createAttachments, hasAttachment, type ContextAttachment } from './attachments.js';
 import type { StreamingEvent, StreamingListener } from './StreamingListener.js';
 
 /** Receiver options (blockInterval, receiverWriteAheadLog, receiverMaxRate, backpressure, …): see ReceiverContextOptions. */
@@ -52,6 +53,20 @@ export interface StreamingContextOptions extends ReceiverContextOptions {
    * it (its outputs run again).
    */
   overlapCheckpointWrites?: boolean;
+  /**
+   * Serve the web UI (Spark's Streaming tab), its REST JSON and `/metrics` while the context
+   * runs (default off). `true`: on 127.0.0.1:4040 (the next free port up to 4056 when taken).
+   */
+  ui?: boolean | WebUiOptions;
+}
+
+export interface WebUiOptions {
+  /** Default 4040; 0 picks a free port. A taken port is retried with the next ones, as Spark does. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Completed batches the UI remembers (default 1000, Spark's spark.streaming.ui.retainedBatches). */
+  retainedBatches?: number;
 }
 
 export type StreamingContextState = 'initialized' | 'active' | 'stopped';
@@ -90,6 +105,8 @@ export class StreamingContext {
   private resolveTermination!: () => void;
   private rejectTermination!: (e: unknown) => void;
   private readonly receiverOptions: ReceiverContextOptions;
+  private readonly attachments: ContextAttachment[];
+  private checkpointWriteMs: number | undefined;
 
   constructor(options: StreamingContextOptions) {
     if (options === null || typeof options !== 'object') {
@@ -115,6 +132,21 @@ export class StreamingContext {
     // awaitTermination may never be called; the failure is still reported to listeners.
     this.termination.catch(() => undefined);
     if (options.checkpointDir !== undefined) this.checkpoint(options.checkpointDir);
+    if (options.ui && !hasAttachment('ui')) {
+      throw new Error("the ui option needs the web UI module: import StreamingContext from 'dstreams' (the package entry)");
+    }
+    this.attachments = createAttachments(this, options);
+  }
+
+  /** The web UI's address once started; undefined without a UI. */
+  get uiWebUrl(): string | undefined {
+    for (const a of this.attachments) if (a.webUrl !== undefined) return a.webUrl;
+    return undefined;
+  }
+
+  /** How long the last completed batch's checkpoint commit took (ms); undefined before one, or without checkpoints. */
+  get lastCheckpointWriteMs(): number | undefined {
+    return this.checkpointWriteMs;
   }
 
   get batchDuration(): Duration {
@@ -239,6 +271,7 @@ export class StreamingContext {
     this.graph.lifecycle = 'active';
     this.scheduler.start(first);
     try {
+      for (const a of this.attachments) await a.start?.();
       if (this.checkpointer) await this.startCheckpointing(this.checkpointer);
       for (const input of this.graph.inputs) await input.start();
     } catch (e) {
@@ -289,7 +322,9 @@ export class StreamingContext {
       // Registered after the inputs' hooks, so their data for the batch is decided by now.
       onBatchGenerated: (time) => cp.commitGenerated(time, this.scheduler.pendingTimes),
       onBatchCompleted: async (time) => {
+        const began = performance.now();
         await cp.commitBatch(time, this.scheduler.pendingTimes);
+        this.checkpointWriteMs = performance.now() - began;
         // LevelDB compaction runs off the JS thread; the next batches need not wait for it.
         if (compactEvery !== undefined && (time - this.graph.zeroTime!) % compactEvery === 0 && !this.compaction) {
           this.compaction = cp
@@ -402,6 +437,13 @@ export class StreamingContext {
       errors.push(e);
     }
     this.bus.complete();
+    for (const a of this.attachments) {
+      try {
+        await a.stop?.();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
     if (this.failure) this.rejectTermination(this.failure.error);
     else if (errors.length > 0) this.rejectTermination(errors[0]);
     else this.resolveTermination();

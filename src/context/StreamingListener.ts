@@ -1,9 +1,14 @@
 import type { ReceiverInfo } from '../receivers/ReceiverSupervisor.js';
+import type { StreamInputInfo } from '../dstream/DStreamGraph.js';
+
+export type { StreamInputInfo };
 
 /** Facts about one batch, as Spark's BatchInfo. Delays are in ms, never negative. */
 export interface BatchInfo {
   batchTime: number;
   numRecords: number;
+  /** What each input contributed, by input stream id (known once the batch's inputs were read: from batchStarted on for most inputs, at batchCompleted for all). */
+  streamIdToInputInfo?: Record<number, StreamInputInfo>;
   submissionTime: number;
   processingStartTime?: number;
   processingEndTime?: number;

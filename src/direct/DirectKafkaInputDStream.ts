@@ -104,6 +104,8 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   private readonly rate: DirectRateController;
   private commitChain: Promise<unknown> = Promise.resolve();
   private readonly readOptions: ReadOptions;
+  /** The latest offset of each partition at the last lookup (for the lag a batch reports). */
+  private readonly latest = new Map<string, number>();
 
   constructor(
     graph: DStreamGraph,
@@ -257,6 +259,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
     for (const b of bounds) {
       const key = tpKey(b.topic, b.partition);
       high.set(key, b.high);
+      this.latest.set(key, b.high);
       // A partition added to a topic: read from its beginning, from the next batch generated.
       if (!this.nextFrom.has(key)) this.addPartition(b.topic, b.partition, b.low);
     }
@@ -287,7 +290,8 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       const records = await this.kafka().read(ranges, this.readOptions);
       entry.rdd.setRecords(records);
     }
-    this.reportRecords(time, entry.rdd.count());
+    // Spark's input info metadata: the batch's ranges, and the latest offsets known (lag = latest − until).
+    this.reportRecords(time, entry.rdd.count(), { offsetRanges: ranges, latestOffsets: Object.fromEntries(this.latest) });
   }
 
   private batchCompleted(time: number, info: CompletedBatchInfo): void {

@@ -1,6 +1,14 @@
 import { checkDuration, type Duration } from '../util/duration.js';
 import type { DStream } from './DStream.js';
 
+/** What one input contributed to one batch (Spark's StreamInputInfo): its records and, for some inputs, where they came from. */
+export interface StreamInputInfo {
+  inputStreamId: number;
+  numRecords: number;
+  /** Input-specific facts, e.g. a direct Kafka stream's `offsetRanges` and the `latestOffsets` it saw. */
+  metadata?: Readonly<Record<string, unknown>>;
+}
+
 /** One output operation's work for one batch. */
 export interface Job {
   readonly outputId: number;
@@ -54,8 +62,8 @@ export class DStreamGraph {
    */
   skippedBatches: { after: number; before: number; rerun: ReadonlySet<number> } | undefined;
   lifecycle: Lifecycle = 'initialized';
-  /** Records each input produced per batch time, for listeners' `numRecords`. */
-  private readonly inputRecords = new Map<number, Map<number, number>>();
+  /** What each input produced per batch time, for listeners' `numRecords` and `streamIdToInputInfo`. */
+  private readonly inputRecords = new Map<number, Map<number, StreamInputInfo>>();
 
   constructor(batchDuration: Duration, defaultParallelism = 2) {
     this.batchDuration = checkDuration(batchDuration, 'batchDuration');
@@ -148,16 +156,21 @@ export class DStreamGraph {
     return jobs;
   }
 
-  reportInputRecords(time: number, streamId: number, records: number): void {
+  reportInputRecords(time: number, streamId: number, records: number, metadata?: Readonly<Record<string, unknown>>): void {
     let m = this.inputRecords.get(time);
     if (!m) this.inputRecords.set(time, (m = new Map()));
-    m.set(streamId, records);
+    m.set(streamId, { inputStreamId: streamId, numRecords: records, ...(metadata ? { metadata } : {}) });
   }
 
   inputRecordsAt(time: number): number {
     let n = 0;
-    for (const c of this.inputRecords.get(time)?.values() ?? []) n += c;
+    for (const c of this.inputRecords.get(time)?.values() ?? []) n += c.numRecords;
     return n;
+  }
+
+  /** Each input's contribution to batch `time`, by stream id. */
+  inputInfoAt(time: number): Record<number, StreamInputInfo> {
+    return Object.fromEntries(this.inputRecords.get(time) ?? []);
   }
 
   /** Forget batches older than each stream needs, after batch `time` completed. */

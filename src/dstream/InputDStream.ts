@@ -37,9 +37,9 @@ export abstract class InputDStream<T> extends DStream<T> implements InputStream 
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
 
-  /** Tell listeners how many records this input contributed to batch `time`. */
-  protected reportRecords(time: number, records: number): void {
-    this.graph.reportInputRecords(time, this.id, records);
+  /** Tell listeners how many records this input contributed to batch `time` (and, optionally, from where). */
+  protected reportRecords(time: number, records: number, metadata?: Readonly<Record<string, unknown>>): void {
+    this.graph.reportInputRecords(time, this.id, records, metadata);
   }
 
   /** Record the count of an RDD whose size is known without computing anything else. */

@@ -1,0 +1,232 @@
+/**
+ * The web UI of one StreamingContext (Spark's Streaming tab), its REST JSON and /metrics, on a
+ * plain node:http server. An edge module: it observes the context through a listener and
+ * read-only getters (graph, lastCheckpointWriteMs); the engine knows it only as an attachment.
+ *
+ * When things happen: constructed with the context (its listener sees every event from the
+ * first); start() binds the port (127.0.0.1:4040 by default; a taken port is retried on the
+ * next ones, 16 at most, as Spark does); stop() closes the server and its live connections
+ * once the context has stopped.
+ *
+ * Routes (appId is `local-<creation time>`, as Spark's local mode):
+ *   /streaming/                                   the page (static/index.html, app.js, app.css)
+ *   /static/uPlot.iife.min.js, /static/uPlot.min.css   the charting library, from node_modules
+ *   /api/v1/applications                          the one application
+ *   /api/v1/applications/{appId}/streaming/statistics | batches[?status=] | batches/{batchTime}
+ *        | batches/{batchTime}/operations | receivers | receivers/{streamId}   Spark's shapes
+ *   /api/v1/applications/{appId}/streaming/graph  the DStream graph with state sizes
+ *   /api/v1/applications/{appId}/streaming/events server-sent events: every batch change
+ *   /metrics                                      Prometheus text
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { ContextAttachment } from '../context/attachments.js';
+import type { StreamingContext, WebUiOptions } from '../context/StreamingContext.js';
+import { describeGraph } from './graph.js';
+import { JobProgress } from './JobProgress.js';
+import { metricsText } from './metrics.js';
+import * as rest from './rest.js';
+
+const PORT_RETRIES = 16;
+const require = createRequire(import.meta.url);
+
+interface StaticFile {
+  type: string;
+  path: () => string;
+}
+
+const STATIC: Record<string, StaticFile> = {
+  '/streaming/': { type: 'text/html; charset=utf-8', path: () => fileURLToPath(new URL('./static/index.html', import.meta.url)) },
+  '/static/app.js': { type: 'text/javascript; charset=utf-8', path: () => fileURLToPath(new URL('./static/app.js', import.meta.url)) },
+  '/static/app.css': { type: 'text/css; charset=utf-8', path: () => fileURLToPath(new URL('./static/app.css', import.meta.url)) },
+  '/static/uPlot.iife.min.js': { type: 'text/javascript; charset=utf-8', path: () => require.resolve('uplot/dist/uPlot.iife.min.js') },
+  '/static/uPlot.min.css': { type: 'text/css; charset=utf-8', path: () => require.resolve('uplot/dist/uPlot.min.css') },
+};
+
+export class WebUi implements ContextAttachment {
+  readonly progress: JobProgress;
+  readonly appId: string;
+  private readonly host: string;
+  private readonly port: number;
+  private server: http.Server | undefined;
+  private url: string | undefined;
+  private readonly createdAt = Date.now();
+  private endTime: number | undefined;
+  private readonly files = new Map<string, Buffer>();
+
+  constructor(
+    private readonly ssc: StreamingContext,
+    options: WebUiOptions = {},
+  ) {
+    this.host = options.host ?? '127.0.0.1';
+    this.port = options.port ?? 4040;
+    if (!Number.isInteger(this.port) || this.port < 0 || this.port > 65535) {
+      throw new RangeError(`ui port must be an integer from 0 to 65535, got ${String(options.port)}`);
+    }
+    this.progress = new JobProgress(ssc, options.retainedBatches);
+    this.appId = `local-${this.createdAt}`;
+    ssc.addStreamingListener(this.progress);
+  }
+
+  get webUrl(): string | undefined {
+    return this.url;
+  }
+
+  async start(): Promise<void> {
+    const server = http.createServer((req, res) => this.handle(req, res));
+    server.keepAliveTimeout = 5_000;
+    let port = this.port;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await listen(server, port, this.host);
+        break;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' && this.port !== 0 && attempt < PORT_RETRIES && port < 65535) {
+          port++;
+          continue;
+        }
+        const what = code === 'EADDRINUSE' ? `ports ${this.port}–${port} are in use` : (e as Error).message;
+        throw new Error(`web UI: cannot listen on ${this.host} (${what}); choose another with ui: { port }`);
+      }
+    }
+    this.server = server;
+    const bound = (server.address() as AddressInfo).port;
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    this.url = `http://${host}:${bound}/`;
+  }
+
+  async stop(): Promise<void> {
+    this.endTime = Date.now();
+    this.progress.stopped = true;
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'only GET\n');
+      const url = new URL(req.url ?? '/', 'http://x');
+      const path = url.pathname;
+      if (path === '/' || path === '/streaming') return redirect(res, '/streaming/');
+      const file = STATIC[path];
+      if (file) return send(res, 200, file.type, this.file(path, file));
+      if (path === '/metrics') {
+        return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', metricsText(this.progress, this.ssc.graph, this.ssc.appName));
+      }
+      if (path === '/api/v1/applications' || path === '/api/v1/applications/') return json(res, rest.applications(this.app));
+      const m = /^\/api\/v1\/applications\/([^/]+)\/streaming\/(.*?)\/?$/.exec(path);
+      if (!m) return json(res, { error: `no such page: ${path}` }, 404);
+      if (decodeURIComponent(m[1]!) !== this.appId) return json(res, { error: `no such application: ${m[1]}; this one is ${this.appId}` }, 404);
+      return this.streaming(m[2]!, url, req, res);
+    } catch (e) {
+      send(res, 500, 'text/plain', `${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
+
+  private streaming(route: string, url: URL, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const p = this.progress;
+    if (route === 'statistics') return json(res, rest.statistics(p));
+    if (route === 'batches') return json(res, rest.batches(p, url.searchParams.get('status') ?? undefined));
+    if (route === 'receivers') return json(res, rest.receivers(p));
+    if (route === 'graph') return json(res, { batchDuration: p.batchDuration, retainedBatches: p.retainedBatches, nodes: describeGraph(this.ssc.graph) });
+    if (route === 'events') return this.events(req, res);
+    let m = /^batches\/(-?\d+)(\/operations)?$/.exec(route);
+    if (m) {
+      const b = rest.findBatch(p, Number(m[1]));
+      if (!b) return json(res, { error: `no batch ${m[1]} (the UI keeps the last ${p.retainedBatches} completed batches)` }, 404);
+      return json(res, m[2] ? rest.operations(b) : rest.batchDetails(p, b, (id) => this.streamName(id)));
+    }
+    m = /^receivers\/(\d+)$/.exec(route);
+    if (m) {
+      const r = p.receivers.get(Number(m[1]));
+      if (!r) return json(res, { error: `no receiver for stream ${m[1]}` }, 404);
+      return json(res, rest.receiver(p, r));
+    }
+    return json(res, { error: `no such page: streaming/${route}` }, 404);
+  }
+
+  /** Server-sent events: `batch` (a batch's row, with the statistics once it completed) and `receiver`. */
+  private events(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.write(`retry: 2000\n\n`);
+    const p = this.progress;
+    const unsubscribe = p.subscribe((what, data) => {
+      // A client that stopped reading is let go rather than buffered without bound.
+      if (res.writableLength > 1 << 20) {
+        res.destroy();
+        return;
+      }
+      let payload: unknown;
+      if (what === 'batch') {
+        const b = data as Parameters<typeof rest.batch>[1];
+        const done = b.status === 'COMPLETED' || b.status === 'FAILED';
+        payload = {
+          batch: rest.batch(p, b),
+          ...(done ? { statistics: rest.statistics(p), kafkaLag: [...p.kafkaLag.values()] } : {}),
+        };
+      } else {
+        payload = rest.receiver(p, data as Parameters<typeof rest.receiver>[1]);
+      }
+      res.write(`event: ${what}\ndata: ${JSON.stringify(payload)}\n\n`);
+    });
+    req.on('close', unsubscribe);
+  }
+
+  private get app(): rest.AppDescription {
+    return { id: this.appId, name: this.ssc.appName, startTime: this.progress.startTime ?? this.createdAt, endTime: this.endTime };
+  }
+
+  private streamName(id: number): string {
+    const s = this.ssc.graph.streams[id] as unknown as { name?: unknown; topics?: unknown; kind: string } | undefined;
+    if (!s) return `stream ${id}`;
+    if (typeof s.name === 'string') return s.name;
+    if (Array.isArray(s.topics)) return `${s.kind} [${s.topics.join(', ')}]`;
+    return `${s.kind}-${id}`;
+  }
+
+  private file(path: string, f: StaticFile): Buffer {
+    let data = this.files.get(path);
+    if (!data) {
+      data = readFileSync(f.path());
+      this.files.set(path, data);
+    }
+    return data;
+  }
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => {
+      server.off('listening', onListening);
+      reject(e);
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache' });
+  res.end(body);
+}
+
+function json(res: http.ServerResponse, value: unknown, status = 200): void {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value, null, 2));
+}
+
+function redirect(res: http.ServerResponse, to: string): void {
+  res.writeHead(302, { location: to });
+  res.end();
+}

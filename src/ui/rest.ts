@@ -1,0 +1,181 @@
+/**
+ * The JSON of Spark's REST API for streaming (/api/v1/applications/{appId}/streaming/…), with
+ * Spark's field names and date format, built from a JobProgress. Batch ids are batch times in
+ * ms, as in Spark. The single-batch document adds what Spark's batch page shows beside it: each
+ * input's records (and Kafka offset ranges) and the output operations.
+ */
+import type { OutputOperationInfo } from '../context/StreamingListener.js';
+import type { BatchUIData, JobProgress, ReceiverUIData } from './JobProgress.js';
+
+/** Spark's dates: `2015-11-05T19:44:58.323GMT`. */
+export function sparkDate(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', 'GMT');
+}
+
+const avg = (xs: number[]): number | undefined => (xs.length === 0 ? undefined : Math.round(xs.reduce((a, b) => a + b, 0) / xs.length));
+
+export interface AppDescription {
+  id: string;
+  name: string;
+  startTime: number;
+  endTime: number | undefined;
+}
+
+export function applications(app: AppDescription): unknown[] {
+  const now = Date.now();
+  const end = app.endTime;
+  return [
+    {
+      id: app.id,
+      name: app.name,
+      attempts: [
+        {
+          startTime: sparkDate(app.startTime),
+          endTime: sparkDate(end ?? -1),
+          lastUpdated: sparkDate(end ?? now),
+          duration: (end ?? now) - app.startTime,
+          sparkUser: process.env.USER ?? '',
+          completed: end !== undefined,
+          appSparkVersion: 'dstreams',
+          startTimeEpoch: app.startTime,
+          endTimeEpoch: end ?? -1,
+          lastUpdatedEpoch: end ?? now,
+        },
+      ],
+    },
+  ];
+}
+
+export function statistics(p: JobProgress): Record<string, unknown> {
+  const done = p.completed.filter((b) => b.status === 'COMPLETED');
+  const rate = p.averageRate();
+  const receivers = [...p.receivers.values()];
+  const active = receivers.filter((r) => r.active).length;
+  return {
+    startTime: sparkDate(p.startTime ?? Date.now()),
+    batchDuration: p.batchDuration,
+    numReceivers: receivers.length,
+    numActiveReceivers: active,
+    numInactiveReceivers: receivers.length - active,
+    numTotalCompletedBatches: p.totalCompleted,
+    numRetainedCompletedBatches: p.completed.length,
+    numActiveBatches: p.active.size,
+    numProcessedRecords: p.totalProcessedRecords,
+    numReceivedRecords: p.totalReceivedRecords,
+    avgInputRate: rate,
+    avgSchedulingDelay: avg(done.map((b) => b.schedulingDelay!)),
+    avgProcessingTime: avg(done.map((b) => b.processingDelay!)),
+    avgTotalDelay: avg(done.map((b) => b.totalDelay!)),
+  };
+}
+
+function outputCounts(b: BatchUIData): { active: number; completed: number; failed: number; total: number } {
+  let active = 0;
+  let completed = 0;
+  let failed = 0;
+  for (const o of b.outputOps) {
+    if (o.endTime === undefined) active++;
+    else if (o.failureReason !== undefined) failed++;
+    else completed++;
+  }
+  return { active, completed, failed, total: b.outputOps.length };
+}
+
+export function batch(p: JobProgress, b: BatchUIData): Record<string, unknown> {
+  const ops = outputCounts(b);
+  const firstFailure = b.failureReason ?? b.outputOps.find((o) => o.failureReason !== undefined)?.failureReason;
+  return {
+    batchId: b.batchTime,
+    batchTime: sparkDate(b.batchTime),
+    status: b.status,
+    batchDuration: p.batchDuration,
+    inputSize: b.numRecords,
+    schedulingDelay: b.schedulingDelay,
+    processingTime: b.processingDelay,
+    totalDelay: b.totalDelay,
+    numActiveOutputOps: ops.active,
+    numCompletedOutputOps: ops.completed,
+    numFailedOutputOps: ops.failed,
+    numTotalOutputOps: ops.total,
+    firstFailureReason: firstFailure,
+  };
+}
+
+/** Newest first, as Spark lists them; `status` filters (QUEUED, PROCESSING, COMPLETED, FAILED). */
+export function batches(p: JobProgress, status?: string): unknown[] {
+  const all = [...p.active.values()].sort((a, b) => b.batchTime - a.batchTime);
+  for (let i = p.completed.length - 1; i >= 0; i--) all.push(p.completed[i]!);
+  const wanted = status?.toUpperCase();
+  return all.filter((b) => wanted === undefined || b.status === wanted).map((b) => batch(p, b));
+}
+
+export function findBatch(p: JobProgress, batchTime: number): BatchUIData | undefined {
+  const active = p.active.get(batchTime);
+  if (active) return active;
+  // Completed batches are in time order: binary search.
+  let lo = 0;
+  let hi = p.completed.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const t = p.completed[mid]!.batchTime;
+    if (t === batchTime) return p.completed[mid];
+    if (t < batchTime) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
+function operation(o: OutputOperationInfo): Record<string, unknown> {
+  return {
+    outputOpId: o.id,
+    name: o.name,
+    description: `${o.name} (stream ${o.id})`,
+    startTime: o.startTime === undefined ? undefined : sparkDate(o.startTime),
+    endTime: o.endTime === undefined ? undefined : sparkDate(o.endTime),
+    duration: o.duration,
+    jobIds: [],
+    failureReason: o.failureReason,
+  };
+}
+
+export function operations(b: BatchUIData): unknown[] {
+  return b.outputOps.map(operation);
+}
+
+/** One batch with its details: Spark's batch fields, then inputs per stream and output operations. */
+export function batchDetails(p: JobProgress, b: BatchUIData, streamName: (id: number) => string): Record<string, unknown> {
+  return {
+    ...batch(p, b),
+    submissionTime: sparkDate(b.submissionTime),
+    processingStartTime: b.processingStartTime === undefined ? undefined : sparkDate(b.processingStartTime),
+    processingEndTime: b.processingEndTime === undefined ? undefined : sparkDate(b.processingEndTime),
+    checkpointWriteTime: b.checkpointWriteMs === undefined ? undefined : Math.round(b.checkpointWriteMs * 1000) / 1000,
+    inputs: Object.values(b.inputs).map((i) => ({
+      streamId: i.inputStreamId,
+      streamName: streamName(i.inputStreamId),
+      numRecords: i.numRecords,
+      ...(i.metadata?.offsetRanges ? { offsetRanges: i.metadata.offsetRanges } : {}),
+    })),
+    outputOperations: operations(b),
+  };
+}
+
+export function receivers(p: JobProgress): unknown[] {
+  return [...p.receivers.values()].sort((a, b) => a.streamId - b.streamId).map((r) => receiver(p, r));
+}
+
+export function receiver(p: JobProgress, r: ReceiverUIData): Record<string, unknown> {
+  return {
+    streamId: r.streamId,
+    streamName: r.name,
+    isActive: r.active,
+    executorId: 'driver',
+    executorHost: 'localhost',
+    lastErrorTime: r.lastErrorTime === undefined ? undefined : sparkDate(r.lastErrorTime),
+    lastErrorMessage: r.lastErrorMessage,
+    lastError: r.lastError,
+    numErrors: r.errors,
+    avgEventRate: p.averageRate(r.streamId),
+    eventRates: p.eventRates(r.streamId),
+  };
+}

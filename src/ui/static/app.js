@@ -1,0 +1,302 @@
+// The Streaming page: loads the REST JSON once, then follows the server-sent events. It keeps at
+// most the server's retained batch count in memory and shows the last TABLE_ROWS completed ones.
+'use strict';
+(function () {
+  var TABLE_ROWS = 100;
+  var appId = null;
+  var base = null;
+  var stats = null;
+  var batchDuration = 1000;
+  var retained = 1000;
+  /** Completed batches (Spark's batch JSON + our batch time in ms), oldest first. */
+  var completed = [];
+  var active = {};
+  var receivers = {};
+  var graph = [];
+  var kafkaLag = [];
+  var selected = null;
+  var charts = {};
+  var dirty = false;
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    if (attrs) for (var k in attrs) {
+      if (k === 'text') e.textContent = attrs[k];
+      else if (k === 'class') e.className = attrs[k];
+      else if (k.slice(0, 2) === 'on') e.addEventListener(k.slice(2), attrs[k]);
+      else e.setAttribute(k, attrs[k]);
+    }
+    (children || []).forEach(function (c) { if (c != null) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
+    return e;
+  }
+  function getJSON(path) {
+    return fetch(path).then(function (r) { if (!r.ok) throw new Error(path + ': ' + r.status); return r.json(); });
+  }
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  function fmtTime(ms) {
+    var d = new Date(ms);
+    return d.getFullYear() + '/' + pad(d.getMonth() + 1) + '/' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  }
+  function fmtMs(ms) {
+    if (ms == null) return '-';
+    if (ms < 1000) return Math.round(ms) + ' ms';
+    if (ms < 60000) return (ms / 1000).toFixed(1) + ' s';
+    return (ms / 60000).toFixed(1) + ' min';
+  }
+  function fmtDuration(ms) {
+    var s = Math.floor(ms / 1000), out = [];
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    if (h) out.push(h + ' hour' + (h > 1 ? 's' : ''));
+    if (m) out.push(m + ' minute' + (m > 1 ? 's' : ''));
+    out.push((s % 60) + ' second' + (s % 60 === 1 ? '' : 's'));
+    return out.join(' ');
+  }
+  function fmtRate(r) { return r == null ? '-' : (r >= 100 ? Math.round(r).toLocaleString() : r.toFixed(2)); }
+  function batchMs(b) { return b.batchId; }
+
+  // ---- charts ----------------------------------------------------------------------------
+  var series = [
+    { key: 'rate', label: 'records/s', color: '#2c7bb6', value: function (b) { return b.inputSize / (batchDuration / 1000); } },
+    { key: 'sched', label: 'ms', color: '#fdae61', value: function (b) { return b.schedulingDelay; } },
+    { key: 'proc', label: 'ms', color: '#1a9641', value: function (b) { return b.processingTime; } },
+    { key: 'total', label: 'ms', color: '#d7191c', value: function (b) { return b.totalDelay; } },
+  ];
+  function makeCharts() {
+    if (typeof uPlot === 'undefined') return;
+    series.forEach(function (s) {
+      charts['tl-' + s.key] = new uPlot({
+        width: 560, height: 130, legend: { show: false }, cursor: { show: true },
+        scales: { x: { time: true } },
+        axes: [{}, { size: 60, label: s.label }],
+        series: [{}, { stroke: s.color, width: 1.5, fill: s.color + '22', points: { show: false } }],
+      }, [[], []], $('tl-' + s.key));
+      charts['h-' + s.key] = new uPlot({
+        width: 300, height: 130, legend: { show: false }, cursor: { show: false },
+        scales: { x: { time: false } },
+        axes: [{ label: s.label }, { size: 40, label: 'batches' }],
+        series: [{}, { fill: s.color + 'aa', stroke: s.color, paths: uPlot.paths.bars({ size: [0.9, 40] }), points: { show: false } }],
+      }, [[], []], $('h-' + s.key));
+    });
+  }
+  function histogram(values) {
+    if (values.length === 0) return [[], []];
+    var lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
+    var bins = 10, width = (hi - lo) / bins || 1, counts = new Array(bins).fill(0), xs = [];
+    values.forEach(function (v) { counts[Math.min(bins - 1, Math.floor((v - lo) / width))]++; });
+    for (var i = 0; i < bins; i++) xs.push(lo + (i + 0.5) * width);
+    return [xs, counts];
+  }
+  function drawCharts() {
+    var done = completed.filter(function (b) { return b.status === 'COMPLETED'; });
+    var xs = done.map(function (b) { return batchMs(b) / 1000; });
+    series.forEach(function (s) {
+      var ys = done.map(s.value);
+      if (charts['tl-' + s.key]) {
+        charts['tl-' + s.key].setData([xs, ys]);
+        charts['h-' + s.key].setData(histogram(ys.filter(function (v) { return v != null; })));
+      }
+    });
+  }
+
+  // ---- tables ----------------------------------------------------------------------------
+  function opsCell(b) { return (b.numCompletedOutputOps) + '/' + b.numTotalOutputOps + (b.numFailedOutputOps ? ' (' + b.numFailedOutputOps + ' failed)' : ''); }
+  function renderSummary() {
+    if (!stats) return;
+    var start = Date.parse(stats.startTime.replace('GMT', 'Z'));
+    $('summary').textContent = 'Running batches of ' + fmtMs(batchDuration) + ' for ' + fmtDuration(Date.now() - start) +
+      ' since ' + fmtTime(start) + ' (' + stats.numTotalCompletedBatches + ' completed batches, ' + stats.numProcessedRecords.toLocaleString() + ' records)';
+    $('timelines-head').textContent = 'Timelines (last ' + stats.numRetainedCompletedBatches + ' batches, ' + stats.numActiveBatches + ' active, ' + stats.numTotalCompletedBatches + ' completed)';
+    $('avg-rate').textContent = 'avg: ' + fmtRate(stats.avgInputRate) + ' records/sec';
+    $('avg-sched').textContent = 'avg: ' + fmtMs(stats.avgSchedulingDelay);
+    $('avg-proc').textContent = 'avg: ' + fmtMs(stats.avgProcessingTime);
+    $('avg-total').textContent = 'avg: ' + fmtMs(stats.avgTotalDelay);
+  }
+  function renderActive() {
+    var tbody = $('active').tBodies[0];
+    var list = Object.keys(active).map(function (k) { return active[k]; }).sort(function (a, b) { return b.batchId - a.batchId; });
+    $('active-head').textContent = 'Active Batches (' + list.length + ')';
+    tbody.replaceChildren.apply(tbody, list.map(function (b) {
+      return el('tr', {}, [el('td', { text: fmtTime(b.batchId) }), el('td', { text: String(b.inputSize) }), el('td', { text: fmtMs(b.schedulingDelay) }),
+        el('td', { text: '-' }), el('td', { text: opsCell(b) }), el('td', { text: b.status === 'QUEUED' ? 'queued' : 'processing' })]);
+    }));
+  }
+  function renderCompleted() {
+    var tbody = $('completed').tBodies[0];
+    var rows = completed.slice(-TABLE_ROWS).reverse();
+    $('completed-head').textContent = 'Completed Batches (last ' + rows.length + ' out of ' + (stats ? stats.numTotalCompletedBatches : completed.length) + ')';
+    tbody.replaceChildren.apply(tbody, rows.map(function (b) {
+      var cls = 'clickable' + (b.status === 'FAILED' ? ' failed' : '') + (selected === b.batchId ? ' selected' : '');
+      return el('tr', { class: cls, 'data-batch': String(b.batchId), onclick: function () { showBatch(b.batchId); } }, [
+        el('td', {}, [el('a', { href: '#batch-' + b.batchId, text: fmtTime(b.batchId) })]), el('td', { text: String(b.inputSize) }),
+        el('td', { text: fmtMs(b.schedulingDelay) }), el('td', { text: fmtMs(b.processingTime) }), el('td', { text: fmtMs(b.totalDelay) }),
+        el('td', { text: opsCell(b) })]);
+    }));
+  }
+  function renderInputs() {
+    var tbody = $('inputs').tBodies[0];
+    var inputs = graph.filter(function (n) { return n.role === 'input'; });
+    tbody.replaceChildren.apply(tbody, inputs.map(function (n) {
+      var r = receivers[n.id];
+      var rate = averageRate(n.id);
+      var status = r ? (r.isActive ? 'ACTIVE' : 'INACTIVE') : 'no receiver';
+      return el('tr', {}, [el('td', { text: (n.detail || n.kind) + ' #' + n.id }), el('td', { text: n.kind }), el('td', { text: status }),
+        el('td', { text: fmtRate(rate) }), el('td', { text: r ? String(r.numErrors) : '-' }),
+        el('td', { text: r && r.lastErrorMessage ? fmtTime(Date.parse(r.lastErrorTime.replace('GMT', 'Z'))) + ': ' + r.lastErrorMessage : '' })]);
+    }));
+    var kbody = $('kafka').tBodies[0];
+    $('kafka-box').hidden = kafkaLag.length === 0;
+    kbody.replaceChildren.apply(kbody, kafkaLag.map(function (l) {
+      return el('tr', {}, [el('td', { text: l.topic }), el('td', { text: String(l.partition) }), el('td', { text: String(l.offset) }), el('td', { text: String(l.lag) })]);
+    }));
+  }
+  function averageRate(streamId) {
+    var r = receivers[streamId];
+    if (r && r.avgEventRate != null) return r.avgEventRate;
+    return undefined;
+  }
+
+  // ---- the DStream graph: columns by depth, inputs on the left ----------------------------
+  function renderGraph() {
+    var byId = {}, depth = {};
+    graph.forEach(function (n) { byId[n.id] = n; });
+    function d(n) {
+      if (depth[n.id] != null) return depth[n.id];
+      depth[n.id] = 0;
+      var m = 0;
+      n.dependencies.forEach(function (p) { if (byId[p]) m = Math.max(m, d(byId[p]) + 1); });
+      return (depth[n.id] = m);
+    }
+    graph.forEach(d);
+    var cols = {};
+    graph.forEach(function (n) { (cols[depth[n.id]] = cols[depth[n.id]] || []).push(n); });
+    var W = 150, H = 46, gapX = 40, gapY = 14, pos = {}, maxRows = 0, ncols = 0;
+    Object.keys(cols).forEach(function (c) {
+      cols[c].forEach(function (n, i) { pos[n.id] = { x: 6 + c * (W + gapX), y: 6 + i * (H + gapY) }; });
+      maxRows = Math.max(maxRows, cols[c].length); ncols = Math.max(ncols, Number(c) + 1);
+    });
+    var ns = 'http://www.w3.org/2000/svg';
+    var svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('width', String(ncols * (W + gapX) + 10));
+    svg.setAttribute('height', String(maxRows * (H + gapY) + 10));
+    function s(tag, attrs, text) {
+      var e = document.createElementNS(ns, tag);
+      for (var k in attrs) e.setAttribute(k, attrs[k]);
+      if (text != null) e.textContent = text;
+      svg.appendChild(e);
+      return e;
+    }
+    graph.forEach(function (n) {
+      n.dependencies.forEach(function (p) {
+        if (!pos[p]) return;
+        s('line', { x1: pos[p].x + W, y1: pos[p].y + H / 2, x2: pos[n.id].x, y2: pos[n.id].y + H / 2, stroke: '#888' });
+      });
+    });
+    graph.forEach(function (n) {
+      var p = pos[n.id];
+      var fill = n.role === 'input' ? '#dbeafe' : n.role === 'output' ? '#dcfce7' : n.stateful ? '#ffedd5' : '#f3f4f6';
+      var g = s('rect', { x: p.x, y: p.y, width: W, height: H, rx: 5, fill: fill, stroke: n.stateful ? '#b35c00' : '#999', 'stroke-width': n.stateful ? 2 : 1 });
+      g.setAttribute('data-stream', String(n.id));
+      s('text', { x: p.x + 6, y: p.y + 15 }, '#' + n.id + ' ' + n.kind.replace(/DStream$/, ''));
+      var second = n.detail || ('slide ' + fmtMs(n.slideDuration) + (n.windowDuration ? ', window ' + fmtMs(n.windowDuration) : ''));
+      s('text', { x: p.x + 6, y: p.y + 29, fill: '#555' }, second.length > 24 ? second.slice(0, 23) + '…' : second);
+      if (n.stateful) s('text', { x: p.x + 6, y: p.y + 42, fill: '#b35c00', 'font-weight': 'bold' }, 'state' + (n.stateKeys != null ? ': ' + n.stateKeys.toLocaleString() + ' keys' : ''));
+    });
+    $('graph').replaceChildren(svg);
+  }
+
+  // ---- one batch's details -----------------------------------------------------------------
+  function showBatch(id) {
+    selected = id;
+    renderCompleted();
+    getJSON(base + '/batches/' + id).then(function (b) {
+      var box = $('details');
+      var parts = [el('h3', { text: 'Batch ' + fmtTime(b.batchId) }),
+        el('p', { text: 'Status ' + b.status + ' · ' + b.inputSize + ' records · scheduling delay ' + fmtMs(b.schedulingDelay) +
+          ' · processing ' + fmtMs(b.processingTime) + ' · total delay ' + fmtMs(b.totalDelay) +
+          (b.checkpointWriteTime != null ? ' · checkpoint write ' + fmtMs(b.checkpointWriteTime) : '') })];
+      parts.push(el('h4', { text: 'Input' }));
+      parts.push(el('table', { class: 'grid' }, [el('thead', {}, [el('tr', {}, [el('th', { text: 'Stream' }), el('th', { text: 'Records' }), el('th', { text: 'Offsets' })])]),
+        el('tbody', {}, b.inputs.map(function (i) {
+          var offs = (i.offsetRanges || []).map(function (r) { return r.topic + ':' + r.partition + ' [' + r.fromOffset + ', ' + r.untilOffset + ')'; }).join('\n');
+          return el('tr', {}, [el('td', { text: i.streamName + ' #' + i.streamId }), el('td', { text: String(i.numRecords) }), el('td', {}, [el('pre', { text: offs })])]);
+        }))]));
+      parts.push(el('h4', { text: 'Output operations' }));
+      parts.push(el('table', { class: 'grid' }, [el('thead', {}, [el('tr', {}, [el('th', { text: 'Id' }), el('th', { text: 'Operation' }), el('th', { text: 'Duration' }), el('th', { text: 'Status' })])]),
+        el('tbody', {}, b.outputOperations.map(function (o) {
+          return el('tr', { class: o.failureReason ? 'failed' : '' }, [el('td', { text: String(o.outputOpId) }), el('td', { text: o.name }), el('td', { text: fmtMs(o.duration) }),
+            el('td', {}, o.failureReason ? [el('pre', { text: o.failureReason })] : ['succeeded'])]);
+        }))]));
+      box.replaceChildren.apply(box, parts);
+    }, function (e) { $('details').replaceChildren(el('p', { text: String(e.message || e) })); });
+  }
+
+  // ---- live updates ----------------------------------------------------------------------
+  function onBatch(ev) {
+    var data = JSON.parse(ev.data), b = data.batch;
+    if (b.status === 'COMPLETED' || b.status === 'FAILED') {
+      delete active[b.batchId];
+      completed.push(b);
+      if (completed.length > retained) completed.splice(0, completed.length - retained);
+      if (data.statistics) stats = data.statistics;
+      if (data.kafkaLag) kafkaLag = data.kafkaLag;
+    } else {
+      active[b.batchId] = b;
+    }
+    schedule();
+  }
+  function onReceiver(ev) {
+    var r = JSON.parse(ev.data);
+    receivers[r.streamId] = r;
+    schedule();
+  }
+  function schedule() {
+    if (dirty) return;
+    dirty = true;
+    requestAnimationFrame(render);
+  }
+  function render() {
+    dirty = false;
+    renderSummary(); renderActive(); renderCompleted(); renderInputs(); drawCharts();
+  }
+  function refreshSlow() {
+    // State sizes and receiver rates change without an event of their own.
+    Promise.all([getJSON(base + '/graph'), getJSON(base + '/receivers')]).then(function (r) {
+      graph = r[0].nodes;
+      r[1].forEach(function (x) { receivers[x.streamId] = x; });
+      renderGraph(); renderInputs();
+    }, function () {});
+  }
+
+  getJSON('/api/v1/applications').then(function (apps) {
+    appId = apps[0].id;
+    base = '/api/v1/applications/' + encodeURIComponent(appId) + '/streaming';
+    $('app-name').textContent = apps[0].name;
+    document.title = apps[0].name + ' — Streaming — dstreams';
+    return Promise.all([getJSON(base + '/statistics'), getJSON(base + '/batches'), getJSON(base + '/receivers'), getJSON(base + '/graph')]);
+  }).then(function (r) {
+    stats = r[0];
+    batchDuration = stats.batchDuration;
+    r[1].forEach(function (b) {
+      if (b.status === 'COMPLETED' || b.status === 'FAILED') completed.unshift(b);
+      else active[b.batchId] = b;
+    });
+    r[2].forEach(function (x) { receivers[x.streamId] = x; });
+    graph = r[3].nodes;
+    retained = r[3].retainedBatches;
+    makeCharts();
+    render();
+    renderGraph();
+    var es = new EventSource(base + '/events');
+    es.addEventListener('batch', onBatch);
+    es.addEventListener('receiver', onReceiver);
+    es.onopen = function () { $('live').textContent = 'live'; $('live').className = 'live on'; };
+    es.onerror = function () { $('live').textContent = 'disconnected (retrying)'; $('live').className = 'live'; };
+    setInterval(refreshSlow, 3000);
+    setInterval(renderSummary, 1000);
+    var m = /^#batch-(\d+)$/.exec(location.hash);
+    if (m) showBatch(Number(m[1]));
+  }).catch(function (e) {
+    $('summary').textContent = 'Cannot load the streaming statistics: ' + (e.message || e);
+  });
+})();
