@@ -1,0 +1,145 @@
+// The package as users get it: `npm pack`, then `npm install --omit=dev` of the tarball into a
+// fresh project. One pack and one install per run (beforeAll); the tests then use that project.
+import { execFile, type ExecFileOptions } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePortBelow } from '../ui/helpers.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+let work: string;
+let project: string;
+
+function run(cmd: string, args: string[], opts: ExecFileOptions = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { maxBuffer: 64 << 20, timeout: 240_000, ...opts }, (error, stdout, stderr) => {
+      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
+      resolve({ stdout: String(stdout), stderr: String(stderr), code });
+    });
+  });
+}
+
+async function mustRun(cmd: string, args: string[], opts: ExecFileOptions = {}): Promise<string> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
+/** The README's ManualClock example and the output it says it prints. */
+function readmeManualClockExample(): { code: string; prints: string } {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const m = /```ts\n(import \{ ManualClock, StreamingContext \} from 'dstreams';[\s\S]*?)```\n\nprints\n\n```\n([\s\S]*?)```/.exec(readme);
+  if (!m) throw new Error("README.md no longer has the ManualClock example followed by 'prints' and its output");
+  return { code: m[1]!, prints: m[2]! };
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(path.join(tmpdir(), 'dstreams-pack-'));
+  // prepack builds dist/ (tsc) first.
+  const packed = await mustRun('npm', ['pack', '--silent', '--pack-destination', work], { cwd: ROOT });
+  const tarball = path.join(work, packed.trim().split('\n').pop()!);
+  project = path.join(work, 'app');
+  await mustRun('mkdir', ['-p', project]);
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
+  await mustRun('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: project });
+}, 300_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed package installed with --omit=dev', () => {
+  it('ships compiled JavaScript, declarations and the UI assets, not the TypeScript sources or tests', () => {
+    const pkg = path.join(project, 'node_modules/dstreams');
+    expect(existsSync(path.join(pkg, 'dist/src/index.js'))).toBe(true);
+    expect(existsSync(path.join(pkg, 'dist/src/index.d.ts'))).toBe(true);
+    expect(existsSync(path.join(pkg, 'dist/src/ui/static/app.js'))).toBe(true);
+    expect(existsSync(path.join(pkg, 'dist/examples/network-wordcount.js'))).toBe(true);
+    expect(existsSync(path.join(pkg, 'src'))).toBe(false);
+    expect(existsSync(path.join(pkg, 'test'))).toBe(false);
+    expect(existsSync(path.join(project, 'node_modules/vitest'))).toBe(false);
+  });
+
+  it('imports as an ES module, with the subpath export of the pipelines library', async () => {
+    const script = [
+      "const d = await import('dstreams');",
+      "const p = await import('dstreams/pipelines');",
+      "console.log(typeof d.StreamingContext, typeof d.KafkaUtils, typeof d.ManualClock, typeof p.resumeFromSink, typeof p.OffsetTracker);",
+    ].join('\n');
+    const out = await mustRun(process.execPath, ['--input-type=module', '-e', script], { cwd: project });
+    expect(out.trim()).toBe('function object function function function');
+  });
+
+  it("runs the README's ManualClock example with `dstreams run` (a user's TypeScript job) and prints what the README shows", async () => {
+    const { code, prints } = readmeManualClockExample();
+    writeFileSync(path.join(project, 'job.ts'), code);
+    const r = await run('npx', ['--no-install', 'dstreams', 'run', '--quiet', 'job.ts'], { cwd: project, env: { ...process.env, TZ: 'UTC' } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd()).toBe(prints.trimEnd());
+  });
+
+  it('`npx dstreams --version` prints the version', async () => {
+    const out = await mustRun('npx', ['--no-install', 'dstreams', '--version'], { cwd: project });
+    expect(out.trim()).toBe(version);
+  });
+
+  it("type-checks a user's program under strict flags (exactOptionalPropertyTypes) against the shipped declarations", async () => {
+    writeFileSync(
+      path.join(project, 'check.ts'),
+      [
+        "import { ManualClock, StreamingContext, KafkaUtils, type StreamingListener } from 'dstreams';",
+        "import { resumeFromSink } from 'dstreams/pipelines';",
+        'const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(), ui: { port: 4040 } });',
+        "const listener: StreamingListener = { onBatchCompleted: (i) => console.log(i.totalDelay, i.streamIdToInputInfo) };",
+        'ssc.addStreamingListener(listener);',
+        "ssc.queueStream([['a b']]).flatMap((l) => l.split(' ')).map((w): [string, number] => [w, 1]).reduceByKey((a, b) => a + b).pprint();",
+        'const url: string | undefined = ssc.uiWebUrl;',
+        'void url; void KafkaUtils; void resumeFromSink;',
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noUncheckedIndexedAccess: true,
+          skipLibCheck: true,
+          noEmit: true,
+          types: ['node'],
+          typeRoots: [path.join(ROOT, 'node_modules/@types')],
+        },
+        files: ['check.ts'],
+      }),
+    );
+    const r = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: project });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('serves the web UI with its charting library from the installed package (no CDN)', async () => {
+    const port = await freePortBelow();
+    const script = [
+      "import { StreamingContext } from 'dstreams';",
+      `const ssc = new StreamingContext({ batchDuration: 200, ui: { port: ${port} } });`,
+      "ssc.queueStream([['x']]).count().foreachRDD(() => {});",
+      'await ssc.start();',
+      "const get = async (p) => { const r = await fetch(ssc.uiWebUrl + p); return r.status + ' ' + (await r.text()).length; };",
+      "console.log(await get('static/uPlot.iife.min.js'), await get('streaming/'), await get('static/app.js'), await get('metrics'));",
+      'await ssc.stop();',
+    ].join('\n');
+    const out = await mustRun(process.execPath, ['--input-type=module', '-e', script], { cwd: project });
+    const parts = out.trim().split(' ');
+    expect(parts.filter((_, i) => i % 2 === 0)).toEqual(['200', '200', '200', '200']);
+    expect(Number(parts[1])).toBeGreaterThan(10_000); // uPlot itself
+  });
+});
