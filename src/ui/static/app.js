@@ -36,7 +36,9 @@
   function pad(n) { return (n < 10 ? '0' : '') + n; }
   function fmtTime(ms) {
     var d = new Date(ms);
-    return d.getFullYear() + '/' + pad(d.getMonth() + 1) + '/' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+    var t = d.getFullYear() + '/' + pad(d.getMonth() + 1) + '/' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+    // Batches shorter than a second, or off whole seconds, need the milliseconds to tell apart.
+    return batchDuration % 1000 === 0 ? t : t + '.' + String(d.getMilliseconds()).padStart(3, '0');
   }
   function fmtMs(ms) {
     if (ms == null) return '-';
@@ -73,7 +75,7 @@
       }, [[], []], $('tl-' + s.key));
       charts['h-' + s.key] = new uPlot({
         width: 300, height: 130, legend: { show: false }, cursor: { show: false },
-        scales: { x: { time: false } },
+        scales: { x: { time: false }, y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
         axes: [{ label: s.label }, { size: 40, label: 'batches' }],
         series: [{}, { fill: s.color + 'aa', stroke: s.color, paths: uPlot.paths.bars({ size: [0.9, 40] }), points: { show: false } }],
       }, [[], []], $('h-' + s.key));
@@ -219,7 +221,7 @@
       parts.push(el('table', { class: 'grid' }, [el('thead', {}, [el('tr', {}, [el('th', { text: 'Stream' }), el('th', { text: 'Records' }), el('th', { text: 'Offsets' })])]),
         el('tbody', {}, b.inputs.map(function (i) {
           var offs = (i.offsetRanges || []).map(function (r) { return r.topic + ':' + r.partition + ' [' + r.fromOffset + ', ' + r.untilOffset + ')'; }).join('\n');
-          return el('tr', {}, [el('td', { text: i.streamName + ' #' + i.streamId }), el('td', { text: String(i.numRecords) }), el('td', {}, [el('pre', { text: offs })])]);
+          return el('tr', {}, [el('td', { text: i.streamName + ' #' + i.streamId }), el('td', { text: String(i.numRecords) }), el('td', {}, offs ? [el('pre', { text: offs })] : ['-'])]);
         }))]));
       parts.push(el('h4', { text: 'Output operations' }));
       parts.push(el('table', { class: 'grid' }, [el('thead', {}, [el('tr', {}, [el('th', { text: 'Id' }), el('th', { text: 'Operation' }), el('th', { text: 'Duration' }), el('th', { text: 'Status' })])]),
