@@ -3,7 +3,8 @@
  * socket, one line at a time; every batch its words are counted (split on non-word characters,
  * lower-cased, as in the book's solution), and running totals since the start are kept with
  * updateStateByKey (Listing 7.8's update function). The top words of the batch and of the
- * totals are printed.
+ * totals are printed, each under its own header (`Words in this batch:` / `Running totals:`, in
+ * pprint's layout).
  *
  *   terminal 1:  npx tsx src/cli/dstreams.ts feed --file ../shared/data/shakespeare.txt --port 9999 --lines-per-second 100
  *                (the book: while read line; do echo -e "$line\n"; sleep 1; done < shakespeare.txt | nc -lk 9999)
@@ -15,7 +16,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Seconds, StreamingContext } from '../src/index.js';
+import { Seconds, StreamingContext, type DStream } from '../src/index.js';
 
 const [host = 'localhost', portArg = '9999', batchArg = '5', topArg = '10'] = process.argv.slice(2);
 const port = Number(portArg);
@@ -36,16 +37,32 @@ const wordCounts = ssc
   .reduceByKey((a, b) => a + b);
 
 const byCount = (kv: [string, number]): number => kv[1];
+const pad = (n: number): string => String(n).padStart(2, '0');
+const localTime = (ms: number): string => {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+};
+
+/** pprint's layout under a header saying what is printed, so the two outputs cannot be confused. */
+function printTop(stream: DStream<[string, number]>, header: string): void {
+  stream.foreachRDD((rdd, time) => {
+    const first = rdd.sortBy(byCount, false).take(top + 1);
+    const rule = '-------------------------------------------';
+    const lines = [rule, `${header}: ${localTime(time)}`, rule, ...first.slice(0, top).map(([w, n]) => `('${w}', ${n})`)];
+    if (first.length > top) lines.push('...');
+    console.log(lines.join('\n') + '\n');
+  });
+}
 
 // This batch: the most frequent words.
-console.log(`top ${top} words per batch, then the running totals`);
-wordCounts.transform((rdd) => rdd.sortBy(byCount, false)).pprint(top);
+console.log(`top ${top} words per batch ("Words in this batch"), then the running totals ("Running totals")`);
+printTop(wordCounts, 'Words in this batch');
 
 // Running totals since the start (the book's updateFunc: sum(new_values) + (last_sum or 0)).
 const totals = wordCounts.updateStateByKey<string, number, number>(
   (newValues, lastSum) => newValues.reduce((a, b) => a + b, 0) + (lastSum ?? 0),
 );
-totals.transform((rdd) => rdd.sortBy(byCount, false)).pprint(top);
+printTop(totals, 'Running totals');
 
 process.once('SIGINT', () => void ssc.stop());
 await ssc.start();
