@@ -8,5 +8,6 @@
  * In the repository without a build: `npx tsx src/cli/dstreams.ts …`.
  */
 import { buildProgram } from './program.js';
+import { runCommand } from './usage.js';
 
-await buildProgram().parseAsync(process.argv);
+await runCommand(buildProgram(), process.argv);

@@ -8,8 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { sleep } from '../util/sleep.js';
+import { UsageError } from './usage.js';
 
 export interface Pacing {
   /** Lines per second; undefined: as fast as the target takes them. */
@@ -192,7 +193,12 @@ export class TcpFeedTarget implements FeedTarget {
         );
       });
       this.server = server;
-      server.on('error', reject);
+      server.on('error', (e: NodeJS.ErrnoException) => {
+        const where = `port ${this.opts.port}${this.opts.host ? ` on ${this.opts.host}` : ''}`;
+        if (e.code === 'EADDRINUSE') reject(new UsageError(`${where} is in use: choose another --port`));
+        else if (e.code === 'EACCES') reject(new UsageError(`no permission to listen on ${where}: choose a --port above 1023`));
+        else reject(e);
+      });
       const onListening = (): void => {
         this.port = (server.address() as net.AddressInfo).port;
         this.markListening();
@@ -213,7 +219,7 @@ export class TcpFeedTarget implements FeedTarget {
 
 function parsePort(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`not a TCP port: ${v}`);
+  if (!/^\d+$/.test(v) || n > 65535) throw new InvalidArgumentError('must be a TCP port (0-65535)');
   return n;
 }
 

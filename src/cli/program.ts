@@ -11,6 +11,7 @@ import { generateCommand } from '../apps/generateCommand.js';
 
 /** Every target `dstreams feed` knows; each adds its options and runs when they name it. */
 const feedTargetProviders: FeedTargetProvider[] = [tcpTargetProvider, kafkaTargetProvider];
+import { UsageError } from './usage.js';
 import { packageVersion } from './version.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,13 +63,12 @@ export function buildProgram(): Command {
   const program = new Command('dstreams')
     .description("dstreams: Spark Streaming's DStreams for Node.js — tools for the examples")
     .version(packageVersion(), '-V, --version', 'print the version')
-    .enablePositionalOptions()
-    .showHelpAfterError();
+    .enablePositionalOptions();
 
   const feed = program
     .command('feed')
     .description('send the lines of a file to clients (like `while read line; do echo $line; sleep …; done < F | nc -lk PORT`)')
-    .requiredOption('--file <file>', 'text file to send, line by line')
+    .option('--file <file>', 'text file to send, line by line (required)')
     .option('--lines-per-second <n>', 'pace (default: full speed, waiting whenever the client is not reading)', positiveNumber)
     .option('--loop', 'start over at the end of the file, forever')
     .option('--quiet', 'do not log connections');
@@ -76,9 +76,10 @@ export function buildProgram(): Command {
   feed.action(async (opts: Record<string, unknown>) => {
     const log = opts.quiet ? (): void => undefined : (msg: string): void => void process.stderr.write(`dstreams feed: ${msg}\n`);
     const targets = feedTargetProviders.map((p) => p.create(opts)).filter((t): t is FeedTarget => t !== undefined);
-    if (targets.length === 0) feed.error('error: say where to send the lines: --port <port> or --kafka-topic <topic>');
-    const file = opts.file as string;
-    if (!existsSync(file)) feed.error(`error: no such file: ${file}`);
+    if (targets.length === 0) throw new UsageError('say where to send the lines: --port <port> or --kafka-topic <topic>');
+    const file = opts.file as string | undefined;
+    if (file === undefined) throw new UsageError('feed needs --file <file>');
+    if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
     const lines = readLines(file);
     const pacing: Pacing = { linesPerSecond: opts.linesPerSecond as number | undefined, loop: opts.loop === true };
     const pace = pacing.linesPerSecond === undefined ? 'full speed' : `${pacing.linesPerSecond} lines/s`;
@@ -105,12 +106,12 @@ export function buildProgram(): Command {
     .passThroughOptions()
     .action(async (job: string, args: string[], opts: { ui?: boolean; uiPort?: number; quiet?: boolean }) => {
       const file = resolveJob(job);
-      if (!file) return program.error(`error: no job file or example "${job}"; examples: ${listExamples().join(', ')}`, { exitCode: 2 });
+      if (!file) throw new UsageError(`no job file or example "${job}"; examples: ${listExamples().join(', ')}`);
       const nodeArgs: string[] = [];
       if (/\.[cm]?ts$/.test(file)) {
         const loader = tsxLoader();
         if (!loader) {
-          return program.error(`error: running a TypeScript job needs tsx: npm install tsx (or compile ${job} to JavaScript)`, { exitCode: 2 });
+          throw new UsageError(`running a TypeScript job needs tsx: npm install tsx (or compile ${job} to JavaScript)`);
         }
         nodeArgs.push('--import', loader);
       }

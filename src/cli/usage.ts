@@ -1,0 +1,42 @@
+/**
+ * How the `dstreams` command ends on bad input: a usage error — an unknown flag, a bad flag
+ * value, a missing required flag, a port in use — is one line on stderr and exit code 2; a
+ * service that cannot be reached (ServiceUnreachableError) is its message and exit code 1;
+ * neither prints a stack trace. Help and --version exit 0.
+ */
+import { Command, CommanderError } from 'commander';
+
+/** A bad command line (or a resource it names, such as a port in use): one line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const oneLine = (s: string): string => s.replace(/\s*\n\s*(?=.)/g, ' ').trimEnd() + '\n';
+
+/** Every command of the tree throws instead of exiting, and prints its errors on one line. */
+export function throwOnUsageErrors(cmd: Command): void {
+  cmd.exitOverride();
+  cmd.configureOutput({ outputError: (s, write) => write(oneLine(s)) });
+  for (const sub of cmd.commands) throwOnUsageErrors(sub);
+}
+
+/** Parses and runs `argv`; sets process.exitCode to 0 (help, version), 2 (usage) or lets other errors through. */
+export async function runCommand(program: Command, argv: string[], handle: (e: unknown) => boolean = () => false): Promise<void> {
+  throwOnUsageErrors(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has printed its message already.
+      process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+      return;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(oneLine(`error: ${e.message}`));
+      process.exitCode = 2;
+      return;
+    }
+    if (handle(e)) return;
+    throw e;
+  }
+}
