@@ -21,11 +21,20 @@
  * stops. See docs/kafka.md.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaUtils, Seconds, StreamingContext } from '../src/index.js';
+import { KafkaUtils, Seconds, ServiceUnreachableError, StreamingContext, waitForKafka } from '../src/index.js';
 
 const [brokers, topic, batchArg = '5', reset = 'latest'] = process.argv.slice(2);
 if (!brokers || !topic || !(Number(batchArg) > 0)) {
   console.error('usage: kafka-wordcount <brokers host:port[,…]> <topic> [batchSeconds=5] [latest|earliest]');
+  process.exit(1);
+}
+
+// A broker that does not answer: one line at once, one per retry, then the reason and exit 1.
+try {
+  await waitForKafka(brokers, { hint: 'pass the brokers as the first argument, e.g. "$KAFKA_BROKERS"' });
+} catch (e) {
+  if (!(e instanceof ServiceUnreachableError)) throw e;
+  console.error(e.message);
   process.exit(1);
 }
 

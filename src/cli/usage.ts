@@ -5,6 +5,7 @@
  * neither prints a stack trace. Help and --version exit 0.
  */
 import { Command, CommanderError } from 'commander';
+import { ServiceUnreachableError } from '../util/waitForService.js';
 
 /** A bad command line (or a resource it names, such as a port in use): one line, exit code 2. */
 export class UsageError extends Error {
@@ -34,6 +35,11 @@ export async function runCommand(program: Command, argv: string[], handle: (e: u
     if (e instanceof UsageError) {
       process.stderr.write(oneLine(`error: ${e.message}`));
       process.exitCode = 2;
+      return;
+    }
+    if (e instanceof ServiceUnreachableError) {
+      process.stderr.write(oneLine(`error: ${e.message}`));
+      process.exitCode = 1;
       return;
     }
     if (handle(e)) return;
