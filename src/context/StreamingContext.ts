@@ -35,7 +35,7 @@ import { checkDuration, type Duration } from '../util/duration.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
 import { JobScheduler, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';
-import { createAttachments, hasAttachment, type ContextAttachment } from './attachments.js';
+import type { ContextAttachment } from './attachments.js';
 import type { StreamingEvent, StreamingListener } from './StreamingListener.js';
 
 /** Receiver options (blockInterval, receiverWriteAheadLog, receiverMaxRate, backpressure, …): see ReceiverContextOptions. */
@@ -70,6 +70,9 @@ export interface WebUiOptions {
 }
 
 export type StreamingContextState = 'initialized' | 'active' | 'stopped';
+
+export type AttachmentFactory = (ssc: StreamingContext, options: StreamingContextOptions) => ContextAttachment | undefined;
+const attachmentFactories = new Map<string, AttachmentFactory>();
 
 export interface GetOrCreateOptions {
   /**
@@ -132,10 +135,19 @@ export class StreamingContext {
     // awaitTermination may never be called; the failure is still reported to listeners.
     this.termination.catch(() => undefined);
     if (options.checkpointDir !== undefined) this.checkpoint(options.checkpointDir);
-    if (options.ui && !hasAttachment('ui')) {
+    if (options.ui && !attachmentFactories.has('ui')) {
       throw new Error("the ui option needs the web UI module: import StreamingContext from 'dstreams' (the package entry)");
     }
-    this.attachments = createAttachments(this, options);
+    this.attachments = [];
+    for (const create of attachmentFactories.values()) {
+      const a = create(this, options);
+      if (a) this.attachments.push(a);
+    }
+  }
+
+  /** For edge modules (the web UI): attach to every context created from now on, when `create` says so (see attachments.ts). */
+  static registerAttachment(name: string, create: AttachmentFactory): void {
+    attachmentFactories.set(name, create);
   }
 
   /** The web UI's address once started; undefined without a UI. */

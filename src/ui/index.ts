@@ -6,8 +6,7 @@
  *  - `DSTREAMS_PROGRESS=1` (set by `dstreams run` unless --quiet) — one line per batch on stderr.
  * Importing this module registers them; the package entry imports it.
  */
-import { registerAttachment } from '../context/attachments.js';
-import type { WebUiOptions } from '../context/StreamingContext.js';
+import { StreamingContext, type WebUiOptions } from '../context/StreamingContext.js';
 import { ProgressPrinter } from './progress.js';
 import { WebUi } from './WebUi.js';
 
@@ -25,10 +24,10 @@ export function uiOptionsFromEnv(value = process.env.DSTREAMS_UI): WebUiOptions 
   return { port: Number(m[2]), ...(m[1] ? { host: m[1].replace(/^\[|\]$/g, '') } : {}) };
 }
 
-registerAttachment('ui', (ssc, options) => {
+StreamingContext.registerAttachment('ui', (ssc, options) => {
   const ui = options.ui ?? uiOptionsFromEnv();
   if (!ui) return undefined;
   return new WebUi(ssc, ui === true ? {} : ui);
 });
 
-registerAttachment('progress', (ssc) => (process.env.DSTREAMS_PROGRESS === '1' ? new ProgressPrinter(ssc) : undefined));
+StreamingContext.registerAttachment('progress', (ssc) => (process.env.DSTREAMS_PROGRESS === '1' ? new ProgressPrinter(ssc) : undefined));
