@@ -14,10 +14,29 @@ export class UsageError extends Error {
 
 const oneLine = (s: string): string => s.replace(/\s*\n\s*(?=.)/g, ' ').trimEnd() + '\n';
 
-/** Every command of the tree throws instead of exiting, and prints its errors on one line. */
+/**
+ * Every command of the tree throws instead of exiting and prints its errors on one line. Required
+ * options say so in the help, and are checked after unknown options (commander checks them
+ * first, so a mistyped flag was reported as a missing required one).
+ */
 export function throwOnUsageErrors(cmd: Command): void {
   cmd.exitOverride();
   cmd.configureOutput({ outputError: (s, write) => write(oneLine(s)) });
+  const required = cmd.options.filter((o) => o.mandatory);
+  for (const o of required) {
+    o.mandatory = false;
+    if (!/\(required\)/.test(o.description)) o.description = `${o.description} (required)`;
+  }
+  if (required.length > 0) {
+    cmd.hook('preAction', (_hooked, action) => {
+      if (action !== cmd) return;
+      for (const o of required) {
+        if (cmd.getOptionValue(o.attributeName()) === undefined) {
+          cmd.error(`error: required option '${o.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+        }
+      }
+    });
+  }
   for (const sub of cmd.commands) throwOnUsageErrors(sub);
 }
 

@@ -1,0 +1,141 @@
+// The dstreams command on bad input: every usage error is one line on stderr and exit code 2;
+// a service that does not answer is a line at once, one per retry, then the reason and exit 1;
+// never a stack trace. Help and --version exit 0.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kafkaBrokers } from '../helpers/kafka.js';
+import { freePortBelow } from '../ui/helpers.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'src/cli/bin.mjs');
+const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  /** When each stderr line arrived, ms after the start. */
+  lineTimes: number[];
+}
+
+function dstreams(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const lineTimes: number[] = [];
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, timeout: 60_000, env: { ...process.env, ...env } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - t0, lineTimes });
+      },
+    );
+    child.stderr!.on('data', (d: Buffer) => {
+      for (const ch of String(d)) if (ch === '\n') lineTimes.push(Date.now() - t0);
+    });
+  });
+}
+
+const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
+const noStack = (r: Result): void => expect(r.stderr).not.toMatch(/\n\s+at /);
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+describe('dstreams: usage errors', () => {
+  it('--version prints the package version', async () => {
+    const r = await dstreams(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it.each([
+    [['feed', '--file', 'README.md', '--bogus'], /^error: unknown option '--bogus'$/],
+    [['feed', '--bogus'], /^error: unknown option '--bogus'$/],
+    [['feed', '--file', 'README.md', '--port', 'abc'], /^error: option '--port <port>' argument 'abc' is invalid\. must be a TCP port/],
+    [['feed', '--file', 'no-such-file.txt', '--port', '9'], /^error: no such file: no-such-file\.txt$/],
+    [['feed', '--port', '9'], /^error: feed needs --file <file>$/],
+    [['generate', 'meetup'], /^error: required option '--count <n>' not specified$/],
+    [['generate', 'meetup', '--cuont', '5'], /^error: unknown option '--cuont'/],
+    [['generate', 'tweets', '--count', 'many'], /^error: option '--count <n>' argument 'many' is invalid/],
+    [['run', 'no-such-job'], /^error: no job file or example "no-such-job"; examples: .*network-wordcount/],
+    [['run', '--ui-port', 'x', 'network-wordcount'], /^error: option '--ui-port <port>' argument 'x' is invalid/],
+    [['frobnicate'], /^error: unknown command 'frobnicate'$/],
+  ])('%j: one line, exit code 2', async (args, message) => {
+    const r = await dstreams(args);
+    expect(r.code, r.stderr).toBe(2);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(message);
+    noStack(r);
+  });
+
+  it('a port in use: one line, exit code 2', async () => {
+    const port = await freePortBelow();
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => blocker.close(() => r())));
+    const r = await dstreams(['feed', '--file', 'README.md', '--port', String(port), '--host', '127.0.0.1', '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`error: port ${port} on 127.0.0.1 is in use: choose another --port`);
+  });
+
+  it('help says which options are required and that $KAFKA_BROKERS is the default broker list', async () => {
+    const gen = await dstreams(['generate', 'meetup', '--help'], { KAFKA_BROKERS: '10.1.2.3:9092' });
+    expect(gen.code).toBe(0);
+    expect(gen.stdout).toMatch(/--count <n>\s+number of events \(required\)/);
+    expect(gen.stdout).toContain('$KAFKA_BROKERS');
+    expect(gen.stdout).not.toContain('default: "10.1.2.3:9092"');
+    const feed = await dstreams(['feed', '--help']);
+    expect(feed.stdout).toMatch(/--file <file>\s+text file to send, line by line \(required\)/);
+    expect(feed.stdout).toContain('$KAFKA_BROKERS');
+  });
+});
+
+describe('dstreams: a service that does not answer at start', () => {
+  const fast = { DSTREAMS_CONNECT_RETRY_S: '1', DSTREAMS_CONNECT_WAIT_S: '3' };
+
+  function expectUnreachable(r: Result, service: string, address: string, hint: RegExp): void {
+    expect(r.code).toBe(1);
+    noStack(r);
+    const ls = lines(r.stderr).filter((l) => /reach/.test(l));
+    expect(ls[0]).toMatch(new RegExp(`^cannot reach ${service} at ${address} \\(connection refused\\) — retrying every 1 s, giving up after 3 s; `));
+    expect(ls[0]).toMatch(hint);
+    expect(ls.slice(1, -1).every((l) => l.startsWith(`still cannot reach ${service} at ${address}`))).toBe(true);
+    expect(ls.length).toBeGreaterThanOrEqual(3);
+    expect(ls[ls.length - 1]).toMatch(new RegExp(`cannot reach ${service} at ${address} \\(connection refused\\) — gave up after 3(\\.\\d)? s`));
+    expect(r.lineTimes[0]).toBeLessThan(10_000);
+  }
+
+  it('feed --kafka-topic', async () => {
+    const r = await dstreams(['feed', '--file', 'README.md', '--kafka-topic', 't', '--brokers', '127.0.0.1:19999'], fast);
+    expectUnreachable(r, 'Kafka', '127.0.0.1:19999', /set --brokers or KAFKA_BROKERS/);
+  });
+
+  it('generate tweets --kafka-topic', async () => {
+    const r = await dstreams(['generate', 'tweets', '--count', '10', '--kafka-topic', 't'], { ...fast, KAFKA_BROKERS: '127.0.0.1:19999' });
+    expectUnreachable(r, 'Kafka', '127.0.0.1:19999', /set --brokers or KAFKA_BROKERS/);
+  });
+
+  it('the kafka-wordcount example', async () => {
+    const r = await dstreams(['run', 'kafka-wordcount', '127.0.0.1:19999', 't'], fast);
+    expectUnreachable(r, 'Kafka', '127.0.0.1:19999', /pass the brokers as the first argument/);
+  });
+
+  it('the meetup job: Kafka, then PostgreSQL', async () => {
+    const kafka = await dstreams(['meetup', '--topic', 't', '--checkpoint', '.tmp/unreachable-cp', '--brokers', '127.0.0.1:19999'], fast);
+    expectUnreachable(kafka, 'Kafka', '127.0.0.1:19999', /set --brokers or KAFKA_BROKERS/);
+    const pg = await dstreams(
+      ['tweets', '--topic', 't', '--checkpoint', '.tmp/unreachable-cp', '--brokers', kafkaBrokers(), '--pg-url', 'postgresql://postgres@127.0.0.1:19998/test'],
+      fast,
+    );
+    expectUnreachable(pg, 'PostgreSQL', '127.0.0.1:19998/test', /set --pg-url or the PG\* variables/);
+  });
+});
