@@ -92,18 +92,27 @@ do_fetch() {
   need_java
   local tmp="$CACHE/libs.tmp.$$"
   rm -rf "$tmp"
-  say "downloading Kafka's jars with Maven into $LIBS ..."
+  say "downloading Kafka's jars (the broker and its dependencies, about 57 jars, 46 MB, plus Maven's own plugins on a cold cache) from Maven Central into $LIBS; this can take a minute or more"
   local started=$SECONDS
   # KAFKA_MVN_ARGS: extra Maven arguments, e.g. -Dmaven.repo.local=/tmp/m2 to try a cold cache.
-  # Maven's output goes to a file (with -q it is empty on success) and is shown on failure.
+  # Maven's output goes to a file (shown on failure); every 15 s a line says how far it got.
   local mvnlog="$CACHE/fetch.log"
+  : > "$mvnlog"
+  (
+    while sleep 15 </dev/null >/dev/null 2>&1; do
+      say "still downloading: $(grep -c '^\[INFO\] Downloaded from' "$mvnlog" 2>/dev/null || echo 0) files so far, $((SECONDS - started)) s (log: $mvnlog)"
+    done
+  ) &
+  local ticker=$!
   # shellcheck disable=SC2086
-  if ! mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
+  if ! mvn -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
         -DincludeScope=runtime -DoutputDirectory="$tmp" ${KAFKA_MVN_ARGS:-} > "$mvnlog" 2>&1; then
+    kill "$ticker" 2>/dev/null || true; wait "$ticker" 2>/dev/null || true
     sed 's/\x1b\[[0-9;]*m//g' "$mvnlog" | tail -n 60 >&2
     rm -rf "$tmp"
     die "Maven could not download Kafka's jars (output above, full log in $mvnlog; Maven Central must be reachable)"
   fi
+  kill "$ticker" 2>/dev/null || true; wait "$ticker" 2>/dev/null || true
   compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || { rm -rf "$tmp"; die "Maven ran but no kafka_2.13 jar was copied into $tmp"; }
   pom_stamp > "$tmp/.fetched"
   rm -rf "$LIBS"
