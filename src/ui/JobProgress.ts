@@ -194,8 +194,22 @@ export class JobProgress implements StreamingListener {
       this.noteKafkaLag(input);
     }
     this.completed.push(b);
-    if (this.completed.length > this.retainedBatches) this.completed.splice(0, this.completed.length - this.retainedBatches);
+    this.retain(b, 1);
+    while (this.completed.length > this.retainedBatches) this.retain(this.completed.shift()!, -1);
     this.emit('batch', b);
+  }
+
+  /** Sums over the retained completed batches, kept as they come and go (statistics in O(1)). */
+  readonly retained = { records: 0, succeeded: 0, schedulingDelay: 0, processingTime: 0, totalDelay: 0 };
+
+  private retain(b: BatchUIData, sign: 1 | -1): void {
+    const r = this.retained;
+    r.records += sign * b.numRecords;
+    if (b.status !== 'COMPLETED') return;
+    r.succeeded += sign;
+    r.schedulingDelay += sign * b.schedulingDelay!;
+    r.processingTime += sign * b.processingDelay!;
+    r.totalDelay += sign * b.totalDelay!;
   }
 
   private noteKafkaLag(input: StreamInputInfo): void {
@@ -240,13 +254,12 @@ export class JobProgress implements StreamingListener {
     return r;
   }
 
-  /** Average records/s of one input over the retained completed batches (undefined with none). */
+  /** Average records/s of one input (all inputs without `streamId`) over the retained completed batches (undefined with none). */
   averageRate(streamId?: number): number | undefined {
     if (this.completed.length === 0) return undefined;
     let records = 0;
-    for (const b of this.completed) {
-      records += streamId === undefined ? b.numRecords : (b.inputs[streamId]?.numRecords ?? 0);
-    }
+    if (streamId === undefined) records = this.retained.records;
+    else for (const b of this.completed) records += b.inputs[streamId]?.numRecords ?? 0;
     return records / ((this.completed.length * this.batchDuration) / 1000);
   }
 

@@ -12,8 +12,6 @@ export function sparkDate(ms: number): string {
   return new Date(ms).toISOString().replace('Z', 'GMT');
 }
 
-const avg = (xs: number[]): number | undefined => (xs.length === 0 ? undefined : Math.round(xs.reduce((a, b) => a + b, 0) / xs.length));
-
 export interface AppDescription {
   id: string;
   name: string;
@@ -47,7 +45,8 @@ export function applications(app: AppDescription): unknown[] {
 }
 
 export function statistics(p: JobProgress): Record<string, unknown> {
-  const done = p.completed.filter((b) => b.status === 'COMPLETED');
+  const r = p.retained;
+  const avg = (sum: number): number | undefined => (r.succeeded === 0 ? undefined : Math.round(sum / r.succeeded));
   const rate = p.averageRate();
   const receivers = [...p.receivers.values()];
   const active = receivers.filter((r) => r.active).length;
@@ -63,9 +62,9 @@ export function statistics(p: JobProgress): Record<string, unknown> {
     numProcessedRecords: p.totalProcessedRecords,
     numReceivedRecords: p.totalReceivedRecords,
     avgInputRate: rate,
-    avgSchedulingDelay: avg(done.map((b) => b.schedulingDelay!)),
-    avgProcessingTime: avg(done.map((b) => b.processingDelay!)),
-    avgTotalDelay: avg(done.map((b) => b.totalDelay!)),
+    avgSchedulingDelay: avg(r.schedulingDelay),
+    avgProcessingTime: avg(r.processingTime),
+    avgTotalDelay: avg(r.totalDelay),
   };
 }
 

@@ -151,6 +151,7 @@ describe('web UI: REST JSON and /metrics', () => {
     const stats = await getJson<Record<string, number>>(`${base}statistics`);
     expect(stats.numTotalCompletedBatches).toBe(5);
     expect(stats.numRetainedCompletedBatches).toBe(3);
+    expect(stats.avgInputRate).toBeCloseTo(2 / 3, 10); // the last three batches: 0 + 1 + 1 records in 3 s
     expect((await getJson<SparkBatch[]>(`${base}batches`)).map((b) => b.batchId)).toEqual([5000, 4000, 3000]);
     expect((await fetch(`${base}batches/1000`)).status).toBe(404);
   });
