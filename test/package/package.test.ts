@@ -65,14 +65,15 @@ describe('the packed package installed with --omit=dev', () => {
     expect(existsSync(path.join(project, 'node_modules/vitest'))).toBe(false);
   });
 
-  it('imports as an ES module, with the subpath export of the pipelines library', async () => {
+  it('imports as an ES module, with the subpath export of the exactly-once library (also as dstreams/pipelines)', async () => {
     const script = [
       "const d = await import('dstreams');",
+      "const x = await import('dstreams/exactlyonce');",
       "const p = await import('dstreams/pipelines');",
-      "console.log(typeof d.StreamingContext, typeof d.KafkaUtils, typeof d.ManualClock, typeof p.resumeFromSink, typeof p.OffsetTracker);",
+      'console.log(typeof d.StreamingContext, typeof d.KafkaUtils, typeof d.ManualClock, typeof x.resumeFromSink, typeof x.OffsetTracker, p.resumeFromSink === x.resumeFromSink);',
     ].join('\n');
     const out = await mustRun(process.execPath, ['--input-type=module', '-e', script], { cwd: project });
-    expect(out.trim()).toBe('function object function function function');
+    expect(out.trim()).toBe('function object function function function true');
   });
 
   it("runs the README's ManualClock example with `dstreams run` (a user's TypeScript job) and prints what the README shows", async () => {
@@ -94,7 +95,7 @@ describe('the packed package installed with --omit=dev', () => {
       path.join(project, 'check.ts'),
       [
         "import { ManualClock, StreamingContext, KafkaUtils, type StreamingListener } from 'dstreams';",
-        "import { resumeFromSink } from 'dstreams/pipelines';",
+        "import { resumeFromSink } from 'dstreams/exactlyonce';",
         'const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(), ui: { port: 4040 } });',
         "const listener: StreamingListener = { onBatchCompleted: (i) => console.log(i.totalDelay, i.streamIdToInputInfo) };",
         'ssc.addStreamingListener(listener);',
