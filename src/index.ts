@@ -65,7 +65,7 @@ export {
 } from './exactlyonce/index.js';
 // The web UI, REST JSON and /metrics (the `ui` option) and `dstreams run`'s progress lines: registered on import.
 import './ui/index.js';
-export { WebUi, JobProgress, describeGraph, type GraphNode } from './ui/index.js';
+export { WebUi, JobProgress, describeGraph, formatProgressLine, kafkaLag, type GraphNode } from './ui/index.js';
 // Waiting for Kafka / PostgreSQL as a program starts, one line per attempt (the CLI, the jobs, the examples).
 export { ServiceUnreachableError, waitForService, type WaitForServiceOptions } from './util/waitForService.js';
 export { waitForKafka, type WaitForKafkaOptions } from './kafka/reachable.js';

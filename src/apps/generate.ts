@@ -6,6 +6,7 @@
  *
  * (the same as `dstreams generate meetup|tweets …`; options: `--help`).
  */
+import { runCommand } from '../util/usage.js';
 import { generateCommand } from './generateCommand.js';
 
-await generateCommand().showHelpAfterError().parseAsync(process.argv);
+await runCommand(generateCommand(), process.argv);

@@ -10,6 +10,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command, InvalidArgumentError } from 'commander';
+import { waitForKafka } from '../index.js';
+import { UsageError } from '../util/usage.js';
 import { generateMeetupEvents } from './meetup/generate.js';
 import { produceToKafka, type KeyedValue } from '../kafka/produce.js';
 import { generateTweets } from './tweets/generate.js';
@@ -43,7 +45,7 @@ function day(v: string): string {
 
 interface SinkOptions {
   kafkaTopic?: string;
-  brokers: string;
+  brokers?: string;
   partitions: number;
   rate?: number;
   out?: string;
@@ -53,14 +55,14 @@ interface SinkOptions {
 function addSinkOptions(cmd: Command): Command {
   return cmd
     .option('--kafka-topic <topic>', 'Kafka topic to produce to (created when missing)')
-    .option('--brokers <list>', 'Kafka brokers, host:port[,…]', process.env.KAFKA_BROKERS || '127.0.0.1:9092')
+    .option('--brokers <list>', 'Kafka brokers, host:port[,…] (default: $KAFKA_BROKERS, else 127.0.0.1:9092)')
     .option('--partitions <n>', 'partitions of the topic when it is created', integer(1), 3)
     .option('--rate <n>', 'events per second (default: as fast as possible)', positive)
     .option('--out <file>', 'write the events to a file, one per line ("-" for stdout), instead of Kafka')
     .option('--quiet', 'no progress on stderr');
 }
 
-async function emit(what: string, messages: Iterable<KeyedValue>, opts: SinkOptions, cmd: Command): Promise<number> {
+async function emit(what: string, messages: Iterable<KeyedValue>, opts: SinkOptions): Promise<number> {
   const log = opts.quiet ? () => undefined : (m: string) => void process.stderr.write(`dstreams generate ${what}: ${m}\n`);
   if (opts.out !== undefined) {
     const out = opts.out === '-' ? process.stdout : createWriteStream(opts.out);
@@ -74,7 +76,9 @@ async function emit(what: string, messages: Iterable<KeyedValue>, opts: SinkOpti
     log(`wrote ${n} events to ${opts.out === '-' ? 'stdout' : opts.out}`);
     return n;
   }
-  if (!opts.kafkaTopic) cmd.error('error: say where the events go: --kafka-topic <topic> (or --out <file>)');
+  if (!opts.kafkaTopic) throw new UsageError('say where the events go: --kafka-topic <topic> (or --out <file>)');
+  const brokers = opts.brokers ?? (process.env.KAFKA_BROKERS || '127.0.0.1:9092');
+  await waitForKafka(brokers);
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.once('SIGINT', stop);
@@ -82,7 +86,7 @@ async function emit(what: string, messages: Iterable<KeyedValue>, opts: SinkOpti
   let lastLog = Date.now();
   try {
     const sent = await produceToKafka(messages, {
-      brokers: opts.brokers,
+      brokers,
       topic: opts.kafkaTopic!,
       partitions: opts.partitions,
       ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
@@ -94,7 +98,7 @@ async function emit(what: string, messages: Iterable<KeyedValue>, opts: SinkOpti
         }
       },
     });
-    log(`sent ${sent} events to topic ${opts.kafkaTopic} at ${opts.brokers}`);
+    log(`sent ${sent} events to topic ${opts.kafkaTopic} at ${brokers}`);
     return sent;
   } finally {
     process.off('SIGINT', stop);
@@ -124,7 +128,7 @@ export function generateCommand(): Command {
       groups: o.groups,
       ...(o.baseTime !== undefined ? { baseTime: o.baseTime } : {}),
     });
-    await emit('meetup', events, o, meetup);
+    await emit('meetup', events, o);
   });
 
   const tweets = addSinkOptions(
@@ -147,7 +151,7 @@ export function generateCommand(): Command {
     });
     await emit('tweets', (function* () {
       for (const t of lines) yield { key: null, value: t.value };
-    })(), o, tweets);
+    })(), o);
   });
 
   return generate;

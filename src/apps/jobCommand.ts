@@ -2,11 +2,15 @@
  * The command line every Kafka → PostgreSQL app shares: the options (topic, checkpoint,
  * brokers, batch interval, schema, sink id, write method, rate limit, PostgreSQL URL), their
  * checks, and the part of the job's options they become. An app adds its own options (tables,
- * intervals) to the command and its own fields to the job options.
+ * intervals) to the command and its own fields to the job options, and runs with `runJob`:
+ * Kafka and PostgreSQL are waited for first (one line per attempt, then the reason and exit 1),
+ * then the job runs until Ctrl-C. The same command is `dstreams <app>` and the app's main.ts.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { waitForKafka, waitForPostgres, type KafkaParams, type StreamingContext, type WebUiOptions } from '../index.js';
 import type { TableRef } from '../sinks/postgres/index.js';
-import type { KafkaParams } from '../kafka/params.js';
+import { UsageError } from '../util/usage.js';
+import { runUntilStopped } from './running.js';
 
 export function positive(v: string): number {
   const n = Number(v);
@@ -27,26 +31,35 @@ export function jobCommand(name: string, description: string, defaults: JobComma
     .description(description)
     .requiredOption('--topic <topic>', defaults.topic)
     .requiredOption('--checkpoint <dir>', 'checkpoint directory')
-    .option('--brokers <list>', 'Kafka brokers', process.env.KAFKA_BROKERS || '127.0.0.1:9092')
+    .option('--brokers <list>', 'Kafka brokers, host:port[,…] (default: $KAFKA_BROKERS, else 127.0.0.1:9092)')
     .option('--batch-seconds <s>', 'batch interval in seconds', positive, 5)
     .option('--schema <schema>', 'schema of the tables (default: the search_path)')
     .option('--sink-id <id>', 'name of the job in the sink bookkeeping tables', defaults.sinkId)
     .option('--method <copy|insert>', 'how rows are written', 'copy')
     .option('--max-rate-per-partition <n>', 'records per second per partition at most', positive)
     .option('--pg-url <url>', 'postgresql://user:pass@host:port/db (default: the PG* variables)')
-    .showHelpAfterError();
+    .option('--ui', "serve the web UI (Spark's Streaming tab), REST JSON and /metrics on 127.0.0.1:4040")
+    .option('--ui-port <port>', 'port of the web UI (implies --ui)', port);
 }
 
-interface SharedOptions {
+function port(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new InvalidArgumentError('must be a TCP port (0-65535)');
+  return n;
+}
+
+export interface SharedOptions {
   topic: string;
   checkpoint: string;
-  brokers: string;
+  brokers?: string;
   batchSeconds: number;
   schema?: string;
   sinkId: string;
   method: string;
   maxRatePerPartition?: number;
   pgUrl?: string;
+  ui?: boolean;
+  uiPort?: number;
 }
 
 /** The job options the shared command-line options give (every app's start function takes them). */
@@ -59,29 +72,40 @@ export interface SharedJobOptions {
   method: 'copy' | 'insert';
   postgres?: { connectionString: string };
   kafkaParams?: KafkaParams;
+  ui?: WebUiOptions;
 }
 
 /**
- * Parses `argv` with `program` (from jobCommand) and checks the shared options. Returns the
- * app's own options (`O`), the shared job options, and `table(name)`: a table in --schema.
+ * The shared job options from the parsed options of a command made by jobCommand (its action's
+ * `opts`), and `table(name)`: a table in --schema. Bad values throw a UsageError.
  */
-export function parseJobCommand<O extends object>(
-  program: Command,
-  argv: readonly string[] = process.argv,
-): { opts: O & SharedOptions; job: SharedJobOptions; table: (name: string) => TableRef } {
-  program.parse(argv as string[]);
-  const o = program.opts<O & SharedOptions>();
-  if (o.method !== 'copy' && o.method !== 'insert') program.error('error: --method must be copy or insert');
+export function sharedJobOptions(o: SharedOptions): { job: SharedJobOptions; table: (name: string) => TableRef } {
+  if (o.method !== 'copy' && o.method !== 'insert') throw new UsageError('--method must be copy or insert');
   const job: SharedJobOptions = {
-    brokers: o.brokers,
+    brokers: o.brokers ?? (process.env.KAFKA_BROKERS || '127.0.0.1:9092'),
     topic: o.topic,
     checkpointDir: o.checkpoint,
     batchDuration: Math.round(o.batchSeconds * 1000),
     sinkId: o.sinkId,
-    method: o.method as 'copy' | 'insert',
+    method: o.method,
     ...(o.pgUrl !== undefined ? { postgres: { connectionString: o.pgUrl } } : {}),
     ...(o.maxRatePerPartition !== undefined ? { kafkaParams: { maxRatePerPartition: o.maxRatePerPartition } } : {}),
+    ...(o.ui || o.uiPort !== undefined ? { ui: o.uiPort !== undefined ? { port: o.uiPort } : {} } : {}),
   };
   const table = (name: string): TableRef => (o.schema === undefined ? name : { schema: o.schema, name });
-  return { opts: o, job, table };
+  return { job, table };
+}
+
+/**
+ * Waits for Kafka and PostgreSQL (saying so, and giving up with a ServiceUnreachableError),
+ * starts the job and runs it until SIGINT/SIGTERM or a failure.
+ */
+export async function runJob(
+  name: string,
+  job: SharedJobOptions,
+  start: () => Promise<{ ssc: StreamingContext; stop(): Promise<void> }>,
+): Promise<void> {
+  await waitForKafka(job.brokers);
+  await waitForPostgres(job.postgres ?? {});
+  await runUntilStopped(name, await start());
 }

@@ -1,5 +1,13 @@
 /** What the two pipeline jobs share: starting a resumed context, stopping it once, and their command-line run loop. */
-import type { PostgresConnectionOptions, SinkRetryOptions, StreamingContext, WriteMethod, KafkaParams } from '../index.js';
+import {
+  kafkaLag,
+  type KafkaParams,
+  type PostgresConnectionOptions,
+  type SinkRetryOptions,
+  type StreamingContext,
+  type WebUiOptions,
+  type WriteMethod,
+} from '../index.js';
 import type { Resumed } from '../exactlyonce/exactlyOnce.js';
 
 export type JobLog = (event: Record<string, unknown>) => void;
@@ -24,6 +32,8 @@ export interface KafkaToPostgresJobOptions {
   kafkaParams?: KafkaParams;
   /** One JSON-able object per event. Default: a JSON line on stdout. */
   log?: JobLog;
+  /** Serve the web UI, REST JSON and /metrics (the context's `ui` option). */
+  ui?: boolean | WebUiOptions;
 }
 
 /** Log where the job resumed from, start it, and return a stop that runs once: a graceful stop, then `close` (sinks). */
@@ -41,7 +51,25 @@ export async function startResumed(
     ...(resumed.staleCheckpoint ? { staleCheckpoint: resumed.staleCheckpoint } : {}),
   });
   const { ssc } = resumed;
+  // One `progress` line per completed batch: its delays, input rate and the Kafka lag it left.
+  ssc.addStreamingListener({
+    onBatchCompleted: (info) => {
+      const lag = kafkaLag(info.streamIdToInputInfo);
+      log({
+        event: 'progress',
+        time: info.batchTime,
+        records: info.numRecords,
+        recordsPerSecond: Math.round((info.numRecords * 1000) / ssc.batchDuration),
+        schedulingDelay: info.schedulingDelay,
+        processingDelay: info.processingDelay,
+        totalDelay: info.totalDelay,
+        ...(lag !== undefined ? { kafkaLag: lag } : {}),
+        ...(info.failureReason !== undefined ? { failed: info.failureReason.split('\n')[0] } : {}),
+      });
+    },
+  });
   await ssc.start();
+  if (ssc.uiWebUrl !== undefined) log({ event: 'ui', url: ssc.uiWebUrl });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {

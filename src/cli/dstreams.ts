@@ -8,6 +8,6 @@
  * In the repository without a build: `npx tsx src/cli/dstreams.ts …`.
  */
 import { buildProgram } from './program.js';
-import { runCommand } from './usage.js';
+import { runCommand } from '../util/usage.js';
 
 await runCommand(buildProgram(), process.argv);

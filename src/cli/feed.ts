@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
 import { sleep } from '../util/sleep.js';
-import { UsageError } from './usage.js';
+import { UsageError } from '../util/usage.js';
 
 export interface Pacing {
   /** Lines per second; undefined: as fast as the target takes them. */

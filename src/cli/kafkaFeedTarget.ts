@@ -8,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { FeedTarget, FeedTargetProvider, Pacing } from './feed.js';
 import { sendLines } from './feed.js';
 import { checkTopics, parseBrokerList } from '../kafka/params.js';
+import { waitForKafka } from '../kafka/reachable.js';
 
 export interface KafkaFeedOptions {
   brokers: string;
@@ -33,6 +34,8 @@ export class KafkaFeedTarget implements FeedTarget {
   }
 
   async run(lines: readonly string[], pacing: Pacing, log: (msg: string) => void): Promise<void> {
+    // A broker that does not answer: a line at once and one per retry, then a ServiceUnreachableError.
+    await waitForKafka(this.brokers);
     const kafka = new Kafka({
       clientId: 'dstreams-feed',
       brokers: this.brokers,

@@ -1,4 +1,4 @@
-/** The `dstreams` command line: `feed` (serve a file's lines), `run` (run a job or an example), `generate`. */
+/** The `dstreams` command line: `feed` (serve a file's lines), `run` (run a job or an example), `generate`, and the apps `meetup` and `tweets`. */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,10 +8,12 @@ import { Command, InvalidArgumentError } from 'commander';
 import { readLines, tcpTargetProvider, type FeedTarget, type FeedTargetProvider, type Pacing } from './feed.js';
 import { kafkaTargetProvider } from './kafkaFeedTarget.js';
 import { generateCommand } from '../apps/generateCommand.js';
+import { meetupCommand } from '../apps/meetup/command.js';
+import { tweetsCommand } from '../apps/tweets/command.js';
 
 /** Every target `dstreams feed` knows; each adds its options and runs when they name it. */
 const feedTargetProviders: FeedTargetProvider[] = [tcpTargetProvider, kafkaTargetProvider];
-import { UsageError } from './usage.js';
+import { UsageError } from '../util/usage.js';
 import { packageVersion } from './version.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -61,7 +63,7 @@ function tsxLoader(): string | undefined {
 
 export function buildProgram(): Command {
   const program = new Command('dstreams')
-    .description("dstreams: Spark Streaming's DStreams for Node.js — tools for the examples")
+    .description("dstreams: Spark Streaming's DStreams for Node.js — run jobs and examples, feed and generate their input, run the seeds' apps")
     .version(packageVersion(), '-V, --version', 'print the version')
     .enablePositionalOptions();
 
@@ -130,5 +132,7 @@ export function buildProgram(): Command {
     });
 
   program.addCommand(generateCommand());
+  program.addCommand(meetupCommand());
+  program.addCommand(tweetsCommand());
   return program;
 }

@@ -13,7 +13,7 @@ import { WebUi } from './WebUi.js';
 export { WebUi } from './WebUi.js';
 export { JobProgress, type BatchUIData, type ReceiverUIData, type PartitionLag } from './JobProgress.js';
 export { describeGraph, type GraphNode } from './graph.js';
-export { ProgressPrinter, formatProgressLine } from './progress.js';
+export { ProgressPrinter, formatProgressLine, kafkaLag } from './progress.js';
 
 /** `DSTREAMS_UI`: `1`/`true`, a port, or `host:port`; undefined when unset or `0`/`false`. */
 export function uiOptionsFromEnv(value = process.env.DSTREAMS_UI): WebUiOptions | undefined {

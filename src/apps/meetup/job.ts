@@ -92,7 +92,7 @@ export async function startMeetupJob(options: MeetupJobOptions): Promise<MeetupJ
   const batchDuration = options.batchDuration ?? 5000;
   const { sink, deadLetters } = meetupSinks({
     ...options,
-    onRetry: (e) => log({ event: 'retry', batch: e.batchTime, attempt: e.attempt, delayMs: e.delayMs, error: String((e.error as Error)?.message ?? e.error) }),
+    onRetry: (e) => log({ event: 'retry', batch: e.batchTime, attempt: e.attempt, delayMs: Math.round(e.delayMs), error: String((e.error as Error)?.message ?? e.error) }),
   });
   const kafkaParams: KafkaParams = {
     'auto.offset.reset': 'earliest',
@@ -109,7 +109,7 @@ export async function startMeetupJob(options: MeetupJobOptions): Promise<MeetupJ
       sinkWritesEveryBatch: true,
       log: (message) => log({ event: 'resume', message }),
       create: async (start) => {
-        const ssc = new StreamingContext({ batchDuration, appName: 'meetup-rsvps' });
+        const ssc = new StreamingContext({ batchDuration, appName: 'meetup-rsvps', ...(options.ui !== undefined ? { ui: options.ui } : {}) });
         ssc.checkpoint(options.checkpointDir);
         const tracker = new OffsetTracker();
         const records = tracker.track(KafkaUtils.createDirectStream(ssc, [options.topic], kafkaParams, start.fromOffsets));

@@ -75,7 +75,7 @@ export async function startTweetsJob(options: TweetsJobOptions): Promise<TweetsJ
   const exportEvery = options.exportEvery ?? 60_000;
   const sink = tweetsSink({
     ...options,
-    onRetry: (e) => log({ event: 'retry', batch: e.batchTime, attempt: e.attempt, delayMs: e.delayMs, error: String((e.error as Error)?.message ?? e.error) }),
+    onRetry: (e) => log({ event: 'retry', batch: e.batchTime, attempt: e.attempt, delayMs: Math.round(e.delayMs), error: String((e.error as Error)?.message ?? e.error) }),
   });
   const kafkaParams: KafkaParams = { 'auto.offset.reset': 'earliest', ...options.kafkaParams, 'bootstrap.servers': options.brokers };
 
@@ -86,7 +86,7 @@ export async function startTweetsJob(options: TweetsJobOptions): Promise<TweetsJ
       topics: [options.topic],
       log: (message) => log({ event: 'resume', message }),
       create: async (start) => {
-        const ssc = new StreamingContext({ batchDuration, appName: 'tweets-speed-layer' });
+        const ssc = new StreamingContext({ batchDuration, appName: 'tweets-speed-layer', ...(options.ui !== undefined ? { ui: options.ui } : {}) });
         ssc.checkpoint(options.checkpointDir);
         const tracker = new OffsetTracker();
         const records = tracker.track(KafkaUtils.createDirectStream(ssc, [options.topic], kafkaParams, start.fromOffsets));

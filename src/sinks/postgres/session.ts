@@ -72,7 +72,7 @@ export async function withRetry<T>(
       if (err instanceof PostgresSinkError) throw err;
       if (!isTransientError(err)) throw host.wrap('write', err, batchTime, false, attempt.number);
       const elapsed = Date.now() - started;
-      const delay = backoffDelay(host.retry, attempt.number);
+      const delay = Math.round(backoffDelay(host.retry, attempt.number)); // whole ms: events and logs show it
       if (attempt.number >= host.retry.maxAttempts || elapsed + delay > host.retry.maxElapsedMs) {
         throw host.wrap(`PostgreSQL unreachable or connection lost`, err, batchTime, true, attempt.number);
       }

@@ -5,7 +5,7 @@
  * neither prints a stack trace. Help and --version exit 0.
  */
 import { Command, CommanderError } from 'commander';
-import { ServiceUnreachableError } from '../util/waitForService.js';
+import { ServiceUnreachableError } from './waitForService.js';
 
 /** A bad command line (or a resource it names, such as a port in use): one line, exit code 2. */
 export class UsageError extends Error {
