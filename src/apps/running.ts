@@ -9,6 +9,7 @@ import {
   type WriteMethod,
 } from '../index.js';
 import type { Resumed } from '../exactlyonce/exactlyOnce.js';
+import { describeFailure } from '../util/usage.js';
 
 export type JobLog = (event: Record<string, unknown>) => void;
 
@@ -99,7 +100,7 @@ export function jsonLineLog(commitEvent: string): JobLog {
   };
 }
 
-/** Run a started job until SIGINT/SIGTERM or a failure (reported on stderr, exit code 1), then stop it. */
+/** Run a started job until SIGINT/SIGTERM or a failure (its message and causes on stderr, the stack with DSTREAMS_DEBUG=1; exit code 1), then stop it. */
 export async function runUntilStopped(name: string, job: { ssc: StreamingContext; stop(): Promise<void> }): Promise<void> {
   const stop = (): void => void job.stop();
   process.once('SIGINT', stop);
@@ -107,7 +108,8 @@ export async function runUntilStopped(name: string, job: { ssc: StreamingContext
   try {
     await job.ssc.awaitTermination();
   } catch (e) {
-    process.stderr.write(`${name}: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.stderr.write(`${name}: failed: ${describeFailure(e)}\n`);
+    if (process.env.DSTREAMS_DEBUG === '1' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
     process.exitCode = 1;
   }
   await job.stop();

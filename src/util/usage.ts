@@ -1,10 +1,12 @@
 /**
  * How the `dstreams` command ends on bad input: a usage error — an unknown flag, a bad flag
  * value, a missing required flag, a port in use — is one line on stderr and exit code 2; a
- * service that cannot be reached (ServiceUnreachableError) is its message and exit code 1;
- * neither prints a stack trace. Help and --version exit 0.
+ * service that cannot be reached (ServiceUnreachableError) is its message and exit code 1; any
+ * other error is its message and its causes' on one line, exit code 1 (the stack trace only with
+ * DSTREAMS_DEBUG=1). Help and --version exit 0.
  */
 import { Command, CommanderError } from 'commander';
+import { causeChain } from './causeChain.js';
 import { ServiceUnreachableError } from './waitForService.js';
 
 /** A bad command line (or a resource it names, such as a port in use): one line, exit code 2. */
@@ -40,8 +42,18 @@ export function throwOnUsageErrors(cmd: Command): void {
   for (const sub of cmd.commands) throwOnUsageErrors(sub);
 }
 
-/** Parses and runs `argv`; sets process.exitCode to 0 (help, version), 2 (usage) or lets other errors through. */
-export async function runCommand(program: Command, argv: string[], handle: (e: unknown) => boolean = () => false): Promise<void> {
+/** An error and its causes, one line: "what failed: why <- why that". */
+export function describeFailure(e: unknown): string {
+  const msgs: string[] = [];
+  for (const x of causeChain(e)) {
+    const m = x instanceof Error ? x.message : String(x);
+    if (m !== '' && !msgs.some((p) => p.includes(m))) msgs.push(m);
+  }
+  return msgs.join(' <- ').replace(/\s*\n\s*/g, ' ');
+}
+
+/** Parses and runs `argv`; sets process.exitCode to 0 (help, version), 2 (usage) or 1 (a failure). */
+export async function runCommand(program: Command, argv: string[]): Promise<void> {
   throwOnUsageErrors(program);
   try {
     await program.parseAsync(argv);
@@ -61,7 +73,8 @@ export async function runCommand(program: Command, argv: string[], handle: (e: u
       process.exitCode = 1;
       return;
     }
-    if (handle(e)) return;
-    throw e;
+    process.stderr.write(`error: ${describeFailure(e)}\n`);
+    if (process.env.DSTREAMS_DEBUG === '1' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
   }
 }

@@ -59,8 +59,8 @@ export function unreachableReason(e: unknown): string {
 
 export async function waitForService(o: WaitForServiceOptions): Promise<void> {
   const log = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  const retryMs = o.retryMs ?? envMs('DSTREAMS_CONNECT_RETRY_S', 5000);
   const giveUpMs = o.giveUpMs ?? envMs('DSTREAMS_CONNECT_WAIT_S', 60_000);
+  const retryMs = Math.min(o.retryMs ?? envMs('DSTREAMS_CONNECT_RETRY_S', 5000), giveUpMs);
   const start = Date.now();
   let failures = 0;
   for (;;) {

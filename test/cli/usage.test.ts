@@ -2,12 +2,13 @@
 // a service that does not answer is a line at once, one per retry, then the reason and exit 1;
 // never a stack trace. Help and --version exit 0.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { kafkaBrokers } from '../helpers/kafka.js';
+import { pgEnv } from '../pipelines/helpers.js';
 import { freePortBelow } from '../ui/helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -48,6 +49,9 @@ const noStack = (r: Result): void => expect(r.stderr).not.toMatch(/\n\s+at /);
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
+});
+afterAll(() => {
+  for (const d of ['.tmp/unreachable-cp', '.tmp/missing-topic-cp']) rmSync(path.join(ROOT, d), { recursive: true, force: true });
 });
 
 describe('dstreams: usage errors', () => {
@@ -137,5 +141,12 @@ describe('dstreams: a service that does not answer at start', () => {
       fast,
     );
     expectUnreachable(pg, 'PostgreSQL', '127.0.0.1:19998/test', /set --pg-url or the PG\* variables/);
+  });
+
+  it('the meetup job on a topic that does not exist: the reason on one line, exit code 1, no stack trace', { timeout: 90_000 }, async () => {
+    const r = await dstreams(['meetup', '--topic', `no-such-topic-${Date.now()}`, '--checkpoint', '.tmp/missing-topic-cp', '--brokers', kafkaBrokers()], await pgEnv());
+    expect(r.code, r.stderr).toBe(1);
+    noStack(r);
+    expect(r.stderr).toMatch(/meetup-rsvps: failed: .*topic does not exist|^error: .*topic does not exist/m);
   });
 });
