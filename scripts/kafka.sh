@@ -10,6 +10,8 @@
 #   bash scripts/kafka.sh down            stop it (SIGTERM, then SIGKILL after a grace period)
 #   bash scripts/kafka.sh status          say whether it is up (exit 0 when up, 1 when not)
 #   bash scripts/kafka.sh reset           stop it and wipe its data dir, config and log
+#   bash scripts/kafka.sh format          (re)format the data dir of KAFKA_PORT with a new cluster id,
+#                                         without starting a broker (what `up --fresh` does first)
 #
 # Environment:
 #   KAFKA_PORT             client port (default 9092); every file below is per port
@@ -19,12 +21,15 @@
 #   KAFKA_UP_TIMEOUT       seconds `up` waits for the broker to answer (default 90)
 #   KAFKA_STOP_TIMEOUT     seconds `down` waits after SIGTERM before SIGKILL (default 30)
 #   KAFKA_CACHE_DIR        where jars, data, logs and pid files live (default <repo>/.cache/kafka)
+#   KAFKA_CLUSTER_ID       the cluster id a format uses (default: 16 random bytes, URL-safe base64;
+#                          about 1 in 64 of those begins with '-')
 #   KAFKA_OWNER_PID        (up) a process that owns the broker, e.g. a test runner: a small
 #                          watchdog runs `reset` for this port (stop + wipe) as soon as that process
 #                          is gone, so a killed test run leaves no broker behind. The watchdog
 #                          survives down/up cycles and ends with `reset`.
 #
-# Exit codes: 0 ok, 1 failure, 2 usage, 3 the port or the controller port is taken.
+# Exit codes: 0 ok, 1 failure, 2 usage, 3 the port or the controller port is taken (also when
+# another process bound it between our check and the broker's start).
 #
 # Files (under KAFKA_CACHE_DIR): libs/ (jars), data-<port>/ (log.dirs), server-<port>.properties,
 # broker-<port>.log, broker-<port>.pid, log4j.properties.
@@ -250,6 +255,33 @@ log.segment.bytes=67108864
 EOF
 }
 
+# --------------------------------------------------------------------------------------- format
+# The cluster id goes as `--cluster-id=<id>`: a random id may begin with '-', and the tool's
+# argument parser reads a separate "-xyz…" argument as an option ("expected one argument").
+do_format() {
+  local cport="$1"
+  need_java
+  fetched || ( with_lock fetch do_fetch )
+  mkdir -p "$CACHE"
+  write_log4j
+  rm -rf "$DATA"
+  mkdir -p "$DATA"
+  write_props "$cport"
+  local cid="${KAFKA_CLUSTER_ID:-$(random_cluster_id)}"
+  if ! java -Xmx256m -Dlog4j.configuration="file:$LOG4J" -cp "$LIBS/*" kafka.tools.StorageTool \
+        format "--cluster-id=$cid" "--config=$PROPS" > "$CACHE/format-$PORT.log" 2>&1; then
+    cat "$CACHE/format-$PORT.log" >&2
+    die "formatting the storage in $DATA failed (cluster id '$cid')"
+  fi
+  say "formatted $DATA (cluster id $cid)"
+}
+
+do_format_cmd() {
+  local pid
+  pid="$(broker_pid)" && busy "a broker from this script runs on port $PORT (pid $pid): run \`down\` before formatting its data"
+  do_format "$(pick_controller_port)"
+}
+
 # ------------------------------------------------------------------------------------------- up
 do_up() {
   local fresh="$1" pid
@@ -275,16 +307,7 @@ do_up() {
   mkdir -p "$CACHE"
   write_log4j
   if [[ "$fresh" == 1 || ! -f "$DATA/meta.properties" ]]; then
-    rm -rf "$DATA"
-    mkdir -p "$DATA"
-    write_props "$cport"
-    local cid; cid="$(random_cluster_id)"
-    if ! java -Xmx256m -Dlog4j.configuration="file:$LOG4J" -cp "$LIBS/*" kafka.tools.StorageTool \
-          format -t "$cid" -c "$PROPS" > "$CACHE/format-$PORT.log" 2>&1; then
-      cat "$CACHE/format-$PORT.log" >&2
-      die "formatting the storage in $DATA failed"
-    fi
-    say "formatted $DATA (cluster id $cid)"
+    do_format "$cport"
   else
     write_props "$cport"
     say "reusing the data in $DATA"
@@ -336,6 +359,10 @@ wait_ready() {
     if ! alive "$pid"; then
       rm -f "$PIDFILE"
       log_tail
+      # Another process bound the port between our check and the broker's bind.
+      if tail -c "+$LOG_START" "$LOG" 2>/dev/null | grep -q "Address already in use"; then
+        busy "the Kafka broker could not bind 127.0.0.1:$PORT or its controller port: already in use (see $LOG)"
+      fi
       die "the Kafka broker exited while starting (see $LOG)"
     fi
     if [[ "$(tail -c "+$LOG_START" "$LOG" 2>/dev/null | grep -c "Kafka Server started")" != 0 ]] \
@@ -422,6 +449,7 @@ case "$cmd" in
   down)   with_lock "broker-$PORT" do_down ;;
   status) do_status ;;
   reset)  with_lock "broker-$PORT" do_reset ;;
+  format) with_lock "broker-$PORT" do_format_cmd ;;
   _watch) do_watch "$watch_owner" ;;
   -h|--help|help) usage ;;
   *) usage >&2; exit 2 ;;

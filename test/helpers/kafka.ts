@@ -12,13 +12,13 @@
 // runs at the same time (vitest runs files in parallel): a test that takes the broker down should
 // use its own with `startPrivateBroker()`, which has the same stop()/start().
 import { execFile, execFileSync } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type Message } from 'kafkajs';
 import { inject } from 'vitest';
 import { sendInBatches } from '../../src/kafka/produce.js';
+import { freePorts } from './ports.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -248,8 +248,10 @@ function runScript(args: string[], env: Record<string, string>, timeoutMs = 180_
       { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 },
       (err, stdout, stderr) => {
         const out = `${stdout}${stderr}`.trim();
-        if (err) reject(new Error(`scripts/kafka.sh ${args.join(' ')} failed:\n${out || err.message}`));
-        else resolve(out);
+        if (err) {
+          const e = new Error(`scripts/kafka.sh ${args.join(' ')} failed:\n${out || err.message}`);
+          reject(Object.assign(e, { exitCode: typeof err.code === 'number' ? err.code : null }));
+        } else resolve(out);
       },
     );
   });
@@ -283,17 +285,6 @@ export async function startBroker(brokers = kafkaBrokers()): Promise<void> {
   await runScript(['up'], scriptEnv(brokers));
 }
 
-function freePort(avoid: number[] = []): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => (avoid.includes(port) ? freePort(avoid).then(resolve, reject) : resolve(port)));
-    });
-  });
-}
-
 export interface PrivateBroker {
   /** `127.0.0.1:<port>` */
   brokers: string;
@@ -323,17 +314,24 @@ process.once('exit', () => {
  * it. Call `destroy()` when done (e.g. in `afterAll`).
  */
 export async function startPrivateBroker(): Promise<PrivateBroker> {
-  const port = await freePort();
-  const controllerPort = await freePort([port]);
-  const env = { KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort) };
-  privateBrokers.add(env);
-  try {
-    // The watchdog of scripts/kafka.sh wipes it if this worker dies without destroy().
-    await runScript(['up', '--fresh'], { ...env, KAFKA_OWNER_PID: String(process.pid) });
-  } catch (e) {
-    privateBrokers.delete(env);
-    throw e;
+  for (let attempt = 1; ; attempt++) {
+    const [port, controllerPort] = (await freePorts(2)) as [number, number];
+    const env = { KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort) };
+    privateBrokers.add(env);
+    try {
+      // The watchdog of scripts/kafka.sh wipes it if this worker dies without destroy().
+      await runScript(['up', '--fresh'], { ...env, KAFKA_OWNER_PID: String(process.pid) });
+    } catch (e) {
+      privateBrokers.delete(env);
+      // Exit code 3: a port was taken between our check and the broker's bind; pick others.
+      if ((e as { exitCode?: unknown }).exitCode === 3 && attempt < 5) continue;
+      throw e;
+    }
+    return privateBroker(port, env);
   }
+}
+
+function privateBroker(port: number, env: Record<string, string>): PrivateBroker {
   return {
     brokers: `127.0.0.1:${port}`,
     port,

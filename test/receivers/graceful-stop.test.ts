@@ -3,7 +3,7 @@
 import { createServer, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { StreamingContext } from '../../src/index.js';
-import { sleep, waitFor } from './helpers.js';
+import { freePort, sleep, waitFor } from './helpers.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -13,10 +13,10 @@ afterEach(async () => {
 it('graceful stop processes the lines received since the last batch', async () => {
   const clients: Socket[] = [];
   const server = createServer((s) => void clients.push(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   cleanups.push(() => new Promise((r) => server.close(r)));
   cleanups.push(() => clients.forEach((c) => c.destroy()));
-  const port = (server.address() as { port: number }).port;
 
   const ssc = new StreamingContext({ batchDuration: 1000 });
   cleanups.push(() => ssc.stop());

@@ -1,6 +1,7 @@
 // Helpers of the receiver tests: real TCP servers, temporary directories, waiting, reference counts.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { freePort } from '../helpers/ports.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,16 +64,8 @@ export function tempDir(prefix = 'dstreams-recv-'): { dir: string; remove: () =>
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A random free port below the ephemeral range (the one helper every test uses). */
+export { freePort };
 
 /**
  * A TCP server on a fixed port the test controls: `send` writes to every connected client,

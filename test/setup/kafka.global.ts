@@ -2,8 +2,11 @@
 //
 // - KAFKA_BROKERS set (e.g. "127.0.0.1:9092"): that cluster is used as it is; nothing is started.
 // - Otherwise, if any test file of the run mentions Kafka (see runNeedsKafka; KAFKA_TEST_BROKER=always
-//   forces it), `bash scripts/kafka.sh up --fresh` starts a single-node KRaft broker on 9092 when
-//   9092 and 10092 are free, else on free ports, and teardown stops it and wipes its data.
+//   forces it), `bash scripts/kafka.sh up --fresh` starts a single-node KRaft broker on two random
+//   free ports below 32768 (test/helpers/ports.ts: not the ephemeral range, which outgoing
+//   connections take; not a fixed 9092, which two concurrent runs would race for). When the
+//   script says a port is taken (exit code 3: another run got there between our check and the
+//   broker's bind) it tries other ports. Teardown stops the broker and wipes its data.
 //   Starting takes about 3 s once the jars are in .cache/kafka/libs (`bash scripts/kafka.sh fetch`).
 //
 // Tests read the broker list with `kafkaBrokers()` from test/helpers/kafka.ts, which uses
@@ -12,10 +15,10 @@
 // `kafkaError`, which says what is missing (java, mvn, the jars), so every Kafka test fails with it.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { freePorts } from '../helpers/ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,31 +35,6 @@ declare module 'vitest' {
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SCRIPT = path.join(ROOT, 'scripts', 'kafka.sh');
 const LIBS = path.join(process.env.KAFKA_CACHE_DIR ?? path.join(ROOT, '.cache', 'kafka'), 'libs');
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-function ephemeralPort(avoid: number[] = []): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => (avoid.includes(port) ? ephemeralPort(avoid).then(resolve, reject) : resolve(port)));
-    });
-  });
-}
-
-async function choosePorts(): Promise<[number, number]> {
-  if ((await portFree(9092)) && (await portFree(10092))) return [9092, 10092];
-  const port = await ephemeralPort();
-  return [port, await ephemeralPort([port])];
-}
 
 function onPath(cmd: string): boolean {
   try {
@@ -145,7 +123,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
 
-  let [port, controllerPort] = await choosePorts();
+  let [port, controllerPort] = (await freePorts(2)) as [number, number];
   let env: NodeJS.ProcessEnv = {};
   let started = false;
   let error = '';
@@ -166,9 +144,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       started = true;
       break;
     } catch (e) {
-      if (e instanceof ScriptError && e.exitCode === 3 && attempt < 5) {
-        port = await ephemeralPort();
-        controllerPort = await ephemeralPort([port]);
+      if (e instanceof ScriptError && e.exitCode === 3 && attempt < 8) {
+        [port, controllerPort] = (await freePorts(2)) as [number, number];
         continue;
       }
       error = diagnose((e as Error).message);

@@ -4,6 +4,7 @@
  * that other tests use.
  */
 import net from 'node:net';
+import { freePort } from '../helpers/ports.js';
 
 export class TcpProxy {
   port = 0;
@@ -20,7 +21,9 @@ export class TcpProxy {
     private readonly targetPort: number,
   ) {}
 
-  async start(port = 0): Promise<this> {
+  /** Listens on `port`, by default a free one below the ephemeral range. */
+  async start(port?: number): Promise<this> {
+    port ??= await freePort();
     const server = net.createServer((client) => this.accept(client));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
