@@ -1,4 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
+import { GuardedObservable } from './GuardedObservable.js';
 import type { StreamingEvent, StreamingListener } from './StreamingListener.js';
 
 const methodOf = {
@@ -15,13 +16,16 @@ const methodOf = {
 
 /**
  * Delivers events to listeners and to the `events$` Observable, synchronously and in order.
- * A listener that throws does not stop delivery to the others; its error goes to `onListenerError`
- * so the context can fail with it rather than lose it.
+ * A listener or an `events$` subscriber that throws does not stop delivery to the others; its
+ * error goes to `onListenerError` so the context can fail with it rather than lose it.
  */
 export class ListenerBus {
   private readonly listeners: StreamingListener[] = [];
   private readonly subject = new Subject<StreamingEvent>();
-  readonly events$: Observable<StreamingEvent> = this.subject.asObservable();
+  readonly events$: Observable<StreamingEvent> = new GuardedObservable<StreamingEvent>(
+    (e) => this.onListenerError(e),
+    (subscriber) => this.subject.subscribe(subscriber),
+  );
 
   constructor(private readonly onListenerError: (error: unknown) => void) {}
 

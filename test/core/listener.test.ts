@@ -1,5 +1,6 @@
 // StreamingListener callbacks and the same events through ssc.events$.
 import { describe, expect, it } from 'vitest';
+import { filter, map } from 'rxjs';
 import {
   ManualClock,
   StreamingContext,
@@ -221,5 +222,51 @@ describe('ssc.events$', () => {
     await expect(ssc.awaitTermination()).rejects.toThrow('boom');
     expect(completed).toBe(true);
     expect(types).toContain('batchCompleted');
+  });
+
+  it('a subscriber that throws fails the context like a listener: awaitTermination rejects with its error', async () => {
+    const clock = new ManualClock();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    const seen: number[] = [];
+    ssc.queueStream([[1], [2], [3]]).foreachRDD((rdd) => void seen.push(...rdd.collect()));
+    const others: string[] = [];
+    ssc.events$.subscribe((e) => {
+      if (e.type === 'batchCompleted') throw new Error('subscriber boom');
+    });
+    ssc.events$.subscribe((e) => void others.push(e.type));
+    await ssc.start();
+    await clock.advance(1000).catch(() => undefined);
+    await expect(ssc.awaitTermination()).rejects.toThrow('subscriber boom');
+    expect(seen).toEqual([1]);
+    // Delivery to the other subscriber went on: it saw the event the first one threw on.
+    expect(others).toContain('batchCompleted');
+  });
+
+  it('an operator that throws in events$.pipe(...) fails the context unless the subscriber handles errors', async () => {
+    const run = async (withErrorHandler: boolean): Promise<{ ssc: StreamingContext; handled: unknown[] }> => {
+      const clock = new ManualClock();
+      const ssc = new StreamingContext({ batchDuration: 1000, clock });
+      ssc.queueStream([[1]]).foreachRDD(() => undefined);
+      const handled: unknown[] = [];
+      const piped = ssc.events$.pipe(
+        filter((e) => e.type === 'batchStarted'),
+        map(() => {
+          throw new Error('operator boom');
+        }),
+      );
+      if (withErrorHandler) piped.subscribe({ error: (e) => void handled.push(e) });
+      else piped.subscribe(() => undefined);
+      await ssc.start();
+      await clock.advance(1000).catch(() => undefined);
+      return { ssc, handled };
+    };
+    const unhandled = await run(false);
+    await expect(unhandled.ssc.awaitTermination()).rejects.toThrow('operator boom');
+
+    const handled = await run(true);
+    expect(String(handled.handled[0])).toContain('operator boom');
+    expect(handled.ssc.state).toBe('active');
+    await handled.ssc.stop();
+    await expect(handled.ssc.awaitTermination()).resolves.toBeUndefined();
   });
 });
