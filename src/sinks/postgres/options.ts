@@ -50,6 +50,11 @@ export interface WriteBatchResult {
   skipped: boolean;
   /** Rows written by this call (0 when skipped). In update mode: rows after de-duplication by key. */
   rowsWritten: number;
+  /**
+   * True when this write rebuilt the table (option `rebuild`): it replaced the table's contents
+   * with the full state, even for a batch committed before.
+   */
+  rebuilt?: boolean;
   /** Rows written to each `alongside` table, in order (0s when skipped); absent without `alongside`. */
   alongsideRowsWritten?: number[];
   /** Number of transaction attempts made (1 when nothing had to be retried). */
@@ -131,6 +136,24 @@ export interface PostgresSinkOptions<Row> extends PostgresConnectionOptions {
    * Default `none`.
    */
   offsetCheck?: OffsetCheck;
+  /**
+   * Refuse to go on when the table no longer holds what this sink committed: dropped (or dropped
+   * and created again), truncated, rows deleted by another writer, or emptied. Checked without
+   * scanning the table (guard.ts: a stamp per batch and two statement triggers on the table), at
+   * the sink's first use and in every batch's transaction; the error says what was found and the
+   * two ways forward (`rebuild`, or `startOver()` and earlier offsets). Default: on in update and
+   * complete mode (the table is the job's state), off in append mode (deleting old rows of an
+   * append table is ordinary retention).
+   */
+  tableCheck?: boolean;
+  /**
+   * When the table check finds the table damaged, rebuild it instead of refusing: a missing table
+   * is created again (needs `createTable`), and the first batch at or after the last one this sink
+   * committed replaces the whole table, in its one transaction, with the job's full state —
+   * complete mode's rows, or `writeBatch(…, { fullState })` in update mode (e.g. from
+   * `stateSnapshots()` of a state restored from the checkpoint). Update and complete mode only.
+   */
+  rebuild?: boolean;
   /** Forget bookkeeping rows of batches older than this (ms before the batch being written). Default: keep all. */
   bookkeepingRetentionMs?: number;
   /** Back-off for transient failures, or `false` for a single attempt. */
@@ -155,6 +178,9 @@ export interface SinkSettings {
   tableName: string;
   bookkeepingSchema: string | undefined;
   offsetCheck: OffsetCheck;
+  /** The table guard is on (see `tableCheck`). */
+  tableCheck: boolean;
+  rebuild: boolean;
   retry: ResolvedRetryOptions;
   /** Rows per multi-row INSERT, within the bind-parameter limit. */
   rowsPerInsert: number;
@@ -174,6 +200,8 @@ export function resolveSinkOptions<Row>(options: PostgresSinkOptions<Row>): Sink
     bookkeepingSchema: options.bookkeepingSchema ?? table.schema,
     retry: resolveRetryOptions(options.retry),
     offsetCheck: options.offsetCheck ?? 'none',
+    tableCheck: options.tableCheck ?? (options.mode ?? 'append') !== 'append',
+    rebuild: options.rebuild ?? false,
     rowsPerInsert: 0,
   };
   validate(options, s);
@@ -201,6 +229,9 @@ function validate<Row>(options: PostgresSinkOptions<Row>, s: SinkSettings): void
   if (typeof s.sinkId !== 'string' || s.sinkId.length === 0) fail('`sinkId` must be a non-empty string');
   if (!['none', 'no-overlap', 'contiguous'].includes(s.offsetCheck)) {
     fail(`unknown offsetCheck ${JSON.stringify(s.offsetCheck)}`);
+  }
+  if (s.rebuild && (s.mode === 'append' || !s.tableCheck)) {
+    fail('`rebuild` is for update and complete mode with the table check on (the table is the state)');
   }
   if (options.keyNullsNotDistinct && s.keyColumns.length === 0) fail('keyNullsNotDistinct needs `keyColumns`');
   if (options.createTable) {

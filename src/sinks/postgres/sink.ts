@@ -17,9 +17,13 @@
  * permanent ones (bad table or column, syntax, data and constraint errors) fail at once with
  * a {@link PostgresSinkError} naming the table, the columns and the SQLSTATE.
  *
+ * In update and complete mode the table is the job's state: a table dropped, truncated or with
+ * rows deleted behind the sink's back is refused, not silently written on (guard.ts, `tableCheck`),
+ * unless `rebuild` replaces it with the full state.
+ *
  * This file is the transaction and the sink's API. Beside it: options.ts (options, defaults,
  * validation), statements.ts (the SQL), offsets.ts (offset checks), rows.ts (row shaping),
- * session.ts (pooled clients and the retry loop).
+ * session.ts (pooled clients and the retry loop), guard.ts (the table check).
  */
 import pg from 'pg';
 import type { PoolClient } from 'pg';
@@ -46,6 +50,16 @@ import {
 } from './options.js';
 import { dedupeByKey, toValueRows } from './rows.js';
 import { withClient, withRetry, type Attempt, type RetryHost } from './session.js';
+import {
+  describeDamage,
+  guardStatements,
+  inspectTable,
+  installTriggers,
+  stampBatch,
+  stampsTable,
+  type GuardStatements,
+  type TableDamage,
+} from './guard.js';
 import { batchesTable, buildStatements, insertStatement, upsertOffsetsStatement, type Statements } from './statements.js';
 
 /** Rows for another sink's table, written in the same transaction as the batch (see `writeBatch`). */
@@ -62,6 +76,11 @@ export interface WriteBatchOptions {
    * claim of the batch: their own sinks' bookkeeping is not touched.
    */
   alongside?: readonly AlongsideWrite[];
+  /**
+   * The job's full state as rows, asked for only when this write rebuilds the table (option
+   * `rebuild`, update mode; complete mode's rows are the full state already).
+   */
+  fullState?: () => Iterable<unknown> | Promise<Iterable<unknown>>;
 }
 
 interface PreparedAlongside {
@@ -83,6 +102,12 @@ export class PostgresSink<Row = Record<string, unknown>> {
   private readonly settings: SinkSettings;
   private readonly sql: Statements;
   private readonly offsetCheck: OffsetCheck;
+  /** The table check's SQL; undefined when `tableCheck` is off. */
+  private readonly guard: GuardStatements | undefined;
+  /** What the table check found at init (kept while a rebuild is pending). */
+  private damage: TableDamage | undefined;
+  /** With `rebuild`: batches at or after this time replace the table with the full state. */
+  private rebuildFrom: number | undefined;
   /** What the retry loop (session.ts) sees of this sink. */
   private readonly host: RetryHost;
   private readonly closing = new AbortController();
@@ -104,6 +129,7 @@ export class PostgresSink<Row = Record<string, unknown>> {
       onRetry: options.onRetry,
     };
     this.sql = buildStatements(s, options);
+    this.guard = s.tableCheck ? guardStatements(s.bookkeepingSchema, s.tableName) : undefined;
 
     const config = resolveConnectionConfig({
       ...options,
@@ -132,11 +158,20 @@ export class PostgresSink<Row = Record<string, unknown>> {
       throw this.wrap('invalid offset range', new TypeError(JSON.stringify(normalized.invalid)), batchTime, false, 0);
     }
     const offsets = normalized.ranges;
+    await this.init(); // the table check decides whether this batch rebuilds
+    const rebuilding = this.rebuildFrom !== undefined && batchTime >= this.rebuildFrom;
+    if (rebuilding && this.mode === 'update' && options.fullState === undefined) {
+      throw new TypeError(
+        `PostgresSink "${this.sinkId}": table ${this.tableName} is being rebuilt (${this.damage?.kind}): ` +
+          `batch ${batchTime} must bring the full state (writeBatch(…, { fullState }))`,
+      );
+    }
     // Rows are converted once, before the first attempt: a retry does not call toValues again.
-    const values = this.prepareValues(rows, batchTime);
+    const full = rebuilding && this.mode === 'update' ? ((await options.fullState!()) as Iterable<Row>) : rows;
+    const values = this.prepareValues(full, batchTime);
     const alongside = this.prepareAlongside(options.alongside, batchTime);
+    await Promise.all(alongside.map((a) => a.sink.init()));
 
-    await Promise.all([this.init(), ...alongside.map((a) => a.sink.init())]);
     const attempt: Attempt = { number: 0, previousCommitSent: false };
     const result = await withRetry(
       this.host,
@@ -144,18 +179,62 @@ export class PostgresSink<Row = Record<string, unknown>> {
       async () => {
         const state = { commitSent: false };
         try {
-          return await this.transaction(batchTime, values, offsets, alongside, state);
+          return await this.transaction(batchTime, values, offsets, alongside, state, rebuilding);
         } finally {
           attempt.previousCommitSent ||= state.commitSent;
         }
       },
       attempt,
     );
+    if (rebuilding) {
+      this.rebuildFrom = undefined;
+      this.damage = undefined;
+    }
     return {
       ...result,
       attempts: attempt.number,
       recoveredCommit: result.skipped && attempt.previousCommitSent,
+      ...(rebuilding ? { rebuilt: true } : {}),
     };
+  }
+
+  /**
+   * What the table check found wrong with the table at the sink's first use, while a `rebuild`
+   * is pending (without `rebuild` the sink refuses instead); undefined when nothing was.
+   */
+  get tableDamage(): TableDamage | undefined {
+    return this.damage;
+  }
+
+  /**
+   * Start over from earlier offsets: forgets everything this sink committed — its claimed
+   * batches, its stored offsets, its table stamp — and empties its table, in one transaction.
+   * Delete the job's checkpoint too: the job then reads its input again from where
+   * `auto.offset.reset` says and rebuilds the table from it.
+   */
+  async startOver(): Promise<void> {
+    this.assertOpen();
+    const sql = this.sql;
+    await withRetry(this.host, undefined, () =>
+      withClient(this.pool, async (client) => {
+        await client.query('BEGIN');
+        await client.query(sql.ddlLock);
+        await client.query(sql.createBatches);
+        await client.query(sql.createOffsets);
+        if (this.guard) {
+          await client.query(this.guard.createTables);
+          await client.query(this.guard.markWriter, [this.sinkId]);
+          await client.query(this.guard.deleteStamps, [this.sinkId]);
+        }
+        if ((await client.query(sql.tableExists, [this.tableName])).rowCount) await client.query(sql.deleteAll);
+        await client.query(sql.forgetBatches, [this.sinkId]);
+        await client.query(sql.forgetOffsets, [this.sinkId]);
+        await client.query('COMMIT');
+      }),
+    );
+    this.initPromise = undefined;
+    this.damage = undefined;
+    this.rebuildFrom = undefined;
   }
 
   /**
@@ -249,6 +328,7 @@ export class PostgresSink<Row = Record<string, unknown>> {
     offsets: readonly SinkOffsetRange[],
     alongside: readonly PreparedAlongside[],
     state: { commitSent: boolean },
+    rebuilding: boolean,
   ): Promise<Omit<WriteBatchResult, 'attempts' | 'recoveredCommit'>> {
     const withAlongside = (n: (a: PreparedAlongside) => number) =>
       alongside.length > 0 ? { alongsideRowsWritten: alongside.map(n) } : {};
@@ -258,29 +338,63 @@ export class PostgresSink<Row = Record<string, unknown>> {
       // Claim the batch first: a concurrent writer of the same batch waits here on the
       // primary key until this transaction ends, then sees the row and skips.
       const claim = await client.query(this.sql.claim, [this.sinkId, batchTime, encodedOffsets]);
-      if (claim.rowCount === 0) {
+      const replay = claim.rowCount === 0;
+      if (replay) {
         if (this.offsetCheck !== 'none') await this.checkReplay(client, batchTime, encodedOffsets);
-        await client.query('ROLLBACK');
-        return { skipped: true, rowsWritten: 0, ...withAlongside(() => 0) };
-      }
-      if (this.offsetCheck !== 'none' && offsets.length > 0) await this.checkOffsets(client, batchTime, offsets);
-      await this.writeValues(client, values);
-      for (const a of alongside) await a.sink.writeValues(client, a.values);
-      if (offsets.length > 0) await this.storeOffsets(client, offsets);
+        // A rebuild writes even a batch committed before: the table must hold the state as of
+        // the sink's last batch, and that batch's replay brings it.
+        if (!rebuilding) {
+          await client.query('ROLLBACK');
+          return { skipped: true, rowsWritten: 0, ...withAlongside(() => 0) };
+        }
+      } else if (this.offsetCheck !== 'none' && offsets.length > 0) await this.checkOffsets(client, batchTime, offsets);
+      if (rebuilding) await this.rebuildTable(client, values, batchTime);
+      else await this.writeValues(client, values, batchTime);
+      // A replay's other tables were written when the batch was committed.
+      if (!replay) for (const a of alongside) await a.sink.writeValues(client, a.values, batchTime);
+      if (!replay && offsets.length > 0) await this.storeOffsets(client, offsets);
       if (this.opts.bookkeepingRetentionMs !== undefined) {
         await client.query(this.sql.prune, [this.sinkId, batchTime - this.opts.bookkeepingRetentionMs]);
       }
       state.commitSent = true;
       await client.query('COMMIT');
-      return { skipped: false, rowsWritten: values.length, ...withAlongside((a) => a.values.length) };
+      return { skipped: false, rowsWritten: values.length, ...withAlongside((a) => (replay ? 0 : a.values.length)) };
     });
   }
 
-  /** Writes converted rows into this sink's table on `client`, inside the caller's transaction. */
-  private async writeValues(client: PoolClient, values: unknown[][]): Promise<void> {
+  /**
+   * Writes converted rows into this sink's table on `client`, inside the caller's transaction;
+   * with the table check on, first stamps the batch and refuses a damaged table.
+   */
+  private async writeValues(client: PoolClient, values: unknown[][], batchTime: number): Promise<void> {
+    if (this.guard) {
+      const complete = this.mode === 'complete';
+      const damage = await stampBatch(client, this.guard, this.sinkId, this.tableName, values.length > 0, batchTime, complete);
+      // While a rebuild is pending, the batches before it (replays, skipped) write on a damaged table.
+      if (damage !== undefined && this.rebuildFrom === undefined) throw await this.tableError(client, damage, batchTime);
+      if (complete) await client.query(this.guard.markWriter, [this.sinkId]);
+    }
     if (this.mode === 'complete') await client.query(this.sql.emptyTable);
     if (this.method === 'copy') await this.writeWithCopy(client, values);
     else await this.writeWithInsert(client, values);
+  }
+
+  /** `rebuild`: the table's contents replaced with the full state (`values`), and its stamp made new. */
+  private async rebuildTable(client: PoolClient, values: unknown[][], batchTime: number): Promise<void> {
+    const guard = this.guard!;
+    await client.query(guard.markWriter, [this.sinkId]);
+    await client.query(this.sql.emptyTable);
+    if (this.method === 'copy') await this.writeWithCopy(client, values);
+    else await this.writeWithInsert(client, values);
+    await client.query(guard.resetStamp, [this.sinkId, this.tableName, values.length > 0, batchTime]);
+  }
+
+  /** The refusal of a damaged table (not retried): what was found, and the ways forward. */
+  private async tableError(client: PoolClient, damage: TableDamage, batchTime: number | undefined): Promise<PostgresSinkError> {
+    const res = await client.query<{ topic: string; partition: number; until_offset: string }>(this.sql.storedOffsets, [this.sinkId]);
+    const offsets = Object.fromEntries(res.rows.map((r) => [`${r.topic}:${r.partition}`, Number(r.until_offset)]));
+    const cause = Object.assign(new Error(describeDamage(damage, offsets)), { code: 'TABLE_DAMAGED', damage });
+    return this.wrap('table check', cause, batchTime, false, 0);
   }
 
   /** The batch's ranges must continue the stored offsets (`offsetCheck`); the rows are locked until commit. */
@@ -367,9 +481,27 @@ export class PostgresSink<Row = Record<string, unknown>> {
       const hasOffsets = await client.query(sql.hasOffsetsColumn, [batchesTable(this.settings)]);
       if (hasOffsets.rowCount === 0) await client.query(sql.addOffsetsColumn);
       await client.query(sql.createOffsets);
+      // Before CREATE TABLE IF NOT EXISTS: a dropped table must be refused, not quietly re-created.
+      const damage = this.guard
+        ? await inspectTable(client, this.guard, this.sinkId, this.tableName, async () => {
+            const r = await client.query<{ t: string | null }>(sql.lastBatchTime, [this.sinkId]);
+            return r.rows[0]?.t == null ? undefined : Number(r.rows[0].t);
+          })
+        : undefined;
+      if (damage !== undefined && !this.settings.rebuild) throw await this.tableError(client, damage, undefined);
+      if (damage?.kind === 'missing' && sql.createTable === undefined) {
+        throw this.wrap('rebuild', new Error(`table ${this.tableName} is missing and has no \`createTable\` to create it again with`), undefined, false, 0);
+      }
       if (sql.createTableSchema !== undefined) await client.query(sql.createTableSchema);
       if (sql.createTable !== undefined) await client.query(sql.createTable);
+      if (this.guard && (await client.query(sql.tableExists, [this.tableName])).rowCount) {
+        await installTriggers(client, this.guard, this.tableName, stampsTable(this.settings.bookkeepingSchema));
+      }
       await client.query('COMMIT');
+      if (damage !== undefined) {
+        this.damage = damage;
+        this.rebuildFrom = damage.lastBatch ?? Number.NEGATIVE_INFINITY;
+      }
     });
   }
 

@@ -31,6 +31,12 @@ export interface Statements {
   storedOffsets: string;
   lastBatchTime: string;
   readRows: string;
+  /** `startOver`: forget the sink's claims and offsets ($1 sink id); empty the table. */
+  forgetBatches: string;
+  forgetOffsets: string;
+  deleteAll: string;
+  /** $1 the table: one row when it exists. */
+  tableExists: string;
   /** DDL, run by init() under an advisory lock. */
   ddlLock: string;
   createBookkeepingSchema: string | undefined;
@@ -81,6 +87,10 @@ export function buildStatements(s: SinkSettings, o: StatementOptions): Statement
     storedOffsets: `SELECT "topic", "partition", "until_offset" FROM ${offsets} WHERE "sink_id" = $1 ORDER BY "topic", "partition"`,
     lastBatchTime: `SELECT max("batch_time") AS t FROM ${batches} WHERE "sink_id" = $1`,
     readRows: `SELECT ${cols} FROM ${s.tableName}`,
+    forgetBatches: `DELETE FROM ${batches} WHERE "sink_id" = $1`,
+    forgetOffsets: `DELETE FROM ${offsets} WHERE "sink_id" = $1`,
+    deleteAll: `DELETE FROM ${s.tableName}`,
+    tableExists: `SELECT 1 FROM pg_class WHERE oid = to_regclass($1)`,
     // CREATE … IF NOT EXISTS is not safe against a concurrent CREATE of the same name
     // (unique violation on pg_type); the sinks' DDL is serialised with an advisory lock.
     ddlLock: `SELECT pg_advisory_xact_lock(hashtext('dstreams_sink_ddl'))`,
