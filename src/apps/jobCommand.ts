@@ -39,7 +39,8 @@ export function jobCommand(name: string, description: string, defaults: JobComma
     .option('--max-rate-per-partition <n>', 'records per second per partition at most', positive)
     .option('--pg-url <url>', 'postgresql://user:pass@host:port/db (default: the PG* variables)')
     .option('--ui', "serve the web UI (Spark's Streaming tab), REST JSON and /metrics on 127.0.0.1:4040")
-    .option('--ui-port <port>', 'port of the web UI (implies --ui)', port);
+    .option('--ui-port <port>', 'port of the web UI (implies --ui)', port)
+    .option('--rebuild-table', 'the result table was dropped, truncated or lost rows: rebuild it from the checkpointed state');
 }
 
 function port(v: string): number {
@@ -60,6 +61,7 @@ export interface SharedOptions {
   pgUrl?: string;
   ui?: boolean;
   uiPort?: number;
+  rebuildTable?: boolean;
 }
 
 /** The job options the shared command-line options give (every app's start function takes them). */
@@ -73,6 +75,7 @@ export interface SharedJobOptions {
   postgres?: { connectionString: string };
   kafkaParams?: KafkaParams;
   ui?: WebUiOptions;
+  rebuildTable?: boolean;
 }
 
 /**
@@ -91,6 +94,7 @@ export function sharedJobOptions(o: SharedOptions): { job: SharedJobOptions; tab
     ...(o.pgUrl !== undefined ? { postgres: { connectionString: o.pgUrl } } : {}),
     ...(o.maxRatePerPartition !== undefined ? { kafkaParams: { maxRatePerPartition: o.maxRatePerPartition } } : {}),
     ...(o.ui || o.uiPort !== undefined ? { ui: o.uiPort !== undefined ? { port: o.uiPort } : {} } : {}),
+    ...(o.rebuildTable ? { rebuildTable: true } : {}),
   };
   const table = (name: string): TableRef => (o.schema === undefined ? name : { schema: o.schema, name });
   return { job, table };

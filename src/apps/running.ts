@@ -29,6 +29,11 @@ export interface KafkaToPostgresJobOptions {
   postgres?: PostgresConnectionOptions;
   /** The sink's back-off while PostgreSQL is unreachable. Default: retry for ever (the batches wait). */
   retry?: SinkRetryOptions;
+  /**
+   * The result table was found dropped, truncated or with rows deleted (the sink's table check
+   * refuses to go on): rebuild it from the checkpointed state, in one transaction, instead.
+   */
+  rebuildTable?: boolean;
   /** More Kafka parameters (e.g. `maxRatePerPartition`); the brokers and `auto.offset.reset: earliest` are set. */
   kafkaParams?: KafkaParams;
   /** One JSON-able object per event. Default: a JSON line on stdout. */

@@ -20,6 +20,7 @@
  * batch's offset ranges to the output that writes it.
  */
 import { rename, rm } from 'node:fs/promises';
+import { CheckpointStore } from '../checkpoint/index.js';
 import { StreamingContext } from '../context/StreamingContext.js';
 import type { DStream } from '../dstream/DStream.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
@@ -86,6 +87,13 @@ export interface StartFromSink {
   fromOffsets: Record<string, number> | undefined;
   /** The sink's last committed batch time, if any. */
   lastCommitted: number | undefined;
+  /**
+   * True when the context `create` returns will resume from the checkpoint, whose state and
+   * positions replace whatever `create` starts from: no need to read the table as initial state.
+   * False: the job starts from the sink — the table is the state. (When a checkpoint turns out
+   * unusable, `create` is called again with false.)
+   */
+  fromCheckpoint: boolean;
 }
 
 export interface ResumeOptions {
@@ -95,9 +103,11 @@ export interface ResumeOptions {
   /** The topics of the direct stream. */
   topics: readonly string[];
   /**
-   * Defines the job: a new, unstarted context whose direct stream starts from
-   * `start.fromOffsets` and whose state starts from what the sink's table holds. When the context
-   * then resumes from the checkpoint, the checkpoint's positions and state replace those.
+   * Defines the job, for `StreamingContext.getOrCreate`: a new, unstarted context whose graph is
+   * the same on every run (JavaScript cannot ship closures, so the job's own code builds it every
+   * time), whose direct stream starts from `start.fromOffsets` and whose state starts from what
+   * the sink's table holds (`sink.readRows()`) unless `start.fromCheckpoint` says the checkpoint
+   * replaces both. It must not start the context.
    */
   create: (start: StartFromSink) => StreamingContext | Promise<StreamingContext>;
   /**
@@ -133,15 +143,44 @@ export interface Resumed {
  */
 export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
   const { checkpointDir, sink, topics, create, log = () => undefined } = options;
+  // The sink's first use runs its table check: a damaged result table is refused here, before
+  // anything starts — unless the sink was made with `rebuild`, then `tableDamage` says what it found.
   const lastCommitted = await sink.lastCommittedBatchTime();
   const fromOffsets = await storedFromOffsets(sink, topics);
-  const start: StartFromSink = { fromOffsets, lastCommitted };
+  const hasCheckpoint = await CheckpointStore.exists(checkpointDir);
+  const damage = sink.tableDamage;
+  if (damage !== undefined && !hasCheckpoint) {
+    throw new Error(
+      `cannot rebuild table ${damage.table} (${damage.kind}): there is no checkpoint in ${checkpointDir} to rebuild it from. ` +
+        `Start over from earlier offsets instead (sink.startOver())`,
+    );
+  }
+  const fresh = (): Promise<StreamingContext> | StreamingContext => create({ fromOffsets, lastCommitted, fromCheckpoint: false });
 
-  const ssc = await StreamingContext.getOrCreate(checkpointDir, () => create(start));
+  let ssc = await StreamingContext.getOrCreate(checkpointDir, () => create({ fromOffsets, lastCommitted, fromCheckpoint: hasCheckpoint }));
   const recoveredFrom = ssc.recoveredFrom;
   if (recoveredFrom === undefined) {
+    if (damage !== undefined) {
+      await ssc.stop();
+      throw new Error(`cannot rebuild table ${damage.table} (${damage.kind}): the checkpoint in ${checkpointDir} has no completed batch`);
+    }
+    if (hasCheckpoint) {
+      // A store without a completed batch: `create` skipped the table; build the job again from it.
+      await ssc.stop();
+      ssc = await fresh();
+      if (ssc.checkpointDir !== checkpointDir) ssc.checkpoint(checkpointDir);
+    }
     log(`starting from the sink: offsets ${JSON.stringify(fromOffsets ?? 'none (auto.offset.reset)')}`);
     return { ssc, source: 'sink', recoveredFrom, lastCommitted, fromOffsets };
+  }
+  if (damage !== undefined) {
+    // The table is not the state: the checkpoint is, whatever its relation to the sink (the sink
+    // rebuilds at the first batch at or after its last commit; earlier ones replay as skipped).
+    log(
+      `rebuilding table ${damage.table} (${damage.kind}) from the checkpoint (last completed batch ${recoveredFrom}, ` +
+        `sink's last ${lastCommitted ?? 'none'})`,
+    );
+    return { ssc, source: 'checkpoint', recoveredFrom, lastCommitted, fromOffsets };
   }
   const usable = options.sinkWritesEveryBatch
     ? recoveredFrom === lastCommitted
@@ -162,7 +201,7 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
     `checkpoint (last completed batch ${recoveredFrom}) is ${relation} the sink (last committed ${lastCommitted ?? 'none'}): ` +
       `moved to ${staleDir}; starting from the sink's offsets ${JSON.stringify(fromOffsets ?? {})}`,
   );
-  const fresh = await create(start);
-  if (fresh.checkpointDir !== checkpointDir) fresh.checkpoint(checkpointDir);
-  return { ssc: fresh, source: 'sink', recoveredFrom, lastCommitted, fromOffsets, staleCheckpoint: staleDir };
+  const started = await fresh();
+  if (started.checkpointDir !== checkpointDir) started.checkpoint(checkpointDir);
+  return { ssc: started, source: 'sink', recoveredFrom, lastCommitted, fromOffsets, staleCheckpoint: staleDir };
 }

@@ -180,7 +180,10 @@ describe('defineMeetupGraph (queueStream)', () => {
       [key('yes'), 3],
       [key('yes', 'Other'), 1],
     ]);
-    expect(out[2]).toEqual({ time: 3000, totals: [], deadLetters: [], valid: 0 });
+    expect(out[2]).toEqual({ time: 3000, totals: [], deadLetters: [], valid: 0, fullState: expect.any(Function) });
+    // The whole state after a batch, for a rebuild of the table: every key, not only the changed ones.
+    const full = (b: MeetupBatch) => b.fullState().sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+    expect(full(out[2]!)).toEqual(sorted({ ...out[2]!, totals: [[key('no'), 11], [key('yes'), 3], [key('yes', 'Other'), 1]] }));
     expect(out[3]!.deadLetters.map((d) => [d.category, d.key])).toEqual([['invalid response', '6']]);
   });
 

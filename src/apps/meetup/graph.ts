@@ -21,6 +21,8 @@ export interface MeetupBatch {
   deadLetters: DeadLetter[];
   /** Valid records in the batch. */
   valid: number;
+  /** Every key's running total after this batch (O(state): read only to rebuild the table). */
+  fullState: () => Array<[RsvpKey, number]>;
 }
 
 type Tagged = { t: [RsvpKey, number] } | { d: DeadLetter } | { n: number };
@@ -58,14 +60,23 @@ export function defineMeetupGraph(
     p.result.ok ? [] : [{ category: p.result.category, reason: p.result.reason, key: p.key, payload: p.value }],
   );
 
+  // Each batch's whole state, kept as the (lazy) RDD and collected only if the output asks.
+  const snapshots = new Map<number, RDD<[RsvpKey, number]>>();
   const combined = totals
     .transformWith(deadLetters, (t: RDD<[RsvpKey, number]>, d: RDD<DeadLetter>) =>
       t.map((x): Tagged => ({ t: x })).union(d.map((x): Tagged => ({ d: x }))),
     )
-    .transformWith(counts, (a: RDD<Tagged>, c: RDD<[RsvpKey, number]>) => a.union(c.map(([, n]): Tagged => ({ n }))));
+    .transformWith(counts, (a: RDD<Tagged>, c: RDD<[RsvpKey, number]>) => a.union(c.map(([, n]): Tagged => ({ n }))))
+    .transformWith(totals.stateSnapshots(), (a: RDD<Tagged>, s: RDD<[RsvpKey, number]>, time: number) => {
+      snapshots.set(time, s);
+      return a;
+    });
 
   combined.foreachRDD(async (rdd, time) => {
-    const batch: MeetupBatch = { time, totals: [], deadLetters: [], valid: 0 };
+    const snapshot = snapshots.get(time);
+    snapshots.delete(time);
+    const fullState = (): Array<[RsvpKey, number]> => snapshot?.collect() ?? [];
+    const batch: MeetupBatch = { time, totals: [], deadLetters: [], valid: 0, fullState };
     for (const x of rdd.collect()) {
       if ('t' in x) batch.totals.push(x.t);
       else if ('d' in x) batch.deadLetters.push(x.d);

@@ -42,7 +42,7 @@ export interface MeetupJob {
 
 const defaultLog = (event: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(event)}\n`);
 
-export function meetupSinks(options: Pick<MeetupJobOptions, 'table' | 'deadLetterTable' | 'sinkId' | 'method' | 'postgres' | 'retry'> & {
+export function meetupSinks(options: Pick<MeetupJobOptions, 'table' | 'deadLetterTable' | 'sinkId' | 'method' | 'postgres' | 'retry' | 'rebuildTable'> & {
   onRetry?: (e: SinkRetryEvent & { sinkId: string; batchTime?: number }) => void;
 }) {
   const table = options.table ?? 'meetup_table';
@@ -66,6 +66,8 @@ export function meetupSinks(options: Pick<MeetupJobOptions, 'table' | 'deadLette
     keyNullsNotDistinct: true,
     mode: 'update',
     offsetCheck: 'contiguous',
+    // The totals are the job's state: a damaged table is refused, or rebuilt from the checkpoint.
+    ...(options.rebuildTable ? { rebuild: true } : {}),
     sinkId,
   });
   const deadLetters = new PostgresSink<Record<string, unknown>>({
@@ -113,7 +115,8 @@ export async function startMeetupJob(options: MeetupJobOptions): Promise<MeetupJ
         ssc.checkpoint(options.checkpointDir);
         const tracker = new OffsetTracker();
         const records = tracker.track(KafkaUtils.createDirectStream(ssc, [options.topic], kafkaParams, start.fromOffsets));
-        defineMeetupGraph(records, await totalsFromTable(sink), async (batch) => {
+        // Resuming from the checkpoint, its state replaces the table's: no need to read the table.
+        defineMeetupGraph(records, start.fromCheckpoint ? [] : await totalsFromTable(sink), async (batch) => {
           const offsetRanges = tracker.rangesAt(batch.time);
           const result = await sink.writeBatch(
             { batchTime: batch.time, offsetRanges },
@@ -131,6 +134,8 @@ export async function startMeetupJob(options: MeetupJobOptions): Promise<MeetupJ
                   })),
                 },
               ],
+              // Asked for only when the sink rebuilds its table (rebuildTable): every key's total.
+              fullState: () => batch.fullState().map(([key, count]) => totalsRow(key, count, batch.time)),
             },
           );
           tracker.forget(batch.time);
@@ -141,6 +146,7 @@ export async function startMeetupJob(options: MeetupJobOptions): Promise<MeetupJ
             malformed: batch.deadLetters.length,
             keys: batch.totals.length,
             skipped: result.skipped,
+            ...(result.rebuilt ? { rebuilt: true } : {}),
             attempts: result.attempts,
             until: Object.fromEntries(offsetRanges.map((r) => [`${r.topic}:${r.partition}`, r.untilOffset])),
           });

@@ -50,7 +50,7 @@ function dateText(v: unknown): string {
   return String(v);
 }
 
-export function tweetsSink(options: Pick<TweetsJobOptions, 'table' | 'sinkId' | 'method' | 'postgres' | 'retry'> & {
+export function tweetsSink(options: Pick<TweetsJobOptions, 'table' | 'sinkId' | 'method' | 'postgres' | 'retry' | 'rebuildTable'> & {
   onRetry?: ConstructorParameters<typeof PostgresSink>[0]['onRetry'];
 }): PostgresSink<unknown[]> {
   return new PostgresSink<unknown[]>({
@@ -65,6 +65,8 @@ export function tweetsSink(options: Pick<TweetsJobOptions, 'table' | 'sinkId' | 
     createTable: { ...TWEETS_TABLE_TYPES },
     keyColumns: ['location'],
     mode: 'complete',
+    // Complete mode: the next export is the full state, so rebuilding is letting it replace the table.
+    ...(options.rebuildTable ? { rebuild: true } : {}),
     sinkId: options.sinkId ?? 'tweets-speed-layer',
   });
 }
@@ -90,7 +92,8 @@ export async function startTweetsJob(options: TweetsJobOptions): Promise<TweetsJ
         ssc.checkpoint(options.checkpointDir);
         const tracker = new OffsetTracker();
         const records = tracker.track(KafkaUtils.createDirectStream(ssc, [options.topic], kafkaParams, start.fromOffsets));
-        const initial = (await sink.readRows()).map((r): [string, LocationTotals] => [
+        // Resuming from the checkpoint, its state replaces the table's: no need to read the table.
+        const initial = (start.fromCheckpoint ? [] : await sink.readRows()).map((r): [string, LocationTotals] => [
           String(r[0]),
           { count: Number(r[1]), followers: Number(r[2]), favorites: Number(r[3]), retweets: Number(r[4]), day: dateText(r[5]) },
         ]);
@@ -116,6 +119,7 @@ export async function startTweetsJob(options: TweetsJobOptions): Promise<TweetsJ
               locations: rows.length,
               tweets: rows.reduce((n, [, t]) => n + t.count, 0),
               skipped: result.skipped,
+              ...(result.rebuilt ? { rebuilt: true } : {}),
               attempts: result.attempts,
             });
           },
