@@ -4,3 +4,4 @@
  */
 export { OffsetTracker, resumeFromSink, storedFromOffsets, type ResumeOptions, type Resumed, type StartFromSink } from './exactlyOnce.js';
 export { directStreamFromSink } from './directFromSink.js';
+export { foreachBatchTo, type ForeachBatchToOptions } from './foreachBatchTo.js';

@@ -267,9 +267,10 @@ describe('readRows', () => {
       [1, 'a "quoted", place', '2017-11-11'],
     ]);
     const rows = await sink.readRows();
+    // bigint columns come back as numbers (issue 16), dates as Date.
     expect(rows.map((r) => r.slice(0, 2)).sort()).toEqual([
-      ['1', 'a "quoted", place'],
-      ['3', 'Zagreb'],
+      [1, 'a "quoted", place'],
+      [3, 'Zagreb'],
     ]);
     expect(rows[0]![2]).toBeInstanceOf(Date);
   });

@@ -21,4 +21,7 @@ export { resolveConnectionConfig, type PostgresConnectionOptions } from './confi
 export { PostgresSinkError, isTransientError, sqlStateOf, type PostgresSinkErrorInfo } from './errors.js';
 export { quoteIdent, qualifiedName, type TableRef } from './identifiers.js';
 export { csvLine, copyText } from './copy.js';
+export type { SinkRow } from './rows.js';
+export { PostgresTables, type RowOf, type TableRows, type WriteTablesResult } from './tables.js';
+export type { TableDamage } from './guard.js';
 export type { RetryOptions, RetryEvent } from './retry.js';

@@ -6,6 +6,37 @@
 
 export type RowFailure = (what: string, cause: unknown) => Error;
 
+/**
+ * A row as the sink takes it without `toValues`: an array of values in column order, or an object
+ * keyed by column name. The default row type of `new PostgresSink(…)`, so both work without a cast.
+ */
+export type SinkRow = Readonly<Record<string, unknown>> | readonly unknown[];
+
+/** bigint (int8) and numeric text → a number when exact, else a bigint (integers) or a double. */
+function readNumber(text: string): number | bigint {
+  if (/^-?\d+$/.test(text)) {
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : BigInt(text);
+  }
+  return Number(text); // a fraction, NaN, ±Infinity: a double, as node-postgres reads float8
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/**
+ * node-postgres reads int8 and numeric as strings (they may not fit a double); `readRows` gives
+ * numbers — or a bigint for an integer past 2^53 — for the state a job restarts from.
+ */
+export function readTypes(base: { getTypeParser(oid: number, format?: 'text' | 'binary'): unknown }) {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary'): unknown {
+      if ((format ?? 'text') === 'text' && (oid === INT8_OID || oid === NUMERIC_OID)) return readNumber;
+      return base.getTypeParser(oid, format);
+    },
+  };
+}
+
 export function toValueRows<Row>(
   rows: Iterable<Row>,
   columns: readonly string[],

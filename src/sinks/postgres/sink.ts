@@ -48,7 +48,7 @@ import {
   type WriteMethod,
   type WriterOptions,
 } from './options.js';
-import { dedupeByKey, toValueRows } from './rows.js';
+import { dedupeByKey, readTypes, toValueRows, type SinkRow } from './rows.js';
 import { withClient, withRetry, type Attempt, type RetryHost } from './session.js';
 import {
   describeDamage,
@@ -88,7 +88,7 @@ interface PreparedAlongside {
   values: unknown[][];
 }
 
-export class PostgresSink<Row = Record<string, unknown>> {
+export class PostgresSink<Row = SinkRow> {
   readonly sinkId: string;
   readonly mode: OutputMode;
   readonly method: WriteMethod;
@@ -253,15 +253,17 @@ export class PostgresSink<Row = Record<string, unknown>> {
   }
 
   /**
-   * The table's rows, each an array of values in `columns` order (as node-postgres returns them:
-   * bigint and numeric as strings, dates as Date). What a job whose state is the table — update
-   * or complete mode — starts its state from, together with {@link storedOffsets}.
+   * The table's rows, each an array of values in `columns` order: bigint and numeric columns as
+   * numbers (a bigint for an integer beyond 2^53, a double for a fraction), dates as Date, the rest
+   * as node-postgres reads them. What a job whose state is the table — update or complete mode —
+   * starts its state from, together with {@link storedOffsets}.
    */
   async readRows(): Promise<unknown[][]> {
     this.assertOpen();
     await this.init();
+    const types = readTypes(pg.types) as never;
     const res = await withRetry(this.host, undefined, () =>
-      this.pool.query<unknown[]>({ text: this.sql.readRows, rowMode: 'array' }),
+      this.pool.query<unknown[]>({ text: this.sql.readRows, rowMode: 'array', types }),
     );
     return res.rows;
   }
