@@ -160,10 +160,15 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
     let n = 0;
     for (const f of found) {
       let text: string;
+      const full = path.join(this.directory, f.name);
       try {
-        text = readFileSync(path.join(this.directory, f.name), 'utf8');
-      } catch {
-        continue; // removed between the listing and now: not read, so not remembered
+        text = readFileSync(full, 'utf8');
+      } catch (e) {
+        // Removed between the listing and now: not read, so not remembered.
+        if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') continue;
+        // Unreadable (permissions, I/O error, too big for a string): fail the batch naming the
+        // file rather than skip its records without a word.
+        throw new Error(`textFileStream ${this.directory}: cannot read ${full}: ${(e as Error)?.message ?? e}`, { cause: e });
       }
       this.seen.set(keyOf(f.name, f), f);
       this.filesRead++;
