@@ -102,8 +102,8 @@ describe('dstreams feed', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(95); // 50 lines at 500/s
   });
 
-  it('TcpFeedTarget serves the lines in-process too (port 0)', async () => {
-    const target = new TcpFeedTarget({ port: 0, host: '127.0.0.1', exitWhenDone: true });
+  it('TcpFeedTarget serves the lines in-process too', async () => {
+    const target = new TcpFeedTarget({ port: await freePort(), host: '127.0.0.1', exitWhenDone: true });
     const done = target.run(['x', 'y'], { linesPerSecond: undefined, loop: false }, () => undefined);
     await target.listening;
     expect(await client(target.port)).toBe('x\ny\n');
