@@ -21,18 +21,17 @@
  * rows deleted behind the sink's back is refused, not silently written on (guard.ts, `tableCheck`),
  * unless `rebuild` replaces it with the full state.
  *
- * This file is the transaction and the sink's API. Beside it: options.ts (options, defaults,
+ * This file is the transaction and the sink's API — over 400 lines because that API (writeBatch,
+ * the reads, writer, startOver, close) is one public class with its docs; every part that changes
+ * for another reason is beside it: options.ts (options, defaults,
  * validation), statements.ts (the SQL), offsets.ts (offset checks), rows.ts (row shaping),
- * session.ts (pooled clients and the retry loop), guard.ts (the table check).
+ * session.ts (pooled clients and the retry loop), guard.ts (the table check), setup.ts (the DDL
+ * at first use, `startOver`), write.ts (COPY or INSERT of the rows).
  */
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import copyStreams from 'pg-copy-streams';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import { resolveConnectionConfig } from './config.js';
-import { csvChunks } from './copy.js';
 import { PostgresSinkError, sqlStateOf } from './errors.js';
 import { encodeOffsets, normalizeOffsets, offsetGap, replayMismatch } from './offsets.js';
 import {
@@ -50,17 +49,10 @@ import {
 } from './options.js';
 import { dedupeByKey, readTypes, toValueRows, type SinkRow } from './rows.js';
 import { withClient, withRetry, type Attempt, type RetryHost } from './session.js';
-import {
-  describeDamage,
-  guardStatements,
-  inspectTable,
-  installTriggers,
-  stampBatch,
-  stampsTable,
-  type GuardStatements,
-  type TableDamage,
-} from './guard.js';
-import { batchesTable, buildStatements, insertStatement, upsertOffsetsStatement, type Statements } from './statements.js';
+import { describeDamage, guardStatements, stampBatch, type GuardStatements, type TableDamage } from './guard.js';
+import { forgetSink, setUpTables } from './setup.js';
+import { writeRows } from './write.js';
+import { buildStatements, upsertOffsetsStatement, type Statements } from './statements.js';
 
 /** Rows for another sink's table, written in the same transaction as the batch (see `writeBatch`). */
 export interface AlongsideWrite {
@@ -214,24 +206,7 @@ export class PostgresSink<Row = SinkRow> {
    */
   async startOver(): Promise<void> {
     this.assertOpen();
-    const sql = this.sql;
-    await withRetry(this.host, undefined, () =>
-      withClient(this.pool, async (client) => {
-        await client.query('BEGIN');
-        await client.query(sql.ddlLock);
-        await client.query(sql.createBatches);
-        await client.query(sql.createOffsets);
-        if (this.guard) {
-          await client.query(this.guard.createTables);
-          await client.query(this.guard.markWriter, [this.sinkId]);
-          await client.query(this.guard.deleteStamps, [this.sinkId]);
-        }
-        if ((await client.query(sql.tableExists, [this.tableName])).rowCount) await client.query(sql.deleteAll);
-        await client.query(sql.forgetBatches, [this.sinkId]);
-        await client.query(sql.forgetOffsets, [this.sinkId]);
-        await client.query('COMMIT');
-      }),
-    );
+    await withRetry(this.host, undefined, () => withClient(this.pool, (client) => forgetSink(client, this.sql, this.guard, this.sinkId, this.tableName)));
     this.initPromise = undefined;
     this.damage = undefined;
     this.rebuildFrom = undefined;
@@ -377,8 +352,7 @@ export class PostgresSink<Row = SinkRow> {
       if (complete) await client.query(this.guard.markWriter, [this.sinkId]);
     }
     if (this.mode === 'complete') await client.query(this.sql.emptyTable);
-    if (this.method === 'copy') await this.writeWithCopy(client, values);
-    else await this.writeWithInsert(client, values);
+    await writeRows(client, this.sql, this.settings, values);
   }
 
   /** `rebuild`: the table's contents replaced with the full state (`values`), and its stamp made new. */
@@ -386,8 +360,7 @@ export class PostgresSink<Row = SinkRow> {
     const guard = this.guard!;
     await client.query(guard.markWriter, [this.sinkId]);
     await client.query(this.sql.emptyTable);
-    if (this.method === 'copy') await this.writeWithCopy(client, values);
-    else await this.writeWithInsert(client, values);
+    await writeRows(client, this.sql, this.settings, values);
     await client.query(guard.resetStamp, [this.sinkId, this.tableName, values.length > 0, batchTime]);
   }
 
@@ -443,63 +416,20 @@ export class PostgresSink<Row = SinkRow> {
     });
   }
 
-  private async writeWithInsert(client: PoolClient, values: unknown[][]): Promise<void> {
-    const per = this.settings.rowsPerInsert;
-    for (let start = 0; start < values.length; start += per) {
-      await client.query(insertStatement(this.sql, values.slice(start, start + per), this.columns.length));
-    }
-  }
-
-  private async writeWithCopy(client: PoolClient, values: unknown[][]): Promise<void> {
-    if (values.length === 0) return;
-    if (this.mode === 'update') {
-      // COPY cannot upsert: copy into a temporary table (dropped at commit), then upsert from it.
-      await client.query(this.sql.createStage);
-      await this.copy(client, this.sql.copyStage, values);
-      await client.query(this.sql.upsertFromStage);
-    } else {
-      await this.copy(client, this.sql.copyTarget, values);
-    }
-  }
-
-  private async copy(client: PoolClient, statement: string, values: unknown[][]): Promise<void> {
-    const stream = client.query(copyStreams.from(statement));
-    await pipeline(Readable.from(csvChunks(values)), stream);
-  }
-
   private async storeOffsets(client: PoolClient, offsets: readonly SinkOffsetRange[]): Promise<void> {
     await client.query(upsertOffsetsStatement(this.sql, this.sinkId, offsets));
   }
 
   private async runInit(): Promise<void> {
-    const sql = this.sql;
     await withClient(this.pool, async (client) => {
-      await client.query('BEGIN');
-      await client.query(sql.ddlLock);
-      if (sql.createBookkeepingSchema !== undefined) await client.query(sql.createBookkeepingSchema);
-      await client.query(sql.createBatches);
-      // Tables created before the "offsets" column existed get it (ALTER only when it is missing:
-      // even ADD COLUMN IF NOT EXISTS takes an exclusive lock).
-      const hasOffsets = await client.query(sql.hasOffsetsColumn, [batchesTable(this.settings)]);
-      if (hasOffsets.rowCount === 0) await client.query(sql.addOffsetsColumn);
-      await client.query(sql.createOffsets);
-      // Before CREATE TABLE IF NOT EXISTS: a dropped table must be refused, not quietly re-created.
-      const damage = this.guard
-        ? await inspectTable(client, this.guard, this.sinkId, this.tableName, async () => {
-            const r = await client.query<{ t: string | null }>(sql.lastBatchTime, [this.sinkId]);
-            return r.rows[0]?.t == null ? undefined : Number(r.rows[0].t);
-          })
-        : undefined;
-      if (damage !== undefined && !this.settings.rebuild) throw await this.tableError(client, damage, undefined);
-      if (damage?.kind === 'missing' && sql.createTable === undefined) {
-        throw this.wrap('rebuild', new Error(`table ${this.tableName} is missing and has no \`createTable\` to create it again with`), undefined, false, 0);
-      }
-      if (sql.createTableSchema !== undefined) await client.query(sql.createTableSchema);
-      if (sql.createTable !== undefined) await client.query(sql.createTable);
-      if (this.guard && (await client.query(sql.tableExists, [this.tableName])).rowCount) {
-        await installTriggers(client, this.guard, this.tableName, stampsTable(this.settings.bookkeepingSchema));
-      }
-      await client.query('COMMIT');
+      const damage = await setUpTables(client, this.sql, this.settings, this.guard, async (d) =>
+        // Refused unless rebuilding; a missing table can only be rebuilt when the sink can create it.
+        !this.settings.rebuild
+          ? await this.tableError(client, d, undefined)
+          : d.kind === 'missing' && this.sql.createTable === undefined
+            ? this.wrap('rebuild', new Error(`table ${this.tableName} is missing and has no \`createTable\` to create it again with`), undefined, false, 0)
+            : undefined,
+      );
       if (damage !== undefined) {
         this.damage = damage;
         this.rebuildFrom = damage.lastBatch ?? Number.NEGATIVE_INFINITY;
