@@ -9,10 +9,10 @@
 // Folder: files of every awkward kind moved in — binary, empty, no final newline, CRLF, NULs,
 // an 8 MB line, and things that are not regular files (a FIFO, a dangling symlink, a directory);
 // the records are exactly the lines of the regular files, and nothing hangs on the FIFO. As root
-// chmod 000 does not stop a read, so an unreadable file is read (an unprivileged reader's failure
-// names the file: FileInputDStream).
+// chmod 000 does not stop a read, so there the file is read; run as the unprivileged user nobody
+// (a child process), the unreadable file fails the batch with an error naming it.
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -147,5 +147,37 @@ describe('folder input: awkward files', () => {
     });
     expect(got.length).toBe(expected.length);
     expect([...got].sort()).toEqual([...expected].sort());
+  });
+});
+
+describe('folder input: a file the reader may not read', () => {
+  it('fails the batch naming the file (as the unprivileged user nobody), instead of skipping it', { timeout: 60_000 }, () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-campaign-perm-'));
+    dirs.push(dir);
+    chmodSync(dir, 0o777);
+    writeFileSync(path.join(dir, 'ok.txt'), 'fine\n');
+    writeFileSync(path.join(dir, 'secret.txt'), 'not for you\n');
+    chmodSync(path.join(dir, 'secret.txt'), 0);
+    const program = `
+      import { ManualClock, StreamingContext } from './src/index.ts';
+      const clock = new ManualClock();
+      const ssc = new StreamingContext({ batchDuration: 1000, clock });
+      ssc.textFileStream(${JSON.stringify(dir)}, { newFilesOnly: false }).foreachRDD((rdd) => console.log('RECORDS ' + rdd.count()));
+      await ssc.start();
+      await clock.advance(1000).catch(() => undefined);
+      await ssc.awaitTermination().then(() => console.log('STOPPED'), (e) => console.log('ERROR ' + e.message));
+    `;
+    const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 45_000,
+      env: { ...process.env, HOME: dir },
+      ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`ERROR textFileStream ${dir}: cannot read ${path.join(dir, 'secret.txt')}: EACCES`);
+    expect(r.stdout).not.toContain('RECORDS');
+    recordCampaign('folder, unreadable file (as nobody)', { cases: 1, correct: 0, errors: 1, lost: 0 });
   });
 });
