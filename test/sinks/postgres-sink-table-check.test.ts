@@ -187,4 +187,31 @@ describe('PostgresSink table check', () => {
   it('rejects rebuild where the table is not state (append mode)', async () => {
     await expect(sinkFor('x', 'y', { mode: 'append', keyColumns: [], rebuild: true })).rejects.toThrow(/rebuild.*update and complete mode/);
   });
+
+  it('a role that may not put the triggers on the table is told so, and how to go on', async () => {
+    const role = scratch().unique('dstreams_guard_role');
+    const schema = scratch().unique('dstreams_guard_schema');
+    const table = { schema, name: 'owned' };
+    const q = `"${schema}"."owned"`;
+    await pgQuery(`CREATE ROLE "${role}" LOGIN`);
+    try {
+      await pgQuery(`CREATE SCHEMA "${schema}"`);
+      await pgQuery(`GRANT USAGE, CREATE ON SCHEMA "${schema}" TO "${role}"`);
+      // CREATE SCHEMA IF NOT EXISTS (the bookkeeping's) asks for CREATE on the database first.
+      await pgQuery(`GRANT CREATE ON DATABASE "${(await pgQuery<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d}" TO "${role}"`);
+      await pgQuery(`CREATE TABLE ${q} (word text PRIMARY KEY, n bigint)`);
+      await pgQuery(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${q} TO "${role}"`);
+      const conn = await sinkConnection({ user: role });
+      const options = { ...conn, table, createTable: undefined };
+      const sink = await sinkFor('unused', scratch().unique('sink'), options);
+      await expect(sink.storedOffsets()).rejects.toThrow(/may not create them .*grant TRIGGER on it, or turn the check off \(tableCheck: false\)/);
+      const unchecked = await sinkFor('unused', scratch().unique('sink'), { ...options, tableCheck: false });
+      expect((await unchecked.writeBatch({ batchTime: 1000 }, [['a', 1]])).skipped).toBe(false);
+    } finally {
+      await Promise.all(sinks.splice(0).map((s) => s.close()));
+      await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pgQuery(`DROP OWNED BY "${role}"`);
+      await pgQuery(`DROP ROLE "${role}"`);
+    }
+  });
 });

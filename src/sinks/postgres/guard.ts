@@ -51,6 +51,8 @@ export interface Stamp {
 
 export interface GuardStatements {
   createTables: string;
+  /** One row with `present`: whether the trigger function exists (only its owner may replace it). */
+  hasFunction: string;
   createFunction: string;
   /** $1 the table; the names of the guard triggers it has. */
   triggers: string;
@@ -84,6 +86,7 @@ export function guardStatements(bookkeepingSchema: string | undefined, table: st
       `"has_rows" boolean NOT NULL, "last_batch" bigint, ` +
       `"rows_deleted" bigint NOT NULL DEFAULT 0, "truncated_at" timestamptz, ` +
       `PRIMARY KEY ("sink_id", "table_name"))`,
+    hasFunction: `SELECT to_regprocedure(${literal(`${fn}()`)}) IS NOT NULL AS present`,
     // TG_ARGV[0]: the stamps table, schema-qualified (the deleting session's search_path may differ).
     createFunction:
       `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $guard$\n` +
@@ -188,7 +191,7 @@ export async function inspectTable(
   lastClaimed: () => Promise<number | undefined>,
 ): Promise<TableDamage | undefined> {
   await client.query(g.createTables);
-  await client.query(g.createFunction);
+  if (!(await client.query<{ present: boolean }>(g.hasFunction)).rows[0]!.present) await client.query(g.createFunction);
   const stamp = (await client.query<Stamp>(g.readStamp, [sinkId, table])).rows[0];
   if (stamp === undefined) {
     const exists = (await client.query<{ name: string }>(g.resolveName, [table])).rows.length > 0;
@@ -205,8 +208,19 @@ export async function installTriggers(client: Client, g: GuardStatements, table:
   const have = new Set((await client.query<{ tgname: string }>(g.triggers, [table])).rows.map((r) => r.tgname));
   if (have.size === 2) return;
   const stamps = (await client.query<{ name: string }>(g.resolveName, [bookkeepingTable])).rows[0]!.name;
-  if (!have.has(TRIGGER_DELETE)) await client.query(g.createDeleteTrigger(stamps));
-  if (!have.has(TRIGGER_TRUNCATE)) await client.query(g.createTruncateTrigger(stamps));
+  try {
+    if (!have.has(TRIGGER_DELETE)) await client.query(g.createDeleteTrigger(stamps));
+    if (!have.has(TRIGGER_TRUNCATE)) await client.query(g.createTruncateTrigger(stamps));
+  } catch (e) {
+    if ((e as { code?: string }).code !== '42501') throw e;
+    throw Object.assign(
+      new Error(
+        `the table check needs two triggers on ${table} and this role may not create them (${(e as Error).message}): ` +
+          `let the table's owner run the sink once, grant TRIGGER on it, or turn the check off (tableCheck: false)`,
+      ),
+      { code: '42501', cause: e },
+    );
+  }
 }
 
 /**
