@@ -97,7 +97,7 @@ describe('PostgresSink table check', () => {
     if (_what === 'dropped') expect(await exists(table)).toBe(false);
   });
 
-  it('refuses the next batch of a running sink when its table is truncated or loses rows', async () => {
+  it('refuses the next batch of a running sink when its table loses rows, is truncated or dropped', async () => {
     const table = scratch().unique('guard_running');
     const sink = await sinkFor(table, scratch().unique('sink'));
     await sink.writeBatch({ batchTime: 1000 }, [['a', 1], ['b', 2]]);
@@ -107,6 +107,8 @@ describe('PostgresSink table check', () => {
     expect(await rowsOf(table)).toEqual([['a', 1]]);
     await pgQuery(`TRUNCATE ${scratch().qualified(table)}`);
     await expect(sink.writeBatch({ batchTime: 2000 }, [['a', 5]])).rejects.toThrow(/was truncated by another writer/);
+    await pgQuery(`DROP TABLE ${scratch().qualified(table)}`);
+    await expect(sink.writeBatch({ batchTime: 2000 }, [['a', 5]])).rejects.toThrow(/does not exist, but this sink has committed rows to it up to batch 1000/);
   });
 
   it("does not count the sink's own emptying (complete mode, DELETE and TRUNCATE) or rows others add", async () => {

@@ -115,7 +115,8 @@ export function guardStatements(bookkeepingSchema: string | undefined, table: st
     upsertStamp:
       `WITH before AS (SELECT ${stampCols} FROM ${tables} s WHERE s."sink_id" = $1 AND s."table_name" = $2 FOR UPDATE), ` +
       `up AS (INSERT INTO ${tables} AS s ("sink_id", "table_name", "table_oid", "has_rows", "last_batch") ` +
-      `VALUES ($1, $2, to_regclass($2)::oid, $3, $4) ON CONFLICT ("sink_id", "table_name") DO UPDATE SET ` +
+      // 0 for a table that is gone: the stamp read before says so, and the write then fails on it.
+      `VALUES ($1, $2, coalesce(to_regclass($2)::oid, 0), $3, $4) ON CONFLICT ("sink_id", "table_name") DO UPDATE SET ` +
       `"has_rows" = CASE WHEN $5 THEN EXCLUDED."has_rows" ELSE s."has_rows" OR EXCLUDED."has_rows" END, ` +
       `"last_batch" = EXCLUDED."last_batch") ` +
       `SELECT * FROM before`,
