@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { generateMeetupEvents } from '../../src/apps/meetup/generate.js';
+import { jobCommand, sharedJobOptions, type SharedOptions } from '../../src/apps/jobCommand.js';
 import { startMeetupJob, type MeetupJob, type MeetupJobOptions } from '../../src/apps/meetup/job.js';
 import { GROUP_COLUMNS } from '../../src/apps/meetup/schema.js';
 import { produceToKafka } from '../../src/kafka/produce.js';
@@ -105,5 +106,17 @@ describe('meetup job: result table dropped, truncated or losing rows between run
       const after = await tableTotals(table);
       expect(after, what).toEqual(before);
     }
+  });
+});
+
+describe('--rebuild-table', () => {
+  it("is a flag of every job's command line that becomes the job's rebuildTable", () => {
+    const parse = (args: string[]) => {
+      const cmd = jobCommand('job', 'a job', { topic: 'topic', sinkId: 'sink' }).exitOverride();
+      cmd.parse(['node', 'job', '--topic', 't', '--checkpoint', 'cp', ...args]);
+      return sharedJobOptions(cmd.opts<SharedOptions>()).job;
+    };
+    expect(parse(['--rebuild-table']).rebuildTable).toBe(true);
+    expect(parse([]).rebuildTable).toBeUndefined();
   });
 });
