@@ -60,7 +60,7 @@ export interface AlongsideWrite {
   rows: Iterable<unknown>;
 }
 
-export interface WriteBatchOptions {
+export interface WriteBatchOptions<Row = unknown> {
   /**
    * Other tables written in this batch's transaction, each described by a sink (its table,
    * columns, mode, method, `createTable`, `toValues`): e.g. the dead letters of the batch next to
@@ -72,7 +72,7 @@ export interface WriteBatchOptions {
    * The job's full state as rows, asked for only when this write rebuilds the table (option
    * `rebuild`, update mode; complete mode's rows are the full state already).
    */
-  fullState?: () => Iterable<unknown> | Promise<Iterable<unknown>>;
+  fullState?: () => Iterable<Row> | Promise<Iterable<Row>>;
 }
 
 interface PreparedAlongside {
@@ -139,7 +139,7 @@ export class PostgresSink<Row = SinkRow> {
    * Writes one batch in one transaction, exactly once per (sinkId, batchTime). Resolves
    * `{ skipped: true }` when the batch had been committed already.
    */
-  async writeBatch(batch: BatchInfo, rows: Iterable<Row>, options: WriteBatchOptions = {}): Promise<WriteBatchResult> {
+  async writeBatch(batch: BatchInfo, rows: Iterable<Row>, options: WriteBatchOptions<Row> = {}): Promise<WriteBatchResult> {
     this.assertOpen();
     const batchTime = batch?.batchTime;
     if (typeof batchTime !== 'number' || !Number.isSafeInteger(batchTime)) {
@@ -159,7 +159,7 @@ export class PostgresSink<Row = SinkRow> {
       );
     }
     // Rows are converted once, before the first attempt: a retry does not call toValues again.
-    const full = rebuilding && this.mode === 'update' ? ((await options.fullState!()) as Iterable<Row>) : rows;
+    const full = rebuilding && this.mode === 'update' ? await options.fullState!() : rows;
     const values = this.prepareValues(full, batchTime);
     const alongside = this.prepareAlongside(options.alongside, batchTime);
     await Promise.all(alongside.map((a) => a.sink.init()));

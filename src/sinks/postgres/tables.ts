@@ -50,7 +50,7 @@ export class PostgresTables<S extends Record<string, PostgresSink<any>>> {
   async writeBatch(
     batch: BatchInfo,
     rows: TableRows<S>,
-    options: Pick<WriteBatchOptions, 'fullState'> = {},
+    options: Pick<WriteBatchOptions<unknown>, 'fullState'> = {},
   ): Promise<WriteTablesResult<S>> {
     const result = await this.owner.writeBatch(batch, rows[this.ownerName] ?? [], {
       ...options,
