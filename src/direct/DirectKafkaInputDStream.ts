@@ -35,8 +35,9 @@
  * batch fails, which stops the context with that error. Nothing is skipped either way: a range
  * is consumed only by a batch that completes.
  *
- * About 400 lines: the stream's whole protocol (deciding ranges, commitAsync, checkpoint and
- * restore) reads in one file; the rate and the cap are in rate/, Kafka I/O in kafka/.
+ * Over 400 lines: the stream's whole protocol (deciding ranges, commitAsync, checkpoint and
+ * restore) reads in one file; the rate and the cap are in rate/, cutting ranges in cutRanges.ts,
+ * Kafka I/O in kafka/.
  */
 import type { CompletedBatchInfo } from '../context/StreamingListener.js';
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
@@ -56,6 +57,7 @@ import {
 } from '../kafka/params.js';
 import type { BatchCap } from '../rate/BatchCap.js';
 import { DirectRateController } from '../rate/DirectRateController.js';
+import { cutRanges, type PartitionKey } from './cutRanges.js';
 
 /** What a direct stream writes into each completed batch's checkpoint commit (its `meta`). */
 export interface DirectKafkaPosition {
@@ -74,11 +76,7 @@ export interface DirectBatchHooks {
   onBatchCompleted(time: number, info: CompletedBatchInfo): void;
 }
 
-interface TopicPartition {
-  topic: string;
-  partition: number;
-  key: string;
-}
+type TopicPartition = PartitionKey;
 
 interface BatchEntry {
   rdd: KafkaRDD;
@@ -332,20 +330,10 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       const at = keys.filter((tp) => lag.get(tp.key)! > 0).map((tp) => ({ ...tp, offset: this.nextFrom.get(tp.key)! }));
       const bpr = await this.kafka().sampleRecordBytes(at);
       if (bpr !== undefined) cap.sample(1, bpr);
-      this.sizeKnown = true;
+      this.sizeKnown = bpr !== undefined;
     }
-    const caps = this.rate.maxMessagesPerPartition(lag);
-    let backlog = 0;
-    const ranges: OffsetRange[] = keys.map((tp) => {
-      const from = this.nextFrom.get(tp.key)!;
-      const end = Math.max(from, high.get(tp.key) ?? from);
-      let until = end;
-      const limit = caps?.get(tp.key);
-      if (limit !== undefined) until = Math.min(until, from + limit);
-      backlog += end - until;
-      this.nextFrom.set(tp.key, until);
-      return { topic: tp.topic, partition: tp.partition, fromOffset: from, untilOffset: until };
-    });
+    const { ranges, backlog } = cutRanges(keys, this.nextFrom, high, this.rate.maxMessagesPerPartition(lag));
+    for (const r of ranges) this.nextFrom.set(tpKey(r.topic, r.partition), r.untilOffset);
     return { ranges, backlog, cap: cap?.records() };
   }
 
