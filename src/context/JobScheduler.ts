@@ -122,8 +122,12 @@ export class JobScheduler {
     const generated = done.then((error) => {
       this.generatingCount--;
       if (this.dropGenerations) return;
-      this.generateNow(time, error);
-      this.pump();
+      try {
+        this.generateNow(time, error);
+        this.pump();
+      } catch (e) {
+        this.onFailure(e);
+      }
     });
     this.generating = generated;
     void generated.then(() => {
