@@ -266,7 +266,7 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
     if (cap) this.capsInForce.set(time, maxRecords);
     let waitingBytes = 0;
     for (const f of this.queue) waitingBytes += f.size;
-    this.reportRecords(time, n, { bytes, backlog: { files: this.queue.length, bytes: waitingBytes } });
+    this.reportRecords(time, n, undefined, { bytes, backlog: { files: this.queue.length, bytes: waitingBytes } });
     return RDD.fromPartitions(partitions);
   }
 

@@ -210,7 +210,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     let n = 0;
     for (const b of blocks) n += b.records.length;
     const cut = this.replayCuts.get(time);
-    this.reportRecords(time, n, cut ? { bytes: cut.bytes, backlog } : undefined);
+    this.reportRecords(time, n, undefined, cut ? { bytes: cut.bytes, backlog } : undefined);
     return RDD.fromPartitions(blocks.map((b) => b.records));
   }
 
