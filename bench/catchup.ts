@@ -5,14 +5,16 @@
  *  - bounded (default settings): the default cap (src/rate/BatchCap.ts) cuts the backlog into
  *    batches of about one batch interval of processing each, run back to back;
  *  - one batch (Spark's unlimited default, today's behaviour before the cap): the same job with
- *    `maxRatePerPartition: 1e9`, so the first batch takes the whole backlog.
+ *    `maxRatePerPartition: 1e9`, so the first batch takes the whole backlog;
+ *  - bounded with a 512 MB heap (`--max-old-space-size=512`, where one batch cannot run): the
+ *    peak RSS a bounded job needs when the heap is bounded too.
  *
  *   npx tsx bench/catchup.ts [records=5000000] [rounds=3] [batchMs=1000]
  *
  * Uses KAFKA_BROKERS when set, else starts a broker of its own with scripts/kafka.sh on free
  * ports below 32768 (wiped at exit). The records ("<n> <24 bytes of padding>", 4 partitions)
  * are produced once per broker (topic `catchup-<N>`, reused by later runs). Each run is a child
- * process (`node --max-old-space-size=4096`, the same for both) whose job parses each record's
+ * process (`node --max-old-space-size=4096` for the first two, the same for both) whose job parses each record's
  * number and counts and sums them per batch; it stops once all N were counted. Figures: wall
  * time from start() to the last record counted, CPU time of the process, peak RSS
  * (`process.resourceUsage().maxRSS`), batches. Rounds alternate the two; medians, with the
@@ -140,11 +142,11 @@ async function ensureBacklog(brokers: string, topic: string, n: number): Promise
   console.log(`produced ${n.toLocaleString('en')} records in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-function runOnce(brokers: string, topic: string, n: number, batchMs: number, params: Record<string, number>): Promise<RunResult> {
+function runOnce(brokers: string, topic: string, n: number, batchMs: number, params: Record<string, number>, heapMB: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const p = spawn(
       process.execPath,
-      ['--max-old-space-size=4096', '--import', 'tsx', SELF, '--child', brokers, topic, String(n), String(batchMs), JSON.stringify(params)],
+      [`--max-old-space-size=${heapMB}`, '--import', 'tsx', SELF, '--child', brokers, topic, String(n), String(batchMs), JSON.stringify(params)],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -167,14 +169,15 @@ async function main(): Promise<void> {
   try {
     const topic = `catchup-${n}`;
     await ensureBacklog(brokers, topic, n);
-    const variants: Array<[string, Record<string, number>]> = [
-      ['bounded (default cap)', {}],
-      ['one batch (maxRatePerPartition 1e9)', { maxRatePerPartition: 1e9 }],
+    const variants: Array<[string, Record<string, number>, number]> = [
+      ['bounded (default cap)', {}, 4096],
+      ['one batch (maxRatePerPartition 1e9)', { maxRatePerPartition: 1e9 }, 4096],
+      ['bounded, 512 MB heap', {}, 512],
     ];
     const results = new Map<string, RunResult[]>(variants.map(([name]) => [name, []]));
     for (let r = 0; r < rounds; r++) {
-      for (const [name, params] of r % 2 === 0 ? variants : [...variants].reverse()) {
-        const res = await runOnce(brokers, topic, n, batchMs, params);
+      for (const [name, params, heapMB] of r % 2 === 0 ? variants : [...variants].reverse()) {
+        const res = await runOnce(brokers, topic, n, batchMs, params, heapMB);
         if (res.records !== n || res.sum !== (n * (n - 1)) / 2) throw new Error(`${name}: counted ${res.records} records, sum ${res.sum}`);
         results.get(name)!.push(res);
         console.log(`  round ${r + 1} ${name}: ${res.ms} ms, cpu ${res.cpuMs} ms, peak RSS ${res.peakRssMB} MB, ${res.batches} batches (largest ${res.maxBatch})`);
@@ -191,9 +194,10 @@ async function main(): Promise<void> {
           `peak RSS ${fig(name, 'peakRssMB', (x) => Math.min(...x))} MB   batches ${fig(name, 'batches', (x) => Math.min(...x))}`,
       );
     }
-    const [b, o] = variants.map(([name]) => results.get(name)!);
-    const ratio = (k: keyof RunResult): string => (median(b!.map((x) => x[k])) / median(o!.map((x) => x[k]))).toFixed(2);
-    console.log(`  bounded ÷ one batch: wall ${ratio('ms')}, cpu ${ratio('cpuMs')}, peak RSS ${ratio('peakRssMB')}`);
+    const [b, o, b512] = variants.map(([name]) => results.get(name)!);
+    const ratio = (x: RunResult[], k: keyof RunResult): string => (median(x.map((r) => r[k])) / median(o!.map((r) => r[k]))).toFixed(2);
+    console.log(`  bounded ÷ one batch: wall ${ratio(b!, 'ms')}, cpu ${ratio(b!, 'cpuMs')}, peak RSS ${ratio(b!, 'peakRssMB')}`);
+    console.log(`  bounded (512 MB heap) ÷ one batch: wall ${ratio(b512!, 'ms')}, cpu ${ratio(b512!, 'cpuMs')}, peak RSS ${ratio(b512!, 'peakRssMB')}`);
   } finally {
     stop();
   }
