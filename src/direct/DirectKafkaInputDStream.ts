@@ -146,7 +146,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
         throw new KafkaConfigError(`fromOffsets names "${k}", but topic ${topic} is not among the stream's topics ${JSON.stringify(topics)}`);
       }
     }
-    this.rate = new DirectRateController({ ...params, batchCap: params.batchCap }, graph.batchDuration);
+    this.rate = new DirectRateController(params, graph.batchDuration);
     this.readOptions = options.read ?? {};
   }
 
