@@ -3,6 +3,7 @@ export { Milliseconds, Seconds, Minutes, type Duration } from './util/duration.j
 export { ManualClock, SystemClock, type Clock } from './context/Clock.js';
 export { StreamingContext, type StreamingContextOptions, type WebUiOptions } from './context/StreamingContext.js';
 export type {
+  Backlog,
   BatchInfo,
   CompletedBatchInfo,
   OutputOperationInfo,

@@ -29,7 +29,13 @@ export interface BatchHooks {
 
 /**
  * Spark's JobGenerator and JobScheduler in one: cuts a batch at every multiple of the batch
- * duration, generates its jobs at once, and runs batches one at a time in time order.
+ * duration, generates its jobs, and runs batches one at a time in time order.
+ *
+ * When things happen: a batch is generated when its time comes — at once, or, when an input
+ * must ask something first (DStreamGraph.prepareInputs: a direct Kafka stream's latest
+ * offsets), as soon as that answer is in; generations follow one another in time order. Spark's
+ * driver blocks for the same lookup; here the batch is queued only once its inputs decided, so
+ * every RDD handed to transform/foreachRDD is complete.
  */
 export class JobScheduler {
   private readonly queue: JobSet[] = [];
@@ -39,6 +45,11 @@ export class JobScheduler {
   private stopped = false;
   private readonly hooks: BatchHooks[] = [];
   private drainWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** Generations waiting for their inputs (prepareInputs), chained in time order. */
+  private generating: Promise<void> | undefined;
+  private generatingCount = 0;
+  /** Set by a non-graceful stop: a generation still waiting is dropped. */
+  private dropGenerations = false;
 
   constructor(
     private readonly graph: DStreamGraph,
@@ -76,25 +87,85 @@ export class JobScheduler {
     this.pump();
   }
 
-  /** Generate batch `time` again or for the first time (recovery re-runs pending batches this way). */
+  /**
+   * Generate batch `time` again or for the first time (recovery re-runs pending batches this
+   * way): at once, or after its inputs prepared it and the batches before it were generated.
+   */
   generate(time: number): void {
+    if (this.generating === undefined) {
+      let prepared: Promise<void> | undefined;
+      try {
+        prepared = this.graph.prepareInputs(time);
+      } catch (error) {
+        prepared = Promise.reject(error);
+      }
+      if (prepared === undefined) {
+        this.generateNow(time);
+        return;
+      }
+      this.afterPreparing(time, prepared);
+      return;
+    }
+    this.afterPreparing(
+      time,
+      this.generating.then(() => this.graph.prepareInputs(time)),
+    );
+  }
+
+  /** Generates `time` once `prepared` settles (a failed preparation fails the batch when it runs). */
+  private afterPreparing(time: number, prepared: Promise<void> | undefined): void {
+    this.generatingCount++;
+    const done = Promise.resolve(prepared).then(
+      () => undefined,
+      (error: unknown) => error ?? new Error(`preparing the inputs of batch ${time} failed with ${String(error)}`),
+    );
+    const generated = done.then((error) => {
+      this.generatingCount--;
+      if (this.dropGenerations) return;
+      try {
+        this.generateNow(time, error);
+        this.pump();
+      } catch (e) {
+        this.onFailure(e);
+      }
+    });
+    this.generating = generated;
+    void generated.then(() => {
+      if (this.generating === generated) this.generating = undefined;
+      this.settleDrainWaiters();
+    });
+  }
+
+  private generateNow(time: number, prepareError?: unknown): void {
     const set: JobSet = {
       time,
       jobs: [],
       info: { batchTime: time, numRecords: 0, submissionTime: this.clock.getTimeMillis() },
       submittedAt: performance.now(),
     };
-    try {
-      this.graph.computeInputs(time);
-      set.jobs = this.graph.generateJobs(time);
-    } catch (error) {
-      // `throw undefined` must fail the batch too, not read as "no error".
-      set.generationError = error ?? new Error(`generating batch ${time} failed with ${String(error)}`);
+    if (prepareError !== undefined) {
+      set.generationError = prepareError;
+    } else {
+      try {
+        this.graph.computeInputs(time);
+        set.jobs = this.graph.generateJobs(time);
+      } catch (error) {
+        // `throw undefined` must fail the batch too, not read as "no error".
+        set.generationError = error ?? new Error(`generating batch ${time} failed with ${String(error)}`);
+      }
     }
-    set.info.numRecords = this.graph.inputRecordsAt(time);
-    set.info.streamIdToInputInfo = this.graph.inputInfoAt(time);
+    this.setInputFigures(set.info);
     this.queue.push(set);
     this.bus.post({ type: 'batchSubmitted', info: { ...set.info } });
+  }
+
+  /** numRecords, and numBytes and backlog when an input told them. */
+  private setInputFigures(info: BatchInfo): void {
+    info.numRecords = this.graph.inputRecordsAt(info.batchTime);
+    info.streamIdToInputInfo = this.graph.inputInfoAt(info.batchTime);
+    const { bytes, backlog } = this.graph.inputFactsAt(info.batchTime);
+    if (bytes !== undefined) info.numBytes = bytes;
+    if (backlog !== undefined) info.backlog = backlog;
   }
 
   private pump(): void {
@@ -131,8 +202,7 @@ export class JobScheduler {
       firstError = await attempt(async () => {
         for (const h of this.hooks) await h.onBatchGenerated?.(time);
         // Some inputs (a direct Kafka stream) only know their batch's size once its hooks ran.
-        info.numRecords = this.graph.inputRecordsAt(time);
-        info.streamIdToInputInfo = this.graph.inputInfoAt(time);
+        this.setInputFigures(info);
         this.graph.materializeState(time);
       }, `preparing batch ${time}`);
     }
@@ -195,6 +265,7 @@ export class JobScheduler {
 
   private settleDrainWaiters(): void {
     if (this.running || (this.queue.length > 0 && !this.failure && !this.stopped)) return;
+    if (this.generatingCount > 0 && !this.failure && !this.dropGenerations) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) {
@@ -211,8 +282,13 @@ export class JobScheduler {
   /** Stop generating. Graceful: finish the batches already queued; otherwise drop those not started. */
   async stop(graceful: boolean): Promise<void> {
     this.stopped = true;
-    if (!graceful) this.queue.length = 0;
-    else this.pump();
+    if (!graceful) {
+      this.dropGenerations = true;
+      this.queue.length = 0;
+    } else {
+      while (this.generating) await this.generating;
+      this.pump();
+    }
     while (this.running) await this.running;
     this.settleDrainWaiters();
   }

@@ -217,7 +217,9 @@ export class StreamingContext {
 
   /** Lines of the files that appear in `directory` (moved in atomically), each file read once. */
   textFileStream(directory: string, options?: FileStreamOptions): DStream<string> {
-    return new FileInputDStream(this.graph, directory, options);
+    const stream = new FileInputDStream(this.graph, directory, options);
+    this.addBatchHooks(stream.batchHooks);
+    return stream;
   }
 
   /** The records a custom Receiver stores, cut into blocks; the blocks of a batch are its RDD's partitions. */

@@ -1,5 +1,5 @@
+import type { Backlog, StreamInputInfo } from '../dstream/DStreamGraph.js';
 import type { ReceiverInfo } from '../receivers/ReceiverSupervisor.js';
-import type { StreamInputInfo } from '../dstream/DStreamGraph.js';
 
 export type { StreamInputInfo };
 
@@ -17,6 +17,14 @@ export interface BatchInfo {
   totalDelay?: number;
   /** Set when an output operation of the batch failed. */
   failureReason?: string;
+  /** Bytes of the batch's input records, when its inputs can tell (Kafka keys + values, file sizes). */
+  numBytes?: number;
+  /**
+   * Input left waiting behind this batch when it was cut, summed over the inputs that can tell
+   * (Kafka: offsets past its ranges; files found but not read yet; logged blocks not replayed
+   * yet). Catching up, it shrinks batch after batch while every batch is full.
+   */
+  backlog?: Backlog;
 }
 
 export interface CompletedBatchInfo extends BatchInfo {
@@ -37,6 +45,7 @@ export interface OutputOperationInfo {
 
 /** What receiver events carry; defined beside the receivers' supervisor, which makes them. */
 export type { ReceiverInfo };
+export type { Backlog };
 
 export interface StreamingStartedInfo {
   time: number;

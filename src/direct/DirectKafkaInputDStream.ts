@@ -1,34 +1,43 @@
 /**
  * Spark's DirectKafkaInputDStream: no receiver. At each batch the driver decides, per
  * topic-partition, the offset range `[from, until)` the batch consumes — from where the previous
- * batch stopped up to the latest offset, capped by maxRatePerPartition × batch seconds and by
- * backpressure — and the batch's RDD (a KafkaRDD, one partition per Kafka partition) holds
- * exactly those records. Offsets are the stream's own position, kept in each completed batch's
- * checkpoint commit, so a recovered job re-reads exactly the ranges it had not completed.
+ * batch stopped up to the latest offset, capped — and the batch's RDD (a KafkaRDD, one partition
+ * per Kafka partition) holds exactly those records. Offsets are the stream's own position, kept
+ * in each completed batch's checkpoint commit, so a recovered job re-reads exactly the ranges it
+ * had not completed.
+ *
+ * The cap: unlike Spark, a batch never takes an unbounded backlog by default (a job started
+ * from `earliest` on an old topic, or restarted after downtime). Without maxRatePerPartition it
+ * takes at most the default cap (rate/BatchCap.ts: about one batch interval of the processing
+ * rate the job has shown, bounded in records and bytes, conservative at first), shared among
+ * partitions by lag; catch-up then runs as full batches back to back and the listener's
+ * `backlog` shows what is left. maxRatePerPartition overrides it, backpressure starts from it.
  *
  * When things happen:
  *  - start(): the partitions of the topics and the starting offsets are looked up
  *    (fromOffsets, else the offsets committed by `group.id`, else `auto.offset.reset`). A missing
  *    topic or an unreachable broker fails start() after the bounded retry.
- *  - batch generated (compute): the batch's KafkaRDD is created with one partition per
- *    topic-partition known then, and the lookup of the latest offsets starts at once; ranges are
- *    decided one batch after the other, in time order.
+ *  - batch generated: first prepareBatch — the latest offsets are looked up and the ranges
+ *    decided (one batch after the other, in time order); then compute — the batch's KafkaRDD,
+ *    one partition per topic-partition known then, with its ranges already set, so
+ *    `transform((rdd) => rdd.offsetRanges())` works as in Spark.
  *  - batch starts running (BatchHooks.onBatchGenerated, before its output operations): the
  *    ranges are read from the partition leaders. A read stops at untilOffset whatever arrived after.
- *  - batch completed (BatchHooks.onBatchCompleted): the position moves past its ranges and the
- *    backpressure estimator learns from it.
+ *  - batch completed (BatchHooks.onBatchCompleted): the position moves past its ranges; the
+ *    default cap and the backpressure estimator learn from it.
  *
  * Partitions added to a topic are found by the next lookup of the latest offsets and read from
  * their first offset (0) from the next batch generated after that lookup (a batch's partition
- * count is fixed when it is generated, i.e. before the lookup).
+ * count is fixed when its ranges are decided).
  *
  * Kafka unreachable in the middle of a run: the lookup or the read retries with back-off for up
  * to `retry.timeout.ms` (default 2 min) — the batch waits and the ones after it queue — then the
  * batch fails, which stops the context with that error. Nothing is skipped either way: a range
  * is consumed only by a batch that completes.
  *
- * About 400 lines: the stream's whole protocol (deciding ranges, commitAsync, checkpoint and
- * restore) reads in one file; the rate is in rate/DirectRateController.ts, Kafka I/O in kafka/.
+ * Over 400 lines: the stream's whole protocol (deciding ranges, commitAsync, checkpoint and
+ * restore) reads in one file; the rate and the cap are in rate/, cutting ranges in cutRanges.ts,
+ * Kafka I/O in kafka/.
  */
 import type { CompletedBatchInfo } from '../context/StreamingListener.js';
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
@@ -46,7 +55,9 @@ import {
   tpKey,
   type ResolvedKafkaParams,
 } from '../kafka/params.js';
+import type { BatchCap } from '../rate/BatchCap.js';
 import { DirectRateController } from '../rate/DirectRateController.js';
+import { cutRanges, type PartitionKey } from './cutRanges.js';
 
 /** What a direct stream writes into each completed batch's checkpoint commit (its `meta`). */
 export interface DirectKafkaPosition {
@@ -65,17 +76,25 @@ export interface DirectBatchHooks {
   onBatchCompleted(time: number, info: CompletedBatchInfo): void;
 }
 
-interface TopicPartition {
-  topic: string;
-  partition: number;
-  key: string;
-}
+type TopicPartition = PartitionKey;
 
 interface BatchEntry {
   rdd: KafkaRDD;
   keys: TopicPartition[];
   ranges: OffsetRange[] | undefined;
   decided: Promise<OffsetRange[]>;
+  /** Records left behind the batch's ranges when they were decided. */
+  backlog?: number;
+  /** The records limit of the whole batch when its ranges were decided (default cap). */
+  cap?: number;
+  /** Bytes of keys and values read. */
+  bytes?: number;
+}
+
+interface Decision {
+  ranges: OffsetRange[];
+  backlog: number;
+  cap: number | undefined;
 }
 
 export interface DirectStreamOptions {
@@ -106,6 +125,9 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   private readonly readOptions: ReadOptions;
   /** The latest offset of each partition at the last lookup (for the lag a batch reports). */
   private readonly latest = new Map<string, number>();
+  private readonly capsInForce = new Map<number, number>();
+  /** Whether the default cap knows what a record weighs (else the first decision samples a few). */
+  private sizeKnown = false;
 
   constructor(
     graph: DStreamGraph,
@@ -158,6 +180,16 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   /** The current backpressure estimate in records/s (Infinity: no estimate / not enabled). */
   get estimatedRate(): number {
     return this.rate.estimatedRate;
+  }
+
+  /** The default batch cap (rate/BatchCap.ts); undefined when maxRatePerPartition overrides it. */
+  get batchCap(): BatchCap | undefined {
+    return this.rate.cap;
+  }
+
+  /** The records limit batch `time` was cut with by the default cap, while the stream remembers the batch. */
+  capOf(time: number): number | undefined {
+    return this.capsInForce.get(time);
   }
 
   private kafka(): KafkaClient {
@@ -215,8 +247,29 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
 
   // ---- batches ------------------------------------------------------------------------------
 
+  /** Decides batch `time`'s ranges before it is computed (see the file header); resolves once they are set. */
+  prepareBatch(time: number): Promise<void> | undefined {
+    if (!this.started || this.generatedRDDs.has(time) || !this.isTimeValid(time)) return undefined;
+    const entry = this.entryFor(time);
+    return entry.ranges ? undefined : entry.decided.then(() => undefined);
+  }
+
   compute(time: number): KafkaRDD {
     if (!this.started) throw new Error('the direct Kafka stream has not been started');
+    const entry = this.entryFor(time);
+    this.reportRecords(
+      time,
+      entry.rdd.rangeSize,
+      entry.ranges ? { offsetRanges: entry.ranges, latestOffsets: Object.fromEntries(this.latest) } : undefined,
+      entry.backlog !== undefined ? { backlog: { records: entry.backlog } } : undefined,
+    );
+    return entry.rdd;
+  }
+
+  /** Batch `time`'s entry: its recorded ranges after a recovery, else ranges decided after the previous batch's. */
+  private entryFor(time: number): BatchEntry {
+    const known = this.batches.get(time);
+    if (known) return known;
     let entry: BatchEntry;
     const restored = this.restoredPending.get(time);
     if (restored) {
@@ -227,17 +280,23 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       this.abandonRestoredBefore(time);
       const keys = [...this.tps];
       const rdd = new KafkaRDD(keys.length);
-      const decided = this.chain.then(() => this.decide(keys));
-      this.chain = decided.catch(() => undefined);
-      decided.catch(() => undefined); // awaited by readBatch; not an unhandled rejection meanwhile
+      const decision = this.chain.then(() => this.decide(keys));
+      this.chain = decision.catch(() => undefined);
+      const decided = decision.then((d) => {
+        if (!entry.ranges) {
+          entry.ranges = d.ranges;
+          entry.backlog = d.backlog;
+          entry.cap = d.cap;
+          if (d.cap !== undefined) this.capsInForce.set(time, d.cap);
+          rdd.setRanges(d.ranges);
+        }
+        return d.ranges;
+      });
+      decided.catch(() => undefined); // awaited by prepareBatch/readBatch; not an unhandled rejection meanwhile
       entry = { rdd, keys, ranges: undefined, decided };
-      void decided.then((ranges) => {
-        entry.ranges = ranges;
-        rdd.setRanges(ranges);
-      }, () => undefined);
     }
     this.batches.set(time, entry);
-    return entry.rdd;
+    return entry;
   }
 
   /** Restored pending batches that will not be generated again: their ranges are re-decided from their start. */
@@ -253,7 +312,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   }
 
   /** The ranges of the next batch: from where the previous one stopped to the latest offsets, capped. */
-  private async decide(keys: readonly TopicPartition[]): Promise<OffsetRange[]> {
+  private async decide(keys: readonly TopicPartition[]): Promise<Decision> {
     const bounds = await this.kafka().topicBounds(this.topics);
     const high = new Map<string, number>();
     for (const b of bounds) {
@@ -265,16 +324,17 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
     }
     const lag = new Map<string, number>();
     for (const tp of keys) lag.set(tp.key, Math.max(0, (high.get(tp.key) ?? 0) - this.nextFrom.get(tp.key)!));
-    const caps = this.rate.maxMessagesPerPartition(lag);
-    const ranges: OffsetRange[] = keys.map((tp) => {
-      const from = this.nextFrom.get(tp.key)!;
-      let until = Math.max(from, high.get(tp.key) ?? from);
-      const cap = caps?.get(tp.key);
-      if (cap !== undefined) until = Math.min(until, from + cap);
-      this.nextFrom.set(tp.key, until);
-      return { topic: tp.topic, partition: tp.partition, fromOffset: from, untilOffset: until };
-    });
-    return ranges;
+    const cap = this.rate.cap;
+    if (cap && !this.sizeKnown && [...lag.values()].some((l) => l > 0)) {
+      // Before any batch said what records weigh, a few are fetched, so the bytes limit holds from the first batch.
+      const at = keys.filter((tp) => lag.get(tp.key)! > 0).map((tp) => ({ ...tp, offset: this.nextFrom.get(tp.key)! }));
+      const bpr = await this.kafka().sampleRecordBytes(at);
+      if (bpr !== undefined) cap.sample(1, bpr);
+      this.sizeKnown = bpr !== undefined;
+    }
+    const { ranges, backlog } = cutRanges(keys, this.nextFrom, high, this.rate.maxMessagesPerPartition(lag));
+    for (const r of ranges) this.nextFrom.set(tpKey(r.topic, r.partition), r.untilOffset);
+    return { ranges, backlog, cap: cap?.records() };
   }
 
   /** Reads the batch's records, before its output operations run. */
@@ -287,15 +347,24 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       entry.rdd.setRanges(ranges);
     }
     if (!entry.rdd.isLoaded) {
-      const records = await this.kafka().read(ranges, this.readOptions);
+      const { records, bytes } = await this.kafka().readSized(ranges, this.readOptions);
       entry.rdd.setRecords(records);
+      entry.bytes = bytes;
     }
     // Spark's input info metadata: the batch's ranges, and the latest offsets known (lag = latest − until).
-    this.reportRecords(time, entry.rdd.count(), { offsetRanges: ranges, latestOffsets: Object.fromEntries(this.latest) });
+    this.reportRecords(
+      time,
+      entry.rdd.count(),
+      { offsetRanges: ranges, latestOffsets: Object.fromEntries(this.latest) },
+      {
+        ...(entry.bytes !== undefined ? { bytes: entry.bytes } : {}),
+        ...(entry.backlog !== undefined ? { backlog: { records: entry.backlog } } : {}),
+      },
+    );
   }
 
   private batchCompleted(time: number, info: CompletedBatchInfo): void {
-    let records = 0;
+    let done: BatchEntry | undefined;
     for (const [t, e] of [...this.batches]) {
       if (t > time) continue;
       if (e.ranges) {
@@ -303,16 +372,25 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
           const k = tpKey(r.topic, r.partition);
           this.completed.set(k, Math.max(this.completed.get(k) ?? 0, r.untilOffset));
         }
-        if (t === time) records = e.rdd.isLoaded ? e.rdd.count() : 0;
+        if (t === time) done = e;
       }
       this.batches.delete(t);
     }
+    const records = done?.rdd.isLoaded ? done.rdd.count() : 0;
     this.rate.onBatchCompleted(
       info.processingEndTime ?? Date.now(),
       records,
       info.processingDelay,
       info.schedulingDelay,
+      done?.bytes,
+      done?.cap,
     );
+  }
+
+  override clearMetadata(time: number): void {
+    super.clearMetadata(time);
+    const horizon = time - (this.rememberDuration ?? this.slideDuration);
+    for (const t of this.capsInForce.keys()) if (t <= horizon) this.capsInForce.delete(t);
   }
 
   // ---- offsets to Kafka ---------------------------------------------------------------------

@@ -7,6 +7,10 @@ export interface StreamInputInfo {
   numRecords: number;
   /** Input-specific facts, e.g. a direct Kafka stream's `offsetRanges` and the `latestOffsets` it saw. */
   metadata?: Readonly<Record<string, unknown>>;
+  /** Bytes of the input's records in the batch, when it can tell. */
+  numBytes?: number;
+  /** Input left waiting behind the batch when it was cut, when it can tell. */
+  backlog?: Backlog;
 }
 
 /** One output operation's work for one batch. */
@@ -22,6 +26,13 @@ export interface InputStream {
   readonly id: number;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Called before batch `time` is computed, batch after batch in time order; a promise holds
+   * the batch's generation until it settles. An input that must ask something first (a direct
+   * stream's latest offsets, a logged block to load) decides its batch here, so the RDD its
+   * `compute` hands to transform/foreachRDD is complete (offset ranges included).
+   */
+  prepareBatch?(time: number): Promise<void> | undefined;
   /** Receivers: stop taking in data but keep what was received for the batches still to run (graceful stop). */
   stopReceiving?(): Promise<void>;
 }
@@ -33,6 +44,21 @@ export interface OutputStream {
 }
 
 const ignore = (): void => {};
+
+/** What an input can tell about its part of a batch, besides the record count. */
+export interface InputBatchFacts {
+  /** Bytes of the batch's records (Kafka keys + values, file sizes, logged block bytes). */
+  bytes?: number;
+  /** Input waiting behind this batch, taken by no batch yet (records, bytes, files, as the input knows them). */
+  backlog?: Backlog;
+}
+
+/** Input not yet taken by any batch (what catch-up still has to do). */
+export interface Backlog {
+  records?: number;
+  bytes?: number;
+  files?: number;
+}
 
 type Lifecycle = 'initialized' | 'active' | 'stopped';
 
@@ -146,6 +172,20 @@ export class DStreamGraph {
     for (const input of this.inputs) input.getOrCompute(time);
   }
 
+  /**
+   * Lets every input prepare batch `time` (InputStream.prepareBatch); undefined when none has
+   * anything to wait for, so the batch can be generated at once.
+   */
+  prepareInputs(time: number): Promise<void> | undefined {
+    const waits: Promise<void>[] = [];
+    for (const input of this.inputs) {
+      const p = input.prepareBatch?.(time);
+      if (p) waits.push(p);
+    }
+    if (waits.length === 0) return undefined;
+    return Promise.all(waits).then(() => undefined);
+  }
+
   /** The jobs of batch `time`, one per output operation that produces an RDD then, in registration order. */
   generateJobs(time: number): Job[] {
     const jobs: Job[] = [];
@@ -156,10 +196,22 @@ export class DStreamGraph {
     return jobs;
   }
 
-  reportInputRecords(time: number, streamId: number, records: number, metadata?: Readonly<Record<string, unknown>>): void {
+  reportInputRecords(
+    time: number,
+    streamId: number,
+    records: number,
+    metadata?: Readonly<Record<string, unknown>>,
+    facts?: InputBatchFacts,
+  ): void {
     let m = this.inputRecords.get(time);
     if (!m) this.inputRecords.set(time, (m = new Map()));
-    m.set(streamId, { inputStreamId: streamId, numRecords: records, ...(metadata ? { metadata } : {}) });
+    m.set(streamId, {
+      inputStreamId: streamId,
+      numRecords: records,
+      ...(metadata ? { metadata } : {}),
+      ...(facts?.bytes !== undefined ? { numBytes: facts.bytes } : {}),
+      ...(facts?.backlog !== undefined ? { backlog: facts.backlog } : {}),
+    });
   }
 
   inputRecordsAt(time: number): number {
@@ -171,6 +223,22 @@ export class DStreamGraph {
   /** Each input's contribution to batch `time`, by stream id. */
   inputInfoAt(time: number): Record<number, StreamInputInfo> {
     return Object.fromEntries(this.inputRecords.get(time) ?? []);
+  }
+
+  /** The inputs' bytes and backlog of batch `time`, summed; a figure no input gave is absent. */
+  inputFactsAt(time: number): InputBatchFacts {
+    const out: InputBatchFacts = {};
+    for (const f of this.inputRecords.get(time)?.values() ?? []) {
+      if (f.numBytes !== undefined) out.bytes = (out.bytes ?? 0) + f.numBytes;
+      if (f.backlog) {
+        const b = (out.backlog ??= {});
+        for (const k of ['records', 'bytes', 'files'] as const) {
+          const v = f.backlog[k];
+          if (v !== undefined) b[k] = (b[k] ?? 0) + v;
+        }
+      }
+    }
+    return out;
   }
 
   /** Forget batches older than each stream needs, after batch `time` completed. */

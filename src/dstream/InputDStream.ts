@@ -1,7 +1,7 @@
 import type { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
 import { DStream } from './DStream.js';
-import type { DStreamGraph, InputStream } from './DStreamGraph.js';
+import type { DStreamGraph, InputBatchFacts, InputStream } from './DStreamGraph.js';
 
 /**
  * A stream with no parents: it turns what arrived from outside into one RDD per batch.
@@ -37,9 +37,12 @@ export abstract class InputDStream<T> extends DStream<T> implements InputStream 
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
 
-  /** Tell listeners how many records this input contributed to batch `time` (and, optionally, from where). */
-  protected reportRecords(time: number, records: number, metadata?: Readonly<Record<string, unknown>>): void {
-    this.graph.reportInputRecords(time, this.id, records, metadata);
+  /**
+   * Tell listeners how many records this input contributed to batch `time`, optionally from
+   * where (`metadata`), and, when it knows them, their bytes and the backlog behind them.
+   */
+  protected reportRecords(time: number, records: number, metadata?: Readonly<Record<string, unknown>>, facts?: InputBatchFacts): void {
+    this.graph.reportInputRecords(time, this.id, records, metadata, facts);
   }
 
   /** Record the count of an RDD whose size is known without computing anything else. */

@@ -110,6 +110,8 @@ interface Cursor {
   next: number;
   until: number;
   out: KafkaRecord[];
+  /** Bytes of the keys and values in `out`. */
+  bytes: number;
   /** Fetches in a row that returned nothing for this cursor. */
   idle: number;
   lastHighWatermark: number;
@@ -264,6 +266,11 @@ export class KafkaClient {
    * records of transactions left out), whatever was written after `untilOffset` ignored.
    */
   async read(ranges: readonly OffsetRange[], options: ReadOptions = {}): Promise<KafkaRecord[][]> {
+    return (await this.readSized(ranges, options)).records;
+  }
+
+  /** `read`, and the bytes of the keys and values read (a batch's size for listeners and the default cap). */
+  async readSized(ranges: readonly OffsetRange[], options: ReadOptions = {}): Promise<{ records: KafkaRecord[][]; bytes: number }> {
     const concurrency = Math.max(1, options.concurrency ?? 1);
     const minSlice = Math.max(1, options.minSliceRecords ?? 20_000);
     const slicesPerRange: Cursor[][] = ranges.map((r) => {
@@ -274,7 +281,7 @@ export class KafkaClient {
       for (let j = 0; j < k; j++) {
         const from = r.fromOffset + Math.floor((j * n) / k);
         const until = r.fromOffset + Math.floor(((j + 1) * n) / k);
-        cursors.push({ topic: r.topic, partition: r.partition, next: from, until, out: [], idle: 0, lastHighWatermark: -1 });
+        cursors.push({ topic: r.topic, partition: r.partition, next: from, until, out: [], bytes: 0, idle: 0, lastHighWatermark: -1 });
       }
       return cursors;
     });
@@ -292,11 +299,62 @@ export class KafkaClient {
         await settleAll(workers.filter((w) => w.length > 0).map((w) => this.fetchLoop(w)));
       });
     }
-    return slicesPerRange.map((slices) => {
+    let bytes = 0;
+    const records = slicesPerRange.map((slices) => {
+      for (const s of slices) bytes += s.bytes;
       if (slices.length === 1) return slices[0]!.out;
       const out: KafkaRecord[] = [];
       for (const s of slices) for (const r of s.out) out.push(r);
       return out;
+    });
+    return { records, bytes };
+  }
+
+  /**
+   * Bytes per record (keys + values) at the given positions: one small fetch (`maxBytes` per
+   * partition) of the records there, which are dropped. Undefined when there is nothing to read.
+   * A direct stream sizes its first batch with it, before any batch told it what records weigh.
+   */
+  sampleRecordBytes(
+    positions: ReadonlyArray<{ topic: string; partition: number; offset: number }>,
+    maxBytes = 64 * 1024,
+  ): Promise<number | undefined> {
+    if (positions.length === 0) return Promise.resolve(undefined);
+    return this.retry('sampling record sizes', async () => {
+      const cluster = this.cluster!;
+      await cluster.addMultipleTargetTopics([...new Set(positions.map((p) => p.topic))]);
+      const byLeader = new Map<string, Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number }>>>();
+      for (const p of positions) {
+        const nodeId = Object.keys(cluster.findLeaderForPartitions(p.topic, [p.partition]))[0];
+        if (nodeId === undefined) throw Object.assign(new Error(`no leader known for ${p.topic}:${p.partition}`), { retriable: true });
+        let topics = byLeader.get(nodeId);
+        if (!topics) byLeader.set(nodeId, (topics = new Map()));
+        let l = topics.get(p.topic);
+        if (!l) topics.set(p.topic, (l = []));
+        l.push({ partition: p.partition, fetchOffset: String(p.offset), maxBytes });
+      }
+      let records = 0;
+      let bytes = 0;
+      for (const [nodeId, topics] of byLeader) {
+        const broker = await cluster.findBroker({ nodeId });
+        const res = await broker.fetch({
+          isolationLevel: READ_UNCOMMITTED,
+          maxWaitTime: 100,
+          minBytes: 1,
+          maxBytes: Math.max(maxBytes, maxBytes * positions.length),
+          topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+        });
+        for (const t of res.responses) {
+          for (const p of t.partitions) {
+            for (const m of p.messages) {
+              if (m.isControlRecord) continue;
+              records++;
+              bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
+            }
+          }
+        }
+      }
+      return records > 0 ? bytes / records : undefined;
     });
   }
 
@@ -388,6 +446,7 @@ export class KafkaClient {
         const out = c.out;
         const until = c.until;
         let next = c.next;
+        let bytes = 0;
         for (let i = 0; i < msgs.length; i++) {
           const m = msgs[i]!;
           const off = Number(m.offset);
@@ -398,9 +457,11 @@ export class KafkaClient {
           }
           next = off + 1;
           if (m.isControlRecord) continue;
+          bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
           out.push(decodeRecord(m));
         }
         c.next = next;
+        c.bytes += bytes;
         c.lastHighWatermark = Number(p.highWatermark);
         // A response that stopped before the log end was cut by the size asked for: that size
         // over the records it held is what a record takes on the wire.

@@ -23,6 +23,15 @@ export interface KafkaParams {
   /** Records per second per partition a direct stream takes at most (`spark.streaming.kafka.maxRatePerPartition`); unlimited when 0 or absent. */
   maxRatePerPartition?: number | string;
   'spark.streaming.kafka.maxRatePerPartition'?: number | string;
+  /**
+   * Records a direct stream's batch takes at most, all partitions together, in place of the
+   * default cap's 500 000 (rate/BatchCap.ts). Unlike Spark, a batch is bounded by default even
+   * without a rate: about what the job processes in one batch interval, at most this many
+   * records and `maxBytesPerBatch` bytes. maxRatePerPartition overrides both.
+   */
+  maxRecordsPerBatch?: number | string;
+  /** Bytes (keys + values) a direct stream's batch takes at most, in place of the default cap's 64 MiB. */
+  maxBytesPerBatch?: number | string;
   /** With a rate limit (maxRatePerPartition or backpressure), at least this many records/s per partition (`spark.streaming.kafka.minRatePerPartition`, default 1). */
   minRatePerPartition?: number | string;
   'spark.streaming.kafka.minRatePerPartition'?: number | string;
@@ -62,8 +71,10 @@ export interface ResolvedKafkaParams {
   autoOffsetReset: OffsetReset;
   maxPartitionFetchBytes: number;
   fetchMaxBytes: number;
-  /** Records/s per partition; Infinity when unlimited. */
+  /** Records/s per partition; Infinity when not set (the default cap applies). */
   maxRatePerPartition: number;
+  /** The default cap's limits given in kafkaParams (maxRecordsPerBatch, maxBytesPerBatch). */
+  batchCap: { maxRecords?: number; maxBytes?: number };
   minRatePerPartition: number;
   backpressure: boolean;
   /** Records/s; Infinity when absent. */
@@ -149,6 +160,8 @@ export function resolveKafkaParams(params: KafkaParams | undefined, brokersOverr
   }
   const maxRate = num(p, 'records/s', 0, 'maxRatePerPartition', 'spark.streaming.kafka.maxRatePerPartition');
   const initialRate = num(p, 'records/s', 0, 'backpressure.initialRate', 'spark.streaming.backpressure.initialRate');
+  const maxRecords = num(p, 'records', 0, 'maxRecordsPerBatch');
+  const maxBytes = num(p, 'bytes', 0, 'maxBytesPerBatch');
   return {
     brokers,
     groupId: groupRaw as string | undefined,
@@ -157,6 +170,10 @@ export function resolveKafkaParams(params: KafkaParams | undefined, brokersOverr
     maxPartitionFetchBytes: Math.max(1024, num(p, 'bytes', 4 * 1024 * 1024, 'max.partition.fetch.bytes')),
     fetchMaxBytes: Math.max(1024, num(p, 'bytes', 64 * 1024 * 1024, 'fetch.max.bytes')),
     maxRatePerPartition: maxRate > 0 ? maxRate : Infinity,
+    batchCap: {
+      ...(maxRecords > 0 ? { maxRecords: Math.max(1, Math.floor(maxRecords)) } : {}),
+      ...(maxBytes > 0 ? { maxBytes } : {}),
+    },
     minRatePerPartition: num(p, 'records/s', 1, 'minRatePerPartition', 'spark.streaming.kafka.minRatePerPartition'),
     backpressure: bool(p, 'backpressure', 'spark.streaming.backpressure.enabled'),
     initialRate: initialRate > 0 ? initialRate : Infinity,

@@ -5,6 +5,7 @@ import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { InputDStream } from '../dstream/InputDStream.js';
 import { RDD } from '../rdd/RDD.js';
 import { checkDuration, type Duration } from '../util/duration.js';
+import { BatchCap } from '../rate/BatchCap.js';
 
 export interface FileStreamOptions {
   /** Ignore the files already in the directory when the stream starts (default true). */
@@ -17,6 +18,20 @@ export interface FileStreamOptions {
    * ago than this are ignored (except, with `newFilesOnly: false`, those present at start).
    */
   minRememberDuration?: Duration;
+  /**
+   * Files a batch reads at most (Structured Streaming's `maxFilesPerTrigger`). With this or
+   * `maxBytesPerBatch` given, only the limits given apply; with neither, the default cap does
+   * (rate/BatchCap.ts: about one batch interval of the rate the job has shown, bounded in
+   * records and bytes): unlike Spark, a folder full of files is read over several batches.
+   */
+  maxFilesPerBatch?: number;
+  /** Bytes of files a batch reads at most (at least one file per batch, however large). */
+  maxBytesPerBatch?: number;
+}
+
+/** The facts of a completed batch the file stream's cap learns from. */
+export interface FileBatchFacts {
+  processingDelay: number;
 }
 
 /** One file read by the stream: its identity and the batch it went to. */
@@ -35,6 +50,8 @@ export interface FileStreamPosition {
   /** Files ignored before this wall-clock time (newFilesOnly: when the stream first started). */
   ignoreBefore: number;
   files: Array<[name: string, mtimeMs: number, size: number, arrivedMs: number, batchTime: number]>;
+  /** Files found and not read yet (the backlog, in reading order): read by the next batches whatever their age. */
+  queued?: Array<[name: string, mtimeMs: number, size: number, arrivedMs: number]>;
 }
 
 /** Names Hadoop-style writers use while a file is incomplete, plus hidden files. */
@@ -62,6 +79,14 @@ export function isIgnoredName(name: string): boolean {
  * modification time and size: once read it is not read again while it is remembered
  * (`minRememberDuration`), and files older than that window are ignored. The remembered set is
  * the stream's checkpoint position (Checkpointable).
+ *
+ * A backlog (a folder that holds thousands of files at start with `newFilesOnly: false`, or
+ * after a restart) is read over several batches: files found wait in a queue, in arrival order,
+ * and each batch reads them up to its cap (FileStreamOptions.maxFilesPerBatch /
+ * maxBytesPerBatch, else the default cap). Queued files are part of the position, so a restart
+ * reads them however old they are by then. When things happen: the listing and the reading are
+ * done when the batch is generated (compute); the cap learns from the batch's completion
+ * (batchHooks), counting the reading time with the processing.
  */
 export class FileInputDStream extends InputDStream<string> implements Checkpointable {
   readonly directory: string;
@@ -79,6 +104,16 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
   lastError: unknown;
   /** Files read so far (figures, tests). */
   filesRead = 0;
+  /** Files found and not read yet, in reading order. */
+  private readonly queue: SeenFile[] = [];
+  private readonly queuedKeys = new Set<string>();
+  private readonly maxFiles: number;
+  private readonly maxBytes: number;
+  /** The default cap; undefined when maxFilesPerBatch/maxBytesPerBatch are given. */
+  readonly batchCap: BatchCap | undefined;
+  /** Per batch not completed yet: lines, bytes, ms spent reading, the records limit it was cut with. */
+  private readonly cut = new Map<number, { records: number; bytes: number; readMs: number; cap: number | undefined }>();
+  private readonly capsInForce = new Map<number, number>();
 
   constructor(graph: DStreamGraph, directory: string, options: FileStreamOptions = {}) {
     super(graph);
@@ -90,6 +125,36 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
     this.newFilesOnly = options.newFilesOnly ?? true;
     this.fileFilter = options.filter;
     this.minRemember = checkDuration(options.minRememberDuration ?? 60_000, 'minRememberDuration');
+    const limit = (v: number | undefined, what: string): number => {
+      if (v === undefined) return Infinity;
+      if (!(typeof v === 'number' && v >= 1)) throw new RangeError(`textFileStream ${what} must be a number ≥ 1, got ${String(v)}`);
+      return v;
+    };
+    this.maxFiles = limit(options.maxFilesPerBatch, 'maxFilesPerBatch');
+    this.maxBytes = limit(options.maxBytesPerBatch, 'maxBytesPerBatch');
+    const given = options.maxFilesPerBatch !== undefined || options.maxBytesPerBatch !== undefined;
+    this.batchCap = given ? undefined : new BatchCap(graph.batchDuration);
+  }
+
+  /** The hooks the context registers with its scheduler: the default cap learns from completed batches. */
+  get batchHooks(): { onBatchCompleted(time: number, info: FileBatchFacts): void } {
+    return {
+      onBatchCompleted: (time, info) => {
+        const c = this.cut.get(time);
+        for (const t of this.cut.keys()) if (t <= time) this.cut.delete(t);
+        if (c && this.batchCap) this.batchCap.observe(c.records, c.bytes, info.processingDelay + c.readMs, c.cap);
+      },
+    };
+  }
+
+  /** The records limit batch `time` was read with by the default cap, while the stream remembers the batch. */
+  capOf(time: number): number | undefined {
+    return this.capsInForce.get(time);
+  }
+
+  /** Files found and waiting to be read (the backlog). */
+  get queuedFiles(): number {
+    return this.queue.length;
   }
 
   /** How long files are remembered: at least minRememberDuration and two batches. */
@@ -149,16 +214,39 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
     const found: SeenFile[] = [];
     for (const { name, stats } of this.list()) {
       const key = keyOf(name, stats);
-      if (this.seen.has(key)) continue;
+      if (this.seen.has(key) || this.queuedKeys.has(key)) continue;
       const s = seenOf(name, stats);
       if (s.arrivedMs < this.ignoreBefore) continue;
       if (s.arrivedMs < horizon && !(first && !this.newFilesOnly)) continue;
-      found.push({ ...s, batchTime: time });
+      found.push({ ...s, batchTime: 0 });
     }
     found.sort((a, b) => a.arrivedMs - b.arrivedMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const f of found) {
+      this.queue.push(f);
+      this.queuedKeys.add(keyOf(f.name, f));
+    }
+    return this.readQueued(time);
+  }
+
+  /** Reads queued files into batch `time`, in order, up to the cap (at least one file). */
+  private readQueued(time: number): RDD<string> {
+    const started = performance.now();
+    const cap = this.batchCap;
+    const maxRecords = cap ? cap.recordsLimit : Infinity;
+    const maxBytes = cap ? cap.bytes() : this.maxBytes;
     const partitions: string[][] = [];
     let n = 0;
-    for (const f of found) {
+    let bytes = 0;
+    let files = 0;
+    while (this.queue.length > 0 && files < this.maxFiles) {
+      const f = this.queue[0]!;
+      if (files > 0) {
+        if (bytes + f.size > maxBytes) break;
+        // Lines the next file would add, at this batch's lines per byte so far.
+        if (n >= maxRecords || (bytes > 0 && n + (f.size * n) / bytes > maxRecords)) break;
+      }
+      this.queue.shift();
+      this.queuedKeys.delete(keyOf(f.name, f));
       let text: string;
       const full = path.join(this.directory, f.name);
       try {
@@ -170,18 +258,27 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
         // file rather than skip its records without a word.
         throw new Error(`textFileStream ${this.directory}: cannot read ${full}: ${(e as Error)?.message ?? e}`, { cause: e });
       }
+      f.batchTime = time;
       this.seen.set(keyOf(f.name, f), f);
       this.filesRead++;
+      files++;
+      bytes += f.size;
       const lines = splitLines(text);
       n += lines.length;
       partitions.push(lines);
     }
-    this.reportRecords(time, n);
+    this.cut.set(time, { records: n, bytes, readMs: performance.now() - started, cap: cap?.recordsLimit });
+    if (cap) this.capsInForce.set(time, maxRecords);
+    let waitingBytes = 0;
+    for (const f of this.queue) waitingBytes += f.size;
+    this.reportRecords(time, n, undefined, { bytes, backlog: { files: this.queue.length, bytes: waitingBytes } });
     return RDD.fromPartitions(partitions);
   }
 
   override clearMetadata(time: number): void {
     super.clearMetadata(time);
+    const horizon = time - (this.rememberDuration ?? this.slideDuration);
+    for (const t of this.capsInForce.keys()) if (t <= horizon) this.capsInForce.delete(t);
     if (time > this.lastCompleted) this.lastCompleted = time;
   }
 
@@ -197,7 +294,11 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
     for (const f of this.seen.values()) {
       if (f.batchTime <= time) files.push([f.name, f.mtimeMs, f.size, f.arrivedMs, f.batchTime]);
     }
-    const meta: FileStreamPosition = { ignoreBefore: this.ignoreBefore, files };
+    // Files read by batches after `time` are still to be read, as far as this commit knows.
+    const queued: NonNullable<FileStreamPosition['queued']> = [];
+    for (const f of this.seen.values()) if (f.batchTime > time) queued.push([f.name, f.mtimeMs, f.size, f.arrivedMs]);
+    for (const f of this.queue) queued.push([f.name, f.mtimeMs, f.size, f.arrivedMs]);
+    const meta: FileStreamPosition = { ignoreBefore: this.ignoreBefore, files, ...(queued.length > 0 ? { queued } : {}) };
     return { meta };
   }
 
@@ -211,6 +312,14 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
     for (const [name, mtimeMs, size, arrivedMs, batchTime] of meta.files) {
       const bt = typeof batchTime === 'number' ? batchTime : 0;
       this.seen.set(keyOf(name, { mtimeMs, size }), { name, mtimeMs, size, arrivedMs, batchTime: bt });
+    }
+    this.queue.length = 0;
+    this.queuedKeys.clear();
+    for (const [name, mtimeMs, size, arrivedMs] of Array.isArray(meta.queued) ? meta.queued : []) {
+      const key = keyOf(name, { mtimeMs, size });
+      if (this.seen.has(key) || this.queuedKeys.has(key)) continue;
+      this.queue.push({ name, mtimeMs, size, arrivedMs, batchTime: 0 });
+      this.queuedKeys.add(key);
     }
     this.lastCompleted = Math.max(this.lastCompleted, saved.time);
   }

@@ -6,7 +6,9 @@ import { InputDStream } from '../dstream/InputDStream.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Block } from './BlockGenerator.js';
 import { resolveReceiverOptions, type ReceiverStreamOptions, type ResolvedReceiverOptions } from './options.js';
+import { BatchCap } from '../rate/BatchCap.js';
 import { PIDRateEstimator } from '../rate/PIDRateEstimator.js';
+import { LogReplay } from './LogReplay.js';
 import type { Receiver } from './Receiver.js';
 import { ReceiverSupervisor, type ReceiverEnvironment } from './ReceiverSupervisor.js';
 import { FileWriteAheadLog } from './WriteAheadLog.js';
@@ -45,7 +47,9 @@ export function receivedDataDir(checkpointDir: string, streamId: number): string
  * Blocks stored up to batch time t become batch t's RDD, one partition per block, each block in
  * exactly one batch, in order. Without a write-ahead log the block being filled is cut when a
  * batch takes its blocks, so everything stored by then is in the batch; with the log only
- * blocks already durable are (the rest go to the next batch).
+ * blocks already durable are (the rest go to the next batch). After a crash, the logged blocks
+ * no completed batch took are replayed (LogReplay) into batches of bounded size (the default
+ * cap, rate/BatchCap.ts); blocks of the batches recorded as pending go to those batches as they were.
  */
 export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpointable {
   readonly receiver: Receiver<T>;
@@ -66,10 +70,19 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
   private checkpointing = false;
   private restored: ReceiverPosition | undefined;
   private wal: FileWriteAheadLog<T> | undefined;
+  /** The write-ahead log's blocks still to replay after a crash; undefined once done. */
+  private replaying: LogReplay<T> | undefined;
+  /** The default cap of replayed batches. */
+  private readonly replayCap: BatchCap;
+  /** Replayed batches not completed yet: records, bytes, the records limit they were cut with. */
+  private readonly replayCuts = new Map<number, { records: number; bytes: number; cap: number }>();
+  private replayedBefore = 0;
   private readonly estimator: PIDRateEstimator | undefined;
   private started = false;
   /** Records replayed from the write-ahead log at recovery (figures, tests). */
-  replayedRecords = 0;
+  get replayedRecords(): number {
+    return this.replayedBefore + (this.replaying?.replayedRecords ?? 0);
+  }
 
   constructor(
     graph: DStreamGraph,
@@ -93,6 +106,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       this.estimator = new PIDRateEstimator(graph.batchDuration, this.settings.pid);
     }
     if (this.settings.writeAheadLog) graph.requireCheckpoint('the receiver write-ahead log (receiverWriteAheadLog)');
+    this.replayCap = new BatchCap(graph.batchDuration);
   }
 
   /** The hooks the context registers with its scheduler (ssc.addBatchHooks). */
@@ -134,7 +148,9 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       firstId = this.wal.maxRecoveredId + 1;
       // Without a restored position no batch of this stream ever completed (each completed batch
       // commits one), so whatever the log holds was stored and never processed: replay it all.
-      await this.replay(this.restored ?? { position: -1, pending: [] });
+      const r = this.restored ?? { position: -1, pending: [] };
+      this.replaying = new LogReplay<T>(this.wal, r.position, r.pending, this.reserved);
+      await this.replaying.fill(-Infinity, this.replayCap.records());
     }
     if (this.restored) firstId = Math.max(firstId, this.restored.position + 1);
     await this.supervisor.start(firstId, this.wal);
@@ -151,6 +167,11 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     await this.wal?.close();
   }
 
+  /** While replaying the log: loads the blocks batch `time` needs (LogReplay.fill). */
+  prepareBatch(time: number): Promise<void> | undefined {
+    return this.replaying?.fill(time, this.replayCap.records());
+  }
+
   compute(time: number): RDD<T> {
     if (!this.settings.writeAheadLog) this.supervisor.flush();
     let blocks: Block<T>[] = [];
@@ -161,10 +182,26 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       this.reserved.delete(t);
     }
     const mine = this.reserved.get(time);
+    let backlog: { bytes: number } | undefined;
     if (mine) {
       this.reserved.delete(time);
       blocks.push(...mine);
+    } else if (this.replaying && !this.replaying.done) {
+      // Catching up on the log: at most the cap; what was received meanwhile waits behind it.
+      const cap = this.replayCap.records();
+      const taken = this.replaying.take(cap);
+      blocks.push(...taken.blocks);
+      let n = 0;
+      for (const b of taken.blocks) n += b.records.length;
+      this.replayCuts.set(time, { records: n, bytes: taken.bytes, cap });
+      backlog = { bytes: this.replaying.backlogBytes };
+      // The log's last blocks: what was received meanwhile comes right behind them, as without a replay.
+      if (this.replaying.done) blocks.push(...this.unallocated.splice(0));
     } else {
+      if (this.replaying) {
+        this.replayedBefore += this.replaying.replayedRecords;
+        this.replaying = undefined;
+      }
       blocks.push(...this.unallocated.splice(0));
     }
     const prev = this.allocations.get(time);
@@ -172,11 +209,22 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     this.allocations.set(time, blocks);
     let n = 0;
     for (const b of blocks) n += b.records.length;
-    this.reportRecords(time, n);
+    const cut = this.replayCuts.get(time);
+    this.reportRecords(time, n, undefined, cut ? { bytes: cut.bytes, backlog } : undefined);
     return RDD.fromPartitions(blocks.map((b) => b.records));
   }
 
+  /** The records limit a replayed batch was cut with, until it completes (tests). */
+  replayCapOf(time: number): number | undefined {
+    return this.replayCuts.get(time)?.cap;
+  }
+
   private async onBatchCompleted(time: number, info: CompletedBatchFacts): Promise<void> {
+    for (const [t, c] of [...this.replayCuts]) {
+      if (t > time) continue;
+      if (t === time) this.replayCap.observe(c.records, c.bytes, info.processingDelay, c.cap);
+      this.replayCuts.delete(t);
+    }
     const safe = this.position;
     let records = 0;
     for (const [t, blocks] of this.allocations) {
@@ -238,27 +286,5 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     this.restored = restored;
     this.position = Math.max(this.position, restored.position);
     this.committedPosition = Math.max(this.committedPosition, restored.position);
-  }
-
-  /**
-   * Puts the logged blocks after the restored position back, before anything new is received:
-   * those of batches pending at the checkpoint into the same batches, the rest into the next.
-   */
-  private async replay(restored: ReceiverPosition): Promise<void> {
-    const wal = this.wal!;
-    const blocks = await wal.readAfter(restored.position);
-    const free: Block<T>[] = [];
-    for (const b of blocks) {
-      this.replayedRecords += b.records.length;
-      const p = restored.pending.find(([, first, last]) => b.id >= first && b.id <= last);
-      if (p) {
-        let r = this.reserved.get(p[0]);
-        if (!r) this.reserved.set(p[0], (r = []));
-        r.push(b);
-      } else {
-        free.push(b);
-      }
-    }
-    this.unallocated.push(...free);
   }
 }

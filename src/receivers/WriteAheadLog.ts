@@ -111,7 +111,7 @@ export function encodeRecord<T>(block: LoggedBlock<T>): Buffer {
 }
 
 /** The intact records of a segment's bytes, in order; stops at the first torn or damaged one. */
-export function decodeRecords<T>(buf: Buffer): { blocks: LoggedBlock<T>[]; intactBytes: number } {
+export function decodeRecords<T>(buf: Buffer, sizes?: number[]): { blocks: LoggedBlock<T>[]; intactBytes: number } {
   const blocks: LoggedBlock<T>[] = [];
   let off = 0;
   while (off + HEADER <= buf.length) {
@@ -128,6 +128,7 @@ export function decodeRecords<T>(buf: Buffer): { blocks: LoggedBlock<T>[]; intac
     }
     if (typeof v?.id !== 'number' || !Array.isArray(v.records)) break;
     blocks.push({ id: v.id, records: v.records as T[] });
+    sizes?.push(len);
     off += HEADER + len;
   }
   return { blocks, intactBytes: off };
@@ -194,6 +195,32 @@ export class FileWriteAheadLog<T> {
       for (const b of decodeRecords<T>(buf).blocks) if (b.id > afterId) out.push(b);
     }
     out.sort((a, b) => a.id - b.id);
+    return out;
+  }
+
+  /**
+   * The segments holding blocks with ids greater than `afterId`, in id order, with their sizes:
+   * what a replay reads one segment at a time (readSegment), so a long log is never in memory at once.
+   */
+  segmentsAfter(afterId: number): Array<{ name: string; size: number }> {
+    return this.segments.filter((s) => s.lastId > afterId).map((s) => ({ name: s.name, size: s.size }));
+  }
+
+  /** The intact blocks of one segment with ids greater than `afterId`, each with its encoded size. */
+  async readSegment(name: string, afterId: number): Promise<Array<LoggedBlock<T> & { bytes: number }>> {
+    let buf: Buffer;
+    try {
+      buf = await fsp.readFile(path.join(this.dir, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const sizes: number[] = [];
+    const { blocks } = decodeRecords<T>(buf, sizes);
+    const out: Array<LoggedBlock<T> & { bytes: number }> = [];
+    blocks.forEach((b, i) => {
+      if (b.id > afterId) out.push({ ...b, bytes: sizes[i]! });
+    });
     return out;
   }
 

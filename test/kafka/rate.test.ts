@@ -9,8 +9,23 @@ const base = { maxRatePerPartition: Infinity, minRatePerPartition: 1, backpressu
 const lag = (...ls: number[]): Map<string, number> => new Map(ls.map((l, i) => [`t:${i}`, l]));
 
 describe('DirectRateController', () => {
-  it('no limit: undefined (everything up to the latest offsets)', () => {
-    expect(new DirectRateController(base, 1000).maxMessagesPerPartition(lag(10, 20))).toBeUndefined();
+  it('no rate set: the default cap (rate/BatchCap.ts) shared by lag, never more than the cap in all', () => {
+    const c = new DirectRateController(base, 1000);
+    expect(c.maxMessagesPerPartition(lag(10, 20))).toEqual(lag(33_333, 66_667)); // 100 000 at first
+    const shares = c.maxMessagesPerPartition(lag(1_000_000, 1, 0))!;
+    expect([...shares.values()].reduce((a, b) => a + b)).toBe(100_000);
+    // The job showed 50 000 records/s: a 1 s batch takes about that.
+    c.onBatchCompleted(1000, 50_000, 1000, 0, 50_000 * 40, 100_000);
+    expect([...c.maxMessagesPerPartition(lag(1e6, 1e6))!.values()]).toEqual([25_000, 25_000]);
+    // maxRatePerPartition overrides the cap, however large.
+    const spark = new DirectRateController({ ...base, maxRatePerPartition: 1e9 }, 1000);
+    expect(spark.cap).toBeUndefined();
+    expect(spark.maxMessagesPerPartition(lag(5e6))).toEqual(lag(1e9));
+  });
+
+  it('backpressure without initialRate starts from the default cap', () => {
+    const c = new DirectRateController({ ...base, backpressure: true }, 2000);
+    expect(c.estimatedRate).toBe(50_000); // 100 000 records per 2 s batch
   });
 
   it('maxRatePerPartition × batch seconds, at least minRatePerPartition', () => {
