@@ -1,0 +1,354 @@
+/**
+ * A DataFrame: a logical plan over rows that are plain objects, static or streaming
+ * (`isStreaming`). Transformations analyse at once (a bad column fails here); a static
+ * DataFrame runs on `collect()`/`show()`, a streaming one through `writeStream…start()`.
+ * Rows hold SQL NULL as `null`.
+ */
+import { BoundAggregate } from './aggregation.js';
+import { Explode, resolveFunction, WINDOW_TYPE, WindowExpr } from './builtins.js';
+import { Column, nameExpr, type ColumnOrName } from './Column.js';
+import { AnalysisException } from './errors.js';
+import { Alias, ColumnRef, Expr, Star, type BindContext } from './expressions.js';
+import { parseInterval } from './interval.js';
+import { parseExpression, parseNamedExpression } from './parser.js';
+import {
+  Aggregate,
+  Deduplicate,
+  executeStatic,
+  Filter,
+  Join,
+  Limit,
+  Project,
+  Sort,
+  Watermark,
+  type JoinType,
+  type Plan,
+  type ProjectItem,
+} from './plan.js';
+import { showString } from './show.js';
+import { StructField, StructType, Types } from './types.js';
+import type { Row } from './values.js';
+
+/** What a DataFrame needs from its session (kept narrow: the session module imports this one). */
+export interface DataFrameSession {
+  now(): number;
+  newStreamWriter(df: DataFrame): unknown;
+  newWriter(df: DataFrame): unknown;
+  registerView(name: string, df: DataFrame): void;
+}
+
+export class DataFrame {
+  constructor(
+    readonly sparkSession: DataFrameSession,
+    readonly plan: Plan,
+  ) {}
+
+  get schema(): StructType {
+    return this.plan.schema;
+  }
+  get columns(): string[] {
+    return this.schema.fieldNames;
+  }
+  get isStreaming(): boolean {
+    return this.plan.isStreaming;
+  }
+  /** `df.col('StartTerminal')` — PySpark's `df.StartTerminal` / `df['StartTerminal']`. */
+  col(name: string): Column {
+    const e = nameExpr(name);
+    if (!(e instanceof Star)) e.bind(this.ctx());
+    return new Column(e);
+  }
+
+  printSchema(): void {
+    process.stdout.write(this.schema.treeString() + '\n');
+  }
+
+  private ctx(): BindContext {
+    return { schema: this.schema, now: () => this.sparkSession.now() };
+  }
+  private with(plan: Plan): DataFrame {
+    return new DataFrame(this.sparkSession, plan);
+  }
+
+  // ---- projections ---------------------------------------------------------------------------
+
+  select(...cols: (ColumnOrName | ColumnOrName[])[]): DataFrame {
+    const exprs = cols.flat().map(nameExpr);
+    return this.with(this.project(exprs));
+  }
+
+  selectExpr(...exprs: (string | string[])[]): DataFrame {
+    return this.with(this.project(exprs.flat().map(parseNamedExpression)));
+  }
+
+  /** A Project of `exprs` over this plan: stars expanded, generators marked, names as Spark's. */
+  private project(exprs: Expr[]): Plan {
+    const ctx = this.ctx();
+    const items: ProjectItem[] = [];
+    for (const e of exprs) {
+      if (e.containsAggregate()) return this.aggregatePlan([], exprs);
+      if (e instanceof Star) {
+        items.push(...this.expandStar(e, ctx));
+        continue;
+      }
+      const inner = e instanceof Alias ? e.child : e;
+      const bound = e.bind(ctx);
+      if (inner instanceof Explode) {
+        items.push({ name: e.name, bound, generator: true });
+      } else if (inner instanceof WindowExpr) {
+        if (inner.sliding) items.push({ name: e.name, bound: { type: WINDOW_TYPE, eval: bound.eval }, generator: true });
+        else items.push({ name: e.name, bound: { type: bound.type, eval: (r) => (bound.eval(r) as Row[] | null)?.[0] ?? null }, generator: false });
+      } else items.push({ name: e.name, bound, generator: false });
+    }
+    const schema = new StructType(items.map((i) => new StructField(i.name, i.bound.type)));
+    return new Project(this.plan, items, schema);
+  }
+
+  private expandStar(s: Star, ctx: BindContext): ProjectItem[] {
+    if (!s.qualifier) {
+      return this.schema.fields.map((f) => ({ name: f.name, bound: { type: f.dataType, eval: (r: Row) => r[f.name] ?? null }, generator: false }));
+    }
+    const parent = new ColumnRef(s.qualifier).bind(ctx);
+    if (!(parent.type instanceof StructType)) {
+      throw new AnalysisException(`Can only star expand struct data types. Attribute: '${s.qualifier.join('.')}'`);
+    }
+    return parent.type.fields.map((f) => ({
+      name: f.name,
+      bound: { type: f.dataType, eval: (r: Row) => (parent.eval(r) as Row | null)?.[f.name] ?? null },
+      generator: false,
+    }));
+  }
+
+  withColumn(name: string, col: Column): DataFrame {
+    const exprs: Expr[] = [];
+    let replaced = false;
+    for (const f of this.schema.fields) {
+      if (f.name === name) {
+        exprs.push(new Alias(col.expr, name));
+        replaced = true;
+      } else exprs.push(new ColumnRef([f.name]));
+    }
+    if (!replaced) exprs.push(new Alias(col.expr, name));
+    return this.with(this.project(exprs));
+  }
+
+  withColumnRenamed(existing: string, newName: string): DataFrame {
+    if (!this.schema.field(existing)) return this;
+    return this.with(
+      this.project(this.schema.fields.map((f) => (f.name === existing ? new Alias(new ColumnRef([f.name]), newName) : new ColumnRef([f.name])))),
+    );
+  }
+
+  drop(...names: ColumnOrName[]): DataFrame {
+    const drop = new Set(names.map((n) => (typeof n === 'string' ? n : n.expr.name)));
+    return this.with(this.project(this.schema.fields.filter((f) => !drop.has(f.name)).map((f) => new ColumnRef([f.name]))));
+  }
+
+  where(condition: Column | string): DataFrame {
+    const e = typeof condition === 'string' ? parseExpression(condition) : condition.expr;
+    const bound = e.bind(this.ctx());
+    if (bound.type !== Types.BOOLEAN && bound.type !== Types.NULL) {
+      throw new AnalysisException(`filter expression '${e.name}' of type ${bound.type.simpleString()} is not a boolean`);
+    }
+    return this.with(new Filter(this.plan, bound, e.name));
+  }
+  filter(condition: Column | string): DataFrame {
+    return this.where(condition);
+  }
+
+  // ---- aggregation ---------------------------------------------------------------------------
+
+  groupBy(...cols: (ColumnOrName | ColumnOrName[])[]): GroupedData {
+    return new GroupedData(this, cols.flat().map(nameExpr));
+  }
+  groupby(...cols: ColumnOrName[]): GroupedData {
+    return this.groupBy(...cols);
+  }
+
+  /** df.agg(...) over the whole table. */
+  agg(...aggs: (Column | Record<string, string>)[]): DataFrame {
+    return this.groupBy().agg(...aggs);
+  }
+
+  /** @internal */
+  aggregatePlan(groupBy: Expr[], aggs: Expr[]): Plan {
+    if (this.isStreaming && hasStateful(this.plan)) {
+      throw new AnalysisException('Multiple streaming aggregations are not supported with streaming DataFrames/Datasets');
+    }
+    const agg = new BoundAggregate(groupBy, aggs, this.ctx());
+    if (this.isStreaming && agg.hasDistinct) {
+      throw new AnalysisException('Distinct aggregations are not supported on streaming DataFrames/Datasets');
+    }
+    return new Aggregate(this.plan, agg);
+  }
+
+  /** @internal */
+  withPlan(plan: Plan): DataFrame {
+    return this.with(plan);
+  }
+
+  withWatermark(eventTime: string, delayThreshold: string): DataFrame {
+    const f = this.schema.field(eventTime);
+    if (!f) throw new AnalysisException(`Column '${eventTime}' cannot be resolved; input columns: [${this.columns.join(', ')}]`);
+    if (f.dataType !== Types.TIMESTAMP) {
+      throw new AnalysisException(`Event time must be defined on a window or a timestamp, but ${eventTime} is of type ${f.dataType.simpleString()}`);
+    }
+    const delay = parseInterval(delayThreshold);
+    return this.with(new Watermark(this.plan, f.name, delay));
+  }
+
+  dropDuplicates(cols?: string[]): DataFrame {
+    const names = cols ?? this.columns;
+    for (const c of names) if (!this.schema.field(c)) throw new AnalysisException(`Cannot resolve column name "${c}" among (${this.columns.join(', ')})`);
+    if (this.isStreaming && hasStateful(this.plan)) {
+      throw new AnalysisException('dropDuplicates after a streaming aggregation is not supported');
+    }
+    return this.with(new Deduplicate(this.plan, names.map((c) => this.schema.field(c)!.name)));
+  }
+  drop_duplicates(cols?: string[]): DataFrame {
+    return this.dropDuplicates(cols);
+  }
+  distinct(): DataFrame {
+    return this.dropDuplicates();
+  }
+
+  join(other: DataFrame, on?: string | string[] | Column, how: string = 'inner'): DataFrame {
+    const type = joinType(how);
+    const left = this.schema;
+    const right = other.schema;
+    if (on === undefined || on instanceof Column) {
+      const merged = new StructType([...left.fields, ...right.fields.filter((f) => !left.field(f.name))]);
+      const cond = on === undefined ? { type: Types.BOOLEAN, eval: () => true } : on.expr.bind({ schema: merged, now: () => this.sparkSession.now() });
+      const schema = type === 'left_semi' || type === 'left_anti' ? left : merged;
+      return this.with(new Join(this.plan, other.plan, type, undefined, cond, schema));
+    }
+    const using = typeof on === 'string' ? [on] : on;
+    for (const c of using) {
+      if (!left.field(c) || !right.field(c)) throw new AnalysisException(`USING column \`${c}\` cannot be resolved on both sides of the join`);
+    }
+    const schema =
+      type === 'left_semi' || type === 'left_anti'
+        ? left
+        : new StructType([
+            ...using.map((c) => left.field(c)!),
+            ...left.fields.filter((f) => !using.includes(f.name)),
+            ...right.fields.filter((f) => !using.includes(f.name)),
+          ]);
+    return this.with(new Join(this.plan, other.plan, type, using, undefined, schema));
+  }
+
+  orderBy(...cols: (ColumnOrName | ColumnOrName[])[]): DataFrame {
+    const ctx = this.ctx();
+    const orders = cols.flat().map((c) => {
+      const column = typeof c === 'string' ? new Column(nameExpr(c)) : c;
+      return { bound: column.expr.bind(ctx), descending: column.descending };
+    });
+    return this.with(new Sort(this.plan, orders));
+  }
+  sort(...cols: (ColumnOrName | ColumnOrName[])[]): DataFrame {
+    return this.orderBy(...cols);
+  }
+  limit(n: number): DataFrame {
+    return this.with(new Limit(this.plan, n));
+  }
+
+  // ---- actions (static) ----------------------------------------------------------------------
+
+  collect(): Row[] {
+    return executeStatic(this.plan);
+  }
+  count(): number {
+    return this.collect().length;
+  }
+  take(n: number): Row[] {
+    return this.collect().slice(0, n);
+  }
+  first(): Row | undefined {
+    return this.collect()[0];
+  }
+  head(n?: number): Row | Row[] | undefined {
+    return n === undefined ? this.first() : this.take(n);
+  }
+  isEmpty(): boolean {
+    return this.collect().length === 0;
+  }
+  toJSON(): string[] {
+    return this.collect().map((r) => JSON.stringify(r));
+  }
+  /** The table show() prints. */
+  showString(n = 20, truncate: boolean | number = true): string {
+    return showString(this.schema, this.collect(), n, truncate);
+  }
+  show(n = 20, truncate: boolean | number = true): void {
+    process.stdout.write(this.showString(n, truncate));
+  }
+  createOrReplaceTempView(name: string): void {
+    this.sparkSession.registerView(name, this);
+  }
+
+  /** The streaming writer (a streaming DataFrame only). */
+  get writeStream(): import('./streaming/DataStreamWriter.js').DataStreamWriter {
+    if (!this.isStreaming) throw new AnalysisException("'writeStream' can be called only on streaming Dataset/DataFrame");
+    return this.sparkSession.newStreamWriter(this) as import('./streaming/DataStreamWriter.js').DataStreamWriter;
+  }
+  /** The batch writer (a static DataFrame only: `df.write.mode('append').jdbc(url, table, props)`). */
+  get write(): import('./DataFrameWriter.js').DataFrameWriter {
+    if (this.isStreaming) throw new AnalysisException("'write' can not be called on streaming Dataset/DataFrame");
+    return this.sparkSession.newWriter(this) as import('./DataFrameWriter.js').DataFrameWriter;
+  }
+}
+
+function hasStateful(p: Plan): boolean {
+  return p.stateful || p.children.some(hasStateful);
+}
+
+function joinType(how: string): JoinType {
+  const h = how.toLowerCase().replace(/_/g, '');
+  switch (h) {
+    case 'inner': return 'inner';
+    case 'left': case 'leftouter': return 'left_outer';
+    case 'right': case 'rightouter': return 'right_outer';
+    case 'full': case 'outer': case 'fullouter': return 'full_outer';
+    case 'leftsemi': case 'semi': return 'left_semi';
+    case 'leftanti': case 'anti': return 'left_anti';
+  }
+  throw new AnalysisException(`Unsupported join type '${how}'. Supported join types include: 'inner', 'outer', 'full', 'fullouter', 'full_outer', 'leftouter', 'left', 'left_outer', 'rightouter', 'right', 'right_outer', 'leftsemi', 'left_semi', 'semi', 'leftanti', 'left_anti', 'anti'`);
+}
+
+/** The result of groupBy: `agg(...)`, `count()`, and the shorthand aggregates. */
+export class GroupedData {
+  constructor(
+    private readonly df: DataFrame,
+    private readonly groupBy: Expr[],
+  ) {}
+
+  /** Columns (`count('id')`), or Listing 7.16's dict form `{ '*': 'count' }`. */
+  agg(...aggs: (Column | Record<string, string>)[]): DataFrame {
+    const exprs: Expr[] = [];
+    for (const a of aggs) {
+      if (a instanceof Column) exprs.push(a.expr);
+      else for (const [c, fn] of Object.entries(a)) exprs.push(resolveFunction(fn, [c === '*' ? new Star() : nameExpr(c)]));
+    }
+    if (exprs.length === 0) throw new AnalysisException('agg() needs at least one aggregate');
+    return this.df.withPlan(this.df.aggregatePlan(this.groupBy, exprs));
+  }
+  /** Rows per group, in a column named `count`. */
+  count(): DataFrame {
+    return this.df.withPlan(this.df.aggregatePlan(this.groupBy, [new Alias(resolveFunction('count', [new Star()]), 'count')]));
+  }
+  sum(...cols: string[]): DataFrame {
+    return this.agg(...cols.map((c) => ({ [c]: 'sum' })));
+  }
+  avg(...cols: string[]): DataFrame {
+    return this.agg(...cols.map((c) => ({ [c]: 'avg' })));
+  }
+  mean(...cols: string[]): DataFrame {
+    return this.avg(...cols);
+  }
+  min(...cols: string[]): DataFrame {
+    return this.agg(...cols.map((c) => ({ [c]: 'min' })));
+  }
+  max(...cols: string[]): DataFrame {
+    return this.agg(...cols.map((c) => ({ [c]: 'max' })));
+  }
+}

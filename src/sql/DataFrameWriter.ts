@@ -1,0 +1,46 @@
+/**
+ * `df.write` for a static DataFrame (seeds 000 and 004 write foreachBatch's frame to
+ * PostgreSQL): `df.write.mode('append' | 'overwrite').jdbc(url, table, { user, password })`.
+ * Formats register their writers (sinks/jdbc.ts) so this module stays free of drivers.
+ */
+import type { DataFrame } from './DataFrame.js';
+import { AnalysisException } from './errors.js';
+
+export type SaveMode = 'append' | 'overwrite' | 'ignore' | 'error' | 'errorifexists';
+
+export interface JdbcProperties {
+  user?: string;
+  password?: string;
+  [key: string]: string | undefined;
+}
+
+export type JdbcWriter = (df: DataFrame, url: string, table: string, mode: SaveMode, props: JdbcProperties) => Promise<void>;
+
+let jdbcWriter: JdbcWriter | undefined;
+
+/** @internal set by sinks/jdbc.ts */
+export function registerJdbcWriter(w: JdbcWriter): void {
+  jdbcWriter = w;
+}
+
+export class DataFrameWriter {
+  private saveMode: SaveMode = 'errorifexists';
+  constructor(private readonly df: DataFrame) {}
+
+  mode(m: string): this {
+    const v = m.toLowerCase() as SaveMode;
+    if (!['append', 'overwrite', 'ignore', 'error', 'errorifexists'].includes(v)) {
+      throw new AnalysisException(`Unknown save mode: ${m}. Accepted save modes are 'overwrite', 'append', 'ignore', 'error', 'errorifexists', 'default'.`);
+    }
+    this.saveMode = v;
+    return this;
+  }
+
+  /** PySpark's argument order: jdbc(url, table, mode?, properties?); Scala's jdbc(url, table, props) too. */
+  async jdbc(url: string, table: string, modeOrProps?: string | JdbcProperties, props?: JdbcProperties): Promise<void> {
+    if (typeof modeOrProps === 'string') this.mode(modeOrProps);
+    const properties = (typeof modeOrProps === 'object' ? modeOrProps : props) ?? {};
+    if (!jdbcWriter) throw new Error('no JDBC writer registered (import the package entry, which registers PostgreSQL)');
+    await jdbcWriter(this.df, url, table, this.saveMode, properties);
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * groupBy(...).agg(...) bound once: the grouping key of a row (a sliding window gives a row one
+ * key per window), per-group aggregation buffers, and the output row of a group. Static
+ * DataFrames and the streaming state store (execution/StateStoreDStream) use the same buffers,
+ * so a streaming count and a static count agree by construction.
+ *
+ * Buffers are plain JSON-able arrays (the state checkpoint stores them): count → n, sum → s|null,
+ * avg → [s, n], min/max → v|null.
+ */
+import { AggregateCall, WindowExpr } from './builtins.js';
+import { AnalysisException } from './errors.js';
+import { Alias, ColumnRef, Expr, Star, transformExpr, walkExpr, type BindContext, type Bound } from './expressions.js';
+import { StructField, StructType, Types, type DataType } from './types.js';
+import { compareSql, keyOf, type Row } from './values.js';
+
+/** A group's aggregate results read by the output expressions under these names. */
+const SLOT = '\u0000agg';
+
+export interface GroupState {
+  /** The grouping values, in groupBy order. */
+  key: unknown[];
+  bufs: unknown[];
+}
+
+interface AggFn {
+  init(): unknown;
+  update(buf: unknown, v: unknown): unknown;
+  result(buf: unknown): unknown;
+}
+
+function aggFn(call: AggregateCall): AggFn {
+  switch (call.fn) {
+    case 'count':
+      return { init: () => 0, update: (b, v) => (v === null || v === undefined ? b : (b as number) + 1), result: (b) => b };
+    case 'sum':
+      return {
+        init: () => null,
+        update: (b, v) => (v === null || v === undefined ? b : ((b as number | null) ?? 0) + Number(v)),
+        result: (b) => b,
+      };
+    case 'avg':
+      return {
+        init: () => [0, 0],
+        update: (b, v) => {
+          if (v === null || v === undefined) return b;
+          const a = b as [number, number];
+          a[0] += Number(v);
+          a[1]++;
+          return a;
+        },
+        result: (b) => ((b as [number, number])[1] === 0 ? null : (b as [number, number])[0] / (b as [number, number])[1]),
+      };
+    case 'min':
+    case 'max': {
+      const sign = call.fn === 'min' ? -1 : 1;
+      return {
+        init: () => null,
+        update: (b, v) => (v === null || v === undefined ? b : b === null || compareSql(v, b) * sign > 0 ? v : b),
+        result: (b) => b,
+      };
+    }
+  }
+}
+
+export class BoundAggregate {
+  readonly schema: StructType;
+  /** Evaluates the grouping values of a row; a sliding window yields several keys. */
+  readonly keysOf: (row: Row, push: (key: unknown[]) => void) => void;
+  /** Index of the `window` grouping column, if any (watermark eviction reads its end). */
+  readonly windowIndex: number;
+  /** Index of the grouping column that is the watermarked event-time column, if any. */
+  readonly groupNames: string[];
+  private readonly calls: AggregateCall[];
+  private readonly fns: AggFn[];
+  private readonly argEvals: ((row: Row) => unknown)[];
+  private readonly outputs: Bound[];
+  private readonly outputNames: string[];
+  readonly hasDistinct: boolean;
+
+  constructor(readonly groupExprs: Expr[], aggs: Expr[], ctx: BindContext) {
+    const groupBy = groupExprs;
+    const groups = groupBy.map((g) => ({ expr: g, name: g.name, bound: bindGroup(g, ctx) }));
+    this.groupNames = groups.map((g) => g.name);
+    this.windowIndex = groups.findIndex((g) => unalias(g.expr) instanceof WindowExpr);
+    const evals = groups.map((g) => g.bound);
+    const nWindows = groups.filter((g) => g.bound.window).length;
+    if (nWindows > 1) throw new AnalysisException('Multiple time window expressions would result in a cartesian product of rows, therefore they are currently not supported.');
+    if (groups.length === 1 && !groups[0]!.bound.window) {
+      const e = groups[0]!.bound.eval;
+      this.keysOf = (row, push) => push([e(row)]);
+    } else {
+      this.keysOf = (row, push) => {
+        const key = evals.map((b) => (b.window ? null : b.eval(row)));
+        const wi = evals.findIndex((b) => b.window);
+        if (wi < 0) return push(key);
+        const ws = evals[wi]!.eval(row) as Row[] | null;
+        if (ws === null) return; // a null time belongs to no window (Spark drops it)
+        for (const w of ws) {
+          const k = key.slice();
+          k[wi] = w;
+          push(k);
+        }
+      };
+    }
+
+    // Replace each aggregate call by a slot the group's output row carries.
+    this.calls = [];
+    const outExprs = aggs.map((a) =>
+      transformExpr(a, (e) => {
+        if (!(e instanceof AggregateCall)) return undefined;
+        const i = this.calls.length;
+        this.calls.push(e);
+        return new SlotRef(`${SLOT}${i}`, e.name);
+      }),
+    );
+    for (const a of aggs) {
+      if (!a.containsAggregate() && !groupBy.some((g) => g.name === a.name)) {
+        throw new AnalysisException(`expression '${a.name}' is neither present in the group by, nor is it an aggregate function`);
+      }
+    }
+    this.hasDistinct = this.calls.some((c) => c.distinct);
+    this.fns = this.calls.map(aggFn);
+    this.argEvals = this.calls.map((c) => (c.child instanceof Star ? () => 1 : c.child.bind(ctx).eval));
+    const slotFields = this.calls.map((c, i) => {
+      const inType = c.child instanceof Star ? Types.INTEGER : c.child.bind(ctx).type;
+      return new StructField(`${SLOT}${i}`, c.resultType(inType), c.fn !== 'count');
+    });
+    const groupFields = groups.map((g) => new StructField(g.name, g.bound.window ? g.bound.type : g.bound.type));
+    const slotSchema = new StructType([...groupFields, ...slotFields]);
+    this.outputs = outExprs.map((e) => e.bind({ ...ctx, schema: slotSchema }));
+    this.outputNames = aggs.map((a) => a.name);
+    this.schema = new StructType([
+      ...groupFields,
+      ...outExprs.map((_e, i) => {
+        const a = unalias(aggs[i]!);
+        return new StructField(this.outputNames[i]!, this.outputs[i]!.type, !(a instanceof AggregateCall && a.fn === 'count'));
+      }),
+    ]);
+  }
+
+  static keyString(key: unknown[]): string {
+    return keyOf(key);
+  }
+
+  newBuffers(): unknown[] {
+    return this.fns.map((f) => f.init());
+  }
+
+  /** Adds one row to a group's buffers (in place; returns them). */
+  update(bufs: unknown[], row: Row): unknown[] {
+    const fns = this.fns;
+    const args = this.argEvals;
+    for (let i = 0; i < fns.length; i++) bufs[i] = fns[i]!.update(bufs[i], args[i]!(row));
+    return bufs;
+  }
+
+  /** The output row of a group. */
+  output(g: GroupState): Row {
+    const slots: Row = {};
+    const names = this.groupNames;
+    for (let i = 0; i < names.length; i++) slots[names[i]!] = g.key[i];
+    for (let i = 0; i < this.fns.length; i++) slots[`${SLOT}${i}`] = this.fns[i]!.result(g.bufs[i]);
+    const out: Row = {};
+    for (let i = 0; i < names.length; i++) out[names[i]!] = g.key[i];
+    for (let i = 0; i < this.outputs.length; i++) out[this.outputNames[i]!] = this.outputs[i]!.eval(slots);
+    return out;
+  }
+
+  /** Aggregates a whole collection (static DataFrames, a complete table). */
+  aggregateAll(rows: Iterable<Row>, globalIfEmpty: boolean): Row[] {
+    const groups = new Map<string, GroupState>();
+    for (const row of rows) {
+      this.keysOf(row, (key) => {
+        const k = keyOf(key);
+        let g = groups.get(k);
+        if (g === undefined) groups.set(k, (g = { key, bufs: this.newBuffers() }));
+        this.update(g.bufs, row);
+      });
+    }
+    if (groups.size === 0 && globalIfEmpty && this.groupNames.length === 0) groups.set('', { key: [], bufs: this.newBuffers() });
+    return [...groups.values()].map((g) => this.output(g));
+  }
+}
+
+function unalias(e: Expr): Expr {
+  return e instanceof Alias ? e.child : e;
+}
+
+function bindGroup(e: Expr, ctx: BindContext): Bound & { window: boolean } {
+  const inner = unalias(e);
+  if (inner instanceof WindowExpr) {
+    const b = inner.bind(ctx);
+    return { type: (b.type as unknown as { elementType: DataType }).elementType, eval: b.eval, window: true };
+  }
+  for (const n of walkExpr(e)) if (n instanceof AggregateCall) throw new AnalysisException(`aggregate functions are not allowed in GROUP BY: ${e.name}`);
+  return { ...e.bind(ctx), window: false };
+}
+
+/** Reads an aggregate's result from the slot row. */
+class SlotRef extends ColumnRef {
+  constructor(
+    slot: string,
+    private readonly display: string,
+  ) {
+    super([slot]);
+  }
+  override get name(): string {
+    return this.display;
+  }
+  override get sql(): string {
+    return this.display;
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * Function-call expressions: scalar functions (lower, split, from_json, date_format, …),
+ * aggregates (count, sum, avg, min, max — bound by the aggregation operator), generators
+ * (explode) and the event-time `window`. `resolveFunction` is what the SQL parser and the
+ * `functions` module both build calls with, so `expr('lower(x)')` and `lower(col('x'))` agree.
+ */
+import { AnalysisException } from './errors.js';
+import { Expr, Literal, Star, concatValues, type BindContext, type Bound } from './expressions.js';
+import { parseJsonRow, toJsonText } from './json.js';
+import { parseInterval } from './interval.js';
+import { ArrayType, DataType, StructField, StructType, Types, isNumeric, toSchema } from './types.js';
+import { castValue, formatPattern, parsePattern, type Row } from './values.js';
+
+type ScalarImpl = (args: Bound[], ctx: BindContext, raw: Expr[]) => Bound;
+
+function strict1(type: DataType, f: (v: unknown) => unknown): ScalarImpl {
+  return ([a]) => {
+    const ae = a!.eval;
+    return { type, eval: (r) => { const v = ae(r); return v === null || v === undefined ? null : f(v); } };
+  };
+}
+
+function literalArg(e: Expr | undefined, fn: string, what: string): unknown {
+  if (!(e instanceof Literal)) throw new AnalysisException(`${fn}: ${what} must be a literal`);
+  return e.value;
+}
+
+const SCALARS: Record<string, ScalarImpl> = {
+  lower: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).toLowerCase()),
+  upper: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).toUpperCase()),
+  trim: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).trim()),
+  length: strict1(Types.INTEGER, (v) => String(castValue(v, Types.STRING)).length),
+  concat: (args) => ({ type: Types.STRING, eval: (r) => concatValues(args.map((a) => a.eval(r))) }),
+  coalesce: (args) => ({
+    type: args.find((a) => a.type !== Types.NULL)?.type ?? Types.NULL,
+    eval: (r) => {
+      for (const a of args) {
+        const v = a.eval(r);
+        if (v !== null && v !== undefined) return v;
+      }
+      return null;
+    },
+  }),
+  split: (args, _ctx, raw) => {
+    const pattern = String(literalArg(raw[1], 'split', 'the pattern'));
+    const limit = raw[2] === undefined ? -1 : Number(literalArg(raw[2], 'split', 'the limit'));
+    // Spark's pattern is a Java regex; a plain single character splits without a RegExp.
+    const re = /^[^\\^$.|?*+()[\]{}]$/.test(pattern) ? pattern : new RegExp(pattern);
+    const ae = args[0]!.eval;
+    return {
+      type: new ArrayType(Types.STRING),
+      eval: (r) => {
+        const v = ae(r);
+        if (v === null || v === undefined) return null;
+        const parts = String(v).split(re as string);
+        if (limit > 0 && parts.length > limit) {
+          const head = parts.slice(0, limit - 1);
+          const sep = typeof re === 'string' ? re : ' ';
+          return [...head, parts.slice(limit - 1).join(sep)];
+        }
+        return parts;
+      },
+    };
+  },
+  from_json: (args, _ctx, raw) => {
+    const s = literalArg(raw[1], 'from_json', 'the schema');
+    const schema = s instanceof StructType ? s : toSchema(String(s));
+    const ae = args[0]!.eval;
+    return {
+      type: schema,
+      eval: (r) => {
+        const v = ae(r);
+        if (v === null || v === undefined) return null;
+        return parseJsonRow(Buffer.isBuffer(v) ? v.toString('utf8') : String(v), schema);
+      },
+    };
+  },
+  to_json: strict1(Types.STRING, (v) => toJsonText(v)),
+  current_timestamp: (_a, ctx) => ({ type: Types.TIMESTAMP, eval: () => new Date(ctx.now()) }),
+  current_date: (_a, ctx) => ({
+    type: Types.DATE,
+    eval: () => new Date(Math.floor(ctx.now() / 86_400_000) * 86_400_000),
+  }),
+  to_timestamp: (args, _ctx, raw) => {
+    const ae = args[0]!.eval;
+    if (raw[1] === undefined) return { type: Types.TIMESTAMP, eval: (r) => castValue(ae(r), Types.TIMESTAMP) };
+    const fmt = String(literalArg(raw[1], 'to_timestamp', 'the format'));
+    return {
+      type: Types.TIMESTAMP,
+      eval: (r) => {
+        const v = ae(r);
+        if (v === null || v === undefined) return null;
+        const ms = parsePattern(String(v), fmt);
+        return ms === null ? null : new Date(ms);
+      },
+    };
+  },
+  timestamp_seconds: strict1(Types.TIMESTAMP, (v) => castValue(Number(v), Types.TIMESTAMP)),
+  date_format: (args, _ctx, raw) => {
+    const fmt = String(literalArg(raw[1], 'date_format', 'the format'));
+    const ae = args[0]!.eval;
+    return {
+      type: Types.STRING,
+      eval: (r) => {
+        const v = castValue(ae(r), Types.TIMESTAMP) as Date | null;
+        return v === null ? null : formatPattern(v, fmt);
+      },
+    };
+  },
+  abs: strict1(Types.DOUBLE, (v) => Math.abs(Number(v))),
+};
+
+/** A call of a scalar function. */
+export class ScalarCall extends Expr {
+  constructor(readonly fn: string, readonly args: Expr[]) {
+    super();
+  }
+  get name(): string {
+    if (this.fn === 'split') return `split(${this.args.map((a) => (a instanceof Literal ? String(a.value) : a.sql)).join(', ')}${this.args.length < 3 ? ', -1' : ''})`;
+    if (this.fn === 'from_json') return `from_json(${this.args[0]!.sql})`;
+    return `${this.fn}(${this.args.map((a) => (a instanceof Literal ? String(a.value ?? 'NULL') : a.sql)).join(', ')})`;
+  }
+  bind(ctx: BindContext): Bound {
+    const impl = SCALARS[this.fn]!;
+    const bound = this.args.map((a) => (a instanceof Literal && !(a.value === null) ? a.bind() : a.bind(ctx)));
+    return impl(bound, ctx, this.args);
+  }
+  override children(): Expr[] {
+    return this.args;
+  }
+  override withChildren(c: Expr[]): Expr {
+    return new ScalarCall(this.fn, c);
+  }
+}
+
+export type AggregateFunction = 'count' | 'sum' | 'avg' | 'min' | 'max';
+const AGGREGATES = new Set<string>(['count', 'sum', 'avg', 'mean', 'min', 'max']);
+
+/** An aggregate call: only the aggregation operator binds it (`aggregateType` gives its result type). */
+export class AggregateCall extends Expr {
+  readonly fn: AggregateFunction;
+  constructor(fn: string, readonly child: Expr, readonly distinct = false) {
+    super();
+    this.fn = (fn === 'mean' ? 'avg' : fn) as AggregateFunction;
+  }
+  get name(): string {
+    const arg = this.child instanceof Star ? '1' : this.child.sql;
+    return `${this.fn}(${this.distinct ? 'DISTINCT ' : ''}${arg})`;
+  }
+  bind(): Bound {
+    throw new AnalysisException(`aggregate function ${this.name} can only be used in groupBy(...).agg(...) or select over a whole table`);
+  }
+  override containsAggregate(): boolean {
+    return true;
+  }
+  override children(): Expr[] {
+    return this.child instanceof Star ? [] : [this.child];
+  }
+  override withChildren(c: Expr[]): Expr {
+    return c.length === 0 ? this : new AggregateCall(this.fn, c[0]!, this.distinct);
+  }
+  resultType(input: DataType): DataType {
+    if (this.fn === 'count') return Types.LONG;
+    if (this.fn === 'avg') return Types.DOUBLE;
+    if (this.fn === 'sum') {
+      if (!isNumeric(input) && input !== Types.NULL) throw new AnalysisException(`${this.name}: sum needs a number, got ${input.simpleString()}`);
+      return input === Types.DOUBLE || input === Types.FLOAT ? Types.DOUBLE : Types.LONG;
+    }
+    return input;
+  }
+}
+
+/** explode(array): one output row per element (column `col`). */
+export class Explode extends Expr {
+  constructor(readonly child: Expr) {
+    super();
+  }
+  get name(): string {
+    return 'col';
+  }
+  bind(ctx: BindContext): Bound {
+    const c = this.child.bind(ctx);
+    if (!(c.type instanceof ArrayType)) throw new AnalysisException(`explode needs an array, got ${c.type.simpleString()}`);
+    return { type: c.type.elementType, eval: c.eval };
+  }
+  override children(): Expr[] {
+    return [this.child];
+  }
+  override withChildren(c: Expr[]): Expr {
+    return new Explode(c[0]!);
+  }
+}
+
+export const WINDOW_TYPE = new StructType([new StructField('start', Types.TIMESTAMP), new StructField('end', Types.TIMESTAMP)]);
+
+/**
+ * window(timeColumn, windowDuration, slideDuration?, startTime?): the windows `{ start, end }`
+ * containing the row's time. Tumbling gives one; sliding gives duration/slide of them, so like
+ * explode it multiplies rows (Spark expands rows the same way). Bound eval gives the array.
+ */
+export class WindowExpr extends Expr {
+  readonly durationMs: number;
+  readonly slideMs: number;
+  readonly startMs: number;
+  constructor(readonly timeColumn: Expr, duration: string, slide?: string, start?: string) {
+    super();
+    this.durationMs = parseInterval(duration);
+    this.slideMs = slide === undefined ? this.durationMs : parseInterval(slide);
+    this.startMs = start === undefined ? 0 : parseInterval(start);
+    if (this.slideMs > this.durationMs) {
+      throw new AnalysisException(`window: the slide duration (${slide}) must be less than or equal to the window duration (${duration})`);
+    }
+  }
+  get name(): string {
+    return 'window';
+  }
+  get sliding(): boolean {
+    return this.slideMs !== this.durationMs;
+  }
+  bind(ctx: BindContext): Bound {
+    const t = this.timeColumn.bind(ctx);
+    if (t.type !== Types.TIMESTAMP && t.type !== Types.DATE) {
+      throw new AnalysisException(`window: the time column ${this.timeColumn.sql} must be a timestamp, got ${t.type.simpleString()}`);
+    }
+    const { durationMs: d, slideMs: s, startMs: o } = this;
+    const te = t.eval;
+    return {
+      type: new ArrayType(WINDOW_TYPE),
+      eval: (r) => {
+        const v = te(r) as Date | null;
+        if (v === null || v === undefined) return null;
+        const ts = v.getTime();
+        const last = ts - ((((ts - o) % s) + s) % s);
+        const out: Row[] = [];
+        // Spark's order: the earliest window first.
+        for (let start = last - Math.ceil(d / s) * s + s; start <= last; start += s) {
+          if (start + d > ts) out.push({ start: new Date(start), end: new Date(start + d) });
+        }
+        return out;
+      },
+    };
+  }
+  override children(): Expr[] {
+    return [this.timeColumn];
+  }
+  override withChildren(c: Expr[]): Expr {
+    const w = Object.create(WindowExpr.prototype) as WindowExpr;
+    Object.assign(w, this, { timeColumn: c[0]! });
+    return w;
+  }
+}
+
+/** Builds a call by name (SQL text and `functions` share it); unknown names fail clearly. */
+export function resolveFunction(name: string, args: Expr[], distinct = false): Expr {
+  const fn = name.toLowerCase();
+  if (AGGREGATES.has(fn)) {
+    if (args.length !== 1) throw new AnalysisException(`${fn} takes one argument, got ${args.length}`);
+    let a = args[0]!;
+    if (fn === 'count' && a instanceof Literal) a = new Star();
+    return new AggregateCall(fn, a, distinct);
+  }
+  if (fn === 'explode') {
+    if (args.length !== 1) throw new AnalysisException(`explode takes one argument, got ${args.length}`);
+    return new Explode(args[0]!);
+  }
+  if (fn === 'window') {
+    const lit = (i: number) => (args[i] === undefined ? undefined : String(literalArg(args[i], 'window', 'a duration')));
+    if (args.length < 2 || args.length > 4) throw new AnalysisException('window takes (timeColumn, windowDuration[, slideDuration[, startTime]])');
+    return new WindowExpr(args[0]!, lit(1)!, lit(2), lit(3));
+  }
+  if (fn === 'now') return new ScalarCall('current_timestamp', []);
+  if (fn === 'nvl' || fn === 'ifnull') return new ScalarCall('coalesce', args);
+  if (!(fn in SCALARS)) throw new AnalysisException(`Undefined function: '${name}'`);
+  return new ScalarCall(fn, args);
+}

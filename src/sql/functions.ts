@@ -1,0 +1,113 @@
+/**
+ * PySpark's `pyspark.sql.functions` (the contract's list, plus a few neighbours): each builds a
+ * Column. Column arguments take a Column or a column name, as PySpark's do.
+ */
+import { resolveFunction } from './builtins.js';
+import { Column, nameExpr, valueExpr, type ColumnOrName, type ColumnOrValue } from './Column.js';
+import { CaseWhen, Literal, Star } from './expressions.js';
+import { parseExpression } from './parser.js';
+import { StructType, type DataType } from './types.js';
+
+function call(name: string, ...args: ColumnOrName[]): Column {
+  return new Column(resolveFunction(name, args.map(nameExpr)));
+}
+
+export function col(name: string): Column {
+  return new Column(nameExpr(name));
+}
+export const column = col;
+export function lit(value: ColumnOrValue): Column {
+  return value instanceof Column ? value : new Column(new Literal(value));
+}
+/** A Spark SQL expression: `expr('CAST(value AS STRING)')`. */
+export function expr(sql: string): Column {
+  return new Column(parseExpression(sql));
+}
+export function from_json(c: ColumnOrName, schema: StructType | DataType | string): Column {
+  return new Column(resolveFunction('from_json', [nameExpr(c), new Literal(schema)]));
+}
+export function to_json(c: ColumnOrName): Column {
+  return call('to_json', c);
+}
+/** Event-time windows: `window(col('eventTime'), '10 minutes', '5 minutes')` gives a `{ start, end }` column. */
+export function window(timeColumn: ColumnOrName, windowDuration: string, slideDuration?: string, startTime?: string): Column {
+  const args = [nameExpr(timeColumn), new Literal(windowDuration)];
+  if (slideDuration !== undefined) args.push(new Literal(slideDuration));
+  if (startTime !== undefined) {
+    if (slideDuration === undefined) args.push(new Literal(windowDuration));
+    args.push(new Literal(startTime));
+  }
+  return new Column(resolveFunction('window', args));
+}
+/** count('*') counts rows (named `count(1)`, as Spark); count(c) counts non-null values. */
+export function count(c: ColumnOrName): Column {
+  return new Column(resolveFunction('count', [c === '*' ? new Star() : nameExpr(c)]));
+}
+export function countDistinct(c: ColumnOrName): Column {
+  return new Column(resolveFunction('count', [nameExpr(c)], true));
+}
+export function sum(c: ColumnOrName): Column {
+  return call('sum', c);
+}
+export function avg(c: ColumnOrName): Column {
+  return call('avg', c);
+}
+export const mean = avg;
+export function min(c: ColumnOrName): Column {
+  return call('min', c);
+}
+export function max(c: ColumnOrName): Column {
+  return call('max', c);
+}
+export function current_date(): Column {
+  return call('current_date');
+}
+export function current_timestamp(): Column {
+  return call('current_timestamp');
+}
+export function to_timestamp(c: ColumnOrName, format?: string): Column {
+  const args = [nameExpr(c)];
+  if (format !== undefined) args.push(new Literal(format));
+  return new Column(resolveFunction('to_timestamp', args));
+}
+export function timestamp_seconds(c: ColumnOrName): Column {
+  return call('timestamp_seconds', c);
+}
+export function date_format(c: ColumnOrName, format: string): Column {
+  return new Column(resolveFunction('date_format', [nameExpr(c), new Literal(format)]));
+}
+/** split(str, pattern, limit = -1): `pattern` is a regular expression, as Spark's. */
+export function split(c: ColumnOrName, pattern: string, limit = -1): Column {
+  return new Column(resolveFunction('split', [nameExpr(c), new Literal(pattern), new Literal(limit)]));
+}
+export function explode(c: ColumnOrName): Column {
+  return call('explode', c);
+}
+export function lower(c: ColumnOrName): Column {
+  return call('lower', c);
+}
+export function upper(c: ColumnOrName): Column {
+  return call('upper', c);
+}
+export function trim(c: ColumnOrName): Column {
+  return call('trim', c);
+}
+export function length(c: ColumnOrName): Column {
+  return call('length', c);
+}
+export function concat(...cols: ColumnOrName[]): Column {
+  return call('concat', ...cols);
+}
+export function coalesce(...cols: ColumnOrName[]): Column {
+  return call('coalesce', ...cols);
+}
+/** `when(cond, value).when(…).otherwise(value)`: values are literals unless Columns. */
+export function when(condition: Column, value: ColumnOrValue): Column {
+  return new Column(new CaseWhen([[condition.expr, valueExpr(value)]]));
+}
+export function asc(name: string): Column {
+  return col(name).asc();
+}
+export function desc(name: string): Column {
+  return col(name).desc();
+}

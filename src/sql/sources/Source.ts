@@ -1,0 +1,38 @@
+/**
+ * A streaming source as Spark's (MicroBatchStream): offsets say how far the data goes; a batch
+ * is the rows in (start, end]. Offsets are JSON values (a count, `{"topic":{"0":23}}`), written
+ * to the checkpoint before the batch runs, so a batch re-run after a crash reads exactly the
+ * same rows.
+ *
+ * When things happen (driven by execution/MicroBatchExecution, one call at a time):
+ *  - start(): once, after the checkpoint is restored (the committed offset is known).
+ *  - latestOffset(start): at each trigger, to see whether there is new data and how far to read
+ *    (rate limits such as maxOffsetsPerTrigger apply from `start`).
+ *  - getBatch(start, end): the rows of the batch about to run.
+ *  - commit(end): after the batch's sink write and checkpoint (a MemoryStream forgets the rows).
+ */
+import type { StructType } from '../types.js';
+import type { Row } from '../values.js';
+
+export type Offset = unknown;
+
+export interface Source {
+  readonly description: string;
+  readonly schema: StructType;
+  start?(committed: Offset | undefined): Promise<void>;
+  /** The offset to read up to now; `start` when there is nothing new (or undefined before any data). */
+  latestOffset(start: Offset | undefined): Promise<Offset | undefined>;
+  getBatch(start: Offset | undefined, end: Offset): Promise<Row[]>;
+  commit?(end: Offset): void;
+  stop?(): Promise<void>;
+}
+
+/** What a DataFrame's StreamScan holds: how to make the live source when a query starts. */
+export interface SourceProvider {
+  readonly description: string;
+  createSource(): Source;
+}
+
+export function sameOffset(a: Offset | undefined, b: Offset | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}

@@ -1,0 +1,61 @@
+/**
+ * `spark.sql(...)`: one SELECT over memory tables and temp views —
+ * `SELECT [DISTINCT] items FROM t [WHERE …] [GROUP BY …] [HAVING …] [ORDER BY … [ASC|DESC]] [LIMIT n]`,
+ * built from the DataFrame operations (so the same analysis and errors apply).
+ */
+import { Column } from './Column.js';
+import type { DataFrame } from './DataFrame.js';
+import { ParseException } from './errors.js';
+import { ColumnRef, Star, type Expr } from './expressions.js';
+import { ExprParser } from './parser.js';
+
+export function runSql(query: string, table: (name: string) => DataFrame): DataFrame {
+  const p = new ExprParser(query.trim().replace(/;\s*$/, ''));
+  if (!p.acceptKeyword('SELECT')) p.fail('SELECT (only SELECT queries are supported)');
+  const distinct = p.acceptKeyword('DISTINCT');
+  const items: Expr[] = [];
+  do items.push(p.namedExpression());
+  while (p.acceptOp(','));
+  p.expectKeyword('FROM');
+  const name = p.identifier();
+  let df = table(name);
+  // An optional table alias is accepted and ignored (columns are not qualified by it).
+  if (p.peek().kind === 'ident' && !['WHERE', 'GROUP', 'ORDER', 'LIMIT', 'HAVING'].includes(p.peek().text.toUpperCase())) p.next();
+  if (p.acceptKeyword('WHERE')) df = df.where(new Column(p.expression()));
+  const groupBy: Expr[] = [];
+  if (p.acceptKeyword('GROUP')) {
+    p.expectKeyword('BY');
+    do groupBy.push(p.expression());
+    while (p.acceptOp(','));
+  }
+  const aggregated = groupBy.length > 0 || items.some((e) => e.containsAggregate());
+  if (aggregated) {
+    df = df.withPlan(df.aggregatePlan(groupBy, items));
+    df = df.select(...items.map((e) => new Column(new ColumnRef([e.name]))));
+  } else if (!(items.length === 1 && items[0] instanceof Star && !items[0].qualifier)) {
+    df = df.select(...items.map((e) => new Column(e)));
+  }
+  if (p.acceptKeyword('HAVING')) {
+    if (!aggregated) p.fail('GROUP BY before HAVING');
+    df = df.where(new Column(p.expression()));
+  }
+  if (distinct) df = df.distinct();
+  if (p.acceptKeyword('ORDER')) {
+    p.expectKeyword('BY');
+    const orders: Column[] = [];
+    do {
+      const e = p.expression();
+      const desc = p.acceptKeyword('DESC');
+      if (!desc) p.acceptKeyword('ASC');
+      orders.push(new Column(e, desc));
+    } while (p.acceptOp(','));
+    df = df.orderBy(...orders);
+  }
+  if (p.acceptKeyword('LIMIT')) {
+    const t = p.next();
+    if (t.kind !== 'number') throw new ParseException(`LIMIT needs a number (position ${t.pos}) in "${query}"`, t.pos, query);
+    df = df.limit(Number(t.text));
+  }
+  p.expectEnd();
+  return df;
+}

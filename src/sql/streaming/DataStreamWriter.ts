@@ -1,0 +1,173 @@
+/**
+ * `df.writeStream…start()`: collects the sink, output mode, trigger and options, checks them
+ * with Spark's rules at start() (analysis.ts), and starts the query.
+ *
+ * checkpointLocation: the option, else `spark.sql.streaming.checkpointLocation`/<query id dir>;
+ * console, memory and foreachBatch queries without one use a temporary directory (deleted at
+ * stop), as Spark does; file, kafka and postgres sinks require one.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DataFrame } from '../DataFrame.js';
+import { AnalysisException } from '../errors.js';
+import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
+import { analyzeStreaming } from './analysis.js';
+import { MicroBatchExecution } from './MicroBatchExecution.js';
+import { StreamingQuery, type Trigger } from './StreamingQuery.js';
+import type { SinkFactory, StreamingSession } from './session.js';
+
+export type ForeachBatchFunction = (batchDf: DataFrame, batchId: number) => void | Promise<void>;
+
+const MODES = new Set(['append', 'update', 'complete']);
+
+export class DataStreamWriter {
+  private mode: OutputModeName = 'append';
+  private sinkFormat = 'console';
+  private readonly opts: Record<string, string> = {};
+  private name: string | null = null;
+  private triggerValue: Trigger | undefined;
+  private batchFn: ForeachBatchFunction | undefined;
+
+  constructor(
+    private readonly df: DataFrame,
+    private readonly session: StreamingSession,
+  ) {}
+
+  outputMode(mode: string): this {
+    const m = String(mode).toLowerCase();
+    if (!MODES.has(m)) {
+      throw new AnalysisException(`Unknown output mode ${mode}. Accepted output modes are 'append', 'complete', 'update'`);
+    }
+    this.mode = m as OutputModeName;
+    return this;
+  }
+  format(source: string): this {
+    this.sinkFormat = String(source).toLowerCase();
+    return this;
+  }
+  option(key: string, value: string | number | boolean): this {
+    this.opts[key] = String(value);
+    return this;
+  }
+  options(opts: Record<string, string | number | boolean>): this {
+    for (const [k, v] of Object.entries(opts)) this.option(k, v);
+    return this;
+  }
+  queryName(name: string): this {
+    this.name = name;
+    return this;
+  }
+  trigger(t: Trigger): this {
+    const keys = t && typeof t === 'object' ? Object.keys(t) : [];
+    if (keys.length !== 1 || !['processingTime', 'once', 'availableNow'].includes(keys[0]!)) {
+      throw new TypeError("trigger() takes one of { processingTime: '1 second' }, { once: true }, { availableNow: true }");
+    }
+    this.triggerValue = t;
+    return this;
+  }
+  foreachBatch(fn: ForeachBatchFunction): this {
+    if (typeof fn !== 'function') throw new TypeError('foreachBatch needs a function (batchDf, batchId) => …');
+    this.batchFn = fn;
+    this.sinkFormat = 'foreachBatch';
+    return this;
+  }
+
+  async start(path?: string): Promise<StreamingQuery> {
+    if (path !== undefined) this.opts.path = path;
+    const root = this.df.plan;
+    const shape = analyzeStreaming(root, this.mode, this.sinkFormat);
+    if (this.sinkFormat === 'memory' && !this.name) throw new AnalysisException('queryName must be specified for memory sink');
+    if (this.name && this.session.streams.active.some((q) => q.name === this.name)) {
+      throw new AnalysisException(`Cannot start query with name ${this.name} as a query with that name is already active in this SparkSession`);
+    }
+    const location = this.checkpointLocation();
+    const temporary = location === undefined && ['console', 'memory', 'foreachBatch'].includes(this.sinkFormat);
+    if (location === undefined && !temporary) {
+      throw new AnalysisException(
+        'checkpointLocation must be specified either through option("checkpointLocation", ...) or SparkSession.conf.set("spark.sql.streaming.checkpointLocation", ...)',
+      );
+    }
+    const runId = randomUUID();
+    const id = location === undefined ? randomUUID() : await queryId(location);
+    const checkpointDir = location !== undefined ? join(location, 'engine') : shape.stateful ? MicroBatchExecution.temporaryDir(runId) : undefined;
+    const sink = await this.makeSink(location);
+    await sink.open?.();
+    let query!: StreamingQuery;
+    const exec = new MicroBatchExecution({
+      id,
+      runId,
+      name: this.name,
+      appName: this.session.appName,
+      root,
+      shape,
+      mode: this.mode,
+      sink,
+      checkpointDir,
+      temporaryCheckpoint: temporary,
+      now: () => this.session.clock.getTimeMillis(),
+      onProgress: (p) => {
+        query.record(p);
+        this.session.streams.progressed(query, p);
+      },
+    });
+    query = new StreamingQuery(id, runId, this.name, exec, this.session.streams, explainText(root, this.mode, this.sinkFormat));
+    try {
+      await exec.start();
+    } catch (e) {
+      await exec.stop().catch(() => undefined);
+      throw e;
+    }
+    this.session.streams.started(query);
+    query.run(this.triggerValue, this.session.clock);
+    return query;
+  }
+
+  private checkpointLocation(): string | undefined {
+    const own = this.opts.checkpointLocation;
+    if (own !== undefined) return own;
+    const base = this.session.conf.get('spark.sql.streaming.checkpointLocation');
+    if (base === undefined || base === null) return undefined;
+    return join(String(base), this.name ?? randomUUID());
+  }
+
+  private async makeSink(location: string | undefined): Promise<Sink> {
+    if (this.sinkFormat === 'foreachBatch') {
+      const fn = this.batchFn!;
+      const session = this.session;
+      return {
+        description: 'ForeachBatchSink',
+        async addBatch(b: BatchOutput) {
+          await fn(session.batchFrame(b.rows, b.schema), b.batchId);
+        },
+      };
+    }
+    const factory: SinkFactory | undefined = this.session.sinkFactory(this.sinkFormat);
+    if (!factory) throw new AnalysisException(`Data source ${this.sinkFormat} does not exist or does not support streamed writing`);
+    return factory({ options: this.opts, queryName: this.name, schema: this.df.schema, mode: this.mode, checkpointLocation: location });
+  }
+}
+
+/** The query id lives in the checkpoint (Spark's `metadata` file), so a restart keeps it. */
+async function queryId(location: string): Promise<string> {
+  const file = join(location, 'metadata');
+  try {
+    return (JSON.parse(await readFile(file, 'utf8')) as { id: string }).id;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const id = randomUUID();
+  await mkdir(location, { recursive: true });
+  await writeFile(file, JSON.stringify({ id }) + '\n');
+  return id;
+}
+
+function explainText(root: { constructor: { name: string }; children: unknown[] }, mode: string, sink: string): string {
+  const lines: string[] = [`== Physical Plan == (output mode ${mode}, sink ${sink})`];
+  const walk = (p: { constructor: { name: string }; children: unknown[] }, depth: number) => {
+    lines.push(`${'   '.repeat(depth)}+- ${p.constructor.name}`);
+    for (const c of p.children) walk(c as typeof p, depth + 1);
+  };
+  walk(root, 0);
+  return lines.join('\n');
+}

@@ -1,0 +1,274 @@
+/**
+ * Runs one streaming query on the dstreams engine. The query is a StreamingContext whose
+ * batches are the query's micro-batches: the context runs on a private ManualClock, and each
+ * trigger that finds new data (or a watermark that moved: Spark's no-data batch) advances it by
+ * one batch duration, which runs exactly one engine batch — input, state operator, sink write,
+ * checkpoint — and resolves when it completed. So batchId = engine time / 1000 − 1, the engine's
+ * checkpoint (getOrCreate) holds offsets, watermark and state, and recovery re-runs the batch
+ * in flight with the offsets written before it ran.
+ *
+ * Graph: MicroBatchInput → transform(stateless part below the state operator) →
+ * Aggregate/DedupStateDStream → foreachRDD(stateless part above it, then sink.addBatch).
+ * Without a state operator: MicroBatchInput → foreachRDD(whole plan, sink).
+ *
+ * When things happen, per trigger (one at a time):
+ *  1. the source's latest offset (latestOffset) — or, after a crash, the batch in flight;
+ *  2. nothing new and the watermark did not move → no batch;
+ *  3. the batch's rows (getBatch), handed to the input; the engine clock advances one batch;
+ *  4. after it completed: the source commits, the progress is recorded, listeners hear it.
+ */
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManualClock } from '../../context/Clock.js';
+import { StreamingContext } from '../../context/StreamingContext.js';
+import type { DStream } from '../../dstream/DStream.js';
+import { RDD } from '../../rdd/RDD.js';
+import { Aggregate, Deduplicate, executeStatic, type Plan, type StreamScan } from '../plan.js';
+import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
+import { sameOffset, type Source, type SourceProvider } from '../sources/Source.js';
+import type { Row } from '../values.js';
+import type { StreamingShape } from './analysis.js';
+import { MicroBatchInput, type PlannedBatch } from './MicroBatchInput.js';
+import { perSecond, type StreamingQueryProgress } from './progress.js';
+import { AggregateStateDStream, DedupStateDStream, type StateContext } from './StateStoreDStream.js';
+
+/** Engine time per micro-batch: batch N runs at (N + 1) × BATCH. */
+export const BATCH = 1000;
+
+export interface ExecutionOptions {
+  id: string;
+  runId: string;
+  name: string | null;
+  appName: string;
+  root: Plan;
+  shape: StreamingShape;
+  mode: OutputModeName;
+  sink: Sink;
+  /** The engine's checkpoint directory (the query's checkpointLocation/engine), or a temp one. */
+  checkpointDir: string | undefined;
+  /** Delete the checkpoint directory at stop (a temporary one). */
+  temporaryCheckpoint: boolean;
+  now: () => number;
+  onProgress: (p: StreamingQueryProgress) => void;
+}
+
+export class MicroBatchExecution {
+  private ssc!: StreamingContext;
+  private readonly clock = new ManualClock(0);
+  private input!: MicroBatchInput;
+  private source!: Source;
+  private state: AggregateStateDStream | DedupStateDStream | undefined;
+  /** Event times seen by the watermark node per batch: [max, min, sum, count]. */
+  private eventTimes = new Map<number, [number, number, number, number]>();
+  private lastOutputRows = 0;
+  private lastTimings = { addBatch: 0 };
+  private chain: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly o: ExecutionOptions) {}
+
+  get batchesRun(): number {
+    return this.clock.getTimeMillis() / BATCH;
+  }
+
+  /** Build the engine graph (again, on recovery: a job is a module), restore, start. */
+  async start(): Promise<void> {
+    const build = (): StreamingContext => {
+      const ssc = new StreamingContext({ batchDuration: BATCH, clock: this.clock, appName: this.o.appName, defaultParallelism: 1 });
+      this.buildGraph(ssc);
+      return ssc;
+    };
+    this.ssc = this.o.checkpointDir === undefined ? build() : await StreamingContext.getOrCreate(this.o.checkpointDir, build);
+    const recovered = this.ssc.recoveredFrom;
+    if (recovered !== undefined) await this.clock.setTime(recovered);
+    this.source = (this.o.shape.scan.spec as SourceProvider).createSource();
+    await this.source.start?.(this.input.position.committed);
+    await this.ssc.start();
+    // A context failure (a user function, the sink) also ends the query.
+    this.ssc.awaitTermination().catch(() => undefined);
+  }
+
+  private buildGraph(ssc: StreamingContext): void {
+    const { root, shape, mode } = this.o;
+    const scan: StreamScan = shape.scan;
+    const observer = {
+      eventTime: (_c: string, ms: number) => {
+        const t = this.currentTime;
+        const e = this.eventTimes.get(t);
+        if (e === undefined) this.eventTimes.set(t, [ms, ms, ms, 1]);
+        else {
+          if (ms > e[0]) e[0] = ms;
+          if (ms < e[1]) e[1] = ms;
+          e[2] += ms;
+          e[3]++;
+        }
+      },
+    };
+    this.input = new MicroBatchInput(ssc.graph, (time) => this.watermarkAfter(time));
+    let out: DStream<Row> = this.input;
+    let leaf: Plan = scan;
+    const stateful = shape.stateful;
+    if (stateful) {
+      const below = stateful.children[0]!;
+      const pre = this.input.transform((rdd) => RDD.fromArray(executeStatic(below, { leaf: scan, rows: rdd.collect() }, observer), 1));
+      const ctx: StateContext = {
+        mode,
+        watermarkAt: (time) => (shape.watermark ? this.input.planned(time)?.watermark ?? this.input.position.watermark : undefined),
+        evictionTime: shape.evictionTime,
+      };
+      this.state = stateful instanceof Aggregate ? new AggregateStateDStream(pre, ctx, stateful.agg) : new DedupStateDStream(pre, ctx, stateful as Deduplicate);
+      out = this.state;
+      leaf = stateful;
+    }
+    out.foreachRDD(async (rdd, time) => {
+      const rows = executeStatic(root, { leaf, rows: rdd.collect() }, observer);
+      this.lastOutputRows = rows.length;
+      const batch: BatchOutput = { batchId: time / BATCH - 1, rows, schema: root.schema, mode };
+      const t0 = performance.now();
+      await this.o.sink.addBatch(batch);
+      this.lastTimings.addBatch = performance.now() - t0;
+    });
+  }
+
+  /** The engine time of the batch running now (the observer files event times under it). */
+  private get currentTime(): number {
+    return this.clock.getTimeMillis();
+  }
+
+  private watermarkAfter(time: number): number {
+    const wm = this.o.shape.watermark;
+    const ran = this.input.planned(time)?.watermark ?? this.input.position.watermark;
+    if (!wm) return ran;
+    const e = this.eventTimes.get(time);
+    return e === undefined ? ran : Math.max(ran, e[0] - wm.delayMs);
+  }
+
+  /** Run the triggers one at a time, in call order. */
+  private serialize<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(f, f);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** One trigger: a batch if there is new data or the watermark moved. True when a batch ran. */
+  runTrigger(): Promise<boolean> {
+    return this.serialize(() => this.trigger());
+  }
+
+  private async trigger(): Promise<boolean> {
+    if (this.stopped) return false;
+    const triggerStart = this.o.now();
+    const t0 = performance.now();
+    const pos = this.input.position;
+    const time = this.clock.getTimeMillis() + BATCH;
+    let plan: PlannedBatch;
+    let latest: unknown;
+    const pending = this.input.recoveredPending;
+    if (pending && pending.time === time) {
+      plan = pending;
+      latest = pending.end;
+    } else {
+      latest = await this.source.latestOffset(pos.committed);
+      const hasData = latest !== undefined && !sameOffset(latest, pos.committed);
+      const noDataBatch = this.o.shape.watermark !== undefined && this.state !== undefined && pos.watermark > pos.lastBatchWatermark;
+      if (!hasData && !noDataBatch) return false;
+      plan = { time, start: pos.committed, end: hasData ? latest : pos.committed, watermark: pos.watermark };
+    }
+    const tLatest = performance.now();
+    const rows = sameOffset(plan.start, plan.end) ? [] : await this.source.getBatch(plan.start, plan.end);
+    const tGet = performance.now();
+    this.input.prepare(plan, rows);
+    this.lastOutputRows = 0;
+    await this.clock.advance(BATCH);
+    this.input.commit(time);
+    this.source.commit?.(plan.end);
+    const tEnd = performance.now();
+    this.report(plan, rows.length, latest, triggerStart, { latestOffset: tLatest - t0, getBatch: tGet - tLatest, total: tEnd - t0 });
+    this.eventTimes.delete(time);
+    return true;
+  }
+
+  private report(plan: PlannedBatch, numInputRows: number, latest: unknown, started: number, t: { latestOffset: number; getBatch: number; total: number }): void {
+    const batchId = plan.time / BATCH - 1;
+    const total = Math.max(1, Math.round(t.total));
+    const sinceLast = this.lastTriggerStart === undefined ? 0 : started - this.lastTriggerStart;
+    this.lastTriggerStart = started;
+    const inputRate = perSecond(numInputRows, sinceLast);
+    const processedRate = perSecond(numInputRows, t.total);
+    const e = this.eventTimes.get(plan.time);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const progress: StreamingQueryProgress = {
+      id: this.o.id,
+      runId: this.o.runId,
+      name: this.o.name,
+      timestamp: iso(started),
+      batchId,
+      numInputRows,
+      inputRowsPerSecond: inputRate,
+      processedRowsPerSecond: processedRate,
+      durationMs: {
+        latestOffset: Math.round(t.latestOffset),
+        getBatch: Math.round(t.getBatch),
+        addBatch: Math.round(this.lastTimings.addBatch),
+        queryPlanning: 0,
+        walCommit: 0,
+        commitOffsets: 0,
+        triggerExecution: total,
+      },
+      stateOperators: this.state ? [{ ...this.state.metrics, memoryUsedBytes: 0 }] : [],
+      sources: [
+        {
+          description: this.o.shape.scan.description,
+          startOffset: plan.start ?? null,
+          endOffset: plan.end ?? null,
+          latestOffset: latest ?? null,
+          numInputRows,
+          inputRowsPerSecond: inputRate,
+          processedRowsPerSecond: processedRate,
+        },
+      ],
+      sink: { description: this.o.sink.description, numOutputRows: this.lastOutputRows },
+    };
+    if (this.o.shape.watermark) {
+      progress.eventTime = { watermark: iso(plan.watermark) };
+      if (e) Object.assign(progress.eventTime, { max: iso(e[0]), min: iso(e[1]), avg: iso(e[2] / e[3]) });
+    }
+    this.o.onProgress(progress);
+  }
+  private lastTriggerStart: number | undefined;
+
+  /** Triggers until a trigger finds nothing to do (no-data batches included). */
+  async drain(): Promise<number> {
+    let n = 0;
+    while (!this.stopped && (await this.runTrigger())) n++;
+    return n;
+  }
+
+  /** Is data available that no batch has taken yet (for status). */
+  async dataAvailable(): Promise<boolean> {
+    const latest = await this.source.latestOffset(this.input.position.committed);
+    return latest !== undefined && !sameOffset(latest, this.input.position.committed);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.chain;
+    const errors: unknown[] = [];
+    for (const step of [() => this.ssc?.stop(), () => this.source?.stop?.(), () => this.o.sink.close?.()]) {
+      try {
+        await step();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (this.o.temporaryCheckpoint && this.o.checkpointDir) await rm(this.o.checkpointDir, { recursive: true, force: true });
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** A temporary checkpoint directory for a query that needs one and was given none (console, memory). */
+  static temporaryDir(id: string): string {
+    return join(tmpdir(), `dstreams-query-${id}`);
+  }
+}

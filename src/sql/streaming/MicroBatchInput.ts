@@ -1,0 +1,113 @@
+/**
+ * A query's source as an engine input: each engine batch is one micro-batch whose rows the
+ * executor fetched before asking the engine to run it (sources read asynchronously, an input's
+ * compute is synchronous). Its checkpoint `meta` is the query's offset and commit log in one:
+ *
+ * When things happen, for the micro-batch at engine time t (batchId = t / 1000 − 1):
+ *  - before t: the executor decides the offsets (start, end] and the watermark, reads the rows
+ *    and hands them over with `prepare`;
+ *  - t generated: compute(t) gives the rows as the batch's RDD; the checkpoint writes
+ *    `generatedPosition` right away — the batch's offsets and watermark as *pending* — so a
+ *    crash during the batch re-runs exactly these offsets with the same batchId;
+ *  - t completed (the sink wrote): `checkpointDelta(t)` commits end offset and the watermark
+ *    after t; the pending entry is gone.
+ */
+import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../../dstream/Checkpointable.js';
+import type { DStreamGraph } from '../../dstream/DStreamGraph.js';
+import { InputDStream } from '../../dstream/InputDStream.js';
+import { RDD } from '../../rdd/RDD.js';
+import type { Offset } from '../sources/Source.js';
+import type { Row } from '../values.js';
+
+/** What a micro-batch reads, decided before it runs. */
+export interface PlannedBatch {
+  time: number;
+  start: Offset | undefined;
+  end: Offset | undefined;
+  /** The watermark the batch runs with (ms). */
+  watermark: number;
+}
+
+/** The input's checkpointed meta (v1). */
+export interface MicroBatchPosition {
+  v: 1;
+  /** Offset after the last committed batch. */
+  committed: Offset | undefined;
+  /** Watermark after the last committed batch, and the one it ran with. */
+  watermark: number;
+  lastBatchWatermark: number;
+  /** A batch generated and not committed (its offsets are re-read exactly on recovery). */
+  pending?: PlannedBatch;
+}
+
+export class MicroBatchInput extends InputDStream<Row> implements Checkpointable {
+  private readonly batches = new Map<number, { plan: PlannedBatch; rows: Row[] }>();
+  /** The state after the last committed batch. */
+  position: MicroBatchPosition = { v: 1, committed: undefined, watermark: 0, lastBatchWatermark: 0 };
+  /** Restored from a checkpoint taken while a batch was in flight. */
+  recoveredPending: PlannedBatch | undefined;
+
+  constructor(
+    graph: DStreamGraph,
+    /** The watermark after batch `time` (the executor tracks event times as rows flow). */
+    private readonly watermarkAfter: (time: number) => number,
+  ) {
+    super(graph);
+  }
+
+  override get kind(): string {
+    return 'MicroBatchInput';
+  }
+
+  prepare(plan: PlannedBatch, rows: Row[]): void {
+    this.batches.set(plan.time, { plan, rows });
+  }
+
+  planned(time: number): PlannedBatch | undefined {
+    return this.batches.get(time)?.plan;
+  }
+
+  compute(time: number): RDD<Row> {
+    const b = this.batches.get(time);
+    const rows = b?.rows ?? [];
+    this.reportRecords(time, rows.length);
+    return RDD.fromArray(rows, 1);
+  }
+
+  /** After batch `time` completed: its end is committed (also without a checkpoint). */
+  committedAfter(time: number): MicroBatchPosition {
+    const b = this.batches.get(time);
+    if (!b) return this.position;
+    return {
+      v: 1,
+      committed: b.plan.end,
+      watermark: this.watermarkAfter(time),
+      lastBatchWatermark: b.plan.watermark,
+    };
+  }
+
+  /** Called by the executor once batch `time` completed. */
+  commit(time: number): void {
+    this.position = this.committedAfter(time);
+    this.batches.delete(time);
+    if (this.recoveredPending?.time === time) this.recoveredPending = undefined;
+  }
+
+  checkpointDelta(time: number): StreamCheckpoint {
+    return { meta: this.committedAfter(time) };
+  }
+
+  generatedPosition(): unknown {
+    let pending: PlannedBatch | undefined;
+    for (const b of this.batches.values()) pending = b.plan;
+    return { ...this.position, pending };
+  }
+
+  restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+    const meta = saved.meta as MicroBatchPosition | undefined;
+    if (meta === undefined) return;
+    if (meta.v !== 1) throw new Error(`structured streaming checkpoint: unknown format version ${String(meta.v)}`);
+    this.position = { v: 1, committed: meta.committed, watermark: meta.watermark, lastBatchWatermark: meta.lastBatchWatermark };
+    if (meta.pending && meta.pending.time > saved.time) this.recoveredPending = meta.pending;
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * Structured Streaming's state store on the engine: a stateful DStream (StatefulDStream, as
+ * updateStateByKey and mapWithState) whose state is keyed by the grouping key, checkpointed with
+ * the engine's store — only the keys a batch changed go into the batch's commit. Each batch's
+ * RDD is what the batch outputs in the query's mode.
+ *
+ * When things happen, for batch t (watermark W decided before t ran):
+ *  - the parent's rows of t flow through; a row whose event time is ≤ W is late: dropped and
+ *    counted (numRowsDroppedByWatermark) — complete mode keeps everything, as Spark;
+ *  - aggregation: append emits and removes the groups whose event time (a window's end) is ≤ W;
+ *    update emits the groups changed by t, then removes those ≤ W; complete emits all groups;
+ *  - deduplication: a row whose key was never seen is emitted and remembered; keys ≤ W forgotten;
+ *  - after the batch completed, its changes are the stream's checkpoint delta.
+ */
+import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../../dstream/Checkpointable.js';
+import type { DStream } from '../../dstream/DStream.js';
+import { StatefulDStream } from '../../state/StatefulDStream.js';
+import type { BoundAggregate, GroupState } from '../aggregation.js';
+import type { Deduplicate } from '../plan.js';
+import type { OutputModeName } from '../sinks/Sink.js';
+import { keyOf, type Row } from '../values.js';
+
+/** What a state operator reads from its query, per batch. */
+export interface StateContext {
+  mode: OutputModeName;
+  /** The watermark batch `time` runs with (ms), or undefined without one. */
+  watermarkAt(time: number): number | undefined;
+  /** Of a key (grouping values or a row): its event time, when the query has a watermark on it. */
+  evictionTime: ((key: unknown[] | Row) => number | null) | undefined;
+}
+
+export interface StateOperatorMetrics {
+  operatorName: string;
+  numRowsTotal: number;
+  numRowsUpdated: number;
+  numRowsRemoved: number;
+  numRowsDroppedByWatermark: number;
+}
+
+abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implements Checkpointable {
+  readonly numPartitions = 1;
+  protected store = new Map<string, E>();
+  /** Keys changed since the last checkpoint: their latest entry, or undefined when removed. */
+  private dirty = new Map<string, E | undefined>();
+  metrics: StateOperatorMetrics;
+
+  constructor(
+    parent: DStream<Row>,
+    protected readonly ctx: StateContext,
+    operatorName: string,
+  ) {
+    super(parent as DStream<unknown>, `a streaming ${operatorName === 'dedupe' ? 'dropDuplicates' : 'aggregation'}`);
+    this.metrics = { operatorName, numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0, numRowsDroppedByWatermark: 0 };
+  }
+
+  override get kind(): string {
+    return `StateStore(${this.metrics.operatorName})`;
+  }
+
+  protected partitionsOf(version: Row[]): Row[][] {
+    return [version];
+  }
+
+  protected put(k: string, e: E): void {
+    this.store.set(k, e);
+    this.dirty.set(k, e);
+  }
+  protected remove(k: string): void {
+    this.store.delete(k);
+    this.dirty.set(k, undefined);
+  }
+
+  protected parentRows(time: number): Row[] {
+    return (this.parent as DStream<Row>).getOrCompute(time)?.collect() ?? [];
+  }
+
+  /** True when `key`'s event time is at or below the watermark (late, or ready to evict). */
+  protected expired(key: unknown[] | Row, watermark: number | undefined): boolean {
+    if (watermark === undefined || this.ctx.evictionTime === undefined) return false;
+    const t = this.ctx.evictionTime(key);
+    return t !== null && t <= watermark;
+  }
+
+  checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined {
+    if (this.versionForCheckpoint(time) === undefined) return undefined;
+    if (full) {
+      this.dirty.clear();
+      return { state: { replace: true, puts: [...this.store], deletes: [] } };
+    }
+    const puts: [unknown, unknown][] = [];
+    const deletes: unknown[] = [];
+    for (const [k, e] of this.dirty) {
+      if (e === undefined) deletes.push(k);
+      else puts.push([k, e]);
+    }
+    this.dirty.clear();
+    return { state: { replace: false, puts, deletes } };
+  }
+
+  restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+    this.store = new Map(saved.state as Iterable<[string, E]>);
+    this.dirty.clear();
+    this.restoredAt(saved.time, []);
+  }
+}
+
+/** groupBy/agg state: key → [grouping values, aggregation buffers]. */
+export class AggregateStateDStream extends StateStoreDStream<[unknown[], unknown[]]> {
+  constructor(
+    parent: DStream<Row>,
+    ctx: StateContext,
+    private readonly agg: BoundAggregate,
+  ) {
+    super(parent, ctx, 'stateStoreSave');
+  }
+
+  protected advance(time: number): Row[] {
+    const { agg, ctx } = this;
+    const wm = ctx.watermarkAt(time);
+    const filterLate = ctx.mode !== 'complete';
+    const changed = new Map<string, GroupState>();
+    let dropped = 0;
+    const store = this.store;
+    for (const row of this.parentRows(time)) {
+      agg.keysOf(row, (key) => {
+        if (filterLate && this.expired(key, wm)) {
+          dropped++;
+          return;
+        }
+        const k = keyOf(key);
+        let g = changed.get(k);
+        if (g === undefined) {
+          const stored = store.get(k);
+          g = stored ? { key: stored[0], bufs: stored[1] } : { key, bufs: agg.newBuffers() };
+          changed.set(k, g);
+        }
+        agg.update(g.bufs, row);
+      });
+    }
+    for (const [k, g] of changed) this.put(k, [g.key, g.bufs]);
+    const out: Row[] = [];
+    let removed = 0;
+    if (ctx.mode === 'complete') {
+      for (const [key, bufs] of store.values()) out.push(agg.output({ key, bufs }));
+    } else if (ctx.mode === 'update') {
+      for (const g of changed.values()) out.push(agg.output(g));
+    }
+    if (ctx.mode !== 'complete' && wm !== undefined && ctx.evictionTime !== undefined) {
+      for (const [k, [key, bufs]] of [...store]) {
+        if (!this.expired(key, wm)) continue;
+        if (ctx.mode === 'append') out.push(agg.output({ key, bufs }));
+        this.remove(k);
+        removed++;
+      }
+    }
+    this.metrics = {
+      operatorName: 'stateStoreSave',
+      numRowsTotal: store.size,
+      numRowsUpdated: changed.size,
+      numRowsRemoved: removed,
+      numRowsDroppedByWatermark: dropped,
+    };
+    return out;
+  }
+}
+
+/** dropDuplicates state: key → the event time of its first row (0 without a watermark). */
+export class DedupStateDStream extends StateStoreDStream<number> {
+  constructor(
+    parent: DStream<Row>,
+    ctx: StateContext,
+    private readonly node: Deduplicate,
+  ) {
+    super(parent, ctx, 'dedupe');
+  }
+
+  protected advance(time: number): Row[] {
+    const wm = this.ctx.watermarkAt(time);
+    const out: Row[] = [];
+    let dropped = 0;
+    let updated = 0;
+    for (const row of this.parentRows(time)) {
+      if (this.expired(row, wm)) {
+        dropped++;
+        continue;
+      }
+      const k = this.node.keyOf(row);
+      if (this.store.has(k)) continue;
+      this.put(k, this.ctx.evictionTime?.(row) ?? 0);
+      updated++;
+      out.push(row);
+    }
+    let removed = 0;
+    if (wm !== undefined && this.ctx.evictionTime !== undefined) {
+      for (const [k, t] of [...this.store]) {
+        if (t <= wm) {
+          this.remove(k);
+          removed++;
+        }
+      }
+    }
+    this.metrics = {
+      operatorName: 'dedupe',
+      numRowsTotal: this.store.size,
+      numRowsUpdated: updated,
+      numRowsRemoved: removed,
+      numRowsDroppedByWatermark: dropped,
+    };
+    return out;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Value conversions of Spark SQL (non-ANSI mode): CAST, comparisons, and how values print.
+ * A cast that cannot convert gives null, never an error (Spark's default). Time is UTC: the
+ * session time zone of dstreams is UTC, so a job's results do not depend on the machine's zone.
+ */
+import { ArrayType, DataType, StructType, Types } from './types.js';
+
+export type Row = Record<string, unknown>;
+
+const INT_RE = /^[+-]?\d+$/;
+const NUM_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** `2017-11-11 10:20:30[.123]` (UTC), `2017-11-11`, or ISO 8601 with a zone; ms or null. */
+export function parseTimestampText(s: string): number | null {
+  const t = s.trim();
+  const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/.exec(t);
+  if (!m) return null;
+  const pad = (x: string | undefined, n = 2) => (x ?? '0').padStart(n, '0');
+  const frac = m[7] ? m[7].slice(0, 4).padEnd(4, '0') : '';
+  let zone = m[8] ?? 'Z';
+  if (/^[+-]\d{4}$/.test(zone)) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const iso = `${m[1]}-${pad(m[2])}-${pad(m[3])}T${pad(m[4])}:${pad(m[5])}:${pad(m[6])}${frac}${zone}`;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** Spark's string of a timestamp: `yyyy-MM-dd HH:mm:ss[.SSS]` (fraction only when non-zero). */
+export function formatTimestamp(d: Date): string {
+  const base = `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  const ms = d.getUTCMilliseconds();
+  return ms === 0 ? base : `${base}.${String(ms).padStart(3, '0').replace(/0+$/, '')}`;
+}
+
+export function formatDate(d: Date): string {
+  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
+}
+
+/** Java's SimpleDateFormat/DateTimeFormatter patterns date_format uses (yyyy MM dd HH mm ss SSS, E, a). */
+export function formatPattern(d: Date, pattern: string): string {
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  return pattern.replace(/yyyy|yy|MM|M|dd|d|HH|H|hh|mm|m|ss|s|SSS|E+|a|'[^']*'/g, (tok) => {
+    switch (tok) {
+      case 'yyyy': return String(d.getUTCFullYear());
+      case 'yy': return two(d.getUTCFullYear() % 100);
+      case 'MM': return two(d.getUTCMonth() + 1);
+      case 'M': return String(d.getUTCMonth() + 1);
+      case 'dd': return two(d.getUTCDate());
+      case 'd': return String(d.getUTCDate());
+      case 'HH': return two(d.getUTCHours());
+      case 'H': return String(d.getUTCHours());
+      case 'hh': return two(d.getUTCHours() % 12 || 12);
+      case 'mm': return two(d.getUTCMinutes());
+      case 'm': return String(d.getUTCMinutes());
+      case 'ss': return two(d.getUTCSeconds());
+      case 's': return String(d.getUTCSeconds());
+      case 'SSS': return String(d.getUTCMilliseconds()).padStart(3, '0');
+      case 'a': return d.getUTCHours() < 12 ? 'AM' : 'PM';
+      default:
+        if (tok.startsWith("'")) return tok.slice(1, -1);
+        return days[d.getUTCDay()]!;
+    }
+  });
+}
+
+/** Parses text by a Java pattern (to_timestamp(col, fmt)); null when it does not match. */
+export function parsePattern(s: string, pattern: string): number | null {
+  const parts: string[] = [];
+  const re = pattern.replace(/yyyy|MM|dd|HH|mm|ss|SSS|'[^']*'|[.*+?^${}()|[\]\\]/g, (tok) => {
+    if (tok.startsWith("'")) return tok.slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (tok.length === 1) return `\\${tok}`;
+    parts.push(tok);
+    return tok === 'yyyy' ? '(\\d{4})' : tok === 'SSS' ? '(\\d{1,3})' : '(\\d{1,2})';
+  });
+  const m = new RegExp(`^${re}$`).exec(s.trim());
+  if (!m) return null;
+  const f: Record<string, number> = { yyyy: 1970, MM: 1, dd: 1, HH: 0, mm: 0, ss: 0, SSS: 0 };
+  parts.forEach((p, i) => (f[p] = Number(m[i + 1])));
+  return Date.UTC(f.yyyy!, f.MM! - 1, f.dd!, f.HH!, f.mm!, f.ss!, f.SSS!);
+}
+
+function toNumber(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string') {
+    const t = v.trim();
+    return NUM_RE.test(t) ? Number(t) : null;
+  }
+  if (v instanceof Date) return v.getTime() / 1000;
+  return null;
+}
+
+/** Spark's CAST (non-ANSI): null when the value does not convert. */
+export function castValue(v: unknown, to: DataType): unknown {
+  if (v === null || v === undefined) return null;
+  switch (to) {
+    case Types.STRING:
+      return valueToString(v);
+    case Types.INTEGER:
+    case Types.LONG: {
+      if (typeof v === 'string') {
+        const t = v.trim();
+        if (INT_RE.test(t)) return Number(t);
+        const n = NUM_RE.test(t) ? Number(t) : null;
+        return n === null ? null : Math.trunc(n);
+      }
+      if (v instanceof Date) return Math.floor(v.getTime() / 1000);
+      const n = toNumber(v);
+      return n === null || !Number.isFinite(n) ? null : Math.trunc(n);
+    }
+    case Types.DOUBLE:
+    case Types.FLOAT:
+      return toNumber(v);
+    case Types.BOOLEAN: {
+      if (typeof v === 'boolean') return v;
+      if (typeof v === 'number') return v !== 0;
+      if (typeof v === 'string') {
+        const t = v.trim().toLowerCase();
+        if (['true', 't', 'yes', 'y', '1'].includes(t)) return true;
+        if (['false', 'f', 'no', 'n', '0'].includes(t)) return false;
+      }
+      return null;
+    }
+    case Types.TIMESTAMP: {
+      if (v instanceof Date) return v;
+      if (typeof v === 'number') return new Date(Math.round(v * 1000));
+      if (typeof v === 'string') {
+        const ms = parseTimestampText(v);
+        return ms === null ? null : new Date(ms);
+      }
+      return null;
+    }
+    case Types.DATE: {
+      const ms = v instanceof Date ? v.getTime() : typeof v === 'string' ? parseTimestampText(v) : null;
+      if (ms === null) return null;
+      return new Date(Math.floor(ms / 86_400_000) * 86_400_000);
+    }
+    case Types.BINARY:
+      return Buffer.isBuffer(v) ? v : Buffer.from(valueToString(v), 'utf8');
+  }
+  if (to instanceof ArrayType) return Array.isArray(v) ? v.map((x) => castValue(x, to.elementType)) : null;
+  if (to instanceof StructType) {
+    if (typeof v !== 'object') return null;
+    const out: Row = {};
+    for (const f of to.fields) out[f.name] = castValue((v as Row)[f.name], f.dataType);
+    return out;
+  }
+  return v;
+}
+
+/** A value as Spark's CAST(x AS STRING) writes it. */
+export function valueToString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Date) return formatTimestamp(v);
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  if (typeof v === 'number') return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(v);
+  if (Array.isArray(v)) return `[${v.map((x) => (x === null ? 'null' : valueToString(x))).join(', ')}]`;
+  if (typeof v === 'object' && v !== null) {
+    return `{${Object.values(v).map((x) => (x === null || x === undefined ? 'null' : valueToString(x))).join(', ')}}`;
+  }
+  return String(v);
+}
+
+/** SQL ordering of two non-null values; numbers, strings, booleans, dates, buffers; structs by fields. */
+export function compareSql(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  if (a instanceof Date || b instanceof Date) {
+    const x = a instanceof Date ? a.getTime() : (castValue(a, Types.TIMESTAMP) as Date | null)?.getTime() ?? NaN;
+    const y = b instanceof Date ? b.getTime() : (castValue(b, Types.TIMESTAMP) as Date | null)?.getTime() ?? NaN;
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'number' || typeof b === 'number') {
+    const x = toNumber(a) ?? NaN;
+    const y = toNumber(b) ?? NaN;
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return Buffer.compare(a, b);
+  if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null) {
+    const va = Object.values(a);
+    const vb = Object.values(b);
+    for (let i = 0; i < Math.min(va.length, vb.length); i++) {
+      const c = compareNullable(va[i], vb[i]);
+      if (c !== 0) return c;
+    }
+    return va.length - vb.length;
+  }
+  const x = String(a);
+  const y = String(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Nulls first (Spark's ascending order). */
+export function compareNullable(a: unknown, b: unknown): number {
+  const an = a === null || a === undefined;
+  const bn = b === null || b === undefined;
+  if (an || bn) return an && bn ? 0 : an ? -1 : 1;
+  return compareSql(a, b);
+}
+
+/** SQL equality of non-null values (dates by time, buffers by bytes, structs by value). */
+export function equalSql(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return compareSql(a, b) === 0 && !(typeof a === 'number' && Number.isNaN(a));
+}
+
+/** A string that identifies a grouping key by value (group by, distinct, dedup, join). */
+export function keyOf(values: readonly unknown[]): string {
+  if (values.length === 1) {
+    const v = values[0];
+    if (typeof v === 'string') return `s${v}`;
+    if (typeof v === 'number') return `n${v}`;
+  }
+  return JSON.stringify(values, (_k, v: unknown) => (v === undefined ? null : v));
+}
