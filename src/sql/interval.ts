@@ -13,6 +13,9 @@ const UNITS: Record<string, number> = {
   day: 86_400_000,
   d: 86_400_000,
   week: 604_800_000,
+  // Spark's watermark delay counts a month as 31 days.
+  month: 2_678_400_000,
+  year: 32_140_800_000,
 };
 
 export function parseInterval(text: string | number): number {

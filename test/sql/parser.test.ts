@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ParseException } from '../../src/sql/errors.js';
+import { parseExpression, parseNamedExpression } from '../../src/sql/parser.js';
+import { session } from './helpers.js';
+
+describe('selectExpr/expr parser: good expressions', () => {
+  it('names columns as Spark does', () => {
+    const names = [
+      'CAST(value AS STRING)',
+      'cast(id as long) id',
+      'CAST(created_at as timestamp) created_at',
+      'a + 1',
+      'a * 2 + b',
+      'NOT a > 1',
+      'count(id)',
+      'lower(s)',
+      "split(s, ' ')",
+    ].map((t) => parseNamedExpression(t).name);
+    expect(names).toEqual([
+      'CAST(value AS STRING)',
+      'id',
+      'created_at',
+      '(a + 1)',
+      '((a * 2) + b)',
+      '(NOT (a > 1))',
+      'count(id)',
+      'lower(s)',
+      'split(s,  , -1)',
+    ]);
+  });
+
+  it('evaluates arithmetic, comparisons, AND/OR/NOT with SQL NULL semantics', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ a: 1, b: 2, s: 'x y', n: null }], 'a INT, b INT, s STRING, n INT');
+    const [row] = df
+      .selectExpr(
+        'a + b * 3 AS x',
+        'b / a AS d',
+        '7 % 4 AS m',
+        'a < b AND NOT (b = 3) AS t',
+        'n > 1 OR a = 1 AS o',
+        'n > 1 AND a = 1 AS u',
+        'n IS NULL AS isn',
+        "s || '!' AS c",
+        "CASE WHEN a = 1 THEN 'one' ELSE 'other' END AS w",
+        'a IN (3, 1) AS inn',
+        '-a AS neg',
+      )
+      .collect();
+    expect(row).toEqual({ x: 7, d: 2, m: 3, t: true, o: true, u: null, isn: true, c: 'x y!', w: 'one', inn: true, neg: -1 });
+  });
+
+  it('reads struct fields (a.b), array elements (a[i]) and function calls', () => {
+    const spark = session();
+    const df = spark
+      .createDataFrame([{ raw: '{"venue": {"lat": "1.5"}, "topics": ["a", "b"]}' }])
+      .selectExpr("from_json(raw, 'venue STRUCT<lat: STRING>, topics ARRAY<STRING>') AS j");
+    expect(df.selectExpr('CAST(j.venue.lat AS DOUBLE) AS lat', 'j.topics[1] AS t', 'upper(j.topics[0]) AS u').collect()).toEqual([
+      { lat: 1.5, t: 'b', u: 'A' },
+    ]);
+  });
+
+  it("reads CAST(n AS TIMESTAMP) as epoch seconds and cast('long') of a timestamp back", () => {
+    const spark = session();
+    const [r] = spark.createDataFrame([{ v: 10 }]).selectExpr('CAST(v AS TIMESTAMP) AS t', 'CAST(CAST(v AS TIMESTAMP) AS LONG) AS back').collect();
+    expect(r!.t).toEqual(new Date(10_000));
+    expect(r!.back).toBe(10);
+  });
+});
+
+describe('selectExpr/expr parser: errors name the bad token and its position', () => {
+  const bad: [string, RegExp][] = [
+    ['CAST(x AS )', /at or near '\)' \(position 10\).*expected a type name/],
+    ['a +', /at or near end of input \(position 3\).*expected an expression/],
+    ['(a + b', /end of input \(position 6\).*expected '\)'/],
+    ["'unclosed", /unclosed string/],
+    ['a # b', /at or near '#' \(position 2\)/],
+    ['CAST(x AS notatype)', /at or near 'notatype' \(position 10\)/],
+    ['a b c', /at or near 'c' \(position 4\).*expected end of expression/],
+    ['nosuchfn(a)', /Undefined function: 'nosuchfn' \(position 0\)/],
+  ];
+  for (const [text, message] of bad) {
+    it(JSON.stringify(text), () => {
+      expect(() => parseNamedExpression(text)).toThrow(ParseException);
+      expect(() => parseNamedExpression(text)).toThrow(message);
+    });
+  }
+
+  it('an unknown column fails at selectExpr, naming the input columns', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ a: 1 }]);
+    expect(() => df.selectExpr('b + 1')).toThrow("Column 'b' cannot be resolved; input columns: [a]");
+    expect(() => parseExpression('a = ')).toThrow(/position 4/);
+  });
+});

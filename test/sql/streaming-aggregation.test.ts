@@ -1,0 +1,98 @@
+/** Vectors of Spark's StreamingAggregationSuite, on the dstreams engine. */
+import { describe, expect, it } from 'vitest';
+import { AnalysisException, MemoryStream, functions as F } from '../../src/sql/index.js';
+import { collecting, session, sortTuples, tempDir } from './helpers.js';
+
+describe('streaming aggregation (StreamingAggregationSuite)', () => {
+  it('simple count, update mode — state survives a restart from the checkpoint', async () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    const aggregated = input.toDF().groupBy(F.col('value')).agg(F.count('*'));
+    expect(aggregated.columns).toEqual(['value', 'count(1)']);
+    const dir = tempDir();
+    let q = await collecting(aggregated, 'update', ['value', 'count(1)'], { checkpointLocation: dir });
+    input.addData(3);
+    expect(await q.newAnswer()).toEqual([[3, 1]]);
+    input.addData(3, 2);
+    expect(await q.newAnswer()).toEqual(sortTuples([[3, 2], [2, 1]]));
+    await q.query.stop();
+    q = await collecting(aggregated, 'update', ['value', 'count(1)'], { checkpointLocation: dir });
+    input.addData(3, 2, 1);
+    expect(await q.newAnswer()).toEqual(sortTuples([[3, 3], [2, 2], [1, 1]]));
+    input.addData(4, 4, 4, 4);
+    expect(await q.newAnswer()).toEqual([[4, 4]]);
+    expect(q.batches.map((b) => b.id)).toEqual([2, 3]);
+  });
+
+  it('simple count, complete mode — the whole table every batch, across a restart', async () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    const aggregated = input.toDF().groupBy('value').agg(F.count('*'));
+    const dir = tempDir();
+    let q = await collecting(aggregated, 'complete', ['value', 'count(1)'], { checkpointLocation: dir });
+    input.addData(3);
+    expect(await q.newAnswer()).toEqual([[3, 1]]);
+    input.addData(2);
+    expect(await q.newAnswer()).toEqual(sortTuples([[3, 1], [2, 1]]));
+    await q.query.stop();
+    q = await collecting(aggregated, 'complete', ['value', 'count(1)'], { checkpointLocation: dir });
+    input.addData(3, 2, 1);
+    expect(await q.newAnswer()).toEqual(sortTuples([[3, 2], [2, 2], [1, 1]]));
+    input.addData(4, 4, 4, 4);
+    expect(await q.newAnswer()).toEqual(sortTuples([[4, 4], [3, 2], [2, 2], [1, 1]]));
+  });
+
+  it('typed aggregates: count, sum, avg, min, max with nulls', async () => {
+    const spark = session();
+    const input = new MemoryStream<{ k: string; v: number | null }>(spark, 'k STRING, v INT');
+    const agg = input
+      .toDF()
+      .groupBy('k')
+      .agg(F.count('v').alias('n'), F.sum('v').alias('s'), F.avg('v').alias('a'), F.min('v').alias('lo'), F.max('v').alias('hi'));
+    const q = await collecting(agg, 'update', ['k', 'n', 's', 'a', 'lo', 'hi']);
+    input.addData({ k: 'x', v: 1 }, { k: 'x', v: 3 }, { k: 'y', v: null });
+    expect(await q.newAnswer()).toEqual([
+      ['x', 2, 4, 2, 1, 3],
+      ['y', 0, null, null, null, null],
+    ]);
+  });
+
+  it('append mode without a watermark is refused at start()', async () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    const agg = input.toDF().groupBy('value').count();
+    await expect(agg.writeStream.outputMode('append').format('console').start()).rejects.toThrow(
+      'Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark',
+    );
+    await expect(agg.writeStream.outputMode('append').format('console').start()).rejects.toBeInstanceOf(AnalysisException);
+  });
+
+  it('complete mode without an aggregation is refused at start()', async () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    await expect(input.toDF().writeStream.outputMode('complete').format('console').start()).rejects.toThrow(
+      'Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets',
+    );
+  });
+
+  it('two streaming aggregations are refused', () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    expect(() => input.toDF().groupBy('value').count().groupBy('count').count()).toThrow(
+      'Multiple streaming aggregations are not supported with streaming DataFrames/Datasets',
+    );
+  });
+
+  it('sorting is allowed only after an aggregation in complete mode', async () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    const sorted = input.toDF().groupBy('value').count().orderBy(F.col('count').desc());
+    await expect(sorted.writeStream.outputMode('update').format('console').start()).rejects.toThrow(/Sorting is not supported/);
+    const q = await collecting(sorted, 'complete', ['value', 'count']);
+    input.addData(1, 2, 2, 3, 3, 3);
+    const out: unknown[][] = [];
+    await q.query.processAllAvailable();
+    for (const r of q.batches.at(-1)!.rows) out.push([r.value, r.count]);
+    expect(out).toEqual([[3, 3], [2, 2], [1, 1]]);
+  });
+});
