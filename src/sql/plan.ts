@@ -263,7 +263,7 @@ function joinFn(j: Join, staticRows: Row[], streamIsRight: boolean): RowFn {
   const how = j.how;
   const staticSchema = (streamIsRight ? j.children[0]! : j.children[1]!).schema;
   const nulls: Row = {};
-  for (const f of staticSchema.fields) nulls[f.name] = null;
+  for (const f of staticSchema.fields) if (!j.usingColumns?.includes(f.name)) nulls[f.name] = null;
   const merge = (stream: Row, stat: Row): Row => (streamIsRight ? { ...stat, ...stream } : { ...stream, ...stat });
   const order = (r: Row): Row => {
     const out: Row = {};

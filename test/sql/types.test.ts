@@ -1,56 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { meetupSchema } from './helpers.js';
 import {
-  ArrayType,
   DoubleType,
   IntegerType,
   LongType,
   parseDDL,
   StringType,
-  StructField,
   StructType,
 } from '../../src/sql/index.js';
-
-/** Seed 004's schema, as its PySpark code writes it. */
-export function meetupSchema(): StructType {
-  return new StructType([
-    new StructField('venue', new StructType([
-      new StructField('venue_name', new StringType(), true),
-      new StructField('lon', new StringType(), true),
-      new StructField('lat', new StringType(), true),
-      new StructField('venue_id', new StringType(), true),
-    ])),
-    new StructField('visibility', new StringType(), true),
-    new StructField('response', new StringType(), true),
-    new StructField('guests', new StringType(), true),
-    new StructField('member', new StructType([
-      new StructField('member_id', new StringType(), true),
-      new StructField('photo', new StringType(), true),
-      new StructField('member_name', new StringType(), true),
-    ])),
-    new StructField('rsvp_id', new StringType(), true),
-    new StructField('mtime', new StringType(), true),
-    new StructField('event', new StructType([
-      new StructField('event_name', new StringType(), true),
-      new StructField('event_id', new StringType(), true),
-      new StructField('time', new StringType(), true),
-      new StructField('event_url', new StringType(), true),
-    ])),
-    new StructField('group', new StructType([
-      new StructField('group_topics', new ArrayType(new StructType([
-        new StructField('urlkey', new StringType(), true),
-        new StructField('topic_name', new StringType(), true),
-      ]), true), true),
-      new StructField('group_city', new StringType(), true),
-      new StructField('group_country', new StringType(), true),
-      new StructField('group_id', new StringType(), true),
-      new StructField('group_name', new StringType(), true),
-      new StructField('group_lon', new StringType(), true),
-      new StructField('group_urlname', new StringType(), true),
-      new StructField('group_state', new StringType(), true),
-      new StructField('group_lat', new StringType(), true),
-    ])),
-  ]);
-}
 
 describe('types', () => {
   it("prints seed 004's schema as Spark's printSchema tree", () => {
