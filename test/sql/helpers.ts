@@ -102,3 +102,16 @@ export function meetupSchema(): StructType {
   ]);
 }
 
+
+/** Listens on a free port below the ephemeral range (the brief's rule for tests). */
+export async function listenBelowEphemeral(server: import('node:net').Server): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) return port;
+  }
+  throw new Error('no free port below 32768 after 50 attempts');
+}

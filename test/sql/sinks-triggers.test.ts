@@ -1,0 +1,213 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '../../src/context/Clock.js';
+import { MemoryStream, SparkSession, StreamingQueryException, functions as F } from '../../src/sql/index.js';
+import { listenBelowEphemeral, session } from './helpers.js';
+
+describe('sinks × output modes (seed 002 table), checked at start()', () => {
+  const cases: [string, string, boolean][] = [
+    ['memory', 'update', false],
+    ['memory', 'append', true],
+    ['memory', 'complete', true],
+    ['console', 'update', true],
+    ['json', 'update', false],
+    ['csv', 'complete', false],
+    ['text', 'update', false],
+  ];
+  for (const [format, mode, ok] of cases) {
+    it(`${format} × ${mode}: ${ok ? 'accepted' : 'refused'}`, async () => {
+      const spark = session();
+      const input = new MemoryStream<string>(spark, 'string');
+      const df = mode === 'append' ? input.toDF() : input.toDF().groupBy('value').count();
+      const start = df.writeStream.format(format).outputMode(mode).queryName(`q_${format}_${mode}`).option('path', '/tmp/never').start();
+      if (ok) await (await start).stop();
+      else await expect(start).rejects.toThrow(`Data source ${format} does not support ${mode[0]!.toUpperCase()}${mode.slice(1)} output mode`);
+    });
+  }
+
+  it('file sinks need a checkpointLocation; memory needs a queryName', async () => {
+    const spark = session();
+    const input = new MemoryStream<string>(spark, 'string');
+    await expect(input.toDF().writeStream.format('json').start('/tmp/x')).rejects.toThrow(/checkpointLocation must be specified/);
+    await expect(input.toDF().writeStream.format('memory').start()).rejects.toThrow('queryName must be specified for memory sink');
+    expect(() => input.toDF().writeStream.outputMode('bogus')).toThrow(/Unknown output mode bogus/);
+  });
+});
+
+describe('console, memory and foreachBatch sinks', () => {
+  it("console prints Spark's Batch: N header and table", async () => {
+    const spark = session();
+    const input = new MemoryStream<string>(spark, 'string');
+    const out: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    try {
+      const words = input.toDF().select(F.explode(F.split(F.col('value'), ' ')).alias('word'));
+      const q = await words.groupBy('word').count().writeStream.outputMode('complete').format('console').start();
+      input.addData('a b a');
+      await q.processAllAvailable();
+      await q.stop();
+    } finally {
+      write.mockRestore();
+    }
+    expect(out.join('')).toBe(
+      [
+        '-------------------------------------------',
+        'Batch: 0',
+        '-------------------------------------------',
+        '+----+-----+',
+        '|word|count|',
+        '+----+-----+',
+        '|   a|    2|',
+        '|   b|    1|',
+        '+----+-----+',
+        '',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it("memory sink: spark.table and spark.sql over it (Listing 7.15), append and complete", async () => {
+    const spark = session();
+    const input = new MemoryStream<{ TripID: number; StartStation: string }>(spark, 'TripID INT, StartStation STRING');
+    const q1 = await input.toDF().writeStream.format('memory').queryName('trips').start();
+    const q2 = await input.toDF().groupBy('StartStation').count().writeStream.format('memory').outputMode('complete').queryName('per_station').start();
+    input.addData({ TripID: 1, StartStation: 'A' }, { TripID: 2, StartStation: 'B' });
+    await q1.processAllAvailable();
+    await q2.processAllAvailable();
+    input.addData({ TripID: 3, StartStation: 'A' });
+    await q1.processAllAvailable();
+    await q2.processAllAvailable();
+    expect(spark.table('trips').collect().map((r) => r.TripID)).toEqual([1, 2, 3]);
+    expect(spark.sql('select * from per_station order by StartStation').collect()).toEqual([
+      { StartStation: 'A', count: 2 },
+      { StartStation: 'B', count: 1 },
+    ]);
+    expect(spark.streams.active.map((q) => q.name).sort()).toEqual(['per_station', 'trips']);
+  });
+
+  it('foreachBatch: batch ids 0, 1, …; an error in it terminates the query and awaitTermination rejects', async () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    const seen: [number, number[]][] = [];
+    const q = await input
+      .toDF()
+      .writeStream.foreachBatch((df, id) => {
+        const vals = df.collect().map((r) => r.value as number);
+        if (vals.includes(13)) throw new Error('unlucky');
+        seen.push([id, vals]);
+      })
+      .start();
+    input.addData(1, 2);
+    await q.processAllAvailable();
+    input.addData(3);
+    await q.processAllAvailable();
+    expect(seen).toEqual([[0, [1, 2]], [1, [3]]]);
+    input.addData(13);
+    await expect(q.processAllAvailable()).rejects.toThrow(StreamingQueryException);
+    await expect(q.awaitTermination()).rejects.toThrow(/unlucky/);
+    expect(q.isActive).toBe(false);
+    expect(q.exception()!.message).toMatch(/terminated with exception: .*unlucky/);
+    await expect(spark.streams.awaitAnyTermination()).rejects.toThrow(/unlucky/);
+  });
+
+  it('stream–static join', async () => {
+    const spark = session();
+    const stations = spark.createDataFrame([{ id: 1, name: 'Paseo' }, { id: 2, name: 'Townsend' }]);
+    const input = new MemoryStream<{ id: number; trip: string }>(spark, 'id INT, trip STRING');
+    const q = await input.toDF().join(stations, 'id').writeStream.format('memory').queryName('joined').start();
+    input.addData({ id: 2, trip: 'x' }, { id: 3, trip: 'y' }, { id: 1, trip: 'z' });
+    await q.processAllAvailable();
+    expect(spark.table('joined').collect()).toEqual([
+      { id: 2, trip: 'x', name: 'Townsend' },
+      { id: 1, trip: 'z', name: 'Paseo' },
+    ]);
+    expect(() => input.toDF().join(stations, 'id', 'full')).toThrow(/not supported/);
+  });
+});
+
+describe('triggers and progress', () => {
+  it('processingTime on a ManualClock: one trigger per interval; empty triggers run no batch', async () => {
+    const clock = new ManualClock();
+    const spark = new SparkSession({ clock });
+    try {
+      const input = new MemoryStream<number>(spark, 'integer');
+      const q = await input.toDF().writeStream.format('memory').queryName('t').trigger({ processingTime: '10 seconds' }).start();
+      input.addData(1);
+      await clock.advance(5_000);
+      expect(spark.table('t').count()).toBe(0);
+      await clock.advance(5_000);
+      expect(spark.table('t').count()).toBe(1);
+      await clock.advance(10_000);
+      expect(q.recentProgress.length).toBe(1);
+      input.addData(2, 3);
+      await clock.advance(10_000);
+      expect(spark.table('t').count()).toBe(3);
+      const p = q.lastProgress!;
+      expect(p).toMatchObject({ batchId: 1, numInputRows: 2, sources: [{ startOffset: 0, endOffset: 2, numInputRows: 2 }], sink: { numOutputRows: 2 } });
+      expect(p.timestamp).toBe('1970-01-01T00:00:30.000Z');
+      expect(p.inputRowsPerSecond).toBeCloseTo(2 / 20);
+      expect(Object.keys(p.durationMs)).toContain('triggerExecution');
+    } finally {
+      await spark.stop();
+    }
+  });
+
+  it('availableNow processes everything, then stops; once runs one batch', async () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    input.addData(1, 2);
+    const q = await input.toDF().writeStream.format('memory').queryName('an').trigger({ availableNow: true }).start();
+    await q.awaitTermination();
+    expect(spark.table('an').count()).toBe(2);
+    expect(q.isActive).toBe(false);
+    expect(await q.awaitTermination(10)).toBe(true);
+  });
+
+  it('the rate source: rowsPerSecond rows a second of { timestamp, value }', async () => {
+    const clock = new ManualClock(0);
+    const spark = new SparkSession({ clock });
+    try {
+      const rate = spark.readStream.format('rate').option('rowsPerSecond', 4).load();
+      expect(rate.columns).toEqual(['timestamp', 'value']);
+      const q = await rate.writeStream.format('memory').queryName('rate').trigger({ processingTime: '1 second' }).start();
+      await clock.advance(2000);
+      await q.processAllAvailable();
+      const rows = spark.table('rate').collect();
+      expect(rows.map((r) => r.value)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(rows[5]!.timestamp).toEqual(new Date(1250));
+    } finally {
+      await spark.stop();
+    }
+  });
+
+  it('the socket source: the slides wordcount over a TCP server', async () => {
+    const sockets: Socket[] = [];
+    const server: Server = createServer((s) => {
+      sockets.push(s);
+      s.write('to be or\nnot to be\n');
+    });
+    const port = await listenBelowEphemeral(server);
+    const spark = session();
+    try {
+      const lines = spark.readStream.format('socket').option('host', '127.0.0.1').option('port', port).load();
+      const words = lines.select(F.explode(F.split(lines.col('value'), ' ')).alias('word'));
+      const q = await words.groupBy('word').count().writeStream.outputMode('complete').format('memory').queryName('wc').start();
+      for (let i = 0; i < 100 && spark.table('wc').count() < 4; i++) {
+        await q.processAllAvailable();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(spark.sql('select * from wc order by word').collect()).toEqual([
+        { word: 'be', count: 2 },
+        { word: 'not', count: 1 },
+        { word: 'or', count: 1 },
+        { word: 'to', count: 2 },
+      ]);
+      await expect(spark.readStream.format('socket').option('host', '127.0.0.1').option('port', 1).load().writeStream.format('console').start()).rejects.toThrow(
+        /cannot connect to 127.0.0.1:1/,
+      );
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+});
