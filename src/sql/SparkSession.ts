@@ -5,7 +5,13 @@
  * `readStream`, `createDataFrame` and `spark.streams`.
  */
 import { SystemClock, type Clock } from '../context/Clock.js';
+// The formats readStream/writeStream know register themselves.
+import './sources/socket.js';
+import './sources/rate.js';
+import './sources/file.js';
+import './sinks/file.js';
 import { DataFrame, type DataFrameSession } from './DataFrame.js';
+import { DataFrameReader } from './DataFrameReader.js';
 import { DataFrameWriter } from './DataFrameWriter.js';
 import { AnalysisException } from './errors.js';
 import { StaticScan } from './plan.js';
@@ -81,6 +87,11 @@ export class SparkSession implements DataFrameSession, StreamingSession {
     this.clock = options.clock ?? new SystemClock();
     for (const [k, v] of Object.entries(options.config ?? {})) this.conf.set(k, v);
     SparkSession.active = this;
+  }
+
+  /** Static files (json, csv, text): `await spark.read.schema(s).json(path)`. */
+  get read(): DataFrameReader {
+    return new DataFrameReader(this);
   }
 
   get readStream(): DataStreamReader {

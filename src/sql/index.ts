@@ -1,6 +1,4 @@
 /** Structured Streaming on the dstreams engine (API.md, "Structured Streaming"): the public names. */
-import './sources/socket.js';
-import './sources/rate.js';
 
 export { SparkSession, type SparkSessionOptions } from './SparkSession.js';
 export { DataFrame, GroupedData } from './DataFrame.js';
@@ -29,6 +27,7 @@ export type { Source, SourceProvider, Offset } from './sources/Source.js';
 export { StreamingQuery, type Trigger } from './streaming/StreamingQuery.js';
 export { StreamingQueryManager, type StreamingQueryListener } from './streaming/StreamingQueryManager.js';
 export type { StreamingQueryProgress, StreamingQueryStatus, SourceProgress, SinkProgress } from './streaming/progress.js';
+export { DataFrameReader } from './DataFrameReader.js';
 export { DataStreamReader } from './streaming/DataStreamReader.js';
 export { DataStreamWriter, type ForeachBatchFunction } from './streaming/DataStreamWriter.js';
 export { DataFrameWriter, type JdbcProperties, type SaveMode } from './DataFrameWriter.js';

@@ -1,0 +1,51 @@
+/** `spark.read`: static json/csv/text files (a file sink's output is read through its manifest). */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DataFrame, type DataFrameSession } from './DataFrame.js';
+import { AnalysisException } from './errors.js';
+import { formatOptions, parseFile, TEXT_SCHEMA, type FileFormat } from './fileFormats.js';
+import { StaticScan } from './plan.js';
+import { listDataFiles } from './sinks/file.js';
+import { toSchema, type StructType } from './types.js';
+import type { Row } from './values.js';
+
+export class DataFrameReader {
+  private fmt: FileFormat | undefined;
+  private readonly opts: Record<string, string> = {};
+  private userSchema: StructType | undefined;
+  constructor(private readonly session: DataFrameSession) {}
+
+  format(f: string): this {
+    if (!['json', 'csv', 'text'].includes(f)) throw new AnalysisException(`Failed to find data source: ${f}`);
+    this.fmt = f as FileFormat;
+    return this;
+  }
+  option(k: string, v: string | number | boolean): this {
+    this.opts[k] = String(v);
+    return this;
+  }
+  schema(s: StructType | string): this {
+    this.userSchema = toSchema(s);
+    return this;
+  }
+  /** Reads the directory now (files are listed and parsed once, when called). */
+  async load(path: string): Promise<DataFrame> {
+    const format = this.fmt ?? 'json';
+    const schema = format === 'text' ? TEXT_SCHEMA : this.userSchema;
+    if (!schema) throw new AnalysisException(`spark.read.${format}: give a schema with .schema(...) (dstreams does not infer one)`);
+    const rows: Row[] = [];
+    for (const f of await listDataFiles(path)) {
+      for (const r of parseFile(await readFile(join(path, f), 'utf8'), format, schema, formatOptions(this.opts))) rows.push(r);
+    }
+    return new DataFrame(this.session, new StaticScan(schema, () => rows));
+  }
+  json(path: string): Promise<DataFrame> {
+    return this.format('json').load(path);
+  }
+  csv(path: string): Promise<DataFrame> {
+    return this.format('csv').load(path);
+  }
+  text(path: string): Promise<DataFrame> {
+    return this.format('text').load(path);
+  }
+}

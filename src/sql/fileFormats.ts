@@ -1,0 +1,112 @@
+/**
+ * Rows ↔ the text formats of the file source and sink: JSON lines (PERMISSIVE), CSV (RFC 4180
+ * quoting; `header`, `sep`), text (one `value` per line). Shared by readStream, spark.read and
+ * the file sink.
+ */
+import { parseJsonRow, toJsonText } from './json.js';
+import { StructField, StructType, Types } from './types.js';
+import { castValue, valueToString, type Row } from './values.js';
+
+export type FileFormat = 'json' | 'csv' | 'text';
+
+export interface FormatOptions {
+  header?: boolean;
+  sep?: string;
+}
+
+export function formatOptions(o: Record<string, string>): FormatOptions {
+  return { header: (o.header ?? 'false').toLowerCase() === 'true', sep: o.sep ?? o.delimiter ?? ',' };
+}
+
+export const TEXT_SCHEMA = new StructType([new StructField('value', Types.STRING)]);
+
+/** The rows of one file's text. */
+export function parseFile(text: string, format: FileFormat, schema: StructType, o: FormatOptions): Row[] {
+  if (format === 'text') {
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    return lines.map((l) => ({ value: l.endsWith('\r') ? l.slice(0, -1) : l }));
+  }
+  if (format === 'json') {
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => parseJsonRow(l, schema)!);
+  }
+  const records = parseCsv(text, o.sep ?? ',');
+  if (o.header) records.shift();
+  return records.map((fields) => {
+    const row: Row = {};
+    schema.fields.forEach((f, i) => {
+      const v = fields[i];
+      row[f.name] = v === undefined || v === null ? null : castValue(v, f.dataType);
+    });
+    return row;
+  });
+}
+
+/** CSV records; an unquoted empty field is null (Spark's default nullValue). */
+export function parseCsv(text: string, sep: string): (string | null)[][] {
+  const out: (string | null)[][] = [];
+  let rec: (string | null)[] = [];
+  let field = '';
+  let quoted = false;
+  let wasQuoted = false;
+  let i = 0;
+  const endField = () => {
+    rec.push(field === '' && !wasQuoted ? null : field);
+    field = '';
+    wasQuoted = false;
+  };
+  while (i < text.length) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else field += c;
+      i++;
+      continue;
+    }
+    if (c === '"' && field === '') {
+      quoted = true;
+      wasQuoted = true;
+    } else if (text.startsWith(sep, i)) {
+      endField();
+      i += sep.length;
+      continue;
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      endField();
+      out.push(rec);
+      rec = [];
+    } else field += c;
+    i++;
+  }
+  if (field !== '' || wasQuoted || rec.length > 0) {
+    endField();
+    out.push(rec);
+  }
+  return out;
+}
+
+function csvField(v: unknown, sep: string): string {
+  if (v === null || v === undefined) return '';
+  const s = valueToString(v);
+  return s === '' || s.includes(sep) || /["\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** A file's text for rows (the file sink). */
+export function formatFile(rows: Row[], format: FileFormat, schema: StructType, o: FormatOptions): string {
+  const names = schema.fieldNames;
+  if (format === 'json') return rows.map((r) => toJsonText(r) + '\n').join('');
+  if (format === 'text') return rows.map((r) => valueToString(r[names[0]!]) + '\n').join('');
+  const sep = o.sep ?? ',';
+  const lines = rows.map((r) => names.map((n) => csvField(r[n], sep)).join(sep));
+  if (o.header) lines.unshift(names.map((n) => csvField(n, sep)).join(sep));
+  return lines.map((l) => l + '\n').join('');
+}

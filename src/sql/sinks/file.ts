@@ -1,0 +1,106 @@
+/**
+ * The file sink (json, csv, text; append only): each batch's rows go into one part file, then
+ * the batch is recorded in the manifest `<path>/_spark_metadata/<batchId>` (Spark's
+ * FileStreamSink log). A batch whose manifest entry exists is skipped, so a batch re-run after a
+ * crash never adds files twice; a part file written before a crash and not in the manifest is
+ * ignored by readers (spark.read, readStream), which list the manifest, not the directory.
+ *
+ * When things happen, per batch: part file written and fsynced under a temporary name, renamed;
+ * then the manifest entry written the same way — its rename is the commit.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { AnalysisException } from '../errors.js';
+import { formatFile, formatOptions, type FileFormat, type FormatOptions } from '../fileFormats.js';
+import { StringType, StructType } from '../types.js';
+import { registerSinkFormat } from './registry.js';
+import type { BatchOutput, Sink } from './Sink.js';
+
+export const MANIFEST_DIR = '_spark_metadata';
+
+async function writeDurably(file: string, text: string): Promise<void> {
+  const tmp = join(file, '..', `.${basename(file)}.${randomUUID()}.tmp`);
+  const h = await open(tmp, 'w');
+  try {
+    await h.writeFile(text);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+  await rename(tmp, file);
+}
+
+export class FileSink implements Sink {
+  readonly description: string;
+  constructor(
+    private readonly path: string,
+    private readonly format: FileFormat,
+    private readonly options: FormatOptions,
+  ) {
+    this.description = `FileSink[${path}]`;
+  }
+
+  async open(): Promise<void> {
+    await mkdir(join(this.path, MANIFEST_DIR), { recursive: true });
+  }
+
+  async addBatch(batch: BatchOutput): Promise<void> {
+    const entry = join(this.path, MANIFEST_DIR, String(batch.batchId));
+    if (await exists(entry)) return;
+    const files: object[] = [];
+    if (batch.rows.length > 0) {
+      const name = `part-00000-${randomUUID()}-c000.${this.format === 'text' ? 'txt' : this.format}`;
+      const file = join(this.path, name);
+      await writeDurably(file, formatFile(batch.rows, this.format, batch.schema, this.options));
+      const st = await stat(file);
+      files.push({ path: name, size: st.size, isDir: false, modificationTime: Math.round(st.mtimeMs), action: 'add' });
+    }
+    await writeDurably(entry, ['v1', ...files.map((f) => JSON.stringify(f))].join('\n') + '\n');
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The data files of a directory: the manifest's when there is one (a file sink's output), else every visible file. */
+export async function listDataFiles(dir: string): Promise<string[]> {
+  const manifest = join(dir, MANIFEST_DIR);
+  let entries: string[];
+  try {
+    entries = await readdir(manifest);
+  } catch {
+    const names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile() && !/^[._]/.test(d.name)).map((d) => d.name);
+    const withTimes = await Promise.all(names.map(async (n) => [n, (await stat(join(dir, n))).mtimeMs] as const));
+    return withTimes.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([n]) => n);
+  }
+  const batches = entries.filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b);
+  const out: string[] = [];
+  for (const b of batches) {
+    const lines = (await readFile(join(manifest, String(b)), 'utf8')).split('\n').slice(1).filter(Boolean);
+    for (const l of lines) out.push((JSON.parse(l) as { path: string }).path);
+  }
+  return out;
+}
+
+for (const format of ['json', 'csv', 'text'] as const) {
+  registerSinkFormat(format, () => (args) => {
+    const path = args.options.path;
+    if (!path) throw new AnalysisException("'path' is not specified: writeStream.format(...).start(path) or option('path', ...)");
+    if (format === 'text' && (args.schema.fields.length !== 1 || !(args.schema.fields[0]!.dataType === new StringType()))) {
+      throw new AnalysisException(`Text data source supports only a single column of string type, and you have ${args.schema.fields.length} columns: ${args.schema.simpleString()}`);
+    }
+    return new FileSink(path, format, formatOptions(args.options));
+  });
+}
+registerSinkFormat('parquet', () => () => {
+  throw new AnalysisException('parquet is not available in dstreams: use json, csv or text (the file sink writes the same way)');
+});
+
+export type { StructType };

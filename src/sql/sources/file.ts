@@ -1,0 +1,73 @@
+/**
+ * File sources (Listing 7.11): new files in a directory, as json (schema required), csv (schema
+ * required; `header`, `sep`) or text (`value`). Files are taken in order of modification time
+ * then name, at most `maxFilesPerTrigger` a batch; a directory written by the file sink is read
+ * through its manifest. The offset is the list of files taken so far, so a re-run batch reads
+ * the same files and a restarted query skips the ones already processed. Files must appear
+ * complete (moved in), as Spark expects.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AnalysisException } from '../errors.js';
+import { formatOptions, parseFile, TEXT_SCHEMA, type FileFormat, type FormatOptions } from '../fileFormats.js';
+import { listDataFiles } from '../sinks/file.js';
+import type { StructType } from '../types.js';
+import type { Row } from '../values.js';
+import { registerSourceFormat } from './registry.js';
+import type { Offset, Source, SourceProvider } from './Source.js';
+
+interface FileOffset {
+  files: string[];
+}
+
+class FileSource implements Source {
+  constructor(
+    readonly description: string,
+    readonly schema: StructType,
+    private readonly dir: string,
+    private readonly format: FileFormat,
+    private readonly options: FormatOptions,
+    private readonly maxFiles: number | undefined,
+  ) {}
+
+  async latestOffset(start: Offset | undefined): Promise<Offset | undefined> {
+    const taken = (start as FileOffset | undefined)?.files ?? [];
+    const seen = new Set(taken);
+    let fresh = (await listDataFiles(this.dir)).filter((f) => !seen.has(f));
+    if (this.maxFiles !== undefined) fresh = fresh.slice(0, this.maxFiles);
+    if (fresh.length === 0) return start;
+    return { files: [...taken, ...fresh] };
+  }
+
+  async getBatch(start: Offset | undefined, end: Offset): Promise<Row[]> {
+    const from = (start as FileOffset | undefined)?.files.length ?? 0;
+    const rows: Row[] = [];
+    for (const f of (end as FileOffset).files.slice(from)) {
+      const text = await readFile(join(this.dir, f), 'utf8');
+      for (const r of parseFile(text, this.format, this.schema, this.options)) rows.push(r);
+    }
+    return rows;
+  }
+}
+
+for (const format of ['json', 'csv', 'text'] as const) {
+  registerSourceFormat(format, ({ options, schema }) => {
+    const path = options.path;
+    if (!path) throw new AnalysisException(`readStream.${format}(path): the path is missing`);
+    if (format !== 'text' && !schema) {
+      throw new AnalysisException(`Schema must be specified when creating a streaming source DataFrame. (${format} source at ${path}; use .schema(...))`);
+    }
+    const st = format === 'text' ? TEXT_SCHEMA : schema!;
+    const max = options.maxFilesPerTrigger === undefined ? undefined : Number(options.maxFilesPerTrigger);
+    if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
+      throw new AnalysisException(`Invalid value '${options.maxFilesPerTrigger}' for option 'maxFilesPerTrigger', must be a positive integer`);
+    }
+    const description = `FileStreamSource[${path}]`;
+    const provider: SourceProvider & { schema: StructType } = {
+      description,
+      schema: st,
+      createSource: () => new FileSource(description, st, path, format, formatOptions(options), max),
+    };
+    return provider;
+  });
+}
