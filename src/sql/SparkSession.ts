@@ -10,6 +10,8 @@ import './sources/socket.js';
 import './sources/rate.js';
 import './sources/file.js';
 import './sinks/file.js';
+import './sinks/postgres.js';
+import './sinks/jdbc.js';
 import { DataFrame, type DataFrameSession } from './DataFrame.js';
 import { DataFrameReader } from './DataFrameReader.js';
 import { DataFrameWriter } from './DataFrameWriter.js';

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { DataFrame } from '../DataFrame.js';
 import { AnalysisException } from '../errors.js';
 import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
+import { Aggregate } from '../plan.js';
 import { analyzeStreaming } from './analysis.js';
 import { MicroBatchExecution } from './MicroBatchExecution.js';
 import { StreamingQuery, type Trigger } from './StreamingQuery.js';
@@ -91,7 +92,8 @@ export class DataStreamWriter {
     const runId = randomUUID();
     const id = location === undefined ? randomUUID() : await queryId(location);
     const checkpointDir = location !== undefined ? join(location, 'engine') : shape.stateful ? MicroBatchExecution.temporaryDir(runId) : undefined;
-    const sink = await this.makeSink(location);
+    const keyColumns = shape.stateful instanceof Aggregate ? shape.stateful.agg.groupNames : undefined;
+    const sink = await this.makeSink(location, keyColumns);
     await sink.open?.();
     let query!: StreamingQuery;
     const exec = new MicroBatchExecution({
@@ -131,7 +133,7 @@ export class DataStreamWriter {
     return join(String(base), this.name ?? randomUUID());
   }
 
-  private async makeSink(location: string | undefined): Promise<Sink> {
+  private async makeSink(location: string | undefined, keyColumns: string[] | undefined): Promise<Sink> {
     if (this.sinkFormat === 'foreachBatch') {
       const fn = this.batchFn!;
       const session = this.session;
@@ -144,7 +146,7 @@ export class DataStreamWriter {
     }
     const factory: SinkFactory | undefined = this.session.sinkFactory(this.sinkFormat);
     if (!factory) throw new AnalysisException(`Data source ${this.sinkFormat} does not exist or does not support streamed writing`);
-    return factory({ options: this.opts, queryName: this.name, schema: this.df.schema, mode: this.mode, checkpointLocation: location });
+    return factory({ options: this.opts, queryName: this.name, schema: this.df.schema, mode: this.mode, checkpointLocation: location, keyColumns });
   }
 }
 

@@ -12,6 +12,8 @@ export interface SinkArgs {
   schema: StructType;
   mode: OutputModeName;
   checkpointLocation: string | undefined;
+  /** The grouping columns of the query's aggregation (the key of an update-mode table). */
+  keyColumns?: string[];
 }
 
 export type SinkFactory = (args: SinkArgs) => Sink | Promise<Sink>;
