@@ -39,7 +39,21 @@ interface FetchedMessage {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  timestamp?: string;
   isControlRecord?: boolean;
+}
+
+/** A record undecoded, with its offset and timestamp (Structured Streaming's Kafka rows): `readRaw`. */
+export interface RawKafkaRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: number;
+  /** ms since the epoch (the record's CreateTime or LogAppendTime). */
+  timestamp: number;
+}
+
+function rawRecord(m: FetchedMessage): RawKafkaRecord {
+  return { key: m.key, value: m.value, offset: Number(m.offset), timestamp: Number(m.timestamp ?? 0) };
 }
 
 interface FetchResponse {
@@ -109,7 +123,9 @@ interface Cursor {
   partition: number;
   next: number;
   until: number;
-  out: KafkaRecord[];
+  out: unknown[];
+  /** How a fetched record becomes an element of `out` (decodeRecord, or rawRecord for readRaw). */
+  decode: (m: FetchedMessage) => unknown;
   /** Bytes of the keys and values in `out`. */
   bytes: number;
   /** Fetches in a row that returned nothing for this cursor. */
@@ -269,8 +285,21 @@ export class KafkaClient {
     return (await this.readSized(ranges, options)).records;
   }
 
+  /** As `read`, the records undecoded (Buffers) with their offsets and timestamps. */
+  async readRaw(ranges: readonly OffsetRange[], options: ReadOptions = {}): Promise<RawKafkaRecord[][]> {
+    return (await this.readDecoded(ranges, options, rawRecord)).records;
+  }
+
   /** `read`, and the bytes of the keys and values read (a batch's size for listeners and the default cap). */
-  async readSized(ranges: readonly OffsetRange[], options: ReadOptions = {}): Promise<{ records: KafkaRecord[][]; bytes: number }> {
+  readSized(ranges: readonly OffsetRange[], options: ReadOptions = {}): Promise<{ records: KafkaRecord[][]; bytes: number }> {
+    return this.readDecoded(ranges, options, decodeRecord);
+  }
+
+  private async readDecoded<R>(
+    ranges: readonly OffsetRange[],
+    options: ReadOptions,
+    decode: (m: FetchedMessage) => R,
+  ): Promise<{ records: R[][]; bytes: number }> {
     const concurrency = Math.max(1, options.concurrency ?? 1);
     const minSlice = Math.max(1, options.minSliceRecords ?? 20_000);
     const slicesPerRange: Cursor[][] = ranges.map((r) => {
@@ -281,7 +310,7 @@ export class KafkaClient {
       for (let j = 0; j < k; j++) {
         const from = r.fromOffset + Math.floor((j * n) / k);
         const until = r.fromOffset + Math.floor(((j + 1) * n) / k);
-        cursors.push({ topic: r.topic, partition: r.partition, next: from, until, out: [], bytes: 0, idle: 0, lastHighWatermark: -1 });
+        cursors.push({ topic: r.topic, partition: r.partition, next: from, until, out: [], decode, bytes: 0, idle: 0, lastHighWatermark: -1 });
       }
       return cursors;
     });
@@ -302,9 +331,9 @@ export class KafkaClient {
     let bytes = 0;
     const records = slicesPerRange.map((slices) => {
       for (const s of slices) bytes += s.bytes;
-      if (slices.length === 1) return slices[0]!.out;
-      const out: KafkaRecord[] = [];
-      for (const s of slices) for (const r of s.out) out.push(r);
+      if (slices.length === 1) return slices[0]!.out as R[];
+      const out: R[] = [];
+      for (const s of slices) for (const r of s.out) out.push(r as R);
       return out;
     });
     return { records, bytes };
@@ -458,7 +487,7 @@ export class KafkaClient {
           next = off + 1;
           if (m.isControlRecord) continue;
           bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
-          out.push(decodeRecord(m));
+          out.push(c.decode(m));
         }
         c.next = next;
         c.bytes += bytes;

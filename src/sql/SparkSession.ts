@@ -12,6 +12,8 @@ import './sources/file.js';
 import './sinks/file.js';
 import './sinks/postgres.js';
 import './sinks/jdbc.js';
+import './sources/kafka.js';
+import './sinks/kafka.js';
 import { DataFrame, type DataFrameSession } from './DataFrame.js';
 import { DataFrameReader } from './DataFrameReader.js';
 import { DataFrameWriter } from './DataFrameWriter.js';

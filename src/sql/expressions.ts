@@ -164,7 +164,11 @@ export class Cast extends Expr {
   constructor(readonly child: Expr, readonly to: DataType) {
     super();
   }
+  /** Spark's ResolveAliases: a cast of a column keeps the column's name (`CAST(value AS STRING)` is `value`). */
   get name(): string {
+    return this.child instanceof ColumnRef ? this.child.name : this.sql;
+  }
+  override get sql(): string {
     return `CAST(${this.child.sql} AS ${sqlTypeName(this.to)})`;
   }
   bind(ctx: BindContext): Bound {

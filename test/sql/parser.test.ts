@@ -15,9 +15,11 @@ describe('selectExpr/expr parser: good expressions', () => {
       'count(id)',
       'lower(s)',
       "split(s, ' ')",
+      'CAST(a + 1 AS STRING)',
+      'lower(CAST(v AS STRING))',
     ].map((t) => parseNamedExpression(t).name);
     expect(names).toEqual([
-      'CAST(value AS STRING)',
+      'value', // Spark's ResolveAliases: a cast of a column keeps its name
       'id',
       'created_at',
       '(a + 1)',
@@ -26,6 +28,8 @@ describe('selectExpr/expr parser: good expressions', () => {
       'count(id)',
       'lower(s)',
       'split(s,  , -1)',
+      'CAST((a + 1) AS STRING)',
+      'lower(CAST(v AS STRING))',
     ]);
   });
 

@@ -16,12 +16,17 @@ import type { Row } from '../values.js';
 
 export type Offset = unknown;
 
+/** Trigger.Once ignores the sources' rate limits (maxOffsetsPerTrigger, maxFilesPerTrigger), as Spark's. */
+export interface ReadLimits {
+  ignoreLimits?: boolean;
+}
+
 export interface Source {
   readonly description: string;
   readonly schema: StructType;
   start?(committed: Offset | undefined): Promise<void>;
   /** The offset to read up to now; `start` when there is nothing new (or undefined before any data). */
-  latestOffset(start: Offset | undefined): Promise<Offset | undefined>;
+  latestOffset(start: Offset | undefined, limits?: ReadLimits): Promise<Offset | undefined>;
   getBatch(start: Offset | undefined, end: Offset): Promise<Row[]>;
   commit?(end: Offset): void;
   stop?(): Promise<void>;

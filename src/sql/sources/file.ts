@@ -14,7 +14,7 @@ import { listDataFiles } from '../sinks/file.js';
 import type { StructType } from '../types.js';
 import type { Row } from '../values.js';
 import { registerSourceFormat } from './registry.js';
-import type { Offset, Source, SourceProvider } from './Source.js';
+import type { Offset, ReadLimits, Source, SourceProvider } from './Source.js';
 
 interface FileOffset {
   files: string[];
@@ -30,11 +30,11 @@ class FileSource implements Source {
     private readonly maxFiles: number | undefined,
   ) {}
 
-  async latestOffset(start: Offset | undefined): Promise<Offset | undefined> {
+  async latestOffset(start: Offset | undefined, limits: ReadLimits = {}): Promise<Offset | undefined> {
     const taken = (start as FileOffset | undefined)?.files ?? [];
     const seen = new Set(taken);
     let fresh = (await listDataFiles(this.dir)).filter((f) => !seen.has(f));
-    if (this.maxFiles !== undefined) fresh = fresh.slice(0, this.maxFiles);
+    if (this.maxFiles !== undefined && !limits.ignoreLimits) fresh = fresh.slice(0, this.maxFiles);
     if (fresh.length === 0) return start;
     return { files: [...taken, ...fresh] };
   }

@@ -26,7 +26,7 @@ import type { DStream } from '../../dstream/DStream.js';
 import { RDD } from '../../rdd/RDD.js';
 import { Aggregate, Deduplicate, executeStatic, type Plan, type StreamScan } from '../plan.js';
 import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
-import { sameOffset, type Source, type SourceProvider } from '../sources/Source.js';
+import { sameOffset, type ReadLimits, type Source, type SourceProvider } from '../sources/Source.js';
 import type { Row } from '../values.js';
 import type { StreamingShape } from './analysis.js';
 import { MicroBatchInput, type PlannedBatch } from './MicroBatchInput.js';
@@ -152,11 +152,11 @@ export class MicroBatchExecution {
   }
 
   /** One trigger: a batch if there is new data or the watermark moved. True when a batch ran. */
-  runTrigger(): Promise<boolean> {
-    return this.serialize(() => this.trigger());
+  runTrigger(limits: ReadLimits = {}): Promise<boolean> {
+    return this.serialize(() => this.trigger(limits));
   }
 
-  private async trigger(): Promise<boolean> {
+  private async trigger(limits: ReadLimits): Promise<boolean> {
     if (this.stopped) return false;
     const triggerStart = this.o.now();
     const t0 = performance.now();
@@ -169,7 +169,7 @@ export class MicroBatchExecution {
       plan = pending;
       latest = pending.end;
     } else {
-      latest = await this.source.latestOffset(pos.committed);
+      latest = await this.source.latestOffset(pos.committed, limits);
       const hasData = latest !== undefined && !sameOffset(latest, pos.committed);
       const noDataBatch = this.o.shape.watermark !== undefined && this.state !== undefined && pos.watermark > pos.lastBatchWatermark;
       if (!hasData && !noDataBatch) return false;

@@ -70,7 +70,7 @@ export class StreamingQuery {
     this.message = 'Waiting for data to arrive';
     if (trigger && 'once' in trigger) {
       void this.guard(async () => {
-        await this.exec.runTrigger();
+        await this.exec.runTrigger({ ignoreLimits: true });
         await this.stop();
       });
       return;
