@@ -79,3 +79,5 @@ export { WebUi, JobProgress, describeGraph, formatProgressLine, kafkaLag, type G
 export { ServiceUnreachableError, waitForService, type WaitForServiceOptions } from './util/waitForService.js';
 export { waitForKafka, type WaitForKafkaOptions } from './kafka/reachable.js';
 export { waitForPostgres, type WaitForPostgresOptions } from './sinks/postgres/reachable.js';
+// Structured Streaming (API.md "Structured Streaming"): SparkSession, DataFrame, functions, types, …
+export * from './sql/index.js';

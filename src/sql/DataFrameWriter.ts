@@ -14,7 +14,14 @@ export interface JdbcProperties {
   [key: string]: string | undefined;
 }
 
-export type JdbcWriter = (df: DataFrame, url: string, table: string, mode: SaveMode, props: JdbcProperties) => Promise<void>;
+export type JdbcWriter = (
+  df: DataFrame,
+  url: string,
+  table: string,
+  mode: SaveMode,
+  props: JdbcProperties,
+  options: Record<string, string>,
+) => Promise<void>;
 
 let jdbcWriter: JdbcWriter | undefined;
 
@@ -25,7 +32,18 @@ export function registerJdbcWriter(w: JdbcWriter): void {
 
 export class DataFrameWriter {
   private saveMode: SaveMode = 'errorifexists';
+  private readonly opts: Record<string, string> = {};
   constructor(private readonly df: DataFrame) {}
+
+  /**
+   * Writer options. `replaceWhere` (as Delta's): in append mode, first delete the rows matching
+   * this SQL condition, in the same transaction — `replaceWhere: 'batch_id = 7'` makes a
+   * foreachBatch that appends a batch idempotent when the batch is re-run after a crash.
+   */
+  option(key: string, value: string | number | boolean): this {
+    this.opts[key] = String(value);
+    return this;
+  }
 
   mode(m: string): this {
     const v = m.toLowerCase() as SaveMode;
@@ -41,6 +59,6 @@ export class DataFrameWriter {
     if (typeof modeOrProps === 'string') this.mode(modeOrProps);
     const properties = (typeof modeOrProps === 'object' ? modeOrProps : props) ?? {};
     if (!jdbcWriter) throw new Error('no JDBC writer registered (import the package entry, which registers PostgreSQL)');
-    await jdbcWriter(this.df, url, table, this.saveMode, properties);
+    await jdbcWriter(this.df, url, table, this.saveMode, properties, this.opts);
   }
 }

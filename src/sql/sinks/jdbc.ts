@@ -2,7 +2,8 @@
  * `df.write.mode(m).jdbc(url, table, props)` into PostgreSQL, as seeds 000 and 004 export a
  * batch: one transaction — create the table from the schema when missing (overwrite: drop and
  * create, as Spark's default overwrite), then insert the rows (multi-row INSERT, ≤ 65 535
- * parameters a statement). errorifexists fails on an existing table; ignore leaves it alone.
+ * parameters a statement). errorifexists fails on an existing table; ignore leaves it alone;
+ * append with option('replaceWhere', cond) deletes the matching rows first (idempotent batches).
  */
 import pg from 'pg';
 import { quoteIdent } from '../../sinks/index.js';
@@ -11,7 +12,14 @@ import { registerJdbcWriter, type JdbcProperties, type SaveMode } from '../DataF
 import { AnalysisException } from '../errors.js';
 import { pgTarget, pgValue, sqlType } from './jdbcUrl.js';
 
-export async function writeJdbc(df: DataFrame, url: string, table: string, mode: SaveMode, props: JdbcProperties): Promise<void> {
+export async function writeJdbc(
+  df: DataFrame,
+  url: string,
+  table: string,
+  mode: SaveMode,
+  props: JdbcProperties,
+  options: Record<string, string> = {},
+): Promise<void> {
   const target = pgTarget(url, table, props);
   const name = (target.table.schema ? `${quoteIdent(target.table.schema)}.` : '') + quoteIdent(target.table.name);
   const fields = df.schema.fields;
@@ -32,6 +40,7 @@ export async function writeJdbc(df: DataFrame, url: string, table: string, mode:
       if (target.table.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.table.schema)}`);
       await client.query(`CREATE TABLE ${name} (${fields.map((f) => `${quoteIdent(f.name)} ${sqlType(f.dataType)}`).join(', ')})`);
     }
+    if (exists && mode === 'append' && options.replaceWhere) await client.query(`DELETE FROM ${name} WHERE ${options.replaceWhere}`);
     const cols = fields.map((f) => quoteIdent(f.name)).join(', ');
     const perStatement = Math.max(1, Math.min(1000, Math.floor(65_535 / Math.max(1, fields.length))));
     for (let i = 0; i < rows.length; i += perStatement) {

@@ -1,0 +1,135 @@
+/**
+ * Seed 004 — "Kafka → Spark Structured Streaming → PostgreSQL" for Meetup RSVPs — as its PySpark
+ * code reads, in TypeScript: the nested StructType schema, from_json, the 12-column groupBy,
+ * outputMode("update") and foreachBatch(func) appending each batch with its batch_id.
+ *
+ *   npx tsx src/cli/dstreams.ts generate meetup --kafka-topic my-topic --count 5000   # the input
+ *   npx tsx examples/structured/meetup-pipeline.ts --topic my-topic --checkpoint .checkpoints/meetup-structured
+ *
+ * One difference from the seed, for exactly once: the batch's rows replace the rows of the same
+ * batch_id (`replaceWhere`) in one transaction, so a batch re-run after a crash (same offsets,
+ * same state, same batch_id — the checkpointLocation guarantees it) does not append twice.
+ * The table holds, per key, a row per batch that changed it; the latest batch_id has the count.
+ * One JSON line per batch on stdout (the tests read them).
+ */
+import { Command } from 'commander';
+import {
+  ArrayType,
+  DoubleType,
+  SparkSession,
+  StringType,
+  StructField,
+  StructType,
+  functions as func,
+  type DataFrame,
+} from '../../src/index.js';
+
+const o = new Command('meetup-structured')
+  .requiredOption('--topic <topic>', 'Kafka topic with the RSVP events')
+  .option('--brokers <list>', 'bootstrap servers', process.env.KAFKA_BROKERS || 'localhost:9092')
+  .option('--checkpoint <dir>', 'checkpointLocation (resume exactly after a crash)')
+  .option('--starting-offsets <o>', 'earliest | latest (the seed: latest)', 'latest')
+  .option('--trigger <interval>', 'processing-time trigger (the seed: 30 seconds)', '30 seconds')
+  .option('--max-offsets <n>', 'maxOffsetsPerTrigger')
+  .option('--jdbc-url <url>', 'PostgreSQL', `jdbc:postgresql://${process.env.PGHOST || '127.0.0.1'}:${process.env.PGPORT || 5432}/${process.env.PGDATABASE || 'test'}`)
+  .option('--table <name>', 'result table', 'meetup_table')
+  .option('--print-schema', 'print the parsed schema (the seed shows it)')
+  .parse(process.argv)
+  .opts<{ topic: string; brokers: string; checkpoint?: string; startingOffsets: string; trigger: string; maxOffsets?: string; jdbcUrl: string; table: string; printSchema?: boolean }>();
+
+const bootstrap_server = o.brokers;
+const topic_name = o.topic;
+const jdbcURL = o.jdbcUrl;
+const postgresProps = { user: process.env.PGUSER || 'postgres', ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}) };
+
+const spark = SparkSession.builder.appName('meetup-rsvps').getOrCreate();
+
+const schema = new StructType([
+  new StructField('venue', new StructType([
+    new StructField('venue_name', new StringType(), true),
+    new StructField('lon', new StringType(), true),
+    new StructField('lat', new StringType(), true),
+    new StructField('venue_id', new StringType(), true),
+  ])),
+  new StructField('visibility', new StringType(), true),
+  new StructField('response', new StringType(), true),
+  new StructField('guests', new StringType(), true),
+  new StructField('member', new StructType([
+    new StructField('member_id', new StringType(), true),
+    new StructField('photo', new StringType(), true),
+    new StructField('member_name', new StringType(), true),
+  ])),
+  new StructField('rsvp_id', new StringType(), true),
+  new StructField('mtime', new StringType(), true),
+  new StructField('event', new StructType([
+    new StructField('event_name', new StringType(), true),
+    new StructField('event_id', new StringType(), true),
+    new StructField('time', new StringType(), true),
+    new StructField('event_url', new StringType(), true),
+  ])),
+  new StructField('group', new StructType([
+    new StructField('group_topics', new ArrayType(new StructType([
+      new StructField('urlkey', new StringType(), true),
+      new StructField('topic_name', new StringType(), true),
+    ]), true), true),
+    new StructField('group_city', new StringType(), true),
+    new StructField('group_country', new StringType(), true),
+    new StructField('group_id', new StringType(), true),
+    new StructField('group_name', new StringType(), true),
+    new StructField('group_lon', new StringType(), true),
+    new StructField('group_urlname', new StringType(), true),
+    new StructField('group_state', new StringType(), true),
+    new StructField('group_lat', new StringType(), true),
+  ])),
+]);
+
+let reader = spark.readStream
+  .format('kafka')
+  .option('kafka.bootstrap.servers', bootstrap_server)
+  .option('subscribe', topic_name)
+  .option('startingOffsets', o.startingOffsets);
+if (o.maxOffsets) reader = reader.option('maxOffsetsPerTrigger', o.maxOffsets);
+let df: DataFrame = reader.load();
+
+// The 'value' field holds the JSON message: parse it with the schema, keep the Kafka timestamp.
+df = df
+  .select(func.from_json(func.col('value').cast('string'), schema).alias('data'), func.col('timestamp'))
+  .select('data.*', 'timestamp');
+if (o.printSchema) df.printSchema();
+
+// The seed groups by the flattened fields (venue.*, event.*, group.*).
+df = df.select('venue.*', 'event.*', 'group.*', 'response');
+
+const final_df = df
+  .groupBy(
+    func.col('event_name'), func.col('event_url'), func.col('time').alias('event_time'), func.col('group_name'),
+    func.col('group_country'), func.col('group_state'), func.col('group_city'),
+    func.col('group_lat').cast(new DoubleType()).alias('group_lat'), func.col('group_lon').cast(new DoubleType()).alias('group_lon'),
+    func.col('lat').cast(new DoubleType()).alias('lat'), func.col('lon').cast(new DoubleType()).alias('lon'), func.col('response'),
+  )
+  .agg(func.count(func.col('response')).alias('response_count'));
+
+// Fault injection for the crash tests: SIGKILL right after the n-th batch's write, before its checkpoint.
+const crashAfter = Number(process.env.DSTREAMS_CRASH_AFTER_BATCHES ?? 0);
+let written = 0;
+
+async function forEachBatchFunc(batchDF: DataFrame, batch_id: number): Promise<void> {
+  const batchDF_1 = batchDF.withColumn('batch_id', func.lit(batch_id));
+  await batchDF_1.write.option('replaceWhere', `batch_id = ${batch_id}`).jdbc(jdbcURL, o.table, 'append', postgresProps);
+  console.log(JSON.stringify({ event: 'batch', batchId: batch_id, rows: batchDF.count() }));
+  if (crashAfter > 0 && ++written >= crashAfter) process.kill(process.pid, 'SIGKILL');
+}
+
+let writer = final_df.writeStream.trigger({ processingTime: o.trigger }).outputMode('update').foreachBatch(forEachBatchFunc);
+if (o.checkpoint) writer = writer.option('checkpointLocation', o.checkpoint);
+const query = await writer.start();
+console.log(JSON.stringify({ event: 'start', id: query.id }));
+const stop = (): void => void query.stop();
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
+try {
+  await query.awaitTermination();
+} catch (e) {
+  console.error(e);
+  process.exitCode = 1;
+}
