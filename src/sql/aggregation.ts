@@ -76,6 +76,7 @@ export class BoundAggregate {
   private readonly outputs: Bound[];
   private readonly outputNames: string[];
   readonly hasDistinct: boolean;
+  private readonly direct: number[] | undefined;
 
   constructor(readonly groupExprs: Expr[], aggs: Expr[], ctx: BindContext) {
     const groupBy = groupExprs;
@@ -87,6 +88,7 @@ export class BoundAggregate {
     if (nWindows > 1) throw new AnalysisException('Multiple time window expressions would result in a cartesian product of rows, therefore they are currently not supported.');
     if (groups.length === 1 && !groups[0]!.bound.window) {
       const e = groups[0]!.bound.eval;
+      this.single = e;
       this.keysOf = (row, push) => push([e(row)]);
     } else {
       this.keysOf = (row, push) => {
@@ -129,6 +131,14 @@ export class BoundAggregate {
     const slotSchema = new StructType([...groupFields, ...slotFields]);
     this.outputs = outExprs.map((e) => e.bind({ ...ctx, schema: slotSchema }));
     this.outputNames = aggs.map((a) => a.name);
+    // Outputs that are plain aggregates (`count(x)`, `sum(y) AS s`) read their buffer directly.
+    const slotOf = (e: Expr): number => {
+      const inner = e instanceof Alias ? e.child : e;
+      return inner instanceof SlotRef ? Number(inner.parts[0]!.slice(SLOT.length)) : -1;
+    };
+    const slots = outExprs.map(slotOf);
+    const groupNameSet = new Set(this.groupNames);
+    this.direct = slots.every((i) => i >= 0) && !this.outputNames.some((n) => groupNameSet.has(n)) ? slots : undefined;
     this.schema = new StructType([
       ...groupFields,
       ...outExprs.map((_e, i) => {
@@ -138,12 +148,22 @@ export class BoundAggregate {
     ]);
   }
 
-  static keyString(key: unknown[]): string {
-    return keyOf(key);
+  /** One group value and no window: the key is that value (the state store's fast path). */
+  get singleKey(): ((row: Row) => unknown) | undefined {
+    return this.single;
   }
+  private single: ((row: Row) => unknown) | undefined;
 
   newBuffers(): unknown[] {
     return this.fns.map((f) => f.init());
+  }
+
+  /** Adds one row to a group's buffers, in place (`update` without the return, specialised for one count). */
+  get step(): (bufs: unknown[], row: Row) => void {
+    if (this.calls.length === 1 && this.calls[0]!.fn === 'count' && this.calls[0]!.child instanceof Star) {
+      return (bufs) => void (bufs[0] = (bufs[0] as number) + 1);
+    }
+    return (bufs, row) => void this.update(bufs, row);
   }
 
   /** Adds one row to a group's buffers (in place; returns them). */
@@ -156,6 +176,14 @@ export class BoundAggregate {
 
   /** The output row of a group. */
   output(g: GroupState): Row {
+    const direct = this.direct;
+    if (direct) {
+      const out: Row = {};
+      const names = this.groupNames;
+      for (let i = 0; i < names.length; i++) out[names[i]!] = g.key[i];
+      for (let i = 0; i < direct.length; i++) out[this.outputNames[i]!] = this.fns[direct[i]!]!.result(g.bufs[direct[i]!]);
+      return out;
+    }
     const slots: Row = {};
     const names = this.groupNames;
     for (let i = 0; i < names.length; i++) slots[names[i]!] = g.key[i];
@@ -168,7 +196,7 @@ export class BoundAggregate {
 
   /** Aggregates a whole collection (static DataFrames, a complete table). */
   aggregateAll(rows: Iterable<Row>, globalIfEmpty: boolean): Row[] {
-    const groups = new Map<string, GroupState>();
+    const groups = new Map<unknown, GroupState>();
     for (const row of rows) {
       this.keysOf(row, (key) => {
         const k = keyOf(key);

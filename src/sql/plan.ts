@@ -117,7 +117,7 @@ export class Deduplicate extends Plan {
   override get stateful(): boolean {
     return true;
   }
-  keyOf(row: Row): string {
+  keyOf(row: Row): unknown {
     return keyOf(this.columns.map((c) => row[c] ?? null));
   }
 }
@@ -273,7 +273,7 @@ function joinFn(j: Join, staticRows: Row[], streamIsRight: boolean): RowFn {
   const outer = how === 'left_outer' || how === 'right_outer';
   if (j.usingColumns) {
     const cols = j.usingColumns;
-    const table = new Map<string, Row[]>();
+    const table = new Map<unknown, Row[]>();
     for (const r of staticRows) {
       const vals = cols.map((c) => r[c] ?? null);
       if (vals.some((v) => v === null)) continue;
@@ -324,7 +324,7 @@ export function executeStatic(plan: Plan, sub?: Substitute, observer?: PipeObser
   if (plan instanceof StaticScan) return plan.rows();
   if (plan instanceof Aggregate) return plan.agg.aggregateAll(run(plan.children[0]!), true);
   if (plan instanceof Deduplicate) {
-    const seen = new Set<string>();
+    const seen = new Set<unknown>();
     return run(plan.children[0]!).filter((r) => {
       const k = plan.keyOf(r);
       if (seen.has(k)) return false;

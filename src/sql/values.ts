@@ -209,12 +209,20 @@ export function equalSql(a: unknown, b: unknown): boolean {
   return compareSql(a, b) === 0 && !(typeof a === 'number' && Number.isNaN(a));
 }
 
-/** A string that identifies a grouping key by value (group by, distinct, dedup, join). */
-export function keyOf(values: readonly unknown[]): string {
-  if (values.length === 1) {
-    const v = values[0];
-    if (typeof v === 'string') return `s${v}`;
-    if (typeof v === 'number') return `n${v}`;
-  }
+/** Identity of one grouping value: primitives as they are (Map keys compare them by value), others as tagged text. */
+export function valueKey(v: unknown): unknown {
+  if (v === undefined || v === null) return null;
+  const t = typeof v;
+  if (t === 'string' || t === 'number' || t === 'boolean') return v;
+  if (v instanceof Date) return `\u0000d${v.getTime()}`;
+  return `\u0000j${JSON.stringify(v, (_k, x: unknown) => (x === undefined ? null : x))}`;
+}
+
+/**
+ * What identifies a grouping key by value (group by, distinct, dedup, join): a primitive for one
+ * primitive value, else a string. Primitives are also valid checkpoint state keys.
+ */
+export function keyOf(values: readonly unknown[]): unknown {
+  if (values.length === 1) return valueKey(values[0]);
   return JSON.stringify(values, (_k, v: unknown) => (v === undefined ? null : v));
 }

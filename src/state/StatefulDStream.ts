@@ -19,13 +19,18 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
   /** Committed versions still remembered, by batch time. */
   protected readonly versions = new Map<number, P>();
 
+  /**
+   * `ephemeral`: the state lives only in memory and is never checkpointed, so no checkpoint
+   * directory is required (Structured Streaming's queries without a checkpointLocation).
+   */
   constructor(
     protected readonly parent: DStream<unknown>,
     operation: string,
+    options: { ephemeral?: boolean } = {},
   ) {
     super(parent.graph);
     this.mustCheckpoint = true;
-    this.graph.requireCheckpoint(operation);
+    if (!options.ephemeral) this.graph.requireCheckpoint(operation);
     this.graph.materializeEachBatch(this as DStream<unknown>);
   }
 

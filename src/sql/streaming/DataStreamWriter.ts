@@ -2,9 +2,10 @@
  * `df.writeStream…start()`: collects the sink, output mode, trigger and options, checks them
  * with Spark's rules at start() (analysis.ts), and starts the query.
  *
- * checkpointLocation: the option, else `spark.sql.streaming.checkpointLocation`/<query id dir>;
- * console, memory and foreachBatch queries without one use a temporary directory (deleted at
- * stop), as Spark does; file, kafka and postgres sinks require one.
+ * checkpointLocation: the option, else `spark.sql.streaming.checkpointLocation`/<query name>;
+ * console, memory and foreachBatch queries may run without one (their state is then kept in
+ * memory only, where Spark would use a temporary directory); file, kafka and postgres sinks
+ * require one.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -91,7 +92,9 @@ export class DataStreamWriter {
     }
     const runId = randomUUID();
     const id = location === undefined ? randomUUID() : await queryId(location);
-    const checkpointDir = location !== undefined ? join(location, 'engine') : shape.stateful ? MicroBatchExecution.temporaryDir(runId) : undefined;
+    // Without a location (console, memory, foreachBatch) nothing is checkpointed: Spark's temporary
+    // checkpoint could not resume anything either.
+    const checkpointDir = location !== undefined ? join(location, 'engine') : undefined;
     const keyColumns = shape.stateful instanceof Aggregate ? shape.stateful.agg.groupNames : undefined;
     const sink = await this.makeSink(location, keyColumns);
     await sink.open?.();
@@ -106,7 +109,6 @@ export class DataStreamWriter {
       mode: this.mode,
       sink,
       checkpointDir,
-      temporaryCheckpoint: temporary,
       now: () => this.session.clock.getTimeMillis(),
       onProgress: (p) => {
         query.record(p);

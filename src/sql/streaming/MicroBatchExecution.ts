@@ -7,8 +7,8 @@
  * checkpoint (getOrCreate) holds offsets, watermark and state, and recovery re-runs the batch
  * in flight with the offsets written before it ran.
  *
- * Graph: MicroBatchInput → transform(stateless part below the state operator) →
- * Aggregate/DedupStateDStream → foreachRDD(stateless part above it, then sink.addBatch).
+ * Graph: MicroBatchInput → Aggregate/DedupStateDStream (which pushes each input row through the
+ * stateless part below it) → foreachRDD(stateless part above it, then sink.addBatch).
  * Without a state operator: MicroBatchInput → foreachRDD(whole plan, sink).
  *
  * When things happen, per trigger (one at a time):
@@ -17,14 +17,10 @@
  *  3. the batch's rows (getBatch), handed to the input; the engine clock advances one batch;
  *  4. after it completed: the source commits, the progress is recorded, listeners hear it.
  */
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ManualClock } from '../../context/Clock.js';
 import { StreamingContext } from '../../context/StreamingContext.js';
 import type { DStream } from '../../dstream/DStream.js';
-import { RDD } from '../../rdd/RDD.js';
-import { Aggregate, Deduplicate, executeStatic, type Plan, type StreamScan } from '../plan.js';
+import { Aggregate, compilePipe, Deduplicate, executeStatic, type Plan, type StreamScan } from '../plan.js';
 import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
 import { sameOffset, type ReadLimits, type Source, type SourceProvider } from '../sources/Source.js';
 import type { Row } from '../values.js';
@@ -45,10 +41,8 @@ export interface ExecutionOptions {
   shape: StreamingShape;
   mode: OutputModeName;
   sink: Sink;
-  /** The engine's checkpoint directory (the query's checkpointLocation/engine), or a temp one. */
+  /** The engine's checkpoint directory (the query's checkpointLocation/engine); none: nothing is checkpointed. */
   checkpointDir: string | undefined;
-  /** Delete the checkpoint directory at stop (a temporary one). */
-  temporaryCheckpoint: boolean;
   now: () => number;
   onProgress: (p: StreamingQueryProgress) => void;
 }
@@ -111,13 +105,16 @@ export class MicroBatchExecution {
     const stateful = shape.stateful;
     if (stateful) {
       const below = stateful.children[0]!;
-      const pre = this.input.transform((rdd) => RDD.fromArray(executeStatic(below, { leaf: scan, rows: rdd.collect() }, observer), 1));
       const ctx: StateContext = {
         mode,
         watermarkAt: (time) => (shape.watermark ? this.input.planned(time)?.watermark ?? this.input.position.watermark : undefined),
         evictionTime: shape.evictionTime,
+        ephemeral: this.o.checkpointDir === undefined,
+        // Built per batch: a join's static side is read then.
+        pipe: () => compilePipe(below, scan, observer),
       };
-      this.state = stateful instanceof Aggregate ? new AggregateStateDStream(pre, ctx, stateful.agg) : new DedupStateDStream(pre, ctx, stateful as Deduplicate);
+      const input = this.input;
+      this.state = stateful instanceof Aggregate ? new AggregateStateDStream(input, ctx, stateful.agg) : new DedupStateDStream(input, ctx, stateful as Deduplicate);
       out = this.state;
       leaf = stateful;
     }
@@ -263,12 +260,6 @@ export class MicroBatchExecution {
         errors.push(e);
       }
     }
-    if (this.o.temporaryCheckpoint && this.o.checkpointDir) await rm(this.o.checkpointDir, { recursive: true, force: true });
     if (errors.length > 0) throw errors[0];
-  }
-
-  /** A temporary checkpoint directory for a query that needs one and was given none (console, memory). */
-  static temporaryDir(id: string): string {
-    return join(tmpdir(), `dstreams-query-${id}`);
   }
 }

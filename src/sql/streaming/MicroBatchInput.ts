@@ -71,7 +71,7 @@ export class MicroBatchInput extends InputDStream<Row> implements Checkpointable
     const b = this.batches.get(time);
     const rows = b?.rows ?? [];
     this.reportRecords(time, rows.length);
-    return RDD.fromArray(rows, 1);
+    return RDD.fromPartitions([rows]);
   }
 
   /** After batch `time` completed: its end is committed (also without a checkpoint). */

@@ -5,7 +5,7 @@
  * RDD is what the batch outputs in the query's mode.
  *
  * When things happen, for batch t (watermark W decided before t ran):
- *  - the parent's rows of t flow through; a row whose event time is ≤ W is late: dropped and
+ *  - the input's rows of t flow through the stateless part below the operator, one at a time; a row whose event time is ≤ W is late: dropped and
  *    counted (numRowsDroppedByWatermark) — complete mode keeps everything, as Spark;
  *  - aggregation: append emits and removes the groups whose event time (a window's end) is ≤ W;
  *    update emits the groups changed by t, then removes those ≤ W; complete emits all groups;
@@ -15,10 +15,10 @@
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../../dstream/Checkpointable.js';
 import type { DStream } from '../../dstream/DStream.js';
 import { StatefulDStream } from '../../state/StatefulDStream.js';
-import type { BoundAggregate, GroupState } from '../aggregation.js';
+import type { BoundAggregate } from '../aggregation.js';
 import type { Deduplicate } from '../plan.js';
 import type { OutputModeName } from '../sinks/Sink.js';
-import { keyOf, type Row } from '../values.js';
+import { keyOf, valueKey, type Row } from '../values.js';
 
 /** What a state operator reads from its query, per batch. */
 export interface StateContext {
@@ -27,6 +27,10 @@ export interface StateContext {
   watermarkAt(time: number): number | undefined;
   /** Of a key (grouping values or a row): its event time, when the query has a watermark on it. */
   evictionTime: ((key: unknown[] | Row) => number | null) | undefined;
+  /** No checkpointLocation: the state is not checkpointed (the query cannot be resumed anyway). */
+  ephemeral: boolean;
+  /** The stateless part of the query below the operator, for batch `time`: source row → its rows. */
+  pipe(time: number): (row: Row, push: (r: Row) => void) => void;
 }
 
 export interface StateOperatorMetrics {
@@ -39,9 +43,9 @@ export interface StateOperatorMetrics {
 
 abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implements Checkpointable {
   readonly numPartitions = 1;
-  protected store = new Map<string, E>();
+  protected store = new Map<unknown, E>();
   /** Keys changed since the last checkpoint: their latest entry, or undefined when removed. */
-  private dirty = new Map<string, E | undefined>();
+  private dirty = new Map<unknown, E | undefined>();
   metrics: StateOperatorMetrics;
 
   constructor(
@@ -49,7 +53,7 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
     protected readonly ctx: StateContext,
     operatorName: string,
   ) {
-    super(parent as DStream<unknown>, `a streaming ${operatorName === 'dedupe' ? 'dropDuplicates' : 'aggregation'}`);
+    super(parent as DStream<unknown>, `a streaming ${operatorName === 'dedupe' ? 'dropDuplicates' : 'aggregation'}`, { ephemeral: ctx.ephemeral });
     this.metrics = { operatorName, numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0, numRowsDroppedByWatermark: 0 };
   }
 
@@ -61,17 +65,25 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
     return [version];
   }
 
-  protected put(k: string, e: E): void {
+  protected put(k: unknown, e: E): void {
     this.store.set(k, e);
-    this.dirty.set(k, e);
+    if (!this.ctx.ephemeral) this.dirty.set(k, e);
   }
-  protected remove(k: string): void {
+  protected remove(k: unknown): void {
     this.store.delete(k);
-    this.dirty.set(k, undefined);
+    if (!this.ctx.ephemeral) this.dirty.set(k, undefined);
   }
 
-  protected parentRows(time: number): Row[] {
-    return (this.parent as DStream<Row>).getOrCompute(time)?.collect() ?? [];
+  /**
+   * Each row reaching the operator in batch `time`, in order: the input's rows pushed through the
+   * stateless part below it one at a time (no intermediate collection).
+   */
+  protected forEachRow(time: number, f: (row: Row) => void): void {
+    const rdd = (this.parent as DStream<Row>).getOrCompute(time);
+    if (!rdd) return;
+    const pipe = this.ctx.pipe(time);
+    const each = (row: Row) => pipe(row, f);
+    for (let i = 0; i < rdd.numPartitions; i++) rdd.iteratePartition(i, each);
   }
 
   /** True when `key`'s event time is at or below the watermark (late, or ready to evict). */
@@ -98,7 +110,7 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
-    this.store = new Map(saved.state as Iterable<[string, E]>);
+    this.store = new Map(saved.state as Iterable<[unknown, E]>);
     this.dirty.clear();
     this.restoredAt(saved.time, []);
   }
@@ -117,35 +129,53 @@ export class AggregateStateDStream extends StateStoreDStream<[unknown[], unknown
   protected advance(time: number): Row[] {
     const { agg, ctx } = this;
     const wm = ctx.watermarkAt(time);
-    const filterLate = ctx.mode !== 'complete';
-    const changed = new Map<string, GroupState>();
+    const filterLate = ctx.mode !== 'complete' && wm !== undefined && ctx.evictionTime !== undefined;
+    /** The groups this batch changed: their stored entries, updated in place. */
+    const changed = new Map<unknown, [unknown[], unknown[]]>();
     let dropped = 0;
     const store = this.store;
-    for (const row of this.parentRows(time)) {
-      agg.keysOf(row, (key) => {
-        if (filterLate && this.expired(key, wm)) {
-          dropped++;
-          return;
+    const single = agg.singleKey;
+    if (single && !filterLate) {
+      // One grouping value (a wordcount's word): the value is the key, no key array per row;
+      // an entry is updated in place, so only a new key touches the store.
+      const step = agg.step;
+      this.forEachRow(time, (row) => {
+        const v = single(row);
+        const k = valueKey(v);
+        let e = changed.get(k);
+        if (e === undefined) {
+          e = store.get(k);
+          if (e === undefined) store.set(k, (e = [[v], agg.newBuffers()]));
+          changed.set(k, e);
         }
-        const k = keyOf(key);
-        let g = changed.get(k);
-        if (g === undefined) {
-          const stored = store.get(k);
-          g = stored ? { key: stored[0], bufs: stored[1] } : { key, bufs: agg.newBuffers() };
-          changed.set(k, g);
-        }
-        agg.update(g.bufs, row);
+        step(e[1], row);
       });
+    } else {
+      this.forEachRow(time, (row) =>
+        agg.keysOf(row, (key) => {
+          if (filterLate && this.expired(key, wm)) {
+            dropped++;
+            return;
+          }
+          const k = keyOf(key);
+          let e = changed.get(k);
+          if (e === undefined) {
+            e = store.get(k) ?? [key, agg.newBuffers()];
+            changed.set(k, e);
+          }
+          agg.update(e[1], row);
+        }),
+      );
     }
-    for (const [k, g] of changed) this.put(k, [g.key, g.bufs]);
+    for (const [k, e] of changed) this.put(k, e);
     const out: Row[] = [];
     let removed = 0;
     if (ctx.mode === 'complete') {
       for (const [key, bufs] of store.values()) out.push(agg.output({ key, bufs }));
     } else if (ctx.mode === 'update') {
-      for (const g of changed.values()) out.push(agg.output(g));
+      for (const [key, bufs] of changed.values()) out.push(agg.output({ key, bufs }));
     }
-    if (ctx.mode !== 'complete' && wm !== undefined && ctx.evictionTime !== undefined) {
+    if (filterLate) {
       for (const [k, [key, bufs]] of [...store]) {
         if (!this.expired(key, wm)) continue;
         if (ctx.mode === 'append') out.push(agg.output({ key, bufs }));
@@ -179,17 +209,17 @@ export class DedupStateDStream extends StateStoreDStream<number> {
     const out: Row[] = [];
     let dropped = 0;
     let updated = 0;
-    for (const row of this.parentRows(time)) {
+    this.forEachRow(time, (row) => {
       if (this.expired(row, wm)) {
         dropped++;
-        continue;
+        return;
       }
       const k = this.node.keyOf(row);
-      if (this.store.has(k)) continue;
+      if (this.store.has(k)) return;
       this.put(k, this.ctx.evictionTime?.(row) ?? 0);
       updated++;
       out.push(row);
-    }
+    });
     let removed = 0;
     if (wm !== undefined && this.ctx.evictionTime !== undefined) {
       for (const [k, t] of [...this.store]) {
