@@ -32,8 +32,6 @@ import type { Row } from './values.js';
 /** What a DataFrame needs from its session (kept narrow: the session module imports this one). */
 export interface DataFrameSession {
   now(): number;
-  newStreamWriter(df: DataFrame): unknown;
-  newWriter(df: DataFrame): unknown;
   registerView(name: string, df: DataFrame): void;
 }
 
@@ -286,16 +284,8 @@ export class DataFrame {
     this.sparkSession.registerView(name, this);
   }
 
-  /** The streaming writer (a streaming DataFrame only). */
-  get writeStream(): import('./streaming/DataStreamWriter.js').DataStreamWriter {
-    if (!this.isStreaming) throw new AnalysisException("'writeStream' can be called only on streaming Dataset/DataFrame");
-    return this.sparkSession.newStreamWriter(this) as import('./streaming/DataStreamWriter.js').DataStreamWriter;
-  }
-  /** The batch writer (a static DataFrame only: `df.write.mode('append').jdbc(url, table, props)`). */
-  get write(): import('./DataFrameWriter.js').DataFrameWriter {
-    if (this.isStreaming) throw new AnalysisException("'write' can not be called on streaming Dataset/DataFrame");
-    return this.sparkSession.newWriter(this) as import('./DataFrameWriter.js').DataFrameWriter;
-  }
+  // `writeStream` and `write` are added by streaming/DataStreamWriter.ts and DataFrameWriter.ts
+  // (as the DStream operators attach themselves): the writers depend on DataFrame, not back.
 }
 
 function hasStateful(p: Plan): boolean {

@@ -3,7 +3,7 @@
  * PostgreSQL): `df.write.mode('append' | 'overwrite').jdbc(url, table, { user, password })`.
  * Formats register their writers (sinks/jdbc.ts) so this module stays free of drivers.
  */
-import type { DataFrame } from './DataFrame.js';
+import { DataFrame } from './DataFrame.js';
 import { AnalysisException } from './errors.js';
 
 export type SaveMode = 'append' | 'overwrite' | 'ignore' | 'error' | 'errorifexists';
@@ -62,3 +62,17 @@ export class DataFrameWriter {
     await jdbcWriter(this.df, url, table, this.saveMode, properties, this.opts);
   }
 }
+
+declare module './DataFrame.js' {
+  interface DataFrame {
+    /** The batch writer (a static DataFrame only): `df.write.mode('append').jdbc(url, table, props)`. */
+    readonly write: DataFrameWriter;
+  }
+}
+
+Object.defineProperty(DataFrame.prototype, 'write', {
+  get(this: DataFrame): DataFrameWriter {
+    if (this.isStreaming) throw new AnalysisException("'write' can not be called on streaming Dataset/DataFrame");
+    return new DataFrameWriter(this);
+  },
+});

@@ -16,14 +16,15 @@ import './sources/kafka.js';
 import './sinks/kafka.js';
 import { DataFrame, type DataFrameSession } from './DataFrame.js';
 import { DataFrameReader } from './DataFrameReader.js';
-import { DataFrameWriter } from './DataFrameWriter.js';
+// The writers attach df.write and df.writeStream.
+import './DataFrameWriter.js';
 import { AnalysisException } from './errors.js';
 import { StaticScan } from './plan.js';
 import { sinkFactories } from './sinks/registry.js';
 import { MemoryTable } from './sinks/memory.js';
 import { runSql } from './sql.js';
 import { DataStreamReader } from './streaming/DataStreamReader.js';
-import { DataStreamWriter } from './streaming/DataStreamWriter.js';
+import './streaming/DataStreamWriter.js';
 import type { RuntimeConf, SinkFactory, StreamingSession } from './streaming/session.js';
 import { StreamingQueryManager } from './streaming/StreamingQueryManager.js';
 import { inferSchema, StructType, toSchema } from './types.js';
@@ -160,12 +161,6 @@ export class SparkSession implements DataFrameSession, StreamingSession {
 
   now(): number {
     return this.clock.getTimeMillis();
-  }
-  newStreamWriter(df: DataFrame): DataStreamWriter {
-    return new DataStreamWriter(df, this);
-  }
-  newWriter(df: DataFrame): DataFrameWriter {
-    return new DataFrameWriter(df);
   }
   sinkFactory(format: string): SinkFactory | undefined {
     return sinkFactories(this)[format];

@@ -6,7 +6,7 @@
  * append with option('replaceWhere', cond) deletes the matching rows first (idempotent batches).
  */
 import pg from 'pg';
-import { quoteIdent } from '../../sinks/index.js';
+import { quoteIdent } from '../../sinks/postgres/index.js';
 import type { DataFrame } from '../DataFrame.js';
 import { registerJdbcWriter, type JdbcProperties, type SaveMode } from '../DataFrameWriter.js';
 import { AnalysisException } from '../errors.js';

@@ -4,7 +4,7 @@
  * through the project's idempotent KafkaSink. At least once, as Spark's Kafka sink: a batch
  * re-run after a crash writes its records again.
  */
-import { KafkaSink } from '../../kafka/sink.js';
+import { KafkaSink } from '../../sinks/kafka/KafkaSink.js';
 import { AnalysisException } from '../errors.js';
 import type { StructType } from '../types.js';
 import { Types } from '../types.js';

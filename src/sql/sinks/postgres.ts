@@ -8,7 +8,7 @@
  * Options: url (jdbc:postgresql://host:port/db), dbtable, user, password, sinkId (default the
  * table), keyColumns (comma-separated; default the grouping columns), method (copy | insert).
  */
-import { PostgresSink, type WriteMethod } from '../../sinks/index.js';
+import { PostgresSink, type WriteMethod } from '../../sinks/postgres/index.js';
 import { AnalysisException } from '../errors.js';
 import type { StructType } from '../types.js';
 import type { Row } from '../values.js';

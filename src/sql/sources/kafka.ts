@@ -16,7 +16,7 @@
 import type { Admin } from 'kafkajs';
 import { KafkaClient, type RawKafkaRecord } from '../../kafka/client.js';
 import { resolveKafkaParams, type KafkaParams } from '../../kafka/params.js';
-import type { OffsetRange } from '../../rdd/RDD.js';
+import type { OffsetRange } from '../../kafka/OffsetRange.js';
 import { AnalysisException } from '../errors.js';
 import { StructField, StructType, Types } from '../types.js';
 import type { Row } from '../values.js';

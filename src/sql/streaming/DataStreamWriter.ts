@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DataFrame } from '../DataFrame.js';
+import { DataFrame } from '../DataFrame.js';
 import { AnalysisException } from '../errors.js';
 import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
 import { Aggregate } from '../plan.js';
@@ -175,3 +175,17 @@ function explainText(root: { constructor: { name: string }; children: unknown[] 
   walk(root, 0);
   return lines.join('\n');
 }
+
+declare module '../DataFrame.js' {
+  interface DataFrame {
+    /** The streaming writer (a streaming DataFrame only). */
+    readonly writeStream: DataStreamWriter;
+  }
+}
+
+Object.defineProperty(DataFrame.prototype, 'writeStream', {
+  get(this: DataFrame): DataStreamWriter {
+    if (!this.isStreaming) throw new AnalysisException("'writeStream' can be called only on streaming Dataset/DataFrame");
+    return new DataStreamWriter(this, this.sparkSession as unknown as StreamingSession);
+  },
+});
