@@ -61,6 +61,20 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
     return `StateStore(${this.metrics.operatorName})`;
   }
 
+  /**
+   * A micro-batch reads only its own input and the state's latest version, and each batch's
+   * checkpoint is written as it completes: one batch back is all that must be remembered (the
+   * engine's default for stateful streams, twice the checkpoint interval, would keep 20 batches
+   * of input rows and of complete-mode outputs in memory).
+   */
+  override initialize(zeroTime: number): void {
+    super.initialize(zeroTime);
+    this.rememberDuration = 2 * this.slideDuration;
+  }
+  protected override get parentRememberDuration(): number {
+    return this.slideDuration;
+  }
+
   protected partitionsOf(version: Row[]): Row[][] {
     return [version];
   }
