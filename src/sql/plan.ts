@@ -202,7 +202,7 @@ export class Limit extends Plan {
  * is read then.
  */
 export function compilePipe(plan: Plan, boundary: Plan, observer?: PipeObserver): RowFn {
-  if (plan === boundary) return (row, push) => push(row);
+  if (plan === boundary) return IDENTITY;
   if (plan instanceof Project) return then(compilePipe(plan.children[0]!, boundary, observer), projectFn(plan));
   if (plan instanceof Filter) {
     const c = plan.condition.eval;
@@ -229,7 +229,10 @@ export function compilePipe(plan: Plan, boundary: Plan, observer?: PipeObserver)
   throw new AnalysisException(`${plan.constructor.name} cannot run inside a stateless pipeline`);
 }
 
+const IDENTITY: RowFn = (row, push) => push(row);
+
 function then(first: RowFn, second: RowFn): RowFn {
+  if (first === IDENTITY) return second;
   return (row, push) => first(row, (r) => second(r, push));
 }
 
