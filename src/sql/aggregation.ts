@@ -35,7 +35,11 @@ function aggFn(call: AggregateCall): AggFn {
     case 'sum':
       return {
         init: () => null,
-        update: (b, v) => (v === null || v === undefined ? b : ((b as number | null) ?? 0) + Number(v)),
+        update: (b, v) => {
+          if (v === null || v === undefined) return b;
+          const n = typeof v === 'number' ? v : Number(v);
+          return Number.isNaN(n) ? b : ((b as number | null) ?? 0) + n;
+        },
         result: (b) => b,
       };
     case 'avg':

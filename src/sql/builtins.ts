@@ -163,6 +163,8 @@ export class AggregateCall extends Expr {
     if (this.fn === 'count') return Types.LONG;
     if (this.fn === 'avg') return Types.DOUBLE;
     if (this.fn === 'sum') {
+      // Spark casts a string to double for sum.
+      if (input === Types.STRING) return Types.DOUBLE;
       if (!isNumeric(input) && input !== Types.NULL) throw new AnalysisException(`${this.name}: sum needs a number, got ${input.simpleString()}`);
       return input === Types.DOUBLE || input === Types.FLOAT ? Types.DOUBLE : Types.LONG;
     }

@@ -94,10 +94,14 @@ export class StructField {
 }
 
 export class StructType extends DataType {
-  readonly fields: StructField[];
+  private readonly own: StructField[];
   constructor(fields: StructField[] = []) {
     super();
-    this.fields = [...fields];
+    this.own = [...fields];
+  }
+
+  get fields(): StructField[] {
+    return this.own;
   }
 
   /** Listing 7.11's builder: `.add('TripID', 'integer')` or `.add(new StructField(…))`. */
@@ -114,7 +118,8 @@ export class StructType extends DataType {
   }
 
   field(name: string): StructField | undefined {
-    return this.fields.find((f) => f.name === name) ?? this.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
+    const fields = this.fields;
+    return fields.find((f) => f.name === name) ?? fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
   }
 
   simpleString(): string {
@@ -332,4 +337,30 @@ export function inferSchema(rows: readonly object[]): StructType {
     }
   }
   return new StructType([...fields].map(([k, t]) => new StructField(k, t === NULL ? STRING : t)));
+}
+
+/**
+ * The schema of a MemoryStream whose type is not known yet (`toDF()` before any data or schema):
+ * the fields of the data once some arrived; before that `value`, and any other column asked for
+ * is taken to exist (as a string) — TypeScript's types are gone at run time, where Spark's
+ * `MemoryStream[T]` knows T.
+ */
+export class PendingStructType extends StructType {
+  private readonly asked = new Map<string, StructField>();
+  constructor(private readonly resolve: () => StructType | undefined) {
+    super([]);
+  }
+  override get fields(): StructField[] {
+    const r = this.resolve();
+    if (r) return r.fields;
+    return [new StructField('value', STRING), ...this.asked.values()];
+  }
+  override field(name: string): StructField | undefined {
+    const r = this.resolve();
+    if (r) return r.field(name);
+    if (name === 'value') return this.fields[0];
+    let f = this.asked.get(name);
+    if (!f) this.asked.set(name, (f = new StructField(name, STRING)));
+    return f;
+  }
 }

@@ -211,3 +211,23 @@ describe('triggers and progress', () => {
     }
   });
 });
+
+describe('MemoryStream without a schema (TypeScript has no run-time types)', () => {
+  it('toDF() before any data: primitives are `value`, object fields are columns once data comes', async () => {
+    const spark = session();
+    const nums = new MemoryStream<number>(spark);
+    const sums = nums.toDF().groupBy().agg(F.sum('value').alias('s'), F.count('*').alias('n'));
+    const q1 = await sums.writeStream.outputMode('complete').format('memory').queryName('sums').start();
+    nums.addData(1, 2, 3);
+    await q1.processAllAvailable();
+    expect(spark.table('sums').collect()).toEqual([{ s: 6, n: 3 }]);
+
+    const events = new MemoryStream<{ word: string; n: number }>(spark);
+    const words = events.toDF().select('word', F.col('n').multiply(2).alias('twice'));
+    const q2 = await words.writeStream.format('memory').queryName('words').start();
+    events.addData({ word: 'a', n: 1 }, { word: 'b', n: 2 });
+    await q2.processAllAvailable();
+    expect(spark.table('words').collect()).toEqual([{ word: 'a', twice: 2 }, { word: 'b', twice: 4 }]);
+    expect(events.toDF().columns).toEqual(['word', 'n']);
+  });
+});

@@ -2,12 +2,12 @@
  * Spark's MemoryStream, for tests and teaching: `addData(...)` appends rows; each trigger takes
  * what was added since the last one. Offsets are the index of the last item (0 after the first
  * addData, as Spark's LongOffset). Primitives give one column `value`; objects a column per field.
- * The schema comes from the constructor, else from the data added before `toDF()`, else
- * `value: string`.
+ * The schema comes from the constructor, else from the data added before `toDF()`, else from the
+ * first data added later (see PendingStructType).
  */
 import { DataFrame, type DataFrameSession } from '../DataFrame.js';
 import { StreamScan } from '../plan.js';
-import { DataType, inferSchema, parseDataType, StructField, StructType, toSchema } from '../types.js';
+import { DataType, inferSchema, parseDataType, PendingStructType, StructField, StructType, toSchema } from '../types.js';
 import type { Row } from '../values.js';
 import type { Offset, Source, SourceProvider } from './Source.js';
 
@@ -40,13 +40,13 @@ export class MemoryStream<T = unknown> implements SourceProvider, Source {
   }
 
   get schema(): StructType {
-    return (this.fixed ??= this.explicit ?? this.inferred());
+    if (this.fixed) return this.fixed;
+    if (this.explicit) return (this.fixed = this.explicit);
+    if (this.items.length > 0) return (this.fixed = inferSchema(this.items));
+    // toDF() before any data: the schema is whatever the data will be.
+    return (this.fixed = new PendingStructType(() => (this.items.length > 0 ? (this.inferredLate ??= inferSchema(this.items)) : undefined)));
   }
-
-  private inferred(): StructType {
-    if (this.items.length === 0) return new StructType([new StructField('value', parseDataType('string'))]);
-    return inferSchema(this.items);
-  }
+  private inferredLate: StructType | undefined;
 
   /** Appends items; returns the offset they end at. */
   addData(...items: (T | T[])[]): number {
