@@ -1,4 +1,4 @@
-/** `spark.read`: static json/csv/text files (a file sink's output is read through its manifest). */
+/** `spark.read`: static json/csv/text/parquet files (a file sink's output is read through its manifest). */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataFrame, type DataFrameSession } from './DataFrame.js';
@@ -6,18 +6,19 @@ import { AnalysisException } from './errors.js';
 import { formatOptions, parseFile, TEXT_SCHEMA, type FileFormat } from './fileFormats.js';
 import { StaticScan } from './plan.js';
 import { listDataFiles } from './sinks/file.js';
-import { toSchema, type StructType } from './types.js';
+import { readParquet } from './parquet.js';
+import { StructType, toSchema } from './types.js';
 import type { Row } from './values.js';
 
 export class DataFrameReader {
-  private fmt: FileFormat | undefined;
+  private fmt: FileFormat | 'parquet' | undefined;
   private readonly opts: Record<string, string> = {};
   private userSchema: StructType | undefined;
   constructor(private readonly session: DataFrameSession) {}
 
   format(f: string): this {
-    if (!['json', 'csv', 'text'].includes(f)) throw new AnalysisException(`Failed to find data source: ${f}`);
-    this.fmt = f as FileFormat;
+    if (!['json', 'csv', 'text', 'parquet'].includes(f)) throw new AnalysisException(`Failed to find data source: ${f}`);
+    this.fmt = f as FileFormat | 'parquet';
     return this;
   }
   option(k: string, v: string | number | boolean): this {
@@ -31,6 +32,17 @@ export class DataFrameReader {
   /** Reads the directory now (files are listed and parsed once, when called). */
   async load(path: string): Promise<DataFrame> {
     const format = this.fmt ?? 'json';
+    if (format === 'parquet') {
+      // Parquet files carry their schema: the first file's, unless one is given.
+      const rows: Row[] = [];
+      let schema = this.userSchema;
+      for (const f of await listDataFiles(path)) {
+        const read = await readParquet(await readFile(join(path, f)), schema);
+        schema ??= read.schema;
+        for (const r of read.rows) rows.push(r);
+      }
+      return new DataFrame(this.session, new StaticScan(schema ?? new StructType([]), () => rows));
+    }
     const schema = format === 'text' ? TEXT_SCHEMA : this.userSchema;
     if (!schema) throw new AnalysisException(`spark.read.${format}: give a schema with .schema(...) (dstreams does not infer one)`);
     const rows: Row[] = [];
@@ -44,6 +56,9 @@ export class DataFrameReader {
   }
   csv(path: string): Promise<DataFrame> {
     return this.format('csv').load(path);
+  }
+  parquet(path: string): Promise<DataFrame> {
+    return this.format('parquet').load(path);
   }
   text(path: string): Promise<DataFrame> {
     return this.format('text').load(path);

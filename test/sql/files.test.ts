@@ -117,3 +117,30 @@ describe('file sources', () => {
     expect(readFileSync(join(json, 'r.json'), 'utf8')).toContain('bad');
   });
 });
+
+describe('parquet (Listing 7.13)', () => {
+  it('the file sink writes parquet; spark.read.parquet and readStream.parquet read it back, types kept', async () => {
+    const spark = session();
+    const input = new MemoryStream<{ id: number; name: string; at: Date; big: number; score: number | null }>(
+      spark,
+      'id INT, name STRING, at TIMESTAMP, big LONG, score DOUBLE',
+    );
+    const out = tempDir();
+    const q = await input.toDF().writeStream.format('parquet').option('path', out).option('checkpointLocation', tempDir()).start();
+    input.addData({ id: 1, name: 'a', at: new Date(1000), big: 2 ** 40, score: 1.5 }, { id: 2, name: 'é', at: new Date(2000), big: 7, score: null });
+    await q.processAllAvailable();
+    input.addData({ id: 3, name: 'c', at: new Date(3000), big: 1, score: 0 });
+    await q.processAllAvailable();
+    const back = await spark.read.parquet(out);
+    expect(back.schema.simpleString()).toBe('struct<id:int,name:string,at:timestamp,big:bigint,score:double>');
+    expect(back.orderBy('id').collect()).toEqual([
+      { id: 1, name: 'a', at: new Date(1000), big: 2 ** 40, score: 1.5 },
+      { id: 2, name: 'é', at: new Date(2000), big: 7, score: null },
+      { id: 3, name: 'c', at: new Date(3000), big: 1, score: 0 },
+    ]);
+    const stream = spark.readStream.schema('id INT, name STRING').parquet(out);
+    const q2 = await stream.writeStream.format('memory').queryName('pq').start();
+    await q2.processAllAvailable();
+    expect(spark.table('pq').count()).toBe(3);
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * The file sink (json, csv, text; append only): each batch's rows go into one part file, then
+ * The file sink (json, csv, text, parquet; append only): each batch's rows go into one part file, then
  * the batch is recorded in the manifest `<path>/_spark_metadata/<batchId>` (Spark's
  * FileStreamSink log). A batch whose manifest entry exists is skipped, so a batch re-run after a
  * crash never adds files twice; a part file written before a crash and not in the manifest is
@@ -13,13 +13,14 @@ import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AnalysisException } from '../errors.js';
 import { formatFile, formatOptions, type FileFormat, type FormatOptions } from '../fileFormats.js';
-import { StringType, StructType } from '../types.js';
+import { writeParquet } from '../parquet.js';
+import { StringType } from '../types.js';
 import { registerSinkFormat } from './registry.js';
 import type { BatchOutput, Sink } from './Sink.js';
 
 export const MANIFEST_DIR = '_spark_metadata';
 
-async function writeDurably(file: string, text: string): Promise<void> {
+async function writeDurably(file: string, text: string | Buffer): Promise<void> {
   const tmp = join(file, '..', `.${basename(file)}.${randomUUID()}.tmp`);
   const h = await open(tmp, 'w');
   try {
@@ -35,7 +36,7 @@ export class FileSink implements Sink {
   readonly description: string;
   constructor(
     private readonly path: string,
-    private readonly format: FileFormat,
+    private readonly format: FileFormat | 'parquet',
     private readonly options: FormatOptions,
   ) {
     this.description = `FileSink[${path}]`;
@@ -52,7 +53,8 @@ export class FileSink implements Sink {
     if (batch.rows.length > 0) {
       const name = `part-00000-${randomUUID()}-c000.${this.format === 'text' ? 'txt' : this.format}`;
       const file = join(this.path, name);
-      await writeDurably(file, formatFile(batch.rows, this.format, batch.schema, this.options));
+      const format = this.format;
+      await writeDurably(file, format === 'parquet' ? writeParquet(batch.rows, batch.schema) : formatFile(batch.rows, format, batch.schema, this.options));
       const st = await stat(file);
       files.push({ path: name, size: st.size, isDir: false, modificationTime: Math.round(st.mtimeMs), action: 'add' });
     }
@@ -99,8 +101,9 @@ for (const format of ['json', 'csv', 'text'] as const) {
     return new FileSink(path, format, formatOptions(args.options));
   });
 }
-registerSinkFormat('parquet', () => () => {
-  throw new AnalysisException('parquet is not available in dstreams: use json, csv or text (the file sink writes the same way)');
+registerSinkFormat('parquet', () => (args) => {
+  const path = args.options.path;
+  if (!path) throw new AnalysisException("'path' is not specified: writeStream.format(...).start(path) or option('path', ...)");
+  return new FileSink(path, 'parquet', formatOptions(args.options));
 });
 
-export type { StructType };

@@ -1,6 +1,6 @@
 /**
- * File sources (Listing 7.11): new files in a directory, as json (schema required), csv (schema
- * required; `header`, `sep`) or text (`value`). Files are taken in order of modification time
+ * File sources (Listing 7.11): new files in a directory, as json or parquet (schema required, as
+ * Spark's streaming file sources), csv (schema required; `header`, `sep`) or text (`value`). Files are taken in order of modification time
  * then name, at most `maxFilesPerTrigger` a batch; a directory written by the file sink is read
  * through its manifest. The offset is the list of files taken so far, so a re-run batch reads
  * the same files and a restarted query skips the ones already processed. Files must appear
@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AnalysisException } from '../errors.js';
 import { formatOptions, parseFile, TEXT_SCHEMA, type FileFormat, type FormatOptions } from '../fileFormats.js';
+import { readParquet } from '../parquet.js';
 import { listDataFiles } from '../sinks/file.js';
 import type { StructType } from '../types.js';
 import type { Row } from '../values.js';
@@ -25,7 +26,7 @@ class FileSource implements Source {
     readonly description: string,
     readonly schema: StructType,
     private readonly dir: string,
-    private readonly format: FileFormat,
+    private readonly format: FileFormat | 'parquet',
     private readonly options: FormatOptions,
     private readonly maxFiles: number | undefined,
   ) {}
@@ -43,14 +44,18 @@ class FileSource implements Source {
     const from = (start as FileOffset | undefined)?.files.length ?? 0;
     const rows: Row[] = [];
     for (const f of (end as FileOffset).files.slice(from)) {
-      const text = await readFile(join(this.dir, f), 'utf8');
-      for (const r of parseFile(text, this.format, this.schema, this.options)) rows.push(r);
+      const path = join(this.dir, f);
+      const parsed =
+        this.format === 'parquet'
+          ? (await readParquet(await readFile(path), this.schema)).rows
+          : parseFile(await readFile(path, 'utf8'), this.format, this.schema, this.options);
+      for (const r of parsed) rows.push(r);
     }
     return rows;
   }
 }
 
-for (const format of ['json', 'csv', 'text'] as const) {
+for (const format of ['json', 'csv', 'text', 'parquet'] as const) {
   registerSourceFormat(format, ({ options, schema }) => {
     const path = options.path;
     if (!path) throw new AnalysisException(`readStream.${format}(path): the path is missing`);

@@ -49,6 +49,9 @@ export class DataStreamReader {
   json(path: string): DataFrame {
     return this.format('json').load(path);
   }
+  parquet(path: string): DataFrame {
+    return this.format('parquet').load(path);
+  }
   text(path: string): DataFrame {
     return this.format('text').load(path);
   }
