@@ -54,14 +54,18 @@ export class ColumnRef extends Expr {
   bind(ctx: BindContext): Bound {
     const whole = this.parts.join('.');
     const direct = ctx.schema.field(whole);
-    if (direct && this.parts.length > 1) return { type: direct.dataType, eval: (r) => r[direct.name] ?? null };
+    if (direct && this.parts.length > 1) {
+      const name = direct.name;
+      return { type: direct.dataType, eval: (r) => r[name] ?? null };
+    }
     const first = ctx.schema.field(this.parts[0]!);
     if (!first) {
       throw new AnalysisException(
         `Column '${whole}' cannot be resolved; input columns: [${ctx.schema.fieldNames.join(', ')}]`,
       );
     }
-    let bound: Bound = { type: first.dataType, eval: (r) => r[first.name] ?? null };
+    const name = first.name;
+    let bound: Bound = { type: first.dataType, eval: (r) => r[name] ?? null };
     for (const p of this.parts.slice(1)) bound = bindField(bound, p, whole);
     return bound;
   }

@@ -249,6 +249,16 @@ function projectFn(p: Project): RowFn {
       push(out);
     };
   }
+  if (n === 1) {
+    // select(explode(...) AS word): one column, a row per element.
+    const name = names[0]!;
+    const e = evals[0]!;
+    return (row, push) => {
+      const many = e(row) as unknown[] | null;
+      if (many === null || many === undefined) return;
+      for (let i = 0; i < many.length; i++) push({ [name]: many[i] });
+    };
+  }
   return (row, push) => {
     const many = evals[gen]!(row) as unknown[] | null;
     if (many === null || many === undefined || many.length === 0) return;

@@ -83,6 +83,10 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
     this.store.set(k, e);
     if (!this.ctx.ephemeral) this.dirty.set(k, e);
   }
+  /** An entry already in the store changed in place: only the checkpoint needs to hear of it. */
+  protected changedEntry(k: unknown, e: E): void {
+    if (!this.ctx.ephemeral) this.dirty.set(k, e);
+  }
   protected remove(k: unknown): void {
     this.store.delete(k);
     if (!this.ctx.ephemeral) this.dirty.set(k, undefined);
@@ -130,8 +134,13 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
   }
 }
 
-/** groupBy/agg state: key → [grouping values, aggregation buffers]. */
-export class AggregateStateDStream extends StateStoreDStream<[unknown[], unknown[]]> {
+/**
+ * groupBy/agg state: key → [grouping values, aggregation buffers, time of the batch that last
+ * changed it]. The stamp lets a batch list the groups it changed with one map lookup per row.
+ */
+type GroupEntry = [key: unknown[], bufs: unknown[], changedAt: number];
+
+export class AggregateStateDStream extends StateStoreDStream<GroupEntry> {
   constructor(
     parent: DStream<Row>,
     ctx: StateContext,
@@ -144,24 +153,27 @@ export class AggregateStateDStream extends StateStoreDStream<[unknown[], unknown
     const { agg, ctx } = this;
     const wm = ctx.watermarkAt(time);
     const filterLate = ctx.mode !== 'complete' && wm !== undefined && ctx.evictionTime !== undefined;
-    /** The groups this batch changed: their stored entries, updated in place. */
-    const changed = new Map<unknown, [unknown[], unknown[]]>();
+    /** The entries this batch changed (updated in place in the store). */
+    const changed: [unknown, GroupEntry][] = [];
     let dropped = 0;
     const store = this.store;
+    const step = agg.step;
+    const touch = (k: unknown, key: () => unknown[], row: Row): void => {
+      let e = store.get(k);
+      if (e === undefined) store.set(k, (e = [key(), agg.newBuffers(), -1]));
+      if (e[2] !== time) {
+        e[2] = time;
+        changed.push([k, e]);
+      }
+      step(e[1], row);
+    };
     const single = agg.singleKey;
     if (single && !filterLate) {
-      // One grouping value (a wordcount's word): the value is the key, no key array per row;
-      // an entry is updated in place, so only a new key touches the store.
-      const step = agg.step;
+      // One grouping value (a wordcount's word): the value is the key, no key array per row.
       this.forEachRow(time, (row) => {
         const v = single(row);
-        const k = valueKey(v);
-        let e = changed.get(k);
-        if (e === undefined) {
-          e = store.get(k);
-          if (e === undefined) store.set(k, (e = [[v], agg.newBuffers()]));
-          changed.set(k, e);
-        }
+        let e = store.get(valueKey(v));
+        if (e === undefined || e[2] !== time) return touch(valueKey(v), () => [v], row);
         step(e[1], row);
       });
     } else {
@@ -171,23 +183,17 @@ export class AggregateStateDStream extends StateStoreDStream<[unknown[], unknown
             dropped++;
             return;
           }
-          const k = keyOf(key);
-          let e = changed.get(k);
-          if (e === undefined) {
-            e = store.get(k) ?? [key, agg.newBuffers()];
-            changed.set(k, e);
-          }
-          agg.update(e[1], row);
+          touch(keyOf(key), () => key, row);
         }),
       );
     }
-    for (const [k, e] of changed) this.put(k, e);
+    for (const [k, e] of changed) this.changedEntry(k, e);
     const out: Row[] = [];
     let removed = 0;
     if (ctx.mode === 'complete') {
       for (const [key, bufs] of store.values()) out.push(agg.output({ key, bufs }));
     } else if (ctx.mode === 'update') {
-      for (const [key, bufs] of changed.values()) out.push(agg.output({ key, bufs }));
+      for (const [, [key, bufs]] of changed) out.push(agg.output({ key, bufs }));
     }
     if (filterLate) {
       for (const [k, [key, bufs]] of [...store]) {
@@ -200,7 +206,7 @@ export class AggregateStateDStream extends StateStoreDStream<[unknown[], unknown
     this.metrics = {
       operatorName: 'stateStoreSave',
       numRowsTotal: store.size,
-      numRowsUpdated: changed.size,
+      numRowsUpdated: changed.length,
       numRowsRemoved: removed,
       numRowsDroppedByWatermark: dropped,
     };
