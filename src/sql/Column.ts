@@ -3,7 +3,8 @@
  * `col('a').gt(1).and(col('b').isNotNull())`). Immutable: every method returns a new Column.
  */
 import { AnalysisException } from './errors.js';
-import { Alias, BinaryOp, CaseWhen, Cast, ColumnRef, Expr, GetField, GetItem, Literal, Star, UnaryOp } from './expressions.js';
+import { Alias, Cast, ColumnRef, Expr, Literal, Star } from './expressions.js';
+import { BinaryOp, CaseWhen, GetField, GetItem, UnaryOp } from './operators.js';
 import { parseColumnName } from './names.js';
 import { DataType, parseDataType } from './types.js';
 

@@ -14,7 +14,6 @@ import { parseExpression, parseNamedExpression } from './parser.js';
 import {
   Aggregate,
   Deduplicate,
-  executeStatic,
   Filter,
   Join,
   Limit,
@@ -25,6 +24,7 @@ import {
   type Plan,
   type ProjectItem,
 } from './plan.js';
+import { executeStatic } from './execute.js';
 import { showString } from './show.js';
 import { StructField, StructType, Types } from './types.js';
 import type { Row } from './values.js';

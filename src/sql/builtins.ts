@@ -5,7 +5,8 @@
  * `functions` module both build calls with, so `expr('lower(x)')` and `lower(col('x'))` agree.
  */
 import { AnalysisException } from './errors.js';
-import { Expr, Literal, Star, concatValues, type BindContext, type Bound } from './expressions.js';
+import { Expr, Literal, Star, type BindContext, type Bound } from './expressions.js';
+import { concatValues } from './operators.js';
 import { parseJsonRow, toJsonText } from './json.js';
 import { parseInterval } from './interval.js';
 import { ArrayType, DataType, StructField, StructType, Types, isNumeric, toSchema } from './types.js';

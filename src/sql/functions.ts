@@ -4,7 +4,8 @@
  */
 import { resolveFunction } from './builtins.js';
 import { Column, nameExpr, valueExpr, type ColumnOrName, type ColumnOrValue } from './Column.js';
-import { CaseWhen, Literal, Star } from './expressions.js';
+import { Literal, Star } from './expressions.js';
+import { CaseWhen } from './operators.js';
 import { parseExpression } from './parser.js';
 import { StructType, type DataType } from './types.js';
 

@@ -9,7 +9,8 @@
  */
 import { resolveFunction } from './builtins.js';
 import { ParseException } from './errors.js';
-import { Alias, BinaryOp, CaseWhen, Cast, ColumnRef, Expr, GetField, GetItem, InList, Literal, Star, UnaryOp } from './expressions.js';
+import { Alias, Cast, ColumnRef, Expr, Literal, Star } from './expressions.js';
+import { BinaryOp, CaseWhen, GetField, GetItem, InList, UnaryOp } from './operators.js';
 import { parseDataType, type DataType } from './types.js';
 
 export type TokenKind = 'ident' | 'qident' | 'number' | 'string' | 'op' | 'eof';

@@ -20,7 +20,8 @@
 import { ManualClock } from '../../context/Clock.js';
 import { StreamingContext } from '../../context/StreamingContext.js';
 import type { DStream } from '../../dstream/DStream.js';
-import { Aggregate, compilePipe, Deduplicate, executeStatic, type Plan, type StreamScan } from '../plan.js';
+import { compilePipe, executeStatic } from '../execute.js';
+import { Aggregate, Deduplicate, type Plan, type StreamScan } from '../plan.js';
 import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
 import { sameOffset, type ReadLimits, type Source, type SourceProvider } from '../sources/Source.js';
 import type { Row } from '../values.js';

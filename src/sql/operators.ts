@@ -1,0 +1,293 @@
+/**
+ * The operator expressions: arithmetic, comparison and logic (SQL NULL semantics: a NULL operand
+ * gives NULL, except AND/OR's short cuts and `<=>`), NOT, unary minus, IS [NOT] NULL, struct
+ * fields and array elements, CASE WHEN, IN.
+ */
+import { AnalysisException } from './errors.js';
+import { bindField, Expr, Literal, type BindContext, type Bound } from './expressions.js';
+import { ArrayType, DataType, isNumeric, StructType, Types, widerNumeric } from './types.js';
+import { castValue, compareSql, equalSql } from './values.js';
+
+const ARITH = new Set(['+', '-', '*', '/', '%']);
+const COMPARE = new Set(['=', '!=', '<', '<=', '>', '>=', '<=>']);
+
+export class BinaryOp extends Expr {
+  constructor(readonly op: string, readonly left: Expr, readonly right: Expr) {
+    super();
+  }
+  get name(): string {
+    return `(${this.left.sql} ${this.op === '!=' ? '!=' : this.op} ${this.right.sql})`;
+  }
+  bind(ctx: BindContext): Bound {
+    const l = this.left.bind(ctx);
+    const r = this.right.bind(ctx);
+    const le = l.eval;
+    const re = r.eval;
+    const op = this.op;
+    if (op === 'AND') {
+      return {
+        type: Types.BOOLEAN,
+        eval: (row) => {
+          const a = le(row);
+          if (a === false) return false;
+          const b = re(row);
+          if (b === false) return false;
+          return a === null || b === null ? null : true;
+        },
+      };
+    }
+    if (op === 'OR') {
+      return {
+        type: Types.BOOLEAN,
+        eval: (row) => {
+          const a = le(row);
+          if (a === true) return true;
+          const b = re(row);
+          if (b === true) return true;
+          return a === null || b === null ? null : false;
+        },
+      };
+    }
+    if (op === '||') {
+      return { type: Types.STRING, eval: (row) => concatValues([le(row), re(row)]) };
+    }
+    if (ARITH.has(op)) {
+      if (!isNumeric(l.type) && l.type !== Types.NULL && l.type !== Types.STRING) typeError(this, l.type);
+      if (!isNumeric(r.type) && r.type !== Types.NULL && r.type !== Types.STRING) typeError(this, r.type);
+      const num = (t: DataType) => (t === Types.STRING ? Types.DOUBLE : t);
+      const type = op === '/' ? Types.DOUBLE : widerNumeric(num(l.type), num(r.type));
+      const integral = type === Types.INTEGER || type === Types.LONG;
+      const f = arith(op, integral);
+      const lc = l.type === Types.STRING ? (v: unknown) => castValue(v, Types.DOUBLE) : (v: unknown) => v;
+      const rc = r.type === Types.STRING ? (v: unknown) => castValue(v, Types.DOUBLE) : (v: unknown) => v;
+      return {
+        type,
+        eval: (row) => {
+          const a = lc(le(row));
+          const b = rc(re(row));
+          if (a === null || b === null || a === undefined || b === undefined) return null;
+          return f(a as number, b as number);
+        },
+      };
+    }
+    if (COMPARE.has(op)) {
+      const cmp = comparator(op);
+      if (op === '<=>') {
+        return {
+          type: Types.BOOLEAN,
+          eval: (row) => {
+            const a = le(row);
+            const b = re(row);
+            if (a === null || b === null) return a === b;
+            return equalSql(a, b);
+          },
+        };
+      }
+      return {
+        type: Types.BOOLEAN,
+        eval: (row) => {
+          const a = le(row);
+          const b = re(row);
+          if (a === null || b === null || a === undefined || b === undefined) return null;
+          return cmp(a, b);
+        },
+      };
+    }
+    throw new AnalysisException(`unknown operator ${op}`);
+  }
+  override children(): Expr[] {
+    return [this.left, this.right];
+  }
+  override withChildren(c: Expr[]): Expr {
+    return new BinaryOp(this.op, c[0]!, c[1]!);
+  }
+}
+
+function typeError(e: Expr, t: DataType): never {
+  throw new AnalysisException(`cannot resolve '${e.name}' due to data type mismatch: ${t.simpleString()} is not a number`);
+}
+
+function arith(op: string, integral: boolean): (a: number, b: number) => number | null {
+  switch (op) {
+    case '+': return (a, b) => a + b;
+    case '-': return (a, b) => a - b;
+    case '*': return (a, b) => a * b;
+    case '/': return (a, b) => (b === 0 ? null : a / b);
+    default: return integral ? (a, b) => (b === 0 ? null : a % b) : (a, b) => (b === 0 ? null : a % b);
+  }
+}
+
+function comparator(op: string): (a: unknown, b: unknown) => boolean {
+  switch (op) {
+    case '=': return (a, b) => equalSql(a, b);
+    case '!=': return (a, b) => !equalSql(a, b);
+    case '<': return (a, b) => compareSql(a, b) < 0;
+    case '<=': return (a, b) => compareSql(a, b) <= 0;
+    case '>': return (a, b) => compareSql(a, b) > 0;
+    default: return (a, b) => compareSql(a, b) >= 0;
+  }
+}
+
+export function concatValues(vs: unknown[]): string | null {
+  let s = '';
+  for (const v of vs) {
+    if (v === null || v === undefined) return null;
+    s += typeof v === 'string' ? v : String(castValue(v, Types.STRING));
+  }
+  return s;
+}
+
+export class UnaryOp extends Expr {
+  constructor(readonly op: 'NOT' | '-' | 'IS NULL' | 'IS NOT NULL', readonly child: Expr) {
+    super();
+  }
+  get name(): string {
+    if (this.op === 'NOT') return `(NOT ${this.child.sql})`;
+    if (this.op === '-') return `(- ${this.child.sql})`;
+    return `(${this.child.sql} ${this.op})`;
+  }
+  bind(ctx: BindContext): Bound {
+    const c = this.child.bind(ctx);
+    const ce = c.eval;
+    switch (this.op) {
+      case 'NOT':
+        return { type: Types.BOOLEAN, eval: (r) => { const v = ce(r); return v === null || v === undefined ? null : !v; } };
+      case '-':
+        return { type: c.type, eval: (r) => { const v = ce(r); return v === null || v === undefined ? null : -(v as number); } };
+      case 'IS NULL':
+        return { type: Types.BOOLEAN, eval: (r) => { const v = ce(r); return v === null || v === undefined; } };
+      default:
+        return { type: Types.BOOLEAN, eval: (r) => { const v = ce(r); return v !== null && v !== undefined; } };
+    }
+  }
+  override children(): Expr[] {
+    return [this.child];
+  }
+  override withChildren(c: Expr[]): Expr {
+    return new UnaryOp(this.op, c[0]!);
+  }
+}
+
+/** `s.field` on any struct-valued expression (`getField`). */
+export class GetField extends Expr {
+  constructor(readonly child: Expr, readonly field: string) {
+    super();
+  }
+  get name(): string {
+    return `${this.child.sql}.${this.field}`;
+  }
+  bind(ctx: BindContext): Bound {
+    return bindField(this.child.bind(ctx), this.field, this.name);
+  }
+  override children(): Expr[] {
+    return [this.child];
+  }
+  override withChildren(c: Expr[]): Expr {
+    return new GetField(c[0]!, this.field);
+  }
+}
+
+/** `a[i]`: an array element (0-based, null out of range) or a struct field by name. */
+export class GetItem extends Expr {
+  constructor(readonly child: Expr, readonly index: Expr) {
+    super();
+  }
+  get name(): string {
+    return `${this.child.sql}[${this.index.sql}]`;
+  }
+  bind(ctx: BindContext): Bound {
+    const c = this.child.bind(ctx);
+    const i = this.index.bind(ctx);
+    if (c.type instanceof StructType && this.index instanceof Literal) {
+      return bindField(c, String(this.index.value), this.name);
+    }
+    if (!(c.type instanceof ArrayType)) {
+      throw new AnalysisException(`'${this.name}': cannot index a value of type ${c.type.simpleString()}`);
+    }
+    const ce = c.eval;
+    const ie = i.eval;
+    return {
+      type: c.type.elementType,
+      eval: (r) => {
+        const a = ce(r) as unknown[] | null;
+        const k = ie(r) as number | null;
+        if (a === null || a === undefined || k === null) return null;
+        return k >= 0 && k < a.length ? (a[k] ?? null) : null;
+      },
+    };
+  }
+  override children(): Expr[] {
+    return [this.child, this.index];
+  }
+  override withChildren(c: Expr[]): Expr {
+    return new GetItem(c[0]!, c[1]!);
+  }
+}
+
+/** CASE WHEN … THEN … [ELSE …] END, and when(...).otherwise(...). */
+export class CaseWhen extends Expr {
+  constructor(readonly branches: [Expr, Expr][], readonly otherwise?: Expr) {
+    super();
+  }
+  get name(): string {
+    const b = this.branches.map(([c, v]) => ` WHEN ${c.sql} THEN ${v.sql}`).join('');
+    return `CASE${b}${this.otherwise ? ` ELSE ${this.otherwise.sql}` : ''} END`;
+  }
+  bind(ctx: BindContext): Bound {
+    const bs = this.branches.map(([c, v]) => [c.bind(ctx), v.bind(ctx)] as const);
+    const o = this.otherwise?.bind(ctx);
+    const types = [...bs.map(([, v]) => v.type), ...(o ? [o.type] : [])].filter((t) => t !== Types.NULL);
+    const type = types.reduce((a, t) => (isNumeric(a) && isNumeric(t) ? widerNumeric(a, t) : a), types[0] ?? Types.NULL);
+    return {
+      type,
+      eval: (r) => {
+        for (const [c, v] of bs) if (c.eval(r) === true) return v.eval(r);
+        return o ? o.eval(r) : null;
+      },
+    };
+  }
+  override children(): Expr[] {
+    return [...this.branches.flat(), ...(this.otherwise ? [this.otherwise] : [])];
+  }
+  override withChildren(c: Expr[]): Expr {
+    const n = this.branches.length;
+    const branches: [Expr, Expr][] = [];
+    for (let i = 0; i < n; i++) branches.push([c[2 * i]!, c[2 * i + 1]!]);
+    return new CaseWhen(branches, this.otherwise ? c[2 * n] : undefined);
+  }
+}
+
+/** `x IN (a, b, c)`. */
+export class InList extends Expr {
+  constructor(readonly child: Expr, readonly list: Expr[]) {
+    super();
+  }
+  get name(): string {
+    return `(${this.child.sql} IN (${this.list.map((e) => e.sql).join(', ')}))`;
+  }
+  bind(ctx: BindContext): Bound {
+    const c = this.child.bind(ctx);
+    const l = this.list.map((e) => e.bind(ctx));
+    return {
+      type: Types.BOOLEAN,
+      eval: (r) => {
+        const v = c.eval(r);
+        if (v === null) return null;
+        let sawNull = false;
+        for (const e of l) {
+          const x = e.eval(r);
+          if (x === null) sawNull = true;
+          else if (equalSql(v, x)) return true;
+        }
+        return sawNull ? null : false;
+      },
+    };
+  }
+  override children(): Expr[] {
+    return [this.child, ...this.list];
+  }
+  override withChildren(c: Expr[]): Expr {
+    return new InList(c[0]!, c.slice(1));
+  }
+}
+
