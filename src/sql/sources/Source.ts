@@ -25,6 +25,11 @@ export interface Source {
   readonly description: string;
   readonly schema: StructType;
   start?(committed: Offset | undefined): Promise<void>;
+  /**
+   * Where a query that never ran a batch starts (Kafka's resolved startingOffsets): it is the
+   * first batch's start, recorded with it, so a re-run of that batch reads the same records.
+   */
+  initialOffset?(): Offset | undefined;
   /** The offset to read up to now; `start` when there is nothing new (or undefined before any data). */
   latestOffset(start: Offset | undefined, limits?: ReadLimits): Promise<Offset | undefined>;
   getBatch(start: Offset | undefined, end: Offset): Promise<Row[]>;

@@ -91,6 +91,10 @@ class KafkaSource implements Source {
     this.initial = start;
   }
 
+  initialOffset(): Offset | undefined {
+    return this.initial;
+  }
+
   async latestOffset(start: Offset | undefined, limits: ReadLimits = {}): Promise<Offset | undefined> {
     const from = (start as KafkaOffsets | undefined) ?? this.initial ?? {};
     const bounds = await this.bounds();

@@ -32,7 +32,9 @@ class SocketSource implements Source {
     private readonly now: () => number,
   ) {}
 
-  start(): Promise<void> {
+  /** Lines received after a restart come after those a checkpoint says were taken (none are replayed). */
+  start(committed: Offset | undefined): Promise<void> {
+    if (typeof committed === 'number') this.base = committed + 1;
     return new Promise((resolve, reject) => {
       const s = connect({ host: this.host, port: this.port });
       s.setEncoding('utf8');

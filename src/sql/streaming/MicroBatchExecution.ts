@@ -167,11 +167,12 @@ export class MicroBatchExecution {
       plan = pending;
       latest = pending.end;
     } else {
-      latest = await this.source.latestOffset(pos.committed, limits);
-      const hasData = latest !== undefined && !sameOffset(latest, pos.committed);
+      const start = pos.committed ?? this.source.initialOffset?.();
+      latest = await this.source.latestOffset(start, limits);
+      const hasData = latest !== undefined && !sameOffset(latest, start);
       const noDataBatch = this.o.shape.watermark !== undefined && this.state !== undefined && pos.watermark > pos.lastBatchWatermark;
       if (!hasData && !noDataBatch) return false;
-      plan = { time, start: pos.committed, end: hasData ? latest : pos.committed, watermark: pos.watermark };
+      plan = { time, start, end: hasData ? latest : start, watermark: pos.watermark };
     }
     const tLatest = performance.now();
     const rows = sameOffset(plan.start, plan.end) ? [] : await this.source.getBatch(plan.start, plan.end);
@@ -218,7 +219,8 @@ export class MicroBatchExecution {
       sources: [
         {
           description: this.o.shape.scan.description,
-          startOffset: plan.start ?? null,
+          // Spark reports no start for the first batch (a Kafka source's starting offsets are its start).
+          startOffset: batchId === 0 ? null : (plan.start ?? null),
           endOffset: plan.end ?? null,
           latestOffset: latest ?? null,
           numInputRows,
