@@ -143,13 +143,8 @@ export class SparkSession implements DataFrameSession, StreamingSession {
     return runSql(query, (name) => this.table(name));
   }
 
-  /** @internal the memory sink's table (created, or replaced when a query of that name restarts). */
+  /** @internal A memory sink's table: each query start gets a new one (Spark's new MemorySink), replacing its name. */
   memoryTable(name: string, schema: StructType): MemoryTable {
-    const existing = this.tables.get(name);
-    if (existing instanceof MemoryTable) {
-      existing.schema = schema;
-      return existing;
-    }
     const t = new MemoryTable(schema);
     this.tables.set(name, t);
     return t;
