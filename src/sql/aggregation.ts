@@ -25,13 +25,20 @@ export interface GroupState {
 interface AggFn {
   init(): unknown;
   update(buf: unknown, v: unknown): unknown;
+  /** Two partial buffers of the same group into one (a batch's partial aggregate into the state). */
+  merge(a: unknown, b: unknown): unknown;
   result(buf: unknown): unknown;
 }
 
 function aggFn(call: AggregateCall): AggFn {
   switch (call.fn) {
     case 'count':
-      return { init: () => 0, update: (b, v) => (v === null || v === undefined ? b : (b as number) + 1), result: (b) => b };
+      return {
+        init: () => 0,
+        update: (b, v) => (v === null || v === undefined ? b : (b as number) + 1),
+        merge: (a, b) => (a as number) + (b as number),
+        result: (b) => b,
+      };
     case 'sum':
       return {
         init: () => null,
@@ -40,6 +47,7 @@ function aggFn(call: AggregateCall): AggFn {
           const n = typeof v === 'number' ? v : Number(v);
           return Number.isNaN(n) ? b : ((b as number | null) ?? 0) + n;
         },
+        merge: (a, b) => (a === null ? b : b === null ? a : (a as number) + (b as number)),
         result: (b) => b,
       };
     case 'avg':
@@ -52,6 +60,7 @@ function aggFn(call: AggregateCall): AggFn {
           a[1]++;
           return a;
         },
+        merge: (a, b) => [(a as [number, number])[0] + (b as [number, number])[0], (a as [number, number])[1] + (b as [number, number])[1]],
         result: (b) => ((b as [number, number])[1] === 0 ? null : (b as [number, number])[0] / (b as [number, number])[1]),
       };
     case 'min':
@@ -60,6 +69,7 @@ function aggFn(call: AggregateCall): AggFn {
       return {
         init: () => null,
         update: (b, v) => (v === null || v === undefined ? b : b === null || compareSql(v, b) * sign > 0 ? v : b),
+        merge: (a, b) => (b === null ? a : a === null || compareSql(b, a) * sign > 0 ? b : a),
         result: (b) => b,
       };
     }
@@ -168,6 +178,12 @@ export class BoundAggregate {
       return (bufs) => void (bufs[0] = (bufs[0] as number) + 1);
     }
     return (bufs, row) => void this.update(bufs, row);
+  }
+
+  /** Folds the partial buffers `b` into `a`, in place. */
+  merge(a: unknown[], b: readonly unknown[]): void {
+    const fns = this.fns;
+    for (let i = 0; i < fns.length; i++) a[i] = fns[i]!.merge(a[i], b[i]);
   }
 
   /** Adds one row to a group's buffers (in place; returns them). */

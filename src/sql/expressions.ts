@@ -64,11 +64,25 @@ export class ColumnRef extends Expr {
         `Column '${whole}' cannot be resolved; input columns: [${ctx.schema.fieldNames.join(', ')}]`,
       );
     }
-    const name = first.name;
-    let bound: Bound = { type: first.dataType, eval: (r) => r[name] ?? null };
+    let bound: Bound = { type: first.dataType, eval: columnReader(first.name) };
     for (const p of this.parts.slice(1)) bound = bindField(bound, p, whole);
     return bound;
   }
+}
+
+/**
+ * A function reading one column of a row. Generated per column name so that each has its own
+ * inline cache: one shared closure reading `r[name]` for every column of every query goes
+ * megamorphic and makes every column read a dictionary lookup (bench/structured-wordcount).
+ */
+const readers = new Map<string, (r: Row) => unknown>();
+export function columnReader(name: string): (r: Row) => unknown {
+  let f = readers.get(name);
+  if (f === undefined) {
+    f = new Function('r', `const v = r[${JSON.stringify(name)}]; return v === undefined ? null : v;`) as (r: Row) => unknown;
+    readers.set(name, f);
+  }
+  return f;
 }
 
 export function bindField(parent: Bound, name: string, what: string): Bound {

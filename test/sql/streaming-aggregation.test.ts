@@ -55,6 +55,12 @@ describe('streaming aggregation (StreamingAggregationSuite)', () => {
       ['x', 2, 4, 2, 1, 3],
       ['y', 0, null, null, null, null],
     ]);
+    // A later batch folds into the state: each buffer merges (count and sum add, avg keeps [sum, n]).
+    input.addData({ k: 'x', v: 8 }, { k: 'y', v: -1 }, { k: 'x', v: null });
+    expect(await q.newAnswer()).toEqual([
+      ['x', 3, 12, 4, 1, 8],
+      ['y', 1, -1, -1, -1, -1],
+    ]);
   });
 
   it('append mode without a watermark is refused at start()', async () => {

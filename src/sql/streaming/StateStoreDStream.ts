@@ -169,13 +169,31 @@ export class AggregateStateDStream extends StateStoreDStream<GroupEntry> {
     };
     const single = agg.singleKey;
     if (single && !filterLate) {
-      // One grouping value (a wordcount's word): the value is the key, no key array per row.
+      // One grouping value (a wordcount's word): the value is the key, no key array per row. The
+      // batch is aggregated apart first — a small map, as Spark's partial aggregation and a
+      // DStream's reduceByKey — then folded into the state once per group.
+      const partial = new Map<unknown, unknown[]>();
+      /** The grouping value of keys that are not the value itself (dates, structs). */
+      const values = new Map<unknown, unknown>();
       this.forEachRow(time, (row) => {
         const v = single(row);
-        let e = store.get(valueKey(v));
-        if (e === undefined || e[2] !== time) return touch(valueKey(v), () => [v], row);
-        step(e[1], row);
+        const k = typeof v === 'string' ? v : valueKey(v);
+        let bufs = partial.get(k);
+        if (bufs === undefined) {
+          partial.set(k, (bufs = agg.newBuffers()));
+          if (k !== v) values.set(k, v);
+        }
+        step(bufs, row);
       });
+      for (const [k, bufs] of partial) {
+        let e = store.get(k);
+        if (e === undefined) store.set(k, (e = [[values.has(k) ? values.get(k) : k], bufs, time]));
+        else {
+          agg.merge(e[1], bufs);
+          e[2] = time;
+        }
+        changed.push([k, e]);
+      }
     } else {
       this.forEachRow(time, (row) =>
         agg.keysOf(row, (key) => {
