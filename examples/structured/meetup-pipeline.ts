@@ -13,7 +13,7 @@
  * One JSON line per batch on stdout (the tests read them).
  */
 import { Command } from 'commander';
-import { SparkSession, functions as func, type DataFrame } from '../../src/index.js';
+import { ServiceUnreachableError, SparkSession, functions as func, waitForKafka, type DataFrame } from '../../src/index.js';
 import { meetupQuery } from './meetup-query.js';
 
 const o = new Command('meetup-structured')
@@ -33,6 +33,15 @@ const bootstrap_server = o.brokers;
 const topic_name = o.topic;
 const jdbcURL = o.jdbcUrl;
 const postgresProps = { user: process.env.PGUSER || 'postgres', ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}) };
+
+// A broker that does not answer: one line per attempt, then the reason and exit 1.
+try {
+  await waitForKafka(bootstrap_server, { hint: 'pass --brokers or set KAFKA_BROKERS' });
+} catch (e) {
+  if (!(e instanceof ServiceUnreachableError)) throw e;
+  console.error(e.message);
+  process.exit(1);
+}
 
 const spark = SparkSession.builder.appName('meetup-rsvps').getOrCreate();
 

@@ -13,7 +13,7 @@
  * a restart emits the complete table again; the export waits for that batch.
  */
 import { Command } from 'commander';
-import { SparkSession, functions as F } from '../../src/index.js';
+import { ServiceUnreachableError, SparkSession, functions as F, waitForKafka } from '../../src/index.js';
 
 const o = new Command('speed-layer')
   .requiredOption('--topic <topic>', 'Kafka topic (the seed: tweets-lambda1)')
@@ -25,6 +25,14 @@ const o = new Command('speed-layer')
   .option('--table <name>', 'destination table', 'speed_layer')
   .parse(process.argv)
   .opts<{ topic: string; brokers: string; checkpoint?: string; trigger: string; exportSeconds: string; jdbcUrl: string; table: string }>();
+
+try {
+  await waitForKafka(o.brokers, { hint: 'pass --brokers or set KAFKA_BROKERS' });
+} catch (e) {
+  if (!(e instanceof ServiceUnreachableError)) throw e;
+  console.error(e.message);
+  process.exit(1);
+}
 
 const spark = SparkSession.builder
   .config('spark.sql.shuffle.partitions', '2') // we are running this on my laptop
