@@ -12,6 +12,7 @@ const methodOf = {
   receiverStarted: 'onReceiverStarted',
   receiverError: 'onReceiverError',
   receiverStopped: 'onReceiverStopped',
+  partitionsAssigned: 'onPartitionsAssigned',
 } as const satisfies Record<StreamingEvent['type'], keyof StreamingListener>;
 
 /**

@@ -4,13 +4,14 @@
  * creator for every core input stream — and delegates the work (JobScheduler, Checkpointer,
  * ListenerBus, the receivers) to the modules beside it.
  */
-import type { Observable } from 'rxjs';
+import { EMPTY, type Observable } from 'rxjs';
 // Every operation a DStream has is attached by these modules (one file per operator, declaration
 // merging). Every stream belongs to a context, so loading them here means no DStream exists
 // without all of its methods, whatever a job imported.
 import '../dstream/index.js';
 import '../window/index.js';
 import '../state/index.js';
+import { ScaleOut } from '../scaleout/index.js';
 import { DStream } from '../dstream/DStream.js';
 import { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { QueueInputDStream } from '../dstream/QueueInputDStream.js';
@@ -36,7 +37,7 @@ import { ManualClock, SystemClock, type Clock } from './Clock.js';
 import { JobScheduler, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';
 import type { ContextAttachment } from './attachments.js';
-import type { StreamingEvent, StreamingListener } from './StreamingListener.js';
+import type { PartitionsAssignedInfo, StreamingEvent, StreamingListener } from './StreamingListener.js';
 
 /** Receiver options (blockInterval, receiverWriteAheadLog, receiverMaxRate, backpressure, …): see ReceiverContextOptions. */
 export interface StreamingContextOptions extends ReceiverContextOptions {
@@ -53,6 +54,12 @@ export interface StreamingContextOptions extends ReceiverContextOptions {
    * it (its outputs run again).
    */
   overlapCheckpointWrites?: boolean;
+  /**
+   * Scale-out: every copy of the job started with this id shares the work through Kafka — it is
+   * the consumer group of the direct Kafka streams and the prefix of the internal topics (see
+   * docs/scale-out.md). Without it the job is one process, as before.
+   */
+  applicationId?: string;
   /**
    * Serve the web UI (Spark's Streaming tab), its REST JSON and `/metrics` while the context
    * runs (default off). `true`: on 127.0.0.1:4040 (the next free port up to 4056 when taken).
@@ -110,6 +117,7 @@ export class StreamingContext {
   private readonly receiverOptions: ReceiverContextOptions;
   private readonly attachments: ContextAttachment[];
   private checkpointWriteMs: number | undefined;
+  private readonly scaleOut: ScaleOut | undefined;
 
   constructor(options: StreamingContextOptions) {
     if (options === null || typeof options !== 'object') {
@@ -135,6 +143,14 @@ export class StreamingContext {
     // awaitTermination may never be called; the failure is still reported to listeners.
     this.termination.catch(() => undefined);
     if (options.checkpointDir !== undefined) this.checkpoint(options.checkpointDir);
+    if (options.applicationId !== undefined) {
+      this.scaleOut = new ScaleOut(this.graph, options.applicationId, {
+        addBatchHooks: (hooks) => this.addBatchHooks(hooks),
+        post: (info) => this.bus.post({ type: 'partitionsAssigned', info }),
+        fail: (e) => this.fail(e),
+        log: (m) => console.error(`[dstreams ${options.applicationId}] ${m}`),
+      });
+    }
     if (options.ui && !attachmentFactories.has('ui')) {
       throw new Error("the ui option needs the web UI module: import StreamingContext from 'dstreams' (the package entry)");
     }
@@ -143,6 +159,16 @@ export class StreamingContext {
       const a = create(this, options);
       if (a) this.attachments.push(a);
     }
+  }
+
+  /** The scaled-out job's id (context option), if it has one. */
+  get applicationId(): string | undefined {
+    return this.scaleOut?.applicationId;
+  }
+
+  /** Scale-out: this copy's partitions after every rebalance; completes at once without an applicationId. */
+  get assignment$(): Observable<PartitionsAssignedInfo> {
+    return this.scaleOut?.assignment$ ?? EMPTY;
   }
 
   /** For edge modules (the web UI): attach to every context created from now on, when `create` says so (see attachments.ts). */
@@ -287,7 +313,9 @@ export class StreamingContext {
     try {
       for (const a of this.attachments) await a.start?.();
       if (this.checkpointer) await this.startCheckpointing(this.checkpointer);
+      await this.scaleOut?.prepare();
       for (const input of this.graph.inputs) await input.start();
+      await this.scaleOut?.join();
     } catch (e) {
       await this.stop();
       throw e;
@@ -444,6 +472,11 @@ export class StreamingContext {
           errors.push(e);
         }
       }
+    }
+    try {
+      await this.scaleOut?.stop();
+    } catch (e) {
+      errors.push(e);
     }
     try {
       await this.closeCheckpoint();

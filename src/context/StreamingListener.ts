@@ -51,6 +51,14 @@ export interface StreamingStartedInfo {
   time: number;
 }
 
+/** A scaled-out copy's partitions after a rebalance (context option `applicationId`). */
+export interface PartitionsAssignedInfo {
+  /** The consumer group's generation this assignment belongs to. */
+  generation: number;
+  /** Every topic-partition this copy owns now: input and internal topics, sorted. */
+  partitions: Array<{ topic: string; partition: number }>;
+}
+
 /** Optional callbacks on streaming events; the same events flow through `ssc.events$`. */
 export interface StreamingListener {
   onStreamingStarted?(info: StreamingStartedInfo): void;
@@ -62,6 +70,8 @@ export interface StreamingListener {
   onReceiverStarted?(info: ReceiverInfo): void;
   onReceiverError?(info: ReceiverInfo): void;
   onReceiverStopped?(info: ReceiverInfo): void;
+  /** Scale-out: after each rebalance, once the partitions gained are restored and readable. */
+  onPartitionsAssigned?(info: PartitionsAssignedInfo): void;
 }
 
 /** One event as `events$` emits it: the listener method's name without `on`, and its info. */
@@ -74,4 +84,5 @@ export type StreamingEvent =
   | { type: 'outputOperationCompleted'; info: OutputOperationInfo }
   | { type: 'receiverStarted'; info: ReceiverInfo }
   | { type: 'receiverError'; info: ReceiverInfo }
-  | { type: 'receiverStopped'; info: ReceiverInfo };
+  | { type: 'receiverStopped'; info: ReceiverInfo }
+  | { type: 'partitionsAssigned'; info: PartitionsAssignedInfo };

@@ -58,6 +58,7 @@ import {
 import type { BatchCap } from '../rate/BatchCap.js';
 import { DirectRateController } from '../rate/DirectRateController.js';
 import { cutRanges, type PartitionKey } from './cutRanges.js';
+import type { PartitionOwnership } from './ownership.js';
 
 /** What a direct stream writes into each completed batch's checkpoint commit (its `meta`). */
 export interface DirectKafkaPosition {
@@ -100,6 +101,11 @@ interface Decision {
 export interface DirectStreamOptions {
   /** How ranges are read (fetch concurrency); see KafkaClient.read. */
   read?: ReadOptions;
+  /**
+   * Scale-out (a context with an `applicationId`): the group decides which partitions this copy
+   * reads and where a gained one starts; positions do not come from the checkpoint. See ownership.ts.
+   */
+  ownership?: PartitionOwnership;
 }
 
 export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implements Checkpointable {
@@ -128,6 +134,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   private readonly capsInForce = new Map<number, number>();
   /** Whether the default cap knows what a record weighs (else the first decision samples a few). */
   private sizeKnown = false;
+  private readonly ownership: PartitionOwnership | undefined;
 
   constructor(
     graph: DStreamGraph,
@@ -147,7 +154,10 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       }
     }
     this.rate = new DirectRateController(params, graph.batchDuration);
-    this.readOptions = options.read ?? {};
+    this.ownership = options.ownership;
+    // Internal topics are written in transactions: a scaled-out stream reads committed records only.
+    this.readOptions = this.ownership ? { ...options.read, readCommitted: true } : (options.read ?? {});
+    this.ownership?.register(this.topics, params);
   }
 
   override get kind(): string {
@@ -204,6 +214,8 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
     this.started = true;
     const client = this.kafka();
     const bounds = await client.topicBounds(this.topics);
+    // Scaled out: no partition is read until the group assigns it (see syncOwnership).
+    if (this.ownership) return;
     this.startBounds = bounds;
     const exists = new Set(bounds.map((b) => tpKey(b.topic, b.partition)));
     for (const k of this.fromOffsets.keys()) {
@@ -278,6 +290,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       entry = { rdd: new KafkaRDD(restored.length, restored), keys, ranges: restored, decided: Promise.resolve(restored) };
     } else {
       this.abandonRestoredBefore(time);
+      if (this.ownership) this.syncOwnership(this.ownership);
       const keys = [...this.tps];
       const rdd = new KafkaRDD(keys.length);
       const decision = this.chain.then(() => this.decide(keys));
@@ -297,6 +310,18 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
     }
     this.batches.set(time, entry);
     return entry;
+  }
+
+  /** Scaled out: read exactly the partitions owned now; a gained one from where the group committed. */
+  private syncOwnership(ownership: PartitionOwnership): void {
+    const owned = ownership.owned(this.topics);
+    // A lost partition keeps its position entries: a batch generated before the loss still decides its range.
+    this.tps = this.tps.filter((tp) => owned.has(tp.key));
+    for (const [key, start] of owned) {
+      if (this.tps.some((tp) => tp.key === key)) continue;
+      const { topic, partition } = parseTpKey(key);
+      this.addPartition(topic, partition, start);
+    }
   }
 
   /** Restored pending batches that will not be generated again: their ranges are re-decided from their start. */
@@ -319,8 +344,9 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       const key = tpKey(b.topic, b.partition);
       high.set(key, b.high);
       this.latest.set(key, b.high);
-      // A partition added to a topic: read from its beginning, from the next batch generated.
-      if (!this.nextFrom.has(key)) this.addPartition(b.topic, b.partition, b.low);
+      // A partition added to a topic: read from its beginning, from the next batch generated
+      // (scaled out, the group assigns it).
+      if (!this.nextFrom.has(key) && !this.ownership) this.addPartition(b.topic, b.partition, b.low);
     }
     const lag = new Map<string, number>();
     for (const tp of keys) lag.set(tp.key, Math.max(0, (high.get(tp.key) ?? 0) - this.nextFrom.get(tp.key)!));
@@ -346,6 +372,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       entry.ranges = ranges;
       entry.rdd.setRanges(ranges);
     }
+    this.ownership?.rangesDecided(time, ranges);
     if (!entry.rdd.isLoaded) {
       const { records, bytes } = await this.kafka().readSized(ranges, this.readOptions);
       entry.rdd.setRecords(records);
@@ -453,6 +480,8 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+    // Scaled out, positions are the group's committed offsets (committed with each batch's transaction).
+    if (this.ownership) return;
     const meta = saved.meta as Partial<DirectKafkaPosition> | undefined;
     if (!meta || typeof meta.position !== 'object' || meta.position === null) return;
     const restored: DirectKafkaPosition = {

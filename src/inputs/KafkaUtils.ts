@@ -12,6 +12,7 @@ import type { ReceiverInputDStream } from '../receivers/ReceiverInputDStream.js'
 import { KafkaReceiver, type KafkaReceiverOptions } from '../receivers/KafkaReceiver.js';
 import { KafkaClient, type KafkaRecord } from '../kafka/client.js';
 import { KafkaRDD } from '../kafka/KafkaRDD.js';
+import { ScaleOut } from '../scaleout/ScaleOut.js';
 import {
   checkOffsetRanges,
   checkTopics,
@@ -52,7 +53,12 @@ export const KafkaUtils = {
     const ts = checkTopics(topics);
     const params = resolveKafkaParams(kafkaParams);
     const from = parseFromOffsets(fromOffsets);
-    const stream = new DirectKafkaInputDStream(ssc.graph, ts, params, from, options);
+    // A scaled-out job (applicationId): the group assigns the partitions.
+    const scaleOut = ScaleOut.of(ssc.graph);
+    if (scaleOut && from.size > 0) {
+      throw new KafkaConfigError('fromOffsets cannot be given in a scaled-out job (applicationId): partitions start from the offsets the group committed');
+    }
+    const stream = new DirectKafkaInputDStream(ssc.graph, ts, params, from, scaleOut ? { ...options, ownership: scaleOut } : options);
     ssc.addBatchHooks(stream.batchHooks);
     return stream;
   },

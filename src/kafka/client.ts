@@ -18,6 +18,7 @@
  * that touches them (metadata, offsets lookups, fetches, commits) stays in this one file.
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { abortedIn, type AbortedTransaction } from './aborted.js';
 import type { OffsetRange } from './OffsetRange.js';
 import { tpKey, type ResolvedKafkaParams } from './params.js';
 import { FatalKafkaError, withRetry } from './retry.js';
@@ -41,6 +42,7 @@ interface FetchedMessage {
   value: Buffer | null;
   timestamp?: string;
   isControlRecord?: boolean;
+  batchContext?: { producerId: string; inTransaction: boolean };
 }
 
 /** A record undecoded, with its offset and timestamp (Structured Streaming's Kafka rows): `readRaw`. */
@@ -59,7 +61,13 @@ function rawRecord(m: FetchedMessage): RawKafkaRecord {
 interface FetchResponse {
   responses: Array<{
     topicName: string;
-    partitions: Array<{ partition: number; errorCode: number; highWatermark: string; messages: FetchedMessage[] }>;
+    partitions: Array<{
+      partition: number;
+      errorCode: number;
+      highWatermark: string;
+      messages: FetchedMessage[];
+      abortedTransactions?: AbortedTransaction[];
+    }>;
   }>;
 }
 
@@ -90,6 +98,7 @@ interface InternalCluster {
 }
 
 const READ_UNCOMMITTED = 0;
+const READ_COMMITTED = 1;
 
 function internalCluster(kafka: Kafka): InternalCluster {
   const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
@@ -131,12 +140,20 @@ interface Cursor {
   /** Fetches in a row that returned nothing for this cursor. */
   idle: number;
   lastHighWatermark: number;
+  /** Read committed: records of aborted transactions are left out (ReadOptions.readCommitted). */
+  committed: boolean;
 }
 
 export interface ReadOptions {
   /** Fetch loops run at once; each range of more than `minSliceRecords` is read in that many slices. */
   concurrency?: number;
   minSliceRecords?: number;
+  /**
+   * Leave out records of aborted transactions (Kafka's READ_COMMITTED), for topics written by
+   * transactional producers (a scaled-out job's internal topics). Ranges must end at or before
+   * the last stable offset, as the `high` of topicBounds does.
+   */
+  readCommitted?: boolean;
 }
 
 /**
@@ -237,6 +254,44 @@ export class KafkaClient {
     });
   }
 
+  /**
+   * Creates the topics that do not exist yet (a scaled-out job's internal topics) and checks
+   * that every one has the partition count asked for.
+   */
+  ensureTopics(specs: ReadonlyArray<{ topic: string; numPartitions: number; config?: Record<string, string> }>): Promise<void> {
+    if (specs.length === 0) return Promise.resolve();
+    return this.retry(`creating topics ${JSON.stringify(specs.map((s) => s.topic))}`, async () => {
+      const admin = this.admin!;
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(s.topic));
+      if (missing.length > 0) {
+        await admin
+          .createTopics({
+            waitForLeaders: true,
+            topics: missing.map((s) => ({
+              topic: s.topic,
+              numPartitions: s.numPartitions,
+              configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+            })),
+          })
+          .catch(async (e: unknown) => {
+            // Another copy created them at the same moment: fine once they all exist.
+            const now = new Set(await admin.listTopics());
+            if (!missing.every((s) => now.has(s.topic))) throw e;
+          });
+      }
+      const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+      for (const s of specs) {
+        const n = meta.topics.find((t) => t.name === s.topic)?.partitions.length;
+        if (n !== s.numPartitions) {
+          throw new FatalKafkaError(
+            `topic ${s.topic} has ${n} partitions, the job needs ${s.numPartitions}: delete it (it is internal to the job) or keep the partition count`,
+          );
+        }
+      }
+    });
+  }
+
   /** The offsets `groupId` committed for `topics` (partitions without a commit are left out). */
   committedOffsets(groupId: string, topics: readonly string[]): Promise<Map<string, number>> {
     return this.retry(`looking up the offsets group ${groupId} committed`, async () => {
@@ -302,6 +357,7 @@ export class KafkaClient {
   ): Promise<{ records: R[][]; bytes: number }> {
     const concurrency = Math.max(1, options.concurrency ?? 1);
     const minSlice = Math.max(1, options.minSliceRecords ?? 20_000);
+    const committed = options.readCommitted ?? false;
     const slicesPerRange: Cursor[][] = ranges.map((r) => {
       const n = r.untilOffset - r.fromOffset;
       if (n <= 0) return [];
@@ -310,7 +366,7 @@ export class KafkaClient {
       for (let j = 0; j < k; j++) {
         const from = r.fromOffset + Math.floor((j * n) / k);
         const until = r.fromOffset + Math.floor(((j + 1) * n) / k);
-        cursors.push({ topic: r.topic, partition: r.partition, next: from, until, out: [], decode, bytes: 0, idle: 0, lastHighWatermark: -1 });
+        cursors.push({ topic: r.topic, partition: r.partition, next: from, until, out: [], decode, bytes: 0, idle: 0, lastHighWatermark: -1, committed });
       }
       return cursors;
     });
@@ -454,7 +510,7 @@ export class KafkaClient {
     this.stats.fetches++;
     try {
       res = await broker.fetch({
-        isolationLevel: READ_UNCOMMITTED,
+        isolationLevel: cursors.some((c) => c.committed) ? READ_COMMITTED : READ_UNCOMMITTED,
         maxWaitTime: 100,
         minBytes: 1,
         maxBytes: this.params.fetchMaxBytes,
@@ -471,6 +527,7 @@ export class KafkaClient {
         const { c, asked } = entry;
         const before = c.next;
         const msgs = p.messages;
+        const aborted = c.committed ? abortedIn(msgs, p.abortedTransactions) : undefined;
         this.stats.fetchedRecords += msgs.length;
         const out = c.out;
         const until = c.until;
@@ -485,7 +542,7 @@ export class KafkaClient {
             break;
           }
           next = off + 1;
-          if (m.isControlRecord) continue;
+          if (m.isControlRecord || aborted?.has(m)) continue;
           bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
           out.push(c.decode(m));
         }

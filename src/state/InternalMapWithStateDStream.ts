@@ -192,6 +192,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     if (written.length > 0) this.buckets.set(time, written);
     if (initialLoaded) this.log.requireFull(time);
     this.log.record(time, logKeys, logEntries, this.size);
+    this.changed(time, logKeys, logEntries, (leaf) => [leaf.value, leaf.stamp]);
     return roots.map((root, p) => ({ root, mapped: mapped[p]! }));
   }
 

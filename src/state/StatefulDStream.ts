@@ -18,6 +18,12 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
   protected latestTime: number | undefined;
   /** Committed versions still remembered, by batch time. */
   protected readonly versions = new Map<number, P>();
+  /** Told each batch's changed keys (scale-out changelogs); see onChangedKeys. */
+  private readonly changeListeners: ((time: number, changes: ReadonlyArray<readonly [unknown, unknown]>) => void)[] = [];
+  /** Edits of the state waiting for the next batch (partitions gained or lost by a scaled-out copy). */
+  private readonly pendingEdits: { drop: (key: unknown) => boolean; puts: ReadonlyArray<readonly [unknown, unknown]> }[] = [];
+  /** The next checkpoint must be a full copy (an edit changed the state outside a batch). */
+  private fullCheckpointOwed = false;
 
   /**
    * `ephemeral`: the state lives only in memory and is never checkpointed, so no checkpoint
@@ -76,10 +82,51 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     // Batches run in time order and each materialises this stream, so this loop normally does nothing.
     const slide = this.slideDuration;
     for (let t = (this.latestTime ?? this.zeroTime!) + slide; t < time; t += slide) this.versionAt(t);
+    if (this.pendingEdits.length > 0) this.applyEdits();
     const version = this.advance(time);
     this.versions.set(time, version);
     this.latestTime = time;
     return version;
+  }
+
+  /**
+   * Scale-out: `listener(time, changes)` after each batch's version is committed, with every key
+   * the batch put or removed and its value as the checkpoint stores it (undefined: removed).
+   */
+  onChangedKeys(listener: (time: number, changes: ReadonlyArray<readonly [unknown, unknown]>) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /** Subclasses: report batch `time`'s changes (`entries[i]` undefined: `keys[i]` removed). */
+  protected changed<K, E>(time: number, keys: readonly K[], entries: readonly (E | undefined)[], stored: (entry: E) => unknown): void {
+    if (this.changeListeners.length === 0) return;
+    const changes = keys.map((k, i) => [k, entries[i] === undefined ? undefined : stored(entries[i]!)] as const);
+    for (const l of this.changeListeners) l(time, changes);
+  }
+
+  /**
+   * Scale-out: before the next batch, drop the keys `drop` selects, then put `puts` (key, value
+   * as the checkpoint stores it) — a partition lost, or gained with its restored state.
+   */
+  editState(drop: (key: unknown) => boolean, puts: ReadonlyArray<readonly [unknown, unknown]>): void {
+    this.pendingEdits.push({ drop, puts });
+  }
+
+  /** Applies the pending edits through the checkpoint's own full copy and restore (O(state), once per rebalance). */
+  private applyEdits(): void {
+    const time = this.latestTime ?? this.zeroTime!;
+    const entries = new Map<string, [unknown, unknown]>();
+    const keyOf = (k: unknown): string => (typeof k === 'string' ? `s${k}` : `j${JSON.stringify(k)}`);
+    if (this.latestTime !== undefined) {
+      const full = this.checkpointDelta(this.latestTime, true);
+      for (const [k, v] of (full?.state as { puts: [unknown, unknown][] } | undefined)?.puts ?? []) entries.set(keyOf(k), [k, v]);
+    }
+    for (const { drop, puts } of this.pendingEdits.splice(0)) {
+      for (const [id, [k]] of entries) if (drop(k)) entries.delete(id);
+      for (const [k, v] of puts) entries.set(keyOf(k), [k, v]);
+    }
+    void this.restoreCheckpoint({ time, state: [...entries.values()], slices: [], meta: undefined });
+    this.fullCheckpointOwed = true;
   }
 
   /** The version to describe in the checkpoint of batch `time`; undefined when there is none yet. */
@@ -109,6 +156,10 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     if (version === undefined) return undefined;
     const changes = log.take(time);
     const puts: [unknown, unknown][] = [];
+    if (this.fullCheckpointOwed) {
+      full = true;
+      this.fullCheckpointOwed = false;
+    }
     if (full || changes === 'full') {
       eachEntry(version, (k, v) => void puts.push([k, v]));
       return { state: { replace: true, puts, deletes: [] } };

@@ -137,6 +137,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
     // Nothing above changed `prev` or the log: only now is the batch committed.
     if (initialLoaded) this.log.requireFull(time);
     this.log.record(time, logKeys, logEntries, count(next));
+    this.changed(time, logKeys, logEntries, (e) => e[1]);
     return next;
   }
 

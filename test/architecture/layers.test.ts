@@ -31,6 +31,7 @@ const LAYERS: ReadonlyArray<readonly [folder: string, layer: number]> = [
   ['receivers', 5], // receiver inputs (KafkaReceiver, KinesisReceiver), WAL, socket, files
   ['direct', 5], // direct inputs (DirectKafkaInputDStream, DirectKinesisInputDStream)
   ['sinks/kafka', 5],
+  ['scaleout', 5.5], // scale-out over Kafka: group assignment, repartition and changelog topics (uses direct, state)
   ['context', 6], // StreamingContext: creates the core inputs, loads every operator
   ['inputs', 7], // KafkaUtils (KinesisUtils): the public facades that create transport streams
   ['sql', 7], // Structured Streaming (coming)
@@ -109,7 +110,7 @@ describe('src layers', () => {
     const { DStream } = await import('../../src/dstream/DStream.js');
     expect(StreamingContext).toBeTypeOf('function');
     const proto = DStream.prototype as unknown as Record<string, unknown>;
-    for (const op of ['map', 'reduceByKey', 'window', 'reduceByKeyAndWindow', 'countByWindow', 'updateStateByKey', 'mapWithState']) {
+    for (const op of ['map', 'reduceByKey', 'window', 'reduceByKeyAndWindow', 'countByWindow', 'updateStateByKey', 'mapWithState', 'repartitionByKey']) {
       expect(proto[op], op).toBeTypeOf('function');
     }
   });

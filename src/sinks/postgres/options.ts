@@ -43,6 +43,13 @@ export interface BatchInfo {
   batchTime: number;
   /** The Kafka offsets this batch covers; stored in the same transaction as the rows. */
   offsetRanges?: readonly SinkOffsetRange[] | undefined;
+  /**
+   * Scale-out: the consumer-group generation of the copy writing (see fence.ts). Each
+   * topic-partition of `offsetRanges` is fenced: a write of an older generation than one that
+   * already wrote it fails with code `FENCED` (not retried); the claim is per generation and
+   * partition set, so copies writing the same batch time do not skip each other.
+   */
+  generation?: number | undefined;
 }
 
 export interface WriteBatchResult {

@@ -30,6 +30,7 @@ export async function setUpTables(
   const hasOffsets = await client.query(sql.hasOffsetsColumn, [batchesTable(settings)]);
   if (hasOffsets.rowCount === 0) await client.query(sql.addOffsetsColumn);
   await client.query(sql.createOffsets);
+  await client.query(sql.createFences);
   const damage = guard
     ? await inspectTable(client, guard, settings.sinkId, settings.tableName, async () => {
         const r = await client.query<{ t: string | null }>(sql.lastBatchTime, [settings.sinkId]);
@@ -61,6 +62,7 @@ export async function forgetSink(
   await client.query(sql.ddlLock);
   await client.query(sql.createBatches);
   await client.query(sql.createOffsets);
+  await client.query(sql.createFences);
   if (guard) {
     await client.query(guard.createTables);
     await client.query(guard.markWriter, [sinkId]);
@@ -68,6 +70,7 @@ export async function forgetSink(
   }
   if ((await client.query(sql.tableExists, [table])).rowCount) await client.query(sql.deleteAll);
   await client.query(sql.forgetBatches, [sinkId]);
+  await client.query(sql.forgetFences, [sinkId]);
   await client.query(sql.forgetOffsets, [sinkId]);
   await client.query('COMMIT');
 }

@@ -34,6 +34,7 @@ import type { PoolClient } from 'pg';
 import { resolveConnectionConfig } from './config.js';
 import { PostgresSinkError, sqlStateOf } from './errors.js';
 import { encodeOffsets, normalizeOffsets, offsetGap, replayMismatch } from './offsets.js';
+import { fencedClaimId, fenceVerdict, offsetsToCheck } from './fence.js';
 import {
   resolveSinkOptions,
   type BatchInfo,
@@ -150,6 +151,10 @@ export class PostgresSink<Row = SinkRow> {
       throw this.wrap('invalid offset range', new TypeError(JSON.stringify(normalized.invalid)), batchTime, false, 0);
     }
     const offsets = normalized.ranges;
+    const generation = batch.generation;
+    if (generation !== undefined && (!Number.isSafeInteger(generation) || offsets.length === 0)) {
+      throw new TypeError(`PostgresSink "${this.sinkId}": a fenced write needs an integer generation and the offset ranges it covers`);
+    }
     await this.init(); // the table check decides whether this batch rebuilds
     const rebuilding = this.rebuildFrom !== undefined && batchTime >= this.rebuildFrom;
     if (rebuilding && this.mode === 'update' && options.fullState === undefined) {
@@ -171,7 +176,7 @@ export class PostgresSink<Row = SinkRow> {
       async () => {
         const state = { commitSent: false };
         try {
-          return await this.transaction(batchTime, values, offsets, alongside, state, rebuilding);
+          return await this.transaction(batchTime, values, offsets, alongside, state, rebuilding, generation);
         } finally {
           attempt.previousCommitSent ||= state.commitSent;
         }
@@ -306,25 +311,32 @@ export class PostgresSink<Row = SinkRow> {
     alongside: readonly PreparedAlongside[],
     state: { commitSent: boolean },
     rebuilding: boolean,
+    generation?: number,
   ): Promise<Omit<WriteBatchResult, 'attempts' | 'recoveredCommit'>> {
     const withAlongside = (n: (a: PreparedAlongside) => number) =>
       alongside.length > 0 ? { alongsideRowsWritten: alongside.map(n) } : {};
     const encodedOffsets = offsets.length > 0 ? encodeOffsets(offsets) : null;
     return withClient(this.pool, async (client) => {
       await client.query('BEGIN');
+      // Scale-out: the partitions' generations first (a refused write claims nothing).
+      const takeovers = generation === undefined ? new Set<string>() : await this.fence(client, batchTime, offsets, generation);
+      const claimId = generation === undefined ? this.sinkId : fencedClaimId(this.sinkId, generation, offsets);
       // Claim the batch first: a concurrent writer of the same batch waits here on the
       // primary key until this transaction ends, then sees the row and skips.
-      const claim = await client.query(this.sql.claim, [this.sinkId, batchTime, encodedOffsets]);
+      const claim = await client.query(this.sql.claim, [claimId, batchTime, encodedOffsets]);
       const replay = claim.rowCount === 0;
       if (replay) {
-        if (this.offsetCheck !== 'none') await this.checkReplay(client, batchTime, encodedOffsets);
+        if (this.offsetCheck !== 'none') await this.checkReplay(client, batchTime, encodedOffsets, claimId);
         // A rebuild writes even a batch committed before: the table must hold the state as of
         // the sink's last batch, and that batch's replay brings it.
         if (!rebuilding) {
           await client.query('ROLLBACK');
           return { skipped: true, rowsWritten: 0, ...withAlongside(() => 0) };
         }
-      } else if (this.offsetCheck !== 'none' && offsets.length > 0) await this.checkOffsets(client, batchTime, offsets);
+      } else {
+        const checked = offsetsToCheck(offsets, takeovers, this.mode);
+        if (this.offsetCheck !== 'none' && checked.length > 0) await this.checkOffsets(client, batchTime, checked);
+      }
       if (rebuilding) await this.rebuildTable(client, values, batchTime);
       else await this.writeValues(client, values, batchTime);
       // A replay's other tables were written when the batch was committed.
@@ -382,9 +394,25 @@ export class PostgresSink<Row = SinkRow> {
     if (gap !== undefined) throw this.offsetError(batchTime, gap);
   }
 
+  /** Locks and raises the fenced partitions' generations; refuses an older generation (see fence.ts). The partitions taken over. */
+  private async fence(client: PoolClient, batchTime: number, offsets: readonly SinkOffsetRange[], generation: number): Promise<Set<string>> {
+    const res = await client.query<{ topic: string; partition: number; generation: string }>(this.sql.lockFences, [
+      this.sinkId,
+      offsets.map((o) => o.topic),
+      offsets.map((o) => o.partition),
+    ]);
+    const stored = new Map(res.rows.map((r) => [`${r.topic}:${r.partition}`, Number(r.generation)]));
+    const verdict = fenceVerdict(stored, offsets, generation);
+    if ('refused' in verdict) {
+      throw this.wrap('generation fence', Object.assign(new Error(verdict.refused), { code: 'FENCED' }), batchTime, false, 0);
+    }
+    for (const o of offsets) await client.query(this.sql.upsertFence, [this.sinkId, o.topic, o.partition, generation]);
+    return verdict.takeovers;
+  }
+
   /** A batch already claimed may only be skipped if this replay covers the same offsets as the committed batch. */
-  private async checkReplay(client: PoolClient, batchTime: number, encodedOffsets: string | null): Promise<void> {
-    const res = await client.query<{ offsets: string | null }>(this.sql.claimedOffsets, [this.sinkId, batchTime]);
+  private async checkReplay(client: PoolClient, batchTime: number, encodedOffsets: string | null, claimId = this.sinkId): Promise<void> {
+    const res = await client.query<{ offsets: string | null }>(this.sql.claimedOffsets, [claimId, batchTime]);
     const mismatch = replayMismatch(res.rows[0]?.offsets ?? null, encodedOffsets);
     if (mismatch !== undefined) throw this.offsetError(batchTime, mismatch);
   }

@@ -4,6 +4,7 @@
  * bind parameters or COPY data, never in the text.
  */
 import { qualifiedName, quoteIdent, quoteList } from './identifiers.js';
+import { FENCES_TABLE } from './fence.js';
 import type { SinkOffsetRange, SinkSettings } from './options.js';
 
 export const BATCHES_TABLE = 'dstreams_sink_batches';
@@ -37,6 +38,13 @@ export interface Statements {
   deleteAll: string;
   /** $1 the table: one row when it exists. */
   tableExists: string;
+  /** Parameters $1 sink id, $2 topics, $3 partitions (arrays): those partitions' generations, locked in order. */
+  lockFences: string;
+  /** Parameters $1 sink id, $2 topic, $3 partition, $4 generation. */
+  upsertFence: string;
+  createFences: string;
+  /** `startOver`: forget the sink's generations ($1 sink id). */
+  forgetFences: string;
   /** DDL, run by init() under an advisory lock. */
   ddlLock: string;
   createBookkeepingSchema: string | undefined;
@@ -67,6 +75,7 @@ export function buildStatements(s: SinkSettings, o: StatementOptions): Statement
           nonKeys.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ');
   const batches = qualifiedName(s.bookkeepingSchema, BATCHES_TABLE);
   const offsets = qualifiedName(s.bookkeepingSchema, OFFSETS_TABLE);
+  const fences = qualifiedName(s.bookkeepingSchema, FENCES_TABLE);
   const stageName = `${STAGE_TABLE}_${++stageSeq}`;
   const stage = `pg_temp.${quoteIdent(stageName)}`;
   return {
@@ -91,6 +100,17 @@ export function buildStatements(s: SinkSettings, o: StatementOptions): Statement
     forgetOffsets: `DELETE FROM ${offsets} WHERE "sink_id" = $1`,
     deleteAll: `DELETE FROM ${s.tableName}`,
     tableExists: `SELECT 1 FROM pg_class WHERE oid = to_regclass($1)`,
+    lockFences:
+      `SELECT "topic", "partition", "generation" FROM ${fences} WHERE "sink_id" = $1 AND ("topic", "partition") IN ` +
+      `(SELECT * FROM unnest($2::text[], $3::integer[])) ORDER BY "topic", "partition" FOR UPDATE`,
+    upsertFence:
+      `INSERT INTO ${fences} ("sink_id", "topic", "partition", "generation") VALUES ($1, $2, $3, $4) ` +
+      `ON CONFLICT ("sink_id", "topic", "partition") DO UPDATE SET "generation" = GREATEST(${fences}."generation", EXCLUDED."generation")`,
+    forgetFences: `DELETE FROM ${fences} WHERE "sink_id" = $1`,
+    createFences:
+      `CREATE TABLE IF NOT EXISTS ${fences} (` +
+      `"sink_id" text NOT NULL, "topic" text NOT NULL, "partition" integer NOT NULL, "generation" bigint NOT NULL, ` +
+      `PRIMARY KEY ("sink_id", "topic", "partition"))`,
     // CREATE … IF NOT EXISTS is not safe against a concurrent CREATE of the same name
     // (unique violation on pg_type); the sinks' DDL is serialised with an advisory lock.
     ddlLock: `SELECT pg_advisory_xact_lock(hashtext('dstreams_sink_ddl'))`,

@@ -1,0 +1,194 @@
+/**
+ * Membership of a scaled-out job's copy in its consumer group (the applicationId), through
+ * kafkajs's public consumer API: Kafka's group protocol decides which copy owns which
+ * partitions; this process never consumes through that consumer (every topic stays paused —
+ * the direct streams read exact ranges with KafkaClient). Kafka Streams' idea of a task: the
+ * partitions numbered p of every topic of the group (inputs, repartition topics) form task p
+ * and go to one copy together, so the state of partition p, its changelog partition p and the
+ * records that feed it are in one place (`taskAssigner`).
+ *
+ * When things happen:
+ *  - start(): the consumer joins; every (re)join ends with kafkajs's GROUP_JOIN (this copy's
+ *    partitions); the next successful heartbeat says the generation they belong to, and only
+ *    then is the assignment reported (`onAssigned`) — the heartbeat interval is capped at
+ *    500 ms so that costs little.
+ *  - a copy starts, leaves (stop: LeaveGroup) or goes silent for `session.timeout.ms` (SIGKILL):
+ *    Kafka rebalances, every live copy re-joins and is told its new partitions.
+ *  - the consumer crashes without restarting (e.g. the group coordinator is gone for good):
+ *    `onError`.
+ */
+import { AssignerProtocol, type Consumer, type Kafka, type PartitionAssigner } from 'kafkajs';
+
+export interface TopicPartitionRef {
+  topic: string;
+  partition: number;
+}
+
+/** What a rebalance gave this copy. */
+export interface GroupAssignment {
+  /** Kafka's generation of the group: it grows with every rebalance. */
+  generation: number;
+  memberId: string;
+  /** Every topic-partition this copy owns now, sorted by topic then partition. */
+  partitions: TopicPartitionRef[];
+}
+
+export interface GroupMemberOptions {
+  groupId: string;
+  topics: readonly string[];
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  onAssigned(assignment: GroupAssignment): void;
+  onError(error: unknown): void;
+}
+
+const ASSIGNER_NAME = 'DstreamsTaskAssigner';
+
+/**
+ * Spreads tasks (partition numbers) over members: as even as possible (counts differ by at most
+ * one), and sticky — a member keeps the tasks it had (`previous`) as far as its share allows, so
+ * a rebalance moves only what it must (less state to restore).
+ */
+export function assignTasks(
+  memberIds: readonly string[],
+  tasks: readonly number[],
+  previous: ReadonlyMap<string, readonly number[]> = new Map(),
+): Map<string, number[]> {
+  const members = [...memberIds].sort();
+  const out = new Map<string, number[]>(members.map((m) => [m, []]));
+  if (members.length === 0) return out;
+  const all = [...new Set(tasks)].sort((a, b) => a - b);
+  const base = Math.floor(all.length / members.length);
+  let extra = all.length % members.length;
+  // Members that had more tasks get the larger shares first (they keep more).
+  const byPrevious = [...members].sort((a, b) => (previous.get(b)?.length ?? 0) - (previous.get(a)?.length ?? 0) || a.localeCompare(b));
+  const cap = new Map<string, number>();
+  for (const m of byPrevious) {
+    cap.set(m, base + (extra > 0 ? 1 : 0));
+    if (extra > 0) extra--;
+  }
+  const free = new Set(all);
+  for (const m of byPrevious) {
+    for (const t of previous.get(m) ?? []) {
+      if (out.get(m)!.length >= cap.get(m)!) break;
+      if (!free.has(t)) continue;
+      free.delete(t);
+      out.get(m)!.push(t);
+    }
+  }
+  for (const t of free) {
+    const m = members.filter((x) => out.get(x)!.length < cap.get(x)!).sort((a, b) => out.get(a)!.length - out.get(b)!.length)[0]!;
+    out.get(m)!.push(t);
+  }
+  for (const l of out.values()) l.sort((a, b) => a - b);
+  return out;
+}
+
+/** The assigner every copy announces: task p = partition p of every topic of the group. */
+function taskAssigner(ownedTasks: () => readonly number[]): PartitionAssigner {
+  return ({ cluster }) => ({
+    name: ASSIGNER_NAME,
+    version: 1,
+    async assign({ members, topics }) {
+      const partitionsOf = new Map(topics.map((t) => [t, cluster.findTopicPartitionMetadata(t).map((m) => m.partitionId)]));
+      const tasks = [...partitionsOf.values()].flat();
+      const previous = new Map<string, number[]>();
+      for (const m of members) {
+        const userData = AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData;
+        try {
+          const owned: unknown = userData && userData.length > 0 ? JSON.parse(userData.toString('utf8')) : [];
+          if (Array.isArray(owned)) previous.set(m.memberId, owned.filter((x): x is number => Number.isInteger(x)));
+        } catch {
+          // a member of another version: it simply has no previous tasks
+        }
+      }
+      const byMember = assignTasks(
+        members.map((m) => m.memberId),
+        tasks,
+        previous,
+      );
+      return members.map(({ memberId }) => {
+        const mine = new Set(byMember.get(memberId) ?? []);
+        const assignment: Record<string, number[]> = {};
+        for (const [topic, parts] of partitionsOf) assignment[topic] = parts.filter((p) => mine.has(p)).sort((a, b) => a - b);
+        return {
+          memberId,
+          memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment, userData: Buffer.alloc(0) }),
+        };
+      });
+    },
+    protocol({ topics }) {
+      return {
+        name: ASSIGNER_NAME,
+        metadata: AssignerProtocol.MemberMetadata.encode({
+          version: 1,
+          topics,
+          userData: Buffer.from(JSON.stringify(ownedTasks())),
+        }),
+      };
+    },
+  });
+}
+
+/** One copy's membership in the group (see the top of this file). */
+export class GroupMember {
+  private readonly consumer: Consumer;
+  private owned: number[] = [];
+  private joined: { memberId: string; partitions: TopicPartitionRef[] } | undefined;
+  private stopped = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: GroupMemberOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(options.sessionTimeoutMs, 10_000),
+      heartbeatInterval: Math.min(options.heartbeatIntervalMs, 500),
+      partitionAssigners: [taskAssigner(() => this.owned)],
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 250,
+      maxBytesPerPartition: 1,
+      retry: { retries: 10 },
+    });
+    const { GROUP_JOIN, HEARTBEAT, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+      const partitions: TopicPartitionRef[] = [];
+      for (const [topic, parts] of Object.entries(payload.memberAssignment)) {
+        for (const partition of parts) partitions.push({ topic, partition });
+      }
+      partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+      this.joined = { memberId: payload.memberId, partitions };
+      this.owned = [...new Set(partitions.map((p) => p.partition))].sort((a, b) => a - b);
+    });
+    this.consumer.on(HEARTBEAT, ({ payload }) => {
+      const joined = this.joined;
+      if (!joined || payload.memberId !== joined.memberId || this.stopped) return;
+      this.joined = undefined;
+      this.options.onAssigned({ generation: payload.groupGenerationId, memberId: joined.memberId, partitions: joined.partitions });
+    });
+    this.consumer.on(CRASH, ({ payload }) => {
+      if (!payload.restart && !this.stopped) this.options.onError(payload.error);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: false });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      // Never consumes: the topics are paused below; a batch fetched before that is ignored.
+      eachBatch: async () => undefined,
+    });
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  /** Leaves the group (the others rebalance at once) and disconnects. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.consumer.disconnect();
+  }
+}

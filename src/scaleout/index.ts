@@ -1,0 +1,2 @@
+export { ScaleOut, type ScaleOutHost } from './ScaleOut.js';
+import './repartitionByKey.js';

@@ -1,0 +1,77 @@
+/**
+ * `repartitionByKey(numPartitions?)`: a shuffle through Kafka for a scaled-out job (Kafka Streams'
+ * repartition topic). Each batch's pairs are written to `<applicationId>-repartition-<n>`, keyed
+ * by the key (partition = Kafka's default partitioner, so a key always lands in the same
+ * partition), and read back by a direct stream of that topic, which the group assigns like any
+ * input: the stateful step after it sees every record of a key on the one copy that owns the
+ * key's partition.
+ *
+ * When things happen: batch t's pairs are staged by an output operation and written in the
+ * transaction of the input partition they were made from, when batch t completes (with that
+ * partition's offsets: a replay never writes them twice). They are committed then, so the
+ * earliest batch that can read them back is t + 1: one batch of extra latency per
+ * repartitionByKey (more when batches queue).
+ *
+ * The pairs must still carry their input partition: only narrow operations (map, flatMap,
+ * filter, mapValues…) may stand between the direct Kafka stream and repartitionByKey.
+ */
+import { DStream } from '../dstream/DStream.js';
+import { DirectKafkaInputDStream } from '../direct/DirectKafkaInputDStream.js';
+import { keyString, partitionForKey } from '../kafka/partitioner.js';
+import type { TaskRecord } from '../kafka/taskProducer.js';
+import { ScaleOut } from './ScaleOut.js';
+
+declare module '../dstream/DStream.js' {
+  interface DStream<T> {
+    /**
+     * Scale-out (a context with an `applicationId`): send the pairs through the internal topic
+     * `<applicationId>-repartition-<n>` keyed by their key, so the step after it is partitioned
+     * by key across the job's copies. `numPartitions` defaults to the input topics' partition
+     * count. Adds one batch of latency. Keys and values must be JSON-serialisable.
+     */
+    repartitionByKey<K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V]>;
+  }
+}
+
+function upstreamKafka(stream: DStream<unknown>): DirectKafkaInputDStream[] {
+  if (stream instanceof DirectKafkaInputDStream) return [stream];
+  return [...new Set(stream.dependencies.flatMap((d) => upstreamKafka(d)))];
+}
+
+DStream.prototype.repartitionByKey = function <K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V]> {
+  const scaleOut = ScaleOut.of(this.graph);
+  if (!scaleOut) {
+    throw new Error('repartitionByKey needs a scaled-out job: new StreamingContext({ …, applicationId }) (its copies share the work through Kafka)');
+  }
+  if (numPartitions !== undefined && (!Number.isInteger(numPartitions) || numPartitions < 1)) {
+    throw new RangeError(`repartitionByKey numPartitions must be a positive integer, got ${numPartitions}`);
+  }
+  const sources = upstreamKafka(this as DStream<unknown>);
+  if (sources.length !== 1) {
+    throw new Error(`repartitionByKey needs exactly one direct Kafka stream upstream, found ${sources.length}`);
+  }
+  const source = sources[0]!;
+  const topic = scaleOut.addRepartitionTopic(numPartitions);
+  this.foreachRDD((rdd, time) => {
+    const ranges = scaleOut.rangesOf(time, source.topics);
+    if (rdd.numPartitions !== ranges.length) {
+      throw new Error(
+        `repartitionByKey: batch ${time} has ${rdd.numPartitions} partitions but read ${ranges.length} Kafka partitions — ` +
+          'only narrow operations (map, flatMap, filter, mapValues…) may stand between the Kafka stream and repartitionByKey',
+      );
+    }
+    const n = scaleOut.partitionCount(topic);
+    for (let i = 0; i < rdd.numPartitions; i++) {
+      const records: TaskRecord[] = [];
+      rdd.iteratePartition(i, ([k, v]) => {
+        records.push({ topic, partition: partitionForKey(k, n), key: keyString(k), value: JSON.stringify([k, v]) });
+      });
+      scaleOut.stage(time, ranges[i]!.partition, records);
+    }
+  });
+  const back = new DirectKafkaInputDStream(this.graph, [topic], { ...source.params, groupId: scaleOut.applicationId, autoOffsetReset: 'earliest' }, new Map(), {
+    ownership: scaleOut,
+  });
+  scaleOut.addStream(back);
+  return back.map(([, value]) => JSON.parse(value) as [K, V]);
+};
