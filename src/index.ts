@@ -10,6 +10,7 @@ export type {
   ReceiverInfo,
   StreamingEvent,
   StreamingListener,
+  PartitionsAssignedInfo,
   StreamingStartedInfo,
   StreamInputInfo,
 } from './context/StreamingListener.js';
@@ -61,6 +62,7 @@ export { type OffsetRange } from './kafka/OffsetRange.js';
 export { KafkaReceiver, type KafkaReceiverEvent } from './receivers/KafkaReceiver.js';
 export { DirectKafkaInputDStream, type DirectKafkaPosition } from './direct/DirectKafkaInputDStream.js';
 export { KafkaSink, writeToKafka, type KafkaSinkOptions } from './sinks/kafka/KafkaSink.js';
+export { writeFenced, isFenced } from './scaleout/index.js';
 export {
   OffsetTracker,
   resumeFromSink,

@@ -160,6 +160,8 @@ export class GroupMember {
       }
       partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
       this.joined = { memberId: payload.memberId, partitions };
+      // Never consume through this consumer (the group exists now, so pausing works).
+      this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
       this.owned = [...new Set(partitions.map((p) => p.partition))].sort((a, b) => a - b);
     });
     this.consumer.on(HEARTBEAT, ({ payload }) => {
@@ -179,10 +181,9 @@ export class GroupMember {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      // Never consumes: the topics are paused below; a batch fetched before that is ignored.
+      // Never consumes: the topics are paused on joining; a batch fetched before that is ignored.
       eachBatch: async () => undefined,
     });
-    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
   }
 
   /** Leaves the group (the others rebalance at once) and disconnects. */

@@ -37,6 +37,7 @@ import { tpKey, type ResolvedKafkaParams } from '../kafka/params.js';
 import { partitionForKey } from '../kafka/partitioner.js';
 import { TaskProducer, type TaskRecord } from '../kafka/taskProducer.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
+import { causeChain } from '../util/causeChain.js';
 import { StateChangelog } from './changelog.js';
 
 export interface ScaleOutHost {
@@ -50,6 +51,14 @@ export interface ScaleOutHost {
 type Outbox = Map<number, Map<number, TaskRecord[]>>;
 
 const coordinators = new WeakMap<DStreamGraph, ScaleOut>();
+
+/** Kafka's answer to a producer whose transactional id another copy has opened since. */
+function isProducerFenced(err: unknown): boolean {
+  return causeChain(err).some((e) => {
+    const type = typeof e === 'object' && e !== null ? String((e as { type?: unknown }).type ?? '') : '';
+    return ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'].includes(type);
+  });
+}
 
 export class ScaleOut implements PartitionOwnership {
   /** The scale-out coordinator of the context that owns `graph`, if it has an applicationId. */
@@ -235,13 +244,8 @@ export class ScaleOut implements PartitionOwnership {
     const lost = [...this.tasks].filter((t) => !next.has(t));
     const gained = [...next].filter((t) => !this.tasks.has(t));
     this.generationNow = a.generation;
-    for (const t of lost) {
-      for (const k of [...this.ready.keys()]) if (Number(k.slice(k.lastIndexOf(':') + 1)) === t) this.ready.delete(k);
-      const producer = this.producers.get(t);
-      this.producers.delete(t);
-      await producer?.close();
-      for (const cl of this.changelogs) cl.drop(t);
-    }
+    for (const t of lost) this.loseTask(t);
+    for (const cl of this.changelogs) cl.keepOnly(next);
     this.tasks = next;
     if (gained.length > 0) {
       const client = this.client!;
@@ -278,6 +282,24 @@ export class ScaleOut implements PartitionOwnership {
 
   // ---- per batch ----------------------------------------------------------------------------
 
+  /**
+   * An output found task `task` fenced at batch `time` (its new owner wrote it): this copy lost
+   * it and the rebalance has not reached it yet. The task stops here at once: no commit, no
+   * more batches (the rebalance will confirm it).
+   */
+  fenced(task: number, time: number, why: string): void {
+    this.host.log(`batch ${time}: task ${task} fenced: ${why}`);
+    this.loseTask(task);
+  }
+
+  private loseTask(task: number): void {
+    for (const k of [...this.ready.keys()]) if (Number(k.slice(k.lastIndexOf(':') + 1)) === task) this.ready.delete(k);
+    const producer = this.producers.get(task);
+    this.producers.delete(task);
+    void producer?.close();
+    if (this.tasks.delete(task)) for (const cl of this.changelogs) cl.drop(task);
+  }
+
   private stageChanges(time: number, records: ReadonlyArray<{ task: number; record: TaskRecord }>): void {
     const owned = new Set((this.rangesByTime.get(time) ?? []).map((r) => r.partition));
     for (const { task, record } of records) {
@@ -311,8 +333,9 @@ export class ScaleOut implements PartitionOwnership {
         try {
           await producer.commitBatch(records, offsets);
         } catch (e) {
-          if (!this.producers.has(task) || this.stopped) {
-            this.host.log(`batch ${time}: task ${task} was fenced (moved to another copy): ${(e as Error).message}`);
+          if (this.producers.get(task) !== producer || this.stopped || isProducerFenced(e)) {
+            this.host.log(`batch ${time}: task ${task} not committed, it moved to another copy: ${(e as Error).message}`);
+            if (this.producers.get(task) === producer) this.loseTask(task);
             return;
           }
           throw e;

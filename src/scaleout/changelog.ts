@@ -92,6 +92,11 @@ export class StateChangelog {
     });
   }
 
+  /** Drops the keys of every task but `tasks` (keys a local checkpoint brought back for tasks this copy does not own). */
+  keepOnly(tasks: ReadonlySet<number>): void {
+    this.stream.editState((k) => !tasks.has(this.taskOf(k)), []);
+  }
+
   /** Drops the keys of `task` from the state, before the next batch. */
   drop(task: number): void {
     this.stream.editState((k) => this.taskOf(k) === task, []);

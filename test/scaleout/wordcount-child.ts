@@ -1,0 +1,73 @@
+// One copy of the scaled-out wordcount of scaleout.test.ts (run as a child process, N at once):
+// lines from a 6-partition topic → words → repartitionByKey → running totals per word
+// (updateStateByKey or mapWithState) → PostgreSQL, fenced per task (writeFenced). Every copy is
+// this same module: the graph is rebuilt from the job's own code.
+//
+// argv: brokers topic applicationId checkpointDir mode(update|mapWithState) pgJSON(table, connection) batchMs
+// stdout: "STARTED", "ASSIGNED <json>" per rebalance, "BATCH <json>" per completed batch, "STOPPED".
+// stdin "stop" (or SIGTERM): graceful stop (finishes the batches due, leaves the group).
+import { KafkaUtils, PostgresSink, State, StateSpec, StreamingContext, writeFenced, type DStream } from '../../src/index.js';
+
+const [brokers, topic, applicationId, checkpointDir, mode, pgJson, batchMs] = process.argv.slice(2);
+const pg = JSON.parse(pgJson!) as { schema: string; table: string; sinkId: string; connection: Record<string, unknown> };
+
+const words = (line: string): string[] => line.toLowerCase().split(/\W+/).filter((w) => w.length > 0);
+
+const ssc = new StreamingContext({ batchDuration: Number(batchMs ?? 500), applicationId: applicationId!, checkpointDir: checkpointDir! });
+const lines = KafkaUtils.createDirectStream(ssc, [topic!], {
+  'metadata.broker.list': brokers!,
+  'auto.offset.reset': 'earliest',
+  'session.timeout.ms': 6000,
+  maxRatePerPartition: 4000,
+});
+const pairs = lines.flatMap(([, line]) => words(line).map((w): [string, number] => [w, 1])).repartitionByKey<string, number>();
+
+let totals: DStream<[string, number]>;
+if (mode === 'mapWithState') {
+  const spec = StateSpec.function((word: string, one: number | undefined, state: State<number>): [string, number] => {
+    const n = (state.getOption() ?? 0) + (one ?? 0);
+    state.update(n);
+    return [word, n];
+  });
+  totals = pairs.mapWithState(spec);
+} else {
+  totals = pairs.updateStateByKey<string, number, number>((ones, n) => (n ?? 0) + ones.length);
+}
+
+const sink = new PostgresSink<{ word: string; n: number }>({
+  ...pg.connection,
+  table: { schema: pg.schema, name: pg.table },
+  columns: ['word', 'n'],
+  keyColumns: ['word'],
+  mode: 'update',
+  createTable: { word: 'text', n: 'bigint' },
+  sinkId: pg.sinkId,
+  offsetCheck: 'contiguous',
+});
+writeFenced(totals, sink, ([word, n]) => ({ word, n }));
+
+ssc.addStreamingListener({
+  onPartitionsAssigned: (info) => void process.stdout.write(`ASSIGNED ${JSON.stringify({ ...info, at: Date.now() })}\n`),
+  onBatchCompleted: (b) => void process.stdout.write(`BATCH ${JSON.stringify({ t: b.batchTime, n: b.numRecords, at: Date.now() })}\n`),
+});
+
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  void ssc.stop({ graceful: true });
+};
+process.stdin.on('data', (d) => {
+  if (String(d).includes('stop')) stop();
+});
+process.on('SIGTERM', stop);
+
+await ssc.start();
+process.stdout.write('STARTED\n');
+try {
+  await ssc.awaitTermination();
+} finally {
+  await sink.close();
+}
+process.stdout.write('STOPPED\n');
+process.exit(0);
