@@ -290,7 +290,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       entry = { rdd: new KafkaRDD(restored.length, restored), keys, ranges: restored, decided: Promise.resolve(restored) };
     } else {
       this.abandonRestoredBefore(time);
-      if (this.ownership) this.syncOwnership(this.ownership);
+      if (this.ownership) this.syncOwnership(this.ownership, time);
       const keys = [...this.tps];
       const rdd = new KafkaRDD(keys.length);
       const decision = this.chain.then(() => this.decide(keys));
@@ -313,8 +313,8 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   }
 
   /** Scaled out: read exactly the partitions owned now; a gained one from where the group committed. */
-  private syncOwnership(ownership: PartitionOwnership): void {
-    const owned = ownership.owned(this.topics);
+  private syncOwnership(ownership: PartitionOwnership, time: number): void {
+    const owned = ownership.owned(this.topics, time);
     // A lost partition keeps its position entries: a batch generated before the loss still decides its range.
     this.tps = this.tps.filter((tp) => owned.has(tp.key));
     for (const [key, start] of owned) {

@@ -15,8 +15,11 @@ import type { ResolvedKafkaParams } from '../kafka/params.js';
 export interface PartitionOwnership {
   /** The stream's topics join the group's subscription (called once, before the context starts them). */
   register(topics: readonly string[], params: ResolvedKafkaParams): void;
-  /** `"topic:partition"` → the offset a partition starts from when the stream does not read it yet. */
-  owned(topics: readonly string[]): ReadonlyMap<string, number>;
+  /**
+   * The partitions batch `time` reads (asked when the batch is generated): `"topic:partition"` →
+   * the offset a partition starts from when the stream does not read it yet.
+   */
+  owned(topics: readonly string[], time: number): ReadonlyMap<string, number>;
   /** The ranges batch `time` reads, decided before they are read. */
   rangesDecided(time: number, ranges: readonly OffsetRange[]): void;
 }

@@ -98,12 +98,7 @@ export class ScaleOut implements PartitionOwnership {
       throw new TypeError(`applicationId must be a non-empty name of letters, digits, '.', '_' or '-' (it names Kafka topics), got ${JSON.stringify(applicationId)}`);
     }
     coordinators.set(graph, this);
-    host.addBatchHooks({
-      onBatchGenerated: (time) => {
-        this.generationAt.set(time, this.generationNow);
-      },
-      onBatchCompleted: (time) => this.commitBatch(time),
-    });
+    host.addBatchHooks({ onBatchCompleted: (time) => this.commitBatch(time) });
   }
 
   /** Every rebalance's outcome for this copy (RxJS). */
@@ -111,7 +106,7 @@ export class ScaleOut implements PartitionOwnership {
     return this.assignments.asObservable();
   }
 
-  /** The group generation batch `time` was generated in (−1 before the first assignment). */
+  /** The group generation batch `time` was generated in — when its partitions were fixed (−1 before the first assignment). */
   generationOf(time: number): number {
     return this.generationAt.get(time) ?? this.generationNow;
   }
@@ -170,13 +165,15 @@ export class ScaleOut implements PartitionOwnership {
 
   // ---- PartitionOwnership -------------------------------------------------------------------
 
-  owned(topics: readonly string[]): ReadonlyMap<string, number> {
+  owned(topics: readonly string[], time: number): ReadonlyMap<string, number> {
+    if (!this.generationAt.has(time)) this.generationAt.set(time, this.generationNow);
     const out = new Map<string, number>();
     for (const [k, start] of this.ready) if (topics.includes(k.slice(0, k.lastIndexOf(':')))) out.set(k, start);
     return out;
   }
 
   rangesDecided(time: number, ranges: readonly OffsetRange[]): void {
+    if (process.env.DSTREAMS_SCALEOUT_DEBUG) this.host.log(`ranges ${time}: ${ranges.map((r) => `${r.topic.slice(-3)}:${r.partition}[${r.fromOffset},${r.untilOffset})`).join(' ')}`);
     const l = this.rangesByTime.get(time) ?? [];
     for (const r of ranges) l.push({ ...r });
     this.rangesByTime.set(time, l);
