@@ -194,6 +194,8 @@ export class ScaleOut implements PartitionOwnership {
       this.changelogs.push(cl);
       cl.watch((time, records) => this.stageChanges(time, records));
     }
+    const internal = [...this.internalTopics.keys(), ...this.changelogs.map((c) => c.topic)];
+    if (internal.length > 0) this.host.log(`internal topics: ${internal.join(', ')}`);
     await this.client.ensureTopics([
       ...[...this.internalTopics.keys()].map((topic) => ({ topic, numPartitions: this.partitionCount(topic) })),
       ...this.changelogs.map((c) => ({

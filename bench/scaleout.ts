@@ -1,0 +1,256 @@
+/**
+ * Scale-out over Kafka (docs/scale-out.md): copies of bench/scaleout-job.ts as child processes
+ * sharing one 6-partition topic. Prints figures; never passes or fails. The machine is shared
+ * (2 cores, other processes running): treat the figures as rough.
+ *
+ *   npx tsx bench/scaleout.ts [lines=100000] [keys=100000,1000000]
+ *
+ * Uses KAFKA_BROKERS when set, else starts a broker with scripts/kafka.sh (wiped at exit).
+ *
+ *  - throughput: 1, 2 and 3 copies of the stateful job (repartitionByKey + mapWithState, its
+ *    changelog written every batch); the copies join first, then `lines` lines (4 words each)
+ *    are produced and the clock runs until every word went through the state. Lines/s and the
+ *    ratio to one copy. On 2 cores three copies compete for two cores.
+ *  - changelog cost: one copy of the stateful job ÷ one copy of the same job with a per-batch
+ *    reduceByKey instead of state (no state, no changelog); and the single-process job (no
+ *    applicationId: no repartition topic, no transactions) for what scaling out costs at N = 1.
+ *  - rebalance: 3 copies with input flowing, one SIGKILLed: kill → its tasks assigned again,
+ *    and → first completed batch of their new owners (session.timeout.ms 6000, 1 s batches);
+ *    and one stopped gracefully: stop → assigned again.
+ *  - restore: `keys` keys written into a changelog, then a fresh copy (no local checkpoint)
+ *    takes every task: the time it reports for reading the changelog into its state.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { keyString, partitionForKey } from '../src/kafka/partitioner.js';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const LINES = Number(process.argv[2] ?? 100_000);
+const KEYS = (process.argv[3] ?? '100000,1000000').split(',').map(Number);
+const PARTITIONS = 6;
+const BATCH_MS = 1000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => (port < 32768 ? resolve(port) : freePort().then(resolve, reject)));
+    });
+  });
+}
+
+async function brokers(): Promise<{ brokers: string; stop: () => void }> {
+  const given = process.env.KAFKA_BROKERS?.trim();
+  if (given) return { brokers: given, stop: () => undefined };
+  const port = 20000 + Math.floor(Math.random() * 10000);
+  const cport = port + 1;
+  void freePort;
+  const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(cport), KAFKA_OWNER_PID: String(process.pid) };
+  console.log(`starting a broker on 127.0.0.1:${port} (scripts/kafka.sh) …`);
+  execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'up', '--fresh'], { env, stdio: 'ignore' });
+  return {
+    brokers: `127.0.0.1:${port}`,
+    stop: () => {
+      try {
+        execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'reset'], { env, stdio: 'ignore' });
+      } catch {
+        /* best effort */
+      }
+    },
+  };
+}
+
+const { brokers: BROKERS, stop: stopBroker } = await brokers();
+const kafka = new Kafka({ clientId: 'bench', brokers: BROKERS.split(','), logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+await admin.connect();
+const producer = kafka.producer();
+await producer.connect();
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+let seq = 0;
+
+interface Copy {
+  out: () => string;
+  err: () => string;
+  tasks: () => number[];
+  lastAssignedAt: () => number;
+  batchesAfter: (t: number) => number[];
+  sum: (tag: string) => number;
+  kill: () => void;
+  stop: () => void;
+  exited: Promise<unknown>;
+}
+
+function copy(topic: string, app: string, mode: string): Copy {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-scaleout-'));
+  dirs.push(dir);
+  const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/scaleout-job.ts'), BROKERS, topic, app, dir, mode, String(BATCH_MS)], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.push(p);
+  let out = '';
+  let err = '';
+  p.stdout!.on('data', (d) => (out += String(d)));
+  p.stderr!.on('data', (d) => (err += String(d)));
+  const lines = (tag: string): string[] => out.split('\n').filter((l) => l.startsWith(`${tag} `)).map((l) => l.slice(tag.length + 1));
+  const assigned = (): Array<{ partitions: Array<{ partition: number }>; at: number }> => lines('ASSIGNED').map((l) => JSON.parse(l));
+  return {
+    out: () => out,
+    err: () => err,
+    tasks: () => [...new Set(assigned().at(-1)?.partitions.map((x) => x.partition) ?? [])],
+    lastAssignedAt: () => assigned().at(-1)?.at ?? 0,
+    batchesAfter: (t) => lines('BATCH').map((l) => (JSON.parse(l) as { at: number }).at).filter((at) => at > t),
+    sum: (tag) => lines(tag).reduce((n, l) => n + Number(l), 0),
+    kill: () => void p.kill('SIGKILL'),
+    stop: () => void p.stdin!.write('stop\n'),
+    exited: new Promise((r) => p.once('exit', r)),
+  };
+}
+
+async function waitUntil(cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function newTopic(prefix: string): Promise<string> {
+  const topic = `bench-${prefix}-${Date.now().toString(36)}-${++seq}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+  return topic;
+}
+
+const VOCAB = Array.from({ length: 5000 }, (_, i) => `w${i}`);
+async function produce(topic: string, from: number, n: number): Promise<void> {
+  for (let i = from; i < from + n; i += 5000) {
+    const messages = [];
+    for (let j = i; j < Math.min(from + n, i + 5000); j++) {
+      messages.push({ value: `${VOCAB[(j * 7) % 5000]} ${VOCAB[(j * 13) % 5000]} ${VOCAB[(j * 31) % 5000]} ${VOCAB[(j * 61) % 5000]}`, partition: j % PARTITIONS });
+    }
+    await producer.send({ topic, messages, acks: -1 });
+  }
+}
+
+async function stopAll(copies: Copy[]): Promise<void> {
+  for (const c of copies) c.kill();
+  await Promise.all(copies.map((c) => c.exited));
+}
+
+/** Lines/s of `n` copies of `mode` over LINES lines produced once they all joined. */
+async function throughput(n: number, mode: string): Promise<number> {
+  const topic = await newTopic(mode);
+  const app = `bench-${mode}-${n}-${Date.now().toString(36)}`;
+  const copies = Array.from({ length: n }, () => copy(topic, app, mode));
+  const share = Math.ceil(PARTITIONS / n);
+  if (mode === 'single') await waitUntil(() => copies[0]!.out().includes('STARTED'), 'start');
+  else await waitUntil(() => copies.every((c) => c.tasks().length > 0 && c.tasks().length <= share) && copies.reduce((s, c) => s + c.tasks().length, 0) === PARTITIONS, 'assignment');
+  const t0 = performance.now();
+  await produce(topic, 0, LINES);
+  await waitUntil(() => copies.reduce((s, c) => s + c.sum('PAIRS'), 0) >= LINES * 4, 'every word counted', 600_000);
+  const rate = LINES / ((performance.now() - t0) / 1000);
+  await stopAll(copies);
+  return rate;
+}
+
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+try {
+  console.log(`scale-out bench: ${LINES} lines × 4 words, ${PARTITIONS} partitions, ${BATCH_MS} ms batches (machine shared with other processes)\n`);
+  const rates = new Map<number, number>();
+  for (const n of [1, 2, 3]) {
+    const r = await throughput(n, 'state');
+    rates.set(n, r);
+    console.log(`throughput, ${n} cop${n === 1 ? 'y ' : 'ies'} (stateful, changelog): ${fmt(r)} lines/s (${fmt(r * 4)} words/s), ×${(r / rates.get(1)!).toFixed(2)} of one copy`);
+  }
+  const stateless = await throughput(1, 'stateless');
+  const single = await throughput(1, 'single');
+  console.log(`changelog cost, 1 copy: stateful ${fmt(rates.get(1)!)} ÷ stateless (reduceByKey, no state) ${fmt(stateless)} lines/s = ×${(rates.get(1)! / stateless).toFixed(2)}`);
+  console.log(`scale-out cost at N = 1: scaled-out stateful ${fmt(rates.get(1)!)} ÷ single process (no applicationId) ${fmt(single)} lines/s = ×${(rates.get(1)! / single).toFixed(2)}`);
+
+  // Rebalance: SIGKILL one of three with input flowing, then a graceful stop.
+  {
+    const topic = await newTopic('rebalance');
+    const app = `bench-rebalance-${Date.now().toString(36)}`;
+    const copies = [0, 1, 2].map(() => copy(topic, app, 'state'));
+    await waitUntil(() => copies.every((c) => c.tasks().length === 2), 'three copies with two tasks each');
+    let flowing = true;
+    const feeding = (async () => {
+      for (let i = 0; flowing; i += 2000) {
+        await produce(topic, i, 2000);
+        await sleep(200);
+      }
+    })();
+    await sleep(4000);
+    const [a, b, c] = copies as [Copy, Copy, Copy];
+    const moved = b.tasks();
+    const killedAt = Date.now();
+    b.kill();
+    await waitUntil(() => moved.every((t) => a.tasks().includes(t) || c.tasks().includes(t)), 'the killed copy’s tasks moving');
+    const takers = [a, c].filter((x) => moved.some((t) => x.tasks().includes(t)));
+    const assignedAt = Math.max(...takers.map((x) => x.lastAssignedAt()));
+    await waitUntil(() => takers.every((x) => x.batchesAfter(assignedAt).length > 0), 'a batch on the new owners');
+    const processingAt = Math.max(...takers.map((x) => x.batchesAfter(assignedAt)[0]!));
+    console.log(
+      `rebalance after SIGKILL (session.timeout.ms 6000): tasks assigned again after ${fmt(assignedAt - killedAt)} ms, first batch of their new owners completed after ${fmt(processingAt - killedAt)} ms`,
+    );
+    await sleep(3000);
+    const cTasks = c.tasks();
+    const stoppedAt = Date.now();
+    c.stop();
+    await waitUntil(() => cTasks.every((t) => a.tasks().includes(t)), 'the stopped copy’s tasks moving');
+    await waitUntil(() => a.batchesAfter(a.lastAssignedAt()).length > 0, 'a batch on A');
+    console.log(
+      `rebalance after a graceful stop (LeaveGroup): assigned again after ${fmt(a.lastAssignedAt() - stoppedAt)} ms, first batch after ${fmt(a.batchesAfter(a.lastAssignedAt())[0]! - stoppedAt)} ms`,
+    );
+    flowing = false;
+    await feeding;
+    await stopAll(copies);
+  }
+
+  // Restore time: a changelog of K keys, read by a fresh copy that takes every task.
+  for (const k of KEYS) {
+    const topic = await newTopic('restore');
+    const app = `bench-restore-${k}-${Date.now().toString(36)}`;
+    const first = copy(topic, app, 'state');
+    await waitUntil(() => /internal topics: .*-changelog/.test(first.err()), 'the changelog topic name');
+    const changelog = /internal topics: .*?(\S+-changelog)/.exec(first.err())![1]!;
+    await waitUntil(() => first.tasks().length === PARTITIONS, 'the first copy joining');
+    first.stop();
+    await first.exited;
+    const stamp = Date.now();
+    for (let i = 0; i < k; i += 10_000) {
+      const byPartition = new Map<number, Array<{ key: string; value: string; partition: number }>>();
+      for (let j = i; j < Math.min(k, i + 10_000); j++) {
+        const key = `key-${j}`;
+        const partition = partitionForKey(key, PARTITIONS);
+        const l = byPartition.get(partition) ?? [];
+        l.push({ key: keyString(key), value: JSON.stringify([key, [j, stamp]]), partition });
+        byPartition.set(partition, l);
+      }
+      await producer.sendBatch({ topicMessages: [{ topic: changelog, messages: [...byPartition.values()].flat() }], acks: -1 });
+    }
+    const second = copy(topic, app, 'state');
+    await waitUntil(() => /restored \d+ state keys/.test(second.err()), 'the restore', 600_000);
+    const m = /restored (\d+) state keys of tasks \S+ in (\d+) ms/.exec(second.err())!;
+    console.log(`restore from the changelog: ${fmt(Number(m[1]))} keys in ${fmt(Number(m[2]))} ms (${fmt(Number(m[1]) / (Number(m[2]) / 1000))} keys/s; read + put into the state)`);
+    await stopAll([second]);
+  }
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+  await producer.disconnect();
+  await admin.disconnect();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  stopBroker();
+}

@@ -1,0 +1,77 @@
+// The pure parts of scale-out: the task assigner, Kafka's partitioner, read-committed filtering.
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { abortedIn } from '../../src/kafka/aborted.js';
+import { assignTasks } from '../../src/kafka/group.js';
+import { keyString, murmur2, partitionForKey } from '../../src/kafka/partitioner.js';
+
+const require = createRequire(import.meta.url);
+// kafkajs's own murmur2 (what its DefaultPartitioner uses): ours must match it bit for bit.
+const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: string | Buffer) => number;
+
+describe('assignTasks (task p = partition p of every topic)', () => {
+  const tasks = [0, 1, 2, 3, 4, 5];
+
+  it('spreads tasks evenly: counts differ by at most one, every task once', () => {
+    for (const members of [['a'], ['a', 'b'], ['a', 'b', 'c'], ['a', 'b', 'c', 'd'], ['a', 'b', 'c', 'd', 'e', 'f', 'g']]) {
+      const out = assignTasks(members, tasks);
+      const counts = [...out.values()].map((l) => l.length);
+      expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+      expect([...out.values()].flat().sort()).toEqual(tasks);
+    }
+  });
+
+  it('is sticky: a member that joins takes tasks from the others, the others keep the rest', () => {
+    const before = assignTasks(['a', 'b', 'c'], tasks);
+    const after = assignTasks(['a', 'b', 'c', 'd'], tasks, before);
+    let moved = 0;
+    for (const m of ['a', 'b', 'c']) moved += before.get(m)!.filter((t) => !after.get(m)!.includes(t)).length;
+    expect(moved).toBe(after.get('d')!.length);
+    expect(after.get('d')!.length).toBe(1);
+  });
+
+  it('gives only the dead member’s tasks to the survivors', () => {
+    const before = assignTasks(['a', 'b', 'c'], tasks);
+    const after = assignTasks(['a', 'c'], tasks, before);
+    for (const m of ['a', 'c']) for (const t of before.get(m)!) expect(after.get(m)).toContain(t);
+  });
+});
+
+describe('partitionForKey (Kafka’s default partitioner)', () => {
+  it('murmur2 equals kafkajs’s (and so the Java client’s)', () => {
+    for (const k of ['', 'a', 'to', 'abc', 'hello', 'the question', 'ünïcödé', 'x'.repeat(101)]) {
+      expect(murmur2(Buffer.from(k, 'utf8'))).toBe(kafkajsMurmur2(Buffer.from(k, 'utf8')));
+    }
+  });
+
+  it('puts a key where kafkajs’s DefaultPartitioner puts a message with that key', () => {
+    for (const k of ['w0', 'w1', 'word', 'scale-out']) {
+      expect(partitionForKey(k, 6)).toBe((kafkajsMurmur2(Buffer.from(k)) & 0x7fffffff) % 6);
+    }
+  });
+
+  it('sends non-string keys as their JSON', () => {
+    expect(keyString(42)).toBe('42');
+    expect(keyString(['a', 1])).toBe('["a",1]');
+    expect(() => keyString(undefined)).toThrow(/JSON-serialisable/);
+  });
+});
+
+describe('abortedIn (read committed)', () => {
+  const m = (offset: number, producerId: string, opts: { control?: boolean; abort?: boolean; txn?: boolean } = {}) => ({
+    offset: String(offset),
+    key: opts.control ? Buffer.from(opts.abort ? [0, 0, 0, 0] : [0, 0, 0, 1]) : Buffer.from('k'),
+    isControlRecord: opts.control ?? false,
+    batchContext: { producerId, inTransaction: opts.txn ?? true },
+  });
+
+  it('drops the records of an aborted transaction up to its abort marker, keeps the rest', () => {
+    const msgs = [m(0, '7'), m(1, '8'), m(2, '7'), m(3, '7', { control: true, abort: true }), m(4, '7'), m(5, '8', { control: true })];
+    const dropped = abortedIn(msgs, [{ producerId: '7', firstOffset: '0' }]);
+    expect([...dropped].map((x) => x.offset)).toEqual(['0', '2']);
+  });
+
+  it('drops nothing without aborted transactions', () => {
+    expect(abortedIn([m(0, '7')], undefined).size).toBe(0);
+  });
+});

@@ -1,0 +1,70 @@
+// PostgresSink's generation fence (scale-out): per topic-partition, a write of an older group
+// generation than one that wrote it is refused; a newer one takes the partition over.
+import { afterAll, describe, expect, it } from 'vitest';
+import { PostgresSink } from '../../src/sinks/postgres/index.js';
+import { fenceVerdict, offsetsToCheck } from '../../src/sinks/postgres/fence.js';
+import { pgQuery, sinkConnection, useScratchSchema } from '../helpers/postgres.js';
+
+const scratch = useScratchSchema('dstreams_fence');
+const sinks: PostgresSink<any>[] = [];
+afterAll(async () => {
+  for (const s of sinks) await s.close();
+});
+
+async function sink(mode: 'update' | 'append', table: string): Promise<PostgresSink<{ k: string; n: number }>> {
+  const s = new PostgresSink<{ k: string; n: number }>({
+    ...(await sinkConnection()),
+    table: scratch().table(table),
+    columns: ['k', 'n'],
+    ...(mode === 'update' ? { keyColumns: ['k'] } : {}),
+    mode,
+    createTable: { k: 'text', n: 'bigint' },
+    offsetCheck: 'contiguous',
+    sinkId: `fence-${table}`,
+  });
+  sinks.push(s);
+  return s;
+}
+const range = (partition: number, fromOffset: number, untilOffset: number) => [{ topic: 't', partition, fromOffset, untilOffset }];
+
+describe('PostgresSink generation fence', () => {
+  it('refuses an older generation once a newer one wrote the partition (code FENCED, not retried)', async () => {
+    const s = await sink('update', scratch().unique('t'));
+    await s.writeBatch({ batchTime: 1000, offsetRanges: range(0, 0, 10), generation: 5 }, [{ k: 'a', n: 1 }]);
+    const err = await s.writeBatch({ batchTime: 2000, offsetRanges: range(0, 10, 20), generation: 4 }, [{ k: 'a', n: 99 }]).catch((e: unknown) => e);
+    expect((err as { cause?: { code?: string } }).cause?.code).toBe('FENCED');
+    expect(String(err)).toMatch(/written by generation 5, this write is of generation 4/);
+    const rows = await pgQuery<{ n: string }>(`SELECT n FROM ${scratch().qualified(s.tableName.split('.')[1]!.replaceAll('"', ''))}`);
+    expect(rows.rows.map((r) => Number(r.n))).toEqual([1]);
+    // Another partition is not fenced by it.
+    await s.writeBatch({ batchTime: 2000, offsetRanges: range(1, 0, 5), generation: 4 }, [{ k: 'b', n: 2 }]);
+  });
+
+  it('lets a newer generation take a partition over from an older offset in update mode; the same generation may not overlap', async () => {
+    const s = await sink('update', scratch().unique('t'));
+    await s.writeBatch({ batchTime: 1000, offsetRanges: range(0, 0, 10), generation: 1 }, [{ k: 'a', n: 1 }]);
+    await s.writeBatch({ batchTime: 1500, offsetRanges: range(0, 10, 20), generation: 1 }, [{ k: 'a', n: 2 }]);
+    // The new owner resumed from offset 10 (Kafka's last commit): allowed, the keys are written again.
+    const r = await s.writeBatch({ batchTime: 1500, offsetRanges: range(0, 10, 25), generation: 2 }, [{ k: 'a', n: 3 }]);
+    expect(r.skipped).toBe(false);
+    await expect(s.writeBatch({ batchTime: 3000, offsetRanges: range(0, 20, 30), generation: 2 }, [{ k: 'a', n: 4 }])).rejects.toThrow(/would be written twice/);
+    expect(await s.storedOffsets()).toEqual({ 't:0': 25 });
+  });
+
+  it('copies writing the same batch time for different partitions do not skip each other', async () => {
+    const s = await sink('update', scratch().unique('t'));
+    const a = await s.writeBatch({ batchTime: 1000, offsetRanges: range(0, 0, 10), generation: 3 }, [{ k: 'a', n: 1 }]);
+    const b = await s.writeBatch({ batchTime: 1000, offsetRanges: range(1, 0, 10), generation: 3 }, [{ k: 'b', n: 1 }]);
+    expect([a.skipped, b.skipped]).toEqual([false, false]);
+    // A retry of the same write is skipped (its claim exists).
+    expect((await s.writeBatch({ batchTime: 1000, offsetRanges: range(1, 0, 10), generation: 3 }, [{ k: 'b', n: 1 }])).skipped).toBe(true);
+  });
+
+  it('pure: verdicts and the offsets a takeover may re-cover', () => {
+    const offsets = [...range(0, 0, 5), ...range(1, 0, 5)];
+    expect(fenceVerdict(new Map([['t:0', 3]]), offsets, 2)).toHaveProperty('refused');
+    expect(fenceVerdict(new Map([['t:0', 3]]), offsets, 3)).toEqual({ takeovers: new Set(['t:1']) });
+    expect(offsetsToCheck(offsets, new Set(['t:1']), 'update')).toEqual(range(0, 0, 5));
+    expect(offsetsToCheck(offsets, new Set(['t:1']), 'append')).toEqual(offsets);
+  });
+});
