@@ -428,9 +428,17 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
    * Kafka has them (kafkajs admin `fetchOffsets` shows them then). Usually called at the end of
    * an output operation with the batch's `rdd.offsetRanges()`: the offsets Kafka holds then
    * trail what the outputs have done, for tools and for restarts without a checkpoint.
+   * Scaled out (applicationId), offsets go to the group with each batch's transactions: this
+   * only checks the ranges and resolves.
    */
   commitAsync(offsetRanges: readonly OffsetRange[], callback?: (error?: unknown) => void): Promise<void> {
     const p = (async () => {
+      // Scaled out, every batch commits its offsets to the group (applicationId) in its own
+      // transactions: the ranges named here are committed with their batch.
+      if (this.ownership) {
+        checkOffsetRanges(offsetRanges, 'commitAsync offsetRanges');
+        return;
+      }
       const groupId = this.params.groupId;
       if (groupId === undefined) throw new KafkaConfigError('commitAsync needs kafkaParams "group.id" (the consumer group to commit to)');
       if (!this.started || this.stopped) throw new Error('commitAsync: the direct Kafka stream is not running');
