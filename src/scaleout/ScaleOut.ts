@@ -39,6 +39,7 @@ import { TaskProducer, type TaskRecord } from '../kafka/taskProducer.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { causeChain } from '../util/causeChain.js';
 import { StateChangelog } from './changelog.js';
+import type { WindowChangelog } from './windowChangelog.js';
 
 export interface ScaleOutHost {
   addBatchHooks(hooks: BatchHooks): void;
@@ -72,7 +73,7 @@ export class ScaleOut implements PartitionOwnership {
   /** Topics of the group's direct streams (inputs and repartition topics), in registration order. */
   private readonly topics: string[] = [];
   private readonly internalTopics = new Map<string, number | undefined>();
-  private readonly changelogs: StateChangelog[] = [];
+  private readonly changelogs: Array<StateChangelog | WindowChangelog> = [];
   private repartitions = 0;
   /** Partition count of the input topics (the default of repartitionByKey and of tasks). */
   private inputPartitions = 0;

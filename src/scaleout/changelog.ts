@@ -19,6 +19,8 @@ import type { KafkaClient } from '../kafka/client.js';
 import { keyString, partitionForKey } from '../kafka/partitioner.js';
 import type { TaskRecord } from '../kafka/taskProducer.js';
 import { StatefulDStream } from '../state/StatefulDStream.js';
+import { ReducedWindowedDStream } from '../window/ReducedWindowedDStream.js';
+import { WindowChangelog } from './windowChangelog.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 
 /** What a changelog needs of the job's scale-out coordinator. */
@@ -47,19 +49,19 @@ export class StateChangelog {
     this.topic = `${applicationId}-state${stream.id}-changelog`;
   }
 
-  /** A changelog for every stateful stream fed by the job's Kafka inputs. */
-  static forGraph(scaleOut: ChangelogHost): StateChangelog[] {
-    const out: StateChangelog[] = [];
+  /** A changelog for every stateful stream (and window with an inverse function) fed by the job's Kafka inputs. */
+  static forGraph(scaleOut: ChangelogHost): Array<StateChangelog | WindowChangelog> {
+    const out: Array<StateChangelog | WindowChangelog> = [];
     for (const s of scaleOut.graph.streams) {
       const inputs = kafkaInputsOf(s);
       if (inputs.length === 0) continue;
-      if (s.kind === 'ReducedWindowedDStream' || s.kind === 'WindowedDStream') {
+      if (s.kind === 'WindowedDStream') {
         throw new Error(
-          `${s.kind} (stream ${s.id}) over a Kafka input: windows do not move with their partitions yet in a scaled-out job ` +
-            '(applicationId); use updateStateByKey or mapWithState, or run the job as one process',
+          `${s.kind} (stream ${s.id}) over a Kafka input: a window without an inverse function does not move with its ` +
+            'partitions in a scaled-out job (applicationId); use reduceByKeyAndWindow with an inverse function, updateStateByKey or mapWithState',
         );
       }
-      if (!(s instanceof StatefulDStream)) continue;
+      if (!(s instanceof StatefulDStream) && !(s instanceof ReducedWindowedDStream)) continue;
       const counts = new Set(inputs.flatMap((i) => i.topics.map((t) => scaleOut.partitionCount(t))));
       if (counts.size !== 1) {
         throw new Error(
@@ -67,7 +69,11 @@ export class StateChangelog {
             'its keys cannot follow one partitioning; repartitionByKey before it',
         );
       }
-      out.push(new StateChangelog(s, [...counts][0]!, scaleOut.applicationId));
+      out.push(
+        s instanceof ReducedWindowedDStream
+          ? new WindowChangelog(s as ReducedWindowedDStream<unknown, unknown>, [...counts][0]!, scaleOut.applicationId)
+          : new StateChangelog(s as StatefulDStream<unknown, unknown>, [...counts][0]!, scaleOut.applicationId),
+      );
     }
     return out;
   }

@@ -39,6 +39,17 @@ interface BatchSlice<K, V> {
   values: V[][];
 }
 
+/** What one slide changed, for a scaled-out job's changelog (see onSlide). */
+export interface WindowSlideChanges<K, V> {
+  time: number;
+  /** Keys whose window value changed: [key, value], value undefined when the key left. */
+  values: Array<[K, V | undefined]>;
+  /** Parent batches that entered the window, reduced by key. */
+  slicesAdded: Array<[number, Array<[K, V]>]>;
+  /** Parent batches that left it. */
+  slicesRemoved: number[];
+}
+
 /** One slide of the window: its time, and once applied, the window's pairs by partition. */
 interface Slide<K, V> {
   readonly time: number;
@@ -48,6 +59,9 @@ interface Slide<K, V> {
 const DEFAULT_OPERATION = 'reduceByKeyAndWindow with an inverse function';
 
 /**
+ * Over 400 lines: the window's state, its slides, its checkpoint and the scale-out hooks that
+ * move it (onSlide, editState) all touch the same private structures.
+ *
  * Spark's ReducedWindowedDStream, kept incrementally: the stream holds the current window's
  * value per key and, for each parent batch inside the window, that batch reduced by key. At each
  * slide the new window is the previous one, minus (`invF`) the batches that left, plus (`f`) the
@@ -91,6 +105,10 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
   private readonly changedKeys = new KeyMap<K, number>();
   private slicesAdded: number[] = [];
   private slicesRemoved: number[] = [];
+  /** Scale-out: told each slide's changes (onSlide). */
+  private readonly slideListeners: ((changes: WindowSlideChanges<K, V>) => void)[] = [];
+  /** Scale-out: edits waiting for the next slide (editState). */
+  private readonly pendingEdits: Array<{ drop: (key: K) => boolean; values: Array<[K, V]>; slices: Array<[number, Array<[K, V]>]> }> = [];
 
   constructor(
     parent: DStream<[K, V]>,
@@ -167,7 +185,11 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
 
   /** Move the state to the window ending at `slide.time` and keep a copy of it for the slide's RDD. */
   private apply(slide: Slide<K, V>): void {
+    if (this.pendingEdits.length > 0) this.applyEdits();
     const time = slide.time;
+    const listening = this.slideListeners.length > 0;
+    const entered: number[] = [];
+    const left: number[] = [];
     const windowStart = time - this.windowDuration; // batches at or before it are out
     const f = this.f;
     const invF = this.invF;
@@ -192,6 +214,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
       }
       this.slices.delete(t);
       if (track) this.slicesRemoved.push(t);
+      if (listening) left.push(t);
     }
 
     // 2. The parent batches that entered: reduce each by key once, keep it, reduce it in.
@@ -219,6 +242,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
         }
       }
       this.slices.set(t, slice);
+      if (listening) entered.push(t);
     }
     // Saved batches this window did not take (none unless the window is shorter than its slide).
     for (const t of this.early.keys()) {
@@ -243,6 +267,47 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     this.stateTime = time;
     this.pending.delete(time);
     slide.parts = this.snapshot();
+    if (listening) {
+      const values: Array<[K, V | undefined]> = touched.map((e, j) => [e.key, this.values[touchedPart[j]!]!.entry(e.key)?.value]);
+      const changes = { time, values, slicesAdded: entered.map((t): [number, Array<[K, V]>] => [t, pairsOf(this.slices.get(t)!)]), slicesRemoved: left };
+      for (const l of this.slideListeners) l(changes);
+    }
+  }
+
+  /**
+   * Scale-out: `listener(changes)` after each slide is applied, with the keys whose window value
+   * changed and the parent batches that entered and left the window.
+   */
+  onSlide(listener: (changes: WindowSlideChanges<K, V>) => void): void {
+    this.slideListeners.push(listener);
+  }
+
+  /**
+   * Scale-out: before the next slide, drop the keys `drop` selects (from the window's values and
+   * its batches), then put `values` and the batches' pairs `slices` (a partition gained).
+   */
+  editState(drop: (key: K) => boolean, values: Array<[K, V]>, slices: Array<[number, Array<[K, V]>]>): void {
+    this.pendingEdits.push({ drop, values, slices });
+  }
+
+  /** The edits, through the checkpoint's own full copy and restore (O(state), once per rebalance). */
+  private applyEdits(): void {
+    const full = this.checkpointDelta(this.stateTime ?? this.zeroTime!, true);
+    let state = (full.state as { puts: Array<[K, V]> }).puts;
+    const slices = new Map((full.slices as { puts: Array<[number, Array<[K, V]>]> }).puts);
+    for (const { drop, values, slices: added } of this.pendingEdits.splice(0)) {
+      state = state.filter(([k]) => !drop(k)).concat(values);
+      for (const [t, pairs] of slices) slices.set(t, pairs.filter(([k]) => !drop(k)));
+      for (const [t, pairs] of added) slices.set(t, (slices.get(t) ?? []).concat(pairs));
+    }
+    const time = this.stateTime ?? this.zeroTime!;
+    this.restoreCheckpoint({ time, state, slices: [...slices], meta: full.meta });
+    // The batches put are already in the values put: they are inside the window, not waiting
+    // to enter it (a scaled-out window slides every batch, so nothing else waits there).
+    const all = [...this.slices, ...this.early].sort((a, b) => a[0] - b[0]);
+    this.slices.clear();
+    this.early.clear();
+    for (const [t, slice] of all) this.slices.set(t, slice);
   }
 
   /** Parent batch `t` reduced by key, hash-partitioned like the state; undefined when it has no pairs. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KafkaUtils, StreamingContext } from '../../src/index.js';
+import { KafkaUtils, StreamingContext, type DStream } from '../../src/index.js';
 import { createTopic, kafkaBrokers, produceLines, uniqueTopic } from '../helpers/kafka.js';
 import { pgQuery, sinkConnection, useScratchSchema } from '../helpers/postgres.js';
 
@@ -119,7 +119,7 @@ function diff(expected: Map<string, number>, got: Map<string, number>): { lost: 
 
 const tasksOf = (c: Copy): number[] => [...new Set(c.assignments().at(-1)?.partitions.map((p) => p.partition) ?? [])].sort();
 
-async function scenario(mode: 'update' | 'mapWithState'): Promise<void> {
+async function scenario(mode: 'update' | 'mapWithState' | 'window'): Promise<void> {
   const brokers = kafkaBrokers();
   const topic = uniqueTopic(`scaleout-${mode}`);
   await createTopic(topic, 6);
@@ -228,15 +228,25 @@ describe('a job scaled out over Kafka (applicationId)', () => {
     await scenario('mapWithState');
   });
 
-  it('refuses what it cannot move yet: a window over a Kafka input in a scaled-out job, with a clear error', async () => {
+  it('the same with reduceByKeyAndWindow with an inverse function (a window longer than the test: its totals are the running totals)', { timeout: 300_000 }, async () => {
+    await scenario('window');
+  });
+
+  it('refuses what it cannot move, with a clear error: a window without inverse, or one that does not slide every batch', async () => {
     const topic = uniqueTopic('scaleout-window');
     await createTopic(topic, 2);
-    const ssc = new StreamingContext({ batchDuration: 500, applicationId: `win-${Date.now().toString(36)}`, checkpointDir: tempDir('scaleout-win-') });
-    const pairs = KafkaUtils.createDirectStream(ssc, [topic], { 'metadata.broker.list': kafkaBrokers() })
-      .map(([, v]): [string, number] => [v, 1])
-      .repartitionByKey<string, number>();
-    pairs.reduceByKeyAndWindow((x, y) => x + y, (x, y) => x - y, 2000, 500).foreachRDD(() => undefined);
-    await expect(ssc.start()).rejects.toThrow(/windows do not move with their partitions yet/);
+    const job = (build: (pairs: DStream<[string, number]>) => DStream<unknown>): StreamingContext => {
+      const ssc = new StreamingContext({ batchDuration: 500, applicationId: `win-${Date.now().toString(36)}`, checkpointDir: tempDir('scaleout-win-') });
+      const pairs = KafkaUtils.createDirectStream(ssc, [topic], { 'metadata.broker.list': kafkaBrokers() })
+        .map(([, v]): [string, number] => [v, 1])
+        .repartitionByKey<string, number>();
+      build(pairs).foreachRDD(() => undefined);
+      return ssc;
+    };
+    await expect(job((p) => p.window(2000, 500)).start()).rejects.toThrow(/without an inverse function does not move/);
+    await expect(job((p) => p.reduceByKeyAndWindow((x, y) => x + y, (x, y) => x - y, 2000, 1000)).start()).rejects.toThrow(
+      /must slide every batch \(500 ms\)/,
+    );
   });
 
   it('a job without applicationId has no assignment and no repartitionByKey', () => {

@@ -1,9 +1,10 @@
 // One copy of the scaled-out wordcount of scaleout.test.ts (run as a child process, N at once):
 // lines from a 6-partition topic → words → repartitionByKey → running totals per word
-// (updateStateByKey or mapWithState) → PostgreSQL, fenced per task (writeFenced). Every copy is
+// (updateStateByKey, mapWithState, or reduceByKeyAndWindow with an inverse over a window longer
+// than the test) → PostgreSQL, fenced per task (writeFenced). Every copy is
 // this same module: the graph is rebuilt from the job's own code.
 //
-// argv: brokers topic applicationId checkpointDir mode(update|mapWithState) pgJSON(table, connection) batchMs
+// argv: brokers topic applicationId checkpointDir mode(update|mapWithState|window) pgJSON(table, connection) batchMs
 // stdout: "STARTED", "ASSIGNED <json>" per rebalance, "BATCH <json>" per completed batch, "STOPPED".
 // stdin "stop" (or SIGTERM): graceful stop (finishes the batches due, leaves the group).
 import { KafkaUtils, PostgresSink, State, StateSpec, StreamingContext, writeFenced, type DStream } from '../../src/index.js';
@@ -30,6 +31,9 @@ if (mode === 'mapWithState') {
     return [word, n];
   });
   totals = pairs.mapWithState(spec);
+} else if (mode === 'window') {
+  // Ten minutes: longer than the test, so the window's totals are the running totals.
+  totals = pairs.reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, 600_000, Number(batchMs ?? 500));
 } else {
   totals = pairs.updateStateByKey<string, number, number>((ones, n) => (n ?? 0) + ones.length);
 }

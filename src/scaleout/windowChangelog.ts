@@ -1,0 +1,117 @@
+/**
+ * The changelog of a window with an inverse function (reduceByKeyAndWindow(f, invF, …)) in a
+ * scaled-out job: topic `<applicationId>-state<id>-changelog` like a state's, one partition per
+ * task, holding what the window needs to go on elsewhere — each key's window value
+ * (`v\0<key>` → `[key, value]`) and each parent batch still inside the window, reduced by key,
+ * split by task (`s\0<batch time>` → `[[key, value], …]`); a value that left or a batch that
+ * left the window is a tombstone.
+ *
+ * A scaled-out window must slide every batch: then each copy applies every batch, and a gained
+ * task's batches go straight into the window (they are already in its values) while the
+ * copy's own batches go on entering as usual (ReducedWindowedDStream.editState).
+ *
+ * When things happen: as for a state (changelog.ts) — each slide's changes are staged in the
+ * batch's task transactions; a task gained is read back before its first batch; a task lost is
+ * dropped.
+ */
+import type { KafkaClient } from '../kafka/client.js';
+import { keyString, partitionForKey } from '../kafka/partitioner.js';
+import type { TaskRecord } from '../kafka/taskProducer.js';
+import type { ReducedWindowedDStream } from '../window/ReducedWindowedDStream.js';
+
+const VALUE = 'v\u0000';
+const SLICE = 's\u0000';
+
+export class WindowChangelog {
+  readonly topic: string;
+  /** Batch time → the tasks that have a record of that batch (to tombstone when it leaves the window). */
+  private readonly sliceTasks = new Map<number, Set<number>>();
+
+  constructor(
+    private readonly stream: ReducedWindowedDStream<unknown, unknown>,
+    readonly numPartitions: number,
+    applicationId: string,
+  ) {
+    this.topic = `${applicationId}-state${stream.id}-changelog`;
+    if (stream.slideDuration !== stream.graph.batchDuration) {
+      throw new Error(
+        `${stream.operation} (stream ${stream.id}) slides every ${stream.slideDuration} ms: in a scaled-out job a window over a ` +
+          `Kafka input must slide every batch (${stream.graph.batchDuration} ms) to move with its partitions`,
+      );
+    }
+  }
+
+  private taskOf(key: unknown): number {
+    return partitionForKey(key, this.numPartitions);
+  }
+
+  private noteSlice(time: number, task: number): void {
+    let s = this.sliceTasks.get(time);
+    if (!s) this.sliceTasks.set(time, (s = new Set()));
+    s.add(task);
+  }
+
+  watch(stage: (time: number, records: Array<{ task: number; record: TaskRecord }>) => void): void {
+    this.stream.onSlide((changes) => {
+      const out: Array<{ task: number; record: TaskRecord }> = [];
+      const rec = (task: number, key: string, value: string | null): void =>
+        void out.push({ task, record: { topic: this.topic, partition: task, key, value } });
+      for (const [k, v] of changes.values) rec(this.taskOf(k), VALUE + keyString(k), v === undefined ? null : JSON.stringify([k, v]));
+      for (const [t, pairs] of changes.slicesAdded) {
+        const byTask = new Map<number, Array<[unknown, unknown]>>();
+        for (const pair of pairs) {
+          const task = this.taskOf(pair[0]);
+          const l = byTask.get(task) ?? [];
+          l.push(pair);
+          byTask.set(task, l);
+        }
+        for (const [task, l] of byTask) {
+          rec(task, SLICE + t, JSON.stringify(l));
+          this.noteSlice(t, task);
+        }
+      }
+      for (const t of changes.slicesRemoved) {
+        for (const task of this.sliceTasks.get(t) ?? []) rec(task, SLICE + t, null);
+        this.sliceTasks.delete(t);
+      }
+      stage(changes.time, out);
+    });
+  }
+
+  drop(task: number): void {
+    this.stream.editState((k) => this.taskOf(k) === task, [], []);
+  }
+
+  keepOnly(tasks: ReadonlySet<number>): void {
+    this.stream.editState((k) => !tasks.has(this.taskOf(k)), [], []);
+  }
+
+  async restore(client: KafkaClient, tasks: readonly number[]): Promise<number> {
+    const bounds = (await client.topicBounds([this.topic])).filter((b) => tasks.includes(b.partition));
+    const ranges = bounds.map((b) => ({ topic: this.topic, partition: b.partition, fromOffset: b.low, untilOffset: b.high }));
+    const parts = await client.read(ranges, { readCommitted: true });
+    const values = new Map<string, [unknown, unknown]>();
+    const slices = new Map<number, Array<[unknown, unknown]>>();
+    parts.forEach((records, i) => {
+      const task = ranges[i]!.partition;
+      const taskSlices = new Map<number, Array<[unknown, unknown]> | undefined>();
+      for (const [key, value] of records) {
+        if (key === null) continue;
+        if (key.startsWith(VALUE)) {
+          if (value === '') values.delete(key);
+          else values.set(key, JSON.parse(value) as [unknown, unknown]);
+        } else if (key.startsWith(SLICE)) {
+          taskSlices.set(Number(key.slice(SLICE.length)), value === '' ? undefined : (JSON.parse(value) as Array<[unknown, unknown]>));
+        }
+      }
+      for (const [t, pairs] of taskSlices) {
+        if (pairs === undefined) continue;
+        slices.set(t, (slices.get(t) ?? []).concat(pairs));
+        this.noteSlice(t, task);
+      }
+    });
+    const owned = new Set(tasks);
+    this.stream.editState((k) => owned.has(this.taskOf(k)), [...values.values()], [...slices].sort((a, b) => a[0] - b[0]));
+    return values.size;
+  }
+}
