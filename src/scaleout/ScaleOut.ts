@@ -315,6 +315,7 @@ export class ScaleOut implements PartitionOwnership {
 
   /** One transaction per task the batch read: its staged records and the offsets it read up to. */
   private async commitBatch(time: number): Promise<void> {
+    const t0 = Date.now();
     const ranges = this.rangesByTime.get(time) ?? [];
     const staged = this.outbox.get(time) ?? new Map<number, TaskRecord[]>();
     const tasks = new Set([...ranges.map((r) => r.partition), ...staged.keys()]);
@@ -342,6 +343,9 @@ export class ScaleOut implements PartitionOwnership {
         }
       }),
     );
+    if (process.env.DSTREAMS_SCALEOUT_DEBUG) {
+      this.host.log(`batch ${time}: ${[...staged.values()].reduce((n, l) => n + l.length, 0)} records committed in ${tasks.size} transactions in ${Date.now() - t0} ms`);
+    }
     for (const m of [this.rangesByTime, this.outbox, this.generationAt] as Map<number, unknown>[]) {
       for (const t of m.keys()) if (t <= time) m.delete(t);
     }

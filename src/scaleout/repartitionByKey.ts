@@ -6,6 +6,9 @@
  * input: the stateful step after it sees every record of a key on the one copy that owns the
  * key's partition.
  *
+ * A record is one key's values from one input partition in one batch (`[key, [v1, v2, …]]`,
+ * keyed by the key): a key repeated in a batch costs one record, not one per pair.
+ *
  * When things happen: batch t's pairs are staged by an output operation and written in the
  * transaction of the input partition they were made from, when batch t completes (with that
  * partition's offsets: a replay never writes them twice). They are committed then, so the
@@ -62,10 +65,17 @@ DStream.prototype.repartitionByKey = function <K, V>(this: DStream<[K, V]>, numP
     }
     const n = scaleOut.partitionCount(topic);
     for (let i = 0; i < rdd.numPartitions; i++) {
-      const records: TaskRecord[] = [];
+      // One record per key and input partition: its values in order (fewer, larger records; a
+      // key's values reach the step after in the order they were made).
+      const byKey = new Map<string, [K, V[]]>();
       rdd.iteratePartition(i, ([k, v]) => {
-        records.push({ topic, partition: partitionForKey(k, n), key: keyString(k), value: JSON.stringify([k, v]) });
+        const ks = keyString(k);
+        const e = byKey.get(ks);
+        if (e) e[1].push(v);
+        else byKey.set(ks, [k, [v]]);
       });
+      const records: TaskRecord[] = [];
+      for (const [ks, kv] of byKey) records.push({ topic, partition: partitionForKey(kv[0], n), key: ks, value: JSON.stringify(kv) });
       scaleOut.stage(time, ranges[i]!.partition, records);
     }
   });
@@ -73,5 +83,8 @@ DStream.prototype.repartitionByKey = function <K, V>(this: DStream<[K, V]>, numP
     ownership: scaleOut,
   });
   scaleOut.addStream(back);
-  return back.map(([, value]) => JSON.parse(value) as [K, V]);
+  return back.flatMap(([, value]) => {
+    const [k, vs] = JSON.parse(value) as [K, V[]];
+    return vs.map((v): [K, V] => [k, v]);
+  });
 };
