@@ -213,6 +213,10 @@ async function scenario(mode: 'update' | 'mapWithState' | 'window'): Promise<voi
   const final = diff(count(produced), await tableCounts(qualified));
   console.log(`[scaleout ${mode}] ${produced.length} lines, ${count(produced).size} words: ${JSON.stringify(final)}; B2 restored ${restoredKeys.join('+')} keys`);
   expect(final).toEqual({ lost: 0, duplicated: 0, wrongKeys: 0 });
+  // The listener event and assignment$ report the same rebalances, with growing generations.
+  const gens = a.assignments().map((x) => x.generation);
+  expect(a.out().split('\n').filter((l) => l.startsWith('ASSIGNED$ ')).map((l) => Number(l.slice(10)))).toEqual(gens);
+  expect([...gens].sort((x, y) => x - y)).toEqual(gens);
   a.stop();
   b2.stop();
   expect(await a.exited).toBe(0);

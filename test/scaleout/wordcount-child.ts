@@ -5,7 +5,7 @@
 // this same module: the graph is rebuilt from the job's own code.
 //
 // argv: brokers topic applicationId checkpointDir mode(update|mapWithState|window) pgJSON(table, connection) batchMs
-// stdout: "STARTED", "ASSIGNED <json>" per rebalance, "BATCH <json>" per completed batch, "STOPPED".
+// stdout: "STARTED", "ASSIGNED <json>" per rebalance (listener) and "ASSIGNED$ <generation>" (assignment$), "BATCH <json>" per completed batch, "STOPPED".
 // stdin "stop" (or SIGTERM): graceful stop (finishes the batches due, leaves the group).
 import { KafkaUtils, PostgresSink, State, StateSpec, StreamingContext, writeFenced, type DStream } from '../../src/index.js';
 
@@ -54,6 +54,8 @@ ssc.addStreamingListener({
   onPartitionsAssigned: (info) => void process.stdout.write(`ASSIGNED ${JSON.stringify({ ...info, at: Date.now() })}\n`),
   onBatchCompleted: (b) => void process.stdout.write(`BATCH ${JSON.stringify({ t: b.batchTime, n: b.numRecords, at: Date.now() })}\n`),
 });
+
+ssc.assignment$.subscribe((info) => void process.stdout.write(`ASSIGNED$ ${info.generation}\n`));
 
 let stopping = false;
 const stop = (): void => {
