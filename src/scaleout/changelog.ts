@@ -13,8 +13,7 @@
  *    and the latest value of each key put into the state — before the task's first batch;
  *  - a task lost: its keys are dropped from the state before the next batch.
  */
-import { DirectKafkaInputDStream } from '../direct/DirectKafkaInputDStream.js';
-import type { DStream } from '../dstream/DStream.js';
+import { kafkaInputsOf } from './kafkaInputs.js';
 import type { KafkaClient } from '../kafka/client.js';
 import { keyString, partitionForKey } from '../kafka/partitioner.js';
 import type { TaskRecord } from '../kafka/taskProducer.js';
@@ -28,14 +27,6 @@ export interface ChangelogHost {
   readonly graph: DStreamGraph;
   readonly applicationId: string;
   partitionCount(topic: string): number;
-}
-
-/** The direct Kafka streams `stream` is computed from. */
-function kafkaInputsOf(stream: DStream<unknown>, seen = new Set<DStream<unknown>>()): DirectKafkaInputDStream[] {
-  if (seen.has(stream)) return [];
-  seen.add(stream);
-  if (stream instanceof DirectKafkaInputDStream) return [stream];
-  return stream.dependencies.flatMap((d) => kafkaInputsOf(d, seen));
 }
 
 export class StateChangelog {

@@ -12,17 +12,12 @@
  * computed and before batch t's Kafka transaction commits (ScaleOut.commitBatch).
  */
 import type { DStream } from '../dstream/DStream.js';
-import { DirectKafkaInputDStream } from '../direct/DirectKafkaInputDStream.js';
+import { kafkaInputsOf } from './kafkaInputs.js';
 import { partitionForKey } from '../kafka/partitioner.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import type { PostgresSink } from '../sinks/postgres/index.js';
 import { causeChain } from '../util/causeChain.js';
 import { ScaleOut } from './ScaleOut.js';
-
-function kafkaInputsOf(stream: DStream<unknown>): DirectKafkaInputDStream[] {
-  if (stream instanceof DirectKafkaInputDStream) return [stream];
-  return [...new Set(stream.dependencies.flatMap((d) => kafkaInputsOf(d)))];
-}
 
 /** True when `err` is the sink's refusal of an older generation's write. */
 export function isFenced(err: unknown): boolean {

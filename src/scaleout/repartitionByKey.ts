@@ -20,6 +20,7 @@
  */
 import { DStream } from '../dstream/DStream.js';
 import { DirectKafkaInputDStream } from '../direct/DirectKafkaInputDStream.js';
+import { kafkaInputsOf } from './kafkaInputs.js';
 import { keyString, partitionForKey } from '../kafka/partitioner.js';
 import type { TaskRecord } from '../kafka/taskProducer.js';
 import { ScaleOut } from './ScaleOut.js';
@@ -36,11 +37,6 @@ declare module '../dstream/DStream.js' {
   }
 }
 
-function upstreamKafka(stream: DStream<unknown>): DirectKafkaInputDStream[] {
-  if (stream instanceof DirectKafkaInputDStream) return [stream];
-  return [...new Set(stream.dependencies.flatMap((d) => upstreamKafka(d)))];
-}
-
 DStream.prototype.repartitionByKey = function <K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V]> {
   const scaleOut = ScaleOut.of(this.graph);
   if (!scaleOut) {
@@ -49,7 +45,7 @@ DStream.prototype.repartitionByKey = function <K, V>(this: DStream<[K, V]>, numP
   if (numPartitions !== undefined && (!Number.isInteger(numPartitions) || numPartitions < 1)) {
     throw new RangeError(`repartitionByKey numPartitions must be a positive integer, got ${numPartitions}`);
   }
-  const sources = upstreamKafka(this as DStream<unknown>);
+  const sources = kafkaInputsOf(this as DStream<unknown>);
   if (sources.length !== 1) {
     throw new Error(`repartitionByKey needs exactly one direct Kafka stream upstream, found ${sources.length}`);
   }
