@@ -54,10 +54,16 @@ export class TaskProducer {
     return this.opened;
   }
 
-  /** One transaction: `records`, then the group's offsets for the task's partitions. */
-  async commitBatch(records: readonly TaskRecord[], offsets: readonly TaskOffsets[]): Promise<void> {
+  /**
+   * One transaction: `records`, then the group's offsets for the task's partitions. Resolves
+   * with the offset after the last record written to each `"topic:partition"`, once committed.
+   */
+  async commitBatch(records: readonly TaskRecord[], offsets: readonly TaskOffsets[]): Promise<Map<string, number>> {
     await this.open();
-    if (records.length === 0 && offsets.length === 0) return;
+    const ends = new Map<string, number>();
+    if (records.length === 0 && offsets.length === 0) return ends;
+    const counts = new Map<string, number>();
+    for (const r of records) counts.set(`${r.topic}:${r.partition}`, (counts.get(`${r.topic}:${r.partition}`) ?? 0) + 1);
     const txn = await this.producer.transaction();
     try {
       if (records.length > 0) {
@@ -67,7 +73,11 @@ export class TaskProducer {
           if (!l) byTopic.set(r.topic, (l = []));
           l.push({ partition: r.partition, key: r.key, value: r.value });
         }
-        await txn.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        const written = await txn.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        for (const m of written) {
+          const key = `${m.topicName}:${m.partition}`;
+          if (m.baseOffset !== undefined) ends.set(key, Number(m.baseOffset) + (counts.get(key) ?? 0));
+        }
       }
       if (offsets.length > 0) {
         const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
@@ -82,6 +92,7 @@ export class TaskProducer {
         });
       }
       await txn.commit();
+      return ends;
     } catch (e) {
       await txn.abort().catch(() => undefined);
       throw e;

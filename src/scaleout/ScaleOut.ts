@@ -268,8 +268,14 @@ export class ScaleOut implements PartitionOwnership {
         const start = committed.get(key) ?? (internal || this.kafkaParams.autoOffsetReset === 'earliest' ? b.low : b.high);
         this.ready.set(key, start);
       }
-      const keys = restored.reduce((n, r) => n + r, 0);
-      if (this.changelogs.length > 0) this.host.log(`restored ${keys} state keys of tasks ${JSON.stringify(gained)} in ${Date.now() - started} ms`);
+      const keys = restored.reduce((n, r) => n + r.keys, 0);
+      const fromLocal = restored.reduce((n, r) => n + r.fromLocal, 0);
+      if (this.changelogs.length > 0) {
+        this.host.log(
+          `restored ${keys} state keys of tasks ${JSON.stringify(gained)} in ${Date.now() - started} ms` +
+            (fromLocal > 0 ? ` (${fromLocal} task changelog(s) read from the local checkpoint's position on)` : ' (changelogs read from their start)'),
+        );
+      }
     }
     const info: PartitionsAssignedInfo = { generation: a.generation, partitions: a.partitions.map((p) => ({ ...p })) };
     this.host.log(
@@ -332,7 +338,8 @@ export class ScaleOut implements PartitionOwnership {
         if (records.length === 0 && mine.every((r) => r.untilOffset === r.fromOffset)) return;
         const offsets = mine.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.untilOffset }));
         try {
-          await producer.commitBatch(records, offsets);
+          const ends = await producer.commitBatch(records, offsets);
+          for (const cl of this.changelogs) cl.committed(task, ends);
         } catch (e) {
           if (this.producers.get(task) !== producer || this.stopped || isProducerFenced(e)) {
             this.host.log(`batch ${time}: task ${task} not committed, it moved to another copy: ${(e as Error).message}`);

@@ -29,8 +29,18 @@ export interface ChangelogHost {
   partitionCount(topic: string): number;
 }
 
+/** What a stateful stream's checkpoint carries for its changelog (StatefulDStream.checkpointExtra). */
+interface ChangelogPositions {
+  /** Task → the changelog offset up to which the checkpointed state has every change of the task. */
+  changelog: Record<string, number>;
+}
+
 export class StateChangelog {
   readonly topic: string;
+  /** Task → the changelog offset the state of the task is up to (after its last commit or restore). */
+  private readonly positions = new Map<number, number>();
+  /** The positions of the local checkpoint this copy started from (used once per task). */
+  private readonly local = new Map<number, number>();
 
   private constructor(
     private readonly stream: StatefulDStream<unknown, unknown>,
@@ -38,6 +48,15 @@ export class StateChangelog {
     applicationId: string,
   ) {
     this.topic = `${applicationId}-state${stream.id}-changelog`;
+    const restored = stream.restoredExtra as Partial<ChangelogPositions> | undefined;
+    for (const [t, off] of Object.entries(restored?.changelog ?? {})) if (Number.isSafeInteger(off)) this.local.set(Number(t), off);
+    stream.checkpointExtra = (): ChangelogPositions => ({ changelog: Object.fromEntries(this.positions) });
+  }
+
+  /** Task `task`'s batch committed; `ends`: the offset after its last record per topic-partition. */
+  committed(task: number, ends: ReadonlyMap<string, number>): void {
+    const end = ends.get(`${this.topic}:${task}`);
+    if (end !== undefined && this.positions.has(task)) this.positions.set(task, end);
   }
 
   /** A changelog for every stateful stream (and window with an inverse function) fed by the job's Kafka inputs. */
@@ -91,29 +110,51 @@ export class StateChangelog {
 
   /** Drops the keys of every task but `tasks` (keys a local checkpoint brought back for tasks this copy does not own). */
   keepOnly(tasks: ReadonlySet<number>): void {
+    for (const t of this.positions.keys()) if (!tasks.has(t)) this.positions.delete(t);
     this.stream.editState((k) => !tasks.has(this.taskOf(k)), []);
   }
 
   /** Drops the keys of `task` from the state, before the next batch. */
   drop(task: number): void {
+    this.positions.delete(task);
+    this.local.delete(task);
     this.stream.editState((k) => this.taskOf(k) === task, []);
   }
 
-  /** Reads the changelog partitions of `tasks` to their end and replaces those tasks' keys with it; the number of keys restored. */
-  async restore(client: KafkaClient, tasks: readonly number[]): Promise<number> {
+  /**
+   * Brings the state of `tasks` up to the end of their changelog partitions: for a task the local
+   * checkpoint this copy started from has up to offset X, its keys stay and only the records from
+   * X on are read (the tail); for the others the partition is read from its start and replaces
+   * the task's keys. The number of keys read, and how many of the tasks started from the local
+   * checkpoint.
+   */
+  async restore(client: KafkaClient, tasks: readonly number[]): Promise<{ keys: number; fromLocal: number }> {
     const bounds = (await client.topicBounds([this.topic])).filter((b) => tasks.includes(b.partition));
-    const ranges = bounds.map((b) => ({ topic: this.topic, partition: b.partition, fromOffset: b.low, untilOffset: b.high }));
+    const ranges = bounds.map((b) => {
+      const local = this.local.get(b.partition);
+      const from = local !== undefined && local >= b.low && local <= b.high ? local : b.low;
+      return { topic: this.topic, partition: b.partition, fromOffset: from, untilOffset: b.high, tail: from !== b.low || local === b.low };
+    });
     const parts = await client.read(ranges, { readCommitted: true });
-    const latest = new Map<string, [unknown, unknown]>();
-    for (const records of parts) {
+    const whole = new Set<number>();
+    const tail = new Set<number>();
+    const latest = new Map<string, [unknown, unknown] | undefined>();
+    parts.forEach((records, i) => {
+      const r = ranges[i]!;
+      (r.tail ? tail : whole).add(r.partition);
       for (const [key, value] of records) {
         if (key === null) continue;
-        if (value === '') latest.delete(key);
-        else latest.set(key, JSON.parse(value) as [unknown, unknown]);
+        latest.set(key, value === '' ? undefined : (JSON.parse(value) as [unknown, unknown]));
       }
-    }
-    const owned = new Set(tasks);
-    this.stream.editState((k) => owned.has(this.taskOf(k)), [...latest.values()]);
-    return latest.size;
+      this.positions.set(r.partition, r.untilOffset);
+      this.local.delete(r.partition);
+    });
+    // Whole partitions replace their tasks' keys; a tail replaces (or removes) only the keys it has.
+    const puts = [...latest.values()].filter((e): e is [unknown, unknown] => e !== undefined);
+    this.stream.editState((k) => {
+      const t = this.taskOf(k);
+      return whole.has(t) || (tail.has(t) && latest.has(keyString(k)));
+    }, puts);
+    return { keys: latest.size, fromLocal: tail.size };
   }
 }

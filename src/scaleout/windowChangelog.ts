@@ -78,6 +78,9 @@ export class WindowChangelog {
     });
   }
 
+  /** Windows always restore a gained task from the start of its changelog partition. */
+  committed(_task: number, _ends: ReadonlyMap<string, number>): void {}
+
   drop(task: number): void {
     this.stream.editState((k) => this.taskOf(k) === task, [], []);
   }
@@ -86,7 +89,7 @@ export class WindowChangelog {
     this.stream.editState((k) => !tasks.has(this.taskOf(k)), [], []);
   }
 
-  async restore(client: KafkaClient, tasks: readonly number[]): Promise<number> {
+  async restore(client: KafkaClient, tasks: readonly number[]): Promise<{ keys: number; fromLocal: number }> {
     const bounds = (await client.topicBounds([this.topic])).filter((b) => tasks.includes(b.partition));
     const ranges = bounds.map((b) => ({ topic: this.topic, partition: b.partition, fromOffset: b.low, untilOffset: b.high }));
     const parts = await client.read(ranges, { readCommitted: true });
@@ -112,6 +115,6 @@ export class WindowChangelog {
     });
     const owned = new Set(tasks);
     this.stream.editState((k) => owned.has(this.taskOf(k)), [...values.values()], [...slices].sort((a, b) => a[0] - b[0]));
-    return values.size;
+    return { keys: values.size, fromLocal: 0 };
   }
 }

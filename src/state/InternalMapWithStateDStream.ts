@@ -240,6 +240,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     this.restoredAt(
       saved.time,
       roots.map((root) => ({ root, mapped: [] })),
+      saved.meta,
     );
   }
 }

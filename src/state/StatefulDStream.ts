@@ -24,6 +24,10 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
   private readonly pendingEdits: { drop: (key: unknown) => boolean; puts: ReadonlyArray<readonly [unknown, unknown]> }[] = [];
   /** The next checkpoint must be a full copy (an edit changed the state outside a batch). */
   private fullCheckpointOwed = false;
+  /** Scale-out: a small value written with each checkpoint of this stream (its changelog positions). */
+  checkpointExtra: (() => unknown) | undefined;
+  /** Scale-out: that value as the restored checkpoint held it. */
+  restoredExtra: unknown;
 
   /**
    * `ephemeral`: the state lives only in memory and is never checkpointed, so no checkpoint
@@ -160,20 +164,22 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
       full = true;
       this.fullCheckpointOwed = false;
     }
+    const extra = this.checkpointExtra ? { meta: this.checkpointExtra() } : {};
     if (full || changes === 'full') {
       eachEntry(version, (k, v) => void puts.push([k, v]));
-      return { state: { replace: true, puts, deletes: [] } };
+      return { state: { replace: true, puts, deletes: [] }, ...extra };
     }
     const deletes: unknown[] = [];
     for (const e of changes.entries()) {
       if (e.value === undefined) deletes.push(e.key);
       else puts.push([e.key, stored(e.value)]);
     }
-    return { state: { replace: false, puts, deletes } };
+    return { state: { replace: false, puts, deletes }, ...extra };
   }
 
-  /** Start over from a restored version. */
-  protected restoredAt(time: number, version: P): void {
+  /** Start over from a restored version (`extra`: the checkpoint's restoredExtra). */
+  protected restoredAt(time: number, version: P, extra?: unknown): void {
+    this.restoredExtra = extra;
     this.versions.clear();
     this.versions.set(time, version);
     this.latestTime = time;

@@ -174,7 +174,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
       parts[partitionOf(k, n)]!.push([k as K, s as S]);
     }
     this.log.reset();
-    this.restoredAt(saved.time, parts);
+    this.restoredAt(saved.time, parts, saved.meta);
   }
 }
 

@@ -33,6 +33,7 @@ function tempDir(prefix: string): string {
 
 interface Copy {
   name: string;
+  dir: string;
   out: () => string;
   err: () => string;
   /** Parsed "ASSIGNED" lines: generation, partitions, at (ms). */
@@ -44,7 +45,7 @@ interface Copy {
   exited: Promise<number | null>;
 }
 
-function startCopy(name: string, args: string[]): Copy {
+function startCopy(name: string, dir: string, args: string[]): Copy {
   const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/scaleout/wordcount-child.ts'), ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     cwd: ROOT,
@@ -64,6 +65,7 @@ function startCopy(name: string, args: string[]): Copy {
       .map((l) => JSON.parse(l.slice(tag.length + 1)) as T);
   return {
     name,
+    dir,
     out: () => out,
     err: () => err,
     assignments: () => parsed('ASSIGNED'),
@@ -130,7 +132,7 @@ async function scenario(mode: 'update' | 'mapWithState' | 'window'): Promise<voi
   const pg = JSON.stringify({ schema: s.schema, table, sinkId: `wc-${mode}`, connection });
   const copies: Copy[] = [];
   const copy = (name: string, dir = tempDir(`scaleout-${name}-`)): Copy => {
-    const x = startCopy(name, [brokers, topic, app, dir, mode, pg, String(BATCH_MS)]);
+    const x = startCopy(name, dir, [brokers, topic, app, dir, mode, pg, String(BATCH_MS)]);
     copies.push(x);
     return x;
   };
@@ -217,10 +219,24 @@ async function scenario(mode: 'update' | 'mapWithState' | 'window'): Promise<voi
   const gens = a.assignments().map((x) => x.generation);
   expect(a.out().split('\n').filter((l) => l.startsWith('ASSIGNED$ ')).map((l) => Number(l.slice(10)))).toEqual(gens);
   expect([...gens].sort((x, y) => x - y)).toEqual(gens);
-  a.stop();
+
+  // A copy restarted on its own checkpoint directory (getOrCreate) reads each changelog only from
+  // the position its local checkpoint is up to: B2 leaves, A takes all six tasks, checkpoints,
+  // stops; restarted alone, it takes them all again.
   b2.stop();
-  expect(await a.exited).toBe(0);
   expect(await b2.exited).toBe(0);
+  await a.waitFor(() => tasksOf(a).length === 6, 'A with all six tasks', 60_000);
+  const batchesThen = a.batches().length;
+  await a.waitFor(() => a.batches().length >= batchesThen + 6, 'a few batches (local checkpoints)', 60_000);
+  a.stop();
+  expect(await a.exited).toBe(0);
+  const a2 = copy('A2', a.dir);
+  await a2.waitFor(() => tasksOf(a2).length === 6, 'A restarted with all six tasks', 60_000);
+  if (mode !== 'window') expect(a2.err()).toMatch(/\(6 task changelog\(s\) read from the local checkpoint's position on\)/);
+  await feed(4, 250, 100);
+  await waitForTable(`${mode}: after a restart from the local checkpoint and the changelogs' tails`);
+  a2.stop();
+  expect(await a2.exited).toBe(0);
 }
 
 describe('a job scaled out over Kafka (applicationId)', () => {

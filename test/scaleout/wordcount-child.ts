@@ -14,30 +14,6 @@ const pg = JSON.parse(pgJson!) as { schema: string; table: string; sinkId: strin
 
 const words = (line: string): string[] => line.toLowerCase().split(/\W+/).filter((w) => w.length > 0);
 
-const ssc = new StreamingContext({ batchDuration: Number(batchMs ?? 500), applicationId: applicationId!, checkpointDir: checkpointDir! });
-const lines = KafkaUtils.createDirectStream(ssc, [topic!], {
-  'metadata.broker.list': brokers!,
-  'auto.offset.reset': 'earliest',
-  'session.timeout.ms': 6000,
-  maxRatePerPartition: 4000,
-});
-const pairs = lines.flatMap(([, line]) => words(line).map((w): [string, number] => [w, 1])).repartitionByKey<string, number>();
-
-let totals: DStream<[string, number]>;
-if (mode === 'mapWithState') {
-  const spec = StateSpec.function((word: string, one: number | undefined, state: State<number>): [string, number] => {
-    const n = (state.getOption() ?? 0) + (one ?? 0);
-    state.update(n);
-    return [word, n];
-  });
-  totals = pairs.mapWithState(spec);
-} else if (mode === 'window') {
-  // Ten minutes: longer than the test, so the window's totals are the running totals.
-  totals = pairs.reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, 600_000, Number(batchMs ?? 500));
-} else {
-  totals = pairs.updateStateByKey<string, number, number>((ones, n) => (n ?? 0) + ones.length);
-}
-
 const sink = new PostgresSink<{ word: string; n: number }>({
   ...pg.connection,
   table: { schema: pg.schema, name: pg.table },
@@ -48,7 +24,37 @@ const sink = new PostgresSink<{ word: string; n: number }>({
   sinkId: pg.sinkId,
   offsetCheck: 'contiguous',
 });
-writeFenced(totals, sink, ([word, n]) => ({ word, n }));
+
+// getOrCreate: a copy restarted on its checkpoint directory starts from its local state.
+const ssc = await StreamingContext.getOrCreate(checkpointDir!, () => {
+  const c = new StreamingContext({ batchDuration: Number(batchMs ?? 500), applicationId: applicationId!, checkpointDir: checkpointDir! });
+  const lines = KafkaUtils.createDirectStream(c, [topic!], {
+    'metadata.broker.list': brokers!,
+    'auto.offset.reset': 'earliest',
+    'session.timeout.ms': 6000,
+    maxRatePerPartition: 4000,
+  });
+  const pairs = lines.flatMap(([, line]) => words(line).map((w): [string, number] => [w, 1])).repartitionByKey<string, number>();
+  let totals: DStream<[string, number]>;
+  if (mode === 'mapWithState') {
+    const spec = StateSpec.function((word: string, one: number | undefined, state: State<number>): [string, number] => {
+      const n = (state.getOption() ?? 0) + (one ?? 0);
+      state.update(n);
+      return [word, n];
+    });
+    const mapped = pairs.mapWithState(spec);
+    mapped.checkpoint(2 * Number(batchMs ?? 500));
+    totals = mapped;
+  } else if (mode === 'window') {
+    // Ten minutes: longer than the test, so the window's totals are the running totals.
+    totals = pairs.reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, 600_000, Number(batchMs ?? 500));
+  } else {
+    totals = pairs.updateStateByKey<string, number, number>((ones, n) => (n ?? 0) + ones.length);
+    totals.checkpoint(2 * Number(batchMs ?? 500));
+  }
+  writeFenced(totals, sink, ([word, n]) => ({ word, n }));
+  return c;
+});
 
 ssc.addStreamingListener({
   onPartitionsAssigned: (info) => void process.stdout.write(`ASSIGNED ${JSON.stringify({ ...info, at: Date.now() })}\n`),
