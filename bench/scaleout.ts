@@ -38,23 +38,25 @@ const PARTITIONS = 6;
 const BATCH_MS = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => (port < 32768 ? resolve(port) : freePort().then(resolve, reject)));
+/** A free port below 32768 (the ephemeral range above it can be taken by outgoing connections). */
+async function freePortBelow32768(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 async function brokers(): Promise<{ brokers: string; stop: () => void }> {
   const given = process.env.KAFKA_BROKERS?.trim();
   if (given) return { brokers: given, stop: () => undefined };
-  const port = 20000 + Math.floor(Math.random() * 10000);
-  const cport = port + 1;
-  void freePort;
+  const port = await freePortBelow32768();
+  let cport = await freePortBelow32768();
+  while (cport === port) cport = await freePortBelow32768();
   const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(cport), KAFKA_OWNER_PID: String(process.pid) };
   console.log(`starting a broker on 127.0.0.1:${port} (scripts/kafka.sh) …`);
   execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'up', '--fresh'], { env, stdio: 'ignore' });
