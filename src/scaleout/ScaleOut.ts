@@ -307,9 +307,12 @@ export class ScaleOut implements PartitionOwnership {
   }
 
   private stageChanges(time: number, records: ReadonlyArray<{ task: number; record: TaskRecord }>): void {
-    const owned = new Set((this.rangesByTime.get(time) ?? []).map((r) => r.partition));
+    const read = new Set((this.rangesByTime.get(time) ?? []).map((r) => r.partition));
     for (const { task, record } of records) {
-      if (!owned.has(task) && this.tasks.has(task)) {
+      // A task the batch did not read but this copy owns (just gained: e.g. its restored window
+      // batches leaving the window) is staged too; one neither read nor owned is a key that does
+      // not follow the input's partitioning.
+      if (!read.has(task) && !this.tasks.has(task)) {
         throw new Error(
           `state key ${JSON.stringify(record.key)} belongs to partition ${task}, which batch ${time} does not read: a scaled-out ` +
             'stateful stream must be keyed like its input (use repartitionByKey before it)',
