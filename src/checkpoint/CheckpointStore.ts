@@ -13,15 +13,40 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { decodeBinaryValue, decodeKey, decodeValue, encodeValue, type StateKey } from './codec.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { decodeBulk, encodeBulk } from './bulk.js';
+import { decodeBinaryValue, decodeKey, decodeValue, encodeKey, encodeValue, type StateKey } from './codec.js';
 import { deleteRewrittenRanges, encodeCommit, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
-import { CheckpointError, corrupt, fail, mapReadError } from './errors.js';
-import { BLOB_PREFIX, blobKey, checkStreamId, META_KEY, padTime, prefixEnd, prefixRange, SEQ_KEY, SLICES_NS, STATE_NS } from './layout.js';
+import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
+import {
+  BLOB_PREFIX,
+  blobKey,
+  checkStreamId,
+  DELTA_NS,
+  META_KEY,
+  padChunk,
+  padTime,
+  prefixEnd,
+  prefixRange,
+  SEQ_KEY,
+  SLICES_NS,
+  SNAP_NS,
+  SNAPSHOT_CHUNK,
+  STATE_NS,
+  stateKey,
+  TIME_DIGITS,
+} from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE } from './layout.js';
-export type { BlobChange, CheckpointCommit, CommitOptions, SliceChange, StateChange } from './commit.js';
+export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceChange, StateChange } from './commit.js';
+
+/** Synchronous point reads of one stream's keyed state (state kept on disk, read as batches run). */
+export interface KeyedStateReader {
+  /** The stored value of `key`, or undefined: what the commits written so far hold. */
+  get(key: unknown): unknown;
+}
 export type { CheckpointStoreOptions } from './open.js';
 
 export interface ReadStateOptions {
@@ -160,29 +185,175 @@ export class CheckpointStore {
   }
 
   /**
-   * The stored state of a stream, streamed in batches (key order is the store's, not
-   * insertion order). Reads a consistent snapshot taken when iteration starts.
+   * The stored state of a stream, streamed in batches (key order is the store's, not insertion
+   * order): its keyed entries and latest snapshot with the delta log after it applied.
    */
   async *readState<K = StateKey, V = unknown>(streamId: string, options: ReadStateOptions = {}): AsyncGenerator<[K, V]> {
-    this.assertOpen();
-    checkStreamId(this.dir, streamId);
-    const prefix = `${STATE_NS}/${streamId}/`;
-    for await (const entries of scan(this.db.iterator(prefixRange(prefix)), this.dir, options.batchSize ?? 1000)) {
-      yield* this.decodeStateEntries<K, V>(entries, prefix.length);
+    for await (const entries of this.stateChunks(streamId, options.batchSize ?? 1000)) {
+      yield* entries as Array<[K, V]>;
     }
   }
 
   /** The whole stored state of a stream as an array of [key, value] entries. */
   async loadState<K = StateKey, V = unknown>(streamId: string): Promise<Array<[K, V]>> {
+    let out: Array<[K, V]> = [];
+    for await (const entries of this.stateChunks(streamId, 10_000)) {
+      if (out.length === 0) out = entries as Array<[K, V]>;
+      else for (let i = 0; i < entries.length; i++) out.push(entries[i] as [K, V]);
+    }
+    return out;
+  }
+
+  /**
+   * The state of a stream in arrays of entries: the snapshot's values (bulk, one JSON.parse
+   * each), then the keyed entries, each minus the keys the delta log changed after the snapshot,
+   * then the delta log's puts. The delta log is read first and kept in memory (it is bounded by
+   * the merges, see Checkpointer).
+   */
+  private async *stateChunks(streamId: string, batchSize: number): AsyncGenerator<Array<[unknown, unknown]>> {
+    this.assertOpen();
+    checkStreamId(this.dir, streamId);
+    const snapPrefix = `${SNAP_NS}/${streamId}/`;
+    // The latest snapshot's time: the last snap/ key (times sort as their padded digits).
+    let snapTime: string | undefined;
+    for await (const keys of scan(this.db.keys({ gte: snapPrefix, lt: prefixEnd(snapPrefix), reverse: true, limit: 1 }), this.dir)) {
+      snapTime = keys[0]!.slice(snapPrefix.length, snapPrefix.length + TIME_DIGITS);
+    }
+    // The delta log after the snapshot: the last change of each key wins.
+    const deltaPrefix = `${DELTA_NS}/${streamId}/`;
+    const overlay = new Map<string, [unknown, unknown] | null>();
+    const from = snapTime === undefined ? deltaPrefix : deltaPrefix + padTime(Number(snapTime) + 1);
+    for await (const entries of scan(this.db.iterator({ gte: from, lt: prefixEnd(deltaPrefix) }), this.dir, 100)) {
+      for (const [k, v] of entries) {
+        const { puts, deletes } = this.decodeBulkRecord(k, v);
+        for (const d of deletes) overlay.set(encodeKey(d as StateKey), null);
+        for (const e of puts) overlay.set(encodeKey(e[0] as StateKey), e);
+      }
+    }
+    const minusOverlay = (entries: Array<[unknown, unknown]>): Array<[unknown, unknown]> =>
+      overlay.size === 0 ? entries : entries.filter((e) => !overlay.has(encodeKey(e[0] as StateKey)));
+    if (snapTime !== undefined) {
+      const gen = `${snapPrefix}${snapTime}/`;
+      for await (const entries of scan(this.db.iterator(prefixRange(gen)), this.dir, 4)) {
+        for (const [k, v] of entries) {
+          const chunk = minusOverlay(this.decodeBulkRecord(k, v).puts);
+          if (chunk.length > 0) yield chunk;
+        }
+      }
+    }
+    const keyedPrefix = `${STATE_NS}/${streamId}/`;
+    for await (const entries of scan(this.db.iterator(prefixRange(keyedPrefix)), this.dir, batchSize)) {
+      const chunk = minusOverlay(this.decodeStateEntries(entries, keyedPrefix.length));
+      if (chunk.length > 0) yield chunk;
+    }
+    const puts: Array<[unknown, unknown]> = [];
+    for (const e of overlay.values()) if (e !== null) puts.push(e);
+    if (puts.length > 0) yield puts;
+  }
+
+  private decodeBulkRecord(key: string, value: string): ReturnType<typeof decodeBulk> {
+    try {
+      return decodeBulk(value);
+    } catch (err) {
+      throw corrupt(this.dir, `the record ${JSON.stringify(key.slice(0, 80))} cannot be decoded`, err);
+    }
+  }
+
+  /**
+   * Writes `entries` — a stream's whole state as of batch `time` — as its snapshot, replacing its
+   * keyed entries, its older snapshot and its delta log up to `time`, in one atomic write queued
+   * like a commit. The entries are encoded a chunk at a time, each chunk in its own turn of the
+   * event loop, so batches run in between (`entries` must not change meanwhile: a committed
+   * state version). Resolves false, writing nothing, when the stream already has a snapshot as
+   * of `time` or later (a full copy committed meanwhile).
+   */
+  async writeSnapshot(streamId: string, time: number, entries: Iterable<readonly [unknown, unknown]>): Promise<boolean> {
+    this.assertOpen();
+    checkStreamId(this.dir, streamId);
+    const prefix = `${SNAP_NS}/${streamId}/`;
+    const gen = `${prefix}${padTime(time)}/`;
+    const chunks: Array<[string, string]> = [];
+    let buf: Array<readonly [unknown, unknown]> = [];
+    const flush = (): void => {
+      try {
+        chunks.push([gen + padChunk(chunks.length), encodeBulk(buf, [])]);
+      } catch (err) {
+        throw fail('UNSERIALIZABLE', this.dir, `cannot checkpoint the state of stream ${streamId} to ${this.dir}: ${innermostMessage(err)}; nothing was written`, err);
+      }
+      buf = [];
+    };
+    for (const e of entries) {
+      buf.push(e);
+      if (buf.length === SNAPSHOT_CHUNK) {
+        flush();
+        await yieldToEventLoop();
+        this.assertOpen();
+      }
+    }
+    if (buf.length > 0 || chunks.length === 0) flush();
+    let written = false;
+    const run = async (): Promise<void> => {
+      const newer = await this.db.keys({ gte: gen, lt: prefixEnd(prefix), limit: 1 }).all();
+      if (newer.length > 0) return;
+      const batch = this.db.batch();
+      try {
+        const rewrites: Rewrites = new Map([
+          [prefix, { keep: undefined }],
+          [`${STATE_NS}/${streamId}/`, { keep: undefined }],
+          [`${DELTA_NS}/${streamId}/`, { keep: undefined, lt: `${DELTA_NS}/${streamId}/${padTime(time + 1)}` }],
+        ]);
+        await deleteRewrittenRanges(this.db, this.dir, rewrites, batch);
+        for (const [k, v] of chunks) batch.put(k, v);
+        batch.put(SEQ_KEY, encodeValue(this.seq + 1));
+        await batch.write({ sync: this.sync } as object);
+      } catch (err) {
+        await batch.close().catch(() => {});
+        throw mapReadError(this.dir, err, 'commit');
+      }
+      this.seq++;
+      written = true;
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    await p;
+    return written;
+  }
+
+  /**
+   * Synchronous reads of the keyed entries of a stream (`state/<id>/`): for state kept on disk,
+   * looked up key by key as a batch runs. Sees every commit written so far.
+   */
+  keyedReader(streamId: string): KeyedStateReader {
     this.assertOpen();
     checkStreamId(this.dir, streamId);
     const prefix = `${STATE_NS}/${streamId}/`;
-    const out: Array<[K, V]> = [];
-    for await (const entries of scan(this.db.iterator(prefixRange(prefix)), this.dir, 10_000)) {
-      const decoded = this.decodeStateEntries<K, V>(entries, prefix.length);
-      for (let i = 0; i < decoded.length; i++) out.push(decoded[i]!);
-    }
-    return out;
+    return {
+      get: (key: unknown): unknown => {
+        this.assertOpen();
+        const k = prefix + stateKey(this.dir, streamId, key);
+        let raw: string | undefined;
+        try {
+          raw = this.db.getSync(k);
+        } catch (err) {
+          throw mapReadError(this.dir, err);
+        }
+        if (raw === undefined) return undefined;
+        try {
+          return decodeValue(raw);
+        } catch (err) {
+          throw corrupt(this.dir, `the record ${JSON.stringify(k.slice(0, 80))} cannot be decoded`, err);
+        }
+      },
+    };
+  }
+
+  /** The number of keyed entries of a stream (`state/<id>/`), counted by reading their keys. */
+  async countKeyed(streamId: string): Promise<number> {
+    this.assertOpen();
+    checkStreamId(this.dir, streamId);
+    let n = 0;
+    for await (const keys of scan(this.db.keys(prefixRange(`${STATE_NS}/${streamId}/`)), this.dir, 10_000)) n += keys.length;
+    return n;
   }
 
   /** Decodes LevelDB's [key, value] entries in place (no new pair per entry) and returns them. */
@@ -228,7 +399,7 @@ export class CheckpointStore {
   async streamIds(): Promise<string[]> {
     this.assertOpen();
     const ids = new Set<string>();
-    for (const ns of [STATE_NS, SLICES_NS]) {
+    for (const ns of [STATE_NS, SLICES_NS, SNAP_NS, DELTA_NS]) {
       const it = this.db.keys({ gt: ns + '/', lt: ns + '0' });
       try {
         for (;;) {

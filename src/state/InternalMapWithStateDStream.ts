@@ -3,7 +3,7 @@ import type { DStream } from '../dstream/DStream.js';
 import { encodeStructuredKey, hashKey } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { ChangeLog } from './ChangeLog.js';
-import { emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, type Root } from './hamt.js';
+import { emptyRoot, forEachLeaf, keyInfo, Leaf, leaves, lookup, lookupPath, mix, Path, putAlong, remove, type Root } from './hamt.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
@@ -50,7 +50,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     parent: DStream<[K, V]>,
     private readonly spec: StateSpec<K, V, S, M>,
   ) {
-    super(parent as DStream<unknown>, 'mapWithState');
+    super(parent as DStream<unknown>, 'mapWithState', { name: spec.getName() });
     this.numPartitions = spec.getNumPartitions() ?? this.graph.defaultParallelism;
     this.roots = Array.from({ length: this.numPartitions }, () => emptyRoot<K, S>());
     this.sizes = new Array<number>(this.numPartitions).fill(0);
@@ -62,7 +62,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   }
 
   /** Keys in the latest state. */
-  get size(): number {
+  override get size(): number {
     let n = 0;
     for (const s of this.sizes) n += s;
     return n;
@@ -192,6 +192,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     if (written.length > 0) this.buckets.set(time, written);
     if (initialLoaded) this.log.requireFull(time);
     this.log.record(time, logKeys, logEntries, this.size);
+    this.publishChanges(time, logKeys, logEntries, (leaf) => leaf.value);
     return roots.map((root, p) => ({ root, mapped: mapped[p]! }));
   }
 
@@ -208,6 +209,16 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       },
       (leaf) => [leaf.value, leaf.stamp],
     );
+  }
+
+  stateSnapshot(time: number): Iterable<readonly [unknown, unknown]> | undefined {
+    return this.snapshotOf(time, function* (version) {
+      for (const r of version) for (const l of leaves(r.root)) yield [l.key, [l.value, l.stamp]] as const;
+    });
+  }
+
+  override stateShape(): string {
+    return 'mapWithState';
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {

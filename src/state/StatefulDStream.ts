@@ -1,8 +1,20 @@
-import type { StreamCheckpoint, SavedStreamCheckpoint, Checkpointable } from '../dstream/Checkpointable.js';
+import type { StreamCheckpoint, SavedStreamCheckpoint, Checkpointable, StateKeyCounts } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
+import { checkStateName } from '../dstream/stateName.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
 import type { ChangeLog } from './ChangeLog.js';
+
+/**
+ * The per-batch "changed keys" hook (`onStateChanges`): for each batch, once its state is
+ * committed (after every user function of the batch succeeded, before its outputs run), the keys
+ * the batch put and their new values, and the keys it removed (value undefined), in the order the
+ * batch changed them; a key changed twice in a batch appears once per change. The arrays are the
+ * listener's to keep; the values are the state's own (do not mutate them). The checkpoint's delta
+ * log is written from the same changes; a changelog writer (e.g. a Kafka changelog topic) can
+ * subscribe here and write them with the batch.
+ */
+export type StateChangeListener<K, S> = (time: number, keys: readonly K[], values: readonly (S | undefined)[]) => void;
 
 /**
  * What updateStateByKey and mapWithState share: a state that advances one batch at a time, in
@@ -18,17 +30,23 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
   protected latestTime: number | undefined;
   /** Committed versions still remembered, by batch time. */
   protected readonly versions = new Map<number, P>();
+  /** The state's name (see Checkpointable.stateName), or undefined. */
+  readonly stateName: string | undefined;
+  private readonly changeListeners: StateChangeListener<unknown, unknown>[] = [];
 
   /**
    * `ephemeral`: the state lives only in memory and is never checkpointed, so no checkpoint
    * directory is required (Structured Streaming's queries without a checkpointLocation).
+   * `name`: the state's name (see Checkpointable.stateName).
    */
   constructor(
     protected readonly parent: DStream<unknown>,
     operation: string,
-    options: { ephemeral?: boolean } = {},
+    options: { ephemeral?: boolean; name?: string } = {},
   ) {
+    const stateName = checkStateName(options.name, operation);
     super(parent.graph);
+    this.stateName = stateName;
     this.mustCheckpoint = true;
     if (!options.ephemeral) this.graph.requireCheckpoint(operation);
     this.graph.materializeEachBatch(this as DStream<unknown>);
@@ -44,6 +62,37 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
 
   abstract checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined;
   abstract restoreCheckpoint(saved: SavedStreamCheckpoint): void;
+  /** Keys in the latest state (0 unless the operation counts them). */
+  get size(): number {
+    return 0;
+  }
+
+  /** Subscribe to each batch's changed keys (see StateChangeListener); returns the unsubscribe function. */
+  onStateChanges<K, S>(listener: StateChangeListener<K, S>): () => void {
+    if (typeof listener !== 'function') throw new TypeError('onStateChanges needs a function');
+    const l = listener as StateChangeListener<unknown, unknown>;
+    this.changeListeners.push(l);
+    return () => {
+      const i = this.changeListeners.indexOf(l);
+      if (i >= 0) this.changeListeners.splice(i, 1);
+    };
+  }
+
+  /** Tell the listeners batch `time`'s changes (`valueOf` gives the state of a change's entry). */
+  protected publishChanges<K, E, S>(time: number, keys: K[], entries: (E | undefined)[], valueOf: (e: E) => S): void {
+    if (this.changeListeners.length === 0) return;
+    const values = entries.map((e) => (e === undefined ? undefined : valueOf(e)));
+    for (const l of this.changeListeners) l(time, keys.slice(), values);
+  }
+
+  stateKeys(): StateKeyCounts {
+    return { inMemory: this.size, onDisk: 0 };
+  }
+
+  /** What a named state restored into a changed graph must match. */
+  stateShape(): string {
+    return this.kind;
+  }
 
   get dependencies(): readonly DStream<unknown>[] {
     return [this.parent];
@@ -119,6 +168,15 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
       else puts.push([e.key, stored(e.value)]);
     }
     return { state: { replace: false, puts, deletes } };
+  }
+
+  /**
+   * The whole state as of batch `time` for a snapshot: `eachEntry` lists the stored pairs of
+   * the version, which later batches never change (versions are immutable once committed).
+   */
+  protected snapshotOf(time: number, eachEntry: (version: P) => Iterable<readonly [unknown, unknown]>): Iterable<readonly [unknown, unknown]> | undefined {
+    const version = this.versions.get(time);
+    return version === undefined ? undefined : eachEntry(version);
   }
 
   /** Start over from a restored version. */
