@@ -14,7 +14,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { decodeBulk, encodeBulk } from './bulk.js';
+import { decodeBulk, encodeBulk, pairsOf } from './bulk.js';
 import { decodeBinaryValue, decodeKey, decodeValue, encodeKey, encodeValue, type StateKey } from './codec.js';
 import { deleteRewrittenRanges, encodeCommit, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
 import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
@@ -189,28 +189,34 @@ export class CheckpointStore {
    * order): its keyed entries and latest snapshot with the delta log after it applied.
    */
   async *readState<K = StateKey, V = unknown>(streamId: string, options: ReadStateOptions = {}): AsyncGenerator<[K, V]> {
-    for await (const entries of this.stateChunks(streamId, options.batchSize ?? 1000)) {
-      yield* entries as Array<[K, V]>;
+    for await (const flat of this.stateChunks(streamId, options.batchSize ?? 1000)) {
+      yield* pairsOf(flat) as Array<[K, V]>;
     }
   }
 
   /** The whole stored state of a stream as an array of [key, value] entries. */
   async loadState<K = StateKey, V = unknown>(streamId: string): Promise<Array<[K, V]>> {
-    let out: Array<[K, V]> = [];
-    for await (const entries of this.stateChunks(streamId, 10_000)) {
-      if (out.length === 0) out = entries as Array<[K, V]>;
-      else for (let i = 0; i < entries.length; i++) out.push(entries[i] as [K, V]);
+    const out: Array<[K, V]> = [];
+    for (const flat of await this.loadStateFlat(streamId)) {
+      for (let i = 0; i < flat.length; i += 2) out.push([flat[i] as K, flat[i + 1] as V]);
     }
     return out;
   }
 
+  /** The whole stored state of a stream as flat arrays [k0, v0, k1, v1, …] (see bulk.ts reusedPairs). */
+  async loadStateFlat(streamId: string): Promise<unknown[][]> {
+    const out: unknown[][] = [];
+    for await (const flat of this.stateChunks(streamId, 10_000)) out.push(flat);
+    return out;
+  }
+
   /**
-   * The state of a stream in arrays of entries: the snapshot's values (bulk, one JSON.parse
+   * The state of a stream in flat arrays of entries: the snapshot's values (bulk, one JSON.parse
    * each), then the keyed entries, each minus the keys the delta log changed after the snapshot,
    * then the delta log's puts. The delta log is read first and kept in memory (it is bounded by
    * the merges, see Checkpointer).
    */
-  private async *stateChunks(streamId: string, batchSize: number): AsyncGenerator<Array<[unknown, unknown]>> {
+  private async *stateChunks(streamId: string, batchSize: number): AsyncGenerator<unknown[]> {
     this.assertOpen();
     checkStreamId(this.dir, streamId);
     const snapPrefix = `${SNAP_NS}/${streamId}/`;
@@ -221,33 +227,38 @@ export class CheckpointStore {
     }
     // The delta log after the snapshot: the last change of each key wins.
     const deltaPrefix = `${DELTA_NS}/${streamId}/`;
-    const overlay = new Map<string, [unknown, unknown] | null>();
+    const overlay = new KeyOverlay();
     const from = snapTime === undefined ? deltaPrefix : deltaPrefix + padTime(Number(snapTime) + 1);
     for await (const entries of scan(this.db.iterator({ gte: from, lt: prefixEnd(deltaPrefix) }), this.dir, 100)) {
       for (const [k, v] of entries) {
-        const { puts, deletes } = this.decodeBulkRecord(k, v);
-        for (const d of deletes) overlay.set(encodeKey(d as StateKey), null);
-        for (const e of puts) overlay.set(encodeKey(e[0] as StateKey), e);
+        const { flat, deletes } = this.decodeBulkRecord(k, v);
+        for (const d of deletes) overlay.set(d, undefined, false);
+        for (let i = 0; i < flat.length; i += 2) overlay.set(flat[i], flat[i + 1], true);
       }
     }
-    const minusOverlay = (entries: Array<[unknown, unknown]>): Array<[unknown, unknown]> =>
-      overlay.size === 0 ? entries : entries.filter((e) => !overlay.has(encodeKey(e[0] as StateKey)));
+    const minusOverlay = (flat: unknown[]): unknown[] => {
+      if (overlay.size === 0) return flat;
+      const out: unknown[] = [];
+      for (let i = 0; i < flat.length; i += 2) if (!overlay.has(flat[i])) out.push(flat[i], flat[i + 1]);
+      return out;
+    };
     if (snapTime !== undefined) {
       const gen = `${snapPrefix}${snapTime}/`;
       for await (const entries of scan(this.db.iterator(prefixRange(gen)), this.dir, 4)) {
         for (const [k, v] of entries) {
-          const chunk = minusOverlay(this.decodeBulkRecord(k, v).puts);
+          const chunk = minusOverlay(this.decodeBulkRecord(k, v).flat);
           if (chunk.length > 0) yield chunk;
         }
       }
     }
     const keyedPrefix = `${STATE_NS}/${streamId}/`;
     for await (const entries of scan(this.db.iterator(prefixRange(keyedPrefix)), this.dir, batchSize)) {
-      const chunk = minusOverlay(this.decodeStateEntries(entries, keyedPrefix.length));
+      const flat: unknown[] = [];
+      for (const [k, v] of this.decodeStateEntries(entries, keyedPrefix.length)) flat.push(k, v);
+      const chunk = minusOverlay(flat);
       if (chunk.length > 0) yield chunk;
     }
-    const puts: Array<[unknown, unknown]> = [];
-    for (const e of overlay.values()) if (e !== null) puts.push(e);
+    const puts = overlay.puts();
     if (puts.length > 0) yield puts;
   }
 
@@ -483,5 +494,41 @@ export class CheckpointStore {
 
   private assertOpen(): void {
     if (this.closing !== undefined) throw fail('CLOSED', this.dir, `checkpoint store ${this.dir} is closed`);
+  }
+}
+
+/**
+ * The keys the delta log changed, each with its last value (or removal): primitive keys by
+ * themselves (a Map compares them as encodeKey does: 1 ≠ "1", NaN = NaN, -0 = 0), structured
+ * keys by their encoded form.
+ */
+class KeyOverlay {
+  private readonly prim = new Map<unknown, { key: unknown; value: unknown; put: boolean }>();
+  private readonly structured = new Map<string, { key: unknown; value: unknown; put: boolean }>();
+
+  get size(): number {
+    return this.prim.size + this.structured.size;
+  }
+
+  private mapOf(k: unknown): [Map<unknown, { key: unknown; value: unknown; put: boolean }>, unknown] {
+    return typeof k === 'object' && k !== null ? [this.structured as Map<unknown, never>, encodeKey(k as StateKey)] : [this.prim, k];
+  }
+
+  set(key: unknown, value: unknown, put: boolean): void {
+    const [m, code] = this.mapOf(key);
+    m.delete(code); // a later change goes last
+    m.set(code, { key, value, put });
+  }
+
+  has(key: unknown): boolean {
+    const [m, code] = this.mapOf(key);
+    return m.has(code);
+  }
+
+  /** The last put of each key that was not removed afterwards, flat. */
+  puts(): unknown[] {
+    const out: unknown[] = [];
+    for (const m of [this.prim, this.structured]) for (const e of m.values()) if (e.put) out.push(e.key, e.value);
+    return out;
   }
 }

@@ -3,6 +3,7 @@ import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { isCheckpointable, type Checkpointable, type StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { CheckpointStore, type CheckpointCommit, type DeltaChange, type SliceChange, type StateChange } from './CheckpointStore.js';
 import { CheckpointError } from './errors.js';
+import { reusedPairs } from './bulk.js';
 import type { StateKey } from './codec.js';
 import { describeStream, planRestore, recordOf, streamKey, type RestorePlan, type StreamRecord } from './plan.js';
 
@@ -144,8 +145,9 @@ export class Checkpointer {
         await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: [], slices: await this.store.readSlices(from), meta: meta.streams[from] });
         continue;
       }
-      const [state, slices] = await Promise.all([this.store.loadState(from), this.store.readSlices(from)]);
-      await s.restoreCheckpoint({ time: meta.lastCompletedTime, state, slices, meta: meta.streams[from] });
+      const [flat, slices] = await Promise.all([this.store.loadStateFlat(from), this.store.readSlices(from)]);
+      // One pair object refilled per entry: restoreCheckpoint destructures each entry at once.
+      await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: reusedPairs(flat), slices, meta: meta.streams[from] });
     }
     this.toDrop = plan.dropped;
     this.lastCompleted = meta;

@@ -18,7 +18,8 @@ import { decodeKey, decodeValue, encodeKey, encodeValue, isJsonExact, type State
 
 /** The changes a bulk value holds, in the order they apply (deletes before puts). */
 export interface BulkChanges {
-  puts: Array<[unknown, unknown]>;
+  /** The puts, flat: key, value, key, value, … (no pair per entry: a restore reads millions). */
+  flat: unknown[];
   deletes: unknown[];
 }
 
@@ -68,12 +69,10 @@ export function decodeBulk(s: string): BulkChanges {
   if (s.charCodeAt(0) === 0x4a /* J */) {
     const [flat, deletes] = JSON.parse(s.slice(1)) as [unknown[], unknown[]];
     if (!Array.isArray(flat) || !Array.isArray(deletes) || flat.length % 2 !== 0) throw new Error('bad bulk value');
-    const puts = new Array<[unknown, unknown]>(flat.length / 2);
-    for (let i = 0; i < puts.length; i++) puts[i] = [flat[2 * i], flat[2 * i + 1]];
-    return { puts, deletes };
+    return { flat, deletes };
   }
   if (s.charCodeAt(0) !== 0x46 /* F */) throw new Error('bad bulk value');
-  const puts: Array<[unknown, unknown]> = [];
+  const flat: unknown[] = [];
   const deletes: unknown[] = [];
   let p = 1;
   const field = (): string => {
@@ -88,8 +87,35 @@ export function decodeBulk(s: string): BulkChanges {
     if (tag === 0x64 /* d */) deletes.push(decodeKey(field()));
     else if (tag === 0x70 /* p */) {
       const k = decodeKey(field());
-      puts.push([k, decodeValue(field())]);
+      flat.push(k, decodeValue(field()));
     } else throw new Error('bad bulk value');
   }
-  return { puts, deletes };
+  return { flat, deletes };
+}
+
+/** The entries of flat [k0, v0, k1, v1, …] arrays as [key, value] pairs (a new pair each). */
+export function pairsOf(flat: readonly unknown[]): Array<[unknown, unknown]> {
+  const out = new Array<[unknown, unknown]>(flat.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = [flat[2 * i], flat[2 * i + 1]];
+  return out;
+}
+
+/**
+ * The entries of flat arrays as an iterable that hands out ONE pair object, refilled at each
+ * step: for consumers that destructure each entry at once (`for (const [k, v] of …)`), a
+ * million keys restored without a million pairs.
+ */
+export function reusedPairs(chunks: readonly (readonly unknown[])[]): Iterable<[unknown, unknown]> {
+  return {
+    *[Symbol.iterator]() {
+      const pair: [unknown, unknown] = [undefined, undefined];
+      for (const flat of chunks) {
+        for (let i = 0; i < flat.length; i += 2) {
+          pair[0] = flat[i];
+          pair[1] = flat[i + 1];
+          yield pair;
+        }
+      }
+    },
+  };
 }

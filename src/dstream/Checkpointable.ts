@@ -17,6 +17,10 @@ export interface StreamCheckpoint {
 /** What the store holds for one stream, as of the last completed batch `time`. */
 export interface SavedStreamCheckpoint {
   time: number;
+  /**
+   * The stored keyed state, each key once. Read each entry as it comes (`for (const [k, v] of
+   * state)`): the iterable may hand out one pair object refilled at every step.
+   */
   state: Iterable<[unknown, unknown]>;
   slices: Iterable<[number, unknown]>;
   meta: unknown;

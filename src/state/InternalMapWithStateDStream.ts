@@ -197,23 +197,41 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   }
 
   // ---- checkpoints ---------------------------------------------------------------------------
-  // A key's checkpointed value is [state, time of its last write] (the time drives timeouts).
+  // A key's checkpointed value is its state; with a timeout, [state, time of its last write] (the
+  // time drives timeouts; without one it is never read, and leaving it out halves what a restore
+  // decodes). The stream's meta says which: { stamps }. A checkpoint without it (format 1) is stamped.
+
+  private get stamps(): boolean {
+    return this.spec.getTimeout() !== undefined;
+  }
 
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined {
-    return this.stateCheckpoint(
-      time,
-      full,
-      this.log,
-      (version, put) => {
-        for (const r of version) forEachLeaf(r.root, (l) => put(l.key, [l.value, l.stamp]));
-      },
-      (leaf) => [leaf.value, leaf.stamp],
-    );
+    const delta = this.stamps
+      ? this.stateCheckpoint(
+          time,
+          full,
+          this.log,
+          (version, put) => {
+            for (const r of version) forEachLeaf(r.root, (l) => put(l.key, [l.value, l.stamp]));
+          },
+          (leaf) => [leaf.value, leaf.stamp],
+        )
+      : this.stateCheckpoint(
+          time,
+          full,
+          this.log,
+          (version, put) => {
+            for (const r of version) forEachLeaf(r.root, (l) => put(l.key, l.value));
+          },
+          (leaf) => leaf.value,
+        );
+    return delta === undefined ? undefined : { ...delta, meta: { stamps: this.stamps } };
   }
 
   stateSnapshot(time: number): Iterable<readonly [unknown, unknown]> | undefined {
+    const stamps = this.stamps;
     return this.snapshotOf(time, function* (version) {
-      for (const r of version) for (const l of leaves(r.root)) yield [l.key, [l.value, l.stamp]] as const;
+      for (const r of version) for (const l of leaves(r.root)) yield stamps ? ([l.key, [l.value, l.stamp]] as const) : ([l.key, l.value] as const);
     });
   }
 
@@ -228,13 +246,17 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const sizes = new Array<number>(n).fill(0);
     const byTime = new Map<number, Leaf<K, S>[]>();
     const timeout = this.spec.getTimeout();
+    const stamped = (saved.meta as { stamps?: unknown } | null | undefined)?.stamps !== false;
     for (const [k, v] of saved.state) {
-      if (!Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'number') {
+      if (stamped && (!Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'number')) {
         throw new Error(`mapWithState checkpoint: malformed entry for key ${JSON.stringify(k)}`);
       }
       const { h, mh, code } = keyInfo(k);
       const p = n === 1 ? 0 : h % n;
-      const leaf = new Leaf(h, mh, k as K, code, v[0] as S, v[1], edit);
+      // Unstamped (no timeout when written): as if written by the restored batch.
+      const leaf = stamped
+        ? new Leaf(h, mh, k as K, code, (v as [S, number])[0], (v as [S, number])[1], edit)
+        : new Leaf(h, mh, k as K, code, v as S, saved.time, edit);
       if (lookupPath(roots[p]!, mh, leaf.key, code, this.path) === undefined) sizes[p]!++;
       roots[p] = putAlong(this.path, leaf, edit);
       if (timeout !== undefined) {
@@ -247,6 +269,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     this.sizes = sizes;
     this.buckets = new Map([...byTime].sort((a, b) => a[0] - b[0]));
     this.log.reset();
+    // Written the other way (a timeout added or removed since): rewrite it all the current way.
+    if (stamped !== this.stamps) this.log.requireFull(saved.time);
     this.restoredAt(
       saved.time,
       roots.map((root) => ({ root, mapped: [] })),

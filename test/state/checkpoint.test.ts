@@ -182,19 +182,21 @@ describe('checkpointDelta', () => {
       const first = deltas[0] as { state: { replace: boolean; puts: unknown[] } };
       expect(first.state.replace).toBe(true); // the initial state: a full copy
       expect(first.state.puts).toHaveLength(100);
-      expect(first.state.puts).toContainEqual(['k7', [7, 1000]]);
+      // Without a timeout a key's value is its state alone (meta says so: no write times).
+      expect(first.state.puts).toContainEqual(['k7', 7]);
       expect(deltas[1]).toEqual({
         state: {
           replace: false,
           puts: expect.arrayContaining([
-            ['k1', [6, 2000]],
-            ['new', [1, 2000]],
+            ['k1', 6],
+            ['new', 1],
           ]),
           deletes: ['k2'],
         },
+        meta: { stamps: false },
       });
       expect((deltas[1] as { state: { puts: unknown[] } }).state.puts).toHaveLength(2);
-      expect(deltas[2]).toEqual({ state: { replace: false, puts: [], deletes: [] } });
+      expect(deltas[2]).toEqual({ state: { replace: false, puts: [], deletes: [] }, meta: { stamps: false } });
       // A full copy on demand.
       const full = mapped.internalStream.checkpointDelta(3000, true)!;
       expect(full.state!.replace).toBe(true);
