@@ -52,8 +52,14 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
   readonly stateOnDisk = true;
   private reader: StateReader | undefined;
   private readonly cacheKeys: number;
-  /** Committed values of recently used keys, least recently used first. */
-  private readonly hot = new Map<unknown, Known<K, S>>();
+  /**
+   * The cache: committed values of recently used keys, in two generations of up to cacheKeys / 2
+   * each. A key used is put in `hot`; when `hot` is full it becomes `warm` and the old `warm` is
+   * dropped; a key found in `warm` moves back to `hot`. O(1) per use (a Map kept in LRU order
+   * by delete + set would cost O(holes) per eviction: V8 scans its deleted slots from the front).
+   */
+  private hot = new Map<unknown, Known<K, S>>();
+  private warm = new Map<unknown, Known<K, S>>();
   /** Changes of batches whose commit may not be durable yet, by key. */
   private readonly unsettled = new Map<unknown, Known<K, S>>();
   /** Each batch's changes, until its checkpoint takes them. */
@@ -87,7 +93,7 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
   }
 
   override stateKeys(): StateKeyCounts {
-    return { inMemory: this.hot.size + this.unsettled.size, onDisk: this.keysOnDisk };
+    return { inMemory: this.hot.size + this.warm.size + this.unsettled.size, onDisk: this.keysOnDisk };
   }
 
   override stateShape(): string {
@@ -107,10 +113,11 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
     const own = mine.get(code) ?? this.unsettled.get(code);
     if (own !== undefined) return own;
     const cached = this.hot.get(code);
-    if (cached !== undefined) {
-      this.hot.delete(code); // most recently used goes last
-      this.hot.set(code, cached);
-      return cached;
+    if (cached !== undefined) return cached;
+    const warm = this.warm.get(code);
+    if (warm !== undefined) {
+      this.keepHot(code, warm);
+      return warm;
     }
     if (this.reader === undefined) throw new Error('mapWithState: the disk state store is not open (the context has no checkpoint store)');
     const raw = this.reader.get(key);
@@ -124,9 +131,11 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
 
   private keepHot(code: unknown, known: Known<K, S>): void {
     if (this.cacheKeys === 0) return;
-    this.hot.delete(code);
     this.hot.set(code, known);
-    if (this.hot.size > this.cacheKeys) this.hot.delete(this.hot.keys().next().value);
+    if (this.hot.size >= Math.max(1, this.cacheKeys >> 1)) {
+      this.warm = this.hot;
+      this.hot = new Map();
+    }
   }
 
   protected advance(time: number): Version<K, S, M> {
@@ -225,6 +234,7 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
     this.hot.clear();
+    this.warm.clear();
     this.unsettled.clear();
     this.changes.clear();
     this.lastTaken = undefined;
