@@ -84,10 +84,11 @@ describe('mapWithState with 5 M distinct keys on the disk state store, 512 MB he
       let n = 0;
       let sum = 0;
       let wrong = 0;
-      for await (const [k, v] of store.readState<number, number>('n:counts', { batchSize: 20_000 })) {
+      // The disk store keeps [state, time of the key's last write].
+      for await (const [k, [count, time]] of store.readState<number, [number, number]>('n:counts', { batchSize: 20_000 })) {
         n++;
-        sum += v;
-        if (v !== (k < (BATCHES * ROWS) % KEYS ? 2 : 1)) wrong++;
+        sum += count;
+        if (count !== (k < (BATCHES * ROWS) % KEYS ? 2 : 1) || !(time > 0 && time <= BATCHES * 1000)) wrong++;
       }
       expect(n).toBe(KEYS);
       expect(wrong).toBe(0);
