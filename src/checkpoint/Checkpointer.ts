@@ -80,6 +80,8 @@ export class Checkpointer {
   private mergeError: { error: unknown } | undefined;
   /** Stored streams the graph no longer has: removed by the next commit. */
   private toDrop: string[] = [];
+  private graphLines: string[] | undefined;
+  private records: Record<string, StreamRecord> | undefined;
 
   private constructor(
     readonly store: CheckpointStore,
@@ -199,11 +201,12 @@ export class Checkpointer {
     const state = new Map<string, StateChange>();
     const deltas = new Map<string, DeltaChange>();
     const slices = new Map<string, SliceChange>();
-    const states: Record<string, StreamRecord> = {};
+    // The graph cannot change once started: its lines and records are made once.
+    const graphLines = (this.graphLines ??= this.graph.streams.map(describeStream));
+    const states = (this.records ??= Object.fromEntries(this.checkpointables.map((s) => [streamKey(s), recordOf(s, this.graph)])));
     const logged: Array<[DStream<unknown> & Checkpointable, string, number, boolean]> = [];
     for (const s of this.checkpointables) {
       const key = streamKey(s);
-      states[key] = recordOf(s, this.graph);
       const full = !this.written.has(key);
       const delta: StreamCheckpoint | undefined = s.checkpointDelta(time, full);
       this.written.add(key);
@@ -228,7 +231,7 @@ export class Checkpointer {
       zeroTime: this.graph.zeroTime!,
       lastCompletedTime: time,
       pendingTimes,
-      graph: this.graph.streams.map(describeStream),
+      graph: graphLines,
       streams: { ...this.streamMeta },
       states,
       writtenAt: Date.now(),

@@ -87,6 +87,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const logEntries: (Leaf<K, S> | undefined)[] = [];
     const written: Leaf<K, S>[] = [];
     const timedOutBuckets: number[] = [];
+    /** Whether the function removed a key: then a key may be logged twice in this batch. */
+    let removedSome = false;
 
     let initialLoaded = false;
     if (this.latestTime === undefined) {
@@ -139,6 +141,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         const result = fn(time, k, run[j + 1] as V, state);
         if (state.isRemoved()) {
           if (leaf !== undefined) {
+            removedSome = true;
             root = remove(root, mh, k, code, edit);
             sizes[p]!--;
             logKeys.push(k);
@@ -191,7 +194,10 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     for (const t of timedOutBuckets) this.buckets.delete(t);
     if (written.length > 0) this.buckets.set(time, written);
     if (initialLoaded) this.log.requireFull(time);
-    this.log.record(time, logKeys, logEntries, this.size);
+    // A key is logged once per batch unless the function removed it after writing it, or wrote it
+    // again after removing it (keys timing out were not written by this batch): without a
+    // removal by the function, each key is logged once.
+    this.log.record(time, logKeys, logEntries, this.size, !removedSome);
     this.publishChanges(time, logKeys, logEntries, (leaf) => leaf.value);
     return roots.map((root, p) => ({ root, mapped: mapped[p]! }));
   }

@@ -163,9 +163,11 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
       return { state: { replace: true, puts, deletes: [] } };
     }
     const deletes: unknown[] = [];
-    for (const e of changes.entries()) {
-      if (e.value === undefined) deletes.push(e.key);
-      else puts.push([e.key, stored(e.value)]);
+    const { keys, entries } = changes;
+    for (let i = 0; i < keys.length; i++) {
+      const e = entries[i];
+      if (e === undefined) deletes.push(keys[i]);
+      else puts.push([keys[i], stored(e)]);
     }
     return { state: { replace: false, puts, deletes } };
   }

@@ -142,7 +142,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
 
     // Nothing above changed `prev` or the log: only now is the batch committed.
     if (initialLoaded) this.log.requireFull(time);
-    this.log.record(time, logKeys, logEntries, count(next));
+    this.log.record(time, logKeys, logEntries, count(next), true); // each key is offered once per batch
     this.publishChanges(time, logKeys, logEntries, (e) => e[1]);
     return next;
   }
