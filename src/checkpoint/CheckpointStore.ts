@@ -4,8 +4,10 @@
  * stateful stream, written after each batch in ONE atomic LevelDB write batch.
  *
  * Its parts, one reason to change each: the key layout (layout.ts), opening a directory and
- * the damage checks (open.ts), encoding a commit (commit.ts), the read loop (scan.ts), the
- * errors (errors.ts). This file is the store's API: commits queued in order, and the reads.
+ * the damage checks (open.ts), encoding a commit (commit.ts), bulk values (bulk.ts), reading a
+ * stream's state back from snapshot, keyed entries and delta log (stateRead.ts), the read loop
+ * (scan.ts), the errors (errors.ts). This file is the store's API: commits and snapshot merges
+ * queued in order, and the reads.
  *
  * Beside the LevelDB files the directory holds `DSTREAMS-CHECKPOINT`, written at each clean
  * close with the commit count reached; opening a store that has fewer commits than that
@@ -14,8 +16,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { decodeBulk, encodeBulk, pairsOf } from './bulk.js';
-import { decodeBinaryValue, decodeKey, decodeValue, encodeKey, encodeValue, type StateKey } from './codec.js';
+import { encodeBulk, pairsOf } from './bulk.js';
+import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
 import { deleteRewrittenRanges, encodeCommit, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
 import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
 import {
@@ -34,10 +36,10 @@ import {
   SNAPSHOT_CHUNK,
   STATE_NS,
   stateKey,
-  TIME_DIGITS,
 } from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
+import { stateChunks } from './stateRead.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE } from './layout.js';
 export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceChange, StateChange } from './commit.js';
@@ -189,7 +191,8 @@ export class CheckpointStore {
    * order): its keyed entries and latest snapshot with the delta log after it applied.
    */
   async *readState<K = StateKey, V = unknown>(streamId: string, options: ReadStateOptions = {}): AsyncGenerator<[K, V]> {
-    for await (const flat of this.stateChunks(streamId, options.batchSize ?? 1000)) {
+    this.assertOpen();
+    for await (const flat of stateChunks(this.db, this.dir, streamId, options.batchSize ?? 1000)) {
       yield* pairsOf(flat) as Array<[K, V]>;
     }
   }
@@ -206,68 +209,9 @@ export class CheckpointStore {
   /** The whole stored state of a stream as flat arrays [k0, v0, k1, v1, …] (see bulk.ts reusedPairs). */
   async loadStateFlat(streamId: string): Promise<unknown[][]> {
     const out: unknown[][] = [];
-    for await (const flat of this.stateChunks(streamId, 10_000)) out.push(flat);
-    return out;
-  }
-
-  /**
-   * The state of a stream in flat arrays of entries: the snapshot's values (bulk, one JSON.parse
-   * each), then the keyed entries, each minus the keys the delta log changed after the snapshot,
-   * then the delta log's puts. The delta log is read first and kept in memory (it is bounded by
-   * the merges, see Checkpointer).
-   */
-  private async *stateChunks(streamId: string, batchSize: number): AsyncGenerator<unknown[]> {
     this.assertOpen();
-    checkStreamId(this.dir, streamId);
-    const snapPrefix = `${SNAP_NS}/${streamId}/`;
-    // The latest snapshot's time: the last snap/ key (times sort as their padded digits).
-    let snapTime: string | undefined;
-    for await (const keys of scan(this.db.keys({ gte: snapPrefix, lt: prefixEnd(snapPrefix), reverse: true, limit: 1 }), this.dir)) {
-      snapTime = keys[0]!.slice(snapPrefix.length, snapPrefix.length + TIME_DIGITS);
-    }
-    // The delta log after the snapshot: the last change of each key wins.
-    const deltaPrefix = `${DELTA_NS}/${streamId}/`;
-    const overlay = new KeyOverlay();
-    const from = snapTime === undefined ? deltaPrefix : deltaPrefix + padTime(Number(snapTime) + 1);
-    for await (const entries of scan(this.db.iterator({ gte: from, lt: prefixEnd(deltaPrefix) }), this.dir, 100)) {
-      for (const [k, v] of entries) {
-        const { flat, deletes } = this.decodeBulkRecord(k, v);
-        for (const d of deletes) overlay.set(d, undefined, false);
-        for (let i = 0; i < flat.length; i += 2) overlay.set(flat[i], flat[i + 1], true);
-      }
-    }
-    const minusOverlay = (flat: unknown[]): unknown[] => {
-      if (overlay.size === 0) return flat;
-      const out: unknown[] = [];
-      for (let i = 0; i < flat.length; i += 2) if (!overlay.has(flat[i])) out.push(flat[i], flat[i + 1]);
-      return out;
-    };
-    if (snapTime !== undefined) {
-      const gen = `${snapPrefix}${snapTime}/`;
-      for await (const entries of scan(this.db.iterator(prefixRange(gen)), this.dir, 4)) {
-        for (const [k, v] of entries) {
-          const chunk = minusOverlay(this.decodeBulkRecord(k, v).flat);
-          if (chunk.length > 0) yield chunk;
-        }
-      }
-    }
-    const keyedPrefix = `${STATE_NS}/${streamId}/`;
-    for await (const entries of scan(this.db.iterator(prefixRange(keyedPrefix)), this.dir, batchSize)) {
-      const flat: unknown[] = [];
-      for (const [k, v] of this.decodeStateEntries(entries, keyedPrefix.length)) flat.push(k, v);
-      const chunk = minusOverlay(flat);
-      if (chunk.length > 0) yield chunk;
-    }
-    const puts = overlay.puts();
-    if (puts.length > 0) yield puts;
-  }
-
-  private decodeBulkRecord(key: string, value: string): ReturnType<typeof decodeBulk> {
-    try {
-      return decodeBulk(value);
-    } catch (err) {
-      throw corrupt(this.dir, `the record ${JSON.stringify(key.slice(0, 80))} cannot be decoded`, err);
-    }
+    for await (const flat of stateChunks(this.db, this.dir, streamId, 10_000)) out.push(flat);
+    return out;
   }
 
   /**
@@ -365,23 +309,6 @@ export class CheckpointStore {
     let n = 0;
     for await (const keys of scan(this.db.keys(prefixRange(`${STATE_NS}/${streamId}/`)), this.dir, 10_000)) n += keys.length;
     return n;
-  }
-
-  /** Decodes LevelDB's [key, value] entries in place (no new pair per entry) and returns them. */
-  private decodeStateEntries<K, V>(entries: Array<[string, string]>, skip: number): Array<[K, V]> {
-    const out = entries as unknown as Array<[unknown, unknown]>;
-    let i = 0;
-    try {
-      for (; i < entries.length; i++) {
-        const e = entries[i]!;
-        out[i]![0] = decodeKey(e[0], skip);
-        out[i]![1] = decodeValue(e[1]);
-      }
-    } catch (err) {
-      const raw = entries[i]![0];
-      throw corrupt(this.dir, `the record ${JSON.stringify(typeof raw === 'string' ? raw.slice(0, 80) : raw)} cannot be decoded`, err);
-    }
-    return out as Array<[K, V]>;
   }
 
   /** The stored per-time records of a stream, in time order, optionally limited to [from, to]. */
@@ -497,38 +424,3 @@ export class CheckpointStore {
   }
 }
 
-/**
- * The keys the delta log changed, each with its last value (or removal): primitive keys by
- * themselves (a Map compares them as encodeKey does: 1 ≠ "1", NaN = NaN, -0 = 0), structured
- * keys by their encoded form.
- */
-class KeyOverlay {
-  private readonly prim = new Map<unknown, { key: unknown; value: unknown; put: boolean }>();
-  private readonly structured = new Map<string, { key: unknown; value: unknown; put: boolean }>();
-
-  get size(): number {
-    return this.prim.size + this.structured.size;
-  }
-
-  private mapOf(k: unknown): [Map<unknown, { key: unknown; value: unknown; put: boolean }>, unknown] {
-    return typeof k === 'object' && k !== null ? [this.structured as Map<unknown, never>, encodeKey(k as StateKey)] : [this.prim, k];
-  }
-
-  set(key: unknown, value: unknown, put: boolean): void {
-    const [m, code] = this.mapOf(key);
-    m.delete(code); // a later change goes last
-    m.set(code, { key, value, put });
-  }
-
-  has(key: unknown): boolean {
-    const [m, code] = this.mapOf(key);
-    return m.has(code);
-  }
-
-  /** The last put of each key that was not removed afterwards, flat. */
-  puts(): unknown[] {
-    const out: unknown[] = [];
-    for (const m of [this.prim, this.structured]) for (const e of m.values()) if (e.put) out.push(e.key, e.value);
-    return out;
-  }
-}
