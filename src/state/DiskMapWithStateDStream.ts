@@ -74,7 +74,7 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
     parent: DStream<[K, V]>,
     private readonly spec: StateSpec<K, V, S, M>,
   ) {
-    super(parent as DStream<unknown>, 'mapWithState', spec.getName());
+    super(parent as DStream<unknown>, 'mapWithState', { name: spec.getName() });
     if (spec.getTimeout() !== undefined) {
       throw new Error('mapWithState: a timeout is not supported with the disk state store yet; use the memory store');
     }
@@ -88,7 +88,7 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
   }
 
   /** Keys in the state (in the store once every change is written). */
-  get size(): number {
+  override get size(): number {
     return this.keysOnDisk;
   }
 
