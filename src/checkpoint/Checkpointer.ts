@@ -261,7 +261,12 @@ export class Checkpointer {
     const keys = s.stateKeys?.().inMemory ?? 0;
     if (logged < keys && log.length < MAX_DELTA_ENTRIES) return;
     const entries = s.stateSnapshot?.(time);
-    if (entries === undefined) return;
+    if (entries === undefined) {
+      // A stream that cannot hand over a stable copy: its next commit is a full copy instead
+      // (written with that batch), which bounds its delta log all the same.
+      if (s.stateSnapshot === undefined) this.written.delete(key);
+      return;
+    }
     this.merging = this.store
       .writeSnapshot(key, time, entries)
       .then(
