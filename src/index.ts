@@ -5,6 +5,7 @@ export { StreamingContext, type StreamingContextOptions, type WebUiOptions } fro
 export type {
   Backlog,
   BatchInfo,
+  BatchMemoryInfo,
   CompletedBatchInfo,
   OutputOperationInfo,
   ReceiverInfo,
@@ -18,9 +19,23 @@ export { DStream, InputDStream, UnaryDStream, type ForeachFunction } from './dst
 export { RDD } from './rdd/RDD.js';
 export type { PIDOptions } from './rate/PIDRateEstimator.js';
 import './window/index.js';
-export { CountByWindowDStream, ReducedWindowedDStream, WindowedDStream, type ReduceByKeyAndWindowOptions } from './window/index.js';
+export {
+  CountByWindowDStream,
+  ReducedWindowedDStream,
+  WindowedDStream,
+  type ReduceByKeyAndWindowOptions,
+  type WindowOptions,
+} from './window/index.js';
 import './state/index.js';
-export { MapWithStateDStream, State, StateSpec } from './state/index.js';
+export {
+  MapWithStateDStream,
+  State,
+  StateSpec,
+  StatefulDStream,
+  type StateChangeListener,
+  type StateStoreOption,
+  type UpdateStateByKeyOptions,
+} from './state/index.js';
 export {
   Receiver,
   ReceiverInputDStream,

@@ -4,8 +4,10 @@
  * stateful stream, written after each batch in ONE atomic LevelDB write batch.
  *
  * Its parts, one reason to change each: the key layout (layout.ts), opening a directory and
- * the damage checks (open.ts), encoding a commit (commit.ts), the read loop (scan.ts), the
- * errors (errors.ts). This file is the store's API: commits queued in order, and the reads.
+ * the damage checks (open.ts), encoding a commit (commit.ts), bulk values (bulk.ts), reading a
+ * stream's state back from snapshot, keyed entries and delta log (stateRead.ts), the read loop
+ * (scan.ts), the errors (errors.ts). This file is the store's API: commits and snapshot merges
+ * queued in order, and the reads.
  *
  * Beside the LevelDB files the directory holds `DSTREAMS-CHECKPOINT`, written at each clean
  * close with the commit count reached; opening a store that has fewer commits than that
@@ -13,15 +15,40 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { decodeBinaryValue, decodeKey, decodeValue, encodeValue, type StateKey } from './codec.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { encodeBulk, pairsOf } from './bulk.js';
+import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
 import { deleteRewrittenRanges, encodeCommit, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
-import { CheckpointError, corrupt, fail, mapReadError } from './errors.js';
-import { BLOB_PREFIX, blobKey, checkStreamId, META_KEY, padTime, prefixEnd, prefixRange, SEQ_KEY, SLICES_NS, STATE_NS } from './layout.js';
+import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
+import {
+  BLOB_PREFIX,
+  blobKey,
+  checkStreamId,
+  DELTA_NS,
+  META_KEY,
+  padChunk,
+  padTime,
+  prefixEnd,
+  prefixRange,
+  SEQ_KEY,
+  SLICES_NS,
+  SNAP_NS,
+  SNAPSHOT_CHUNK,
+  STATE_NS,
+  stateKey,
+} from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
+import { stateChunks } from './stateRead.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE } from './layout.js';
-export type { BlobChange, CheckpointCommit, CommitOptions, SliceChange, StateChange } from './commit.js';
+export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceChange, StateChange } from './commit.js';
+
+/** Synchronous point reads of one stream's keyed state (state kept on disk, read as batches run). */
+export interface KeyedStateReader {
+  /** The stored value of `key`, or undefined: what the commits written so far hold. */
+  get(key: unknown): unknown;
+}
 export type { CheckpointStoreOptions } from './open.js';
 
 export interface ReadStateOptions {
@@ -160,46 +187,128 @@ export class CheckpointStore {
   }
 
   /**
-   * The stored state of a stream, streamed in batches (key order is the store's, not
-   * insertion order). Reads a consistent snapshot taken when iteration starts.
+   * The stored state of a stream, streamed in batches (key order is the store's, not insertion
+   * order): its keyed entries and latest snapshot with the delta log after it applied.
    */
   async *readState<K = StateKey, V = unknown>(streamId: string, options: ReadStateOptions = {}): AsyncGenerator<[K, V]> {
     this.assertOpen();
-    checkStreamId(this.dir, streamId);
-    const prefix = `${STATE_NS}/${streamId}/`;
-    for await (const entries of scan(this.db.iterator(prefixRange(prefix)), this.dir, options.batchSize ?? 1000)) {
-      yield* this.decodeStateEntries<K, V>(entries, prefix.length);
+    for await (const flat of stateChunks(this.db, this.dir, streamId, options.batchSize ?? 1000)) {
+      yield* pairsOf(flat) as Array<[K, V]>;
     }
   }
 
   /** The whole stored state of a stream as an array of [key, value] entries. */
   async loadState<K = StateKey, V = unknown>(streamId: string): Promise<Array<[K, V]>> {
-    this.assertOpen();
-    checkStreamId(this.dir, streamId);
-    const prefix = `${STATE_NS}/${streamId}/`;
     const out: Array<[K, V]> = [];
-    for await (const entries of scan(this.db.iterator(prefixRange(prefix)), this.dir, 10_000)) {
-      const decoded = this.decodeStateEntries<K, V>(entries, prefix.length);
-      for (let i = 0; i < decoded.length; i++) out.push(decoded[i]!);
+    for (const flat of await this.loadStateFlat(streamId)) {
+      for (let i = 0; i < flat.length; i += 2) out.push([flat[i] as K, flat[i + 1] as V]);
     }
     return out;
   }
 
-  /** Decodes LevelDB's [key, value] entries in place (no new pair per entry) and returns them. */
-  private decodeStateEntries<K, V>(entries: Array<[string, string]>, skip: number): Array<[K, V]> {
-    const out = entries as unknown as Array<[unknown, unknown]>;
-    let i = 0;
-    try {
-      for (; i < entries.length; i++) {
-        const e = entries[i]!;
-        out[i]![0] = decodeKey(e[0], skip);
-        out[i]![1] = decodeValue(e[1]);
+  /** The whole stored state of a stream as flat arrays [k0, v0, k1, v1, …] (see bulk.ts reusedPairs). */
+  async loadStateFlat(streamId: string): Promise<unknown[][]> {
+    const out: unknown[][] = [];
+    this.assertOpen();
+    for await (const flat of stateChunks(this.db, this.dir, streamId, 10_000)) out.push(flat);
+    return out;
+  }
+
+  /**
+   * Writes `entries` — a stream's whole state as of batch `time` — as its snapshot, replacing its
+   * keyed entries, its older snapshot and its delta log up to `time`, in one atomic write queued
+   * like a commit. The entries are encoded a chunk at a time, each chunk in its own turn of the
+   * event loop, so batches run in between (`entries` must not change meanwhile: a committed
+   * state version). Resolves false, writing nothing, when the stream already has a snapshot as
+   * of `time` or later (a full copy committed meanwhile).
+   */
+  async writeSnapshot(streamId: string, time: number, entries: Iterable<readonly [unknown, unknown]>): Promise<boolean> {
+    this.assertOpen();
+    checkStreamId(this.dir, streamId);
+    const prefix = `${SNAP_NS}/${streamId}/`;
+    const gen = `${prefix}${padTime(time)}/`;
+    const chunks: Array<[string, string]> = [];
+    let buf: Array<readonly [unknown, unknown]> = [];
+    const flush = (): void => {
+      try {
+        chunks.push([gen + padChunk(chunks.length), encodeBulk(buf, [])]);
+      } catch (err) {
+        throw fail('UNSERIALIZABLE', this.dir, `cannot checkpoint the state of stream ${streamId} to ${this.dir}: ${innermostMessage(err)}; nothing was written`, err);
       }
-    } catch (err) {
-      const raw = entries[i]![0];
-      throw corrupt(this.dir, `the record ${JSON.stringify(typeof raw === 'string' ? raw.slice(0, 80) : raw)} cannot be decoded`, err);
+      buf = [];
+    };
+    for (const e of entries) {
+      buf.push(e);
+      if (buf.length === SNAPSHOT_CHUNK) {
+        flush();
+        await yieldToEventLoop();
+        this.assertOpen();
+      }
     }
-    return out as Array<[K, V]>;
+    if (buf.length > 0 || chunks.length === 0) flush();
+    let written = false;
+    const run = async (): Promise<void> => {
+      const newer = await this.db.keys({ gte: gen, lt: prefixEnd(prefix), limit: 1 }).all();
+      if (newer.length > 0) return;
+      const batch = this.db.batch();
+      try {
+        const rewrites: Rewrites = new Map([
+          [prefix, { keep: undefined }],
+          [`${STATE_NS}/${streamId}/`, { keep: undefined }],
+          [`${DELTA_NS}/${streamId}/`, { keep: undefined, lt: `${DELTA_NS}/${streamId}/${padTime(time + 1)}` }],
+        ]);
+        await deleteRewrittenRanges(this.db, this.dir, rewrites, batch);
+        for (const [k, v] of chunks) batch.put(k, v);
+        batch.put(SEQ_KEY, encodeValue(this.seq + 1));
+        await batch.write({ sync: this.sync } as object);
+      } catch (err) {
+        await batch.close().catch(() => {});
+        throw mapReadError(this.dir, err, 'commit');
+      }
+      this.seq++;
+      written = true;
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    await p;
+    return written;
+  }
+
+  /**
+   * Synchronous reads of the keyed entries of a stream (`state/<id>/`): for state kept on disk,
+   * looked up key by key as a batch runs. Sees every commit written so far.
+   */
+  keyedReader(streamId: string): KeyedStateReader {
+    this.assertOpen();
+    checkStreamId(this.dir, streamId);
+    const prefix = `${STATE_NS}/${streamId}/`;
+    return {
+      get: (key: unknown): unknown => {
+        this.assertOpen();
+        const k = prefix + stateKey(this.dir, streamId, key);
+        let raw: string | undefined;
+        try {
+          raw = this.db.getSync(k);
+        } catch (err) {
+          throw mapReadError(this.dir, err);
+        }
+        if (raw === undefined) return undefined;
+        try {
+          return decodeValue(raw);
+        } catch (err) {
+          throw corrupt(this.dir, `the record ${JSON.stringify(k.slice(0, 80))} cannot be decoded`, err);
+        }
+      },
+    };
+  }
+
+  /** The number of keyed entries of a stream (`state/<id>/`), counted by reading their keys. */
+  async countKeyed(streamId: string): Promise<number> {
+    this.assertOpen();
+    checkStreamId(this.dir, streamId);
+    let n = 0;
+    for await (const keys of scan(this.db.keys(prefixRange(`${STATE_NS}/${streamId}/`)), this.dir, 10_000)) n += keys.length;
+    return n;
   }
 
   /** The stored per-time records of a stream, in time order, optionally limited to [from, to]. */
@@ -228,7 +337,7 @@ export class CheckpointStore {
   async streamIds(): Promise<string[]> {
     this.assertOpen();
     const ids = new Set<string>();
-    for (const ns of [STATE_NS, SLICES_NS]) {
+    for (const ns of [STATE_NS, SLICES_NS, SNAP_NS, DELTA_NS]) {
       const it = this.db.keys({ gt: ns + '/', lt: ns + '0' });
       try {
         for (;;) {
@@ -314,3 +423,4 @@ export class CheckpointStore {
     if (this.closing !== undefined) throw fail('CLOSED', this.dir, `checkpoint store ${this.dir} is closed`);
   }
 }
+

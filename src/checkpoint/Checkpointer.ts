@@ -1,9 +1,17 @@
 import type { DStream } from '../dstream/DStream.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { isCheckpointable, type Checkpointable, type StreamCheckpoint } from '../dstream/Checkpointable.js';
-import { CheckpointStore, type CheckpointCommit, type SliceChange, type StateChange } from './CheckpointStore.js';
+import { CheckpointStore, type CheckpointCommit, type DeltaChange, type SliceChange, type StateChange } from './CheckpointStore.js';
 import { CheckpointError } from './errors.js';
+import { reusedPairs } from './bulk.js';
 import type { StateKey } from './codec.js';
+import { describeStream, planRestore, recordOf, streamKey, type RestorePlan, type StreamRecord } from './plan.js';
+
+/** The keys a disk-backed stream's meta says the store holds (0 when it says nothing). */
+function diskKeys(meta: unknown): number {
+  const n = (meta as { keys?: unknown } | null | undefined)?.keys;
+  return typeof n === 'number' ? n : 0;
+}
 
 /** The record each completed batch writes under `meta/batch`. */
 export interface CheckpointMeta {
@@ -17,21 +25,17 @@ export interface CheckpointMeta {
   pendingTimes: number[];
   /** One line per stream, in creation order: how recovery checks it got the same graph. */
   graph: string[];
-  /** Each checkpointable stream's small per-batch value (an input's position, a window's shape). */
+  /**
+   * Each checkpointable stream's small per-batch value, by stream key (an input's position, a
+   * window's shape): opaque to the store and to this class, so inputs may add fields freely.
+   */
   streams: Record<string, unknown>;
+  /** Format 2: what each checkpointable stream is (input or state, name, shape), by stream key. */
+  states?: Record<string, StreamRecord>;
   writtenAt: number;
 }
 
-/** The describing line of one stream; two graphs match when every line matches. */
-export function describeStream(s: DStream<unknown>): string {
-  const parts = [`#${s.id} ${s.kind}`, `slide=${s.slideDuration}`];
-  const windowDuration = (s as { windowDuration?: unknown }).windowDuration;
-  if (typeof windowDuration === 'number') parts.push(`window=${windowDuration}`);
-  parts.push(`deps=[${s.dependencies.map((d) => d.id).join(',')}]`);
-  return parts.join(' ');
-}
-
-const streamKey = (s: DStream<unknown>): string => `s${s.id}`;
+export { describeStream };
 
 export interface CheckpointerOptions {
   /**
@@ -43,9 +47,22 @@ export interface CheckpointerOptions {
   overlapWrites?: boolean;
 }
 
+/** A merge is due once a stream's delta log holds this many entries, whatever their size. */
+const MAX_DELTA_ENTRIES = 200;
+
+/** A stream's delta log since its last snapshot: changed keys per logged batch, oldest first. */
+type DeltaLog = Array<{ time: number; changes: number }>;
+
 /**
  * Writes one atomic checkpoint per completed batch — the batch metadata and what every
  * checkpointable stream changed in that batch — and restores them on recovery.
+ *
+ * State kept in memory goes to the delta log: one bulk value per stream per batch. At a stream's
+ * checkpoint interval, once its log since the last snapshot holds as many changed keys as the
+ * state has keys (or MAX_DELTA_ENTRIES entries), the state as of that batch is merged into a new
+ * snapshot while the next batches run (CheckpointStore.writeSnapshot): merging costs O(1) per
+ * change, and a restore reads at most about twice the state, in bulk. State kept on disk
+ * (`stateOnDisk`) is written key by key in the batch's commit and never loaded.
  */
 export class Checkpointer {
   private readonly checkpointables: Array<DStream<unknown> & Checkpointable>;
@@ -57,6 +74,14 @@ export class Checkpointer {
   private lastCompleted: CheckpointMeta | undefined;
   /** The LevelDB write of the last commit, while in flight: the next commit and close() wait for it. */
   private writing: Promise<void> | undefined;
+  private readonly deltaLogs = new Map<string, DeltaLog>();
+  /** The snapshot being merged (one at a time), and the error of a failed one, thrown by the next commit. */
+  private merging: Promise<void> | undefined;
+  private mergeError: { error: unknown } | undefined;
+  /** Stored streams the graph no longer has: removed by the next commit. */
+  private toDrop: string[] = [];
+  private graphLines: string[] | undefined;
+  private records: Record<string, StreamRecord> | undefined;
 
   private constructor(
     readonly store: CheckpointStore,
@@ -65,10 +90,22 @@ export class Checkpointer {
     private readonly options: CheckpointerOptions,
   ) {
     this.checkpointables = graph.streams.filter(isCheckpointable) as Array<DStream<unknown> & Checkpointable>;
+    const keys = new Set<string>();
+    for (const s of this.checkpointables) {
+      const key = streamKey(s);
+      if (keys.has(key)) throw new Error(`two stateful operations are named "${s.stateName}": state names must be unique in a graph`);
+      keys.add(key);
+    }
   }
 
   static async open(graph: DStreamGraph, dir: string, appName: string, options: CheckpointerOptions = {}): Promise<Checkpointer> {
-    return new Checkpointer(await CheckpointStore.open(dir), graph, appName, options);
+    const store = await CheckpointStore.open(dir);
+    try {
+      return new Checkpointer(store, graph, appName, options);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
   }
 
   /** What the store's last completed batch recorded, or undefined for a store with no batch yet. */
@@ -85,37 +122,42 @@ export class Checkpointer {
     return meta;
   }
 
-  /** Throws naming the first difference between the checkpointed graph and this one. */
-  checkGraph(meta: CheckpointMeta): void {
-    const dir = this.store.dir;
-    if (meta.batchDuration !== this.graph.batchDuration) {
-      throw new Error(
-        `the graph does not match the checkpoint in ${dir}: batchDuration is ${this.graph.batchDuration} ms, the checkpoint has ${meta.batchDuration} ms`,
-      );
-    }
-    const now = this.graph.streams.map(describeStream);
-    const n = Math.max(now.length, meta.graph.length);
-    for (let i = 0; i < n; i++) {
-      if (now[i] !== meta.graph[i]) {
-        throw new Error(
-          `the graph does not match the checkpoint in ${dir}: stream ${i} is ` +
-            `${now[i] === undefined ? 'missing' : `"${now[i]}"`}, the checkpoint has ` +
-            `${meta.graph[i] === undefined ? 'no such stream' : `"${meta.graph[i]}"`}`,
-        );
-      }
-    }
+  /**
+   * Which stored stream each stream resumes from (see plan.ts); throws naming the first
+   * difference when this graph cannot resume from the checkpoint.
+   */
+  checkGraph(meta: CheckpointMeta): RestorePlan {
+    return planRestore(this.store.dir, this.graph, this.checkpointables, meta);
   }
 
-  /** Give every checkpointable stream back what the store holds for it. */
-  async restore(meta: CheckpointMeta): Promise<void> {
+  /** Give every checkpointable stream back what the store holds for it (as `plan` maps them). */
+  async restore(meta: CheckpointMeta, plan: RestorePlan = this.checkGraph(meta)): Promise<void> {
     for (const s of this.checkpointables) {
       const key = streamKey(s);
-      const [state, slices] = await Promise.all([this.store.loadState(key), this.store.readSlices(key)]);
-      this.streamMeta[key] = meta.streams[key];
+      const from = plan.from.get(key);
+      if (from === undefined) {
+        // New named state: starts empty, its first commit is full.
+        if (s.stateOnDisk) s.attachStateReader!(this.store.keyedReader(key), 0);
+        continue;
+      }
       this.written.add(key);
-      await s.restoreCheckpoint({ time: meta.lastCompletedTime, state, slices, meta: meta.streams[key] });
+      this.streamMeta[key] = meta.streams[from];
+      if (s.stateOnDisk) {
+        s.attachStateReader!(this.store.keyedReader(from), diskKeys(meta.streams[from]));
+        await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: [], slices: await this.store.readSlices(from), meta: meta.streams[from] });
+        continue;
+      }
+      const [flat, slices] = await Promise.all([this.store.loadStateFlat(from), this.store.readSlices(from)]);
+      // One pair object refilled per entry: restoreCheckpoint destructures each entry at once.
+      await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: reusedPairs(flat), slices, meta: meta.streams[from] });
     }
+    this.toDrop = plan.dropped;
     this.lastCompleted = meta;
+  }
+
+  /** State kept on disk reads the store from the start (for a new store: empty). */
+  attachFresh(): void {
+    for (const s of this.checkpointables) if (s.stateOnDisk) s.attachStateReader!(this.store.keyedReader(streamKey(s)), 0);
   }
 
   /**
@@ -155,8 +197,14 @@ export class Checkpointer {
    */
   async commitBatch(time: number, pendingTimes: number[]): Promise<void> {
     await this.flush();
+    if (this.mergeError) throw this.mergeError.error;
     const state = new Map<string, StateChange>();
+    const deltas = new Map<string, DeltaChange>();
     const slices = new Map<string, SliceChange>();
+    // The graph cannot change once started: its lines and records are made once.
+    const graphLines = (this.graphLines ??= this.graph.streams.map(describeStream));
+    const states = (this.records ??= Object.fromEntries(this.checkpointables.map((s) => [streamKey(s), recordOf(s, this.graph)])));
+    const logged: Array<[DStream<unknown> & Checkpointable, string, number, boolean]> = [];
     for (const s of this.checkpointables) {
       const key = streamKey(s);
       const full = !this.written.has(key);
@@ -165,7 +213,13 @@ export class Checkpointer {
       if (!delta) continue;
       if (delta.state) {
         const { replace, puts, deletes } = delta.state;
-        state.set(key, replace ? { replace, puts: puts as [StateKey, unknown][] } : { puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[] });
+        if (s.stateOnDisk) {
+          // On disk the store is the state: a full copy is what it already holds.
+          state.set(key, { puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[] });
+        } else {
+          deltas.set(key, replace ? { time, replace, puts: puts as [StateKey, unknown][] } : { time, puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[] });
+          logged.push([s, key, puts.length + deletes.length, replace]);
+        }
       }
       if (delta.slices) slices.set(key, { puts: delta.slices.puts, deletes: delta.slices.deletes });
       if (delta.meta !== undefined) this.streamMeta[key] = delta.meta;
@@ -177,17 +231,62 @@ export class Checkpointer {
       zeroTime: this.graph.zeroTime!,
       lastCompletedTime: time,
       pendingTimes,
-      graph: this.graph.streams.map(describeStream),
+      graph: graphLines,
       streams: { ...this.streamMeta },
+      states,
       writtenAt: Date.now(),
     };
-    const commit: CheckpointCommit = { meta, state, slices };
+    const commit: CheckpointCommit = { meta, state, deltas, slices };
+    if (this.toDrop.length > 0) commit.dropStreams = this.toDrop;
     this.lastCompleted = meta;
     const writing = this.store.enqueue(commit); // throws when the commit cannot be encoded
+    this.toDrop = [];
     writing.catch(() => {}); // awaited by flush()
     this.writing = writing;
     this.commits++;
+    for (const [s, key, changes, replace] of logged) this.logDelta(s, key, time, changes, replace);
     if (!this.options.overlapWrites) await this.flush();
+  }
+
+  /** Records a delta-log entry of a stream; starts merging its snapshot when one is due. */
+  private logDelta(s: DStream<unknown> & Checkpointable, key: string, time: number, changes: number, replace: boolean): void {
+    let log = this.deltaLogs.get(key);
+    if (log === undefined || replace) this.deltaLogs.set(key, (log = []));
+    if (replace) return;
+    log.push({ time, changes });
+    const interval = s.checkpointDuration;
+    if (this.merging || interval === undefined || (time - this.graph.zeroTime!) % interval !== 0) return;
+    let logged = 0;
+    for (const e of log) logged += e.changes;
+    const keys = s.stateKeys?.().inMemory ?? 0;
+    if (logged < keys && log.length < MAX_DELTA_ENTRIES) return;
+    const entries = s.stateSnapshot?.(time);
+    if (entries === undefined) {
+      // A stream that cannot hand over a stable copy: its next commit is a full copy instead
+      // (written with that batch), which bounds its delta log all the same.
+      if (s.stateSnapshot === undefined) this.written.delete(key);
+      return;
+    }
+    this.merging = this.store
+      .writeSnapshot(key, time, entries)
+      .then(
+        () => {
+          const current = this.deltaLogs.get(key);
+          if (current !== log) return; // a full copy replaced the log meanwhile
+          const after = log.findIndex((e) => e.time > time);
+          log.splice(0, after < 0 ? log.length : after);
+        },
+        (error: unknown) => {
+          // A store closed meanwhile: the deltas stay, nothing is lost. Anything else fails the next commit.
+          if (!(error instanceof CheckpointError && error.code === 'CLOSED')) this.mergeError = { error };
+        },
+      )
+      .finally(() => (this.merging = undefined));
+  }
+
+  /** The snapshot being merged, if any: resolves once it is written (or given up). */
+  whenMerged(): Promise<void> {
+    return this.merging ?? Promise.resolve();
   }
 
   /** Waits until the last commit is durable; throws its write's error. */

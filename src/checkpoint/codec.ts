@@ -159,6 +159,13 @@ function jsonExact(v: unknown, depth: number): boolean {
   }
 }
 
+/** True when JSON carries `v` exactly (see encodeValue). */
+export function isJsonExact(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+  if (typeof v === 'string') return true;
+  return jsonExact(v, 0);
+}
+
 /** Arrays up to this length are tried as arrays of numbers (e.g. mapWithState's [state, time]). */
 const SHORT_ARRAY = 16;
 

@@ -5,9 +5,24 @@
  * `dropStreams` also delete what their ranges hold and the commit does not write again.
  */
 import type { Level } from 'level';
+import { encodeBulk } from './bulk.js';
 import { encodeBinaryValue, encodeValue, type StateKey } from './codec.js';
 import { fail, innermostMessage, type CheckpointError } from './errors.js';
-import { blobKey, checkStreamId, META_KEY, prefixRange, SLICES_NS, sliceTime, STATE_NS, stateKey } from './layout.js';
+import {
+  blobKey,
+  checkStreamId,
+  DELTA_NS,
+  META_KEY,
+  padChunk,
+  padTime,
+  prefixEnd,
+  SLICES_NS,
+  sliceTime,
+  SNAP_NS,
+  SNAPSHOT_CHUNK,
+  STATE_NS,
+  stateKey,
+} from './layout.js';
 import { scan } from './scan.js';
 
 /** The change of one stream's keyed state in a commit. */
@@ -30,6 +45,22 @@ export interface SliceChange<V = unknown> {
   replace?: boolean;
 }
 
+/**
+ * One batch's changes of a stream's state as ONE entry of its delta log (`delta/<id>/<time>`), or,
+ * with `replace`, its whole state as a snapshot (`snap/<id>/<time>/…`) that replaces the stream's
+ * keyed entries, older snapshot and delta log.
+ */
+export interface DeltaChange<K = StateKey, V = unknown> {
+  /** The batch's time (a non-negative integer): the entry's key, and the order deltas apply in. */
+  time: number;
+  /** Keys written in the batch. */
+  puts?: ReadonlyArray<readonly [K, V]>;
+  /** Keys removed in the batch (applied before `puts`; not allowed with `replace`). */
+  deletes?: readonly K[];
+  /** When true, `puts` is the whole state (a snapshot). */
+  replace?: boolean;
+}
+
 /** Blobs written or removed in a commit. */
 export interface BlobChange<V = unknown> {
   puts?: Iterable<readonly [string, V]>;
@@ -42,8 +73,10 @@ export type PerStream<T> = Readonly<Record<string, T>> | ReadonlyMap<string, T>;
 export interface CheckpointCommit {
   /** The metadata record (last completed batch time, pending batches, input positions…); replaces the previous one. Left as it was when undefined. */
   meta?: unknown;
-  /** Keyed-state changes, by stream id. */
+  /** Keyed-state changes, by stream id: one LevelDB entry per key (state too large for memory). */
   state?: PerStream<StateChange>;
+  /** Delta-log entries (or snapshots), by stream id: one bulk value per stream (state kept in memory). */
+  deltas?: PerStream<DeltaChange>;
   /** Per-time record changes, by stream id. */
   slices?: PerStream<SliceChange>;
   /** Blob changes. */
@@ -59,8 +92,11 @@ export interface CommitOptions {
 
 type Db = Level<string, string>;
 export type Batch = ReturnType<Db['batch']>;
-/** Per rewritten prefix: the keys the commit puts there (kept), or undefined when none are. */
-export type Rewrites = Map<string, Set<string> | undefined>;
+/**
+ * Per rewritten prefix: the keys the commit puts there (kept), or undefined when none are; `lt`
+ * limits the range (the delta log up to a snapshot's time), absent for the whole prefix.
+ */
+export type Rewrites = Map<string, { keep: Set<string> | undefined; lt?: string }>;
 
 /**
  * Encodes a commit into `batch` (synchronously). Returns the ranges it rewrites (replace,
@@ -73,15 +109,14 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: Batch): Re
   if (c.dropStreams) {
     for (const id of c.dropStreams) {
       checkStreamId(dir, id);
-      rewrites.set(`${STATE_NS}/${id}/`, undefined);
-      rewrites.set(`${SLICES_NS}/${id}/`, undefined);
+      for (const ns of [STATE_NS, SLICES_NS, SNAP_NS, DELTA_NS]) rewrites.set(`${ns}/${id}/`, { keep: undefined });
     }
   }
   const keepSet = (prefix: string, replace: boolean | undefined): Set<string> | undefined => {
     if (!replace && !rewrites.has(prefix)) return undefined;
-    let set = rewrites.get(prefix);
-    if (set === undefined) rewrites.set(prefix, (set = new Set()));
-    return set;
+    let r = rewrites.get(prefix);
+    if (r === undefined) rewrites.set(prefix, (r = { keep: undefined }));
+    return (r.keep ??= new Set());
   };
 
   for (const [streamId, change] of entriesOf(c.state)) {
@@ -105,6 +140,32 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: Batch): Re
         keep?.add(key);
       }
     }
+  }
+  for (const [streamId, change] of entriesOf(c.deltas)) {
+    checkStreamId(dir, streamId);
+    const time = sliceTime(dir, streamId, change.time);
+    const puts = change.puts ?? [];
+    const deletes = change.deletes ?? [];
+    const encode = (p: ReadonlyArray<readonly [unknown, unknown]>, d: readonly unknown[]): string => {
+      try {
+        return encodeBulk(p, d);
+      } catch (err) {
+        throw unserializable(dir, `the state changes of batch ${change.time} of stream ${streamId}`, err);
+      }
+    };
+    if (!change.replace) {
+      batch.put(`${DELTA_NS}/${streamId}/${time}`, encode(puts, deletes));
+      continue;
+    }
+    if (deletes.length > 0) throw fail('INVALID_ARGUMENT', dir, `delta of stream ${streamId} has both replace and deletes`);
+    // A full copy: the snapshot at this time, in place of everything the stream had.
+    const keep = keepSet(`${SNAP_NS}/${streamId}/`, true)!;
+    for (const chunk of snapshotChunks(streamId, change.time, puts, encode)) {
+      batch.put(chunk[0], chunk[1]);
+      keep.add(chunk[0]);
+    }
+    keepSet(`${STATE_NS}/${streamId}/`, true);
+    keepSet(`${DELTA_NS}/${streamId}/`, true);
   }
   for (const [streamId, change] of entriesOf(c.slices)) {
     checkStreamId(dir, streamId);
@@ -155,10 +216,24 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: Batch): Re
   return rewrites;
 }
 
+/** The keys and bulk values of a snapshot of `entries` as of `time` (SNAPSHOT_CHUNK entries per value). */
+export function* snapshotChunks(
+  streamId: string,
+  time: number,
+  entries: ReadonlyArray<readonly [unknown, unknown]>,
+  encode: (puts: ReadonlyArray<readonly [unknown, unknown]>, deletes: readonly unknown[]) => string = encodeBulk,
+): Generator<[string, string]> {
+  const prefix = `${SNAP_NS}/${streamId}/${padTime(time)}/`;
+  // An empty state still has its (empty) snapshot: it replaces what the stream had.
+  for (let i = 0, n = 0; i < entries.length || n === 0; i += SNAPSHOT_CHUNK, n++) {
+    yield [prefix + padChunk(n), encode(entries.slice(i, i + SNAPSHOT_CHUNK), [])];
+  }
+}
+
 /** Deletes what is stored in the rewritten ranges and not written again by the commit. */
 export async function deleteRewrittenRanges(db: Db, dir: string, rewrites: Rewrites, batch: Batch): Promise<void> {
-  for (const [prefix, keep] of rewrites) {
-    for await (const keys of scan(db.keys(prefixRange(prefix)), dir, 1000, 'commit')) {
+  for (const [prefix, { keep, lt }] of rewrites) {
+    for await (const keys of scan(db.keys({ gte: prefix, lt: lt ?? prefixEnd(prefix) }), dir, 1000, 'commit')) {
       for (const k of keys) if (keep === undefined || !keep.has(k)) batch.del(k);
     }
   }

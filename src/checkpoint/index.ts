@@ -7,6 +7,8 @@ export {
   type CheckpointCommit,
   type CheckpointStoreOptions,
   type CommitOptions,
+  type DeltaChange,
+  type KeyedStateReader,
   type ReadStateOptions,
   type SliceChange,
   type SliceRange,
@@ -23,3 +25,5 @@ export {
 } from './codec.js';
 export { CheckpointError, type CheckpointErrorCode } from './errors.js';
 export { Checkpointer, describeStream, type CheckpointMeta, type CheckpointerOptions } from './Checkpointer.js';
+export { streamKey, type RestorePlan, type StreamRecord } from './plan.js';
+export { encodeBulk, decodeBulk, type BulkChanges } from './bulk.js';

@@ -1,23 +1,36 @@
 /**
- * The key layout of the checkpoint store, and the checks that keep every key inside it
- * (LevelDB keys are UTF-8 strings; values are encoded by ./codec.ts):
+ * The key layout of the checkpoint store, format version 2, and the checks that keep every key
+ * inside it (LevelDB keys are UTF-8 strings; values are encoded by ./codec.ts and ./bulk.ts):
  *
- *   meta/format                      {"format":"dstreams-checkpoint","version":1} (JSON text)
- *   meta/seq                         number of commits so far
- *   meta/batch                       the engine's metadata record; each commit may replace it
- *   meta/damaged                     present only once corruption was detected; the store then never opens again
- *   state/<streamId>/<encodedKey>    keyed state (encodedKey from encodeKey(): tag + content)
- *   slices/<streamId>/<time>         per-time records; time zero-padded to 16 digits
- *   blob/<name>                      generic blobs (e.g. write-ahead-log blocks)
+ *   meta/format                       {"format":"dstreams-checkpoint","version":2} (JSON text)
+ *   meta/seq                          number of commits so far
+ *   meta/batch                        the engine's metadata record; each commit may replace it
+ *   meta/damaged                      present only once corruption was detected; the store then never opens again
+ *   state/<streamId>/<encodedKey>     keyed state, one entry per key (encodedKey from encodeKey(): tag + content)
+ *   snap/<streamId>/<time>/<chunk>    a snapshot of a stream's whole state as of batch <time>, in
+ *                                     bulk values of up to SNAPSHOT_CHUNK entries (bulk.ts)
+ *   delta/<streamId>/<time>           the delta log: ONE bulk value per stream per batch, the keys
+ *                                     that batch put or removed
+ *   slices/<streamId>/<time>          per-time records
+ *   blob/<name>                       generic blobs (e.g. write-ahead-log blocks)
  *
- * Stream ids are strings the engine assigns (e.g. "s3"); they must be non-empty and must not
- * contain "/".
+ * Times are zero-padded to 16 digits, chunks to 6. A stream's state is its keyed entries and its
+ * latest snapshot, with the deltas after that snapshot's time applied in time order. A snapshot
+ * replaces the keyed entries, the older snapshot and the deltas it covers in one atomic write.
+ *
+ * Version 1 (before the delta log) had the same keys without snap/ and delta/: a version-1 store
+ * is a version-2 store, and opening one rewrites only its meta/format record (open.ts).
+ *
+ * Stream ids are strings the engine assigns ("s3" for stream 3, "n:<name>" for named state);
+ * they must be non-empty and must not contain "/".
  */
 import { encodeKey, type StateKey } from './codec.js';
 import { fail, innermostMessage } from './errors.js';
 
 export const CHECKPOINT_FORMAT = 'dstreams-checkpoint';
-export const CHECKPOINT_FORMAT_VERSION = 1;
+export const CHECKPOINT_FORMAT_VERSION = 2;
+/** Older versions this one opens (and upgrades in place: their layout is a subset of this one's). */
+export const UPGRADABLE_FORMAT_VERSIONS: readonly number[] = [1];
 /** The sidecar file written at each clean close. */
 export const CLOSE_MARKER_FILE = 'DSTREAMS-CHECKPOINT';
 
@@ -27,6 +40,15 @@ export const META_KEY = 'meta/batch';
 export const DAMAGED_KEY = 'meta/damaged';
 export const STATE_NS = 'state';
 export const SLICES_NS = 'slices';
+export const SNAP_NS = 'snap';
+export const DELTA_NS = 'delta';
+/** Entries per snapshot chunk (one LevelDB value each). */
+export const SNAPSHOT_CHUNK = 20_000;
+const CHUNK_DIGITS = 6;
+
+export function padChunk(i: number): string {
+  return String(i).padStart(CHUNK_DIGITS, '0');
+}
 export const BLOB_PREFIX = 'blob/';
 export const TIME_DIGITS = 16;
 

@@ -11,7 +11,15 @@ import { Level } from 'level';
 import { RECEIVED_DATA_DIR } from '../util/checkpointDir.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { CheckpointError, corrupt, fail, innermostMessage, mapOpenError, mapReadError } from './errors.js';
-import { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE, DAMAGED_KEY, FORMAT_KEY, SEQ_KEY } from './layout.js';
+import {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FORMAT_VERSION,
+  CLOSE_MARKER_FILE,
+  DAMAGED_KEY,
+  FORMAT_KEY,
+  SEQ_KEY,
+  UPGRADABLE_FORMAT_VERSIONS,
+} from './layout.js';
 
 export interface CheckpointStoreOptions {
   /**
@@ -134,6 +142,7 @@ async function validate(dir: string, db: Db): Promise<{ seq: number; created: bo
 
   const closedSeq = await readCloseMarker(dir);
   let created = false;
+  let upgrade = false;
   if (format === undefined) {
     const anyKey = await db.keys({ limit: 1 }).all();
     if (anyKey.length > 0) {
@@ -152,10 +161,9 @@ async function validate(dir: string, db: Db): Promise<{ seq: number; created: bo
       );
     }
     // A new store (or one whose creation stopped before its first write: nothing to lose).
-    const marker = JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_FORMAT_VERSION });
     await db.batch(
       [
-        { type: 'put', key: FORMAT_KEY, value: marker },
+        { type: 'put', key: FORMAT_KEY, value: formatMarker() },
         { type: 'put', key: SEQ_KEY, value: encodeValue(0) },
       ],
       { sync: true },
@@ -176,12 +184,15 @@ async function validate(dir: string, db: Db): Promise<{ seq: number; created: bo
           `(format ${JSON.stringify(parsed.format)}); use an empty or new directory`,
       );
     }
-    if (parsed.version !== CHECKPOINT_FORMAT_VERSION) {
+    if (typeof parsed.version === 'number' && UPGRADABLE_FORMAT_VERSIONS.includes(parsed.version)) {
+      upgrade = true;
+    } else if (parsed.version !== CHECKPOINT_FORMAT_VERSION) {
       throw fail(
         'INCOMPATIBLE_VERSION',
         dir,
         `checkpoint directory ${dir} holds a checkpoint store of an incompatible format version: ` +
-          `found version ${String(parsed.version)}, expected version ${CHECKPOINT_FORMAT_VERSION}; ` +
+          `found version ${String(parsed.version)}, expected version ${CHECKPOINT_FORMAT_VERSION} ` +
+          `(this dstreams reads versions ${[...UPGRADABLE_FORMAT_VERSIONS, CHECKPOINT_FORMAT_VERSION].join(', ')}); ` +
           `use a matching dstreams version or delete the directory to start fresh`,
       );
     }
@@ -198,9 +209,16 @@ async function validate(dir: string, db: Db): Promise<{ seq: number; created: bo
         `(a LevelDB .log or table file was truncated, deleted or replaced)`,
     );
   }
+  // An older version's layout is a subset of this one's: only the marker changes. From now on an
+  // older dstreams refuses the store (naming both versions) rather than misreading the delta log.
+  if (upgrade) await db.put(FORMAT_KEY, formatMarker(), { sync: true });
   return { seq, created };
 }
 
+
+function formatMarker(): string {
+  return JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_FORMAT_VERSION });
+}
 
 function listNames(names: string[]): string {
   const shown = names.slice(0, 5).map((n) => JSON.stringify(n));

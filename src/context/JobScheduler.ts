@@ -233,6 +233,7 @@ export class JobScheduler {
       throw firstError;
     }
     this.graph.clearMetadata(time);
+    completed.memory = { heapUsed: process.memoryUsage().heapUsed, stateKeys: this.graph.stateKeyCounts() };
     this.bus.post({ type: 'batchCompleted', info: completed });
   }
 

@@ -31,7 +31,7 @@ import {
   type ReceiverStreamOptions,
   type SocketStreamOptions,
 } from '../receivers/index.js';
-import { Checkpointer, CheckpointStore, type CheckpointerOptions, type CheckpointMeta } from '../checkpoint/index.js';
+import { Checkpointer, CheckpointStore, type CheckpointerOptions, type CheckpointMeta, type RestorePlan } from '../checkpoint/index.js';
 import { checkDuration, type Duration } from '../util/duration.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
 import { JobScheduler, type BatchHooks } from './JobScheduler.js';
@@ -91,6 +91,11 @@ export interface GetOrCreateOptions {
    * the last completed one.
    */
   skipMissedBatches?: boolean;
+  /**
+   * Where the lines about named state go when the job's graph changed (a state restored into
+   * the new graph, started empty, or dropped). Default: console.warn.
+   */
+  log?: (line: string) => void;
 }
 
 /**
@@ -108,7 +113,7 @@ export class StreamingContext {
   private stopping: Promise<void> | undefined;
   /** The open checkpoint store (from start() or getOrCreate), and what it recovered, if anything. */
   private checkpointer: Checkpointer | undefined;
-  private recovered: { meta: CheckpointMeta; skipMissedBatches: boolean } | undefined;
+  private recovered: { meta: CheckpointMeta; plan: RestorePlan; skipMissedBatches: boolean } | undefined;
   private compaction: Promise<void> | undefined;
   private readonly overlapCheckpointWrites: boolean;
   private readonly termination: Promise<void>;
@@ -355,7 +360,8 @@ export class StreamingContext {
 
   /** Restore what was recovered, then write a checkpoint after every completed batch. */
   private async startCheckpointing(cp: Checkpointer): Promise<void> {
-    if (this.recovered) await cp.restore(this.recovered.meta);
+    if (this.recovered) await cp.restore(this.recovered.meta, this.recovered.plan);
+    else cp.attachFresh();
     const intervals = this.graph.streams
       .map((s) => s.checkpointDuration)
       .filter((d): d is number => d !== undefined);
@@ -390,7 +396,9 @@ export class StreamingContext {
    * if `checkpointDir` holds a checkpoint, the context resumes from it — state, window
    * contents, input positions, and the batches generated but not completed — instead of
    * starting fresh. A graph that does not match the checkpointed one fails naming the first
-   * difference; a damaged, locked or incompatible store fails too, never starting fresh.
+   * difference — unless all its state is named: then each named state whose shape still fits is
+   * restored, new ones start empty and removed ones are dropped (a line to `options.log` each).
+   * A damaged, locked or incompatible store fails too, never starting fresh.
    */
   static async getOrCreate(
     checkpointDir: string,
@@ -412,8 +420,10 @@ export class StreamingContext {
     try {
       const meta = await cp.readMeta();
       if (meta !== undefined) {
-        cp.checkGraph(meta);
-        ssc.recovered = { meta, skipMissedBatches: options.skipMissedBatches ?? false };
+        const plan = cp.checkGraph(meta);
+        const log = options.log ?? ((line: string) => console.warn(`dstreams: ${line}`));
+        for (const line of plan.log) log(line);
+        ssc.recovered = { meta, plan, skipMissedBatches: options.skipMissedBatches ?? false };
       }
     } catch (e) {
       await cp.close();

@@ -31,6 +31,15 @@ export interface CompletedBatchInfo extends BatchInfo {
   schedulingDelay: number;
   processingDelay: number;
   totalDelay: number;
+  /** Memory once the batch completed: the JS heap in use, and the state's keys in memory and only on disk. */
+  memory?: BatchMemoryInfo;
+}
+
+export interface BatchMemoryInfo {
+  /** process.memoryUsage().heapUsed, in bytes. */
+  heapUsed: number;
+  /** Keys of every stateful stream's latest state: held in memory, and held only in the checkpoint store (disk state store). */
+  stateKeys: { inMemory: number; onDisk: number };
 }
 
 export interface OutputOperationInfo {

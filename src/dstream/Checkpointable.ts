@@ -17,9 +17,25 @@ export interface StreamCheckpoint {
 /** What the store holds for one stream, as of the last completed batch `time`. */
 export interface SavedStreamCheckpoint {
   time: number;
+  /**
+   * The stored keyed state, each key once. Read each entry as it comes (`for (const [k, v] of
+   * state)`): the iterable may hand out one pair object refilled at every step.
+   */
   state: Iterable<[unknown, unknown]>;
   slices: Iterable<[number, unknown]>;
   meta: unknown;
+}
+
+/** Synchronous point reads of a stream's state kept in the checkpoint store (see `stateOnDisk`). */
+export interface StateReader {
+  /** The committed value of `key`, or undefined when the store has none. */
+  get(key: unknown): unknown;
+}
+
+/** How many keys a stream's state holds in memory and in the store only. */
+export interface StateKeyCounts {
+  inMemory: number;
+  onDisk: number;
 }
 
 export interface Checkpointable {
@@ -34,6 +50,27 @@ export interface Checkpointable {
    * generating a batch, so a batch in flight at a crash re-reads exactly the same data.
    */
   generatedPosition?(lastCompletedTime: number): unknown;
+  /**
+   * Named state (`{ name }`, StateSpec `.name(n)`): checkpointed under `n:<name>` rather than the
+   * stream's position in the graph, so getOrCreate can restore it into a changed graph.
+   */
+  readonly stateName?: string | undefined;
+  /** What a named state restored into a changed graph must still match (operation, window, store). */
+  stateShape?(): string;
+  /**
+   * True for state kept in the checkpoint store, one entry per key (the disk-backed state store):
+   * the Checkpointer never loads it, it hands the stream a reader (`attachStateReader`) instead,
+   * and writes the stream's `state` changes key by key in each batch's commit.
+   */
+  readonly stateOnDisk?: boolean;
+  attachStateReader?(reader: StateReader, restoredKeys: number): void;
+  /**
+   * The whole state as of batch `time` (the last one checkpointed), for a snapshot merged from the
+   * delta log while later batches run: an iterable that later batches do not change.
+   */
+  stateSnapshot?(time: number): Iterable<readonly [unknown, unknown]> | undefined;
+  /** Keys of the latest state, in memory and only on disk (listener figures, merge policy). */
+  stateKeys?(): StateKeyCounts;
 }
 
 export function isCheckpointable(x: unknown): x is Checkpointable {

@@ -1,4 +1,5 @@
 import { checkDuration, type Duration } from '../util/duration.js';
+import type { Checkpointable, StateKeyCounts } from './Checkpointable.js';
 import type { DStream } from './DStream.js';
 
 /** What one input contributed to one batch (Spark's StreamInputInfo): its records and, for some inputs, where they came from. */
@@ -237,6 +238,18 @@ export class DStreamGraph {
           if (v !== undefined) b[k] = (b[k] ?? 0) + v;
         }
       }
+    }
+    return out;
+  }
+
+  /** The keys of every stateful stream's latest state, in memory and only on disk (listener figures). */
+  stateKeyCounts(): StateKeyCounts {
+    const out: StateKeyCounts = { inMemory: 0, onDisk: 0 };
+    for (const s of this.streams) {
+      const counts = (s as Partial<Checkpointable>).stateKeys?.();
+      if (counts === undefined) continue;
+      out.inMemory += counts.inMemory;
+      out.onDisk += counts.onDisk;
     }
     return out;
   }

@@ -1,14 +1,17 @@
 /**
  * The changelog of one stateful stream of a scaled-out job: a compacted topic
- * `<applicationId>-state<id>-changelog` (the stream's id in the graph, stable across runs of the
- * job's module), one partition per task, keyed by the state key; a record's value is
- * `[key, value]` as the local checkpoint stores it, a removal is a tombstone. Partition =
+ * `<applicationId>-<state name>-changelog` for named state (`{ name }`, StateSpec `.name(n)`),
+ * else `<applicationId>-state<id>-changelog` (the stream's id in the graph, stable across runs of
+ * the job's module), one partition per task, keyed by the state key; a record's value is
+ * `[key, value]` as the local checkpoint stores it (StatefulDStream.storedChange), a removal is a
+ * tombstone. Partition =
  * Kafka's default partitioner over the state's input topic's partition count, i.e. the input
  * partition the key arrives on (the state is keyed like its input: after repartitionByKey).
  *
  * When things happen:
- *  - each batch (StatefulDStream.onChangedKeys): the changed keys become records staged in
- *    the batch's transaction of their task (ScaleOut.commitBatch);
+ *  - each batch (StatefulDStream.onStateChanges, the same changes the checkpoint's delta log is
+ *    written from): the changed keys become records staged in the batch's transaction of their
+ *    task (ScaleOut.commitBatch);
  *  - a task gained: its changelog partition is read (read committed) from its start to its end
  *    and the latest value of each key put into the state — before the task's first batch;
  *  - a task lost: its keys are dropped from the state before the next batch.
@@ -18,8 +21,11 @@ import type { KafkaClient } from '../kafka/client.js';
 import { keyString, partitionForKey } from '../kafka/partitioner.js';
 import type { TaskRecord } from '../kafka/taskProducer.js';
 import { StatefulDStream } from '../state/StatefulDStream.js';
+import { InternalMapWithStateDStream } from '../state/InternalMapWithStateDStream.js';
+import { StateDStream } from '../state/updateStateByKey.js';
 import { ReducedWindowedDStream } from '../window/ReducedWindowedDStream.js';
 import { WindowChangelog } from './windowChangelog.js';
+import { changelogTopic } from './changelogTopic.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 
 /** What a changelog needs of the job's scale-out coordinator. */
@@ -47,7 +53,7 @@ export class StateChangelog {
     readonly numPartitions: number,
     applicationId: string,
   ) {
-    this.topic = `${applicationId}-state${stream.id}-changelog`;
+    this.topic = changelogTopic(applicationId, stream);
     const restored = stream.restoredExtra as Partial<ChangelogPositions> | undefined;
     for (const [t, off] of Object.entries(restored?.changelog ?? {})) if (Number.isSafeInteger(off)) this.local.set(Number(t), off);
     stream.checkpointExtra = (): ChangelogPositions => ({ changelog: Object.fromEntries(this.positions) });
@@ -72,6 +78,15 @@ export class StateChangelog {
         );
       }
       if (!(s instanceof StatefulDStream) && !(s instanceof ReducedWindowedDStream)) continue;
+      if ((s as { stateOnDisk?: boolean }).stateOnDisk) {
+        throw new Error(
+          `${s.kind} (stream ${s.id}): disk-backed state is not yet supported with applicationId (a moved partition's keys ` +
+            "would have to be dropped from and restored into the store key by key); use the memory store (the default) in a scaled-out job",
+        );
+      }
+      if (s instanceof StatefulDStream && !(s instanceof StateDStream) && !(s instanceof InternalMapWithStateDStream)) {
+        throw new Error(`${s.kind} (stream ${s.id}) over a Kafka input is not supported in a scaled-out job (applicationId): only updateStateByKey, mapWithState and reduceByKeyAndWindow with an inverse function move with their partitions`);
+      }
       const counts = new Set(inputs.flatMap((i) => i.topics.map((t) => scaleOut.partitionCount(t))));
       if (counts.size !== 1) {
         throw new Error(
@@ -85,6 +100,9 @@ export class StateChangelog {
           : new StateChangelog(s as StatefulDStream<unknown, unknown>, [...counts][0]!, scaleOut.applicationId),
       );
     }
+    const topics = out.map((c) => c.topic);
+    const twice = topics.find((t, i) => topics.indexOf(t) !== i);
+    if (twice !== undefined) throw new Error(`two states of the job would share the changelog topic ${twice}: rename one (state names must differ from "state<id>")`);
     return out;
   }
 
@@ -94,15 +112,15 @@ export class StateChangelog {
 
   /** Calls `stage(time, records)` with each batch's changes as changelog records of their tasks. */
   watch(stage: (time: number, records: Array<{ task: number; record: TaskRecord }>) => void): void {
-    this.stream.onChangedKeys((time, changes) => {
+    const stream = this.stream;
+    stream.onStateChanges((time, keys, values) => {
       stage(
         time,
-        changes.map(([k, v]) => {
+        keys.map((k, i) => {
           const task = this.taskOf(k);
-          return {
-            task,
-            record: { topic: this.topic, partition: task, key: keyString(k), value: v === undefined ? null : JSON.stringify([k, v]) },
-          };
+          const v = values[i];
+          const value = v === undefined ? null : JSON.stringify([k, stream.storedChange(time, v)]);
+          return { task, record: { topic: this.topic, partition: task, key: keyString(k), value } };
         }),
       );
     });

@@ -1,6 +1,6 @@
 /**
  * The changelog of a window with an inverse function (reduceByKeyAndWindow(f, invF, …)) in a
- * scaled-out job: topic `<applicationId>-state<id>-changelog` like a state's, one partition per
+ * scaled-out job: topic `<applicationId>-<name>-changelog` (or `-state<id>-`) like a state's, one partition per
  * task, holding what the window needs to go on elsewhere — each key's window value
  * (`v\0<key>` → `[key, value]`) and each parent batch still inside the window, reduced by key,
  * split by task (`s\0<batch time>` → `[[key, value], …]`); a value that left or a batch that
@@ -17,6 +17,7 @@
 import type { KafkaClient } from '../kafka/client.js';
 import { keyString, partitionForKey } from '../kafka/partitioner.js';
 import type { TaskRecord } from '../kafka/taskProducer.js';
+import { changelogTopic } from './changelogTopic.js';
 import type { ReducedWindowedDStream } from '../window/ReducedWindowedDStream.js';
 
 const VALUE = 'v\u0000';
@@ -32,7 +33,7 @@ export class WindowChangelog {
     readonly numPartitions: number,
     applicationId: string,
   ) {
-    this.topic = `${applicationId}-state${stream.id}-changelog`;
+    this.topic = changelogTopic(applicationId, stream);
     if (stream.slideDuration !== stream.graph.batchDuration) {
       throw new Error(
         `${stream.operation} (stream ${stream.id}) slides every ${stream.slideDuration} ms: in a scaled-out job a window over a ` +

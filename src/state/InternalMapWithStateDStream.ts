@@ -3,7 +3,7 @@ import type { DStream } from '../dstream/DStream.js';
 import { encodeStructuredKey, hashKey } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { ChangeLog } from './ChangeLog.js';
-import { emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, type Root } from './hamt.js';
+import { emptyRoot, forEachLeaf, keyInfo, Leaf, leaves, lookup, lookupPath, mix, Path, putAlong, remove, type Root } from './hamt.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
@@ -50,7 +50,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     parent: DStream<[K, V]>,
     private readonly spec: StateSpec<K, V, S, M>,
   ) {
-    super(parent as DStream<unknown>, 'mapWithState');
+    super(parent as DStream<unknown>, 'mapWithState', { name: spec.getName() });
     this.numPartitions = spec.getNumPartitions() ?? this.graph.defaultParallelism;
     this.roots = Array.from({ length: this.numPartitions }, () => emptyRoot<K, S>());
     this.sizes = new Array<number>(this.numPartitions).fill(0);
@@ -62,7 +62,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   }
 
   /** Keys in the latest state. */
-  get size(): number {
+  override get size(): number {
     let n = 0;
     for (const s of this.sizes) n += s;
     return n;
@@ -87,6 +87,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const logEntries: (Leaf<K, S> | undefined)[] = [];
     const written: Leaf<K, S>[] = [];
     const timedOutBuckets: number[] = [];
+    /** Whether the function removed a key: then a key may be logged twice in this batch. */
+    let removedSome = false;
 
     let initialLoaded = false;
     if (this.latestTime === undefined) {
@@ -139,6 +141,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         const result = fn(time, k, run[j + 1] as V, state);
         if (state.isRemoved()) {
           if (leaf !== undefined) {
+            removedSome = true;
             root = remove(root, mh, k, code, edit);
             sizes[p]!--;
             logKeys.push(k);
@@ -191,24 +194,60 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     for (const t of timedOutBuckets) this.buckets.delete(t);
     if (written.length > 0) this.buckets.set(time, written);
     if (initialLoaded) this.log.requireFull(time);
-    this.log.record(time, logKeys, logEntries, this.size);
-    this.changed(time, logKeys, logEntries, (leaf) => [leaf.value, leaf.stamp]);
+    // A key is logged once per batch unless the function removed it after writing it, or wrote it
+    // again after removing it (keys timing out were not written by this batch): without a
+    // removal by the function, each key is logged once.
+    this.log.record(time, logKeys, logEntries, this.size, !removedSome);
+    this.publishChanges(time, logKeys, logEntries, (leaf) => leaf.value);
     return roots.map((root, p) => ({ root, mapped: mapped[p]! }));
   }
 
   // ---- checkpoints ---------------------------------------------------------------------------
-  // A key's checkpointed value is [state, time of its last write] (the time drives timeouts).
+  // A key's checkpointed value is its state; with a timeout, [state, time of its last write] (the
+  // time drives timeouts; without one it is never read, and leaving it out halves what a restore
+  // decodes). The stream's meta says which: { stamps }. A checkpoint without it (format 1) is stamped.
+
+  private get stamps(): boolean {
+    return this.spec.getTimeout() !== undefined;
+  }
 
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined {
-    return this.stateCheckpoint(
-      time,
-      full,
-      this.log,
-      (version, put) => {
-        for (const r of version) forEachLeaf(r.root, (l) => put(l.key, [l.value, l.stamp]));
-      },
-      (leaf) => [leaf.value, leaf.stamp],
-    );
+    const delta = this.stamps
+      ? this.stateCheckpoint(
+          time,
+          full,
+          this.log,
+          (version, put) => {
+            for (const r of version) forEachLeaf(r.root, (l) => put(l.key, [l.value, l.stamp]));
+          },
+          (leaf) => [leaf.value, leaf.stamp],
+        )
+      : this.stateCheckpoint(
+          time,
+          full,
+          this.log,
+          (version, put) => {
+            for (const r of version) forEachLeaf(r.root, (l) => put(l.key, l.value));
+          },
+          (leaf) => leaf.value,
+        );
+    return delta === undefined ? undefined : { ...delta, ...this.checkpointMeta({ stamps: this.stamps }) };
+  }
+
+  /** A key batch `time` wrote has its last write at `time`: with a timeout, that is stored beside the state. */
+  override storedChange(time: number, value: unknown): unknown {
+    return this.stamps ? [value, time] : value;
+  }
+
+  stateSnapshot(time: number): Iterable<readonly [unknown, unknown]> | undefined {
+    const stamps = this.stamps;
+    return this.snapshotOf(time, function* (version) {
+      for (const r of version) for (const l of leaves(r.root)) yield stamps ? ([l.key, [l.value, l.stamp]] as const) : ([l.key, l.value] as const);
+    });
+  }
+
+  override stateShape(): string {
+    return 'mapWithState';
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
@@ -218,13 +257,17 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const sizes = new Array<number>(n).fill(0);
     const byTime = new Map<number, Leaf<K, S>[]>();
     const timeout = this.spec.getTimeout();
+    const stamped = (saved.meta as { stamps?: unknown } | null | undefined)?.stamps !== false;
     for (const [k, v] of saved.state) {
-      if (!Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'number') {
+      if (stamped && (!Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'number')) {
         throw new Error(`mapWithState checkpoint: malformed entry for key ${JSON.stringify(k)}`);
       }
       const { h, mh, code } = keyInfo(k);
       const p = n === 1 ? 0 : h % n;
-      const leaf = new Leaf(h, mh, k as K, code, v[0] as S, v[1], edit);
+      // Unstamped (no timeout when written): as if written by the restored batch.
+      const leaf = stamped
+        ? new Leaf(h, mh, k as K, code, (v as [S, number])[0], (v as [S, number])[1], edit)
+        : new Leaf(h, mh, k as K, code, v as S, saved.time, edit);
       if (lookupPath(roots[p]!, mh, leaf.key, code, this.path) === undefined) sizes[p]!++;
       roots[p] = putAlong(this.path, leaf, edit);
       if (timeout !== undefined) {
@@ -237,6 +280,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     this.sizes = sizes;
     this.buckets = new Map([...byTime].sort((a, b) => a[0] - b[0]));
     this.log.reset();
+    // Written the other way (a timeout added or removed since): rewrite it all the current way.
+    if (stamped !== this.stamps) this.log.requireFull(saved.time);
     this.restoredAt(
       saved.time,
       roots.map((root) => ({ root, mapped: [] })),

@@ -3,8 +3,11 @@ import { UnaryDStream } from '../dstream/UnaryDStream.js';
 import type { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
 import { forEachLeaf } from './hamt.js';
+import { DiskMapWithStateDStream } from './DiskMapWithStateDStream.js';
 import { InternalMapWithStateDStream, type MapWithStateRecord } from './InternalMapWithStateDStream.js';
+import type { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
+import { resolveStateStore } from './stateStore.js';
 
 /**
  * The stream mapWithState returns (Spark's MapWithStateDStream): each batch's mapped values —
@@ -12,11 +15,14 @@ import type { StateSpec } from './StateSpec.js';
  * the whole state after each batch.
  */
 export class MapWithStateDStream<K, V, S, M> extends DStream<M> {
-  /** The stream that holds the state (what checkpoints save and restore). */
-  readonly internalStream: InternalMapWithStateDStream<K, V, S, M>;
+  /** The stream that holds the state (what checkpoints save and restore): in memory or on disk. */
+  readonly internalStream: StatefulDStream<MapWithStateRecord<K, S, M>, unknown>;
 
   constructor(parent: DStream<[K, V]>, spec: StateSpec<K, V, S, M>) {
-    const internal = new InternalMapWithStateDStream(parent, spec);
+    const internal =
+      resolveStateStore(spec.getStateStore()).type === 'disk'
+        ? new DiskMapWithStateDStream(parent, spec)
+        : new InternalMapWithStateDStream(parent, spec);
     super(parent.graph);
     this.internalStream = internal;
   }
@@ -35,6 +41,12 @@ export class MapWithStateDStream<K, V, S, M> extends DStream<M> {
 
   /** The state after each batch, as [key, state] pairs (read it as read-only). */
   stateSnapshots(): DStream<[K, S]> {
+    if (this.internalStream instanceof DiskMapWithStateDStream) {
+      throw new Error(
+        'stateSnapshots() is not supported with the disk state store yet (its state is larger than memory): ' +
+          'read the changed keys with onStateChanges, or use the memory store',
+      );
+    }
     return new StateSnapshotDStream(this.internalStream);
   }
 

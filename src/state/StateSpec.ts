@@ -1,6 +1,8 @@
 import { RDD } from '../rdd/RDD.js';
 import { checkDuration, type Duration } from '../util/duration.js';
+import { checkStateName } from '../dstream/stateName.js';
 import type { State } from './State.js';
+import { checkStateStore, type StateStoreOption } from './stateStore.js';
 
 /** Spark's simple mapping function: every call's result is part of the output. */
 export type MappingFunction<K, V, S, M> = (key: K, value: V | undefined, state: State<S>) => M;
@@ -25,6 +27,8 @@ export class StateSpec<K, V, S, M> {
   private initial: RDD<[K, S]> | ReadonlyArray<readonly [K, S]> | undefined;
   private partitions: number | undefined;
   private idleTimeout: Duration | undefined;
+  private stateName: string | undefined;
+  private store: StateStoreOption | undefined;
 
   private constructor(
     private readonly fn: TimedMappingFunction<K, V, S, M>,
@@ -64,6 +68,25 @@ export class StateSpec<K, V, S, M> {
     return this;
   }
 
+  /**
+   * Names the state: it is checkpointed under this name, and getOrCreate restores it into a
+   * changed graph (see API.md, getOrCreate).
+   */
+  name(n: string): this {
+    this.stateName = checkStateName(n, 'StateSpec.name');
+    return this;
+  }
+
+  /**
+   * Where the state lives: `'memory'` (the default) or `'disk'` — keys and values in the
+   * checkpoint's LevelDB store with a bounded cache of hot keys in memory, for state larger than
+   * memory (docs/state-stores.md says when to switch and what it costs).
+   */
+  stateStore(store: StateStoreOption): this {
+    this.store = checkStateStore(store, 'StateSpec.stateStore');
+    return this;
+  }
+
   /** @internal */
   getFunction(): TimedMappingFunction<K, V, S, M> {
     return this.fn;
@@ -84,5 +107,13 @@ export class StateSpec<K, V, S, M> {
 
   getTimeout(): Duration | undefined {
     return this.idleTimeout;
+  }
+
+  getName(): string | undefined {
+    return this.stateName;
+  }
+
+  getStateStore(): StateStoreOption | undefined {
+    return this.store;
   }
 }

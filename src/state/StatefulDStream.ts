@@ -1,8 +1,20 @@
-import type { StreamCheckpoint, SavedStreamCheckpoint, Checkpointable } from '../dstream/Checkpointable.js';
+import type { StreamCheckpoint, SavedStreamCheckpoint, Checkpointable, StateKeyCounts } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
+import { checkStateName } from '../dstream/stateName.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
 import type { ChangeLog } from './ChangeLog.js';
+
+/**
+ * The per-batch "changed keys" hook (`onStateChanges`): for each batch, once its state is
+ * committed (after every user function of the batch succeeded, before its outputs run), the keys
+ * the batch put and their new values, and the keys it removed (value undefined), in the order the
+ * batch changed them; a key changed twice in a batch appears once per change. The arrays are the
+ * listener's to keep; the values are the state's own (do not mutate them). The checkpoint's delta
+ * log is written from the same changes; a changelog writer (e.g. a Kafka changelog topic) can
+ * subscribe here and write them with the batch.
+ */
+export type StateChangeListener<K, S> = (time: number, keys: readonly K[], values: readonly (S | undefined)[]) => void;
 
 /**
  * What updateStateByKey and mapWithState share: a state that advances one batch at a time, in
@@ -18,27 +30,36 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
   protected latestTime: number | undefined;
   /** Committed versions still remembered, by batch time. */
   protected readonly versions = new Map<number, P>();
-  /** Told each batch's changed keys (scale-out changelogs); see onChangedKeys. */
-  private readonly changeListeners: ((time: number, changes: ReadonlyArray<readonly [unknown, unknown]>) => void)[] = [];
+  /** The state's name (see Checkpointable.stateName), or undefined. */
+  readonly stateName: string | undefined;
+  private readonly changeListeners: StateChangeListener<unknown, unknown>[] = [];
   /** Edits of the state waiting for the next batch (partitions gained or lost by a scaled-out copy). */
   private readonly pendingEdits: { drop: (key: unknown) => boolean; puts: ReadonlyArray<readonly [unknown, unknown]> }[] = [];
-  /** The next checkpoint must be a full copy (an edit changed the state outside a batch). */
+  /** The next checkpoint must be a full copy: an edit changed the state outside a batch, so no delta describes it. */
   private fullCheckpointOwed = false;
-  /** Scale-out: a small value written with each checkpoint of this stream (its changelog positions). */
+  /**
+   * Scale-out: a small value written with each checkpoint of this stream (its changelog
+   * positions), as the `extra` field of the stream's meta in the batch record (`meta/batch`
+   * `streams`): it is committed atomically with the batch's delta, so it always describes the
+   * state a restore rebuilds (snapshot + delta log), whichever snapshot that restore starts from.
+   */
   checkpointExtra: (() => unknown) | undefined;
-  /** Scale-out: that value as the restored checkpoint held it. */
+  /** Scale-out: that value as the restored checkpoint held it (undefined without one). */
   restoredExtra: unknown;
 
   /**
    * `ephemeral`: the state lives only in memory and is never checkpointed, so no checkpoint
    * directory is required (Structured Streaming's queries without a checkpointLocation).
+   * `name`: the state's name (see Checkpointable.stateName).
    */
   constructor(
     protected readonly parent: DStream<unknown>,
     operation: string,
-    options: { ephemeral?: boolean } = {},
+    options: { ephemeral?: boolean; name?: string } = {},
   ) {
+    const stateName = checkStateName(options.name, operation);
     super(parent.graph);
+    this.stateName = stateName;
     this.mustCheckpoint = true;
     if (!options.ephemeral) this.graph.requireCheckpoint(operation);
     this.graph.materializeEachBatch(this as DStream<unknown>);
@@ -54,6 +75,76 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
 
   abstract checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined;
   abstract restoreCheckpoint(saved: SavedStreamCheckpoint): void;
+  /** Keys in the latest state (0 unless the operation counts them). */
+  get size(): number {
+    return 0;
+  }
+
+  /** Subscribe to each batch's changed keys (see StateChangeListener); returns the unsubscribe function. */
+  onStateChanges<K, S>(listener: StateChangeListener<K, S>): () => void {
+    if (typeof listener !== 'function') throw new TypeError('onStateChanges needs a function');
+    const l = listener as StateChangeListener<unknown, unknown>;
+    this.changeListeners.push(l);
+    return () => {
+      const i = this.changeListeners.indexOf(l);
+      if (i >= 0) this.changeListeners.splice(i, 1);
+    };
+  }
+
+  /** Tell the listeners batch `time`'s changes (`valueOf` gives the state of a change's entry). */
+  protected publishChanges<K, E, S>(time: number, keys: K[], entries: (E | undefined)[], valueOf: (e: E) => S): void {
+    if (this.changeListeners.length === 0) return;
+    const values = entries.map((e) => (e === undefined ? undefined : valueOf(e)));
+    for (const l of this.changeListeners) l(time, keys.slice(), values);
+  }
+
+  /**
+   * How the checkpoint stores a key that batch `time` set to `value` (what `editState` takes):
+   * the value itself unless the operation stores more (mapWithState with a timeout: the time too).
+   */
+  storedChange(_time: number, value: unknown): unknown {
+    return value;
+  }
+
+  /**
+   * Scale-out: before the next batch, drop the keys `drop` selects, then put `puts` (key, value
+   * as the checkpoint stores it, see storedChange) — a partition lost, or gained with its
+   * restored state. The checkpoint after the edit is a full copy (no delta describes an edit).
+   */
+  editState(drop: (key: unknown) => boolean, puts: ReadonlyArray<readonly [unknown, unknown]>): void {
+    if ((this as Checkpointable).stateOnDisk) throw new Error(`${this.kind}: a disk-backed state cannot be edited outside a batch`);
+    this.pendingEdits.push({ drop, puts });
+  }
+
+  /** Applies the pending edits through the checkpoint's own full copy and restore (O(state), once per rebalance). */
+  private applyEdits(): void {
+    const time = this.latestTime ?? this.zeroTime!;
+    const entries = new Map<string, [unknown, unknown]>();
+    const keyOf = (k: unknown): string => (typeof k === 'string' ? `s${k}` : `j${JSON.stringify(k)}`);
+    let meta: unknown;
+    if (this.latestTime !== undefined) {
+      const full = this.checkpointDelta(this.latestTime, true);
+      meta = full?.meta; // the operation's own fields (e.g. mapWithState's stamps) say how to read the copy
+      for (const [k, v] of full?.state?.puts ?? []) entries.set(keyOf(k), [k, v]);
+    }
+    for (const { drop, puts } of this.pendingEdits.splice(0)) {
+      for (const [id, [k]] of entries) if (drop(k)) entries.delete(id);
+      for (const [k, v] of puts) entries.set(keyOf(k), [k, v]);
+    }
+    const restored = this.restoredExtra;
+    void this.restoreCheckpoint({ time, state: [...entries.values()], slices: [], meta });
+    this.restoredExtra = restored;
+    this.fullCheckpointOwed = true;
+  }
+
+  stateKeys(): StateKeyCounts {
+    return { inMemory: this.size, onDisk: 0 };
+  }
+
+  /** What a named state restored into a changed graph must match. */
+  stateShape(): string {
+    return this.kind;
+  }
 
   get dependencies(): readonly DStream<unknown>[] {
     return [this.parent];
@@ -93,46 +184,6 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     return version;
   }
 
-  /**
-   * Scale-out: `listener(time, changes)` after each batch's version is committed, with every key
-   * the batch put or removed and its value as the checkpoint stores it (undefined: removed).
-   */
-  onChangedKeys(listener: (time: number, changes: ReadonlyArray<readonly [unknown, unknown]>) => void): void {
-    this.changeListeners.push(listener);
-  }
-
-  /** Subclasses: report batch `time`'s changes (`entries[i]` undefined: `keys[i]` removed). */
-  protected changed<K, E>(time: number, keys: readonly K[], entries: readonly (E | undefined)[], stored: (entry: E) => unknown): void {
-    if (this.changeListeners.length === 0) return;
-    const changes = keys.map((k, i) => [k, entries[i] === undefined ? undefined : stored(entries[i]!)] as const);
-    for (const l of this.changeListeners) l(time, changes);
-  }
-
-  /**
-   * Scale-out: before the next batch, drop the keys `drop` selects, then put `puts` (key, value
-   * as the checkpoint stores it) — a partition lost, or gained with its restored state.
-   */
-  editState(drop: (key: unknown) => boolean, puts: ReadonlyArray<readonly [unknown, unknown]>): void {
-    this.pendingEdits.push({ drop, puts });
-  }
-
-  /** Applies the pending edits through the checkpoint's own full copy and restore (O(state), once per rebalance). */
-  private applyEdits(): void {
-    const time = this.latestTime ?? this.zeroTime!;
-    const entries = new Map<string, [unknown, unknown]>();
-    const keyOf = (k: unknown): string => (typeof k === 'string' ? `s${k}` : `j${JSON.stringify(k)}`);
-    if (this.latestTime !== undefined) {
-      const full = this.checkpointDelta(this.latestTime, true);
-      for (const [k, v] of (full?.state as { puts: [unknown, unknown][] } | undefined)?.puts ?? []) entries.set(keyOf(k), [k, v]);
-    }
-    for (const { drop, puts } of this.pendingEdits.splice(0)) {
-      for (const [id, [k]] of entries) if (drop(k)) entries.delete(id);
-      for (const [k, v] of puts) entries.set(keyOf(k), [k, v]);
-    }
-    void this.restoreCheckpoint({ time, state: [...entries.values()], slices: [], meta: undefined });
-    this.fullCheckpointOwed = true;
-  }
-
   /** The version to describe in the checkpoint of batch `time`; undefined when there is none yet. */
   protected versionForCheckpoint(time: number): P | undefined {
     if (this.latestTime === undefined || time > this.latestTime) return undefined;
@@ -164,22 +215,43 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
       full = true;
       this.fullCheckpointOwed = false;
     }
-    const extra = this.checkpointExtra ? { meta: this.checkpointExtra() } : {};
+    const meta = this.checkpointMeta();
     if (full || changes === 'full') {
       eachEntry(version, (k, v) => void puts.push([k, v]));
-      return { state: { replace: true, puts, deletes: [] }, ...extra };
+      return { state: { replace: true, puts, deletes: [] }, ...meta };
     }
     const deletes: unknown[] = [];
-    for (const e of changes.entries()) {
-      if (e.value === undefined) deletes.push(e.key);
-      else puts.push([e.key, stored(e.value)]);
+    const { keys, entries } = changes;
+    for (let i = 0; i < keys.length; i++) {
+      const e = entries[i];
+      if (e === undefined) deletes.push(keys[i]);
+      else puts.push([keys[i], stored(e)]);
     }
-    return { state: { replace: false, puts, deletes }, ...extra };
+    return { state: { replace: false, puts, deletes }, ...meta };
   }
 
-  /** Start over from a restored version (`extra`: the checkpoint's restoredExtra). */
-  protected restoredAt(time: number, version: P, extra?: unknown): void {
-    this.restoredExtra = extra;
+  /**
+   * The stream's meta for its checkpoint: the operation's own fields (`own`) and, in a
+   * scaled-out job, `extra` (checkpointExtra); `{}` when there is neither (no meta written).
+   */
+  protected checkpointMeta(own?: Record<string, unknown>): { meta?: Record<string, unknown> } {
+    const extra = this.checkpointExtra?.();
+    if (extra === undefined) return own === undefined ? {} : { meta: own };
+    return { meta: { ...own, extra } };
+  }
+
+  /**
+   * The whole state as of batch `time` for a snapshot: `eachEntry` lists the stored pairs of
+   * the version, which later batches never change (versions are immutable once committed).
+   */
+  protected snapshotOf(time: number, eachEntry: (version: P) => Iterable<readonly [unknown, unknown]>): Iterable<readonly [unknown, unknown]> | undefined {
+    const version = this.versions.get(time);
+    return version === undefined ? undefined : eachEntry(version);
+  }
+
+  /** Start over from a restored version; `meta`: the restored stream meta (its `extra` becomes restoredExtra). */
+  protected restoredAt(time: number, version: P, meta?: unknown): void {
+    this.restoredExtra = (meta as { extra?: unknown } | null | undefined)?.extra;
     this.versions.clear();
     this.versions.set(time, version);
     this.latestTime = time;

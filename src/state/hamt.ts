@@ -303,3 +303,14 @@ export function forEachLeaf<K, V>(root: Root<K, V>, f: (leaf: Leaf<K, V>) => voi
     else for (const l of c.leaves) f(l);
   }
 }
+
+/** Every leaf of the version `root`, lazily (a snapshot written while later batches run). */
+export function* leaves<K, V>(root: Root<K, V>): Generator<Leaf<K, V>> {
+  const arr = root.arr;
+  for (let i = 0; i < arr.length; i++) {
+    const c = arr[i]!;
+    if (c instanceof Leaf) yield c;
+    else if (c instanceof Branch) yield* leaves(c);
+    else yield* c.leaves;
+  }
+}

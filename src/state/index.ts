@@ -7,3 +7,6 @@ export { StateSpec, type MappingFunction, type TimedMappingFunction } from './St
 export { MapWithStateDStream, StateSnapshotDStream } from './MapWithStateDStream.js';
 export { InternalMapWithStateDStream, type MapWithStateRecord } from './InternalMapWithStateDStream.js';
 export { StateDStream, type UpdateFunction, type UpdateStateByKeyOptions } from './updateStateByKey.js';
+export { StatefulDStream, type StateChangeListener } from './StatefulDStream.js';
+export { DiskMapWithStateDStream } from './DiskMapWithStateDStream.js';
+export type { StateStoreOption } from './stateStore.js';

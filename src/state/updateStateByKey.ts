@@ -13,6 +13,11 @@ export interface UpdateStateByKeyOptions<K, S> {
   numPartitions?: number;
   /** The state keys start from. */
   initialRDD?: RDD<[K, S]> | ReadonlyArray<readonly [K, S]>;
+  /**
+   * Names the state: it is checkpointed under this name, and getOrCreate restores it into a
+   * changed graph (see API.md, getOrCreate).
+   */
+  name?: string;
 }
 
 declare module '../dstream/DStream.js' {
@@ -52,15 +57,16 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
     private readonly updateFunc: UpdateFunction<V, S>,
     numPartitions: number,
     private readonly initial: RDD<[K, S]> | ReadonlyArray<readonly [K, S]> | undefined,
+    name?: string,
   ) {
-    super(parent as DStream<unknown>, 'updateStateByKey');
+    super(parent as DStream<unknown>, 'updateStateByKey', { name });
     if (!Number.isInteger(numPartitions) || numPartitions < 1) {
       throw new RangeError(`numPartitions must be a positive integer, got ${numPartitions}`);
     }
     this.numPartitions = numPartitions;
   }
 
-  get size(): number {
+  override get size(): number {
     const v = this.latestTime === undefined ? undefined : this.versions.get(this.latestTime);
     return v ? count(v) : 0;
   }
@@ -136,8 +142,8 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
 
     // Nothing above changed `prev` or the log: only now is the batch committed.
     if (initialLoaded) this.log.requireFull(time);
-    this.log.record(time, logKeys, logEntries, count(next));
-    this.changed(time, logKeys, logEntries, (e) => e[1]);
+    this.log.record(time, logKeys, logEntries, count(next), true); // each key is offered once per batch
+    this.publishChanges(time, logKeys, logEntries, (e) => e[1]);
     return next;
   }
 
@@ -166,6 +172,16 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
     );
   }
 
+  stateSnapshot(time: number): Iterable<readonly [unknown, unknown]> | undefined {
+    return this.snapshotOf(time, function* (version) {
+      for (const part of version) yield* part;
+    });
+  }
+
+  override stateShape(): string {
+    return 'updateStateByKey';
+  }
+
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
     const n = this.numPartitions;
     const parts: Parts<K, S> = Array.from({ length: n }, () => []);
@@ -191,11 +207,11 @@ DStream.prototype.updateStateByKey = function <K, V, S>(
 ): DStream<[K, S]> {
   if (typeof update !== 'function') throw new TypeError('updateStateByKey needs an update function');
   if (options === null || typeof options !== 'object') {
-    throw new TypeError('updateStateByKey options must be an object: { numPartitions?, initialRDD? }');
+    throw new TypeError('updateStateByKey options must be an object: { numPartitions?, initialRDD?, name? }');
   }
-  const { numPartitions, initialRDD } = options;
+  const { numPartitions, initialRDD, name } = options;
   if (initialRDD !== undefined && !(initialRDD instanceof RDD) && !Array.isArray(initialRDD)) {
     throw new TypeError('initialRDD must be an RDD or an array of [key, state] pairs');
   }
-  return new StateDStream(this, update, numPartitions ?? this.graph.defaultParallelism, initialRDD);
+  return new StateDStream(this, update, numPartitions ?? this.graph.defaultParallelism, initialRDD, name);
 };

@@ -1,5 +1,6 @@
-import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
+import type { Checkpointable, SavedStreamCheckpoint, StateKeyCounts, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
+import { checkStateName } from '../dstream/stateName.js';
 import { RDD } from '../rdd/RDD.js';
 import { KeyMap, partitionOf, type KeyEntry } from '../rdd/keys.js';
 import type { Duration } from '../util/duration.js';
@@ -11,6 +12,11 @@ export interface ReduceByKeyAndWindowOptions<K, V> {
   numPartitions?: number;
   /** Keeps only the pairs it accepts; the others leave the window's state (e.g. `([, n]) => n !== 0`). */
   filterFunc?: (kv: [K, V]) => boolean;
+  /**
+   * Names the window's state: it is checkpointed under this name, and getOrCreate restores it
+   * into a changed graph (see API.md, getOrCreate).
+   */
+  name?: string;
 }
 
 /** How an operation built on this stream names itself and whether it needs a checkpoint directory. */
@@ -79,6 +85,8 @@ const DEFAULT_OPERATION = 'reduceByKeyAndWindow with an inverse function';
 export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]> implements Checkpointable {
   readonly numPartitions: number;
   readonly operation: string;
+  /** The state's name (see Checkpointable.stateName), or undefined. */
+  readonly stateName: string | undefined;
   private readonly filterFunc: ((kv: [K, V]) => boolean) | undefined;
 
   /** The window's value per key as of `stateTime`, hash-partitioned like the output. */
@@ -109,6 +117,8 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
   private readonly slideListeners: ((changes: WindowSlideChanges<K, V>) => void)[] = [];
   /** Scale-out: edits waiting for the next slide (editState). */
   private readonly pendingEdits: Array<{ drop: (key: K) => boolean; values: Array<[K, V]>; slices: Array<[number, Array<[K, V]>]> }> = [];
+  /** The next checkpoint must be a full copy: an edit changed the state outside a slide, so no delta describes it. */
+  private fullCheckpointOwed = false;
 
   constructor(
     parent: DStream<[K, V]>,
@@ -128,7 +138,9 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     if (!Number.isInteger(numPartitions) || numPartitions < 1) {
       throw new RangeError(`${operation}: numPartitions must be a positive integer, got ${numPartitions}`);
     }
+    const stateName = checkStateName(options.name, operation);
     super(parent, windowDuration, slideDuration, operation);
+    this.stateName = stateName;
     this.operation = operation;
     this.numPartitions = numPartitions;
     this.filterFunc = options.filterFunc;
@@ -308,6 +320,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     this.slices.clear();
     this.early.clear();
     for (const [t, slice] of all) this.slices.set(t, slice);
+    this.fullCheckpointOwed = true;
   }
 
   /** Parent batch `t` reduced by key, hash-partitioned like the state; undefined when it has no pairs. */
@@ -349,6 +362,10 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
    * left (slices deleted), and in `meta` the time of the window the state holds.
    */
   checkpointDelta(time: number, full: boolean): StreamCheckpoint {
+    if (this.fullCheckpointOwed) {
+      full = true;
+      this.fullCheckpointOwed = false;
+    }
     // Slides up to `time` that nothing has read yet belong to this commit.
     const due = [...this.pending.values()].filter((s) => s.time <= time).sort((a, b) => a.time - b.time);
     for (const s of due) this.produce(s);
@@ -395,6 +412,24 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
       slideDuration: this.slideDuration,
     };
     return { state: { replace: full, puts, deletes }, slices: { puts: slicePuts, deletes: sliceDeletes }, meta };
+  }
+
+  stateShape(): string {
+    return `${this.operation} window=${this.windowDuration} slide=${this.slideDuration}`;
+  }
+
+  stateKeys(): StateKeyCounts {
+    let n = 0;
+    for (const values of this.values) n += values.size;
+    return { inMemory: n, onDisk: 0 };
+  }
+
+  /** The window's values as of `time`, copied (they change at the next slide); undefined once the state moved past it. */
+  stateSnapshot(time: number): Iterable<readonly [unknown, unknown]> | undefined {
+    if (this.pending.size > 0 || (this.stateTime !== undefined && this.stateTime > time)) return undefined;
+    const out: Array<[unknown, unknown]> = [];
+    for (const values of this.values) for (const e of values.entries()) out.push([e.key, e.value]);
+    return out;
   }
 
   /**

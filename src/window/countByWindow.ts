@@ -1,10 +1,11 @@
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
+import { checkStateName } from '../dstream/stateName.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
 import { SavedWindowBatches } from './SavedWindowBatches.js';
 import { SlidingDStream } from './SlidingDStream.js';
-import { parentTimes } from './windowArgs.js';
+import { parentTimes, type WindowOptions } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
   interface DStream<T> {
@@ -12,7 +13,7 @@ declare module '../dstream/DStream.js' {
      * Every `slideDuration`, one element: how many elements this stream had in the last
      * `windowDuration` (`[0]` for an empty window), like `window(windowDuration, slideDuration).count()`.
      */
-    countByWindow(windowDuration: Duration, slideDuration?: Duration): DStream<number>;
+    countByWindow(windowDuration: Duration, slideDuration?: Duration, options?: WindowOptions): DStream<number>;
   }
 }
 
@@ -26,8 +27,13 @@ export class CountByWindowDStream<T> extends SlidingDStream<T, number> implement
   /** Batch counts in the checkpoint, and the last batch a recovered checkpoint covers. */
   private readonly savedBatches = new SavedWindowBatches<number>();
 
-  constructor(parent: DStream<T>, windowDuration: Duration, slideDuration?: Duration) {
+  /** The window's name (see Checkpointable.stateName), or undefined. */
+  readonly stateName: string | undefined;
+
+  constructor(parent: DStream<T>, windowDuration: Duration, slideDuration?: Duration, options: WindowOptions = {}) {
+    const stateName = checkStateName(options?.name, 'countByWindow');
     super(parent, windowDuration, slideDuration, 'countByWindow');
+    this.stateName = stateName;
   }
 
   compute(time: number): RDD<number> {
@@ -64,11 +70,15 @@ export class CountByWindowDStream<T> extends SlidingDStream<T, number> implement
     return { slices };
   }
 
+  stateShape(): string {
+    return `countByWindow window=${this.windowDuration} slide=${this.slideDuration}`;
+  }
+
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
     for (const [t, n] of this.savedBatches.restore(saved)) this.batchCounts.set(t, n);
   }
 }
 
-DStream.prototype.countByWindow = function <T>(this: DStream<T>, windowDuration: Duration, slideDuration?: Duration) {
-  return new CountByWindowDStream(this, windowDuration, slideDuration);
+DStream.prototype.countByWindow = function <T>(this: DStream<T>, windowDuration: Duration, slideDuration?: Duration, options?: WindowOptions) {
+  return new CountByWindowDStream(this, windowDuration, slideDuration, options);
 };

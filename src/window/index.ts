@@ -14,4 +14,4 @@ export {
   type ReducedWindowMeta,
   type ReducedWindowedOptions,
 } from './ReducedWindowedDStream.js';
-export { windowSpec, type WindowSpec } from './windowArgs.js';
+export { windowSpec, type WindowSpec, type WindowOptions } from './windowArgs.js';

@@ -1,10 +1,11 @@
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
+import { checkStateName } from '../dstream/stateName.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
 import { SavedWindowBatches } from './SavedWindowBatches.js';
 import { SlidingDStream } from './SlidingDStream.js';
-import { parentTimes } from './windowArgs.js';
+import { parentTimes, type WindowOptions } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
   interface DStream<T> {
@@ -12,7 +13,7 @@ declare module '../dstream/DStream.js' {
      * Every `slideDuration` (default: this stream's slide), one RDD holding the batches of the last
      * `windowDuration`: the union of this stream's RDDs in `(time - windowDuration, time]`, oldest first.
      */
-    window(windowDuration: Duration, slideDuration?: Duration): DStream<T>;
+    window(windowDuration: Duration, slideDuration?: Duration, options?: WindowOptions): DStream<T>;
   }
 }
 
@@ -27,8 +28,13 @@ export class WindowedDStream<T> extends SlidingDStream<T, T> implements Checkpoi
   /** Parent batches read back from a checkpoint. */
   private readonly restored = new Map<number, RDD<T>>();
 
-  constructor(parent: DStream<T>, windowDuration: Duration, slideDuration?: Duration) {
+  /** The window's name (see Checkpointable.stateName), or undefined. */
+  readonly stateName: string | undefined;
+
+  constructor(parent: DStream<T>, windowDuration: Duration, slideDuration?: Duration, options: WindowOptions = {}) {
+    const stateName = checkStateName(options?.name, 'window');
     super(parent, windowDuration, slideDuration, 'window');
+    this.stateName = stateName;
     // A parent batch belongs to several windows: compute it once.
     parent.persist();
   }
@@ -58,11 +64,15 @@ export class WindowedDStream<T> extends SlidingDStream<T, T> implements Checkpoi
     return { slices };
   }
 
+  stateShape(): string {
+    return `window window=${this.windowDuration} slide=${this.slideDuration}`;
+  }
+
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
     for (const [t, parts] of this.savedBatches.restore(saved)) this.restored.set(t, RDD.fromPartitions(parts));
   }
 }
 
-DStream.prototype.window = function <T>(this: DStream<T>, windowDuration: Duration, slideDuration?: Duration) {
-  return new WindowedDStream(this, windowDuration, slideDuration);
+DStream.prototype.window = function <T>(this: DStream<T>, windowDuration: Duration, slideDuration?: Duration, options?: WindowOptions) {
+  return new WindowedDStream(this, windowDuration, slideDuration, options);
 };

@@ -35,3 +35,9 @@ export function* parentTimes(parent: DStream<unknown>, from: number, to: number)
   // `from` is excluded: the first time is the next one on the parent's grid.
   for (let t = from + step; t <= to; t += step) yield t;
 }
+
+/** Options of the windows that keep batches in the checkpoint (window, countByWindow). */
+export interface WindowOptions {
+  /** Names the window's checkpointed batches, so getOrCreate restores them into a changed graph. */
+  name?: string;
+}

@@ -250,7 +250,7 @@ describe('a checkpoint this version cannot read', () => {
     const dir = tempDir();
     await runFresh(dir, 3);
     await patchRaw(dir, 'meta/format', () => JSON.stringify({ format: 'dstreams-checkpoint', version: 99 }));
-    await expectBothFail(dir, 'INCOMPATIBLE_VERSION', 'found version 99', 'expected version 1');
+    await expectBothFail(dir, 'INCOMPATIBLE_VERSION', 'found version 99', 'expected version 2');
     const db = new Level<string, string>(dir);
     await db.open();
     expect(JSON.parse((await db.get('meta/format'))!).version).toBe(99);
@@ -297,12 +297,12 @@ describe('damaged checkpoints are reported, never started over', () => {
     await expectBothFail(dir, 'CORRUPT', 'damaged');
   });
 
-  it('a state record that cannot be decoded: start() fails while restoring and closes the store', async () => {
+  it.each(['snap', 'delta'])('a state record (%s/) that cannot be decoded: start() fails while restoring and closes the store', async (ns) => {
     const dir = tempDir();
     await runFresh(dir, 3);
     const db = new Level<string, string>(dir);
     await db.open();
-    const key = (await db.keys({ gte: 'state/', lt: 'state0', limit: 1 }).all())[0]!;
+    const key = (await db.keys({ gte: `${ns}/`, lt: `${ns}0`, limit: 1 }).all())[0]!;
     await db.put(key, '{not json');
     await db.close();
     const made = await getOrCreateJob(dir);

@@ -182,19 +182,21 @@ describe('checkpointDelta', () => {
       const first = deltas[0] as { state: { replace: boolean; puts: unknown[] } };
       expect(first.state.replace).toBe(true); // the initial state: a full copy
       expect(first.state.puts).toHaveLength(100);
-      expect(first.state.puts).toContainEqual(['k7', [7, 1000]]);
+      // Without a timeout a key's value is its state alone (meta says so: no write times).
+      expect(first.state.puts).toContainEqual(['k7', 7]);
       expect(deltas[1]).toEqual({
         state: {
           replace: false,
           puts: expect.arrayContaining([
-            ['k1', [6, 2000]],
-            ['new', [1, 2000]],
+            ['k1', 6],
+            ['new', 1],
           ]),
           deletes: ['k2'],
         },
+        meta: { stamps: false },
       });
       expect((deltas[1] as { state: { puts: unknown[] } }).state.puts).toHaveLength(2);
-      expect(deltas[2]).toEqual({ state: { replace: false, puts: [], deletes: [] } });
+      expect(deltas[2]).toEqual({ state: { replace: false, puts: [], deletes: [] }, meta: { stamps: false } });
       // A full copy on demand.
       const full = mapped.internalStream.checkpointDelta(3000, true)!;
       expect(full.state!.replace).toBe(true);
@@ -250,6 +252,12 @@ describe('checkpointDelta', () => {
   });
 });
 
+/** The changes a ChangeLog handed over, as [key, entry] pairs. */
+function pairs<K, E>(taken: { keys: K[]; entries: (E | undefined)[] } | 'full'): Array<[K, E | undefined]> {
+  if (taken === 'full') throw new Error('expected changes, got a full copy');
+  return taken.keys.map((k, i) => [k, taken.entries[i]]);
+}
+
 describe('ChangeLog', () => {
   it('merges batches, a later change of a key winning', () => {
     const log = new ChangeLog<string, number>();
@@ -258,12 +266,22 @@ describe('ChangeLog', () => {
     log.record(3000, ['d'], [9], 3);
     const m = log.take(2000);
     expect(m).not.toBe('full');
-    expect([...(m as Exclude<typeof m, 'full'>).pairs()]).toEqual([
+    expect(pairs(m)).toEqual([
       ['a', undefined],
       ['b', 1],
       ['c', 5],
     ]);
-    expect([...(log.take(3000) as Exclude<typeof m, 'full'>).pairs()]).toEqual([['d', 9]]);
+    expect(pairs(log.take(3000))).toEqual([['d', 9]]);
+  });
+
+  it('hands over one batch as it is when its keys are unique, and merges one whose keys may repeat', () => {
+    const log = new ChangeLog<string, number>();
+    const keys = ['a', 'b'];
+    log.record(1000, keys, [1, 2], 2, true);
+    const one = log.take(1000) as Exclude<ReturnType<typeof log.take>, 'full'>;
+    expect(one.keys).toBe(keys); // no copy
+    log.record(2000, ['a', 'a'], [3, undefined], 2, false);
+    expect(pairs(log.take(2000))).toEqual([['a', undefined]]);
   });
 
   it('gives up for a full copy once it holds more changes than the state', () => {
@@ -280,6 +298,6 @@ describe('ChangeLog', () => {
     expect(log.take(4000)).toBe('full');
     const after = log.take(5000);
     expect(after).not.toBe('full');
-    expect([...(after as Exclude<typeof after, 'full'>).pairs()]).toEqual([[1, 1]]);
+    expect(pairs(after)).toEqual([[1, 1]]);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CheckpointStore, type CheckpointCommit, type StateChange, type SliceChange } from '../../src/checkpoint/index.js';
+import { CheckpointStore, type CheckpointCommit, type DeltaChange, type SliceChange } from '../../src/checkpoint/index.js';
 import { ManualClock, ReducedWindowedDStream, Seconds, StreamingContext, type DStream } from '../../src/index.js';
 import { asSet } from './helpers.js';
 
@@ -218,7 +218,8 @@ describe('reduceByKeyAndWindow with an inverse: checkpoints in the store, resume
     expect(commits).toHaveLength(7);
     const id = `s${job.windowed.id}`;
     const state = (c: CheckpointCommit) => {
-      const s = (c.state as Map<string, StateChange>).get(id)!;
+      // State kept in memory goes to the delta log: one entry per stream per batch.
+      const s = (c.deltas as Map<string, DeltaChange>).get(id)!;
       return { replace: !!s.replace, puts: sorted([...(s.puts ?? [])] as KV[]), deletes: [...(s.deletes ?? [])] };
     };
     const slices = (c: CheckpointCommit) => {

@@ -1,0 +1,123 @@
+/**
+ * Benchmark of restarting a stateful job from its checkpoint: the time from getOrCreate to the
+ * first batch being able to run (the store opened, the state restored), for mapWithState and
+ * updateStateByKey with the memory store (format 2: a snapshot in bulk values plus the delta log
+ * after it) and mapWithState with the disk store (restores nothing: opening the store is all).
+ * Prints figures, judges nothing.
+ *
+ *   npx tsx bench/restart.ts [--keys 1000000] [--disk-keys 5000000] [--deltas 20] [--rounds 3]
+ *                            [--ops map,update,disk]
+ *
+ * A first child process builds the state (`keys` keys as the initial state, a first full
+ * commit), then runs `deltas` more batches of 10 000 records each so the delta log holds entries
+ * after the snapshot (merges are left to their policy), and stops. The disk run writes
+ * `disk-keys` distinct keys in batches of 100 000 records. Then, in fresh child processes, the
+ * restart is timed `rounds` times (best and all runs printed): getOrCreate + start() up to the
+ * point the first batch could run, and separately the time to read the state from the store.
+ * The machine is shared with other work: read the spread of the runs.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManualClock, StateSpec, StreamingContext, type State } from '../src/index.js';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const KEYS = arg('keys', 1_000_000);
+const DISK_KEYS = arg('disk-keys', 5_000_000);
+const DELTAS = arg('deltas', 20);
+const ROUNDS = arg('rounds', 3);
+const opsAt = process.argv.indexOf('--ops');
+const OPS = (opsAt >= 0 ? process.argv[opsAt + 1]! : 'map,update,disk').split(',');
+
+type Op = 'map' | 'update' | 'disk';
+
+function job(dir: string, op: Op, keys: number, rows: number): { ssc: StreamingContext; clock: ManualClock } {
+  const clock = new ManualClock(0);
+  const ssc = new StreamingContext({ batchDuration: 1000, clock });
+  ssc.checkpoint(dir);
+  // Batch t's records: keys spread over the whole key space (the disk run: new keys first).
+  const gen = op === 'disk' ? (t: number, i: number) => `w${((t / 1000 - 1) * rows + i) % keys}` : (t: number, i: number) => `w${(Math.imul(t / 1000 * rows + i, 2654435761) >>> 0) % keys}`;
+  const pairs = ssc.rateStream<string>({ rowsPerBatch: rows, generate: gen }).map((w): [string, number] => [w, 1]);
+  const initial = op === 'disk' ? [] : Array.from({ length: keys }, (_, i): [string, number] => [`w${i}`, 1]);
+  if (op === 'update') {
+    pairs.updateStateByKey<string, number, number>((vs, s) => (s ?? 0) + vs.length, { initialRDD: initial, name: 'counts' }).foreachRDD(() => {});
+  } else {
+    const spec = StateSpec.function((_k: string, v: number | undefined, st: State<number>) => {
+      st.update((st.getOption() ?? 0) + (v ?? 0));
+    }).name('counts');
+    if (op === 'disk') spec.stateStore('disk');
+    else spec.initialState(initial);
+    pairs.mapWithState(spec).foreachRDD(() => {});
+  }
+  return { ssc, clock };
+}
+
+async function build(dir: string, op: Op): Promise<void> {
+  const keys = op === 'disk' ? DISK_KEYS : KEYS;
+  const rows = op === 'disk' ? 100_000 : 10_000;
+  const batches = op === 'disk' ? Math.ceil(DISK_KEYS / rows) : 1 + DELTAS;
+  const { ssc, clock } = job(dir, op, keys, rows);
+  await ssc.start();
+  for (let i = 0; i < batches; i++) await clock.advance(1000);
+  await ssc.stop();
+}
+
+async function restart(dir: string, op: Op): Promise<{ restart: number; cpu: number; heapMB: number }> {
+  const keys = op === 'disk' ? DISK_KEYS : KEYS;
+  const rows = op === 'disk' ? 100_000 : 10_000;
+  // The job's own code (it builds its initial-state array) is not part of the restart.
+  const made = job(dir, op, keys, rows);
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const ssc = await StreamingContext.getOrCreate(dir, () => made.ssc);
+  await ssc.start();
+  const restartMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const cpuMs = (c.user + c.system) / 1000;
+  const heapMB = process.memoryUsage().heapUsed / 2 ** 20;
+  await made.clock.advance(0);
+  await ssc.stop();
+  return { restart: restartMs, cpu: cpuMs, heapMB };
+}
+
+function spawn(args: string[]): string {
+  return execFileSync(process.execPath, ['--max-old-space-size=4096', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+}
+
+const role = process.argv.indexOf('--child');
+if (role >= 0) {
+  const [what, op, dir] = process.argv.slice(role + 1) as ['build' | 'restart', Op, string];
+  if (what === 'build') await build(dir, op);
+  else process.stdout.write(JSON.stringify(await restart(dir, op)));
+} else {
+  console.log(
+    `restart bench: ${KEYS.toLocaleString('en')} keys in memory (+${DELTAS} delta batches), ${DISK_KEYS.toLocaleString('en')} keys on disk, ` +
+      `${ROUNDS} rounds, node ${process.version}, load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} CPUs (shared machine)`,
+  );
+  const names: Record<Op, string> = { map: 'mapWithState, memory store', update: 'updateStateByKey, memory store', disk: 'mapWithState, disk store' };
+  for (const op of OPS as Op[]) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dstreams-restart-bench-'));
+    try {
+      const t0 = performance.now();
+      spawn(['--child', 'build', op, dir]);
+      const built = performance.now() - t0;
+      const runs = Array.from({ length: ROUNDS }, () => JSON.parse(spawn(['--child', 'restart', op, dir])) as { restart: number; cpu: number; heapMB: number });
+      const best = runs.reduce((a, b) => (b.restart < a.restart ? b : a));
+      console.log(
+        `  ${names[op].padEnd(32)} ${(op === 'disk' ? DISK_KEYS : KEYS).toLocaleString('en').padStart(10)} keys: restart ${best.restart.toFixed(0).padStart(5)} ms wall, ` +
+          `${best.cpu.toFixed(0)} ms CPU (all threads) (runs ${runs.map((r) => `${r.restart.toFixed(0)}/${r.cpu.toFixed(0)}`).join(', ')} ms; ` +
+          `heap after ${best.heapMB.toFixed(0)} MB; building it took ${(built / 1000).toFixed(1)} s)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}

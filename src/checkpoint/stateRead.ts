@@ -1,0 +1,123 @@
+/**
+ * How a stream's stored state is read back: its latest snapshot (bulk values), its keyed
+ * entries, and the delta log after the snapshot applied on top (see layout.ts), in flat arrays
+ * [k0, v0, k1, v1, …] so a restore of millions of keys makes no pair per key.
+ */
+import { decodeBulk, type BulkChanges } from './bulk.js';
+import { decodeKey, decodeValue, encodeKey, type StateKey } from './codec.js';
+import { corrupt } from './errors.js';
+import { checkStreamId, DELTA_NS, padTime, prefixEnd, prefixRange, SNAP_NS, STATE_NS, TIME_DIGITS } from './layout.js';
+import type { Db } from './open.js';
+import { scan } from './scan.js';
+
+/**
+ * The state of a stream in flat arrays of entries: the snapshot's values (bulk, one JSON.parse
+ * each), then the keyed entries, each minus the keys the delta log changed after the snapshot,
+ * then the delta log's puts. The delta log is read first and kept in memory (it is bounded by
+ * the merges, see Checkpointer).
+ */
+export async function* stateChunks(db: Db, dir: string, streamId: string, batchSize: number): AsyncGenerator<unknown[]> {
+  checkStreamId(dir, streamId);
+  const snapPrefix = `${SNAP_NS}/${streamId}/`;
+  // The latest snapshot's time: the last snap/ key (times sort as their padded digits).
+  let snapTime: string | undefined;
+  for await (const keys of scan(db.keys({ gte: snapPrefix, lt: prefixEnd(snapPrefix), reverse: true, limit: 1 }), dir)) {
+    snapTime = keys[0]!.slice(snapPrefix.length, snapPrefix.length + TIME_DIGITS);
+  }
+  // The delta log after the snapshot: the last change of each key wins.
+  const deltaPrefix = `${DELTA_NS}/${streamId}/`;
+  const overlay = new KeyOverlay();
+  const from = snapTime === undefined ? deltaPrefix : deltaPrefix + padTime(Number(snapTime) + 1);
+  for await (const entries of scan(db.iterator({ gte: from, lt: prefixEnd(deltaPrefix) }), dir, 100)) {
+    for (const [k, v] of entries) {
+      const { flat, deletes } = decodeBulkRecord(dir, k, v);
+      for (const d of deletes) overlay.set(d, undefined, false);
+      for (let i = 0; i < flat.length; i += 2) overlay.set(flat[i], flat[i + 1], true);
+    }
+  }
+  const minusOverlay = (flat: unknown[]): unknown[] => {
+    if (overlay.size === 0) return flat;
+    const out: unknown[] = [];
+    for (let i = 0; i < flat.length; i += 2) if (!overlay.has(flat[i])) out.push(flat[i], flat[i + 1]);
+    return out;
+  };
+  if (snapTime !== undefined) {
+    const gen = `${snapPrefix}${snapTime}/`;
+    for await (const entries of scan(db.iterator(prefixRange(gen)), dir, 4)) {
+      for (const [k, v] of entries) {
+        const chunk = minusOverlay(decodeBulkRecord(dir, k, v).flat);
+        if (chunk.length > 0) yield chunk;
+      }
+    }
+  }
+  const keyedPrefix = `${STATE_NS}/${streamId}/`;
+  for await (const entries of scan(db.iterator(prefixRange(keyedPrefix)), dir, batchSize)) {
+    const flat: unknown[] = [];
+    for (const [k, v] of decodeStateEntries(dir, entries, keyedPrefix.length)) flat.push(k, v);
+    const chunk = minusOverlay(flat);
+    if (chunk.length > 0) yield chunk;
+  }
+  const puts = overlay.puts();
+  if (puts.length > 0) yield puts;
+}
+
+function decodeBulkRecord(dir: string, key: string, value: string): BulkChanges {
+  try {
+    return decodeBulk(value);
+  } catch (err) {
+    throw corrupt(dir, `the record ${JSON.stringify(key.slice(0, 80))} cannot be decoded`, err);
+  }
+}
+
+/** Decodes LevelDB's [key, value] entries in place (no new pair per entry) and returns them. */
+export function decodeStateEntries<K, V>(dir: string, entries: Array<[string, string]>, skip: number): Array<[K, V]> {
+  const out = entries as unknown as Array<[unknown, unknown]>;
+  let i = 0;
+  try {
+    for (; i < entries.length; i++) {
+      const e = entries[i]!;
+      out[i]![0] = decodeKey(e[0], skip);
+      out[i]![1] = decodeValue(e[1]);
+    }
+  } catch (err) {
+    const raw = entries[i]![0];
+    throw corrupt(dir, `the record ${JSON.stringify(typeof raw === 'string' ? raw.slice(0, 80) : raw)} cannot be decoded`, err);
+  }
+  return out as Array<[K, V]>;
+}
+
+/**
+ * The keys the delta log changed, each with its last value (or removal): primitive keys by
+ * themselves (a Map compares them as encodeKey does: 1 ≠ "1", NaN = NaN, -0 = 0), structured
+ * keys by their encoded form.
+ */
+class KeyOverlay {
+  private readonly prim = new Map<unknown, { key: unknown; value: unknown; put: boolean }>();
+  private readonly structured = new Map<string, { key: unknown; value: unknown; put: boolean }>();
+
+  get size(): number {
+    return this.prim.size + this.structured.size;
+  }
+
+  private mapOf(k: unknown): [Map<unknown, { key: unknown; value: unknown; put: boolean }>, unknown] {
+    return typeof k === 'object' && k !== null ? [this.structured as Map<unknown, never>, encodeKey(k as StateKey)] : [this.prim, k];
+  }
+
+  set(key: unknown, value: unknown, put: boolean): void {
+    const [m, code] = this.mapOf(key);
+    m.delete(code); // a later change goes last
+    m.set(code, { key, value, put });
+  }
+
+  has(key: unknown): boolean {
+    const [m, code] = this.mapOf(key);
+    return m.has(code);
+  }
+
+  /** The last put of each key that was not removed afterwards, flat. */
+  puts(): unknown[] {
+    const out: unknown[] = [];
+    for (const m of [this.prim, this.structured]) for (const e of m.values()) if (e.put) out.push(e.key, e.value);
+    return out;
+  }
+}

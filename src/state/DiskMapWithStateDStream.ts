@@ -1,0 +1,247 @@
+import type { SavedStreamCheckpoint, StateKeyCounts, StateReader, StreamCheckpoint } from '../dstream/Checkpointable.js';
+import type { DStream } from '../dstream/DStream.js';
+import { encodeStructuredKey, hashKey } from '../rdd/keys.js';
+import { emptyRoot, type Root } from './hamt.js';
+import type { MapWithStateRecord } from './InternalMapWithStateDStream.js';
+import { State } from './State.js';
+import { StatefulDStream } from './StatefulDStream.js';
+import type { StateSpec } from './StateSpec.js';
+import { resolveStateStore } from './stateStore.js';
+
+type Version<K, S, M> = MapWithStateRecord<K, S, M>[];
+
+/** A key's state as the store holds it: [state, time of its last write]; undefined: no state. */
+type Stored<S> = readonly [S, number] | undefined;
+
+/** A key's value known in memory: what the store holds (or will, once a commit lands). */
+interface Known<K, S> {
+  key: K;
+  value: Stored<S>;
+  /** The batch that wrote it (0: read from the store). */
+  time: number;
+}
+
+/** Map keys: primitives as they are (SameValueZero), structured keys by their encoded contents. */
+function codeOf(k: unknown): unknown {
+  if (typeof k === 'object' && k !== null) return '\0' + encodeStructuredKey(k);
+  if (typeof k === 'string' && k.charCodeAt(0) === 0) return '\0' + k; // never "\0[" or "\0{"
+  return k;
+}
+
+const EMPTY_ROOT = emptyRoot<never, never>();
+
+/**
+ * mapWithState with its state on disk (`StateSpec.stateStore('disk')`): keys and values live in
+ * the checkpoint's LevelDB store, one entry per key (`state/<stream>/<key>`), and only a bounded
+ * cache of hot keys stays in memory. Restarting opens the store and loads nothing.
+ *
+ * When things happen: a batch looks each of its keys up — in its own changes, then in the changes
+ * of batches whose commit is not yet known durable (`unsettled`), then the cache, then the store
+ * with a synchronous LevelDB get — and calls the function as the in-memory operation does. Its
+ * changes become the batch's commit (the Checkpointer writes them key by key in the batch's one
+ * atomic LevelDB commit, with everything else of the batch) and enter the cache. They leave
+ * `unsettled` when the next checkpoint is asked for: by then the commit holding them is durable
+ * and the store's reads return them.
+ *
+ * Not supported (an error says so when the stream is made): a timeout (its buckets of keys by
+ * time would be as large as the state) and stateSnapshots() (a synchronous RDD cannot stream a
+ * store that is larger than memory).
+ */
+export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWithStateRecord<K, S, M>, Version<K, S, M>> {
+  readonly numPartitions: number;
+  readonly stateOnDisk = true;
+  private reader: StateReader | undefined;
+  private readonly cacheKeys: number;
+  /**
+   * The cache: committed values of recently used keys, in two generations of up to cacheKeys / 2
+   * each. A key used is put in `hot`; when `hot` is full it becomes `warm` and the old `warm` is
+   * dropped; a key found in `warm` moves back to `hot`. O(1) per use (a Map kept in LRU order
+   * by delete + set would cost O(holes) per eviction: V8 scans its deleted slots from the front).
+   */
+  private hot = new Map<unknown, Known<K, S>>();
+  private warm = new Map<unknown, Known<K, S>>();
+  /** Changes of batches whose commit may not be durable yet, by key. */
+  private readonly unsettled = new Map<unknown, Known<K, S>>();
+  /** Each batch's changes, until its checkpoint takes them. */
+  private readonly changes = new Map<number, Map<unknown, Known<K, S>>>();
+  /** The last batch whose changes a checkpoint took. */
+  private lastTaken: number | undefined;
+  /** Keys in the store once every change so far is written. */
+  private keysOnDisk = 0;
+  private readonly state = new State<S>();
+
+  constructor(
+    parent: DStream<[K, V]>,
+    private readonly spec: StateSpec<K, V, S, M>,
+  ) {
+    super(parent as DStream<unknown>, 'mapWithState', { name: spec.getName() });
+    if (spec.getTimeout() !== undefined) {
+      throw new Error('mapWithState: a timeout is not supported with the disk state store yet; use the memory store');
+    }
+    this.numPartitions = spec.getNumPartitions() ?? this.graph.defaultParallelism;
+    this.cacheKeys = resolveStateStore(spec.getStateStore()).cacheKeys;
+  }
+
+  override initialize(zeroTime: number): void {
+    if (this.checkpointDuration === undefined) this.checkpointDuration = this.slideDuration * 10;
+    super.initialize(zeroTime);
+  }
+
+  /** Keys in the state (in the store once every change is written). */
+  override get size(): number {
+    return this.keysOnDisk;
+  }
+
+  override stateKeys(): StateKeyCounts {
+    return { inMemory: this.hot.size + this.warm.size + this.unsettled.size, onDisk: this.keysOnDisk };
+  }
+
+  override stateShape(): string {
+    return 'mapWithState store=disk';
+  }
+
+  attachStateReader(reader: StateReader, restoredKeys: number): void {
+    this.reader = reader;
+    this.keysOnDisk = restoredKeys;
+  }
+
+  protected partitionsOf(version: Version<K, S, M>): MapWithStateRecord<K, S, M>[][] {
+    return version.map((r) => [r]);
+  }
+
+  private lookup(code: unknown, key: K, mine: Map<unknown, Known<K, S>>): Known<K, S> | undefined {
+    const own = mine.get(code) ?? this.unsettled.get(code);
+    if (own !== undefined) return own;
+    const cached = this.hot.get(code);
+    if (cached !== undefined) return cached;
+    const warm = this.warm.get(code);
+    if (warm !== undefined) {
+      this.keepHot(code, warm);
+      return warm;
+    }
+    if (this.reader === undefined) throw new Error('mapWithState: the disk state store is not open (the context has no checkpoint store)');
+    const raw = this.reader.get(key);
+    if (raw !== undefined && (!Array.isArray(raw) || raw.length !== 2 || typeof raw[1] !== 'number')) {
+      throw new Error(`mapWithState checkpoint: malformed entry for key ${JSON.stringify(key)}`);
+    }
+    const found: Known<K, S> = { key, value: raw as Stored<S>, time: 0 };
+    this.keepHot(code, found);
+    return found;
+  }
+
+  private keepHot(code: unknown, known: Known<K, S>): void {
+    if (this.cacheKeys === 0) return;
+    this.hot.set(code, known);
+    if (this.hot.size >= Math.max(1, this.cacheKeys >> 1)) {
+      this.warm = this.hot;
+      this.hot = new Map();
+    }
+  }
+
+  protected advance(time: number): Version<K, S, M> {
+    const n = this.numPartitions;
+    const fn = this.spec.getFunction();
+    const keepUndefined = this.spec.outputsUndefined();
+    const state = this.state;
+    const mine = new Map<unknown, Known<K, S>>();
+    const mapped: M[][] = Array.from({ length: n }, () => []);
+    let added = 0;
+
+    if (this.latestTime === undefined) {
+      const initial = this.spec.getInitialState();
+      const pairs = initial === undefined ? [] : Array.isArray(initial) ? initial : (initial as { collect(): [K, S][] }).collect();
+      for (const [k, s] of pairs) {
+        const code = codeOf(k);
+        if (this.lookup(code, k, mine)?.value === undefined) added++;
+        mine.set(code, { key: k, value: [s, time], time });
+      }
+    }
+
+    const data = (this.parent as DStream<[K, V]>).getOrCompute(time);
+    if (data) {
+      const runs: unknown[][] = Array.from({ length: n }, () => []);
+      for (let i = 0; i < data.numPartitions; i++) {
+        data.iteratePartition(i, (kv) => {
+          const k = kv[0];
+          const code = codeOf(k);
+          const h = hashKey(typeof k === 'object' && k !== null ? (code as string).slice(1) : k);
+          runs[n === 1 ? 0 : h % n]!.push(k, kv[1], code);
+        });
+      }
+      for (let p = 0; p < n; p++) {
+        const run = runs[p]!;
+        const out = mapped[p]!;
+        for (let j = 0; j < run.length; j += 3) {
+          const k = run[j] as K;
+          const code = run[j + 2];
+          const known = this.lookup(code, k, mine);
+          const exists = known?.value !== undefined;
+          state.wrap(exists, known?.value?.[0], known !== undefined && known.time === time);
+          const result = fn(time, k, run[j + 1] as V, state);
+          if (state.isRemoved()) {
+            if (exists) {
+              mine.set(code, { key: k, value: undefined, time });
+              added--;
+            }
+          } else if (state.isUpdated()) {
+            if (!exists) added++;
+            mine.set(code, { key: k, value: [state.current() as S, time], time });
+          }
+          if (result !== undefined || keepUndefined) out.push(result as M);
+        }
+      }
+    }
+
+    // Commit: every function call succeeded.
+    const keys: K[] = [];
+    const entries: (Known<K, S> | undefined)[] = [];
+    for (const [code, known] of mine) {
+      this.unsettled.set(code, known);
+      this.keepHot(code, known);
+      keys.push(known.key);
+      entries.push(known.value === undefined ? undefined : known);
+    }
+    this.changes.set(time, mine);
+    this.keysOnDisk += added;
+    this.publishChanges(time, keys, entries, (e) => e.value![0]);
+    const root = EMPTY_ROOT as unknown as Root<K, S>;
+    return mapped.map((m) => ({ root, mapped: m }));
+  }
+
+  /** The changes of the batches up to `time` not yet taken, key by key (the store is the state: `full` adds nothing). */
+  checkpointDelta(time: number, _full: boolean): StreamCheckpoint | undefined {
+    // The commit holding the changes taken last time is durable now: the store returns them.
+    if (this.lastTaken !== undefined) {
+      const settled = this.lastTaken;
+      for (const [code, known] of this.unsettled) if (known.time <= settled) this.unsettled.delete(code);
+    }
+    if (this.latestTime === undefined || time > this.latestTime) return undefined;
+    const merged = new Map<unknown, Known<K, S>>();
+    for (const [t, batch] of this.changes) {
+      if (t > time) break;
+      for (const [code, known] of batch) merged.set(code, known);
+      this.changes.delete(t);
+    }
+    const puts: Array<[unknown, unknown]> = [];
+    const deletes: unknown[] = [];
+    for (const known of merged.values()) {
+      if (known.value === undefined) deletes.push(known.key);
+      else puts.push([known.key, known.value]);
+    }
+    this.lastTaken = time;
+    return { state: { replace: false, puts, deletes }, ...this.checkpointMeta({ keys: this.keysOnDisk }) };
+  }
+
+  restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+    this.hot.clear();
+    this.warm.clear();
+    this.unsettled.clear();
+    this.changes.clear();
+    this.lastTaken = undefined;
+    this.restoredAt(
+      saved.time,
+      Array.from({ length: this.numPartitions }, () => ({ root: EMPTY_ROOT as unknown as Root<K, S>, mapped: [] as M[] })),
+      saved.meta,
+    );
+  }
+}

@@ -1,0 +1,99 @@
+// Format 2's delta log and snapshots at the store level: one bulk value per stream per batch,
+// a snapshot that replaces what it covers, and the state read back as keyed ∪ snapshot + deltas.
+import { Level } from 'level';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CheckpointStore, decodeBulk, encodeBulk } from '../../src/checkpoint/index.js';
+import { cleanupTempDirs, tempDir } from './helpers.js';
+
+afterEach(cleanupTempDirs);
+
+const sorted = <T>(xs: T[]): T[] => [...xs].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+
+async function rawKeys(dir: string, prefix: string): Promise<string[]> {
+  const db = new Level<string, string>(dir);
+  await db.open();
+  try {
+    return await db.keys({ gte: prefix, lt: prefix.slice(0, -1) + '0' }).all();
+  } finally {
+    await db.close();
+  }
+}
+
+describe('bulk values', () => {
+  it('JSON when every key and value is exact in JSON, framed otherwise; both round-trip', () => {
+    const plain: Array<[unknown, unknown]> = [['a', 1], [2, { n: [1, 2] }], [true, null], ['', 'x']];
+    const j = encodeBulk(plain, ['gone', 7]);
+    expect(j.startsWith('J')).toBe(true);
+    const dj = decodeBulk(j);
+    expect(dj.deletes).toEqual(['gone', 7]);
+    expect(dj.flat).toEqual(plain.flat());
+
+    const odd: Array<[unknown, unknown]> = [[['fr', 'paris'], 1], ['k', new Map([[1, 2]])], [-0, undefined], [NaN, 1n]];
+    const f = encodeBulk(odd, [{ a: 1 }]);
+    expect(f.startsWith('F')).toBe(true);
+    const df = decodeBulk(f);
+    expect(df.deletes).toEqual([{ a: 1 }]);
+    expect(df.flat).toEqual([['fr', 'paris'], 1, 'k', new Map([[1, 2]]), 0, undefined, NaN, 1n]);
+    expect(() => decodeBulk('Fp9:ab')).toThrow('bad bulk value');
+    expect(() => decodeBulk('Fp3:abc')).toThrow(); // not an encoded key
+    expect(() => decodeBulk('x')).toThrow('bad bulk value');
+  });
+});
+
+describe('the delta log', () => {
+  it('writes one entry per stream per batch and reads the state back with the deltas applied in order', async () => {
+    const dir = tempDir();
+    const store = await CheckpointStore.open(dir);
+    await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: [['a', 1], ['b', 1]] } } });
+    await store.commit({ deltas: { s1: { time: 2000, puts: [['a', 2], ['c', 1]], deletes: ['b'] } } });
+    await store.commit({ deltas: { s1: { time: 3000, puts: [['b', 5]], deletes: ['c'] } } });
+    expect(sorted(await store.loadState('s1'))).toEqual([['a', 2], ['b', 5]]);
+    const streamed: unknown[] = [];
+    for await (const e of store.readState('s1', { batchSize: 1 })) streamed.push(e);
+    expect(sorted(streamed)).toEqual([['a', 2], ['b', 5]]);
+    expect(await store.streamIds()).toEqual(['s1']);
+    await store.close();
+    expect(await rawKeys(dir, 'delta/')).toEqual(['delta/s1/0000000000002000', 'delta/s1/0000000000003000']);
+    expect(await rawKeys(dir, 'snap/')).toEqual(['snap/s1/0000000000001000/000000']);
+  });
+
+  it('a snapshot replaces the keyed entries, the older snapshot and the deltas it covers, and keeps later deltas', async () => {
+    const dir = tempDir();
+    const store = await CheckpointStore.open(dir);
+    await store.commit({ state: { s1: { puts: [['old', 1]] } } }); // keyed (as format 1 wrote it)
+    await store.commit({ deltas: { s1: { time: 1000, puts: [['a', 1]] } } });
+    await store.commit({ deltas: { s1: { time: 2000, puts: [['b', 1]] } } });
+    await store.commit({ deltas: { s1: { time: 3000, puts: [['c', 1]] } } });
+    expect(sorted(await store.loadState('s1'))).toEqual([['a', 1], ['b', 1], ['c', 1], ['old', 1]]);
+    // The state as of 2000, merged while batch 3000 was already logged.
+    const entries = Array.from({ length: 45_000 }, (_, i): [string, number] => [`k${i}`, i]);
+    expect(await store.writeSnapshot('s1', 2000, [...entries, ['b', 1]])).toBe(true);
+    const state = await store.loadState<string, number>('s1');
+    expect(state).toHaveLength(45_002);
+    expect(new Map(state).get('c')).toBe(1);
+    expect(new Map(state).get('old')).toBeUndefined();
+    // An older merge that lost the race to a newer snapshot writes nothing.
+    expect(await store.writeSnapshot('s1', 1000, [['stale', 1]])).toBe(false);
+    expect(new Map(await store.loadState('s1')).has('stale')).toBe(false);
+    await store.close();
+    expect(await rawKeys(dir, 'delta/')).toEqual(['delta/s1/0000000000003000']);
+    expect(await rawKeys(dir, 'snap/')).toEqual([
+      'snap/s1/0000000000002000/000000',
+      'snap/s1/0000000000002000/000001',
+      'snap/s1/0000000000002000/000002',
+    ]);
+    expect(await rawKeys(dir, 'state/')).toEqual([]);
+  });
+
+  it('dropStreams removes a stream\'s snapshot and delta log too; an unserialisable change writes nothing', async () => {
+    const store = await CheckpointStore.open(tempDir());
+    await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: [['a', 1]] }, s2: { time: 1000, puts: [['x', 1]] } } });
+    await store.commit({ deltas: { s1: { time: 2000, puts: [['b', 1]] } } });
+    await store.commit({ dropStreams: ['s1'] });
+    expect(await store.loadState('s1')).toEqual([]);
+    expect(await store.streamIds()).toEqual(['s2']);
+    await expect(store.commit({ deltas: { s2: { time: 3000, puts: [['f', () => 1]] } } })).rejects.toMatchObject({ code: 'UNSERIALIZABLE' });
+    expect(await store.loadState('s2')).toEqual([['x', 1]]);
+    await store.close();
+  });
+});

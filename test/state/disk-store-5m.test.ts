@@ -1,0 +1,100 @@
+// Issue 17: mapWithState with 5 M distinct keys and the disk state store, in a child process
+// limited to a 512 MB heap (--max-old-space-size=512), killed with SIGKILL half way and resumed
+// with getOrCreate: it runs, recovers, and every key's count is exact. Peak RSS is printed.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CheckpointStore } from '../../src/checkpoint/index.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const KEYS = 5_000_000;
+const ROWS = 125_000;
+/** 40 batches write every key once; 4 more write the first 500 000 keys again. */
+const BATCHES = 44;
+const KILL_AFTER = 18_000;
+
+const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-disk-5m-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Line {
+  recovered?: number | null;
+  completed?: number;
+  rss?: number;
+  onDisk?: number;
+  inMemory?: number;
+  done?: boolean;
+  peakRss?: number;
+}
+
+function run(killAfter?: number): Promise<{ lines: Line[]; code: number | null; signal: string | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--max-old-space-size=512', '--import', 'tsx', path.join(root, 'test/fixtures/disk-state-job.ts'), dir, String(KEYS), String(ROWS), String(BATCHES)],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const lines: Line[] = [];
+    let buf = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buf.slice(0, nl)) as Line;
+        buf = buf.slice(nl + 1);
+        lines.push(line);
+        if (killAfter !== undefined && line.completed === killAfter) {
+          // somewhere in the next batch (or between two)
+          setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 400));
+        }
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+    child.on('close', (code, signal) => resolve({ lines, code, signal, stderr }));
+  });
+}
+
+describe('mapWithState with 5 M distinct keys on the disk state store, 512 MB heap', () => {
+  it('runs, recovers after SIGKILL, and every count is exact', async () => {
+    const first = await run(KILL_AFTER);
+    expect(first.signal, first.stderr).toBe('SIGKILL');
+    const completed = first.lines.filter((l) => l.completed !== undefined);
+    expect(completed.length).toBeGreaterThanOrEqual(KILL_AFTER / 1000);
+
+    const second = await run();
+    expect(second.code, second.stderr).toBe(0);
+    const recovered = second.lines.find((l) => 'recovered' in l)!.recovered!;
+    expect(recovered).toBeGreaterThanOrEqual(KILL_AFTER);
+    const done = second.lines.find((l) => l.done)!;
+    const last = second.lines.filter((l) => l.completed !== undefined).at(-1)!;
+    expect(last.completed).toBe(BATCHES * 1000);
+    expect(last.onDisk).toBe(KEYS);
+    const peak = Math.max(done.peakRss!, ...completed.map((l) => l.rss!));
+    console.log(
+      `disk state, ${KEYS.toLocaleString('en')} keys: killed after batch ${Math.max(...completed.map((l) => l.completed!))}, ` +
+        `resumed from ${recovered}; peak RSS ${(peak / 2 ** 20).toFixed(0)} MB; keys in memory at the end ${last.inMemory}`,
+    );
+
+    // Every key's count, read back from the store as it goes (never the whole state in memory).
+    const store = await CheckpointStore.open(dir);
+    try {
+      let n = 0;
+      let sum = 0;
+      let wrong = 0;
+      // The disk store keeps [state, time of the key's last write].
+      for await (const [k, [count, time]] of store.readState<number, [number, number]>('n:counts', { batchSize: 20_000 })) {
+        n++;
+        sum += count;
+        if (count !== (k < (BATCHES * ROWS) % KEYS ? 2 : 1) || !(time > 0 && time <= BATCHES * 1000)) wrong++;
+      }
+      expect(n).toBe(KEYS);
+      expect(wrong).toBe(0);
+      expect(sum).toBe(BATCHES * ROWS);
+    } finally {
+      await store.close();
+    }
+  }, 900_000);
+});

@@ -1,0 +1,132 @@
+// What a scaled-out copy does to a state between batches, pinned without Kafka: editState (a
+// partition lost or gained) and checkpointExtra (the changelog positions) go through checkpoint
+// format 2 — an edit makes the next commit a full copy, the extra value is restored with the
+// state from the delta log and snapshots — and a changelog written from onStateChanges (values
+// through storedChange) puts a mapWithState with a timeout back exactly as it was.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
+import type { StatefulDStream } from '../../src/state/StatefulDStream.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'dstreams-state-edits-'));
+  dirs.push(d);
+  return d;
+};
+
+/** Record `i` of batch `t`: keys k0…k5, a different mix every batch. */
+const recordAt = (t: number, i: number): [string, number] => [`k${(t / 1000 + i * i) % 6}`, 1];
+
+interface Run {
+  ssc: StreamingContext;
+  clock: ManualClock;
+  state: StatefulDStream<unknown, unknown>;
+  outputs: Map<number, string[]>;
+}
+
+/** updateStateByKey over 4 records a batch, checkpoint interval `interval` (when snapshots may merge); extra = the last batch output. */
+function totalsJob(dir: string, interval: number): Run {
+  const clock = new ManualClock(0);
+  const ssc = new StreamingContext({ batchDuration: 1000, clock });
+  ssc.checkpoint(dir);
+  const outputs = new Map<number, string[]>();
+  const totals = ssc
+    .rateStream<[string, number]>({ rowsPerBatch: 4, generate: recordAt })
+    .updateStateByKey<string, number, number>((ones, n) => (n ?? 0) + ones.length, { name: 'totals' });
+  totals.checkpoint(interval);
+  let upTo = 0;
+  totals.foreachRDD((rdd, t) => {
+    outputs.set(t, rdd.collect().map((x) => JSON.stringify(x)).sort());
+    upTo = t;
+  });
+  const state = totals as unknown as StatefulDStream<unknown, unknown>;
+  state.checkpointExtra = () => ({ upTo });
+  return { ssc, clock, state, outputs };
+}
+
+describe('state edits and checkpoint extra with checkpoint format 2', () => {
+  it.each([
+    ['snapshots merged every 2 batches', 2000],
+    ['the delta log alone (no snapshot before the restart)', 100_000],
+  ])('an edit between batches reaches the checkpoint (full copy), the extra value is restored with the state: %s', async (_what, interval) => {
+    const drop = (k: unknown): boolean => k === 'k0' || k === 'k3';
+    const puts: Array<[string, number]> = [['moved', 100]];
+
+    // Uninterrupted: 4 batches, the edit, 6 more.
+    const whole = totalsJob(tempDir(), interval);
+    await whole.ssc.start();
+    await whole.clock.advance(4000);
+    whole.state.editState(drop, puts);
+    await whole.clock.advance(6000);
+    await whole.ssc.stop();
+    expect(whole.outputs.get(5000)).toContain('["moved",100]');
+    expect(whole.outputs.get(4000)!.some((x) => x.startsWith('["k0"'))).toBe(true);
+
+    // The same, stopped after batch 7 and resumed from the checkpoint.
+    const dir = tempDir();
+    const first = totalsJob(dir, interval);
+    expect(first.state.restoredExtra).toBeUndefined();
+    await first.ssc.start();
+    await first.clock.advance(4000);
+    first.state.editState(drop, puts);
+    await first.clock.advance(3000);
+    await first.ssc.stop();
+    let next: Run | undefined;
+    const resumed = await StreamingContext.getOrCreate(dir, () => (next = totalsJob(dir, interval)).ssc);
+    await resumed.start();
+    expect(resumed.recoveredFrom).toBe(7000);
+    expect(next!.state.restoredExtra).toEqual({ upTo: 7000 });
+    await next!.clock.advance(7000 + 3000);
+    await resumed.stop();
+    expect([...next!.outputs.keys()]).toEqual([8000, 9000, 10000]);
+    for (const t of [8000, 9000, 10000]) expect(next!.outputs.get(t)).toEqual(whole.outputs.get(t));
+  });
+
+  it('mapWithState with a timeout: a changelog of onStateChanges values (storedChange) puts the state back, timeouts included', async () => {
+    const run = async (rebuildAt: number | undefined): Promise<Map<number, string[]>> => {
+      const clock = new ManualClock(0);
+      const ssc = new StreamingContext({ batchDuration: 1000, clock });
+      ssc.checkpoint(tempDir());
+      // Keys go idle: key k gets records only in batches where (t/1000) % (k+2) === 0, so some time out (3 s).
+      const spec = StateSpec.function((k: string, v: number | undefined, st: State<number>) => {
+        if (st.isTimingOut()) return `${k} timed out at ${st.get()}`;
+        st.update((st.getOption() ?? 0) + (v ?? 0));
+        return `${k}=${st.get()}`;
+      }).timeout(3000);
+      const mapped = ssc
+        .rateStream<[string, number]>({
+          rowsPerBatch: 5,
+          generate: (t, i) => [`k${i}`, (t / 1000) % (i + 2) === 0 ? 1 : 0],
+        })
+        .filter(([, v]) => v > 0)
+        .mapWithState(spec);
+      const outputs = new Map<number, string[]>();
+      mapped.foreachRDD((rdd, t) => void outputs.set(t, rdd.collect().map(String).sort()));
+      // The changelog: each key's latest stored value, as scaleout/changelog.ts writes it.
+      const state = mapped.internalStream;
+      const changelog = new Map<unknown, unknown>();
+      state.onStateChanges((time, keys, values) => {
+        keys.forEach((k, i) => (values[i] === undefined ? changelog.delete(k) : changelog.set(k, state.storedChange(time, values[i]))));
+      });
+      await ssc.start();
+      if (rebuildAt !== undefined) {
+        await clock.advance(rebuildAt);
+        // Everything dropped, everything put back from the changelog: as a copy that gained every task.
+        state.editState(() => true, [...changelog]);
+      }
+      await clock.advance(12_000 - (rebuildAt ?? 0));
+      await ssc.stop();
+      return outputs;
+    };
+    const plain = await run(undefined);
+    expect([...plain.values()].flat().some((x) => x.includes('timed out'))).toBe(true);
+    const rebuilt = await run(5000);
+    expect([...rebuilt]).toEqual([...plain]);
+  });
+});
