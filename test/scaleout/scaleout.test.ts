@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KafkaUtils, StreamingContext, type DStream } from '../../src/index.js';
+import { KafkaUtils, StateSpec, StreamingContext, type DStream, type State } from '../../src/index.js';
 import { createTopic, kafkaBrokers, produceLines, uniqueTopic } from '../helpers/kafka.js';
 import { pgQuery, sinkConnection, useScratchSchema } from '../helpers/postgres.js';
 
@@ -166,6 +166,8 @@ async function scenario(mode: 'update' | 'mapWithState' | 'window'): Promise<voi
   const b = copy('B');
   const c = copy('C');
   for (const x of [a, b, c]) await x.waitFor(() => x.out().includes('STARTED'), 'start', 90_000);
+  // The changelog topic: named after the state when it is named (mapWithState's spec is), else after its position.
+  expect(a.err()).toMatch(mode === 'mapWithState' ? new RegExp(`internal topics: .*${app}-totals-changelog`) : new RegExp(`internal topics: .*${app}-state\\d+-changelog`));
   // Settled: three copies, two tasks each.
   await a.waitFor(() => [a, b, c].every((x) => tasksOf(x).length === 2), 'three copies with two tasks each', 60_000);
 
@@ -252,7 +254,7 @@ describe('a job scaled out over Kafka (applicationId)', () => {
     await scenario('window');
   });
 
-  it('refuses what it cannot move, with a clear error: a window without inverse, or one that does not slide every batch', async () => {
+  it('refuses what it cannot move, with a clear error: a window without inverse or not sliding every batch, disk-backed state, a state name that cannot name a topic', async () => {
     const topic = uniqueTopic('scaleout-window');
     await createTopic(topic, 2);
     const job = (build: (pairs: DStream<[string, number]>) => DStream<unknown>): StreamingContext => {
@@ -266,6 +268,17 @@ describe('a job scaled out over Kafka (applicationId)', () => {
     await expect(job((p) => p.window(2000, 500)).start()).rejects.toThrow(/without an inverse function does not move/);
     await expect(job((p) => p.reduceByKeyAndWindow((x, y) => x + y, (x, y) => x - y, 2000, 1000)).start()).rejects.toThrow(
       /must slide every batch \(500 ms\)/,
+    );
+    // The disk state store cannot move yet; a state name must be able to name a Kafka topic.
+    const f = (_k: string, v: number | undefined, st: State<number>): number => {
+      st.update((st.getOption() ?? 0) + (v ?? 0));
+      return st.get();
+    };
+    await expect(job((p) => p.mapWithState(StateSpec.function(f).stateStore('disk'))).start()).rejects.toThrow(
+      /disk-backed state is not yet supported with applicationId/,
+    );
+    await expect(job((p) => p.updateStateByKey<string, number, number>((vs, n) => (n ?? 0) + vs.length, { name: 'word totals' })).start()).rejects.toThrow(
+      /named "word totals": .*changelog topic .*only letters, digits/,
     );
   });
 

@@ -41,7 +41,7 @@ const ssc = await StreamingContext.getOrCreate(checkpointDir!, () => {
       const n = (state.getOption() ?? 0) + (one ?? 0);
       state.update(n);
       return [word, n];
-    });
+    }).name('totals'); // named state: its changelog is <applicationId>-totals-changelog
     const mapped = pairs.mapWithState(spec);
     mapped.checkpoint(2 * Number(batchMs ?? 500));
     totals = mapped;
