@@ -56,6 +56,7 @@ async function killFiveTimes(mode: 'direct' | 'receiver', N: number): Promise<{ 
   await last.waitFor((o) => o.includes('DONE'), 'every record counted', 120_000);
   await last.exited;
   const final = JSON.parse(last.lines().filter((l) => l.startsWith('{')).at(-1)!) as Final;
+  if (process.env.KINESIS_TEST_VERBOSE) console.log(mode, starts, batchesSeen, final);
   return { final, starts, batchesSeen };
 }
 
