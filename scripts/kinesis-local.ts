@@ -9,7 +9,9 @@
  * Run directly (`npx tsx scripts/kinesis-local.ts [kinesisPort] [dynamoPort]`) it serves until
  * interrupted, for the examples: `dstreams feed --kinesis-stream …` and `dstreams run kinesis-wordcount …`.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import Module from 'node:module';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -50,10 +52,44 @@ async function listen(make: () => Server, port: number | undefined): Promise<[Se
   throw new Error('no free port below 32768 for the local Kinesis servers');
 }
 
+/**
+ * kinesalite 3.3.3 never answers GetShardIterator AT_TIMESTAMP when no record of the shard
+ * arrived at or after the timestamp (its lookup waits for a first match that never comes); AWS
+ * then gives an iterator at the shard's tip. The inputs use AT_TIMESTAMP for LATEST positions
+ * pinned at a start time, so this patches kinesalite's action, in memory, to answer as AWS
+ * does. Nothing else of kinesalite is changed.
+ */
+function patchKinesaliteAtTimestamp(): void {
+  const file = require.resolve('kinesalite/actions/getShardIterator.js');
+  if (require.cache[file]) return;
+  const original = readFileSync(file, 'utf8');
+  const broken = `.head(function(item) {
+          iteratorSeq = item.key.split('/')[1]`;
+  if (!original.includes(broken)) return; // another kinesalite: leave it as it is
+  const fixed = original.replace(
+    broken,
+    `.take(1).join(function(items) {
+          var item = items[0]
+          iteratorSeq = item ? item.key.split('/')[1] : db.stringifySequence({
+            shardCreateTime: shardSeqObj.shardCreateTime,
+            seqIx: stream._seqIx[Math.floor(shardIx / 5)],
+            seqTime: now,
+            shardIx: shardSeqObj.shardIx,
+          })`,
+  );
+  const m = new Module(file) as Module & { _compile(code: string, filename: string): void };
+  m.filename = file;
+  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(file.replace(/[/\\][^/\\]*$/, ''));
+  m._compile(fixed, file);
+  m.loaded = true;
+  require.cache[file] = m;
+}
+
 export async function startLocalKinesis(ports: { kinesis?: number; dynamo?: number } = {}): Promise<LocalKinesis> {
   let kinesalite: (o: object) => Server;
   let dynalite: (o: object) => Server;
   try {
+    patchKinesaliteAtTimestamp();
     kinesalite = require('kinesalite') as typeof kinesalite;
     dynalite = require('dynalite') as typeof dynalite;
   } catch (e) {

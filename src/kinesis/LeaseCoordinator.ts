@@ -8,8 +8,8 @@
  *    renewal means another worker took the lease: `onLost`, the shard's reader stops.
  *  - shard sync (at start and every `shardSyncIntervalMs`): every listed shard gets a lease if it
  *    has none — a child of a shard with a lease from TRIM_HORIZON (its records follow its
- *    parents'); otherwise from the initial position (LATEST is recorded as AT_TIMESTAMP of that
- *    moment, so a worker that dies before its first checkpoint loses nothing to its successor).
+ *    parents'); otherwise from the initial position (LATEST is recorded as AT_TIMESTAMP of this worker's
+ *    start, so a worker that dies before its first checkpoint loses nothing to its successor).
  *  - take: a lease is expired when it has no owner or its counter has not moved for the lease
  *    timeout as seen from here. This worker's fair share is ceil(live leases / live workers): it
  *    takes expired leases up to it and, when there are none, steals one lease from the busiest
@@ -47,6 +47,8 @@ export class LeaseCoordinator {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
+  /** When this worker started: what LATEST means for the leases it creates. */
+  private startedAt = Date.now();
 
   constructor(
     private readonly table: LeaseTable,
@@ -61,6 +63,7 @@ export class LeaseCoordinator {
 
   /** Checks stream and table (creating the table), creates the shards' leases, takes a first share. */
   async start(): Promise<void> {
+    this.startedAt = Date.now();
     await this.kinesis.checkStream();
     await this.table.ensureTable();
     await this.tick();
@@ -124,14 +127,13 @@ export class LeaseCoordinator {
     const shards = await this.kinesis.listShards();
     const leases = await this.table.list();
     const have = new Set(leases.map((l) => l.leaseKey));
-    const now = Date.now();
     for (const s of shards) {
       if (have.has(s.shardId)) continue;
       const parents = parentsOf(s);
       let checkpoint: string;
       if (parents.some((p) => have.has(p))) checkpoint = 'TRIM_HORIZON';
       else if (this.options.initialPosition === 'TRIM_HORIZON') checkpoint = 'TRIM_HORIZON';
-      else checkpoint = isClosed(s) ? SHARD_END : `AT_TIMESTAMP:${now}`;
+      else checkpoint = isClosed(s) ? SHARD_END : `AT_TIMESTAMP:${this.startedAt}`;
       await this.table.create(s.shardId, checkpoint, parents);
       have.add(s.shardId);
     }

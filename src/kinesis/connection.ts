@@ -64,7 +64,7 @@ function credentials(c: KinesisConnection, url: string): { accessKeyId: string; 
   return isLoopback(url) ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined;
 }
 
-const handler = (): NodeHttpHandler => new NodeHttpHandler({ connectionTimeout: 3000, requestTimeout: 30_000 });
+const handler = (): NodeHttpHandler => new NodeHttpHandler({ connectionTimeout: 3000, requestTimeout: 30_000, throwOnRequestTimeout: true });
 
 export function kinesisClient(c: KinesisConnection): KinesisClient {
   const creds = credentials(c, c.endpointUrl);
