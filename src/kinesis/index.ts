@@ -7,3 +7,4 @@ export { InitialPositionInStream } from './InitialPositionInStream.js';
 export { LeaseCoordinator, type LeaseCoordinatorOptions, type LeaseListener } from './LeaseCoordinator.js';
 export { LeaseTable, SHARD_END, type Lease } from './leaseTable.js';
 export { compareSeq, compareShardIds, isClosed, parentsDone, parentsOf, type ShardInfo } from './shards.js';
+export { KinesisProducer } from './producer.js';
