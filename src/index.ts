@@ -104,6 +104,6 @@ export {
   type DirectKinesisParams,
 } from './inputs/KinesisUtils.js';
 export { DirectKinesisInputDStream, type DirectKinesisPosition } from './direct/DirectKinesisInputDStream.js';
-export { KinesisRDD, type SequenceNumberRange } from './direct/KinesisRDD.js';
+export { KinesisRDD, type SequenceNumberRange } from './kinesis/KinesisRDD.js';
 export { KinesisReceiver, type KinesisReceiverEvent, type KinesisReceiverOptions } from './receivers/KinesisReceiver.js';
 export { KinesisConfigError, KinesisStreamError, type KinesisRecord } from './kinesis/index.js';

@@ -36,8 +36,8 @@ import { KinesisStreamError } from '../kinesis/errors.js';
 import type { InitialPositionInStream } from '../kinesis/InitialPositionInStream.js';
 import { compareShardIds, isClosed, parentsDone, type ShardInfo } from '../kinesis/shards.js';
 import type { DirectBatchHooks } from './DirectKafkaInputDStream.js';
-import { KinesisRDD, type SequenceNumberRange } from './KinesisRDD.js';
-import { DirectRateController } from './rate.js';
+import { KinesisRDD, type SequenceNumberRange } from '../kinesis/KinesisRDD.js';
+import { DirectRateController } from '../rate/index.js';
 
 /** What a direct Kinesis stream writes into each checkpoint commit (its `meta`). */
 export interface DirectKinesisPosition {

@@ -21,8 +21,9 @@ import {
   type ShardIteratorType,
   DescribeStreamSummaryCommand,
 } from '@aws-sdk/client-kinesis';
+import { sleep } from '../util/sleep.js';
 import { checkConnection, kinesisClient, type KinesisConnection } from './connection.js';
-import { awsErrorName, describeAwsError, isTransient, KinesisStreamError, sleep } from './errors.js';
+import { awsErrorName, describeAwsError, isTransient, KinesisStreamError } from './errors.js';
 import { compareShardIds, type ShardInfo } from './shards.js';
 
 /** One record as read from a shard. */

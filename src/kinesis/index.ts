@@ -3,6 +3,7 @@ export { KinesisStreamClient, MAX_RECORDS_PER_CALL, positionText, positionOf, ch
 export { checkConnection, type KinesisConnection } from './connection.js';
 export { ShardCursor } from './cursor.js';
 export { KinesisConfigError, KinesisStreamError } from './errors.js';
+export { KinesisRDD, type SequenceNumberRange } from './KinesisRDD.js';
 export { InitialPositionInStream } from './InitialPositionInStream.js';
 export { LeaseCoordinator, type LeaseCoordinatorOptions, type LeaseListener } from './LeaseCoordinator.js';
 export { LeaseTable, SHARD_END, type Lease } from './leaseTable.js';

@@ -22,8 +22,9 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { sleep } from '../util/sleep.js';
 import { dynamoDBClient, dynamoDBEndpointOf, type KinesisConnection } from './connection.js';
-import { awsErrorName, describeAwsError, isTransient, KinesisStreamError, sleep } from './errors.js';
+import { awsErrorName, describeAwsError, isTransient, KinesisStreamError } from './errors.js';
 
 export const SHARD_END = 'SHARD_END';
 

@@ -10,8 +10,9 @@ import {
   type KinesisClient,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
+import { sleep } from '../util/sleep.js';
 import { checkConnection, kinesisClient, type KinesisConnection } from './connection.js';
-import { awsErrorName, describeAwsError, KinesisStreamError, sleep } from './errors.js';
+import { awsErrorName, describeAwsError, KinesisStreamError } from './errors.js';
 
 const MAX_RECORDS = 500;
 const MAX_BYTES = 5 * 1024 * 1024;

@@ -30,10 +30,10 @@ import { randomUUID } from 'node:crypto';
 import { KinesisStreamClient, positionOf, type KinesisRecord } from '../kinesis/client.js';
 import type { KinesisConnection } from '../kinesis/connection.js';
 import { ShardCursor } from '../kinesis/cursor.js';
-import { sleep } from '../kinesis/errors.js';
 import type { InitialPositionInStream } from '../kinesis/InitialPositionInStream.js';
 import { LeaseCoordinator } from '../kinesis/LeaseCoordinator.js';
 import { LeaseTable, type Lease } from '../kinesis/leaseTable.js';
+import { sleep } from '../util/sleep.js';
 import { Receiver } from './Receiver.js';
 
 export interface KinesisReceiverOptions<T = unknown> {
