@@ -72,7 +72,7 @@ export function kinesisClient(c: KinesisConnection): KinesisClient {
     endpoint: c.endpointUrl,
     region: c.regionName,
     requestHandler: handler(),
-    maxAttempts: 2, // our own loops retry with back-off and a deadline
+    maxAttempts: 1, // our own loops retry, with back-off, the per-shard read interval and a deadline
     ...(creds ? { credentials: creds } : {}),
   });
 }
@@ -89,7 +89,7 @@ export function dynamoDBClient(c: KinesisConnection): DynamoDBClient {
     endpoint: url,
     region: c.regionName,
     requestHandler: handler(),
-    maxAttempts: 2,
+    maxAttempts: 1,
     ...(creds ? { credentials: creds } : {}),
   });
 }
