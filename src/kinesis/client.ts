@@ -23,7 +23,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { sleep } from '../util/sleep.js';
 import { checkConnection, kinesisClient, type KinesisConnection } from './connection.js';
-import { awsErrorName, describeAwsError, isTransient, KinesisStreamError } from './errors.js';
+import { awsErrorName, KinesisStreamError } from './errors.js';
+import { withRetry } from './retry.js';
 import { compareShardIds, type ShardInfo } from './shards.js';
 
 /** One record as read from a shard. */
@@ -86,29 +87,17 @@ export class KinesisStreamClient {
     return `Kinesis stream "${this.streamName}" at ${this.connection.endpointUrl}`;
   }
 
-  /** Runs `op` with back-off on transient errors until the deadline; names the stream and endpoint on failure. */
-  private async call<T>(what: string, op: () => Promise<T>): Promise<T> {
-    const start = Date.now();
-    let backoff = 200;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await op();
-      } catch (e) {
-        const name = awsErrorName(e);
-        if (name === 'ResourceNotFoundException') {
-          throw new KinesisStreamError(`${this.where}: ${what} failed, the stream (or shard) does not exist (${describeAwsError(e)})`, e);
-        }
-        if (name === 'ProvisionedThroughputExceededException') this.throttled++;
-        const elapsed = Date.now() - start;
-        if (!isTransient(e) || this.closed || this.giveUp() || elapsed + backoff > this.retryTimeoutMs) {
-          const why = isTransient(e) ? `gave up after ${attempt} attempt${attempt > 1 ? 's' : ''} in ${Math.round(elapsed / 100) / 10} s` : 'failed';
-          const unreachable = /^E[A-Z]+$/.test(name) ? ' (endpoint unreachable)' : '';
-          throw new KinesisStreamError(`${this.where}: ${what} ${why}${unreachable}: ${describeAwsError(e)}`, e);
-        }
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5000);
-      }
-    }
+  /** Runs `op` with the transport's retry (see retry.ts), naming the stream and endpoint on failure. */
+  private call<T>(what: string, op: () => Promise<T>): Promise<T> {
+    return withRetry(op, {
+      where: this.where,
+      what,
+      timeoutMs: this.retryTimeoutMs,
+      giveUp: () => this.closed || this.giveUp(),
+      onError: (e) => {
+        if (awsErrorName(e) === 'ProvisionedThroughputExceededException') this.throttled++;
+      },
+    });
   }
 
   /** Fails with a clear error when the stream does not exist or the endpoint cannot be reached. */

@@ -24,7 +24,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { sleep } from '../util/sleep.js';
 import { dynamoDBClient, dynamoDBEndpointOf, type KinesisConnection } from './connection.js';
-import { awsErrorName, describeAwsError, isTransient, KinesisStreamError } from './errors.js';
+import { awsErrorName, KinesisStreamError } from './errors.js';
+import { withRetry } from './retry.js';
 
 export const SHARD_END = 'SHARD_END';
 
@@ -69,23 +70,8 @@ export class LeaseTable {
     return `lease table "${this.tableName}" (Kinesis stream "${this.streamName}") at ${this.endpoint}`;
   }
 
-  private async call<T>(what: string, op: () => Promise<T>): Promise<T> {
-    const start = Date.now();
-    let backoff = 200;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await op();
-      } catch (e) {
-        if (isConditionFailed(e)) throw e;
-        const elapsed = Date.now() - start;
-        if (!isTransient(e) || elapsed + backoff > this.retryTimeoutMs) {
-          const unreachable = /^E[A-Z]+$/.test(awsErrorName(e)) ? ' (endpoint unreachable)' : '';
-          throw new KinesisStreamError(`${this.where}: ${what} failed${unreachable}: ${describeAwsError(e)}`, e);
-        }
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5000);
-      }
-    }
+  private call<T>(what: string, op: () => Promise<T>): Promise<T> {
+    return withRetry(op, { where: this.where, what, timeoutMs: this.retryTimeoutMs, passThrough: isConditionFailed });
   }
 
   /** Creates the table when missing and waits until it is ACTIVE. */
