@@ -106,4 +106,29 @@ describe('read limits', () => {
     expect(err?.message).toContain(`Kinesis stream "${stream}" at ${proxy.endpoint}`);
     expect(err?.message).toMatch(/ProvisionedThroughputExceededException/);
   });
+
+  it('maxRatePerShard caps what a batch takes from each shard (rate × batch seconds, the shared direct-stream rate controller)', { timeout: 60_000 }, async () => {
+    const { kinesisEndpoint } = kinesisEndpoints();
+    const stream = uniqueName('rate-per-shard');
+    await createKinesisStream(stream, 2);
+    await putLines(stream, Array.from({ length: 800 }, (_, i) => `m-${i}`));
+    const clock = new ManualClock();
+    const ssc = new StreamingContext({ batchDuration: 2000, clock });
+    cleanups.push(() => ssc.stop());
+    const perBatch: number[][] = [];
+    KinesisUtils.createDirectStream(ssc, stream, {
+      endpointUrl: kinesisEndpoint,
+      regionName: REGION,
+      initialPosition: InitialPositionInStream.TRIM_HORIZON,
+      maxRatePerShard: 30,
+    }).foreachRDD((rdd) => void perBatch.push(rdd.sequenceNumberRanges().map((r) => r.recordCount)));
+    await ssc.start();
+    await clock.advance(6000);
+    // 30 records/s × 2 s = 60 a shard a batch.
+    expect(perBatch).toEqual([
+      [60, 60],
+      [60, 60],
+      [60, 60],
+    ]);
+  });
 });
