@@ -39,7 +39,7 @@ export async function withRetry<T>(op: () => Promise<T>, o: RetryOptions): Promi
       const transient = isTransient(e);
       if (!transient || o.giveUp?.() || elapsed + backoff > o.timeoutMs) {
         const why = transient ? `gave up after ${attempt} attempt${attempt > 1 ? 's' : ''} in ${Math.round(elapsed / 100) / 10} s` : 'failed';
-        const unreachable = /^E[A-Z]+$/.test(name) ? ' (endpoint unreachable)' : '';
+        const unreachable = /^E[A-Z]+$|^TimeoutError$/.test(name) ? ' (endpoint unreachable)' : '';
         throw new KinesisStreamError(`${o.where}: ${o.what} ${why}${unreachable}: ${describeAwsError(e)}`, e);
       }
       await sleep(backoff);

@@ -91,8 +91,8 @@ describe('Kinesis errors name the stream and the endpoint', () => {
       StorageLevel.MEMORY_AND_DISK_2, undefined, undefined, undefined, { dynamoDBEndpoint: dynamo, retryTimeout: 800 }).foreachRDD(() => undefined);
     await ssc.start();
     const info = await errored;
-    expect(text(info)).toContain(`lease table "${app}" (Kinesis stream "${stream}") at ${dynamo}`);
-    expect(text(info)).toMatch(/unreachable/);
+    expect(text(info), text(info)).toContain(`lease table "${app}" (Kinesis stream "${stream}") at ${dynamo}`);
+    expect(text(info), text(info)).toMatch(/unreachable/);
     await sleep(10);
   });
 
