@@ -41,8 +41,12 @@ describe('direct Kinesis stream checkpoint contents', () => {
       ranges.set(time, rdd.sequenceNumberRanges());
       values.set(time, rdd.collect());
       if (time === 1000) {
-        await sleep(500); // the ranges of 2000 and 3000 are decided meanwhile
-        delta = s1.checkpointDelta(1000, false).meta as DirectKinesisPosition;
+        // The ranges of 2000 and 3000 are decided meanwhile (each needs a read of both shards, 200 ms apart).
+        const t0 = Date.now();
+        do {
+          await sleep(50);
+          delta = s1.checkpointDelta(1000, false).meta as DirectKinesisPosition;
+        } while (delta.pending.length < 2 && Date.now() - t0 < 10_000);
       }
     });
     await ssc.start();
