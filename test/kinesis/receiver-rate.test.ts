@@ -50,18 +50,22 @@ describe('Kinesis receiver and the receiver framework', () => {
     const seen: string[] = [];
     records.foreachRDD((rdd) => void seen.push(...rdd.collect()));
     await ssc.start();
-    await sleep(2500);
+    const t0 = Date.now();
+    while (receiver.counts.stored < 800 && Date.now() - t0 < 20_000) await sleep(20);
+    await sleep(300); // a checkpoint round (every 100 ms)
     const cp = (await leaseCheckpoints(app)).get('shardId-000000000000')!;
     const storedNow = receiver.counts.stored;
-    // ~500 records/s: far from all 3000 after 2.5 s.
-    expect(storedNow).toBeGreaterThan(400);
-    expect(storedNow).toBeLessThan(2200);
+    const secs = (Date.now() - t0) / 1000;
+    // ~500 records/s (since the start, which includes taking the lease): far from all 3000.
+    expect(storedNow).toBeGreaterThanOrEqual(800);
+    expect(storedNow).toBeLessThanOrEqual(500 * secs + 400);
+    expect(storedNow).toBeLessThan(all.length);
     expect(maxAhead).toBeLessThanOrEqual(400);
     // The checkpoint is the last record of one of the stored reads.
     expect(cp).toMatch(/^\d+$/);
     expect(storedSeqs).toContain(cp);
-    const t0 = Date.now();
-    while (seen.length < all.length && Date.now() - t0 < 20_000) await sleep(100);
+    const t1 = Date.now();
+    while (seen.length < all.length && Date.now() - t1 < 20_000) await sleep(100);
     expect(seen.map((s) => s.slice(s.indexOf(' ') + 1))).toEqual(all);
   });
 
