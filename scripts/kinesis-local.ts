@@ -95,8 +95,9 @@ export async function startLocalKinesis(ports: { kinesis?: number; dynamo?: numb
   } catch (e) {
     throw new Error(`kinesalite and dynalite (npm dev dependencies) are not installed: run npm ci (${(e as Error).message})`);
   }
-  // Streams and tables become ACTIVE almost at once; up to 50 shards per stream.
-  const [k, kp] = await listen(() => kinesalite({ createStreamMs: 20, deleteStreamMs: 20, updateStreamMs: 50, shardLimit: 50 }), ports.kinesis);
+  // Streams and tables become ACTIVE almost at once. kinesalite's shard limit counts every stream
+  // of the account (a test run creates many): high enough never to matter.
+  const [k, kp] = await listen(() => kinesalite({ createStreamMs: 20, deleteStreamMs: 20, updateStreamMs: 50, shardLimit: 100_000 }), ports.kinesis);
   const [d, dp] = await listen(() => dynalite({ createTableMs: 20, deleteTableMs: 20, updateTableMs: 20 }), ports.dynamo);
   return {
     kinesisEndpoint: `http://127.0.0.1:${kp}`,
