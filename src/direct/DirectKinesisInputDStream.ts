@@ -269,7 +269,9 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
       ranges,
       entry.records.map((part) => part.map((r) => handler(r))),
     );
-    this.reportRecords(time, entry.rdd.count());
+    // Listeners (streamIdToInputInfo) and the web UI see where the batch's records came from and how far behind each shard is.
+    const behind = Object.fromEntries([...this.cursors].map(([id, c]) => [id, c.millisBehindLatest]));
+    this.reportRecords(time, entry.rdd.count(), { sequenceNumberRanges: ranges, millisBehindLatest: behind });
   }
 
   /** Exactly the records of a recorded range. */

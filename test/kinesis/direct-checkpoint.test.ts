@@ -49,9 +49,13 @@ describe('direct Kinesis stream checkpoint contents', () => {
         } while (delta.pending.length < 2 && Date.now() - t0 < 10_000);
       }
     });
+    const infos = new Map<number, unknown>();
+    ssc.addStreamingListener({ onBatchCompleted: (info) => void infos.set(info.batchTime, Object.values(info.streamIdToInputInfo ?? {})[0]) });
     await ssc.start();
     await clock.advance(3000);
     await ssc.stop();
+    // Listeners see each batch's ranges (Spark's StreamInputInfo metadata).
+    expect(infos.get(2000)).toMatchObject({ numRecords: 20, metadata: { sequenceNumberRanges: ranges.get(2000) } });
     const shards = (await listShards(stream)).map((s) => s.ShardId!);
     for (const t of [1000, 2000, 3000]) {
       expect(ranges.get(t)!.map((r) => [r.shardId, r.recordCount])).toEqual(shards.map((s) => [s, 10]));
