@@ -22,7 +22,7 @@ const LAYERS: ReadonlyArray<readonly [folder: string, layer: number]> = [
   ['sinks/postgres', 1], // imports nothing from the engine (only util): usable without it
   ['rdd', 1],
   ['kafka', 2], // transport: client, params, retry, OffsetRange, KafkaRDD
-  ['kinesis', 2], // transport (coming)
+  ['kinesis', 2], // transport: AWS clients, shards, GetRecords, the KCL-style lease table, KinesisRDD
   ['dstream', 3],
   ['rate', 4], // PID estimator, rate limiter, the direct streams' rate
   ['window', 5],
@@ -32,7 +32,7 @@ const LAYERS: ReadonlyArray<readonly [folder: string, layer: number]> = [
   ['direct', 5], // direct inputs (DirectKafkaInputDStream, DirectKinesisInputDStream)
   ['sinks/kafka', 5],
   ['context', 6], // StreamingContext: creates the core inputs, loads every operator
-  ['inputs', 7], // KafkaUtils (KinesisUtils): the public facades that create transport streams
+  ['inputs', 7], // KafkaUtils, KinesisUtils: the public facades that create transport streams
   ['sql', 7], // Structured Streaming (coming)
   ['ui', 7], // web UI (coming)
   ['exactlyonce', 8], // library: Kafka direct → PostgresSink exactly once
