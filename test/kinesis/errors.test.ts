@@ -10,7 +10,7 @@ import {
   StreamingContext,
   type ReceiverInfo,
 } from '../../src/index.js';
-import { createKinesisStream, kinesisEndpoints, REGION, uniqueName } from '../helpers/kinesis.js';
+import { createKinesisStream, kinesisEndpoints, putLines, REGION, uniqueName } from '../helpers/kinesis.js';
 import { sleep } from './helpers.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -113,5 +113,32 @@ describe('Kinesis errors name the stream and the endpoint', () => {
     expect(() => KinesisUtils.createStream(ssc, 'app', 'words', ok.endpointUrl, REGION, InitialPositionInStream.LATEST, 2000, StorageLevel.MEMORY_AND_DISK_2, 'key')).toThrow(
       /both awsAccessKeyId and awsSecretKey/,
     );
+  });
+
+  it("a decoder that throws: the direct stream's batch fails and awaitTermination rejects with it; the receiver reports it to listeners", { timeout: 60_000 }, async () => {
+    const { kinesisEndpoint, dynamoDBEndpoint } = kinesisEndpoints();
+    const stream = uniqueName('bad-record');
+    await createKinesisStream(stream, 1);
+    await putLines(stream, ['good', 'bad']);
+    const decoder = (data: Uint8Array): string => {
+      const s = new TextDecoder().decode(data);
+      if (s === 'bad') throw new Error('cannot decode "bad"');
+      return s;
+    };
+    const ssc = new StreamingContext({ batchDuration: 200 });
+    cleanups.push(() => ssc.stop());
+    KinesisUtils.createDirectStream(ssc, stream, { endpointUrl: kinesisEndpoint, regionName: REGION, initialPosition: InitialPositionInStream.TRIM_HORIZON, decoder })
+      .foreachRDD(() => undefined);
+    await ssc.start();
+    await expect(ssc.awaitTermination()).rejects.toThrow('cannot decode "bad"');
+
+    const ssc2 = context();
+    const errored = firstReceiverError(ssc2);
+    KinesisUtils.createStream(ssc2, uniqueName('app'), stream, kinesisEndpoint, REGION, InitialPositionInStream.TRIM_HORIZON, 1000,
+      StorageLevel.MEMORY_AND_DISK_2, undefined, undefined, decoder, { dynamoDBEndpoint }).foreachRDD(() => undefined);
+    await ssc2.start();
+    const info = await errored;
+    expect(text(info)).toContain('cannot decode "bad"');
+    expect(text(info)).toContain(stream);
   });
 });
