@@ -12,7 +12,7 @@
  *    until a call returns nothing, decoding each record to a string — the baseline;
  *  - direct stream, one batch: createDirectStream from TRIM_HORIZON → count(), ManualClock, the
  *    whole stream in the first batch;
- *  - direct stream, 5 000-record batches: maxRecordsPerBatch 5 000 a shard (more batches, more
+ *  - direct stream, 5 000 records a shard a batch: maxRecordsPerBatch 5 000 × shards (more batches, more
  *    GetRecords calls, each batch decided after the previous one).
  * Both ways run with no wait between the calls on a shard (kinesalite has no read limit) and,
  * in a second pass, with Kinesis's 5 reads/s a shard (200 ms apart; the direct stream's default).
@@ -128,7 +128,7 @@ async function directStream(perBatch: number | undefined, intervalMs: number): P
     endpointUrl: ENDPOINT,
     regionName: 'us-east-1',
     initialPosition: InitialPositionInStream.TRIM_HORIZON,
-    maxRecordsPerBatch: perBatch ?? N,
+    maxRecordsPerBatch: perBatch === undefined ? N : perBatch * SHARDS,
     minReadInterval: intervalMs,
   });
   let seen = 0;

@@ -11,14 +11,20 @@
  *    was recovered, else at the initial position — LATEST is pinned as "from the start time"
  *    (AT_TIMESTAMP), so that a crash before the first record loses nothing; closed shards are
  *    done then. With TRIM_HORIZON only shards whose parents are gone or done are read.
- *  - batch generated (compute): the KinesisRDD gets one partition per shard being read then, and
- *    its ranges are decided at once, one batch after the other: every shard is read from where
- *    the previous batch stopped until caught up (MillisBehindLatest 0), its cap (maxRatePerShard
- *    × batch seconds, backpressure; at most `maxRecordsPerBatch`) or a batch duration of reading.
- *    The decision is checkpointed as soon as it is made (Checkpointable.generatedPosition).
+ *  - batch generated: first prepareBatch — the batch's ranges are decided, one batch after the
+ *    other, for the shards being read then (one RDD partition each): every shard is read from
+ *    where the previous batch stopped until caught up (MillisBehindLatest 0), its share of the
+ *    cap or one batch duration of reading. The cap is the default one shared by every direct
+ *    input (rate/BatchCap.ts: about one batch interval of the rate the job has shown, bounded in
+ *    records and bytes; `maxRecordsPerBatch`/`maxBytesPerBatch` replace its bounds), split
+ *    equally among the shards (Kinesis cannot say how many records a shard is behind);
+ *    `maxRatePerShard` × batch seconds overrides it, backpressure starts from it. Then compute —
+ *    the KinesisRDD with its ranges set, so `transform((rdd) => rdd.sequenceNumberRanges())`
+ *    works. The decision is checkpointed as soon as it is made (Checkpointable.generatedPosition).
  *  - batch starts running (onBatchGenerated): the records are decoded; a recovered batch
  *    re-reads exactly its recorded ranges first.
- *  - batch completed: the position moves past its ranges; the backpressure estimator learns.
+ *  - batch completed: the position moves past its ranges; the cap and the backpressure
+ *    estimator learn from it.
  *
  * Resharding: a closed shard is read to its end; the batch that reaches it marks it done, and
  * its children are read from their start from the next batch on — parent before child.
@@ -53,12 +59,14 @@ export interface DirectKinesisPosition {
 
 export interface DirectKinesisOptions {
   initialPosition: InitialPositionInStream;
-  /** Records per second per shard a batch takes at most; unlimited when absent. */
+  /** Records per second per shard a batch takes at most (overrides the default cap). */
   maxRatePerShard?: number;
   /** Spark's backpressure: the rate adapts to how fast batches are processed. */
   backpressure?: boolean;
-  /** Records per shard per batch at most, whatever the rate (default 100 000). */
+  /** The default cap's bound on a whole batch's records (default 500 000). */
   maxRecordsPerBatch?: number;
+  /** The default cap's bound on a whole batch's bytes of record data (default 64 MiB). */
+  maxBytesPerBatch?: number;
   read?: KinesisReadOptions;
 }
 
@@ -68,6 +76,10 @@ interface BatchEntry<T> {
   ended: string[];
   records: KinesisRecord[][] | undefined;
   decided: Promise<void>;
+  /** Bytes of record data read. */
+  bytes?: number;
+  /** The records limit of the default cap the batch was cut with. */
+  cap?: number;
 }
 
 export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Checkpointable {
@@ -86,7 +98,6 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
   private restored: DirectKinesisPosition | undefined;
   private readonly restoredPending = new Map<number, [SequenceNumberRange[], string[]]>();
   private readonly rate: DirectRateController;
-  private readonly maxRecordsPerBatch: number;
 
   constructor(
     graph: DStreamGraph,
@@ -104,10 +115,13 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
         backpressure: options.backpressure === true,
         initialRate: Infinity,
         pidMinRate: 100,
+        batchCap: {
+          ...(options.maxRecordsPerBatch !== undefined ? { maxRecords: options.maxRecordsPerBatch } : {}),
+          ...(options.maxBytesPerBatch !== undefined ? { maxBytes: options.maxBytesPerBatch } : {}),
+        },
       },
       graph.batchDuration,
     );
-    this.maxRecordsPerBatch = options.maxRecordsPerBatch ?? 100_000;
   }
 
   override get kind(): string {
@@ -192,27 +206,43 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
 
   // ---- batches ------------------------------------------------------------------------------
 
+  /** Decides batch `time`'s ranges (by reading) before it is computed; resolves once they are set. */
+  prepareBatch(time: number): Promise<void> | undefined {
+    if (!this.started || this.generatedRDDs.has(time) || !this.isTimeValid(time)) return undefined;
+    const entry = this.entryFor(time);
+    return entry.ranges ? undefined : entry.decided;
+  }
+
   compute(time: number): KinesisRDD<T> {
     if (!this.started) throw new Error('the direct Kinesis stream has not been started');
+    const entry = this.entryFor(time);
+    this.reportRecords(time, entry.rdd.rangeSize, entry.ranges ? { sequenceNumberRanges: entry.ranges } : undefined);
+    return entry.rdd;
+  }
+
+  /** Batch `time`'s entry: its recorded ranges after a recovery, else ranges decided after the previous batch's. */
+  private entryFor(time: number): BatchEntry<T> {
+    const known = this.batches.get(time);
+    if (known) return known;
     let entry: BatchEntry<T>;
     const restored = this.restoredPending.get(time);
     if (restored) {
       this.restoredPending.delete(time);
       const [ranges, ended] = restored;
       entry = { rdd: new KinesisRDD<T>(ranges.length), ranges, ended, records: undefined, decided: Promise.resolve() };
+      entry.rdd.setRanges(ranges);
     } else {
       this.abandonRestoredBefore(time);
       const keys = [...this.cursors.keys()].sort(compareShardIds);
-      const rdd = new KinesisRDD<T>(keys.length);
-      entry = { rdd, ranges: undefined, ended: [], records: undefined, decided: Promise.resolve() };
+      entry = { rdd: new KinesisRDD<T>(keys.length), ranges: undefined, ended: [], records: undefined, decided: Promise.resolve() };
       const e = entry;
       const decided = this.chain.then(() => this.decide(keys, e));
       this.chain = decided.catch(() => undefined);
-      decided.catch(() => undefined); // awaited by readBatch
+      decided.catch(() => undefined); // awaited by prepareBatch/readBatch; not an unhandled rejection meanwhile
       entry.decided = decided;
     }
     this.batches.set(time, entry);
-    return entry.rdd;
+    return entry;
   }
 
   /** Restored pending batches that will not be generated again: their records go to the next batch. */
@@ -232,21 +262,26 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
 
   /** Reads the batch's records from each shard's cursor: the batch's ranges. */
   private async decide(keys: readonly string[], entry: BatchEntry<T>): Promise<void> {
+    // Kinesis cannot tell how many records a shard is behind: equal shares of the cap.
     const caps = this.rate.maxMessagesPerPartition(new Map(keys.map((k) => [k, 1])));
+    const cap = this.rate.cap;
+    const bytesPerShard = cap ? cap.bytes() / Math.max(1, keys.length) : Infinity;
     const deadline = Date.now() + this.graph.batchDuration;
     const ended: string[] = [];
     const results = await Promise.all(
       keys.map(async (shardId) => {
         const cursor = this.cursors.get(shardId);
-        if (!cursor) return [];
-        const cap = Math.min(this.maxRecordsPerBatch, caps?.get(shardId) ?? Infinity);
-        const recs = await cursor.readUpTo(cap, deadline);
+        if (!cursor) return { records: [], bytes: 0 };
+        const read = await cursor.readUpTo(caps?.get(shardId) ?? Infinity, deadline, bytesPerShard);
         if (cursor.ended) ended.push(shardId);
-        return recs;
+        return read;
       }),
     );
-    entry.ranges = keys.map((shardId, i) => rangeOf(this.streamName, shardId, results[i]!));
-    entry.records = results;
+    entry.records = results.map((r) => r.records);
+    entry.bytes = results.reduce((n, r) => n + r.bytes, 0);
+    if (cap) entry.cap = cap.records();
+    entry.ranges = keys.map((shardId, i) => rangeOf(this.streamName, shardId, results[i]!.records));
+    entry.rdd.setRanges(entry.ranges);
     entry.ended = ended.sort(compareShardIds);
     if (ended.length > 0) {
       for (const s of ended) this.markFinished(s, false);
@@ -263,15 +298,15 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
     await entry.decided;
     if (entry.rdd.isLoaded) return;
     const ranges = entry.ranges!;
-    entry.records ??= await Promise.all(ranges.map((r) => this.readRange(r)));
+    if (!entry.records) {
+      entry.records = await Promise.all(ranges.map((r) => this.readRange(r)));
+      entry.bytes = entry.records.reduce((n, part) => part.reduce((m, r) => m + r.data.byteLength, n), 0);
+    }
     const handler = this.handler;
-    entry.rdd.setData(
-      ranges,
-      entry.records.map((part) => part.map((r) => handler(r))),
-    );
+    entry.rdd.setRecords(entry.records.map((part) => part.map((r) => handler(r))));
     // Listeners (streamIdToInputInfo) and the web UI see where the batch's records came from and how far behind each shard is.
     const behind = Object.fromEntries([...this.cursors].map(([id, c]) => [id, c.millisBehindLatest]));
-    this.reportRecords(time, entry.rdd.count(), { sequenceNumberRanges: ranges, millisBehindLatest: behind });
+    this.reportRecords(time, entry.rdd.count(), { sequenceNumberRanges: ranges, millisBehindLatest: behind }, entry.bytes !== undefined ? { bytes: entry.bytes } : undefined);
   }
 
   /** Exactly the records of a recorded range. */
@@ -297,17 +332,25 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
   }
 
   private batchCompleted(time: number, info: CompletedBatchInfo): void {
-    let records = 0;
+    let done: BatchEntry<T> | undefined;
     for (const [t, e] of [...this.batches]) {
       if (t > time) continue;
       if (e.ranges) {
         for (const r of e.ranges) if (r.recordCount > 0) this.completed.set(r.shardId, r.toSeqNumber!);
         for (const s of e.ended) this.completedFinished.add(s);
-        if (t === time) records = e.rdd.isLoaded ? e.rdd.count() : 0;
+        if (t === time) done = e;
       }
       this.batches.delete(t);
     }
-    this.rate.onBatchCompleted(info.processingEndTime ?? Date.now(), records, info.processingDelay, info.schedulingDelay);
+    const records = done?.rdd.isLoaded ? done.rdd.count() : 0;
+    this.rate.onBatchCompleted(
+      info.processingEndTime ?? Date.now(),
+      records,
+      info.processingDelay,
+      info.schedulingDelay,
+      done?.bytes,
+      done?.cap,
+    );
   }
 
   // ---- Checkpointable -----------------------------------------------------------------------

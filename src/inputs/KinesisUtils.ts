@@ -36,12 +36,18 @@ export interface DirectKinesisParams<T = string> {
   decoder?: (data: Uint8Array) => T;
   /** Turns a whole record (data, partition key, sequence number, shard) into an element; overrides `decoder`. */
   messageHandler?: (record: KinesisRecord) => T;
-  /** Records per second per shard a batch takes at most (unlimited when absent). */
+  /**
+   * Records per second per shard a batch takes at most. Without it a batch takes at most the
+   * default cap shared by every direct input (about one batch interval of the rate the job has
+   * shown; 100 000 records at first, at most 500 000 records / 64 MiB), split among the shards.
+   */
   maxRatePerShard?: number;
   /** Adapt the rate to how fast batches are processed (Spark's backpressure). */
   backpressure?: boolean;
-  /** Records per shard per batch at most (default 100 000). */
+  /** The default cap's bound on a batch's records, all shards together (default 500 000). */
   maxRecordsPerBatch?: number;
+  /** The default cap's bound on a batch's bytes of record data, all shards together (default 64 MiB). */
+  maxBytesPerBatch?: number;
   /** Least time between two reads of one shard (default 200 ms: Kinesis's 5 reads/s a shard). */
   minReadInterval?: Duration;
   /** Give up a Kinesis call after retrying this long (default 2 min); the batch then fails. */
@@ -145,7 +151,7 @@ export const KinesisUtils = {
       awsSecretKey: params.awsSecretKey,
     });
     const position = checkPosition(params.initialPosition ?? InitialPositionInStream.LATEST, 'params.initialPosition');
-    for (const k of ['maxRatePerShard', 'maxRecordsPerBatch', 'minReadInterval', 'retryTimeout'] as const) {
+    for (const k of ['maxRatePerShard', 'maxRecordsPerBatch', 'maxBytesPerBatch', 'minReadInterval', 'retryTimeout'] as const) {
       const v = params[k];
       if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw new KinesisConfigError(`params.${k} must be a non-negative number, got ${String(v)}`);
     }
@@ -155,6 +161,7 @@ export const KinesisUtils = {
       ...(params.maxRatePerShard !== undefined ? { maxRatePerShard: params.maxRatePerShard } : {}),
       ...(params.backpressure !== undefined ? { backpressure: params.backpressure } : {}),
       ...(params.maxRecordsPerBatch !== undefined ? { maxRecordsPerBatch: params.maxRecordsPerBatch } : {}),
+      ...(params.maxBytesPerBatch !== undefined ? { maxBytesPerBatch: params.maxBytesPerBatch } : {}),
       read: {
         ...(params.minReadInterval !== undefined ? { minReadIntervalMs: params.minReadInterval } : {}),
         ...(params.retryTimeout !== undefined ? { retryTimeoutMs: params.retryTimeout } : {}),

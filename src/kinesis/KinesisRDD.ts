@@ -15,9 +15,9 @@ export interface SequenceNumberRange {
 
 /**
  * Spark's KinesisBackedBlockRDD for the direct stream: one partition per shard the batch reads,
- * each in sequence-number order. Created when its batch is generated (one partition per shard
- * being read then); its ranges are decided — by reading — right after, in batch order, and
- * `sequenceNumberRanges()` says exactly which records it holds.
+ * each in sequence-number order. Its ranges are decided — by reading — before the batch is
+ * computed, so `sequenceNumberRanges()` works in transform and foreachRDD; the records are
+ * decoded when the batch starts running.
  */
 export class KinesisRDD<T> extends RDD<T> {
   readonly numPartitions: number;
@@ -30,12 +30,22 @@ export class KinesisRDD<T> extends RDD<T> {
   }
 
   /** @internal */
-  setData(ranges: readonly SequenceNumberRange[], records: T[][]): void {
-    if (ranges.length !== this.numPartitions || records.length !== this.numPartitions) {
-      throw new Error(`KinesisRDD has ${this.numPartitions} partitions, got ${ranges.length} ranges and ${records.length} record lists`);
-    }
+  setRanges(ranges: readonly SequenceNumberRange[]): void {
+    if (ranges.length !== this.numPartitions) throw new Error(`KinesisRDD has ${this.numPartitions} partitions, got ${ranges.length} ranges`);
     this.ranges = ranges.map((r) => ({ ...r }));
+  }
+
+  /** @internal */
+  setRecords(records: T[][]): void {
+    if (records.length !== this.numPartitions) throw new Error(`KinesisRDD has ${this.numPartitions} partitions, got ${records.length} record lists`);
     this.records = records;
+  }
+
+  /** Records in the ranges (the RDD's count, known before the records are decoded). */
+  get rangeSize(): number {
+    let n = 0;
+    for (const r of this.ranges ?? []) n += r.recordCount;
+    return n;
   }
 
   get isLoaded(): boolean {

@@ -46,17 +46,22 @@ export class ShardCursor {
   }
 
   /**
-   * Reads on until `limit` records, the shard's end, or caught up (a read returned fewer than
-   * asked and MillisBehindLatest is 0, or returned nothing).
+   * Reads on until `limit` records or `maxBytes` of data (passed by at most one call's worth),
+   * the shard's end, the deadline, or caught up (a read returned fewer than asked and
+   * MillisBehindLatest is 0, or returned nothing).
    */
-  async readUpTo(limit: number, deadline = Infinity): Promise<KinesisRecord[]> {
-    const out: KinesisRecord[] = [];
-    while (out.length < limit && !this.ended) {
-      const ask = Math.min(MAX_RECORDS_PER_CALL, limit - out.length);
+  async readUpTo(limit: number, deadline = Infinity, maxBytes = Infinity): Promise<{ records: KinesisRecord[]; bytes: number }> {
+    const records: KinesisRecord[] = [];
+    let bytes = 0;
+    while (records.length < limit && bytes < maxBytes && !this.ended) {
+      const ask = Math.min(MAX_RECORDS_PER_CALL, limit - records.length);
       const recs = await this.read(ask);
-      for (const r of recs) out.push(r);
+      for (const r of recs) {
+        records.push(r);
+        bytes += r.data.byteLength;
+      }
       if (recs.length === 0 || (recs.length < ask && this.millisBehindLatest === 0) || Date.now() >= deadline) break;
     }
-    return out;
+    return { records, bytes };
   }
 }

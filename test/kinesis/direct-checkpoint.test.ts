@@ -33,7 +33,7 @@ describe('direct Kinesis stream checkpoint contents', () => {
     const clock = new ManualClock();
     const ssc = new StreamingContext({ batchDuration: 1000, clock });
     cleanups.push(() => ssc.stop());
-    const s1 = KinesisUtils.createDirectStream(ssc, stream, { ...params, maxRecordsPerBatch: 10 });
+    const s1 = KinesisUtils.createDirectStream(ssc, stream, { ...params, maxRecordsPerBatch: 20 }); // 10 a shard
     const ranges = new Map<number, SequenceNumberRange[]>();
     const values = new Map<number, string[]>();
     let delta: DirectKinesisPosition | undefined;
@@ -49,11 +49,18 @@ describe('direct Kinesis stream checkpoint contents', () => {
         } while (delta.pending.length < 2 && Date.now() - t0 < 10_000);
       }
     });
+    // Spark's idiom: the ranges are there already in transform, before any output runs.
+    const fromTransform = new Map<number, SequenceNumberRange[]>();
+    s1.transform((rdd, time) => {
+      fromTransform.set(time, rdd.sequenceNumberRanges());
+      return rdd;
+    }).foreachRDD(() => undefined);
     const infos = new Map<number, unknown>();
     ssc.addStreamingListener({ onBatchCompleted: (info) => void infos.set(info.batchTime, Object.values(info.streamIdToInputInfo ?? {})[0]) });
     await ssc.start();
     await clock.advance(3000);
     await ssc.stop();
+    for (const t of [1000, 2000, 3000]) expect(fromTransform.get(t)).toEqual(ranges.get(t));
     // Listeners see each batch's ranges (Spark's StreamInputInfo metadata).
     expect(infos.get(2000)).toMatchObject({ numRecords: 20, metadata: { sequenceNumberRanges: ranges.get(2000) } });
     const shards = (await listShards(stream)).map((s) => s.ShardId!);

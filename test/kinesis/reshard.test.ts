@@ -81,7 +81,7 @@ describe('resharding mid-run', () => {
       endpointUrl: kinesisEndpoint,
       regionName: REGION,
       initialPosition: InitialPositionInStream.TRIM_HORIZON,
-      maxRecordsPerBatch: 500,
+      maxRecordsPerBatch: 1500, // 500 a shard while there are 3
       messageHandler: tagged,
     });
     const seen: string[] = [];
