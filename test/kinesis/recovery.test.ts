@@ -45,9 +45,12 @@ async function killFiveTimes(mode: 'direct' | 'receiver', N: number): Promise<{ 
     const c = child('recovery-child.ts', args, cleanups);
     await c.waitFor((o) => o.includes('STARTED'), 'the start');
     starts.push(c.lines().find((l) => l.startsWith('STARTED'))!);
-    // Records flow while the job runs; it is killed somewhere in the middle.
+    // Records flow while the job runs; it is killed somewhere in the middle: after 1 to 3 of
+    // its batches, at a random moment of the next one (a batch in flight).
     const putting = putLines(stream, records(`b${k}`, perRun));
-    await sleep(400 + Math.floor(Math.random() * 1200));
+    const batches = 1 + Math.floor(Math.random() * 3);
+    await c.waitFor((o) => o.split('\n').filter((l) => l.startsWith('{')).length >= batches, `${batches} batches`);
+    await sleep(Math.floor(Math.random() * 400));
     await c.kill();
     await putting;
     batchesSeen += c.lines().filter((l) => l.startsWith('{')).length;
