@@ -242,6 +242,12 @@ export abstract class RDD<T> {
   ): RDD<[K, C]> {
     const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
     return RDD.deferred(n, () => {
+      const done = combinedElsewhere.get(this);
+      if (done && done.create === create && done.mergeValue === mergeValue && done.numPartitions === n) {
+        if ('error' in done) throw done.error;
+        combinedElsewhere.delete(this);
+        return done.partitions as [K, C][][];
+      }
       const table = new PairTable<K, C>(n);
       const sink = table.sink(create, mergeValue);
       for (let p = 0; p < this.numPartitions; p++) runStage(this, p, 'fold', sink);
@@ -421,6 +427,24 @@ export abstract class RDD<T> {
   toString(): string {
     return `${this.constructor.name}[${this.numPartitions} partitions]`;
   }
+}
+
+/** A shuffle of an RDD combined before its turn, elsewhere (the worker pool), or the error that stopped it. */
+export type CombinedShuffle = {
+  create: unknown;
+  mergeValue: unknown;
+  numPartitions: number;
+} & ({ partitions: unknown[][] } | { error: unknown });
+
+const combinedElsewhere = new WeakMap<RDD<unknown>, CombinedShuffle>();
+
+/**
+ * Hand `combineByKey(create, mergeValue, …, numPartitions)` of `rdd` its result computed
+ * elsewhere: its next call with the same functions and partition count returns those
+ * partitions (or throws that error, where the shuffle would have run) instead of combining.
+ */
+export function provideCombined(rdd: RDD<unknown>, result: CombinedShuffle): void {
+  combinedElsewhere.set(rdd, result);
 }
 
 /** Spread a table's entries over `n` partitions by key hash, each keeping the table's order. */
