@@ -9,19 +9,35 @@ import type { ReceiverInputDStream } from '../../src/receivers/index.js';
 import { generatedLines, tempDir, waitFor } from '../receivers/helpers.js';
 import { failing, seen, state, wordcount, window as windowed } from './jobs.js';
 
-/** A server on a free port below 32768 that sends `text` to each client and closes. */
-async function serve(text: string): Promise<{ port: number; close: () => Promise<void> }> {
+/**
+ * A server on a free port below 32768 that sends `text` to each new run's first connection and
+ * closes it; a receiver's reconnection after that gets nothing (the connection stays open).
+ * `next()` lets the next connection have the text again.
+ */
+async function serve(text: string): Promise<{ port: number; close: () => Promise<void>; next: () => void }> {
+  let served = false;
+  const open = new Set<net.Socket>();
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     const server = net.createServer((s) => {
       s.on('error', () => undefined);
+      if (served) {
+        open.add(s);
+        return;
+      }
+      served = true;
       s.end(text);
     });
     const ok = await new Promise<boolean>((resolve) => {
       server.once('error', () => resolve(false));
       server.listen(port, '127.0.0.1', () => resolve(true));
     });
-    if (ok) return { port, close: () => new Promise<void>((r) => server.close(() => r())) };
+    if (!ok) continue;
+    const close = (): Promise<void> => {
+      for (const s of open) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    };
+    return { port, close, next: () => void (served = false) };
   }
 }
 
@@ -44,11 +60,12 @@ const runId = (): string => `run-${++runs}`;
 
 describe('worker pool', () => {
   it('wordcount: one batch of the same lines gives the same partitions, in the same order, on 1 and 3 threads', async () => {
-    const { port, close } = await serve(text);
+    const { port, close, next } = await serve(text);
     cleanups.push(close);
     const batches: Record<number, [string, number][][]> = {};
     for (const workers of [1, 3]) {
       const run = runId();
+      next();
       const clock = new ManualClock();
       const ssc = wordcount.create({ batchDuration: 1000, clock, workers }, { port, run });
       contexts.push(ssc);
@@ -66,12 +83,13 @@ describe('worker pool', () => {
   });
 
   it('state and window jobs: the same final state and window on 1 and 2 threads as the lines say', async () => {
-    const { port, close } = await serve(text);
+    const { port, close, next } = await serve(text);
     cleanups.push(close);
     for (const job of [state, windowed]) {
       const results: [string, number][][] = [];
       for (const workers of [1, 2]) {
         const run = runId();
+        next();
         const dir = tempDir('dstreams-pool-');
         cleanups.push(dir.remove);
         const ssc = job.create({ batchDuration: 100, checkpointDir: dir.dir, workers }, { port, run });
@@ -99,10 +117,11 @@ describe('worker pool', () => {
   });
 
   it('a user function that throws in a worker thread fails the batch as on one thread: listeners and awaitTermination see it', async () => {
-    const { port, close } = await serve('a b c\nd boom e\nf\n');
+    const { port, close, next } = await serve('a b c\nd boom e\nf\n');
     cleanups.push(close);
     const outcomes: { error: unknown; batch: CompletedBatchInfo | undefined; op: OutputOperationInfo | undefined }[] = [];
     for (const workers of [1, 2]) {
+      next();
       const ssc = failing.create({ batchDuration: 100, workers }, { port, run: runId(), poison: 'boom' });
       contexts.push(ssc);
       let batch: CompletedBatchInfo | undefined;
