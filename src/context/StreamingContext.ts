@@ -34,8 +34,7 @@ import {
 import { Checkpointer, CheckpointStore, type CheckpointerOptions, type CheckpointMeta, type RestorePlan } from '../checkpoint/index.js';
 import { checkDuration, type Duration } from '../util/duration.js';
 import { runShuffles } from '../workers/shuffles.js';
-import { defaultWorkers, WorkerPool } from '../workers/WorkerPool.js';
-import type { JobRef } from './job.js';
+import { defaultWorkers, WorkerPool, type JobRef } from '../workers/WorkerPool.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
 import { JobScheduler, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';

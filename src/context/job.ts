@@ -12,17 +12,11 @@
  *   // main.ts
  *   const ssc = job.create({ batchDuration: 1000 }, { host, port });   // or inside getOrCreate
  */
+import type { JobRef } from '../workers/WorkerPool.js';
 import { StreamingContext, type StreamingContextOptions } from './StreamingContext.js';
 
-/** What a thread or process needs to build a job's graph again: where its definition is and its parameters. */
-export interface JobRef {
-  /** The defining module's URL (`import.meta.url`). */
-  readonly module: string;
-  /** The definition's name within the module (default `job`). */
-  readonly name: string;
-  /** The parameters `create` was given; they cross threads by structured clone. */
-  readonly params: unknown;
-}
+export type { JobRef };
+
 
 const DEFINITION = Symbol.for('dstreams.jobDefinition');
 

@@ -1,6 +1,6 @@
 /**
  * A pool of worker_threads, each holding the job's graph built again from the job's module
- * (src/context/job.ts; the thread's entry is ./worker.ts).
+ * (src/context/job.ts; the thread's entry is src/threads/worker.ts).
  *
  * When things happen: `start` spawns the threads and resolves once every one has imported the
  * job module, built its graph and found it equal to the main thread's (stream by stream, by
@@ -14,7 +14,16 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { JobRef } from '../context/job.js';
+
+/** What a thread or process needs to build a job's graph again: where its definition is and its parameters (context/job.ts). */
+export interface JobRef {
+  /** The defining module's URL (`import.meta.url`). */
+  readonly module: string;
+  /** The definition's name within the module (default `job`). */
+  readonly name: string;
+  /** The parameters `create` was given; they cross threads by structured clone. */
+  readonly params: unknown;
+}
 
 /** What each thread is started with. */
 export interface WorkerSetup {
@@ -48,14 +57,14 @@ interface Pending {
 export const defaultWorkers = (): number => availableParallelism();
 
 /**
- * The worker entry beside this file: worker.ts when running from source, worker.js when built.
+ * The thread's entry, src/threads/worker.ts when running from source, worker.js when built.
  * TypeScript (the entry from source, or a job module in .ts) needs tsx's loader in the thread:
  * a thread does not take the loader hooks of the main thread's --import in Node 20, so a small
  * bootstrap registers tsx there first, then imports the entry.
  */
 function workerSource(job: JobRef): { code: string | URL; eval: boolean } {
   const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+  const url = new URL(fromSource ? '../threads/worker.ts' : '../threads/worker.js', import.meta.url);
   if (!fromSource && !/\.[cm]?ts$/.test(job.module)) return { code: url, eval: false };
   const api = tsxApi();
   return { code: `import(${JSON.stringify(api)}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}))`, eval: true };

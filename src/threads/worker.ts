@@ -1,6 +1,6 @@
 /**
- * A worker thread of the pool (WorkerPool.ts). An entry point, like the CLI: it builds a
- * StreamingContext from the job's module, which is why it may import the context layer.
+ * A worker thread of the pool (src/workers/WorkerPool.ts). An entry point, like the CLI: it
+ * builds a StreamingContext from the job's module, so it sits above the context in the layers.
  *
  * When things happen: at start it imports the job module, builds the graph on a context that is
  * never started (no input connects, no batch runs), checks the graph has the main thread's
@@ -17,8 +17,8 @@ import { StreamingContext } from '../context/StreamingContext.js';
 import type { DStream } from '../dstream/DStream.js';
 import { LineBlock, LinesRDD } from '../rdd/LinesRDD.js';
 import type { RDD } from '../rdd/RDD.js';
-import { inputUnder } from './shuffles.js';
-import type { FromWorker, WorkerSetup } from './WorkerPool.js';
+import { inputUnder } from '../workers/shuffles.js';
+import type { FromWorker, WorkerSetup } from '../workers/WorkerPool.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
