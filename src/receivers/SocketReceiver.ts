@@ -131,12 +131,12 @@ export class SocketReceiver extends Receiver<string> {
     });
     socket.on('data', (chunk: Buffer) => {
       if (gen !== this.generation) return;
-      if (this.lineBlocks) this.deliverBlock(socket, gen, this.cutLines(chunk));
+      if (this.lineBlocks) this.deliverBlocks(socket, gen, this.cutLines(chunk));
       else this.deliver(socket, gen, this.splitter.push(chunk));
     });
     socket.once('end', () => {
       if (gen !== this.generation) return;
-      if (this.lineBlocks) this.deliverBlock(socket, gen, this.endLines());
+      if (this.lineBlocks) this.deliverBlocks(socket, gen, this.endLines());
       else this.deliver(socket, gen, this.splitter.end());
     });
     socket.once('error', (e) => {
@@ -149,16 +149,25 @@ export class SocketReceiver extends Receiver<string> {
     });
   }
 
-  /** Block mode: the whole lines of `chunk` (with the carried start of the first) as one block. */
-  private cutLines(chunk: Buffer): LineBlock | undefined {
+  /**
+   * Block mode: the whole lines of `chunk` as blocks — the line begun in earlier chunks (copied
+   * together with its end), then the chunk's own whole lines (not copied).
+   */
+  private cutLines(chunk: Buffer): LineBlock[] {
     this.splitter.bytes += chunk.length;
-    let data = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = undefined;
-    if (this.skipping) {
+    const blocks: LineBlock[] = [];
+    let data = chunk;
+    if (this.skipping || this.carry) {
       const nl = data.indexOf(10);
-      if (nl === -1) return undefined;
-      this.skipping = false;
-      data = data.subarray(nl + 1);
+      if (nl === -1) {
+        if (this.carry) data = Buffer.concat([this.carry, chunk]);
+        else return blocks;
+      } else {
+        if (this.carry) blocks.push(new LineBlock(Buffer.concat([this.carry, data.subarray(0, nl + 1)]), 1));
+        this.skipping = false;
+        data = data.subarray(nl + 1);
+      }
+      this.carry = undefined;
     }
     const last = data.lastIndexOf(10);
     const rest = data.subarray(last + 1);
@@ -172,26 +181,29 @@ export class SocketReceiver extends Receiver<string> {
     } else if (rest.length > 0) {
       this.carry = Buffer.from(rest); // a copy: the chunk's memory is not kept for it
     }
-    if (last === -1) return undefined;
-    const whole = data.subarray(0, last + 1);
-    const block = new LineBlock(whole, countLines(whole));
-    this.splitter.lines += block.lines;
-    return block;
+    if (last !== -1) {
+      const whole = data.subarray(0, last + 1);
+      blocks.push(new LineBlock(whole, countLines(whole)));
+    }
+    for (const b of blocks) this.splitter.lines += b.lines;
+    return blocks;
   }
 
   /** Block mode, at the end of the stream: the last line when it had no newline. */
-  private endLines(): LineBlock | undefined {
+  private endLines(): LineBlock[] {
     const rest = this.skipping ? undefined : this.carry;
     this.carry = undefined;
     this.skipping = false;
-    if (!rest) return undefined;
+    if (!rest) return [];
     this.splitter.lines++;
-    return new LineBlock(Buffer.concat([rest, Buffer.from('\n')]), 1);
+    return [new LineBlock(Buffer.concat([rest, Buffer.from('\n')]), 1)];
   }
 
-  private deliverBlock(socket: net.Socket, gen: number, block: LineBlock | undefined): void {
+  private deliverBlocks(socket: net.Socket, gen: number, blocks: LineBlock[]): void {
     // A block is stored as one record; the receiver's stream turns its blocks into a LinesRDD.
-    if (block) this.deliver(socket, gen, [block as unknown as string], block.bytes.length);
+    let bytes = 0;
+    for (const b of blocks) bytes += b.bytes.length;
+    this.deliver(socket, gen, blocks as unknown as string[], bytes);
   }
 
   private deliver(socket: net.Socket, gen: number, lines: string[], bytes?: number): void {
