@@ -4,8 +4,8 @@
  * A shuffle (combineByKey, reduceByKey, groupByKey: Spark's ShuffledDStream) runs in the pool
  * when its parent chain down to an input is element-wise operations only (map, flatMap, filter,
  * mapValues, flatMapValues — their result does not depend on how the input is split) and the
- * input's RDD of the batch holds lines as bytes (a LinesRDD). The batch's bytes are cut at line
- * boundaries into one slice per thread, in order; each thread combines its slice map-side; the
+ * input's RDD of the batch holds lines as bytes (a LinesRDD). The batch's blocks of whole lines
+ * are gathered into one slice per thread, in order; each thread combines its slice map-side; the
  * per-slice results are merged here with the shuffle's mergeCombiners, slice by slice, so each
  * output partition lists its keys in the order of their first appearance, as in one thread.
  *
@@ -82,30 +82,31 @@ async function runShuffle(
   }
 }
 
-/** The batch's line bytes in order, cut at newlines into at most `n` slices of similar size, each its own buffer. */
+/**
+ * The batch's line bytes in order, in at most `n` slices of similar size, each one new buffer
+ * (to be transferred). Every block ends with a newline, so slices end at block boundaries.
+ */
 export function sliceLines(lines: LinesRDD, n: number): Uint8Array[] {
+  const blocks = lines.blocks.flat();
   let total = 0;
-  for (const part of lines.blocks) for (const b of part) total += b.bytes.length;
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const part of lines.blocks) {
-    for (const b of part) {
-      all.set(b.bytes, at);
-      at += b.bytes.length;
-    }
-  }
+  for (const b of blocks) total += b.bytes.length;
   const count = Math.max(1, Math.min(n, Math.floor(total / MIN_SLICE_BYTES)));
-  if (count === 1) return total > 0 ? [all] : [];
   const slices: Uint8Array[] = [];
-  let start = 0;
-  for (let i = 1; i <= count && start < total; i++) {
-    let end = i === count ? total : Math.floor((total * i) / count);
-    if (end < total) {
-      const nl = all.indexOf(10, Math.max(end - 1, start));
-      end = nl === -1 ? total : nl + 1;
+  let i = 0;
+  let done = 0;
+  for (let k = 1; k <= count && i < blocks.length; k++) {
+    const goal = k === count ? total : Math.floor((total * k) / count);
+    const from = i;
+    let size = 0;
+    while (i < blocks.length && (done + size < goal || i === from)) size += blocks[i++]!.bytes.length;
+    const slice = new Uint8Array(size);
+    let at = 0;
+    for (let j = from; j < i; j++) {
+      slice.set(blocks[j]!.bytes, at);
+      at += blocks[j]!.bytes.length;
     }
-    if (end > start) slices.push(all.slice(start, end));
-    start = end;
+    slices.push(slice);
+    done += size;
   }
   return slices;
 }
