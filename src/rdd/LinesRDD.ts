@@ -28,10 +28,24 @@ export function decodeLines(bytes: Uint8Array): string[] {
   return lines;
 }
 
-/** The number of lines in `bytes`: its `\n` bytes. */
+/** The number of lines in `bytes`: its `\n` bytes, counted four at a time. */
 export function countLines(bytes: Uint8Array): number {
+  const end = bytes.length;
+  const offset = bytes.byteOffset;
   let n = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) n++;
+  let i = 0;
+  for (; i < end && ((offset + i) & 3) !== 0; i++) if (bytes[i] === 10) n++;
+  const words = (end - i) >>> 2;
+  if (words > 0) {
+    const w = new Uint32Array(bytes.buffer, offset + i, words);
+    for (let j = 0; j < words; j++) {
+      const x = w[j]! ^ 0x0a0a0a0a; // a zero byte where the byte was '\n'
+      const nonZero = ((((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080) >>> 7; // 1 in each non-zero byte
+      n += 4 - (Math.imul(nonZero, 0x01010101) >>> 24);
+    }
+    i += words * 4;
+  }
+  for (; i < end; i++) if (bytes[i] === 10) n++;
   return n;
 }
 
