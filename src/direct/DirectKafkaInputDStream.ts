@@ -313,9 +313,11 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   /** Start reading a batch's records once its ranges are decided and the batch before it runs. */
   private readAhead(entry: BatchEntry): void {
     const before = this.previousRunning;
-    this.previousRunning = entry.running;
-    entry.read = Promise.all([entry.decided, before]).then(([ranges]) => this.kafka().readSized(ranges, this.readOptions));
-    entry.read.catch(() => undefined); // awaited by readBatch; not an unhandled rejection meanwhile
+    const read = Promise.all([entry.decided, before]).then(([ranges]) => this.kafka().readSized(ranges, this.readOptions));
+    read.catch(() => undefined); // awaited by readBatch; not an unhandled rejection meanwhile
+    entry.read = read;
+    // The next batch may read once this one runs and its own read is done: one read at a time.
+    this.previousRunning = Promise.all([entry.running, read.catch(() => undefined)]).then(() => undefined);
   }
 
   /** Restored pending batches that will not be generated again: their ranges are re-decided from their start. */
