@@ -2,6 +2,7 @@
 export { Milliseconds, Seconds, Minutes, type Duration } from './util/duration.js';
 export { ManualClock, SystemClock, type Clock } from './context/Clock.js';
 export { StreamingContext, type StreamingContextOptions, type WebUiOptions } from './context/StreamingContext.js';
+export { defineJob, type JobDefinition, type JobRef } from './context/job.js';
 export type {
   Backlog,
   BatchInfo,

@@ -31,6 +31,7 @@ const LAYERS: ReadonlyArray<readonly [folder: string, layer: number]> = [
   ['receivers', 5], // receiver inputs (KafkaReceiver, KinesisReceiver), WAL, socket, files
   ['direct', 5], // direct inputs (DirectKafkaInputDStream, DirectKinesisInputDStream)
   ['sinks/kafka', 5],
+  ['workers', 5], // the worker-thread pool and which shuffles of a batch it runs
   ['context', 6], // StreamingContext: creates the core inputs, loads every operator
   ['inputs', 7], // KafkaUtils, KinesisUtils: the public facades that create transport streams
   ['sql', 7], // Structured Streaming (coming)
@@ -38,6 +39,7 @@ const LAYERS: ReadonlyArray<readonly [folder: string, layer: number]> = [
   ['exactlyonce', 8], // library: Kafka direct → PostgresSink exactly once
   ['index.ts', 9], // the package's public API
   ['apps', 10], // applications (meetup, tweets): use the public API
+  ['threads', 10], // a worker thread's entry: builds the job's context from its module
   ['cli', 11], // the dstreams command
 ];
 
