@@ -26,6 +26,9 @@
  *  - batch completed: the position moves past its ranges; the cap and the backpressure
  *    estimator learn from it.
  *
+ * Just over 400 lines on purpose, like DirectKafkaInputDStream: the stream's whole protocol
+ * (deciding = reading, recovery, resharding) reads in one file; the transport is in kinesis/.
+ *
  * Resharding: a closed shard is read to its end; the batch that reaches it marks it done, and
  * its children are read from their start from the next batch on — parent before child.
  */
