@@ -2,6 +2,21 @@
  * Wordcount throughput: the engine (queueStream → flatMap(split) → map([w, 1]) → reduceByKey,
  * driven by a ManualClock) against a hand-written split + Map count over the same lines.
  * Run: npx tsx bench/wordcount.ts [megabytes=50] [linesPerBatch=20000]
+ *
+ * Findings (2 cores shared with other sessions, load average 7-18 while measured: wall times
+ * vary 2-5x, read the CPU ratio):
+ * - Before fused stages (6058f2e): 0.71 CPU. Profile: the per-key fold 32%, the closure chain
+ *   (push → f → push) 12%, hashing every distinct key into its partition in a second pass over
+ *   the table (an iterator, a new pair per key) 8%, GC 13%.
+ * - After (src/rdd/stage.ts: one generated loop per partition, the table's entries are the result
+ *   pairs, each placed in its partition when made): 0.71-0.78 CPU on the loaded machine; the same
+ *   loop alone over the same batches, without the context (bindStage + PairTable), reaches
+ *   0.85-1.0 of the hand-written loop when the machine is quieter. Profile of the engine run: the
+ *   generated loop with the map lookups 41-46%, the job's own functions (split, the pair, which
+ *   V8 keeps off the heap: scavenges are the same with a shared pair) 28%, GC 13% (the hand loop:
+ *   5%) — the result pairs and partition arrays a batch keeps, which the hand loop does not make
+ *   — and placing new keys (hash + partition) 7%. Creating fresh functions per run costs ~10%
+ *   until the specialised stage is compiled; the per-batch scheduling is ~0.05 ms.
  */
 import { performance } from 'node:perf_hooks';
 import { ManualClock, StreamingContext } from '../src/index.js';

@@ -2,6 +2,7 @@
 export { Milliseconds, Seconds, Minutes, type Duration } from './util/duration.js';
 export { ManualClock, SystemClock, type Clock } from './context/Clock.js';
 export { StreamingContext, type StreamingContextOptions, type WebUiOptions } from './context/StreamingContext.js';
+export { defineJob, type JobDefinition, type JobRef } from './context/job.js';
 export type {
   Backlog,
   BatchInfo,
@@ -98,3 +99,14 @@ export { waitForKafka, type WaitForKafkaOptions } from './kafka/reachable.js';
 export { waitForPostgres, type WaitForPostgresOptions } from './sinks/postgres/reachable.js';
 // Structured Streaming (API.md "Structured Streaming"): SparkSession, DataFrame, functions, types, …
 export * from './sql/index.js';
+export {
+  KinesisUtils,
+  InitialPositionInStream,
+  StorageLevel,
+  type KinesisStreamOptions,
+  type DirectKinesisParams,
+} from './inputs/KinesisUtils.js';
+export { DirectKinesisInputDStream, type DirectKinesisPosition } from './direct/DirectKinesisInputDStream.js';
+export { KinesisRDD, type SequenceNumberRange } from './kinesis/KinesisRDD.js';
+export { KinesisReceiver, type KinesisReceiverEvent, type KinesisReceiverOptions } from './receivers/KinesisReceiver.js';
+export { KinesisConfigError, KinesisStreamError, type KinesisRecord } from './kinesis/index.js';

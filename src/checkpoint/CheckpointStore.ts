@@ -7,7 +7,8 @@
  * the damage checks (open.ts), encoding a commit (commit.ts), bulk values (bulk.ts), reading a
  * stream's state back from snapshot, keyed entries and delta log (stateRead.ts), the read loop
  * (scan.ts), the errors (errors.ts). This file is the store's API: commits and snapshot merges
- * queued in order, and the reads.
+ * queued in order, and the reads. Just over 400 lines on purpose: the queue that orders commits,
+ * merges and closing is one piece, and splitting the reads from it would split that order.
  *
  * Beside the LevelDB files the directory holds `DSTREAMS-CHECKPOINT`, written at each clean
  * close with the commit count reached; opening a store that has fewer commits than that

@@ -7,12 +7,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { readLines, tcpTargetProvider, type FeedTarget, type FeedTargetProvider, type Pacing } from './feed.js';
 import { kafkaTargetProvider } from './kafkaFeedTarget.js';
+import { kinesisTargetProvider } from './kinesisFeedTarget.js';
 import { generateCommand } from '../apps/generateCommand.js';
 import { meetupCommand } from '../apps/meetup/command.js';
 import { tweetsCommand } from '../apps/tweets/command.js';
 
 /** Every target `dstreams feed` knows; each adds its options and runs when they name it. */
-const feedTargetProviders: FeedTargetProvider[] = [tcpTargetProvider, kafkaTargetProvider];
+const feedTargetProviders: FeedTargetProvider[] = [tcpTargetProvider, kafkaTargetProvider, kinesisTargetProvider];
 import { UsageError } from '../util/usage.js';
 import { packageVersion } from './version.js';
 
@@ -78,7 +79,7 @@ export function buildProgram(): Command {
   feed.action(async (opts: Record<string, unknown>) => {
     const log = opts.quiet ? (): void => undefined : (msg: string): void => void process.stderr.write(`dstreams feed: ${msg}\n`);
     const targets = feedTargetProviders.map((p) => p.create(opts)).filter((t): t is FeedTarget => t !== undefined);
-    if (targets.length === 0) throw new UsageError('say where to send the lines: --port <port> or --kafka-topic <topic>');
+    if (targets.length === 0) throw new UsageError('say where to send the lines: --port <port>, --kafka-topic <topic> or --kinesis-stream <name>');
     const file = opts.file as string | undefined;
     if (file === undefined) throw new UsageError('feed needs --file <file>');
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);

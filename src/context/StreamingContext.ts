@@ -21,6 +21,7 @@ import { UnionDStream } from '../dstream/operators/union.js';
 import { RDD } from '../rdd/RDD.js';
 import {
   checkReceiverContextOptions,
+  resolveReceiverOptions,
   FileInputDStream,
   ReceiverInputDStream,
   SocketReceiver,
@@ -33,6 +34,8 @@ import {
 } from '../receivers/index.js';
 import { Checkpointer, CheckpointStore, type CheckpointerOptions, type CheckpointMeta, type RestorePlan } from '../checkpoint/index.js';
 import { checkDuration, type Duration } from '../util/duration.js';
+import { runShuffles } from '../workers/shuffles.js';
+import { defaultWorkers, WorkerPool, type JobRef } from '../workers/WorkerPool.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
 import { JobScheduler, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';
@@ -65,6 +68,13 @@ export interface StreamingContextOptions extends ReceiverContextOptions {
    * runs (default off). `true`: on 127.0.0.1:4040 (the next free port up to 4056 when taken).
    */
   ui?: boolean | WebUiOptions;
+  /**
+   * Threads that run the batches' shuffles of a job defined with defineJob (default: one per
+   * core; 1 runs everything on this thread, as a job without a module always does). See docs/jobs.md.
+   */
+  workers?: number;
+  /** Set by a job definition's create(): the module that builds this job's graph again (docs/jobs.md). */
+  job?: JobRef;
 }
 
 export interface WebUiOptions {
@@ -123,6 +133,9 @@ export class StreamingContext {
   private readonly attachments: ContextAttachment[];
   private checkpointWriteMs: number | undefined;
   private readonly scaleOut: ScaleOut | undefined;
+  /** The job's module and the pool's size, when the job runs on a worker pool (jobs with a module, workers > 1). */
+  private readonly pooled: { job: JobRef; workers: number } | undefined;
+  private pool: WorkerPool | undefined;
 
   constructor(options: StreamingContextOptions) {
     if (options === null || typeof options !== 'object') {
@@ -132,6 +145,9 @@ export class StreamingContext {
     this.appName = options.appName ?? 'dstreams';
     this.overlapCheckpointWrites = options.overlapCheckpointWrites ?? false;
     this.receiverOptions = checkReceiverContextOptions(options);
+    const workers = options.workers ?? (options.job ? defaultWorkers() : 1);
+    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
+    this.pooled = options.job && workers > 1 ? { job: options.job, workers } : undefined;
     this.clock = options.clock ?? new SystemClock();
     this.bus = new ListenerBus((e) => this.fail(e));
     this.scheduler = new JobScheduler(
@@ -243,7 +259,11 @@ export class StreamingContext {
 
   /** Lines of text from a TCP server, one record per line (UTF-8, `\n`-delimited); reconnects when the server goes away. */
   socketTextStream(host: string, port: number, options?: SocketStreamOptions): DStream<string> {
-    return this.receiverStream(new SocketReceiver(host, port, options), options);
+    // On a worker pool the lines stay bytes until a thread decodes them, unless the receiver
+    // counts records as they come in (a rate limit) or logs them (the write-ahead log).
+    const r = resolveReceiverOptions(this.receiverOptions, options);
+    const lineBlocks = this.pooled !== undefined && !r.writeAheadLog && !r.backpressure && !Number.isFinite(r.maxRate);
+    return this.receiverStream(new SocketReceiver(host, port, { ...options, lineBlocks }), options);
   }
 
   /** Lines of the files that appear in `directory` (moved in atomically), each file read once. */
@@ -319,6 +339,7 @@ export class StreamingContext {
       for (const a of this.attachments) await a.start?.();
       if (this.checkpointer) await this.startCheckpointing(this.checkpointer);
       await this.scaleOut?.prepare();
+      if (this.pooled) await this.startPool(this.pooled.job, this.pooled.workers);
       for (const input of this.graph.inputs) await input.start();
       await this.scaleOut?.join();
     } catch (e) {
@@ -382,6 +403,14 @@ export class StreamingContext {
         }
       },
     });
+  }
+
+  /** The worker pool: its threads build the graph from the job's module; each batch's shuffles run there. */
+  private async startPool(job: JobRef, workers: number): Promise<void> {
+    const kinds = this.graph.streams.map((s) => s.kind);
+    const setup = { job, batchDuration: this.graph.batchDuration, defaultParallelism: this.graph.defaultParallelism, kinds };
+    const pool = (this.pool = await WorkerPool.start(setup, workers));
+    this.addBatchHooks({ onBatchGenerated: (time) => runShuffles(pool, this.graph, time) });
   }
 
   private async closeCheckpoint(): Promise<void> {
@@ -493,6 +522,8 @@ export class StreamingContext {
     } catch (e) {
       errors.push(e);
     }
+    await this.pool?.close();
+    this.pool = undefined;
     this.bus.complete();
     for (const a of this.attachments) {
       try {

@@ -21,8 +21,11 @@
  *    decided (one batch after the other, in time order); then compute — the batch's KafkaRDD,
  *    one partition per topic-partition known then, with its ranges already set, so
  *    `transform((rdd) => rdd.offsetRanges())` works as in Spark.
- *  - batch starts running (BatchHooks.onBatchGenerated, before its output operations): the
- *    ranges are read from the partition leaders. A read stops at untilOffset whatever arrived after.
+ *  - the batch before it starts running (or at once, when that one already has): the ranges are
+ *    read from the partition leaders, so the fetch overlaps that batch's processing — one batch
+ *    ahead, no more. A read stops at untilOffset whatever arrived after.
+ *  - batch starts running (BatchHooks.onBatchGenerated, before its output operations): it waits
+ *    for its records; a read that failed fails the batch.
  *  - batch completed (BatchHooks.onBatchCompleted): the position moves past its ranges; the
  *    default cap and the backpressure estimator learn from it.
  *
@@ -90,6 +93,11 @@ interface BatchEntry {
   cap?: number;
   /** Bytes of keys and values read. */
   bytes?: number;
+  /** The read of the batch's records, started once its ranges are decided and the batch before it runs (readAhead). */
+  read?: Promise<{ records: KafkaRecord[][]; bytes: number }>;
+  /** Resolves when the batch starts running: the batch after it may read then. */
+  running: Promise<void>;
+  run: () => void;
 }
 
 interface Decision {
@@ -123,6 +131,8 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   private readonly completed = new Map<string, number>();
   private readonly batches = new Map<number, BatchEntry>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** Resolves when the last batch entered starts running: the next batch may read then. */
+  private previousRunning: Promise<void> = Promise.resolve();
   private restored: DirectKafkaPosition | undefined;
   private readonly restoredPending = new Map<number, OffsetRange[]>();
   private startBounds: PartitionBounds[] = [];
@@ -287,7 +297,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
     if (restored) {
       this.restoredPending.delete(time);
       const keys = restored.map((r) => ({ topic: r.topic, partition: r.partition, key: tpKey(r.topic, r.partition) }));
-      entry = { rdd: new KafkaRDD(restored.length, restored), keys, ranges: restored, decided: Promise.resolve(restored) };
+      entry = { rdd: new KafkaRDD(restored.length, restored), keys, ranges: restored, decided: Promise.resolve(restored), ...gate() };
     } else {
       this.abandonRestoredBefore(time);
       if (this.ownership) this.syncOwnership(this.ownership, time);
@@ -306,8 +316,9 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
         return d.ranges;
       });
       decided.catch(() => undefined); // awaited by prepareBatch/readBatch; not an unhandled rejection meanwhile
-      entry = { rdd, keys, ranges: undefined, decided };
+      entry = { rdd, keys, ranges: undefined, decided, ...gate() };
     }
+    this.readAhead(entry);
     this.batches.set(time, entry);
     return entry;
   }
@@ -322,6 +333,16 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       const { topic, partition } = parseTpKey(key);
       this.addPartition(topic, partition, start);
     }
+  }
+
+  /** Start reading a batch's records once its ranges are decided and the batch before it runs. */
+  private readAhead(entry: BatchEntry): void {
+    const before = this.previousRunning;
+    const read = Promise.all([entry.decided, before]).then(([ranges]) => this.kafka().readSized(ranges, this.readOptions));
+    read.catch(() => undefined); // awaited by readBatch; not an unhandled rejection meanwhile
+    entry.read = read;
+    // The next batch may read once this one runs and its own read is done: one read at a time.
+    this.previousRunning = Promise.all([entry.running, read.catch(() => undefined)]).then(() => undefined);
   }
 
   /** Restored pending batches that will not be generated again: their ranges are re-decided from their start. */
@@ -367,6 +388,8 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   private async readBatch(time: number): Promise<void> {
     const entry = this.batches.get(time);
     if (!entry) return;
+    // The next batch may read now; so may any later one whose earlier batch will not run.
+    for (const [t, e] of this.batches) if (t <= time) e.run();
     const ranges = await entry.decided;
     if (!entry.ranges) {
       entry.ranges = ranges;
@@ -374,7 +397,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
     }
     this.ownership?.rangesDecided(time, ranges);
     if (!entry.rdd.isLoaded) {
-      const { records, bytes } = await this.kafka().readSized(ranges, this.readOptions);
+      const { records, bytes } = await (entry.read ?? this.kafka().readSized(ranges, this.readOptions));
       entry.rdd.setRecords(records);
       entry.bytes = bytes;
     }
@@ -523,4 +546,11 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
       }
     }
   }
+}
+
+/** A batch's `running` promise and the function that resolves it. */
+function gate(): { running: Promise<void>; run: () => void } {
+  let run!: () => void;
+  const running = new Promise<void>((resolve) => (run = resolve));
+  return { running, run };
 }

@@ -6,6 +6,8 @@
  */
 import { compareValues } from './compare.js';
 import { KeyMap, partitionOf } from './keys.js';
+import { PairTable } from './PairTable.js';
+import { bindStage, type NarrowOp, type NarrowOpKind, type SinkKind } from './stage.js';
 
 /** Receives one element; narrow transformations compose these so a chain runs in one pass. */
 export type Push<T> = (t: T) => void;
@@ -25,9 +27,12 @@ export function sliceArray<T>(data: readonly T[], numSlices: number): T[][] {
 
 /**
  * One batch's collection: a fixed number of in-memory partitions, computed lazily.
- * Narrow transformations (map, filter, flatMap, …) push elements through a chain of functions,
- * one pass per partition and no intermediate array per step; wide ones (reduceByKey, join, …)
- * combine on first use. `cache()` keeps computed partitions for reuse.
+ * Element-wise transformations (map, filter, flatMap, mapValues, flatMapValues) chain into a
+ * fused stage (stage.ts): one generated loop per partition from the stage's source — the
+ * nearest RDD that holds or produces whole partitions (an input, a shuffle's result, a cached
+ * or opaque RDD) — straight into the consumer, a shuffle's combining table included. Wide
+ * transformations (reduceByKey, join, …) combine on first use. `cache()` keeps computed
+ * partitions for reuse and ends a stage there.
  */
 export abstract class RDD<T> {
   abstract readonly numPartitions: number;
@@ -68,6 +73,16 @@ export abstract class RDD<T> {
     for (let j = 0; j < part.length; j++) push(part[j] as T);
   }
 
+  /**
+   * Partition `i`'s array when this RDD already holds one (its source data, a shuffle's
+   * result, its cache — computed on first use), for reading only; undefined when the
+   * partition is only produced element by element. Fused stages loop over it directly.
+   */
+  readPartition(i: number): readonly T[] | undefined {
+    const cached = this.cached;
+    return cached === undefined ? undefined : (cached[i] ??= this.materialize(i));
+  }
+
   /** Partition `i` as an array (a fresh array unless cached). */
   partition(i: number): T[] {
     if (this.cached) return (this.cached[i] ??= this.materialize(i));
@@ -81,8 +96,13 @@ export abstract class RDD<T> {
 
   private materialize(i: number): T[] {
     const out: T[] = [];
-    this.compute(i, (t) => void out.push(t));
+    this.computeInto(i, out);
     return out;
+  }
+
+  /** Append partition `i`'s elements to `out`, in order. */
+  protected computeInto(i: number, out: T[]): void {
+    this.compute(i, (t) => void out.push(t));
   }
 
   /** Keep computed partitions in memory so later uses do not recompute (Spark's MEMORY_ONLY). */
@@ -111,26 +131,21 @@ export abstract class RDD<T> {
     return new NarrowRDD<U>(this.numPartitions, stage);
   }
 
+  /** An element-wise step after this RDD, fused into one stage with the steps around it. */
+  private pipe<U>(kind: NarrowOpKind, f: (x: never) => unknown): RDD<U> {
+    return new PipelinedRDD<U>(this, { kind, f });
+  }
+
   map<U>(f: (t: T) => U): RDD<U> {
-    return this.narrow((i, push) => this.iteratePartition(i, (t) => push(f(t))));
+    return this.pipe('map', f);
   }
 
   flatMap<U>(f: (t: T) => Iterable<U>): RDD<U> {
-    return this.narrow((i, push) =>
-      this.iteratePartition(i, (t) => {
-        const out = f(t);
-        if (Array.isArray(out)) for (let j = 0; j < out.length; j++) push(out[j] as U);
-        else for (const u of out) push(u);
-      }),
-    );
+    return this.pipe('flatMap', f);
   }
 
   filter(f: (t: T) => boolean): RDD<T> {
-    return this.narrow((i, push) =>
-      this.iteratePartition(i, (t) => {
-        if (f(t)) push(t);
-      }),
-    );
+    return this.pipe('filter', f);
   }
 
   mapPartitions<U>(f: (it: Iterable<T>) => Iterable<U>): RDD<U> {
@@ -155,10 +170,7 @@ export abstract class RDD<T> {
   static unionAll<T>(rdds: readonly RDD<T>[]): RDD<T> {
     const owners: [RDD<T>, number][] = [];
     for (const r of rdds) for (let i = 0; i < r.numPartitions; i++) owners.push([r, i]);
-    return new NarrowRDD<T>(owners.length, (i, push) => {
-      const [r, j] = owners[i]!;
-      r.iteratePartition(j, push);
-    });
+    return new UnionRDD<T>(owners);
   }
 
   /** Spread the elements, in order, over `numPartitions` contiguous partitions. */
@@ -199,15 +211,11 @@ export abstract class RDD<T> {
   // ---- pair transformations (where T is [K, V]) -------------------------------------------
 
   mapValues<K, V, W>(this: RDD<[K, V]>, f: (v: V) => W): RDD<[K, W]> {
-    return this.map((kv): [K, W] => [kv[0], f(kv[1])]);
+    return this.pipe('mapValues', f);
   }
 
   flatMapValues<K, V, W>(this: RDD<[K, V]>, f: (v: V) => Iterable<W>): RDD<[K, W]> {
-    return this.narrow((i, push: Push<[K, W]>) =>
-      this.iteratePartition(i, (kv) => {
-        for (const w of f(kv[1])) push([kv[0], w]);
-      }),
-    );
+    return this.pipe('flatMapValues', f);
   }
 
   keys<K, V>(this: RDD<[K, V]>): RDD<K> {
@@ -234,10 +242,16 @@ export abstract class RDD<T> {
   ): RDD<[K, C]> {
     const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
     return RDD.deferred(n, () => {
-      const table = new KeyMap<K, C>();
-      const fold = (kv: [K, V]): void => table.fold(kv[0], kv[1], create, mergeValue);
-      for (let p = 0; p < this.numPartitions; p++) this.iteratePartition(p, fold);
-      return hashPartition(table, n);
+      const done = combinedElsewhere.get(this);
+      if (done && done.create === create && done.mergeValue === mergeValue && done.numPartitions === n) {
+        if ('error' in done) throw done.error;
+        combinedElsewhere.delete(this);
+        return done.partitions as [K, C][][];
+      }
+      const table = new PairTable<K, C>(n);
+      const sink = table.sink(create, mergeValue);
+      for (let p = 0; p < this.numPartitions; p++) runStage(this, p, 'fold', sink);
+      return table.partitions();
     });
   }
 
@@ -415,11 +429,48 @@ export abstract class RDD<T> {
   }
 }
 
+/** A shuffle of an RDD combined before its turn, elsewhere (the worker pool), or the error that stopped it. */
+export type CombinedShuffle = {
+  create: unknown;
+  mergeValue: unknown;
+  numPartitions: number;
+} & ({ partitions: unknown[][] } | { error: unknown });
+
+const combinedElsewhere = new WeakMap<RDD<unknown>, CombinedShuffle>();
+
+/**
+ * Hand `combineByKey(create, mergeValue, …, numPartitions)` of `rdd` its result computed
+ * elsewhere: its next call with the same functions and partition count returns those
+ * partitions (or throws that error, where the shuffle would have run) instead of combining.
+ */
+export function provideCombined(rdd: RDD<unknown>, result: CombinedShuffle): void {
+  combinedElsewhere.set(rdd, result);
+}
+
 /** Spread a table's entries over `n` partitions by key hash, each keeping the table's order. */
 function hashPartition<K, V>(table: KeyMap<K, V>, n: number): [K, V][][] {
   const parts: [K, V][][] = Array.from({ length: n }, () => []);
-  for (const e of table.entries()) parts[partitionOf(e.key, n)]!.push([e.key, e.value]);
+  table.forEach((v, k) => void parts[partitionOf(k, n)]!.push([k, v]));
   return parts;
+}
+
+/**
+ * Run partition `i` of `rdd` into a sink, fused with the element-wise steps before it: the
+ * stage starts at the nearest RDD that is not such a step or is cached, and loops over that
+ * one's partition array when it has one.
+ */
+function runStage(rdd: RDD<unknown>, i: number, sinkKind: SinkKind, sink: unknown): void {
+  const ops: NarrowOp[] = [];
+  let source = rdd;
+  while (source instanceof PipelinedRDD && (source === rdd || !source.isCached)) {
+    ops.push(source.op);
+    source = source.parent;
+  }
+  ops.reverse();
+  const stage = bindStage(ops, sinkKind, sink);
+  const array = source.readPartition(i);
+  if (array !== undefined) stage.all(array);
+  else source.iteratePartition(i, stage.one);
 }
 
 function checkPartitions(n: number): number {
@@ -447,6 +498,27 @@ class ParallelCollectionRDD<T> extends RDD<T> {
   override partition(i: number): T[] {
     return this.isCached ? super.partition(i) : this.parts[i]!.slice();
   }
+  override readPartition(i: number): readonly T[] {
+    return this.parts[i]!;
+  }
+}
+
+/** One element-wise step (map, flatMap, filter, …) after `parent`; runs fused with its neighbours (runStage). */
+class PipelinedRDD<T> extends RDD<T> {
+  readonly numPartitions: number;
+  constructor(
+    readonly parent: RDD<unknown>,
+    readonly op: NarrowOp,
+  ) {
+    super();
+    this.numPartitions = parent.numPartitions;
+  }
+  protected compute(i: number, push: Push<T>): void {
+    runStage(this, i, 'push', push);
+  }
+  protected override computeInto(i: number, out: T[]): void {
+    runStage(this, i, 'array', out);
+  }
 }
 
 /** A narrow step: partition i is a function of the parent's partition i, computed on demand. */
@@ -459,6 +531,24 @@ class NarrowRDD<T> extends RDD<T> {
   }
   protected compute(i: number, push: Push<T>): void {
     this.stage(i, push);
+  }
+}
+
+/** The partitions of several RDDs one after another; a stage after it reads each owner's partition directly. */
+class UnionRDD<T> extends RDD<T> {
+  readonly numPartitions: number;
+  constructor(private readonly owners: readonly (readonly [RDD<T>, number])[]) {
+    super();
+    this.numPartitions = owners.length;
+  }
+  protected compute(i: number, push: Push<T>): void {
+    const [r, j] = this.owners[i]!;
+    r.iteratePartition(j, push);
+  }
+  override readPartition(i: number): readonly T[] | undefined {
+    if (this.isCached) return super.readPartition(i);
+    const [r, j] = this.owners[i]!;
+    return r.readPartition(j);
   }
 }
 
@@ -477,8 +567,11 @@ class DeferredRDD<T> extends RDD<T> {
   }
 
   protected compute(i: number, push: Push<T>): void {
-    const parts = (this.parts ??= this.produce());
-    const part = parts[i] ?? [];
+    const part = this.readPartition(i);
     for (let j = 0; j < part.length; j++) push(part[j] as T);
+  }
+  override readPartition(i: number): readonly T[] {
+    const parts = (this.parts ??= this.produce());
+    return parts[i] ?? [];
   }
 }

@@ -3,6 +3,7 @@ import { RECEIVED_DATA_DIR } from '../util/checkpointDir.js';
 import type { SavedStreamCheckpoint, StreamCheckpoint, Checkpointable } from '../dstream/Checkpointable.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { InputDStream } from '../dstream/InputDStream.js';
+import { LineBlock, LinesRDD } from '../rdd/LinesRDD.js';
 import { RDD } from '../rdd/RDD.js';
 import type { Block } from './BlockGenerator.js';
 import { resolveReceiverOptions, type ReceiverStreamOptions, type ResolvedReceiverOptions } from './options.js';
@@ -207,6 +208,12 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     const prev = this.allocations.get(time);
     if (prev) blocks = prev.concat(blocks);
     this.allocations.set(time, blocks);
+    if (blocks.length > 0 && blocks[0]!.records[0] instanceof LineBlock) {
+      // A receiver storing line blocks (SocketReceiver's lineBlocks mode): the lines stay bytes.
+      const rdd = new LinesRDD(blocks.map((b) => b.records as unknown as LineBlock[]));
+      this.reportRecords(time, rdd.count());
+      return rdd as unknown as RDD<T>;
+    }
     let n = 0;
     for (const b of blocks) n += b.records.length;
     const cut = this.replayCuts.get(time);

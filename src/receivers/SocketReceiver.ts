@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { countLines, LineBlock } from '../rdd/LinesRDD.js';
 import { LineSplitter } from './LineSplitter.js';
 import { Receiver } from './Receiver.js';
 import type { ReceiverStreamOptions } from './options.js';
@@ -11,6 +12,17 @@ export interface SocketStreamOptions extends ReceiverStreamOptions {
   maxLineLength?: number;
   /** Give up a connection attempt after this many ms and retry (default 10 s). */
   connectTimeout?: number;
+}
+
+/** How a socket receiver stores what it reads. */
+export interface SocketReceiverMode {
+  /**
+   * Store blocks of whole lines as bytes (LineBlock records, one per chunk read) instead of one
+   * string per line: the context turns this on when a worker pool decodes and processes the
+   * lines (src/workers). Lines are then checked against maxLineLength (in bytes) only while
+   * incomplete, and invalid UTF-8 is replaced where the lines are decoded, not counted.
+   */
+  lineBlocks?: boolean;
 }
 
 export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
@@ -47,13 +59,18 @@ export class SocketReceiver extends Receiver<string> {
    */
   maxUnsettledBytes = 16 * 1024 * 1024;
   private readonly counters = { connections: 0, paused: 0 };
+  private readonly lineBlocks: boolean;
+  /** Block mode: the incomplete last line read so far, and whether an over-long one is being skipped. */
+  private carry: Buffer | undefined;
+  private skipping = false;
 
   constructor(
     readonly host: string,
     readonly port: number,
-    options: SocketStreamOptions = {},
+    options: SocketStreamOptions & SocketReceiverMode = {},
   ) {
     super();
+    this.lineBlocks = options.lineBlocks ?? false;
     if (typeof host !== 'string' || host === '') throw new TypeError('socketTextStream needs a host name');
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new RangeError(`socketTextStream needs a TCP port (0-65535), got ${String(port)}`);
@@ -98,6 +115,8 @@ export class SocketReceiver extends Receiver<string> {
   onStart(): void {
     const gen = ++this.generation;
     this.splitter.reset();
+    this.carry = undefined;
+    this.skipping = false;
     this.unsettledBytes = 0;
     this.paused = false;
     const socket = net.connect({ host: this.host, port: this.port });
@@ -112,11 +131,13 @@ export class SocketReceiver extends Receiver<string> {
     });
     socket.on('data', (chunk: Buffer) => {
       if (gen !== this.generation) return;
-      this.deliver(socket, gen, this.splitter.push(chunk));
+      if (this.lineBlocks) this.deliverBlocks(socket, gen, this.cutLines(chunk));
+      else this.deliver(socket, gen, this.splitter.push(chunk));
     });
     socket.once('end', () => {
       if (gen !== this.generation) return;
-      this.deliver(socket, gen, this.splitter.end());
+      if (this.lineBlocks) this.deliverBlocks(socket, gen, this.endLines());
+      else this.deliver(socket, gen, this.splitter.end());
     });
     socket.once('error', (e) => {
       if (gen !== this.generation || this.isStopped()) return;
@@ -128,10 +149,67 @@ export class SocketReceiver extends Receiver<string> {
     });
   }
 
-  private deliver(socket: net.Socket, gen: number, lines: string[]): void {
+  /**
+   * Block mode: the whole lines of `chunk` as blocks — the line begun in earlier chunks (copied
+   * together with its end), then the chunk's own whole lines (not copied).
+   */
+  private cutLines(chunk: Buffer): LineBlock[] {
+    this.splitter.bytes += chunk.length;
+    const blocks: LineBlock[] = [];
+    let data = chunk;
+    if (this.skipping || this.carry) {
+      const nl = data.indexOf(10);
+      if (nl === -1) {
+        if (this.carry) data = Buffer.concat([this.carry, chunk]);
+        else return blocks;
+      } else {
+        if (this.carry) blocks.push(new LineBlock(Buffer.concat([this.carry, data.subarray(0, nl + 1)]), 1));
+        this.skipping = false;
+        data = data.subarray(nl + 1);
+      }
+      this.carry = undefined;
+    }
+    const last = data.lastIndexOf(10);
+    const rest = data.subarray(last + 1);
+    if (rest.length > this.maxLineLength) {
+      this.splitter.overlongLines++;
+      this.reportError(
+        `Dropped a line longer than maxLineLength (${this.maxLineLength} bytes; ${rest.length} received) from ${this.host}:${this.port}`,
+        new RangeError(`line longer than ${this.maxLineLength} bytes`),
+      );
+      this.skipping = true;
+    } else if (rest.length > 0) {
+      this.carry = Buffer.from(rest); // a copy: the chunk's memory is not kept for it
+    }
+    if (last !== -1) {
+      const whole = data.subarray(0, last + 1);
+      blocks.push(new LineBlock(whole, countLines(whole)));
+    }
+    for (const b of blocks) this.splitter.lines += b.lines;
+    return blocks;
+  }
+
+  /** Block mode, at the end of the stream: the last line when it had no newline. */
+  private endLines(): LineBlock[] {
+    const rest = this.skipping ? undefined : this.carry;
+    this.carry = undefined;
+    this.skipping = false;
+    if (!rest) return [];
+    this.splitter.lines++;
+    return [new LineBlock(Buffer.concat([rest, Buffer.from('\n')]), 1)];
+  }
+
+  private deliverBlocks(socket: net.Socket, gen: number, blocks: LineBlock[]): void {
+    // A block is stored as one record; the receiver's stream turns its blocks into a LinesRDD.
+    let bytes = 0;
+    for (const b of blocks) bytes += b.bytes.length;
+    this.deliver(socket, gen, blocks as unknown as string[], bytes);
+  }
+
+  private deliver(socket: net.Socket, gen: number, lines: string[], bytes?: number): void {
     if (lines.length === 0) return;
-    let size = 0;
-    for (let i = 0; i < lines.length; i++) size += lines[i]!.length + 1;
+    let size = bytes ?? 0;
+    if (bytes === undefined) for (let i = 0; i < lines.length; i++) size += lines[i]!.length + 1;
     this.unsettledBytes += size;
     const settled = (): void => {
       if (gen !== this.generation) return;

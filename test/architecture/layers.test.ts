@@ -22,7 +22,7 @@ const LAYERS: ReadonlyArray<readonly [folder: string, layer: number]> = [
   ['sinks/postgres', 1], // imports nothing from the engine (only util): usable without it
   ['rdd', 1],
   ['kafka', 2], // transport: client, params, retry, OffsetRange, KafkaRDD
-  ['kinesis', 2], // transport (coming)
+  ['kinesis', 2], // transport: AWS clients, shards, GetRecords, the KCL-style lease table, KinesisRDD
   ['dstream', 3],
   ['rate', 4], // PID estimator, rate limiter, the direct streams' rate
   ['window', 5],
@@ -31,14 +31,16 @@ const LAYERS: ReadonlyArray<readonly [folder: string, layer: number]> = [
   ['receivers', 5], // receiver inputs (KafkaReceiver, KinesisReceiver), WAL, socket, files
   ['direct', 5], // direct inputs (DirectKafkaInputDStream, DirectKinesisInputDStream)
   ['sinks/kafka', 5],
+  ['workers', 5], // the worker-thread pool and which shuffles of a batch it runs
   ['scaleout', 5.5], // scale-out over Kafka: group assignment, repartition and changelog topics (uses direct, state)
   ['context', 6], // StreamingContext: creates the core inputs, loads every operator
-  ['inputs', 7], // KafkaUtils (KinesisUtils): the public facades that create transport streams
+  ['inputs', 7], // KafkaUtils, KinesisUtils: the public facades that create transport streams
   ['sql', 7], // Structured Streaming (coming)
   ['ui', 7], // web UI (coming)
   ['exactlyonce', 8], // library: Kafka direct → PostgresSink exactly once
   ['index.ts', 9], // the package's public API
   ['apps', 10], // applications (meetup, tweets): use the public API
+  ['threads', 10], // a worker thread's entry: builds the job's context from its module
   ['cli', 11], // the dstreams command
 ];
 

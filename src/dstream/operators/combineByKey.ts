@@ -6,10 +6,10 @@ import { UnaryDStream } from '../UnaryDStream.js';
 export class ShuffledDStream<K, V, C> extends UnaryDStream<[K, V], [K, C]> {
   constructor(
     parent: DStream<[K, V]>,
-    private readonly create: (v: V) => C,
-    private readonly mergeValue: (c: C, v: V) => C,
-    private readonly mergeCombiners: (a: C, b: C) => C,
-    private readonly numPartitions: number,
+    readonly create: (v: V) => C,
+    readonly mergeValue: (c: C, v: V) => C,
+    readonly mergeCombiners: (a: C, b: C) => C,
+    readonly numPartitions: number,
   ) {
     super(parent);
     if (!Number.isInteger(numPartitions) || numPartitions < 1) {

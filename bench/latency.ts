@@ -1,0 +1,143 @@
+/**
+ * Latency with state: a feeder process writes lines (one key each, drawn from `keys` keys) to a
+ * socket at a paced rate; the engine (socketTextStream → map([k, 1]) → mapWithState counting per
+ * key, checkpoint directory on, state checkpointed every batch) runs 100 ms batches. Prints the
+ * p50 / p99 / max total delay (scheduling + processing, from the listener's batchCompleted) of
+ * the batches after the first second, at each rate, and how many records arrived against how
+ * many were sent. Never fails.
+ *
+ * Run: npx tsx bench/latency.ts [rates=100000,300000,1000000] [seconds=8] [keys=100000] [batchMs=100]
+ *
+ * The state holds all `keys` keys from the first batch (its initial state), so every batch
+ * updates keys of a 100 k-key state. Each rate runs in a process of its own (a fresh heap).
+ * LATENCY_DEBUG=1 prints every batch: records, scheduling, processing and total delay. The
+ * processing delay does not include the batch's checkpoint commit (written after its output
+ * operations, before the batch completes): when it is small and the scheduling delay large, the
+ * batches wait for the commits.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RDD, StateSpec, StreamingContext, type State } from '../src/index.js';
+
+const rates = (process.argv[2] ?? '100000,300000,1000000').split(',').map(Number);
+const seconds = Number(process.argv[3] ?? 8);
+const keys = Number(process.argv[4] ?? 100_000);
+const batchMs = Number(process.argv[5] ?? 100);
+
+/** The feeder: `rate` lines a second in 5 ms steps, each `k<n>` with n uniform in [0, keys), for `seconds`. */
+const FEEDER = `
+const net = require('node:net');
+const [rate, seconds, keys] = process.argv.slice(1).map(Number);
+let s = 42; const rnd = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const server = net.createServer((sock) => {
+  sock.on('error', () => {});
+  const t0 = Date.now(); let sent = 0;
+  const step = () => {
+    const elapsed = Date.now() - t0;
+    const due = Math.min(rate * seconds, Math.floor((rate * elapsed) / 1000));
+    let out = '';
+    for (; sent < due; sent++) out += 'k' + Math.floor(rnd() * keys) + '\\n';
+    if (out) sock.write(out);
+    if (sent >= rate * seconds) { sock.end(); server.close(); process.stdout.write('sent ' + sent + '\\n'); return; }
+    setTimeout(step, 5);
+  };
+  step();
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+`;
+
+interface Figures {
+  rate: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Median processing time of a batch (the rest of the total delay is waiting for the batches before). */
+  processing: number;
+  batches: number;
+  received: number;
+  sent: number;
+}
+
+async function child(rate: number): Promise<Figures> {
+  const feeder = spawn(process.execPath, ['-e', FEEDER, String(rate), String(seconds), String(keys)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let sent = 0;
+  const port = await new Promise<number>((resolve) => {
+    let first = true;
+    feeder.stdout.on('data', (d: Buffer) => {
+      for (const line of String(d).trim().split('\n')) {
+        if (first) {
+          first = false;
+          resolve(Number(line));
+        } else if (line.startsWith('sent ')) sent = Number(line.slice(5));
+      }
+    });
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-latency-'));
+  const ssc = new StreamingContext({ batchDuration: batchMs, checkpointDir: dir });
+  const initial = RDD.fromArray(Array.from({ length: keys }, (_, i): [string, number] => [`k${i}`, 0]), 2);
+  const spec = StateSpec.function((_k: string, v: number | undefined, state: State<number>) => {
+    const n = (state.getOption() ?? 0) + (v ?? 0);
+    state.update(n);
+    return n;
+  }).initialState(initial);
+  const counted = ssc
+    .socketTextStream('127.0.0.1', port)
+    .map((k): [string, number] => [k, 1])
+    .mapWithState(spec);
+  counted.checkpoint(batchMs);
+  let received = 0;
+  counted.foreachRDD((rdd) => void (received += rdd.count()));
+  const delays: number[] = [];
+  const processing: number[] = [];
+  let firstBatch: number | undefined;
+  ssc.addStreamingListener({
+    onBatchCompleted: (b) => {
+      if (process.env.LATENCY_DEBUG) console.error(b.batchTime % 100000, b.numRecords, 'sched', b.schedulingDelay, 'proc', b.processingDelay, 'total', b.totalDelay);
+      firstBatch ??= b.batchTime;
+      if (b.batchTime - firstBatch >= 1000 && b.totalDelay !== undefined) {
+        delays.push(b.totalDelay);
+        processing.push(b.processingDelay ?? NaN);
+      }
+    },
+  });
+  await ssc.start();
+  const deadline = Date.now() + (seconds + 10) * 1000;
+  while ((sent === 0 || received < sent) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await ssc.stop();
+  rmSync(dir, { recursive: true, force: true });
+  delays.sort((a, b) => a - b);
+  processing.sort((a, b) => a - b);
+  const q = (p: number): number => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))] ?? NaN;
+  return { rate, p50: q(0.5), p99: q(0.99), max: delays[delays.length - 1] ?? NaN, processing: processing[Math.floor(processing.length / 2)] ?? NaN, batches: delays.length, received, sent };
+}
+
+if (process.env.LATENCY_CHILD) {
+  const f = await child(Number(process.env.LATENCY_CHILD));
+  process.stdout.write(JSON.stringify(f) + '\n');
+} else {
+  const self = fileURLToPath(import.meta.url);
+  console.log(`mapWithState over ${keys.toLocaleString('en-US')} keys, ${batchMs} ms batches, checkpoint every batch, ${seconds} s per rate`);
+  for (const rate of rates) {
+    const out = await new Promise<string>((resolve) => {
+      const c = spawn(process.execPath, [...process.execArgv, self, ...process.argv.slice(2)], {
+        env: { ...process.env, LATENCY_CHILD: String(rate) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let s = '';
+      c.stdout.on('data', (d) => (s += d));
+      c.on('exit', () => resolve(s));
+    });
+    const f = JSON.parse(out.trim().split('\n').pop()!) as Figures;
+    console.log(
+      `${f.rate.toLocaleString('en-US').padStart(9)} records/s: total delay p50 ${f.p50} ms, p99 ${f.p99} ms, max ${f.max} ms; ` +
+        `processing p50 ${f.processing} ms ` +
+        `(${f.batches} batches; ${f.received.toLocaleString('en-US')} of ${f.sent.toLocaleString('en-US')} records)` +
+        (f.p99 > batchMs ? `  p99 > one batch (${batchMs} ms)` : ''),
+    );
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Socket wordcount on 1, 2 and `cores` worker threads: the netcat wordcount job
+ * (bench/jobs/wordcount.job.ts) reading the Shakespeare text (repeated to the size asked) from a
+ * feeder process at full speed over loopback TCP. With more than one thread the lines stay bytes
+ * until a worker decodes them, and the workers combine map-side; the main thread receives, cuts
+ * the batches and merges the combined pairs. Prints words/s and the ratio to one thread (median
+ * of the rounds); never fails. The time runs from the connection to the last word counted.
+ *
+ * Also the CPU seconds the run took on the main thread and on all the process's other threads
+ * (pool workers, GC helpers; Linux /proc), which load moves less than wall time: the main
+ * thread's share is the part of the work that does not spread over the cores. On a machine
+ * shared with other sessions (Linux autogroups), a process gets its group's share of the CPU
+ * however many threads it runs, so more threads cannot show there.
+ *
+ * Run: npx tsx bench/socket-threads.ts [megabytes=60] [batchMs=250] [rounds=3]
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { peakRssMB, repeatTo, shakespeareLines } from './input.js';
+import { job, progress } from './jobs/wordcount.job.js';
+
+const megabytes = Number(process.argv[2] ?? 60);
+const batchMs = Number(process.argv[3] ?? 250);
+const rounds = Number(process.argv[4] ?? 3);
+const cores = availableParallelism();
+
+const lines = repeatTo(shakespeareLines(), megabytes * 1024 * 1024);
+const text = lines.join('\n') + '\n';
+let totalWords = 0;
+for (const l of lines) totalWords += l.split(' ').length;
+const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-bench-'));
+const file = path.join(dir, 'input.txt');
+writeFileSync(file, text);
+
+const FEEDER = `
+const net = require('node:net'); const fs = require('node:fs');
+const data = fs.readFileSync(process.argv[1]);
+const server = net.createServer((s) => {
+  s.on('error', () => {});
+  let off = 0;
+  const pump = () => {
+    while (off < data.length) {
+      const end = Math.min(off + 1048576, data.length);
+      const ok = s.write(data.subarray(off, end));
+      off = end;
+      if (!ok) return s.once('drain', pump);
+    }
+    s.end(() => server.close());
+  };
+  pump();
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+`;
+
+async function startFeeder(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', FEEDER, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+}
+
+/** CPU seconds of this process's threads by thread id (Linux); empty elsewhere. */
+function threadCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  if (!existsSync('/proc/self/task')) return out;
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8').trim();
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(t), (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU seconds between two snapshots: the main thread's, and all other threads'. */
+function cpuBetween(a: Map<number, number>, b: Map<number, number>): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const [t, s] of b) {
+    const d = s - (a.get(t) ?? 0);
+    if (t === process.pid) main += d;
+    else others += d;
+  }
+  return { main, others };
+}
+
+async function run(workers: number): Promise<{ seconds: number; distinct: number; batches: number; cpu: { main: number; others: number } }> {
+  const port = await startFeeder();
+  progress.words = 0;
+  progress.batches = 0;
+  progress.totals = new Map();
+  const ssc = job.create({ batchDuration: batchMs, workers }, { host: '127.0.0.1', port });
+  let t0 = 0;
+  let cpu0 = new Map<number, number>();
+  ssc.addStreamingListener({
+    onReceiverStarted: () => {
+      if (t0) return;
+      t0 = performance.now();
+      cpu0 = threadCpu();
+    },
+  });
+  await ssc.start();
+  while (progress.words < totalWords) await new Promise((r) => setTimeout(r, 5));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuBetween(cpu0, threadCpu());
+  await ssc.stop();
+  return { seconds, distinct: progress.totals.size, batches: progress.batches, cpu };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const counts = [...new Set([1, 2, cores])];
+const seconds = new Map<number, number[]>(counts.map((c) => [c, []]));
+const cpuMain = new Map<number, number[]>(counts.map((c) => [c, []]));
+const cpuOthers = new Map<number, number[]>(counts.map((c) => [c, []]));
+let distinct: number | undefined;
+await run(1); // warm-up
+for (let i = 0; i < rounds; i++) {
+  // Rounds alternate the thread counts, so a busy moment of the machine falls on all alike.
+  for (const w of counts) {
+    const r = await run(w);
+    if (distinct !== undefined && r.distinct !== distinct) console.log(`MISMATCH: ${r.distinct} distinct words on ${w} threads, ${distinct} before`);
+    distinct = r.distinct;
+    seconds.get(w)!.push(r.seconds);
+    cpuMain.get(w)!.push(r.cpu.main);
+    cpuOthers.get(w)!.push(r.cpu.others);
+  }
+}
+rmSync(dir, { recursive: true, force: true });
+
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+const mb = Buffer.byteLength(text) / 1048576;
+console.log(`input: ${mb.toFixed(1)} MB over loopback TCP, ${fmt(totalWords)} words, ${batchMs} ms batches; ${cores} cores; medians of ${rounds} rounds`);
+const one = median(seconds.get(1)!);
+for (const w of counts) {
+  const s = median(seconds.get(w)!);
+  const label = `${w} thread${w === 1 ? ' ' : 's'}${w === cores ? ' (cores)' : ''}:`.padEnd(20);
+  const cm = median(cpuMain.get(w)!);
+  const co = median(cpuOthers.get(w)!);
+  console.log(
+    `${label} ${fmt(totalWords / s).padStart(12)} words/s (${s.toFixed(2)} s, ${(mb / s).toFixed(0)} MB/s)   ratio to 1 thread ${(one / s).toFixed(2)}` +
+      `   CPU: main thread ${cm.toFixed(2)} s, other threads ${co.toFixed(2)} s`,
+  );
+}
+console.log(`peak RSS: ${peakRssMB()} MB`);

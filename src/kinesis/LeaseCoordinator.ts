@@ -1,0 +1,219 @@
+/**
+ * The lease side of a KCL worker: which shards this worker reads. Workers of one application
+ * (same lease table) share a stream's shards through leases; each renews its leases every
+ * third of the lease timeout, and takes the leases nobody renews.
+ *
+ * When things happen, every tick (leaseTimeout / 3):
+ *  - renew: each held lease's counter is bumped, conditionally on owner and counter; a failed
+ *    renewal means another worker took the lease: `onLost`, the shard's reader stops.
+ *  - shard sync (at start and every `shardSyncIntervalMs`): every listed shard gets a lease if it
+ *    has none — a child of a shard with a lease from TRIM_HORIZON (its records follow its
+ *    parents'); otherwise from the initial position (LATEST is recorded as AT_TIMESTAMP of this worker's
+ *    start, so a worker that dies before its first checkpoint loses nothing to its successor).
+ *  - take: a lease is expired when it has no owner or its counter has not moved for the lease
+ *    timeout as seen from here. This worker's fair share is ceil(live leases / live workers): it
+ *    takes expired leases up to it and, when there are none, steals one lease from the busiest
+ *    worker when that one holds two or more leases more than this one. `onTaken` starts a reader.
+ * Leases checkpointed SHARD_END are done and never taken again.
+ */
+import type { KinesisStreamClient } from './client.js';
+import { SHARD_END, type Lease, type LeaseTable } from './leaseTable.js';
+import { compareShardIds, isClosed, parentsOf } from './shards.js';
+
+export interface LeaseCoordinatorOptions {
+  workerId: string;
+  /** A lease not renewed for this long is taken by another worker (the KCL's failover time; default 10 s). */
+  leaseTimeoutMs?: number;
+  initialPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** How often new shards (after a reshard) are looked for (default 2 s). */
+  shardSyncIntervalMs?: number;
+}
+
+export interface LeaseListener {
+  onTaken(lease: Lease): void;
+  onLost(shardId: string): void;
+  onError(message: string, error: unknown): void;
+}
+
+export class LeaseCoordinator {
+  readonly workerId: string;
+  readonly leaseTimeoutMs: number;
+  private readonly shardSyncIntervalMs: number;
+  private readonly heldLeases = new Map<string, Lease>();
+  /** Counter and local time it was first seen with, per lease: expiry by local observation, as the KCL. */
+  private readonly observed = new Map<string, { counter: number; at: number }>();
+  private lastLeases: Lease[] = [];
+  private lastSync = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+  /** When this worker started: what LATEST means for the leases it creates. */
+  private startedAt = Date.now();
+
+  constructor(
+    private readonly table: LeaseTable,
+    private readonly kinesis: KinesisStreamClient,
+    private readonly options: LeaseCoordinatorOptions,
+    private readonly listener: LeaseListener,
+  ) {
+    this.workerId = options.workerId;
+    this.leaseTimeoutMs = options.leaseTimeoutMs ?? 10_000;
+    this.shardSyncIntervalMs = options.shardSyncIntervalMs ?? 2000;
+  }
+
+  /** Checks stream and table (creating the table), creates the shards' leases, takes a first share. */
+  async start(): Promise<void> {
+    this.startedAt = Date.now();
+    await this.kinesis.checkStream();
+    await this.table.ensureTable();
+    await this.tick();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick()
+        .catch((e: unknown) => this.listener.onError(`lease coordination of worker ${this.workerId} failed`, e))
+        .finally(() => {
+          this.ticking = undefined;
+          this.schedule();
+        });
+    }, Math.max(50, Math.floor(this.leaseTimeoutMs / 3)));
+  }
+
+  /** The leases this worker holds now. */
+  held(): Lease[] {
+    return [...this.heldLeases.values()];
+  }
+
+  /** Whether every parent of `shardId` with a lease has been read to its end (as of the last scan). */
+  parentsDone(lease: Lease): boolean {
+    const byKey = new Map(this.lastLeases.map((l) => [l.leaseKey, l]));
+    return lease.parentShardIds.every((p) => {
+      const pl = byKey.get(p);
+      return pl === undefined || pl.checkpoint === SHARD_END;
+    });
+  }
+
+  /** Reads the table again (a reader waiting for its parents). */
+  async refresh(): Promise<void> {
+    this.lastLeases = await this.table.list();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    await this.renew();
+    if (Date.now() - this.lastSync >= this.shardSyncIntervalMs) await this.syncShards();
+    await this.take();
+  }
+
+  private async renew(): Promise<void> {
+    await Promise.all(
+      [...this.heldLeases.values()].map(async (lease) => {
+        const renewed = await this.table.renew(lease, this.workerId);
+        if (!this.heldLeases.has(lease.leaseKey)) return;
+        if (renewed) {
+          this.heldLeases.set(lease.leaseKey, renewed);
+        } else {
+          this.heldLeases.delete(lease.leaseKey);
+          this.listener.onLost(lease.leaseKey);
+        }
+      }),
+    );
+  }
+
+  private async syncShards(): Promise<void> {
+    const shards = await this.kinesis.listShards();
+    const leases = await this.table.list();
+    const have = new Set(leases.map((l) => l.leaseKey));
+    for (const s of shards) {
+      if (have.has(s.shardId)) continue;
+      const parents = parentsOf(s);
+      let checkpoint: string;
+      if (parents.some((p) => have.has(p))) checkpoint = 'TRIM_HORIZON';
+      else if (this.options.initialPosition === 'TRIM_HORIZON') checkpoint = 'TRIM_HORIZON';
+      else checkpoint = isClosed(s) ? SHARD_END : `AT_TIMESTAMP:${this.startedAt}`;
+      await this.table.create(s.shardId, checkpoint, parents);
+      have.add(s.shardId);
+    }
+    this.lastSync = Date.now();
+  }
+
+  private async take(): Promise<void> {
+    const leases = await this.table.list();
+    this.lastLeases = leases;
+    const now = Date.now();
+    for (const l of leases) {
+      const o = this.observed.get(l.leaseKey);
+      if (!o || o.counter !== l.leaseCounter) this.observed.set(l.leaseKey, { counter: l.leaseCounter, at: now });
+    }
+    const live = leases.filter((l) => l.checkpoint !== SHARD_END);
+    const expired = (l: Lease): boolean =>
+      l.leaseOwner === undefined || (l.leaseOwner !== this.workerId && now - this.observed.get(l.leaseKey)!.at > this.leaseTimeoutMs);
+    const counts = new Map<string, Lease[]>();
+    for (const l of live) {
+      if (expired(l) || l.leaseOwner === undefined) continue;
+      const c = counts.get(l.leaseOwner) ?? [];
+      c.push(l);
+      counts.set(l.leaseOwner, c);
+    }
+    const workers = new Set([...counts.keys(), this.workerId]);
+    const target = Math.ceil(live.length / workers.size);
+    const mine = [...this.heldLeases.values()].filter((l) => l.checkpoint !== SHARD_END).length;
+    if (mine >= target) return;
+    // Shards whose parents are done first, then by shard id.
+    const candidates = live
+      .filter((l) => expired(l) && !this.heldLeases.has(l.leaseKey))
+      .sort((a, b) => Number(!this.parentsDone(a)) - Number(!this.parentsDone(b)) || compareShardIds(a.leaseKey, b.leaseKey));
+    let toTake = candidates.slice(0, target - mine);
+    if (toTake.length === 0) {
+      let busiest: Lease[] = [];
+      for (const [owner, ls] of counts) if (owner !== this.workerId && ls.length > busiest.length) busiest = ls;
+      if (busiest.length - mine >= 2) toTake = [busiest.sort((a, b) => compareShardIds(a.leaseKey, b.leaseKey))[busiest.length - 1]!];
+    }
+    for (const l of toTake) {
+      if (this.stopped) return;
+      const taken = await this.table.take(l, this.workerId);
+      if (!taken) continue;
+      this.heldLeases.set(l.leaseKey, taken);
+      this.observed.set(l.leaseKey, { counter: taken.leaseCounter, at: Date.now() });
+      this.listener.onTaken(taken);
+    }
+  }
+
+  /** Records a shard's checkpoint (a sequence number whose records are all stored). False: the lease is no longer ours. */
+  async checkpoint(shardId: string, checkpoint: string): Promise<boolean> {
+    const lease = this.heldLeases.get(shardId);
+    if (!lease) return false;
+    const ok = await this.table.checkpoint(lease, this.workerId, checkpoint);
+    const now = this.heldLeases.get(shardId);
+    if (ok && now) now.checkpoint = checkpoint;
+    if (!ok && now) {
+      this.heldLeases.delete(shardId);
+      this.listener.onLost(shardId);
+    }
+    return ok;
+  }
+
+  /** A closed shard has been read to its end and all of it stored: SHARD_END, and the lease goes. */
+  async shardEnded(shardId: string): Promise<void> {
+    const lease = this.heldLeases.get(shardId);
+    if (!lease) return;
+    const ok = await this.table.checkpoint(lease, this.workerId, SHARD_END);
+    this.heldLeases.delete(shardId);
+    if (ok) await this.table.release(lease, this.workerId).catch(() => undefined);
+    await this.refresh().catch(() => undefined);
+  }
+
+  /** Stops renewing; with `release` (a clean stop) gives the leases back at once. */
+  async stop(release = true): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+    if (release) {
+      await Promise.all([...this.heldLeases.values()].map((l) => this.table.release(l, this.workerId).catch(() => false)));
+    }
+    this.heldLeases.clear();
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The KCL's lease table in DynamoDB (named by the application, created when missing): one item
+ * per shard, with the KCL's attribute names —
+ *   leaseKey        the shard id (hash key)
+ *   leaseOwner      the worker holding the lease (absent: free)
+ *   leaseCounter    bumped by every renewal and change of owner: a lease whose counter has not
+ *                   moved for the lease timeout belongs to a worker that is gone
+ *   checkpoint      where the shard's consumers have got to: a sequence number (every record up to
+ *                   it is stored), TRIM_HORIZON / LATEST / AT_TIMESTAMP:<ms> before any, or
+ *                   SHARD_END once a closed shard has been read to its end
+ *   ownerSwitchesSinceCheckpoint, parentShardId (string set)
+ * Every change is a conditional write (on the counter, or on the owner), so two workers never
+ * both believe they hold a lease: the loser's write fails and it lets the lease go.
+ */
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DescribeTableCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { sleep } from '../util/sleep.js';
+import { dynamoDBClient, dynamoDBEndpointOf, type KinesisConnection } from './connection.js';
+import { awsErrorName, KinesisStreamError } from './errors.js';
+import { withRetry } from './retry.js';
+
+export const SHARD_END = 'SHARD_END';
+
+export interface Lease {
+  leaseKey: string;
+  leaseOwner: string | undefined;
+  leaseCounter: number;
+  checkpoint: string;
+  ownerSwitchesSinceCheckpoint: number;
+  parentShardIds: string[];
+}
+
+function toLease(item: Record<string, AttributeValue>): Lease {
+  return {
+    leaseKey: item.leaseKey?.S ?? '',
+    leaseOwner: item.leaseOwner?.S,
+    leaseCounter: Number(item.leaseCounter?.N ?? 0),
+    checkpoint: item.checkpoint?.S ?? 'TRIM_HORIZON',
+    ownerSwitchesSinceCheckpoint: Number(item.ownerSwitchesSinceCheckpoint?.N ?? 0),
+    parentShardIds: item.parentShardId?.SS ?? [],
+  };
+}
+
+const isConditionFailed = (e: unknown): boolean =>
+  e instanceof ConditionalCheckFailedException || awsErrorName(e) === 'ConditionalCheckFailedException';
+
+export class LeaseTable {
+  private readonly db: DynamoDBClient;
+  private readonly endpoint: string;
+
+  constructor(
+    readonly tableName: string,
+    readonly streamName: string,
+    connection: KinesisConnection,
+    private readonly retryTimeoutMs = 120_000,
+  ) {
+    this.db = dynamoDBClient(connection);
+    this.endpoint = dynamoDBEndpointOf(connection);
+  }
+
+  private get where(): string {
+    return `lease table "${this.tableName}" (Kinesis stream "${this.streamName}") at ${this.endpoint}`;
+  }
+
+  private call<T>(what: string, op: () => Promise<T>): Promise<T> {
+    return withRetry(op, { where: this.where, what, timeoutMs: this.retryTimeoutMs, passThrough: isConditionFailed });
+  }
+
+  /** Creates the table when missing and waits until it is ACTIVE. */
+  async ensureTable(): Promise<void> {
+    const status = async (): Promise<string | undefined> => {
+      try {
+        const r = await this.call('describing the table', () => this.db.send(new DescribeTableCommand({ TableName: this.tableName })));
+        return r.Table?.TableStatus;
+      } catch (e) {
+        if (awsErrorName((e as KinesisStreamError).cause) === 'ResourceNotFoundException') return undefined;
+        throw e;
+      }
+    };
+    let s = await status();
+    if (s === undefined) {
+      try {
+        await this.call('creating the table', () =>
+          this.db.send(
+            new CreateTableCommand({
+              TableName: this.tableName,
+              AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+              KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+              ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 10 },
+            }),
+          ),
+        );
+      } catch (e) {
+        // Another worker created it first.
+        if (awsErrorName((e as KinesisStreamError).cause) !== 'ResourceInUseException') throw e;
+      }
+    }
+    const t0 = Date.now();
+    while ((s = await status()) !== 'ACTIVE') {
+      if (Date.now() - t0 > this.retryTimeoutMs) throw new KinesisStreamError(`${this.where}: the table did not become ACTIVE (${s ?? 'missing'})`);
+      await sleep(100);
+    }
+  }
+
+  async list(): Promise<Lease[]> {
+    const out: Lease[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const s = start;
+      const r = await this.call('reading the leases', () =>
+        this.db.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ...(s ? { ExclusiveStartKey: s } : {}) })),
+      );
+      for (const item of r.Items ?? []) out.push(toLease(item));
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** Creates the lease of a shard unless it exists. */
+  async create(shardId: string, checkpoint: string, parentShardIds: string[]): Promise<boolean> {
+    const item: Record<string, AttributeValue> = {
+      leaseKey: { S: shardId },
+      leaseCounter: { N: '0' },
+      checkpoint: { S: checkpoint },
+      ownerSwitchesSinceCheckpoint: { N: '0' },
+    };
+    if (parentShardIds.length > 0) item.parentShardId = { SS: parentShardIds };
+    try {
+      await this.call(`creating the lease of ${shardId}`, () =>
+        this.db.send(new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(leaseKey)' })),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  private async update(
+    what: string,
+    lease: Lease,
+    update: string,
+    condition: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<Lease | undefined> {
+    try {
+      const r = await this.call(what, () =>
+        this.db.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { leaseKey: { S: lease.leaseKey } },
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return r.Attributes ? toLease(r.Attributes) : undefined;
+    } catch (e) {
+      if (isConditionFailed(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Takes a lease as last seen (its counter unchanged since): undefined when someone else moved first. */
+  take(lease: Lease, owner: string): Promise<Lease | undefined> {
+    return this.update(
+      `taking the lease of ${lease.leaseKey}`,
+      lease,
+      'SET leaseOwner = :owner, leaseCounter = leaseCounter + :one, ownerSwitchesSinceCheckpoint = ownerSwitchesSinceCheckpoint + :one',
+      'leaseCounter = :counter',
+      { ':owner': { S: owner }, ':one': { N: '1' }, ':counter': { N: String(lease.leaseCounter) } },
+    );
+  }
+
+  /** Bumps the counter of a lease still held by `owner` (as last renewed); undefined: lost. */
+  renew(lease: Lease, owner: string): Promise<Lease | undefined> {
+    return this.update(
+      `renewing the lease of ${lease.leaseKey}`,
+      lease,
+      'SET leaseCounter = leaseCounter + :one',
+      'leaseOwner = :owner AND leaseCounter = :counter',
+      { ':owner': { S: owner }, ':one': { N: '1' }, ':counter': { N: String(lease.leaseCounter) } },
+    );
+  }
+
+  /** Records the shard's checkpoint if `owner` still holds the lease; false: lost. */
+  async checkpoint(lease: Lease, owner: string, checkpoint: string): Promise<boolean> {
+    const r = await this.update(
+      `checkpointing ${lease.leaseKey} at ${checkpoint}`,
+      lease,
+      'SET checkpoint = :cp, ownerSwitchesSinceCheckpoint = :zero',
+      'leaseOwner = :owner',
+      { ':owner': { S: owner }, ':cp': { S: checkpoint }, ':zero': { N: '0' } },
+    );
+    return r !== undefined;
+  }
+
+  /** Lets a lease go (on a clean stop), so another worker takes it without waiting for the timeout. */
+  async release(lease: Lease, owner: string): Promise<boolean> {
+    const r = await this.update(
+      `releasing the lease of ${lease.leaseKey}`,
+      lease,
+      'REMOVE leaseOwner SET leaseCounter = leaseCounter + :one',
+      'leaseOwner = :owner',
+      { ':owner': { S: owner }, ':one': { N: '1' } },
+    );
+    return r !== undefined;
+  }
+
+  close(): void {
+    this.db.destroy();
+  }
+}

@@ -1,0 +1,82 @@
+import { RDD, type Push } from './RDD.js';
+
+/**
+ * Whole `\n`-terminated UTF-8 lines, kept as the bytes they arrived in: a receiver cuts its
+ * input at newlines and stores these instead of decoded strings, so the bytes can move to a
+ * worker thread as one transferable buffer and be decoded there (see src/workers).
+ */
+export class LineBlock {
+  constructor(
+    /** Complete lines, each ending with `\n` (a `\r` before it is not part of the line). */
+    readonly bytes: Uint8Array,
+    /** How many lines: the number of `\n` bytes. */
+    readonly lines: number,
+  ) {}
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/** The lines of `bytes` (whole lines, each ending with `\n`), a trailing `\r` stripped, as socketTextStream reads them. */
+export function decodeLines(bytes: Uint8Array): string[] {
+  if (bytes.length === 0) return [];
+  const lines = utf8.decode(bytes).split('\n');
+  lines.pop(); // the empty string after the last `\n`
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1);
+  }
+  return lines;
+}
+
+/** The number of lines in `bytes`: its `\n` bytes, counted four at a time. */
+export function countLines(bytes: Uint8Array): number {
+  const end = bytes.length;
+  const offset = bytes.byteOffset;
+  let n = 0;
+  let i = 0;
+  for (; i < end && ((offset + i) & 3) !== 0; i++) if (bytes[i] === 10) n++;
+  const words = (end - i) >>> 2;
+  if (words > 0) {
+    const w = new Uint32Array(bytes.buffer, offset + i, words);
+    for (let j = 0; j < words; j++) {
+      const x = w[j]! ^ 0x0a0a0a0a; // a zero byte where the byte was '\n'
+      const nonZero = ((((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080) >>> 7; // 1 in each non-zero byte
+      n += 4 - (Math.imul(nonZero, 0x01010101) >>> 24);
+    }
+    i += words * 4;
+  }
+  for (; i < end; i++) if (bytes[i] === 10) n++;
+  return n;
+}
+
+/** An RDD of text lines whose partitions are line blocks, decoded where they are read. */
+export class LinesRDD extends RDD<string> {
+  readonly numPartitions: number;
+  constructor(readonly blocks: readonly (readonly LineBlock[])[]) {
+    super();
+    this.numPartitions = blocks.length;
+  }
+
+  protected compute(i: number, push: Push<string>): void {
+    for (const block of this.blocks[i]!) {
+      const lines = decodeLines(block.bytes);
+      for (let j = 0; j < lines.length; j++) push(lines[j]!);
+    }
+  }
+
+  /** The decoded lines of partition `i` (decoded again at each call unless cached). */
+  override readPartition(i: number): readonly string[] {
+    if (this.isCached) return super.readPartition(i)!;
+    const blocks = this.blocks[i]!;
+    if (blocks.length === 1) return decodeLines(blocks[0]!.bytes);
+    const out: string[] = [];
+    for (const block of blocks) for (const l of decodeLines(block.bytes)) out.push(l);
+    return out;
+  }
+
+  override count(): number {
+    let n = 0;
+    for (const part of this.blocks) for (const b of part) n += b.lines;
+    return n;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * A pool of worker_threads, each holding the job's graph built again from the job's module
+ * (src/context/job.ts; the thread's entry is src/threads/worker.ts).
+ *
+ * When things happen: `start` spawns the threads and resolves once every one has imported the
+ * job module, built its graph and found it equal to the main thread's (stream by stream, by
+ * kind), or rejects naming the first difference. `run` sends one task (a shuffle of the graph
+ * and the bytes of whole lines, transferred, not copied) to an idle thread, queueing it when
+ * all are busy; it resolves with the task's combined pairs by partition, or rejects with the
+ * error the job's code threw in the thread. A thread that dies fails its task and is replaced.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** What a thread or process needs to build a job's graph again: where its definition is and its parameters (context/job.ts). */
+export interface JobRef {
+  /** The defining module's URL (`import.meta.url`). */
+  readonly module: string;
+  /** The definition's name within the module (default `job`). */
+  readonly name: string;
+  /** The parameters `create` was given; they cross threads by structured clone. */
+  readonly params: unknown;
+}
+
+/** What each thread is started with. */
+export interface WorkerSetup {
+  job: JobRef;
+  batchDuration: number;
+  defaultParallelism: number;
+  /** The main thread's streams' kinds in graph order, to check the thread built the same graph. */
+  kinds: string[];
+}
+
+/** One shuffle of one slice of a batch: stream `shuffle` of the graph, over the lines in `bytes`. */
+export interface ShuffleTask {
+  shuffle: number;
+  bytes: Uint8Array;
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'failed'; error: unknown }
+  | { type: 'done'; id: number; partitions: unknown[][] }
+  | { type: 'error'; id: number; error: unknown };
+
+interface Pending {
+  id: number;
+  task: ShuffleTask;
+  resolve: (parts: unknown[][]) => void;
+  reject: (e: unknown) => void;
+}
+
+/** The number of threads a pool gets when the context does not say: one per core. */
+export const defaultWorkers = (): number => availableParallelism();
+
+/**
+ * The thread's entry, src/threads/worker.ts when running from source, worker.js when built.
+ * TypeScript (the entry from source, or a job module in .ts) needs tsx's loader in the thread:
+ * a thread does not take the loader hooks of the main thread's --import in Node 20, so a small
+ * bootstrap registers tsx there first, then imports the entry.
+ */
+function workerSource(job: JobRef): { code: string | URL; eval: boolean } {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? '../threads/worker.ts' : '../threads/worker.js', import.meta.url);
+  if (!fromSource && !/\.[cm]?ts$/.test(job.module)) return { code: url, eval: false };
+  const api = tsxApi();
+  return { code: `import(${JSON.stringify(api)}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}))`, eval: true };
+}
+
+function tsxApi(): string {
+  try {
+    return import.meta.resolve('tsx/esm/api');
+  } catch {
+    const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
+    return pathToFileURL(path.join(path.dirname(pkg), 'dist/esm/api/index.mjs')).href;
+  }
+}
+
+class Thread {
+  readonly worker: Worker;
+  current: Pending | undefined;
+  constructor(setup: WorkerSetup) {
+    const source = workerSource(setup.job);
+    this.worker = new Worker(source.code, { workerData: setup, eval: source.eval });
+  }
+}
+
+export class WorkerPool {
+  private readonly threads: Thread[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly setup: WorkerSetup,
+    readonly size: number,
+  ) {}
+
+  /** Spawn `size` threads; resolves once all built the job's graph, rejects (and stops them) if one could not. */
+  static async start(setup: WorkerSetup, size: number): Promise<WorkerPool> {
+    const pool = new WorkerPool(setup, size);
+    try {
+      await Promise.all(Array.from({ length: size }, () => pool.spawn()));
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  private spawn(): Promise<void> {
+    const t = new Thread(this.setup);
+    this.threads.push(t);
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      t.worker.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') {
+          ready = true;
+          resolve();
+          this.dispatch();
+        } else if (m.type === 'failed') {
+          reject(m.error);
+        } else {
+          const p = t.current;
+          t.current = undefined;
+          if (p && p.id === m.id) {
+            if (m.type === 'done') p.resolve(m.partitions);
+            else p.reject(m.error);
+          }
+          this.dispatch();
+        }
+      });
+      t.worker.on('error', (e) => {
+        if (!ready) reject(e);
+        else this.lost(t, e);
+      });
+      t.worker.on('exit', (code) => {
+        if (!ready) reject(new Error(`a worker thread exited (code ${code}) before it built the job graph`));
+        else this.lost(t, new Error(`a worker thread exited (code ${code}) while running a task`));
+      });
+    });
+  }
+
+  /** A thread died: its task fails, and a new thread takes its place. */
+  private lost(t: Thread, error: unknown): void {
+    const i = this.threads.indexOf(t);
+    if (i === -1) return;
+    this.threads.splice(i, 1);
+    const p = t.current;
+    t.current = undefined;
+    p?.reject(error);
+    if (!this.closed) this.spawn().catch((e: unknown) => this.failQueued(e));
+  }
+
+  private failQueued(error: unknown): void {
+    for (const p of this.queue.splice(0)) p.reject(error);
+  }
+
+  /** Run one task; its bytes' buffer is transferred to the thread (unusable here afterwards). */
+  run(task: ShuffleTask): Promise<unknown[][]> {
+    if (this.closed) return Promise.reject(new Error('the worker pool has been closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, task, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const t of this.threads) {
+      if (this.queue.length === 0) return;
+      if (t.current) continue;
+      const p = this.queue.shift()!;
+      t.current = p;
+      const { shuffle, bytes } = p.task;
+      t.worker.postMessage({ type: 'task', id: p.id, shuffle, bytes }, [bytes.buffer as ArrayBuffer]);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.failQueued(new Error('the worker pool has been closed'));
+    const threads = this.threads.splice(0);
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+}

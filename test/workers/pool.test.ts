@@ -1,0 +1,187 @@
+// The worker pool: a job defined by its module runs its shuffles in worker threads with the same
+// results as on one thread, partition by partition; errors of the job's functions in a thread
+// fail the batch as they do on one thread; a job without a module runs as it always did.
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock, StreamingContext, type CompletedBatchInfo, type OutputOperationInfo } from '../../src/index.js';
+import { LinesRDD } from '../../src/rdd/LinesRDD.js';
+import type { ReceiverInputDStream } from '../../src/receivers/index.js';
+import { generatedLines, tempDir, waitFor } from '../receivers/helpers.js';
+import { failing, seen, state, wordcount, window as windowed } from './jobs.js';
+
+/**
+ * A server on a free port below 32768 that sends `text` to each new run's first connection and
+ * closes it; a receiver's reconnection after that gets nothing (the connection stays open).
+ * `next()` lets the next connection have the text again.
+ */
+async function serve(text: string): Promise<{ port: number; close: () => Promise<void>; next: () => void }> {
+  let served = false;
+  const open = new Set<net.Socket>();
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = net.createServer((s) => {
+      s.on('error', () => undefined);
+      if (served) {
+        open.add(s);
+        return;
+      }
+      served = true;
+      s.end(text);
+    });
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!ok) continue;
+    const close = (): Promise<void> => {
+      for (const s of open) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    };
+    return { port, close, next: () => void (served = false) };
+  }
+}
+
+const lines = generatedLines(40_000);
+const text = lines.join('\n') + '\n';
+const words = lines.flatMap((l) => l.split(' ')).filter((w) => w.length > 0);
+const expectedCounts = new Map<string, number>();
+for (const w of words) expectedCounts.set(w.toLowerCase(), (expectedCounts.get(w.toLowerCase()) ?? 0) + 1);
+const sortedPairs = (ps: [string, number][]): [string, number][] => [...ps].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+
+const contexts: StreamingContext[] = [];
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const ssc of contexts.splice(0)) await ssc.stop();
+  for (const c of cleanups.splice(0)) await c();
+});
+
+let runs = 0;
+const runId = (): string => `run-${++runs}`;
+
+describe('worker pool', () => {
+  it('wordcount: one batch of the same lines gives the same partitions, in the same order, on 1 and 3 threads', async () => {
+    const { port, close, next } = await serve(text);
+    cleanups.push(close);
+    const batches: Record<number, [string, number][][]> = {};
+    for (const workers of [1, 3]) {
+      const run = runId();
+      next();
+      const clock = new ManualClock();
+      const ssc = wordcount.create({ batchDuration: 1000, clock, workers }, { port, run });
+      contexts.push(ssc);
+      const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
+      await ssc.start();
+      // Everything received before the one batch is cut: its RDD holds all the lines.
+      await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
+      await clock.advance(1000);
+      expect(seen.get(run)!.words).toBe(words.length);
+      batches[workers] = seen.get(run)!.batches;
+      await ssc.stop();
+    }
+    expect(batches[3]).toEqual(batches[1]);
+    expect(sortedPairs(batches[3]!.flat())).toEqual(sortedPairs([...expectedCounts]));
+  });
+
+  it('state and window jobs: the same final state and window on 1 and 2 threads as the lines say', async () => {
+    const { port, close, next } = await serve(text);
+    cleanups.push(close);
+    for (const job of [state, windowed]) {
+      const results: [string, number][][] = [];
+      for (const workers of [1, 2]) {
+        const run = runId();
+        next();
+        const dir = tempDir('dstreams-pool-');
+        cleanups.push(dir.remove);
+        const ssc = job.create({ batchDuration: 100, checkpointDir: dir.dir, workers }, { port, run });
+        contexts.push(ssc);
+        await ssc.start();
+        await waitFor(() => (seen.get(run)?.words ?? 0) >= words.length, `${job.name}: all words counted`);
+        await ssc.stop();
+        expect(seen.get(run)!.words).toBe(words.length);
+        results.push(sortedPairs(seen.get(run)!.last));
+      }
+      expect(results[1]).toEqual(results[0]);
+      expect(results[0]).toEqual(sortedPairs([...expectedCounts]));
+    }
+  });
+
+  it('a job whose module does not export its definition cannot start a pool, and says so; on one thread it runs', async () => {
+    const { createHidden } = await import('./mismatch.job.js');
+    const pooled = createHidden(2);
+    contexts.push(pooled);
+    await expect(pooled.start()).rejects.toThrow(/exports no job definition named "hidden" \(found: job\)/);
+    const single = createHidden(1);
+    contexts.push(single);
+    await single.start();
+    expect(single.state).toBe('active');
+  });
+
+  it('a user function that throws in a worker thread fails the batch as on one thread: listeners and awaitTermination see it', async () => {
+    const { port, close, next } = await serve('a b c\nd boom e\nf\n');
+    cleanups.push(close);
+    const outcomes: { error: unknown; batch: CompletedBatchInfo | undefined; op: OutputOperationInfo | undefined }[] = [];
+    for (const workers of [1, 2]) {
+      next();
+      const ssc = failing.create({ batchDuration: 100, workers }, { port, run: runId(), poison: 'boom' });
+      contexts.push(ssc);
+      let batch: CompletedBatchInfo | undefined;
+      let op: OutputOperationInfo | undefined;
+      ssc.addStreamingListener({
+        onBatchCompleted: (b) => void (b.failureReason && (batch ??= b)),
+        onOutputOperationCompleted: (o) => void (o.failureReason && (op ??= o)),
+      });
+      await ssc.start();
+      const error = await ssc.awaitTermination().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      outcomes.push({ error, batch, op });
+    }
+    for (const { error, batch, op } of outcomes) {
+      expect(error).toBeInstanceOf(RangeError);
+      expect((error as Error).message).toBe('poisoned word: boom');
+      expect(batch?.failureReason).toContain('poisoned word: boom');
+      expect(op?.failureReason).toContain('poisoned word: boom');
+      expect(op?.batchTime).toBe(batch?.batchTime);
+    }
+  });
+
+  it('a job without a module runs on this thread whatever workers says', async () => {
+    const { port, close } = await serve(text);
+    cleanups.push(close);
+    const ssc = new StreamingContext({ batchDuration: 100, workers: 4 });
+    contexts.push(ssc);
+    const totals = new Map<string, number>();
+    let n = 0;
+    let bytes = false;
+    const stream = ssc.socketTextStream('127.0.0.1', port);
+    stream.foreachRDD((rdd) => void (bytes ||= rdd instanceof LinesRDD));
+    stream
+      .flatMap((l) => l.split(' '))
+      .filter((w) => w.length > 0)
+      .map((w): [string, number] => [w.toLowerCase(), 1])
+      .reduceByKey((a, b) => a + b)
+      .foreachRDD((rdd) => {
+        for (const [w, c] of rdd.collect()) {
+          totals.set(w, (totals.get(w) ?? 0) + c);
+          n += c;
+        }
+      });
+    await ssc.start();
+    await waitFor(() => n >= words.length, 'all words counted');
+    expect(bytes).toBe(false);
+    expect(sortedPairs([...totals])).toEqual(sortedPairs([...expectedCounts]));
+  });
+
+  it('a thread whose build makes a different graph stops the start, naming the difference', async () => {
+    const mismatch = await import('./mismatch.job.js');
+    const ssc = mismatch.job.create({ batchDuration: 100, workers: 2 }, undefined);
+    contexts.push(ssc);
+    await expect(ssc.start()).rejects.toThrow(/built a different graph in a worker thread: stream 1 is FilteredDStream there but FlatMappedDStream in the main thread/);
+  });
+
+  it('workers must be a positive integer', () => {
+    expect(() => wordcount.create({ batchDuration: 100, workers: 0 }, { port: 1, run: 'x' })).toThrow(/workers must be a positive integer/);
+    expect(() => new StreamingContext({ batchDuration: 100, workers: 1.5 })).toThrow(/workers must be a positive integer/);
+  });
+});
