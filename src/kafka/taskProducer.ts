@@ -45,6 +45,10 @@ export class TaskProducer {
       maxInFlightRequests: 1,
       transactionTimeout: 60_000,
       allowAutoTopicCreation: false,
+      // Not the client's one quick retry: a transaction begun right after the previous commit gets
+      // CONCURRENT_TRANSACTIONS until the broker has written that commit's markers (retriable; the
+      // Java client retries it too). A fenced producer's errors are not retriable: they still fail at once.
+      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 },
     });
   }
 
