@@ -119,7 +119,11 @@ describe('direct stream checkpoint contents', () => {
     stream.foreachRDD(async (rdd, time) => {
       ranges.set(time, (rdd as KafkaRDD).offsetRanges());
       if (time === 1000) {
-        await sleep(500); // the ranges of 2000 and 3000 are decided meanwhile
+        // The ranges of 2000 and 3000 are decided meanwhile (Kafka's answers; slow on a busy
+        // machine): wait until both are, rather than a fixed time.
+        const decided = (): number => (stream.checkpointDelta(1000, false).meta as { pending: unknown[] }).pending.length;
+        const deadline = Date.now() + 30_000;
+        while (decided() < 2 && Date.now() < deadline) await sleep(20);
         delta = stream.checkpointDelta(1000, false).meta;
       }
     });
