@@ -82,8 +82,12 @@ describe('direct stream recovery (getOrCreate)', () => {
       const c = child('direct-recovery-child.ts', [kafkaBrokers(), topic, dir, String(N)]);
       await c.waitFor((o) => o.includes('STARTED'), 'the start');
       starts.push(c.lines().find((l) => l.startsWith('STARTED'))!);
-      // Kill somewhere between a fraction of a batch and a few batches after the start.
-      await sleep(150 + Math.floor(Math.random() * 900));
+      // Kill somewhere between a fraction of a batch and a few batches after the start; every
+      // other run only once two batches printed (the first one's checkpoint is then committed:
+      // batches run one at a time), so the kills also land mid-run on a busy machine, where the
+      // first batch can take longer than the whole random wait.
+      if (k % 2 === 1) await c.waitFor((o) => o.split('\n').filter((l) => l.startsWith('{')).length >= 2, 'two batches');
+      await sleep((k % 2 === 1 ? 0 : 150) + Math.floor(Math.random() * 900));
       await c.kill();
       batchesSeen += c.lines().filter((l) => l.startsWith('{')).length;
       // More records arrive while the job is down.
