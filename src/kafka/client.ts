@@ -144,21 +144,21 @@ function decodeRecord(m: FetchedMessage): KafkaRecord {
 const utf8Key: Decoder<string | null> = (b) => (b === null ? null : b.toString('utf8'));
 const utf8Value: Decoder<string> = (b) => (b === null ? '' : b.toString('utf8'));
 
-/** decodeRecord with user decoders: a decoder that throws fails the read with a RecordDecodeError. */
-function userDecoder<K, V>(d: RecordDecoders<K, V>): (m: FetchedMessage, c: Cursor) => [K, V] {
+/** decodeRecord with user decoders, for one partition: a decoder that throws fails the read with a RecordDecodeError. */
+function userDecoder<K, V>(d: RecordDecoders<K, V>, topic: string, partition: number): (m: FetchedMessage) => [K, V] {
   const keyOf = (d.keyDecoder ?? utf8Key) as Decoder<K>;
   const valueOf = (d.valueDecoder ?? utf8Value) as Decoder<V>;
-  return (m, c) => {
+  return (m) => {
     let key: K;
     try {
       key = keyOf(m.key);
     } catch (e) {
-      throw new RecordDecodeError('keyDecoder', c.topic, c.partition, Number(m.offset), e);
+      throw new RecordDecodeError('keyDecoder', topic, partition, Number(m.offset), e);
     }
     try {
       return [key, valueOf(m.value)];
     } catch (e) {
-      throw new RecordDecodeError('valueDecoder', c.topic, c.partition, Number(m.offset), e);
+      throw new RecordDecodeError('valueDecoder', topic, partition, Number(m.offset), e);
     }
   };
 }
@@ -171,7 +171,7 @@ interface Cursor {
   until: number;
   out: unknown[];
   /** How a fetched record becomes an element of `out` (decodeRecord, userDecoder, or rawRecord for readRaw). */
-  decode: (m: FetchedMessage, c: Cursor) => unknown;
+  decode: (m: FetchedMessage) => unknown;
   /** Bytes of the keys and values in `out`. */
   bytes: number;
   /** Fetches in a row that returned nothing for this cursor. */
@@ -333,7 +333,7 @@ export class KafkaClient {
 
   /** As `read`, the records undecoded (Buffers) with their offsets and timestamps. */
   async readRaw(ranges: readonly OffsetRange[], options: ReadOptions = {}): Promise<RawKafkaRecord[][]> {
-    return (await this.readDecoded(ranges, options, rawRecord)).records;
+    return (await this.readDecoded(ranges, options, () => rawRecord)).records;
   }
 
   /**
@@ -353,14 +353,17 @@ export class KafkaClient {
     decoders?: RecordDecoders<K, V>,
   ): Promise<{ records: [K, V][][]; bytes: number }> {
     const custom = decoders !== undefined && (decoders.keyDecoder !== undefined || decoders.valueDecoder !== undefined);
-    const decode = custom ? userDecoder(decoders) : (decodeRecord as unknown as (m: FetchedMessage) => [K, V]);
-    return this.readDecoded(ranges, options, decode);
+    const decodeFor = custom
+      ? (topic: string, partition: number) => userDecoder(decoders, topic, partition)
+      : () => decodeRecord as unknown as (m: FetchedMessage) => [K, V];
+    return this.readDecoded(ranges, options, decodeFor);
   }
 
   private async readDecoded<R>(
     ranges: readonly OffsetRange[],
     options: ReadOptions,
-    decode: (m: FetchedMessage, c: Cursor) => R,
+    /** The decoder of a partition's records (one per partition, so it can name the record it fails on). */
+    decodeFor: (topic: string, partition: number) => (m: FetchedMessage) => R,
   ): Promise<{ records: R[][]; bytes: number }> {
     const concurrency = Math.max(1, options.concurrency ?? 1);
     const minSlice = Math.max(1, options.minSliceRecords ?? 20_000);
@@ -369,6 +372,7 @@ export class KafkaClient {
       if (n <= 0) return [];
       const k = Math.min(concurrency, Math.max(1, Math.floor(n / minSlice)));
       const cursors: Cursor[] = [];
+      const decode = decodeFor(r.topic, r.partition);
       for (let j = 0; j < k; j++) {
         const from = r.fromOffset + Math.floor((j * n) / k);
         const until = r.fromOffset + Math.floor(((j + 1) * n) / k);
@@ -549,7 +553,7 @@ export class KafkaClient {
           next = off + 1;
           if (m.isControlRecord) continue;
           bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
-          out.push(c.decode(m, c));
+          out.push(c.decode(m));
         }
         c.next = next;
         c.bytes += bytes;
