@@ -70,7 +70,7 @@ export {
   type RetryOptions as SinkRetryOptions,
   type RetryEvent as SinkRetryEvent,
 } from './sinks/postgres/index.js';
-export { KafkaUtils, type KafkaRecord } from './inputs/KafkaUtils.js';
+export { KafkaUtils, RecordDecodeError, type Decoder, type KafkaRecord } from './inputs/KafkaUtils.js';
 export { KafkaRDD } from './kafka/KafkaRDD.js';
 export { KafkaConfigError, type KafkaParams } from './kafka/params.js';
 export { KafkaStreamError } from './kafka/retry.js';

@@ -49,7 +49,7 @@ import { InputDStream } from '../dstream/InputDStream.js';
 import type { DStream } from '../dstream/DStream.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import type { RDD } from '../rdd/RDD.js';
-import { KafkaClient, type KafkaRecord, type PartitionBounds, type ReadOptions } from '../kafka/client.js';
+import { KafkaClient, type PartitionBounds, type ReadOptions, type RecordDecoders } from '../kafka/client.js';
 import { KafkaRDD } from '../kafka/KafkaRDD.js';
 import {
   checkOffsetRanges,
@@ -82,8 +82,8 @@ export interface DirectBatchHooks {
 
 type TopicPartition = PartitionKey;
 
-interface BatchEntry {
-  rdd: KafkaRDD;
+interface BatchEntry<K, V> {
+  rdd: KafkaRDD<K, V>;
   keys: TopicPartition[];
   ranges: OffsetRange[] | undefined;
   decided: Promise<OffsetRange[]>;
@@ -94,7 +94,7 @@ interface BatchEntry {
   /** Bytes of keys and values read. */
   bytes?: number;
   /** The read of the batch's records, started once its ranges are decided and the batch before it runs (readAhead). */
-  read?: Promise<{ records: KafkaRecord[][]; bytes: number }>;
+  read?: Promise<{ records: [K, V][][]; bytes: number }>;
   /** Resolves when the batch starts running: the batch after it may read then. */
   running: Promise<void>;
   run: () => void;
@@ -106,7 +106,7 @@ interface Decision {
   cap: number | undefined;
 }
 
-export interface DirectStreamOptions {
+export interface DirectStreamOptions<K = string | null, V = string> extends RecordDecoders<K, V> {
   /** How ranges are read (fetch concurrency); see KafkaClient.read. */
   read?: ReadOptions;
   /**
@@ -116,7 +116,7 @@ export interface DirectStreamOptions {
   ownership?: PartitionOwnership;
 }
 
-export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implements Checkpointable {
+export class DirectKafkaInputDStream<K = string | null, V = string> extends InputDStream<[K, V]> implements Checkpointable {
   readonly topics: readonly string[];
   readonly params: ResolvedKafkaParams;
   private readonly fromOffsets: ReadonlyMap<string, number>;
@@ -129,7 +129,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   private readonly nextFrom = new Map<string, number>();
   /** The position after the completed batches. */
   private readonly completed = new Map<string, number>();
-  private readonly batches = new Map<number, BatchEntry>();
+  private readonly batches = new Map<number, BatchEntry<K, V>>();
   private chain: Promise<unknown> = Promise.resolve();
   /** Resolves when the last batch entered starts running: the next batch may read then. */
   private previousRunning: Promise<void> = Promise.resolve();
@@ -139,6 +139,8 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   private readonly rate: DirectRateController;
   private commitChain: Promise<unknown> = Promise.resolve();
   private readonly readOptions: ReadOptions;
+  /** keyDecoder/valueDecoder; undefined for the default UTF-8 records (the client's fused path). */
+  private readonly decoders: RecordDecoders<K, V> | undefined;
   /** The latest offset of each partition at the last lookup (for the lag a batch reports). */
   private readonly latest = new Map<string, number>();
   private readonly capsInForce = new Map<number, number>();
@@ -151,7 +153,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
     topics: readonly string[],
     params: ResolvedKafkaParams,
     fromOffsets: ReadonlyMap<string, number>,
-    options: DirectStreamOptions = {},
+    options: DirectStreamOptions<K, V> = {},
   ) {
     super(graph);
     this.topics = [...topics];
@@ -168,6 +170,10 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
     // Internal topics are written in transactions: a scaled-out stream reads committed records only.
     this.readOptions = this.ownership ? { ...options.read, readCommitted: true } : (options.read ?? {});
     this.ownership?.register(this.topics, params);
+    const { keyDecoder, valueDecoder } = options;
+    if (keyDecoder !== undefined && typeof keyDecoder !== 'function') throw new KafkaConfigError('keyDecoder must be a function (bytes: Buffer | null) => key');
+    if (valueDecoder !== undefined && typeof valueDecoder !== 'function') throw new KafkaConfigError('valueDecoder must be a function (bytes: Buffer | null) => value');
+    this.decoders = keyDecoder || valueDecoder ? { keyDecoder, valueDecoder } : undefined;
   }
 
   override get kind(): string {
@@ -183,13 +189,13 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   }
 
   /** foreachRDD whose RDDs are typed as what they are: KafkaRDDs, with `offsetRanges()`. */
-  override foreachRDD(f: (rdd: KafkaRDD, time: number) => void | Promise<void>): void {
-    super.foreachRDD(f as (rdd: RDD<KafkaRecord>, time: number) => void | Promise<void>);
+  override foreachRDD(f: (rdd: KafkaRDD<K, V>, time: number) => void | Promise<void>): void {
+    super.foreachRDD(f as (rdd: RDD<[K, V]>, time: number) => void | Promise<void>);
   }
 
   /** transform whose RDDs are typed as KafkaRDDs (Spark's way of getting at each batch's offset ranges). */
-  override transform<U>(f: (rdd: KafkaRDD, time: number) => RDD<U>): DStream<U> {
-    return super.transform(f as (rdd: RDD<KafkaRecord>, time: number) => RDD<U>);
+  override transform<U>(f: (rdd: KafkaRDD<K, V>, time: number) => RDD<U>): DStream<U> {
+    return super.transform(f as (rdd: RDD<[K, V]>, time: number) => RDD<U>);
   }
 
   /** The position after the completed batches (`"topic:partition"` → next offset). */
@@ -276,7 +282,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
     return entry.ranges ? undefined : entry.decided.then(() => undefined);
   }
 
-  compute(time: number): KafkaRDD {
+  compute(time: number): KafkaRDD<K, V> {
     if (!this.started) throw new Error('the direct Kafka stream has not been started');
     const entry = this.entryFor(time);
     this.reportRecords(
@@ -289,20 +295,20 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   }
 
   /** Batch `time`'s entry: its recorded ranges after a recovery, else ranges decided after the previous batch's. */
-  private entryFor(time: number): BatchEntry {
+  private entryFor(time: number): BatchEntry<K, V> {
     const known = this.batches.get(time);
     if (known) return known;
-    let entry: BatchEntry;
+    let entry: BatchEntry<K, V>;
     const restored = this.restoredPending.get(time);
     if (restored) {
       this.restoredPending.delete(time);
       const keys = restored.map((r) => ({ topic: r.topic, partition: r.partition, key: tpKey(r.topic, r.partition) }));
-      entry = { rdd: new KafkaRDD(restored.length, restored), keys, ranges: restored, decided: Promise.resolve(restored), ...gate() };
+      entry = { rdd: new KafkaRDD<K, V>(restored.length, restored), keys, ranges: restored, decided: Promise.resolve(restored), ...gate() };
     } else {
       this.abandonRestoredBefore(time);
       if (this.ownership) this.syncOwnership(this.ownership, time);
       const keys = [...this.tps];
-      const rdd = new KafkaRDD(keys.length);
+      const rdd = new KafkaRDD<K, V>(keys.length);
       const decision = this.chain.then(() => this.decide(keys));
       this.chain = decision.catch(() => undefined);
       const decided = decision.then((d) => {
@@ -336,9 +342,9 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   }
 
   /** Start reading a batch's records once its ranges are decided and the batch before it runs. */
-  private readAhead(entry: BatchEntry): void {
+  private readAhead(entry: BatchEntry<K, V>): void {
     const before = this.previousRunning;
-    const read = Promise.all([entry.decided, before]).then(([ranges]) => this.kafka().readSized(ranges, this.readOptions));
+    const read = Promise.all([entry.decided, before]).then(([ranges]) => this.kafka().readSized(ranges, this.readOptions, this.decoders));
     read.catch(() => undefined); // awaited by readBatch; not an unhandled rejection meanwhile
     entry.read = read;
     // The next batch may read once this one runs and its own read is done: one read at a time.
@@ -397,7 +403,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
     }
     this.ownership?.rangesDecided(time, ranges);
     if (!entry.rdd.isLoaded) {
-      const { records, bytes } = await (entry.read ?? this.kafka().readSized(ranges, this.readOptions));
+      const { records, bytes } = await (entry.read ?? this.kafka().readSized(ranges, this.readOptions, this.decoders));
       entry.rdd.setRecords(records);
       entry.bytes = bytes;
     }
@@ -414,7 +420,7 @@ export class DirectKafkaInputDStream extends InputDStream<KafkaRecord> implement
   }
 
   private batchCompleted(time: number, info: CompletedBatchInfo): void {
-    let done: BatchEntry | undefined;
+    let done: BatchEntry<K, V> | undefined;
     for (const [t, e] of [...this.batches]) {
       if (t > time) continue;
       if (e.ranges) {

@@ -21,7 +21,8 @@
  *    `maxRatePerShard` × batch seconds overrides it, backpressure starts from it. Then compute —
  *    the KinesisRDD with its ranges set, so `transform((rdd) => rdd.sequenceNumberRanges())`
  *    works. The decision is checkpointed as soon as it is made (Checkpointable.generatedPosition).
- *  - batch starts running (onBatchGenerated): the records are decoded; a recovered batch
+ *  - batch starts running (onBatchGenerated): the records are decoded (a decoder that throws fails
+ *    the batch with an error naming the stream, the shard and the sequence number); a recovered batch
  *    re-reads exactly its recorded ranges first.
  *  - batch completed: the position moves past its ranges; the cap and the backpressure
  *    estimator learn from it.
@@ -305,11 +306,23 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
       entry.records = await Promise.all(ranges.map((r) => this.readRange(r)));
       entry.bytes = entry.records.reduce((n, part) => part.reduce((m, r) => m + r.data.byteLength, n), 0);
     }
-    const handler = this.handler;
-    entry.rdd.setRecords(entry.records.map((part) => part.map((r) => handler(r))));
+    entry.rdd.setRecords(entry.records.map((part) => part.map((r) => this.decode(r))));
     // Listeners (streamIdToInputInfo) and the web UI see where the batch's records came from and how far behind each shard is.
     const behind = Object.fromEntries([...this.cursors].map(([id, c]) => [id, c.millisBehindLatest]));
     this.reportRecords(time, entry.rdd.count(), { sequenceNumberRanges: ranges, millisBehindLatest: behind }, entry.bytes !== undefined ? { bytes: entry.bytes } : undefined);
+  }
+
+  /** One record through the decoder (or messageHandler); one that throws fails the batch, naming the record. */
+  private decode(r: KinesisRecord): T {
+    try {
+      return this.handler(r);
+    } catch (e) {
+      throw new KinesisStreamError(
+        `Kinesis stream "${this.streamName}": the decoder failed on the record of shard ${r.shardId} at sequence number ${r.sequenceNumber}: ` +
+          (e instanceof Error ? e.message : String(e)),
+        e,
+      );
+    }
   }
 
   /** Exactly the records of a recorded range. */

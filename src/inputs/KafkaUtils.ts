@@ -1,7 +1,8 @@
 /**
  * PySpark's KafkaUtils for dstreams: the direct approach (`createDirectStream`, `createRDD`) and
  * the receiver-based one (`createStream`). Records are `[key, value]` pairs decoded as UTF-8
- * (`null` key when a record has none; a `null` value reads as `''`).
+ * (`null` key when a record has none; a `null` value reads as `''`) unless the direct approach is
+ * given a keyDecoder/valueDecoder.
  */
 import type { StreamingContext } from '../context/StreamingContext.js';
 import { DirectKafkaInputDStream, type DirectStreamOptions } from '../direct/DirectKafkaInputDStream.js';
@@ -10,7 +11,7 @@ import type { RDD } from '../rdd/RDD.js';
 import type { ReceiverStreamOptions } from '../receivers/options.js';
 import type { ReceiverInputDStream } from '../receivers/ReceiverInputDStream.js';
 import { KafkaReceiver, type KafkaReceiverOptions } from '../receivers/KafkaReceiver.js';
-import { KafkaClient, type KafkaRecord } from '../kafka/client.js';
+import { KafkaClient, type Decoder, type KafkaRecord } from '../kafka/client.js';
 import { KafkaRDD } from '../kafka/KafkaRDD.js';
 import { ScaleOut } from '../scaleout/ScaleOut.js';
 import {
@@ -22,7 +23,8 @@ import {
   type KafkaParams,
 } from '../kafka/params.js';
 
-export type { KafkaRecord } from '../kafka/client.js';
+export type { Decoder, KafkaRecord } from '../kafka/client.js';
+export { RecordDecodeError } from '../kafka/client.js';
 
 function checkContext(ssc: StreamingContext, what: string): void {
   if (!ssc || typeof ssc !== 'object' || !('graph' in ssc) || typeof ssc.addBatchHooks !== 'function') {
@@ -30,38 +32,130 @@ function checkContext(ssc: StreamingContext, what: string): void {
   }
 }
 
-export const KafkaUtils = {
-  /**
-   * A stream without a receiver: each batch reads exactly the offset ranges the driver decided
-   * for it (see DirectKafkaInputDStream). Every RDD has `offsetRanges()`; the stream has
-   * `commitAsync(offsetRanges)`.
-   *
-   * @param topics topics to read, all their partitions
-   * @param kafkaParams `"metadata.broker.list"` or `"bootstrap.servers"`, optional `"group.id"`,
-   *   `"auto.offset.reset"`, `maxRatePerPartition`, `backpressure`, `"retry.timeout.ms"` (see KafkaParams)
-   * @param fromOffsets where to start, `"topic:partition"` → offset (Map or object); partitions
-   *   not named start from the offsets `group.id` committed, else as `auto.offset.reset` says
-   */
-  createDirectStream(
-    ssc: StreamingContext,
-    topics: string[],
-    kafkaParams: KafkaParams,
-    fromOffsets?: Map<string, number> | Record<string, number>,
-    options?: DirectStreamOptions,
-  ): DirectKafkaInputDStream {
-    checkContext(ssc, 'createDirectStream');
-    const ts = checkTopics(topics);
-    const params = resolveKafkaParams(kafkaParams);
-    const from = parseFromOffsets(fromOffsets);
-    // A scaled-out job (applicationId): the group assigns the partitions.
-    const scaleOut = ScaleOut.of(ssc.graph);
-    if (scaleOut && from.size > 0) {
-      throw new KafkaConfigError('fromOffsets cannot be given in a scaled-out job (applicationId): partitions start from the offsets the group committed');
+type FromOffsets = Map<string, number> | Record<string, number>;
+/** How ranges are read (the decoders are arguments of their own). */
+type ReadOnlyOptions = Pick<DirectStreamOptions, 'read'>;
+
+/**
+ * A stream without a receiver: each batch reads exactly the offset ranges the driver decided
+ * for it (see DirectKafkaInputDStream). Every RDD has `offsetRanges()`; the stream has
+ * `commitAsync(offsetRanges)`.
+ *
+ * @param topics topics to read, all their partitions
+ * @param kafkaParams `"metadata.broker.list"` or `"bootstrap.servers"`, optional `"group.id"`,
+ *   `"auto.offset.reset"`, `maxRatePerPartition`, `backpressure`, `"retry.timeout.ms"` (see KafkaParams)
+ * @param fromOffsets where to start, `"topic:partition"` → offset (Map or object); partitions
+ *   not named start from the offsets `group.id` committed, else as `auto.offset.reset` says
+ * @param keyDecoder, valueDecoder (PySpark's order) turn a record's key and value bytes — `null`
+ *   when absent — into the pair's elements, as each record is read. Without them: UTF-8, a
+ *   missing key `null`, a missing value `''`. A decoder that throws fails the batch (and so the
+ *   context: awaitTermination rejects) with a RecordDecodeError naming topic, partition, offset.
+ */
+function createDirectStream(
+  ssc: StreamingContext,
+  topics: string[],
+  kafkaParams: KafkaParams,
+  fromOffsets?: FromOffsets,
+  options?: ReadOnlyOptions,
+): DirectKafkaInputDStream;
+function createDirectStream<K = string | null, V = string>(
+  ssc: StreamingContext,
+  topics: string[],
+  kafkaParams: KafkaParams,
+  fromOffsets: FromOffsets | undefined,
+  keyDecoder: Decoder<K> | undefined,
+  valueDecoder?: Decoder<V>,
+  options?: ReadOnlyOptions,
+): DirectKafkaInputDStream<K, V>;
+function createDirectStream<K, V>(
+  ssc: StreamingContext,
+  topics: string[],
+  kafkaParams: KafkaParams,
+  fromOffsets?: FromOffsets,
+  keyDecoderOrOptions?: Decoder<K> | ReadOnlyOptions,
+  valueDecoder?: Decoder<V>,
+  options?: ReadOnlyOptions,
+): DirectKafkaInputDStream<K, V> {
+  checkContext(ssc, 'createDirectStream');
+  const ts = checkTopics(topics);
+  const params = resolveKafkaParams(kafkaParams);
+  const from = parseFromOffsets(fromOffsets);
+  // A scaled-out job (applicationId): the group assigns the partitions.
+  const scaleOut = ScaleOut.of(ssc.graph);
+  if (scaleOut && from.size > 0) {
+    throw new KafkaConfigError('fromOffsets cannot be given in a scaled-out job (applicationId): partitions start from the offsets the group committed');
+  }
+  // The fifth argument is the keyDecoder (API.md, PySpark), or the options when no decoder is given.
+  const keyDecoder = typeof keyDecoderOrOptions === 'object' && keyDecoderOrOptions !== null ? undefined : keyDecoderOrOptions;
+  const opts = keyDecoder === keyDecoderOrOptions ? options : (keyDecoderOrOptions as ReadOnlyOptions);
+  const stream = new DirectKafkaInputDStream<K, V>(ssc.graph, ts, params, from, {
+    ...opts,
+    keyDecoder: keyDecoder as Decoder<K> | undefined,
+    valueDecoder,
+    ...(scaleOut ? { ownership: scaleOut } : {}),
+  });
+  ssc.addBatchHooks(stream.batchHooks);
+  return stream;
+}
+
+/**
+ * The records of exact offset ranges, read now (a batch job's input): one partition per range,
+ * in the order given, each in offset order. Fails (after the bounded retry) when a topic is
+ * missing, Kafka is unreachable, or the offsets are no longer (or not yet) in Kafka.
+ * keyDecoder/valueDecoder as in createDirectStream (UTF-8 without them); a decoder that throws
+ * rejects with a RecordDecodeError naming topic, partition and offset.
+ */
+function createRDD(
+  ssc: StreamingContext | undefined,
+  kafkaParams: KafkaParams,
+  offsetRanges: OffsetRange[],
+): Promise<RDD<[string | null, string]> & { offsetRanges(): OffsetRange[] }>;
+function createRDD<K = string | null, V = string>(
+  ssc: StreamingContext | undefined,
+  kafkaParams: KafkaParams,
+  offsetRanges: OffsetRange[],
+  keyDecoder: Decoder<K> | undefined,
+  valueDecoder?: Decoder<V>,
+): Promise<RDD<[K, V]> & { offsetRanges(): OffsetRange[] }>;
+async function createRDD<K, V>(
+  ssc: StreamingContext | undefined,
+  kafkaParams: KafkaParams,
+  offsetRanges: OffsetRange[],
+  keyDecoder?: Decoder<K>,
+  valueDecoder?: Decoder<V>,
+): Promise<RDD<[K, V]> & { offsetRanges(): OffsetRange[] }> {
+  void ssc; // as in Spark, the context only says where the RDD belongs
+  const ranges = checkOffsetRanges(offsetRanges, 'createRDD offsetRanges');
+  for (const [name, d] of [['keyDecoder', keyDecoder], ['valueDecoder', valueDecoder]] as const) {
+    if (d !== undefined && typeof d !== 'function') throw new KafkaConfigError(`createRDD ${name} must be a function (bytes: Buffer | null) => ${name.slice(0, -7)}`);
+  }
+  const params = resolveKafkaParams(kafkaParams);
+  const client = new KafkaClient(params);
+  try {
+    if (ranges.some((r) => r.untilOffset > r.fromOffset)) {
+      const topics = [...new Set(ranges.map((r) => r.topic))];
+      const bounds = await client.topicBounds(topics);
+      const byKey = new Map(bounds.map((b) => [`${b.topic}:${b.partition}`, b]));
+      for (const r of ranges) {
+        if (r.untilOffset === r.fromOffset) continue;
+        const b = byKey.get(`${r.topic}:${r.partition}`);
+        if (!b) throw new KafkaConfigError(`createRDD: ${r.topic}:${r.partition} is not a partition of topic ${r.topic}`);
+        if (r.untilOffset > b.high || r.fromOffset < b.low) {
+          throw new KafkaConfigError(
+            `createRDD: ${r.topic}:${r.partition} [${r.fromOffset}, ${r.untilOffset}) is outside what Kafka holds [${b.low}, ${b.high})`,
+          );
+        }
+      }
     }
-    const stream = new DirectKafkaInputDStream(ssc.graph, ts, params, from, scaleOut ? { ...options, ownership: scaleOut } : options);
-    ssc.addBatchHooks(stream.batchHooks);
-    return stream;
-  },
+      const { records } = await client.readSized(ranges, {}, keyDecoder || valueDecoder ? { keyDecoder, valueDecoder } : undefined);
+    return new KafkaRDD<K, V>(ranges.length, ranges, records);
+  } finally {
+    await client.close();
+  }
+}
+
+export const KafkaUtils = {
+  createDirectStream,
 
   /**
    * A receiver-based stream (PySpark's `createStream(ssc, zkQuorum, groupId, topics)`, with the
@@ -102,40 +196,6 @@ export const KafkaUtils = {
     return ssc.receiverStream(receiver, { name: `KafkaReceiver-${names.join(',')}`, ...options });
   },
 
-  /**
-   * The records of exact offset ranges, read now (a batch job's input): one partition per range,
-   * in the order given, each in offset order. Fails (after the bounded retry) when a topic is
-   * missing, Kafka is unreachable, or the offsets are no longer (or not yet) in Kafka.
-   */
-  async createRDD(
-    ssc: StreamingContext | undefined,
-    kafkaParams: KafkaParams,
-    offsetRanges: OffsetRange[],
-  ): Promise<RDD<[string | null, string]> & { offsetRanges(): OffsetRange[] }> {
-    void ssc; // as in Spark, the context only says where the RDD belongs
-    const ranges = checkOffsetRanges(offsetRanges, 'createRDD offsetRanges');
-    const params = resolveKafkaParams(kafkaParams);
-    const client = new KafkaClient(params);
-    try {
-      if (ranges.some((r) => r.untilOffset > r.fromOffset)) {
-        const topics = [...new Set(ranges.map((r) => r.topic))];
-        const bounds = await client.topicBounds(topics);
-        const byKey = new Map(bounds.map((b) => [`${b.topic}:${b.partition}`, b]));
-        for (const r of ranges) {
-          if (r.untilOffset === r.fromOffset) continue;
-          const b = byKey.get(`${r.topic}:${r.partition}`);
-          if (!b) throw new KafkaConfigError(`createRDD: ${r.topic}:${r.partition} is not a partition of topic ${r.topic}`);
-          if (r.untilOffset > b.high || r.fromOffset < b.low) {
-            throw new KafkaConfigError(
-              `createRDD: ${r.topic}:${r.partition} [${r.fromOffset}, ${r.untilOffset}) is outside what Kafka holds [${b.low}, ${b.high})`,
-            );
-          }
-        }
-      }
-      const records = await client.read(ranges);
-      return new KafkaRDD(ranges.length, ranges, records);
-    } finally {
-      await client.close();
-    }
-  },
+  createRDD,
+
 };

@@ -1,23 +1,22 @@
 import { RDD, type Push } from '../rdd/RDD.js';
 import type { OffsetRange } from './OffsetRange.js';
-import type { KafkaRecord } from './client.js';
 
 /**
  * Spark's KafkaRDD: the records of a set of offset ranges, one partition per range (one per
  * Kafka topic-partition), each in offset order. `offsetRanges()` says exactly which records it
- * holds.
+ * holds. Records are `[key, value]` as the stream's decoders made them (UTF-8 by default).
  *
  * A direct stream creates its batch's KafkaRDD when the batch is generated, with one partition
  * per topic-partition known then; the ranges are decided right after (the latest offsets are
  * looked up asynchronously) and the records read when the batch starts running, before any of
  * its output operations. Computing a partition before that is an error.
  */
-export class KafkaRDD extends RDD<KafkaRecord> {
+export class KafkaRDD<K = string | null, V = string> extends RDD<[K, V]> {
   readonly numPartitions: number;
   private ranges: OffsetRange[] | undefined;
-  private records: KafkaRecord[][] | undefined;
+  private records: [K, V][][] | undefined;
 
-  constructor(numPartitions: number, ranges?: readonly OffsetRange[], records?: KafkaRecord[][]) {
+  constructor(numPartitions: number, ranges?: readonly OffsetRange[], records?: [K, V][][]) {
     super();
     this.numPartitions = numPartitions;
     if (ranges) this.setRanges(ranges);
@@ -33,7 +32,7 @@ export class KafkaRDD extends RDD<KafkaRecord> {
   }
 
   /** @internal */
-  setRecords(records: KafkaRecord[][]): void {
+  setRecords(records: [K, V][][]): void {
     if (records.length !== this.numPartitions) {
       throw new Error(`KafkaRDD has ${this.numPartitions} partitions, got records for ${records.length}`);
     }
@@ -58,7 +57,7 @@ export class KafkaRDD extends RDD<KafkaRecord> {
     return n;
   }
 
-  protected compute(i: number, push: Push<KafkaRecord>): void {
+  protected compute(i: number, push: Push<[K, V]>): void {
     const recs = this.records;
     if (!recs) {
       throw new Error(
@@ -71,7 +70,7 @@ export class KafkaRDD extends RDD<KafkaRecord> {
     for (let j = 0; j < part.length; j++) push(part[j]!);
   }
 
-  override partition(i: number): KafkaRecord[] {
+  override partition(i: number): [K, V][] {
     return this.isCached ? super.partition(i) : this.records ? this.records[i]!.slice() : super.partition(i);
   }
 

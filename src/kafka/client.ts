@@ -26,6 +26,30 @@ import { FatalKafkaError, withRetry } from './retry.js';
 /** One Kafka record as the streams hand it over: `[key, value]` decoded as UTF-8, key `null` when absent. */
 export type KafkaRecord = [string | null, string];
 
+/** A key or value decoder (PySpark's keyDecoder/valueDecoder): the record's bytes, `null` when absent. */
+export type Decoder<T> = (bytes: Buffer | null) => T;
+
+/** The decoders a read applies; a missing one decodes as UTF-8 (key `null` when absent, value `''`). */
+export interface RecordDecoders<K, V> {
+  keyDecoder?: Decoder<K> | undefined;
+  valueDecoder?: Decoder<V> | undefined;
+}
+
+/** A key or value decoder threw: names the record, so the batch fails with where the bad record is. */
+export class RecordDecodeError extends FatalKafkaError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  constructor(which: 'keyDecoder' | 'valueDecoder', topic: string, partition: number, offset: number, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`${which} failed on the record at ${topic}:${partition} offset ${offset}: ${why}`, cause);
+    this.name = 'RecordDecodeError';
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = offset;
+  }
+}
+
 /** The earliest and latest (log-end) offsets of a partition. */
 export interface PartitionBounds {
   topic: string;
@@ -126,6 +150,28 @@ function decodeRecord(m: FetchedMessage): KafkaRecord {
   return [m.key === null ? null : m.key.toString('utf8'), m.value === null ? '' : m.value.toString('utf8')];
 }
 
+const utf8Key: Decoder<string | null> = (b) => (b === null ? null : b.toString('utf8'));
+const utf8Value: Decoder<string> = (b) => (b === null ? '' : b.toString('utf8'));
+
+/** decodeRecord with user decoders, for one partition: a decoder that throws fails the read with a RecordDecodeError. */
+function userDecoder<K, V>(d: RecordDecoders<K, V>, topic: string, partition: number): (m: FetchedMessage) => [K, V] {
+  const keyOf = (d.keyDecoder ?? utf8Key) as Decoder<K>;
+  const valueOf = (d.valueDecoder ?? utf8Value) as Decoder<V>;
+  return (m) => {
+    let key: K;
+    try {
+      key = keyOf(m.key);
+    } catch (e) {
+      throw new RecordDecodeError('keyDecoder', topic, partition, Number(m.offset), e);
+    }
+    try {
+      return [key, valueOf(m.value)];
+    } catch (e) {
+      throw new RecordDecodeError('valueDecoder', topic, partition, Number(m.offset), e);
+    }
+  };
+}
+
 /** A part of one offset range being read. */
 interface Cursor {
   topic: string;
@@ -133,7 +179,7 @@ interface Cursor {
   next: number;
   until: number;
   out: unknown[];
-  /** How a fetched record becomes an element of `out` (decodeRecord, or rawRecord for readRaw). */
+  /** How a fetched record becomes an element of `out` (decodeRecord, userDecoder, or rawRecord for readRaw). */
   decode: (m: FetchedMessage) => unknown;
   /** Bytes of the keys and values in `out`. */
   bytes: number;
@@ -342,18 +388,37 @@ export class KafkaClient {
 
   /** As `read`, the records undecoded (Buffers) with their offsets and timestamps. */
   async readRaw(ranges: readonly OffsetRange[], options: ReadOptions = {}): Promise<RawKafkaRecord[][]> {
-    return (await this.readDecoded(ranges, options, rawRecord)).records;
+    return (await this.readDecoded(ranges, options, () => rawRecord)).records;
   }
 
-  /** `read`, and the bytes of the keys and values read (a batch's size for listeners and the default cap). */
-  readSized(ranges: readonly OffsetRange[], options: ReadOptions = {}): Promise<{ records: KafkaRecord[][]; bytes: number }> {
-    return this.readDecoded(ranges, options, decodeRecord);
+  /**
+   * `read`, and the bytes of the keys and values read (a batch's size for listeners and the
+   * default cap). With decoders, each record is decoded by them as it is read (UTF-8 without:
+   * the fused default path); a decoder that throws fails the read with a RecordDecodeError.
+   */
+  readSized(ranges: readonly OffsetRange[], options?: ReadOptions): Promise<{ records: KafkaRecord[][]; bytes: number }>;
+  readSized<K, V>(
+    ranges: readonly OffsetRange[],
+    options: ReadOptions | undefined,
+    decoders: RecordDecoders<K, V> | undefined,
+  ): Promise<{ records: [K, V][][]; bytes: number }>;
+  readSized<K, V>(
+    ranges: readonly OffsetRange[],
+    options: ReadOptions = {},
+    decoders?: RecordDecoders<K, V>,
+  ): Promise<{ records: [K, V][][]; bytes: number }> {
+    const custom = decoders !== undefined && (decoders.keyDecoder !== undefined || decoders.valueDecoder !== undefined);
+    const decodeFor = custom
+      ? (topic: string, partition: number) => userDecoder(decoders, topic, partition)
+      : () => decodeRecord as unknown as (m: FetchedMessage) => [K, V];
+    return this.readDecoded(ranges, options, decodeFor);
   }
 
   private async readDecoded<R>(
     ranges: readonly OffsetRange[],
     options: ReadOptions,
-    decode: (m: FetchedMessage) => R,
+    /** The decoder of a partition's records (one per partition, so it can name the record it fails on). */
+    decodeFor: (topic: string, partition: number) => (m: FetchedMessage) => R,
   ): Promise<{ records: R[][]; bytes: number }> {
     const concurrency = Math.max(1, options.concurrency ?? 1);
     const minSlice = Math.max(1, options.minSliceRecords ?? 20_000);
@@ -363,6 +428,7 @@ export class KafkaClient {
       if (n <= 0) return [];
       const k = Math.min(concurrency, Math.max(1, Math.floor(n / minSlice)));
       const cursors: Cursor[] = [];
+      const decode = decodeFor(r.topic, r.partition);
       for (let j = 0; j < k; j++) {
         const from = r.fromOffset + Math.floor((j * n) / k);
         const until = r.fromOffset + Math.floor(((j + 1) * n) / k);

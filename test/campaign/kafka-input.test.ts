@@ -1,8 +1,8 @@
 // Bad-input campaign (issue 16), Kafka: records with null keys and values, empty ones, binary
 // (invalid UTF-8) keys and values, and 10 MB records, read by the direct stream (UTF-8 strings:
 // a null key stays null, a null value reads as '', invalid UTF-8 becomes U+FFFD as Spark's StringDecoder gives it) and by
-// createRDD: every record exactly once, in offset order, none lost or doubled. (API.md's
-// keyDecoder/valueDecoder arguments, for exact bytes, are not in createDirectStream yet.)
+// createRDD: every record exactly once, in offset order, none lost or doubled. (Exact bytes with
+// API.md's keyDecoder/valueDecoder: test/kafka/decoders.test.ts.)
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { KafkaUtils, ManualClock, StreamingContext, type OffsetRange } from '../../src/index.js';

@@ -181,6 +181,8 @@ export interface ConsumedRecord {
   offset: number;
   key: string | null;
   value: string;
+  /** The record's timestamp (ms): the producer's send time unless the record carried one. */
+  timestamp: number;
 }
 
 /**
@@ -219,6 +221,7 @@ export async function consumeMessages(
                 offset: Number(m.offset),
                 key: m.key === null ? null : m.key.toString('utf8'),
                 value: m.value === null ? '' : m.value.toString('utf8'),
+                timestamp: Number(m.timestamp),
               });
             }
             if (got.length >= count) {

@@ -48,9 +48,13 @@ describe('a direct Kafka stream catching up on a backlog', () => {
     for (let i = 1; i < backlogs.length; i++) expect(backlogs[i]).toBeLessThanOrEqual(backlogs[i - 1]!);
     expect(backlogs.at(-1)).toBe(0);
     expect(withData.reduce((a, b) => a + b.numRecords, 0)).toBe(N);
-    // Caught up, the scheduling delay falls back: three batches later it is under a batch interval.
-    expect(done.tailSchedulingDelay as number).toBeLessThan(1000);
-    console.log(`2 M-record backlog: ${withData.length} batches, peak RSS ${String(done.peakRssMB)} MB, ${String(done.ms)} ms`);
+    // Caught up, the scheduling delay falls back under a batch interval (waited for, up to 60
+    // batches: on a busy machine the batches queued behind the last big one take a few).
+    expect(done.tailSchedulingDelay as number, `after ${String(done.batchesAfterCatchUp)} batches`).toBeLessThan(1000);
+    console.log(
+      `2 M-record backlog: ${withData.length} batches, peak RSS ${String(done.peakRssMB)} MB, ${String(done.ms)} ms; ` +
+        `scheduling delay under a batch ${String(done.batchesAfterCatchUp)} batch(es) after catching up`,
+    );
     expect(done.peakRssMB as number).toBeLessThanOrEqual(480);
   });
 });

@@ -36,14 +36,25 @@ describe('dstreams feed --kafka-topic', () => {
       expect(got.map((r) => r.value).sort()).toEqual([...lines].sort());
       expect(got.every((r) => r.key === null)).toBe(true);
 
-      // Paced: 5 lines at 10 lines/s take about half a second; the topic exists now.
+      // Paced: 5 lines at 10 lines/s. The pacing, not the process's start-up time (which varies a
+      // lot on a busy machine), is measured: from the records' timestamps (the producer stamps each
+      // request when it encodes it). The first line goes at once and each further one needs 100 ms
+      // of credit earned after it (time blocked in a write of more than one tick earns none), so
+      // the fifth is sent at least 400 ms after the pacing started and 300 ms after the first was
+      // stamped; unpaced, the 5 lines go in one request, with one timestamp.
       const topic2 = uniqueTopic('feed-paced');
       const slow = await feed(['--file', file, '--kafka-topic', topic2, '--brokers', kafkaBrokers(), '--lines-per-second', '10']);
       expect(slow.code, slow.stderr).toBe(0);
-      const got2 = await consumeMessages(topic2, 5);
-      expect(got2.map((r) => r.value)).toEqual(lines); // one partition: in file order
       const fastest = await feed(['--file', file, '--kafka-topic', topic2, '--brokers', kafkaBrokers()]);
-      expect(slow.ms - fastest.ms).toBeGreaterThanOrEqual(300);
+      expect(fastest.code, fastest.stderr).toBe(0);
+      const got2 = await consumeMessages(topic2, 10);
+      expect(got2.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); // one partition
+      expect(got2.map((r) => r.value)).toEqual([...lines, ...lines]); // in file order
+      const spread = (rs: typeof got2): number => rs[rs.length - 1]!.timestamp - rs[0]!.timestamp;
+      const paced = spread(got2.slice(0, 5));
+      const unpaced = spread(got2.slice(5));
+      expect(paced, `paced lines stamped ${got2.slice(0, 5).map((r) => r.timestamp).join(', ')}`).toBeGreaterThanOrEqual(299); // 1 ms: Date.now() is whole ms
+      expect(unpaced).toBeLessThan(paced);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -82,8 +82,12 @@ describe('direct stream recovery (getOrCreate)', () => {
       const c = child('direct-recovery-child.ts', [kafkaBrokers(), topic, dir, String(N)]);
       await c.waitFor((o) => o.includes('STARTED'), 'the start');
       starts.push(c.lines().find((l) => l.startsWith('STARTED'))!);
-      // Kill somewhere between a fraction of a batch and a few batches after the start.
-      await sleep(150 + Math.floor(Math.random() * 900));
+      // Kill somewhere between a fraction of a batch and a few batches after the start; every
+      // other run only once two batches printed (the first one's checkpoint is then committed:
+      // batches run one at a time), so the kills also land mid-run on a busy machine, where the
+      // first batch can take longer than the whole random wait.
+      if (k % 2 === 1) await c.waitFor((o) => o.split('\n').filter((l) => l.startsWith('{')).length >= 2, 'two batches');
+      await sleep((k % 2 === 1 ? 0 : 150) + Math.floor(Math.random() * 900));
       await c.kill();
       batchesSeen += c.lines().filter((l) => l.startsWith('{')).length;
       // More records arrive while the job is down.
@@ -119,7 +123,11 @@ describe('direct stream checkpoint contents', () => {
     stream.foreachRDD(async (rdd, time) => {
       ranges.set(time, (rdd as KafkaRDD).offsetRanges());
       if (time === 1000) {
-        await sleep(500); // the ranges of 2000 and 3000 are decided meanwhile
+        // The ranges of 2000 and 3000 are decided meanwhile (Kafka's answers; slow on a busy
+        // machine): wait until both are, rather than a fixed time.
+        const decided = (): number => (stream.checkpointDelta(1000, false).meta as { pending: unknown[] }).pending.length;
+        const deadline = Date.now() + 30_000;
+        while (decided() < 2 && Date.now() < deadline) await sleep(20);
         delta = stream.checkpointDelta(1000, false).meta;
       }
     });

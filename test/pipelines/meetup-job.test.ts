@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { generateMeetupEvents } from '../../src/apps/meetup/generate.js';
+import { CheckpointStore, type CheckpointMeta } from '../../src/checkpoint/index.js';
 import { startMeetupJob, type MeetupJob } from '../../src/apps/meetup/job.js';
 import { GROUP_COLUMNS } from '../../src/apps/meetup/schema.js';
 import { produceToKafka } from '../../src/kafka/produce.js';
@@ -56,8 +57,37 @@ async function deadLetterCounts(table: string): Promise<Record<string, number>> 
   return Object.fromEntries(res.rows.map((r) => [r.category, r.n]));
 }
 
+/** True once the sink has created its bookkeeping tables (at its first use). */
+async function sinkTablesExist(): Promise<boolean> {
+  const res = await pgQuery<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [scratch().qualified('dstreams_sink_batches')]);
+  return res.rows[0]?.t !== null && res.rows[0]?.t !== undefined;
+}
+
+/** The sink's last committed batch time, or null before its first commit. */
+async function lastCommitted(sinkId: string): Promise<number | null> {
+  if (!(await sinkTablesExist())) return null;
+  const res = await pgQuery<{ t: string | null }>(
+    `SELECT max(batch_time)::text AS t FROM ${scratch().qualified('dstreams_sink_batches')} WHERE sink_id = $1`,
+    [sinkId],
+  );
+  const t = res.rows[0]?.t;
+  return t === null || t === undefined ? null : Number(t);
+}
+
+/** The last completed batch recorded in the checkpoint directory (read from the store itself), or null when it holds none. */
+async function lastCompletedInCheckpoint(dir: string): Promise<number | null> {
+  if (!(await CheckpointStore.exists(dir))) return null;
+  const store = await CheckpointStore.open(dir);
+  try {
+    return (await store.readMeta<CheckpointMeta>())?.lastCompletedTime ?? null;
+  } finally {
+    await store.close();
+  }
+}
+
 /** Sum over partitions of the offsets the sink stored for `sinkId`. */
 async function storedTotal(sinkId: string): Promise<number> {
+  if (!(await sinkTablesExist())) return 0;
   const res = await pgQuery<{ n: string | null }>(
     `SELECT sum(until_offset)::text AS n FROM ${scratch().qualified('dstreams_sink_offsets')} WHERE sink_id = $1`,
     [sinkId],
@@ -86,20 +116,25 @@ describe('meetup RSVP job (real Kafka, real PostgreSQL)', () => {
     const env = await pgEnv();
     const starts: Array<Record<string, unknown>> = [];
     const progress: number[] = [];
+    // What each start found, read by the test from the checkpoint store and PostgreSQL before it.
+    const found: Array<{ completed: number | null; committed: number | null }> = [];
     // Runs 0, 2, 4: SIGKILLed by the test at a random moment (inside or between batches).
     // Runs 1, 3: SIGKILL themselves right after a sink COMMIT, before the checkpoint records the
-    // batch (DSTREAMS_CRASH_AFTER_COMMITS): the next start must set the checkpoint aside and
-    // start from PostgreSQL. Run 5 finishes the topic.
+    // batch (DSTREAMS_CRASH_AFTER_COMMITS), and not on their first commit: batches run one at a
+    // time and each is checkpointed before the next one's output runs, so the checkpoint they
+    // leave always holds a completed batch, one behind PostgreSQL. Run 5 finishes the topic.
     for (let run = 0; run < 6; run++) {
       const crash = run === 1 || run === 3;
-      const job = runTs('src/apps/meetup/main.ts', args, crash ? { ...env, DSTREAMS_CRASH_AFTER_COMMITS: String(run) } : env);
+      // Nothing writes between two runs: these are exactly what the next start finds.
+      found.push({ completed: await lastCompletedInCheckpoint(checkpoint), committed: await lastCommitted(sinkId) });
+      const before = await storedTotal(sinkId);
+      const job = runTs('src/apps/meetup/main.ts', args, crash ? { ...env, DSTREAMS_CRASH_AFTER_COMMITS: run === 1 ? '2' : '3' } : env);
       children.push(job);
       starts.push(await job.waitForEvent((e) => e.event === 'start', 120_000));
-      const before = await storedTotal(sinkId);
       if (crash) {
         expect((await job.exit).signal, job.stderr()).toBe('SIGKILL');
       } else if (run < 5) {
-        await job.waitForEvent((e) => e.event === 'batch' && (e.valid as number) > 0, 120_000);
+        await job.waitForEvent((e) => e.event === 'batch' && (e.valid as number) > 0 && e.skipped === false, 120_000);
         await sleep(Math.floor(Math.random() * 1500));
         job.child.kill('SIGKILL');
         await job.exit;
@@ -110,11 +145,27 @@ describe('meetup RSVP job (real Kafka, real PostgreSQL)', () => {
       }
       progress.push((await storedTotal(sinkId)) - before);
     }
-    // Every run got somewhere, and the runs after a crash right after a COMMIT started from the sink.
+    // Every run got somewhere.
     expect(progress.every((n) => n > 0), JSON.stringify(progress)).toBe(true);
     expect(starts[0]).toMatchObject({ source: 'sink', fromOffsets: null });
-    expect(starts[2]).toMatchObject({ source: 'sink', staleCheckpoint: `${checkpoint}.stale` });
-    expect(starts[4]).toMatchObject({ source: 'sink', staleCheckpoint: `${checkpoint}.stale` });
+    // Each start reports the checkpoint and the sink as they were; a checkpoint is set aside when,
+    // and only when, it holds a completed batch other than the sink's last commit (the job writes
+    // every batch). Where the random kill of runs 0, 2, 4 lands decides that for runs 1, 3, 5.
+    for (let run = 0; run < 6; run++) {
+      const { completed, committed } = found[run]!;
+      const what = `run ${run}: ${JSON.stringify({ found: found[run], start: starts[run] })}`;
+      expect(starts[run]!.recoveredFrom ?? null, what).toBe(completed);
+      expect(starts[run]!.lastCommitted ?? null, what).toBe(committed);
+      const stale = completed !== null && completed !== committed;
+      expect(starts[run]!.staleCheckpoint, what).toBe(stale ? `${checkpoint}.stale` : undefined);
+      expect(starts[run]!.source, what).toBe(completed !== null && !stale ? 'checkpoint' : 'sink');
+    }
+    // After a crash right after a COMMIT the checkpoint is behind PostgreSQL: runs 2 and 4 set it aside.
+    for (const run of [2, 4]) {
+      const { completed, committed } = found[run]!;
+      expect(completed !== null && committed !== null && completed < committed, `run ${run}: ${JSON.stringify(found[run])}`).toBe(true);
+      expect(starts[run]).toMatchObject({ source: 'sink', staleCheckpoint: `${checkpoint}.stale` });
+    }
     console.info(`meetup kill test: starts from ${starts.map((s) => s.source).join(', ')}; offsets committed per run ${progress.join(', ')}`);
 
     const expected = expectedMeetup(generateMeetupEvents({ count, malformed: 0.05, seed }));

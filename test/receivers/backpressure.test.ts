@@ -120,7 +120,10 @@ describe('backpressure', () => {
       // Unthrottled, nearly all 60,000 lines would have been waiting here within a second; the
       // peak comes before the first estimate (two completed batches at the initial rate).
       expect(maxBacklog).toBeLessThan(total / 2);
-      expect(settledBacklog).toBeLessThan(jobRate); // under a second of work
+      // Settled: about a batch or two of work waiting (under a second when the machine is quiet;
+      // timers run late on a loaded machine, so the bound is two seconds of the job's work —
+      // unthrottled, 54,000 of the 60,000 lines would be waiting after a second).
+      expect(settledBacklog).toBeLessThan(2 * jobRate);
 
       expect(receiver.stats.paused).toBeGreaterThan(0);
       expect(peak - baseline).toBeLessThan(150 * 1048576);

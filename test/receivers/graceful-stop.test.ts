@@ -3,7 +3,8 @@
 import { createServer, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { StreamingContext } from '../../src/index.js';
-import { freePort, sleep, waitFor } from './helpers.js';
+import type { ReceiverInputDStream } from '../../src/receivers/index.js';
+import { freePort, waitFor } from './helpers.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -22,18 +23,27 @@ it('graceful stop processes the lines received since the last batch', async () =
   cleanups.push(() => ssc.stop());
   let counted = 0;
   let batches = 0;
-  ssc.socketTextStream('127.0.0.1', port).foreachRDD((rdd) => {
+  const stream = ssc.socketTextStream('127.0.0.1', port) as ReceiverInputDStream<string>;
+  stream.foreachRDD((rdd) => {
     counted += rdd.count();
   });
   ssc.addStreamingListener({ onBatchCompleted: () => void batches++ });
   await ssc.start();
   await waitFor(() => clients.length === 1 && batches >= 1, 'the receiver to connect and a batch to complete');
 
-  // Right after a batch: send lines, let them arrive, stop before the next batch would take them.
-  const before = batches;
-  clients[0]!.write(Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join(''));
-  await sleep(150);
-  expect(batches).toBe(before);
+  // Right after a batch: send lines, wait until the receiver has them, stop before the next batch
+  // would take them. On a busy machine a batch may come first (they are 1 s apart): then that
+  // round's lines are counted by it, and the next round starts right after it (a few rounds at most).
+  let sent = 0;
+  for (let round = 1; ; round++) {
+    const after = batches;
+    await waitFor(() => batches > after || round === 1, 'a batch to complete');
+    clients[0]!.write(Array.from({ length: 100 }, (_, i) => `round ${round} line ${i}\n`).join(''));
+    sent += 100;
+    await waitFor(() => stream.stats.received === sent, `the receiver to get ${sent} lines`);
+    if (counted === sent - 100) break; // no batch has taken this round's lines: stop now
+    if (round === 10) throw new Error(`in 10 rounds a batch always took the lines before the stop (counted ${counted} of ${sent})`);
+  }
   await ssc.stop({ graceful: true });
-  expect(counted).toBe(100);
+  expect(counted).toBe(sent);
 });

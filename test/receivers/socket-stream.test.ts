@@ -118,7 +118,8 @@ describe('socketTextStream', () => {
     const errorTimes: number[] = [];
     ssc.addStreamingListener({ onReceiverError: () => void errorTimes.push(performance.now()) });
     const totals = new Map<string, number>();
-    accumulate(wordcount(ssc.socketTextStream('127.0.0.1', port)), totals);
+    const receiver = new SocketReceiver('127.0.0.1', port);
+    accumulate(wordcount(ssc.receiverStream(receiver)), totals);
     await ssc.start();
     await waitFor(() => events.errors.length >= 3, 'three connection errors');
     const err = events.errors[0]!;
@@ -137,7 +138,7 @@ describe('socketTextStream', () => {
     await waitFor(() => events.started.length > 0, 'onReceiverStarted');
     const lines = ['to be or not to be', 'that is the question'];
     await server.sendLines(lines);
-    await sleep(200);
+    await waitFor(() => receiver.stats.lines === lines.length, 'the receiver to get every line');
     await clock.advance(1000);
     expect(sortedEntries(totals)).toEqual(sortedEntries(countWords(lines)));
     await ssc.stop();

@@ -165,14 +165,30 @@ describe('receiver write-ahead log', () => {
 
   async function killedChild(dir: string, count: number, mode: 'after-batch' | 'before-batch'): Promise<string> {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/receivers/wal-child.ts'), dir, String(count), mode], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       cwd: ROOT,
     });
+    const exited = new Promise<string>((r) => child.once('exit', (code, signal) => r(String(signal ?? code))));
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
     let out = '';
+    let err = '';
     child.stdout.on('data', (d) => (out += String(d)));
-    await waitFor(() => out.includes(`STORED ${count}`), `the child to store ${count} records`, 30_000);
+    child.stderr.on('data', (d) => (err += String(d)));
+    // Starting tsx and fsyncing every block takes long on a busy machine: wait for the line, not a
+    // fixed time, and fail at once (with its output) if the child dies first.
+    await waitFor(
+      () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the child exited (${child.signalCode ?? child.exitCode}) before storing ${count} records:\n${out}\n${err}`);
+        return out.includes(`STORED ${count}`);
+      },
+      `the child to store ${count} records`,
+      120_000,
+    );
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    expect(await exited).toBe('SIGKILL');
     return out;
   }
 
@@ -189,7 +205,7 @@ describe('receiver write-ahead log', () => {
 
   const records = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `record-${from + i}`);
 
-  it('loses nothing whose store() resolved when the process is killed with SIGKILL before the batch ran (getOrCreate)', async () => {
+  it('loses nothing whose store() resolved when the process is killed with SIGKILL before the batch ran (getOrCreate)', { timeout: 180_000 }, async () => {
     const { dir, remove } = tempDir();
     cleanups.push(remove);
     // The child runs batch 1000 (records 0-999, checkpointed), stores 1000-2999 — each
@@ -206,7 +222,7 @@ describe('receiver write-ahead log', () => {
     expect(got.get(2000)).toEqual(records(1000, 3000));
   });
 
-  it('loses nothing either when the process is killed before its first batch completed (no checkpoint yet)', async () => {
+  it('loses nothing either when the process is killed before its first batch completed (no checkpoint yet)', { timeout: 180_000 }, async () => {
     const { dir, remove } = tempDir();
     cleanups.push(remove);
     await killedChild(dir, 1500, 'before-batch');

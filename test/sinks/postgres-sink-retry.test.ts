@@ -180,7 +180,9 @@ describe('PostgresSink retry limits', () => {
     const retries: RetryEvent[] = [];
     const forever = await proxiedSink({ method: 'insert', retry: { maxElapsedMs: Infinity, initialDelayMs: 20 } }, retries);
     const pending = forever.sink.writeBatch({ batchTime: 1 }, []).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 300));
+    // Wait for the first retry (a refused connection, then 20 ms), not a fixed time.
+    const deadline = Date.now() + 30_000;
+    while (retries.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(retries.length).toBeGreaterThan(0);
     await forever.sink.close();
     const closedErr = (await pending) as PostgresSinkError;
