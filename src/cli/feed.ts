@@ -217,6 +217,13 @@ export class TcpFeedTarget implements FeedTarget {
   }
 }
 
+/** A target's option of a count (partitions, shards): a whole number from 1. */
+export function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive whole number: ${v}`);
+  return n;
+}
+
 function parsePort(v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || n > 65535) throw new InvalidArgumentError('must be a TCP port (0-65535)');

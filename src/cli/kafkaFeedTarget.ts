@@ -6,7 +6,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import type { FeedTarget, FeedTargetProvider, Pacing } from './feed.js';
-import { sendLines } from './feed.js';
+import { positiveInt, sendLines } from './feed.js';
 import { checkTopics, parseBrokerList } from '../kafka/params.js';
 import { waitForKafka } from '../kafka/reachable.js';
 
@@ -76,12 +76,6 @@ export class KafkaFeedTarget implements FeedTarget {
   async close(): Promise<void> {
     this.stopped = true;
   }
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive whole number: ${v}`);
-  return n;
 }
 
 export const kafkaTargetProvider: FeedTargetProvider = {

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { KinesisProducer } from '../kinesis/producer.js';
-import { sendLines, type FeedTarget, type FeedTargetProvider, type Pacing } from './feed.js';
+import { positiveInt, sendLines, type FeedTarget, type FeedTargetProvider, type Pacing } from './feed.js';
 
 export interface KinesisFeedOptions {
   streamName: string;
@@ -58,12 +58,6 @@ export class KinesisFeedTarget implements FeedTarget {
   async close(): Promise<void> {
     this.stopped = true;
   }
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive whole number: ${v}`);
-  return n;
 }
 
 export const kinesisTargetProvider: FeedTargetProvider = {

@@ -60,6 +60,7 @@ import {
 } from '../kafka/params.js';
 import type { BatchCap } from '../rate/BatchCap.js';
 import { DirectRateController } from '../rate/DirectRateController.js';
+import { completeBatches } from './completeBatches.js';
 import { cutRanges, type PartitionKey } from './cutRanges.js';
 import type { PartitionOwnership } from './ownership.js';
 
@@ -420,27 +421,12 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
   }
 
   private batchCompleted(time: number, info: CompletedBatchInfo): void {
-    let done: BatchEntry<K, V> | undefined;
-    for (const [t, e] of [...this.batches]) {
-      if (t > time) continue;
-      if (e.ranges) {
-        for (const r of e.ranges) {
-          const k = tpKey(r.topic, r.partition);
-          this.completed.set(k, Math.max(this.completed.get(k) ?? 0, r.untilOffset));
-        }
-        if (t === time) done = e;
+    completeBatches(this.batches, time, info, this.rate, (e) => {
+      for (const r of e.ranges!) {
+        const k = tpKey(r.topic, r.partition);
+        this.completed.set(k, Math.max(this.completed.get(k) ?? 0, r.untilOffset));
       }
-      this.batches.delete(t);
-    }
-    const records = done?.rdd.isLoaded ? done.rdd.count() : 0;
-    this.rate.onBatchCompleted(
-      info.processingEndTime ?? Date.now(),
-      records,
-      info.processingDelay,
-      info.schedulingDelay,
-      done?.bytes,
-      done?.cap,
-    );
+    });
   }
 
   override clearMetadata(time: number): void {

@@ -48,6 +48,7 @@ import { compareShardIds, isClosed, parentsDone, type ShardInfo } from '../kines
 import type { DirectBatchHooks } from './DirectKafkaInputDStream.js';
 import { KinesisRDD, type SequenceNumberRange } from '../kinesis/KinesisRDD.js';
 import { DirectRateController } from '../rate/index.js';
+import { completeBatches } from './completeBatches.js';
 
 /** What a direct Kinesis stream writes into each checkpoint commit (its `meta`). */
 export interface DirectKinesisPosition {
@@ -348,25 +349,10 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
   }
 
   private batchCompleted(time: number, info: CompletedBatchInfo): void {
-    let done: BatchEntry<T> | undefined;
-    for (const [t, e] of [...this.batches]) {
-      if (t > time) continue;
-      if (e.ranges) {
-        for (const r of e.ranges) if (r.recordCount > 0) this.completed.set(r.shardId, r.toSeqNumber!);
-        for (const s of e.ended) this.completedFinished.add(s);
-        if (t === time) done = e;
-      }
-      this.batches.delete(t);
-    }
-    const records = done?.rdd.isLoaded ? done.rdd.count() : 0;
-    this.rate.onBatchCompleted(
-      info.processingEndTime ?? Date.now(),
-      records,
-      info.processingDelay,
-      info.schedulingDelay,
-      done?.bytes,
-      done?.cap,
-    );
+    completeBatches(this.batches, time, info, this.rate, (e) => {
+      for (const r of e.ranges!) if (r.recordCount > 0) this.completed.set(r.shardId, r.toSeqNumber!);
+      for (const s of e.ended) this.completedFinished.add(s);
+    });
   }
 
   // ---- Checkpointable -----------------------------------------------------------------------

@@ -49,6 +49,18 @@ export class StreamScan<Spec = unknown> extends Plan {
   }
 }
 
+/** A node over one child whose rows keep the child's schema (Spark's UnaryNode with passthrough output). */
+abstract class RowsOfChild extends Plan {
+  readonly children: Plan[];
+  constructor(child: Plan) {
+    super();
+    this.children = [child];
+  }
+  get schema(): StructType {
+    return this.children[0]!.schema;
+  }
+}
+
 export interface ProjectItem {
   name: string;
   bound: Bound;
@@ -69,25 +81,15 @@ export class Project extends Plan {
   }
 }
 
-export class Filter extends Plan {
-  readonly children: Plan[];
+export class Filter extends RowsOfChild {
   constructor(child: Plan, readonly condition: Bound, readonly text: string) {
-    super();
-    this.children = [child];
-  }
-  get schema(): StructType {
-    return this.children[0]!.schema;
+    super(child);
   }
 }
 
-export class Watermark extends Plan {
-  readonly children: Plan[];
+export class Watermark extends RowsOfChild {
   constructor(child: Plan, readonly column: string, readonly delayMs: number) {
-    super();
-    this.children = [child];
-  }
-  get schema(): StructType {
-    return this.children[0]!.schema;
+    super(child);
   }
 }
 
@@ -105,14 +107,9 @@ export class Aggregate extends Plan {
   }
 }
 
-export class Deduplicate extends Plan {
-  readonly children: Plan[];
+export class Deduplicate extends RowsOfChild {
   constructor(child: Plan, readonly columns: string[]) {
-    super();
-    this.children = [child];
-  }
-  get schema(): StructType {
-    return this.children[0]!.schema;
+    super(child);
   }
   override get stateful(): boolean {
     return true;
@@ -153,14 +150,9 @@ export interface SortOrder {
   descending: boolean;
 }
 
-export class Sort extends Plan {
-  readonly children: Plan[];
+export class Sort extends RowsOfChild {
   constructor(child: Plan, readonly orders: SortOrder[]) {
-    super();
-    this.children = [child];
-  }
-  get schema(): StructType {
-    return this.children[0]!.schema;
+    super(child);
   }
   override get stateful(): boolean {
     return true;
@@ -180,14 +172,9 @@ export class Sort extends Plan {
   }
 }
 
-export class Limit extends Plan {
-  readonly children: Plan[];
+export class Limit extends RowsOfChild {
   constructor(child: Plan, readonly n: number) {
-    super();
-    this.children = [child];
-  }
-  get schema(): StructType {
-    return this.children[0]!.schema;
+    super(child);
   }
   override get stateful(): boolean {
     return true;

@@ -3,6 +3,7 @@
 // it recovered from), a JSON line of the state per batch, and "DONE" once every one of the
 // `expected` records is in the state; it is killed (SIGKILL) at random moments in between.
 import { KafkaUtils, StreamingContext } from '../../src/index.js';
+import { printStateCounts } from '../helpers/stateCount.js';
 
 const [brokers, topic, checkpointDir, expectedArg] = process.argv.slice(2);
 const expected = Number(expectedArg);
@@ -14,24 +15,7 @@ const ssc = await StreamingContext.getOrCreate(checkpointDir!, () => {
     'auto.offset.reset': 'earliest',
     maxRatePerPartition: 2500, // 500 records per partition per batch: the topic takes many batches
   });
-  const counts = stream
-    .map(([, value]): [string, number] => [value, 1])
-    .updateStateByKey<string, number, number>((values, state) => values.reduce((a, b) => a + b, 0) + (state ?? 0));
-  counts.foreachRDD((rdd, time) => {
-    let keys = 0;
-    let total = 0;
-    let max = 0;
-    for (const [, n] of rdd.collect()) {
-      keys++;
-      total += n;
-      if (n > max) max = n;
-    }
-    process.stdout.write(`${JSON.stringify({ time, keys, total, max })}\n`);
-    if (keys >= expected) {
-      process.stdout.write('DONE\n');
-      void c.stop();
-    }
-  });
+  printStateCounts(c, stream.map(([, value]) => value), expected);
   return c;
 });
 await ssc.start();

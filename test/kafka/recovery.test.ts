@@ -1,17 +1,15 @@
 // Recovery with StreamingContext.getOrCreate: a direct stream killed with SIGKILL again and again
 // counts every record exactly once in its state; a receiver stream with the write-ahead log
 // killed after the receiver committed its offsets to Kafka, before the batch ran, loses nothing.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaUtils, ManualClock, StreamingContext, type KafkaRDD, type OffsetRange } from '../../src/index.js';
 import { createTopic, kafkaBrokers, kafkaClient, produceLines, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
+import { jobChild, type Child } from '../helpers/jobChild.js';
 import { sleep } from './helpers.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -23,47 +21,8 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
-interface Child {
-  out: () => string;
-  lines: () => string[];
-  waitFor: (cond: (out: string) => boolean, what: string, timeoutMs?: number) => Promise<void>;
-  send: (line: string) => void;
-  kill: () => Promise<void>;
-  exited: Promise<number | null>;
-}
-
 function child(script: string, args: string[]): Child {
-  const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/kafka', script), ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    cwd: ROOT,
-    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-  });
-  let out = '';
-  let err = '';
-  p.stdout.on('data', (d) => (out += String(d)));
-  p.stderr.on('data', (d) => (err += String(d)));
-  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
-  cleanups.push(() => void p.kill('SIGKILL'));
-  return {
-    out: () => out,
-    lines: () => out.split('\n').filter(Boolean),
-    async waitFor(cond, what, timeoutMs = 60_000) {
-      const t0 = Date.now();
-      let done = false;
-      void exited.then(() => (done = true));
-      while (!cond(out)) {
-        if (done && !cond(out)) throw new Error(`the child exited before ${what}:\n${out}\n${err}`);
-        if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}:\n${out}\n${err}`);
-        await sleep(20);
-      }
-    },
-    send: (line) => void p.stdin.write(`${line}\n`),
-    async kill() {
-      p.kill('SIGKILL');
-      await exited;
-    },
-    exited,
-  };
+  return jobChild(`test/kafka/${script}`, args, cleanups, { env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
 }
 
 const records = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);

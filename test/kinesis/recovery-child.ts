@@ -5,6 +5,7 @@
 // Prints "STARTED <recovered batch | fresh>", a JSON line of the state per batch, and "DONE"
 // once `expected` distinct records are in the state. The test kills it (SIGKILL) in between.
 import { InitialPositionInStream, KinesisUtils, StorageLevel, StreamingContext, type DStream } from '../../src/index.js';
+import { printStateCounts } from '../helpers/stateCount.js';
 
 const [mode, kinesisEndpoint, dynamoDBEndpoint, stream, app, checkpointDir, expectedArg] = process.argv.slice(2);
 const expected = Number(expectedArg);
@@ -25,24 +26,7 @@ const ssc = await StreamingContext.getOrCreate(checkpointDir!, () => {
       StorageLevel.MEMORY_AND_DISK_2, undefined, undefined, undefined,
       { dynamoDBEndpoint: dynamoDBEndpoint!, leaseTimeout: 1500, idleReadInterval: 100, maxRecordsPerRead: 1000 });
   }
-  const counts = records
-    .map((r): [string, number] => [r, 1])
-    .updateStateByKey<string, number, number>((values, state) => values.reduce((a, b) => a + b, 0) + (state ?? 0));
-  counts.foreachRDD((rdd, time) => {
-    let keys = 0;
-    let total = 0;
-    let max = 0;
-    for (const [, n] of rdd.collect()) {
-      keys++;
-      total += n;
-      if (n > max) max = n;
-    }
-    process.stdout.write(`${JSON.stringify({ time, keys, total, max })}\n`);
-    if (keys >= expected) {
-      process.stdout.write('DONE\n');
-      void c.stop();
-    }
-  });
+  printStateCounts(c, records, expected);
   return c;
 });
 await ssc.start();
