@@ -97,7 +97,9 @@ export { WebUi, JobProgress, describeGraph, formatProgressLine, kafkaLag, type G
 export { ServiceUnreachableError, waitForService, type WaitForServiceOptions } from './util/waitForService.js';
 export { waitForKafka, type WaitForKafkaOptions } from './kafka/reachable.js';
 export { waitForPostgres, type WaitForPostgresOptions } from './sinks/postgres/reachable.js';
-// Structured Streaming (API.md "Structured Streaming"): SparkSession, DataFrame, functions, types, …
+// Structured Streaming (API.md "Structured Streaming"): SparkSession, MemoryStream, DataFrame,
+// functions, types, … (the contract's entry points named here, the rest through sql/index.ts)
+export { SparkSession, MemoryStream } from './sql/index.js';
 export * from './sql/index.js';
 export {
   KinesisUtils,
