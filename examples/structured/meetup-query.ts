@@ -22,8 +22,9 @@ export interface MeetupQueryOptions {
   printSchema?: boolean;
 }
 
-export function meetupQuery(spark: SparkSession, o: MeetupQueryOptions): DataFrame {
-  const schema = new StructType([
+/** Seed 004's schema, as its PySpark code writes it. */
+export function meetupSchema(): StructType {
+  return new StructType([
     new StructField('venue', new StructType([
       new StructField('venue_name', new StringType(), true),
       new StructField('lon', new StringType(), true),
@@ -61,6 +62,10 @@ export function meetupQuery(spark: SparkSession, o: MeetupQueryOptions): DataFra
       new StructField('group_lat', new StringType(), true),
     ])),
   ]);
+}
+
+export function meetupQuery(spark: SparkSession, o: MeetupQueryOptions): DataFrame {
+  const schema = meetupSchema();
 
   let reader = spark.readStream
     .format('kafka')

@@ -41,3 +41,19 @@ export async function freePorts(n: number): Promise<number[]> {
   while (out.length < n) out.push(await freePort(out));
   return out;
 }
+
+/**
+ * Binds `server` itself to a random port in [TEST_PORT_MIN, TEST_PORT_MAX] (no window between
+ * checking a port and taking it); resolves with the port.
+ */
+export async function listenBelowEphemeral(server: net.Server): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = TEST_PORT_MIN + Math.floor(Math.random() * (TEST_PORT_MAX - TEST_PORT_MIN + 1));
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) return port;
+  }
+  throw new Error(`no free port in ${TEST_PORT_MIN}–${TEST_PORT_MAX} after 50 attempts`);
+}
