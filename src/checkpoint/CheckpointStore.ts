@@ -40,7 +40,7 @@ import {
 } from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
-import { stateChunks } from './stateRead.js';
+import { decodeStateEntries, stateChunks } from './stateRead.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE } from './layout.js';
 export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceChange, StateChange } from './commit.js';
@@ -49,6 +49,8 @@ export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceCha
 export interface KeyedStateReader {
   /** The stored value of `key`, or undefined: what the commits written so far hold. */
   get(key: unknown): unknown;
+  /** Every keyed entry, decoded, in flat chunks [k0, v0, …] of up to `size` entries, in key order. */
+  scan(size: number): AsyncIterable<unknown[]>;
 }
 export type { CheckpointStoreOptions } from './open.js';
 
@@ -300,7 +302,17 @@ export class CheckpointStore {
           throw corrupt(this.dir, `the record ${JSON.stringify(k.slice(0, 80))} cannot be decoded`, err);
         }
       },
+      scan: (size: number) => this.scanKeyed(prefix, size),
     };
+  }
+
+  private async *scanKeyed(prefix: string, size: number): AsyncGenerator<unknown[]> {
+    this.assertOpen();
+    for await (const entries of scan(this.db.iterator(prefixRange(prefix)), this.dir, size)) {
+      const flat: unknown[] = [];
+      for (const [k, v] of decodeStateEntries(this.dir, entries, prefix.length)) flat.push(k, v);
+      yield flat;
+    }
   }
 
   /** The number of keyed entries of a stream (`state/<id>/`), counted by reading their keys. */

@@ -30,6 +30,12 @@ export interface SavedStreamCheckpoint {
 export interface StateReader {
   /** The committed value of `key`, or undefined when the store has none. */
   get(key: unknown): unknown;
+  /**
+   * Every stored [key, value] of the stream, in the store's key order, as flat chunks
+   * [k0, v0, k1, v1, …] of up to `size` entries read one at a time (memory: one chunk). It sees
+   * the commits written when the scan starts (LevelDB's implicit snapshot of an iterator).
+   */
+  scan(size: number): AsyncIterable<unknown[]>;
 }
 
 /** How many keys a stream's state holds in memory and in the store only. */

@@ -1,6 +1,7 @@
 import type { SavedStreamCheckpoint, StateKeyCounts, StateReader, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import type { DStream } from '../dstream/DStream.js';
-import { encodeStructuredKey, hashKey } from '../rdd/keys.js';
+import { hashKey } from '../rdd/keys.js';
+import { codeOf } from './keyCode.js';
 import { emptyRoot, type Root } from './hamt.js';
 import type { MapWithStateRecord } from './InternalMapWithStateDStream.js';
 import { State } from './State.js';
@@ -21,12 +22,6 @@ interface Known<K, S> {
   time: number;
 }
 
-/** Map keys: primitives as they are (SameValueZero), structured keys by their encoded contents. */
-function codeOf(k: unknown): unknown {
-  if (typeof k === 'object' && k !== null) return '\0' + encodeStructuredKey(k);
-  if (typeof k === 'string' && k.charCodeAt(0) === 0) return '\0' + k; // never "\0[" or "\0{"
-  return k;
-}
 
 const EMPTY_ROOT = emptyRoot<never, never>();
 
