@@ -18,7 +18,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { encodeBulk, pairsOf } from './bulk.js';
-import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
+import { decodeBinaryValue, decodeKey, decodeValue, encodeValue, type StateKey } from './codec.js';
 import { deleteRewrittenRanges, encodeCommit, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
 import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
 import {
@@ -26,6 +26,7 @@ import {
   blobKey,
   checkStreamId,
   DELTA_NS,
+  IDLE_NS,
   META_KEY,
   padChunk,
   padTime,
@@ -37,6 +38,7 @@ import {
   SNAPSHOT_CHUNK,
   STATE_NS,
   stateKey,
+  TIME_DIGITS,
 } from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
@@ -51,6 +53,8 @@ export interface KeyedStateReader {
   get(key: unknown): unknown;
   /** Every keyed entry, decoded, in flat chunks [k0, v0, …] of up to `size` entries, in key order. */
   scan(size: number): AsyncIterable<unknown[]>;
+  /** The index by time of last write, entries older than `before`, oldest first: flat chunks [t0, k0, t1, k1, …]. */
+  idleBefore(before: number, size: number): AsyncIterable<unknown[]>;
 }
 export type { CheckpointStoreOptions } from './open.js';
 
@@ -303,7 +307,26 @@ export class CheckpointStore {
         }
       },
       scan: (size: number) => this.scanKeyed(prefix, size),
+      idleBefore: (before: number, size: number) => this.scanIdle(streamId, before, size),
     };
+  }
+
+  private async *scanIdle(streamId: string, before: number, size: number): AsyncGenerator<unknown[]> {
+    this.assertOpen();
+    const prefix = `${IDLE_NS}/${streamId}/`;
+    if (!(before > 0)) return;
+    const skip = prefix.length + TIME_DIGITS + 1;
+    for await (const keys of scan(this.db.keys({ gte: prefix, lt: prefix + padTime(Math.ceil(before)) }), this.dir, size)) {
+      const flat: unknown[] = [];
+      for (const k of keys) {
+        try {
+          flat.push(Number(k.slice(prefix.length, prefix.length + TIME_DIGITS)), decodeKey(k, skip));
+        } catch (err) {
+          throw corrupt(this.dir, `the record ${JSON.stringify(k.slice(0, 80))} cannot be decoded`, err);
+        }
+      }
+      yield flat;
+    }
   }
 
   private async *scanKeyed(prefix: string, size: number): AsyncGenerator<unknown[]> {
@@ -350,7 +373,7 @@ export class CheckpointStore {
   async streamIds(): Promise<string[]> {
     this.assertOpen();
     const ids = new Set<string>();
-    for (const ns of [STATE_NS, SLICES_NS, SNAP_NS, DELTA_NS]) {
+    for (const ns of [STATE_NS, IDLE_NS, SLICES_NS, SNAP_NS, DELTA_NS]) {
       const it = this.db.keys({ gt: ns + '/', lt: ns + '0' });
       try {
         for (;;) {

@@ -215,7 +215,8 @@ export class Checkpointer {
         const { replace, puts, deletes } = delta.state;
         if (s.stateOnDisk) {
           // On disk the store is the state: a full copy is what it already holds.
-          state.set(key, { puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[] });
+          const idle = delta.state.idle as StateChange['idle'];
+          state.set(key, { puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[], ...(idle ? { idle } : {}) });
         } else {
           deltas.set(key, replace ? { time, replace, puts: puts as [StateKey, unknown][] } : { time, puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[] });
           logged.push([s, key, puts.length + deletes.length, replace]);
