@@ -8,9 +8,10 @@
  * synchronous write; `finish()` closes the files. Each read of a SpillRDD partition opens its
  * file and decodes one frame at a time, so memory is one frame whatever the state's size. The
  * owner removes the files (`remove()`) once no batch can read them; the spill directory is in
- * the system's temporary folder and removed when the process exits.
+ * the system's temporary folder (TMPDIR) and removed when the process exits — or, after a
+ * SIGKILL, by the next process that spills, once it sees the pid in the name is gone.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -21,9 +22,26 @@ const FRAME_ENTRIES = 2000;
 let spillDir: string | undefined;
 let nextFile = 0;
 
+const PREFIX = 'dstreams-spill-';
+
+/** Removes the spill directories of processes that no longer run (killed before their exit handler). */
+function removeStale(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(PREFIX)) continue;
+    const pid = Number(name.slice(PREFIX.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+}
+
 function dir(): string {
   if (spillDir === undefined) {
-    const made = mkdtempSync(path.join(tmpdir(), `dstreams-spill-${process.pid}-`));
+    removeStale();
+    const made = mkdtempSync(path.join(tmpdir(), `${PREFIX}${process.pid}-`));
     spillDir = made;
     process.once('exit', () => rmSync(made, { recursive: true, force: true }));
   }
