@@ -3,6 +3,7 @@ import type { DStream } from '../dstream/DStream.js';
 import type { AsyncState } from '../dstream/DStreamGraph.js';
 import { hashKey } from '../rdd/keys.js';
 import { SpillWriter, type Spill } from './SpillRDD.js';
+import { DiskChanges, type Change } from './DiskChanges.js';
 import { codeOf } from './keyCode.js';
 import { emptyRoot, type Root } from './hamt.js';
 import type { MapWithStateRecord } from './InternalMapWithStateDStream.js';
@@ -17,14 +18,7 @@ type Version<K, S, M> = MapWithStateRecord<K, S, M>[];
 type Stored<S> = readonly [S, number] | undefined;
 
 /** A key's value known in memory: what the store holds (or will, once a commit lands). */
-interface Known<K, S> {
-  key: K;
-  value: Stored<S>;
-  /** The batch that wrote it (0: read from the store). */
-  time: number;
-  /** A change: the time of last write its key had in the store before (its idle index entry to remove). */
-  prev?: number | undefined;
-}
+type Known<K, S> = Change<K, readonly [S, number]>;
 
 /** Entries per LevelDB read of a scan (idle keys, stateSnapshots). */
 const SCAN_CHUNK = 2000;
@@ -70,12 +64,8 @@ export class DiskMapWithStateDStream<K, V, S, M>
    */
   private hot = new Map<unknown, Known<K, S>>();
   private warm = new Map<unknown, Known<K, S>>();
-  /** Changes of batches whose commit may not be durable yet, by key. */
-  private readonly unsettled = new Map<unknown, Known<K, S>>();
-  /** Each batch's changes, until its checkpoint takes them. */
-  private readonly changes = new Map<number, Map<unknown, Known<K, S>>>();
-  /** The last batch whose changes a checkpoint took. */
-  private lastTaken: number | undefined;
+  /** Changes of batches whose commit may not be durable yet (`unsettled`), and those a checkpoint has yet to take. */
+  private readonly changes = new DiskChanges<K, readonly [S, number]>();
   /** Keys in the store once every change so far is written. */
   private keysOnDisk = 0;
   private readonly state = new State<S>();
@@ -106,7 +96,7 @@ export class DiskMapWithStateDStream<K, V, S, M>
   }
 
   override stateKeys(): StateKeyCounts {
-    return { inMemory: this.hot.size + this.warm.size + this.unsettled.size, onDisk: this.keysOnDisk };
+    return { inMemory: this.hot.size + this.warm.size + this.changes.unsettled.size, onDisk: this.keysOnDisk };
   }
 
   override stateShape(): string {
@@ -163,7 +153,7 @@ export class DiskMapWithStateDStream<K, V, S, M>
 
   /** The state after the latest batch — the store with the changes not yet durable over it — into spill files. */
   private async spillState(): Promise<Spill> {
-    const overlay = new Map(this.unsettled);
+    const overlay = new Map(this.changes.unsettled);
     const spill = new SpillWriter(this.numPartitions);
     try {
       for await (const flat of this.openReader().scan(SCAN_CHUNK)) {
@@ -197,7 +187,7 @@ export class DiskMapWithStateDStream<K, V, S, M>
   }
 
   private lookup(code: unknown, key: K, mine: Map<unknown, Known<K, S>>): Known<K, S> | undefined {
-    const own = mine.get(code) ?? this.unsettled.get(code);
+    const own = mine.get(code) ?? this.changes.unsettled.get(code);
     if (own !== undefined) return own;
     const cached = this.hot.get(code);
     if (cached !== undefined) return cached;
@@ -291,7 +281,7 @@ export class DiskMapWithStateDStream<K, V, S, M>
       const threshold = time - timeout;
       const idle = this.idle?.time === time ? this.idle.keys : new Map<unknown, K>();
       this.idle = undefined;
-      for (const [code, known] of this.unsettled) if (known.value !== undefined && known.value[1] < threshold) idle.set(code, known.key);
+      for (const [code, known] of this.changes.unsettled) if (known.value !== undefined && known.value[1] < threshold) idle.set(code, known.key);
       for (const [code, k] of idle) {
         const known = this.lookup(code, k, mine);
         if (known?.value === undefined || known.time === time || known.value[1] >= threshold) continue; // removed, or written since
@@ -308,12 +298,11 @@ export class DiskMapWithStateDStream<K, V, S, M>
     const keys: K[] = [];
     const entries: (Known<K, S> | undefined)[] = [];
     for (const [code, known] of mine) {
-      this.unsettled.set(code, known);
       this.keepHot(code, known);
       keys.push(known.key);
       entries.push(known.value === undefined ? undefined : known);
     }
-    this.changes.set(time, mine);
+    this.changes.record(time, mine);
     this.keysOnDisk += added;
     this.publishChanges(time, keys, entries, (e) => e.value![0]);
     const root = EMPTY_ROOT as unknown as Root<K, S>;
@@ -322,34 +311,23 @@ export class DiskMapWithStateDStream<K, V, S, M>
 
   /** The changes of the batches up to `time` not yet taken, key by key (the store is the state: `full` adds nothing). */
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint | undefined {
-    // The commit holding the changes taken last time is durable now: the store returns them.
-    if (this.lastTaken !== undefined) {
-      const settled = this.lastTaken;
-      for (const [code, known] of this.unsettled) if (known.time <= settled) this.unsettled.delete(code);
-    }
+    this.changes.settle();
     if (this.latestTime === undefined || time > this.latestTime) return undefined;
     const stamps = this.spec.getTimeout() !== undefined;
-    const merged = new Map<unknown, Known<K, S>>();
     const idleDeletes: Array<[number, unknown]> = [];
-    for (const [t, batch] of this.changes) {
-      if (t > time) break;
-      for (const [code, known] of batch) {
-        merged.set(code, known);
-        if (stamps && known.prev !== undefined) idleDeletes.push([known.prev, known.key]);
-      }
-      this.changes.delete(t);
-    }
+    const merged = this.changes.take(time, (known) => {
+      if (stamps && known.prev !== undefined) idleDeletes.push([known.prev, known.key]);
+    });
     const puts: Array<[unknown, unknown]> = [];
     const deletes: unknown[] = [];
     const idlePuts: Array<[number, unknown]> = [];
-    for (const known of merged.values()) {
+    for (const known of merged) {
       if (known.value === undefined) deletes.push(known.key);
       else {
         puts.push([known.key, known.value]);
         if (stamps) idlePuts.push([known.value[1], known.key]);
       }
     }
-    this.lastTaken = time;
     const state = { replace: false, puts, deletes, ...(stamps ? { idle: { puts: idlePuts, deletes: idleDeletes } } : {}) };
     return { state, ...this.checkpointMeta({ keys: this.keysOnDisk }) };
   }
@@ -357,9 +335,7 @@ export class DiskMapWithStateDStream<K, V, S, M>
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
     this.hot.clear();
     this.warm.clear();
-    this.unsettled.clear();
-    this.changes.clear();
-    this.lastTaken = undefined;
+    this.changes.reset();
     this.idle = undefined;
     for (const spill of this.snapshots.values()) spill.remove();
     this.snapshots.clear();

@@ -3,18 +3,13 @@ import type { DStream } from '../dstream/DStream.js';
 import type { AsyncState } from '../dstream/DStreamGraph.js';
 import { RDD } from '../rdd/RDD.js';
 import { cloneState, deepEqual } from './clone.js';
+import { DiskChanges, type Change } from './DiskChanges.js';
 import { codeOf } from './keyCode.js';
 import { SpillRDD, SpillWriter, type Spill } from './SpillRDD.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import type { UpdateFunction } from './updateFunction.js';
 
-/** A key's state known in memory: what the store holds once the commits in flight land (undefined: removed). */
-interface Known<K, S> {
-  key: K;
-  value: S | undefined;
-  /** The batch that wrote it. */
-  time: number;
-}
+type Known<K, S> = Change<K, S>;
 
 /** A batch's state: its spill files (undefined when no stream reads the state's RDD). */
 interface Version {
@@ -43,11 +38,8 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
   readonly numPartitions: number;
   readonly stateOnDisk = true;
   private reader: StateReader | undefined;
-  /** Changes of batches whose commit may not be durable yet, by key code. */
-  private readonly unsettled = new Map<unknown, Known<K, S>>();
-  /** Each batch's changes, until its checkpoint takes them. */
-  private readonly changes = new Map<number, Map<unknown, Known<K, S>>>();
-  private lastTaken: number | undefined;
+  /** Changes of batches whose commit may not be durable yet (`unsettled`), and those a checkpoint has yet to take. */
+  private readonly changes = new DiskChanges<K, S>();
   private keysOnDisk = 0;
   /** The visit of the batch being prepared: its changes, key count change and spill. */
   private prepared: { time: number; mine: Map<unknown, Known<K, S>>; added: number; spill: Spill | undefined } | undefined;
@@ -72,7 +64,7 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
   }
 
   override stateKeys(): StateKeyCounts {
-    return { inMemory: this.unsettled.size, onDisk: this.keysOnDisk };
+    return { inMemory: this.changes.unsettled.size, onDisk: this.keysOnDisk };
   }
 
   override stateShape(): string {
@@ -120,7 +112,7 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
       }
     }
     // What overlays the store: the changes in flight, and before the first batch the initial state.
-    const overlay = new Map<unknown, Known<K, S>>(this.unsettled);
+    const overlay = new Map<unknown, Known<K, S>>(this.changes.unsettled);
     if (this.latestTime === undefined && this.initial !== undefined) {
       const pairs = this.initial instanceof RDD ? this.initial.collect() : this.initial;
       for (const [k, s] of pairs) overlay.set(codeOf(k), { key: k, value: s, time }); // a repeated key: the last pair wins
@@ -180,12 +172,11 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
     this.prepared = undefined;
     const keys: K[] = [];
     const values: (Known<K, S> | undefined)[] = [];
-    for (const [code, known] of prepared.mine) {
-      this.unsettled.set(code, known);
+    for (const known of prepared.mine.values()) {
       keys.push(known.key);
       values.push(known.value === undefined ? undefined : known);
     }
-    this.changes.set(time, prepared.mine);
+    this.changes.record(time, prepared.mine);
     this.keysOnDisk += prepared.added;
     this.publishChanges(time, keys, values, (k) => k.value);
     return { spill: prepared.spill };
@@ -214,31 +205,19 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
 
   /** The changes of the batches up to `time` not yet taken (the store is the state: `full` adds nothing). */
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint | undefined {
-    if (this.lastTaken !== undefined) {
-      const settled = this.lastTaken;
-      for (const [code, known] of this.unsettled) if (known.time <= settled) this.unsettled.delete(code);
-    }
+    this.changes.settle();
     if (this.latestTime === undefined || time > this.latestTime) return undefined;
-    const merged = new Map<unknown, Known<K, S>>();
-    for (const [t, batch] of this.changes) {
-      if (t > time) break;
-      for (const [code, known] of batch) merged.set(code, known);
-      this.changes.delete(t);
-    }
     const puts: Array<[unknown, unknown]> = [];
     const deletes: unknown[] = [];
-    for (const known of merged.values()) {
+    for (const known of this.changes.take(time)) {
       if (known.value === undefined) deletes.push(known.key);
       else puts.push([known.key, known.value]);
     }
-    this.lastTaken = time;
     return { state: { replace: false, puts, deletes }, ...this.checkpointMeta({ keys: this.keysOnDisk }) };
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
-    this.unsettled.clear();
-    this.changes.clear();
-    this.lastTaken = undefined;
+    this.changes.reset();
     this.prepared = undefined;
     for (const v of this.versions.values()) v.spill?.remove();
     this.restoredAt(saved.time, { spill: undefined }, saved.meta);
