@@ -1,5 +1,6 @@
 // The disk state store (StateSpec.stateStore('disk')) gives the same results as the memory store:
 // batch by batch, with evictions from a tiny cache, across a restart; and restarting loads nothing.
+// With a timeout, keys time out as in memory (idle index in the store), stateSnapshots() included.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,9 +46,9 @@ interface Run {
   outputs: Map<number, string[]>;
 }
 
-function job(dir: string, store: StateStoreOption, timeout?: number): Run {
+function job(dir: string, store: StateStoreOption, timeout?: number, overlap = false): Run {
   const clock = new ManualClock(0);
-  const ssc = new StreamingContext({ batchDuration: 1000, clock });
+  const ssc = new StreamingContext({ batchDuration: 1000, clock, overlapCheckpointWrites: overlap });
   ssc.checkpoint(dir);
   const outputs = new Map<number, string[]>();
   const spec = StateSpec.function((_k: unknown, v: number | undefined, st: State<{ n: number }>) => {
@@ -135,16 +136,19 @@ describe('mapWithState with the disk state store', () => {
     expect(() => StateSpec.function(f).stateStore('tape' as never)).toThrow(/'memory', 'disk'/);
   });
 
-  it('times keys out as the memory store does, across a restart, keeping one idle-index entry per key', async () => {
+  it.each([
+    ['commits written before each batch completes', false],
+    ['commits overlapping the next batch', true],
+  ])('times keys out as the memory store does, across a restart, keeping one idle-index entry per key (%s)', async (_what, overlap) => {
     const memory = job(tempDir(), 'memory', 1500);
     await runBatches(memory, 14);
     expect([...memory.outputs.values()].flat().filter((x) => x.startsWith('"out:')).length).toBeGreaterThan(5);
 
     const dir = tempDir();
-    const first = job(dir, { type: 'disk', cacheKeys: 4 }, 1500);
+    const first = job(dir, { type: 'disk', cacheKeys: 4 }, 1500, overlap);
     await runBatches(first, 7);
     let next: Run | undefined;
-    const resumed = await StreamingContext.getOrCreate(dir, () => (next = job(dir, { type: 'disk', cacheKeys: 4 }, 1500)).ssc);
+    const resumed = await StreamingContext.getOrCreate(dir, () => (next = job(dir, { type: 'disk', cacheKeys: 4 }, 1500, overlap)).ssc);
     await resumed.start();
     expect(resumed.recoveredFrom).toBe(7000);
     await next!.clock.advance(7000 + 7000);
