@@ -49,7 +49,7 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
     parent: DStream<[K, V]>,
     private readonly updateFunc: UpdateFunction<V, S>,
     numPartitions: number,
-    private readonly initial: RDD<[K, S]> | ReadonlyArray<readonly [K, S]> | undefined,
+    private initial: RDD<[K, S]> | ReadonlyArray<readonly [K, S]> | undefined,
     name?: string,
   ) {
     super(parent as DStream<unknown>, 'updateStateByKey', { name });
@@ -170,6 +170,7 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
       throw new Error(`updateStateByKey: the disk-backed state of batch ${time} was not prepared (DStreamGraph.materializeState runs it)`);
     }
     this.prepared = undefined;
+    this.initial = undefined; // in the store from now on: not kept in memory
     const keys: K[] = [];
     const values: (Known<K, S> | undefined)[] = [];
     for (const known of prepared.mine.values()) {
