@@ -117,6 +117,27 @@ describe('updateStateByKey with the disk state store', () => {
     expect(keys!.onDisk).toBe(memory.outputs.get(10000)!.length);
   });
 
+  it('a window over the state reads each batch’s state again later (its spill files are kept while remembered)', async () => {
+    const outputs: Record<string, string[][]> = {};
+    for (const store of ['memory', 'disk'] as const) {
+      const clock = new ManualClock(0);
+      const ssc = new StreamingContext({ batchDuration: 1000, clock });
+      ssc.checkpoint(tempDir());
+      const seen: string[][] = (outputs[store] = []);
+      ssc
+        .rateStream<[string, number]>({ rowsPerBatch: 4, generate: (t, i) => [`k${(t / 1000 + i) % 6}`, 1] })
+        .updateStateByKey((values: number[], n: number | undefined) => (n ?? 0) + values.length, { stateStore: store })
+        .window(3000, 2000)
+        .foreachRDD((rdd) => void seen.push(rdd.collect().map((x) => JSON.stringify(x)).sort()));
+      await ssc.start();
+      await clock.advance(8000);
+      await ssc.stop();
+    }
+    expect(outputs.disk!.length).toBe(4);
+    expect(outputs.disk![3]!.length).toBe(18); // three batches' states of 6 keys
+    expect(outputs.disk).toEqual(outputs.memory);
+  });
+
   it('fails the batch with the update function’s error and commits nothing of it', async () => {
     const clock = new ManualClock(0);
     const ssc = new StreamingContext({ batchDuration: 1000, clock });

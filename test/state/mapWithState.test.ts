@@ -435,7 +435,7 @@ describe('mapWithState', () => {
     }
   });
 
-  it('works with a window over its state snapshots', async () => {
+  it.each(STORES)('works with a window over its state snapshots (%s store)', async (_name, store) => {
     const ctx = testContext();
     try {
       const stream = ctx.ssc.queueStream<[string, number]>([[['a', 1]], [['a', 1]], [['b', 1]], [['a', 1]]]);
@@ -443,11 +443,12 @@ describe('mapWithState', () => {
         .mapWithState(
           StateSpec.function((key: string, value: number | undefined, state: State<number>) => {
             state.update((state.getOption() ?? 0) + value!);
-          }),
+          }).stateStore(store),
         )
         .stateSnapshots();
       const seen = collect(snaps.transform((rdd, time) => rdd.map(([k, v]) => `${time}:${k}=${v}`)));
       const held = collect(ctx.ssc.union(snaps, snaps)); // the same RDDs read twice per batch
+      const windowed = collect(snaps.window(2000)); // each batch's snapshot read again one batch later
       await ctx.ssc.start();
       await ctx.run(4);
       expect(seen.outputs.map((b) => b.sort())).toEqual([
@@ -457,6 +458,12 @@ describe('mapWithState', () => {
         ['4000:a=3', '4000:b=1'],
       ]);
       expect(held.outputs[3]!.length).toBe(4);
+      expectBatchSets(windowed.outputs, [
+        [['a', 1]],
+        [['a', 1], ['a', 2]],
+        [['a', 2], ['a', 2], ['b', 1]],
+        [['a', 2], ['b', 1], ['a', 3], ['b', 1]],
+      ]);
     } finally {
       await ctx.close();
     }
