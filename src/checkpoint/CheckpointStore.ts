@@ -5,7 +5,8 @@
  *
  * Its parts, one reason to change each: the key layout (layout.ts), opening a directory and
  * the damage checks (open.ts), encoding a commit (commit.ts), bulk values (bulk.ts), reading a
- * stream's state back from snapshot, keyed entries and delta log (stateRead.ts), the read loop
+ * stream's state back from snapshot, keyed entries and delta log (stateRead.ts), the reads of
+ * state kept on disk (keyedRead.ts), the read loop
  * (scan.ts), the errors (errors.ts). This file is the store's API: commits and snapshot merges
  * queued in order, and the reads. Just over 400 lines on purpose: the queue that orders commits,
  * merges and closing is one piece, and splitting the reads from it would split that order.
@@ -18,7 +19,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { encodeBulk, pairsOf } from './bulk.js';
-import { decodeBinaryValue, decodeKey, decodeValue, encodeValue, type StateKey } from './codec.js';
+import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
 import { deleteRewrittenRanges, encodeCommit, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
 import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
 import {
@@ -37,25 +38,16 @@ import {
   SNAP_NS,
   SNAPSHOT_CHUNK,
   STATE_NS,
-  stateKey,
-  TIME_DIGITS,
 } from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
-import { decodeStateEntries, stateChunks } from './stateRead.js';
+import { keyedStateReader, type KeyedStateReader } from './keyedRead.js';
+import { stateChunks } from './stateRead.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE } from './layout.js';
 export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceChange, StateChange } from './commit.js';
 
-/** Synchronous point reads of one stream's keyed state (state kept on disk, read as batches run). */
-export interface KeyedStateReader {
-  /** The stored value of `key`, or undefined: what the commits written so far hold. */
-  get(key: unknown): unknown;
-  /** Every keyed entry, decoded, in flat chunks [k0, v0, …] of up to `size` entries, in key order. */
-  scan(size: number): AsyncIterable<unknown[]>;
-  /** The index by time of last write, entries older than `before`, oldest first: flat chunks [t0, k0, t1, k1, …]. */
-  idleBefore(before: number, size: number): AsyncIterable<unknown[]>;
-}
+export type { KeyedStateReader } from './keyedRead.js';
 export type { CheckpointStoreOptions } from './open.js';
 
 export interface ReadStateOptions {
@@ -282,60 +274,13 @@ export class CheckpointStore {
   }
 
   /**
-   * Synchronous reads of the keyed entries of a stream (`state/<id>/`): for state kept on disk,
-   * looked up key by key as a batch runs. Sees every commit written so far.
+   * The reads of a stream's state kept on disk (`state/<id>/`, its idle index and slices): looked
+   * up key by key as a batch runs, scanned asynchronously before it runs (keyedRead.ts).
    */
   keyedReader(streamId: string): KeyedStateReader {
     this.assertOpen();
     checkStreamId(this.dir, streamId);
-    const prefix = `${STATE_NS}/${streamId}/`;
-    return {
-      get: (key: unknown): unknown => {
-        this.assertOpen();
-        const k = prefix + stateKey(this.dir, streamId, key);
-        let raw: string | undefined;
-        try {
-          raw = this.db.getSync(k);
-        } catch (err) {
-          throw mapReadError(this.dir, err);
-        }
-        if (raw === undefined) return undefined;
-        try {
-          return decodeValue(raw);
-        } catch (err) {
-          throw corrupt(this.dir, `the record ${JSON.stringify(k.slice(0, 80))} cannot be decoded`, err);
-        }
-      },
-      scan: (size: number) => this.scanKeyed(prefix, size),
-      idleBefore: (before: number, size: number) => this.scanIdle(streamId, before, size),
-    };
-  }
-
-  private async *scanIdle(streamId: string, before: number, size: number): AsyncGenerator<unknown[]> {
-    this.assertOpen();
-    const prefix = `${IDLE_NS}/${streamId}/`;
-    if (!(before > 0)) return;
-    const skip = prefix.length + TIME_DIGITS + 1;
-    for await (const keys of scan(this.db.keys({ gte: prefix, lt: prefix + padTime(Math.ceil(before)) }), this.dir, size)) {
-      const flat: unknown[] = [];
-      for (const k of keys) {
-        try {
-          flat.push(Number(k.slice(prefix.length, prefix.length + TIME_DIGITS)), decodeKey(k, skip));
-        } catch (err) {
-          throw corrupt(this.dir, `the record ${JSON.stringify(k.slice(0, 80))} cannot be decoded`, err);
-        }
-      }
-      yield flat;
-    }
-  }
-
-  private async *scanKeyed(prefix: string, size: number): AsyncGenerator<unknown[]> {
-    this.assertOpen();
-    for await (const entries of scan(this.db.iterator(prefixRange(prefix)), this.dir, size)) {
-      const flat: unknown[] = [];
-      for (const [k, v] of decodeStateEntries(this.dir, entries, prefix.length)) flat.push(k, v);
-      yield flat;
-    }
+    return keyedStateReader(this.db, this.dir, streamId, () => this.assertOpen(), (range) => this.readSlices(streamId, range));
   }
 
   /** The number of keyed entries of a stream (`state/<id>/`), counted by reading their keys. */

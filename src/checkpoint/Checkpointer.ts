@@ -144,7 +144,8 @@ export class Checkpointer {
       this.streamMeta[key] = meta.streams[from];
       if (s.stateOnDisk) {
         s.attachStateReader!(this.store.keyedReader(from), diskKeys(meta.streams[from]));
-        await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: [], slices: await this.store.readSlices(from), meta: meta.streams[from] });
+        // Nothing is loaded: the stream reads its keys and slices from the store as it needs them.
+        await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: [], slices: [], meta: meta.streams[from] });
         continue;
       }
       const [flat, slices] = await Promise.all([this.store.loadStateFlat(from), this.store.readSlices(from)]);

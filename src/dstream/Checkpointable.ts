@@ -47,6 +47,10 @@ export interface StateReader {
    * than `before`, oldest first, as flat chunks [t0, k0, t1, k1, …] of up to `size` entries.
    */
   idleBefore(before: number, size: number): AsyncIterable<unknown[]>;
+  /** The stream's per-time record at `time` (`slices/<stream>/<time>`), or undefined. */
+  slice(time: number): Promise<unknown>;
+  /** The times of the stream's per-time records, in order (their values are not read). */
+  sliceTimes(): Promise<number[]>;
 }
 
 /** How many keys a stream's state holds in memory and in the store only. */

@@ -2,15 +2,15 @@ import type { SavedStreamCheckpoint, StateKeyCounts, StateReader, StreamCheckpoi
 import type { DStream } from '../dstream/DStream.js';
 import type { AsyncState } from '../dstream/DStreamGraph.js';
 import { hashKey } from '../rdd/keys.js';
-import { SpillWriter, type Spill } from './SpillRDD.js';
-import { DiskChanges, type Change } from './DiskChanges.js';
-import { codeOf } from './keyCode.js';
+import { SpillWriter, type Spill } from '../rdd/SpillRDD.js';
+import { DiskChanges, type Change } from '../dstream/DiskChanges.js';
+import { codeOf } from '../rdd/keyCode.js';
 import { emptyRoot, type Root } from './hamt.js';
 import type { MapWithStateRecord } from './InternalMapWithStateDStream.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
-import { resolveStateStore } from './stateStore.js';
+import { resolveStateStore } from '../dstream/stateStore.js';
 
 type Version<K, S, M> = MapWithStateRecord<K, S, M>[];
 

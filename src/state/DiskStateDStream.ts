@@ -3,9 +3,9 @@ import type { DStream } from '../dstream/DStream.js';
 import type { AsyncState } from '../dstream/DStreamGraph.js';
 import { RDD } from '../rdd/RDD.js';
 import { cloneState, deepEqual } from './clone.js';
-import { DiskChanges, type Change } from './DiskChanges.js';
-import { codeOf } from './keyCode.js';
-import { SpillRDD, SpillWriter, type Spill } from './SpillRDD.js';
+import { DiskChanges, type Change } from '../dstream/DiskChanges.js';
+import { codeOf } from '../rdd/keyCode.js';
+import { SpillRDD, SpillWriter, type Spill } from '../rdd/SpillRDD.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import type { UpdateFunction } from './updateFunction.js';
 

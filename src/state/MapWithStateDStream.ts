@@ -7,8 +7,8 @@ import { DiskMapWithStateDStream } from './DiskMapWithStateDStream.js';
 import { InternalMapWithStateDStream, type MapWithStateRecord } from './InternalMapWithStateDStream.js';
 import type { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
-import { resolveStateStore } from './stateStore.js';
-import { SpillRDD } from './SpillRDD.js';
+import { resolveStateStore } from '../dstream/stateStore.js';
+import { SpillRDD } from '../rdd/SpillRDD.js';
 
 /**
  * The stream mapWithState returns (Spark's MapWithStateDStream): each batch's mapped values —

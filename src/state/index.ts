@@ -10,4 +10,4 @@ export { StateDStream, type UpdateFunction, type UpdateStateByKeyOptions } from 
 export { StatefulDStream, type StateChangeListener } from './StatefulDStream.js';
 export { DiskMapWithStateDStream } from './DiskMapWithStateDStream.js';
 export { DiskStateDStream } from './DiskStateDStream.js';
-export type { StateStoreOption } from './stateStore.js';
+export type { StateStoreOption } from '../dstream/stateStore.js';

@@ -6,7 +6,7 @@ import { ChangeLog } from './ChangeLog.js';
 import { cloneState, deepEqual } from './clone.js';
 import { DiskStateDStream } from './DiskStateDStream.js';
 import { StatefulDStream } from './StatefulDStream.js';
-import { checkStateStore, resolveStateStore, type StateStoreOption } from './stateStore.js';
+import { checkStateStore, resolveStateStore, type StateStoreOption } from '../dstream/stateStore.js';
 import type { UpdateFunction } from './updateFunction.js';
 
 export type { UpdateFunction };

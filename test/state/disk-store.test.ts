@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointStore } from '../../src/checkpoint/index.js';
 import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
-import type { StateStoreOption } from '../../src/state/stateStore.js';
+import type { StateStoreOption } from '../../src/dstream/stateStore.js';
 
 const dirs: string[] = [];
 afterEach(() => {

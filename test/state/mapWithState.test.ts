@@ -10,7 +10,7 @@ import {
   StateSpec,
   type DStream,
 } from '../../src/index.js';
-import type { StateStoreOption } from '../../src/state/stateStore.js';
+import type { StateStoreOption } from '../../src/dstream/stateStore.js';
 import { collect, copyInput, expectBatchSets, testContext } from './helpers.js';
 
 async function runMapWithState<S, M>(

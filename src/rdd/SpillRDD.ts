@@ -15,8 +15,8 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { RDD, type Push } from '../rdd/RDD.js';
-import { partitionOf } from '../rdd/keys.js';
+import { RDD, type Push } from './RDD.js';
+import { partitionOf } from './keys.js';
 
 const FRAME_ENTRIES = 2000;
 let spillDir: string | undefined;

@@ -1,4 +1,4 @@
-import { encodeStructuredKey } from '../rdd/keys.js';
+import { encodeStructuredKey } from './keys.js';
 
 /**
  * A key as a JS Map key that compares as state keys do: primitives as they are (SameValueZero),

@@ -1,5 +1,5 @@
 /**
- * The changes of a disk-backed state (DiskMapWithStateDStream, DiskStateDStream) between the
+ * The changes of a disk-backed state (mapWithState, updateStateByKey, reduceByKeyAndWindow) between the
  * batch that makes them and the moment the store surely returns them.
  *
  * When things happen: a batch that succeeded `record`s its changes (latest per key); they are
