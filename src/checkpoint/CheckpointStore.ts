@@ -5,7 +5,8 @@
  *
  * Its parts, one reason to change each: the key layout (layout.ts), opening a directory and
  * the damage checks (open.ts), encoding a commit (commit.ts), bulk values (bulk.ts), reading a
- * stream's state back from snapshot, keyed entries and delta log (stateRead.ts), the read loop
+ * stream's state back from snapshot, keyed entries and delta log (stateRead.ts), the reads of
+ * state kept on disk (keyedRead.ts), the read loop
  * (scan.ts), the errors (errors.ts). This file is the store's API: commits and snapshot merges
  * queued in order, and the reads. Just over 400 lines on purpose: the queue that orders commits,
  * merges and closing is one piece, and splitting the reads from it would split that order.
@@ -26,6 +27,7 @@ import {
   blobKey,
   checkStreamId,
   DELTA_NS,
+  IDLE_NS,
   META_KEY,
   padChunk,
   padTime,
@@ -36,20 +38,16 @@ import {
   SNAP_NS,
   SNAPSHOT_CHUNK,
   STATE_NS,
-  stateKey,
 } from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
+import { keyedStateReader, type KeyedStateReader } from './keyedRead.js';
 import { stateChunks } from './stateRead.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE } from './layout.js';
 export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceChange, StateChange } from './commit.js';
 
-/** Synchronous point reads of one stream's keyed state (state kept on disk, read as batches run). */
-export interface KeyedStateReader {
-  /** The stored value of `key`, or undefined: what the commits written so far hold. */
-  get(key: unknown): unknown;
-}
+export type { KeyedStateReader } from './keyedRead.js';
 export type { CheckpointStoreOptions } from './open.js';
 
 export interface ReadStateOptions {
@@ -276,31 +274,13 @@ export class CheckpointStore {
   }
 
   /**
-   * Synchronous reads of the keyed entries of a stream (`state/<id>/`): for state kept on disk,
-   * looked up key by key as a batch runs. Sees every commit written so far.
+   * The reads of a stream's state kept on disk (`state/<id>/`, its idle index and slices): looked
+   * up key by key as a batch runs, scanned asynchronously before it runs (keyedRead.ts).
    */
   keyedReader(streamId: string): KeyedStateReader {
     this.assertOpen();
     checkStreamId(this.dir, streamId);
-    const prefix = `${STATE_NS}/${streamId}/`;
-    return {
-      get: (key: unknown): unknown => {
-        this.assertOpen();
-        const k = prefix + stateKey(this.dir, streamId, key);
-        let raw: string | undefined;
-        try {
-          raw = this.db.getSync(k);
-        } catch (err) {
-          throw mapReadError(this.dir, err);
-        }
-        if (raw === undefined) return undefined;
-        try {
-          return decodeValue(raw);
-        } catch (err) {
-          throw corrupt(this.dir, `the record ${JSON.stringify(k.slice(0, 80))} cannot be decoded`, err);
-        }
-      },
-    };
+    return keyedStateReader(this.db, this.dir, streamId, () => this.assertOpen(), (range) => this.readSlices(streamId, range));
   }
 
   /** The number of keyed entries of a stream (`state/<id>/`), counted by reading their keys. */
@@ -338,7 +318,7 @@ export class CheckpointStore {
   async streamIds(): Promise<string[]> {
     this.assertOpen();
     const ids = new Set<string>();
-    for (const ns of [STATE_NS, SLICES_NS, SNAP_NS, DELTA_NS]) {
+    for (const ns of [STATE_NS, IDLE_NS, SLICES_NS, SNAP_NS, DELTA_NS]) {
       const it = this.db.keys({ gt: ns + '/', lt: ns + '0' });
       try {
         for (;;) {

@@ -144,7 +144,8 @@ export class Checkpointer {
       this.streamMeta[key] = meta.streams[from];
       if (s.stateOnDisk) {
         s.attachStateReader!(this.store.keyedReader(from), diskKeys(meta.streams[from]));
-        await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: [], slices: await this.store.readSlices(from), meta: meta.streams[from] });
+        // Nothing is loaded: the stream reads its keys and slices from the store as it needs them.
+        await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: [], slices: [], meta: meta.streams[from] });
         continue;
       }
       const [flat, slices] = await Promise.all([this.store.loadStateFlat(from), this.store.readSlices(from)]);
@@ -215,7 +216,8 @@ export class Checkpointer {
         const { replace, puts, deletes } = delta.state;
         if (s.stateOnDisk) {
           // On disk the store is the state: a full copy is what it already holds.
-          state.set(key, { puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[] });
+          const idle = delta.state.idle as StateChange['idle'];
+          state.set(key, { puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[], ...(idle ? { idle } : {}) });
         } else {
           deltas.set(key, replace ? { time, replace, puts: puts as [StateKey, unknown][] } : { time, puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[] });
           logged.push([s, key, puts.length + deletes.length, replace]);

@@ -12,6 +12,7 @@ import {
   blobKey,
   checkStreamId,
   DELTA_NS,
+  IDLE_NS,
   META_KEY,
   padChunk,
   padTime,
@@ -33,6 +34,11 @@ export interface StateChange<K = StateKey, V = unknown> {
   deletes?: Iterable<K>;
   /** When true, the stream's stored state is replaced by exactly `puts` (a full rewrite). */
   replace?: boolean;
+  /**
+   * The keys' index by time of last write (`idle/<id>/<time>/<key>`): entries removed, then
+   * entries written (a disk-backed mapWithState with a timeout finds its idle keys there).
+   */
+  idle?: { puts?: Iterable<readonly [number, K]>; deletes?: Iterable<readonly [number, K]> };
 }
 
 /** The change of one stream's per-time records (window slices) in a commit. */
@@ -109,7 +115,7 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: Batch): Re
   if (c.dropStreams) {
     for (const id of c.dropStreams) {
       checkStreamId(dir, id);
-      for (const ns of [STATE_NS, SLICES_NS, SNAP_NS, DELTA_NS]) rewrites.set(`${ns}/${id}/`, { keep: undefined });
+      for (const ns of [STATE_NS, IDLE_NS, SLICES_NS, SNAP_NS, DELTA_NS]) rewrites.set(`${ns}/${id}/`, { keep: undefined });
     }
   }
   const keepSet = (prefix: string, replace: boolean | undefined): Set<string> | undefined => {
@@ -139,6 +145,11 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: Batch): Re
         batch.put(key, value);
         keep?.add(key);
       }
+    }
+    if (change.idle) {
+      const idle = `${IDLE_NS}/${streamId}/`;
+      for (const [t, k] of change.idle.deletes ?? []) batch.del(`${idle}${sliceTime(dir, streamId, t)}/${stateKey(dir, streamId, k)}`);
+      for (const [t, k] of change.idle.puts ?? []) batch.put(`${idle}${sliceTime(dir, streamId, t)}/${stateKey(dir, streamId, k)}`, '');
     }
   }
   for (const [streamId, change] of entriesOf(c.deltas)) {

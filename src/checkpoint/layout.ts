@@ -7,6 +7,10 @@
  *   meta/batch                        the engine's metadata record; each commit may replace it
  *   meta/damaged                      present only once corruption was detected; the store then never opens again
  *   state/<streamId>/<encodedKey>     keyed state, one entry per key (encodedKey from encodeKey(): tag + content)
+ *   idle/<streamId>/<time>/<encodedKey>  the keyed state's index by time of last write (mapWithState
+ *                                     with a timeout on disk): an empty value per key, written in the
+ *                                     same commit as the key, so the keys idle since before a time are
+ *                                     one range scan
  *   snap/<streamId>/<time>/<chunk>    a snapshot of a stream's whole state as of batch <time>, in
  *                                     bulk values of up to SNAPSHOT_CHUNK entries (bulk.ts)
  *   delta/<streamId>/<time>           the delta log: ONE bulk value per stream per batch, the keys
@@ -39,6 +43,7 @@ export const SEQ_KEY = 'meta/seq';
 export const META_KEY = 'meta/batch';
 export const DAMAGED_KEY = 'meta/damaged';
 export const STATE_NS = 'state';
+export const IDLE_NS = 'idle';
 export const SLICES_NS = 'slices';
 export const SNAP_NS = 'snap';
 export const DELTA_NS = 'delta';

@@ -203,7 +203,7 @@ export class JobScheduler {
         for (const h of this.hooks) await h.onBatchGenerated?.(time);
         // Some inputs (a direct Kafka stream) only know their batch's size once its hooks ran.
         this.setInputFigures(info);
-        this.graph.materializeState(time);
+        await this.graph.materializeState(time);
       }, `preparing batch ${time}`);
     }
     if (firstError === undefined) {

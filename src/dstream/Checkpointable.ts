@@ -7,7 +7,13 @@
  */
 export interface StreamCheckpoint {
   /** Keyed state: changed keys and removed keys; with `replace`, `puts` is the whole state. */
-  state?: { replace: boolean; puts: Array<[unknown, unknown]>; deletes: unknown[] };
+  state?: {
+    replace: boolean;
+    puts: Array<[unknown, unknown]>;
+    deletes: unknown[];
+    /** State on disk with a timeout: its index by time of last write, [time, key] removed then written. */
+    idle?: { puts: Array<[number, unknown]>; deletes: Array<[number, unknown]> };
+  };
   /** Values kept per batch time (e.g. a window's slides still inside it), put and deleted. */
   slices?: { puts: Array<[number, unknown]>; deletes: number[] };
   /** A small value replaced at every commit (an input's position, a window's running result time). */
@@ -30,6 +36,21 @@ export interface SavedStreamCheckpoint {
 export interface StateReader {
   /** The committed value of `key`, or undefined when the store has none. */
   get(key: unknown): unknown;
+  /**
+   * Every stored [key, value] of the stream, in the store's key order, as flat chunks
+   * [k0, v0, k1, v1, …] of up to `size` entries read one at a time (memory: one chunk). It sees
+   * the commits written when the scan starts (LevelDB's implicit snapshot of an iterator).
+   */
+  scan(size: number): AsyncIterable<unknown[]>;
+  /**
+   * The stream's index by time of last write (see StreamCheckpoint `idle`): the entries older
+   * than `before`, oldest first, as flat chunks [t0, k0, t1, k1, …] of up to `size` entries.
+   */
+  idleBefore(before: number, size: number): AsyncIterable<unknown[]>;
+  /** The stream's per-time record at `time` (`slices/<stream>/<time>`), or undefined. */
+  slice(time: number): Promise<unknown>;
+  /** The times of the stream's per-time records, in order (their values are not read). */
+  sliceTimes(): Promise<number[]>;
 }
 
 /** How many keys a stream's state holds in memory and in the store only. */

@@ -46,6 +46,20 @@ export interface OutputStream {
 
 const ignore = (): void => {};
 
+/** A state stream that advances batch `time` itself, reading its store asynchronously (state on disk). */
+export interface AsyncState {
+  /** Advance the state to batch `time` (undefined: nothing to wait for, materialise as usual). */
+  prepareState(time: number): Promise<void> | undefined;
+}
+
+function materialize(s: DStream<unknown>, time: number): void {
+  const rdd = s.getOrCompute(time);
+  if (rdd) {
+    rdd.cache(); // kept, so later readers see this batch's state without computing it again
+    for (let i = 0; i < rdd.numPartitions; i++) rdd.iteratePartition(i, ignore);
+  }
+}
+
 /** What an input can tell about its part of a batch, besides the record count. */
 export interface InputBatchFacts {
   /** Bytes of the batch's records (Kafka keys + values, file sizes, logged block bytes). */
@@ -141,14 +155,26 @@ export class DStreamGraph {
     this.materializedEachBatch.push(stream);
   }
 
-  /** Compute the state streams' RDDs of batch `time` (called when the batch starts running). */
-  materializeState(time: number): void {
-    for (const s of this.materializedEachBatch) {
-      const rdd = s.getOrCompute(time);
-      if (rdd) {
-        rdd.cache(); // kept, so later readers see this batch's state without computing it again
-        for (let i = 0; i < rdd.numPartitions; i++) rdd.iteratePartition(i, ignore);
-      }
+  /**
+   * Compute the state streams' RDDs of batch `time` (called when the batch starts running), in
+   * creation order. A stream that must read its store asynchronously (`prepareState`: state on
+   * disk visited key by key) advances itself there; the result is a promise only then.
+   */
+  materializeState(time: number): void | Promise<void> {
+    for (let i = 0; i < this.materializedEachBatch.length; i++) {
+      const s = this.materializedEachBatch[i]!;
+      const prepared = (s as Partial<AsyncState>).prepareState?.(time);
+      if (prepared !== undefined) return prepared.then(() => this.materializeFrom(i + 1, time));
+      materialize(s, time);
+    }
+  }
+
+  private async materializeFrom(from: number, time: number): Promise<void> {
+    for (let i = from; i < this.materializedEachBatch.length; i++) {
+      const s = this.materializedEachBatch[i]!;
+      const prepared = (s as Partial<AsyncState>).prepareState?.(time);
+      if (prepared !== undefined) await prepared;
+      else materialize(s, time);
     }
   }
 

@@ -77,13 +77,13 @@ export class StateChangelog {
             'partitions in a scaled-out job (applicationId); use reduceByKeyAndWindow with an inverse function, updateStateByKey or mapWithState',
         );
       }
-      if (!(s instanceof StatefulDStream) && !(s instanceof ReducedWindowedDStream)) continue;
       if ((s as { stateOnDisk?: boolean }).stateOnDisk) {
         throw new Error(
           `${s.kind} (stream ${s.id}): disk-backed state is not yet supported with applicationId (a moved partition's keys ` +
             "would have to be dropped from and restored into the store key by key); use the memory store (the default) in a scaled-out job",
         );
       }
+      if (!(s instanceof StatefulDStream) && !(s instanceof ReducedWindowedDStream)) continue;
       if (s instanceof StatefulDStream && !(s instanceof StateDStream) && !(s instanceof InternalMapWithStateDStream)) {
         throw new Error(`${s.kind} (stream ${s.id}) over a Kafka input is not supported in a scaled-out job (applicationId): only updateStateByKey, mapWithState and reduceByKeyAndWindow with an inverse function move with their partitions`);
       }

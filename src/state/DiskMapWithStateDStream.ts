@@ -1,12 +1,16 @@
 import type { SavedStreamCheckpoint, StateKeyCounts, StateReader, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import type { DStream } from '../dstream/DStream.js';
-import { encodeStructuredKey, hashKey } from '../rdd/keys.js';
+import type { AsyncState } from '../dstream/DStreamGraph.js';
+import { hashKey } from '../rdd/keys.js';
+import { SpillWriter, type Spill } from '../rdd/SpillRDD.js';
+import { DiskChanges, type Change } from '../dstream/DiskChanges.js';
+import { codeOf } from '../rdd/keyCode.js';
 import { emptyRoot, type Root } from './hamt.js';
 import type { MapWithStateRecord } from './InternalMapWithStateDStream.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
-import { resolveStateStore } from './stateStore.js';
+import { resolveStateStore } from '../dstream/stateStore.js';
 
 type Version<K, S, M> = MapWithStateRecord<K, S, M>[];
 
@@ -14,19 +18,11 @@ type Version<K, S, M> = MapWithStateRecord<K, S, M>[];
 type Stored<S> = readonly [S, number] | undefined;
 
 /** A key's value known in memory: what the store holds (or will, once a commit lands). */
-interface Known<K, S> {
-  key: K;
-  value: Stored<S>;
-  /** The batch that wrote it (0: read from the store). */
-  time: number;
-}
+type Known<K, S> = Change<K, readonly [S, number]>;
 
-/** Map keys: primitives as they are (SameValueZero), structured keys by their encoded contents. */
-function codeOf(k: unknown): unknown {
-  if (typeof k === 'object' && k !== null) return '\0' + encodeStructuredKey(k);
-  if (typeof k === 'string' && k.charCodeAt(0) === 0) return '\0' + k; // never "\0[" or "\0{"
-  return k;
-}
+/** Entries per LevelDB read of a scan (idle keys, stateSnapshots). */
+const SCAN_CHUNK = 2000;
+
 
 const EMPTY_ROOT = emptyRoot<never, never>();
 
@@ -43,11 +39,19 @@ const EMPTY_ROOT = emptyRoot<never, never>();
  * `unsettled` when the next checkpoint is asked for: by then the commit holding them is durable
  * and the store's reads return them.
  *
- * Not supported (an error says so when the stream is made): a timeout (its buckets of keys by
- * time would be as large as the state) and stateSnapshots() (a synchronous RDD cannot stream a
- * store that is larger than memory).
+ * With a timeout, each key also has an entry in the store's index by time of last write
+ * (`idle/<stream>/<time>/<key>`), moved in the same commit as the key. Before the batch runs
+ * (`prepareState`, awaited by DStreamGraph.materializeState) the keys the index holds before
+ * batch time − timeout are read asynchronously; the batch then times out those whose last write
+ * (in its own changes, `unsettled`, the cache or the store) is still that old, as in memory.
+ *
+ * stateSnapshots(): once the batch advanced, the store is read asynchronously (with `unsettled`,
+ * the batch's changes included, laid over it) into spill files the snapshot RDD reads lazily.
  */
-export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWithStateRecord<K, S, M>, Version<K, S, M>> {
+export class DiskMapWithStateDStream<K, V, S, M>
+  extends StatefulDStream<MapWithStateRecord<K, S, M>, Version<K, S, M>>
+  implements AsyncState
+{
   readonly numPartitions: number;
   readonly stateOnDisk = true;
   private reader: StateReader | undefined;
@@ -60,24 +64,23 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
    */
   private hot = new Map<unknown, Known<K, S>>();
   private warm = new Map<unknown, Known<K, S>>();
-  /** Changes of batches whose commit may not be durable yet, by key. */
-  private readonly unsettled = new Map<unknown, Known<K, S>>();
-  /** Each batch's changes, until its checkpoint takes them. */
-  private readonly changes = new Map<number, Map<unknown, Known<K, S>>>();
-  /** The last batch whose changes a checkpoint took. */
-  private lastTaken: number | undefined;
+  /** Changes of batches whose commit may not be durable yet (`unsettled`), and those a checkpoint has yet to take. */
+  private readonly changes = new DiskChanges<K, readonly [S, number]>();
   /** Keys in the store once every change so far is written. */
   private keysOnDisk = 0;
   private readonly state = new State<S>();
+  /** The keys the idle index held before the batch's threshold (read by prepareState), by code. */
+  private idle: { time: number; keys: Map<unknown, K> } | undefined;
+  /** Whether stateSnapshots() was asked for: then each batch's state is spilled. */
+  private snapshotsWanted = false;
+  /** Each remembered batch's state, spilled for stateSnapshots(). */
+  private readonly snapshots = new Map<number, Spill>();
 
   constructor(
     parent: DStream<[K, V]>,
     private readonly spec: StateSpec<K, V, S, M>,
   ) {
     super(parent as DStream<unknown>, 'mapWithState', { name: spec.getName() });
-    if (spec.getTimeout() !== undefined) {
-      throw new Error('mapWithState: a timeout is not supported with the disk state store yet; use the memory store');
-    }
     this.numPartitions = spec.getNumPartitions() ?? this.graph.defaultParallelism;
     this.cacheKeys = resolveStateStore(spec.getStateStore()).cacheKeys;
   }
@@ -93,7 +96,7 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
   }
 
   override stateKeys(): StateKeyCounts {
-    return { inMemory: this.hot.size + this.warm.size + this.unsettled.size, onDisk: this.keysOnDisk };
+    return { inMemory: this.hot.size + this.warm.size + this.changes.unsettled.size, onDisk: this.keysOnDisk };
   }
 
   override stateShape(): string {
@@ -105,12 +108,86 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
     this.keysOnDisk = restoredKeys;
   }
 
+  /** stateSnapshots() reads each batch's state from spill files written after the batch advanced. */
+  wantSnapshots(): void {
+    this.snapshotsWanted = true;
+  }
+
+  /** Batch `time`'s whole state as spilled for stateSnapshots(). */
+  snapshotSpill(time: number): Spill {
+    const spill = this.snapshots.get(time);
+    if (spill === undefined) throw new Error(`mapWithState: the state of batch ${time} is not kept on disk for stateSnapshots()`);
+    return spill;
+  }
+
+  prepareState(time: number): Promise<void> | undefined {
+    if (this.spec.getTimeout() === undefined && !this.snapshotsWanted) return undefined;
+    return this.isTimeValid(time) ? this.prepareUpTo(time) : undefined;
+  }
+
+  private async prepareUpTo(time: number): Promise<void> {
+    if (this.versions.has(time)) return;
+    const slide = this.slideDuration;
+    const timeout = this.spec.getTimeout();
+    // Batches run in time order, so this loop normally does `time` alone.
+    for (let t = (this.latestTime ?? this.zeroTime!) + slide; t <= time; t += slide) {
+      if (timeout !== undefined) await this.readIdle(t, t - timeout);
+      this.versionAt(t);
+      if (this.snapshotsWanted) this.snapshots.set(t, await this.spillState());
+    }
+  }
+
+  private openReader(): StateReader {
+    if (this.reader === undefined) throw new Error('mapWithState: the disk state store is not open (the context has no checkpoint store)');
+    return this.reader;
+  }
+
+  /** The keys whose index entry is older than `threshold`: candidates to time out at batch `time`. */
+  private async readIdle(time: number, threshold: number): Promise<void> {
+    const keys = new Map<unknown, K>();
+    for await (const flat of this.openReader().idleBefore(threshold, SCAN_CHUNK)) {
+      for (let i = 0; i < flat.length; i += 2) keys.set(codeOf(flat[i + 1]), flat[i + 1] as K);
+    }
+    this.idle = { time, keys };
+  }
+
+  /** The state after the latest batch — the store with the changes not yet durable over it — into spill files. */
+  private async spillState(): Promise<Spill> {
+    const overlay = new Map(this.changes.unsettled);
+    const spill = new SpillWriter(this.numPartitions);
+    try {
+      for await (const flat of this.openReader().scan(SCAN_CHUNK)) {
+        for (let i = 0; i < flat.length; i += 2) {
+          const code = codeOf(flat[i]);
+          const over = overlay.get(code);
+          if (over !== undefined) overlay.delete(code);
+          const value = over === undefined ? (flat[i + 1] as Stored<S>) : over.value;
+          if (value !== undefined) spill.put(flat[i], value[0]);
+        }
+      }
+      for (const over of overlay.values()) if (over.value !== undefined) spill.put(over.key, over.value[0]);
+    } catch (err) {
+      spill.abandon();
+      throw err;
+    }
+    return spill.finish();
+  }
+
+  override clearMetadata(time: number): void {
+    super.clearMetadata(time);
+    for (const [t, spill] of this.snapshots) {
+      if (this.versions.has(t)) continue;
+      spill.remove();
+      this.snapshots.delete(t);
+    }
+  }
+
   protected partitionsOf(version: Version<K, S, M>): MapWithStateRecord<K, S, M>[][] {
     return version.map((r) => [r]);
   }
 
   private lookup(code: unknown, key: K, mine: Map<unknown, Known<K, S>>): Known<K, S> | undefined {
-    const own = mine.get(code) ?? this.unsettled.get(code);
+    const own = mine.get(code) ?? this.changes.unsettled.get(code);
     if (own !== undefined) return own;
     const cached = this.hot.get(code);
     if (cached !== undefined) return cached;
@@ -145,15 +222,20 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
     const state = this.state;
     const mine = new Map<unknown, Known<K, S>>();
     const mapped: M[][] = Array.from({ length: n }, () => []);
+    const timeout = this.spec.getTimeout();
     let added = 0;
+    // The time of last write the store's idle index has for a key (its entry to remove on a change).
+    const prevOf = (known: Known<K, S> | undefined): number | undefined =>
+      known === undefined ? undefined : known.time === time ? known.prev : known.value?.[1];
 
     if (this.latestTime === undefined) {
       const initial = this.spec.getInitialState();
       const pairs = initial === undefined ? [] : Array.isArray(initial) ? initial : (initial as { collect(): [K, S][] }).collect();
       for (const [k, s] of pairs) {
         const code = codeOf(k);
-        if (this.lookup(code, k, mine)?.value === undefined) added++;
-        mine.set(code, { key: k, value: [s, time], time });
+        const known = this.lookup(code, k, mine);
+        if (known?.value === undefined) added++;
+        mine.set(code, { key: k, value: [s, time], time, prev: prevOf(known) });
       }
     }
 
@@ -180,15 +262,35 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
           const result = fn(time, k, run[j + 1] as V, state);
           if (state.isRemoved()) {
             if (exists) {
-              mine.set(code, { key: k, value: undefined, time });
+              mine.set(code, { key: k, value: undefined, time, prev: prevOf(known) });
               added--;
             }
-          } else if (state.isUpdated()) {
+          } else if (state.isUpdated() || (exists && timeout !== undefined)) {
+            // Spark: with a timeout, a key that received data counts as active even if not updated.
             if (!exists) added++;
-            mine.set(code, { key: k, value: [state.current() as S, time], time });
+            mine.set(code, { key: k, value: [state.current() as S, time], time, prev: prevOf(known) });
           }
           if (result !== undefined || keepUndefined) out.push(result as M);
         }
+      }
+    }
+
+    if (timeout !== undefined) {
+      // Keys whose last write is older than the threshold time out (Spark: updateTime < batchTime - timeout):
+      // those the idle index listed, and those written by commits that may not be in it yet.
+      const threshold = time - timeout;
+      const idle = this.idle?.time === time ? this.idle.keys : new Map<unknown, K>();
+      this.idle = undefined;
+      for (const [code, known] of this.changes.unsettled) if (known.value !== undefined && known.value[1] < threshold) idle.set(code, known.key);
+      for (const [code, k] of idle) {
+        const known = this.lookup(code, k, mine);
+        if (known?.value === undefined || known.time === time || known.value[1] >= threshold) continue; // removed, or written since
+        state.wrapTimingOut(known.value[0]);
+        const result = fn(time, k, undefined, state);
+        mine.set(code, { key: k, value: undefined, time, prev: known.value[1] });
+        added--;
+        const p = n === 1 ? 0 : hashKey(typeof k === 'object' && k !== null ? (code as string).slice(1) : k) % n;
+        if (result !== undefined || keepUndefined) mapped[p]!.push(result as M);
       }
     }
 
@@ -196,12 +298,11 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
     const keys: K[] = [];
     const entries: (Known<K, S> | undefined)[] = [];
     for (const [code, known] of mine) {
-      this.unsettled.set(code, known);
       this.keepHot(code, known);
       keys.push(known.key);
       entries.push(known.value === undefined ? undefined : known);
     }
-    this.changes.set(time, mine);
+    this.changes.record(time, mine);
     this.keysOnDisk += added;
     this.publishChanges(time, keys, entries, (e) => e.value![0]);
     const root = EMPTY_ROOT as unknown as Root<K, S>;
@@ -210,34 +311,34 @@ export class DiskMapWithStateDStream<K, V, S, M> extends StatefulDStream<MapWith
 
   /** The changes of the batches up to `time` not yet taken, key by key (the store is the state: `full` adds nothing). */
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint | undefined {
-    // The commit holding the changes taken last time is durable now: the store returns them.
-    if (this.lastTaken !== undefined) {
-      const settled = this.lastTaken;
-      for (const [code, known] of this.unsettled) if (known.time <= settled) this.unsettled.delete(code);
-    }
+    this.changes.settle();
     if (this.latestTime === undefined || time > this.latestTime) return undefined;
-    const merged = new Map<unknown, Known<K, S>>();
-    for (const [t, batch] of this.changes) {
-      if (t > time) break;
-      for (const [code, known] of batch) merged.set(code, known);
-      this.changes.delete(t);
-    }
+    const stamps = this.spec.getTimeout() !== undefined;
+    const idleDeletes: Array<[number, unknown]> = [];
+    const merged = this.changes.take(time, (known) => {
+      if (stamps && known.prev !== undefined) idleDeletes.push([known.prev, known.key]);
+    });
     const puts: Array<[unknown, unknown]> = [];
     const deletes: unknown[] = [];
-    for (const known of merged.values()) {
+    const idlePuts: Array<[number, unknown]> = [];
+    for (const known of merged) {
       if (known.value === undefined) deletes.push(known.key);
-      else puts.push([known.key, known.value]);
+      else {
+        puts.push([known.key, known.value]);
+        if (stamps) idlePuts.push([known.value[1], known.key]);
+      }
     }
-    this.lastTaken = time;
-    return { state: { replace: false, puts, deletes }, ...this.checkpointMeta({ keys: this.keysOnDisk }) };
+    const state = { replace: false, puts, deletes, ...(stamps ? { idle: { puts: idlePuts, deletes: idleDeletes } } : {}) };
+    return { state, ...this.checkpointMeta({ keys: this.keysOnDisk }) };
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
     this.hot.clear();
     this.warm.clear();
-    this.unsettled.clear();
-    this.changes.clear();
-    this.lastTaken = undefined;
+    this.changes.reset();
+    this.idle = undefined;
+    for (const spill of this.snapshots.values()) spill.remove();
+    this.snapshots.clear();
     this.restoredAt(
       saved.time,
       Array.from({ length: this.numPartitions }, () => ({ root: EMPTY_ROOT as unknown as Root<K, S>, mapped: [] as M[] })),

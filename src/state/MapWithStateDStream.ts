@@ -7,7 +7,8 @@ import { DiskMapWithStateDStream } from './DiskMapWithStateDStream.js';
 import { InternalMapWithStateDStream, type MapWithStateRecord } from './InternalMapWithStateDStream.js';
 import type { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
-import { resolveStateStore } from './stateStore.js';
+import { resolveStateStore } from '../dstream/stateStore.js';
+import { SpillRDD } from '../rdd/SpillRDD.js';
 
 /**
  * The stream mapWithState returns (Spark's MapWithStateDStream): each batch's mapped values —
@@ -41,12 +42,7 @@ export class MapWithStateDStream<K, V, S, M> extends DStream<M> {
 
   /** The state after each batch, as [key, state] pairs (read it as read-only). */
   stateSnapshots(): DStream<[K, S]> {
-    if (this.internalStream instanceof DiskMapWithStateDStream) {
-      throw new Error(
-        'stateSnapshots() is not supported with the disk state store yet (its state is larger than memory): ' +
-          'read the changed keys with onStateChanges, or use the memory store',
-      );
-    }
+    if (this.internalStream instanceof DiskMapWithStateDStream) return new DiskStateSnapshotDStream(this.internalStream);
     return new StateSnapshotDStream(this.internalStream);
   }
 
@@ -65,5 +61,21 @@ export class StateSnapshotDStream<K, S, M> extends UnaryDStream<MapWithStateReco
       forEachLeaf(r.root, (leaf) => void pairs.push([leaf.key, leaf.value]));
       return pairs;
     });
+  }
+}
+
+/**
+ * Each batch's whole state of a disk-backed mapWithState, read lazily from the spill files the
+ * state stream writes once the batch advanced (O(state) disk writes per batch, bounded memory).
+ */
+export class DiskStateSnapshotDStream<K, V, S, M> extends UnaryDStream<MapWithStateRecord<K, S, M>, [K, S]> {
+  constructor(private readonly state: DiskMapWithStateDStream<K, V, S, M>) {
+    super(state);
+    state.wantSnapshots();
+  }
+
+  compute(time: number): RDD<[K, S]> | undefined {
+    if (this.parent.getOrCompute(time) === undefined) return undefined;
+    return new SpillRDD<K, S>(this.state.numPartitions, 'stateSnapshots', () => this.state.snapshotSpill(time));
   }
 }

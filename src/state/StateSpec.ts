@@ -2,7 +2,7 @@ import { RDD } from '../rdd/RDD.js';
 import { checkDuration, type Duration } from '../util/duration.js';
 import { checkStateName } from '../dstream/stateName.js';
 import type { State } from './State.js';
-import { checkStateStore, type StateStoreOption } from './stateStore.js';
+import { checkStateStore, type StateStoreOption } from '../dstream/stateStore.js';
 
 /** Spark's simple mapping function: every call's result is part of the output. */
 export type MappingFunction<K, V, S, M> = (key: K, value: V | undefined, state: State<S>) => M;

@@ -9,4 +9,5 @@ export { InternalMapWithStateDStream, type MapWithStateRecord } from './Internal
 export { StateDStream, type UpdateFunction, type UpdateStateByKeyOptions } from './updateStateByKey.js';
 export { StatefulDStream, type StateChangeListener } from './StatefulDStream.js';
 export { DiskMapWithStateDStream } from './DiskMapWithStateDStream.js';
-export type { StateStoreOption } from './stateStore.js';
+export { DiskStateDStream } from './DiskStateDStream.js';
+export type { StateStoreOption } from '../dstream/stateStore.js';

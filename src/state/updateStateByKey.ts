@@ -4,9 +4,12 @@ import { KeyMap, partitionOf } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { ChangeLog } from './ChangeLog.js';
 import { cloneState, deepEqual } from './clone.js';
+import { DiskStateDStream } from './DiskStateDStream.js';
 import { StatefulDStream } from './StatefulDStream.js';
+import { checkStateStore, resolveStateStore, type StateStoreOption } from '../dstream/stateStore.js';
+import type { UpdateFunction } from './updateFunction.js';
 
-export type UpdateFunction<V, S> = (values: V[], state: S | undefined) => S | undefined;
+export type { UpdateFunction };
 
 export interface UpdateStateByKeyOptions<K, S> {
   /** Partitions of the state (default: the context's parallelism). */
@@ -18,6 +21,12 @@ export interface UpdateStateByKeyOptions<K, S> {
    * changed graph (see API.md, getOrCreate).
    */
   name?: string;
+  /**
+   * Where the state lives: `'memory'` (the default) or `'disk'` — one LevelDB entry per key in
+   * the checkpoint's store, nothing loaded at restart (docs/state-stores.md). On disk every batch
+   * still offers every key to `update`, reading the store as it goes.
+   */
+  stateStore?: StateStoreOption;
 }
 
 declare module '../dstream/DStream.js' {
@@ -207,11 +216,15 @@ DStream.prototype.updateStateByKey = function <K, V, S>(
 ): DStream<[K, S]> {
   if (typeof update !== 'function') throw new TypeError('updateStateByKey needs an update function');
   if (options === null || typeof options !== 'object') {
-    throw new TypeError('updateStateByKey options must be an object: { numPartitions?, initialRDD?, name? }');
+    throw new TypeError('updateStateByKey options must be an object: { numPartitions?, initialRDD?, name?, stateStore? }');
   }
-  const { numPartitions, initialRDD, name } = options;
+  const { numPartitions, initialRDD, name, stateStore } = options;
   if (initialRDD !== undefined && !(initialRDD instanceof RDD) && !Array.isArray(initialRDD)) {
     throw new TypeError('initialRDD must be an RDD or an array of [key, state] pairs');
   }
-  return new StateDStream(this, update, numPartitions ?? this.graph.defaultParallelism, initialRDD, name);
+  const n = numPartitions ?? this.graph.defaultParallelism;
+  if (stateStore !== undefined && resolveStateStore(checkStateStore(stateStore, 'updateStateByKey')).type === 'disk') {
+    return new DiskStateDStream(this, update, n, initialRDD, name);
+  }
+  return new StateDStream(this, update, n, initialRDD, name);
 };

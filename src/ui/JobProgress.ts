@@ -14,6 +14,7 @@
 import type { StreamingContext } from '../context/StreamingContext.js';
 import type {
   BatchInfo,
+  BatchMemoryInfo,
   CompletedBatchInfo,
   OutputOperationInfo,
   ReceiverInfo,
@@ -32,6 +33,10 @@ export interface BatchUIData {
   processingStartTime?: number;
   processingEndTime?: number;
   numRecords: number;
+  /** Bytes of the batch's input, when its inputs can tell. */
+  numBytes?: number;
+  /** Heap and state keys once the batch completed. */
+  memory?: BatchMemoryInfo;
   schedulingDelay?: number;
   processingDelay?: number;
   totalDelay?: number;
@@ -82,6 +87,8 @@ export class JobProgress implements StreamingListener {
   totalFailed = 0;
   totalProcessedRecords = 0;
   totalReceivedRecords = 0;
+  /** Heap and state keys after the last completed batch. */
+  lastMemory: BatchMemoryInfo | undefined;
   /** Records per input stream over every completed batch. */
   readonly recordsByStream = new Map<number, number>();
   readonly schedulingDelay = new Histogram(DELAY_BUCKETS);
@@ -127,6 +134,7 @@ export class JobProgress implements StreamingListener {
       inputs: info.streamIdToInputInfo ?? {},
       outputOps: [],
     };
+    if (info.numBytes !== undefined) b.numBytes = info.numBytes;
     this.active.set(info.batchTime, b);
     this.totalReceivedRecords += info.numRecords;
     this.emit('batch', b);
@@ -166,6 +174,8 @@ export class JobProgress implements StreamingListener {
     // A direct Kafka stream's count is final only now (received records were counted at submission).
     this.totalReceivedRecords += info.numRecords - b.numRecords;
     b.numRecords = info.numRecords;
+    if (info.numBytes !== undefined) b.numBytes = info.numBytes;
+    if (info.memory !== undefined) this.lastMemory = b.memory = info.memory;
     b.inputs = info.streamIdToInputInfo ?? b.inputs;
     b.processingStartTime = info.processingStartTime;
     b.processingEndTime = info.processingEndTime;

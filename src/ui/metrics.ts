@@ -66,6 +66,22 @@ export function metricsText(p: JobProgress, graph: DStreamGraph, appName: string
       app,
     );
   }
+  if (p.completed.length > 0) {
+    const last = p.completed[p.completed.length - 1]!;
+    m.metric('dstreams_last_batch_records', 'gauge', 'Input records of the last finished batch.').sample('dstreams_last_batch_records', last.numRecords, app);
+    if (last.numBytes !== undefined) {
+      m.metric('dstreams_last_batch_bytes', 'gauge', 'Input bytes of the last finished batch (inputs that can tell).').sample('dstreams_last_batch_bytes', last.numBytes, app);
+    }
+  }
+  m.metric('dstreams_heap_used_bytes', 'gauge', 'JS heap in use (process.memoryUsage().heapUsed) when scraped.').sample(
+    'dstreams_heap_used_bytes',
+    process.memoryUsage().heapUsed,
+    app,
+  );
+  const keys = graph.stateKeyCounts();
+  m.metric('dstreams_state_keys_where', 'gauge', 'Keys of every stateful stream: held in memory, and held only on disk (disk state store).')
+    .sample('dstreams_state_keys_where', keys.inMemory, { ...app, where: 'memory' })
+    .sample('dstreams_state_keys_where', keys.onDisk, { ...app, where: 'disk' });
   m.metric('dstreams_state_keys', 'gauge', 'Keys held by each stateful stream.');
   for (const s of stateKeys(graph)) m.sample('dstreams_state_keys', s.keys, { ...app, stream: s.id, kind: s.kind });
   m.metric('dstreams_kafka_lag_records', 'gauge', 'Records in a partition after the last completed batch (latest offset known - next offset).');

@@ -4,7 +4,7 @@
  * ms, as in Spark. The single-batch document adds what Spark's batch page shows beside it: each
  * input's records (and Kafka offset ranges) and the output operations.
  */
-import type { OutputOperationInfo } from '../context/StreamingListener.js';
+import type { BatchMemoryInfo, OutputOperationInfo } from '../context/StreamingListener.js';
 import type { BatchUIData, JobProgress, ReceiverUIData } from './JobProgress.js';
 
 /** Spark's dates: `2015-11-05T19:44:58.323GMT`. */
@@ -65,7 +65,13 @@ export function statistics(p: JobProgress): Record<string, unknown> {
     avgSchedulingDelay: avg(r.schedulingDelay),
     avgProcessingTime: avg(r.processingTime),
     avgTotalDelay: avg(r.totalDelay),
+    // dstreams: heap and state keys after the last completed batch (issue 17).
+    memory: p.lastMemory === undefined ? undefined : memoryJson(p.lastMemory),
   };
+}
+
+function memoryJson(m: BatchMemoryInfo): Record<string, number> {
+  return { heapUsed: m.heapUsed, stateKeysInMemory: m.stateKeys.inMemory, stateKeysOnDisk: m.stateKeys.onDisk };
 }
 
 function outputCounts(b: BatchUIData): { active: number; completed: number; failed: number; total: number } {
@@ -89,6 +95,9 @@ export function batch(p: JobProgress, b: BatchUIData): Record<string, unknown> {
     status: b.status,
     batchDuration: p.batchDuration,
     inputSize: b.numRecords,
+    // dstreams: the batch's input bytes (when its inputs can tell) and memory once it completed.
+    inputBytes: b.numBytes,
+    memory: b.memory === undefined ? undefined : memoryJson(b.memory),
     schedulingDelay: b.schedulingDelay,
     processingTime: b.processingDelay,
     totalDelay: b.totalDelay,

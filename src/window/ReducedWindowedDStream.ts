@@ -3,6 +3,7 @@ import { DStream } from '../dstream/DStream.js';
 import { checkStateName } from '../dstream/stateName.js';
 import { RDD } from '../rdd/RDD.js';
 import { KeyMap, partitionOf, type KeyEntry } from '../rdd/keys.js';
+import type { StateStoreOption } from '../dstream/stateStore.js';
 import type { Duration } from '../util/duration.js';
 import { SlidingDStream } from './SlidingDStream.js';
 import { parentTimes } from './windowArgs.js';
@@ -17,6 +18,12 @@ export interface ReduceByKeyAndWindowOptions<K, V> {
    * into a changed graph (see API.md, getOrCreate).
    */
   name?: string;
+  /**
+   * Where the window's state lives: `'memory'` (the default) or `'disk'` — the window's value per
+   * key and its batches in the checkpoint's LevelDB store, nothing loaded at restart
+   * (docs/state-stores.md).
+   */
+  stateStore?: StateStoreOption;
 }
 
 /** How an operation built on this stream names itself and whether it needs a checkpoint directory. */

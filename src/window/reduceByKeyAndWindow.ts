@@ -1,6 +1,8 @@
 import '../dstream/index.js';
 import { DStream } from '../dstream/DStream.js';
 import type { Duration } from '../util/duration.js';
+import { checkStateStore, resolveStateStore } from '../dstream/stateStore.js';
+import { DiskReducedWindowedDStream } from './DiskReducedWindowedDStream.js';
 import { ReducedWindowedDStream, type ReduceByKeyAndWindowOptions } from './ReducedWindowedDStream.js';
 import './window.js';
 import { windowSpec } from './windowArgs.js';
@@ -68,6 +70,10 @@ DStream.prototype.reduceByKeyAndWindow = function <K, V>(
     }
     if (second == null) {
       return reduceWholeWindow(this, f, windowDuration, slideDuration, options.numPartitions, options.filterFunc);
+    }
+    if (options.stateStore !== undefined && resolveStateStore(checkStateStore(options.stateStore, 'reduceByKeyAndWindow')).type === 'disk') {
+      if (typeof second !== 'function') throw new TypeError('reduceByKeyAndWindow needs an inverse reduce function');
+      return new DiskReducedWindowedDStream(this, f, second, windowDuration, slideDuration, options);
     }
     return new ReducedWindowedDStream(this, f, second, windowDuration, slideDuration, options);
   }

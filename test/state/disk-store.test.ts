@@ -1,12 +1,13 @@
 // The disk state store (StateSpec.stateStore('disk')) gives the same results as the memory store:
 // batch by batch, with evictions from a tiny cache, across a restart; and restarting loads nothing.
+// With a timeout, keys time out as in memory (idle index in the store), stateSnapshots() included.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointStore } from '../../src/checkpoint/index.js';
 import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
-import type { StateStoreOption } from '../../src/state/stateStore.js';
+import type { StateStoreOption } from '../../src/dstream/stateStore.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -30,18 +31,28 @@ function batchAt(t: number): [unknown, number][] {
   return out;
 }
 
+/** For timeouts: batch b writes 30 of 40 keys from 11·b on; every third batch only 5 of them. */
+function idleBatchAt(t: number): [unknown, number][] {
+  const b = t / 1000;
+  return Array.from({ length: 30 }, (_, i): [unknown, number] => {
+    const w = (b * 11 + (b % 3 === 0 ? i % 5 : i)) % 40;
+    return [w % 5 === 0 ? ['w', w] : `w${w}`, w % 13 === 0 && b % 4 === 0 ? -1 : 1];
+  });
+}
+
 interface Run {
   ssc: StreamingContext;
   clock: ManualClock;
   outputs: Map<number, string[]>;
 }
 
-function job(dir: string, store: StateStoreOption): Run {
+function job(dir: string, store: StateStoreOption, timeout?: number, overlap = false): Run {
   const clock = new ManualClock(0);
-  const ssc = new StreamingContext({ batchDuration: 1000, clock });
+  const ssc = new StreamingContext({ batchDuration: 1000, clock, overlapCheckpointWrites: overlap });
   ssc.checkpoint(dir);
   const outputs = new Map<number, string[]>();
   const spec = StateSpec.function((_k: unknown, v: number | undefined, st: State<{ n: number }>) => {
+    if (st.isTimingOut()) return `out:${st.get().n}`;
     if (v === -1) {
       if (st.exists()) st.remove();
       return -1;
@@ -53,10 +64,13 @@ function job(dir: string, store: StateStoreOption): Run {
   })
     .stateStore(store)
     .name('counts');
-  ssc
-    .rateStream<[unknown, number]>({ rowsPerBatch: 30, generate: (t, i) => batchAt(t)[i]! })
-    .mapWithState(spec)
-    .foreachRDD((rdd, t) => void outputs.set(t, rdd.collect().map((x) => JSON.stringify(x)).sort()));
+  if (timeout !== undefined) spec.timeout(timeout);
+  const input = timeout === undefined ? batchAt : idleBatchAt;
+  const mapped = ssc.rateStream<[unknown, number]>({ rowsPerBatch: 30, generate: (t, i) => input(t)[i]! }).mapWithState(spec);
+  mapped.foreachRDD((rdd, t) => void outputs.set(t, rdd.collect().map((x) => JSON.stringify(x)).sort()));
+  if (timeout !== undefined) {
+    mapped.stateSnapshots().foreachRDD((rdd, t) => void outputs.set(-t, rdd.collect().map((x) => JSON.stringify(x)).sort()));
+  }
   return { ssc, clock, outputs };
 }
 
@@ -117,12 +131,44 @@ describe('mapWithState with the disk state store', () => {
     expect(keys!.inMemory).toBeLessThanOrEqual(5 + 30 * 2);
   });
 
-  it('refuses what it cannot do yet, saying so: a timeout, stateSnapshots()', () => {
-    const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0) });
-    const pairs = ssc.queueStream<[string, number]>([]);
+  it('refuses a state store it does not know, naming the choices', () => {
     const f = (_k: string, v: number | undefined, st: State<number>) => st.update(v ?? 0);
-    expect(() => pairs.mapWithState(StateSpec.function(f).stateStore('disk').timeout(5000))).toThrow(/timeout is not supported with the disk state store/);
-    expect(() => pairs.mapWithState(StateSpec.function(f).stateStore('disk')).stateSnapshots()).toThrow(/stateSnapshots\(\) is not supported with the disk state store/);
     expect(() => StateSpec.function(f).stateStore('tape' as never)).toThrow(/'memory', 'disk'/);
+  });
+
+  it.each([
+    ['commits written before each batch completes', false],
+    ['commits overlapping the next batch', true],
+  ])('times keys out as the memory store does, across a restart, keeping one idle-index entry per key (%s)', async (_what, overlap) => {
+    const memory = job(tempDir(), 'memory', 1500);
+    await runBatches(memory, 14);
+    expect([...memory.outputs.values()].flat().filter((x) => x.startsWith('"out:')).length).toBeGreaterThan(5);
+
+    const dir = tempDir();
+    const first = job(dir, { type: 'disk', cacheKeys: 4 }, 1500, overlap);
+    await runBatches(first, 7);
+    let next: Run | undefined;
+    const resumed = await StreamingContext.getOrCreate(dir, () => (next = job(dir, { type: 'disk', cacheKeys: 4 }, 1500, overlap)).ssc);
+    await resumed.start();
+    expect(resumed.recoveredFrom).toBe(7000);
+    await next!.clock.advance(7000 + 7000);
+    await resumed.stop();
+    const disk = new Map([...first.outputs, ...next!.outputs]);
+    expect([...disk.keys()].sort((a, b) => a - b)).toEqual([...memory.outputs.keys()].sort((a, b) => a - b));
+    for (const [t, out] of memory.outputs) expect(disk.get(t), `batch ${t}`).toEqual(out);
+
+    // The store: every key once in the idle index, at its time of last write.
+    const store = await CheckpointStore.open(dir);
+    try {
+      const stored = await store.loadState<unknown, [unknown, number]>('n:counts');
+      const idle: string[] = [];
+      for await (const flat of store.keyedReader('n:counts').idleBefore(1e12, 100)) {
+        for (let i = 0; i < flat.length; i += 2) idle.push(JSON.stringify([flat[i + 1], flat[i]]));
+      }
+      expect(idle.sort()).toEqual(stored.map(([k, [, t]]) => JSON.stringify([k, t])).sort());
+      expect(stored.length).toBe(memory.outputs.get(-14000)!.length);
+    } finally {
+      await store.close();
+    }
   });
 });

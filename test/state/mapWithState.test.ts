@@ -1,4 +1,5 @@
-// mapWithState, with the vectors of Spark's MapWithStateSuite, run batch by batch on a ManualClock.
+// mapWithState, with the vectors of Spark's MapWithStateSuite, run batch by batch on a ManualClock;
+// the suite's vectors and the timeout vectors run on the memory store and on the disk store alike.
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   MapWithStateDStream,
@@ -9,17 +10,20 @@ import {
   StateSpec,
   type DStream,
 } from '../../src/index.js';
+import type { StateStoreOption } from '../../src/dstream/stateStore.js';
 import { collect, copyInput, expectBatchSets, testContext } from './helpers.js';
 
 async function runMapWithState<S, M>(
   input: string[][],
   spec: StateSpec<string, number, S, M>,
   numBatches = input.length,
+  store: StateStoreOption = 'memory',
 ): Promise<{ outputs: M[][]; snapshots: [string, S][][] }> {
   const ctx = testContext();
   try {
     const stream = ctx.ssc.queueStream(copyInput(input)).map((x): [string, number] => [x, 1]);
-    const mapped = stream.mapWithState(spec);
+    const mapped = stream.mapWithState(spec.stateStore(store));
+    expect(mapped.internalStream.stateShape()).toBe(store === 'memory' ? 'mapWithState' : 'mapWithState store=disk');
     const outputs = collect(mapped);
     const snapshots = collect(mapped.stateSnapshots());
     await ctx.ssc.start();
@@ -92,14 +96,19 @@ describe('State', () => {
   });
 });
 
-describe('mapWithState (Spark MapWithStateSuite)', () => {
+const STORES: [string, StateStoreOption][] = [
+  ['memory', 'memory'],
+  ['disk', { type: 'disk', cacheKeys: 2 }],
+];
+
+describe.each(STORES)('mapWithState (Spark MapWithStateSuite), %s store', (_name, store) => {
   it('basic operations with simple API', async () => {
     const spec = StateSpec.function((key: string, value: number | undefined, state: State<number>) => {
       const sum = (value ?? 0) + (state.getOption() ?? 0);
       state.update(sum);
       return sum;
     });
-    const { outputs, snapshots } = await runMapWithState(words, spec);
+    const { outputs, snapshots } = await runMapWithState(words, spec, undefined, store);
     expectBatchSets(outputs, [[], [1], [2, 1], [3, 2, 1], [4, 3], [5], []]);
     expectBatchSets(snapshots, runningCounts);
   });
@@ -112,7 +121,7 @@ describe('mapWithState (Spark MapWithStateSuite)', () => {
         return key + key;
       },
     );
-    const { outputs, snapshots } = await runMapWithState(words, spec);
+    const { outputs, snapshots } = await runMapWithState(words, spec, undefined, store);
     expectBatchSets(outputs, [[], ['aa'], ['aa', 'bb'], ['aa', 'bb', 'cc'], ['aa', 'bb'], ['aa'], []]);
     expectBatchSets(snapshots, runningCounts);
   });
@@ -144,7 +153,7 @@ describe('mapWithState (Spark MapWithStateSuite)', () => {
         return [key, sum];
       },
     );
-    const { outputs, snapshots } = await runMapWithState(words, spec);
+    const { outputs, snapshots } = await runMapWithState(words, spec, undefined, store);
     expectBatchSets(outputs, [
       [],
       [['a', 1]],
@@ -165,7 +174,7 @@ describe('mapWithState (Spark MapWithStateSuite)', () => {
         return undefined;
       },
     ).initialState(RDD.fromArray(initialState, 2));
-    const { outputs, snapshots } = await runMapWithState(words, spec);
+    const { outputs, snapshots } = await runMapWithState(words, spec, undefined, store);
     expectBatchSets(outputs, words.map(() => []));
     expectBatchSets(snapshots, [
       [['a', 5], ['b', 10], ['c', -20], ['d', 0]],
@@ -183,7 +192,7 @@ describe('mapWithState (Spark MapWithStateSuite)', () => {
       state.update((value ?? 0) + (state.getOption() ?? 0));
       return state.get();
     }).initialState([['a', 5], ['z', 1]]);
-    const { outputs, snapshots } = await runMapWithState([['a'], ['z', 'y']], spec);
+    const { outputs, snapshots } = await runMapWithState([['a'], ['z', 'y']], spec, undefined, store);
     expectBatchSets(outputs, [[6], [2, 1]]);
     expectBatchSets(snapshots, [
       [['a', 6], ['z', 1]],
@@ -203,7 +212,7 @@ describe('mapWithState (Spark MapWithStateSuite)', () => {
         return undefined;
       },
     ).numPartitions(1);
-    const { outputs, snapshots } = await runMapWithState(input, spec);
+    const { outputs, snapshots } = await runMapWithState(input, spec, undefined, store);
     expectBatchSets(outputs, [[], [], ['a'], ['b'], ['a', 'c'], ['b'], ['a'], []]);
     expectBatchSets(snapshots, [[], [['a', 1]], [['b', 1]], [['a', 1], ['c', 1]], [['b', 1]], [['a', 1]], [], []]);
   });
@@ -216,7 +225,7 @@ describe('mapWithState (Spark MapWithStateSuite)', () => {
         return state.isTimingOut() ? key : undefined;
       },
     ).timeout(Seconds(3));
-    const { outputs, snapshots } = await runMapWithState(input, spec, 20);
+    const { outputs, snapshots } = await runMapWithState(input, spec, 20, store);
     // b and c are returned once each, when they time out
     expect(outputs.flat().sort()).toEqual(['b', 'c']);
     // a, b and c all have a state at one point
@@ -251,7 +260,7 @@ describe('mapWithState (Spark MapWithStateSuite)', () => {
   });
 });
 
-describe('mapWithState', () => {
+describe.each(STORES)('mapWithState timeouts, %s store', (_name, store) => {
   it('times out a key idle for longer than the timeout: one last call, then it is dropped', async () => {
     const calls: string[] = [];
     const spec = StateSpec.function(
@@ -268,7 +277,7 @@ describe('mapWithState', () => {
     ).timeout(Seconds(2));
     //          1000      2000   3000   4000   5000   6000
     const input = [['a', 'b'], ['b'], [], [], ['a'], []];
-    const { outputs, snapshots } = await runMapWithState(input, spec, 8);
+    const { outputs, snapshots } = await runMapWithState(input, spec, 8, store);
     // a: last data at 1000; idle longer than 2 s at 4000 (1000 < 4000 − 2000). b: last data 2000 → 5000.
     // a again: data at 5000 → times out at 8000.
     expectBatchSets(outputs, [['a=1', 'b=1'], ['b=2'], [], ['a timed out'], ['a=1', 'b timed out'], [], [], ['a timed out']]);
@@ -290,11 +299,14 @@ describe('mapWithState', () => {
       if (!state.exists()) state.update('first');
       return state.isTimingOut() ? `${key} out` : key;
     }).timeout(Seconds(2));
-    const { outputs } = await runMapWithState([['a'], [], ['a'], [], [], [], []], spec);
+    const { outputs } = await runMapWithState([['a'], [], ['a'], [], [], [], []], spec, undefined, store);
     // a's data at 3000 keeps it active although the function did not update it: it times out at 6000.
     expectBatchSets(outputs, [['a'], [], ['a'], [], [], ['a out'], []]);
   });
 
+});
+
+describe('mapWithState', () => {
   it('calls the function once per record, in order, like Spark', async () => {
     const seen: [string, number | undefined, number | undefined][] = [];
     const spec = StateSpec.function((key: string, value: number | undefined, state: State<number>) => {
@@ -423,7 +435,7 @@ describe('mapWithState', () => {
     }
   });
 
-  it('works with a window over its state snapshots', async () => {
+  it.each(STORES)('works with a window over its state snapshots (%s store)', async (_name, store) => {
     const ctx = testContext();
     try {
       const stream = ctx.ssc.queueStream<[string, number]>([[['a', 1]], [['a', 1]], [['b', 1]], [['a', 1]]]);
@@ -431,11 +443,12 @@ describe('mapWithState', () => {
         .mapWithState(
           StateSpec.function((key: string, value: number | undefined, state: State<number>) => {
             state.update((state.getOption() ?? 0) + value!);
-          }),
+          }).stateStore(store),
         )
         .stateSnapshots();
       const seen = collect(snaps.transform((rdd, time) => rdd.map(([k, v]) => `${time}:${k}=${v}`)));
       const held = collect(ctx.ssc.union(snaps, snaps)); // the same RDDs read twice per batch
+      const windowed = collect(snaps.window(2000)); // each batch's snapshot read again one batch later
       await ctx.ssc.start();
       await ctx.run(4);
       expect(seen.outputs.map((b) => b.sort())).toEqual([
@@ -445,6 +458,12 @@ describe('mapWithState', () => {
         ['4000:a=3', '4000:b=1'],
       ]);
       expect(held.outputs[3]!.length).toBe(4);
+      expectBatchSets(windowed.outputs, [
+        [['a', 1]],
+        [['a', 1], ['a', 2]],
+        [['a', 2], ['a', 2], ['b', 1]],
+        [['a', 2], ['b', 1], ['a', 3], ['b', 1]],
+      ]);
     } finally {
       await ctx.close();
     }

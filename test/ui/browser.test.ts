@@ -94,6 +94,12 @@ describe('web UI in headless chromium', () => {
     await page.waitForFunction("document.querySelectorAll('#completed tbody tr').length >= 4", undefined, { timeout: 15_000 });
     expect(await page.textContent('#app-name')).toBe('network-wordcount');
     expect(await page.textContent('#summary')).toMatch(/^Running batches of 500 ms for .* \(\d+ completed batches, [\d,]+ records\)$/);
+    // Memory after the last batch: heap and state keys (in memory, on disk), and that batch's input.
+    await page.waitForFunction(
+      "/^Memory after the last batch: heap [\\d.]+ [KMG]iB · state keys: [\\d,]+ in memory, 0 on disk · its input: [\\d,]+ records, -$/.test(document.querySelector('#memory').textContent)",
+      undefined,
+      { timeout: 10_000 },
+    );
 
     // Live: new batches appear without reloading.
     const firstTop = await page.getAttribute('#completed tbody tr:first-child', 'data-batch');

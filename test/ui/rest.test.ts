@@ -1,5 +1,5 @@
 // The web UI's REST JSON (Spark's shapes) and /metrics, read with plain fetch while a job runs.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -143,6 +143,58 @@ describe('web UI: REST JSON and /metrics', () => {
     const distinct = new Set(BATCHES.flat().flatMap((l) => l.split(' '))).size;
     expect([...m].find(([k]) => k.startsWith('dstreams_state_keys{'))?.[1]).toBe(distinct);
     expect(text).toContain('# TYPE dstreams_batch_scheduling_delay_seconds histogram');
+  });
+
+  it('memory figures: heap, state keys in memory and on disk, each batch’s input records and bytes — in the JSON and /metrics', async () => {
+    const folder = tempDir();
+    const lines = ['to be or not to be', 'that is the question', 'whether tis nobler'];
+    for (let f = 0; f < 3; f++) {
+      const file = path.join(folder, `f${f}.txt`);
+      writeFileSync(file, lines.join('\n') + '\n');
+      const old = new Date(Date.now() - 3 * 3600_000 + f * 1000); // there at start: read as backlog
+      utimesSync(file, old, old);
+    }
+    const clock = new ManualClock();
+    const port = await freePortBelow();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock, appName: 'ui-memory', ui: { port } });
+    ssc.checkpoint(tempDir());
+    cleanups.push(() => ssc.stop());
+    const words = ssc
+      .textFileStream(folder, { newFilesOnly: false, maxFilesPerBatch: 1 })
+      .flatMap((l) => l.split(' '))
+      .map((w): [string, number] => [w, 1]);
+    words.updateStateByKey((vs: number[], s: number | undefined) => vs.length + (s ?? 0), { stateStore: 'disk', name: 'onDisk' }).foreachRDD(() => undefined);
+    words.updateStateByKey((vs: number[], s: number | undefined) => vs.length + (s ?? 0), { name: 'inMemory' }).foreachRDD(() => undefined);
+    await ssc.start();
+    await clock.advance(3000);
+    const apps = await getJson<Array<{ id: string }>>(`${ssc.uiWebUrl}api/v1/applications`);
+    const base = `${ssc.uiWebUrl}api/v1/applications/${apps[0]!.id}/streaming/`;
+    const distinct = new Set(lines.flatMap((l) => l.split(' '))).size;
+    const bytes = Buffer.byteLength(lines.join('\n') + '\n');
+
+    type Memory = { heapUsed: number; stateKeysInMemory: number; stateKeysOnDisk: number };
+    const stats = await getJson<{ memory: Memory }>(`${base}statistics`);
+    expect(stats.memory.heapUsed).toBeGreaterThan(0);
+    expect(stats.memory.stateKeysOnDisk).toBe(distinct);
+    expect(stats.memory.stateKeysInMemory).toBeGreaterThanOrEqual(distinct); // the memory store's keys, plus the disk store's unsettled changes
+    const list = await getJson<Array<{ batchId: number; inputSize: number; inputBytes: number; memory: Memory }>>(`${base}batches`);
+    expect(list.map((b) => [b.batchId, b.inputSize, b.inputBytes])).toEqual([
+      [3000, lines.length, bytes],
+      [2000, lines.length, bytes],
+      [1000, lines.length, bytes],
+    ]);
+    expect(list[0]!.memory).toEqual(stats.memory);
+    const one = await getJson<{ inputBytes: number; memory: Memory }>(`${base}batches/2000`);
+    expect(one.inputBytes).toBe(bytes);
+    expect(one.memory.stateKeysOnDisk).toBe(distinct);
+
+    const m = parseMetrics(await (await fetch(`${ssc.uiWebUrl}metrics`)).text());
+    const app = 'app="ui-memory"';
+    expect(m.get(`dstreams_heap_used_bytes{${app}}`)).toBeGreaterThan(0);
+    expect(m.get(`dstreams_state_keys_where{${app},where="disk"}`)).toBe(distinct);
+    expect(m.get(`dstreams_state_keys_where{${app},where="memory"}`)).toBeGreaterThanOrEqual(distinct);
+    expect(m.get(`dstreams_last_batch_records{${app}}`)).toBe(lines.length);
+    expect(m.get(`dstreams_last_batch_bytes{${app}}`)).toBe(bytes);
   });
 
   it('keeps only the last retainedBatches completed batches (the totals still count them all)', async () => {

@@ -54,6 +54,17 @@
     out.push((s % 60) + ' second' + (s % 60 === 1 ? '' : 's'));
     return out.join(' ');
   }
+  function fmtBytes(n) {
+    if (n == null) return '-';
+    if (n < 1024) return n + ' B';
+    var units = ['KiB', 'MiB', 'GiB', 'TiB'], v = n / 1024, i = 0;
+    while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+    return (v >= 100 ? Math.round(v) : v.toFixed(1)) + ' ' + units[i];
+  }
+  function fmtMemory(m) {
+    return 'heap ' + fmtBytes(m.heapUsed) + ' · state keys: ' + m.stateKeysInMemory.toLocaleString() + ' in memory, ' +
+      m.stateKeysOnDisk.toLocaleString() + ' on disk';
+  }
   function fmtRate(r) { return r == null ? '-' : (r >= 100 ? Math.round(r).toLocaleString() : r.toFixed(2)); }
   function batchMs(b) { return b.batchId; }
 
@@ -113,6 +124,9 @@
     $('avg-sched').textContent = 'avg: ' + fmtMs(stats.avgSchedulingDelay);
     $('avg-proc').textContent = 'avg: ' + fmtMs(stats.avgProcessingTime);
     $('avg-total').textContent = 'avg: ' + fmtMs(stats.avgTotalDelay);
+    var last = completed.length > 0 ? completed[completed.length - 1] : undefined;
+    $('memory').textContent = stats.memory ? 'Memory after the last batch: ' + fmtMemory(stats.memory) +
+      (last ? ' · its input: ' + last.inputSize.toLocaleString() + ' records, ' + fmtBytes(last.inputBytes) : '') : '';
   }
   function renderActive() {
     var tbody = $('active').tBodies[0];
@@ -131,7 +145,7 @@
       var cls = 'clickable' + (b.status === 'FAILED' ? ' failed' : '') + (selected === b.batchId ? ' selected' : '');
       return el('tr', { class: cls, 'data-batch': String(b.batchId), onclick: function () { showBatch(b.batchId); } }, [
         el('td', {}, [el('a', { href: '#batch-' + b.batchId, text: fmtTime(b.batchId) })]), el('td', { text: String(b.inputSize) }),
-        el('td', { text: fmtMs(b.schedulingDelay) }), el('td', { text: fmtMs(b.processingTime) }), el('td', { text: fmtMs(b.totalDelay) }),
+        el('td', { text: fmtBytes(b.inputBytes) }), el('td', { text: fmtMs(b.schedulingDelay) }), el('td', { text: fmtMs(b.processingTime) }), el('td', { text: fmtMs(b.totalDelay) }),
         el('td', { text: opsCell(b) })]);
     }));
   }
@@ -216,7 +230,9 @@
       var parts = [el('h3', { text: 'Batch ' + fmtTime(b.batchId) }),
         el('p', { text: 'Status ' + b.status + ' · ' + b.inputSize + ' records · scheduling delay ' + fmtMs(b.schedulingDelay) +
           ' · processing ' + fmtMs(b.processingTime) + ' · total delay ' + fmtMs(b.totalDelay) +
-          (b.checkpointWriteTime != null ? ' · checkpoint write ' + fmtMs(b.checkpointWriteTime) : '') })];
+          (b.inputBytes != null ? ' · ' + fmtBytes(b.inputBytes) + ' of input' : '') +
+          (b.checkpointWriteTime != null ? ' · checkpoint write ' + fmtMs(b.checkpointWriteTime) : '') +
+          (b.memory ? ' · ' + fmtMemory(b.memory) : '') })];
       parts.push(el('h4', { text: 'Input' }));
       parts.push(el('table', { class: 'grid' }, [el('thead', {}, [el('tr', {}, [el('th', { text: 'Stream' }), el('th', { text: 'Records' }), el('th', { text: 'Offsets' })])]),
         el('tbody', {}, b.inputs.map(function (i) {

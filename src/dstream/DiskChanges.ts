@@ -1,0 +1,66 @@
+/**
+ * The changes of a disk-backed state (mapWithState, updateStateByKey, reduceByKeyAndWindow) between the
+ * batch that makes them and the moment the store surely returns them.
+ *
+ * When things happen: a batch that succeeded `record`s its changes (latest per key); they are
+ * `unsettled` — read before the store, since the commit holding them may still be in flight
+ * (overlapCheckpointWrites). The Checkpointer asks for each batch's checkpoint in order and, when
+ * it does, the commit holding what it took the previous time is durable (Checkpointer.commitBatch):
+ * `settle()` drops those from `unsettled`, `take(time)` hands over the batches up to `time`.
+ */
+
+/** A key's change, or (in a cache) its committed value: what the store holds once the commits in flight land. */
+export interface Change<K, V> {
+  key: K;
+  /** undefined: the key was removed (has no state). */
+  value: V | undefined;
+  /** The batch that wrote it (0: read from the store). */
+  time: number;
+  /** A disk-backed mapWithState with a timeout: the time of last write the key had before (its idle entry to remove). */
+  prev?: number | undefined;
+}
+
+export class DiskChanges<K, V> {
+  /** The latest change of each key not yet known durable, by key code. */
+  readonly unsettled = new Map<unknown, Change<K, V>>();
+  /** Each batch's changes, until a checkpoint takes them. */
+  private readonly batches = new Map<number, Map<unknown, Change<K, V>>>();
+  private lastTaken: number | undefined;
+
+  /** Batch `time` committed `changes` (by key code): every user function of the batch succeeded. */
+  record(time: number, changes: Map<unknown, Change<K, V>>): void {
+    for (const [code, change] of changes) this.unsettled.set(code, change);
+    this.batches.set(time, changes);
+  }
+
+  /** The commit holding what `take` handed over last time is durable: the store returns those changes now. */
+  settle(): void {
+    const settled = this.lastTaken;
+    if (settled === undefined) return;
+    for (const [code, change] of this.unsettled) if (change.time <= settled) this.unsettled.delete(code);
+  }
+
+  /**
+   * The changes of the batches up to `time` not taken yet: the last one of each key; `each` sees
+   * every change on the way (older ones of a key included).
+   */
+  take(time: number, each?: (change: Change<K, V>) => void): Iterable<Change<K, V>> {
+    const merged = new Map<unknown, Change<K, V>>();
+    for (const [t, batch] of this.batches) {
+      if (t > time) break;
+      for (const [code, change] of batch) {
+        merged.set(code, change);
+        each?.(change);
+      }
+      this.batches.delete(t);
+    }
+    this.lastTaken = time;
+    return merged.values();
+  }
+
+  reset(): void {
+    this.unsettled.clear();
+    this.batches.clear();
+    this.lastTaken = undefined;
+  }
+}
