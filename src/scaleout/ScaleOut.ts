@@ -38,8 +38,10 @@ import { partitionForKey } from '../kafka/partitioner.js';
 import { TaskProducer, type TaskRecord } from '../kafka/taskProducer.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { causeChain } from '../util/causeChain.js';
-import { StateChangelog } from './changelog.js';
-import type { WindowChangelog } from './windowChangelog.js';
+import { StateChangelog, type Changelog } from './changelog.js';
+import { readCompacted, type CompactedPartition } from './compacted.js';
+import { standbyTasksOf } from '../kafka/standbys.js';
+import type { Admin } from 'kafkajs';
 
 export interface ScaleOutHost {
   addBatchHooks(hooks: BatchHooks): void;
@@ -62,6 +64,11 @@ function isProducerFenced(err: unknown): boolean {
 }
 
 export class ScaleOut implements PartitionOwnership {
+  /** Whether this copy owns task `task` now. */
+  owns(task: number): boolean {
+    return this.tasks.has(task);
+  }
+
   /** The scale-out coordinator of the context that owns `graph`, if it has an applicationId. */
   static of(graph: DStreamGraph): ScaleOut | undefined {
     return coordinators.get(graph);
@@ -73,7 +80,13 @@ export class ScaleOut implements PartitionOwnership {
   /** Topics of the group's direct streams (inputs and repartition topics), in registration order. */
   private readonly topics: string[] = [];
   private readonly internalTopics = new Map<string, number | undefined>();
-  private readonly changelogs: Array<StateChangelog | WindowChangelog> = [];
+  private readonly changelogs: Changelog[] = [];
+  /** Standby replicas: the tasks this copy follows without owning them, and per changelog topic its copy of each. */
+  private standbyTasks = new Set<number>();
+  private readonly standbyCopies = new Map<string, Map<number, CompactedPartition>>();
+  private following: Promise<void> = Promise.resolve();
+  private rebalancing = false;
+  private admin: Admin | undefined;
   private repartitions = 0;
   /** Partition count of the input topics (the default of repartitionByKey and of tasks). */
   private inputPartitions = 0;
@@ -94,12 +107,22 @@ export class ScaleOut implements PartitionOwnership {
     readonly graph: DStreamGraph,
     readonly applicationId: string,
     private readonly host: ScaleOutHost,
+    /** Standbys per task (context option `standbyReplicas`, default 0). */
+    readonly standbyReplicas = 0,
   ) {
+    if (!Number.isInteger(standbyReplicas) || standbyReplicas < 0) {
+      throw new RangeError(`standbyReplicas must be a non-negative integer, got ${standbyReplicas}`);
+    }
     if (typeof applicationId !== 'string' || !/^[A-Za-z0-9._-]+$/.test(applicationId)) {
       throw new TypeError(`applicationId must be a non-empty name of letters, digits, '.', '_' or '-' (it names Kafka topics), got ${JSON.stringify(applicationId)}`);
     }
     coordinators.set(graph, this);
-    host.addBatchHooks({ onBatchCompleted: (time) => this.commitBatch(time) });
+    host.addBatchHooks({
+      onBatchCompleted: async (time) => {
+        await this.commitBatch(time);
+        this.followStandbys();
+      },
+    });
   }
 
   /** Every rebalance's outcome for this copy (RxJS). */
@@ -215,6 +238,8 @@ export class ScaleOut implements PartitionOwnership {
       topics: this.topics,
       sessionTimeoutMs: params.sessionTimeoutMs,
       heartbeatIntervalMs: params.heartbeatIntervalMs,
+      standbyReplicas: this.standbyReplicas,
+      standbyTasks: () => [...this.standbyTasks],
       onAssigned: (a) => {
         this.rebalances = this.rebalances.then(() => this.rebalance(a)).catch((e: unknown) => this.host.fail(e));
       },
@@ -229,6 +254,8 @@ export class ScaleOut implements PartitionOwnership {
     this.stopped = true;
     await this.member?.stop().catch(() => undefined);
     await this.rebalances.catch(() => undefined);
+    await this.following;
+    await this.admin?.disconnect().catch(() => undefined);
     await Promise.all([...this.producers.values()].map((p) => p.close()));
     this.producers.clear();
     await this.client?.close();
@@ -239,6 +266,17 @@ export class ScaleOut implements PartitionOwnership {
 
   private async rebalance(a: GroupAssignment): Promise<void> {
     if (this.stopped) return;
+    this.rebalancing = true;
+    try {
+      await this.following;
+      await this.rebalanceNow(a);
+    } finally {
+      this.rebalancing = false;
+    }
+    this.followStandbys();
+  }
+
+  private async rebalanceNow(a: GroupAssignment): Promise<void> {
     const started = Date.now();
     const next = new Set(a.partitions.map((p) => p.partition));
     const lost = [...this.tasks].filter((t) => !next.has(t));
@@ -259,7 +297,14 @@ export class ScaleOut implements PartitionOwnership {
       const topics = [...new Set(a.partitions.map((p) => p.topic))];
       const [committed, bounds] = await Promise.all([client.committedOffsets(this.applicationId, topics), client.topicBounds(topics)]);
       const gainedSet = new Set(gained);
-      const restored = await Promise.all(this.changelogs.map((cl) => cl.restore(client, gained)));
+      // A gained task this copy followed as a standby: its copy is handed to the restore, which reads only the tail.
+      const warm = gained.filter((t) => this.standbyTasks.has(t));
+      const restored = await Promise.all(
+        this.changelogs.map((cl) => {
+          const copies = this.standbyCopies.get(cl.topic);
+          return cl.restore(client, gained, new Map(warm.flatMap((t) => (copies?.has(t) ? [[t, copies.get(t)!] as const] : []))));
+        }),
+      );
       for (const p of a.partitions) {
         if (!gainedSet.has(p.partition)) continue;
         const key = tpKey(p.topic, p.partition);
@@ -273,10 +318,13 @@ export class ScaleOut implements PartitionOwnership {
       if (this.changelogs.length > 0) {
         this.host.log(
           `restored ${keys} state keys of tasks ${JSON.stringify(gained)} in ${Date.now() - started} ms` +
-            (fromLocal > 0 ? ` (${fromLocal} task changelog(s) read from the local checkpoint's position on)` : ' (changelogs read from their start)'),
+            (fromLocal > 0 ? ` (${fromLocal} task changelog(s) read from the local checkpoint's position on)` : '') +
+            (warm.length > 0 ? ` (tasks ${JSON.stringify(warm)} from a standby's copy on)` : '') +
+            (fromLocal === 0 && warm.length === 0 ? ' (changelogs read from their start)' : ''),
         );
       }
     }
+    await this.assignStandbys(a, next);
     const info: PartitionsAssignedInfo = { generation: a.generation, partitions: a.partitions.map((p) => ({ ...p })) };
     this.host.log(
       `generation ${a.generation}: member ${a.memberId} owns tasks ${JSON.stringify([...next].sort((x, y) => x - y))}` +
@@ -284,6 +332,40 @@ export class ScaleOut implements PartitionOwnership {
     );
     this.host.post(info);
     this.assignments.next(info);
+  }
+
+  /** The standby tasks of this assignment (none when the option is 0): copies of tasks no longer followed are dropped. */
+  private async assignStandbys(a: GroupAssignment, owned: ReadonlySet<number>): Promise<void> {
+    if (this.standbyReplicas === 0 || this.changelogs.length === 0) return;
+    if (!this.admin) {
+      this.admin = this.client!.kafka.admin();
+      await this.admin.connect();
+    }
+    const standby = (await standbyTasksOf(this.admin, this.applicationId, a.memberId).catch(() => [] as number[])).filter((t) => !owned.has(t));
+    this.standbyTasks = new Set(standby);
+    for (const copies of this.standbyCopies.values()) for (const t of [...copies.keys()]) if (!this.standbyTasks.has(t)) copies.delete(t);
+    if (standby.length > 0) this.host.log(`generation ${a.generation}: standby for tasks ${JSON.stringify(standby.sort((x, y) => x - y))}`);
+  }
+
+  /**
+   * Brings the standby copies up to their changelogs' ends (after every batch and rebalance,
+   * one catch-up at a time, never during a rebalance): they are neither processed nor output.
+   */
+  private followStandbys(): void {
+    if (this.standbyTasks.size === 0 || this.rebalancing || this.stopped) return;
+    this.following = this.following
+      .then(async () => {
+        if (this.rebalancing || this.stopped) return;
+        const tasks = [...this.standbyTasks];
+        await Promise.all(
+          this.changelogs.map(async (cl) => {
+            const copies = this.standbyCopies.get(cl.topic) ?? new Map<number, CompactedPartition>();
+            this.standbyCopies.set(cl.topic, copies);
+            for (const [t, p] of await readCompacted(this.client!, cl.topic, tasks, copies)) if (this.standbyTasks.has(t)) copies.set(t, p);
+          }),
+        );
+      })
+      .catch((e: unknown) => this.host.log(`standby catch-up failed (retried after the next batch): ${(e as Error).message}`));
   }
 
   // ---- per batch ----------------------------------------------------------------------------
@@ -325,6 +407,7 @@ export class ScaleOut implements PartitionOwnership {
   /** One transaction per task the batch read: its staged records and the offsets it read up to. */
   private async commitBatch(time: number): Promise<void> {
     const t0 = Date.now();
+    for (const cl of this.changelogs) if ('beforeCommit' in cl) cl.beforeCommit(time);
     const ranges = this.rangesByTime.get(time) ?? [];
     const staged = this.outbox.get(time) ?? new Map<number, TaskRecord[]>();
     const tasks = new Set([...ranges.map((r) => r.partition), ...staged.keys()]);

@@ -11,10 +11,11 @@
  * copy's own batches go on entering as usual (ReducedWindowedDStream.editState).
  *
  * When things happen: as for a state (changelog.ts) — each slide's changes are staged in the
- * batch's task transactions; a task gained is read back before its first batch; a task lost is
- * dropped.
+ * batch's task transactions; a task gained is read back (compacted.ts: from its start, or from a
+ * standby's copy on) before its first batch; a task lost is dropped.
  */
 import type { KafkaClient } from '../kafka/client.js';
+import { readCompacted, type CompactedPartition } from './compacted.js';
 import { keyString, partitionForKey } from '../kafka/partitioner.js';
 import type { TaskRecord } from '../kafka/taskProducer.js';
 import { changelogTopic } from './changelogTopic.js';
@@ -90,30 +91,19 @@ export class WindowChangelog {
     this.stream.editState((k) => !tasks.has(this.taskOf(k)), [], []);
   }
 
-  async restore(client: KafkaClient, tasks: readonly number[]): Promise<{ keys: number; fromLocal: number }> {
-    const bounds = (await client.topicBounds([this.topic])).filter((b) => tasks.includes(b.partition));
-    const ranges = bounds.map((b) => ({ topic: this.topic, partition: b.partition, fromOffset: b.low, untilOffset: b.high }));
-    const parts = await client.read(ranges, { readCommitted: true });
+  async restore(client: KafkaClient, tasks: readonly number[], standbys?: ReadonlyMap<number, CompactedPartition>): Promise<{ keys: number; fromLocal: number }> {
     const values = new Map<string, [unknown, unknown]>();
     const slices = new Map<number, Array<[unknown, unknown]>>();
-    parts.forEach((records, i) => {
-      const task = ranges[i]!.partition;
-      const taskSlices = new Map<number, Array<[unknown, unknown]> | undefined>();
-      for (const [key, value] of records) {
-        if (key === null) continue;
-        if (key.startsWith(VALUE)) {
-          if (value === '') values.delete(key);
-          else values.set(key, JSON.parse(value) as [unknown, unknown]);
-        } else if (key.startsWith(SLICE)) {
-          taskSlices.set(Number(key.slice(SLICE.length)), value === '' ? undefined : (JSON.parse(value) as Array<[unknown, unknown]>));
+    for (const [task, partition] of await readCompacted(client, this.topic, tasks, standbys)) {
+      for (const [key, value] of partition.entries) {
+        if (key.startsWith(VALUE)) values.set(key, JSON.parse(value) as [unknown, unknown]);
+        else if (key.startsWith(SLICE)) {
+          const t = Number(key.slice(SLICE.length));
+          slices.set(t, (slices.get(t) ?? []).concat(JSON.parse(value) as Array<[unknown, unknown]>));
+          this.noteSlice(t, task);
         }
       }
-      for (const [t, pairs] of taskSlices) {
-        if (pairs === undefined) continue;
-        slices.set(t, (slices.get(t) ?? []).concat(pairs));
-        this.noteSlice(t, task);
-      }
-    });
+    }
     const owned = new Set(tasks);
     this.stream.editState((k) => owned.has(this.taskOf(k)), [...values.values()], [...slices].sort((a, b) => a[0] - b[0]));
     return { keys: values.size, fromLocal: 0 };
