@@ -315,9 +315,10 @@ export class ScaleOut implements PartitionOwnership {
       }
       const keys = restored.reduce((n, r) => n + r.keys, 0);
       const fromLocal = restored.reduce((n, r) => n + r.fromLocal, 0);
+      const read = restored.reduce((n, r) => n + r.read, 0);
       if (this.changelogs.length > 0) {
         this.host.log(
-          `restored ${keys} state keys of tasks ${JSON.stringify(gained)} in ${Date.now() - started} ms` +
+          `restored ${keys} state keys of tasks ${JSON.stringify(gained)} in ${Date.now() - started} ms, ${read} changelog records read` +
             (fromLocal > 0 ? ` (${fromLocal} task changelog(s) read from the local checkpoint's position on)` : '') +
             (warm.length > 0 ? ` (tasks ${JSON.stringify(warm)} from a standby's copy on)` : '') +
             (fromLocal === 0 && warm.length === 0 ? ' (changelogs read from their start)' : ''),

@@ -38,6 +38,13 @@ export interface ChangelogHost extends WindowBatchesHost {
   partitionCount(topic: string): number;
 }
 
+/** What a restore did: keys (or window batches) now in the state, tasks read from the local checkpoint's position, records read from Kafka. */
+export interface RestoreCounts {
+  keys: number;
+  fromLocal: number;
+  read: number;
+}
+
 /** Every kind of changelog a scaled-out job writes. */
 export type Changelog = StateChangelog | WindowChangelog | WindowBatchesChangelog;
 
@@ -154,7 +161,7 @@ export class StateChangelog {
    * replace the task's keys. The number of keys read, and how many of the tasks started from the
    * local checkpoint.
    */
-  async restore(client: KafkaClient, tasks: readonly number[], standbys: ReadonlyMap<number, CompactedPartition> = new Map()): Promise<{ keys: number; fromLocal: number }> {
+  async restore(client: KafkaClient, tasks: readonly number[], standbys: ReadonlyMap<number, CompactedPartition> = new Map()): Promise<RestoreCounts> {
     const warm = tasks.filter((t) => standbys.has(t) && !this.local.has(t));
     const bounds = (await client.topicBounds([this.topic])).filter((b) => tasks.includes(b.partition) && !warm.includes(b.partition));
     const ranges = bounds.map((b) => {
@@ -166,8 +173,10 @@ export class StateChangelog {
     const whole = new Set<number>();
     const tail = new Set<number>();
     const latest = new Map<string, [unknown, unknown] | undefined>();
+    let read = 0;
     parts.forEach((records, i) => {
       const r = ranges[i]!;
+      read += records.length;
       (r.tail ? tail : whole).add(r.partition);
       for (const [key, value] of records) {
         if (key === null) continue;
@@ -177,6 +186,7 @@ export class StateChangelog {
       this.local.delete(r.partition);
     });
     for (const [task, partition] of warmParts) {
+      read += partition.read;
       whole.add(task);
       for (const [key, value] of partition.entries) latest.set(key, JSON.parse(value) as [unknown, unknown]);
       this.positions.set(task, partition.end);
@@ -187,6 +197,6 @@ export class StateChangelog {
       const t = this.taskOf(k);
       return whole.has(t) || (tail.has(t) && latest.has(keyString(k)));
     }, puts);
-    return { keys: latest.size, fromLocal: tail.size };
+    return { keys: latest.size, fromLocal: tail.size, read };
   }
 }

@@ -11,6 +11,8 @@ export interface CompactedPartition {
   end: number;
   /** Record key → latest value (JSON text). */
   entries: Map<string, string>;
+  /** Records the last read took from Kafka (a standby's catch-up, or a restore's tail). */
+  read: number;
 }
 
 /**
@@ -30,13 +32,14 @@ export async function readCompacted(
     const warm = base.get(b.partition);
     // A base behind the log's start (records deleted since) or past its end (topic recreated) is no prefix of it.
     const usable = warm !== undefined && warm.end >= b.low && warm.end <= b.high;
-    out.set(b.partition, usable ? warm : { end: b.low, entries: new Map() });
+    out.set(b.partition, usable ? warm : { end: b.low, entries: new Map(), read: 0 });
     return { topic, partition: b.partition, fromOffset: usable ? warm.end : b.low, untilOffset: b.high };
   });
   const parts = await client.read(ranges, { readCommitted: true });
   parts.forEach((records, i) => {
     const r = ranges[i]!;
     const p = out.get(r.partition)!;
+    p.read = records.length;
     for (const [key, value] of records) {
       if (key === null) continue;
       if (value === '') p.entries.delete(key);

@@ -135,15 +135,17 @@ export class WindowBatchesChangelog {
   }
 
   /** Puts the slices of gained `tasks` into the window (their partitions read from a standby's copy on, or from the start); how many. */
-  async restore(client: KafkaClient, tasks: readonly number[], standbys?: ReadonlyMap<number, CompactedPartition>): Promise<{ keys: number; fromLocal: number }> {
+  async restore(client: KafkaClient, tasks: readonly number[], standbys?: ReadonlyMap<number, CompactedPartition>): Promise<{ keys: number; fromLocal: number; read: number }> {
     let n = 0;
+    let read = 0;
     for (const [task, partition] of await readCompacted(client, this.topic, tasks, standbys)) {
+      read += partition.read;
       for (const [key, value] of partition.entries) {
         if (!key.startsWith(BATCH)) continue;
         this.batches.put(Number(key.slice(BATCH.length)), task, JSON.parse(value));
         n++;
       }
     }
-    return { keys: n, fromLocal: 0 };
+    return { keys: n, fromLocal: 0, read };
   }
 }

@@ -91,10 +91,12 @@ export class WindowChangelog {
     this.stream.editState((k) => !tasks.has(this.taskOf(k)), [], []);
   }
 
-  async restore(client: KafkaClient, tasks: readonly number[], standbys?: ReadonlyMap<number, CompactedPartition>): Promise<{ keys: number; fromLocal: number }> {
+  async restore(client: KafkaClient, tasks: readonly number[], standbys?: ReadonlyMap<number, CompactedPartition>): Promise<{ keys: number; fromLocal: number; read: number }> {
     const values = new Map<string, [unknown, unknown]>();
     const slices = new Map<number, Array<[unknown, unknown]>>();
+    let read = 0;
     for (const [task, partition] of await readCompacted(client, this.topic, tasks, standbys)) {
+      read += partition.read;
       for (const [key, value] of partition.entries) {
         if (key.startsWith(VALUE)) values.set(key, JSON.parse(value) as [unknown, unknown]);
         else if (key.startsWith(SLICE)) {
@@ -106,6 +108,6 @@ export class WindowChangelog {
     }
     const owned = new Set(tasks);
     this.stream.editState((k) => owned.has(this.taskOf(k)), [...values.values()], [...slices].sort((a, b) => a[0] - b[0]));
-    return { keys: values.size, fromLocal: 0 };
+    return { keys: values.size, fromLocal: 0, read };
   }
 }
