@@ -340,6 +340,15 @@ export class StreamingContext {
       }
       this.graph.recoveredTime = meta.lastCompletedTime;
     }
+    if (this.scaleOut && !this.recovered) {
+      // Scaled out: every copy slides on one grid — the zero time a multiple of every slide, counted
+      // from the epoch — so a task's windows end at the same times whichever copy owns it. The
+      // batches between that zero time and the first are never run (inputs have no data then).
+      const grid = this.graph.streams.reduce((g, s) => lcm(g, s.slideDuration), batch);
+      const aligned = Math.floor(zeroTime / grid) * grid;
+      if (aligned < zeroTime) this.graph.skippedBatches = { after: aligned, before: first, rerun: new Set() };
+      zeroTime = aligned;
+    }
     this.graph.start(zeroTime);
     this.graph.lifecycle = 'active';
     this.scheduler.start(first);
@@ -588,4 +597,10 @@ export class StreamingContext {
       clearTimeout(timer);
     }
   }
+}
+
+/** The least common multiple of two whole durations (the grid both slide on). */
+function lcm(a: number, b: number): number {
+  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
+  return (a / gcd(a, b)) * b;
 }

@@ -1,4 +1,7 @@
 /**
+ * Over 400 lines: the copy's whole protocol (registration, rebalance, per-batch commit) reads in
+ * one file; changelogs, standby copies, repartitioning and fenced writes are beside it.
+ *
  * One copy of a scaled-out job (a StreamingContext with an `applicationId`): Kafka Streams'
  * model in the DStream world. The copies of a job form one consumer group; Kafka's group
  * protocol assigns tasks (task p = partition p of every input and internal topic, see
@@ -12,14 +15,17 @@
  *    its keys dropped from every state before the next batch; each task gained — its
  *    transactional producer opened (which fences the copy that had it and ends that copy's open
  *    transaction), the group's committed offsets read (`auto.offset.reset` only when there are
- *    none; internal topics from their start), each state's changelog partition read to its end
- *    and put into the state; only then do the direct streams read the task's partitions (from
- *    the next batch generated). Then `assignment$`, the listener event and a log line.
+ *    none; internal topics from their start), each state's and window's changelog partition
+ *    read to its end (from its start, the local checkpoint's position or a standby copy's,
+ *    standbyCopies.ts) and put into the state; only then do the direct streams read the task's
+ *    partitions (from the next batch generated). Then the copy's standbys of the generation,
+ *    `assignment$`, the listener event and a log line.
  *  - a batch completed (hook, after every output): per task the batch read, ONE Kafka
  *    transaction with the repartition records made from the task's input partition, the
- *    changelog records of the task's state keys and the offsets the batch read up to. A task
- *    lost since the batch was generated is not committed: its new owner re-reads from the last
- *    committed offsets, with the state of that point.
+ *    changelog records of the task's state keys and window batches (windowBatches.ts cuts them
+ *    first) and the offsets the batch read up to. A task lost since the batch was generated is
+ *    not committed: its new owner re-reads from the last committed offsets, with the state of
+ *    that point. Then the standby copies catch up.
  *
  * So per task the input offsets, the repartition records and the state changes move together:
  * a crash at any point leaves the last committed batch, and whoever owns the task next resumes
@@ -39,9 +45,7 @@ import { TaskProducer, type TaskRecord } from '../kafka/taskProducer.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { causeChain } from '../util/causeChain.js';
 import { StateChangelog, type Changelog } from './changelog.js';
-import { readCompacted, type CompactedPartition } from './compacted.js';
-import { standbyTasksOf } from '../kafka/standbys.js';
-import type { Admin } from 'kafkajs';
+import { StandbyCopies } from './standbyCopies.js';
 
 export interface ScaleOutHost {
   addBatchHooks(hooks: BatchHooks): void;
@@ -81,12 +85,8 @@ export class ScaleOut implements PartitionOwnership {
   private readonly topics: string[] = [];
   private readonly internalTopics = new Map<string, number | undefined>();
   private readonly changelogs: Changelog[] = [];
-  /** Standby replicas: the tasks this copy follows without owning them, and per changelog topic its copy of each. */
-  private standbyTasks = new Set<number>();
-  private readonly standbyCopies = new Map<string, Map<number, CompactedPartition>>();
-  private following: Promise<void> = Promise.resolve();
-  private rebalancing = false;
-  private admin: Admin | undefined;
+  /** Standby replicas: the tasks this copy follows without owning them (standbyCopies.ts). */
+  private readonly standbys: StandbyCopies;
   private repartitions = 0;
   /** Partition count of the input topics (the default of repartitionByKey and of tasks). */
   private inputPartitions = 0;
@@ -113,6 +113,7 @@ export class ScaleOut implements PartitionOwnership {
     if (!Number.isInteger(standbyReplicas) || standbyReplicas < 0) {
       throw new RangeError(`standbyReplicas must be a non-negative integer, got ${standbyReplicas}`);
     }
+    this.standbys = new StandbyCopies(() => this.client!, applicationId, (m) => host.log(m));
     if (typeof applicationId !== 'string' || !/^[A-Za-z0-9._-]+$/.test(applicationId)) {
       throw new TypeError(`applicationId must be a non-empty name of letters, digits, '.', '_' or '-' (it names Kafka topics), got ${JSON.stringify(applicationId)}`);
     }
@@ -239,7 +240,7 @@ export class ScaleOut implements PartitionOwnership {
       sessionTimeoutMs: params.sessionTimeoutMs,
       heartbeatIntervalMs: params.heartbeatIntervalMs,
       standbyReplicas: this.standbyReplicas,
-      standbyTasks: () => [...this.standbyTasks],
+      standbyTasks: () => this.standbys.followed,
       onAssigned: (a) => {
         this.rebalances = this.rebalances.then(() => this.rebalance(a)).catch((e: unknown) => this.host.fail(e));
       },
@@ -254,8 +255,7 @@ export class ScaleOut implements PartitionOwnership {
     this.stopped = true;
     await this.member?.stop().catch(() => undefined);
     await this.rebalances.catch(() => undefined);
-    await this.following;
-    await this.admin?.disconnect().catch(() => undefined);
+    await this.standbys.stop();
     await Promise.all([...this.producers.values()].map((p) => p.close()));
     this.producers.clear();
     await this.client?.close();
@@ -266,12 +266,11 @@ export class ScaleOut implements PartitionOwnership {
 
   private async rebalance(a: GroupAssignment): Promise<void> {
     if (this.stopped) return;
-    this.rebalancing = true;
+    await this.standbys.pause();
     try {
-      await this.following;
       await this.rebalanceNow(a);
     } finally {
-      this.rebalancing = false;
+      this.standbys.resume();
     }
     this.followStandbys();
   }
@@ -298,13 +297,8 @@ export class ScaleOut implements PartitionOwnership {
       const [committed, bounds] = await Promise.all([client.committedOffsets(this.applicationId, topics), client.topicBounds(topics)]);
       const gainedSet = new Set(gained);
       // A gained task this copy followed as a standby: its copy is handed to the restore, which reads only the tail.
-      const warm = gained.filter((t) => this.standbyTasks.has(t));
-      const restored = await Promise.all(
-        this.changelogs.map((cl) => {
-          const copies = this.standbyCopies.get(cl.topic);
-          return cl.restore(client, gained, new Map(warm.flatMap((t) => (copies?.has(t) ? [[t, copies.get(t)!] as const] : []))));
-        }),
-      );
+      const warm = gained.filter((t) => this.standbys.has(t));
+      const restored = await Promise.all(this.changelogs.map((cl) => cl.restore(client, gained, this.standbys.take(cl.topic, warm))));
       for (const p of a.partitions) {
         if (!gainedSet.has(p.partition)) continue;
         const key = tpKey(p.topic, p.partition);
@@ -335,38 +329,15 @@ export class ScaleOut implements PartitionOwnership {
     this.assignments.next(info);
   }
 
-  /** The standby tasks of this assignment (none when the option is 0): copies of tasks no longer followed are dropped. */
+  /** The standby tasks of this assignment (none when the option is 0). */
   private async assignStandbys(a: GroupAssignment, owned: ReadonlySet<number>): Promise<void> {
     if (this.standbyReplicas === 0 || this.changelogs.length === 0) return;
-    if (!this.admin) {
-      this.admin = this.client!.kafka.admin();
-      await this.admin.connect();
-    }
-    const standby = (await standbyTasksOf(this.admin, this.applicationId, a.memberId).catch(() => [] as number[])).filter((t) => !owned.has(t));
-    this.standbyTasks = new Set(standby);
-    for (const copies of this.standbyCopies.values()) for (const t of [...copies.keys()]) if (!this.standbyTasks.has(t)) copies.delete(t);
-    if (standby.length > 0) this.host.log(`generation ${a.generation}: standby for tasks ${JSON.stringify(standby.sort((x, y) => x - y))}`);
+    const standby = await this.standbys.assign(a.memberId, owned);
+    if (standby.length > 0) this.host.log(`generation ${a.generation}: standby for tasks ${JSON.stringify(standby)}`);
   }
 
-  /**
-   * Brings the standby copies up to their changelogs' ends (after every batch and rebalance,
-   * one catch-up at a time, never during a rebalance): they are neither processed nor output.
-   */
   private followStandbys(): void {
-    if (this.standbyTasks.size === 0 || this.rebalancing || this.stopped) return;
-    this.following = this.following
-      .then(async () => {
-        if (this.rebalancing || this.stopped) return;
-        const tasks = [...this.standbyTasks];
-        await Promise.all(
-          this.changelogs.map(async (cl) => {
-            const copies = this.standbyCopies.get(cl.topic) ?? new Map<number, CompactedPartition>();
-            this.standbyCopies.set(cl.topic, copies);
-            for (const [t, p] of await readCompacted(this.client!, cl.topic, tasks, copies)) if (this.standbyTasks.has(t)) copies.set(t, p);
-          }),
-        );
-      })
-      .catch((e: unknown) => this.host.log(`standby catch-up failed (retried after the next batch): ${(e as Error).message}`));
+    if (!this.stopped) this.standbys.follow(this.changelogs.map((cl) => cl.topic));
   }
 
   // ---- per batch ----------------------------------------------------------------------------

@@ -81,7 +81,8 @@ export class WindowedDStream<T> extends SlidingDStream<T, T> implements Checkpoi
     // aligned with `time - windowDuration` at its own slide times.
     const from = time - this.windowDuration;
     const slices = this.savedBatches.delta(parentTimes(this.parent as DStream<unknown>, from, time), from, (t) => {
-      const rdd = t <= this.savedBatches.restoredUpTo ? undefined : this.parent.getOrCompute(t);
+      // Scaled out, the window's batches are in its changelog: the local checkpoint does not keep them.
+      const rdd = t <= this.savedBatches.restoredUpTo || this.tasks ? undefined : this.parent.getOrCompute(t);
       if (!rdd) return undefined;
       const parts: T[][] = [];
       for (let i = 0; i < rdd.numPartitions; i++) parts.push(rdd.partition(i));
