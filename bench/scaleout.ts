@@ -292,10 +292,10 @@ try {
       const assignedAt = Math.max(...takers.map((x) => x.lastAssignedAt()));
       await waitUntil(() => takers.every((x) => x.batchesAfter(assignedAt).length > 0), 'a batch on the new owners');
       const processingAt = Math.max(...takers.map((x) => x.batchesAfter(assignedAt)[0]!));
-      const restores = takers.map((x) => /restored (\d+) state keys of tasks (\S+) in (\d+) ms, (\d+) changelog records read(.*)/.exec(x.err().slice(before[[a, c].indexOf(x)]!))!);
+      const restores = takers.map((x) => /restored (\d+) state keys of tasks (\S+) in (\d+) ms, (\d+) changelog records read in (\d+) ms(.*)/.exec(x.err().slice(before[[a, c].indexOf(x)]!))!);
       console.log(
         `standbyReplicas ${standbys}, ${fmt(k)} keys in the changelog: SIGKILL → tasks ${JSON.stringify(moved)} restored in ` +
-          restores.map((m) => `${fmt(Number(m[3]))} ms (${fmt(Number(m[1]))} keys, ${fmt(Number(m[4]))} records read${/standby/.test(m[5]!) ? ', from a standby' : ''})`).join(' and ') +
+          restores.map((m) => `${fmt(Number(m[3]))} ms (changelogs ${fmt(Number(m[5]))} ms: ${fmt(Number(m[1]))} keys, ${fmt(Number(m[4]))} records read${/standby/.test(m[6]!) ? ', from a standby' : ''})`).join(' and ') +
           `; first batch of the new owners ${fmt(processingAt - killedAt)} ms after the kill`,
       );
       await stopAll(copies);

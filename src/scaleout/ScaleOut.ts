@@ -298,7 +298,9 @@ export class ScaleOut implements PartitionOwnership {
       const gainedSet = new Set(gained);
       // A gained task this copy followed as a standby: its copy is handed to the restore, which reads only the tail.
       const warm = gained.filter((t) => this.standbys.has(t));
+      const readFrom = Date.now();
       const restored = await Promise.all(this.changelogs.map((cl) => cl.restore(client, gained, this.standbys.take(cl.topic, warm))));
+      const readMs = Date.now() - readFrom;
       for (const p of a.partitions) {
         if (!gainedSet.has(p.partition)) continue;
         const key = tpKey(p.topic, p.partition);
@@ -312,7 +314,7 @@ export class ScaleOut implements PartitionOwnership {
       const read = restored.reduce((n, r) => n + r.read, 0);
       if (this.changelogs.length > 0) {
         this.host.log(
-          `restored ${keys} state keys of tasks ${JSON.stringify(gained)} in ${Date.now() - started} ms, ${read} changelog records read` +
+          `restored ${keys} state keys of tasks ${JSON.stringify(gained)} in ${Date.now() - started} ms, ${read} changelog records read in ${readMs} ms` +
             (fromLocal > 0 ? ` (${fromLocal} task changelog(s) read from the local checkpoint's position on)` : '') +
             (warm.length > 0 ? ` (tasks ${JSON.stringify(warm)} from a standby's copy on)` : '') +
             (fromLocal === 0 && warm.length === 0 ? ' (changelogs read from their start)' : ''),
