@@ -5,7 +5,9 @@
  * the direct streams read exact ranges with KafkaClient). Kafka Streams' idea of a task: the
  * partitions numbered p of every topic of the group (inputs, repartition topics) form task p
  * and go to one copy together, so the state of partition p, its changelog partition p and the
- * records that feed it are in one place (`taskAssigner`).
+ * records that feed it are in one place (`taskAssigner`). Each member announces the tasks it owns
+ * and those it follows as a standby in its join metadata; with standby replicas the assigner also
+ * gives each task its standbys, in each member's assignment user data (standbys.ts).
  *
  * When things happen:
  *  - start(): the consumer joins; every (re)join ends with kafkajs's GROUP_JOIN (this copy's
