@@ -73,6 +73,11 @@ export class ScaleOut implements PartitionOwnership {
     return this.tasks.has(task);
   }
 
+  /** Whether batch `time` read partition `task` of one of the job's topics (until the batch commits). */
+  reads(time: number, task: number): boolean {
+    return (this.rangesByTime.get(time) ?? []).some((r) => r.partition === task);
+  }
+
   /** The scale-out coordinator of the context that owns `graph`, if it has an applicationId. */
   static of(graph: DStreamGraph): ScaleOut | undefined {
     return coordinators.get(graph);

@@ -110,7 +110,7 @@ export class StateChangelog {
       }
       out.push(
         s instanceof ReducedWindowedDStream
-          ? new WindowChangelog(s as ReducedWindowedDStream<unknown, unknown>, [...counts][0]!, scaleOut.applicationId)
+          ? new WindowChangelog(s as ReducedWindowedDStream<unknown, unknown>, [...counts][0]!, scaleOut)
           : new StateChangelog(s as StatefulDStream<unknown, unknown>, [...counts][0]!, scaleOut.applicationId),
       );
     }

@@ -49,6 +49,8 @@ export interface WindowBatchesHost {
   readonly applicationId: string;
   rangesOf(time: number, topics: readonly string[]): OffsetRange[];
   owns(task: number): boolean;
+  /** Whether batch `time` read partition `task` of some topic. */
+  reads(time: number, task: number): boolean;
 }
 
 const NARROW = [MappedDStream, FlatMappedDStream, FilteredDStream, MapValuedDStream, FlatMapValuedDStream, MapPartitionedDStream, GlommedDStream];
@@ -97,6 +99,12 @@ export class WindowBatchesChangelog {
               );
             }
             const task = partitionForKey(e[0], numPartitions);
+            if (!host.owns(task) && !host.reads(time, task)) {
+              throw new Error(
+                `${stream.kind} (stream ${stream.id}): key ${JSON.stringify(e[0])?.slice(0, 80)} belongs to partition ${task}, which batch ${time} ` +
+                  'does not read: a scaled-out window must be keyed like its input (use repartitionByKey before it)',
+              );
+            }
             const l = out.get(task);
             if (l) l.push(e);
             else out.set(task, [e]);

@@ -34,7 +34,7 @@ export class TaskBatches<T, S> {
     return byTask;
   }
 
-  /** Batch `time`'s slices by task (every task the batch read, owned or not). Only for a batch generated already. */
+  /** Batch `time`'s slices by task (the tasks the batch read and the copy still owned when it was cut). Only for a batch generated already. */
   at(time: number): Map<number, S> {
     const byTask = this.byTask(time);
     if (!this.splitDone.has(time)) {
@@ -42,7 +42,8 @@ export class TaskBatches<T, S> {
       const rdd = this.parentBatch(time);
       if (rdd) {
         for (const [task, elements] of this.split(rdd, time)) {
-          if (elements.length === 0) continue;
+          // A task lost since the batch read it: its part does not commit here (its new owner reads it again).
+          if (elements.length === 0 || !this.owned(task)) continue;
           const mine = this.slice(elements);
           const put = byTask.get(task);
           byTask.set(task, put === undefined ? mine : this.merge(put, mine));

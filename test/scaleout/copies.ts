@@ -32,8 +32,8 @@ export interface Copy {
   /** Parsed "ASSIGNED" lines: generation, partitions, at (ms). */
   assignments: () => Array<{ generation: number; partitions: Array<{ topic: string; partition: number }>; at: number }>;
   batches: () => Array<{ t: number; n: number; at: number }>;
-  /** Parsed "COUNT" lines (window-batches: countByWindow over this copy's tasks). */
-  counts: () => Array<{ t: number; n: number }>;
+  /** Parsed "COUNT" lines (window-batches: countByWindow over this copy's tasks), or those of another tag ("WORDS"). */
+  counts: (tag?: string) => Array<{ t: number; n: number }>;
   waitFor: (cond: () => boolean, what: string, timeoutMs?: number) => Promise<void>;
   stop: () => void;
   kill: () => Promise<void>;
@@ -65,7 +65,7 @@ export function startCopy(name: string, dir: string, args: string[]): Copy {
     err: () => err,
     assignments: () => parsed('ASSIGNED'),
     batches: () => parsed('BATCH'),
-    counts: () => parsed('COUNT'),
+    counts: (tag = 'COUNT') => parsed(tag),
     async waitFor(cond, what, timeoutMs = 60_000) {
       const t0 = Date.now();
       while (!cond()) {
@@ -143,13 +143,13 @@ export async function tableCatchesUp(table: string, produced: readonly string[],
   }
 }
 
-/** The latest countByWindow of each copy, summed, reaches `n` (window-batches: every line counted once across the copies). */
-export async function countsReach(copies: Copy[], n: number, what: string): Promise<void> {
-  const sum = (): number => copies.reduce((s, x) => s + (x.counts().at(-1)?.n ?? 0), 0);
+/** The latest countByWindow (or `tag`) of each copy, summed, reaches `n` (window-batches: every line counted once across the copies). */
+export async function countsReach(copies: Copy[], n: number, what: string, tag = 'COUNT'): Promise<void> {
+  const sum = (): number => copies.reduce((s, x) => s + (x.counts(tag).at(-1)?.n ?? 0), 0);
   const t0 = Date.now();
   while (sum() !== n) {
     if (Date.now() - t0 > 60_000) {
-      throw new Error(`${what}: countByWindow of the copies ${JSON.stringify(copies.map((x) => x.counts().at(-1)))} sum to ${sum()}, not ${n}`);
+      throw new Error(`${what}: ${tag} of the copies ${JSON.stringify(copies.map((x) => x.counts(tag).at(-1)))} sum to ${sum()}, not ${n}`);
     }
     await sleep(100);
   }

@@ -6,7 +6,8 @@
 //
 // argv: brokers topic applicationId checkpointDir mode(update|mapWithState|window|window-batches) pgJSON(table, connection) batchMs [standbyReplicas]
 // window-batches: reduceByKeyAndWindow WITHOUT inverse (its window's batches move through a changelog),
-// plus countByWindow over the input lines sliding every 2 batches, printed as "COUNT <json>".
+// plus countByWindow over the input lines sliding every 2 batches, printed as "COUNT <json>", and
+// reduceByKeyAndWindow WITH inverse sliding every 2 batches, its values summed, as "WORDS <json>".
 // stdout: "STARTED", "ASSIGNED <json>" per rebalance (listener) and "ASSIGNED$ <generation>" (assignment$), "BATCH <json>" per completed batch, "STOPPED".
 // stdin "stop" (or SIGTERM): graceful stop (finishes the batches due, leaves the group).
 import { KafkaUtils, PostgresSink, State, StateSpec, StreamingContext, writeFenced, type DStream } from '../../src/index.js';
@@ -56,6 +57,10 @@ const ssc = await StreamingContext.getOrCreate(checkpointDir!, () => {
     totals = pairs.reduceByKeyAndWindow((a, b) => a + b, 600_000, Number(batchMs ?? 500));
     lines.countByWindow(600_000, 2 * Number(batchMs ?? 500)).foreachRDD((rdd, t) => {
       process.stdout.write(`COUNT ${JSON.stringify({ t, n: rdd.collect()[0] })}\n`);
+    });
+    // A window WITH an inverse sliding every 2 batches (scaled out, it steps every batch): its words, summed.
+    pairs.reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, 600_000, 2 * Number(batchMs ?? 500)).foreachRDD((rdd, t) => {
+      process.stdout.write(`WORDS ${JSON.stringify({ t, n: rdd.collect().reduce((n, [, v]) => n + v, 0) })}\n`);
     });
   } else if (mode === 'window') {
     // Ten minutes: longer than the test, so the window's totals are the running totals.
