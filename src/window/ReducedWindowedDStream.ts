@@ -350,7 +350,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     const time = this.stateTime ?? this.zeroTime!;
     this.restoreCheckpoint({ time, state, slices: [...slices], meta: full.meta });
     // The batches put are already in the values put: they are inside the window, not waiting
-    // to enter it (a scaled-out window slides every batch, so nothing else waits there).
+    // to enter it (a scaled-out window moves every batch, so nothing else waits there).
     const all = [...this.slices, ...this.early].sort((a, b) => a[0] - b[0]);
     this.slices.clear();
     this.early.clear();
