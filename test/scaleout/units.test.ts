@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { abortedIn } from '../../src/kafka/aborted.js';
+import { StreamingContext } from '../../src/index.js';
 import { assignTasks } from '../../src/kafka/group.js';
 import { assignStandbys, decodeMemberTasks } from '../../src/kafka/standbys.js';
 import { keyString, murmur2, partitionForKey } from '../../src/kafka/partitioner.js';
@@ -111,5 +112,12 @@ describe('standby replicas (assignStandbys, the join user data)', () => {
     expect(decodeMemberTasks(Buffer.from('{"active":[1],"standby":[2,3]}'))).toEqual({ active: [1], standby: [2, 3] });
     expect(decodeMemberTasks(Buffer.from('[4,5]'))).toEqual({ active: [4, 5], standby: [] });
     expect(decodeMemberTasks(Buffer.from('not json'))).toEqual({ active: [], standby: [] });
+  });
+});
+
+describe('the standbyReplicas option', () => {
+  it('needs an applicationId and a non-negative integer', () => {
+    expect(() => new StreamingContext({ batchDuration: 500, standbyReplicas: 1 })).toThrow(/standbyReplicas needs an applicationId/);
+    expect(() => new StreamingContext({ batchDuration: 500, applicationId: 'x', standbyReplicas: -1 })).toThrow(/standbyReplicas must be a non-negative integer/);
   });
 });
