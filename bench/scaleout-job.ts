@@ -3,7 +3,7 @@
  * Kafka topic → words → (scaled out) repartitionByKey → running counts. Every copy is this
  * module; the graph is rebuilt from it.
  *
- *   argv: brokers topic applicationId|- checkpointDir mode batchMs
+ *   argv: brokers topic applicationId|- checkpointDir mode batchMs [standbyReplicas]
  *   mode: state      scaled out, repartitionByKey + mapWithState (its changelog written every batch)
  *         stateless  scaled out, repartitionByKey + reduceByKey per batch (no state, no changelog)
  *         single     one process (no applicationId): direct stream + mapWithState
@@ -11,12 +11,12 @@
  */
 import { KafkaUtils, State, StateSpec, StreamingContext, type DStream } from '../src/index.js';
 
-const [brokers, topic, app, checkpointDir, mode, batchMs] = process.argv.slice(2);
+const [brokers, topic, app, checkpointDir, mode, batchMs, standbyReplicas] = process.argv.slice(2);
 const scaled = mode !== 'single';
 const ssc = new StreamingContext({
   batchDuration: Number(batchMs ?? 1000),
   checkpointDir: checkpointDir!,
-  ...(scaled ? { applicationId: app! } : {}),
+  ...(scaled ? { applicationId: app!, standbyReplicas: Number(standbyReplicas ?? 0) } : {}),
 });
 const lines = KafkaUtils.createDirectStream(ssc, [topic!], {
   'metadata.broker.list': brokers!,

@@ -3,7 +3,7 @@
  * sharing one 6-partition topic. Prints figures; never passes or fails. The machine is shared
  * (2 cores, other processes running): treat the figures as rough.
  *
- *   npx tsx bench/scaleout.ts [lines=100000] [keys=100000,1000000]
+ *   npx tsx bench/scaleout.ts [lines=100000] [keys=100000,1000000] [sections=throughput,rebalance,restore,standby]
  *
  * Uses KAFKA_BROKERS when set, else starts a broker with scripts/kafka.sh (wiped at exit).
  *
@@ -19,6 +19,9 @@
  *    and one stopped gracefully: stop → assigned again.
  *  - restore: `keys` keys written into a changelog, then a fresh copy (no local checkpoint)
  *    takes every task: the time it reports for reading the changelog into its state.
+ *  - standby: 3 copies with standbyReplicas 0, then 1; `keys` keys written into the changelog
+ *    (spread over the 6 tasks), a few seconds for the standbys to follow, one copy SIGKILLed:
+ *    the restore time its tasks' new owners report, and kill → their first completed batch.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +37,7 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LINES = Number(process.argv[2] ?? 100_000);
 const KEYS = (process.argv[3] ?? '100000,1000000').split(',').map(Number);
+const SECTIONS = (process.argv[4] ?? 'throughput,rebalance,restore,standby').split(',');
 const PARTITIONS = 6;
 const BATCH_MS = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -94,10 +98,10 @@ interface Copy {
   exited: Promise<unknown>;
 }
 
-function copy(topic: string, app: string, mode: string): Copy {
+function copy(topic: string, app: string, mode: string, standbyReplicas = 0): Copy {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-scaleout-'));
   dirs.push(dir);
-  const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/scaleout-job.ts'), BROKERS, topic, app, dir, mode, String(BATCH_MS)], {
+  const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/scaleout-job.ts'), BROKERS, topic, app, dir, mode, String(BATCH_MS), String(standbyReplicas)], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -168,21 +172,36 @@ async function throughput(n: number, mode: string): Promise<number> {
 }
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+/** `k` keys written straight into a mapWithState changelog (as the state's own records), spread over the tasks. */
+async function writeChangelog(changelog: string, k: number): Promise<void> {
+  const stamp = Date.now();
+  for (let i = 0; i < k; i += 10_000) {
+    const messages: Array<{ key: string; value: string; partition: number }> = [];
+    for (let j = i; j < Math.min(k, i + 10_000); j++) {
+      const key = `key-${j}`;
+      messages.push({ key: keyString(key), value: JSON.stringify([key, [j, stamp]]), partition: partitionForKey(key, PARTITIONS) });
+    }
+    await producer.sendBatch({ topicMessages: [{ topic: changelog, messages }], acks: -1 });
+  }
+}
 try {
   console.log(`scale-out bench: ${LINES} lines × 4 words, ${PARTITIONS} partitions, ${BATCH_MS} ms batches (machine shared with other processes)\n`);
-  const rates = new Map<number, number>();
-  for (const n of [1, 2, 3]) {
-    const r = await throughput(n, 'state');
-    rates.set(n, r);
-    console.log(`throughput, ${n} cop${n === 1 ? 'y ' : 'ies'} (stateful, changelog): ${fmt(r)} lines/s (${fmt(r * 4)} words/s), ×${(r / rates.get(1)!).toFixed(2)} of one copy`);
+  if (SECTIONS.includes('throughput')) {
+    const rates = new Map<number, number>();
+    for (const n of [1, 2, 3]) {
+      const r = await throughput(n, 'state');
+      rates.set(n, r);
+      console.log(`throughput, ${n} cop${n === 1 ? 'y ' : 'ies'} (stateful, changelog): ${fmt(r)} lines/s (${fmt(r * 4)} words/s), ×${(r / rates.get(1)!).toFixed(2)} of one copy`);
+    }
+    const stateless = await throughput(1, 'stateless');
+    const single = await throughput(1, 'single');
+    console.log(`changelog cost, 1 copy: stateful ${fmt(rates.get(1)!)} ÷ stateless (reduceByKey, no state) ${fmt(stateless)} lines/s = ×${(rates.get(1)! / stateless).toFixed(2)}`);
+    console.log(`scale-out cost at N = 1: scaled-out stateful ${fmt(rates.get(1)!)} ÷ single process (no applicationId) ${fmt(single)} lines/s = ×${(rates.get(1)! / single).toFixed(2)}`);
   }
-  const stateless = await throughput(1, 'stateless');
-  const single = await throughput(1, 'single');
-  console.log(`changelog cost, 1 copy: stateful ${fmt(rates.get(1)!)} ÷ stateless (reduceByKey, no state) ${fmt(stateless)} lines/s = ×${(rates.get(1)! / stateless).toFixed(2)}`);
-  console.log(`scale-out cost at N = 1: scaled-out stateful ${fmt(rates.get(1)!)} ÷ single process (no applicationId) ${fmt(single)} lines/s = ×${(rates.get(1)! / single).toFixed(2)}`);
 
   // Rebalance: SIGKILL one of three with input flowing, then a graceful stop.
-  {
+  if (SECTIONS.includes('rebalance')) {
     const topic = await newTopic('rebalance');
     const app = `bench-rebalance-${Date.now().toString(36)}`;
     const copies = [0, 1, 2].map(() => copy(topic, app, 'state'));
@@ -222,7 +241,7 @@ try {
   }
 
   // Restore time: a changelog of K keys, read by a fresh copy that takes every task.
-  for (const k of KEYS) {
+  for (const k of SECTIONS.includes('restore') ? KEYS : []) {
     const topic = await newTopic('restore');
     const app = `bench-restore-${k}-${Date.now().toString(36)}`;
     const first = copy(topic, app, 'state');
@@ -248,6 +267,39 @@ try {
     const m = /restored (\d+) state keys of tasks \S+ in (\d+) ms/.exec(second.err())!;
     console.log(`restore from the changelog: ${fmt(Number(m[1]))} keys in ${fmt(Number(m[2]))} ms (${fmt(Number(m[1]) / (Number(m[2]) / 1000))} keys/s; read + put into the state)`);
     await stopAll([second]);
+  }
+
+  // Standby replicas: the restore of a SIGKILLed copy's tasks with and without a warm copy elsewhere.
+  for (const k of SECTIONS.includes('standby') ? KEYS : []) {
+    for (const standbys of [0, 1]) {
+      const topic = await newTopic('standby');
+      const app = `bench-standby-${standbys}-${k}-${Date.now().toString(36)}`;
+      const copies = [0, 1, 2].map(() => copy(topic, app, 'state', standbys));
+      await waitUntil(() => copies.every((c) => c.tasks().length === 2), 'three copies with two tasks each');
+      if (standbys > 0) await waitUntil(() => copies.every((c) => /standby for tasks/.test(c.err())), 'the standbys');
+      const changelog = /internal topics: .*?(\S+-changelog)/.exec(copies[0]!.err())![1]!;
+      await writeChangelog(changelog, k);
+      // The standbys follow after every batch (1 s): give them time to read the keys.
+      await sleep(5000 + (k / 100_000) * 3000);
+      const [a, b, c] = copies as [Copy, Copy, Copy];
+      const moved = b.tasks();
+      const before = [a, c].map((x) => x.err().length);
+      const killedAt = Date.now();
+      b.kill();
+      await waitUntil(() => moved.every((t) => a.tasks().includes(t) || c.tasks().includes(t)), 'the killed copy’s tasks moving');
+      const takers = [a, c].filter((x) => moved.some((t) => x.tasks().includes(t)));
+      await waitUntil(() => takers.every((x) => /restored \d+ state keys/.test(x.err().slice(before[[a, c].indexOf(x)]!))), 'the restores', 600_000);
+      const assignedAt = Math.max(...takers.map((x) => x.lastAssignedAt()));
+      await waitUntil(() => takers.every((x) => x.batchesAfter(assignedAt).length > 0), 'a batch on the new owners');
+      const processingAt = Math.max(...takers.map((x) => x.batchesAfter(assignedAt)[0]!));
+      const restores = takers.map((x) => /restored (\d+) state keys of tasks (\S+) in (\d+) ms, (\d+) changelog records read in (\d+) ms(.*)/.exec(x.err().slice(before[[a, c].indexOf(x)]!))!);
+      console.log(
+        `standbyReplicas ${standbys}, ${fmt(k)} keys in the changelog: SIGKILL → tasks ${JSON.stringify(moved)} restored in ` +
+          restores.map((m) => `${fmt(Number(m[3]))} ms (changelogs ${fmt(Number(m[5]))} ms: ${fmt(Number(m[1]))} keys, ${fmt(Number(m[4]))} records read${/standby/.test(m[6]!) ? ', from a standby' : ''})`).join(' and ') +
+          `; first batch of the new owners ${fmt(processingAt - killedAt)} ms after the kill`,
+      );
+      await stopAll(copies);
+    }
   }
 } finally {
   for (const c of children) c.kill('SIGKILL');

@@ -64,6 +64,12 @@ export interface StreamingContextOptions extends ReceiverContextOptions {
    */
   applicationId?: string;
   /**
+   * Scale-out: standby replicas per task (Kafka Streams' `num.standby.replicas`, default 0). Each
+   * copy also follows the changelogs of that many tasks it does not own (on copies other than
+   * their owners), so a task that moves to it restores only the changelog's tail.
+   */
+  standbyReplicas?: number;
+  /**
    * Serve the web UI (Spark's Streaming tab), its REST JSON and `/metrics` while the context
    * runs (default off). `true`: on 127.0.0.1:4040 (the next free port up to 4056 when taken).
    */
@@ -170,7 +176,9 @@ export class StreamingContext {
         post: (info) => this.bus.post({ type: 'partitionsAssigned', info }),
         fail: (e) => this.fail(e),
         log: (m) => console.error(`[dstreams ${options.applicationId}] ${m}`),
-      });
+      }, options.standbyReplicas ?? 0);
+    } else if (options.standbyReplicas !== undefined) {
+      throw new TypeError('standbyReplicas needs an applicationId (it is a scale-out option)');
     }
     if (options.ui && !attachmentFactories.has('ui')) {
       throw new Error("the ui option needs the web UI module: import StreamingContext from 'dstreams' (the package entry)");
@@ -331,6 +339,15 @@ export class StreamingContext {
         first = next;
       }
       this.graph.recoveredTime = meta.lastCompletedTime;
+    }
+    if (this.scaleOut && !this.recovered) {
+      // Scaled out: every copy slides on one grid — the zero time a multiple of every slide, counted
+      // from the epoch — so a task's windows end at the same times whichever copy owns it. The
+      // batches between that zero time and the first are never run (inputs have no data then).
+      const grid = this.graph.streams.reduce((g, s) => lcm(g, s.slideDuration), batch);
+      const aligned = Math.floor(zeroTime / grid) * grid;
+      if (aligned < zeroTime) this.graph.skippedBatches = { after: aligned, before: first, rerun: new Set() };
+      zeroTime = aligned;
     }
     this.graph.start(zeroTime);
     this.graph.lifecycle = 'active';
@@ -580,4 +597,10 @@ export class StreamingContext {
       clearTimeout(timer);
     }
   }
+}
+
+/** The least common multiple of two whole durations (the grid both slide on). */
+function lcm(a: number, b: number): number {
+  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
+  return (a / gcd(a, b)) * b;
 }

@@ -5,7 +5,9 @@
  * the direct streams read exact ranges with KafkaClient). Kafka Streams' idea of a task: the
  * partitions numbered p of every topic of the group (inputs, repartition topics) form task p
  * and go to one copy together, so the state of partition p, its changelog partition p and the
- * records that feed it are in one place (`taskAssigner`).
+ * records that feed it are in one place (`taskAssigner`). Each member announces the tasks it owns
+ * and those it follows as a standby in its join metadata; with standby replicas the assigner also
+ * gives each task its standbys, in each member's assignment user data (standbys.ts).
  *
  * When things happen:
  *  - start(): the consumer joins; every (re)join ends with kafkajs's GROUP_JOIN (this copy's
@@ -18,6 +20,7 @@
  *    `onError`.
  */
 import { AssignerProtocol, type Consumer, type Kafka, type PartitionAssigner } from 'kafkajs';
+import { assignStandbys, decodeMemberTasks } from './standbys.js';
 
 export interface TopicPartitionRef {
   topic: string;
@@ -38,6 +41,10 @@ export interface GroupMemberOptions {
   topics: readonly string[];
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** Standbys per task (standbys.ts); 0: none. */
+  standbyReplicas?: number;
+  /** The tasks this member holds warm now (announced when it joins). */
+  standbyTasks?: () => readonly number[];
   onAssigned(assignment: GroupAssignment): void;
   onError(error: unknown): void;
 }
@@ -53,6 +60,8 @@ export function assignTasks(
   memberIds: readonly string[],
   tasks: readonly number[],
   previous: ReadonlyMap<string, readonly number[]> = new Map(),
+  /** Tasks each member holds a standby copy of: a freed task goes to one of them when it can. */
+  warm: ReadonlyMap<string, readonly number[]> = new Map(),
 ): Map<string, number[]> {
   const members = [...memberIds].sort();
   const out = new Map<string, number[]>(members.map((m) => [m, []]));
@@ -77,7 +86,8 @@ export function assignTasks(
     }
   }
   for (const t of free) {
-    const m = members.filter((x) => out.get(x)!.length < cap.get(x)!).sort((a, b) => out.get(a)!.length - out.get(b)!.length)[0]!;
+    const open = members.filter((x) => out.get(x)!.length < cap.get(x)!);
+    const m = (open.find((x) => warm.get(x)?.includes(t)) ?? open.sort((a, b) => out.get(a)!.length - out.get(b)!.length)[0])!;
     out.get(m)!.push(t);
   }
   for (const l of out.values()) l.sort((a, b) => a - b);
@@ -85,7 +95,7 @@ export function assignTasks(
 }
 
 /** The assigner every copy announces: task p = partition p of every topic of the group. */
-function taskAssigner(ownedTasks: () => readonly number[]): PartitionAssigner {
+function taskAssigner(ownedTasks: () => readonly number[], standbyTasks: () => readonly number[], standbyReplicas: number): PartitionAssigner {
   return ({ cluster }) => ({
     name: ASSIGNER_NAME,
     version: 1,
@@ -93,27 +103,30 @@ function taskAssigner(ownedTasks: () => readonly number[]): PartitionAssigner {
       const partitionsOf = new Map(topics.map((t) => [t, cluster.findTopicPartitionMetadata(t).map((m) => m.partitionId)]));
       const tasks = [...partitionsOf.values()].flat();
       const previous = new Map<string, number[]>();
+      const warm = new Map<string, number[]>();
       for (const m of members) {
-        const userData = AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData;
-        try {
-          const owned: unknown = userData && userData.length > 0 ? JSON.parse(userData.toString('utf8')) : [];
-          if (Array.isArray(owned)) previous.set(m.memberId, owned.filter((x): x is number => Number.isInteger(x)));
-        } catch {
-          // a member of another version: it simply has no previous tasks
-        }
+        const announced = decodeMemberTasks(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData);
+        previous.set(m.memberId, announced.active);
+        warm.set(m.memberId, announced.standby);
       }
       const byMember = assignTasks(
         members.map((m) => m.memberId),
         tasks,
         previous,
+        warm,
       );
+      const standbys = assignStandbys(byMember, standbyReplicas, warm);
       return members.map(({ memberId }) => {
         const mine = new Set(byMember.get(memberId) ?? []);
         const assignment: Record<string, number[]> = {};
         for (const [topic, parts] of partitionsOf) assignment[topic] = parts.filter((p) => mine.has(p)).sort((a, b) => a - b);
         return {
           memberId,
-          memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment, userData: Buffer.alloc(0) }),
+          memberAssignment: AssignerProtocol.MemberAssignment.encode({
+            version: 1,
+            assignment,
+            userData: standbyReplicas > 0 ? Buffer.from(JSON.stringify({ active: [...mine], standby: standbys.get(memberId) ?? [] })) : Buffer.alloc(0),
+          }),
         };
       });
     },
@@ -123,7 +136,7 @@ function taskAssigner(ownedTasks: () => readonly number[]): PartitionAssigner {
         metadata: AssignerProtocol.MemberMetadata.encode({
           version: 1,
           topics,
-          userData: Buffer.from(JSON.stringify(ownedTasks())),
+          userData: Buffer.from(JSON.stringify({ active: ownedTasks(), standby: standbyTasks() })),
         }),
       };
     },
@@ -146,7 +159,7 @@ export class GroupMember {
       sessionTimeout: options.sessionTimeoutMs,
       rebalanceTimeout: Math.max(options.sessionTimeoutMs, 10_000),
       heartbeatInterval: Math.min(options.heartbeatIntervalMs, 500),
-      partitionAssigners: [taskAssigner(() => this.owned)],
+      partitionAssigners: [taskAssigner(() => this.owned, () => options.standbyTasks?.() ?? [], options.standbyReplicas ?? 0)],
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 250,
       maxBytesPerPartition: 1,

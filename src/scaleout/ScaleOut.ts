@@ -1,4 +1,7 @@
 /**
+ * Over 400 lines: the copy's whole protocol (registration, rebalance, per-batch commit) reads in
+ * one file; changelogs, standby copies, repartitioning and fenced writes are beside it.
+ *
  * One copy of a scaled-out job (a StreamingContext with an `applicationId`): Kafka Streams'
  * model in the DStream world. The copies of a job form one consumer group; Kafka's group
  * protocol assigns tasks (task p = partition p of every input and internal topic, see
@@ -12,14 +15,17 @@
  *    its keys dropped from every state before the next batch; each task gained — its
  *    transactional producer opened (which fences the copy that had it and ends that copy's open
  *    transaction), the group's committed offsets read (`auto.offset.reset` only when there are
- *    none; internal topics from their start), each state's changelog partition read to its end
- *    and put into the state; only then do the direct streams read the task's partitions (from
- *    the next batch generated). Then `assignment$`, the listener event and a log line.
+ *    none; internal topics from their start), each state's and window's changelog partition
+ *    read to its end (from its start, the local checkpoint's position or a standby copy's,
+ *    standbyCopies.ts) and put into the state; only then do the direct streams read the task's
+ *    partitions (from the next batch generated). Then the copy's standbys of the generation,
+ *    `assignment$`, the listener event and a log line.
  *  - a batch completed (hook, after every output): per task the batch read, ONE Kafka
  *    transaction with the repartition records made from the task's input partition, the
- *    changelog records of the task's state keys and the offsets the batch read up to. A task
- *    lost since the batch was generated is not committed: its new owner re-reads from the last
- *    committed offsets, with the state of that point.
+ *    changelog records of the task's state keys and window batches (windowBatches.ts cuts them
+ *    first) and the offsets the batch read up to. A task lost since the batch was generated is
+ *    not committed: its new owner re-reads from the last committed offsets, with the state of
+ *    that point. Then the standby copies catch up.
  *
  * So per task the input offsets, the repartition records and the state changes move together:
  * a crash at any point leaves the last committed batch, and whoever owns the task next resumes
@@ -38,8 +44,8 @@ import { partitionForKey } from '../kafka/partitioner.js';
 import { TaskProducer, type TaskRecord } from '../kafka/taskProducer.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { causeChain } from '../util/causeChain.js';
-import { StateChangelog } from './changelog.js';
-import type { WindowChangelog } from './windowChangelog.js';
+import { StateChangelog, type Changelog } from './changelog.js';
+import { StandbyCopies } from './standbyCopies.js';
 
 export interface ScaleOutHost {
   addBatchHooks(hooks: BatchHooks): void;
@@ -62,6 +68,16 @@ function isProducerFenced(err: unknown): boolean {
 }
 
 export class ScaleOut implements PartitionOwnership {
+  /** Whether this copy owns task `task` now. */
+  owns(task: number): boolean {
+    return this.tasks.has(task);
+  }
+
+  /** Whether batch `time` read partition `task` of one of the job's topics (until the batch commits). */
+  reads(time: number, task: number): boolean {
+    return (this.rangesByTime.get(time) ?? []).some((r) => r.partition === task);
+  }
+
   /** The scale-out coordinator of the context that owns `graph`, if it has an applicationId. */
   static of(graph: DStreamGraph): ScaleOut | undefined {
     return coordinators.get(graph);
@@ -73,7 +89,9 @@ export class ScaleOut implements PartitionOwnership {
   /** Topics of the group's direct streams (inputs and repartition topics), in registration order. */
   private readonly topics: string[] = [];
   private readonly internalTopics = new Map<string, number | undefined>();
-  private readonly changelogs: Array<StateChangelog | WindowChangelog> = [];
+  private readonly changelogs: Changelog[] = [];
+  /** Standby replicas: the tasks this copy follows without owning them (standbyCopies.ts). */
+  private readonly standbys: StandbyCopies;
   private repartitions = 0;
   /** Partition count of the input topics (the default of repartitionByKey and of tasks). */
   private inputPartitions = 0;
@@ -94,12 +112,23 @@ export class ScaleOut implements PartitionOwnership {
     readonly graph: DStreamGraph,
     readonly applicationId: string,
     private readonly host: ScaleOutHost,
+    /** Standbys per task (context option `standbyReplicas`, default 0). */
+    readonly standbyReplicas = 0,
   ) {
+    if (!Number.isInteger(standbyReplicas) || standbyReplicas < 0) {
+      throw new RangeError(`standbyReplicas must be a non-negative integer, got ${standbyReplicas}`);
+    }
+    this.standbys = new StandbyCopies(() => this.client!, applicationId, (m) => host.log(m));
     if (typeof applicationId !== 'string' || !/^[A-Za-z0-9._-]+$/.test(applicationId)) {
       throw new TypeError(`applicationId must be a non-empty name of letters, digits, '.', '_' or '-' (it names Kafka topics), got ${JSON.stringify(applicationId)}`);
     }
     coordinators.set(graph, this);
-    host.addBatchHooks({ onBatchCompleted: (time) => this.commitBatch(time) });
+    host.addBatchHooks({
+      onBatchCompleted: async (time) => {
+        await this.commitBatch(time);
+        this.followStandbys();
+      },
+    });
   }
 
   /** Every rebalance's outcome for this copy (RxJS). */
@@ -215,6 +244,8 @@ export class ScaleOut implements PartitionOwnership {
       topics: this.topics,
       sessionTimeoutMs: params.sessionTimeoutMs,
       heartbeatIntervalMs: params.heartbeatIntervalMs,
+      standbyReplicas: this.standbyReplicas,
+      standbyTasks: () => this.standbys.followed,
       onAssigned: (a) => {
         this.rebalances = this.rebalances.then(() => this.rebalance(a)).catch((e: unknown) => this.host.fail(e));
       },
@@ -229,6 +260,7 @@ export class ScaleOut implements PartitionOwnership {
     this.stopped = true;
     await this.member?.stop().catch(() => undefined);
     await this.rebalances.catch(() => undefined);
+    await this.standbys.stop();
     await Promise.all([...this.producers.values()].map((p) => p.close()));
     this.producers.clear();
     await this.client?.close();
@@ -239,6 +271,16 @@ export class ScaleOut implements PartitionOwnership {
 
   private async rebalance(a: GroupAssignment): Promise<void> {
     if (this.stopped) return;
+    await this.standbys.pause();
+    try {
+      await this.rebalanceNow(a);
+    } finally {
+      this.standbys.resume();
+    }
+    this.followStandbys();
+  }
+
+  private async rebalanceNow(a: GroupAssignment): Promise<void> {
     const started = Date.now();
     const next = new Set(a.partitions.map((p) => p.partition));
     const lost = [...this.tasks].filter((t) => !next.has(t));
@@ -259,7 +301,11 @@ export class ScaleOut implements PartitionOwnership {
       const topics = [...new Set(a.partitions.map((p) => p.topic))];
       const [committed, bounds] = await Promise.all([client.committedOffsets(this.applicationId, topics), client.topicBounds(topics)]);
       const gainedSet = new Set(gained);
-      const restored = await Promise.all(this.changelogs.map((cl) => cl.restore(client, gained)));
+      // A gained task this copy followed as a standby: its copy is handed to the restore, which reads only the tail.
+      const warm = gained.filter((t) => this.standbys.has(t));
+      const readFrom = Date.now();
+      const restored = await Promise.all(this.changelogs.map((cl) => cl.restore(client, gained, this.standbys.take(cl.topic, warm))));
+      const readMs = Date.now() - readFrom;
       for (const p of a.partitions) {
         if (!gainedSet.has(p.partition)) continue;
         const key = tpKey(p.topic, p.partition);
@@ -270,13 +316,17 @@ export class ScaleOut implements PartitionOwnership {
       }
       const keys = restored.reduce((n, r) => n + r.keys, 0);
       const fromLocal = restored.reduce((n, r) => n + r.fromLocal, 0);
+      const read = restored.reduce((n, r) => n + r.read, 0);
       if (this.changelogs.length > 0) {
         this.host.log(
-          `restored ${keys} state keys of tasks ${JSON.stringify(gained)} in ${Date.now() - started} ms` +
-            (fromLocal > 0 ? ` (${fromLocal} task changelog(s) read from the local checkpoint's position on)` : ' (changelogs read from their start)'),
+          `restored ${keys} state keys of tasks ${JSON.stringify(gained)} in ${Date.now() - started} ms, ${read} changelog records read in ${readMs} ms` +
+            (fromLocal > 0 ? ` (${fromLocal} task changelog(s) read from the local checkpoint's position on)` : '') +
+            (warm.length > 0 ? ` (tasks ${JSON.stringify(warm)} from a standby's copy on)` : '') +
+            (fromLocal === 0 && warm.length === 0 ? ' (changelogs read from their start)' : ''),
         );
       }
     }
+    await this.assignStandbys(a, next);
     const info: PartitionsAssignedInfo = { generation: a.generation, partitions: a.partitions.map((p) => ({ ...p })) };
     this.host.log(
       `generation ${a.generation}: member ${a.memberId} owns tasks ${JSON.stringify([...next].sort((x, y) => x - y))}` +
@@ -284,6 +334,17 @@ export class ScaleOut implements PartitionOwnership {
     );
     this.host.post(info);
     this.assignments.next(info);
+  }
+
+  /** The standby tasks of this assignment (none when the option is 0). */
+  private async assignStandbys(a: GroupAssignment, owned: ReadonlySet<number>): Promise<void> {
+    if (this.standbyReplicas === 0 || this.changelogs.length === 0) return;
+    const standby = await this.standbys.assign(a.memberId, owned);
+    if (standby.length > 0) this.host.log(`generation ${a.generation}: standby for tasks ${JSON.stringify(standby)}`);
+  }
+
+  private followStandbys(): void {
+    if (!this.stopped) this.standbys.follow(this.changelogs.map((cl) => cl.topic));
   }
 
   // ---- per batch ----------------------------------------------------------------------------
@@ -325,6 +386,7 @@ export class ScaleOut implements PartitionOwnership {
   /** One transaction per task the batch read: its staged records and the offsets it read up to. */
   private async commitBatch(time: number): Promise<void> {
     const t0 = Date.now();
+    for (const cl of this.changelogs) if ('beforeCommit' in cl) cl.beforeCommit(time);
     const ranges = this.rangesByTime.get(time) ?? [];
     const staged = this.outbox.get(time) ?? new Map<number, TaskRecord[]>();
     const tasks = new Set([...ranges.map((r) => r.partition), ...staged.keys()]);

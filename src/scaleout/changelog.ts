@@ -26,14 +26,27 @@ import { StateDStream } from '../state/updateStateByKey.js';
 import { ReducedWindowedDStream } from '../window/ReducedWindowedDStream.js';
 import { WindowChangelog } from './windowChangelog.js';
 import { changelogTopic } from './changelogTopic.js';
+import { readCompacted, type CompactedPartition } from './compacted.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
+import { WindowedDStream } from '../window/window.js';
+import { CountByWindowDStream } from '../window/countByWindow.js';
+import { WindowBatchesChangelog, type WindowBatchesHost } from './windowBatches.js';
 
 /** What a changelog needs of the job's scale-out coordinator. */
-export interface ChangelogHost {
+export interface ChangelogHost extends WindowBatchesHost {
   readonly graph: DStreamGraph;
-  readonly applicationId: string;
   partitionCount(topic: string): number;
 }
+
+/** What a restore did: keys (or window batches) now in the state, tasks read from the local checkpoint's position, records read from Kafka. */
+export interface RestoreCounts {
+  keys: number;
+  fromLocal: number;
+  read: number;
+}
+
+/** Every kind of changelog a scaled-out job writes. */
+export type Changelog = StateChangelog | WindowChangelog | WindowBatchesChangelog;
 
 /** What a stateful stream's checkpoint carries for its changelog (StatefulDStream.checkpointExtra). */
 interface ChangelogPositions {
@@ -65,17 +78,18 @@ export class StateChangelog {
     if (end !== undefined && this.positions.has(task)) this.positions.set(task, end);
   }
 
-  /** A changelog for every stateful stream (and window with an inverse function) fed by the job's Kafka inputs. */
-  static forGraph(scaleOut: ChangelogHost): Array<StateChangelog | WindowChangelog> {
-    const out: Array<StateChangelog | WindowChangelog> = [];
+  /** A changelog for every stateful stream and window fed by the job's Kafka inputs. */
+  static forGraph(scaleOut: ChangelogHost): Changelog[] {
+    const out: Changelog[] = [];
     for (const s of scaleOut.graph.streams) {
       const inputs = kafkaInputsOf(s);
       if (inputs.length === 0) continue;
-      if (s.kind === 'WindowedDStream') {
-        throw new Error(
-          `${s.kind} (stream ${s.id}) over a Kafka input: a window without an inverse function does not move with its ` +
-            'partitions in a scaled-out job (applicationId); use reduceByKeyAndWindow with an inverse function, updateStateByKey or mapWithState',
-        );
+      if (s instanceof WindowedDStream || s instanceof CountByWindowDStream) {
+        if (inputs.length !== 1) {
+          throw new Error(`${s.kind} (stream ${s.id}) reads ${inputs.length} Kafka streams: a scaled-out window moves with the partitions of one`);
+        }
+        out.push(new WindowBatchesChangelog(s, scaleOut.partitionCount(inputs[0]!.topics[0]!), inputs[0]!, scaleOut));
+        continue;
       }
       if ((s as { stateOnDisk?: boolean }).stateOnDisk) {
         throw new Error(
@@ -96,7 +110,7 @@ export class StateChangelog {
       }
       out.push(
         s instanceof ReducedWindowedDStream
-          ? new WindowChangelog(s as ReducedWindowedDStream<unknown, unknown>, [...counts][0]!, scaleOut.applicationId)
+          ? new WindowChangelog(s as ReducedWindowedDStream<unknown, unknown>, [...counts][0]!, scaleOut)
           : new StateChangelog(s as StatefulDStream<unknown, unknown>, [...counts][0]!, scaleOut.applicationId),
       );
     }
@@ -142,23 +156,27 @@ export class StateChangelog {
   /**
    * Brings the state of `tasks` up to the end of their changelog partitions: for a task the local
    * checkpoint this copy started from has up to offset X, its keys stay and only the records from
-   * X on are read (the tail); for the others the partition is read from its start and replaces
-   * the task's keys. The number of keys read, and how many of the tasks started from the local
-   * checkpoint.
+   * X on are read (the tail); for a task this copy kept a standby copy of (`standbys`), that copy
+   * plus the records after it replace the task's keys; the others are read from the start and
+   * replace the task's keys. The number of keys read, and how many of the tasks started from the
+   * local checkpoint.
    */
-  async restore(client: KafkaClient, tasks: readonly number[]): Promise<{ keys: number; fromLocal: number }> {
-    const bounds = (await client.topicBounds([this.topic])).filter((b) => tasks.includes(b.partition));
+  async restore(client: KafkaClient, tasks: readonly number[], standbys: ReadonlyMap<number, CompactedPartition> = new Map()): Promise<RestoreCounts> {
+    const warm = tasks.filter((t) => standbys.has(t) && !this.local.has(t));
+    const bounds = (await client.topicBounds([this.topic])).filter((b) => tasks.includes(b.partition) && !warm.includes(b.partition));
     const ranges = bounds.map((b) => {
       const local = this.local.get(b.partition);
       const from = local !== undefined && local >= b.low && local <= b.high ? local : b.low;
       return { topic: this.topic, partition: b.partition, fromOffset: from, untilOffset: b.high, tail: from !== b.low || local === b.low };
     });
-    const parts = await client.read(ranges, { readCommitted: true });
+    const [parts, warmParts] = await Promise.all([client.read(ranges, { readCommitted: true }), readCompacted(client, this.topic, warm, standbys)]);
     const whole = new Set<number>();
     const tail = new Set<number>();
     const latest = new Map<string, [unknown, unknown] | undefined>();
+    let read = 0;
     parts.forEach((records, i) => {
       const r = ranges[i]!;
+      read += records.length;
       (r.tail ? tail : whole).add(r.partition);
       for (const [key, value] of records) {
         if (key === null) continue;
@@ -167,12 +185,18 @@ export class StateChangelog {
       this.positions.set(r.partition, r.untilOffset);
       this.local.delete(r.partition);
     });
+    for (const [task, partition] of warmParts) {
+      read += partition.read;
+      whole.add(task);
+      for (const [key, value] of partition.entries) latest.set(key, JSON.parse(value) as [unknown, unknown]);
+      this.positions.set(task, partition.end);
+    }
     // Whole partitions replace their tasks' keys; a tail replaces (or removes) only the keys it has.
     const puts = [...latest.values()].filter((e): e is [unknown, unknown] => e !== undefined);
     this.stream.editState((k) => {
       const t = this.taskOf(k);
       return whole.has(t) || (tail.has(t) && latest.has(keyString(k)));
     }, puts);
-    return { keys: latest.size, fromLocal: tail.size };
+    return { keys: latest.size, fromLocal: tail.size, read };
   }
 }

@@ -6,18 +6,22 @@
  * split by task (`s\0<batch time>` → `[[key, value], …]`); a value that left or a batch that
  * left the window is a tombstone.
  *
- * A scaled-out window must slide every batch: then each copy applies every batch, and a gained
- * task's batches go straight into the window (they are already in its values) while the
- * copy's own batches go on entering as usual (ReducedWindowedDStream.editState).
+ * The state moves every batch (a window sliding slower than the batches steps every batch
+ * between its slides, ReducedWindowedDStream.stepEveryBatch): each copy applies every batch, a
+ * gained task's batches go straight into the window (they are already in its values) while the
+ * copy's own batches go on entering as usual (ReducedWindowedDStream.editState), and every
+ * batch's changes are in that batch's transaction with the offsets that made them.
  *
  * When things happen: as for a state (changelog.ts) — each slide's changes are staged in the
- * batch's task transactions; a task gained is read back before its first batch; a task lost is
- * dropped.
+ * batch's task transactions; a task gained is read back (compacted.ts: from its start, or from a
+ * standby's copy on) before its first batch; a task lost is dropped.
  */
 import type { KafkaClient } from '../kafka/client.js';
+import { readCompacted, type CompactedPartition } from './compacted.js';
 import { keyString, partitionForKey } from '../kafka/partitioner.js';
 import type { TaskRecord } from '../kafka/taskProducer.js';
 import { changelogTopic } from './changelogTopic.js';
+import type { WindowBatchesHost } from './windowBatches.js';
 import type { ReducedWindowedDStream } from '../window/ReducedWindowedDStream.js';
 
 const VALUE = 'v\u0000';
@@ -25,21 +29,32 @@ const SLICE = 's\u0000';
 
 export class WindowChangelog {
   readonly topic: string;
+  private readonly stepping: boolean;
   /** Batch time → the tasks that have a record of that batch (to tombstone when it leaves the window). */
   private readonly sliceTasks = new Map<number, Set<number>>();
 
   constructor(
     private readonly stream: ReducedWindowedDStream<unknown, unknown>,
     readonly numPartitions: number,
-    applicationId: string,
+    host: WindowBatchesHost,
   ) {
-    this.topic = changelogTopic(applicationId, stream);
-    if (stream.slideDuration !== stream.graph.batchDuration) {
-      throw new Error(
-        `${stream.operation} (stream ${stream.id}) slides every ${stream.slideDuration} ms: in a scaled-out job a window over a ` +
-          `Kafka input must slide every batch (${stream.graph.batchDuration} ms) to move with its partitions`,
-      );
-    }
+    this.topic = changelogTopic(host.applicationId, stream);
+    // A batch reduced after one of its tasks moved away: that task's keys stay out (its new owner
+    // reads them again). A key of a task the batch did not read stays in: the commit then says the
+    // stream is not keyed like its input.
+    stream.enterOnly((k, t) => {
+      const task = this.taskOf(k);
+      return host.owns(task) || !host.reads(t, task);
+    });
+    // Sliding slower than the batches: the state moves every batch, so each batch's changes go
+    // into that batch's transaction with the offsets that made them.
+    this.stepping = stream.slideDuration !== stream.graph.batchDuration;
+    if (this.stepping) stream.stepEveryBatch();
+  }
+
+  /** Batch `time` completed: the state moved to it (between slides nothing else moves it). */
+  beforeCommit(time: number): void {
+    if (this.stepping) this.stream.stepTo(time);
   }
 
   private taskOf(key: unknown): number {
@@ -90,32 +105,23 @@ export class WindowChangelog {
     this.stream.editState((k) => !tasks.has(this.taskOf(k)), [], []);
   }
 
-  async restore(client: KafkaClient, tasks: readonly number[]): Promise<{ keys: number; fromLocal: number }> {
-    const bounds = (await client.topicBounds([this.topic])).filter((b) => tasks.includes(b.partition));
-    const ranges = bounds.map((b) => ({ topic: this.topic, partition: b.partition, fromOffset: b.low, untilOffset: b.high }));
-    const parts = await client.read(ranges, { readCommitted: true });
+  async restore(client: KafkaClient, tasks: readonly number[], standbys?: ReadonlyMap<number, CompactedPartition>): Promise<{ keys: number; fromLocal: number; read: number }> {
     const values = new Map<string, [unknown, unknown]>();
     const slices = new Map<number, Array<[unknown, unknown]>>();
-    parts.forEach((records, i) => {
-      const task = ranges[i]!.partition;
-      const taskSlices = new Map<number, Array<[unknown, unknown]> | undefined>();
-      for (const [key, value] of records) {
-        if (key === null) continue;
-        if (key.startsWith(VALUE)) {
-          if (value === '') values.delete(key);
-          else values.set(key, JSON.parse(value) as [unknown, unknown]);
-        } else if (key.startsWith(SLICE)) {
-          taskSlices.set(Number(key.slice(SLICE.length)), value === '' ? undefined : (JSON.parse(value) as Array<[unknown, unknown]>));
+    let read = 0;
+    for (const [task, partition] of await readCompacted(client, this.topic, tasks, standbys)) {
+      read += partition.read;
+      for (const [key, value] of partition.entries) {
+        if (key.startsWith(VALUE)) values.set(key, JSON.parse(value) as [unknown, unknown]);
+        else if (key.startsWith(SLICE)) {
+          const t = Number(key.slice(SLICE.length));
+          slices.set(t, (slices.get(t) ?? []).concat(JSON.parse(value) as Array<[unknown, unknown]>));
+          this.noteSlice(t, task);
         }
       }
-      for (const [t, pairs] of taskSlices) {
-        if (pairs === undefined) continue;
-        slices.set(t, (slices.get(t) ?? []).concat(pairs));
-        this.noteSlice(t, task);
-      }
-    });
+    }
     const owned = new Set(tasks);
     this.stream.editState((k) => owned.has(this.taskOf(k)), [...values.values()], [...slices].sort((a, b) => a[0] - b[0]));
-    return { keys: values.size, fromLocal: 0 };
+    return { keys: values.size, fromLocal: 0, read };
   }
 }

@@ -113,6 +113,10 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
   /** Slides computed (their RDD exists) but not yet applied to the state. */
   private readonly pending = new Map<number, Slide<K, V>>();
   private registered = false;
+  /** Scale-out: which keys of parent batch t may enter (enterOnly). */
+  private entering: ((key: K, time: number) => boolean) | undefined;
+  /** How far the state moves at a time: the slide, or (scaled out, stepEveryBatch) every parent batch. */
+  private step: Duration;
 
   // What changed since the last checkpointDelta, tracked only when the context has a checkpoint
   // directory (otherwise nothing would ever collect it).
@@ -151,6 +155,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     this.operation = operation;
     this.numPartitions = numPartitions;
     this.filterFunc = options.filterFunc;
+    this.step = this.slideDuration;
     this.values = Array.from({ length: numPartitions }, () => new KeyMap<K, V>());
     this.mustCheckpoint = true;
     if (options.requireCheckpoint ?? true) this.graph.requireCheckpoint(operation);
@@ -193,9 +198,10 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
   private advanceTo(target: Slide<K, V>): void {
     // Earlier slides first, should something have read a later one before them.
     if (this.stateTime !== undefined) {
-      for (let t = this.stateTime + this.slideDuration; t < target.time; t += this.slideDuration) {
-        if (!this.pending.has(t)) this.getOrCompute(t);
-        const earlier = this.pending.get(t);
+      for (let t = this.stateTime + this.step; t < target.time; t += this.step) {
+        if (!this.pending.has(t) && this.isTimeValid(t)) this.getOrCompute(t);
+        // Stepping every batch: a step between two slides has no RDD (nothing reads it).
+        const earlier = this.pending.get(t) ?? (this.isTimeValid(t) ? undefined : { time: t });
         if (earlier) this.apply(earlier);
       }
     }
@@ -285,7 +291,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
 
     this.stateTime = time;
     this.pending.delete(time);
-    slide.parts = this.snapshot();
+    if (this.isTimeValid(time)) slide.parts = this.snapshot();
     if (listening) {
       const values: Array<[K, V | undefined]> = touched.map((e, j) => [e.key, this.values[touchedPart[j]!]!.entry(e.key)?.value]);
       const changes = { time, values, slicesAdded: entered.map((t): [number, Array<[K, V]>] => [t, pairsOf(this.slices.get(t)!)]), slicesRemoved: left };
@@ -299,6 +305,28 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
    */
   onSlide(listener: (changes: WindowSlideChanges<K, V>) => void): void {
     this.slideListeners.push(listener);
+  }
+
+  /**
+   * Scale-out, a window sliding slower than its parent: from now on the state moves at every
+   * parent batch (the window ending at each batch time), while the stream still produces an RDD
+   * only at its slides — so every batch's changes are known when the batch commits (`stepTo`).
+   * Each parent batch still enters and leaves once; what grows is the changes a slide reports.
+   */
+  stepEveryBatch(): void {
+    this.step = (this.parent as DStream<unknown>).slideDuration;
+  }
+
+  /** Scale-out: only the pairs of parent batch t whose key `keep(key, t)` accepts enter the window (not those of a task lost since the batch read it). */
+  enterOnly(keep: (key: K, time: number) => boolean): void {
+    this.entering = keep;
+  }
+
+  /** Scale-out: the state moved to the window ending at batch `time` (a no-op when it is there already). */
+  stepTo(time: number): void {
+    if (this.stateTime !== undefined && time <= this.stateTime) return;
+    const slide = this.pending.get(time);
+    this.advanceTo(slide ?? { time });
   }
 
   /**
@@ -322,7 +350,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     const time = this.stateTime ?? this.zeroTime!;
     this.restoreCheckpoint({ time, state, slices: [...slices], meta: full.meta });
     // The batches put are already in the values put: they are inside the window, not waiting
-    // to enter it (a scaled-out window slides every batch, so nothing else waits there).
+    // to enter it (a scaled-out window moves every batch, so nothing else waits there).
     const all = [...this.slices, ...this.early].sort((a, b) => a[0] - b[0]);
     this.slices.clear();
     this.early.clear();
@@ -332,8 +360,10 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
 
   /** Parent batch `t` reduced by key, hash-partitioned like the state; undefined when it has no pairs. */
   private reduceBatch(t: number): BatchSlice<K, V> | undefined {
-    const rdd = this.parent.getOrCompute(t);
-    if (!rdd) return undefined; // at or before the zero time
+    const batch = this.parent.getOrCompute(t);
+    if (!batch) return undefined; // at or before the zero time
+    const keep = this.entering;
+    const rdd = keep ? batch.filter(([k]) => keep(k, t)) : batch;
     const f = this.f;
     const reduced = rdd.combineByKey((v: V) => v, f, f, this.numPartitions);
     const slice: BatchSlice<K, V> = { keys: [], values: [] };
@@ -381,7 +411,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     const zero = this.zeroTime!;
     for (const t of parentTimes(this.parent as DStream<unknown>, this.stateTime ?? zero, time)) {
       if (t <= this.restoredUpTo || this.early.has(t)) continue;
-      const nextSlide = zero + Math.ceil((t - zero) / this.slideDuration) * this.slideDuration;
+      const nextSlide = zero + Math.ceil((t - zero) / this.step) * this.step;
       if (t <= nextSlide - this.windowDuration) continue; // no window takes it
       const slice = this.reduceBatch(t);
       if (slice === undefined) continue;

@@ -5,6 +5,7 @@ import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
 import { SavedWindowBatches } from './SavedWindowBatches.js';
 import { SlidingDStream } from './SlidingDStream.js';
+import { TaskBatches } from './TaskBatches.js';
 import { parentTimes, type WindowOptions } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
@@ -27,6 +28,9 @@ export class CountByWindowDStream<T> extends SlidingDStream<T, number> implement
   /** Batch counts in the checkpoint, and the last batch a recovered checkpoint covers. */
   private readonly savedBatches = new SavedWindowBatches<number>();
 
+  /** Scale-out: each parent batch's count by task (see byTask), or undefined in one process. */
+  private tasks: TaskBatches<T, number> | undefined;
+
   /** The window's name (see Checkpointable.stateName), or undefined. */
   readonly stateName: string | undefined;
 
@@ -36,7 +40,21 @@ export class CountByWindowDStream<T> extends SlidingDStream<T, number> implement
     this.stateName = stateName;
   }
 
+  /** Scale-out: from now on the window counts the owned tasks' slices of each parent batch (`split` cuts a batch into tasks). */
+  byTask(split: (rdd: RDD<T>, time: number) => Map<number, T[]>, owned: (task: number) => boolean): TaskBatches<T, number> {
+    this.tasks = new TaskBatches<T, number>((t) => this.parent.getOrCompute(t), split, (es) => es.length, (a, b) => a + b, owned);
+    return this.tasks;
+  }
+
   compute(time: number): RDD<number> {
+    const tasks = this.tasks;
+    if (tasks) {
+      return RDD.deferred(1, () => {
+        let total = 0;
+        for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) for (const n of tasks.ownedAt(t)) total += n;
+        return [[total]];
+      });
+    }
     const batches: [number, RDD<T>][] = [];
     for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
       if (t <= this.savedBatches.restoredUpTo) continue; // counted before the crash: batchCounts has it

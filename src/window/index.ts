@@ -15,3 +15,4 @@ export {
   type ReducedWindowedOptions,
 } from './ReducedWindowedDStream.js';
 export { windowSpec, type WindowSpec, type WindowOptions } from './windowArgs.js';
+export { TaskBatches } from './TaskBatches.js';

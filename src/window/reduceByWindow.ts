@@ -31,8 +31,22 @@ DStream.prototype.reduceByWindow = function <T>(
   const op = invF == null ? 'reduceByWindow' : 'reduceByWindow with an inverse function';
   if (typeof f !== 'function') throw new TypeError(`${op} needs a reduce function`);
   const { slideDuration: slide } = windowSpec(this as DStream<unknown>, windowDuration, slideDuration, op);
-  // As Spark: without an inverse, each batch reduced once, then the window of those reduced.
-  if (invF == null) return this.reduce(f).window(windowDuration, slide).reduce(f);
+  // As Spark: without an inverse, each batch reduced once, then the window of those reduced —
+  // per partition (one value per partition and batch), so that in a scaled-out job the window's
+  // batches still know their input partition and move with it (f is associative and commutative).
+  if (invF == null) {
+    return this.mapPartitions((it) => {
+      let acc: T | undefined;
+      let any = false;
+      for (const t of it) {
+        acc = any ? f(acc as T, t) : t;
+        any = true;
+      }
+      return any ? [acc as T] : [];
+    })
+      .window(windowDuration, slide)
+      .reduce(f);
+  }
   // With one, a single key's value kept by the incremental window.
   const keyed = this.map((t): [0, T] => [0, t]);
   return new ReducedWindowedDStream(keyed, f, invF, windowDuration, slide, { numPartitions: 1, operation: op }).map(

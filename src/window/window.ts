@@ -5,6 +5,7 @@ import { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
 import { SavedWindowBatches } from './SavedWindowBatches.js';
 import { SlidingDStream } from './SlidingDStream.js';
+import { TaskBatches } from './TaskBatches.js';
 import { parentTimes, type WindowOptions } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
@@ -28,6 +29,9 @@ export class WindowedDStream<T> extends SlidingDStream<T, T> implements Checkpoi
   /** Parent batches read back from a checkpoint. */
   private readonly restored = new Map<number, RDD<T>>();
 
+  /** Scale-out: the parent batches by task (see byTask), or undefined in one process. */
+  private tasks: TaskBatches<T, T[]> | undefined;
+
   /** The window's name (see Checkpointable.stateName), or undefined. */
   readonly stateName: string | undefined;
 
@@ -39,8 +43,30 @@ export class WindowedDStream<T> extends SlidingDStream<T, T> implements Checkpoi
     parent.persist();
   }
 
+  /**
+   * Scale-out: from now on the window is the union of the owned tasks' slices of each parent
+   * batch (`split` cuts a batch into tasks), which a scaled-out job moves between copies.
+   */
+  byTask(split: (rdd: RDD<T>, time: number) => Map<number, T[]>, owned: (task: number) => boolean): TaskBatches<T, T[]> {
+    this.tasks = new TaskBatches<T, T[]>((t) => this.parent.getOrCompute(t), split, (es) => es, (a, b) => a.concat(b), owned);
+    return this.tasks;
+  }
+
   compute(time: number): RDD<T> {
     const rdds: RDD<T>[] = [];
+    const tasks = this.tasks;
+    if (tasks) {
+      // The slices of the tasks this copy owns, when the batch runs (its parent's records are read
+      // then); the local checkpoint's batches are not read (the changelog has them).
+      this.restored.clear();
+      return RDD.deferred(1, () => {
+        const out: T[] = [];
+        for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
+          for (const slice of tasks.ownedAt(t)) for (let i = 0; i < slice.length; i++) out.push(slice[i]!);
+        }
+        return [out];
+      });
+    }
     for (const t of parentTimes(this.parent as DStream<unknown>, time - this.windowDuration, time)) {
       const rdd = t <= this.savedBatches.restoredUpTo ? this.restored.get(t) : this.parent.getOrCompute(t);
       if (rdd) rdds.push(rdd); // times at or before the zero time have none
@@ -55,7 +81,8 @@ export class WindowedDStream<T> extends SlidingDStream<T, T> implements Checkpoi
     // aligned with `time - windowDuration` at its own slide times.
     const from = time - this.windowDuration;
     const slices = this.savedBatches.delta(parentTimes(this.parent as DStream<unknown>, from, time), from, (t) => {
-      const rdd = t <= this.savedBatches.restoredUpTo ? undefined : this.parent.getOrCompute(t);
+      // Scaled out, the window's batches are in its changelog: the local checkpoint does not keep them.
+      const rdd = t <= this.savedBatches.restoredUpTo || this.tasks ? undefined : this.parent.getOrCompute(t);
       if (!rdd) return undefined;
       const parts: T[][] = [];
       for (let i = 0; i < rdd.numPartitions; i++) parts.push(rdd.partition(i));

@@ -4,124 +4,21 @@
 // While input flows: one copy is SIGKILLed, a fourth starts, one stops gracefully; at the end
 // the table equals an independent count (nothing lost, nothing counted twice). Then a copy
 // whose local checkpoint directory was deleted takes over tasks and restores their state from
-// the changelog. Real broker (the run's), real PostgreSQL.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+// the changelog. The same with windows (with and without an inverse function), and with standby
+// replicas (one file, so its copies never compete with another file's for the machine). Real
+// broker (the run's), real PostgreSQL.
+import { rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { KafkaUtils, StateSpec, StreamingContext, type DStream, type State } from '../../src/index.js';
-import { createTopic, kafkaBrokers, produceLines, uniqueTopic } from '../helpers/kafka.js';
-import { pgQuery, sinkConnection, useScratchSchema } from '../helpers/postgres.js';
+import { createTopic, kafkaBrokers, uniqueTopic } from '../helpers/kafka.js';
+import { sinkConnection, useScratchSchema } from '../helpers/postgres.js';
+import { BATCH_MS, count, countsReach, diff, feeder, SESSION_TIMEOUT_MS, sleep, startCopy, tableCatchesUp, tableCounts, tasksOf, tempDir, type Copy } from './copies.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SESSION_TIMEOUT_MS = 6000;
-const BATCH_MS = 500;
-const cleanups: Array<() => void> = [];
-afterAll(() => {
-  for (const c of cleanups.splice(0)) c();
-});
 const scratch = useScratchSchema('dstreams_scaleout');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const words = (ls: readonly string[]): number => [...count(ls).values()].reduce((x, y) => x + y, 0);
 
-interface Copy {
-  name: string;
-  dir: string;
-  out: () => string;
-  err: () => string;
-  /** Parsed "ASSIGNED" lines: generation, partitions, at (ms). */
-  assignments: () => Array<{ generation: number; partitions: Array<{ topic: string; partition: number }>; at: number }>;
-  batches: () => Array<{ t: number; n: number; at: number }>;
-  waitFor: (cond: () => boolean, what: string, timeoutMs?: number) => Promise<void>;
-  stop: () => void;
-  kill: () => Promise<void>;
-  exited: Promise<number | null>;
-}
-
-function startCopy(name: string, dir: string, args: string[]): Copy {
-  const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/scaleout/wordcount-child.ts'), ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    cwd: ROOT,
-    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-  });
-  let out = '';
-  let err = '';
-  p.stdout.on('data', (d) => (out += String(d)));
-  p.stderr.on('data', (d) => (err += String(d)));
-  let done = false;
-  const exited = new Promise<number | null>((r) => p.once('exit', (code) => ((done = true), r(code))));
-  cleanups.push(() => void p.kill('SIGKILL'));
-  const parsed = <T>(tag: string): T[] =>
-    out
-      .split('\n')
-      .filter((l) => l.startsWith(`${tag} `))
-      .map((l) => JSON.parse(l.slice(tag.length + 1)) as T);
-  return {
-    name,
-    dir,
-    out: () => out,
-    err: () => err,
-    assignments: () => parsed('ASSIGNED'),
-    batches: () => parsed('BATCH'),
-    async waitFor(cond, what, timeoutMs = 60_000) {
-      const t0 = Date.now();
-      while (!cond()) {
-        if (done) throw new Error(`copy ${name} exited before ${what}:\n${out.slice(-2000)}\n${err.slice(-3000)}`);
-        if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what} (copy ${name}):\n${err.slice(-3000)}`);
-        await sleep(50);
-      }
-    },
-    stop: () => void p.stdin.write('stop\n'),
-    async kill() {
-      p.kill('SIGKILL');
-      await exited;
-    },
-    exited,
-  };
-}
-
-const VOCABULARY = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}`);
-/** Lines not keyed by word (so the count needs repartitionByKey), a few words each. */
-function lines(from: number, n: number): string[] {
-  return Array.from({ length: n }, (_, j) => {
-    const i = from + j;
-    return Array.from({ length: 1 + (i % 5) }, (_x, k) => VOCABULARY[(i * 31 + k * 17) % VOCABULARY.length]).join(' ');
-  });
-}
-function count(ls: Iterable<string>): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const l of ls) for (const w of l.split(' ')) m.set(w, (m.get(w) ?? 0) + 1);
-  return m;
-}
-
-async function tableCounts(table: string): Promise<Map<string, number>> {
-  const res = await pgQuery<{ word: string; n: string }>(`SELECT word, n FROM ${table}`);
-  return new Map(res.rows.map((r) => [r.word, Number(r.n)]));
-}
-
-function diff(expected: Map<string, number>, got: Map<string, number>): { lost: number; duplicated: number; wrongKeys: number } {
-  let lost = 0;
-  let duplicated = 0;
-  let wrongKeys = 0;
-  for (const [w, n] of expected) {
-    const g = got.get(w) ?? 0;
-    if (g < n) lost += n - g;
-    if (g > n) duplicated += g - n;
-  }
-  for (const w of got.keys()) if (!expected.has(w)) wrongKeys++;
-  return { lost, duplicated, wrongKeys };
-}
-
-const tasksOf = (c: Copy): number[] => [...new Set(c.assignments().at(-1)?.partitions.map((p) => p.partition) ?? [])].sort();
-
-async function scenario(mode: 'update' | 'mapWithState' | 'window'): Promise<void> {
+async function scenario(mode: 'update' | 'mapWithState' | 'window' | 'window-batches'): Promise<void> {
   const brokers = kafkaBrokers();
   const topic = uniqueTopic(`scaleout-${mode}`);
   await createTopic(topic, 6);
@@ -141,26 +38,9 @@ async function scenario(mode: 'update' | 'mapWithState' | 'window'): Promise<voi
       .map((x) => `--- ${x.name}: tasks ${JSON.stringify(tasksOf(x))}, last batch ${JSON.stringify(x.batches().at(-1))}\n${x.err().split('\n').filter((l) => l.startsWith('[dstreams') || l.includes('Error:')).join('\n').slice(-3000)}`)
       .join('\n');
   const produced: string[] = [];
-  const feed = async (chunks: number, size: number, pauseMs: number): Promise<void> => {
-    for (let c = 0; c < chunks; c++) {
-      const ls = lines(produced.length, size);
-      await produceLines(topic, ls, { partitions: 6 });
-      produced.push(...ls);
-      await sleep(pauseMs);
-    }
-  };
+  const feed = feeder(topic, produced);
   const qualified = s.qualified(table);
-  const waitForTable = async (what: string): Promise<void> => {
-    const t0 = Date.now();
-    for (;;) {
-      const got = await tableCounts(qualified).catch(() => new Map<string, number>());
-      const d = diff(count(produced), got);
-      if (d.lost === 0 && d.duplicated === 0 && d.wrongKeys === 0) return;
-      if (d.duplicated > 0 || d.wrongKeys > 0) throw new Error(`${what}: ${JSON.stringify(d)} (a word counted twice)`);
-      if (Date.now() - t0 > 90_000) throw new Error(`${what}: table never caught up: ${JSON.stringify(d)}\n${report()}`);
-      await sleep(250);
-    }
-  };
+  const waitForTable = (what: string): Promise<void> => tableCatchesUp(qualified, produced, what, report);
 
   const a = copy('A');
   const b = copy('B');
@@ -214,6 +94,10 @@ async function scenario(mode: 'update' | 'mapWithState' | 'window'): Promise<voi
   expect(restoredKeys.reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
   await feed(6, 250, 100);
   await waitForTable(`${mode}: after the restore from the changelog`);
+  if (mode === 'window-batches') {
+    await countsReach([a, b2], produced.length, 'after the kill, join, stop and restore');
+    await countsReach([a, b2], words(produced), 'after the kill, join, stop and restore', 'WORDS');
+  }
   const final = diff(count(produced), await tableCounts(qualified));
   console.log(`[scaleout ${mode}] ${produced.length} lines, ${count(produced).size} words: ${JSON.stringify(final)}; B2 restored ${restoredKeys.join('+')} keys`);
   expect(final).toEqual({ lost: 0, duplicated: 0, wrongKeys: 0 });
@@ -234,11 +118,69 @@ async function scenario(mode: 'update' | 'mapWithState' | 'window'): Promise<voi
   expect(await a.exited).toBe(0);
   const a2 = copy('A2', a.dir);
   await a2.waitFor(() => tasksOf(a2).length === 6, 'A restarted with all six tasks', 60_000);
-  if (mode !== 'window') expect(a2.err()).toMatch(/\(6 task changelog\(s\) read from the local checkpoint's position on\)/);
+  if (!mode.startsWith('window')) expect(a2.err()).toMatch(/\(6 task changelog\(s\) read from the local checkpoint's position on\)/);
   await feed(4, 250, 100);
   await waitForTable(`${mode}: after a restart from the local checkpoint and the changelogs' tails`);
+  if (mode === 'window-batches') {
+    await countsReach([a2], produced.length, 'after a restart alone');
+    await countsReach([a2], words(produced), 'after a restart alone', 'WORDS');
+  }
   a2.stop();
   expect(await a2.exited).toBe(0);
+}
+
+// Standby replicas (standbyReplicas: 1): each copy follows the changelogs of tasks it does not own, on a
+// copy other than their owner. One copy is SIGKILLed while input flows: its tasks go to the copies that
+// held them warm, which read only the changelog's tail, and the totals stay exact.
+/** The tasks a copy's log says it follows as a standby (its latest line). */
+const standbysOf = (c: Copy): number[] => {
+  const m = [...c.err().matchAll(/standby for tasks (\[[\d,]*\])/g)].at(-1);
+  return m ? (JSON.parse(m[1]!) as number[]) : [];
+};
+/** The tasks a copy's log says it restored from a standby's copy. */
+const warmRestored = (c: Copy): number[] => [...c.err().matchAll(/tasks (\[[\d,]*\]) from a standby's copy on/g)].flatMap((m) => JSON.parse(m[1]!) as number[]);
+
+async function standbyScenario(mode: 'update' | 'window-batches'): Promise<void> {
+  const topic = uniqueTopic(`standby-${mode}`);
+  await createTopic(topic, 6);
+  const app = `sb-${mode}-${Date.now().toString(36)}`;
+  const s = scratch();
+  const table = s.unique('totals');
+  const { connection } = await sinkConnection();
+  const pg = JSON.stringify({ schema: s.schema, table, sinkId: `sb-${mode}`, connection });
+  const copies: Copy[] = [];
+  const copy = (name: string): Copy => {
+    const dir = tempDir(`standby-${name}-`);
+    const x = startCopy(name, dir, [kafkaBrokers(), topic, app, dir, mode, pg, String(BATCH_MS), '1']);
+    copies.push(x);
+    return x;
+  };
+  const report = (): string => copies.map((x) => `--- ${x.name}: tasks ${JSON.stringify(tasksOf(x))}\n${x.err().slice(-2500)}`).join('\n');
+  const produced: string[] = [];
+  const feed = feeder(topic, produced);
+  const qualified = s.qualified(table);
+
+  const [a, b, c] = [copy('A'), copy('B'), copy('C')];
+  await a.waitFor(() => [a, b, c].every((x) => tasksOf(x).length === 2), 'three copies with two tasks each', 90_000);
+  // Every task has one standby, never on its owner.
+  await a.waitFor(() => [a, b, c].reduce((n, x) => n + standbysOf(x).length, 0) === 6, 'six standbys', 60_000);
+  for (const x of [a, b, c]) for (const t of standbysOf(x)) expect(tasksOf(x)).not.toContain(t);
+
+  const feeding = feed(30, 250, 150);
+  await sleep(3000);
+  const bTasks = tasksOf(b);
+  await b.kill();
+  await a.waitFor(() => bTasks.every((t) => tasksOf(a).includes(t) || tasksOf(c).includes(t)), "the killed copy's tasks on the others", SESSION_TIMEOUT_MS + 30_000);
+  await feeding;
+  await tableCatchesUp(qualified, produced, `${mode} with standbys: after the kill`, report);
+  if (mode === 'window-batches') await countsReach([a, c], produced.length, 'after the kill');
+  // The killed copy's tasks went to the copies that followed them, and were restored from their standby copies.
+  expect([...warmRestored(a), ...warmRestored(c)].sort(), report()).toEqual([...bTasks].sort());
+  const final = diff(count(produced), await tableCounts(qualified));
+  console.log(`[standby ${mode}] ${produced.length} lines; tasks ${JSON.stringify(bTasks)} restored from standbys: ${JSON.stringify(final)}`);
+  expect(final).toEqual({ lost: 0, duplicated: 0, wrongKeys: 0 });
+  for (const x of [a, c]) x.stop();
+  for (const x of [a, c]) expect(await x.exited).toBe(0);
 }
 
 describe('a job scaled out over Kafka (applicationId)', () => {
@@ -254,7 +196,11 @@ describe('a job scaled out over Kafka (applicationId)', () => {
     await scenario('window');
   });
 
-  it('refuses what it cannot move, with a clear error: a window without inverse or not sliding every batch, disk-backed state, a state name that cannot name a topic', async () => {
+  it('the same with windows without an inverse function (reduceByKeyAndWindow over the words, countByWindow over the lines sliding every 2 batches): their batches move through a changelog; and with an inverse sliding every 2 batches', { timeout: 300_000 }, async () => {
+    await scenario('window-batches');
+  });
+
+  it('refuses what it cannot move, with a clear error: disk-backed state, a state name that cannot name a topic', async () => {
     const topic = uniqueTopic('scaleout-window');
     await createTopic(topic, 2);
     const job = (build: (pairs: DStream<[string, number]>) => DStream<unknown>): StreamingContext => {
@@ -265,10 +211,6 @@ describe('a job scaled out over Kafka (applicationId)', () => {
       build(pairs).foreachRDD(() => undefined);
       return ssc;
     };
-    await expect(job((p) => p.window(2000, 500)).start()).rejects.toThrow(/without an inverse function does not move/);
-    await expect(job((p) => p.reduceByKeyAndWindow((x, y) => x + y, (x, y) => x - y, 2000, 1000)).start()).rejects.toThrow(
-      /must slide every batch \(500 ms\)/,
-    );
     // The disk state store cannot move yet; a state name must be able to name a Kafka topic.
     const f = (_k: string, v: number | undefined, st: State<number>): number => {
       st.update((st.getOption() ?? 0) + (v ?? 0));
@@ -293,5 +235,13 @@ describe('a job scaled out over Kafka (applicationId)', () => {
     const pairs = ssc.queueStream<[string, number]>([[['a', 1]]]);
     expect(ssc.applicationId).toBeUndefined();
     expect(() => pairs.repartitionByKey()).toThrow(/needs a scaled-out job/);
+  });
+
+  it('standby replicas: a killed copy’s tasks are restored from the standbys of the others, with exact totals (updateStateByKey)', { timeout: 240_000 }, async () => {
+    await standbyScenario('update');
+  });
+
+  it('standby replicas: the same for windows without an inverse function (their batches’ changelog)', { timeout: 240_000 }, async () => {
+    await standbyScenario('window-batches');
   });
 });

@@ -2,7 +2,9 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { abortedIn } from '../../src/kafka/aborted.js';
+import { StreamingContext } from '../../src/index.js';
 import { assignTasks } from '../../src/kafka/group.js';
+import { assignStandbys, decodeMemberTasks } from '../../src/kafka/standbys.js';
 import { keyString, murmur2, partitionForKey } from '../../src/kafka/partitioner.js';
 
 const require = createRequire(import.meta.url);
@@ -73,5 +75,49 @@ describe('abortedIn (read committed)', () => {
 
   it('drops nothing without aborted transactions', () => {
     expect(abortedIn([m(0, '7')], undefined).size).toBe(0);
+  });
+});
+
+describe('standby replicas (assignStandbys, the join user data)', () => {
+  const active = new Map([
+    ['a', [0, 1]],
+    ['b', [2, 3]],
+    ['c', [4, 5]],
+  ]);
+
+  it('gives each task its standbys on members other than its owner, spread evenly', () => {
+    for (const replicas of [1, 2]) {
+      const out = assignStandbys(active, replicas);
+      for (const t of [0, 1, 2, 3, 4, 5]) {
+        const holders = [...out].filter(([, ts]) => ts.includes(t)).map(([m]) => m);
+        expect(holders).toHaveLength(replicas);
+        for (const m of holders) expect(active.get(m)).not.toContain(t);
+      }
+      const counts = [...out.values()].map((l) => l.length);
+      expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+    }
+    // One member: nobody else to hold a standby.
+    expect(assignStandbys(new Map([['a', [0, 1]]]), 1).get('a')).toEqual([]);
+  });
+
+  it('keeps standbys where they are warm, and gives a freed task to the member that holds it warm', () => {
+    const warm = new Map([['c', [2, 3]]]);
+    expect(assignStandbys(active, 1, warm).get('c')).toEqual(expect.arrayContaining([2, 3]));
+    // b died: its tasks 2 and 3 go to c, which followed them, not to a.
+    const after = assignTasks(['a', 'c'], [0, 1, 2, 3, 4, 5], new Map([['a', [0, 1]], ['c', [4, 5]]]), new Map([['a', [4]], ['c', [2, 3]]]));
+    expect(after.get('c')).toEqual(expect.arrayContaining([2]));
+  });
+
+  it('reads a member’s announced tasks, and the bare array of older copies', () => {
+    expect(decodeMemberTasks(Buffer.from('{"active":[1],"standby":[2,3]}'))).toEqual({ active: [1], standby: [2, 3] });
+    expect(decodeMemberTasks(Buffer.from('[4,5]'))).toEqual({ active: [4, 5], standby: [] });
+    expect(decodeMemberTasks(Buffer.from('not json'))).toEqual({ active: [], standby: [] });
+  });
+});
+
+describe('the standbyReplicas option', () => {
+  it('needs an applicationId and a non-negative integer', () => {
+    expect(() => new StreamingContext({ batchDuration: 500, standbyReplicas: 1 })).toThrow(/standbyReplicas needs an applicationId/);
+    expect(() => new StreamingContext({ batchDuration: 500, applicationId: 'x', standbyReplicas: -1 })).toThrow(/standbyReplicas must be a non-negative integer/);
   });
 });

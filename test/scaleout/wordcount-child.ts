@@ -4,12 +4,15 @@
 // than the test) → PostgreSQL, fenced per task (writeFenced). Every copy is
 // this same module: the graph is rebuilt from the job's own code.
 //
-// argv: brokers topic applicationId checkpointDir mode(update|mapWithState|window) pgJSON(table, connection) batchMs
+// argv: brokers topic applicationId checkpointDir mode(update|mapWithState|window|window-batches) pgJSON(table, connection) batchMs [standbyReplicas]
+// window-batches: reduceByKeyAndWindow WITHOUT inverse (its window's batches move through a changelog),
+// plus countByWindow over the input lines sliding every 2 batches, printed as "COUNT <json>", and
+// reduceByKeyAndWindow WITH inverse sliding every 2 batches, its values summed, as "WORDS <json>".
 // stdout: "STARTED", "ASSIGNED <json>" per rebalance (listener) and "ASSIGNED$ <generation>" (assignment$), "BATCH <json>" per completed batch, "STOPPED".
 // stdin "stop" (or SIGTERM): graceful stop (finishes the batches due, leaves the group).
 import { KafkaUtils, PostgresSink, State, StateSpec, StreamingContext, writeFenced, type DStream } from '../../src/index.js';
 
-const [brokers, topic, applicationId, checkpointDir, mode, pgJson, batchMs] = process.argv.slice(2);
+const [brokers, topic, applicationId, checkpointDir, mode, pgJson, batchMs, standbyReplicas] = process.argv.slice(2);
 const pg = JSON.parse(pgJson!) as { schema: string; table: string; sinkId: string; connection: Record<string, unknown> };
 
 const words = (line: string): string[] => line.toLowerCase().split(/\W+/).filter((w) => w.length > 0);
@@ -27,7 +30,12 @@ const sink = new PostgresSink<{ word: string; n: number }>({
 
 // getOrCreate: a copy restarted on its checkpoint directory starts from its local state.
 const ssc = await StreamingContext.getOrCreate(checkpointDir!, () => {
-  const c = new StreamingContext({ batchDuration: Number(batchMs ?? 500), applicationId: applicationId!, checkpointDir: checkpointDir! });
+  const c = new StreamingContext({
+    batchDuration: Number(batchMs ?? 500),
+    applicationId: applicationId!,
+    checkpointDir: checkpointDir!,
+    standbyReplicas: Number(standbyReplicas ?? 0),
+  });
   const lines = KafkaUtils.createDirectStream(c, [topic!], {
     'metadata.broker.list': brokers!,
     'auto.offset.reset': 'earliest',
@@ -45,6 +53,15 @@ const ssc = await StreamingContext.getOrCreate(checkpointDir!, () => {
     const mapped = pairs.mapWithState(spec);
     mapped.checkpoint(2 * Number(batchMs ?? 500));
     totals = mapped;
+  } else if (mode === 'window-batches') {
+    totals = pairs.reduceByKeyAndWindow((a, b) => a + b, 600_000, Number(batchMs ?? 500));
+    lines.countByWindow(600_000, 2 * Number(batchMs ?? 500)).foreachRDD((rdd, t) => {
+      process.stdout.write(`COUNT ${JSON.stringify({ t, n: rdd.collect()[0] })}\n`);
+    });
+    // A window WITH an inverse sliding every 2 batches (scaled out, it steps every batch): its words, summed.
+    pairs.reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, 600_000, 2 * Number(batchMs ?? 500)).foreachRDD((rdd, t) => {
+      process.stdout.write(`WORDS ${JSON.stringify({ t, n: rdd.collect().reduce((n, [, v]) => n + v, 0) })}\n`);
+    });
   } else if (mode === 'window') {
     // Ten minutes: longer than the test, so the window's totals are the running totals.
     totals = pairs.reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, 600_000, Number(batchMs ?? 500));
