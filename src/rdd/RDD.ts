@@ -57,9 +57,9 @@ export abstract class RDD<T> {
 
   /**
    * An RDD whose partitions are produced by `produce` on first use (for results that need a
-   * whole pass), either as arrays or as a table that lays them out only when they are read.
+   * whole pass), either as arrays or as something that lays them out only when they are read.
    */
-  static deferred<T>(numPartitions: number, produce: () => T[][] | Tabled<T>): RDD<T> {
+  static deferred<T>(numPartitions: number, produce: () => T[][] | Sized<T>): RDD<T> {
     return new DeferredRDD(numPartitions, produce);
   }
 
@@ -432,8 +432,8 @@ export abstract class RDD<T> {
   }
 }
 
-/** A result whose size is known before its partitions are laid out (a shuffle's PairTable). */
-export interface Tabled<T> {
+/** A result whose size is known before its partitions are laid out (a shuffle's PairTable, a queued array). */
+export interface Sized<T> {
   readonly size: number;
   partitions(): T[][];
 }
@@ -566,13 +566,14 @@ class UnionRDD<T> extends RDD<T> {
 
 /**
  * A result that needs a whole pass over its parents (shuffles, sorts): produced once, on first
- * use. A shuffle's table is laid out in partitions only when one is read: counting it does not.
+ * use. A Sized result (a shuffle's table) is laid out in partitions only when one is read:
+ * counting it does not.
  */
 class DeferredRDD<T> extends RDD<T> {
-  private result: T[][] | Tabled<T> | undefined;
+  private result: T[][] | Sized<T> | undefined;
   constructor(
     readonly numPartitions: number,
-    private readonly produce: () => T[][] | Tabled<T>,
+    private readonly produce: () => T[][] | Sized<T>,
   ) {
     super();
   }
