@@ -1,10 +1,15 @@
-import { RDD } from '../rdd/RDD.js';
+import { RDD, sliceArray } from '../rdd/RDD.js';
 import type { DStreamGraph } from './DStreamGraph.js';
 import { InputDStream } from './InputDStream.js';
 
 /**
  * Spark's queueStream: each batch takes the next element of a queue the caller may keep
  * filling (or, with `oneAtATime` false, all of them); an empty queue yields `defaultRDD`.
+ *
+ * When things happen: an array is taken from the queue when its batch is generated and cut into
+ * partitions when the batch first reads it, as Spark's `parallelize` reads its collection
+ * lazily. Batches generated ahead (a clock that jumps, a catch-up) then hold the caller's array
+ * rather than copies of it that would outlive many collections of the young generation.
  */
 export class QueueInputDStream<T> extends InputDStream<T> {
   constructor(
@@ -22,7 +27,8 @@ export class QueueInputDStream<T> extends InputDStream<T> {
     if (!Array.isArray(item)) {
       throw new TypeError(`queueStream elements must be arrays or RDDs, got ${typeof item}`);
     }
-    return RDD.fromArray(item, this.graph.defaultParallelism);
+    const n = this.graph.defaultParallelism;
+    return RDD.deferred(n, () => ({ size: item.length, partitions: () => sliceArray(item, n) }));
   }
 
   compute(time: number): RDD<T> {

@@ -2,23 +2,31 @@ import { encodeStructuredKey, partitionOf } from './keys.js';
 import type { FoldSink } from './stage.js';
 
 /**
- * A shuffle's combining table whose entries are the result pairs themselves: `[key, combiner]`
- * arrays, folded in place and handed out as the shuffled RDD's elements without a copy (the
- * table is private to one shuffle, so nothing else sees them change). A new pair is placed in
- * its output partition (by key hash, Spark's HashPartitioner) when it is made, while its key is
- * at hand, rather than in a second pass over the table. Keys compare like KeyMap's (keys.ts);
- * each partition holds its primitive keys, then its structured keys, each in insertion order.
+ * A shuffle's combining table: primitive keys map straight to their combiners (a key's value is
+ * replaced with `merge(old, value)`, the way a hand-written `Map` count does it), so folding a
+ * batch allocates nothing per key — no `[key, combiner]` pair that would live, and be copied by
+ * the garbage collector, for the whole batch. The result pairs are made, and spread over the
+ * output partitions by key hash (Spark's HashPartitioner), only when something asks for the
+ * partitions; the number of keys is known without them (`size`, which `count()` of a shuffled
+ * RDD reads). Keys compare like KeyMap's (keys.ts); each partition holds its primitive keys,
+ * then its structured keys, each in order of first appearance.
  */
 export class PairTable<K, C> {
-  private readonly prim = new Map<unknown, [K, C]>();
+  private readonly prim = new Map<unknown, C>();
   private structured: Map<string, [K, C]> | undefined;
-  private readonly parts: [K, C][][];
+  private parts: [K, C][][] | undefined;
+  /** A Map keeps 0 for -0; the first appearance of the key 0 was -0, which the result keeps. */
+  private negativeZero = false;
 
-  constructor(private readonly numPartitions: number) {
-    this.parts = Array.from({ length: numPartitions }, () => []);
+  constructor(private readonly numPartitions: number) {}
+
+  /** How many distinct keys the table holds: the number of result pairs. */
+  get size(): number {
+    if (this.parts) return this.parts.reduce((n, part) => n + part.length, 0);
+    return this.prim.size + (this.structured?.size ?? 0);
   }
 
-  /** Fold `value` into `key`'s pair: `create(value)` for a new key, else `merge(old, value)`. */
+  /** Fold `value` into `key`'s combiner: `create(value)` for a new key, else `merge(old, value)`. */
   fold<V>(key: K, value: V, create: (v: V) => C, merge: (c: C, v: V) => C): void {
     if (typeof key === 'object' && key !== null) {
       const map = (this.structured ??= new Map());
@@ -28,35 +36,57 @@ export class PairTable<K, C> {
       else e[1] = merge(e[1], value);
       return;
     }
-    const e = this.prim.get(key);
-    if (e === undefined) this.place(key, create(value));
-    else e[1] = merge(e[1], value);
+    const prim = this.prim;
+    const c = prim.get(key);
+    if (c !== undefined || prim.has(key)) prim.set(key, merge(c as C, value));
+    else this.add(key, create(value));
   }
 
-  /** A new primitive key's pair: into the table and its partition. */
-  private place(key: K, value: C): void {
-    const pair: [K, C] = [key, value];
-    this.prim.set(key, pair);
-    this.parts[partitionOf(key, this.numPartitions)]!.push(pair);
+  /** A new primitive key (the fold sink's `add`). */
+  add(key: unknown, c: C): void {
+    this.prim.set(key, c);
+    if (key === 0 && Object.is(key, -0)) this.negativeZero = true;
   }
 
   /** This table as a fused stage's sink: the primitive-key fold runs inline in the stage's loop. */
   sink<V>(create: (v: V) => C, merge: (c: C, v: V) => C): FoldSink {
-    return {
-      prim: this.prim as Map<unknown, [unknown, unknown]>,
-      place: (key, value) => this.place(key as K, value as C),
-      foldStructured: (key, value) => this.fold(key as K, value as V, create, merge),
-      create: create as (v: unknown) => unknown,
-      merge: merge as (c: unknown, v: unknown) => unknown,
-    };
+    return new TableSink(this as PairTable<unknown, unknown>, this.prim, create as never, merge as never);
   }
 
-  /** The pairs by partition; ends the table (structured keys join their partitions now). */
+  /** The pairs by partition, made on the first call; ends the table (later folds would be lost). */
   partitions(): [K, C][][] {
-    if (this.structured) {
-      for (const e of this.structured.values()) this.parts[partitionOf(e[0], this.numPartitions)]!.push(e);
-      this.structured = undefined;
-    }
-    return this.parts;
+    if (this.parts) return this.parts;
+    const n = this.numPartitions;
+    const parts: [K, C][][] = Array.from({ length: n }, () => []);
+    // A Map's iterator makes a fresh [key, value] array per entry: those are the result pairs.
+    if (n === 1) for (const kc of this.prim as Map<K, C>) parts[0]!.push(kc);
+    else for (const kc of this.prim as Map<K, C>) parts[partitionOf(kc[0], n)]!.push(kc);
+    if (this.negativeZero) for (const part of parts) for (const kc of part) if (kc[0] === 0) kc[0] = -0 as K;
+    if (this.structured) for (const kc of this.structured.values()) parts[partitionOf(kc[0], n)]!.push(kc);
+    this.prim.clear();
+    this.structured = undefined;
+    return (this.parts = parts);
+  }
+}
+
+/**
+ * A table with its combine functions, as a stage's fold sink. A class, not an object of arrow
+ * functions: a stage calls `add` and `foldStructured` on every batch's new sink, and methods of
+ * one class are one call target, where fresh closures would deoptimise the stage once.
+ */
+class TableSink implements FoldSink {
+  constructor(
+    private readonly table: PairTable<unknown, unknown>,
+    readonly prim: Map<unknown, unknown>,
+    readonly create: (v: unknown) => unknown,
+    readonly merge: (c: unknown, v: unknown) => unknown,
+  ) {}
+
+  add(key: unknown, c: unknown): void {
+    this.table.add(key, c);
+  }
+
+  foldStructured(key: unknown, value: unknown): void {
+    this.table.fold(key, value, this.create, this.merge);
   }
 }

@@ -55,8 +55,11 @@ export abstract class RDD<T> {
     return new ParallelCollectionRDD<T>([]);
   }
 
-  /** An RDD whose partitions are produced by `produce` on first use (for results that need a whole pass). */
-  static deferred<T>(numPartitions: number, produce: () => T[][]): RDD<T> {
+  /**
+   * An RDD whose partitions are produced by `produce` on first use (for results that need a
+   * whole pass), either as arrays or as something that lays them out only when they are read.
+   */
+  static deferred<T>(numPartitions: number, produce: () => T[][] | Sized<T>): RDD<T> {
     return new DeferredRDD(numPartitions, produce);
   }
 
@@ -251,7 +254,7 @@ export abstract class RDD<T> {
       const table = new PairTable<K, C>(n);
       const sink = table.sink(create, mergeValue);
       for (let p = 0; p < this.numPartitions; p++) runStage(this, p, 'fold', sink);
-      return table.partitions();
+      return table;
     });
   }
 
@@ -429,6 +432,12 @@ export abstract class RDD<T> {
   }
 }
 
+/** A result whose size is known before its partitions are laid out (a shuffle's PairTable, a queued array). */
+export interface Sized<T> {
+  readonly size: number;
+  partitions(): T[][];
+}
+
 /** A shuffle of an RDD combined before its turn, elsewhere (the worker pool), or the error that stopped it. */
 export type CombinedShuffle = {
   create: unknown;
@@ -495,6 +504,9 @@ class ParallelCollectionRDD<T> extends RDD<T> {
     const part = this.parts[i]!;
     for (let j = 0; j < part.length; j++) push(part[j] as T);
   }
+  override count(): number {
+    return this.parts.reduce((n, part) => n + part.length, 0);
+  }
   override partition(i: number): T[] {
     return this.isCached ? super.partition(i) : this.parts[i]!.slice();
   }
@@ -552,12 +564,16 @@ class UnionRDD<T> extends RDD<T> {
   }
 }
 
-/** A result that needs a whole pass over its parents (shuffles, sorts): produced once, on first use. */
+/**
+ * A result that needs a whole pass over its parents (shuffles, sorts): produced once, on first
+ * use. A Sized result (a shuffle's table) is laid out in partitions only when one is read:
+ * counting it does not.
+ */
 class DeferredRDD<T> extends RDD<T> {
-  private parts: T[][] | undefined;
+  private result: T[][] | Sized<T> | undefined;
   constructor(
     readonly numPartitions: number,
-    private readonly produce: () => T[][],
+    private readonly produce: () => T[][] | Sized<T>,
   ) {
     super();
   }
@@ -571,7 +587,12 @@ class DeferredRDD<T> extends RDD<T> {
     for (let j = 0; j < part.length; j++) push(part[j] as T);
   }
   override readPartition(i: number): readonly T[] {
-    const parts = (this.parts ??= this.produce());
+    let parts = (this.result ??= this.produce());
+    if (!Array.isArray(parts)) this.result = parts = parts.partitions();
     return parts[i] ?? [];
+  }
+  override count(): number {
+    const result = (this.result ??= this.produce());
+    return Array.isArray(result) ? result.reduce((n, part) => n + part.length, 0) : result.size;
   }
 }

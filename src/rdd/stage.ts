@@ -22,16 +22,16 @@ export interface NarrowOp {
 
 /**
  * Where a stage's output goes: `push` calls a function per element, `array` appends to an
- * array, `fold` combines `[k, v]` pairs into a shuffle table (a primitive-key Map of entries,
- * with structured keys handed to `foldStructured`).
+ * array, `fold` combines `[k, v]` pairs into a shuffle table (a Map from primitive key to
+ * combiner, with structured keys handed to `foldStructured`).
  */
 export type SinkKind = 'push' | 'array' | 'fold';
 
-/** The fold sink's arguments: the table's primitive-key pairs and the combine functions (PairTable.ts). */
+/** The fold sink's arguments: the table's primitive keys and combiners, and the combine functions (PairTable.ts). */
 export interface FoldSink {
-  readonly prim: Map<unknown, [unknown, unknown]>;
-  /** A new primitive key: make its pair, put it in the table and in its output partition. */
-  place(key: unknown, value: unknown): void;
+  readonly prim: Map<unknown, unknown>;
+  /** A new primitive key with its first combiner. */
+  add(key: unknown, combiner: unknown): void;
   foldStructured(key: unknown, value: unknown): void;
   readonly create: (v: unknown) => unknown;
   readonly merge: (c: unknown, v: unknown) => unknown;
@@ -99,9 +99,10 @@ function body(ops: readonly NarrowOp[], sinkKind: SinkKind, level: number): stri
       case 'fold':
         return (
           `const k = ${x}[0], v = ${x}[1];` +
-          `if (typeof k === 'object' && k !== null) foldStructured(k, v);` +
-          `else { const e = prim.get(k); if (e === undefined) place(k, create(v));` +
-          ` else e[1] = merge(e[1], v); }`
+          `if (typeof k === 'object' && k !== null) sink.foldStructured(k, v);` +
+          // A combiner may be undefined: only `has` tells a new key from such a one.
+          `else { const c = prim.get(k); if (c !== undefined || prim.has(k)) prim.set(k, merge(c, v));` +
+          ` else sink.add(k, create(v)); }`
         );
     }
   }
@@ -132,8 +133,7 @@ function compile(ops: readonly NarrowOp[], sinkKind: SinkKind): StageFactory {
       ? 'const push = sink;'
       : sinkKind === 'array'
         ? 'const out = sink;'
-        : 'const prim = sink.prim, place = sink.place, create = sink.create, merge = sink.merge;' +
-          'const foldStructured = (k, v) => sink.foldStructured(k, v);';
+        : 'const prim = sink.prim, create = sink.create, merge = sink.merge;';
   const each = body(ops, sinkKind, 0);
   const source =
     `'use strict'; ${fns} ${sink}` +

@@ -182,6 +182,40 @@ describe('fused narrow stages', () => {
     expect(() => rdd.reduceByKey(add).collect()).toThrow(boom);
   });
 
+  it('a key whose combiner is undefined is merged into, not started again', () => {
+    const data: [unknown, number][] = [['a', 1], [2, 2], ['a', 3], [2, 4], [['t'], 5], ['a', 6], [['t'], 7]];
+    const seen: [unknown, number][] = [];
+    const out = RDD.fromArray(data, 2)
+      .map((kv) => kv)
+      .combineByKey<unknown, number, undefined>(
+        () => undefined,
+        (c, v) => void seen.push([c, v]),
+        () => undefined,
+        2,
+      );
+    expect(out.glom().collect()).toEqual(reference(data, 2, () => undefined, () => undefined));
+    expect(seen).toEqual([[undefined, 3], [undefined, 4], [undefined, 6], [undefined, 7]]);
+  });
+
+  it('the key 0 keeps the sign it had when first seen, as -0 or 0', () => {
+    const first = (data: [number, number][]): number =>
+      RDD.fromArray(data, 2)
+        .map((kv) => kv)
+        .reduceByKey(add, 3)
+        .collect()[0]![0];
+    expect(Object.is(first([[-0, 1], [0, 2]]), -0)).toBe(true);
+    expect(Object.is(first([[0, 1], [-0, 2]]), 0)).toBe(true);
+  });
+
+  it('counting a shuffle gives the number of keys, before and after its partitions are read', () => {
+    const data: [unknown, number][] = [['x', 1], [['a', 1], 2], ['y', 3], ['x', 4], [{ a: 1 }, 5], [['a', 1], 6]];
+    const counted = RDD.fromArray(data, 2).map((kv) => kv).reduceByKey(add, 2);
+    expect(counted.count()).toBe(4);
+    expect(counted.glom().collect()).toEqual(reference(data, 2, id, add));
+    expect(counted.count()).toBe(4);
+    expect(RDD.fromArray<[string, number]>([], 2).reduceByKey(add).count()).toBe(0);
+  });
+
   it('many chains of one shape with different functions each give their own results', () => {
     for (let k = 0; k < 12; k++) {
       const out = RDD.fromArray([1, 2, 3, 4], 2)
