@@ -7,7 +7,8 @@
  *   mode: state      scaled out, repartitionByKey + mapWithState (its changelog written every batch)
  *         stateless  scaled out, repartitionByKey + reduceByKey per batch (no state, no changelog)
  *         single     one process (no applicationId): direct stream + mapWithState
- * stdout: "ASSIGNED <json>", "SRC <input records of a batch>", "PAIRS <pairs into the last step>", "BATCH <json>".
+ * stdout: "ASSIGNED <json>", "SRC <input records of a batch>", "PAIRS <pairs into the last step>",
+ *   "BATCH <json>" (with `cpu`: the process's CPU time so far, ms).
  */
 import { KafkaUtils, State, StateSpec, StreamingContext, type DStream } from '../src/index.js';
 
@@ -40,7 +41,10 @@ if (mode === 'stateless') {
 }
 ssc.addStreamingListener({
   onPartitionsAssigned: (info) => void process.stdout.write(`ASSIGNED ${JSON.stringify({ ...info, at: Date.now() })}\n`),
-  onBatchCompleted: (b) => void process.stdout.write(`BATCH ${JSON.stringify({ t: b.batchTime, n: b.numRecords, at: Date.now() })}\n`),
+  onBatchCompleted: (b) => {
+    const cpu = process.cpuUsage();
+    process.stdout.write(`BATCH ${JSON.stringify({ t: b.batchTime, n: b.numRecords, at: Date.now(), cpu: (cpu.user + cpu.system) / 1000 })}\n`);
+  },
 });
 process.stdin.on('data', (d) => {
   if (String(d).includes('stop')) void ssc.stop({ graceful: true });

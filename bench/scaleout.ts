@@ -5,12 +5,16 @@
  *
  *   npx tsx bench/scaleout.ts [lines=100000] [keys=100000,1000000] [sections=throughput,rebalance,restore,standby]
  *
+ * DSTREAMS_BENCH_PROFILE=dir: the throughput runs' copies write a CPU profile there (node
+ * --cpu-prof; they are stopped gracefully so the profile is written).
+ *
  * Uses KAFKA_BROKERS when set, else starts a broker with scripts/kafka.sh (wiped at exit).
  *
  *  - throughput: 1, 2 and 3 copies of the stateful job (repartitionByKey + mapWithState, its
  *    changelog written every batch); the copies join first, then `lines` lines (4 words each)
  *    are produced and the clock runs until every word went through the state. Lines/s and the
- *    ratio to one copy. On 2 cores three copies compete for two cores.
+ *    ratio to one copy, and lines per CPU-second (the copies' CPU time while they worked: the
+ *    figure to compare on a shared machine). On 2 cores three copies compete for two cores.
  *  - changelog cost: one copy of the stateful job ÷ one copy of the same job with a per-batch
  *    reduceByKey instead of state (no state, no changelog); and the single-process job (no
  *    applicationId: no repartition topic, no transactions) for what scaling out costs at N = 1.
@@ -26,7 +30,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +42,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LINES = Number(process.argv[2] ?? 100_000);
 const KEYS = (process.argv[3] ?? '100000,1000000').split(',').map(Number);
 const SECTIONS = (process.argv[4] ?? 'throughput,rebalance,restore,standby').split(',');
+const PROFILE_DIR = process.env.DSTREAMS_BENCH_PROFILE;
 const PARTITIONS = 6;
 const BATCH_MS = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -92,16 +97,20 @@ interface Copy {
   tasks: () => number[];
   lastAssignedAt: () => number;
   batchesAfter: (t: number) => number[];
+  /** The CPU time (ms) the copy reported with its latest batch. */
+  cpu: () => number;
   sum: (tag: string) => number;
   kill: () => void;
   stop: () => void;
   exited: Promise<unknown>;
 }
 
-function copy(topic: string, app: string, mode: string, standbyReplicas = 0): Copy {
+function copy(topic: string, app: string, mode: string, standbyReplicas = 0, profile = false): Copy {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-scaleout-'));
   dirs.push(dir);
-  const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/scaleout-job.ts'), BROKERS, topic, app, dir, mode, String(BATCH_MS), String(standbyReplicas)], {
+  // One directory per copy: its main thread's and tsx's loader thread's profiles (node names them by pid and thread).
+  const prof = profile && PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE_DIR, `${app}-${++seq}`)}`] : [];
+  const p = spawn(process.execPath, [...prof, '--import', 'tsx', path.join(ROOT, 'bench/scaleout-job.ts'), BROKERS, topic, app, dir, mode, String(BATCH_MS), String(standbyReplicas)], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -118,6 +127,7 @@ function copy(topic: string, app: string, mode: string, standbyReplicas = 0): Co
     tasks: () => [...new Set(assigned().at(-1)?.partitions.map((x) => x.partition) ?? [])],
     lastAssignedAt: () => assigned().at(-1)?.at ?? 0,
     batchesAfter: (t) => lines('BATCH').map((l) => (JSON.parse(l) as { at: number }).at).filter((at) => at > t),
+    cpu: () => (JSON.parse(lines('BATCH').at(-1) ?? '{"cpu":0}') as { cpu: number }).cpu,
     sum: (tag) => lines(tag).reduce((n, l) => n + Number(l), 0),
     kill: () => void p.kill('SIGKILL'),
     stop: () => void p.stdin!.write('stop\n'),
@@ -155,20 +165,31 @@ async function stopAll(copies: Copy[]): Promise<void> {
   await Promise.all(copies.map((c) => c.exited));
 }
 
-/** Lines/s of `n` copies of `mode` over LINES lines produced once they all joined. */
-async function throughput(n: number, mode: string): Promise<number> {
+/** Lines/s (wall) and lines per CPU-second of `n` copies of `mode` over LINES lines produced once they all joined. */
+async function throughput(n: number, mode: string): Promise<{ rate: number; perCpu: number }> {
   const topic = await newTopic(mode);
   const app = `bench-${mode}-${n}-${Date.now().toString(36)}`;
-  const copies = Array.from({ length: n }, () => copy(topic, app, mode));
+  const copies = Array.from({ length: n }, () => copy(topic, app, mode, 0, true));
   const share = Math.ceil(PARTITIONS / n);
   if (mode === 'single') await waitUntil(() => copies[0]!.out().includes('STARTED'), 'start');
   else await waitUntil(() => copies.every((c) => c.tasks().length > 0 && c.tasks().length <= share) && copies.reduce((s, c) => s + c.tasks().length, 0) === PARTITIONS, 'assignment');
+  await sleep(2 * BATCH_MS);
+  const cpu0 = copies.reduce((s, c) => s + c.cpu(), 0);
   const t0 = performance.now();
   await produce(topic, 0, LINES);
   await waitUntil(() => copies.reduce((s, c) => s + c.sum('PAIRS'), 0) >= LINES * 4, 'every word counted', 600_000);
   const rate = LINES / ((performance.now() - t0) / 1000);
-  await stopAll(copies);
-  return rate;
+  // The CPU time a copy reports comes with its completed batches: wait for one completed after the count.
+  const counted = Date.now();
+  await waitUntil(() => copies.every((c) => c.batchesAfter(counted).length > 0), 'a batch completed after the count');
+  const perCpu = LINES / ((copies.reduce((s, c) => s + c.cpu(), 0) - cpu0) / 1000);
+  if (PROFILE_DIR) {
+    for (const c of copies) c.stop();
+    await Promise.all(copies.map((c) => c.exited));
+  } else {
+    await stopAll(copies);
+  }
+  return { rate, perCpu };
 }
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -187,17 +208,23 @@ async function writeChangelog(changelog: string, k: number): Promise<void> {
 }
 try {
   console.log(`scale-out bench: ${LINES} lines × 4 words, ${PARTITIONS} partitions, ${BATCH_MS} ms batches (machine shared with other processes)\n`);
+  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   if (SECTIONS.includes('throughput')) {
-    const rates = new Map<number, number>();
+    const rates = new Map<number, { rate: number; perCpu: number }>();
     for (const n of [1, 2, 3]) {
       const r = await throughput(n, 'state');
       rates.set(n, r);
-      console.log(`throughput, ${n} cop${n === 1 ? 'y ' : 'ies'} (stateful, changelog): ${fmt(r)} lines/s (${fmt(r * 4)} words/s), ×${(r / rates.get(1)!).toFixed(2)} of one copy`);
+      console.log(
+        `throughput, ${n} cop${n === 1 ? 'y ' : 'ies'} (stateful, changelog): ${fmt(r.rate)} lines/s (${fmt(r.rate * 4)} words/s), ×${(r.rate / rates.get(1)!.rate).toFixed(2)} of one copy; ` +
+          `${fmt(r.perCpu)} lines per CPU-second [load ${loadavg()[0]!.toFixed(2)}]`,
+      );
     }
+    const one = rates.get(1)!;
     const stateless = await throughput(1, 'stateless');
     const single = await throughput(1, 'single');
-    console.log(`changelog cost, 1 copy: stateful ${fmt(rates.get(1)!)} ÷ stateless (reduceByKey, no state) ${fmt(stateless)} lines/s = ×${(rates.get(1)! / stateless).toFixed(2)}`);
-    console.log(`scale-out cost at N = 1: scaled-out stateful ${fmt(rates.get(1)!)} ÷ single process (no applicationId) ${fmt(single)} lines/s = ×${(rates.get(1)! / single).toFixed(2)}`);
+    console.log(`stateless, 1 copy: ${fmt(stateless.rate)} lines/s, ${fmt(stateless.perCpu)} per CPU-second; single process: ${fmt(single.rate)} lines/s, ${fmt(single.perCpu)} per CPU-second [load ${loadavg()[0]!.toFixed(2)}]`);
+    console.log(`changelog cost, 1 copy: stateful ÷ stateless (reduceByKey, no state) = ×${(one.rate / stateless.rate).toFixed(2)} wall, ×${(one.perCpu / stateless.perCpu).toFixed(2)} CPU`);
+    console.log(`scale-out cost at N = 1: scaled-out stateful ÷ single process (no applicationId) = ×${(one.rate / single.rate).toFixed(2)} wall, ×${(one.perCpu / single.perCpu).toFixed(2)} CPU`);
   }
 
   // Rebalance: SIGKILL one of three with input flowing, then a graceful stop.

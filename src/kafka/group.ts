@@ -16,8 +16,12 @@
  *    500 ms so that costs little.
  *  - a copy starts, leaves (stop: LeaveGroup) or goes silent for `session.timeout.ms` (SIGKILL):
  *    Kafka rebalances, every live copy re-joins and is told its new partitions.
- *  - the consumer crashes without restarting (e.g. the group coordinator is gone for good):
- *    `onError`.
+ *  - the consumer crashes (kafkajs's CRASH, e.g. GroupCoordinatorNotFound under load) or is
+ *    disconnected without stop(): it is no member any more, so the copy owns nothing (`onLost`,
+ *    at once) until a new consumer of the same group — created after a short backoff — joins
+ *    and is assigned (`onAssigned`). kafkajs never restarts a consumer itself here
+ *    (`restartOnFailure` → false): one path for every crash. At crash MAX_CRASHES + 1 in a row
+ *    (no assignment between them) the copy gives up: `onError` with the last cause.
  */
 import { AssignerProtocol, type Consumer, type Kafka, type PartitionAssigner } from 'kafkajs';
 import { assignStandbys, decodeMemberTasks } from './standbys.js';
@@ -46,8 +50,15 @@ export interface GroupMemberOptions {
   /** The tasks this member holds warm now (announced when it joins). */
   standbyTasks?: () => readonly number[];
   onAssigned(assignment: GroupAssignment): void;
+  /** The member crashed or was disconnected: this copy owns nothing until the next `onAssigned`. */
+  onLost(reason: string): void;
   onError(error: unknown): void;
 }
+
+/** Crashes in a row (no assignment between them) that a new member follows; the next one fails the copy. */
+export const MAX_CRASHES = 5;
+/** The wait before the n-th new member joins: 500 ms, doubling, at most 8 s. */
+const rejoinDelayMs = (n: number): number => Math.min(500 * 2 ** (n - 1), 8000);
 
 const ASSIGNER_NAME = 'DstreamsTaskAssigner';
 
@@ -145,16 +156,27 @@ function taskAssigner(ownedTasks: () => readonly number[], standbyTasks: () => r
 
 /** One copy's membership in the group (see the top of this file). */
 export class GroupMember {
-  private readonly consumer: Consumer;
+  private consumer: Consumer | undefined;
   private owned: number[] = [];
   private joined: { memberId: string; partitions: TopicPartitionRef[] } | undefined;
   private stopped = false;
+  /** Crashes since the last assignment. */
+  private crashes = 0;
+  private rejoinTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: GroupMemberOptions,
-  ) {
-    this.consumer = kafka.consumer({
+  ) {}
+
+  /** Connects the first consumer and joins. */
+  async start(): Promise<void> {
+    await this.run(this.newConsumer());
+  }
+
+  private newConsumer(): Consumer {
+    const options = this.options;
+    const consumer = this.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs,
       rebalanceTimeout: Math.max(options.sessionTimeoutMs, 10_000),
@@ -163,10 +185,14 @@ export class GroupMember {
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 250,
       maxBytesPerPartition: 1,
-      retry: { retries: 10 },
+      // A crash is handled here (a new member), never by kafkajs restarting this one.
+      retry: { retries: 10, restartOnFailure: () => Promise.resolve(false) },
     });
-    const { GROUP_JOIN, HEARTBEAT, CRASH } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+    this.consumer = consumer;
+    const { GROUP_JOIN, HEARTBEAT, CRASH, DISCONNECT } = consumer.events;
+    const current = (): boolean => this.consumer === consumer && !this.stopped;
+    consumer.on(GROUP_JOIN, ({ payload }) => {
+      if (!current()) return;
       const partitions: TopicPartitionRef[] = [];
       for (const [topic, parts] of Object.entries(payload.memberAssignment)) {
         for (const partition of parts) partitions.push({ topic, partition });
@@ -174,24 +200,31 @@ export class GroupMember {
       partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
       this.joined = { memberId: payload.memberId, partitions };
       // Never consume through this consumer (the group exists now, so pausing works).
-      this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+      consumer.pause(options.topics.map((topic) => ({ topic })));
       this.owned = [...new Set(partitions.map((p) => p.partition))].sort((a, b) => a - b);
     });
-    this.consumer.on(HEARTBEAT, ({ payload }) => {
+    consumer.on(HEARTBEAT, ({ payload }) => {
       const joined = this.joined;
-      if (!joined || payload.memberId !== joined.memberId || this.stopped) return;
+      if (!current() || !joined || payload.memberId !== joined.memberId) return;
       this.joined = undefined;
-      this.options.onAssigned({ generation: payload.groupGenerationId, memberId: joined.memberId, partitions: joined.partitions });
+      this.crashes = 0;
+      options.onAssigned({ generation: payload.groupGenerationId, memberId: joined.memberId, partitions: joined.partitions });
     });
-    this.consumer.on(CRASH, ({ payload }) => {
-      if (!payload.restart && !this.stopped) this.options.onError(payload.error);
+    let cause: unknown;
+    consumer.on(CRASH, ({ payload }) => {
+      cause = payload.error;
+      this.lost(consumer, payload.error);
     });
+    // A disconnect nobody asked for (kafkajs disconnects a crashing consumer first: its CRASH
+    // follows within the same tick, so the cause is known by then).
+    consumer.on(DISCONNECT, () => void setImmediate(() => this.lost(consumer, cause ?? new Error('the group member was disconnected'))));
+    return consumer;
   }
 
-  async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: false });
-    await this.consumer.run({
+  private async run(consumer: Consumer): Promise<void> {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: false });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       // Never consumes: the topics are paused on joining; a batch fetched before that is ignored.
@@ -199,10 +232,32 @@ export class GroupMember {
     });
   }
 
+  /** `consumer` is no member any more: the copy owns nothing; a new member joins after a backoff. */
+  private lost(consumer: Consumer, error: unknown): void {
+    if (this.consumer !== consumer || this.stopped) return;
+    this.consumer = undefined;
+    this.joined = undefined;
+    this.owned = []; // its state is dropped: nothing to be sticky about
+    void consumer.disconnect().catch(() => undefined);
+    const n = ++this.crashes;
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (n > MAX_CRASHES) {
+      this.options.onError(new Error(`the consumer group member crashed ${n} times in a row without being assigned; last: ${why}`, { cause: error }));
+      return;
+    }
+    this.options.onLost(`${why}; a new member joins in ${rejoinDelayMs(n)} ms (crash ${n} in a row, at most ${MAX_CRASHES})`);
+    this.rejoinTimer = setTimeout(() => {
+      if (this.stopped) return;
+      const next = this.newConsumer();
+      this.run(next).catch((e: unknown) => this.lost(next, e));
+    }, rejoinDelayMs(n));
+  }
+
   /** Leaves the group (the others rebalance at once) and disconnects. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.consumer.disconnect();
+    clearTimeout(this.rejoinTimer);
+    await this.consumer?.disconnect();
   }
 }

@@ -10,18 +10,25 @@
  * When things happen:
  *  - open(): connect = InitProducerId (fences the previous owner; waits for its transaction to
  *    end). Done when the task is gained, before its offsets and changelog are read.
- *  - commitBatch(): begin, send, sendOffsets, commit; on failure abort and throw.
+ *  - commitBatch(): begin, send, sendOffsets, commit; on failure abort and throw TaskCommitFailed
+ *    (retriable when the transaction never began or was aborted: the caller may try it again).
  *  - close(): when the task is lost or the copy stops.
  */
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer, Transaction } from 'kafkajs';
+import { causeChain } from '../util/causeChain.js';
+import { sleep } from '../util/sleep.js';
 
 export interface TaskRecord {
   topic: string;
   partition: number;
-  key: string;
+  /** A string as its UTF-8; bytes for a key no string may collide with (the changelog's marker). */
+  key: string | Buffer;
   /** null: a tombstone (a state key removed). */
   value: string | null;
 }
+
+/** The most key and value characters one produce request of a transaction carries (256 Ki characters: at most 768 KiB of UTF-8). */
+const REQUEST_CHARS = 256 * 1024;
 
 export interface TaskOffsets {
   topic: string;
@@ -52,9 +59,12 @@ export class TaskProducer {
     });
   }
 
-  /** Connects and fences the task's previous owner. */
+  /** Connects and fences the task's previous owner (again after a failure: e.g. no transaction coordinator yet). */
   open(): Promise<void> {
-    this.opened ??= this.producer.connect();
+    this.opened ??= this.producer.connect().catch((e: unknown) => {
+      this.opened = undefined;
+      throw e;
+    });
     return this.opened;
   }
 
@@ -63,25 +73,37 @@ export class TaskProducer {
    * with the offset after the last record written to each `"topic:partition"`, once committed.
    */
   async commitBatch(records: readonly TaskRecord[], offsets: readonly TaskOffsets[]): Promise<Map<string, number>> {
-    await this.open();
     const ends = new Map<string, number>();
     if (records.length === 0 && offsets.length === 0) return ends;
-    const counts = new Map<string, number>();
-    for (const r of records) counts.set(`${r.topic}:${r.partition}`, (counts.get(`${r.topic}:${r.partition}`) ?? 0) + 1);
-    const txn = await this.producer.transaction();
+    let txn: Transaction;
     try {
-      if (records.length > 0) {
-        const byTopic = new Map<string, Array<{ partition: number; key: string; value: string | null }>>();
-        for (const r of records) {
+      await this.open();
+      txn = await this.producer.transaction();
+    } catch (e) {
+      throw new TaskCommitFailed(e, true); // nothing begun
+    }
+    try {
+      // In requests of at most REQUEST_CHARS (Kafka refuses a partition's record batch over 1 MB);
+      // one after the other, so a partition's records keep their order and its last offsets come last.
+      for (let from = 0; from < records.length; ) {
+        const byTopic = new Map<string, Array<{ partition: number; key: string | Buffer; value: string | null }>>();
+        let chars = 0;
+        let i = from;
+        for (; i < records.length && (i === from || chars < REQUEST_CHARS); i++) {
+          const r = records[i]!;
+          chars += r.key.length + (r.value?.length ?? 0);
           let l = byTopic.get(r.topic);
           if (!l) byTopic.set(r.topic, (l = []));
           l.push({ partition: r.partition, key: r.key, value: r.value });
         }
+        const sent = new Map<string, number>();
+        for (const [topic, messages] of byTopic) for (const m of messages) sent.set(`${topic}:${m.partition}`, (sent.get(`${topic}:${m.partition}`) ?? 0) + 1);
         const written = await txn.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         for (const m of written) {
           const key = `${m.topicName}:${m.partition}`;
-          if (m.baseOffset !== undefined) ends.set(key, Number(m.baseOffset) + (counts.get(key) ?? 0));
+          if (m.baseOffset !== undefined) ends.set(key, Number(m.baseOffset) + (sent.get(key) ?? 0));
         }
+        from = i;
       }
       if (offsets.length > 0) {
         const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
@@ -98,13 +120,58 @@ export class TaskProducer {
       await txn.commit();
       return ends;
     } catch (e) {
-      await txn.abort().catch(() => undefined);
-      throw e;
+      // Aborted: nothing of it is visible (a broker refuses the abort of a transaction it commits).
+      const aborted = await txn.abort().then(
+        () => true,
+        () => false,
+      );
+      throw new TaskCommitFailed(e, aborted);
     }
   }
 
   async close(): Promise<void> {
     await this.opened?.catch(() => undefined);
     await this.producer.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * A task's transaction did not commit; `retriable` when nothing of it can be visible (it never
+ * began, or it was aborted), so the same transaction may be tried again. The cause is Kafka's.
+ */
+export class TaskCommitFailed extends Error {
+  constructor(
+    cause: unknown,
+    readonly retriable: boolean,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'TaskCommitFailed';
+  }
+}
+
+/** Kafka's answer to a producer whose transactional id another copy has opened since. */
+export function isProducerFenced(err: unknown): boolean {
+  return causeChain(err).some((e) => {
+    const type = typeof e === 'object' && e !== null ? String((e as { type?: unknown }).type ?? '') : '';
+    return ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'].includes(type);
+  });
+}
+
+/** Tries of a task's transaction (or of opening its producer) that failed with nothing visible. */
+export const TASK_ATTEMPTS = 6;
+
+/**
+ * `op`, tried again (0.5 s, doubling, at most 8 s between tries; TASK_ATTEMPTS in all) while it
+ * fails with an error `retriable` accepts — e.g. no transaction coordinator yet under load.
+ */
+export async function tryTask<T>(op: () => Promise<T>, retriable: (e: unknown) => boolean, onRetry: (e: unknown, attempt: number) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (e) {
+      if (attempt >= TASK_ATTEMPTS || !retriable(e)) throw e;
+      onRetry(e, attempt);
+      await sleep(Math.min(500 * 2 ** (attempt - 1), 8000));
+    }
   }
 }

@@ -14,7 +14,8 @@
  *  - a rebalance (`onAssigned`, one at a time, in order): each task lost — its producer closed,
  *    its keys dropped from every state before the next batch; each task gained — its
  *    transactional producer opened (which fences the copy that had it and ends that copy's open
- *    transaction), the group's committed offsets read (`auto.offset.reset` only when there are
+ *    transaction), its last offsets read (from `<applicationId>-positions`, see positions.ts, or
+ *    the group's committed offsets, whichever is later; `auto.offset.reset` only when there are
  *    none; internal topics from their start), each state's and window's changelog partition
  *    read to its end (from its start, the local checkpoint's position or a standby copy's,
  *    standbyCopies.ts) and put into the state; only then do the direct streams read the task's
@@ -23,9 +24,13 @@
  *  - a batch completed (hook, after every output): per task the batch read, ONE Kafka
  *    transaction with the repartition records made from the task's input partition, the
  *    changelog records of the task's state keys and window batches (windowBatches.ts cuts them
- *    first) and the offsets the batch read up to. A task lost since the batch was generated is
+ *    first) and the offsets the batch read up to (to the group, and as a record of
+ *    `<applicationId>-positions`). A task lost since the batch was generated is
  *    not committed: its new owner re-reads from the last committed offsets, with the state of
  *    that point. Then the standby copies catch up.
+ *  - the group member crashes (kafka/group.ts): every task is lost at once, as above; a new
+ *    member of the group joins and the next assignment gains tasks as above. A task gained
+ *    again is restored only once the batches generated while this copy last had it are done.
  *
  * So per task the input offsets, the repartition records and the state changes move together:
  * a crash at any point leaves the last committed batch, and whoever owns the task next resumes
@@ -41,11 +46,12 @@ import { GroupMember, type GroupAssignment } from '../kafka/group.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import { tpKey, type ResolvedKafkaParams } from '../kafka/params.js';
 import { partitionForKey } from '../kafka/partitioner.js';
-import { TaskProducer, type TaskRecord } from '../kafka/taskProducer.js';
+import { isProducerFenced, TASK_ATTEMPTS, TaskCommitFailed, TaskProducer, tryTask, type TaskRecord } from '../kafka/taskProducer.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
-import { causeChain } from '../util/causeChain.js';
 import { StateChangelog, type Changelog } from './changelog.js';
 import { StandbyCopies } from './standbyCopies.js';
+import { BatchCompletions } from './completions.js';
+import { positionsRecord, positionsTopic, readPositions } from './positions.js';
 
 export interface ScaleOutHost {
   addBatchHooks(hooks: BatchHooks): void;
@@ -58,14 +64,6 @@ export interface ScaleOutHost {
 type Outbox = Map<number, Map<number, TaskRecord[]>>;
 
 const coordinators = new WeakMap<DStreamGraph, ScaleOut>();
-
-/** Kafka's answer to a producer whose transactional id another copy has opened since. */
-function isProducerFenced(err: unknown): boolean {
-  return causeChain(err).some((e) => {
-    const type = typeof e === 'object' && e !== null ? String((e as { type?: unknown }).type ?? '') : '';
-    return ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'].includes(type);
-  });
-}
 
 export class ScaleOut implements PartitionOwnership {
   /** Whether this copy owns task `task` now. */
@@ -89,6 +87,8 @@ export class ScaleOut implements PartitionOwnership {
   /** Topics of the group's direct streams (inputs and repartition topics), in registration order. */
   private readonly topics: string[] = [];
   private readonly internalTopics = new Map<string, number | undefined>();
+  /** `<applicationId>-positions`: each task's committed offsets, in its transactions (positions.ts). */
+  private readonly positions: string;
   private readonly changelogs: Changelog[] = [];
   /** Standby replicas: the tasks this copy follows without owning them (standbyCopies.ts). */
   private readonly standbys: StandbyCopies;
@@ -107,6 +107,9 @@ export class ScaleOut implements PartitionOwnership {
   private readonly generationAt = new Map<number, number>();
   private readonly assignments = new Subject<PartitionsAssignedInfo>();
   private stopped = false;
+  private readonly completions = new BatchCompletions();
+  /** Task → the latest batch generated when this copy lost it. */
+  private readonly lostAt = new Map<number, number>();
 
   constructor(
     readonly graph: DStreamGraph,
@@ -123,6 +126,7 @@ export class ScaleOut implements PartitionOwnership {
       throw new TypeError(`applicationId must be a non-empty name of letters, digits, '.', '_' or '-' (it names Kafka topics), got ${JSON.stringify(applicationId)}`);
     }
     coordinators.set(graph, this);
+    this.positions = positionsTopic(applicationId);
     host.addBatchHooks({
       onBatchCompleted: async (time) => {
         await this.commitBatch(time);
@@ -197,6 +201,7 @@ export class ScaleOut implements PartitionOwnership {
 
   owned(topics: readonly string[], time: number): ReadonlyMap<string, number> {
     if (!this.generationAt.has(time)) this.generationAt.set(time, this.generationNow);
+    this.completions.generated(time);
     const out = new Map<string, number>();
     for (const [k, start] of this.ready) if (topics.includes(k.slice(0, k.lastIndexOf(':')))) out.set(k, start);
     return out;
@@ -224,9 +229,10 @@ export class ScaleOut implements PartitionOwnership {
       this.changelogs.push(cl);
       cl.watch((time, records) => this.stageChanges(time, records));
     }
-    const internal = [...this.internalTopics.keys(), ...this.changelogs.map((c) => c.topic)];
+    const internal = [...this.internalTopics.keys(), ...this.changelogs.map((c) => c.topic), this.positions];
     if (internal.length > 0) this.host.log(`internal topics: ${internal.join(', ')}`);
     await this.client.ensureTopics([
+      { topic: this.positions, numPartitions: Math.max(...this.partitionCounts.values()), config: { 'cleanup.policy': 'compact' } },
       ...[...this.internalTopics.keys()].map((topic) => ({ topic, numPartitions: this.partitionCount(topic) })),
       ...this.changelogs.map((c) => ({
         topic: c.topic,
@@ -249,6 +255,9 @@ export class ScaleOut implements PartitionOwnership {
       onAssigned: (a) => {
         this.rebalances = this.rebalances.then(() => this.rebalance(a)).catch((e: unknown) => this.host.fail(e));
       },
+      onLost: (reason) => {
+        this.rebalances = this.rebalances.then(() => this.loseAll(reason)).catch((e: unknown) => this.host.fail(e));
+      },
       onError: (e) => this.host.fail(e),
     });
     await this.member.start();
@@ -259,6 +268,7 @@ export class ScaleOut implements PartitionOwnership {
     if (this.stopped) return;
     this.stopped = true;
     await this.member?.stop().catch(() => undefined);
+    this.completions.stop();
     await this.rebalances.catch(() => undefined);
     await this.standbys.stop();
     await Promise.all([...this.producers.values()].map((p) => p.close()));
@@ -290,16 +300,33 @@ export class ScaleOut implements PartitionOwnership {
     for (const cl of this.changelogs) cl.keepOnly(next);
     this.tasks = next;
     if (gained.length > 0) {
+      // A task lost and gained again (a crash of the group member, or two quick rebalances):
+      // batches generated while this copy had it before may still run — they read its old
+      // ranges into the state. Its state is restored only once they are done, so none of
+      // them adds those records on top of the restored state (nor commits with the new producer).
+      const mustFinish = Math.max(...gained.map((t) => this.lostAt.get(t) ?? -Infinity));
+      if (!this.completions.isDone(mustFinish)) {
+        this.host.log(`tasks ${JSON.stringify(gained.filter((t) => this.lostAt.has(t)))} gained again: waiting for batch ${mustFinish} (generated before they were lost) to complete`);
+        await this.completions.until(mustFinish);
+        if (this.stopped) return;
+      }
       const client = this.client!;
       await Promise.all(
         gained.map(async (t) => {
           const producer = new TaskProducer(client.kafka, `${this.applicationId}-task-${t}`, this.applicationId);
-          await producer.open(); // fences the previous owner of the task before anything is read
+          // Fences the previous owner of the task before anything is read (tried again while Kafka has no coordinator).
+          await tryTask(() => producer.open(), () => !this.stopped, (e, n) =>
+            this.host.log(`task ${t}: producer not opened (${(e as Error).message}); trying again (${n}/${TASK_ATTEMPTS - 1})`),
+          );
           this.producers.set(t, producer);
         }),
       );
       const topics = [...new Set(a.partitions.map((p) => p.topic))];
-      const [committed, bounds] = await Promise.all([client.committedOffsets(this.applicationId, topics), client.topicBounds(topics)]);
+      const [committed, positions, bounds] = await Promise.all([
+        client.committedOffsets(this.applicationId, topics),
+        readPositions(client, this.positions, gained),
+        client.topicBounds(topics),
+      ]);
       const gainedSet = new Set(gained);
       // A gained task this copy followed as a standby: its copy is handed to the restore, which reads only the tail.
       const warm = gained.filter((t) => this.standbys.has(t));
@@ -311,18 +338,22 @@ export class ScaleOut implements PartitionOwnership {
         const key = tpKey(p.topic, p.partition);
         const b = bounds.find((x) => x.topic === p.topic && x.partition === p.partition)!;
         const internal = this.internalTopics.has(p.topic);
-        const start = committed.get(key) ?? (internal || this.kafkaParams.autoOffsetReset === 'earliest' ? b.low : b.high);
+        // The later of the two: the group's may lag the task's last transaction (positions.ts); a copy of an earlier version wrote only the group's.
+        const known = [positions.get(key), committed.get(key)].filter((o): o is number => o !== undefined);
+        const start = known.length > 0 ? Math.max(...known) : (internal || this.kafkaParams.autoOffsetReset === 'earliest' ? b.low : b.high);
         this.ready.set(key, start);
       }
       const keys = restored.reduce((n, r) => n + r.keys, 0);
       const fromLocal = restored.reduce((n, r) => n + r.fromLocal, 0);
       const read = restored.reduce((n, r) => n + r.read, 0);
+      const seeded = restored.reduce((n, r) => n + ((r as { seeded?: number }).seeded ?? 0), 0);
       if (this.changelogs.length > 0) {
         this.host.log(
           `restored ${keys} state keys of tasks ${JSON.stringify(gained)} in ${Date.now() - started} ms, ${read} changelog records read in ${readMs} ms` +
             (fromLocal > 0 ? ` (${fromLocal} task changelog(s) read from the local checkpoint's position on)` : '') +
             (warm.length > 0 ? ` (tasks ${JSON.stringify(warm)} from a standby's copy on)` : '') +
-            (fromLocal === 0 && warm.length === 0 ? ' (changelogs read from their start)' : ''),
+            (fromLocal === 0 && warm.length === 0 ? ' (changelogs read from their start)' : '') +
+            (seeded > 0 ? `; ${seeded} of them from the initial state (tasks never committed before)` : ''),
         );
       }
     }
@@ -347,6 +378,20 @@ export class ScaleOut implements PartitionOwnership {
     if (!this.stopped) this.standbys.follow(this.changelogs.map((cl) => cl.topic));
   }
 
+  /**
+   * The group member crashed (or was disconnected): it is no member, so other copies may be
+   * given its tasks at any moment. Every task is lost as in a rebalance (producers closed, state
+   * dropped, no more batches read them; a batch generated before is not committed and its
+   * PostgreSQL writes are fenced once a new owner wrote) until the new member's assignment.
+   */
+  private loseAll(reason: string): void {
+    if (this.stopped) return;
+    const lost = [...this.tasks].sort((x, y) => x - y);
+    for (const t of lost) this.loseTask(t);
+    for (const cl of this.changelogs) cl.keepOnly(new Set());
+    this.host.log(`group member crashed: ${reason}; lost tasks ${JSON.stringify(lost)} until the next assignment`);
+  }
+
   // ---- per batch ----------------------------------------------------------------------------
 
   /**
@@ -360,6 +405,7 @@ export class ScaleOut implements PartitionOwnership {
   }
 
   private loseTask(task: number): void {
+    this.lostAt.set(task, this.completions.latestGenerated);
     for (const k of [...this.ready.keys()]) if (Number(k.slice(k.lastIndexOf(':') + 1)) === task) this.ready.delete(k);
     const producer = this.producers.get(task);
     this.producers.delete(task);
@@ -385,6 +431,14 @@ export class ScaleOut implements PartitionOwnership {
 
   /** One transaction per task the batch read: its staged records and the offsets it read up to. */
   private async commitBatch(time: number): Promise<void> {
+    try {
+      await this.commitTasks(time);
+    } finally {
+      this.completions.done(time);
+    }
+  }
+
+  private async commitTasks(time: number): Promise<void> {
     const t0 = Date.now();
     for (const cl of this.changelogs) if ('beforeCommit' in cl) cl.beforeCommit(time);
     const ranges = this.rangesByTime.get(time) ?? [];
@@ -398,12 +452,16 @@ export class ScaleOut implements PartitionOwnership {
           return;
         }
         const mine = ranges.filter((r) => r.partition === task);
-        const records = staged.get(task) ?? [];
+        const records = [...(staged.get(task) ?? [])];
         // Nothing read, nothing written: no transaction.
         if (records.length === 0 && mine.every((r) => r.untilOffset === r.fromOffset)) return;
         const offsets = mine.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.untilOffset }));
+        if (offsets.length > 0) records.push(positionsRecord(this.positions, task, offsets));
+        const again = (e: unknown): boolean => e instanceof TaskCommitFailed && e.retriable && this.producers.get(task) === producer && !this.stopped;
         try {
-          const ends = await producer.commitBatch(records, offsets);
+          const ends = await tryTask(() => producer.commitBatch(records, offsets), again, (e, n) =>
+            this.host.log(`batch ${time}: task ${task} not committed (${(e as Error).message}); trying again (${n}/${TASK_ATTEMPTS - 1})`),
+          );
           for (const cl of this.changelogs) cl.committed(task, ends);
         } catch (e) {
           if (this.producers.get(task) !== producer || this.stopped || isProducerFenced(e)) {

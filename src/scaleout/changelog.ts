@@ -14,6 +14,12 @@
  *    task (ScaleOut.commitBatch);
  *  - a task gained: its changelog partition is read (read committed) from its start to its end
  *    and the latest value of each key put into the state — before the task's first batch;
+ *  - a task gained whose changelog partition has no committed record at all (no copy ever
+ *    committed a batch of it): the initial state's keys of the task (updateStateByKey's
+ *    initialRDD, StateSpec.initialState) are seeded into the state instead, and written to the
+ *    changelog with the task's next transaction, followed by a marker record (never removed, so
+ *    compaction cannot make the partition look new again). The next owner restores them like
+ *    any change; if that transaction never commits, the next owner seeds them itself;
  *  - a task lost: its keys are dropped from the state before the next batch.
  */
 import { kafkaInputsOf } from './kafkaInputs.js';
@@ -43,10 +49,19 @@ export interface RestoreCounts {
   keys: number;
   fromLocal: number;
   read: number;
+  /** Of `keys`, those seeded from the initial state (tasks never committed before). */
+  seeded?: number;
 }
 
 /** Every kind of changelog a scaled-out job writes. */
 export type Changelog = StateChangelog | WindowChangelog | WindowBatchesChangelog;
+/**
+ * The key of the marker written after a task's initial state: bytes no state key's UTF-8 can be
+ * (0xFF never occurs in UTF-8), so compaction never merges it with a key. Its value is a JSON
+ * object, every other record's an array.
+ */
+const INITIAL_MARKER_KEY = Buffer.concat([Buffer.from([0xff]), Buffer.from('dstreams-initial-state')]);
+const INITIAL_MARKER_VALUE = JSON.stringify({ dstreams: 'initial state written' });
 
 /** What a stateful stream's checkpoint carries for its changelog (StatefulDStream.checkpointExtra). */
 interface ChangelogPositions {
@@ -60,6 +75,12 @@ export class StateChangelog {
   private readonly positions = new Map<number, number>();
   /** The positions of the local checkpoint this copy started from (used once per task). */
   private readonly local = new Map<number, number>();
+  /** The initial state's pairs by task (taken over from the stream). */
+  private readonly initial = new Map<number, Array<readonly [unknown, unknown]>>();
+  /** Tasks seeded since the last batch: their marker goes with the next batch's changes. */
+  private readonly seededNow = new Set<number>();
+  /** Tasks whose seeds are staged and not yet committed: no position (a local checkpoint must not claim them). */
+  private readonly seeding = new Set<number>();
 
   private constructor(
     private readonly stream: StatefulDStream<unknown, unknown>,
@@ -70,12 +91,19 @@ export class StateChangelog {
     const restored = stream.restoredExtra as Partial<ChangelogPositions> | undefined;
     for (const [t, off] of Object.entries(restored?.changelog ?? {})) if (Number.isSafeInteger(off)) this.local.set(Number(t), off);
     stream.checkpointExtra = (): ChangelogPositions => ({ changelog: Object.fromEntries(this.positions) });
+    for (const pair of stream.takeInitialState()) {
+      const t = this.taskOf(pair[0]);
+      const l = this.initial.get(t);
+      if (l) l.push(pair);
+      else this.initial.set(t, [pair]);
+    }
   }
 
   /** Task `task`'s batch committed; `ends`: the offset after its last record per topic-partition. */
   committed(task: number, ends: ReadonlyMap<string, number>): void {
     const end = ends.get(`${this.topic}:${task}`);
-    if (end !== undefined && this.positions.has(task)) this.positions.set(task, end);
+    if (end === undefined) return;
+    if (this.positions.has(task) || this.seeding.delete(task)) this.positions.set(task, end);
   }
 
   /** A changelog for every stateful stream and window fed by the job's Kafka inputs. */
@@ -128,21 +156,26 @@ export class StateChangelog {
   watch(stage: (time: number, records: Array<{ task: number; record: TaskRecord }>) => void): void {
     const stream = this.stream;
     stream.onStateChanges((time, keys, values) => {
-      stage(
-        time,
-        keys.map((k, i) => {
-          const task = this.taskOf(k);
-          const v = values[i];
-          const value = v === undefined ? null : JSON.stringify([k, stream.storedChange(time, v)]);
-          return { task, record: { topic: this.topic, partition: task, key: keyString(k), value } };
-        }),
-      );
+      const records = keys.map((k, i) => {
+        const task = this.taskOf(k);
+        const v = values[i];
+        const value = v === undefined ? null : JSON.stringify([k, stream.storedChange(time, v)]);
+        return { task, record: { topic: this.topic, partition: task, key: keyString(k), value } as TaskRecord };
+      });
+      // The seeds came first among the changes; the marker follows them in the same transaction.
+      for (const task of this.seededNow) {
+        records.push({ task, record: { topic: this.topic, partition: task, key: INITIAL_MARKER_KEY, value: INITIAL_MARKER_VALUE } });
+        this.seeding.add(task);
+      }
+      this.seededNow.clear();
+      stage(time, records);
     });
   }
 
   /** Drops the keys of every task but `tasks` (keys a local checkpoint brought back for tasks this copy does not own). */
   keepOnly(tasks: ReadonlySet<number>): void {
     for (const t of this.positions.keys()) if (!tasks.has(t)) this.positions.delete(t);
+    for (const set of [this.seededNow, this.seeding]) for (const t of set) if (!tasks.has(t)) set.delete(t);
     this.stream.editState((k) => !tasks.has(this.taskOf(k)), []);
   }
 
@@ -150,6 +183,8 @@ export class StateChangelog {
   drop(task: number): void {
     this.positions.delete(task);
     this.local.delete(task);
+    this.seededNow.delete(task);
+    this.seeding.delete(task);
     this.stream.editState((k) => this.taskOf(k) === task, []);
   }
 
@@ -158,8 +193,9 @@ export class StateChangelog {
    * checkpoint this copy started from has up to offset X, its keys stay and only the records from
    * X on are read (the tail); for a task this copy kept a standby copy of (`standbys`), that copy
    * plus the records after it replace the task's keys; the others are read from the start and
-   * replace the task's keys. The number of keys read, and how many of the tasks started from the
-   * local checkpoint.
+   * replace the task's keys; a task whose partition has no committed record gets its initial
+   * state instead (see the top of this file). The number of keys read or seeded, and how many of
+   * the tasks started from the local checkpoint.
    */
   async restore(client: KafkaClient, tasks: readonly number[], standbys: ReadonlyMap<number, CompactedPartition> = new Map()): Promise<RestoreCounts> {
     const warm = tasks.filter((t) => standbys.has(t) && !this.local.has(t));
@@ -174,22 +210,44 @@ export class StateChangelog {
     const tail = new Set<number>();
     const latest = new Map<string, [unknown, unknown] | undefined>();
     let read = 0;
+    const seeds: Array<readonly [unknown, unknown]> = [];
+    const newTasks: number[] = [];
     parts.forEach((records, i) => {
       const r = ranges[i]!;
       read += records.length;
       (r.tail ? tail : whole).add(r.partition);
       for (const [key, value] of records) {
         if (key === null) continue;
-        latest.set(key, value === '' ? undefined : (JSON.parse(value) as [unknown, unknown]));
+        const parsed: unknown = value === '' ? undefined : JSON.parse(value);
+        if (parsed !== undefined && !Array.isArray(parsed)) continue; // the initial-state marker
+        latest.set(key, parsed as [unknown, unknown] | undefined);
       }
-      this.positions.set(r.partition, r.untilOffset);
       this.local.delete(r.partition);
+      const initial = this.initial.get(r.partition);
+      if (!r.tail && records.length === 0 && initial !== undefined) {
+        // No copy ever committed this task: it starts from the initial state (positioned once that commits).
+        newTasks.push(r.partition);
+        for (const p of initial) seeds.push(p);
+        this.positions.delete(r.partition);
+      } else {
+        this.positions.set(r.partition, r.untilOffset);
+      }
     });
     for (const [task, partition] of warmParts) {
       read += partition.read;
       whole.add(task);
-      for (const [key, value] of partition.entries) latest.set(key, JSON.parse(value) as [unknown, unknown]);
-      this.positions.set(task, partition.end);
+      for (const [key, value] of partition.entries) {
+        const parsed: unknown = JSON.parse(value);
+        if (Array.isArray(parsed)) latest.set(key, parsed as [unknown, unknown]); // else the initial-state marker
+      }
+      const initial = this.initial.get(task);
+      if (partition.entries.size === 0 && initial !== undefined) {
+        newTasks.push(task);
+        for (const p of initial) seeds.push(p);
+        this.positions.delete(task);
+      } else {
+        this.positions.set(task, partition.end);
+      }
     }
     // Whole partitions replace their tasks' keys; a tail replaces (or removes) only the keys it has.
     const puts = [...latest.values()].filter((e): e is [unknown, unknown] => e !== undefined);
@@ -197,6 +255,11 @@ export class StateChangelog {
       const t = this.taskOf(k);
       return whole.has(t) || (tail.has(t) && latest.has(keyString(k)));
     }, puts);
-    return { keys: latest.size, fromLocal: tail.size, read };
+    if (seeds.length > 0) {
+      this.stream.seedState(seeds);
+      for (const t of newTasks) this.seededNow.add(t);
+    }
+    return { keys: latest.size + seeds.length, fromLocal: tail.size, read, seeded: seeds.length };
   }
 }
+

@@ -6,8 +6,12 @@
  * input: the stateful step after it sees every record of a key on the one copy that owns the
  * key's partition.
  *
- * A record is one key's values from one input partition in one batch (`[key, [v1, v2, …]]`,
- * keyed by the key): a key repeated in a batch costs one record, not one per pair.
+ * A record is a bundle: every key's values made from one input partition in one batch that go
+ * to one partition of the topic (`{"pairs":[[key, [v1, v2, …]], …]}`, cut at BUNDLE_CHARS), so a
+ * batch writes about (input partitions × topic partitions) records, not one per key — Kafka's
+ * per-record cost (encoding, CRC, decoding) dominated a scaled-out copy's CPU with one record per
+ * key. The partition is chosen by the key (Kafka's default partitioner), so a key always lands in
+ * the same partition. A record `[key, [v1, …]]` (one key: what earlier versions wrote) is read too.
  *
  * When things happen: batch t's pairs are staged by an output operation and written in the
  * transaction of the input partition they were made from, when batch t completes (with that
@@ -61,8 +65,7 @@ DStream.prototype.repartitionByKey = function <K, V>(this: DStream<[K, V]>, numP
     }
     const n = scaleOut.partitionCount(topic);
     for (let i = 0; i < rdd.numPartitions; i++) {
-      // One record per key and input partition: its values in order (fewer, larger records; a
-      // key's values reach the step after in the order they were made).
+      // Each key's values in order (a key's values reach the step after in the order they were made).
       const byKey = new Map<string, [K, V[]]>();
       rdd.iteratePartition(i, ([k, v]) => {
         const ks = keyString(k);
@@ -70,8 +73,15 @@ DStream.prototype.repartitionByKey = function <K, V>(this: DStream<[K, V]>, numP
         if (e) e[1].push(v);
         else byKey.set(ks, [k, [v]]);
       });
+      const byPartition = new Map<number, Array<[K, V[]]>>();
+      for (const kv of byKey.values()) {
+        const p = partitionForKey(kv[0], n);
+        const l = byPartition.get(p);
+        if (l) l.push(kv);
+        else byPartition.set(p, [kv]);
+      }
       const records: TaskRecord[] = [];
-      for (const [ks, kv] of byKey) records.push({ topic, partition: partitionForKey(kv[0], n), key: ks, value: JSON.stringify(kv) });
+      for (const [partition, pairs] of byPartition) for (const value of bundles(pairs)) records.push({ topic, partition, key: '', value });
       scaleOut.stage(time, ranges[i]!.partition, records);
     }
   });
@@ -79,8 +89,28 @@ DStream.prototype.repartitionByKey = function <K, V>(this: DStream<[K, V]>, numP
     ownership: scaleOut,
   });
   scaleOut.addStream(back);
-  return back.flatMap(([, value]) => {
-    const [k, vs] = JSON.parse(value) as [K, V[]];
-    return vs.map((v): [K, V] => [k, v]);
-  });
+  return back.flatMap(([, value]) => unbundle<K, V>(value));
 };
+
+interface Bundle<K, V> {
+  pairs: Array<[K, V[]]>;
+}
+
+/** The longest bundle (JSON characters) before it is cut in two: well below Kafka's 1 MB message limit. */
+const BUNDLE_CHARS = 128 * 1024;
+
+/** The pairs of a repartition record, in order: a bundle, or one key's values (`[key, [v1, …]]`). */
+export function unbundle<K, V>(value: string): Array<[K, V]> {
+  const parsed = JSON.parse(value) as Bundle<K, V> | [K, V[]];
+  const out: Array<[K, V]> = [];
+  for (const [k, vs] of Array.isArray(parsed) ? [parsed] : parsed.pairs) for (const v of vs) out.push([k, v]);
+  return out;
+}
+
+/** `pairs` as bundle records of at most about BUNDLE_CHARS each (a single pair may be longer). */
+export function bundles<K, V>(pairs: Array<[K, V[]]>): string[] {
+  const json = JSON.stringify({ pairs } satisfies Bundle<K, V>);
+  if (json.length <= BUNDLE_CHARS || pairs.length === 1) return [json];
+  const half = pairs.length >> 1;
+  return [...bundles(pairs.slice(0, half)), ...bundles(pairs.slice(half))];
+}

@@ -91,10 +91,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     let removedSome = false;
 
     let initialLoaded = false;
-    if (this.latestTime === undefined) {
-      const initial = this.spec.getInitialState();
-      const pairs = initial === undefined ? [] : initial instanceof RDD ? initial.collect() : initial;
-      for (const [k, s] of pairs) {
+    if (this.latestTime === undefined && this.loadsInitialState) {
+      for (const [k, s] of this.initialPairs()) {
         const { h, mh, code } = keyInfo(k);
         const p = n === 1 ? 0 : h % n;
         const leaf = new Leaf(h, mh, k, code, s, time, edit);
@@ -202,6 +200,11 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     return roots.map((root, p) => ({ root, mapped: mapped[p]! }));
   }
 
+  protected override initialPairs(): ReadonlyArray<readonly [K, S]> {
+    const initial = this.spec.getInitialState();
+    return initial === undefined ? [] : initial instanceof RDD ? initial.collect() : initial;
+  }
+
   // ---- checkpoints ---------------------------------------------------------------------------
   // A key's checkpointed value is its state; with a timeout, [state, time of its last write] (the
   // time drives timeouts; without one it is never read, and leaving it out halves what a restore
@@ -232,6 +235,10 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           (leaf) => leaf.value,
         );
     return delta === undefined ? undefined : { ...delta, ...this.checkpointMeta({ stamps: this.stamps }) };
+  }
+
+  protected override storedForm(): Record<string, unknown> {
+    return { stamps: this.stamps };
   }
 
   /** A key batch `time` wrote has its last write at `time`: with a timeout, that is stored beside the state. */

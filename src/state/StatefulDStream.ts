@@ -33,8 +33,19 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
   /** The state's name (see Checkpointable.stateName), or undefined. */
   readonly stateName: string | undefined;
   private readonly changeListeners: StateChangeListener<unknown, unknown>[] = [];
-  /** Edits of the state waiting for the next batch (partitions gained or lost by a scaled-out copy). */
-  private readonly pendingEdits: { drop: (key: unknown) => boolean; puts: ReadonlyArray<readonly [unknown, unknown]> }[] = [];
+  /**
+   * Edits of the state waiting for the next batch (partitions gained or lost by a scaled-out
+   * copy): `puts` as the checkpoint stores them, `seeds` as state values (initial state).
+   */
+  private readonly pendingEdits: {
+    drop: (key: unknown) => boolean;
+    puts: ReadonlyArray<readonly [unknown, unknown]>;
+    seeds?: ReadonlyArray<readonly [unknown, unknown]>;
+  }[] = [];
+  /** Seeds the pending edits put into the batch being advanced: published as its first changes. */
+  private seeded: Array<readonly [unknown, unknown]> = [];
+  /** Scale-out: the initial state was handed to the changelog (seeded per task), not loaded by the first batch. */
+  private initialHandedOver = false;
   /** The next checkpoint must be a full copy: an edit changed the state outside a batch, so no delta describes it. */
   private fullCheckpointOwed = false;
   /**
@@ -91,11 +102,46 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     };
   }
 
-  /** Tell the listeners batch `time`'s changes (`valueOf` gives the state of a change's entry). */
+  /**
+   * Tell the listeners batch `time`'s changes (`valueOf` gives the state of a change's entry),
+   * after the keys seeded into this batch (seedState), which come first.
+   */
   protected publishChanges<K, E, S>(time: number, keys: K[], entries: (E | undefined)[], valueOf: (e: E) => S): void {
+    const seeded = this.seeded;
+    this.seeded = [];
     if (this.changeListeners.length === 0) return;
-    const values = entries.map((e) => (e === undefined ? undefined : valueOf(e)));
-    for (const l of this.changeListeners) l(time, keys.slice(), values);
+    if (seeded.length === 0) {
+      const vs = entries.map((e) => (e === undefined ? undefined : valueOf(e)));
+      for (const l of this.changeListeners) l(time, keys.slice(), vs);
+      return;
+    }
+    const allKeys: unknown[] = seeded.map(([k]) => k);
+    const values: unknown[] = seeded.map(([, v]) => v);
+    for (let i = 0; i < keys.length; i++) {
+      allKeys.push(keys[i]);
+      const e = entries[i];
+      values.push(e === undefined ? undefined : valueOf(e));
+    }
+    for (const l of this.changeListeners) l(time, allKeys.slice(), values);
+  }
+
+  /** The initial state's pairs (updateStateByKey's initialRDD, StateSpec.initialState); none by default. */
+  protected initialPairs(): ReadonlyArray<readonly [unknown, unknown]> {
+    return [];
+  }
+
+  /** Whether the first batch starts from the initial state (not once a changelog took it over). */
+  protected get loadsInitialState(): boolean {
+    return !this.initialHandedOver;
+  }
+
+  /**
+   * Scale-out: the changelog takes the initial state over — it seeds each task's keys when the
+   * task is first owned (seedState) — so the first batch no longer loads it. Its pairs.
+   */
+  takeInitialState(): ReadonlyArray<readonly [unknown, unknown]> {
+    this.initialHandedOver = true;
+    return this.initialPairs();
   }
 
   /**
@@ -104,6 +150,11 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
    */
   storedChange(_time: number, value: unknown): unknown {
     return value;
+  }
+
+  /** The meta that tells restoreCheckpoint how this stream stores its values (see storedChange); none by default. */
+  protected storedForm(): Record<string, unknown> | undefined {
+    return undefined;
   }
 
   /**
@@ -116,21 +167,42 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     this.pendingEdits.push({ drop, puts });
   }
 
+  /**
+   * Scale-out: before the next batch, put the initial state's pairs `seeds` ([key, state]) — a
+   * task owned for the first time. They are stored as written by that batch (storedChange) and
+   * published as its first changes (onStateChanges), so its changelog records carry them.
+   */
+  seedState(seeds: ReadonlyArray<readonly [unknown, unknown]>): void {
+    if ((this as Checkpointable).stateOnDisk) throw new Error(`${this.kind}: a disk-backed state cannot be edited outside a batch`);
+    this.pendingEdits.push({ drop: () => false, puts: [], seeds });
+  }
+
   /** Applies the pending edits through the checkpoint's own full copy and restore (O(state), once per rebalance). */
-  private applyEdits(): void {
+  private applyEdits(batchTime: number): void {
     const time = this.latestTime ?? this.zeroTime!;
     const entries = new Map<string, [unknown, unknown]>();
     const keyOf = (k: unknown): string => (typeof k === 'string' ? `s${k}` : `j${JSON.stringify(k)}`);
-    let meta: unknown;
+    // Before the first batch there is no copy to take the meta from: the stream's own says how the puts are stored.
+    let meta: unknown = this.storedForm();
     if (this.latestTime !== undefined) {
       const full = this.checkpointDelta(this.latestTime, true);
-      meta = full?.meta; // the operation's own fields (e.g. mapWithState's stamps) say how to read the copy
+      meta = full?.meta ?? meta; // the operation's own fields (e.g. mapWithState's stamps) say how to read the copy
       for (const [k, v] of full?.state?.puts ?? []) entries.set(keyOf(k), [k, v]);
     }
-    for (const { drop, puts } of this.pendingEdits.splice(0)) {
+    const seeded = new Map<string, readonly [unknown, unknown]>();
+    for (const { drop, puts, seeds } of this.pendingEdits.splice(0)) {
       for (const [id, [k]] of entries) if (drop(k)) entries.delete(id);
-      for (const [k, v] of puts) entries.set(keyOf(k), [k, v]);
+      for (const [id, [k]] of seeded) if (drop(k)) seeded.delete(id);
+      for (const [k, v] of puts) {
+        entries.set(keyOf(k), [k, v]);
+        seeded.delete(keyOf(k));
+      }
+      for (const [k, v] of seeds ?? []) {
+        entries.set(keyOf(k), [k, this.storedChange(batchTime, v)]);
+        seeded.set(keyOf(k), [k, v]);
+      }
     }
+    this.seeded = [...seeded.values()];
     const restored = this.restoredExtra;
     void this.restoreCheckpoint({ time, state: [...entries.values()], slices: [], meta });
     this.restoredExtra = restored;
@@ -177,8 +249,9 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     // Batches run in time order and each materialises this stream, so this loop normally does nothing.
     const slide = this.slideDuration;
     for (let t = (this.latestTime ?? this.zeroTime!) + slide; t < time; t += slide) this.versionAt(t);
-    if (this.pendingEdits.length > 0) this.applyEdits();
+    if (this.pendingEdits.length > 0) this.applyEdits(time);
     const version = this.advance(time);
+    this.seeded = [];
     this.versions.set(time, version);
     this.latestTime = time;
     return version;

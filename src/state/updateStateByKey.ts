@@ -89,7 +89,8 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
     let prev: Parts<K, S>;
     let initialLoaded = false;
     if (this.latestTime === undefined) {
-      prev = this.initialParts();
+      // A scaled-out job's changelog seeds the initial state per task instead (seedState).
+      prev = this.loadsInitialState ? this.initialParts() : Array.from({ length: n }, () => []);
       initialLoaded = count(prev) > 0;
     } else {
       prev = this.versions.get(this.latestTime)!;
@@ -154,6 +155,10 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
     this.log.record(time, logKeys, logEntries, count(next), true); // each key is offered once per batch
     this.publishChanges(time, logKeys, logEntries, (e) => e[1]);
     return next;
+  }
+
+  protected override initialPairs(): ReadonlyArray<readonly [K, S]> {
+    return this.initialParts().flat();
   }
 
   private initialParts(): Parts<K, S> {

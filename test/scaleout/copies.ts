@@ -36,6 +36,8 @@ export interface Copy {
   counts: (tag?: string) => Array<{ t: number; n: number }>;
   waitFor: (cond: () => boolean, what: string, timeoutMs?: number) => Promise<void>;
   stop: () => void;
+  /** A line to the copy's stdin (wordcount-child.ts: "stop", "crash"). */
+  send: (command: string) => void;
   kill: () => Promise<void>;
   exited: Promise<number | null>;
 }
@@ -75,6 +77,7 @@ export function startCopy(name: string, dir: string, args: string[]): Copy {
       }
     },
     stop: () => void p.stdin.write('stop\n'),
+    send: (command: string) => void p.stdin.write(`${command}\n`),
     async kill() {
       p.kill('SIGKILL');
       await exited;
@@ -83,7 +86,7 @@ export function startCopy(name: string, dir: string, args: string[]): Copy {
   };
 }
 
-const VOCABULARY = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}`);
+export const VOCABULARY = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}`);
 /** Lines not keyed by word (so the count needs repartitionByKey), a few words each. */
 export function lines(from: number, n: number): string[] {
   return Array.from({ length: n }, (_, j) => {

@@ -4,16 +4,22 @@
 // than the test) → PostgreSQL, fenced per task (writeFenced). Every copy is
 // this same module: the graph is rebuilt from the job's own code.
 //
-// argv: brokers topic applicationId checkpointDir mode(update|mapWithState|window|window-batches) pgJSON(table, connection) batchMs [standbyReplicas]
+// argv: brokers topic applicationId checkpointDir mode(update|mapWithState|window|window-batches) pgJSON(table, connection) batchMs [standbyReplicas] [initialJSON]
 // window-batches: reduceByKeyAndWindow WITHOUT inverse (its window's batches move through a changelog),
 // plus countByWindow over the input lines sliding every 2 batches, printed as "COUNT <json>", and
 // reduceByKeyAndWindow WITH inverse sliding every 2 batches, its values summed, as "WORDS <json>".
+//   initialJSON: [[word, n], …], the state's initial totals (updateStateByKey's initialRDD, StateSpec.initialState).
 // stdout: "STARTED", "ASSIGNED <json>" per rebalance (listener) and "ASSIGNED$ <generation>" (assignment$), "BATCH <json>" per completed batch, "STOPPED".
 // stdin "stop" (or SIGTERM): graceful stop (finishes the batches due, leaves the group).
+// stdin "crash": the copy's consumer-group member is disconnected under it (kafkajs's own
+// disconnect: a real LeaveGroup), as when it crashes; the copy must rejoin by itself.
+import type { Consumer } from 'kafkajs';
 import { KafkaUtils, PostgresSink, State, StateSpec, StreamingContext, writeFenced, type DStream } from '../../src/index.js';
+import { ScaleOut } from '../../src/scaleout/index.js';
 
-const [brokers, topic, applicationId, checkpointDir, mode, pgJson, batchMs, standbyReplicas] = process.argv.slice(2);
+const [brokers, topic, applicationId, checkpointDir, mode, pgJson, batchMs, standbyReplicas, initialJson] = process.argv.slice(2);
 const pg = JSON.parse(pgJson!) as { schema: string; table: string; sinkId: string; connection: Record<string, unknown> };
+const initial = initialJson ? (JSON.parse(initialJson) as Array<[string, number]>) : undefined;
 
 const words = (line: string): string[] => line.toLowerCase().split(/\W+/).filter((w) => w.length > 0);
 
@@ -49,7 +55,8 @@ const ssc = await StreamingContext.getOrCreate(checkpointDir!, () => {
       const n = (state.getOption() ?? 0) + (one ?? 0);
       state.update(n);
       return [word, n];
-    }).name('totals'); // named state: its changelog is <applicationId>-totals-changelog
+    }).name('totals');
+    if (initial) spec.initialState(initial); // named state: its changelog is <applicationId>-totals-changelog
     const mapped = pairs.mapWithState(spec);
     mapped.checkpoint(2 * Number(batchMs ?? 500));
     totals = mapped;
@@ -66,7 +73,7 @@ const ssc = await StreamingContext.getOrCreate(checkpointDir!, () => {
     // Ten minutes: longer than the test, so the window's totals are the running totals.
     totals = pairs.reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, 600_000, Number(batchMs ?? 500));
   } else {
-    totals = pairs.updateStateByKey<string, number, number>((ones, n) => (n ?? 0) + ones.length);
+    totals = pairs.updateStateByKey<string, number, number>((ones, n) => (n ?? 0) + ones.length, initial ? { initialRDD: initial } : {});
     totals.checkpoint(2 * Number(batchMs ?? 500));
   }
   writeFenced(totals, sink, ([word, n]) => ({ word, n }));
@@ -88,6 +95,11 @@ const stop = (): void => {
 };
 process.stdin.on('data', (d) => {
   if (String(d).includes('stop')) stop();
+  if (String(d).includes('crash')) {
+    // Test-only reach into the copy's group member (kafka/group.ts) for its kafkajs consumer.
+    const member = (ScaleOut.of(ssc.graph) as unknown as { member: { consumer: Consumer | undefined } }).member;
+    void member.consumer?.disconnect();
+  }
 });
 process.on('SIGTERM', stop);
 

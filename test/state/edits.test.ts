@@ -129,4 +129,42 @@ describe('state edits and checkpoint extra with checkpoint format 2', () => {
     const rebuilt = await run(5000);
     expect([...rebuilt]).toEqual([...plain]);
   });
+
+  it('the initial state taken over by a changelog: seeded per task between batches, published as the first changes of the batch that applies it', async () => {
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    ssc.checkpoint(tempDir());
+    const spec = StateSpec.function((k: string, v: number | undefined, st: State<number>) => {
+      st.update((st.getOption() ?? 0) + (v ?? 0));
+      return `${k}=${st.get()}`;
+    }).initialState([
+      ['a', 100],
+      ['b', 200],
+    ]);
+    const mapped = ssc.rateStream<[string, number]>({ rowsPerBatch: 1, generate: () => ['a', 1] }).mapWithState(spec);
+    const outputs = new Map<number, string[]>();
+    mapped.foreachRDD((rdd, t) => void outputs.set(t, rdd.collect().map(String)));
+    const state = mapped.internalStream;
+    const changes: Array<[number, unknown[], unknown[]]> = [];
+    state.onStateChanges((time, keys, values) => void changes.push([time, [...keys], [...values]]));
+    // Taken over (as scaleout/changelog.ts does): the first batch starts empty.
+    expect(state.takeInitialState()).toEqual([
+      ['a', 100],
+      ['b', 200],
+    ]);
+    // Seeded before the first batch (a mapWithState without timeout stores bare values: no malformed entry).
+    state.seedState([['b', 200]]);
+    await ssc.start();
+    await clock.advance(1000);
+    expect(outputs.get(1000)).toEqual(['a=1']);
+    expect(changes.at(-1)).toEqual([1000, ['b', 'a'], [200, 1]]);
+    state.seedState([['a', 100]]);
+    await clock.advance(1000);
+    // Seeded over what the state had: the seed is the key's state when the batch starts.
+    expect(outputs.get(2000)).toEqual(['a=101']);
+    expect(changes.at(-1)).toEqual([2000, ['a', 'a'], [100, 101]]);
+    await clock.advance(1000);
+    expect(changes.at(-1)).toEqual([3000, ['a'], [102]]);
+    await ssc.stop();
+  });
 });
