@@ -20,7 +20,7 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { encodeBulk, pairsOf } from './bulk.js';
 import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
-import { deleteRewrittenRanges, encodeCommit, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
+import { deleteRewrittenRanges, encodeCommit, Ops, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
 import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
 import {
   BLOB_PREFIX,
@@ -62,6 +62,15 @@ export interface SliceRange {
   to?: number;
 }
 
+/** Commits written in one LevelDB write (see CommitOptions.coalesce). */
+interface Group {
+  ops: Ops[];
+  rewrites: Rewrites;
+  sync: boolean;
+  /** Coalescing commits: written only if every coalescing group before it was. */
+  dependent: boolean;
+}
+
 interface Compactable {
   compactRange(start: Buffer, end: Buffer, options: { keyEncoding: 'buffer' }): Promise<void>;
 }
@@ -77,6 +86,10 @@ export class CheckpointStore {
   private seq: number;
   private queue: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
+  /** The group queued behind the write in progress, not started yet: coalescing commits join it. */
+  private open: { group: Group; done: Promise<void> } | undefined;
+  /** The error of a coalescing group that failed to write: the later ones fail with it. */
+  private coalescedFailure: { error: unknown } | undefined;
 
   private constructor(dir: string, db: Db, sync: boolean, seq: number, created: boolean) {
     this.dir = dir;
@@ -135,30 +148,51 @@ export class CheckpointStore {
    */
   enqueue(c: CheckpointCommit, options: CommitOptions = {}): Promise<void> {
     this.assertOpen();
-    // A chained batch: each operation goes straight to LevelDB's in-memory WriteBatch (about
-    // half the cost of an array batch), and nothing reaches the database before write().
-    const batch = this.db.batch();
+    const ops = new Ops();
     let rewrites: Rewrites;
     try {
-      rewrites = encodeCommit(this.dir, c, batch);
+      rewrites = encodeCommit(this.dir, c, ops);
     } catch (err) {
-      void batch.close().catch(() => {});
       throw err instanceof CheckpointError ? err : mapReadError(this.dir, err, 'commit');
     }
-    const run = async (): Promise<void> => {
-      try {
-        await deleteRewrittenRanges(this.db, this.dir, rewrites, batch);
-        batch.put(SEQ_KEY, encodeValue(this.seq + 1));
-        await batch.write({ sync: options.sync ?? this.sync } as object);
-      } catch (err) {
-        await batch.close().catch(() => {});
-        throw mapReadError(this.dir, err, 'commit');
-      }
-      this.seq++;
-    };
+    const sync = options.sync ?? this.sync;
+    const joinable = options.coalesce === true && rewrites.size === 0;
+    const open = this.open;
+    if (joinable && open !== undefined) {
+      open.group.ops.push(ops);
+      open.group.sync ||= sync;
+      return open.done;
+    }
+    const group: Group = { ops: [ops], rewrites, sync, dependent: options.coalesce === true };
+    const done = this.chain(() => this.writeGroup(group));
+    // Only commits queued after this one may join it: anything else keeps the call order.
+    this.open = joinable ? { group, done } : undefined;
+    return done;
+  }
+
+  private chain(run: () => Promise<void>): Promise<void> {
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => {});
     return p;
+  }
+
+  /** Writes a group of commits in one atomic LevelDB batch (a chained batch: each operation goes straight to LevelDB's WriteBatch). */
+  private async writeGroup(group: Group): Promise<void> {
+    if (this.open?.group === group) this.open = undefined; // started: later commits form the next group
+    if (group.dependent && this.coalescedFailure) throw this.coalescedFailure.error;
+    const batch = this.db.batch();
+    try {
+      for (const ops of group.ops) ops.applyTo(batch);
+      await deleteRewrittenRanges(this.db, this.dir, group.rewrites, batch);
+      batch.put(SEQ_KEY, encodeValue(this.seq + group.ops.length));
+      await batch.write({ sync: group.sync } as object);
+    } catch (err) {
+      await batch.close().catch(() => {});
+      const error = mapReadError(this.dir, err, 'commit');
+      if (group.dependent) this.coalescedFailure = { error };
+      throw error;
+    }
+    this.seq += group.ops.length;
   }
 
   /** The metadata record of the last commit that had one, or undefined. */
@@ -267,9 +301,8 @@ export class CheckpointStore {
       this.seq++;
       written = true;
     };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => {});
-    await p;
+    this.open = undefined; // commits after the snapshot are written after it
+    await this.chain(run);
     return written;
   }
 

@@ -1,6 +1,7 @@
 /**
  * Encoding a commit: what one completed batch writes (meta, keyed state, slices, blobs, dropped
- * streams) turned into the operations of one LevelDB write batch. Encoding is synchronous, so the
+ * streams) turned into the operations of one LevelDB write batch (`Ops`, applied to the batch of
+ * the commit's group when the group is written). Encoding is synchronous, so the
  * caller may change what it handed over as soon as the commit is queued; `replace` and
  * `dropStreams` also delete what their ranges hold and the commit does not write again.
  */
@@ -94,10 +95,56 @@ export interface CheckpointCommit {
 export interface CommitOptions {
   /** Overrides the store's `sync` option for this commit. */
   sync?: boolean;
+  /**
+   * Group commit: the commit may share ONE LevelDB write (and fsync) with the other coalescing
+   * commits queued next to it while an earlier write is in progress. Each commit stays atomic
+   * and they become durable in call order (a group is one atomic write). A coalescing commit
+   * depends on the ones before it (a delta log): once one of them failed to write, the later
+   * ones reject with its error and write nothing. A commit that rewrites ranges (`replace`,
+   * `dropStreams`) is always written in a group of its own.
+   */
+  coalesce?: boolean;
 }
 
 type Db = Level<string, string>;
 export type Batch = ReturnType<Db['batch']>;
+
+/** Where encodeCommit puts a commit's operations. */
+export interface CommitSink {
+  put(key: string, value: string | Buffer): void;
+  del(key: string): void;
+}
+
+/**
+ * A commit's operations, encoded, until the group it belongs to is written: encoding into a
+ * list first leaves a group's other commits untouched when one cannot be encoded.
+ */
+export class Ops implements CommitSink {
+  private readonly keys: string[] = [];
+  /** undefined: a delete. */
+  private readonly values: Array<string | Buffer | undefined> = [];
+
+  put(key: string, value: string | Buffer): void {
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  del(key: string): void {
+    this.keys.push(key);
+    this.values.push(undefined);
+  }
+
+  /** Adds the operations to a LevelDB chained batch, in order. */
+  applyTo(batch: Batch): void {
+    const { keys, values } = this;
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i];
+      if (v === undefined) batch.del(keys[i]!);
+      else if (typeof v === 'string') batch.put(keys[i]!, v);
+      else batch.put<string, Buffer>(keys[i]!, v, { valueEncoding: 'buffer' });
+    }
+  }
+}
 /**
  * Per rewritten prefix: the keys the commit puts there (kept), or undefined when none are; `lt`
  * limits the range (the delta log up to a snapshot's time), absent for the whole prefix.
@@ -108,7 +155,7 @@ export type Rewrites = Map<string, { keep: Set<string> | undefined; lt?: string 
  * Encodes a commit into `batch` (synchronously). Returns the ranges it rewrites (replace,
  * dropStreams), each with the keys the commit itself writes there.
  */
-export function encodeCommit(dir: string, c: CheckpointCommit, batch: Batch): Rewrites {
+export function encodeCommit(dir: string, c: CheckpointCommit, batch: CommitSink): Rewrites {
   /** Per rewritten prefix: the keys this commit puts there (kept), or undefined when none are. */
   const rewrites: Rewrites = new Map();
 
@@ -211,7 +258,7 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: Batch): Re
         } catch (err) {
           throw unserializable(dir, `blob ${JSON.stringify(name)}`, err);
         }
-        batch.put<string, Buffer>(key, value, { valueEncoding: 'buffer' });
+        batch.put(key, value);
       }
     }
   }

@@ -110,8 +110,8 @@ class KeyOverlay {
   }
 
   has(key: unknown): boolean {
-    const [m, code] = this.mapOf(key);
-    return m.has(code);
+    // Asked once per restored key: no [map, code] pair made for a primitive key.
+    return typeof key === 'object' && key !== null ? this.structured.has(encodeKey(key as StateKey)) : this.prim.has(key);
   }
 
   /** The last put of each key that was not removed afterwards, flat. */

@@ -28,6 +28,11 @@ export interface SavedStreamCheckpoint {
    * state)`): the iterable may hand out one pair object refilled at every step.
    */
   state: Iterable<[unknown, unknown]>;
+  /**
+   * The same entries as flat arrays [k0, v0, k1, v1, …], when the store has them so (a restore of
+   * millions of keys reads them without an iterator step per key); `state` is then read from them.
+   */
+  flat?: readonly (readonly unknown[])[];
   slices: Iterable<[number, unknown]>;
   meta: unknown;
 }
@@ -64,6 +69,14 @@ export interface Checkpointable {
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined;
   /** On recovery, before any batch runs. */
   restoreCheckpoint(saved: SavedStreamCheckpoint): void | Promise<void>;
+  /**
+   * The commit of batch `time` — and of every batch before it — is written: the store's reads
+   * return it and a crash from now on restores it (or a later one). Commits are written after
+   * the batch completed, possibly several batches later (group commit, see Checkpointer): what
+   * a stream may only drop once its checkpoint holds it (the receiver's write-ahead log, the
+   * disk store's unwritten changes) waits for this call, not for the next checkpointDelta.
+   */
+  checkpointWritten?(time: number): void;
   /**
    * Inputs that decide a batch's data only when it starts (a direct Kafka stream's offset
    * ranges): the `meta` recording that decision, as `checkpointDelta(lastCompletedTime)` would
