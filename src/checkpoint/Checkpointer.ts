@@ -3,7 +3,7 @@ import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { isCheckpointable, type Checkpointable, type StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { CheckpointStore, type CheckpointCommit, type DeltaChange, type SliceChange, type StateChange } from './CheckpointStore.js';
 import { CheckpointError } from './errors.js';
-import { reusedPairs } from './bulk.js';
+import { pairsOf, reusedPairs } from './bulk.js';
 import type { StateKey } from './codec.js';
 import { describeStream, planRestore, recordOf, streamKey, type RestorePlan, type StreamRecord } from './plan.js';
 
@@ -227,14 +227,19 @@ export class Checkpointer {
       this.written.add(key);
       if (!delta) continue;
       if (delta.state) {
-        const { replace, puts, deletes } = delta.state;
+        const { replace, puts, deletes, flat } = delta.state;
         if (s.stateOnDisk) {
           // On disk the store is the state: a full copy is what it already holds.
           const idle = delta.state.idle as StateChange['idle'];
-          state.set(key, { puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[], ...(idle ? { idle } : {}) });
+          const keyed = flat ? (pairsOf(flat) as [StateKey, unknown][]) : (puts as [StateKey, unknown][]);
+          state.set(key, { puts: keyed, deletes: deletes as StateKey[], ...(idle ? { idle } : {}) });
+        } else if (replace) {
+          deltas.set(key, { time, replace, puts: puts as [StateKey, unknown][] });
+          logged.push([s, key, puts.length, replace]);
         } else {
-          deltas.set(key, replace ? { time, replace, puts: puts as [StateKey, unknown][] } : { time, puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[] });
-          logged.push([s, key, puts.length + deletes.length, replace]);
+          const change: DeltaChange = flat ? { time, flat, deletes: deletes as StateKey[] } : { time, puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[] };
+          deltas.set(key, change);
+          logged.push([s, key, (flat ? flat.length / 2 : puts.length) + deletes.length, replace]);
         }
       }
       if (delta.slices) slices.set(key, { puts: delta.slices.puts, deletes: delta.slices.deletes });

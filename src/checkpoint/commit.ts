@@ -6,7 +6,7 @@
  * `dropStreams` also delete what their ranges hold and the commit does not write again.
  */
 import type { Level } from 'level';
-import { encodeBulk } from './bulk.js';
+import { encodeBulk, encodeBulkFlat } from './bulk.js';
 import { encodeBinaryValue, encodeValue, type StateKey } from './codec.js';
 import { fail, innermostMessage, type CheckpointError } from './errors.js';
 import {
@@ -62,6 +62,8 @@ export interface DeltaChange<K = StateKey, V = unknown> {
   time: number;
   /** Keys written in the batch. */
   puts?: ReadonlyArray<readonly [K, V]>;
+  /** Keys written in the batch, flat: key, value, key, value, … (instead of `puts`; not with `replace`). */
+  flat?: readonly unknown[];
   /** Keys removed in the batch (applied before `puts`; not allowed with `replace`). */
   deletes?: readonly K[];
   /** When true, `puts` is the whole state (a snapshot). */
@@ -212,9 +214,20 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: CommitSink
       }
     };
     if (!change.replace) {
-      batch.put(`${DELTA_NS}/${streamId}/${time}`, encode(puts, deletes));
+      let value: string;
+      if (change.flat === undefined) value = encode(puts, deletes);
+      else {
+        if (change.puts !== undefined) throw fail('INVALID_ARGUMENT', dir, `delta of stream ${streamId} has both puts and flat puts`);
+        try {
+          value = encodeBulkFlat(change.flat, deletes);
+        } catch (err) {
+          throw unserializable(dir, `the state changes of batch ${change.time} of stream ${streamId}`, err);
+        }
+      }
+      batch.put(`${DELTA_NS}/${streamId}/${time}`, value);
       continue;
     }
+    if (change.flat !== undefined) throw fail('INVALID_ARGUMENT', dir, `delta of stream ${streamId} has both replace and flat puts`);
     if (deletes.length > 0) throw fail('INVALID_ARGUMENT', dir, `delta of stream ${streamId} has both replace and deletes`);
     // A full copy: the snapshot at this time, in place of everything the stream had.
     const keep = keepSet(`${SNAP_NS}/${streamId}/`, true)!;

@@ -6,11 +6,16 @@
  * log overflowed). The checkpoint interval drives the store's compaction, not full copies.
  */
 export interface StreamCheckpoint {
-  /** Keyed state: changed keys and removed keys; with `replace`, `puts` is the whole state. */
+  /**
+   * Keyed state: changed keys and removed keys; with `replace`, `puts` is the whole state.
+   * `flat`: changed keys given flat (key, value, key, value, …) instead of in `puts` (then empty),
+   * for a change (not with `replace`) of state kept in memory: no pair per changed key.
+   */
   state?: {
     replace: boolean;
     puts: Array<[unknown, unknown]>;
     deletes: unknown[];
+    flat?: unknown[];
     /** State on disk with a timeout: its index by time of last write, [time, key] removed then written. */
     idle?: { puts: Array<[number, unknown]>; deletes: Array<[number, unknown]> };
   };

@@ -1,7 +1,7 @@
 // Incremental checkpoints of the state streams: what checkpointDelta writes, and that restoring
 // what the deltas built reproduces the same later outputs.
 import { describe, expect, it } from 'vitest';
-import type { Checkpointable } from '../../src/dstream/Checkpointable.js';
+import type { Checkpointable, StreamCheckpoint } from '../../src/dstream/Checkpointable.js';
 import { StateSpec, type DStream, type State, type StreamingContext } from '../../src/index.js';
 import { ChangeLog } from '../../src/state/ChangeLog.js';
 import type { StateDStream } from '../../src/state/updateStateByKey.js';
@@ -184,19 +184,16 @@ describe('checkpointDelta', () => {
       expect(first.state.puts).toHaveLength(100);
       // Without a timeout a key's value is its state alone (meta says so: no write times).
       expect(first.state.puts).toContainEqual(['k7', 7]);
+      // A batch's changes come flat (key, value, …): no pair per changed key.
       expect(deltas[1]).toEqual({
-        state: {
-          replace: false,
-          puts: expect.arrayContaining([
-            ['k1', 6],
-            ['new', 1],
-          ]),
-          deletes: ['k2'],
-        },
+        state: { replace: false, puts: [], flat: expect.any(Array), deletes: ['k2'] },
         meta: { stamps: false },
       });
-      expect((deltas[1] as { state: { puts: unknown[] } }).state.puts).toHaveLength(2);
-      expect(deltas[2]).toEqual({ state: { replace: false, puts: [], deletes: [] }, meta: { stamps: false } });
+      expect(sortEntries(putsOf((deltas[1] as StreamCheckpoint).state!))).toEqual([
+        ['k1', 6],
+        ['new', 1],
+      ]);
+      expect(deltas[2]).toEqual({ state: { replace: false, puts: [], flat: [], deletes: [] }, meta: { stamps: false } });
       // A full copy on demand.
       const full = mapped.internalStream.checkpointDelta(3000, true)!;
       expect(full.state!.replace).toBe(true);
@@ -218,9 +215,14 @@ describe('checkpointDelta', () => {
       const deltas: unknown[] = [];
       await manualDriver(ctx.ssc, 0, (t) => void deltas.push(state.checkpointDelta(t, false))).run(3);
       expect(deltas).toEqual([
-        { state: { replace: false, puts: expect.arrayContaining([['a', 1], ['b', 1], ['c', 1]]), deletes: [] } },
-        { state: { replace: false, puts: [], deletes: ['a'] } },
-        { state: { replace: false, puts: [], deletes: ['b'] } },
+        { state: { replace: false, puts: [], flat: expect.any(Array), deletes: [] } },
+        { state: { replace: false, puts: [], flat: [], deletes: ['a'] } },
+        { state: { replace: false, puts: [], flat: [], deletes: ['b'] } },
+      ]);
+      expect(sortEntries(putsOf((deltas[0] as StreamCheckpoint).state!))).toEqual([
+        ['a', 1],
+        ['b', 1],
+        ['c', 1],
       ]);
     } finally {
       await ctx.close();
@@ -239,18 +241,26 @@ describe('checkpointDelta', () => {
       await manualDriver(ctx.ssc).run(3);
       const delta = state.checkpointDelta(3000, false)!;
       expect(delta.state!.replace).toBe(false);
-      expect(sortEntries(delta.state!.puts)).toEqual([
+      expect(sortEntries(putsOf(delta.state!))).toEqual([
         ['a', 3],
         ['b', 1],
         ['c', 1],
       ]);
-      expect(state.checkpointDelta(3000, false)).toEqual({ state: { replace: false, puts: [], deletes: [] } });
+      expect(state.checkpointDelta(3000, false)).toEqual({ state: { replace: false, puts: [], flat: [], deletes: [] } });
       expect(state.checkpointDelta(4000, false)).toBeUndefined(); // no such batch yet
     } finally {
       await ctx.close();
     }
   });
 });
+
+/** The keys a checkpoint's state change puts, as [key, value] pairs (from `puts` or `flat`). */
+function putsOf(state: NonNullable<StreamCheckpoint['state']>): Array<[unknown, unknown]> {
+  const out: Array<[unknown, unknown]> = [...state.puts];
+  const flat = state.flat ?? [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
+}
 
 /** The changes a ChangeLog handed over, as [key, entry] pairs. */
 function pairs<K, E>(taken: { keys: K[]; entries: (E | undefined)[] } | 'full'): Array<[K, E | undefined]> {
