@@ -8,8 +8,16 @@
  * stream's state back from snapshot, keyed entries and delta log (stateRead.ts), the reads of
  * state kept on disk (keyedRead.ts), the read loop
  * (scan.ts), the errors (errors.ts). This file is the store's API: commits and snapshot merges
- * queued in order, and the reads. Just over 400 lines on purpose: the queue that orders commits,
- * merges and closing is one piece, and splitting the reads from it would split that order.
+ * queued in order (group commit's groups written by commit.ts), and the reads. Just over 400
+ * lines on purpose: the queue that orders commits, merges and closing is one piece, and
+ * splitting the reads from it would split that order.
+ *
+ * When things happen: commit()/enqueue() encode a commit at once and queue it; writes run one at
+ * a time, in call order. Coalescing commits (group commit, CommitOptions.coalesce) queued while a
+ * write is in progress join the group behind it, written as one LevelDB batch with one fsync
+ * when that write ends; a commit that rewrites ranges, a snapshot merge or a commit that does not
+ * coalesce closes the group (later commits go after it). A failed coalescing write fails the
+ * coalescing groups behind it without writing them.
  *
  * Beside the LevelDB files the directory holds `DSTREAMS-CHECKPOINT`, written at each clean
  * close with the commit count reached; opening a store that has fewer commits than that
@@ -20,7 +28,7 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { encodeBulk, pairsOf } from './bulk.js';
 import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
-import { deleteRewrittenRanges, encodeCommit, Ops, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
+import { deleteRewrittenRanges, encodeCommit, Ops, writeGroup, type CheckpointCommit, type CommitOptions, type Group, type Rewrites } from './commit.js';
 import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
 import {
   BLOB_PREFIX,
@@ -42,7 +50,7 @@ import {
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
 import { keyedStateReader, type KeyedStateReader } from './keyedRead.js';
-import { stateChunks } from './stateRead.js';
+import { readStateLog, stateChunks, type StateLog } from './stateRead.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE } from './layout.js';
 export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceChange, StateChange } from './commit.js';
@@ -60,15 +68,6 @@ export interface SliceRange {
   from?: number;
   /** Largest time included (default: all). */
   to?: number;
-}
-
-/** Commits written in one LevelDB write (see CommitOptions.coalesce). */
-interface Group {
-  ops: Ops[];
-  rewrites: Rewrites;
-  sync: boolean;
-  /** Coalescing commits: written only if every coalescing group before it was. */
-  dependent: boolean;
 }
 
 interface Compactable {
@@ -176,19 +175,12 @@ export class CheckpointStore {
     return p;
   }
 
-  /** Writes a group of commits in one atomic LevelDB batch (a chained batch: each operation goes straight to LevelDB's WriteBatch). */
   private async writeGroup(group: Group): Promise<void> {
     if (this.open?.group === group) this.open = undefined; // started: later commits form the next group
     if (group.dependent && this.coalescedFailure) throw this.coalescedFailure.error;
-    const batch = this.db.batch();
     try {
-      for (const ops of group.ops) ops.applyTo(batch);
-      await deleteRewrittenRanges(this.db, this.dir, group.rewrites, batch);
-      batch.put(SEQ_KEY, encodeValue(this.seq + group.ops.length));
-      await batch.write({ sync: group.sync } as object);
-    } catch (err) {
-      await batch.close().catch(() => {});
-      const error = mapReadError(this.dir, err, 'commit');
+      await writeGroup(this.db, this.dir, group, this.seq);
+    } catch (error) {
       if (group.dependent) this.coalescedFailure = { error };
       throw error;
     }
@@ -245,6 +237,16 @@ export class CheckpointStore {
     this.assertOpen();
     for await (const flat of stateChunks(this.db, this.dir, streamId, 10_000)) out.push(flat);
     return out;
+  }
+
+  /**
+   * The whole stored state of a stream unmerged: its snapshot and keyed entries (flat arrays,
+   * each key once) and the delta log after them, for a restore that applies the deltas itself
+   * (mergeStateLog merges them).
+   */
+  async loadStateLog(streamId: string): Promise<StateLog> {
+    this.assertOpen();
+    return readStateLog(this.db, this.dir, streamId, 10_000);
   }
 
   /**

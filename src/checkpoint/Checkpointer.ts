@@ -4,6 +4,7 @@ import { isCheckpointable, type Checkpointable, type StreamCheckpoint } from '..
 import { CheckpointStore, type CheckpointCommit, type DeltaChange, type SliceChange, type StateChange } from './CheckpointStore.js';
 import { CheckpointError } from './errors.js';
 import { pairsOf, reusedPairs } from './bulk.js';
+import { mergeStateLog } from './stateRead.js';
 import type { StateKey } from './codec.js';
 import { describeStream, planRestore, recordOf, streamKey, type RestorePlan, type StreamRecord } from './plan.js';
 
@@ -73,6 +74,22 @@ type DeltaLog = Array<{ time: number; changes: number }>;
  * snapshot while the next batches run (CheckpointStore.writeSnapshot): merging costs O(1) per
  * change, and a restore reads at most about twice the state, in bulk. State kept on disk
  * (`stateOnDisk`) is written key by key in the batch's commit and never loaded.
+ *
+ * When things happen (group commit, the default):
+ *  - batch t completed: commitBatch(t) asks every stream for its delta, encodes the commit and
+ *    queues it (CheckpointStore coalesce) — the batch completes now, unless MAX_UNWRITTEN_BATCHES
+ *    commits are queued: then once the oldest is written;
+ *  - a write in progress when commits are queued: they wait, and go to LevelDB together in the
+ *    next write (one atomic batch, one fsync), in order;
+ *  - a write done: each of its commits' streams is told (checkpointWritten(t)) — the receiver's
+ *    log may drop blocks up to that commit's position, the disk store its unwritten changes;
+ *  - batch t generated, with an input that decides its data before running (commitGenerated):
+ *    that decision is queued like a commit and awaited — the batch reads only once it, and every
+ *    commit before it, is durable;
+ *  - a write failed: onWriteError at once (the context stops); the next commitBatch,
+ *    commitGenerated, flush and close throw it; the commits queued behind it are never written;
+ *  - close(): waits for every queued commit.
+ * Strict (`overlapWrites: false`): commitBatch(t) resolves once t's commit is durable.
  */
 export class Checkpointer {
   private readonly checkpointables: Array<DStream<unknown> & Checkpointable>;
@@ -163,9 +180,11 @@ export class Checkpointer {
         await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: [], slices: [], meta: meta.streams[from] });
         continue;
       }
-      const [flat, slices] = await Promise.all([this.store.loadStateFlat(from), this.store.readSlices(from)]);
-      // One pair object refilled per entry: restoreCheckpoint destructures each entry at once.
-      await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: reusedPairs(flat), flat, slices, meta: meta.streams[from] });
+      const [log, slices] = await Promise.all([this.store.loadStateLog(from), this.store.readSlices(from)]);
+      // Merged only if the stream iterates `state` (one pair object refilled per entry:
+      // restoreCheckpoint destructures each entry at once); mapWithState builds from `log`.
+      const state: Iterable<[unknown, unknown]> = { [Symbol.iterator]: () => reusedPairs(mergeStateLog(log))[Symbol.iterator]() };
+      await s.restoreCheckpoint({ time: meta.lastCompletedTime, state, log, slices, meta: meta.streams[from] });
     }
     this.toDrop = plan.dropped;
     this.lastCompleted = meta;

@@ -8,7 +8,7 @@
 import type { Level } from 'level';
 import { encodeBulk, encodeBulkFlat } from './bulk.js';
 import { encodeBinaryValue, encodeValue, type StateKey } from './codec.js';
-import { fail, innermostMessage, type CheckpointError } from './errors.js';
+import { fail, innermostMessage, mapReadError, type CheckpointError } from './errors.js';
 import {
   blobKey,
   checkStreamId,
@@ -18,6 +18,7 @@ import {
   padChunk,
   padTime,
   prefixEnd,
+  SEQ_KEY,
   SLICES_NS,
   sliceTime,
   SNAP_NS,
@@ -298,6 +299,32 @@ export function* snapshotChunks(
   // An empty state still has its (empty) snapshot: it replaces what the stream had.
   for (let i = 0, n = 0; i < entries.length || n === 0; i += SNAPSHOT_CHUNK, n++) {
     yield [prefix + padChunk(n), encode(entries.slice(i, i + SNAPSHOT_CHUNK), [])];
+  }
+}
+
+/** Commits written in one LevelDB write (see CommitOptions.coalesce). */
+export interface Group {
+  ops: Ops[];
+  rewrites: Rewrites;
+  sync: boolean;
+  /** Coalescing commits: written only if every coalescing group before it was. */
+  dependent: boolean;
+}
+
+/**
+ * Writes a group of commits as one atomic LevelDB batch (a chained batch: each operation goes
+ * straight to LevelDB's WriteBatch), the commit count `seq` advanced by the group's commits.
+ */
+export async function writeGroup(db: Db, dir: string, group: Group, seq: number): Promise<void> {
+  const batch = db.batch();
+  try {
+    for (const ops of group.ops) ops.applyTo(batch);
+    await deleteRewrittenRanges(db, dir, group.rewrites, batch);
+    batch.put(SEQ_KEY, encodeValue(seq + group.ops.length));
+    await batch.write({ sync: group.sync } as object);
+  } catch (err) {
+    await batch.close().catch(() => {});
+    throw mapReadError(dir, err, 'commit');
   }
 }
 

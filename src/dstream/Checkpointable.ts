@@ -34,10 +34,12 @@ export interface SavedStreamCheckpoint {
    */
   state: Iterable<[unknown, unknown]>;
   /**
-   * The same entries as flat arrays [k0, v0, k1, v1, …], when the store has them so (a restore of
-   * millions of keys reads them without an iterator step per key); `state` is then read from them.
+   * The same state unmerged, when the store has it so: `base` (flat arrays [k0, v0, k1, v1, …],
+   * each key once) and the `deltas` after it, in order (each: its `deletes`, then its puts in
+   * `flat`). A restore of millions of keys that applies the deltas as it builds its structure
+   * reads this and never iterates `state` (which would merge them first).
    */
-  flat?: readonly (readonly unknown[])[];
+  log?: { base: readonly (readonly unknown[])[]; deltas: ReadonlyArray<{ flat: readonly unknown[]; deletes: readonly unknown[] }> };
   slices: Iterable<[number, unknown]>;
   meta: unknown;
 }

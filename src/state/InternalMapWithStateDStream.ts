@@ -16,6 +16,9 @@ export interface MapWithStateRecord<K, S, M> {
 
 type Version<K, S, M> = MapWithStateRecord<K, S, M>[];
 
+/** A restored key's value that removes it (a delete of the delta log). */
+const REMOVED = Symbol('removed');
+
 /** Spark's default checkpoint interval of mapWithState: ten batches. */
 const CHECKPOINT_MULTIPLIER = 10;
 
@@ -264,6 +267,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const timeout = this.spec.getTimeout();
     const stamped = (saved.meta as { stamps?: unknown } | null | undefined)?.stamps !== false;
     const add = (k: unknown, v: unknown): void => {
+      if (v === REMOVED) v = stamped ? [REMOVED, 0] : REMOVED;
       if (stamped && (!Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'number')) {
         throw new Error(`mapWithState checkpoint: malformed entry for key ${JSON.stringify(k)}`);
       }
@@ -281,16 +285,23 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         : new Leaf(h, mix(h), k as K, code, v as S, saved.time, edit);
       parts[n === 1 ? 0 : h % n]!.push(leaf);
     };
-    if (saved.flat !== undefined) {
-      for (const flat of saved.flat) for (let i = 0; i < flat.length; i += 2) add(flat[i], flat[i + 1]);
+    if (saved.log !== undefined) {
+      // The snapshot, then each delta entry's removals (as leaves that take the key out) and puts:
+      // the trie is built once from all of them, the later leaf of a key winning.
+      for (const flat of saved.log.base) for (let i = 0; i < flat.length; i += 2) add(flat[i], flat[i + 1]);
+      for (const { flat, deletes } of saved.log.deltas) {
+        for (const k of deletes) add(k, REMOVED);
+        for (let i = 0; i < flat.length; i += 2) add(flat[i], flat[i + 1]);
+      }
     } else {
       for (const [k, v] of saved.state) add(k, v);
     }
-    // Built bottom-up, partition by partition (a key given twice: the later one wins).
+    // Built bottom-up, partition by partition.
     const roots: Root<K, S>[] = [];
     const sizes: number[] = [];
+    const removes = (leaf: Leaf<K, S>): boolean => (leaf.value as unknown) === REMOVED;
     for (const leaves of parts) {
-      const { root, size } = buildRoot(leaves, edit);
+      const { root, size } = buildRoot(leaves, edit, removes);
       roots.push(root);
       sizes.push(size);
     }

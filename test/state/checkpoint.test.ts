@@ -163,6 +163,45 @@ describe('restoreCheckpoint', () => {
   });
 });
 
+describe('restoring mapWithState from a snapshot and its delta log', () => {
+  it.each([
+    ['without a timeout (values alone)', false],
+    ['with a timeout ([state, time])', true],
+  ])('builds from the unmerged log the same state as from the merged entries: removals, re-puts, keys put twice, structured keys (%s)', (_name, stamped) => {
+    const ctx = testContext({ checkpoint: false });
+    const make = () => {
+      let spec = StateSpec.function((_k: unknown, _v: number | undefined, state: State<number>) => state.getOption());
+      if (stamped) spec = spec.timeout(60_000);
+      return ctx.ssc.queueStream<[unknown, number]>([]).mapWithState(spec).internalStream;
+    };
+    const value = (n: number, t: number): unknown => (stamped ? [n, t] : n);
+    const base: unknown[][] = [[], []];
+    for (let i = 0; i < 5000; i++) base[i % 2]!.push(i % 7 === 0 ? ['t', i] : `k${i}`, value(i, 1000));
+    const deltas = [
+      { flat: ['k1', value(-1, 2000), 'new1', value(1, 2000), ['t', 7], value(70, 2000)], deletes: ['k3', 'k5', ['t', 14]] },
+      { flat: ['k3', value(33, 3000), 'k1', value(-11, 3000)], deletes: ['new1', 'never-there'] },
+      { flat: [], deletes: ['k9'] },
+    ];
+    // The merged entries, as a store's readState gives them: each key once, its last change.
+    const merged = new Map<string, [unknown, unknown]>();
+    for (const flat of base) for (let i = 0; i < flat.length; i += 2) merged.set(JSON.stringify(flat[i]), [flat[i], flat[i + 1]]);
+    for (const { flat, deletes } of deltas) {
+      for (const k of deletes) merged.delete(JSON.stringify(k));
+      for (let i = 0; i < flat.length; i += 2) merged.set(JSON.stringify(flat[i]), [flat[i], flat[i + 1]]);
+    }
+    const meta = { stamps: stamped };
+    const fromLog = make();
+    fromLog.restoreCheckpoint({ time: 3000, state: [], log: { base, deltas }, slices: [], meta });
+    const fromState = make();
+    fromState.restoreCheckpoint({ time: 3000, state: [...merged.values()] as [unknown, unknown][], slices: [], meta });
+    const entries = (s: typeof fromLog): string[] =>
+      [...(s as unknown as Checkpointable).stateSnapshot!(3000)!].map((e) => JSON.stringify(e)).sort();
+    expect(fromLog.size).toBe(merged.size);
+    expect(entries(fromLog)).toEqual(entries(fromState));
+    expect(entries(fromLog)).toEqual([...merged.values()].map((e) => JSON.stringify(e)).sort());
+  });
+});
+
 describe('checkpointDelta', () => {
   it('mapWithState writes only the keys a batch changed: [state, time of last write]', async () => {
     const ctx = testContext({ checkpoint: false });
