@@ -67,6 +67,29 @@
  *   9.8 ms (ratio 0.87 wall), 1 M 179 -> 152 ms; mapWithState 10 k 3.6 -> 8.1 ms (0.64 wall),
  *   1 M 58 -> 65 ms (CPU includes LevelDB's threads and the fsync; waits for the fsync were
  *   26-42 ms a commit under that disk load). Re-measure on a quiet machine.
+ * - Quiet machine (load ~2, the lead's figures before this change): updateStateByKey 10 k 0.62
+ *   (deltas only 0.99, no fsync 0.67, overlapped writes 0.79), 1 M 0.98; mapWithState 10 k 0.66
+ *   (0.97, 0.69, 0.81), 1 M 0.84 (deltas only 0.95; per commit deltas 3.2 ms vs 0.6 ms for
+ *   updateStateByKey). A 10 k-key batch takes 1.5-4 ms and a synchronous write + fsync ~2 ms: no
+ *   per-batch fsync on the batch's path can give 0.9.
+ * - Done: group commit, the default (Checkpointer, CheckpointStore coalesce; strict mode is
+ *   `overlapCheckpointWrites: false`, mode "strict" here): a batch completes once its commit is
+ *   queued; the commits queued during a write + fsync go together in the next (one fsync for
+ *   several batches); a batch waits only when 4 commits are unwritten. The mapWithState 1 M
+ *   "deltas" time was not the delta: with the GC column added (mode delta, 1 M keys, load ~13,
+ *   4 runs), mapWithState's commits took 2.3-5.2 ms of which 1.2-4.0 ms were minor GCs —
+ *   scavenges of the batch's own new trie nodes that happen to fall inside the commit
+ *   (BENCH_GC_KINDS=1 says "minor" only) — leaving 0.4-1.2 ms of JS, as for updateStateByKey
+ *   (0.5-1.2 ms, no GC inside). What the commit itself allocated per changed key (a [key, value]
+ *   pair) is gone: deltas come flat (StreamCheckpoint.state.flat, encodeBulkFlat).
+ * - After, Dec 1 15:28-15:41, load average 7-15 (5 other sessions; fsyncs took 10-25 ms
+ *   from enqueue to durable, so the bound of 4 was reached): 300 batches, 5 rounds, best kept —
+ *   group commit ÷ off vs strict ÷ off: updateStateByKey 10 k 0.69 vs 0.60, mapWithState 10 k
+ *   0.52 vs 0.44 (1 k keys: 0.58 vs 0.44, 0.70 vs 0.69); waits per commit 0.9-2.8 ms (group) vs
+ *   1.9-4.8 ms (strict). The full run at load 13-15 (15:28-15:36): 10 k 0.66 / 0.93 (strict 0.72 /
+ *   0.72), 1 M 1.09 / 1.91 — noise ("deltas only" 1.53 and 1.77 ÷ off). Group commit was ahead of
+ *   strict in every 10 k comparison but not near 0.9 under that load; on a quiet disk (fsync ~2
+ *   ms, below 4 batches) no batch should wait at all: re-measure quiet.
  */
 
 import { execFileSync } from 'node:child_process';
