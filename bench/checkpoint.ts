@@ -4,8 +4,8 @@
  * judges nothing.
  *
  *   npx tsx bench/checkpoint.ts [--small 10000] [--big 1000000] [--records 10000]
- *                               [--batches 20] [--warmup 3] [--rounds 3] [--ops update,map]
- *                               [--modes off,delta,nosync,on,overlap]
+ *                               [--small-batches 200] [--batches 20] [--warmup 3] [--rounds 3] [--ops update,map]
+ *                               [--modes off,delta,nosync,strict,on]
  *
  * The job: batches of `records` words (keys drawn from the state's own key space, seeded) counted
  * by `updateStateByKey` or by `mapWithState`, the state holding `small` or `big` keys from the
@@ -19,13 +19,13 @@
  *   off     Checkpointer.commitBatch does nothing: no delta, no write (the job without checkpoints).
  *   delta   the deltas and the batch record are built (CheckpointStore.enqueue is a no-op): the
  *           engine's share of the cost.
- *   nosync  commits written to LevelDB without fsync (survive a crash of the process, not of the
- *           machine).
- *   on      the default: one atomic, fsynced LevelDB commit after every batch, durable before the
- *           batch completes.
- *   overlap the context option `overlapCheckpointWrites`: each commit is written (and fsynced)
- *           while the next batch runs, as Spark writes its checkpoints; the batch after it waits
- *           for it.
+ *   nosync  strict commits written to LevelDB without fsync (survive a crash of the process, not
+ *           of the machine).
+ *   strict  `overlapCheckpointWrites: false`: one atomic, fsynced LevelDB commit after every
+ *           batch, durable before the batch completes.
+ *   on      the default, group commit: each batch's commit is queued and written (and fsynced)
+ *           while the next batches run, the commits queued during one write going together in
+ *           the next; a batch waits only when MAX_UNWRITTEN_BATCHES commits are queued.
  *
  * Each run is a child process of its own (a fresh heap); rounds alternate the order of the modes,
  * and each configuration keeps its best run (the least disturbed by other load). Throughput is
@@ -67,6 +67,29 @@
  *   9.8 ms (ratio 0.87 wall), 1 M 179 -> 152 ms; mapWithState 10 k 3.6 -> 8.1 ms (0.64 wall),
  *   1 M 58 -> 65 ms (CPU includes LevelDB's threads and the fsync; waits for the fsync were
  *   26-42 ms a commit under that disk load). Re-measure on a quiet machine.
+ * - Quiet machine (load ~2, the lead's figures before this change): updateStateByKey 10 k 0.62
+ *   (deltas only 0.99, no fsync 0.67, overlapped writes 0.79), 1 M 0.98; mapWithState 10 k 0.66
+ *   (0.97, 0.69, 0.81), 1 M 0.84 (deltas only 0.95; per commit deltas 3.2 ms vs 0.6 ms for
+ *   updateStateByKey). A 10 k-key batch takes 1.5-4 ms and a synchronous write + fsync ~2 ms: no
+ *   per-batch fsync on the batch's path can give 0.9.
+ * - Done: group commit, the default (Checkpointer, CheckpointStore coalesce; strict mode is
+ *   `overlapCheckpointWrites: false`, mode "strict" here): a batch completes once its commit is
+ *   queued; the commits queued during a write + fsync go together in the next (one fsync for
+ *   several batches); a batch waits only when 4 commits are unwritten. The mapWithState 1 M
+ *   "deltas" time was not the delta: with the GC column added (mode delta, 1 M keys, load ~13,
+ *   4 runs), mapWithState's commits took 2.3-5.2 ms of which 1.2-4.0 ms were minor GCs —
+ *   scavenges of the batch's own new trie nodes that happen to fall inside the commit
+ *   (BENCH_GC_KINDS=1 says "minor" only) — leaving 0.4-1.2 ms of JS, as for updateStateByKey
+ *   (0.5-1.2 ms, no GC inside). What the commit itself allocated per changed key (a [key, value]
+ *   pair) is gone: deltas come flat (StreamCheckpoint.state.flat, encodeBulkFlat).
+ * - After, Dec 1 15:28-15:41, load average 7-15 (5 other sessions; fsyncs took 10-25 ms
+ *   from enqueue to durable, so the bound of 4 was reached): 300 batches, 5 rounds, best kept —
+ *   group commit ÷ off vs strict ÷ off: updateStateByKey 10 k 0.69 vs 0.60, mapWithState 10 k
+ *   0.52 vs 0.44 (1 k keys: 0.58 vs 0.44, 0.70 vs 0.69); waits per commit 0.9-2.8 ms (group) vs
+ *   1.9-4.8 ms (strict). The full run at load 13-15 (15:28-15:36): 10 k 0.66 / 0.93 (strict 0.72 /
+ *   0.72), 1 M 1.09 / 1.91 — noise ("deltas only" 1.53 and 1.77 ÷ off). Group commit was ahead of
+ *   strict in every 10 k comparison but not near 0.9 under that load; on a quiet disk (fsync ~2
+ *   ms, below 4 batches) no batch should wait at all: re-measure quiet.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -88,14 +111,16 @@ function list(name: string, dflt: string[]): string[] {
 const SMALL = arg('small', 10_000);
 const BIG = arg('big', 1_000_000);
 const RECORDS = arg('records', 10_000);
-const BATCHES = arg('batches', 20);
+const BIG_BATCHES = arg('batches', 20);
+/** Timed batches with the small state (a batch takes a few ms: 20 of them are too short to time). */
+const SMALL_BATCHES = arg('small-batches', 200);
 const WARMUP = arg('warmup', 3);
 const ROUNDS = arg('rounds', 3);
 
 type Op = 'update' | 'map';
-type Mode = 'off' | 'delta' | 'nosync' | 'on' | 'overlap';
+type Mode = 'off' | 'delta' | 'nosync' | 'strict' | 'on';
 const OPS = list('ops', ['update', 'map']) as Op[];
-const MODES = list('modes', ['off', 'delta', 'nosync', 'on', 'overlap']) as Mode[];
+const MODES = list('modes', ['off', 'delta', 'nosync', 'strict', 'on']) as Mode[];
 
 interface Figures {
   /** Records per second over the timed batches. */
@@ -109,19 +134,47 @@ interface Figures {
   size: number;
   commits: number;
   /**
-   * Per commit, mean: building the deltas and batch record, encoding them (on the JS thread), the
-   * LevelDB write (and fsync) from the commit's encoding to its end, and how long batches waited
-   * for writes (Checkpointer.flush: the previous commit's write, still going on).
+   * Per commit, mean: building the deltas and batch record (`gc`: garbage collection pauses
+   * while commitBatch ran, waits included), encoding them (on the JS thread), the LevelDB write (and fsync)
+   * from the commit's encoding to its end, and how long batches waited for writes (strict: for
+   * their own; group commit: only when the queue was full).
    */
-  breakdown: { delta: number; encode: number; write: number; wait: number };
+  breakdown: { delta: number; gc: number; encode: number; write: number; wait: number };
 }
 
-const spent = { delta: 0, encode: 0, write: 0, wait: 0, commits: 0 };
+const spent = { delta: 0, gc: 0, encode: 0, write: 0, wait: 0, commits: 0 };
+
+/** commitBatch calls (start, end) of the timed batches; GC pauses (start, end), reported asynchronously. */
+const commitWindows: Array<[number, number]> = [];
+const gcPauses: Array<[number, number, number]> = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push([e.startTime, e.startTime + e.duration, ((e as { detail?: { kind?: number } }).detail?.kind ?? 0)]);
+}).observe({ entryTypes: ['gc'] });
+/** BENCH_GC_KINDS=1: GC time during commits by kind (1 minor, 2 major, 4 incremental marking, 8 weak callbacks). */
+const gcKinds = new Map<number, number>();
+
+/** GC time between `from` and `to` (overlapping entries counted once). */
+function gcWithin(from: number, to: number): number {
+  let t = 0;
+  let end = from;
+  for (const [a, b, kind] of gcPauses) {
+    const lo = Math.max(a, end);
+    const hi = Math.min(b, to);
+    if (hi > lo) {
+      t += hi - lo;
+      gcKinds.set(kind, (gcKinds.get(kind) ?? 0) + hi - lo);
+    }
+    if (b > end) end = Math.min(b, to);
+  }
+  return t;
+}
 
 /** Times the parts of each commit (the wrappers cost nothing measurable next to them). */
 function measureCommits(): void {
   const commitBatch = Checkpointer.prototype.commitBatch;
-  const flush = Checkpointer.prototype.flush;
+  type Waiting = { waitUntilUnwritten(n: number): Promise<void> };
+  const proto = Checkpointer.prototype as unknown as Waiting;
+  const wait = proto.waitUntilUnwritten;
   const enqueue = CheckpointStore.prototype.enqueue;
   CheckpointStore.prototype.enqueue = function (this: CheckpointStore, c, o) {
     const t0 = performance.now();
@@ -131,10 +184,10 @@ function measureCommits(): void {
     void p.then(() => void (spent.write += performance.now() - t1), () => {});
     return p;
   };
-  Checkpointer.prototype.flush = async function (this: Checkpointer) {
+  proto.waitUntilUnwritten = async function (this: Waiting, n: number) {
     const t0 = performance.now();
     try {
-      await flush.call(this);
+      await wait.call(this, n);
     } finally {
       spent.wait += performance.now() - t0;
     }
@@ -145,7 +198,9 @@ function measureCommits(): void {
     try {
       await commitBatch.call(this, time, pending);
     } finally {
-      spent.delta += performance.now() - t0 - (spent.encode + spent.wait - before);
+      const t1 = performance.now();
+      spent.delta += t1 - t0 - (spent.encode + spent.wait - before);
+      commitWindows.push([t0, t1]);
       spent.commits++;
     }
   };
@@ -196,11 +251,13 @@ function disableFor(mode: Mode): void {
 async function child(op: Op, mode: Mode, size: number): Promise<Figures> {
   measureCommits();
   disableFor(mode);
+  const BATCHES = size === SMALL ? SMALL_BATCHES : BIG_BATCHES;
   const batches = makeBatches(WARMUP + BATCHES, size);
   gc();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dstreams-checkpoint-bench-'));
   const clock = new ManualClock(0);
-  const ssc = new StreamingContext({ batchDuration: 1000, clock, overlapCheckpointWrites: mode === 'overlap' });
+  const strict = mode === 'strict' || mode === 'nosync';
+  const ssc = new StreamingContext({ batchDuration: 1000, clock, overlapCheckpointWrites: !strict });
   ssc.checkpoint(dir);
   const pairs = ssc.queueStream(batches).map((w): [string, number] => [w, 1]);
   let seen = 0;
@@ -224,7 +281,10 @@ async function child(op: Op, mode: Mode, size: number): Promise<Figures> {
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < WARMUP + BATCHES; i++) {
-    if (i === WARMUP) Object.assign(spent, { delta: 0, encode: 0, write: 0, wait: 0, commits: 0 });
+    if (i === WARMUP) {
+      Object.assign(spent, { delta: 0, gc: 0, encode: 0, write: 0, wait: 0, commits: 0 });
+      commitWindows.length = 0;
+    }
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     await clock.advance(1000);
@@ -232,13 +292,20 @@ async function child(op: Op, mode: Mode, size: number): Promise<Figures> {
     wall.push(performance.now() - t0);
     cpu.push((c.user + c.system) / 1000);
   }
+  // Group commit: the last batches' commits are still being written; the run ends once they are.
+  const t0 = performance.now();
+  await (ssc as unknown as { checkpointer?: Checkpointer }).checkpointer?.flush();
+  wall[wall.length - 1]! += performance.now() - t0;
   const n = Math.max(1, spent.commits);
-  const breakdown = { delta: spent.delta / n, encode: spent.encode / n, write: spent.write / n, wait: spent.wait / n };
-  await ssc.stop();
+  await new Promise((r) => setTimeout(r, 10)); // the last GC entries
+  for (const [a, b] of commitWindows) spent.gc += gcWithin(a, b);
+  if (process.env.BENCH_GC_KINDS) console.error('GC during commits by kind (ms):', Object.fromEntries(gcKinds));
+  await ssc.stop(); // group commit: the last commits are written here (their write times count)
+  const breakdown = { delta: spent.delta / n, gc: spent.gc / n, encode: spent.encode / n, write: spent.write / n, wait: spent.wait / n };
   if (seen === 0) throw new Error('nothing was output');
   const size_ = dirSize(dir);
   rmSync(dir, { recursive: true, force: true });
-  const timed = wall.slice(WARMUP);
+  const timed = wall.slice(WARMUP); // the last one includes writing the commits still queued
   const total = timed.reduce((a, b) => a + b, 0);
   if (process.env.BENCH_PER_BATCH) console.error(wall.map((x) => x.toFixed(0)).join(' '));
   return {
@@ -261,7 +328,8 @@ function spawnRun(op: Op, mode: Mode, size: number): Figures {
       ...process.execArgv,
       fileURLToPath(import.meta.url),
       ...['--child', `${op}:${mode}:${size}`, '--records', String(RECORDS)],
-      ...['--batches', String(BATCHES), '--warmup', String(WARMUP)],
+      ...['--batches', String(BIG_BATCHES), '--small-batches', String(SMALL_BATCHES), '--warmup', String(WARMUP)],
+      ...['--small', String(SMALL), '--big', String(BIG)],
     ],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
@@ -274,7 +342,7 @@ if (childIndex >= 0) {
   process.stdout.write(JSON.stringify(await child(op, mode, Number(size))));
 } else {
   console.log(
-    `checkpoint bench: wordcount batches of ${RECORDS.toLocaleString('en')} records, ${BATCHES} timed batches after ` +
+    `checkpoint bench: wordcount batches of ${RECORDS.toLocaleString('en')} records, ${SMALL_BATCHES} (small state) / ${BIG_BATCHES} timed batches after ` +
       `${WARMUP} warm-up, ${ROUNDS} rounds (best run kept), node ${process.version}, ` +
       `load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} CPUs`,
   );
@@ -284,7 +352,7 @@ if (childIndex >= 0) {
     `(median ${f.median.toFixed(1).padStart(6)} ms, CPU ${f.cpu.toFixed(1).padStart(6)} ms per batch` +
     (mode === 'off'
       ? ''
-      : `; per commit: deltas ${f.breakdown.delta.toFixed(1)} ms` +
+      : `; per commit: deltas ${f.breakdown.delta.toFixed(1)} ms (GC during the commit ${f.breakdown.gc.toFixed(1)})` +
         (mode === 'delta'
           ? ''
           : `, encode ${f.breakdown.encode.toFixed(1)} ms, write ${f.breakdown.write.toFixed(1)} ms (waited for ${f.breakdown.wait.toFixed(1)} ms)`)) +
@@ -318,11 +386,11 @@ if (childIndex >= 0) {
           const f = best(m);
           return f ? (f.throughput / off.throughput).toFixed(2) : '-';
         };
-        const others = (['delta', 'nosync', 'overlap'] as const)
+        const others = (['delta', 'nosync', 'strict'] as const)
           .filter((m) => MODES.includes(m))
-          .map((m) => `${{ delta: 'deltas only', nosync: 'no fsync', overlap: 'overlapped writes' }[m]} ${ratio(m)}`);
+          .map((m) => `${{ delta: 'deltas only', nosync: 'strict without fsync', strict: 'strict' }[m]} ${ratio(m)}`);
         const line =
-          `${names[op]} ${size.toLocaleString('en')} keys: with ÷ without = ${ratio('on')}` +
+          `${names[op]} ${size.toLocaleString('en')} keys: with (group commit) ÷ without = ${ratio('on')}` +
           (others.length > 0 ? `  (${others.join(', ')})` : '');
         console.log(`  ${line}`);
         summary.push(line);

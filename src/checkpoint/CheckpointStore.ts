@@ -8,8 +8,16 @@
  * stream's state back from snapshot, keyed entries and delta log (stateRead.ts), the reads of
  * state kept on disk (keyedRead.ts), the read loop
  * (scan.ts), the errors (errors.ts). This file is the store's API: commits and snapshot merges
- * queued in order, and the reads. Just over 400 lines on purpose: the queue that orders commits,
- * merges and closing is one piece, and splitting the reads from it would split that order.
+ * queued in order (group commit's groups written by commit.ts), and the reads. Just over 400
+ * lines on purpose: the queue that orders commits, merges and closing is one piece, and
+ * splitting the reads from it would split that order.
+ *
+ * When things happen: commit()/enqueue() encode a commit at once and queue it; writes run one at
+ * a time, in call order. Coalescing commits (group commit, CommitOptions.coalesce) queued while a
+ * write is in progress join the group behind it, written as one LevelDB batch with one fsync
+ * when that write ends; a commit that rewrites ranges, a snapshot merge or a commit that does not
+ * coalesce closes the group (later commits go after it). A failed coalescing write fails the
+ * coalescing groups behind it without writing them.
  *
  * Beside the LevelDB files the directory holds `DSTREAMS-CHECKPOINT`, written at each clean
  * close with the commit count reached; opening a store that has fewer commits than that
@@ -20,7 +28,7 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { encodeBulk, pairsOf } from './bulk.js';
 import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
-import { deleteRewrittenRanges, encodeCommit, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
+import { deleteRewrittenRanges, encodeCommit, Ops, writeGroup, type CheckpointCommit, type CommitOptions, type Group, type Rewrites } from './commit.js';
 import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
 import {
   BLOB_PREFIX,
@@ -42,7 +50,7 @@ import {
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
 import { keyedStateReader, type KeyedStateReader } from './keyedRead.js';
-import { stateChunks } from './stateRead.js';
+import { readStateLog, stateChunks, type StateLog } from './stateRead.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE } from './layout.js';
 export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceChange, StateChange } from './commit.js';
@@ -77,6 +85,10 @@ export class CheckpointStore {
   private seq: number;
   private queue: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
+  /** The group queued behind the write in progress, not started yet: coalescing commits join it. */
+  private open: { group: Group; done: Promise<void> } | undefined;
+  /** The error of a coalescing group that failed to write: the later ones fail with it. */
+  private coalescedFailure: { error: unknown } | undefined;
 
   private constructor(dir: string, db: Db, sync: boolean, seq: number, created: boolean) {
     this.dir = dir;
@@ -135,30 +147,44 @@ export class CheckpointStore {
    */
   enqueue(c: CheckpointCommit, options: CommitOptions = {}): Promise<void> {
     this.assertOpen();
-    // A chained batch: each operation goes straight to LevelDB's in-memory WriteBatch (about
-    // half the cost of an array batch), and nothing reaches the database before write().
-    const batch = this.db.batch();
+    const ops = new Ops();
     let rewrites: Rewrites;
     try {
-      rewrites = encodeCommit(this.dir, c, batch);
+      rewrites = encodeCommit(this.dir, c, ops);
     } catch (err) {
-      void batch.close().catch(() => {});
       throw err instanceof CheckpointError ? err : mapReadError(this.dir, err, 'commit');
     }
-    const run = async (): Promise<void> => {
-      try {
-        await deleteRewrittenRanges(this.db, this.dir, rewrites, batch);
-        batch.put(SEQ_KEY, encodeValue(this.seq + 1));
-        await batch.write({ sync: options.sync ?? this.sync } as object);
-      } catch (err) {
-        await batch.close().catch(() => {});
-        throw mapReadError(this.dir, err, 'commit');
-      }
-      this.seq++;
-    };
+    const sync = options.sync ?? this.sync;
+    const joinable = options.coalesce === true && rewrites.size === 0;
+    const open = this.open;
+    if (joinable && open !== undefined) {
+      open.group.ops.push(ops);
+      open.group.sync ||= sync;
+      return open.done;
+    }
+    const group: Group = { ops: [ops], rewrites, sync, dependent: options.coalesce === true };
+    const done = this.chain(() => this.writeGroup(group));
+    // Only commits queued after this one may join it: anything else keeps the call order.
+    this.open = joinable ? { group, done } : undefined;
+    return done;
+  }
+
+  private chain(run: () => Promise<void>): Promise<void> {
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => {});
     return p;
+  }
+
+  private async writeGroup(group: Group): Promise<void> {
+    if (this.open?.group === group) this.open = undefined; // started: later commits form the next group
+    if (group.dependent && this.coalescedFailure) throw this.coalescedFailure.error;
+    try {
+      await writeGroup(this.db, this.dir, group, this.seq);
+    } catch (error) {
+      if (group.dependent) this.coalescedFailure = { error };
+      throw error;
+    }
+    this.seq += group.ops.length;
   }
 
   /** The metadata record of the last commit that had one, or undefined. */
@@ -211,6 +237,16 @@ export class CheckpointStore {
     this.assertOpen();
     for await (const flat of stateChunks(this.db, this.dir, streamId, 10_000)) out.push(flat);
     return out;
+  }
+
+  /**
+   * The whole stored state of a stream unmerged: its snapshot and keyed entries (flat arrays,
+   * each key once) and the delta log after them, for a restore that applies the deltas itself
+   * (mergeStateLog merges them).
+   */
+  async loadStateLog(streamId: string): Promise<StateLog> {
+    this.assertOpen();
+    return readStateLog(this.db, this.dir, streamId, 10_000);
   }
 
   /**
@@ -267,9 +303,8 @@ export class CheckpointStore {
       this.seq++;
       written = true;
     };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => {});
-    await p;
+    this.open = undefined; // commits after the snapshot are written after it
+    await this.chain(run);
     return written;
   }
 

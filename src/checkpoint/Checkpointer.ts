@@ -3,7 +3,8 @@ import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { isCheckpointable, type Checkpointable, type StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { CheckpointStore, type CheckpointCommit, type DeltaChange, type SliceChange, type StateChange } from './CheckpointStore.js';
 import { CheckpointError } from './errors.js';
-import { reusedPairs } from './bulk.js';
+import { pairsOf, reusedPairs } from './bulk.js';
+import { mergeStateLog } from './stateRead.js';
 import type { StateKey } from './codec.js';
 import { describeStream, planRestore, recordOf, streamKey, type RestorePlan, type StreamRecord } from './plan.js';
 
@@ -39,13 +40,23 @@ export { describeStream };
 
 export interface CheckpointerOptions {
   /**
-   * Write each batch's commit while the next batch runs (Spark writes its checkpoints
-   * asynchronously) instead of before the batch completes. Higher throughput; the price: a
-   * batch may be reported completed before its commit is durable, so a crash can re-run the
-   * last completed batch too (its outputs run again). Default false.
+   * Group commit (default true; Spark writes its checkpoints asynchronously too): a batch
+   * completes once its commit is encoded and queued, and the commits queued while a write (and
+   * its fsync) is in progress go to LevelDB together in the next one. A batch waits for a write
+   * only when MAX_UNWRITTEN_BATCHES commits are queued. The price: a crash loses the commits not
+   * yet written — recovery resumes from the last written one and runs the batches after it again
+   * (their outputs too). false: strict, each batch's commit is durable before the batch completes.
    */
   overlapWrites?: boolean;
+  /** Told the first error of a commit that failed to write (while no batch waits for it). */
+  onWriteError?: (error: unknown) => void;
 }
+
+/**
+ * Group commit's bound: batches completed whose commits are not written yet. A batch that would
+ * be one more waits for the oldest write; a crash re-runs at most this many completed batches.
+ */
+export const MAX_UNWRITTEN_BATCHES = 4;
 
 /** A merge is due once a stream's delta log holds this many entries, whatever their size. */
 const MAX_DELTA_ENTRIES = 200;
@@ -63,6 +74,22 @@ type DeltaLog = Array<{ time: number; changes: number }>;
  * snapshot while the next batches run (CheckpointStore.writeSnapshot): merging costs O(1) per
  * change, and a restore reads at most about twice the state, in bulk. State kept on disk
  * (`stateOnDisk`) is written key by key in the batch's commit and never loaded.
+ *
+ * When things happen (group commit, the default):
+ *  - batch t completed: commitBatch(t) asks every stream for its delta, encodes the commit and
+ *    queues it (CheckpointStore coalesce) — the batch completes now, unless MAX_UNWRITTEN_BATCHES
+ *    commits are queued: then once the oldest is written;
+ *  - a write in progress when commits are queued: they wait, and go to LevelDB together in the
+ *    next write (one atomic batch, one fsync), in order;
+ *  - a write done: each of its commits' streams is told (checkpointWritten(t)) — the receiver's
+ *    log may drop blocks up to that commit's position, the disk store its unwritten changes;
+ *  - batch t generated, with an input that decides its data before running (commitGenerated):
+ *    that decision is queued like a commit and awaited — the batch reads only once it, and every
+ *    commit before it, is durable;
+ *  - a write failed: onWriteError at once (the context stops); the next commitBatch,
+ *    commitGenerated, flush and close throw it; the commits queued behind it are never written;
+ *  - close(): waits for every queued commit.
+ * Strict (`overlapWrites: false`): commitBatch(t) resolves once t's commit is durable.
  */
 export class Checkpointer {
   private readonly checkpointables: Array<DStream<unknown> & Checkpointable>;
@@ -72,8 +99,13 @@ export class Checkpointer {
   private commits = 0;
   /** The last batch the store holds as completed (undefined until one did in this store). */
   private lastCompleted: CheckpointMeta | undefined;
-  /** The LevelDB write of the last commit, while in flight: the next commit and close() wait for it. */
-  private writing: Promise<void> | undefined;
+  /**
+   * Commits queued and not yet written, oldest first (the batch's time; undefined for a
+   * metadata-only commit) with their write, which settles once it and those before it are written.
+   */
+  private readonly unwritten: Array<{ time: number | undefined; written: Promise<void> }> = [];
+  /** The first write that failed: every later commit, flush and close throws it. */
+  private writeError: { error: unknown } | undefined;
   private readonly deltaLogs = new Map<string, DeltaLog>();
   /** The snapshot being merged (one at a time), and the error of a failed one, thrown by the next commit. */
   private merging: Promise<void> | undefined;
@@ -148,9 +180,11 @@ export class Checkpointer {
         await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: [], slices: [], meta: meta.streams[from] });
         continue;
       }
-      const [flat, slices] = await Promise.all([this.store.loadStateFlat(from), this.store.readSlices(from)]);
-      // One pair object refilled per entry: restoreCheckpoint destructures each entry at once.
-      await s.restoreCheckpoint({ time: meta.lastCompletedTime, state: reusedPairs(flat), slices, meta: meta.streams[from] });
+      const [log, slices] = await Promise.all([this.store.loadStateLog(from), this.store.readSlices(from)]);
+      // Merged only if the stream iterates `state` (one pair object refilled per entry:
+      // restoreCheckpoint destructures each entry at once); mapWithState builds from `log`.
+      const state: Iterable<[unknown, unknown]> = { [Symbol.iterator]: () => reusedPairs(mergeStateLog(log))[Symbol.iterator]() };
+      await s.restoreCheckpoint({ time: meta.lastCompletedTime, state, log, slices, meta: meta.streams[from] });
     }
     this.toDrop = plan.dropped;
     this.lastCompleted = meta;
@@ -177,27 +211,26 @@ export class Checkpointer {
       changed = true;
     }
     if (!changed) return;
-    await this.flush();
+    this.throwWriteError();
     const pending = [...new Set([time, ...pendingTimes])].sort((a, b) => a - b);
     const meta: CheckpointMeta = { ...last, pendingTimes: pending, streams: { ...this.streamMeta }, writtenAt: Date.now() };
-    const writing = this.store.enqueue({ meta });
-    writing.catch(() => {});
-    this.writing = writing;
-    await this.flush();
+    // Written after (or with) the commits queued before it: once it is durable, so are they.
+    await this.track(undefined, this.store.enqueue({ meta }, { coalesce: true }));
   }
 
   /**
-   * Write batch `time`'s checkpoint in one atomic commit; resolves once it is durable. With
-   * `overlapWrites`, resolves as soon as the commit is encoded (the streams may change their
-   * state from then on) and the previous batch's commit is durable: this commit's LevelDB write
-   * (and fsync) goes on while the next batch runs, and the next commitBatch, or close(), waits
-   * for it and throws its error.
-   *
-   * Streams rely on this order: when checkpointDelta(t) is called, the commit that holds their
-   * previous delta is durable.
+   * Queue batch `time`'s checkpoint as one atomic commit. Strict (`overlapWrites: false`):
+   * resolves once it is durable. Group commit (the default): resolves once it is encoded and
+   * queued (the streams may change their state from then on) — at once, unless
+   * MAX_UNWRITTEN_BATCHES commits are queued: then once the oldest is written. Its LevelDB
+   * write goes with the commits queued beside it (CommitOptions.coalesce); each stream is told
+   * when it is written (checkpointWritten). A failed write fails the next commitBatch,
+   * commitGenerated, flush or close, and is told to `onWriteError` at once.
    */
   async commitBatch(time: number, pendingTimes: number[]): Promise<void> {
-    await this.flush();
+    const strict = this.options.overlapWrites === false;
+    this.throwWriteError();
+    if (!strict) await this.waitUntilUnwritten(MAX_UNWRITTEN_BATCHES - 1);
     if (this.mergeError) throw this.mergeError.error;
     const state = new Map<string, StateChange>();
     const deltas = new Map<string, DeltaChange>();
@@ -213,14 +246,19 @@ export class Checkpointer {
       this.written.add(key);
       if (!delta) continue;
       if (delta.state) {
-        const { replace, puts, deletes } = delta.state;
+        const { replace, puts, deletes, flat } = delta.state;
         if (s.stateOnDisk) {
           // On disk the store is the state: a full copy is what it already holds.
           const idle = delta.state.idle as StateChange['idle'];
-          state.set(key, { puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[], ...(idle ? { idle } : {}) });
+          const keyed = flat ? (pairsOf(flat) as [StateKey, unknown][]) : (puts as [StateKey, unknown][]);
+          state.set(key, { puts: keyed, deletes: deletes as StateKey[], ...(idle ? { idle } : {}) });
+        } else if (replace) {
+          deltas.set(key, { time, replace, puts: puts as [StateKey, unknown][] });
+          logged.push([s, key, puts.length, replace]);
         } else {
-          deltas.set(key, replace ? { time, replace, puts: puts as [StateKey, unknown][] } : { time, puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[] });
-          logged.push([s, key, puts.length + deletes.length, replace]);
+          const change: DeltaChange = flat ? { time, flat, deletes: deletes as StateKey[] } : { time, puts: puts as [StateKey, unknown][], deletes: deletes as StateKey[] };
+          deltas.set(key, change);
+          logged.push([s, key, (flat ? flat.length / 2 : puts.length) + deletes.length, replace]);
         }
       }
       if (delta.slices) slices.set(key, { puts: delta.slices.puts, deletes: delta.slices.deletes });
@@ -241,13 +279,43 @@ export class Checkpointer {
     const commit: CheckpointCommit = { meta, state, deltas, slices };
     if (this.toDrop.length > 0) commit.dropStreams = this.toDrop;
     this.lastCompleted = meta;
-    const writing = this.store.enqueue(commit); // throws when the commit cannot be encoded
+    const written = this.track(time, this.store.enqueue(commit, { coalesce: true })); // throws when the commit cannot be encoded
     this.toDrop = [];
-    writing.catch(() => {}); // awaited by flush()
-    this.writing = writing;
+    written.catch(() => {}); // seen by the next commit, flush() or close()
     this.commits++;
     for (const [s, key, changes, replace] of logged) this.logDelta(s, key, time, changes, replace);
-    if (!this.options.overlapWrites) await this.flush();
+    if (strict) await this.waitUntilUnwritten(0);
+  }
+
+  /** Follows a queued commit's write: tells the streams when it is written, keeps its error. */
+  private track(time: number | undefined, write: Promise<void>): Promise<void> {
+    const entry = { time, written: write };
+    entry.written = write.then(
+      () => {
+        // Written in order: this commit and every one before it.
+        this.unwritten.splice(0, this.unwritten.indexOf(entry) + 1);
+        if (time !== undefined) for (const s of this.checkpointables) s.checkpointWritten?.(time);
+      },
+      (error: unknown) => {
+        if (this.writeError === undefined) {
+          this.writeError = { error };
+          this.options.onWriteError?.(error);
+        }
+        throw error;
+      },
+    );
+    this.unwritten.push(entry);
+    return entry.written;
+  }
+
+  /** Waits until at most `n` commits are unwritten; throws a failed write's error. */
+  private async waitUntilUnwritten(n: number): Promise<void> {
+    while (this.unwritten.length > n) await this.unwritten[this.unwritten.length - n - 1]!.written;
+    this.throwWriteError();
+  }
+
+  private throwWriteError(): void {
+    if (this.writeError) throw this.writeError.error;
   }
 
   /** Records a delta-log entry of a stream; starts merging its snapshot when one is due. */
@@ -291,11 +359,14 @@ export class Checkpointer {
     return this.merging ?? Promise.resolve();
   }
 
-  /** Waits until the last commit is durable; throws its write's error. */
+  /** Waits until every queued commit is durable; throws a failed write's error. */
   async flush(): Promise<void> {
-    const writing = this.writing;
-    this.writing = undefined;
-    await writing;
+    await this.waitUntilUnwritten(0);
+  }
+
+  /** Commits queued and not yet written (group commit). */
+  get unwrittenCommits(): number {
+    return this.unwritten.length;
   }
 
   /** LevelDB compaction, every checkpoint interval: keeps the store's size and reads in check. */

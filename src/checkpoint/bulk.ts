@@ -64,6 +64,18 @@ export function encodeBulk(puts: ReadonlyArray<readonly [unknown, unknown]>, del
   return out;
 }
 
+/**
+ * encodeBulk of puts given flat (key, value, key, value, …): a batch's changes as the stateful
+ * streams list them, without a pair per changed key.
+ */
+export function encodeBulkFlat(flat: readonly unknown[], deletes: readonly unknown[] = []): string {
+  let json = true;
+  for (let i = 0; i < deletes.length && json; i++) json = jsonKey(deletes[i]);
+  for (let i = 0; i < flat.length && json; i += 2) json = jsonKey(flat[i]) && isJsonExact(flat[i + 1]);
+  if (json) return 'J' + JSON.stringify([flat, deletes]);
+  return encodeBulk(pairsOf(flat), deletes);
+}
+
 /** Decodes a value written by encodeBulk. Throws on anything else. */
 export function decodeBulk(s: string): BulkChanges {
   if (s.charCodeAt(0) === 0x4a /* J */) {

@@ -1,13 +1,14 @@
 /**
  * Encoding a commit: what one completed batch writes (meta, keyed state, slices, blobs, dropped
- * streams) turned into the operations of one LevelDB write batch. Encoding is synchronous, so the
+ * streams) turned into the operations of one LevelDB write batch (`Ops`, applied to the batch of
+ * the commit's group when the group is written). Encoding is synchronous, so the
  * caller may change what it handed over as soon as the commit is queued; `replace` and
  * `dropStreams` also delete what their ranges hold and the commit does not write again.
  */
 import type { Level } from 'level';
-import { encodeBulk } from './bulk.js';
+import { encodeBulk, encodeBulkFlat } from './bulk.js';
 import { encodeBinaryValue, encodeValue, type StateKey } from './codec.js';
-import { fail, innermostMessage, type CheckpointError } from './errors.js';
+import { fail, innermostMessage, mapReadError, type CheckpointError } from './errors.js';
 import {
   blobKey,
   checkStreamId,
@@ -17,6 +18,7 @@ import {
   padChunk,
   padTime,
   prefixEnd,
+  SEQ_KEY,
   SLICES_NS,
   sliceTime,
   SNAP_NS,
@@ -61,6 +63,8 @@ export interface DeltaChange<K = StateKey, V = unknown> {
   time: number;
   /** Keys written in the batch. */
   puts?: ReadonlyArray<readonly [K, V]>;
+  /** Keys written in the batch, flat: key, value, key, value, … (instead of `puts`; not with `replace`). */
+  flat?: readonly unknown[];
   /** Keys removed in the batch (applied before `puts`; not allowed with `replace`). */
   deletes?: readonly K[];
   /** When true, `puts` is the whole state (a snapshot). */
@@ -94,10 +98,56 @@ export interface CheckpointCommit {
 export interface CommitOptions {
   /** Overrides the store's `sync` option for this commit. */
   sync?: boolean;
+  /**
+   * Group commit: the commit may share ONE LevelDB write (and fsync) with the other coalescing
+   * commits queued next to it while an earlier write is in progress. Each commit stays atomic
+   * and they become durable in call order (a group is one atomic write). A coalescing commit
+   * depends on the ones before it (a delta log): once one of them failed to write, the later
+   * ones reject with its error and write nothing. A commit that rewrites ranges (`replace`,
+   * `dropStreams`) is always written in a group of its own.
+   */
+  coalesce?: boolean;
 }
 
 type Db = Level<string, string>;
 export type Batch = ReturnType<Db['batch']>;
+
+/** Where encodeCommit puts a commit's operations. */
+export interface CommitSink {
+  put(key: string, value: string | Buffer): void;
+  del(key: string): void;
+}
+
+/**
+ * A commit's operations, encoded, until the group it belongs to is written: encoding into a
+ * list first leaves a group's other commits untouched when one cannot be encoded.
+ */
+export class Ops implements CommitSink {
+  private readonly keys: string[] = [];
+  /** undefined: a delete. */
+  private readonly values: Array<string | Buffer | undefined> = [];
+
+  put(key: string, value: string | Buffer): void {
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  del(key: string): void {
+    this.keys.push(key);
+    this.values.push(undefined);
+  }
+
+  /** Adds the operations to a LevelDB chained batch, in order. */
+  applyTo(batch: Batch): void {
+    const { keys, values } = this;
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i];
+      if (v === undefined) batch.del(keys[i]!);
+      else if (typeof v === 'string') batch.put(keys[i]!, v);
+      else batch.put<string, Buffer>(keys[i]!, v, { valueEncoding: 'buffer' });
+    }
+  }
+}
 /**
  * Per rewritten prefix: the keys the commit puts there (kept), or undefined when none are; `lt`
  * limits the range (the delta log up to a snapshot's time), absent for the whole prefix.
@@ -108,7 +158,7 @@ export type Rewrites = Map<string, { keep: Set<string> | undefined; lt?: string 
  * Encodes a commit into `batch` (synchronously). Returns the ranges it rewrites (replace,
  * dropStreams), each with the keys the commit itself writes there.
  */
-export function encodeCommit(dir: string, c: CheckpointCommit, batch: Batch): Rewrites {
+export function encodeCommit(dir: string, c: CheckpointCommit, batch: CommitSink): Rewrites {
   /** Per rewritten prefix: the keys this commit puts there (kept), or undefined when none are. */
   const rewrites: Rewrites = new Map();
 
@@ -165,9 +215,20 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: Batch): Re
       }
     };
     if (!change.replace) {
-      batch.put(`${DELTA_NS}/${streamId}/${time}`, encode(puts, deletes));
+      let value: string;
+      if (change.flat === undefined) value = encode(puts, deletes);
+      else {
+        if (change.puts !== undefined) throw fail('INVALID_ARGUMENT', dir, `delta of stream ${streamId} has both puts and flat puts`);
+        try {
+          value = encodeBulkFlat(change.flat, deletes);
+        } catch (err) {
+          throw unserializable(dir, `the state changes of batch ${change.time} of stream ${streamId}`, err);
+        }
+      }
+      batch.put(`${DELTA_NS}/${streamId}/${time}`, value);
       continue;
     }
+    if (change.flat !== undefined) throw fail('INVALID_ARGUMENT', dir, `delta of stream ${streamId} has both replace and flat puts`);
     if (deletes.length > 0) throw fail('INVALID_ARGUMENT', dir, `delta of stream ${streamId} has both replace and deletes`);
     // A full copy: the snapshot at this time, in place of everything the stream had.
     const keep = keepSet(`${SNAP_NS}/${streamId}/`, true)!;
@@ -211,7 +272,7 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: Batch): Re
         } catch (err) {
           throw unserializable(dir, `blob ${JSON.stringify(name)}`, err);
         }
-        batch.put<string, Buffer>(key, value, { valueEncoding: 'buffer' });
+        batch.put(key, value);
       }
     }
   }
@@ -238,6 +299,32 @@ export function* snapshotChunks(
   // An empty state still has its (empty) snapshot: it replaces what the stream had.
   for (let i = 0, n = 0; i < entries.length || n === 0; i += SNAPSHOT_CHUNK, n++) {
     yield [prefix + padChunk(n), encode(entries.slice(i, i + SNAPSHOT_CHUNK), [])];
+  }
+}
+
+/** Commits written in one LevelDB write (see CommitOptions.coalesce). */
+export interface Group {
+  ops: Ops[];
+  rewrites: Rewrites;
+  sync: boolean;
+  /** Coalescing commits: written only if every coalescing group before it was. */
+  dependent: boolean;
+}
+
+/**
+ * Writes a group of commits as one atomic LevelDB batch (a chained batch: each operation goes
+ * straight to LevelDB's WriteBatch), the commit count `seq` advanced by the group's commits.
+ */
+export async function writeGroup(db: Db, dir: string, group: Group, seq: number): Promise<void> {
+  const batch = db.batch();
+  try {
+    for (const ops of group.ops) ops.applyTo(batch);
+    await deleteRewrittenRanges(db, dir, group.rewrites, batch);
+    batch.put(SEQ_KEY, encodeValue(seq + group.ops.length));
+    await batch.write({ sync: group.sync } as object);
+  } catch (err) {
+    await batch.close().catch(() => {});
+    throw mapReadError(dir, err, 'commit');
   }
 }
 

@@ -18,47 +18,81 @@ import { scan } from './scan.js';
  */
 export async function* stateChunks(db: Db, dir: string, streamId: string, batchSize: number): AsyncGenerator<unknown[]> {
   checkStreamId(dir, streamId);
+  const snapTime = await latestSnapshot(db, dir, streamId);
+  const overlay = new KeyOverlay();
+  for (const { flat, deletes } of await readDeltas(db, dir, streamId, snapTime)) overlay.apply(flat, deletes);
+  for await (const flat of baseChunks(db, dir, streamId, snapTime, batchSize)) {
+    const chunk = overlay.minus(flat);
+    if (chunk.length > 0) yield chunk;
+  }
+  const puts = overlay.puts();
+  if (puts.length > 0) yield puts;
+}
+
+/** A stream's stored state as its base (snapshot and keyed entries, each key once) and the delta log after it. */
+export interface StateLog {
+  /** Flat arrays [k0, v0, k1, v1, …]. */
+  base: unknown[][];
+  /** The delta entries after the snapshot, in time order (each: deletes, then puts). */
+  deltas: BulkChanges[];
+}
+
+/** The whole stored state of a stream, unmerged: for a restore that applies the deltas as it builds. */
+export async function readStateLog(db: Db, dir: string, streamId: string, batchSize: number): Promise<StateLog> {
+  checkStreamId(dir, streamId);
+  const snapTime = await latestSnapshot(db, dir, streamId);
+  const deltas = await readDeltas(db, dir, streamId, snapTime);
+  const base: unknown[][] = [];
+  for await (const flat of baseChunks(db, dir, streamId, snapTime, batchSize)) base.push(flat);
+  return { base, deltas };
+}
+
+/** The state of a StateLog, each key once: its base minus the keys the deltas changed (in place), then their last puts. */
+export function mergeStateLog(log: StateLog): unknown[][] {
+  if (log.deltas.length === 0) return log.base;
+  const overlay = new KeyOverlay();
+  for (const { flat, deletes } of log.deltas) overlay.apply(flat, deletes);
+  const out = log.base.map((flat) => overlay.minus(flat));
+  out.push(overlay.puts());
+  return out;
+}
+
+/** The time of a stream's latest snapshot (padded, as in its keys), or undefined. */
+async function latestSnapshot(db: Db, dir: string, streamId: string): Promise<string | undefined> {
   const snapPrefix = `${SNAP_NS}/${streamId}/`;
-  // The latest snapshot's time: the last snap/ key (times sort as their padded digits).
+  // The last snap/ key (times sort as their padded digits).
   let snapTime: string | undefined;
   for await (const keys of scan(db.keys({ gte: snapPrefix, lt: prefixEnd(snapPrefix), reverse: true, limit: 1 }), dir)) {
     snapTime = keys[0]!.slice(snapPrefix.length, snapPrefix.length + TIME_DIGITS);
   }
-  // The delta log after the snapshot: the last change of each key wins.
+  return snapTime;
+}
+
+/** The delta entries after the snapshot at `snapTime` (all of them without one), decoded, in time order. */
+async function readDeltas(db: Db, dir: string, streamId: string, snapTime: string | undefined): Promise<BulkChanges[]> {
   const deltaPrefix = `${DELTA_NS}/${streamId}/`;
-  const overlay = new KeyOverlay();
   const from = snapTime === undefined ? deltaPrefix : deltaPrefix + padTime(Number(snapTime) + 1);
+  const out: BulkChanges[] = [];
   for await (const entries of scan(db.iterator({ gte: from, lt: prefixEnd(deltaPrefix) }), dir, 100)) {
-    for (const [k, v] of entries) {
-      const { flat, deletes } = decodeBulkRecord(dir, k, v);
-      for (const d of deletes) overlay.set(d, undefined, false);
-      for (let i = 0; i < flat.length; i += 2) overlay.set(flat[i], flat[i + 1], true);
-    }
+    for (const [k, v] of entries) out.push(decodeBulkRecord(dir, k, v));
   }
-  const minusOverlay = (flat: unknown[]): unknown[] => {
-    if (overlay.size === 0) return flat;
-    const out: unknown[] = [];
-    for (let i = 0; i < flat.length; i += 2) if (!overlay.has(flat[i])) out.push(flat[i], flat[i + 1]);
-    return out;
-  };
+  return out;
+}
+
+/** The snapshot's chunks, then the keyed entries, as flat arrays (each key once among them). */
+async function* baseChunks(db: Db, dir: string, streamId: string, snapTime: string | undefined, batchSize: number): AsyncGenerator<unknown[]> {
   if (snapTime !== undefined) {
-    const gen = `${snapPrefix}${snapTime}/`;
+    const gen = `${SNAP_NS}/${streamId}/${snapTime}/`;
     for await (const entries of scan(db.iterator(prefixRange(gen)), dir, 4)) {
-      for (const [k, v] of entries) {
-        const chunk = minusOverlay(decodeBulkRecord(dir, k, v).flat);
-        if (chunk.length > 0) yield chunk;
-      }
+      for (const [k, v] of entries) yield decodeBulkRecord(dir, k, v).flat;
     }
   }
   const keyedPrefix = `${STATE_NS}/${streamId}/`;
   for await (const entries of scan(db.iterator(prefixRange(keyedPrefix)), dir, batchSize)) {
     const flat: unknown[] = [];
     for (const [k, v] of decodeStateEntries(dir, entries, keyedPrefix.length)) flat.push(k, v);
-    const chunk = minusOverlay(flat);
-    if (chunk.length > 0) yield chunk;
+    yield flat;
   }
-  const puts = overlay.puts();
-  if (puts.length > 0) yield puts;
 }
 
 function decodeBulkRecord(dir: string, key: string, value: string): BulkChanges {
@@ -103,6 +137,25 @@ class KeyOverlay {
     return typeof k === 'object' && k !== null ? [this.structured as Map<unknown, never>, encodeKey(k as StateKey)] : [this.prim, k];
   }
 
+  /** A delta entry's changes: its deletes, then its puts. */
+  apply(flat: readonly unknown[], deletes: readonly unknown[]): void {
+    for (const d of deletes) this.set(d, undefined, false);
+    for (let i = 0; i < flat.length; i += 2) this.set(flat[i], flat[i + 1], true);
+  }
+
+  /** `flat` without the keys the overlay holds, in place (a chunk freshly decoded: a copy of a million entries is garbage). */
+  minus(flat: unknown[]): unknown[] {
+    if (this.size === 0) return flat;
+    let j = 0;
+    for (let i = 0; i < flat.length; i += 2) {
+      if (this.has(flat[i])) continue;
+      flat[j++] = flat[i];
+      flat[j++] = flat[i + 1];
+    }
+    flat.length = j;
+    return flat;
+  }
+
   set(key: unknown, value: unknown, put: boolean): void {
     const [m, code] = this.mapOf(key);
     m.delete(code); // a later change goes last
@@ -110,8 +163,8 @@ class KeyOverlay {
   }
 
   has(key: unknown): boolean {
-    const [m, code] = this.mapOf(key);
-    return m.has(code);
+    // Asked once per restored key: no [map, code] pair made for a primitive key.
+    return typeof key === 'object' && key !== null ? this.structured.has(encodeKey(key as StateKey)) : this.prim.has(key);
   }
 
   /** The last put of each key that was not removed afterwards, flat. */

@@ -6,11 +6,16 @@
  * log overflowed). The checkpoint interval drives the store's compaction, not full copies.
  */
 export interface StreamCheckpoint {
-  /** Keyed state: changed keys and removed keys; with `replace`, `puts` is the whole state. */
+  /**
+   * Keyed state: changed keys and removed keys; with `replace`, `puts` is the whole state.
+   * `flat`: changed keys given flat (key, value, key, value, …) instead of in `puts` (then empty),
+   * for a change (not with `replace`) of state kept in memory: no pair per changed key.
+   */
   state?: {
     replace: boolean;
     puts: Array<[unknown, unknown]>;
     deletes: unknown[];
+    flat?: unknown[];
     /** State on disk with a timeout: its index by time of last write, [time, key] removed then written. */
     idle?: { puts: Array<[number, unknown]>; deletes: Array<[number, unknown]> };
   };
@@ -28,6 +33,13 @@ export interface SavedStreamCheckpoint {
    * state)`): the iterable may hand out one pair object refilled at every step.
    */
   state: Iterable<[unknown, unknown]>;
+  /**
+   * The same state unmerged, when the store has it so: `base` (flat arrays [k0, v0, k1, v1, …],
+   * each key once) and the `deltas` after it, in order (each: its `deletes`, then its puts in
+   * `flat`). A restore of millions of keys that applies the deltas as it builds its structure
+   * reads this and never iterates `state` (which would merge them first).
+   */
+  log?: { base: readonly (readonly unknown[])[]; deltas: ReadonlyArray<{ flat: readonly unknown[]; deletes: readonly unknown[] }> };
   slices: Iterable<[number, unknown]>;
   meta: unknown;
 }
@@ -64,6 +76,14 @@ export interface Checkpointable {
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined;
   /** On recovery, before any batch runs. */
   restoreCheckpoint(saved: SavedStreamCheckpoint): void | Promise<void>;
+  /**
+   * The commit of batch `time` — and of every batch before it — is written: the store's reads
+   * return it and a crash from now on restores it (or a later one). Commits are written after
+   * the batch completed, possibly several batches later (group commit, see Checkpointer): what
+   * a stream may only drop once its checkpoint holds it (the receiver's write-ahead log, the
+   * disk store's unwritten changes) waits for this call, not for the next checkpointDelta.
+   */
+  checkpointWritten?(time: number): void;
   /**
    * Inputs that decide a batch's data only when it starts (a direct Kafka stream's offset
    * ranges): the `meta` recording that decision, as `checkpointDelta(lastCompletedTime)` would

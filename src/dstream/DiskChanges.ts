@@ -3,10 +3,10 @@
  * batch that makes them and the moment the store surely returns them.
  *
  * When things happen: a batch that succeeded `record`s its changes (latest per key); they are
- * `unsettled` — read before the store, since the commit holding them may still be in flight
- * (overlapCheckpointWrites). The Checkpointer asks for each batch's checkpoint in order and, when
- * it does, the commit holding what it took the previous time is durable (Checkpointer.commitBatch):
- * `settle()` drops those from `unsettled`, `take(time)` hands over the batches up to `time`.
+ * `unsettled` — read before the store, since the commit holding them may not be written yet
+ * (group commit writes it while the next batches run). `take(time)` hands the batches up to
+ * `time` over to the checkpoint; once the commit holding them is written the Checkpointer says so
+ * (Checkpointable.checkpointWritten) and `settle(time)` drops them from `unsettled`.
  */
 
 /** A key's change, or (in a cache) its committed value: what the store holds once the commits in flight land. */
@@ -25,7 +25,6 @@ export class DiskChanges<K, V> {
   readonly unsettled = new Map<unknown, Change<K, V>>();
   /** Each batch's changes, until a checkpoint takes them. */
   private readonly batches = new Map<number, Map<unknown, Change<K, V>>>();
-  private lastTaken: number | undefined;
 
   /** Batch `time` committed `changes` (by key code): every user function of the batch succeeded. */
   record(time: number, changes: Map<unknown, Change<K, V>>): void {
@@ -33,11 +32,9 @@ export class DiskChanges<K, V> {
     this.batches.set(time, changes);
   }
 
-  /** The commit holding what `take` handed over last time is durable: the store returns those changes now. */
-  settle(): void {
-    const settled = this.lastTaken;
-    if (settled === undefined) return;
-    for (const [code, change] of this.unsettled) if (change.time <= settled) this.unsettled.delete(code);
+  /** The commit holding the changes of the batches up to `time` is written: the store returns them now. */
+  settle(time: number): void {
+    for (const [code, change] of this.unsettled) if (change.time <= time) this.unsettled.delete(code);
   }
 
   /**
@@ -54,13 +51,11 @@ export class DiskChanges<K, V> {
       }
       this.batches.delete(t);
     }
-    this.lastTaken = time;
     return merged.values();
   }
 
   reset(): void {
     this.unsettled.clear();
     this.batches.clear();
-    this.lastTaken = undefined;
   }
 }

@@ -65,8 +65,9 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
   private readonly reserved = new Map<number, Block<T>[]>();
   /** Last block id consumed by completed batches. */
   private position = -1;
-  /** Position written in the previous checkpointDelta call (committed once the next call comes). */
-  private lastDeltaPosition: number | undefined;
+  /** Positions of the checkpoint commits queued and not yet written, by batch time. */
+  private readonly queuedPositions = new Map<number, number>();
+  /** The position of the last written checkpoint commit: the log keeps every block after it. */
   private committedPosition = -1;
   private checkpointing = false;
   private restored: ReceiverPosition | undefined;
@@ -251,9 +252,8 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       );
       if (rate !== undefined) this.supervisor.updateRate(rate);
     }
-    // Blocks of the batch before this one are no longer needed once that batch's checkpoint is
-    // committed: a completed batch commits in its own onBatchCompleted hooks, and when
-    // checkpoints are taken, a position is only known committed once the next delta is asked for.
+    // Blocks of completed batches are no longer needed once a checkpoint holding them is written
+    // (checkpointWritten: commits are written after the batch completes, possibly a few later).
     if (this.wal) {
       const upTo = this.checkpointing ? Math.min(safe, this.committedPosition) : safe;
       if (upTo >= 0) await this.wal.cleanup(upTo);
@@ -264,9 +264,6 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
 
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
     this.checkpointing = true;
-    if (this.lastDeltaPosition !== undefined) {
-      this.committedPosition = Math.max(this.committedPosition, this.lastDeltaPosition);
-    }
     let position = this.position;
     const pending: Array<[number, number, number]> = [];
     for (const [t, blocks] of this.allocations) {
@@ -277,9 +274,18 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       else pending.push([t, first, last]);
     }
     pending.sort((a, b) => a[0] - b[0]);
-    this.lastDeltaPosition = position;
+    this.queuedPositions.set(time, position);
     const meta: ReceiverPosition = { position, pending };
     return { meta };
+  }
+
+  /** The commit of batch `time` is written: the blocks up to its position may be cleaned from the log. */
+  checkpointWritten(time: number): void {
+    for (const [t, position] of this.queuedPositions) {
+      if (t > time) break;
+      this.committedPosition = Math.max(this.committedPosition, position);
+      this.queuedPositions.delete(t);
+    }
   }
 
   async restoreCheckpoint(saved: SavedStreamCheckpoint): Promise<void> {

@@ -36,8 +36,8 @@ const EMPTY_ROOT = emptyRoot<never, never>();
  * with a synchronous LevelDB get — and calls the function as the in-memory operation does. Its
  * changes become the batch's commit (the Checkpointer writes them key by key in the batch's one
  * atomic LevelDB commit, with everything else of the batch) and enter the cache. They leave
- * `unsettled` when the next checkpoint is asked for: by then the commit holding them is durable
- * and the store's reads return them.
+ * `unsettled` once the commit holding them is written (`checkpointWritten`, possibly a few
+ * batches later: commits are group-committed) and the store's reads return them.
  *
  * With a timeout, each key also has an entry in the store's index by time of last write
  * (`idle/<stream>/<time>/<key>`), moved in the same commit as the key. Before the batch runs
@@ -311,7 +311,6 @@ export class DiskMapWithStateDStream<K, V, S, M>
 
   /** The changes of the batches up to `time` not yet taken, key by key (the store is the state: `full` adds nothing). */
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint | undefined {
-    this.changes.settle();
     if (this.latestTime === undefined || time > this.latestTime) return undefined;
     const stamps = this.spec.getTimeout() !== undefined;
     const idleDeletes: Array<[number, unknown]> = [];
@@ -330,6 +329,11 @@ export class DiskMapWithStateDStream<K, V, S, M>
     }
     const state = { replace: false, puts, deletes, ...(stamps ? { idle: { puts: idlePuts, deletes: idleDeletes } } : {}) };
     return { state, ...this.checkpointMeta({ keys: this.keysOnDisk }) };
+  }
+
+  /** The commit holding the changes of the batches up to `time` is written: the store's reads return them. */
+  checkpointWritten(time: number): void {
+    this.changes.settle(time);
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {

@@ -31,8 +31,9 @@ const SCAN_CHUNK = 2000;
  * what the scan reads. The new state of every key goes, as it is computed, to spill files that
  * the batch's RDD reads lazily (SpillRDD) — only when some stream reads this one. When every
  * `update` call succeeded, `advance` commits: the changes enter `unsettled` and the batch's
- * checkpoint; they leave `unsettled` when the next checkpoint is asked for (the commit holding
- * them is durable by then). Memory: the batch's values, the changes of the last batches, a chunk.
+ * checkpoint; they leave `unsettled` once the commit holding them is written (checkpointWritten,
+ * possibly a few batches later: group commit). Memory: the batch's values, the changes of the
+ * last batches, a chunk.
  */
 export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> implements AsyncState {
   readonly numPartitions: number;
@@ -206,7 +207,6 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
 
   /** The changes of the batches up to `time` not yet taken (the store is the state: `full` adds nothing). */
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint | undefined {
-    this.changes.settle();
     if (this.latestTime === undefined || time > this.latestTime) return undefined;
     const puts: Array<[unknown, unknown]> = [];
     const deletes: unknown[] = [];
@@ -215,6 +215,11 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
       else puts.push([known.key, known.value]);
     }
     return { state: { replace: false, puts, deletes }, ...this.checkpointMeta({ keys: this.keysOnDisk }) };
+  }
+
+  /** The commit holding the changes of the batches up to `time` is written: the store's reads return them. */
+  checkpointWritten(time: number): void {
+    this.changes.settle(time);
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {

@@ -3,7 +3,7 @@ import type { DStream } from '../dstream/DStream.js';
 import { encodeStructuredKey, hashKey } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { ChangeLog } from './ChangeLog.js';
-import { emptyRoot, forEachLeaf, keyInfo, Leaf, leaves, lookup, lookupPath, mix, Path, putAlong, remove, type Root } from './hamt.js';
+import { buildRoot, emptyRoot, forEachLeaf, keyInfo, Leaf, leaves, lookup, lookupPath, mix, Path, putAlong, remove, type Root } from './hamt.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
@@ -15,6 +15,9 @@ export interface MapWithStateRecord<K, S, M> {
 }
 
 type Version<K, S, M> = MapWithStateRecord<K, S, M>[];
+
+/** A restored key's value that removes it (a delete of the delta log). */
+const REMOVED = Symbol('removed');
 
 /** Spark's default checkpoint interval of mapWithState: ten batches. */
 const CHECKPOINT_MULTIPLIER = 10;
@@ -260,27 +263,56 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
     const n = this.numPartitions;
     const edit = ++this.editSeq;
-    const roots = Array.from({ length: n }, () => emptyRoot<K, S>());
-    const sizes = new Array<number>(n).fill(0);
-    const byTime = new Map<number, Leaf<K, S>[]>();
+    const parts: Leaf<K, S>[][] = Array.from({ length: n }, () => []);
     const timeout = this.spec.getTimeout();
     const stamped = (saved.meta as { stamps?: unknown } | null | undefined)?.stamps !== false;
-    for (const [k, v] of saved.state) {
+    const add = (k: unknown, v: unknown): void => {
+      if (v === REMOVED) v = stamped ? [REMOVED, 0] : REMOVED;
       if (stamped && (!Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'number')) {
         throw new Error(`mapWithState checkpoint: malformed entry for key ${JSON.stringify(k)}`);
       }
-      const { h, mh, code } = keyInfo(k);
-      const p = n === 1 ? 0 : h % n;
+      let code: string | undefined;
+      let h: number;
+      if (typeof k === 'object' && k !== null) {
+        code = encodeStructuredKey(k);
+        h = hashKey(code);
+      } else {
+        h = hashKey(k);
+      }
       // Unstamped (no timeout when written): as if written by the restored batch.
       const leaf = stamped
-        ? new Leaf(h, mh, k as K, code, (v as [S, number])[0], (v as [S, number])[1], edit)
-        : new Leaf(h, mh, k as K, code, v as S, saved.time, edit);
-      if (lookupPath(roots[p]!, mh, leaf.key, code, this.path) === undefined) sizes[p]!++;
-      roots[p] = putAlong(this.path, leaf, edit);
-      if (timeout !== undefined) {
-        let b = byTime.get(leaf.stamp);
-        if (b === undefined) byTime.set(leaf.stamp, (b = []));
-        b.push(leaf);
+        ? new Leaf(h, mix(h), k as K, code, (v as [S, number])[0], (v as [S, number])[1], edit)
+        : new Leaf(h, mix(h), k as K, code, v as S, saved.time, edit);
+      parts[n === 1 ? 0 : h % n]!.push(leaf);
+    };
+    if (saved.log !== undefined) {
+      // The snapshot, then each delta entry's removals (as leaves that take the key out) and puts:
+      // the trie is built once from all of them, the later leaf of a key winning.
+      for (const flat of saved.log.base) for (let i = 0; i < flat.length; i += 2) add(flat[i], flat[i + 1]);
+      for (const { flat, deletes } of saved.log.deltas) {
+        for (const k of deletes) add(k, REMOVED);
+        for (let i = 0; i < flat.length; i += 2) add(flat[i], flat[i + 1]);
+      }
+    } else {
+      for (const [k, v] of saved.state) add(k, v);
+    }
+    // Built bottom-up, partition by partition.
+    const roots: Root<K, S>[] = [];
+    const sizes: number[] = [];
+    const removes = (leaf: Leaf<K, S>): boolean => (leaf.value as unknown) === REMOVED;
+    for (const leaves of parts) {
+      const { root, size } = buildRoot(leaves, edit, removes);
+      roots.push(root);
+      sizes.push(size);
+    }
+    const byTime = new Map<number, Leaf<K, S>[]>();
+    if (timeout !== undefined) {
+      for (const root of roots) {
+        forEachLeaf(root, (leaf) => {
+          let b = byTime.get(leaf.stamp);
+          if (b === undefined) byTime.set(leaf.stamp, (b = []));
+          b.push(leaf);
+        });
       }
     }
     this.roots = roots;

@@ -294,13 +294,15 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
       return { state: { replace: true, puts, deletes: [] }, ...meta };
     }
     const deletes: unknown[] = [];
+    // Flat: no pair per changed key (a commit of 10 k keys every batch adds up in the collector).
+    const flat: unknown[] = [];
     const { keys, entries } = changes;
     for (let i = 0; i < keys.length; i++) {
       const e = entries[i];
       if (e === undefined) deletes.push(keys[i]);
-      else puts.push([keys[i], stored(e)]);
+      else flat.push(keys[i], stored(e));
     }
-    return { state: { replace: false, puts, deletes }, ...meta };
+    return { state: { replace: false, puts, deletes, flat }, ...meta };
   }
 
   /**

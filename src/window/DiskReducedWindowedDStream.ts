@@ -14,7 +14,7 @@ import { parentTimes } from './windowArgs.js';
 /** Entries per LevelDB read of the scan that spills a window. */
 const SCAN_CHUNK = 2000;
 
-/** A parent batch reduced by key; `committed`: the checkpoint call that put it in the store (then it is read back from there once durable). */
+/** A parent batch reduced by key; `committed`: the batch whose checkpoint put it in the store (then it is read back from there once that is written). */
 interface Slice<K, V> {
   pairs: Array<[K, V]> | undefined;
   committed?: number;
@@ -56,8 +56,6 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
   private readonly spills = new Map<number, Spill | undefined>();
   private slicesAdded: number[] = [];
   private slicesRemoved: number[] = [];
-  /** Checkpoint calls so far: a slice committed by call n is durable from call n + 1 on. */
-  private checkpoints = 0;
   private registered = false;
   private read: boolean | undefined;
 
@@ -265,12 +263,6 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
    * (saved now: a job resumed from this commit has no parent batches up to `time`), the window's time.
    */
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
-    const call = ++this.checkpoints;
-    this.changes.settle();
-    // Slices committed by an earlier call are durable now: read back from the store when they leave.
-    for (const slice of [...this.inWindow.values(), ...this.early.values()]) {
-      if (slice.committed !== undefined && slice.committed < call) slice.pairs = undefined;
-    }
     const zero = this.zeroTime!;
     for (const t of parentTimes(this.parent as DStream<unknown>, this.stateTime ?? zero, time)) {
       if (t <= this.restoredUpTo || this.early.has(t)) continue;
@@ -293,7 +285,7 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
       const slice = sliceOf(t);
       if (slice === undefined) continue;
       slicePuts.push([t, slice.pairs]);
-      slice.committed = call;
+      slice.committed = time;
     }
     const sliceDeletes = [...new Set(this.slicesRemoved)].filter((t) => sliceOf(t) === undefined);
     this.slicesAdded = [];
@@ -313,6 +305,17 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
 
   stateKeys(): StateKeyCounts {
     return { inMemory: this.changes.unsettled.size, onDisk: this.keysOnDisk };
+  }
+
+  /**
+   * The commit of batch `time` (and those before it) is written: its changes and slices are read
+   * from the store from now on (a slice's pairs once it leaves the window).
+   */
+  checkpointWritten(time: number): void {
+    this.changes.settle(time);
+    for (const slice of [...this.inWindow.values(), ...this.early.values()]) {
+      if (slice.committed !== undefined && slice.committed <= time) slice.pairs = undefined;
+    }
   }
 
   /** The window's time and its batches' times from the checkpoint; keys and slices stay in the store. */

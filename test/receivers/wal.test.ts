@@ -146,19 +146,23 @@ describe('receiver write-ahead log', () => {
     expect(recordsOnDisk(logDir)).toEqual(['x10', 'y10']);
     expect(readdirSync(logDir).length).toBe(1);
 
-    // Once checkpoints are taken, a block stays until a checkpoint past it is known committed:
-    // that is when the checkpoint after it is asked for (commits are sequential).
+    // Once checkpoints are taken, a block stays until a checkpoint past it is written
+    // (checkpointWritten: group commit writes a batch's commit after it completed, maybe later).
     await receiver.put('z');
     stream.compute(11_000);
     stream.checkpointDelta(10_000, false);
+    stream.checkpointWritten(10_000);
     await complete(11_000);
-    stream.checkpointDelta(11_000, false); // commit of 10000 done; 11000 (z) being written
+    stream.checkpointDelta(11_000, false); // 11000 (z) queued, not written
     stream.compute(12_000);
     await complete(12_000);
-    expect(recordsOnDisk(logDir)).toContain('z');
-    stream.checkpointDelta(12_000, false); // commit of 11000 (past z) done
+    stream.checkpointDelta(12_000, false); // queued too
     stream.compute(13_000);
     await complete(13_000);
+    expect(recordsOnDisk(logDir)).toContain('z');
+    stream.checkpointWritten(12_000); // the commits of 11000 (past z) and 12000 written together
+    stream.compute(14_000);
+    await complete(14_000);
     expect(recordsOnDisk(logDir)).not.toContain('z');
     await stream.stop();
   });

@@ -52,7 +52,8 @@ describe('the delta log after a crash between merges', () => {
     // interval) and logged 11 s … 15 s after it.
     const cp = tempDir();
     const out = tempDir();
-    const killed = startJob(['run', cp, out, String(TARGET)], { RECOVERY_SLOW_MS: '0', RECOVERY_PAUSE_AFTER: '15000' });
+    // Strict checkpoints: batch 15's commit is durable when the run pauses after it.
+    const killed = startJob(['run', cp, out, String(TARGET)], { RECOVERY_SLOW_MS: '0', RECOVERY_PAUSE_AFTER: '15000', RECOVERY_OVERLAP_WRITES: '0' });
     await killed.line((l) => l.paused === 15000, 120_000);
     killed.proc.kill('SIGKILL');
     expect((await killed.exited).signal).toBe('SIGKILL');

@@ -568,10 +568,10 @@ describe('checkpoint writes', () => {
     }
   });
 
-  it('overlapCheckpointWrites: the same outputs and checkpoint; a failed write fails the next batch (or the stop), and recovery re-runs its batch', async () => {
+  it('group commit (overlapCheckpointWrites, the default) and strict: the same outputs and checkpoint; a failed write stops the context with its error at once, and recovery re-runs its batch', async () => {
     const plain = tempDir();
     const overlapped = tempDir();
-    const a = await resume(plain, 8);
+    const a = await resume(plain, 8, { overlapCheckpointWrites: false });
     const b = await resume(overlapped, 8, { overlapCheckpointWrites: true });
     expect(b.outputs).toEqual(a.outputs);
     const metaOf = async (dir: string): Promise<unknown> => {
@@ -592,8 +592,9 @@ describe('checkpoint writes', () => {
     };
     expect(await metaOf(overlapped)).toEqual(await metaOf(plain));
 
-    // A write that fails (the disk, say): with overlapped writes, the next batch fails with its
-    // error; nothing after the failed commit is written, and recovery runs its batch again.
+    // A write that fails (the disk, say): the context stops with its error as soon as the write
+    // reports it (or the next batch does, whichever comes first); nothing after the failed commit
+    // is written, and recovery runs its batch again.
     const dir = tempDir();
     const enqueue = CheckpointStore.prototype.enqueue;
     let n = 0;
@@ -604,13 +605,14 @@ describe('checkpoint writes', () => {
     try {
       failed = await getOrCreateJob(dir, { overlapCheckpointWrites: true });
       await failed.ssc.start();
-      await expect(failed.clock.advance(4000)).rejects.toThrow('disk on fire');
+      await failed.clock.advance(4000).catch((e: unknown) => expect(String(e)).toContain('disk on fire'));
       await expect(failed.ssc.awaitTermination()).rejects.toThrow('disk on fire');
     } finally {
       CheckpointStore.prototype.enqueue = enqueue;
     }
-    // Batch 2 s was reported done, batch 3 s found the write of 2 s failed (its outputs had run).
-    expect(failed.times).toEqual([1000, 2000, 3000]);
+    // Batch 2 s was reported done before its write failed; batch 3 s may have run meanwhile, no later one.
+    expect(failed.times.slice(0, 2)).toEqual([1000, 2000]);
+    expect(failed.times.length).toBeLessThanOrEqual(3);
     const again = await resume(dir, 4);
     expect(again.ssc.recoveredFrom).toBe(1000);
     expect(again.times).toEqual([2000, 3000, 4000]);

@@ -1,7 +1,7 @@
 // Incremental checkpoints of the state streams: what checkpointDelta writes, and that restoring
 // what the deltas built reproduces the same later outputs.
 import { describe, expect, it } from 'vitest';
-import type { Checkpointable } from '../../src/dstream/Checkpointable.js';
+import type { Checkpointable, StreamCheckpoint } from '../../src/dstream/Checkpointable.js';
 import { StateSpec, type DStream, type State, type StreamingContext } from '../../src/index.js';
 import { ChangeLog } from '../../src/state/ChangeLog.js';
 import type { StateDStream } from '../../src/state/updateStateByKey.js';
@@ -163,6 +163,45 @@ describe('restoreCheckpoint', () => {
   });
 });
 
+describe('restoring mapWithState from a snapshot and its delta log', () => {
+  it.each([
+    ['without a timeout (values alone)', false],
+    ['with a timeout ([state, time])', true],
+  ])('builds from the unmerged log the same state as from the merged entries: removals, re-puts, keys put twice, structured keys (%s)', (_name, stamped) => {
+    const ctx = testContext({ checkpoint: false });
+    const make = () => {
+      let spec = StateSpec.function((_k: unknown, _v: number | undefined, state: State<number>) => state.getOption());
+      if (stamped) spec = spec.timeout(60_000);
+      return ctx.ssc.queueStream<[unknown, number]>([]).mapWithState(spec).internalStream;
+    };
+    const value = (n: number, t: number): unknown => (stamped ? [n, t] : n);
+    const base: unknown[][] = [[], []];
+    for (let i = 0; i < 5000; i++) base[i % 2]!.push(i % 7 === 0 ? ['t', i] : `k${i}`, value(i, 1000));
+    const deltas = [
+      { flat: ['k1', value(-1, 2000), 'new1', value(1, 2000), ['t', 7], value(70, 2000)], deletes: ['k3', 'k5', ['t', 14]] },
+      { flat: ['k3', value(33, 3000), 'k1', value(-11, 3000)], deletes: ['new1', 'never-there'] },
+      { flat: [], deletes: ['k9'] },
+    ];
+    // The merged entries, as a store's readState gives them: each key once, its last change.
+    const merged = new Map<string, [unknown, unknown]>();
+    for (const flat of base) for (let i = 0; i < flat.length; i += 2) merged.set(JSON.stringify(flat[i]), [flat[i], flat[i + 1]]);
+    for (const { flat, deletes } of deltas) {
+      for (const k of deletes) merged.delete(JSON.stringify(k));
+      for (let i = 0; i < flat.length; i += 2) merged.set(JSON.stringify(flat[i]), [flat[i], flat[i + 1]]);
+    }
+    const meta = { stamps: stamped };
+    const fromLog = make();
+    fromLog.restoreCheckpoint({ time: 3000, state: [], log: { base, deltas }, slices: [], meta });
+    const fromState = make();
+    fromState.restoreCheckpoint({ time: 3000, state: [...merged.values()] as [unknown, unknown][], slices: [], meta });
+    const entries = (s: typeof fromLog): string[] =>
+      [...(s as unknown as Checkpointable).stateSnapshot!(3000)!].map((e) => JSON.stringify(e)).sort();
+    expect(fromLog.size).toBe(merged.size);
+    expect(entries(fromLog)).toEqual(entries(fromState));
+    expect(entries(fromLog)).toEqual([...merged.values()].map((e) => JSON.stringify(e)).sort());
+  });
+});
+
 describe('checkpointDelta', () => {
   it('mapWithState writes only the keys a batch changed: [state, time of last write]', async () => {
     const ctx = testContext({ checkpoint: false });
@@ -184,19 +223,16 @@ describe('checkpointDelta', () => {
       expect(first.state.puts).toHaveLength(100);
       // Without a timeout a key's value is its state alone (meta says so: no write times).
       expect(first.state.puts).toContainEqual(['k7', 7]);
+      // A batch's changes come flat (key, value, …): no pair per changed key.
       expect(deltas[1]).toEqual({
-        state: {
-          replace: false,
-          puts: expect.arrayContaining([
-            ['k1', 6],
-            ['new', 1],
-          ]),
-          deletes: ['k2'],
-        },
+        state: { replace: false, puts: [], flat: expect.any(Array), deletes: ['k2'] },
         meta: { stamps: false },
       });
-      expect((deltas[1] as { state: { puts: unknown[] } }).state.puts).toHaveLength(2);
-      expect(deltas[2]).toEqual({ state: { replace: false, puts: [], deletes: [] }, meta: { stamps: false } });
+      expect(sortEntries(putsOf((deltas[1] as StreamCheckpoint).state!))).toEqual([
+        ['k1', 6],
+        ['new', 1],
+      ]);
+      expect(deltas[2]).toEqual({ state: { replace: false, puts: [], flat: [], deletes: [] }, meta: { stamps: false } });
       // A full copy on demand.
       const full = mapped.internalStream.checkpointDelta(3000, true)!;
       expect(full.state!.replace).toBe(true);
@@ -218,9 +254,14 @@ describe('checkpointDelta', () => {
       const deltas: unknown[] = [];
       await manualDriver(ctx.ssc, 0, (t) => void deltas.push(state.checkpointDelta(t, false))).run(3);
       expect(deltas).toEqual([
-        { state: { replace: false, puts: expect.arrayContaining([['a', 1], ['b', 1], ['c', 1]]), deletes: [] } },
-        { state: { replace: false, puts: [], deletes: ['a'] } },
-        { state: { replace: false, puts: [], deletes: ['b'] } },
+        { state: { replace: false, puts: [], flat: expect.any(Array), deletes: [] } },
+        { state: { replace: false, puts: [], flat: [], deletes: ['a'] } },
+        { state: { replace: false, puts: [], flat: [], deletes: ['b'] } },
+      ]);
+      expect(sortEntries(putsOf((deltas[0] as StreamCheckpoint).state!))).toEqual([
+        ['a', 1],
+        ['b', 1],
+        ['c', 1],
       ]);
     } finally {
       await ctx.close();
@@ -239,18 +280,26 @@ describe('checkpointDelta', () => {
       await manualDriver(ctx.ssc).run(3);
       const delta = state.checkpointDelta(3000, false)!;
       expect(delta.state!.replace).toBe(false);
-      expect(sortEntries(delta.state!.puts)).toEqual([
+      expect(sortEntries(putsOf(delta.state!))).toEqual([
         ['a', 3],
         ['b', 1],
         ['c', 1],
       ]);
-      expect(state.checkpointDelta(3000, false)).toEqual({ state: { replace: false, puts: [], deletes: [] } });
+      expect(state.checkpointDelta(3000, false)).toEqual({ state: { replace: false, puts: [], flat: [], deletes: [] } });
       expect(state.checkpointDelta(4000, false)).toBeUndefined(); // no such batch yet
     } finally {
       await ctx.close();
     }
   });
 });
+
+/** The keys a checkpoint's state change puts, as [key, value] pairs (from `puts` or `flat`). */
+function putsOf(state: NonNullable<StreamCheckpoint['state']>): Array<[unknown, unknown]> {
+  const out: Array<[unknown, unknown]> = [...state.puts];
+  const flat = state.flat ?? [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
+}
 
 /** The changes a ChangeLog handed over, as [key, entry] pairs. */
 function pairs<K, E>(taken: { keys: K[]; entries: (E | undefined)[] } | 'full'): Array<[K, E | undefined]> {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckpointStore } from '../../src/checkpoint/index.js';
+import { CheckpointStore, MAX_UNWRITTEN_BATCHES } from '../../src/checkpoint/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const KEYS = 5_000_000;
@@ -97,7 +97,8 @@ describe('mapWithState with 5 M distinct keys on the disk state store, 512 MB he
     const second = await run(job);
     expect(second.code, second.stderr).toBe(0);
     const recovered = second.lines.find((l) => 'recovered' in l)!.recovered!;
-    expect(recovered).toBeGreaterThanOrEqual(KILL_AFTER);
+    // Group commit (the default): the last few completed batches' commits may not have been written.
+    expect(recovered).toBeGreaterThanOrEqual(KILL_AFTER - MAX_UNWRITTEN_BATCHES * 1000);
     const done = second.lines.find((l) => l.done)!;
     const last = second.lines.filter((l) => l.completed !== undefined).at(-1)!;
     expect(last.completed).toBe(BATCHES * 1000);

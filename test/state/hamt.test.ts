@@ -1,6 +1,7 @@
 // The persistent map behind mapWithState: versions never change, keys compare by value.
 import { describe, expect, it } from 'vitest';
 import {
+  buildRoot,
   emptyRoot,
   forEachLeaf,
   keyInfo,
@@ -141,5 +142,56 @@ describe.each([
     for (let i = 0; i < 1000; i++) emptied = delKey(emptied, i, 3);
     expect(entries(emptied)).toEqual([]);
     expect(entries(next)).toHaveLength(1000);
+  });
+});
+
+describe('building a version in bulk (buildRoot, what a restore does)', () => {
+  const leafOf = (key: unknown, value: number, edit: number): Leaf<unknown, number> => {
+    const { h, mh, code } = keyInfo(key);
+    return new Leaf(h, mh, key, code, value, 0, edit);
+  };
+
+  it('holds exactly the keys given, the later of a key given twice, and later writes copy it like any version', () => {
+    let seed = 3;
+    const rand = (n: number): number => (seed = (Math.imul(seed, 48271) + 11) >>> 0) % n;
+    const model = new Map<unknown, number>();
+    const given: Leaf<unknown, number>[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const key = rand(3) === 0 ? rand(30_000) : rand(2) ? `s${rand(30_000)}` : ['t', rand(50)];
+      given.push(leafOf(key, i, 1));
+      model.set(JSON.stringify(key), i);
+    }
+    const { root, size } = buildRoot(given.slice(), 1);
+    expect(size).toBe(model.size);
+    const got = entries(root).map(([k, v]): [string, number] => [JSON.stringify(k), v]);
+    expect(new Map(got)).toEqual(model);
+    expect(got).toHaveLength(model.size);
+    // Each key is found the way a batch looks it up, and writing under a later edit leaves the built version alone.
+    for (const l of given.slice(0, 500)) expect(lookup(root, l.mh, l.key, l.code)?.value).toBe(model.get(JSON.stringify(l.key)));
+    const first = given[0]!;
+    const next = put(root, new Leaf(first.h, first.mh, first.key, first.code, -1, 0, 2), 2);
+    expect(lookup(next, first.mh, first.key, first.code)?.value).toBe(-1);
+    expect(lookup(root, first.mh, first.key, first.code)?.value).toBe(model.get(JSON.stringify(first.key)));
+    expect(entries(remove(next, first.mh, first.key, first.code, 3))).toHaveLength(model.size - 1);
+  });
+
+  it('keeps colliding keys apart, and builds an empty or a one-key version', () => {
+    const mh = 0x0badf00d;
+    const leaves = ['x', 'y', 'x', 'z'].map((k, i) => new Leaf(1, mh, k, undefined, i, 0, 1));
+    leaves.push(new Leaf(2, mh ^ 0x80000000, 'w', undefined, 9, 0, 1)); // differs only in the top bit
+    const { root, size } = buildRoot(leaves, 1);
+    expect(size).toBe(4);
+    expect(entries(root)).toEqual([
+      ['w', 9],
+      ['x', 2],
+      ['y', 1],
+      ['z', 3],
+    ]);
+    expect(lookup(root, mh, 'x', undefined)?.value).toBe(2);
+    expect(buildRoot([], 1)).toMatchObject({ size: 0 });
+    expect(entries(buildRoot([], 1).root)).toEqual([]);
+    const one = buildRoot([leafOf('only', 5, 1)], 1);
+    expect(one.size).toBe(1);
+    expect(getKey(one.root, 'only')).toBe(5);
   });
 });

@@ -116,7 +116,7 @@ export class FakeStateStore {
 
   apply(delta: StreamCheckpoint | undefined): void {
     if (!delta?.state) return;
-    const { replace, puts, deletes } = delta.state;
+    const { replace, puts, deletes, flat = [] } = delta.state;
     this.commits++;
     if (replace) {
       this.fullCommits++;
@@ -124,7 +124,8 @@ export class FakeStateStore {
     }
     for (const k of deletes) this.entries.delete(code(k));
     for (const [k, v] of puts) this.entries.set(code(k), [k, v8.serialize(v)]);
-    this.lastPuts = puts.length;
+    for (let i = 0; i < flat.length; i += 2) this.entries.set(code(flat[i]), [flat[i], v8.serialize(flat[i + 1])]);
+    this.lastPuts = puts.length + flat.length / 2;
     this.lastDeletes = deletes.length;
   }
 
