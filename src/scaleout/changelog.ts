@@ -11,7 +11,7 @@
  * When things happen:
  *  - each batch (StatefulDStream.onStateChanges, the same changes the checkpoint's delta log is
  *    written from): the changed keys become records staged in the batch's transaction of their
- *    task (ScaleOut.commitBatch);
+ *    task (transactions.ts);
  *  - a task gained: its changelog partition is read (read committed) from its start to its end
  *    and the latest value of each key put into the state — before the task's first batch;
  *  - a task gained whose changelog partition has no committed record at all (no copy ever

@@ -1,7 +1,7 @@
 /**
  * Which batches of a scaled-out copy are done (their task transactions committed or skipped,
- * ScaleOut.commitBatch), so a rebalance can wait for the batches generated before it lost a task
- * it is gaining again.
+ * transactions.ts), so a rebalance can wait for the batches generated before it lost a task it
+ * is gaining again (assignment.ts).
  *
  * When things happen: `generated(t)` as batch t's partitions are fixed (ScaleOut.owned);
  * `done(t)` after batch t's task transactions, even when they failed; `stop()` releases every

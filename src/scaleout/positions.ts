@@ -11,7 +11,7 @@
  * the batch would be counted twice. This record is in the same transaction as the changelog
  * and repartition records, and is read the same way, so it is never behind them.
  *
- * When things happen: a record is staged with every task transaction (ScaleOut.commitTasks);
+ * When things happen: a record is staged with every task transaction (transactions.ts);
  * a gained task's last committed record is read after its producer is opened (which ends any
  * transaction of the previous owner) and wins over the group's offsets; the group's offsets
  * are still committed (for lag tools, and for tasks without a record yet).

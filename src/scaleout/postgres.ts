@@ -9,7 +9,7 @@
  * once. That needs update mode (rows upserted on the key); append mode is refused.
  *
  * When things happen: in the output operation of batch t, after the state of batch t is
- * computed and before batch t's Kafka transaction commits (ScaleOut.commitBatch).
+ * computed and before batch t's Kafka transaction commits (transactions.ts).
  */
 import type { DStream } from '../dstream/DStream.js';
 import { kafkaInputsOf } from './kafkaInputs.js';

@@ -2,11 +2,11 @@ import type { Checkpointable, SavedStreamCheckpoint, StateKeyCounts, StreamCheck
 import { DStream } from '../dstream/DStream.js';
 import { checkStateName } from '../dstream/stateName.js';
 import { RDD } from '../rdd/RDD.js';
-import { KeyMap, partitionOf, type KeyEntry } from '../rdd/keys.js';
 import type { StateStoreOption } from '../dstream/stateStore.js';
 import type { Duration } from '../util/duration.js';
 import { SlidingDStream } from './SlidingDStream.js';
 import { parentTimes } from './windowArgs.js';
+import { pairsOf, ReducedWindowState, type BatchSlice, type Touched } from './ReducedWindowState.js';
 
 export interface ReduceByKeyAndWindowOptions<K, V> {
   /** Partitions of each output RDD (default: the context's `defaultParallelism`). */
@@ -42,16 +42,6 @@ export interface ReducedWindowMeta {
   slideDuration: Duration;
 }
 
-/**
- * One parent batch reduced by key, kept while it is inside the window: per partition, keys and
- * values in two arrays (two objects per partition rather than one per pair, for the GC's sake
- * when a long window keeps many batches).
- */
-interface BatchSlice<K, V> {
-  keys: K[][];
-  values: V[][];
-}
-
 /** What one slide changed, for a scaled-out job's changelog (see onSlide). */
 export interface WindowSlideChanges<K, V> {
   time: number;
@@ -72,9 +62,6 @@ interface Slide<K, V> {
 const DEFAULT_OPERATION = 'reduceByKeyAndWindow with an inverse function';
 
 /**
- * Over 400 lines: the window's state, its slides, its checkpoint and the scale-out hooks that
- * move it (onSlide, editState) all touch the same private structures.
- *
  * Spark's ReducedWindowedDStream, kept incrementally: the stream holds the current window's
  * value per key and, for each parent batch inside the window, that batch reduced by key. At each
  * slide the new window is the previous one, minus (`invF`) the batches that left, plus (`f`) the
@@ -87,7 +74,15 @@ const DEFAULT_OPERATION = 'reduceByKeyAndWindow with an inverse function';
  *
  * The state is checkpointed incrementally (see {@link Checkpointable}): the keys changed since the
  * last commit, the batches that entered (slices put) and left (slices deleted), and the time of
- * the window the state holds.
+ * the window the state holds. The state itself and its checkpoint form: ReducedWindowState.ts;
+ * here, when and how it moves, and the scale-out hooks that move it (onSlide, editState).
+ *
+ * When things happen: at each slide's time the window's RDD is made (`compute`, deferred); the
+ * state moves to it, earlier slides first, when the batch starts running (the graph materializes
+ * the stream every batch, DStreamGraph.materializeState) or when something reads the RDD before;
+ * a commit applies any slide still due (`checkpointDelta`). Scaled out, edits wait for the next
+ * slide, and a window sliding slower than its parent steps at every parent batch
+ * (`stepEveryBatch`, `stepTo`).
  */
 export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]> implements Checkpointable {
   readonly numPartitions: number;
@@ -96,19 +91,9 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
   readonly stateName: string | undefined;
   private readonly filterFunc: ((kv: [K, V]) => boolean) | undefined;
 
-  /** The window's value per key as of `stateTime`, hash-partitioned like the output. */
-  private readonly values: KeyMap<K, V>[];
-  /** Each parent batch inside that window, reduced by key (time → slice), oldest first. */
-  private readonly slices = new Map<number, BatchSlice<K, V>>();
-  /**
-   * Parent batches after `stateTime` that a checkpoint already holds, reduced by key: a commit
-   * after a batch between two slides saves that batch (a resumed job could not compute it
-   * again), and the next slide takes it from here rather than from the parent.
-   */
-  private readonly early = new Map<number, BatchSlice<K, V>>();
-  /** After a restore: the last batch of the checkpoint. The parent has no batches up to it. */
-  private restoredUpTo = -Infinity;
-  /** The time of the window `values` holds; undefined before the first. */
+  /** The window's values and batches as of `stateTime`, and what changed since the last checkpoint. */
+  private readonly state: ReducedWindowState<K, V>;
+  /** The time of the window `state` holds; undefined before the first. */
   private stateTime: number | undefined;
   /** Slides computed (their RDD exists) but not yet applied to the state. */
   private readonly pending = new Map<number, Slide<K, V>>();
@@ -118,12 +103,6 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
   /** How far the state moves at a time: the slide, or (scaled out, stepEveryBatch) every parent batch. */
   private step: Duration;
 
-  // What changed since the last checkpointDelta, tracked only when the context has a checkpoint
-  // directory (otherwise nothing would ever collect it).
-  /** Changed keys: the partition holding the key, or -1 when it was removed. */
-  private readonly changedKeys = new KeyMap<K, number>();
-  private slicesAdded: number[] = [];
-  private slicesRemoved: number[] = [];
   /** Scale-out: told each slide's changes (onSlide). */
   private readonly slideListeners: ((changes: WindowSlideChanges<K, V>) => void)[] = [];
   /** Scale-out: edits waiting for the next slide (editState). */
@@ -156,7 +135,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     this.numPartitions = numPartitions;
     this.filterFunc = options.filterFunc;
     this.step = this.slideDuration;
-    this.values = Array.from({ length: numPartitions }, () => new KeyMap<K, V>());
+    this.state = new ReducedWindowState<K, V>(numPartitions);
     this.mustCheckpoint = true;
     if (options.requireCheckpoint ?? true) this.graph.requireCheckpoint(operation);
   }
@@ -187,7 +166,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     if (slide.parts === undefined) {
       if (this.stateTime !== undefined && slide.time <= this.stateTime) {
         // Only after a restore: the state is already at or past this slide.
-        slide.parts = slide.time === this.stateTime ? this.snapshot() : this.values.map(() => []);
+        slide.parts = slide.time === this.stateTime ? this.state.snapshot() : this.state.values.map(() => []);
       } else {
         this.advanceTo(slide);
       }
@@ -211,90 +190,41 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
   /** Move the state to the window ending at `slide.time` and keep a copy of it for the slide's RDD. */
   private apply(slide: Slide<K, V>): void {
     if (this.pendingEdits.length > 0) this.applyEdits();
+    const state = this.state;
     const time = slide.time;
     const listening = this.slideListeners.length > 0;
     const entered: number[] = [];
-    const left: number[] = [];
     const windowStart = time - this.windowDuration; // batches at or before it are out
-    const f = this.f;
-    const invF = this.invF;
     const track = this.graph.checkpointDir !== undefined;
-    const touchedPart: number[] = [];
-    const touched: KeyEntry<K, V>[] = [];
+    const touched: Touched<K, V> = { entries: [], parts: [] };
 
     // 1. The parent batches that left the window: inverse-reduce their values out.
-    for (const [t, slice] of this.slices) {
-      if (t > windowStart) break;
-      for (let i = 0; i < slice.keys.length; i++) {
-        const values = this.values[i]!;
-        const ks = slice.keys[i]!;
-        const vs = slice.values[i]!;
-        for (let j = 0; j < ks.length; j++) {
-          const e = values.entry(ks[j]!);
-          if (e === undefined) continue; // dropped by filterFunc: nothing left to subtract from
-          e.value = invF(e.value, vs[j]!);
-          touchedPart.push(i);
-          touched.push(e);
-        }
-      }
-      this.slices.delete(t);
-      if (track) this.slicesRemoved.push(t);
-      if (listening) left.push(t);
-    }
+    const left = state.leave(windowStart, this.invF, touched, track);
 
     // 2. The parent batches that entered: reduce each by key once, keep it, reduce it in.
     const since = this.stateTime === undefined ? windowStart : Math.max(this.stateTime, windowStart);
     for (const t of parentTimes(this.parent as DStream<unknown>, since, time)) {
       // A batch a checkpoint already saved, or else the parent's (none up to a restored checkpoint).
-      let slice = this.early.get(t);
-      if (slice !== undefined) this.early.delete(t);
-      else if (t > this.restoredUpTo) {
+      let slice = state.takeEarly(t);
+      if (slice === undefined && t > state.restoredUpTo) {
         slice = this.reduceBatch(t);
-        if (slice !== undefined && track) this.slicesAdded.push(t);
+        if (slice !== undefined && track) state.added(t);
       }
       if (slice === undefined) continue; // empty, or at or before the zero time
-      for (let i = 0; i < this.numPartitions; i++) {
-        const ks = slice.keys[i]!;
-        const vs = slice.values[i]!;
-        const values = this.values[i]!;
-        for (let j = 0; j < ks.length; j++) {
-          const v = vs[j]!;
-          let fresh = false;
-          const e = values.entryOrInit(ks[j]!, () => ((fresh = true), v));
-          if (!fresh) e.value = f(e.value, v);
-          touchedPart.push(i);
-          touched.push(e);
-        }
-      }
-      this.slices.set(t, slice);
+      state.enter(t, slice, this.f, touched);
       if (listening) entered.push(t);
     }
-    // Saved batches this window did not take (none unless the window is shorter than its slide).
-    for (const t of this.early.keys()) {
-      if (t > time) break;
-      this.early.delete(t);
-      if (track) this.slicesRemoved.push(t);
-    }
+    state.dropEarly(time, track);
 
     // 3. Keys the filter rejects leave the state; the others are changed puts.
-    const keep = this.filterFunc;
-    for (let j = 0; j < touched.length; j++) {
-      const e = touched[j]!;
-      const i = touchedPart[j]!;
-      if (keep !== undefined && !keep([e.key, e.value])) {
-        this.values[i]!.delete(e.key);
-        if (track) this.changedKeys.set(e.key, -1);
-      } else if (track) {
-        this.changedKeys.set(e.key, i);
-      }
-    }
+    state.filter(this.filterFunc, touched, track);
 
     this.stateTime = time;
     this.pending.delete(time);
-    if (this.isTimeValid(time)) slide.parts = this.snapshot();
+    if (this.isTimeValid(time)) slide.parts = state.snapshot();
     if (listening) {
-      const values: Array<[K, V | undefined]> = touched.map((e, j) => [e.key, this.values[touchedPart[j]!]!.entry(e.key)?.value]);
-      const changes = { time, values, slicesAdded: entered.map((t): [number, Array<[K, V]>] => [t, pairsOf(this.slices.get(t)!)]), slicesRemoved: left };
+      const values: Array<[K, V | undefined]> = touched.entries.map((e, j) => [e.key, state.values[touched.parts[j]!]!.entry(e.key)?.value]);
+      const changes = { time, values, slicesAdded: entered.map((t): [number, Array<[K, V]>] => [t, pairsOf(state.slices.get(t)!)]), slicesRemoved: left };
       for (const l of this.slideListeners) l(changes);
     }
   }
@@ -351,10 +281,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     this.restoreCheckpoint({ time, state, slices: [...slices], meta: full.meta });
     // The batches put are already in the values put: they are inside the window, not waiting
     // to enter it (a scaled-out window moves every batch, so nothing else waits there).
-    const all = [...this.slices, ...this.early].sort((a, b) => a[0] - b[0]);
-    this.slices.clear();
-    this.early.clear();
-    for (const [t, slice] of all) this.slices.set(t, slice);
+    this.state.mergeEarly();
     this.fullCheckpointOwed = true;
   }
 
@@ -382,15 +309,6 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     return size > 0 ? slice : undefined;
   }
 
-  /** A copy of the window's pairs, by partition (the state changes at the next slide). */
-  private snapshot(): [K, V][][] {
-    return this.values.map((values) => {
-      const out: [K, V][] = [];
-      for (const e of values.entries()) out.push([e.key, e.value]);
-      return out;
-    });
-  }
-
   // ---- checkpoint --------------------------------------------------------------------------
 
   /**
@@ -410,45 +328,21 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     // since a job resumed from this commit has no parent batches up to `time`.
     const zero = this.zeroTime!;
     for (const t of parentTimes(this.parent as DStream<unknown>, this.stateTime ?? zero, time)) {
-      if (t <= this.restoredUpTo || this.early.has(t)) continue;
+      if (t <= this.state.restoredUpTo || this.state.early.has(t)) continue;
       const nextSlide = zero + Math.ceil((t - zero) / this.step) * this.step;
       if (t <= nextSlide - this.windowDuration) continue; // no window takes it
       const slice = this.reduceBatch(t);
       if (slice === undefined) continue;
-      this.early.set(t, slice);
-      this.slicesAdded.push(t);
+      this.state.saveEarly(t, slice);
     }
 
-    const puts: Array<[unknown, unknown]> = [];
-    const deletes: unknown[] = [];
-    if (full) {
-      for (const values of this.values) for (const e of values.entries()) puts.push([e.key, e.value]);
-    } else {
-      for (const e of this.changedKeys.entries()) {
-        if (e.value < 0) deletes.push(e.key);
-        else {
-          const v = this.values[e.value]!.entry(e.key);
-          if (v) puts.push([e.key, v.value]);
-          else deletes.push(e.key);
-        }
-      }
-    }
-    const sliceOf = (t: number): BatchSlice<K, V> | undefined => this.slices.get(t) ?? this.early.get(t);
-    const sliceTimes = full
-      ? [...this.slices.keys(), ...this.early.keys()]
-      : [...new Set(this.slicesAdded)].filter((t) => sliceOf(t) !== undefined);
-    const slicePuts: Array<[number, unknown]> = sliceTimes.map((t) => [t, pairsOf(sliceOf(t)!)]);
-    const sliceDeletes = [...new Set(this.slicesRemoved)].filter((t) => sliceOf(t) === undefined);
-
-    this.changedKeys.clear();
-    this.slicesAdded = [];
-    this.slicesRemoved = [];
+    const { state, slices } = this.state.delta(full);
     const meta: ReducedWindowMeta = {
       time: this.stateTime ?? null,
       windowDuration: this.windowDuration,
       slideDuration: this.slideDuration,
     };
-    return { state: { replace: full, puts, deletes }, slices: { puts: slicePuts, deletes: sliceDeletes }, meta };
+    return { state, slices, meta };
   }
 
   stateShape(): string {
@@ -456,17 +350,13 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
   }
 
   stateKeys(): StateKeyCounts {
-    let n = 0;
-    for (const values of this.values) n += values.size;
-    return { inMemory: n, onDisk: 0 };
+    return { inMemory: this.state.size, onDisk: 0 };
   }
 
   /** The window's values as of `time`, copied (they change at the next slide); undefined once the state moved past it. */
   stateSnapshot(time: number): Iterable<readonly [unknown, unknown]> | undefined {
     if (this.pending.size > 0 || (this.stateTime !== undefined && this.stateTime > time)) return undefined;
-    const out: Array<[unknown, unknown]> = [];
-    for (const values of this.values) for (const e of values.entries()) out.push([e.key, e.value]);
-    return out;
+    return this.state.pairs();
   }
 
   /**
@@ -484,41 +374,8 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
           `${meta.slideDuration} ms, this stream's window is ${this.windowDuration} ms sliding every ${this.slideDuration} ms`,
       );
     }
-    const n = this.numPartitions;
-    for (const values of this.values) values.clear();
-    this.slices.clear();
-    this.early.clear();
     this.pending.clear();
-    for (const [k, v] of saved.state) this.values[partitionOf(k, n)]!.set(k as K, v as V);
-    const stateTime = meta?.time ?? undefined;
-    const slices = [...saved.slices].sort((a, b) => a[0] - b[0]);
-    for (const [t, pairs] of slices) {
-      const slice: BatchSlice<K, V> = {
-        keys: Array.from({ length: n }, () => []),
-        values: Array.from({ length: n }, () => []),
-      };
-      for (const [k, v] of pairs as Array<[K, V]>) {
-        const i = partitionOf(k, n);
-        slice.keys[i]!.push(k);
-        slice.values[i]!.push(v);
-      }
-      (stateTime !== undefined && t <= stateTime ? this.slices : this.early).set(t, slice);
-    }
-    this.stateTime = stateTime;
-    this.restoredUpTo = saved.time;
-    this.changedKeys.clear();
-    this.slicesAdded = [];
-    this.slicesRemoved = [];
+    this.stateTime = meta?.time ?? undefined;
+    this.state.restore(saved, this.stateTime);
   }
-}
-
-/** A batch slice as the `[key, value]` pairs a checkpoint holds. */
-function pairsOf<K, V>(slice: BatchSlice<K, V>): Array<[K, V]> {
-  const out: Array<[K, V]> = [];
-  for (let i = 0; i < slice.keys.length; i++) {
-    const ks = slice.keys[i]!;
-    const vs = slice.values[i]!;
-    for (let j = 0; j < ks.length; j++) out.push([ks[j]!, vs[j]!]);
-  }
-  return out;
 }

@@ -1,0 +1,241 @@
+/**
+ * Which tasks a scaled-out copy owns (ScaleOut.ts), and what gaining or losing one does: the
+ * task's transactional producer, the offsets its input partitions start from, its state.
+ *
+ * When things happen:
+ *  - a rebalance (`assigned`, one at a time, in order, standby catch-ups paused): each task
+ *    lost — its producer closed, its keys dropped from every state before the next batch; each
+ *    task gained — its transactional producer opened (which fences the copy that had it and
+ *    ends that copy's open transaction), its last offsets read (from `<applicationId>-positions`,
+ *    see positions.ts, or the group's committed offsets, whichever is later;
+ *    `auto.offset.reset` only when there are none; internal topics from their start), each
+ *    state's and window's changelog partition read to its end (from its start, the local
+ *    checkpoint's position or a standby copy's, standbyCopies.ts) and put into the state; only
+ *    then do the direct streams read the task's partitions (`ready`, from the next batch
+ *    generated). Then the copy's standbys of the generation, `assignment$`, the listener event
+ *    and a log line.
+ *  - the group member crashes (`lost`, kafka/group.ts): every task is lost at once, as above; a
+ *    new member of the group joins and the next assignment gains tasks as above. A task gained
+ *    again is restored only once the batches generated while this copy last had it are done.
+ *  - an output finds a task fenced, or its commit finds it moved (`lose`): that task alone.
+ */
+import { Subject, type Observable } from 'rxjs';
+import type { PartitionsAssignedInfo } from '../context/StreamingListener.js';
+import type { KafkaClient } from '../kafka/client.js';
+import type { GroupAssignment } from '../kafka/group.js';
+import { tpKey, type ResolvedKafkaParams } from '../kafka/params.js';
+import { TASK_ATTEMPTS, TaskProducer, tryTask } from '../kafka/taskProducer.js';
+import type { Changelog } from './changelog.js';
+import type { BatchCompletions } from './completions.js';
+import { readPositions } from './positions.js';
+import type { StandbyCopies } from './standbyCopies.js';
+
+/** What the assignment needs of its copy (ScaleOut). */
+export interface AssignmentHost {
+  readonly applicationId: string;
+  readonly standbyReplicas: number;
+  /** `<applicationId>-positions` (positions.ts). */
+  readonly positions: string;
+  /** The job's internal topics (read from their start when no offset is known). */
+  readonly internalTopics: ReadonlyMap<string, number | undefined>;
+  /** The changelogs of the job's states and windows (found at prepare). */
+  readonly changelogs: readonly Changelog[];
+  readonly standbys: StandbyCopies;
+  readonly completions: BatchCompletions;
+  /** The params of the job's direct streams (ScaleOut.kafkaParams). */
+  kafkaParams(): ResolvedKafkaParams;
+  /** The copy's Kafka client (made at prepare). */
+  client(): KafkaClient;
+  isStopped(): boolean;
+  post(info: PartitionsAssignedInfo): void;
+  fail(error: unknown): void;
+  log(message: string): void;
+}
+
+export class TaskAssignment {
+  private owned = new Set<number>();
+  private readonly producers = new Map<number, TaskProducer>();
+  /** `"topic:partition"` → start offset, for the partitions owned and restored. */
+  readonly ready = new Map<string, number>();
+  private rebalances: Promise<void> = Promise.resolve();
+  private generationNow = -1;
+  private readonly assignments = new Subject<PartitionsAssignedInfo>();
+  /** Task → the latest batch generated when this copy lost it. */
+  private readonly lostAt = new Map<number, number>();
+
+  constructor(private readonly host: AssignmentHost) {}
+
+  /** The tasks this copy owns now. */
+  get tasks(): ReadonlySet<number> {
+    return this.owned;
+  }
+
+  /** The group generation of the latest assignment (−1 before the first). */
+  get generation(): number {
+    return this.generationNow;
+  }
+
+  /** Every rebalance's outcome for this copy (RxJS). */
+  get assignment$(): Observable<PartitionsAssignedInfo> {
+    return this.assignments.asObservable();
+  }
+
+  /** The transactional producer of an owned task. */
+  producer(task: number): TaskProducer | undefined {
+    return this.producers.get(task);
+  }
+
+  /** The group assigned tasks: handled after the rebalances before it. */
+  assigned(a: GroupAssignment): void {
+    this.rebalances = this.rebalances.then(() => this.rebalance(a)).catch((e: unknown) => this.host.fail(e));
+  }
+
+  /** The group member crashed: handled after the rebalances before it. */
+  lost(reason: string): void {
+    this.rebalances = this.rebalances.then(() => this.loseAll(reason)).catch((e: unknown) => this.host.fail(e));
+  }
+
+  /** Once the rebalances under way are done (at stop). */
+  settled(): Promise<void> {
+    return this.rebalances.catch(() => undefined);
+  }
+
+  /** Closes the task producers (the copy stops). */
+  async closeProducers(): Promise<void> {
+    await Promise.all([...this.producers.values()].map((p) => p.close()));
+    this.producers.clear();
+  }
+
+  /** Ends `assignment$` (the copy stopped). */
+  complete(): void {
+    this.assignments.complete();
+  }
+
+  followStandbys(): void {
+    if (!this.host.isStopped()) this.host.standbys.follow(this.host.changelogs.map((cl) => cl.topic));
+  }
+
+  private async rebalance(a: GroupAssignment): Promise<void> {
+    if (this.host.isStopped()) return;
+    await this.host.standbys.pause();
+    try {
+      await this.rebalanceNow(a);
+    } finally {
+      this.host.standbys.resume();
+    }
+    this.followStandbys();
+  }
+
+  private async rebalanceNow(a: GroupAssignment): Promise<void> {
+    const started = Date.now();
+    const next = new Set(a.partitions.map((p) => p.partition));
+    const lost = [...this.owned].filter((t) => !next.has(t));
+    const gained = [...next].filter((t) => !this.owned.has(t));
+    this.generationNow = a.generation;
+    for (const t of lost) this.lose(t);
+    for (const cl of this.host.changelogs) cl.keepOnly(next);
+    this.owned = next;
+    if (gained.length > 0 && !(await this.gain(a, gained, started))) return;
+    await this.assignStandbys(a, next);
+    const info: PartitionsAssignedInfo = { generation: a.generation, partitions: a.partitions.map((p) => ({ ...p })) };
+    this.host.log(
+      `generation ${a.generation}: member ${a.memberId} owns tasks ${JSON.stringify([...next].sort((x, y) => x - y))}` +
+        ` (gained ${JSON.stringify(gained)}, lost ${JSON.stringify(lost)})`,
+    );
+    this.host.post(info);
+    this.assignments.next(info);
+  }
+
+  /** The tasks gained: producers opened (fencing their previous owners), start offsets read, states restored. False: the copy stopped first. */
+  private async gain(a: GroupAssignment, gained: number[], started: number): Promise<boolean> {
+    const host = this.host;
+    // A task lost and gained again (a crash of the group member, or two quick rebalances):
+    // batches generated while this copy had it before may still run — they read its old
+    // ranges into the state. Its state is restored only once they are done, so none of
+    // them adds those records on top of the restored state (nor commits with the new producer).
+    const mustFinish = Math.max(...gained.map((t) => this.lostAt.get(t) ?? -Infinity));
+    if (!host.completions.isDone(mustFinish)) {
+      host.log(`tasks ${JSON.stringify(gained.filter((t) => this.lostAt.has(t)))} gained again: waiting for batch ${mustFinish} (generated before they were lost) to complete`);
+      await host.completions.until(mustFinish);
+      if (host.isStopped()) return false;
+    }
+    const client = host.client();
+    await Promise.all(
+      gained.map(async (t) => {
+        const producer = new TaskProducer(client.kafka, `${host.applicationId}-task-${t}`, host.applicationId);
+        // Fences the previous owner of the task before anything is read (tried again while Kafka has no coordinator).
+        await tryTask(() => producer.open(), () => !host.isStopped(), (e, n) =>
+          host.log(`task ${t}: producer not opened (${(e as Error).message}); trying again (${n}/${TASK_ATTEMPTS - 1})`),
+        );
+        this.producers.set(t, producer);
+      }),
+    );
+    const topics = [...new Set(a.partitions.map((p) => p.topic))];
+    const [committed, positions, bounds] = await Promise.all([
+      client.committedOffsets(host.applicationId, topics),
+      readPositions(client, host.positions, gained),
+      client.topicBounds(topics),
+    ]);
+    const gainedSet = new Set(gained);
+    // A gained task this copy followed as a standby: its copy is handed to the restore, which reads only the tail.
+    const warm = gained.filter((t) => host.standbys.has(t));
+    const readFrom = Date.now();
+    const restored = await Promise.all(host.changelogs.map((cl) => cl.restore(client, gained, host.standbys.take(cl.topic, warm))));
+    const readMs = Date.now() - readFrom;
+    for (const p of a.partitions) {
+      if (!gainedSet.has(p.partition)) continue;
+      const key = tpKey(p.topic, p.partition);
+      const b = bounds.find((x) => x.topic === p.topic && x.partition === p.partition)!;
+      const internal = host.internalTopics.has(p.topic);
+      // The later of the two: the group's may lag the task's last transaction (positions.ts); a copy of an earlier version wrote only the group's.
+      const known = [positions.get(key), committed.get(key)].filter((o): o is number => o !== undefined);
+      const start = known.length > 0 ? Math.max(...known) : (internal || host.kafkaParams().autoOffsetReset === 'earliest' ? b.low : b.high);
+      this.ready.set(key, start);
+    }
+    const keys = restored.reduce((n, r) => n + r.keys, 0);
+    const fromLocal = restored.reduce((n, r) => n + r.fromLocal, 0);
+    const read = restored.reduce((n, r) => n + r.read, 0);
+    const seeded = restored.reduce((n, r) => n + ((r as { seeded?: number }).seeded ?? 0), 0);
+    if (host.changelogs.length > 0) {
+      host.log(
+        `restored ${keys} state keys of tasks ${JSON.stringify(gained)} in ${Date.now() - started} ms, ${read} changelog records read in ${readMs} ms` +
+          (fromLocal > 0 ? ` (${fromLocal} task changelog(s) read from the local checkpoint's position on)` : '') +
+          (warm.length > 0 ? ` (tasks ${JSON.stringify(warm)} from a standby's copy on)` : '') +
+          (fromLocal === 0 && warm.length === 0 ? ' (changelogs read from their start)' : '') +
+          (seeded > 0 ? `; ${seeded} of them from the initial state (tasks never committed before)` : ''),
+      );
+    }
+    return true;
+  }
+
+  /** The standby tasks of this assignment (none when the option is 0). */
+  private async assignStandbys(a: GroupAssignment, owned: ReadonlySet<number>): Promise<void> {
+    if (this.host.standbyReplicas === 0 || this.host.changelogs.length === 0) return;
+    const standby = await this.host.standbys.assign(a.memberId, owned);
+    if (standby.length > 0) this.host.log(`generation ${a.generation}: standby for tasks ${JSON.stringify(standby)}`);
+  }
+
+  /**
+   * The group member crashed (or was disconnected): it is no member, so other copies may be
+   * given its tasks at any moment. Every task is lost as in a rebalance (producers closed, state
+   * dropped, no more batches read them; a batch generated before is not committed and its
+   * PostgreSQL writes are fenced once a new owner wrote) until the new member's assignment.
+   */
+  private loseAll(reason: string): void {
+    if (this.host.isStopped()) return;
+    const lost = [...this.owned].sort((x, y) => x - y);
+    for (const t of lost) this.lose(t);
+    for (const cl of this.host.changelogs) cl.keepOnly(new Set());
+    this.host.log(`group member crashed: ${reason}; lost tasks ${JSON.stringify(lost)} until the next assignment`);
+  }
+
+  /** Task `task` lost: no more batches read it, its producer closed, its keys dropped from every state. */
+  lose(task: number): void {
+    this.lostAt.set(task, this.host.completions.latestGenerated);
+    for (const k of [...this.ready.keys()]) if (Number(k.slice(k.lastIndexOf(':') + 1)) === task) this.ready.delete(k);
+    const producer = this.producers.get(task);
+    this.producers.delete(task);
+    void producer?.close();
+    if (this.owned.delete(task)) for (const cl of this.host.changelogs) cl.drop(task);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * A scaled-out copy's per-batch commit (ScaleOut.ts): per task the batch read, ONE Kafka
+ * transaction with the repartition records made from the task's input partition, the changelog
+ * records of the task's state keys and window batches, and the offsets the batch read up to (to
+ * the group, and as a record of `<applicationId>-positions`, positions.ts).
+ *
+ * When things happen:
+ *  - while batch t runs: repartitionByKey stages its records (`stage`), and each state's or
+ *    window's changes are staged as they are made (`stageChanges`, from the changelogs' watch);
+ *  - batch t completed (after every output, `commitBatch`): the changelogs cut what they still
+ *    owe (`beforeCommit`; windowBatches.ts), then one transaction per task. A task lost since the
+ *    batch was generated is not committed: its new owner re-reads from the last committed
+ *    offsets, with the state of that point. A transaction fenced by the task's new owner loses
+ *    the task here. Then the batch is done (completions.ts), even when its commit failed.
+ */
+import type { OffsetRange } from '../kafka/OffsetRange.js';
+import { isProducerFenced, TASK_ATTEMPTS, TaskCommitFailed, tryTask, type TaskRecord } from '../kafka/taskProducer.js';
+import type { TaskAssignment } from './assignment.js';
+import type { Changelog } from './changelog.js';
+import type { BatchCompletions } from './completions.js';
+import { positionsRecord } from './positions.js';
+
+/** What the commits need of their copy (ScaleOut). */
+export interface TransactionsHost {
+  /** `<applicationId>-positions` (positions.ts). */
+  readonly positions: string;
+  /** The changelogs of the job's states and windows (found at prepare). */
+  readonly changelogs: readonly Changelog[];
+  readonly completions: BatchCompletions;
+  readonly assignment: TaskAssignment;
+  /** The ranges batch `time` reads, of every topic. */
+  rangesAt(time: number): readonly OffsetRange[];
+  /** Batch `time` committed: what was kept for it and the batches before it can go. */
+  forget(time: number): void;
+  isStopped(): boolean;
+  log(message: string): void;
+}
+
+/** Where a batch's repartition or changelog records wait for its transaction: batch time → task → records. */
+type Outbox = Map<number, Map<number, TaskRecord[]>>;
+
+export class TaskTransactions {
+  private readonly outbox: Outbox = new Map();
+
+  constructor(private readonly host: TransactionsHost) {}
+
+  /** Stage records of batch `time` for task `task`'s transaction. */
+  stage(time: number, task: number, records: TaskRecord[]): void {
+    if (records.length === 0) return;
+    let byTask = this.outbox.get(time);
+    if (!byTask) this.outbox.set(time, (byTask = new Map()));
+    const l = byTask.get(task);
+    if (l) for (const r of records) l.push(r);
+    else byTask.set(task, records);
+  }
+
+  /** A state's or window's changelog records of batch `time`, each staged for its key's task. */
+  stageChanges(time: number, records: ReadonlyArray<{ task: number; record: TaskRecord }>): void {
+    const read = new Set(this.host.rangesAt(time).map((r) => r.partition));
+    const owned = this.host.assignment.tasks;
+    for (const { task, record } of records) {
+      // A task the batch did not read but this copy owns (just gained: e.g. its restored window
+      // batches leaving the window) is staged too; one neither read nor owned is a key that does
+      // not follow the input's partitioning.
+      if (!read.has(task) && !owned.has(task)) {
+        throw new Error(
+          `state key ${JSON.stringify(record.key)} belongs to partition ${task}, which batch ${time} does not read: a scaled-out ` +
+            'stateful stream must be keyed like its input (use repartitionByKey before it)',
+        );
+      }
+      this.stage(time, task, [record]);
+    }
+  }
+
+  /** One transaction per task the batch read: its staged records and the offsets it read up to. */
+  async commitBatch(time: number): Promise<void> {
+    try {
+      await this.commitTasks(time);
+    } finally {
+      this.host.completions.done(time);
+    }
+  }
+
+  private async commitTasks(time: number): Promise<void> {
+    const t0 = Date.now();
+    const { assignment, changelogs } = this.host;
+    for (const cl of changelogs) if ('beforeCommit' in cl) cl.beforeCommit(time);
+    const ranges = this.host.rangesAt(time);
+    const staged = this.outbox.get(time) ?? new Map<number, TaskRecord[]>();
+    const tasks = new Set([...ranges.map((r) => r.partition), ...staged.keys()]);
+    await Promise.all(
+      [...tasks].map(async (task) => {
+        const producer = assignment.producer(task);
+        if (!producer) {
+          this.host.log(`batch ${time}: task ${task} moved to another copy; not committed here (its new owner resumes from the last commit)`);
+          return;
+        }
+        const mine = ranges.filter((r) => r.partition === task);
+        const records = [...(staged.get(task) ?? [])];
+        // Nothing read, nothing written: no transaction.
+        if (records.length === 0 && mine.every((r) => r.untilOffset === r.fromOffset)) return;
+        const offsets = mine.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.untilOffset }));
+        if (offsets.length > 0) records.push(positionsRecord(this.host.positions, task, offsets));
+        const again = (e: unknown): boolean => e instanceof TaskCommitFailed && e.retriable && assignment.producer(task) === producer && !this.host.isStopped();
+        try {
+          const ends = await tryTask(() => producer.commitBatch(records, offsets), again, (e, n) =>
+            this.host.log(`batch ${time}: task ${task} not committed (${(e as Error).message}); trying again (${n}/${TASK_ATTEMPTS - 1})`),
+          );
+          for (const cl of changelogs) cl.committed(task, ends);
+        } catch (e) {
+          if (assignment.producer(task) !== producer || this.host.isStopped() || isProducerFenced(e)) {
+            this.host.log(`batch ${time}: task ${task} not committed, it moved to another copy: ${(e as Error).message}`);
+            if (assignment.producer(task) === producer) assignment.lose(task);
+            return;
+          }
+          throw e;
+        }
+      }),
+    );
+    if (process.env.DSTREAMS_SCALEOUT_DEBUG) {
+      this.host.log(`batch ${time}: ${[...staged.values()].reduce((n, l) => n + l.length, 0)} records committed in ${tasks.size} transactions in ${Date.now() - t0} ms`);
+    }
+    for (const t of this.outbox.keys()) if (t <= time) this.outbox.delete(t);
+    this.host.forget(time);
+  }
+}
