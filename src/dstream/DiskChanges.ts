@@ -8,6 +8,11 @@
  * `time` over to the checkpoint; once the commit holding them is written the Checkpointer says so
  * (Checkpointable.checkpointWritten) and `settle(time)` drops them from `unsettled`.
  */
+import { codeOf } from '../rdd/keyCode.js';
+import { SpillWriter, type Spill } from '../rdd/SpillRDD.js';
+
+/** Entries read per step of a scan of the store. */
+const SCAN_CHUNK = 2000;
 
 /** A key's change, or (in a cache) its committed value: what the store holds once the commits in flight land. */
 export interface Change<K, V> {
@@ -52,6 +57,32 @@ export class DiskChanges<K, V> {
       this.batches.delete(t);
     }
     return merged.values();
+  }
+
+  /**
+   * The state as the store will hold it once the commits in flight land — what `store` scans
+   * (flat key, value, key, value …) with the unsettled changes over it — into `numPartitions`
+   * spill files; `spilled` turns a value (stored or changed) into the one spilled.
+   */
+  async spill(store: { scan(size: number): AsyncIterable<unknown[]> }, numPartitions: number, spilled: (value: V) => unknown): Promise<Spill> {
+    const overlay = new Map(this.unsettled);
+    const spill = new SpillWriter(numPartitions);
+    try {
+      for await (const flat of store.scan(SCAN_CHUNK)) {
+        for (let i = 0; i < flat.length; i += 2) {
+          const code = codeOf(flat[i]);
+          const over = overlay.get(code);
+          if (over !== undefined) overlay.delete(code);
+          const value = over === undefined ? (flat[i + 1] as V) : over.value;
+          if (value !== undefined) spill.put(flat[i], spilled(value));
+        }
+      }
+      for (const over of overlay.values()) if (over.value !== undefined) spill.put(over.key, spilled(over.value));
+    } catch (err) {
+      spill.abandon();
+      throw err;
+    }
+    return spill.finish();
   }
 
   reset(): void {

@@ -2,7 +2,7 @@ import type { SavedStreamCheckpoint, StateKeyCounts, StateReader, StreamCheckpoi
 import type { DStream } from '../dstream/DStream.js';
 import type { AsyncState } from '../dstream/DStreamGraph.js';
 import { hashKey } from '../rdd/keys.js';
-import { SpillWriter, type Spill } from '../rdd/SpillRDD.js';
+import type { Spill } from '../rdd/SpillRDD.js';
 import { DiskChanges, type Change } from '../dstream/DiskChanges.js';
 import { codeOf } from '../rdd/keyCode.js';
 import { emptyRoot, type Root } from './hamt.js';
@@ -152,25 +152,8 @@ export class DiskMapWithStateDStream<K, V, S, M>
   }
 
   /** The state after the latest batch — the store with the changes not yet durable over it — into spill files. */
-  private async spillState(): Promise<Spill> {
-    const overlay = new Map(this.changes.unsettled);
-    const spill = new SpillWriter(this.numPartitions);
-    try {
-      for await (const flat of this.openReader().scan(SCAN_CHUNK)) {
-        for (let i = 0; i < flat.length; i += 2) {
-          const code = codeOf(flat[i]);
-          const over = overlay.get(code);
-          if (over !== undefined) overlay.delete(code);
-          const value = over === undefined ? (flat[i + 1] as Stored<S>) : over.value;
-          if (value !== undefined) spill.put(flat[i], value[0]);
-        }
-      }
-      for (const over of overlay.values()) if (over.value !== undefined) spill.put(over.key, over.value[0]);
-    } catch (err) {
-      spill.abandon();
-      throw err;
-    }
-    return spill.finish();
+  private spillState(): Promise<Spill> {
+    return this.changes.spill(this.openReader(), this.numPartitions, (stored) => stored[0]);
   }
 
   override clearMetadata(time: number): void {

@@ -5,14 +5,11 @@ import type { AsyncState } from '../dstream/DStreamGraph.js';
 import { checkStateName } from '../dstream/stateName.js';
 import { codeOf } from '../rdd/keyCode.js';
 import type { RDD } from '../rdd/RDD.js';
-import { SpillRDD, SpillWriter, type Spill } from '../rdd/SpillRDD.js';
+import { SpillRDD, type Spill } from '../rdd/SpillRDD.js';
 import type { Duration } from '../util/duration.js';
 import type { ReducedWindowedOptions, ReducedWindowMeta } from './ReducedWindowedDStream.js';
 import { SlidingDStream } from './SlidingDStream.js';
 import { parentTimes } from './windowArgs.js';
-
-/** Entries per LevelDB read of the scan that spills a window. */
-const SCAN_CHUNK = 2000;
 
 /** A parent batch reduced by key; `committed`: the batch whose checkpoint put it in the store (then it is read back from there once that is written). */
 interface Slice<K, V> {
@@ -226,25 +223,8 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
   }
 
   /** The window as of the last slide — the store with the changes not yet durable over it — into spill files. */
-  private async spillWindow(): Promise<Spill> {
-    const overlay = new Map(this.changes.unsettled);
-    const spill = new SpillWriter(this.numPartitions);
-    try {
-      for await (const flat of this.openReader().scan(SCAN_CHUNK)) {
-        for (let i = 0; i < flat.length; i += 2) {
-          const code = codeOf(flat[i]);
-          const over = overlay.get(code);
-          if (over !== undefined) overlay.delete(code);
-          const value = over === undefined ? flat[i + 1] : over.value;
-          if (value !== undefined) spill.put(flat[i], value);
-        }
-      }
-      for (const over of overlay.values()) if (over.value !== undefined) spill.put(over.key, over.value);
-    } catch (err) {
-      spill.abandon();
-      throw err;
-    }
-    return spill.finish();
+  private spillWindow(): Promise<Spill> {
+    return this.changes.spill(this.openReader(), this.numPartitions, (value) => value);
   }
 
   override clearMetadata(time: number): void {
