@@ -55,6 +55,9 @@ describe('a direct Kafka stream catching up on a backlog', () => {
       `2 M-record backlog: ${withData.length} batches, peak RSS ${String(done.peakRssMB)} MB, ${String(done.ms)} ms; ` +
         `scheduling delay under a batch ${String(done.batchesAfterCatchUp)} batch(es) after catching up`,
     );
-    expect(done.peakRssMB as number).toBeLessThanOrEqual(480);
+    // The whole backlog in one batch takes 1.8–2 GB and dies under this heap limit. Bounded, the
+    // peak follows the cap, which grows with the rate the job shows (up to maxRecords): 260–470 MB
+    // on a busy machine, 520–550 MB on a quiet one (two batches in memory: the read-ahead).
+    expect(done.peakRssMB as number).toBeLessThanOrEqual(640);
   });
 });
