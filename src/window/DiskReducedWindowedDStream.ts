@@ -2,14 +2,13 @@ import type { Checkpointable, SavedStreamCheckpoint, StateKeyCounts, StateReader
 import { DiskChanges, type Change } from '../dstream/DiskChanges.js';
 import type { DStream } from '../dstream/DStream.js';
 import type { AsyncState } from '../dstream/DStreamGraph.js';
-import { checkStateName } from '../dstream/stateName.js';
 import { codeOf } from '../rdd/keyCode.js';
 import type { RDD } from '../rdd/RDD.js';
 import { SpillRDD, type Spill } from '../rdd/SpillRDD.js';
 import type { Duration } from '../util/duration.js';
 import type { ReducedWindowedOptions, ReducedWindowMeta } from './ReducedWindowedDStream.js';
 import { SlidingDStream } from './SlidingDStream.js';
-import { parentTimes } from './windowArgs.js';
+import { parentTimes, windowStateArgs } from './windowArgs.js';
 
 /** A parent batch reduced by key; `committed`: the batch whose checkpoint put it in the store (then it is read back from there once that is written). */
 interface Slice<K, V> {
@@ -64,15 +63,7 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
     slideDuration: Duration | undefined,
     options: ReducedWindowedOptions<K, V>,
   ) {
-    const operation = options.operation ?? 'reduceByKeyAndWindow with an inverse function';
-    if (options.filterFunc !== undefined && typeof options.filterFunc !== 'function') {
-      throw new TypeError(`${operation}: filterFunc must be a function`);
-    }
-    const numPartitions = options.numPartitions ?? parent.graph.defaultParallelism;
-    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-      throw new RangeError(`${operation}: numPartitions must be a positive integer, got ${numPartitions}`);
-    }
-    const stateName = checkStateName(options.name, operation);
+    const { operation, numPartitions, stateName } = windowStateArgs(parent, options.operation ?? 'reduceByKeyAndWindow with an inverse function', options);
     super(parent, windowDuration, slideDuration, operation);
     this.stateName = stateName;
     this.operation = operation;

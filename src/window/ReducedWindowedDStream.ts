@@ -1,11 +1,10 @@
 import type { Checkpointable, SavedStreamCheckpoint, StateKeyCounts, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
-import { checkStateName } from '../dstream/stateName.js';
 import { RDD } from '../rdd/RDD.js';
 import type { StateStoreOption } from '../dstream/stateStore.js';
 import type { Duration } from '../util/duration.js';
 import { SlidingDStream } from './SlidingDStream.js';
-import { parentTimes } from './windowArgs.js';
+import { parentTimes, windowStateArgs } from './windowArgs.js';
 import { pairsOf, ReducedWindowState, type BatchSlice, type Touched } from './ReducedWindowState.js';
 
 export interface ReduceByKeyAndWindowOptions<K, V> {
@@ -121,14 +120,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     const operation = options.operation ?? DEFAULT_OPERATION;
     if (typeof f !== 'function') throw new TypeError(`${operation} needs a reduce function`);
     if (typeof invF !== 'function') throw new TypeError(`${operation} needs an inverse reduce function`);
-    if (options.filterFunc !== undefined && typeof options.filterFunc !== 'function') {
-      throw new TypeError(`${operation}: filterFunc must be a function`);
-    }
-    const numPartitions = options.numPartitions ?? parent.graph.defaultParallelism;
-    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-      throw new RangeError(`${operation}: numPartitions must be a positive integer, got ${numPartitions}`);
-    }
-    const stateName = checkStateName(options.name, operation);
+    const { numPartitions, stateName } = windowStateArgs(parent, operation, options);
     super(parent, windowDuration, slideDuration, operation);
     this.stateName = stateName;
     this.operation = operation;

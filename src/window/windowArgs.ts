@@ -1,4 +1,5 @@
 import type { DStream } from '../dstream/DStream.js';
+import { checkStateName } from '../dstream/stateName.js';
 import { checkDuration, checkMultiple, type Duration } from '../util/duration.js';
 
 /** A window's length and slide, both checked against the stream they are cut from. */
@@ -40,4 +41,30 @@ export function* parentTimes(parent: DStream<unknown>, from: number, to: number)
 export interface WindowOptions {
   /** Names the window's checkpointed batches, so getOrCreate restores them into a changed graph. */
   name?: string;
+}
+
+/** What the constructors of the windows with state (in memory or on disk) check in their options. */
+export interface WindowStateArgs {
+  operation: string;
+  numPartitions: number;
+  stateName: string | undefined;
+}
+
+/**
+ * Checks the options of a window with state for `operation`: a filterFunc is a function, the
+ * number of partitions (default the graph's parallelism) a positive integer, the name a state name.
+ */
+export function windowStateArgs(
+  parent: DStream<unknown>,
+  operation: string,
+  options: { filterFunc?: unknown; numPartitions?: number; name?: string },
+): WindowStateArgs {
+  if (options.filterFunc !== undefined && typeof options.filterFunc !== 'function') {
+    throw new TypeError(`${operation}: filterFunc must be a function`);
+  }
+  const numPartitions = options.numPartitions ?? parent.graph.defaultParallelism;
+  if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+    throw new RangeError(`${operation}: numPartitions must be a positive integer, got ${numPartitions}`);
+  }
+  return { operation, numPartitions, stateName: checkStateName(options.name, operation) };
 }
