@@ -1,35 +1,13 @@
 // updateStateByKey with the disk state store ({ stateStore: 'disk' }) gives what the memory store
 // gives: every key offered to `update` at every batch (keys without values too), removals, an
 // initial state, object states; across a restart that loads nothing; with overlapped commits.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CheckpointStore } from '../../src/checkpoint/index.js';
 import { ManualClock, StreamingContext } from '../../src/index.js';
 import type { StateStoreOption } from '../../src/dstream/stateStore.js';
+import { tempDirs, wordBatchAt as batchAt } from '../helpers/diskState.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'dstreams-disk-usbk-'));
-  dirs.push(d);
-  return d;
-};
-
-/** Batch `t`: 30 words of 40, tuple keys among them; -1 removes its key. */
-function batchAt(t: number): [unknown, number][] {
-  const out: [unknown, number][] = [];
-  let seed = t * 7919 + 1;
-  const rand = (m: number): number => (seed = (Math.imul(seed, 48271) + 11) >>> 0) % m;
-  for (let i = 0; i < 30; i++) {
-    const w = rand(40);
-    out.push([w % 5 === 0 ? ['w', w] : `w${w}`, w % 13 === 0 ? -1 : 1]);
-  }
-  return out;
-}
+const tempDir = tempDirs('dstreams-disk-usbk-');
 
 interface Count {
   n: number;

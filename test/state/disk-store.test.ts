@@ -1,35 +1,13 @@
 // The disk state store (StateSpec.stateStore('disk')) gives the same results as the memory store:
 // batch by batch, with evictions from a tiny cache, across a restart; and restarting loads nothing.
 // With a timeout, keys time out as in memory (idle index in the store), stateSnapshots() included.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CheckpointStore } from '../../src/checkpoint/index.js';
 import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
 import type { StateStoreOption } from '../../src/dstream/stateStore.js';
+import { tempDirs, wordBatchAt as batchAt } from '../helpers/diskState.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'dstreams-disk-state-'));
-  dirs.push(d);
-  return d;
-};
-
-/** Word `i` of batch `t`: 40 words, with tuple keys among them; "stop" words remove their key. */
-function batchAt(t: number): [unknown, number][] {
-  const out: [unknown, number][] = [];
-  let seed = t * 7919 + 1;
-  const rand = (m: number): number => (seed = (Math.imul(seed, 48271) + 11) >>> 0) % m;
-  for (let i = 0; i < 30; i++) {
-    const w = rand(40);
-    out.push([w % 5 === 0 ? ['w', w] : `w${w}`, w % 13 === 0 ? -1 : 1]);
-  }
-  return out;
-}
+const tempDir = tempDirs('dstreams-disk-state-');
 
 /** For timeouts: batch b writes 30 of 40 keys from 11·b on; every third batch only 5 of them. */
 function idleBatchAt(t: number): [unknown, number][] {

@@ -2,22 +2,12 @@
 // the memory store gives: slide by slide, for several windows and slides, with and without
 // filterFunc, with overlapped commits, and across a restart between two slides (batches saved
 // early) that loads nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CheckpointStore } from '../../src/checkpoint/index.js';
 import { ManualClock, StreamingContext } from '../../src/index.js';
+import { tempDirs } from '../helpers/diskState.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'dstreams-disk-window-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = tempDirs('dstreams-disk-window-');
 
 /** Batch b: 12 records over 9 keys drawn from a range that moves with b (so keys leave the window), tuple keys among them. */
 const record = (t: number, i: number): [unknown, number] => {
