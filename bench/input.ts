@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,3 +40,30 @@ export function repeatTo(lines: string[], bytes: number): string[] {
 }
 
 export const peakRssMB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+
+// The socket feeder: a separate process writing `file` in 1 MiB chunks as fast as the socket takes them.
+const FEEDER = `
+const net = require('node:net'); const fs = require('node:fs');
+const data = fs.readFileSync(process.argv[1]);
+const server = net.createServer((s) => {
+  s.on('error', () => {});
+  let off = 0;
+  const pump = () => {
+    while (off < data.length) {
+      const end = Math.min(off + 1048576, data.length);
+      const ok = s.write(data.subarray(off, end));
+      off = end;
+      if (!ok) return s.once('drain', pump);
+    }
+    s.end(() => server.close());
+  };
+  pump();
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+`;
+
+/** Starts a feeder of `file` (one connection, then it exits); resolves with its port. */
+export async function startFeeder(file: string): Promise<number> {
+  const child = spawn(process.execPath, ['-e', FEEDER, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+}

@@ -14,12 +14,11 @@
  *
  * Run: npx tsx bench/socket-threads.ts [megabytes=60] [batchMs=250] [rounds=3]
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { peakRssMB, repeatTo, shakespeareLines } from './input.js';
+import { peakRssMB, repeatTo, shakespeareLines, startFeeder } from './input.js';
 import { job, progress } from './jobs/wordcount.job.js';
 
 const megabytes = Number(process.argv[2] ?? 60);
@@ -34,31 +33,6 @@ for (const l of lines) totalWords += l.split(' ').length;
 const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-bench-'));
 const file = path.join(dir, 'input.txt');
 writeFileSync(file, text);
-
-const FEEDER = `
-const net = require('node:net'); const fs = require('node:fs');
-const data = fs.readFileSync(process.argv[1]);
-const server = net.createServer((s) => {
-  s.on('error', () => {});
-  let off = 0;
-  const pump = () => {
-    while (off < data.length) {
-      const end = Math.min(off + 1048576, data.length);
-      const ok = s.write(data.subarray(off, end));
-      off = end;
-      if (!ok) return s.once('drain', pump);
-    }
-    s.end(() => server.close());
-  };
-  pump();
-});
-server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
-`;
-
-async function startFeeder(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', FEEDER, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
-}
 
 /** CPU seconds of this process's threads by thread id (Linux); empty elsewhere. */
 function threadCpu(): Map<number, number> {
@@ -89,7 +63,7 @@ function cpuBetween(a: Map<number, number>, b: Map<number, number>): { main: num
 }
 
 async function run(workers: number): Promise<{ seconds: number; distinct: number; batches: number; cpu: { main: number; others: number } }> {
-  const port = await startFeeder();
+  const port = await startFeeder(file);
   progress.words = 0;
   progress.batches = 0;
   progress.totals = new Map();

@@ -9,7 +9,6 @@
  * Run: npx tsx bench/socket-wordcount.ts [megabytes=40] [batchMs=250] [rounds=3] [--wal]
  * (--wal: one more engine run with the receiver write-ahead log on, for its cost.)
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { StreamingContext } from '../src/index.js';
 import { SocketReceiver } from '../src/receivers/index.js';
-import { peakRssMB, repeatTo, shakespeareLines } from './input.js';
+import { peakRssMB, repeatTo, shakespeareLines, startFeeder } from './input.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const withWal = process.argv.includes('--wal');
@@ -35,34 +34,9 @@ const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-bench-'));
 const file = path.join(dir, 'input.txt');
 writeFileSync(file, text);
 
-// The feeder: a separate process writing the file in 1 MiB chunks as fast as the socket takes them.
-const FEEDER = `
-const net = require('node:net'); const fs = require('node:fs');
-const data = fs.readFileSync(process.argv[1]);
-const server = net.createServer((s) => {
-  let off = 0;
-  const pump = () => {
-    while (off < data.length) {
-      const end = Math.min(off + 1048576, data.length);
-      const ok = s.write(data.subarray(off, end));
-      off = end;
-      if (!ok) return s.once('drain', pump);
-    }
-    s.end(() => server.close());
-  };
-  pump();
-});
-server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
-`;
-
-async function startFeeder(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', FEEDER, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
-}
-
 /** The raw loop: read, decode, split lines, split words, count in a Map. */
 async function raw(): Promise<{ seconds: number; words: number; distinct: number }> {
-  const port = await startFeeder();
+  const port = await startFeeder(file);
   return new Promise((resolve) => {
     const counts = new Map<string, number>();
     const decoder = new StringDecoder('utf8');
@@ -90,7 +64,7 @@ async function raw(): Promise<{ seconds: number; words: number; distinct: number
 
 /** The engine: the netcat wordcount with running totals. */
 async function engine(wal = false): Promise<{ seconds: number; words: number; distinct: number; batches: number }> {
-  const port = await startFeeder();
+  const port = await startFeeder(file);
   const checkpointDir = wal ? mkdtempSync(path.join(tmpdir(), 'dstreams-bench-wal-')) : undefined;
   const ssc = new StreamingContext({ batchDuration: batchMs, receiverWriteAheadLog: wal, checkpointDir });
   const totals = new Map<string, number>();
