@@ -90,6 +90,27 @@
  *   0.72), 1 M 1.09 / 1.91 — noise ("deltas only" 1.53 and 1.77 ÷ off). Group commit was ahead of
  *   strict in every 10 k comparison but not near 0.9 under that load; on a quiet disk (fsync ~2
  *   ms, below 4 batches) no batch should wait at all: re-measure quiet.
+ * - Dec 1, 17:30-18:45, quiet machine (load 0.9-2.4): two faults of this bench, fixed. (1) The
+ *   batches were all made up front (200 x 10,000 strings retained): every full GC of every mode
+ *   marked them. Now each batch is made just before it runs. (2) The loop advanced the
+ *   ManualClock batch after batch without ever returning to the event loop, so a finished
+ *   LevelDB write was noticed only when a batch had to wait for it (the bound of 4 unwritten
+ *   commits): writes of one commit took 96-160 ms from start to noticed, and mapWithState at 1 M
+ *   keys waited 15-18 ms a batch. A real clock fires batches from timers; the loop now yields one
+ *   setImmediate per batch (both modes). Also the scheduler read process.memoryUsage() per batch
+ *   (it reads RSS from /proc, ~0.1 ms a call with a large heap) for the listener's heapUsed; it
+ *   reads v8.getHeapStatistics() now (~1 us). Best of 3, group commit ÷ off (strict, deltas
+ *   only): updateStateByKey 10 k 0.80 (0.70, 0.91), 1 M 1.02 (1.02, 1.10); mapWithState 10 k
+ *   0.87 (0.82, 0.90), 1 M 0.85 (0.89, 0.98); other full runs the same hour: 10 k 0.66-0.82 /
+ *   0.73-0.87, 1 M 0.94-0.99 / 0.73-0.99 (1 M runs vary +-15% in "off" alone). Before the fixes,
+ *   same hour: 0.81 / 0.93 / 0.95 / 0.76.
+ * - What keeps 10 k keys below 0.9: a batch there takes 2-5 ms and each commit adds ~1 ms of
+ *   wall time of which the JS part (deltas + encoding) is 0.4 ms. A state of ONE key costs the
+ *   same per batch (1.1 -> 1.7 ms), with or without fsync (sync: false gave 0.68): the cost is a
+ *   LevelDB write per group plus the promise and callback hops around it, not the bytes; the
+ *   periodic compaction and the snapshot merges (switched off or made 4x rarer: no change
+ *   beyond noise) are not it. CPU per batch rises 2.4 -> 4.3 ms, the extra on LevelDB's thread,
+ *   which competes with V8's GC helpers on 2 cores.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -221,11 +242,16 @@ function dirSize(dir: string): number {
   return total;
 }
 
-/** The batches of a run: `RECORDS` words, keys among the first `keys` (seeded, the same for every mode). */
-function makeBatches(n: number, keys: number): string[][] {
+/**
+ * The batches of a run: `RECORDS` words, keys among the first `keys` (seeded, the same for every
+ * mode), made one batch at a time just before it runs: queued all at once,
+ * millions of retained strings would make every full GC of both modes slow (and the commits'
+ * garbage look dearer than it is).
+ */
+function batchMaker(keys: number): () => string[] {
   let seed = 12345;
   const rand = (m: number): number => (seed = (Math.imul(seed, 48271) + 1) >>> 0) % m;
-  return Array.from({ length: n }, () => Array.from({ length: RECORDS }, () => `w${rand(keys)}`));
+  return () => Array.from({ length: RECORDS }, () => `w${rand(keys)}`);
 }
 
 function initialState(size: number): [string, number][] {
@@ -252,14 +278,15 @@ async function child(op: Op, mode: Mode, size: number): Promise<Figures> {
   measureCommits();
   disableFor(mode);
   const BATCHES = size === SMALL ? SMALL_BATCHES : BIG_BATCHES;
-  const batches = makeBatches(WARMUP + BATCHES, size);
+  const nextBatch = batchMaker(size);
+  const queue: string[][] = [];
   gc();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dstreams-checkpoint-bench-'));
   const clock = new ManualClock(0);
   const strict = mode === 'strict' || mode === 'nosync';
   const ssc = new StreamingContext({ batchDuration: 1000, clock, overlapCheckpointWrites: !strict });
   ssc.checkpoint(dir);
-  const pairs = ssc.queueStream(batches).map((w): [string, number] => [w, 1]);
+  const pairs = ssc.queueStream(queue).map((w): [string, number] => [w, 1]);
   let seen = 0;
   let out: DStream<unknown>;
   if (op === 'update') {
@@ -285,9 +312,13 @@ async function child(op: Op, mode: Mode, size: number): Promise<Figures> {
       Object.assign(spent, { delta: 0, gc: 0, encode: 0, write: 0, wait: 0, commits: 0 });
       commitWindows.length = 0;
     }
+    queue.push(nextBatch()); // the caller's queue, filled as it goes (Spark's queueStream)
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     await clock.advance(1000);
+    // A real clock fires each batch from a timer, so the event loop turns between batches and sees
+    // the writes that completed meanwhile; a ManualClock advanced in a loop would never let it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const c = process.cpuUsage(c0);
     wall.push(performance.now() - t0);
     cpu.push((c.user + c.system) / 1000);

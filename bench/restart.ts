@@ -36,6 +36,16 @@
  *   updateStateByKey 0.82-0.87 -> 0.66-0.70 s CPU. What is left (profile, load ~14): JSON.parse
  *   of the bulk values ~0.4 s, GC ~0.6-0.8 s (1.2 M strings and leaves, all promoted), making the
  *   leaves ~0.25 s, the build ~0.2 s. Wall on a quiet machine not measured (none was quiet).
+ * - Quiet machine, Dec 1 17:55 (load ~1.8, a VM booted 30 min before), 5 rounds: mapWithState
+ *   1.83-2.18 s wall, 2.28-2.66 s CPU; updateStateByKey 1.36-1.50 s wall, 1.45-1.57 s CPU —
+ *   slower than the loaded figures above, on the same code: this machine is slower today
+ *   (benches without checkpoints moved alike). Profile of one restart (2.15 s wall): GC 1.1 s,
+ *   JSON.parse of the bulk values 0.76 s, waiting for LevelDB's reads 0.29 s, making the leaves
+ *   0.26 s, the trie build 0.26 s. Next step, measured apart (1 M keys in 20 k-key chunks):
+ *   JSON.parse of 1 M key strings 520 ms vs split('\n') of the same keys joined 130 ms, and the
+ *   values as columns ([states], [stamps]: 80-100 ms) instead of 1 M [state, stamp] arrays —
+ *   a bulk encoding with the keys as text and the values as columns would take ~0.5 s of parse
+ *   and a million arrays of garbage off the restore (a format change: not done).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -13,6 +13,17 @@
  * however many threads it runs, so more threads cannot show there.
  *
  * Run: npx tsx bench/socket-threads.ts [megabytes=60] [batchMs=250] [rounds=3]
+ *
+ * Findings:
+ * - Dec 1 (previous session, quiet): 2 threads ÷ 1 = 1.65-1.68, main thread 0.15 s CPU.
+ * - Dec 1 18:05-18:30, a freshly booted VM (load ~1; two CPU-bound processes scale 1.0x here):
+ *   1.24-1.26 on the same code, 1 thread 4.0-4.1 M words/s (2.6 s main + 0.7 s other threads),
+ *   2 threads 5.1 M (0.74-0.78 s main, 3.3-3.5 s other threads): 4.2 s of CPU against 3.3 s, on
+ *   2 cores shared with the feeder process. Main thread, measured in place: copying a batch's
+ *   lines into the slices 0.08-0.21 s per run (60 MB at ~0.7 GB/s from socket chunks out of
+ *   cache), counting lines 0.06-0.26 s, GC ~0.3 s. Reusing the buffers the threads send back
+ *   (no fresh pages to fault in) did not change the figures: tried, not kept. The threads' own
+ *   GC (1.2 s together) is most of the extra CPU.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import type { DStreamGraph, Job } from '../dstream/DStreamGraph.js';
 import type { Clock } from './Clock.js';
 import type { ListenerBus } from './ListenerBus.js';
@@ -233,7 +234,7 @@ export class JobScheduler {
       throw firstError;
     }
     this.graph.clearMetadata(time);
-    completed.memory = { heapUsed: process.memoryUsage().heapUsed, stateKeys: this.graph.stateKeyCounts() };
+    completed.memory = { heapUsed: v8.getHeapStatistics().used_heap_size, stateKeys: this.graph.stateKeyCounts() };
     this.bus.post({ type: 'batchCompleted', info: completed });
   }
 

@@ -36,7 +36,7 @@ export interface CompletedBatchInfo extends BatchInfo {
 }
 
 export interface BatchMemoryInfo {
-  /** process.memoryUsage().heapUsed, in bytes. */
+  /** The JS heap in use (process.memoryUsage().heapUsed, read without its RSS), in bytes. */
   heapUsed: number;
   /** Keys of every stateful stream's latest state: held in memory, and held only in the checkpoint store (disk state store). */
   stateKeys: { inMemory: number; onDisk: number };
