@@ -26,7 +26,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { encodeBulk, pairsOf } from './bulk.js';
+import { encodeSnapshot, pairsOf } from './bulk.js';
 import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
 import { deleteRewrittenRanges, encodeCommit, Ops, writeGroup, type CheckpointCommit, type CommitOptions, type Group, type Rewrites } from './commit.js';
 import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
@@ -266,7 +266,7 @@ export class CheckpointStore {
     let buf: Array<readonly [unknown, unknown]> = [];
     const flush = (): void => {
       try {
-        chunks.push([gen + padChunk(chunks.length), encodeBulk(buf, [])]);
+        chunks.push([gen + padChunk(chunks.length), encodeSnapshot(buf)]);
       } catch (err) {
         throw fail('UNSERIALIZABLE', this.dir, `cannot checkpoint the state of stream ${streamId} to ${this.dir}: ${innermostMessage(err)}; nothing was written`, err);
       }

@@ -13,6 +13,12 @@
  *   F<framed records>         otherwise: records `p<len>:<encodedKey><len>:<encodedValue>` (a put)
  *                             and `d<len>:<encodedKey>` (a delete), keys by encodeKey and values by
  *                             encodeValue (codec.ts), lengths in UTF-16 code units.
+ *   S<len>:<keys><JSON values> snapshots (format 3), when every key is a string and no key holds
+ *                             a newline or a lone surrogate (which UTF-8 would not keep), and every
+ *                             value is exact in JSON: the keys joined by newlines (`len` UTF-16
+ *                             code units), then the values as one JSON array in the same order.
+ *                             A restore reads every snapshot whole: split() makes a million keys
+ *                             about 4x faster than JSON.parse (130 vs 520 ms measured).
  */
 import { decodeKey, decodeValue, encodeKey, encodeValue, isJsonExact, type StateKey } from './codec.js';
 
@@ -76,8 +82,53 @@ export function encodeBulkFlat(flat: readonly unknown[], deletes: readonly unkno
   return encodeBulk(pairsOf(flat), deletes);
 }
 
-/** Decodes a value written by encodeBulk. Throws on anything else. */
+/** The encoding of a snapshot chunk (puts only): 'S' when its keys allow it, else as encodeBulk. */
+export function encodeSnapshot(puts: ReadonlyArray<readonly [unknown, unknown]>): string {
+  const n = puts.length;
+  const keys = new Array<string>(n);
+  const values = new Array<unknown>(n);
+  let text = n > 0;
+  for (let i = 0; i < n && text; i++) {
+    const e = puts[i]!;
+    const k = e[0];
+    if (typeof k !== 'string' || !isJsonExact(e[1])) text = false;
+    else {
+      keys[i] = k;
+      values[i] = e[1];
+    }
+  }
+  if (text) {
+    const joined = keys.join('\n');
+    if (newlines(joined) === n - 1 && (joined as WellFormedCheck).isWellFormed()) return `S${joined.length}:${joined}${JSON.stringify(values)}`;
+  }
+  return encodeBulk(puts, []);
+}
+
+/** String.prototype.isWellFormed (ES2024; Node 20 has it, the project's lib is ES2023). */
+type WellFormedCheck = string & { isWellFormed(): boolean };
+
+function newlines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** Decodes a value written by encodeBulk or encodeSnapshot. Throws on anything else. */
 export function decodeBulk(s: string): BulkChanges {
+  if (s.charCodeAt(0) === 0x53 /* S */) {
+    const colon = s.indexOf(':');
+    const len = colon > 1 ? Number(s.slice(1, colon)) : NaN;
+    if (!Number.isSafeInteger(len) || len < 0 || colon + 1 + len > s.length) throw new Error('bad bulk value');
+    const keys = s.slice(colon + 1, colon + 1 + len).split('\n');
+    const values = JSON.parse(s.slice(colon + 1 + len)) as unknown[];
+    if (!Array.isArray(values) || values.length !== keys.length) throw new Error('bad bulk value');
+    const flat = new Array<unknown>(2 * keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      flat[2 * i] = keys[i];
+      flat[2 * i + 1] = values[i];
+    }
+    return { flat, deletes: [] };
+  }
   if (s.charCodeAt(0) === 0x4a /* J */) {
     const [flat, deletes] = JSON.parse(s.slice(1)) as [unknown[], unknown[]];
     if (!Array.isArray(flat) || !Array.isArray(deletes) || flat.length % 2 !== 0) throw new Error('bad bulk value');
@@ -117,7 +168,7 @@ export function pairsOf(flat: readonly unknown[]): Array<[unknown, unknown]> {
  * step: for consumers that destructure each entry at once (`for (const [k, v] of …)`), a
  * million keys restored without a million pairs.
  */
-export function reusedPairs(chunks: readonly (readonly unknown[])[]): Iterable<[unknown, unknown]> {
+export function reusedPairs(chunks: Iterable<readonly unknown[]>): Iterable<[unknown, unknown]> {
   return {
     *[Symbol.iterator]() {
       const pair: [unknown, unknown] = [undefined, undefined];

@@ -6,7 +6,7 @@
  * `dropStreams` also delete what their ranges hold and the commit does not write again.
  */
 import type { Level } from 'level';
-import { encodeBulk, encodeBulkFlat } from './bulk.js';
+import { encodeBulk, encodeBulkFlat, encodeSnapshot } from './bulk.js';
 import { encodeBinaryValue, encodeValue, type StateKey } from './codec.js';
 import { fail, innermostMessage, mapReadError, type CheckpointError } from './errors.js';
 import {
@@ -207,24 +207,17 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: CommitSink
     const time = sliceTime(dir, streamId, change.time);
     const puts = change.puts ?? [];
     const deletes = change.deletes ?? [];
-    const encode = (p: ReadonlyArray<readonly [unknown, unknown]>, d: readonly unknown[]): string => {
+    const encoded = (encode: () => string): string => {
       try {
-        return encodeBulk(p, d);
+        return encode();
       } catch (err) {
         throw unserializable(dir, `the state changes of batch ${change.time} of stream ${streamId}`, err);
       }
     };
     if (!change.replace) {
-      let value: string;
-      if (change.flat === undefined) value = encode(puts, deletes);
-      else {
-        if (change.puts !== undefined) throw fail('INVALID_ARGUMENT', dir, `delta of stream ${streamId} has both puts and flat puts`);
-        try {
-          value = encodeBulkFlat(change.flat, deletes);
-        } catch (err) {
-          throw unserializable(dir, `the state changes of batch ${change.time} of stream ${streamId}`, err);
-        }
-      }
+      const flat = change.flat;
+      if (flat !== undefined && change.puts !== undefined) throw fail('INVALID_ARGUMENT', dir, `delta of stream ${streamId} has both puts and flat puts`);
+      const value = encoded(() => (flat === undefined ? encodeBulk(puts, deletes) : encodeBulkFlat(flat, deletes)));
       batch.put(`${DELTA_NS}/${streamId}/${time}`, value);
       continue;
     }
@@ -232,7 +225,7 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: CommitSink
     if (deletes.length > 0) throw fail('INVALID_ARGUMENT', dir, `delta of stream ${streamId} has both replace and deletes`);
     // A full copy: the snapshot at this time, in place of everything the stream had.
     const keep = keepSet(`${SNAP_NS}/${streamId}/`, true)!;
-    for (const chunk of snapshotChunks(streamId, change.time, puts, encode)) {
+    for (const chunk of snapshotChunks(streamId, change.time, puts, (p) => encoded(() => encodeSnapshot(p)))) {
       batch.put(chunk[0], chunk[1]);
       keep.add(chunk[0]);
     }
@@ -293,12 +286,12 @@ export function* snapshotChunks(
   streamId: string,
   time: number,
   entries: ReadonlyArray<readonly [unknown, unknown]>,
-  encode: (puts: ReadonlyArray<readonly [unknown, unknown]>, deletes: readonly unknown[]) => string = encodeBulk,
+  encode: (puts: ReadonlyArray<readonly [unknown, unknown]>) => string = encodeSnapshot,
 ): Generator<[string, string]> {
   const prefix = `${SNAP_NS}/${streamId}/${padTime(time)}/`;
   // An empty state still has its (empty) snapshot: it replaces what the stream had.
   for (let i = 0, n = 0; i < entries.length || n === 0; i += SNAPSHOT_CHUNK, n++) {
-    yield [prefix + padChunk(n), encode(entries.slice(i, i + SNAPSHOT_CHUNK), [])];
+    yield [prefix + padChunk(n), encode(entries.slice(i, i + SNAPSHOT_CHUNK))];
   }
 }
 

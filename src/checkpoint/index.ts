@@ -26,4 +26,4 @@ export {
 export { CheckpointError, type CheckpointErrorCode } from './errors.js';
 export { Checkpointer, describeStream, MAX_UNWRITTEN_BATCHES, type CheckpointMeta, type CheckpointerOptions } from './Checkpointer.js';
 export { streamKey, type RestorePlan, type StreamRecord } from './plan.js';
-export { encodeBulk, decodeBulk, type BulkChanges } from './bulk.js';
+export { encodeBulk, encodeSnapshot, decodeBulk, type BulkChanges } from './bulk.js';

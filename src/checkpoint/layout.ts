@@ -1,8 +1,8 @@
 /**
- * The key layout of the checkpoint store, format version 2, and the checks that keep every key
+ * The key layout of the checkpoint store, format version 3, and the checks that keep every key
  * inside it (LevelDB keys are UTF-8 strings; values are encoded by ./codec.ts and ./bulk.ts):
  *
- *   meta/format                       {"format":"dstreams-checkpoint","version":2} (JSON text)
+ *   meta/format                       {"format":"dstreams-checkpoint","version":3} (JSON text)
  *   meta/seq                          number of commits so far
  *   meta/batch                        the engine's metadata record; each commit may replace it
  *   meta/damaged                      present only once corruption was detected; the store then never opens again
@@ -22,8 +22,10 @@
  * latest snapshot, with the deltas after that snapshot's time applied in time order. A snapshot
  * replaces the keyed entries, the older snapshot and the deltas it covers in one atomic write.
  *
- * Version 1 (before the delta log) had the same keys without snap/ and delta/: a version-1 store
- * is a version-2 store, and opening one rewrites only its meta/format record (open.ts).
+ * Version 1 (before the delta log) had the same keys without snap/ and delta/; version 2 wrote
+ * snapshots only in the J and F bulk encodings (3 adds S, bulk.ts). A store of either is a
+ * version-3 store, and opening one rewrites only its meta/format record (open.ts); a version-2
+ * dstreams refuses a version-3 store with INCOMPATIBLE_VERSION rather than misread a snapshot.
  *
  * Stream ids are strings the engine assigns ("s3" for stream 3, "n:<name>" for named state);
  * they must be non-empty and must not contain "/".
@@ -32,9 +34,9 @@ import { encodeKey, type StateKey } from './codec.js';
 import { fail, innermostMessage } from './errors.js';
 
 export const CHECKPOINT_FORMAT = 'dstreams-checkpoint';
-export const CHECKPOINT_FORMAT_VERSION = 2;
+export const CHECKPOINT_FORMAT_VERSION = 3;
 /** Older versions this one opens (and upgrades in place: their layout is a subset of this one's). */
-export const UPGRADABLE_FORMAT_VERSIONS: readonly number[] = [1];
+export const UPGRADABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 /** The sidecar file written at each clean close. */
 export const CLOSE_MARKER_FILE = 'DSTREAMS-CHECKPOINT';
 

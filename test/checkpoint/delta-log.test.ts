@@ -1,8 +1,8 @@
-// Format 2's delta log and snapshots at the store level: one bulk value per stream per batch,
+// The delta log and snapshots (formats 2 and 3) at the store level: one bulk value per stream per batch,
 // a snapshot that replaces what it covers, and the state read back as keyed ∪ snapshot + deltas.
 import { Level } from 'level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointStore, decodeBulk, encodeBulk } from '../../src/checkpoint/index.js';
+import { CHECKPOINT_FORMAT_VERSION, CheckpointStore, decodeBulk, encodeBulk, encodeSnapshot } from '../../src/checkpoint/index.js';
 import { cleanupTempDirs, tempDir } from './helpers.js';
 
 afterEach(cleanupTempDirs);
@@ -37,6 +37,61 @@ describe('bulk values', () => {
     expect(() => decodeBulk('Fp9:ab')).toThrow('bad bulk value');
     expect(() => decodeBulk('Fp3:abc')).toThrow(); // not an encoded key
     expect(() => decodeBulk('x')).toThrow('bad bulk value');
+  });
+
+  it('snapshots keep string keys as text when no key holds a newline or a lone surrogate, and fall back to JSON or framed otherwise', () => {
+    const text: Array<[unknown, unknown]> = [['a', 1], ['', [2, 3000]], ['naïve 🌍', { n: null }], ['tab\there', 'v']];
+    const s = encodeSnapshot(text);
+    expect(s.startsWith('S')).toBe(true);
+    expect(decodeBulk(s)).toEqual({ flat: text.flat(), deletes: [] });
+    expect(decodeBulk(encodeSnapshot([['', 1]]))).toEqual({ flat: ['', 1], deletes: [] });
+
+    for (const keys of [['a', 'line\nbreak'], ['a', 'lone \ud800'], ['a', 7]]) {
+      const puts = keys.map((k, i): [unknown, unknown] => [k, i]);
+      const e = encodeSnapshot(puts);
+      expect(e.startsWith('J')).toBe(true);
+      expect(decodeBulk(e).flat).toEqual(puts.flat());
+    }
+    expect(encodeSnapshot([['a', 1n]]).startsWith('F')).toBe(true);
+    expect(encodeSnapshot([]).startsWith('J')).toBe(true);
+    expect(() => decodeBulk('S9:ab[1]')).toThrow('bad bulk value');
+    expect(() => decodeBulk('S1:a[1,2]')).toThrow('bad bulk value'); // two values for one key
+    expect(() => decodeBulk('S:a[1]')).toThrow('bad bulk value');
+  });
+
+  it('a snapshot in text keys goes through LevelDB and back exactly (keys with any other character)', async () => {
+    const dir = tempDir();
+    const keys = ['plain', '', 'ü', '日本', '😀 pair', 'nul\u0000in', 'cr\rlf', '"quoted"', '\\'];
+    const store = await CheckpointStore.open(dir);
+    await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: keys.map((k, i): [string, number] => [k, i]) } } });
+    await store.close();
+    const raw = new Level<string, string>(dir);
+    await raw.open();
+    const chunk = (await raw.values({ gte: 'snap/s1/', lt: 'snap/s10' }).all())[0]!;
+    await raw.close();
+    expect(chunk.startsWith('S')).toBe(true);
+    const again = await CheckpointStore.open(dir);
+    expect(sorted(await again.loadState('s1'))).toEqual(sorted(keys.map((k, i) => [k, i])));
+    await again.close();
+  });
+
+  it('a format-2 store (snapshots in JSON) opens, reads and is marked as the current format', async () => {
+    const dir = tempDir();
+    const store = await CheckpointStore.open(dir);
+    await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: [['a', 1]] } } });
+    await store.close();
+    const raw = new Level<string, string>(dir);
+    await raw.open();
+    // What format 2 wrote: the same keys, the snapshot as a J value.
+    for (const k of await raw.keys({ gte: 'snap/s1/', lt: 'snap/s10' }).all()) await raw.put(k, encodeBulk([['a', 1], ['b', 2]], []));
+    await raw.put('meta/format', JSON.stringify({ format: 'dstreams-checkpoint', version: 2 }));
+    await raw.close();
+    const again = await CheckpointStore.open(dir);
+    expect(sorted(await again.loadState('s1'))).toEqual([['a', 1], ['b', 2]]);
+    await again.close();
+    await raw.open();
+    expect(JSON.parse((await raw.get('meta/format'))!)).toEqual({ format: 'dstreams-checkpoint', version: CHECKPOINT_FORMAT_VERSION });
+    await raw.close();
   });
 });
 

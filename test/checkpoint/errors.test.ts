@@ -68,7 +68,7 @@ describe('incompatible format version', () => {
     await raw.open();
     await raw.put('meta/format', JSON.stringify({ format: 'dstreams-checkpoint', version: 99 }));
     await raw.close();
-    await expectOpenError(dir, 'INCOMPATIBLE_VERSION', 'incompatible format version', 'found version 99', 'expected version 2');
+    await expectOpenError(dir, 'INCOMPATIBLE_VERSION', 'incompatible format version', 'found version 99', 'expected version 3');
     // and it was not touched: still version 99
     const check = new Level<string, string>(dir);
     await check.open();

@@ -250,7 +250,7 @@ describe('a checkpoint this version cannot read', () => {
     const dir = tempDir();
     await runFresh(dir, 3);
     await patchRaw(dir, 'meta/format', () => JSON.stringify({ format: 'dstreams-checkpoint', version: 99 }));
-    await expectBothFail(dir, 'INCOMPATIBLE_VERSION', 'found version 99', 'expected version 2');
+    await expectBothFail(dir, 'INCOMPATIBLE_VERSION', 'found version 99', 'expected version 3');
     const db = new Level<string, string>(dir);
     await db.open();
     expect(JSON.parse((await db.get('meta/format'))!).version).toBe(99);

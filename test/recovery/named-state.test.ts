@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointStore } from '../../src/checkpoint/index.js';
+import { CHECKPOINT_FORMAT_VERSION, CheckpointStore } from '../../src/checkpoint/index.js';
 import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
 import { makeUpgradeJob } from '../fixtures/upgrade-job.js';
 import { projectRoot } from './helpers.js';
@@ -189,7 +189,7 @@ describe('named state across code changes', () => {
 });
 
 describe('a checkpoint written by format 1', () => {
-  it('resumes under format 2 (the store is upgraded in place) and its totals go on exactly', async () => {
+  it('resumes under the current format (the store is upgraded in place) and its totals go on exactly', async () => {
     const fresh = makeUpgradeJob(tempDir());
     await fresh.ssc.start();
     await fresh.clock.advance(6000);
@@ -209,7 +209,7 @@ describe('a checkpoint written by format 1', () => {
     const { Level } = await import('level');
     const db = new Level<string, string>(dir);
     await db.open();
-    expect(JSON.parse((await db.get('meta/format'))!)).toEqual({ format: 'dstreams-checkpoint', version: 2 });
+    expect(JSON.parse((await db.get('meta/format'))!)).toEqual({ format: 'dstreams-checkpoint', version: CHECKPOINT_FORMAT_VERSION });
     await db.close();
   });
 });
