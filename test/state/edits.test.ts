@@ -6,7 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { Level } from 'level';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { Checkpointer, MIN_MERGE_CHANGES } from '../../src/checkpoint/Checkpointer.js';
 import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
 import type { StatefulDStream } from '../../src/state/StatefulDStream.js';
 
@@ -50,11 +52,41 @@ function totalsJob(dir: string, interval: number): Run {
   return { ssc, clock, state, outputs };
 }
 
-describe('state edits and checkpoint extra with checkpoint format 2', () => {
+describe('when a state is merged into a snapshot', () => {
+  it('not at every checkpoint interval while its log holds fewer than MIN_MERGE_CHANGES changes; then at the next interval', async () => {
+    Checkpointer.minMergeChanges = 30; // keys k0…k5, up to 4 changes a batch: not due by 8000
+    onTestFinished(() => void (Checkpointer.minMergeChanges = MIN_MERGE_CHANGES));
+    const dir = tempDir();
+    const run = totalsJob(dir, 2000);
+    const snapshotTimes = async (): Promise<number[]> => {
+      const raw = new Level<string, string>(dir);
+      await raw.open();
+      const keys = await raw.keys({ gte: 'snap/', lt: 'snap0' }).all();
+      await raw.close();
+      return [...new Set(keys.map((k) => Number(k.split('/')[2])))];
+    };
+    await run.ssc.start();
+    await run.clock.advance(8000);
+    await run.ssc.stop(); // waits for a merge in progress
+    expect(await snapshotTimes()).toEqual([1000]); // the first commit's full copy only
+    const again = totalsJob(dir, 2000);
+    const resumed = await StreamingContext.getOrCreate(dir, () => again.ssc);
+    await resumed.start();
+    // The log read back at the restart counts: due by 10000, the next interval.
+    await again.clock.advance(8000 + 2000);
+    await resumed.stop();
+    expect(await snapshotTimes()).toEqual([10000]);
+  });
+});
+
+describe('state edits and checkpoint extra with the delta log and snapshots', () => {
   it.each([
     ['snapshots merged every 2 batches', 2000],
     ['the delta log alone (no snapshot before the restart)', 100_000],
   ])('an edit between batches reaches the checkpoint (full copy), the extra value is restored with the state: %s', async (_what, interval) => {
+    // A state this small merges only after MIN_MERGE_CHANGES changes: as soon as due here.
+    Checkpointer.minMergeChanges = 0;
+    onTestFinished(() => void (Checkpointer.minMergeChanges = MIN_MERGE_CHANGES));
     const drop = (k: unknown): boolean => k === 'k0' || k === 'k3';
     const puts: Array<[string, number]> = [['moved', 100]];
 
