@@ -45,7 +45,18 @@
  *   JSON.parse of 1 M key strings 520 ms vs split('\n') of the same keys joined 130 ms, and the
  *   values as columns ([states], [stamps]: 80-100 ms) instead of 1 M [state, stamp] arrays —
  *   a bulk encoding with the keys as text and the values as columns would take ~0.5 s of parse
- *   and a million arrays of garbage off the restore (a format change: not done).
+ *   and a million arrays of garbage off the restore.
+ * - Done (checkpoint format 3): snapshots keep string keys as text (bulk encoding S; the values
+ *   stay one JSON array). Same hour, same machine, old ÷ new tree alternately: JSON decoding in
+ *   the profile 0.76 -> 0.28 s; mapWithState restart 1.73-2.11 s -> 1.64-1.88 s wall (medians
+ *   2.03 -> 1.85), updateStateByKey 1.35-1.50 -> 1.48-1.55 s (no gain: its values were numbers,
+ *   its time is elsewhere). GC is now the largest part: ~20 scavenges of 20-80 ms while the
+ *   restore runs, each copying the new leaves and key strings on to the old generation (all of
+ *   them survive). Tried and not kept: decoding the snapshot chunk by chunk while the trie is
+ *   built, so decoded arrays die young (no measurable change; reading and decoding no longer
+ *   overlapped); values as columns (the [state, stamp] arrays are young garbage). The goal (1 s)
+ *   needs fewer objects per key — e.g. keys and values in flat arrays with an open-addressing
+ *   index instead of a leaf object per key.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -168,7 +168,7 @@ export function pairsOf(flat: readonly unknown[]): Array<[unknown, unknown]> {
  * step: for consumers that destructure each entry at once (`for (const [k, v] of …)`), a
  * million keys restored without a million pairs.
  */
-export function reusedPairs(chunks: Iterable<readonly unknown[]>): Iterable<[unknown, unknown]> {
+export function reusedPairs(chunks: readonly (readonly unknown[])[]): Iterable<[unknown, unknown]> {
   return {
     *[Symbol.iterator]() {
       const pair: [unknown, unknown] = [undefined, undefined];

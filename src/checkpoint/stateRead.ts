@@ -31,13 +31,8 @@ export async function* stateChunks(db: Db, dir: string, streamId: string, batchS
 
 /** A stream's stored state as its base (snapshot and keyed entries, each key once) and the delta log after it. */
 export interface StateLog {
-  /**
-   * Flat arrays [k0, v0, k1, v1, …], the snapshot's decoded as the iteration reaches them: a
-   * restore that turns each chunk into its own structure before taking the next leaves the
-   * decoded arrays to die young, where decoding a million keys up front made the scavenger copy
-   * them all into the old generation (each iteration decodes again).
-   */
-  base: Iterable<unknown[]>;
+  /** Flat arrays [k0, v0, k1, v1, …]. */
+  base: unknown[][];
   /** The delta entries after the snapshot, in time order (each: deletes, then puts). */
   deltas: BulkChanges[];
 }
@@ -47,31 +42,19 @@ export async function readStateLog(db: Db, dir: string, streamId: string, batchS
   checkStreamId(dir, streamId);
   const snapTime = await latestSnapshot(db, dir, streamId);
   const deltas = await readDeltas(db, dir, streamId, snapTime);
-  const snapshot: Array<[string, string]> = [];
-  if (snapTime !== undefined) {
-    for await (const entries of scan(db.iterator(prefixRange(`${SNAP_NS}/${streamId}/${snapTime}/`)), dir, 16)) snapshot.push(...entries);
-  }
-  const keyed: unknown[][] = [];
-  for await (const flat of keyedChunks(db, dir, streamId, batchSize)) keyed.push(flat);
-  const base = {
-    *[Symbol.iterator](): Iterator<unknown[]> {
-      for (const [k, v] of snapshot) yield decodeBulkRecord(dir, k, v).flat;
-      yield* keyed;
-    },
-  };
+  const base: unknown[][] = [];
+  for await (const flat of baseChunks(db, dir, streamId, snapTime, batchSize)) base.push(flat);
   return { base, deltas };
 }
 
 /** The state of a StateLog, each key once: its base minus the keys the deltas changed (in place), then their last puts. */
-export function* mergeStateLog(log: StateLog): Generator<unknown[]> {
-  if (log.deltas.length === 0) {
-    yield* log.base;
-    return;
-  }
+export function mergeStateLog(log: StateLog): unknown[][] {
+  if (log.deltas.length === 0) return log.base;
   const overlay = new KeyOverlay();
   for (const { flat, deletes } of log.deltas) overlay.apply(flat, deletes);
-  for (const flat of log.base) yield overlay.minus(flat);
-  yield overlay.puts();
+  const out = log.base.map((flat) => overlay.minus(flat));
+  out.push(overlay.puts());
+  return out;
 }
 
 /** The time of a stream's latest snapshot (padded, as in its keys), or undefined. */
@@ -104,11 +87,6 @@ async function* baseChunks(db: Db, dir: string, streamId: string, snapTime: stri
       for (const [k, v] of entries) yield decodeBulkRecord(dir, k, v).flat;
     }
   }
-  yield* keyedChunks(db, dir, streamId, batchSize);
-}
-
-/** The keyed entries of a stream, decoded, as flat arrays. */
-async function* keyedChunks(db: Db, dir: string, streamId: string, batchSize: number): AsyncGenerator<unknown[]> {
   const keyedPrefix = `${STATE_NS}/${streamId}/`;
   for await (const entries of scan(db.iterator(prefixRange(keyedPrefix)), dir, batchSize)) {
     const flat: unknown[] = [];

@@ -35,12 +35,11 @@ export interface SavedStreamCheckpoint {
   state: Iterable<[unknown, unknown]>;
   /**
    * The same state unmerged, when the store has it so: `base` (flat arrays [k0, v0, k1, v1, …],
-   * each key once, decoded as the iteration reaches them: use each before taking the next) and
-   * the `deltas` after it, in order (each: its `deletes`, then its puts in `flat`). A restore of
-   * millions of keys that applies the deltas as it builds its structure reads this and never
-   * iterates `state` (which would merge them first).
+   * each key once) and the `deltas` after it, in order (each: its `deletes`, then its puts in
+   * `flat`). A restore of millions of keys that applies the deltas as it builds its structure
+   * reads this and never iterates `state` (which would merge them first).
    */
-  log?: { base: Iterable<readonly unknown[]>; deltas: ReadonlyArray<{ flat: readonly unknown[]; deletes: readonly unknown[] }> };
+  log?: { base: readonly (readonly unknown[])[]; deltas: ReadonlyArray<{ flat: readonly unknown[]; deletes: readonly unknown[] }> };
   slices: Iterable<[number, unknown]>;
   meta: unknown;
 }
