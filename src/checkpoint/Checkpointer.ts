@@ -64,8 +64,8 @@ const MAX_DELTA_ENTRIES = 200;
 /**
  * A small state's log may hold this many changed keys before a merge is due (a large state's: as
  * many as it has keys): rewriting a 10 k-key state every checkpoint interval cost more than
- * reading 100 k logged changes at a restore ever would (bench/checkpoint.ts, 10 k keys: 0.80 ->
- * 0.87 of the throughput without checkpoints; a state of one key: 0.6-0.8 -> 0.74-1.01).
+ * reading 100 k logged changes at a restore ever would (bench/checkpoint.ts, single runs: 10 k
+ * keys 0.80 -> 0.87 of the throughput without checkpoints; one key 0.6-0.8 -> 0.74-1.01).
  */
 export const MIN_MERGE_CHANGES = 100_000;
 
@@ -79,8 +79,9 @@ type DeltaLog = Array<{ time: number; changes: number }>;
  * State kept in memory goes to the delta log: one bulk value per stream per batch. At a stream's
  * checkpoint interval, once its log since the last snapshot holds as many changed keys as the
  * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), the state as of
- * that batch is merged into a new snapshot while the next batches run (CheckpointStore.writeSnapshot): merging costs O(1) per
- * change, and a restore reads at most about twice the state, in bulk. State kept on disk
+ * that batch is merged into a new snapshot while the next batches run
+ * (CheckpointStore.writeSnapshot): merging costs O(1) per change, and a restore reads, in bulk, at
+ * most about twice the state (a small state: itself and 100 k changes). State kept on disk
  * (`stateOnDisk`) is written key by key in the batch's commit and never loaded.
  *
  * When things happen (group commit, the default):
