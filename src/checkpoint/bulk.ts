@@ -18,8 +18,10 @@
  *                             value is exact in JSON: the keys joined by newlines (`len` UTF-16
  *                             code units), then the values as one JSON array in the same order.
  *                             A restore reads every snapshot whole: split() makes a million keys
- *                             about 4x faster than JSON.parse (130 vs 520 ms measured).
+ *                             about 4x faster than JSON.parse (130 vs 520 ms measured), and
+ *                             mapWithState does not even split them (decodeSnapshotChunk).
  */
+import type { BaseChunk, KeyTextChunk } from '../dstream/Checkpointable.js';
 import { decodeKey, decodeValue, encodeKey, encodeValue, isJsonExact, type StateKey } from './codec.js';
 
 /** The changes a bulk value holds, in the order they apply (deletes before puts). */
@@ -113,22 +115,41 @@ function newlines(s: string): number {
   return n;
 }
 
+/**
+ * Decodes a snapshot chunk: an 'S' value as its keys' text, the start of each key and its values
+ * (no string per key: see KeyTextChunk), any other as decodeBulk's puts. Throws on anything else.
+ */
+export function decodeSnapshotChunk(s: string): BaseChunk {
+  if (s.charCodeAt(0) !== 0x53 /* S */) return decodeBulk(s).flat;
+  const colon = s.indexOf(':');
+  const len = colon > 1 ? Number(s.slice(1, colon)) : NaN;
+  if (!Number.isSafeInteger(len) || len < 0 || colon + 1 + len > s.length) throw new Error('bad bulk value');
+  const keys = s.slice(colon + 1, colon + 1 + len);
+  const values = JSON.parse(s.slice(colon + 1 + len)) as unknown[];
+  if (!Array.isArray(values)) throw new Error('bad bulk value');
+  const starts = new Int32Array(values.length + 1);
+  let n = 1;
+  for (let i = keys.indexOf('\n'); i !== -1 && n <= values.length; i = keys.indexOf('\n', i + 1)) starts[n++] = i + 1;
+  if (n !== values.length) throw new Error('bad bulk value'); // more or fewer keys than values
+  starts[n] = keys.length + 1;
+  return { keys, starts, values };
+}
+
+/** A base chunk as flat [k0, v0, k1, v1, …] (splitting a text chunk's keys). */
+export function flatOf(chunk: BaseChunk): unknown[] {
+  if (Array.isArray(chunk)) return chunk as unknown[];
+  const { keys, starts, values } = chunk as KeyTextChunk;
+  const flat = new Array<unknown>(2 * values.length);
+  for (let i = 0; i < values.length; i++) {
+    flat[2 * i] = keys.slice(starts[i]!, starts[i + 1]! - 1);
+    flat[2 * i + 1] = values[i];
+  }
+  return flat;
+}
+
 /** Decodes a value written by encodeBulk or encodeSnapshot. Throws on anything else. */
 export function decodeBulk(s: string): BulkChanges {
-  if (s.charCodeAt(0) === 0x53 /* S */) {
-    const colon = s.indexOf(':');
-    const len = colon > 1 ? Number(s.slice(1, colon)) : NaN;
-    if (!Number.isSafeInteger(len) || len < 0 || colon + 1 + len > s.length) throw new Error('bad bulk value');
-    const keys = s.slice(colon + 1, colon + 1 + len).split('\n');
-    const values = JSON.parse(s.slice(colon + 1 + len)) as unknown[];
-    if (!Array.isArray(values) || values.length !== keys.length) throw new Error('bad bulk value');
-    const flat = new Array<unknown>(2 * keys.length);
-    for (let i = 0; i < keys.length; i++) {
-      flat[2 * i] = keys[i];
-      flat[2 * i + 1] = values[i];
-    }
-    return { flat, deletes: [] };
-  }
+  if (s.charCodeAt(0) === 0x53 /* S */) return { flat: flatOf(decodeSnapshotChunk(s)), deletes: [] };
   if (s.charCodeAt(0) === 0x4a /* J */) {
     const [flat, deletes] = JSON.parse(s.slice(1)) as [unknown[], unknown[]];
     if (!Array.isArray(flat) || !Array.isArray(deletes) || flat.length % 2 !== 0) throw new Error('bad bulk value');

@@ -3,7 +3,8 @@
  * entries, and the delta log after the snapshot applied on top (see layout.ts), in flat arrays
  * [k0, v0, k1, v1, …] so a restore of millions of keys makes no pair per key.
  */
-import { decodeBulk, type BulkChanges } from './bulk.js';
+import type { BaseChunk } from '../dstream/Checkpointable.js';
+import { decodeBulk, decodeSnapshotChunk, flatOf, type BulkChanges } from './bulk.js';
 import { decodeKey, decodeValue, encodeKey, type StateKey } from './codec.js';
 import { corrupt } from './errors.js';
 import { checkStreamId, DELTA_NS, padTime, prefixEnd, prefixRange, SNAP_NS, STATE_NS, TIME_DIGITS } from './layout.js';
@@ -21,8 +22,8 @@ export async function* stateChunks(db: Db, dir: string, streamId: string, batchS
   const snapTime = await latestSnapshot(db, dir, streamId);
   const overlay = new KeyOverlay();
   for (const { flat, deletes } of await readDeltas(db, dir, streamId, snapTime)) overlay.apply(flat, deletes);
-  for await (const flat of baseChunks(db, dir, streamId, snapTime, batchSize)) {
-    const chunk = overlay.minus(flat);
+  for await (const base of baseChunks(db, dir, streamId, snapTime, batchSize)) {
+    const chunk = overlay.minus(flatOf(base));
     if (chunk.length > 0) yield chunk;
   }
   const puts = overlay.puts();
@@ -31,8 +32,8 @@ export async function* stateChunks(db: Db, dir: string, streamId: string, batchS
 
 /** A stream's stored state as its base (snapshot and keyed entries, each key once) and the delta log after it. */
 export interface StateLog {
-  /** Flat arrays [k0, v0, k1, v1, …]. */
-  base: unknown[][];
+  /** Flat arrays [k0, v0, k1, v1, …], or a snapshot chunk's keys as text. */
+  base: BaseChunk[];
   /** The delta entries after the snapshot, in time order (each: deletes, then puts). */
   deltas: BulkChanges[];
 }
@@ -42,17 +43,17 @@ export async function readStateLog(db: Db, dir: string, streamId: string, batchS
   checkStreamId(dir, streamId);
   const snapTime = await latestSnapshot(db, dir, streamId);
   const deltas = await readDeltas(db, dir, streamId, snapTime);
-  const base: unknown[][] = [];
-  for await (const flat of baseChunks(db, dir, streamId, snapTime, batchSize)) base.push(flat);
+  const base: BaseChunk[] = [];
+  for await (const chunk of baseChunks(db, dir, streamId, snapTime, batchSize)) base.push(chunk);
   return { base, deltas };
 }
 
 /** The state of a StateLog, each key once: its base minus the keys the deltas changed (in place), then their last puts. */
 export function mergeStateLog(log: StateLog): unknown[][] {
-  if (log.deltas.length === 0) return log.base;
+  if (log.deltas.length === 0) return log.base.map(flatOf);
   const overlay = new KeyOverlay();
   for (const { flat, deletes } of log.deltas) overlay.apply(flat, deletes);
-  const out = log.base.map((flat) => overlay.minus(flat));
+  const out = log.base.map((chunk) => overlay.minus(flatOf(chunk)));
   out.push(overlay.puts());
   return out;
 }
@@ -79,12 +80,12 @@ async function readDeltas(db: Db, dir: string, streamId: string, snapTime: strin
   return out;
 }
 
-/** The snapshot's chunks, then the keyed entries, as flat arrays (each key once among them). */
-async function* baseChunks(db: Db, dir: string, streamId: string, snapTime: string | undefined, batchSize: number): AsyncGenerator<unknown[]> {
+/** The snapshot's chunks (text chunks as they are), then the keyed entries as flat arrays (each key once among them). */
+async function* baseChunks(db: Db, dir: string, streamId: string, snapTime: string | undefined, batchSize: number): AsyncGenerator<BaseChunk> {
   if (snapTime !== undefined) {
     const gen = `${SNAP_NS}/${streamId}/${snapTime}/`;
     for await (const entries of scan(db.iterator(prefixRange(gen)), dir, 4)) {
-      for (const [k, v] of entries) yield decodeBulkRecord(dir, k, v).flat;
+      for (const [k, v] of entries) yield decoded(dir, k, () => decodeSnapshotChunk(v));
     }
   }
   const keyedPrefix = `${STATE_NS}/${streamId}/`;
@@ -96,8 +97,12 @@ async function* baseChunks(db: Db, dir: string, streamId: string, snapTime: stri
 }
 
 function decodeBulkRecord(dir: string, key: string, value: string): BulkChanges {
+  return decoded(dir, key, () => decodeBulk(value));
+}
+
+function decoded<T>(dir: string, key: string, decode: () => T): T {
   try {
-    return decodeBulk(value);
+    return decode();
   } catch (err) {
     throw corrupt(dir, `the record ${JSON.stringify(key.slice(0, 80))} cannot be decoded`, err);
   }

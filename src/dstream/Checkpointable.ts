@@ -34,15 +34,31 @@ export interface SavedStreamCheckpoint {
    */
   state: Iterable<[unknown, unknown]>;
   /**
-   * The same state unmerged, when the store has it so: `base` (flat arrays [k0, v0, k1, v1, …],
-   * each key once) and the `deltas` after it, in order (each: its `deletes`, then its puts in
-   * `flat`). A restore of millions of keys that applies the deltas as it builds its structure
-   * reads this and never iterates `state` (which would merge them first).
+   * The same state unmerged, when the store has it so: `base` (flat arrays [k0, v0, k1, v1, …]
+   * or snapshot chunks kept as their text, each key once among them) and the `deltas` after it,
+   * in order (each: its `deletes`, then its puts in `flat`). A restore of millions of keys that
+   * applies the deltas as it builds its structure reads this and never iterates `state` (which
+   * would merge them first).
    */
-  log?: { base: readonly (readonly unknown[])[]; deltas: ReadonlyArray<{ flat: readonly unknown[]; deletes: readonly unknown[] }> };
+  log?: { base: readonly BaseChunk[]; deltas: ReadonlyArray<{ flat: readonly unknown[]; deletes: readonly unknown[] }> };
   slices: Iterable<[number, unknown]>;
   meta: unknown;
 }
+
+/**
+ * A snapshot chunk whose keys are all strings, as stored: the keys joined by newlines, never
+ * split into a million strings unless someone asks (a restore can index them in place).
+ */
+export interface KeyTextChunk {
+  readonly keys: string;
+  /** Where key i starts in `keys`; starts[n] is keys.length + 1 (key i ends at starts[i + 1] - 1). */
+  readonly starts: Int32Array;
+  /** The values, in the keys' order. */
+  readonly values: readonly unknown[];
+}
+
+/** A chunk of a stream's stored base state: flat [k0, v0, k1, v1, …], or keys as text. */
+export type BaseChunk = readonly unknown[] | KeyTextChunk;
 
 /** Synchronous point reads of a stream's state kept in the checkpoint store (see `stateOnDisk`). */
 export interface StateReader {

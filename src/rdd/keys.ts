@@ -120,12 +120,17 @@ export class KeyMap<K, V> {
 
 /** FNV-1a over a string's UTF-16 units. */
 function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fnv1a(s, 0, s.length) >>> 0;
+}
+
+/**
+ * FNV-1a of the string s.slice(from, to), without making that string, as a signed 32-bit
+ * integer: hashKey of that string is this `>>> 0` (restored keys kept as text hash in place).
+ */
+export function fnv1a(s: string, from: number, to: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
 }
 
 /** A deterministic non-negative hash of a key, equal for keys that compare equal. */

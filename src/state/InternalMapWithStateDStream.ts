@@ -1,9 +1,10 @@
-import type { SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
+import type { KeyTextChunk, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import type { DStream } from '../dstream/DStream.js';
 import { encodeStructuredKey, hashKey } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { ChangeLog } from './ChangeLog.js';
-import { buildRoot, emptyRoot, forEachLeaf, keyInfo, Leaf, leaves, lookup, lookupPath, mix, Path, putAlong, remove, type Root } from './hamt.js';
+import { buildRoot, emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, type Root } from './hamt.js';
+import { entries, forEachEntry, RestoredTable, TOMBSTONE, type TableView } from './RestoredTable.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
@@ -12,6 +13,8 @@ import type { StateSpec } from './StateSpec.js';
 export interface MapWithStateRecord<K, S, M> {
   readonly root: Root<K, S>;
   readonly mapped: readonly M[];
+  /** The restored keys under the trie, when a restore kept them as text (RestoredTable.ts). */
+  readonly table?: TableView<S>;
 }
 
 type Version<K, S, M> = MapWithStateRecord<K, S, M>[];
@@ -42,6 +45,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   readonly numPartitions: number;
   private roots: Root<K, S>[];
   private sizes: number[];
+  /** The keys restored as text that no batch wrote since, under the roots (until all are written). */
+  private table: RestoredTable<S> | undefined;
   /** Leaves written at each batch time, oldest first (only with a timeout). */
   private buckets = new Map<number, Leaf<K, S>[]>();
   private editSeq = 0;
@@ -127,6 +132,9 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       }
     }
 
+    // Keys of the restored table this batch wrote or removed: hidden from this version on at commit.
+    const table = this.table;
+    const hidden: number[] = [];
     for (let p = 0; p < n; p++) {
       const run = runs[p]!;
       const out = mapped[p]!;
@@ -136,19 +144,28 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         const h = run[j + 2] as number;
         const code = run[j + 3] as string | undefined;
         const mh = mix(h);
-        const leaf = lookupPath(root, mh, k, code, path);
-        if (leaf === undefined) state.wrap(false, undefined);
-        else state.wrap(true, leaf.value, leaf.edit === edit);
+        let leaf = lookupPath(root, mh, k, code, path);
+        // Not in the trie: maybe in the table; a tombstone in the trie: removed.
+        const entry = leaf === undefined && table !== undefined ? table.find(k, h, mh) : -1;
+        if (leaf !== undefined && (leaf.value as unknown) === TOMBSTONE) leaf = undefined;
+        if (leaf !== undefined) state.wrap(true, leaf.value, leaf.edit === edit);
+        else if (entry >= 0) state.wrap(true, table!.valueAt(entry), false);
+        else state.wrap(false, undefined);
+        const had = leaf !== undefined || entry >= 0;
         const result = fn(time, k, run[j + 1] as V, state);
         if (state.isRemoved()) {
-          if (leaf !== undefined) {
+          if (had) {
             removedSome = true;
-            root = remove(root, mh, k, code, edit);
+            // A key the table holds stays in the trie as a tombstone, which hides its entry.
+            if (entry >= 0 || (table !== undefined && table.find(k, h, mh) >= 0)) {
+              root = putAlong(path, new Leaf(h, mh, k, code, TOMBSTONE as unknown as S, time, edit), edit);
+              if (entry >= 0) hidden.push(entry);
+            } else root = remove(root, mh, k, code, edit);
             sizes[p]!--;
             logKeys.push(k);
             logEntries.push(undefined);
           }
-        } else if (state.isUpdated() || (leaf !== undefined && timeout !== undefined)) {
+        } else if (state.isUpdated() || (had && timeout !== undefined)) {
           // Spark: with a timeout, a key that received data counts as active even if not updated.
           const value = state.current() as S;
           if (leaf !== undefined && leaf.edit === edit) {
@@ -157,7 +174,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           } else {
             const fresh = new Leaf(h, mh, k, code, value, time, edit);
             root = putAlong(path, fresh, edit); // the path lookupPath recorded: no second walk
-            if (leaf === undefined) sizes[p]!++;
+            if (!had) sizes[p]!++;
+            if (entry >= 0) hidden.push(entry);
             logKeys.push(k);
             logEntries.push(fresh);
             if (timeout !== undefined) written.push(fresh);
@@ -192,6 +210,10 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     // Commit.
     this.roots = roots;
     this.sizes = sizes;
+    if (table !== undefined && hidden.length > 0) {
+      table.hide(hidden, edit);
+      if (table.allHidden) this.table = undefined;
+    }
     for (const t of timedOutBuckets) this.buckets.delete(t);
     if (written.length > 0) this.buckets.set(time, written);
     if (initialLoaded) this.log.requireFull(time);
@@ -200,7 +222,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     // removal by the function, each key is logged once.
     this.log.record(time, logKeys, logEntries, this.size, !removedSome);
     this.publishChanges(time, logKeys, logEntries, (leaf) => leaf.value);
-    return roots.map((root, p) => ({ root, mapped: mapped[p]! }));
+    return roots.map((root, p) => ({ root, mapped: mapped[p]!, table: table && { table, part: p, edit } }));
   }
 
   protected override initialPairs(): ReadonlyArray<readonly [K, S]> {
@@ -224,7 +246,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           full,
           this.log,
           (version, put) => {
-            for (const r of version) forEachLeaf(r.root, (l) => put(l.key, [l.value, l.stamp]));
+            for (const r of version) forEachEntry(r.root, r.table, (k, v, stamp) => put(k, [v, stamp]));
           },
           (leaf) => [leaf.value, leaf.stamp],
         )
@@ -233,7 +255,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           full,
           this.log,
           (version, put) => {
-            for (const r of version) forEachLeaf(r.root, (l) => put(l.key, l.value));
+            for (const r of version) forEachEntry(r.root, r.table, put);
           },
           (leaf) => leaf.value,
         );
@@ -252,7 +274,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   stateSnapshot(time: number): Iterable<readonly [unknown, unknown]> | undefined {
     const stamps = this.stamps;
     return this.snapshotOf(time, function* (version) {
-      for (const r of version) for (const l of leaves(r.root)) yield stamps ? ([l.key, [l.value, l.stamp]] as const) : ([l.key, l.value] as const);
+      for (const r of version) yield* entries(r.root, r.table, (k, v, stamp) => (stamps ? ([k, [v, stamp]] as const) : ([k, v] as const)));
     });
   }
 
@@ -266,6 +288,10 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const parts: Leaf<K, S>[][] = Array.from({ length: n }, () => []);
     const timeout = this.spec.getTimeout();
     const stamped = (saved.meta as { stamps?: unknown } | null | undefined)?.stamps !== false;
+    // Snapshot chunks whose keys are text stay text (RestoredTable.ts) when no key needs a leaf of
+    // its own: no timeout, and the values are the states themselves.
+    const textChunks = (saved.log?.base ?? []).filter((c): c is KeyTextChunk => !Array.isArray(c));
+    const table = textChunks.length > 0 && !stamped && timeout === undefined ? new RestoredTable<S>(textChunks, n, saved.time) : undefined;
     const add = (k: unknown, v: unknown): void => {
       if (v === REMOVED) v = stamped ? [REMOVED, 0] : REMOVED;
       if (stamped && (!Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'number')) {
@@ -279,16 +305,30 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       } else {
         h = hashKey(k);
       }
+      const mh = mix(h);
+      // The delta log's change of a key the table holds changes the table (no version exists yet).
+      const entry = table === undefined ? -1 : table.find(k, h, mh);
+      if (entry >= 0) {
+        if (v === REMOVED) table!.restoreRemove(entry);
+        else table!.restorePut(entry, v as S);
+        return;
+      }
       // Unstamped (no timeout when written): as if written by the restored batch.
       const leaf = stamped
-        ? new Leaf(h, mix(h), k as K, code, (v as [S, number])[0], (v as [S, number])[1], edit)
-        : new Leaf(h, mix(h), k as K, code, v as S, saved.time, edit);
+        ? new Leaf(h, mh, k as K, code, (v as [S, number])[0], (v as [S, number])[1], edit)
+        : new Leaf(h, mh, k as K, code, v as S, saved.time, edit);
       parts[n === 1 ? 0 : h % n]!.push(leaf);
     };
     if (saved.log !== undefined) {
       // The snapshot, then each delta entry's removals (as leaves that take the key out) and puts:
       // the trie is built once from all of them, the later leaf of a key winning.
-      for (const flat of saved.log.base) for (let i = 0; i < flat.length; i += 2) add(flat[i], flat[i + 1]);
+      for (const chunk of saved.log.base) {
+        if (Array.isArray(chunk)) for (let i = 0; i < chunk.length; i += 2) add(chunk[i], chunk[i + 1]);
+        else if (table === undefined) {
+          const { keys, starts, values } = chunk as KeyTextChunk;
+          for (let i = 0; i < values.length; i++) add(keys.slice(starts[i]!, starts[i + 1]! - 1), values[i]);
+        }
+      }
       for (const { flat, deletes } of saved.log.deltas) {
         for (const k of deletes) add(k, REMOVED);
         for (let i = 0; i < flat.length; i += 2) add(flat[i], flat[i + 1]);
@@ -305,6 +345,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       roots.push(root);
       sizes.push(size);
     }
+    if (table !== undefined) for (let p = 0; p < n; p++) sizes[p]! += table.visibleIn(p);
     const byTime = new Map<number, Leaf<K, S>[]>();
     if (timeout !== undefined) {
       for (const root of roots) {
@@ -317,13 +358,14 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     }
     this.roots = roots;
     this.sizes = sizes;
+    this.table = table !== undefined && !table.allHidden ? table : undefined;
     this.buckets = new Map([...byTime].sort((a, b) => a[0] - b[0]));
     this.log.reset();
     // Written the other way (a timeout added or removed since): rewrite it all the current way.
     if (stamped !== this.stamps) this.log.requireFull(saved.time);
     this.restoredAt(
       saved.time,
-      roots.map((root) => ({ root, mapped: [] })),
+      roots.map((root, p) => ({ root, mapped: [], table: this.table && { table: this.table, part: p, edit } })),
       saved.meta,
     );
   }

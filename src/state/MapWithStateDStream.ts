@@ -2,9 +2,9 @@ import { DStream } from '../dstream/DStream.js';
 import { UnaryDStream } from '../dstream/UnaryDStream.js';
 import type { RDD } from '../rdd/RDD.js';
 import type { Duration } from '../util/duration.js';
-import { forEachLeaf } from './hamt.js';
 import { DiskMapWithStateDStream } from './DiskMapWithStateDStream.js';
 import { InternalMapWithStateDStream, type MapWithStateRecord } from './InternalMapWithStateDStream.js';
+import { forEachEntry } from './RestoredTable.js';
 import type { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
 import { resolveStateStore } from '../dstream/stateStore.js';
@@ -58,7 +58,7 @@ export class StateSnapshotDStream<K, S, M> extends UnaryDStream<MapWithStateReco
   compute(time: number): RDD<[K, S]> | undefined {
     return this.parent.getOrCompute(time)?.flatMap((r) => {
       const pairs: [K, S][] = [];
-      forEachLeaf(r.root, (leaf) => void pairs.push([leaf.key, leaf.value]));
+      forEachEntry(r.root, r.table, (key, value) => void pairs.push([key, value]));
       return pairs;
     });
   }
