@@ -42,10 +42,12 @@ export interface StateLog {
 export async function readStateLog(db: Db, dir: string, streamId: string, batchSize: number): Promise<StateLog> {
   checkStreamId(dir, streamId);
   const snapTime = await latestSnapshot(db, dir, streamId);
-  const deltas = await readDeltas(db, dir, streamId, snapTime);
+  // Both read at once: LevelDB reads one while the other is decoded.
+  const deltas = readDeltas(db, dir, streamId, snapTime);
+  deltas.catch(() => {}); // awaited below; an error of the base's read comes first
   const base: BaseChunk[] = [];
   for await (const chunk of baseChunks(db, dir, streamId, snapTime, batchSize)) base.push(chunk);
-  return { base, deltas };
+  return { base, deltas: await deltas };
 }
 
 /** The state of a StateLog, each key once: its base minus the keys the deltas changed (in place), then their last puts. */

@@ -22,8 +22,8 @@
  * Only for state stored without write times (no timeout): a timeout files every key in a bucket
  * of its write time, which takes a leaf per key anyway.
  */
-import type { KeyTextChunk } from '../dstream/Checkpointable.js';
-import { fnv1a } from '../rdd/keys.js';
+import type { KeyTextChunk, SavedStreamCheckpoint } from '../dstream/Checkpointable.js';
+import { fnv1a, hashKey, KeyMap, partitionOf } from '../rdd/keys.js';
 import { forEachLeaf, leaves, mix, type Root } from './hamt.js';
 
 /** The value of a leaf that hides a removed key from the table (the trie keeps it as a leaf). */
@@ -175,7 +175,25 @@ export class RestoredTable<S> {
 
   /** Calls `f` on each entry of partition `part` (hashKey % partitions, as the trie's) that the version of edit `edit` sees. */
   forEach(part: number, edit: number, f: (key: string, value: S) => void): void {
-    for (const i of this.visible(part, edit)) f(this.keyAt(i), this.valueAt(i));
+    this.forEachIn(part, edit, (key, value) => f(key, value));
+  }
+
+  /**
+   * Calls `f` on each entry the version of edit `edit` sees, with its partition; only those of
+   * partition `only` unless it is -1. One loop over typed arrays, a string made per entry called.
+   */
+  forEachIn(only: number, edit: number, f: (key: string, value: S, part: number) => void): void {
+    const { hashes, hiddenAt, numPartitions: np, chunks, chunkOf, firstOf, values } = this;
+    for (let i = 0; i < hashes.length; i++) {
+      const at = hiddenAt[i]!;
+      if (at !== 0 && at <= edit) continue;
+      const part = np === 1 ? 0 : (hashes[i]! >>> 0) % np;
+      if (only !== -1 && part !== only) continue;
+      const c = chunkOf[i]!;
+      const { keys, starts } = chunks[c]!;
+      const j = i - firstOf[c]!;
+      f(keys.slice(starts[j]!, starts[j + 1]! - 1), values[i]!, part);
+    }
   }
 
   /** The entries of partition `part` that the version of edit `edit` sees, lazily. */
@@ -213,4 +231,35 @@ function hashKeys(chunks: readonly KeyTextChunk[], chunkOf: Int32Array, hashes: 
       hashes[i] = fnv1a(keys, starts[j]!, starts[j + 1]! - 1);
     }
   }
+}
+
+/**
+ * Each key of a stored state once, with its value and partition (hashKey % partitions): for
+ * streams that hold their state as [key, state] pairs (updateStateByKey). The text chunks are
+ * indexed as a table and the delta log's changes of their keys applied in it, so a million
+ * restored keys are not each looked up in a Map of the delta log's keys; the other keys (flat
+ * chunks, keys new in the delta log) go through a KeyMap.
+ */
+export function forEachRestored(log: NonNullable<SavedStreamCheckpoint['log']>, numPartitions: number, f: (key: unknown, value: unknown, part: number) => void): void {
+  const text = log.base.filter((c): c is KeyTextChunk => !Array.isArray(c));
+  const table = text.length > 0 ? new RestoredTable<unknown>(text, numPartitions, 0) : undefined;
+  const others = new KeyMap<unknown, unknown>();
+  const put = (k: unknown, v: unknown): void => {
+    const h = hashKey(k);
+    const entry = table === undefined ? -1 : table.find(k, h, mix(h));
+    if (entry >= 0) table!.restorePut(entry, v);
+    else others.set(k, v);
+  };
+  for (const chunk of log.base) if (Array.isArray(chunk)) for (let i = 0; i < chunk.length; i += 2) put(chunk[i], chunk[i + 1]);
+  for (const { flat, deletes } of log.deltas) {
+    for (const k of deletes) {
+      const h = hashKey(k);
+      const entry = table === undefined ? -1 : table.find(k, h, mix(h));
+      if (entry >= 0) table!.restoreRemove(entry);
+      else others.delete(k);
+    }
+    for (let i = 0; i < flat.length; i += 2) put(flat[i], flat[i + 1]);
+  }
+  table?.forEachIn(-1, 0, f);
+  others.forEach((v, k) => f(k, v, partitionOf(k, numPartitions)));
 }

@@ -5,6 +5,7 @@ import { RDD } from '../rdd/RDD.js';
 import { ChangeLog } from './ChangeLog.js';
 import { cloneState, deepEqual } from './clone.js';
 import { DiskStateDStream } from './DiskStateDStream.js';
+import { forEachRestored } from './RestoredTable.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import { checkStateStore, resolveStateStore, type StateStoreOption } from '../dstream/stateStore.js';
 import type { UpdateFunction } from './updateFunction.js';
@@ -199,9 +200,13 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
     const n = this.numPartitions;
     const parts: Parts<K, S> = Array.from({ length: n }, () => []);
-    for (const [k, s] of saved.state) {
-      if (s === undefined) continue;
-      parts[partitionOf(k, n)]!.push([k as K, s as S]);
+    if (saved.log !== undefined) {
+      forEachRestored(saved.log, n, (k, s, p) => void (s !== undefined && parts[p]!.push([k as K, s as S])));
+    } else {
+      for (const [k, s] of saved.state) {
+        if (s === undefined) continue;
+        parts[partitionOf(k, n)]!.push([k as K, s as S]);
+      }
     }
     this.log.reset();
     this.restoredAt(saved.time, parts, saved.meta);

@@ -106,6 +106,51 @@ describe('mapWithState restored with its keys as text', () => {
   });
 });
 
+describe('updateStateByKey restored through a table of its text keys', () => {
+  function updateJob(dir: string): { ssc: StreamingContext; clock: ManualClock; outputs: Map<number, string[]> } {
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    ssc.checkpoint(dir);
+    const outputs = new Map<number, string[]>();
+    ssc
+      .rateStream<[string, number]>({ rowsPerBatch: 40, generate: (t, i) => batchAt(t)[i]! })
+      .updateStateByKey<string, number, number>(
+        (vs, s) => (vs.includes(-1) ? undefined : vs.length === 0 ? s : (s ?? 0) + vs.reduce((a, b) => a + b, 0)),
+        { initialRDD: Array.from({ length: KEYS }, (_, i): [string, number] => [`k${i}`, i]), numPartitions: 3, name: 'totals' },
+      )
+      .foreachRDD((rdd, t) => void outputs.set(t, rdd.collect().map((kv) => kv.join('=')).sort()));
+    return { ssc, clock, outputs };
+  }
+
+  it('goes on exactly as a job that never stopped, across two restarts (removed, re-added and new keys)', async () => {
+    const reference = updateJob(tempDir());
+    await reference.ssc.start();
+    await reference.clock.advance(10_000);
+    await reference.ssc.stop();
+
+    const dir = tempDir();
+    const first = updateJob(dir);
+    await first.ssc.start();
+    await first.clock.advance(4000);
+    await first.ssc.stop();
+    const outputs = new Map(first.outputs);
+    for (const [from, to] of [
+      [4000, 7000],
+      [7000, 10_000],
+    ] as const) {
+      let next: ReturnType<typeof updateJob> | undefined;
+      const ssc = await StreamingContext.getOrCreate(dir, () => (next = updateJob(dir)).ssc);
+      expect(ssc.recoveredFrom).toBe(from);
+      await ssc.start();
+      await next!.clock.advance(to);
+      await ssc.stop();
+      for (const [t, out] of next!.outputs) outputs.set(t, out);
+    }
+    expect(outputs.size).toBe(10);
+    for (const [t, out] of reference.outputs) expect(outputs.get(t), `state after ${t}`).toEqual(out);
+  });
+});
+
 describe('RestoredTable', () => {
   const keys = ['', 'a', 'b\tc', 'é', '😀', 'x'.repeat(40), ...Array.from({ length: 200 }, (_, i) => `w${i}`)];
   const chunks = [keys.slice(0, 90), keys.slice(90)].map((ks) => decodeSnapshotChunk(encodeSnapshot(ks.map((k) => [k, keys.indexOf(k)]))) as KeyTextChunk);
