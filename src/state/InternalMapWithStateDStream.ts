@@ -127,7 +127,9 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           } else {
             h = hashKey(k);
           }
-          runs[n === 1 ? 0 : h % n]!.push(k, kv[1], h, code);
+          // The hash as a signed 32-bit integer (the same bits): a small integer in the run and in
+          // the leaf, where an unsigned one above 2^31 would be a heap number of its own.
+          runs[n === 1 ? 0 : h % n]!.push(k, kv[1], h | 0, code);
         });
       }
     }
@@ -193,7 +195,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         if (bucketTime >= threshold) break;
         timedOutBuckets.push(bucketTime);
         for (const filed of leaves) {
-          const p = n === 1 ? 0 : filed.h % n;
+          const p = n === 1 ? 0 : (filed.h >>> 0) % n;
           const leaf = lookup(roots[p]!, filed.mh, filed.key, filed.code);
           if (leaf === undefined || leaf.stamp !== bucketTime) continue; // written since, or removed
           state.wrapTimingOut(leaf.value);

@@ -22,6 +22,7 @@ const MASK = 31;
 /** One key, its value and the batch time it was last written at. Immutable once its batch committed. */
 export class Leaf<K, V> {
   constructor(
+    /** hashKey of the key, or the same bits as a signed integer (read it `>>> 0`). */
     readonly h: number,
     readonly mh: number,
     readonly key: K,
