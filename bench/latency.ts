@@ -20,8 +20,9 @@
  * 100 k / 300 k / 1 M. At 1 M the receiver hands over blocks of ~300 k records once a batch has
  * run late; such a batch takes ~0.9 us per record (profile: the record loop of mapWithState
  * 1.6 s and GC 1.5 s of a 4 s run, BlockGenerator.add 0.5 s), against ~0.23 us per record in
- * 100 k-record batches: past that point the batches never catch up. Keeping the record's hash a
- * small integer (no heap number per record) moved p99 at 1 M from 1.6-3.8 s to 1.1-1.5 s.
+ * 100 k-record batches: past that point the batches never catch up. With the record's hash
+ * kept a small integer (no heap number per record), two runs gave p99 1.1 and 1.5 s at 1 M,
+ * against 1.6-3.8 s in three runs before (noisy: not a measured gain).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
