@@ -145,6 +145,10 @@ export class DiskMapWithStateDStream<K, V, S, M>
   /** The keys whose index entry is older than `threshold`: candidates to time out at batch `time`. */
   private async readIdle(time: number, threshold: number): Promise<void> {
     const keys = new Map<unknown, K>();
+    // A commit written while the index is read may be missing from the read and, by the time the
+    // batch runs, from `unsettled` too (settled meanwhile): its old keys are candidates as of now.
+    // (advance checks every candidate's last write again.)
+    for (const [code, known] of this.changes.unsettled) if (known.value !== undefined && known.value[1] < threshold) keys.set(code, known.key);
     for await (const flat of this.openReader().idleBefore(threshold, SCAN_CHUNK)) {
       for (let i = 0; i < flat.length; i += 2) keys.set(codeOf(flat[i + 1]), flat[i + 1] as K);
     }
