@@ -149,4 +149,43 @@ describe('mapWithState with the disk state store', () => {
       await store.close();
     }
   });
+
+  it('times out keys whose commit is written while the idle index is read (in neither the read nor the unwritten changes)', async () => {
+    const memory = job(tempDir(), 'memory', 1500);
+    await runBatches(memory, 10);
+    const run = job(tempDir(), { type: 'disk', cacheKeys: 4 }, 1500, true);
+    const internal = (run.ssc as unknown as { graph: { streams: unknown[] } }).graph.streams.find(
+      (s) => (s as { constructor: { name: string } }).constructor.name === 'DiskMapWithStateDStream',
+    ) as { reader: { idleBefore(b: number, n: number): AsyncIterable<unknown[]> }; changes: { unsettled: Map<unknown, { value?: [unknown, number] }> } };
+    // Slow writes: commits lag batches behind (group commit queues up to 4).
+    const proto = CheckpointStore.prototype as unknown as { writeGroup(g: unknown): Promise<void> };
+    const writeGroup = proto.writeGroup;
+    const slow = vi.spyOn(proto, 'writeGroup').mockImplementation(async function (this: unknown, g: unknown) {
+      await new Promise((r) => setTimeout(r, 60));
+      return writeGroup.call(this, g);
+    });
+    await run.ssc.start();
+    // Each read of the index takes its first chunk (LevelDB's snapshot of that moment), then waits
+    // until the commits in flight holding keys old enough to time out are written, then hands over.
+    const reader = internal.reader;
+    const idleBefore = reader.idleBefore.bind(reader);
+    let raced = 0;
+    const oldUnsettled = (before: number): boolean => [...internal.changes.unsettled.values()].some((c) => (c.value?.[1] ?? Infinity) < before);
+    reader.idleBefore = async function* (before: number, size: number) {
+      const it = idleBefore(before, size)[Symbol.asyncIterator]();
+      const first = await it.next();
+      if (oldUnsettled(before)) raced++;
+      for (let i = 0; i < 100 && oldUnsettled(before); i++) await new Promise((r) => setTimeout(r, 5));
+      if (!first.done) yield first.value;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    };
+    try {
+      await run.clock.advance(10_000);
+      await run.ssc.stop();
+    } finally {
+      slow.mockRestore();
+    }
+    expect(raced, 'reads that raced a commit').toBeGreaterThan(0);
+    for (const [t, out] of memory.outputs) expect(run.outputs.get(t), `batch ${t}`).toEqual(out);
+  });
 });
