@@ -1,16 +1,17 @@
 /**
- * The keys a mapWithState restore read from snapshot chunks whose keys are text (KeyTextChunk),
- * kept as that text: no string, leaf or trie node per key. A restore of a million keys then
- * hashes each key in place and fills an open-addressing index (a few typed arrays), instead of
- * making a million leaves that every young-generation GC copies while the trie is built.
+ * The keys a restore read from snapshot chunks whose keys are text (KeyTextChunk), kept as that
+ * text: no string, leaf or trie node per key. A restore of a million keys hashes each key in
+ * place and fills an open-addressing index (a few typed arrays), instead of making a million
+ * leaves that every young-generation GC copies while the trie is built.
  *
- * A version of the state is its trie (hamt.ts) over this table: the trie holds every key written
- * since the restore — as a leaf, or as a TOMBSTONE leaf once removed — and hides the table's entry
- * of that key. The table itself never changes but for when each entry became hidden.
+ * For mapWithState, a version of the state is its trie (hamt.ts) over this table: the trie holds
+ * every key written since the restore — as a leaf, or as a TOMBSTONE leaf once removed — and
+ * hides the table's entry of that key. Once restored, the table never changes but for when
+ * each entry became hidden.
  *
  * When things happen:
- * - restore: the table is built once; the delta log's keys go into the trie as leaves and hide
- *   their entries from the restored version on.
+ * - restore: the table is built once; the delta log's changes of its keys change it
+ *   (restorePut, restoreRemove: no version exists yet), other keys go into the trie as leaves.
  * - a batch writes or removes a key only the table holds: the batch's trie gets a leaf (or a
  *   tombstone) for it, and at commit the entry is hidden from that batch's edit on (`hide`), so
  *   older versions, whose tries do not have the leaf, still see the entry. A failed batch hides
@@ -20,7 +21,8 @@
  * - once every entry is hidden, later versions no longer refer to the table.
  *
  * Only for state stored without write times (no timeout): a timeout files every key in a bucket
- * of its write time, which takes a leaf per key anyway.
+ * of its write time, which takes a leaf per key anyway. updateStateByKey, whose state is pairs,
+ * uses the table only while restoring (`forEachRestored`).
  */
 import type { KeyTextChunk, SavedStreamCheckpoint } from '../dstream/Checkpointable.js';
 import { fnv1a, hashKey, KeyMap, partitionOf } from '../rdd/keys.js';
