@@ -97,9 +97,16 @@ export abstract class DStream<T> {
   /** Drop RDDs older than the remember duration, after batch `time` completed. */
   clearMetadata(time: number): void {
     const horizon = time - (this.rememberDuration ?? this.slideDuration);
-    for (const t of this.generatedRDDs.keys()) if (t <= horizon) this.generatedRDDs.delete(t);
+    for (const [t, rdd] of this.generatedRDDs) {
+      if (t > horizon) continue;
+      this.generatedRDDs.delete(t);
+      this.forgotten(rdd);
+    }
     for (const dep of this.dependencies) dep.clearMetadata(time);
   }
+
+  /** Called with each RDD that clearMetadata drops: a stream whose RDDs keep results of their own lets them go here. */
+  protected forgotten(_rdd: RDD<T>): void {}
 
   /** The remembered RDDs of batch times in `[fromTime, toTime]`, both ends included. */
   slice(fromTime: number, toTime: number): RDD<T>[] {

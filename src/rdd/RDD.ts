@@ -123,6 +123,14 @@ export abstract class RDD<T> {
     return this;
   }
 
+  /**
+   * Let go of what this RDD computed and keeps (its cache; a shuffle's table), once the stream
+   * that made it forgets it, as Spark unpersists forgotten RDDs. A later read computes it again.
+   */
+  release(): void {
+    this.cached = undefined;
+  }
+
   get isCached(): boolean {
     return this.cached !== undefined;
   }
@@ -590,6 +598,9 @@ class DeferredRDD<T> extends RDD<T> {
     let parts = (this.result ??= this.produce());
     if (!Array.isArray(parts)) this.result = parts = parts.partitions();
     return parts[i] ?? [];
+  }
+  override release(): void {
+    this.result = undefined;
   }
   override count(): number {
     const result = (this.result ??= this.produce());

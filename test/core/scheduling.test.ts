@@ -223,6 +223,30 @@ describe('remembering RDDs', () => {
     expect(graph.inputRecords.size).toBe(0);
     await ssc.stop();
   });
+
+  it('a forgotten shuffle lets go of its table: read again, it combines again, to the same result', async () => {
+    const { ssc, clock } = manual();
+    let merges = 0;
+    const kept: RDD<[string, number]>[] = [];
+    ssc
+      .queueStream([['a', 'b', 'a'], ['c'], ['d'], ['e']])
+      .map((w): [string, number] => [w, 1])
+      .reduceByKey((x, y) => (merges++, x + y))
+      .foreachRDD((rdd) => {
+        kept.push(rdd);
+        rdd.count();
+      });
+    await ssc.start();
+    await clock.advance(1000);
+    expect(merges).toBe(1);
+    expect(kept[0]!.collect()).toEqual([['a', 2], ['b', 1]]);
+    expect(merges).toBe(1); // still remembered: its table is read, not made again
+    await clock.advance(3000); // a catch-up: batches 2000-4000 are all made before the first runs
+    expect(merges).toBe(1);
+    expect(kept[0]!.collect()).toEqual([['a', 2], ['b', 1]]);
+    expect(merges).toBe(2); // forgotten after batch 2000: the table was let go and is made again
+    await ssc.stop();
+  });
 });
 
 describe('stopping', () => {

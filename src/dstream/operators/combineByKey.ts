@@ -17,6 +17,15 @@ export class ShuffledDStream<K, V, C> extends UnaryDStream<[K, V], [K, C]> {
     }
   }
 
+  /**
+   * Each batch's table is this stream's own: let go when forgotten. An RDD made long before its
+   * batch ran (a catch-up generates every due batch first) is in V8's old space by then, and
+   * would keep its table alive through every young collection until the next full one.
+   */
+  protected override forgotten(rdd: RDD<[K, C]>): void {
+    rdd.release();
+  }
+
   compute(time: number): RDD<[K, C]> | undefined {
     return this.parent
       .getOrCompute(time)
