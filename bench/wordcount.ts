@@ -27,7 +27,7 @@
  *   per run than the hand loop's (~75 MB in the catch-up): each batch's table with its key
  *   strings lives until the next batch completes (Spark's remember duration: the RDD of a
  *   batch stays readable until then), where the hand loop's Map dies with its batch.
- * - Dec 2 (quiet machine): the catch-up scored 0.73 CPU where a batch per advance scored 0.92.
+ * - Dec 1 night (quiet machine): the catch-up scored 0.73 CPU where a batch per advance scored 0.92.
  *   The catch-up promoted twice the bytes (606 MB against 312 MB over 5 runs, --trace-gc-nvp):
  *   all 97 batches' RDDs are made before the first runs, so each shuffle's RDD is in the old
  *   space when its table is made, and holds the table through every scavenge until the next
