@@ -23,6 +23,16 @@
  * 100 k-record batches: past that point the batches never catch up. With the record's hash
  * kept a small integer (no heap number per record), two runs gave p99 1.1 and 1.5 s at 1 M,
  * against 1.6-3.8 s in three runs before (noisy: not a measured gain).
+ *
+ * Dec 1 night (quiet machine): mapWithState applies each record as it is read, in one pass, where
+ * it filed the batch's records into per-partition runs first (4 array pushes a record) and read
+ * them back. bench/state.ts, 100 k-record batches over 100 k keys: 70-85 ms wall, 88-95 ms CPU a
+ * batch against 88-91 / 103-104 before. Here: 700 k records/s p99 138 ms against 302 ms; 1 M
+ * records/s p99 138-750 ms in three runs (one 3.8 s), against 1.0-1.4 s in the same hour. The
+ * process now prints its CPU per record: 1.2-1.6 us at 1 M records/s, of which mapWithState
+ * ~0.5 us (half of it the trie's pointer chase: cache misses on `node.arr[...]`), GC ~0.3 us,
+ * the receiver's line split and block buffer ~0.15 us. At 1 M records/s a batch late once lets
+ * the kernel's socket buffer fill (~2.1 MB, 304,552 lines), so batches come in bursts of that size.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -68,6 +78,8 @@ interface Figures {
   batches: number;
   received: number;
   sent: number;
+  /** CPU seconds of the engine's process (all its threads) from start() to the last record counted. */
+  cpuSeconds: number;
 }
 
 async function child(rate: number): Promise<Figures> {
@@ -114,15 +126,17 @@ async function child(rate: number): Promise<Figures> {
       }
     },
   });
+  const cpu0 = process.cpuUsage();
   await ssc.start();
   const deadline = Date.now() + (seconds + 10) * 1000;
   while ((sent === 0 || received < sent) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const used = process.cpuUsage(cpu0);
   await ssc.stop();
   rmSync(dir, { recursive: true, force: true });
   delays.sort((a, b) => a - b);
   processing.sort((a, b) => a - b);
   const q = (p: number): number => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))] ?? NaN;
-  return { rate, p50: q(0.5), p99: q(0.99), max: delays[delays.length - 1] ?? NaN, processing: processing[Math.floor(processing.length / 2)] ?? NaN, batches: delays.length, received, sent };
+  return { rate, p50: q(0.5), p99: q(0.99), max: delays[delays.length - 1] ?? NaN, processing: processing[Math.floor(processing.length / 2)] ?? NaN, batches: delays.length, received, sent, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 if (process.env.LATENCY_CHILD) {
@@ -145,7 +159,8 @@ if (process.env.LATENCY_CHILD) {
     console.log(
       `${f.rate.toLocaleString('en-US').padStart(9)} records/s: total delay p50 ${f.p50} ms, p99 ${f.p99} ms, max ${f.max} ms; ` +
         `processing p50 ${f.processing} ms ` +
-        `(${f.batches} batches; ${f.received.toLocaleString('en-US')} of ${f.sent.toLocaleString('en-US')} records)` +
+        `(${f.batches} batches; ${f.received.toLocaleString('en-US')} of ${f.sent.toLocaleString('en-US')} records; ` +
+        `CPU ${((f.cpuSeconds / Math.max(1, f.received)) * 1e6).toFixed(2)} us a record)` +
         (f.p99 > batchMs ? `  p99 > one batch (${batchMs} ms)` : ''),
     );
   }

@@ -111,82 +111,70 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       }
     }
 
-    // The batch's records, partitioned by key in arrival order (Spark's partitionBy), flattened
-    // as [key, value, hash, code] runs to spare an object per record.
-    const runs: unknown[][] = Array.from({ length: n }, () => []);
-    const data = (this.parent as DStream<[K, V]>).getOrCompute(time);
-    if (data) {
-      for (let i = 0; i < data.numPartitions; i++) {
-        data.iteratePartition(i, (kv) => {
-          const k = kv[0];
-          let code: string | undefined;
-          let h: number;
-          if (typeof k === 'object' && k !== null) {
-            code = encodeStructuredKey(k);
-            h = hashKey(code);
-          } else {
-            h = hashKey(k);
-          }
-          // The hash as a signed 32-bit integer (the same bits): a small integer in the run and in
-          // the leaf, where an unsigned one above 2^31 would be a heap number of its own.
-          runs[n === 1 ? 0 : h % n]!.push(k, kv[1], h | 0, code);
-        });
-      }
-    }
-
+    // One pass over the batch's records in arrival order, each applied to its key's partition
+    // (Spark's partitionBy keeps arrival order within a partition; partitions are independent).
     // Keys of the restored table this batch wrote or removed: hidden from this version on at commit.
     const table = this.table;
     const hidden: number[] = [];
-    for (let p = 0; p < n; p++) {
-      const run = runs[p]!;
-      const out = mapped[p]!;
-      let root = roots[p]!;
-      for (let j = 0; j < run.length; j += 4) {
-        const k = run[j] as K;
-        const h = run[j + 2] as number;
-        const code = run[j + 3] as string | undefined;
-        const mh = mix(h);
-        let leaf = lookupPath(root, mh, k, code, path);
-        // Not in the trie: maybe in the table; a tombstone in the trie: removed.
-        const entry = leaf === undefined && table !== undefined ? table.find(k, h, mh) : -1;
-        if (leaf !== undefined && (leaf.value as unknown) === TOMBSTONE) leaf = undefined;
-        if (leaf !== undefined) state.wrap(true, leaf.value, leaf.edit === edit);
-        else if (entry >= 0) state.wrap(true, table!.valueAt(entry), false);
-        else state.wrap(false, undefined);
-        const had = leaf !== undefined || entry >= 0;
-        const result = fn(time, k, run[j + 1] as V, state);
-        if (state.isRemoved()) {
-          if (had) {
-            removedSome = true;
-            // A key the table holds stays in the trie as a tombstone, which hides its entry.
-            if (entry >= 0 || (table !== undefined && table.find(k, h, mh) >= 0)) {
-              root = putAlong(path, new Leaf(h, mh, k, code, TOMBSTONE as unknown as S, time, edit), edit);
-              if (entry >= 0) hidden.push(entry);
-            } else root = remove(root, mh, k, code, edit);
-            sizes[p]!--;
-            logKeys.push(k);
-            logEntries.push(undefined);
-          }
-        } else if (state.isUpdated() || (had && timeout !== undefined)) {
-          // Spark: with a timeout, a key that received data counts as active even if not updated.
-          const value = state.current() as S;
-          if (leaf !== undefined && leaf.edit === edit) {
-            leaf.value = value;
-            leaf.stamp = time;
-          } else {
-            const fresh = new Leaf(h, mh, k, code, value, time, edit);
-            root = putAlong(path, fresh, edit); // the path lookupPath recorded: no second walk
-            if (!had) sizes[p]!++;
-            if (entry >= 0) hidden.push(entry);
-            logKeys.push(k);
-            logEntries.push(fresh);
-            if (timeout !== undefined) written.push(fresh);
-          }
-        }
-        if (result !== undefined || keepUndefined) out.push(result as M);
+    const apply = (kv: [K, V]): void => {
+      const k = kv[0];
+      let code: string | undefined;
+      let h: number;
+      if (typeof k === 'object' && k !== null) {
+        code = encodeStructuredKey(k);
+        h = hashKey(code);
+      } else {
+        h = hashKey(k);
       }
-      roots[p] = root;
-    }
+      const p = n === 1 ? 0 : h % n;
+      // The hash as a signed 32-bit integer (the same bits): a small integer in the leaf, where an
+      // unsigned one above 2^31 would be a heap number of its own.
+      h |= 0;
+      const mh = mix(h);
+      const root = roots[p]!;
+      let leaf = lookupPath(root, mh, k, code, path);
+      // Not in the trie: maybe in the table; a tombstone in the trie: removed.
+      const entry = leaf === undefined && table !== undefined ? table.find(k, h, mh) : -1;
+      if (leaf !== undefined && (leaf.value as unknown) === TOMBSTONE) leaf = undefined;
+      if (leaf !== undefined) state.wrap(true, leaf.value, leaf.edit === edit);
+      else if (entry >= 0) state.wrap(true, table!.valueAt(entry), false);
+      else state.wrap(false, undefined);
+      const had = leaf !== undefined || entry >= 0;
+      const result = fn(time, k, kv[1], state);
+      if (state.isRemoved()) {
+        if (had) {
+          removedSome = true;
+          // A key the table holds stays in the trie as a tombstone, which hides its entry.
+          if (entry >= 0 || (table !== undefined && table.find(k, h, mh) >= 0)) {
+            roots[p] = putAlong(path, new Leaf(h, mh, k, code, TOMBSTONE as unknown as S, time, edit), edit);
+            if (entry >= 0) hidden.push(entry);
+          } else roots[p] = remove(root, mh, k, code, edit);
+          sizes[p]!--;
+          logKeys.push(k);
+          logEntries.push(undefined);
+        }
+      } else if (state.isUpdated() || (had && timeout !== undefined)) {
+        // Spark: with a timeout, a key that received data counts as active even if not updated.
+        const value = state.current() as S;
+        if (leaf !== undefined && leaf.edit === edit) {
+          leaf.value = value;
+          leaf.stamp = time;
+        } else {
+          // A key already in the trie keeps its leaf's key object: this record's copy of it (a
+          // string just read, say) then dies young instead of living on in the state.
+          const fresh = new Leaf(h, mh, leaf !== undefined ? leaf.key : k, code, value, time, edit);
+          roots[p] = putAlong(path, fresh, edit); // the path lookupPath recorded: no second walk
+          if (!had) sizes[p]!++;
+          if (entry >= 0) hidden.push(entry);
+          logKeys.push(k);
+          logEntries.push(fresh);
+          if (timeout !== undefined) written.push(fresh);
+        }
+      }
+      if (result !== undefined || keepUndefined) mapped[p]!.push(result as M);
+    };
+    const data = (this.parent as DStream<[K, V]>).getOrCompute(time);
+    if (data) for (let i = 0; i < data.numPartitions; i++) data.iteratePartition(i, apply);
 
     if (timeout !== undefined) {
       // Keys whose last write is older than the threshold time out (Spark: updateTime < batchTime - timeout).
