@@ -27,12 +27,16 @@
  * Dec 1 night (quiet machine): mapWithState applies each record as it is read, in one pass, where
  * it filed the batch's records into per-partition runs first (4 array pushes a record) and read
  * them back. bench/state.ts, 100 k-record batches over 100 k keys: 70-85 ms wall, 88-95 ms CPU a
- * batch against 88-91 / 103-104 before. Here: 700 k records/s p99 138 ms against 302 ms; 1 M
- * records/s p99 138-750 ms in three runs (one 3.8 s), against 1.0-1.4 s in the same hour. The
- * process now prints its CPU per record: 1.2-1.6 us at 1 M records/s, of which mapWithState
- * ~0.5 us (half of it the trie's pointer chase: cache misses on `node.arr[...]`), GC ~0.3 us,
- * the receiver's line split and block buffer ~0.15 us. At 1 M records/s a batch late once lets
- * the kernel's socket buffer fill (~2.1 MB, 304,552 lines), so batches come in bursts of that size.
+ * batch against 88-91 / 103-104 before. At 1 M records/s, four 6 s runs alternated with the
+ * code before: CPU 1.34-1.52 us a record against 1.59-1.63, p99 1.5-2.5 s against 2.2-2.4 s
+ * (single runs ranged from 138 ms to 3.8 s: once behind, the batches stay behind). The CPU a
+ * record at 1 M records/s: mapWithState ~0.5 us (half of it the trie's pointer chase, cache
+ * misses on `node.arr[...]`), GC ~0.3 us (scavenges: the batch's records and each written key's
+ * new leaf survive them), the receiver's line split and block buffer ~0.15 us. One core has
+ * 1 us a record at 1 M records/s, so the goal needs ~40 % less. Once a batch runs late, the
+ * kernel's socket buffer fills (~2.1 MB, 304,552 lines), so batches come in bursts of that size.
+ * Keeping the lines as bytes until the batch (as on a worker pool) did not lower the CPU a
+ * record (5.59-5.82 s for 3.5 M records at 700 k/s either way): tried, not kept.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
