@@ -24,6 +24,14 @@
  *   cache), counting lines 0.06-0.26 s, GC ~0.3 s. Reusing the buffers the threads send back
  *   (no fresh pages to fault in) did not change the figures: tried, not kept. The threads' own
  *   GC (1.2 s together) is most of the extra CPU.
+ * - Dec 1 night, freshly booted VM (load ~1): 1.26 (60 MB), 1.33 (200 MB: not the threads' JIT
+ *   warm-up then). Per thread (/proc, 60 MB, 2 threads): main 0.93 s (0.45 s of it system time),
+ *   workers 1.5-1.9 s each, V8's helper threads ~0.8 s: ~5.0 s of CPU against 3.6 s on one
+ *   thread, with both cores busy. A worker combines 15-20 MB/s, no faster than the one thread's
+ *   whole pipeline; posting its result takes 3-10 ms a task. Two memory-bound processes (split +
+ *   Map count) run 15 % slower each side by side here (1.27-1.35 s alone, 1.48-1.55 s as a pair),
+ *   while two spin loops scale 1.0x. Decoding a task's bytes in 256 KB pieces instead of at once
+ *   was slower (3.06 s against 2.54 s): tried, not kept.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
