@@ -1,9 +1,9 @@
 import type { KeyTextChunk, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import type { DStream } from '../dstream/DStream.js';
-import { encodeStructuredKey, hashKey } from '../rdd/keys.js';
+import { hashKey } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { ChangeLog } from './ChangeLog.js';
-import { buildRoot, emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, type Root } from './hamt.js';
+import { buildRoot, emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, structuredCode, type Root } from './hamt.js';
 import { entries, forEachEntry, RestoredTable, TOMBSTONE, type TableView } from './RestoredTable.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
@@ -118,18 +118,12 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const hidden: number[] = [];
     const apply = (kv: [K, V]): void => {
       const k = kv[0];
-      let code: string | undefined;
-      let h: number;
-      if (typeof k === 'object' && k !== null) {
-        code = encodeStructuredKey(k);
-        h = hashKey(code);
-      } else {
-        h = hashKey(k);
-      }
-      const p = n === 1 ? 0 : h % n;
+      const code = structuredCode(k);
+      const hash = hashKey(code ?? k);
+      const p = n === 1 ? 0 : hash % n;
       // The hash as a signed 32-bit integer (the same bits): a small integer in the leaf, where an
       // unsigned one above 2^31 would be a heap number of its own.
-      h |= 0;
+      const h = hash | 0;
       const mh = mix(h);
       const root = roots[p]!;
       let leaf = lookupPath(root, mh, k, code, path);
@@ -287,14 +281,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       if (stamped && (!Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'number')) {
         throw new Error(`mapWithState checkpoint: malformed entry for key ${JSON.stringify(k)}`);
       }
-      let code: string | undefined;
-      let h: number;
-      if (typeof k === 'object' && k !== null) {
-        code = encodeStructuredKey(k);
-        h = hashKey(code);
-      } else {
-        h = hashKey(k);
-      }
+      const code = structuredCode(k);
+      const h = hashKey(code ?? k);
       const mh = mix(h);
       // The delta log's change of a key the table holds changes the table (no version exists yet).
       const entry = table === undefined ? -1 : table.find(k, h, mh);

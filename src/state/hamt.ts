@@ -75,13 +75,14 @@ export function mix(h: number): number {
 }
 
 export function keyInfo(key: unknown): KeyInfo {
-  if (typeof key === 'object' && key !== null) {
-    const code = encodeStructuredKey(key);
-    const h = hashKey(code);
-    return { h, mh: mix(h), code };
-  }
-  const h = hashKey(key);
-  return { h, mh: mix(h), code: undefined };
+  const code = structuredCode(key);
+  const h = hashKey(code ?? key);
+  return { h, mh: mix(h), code };
+}
+
+/** The encoded form of a structured key (its `code`, whose hash is the key's), undefined for a primitive. */
+export function structuredCode(key: unknown): string | undefined {
+  return typeof key === 'object' && key !== null ? encodeStructuredKey(key) : undefined;
 }
 
 function popcount(x: number): number {
