@@ -152,6 +152,14 @@ export function hashKey(k: unknown): number {
   }
 }
 
+/**
+ * hashKey(k) | 0: the same bits as a signed 32-bit integer, which a caller keeps unboxed where the
+ * unsigned value above 2^31 would be a heap number of its own (a string key's hash is not).
+ */
+export function hashKeySigned(k: unknown): number {
+  return typeof k === 'string' ? fnv1a(k, 0, k.length) : hashKey(k) | 0;
+}
+
 /** Spark's HashPartitioner: which of `n` partitions a key belongs to. */
 export function partitionOf(k: unknown, n: number): number {
   return n === 1 ? 0 : hashKey(k) % n;

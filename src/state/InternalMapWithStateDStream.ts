@@ -1,6 +1,6 @@
 import type { KeyTextChunk, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import type { DStream } from '../dstream/DStream.js';
-import { hashKey } from '../rdd/keys.js';
+import { hashKey, hashKeySigned } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { ChangeLog } from './ChangeLog.js';
 import { buildRoot, emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, structuredCode, type Root } from './hamt.js';
@@ -118,11 +118,9 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const hidden: number[] = [];
     const applyKV = (k: K, v: V): void => {
       const code = structuredCode(k);
-      const hash = hashKey(code ?? k);
-      const p = n === 1 ? 0 : hash % n;
-      // The hash as a signed 32-bit integer (the same bits): a small integer in the leaf, where an
-      // unsigned one above 2^31 would be a heap number of its own.
-      const h = hash | 0;
+      // The hash as a signed 32-bit integer (the same bits): a small integer in the leaf.
+      const h = hashKeySigned(code ?? k);
+      const p = n === 1 ? 0 : (h >>> 0) % n;
       const mh = mix(h);
       const root = roots[p]!;
       let leaf = lookupPath(root, mh, k, code, path);
