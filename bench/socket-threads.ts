@@ -32,6 +32,14 @@
  *   Map count) run 15 % slower each side by side here (1.27-1.35 s alone, 1.48-1.55 s as a pair),
  *   while two spin loops scale 1.0x. Decoding a task's bytes in 256 KB pieces instead of at once
  *   was slower (3.06 s against 2.54 s): tried, not kept.
+ * - Dec 2 (quiet, freshly booted): the code of Dec 1 night gives 1.45-1.65 here today (60 MB;
+ *   main 0.20 s, other threads 2.47-2.67 s). A thread's profile: the fused fold 0.69 s, split
+ *   0.46-0.52 s, GC 0.26-0.35 s, decoding 0.12 s. The task's lines were decoded into one array
+ *   that lived through the whole task, so every scavenge meanwhile copied it; reading them one at
+ *   a time (LinesRDD.compute) takes the threads' GC to 0.11-0.18 s: other threads 2.25-2.28 s,
+ *   2 threads ÷ 1 = 1.64-1.76 at 60 MB (three runs), 1.83 at 200 MB. Both cores stay busy (main
+ *   0.19 s + threads 2.27 s + the feeder, over 1.4 s), so the rest is the threads' own work: the
+ *   fold's Map lookups and the split.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
