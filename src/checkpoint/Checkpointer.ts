@@ -69,6 +69,14 @@ const MAX_DELTA_ENTRIES = 200;
  */
 export const MIN_MERGE_CHANGES = 100_000;
 
+/** The largest share of the time LevelDB compactions take (Checkpointer.compactionDue). */
+const MAX_COMPACTION_SHARE = 0.1;
+
+/** Whether a compaction may start at `now`, after `last` (began, took: ms) — see Checkpointer.compactionDue. */
+export function compactionDue(last: { began: number; took: number } | undefined, now: number): boolean {
+  return last === undefined || last.took <= MAX_COMPACTION_SHARE * (now - last.began);
+}
+
 /** A stream's delta log since its last snapshot: changed keys per logged batch, oldest first. */
 type DeltaLog = Array<{ time: number; changes: number }>;
 
@@ -122,6 +130,7 @@ export class Checkpointer {
   /** The snapshot being merged (one at a time), and the error of a failed one, thrown by the next commit. */
   private merging: Promise<void> | undefined;
   private mergeError: { error: unknown } | undefined;
+  private lastCompaction: { began: number; took: number } | undefined;
   /** Stored streams the graph no longer has: removed by the next commit. */
   private toDrop: string[] = [];
   private graphLines: string[] | undefined;
@@ -384,9 +393,23 @@ export class Checkpointer {
     return this.unwritten.length;
   }
 
-  /** LevelDB compaction, every checkpoint interval: keeps the store's size and reads in check. */
+  /**
+   * Whether a compaction may start now: the last one's time is at most MAX_COMPACTION_SHARE of
+   * the time since it began. A checkpoint interval of one short batch would otherwise compact
+   * back to back, a whole-store rewrite on a second core the batches' GC also wants.
+   */
+  compactionDue(now = performance.now()): boolean {
+    return compactionDue(this.lastCompaction, now);
+  }
+
+  /** LevelDB compaction, every checkpoint interval (when due): keeps the store's size and reads in check. */
   async compact(): Promise<void> {
-    await this.store.compact();
+    const began = performance.now();
+    try {
+      await this.store.compact();
+    } finally {
+      this.lastCompaction = { began, took: performance.now() - began };
+    }
   }
 
   get commitCount(): number {

@@ -416,7 +416,7 @@ export class StreamingContext {
         await cp.commitBatch(time, this.scheduler.pendingTimes);
         this.checkpointWriteMs = performance.now() - began;
         // LevelDB compaction runs off the JS thread; the next batches need not wait for it.
-        if (compactEvery !== undefined && (time - this.graph.zeroTime!) % compactEvery === 0 && !this.compaction) {
+        if (compactEvery !== undefined && (time - this.graph.zeroTime!) % compactEvery === 0 && !this.compaction && cp.compactionDue()) {
           this.compaction = cp
             .compact()
             .catch((e: unknown) => this.fail(e))
