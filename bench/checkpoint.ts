@@ -124,9 +124,9 @@
  *   0.93 / 0.88, 1 M 0.93 / 0.95. At the goal within this machine's noise, not clearly above it.
  * - Dec 2, quiet, freshly booted: default run 0.84 / 1.01 / 0.78 / 0.89 (best), then with the
  *   compactions paced to a tenth of the time (they had run back to back at one interval per
- *   batch) 0.85 / 1.03 / 0.79 / 0.89 (best), 0.85 / 1.01 / 0.86 / 0.91 (medians); the 10 k-key
- *   states alone, six runs: updateStateByKey 0.84-0.86, mapWithState 0.77-0.86 (medians) against
- *   0.79-0.89 / 0.76-0.80 before the pacing. A 10 k-key batch takes ~2 ms; its commit adds
+ *   batch) 0.85 / 1.03 / 0.79 / 0.89 (best), 0.85 / 1.01 / 0.86 / 0.91 (medians); at 10 k keys,
+ *   five measurements each (medians): updateStateByKey 0.85-0.86, mapWithState 0.77-0.86,
+ *   against 0.79-0.89 / 0.74-0.80 before the pacing. A 10 k-key batch takes ~2 ms; its commit adds
  *   ~0.15 ms of JS (encodeBulkFlat ~45 us, the LevelDB batch ~40 us) and ~0.3 ms of CPU on
  *   LevelDB's and V8's helper threads, which share the second core.
  */
