@@ -1,6 +1,6 @@
 import type { KeyTextChunk, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import type { DStream } from '../dstream/DStream.js';
-import { hashKey, hashKeySigned } from '../rdd/keys.js';
+import { hashKeySigned } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { ChangeLog } from './ChangeLog.js';
 import { buildRoot, emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, structuredCode, type Root } from './hamt.js';
@@ -102,7 +102,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     if (this.latestTime === undefined && this.loadsInitialState) {
       for (const [k, s] of this.initialPairs()) {
         const { h, mh, code } = keyInfo(k);
-        const p = n === 1 ? 0 : h % n;
+        const p = n === 1 ? 0 : (h >>> 0) % n;
         const leaf = new Leaf(h, mh, k, code, s, time, edit);
         if (lookupPath(roots[p]!, mh, k, code, path) === undefined) sizes[p]!++;
         roots[p] = putAlong(path, leaf, edit);
@@ -282,7 +282,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         throw new Error(`mapWithState checkpoint: malformed entry for key ${JSON.stringify(k)}`);
       }
       const code = structuredCode(k);
-      const h = hashKey(code ?? k);
+      const h = hashKeySigned(code ?? k);
       const mh = mix(h);
       // The delta log's change of a key the table holds changes the table (no version exists yet).
       const entry = table === undefined ? -1 : table.find(k, h, mh);
@@ -295,7 +295,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       const leaf = stamped
         ? new Leaf(h, mh, k as K, code, (v as [S, number])[0], (v as [S, number])[1], edit)
         : new Leaf(h, mh, k as K, code, v as S, saved.time, edit);
-      parts[n === 1 ? 0 : h % n]!.push(leaf);
+      parts[n === 1 ? 0 : (h >>> 0) % n]!.push(leaf);
     };
     if (saved.log !== undefined) {
       // The snapshot, then each delta entry's removals (as leaves that take the key out) and puts:

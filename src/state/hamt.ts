@@ -11,10 +11,11 @@
  * out ever changes.
  *
  * Keys compare like KeyMap keys (src/rdd/keys.ts): primitives by SameValueZero, arrays and plain
- * objects by their encoded contents. Each leaf keeps the key's hash as computed by `hashKey`
- * (`h`, which also picks the key's partition) and a mixed form of it (`mh`) that drives the trie.
+ * objects by their encoded contents. Each leaf keeps the key's hash, hashKey's bits as a signed
+ * integer (`h`, hashKeySigned; `h >>> 0` picks the key's partition), and a mixed form of it (`mh`)
+ * that drives the trie.
  */
-import { encodeStructuredKey, hashKey } from '../rdd/keys.js';
+import { encodeStructuredKey, hashKeySigned } from '../rdd/keys.js';
 
 const BITS = 5;
 const MASK = 31;
@@ -22,7 +23,7 @@ const MASK = 31;
 /** One key, its value and the batch time it was last written at. Immutable once its batch committed. */
 export class Leaf<K, V> {
   constructor(
-    /** hashKey of the key, or the same bits as a signed integer (read it `>>> 0`). */
+    /** hashKey of the key as a signed 32-bit integer (hashKeySigned; read it `>>> 0`). */
     readonly h: number,
     readonly mh: number,
     readonly key: K,
@@ -74,9 +75,10 @@ export function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
+/** A key's code, hash (hashKeySigned: a small integer, as every leaf keeps it) and mixed hash. */
 export function keyInfo(key: unknown): KeyInfo {
   const code = structuredCode(key);
-  const h = hashKey(code ?? key);
+  const h = hashKeySigned(code ?? key);
   return { h, mh: mix(h), code };
 }
 
