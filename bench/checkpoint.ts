@@ -16,7 +16,8 @@
  *
  * Modes (the stateful operations cannot start without a checkpoint directory, so "without" is a
  * run whose commits are disabled by monkeypatching, as below):
- *   off     Checkpointer.commitBatch does nothing: no delta, no write (the job without checkpoints).
+ *   off     Checkpointer.commitBatch does nothing and ChangeLog.record neither: no change log, no
+ *           delta, no write (the job without checkpoints).
  *   delta   the deltas and the batch record are built (CheckpointStore.enqueue is a no-op): the
  *           engine's share of the cost.
  *   nosync  strict commits written to LevelDB without fsync (survive a crash of the process, not
@@ -137,6 +138,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Checkpointer, CheckpointStore } from '../src/checkpoint/index.js';
+import { ChangeLog } from '../src/state/ChangeLog.js';
 import { ManualClock, StateSpec, StreamingContext, type DStream, type State } from '../src/index.js';
 
 function arg(name: string, dflt: number): number {
@@ -280,6 +282,9 @@ function disableFor(mode: Mode): void {
   if (process.env.BENCH_NO_COMPACT) Checkpointer.prototype.compact = async function () {};
   if (mode === 'off') {
     Checkpointer.prototype.commitBatch = async function () {};
+    // Nor do the stateful streams log their changes for it (the log would otherwise grow until it
+    // gave up on them, retaining every changed key meanwhile: "off" slower than "on").
+    ChangeLog.prototype.record = function () {};
   } else if (mode === 'delta') {
     CheckpointStore.prototype.enqueue = function () {
       return Promise.resolve();

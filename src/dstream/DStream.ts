@@ -57,12 +57,20 @@ export abstract class DStream<T> {
     }
     let minRemember = slide;
     if (this.checkpointDuration !== undefined && minRemember <= this.checkpointDuration) {
-      minRemember = this.checkpointDuration * 2;
+      minRemember = this.rememberForCheckpoint(this.checkpointDuration);
     }
     if (this.rememberDuration === undefined || this.rememberDuration < minRemember) {
       this.rememberDuration = minRemember;
     }
     for (const dep of this.dependencies) dep.initialize(zeroTime);
+  }
+
+  /**
+   * How long a stream checkpointed every `interval` remembers its RDDs at least: Spark's two
+   * intervals, the lineage kept until the RDD checkpoint is written.
+   */
+  protected rememberForCheckpoint(interval: Duration): Duration {
+    return interval * 2;
   }
 
   remember(duration: Duration | undefined): void {

@@ -332,6 +332,16 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     this.latestTime = time;
   }
 
+  /**
+   * A state's checkpoint is its own delta, written with every batch from the version just
+   * committed: no lineage to keep, so its versions are remembered only as long as the streams
+   * reading it ask (windows, slice) — not two checkpoint intervals, whose versions' new leaves
+   * outlived every scavenge (bench/checkpoint.ts).
+   */
+  protected override rememberForCheckpoint(_interval: Duration): Duration {
+    return this.slideDuration;
+  }
+
   override clearMetadata(time: number): void {
     super.clearMetadata(time);
     const horizon = time - (this.rememberDuration ?? this.slideDuration);

@@ -149,6 +149,7 @@ describe('restoreCheckpoint', () => {
     const snaps = mapped.stateSnapshots();
     const out = collect(mapped);
     const seen = collect(snaps);
+    ctx.ssc.remember(3000); // the restored batch is read below, two batches later
     mapped.internalStream.restoreCheckpoint({ time: 5000, state: [['a', [4, 5000]], ['b', [1, 3000]]], slices: [], meta: undefined });
     // A recovered context keeps its original zero time and goes on after the checkpoint's batch.
     await manualDriver(ctx.ssc, 3000, undefined, 6000).run(2);
@@ -160,6 +161,22 @@ describe('restoreCheckpoint', () => {
     expect(() => mapped.internalStream.restoreCheckpoint({ time: 1, state: [['x', 3]], slices: [], meta: undefined })).toThrow(
       /malformed/,
     );
+  });
+});
+
+describe('remembered versions', () => {
+  it('a state stream remembers its versions one batch unless a reader asks for more, not two checkpoint intervals', async () => {
+    const ctx = testContext();
+    const counts = ctx.ssc
+      .queueStream<[string, number]>([[['a', 1]], [['a', 1]], [['a', 1]], [['a', 1]]])
+      .updateStateByKey<string, number, number>((vs, s) => (s ?? 0) + vs.length);
+    const out = collect(counts);
+    await manualDriver(ctx.ssc).run(4);
+    expect(out.outputs).toEqual([[['a', 1]], [['a', 2]], [['a', 3]], [['a', 4]]]);
+    expect(counts.getOrCompute(4000)!.collect()).toEqual([['a', 4]]);
+    // Spark keeps a checkpointed stream's RDDs two intervals for their lineage; a delta-logged state has none to keep.
+    expect(counts.getOrCompute(3000)).toBeUndefined();
+    expect(counts.slice(1000, 4000)).toHaveLength(1);
   });
 });
 
