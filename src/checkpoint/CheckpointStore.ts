@@ -8,7 +8,7 @@
  * stream's state back from snapshot, keyed entries and delta log (stateRead.ts), the reads of
  * state kept on disk (keyedRead.ts), the read loop
  * (scan.ts), the errors (errors.ts). This file is the store's API: commits and snapshot merges
- * queued in order (group commit's groups written by commit.ts), and the reads. Just over 400
+ * queued in order (group commit's groups written by group.ts), and the reads. Just over 400
  * lines on purpose: the queue that orders commits, merges and closing is one piece, and
  * splitting the reads from it would split that order.
  *
@@ -17,7 +17,9 @@
  * write is in progress join the group behind it, written as one LevelDB batch with one fsync
  * when that write ends; a commit that rewrites ranges, a snapshot merge or a commit that does not
  * coalesce closes the group (later commits go after it). A failed coalescing write fails the
- * coalescing groups behind it without writing them.
+ * coalescing groups behind it without writing them. A lingering group (CommitOptions.linger)
+ * waits for company before its write, until it is full, released or its time is up; the late
+ * parts of its commits (CommitOptions.late) are encoded when its write starts.
  *
  * Beside the LevelDB files the directory holds `DSTREAMS-CHECKPOINT`, written at each clean
  * close with the commit count reached; opening a store that has fewer commits than that
@@ -28,7 +30,8 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { encodeSnapshot, pairsOf } from './bulk.js';
 import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
-import { deleteRewrittenRanges, encodeCommit, Ops, writeGroup, type CheckpointCommit, type CommitOptions, type Group, type Rewrites } from './commit.js';
+import { deleteRewrittenRanges, encodeCommit, Ops, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
+import { lingerGate, writeGroup, type Group } from './group.js';
 import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
 import {
   BLOB_PREFIX,
@@ -154,19 +157,29 @@ export class CheckpointStore {
     } catch (err) {
       throw err instanceof CheckpointError ? err : mapReadError(this.dir, err, 'commit');
     }
+    ops.late = options.late;
     const sync = options.sync ?? this.sync;
     const joinable = options.coalesce === true && rewrites.size === 0;
     const open = this.open;
     if (joinable && open !== undefined) {
-      open.group.ops.push(ops);
-      open.group.sync ||= sync;
+      const { group } = open;
+      group.ops.push(ops);
+      group.sync ||= sync;
+      if (options.linger === undefined || group.ops.length >= (group.gate?.max ?? 0)) group.gate?.open();
       return open.done;
     }
+    this.release(); // the group before this one is no longer joined: nothing to wait for
     const group: Group = { ops: [ops], rewrites, sync, dependent: options.coalesce === true };
+    if (joinable && options.linger !== undefined) group.gate = lingerGate(options.linger);
     const done = this.chain(() => this.writeGroup(group));
     // Only commits queued after this one may join it: anything else keeps the call order.
     this.open = joinable ? { group, done } : undefined;
     return done;
+  }
+
+  /** Writes the group queued for company (CommitOptions.linger) as soon as its turn comes. */
+  release(): void {
+    this.open?.group.gate?.open();
   }
 
   private chain(run: () => Promise<void>): Promise<void> {
@@ -176,6 +189,7 @@ export class CheckpointStore {
   }
 
   private async writeGroup(group: Group): Promise<void> {
+    if (group.gate !== undefined) await group.gate.opened;
     if (this.open?.group === group) this.open = undefined; // started: later commits form the next group
     if (group.dependent && this.coalescedFailure) throw this.coalescedFailure.error;
     try {
@@ -303,6 +317,7 @@ export class CheckpointStore {
       this.seq++;
       written = true;
     };
+    this.release();
     this.open = undefined; // commits after the snapshot are written after it
     await this.chain(run);
     return written;
@@ -407,6 +422,7 @@ export class CheckpointStore {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.release();
       await this.queue;
       try {
         // A synced write also fsyncs every unsynced write before it in the LevelDB log.

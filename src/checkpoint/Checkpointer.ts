@@ -1,9 +1,10 @@
 import type { DStream } from '../dstream/DStream.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { isCheckpointable, type Checkpointable, type StreamCheckpoint } from '../dstream/Checkpointable.js';
-import { CheckpointStore, type CheckpointCommit, type DeltaChange, type SliceChange, type StateChange } from './CheckpointStore.js';
+import { CheckpointStore, type CheckpointCommit, type CommitOptions, type DeltaChange, type SliceChange, type StateChange } from './CheckpointStore.js';
 import { CheckpointError } from './errors.js';
-import { pairsOf, reusedPairs } from './bulk.js';
+import { UnwrittenCommits } from './UnwrittenCommits.js';
+import { jsonEntry, pairsOf, reusedPairs } from './bulk.js';
 import { mergeStateLog } from './stateRead.js';
 import type { StateKey } from './codec.js';
 import { describeStream, planRestore, recordOf, streamKey, type RestorePlan, type StreamRecord } from './plan.js';
@@ -58,6 +59,14 @@ export interface CheckpointerOptions {
  */
 export const MAX_UNWRITTEN_BATCHES = 4;
 
+/**
+ * Group commit: when batches complete less than this apart, the state streams defer their deltas
+ * (deferDelta) and the commit waits this long for the next batches' commits, or until its group
+ * holds MAX_UNWRITTEN_BATCHES - 1 of them: batches of a few ms then share one delta per stream
+ * (each key once), one batch record and one write. Slower batches are written as they come.
+ */
+export const GROUP_LINGER_MS = 10;
+
 /** A merge is due once a stream's delta log holds this many entries, whatever their size. */
 const MAX_DELTA_ENTRIES = 200;
 
@@ -95,7 +104,11 @@ type DeltaLog = Array<{ time: number; changes: number }>;
  * When things happen (group commit, the default):
  *  - batch t completed: commitBatch(t) asks every stream for its delta, encodes the commit and
  *    queues it (CheckpointStore coalesce) — the batch completes now, unless MAX_UNWRITTEN_BATCHES
- *    commits are queued: then once the oldest is written;
+ *    commits are queued: then once the oldest is written. When batches come less than
+ *    GROUP_LINGER_MS apart, a stream that can defer its delta (deferDelta: mapWithState) holds
+ *    its changes instead; the commit then lingers up to GROUP_LINGER_MS for company, and the
+ *    last such commit of its group describes the held changes of all of them, with the batch
+ *    record, when the group's write starts (deferredPart);
  *  - a write in progress when commits are queued: they wait, and go to LevelDB together in the
  *    next write (one atomic batch, one fsync), in order;
  *  - a write done: each of its commits' streams is told (checkpointWritten(t)) — the receiver's
@@ -119,18 +132,17 @@ export class Checkpointer {
   private commits = 0;
   /** The last batch the store holds as completed (undefined until one did in this store). */
   private lastCompleted: CheckpointMeta | undefined;
-  /**
-   * Commits queued and not yet written, oldest first (the batch's time; undefined for a
-   * metadata-only commit) with their write, which settles once it and those before it are written.
-   */
-  private readonly unwritten: Array<{ time: number | undefined; written: Promise<void> }> = [];
-  /** The first write that failed: every later commit, flush and close throws it. */
-  private writeError: { error: unknown } | undefined;
+  /** Commits queued and not yet written, and the first write that failed (every later commit, flush and close throws it). */
+  private readonly unwritten: UnwrittenCommits;
   private readonly deltaLogs = new Map<string, DeltaLog>();
   /** The snapshot being merged (one at a time), and the error of a failed one, thrown by the next commit. */
   private merging: Promise<void> | undefined;
   private mergeError: { error: unknown } | undefined;
   private lastCompaction: { began: number; took: number } | undefined;
+  /** Streams whose deferred changes (deferDelta) wait in a group not yet written. */
+  private readonly held = new Set<string>();
+  /** When the last commitBatch began (performance.now()). */
+  private lastCommitAt: number | undefined;
   /** Stored streams the graph no longer has: removed by the next commit. */
   private toDrop: string[] = [];
   private graphLines: string[] | undefined;
@@ -143,6 +155,13 @@ export class Checkpointer {
     private readonly options: CheckpointerOptions,
   ) {
     this.checkpointables = graph.streams.filter(isCheckpointable) as Array<DStream<unknown> & Checkpointable>;
+    this.unwritten = new UnwrittenCommits({
+      release: () => store.release(),
+      written: (time) => {
+        for (const s of this.checkpointables) s.checkpointWritten?.(time);
+      },
+      failed: (error) => options.onWriteError?.(error),
+    });
     const keys = new Set<string>();
     for (const s of this.checkpointables) {
       const key = streamKey(s);
@@ -235,11 +254,11 @@ export class Checkpointer {
       changed = true;
     }
     if (!changed) return;
-    this.throwWriteError();
+    this.unwritten.check();
     const pending = [...new Set([time, ...pendingTimes])].sort((a, b) => a - b);
     const meta: CheckpointMeta = { ...last, pendingTimes: pending, streams: { ...this.streamMeta }, writtenAt: Date.now() };
     // Written after (or with) the commits queued before it: once it is durable, so are they.
-    await this.track(undefined, this.store.enqueue({ meta }, { coalesce: true }));
+    await this.unwritten.track(undefined, this.store.enqueue({ meta }, { coalesce: true }));
   }
 
   /**
@@ -253,7 +272,11 @@ export class Checkpointer {
    */
   async commitBatch(time: number, pendingTimes: number[]): Promise<void> {
     const strict = this.options.overlapWrites === false;
-    this.throwWriteError();
+    // Deltas wait for company only when batches come faster than the linger (or a group is open).
+    const now = performance.now();
+    const defer = !strict && ((this.lastCommitAt !== undefined && now - this.lastCommitAt < GROUP_LINGER_MS) || this.held.size > 0);
+    this.lastCommitAt = now;
+    this.unwritten.check();
     if (!strict) await this.waitUntilUnwritten(MAX_UNWRITTEN_BATCHES - 1);
     if (this.mergeError) throw this.mergeError.error;
     const state = new Map<string, StateChange>();
@@ -263,9 +286,20 @@ export class Checkpointer {
     const graphLines = (this.graphLines ??= this.graph.streams.map(describeStream));
     const states = (this.records ??= Object.fromEntries(this.checkpointables.map((s) => [streamKey(s), recordOf(s, this.graph)])));
     const logged: Array<[DStream<unknown> & Checkpointable, string, number, boolean]> = [];
+    const deferred: Array<DStream<unknown> & Checkpointable> = [];
     for (const s of this.checkpointables) {
       const key = streamKey(s);
       const full = !this.written.has(key);
+      if (defer && !full && s.deferDelta !== undefined) {
+        const changes = s.deferDelta(time, jsonEntry);
+        if (changes !== undefined) {
+          deferred.push(s);
+          logged.push([s, key, changes, false]);
+          continue;
+        }
+        // Changes it deferred before must not be described apart from their group: written first.
+        if (this.held.has(key)) await this.waitUntilUnwritten(0);
+      }
       const delta: StreamCheckpoint | undefined = s.checkpointDelta(time, full);
       this.written.add(key);
       if (!delta) continue;
@@ -300,10 +334,16 @@ export class Checkpointer {
       states,
       writtenAt: Date.now(),
     };
-    const commit: CheckpointCommit = { meta, state, deltas, slices };
+    const commit: CheckpointCommit = { state, deltas, slices };
     if (this.toDrop.length > 0) commit.dropStreams = this.toDrop;
     this.lastCompleted = meta;
-    const written = this.track(time, this.store.enqueue(commit, { coalesce: true })); // throws when the commit cannot be encoded
+    let options: CommitOptions = { coalesce: true };
+    if (deferred.length === 0) commit.meta = meta;
+    else {
+      for (const s of deferred) this.held.add(streamKey(s));
+      options = { coalesce: true, late: (last) => (last ? this.deferredPart(time, deferred, meta) : undefined), linger: { ms: GROUP_LINGER_MS, max: MAX_UNWRITTEN_BATCHES - 1 } };
+    }
+    const written = this.unwritten.track(time, this.store.enqueue(commit, options)); // throws when the commit cannot be encoded
     this.toDrop = [];
     written.catch(() => {}); // seen by the next commit, flush() or close()
     this.commits++;
@@ -311,35 +351,29 @@ export class Checkpointer {
     if (strict) await this.waitUntilUnwritten(0);
   }
 
-  /** Follows a queued commit's write: tells the streams when it is written, keeps its error. */
-  private track(time: number | undefined, write: Promise<void>): Promise<void> {
-    const entry = { time, written: write };
-    entry.written = write.then(
-      () => {
-        // Written in order: this commit and every one before it.
-        this.unwritten.splice(0, this.unwritten.indexOf(entry) + 1);
-        if (time !== undefined) for (const s of this.checkpointables) s.checkpointWritten?.(time);
-      },
-      (error: unknown) => {
-        if (this.writeError === undefined) {
-          this.writeError = { error };
-          this.options.onWriteError?.(error);
-        }
-        throw error;
-      },
-    );
-    this.unwritten.push(entry);
-    return entry.written;
+  /**
+   * The part of batch `time`'s commit its group's write encodes (CommitOptions.late), when it is
+   * the group's last such commit: the deltas of the streams that deferred theirs — every batch
+   * they held up to `time`, the earlier commits of the group leaving theirs to this one — and the
+   * batch record, which replaces theirs.
+   */
+  private deferredPart(time: number, deferred: ReadonlyArray<DStream<unknown> & Checkpointable>, meta: CheckpointMeta): CheckpointCommit {
+    const deltas = new Map<string, DeltaChange>();
+    for (const s of deferred) {
+      const key = streamKey(s);
+      this.held.delete(key);
+      const delta = s.checkpointDelta(time, false);
+      const change = delta?.state;
+      if (change?.flat) deltas.set(key, { time, flat: change.flat, deletes: change.deletes as StateKey[] });
+      else if (change) throw new Error(`${key}: a deferred checkpoint of batch ${time} came back as a full copy`);
+      if (delta?.meta !== undefined) meta.streams[key] = this.streamMeta[key] = delta.meta;
+    }
+    return { meta, deltas };
   }
 
   /** Waits until at most `n` commits are unwritten; throws a failed write's error. */
-  private async waitUntilUnwritten(n: number): Promise<void> {
-    while (this.unwritten.length > n) await this.unwritten[this.unwritten.length - n - 1]!.written;
-    this.throwWriteError();
-  }
-
-  private throwWriteError(): void {
-    if (this.writeError) throw this.writeError.error;
+  private waitUntilUnwritten(n: number): Promise<void> {
+    return this.unwritten.waitUntil(n);
   }
 
   /** Records a delta-log entry of a stream; starts merging its snapshot when one is due. */
@@ -390,7 +424,7 @@ export class Checkpointer {
 
   /** Commits queued and not yet written (group commit). */
   get unwrittenCommits(): number {
-    return this.unwritten.length;
+    return this.unwritten.size;
   }
 
   /**

@@ -45,6 +45,11 @@ function jsonKey(k: unknown): boolean {
   }
 }
 
+/** Whether a put goes into a bulk value as plain JSON, which nothing refuses (a deferred delta's check). */
+export function jsonEntry(k: unknown, v: unknown): boolean {
+  return jsonKey(k) && isJsonExact(v);
+}
+
 /** Encodes puts and deletes as one value (throws like encodeKey / encodeValue for what they refuse). */
 export function encodeBulk(puts: ReadonlyArray<readonly [unknown, unknown]>, deletes: readonly unknown[] = []): string {
   let json = true;

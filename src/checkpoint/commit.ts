@@ -8,7 +8,7 @@
 import type { Level } from 'level';
 import { encodeBulk, encodeBulkFlat, encodeSnapshot } from './bulk.js';
 import { encodeBinaryValue, encodeValue, type StateKey } from './codec.js';
-import { fail, innermostMessage, mapReadError, type CheckpointError } from './errors.js';
+import { fail, innermostMessage, type CheckpointError } from './errors.js';
 import {
   blobKey,
   checkStreamId,
@@ -18,7 +18,6 @@ import {
   padChunk,
   padTime,
   prefixEnd,
-  SEQ_KEY,
   SLICES_NS,
   sliceTime,
   SNAP_NS,
@@ -107,6 +106,20 @@ export interface CommitOptions {
    * `dropStreams`) is always written in a group of its own.
    */
   coalesce?: boolean;
+  /**
+   * A part of the commit encoded only when its group's write starts, after the rest of it:
+   * `last` is true for the group's last commit with such a part. The parts of the others may
+   * leave what they would write to it (a delta log holding several batches writes them all at
+   * once, its later meta replacing theirs). It must not rewrite ranges; a part that throws
+   * fails the group's write.
+   */
+  late?: (last: boolean) => CheckpointCommit | undefined;
+  /**
+   * Group commit: a group this coalescing commit starts waits up to `ms` for company before it
+   * is written, or until it holds `max` commits, a commit without `linger` joins it, or
+   * CheckpointStore.release() is called.
+   */
+  linger?: { ms: number; max: number };
 }
 
 type Db = Level<string, string>;
@@ -126,6 +139,8 @@ export class Ops implements CommitSink {
   private readonly keys: string[] = [];
   /** undefined: a delete. */
   private readonly values: Array<string | Buffer | undefined> = [];
+  /** CommitOptions.late, until its group is written. */
+  late: ((last: boolean) => CheckpointCommit | undefined) | undefined;
 
   put(key: string, value: string | Buffer): void {
     this.keys.push(key);
@@ -292,32 +307,6 @@ export function* snapshotChunks(
   // An empty state still has its (empty) snapshot: it replaces what the stream had.
   for (let i = 0, n = 0; i < entries.length || n === 0; i += SNAPSHOT_CHUNK, n++) {
     yield [prefix + padChunk(n), encode(entries.slice(i, i + SNAPSHOT_CHUNK))];
-  }
-}
-
-/** Commits written in one LevelDB write (see CommitOptions.coalesce). */
-export interface Group {
-  ops: Ops[];
-  rewrites: Rewrites;
-  sync: boolean;
-  /** Coalescing commits: written only if every coalescing group before it was. */
-  dependent: boolean;
-}
-
-/**
- * Writes a group of commits as one atomic LevelDB batch (a chained batch: each operation goes
- * straight to LevelDB's WriteBatch), the commit count `seq` advanced by the group's commits.
- */
-export async function writeGroup(db: Db, dir: string, group: Group, seq: number): Promise<void> {
-  const batch = db.batch();
-  try {
-    for (const ops of group.ops) ops.applyTo(batch);
-    await deleteRewrittenRanges(db, dir, group.rewrites, batch);
-    batch.put(SEQ_KEY, encodeValue(seq + group.ops.length));
-    await batch.write({ sync: group.sync } as object);
-  } catch (err) {
-    await batch.close().catch(() => {});
-    throw mapReadError(dir, err, 'commit');
   }
 }
 

@@ -90,6 +90,15 @@ export interface StateKeyCounts {
 export interface Checkpointable {
   /** After batch `time` completed: what to add to that batch's commit; `full` asks for a complete copy. */
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined;
+  /**
+   * Group commit: leave batch `time`'s changes to the checkpointDelta of a later batch whose
+   * commit goes in the same atomic write (it then describes them all, each key once), instead of
+   * being asked for them now. `check(key, value)` tells whether the store takes a changed entry
+   * without a closer look (a value it refuses must fail its own batch). Returns how many changes
+   * the batch made, or undefined when the stream cannot (a full copy owed, an entry `check`
+   * refuses): then checkpointDelta(time) is asked now, as without this method.
+   */
+  deferDelta?(time: number, check: (key: unknown, value: unknown) => boolean): number | undefined;
   /** On recovery, before any batch runs. */
   restoreCheckpoint(saved: SavedStreamCheckpoint): void | Promise<void>;
   /**

@@ -7,43 +7,83 @@ import { KeyMap } from '../rdd/keys.js';
  *
  * The log never costs more than the state itself: once it holds more changes than
  * max(4096, 2 × the state's size) — checkpoints are not being taken, or every key changes
- * every batch — it is dropped and the next checkpoint is a full copy instead.
+ * every batch — it is dropped and the next checkpoint is a full copy instead. Batches held for a
+ * checkpoint still to come (`hold`, group commit: at most a few) never drop it.
+ *
+ * `replacedIn` (optional) tells, for an entry, the edit of the batch that replaced or removed it
+ * (0: not since). With it, the changes of several batches are taken in one pass, skipping the
+ * entries a later batch of them replaced; without it, they are merged by key.
  */
 export class ChangeLog<K, E> {
-  private batches: { time: number; keys: K[]; entries: (E | undefined)[]; unique: boolean }[] = [];
+  private batches: { time: number; edit: number; keys: K[]; entries: (E | undefined)[]; unique: boolean }[] = [];
   private pending = 0;
   /** A full copy is owed for every checkpoint up to and including the first one at or after this time. */
   private fullUntil: number | undefined;
+  /** The batches up to this time are held for a later take: the log is not dropped meanwhile. */
+  private heldUntil: number | undefined;
+
+  constructor(private readonly replacedIn?: (entry: E) => number) {}
 
   /**
    * Batch `time` committed these changes (in order; a later change of a key wins). `unique`: the
    * caller knows no key appears twice (then a checkpoint of this batch alone needs no merge).
+   * `edit`: the batch's edit number (see `replacedIn`).
    */
-  record(time: number, keys: K[], entries: (E | undefined)[], stateSize: number, unique = false): void {
+  record(time: number, keys: K[], entries: (E | undefined)[], stateSize: number, unique = false, edit = 0): void {
     if (this.fullUntil !== undefined && time <= this.fullUntil) return; // covered by the full copy owed
     if (keys.length > 0) {
-      this.batches.push({ time, keys, entries, unique });
+      this.batches.push({ time, edit, keys, entries, unique });
       this.pending += keys.length;
     }
-    if (this.pending > Math.max(4096, 2 * stateSize)) this.requireFull(time);
+    if (this.pending > Math.max(4096, 2 * stateSize) && this.heldUntil === undefined) this.requireFull(time);
+  }
+
+  /**
+   * Keep batch `time`'s changes for a take at a later time (which then includes them), never
+   * dropping the log for a full copy until then. Returns how many changes the batch recorded, or
+   * undefined — nothing held — when the next checkpoint must be a full copy anyway, the log
+   * cannot take several batches in one pass (no `replacedIn`), or `ok` refuses one of the
+   * batch's puts.
+   */
+  hold(time: number, ok: (key: K, entry: E) => boolean): number | undefined {
+    if (this.fullUntil !== undefined || this.replacedIn === undefined) return undefined;
+    let n = 0;
+    for (let i = this.batches.length - 1; i >= 0 && this.batches[i]!.time === time; i--) {
+      const { keys, entries } = this.batches[i]!;
+      for (let j = 0; j < keys.length; j++) {
+        const e = entries[j];
+        if (e !== undefined && !ok(keys[j]!, e)) return undefined;
+      }
+      n += keys.length;
+    }
+    this.heldUntil = time;
+    return n;
+  }
+
+  /** The last batch held for a later take (hold), if any. */
+  get heldTime(): number | undefined {
+    return this.heldUntil;
   }
 
   /** Forget the recorded changes: the checkpoint at or after `time` must be a full copy. */
   requireFull(time: number): void {
     this.batches = [];
     this.pending = 0;
+    this.heldUntil = undefined;
     this.fullUntil = Math.max(time, this.fullUntil ?? time);
   }
 
   /**
    * The changes of every batch up to `time`, each key once with its last entry (undefined:
-   * removed), or 'full' when only a full copy can describe them. Consumes them.
+   * removed; a removal may be listed more than once, and before a later put of its key), or
+   * 'full' when only a full copy can describe them. Consumes them.
    */
   take(time: number): { keys: K[]; entries: (E | undefined)[] } | 'full' {
     let i = 0;
     while (i < this.batches.length && this.batches[i]!.time <= time) i++;
     const taken = this.batches.splice(0, i);
     for (const b of taken) this.pending -= b.keys.length;
+    if (this.heldUntil !== undefined && this.heldUntil <= time) this.heldUntil = undefined;
     if (this.fullUntil !== undefined) {
       if (time >= this.fullUntil) this.fullUntil = undefined;
       return 'full';
@@ -51,10 +91,28 @@ export class ChangeLog<K, E> {
     if (taken.length === 0) return { keys: [], entries: [] };
     // The common case, a checkpoint every batch: that batch's own changes, each key once.
     if (taken.length === 1 && taken[0]!.unique) return taken[0]!;
-    const merged = new KeyMap<K, E | undefined>();
-    for (const b of taken) for (let j = 0; j < b.keys.length; j++) merged.set(b.keys[j]!, b.entries[j]);
+    const replacedIn = this.replacedIn;
     const keys: K[] = [];
     const entries: (E | undefined)[] = [];
+    if (replacedIn !== undefined) {
+      // An entry a batch up to `time` replaced or removed is not its key's last: skipped. Each
+      // key's last put is then the only one left, and its removals apply before it.
+      const last = taken[taken.length - 1]!.edit;
+      for (const b of taken) {
+        for (let j = 0; j < b.keys.length; j++) {
+          const e = b.entries[j];
+          if (e !== undefined) {
+            const r = replacedIn(e);
+            if (r !== 0 && r <= last) continue;
+          }
+          keys.push(b.keys[j]!);
+          entries.push(e);
+        }
+      }
+      return { keys, entries };
+    }
+    const merged = new KeyMap<K, E | undefined>();
+    for (const b of taken) for (let j = 0; j < b.keys.length; j++) merged.set(b.keys[j]!, b.entries[j]);
     for (const e of merged.entries()) {
       keys.push(e.key);
       entries.push(e.value);
@@ -66,5 +124,6 @@ export class ChangeLog<K, E> {
     this.batches = [];
     this.pending = 0;
     this.fullUntil = undefined;
+    this.heldUntil = undefined;
   }
 }

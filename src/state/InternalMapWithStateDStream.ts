@@ -3,7 +3,7 @@ import type { DStream } from '../dstream/DStream.js';
 import { hashKeySigned } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { ChangeLog } from './ChangeLog.js';
-import { buildRoot, emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, structuredCode, type Root } from './hamt.js';
+import { buildRoot, emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, replacedIn, structuredCode, type Root } from './hamt.js';
 import { entries, forEachEntry, RestoredTable, TOMBSTONE, type TableView } from './RestoredTable.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
@@ -50,7 +50,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   /** Leaves written at each batch time, oldest first (only with a timeout). */
   private buckets = new Map<number, Leaf<K, S>[]>();
   private editSeq = 0;
-  private readonly log = new ChangeLog<K, Leaf<K, S>>();
+  private readonly log = new ChangeLog<K, Leaf<K, S>>(replacedIn);
   private readonly state = new State<S>();
   private readonly path = new Path<K, S>();
 
@@ -94,6 +94,12 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const logKeys: K[] = [];
     const logEntries: (Leaf<K, S> | undefined)[] = [];
     const written: Leaf<K, S>[] = [];
+    /**
+     * Leaves this batch removed, and those of earlier batches it replaced while the change log
+     * holds batches for a later checkpoint (deferDelta): marked (Leaf.edit) at commit.
+     */
+    const replaced: Leaf<K, S>[] = [];
+    const holding = this.log.heldTime !== undefined;
     const timedOutBuckets: number[] = [];
     /** Whether the function removed a key: then a key may be logged twice in this batch. */
     let removedSome = false;
@@ -135,6 +141,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       if (state.isRemoved()) {
         if (had) {
           removedSome = true;
+          if (leaf !== undefined) replaced.push(leaf);
           // A key the table holds stays in the trie as a tombstone, which hides its entry.
           if (entry >= 0 || (table !== undefined && table.find(k, h, mh) >= 0)) {
             roots[p] = putAlong(path, new Leaf(h, mh, k, code, TOMBSTONE as unknown as S, time, edit), edit);
@@ -154,6 +161,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           // A key already in the trie keeps its leaf's key object: this record's copy of it (a
           // string just read, say) then dies young instead of living on in the state.
           const fresh = new Leaf(h, mh, leaf !== undefined ? leaf.key : k, code, value, time, edit);
+          if (leaf !== undefined && holding) replaced.push(leaf);
           roots[p] = putAlong(path, fresh, edit); // the path lookupPath recorded: no second walk
           if (!had) sizes[p]!++;
           if (entry >= 0) hidden.push(entry);
@@ -183,6 +191,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           state.wrapTimingOut(leaf.value);
           const result = fn(time, leaf.key, undefined, state);
           roots[p] = remove(roots[p]!, leaf.mh, leaf.key, leaf.code, edit);
+          replaced.push(leaf);
           sizes[p]!--;
           logKeys.push(leaf.key);
           logEntries.push(undefined);
@@ -204,7 +213,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     // A key is logged once per batch unless the function removed it after writing it, or wrote it
     // again after removing it (keys timing out were not written by this batch): without a
     // removal by the function, each key is logged once.
-    this.log.record(time, logKeys, logEntries, this.size, !removedSome);
+    for (const leaf of replaced) leaf.edit = -edit;
+    this.log.record(time, logKeys, logEntries, this.size, !removedSome, edit);
     this.publishChanges(time, logKeys, logEntries, (leaf) => leaf.value);
     return roots.map((root, p) => ({ root, mapped: mapped[p]!, table: table && { table, part: p, edit } }));
   }
@@ -244,6 +254,17 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           (leaf) => leaf.value,
         );
     return delta === undefined ? undefined : { ...delta, ...this.checkpointMeta({ stamps: this.stamps }) };
+  }
+
+  /** Group commit: the batch's changes go with a later batch's delta (Checkpointable.deferDelta). */
+  deferDelta(time: number, check: (key: unknown, value: unknown) => boolean): number | undefined {
+    if (!this.mayDefer(time)) return undefined;
+    // With a timeout a key's stored value is [state, time of its last write]: the time is a number.
+    return this.log.hold(time, (k, leaf) => check(k, leaf.value));
+  }
+
+  protected override heldTime(): number | undefined {
+    return this.log.heldTime;
   }
 
   protected override storedForm(): Record<string, unknown> {

@@ -48,6 +48,8 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
   private initialHandedOver = false;
   /** The next checkpoint must be a full copy: an edit changed the state outside a batch, so no delta describes it. */
   private fullCheckpointOwed = false;
+  /** Changes held for a later checkpoint (deferDelta), described before an edit rebuilt the state. */
+  private describedHeld: { time: number; delta: StreamCheckpoint | undefined } | undefined;
   /**
    * Scale-out: a small value written with each checkpoint of this stream (its changelog
    * positions), as the `extra` field of the stream's meta in the batch record (`meta/batch`
@@ -184,6 +186,9 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     const keyOf = (k: unknown): string => (typeof k === 'string' ? `s${k}` : `j${JSON.stringify(k)}`);
     // Before the first batch there is no copy to take the meta from: the stream's own says how the puts are stored.
     let meta: unknown = this.storedForm();
+    // Changes held for a checkpoint still to be written are described now, as the state was.
+    const held = this.heldTime();
+    if (held !== undefined) this.describedHeld = { time: held, delta: this.checkpointDelta(held, false) };
     if (this.latestTime !== undefined) {
       const full = this.checkpointDelta(this.latestTime, true);
       meta = full?.meta ?? meta; // the operation's own fields (e.g. mapWithState's stamps) say how to read the copy
@@ -257,6 +262,20 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     return version;
   }
 
+  /**
+   * Whether batch `time`'s changes may wait for a later batch's checkpoint (Checkpointable
+   * deferDelta): it is the latest batch, no full copy is owed and no scale-out edit or changelog
+   * position is pending, which a later checkpoint could not describe.
+   */
+  protected mayDefer(time: number): boolean {
+    return time === this.latestTime && !this.fullCheckpointOwed && this.pendingEdits.length === 0 && this.checkpointExtra === undefined;
+  }
+
+  /** The last batch whose changes the stream holds for a later checkpoint (deferDelta), if any. */
+  protected heldTime(): number | undefined {
+    return undefined;
+  }
+
   /** The version to describe in the checkpoint of batch `time`; undefined when there is none yet. */
   protected versionForCheckpoint(time: number): P | undefined {
     if (this.latestTime === undefined || time > this.latestTime) return undefined;
@@ -280,8 +299,12 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     eachEntry: (version: P, put: (key: unknown, value: unknown) => void) => void,
     stored: (entry: E) => unknown,
   ): StreamCheckpoint | undefined {
-    const version = this.versionForCheckpoint(time);
-    if (version === undefined) return undefined;
+    const described = this.describedHeld;
+    if (described !== undefined && !full && time <= described.time) {
+      this.describedHeld = undefined;
+      return described.delta;
+    }
+    if (this.latestTime === undefined || time > this.latestTime) return undefined;
     const changes = log.take(time);
     const puts: [unknown, unknown][] = [];
     if (this.fullCheckpointOwed) {
@@ -290,7 +313,8 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     }
     const meta = this.checkpointMeta();
     if (full || changes === 'full') {
-      eachEntry(version, (k, v) => void puts.push([k, v]));
+      // A delta needs no version: a batch deferred (deferDelta) is described after it is forgotten.
+      eachEntry(this.versionForCheckpoint(time)!, (k, v) => void puts.push([k, v]));
       return { state: { replace: true, puts, deletes: [] }, ...meta };
     }
     const deletes: unknown[] = [];

@@ -31,8 +31,18 @@ export class Leaf<K, V> {
     readonly code: string | undefined,
     public value: V,
     public stamp: number,
-    readonly edit: number,
+    /**
+     * The edit (batch) that made the leaf; once a later batch that replaced this leaf (a new leaf
+     * of its key) or removed its key committed, minus that batch's edit (see replacedIn). Only
+     * a leaf of the latest version is ever compared with the edit of the batch running.
+     */
+    public edit: number,
   ) {}
+}
+
+/** The edit that replaced or removed `leaf` (see Leaf.edit), or 0 while it is its key's latest. */
+export function replacedIn(leaf: Leaf<unknown, unknown>): number {
+  return leaf.edit < 0 ? -leaf.edit : 0;
 }
 
 class Branch<K, V> {
@@ -428,13 +438,28 @@ export function forEachLeaf<K, V>(root: Root<K, V>, f: (leaf: Leaf<K, V>) => voi
   }
 }
 
-/** Every leaf of the version `root`, lazily (a snapshot written while later batches run). */
+/**
+ * Every leaf of the version `root`, lazily (a snapshot written while later batches run), in
+ * forEachLeaf's order. One generator with a stack of branches: a `yield*` per trie level would
+ * pass each leaf through every level's generator (half of a snapshot merge's time).
+ */
 export function* leaves<K, V>(root: Root<K, V>): Generator<Leaf<K, V>> {
-  const arr = root.arr;
-  for (let i = 0; i < arr.length; i++) {
+  const branches: Branch<K, V>[] = [root];
+  const next: number[] = [0];
+  while (branches.length > 0) {
+    const top = branches.length - 1;
+    const arr = branches[top]!.arr;
+    const i = next[top]!++;
+    if (i >= arr.length) {
+      branches.pop();
+      next.pop();
+      continue;
+    }
     const c = arr[i]!;
     if (c instanceof Leaf) yield c;
-    else if (c instanceof Branch) yield* leaves(c);
-    else yield* c.leaves;
+    else if (c instanceof Branch) {
+      branches.push(c);
+      next.push(0);
+    } else for (const l of c.leaves) yield l;
   }
 }

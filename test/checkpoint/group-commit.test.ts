@@ -4,31 +4,9 @@
 // it fail with its error and write nothing.
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointStore, type CheckpointCommit } from '../../src/checkpoint/index.js';
-import { cleanupTempDirs, tempDir } from './helpers.js';
+import { cleanupTempDirs, tempDir, watchWrites } from './helpers.js';
 
 afterEach(cleanupTempDirs);
-
-interface Batchable {
-  batch(): { write(options?: object): Promise<void>; close(): Promise<void> };
-}
-
-/** Counts the store's LevelDB writes; `failFirst` makes the first one fail as a full disk would. */
-function watchWrites(store: CheckpointStore, failFirst = false): { writes: number } {
-  const db = (store as unknown as { db: Batchable }).db;
-  const batch = db.batch.bind(db);
-  const seen = { writes: 0 };
-  db.batch = () => {
-    const b = batch();
-    const write = b.write.bind(b);
-    b.write = async (options?: object) => {
-      seen.writes++;
-      if (failFirst && seen.writes === 1) throw new Error('disk on fire');
-      return write(options);
-    };
-    return b;
-  };
-  return seen;
-}
 
 const delta = (time: number, puts: Array<[string, number]>, deletes: string[] = []): CheckpointCommit => ({
   meta: { last: time },

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CheckpointError } from '../../src/checkpoint/index.js';
+import { CheckpointError, type CheckpointStore } from '../../src/checkpoint/index.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const childScript = path.join(projectRoot, 'test/checkpoint/fixtures/child.ts');
@@ -101,4 +101,26 @@ export function waitExit(child: ChildProcess): Promise<number | null> {
     child.once('exit', (code) => resolve(code));
     child.once('error', () => resolve(null));
   });
+}
+
+interface Batchable {
+  batch(): { write(options?: object): Promise<void>; close(): Promise<void> };
+}
+
+/** Counts the store's LevelDB writes; `failFirst` makes the first one fail as a full disk would. */
+export function watchWrites(store: CheckpointStore, failFirst = false): { writes: number } {
+  const db = (store as unknown as { db: Batchable }).db;
+  const batch = db.batch.bind(db);
+  const seen = { writes: 0 };
+  db.batch = () => {
+    const b = batch();
+    const write = b.write.bind(b);
+    b.write = async (options?: object) => {
+      seen.writes++;
+      if (failFirst && seen.writes === 1) throw new Error('disk on fire');
+      return write(options);
+    };
+    return b;
+  };
+  return seen;
 }

@@ -350,6 +350,49 @@ describe('ChangeLog', () => {
     expect(pairs(log.take(2000))).toEqual([['a', undefined]]);
   });
 
+  it('takes several held batches in one pass with replacedIn: a replaced entry is skipped, removals come before the puts that follow them', () => {
+    type E = { v: number; replacedIn: number };
+    const log = new ChangeLog<string, E>((e) => e.replacedIn);
+    const a1 = { v: 1, replacedIn: 0 };
+    const b1 = { v: 1, replacedIn: 0 };
+    const c1 = { v: 1, replacedIn: 0 };
+    log.record(1000, ['a', 'b', 'c'], [a1, b1, c1], 3, true, 1);
+    expect(log.hold(1000, () => true)).toBe(3);
+    // Batch 2 (edit 2) replaces a, removes b; batch 3 (edit 3) puts b back.
+    const a2 = { v: 2, replacedIn: 0 };
+    a1.replacedIn = 2;
+    b1.replacedIn = 2;
+    log.record(2000, ['a', 'b'], [a2, undefined], 3, true, 2);
+    expect(log.hold(2000, (_k, e) => e.v < 10)).toBe(2);
+    const b3 = { v: 7, replacedIn: 0 };
+    log.record(3000, ['b'], [b3], 3, true, 3);
+    // Batch 4 (edit 4), after the take's batches, replaced c: c1 still stands for them.
+    c1.replacedIn = 4;
+    expect(pairs(log.take(3000))).toEqual([
+      ['c', c1],
+      ['a', a2],
+      ['b', undefined],
+      ['b', b3],
+    ]);
+  });
+
+  it('holds nothing when a put is refused or a full copy is owed, and is never dropped while it holds', () => {
+    const log = new ChangeLog<number, { replacedIn: number }>((e) => e.replacedIn);
+    const keys = Array.from({ length: 3000 }, (_, i) => i);
+    const entries = keys.map(() => ({ replacedIn: 0 }));
+    log.record(1000, keys, entries, 1000, true, 1);
+    expect(log.hold(1000, (k) => k !== 7)).toBeUndefined();
+    expect(log.heldTime).toBeUndefined();
+    expect(log.hold(1000, () => true)).toBe(3000);
+    log.record(2000, keys, entries, 1000, true, 2); // 6000 pending > max(4096, 2000): kept, being held
+    expect(log.take(2000)).not.toBe('full');
+    expect(log.heldTime).toBeUndefined();
+    log.record(3000, keys, entries, 1000, true, 3);
+    log.record(4000, keys, entries, 1000, true, 4); // not held: dropped
+    expect(log.hold(4000, () => true)).toBeUndefined();
+    expect(new ChangeLog<number, number>().hold(1000, () => true)).toBeUndefined(); // no replacedIn: cannot take several batches in one pass
+  });
+
   it('gives up for a full copy once it holds more changes than the state', () => {
     const log = new ChangeLog<number, number>();
     const keys = Array.from({ length: 3000 }, (_, i) => i);

@@ -1,0 +1,163 @@
+// Group commit with deferred deltas: a lingering group waits for company (CommitOptions.linger),
+// the late parts of its commits are encoded when its write starts (CommitOptions.late), and
+// mapWithState leaves a batch's changes to the last commit of its group (deferDelta): one delta
+// per group, each key once, from which a restore resumes exactly.
+import { afterEach, describe, expect, it } from 'vitest';
+import { CheckpointStore, type CheckpointCommit } from '../../src/checkpoint/index.js';
+import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
+import { cleanupTempDirs, tempDir, watchWrites } from './helpers.js';
+
+afterEach(cleanupTempDirs);
+
+const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('a lingering group (CommitOptions.linger, late)', () => {
+  it('waits for company up to its size, then writes once; only the last late part is told it is last', async () => {
+    const store = await CheckpointStore.open(tempDir());
+    const seen = watchWrites(store);
+    const told: Array<[number, boolean]> = [];
+    const commit = (time: number): Promise<void> =>
+      store.enqueue(
+        { deltas: { s1: { time, puts: [[`eager${time}`, time]] } } },
+        {
+          coalesce: true,
+          linger: { ms: 60_000, max: 3 },
+          late: (last): CheckpointCommit | undefined => {
+            told.push([time, last]);
+            return last ? { meta: { last: time }, deltas: { s1: { time: time + 1, puts: [[`late${time}`, time]] } } } : undefined;
+          },
+        },
+      );
+    const written = [commit(1000), commit(2000)];
+    await tick(20);
+    expect(seen.writes).toBe(0); // lingering: no company yet is worth a write
+    written.push(commit(3000)); // the third: the group is full
+    await Promise.all(written);
+    expect(seen.writes).toBe(1);
+    expect(told).toEqual([
+      [1000, false],
+      [2000, false],
+      [3000, true],
+    ]);
+    expect(await store.readMeta()).toEqual({ last: 3000 });
+    expect(new Map(await store.loadState('s1'))).toEqual(
+      new Map([
+        ['eager1000', 1000],
+        ['eager2000', 2000],
+        ['eager3000', 3000],
+        ['late3000', 3000],
+      ]),
+    );
+    await store.close();
+  });
+
+  it('is written at once when released, when a commit without linger joins it, or when its time is up', async () => {
+    const store = await CheckpointStore.open(tempDir());
+    const seen = watchWrites(store);
+    const linger = (ms: number) => ({ coalesce: true, linger: { ms, max: 3 } }) as const;
+    const a = store.enqueue({ meta: { a: 1 } }, linger(60_000));
+    store.release();
+    await a;
+    expect(seen.writes).toBe(1);
+    const b = store.enqueue({ meta: { b: 1 } }, linger(60_000));
+    const c = store.enqueue({ meta: { c: 1 } }, { coalesce: true }); // awaited at once: no waiting for company
+    await Promise.all([b, c]);
+    expect(seen.writes).toBe(2);
+    const t0 = performance.now();
+    await store.enqueue({ meta: { d: 1 } }, linger(30));
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
+    expect(seen.writes).toBe(3);
+    expect(await store.readMeta()).toEqual({ d: 1 });
+    await store.close();
+  });
+
+  it('a late part that throws fails the write of its group, and nothing of the group is written', async () => {
+    const store = await CheckpointStore.open(tempDir());
+    await store.commit({ meta: { before: true } });
+    const bad = store.enqueue(
+      { deltas: { s1: { time: 1000, puts: [['a', 1]] } } },
+      { coalesce: true, linger: { ms: 5, max: 3 }, late: () => ({ deltas: { s1: { time: 1000, puts: [['f', () => 1]] } } }) },
+    );
+    await expect(bad).rejects.toMatchObject({ code: 'UNSERIALIZABLE' });
+    expect(await store.readMeta()).toEqual({ before: true });
+    expect(await store.loadState('s1')).toEqual([]);
+    await store.close();
+  });
+});
+
+/** mapWithState over a generated input where keys are added, updated and removed (every 4th count). */
+function countsJob(dir: string): { ssc: StreamingContext; clock: ManualClock; outputs: Map<number, string[]> } {
+  const clock = new ManualClock(0);
+  const ssc = new StreamingContext({ batchDuration: 1000, clock });
+  ssc.checkpoint(dir);
+  const spec = StateSpec.function((k: string, v: number | undefined, st: State<number>) => {
+    const n = (st.getOption() ?? 0) + (v ?? 0);
+    if (n % 4 === 0) {
+      st.remove();
+      return `${k} removed`;
+    }
+    st.update(n);
+    return `${k}=${n}`;
+  }).name('counts');
+  const outputs = new Map<number, string[]>();
+  ssc
+    .rateStream<[string, number]>({ rowsPerBatch: 6, generate: (t, i) => [`k${(t / 1000 + i * i) % 7}`, 1 + (i % 2)] })
+    .mapWithState(spec)
+    .foreachRDD((rdd, t) => void outputs.set(t, rdd.collect().map(String).sort()));
+  return { ssc, clock, outputs };
+}
+
+describe('mapWithState with group commit (deferDelta)', () => {
+  it('writes one delta per group, each key once, and a restore from them resumes exactly', async () => {
+    const whole = countsJob(tempDir());
+    await whole.ssc.start();
+    await whole.clock.advance(14_000);
+    await whole.ssc.stop();
+
+    const dir = tempDir();
+    const first = countsJob(dir);
+    await first.ssc.start();
+    await first.clock.advance(10_000); // batch after batch: their commits group
+    await first.ssc.stop();
+    const store = await CheckpointStore.open(dir);
+    const log = await store.loadStateLog('n:counts');
+    // The first commit is a full copy (the snapshot); the nine batches after it, in groups of up to three.
+    expect(log.deltas.length).toBeGreaterThanOrEqual(3);
+    expect(log.deltas.length).toBeLessThan(9);
+    for (const d of log.deltas) {
+      const keys = d.flat.filter((_, i) => i % 2 === 0);
+      expect(new Set(keys).size).toBe(keys.length); // each key put once
+    }
+    expect((await store.readMeta()) as object).toMatchObject({ lastCompletedTime: 10_000 });
+    await store.close();
+
+    let next: ReturnType<typeof countsJob> | undefined;
+    const resumed = await StreamingContext.getOrCreate(dir, () => (next = countsJob(dir)).ssc);
+    await resumed.start();
+    expect(resumed.recoveredFrom).toBe(10_000);
+    await next!.clock.advance(14_000);
+    await resumed.stop();
+    expect([...next!.outputs.keys()]).toEqual([11_000, 12_000, 13_000, 14_000]);
+    for (const t of next!.outputs.keys()) expect(next!.outputs.get(t)).toEqual(whole.outputs.get(t));
+  });
+
+  it('a state the store cannot take as JSON is not deferred: its batch fails at once, as before', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext({ batchDuration: 1000, clock, checkpointDir: dir });
+    const spec = StateSpec.function((_k: string, v: number | undefined, st: State<unknown>) => {
+      st.update((v ?? 0) > 1 ? () => 'no' : 1);
+    });
+    ssc.queueStream<[string, number]>([[['a', 1]], [['a', 1]], [['a', 2]], [['a', 1]]]).mapWithState(spec).foreachRDD(() => {});
+    await ssc.start();
+    const err = await clock.advance(4000).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as { code?: string }).code).toBe('UNSERIALIZABLE');
+    await ssc.stop().catch(() => {});
+    const store = await CheckpointStore.open(dir);
+    expect(await store.readMeta()).toMatchObject({ lastCompletedTime: 2000 });
+    await store.close();
+  });
+});
