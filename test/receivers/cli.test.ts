@@ -27,7 +27,11 @@ function run(args: string[]): { child: ChildProcess; out: () => string; err: () 
   return { child, out: () => out, err: () => err, exit };
 }
 
-/** Connects and collects what the server sends until it closes (or `until` says stop). */
+/**
+ * Connects and collects what the server sends until it closes (or `until` says stop). The feeder
+ * is a fresh node process: on a machine busy with the rest of the suite it may take many seconds
+ * to listen, so refused connections are retried for up to 45 s (inside the 60 s test timeout).
+ */
 function client(port: number, until?: (text: string) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
@@ -44,7 +48,7 @@ function client(port: number, until?: (text: string) => boolean): Promise<string
       s.on('end', () => resolve(text));
       s.on('error', (e) => (n > 0 && (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? setTimeout(() => attempt(n - 1), 50) : reject(e)));
     };
-    attempt(200);
+    attempt(900);
   });
 }
 
