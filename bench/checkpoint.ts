@@ -18,8 +18,9 @@
  * run whose commits are disabled by monkeypatching, as below):
  *   off     Checkpointer.commitBatch does nothing and ChangeLog.record neither: no change log, no
  *           delta, no write (the job without checkpoints).
- *   delta   the deltas and the batch record are built (CheckpointStore.enqueue is a no-op): the
- *           engine's share of the cost.
+ *   delta   everything "on" does — the deltas, the batch record, the group's late parts, LevelDB's
+ *           write batch filled — except the write itself (no write thread, no fsync): the JS
+ *           share of the cost.
  *   nosync  strict commits written to LevelDB without fsync (survive a crash of the process, not
  *           of the machine).
  *   strict  `overlapCheckpointWrites: false`: one atomic, fsynced LevelDB commit after every
@@ -167,6 +168,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -320,9 +322,12 @@ function disableFor(mode: Mode): void {
     // gave up on them, retaining every changed key meanwhile: "off" slower than "on").
     ChangeLog.prototype.record = function () {};
   } else if (mode === 'delta') {
-    CheckpointStore.prototype.enqueue = function () {
-      return Promise.resolve();
+    // Everything as "on" (the group's late parts too, and LevelDB's write batch filled) except
+    // the write itself: no write thread, no fsync.
+    const { ChainedBatch } = createRequire(import.meta.url)('classic-level/chained-batch.js') as {
+      ChainedBatch: { prototype: { _write(): Promise<void> } };
     };
+    ChainedBatch.prototype._write = async function () {};
   } else if (mode === 'nosync') {
     const enqueue = CheckpointStore.prototype.enqueue;
     CheckpointStore.prototype.enqueue = function (this: CheckpointStore, c, o) {

@@ -124,3 +124,23 @@ export function watchWrites(store: CheckpointStore, failFirst = false): { writes
   };
   return seen;
 }
+
+/** Holds every LevelDB write of `store` until `release()` (a disk that stalls); counts them. */
+export function holdWrites(store: CheckpointStore): { writes: number; release(): void } {
+  const db = (store as unknown as { db: Batchable }).db;
+  const batch = db.batch.bind(db);
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const seen = { writes: 0, release };
+  db.batch = () => {
+    const b = batch();
+    const write = b.write.bind(b);
+    b.write = async (options?: object) => {
+      seen.writes++;
+      await released;
+      return write(options);
+    };
+    return b;
+  };
+  return seen;
+}

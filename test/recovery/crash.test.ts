@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_UNWRITTEN_BATCHES } from '../../src/checkpoint/index.js';
+import { MAX_UNWRITTEN_FAST_BATCHES } from '../../src/checkpoint/index.js';
 import { expectedTotals } from '../fixtures/recovery-words.js';
 import { cleanupTempDirs, sleep, startJob, tempDir, type Child } from './helpers.js';
 
@@ -47,7 +47,8 @@ describe('crash recovery with SIGKILL', () => {
   // Strict: a batch completes once its checkpoint is durable, so a resumed run starts right after
   // the last batch the killed run reported completed (or one it completed unreported). Group
   // commit (the default): commits are written while the next batches run, so up to
-  // MAX_UNWRITTEN_BATCHES reported batches may run again — with the same outputs.
+  // MAX_UNWRITTEN_BATCHES reported batches may run again (MAX_UNWRITTEN_FAST_BATCHES when batches
+  // come less than GROUP_LINGER_MS apart, as here) — with the same outputs.
   it.each([
     { overlap: false, mode: 'strict: checkpoint durable before a batch completes' },
     { overlap: true, mode: 'group commit, the default' },
@@ -56,7 +57,7 @@ describe('crash recovery with SIGKILL', () => {
     async ({ overlap }) => {
       const env = { RECOVERY_OVERLAP_WRITES: overlap ? '1' : '0' };
       /** How far before the last reported completed batch a resumed run may start. */
-      const lag = overlap ? MAX_UNWRITTEN_BATCHES * 1000 : 0;
+      const lag = overlap ? MAX_UNWRITTEN_FAST_BATCHES * 1000 : 0;
       // The uninterrupted run (no slow output operations: they change nothing but timing).
       const refCp = tempDir();
       const refOut = tempDir();
@@ -106,7 +107,7 @@ describe('crash recovery with SIGKILL', () => {
           kills.push(kill);
           if (recovered !== undefined) {
             // It resumed from the last batch the killed run completed: at least the last one it
-            // reported (with group commit, up to MAX_UNWRITTEN_BATCHES before), at most the last one it started
+            // reported (with group commit, up to MAX_UNWRITTEN_FAST_BATCHES before), at most the last one it started
             // (committed but killed before reporting).
             expect(recovered ?? 0, JSON.stringify({ kill, previous })).toBeGreaterThanOrEqual(previous.completed - lag);
             expect(recovered ?? 0, JSON.stringify({ kill, previous })).toBeLessThanOrEqual(Math.max(previous.started, previous.completed));
