@@ -113,7 +113,7 @@
  *   periodic compaction and the snapshot merges (switched off or made 4x rarer: no change
  *   beyond noise) are not it. CPU per batch rises 2.4 -> 4.3 ms, the extra on LevelDB's thread,
  *   which competes with V8's GC helpers on 2 cores.
- * - Then (Checkpointer MIN_MERGE_CHANGES): a small state merged into a new snapshot at EVERY
+ * - Then (MIN_MERGE_CHANGES, now in SnapshotMerges.ts): a small state merged into a new snapshot at EVERY
  *   checkpoint interval (its log outweighed it after one batch): a chunk encoded, four LevelDB
  *   iterators and a range rewrite every 10 batches — the profile's difference between the modes
  *   (3,000 batches of 10 k keys: iterators 0.3 s, snapshot encoding 0.18 s, of 2.4 s). Now a log

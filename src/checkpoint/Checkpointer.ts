@@ -3,6 +3,7 @@ import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { isCheckpointable, type Checkpointable, type StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { CheckpointStore, type CheckpointCommit, type CommitOptions, type DeltaChange, type SliceChange, type StateChange } from './CheckpointStore.js';
 import { CheckpointError } from './errors.js';
+import { SnapshotMerges } from './SnapshotMerges.js';
 import { UnwrittenCommits } from './UnwrittenCommits.js';
 import { jsonEntry, pairsOf, reusedPairs } from './bulk.js';
 import { mergeStateLog } from './stateRead.js';
@@ -81,17 +82,6 @@ export const MAX_GROUP_BATCHES = 8;
  */
 export const MAX_UNWRITTEN_FAST_BATCHES = 2 * MAX_GROUP_BATCHES;
 
-/** A merge is due once a stream's delta log holds this many entries, whatever their size. */
-const MAX_DELTA_ENTRIES = 200;
-
-/**
- * A small state's log may hold this many changed keys before a merge is due (a large state's: as
- * many as it has keys): rewriting a 10 k-key state every checkpoint interval cost more than
- * reading 100 k logged changes at a restore ever would (bench/checkpoint.ts, single runs: 10 k
- * keys 0.80 -> 0.87 of the throughput without checkpoints; one key 0.6-0.8 -> 0.74-1.01).
- */
-export const MIN_MERGE_CHANGES = 100_000;
-
 /** The largest share of the time LevelDB compactions take (Checkpointer.compactionDue). */
 const MAX_COMPACTION_SHARE = 0.1;
 
@@ -100,9 +90,6 @@ export function compactionDue(last: { began: number; took: number } | undefined,
   return last === undefined || last.took <= MAX_COMPACTION_SHARE * (now - last.began);
 }
 
-/** A stream's delta log since its last snapshot: changed keys per logged batch, oldest first. */
-type DeltaLog = Array<{ time: number; changes: number }>;
-
 /**
  * Writes one atomic checkpoint per completed batch — the batch metadata and what every
  * checkpointable stream changed in that batch — and restores them on recovery.
@@ -110,8 +97,8 @@ type DeltaLog = Array<{ time: number; changes: number }>;
  * State kept in memory goes to the delta log: one bulk value per stream per batch. At a stream's
  * checkpoint interval, once its log since the last snapshot holds as many changed keys as the
  * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), the state as of
- * that batch is merged into a new snapshot while the next batches run
- * (CheckpointStore.writeSnapshot): merging costs O(1) per change, and a restore reads, in bulk, at
+ * that batch is merged into a new snapshot while the next batches run (SnapshotMerges,
+ * CheckpointStore.writeSnapshot): merging costs O(1) per change, and a restore reads, in bulk, at
  * most about twice the state (a small state: itself and 100 k changes). State kept on disk
  * (`stateOnDisk`) is written key by key in the batch's commit and never loaded.
  *
@@ -137,9 +124,6 @@ type DeltaLog = Array<{ time: number; changes: number }>;
  * Strict (`overlapWrites: false`): commitBatch(t) resolves once t's commit is durable.
  */
 export class Checkpointer {
-  /** MIN_MERGE_CHANGES; tests lower it to merge small states. */
-  static minMergeChanges = MIN_MERGE_CHANGES;
-
   private readonly checkpointables: Array<DStream<unknown> & Checkpointable>;
   private readonly streamMeta: Record<string, unknown> = {};
   /** Streams that have written a complete copy since this context started (the first commit is full). */
@@ -149,10 +133,7 @@ export class Checkpointer {
   private lastCompleted: CheckpointMeta | undefined;
   /** Commits queued and not yet written, and the first write that failed (every later commit, flush and close throws it). */
   private readonly unwritten: UnwrittenCommits;
-  private readonly deltaLogs = new Map<string, DeltaLog>();
-  /** The snapshot being merged (one at a time), and the error of a failed one, thrown by the next commit. */
-  private merging: Promise<void> | undefined;
-  private mergeError: { error: unknown } | undefined;
+  private readonly merges: SnapshotMerges;
   private lastCompaction: { began: number; took: number } | undefined;
   /** Streams whose deferred changes (deferDelta) wait in a group not yet written. */
   private readonly held = new Set<string>();
@@ -169,6 +150,11 @@ export class Checkpointer {
     private readonly appName: string,
     private readonly options: CheckpointerOptions,
   ) {
+    this.merges = new SnapshotMerges(
+      store,
+      () => graph.zeroTime!,
+      (key) => this.written.delete(key),
+    );
     this.checkpointables = graph.streams.filter(isCheckpointable) as Array<DStream<unknown> & Checkpointable>;
     this.unwritten = new UnwrittenCommits({
       release: () => store.release(),
@@ -237,8 +223,7 @@ export class Checkpointer {
       }
       const [log, slices] = await Promise.all([this.store.loadStateLog(from), this.store.readSlices(from)]);
       // The delta log on disk counts toward the next merge as if logged in this run.
-      const restored = log.deltas.map((d) => ({ time: meta.lastCompletedTime, changes: d.flat.length / 2 + d.deletes.length }));
-      if (from === key && restored.length > 0) this.deltaLogs.set(key, restored);
+      if (from === key) this.merges.restored(key, meta.lastCompletedTime, log.deltas.map((d) => d.flat.length / 2 + d.deletes.length));
       // Merged only if the stream iterates `state` (one pair object refilled per entry:
       // restoreCheckpoint destructures each entry at once); mapWithState builds from `log`.
       const state: Iterable<[unknown, unknown]> = { [Symbol.iterator]: () => reusedPairs(mergeStateLog(log))[Symbol.iterator]() };
@@ -294,7 +279,7 @@ export class Checkpointer {
     this.lastCommitAt = now;
     this.unwritten.check();
     if (!strict) await this.waitUntilUnwritten((defer ? MAX_UNWRITTEN_FAST_BATCHES : MAX_UNWRITTEN_BATCHES) - 1);
-    if (this.mergeError) throw this.mergeError.error;
+    this.merges.check();
     const state = new Map<string, StateChange>();
     const deltas = new Map<string, DeltaChange>();
     const slices = new Map<string, SliceChange>();
@@ -362,7 +347,7 @@ export class Checkpointer {
     this.toDrop = [];
     written.catch(() => {}); // seen by the next commit, flush() or close()
     this.commits++;
-    for (const [s, key, changes, replace] of logged) this.logDelta(s, key, time, changes, replace);
+    for (const [s, key, changes, replace] of logged) this.merges.log(s, key, time, changes, replace);
     if (strict) await this.waitUntilUnwritten(0);
   }
 
@@ -381,25 +366,11 @@ export class Checkpointer {
       const change = delta?.state;
       if (change?.flat) {
         deltas.set(key, { time, flat: change.flat, deletes: change.deletes as StateKey[] });
-        this.countDeferred(key, time, change.flat.length / 2 + change.deletes.length);
+        this.merges.countDeferred(key, time, change.flat.length / 2 + change.deletes.length);
       } else if (change) throw new Error(`${key}: a deferred checkpoint of batch ${time} came back as a full copy`);
       if (delta?.meta !== undefined) meta.streams[key] = this.streamMeta[key] = delta.meta;
     }
     return { meta, deltas };
-  }
-
-  /**
-   * A group's delta holds each key once: what it adds to the delta log on disk counts toward the
-   * next merge, not the batches' own changes (a small state would merge several times as often).
-   */
-  private countDeferred(key: string, time: number, changes: number): void {
-    const log = this.deltaLogs.get(key);
-    for (let i = (log?.length ?? 0) - 1; i >= 0; i--) {
-      if (log![i]!.time === time) {
-        log![i]!.changes += changes;
-        return;
-      }
-    }
   }
 
   /** Waits until at most `n` commits are unwritten; throws a failed write's error. */
@@ -407,45 +378,9 @@ export class Checkpointer {
     return this.unwritten.waitUntil(n);
   }
 
-  /** Records a delta-log entry of a stream; starts merging its snapshot when one is due. */
-  private logDelta(s: DStream<unknown> & Checkpointable, key: string, time: number, changes: number, replace: boolean): void {
-    let log = this.deltaLogs.get(key);
-    if (log === undefined || replace) this.deltaLogs.set(key, (log = []));
-    if (replace) return;
-    log.push({ time, changes });
-    const interval = s.checkpointDuration;
-    if (this.merging || interval === undefined || (time - this.graph.zeroTime!) % interval !== 0) return;
-    let logged = 0;
-    for (const e of log) logged += e.changes;
-    const keys = s.stateKeys?.().inMemory ?? 0;
-    if (logged < Math.max(keys, Checkpointer.minMergeChanges) && log.length < MAX_DELTA_ENTRIES) return;
-    const entries = s.stateSnapshot?.(time);
-    if (entries === undefined) {
-      // A stream that cannot hand over a stable copy: its next commit is a full copy instead
-      // (written with that batch), which bounds its delta log all the same.
-      if (s.stateSnapshot === undefined) this.written.delete(key);
-      return;
-    }
-    this.merging = this.store
-      .writeSnapshot(key, time, entries)
-      .then(
-        () => {
-          const current = this.deltaLogs.get(key);
-          if (current !== log) return; // a full copy replaced the log meanwhile
-          const after = log.findIndex((e) => e.time > time);
-          log.splice(0, after < 0 ? log.length : after);
-        },
-        (error: unknown) => {
-          // A store closed meanwhile: the deltas stay, nothing is lost. Anything else fails the next commit.
-          if (!(error instanceof CheckpointError && error.code === 'CLOSED')) this.mergeError = { error };
-        },
-      )
-      .finally(() => (this.merging = undefined));
-  }
-
   /** The snapshot being merged, if any: resolves once it is written (or given up). */
   whenMerged(): Promise<void> {
-    return this.merging ?? Promise.resolve();
+    return this.merges.whenMerged();
   }
 
   /** Waits until every queued commit is durable; throws a failed write's error. */

@@ -4,7 +4,7 @@
 // per group, each key once, from which a restore resumes exactly.
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { Level } from 'level';
-import { MIN_MERGE_CHANGES } from '../../src/checkpoint/Checkpointer.js';
+import { MIN_MERGE_CHANGES, SnapshotMerges } from '../../src/checkpoint/SnapshotMerges.js';
 import {
   Checkpointer,
   CheckpointStore,
@@ -198,8 +198,8 @@ describe('mapWithState with group commit (deferDelta)', () => {
   it("a group's delta counts each key once toward the next merge", async () => {
     // 7 keys, ~5 changed a batch: 9 batches' own changes are ~45, a group's delta at most 7 puts
     // and a few removals. Back to back, the first interval's log holds 2 groups: below 30.
-    Checkpointer.minMergeChanges = 30;
-    onTestFinished(() => void (Checkpointer.minMergeChanges = MIN_MERGE_CHANGES));
+    SnapshotMerges.minMergeChanges = 30;
+    onTestFinished(() => void (SnapshotMerges.minMergeChanges = MIN_MERGE_CHANGES));
     const snapshotTimes = async (dir: string): Promise<number[]> => {
       const raw = new Level<string, string>(dir);
       await raw.open();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { Checkpointer, MIN_MERGE_CHANGES } from '../../src/checkpoint/Checkpointer.js';
+import { MIN_MERGE_CHANGES, SnapshotMerges } from '../../src/checkpoint/SnapshotMerges.js';
 import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
 import type { StatefulDStream } from '../../src/state/StatefulDStream.js';
 
@@ -54,8 +54,8 @@ function totalsJob(dir: string, interval: number): Run {
 
 describe('when a state is merged into a snapshot', () => {
   it('not at every checkpoint interval while its log holds fewer than MIN_MERGE_CHANGES changes; then at the next interval', async () => {
-    Checkpointer.minMergeChanges = 30; // keys k0…k5, up to 4 changes a batch: not due by 8000
-    onTestFinished(() => void (Checkpointer.minMergeChanges = MIN_MERGE_CHANGES));
+    SnapshotMerges.minMergeChanges = 30; // keys k0…k5, up to 4 changes a batch: not due by 8000
+    onTestFinished(() => void (SnapshotMerges.minMergeChanges = MIN_MERGE_CHANGES));
     const dir = tempDir();
     const run = totalsJob(dir, 2000);
     const snapshotTimes = async (): Promise<number[]> => {
@@ -85,8 +85,8 @@ describe('state edits and checkpoint extra with the delta log and snapshots', ()
     ['the delta log alone (no snapshot before the restart)', 100_000],
   ])('an edit between batches reaches the checkpoint (full copy), the extra value is restored with the state: %s', async (_what, interval) => {
     // A state this small merges only after MIN_MERGE_CHANGES changes: as soon as due here.
-    Checkpointer.minMergeChanges = 0;
-    onTestFinished(() => void (Checkpointer.minMergeChanges = MIN_MERGE_CHANGES));
+    SnapshotMerges.minMergeChanges = 0;
+    onTestFinished(() => void (SnapshotMerges.minMergeChanges = MIN_MERGE_CHANGES));
     const drop = (k: unknown): boolean => k === 'k0' || k === 'k3';
     const puts: Array<[string, number]> = [['moved', 100]];
 
