@@ -3,7 +3,6 @@
 // mapWithState leaves a batch's changes to the last commit of its group (deferDelta): one delta
 // per group, each key once, from which a restore resumes exactly.
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { Level } from 'level';
 import { MIN_MERGE_CHANGES, SnapshotMerges } from '../../src/checkpoint/SnapshotMerges.js';
 import {
   Checkpointer,
@@ -14,7 +13,7 @@ import {
   type CheckpointCommit,
 } from '../../src/checkpoint/index.js';
 import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
-import { cleanupTempDirs, holdWrites, tempDir, watchWrites } from './helpers.js';
+import { cleanupTempDirs, holdWrites, snapshotTimes, tempDir, watchWrites } from './helpers.js';
 
 afterEach(cleanupTempDirs);
 
@@ -200,13 +199,6 @@ describe('mapWithState with group commit (deferDelta)', () => {
     // and a few removals. Back to back, the first interval's log holds 2 groups: below 30.
     SnapshotMerges.minMergeChanges = 30;
     onTestFinished(() => void (SnapshotMerges.minMergeChanges = MIN_MERGE_CHANGES));
-    const snapshotTimes = async (dir: string): Promise<number[]> => {
-      const raw = new Level<string, string>(dir);
-      await raw.open();
-      const keys = await raw.keys({ gte: 'snap/', lt: 'snap0' }).all();
-      await raw.close();
-      return [...new Set(keys.map((k) => Number(k.split('/')[2])))];
-    };
     for (const gapMs of [0, GROUP_LINGER_MS + 15]) {
       const dir = tempDir();
       const job = countsJob(dir);

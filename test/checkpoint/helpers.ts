@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Level } from 'level';
 import { CheckpointError, type CheckpointStore } from '../../src/checkpoint/index.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -143,4 +144,13 @@ export function holdWrites(store: CheckpointStore): { writes: number; release():
     return b;
   };
   return seen;
+}
+
+/** The batch times of the snapshots a closed store in `dir` holds (any stream). */
+export async function snapshotTimes(dir: string): Promise<number[]> {
+  const raw = new Level<string, string>(dir);
+  await raw.open();
+  const keys = await raw.keys({ gte: 'snap/', lt: 'snap0' }).all();
+  await raw.close();
+  return [...new Set(keys.map((k) => Number(k.split('/')[2])))];
 }

@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { MIN_MERGE_CHANGES, SnapshotMerges } from '../../src/checkpoint/SnapshotMerges.js';
 import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
 import type { StatefulDStream } from '../../src/state/StatefulDStream.js';
+import { snapshotTimes } from '../checkpoint/helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -58,24 +58,17 @@ describe('when a state is merged into a snapshot', () => {
     onTestFinished(() => void (SnapshotMerges.minMergeChanges = MIN_MERGE_CHANGES));
     const dir = tempDir();
     const run = totalsJob(dir, 2000);
-    const snapshotTimes = async (): Promise<number[]> => {
-      const raw = new Level<string, string>(dir);
-      await raw.open();
-      const keys = await raw.keys({ gte: 'snap/', lt: 'snap0' }).all();
-      await raw.close();
-      return [...new Set(keys.map((k) => Number(k.split('/')[2])))];
-    };
     await run.ssc.start();
     await run.clock.advance(8000);
     await run.ssc.stop(); // waits for a merge in progress
-    expect(await snapshotTimes()).toEqual([1000]); // the first commit's full copy only
+    expect(await snapshotTimes(dir)).toEqual([1000]); // the first commit's full copy only
     const again = totalsJob(dir, 2000);
     const resumed = await StreamingContext.getOrCreate(dir, () => again.ssc);
     await resumed.start();
     // The log read back at the restart counts: due by 10000, the next interval.
     await again.clock.advance(8000 + 2000);
     await resumed.stop();
-    expect(await snapshotTimes()).toEqual([10000]);
+    expect(await snapshotTimes(dir)).toEqual([10000]);
   });
 });
 
