@@ -106,11 +106,12 @@ export function compactionDue(last: { began: number; took: number } | undefined,
  *  - batch t completed: commitBatch(t) asks every stream for its delta, encodes the commit and
  *    queues it (CheckpointStore coalesce) — the batch completes now, unless MAX_UNWRITTEN_BATCHES
  *    commits are queued: then once the oldest is written. When batches come less than
- *    GROUP_LINGER_MS apart, the bound is MAX_UNWRITTEN_FAST_BATCHES, and a stream that can defer
- *    its delta (deferDelta: mapWithState) holds its changes instead; the commit then lingers up
- *    to GROUP_LINGER_MS (or MAX_GROUP_BATCHES commits) for company, and the last such commit of
- *    its group describes the held changes of all of them, with the batch record, when the
- *    group's write starts (deferredPart), counting them toward the next merge;
+ *    GROUP_LINGER_MS apart, the bound is MAX_UNWRITTEN_FAST_BATCHES, and a stream that can
+ *    defer its delta (deferDelta: mapWithState, updateStateByKey) holds its changes instead; the
+ *    commit then lingers up to GROUP_LINGER_MS (or MAX_GROUP_BATCHES commits) for company, and
+ *    the last such commit of its group describes the held changes of all of them, with the
+ *    batch record, when the group's write starts (deferredPart), counting them toward the next
+ *    merge;
  *  - a write in progress when commits are queued: they wait, and go to LevelDB together in the
  *    next write (one atomic batch, one fsync), in order;
  *  - a write done: each of its commits' streams is told (checkpointWritten(t)) — the receiver's

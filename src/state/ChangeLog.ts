@@ -1,5 +1,8 @@
 import { KeyMap } from '../rdd/keys.js';
 
+/** Changed keys in order, with their entries (undefined: removed). */
+export type Changes<K, E> = { keys: K[]; entries: (E | undefined)[] };
+
 /**
  * The keys a stateful stream changed, batch by batch, since its last checkpoint: what an
  * incremental checkpoint writes. `E` is what the stream needs to write a key's value later
@@ -10,9 +13,12 @@ import { KeyMap } from '../rdd/keys.js';
  * every batch — it is dropped and the next checkpoint is a full copy instead. Batches held for a
  * checkpoint still to come (`hold`, group commit: at most a few) never drop it.
  *
- * `replacedIn` (optional) tells, for an entry, the edit of the batch that replaced or removed it
- * (0: not since). With it, the changes of several batches are taken in one pass, skipping the
- * entries a later batch of them replaced; without it, they are merged by key.
+ * Several batches taken at once (group commit) need each key once. `replacedIn` (optional) tells,
+ * for an entry, the edit of the batch that replaced or removed it (0: not since): the batches are
+ * then taken in one pass, skipping the entries a later batch of them replaced (mapWithState).
+ * `diff` (optional) gives the changes up to a time by comparing the stream's versions instead,
+ * reading no entry (updateStateByKey, whose every batch is O(state) anyway). Without either,
+ * they are merged by key, and batches are not held.
  */
 export class ChangeLog<K, E> {
   private batches: { time: number; edit: number; keys: K[]; entries: (E | undefined)[]; unique: boolean }[] = [];
@@ -22,7 +28,11 @@ export class ChangeLog<K, E> {
   /** The batches up to this time are held for a later take: the log is not dropped meanwhile. */
   private heldUntil: number | undefined;
 
-  constructor(private readonly replacedIn?: (entry: E) => number) {}
+  constructor(
+    private readonly replacedIn?: (entry: E) => number,
+    /** The changes from the last take up to `time`, or undefined when the versions to compare are gone. */
+    private readonly diff?: (time: number) => Changes<K, E> | undefined,
+  ) {}
 
   /**
    * Batch `time` committed these changes (in order; a later change of a key wins). `unique`: the
@@ -42,11 +52,11 @@ export class ChangeLog<K, E> {
    * Keep batch `time`'s changes for a take at a later time (which then includes them), never
    * dropping the log for a full copy until then. Returns how many changes the batch recorded, or
    * undefined — nothing held — when the next checkpoint must be a full copy anyway, the log
-   * cannot take several batches in one pass (no `replacedIn`), or `ok` refuses one of the
-   * batch's puts.
+   * cannot take several batches in one pass (neither `replacedIn` nor `diff`), or `ok` refuses
+   * one of the batch's puts.
    */
   hold(time: number, ok: (key: K, entry: E) => boolean): number | undefined {
-    if (this.fullUntil !== undefined || this.replacedIn === undefined) return undefined;
+    if (this.fullUntil !== undefined || (this.replacedIn === undefined && this.diff === undefined)) return undefined;
     let n = 0;
     for (let i = this.batches.length - 1; i >= 0 && this.batches[i]!.time === time; i--) {
       const { keys, entries } = this.batches[i]!;
@@ -78,7 +88,7 @@ export class ChangeLog<K, E> {
    * removed; a removal may be listed more than once, and before a later put of its key), or
    * 'full' when only a full copy can describe them. Consumes them.
    */
-  take(time: number): { keys: K[]; entries: (E | undefined)[] } | 'full' {
+  take(time: number): Changes<K, E> | 'full' {
     let i = 0;
     while (i < this.batches.length && this.batches[i]!.time <= time) i++;
     const taken = this.batches.splice(0, i);
@@ -91,6 +101,8 @@ export class ChangeLog<K, E> {
     if (taken.length === 0) return { keys: [], entries: [] };
     // The common case, a checkpoint every batch: that batch's own changes, each key once.
     if (taken.length === 1 && taken[0]!.unique) return taken[0]!;
+    const compared = this.diff?.(time);
+    if (compared !== undefined) return compared;
     const replacedIn = this.replacedIn;
     const keys: K[] = [];
     const entries: (E | undefined)[] = [];

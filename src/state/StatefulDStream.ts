@@ -366,9 +366,14 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     return this.slideDuration;
   }
 
+  /** Versions at and after this time are kept, whatever the horizon (a checkpoint still compares them); none by default. */
+  protected keepsVersionsFrom(): number | undefined {
+    return undefined;
+  }
+
   override clearMetadata(time: number): void {
     super.clearMetadata(time);
-    const horizon = time - (this.rememberDuration ?? this.slideDuration);
+    const horizon = Math.min(time - (this.rememberDuration ?? this.slideDuration), (this.keepsVersionsFrom() ?? Infinity) - 1);
     for (const t of this.versions.keys()) if (t <= horizon && t !== this.latestTime) this.versions.delete(t);
   }
 }

@@ -2,7 +2,7 @@ import type { SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpo
 import { DStream } from '../dstream/DStream.js';
 import { KeyMap, partitionOf } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
-import { ChangeLog } from './ChangeLog.js';
+import { ChangeLog, type Changes } from './ChangeLog.js';
 import { cloneState, deepEqual } from './clone.js';
 import { DiskStateDStream } from './DiskStateDStream.js';
 import { forEachRestored } from './RestoredTable.js';
@@ -57,10 +57,16 @@ const CONSUMED: unknown[] = [];
  * incremental checkpoint writes — holds exactly the keys put or removed. Object states are
  * copied before `update` sees them (see clone.ts), so updating in place never alters an earlier
  * batch's RDD. The cost is O(state) per batch, as in Spark: every key is offered to `update`.
+ *
+ * A version lists the keys it kept in the order of the version before, then the keys it added.
+ * Group commit (deferDelta) takes several batches' changes by comparing two versions in that
+ * order (changesSince): each key once, O(state) per group, no lookup by key.
  */
 export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> {
   readonly numPartitions: number;
-  private readonly log = new ChangeLog<K, [K, S]>();
+  private readonly log = new ChangeLog<K, [K, S]>(undefined, (time) => this.changesSince(time));
+  /** The version the last checkpoint described (the log's last take): what later versions are compared with. */
+  private takenAt: number | undefined;
 
   constructor(
     parent: DStream<[K, V]>,
@@ -176,7 +182,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
   // ---- checkpoints ---------------------------------------------------------------------------
 
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined {
-    return this.stateCheckpoint(
+    const delta = this.stateCheckpoint(
       time,
       full,
       this.log,
@@ -185,6 +191,56 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
       },
       (entry) => entry[1],
     );
+    // A held batch described early (before a scale-out edit) comes back later with an earlier time.
+    if (delta !== undefined) this.takenAt = Math.max(time, this.takenAt ?? time);
+    return delta;
+  }
+
+  /** Group commit: the batch's changes go with a later batch's delta (Checkpointable.deferDelta). */
+  deferDelta(time: number, check: (key: unknown, value: unknown) => boolean): number | undefined {
+    if (!this.mayDefer(time)) return undefined;
+    return this.log.hold(time, (k, pair) => check(k, pair[1]));
+  }
+
+  protected override heldTime(): number | undefined {
+    return this.log.heldTime;
+  }
+
+  /** Versions from the last one described on are compared by the next checkpoint (changesSince). */
+  protected override keepsVersionsFrom(): number | undefined {
+    return this.takenAt;
+  }
+
+  /**
+   * The changes from the version the last checkpoint described to batch `time`'s, each key once
+   * (removals first within a partition), or undefined when either version is gone. The pairs a
+   * version kept are the same objects, in the same order, so one pass over both suffices.
+   */
+  private changesSince(time: number): Changes<K, [K, S]> | undefined {
+    const base = this.takenAt === undefined ? undefined : this.versions.get(this.takenAt);
+    const now = this.versions.get(time);
+    if (base === undefined || now === undefined || base.length !== now.length) return undefined;
+    const keys: K[] = [];
+    const entries: ([K, S] | undefined)[] = [];
+    for (let p = 0; p < now.length; p++) {
+      const before = base[p]!;
+      let i = 0;
+      for (const pair of now[p]!) {
+        // Keys of `before` up to this pair's were removed (the kept ones come first, in order).
+        while (i < before.length && !Object.is(before[i]![0], pair[0])) {
+          keys.push(before[i++]![0]);
+          entries.push(undefined);
+        }
+        if (i < before.length && before[i++] === pair) continue; // kept, unchanged
+        keys.push(pair[0]);
+        entries.push(pair);
+      }
+      for (; i < before.length; i++) {
+        keys.push(before[i]![0]);
+        entries.push(undefined);
+      }
+    }
+    return { keys, entries };
   }
 
   stateSnapshot(time: number): Iterable<readonly [unknown, unknown]> | undefined {
@@ -210,6 +266,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
     }
     this.log.reset();
     this.restoredAt(saved.time, parts, saved.meta);
+    this.takenAt = saved.time;
   }
 }
 

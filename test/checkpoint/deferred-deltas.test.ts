@@ -4,6 +4,7 @@
 // per group, each key once, from which a restore resumes exactly.
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { MIN_MERGE_CHANGES, SnapshotMerges } from '../../src/checkpoint/SnapshotMerges.js';
+import { mergeStateLog } from '../../src/checkpoint/stateRead.js';
 import {
   Checkpointer,
   CheckpointStore,
@@ -93,37 +94,55 @@ describe('a lingering group (CommitOptions.linger, late)', () => {
   });
 });
 
-/** mapWithState over a generated input where keys are added, updated and removed (every 4th count). */
-function countsJob(dir: string): { ssc: StreamingContext; clock: ManualClock; outputs: Map<number, string[]> } {
+type Op = 'mapWithState' | 'updateStateByKey';
+
+/**
+ * Counts per key over a generated input where keys are added, updated and removed (every 4th
+ * count), by mapWithState or by updateStateByKey; the outputs of each batch, sorted.
+ */
+function countsJob(dir: string, op: Op = 'mapWithState'): { ssc: StreamingContext; clock: ManualClock; outputs: Map<number, string[]> } {
   const clock = new ManualClock(0);
   const ssc = new StreamingContext({ batchDuration: 1000, clock });
   ssc.checkpoint(dir);
-  const spec = StateSpec.function((k: string, v: number | undefined, st: State<number>) => {
-    const n = (st.getOption() ?? 0) + (v ?? 0);
-    if (n % 4 === 0) {
-      st.remove();
-      return `${k} removed`;
-    }
-    st.update(n);
-    return `${k}=${n}`;
-  }).name('counts');
   const outputs = new Map<number, string[]>();
-  ssc
-    .rateStream<[string, number]>({ rowsPerBatch: 6, generate: (t, i) => [`k${(t / 1000 + i * i) % 7}`, 1 + (i % 2)] })
-    .mapWithState(spec)
-    .foreachRDD((rdd, t) => void outputs.set(t, rdd.collect().map(String).sort()));
+  const input = ssc.rateStream<[string, number]>({ rowsPerBatch: 6, generate: (t, i) => [`k${(t / 1000 + i * i) % 7}`, 1 + (i % 2)] });
+  const counts =
+    op === 'mapWithState'
+      ? input.mapWithState(
+          StateSpec.function((k: string, v: number | undefined, st: State<number>) => {
+            const n = (st.getOption() ?? 0) + (v ?? 0);
+            if (n % 4 === 0) {
+              st.remove();
+              return `${k} removed`;
+            }
+            st.update(n);
+            return `${k}=${n}`;
+          }).name('counts'),
+        )
+      : input
+          .updateStateByKey<string, number, number>(
+            (values, s) => {
+              const n = values.reduce((a, b) => a + b, s ?? 0);
+              return n % 4 === 0 ? undefined : n;
+            },
+            { name: 'counts' },
+          )
+          .map(([k, n]) => `${k}=${n}`);
+  counts.foreachRDD((rdd, t) => void outputs.set(t, rdd.collect().map(String).sort()));
   return { ssc, clock, outputs };
 }
 
-describe('mapWithState with group commit (deferDelta)', () => {
-  it('writes one delta per group, each key once, and a restore from them resumes exactly', async () => {
-    const whole = countsJob(tempDir());
+describe('mapWithState and updateStateByKey with group commit (deferDelta)', () => {
+  const checkpointerOf = (ssc: StreamingContext): Checkpointer => (ssc as unknown as { checkpointer: Checkpointer }).checkpointer;
+
+  it.each(['mapWithState', 'updateStateByKey'] as const)('%s writes one delta per group, each key once, and a restore from them resumes exactly', async (op) => {
+    const whole = countsJob(tempDir(), op);
     await whole.ssc.start();
     await whole.clock.advance(14_000);
     await whole.ssc.stop();
 
     const dir = tempDir();
-    const first = countsJob(dir);
+    const first = countsJob(dir, op);
     await first.ssc.start();
     await first.clock.advance(10_000); // batch after batch: their commits group
     await first.ssc.stop();
@@ -141,7 +160,7 @@ describe('mapWithState with group commit (deferDelta)', () => {
     await store.close();
 
     let next: ReturnType<typeof countsJob> | undefined;
-    const resumed = await StreamingContext.getOrCreate(dir, () => (next = countsJob(dir)).ssc);
+    const resumed = await StreamingContext.getOrCreate(dir, () => (next = countsJob(dir, op)).ssc);
     await resumed.start();
     expect(resumed.recoveredFrom).toBe(10_000);
     await next!.clock.advance(14_000);
@@ -150,14 +169,67 @@ describe('mapWithState with group commit (deferDelta)', () => {
     for (const t of next!.outputs.keys()) expect(next!.outputs.get(t)).toEqual(whole.outputs.get(t));
   });
 
-  it('a state the store cannot take as JSON is not deferred: its batch fails at once, as before', async () => {
+  it('updateStateByKey: keys removed and added again within a group, structured keys too, are stored as the state ends', async () => {
+    const a = ['a', 1];
+    const batches: [unknown, number][][] = [
+      [[a, 1], ['b', 1], [['a', 1], 1]], // a 2, b 1
+      [[['a', 1], 2], ['c', 5]], // a 4: removed; c 5
+      [[['a', 1], 1], ['b', 3]], // a added again: 1; b 4: removed
+      [['b', 2], ['c', 1]], // b added again: 2; c 6
+      [['d', 1]],
+    ];
+    const n = batches.length; // queueStream takes them from the array
     const dir = tempDir();
     const clock = new ManualClock(0);
     const ssc = new StreamingContext({ batchDuration: 1000, clock, checkpointDir: dir });
-    const spec = StateSpec.function((_k: string, v: number | undefined, st: State<unknown>) => {
-      st.update((v ?? 0) > 1 ? () => 'no' : 1);
-    });
-    ssc.queueStream<[string, number]>([[['a', 1]], [['a', 1]], [['a', 2]], [['a', 1]]]).mapWithState(spec).foreachRDD(() => {});
+    let last: [unknown, number][] = [];
+    ssc
+      .queueStream(batches)
+      .updateStateByKey<unknown, number, number>((vs, s) => {
+        const n = vs.reduce((x, y) => x + y, s ?? 0);
+        return n % 4 === 0 ? undefined : n;
+      }, { name: 'counts' })
+      .foreachRDD((rdd) => void (last = rdd.collect()));
+    await ssc.start();
+    await clock.advance(n * 1000); // back to back: the batches after the first share deltas
+    await ssc.stop();
+    const sorted = (pairs: unknown[][]): string[] => pairs.map((p) => JSON.stringify(p)).sort();
+    expect(sorted(last)).toEqual(sorted([[['a', 1], 1], ['b', 2], ['c', 6], ['d', 1]]));
+    const store = await CheckpointStore.open(dir);
+    const log = await store.loadStateLog('n:counts');
+    expect(log.deltas.length).toBeLessThan(n - 1); // the first commit is the full copy
+    const stored: unknown[][] = [];
+    for (const flat of mergeStateLog(log)) for (let i = 0; i < flat.length; i += 2) stored.push([flat[i], flat[i + 1]]);
+    expect(sorted(stored)).toEqual(sorted(last));
+    await store.close();
+  });
+
+  it('updateStateByKey keeps the versions of the batches its next delta compares, no more', async () => {
+    const job = countsJob(tempDir(), 'updateStateByKey');
+    await job.ssc.start();
+    const stream = job.ssc.graph.streams.find((s) => s.kind === 'StateDStream') as unknown as { versions: Map<number, unknown> };
+    let most = 0;
+    job.ssc.addStreamingListener({ onBatchCompleted: () => void (most = Math.max(most, stream.versions.size)) });
+    for (let t = 0; t < 40; t++) await job.clock.advance(1000);
+    await checkpointerOf(job.ssc).flush();
+    expect(most).toBeGreaterThan(1); // a group's versions were kept
+    expect(most).toBeLessThanOrEqual(MAX_UNWRITTEN_FAST_BATCHES + 2);
+    await job.clock.advance(1000);
+    expect(stream.versions.size).toBeLessThanOrEqual(2);
+    await job.ssc.stop();
+  });
+
+  it.each(['mapWithState', 'updateStateByKey'] as const)('%s: a state the store cannot take as JSON is not deferred: its batch fails at once, as before', async (op) => {
+    const dir = tempDir();
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext({ batchDuration: 1000, clock, checkpointDir: dir });
+    const input = ssc.queueStream<[string, number]>([[['a', 1]], [['a', 1]], [['a', 2]], [['a', 1]]]);
+    const state = (v: number | undefined): unknown => ((v ?? 0) > 1 ? () => 'no' : v);
+    if (op === 'mapWithState') {
+      input.mapWithState(StateSpec.function((_k: string, v: number | undefined, st: State<unknown>) => st.update(state(v)))).foreachRDD(() => {});
+    } else {
+      input.updateStateByKey<string, number, unknown>((vs) => state(vs[0])).foreachRDD(() => {});
+    }
     await ssc.start();
     const err = await clock.advance(4000).then(
       () => undefined,
@@ -169,8 +241,6 @@ describe('mapWithState with group commit (deferDelta)', () => {
     expect(await store.readMeta()).toMatchObject({ lastCompletedTime: 2000 });
     await store.close();
   });
-
-  const checkpointerOf = (ssc: StreamingContext): Checkpointer => (ssc as unknown as { checkpointer: Checkpointer }).checkpointer;
 
   it.each([
     { how: 'back to back (deferred)', gapMs: 0, bound: MAX_UNWRITTEN_FAST_BATCHES },

@@ -376,6 +376,29 @@ describe('ChangeLog', () => {
     ]);
   });
 
+  it('takes several held batches from `diff` when it is given, and merges them by key when the versions are gone', () => {
+    let compared: { keys: string[]; entries: (number | undefined)[] } | undefined = { keys: ['a'], entries: [9] };
+    const asked: number[] = [];
+    const log = new ChangeLog<string, number>(undefined, (time) => (asked.push(time), compared));
+    log.record(1000, ['a', 'b'], [1, 1], 2, true);
+    expect(log.hold(1000, () => true)).toBe(2);
+    log.record(2000, ['a'], [9], 2, true);
+    expect(log.hold(2000, () => true)).toBe(1);
+    expect(log.take(2000)).toBe(compared);
+    expect(log.take(2000)).toEqual({ keys: [], entries: [] });
+    log.record(3000, ['b'], [1], 2, true);
+    expect(pairs(log.take(3000))).toEqual([['b', 1]]); // one batch: its own changes, no diff
+    expect(asked).toEqual([2000]);
+    compared = undefined;
+    log.record(4000, ['a', 'b'], [2, 2], 2, true);
+    log.hold(4000, () => true);
+    log.record(5000, ['a'], [undefined], 2, true);
+    expect(pairs(log.take(5000))).toEqual([
+      ['a', undefined],
+      ['b', 2],
+    ]);
+  });
+
   it('holds nothing when a put is refused or a full copy is owed, and is never dropped while it holds', () => {
     const log = new ChangeLog<number, { replacedIn: number }>((e) => e.replacedIn);
     const keys = Array.from({ length: 3000 }, (_, i) => i);
@@ -390,7 +413,7 @@ describe('ChangeLog', () => {
     log.record(3000, keys, entries, 1000, true, 3);
     log.record(4000, keys, entries, 1000, true, 4); // not held: dropped
     expect(log.hold(4000, () => true)).toBeUndefined();
-    expect(new ChangeLog<number, number>().hold(1000, () => true)).toBeUndefined(); // no replacedIn: cannot take several batches in one pass
+    expect(new ChangeLog<number, number>().hold(1000, () => true)).toBeUndefined(); // neither replacedIn nor diff: cannot take several batches in one pass
   });
 
   it('gives up for a full copy once it holds more changes than the state', () => {
