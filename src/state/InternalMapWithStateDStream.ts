@@ -3,7 +3,8 @@ import type { DStream } from '../dstream/DStream.js';
 import { hashKeySigned } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { ChangeLog } from './ChangeLog.js';
-import { buildRoot, emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, replacedIn, structuredCode, type Root } from './hamt.js';
+import { emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, replacedIn, structuredCode, type Root } from './hamt.js';
+import { buildRoot } from './hamtBuild.js';
 import { entries, forEachEntry, RestoredTable, TOMBSTONE, type TableView } from './RestoredTable.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
@@ -148,7 +149,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
             if (entry >= 0) hidden.push(entry);
           } else roots[p] = remove(root, mh, k, code, edit);
           sizes[p]!--;
-          logKeys.push(k);
+          logKeys.push(leaf !== undefined ? leaf.key : k);
           logEntries.push(undefined);
         }
       } else if (state.isUpdated() || (had && timeout !== undefined)) {
@@ -159,13 +160,14 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           leaf.stamp = time;
         } else {
           // A key already in the trie keeps its leaf's key object: this record's copy of it (a
-          // string just read, say) then dies young instead of living on in the state.
+          // string just read, say) then dies young instead of living on in the state — or in the
+          // change log, which holds a group's batches until its write (logged: the leaf's key).
           const fresh = new Leaf(h, mh, leaf !== undefined ? leaf.key : k, code, value, time, edit);
           if (leaf !== undefined && holding) replaced.push(leaf);
           roots[p] = putAlong(path, fresh, edit); // the path lookupPath recorded: no second walk
           if (!had) sizes[p]!++;
           if (entry >= 0) hidden.push(entry);
-          logKeys.push(k);
+          logKeys.push(fresh.key);
           logEntries.push(fresh);
           if (timeout !== undefined) written.push(fresh);
         }

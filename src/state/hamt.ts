@@ -17,8 +17,8 @@
  */
 import { encodeStructuredKey, hashKeySigned } from '../rdd/keys.js';
 
-const BITS = 5;
-const MASK = 31;
+export const BITS = 5;
+export const MASK = 31;
 
 /** One key, its value and the batch time it was last written at. Immutable once its batch committed. */
 export class Leaf<K, V> {
@@ -45,7 +45,8 @@ export function replacedIn(leaf: Leaf<unknown, unknown>): number {
   return leaf.edit < 0 ? -leaf.edit : 0;
 }
 
-class Branch<K, V> {
+/** An inner node: a bit per 5-bit digit present, and the children in digit order. */
+export class Branch<K, V> {
   constructor(
     public bitmap: number,
     public arr: Child<K, V>[],
@@ -54,7 +55,7 @@ class Branch<K, V> {
 }
 
 /** Keys whose 32-bit mixed hashes are equal. */
-class Collision<K, V> {
+export class Collision<K, V> {
   constructor(
     readonly mh: number,
     public leaves: Leaf<K, V>[],
@@ -62,7 +63,7 @@ class Collision<K, V> {
   ) {}
 }
 
-type Child<K, V> = Branch<K, V> | Leaf<K, V> | Collision<K, V>;
+export type Child<K, V> = Branch<K, V> | Leaf<K, V> | Collision<K, V>;
 export type Root<K, V> = Branch<K, V>;
 
 /** The hash and encoded form of a key, computed once per record. */
@@ -104,7 +105,8 @@ function popcount(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
-function sameKey<K, V>(leaf: Leaf<K, V>, key: K, code: string | undefined): boolean {
+/** Whether `leaf` holds `key` (its encoded form `code` for a structured key). */
+export function sameKey<K, V>(leaf: Leaf<K, V>, key: K, code: string | undefined): boolean {
   if (code !== undefined) return leaf.code === code;
   if (leaf.code !== undefined) return false;
   const a = leaf.key as unknown;
@@ -308,123 +310,6 @@ function removeIn<K, V>(
   const out = editable(node, edit);
   out.arr[pos] = next;
   return out;
-}
-
-/**
- * A version holding `leaves` (a key given twice: the later leaf wins; a later leaf for which
- * `removes` is true takes the key out), built bottom-up under `edit` — what restoring a
- * checkpoint does with millions of keys, its snapshot then its delta log. The leaves are sorted
- * once in trie order (their hashes with the 5-bit digits in reverse, a radix sort of typed
- * arrays), then every node is made once from its run of the sorted order: no walk, no path copy
- * per key, and no leaf is read again after its hash (a million leaves sit all over the heap).
- * Returns the root and the number of keys in it.
- */
-export function buildRoot<K, V>(
-  leaves: readonly Leaf<K, V>[],
-  edit: number,
-  removes?: (leaf: Leaf<K, V>) => boolean,
-): { root: Root<K, V>; size: number } {
-  const n = leaves.length;
-  let keys = new Uint32Array(n);
-  for (let i = 0; i < n; i++) keys[i] = trieOrder(leaves[i]!.mh);
-  // LSD radix sort, 8 bits a pass, stable (a key given twice keeps its order): keys and positions.
-  let order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  let keys2 = new Uint32Array(n);
-  let order2 = new Int32Array(n);
-  const counts = new Int32Array(256);
-  for (let shift = 0; shift < 32; shift += 8) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[(keys[i]! >>> shift) & 255]!++;
-    for (let d = 0, at = 0; d < 256; d++) {
-      const c = counts[d]!;
-      counts[d] = at;
-      at += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const to = counts[(keys[i]! >>> shift) & 255]!++;
-      keys2[to] = keys[i]!;
-      order2[to] = order[i]!;
-    }
-    [keys, keys2] = [keys2, keys];
-    [order, order2] = [order2, order];
-  }
-  const b = new Builder(leaves, keys, order, edit, removes);
-  const root = b.branch(0, n, 0, true) as Branch<K, V>; // the root is always a branch
-  return { root, size: b.size };
-}
-
-/** The hash with its 5-bit digits reversed (the root's digit first): sorting by it sorts in trie order. */
-function trieOrder(mh: number): number {
-  let k = 0;
-  for (let level = 0; level < 6; level++) k |= ((mh >>> (level * BITS)) & MASK) << (27 - level * BITS);
-  return (k | (mh >>> 30)) >>> 0;
-}
-
-/** The digit of level `level` of a trieOrder key. */
-function digitAt(k: number, level: number): number {
-  return level < 6 ? (k >>> (27 - level * BITS)) & MASK : k & 3;
-}
-
-class Builder<K, V> {
-  size = 0;
-
-  constructor(
-    private readonly leaves: readonly Leaf<K, V>[],
-    /** trieOrder keys, sorted, and the position in `leaves` of each. */
-    private readonly keys: Uint32Array,
-    private readonly order: Int32Array,
-    private readonly edit: number,
-    private readonly removes: ((leaf: Leaf<K, V>) => boolean) | undefined,
-  ) {}
-
-  /**
-   * The branch of sorted run [lo, hi), whose keys agree above level `level`; undefined when every
-   * key of it was removed. Below the root, a branch left with one leaf (or collision) is that leaf.
-   */
-  branch(lo: number, hi: number, level: number, root = false): Child<K, V> | undefined {
-    const keys = this.keys;
-    let bitmap = 0;
-    const arr: Child<K, V>[] = [];
-    for (let a = lo; a < hi; ) {
-      const d = digitAt(keys[a]!, level);
-      let z = a + 1;
-      while (z < hi && digitAt(keys[z]!, level) === d) z++;
-      const c = this.child(a, z, level + 1);
-      if (c !== undefined) {
-        bitmap |= 1 << d;
-        arr.push(c);
-      }
-      a = z;
-    }
-    if (!root && arr.length <= 1 && !(arr[0] instanceof Branch)) return arr[0];
-    // Sized exactly (an array grown by push keeps spare room, in every node of a million-key trie).
-    return new Branch(bitmap, arr.slice(), this.edit);
-  }
-
-  /** The node of sorted run [lo, hi) (at least one leaf), whose keys agree above level `level`. */
-  private child(lo: number, hi: number, level: number): Child<K, V> | undefined {
-    if (hi - lo === 1) {
-      const leaf = this.leaves[this.order[lo]!]!;
-      if (this.removes?.(leaf)) return undefined;
-      this.size++;
-      return leaf;
-    }
-    if (this.keys[lo] !== this.keys[hi - 1]) return this.branch(lo, hi, level);
-    // One hash: one key given again (or removed), or colliding keys.
-    const kept: Leaf<K, V>[] = [];
-    for (let i = lo; i < hi; i++) {
-      const leaf = this.leaves[this.order[i]!]!;
-      const j = kept.findIndex((l) => sameKey(l, leaf.key, leaf.code));
-      if (this.removes?.(leaf)) {
-        if (j >= 0) kept.splice(j, 1);
-      } else if (j >= 0) kept[j] = leaf;
-      else kept.push(leaf);
-    }
-    this.size += kept.length;
-    if (kept.length <= 1) return kept[0];
-    return new Collision(kept[0]!.mh, kept, this.edit);
-  }
 }
 
 /** Calls `f` on every leaf of the version `root`. */

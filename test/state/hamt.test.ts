@@ -1,7 +1,6 @@
 // The persistent map behind mapWithState: versions never change, keys compare by value.
 import { describe, expect, it } from 'vitest';
 import {
-  buildRoot,
   emptyRoot,
   forEachLeaf,
   keyInfo,
@@ -14,6 +13,7 @@ import {
   remove,
   type Root,
 } from '../../src/state/hamt.js';
+import { buildRoot } from '../../src/state/hamtBuild.js';
 
 function entries<K, V>(root: Root<K, V>): [K, V][] {
   const out: [K, V][] = [];
