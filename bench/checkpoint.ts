@@ -189,12 +189,21 @@
  *   objects: updateStateByKey 10 k 1.25 / 0.91, 1.15 / 0.93, 0.88 / 1.02, 0.67 / 0.95 ("off"
  *   spreading 3.3-8.4 M records/s: its GC is bimodal — each scavenge promoting ~2.5 MB or
  *   nothing, 0.13 or 0.5 s of scavenges over 1,000 batches, the same with the young generation
- *   fixed at 16 MB); 1 M 0.98 / 0.92, 0.96 / 0.97, 1.01 / 0.92, 0.95 / 0.94; mapWithState 10 k
+ *   fixed at 16 MB, or with single-threaded GC); 1 M 0.98 / 0.92, 0.96 / 0.97, 1.01 / 0.92, 0.95 / 0.94; mapWithState 10 k
  *   0.88 / 0.81, 0.90 / 0.87, 0.85 / 0.84, 0.90 / 0.90; 1 M 0.94 / 0.96, 0.97 / 0.83,
  *   0.87 / 0.85, 0.92 / 0.83. mapWithState at 10 k keys is where
  *   the goal is still missed: its "on" record loop and GC run ~10 % slower than "off" (profiles),
  *   the marking of replaced leaves costing only ~5 µs a batch (measured), and the checkpoint's JS
  *   ~0.13 ms a 1.4 ms batch.
+ * - The bimodal updateStateByKey is V8's allocation-site pretenuring. "off" at 10 k keys, 8 runs
+ *   of 1,000 batches each: with --no-allocation-site-pretenuring, 6.8-8.4 M records/s; by
+ *   default, 4.4-8.5 M. The mode is set in the first batches, while the young generation is
+ *   still small and nearly everything survives a scavenge. The site that decides is the per-key
+ *   values array of the batch's grouping (`() => []` in StateDStream.advance). Made by
+ *   `Array.of()` (no allocation site), 8 of 8 runs were steady at 5.5-6.6 M, but never as fast
+ *   as the fast mode: not kept. A lead for a fix: make those arrays only when `update` is called,
+ *   so they die young whatever the young generation's size. KeyMap's entry literal is another
+ *   site that may be tenured.
  */
 
 import { execFileSync } from 'node:child_process';
