@@ -179,7 +179,7 @@
  *   10 k 0.69 / 0.82, 1 M 0.78 / 0.78 (1 M is untouched by this change: its batches are 40-50 ms
  *   apart). "delta" ÷ "off" (no write, no fsync) 0.80-0.92: the JS and memory share is most of
  *   what is left.
- * - Dec 2, evening: updateStateByKey defers its deltas too (StateDStream.changesSince: a group's
+ * - Dec 2, late afternoon: updateStateByKey defers its deltas too (StateDStream.changesSince: a group's
  *   changes are found by comparing the version its last delta described with the group's last,
  *   pair by pair). Per commit at 10 k keys, encode 0.11-0.15 -> 0.02 ms, median batch 2.5-3.1 ->
  *   2.0-2.1 ms (child runs, new and old back to back); the store after 2,000 batches 0.66-1.8 ->

@@ -40,6 +40,10 @@
  *   2 threads ÷ 1 = 1.64-1.76 at 60 MB (three runs), 1.83 at 200 MB. Both cores stay busy (main
  *   0.19 s + threads 2.27 s + the feeder, over 1.4 s), so the rest is the threads' own work: the
  *   fold's Map lookups and the split.
+ * - Dec 2, late afternoon (freshly booted, quiet): one thread is faster, 6.2-6.7 M words/s, and
+ *   2 threads ÷ 1 = 1.67, 1.52, 1.60 at 60 MB, 1.64 at 200 MB. At 200 MB the 2-thread run took
+ *   0.74 s of main thread and 6.38 s of other threads over 3.93 s (1.81 of the 2 cores), against
+ *   6.75 s in all on one thread; the feeder process has the rest.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
