@@ -213,8 +213,9 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
 
   /**
    * The changes from the version the last checkpoint described to batch `time`'s, each key once
-   * (removals first within a partition), or undefined when either version is gone. The pairs a
-   * version kept are the same objects, in the same order, so one pass over both suffices.
+   * (a key removed and added again: its removal, then its put), or undefined when either version
+   * is gone. The pairs a version kept are the same objects, in the same order, so one pass over
+   * both suffices.
    */
   private changesSince(time: number): Changes<K, [K, S]> | undefined {
     const base = this.takenAt === undefined ? undefined : this.versions.get(this.takenAt);
