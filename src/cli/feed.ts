@@ -201,6 +201,7 @@ export class TcpFeedTarget implements FeedTarget {
       });
       const onListening = (): void => {
         this.port = (server.address() as net.AddressInfo).port;
+        log(`listening on port ${this.port}${this.opts.host ? ` on ${this.opts.host}` : ''}`);
         this.markListening();
       };
       if (this.opts.host) server.listen(this.opts.port, this.opts.host, onListening);

@@ -61,6 +61,10 @@ describe('dstreams feed', () => {
     writeFileSync(file, lines.join('\r\n') + '\r\n');
     const port = await freePort();
     const feeder = run(['feed', '--file', file, '--port', String(port), '--host', '127.0.0.1', '--exit-when-done']);
+    // Both connect at once, once it listens: it exits as soon as no client is left, so a client
+    // still retrying when the other got the whole file would find nobody (a CI failure, Dec 2).
+    await waitFor(() => feeder.err().includes('listening on port') || feeder.child.exitCode !== null, 'the feeder to listen', 45_000);
+    expect(feeder.err()).toContain(`listening on port ${port} on 127.0.0.1`);
     const [a, b] = await Promise.all([client(port), client(port)]);
     expect(a).toBe(lines.join('\n') + '\n');
     expect(b).toBe(a);
