@@ -27,10 +27,12 @@ export class ChangeLog<K, E> {
   private fullUntil: number | undefined;
   /** The batches up to this time are held for a later take: the log is not dropped meanwhile. */
   private heldUntil: number | undefined;
+  /** The time of the last take (or of the version a reset started from). */
+  private taken: number | undefined;
 
   constructor(
     private readonly replacedIn?: (entry: E) => number,
-    /** The changes from the last take up to `time`, or undefined when the versions to compare are gone. */
+    /** The changes from the last take (`takenAt`) up to `time`, or undefined when the versions to compare are gone. */
     private readonly diff?: (time: number) => Changes<K, E> | undefined,
   ) {}
 
@@ -70,6 +72,11 @@ export class ChangeLog<K, E> {
     return n;
   }
 
+  /** The time of the last take, or of the version the last reset started from: what `diff` compares with. */
+  get takenAt(): number | undefined {
+    return this.taken;
+  }
+
   /** The last batch held for a later take (hold), if any. */
   get heldTime(): number | undefined {
     return this.heldUntil;
@@ -89,6 +96,12 @@ export class ChangeLog<K, E> {
    * 'full' when only a full copy can describe them. Consumes them.
    */
   take(time: number): Changes<K, E> | 'full' {
+    const changes = this.takeUpTo(time);
+    this.taken = time;
+    return changes;
+  }
+
+  private takeUpTo(time: number): Changes<K, E> | 'full' {
     let i = 0;
     while (i < this.batches.length && this.batches[i]!.time <= time) i++;
     const taken = this.batches.splice(0, i);
@@ -132,7 +145,9 @@ export class ChangeLog<K, E> {
     return { keys, entries };
   }
 
-  reset(): void {
+  /** Forget everything: the state was rebuilt as of `time` (a restore), which the next take starts from. */
+  reset(time?: number): void {
+    this.taken = time;
     this.batches = [];
     this.pending = 0;
     this.fullUntil = undefined;

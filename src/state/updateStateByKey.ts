@@ -65,8 +65,6 @@ const CONSUMED: unknown[] = [];
 export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> {
   readonly numPartitions: number;
   private readonly log = new ChangeLog<K, [K, S]>(undefined, (time) => this.changesSince(time));
-  /** The version the last checkpoint described (the log's last take): what later versions are compared with. */
-  private takenAt: number | undefined;
 
   constructor(
     parent: DStream<[K, V]>,
@@ -182,7 +180,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
   // ---- checkpoints ---------------------------------------------------------------------------
 
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined {
-    const delta = this.stateCheckpoint(
+    return this.stateCheckpoint(
       time,
       full,
       this.log,
@@ -191,9 +189,6 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
       },
       (entry) => entry[1],
     );
-    // A held batch described early (before a scale-out edit) comes back later with an earlier time.
-    if (delta !== undefined) this.takenAt = Math.max(time, this.takenAt ?? time);
-    return delta;
   }
 
   /** Group commit: the batch's changes go with a later batch's delta (Checkpointable.deferDelta). */
@@ -208,7 +203,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
 
   /** Versions from the last one described on are compared by the next checkpoint (changesSince). */
   protected override keepsVersionsFrom(): number | undefined {
-    return this.takenAt;
+    return this.log.takenAt;
   }
 
   /**
@@ -218,7 +213,8 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
    * both suffices.
    */
   private changesSince(time: number): Changes<K, [K, S]> | undefined {
-    const base = this.takenAt === undefined ? undefined : this.versions.get(this.takenAt);
+    const since = this.log.takenAt;
+    const base = since === undefined ? undefined : this.versions.get(since);
     const now = this.versions.get(time);
     if (base === undefined || now === undefined || base.length !== now.length) return undefined;
     const keys: K[] = [];
@@ -265,9 +261,8 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
         parts[partitionOf(k, n)]!.push([k as K, s as S]);
       }
     }
-    this.log.reset();
+    this.log.reset(saved.time);
     this.restoredAt(saved.time, parts, saved.meta);
-    this.takenAt = saved.time;
   }
 }
 
