@@ -206,6 +206,22 @@
  *   4.9-8.2 M), and 6.0-6.6 M without pretenuring. The chaining costs about what the fast mode
  *   gains: not kept either. KeyMap's entry literal, which every shuffle allocates per key, is
  *   another site that may be tenured.
+ * - Dec 2, evening (a slower VM: "off" at 10 k keys 5.8-6.3 M records/s, child runs alternated
+ *   5 times): mapWithState 10 k "on" 4.9-5.1 M, 0.84. A profile of 3,000 batches each way: "on"
+ *   takes 18.5 s of samples against 16.3 s; the record loop (this file's fused loop, the
+ *   stream's apply, sameKey, putAlong) +0.9 s, i.e. ~0.3 ms a batch, GC +0.13 s, and the
+ *   checkpoint's own JS (takeUpTo 88 ms, commitBatch 68, encodeBulkFlat 66, deferDelta 64) ~0.1
+ *   ms a batch. "off" keeping the last 8 batches' logged leaves (or only their values) alive, as
+ *   a group does, was not measurably slower (4 runs each: 4.4-6.0 M as it is, 4.3-5.8 M keeping
+ *   the leaves, 3.8-5.4 M the values): the held leaves do not explain the loop's extra time.
+ *   Tried: a group's changes found by comparing two versions of the trie (the version the last
+ *   delta described with the group's last, skipping the nodes they share), the log letting each
+ *   held batch's leaves go, no marks. Alternated with the code before over 8 rounds: medians 4.38
+ *   against 4.70 M, no gain; the comparison costs more than the log's take (10 k keys after 8
+ *   batches: 0.4 ms, or 0.2 ms walking only the new version's leaves newer than the base,
+ *   against the take's ~0.15 ms). Not kept. Later the same evening the VM ran the same "off"
+ *   child at 3.0-3.5 M (CPU per batch 2.6-3.1 ms against 1.5-1.6 ms): no figure of then is
+ *   comparable with one of before.
  */
 
 import { execFileSync } from 'node:child_process';

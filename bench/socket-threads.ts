@@ -44,6 +44,16 @@
  *   2 threads ÷ 1 = 1.67, 1.52, 1.60 at 60 MB, 1.64 at 200 MB. At 200 MB the 2-thread run took
  *   0.74 s of main thread and 6.38 s of other threads over 3.93 s (1.81 of the 2 cores), against
  *   6.75 s in all on one thread; the feeder process has the rest.
+ * - Dec 2, evening (a slow VM: one thread 2.3-3.9 M words/s): 1.26, 1.36. A timeline of a
+ *   2-thread run, per batch: the main thread copies the batch's blocks into the slices in 9-62 ms
+ *   (fresh pages; 0.4 ms when the memory was reused), the slower thread finishes 30-150 ms after
+ *   the faster one, and the merge takes 18-47 ms, the threads idle meanwhile. Tried: a batch's
+ *   slices sent to the pool as soon as the batch is generated, one batch ahead (a BatchHooks
+ *   onBatchSubmitted), so the threads take the next batch while this thread merges the last. The
+ *   gaps closed (2.14-2.18 s against 2.44-2.86 s in one set of runs), but alternated with the code
+ *   before, five runs each: 1.37, 1.45, 1.49, 1.50, 1.46 against 1.39, 1.39, 1.49, 1.61, 1.48.
+ *   Both cores are busy anyway (main ~0.9 s + threads 3.1-4.4 s + the feeder over ~2.3 s): the
+ *   threads' idle moments were the main thread's and the feeder's. Not kept.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
