@@ -62,6 +62,9 @@ async function main(): Promise<void> {
   for (const input of ssc.graph.inputs) input.getOrCompute = () => current;
 
   port.on('message', (m: { type: 'task'; id: number; shuffle: number; bytes: Uint8Array }) => {
+    // The bytes' buffer goes back with the answer, for the pool's next task (SliceBuffers): the
+    // lines were decoded into strings of this thread's own by then.
+    const buffer = m.bytes.buffer as ArrayBuffer;
     try {
       const shuffle = streams[m.shuffle]!;
       if (!inputUnder(shuffle)) throw new Error(`stream ${m.shuffle} (${shuffle.kind}) is not a shuffle the pool can run`);
@@ -70,9 +73,11 @@ async function main(): Promise<void> {
       const rdd = (shuffle as DStream<unknown>).compute(time);
       const partitions: unknown[][] = [];
       if (rdd) for (let i = 0; i < rdd.numPartitions; i++) partitions.push(rdd.partition(i));
-      post({ type: 'done', id: m.id, partitions });
+      current = undefined;
+      port.postMessage({ type: 'done', id: m.id, partitions, buffer } satisfies FromWorker, [buffer]);
     } catch (e) {
-      post({ type: 'error', id: m.id, error: cloneable(e) });
+      current = undefined;
+      port.postMessage({ type: 'error', id: m.id, error: cloneable(e), buffer } satisfies FromWorker, [buffer]);
     } finally {
       current = undefined;
       ssc.graph.clearMetadata(time);

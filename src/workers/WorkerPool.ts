@@ -7,13 +7,16 @@
  * kind), or rejects naming the first difference. `run` sends one task (a shuffle of the graph
  * and the bytes of whole lines, transferred, not copied) to an idle thread, queueing it when
  * all are busy; it resolves with the task's combined pairs by partition, or rejects with the
- * error the job's code threw in the thread. A thread that dies fails its task and is replaced.
+ * error the job's code threw in the thread. Either answer brings the bytes' buffer back, and
+ * the next task's bytes are copied into it (`buffer`, SliceBuffers). A thread that dies fails
+ * its task and is replaced.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { SliceBuffers } from './SliceBuffers.js';
 
 /** What a thread or process needs to build a job's graph again: where its definition is and its parameters (context/job.ts). */
 export interface JobRef {
@@ -43,8 +46,8 @@ export interface ShuffleTask {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'failed'; error: unknown }
-  | { type: 'done'; id: number; partitions: unknown[][] }
-  | { type: 'error'; id: number; error: unknown };
+  | { type: 'done'; id: number; partitions: unknown[][]; buffer: ArrayBuffer }
+  | { type: 'error'; id: number; error: unknown; buffer: ArrayBuffer };
 
 interface Pending {
   id: number;
@@ -93,11 +96,16 @@ export class WorkerPool {
   private readonly queue: Pending[] = [];
   private nextId = 0;
   private closed = false;
+  /** The buffers tasks' bytes are copied into (`buffer`), back from the threads once read. */
+  private readonly buffers: SliceBuffers;
 
   private constructor(
     private readonly setup: WorkerSetup,
     readonly size: number,
-  ) {}
+  ) {
+    // A batch's slices (one a thread) and, while sizes grow, as many smaller ones.
+    this.buffers = new SliceBuffers(2 * size);
+  }
 
   /** Spawn `size` threads; resolves once all built the job's graph, rejects (and stops them) if one could not. */
   static async start(setup: WorkerSetup, size: number): Promise<WorkerPool> {
@@ -124,6 +132,7 @@ export class WorkerPool {
         } else if (m.type === 'failed') {
           reject(m.error);
         } else {
+          this.buffers.give(m.buffer);
           const p = t.current;
           t.current = undefined;
           if (p && p.id === m.id) {
@@ -159,7 +168,15 @@ export class WorkerPool {
     for (const p of this.queue.splice(0)) p.reject(error);
   }
 
-  /** Run one task; its bytes' buffer is transferred to the thread (unusable here afterwards). */
+  /**
+   * A view of `size` bytes to copy a task's bytes into: over a buffer a thread gave back when
+   * one is large enough (its pages already written, see SliceBuffers), else a new one.
+   */
+  buffer(size: number): Uint8Array {
+    return this.buffers.take(size);
+  }
+
+  /** Run one task; its bytes' whole buffer is transferred to the thread (unusable here afterwards) and comes back with the result. */
   run(task: ShuffleTask): Promise<unknown[][]> {
     if (this.closed) return Promise.reject(new Error('the worker pool has been closed'));
     return new Promise((resolve, reject) => {

@@ -69,7 +69,7 @@ async function runShuffle(
 ): Promise<void> {
   const { create, mergeValue, mergeCombiners, numPartitions } = shuffle;
   try {
-    const slices = sliceLines(lines, pool.size);
+    const slices = sliceLines(lines, pool.size, (size) => pool.buffer(size));
     const results = await Promise.all(slices.map((bytes) => pool.run({ shuffle: shuffle.id, bytes })));
     const table = new PairTable<unknown, unknown>(numPartitions);
     const same = (c: unknown): unknown => c;
@@ -83,10 +83,11 @@ async function runShuffle(
 }
 
 /**
- * The batch's line bytes in order, in at most `n` slices of similar size, each one new buffer
- * (to be transferred). Every block ends with a newline, so slices end at block boundaries.
+ * The batch's line bytes in order, in at most `n` slices of similar size, each over a buffer of
+ * its own from `buffer` (to be transferred). Every block ends with a newline, so slices end at
+ * block boundaries.
  */
-export function sliceLines(lines: LinesRDD, n: number): Uint8Array[] {
+export function sliceLines(lines: LinesRDD, n: number, buffer: (size: number) => Uint8Array = (size) => new Uint8Array(size)): Uint8Array[] {
   const blocks = lines.blocks.flat();
   let total = 0;
   for (const b of blocks) total += b.bytes.length;
@@ -99,7 +100,7 @@ export function sliceLines(lines: LinesRDD, n: number): Uint8Array[] {
     const from = i;
     let size = 0;
     while (i < blocks.length && (done + size < goal || i === from)) size += blocks[i++]!.bytes.length;
-    const slice = new Uint8Array(size);
+    const slice = buffer(size);
     let at = 0;
     for (let j = from; j < i; j++) {
       slice.set(blocks[j]!.bytes, at);

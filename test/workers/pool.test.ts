@@ -82,6 +82,32 @@ describe('worker pool', () => {
     expect(sortedPairs(batches[3]!.flat())).toEqual(sortedPairs([...expectedCounts]));
   });
 
+  it('the threads give each slice\'s buffer back, and the next batch copies its lines into it: counts stay exact', async () => {
+    const { port, close, next } = await serve(text);
+    cleanups.push(close);
+    const run = runId();
+    next();
+    const clock = new ManualClock();
+    const ssc = wordcount.create({ batchDuration: 1000, clock, workers: 2 }, { port, run });
+    contexts.push(ssc);
+    const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
+    const received = (): number => (input.receiver as unknown as { stats: { lines: number } }).stats.lines;
+    const kept = (): number => (ssc as unknown as { pool: { buffers: { keptBytes: number } } }).pool.buffers.keptBytes;
+    await ssc.start();
+    await waitFor(() => received() === lines.length, 'all lines received');
+    await clock.advance(1000);
+    expect(seen.get(run)!.words).toBe(words.length);
+    const afterFirst = kept();
+    expect(afterFirst).toBeGreaterThan(0); // both slices' buffers came back
+    // The server sends the text again to the receiver's next connection: a second batch as large.
+    next();
+    await waitFor(() => received() === 2 * lines.length, 'the lines received again');
+    await clock.advance(1000);
+    expect(seen.get(run)!.words).toBe(2 * words.length);
+    expect(sortedPairs(seen.get(run)!.batches[1]!)).toEqual(sortedPairs([...expectedCounts]));
+    expect(kept()).toBe(afterFirst); // the same buffers, used again and given back: none made
+  });
+
   it('state and window jobs: the same final state and window on 1 and 2 threads as the lines say', async () => {
     const { port, close, next } = await serve(text);
     cleanups.push(close);
