@@ -53,7 +53,18 @@
  *   gaps closed (2.14-2.18 s against 2.44-2.86 s in one set of runs), but alternated with the code
  *   before, five runs each: 1.37, 1.45, 1.49, 1.50, 1.46 against 1.39, 1.39, 1.49, 1.61, 1.48.
  *   Both cores are busy anyway (main ~0.9 s + threads 3.1-4.4 s + the feeder over ~2.3 s): the
- *   threads' idle moments were the main thread's and the feeder's. Not kept.
+ *   threads' idle moments were the main thread's and the feeder's. Not kept. (The feeder alone
+ *   takes ~0.3 s of CPU, most of it system time, to send 60 MB.)
+ *   Kept: the threads give each slice's buffer back with their answer, and the next batch's
+ *   lines are copied into it (src/workers/SliceBuffers.ts): the main thread's profile had the
+ *   copy into fresh buffers (sliceLines) and countLines as its two largest parts, ~0.25 s and
+ *   ~0.1-0.2 s a 60 MB run. Alternated with the code before, six pairs at 60 MB: 1.21, 1.58,
+ *   1.48, 1.43, 1.45, 1.44 against 1.29, 1.45, 1.32, 1.37, 1.36, 1.21 (2 threads 4.7-5.5 M
+ *   words/s against 3.8-5.3 M); main thread 0.65-0.79 s against 0.75-1.02 s. At 200 MB, one
+ *   pair: 1.74 against 1.41 (main thread 2.18 s against 2.91 s, other threads 9.83 s against
+ *   10.94 s); a later run of the new code, the VM slower still: 1.28 (other threads 12.24 s for
+ *   the same work). A 2-thread run's pool is new, so its threads' JIT warms up inside the timed
+ *   run while the one thread's is warm (the first batch: ~7 MB/s a thread, later 15-20 MB/s).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
