@@ -7,8 +7,8 @@
  * streams in the same order, and says `ready`. Each task then names a shuffle stream by its
  * graph position and brings the bytes of whole lines: the lines become the RDD of the input
  * under that shuffle's chain, the shuffle's own compute combines them map-side (the fused stage
- * of src/rdd), and only the combined pairs go back. An error the job's code throws goes back
- * with the task and fails it.
+ * of src/rdd), and only the combined pairs go back, with the bytes' buffer for the next task's
+ * copy. An error the job's code throws goes back with the task and fails it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import '../index.js';
@@ -73,10 +73,8 @@ async function main(): Promise<void> {
       const rdd = (shuffle as DStream<unknown>).compute(time);
       const partitions: unknown[][] = [];
       if (rdd) for (let i = 0; i < rdd.numPartitions; i++) partitions.push(rdd.partition(i));
-      current = undefined;
       port.postMessage({ type: 'done', id: m.id, partitions, buffer } satisfies FromWorker, [buffer]);
     } catch (e) {
-      current = undefined;
       port.postMessage({ type: 'error', id: m.id, error: cloneable(e), buffer } satisfies FromWorker, [buffer]);
     } finally {
       current = undefined;

@@ -9,17 +9,23 @@
  * new one rounded up to a whole MiB; the view it returns is transferred with the task, and the
  * thread transfers the buffer back with its result (`give`). At most `max` buffers are kept (a
  * batch's slices, one a thread, come back before the next batch takes them): beyond that the
- * smallest is let go.
+ * smallest is let go. A buffer more than twice the largest of the last `max` sizes asked for (a
+ * burst's, say) is let go too, so a burst does not hold its memory for good.
  */
 const MIB = 1 << 20;
 
 export class SliceBuffers {
   private readonly kept: ArrayBuffer[] = [];
+  /** The last `max` sizes asked for, oldest first. */
+  private readonly asked: number[] = [];
 
   constructor(private readonly max: number) {}
 
   /** A view of `size` bytes over a buffer of its own (to be transferred whole). */
   take(size: number): Uint8Array {
+    this.asked.push(size);
+    if (this.asked.length > this.max) this.asked.shift();
+    this.dropOversized();
     let best = -1;
     for (let i = 0; i < this.kept.length; i++) {
       const b = this.kept[i]!;
@@ -33,6 +39,7 @@ export class SliceBuffers {
   give(buffer: ArrayBuffer): void {
     if (buffer.byteLength === 0) return; // detached: not ours any more
     this.kept.push(buffer);
+    this.dropOversized();
     if (this.kept.length > this.max) {
       let smallest = 0;
       for (let i = 1; i < this.kept.length; i++) if (this.kept[i]!.byteLength < this.kept[smallest]!.byteLength) smallest = i;
@@ -45,5 +52,11 @@ export class SliceBuffers {
     let n = 0;
     for (const b of this.kept) n += b.byteLength;
     return n;
+  }
+
+  private dropOversized(): void {
+    if (this.asked.length === 0) return;
+    const limit = Math.max(MIB, 2 * Math.max(...this.asked));
+    for (let i = this.kept.length - 1; i >= 0; i--) if (this.kept[i]!.byteLength > limit) this.kept.splice(i, 1);
   }
 }

@@ -41,6 +41,29 @@ async function serve(text: string): Promise<{ port: number; close: () => Promise
   }
 }
 
+/** A server on a free port below 32768 that sends `text` to its one connection at once, and again at each `again()`, never closing it. */
+async function feed(text: string): Promise<{ port: number; close: () => Promise<void>; again: () => void }> {
+  const open: net.Socket[] = [];
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = net.createServer((s) => {
+      s.on('error', () => undefined);
+      open.push(s);
+      s.write(text);
+    });
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!ok) continue;
+    const close = (): Promise<void> => {
+      for (const s of open) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    };
+    return { port, close, again: () => void open[0]!.write(text) };
+  }
+}
+
 const lines = generatedLines(40_000);
 const text = lines.join('\n') + '\n';
 const words = lines.flatMap((l) => l.split(' ')).filter((w) => w.length > 0);
@@ -83,10 +106,9 @@ describe('worker pool', () => {
   });
 
   it('the threads give each slice\'s buffer back, and the next batch copies its lines into it: counts stay exact', async () => {
-    const { port, close, next } = await serve(text);
+    const { port, close, again } = await feed(text);
     cleanups.push(close);
     const run = runId();
-    next();
     const clock = new ManualClock();
     const ssc = wordcount.create({ batchDuration: 1000, clock, workers: 2 }, { port, run });
     contexts.push(ssc);
@@ -99,8 +121,8 @@ describe('worker pool', () => {
     expect(seen.get(run)!.words).toBe(words.length);
     const afterFirst = kept();
     expect(afterFirst).toBeGreaterThan(0); // both slices' buffers came back
-    // The server sends the text again to the receiver's next connection: a second batch as large.
-    next();
+    // The text again on the same connection: a second batch as large.
+    again();
     await waitFor(() => received() === 2 * lines.length, 'the lines received again');
     await clock.advance(1000);
     expect(seen.get(run)!.words).toBe(2 * words.length);
