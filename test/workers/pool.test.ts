@@ -10,46 +10,16 @@ import { generatedLines, tempDir, waitFor } from '../receivers/helpers.js';
 import { failing, seen, state, wordcount, window as windowed } from './jobs.js';
 
 /**
- * A server on a free port below 32768 that sends `text` to each new run's first connection and
- * closes it; a receiver's reconnection after that gets nothing (the connection stays open).
- * `next()` lets the next connection have the text again.
+ * A server on a free port below 32768 whose connections `onConnection` handles; `close` also
+ * destroys the connections it kept open.
  */
-async function serve(text: string): Promise<{ port: number; close: () => Promise<void>; next: () => void }> {
-  let served = false;
-  const open = new Set<net.Socket>();
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const server = net.createServer((s) => {
-      s.on('error', () => undefined);
-      if (served) {
-        open.add(s);
-        return;
-      }
-      served = true;
-      s.end(text);
-    });
-    const ok = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (!ok) continue;
-    const close = (): Promise<void> => {
-      for (const s of open) s.destroy();
-      return new Promise<void>((r) => server.close(() => r()));
-    };
-    return { port, close, next: () => void (served = false) };
-  }
-}
-
-/** A server on a free port below 32768 that sends `text` to its one connection at once, and again at each `again()`, never closing it. */
-async function feed(text: string): Promise<{ port: number; close: () => Promise<void>; again: () => void }> {
+async function listen(onConnection: (s: net.Socket, open: net.Socket[]) => void): Promise<{ port: number; close: () => Promise<void> }> {
   const open: net.Socket[] = [];
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     const server = net.createServer((s) => {
       s.on('error', () => undefined);
-      open.push(s);
-      s.write(text);
+      onConnection(s, open);
     });
     const ok = await new Promise<boolean>((resolve) => {
       server.once('error', () => resolve(false));
@@ -60,8 +30,37 @@ async function feed(text: string): Promise<{ port: number; close: () => Promise<
       for (const s of open) s.destroy();
       return new Promise<void>((r) => server.close(() => r()));
     };
-    return { port, close, again: () => void open[0]!.write(text) };
+    return { port, close };
   }
+}
+
+/**
+ * A server that sends `text` to each new run's first connection and closes it; a receiver's
+ * reconnection after that gets nothing (the connection stays open). `next()` lets the next
+ * connection have the text again.
+ */
+async function serve(text: string): Promise<{ port: number; close: () => Promise<void>; next: () => void }> {
+  let served = false;
+  const server = await listen((s, open) => {
+    if (served) {
+      open.push(s);
+      return;
+    }
+    served = true;
+    s.end(text);
+  });
+  return { ...server, next: () => void (served = false) };
+}
+
+/** A server that sends `text` to its one connection at once, and again at each `again()`, never closing it. */
+async function feed(text: string): Promise<{ port: number; close: () => Promise<void>; again: () => void }> {
+  let first: net.Socket | undefined;
+  const server = await listen((s, open) => {
+    open.push(s);
+    first ??= s;
+    s.write(text);
+  });
+  return { ...server, again: () => void first!.write(text) };
 }
 
 const lines = generatedLines(40_000);
