@@ -87,7 +87,7 @@ async function runShuffle(
  * its own from `buffer` (to be transferred). Every block ends with a newline, so slices end at
  * block boundaries.
  */
-export function sliceLines(lines: LinesRDD, n: number, buffer: (size: number) => Uint8Array = (size) => new Uint8Array(size)): Uint8Array[] {
+export function sliceLines(lines: LinesRDD, n: number, buffer: (size: number) => Uint8Array): Uint8Array[] {
   const blocks = lines.blocks.flat();
   let total = 0;
   for (const b of blocks) total += b.bytes.length;
