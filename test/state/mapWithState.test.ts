@@ -187,6 +187,24 @@ describe.each(STORES)('mapWithState (Spark MapWithStateSuite), %s store', (_name
     ]);
   });
 
+  it('a large initial state over partitions, a key given twice: the later pair wins, as Spark puts them in order', async () => {
+    const initial: [string, number][] = Array.from({ length: 5000 }, (_, i): [string, number] => [`k${i}`, i]);
+    initial.push(['k7', 700], ['a', 1], ['a', 2]);
+    const spec = StateSpec.function((key: string, value: number | undefined, state: State<number>) => {
+      state.update((value ?? 0) + (state.getOption() ?? 0));
+      return state.get();
+    })
+      .initialState(RDD.fromArray(initial, 3))
+      .numPartitions(3);
+    const { outputs, snapshots } = await runMapWithState([['a', 'k7', 'new'], ['k4999']], spec, undefined, store);
+    expectBatchSets(outputs, [[3, 701, 1], [5000]]);
+    const expected = new Map(initial);
+    expected.set('a', 3).set('k7', 701).set('new', 1);
+    expect(snapshots[0]!.length).toBe(expected.size);
+    expect(new Map(snapshots[0])).toEqual(expected);
+    expect(new Map(snapshots[1])).toEqual(expected.set('k4999', 5000));
+  });
+
   it('initial state given as an array of pairs', async () => {
     const spec = StateSpec.function((key: string, value: number | undefined, state: State<number>) => {
       state.update((value ?? 0) + (state.getOption() ?? 0));
