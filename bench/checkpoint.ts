@@ -222,6 +222,27 @@
  *   against the take's ~0.15 ms). Not kept. Later the same evening the VM ran the same "off"
  *   child at 3.0-3.5 M (CPU per batch 2.6-3.1 ms against 1.5-1.6 ms): no figure of then is
  *   comparable with one of before.
+ * - Dec 2 night (a fresh VM, steady for an hour: "off" at 10 k keys 6.4-6.9 M records/s). Default
+ *   run (5 rounds, best / medians): updateStateByKey 10 k 1.47 / 0.98 ("off" 3.1-3.5 M, "on"
+ *   3.1-5.2 M: the bimodal GC above), 1 M 1.05 / 0.97; mapWithState 10 k 0.88 / 0.87, 1 M 0.87 /
+ *   0.76 (with --batches 60 --warmup 10, three alternated pairs: 0.88, 0.90, 0.87). Where
+ *   mapWithState's 10 k-key "on" loses its ~13 %, child runs alternated:
+ *   - not the write: "delta" (no write, no fsync) ran as "on" (5.31-5.85 against 5.33-5.78 M),
+ *     and group commit without fsync gained ~2 % (5.71-5.91 against 5.43-5.83 M);
+ *   - a profile of 3,000 batches each way: "on" +745 ms, of which GC +216 ms and the checkpoint's
+ *     JS ~380 ms spread over some fifteen functions (takeUpTo 49, encodeBulkFlat 37, commitBatch
+ *     34, deferDelta + hold 42, the LevelDB batch 27, the merges' encodeSnapshot 21, ...). The
+ *     record loop is the same: sameKey +423 ms in "on" is fnv1a -278 and the loop -169, V8
+ *     inlining them differently;
+ *   - held leaves: "off" keeping its last 8 batches' logged leaves alive (as a group does) ran
+ *     ~4 % slower (medians 6.24 against 6.50 M); groups of 16 lingering 40 ms were slower than
+ *     groups of 8 (4.71-5.01 against 5.03-5.51 M), groups of 4 about the same (5.21-5.86 against
+ *     5.41-5.80). Folding a group's batches as they come (each key once) would save at most the
+ *     4 % and needs the group's end, which only the store knows when its write starts: not done.
+ *   The first batch of a 1 M-key initial state: mapWithState 1.46 -> 0.81 s ("off"), the trie
+ *   now built in bulk as a restore builds it (buildRoot) where a path copy per key made most of
+ *   the first batch's garbage; updateStateByKey's takes 1.4-1.5 s, its initial pairs deduplicated
+ *   through a KeyMap (~1.1 s for 1 M fresh keys): left as it is.
  */
 
 import { execFileSync } from 'node:child_process';

@@ -55,6 +55,19 @@
  * the process's CPU); paced to a tenth of the time (Checkpointer.compactionDue), the CPU a record
  * fell to 0.74-0.78 us, and p99 at 1 M records/s was 50-100 ms in seven runs (20 / 36 / 66 ms at
  * 100 k / 300 k / 1 M in the last full run).
+ *
+ * Dec 2 night (a fresh VM, ~1.0-1.15 us a record at 1 M where the runs above had 0.74-0.78): p99
+ * 32 / 78 / 238 ms at 100 k / 300 k / 1 M; at 1 M alone p99 102-555 ms in eleven 8 s runs (the
+ * worst of ~71 batches), and 170-264 ms over 20 s (191 batches, max 190-304 ms). The code of the
+ * last full run (c723c8f), alternated with today's, three pairs: 295 / 382 / 295 against 338 /
+ * 210 / 227 ms, CPU 1.06-1.21 against 1.00-1.14 us a record — the machine, not a regression. At
+ * ~1 us a record the one thread that receives and applies the records is ~100 % busy at 1 M a
+ * second, so every hiccup queues the batches behind it: the start (the 100 k-key initial state
+ * and its full copy: the first batch takes ~210-290 ms, and the blocks that pile up meanwhile
+ * take ~1 s to drain, sometimes past the first second this bench skips), and, every 5-8 s, a
+ * batch of ~100 k records taking ~160 ms instead of ~30. --trace-gc: a scavenge of 15-33 ms about
+ * once a batch, each promoting 8-10 MB (the received lines waiting for their batch, the batch's
+ * new leaves), and a mark-compact every ~3 s shrinking the heap from ~250 to ~50 MB.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

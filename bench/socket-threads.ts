@@ -65,6 +65,17 @@
  *   10.94 s); a later run of the new code, the VM slower still: 1.28 (other threads 12.24 s for
  *   the same work). A 2-thread run's pool is new, so its threads' JIT warms up inside the timed
  *   run while the one thread's is warm (the first batch: ~7 MB/s a thread, later 15-20 MB/s).
+ * - Dec 2 night (a fresh VM; one thread 4.2-4.4 M words/s): 1.32 (3 rounds), 1.47 (5 rounds) at
+ *   60 MB. The CPU of the 5-round run: one thread 2.51 s main + 0.69 s other threads = 3.20 s,
+ *   two threads 0.63 + 2.68 = 3.31 s. The pool's own cost (slices, results, merge) is down to
+ *   ~0.1 s; the two threads and the feeder (~0.3 s) keep ~1.9 of the 2 cores busy. So the ratio is
+ *   bounded by the work itself: with the feeder on the same two cores, even a pool costing
+ *   nothing runs 60 MB in (3.20 + 0.3) / 2 = 1.75 s against 2.82 s, a ratio of 1.61. 1.7 needs
+ *   the threads to count a word with less CPU than the one thread does, or the feeder elsewhere.
+ *   Measured and not built: the results sent as one JSON text of the keys and a Float64Array of
+ *   the counts instead of a structured clone of the pairs — 7.2 against 12.8 ms a task of 25 k
+ *   pairs (post + receive, in isolation), ~0.09 s of a 60 MB run's 3.3 s: within this machine's
+ *   noise.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
