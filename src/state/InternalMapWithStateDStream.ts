@@ -109,7 +109,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     if (this.latestTime === undefined && this.loadsInitialState) {
       // The state is empty (nothing restored or edited: either sets latestTime). Built in bulk as
       // a restore builds it (buildRoot, the later of a key given twice winning): a path copy per
-      // key was three quarters of the first batch of a million-key initial state, most of it garbage.
+      // key, and its garbage, took nearly half the first batch of a million-key initial state.
       const parts: Leaf<K, S>[][] = Array.from({ length: n }, () => []);
       for (const [k, s] of this.initialPairs()) {
         const { h, mh, code } = keyInfo(k);
