@@ -71,6 +71,28 @@ describe('updateStateByKey (Spark BasicOperationsSuite)', () => {
     expectBatchSets(out, withInitial);
   });
 
+  it('an initial state with keys given twice: each key once, the later pair winning (string and tuple keys)', async () => {
+    const many = Array.from({ length: 1000 }, (_, i): [string, number] => [`k${i}`, i]);
+    const initial: [string, number][] = [['a', 1], ['c', 2], ...many, ['a', 5], ['k9', 90]];
+    const out = await runOperation([['a', 'k9'], ['c']], (s) =>
+      s.map((x): [string, number] => [x, 1]).updateStateByKey(sum, { numPartitions: 3, initialRDD: RDD.fromArray(initial, 2) }),
+    );
+    const expected = new Map(initial);
+    expected.set('a', 6).set('k9', 91);
+    expect(out[0]!.length).toBe(expected.size);
+    expect(new Map(out[0])).toEqual(expected);
+    expect(new Map(out[1])).toEqual(expected.set('c', 3));
+
+    const tuples: [[string, number], number][] = [[['a', 1], 10], [['b', 1], 20], [['a', 1], 30]];
+    const byTuple = await runOperation([['a'], ['b', 'c']], (s) =>
+      s.map((x): [[string, number], number] => [[x, 1], 1]).updateStateByKey(sum, { numPartitions: 3, initialRDD: RDD.fromArray(tuples, 2) }),
+    );
+    expectBatchSets(byTuple, [
+      [[['a', 1], 31], [['b', 1], 20]],
+      [[['a', 1], 31], [['b', 1], 21], [['c', 1], 1]],
+    ]);
+  });
+
   it('object lifecycle', async () => {
     class StateObject {
       constructor(
