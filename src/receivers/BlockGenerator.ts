@@ -22,13 +22,31 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
+/** Stores of at least this many records are copied whole (a native slice) rather than pushed one by one. */
+const BULK = 32;
+
+/** One array of all the segments' records, in order (a segment alone is its own result). */
+function concatAll<T>(segments: T[][]): T[] {
+  if (segments.length === 1) return segments[0]!;
+  let out: T[] = [];
+  // concat's arguments in bounded groups: a block of many small stores can have many segments.
+  for (let i = 0; i < segments.length; i += 4096) out = out.concat(...segments.slice(i, i + 4096));
+  return out;
+}
+
 /**
  * Spark's BlockGenerator: collects stored records in a buffer and cuts it into a block every
  * `blockInterval` (and when asked, e.g. when a batch takes its blocks). Each block goes to
  * `onBlock` with a handle to settle the store() calls waiting for it.
  */
 export class BlockGenerator<T> {
-  private buffer: T[] = [];
+  /**
+   * The records stored since the last cut, as arrays concatenated at the cut: a large store is
+   * copied at once (the caller may reuse its array), small ones are pushed into the open last one.
+   */
+  private segments: T[][] = [];
+  private open: T[] | undefined;
+  private count = 0;
   private waiting: Deferred | undefined;
   private timer: NodeJS.Timeout | undefined;
   blocksGenerated = 0;
@@ -45,12 +63,12 @@ export class BlockGenerator<T> {
   }
 
   set nextBlockId(id: number) {
-    if (this.buffer.length > 0 || this.blocksGenerated > 0) throw new Error('block ids already in use');
+    if (this.count > 0 || this.blocksGenerated > 0) throw new Error('block ids already in use');
     this.nextId = id;
   }
 
   get buffered(): number {
-    return this.buffer.length;
+    return this.count;
   }
 
   start(): void {
@@ -59,8 +77,17 @@ export class BlockGenerator<T> {
   }
 
   add(items: readonly T[], from: number, to: number): void {
-    const buf = this.buffer;
-    for (let i = from; i < to; i++) buf.push(items[i] as T);
+    const n = to - from;
+    if (n <= 0) return;
+    this.count += n;
+    if (n >= BULK) {
+      this.segments.push(items.slice(from, to));
+      this.open = undefined;
+      return;
+    }
+    let open = this.open;
+    if (open === undefined) this.segments.push((open = this.open = []));
+    for (let i = from; i < to; i++) open.push(items[i] as T);
   }
 
   /** Resolves once the block that will hold the records buffered now has been handled by `onBlock`. */
@@ -70,9 +97,11 @@ export class BlockGenerator<T> {
 
   /** Cuts the buffer into a block now (nothing when it is empty). */
   cut(): void {
-    if (this.buffer.length === 0) return;
-    const block: Block<T> = { id: this.nextId++, records: this.buffer };
-    this.buffer = [];
+    if (this.count === 0) return;
+    const block: Block<T> = { id: this.nextId++, records: concatAll(this.segments) };
+    this.segments = [];
+    this.open = undefined;
+    this.count = 0;
     const w = this.waiting;
     this.waiting = undefined;
     this.blocksGenerated++;

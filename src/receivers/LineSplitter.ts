@@ -59,53 +59,43 @@ export class LineSplitter {
 
   private split(text: string): string[] {
     const max = this.opts.maxLineLength;
-    const out: string[] = [];
     let start = 0;
     if (this.discarding) {
       const nl = text.indexOf('\n');
-      if (nl === -1) return out;
+      if (nl === -1) return [];
       this.discarding = false;
       start = nl + 1;
     }
-    let nl = text.indexOf('\n', start);
-    if (nl !== -1 && this.partial.length > 0) {
-      this.emit(this.partial + text.slice(start, nl), out, max);
+    // The native split sizes its array once; a loop of indexOf and push grew it (and its garbage)
+    // a line at a time. The last part is what follows the last newline.
+    const out = (start === 0 ? text : text.slice(start)).split('\n');
+    const rest = out.pop()!;
+    const partial = this.partial;
+    if (out.length > 0 && partial.length > 0) {
+      out[0] = partial + out[0]!;
       this.partial = '';
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
     }
-    while (nl !== -1) {
-      let end = nl;
-      if (end > start && text.charCodeAt(end - 1) === 13) end--;
-      if (end - start > max) this.overlong(end - start);
-      else {
-        out.push(text.slice(start, end));
-        this.lines++;
-      }
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
+    let kept = 0;
+    for (let i = 0; i < out.length; i++) {
+      let line = out[i]!;
+      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+      if (line.length > max) this.overlong(line.length);
+      else out[kept++] = line;
     }
-    if (start < text.length) {
-      const restLen = this.partial.length + text.length - start;
+    out.length = kept;
+    this.lines += kept;
+    if (rest.length > 0) {
+      const restLen = this.partial.length + rest.length;
       // One more character is allowed: it may be the \r of a \r\n split across chunks.
       if (restLen > max + 1) {
         this.partial = '';
         this.discarding = true;
         this.overlong(restLen);
       } else {
-        this.partial = this.partial.length === 0 ? (start === 0 ? text : text.slice(start)) : this.partial + text.slice(start);
+        this.partial = this.partial.length === 0 ? rest : this.partial + rest;
       }
     }
     return out;
-  }
-
-  private emit(line: string, out: string[], max: number): void {
-    const l = stripCR(line);
-    if (l.length > max) this.overlong(l.length);
-    else {
-      out.push(l);
-      this.lines++;
-    }
   }
 
   private overlong(length: number): void {

@@ -2,6 +2,7 @@ import type { KeyTextChunk, SavedStreamCheckpoint, StreamCheckpoint } from '../d
 import type { DStream } from '../dstream/DStream.js';
 import { hashKeySigned } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
+import { Appender } from './Appender.js';
 import { ChangeLog } from './ChangeLog.js';
 import { emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, replacedIn, structuredCode, type Root } from './hamt.js';
 import { buildRoot } from './hamtBuild.js';
@@ -54,6 +55,10 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   private readonly log = new ChangeLog<K, Leaf<K, S>>(replacedIn);
   private readonly state = new State<S>();
   private readonly path = new Path<K, S>();
+  /** How many values each partition's last batch mapped, changes it logged and leaves it replaced (Appender). */
+  private readonly mappedSizes: number[];
+  private loggedSize = 0;
+  private replacedSize = 0;
 
   constructor(
     parent: DStream<[K, V]>,
@@ -63,6 +68,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     this.numPartitions = spec.getNumPartitions() ?? this.graph.defaultParallelism;
     this.roots = Array.from({ length: this.numPartitions }, () => emptyRoot<K, S>());
     this.sizes = new Array<number>(this.numPartitions).fill(0);
+    this.mappedSizes = new Array<number>(this.numPartitions).fill(0);
   }
 
   override initialize(zeroTime: number): void {
@@ -91,15 +97,16 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const path = this.path;
     const roots = this.roots.slice();
     const sizes = this.sizes.slice();
-    const mapped: M[][] = Array.from({ length: n }, () => []);
-    const logKeys: K[] = [];
-    const logEntries: (Leaf<K, S> | undefined)[] = [];
+    // Each sized as in the last batch (Appender).
+    const mapped = this.mappedSizes.map((size) => new Appender<M>(size));
+    const logKeys = new Appender<K>(this.loggedSize);
+    const logEntries = new Appender<Leaf<K, S> | undefined>(this.loggedSize);
     const written: Leaf<K, S>[] = [];
     /**
      * Leaves this batch removed, and those of earlier batches it replaced while the change log
      * holds batches for a later checkpoint (deferDelta): marked (Leaf.edit) at commit.
      */
-    const replaced: Leaf<K, S>[] = [];
+    const replaced = new Appender<Leaf<K, S>>(this.replacedSize);
     const holding = this.log.heldTime !== undefined;
     const timedOutBuckets: number[] = [];
     /** Whether the function removed a key: then a key may be logged twice in this batch. */
@@ -149,15 +156,15 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       if (state.isRemoved()) {
         if (had) {
           removedSome = true;
-          if (leaf !== undefined) replaced.push(leaf);
+          if (leaf !== undefined) replaced.add(leaf);
           // A key the table holds stays in the trie as a tombstone, which hides its entry.
           if (entry >= 0 || (table !== undefined && table.find(k, h, mh) >= 0)) {
             roots[p] = putAlong(path, new Leaf(h, mh, k, code, TOMBSTONE as unknown as S, time, edit), edit);
             if (entry >= 0) hidden.push(entry);
           } else roots[p] = remove(root, mh, k, code, edit);
           sizes[p]!--;
-          logKeys.push(leaf !== undefined ? leaf.key : k);
-          logEntries.push(undefined);
+          logKeys.add(leaf !== undefined ? leaf.key : k);
+          logEntries.add(undefined);
         }
       } else if (state.isUpdated() || (had && timeout !== undefined)) {
         // Spark: with a timeout, a key that received data counts as active even if not updated.
@@ -170,16 +177,16 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           // string just read, say) then dies young instead of living on in the state — or in the
           // change log, which holds a group's batches until its write (logged: the leaf's key).
           const fresh = new Leaf(h, mh, leaf !== undefined ? leaf.key : k, code, value, time, edit);
-          if (leaf !== undefined && holding) replaced.push(leaf);
+          if (leaf !== undefined && holding) replaced.add(leaf);
           roots[p] = putAlong(path, fresh, edit); // the path lookupPath recorded: no second walk
           if (!had) sizes[p]!++;
           if (entry >= 0) hidden.push(entry);
-          logKeys.push(fresh.key);
-          logEntries.push(fresh);
+          logKeys.add(fresh.key);
+          logEntries.add(fresh);
           if (timeout !== undefined) written.push(fresh);
         }
       }
-      if (result !== undefined || keepUndefined) mapped[p]!.push(result as M);
+      if (result !== undefined || keepUndefined) mapped[p]!.add(result as M);
     };
     // Small enough for V8 to inline into a fused stage's loop, so a pair made just before (a
     // map to [k, v]) is read where it is made and never allocated.
@@ -200,14 +207,20 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           state.wrapTimingOut(leaf.value);
           const result = fn(time, leaf.key, undefined, state);
           roots[p] = remove(roots[p]!, leaf.mh, leaf.key, leaf.code, edit);
-          replaced.push(leaf);
+          replaced.add(leaf);
           sizes[p]!--;
-          logKeys.push(leaf.key);
-          logEntries.push(undefined);
-          if (result !== undefined || keepUndefined) mapped[p]!.push(result as M);
+          logKeys.add(leaf.key);
+          logEntries.add(undefined);
+          if (result !== undefined || keepUndefined) mapped[p]!.add(result as M);
         }
       }
     }
+
+    const mappedOut = mapped.map((m) => m.done());
+    for (let p = 0; p < n; p++) this.mappedSizes[p] = mappedOut[p]!.length;
+    const keysOut = logKeys.done();
+    const entriesOut = logEntries.done();
+    this.loggedSize = keysOut.length;
 
     // Commit.
     this.roots = roots;
@@ -222,10 +235,12 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     // A key is logged once per batch unless the function removed it after writing it, or wrote it
     // again after removing it (keys timing out were not written by this batch): without a
     // removal by the function, each key is logged once.
-    for (const leaf of replaced) leaf.edit = -edit;
-    this.log.record(time, logKeys, logEntries, this.size, !removedSome, edit);
-    this.publishChanges(time, logKeys, logEntries, (leaf) => leaf.value);
-    return roots.map((root, p) => ({ root, mapped: mapped[p]!, table: table && { table, part: p, edit } }));
+    const replacedOut = replaced.done();
+    this.replacedSize = replacedOut.length;
+    for (const leaf of replacedOut) leaf.edit = -edit;
+    this.log.record(time, keysOut, entriesOut, this.size, !removedSome, edit);
+    this.publishChanges(time, keysOut, entriesOut, (leaf) => leaf.value);
+    return roots.map((root, p) => ({ root, mapped: mappedOut[p]!, table: table && { table, part: p, edit } }));
   }
 
   protected override initialPairs(): ReadonlyArray<readonly [K, S]> {

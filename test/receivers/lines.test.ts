@@ -58,6 +58,31 @@ describe('LineSplitter', () => {
     expect(s2.overlongLines).toBe(1);
   });
 
+  it('matches a line-by-line reading of the whole text for any cuts: empty lines, \\r\\n, lines at and over the limit', () => {
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const max = 12;
+    const parts: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const len = [0, 1, 5, max - 1, max, max + 1, max + 2, 40, 300][rnd(9)]!;
+      parts.push(String(i % 10) + 'x'.repeat(len) + (rnd(3) === 0 ? '\r' : ''));
+    }
+    const text = parts.join('\n') + (rnd(2) === 0 ? '\n' : '');
+    // The reference: every line of the text, its \r stripped, those longer than the limit dropped.
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    const stripped = lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    const expected = stripped.filter((l) => l.length <= max);
+    const bytes = Buffer.from(text);
+    for (const step of [1, 3, 17, 256, 4096, bytes.length]) {
+      const { s, overlong } = splitter(max);
+      const cuts: number[] = [];
+      for (let c = step; c < bytes.length; c += step + rnd(5)) cuts.push(c);
+      expect(feed(s, bytes, cuts)).toEqual(expected);
+      expect(overlong).toHaveLength(stripped.length - expected.length);
+    }
+  });
+
   it('replaces invalid UTF-8 with U+FFFD and counts it, but not a real U+FFFD in the input', () => {
     const { s } = splitter();
     const bytes = Buffer.concat([

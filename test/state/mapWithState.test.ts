@@ -350,6 +350,29 @@ describe('mapWithState', () => {
     }
   });
 
+  it('batches growing and shrinking map exactly their own records (arrays sized from the batch before)', async () => {
+    const sizes = [2000, 3, 0, 500, 7000, 1, 40];
+    const input = sizes.map((n, b) => Array.from({ length: n }, (_, i) => `k${(i * 7 + b) % 300}`));
+    const spec = StateSpec.function((_k: string, v: number | undefined, state: State<number>) => {
+      state.update((state.getOption() ?? 0) + v!);
+      return state.get();
+    }).numPartitions(3);
+    const { outputs, snapshots } = await runMapWithState(input, spec);
+    // Each record maps to its key's running count; per key, its counts come in order.
+    const counts = new Map<string, number>();
+    for (let b = 0; b < sizes.length; b++) {
+      const expected = input[b]!.map((k) => {
+        const n = (counts.get(k) ?? 0) + 1;
+        counts.set(k, n);
+        return n;
+      });
+      expect(outputs[b]).toHaveLength(sizes[b]!);
+      expect(outputs[b]!.every((x) => typeof x === 'number')).toBe(true);
+      expect([...outputs[b]!].sort((x, y) => x - y)).toEqual(expected.sort((x, y) => x - y));
+    }
+    expect(new Map(snapshots[sizes.length - 1])).toEqual(counts);
+  });
+
   it('keys compare by value (tuple keys)', async () => {
     const ctx = testContext();
     try {
