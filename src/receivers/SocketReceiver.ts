@@ -131,8 +131,9 @@ export class SocketReceiver extends Receiver<string> {
     });
     socket.on('data', (chunk: Buffer) => {
       if (gen !== this.generation) return;
+      // The unsettled bytes count the chunk's size, not a sum over its lines: no loop a line.
       if (this.lineBlocks) this.deliverBlocks(socket, gen, this.cutLines(chunk));
-      else this.deliver(socket, gen, this.splitter.push(chunk));
+      else this.deliver(socket, gen, this.splitter.push(chunk), chunk.length);
     });
     socket.once('end', () => {
       if (gen !== this.generation) return;
