@@ -20,7 +20,10 @@ import { encodeStructuredKey, hashKeySigned } from '../rdd/keys.js';
 export const BITS = 5;
 export const MASK = 31;
 
-/** One key, its value and the batch time it was last written at. Immutable once its batch committed. */
+/**
+ * One key, its value and the batch time it was last written at (kept only when a timeout reads
+ * it, 0 otherwise). Immutable once its batch committed.
+ */
 export class Leaf<K, V> {
   constructor(
     /** hashKey of the key as a signed 32-bit integer (hashKeySigned; read it `>>> 0`). */
