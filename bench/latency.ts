@@ -68,6 +68,24 @@
  * batch of ~100 k records taking ~160 ms instead of ~30. --trace-gc: a scavenge of 15-33 ms about
  * once a batch, each promoting 8-10 MB (the received lines waiting for their batch, the batch's
  * new leaves), and a mark-compact every ~3 s shrinking the heap from ~250 to ~50 MB.
+ *
+ * Dec 3 (a sampling heap profile that counts the objects scavenges free,
+ * HeapProfiler.startSampling with includeObjectsCollectedByMinorGC): a 1 M records/s run
+ * allocated 1.46 GB for 8 M records, ~180 bytes a record. Growing arrays were a third of it:
+ * BlockGenerator pushed each line into its buffer (30 bytes a record), LineSplitter pushed each
+ * into its own array first, and mapWithState's mapped values, change log and replaced leaves were
+ * each pushed one by one. Now the lines are split natively (one array, sized once), a block is
+ * the stores' arrays concatenated at the cut, and a batch's arrays start at the size of the last
+ * batch's (src/state/Appender.ts): 1.05-1.08 GB, and CPU 7.04-7.73 s against 7.77-8.66 s in four
+ * alternated pairs. A leaf without a timeout is stamped 0, not the batch time, which is a heap
+ * number of 16 bytes a leaf: scavenges 819-842 ms against 901-1,000 ms a run. Also: the socket
+ * receiver counted a chunk's unsettled bytes by a loop over its lines (~1.5 % of the CPU).
+ * Figures, the VM noisy again (0.87-1.06 us a record): p99 25-32 / 38-80 / 91-327 ms at
+ * 100 k / 300 k / 1 M in three full runs; at 1 M alone, 17 runs: 47-327 ms, 9 of them under
+ * 100 ms (the code before, the same hour: 94-541 ms, 1 of 9 under 100 ms). The 100 k rate twice
+ * had a lone batch of ~105 ms too: a stall of the machine.
+ * Tried, not kept: a leaf changed in place when its key was written again (no new leaf, no path
+ * copy) ran slower (0.9 against 1.1 M records/s in the isolated mapWithState child).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
