@@ -1,7 +1,8 @@
 /**
  * An array a batch fills front to back, started at the length its counterpart reached in the
  * batch before: pushing a batch's items one by one grew the array (leaving its smaller copies
- * behind as garbage) ~log1.5(n) times, a fifth of what a batch of mapWithState allocated.
+ * behind as garbage) ~log1.5(n) times: mapWithState's such arrays were a fifth of all the bytes
+ * a run of bench/latency.ts at 1 M records/s allocated.
  */
 export class Appender<T> {
   private readonly items: T[];
