@@ -4,7 +4,7 @@ import { hashKeySigned } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { Appender } from './Appender.js';
 import { ChangeLog } from './ChangeLog.js';
-import { emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, replacedIn, structuredCode, type Root } from './hamt.js';
+import { emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, replacedIn, stampOf, structuredCode, type Root } from './hamt.js';
 import { buildRoot } from './hamtBuild.js';
 import { entries, forEachEntry, RestoredTable, TOMBSTONE, type TableView } from './RestoredTable.js';
 import { State } from './State.js';
@@ -23,15 +23,6 @@ type Version<K, S, M> = MapWithStateRecord<K, S, M>[];
 
 /** A restored key's value that removes it (a delete of the delta log). */
 const REMOVED = Symbol('removed');
-
-/**
- * A leaf's stamp: the time of its key's last write, read only for timeouts. Without a timeout, 0:
- * a time of the epoch does not fit a small integer, so each leaf would carry a heap number too
- * (96 bytes a leaf instead of 80, and a batch's new leaves are most of what its GC copies).
- */
-function stampOf(time: number, timeout: number | undefined): number {
-  return timeout === undefined ? 0 : time;
-}
 
 /** Spark's default checkpoint interval of mapWithState: ten batches. */
 const CHECKPOINT_MULTIPLIER = 10;
