@@ -255,6 +255,22 @@
  *   advance 776 -> 401 MB, but the array iterator's `next` 64 -> 266 MB. The state's arrays,
  *   now holey, are read by `for...of` in the next batch, and V8 did not optimise that loop away.
  *   A loop by index over them would be needed first.
+ * - Dec 3 morning (a fast VM: mapWithState "off" 8.1-8.9 M records/s at 10 k keys, where the
+ *   runs above had 3.6-6.9 M), best / medians: 3 rounds, updateStateByKey 10 k 0.96 / 1.00,
+ *   1 M 0.98 / 0.83, mapWithState 10 k 0.89 / 0.91, 1 M 0.77 / 0.81; 5 rounds, updateStateByKey
+ *   10 k 0.69 / 0.89, 1 M 1.00 / 0.98, mapWithState 10 k 0.84-0.88 / 0.81-0.86, 1 M 0.73-0.82 /
+ *   0.81. On this VM mapWithState's "on" loses its share in every round, not by noise:
+ *   - 10 k keys (1.0 ms batches): "on" 7.3-7.9 M against 8.1-8.9 M. The commit's JS is ~0.1 ms a
+ *     batch ("deltas"), spread thin (profile, 2,000 batches: takeUpTo, commitBatch, hold,
+ *     encodeBulkFlat, LevelDB's _write and _put, enqueue, each 5-8 us a batch). A 2,000-batch
+ *     child pair: 0.93.
+ *   - 1 M keys (~21 ms batches): the commit's JS is ~2 ms a batch (deltas 0.7-0.9 ms, encode
+ *     0.6-1.1 ms for the ~10 k changed keys, ~90-110 ns a key: the keys and leaves read there are
+ *     scattered over a 1 M-key heap). GC is ~30 % of both modes' time (a scavenge of 7-12 ms
+ *     every ~1.3 batches, each batch's new leaves and path copies surviving it); "on" adds ~1 MB a
+ *     batch (the delta's flat array, the JSON, LevelDB's copy) and ~15 % more GC time.
+ *     100-batch child runs: 0.86-0.91 in one set, 0.75-0.79 in another minutes later ("delta",
+ *     no write, about halfway between).
  */
 
 import { execFileSync } from 'node:child_process';

@@ -82,6 +82,17 @@
  * - Dec 3 (5 rounds at 60 MB): 1.71 (3.42 -> 5.87 M words/s; one thread 3.29 + 0.38 s of CPU,
  *   two 0.29 + 3.54 s) and, an hour later, 1.62 (3.49 -> 5.65 M). The code of the threads' path
  *   is Dec 2 night's: the machine.
+ * - Dec 3 morning (a fast VM: one thread 6.4-7.1 M words/s): 1.66 (3 rounds), 1.52 (5 rounds);
+ *   3-round runs of the same code a few minutes apart: 1.70, 1.41. A timeline of a 2-thread run:
+ *   the feeder sends the 60 MB within one 250 ms batch interval, so the run is that interval
+ *   (the main thread receiving, the threads idle) and then ~860 ms of the two threads on one
+ *   batch (their slices done within 25 ms of each other, the merge 13 ms). Tried: each block of
+ *   lines sent to the pool as it is cut, with blocks also cut at 4 or 16 MB, so the threads start
+ *   while the batch is still being received. The threads then ran slower (16 MB in ~630 ms each,
+ *   26 MB/s, against 35 MB/s after the interval): the main thread's receiving and the feeder
+ *   already keep both cores busy during the interval, so there is no idle core to start on; and
+ *   more tasks made more combined pairs to send back (other threads 2.0-2.2 s of CPU against
+ *   1.8-1.9). 1.26-1.46 against 1.37-1.70 for the code before in the same minutes. Not kept.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
