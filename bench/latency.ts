@@ -88,7 +88,7 @@
  * copy) ran slower (0.9 against 1.1 M records/s in the isolated mapWithState child).
  *
  * Dec 3 morning (a fast VM, 0.53-0.87 us a record at 1 M): full runs p99 11 / 18 / 36 ms and
- * 19 / 46 / 71 ms at 100 k / 300 k / 1 M; at 1 M alone, eight runs: 28-80 ms, and 114 ms in one
+ * 19 / 46 / 71 ms at 100 k / 300 k / 1 M; at 1 M alone, eight runs: 28-80 ms in seven, 114 ms in one
  * (0.87 us a record). Profile of a run at 0.62 us a record: the thread idle 53 % of the time,
  * mapWithState's loop 1.44 s and GC 1.05 s for 8 M records, the receiver's split 0.21 s.
  */
