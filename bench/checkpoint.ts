@@ -35,7 +35,8 @@
  * ≥ 0.9, issue 15). Per commit, the mean time building the deltas, encoding the commit (JS thread), the
  * LevelDB write with its fsync (a thread of libuv's pool), and how long batches waited for writes.
  * The store's size on disk after each "on" run is printed. Diagnostics: BENCH_PER_BATCH=1 prints
- * every batch's time, BENCH_NO_COMPACT=1 turns the periodic LevelDB compaction off.
+ * every batch's time, BENCH_NO_COMPACT=1 turns the periodic LevelDB compaction off, BENCH_NO_MERGE=1
+ * the snapshot merges (a 1 M-key state merges about every 100 batches: run `--batches 300` to see them).
  *
  * Findings (2 vCPUs shared with other sessions, load average 1.5-4.7: runs of one configuration
  * vary up to 2x, so read the breakdowns more than the ratios):
@@ -271,6 +272,29 @@
  *     batch (the delta's flat array, the JSON, LevelDB's copy) and ~15 % more GC time.
  *     100-batch child runs: 0.86-0.91 in one set, 0.75-0.79 in another minutes later ("delta",
  *     no write, about halfway between).
+ * - Dec 3, later (a slow, noisy VM: "off" at 1 M keys 285-405 k records/s from one run to the
+ *   next). Two changes to mapWithState at 1 M keys:
+ *   - The change log takes the record's own key, not the leaf's: the commit's encoding reads keys
+ *     lying together with the batch's young objects, not scattered over the state's heap. Encode
+ *     1.3-1.6 -> 0.54-0.58 ms a commit; "on", 100 batches, alternated with the code before:
+ *     339, 341, 332 k against 304, 324, 338 k records/s. At 10 k keys no change (4.80-4.99 M
+ *     against 4.82-5.03 M).
+ *   - Snapshot merges run on a thread from the stored log (CheckpointStore.mergeLog, logMerge.ts)
+ *     instead of from the state in memory. At 1 M keys a merge is due about every 100 batches,
+ *     which the 20- and 100-batch runs above never reached; over 300 batches the profile of the
+ *     main thread had ~0.7 s a merge: walking the trie's leaves 0.29 s, the pairs 0.11 s,
+ *     encoding 0.24 s (the leaves and keys scattered over a 1 GB heap: ~300 ns a key).
+ *     Both changes together, "on", 300 batches, alternated: 282, 285, 307 k against 239, 258,
+ *     282 k records/s. The bench with --batches 300: "on" 294, 280, 303 k against "off" 405,
+ *     357, 323 k (best 0.75, medians 0.82); the code before, minutes later: 254, 247, 301 k
+ *     against 315, 362, 364 k (0.83 / 0.70).
+ *   - What is left at 1 M keys: both cores are saturated in "on". CPU over a 300-batch run
+ *     (/proc, per thread): "off" 14.3-17.8 s (main 8.9-10.6), "on" 20.3-26.4 s (main 10.4-13.0),
+ *     of which the merge thread 2.5-3.0 s for three merges (~0.6-0.85 s a merge of 1 M keys and
+ *     1 M changes alone, most of it in Map lookups and JSON.parse), LevelDB's threads ~1 s and
+ *     V8's GC helpers 1-2 s more. Without merges (BENCH_NO_MERGE) "on" gains only 3-6 %; the
+ *     rest is the commit's JS (~1.5 ms a batch) and the GC it adds on a core the second thread
+ *     also wants.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -280,6 +304,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Checkpointer, CheckpointStore } from '../src/checkpoint/index.js';
+import { SnapshotMerges } from '../src/checkpoint/SnapshotMerges.js';
 import { ChangeLog } from '../src/state/ChangeLog.js';
 import { ManualClock, StateSpec, StreamingContext, type DStream, type State } from '../src/index.js';
 
@@ -425,6 +450,7 @@ function initialState(size: number): [string, number][] {
 
 function disableFor(mode: Mode): void {
   if (process.env.BENCH_NO_COMPACT) Checkpointer.prototype.compact = async function () {};
+  if (process.env.BENCH_NO_MERGE) SnapshotMerges.minMergeChanges = Infinity;
   if (mode === 'off') {
     Checkpointer.prototype.commitBatch = async function () {};
     // Nor do the stateful streams log their changes for it (the log would otherwise grow until it

@@ -27,12 +27,11 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { encodeSnapshot, pairsOf } from './bulk.js';
+import { pairsOf } from './bulk.js';
 import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
 import { deleteRewrittenRanges, encodeCommit, Ops, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
 import { lingerGate, writeGroup, type Group } from './group.js';
-import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
+import { CheckpointError, corrupt, fail, mapReadError } from './errors.js';
 import {
   BLOB_PREFIX,
   blobKey,
@@ -45,15 +44,16 @@ import {
   prefixEnd,
   prefixRange,
   SEQ_KEY,
+  SNAPSHOT_CHUNK,
   SLICES_NS,
   SNAP_NS,
-  SNAPSHOT_CHUNK,
   STATE_NS,
 } from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
 import { keyedStateReader, type KeyedStateReader } from './keyedRead.js';
-import { readStateLog, stateChunks, type StateLog } from './stateRead.js';
+import { LogMerger } from './LogMerger.js';
+import { readStateLog, readStoredLog, stateChunks, type StateLog, type StoredLog } from './stateRead.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE } from './layout.js';
 export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceChange, StateChange } from './commit.js';
@@ -90,6 +90,8 @@ export class CheckpointStore {
   private closing: Promise<void> | undefined;
   /** The group queued behind the write in progress, not started yet: coalescing commits join it. */
   private open: { group: Group; done: Promise<void> } | undefined;
+  /** The merge thread (mergeLog), once a merge ran. */
+  private merger: LogMerger | undefined;
   /** The error of a coalescing group that failed to write: the later ones fail with it. */
   private coalescedFailure: { error: unknown } | undefined;
 
@@ -264,37 +266,30 @@ export class CheckpointStore {
   }
 
   /**
-   * Writes `entries` — a stream's whole state as of batch `time` — as its snapshot, replacing its
-   * keyed entries, its older snapshot and its delta log up to `time`, in one atomic write queued
-   * like a commit. The entries are encoded a chunk at a time, each chunk in its own turn of the
-   * event loop, so batches run in between (`entries` must not change meanwhile: a committed
-   * state version). Resolves false, writing nothing, when the stream already has a snapshot as
-   * of `time` or later (a full copy committed meanwhile).
+   * Merges a stream's stored log — its latest snapshot, keyed entries and delta entries — into a
+   * new snapshot as of its last delta entry, on the merge thread (logMerge.ts, LogMerger.ts). The
+   * log is read once every commit queued before is written; the new snapshot replaces what it
+   * merged in one atomic write queued like a commit, keeping the delta entries written meanwhile.
+   * Resolves the snapshot's time, or undefined when it wrote nothing: no delta entry to merge,
+   * or a newer snapshot (a full copy) written meanwhile.
    */
-  async writeSnapshot(streamId: string, time: number, entries: Iterable<readonly [unknown, unknown]>): Promise<boolean> {
+  async mergeLog(streamId: string): Promise<number | undefined> {
     this.assertOpen();
     checkStreamId(this.dir, streamId);
+    let log: StoredLog | undefined;
+    await this.chain(async () => {
+      log = await readStoredLog(this.db, this.dir, streamId);
+    });
+    if (log === undefined) return undefined;
+    const chunks = await (this.merger ??= new LogMerger(this.dir)).merge(log, SNAPSHOT_CHUNK);
+    this.assertOpen();
+    return (await this.writeSnapshotChunks(streamId, log.time, chunks)) ? log.time : undefined;
+  }
+
+  /** Writes encoded `chunks` as the stream's snapshot as of `time` (see mergeLog); false when a snapshot as of `time` or later exists. */
+  private async writeSnapshotChunks(streamId: string, time: number, chunks: readonly string[]): Promise<boolean> {
     const prefix = `${SNAP_NS}/${streamId}/`;
     const gen = `${prefix}${padTime(time)}/`;
-    const chunks: Array<[string, string]> = [];
-    let buf: Array<readonly [unknown, unknown]> = [];
-    const flush = (): void => {
-      try {
-        chunks.push([gen + padChunk(chunks.length), encodeSnapshot(buf)]);
-      } catch (err) {
-        throw fail('UNSERIALIZABLE', this.dir, `cannot checkpoint the state of stream ${streamId} to ${this.dir}: ${innermostMessage(err)}; nothing was written`, err);
-      }
-      buf = [];
-    };
-    for (const e of entries) {
-      buf.push(e);
-      if (buf.length === SNAPSHOT_CHUNK) {
-        flush();
-        await yieldToEventLoop();
-        this.assertOpen();
-      }
-    }
-    if (buf.length > 0 || chunks.length === 0) flush();
     let written = false;
     const run = async (): Promise<void> => {
       const newer = await this.db.keys({ gte: gen, lt: prefixEnd(prefix), limit: 1 }).all();
@@ -307,7 +302,7 @@ export class CheckpointStore {
           [`${DELTA_NS}/${streamId}/`, { keep: undefined, lt: `${DELTA_NS}/${streamId}/${padTime(time + 1)}` }],
         ]);
         await deleteRewrittenRanges(this.db, this.dir, rewrites, batch);
-        for (const [k, v] of chunks) batch.put(k, v);
+        chunks.forEach((v, i) => batch.put(gen + padChunk(i), v));
         batch.put(SEQ_KEY, encodeValue(this.seq + 1));
         await batch.write({ sync: this.sync } as object);
       } catch (err) {
@@ -424,6 +419,7 @@ export class CheckpointStore {
     this.closing ??= (async () => {
       this.release();
       await this.queue;
+      await this.merger?.close();
       try {
         // A synced write also fsyncs every unsynced write before it in the LevelDB log.
         await this.db.put(SEQ_KEY, encodeValue(this.seq), { sync: true });

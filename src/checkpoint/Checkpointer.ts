@@ -96,9 +96,9 @@ export function compactionDue(last: { began: number; took: number } | undefined,
  *
  * State kept in memory goes to the delta log: one bulk value per stream per batch. At a stream's
  * checkpoint interval, once its log since the last snapshot holds as many changed keys as the
- * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), the state as of
- * that batch is merged into a new snapshot while the next batches run (SnapshotMerges,
- * CheckpointStore.writeSnapshot): merging costs O(1) per change, and a restore reads, in bulk, at
+ * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), its stored log is
+ * merged into a new snapshot on the merge thread while the next batches run (SnapshotMerges,
+ * CheckpointStore.mergeLog): merging costs O(1) per change, and a restore reads, in bulk, at
  * most about twice the state (a small state: itself and 100 k changes). State kept on disk
  * (`stateOnDisk`) is written key by key in the batch's commit and never loaded.
  *
@@ -151,11 +151,7 @@ export class Checkpointer {
     private readonly appName: string,
     private readonly options: CheckpointerOptions,
   ) {
-    this.merges = new SnapshotMerges(
-      store,
-      () => graph.zeroTime!,
-      (key) => this.written.delete(key),
-    );
+    this.merges = new SnapshotMerges(store, () => graph.zeroTime!);
     this.checkpointables = graph.streams.filter(isCheckpointable) as Array<DStream<unknown> & Checkpointable>;
     this.unwritten = new UnwrittenCommits({
       release: () => store.release(),
@@ -417,10 +413,12 @@ export class Checkpointer {
     return this.commits;
   }
 
-  /** Waits for the last commit's write (throwing its error), then closes the store. */
+  /** Waits for the last commit's write (throwing its error) and a merge under way, then closes the store. */
   async close(): Promise<void> {
     try {
       await this.flush();
+      // A snapshot merge under way is finished, not dropped: it shortens the next restore.
+      await this.merges.whenMerged();
     } finally {
       await this.store.close();
     }

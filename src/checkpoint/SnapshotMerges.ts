@@ -26,10 +26,11 @@ type Stream = DStream<unknown> & Checkpointable;
  * When things happen: a commit's delta of a stream is logged (log) — a full copy starts its log
  * afresh; a deferred group's delta adds its size when the group's write makes it (countDeferred),
  * each key once; at the stream's checkpoint interval, once its log holds as many changes as the
- * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), the state as of
- * that batch is written as a snapshot while the next batches run (CheckpointStore.writeSnapshot,
- * one merge at a time), and the log up to it is dropped; a merge that failed fails the next
- * commit (check()). A restore counts the log read back as logged in this run (restored).
+ * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), the stored log
+ * is merged into a new snapshot on the merge thread while the next batches run
+ * (CheckpointStore.mergeLog, one merge at a time) — as of the last delta entry written by then,
+ * which the log book drops up to; a merge that failed fails the next commit (check()). A restore
+ * counts the log read back as logged in this run (restored).
  */
 export class SnapshotMerges {
   /** MIN_MERGE_CHANGES; tests lower it to merge small states. */
@@ -39,14 +40,9 @@ export class SnapshotMerges {
   private merging: Promise<void> | undefined;
   private failed: { error: unknown } | undefined;
 
-  /**
-   * `noSnapshot(key)`: the stream cannot hand over a stable copy of its state; its next commit
-   * must be a full copy instead, which bounds its log all the same.
-   */
   constructor(
     private readonly store: CheckpointStore,
     private readonly zeroTime: () => number,
-    private readonly noSnapshot: (key: string) => void,
   ) {}
 
   /** The delta log read back at a restore, as of batch `time`. */
@@ -71,17 +67,12 @@ export class SnapshotMerges {
     for (const e of log) logged += e.changes;
     const keys = s.stateKeys?.().inMemory ?? 0;
     if (logged < Math.max(keys, SnapshotMerges.minMergeChanges) && log.length < MAX_DELTA_ENTRIES) return;
-    const entries = s.stateSnapshot?.(time);
-    if (entries === undefined) {
-      if (s.stateSnapshot === undefined) this.noSnapshot(key);
-      return;
-    }
     this.merging = this.store
-      .writeSnapshot(key, time, entries)
+      .mergeLog(key)
       .then(
-        () => {
-          if (this.logs.get(key) !== log) return; // a full copy replaced the log meanwhile
-          const after = log.findIndex((e) => e.time > time);
+        (merged) => {
+          if (merged === undefined || this.logs.get(key) !== log) return; // a full copy replaced the log meanwhile
+          const after = log.findIndex((e) => e.time > merged);
           log.splice(0, after < 0 ? log.length : after);
         },
         (error: unknown) => {

@@ -91,24 +91,26 @@ export function encodeBulkFlat(flat: readonly unknown[], deletes: readonly unkno
 
 /** The encoding of a snapshot chunk (puts only): 'S' when its keys allow it, else as encodeBulk. */
 export function encodeSnapshot(puts: ReadonlyArray<readonly [unknown, unknown]>): string {
-  const n = puts.length;
-  const keys = new Array<string>(n);
-  const values = new Array<unknown>(n);
+  return encodeSnapshotChunk(
+    puts.map((e) => e[0]),
+    puts.map((e) => e[1]),
+  );
+}
+
+/** encodeSnapshot of keys and their values given apart (a merge's chunks: no pair per entry). */
+export function encodeSnapshotChunk(keys: readonly unknown[], values: readonly unknown[]): string {
+  const n = keys.length;
+  if (values.length !== n) throw new Error(`a snapshot chunk of ${n} keys has ${values.length} values`);
   let text = n > 0;
-  for (let i = 0; i < n && text; i++) {
-    const e = puts[i]!;
-    const k = e[0];
-    if (typeof k !== 'string' || !isJsonExact(e[1])) text = false;
-    else {
-      keys[i] = k;
-      values[i] = e[1];
-    }
-  }
+  for (let i = 0; i < n && text; i++) text = typeof keys[i] === 'string' && isJsonExact(values[i]);
   if (text) {
     const joined = keys.join('\n');
     if (newlines(joined) === n - 1 && (joined as WellFormedCheck).isWellFormed()) return `S${joined.length}:${joined}${JSON.stringify(values)}`;
   }
-  return encodeBulk(puts, []);
+  return encodeBulk(
+    keys.map((k, i) => [k, values[i]] as const),
+    [],
+  );
 }
 
 /** String.prototype.isWellFormed (ES2024; Node 20 has it, the project's lib is ES2023). */

@@ -60,6 +60,45 @@ export function mergeStateLog(log: StateLog): unknown[][] {
   return out;
 }
 
+/**
+ * A stream's stored log as it is on disk, values undecoded (for the merge thread, see
+ * logMerge.ts): its latest snapshot's chunks, its keyed entries, and its delta entries after the
+ * snapshot, whose last (`time`) the merge is as of.
+ */
+export interface StoredLog {
+  snapshot: string[];
+  /** Keyed entries, as LevelDB gives them: [key, value], the key with its `keyedPrefix`. */
+  keyed: Array<[string, string]>;
+  keyedPrefix: number;
+  deltas: string[];
+  time: number;
+}
+
+/** A stream's stored log, undefined when it has no delta entry after its snapshot (nothing to merge). */
+export async function readStoredLog(db: Db, dir: string, streamId: string): Promise<StoredLog | undefined> {
+  checkStreamId(dir, streamId);
+  const snapTime = await latestSnapshot(db, dir, streamId);
+  const deltaPrefix = `${DELTA_NS}/${streamId}/`;
+  const from = snapTime === undefined ? deltaPrefix : deltaPrefix + padTime(Number(snapTime) + 1);
+  const deltas: string[] = [];
+  let last: string | undefined;
+  for await (const entries of scan(db.iterator({ gte: from, lt: prefixEnd(deltaPrefix) }), dir, 100)) {
+    for (const [k, v] of entries) {
+      deltas.push(v);
+      last = k;
+    }
+  }
+  if (last === undefined) return undefined;
+  const snapshot: string[] = [];
+  if (snapTime !== undefined) {
+    for await (const entries of scan(db.iterator(prefixRange(`${SNAP_NS}/${streamId}/${snapTime}/`)), dir, 4)) for (const [, v] of entries) snapshot.push(v);
+  }
+  const keyedPrefix = `${STATE_NS}/${streamId}/`;
+  const keyed: Array<[string, string]> = [];
+  for await (const entries of scan(db.iterator(prefixRange(keyedPrefix)), dir, 1000)) keyed.push(...entries);
+  return { snapshot, keyed, keyedPrefix: keyedPrefix.length, deltas, time: Number(last.slice(deltaPrefix.length)) };
+}
+
 /** The time of a stream's latest snapshot (padded, as in its keys), or undefined. */
 async function latestSnapshot(db: Db, dir: string, streamId: string): Promise<string | undefined> {
   const snapPrefix = `${SNAP_NS}/${streamId}/`;

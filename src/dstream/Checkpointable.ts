@@ -130,11 +130,6 @@ export interface Checkpointable {
    */
   readonly stateOnDisk?: boolean;
   attachStateReader?(reader: StateReader, restoredKeys: number): void;
-  /**
-   * The whole state as of batch `time` (the last one checkpointed), for a snapshot merged from the
-   * delta log while later batches run: an iterable that later batches do not change.
-   */
-  stateSnapshot?(time: number): Iterable<readonly [unknown, unknown]> | undefined;
   /** Keys of the latest state, in memory and only on disk (listener figures, merge policy). */
   stateKeys?(): StateKeyCounts;
 }

@@ -26,7 +26,7 @@
  */
 import type { KeyTextChunk, SavedStreamCheckpoint } from '../dstream/Checkpointable.js';
 import { fnv1a, hashKey, KeyMap, partitionOf } from '../rdd/keys.js';
-import { forEachLeaf, leaves, mix, type Root } from './hamt.js';
+import { forEachLeaf, mix, type Root } from './hamt.js';
 
 /** The value of a leaf that hides a removed key from the table (the trie keeps it as a leaf). */
 export const TOMBSTONE: unique symbol = Symbol('tombstone');
@@ -198,14 +198,6 @@ export class RestoredTable<S> {
     }
   }
 
-  /** The entries of partition `part` that the version of edit `edit` sees, lazily. */
-  *visible(part: number, edit: number): Generator<number> {
-    const { hashes, hiddenAt, numPartitions } = this;
-    for (let i = 0; i < hashes.length; i++) {
-      const at = hiddenAt[i]!;
-      if ((at === 0 || at > edit) && (numPartitions === 1 || (hashes[i]! >>> 0) % numPartitions === part)) yield i;
-    }
-  }
 }
 
 /** Every key of one partition of a version, with its value and write time: the trie's leaves but tombstones, then the table's entries it sees. */
@@ -214,14 +206,6 @@ export function forEachEntry<K, S>(root: Root<K, S>, view: TableView<S> | undefi
     if ((leaf.value as unknown) !== TOMBSTONE) f(leaf.key, leaf.value, leaf.stamp);
   });
   if (view !== undefined) view.table.forEach(view.part, view.edit, (key, value) => f(key as K, value, view.table.time));
-}
-
-/** forEachEntry, lazily: `make` turns each key, value and write time into what is yielded. */
-export function* entries<K, S, T>(root: Root<K, S>, view: TableView<S> | undefined, make: (key: K, value: S, stamp: number) => T): Generator<T> {
-  for (const leaf of leaves(root)) if ((leaf.value as unknown) !== TOMBSTONE) yield make(leaf.key, leaf.value, leaf.stamp);
-  if (view === undefined) return;
-  const { table } = view;
-  for (const i of table.visible(view.part, view.edit)) yield make(table.keyAt(i) as K, table.valueAt(i), table.time);
 }
 
 /** hashKey of every key of the chunks (as int32: the same bits), and each key's chunk. */

@@ -339,15 +339,6 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     return { meta: { ...own, extra } };
   }
 
-  /**
-   * The whole state as of batch `time` for a snapshot: `eachEntry` lists the stored pairs of
-   * the version, which later batches never change (versions are immutable once committed).
-   */
-  protected snapshotOf(time: number, eachEntry: (version: P) => Iterable<readonly [unknown, unknown]>): Iterable<readonly [unknown, unknown]> | undefined {
-    const version = this.versions.get(time);
-    return version === undefined ? undefined : eachEntry(version);
-  }
-
   /** Start over from a restored version; `meta`: the restored stream meta (its `extra` becomes restoredExtra). */
   protected restoredAt(time: number, version: P, meta?: unknown): void {
     this.restoredExtra = (meta as { extra?: unknown } | null | undefined)?.extra;

@@ -334,29 +334,3 @@ export function forEachLeaf<K, V>(root: Root<K, V>, f: (leaf: Leaf<K, V>) => voi
     else for (const l of c.leaves) f(l);
   }
 }
-
-/**
- * Every leaf of the version `root`, lazily (a snapshot written while later batches run), in
- * forEachLeaf's order. One generator with a stack of branches: a `yield*` per trie level would
- * pass each leaf through every level's generator (half of a snapshot merge's time).
- */
-export function* leaves<K, V>(root: Root<K, V>): Generator<Leaf<K, V>> {
-  const branches: Branch<K, V>[] = [root];
-  const next: number[] = [0];
-  while (branches.length > 0) {
-    const top = branches.length - 1;
-    const arr = branches[top]!.arr;
-    const i = next[top]!++;
-    if (i >= arr.length) {
-      branches.pop();
-      next.pop();
-      continue;
-    }
-    const c = arr[i]!;
-    if (c instanceof Leaf) yield c;
-    else if (c instanceof Branch) {
-      branches.push(c);
-      next.push(0);
-    } else for (const l of c.leaves) yield l;
-  }
-}

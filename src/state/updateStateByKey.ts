@@ -240,12 +240,6 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
     return { keys, entries };
   }
 
-  stateSnapshot(time: number): Iterable<readonly [unknown, unknown]> | undefined {
-    return this.snapshotOf(time, function* (version) {
-      for (const part of version) yield* part;
-    });
-  }
-
   override stateShape(): string {
     return 'updateStateByKey';
   }

@@ -345,12 +345,6 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     return { inMemory: this.state.size, onDisk: 0 };
   }
 
-  /** The window's values as of `time`, copied (they change at the next slide); undefined once the state moved past it. */
-  stateSnapshot(time: number): Iterable<readonly [unknown, unknown]> | undefined {
-    if (this.pending.size > 0 || (this.stateTime !== undefined && this.stateTime > time)) return undefined;
-    return this.state.pairs();
-  }
-
   /**
    * Back to the state of a checkpoint: the window's values, its batches, the window's time, and
    * the batches after that window the checkpoint saved for the next slide.

@@ -11,11 +11,9 @@
  * the next task's bytes are copied into it (`buffer`, SliceBuffers). A thread that dies fails
  * its task and is replaced.
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { threadSource } from '../util/threadSource.js';
 import { SliceBuffers } from './SliceBuffers.js';
 
 /** What a thread or process needs to build a job's graph again: where its definition is and its parameters (context/job.ts). */
@@ -59,34 +57,12 @@ interface Pending {
 /** The number of threads a pool gets when the context does not say: one per core. */
 export const defaultWorkers = (): number => availableParallelism();
 
-/**
- * The thread's entry, src/threads/worker.ts when running from source, worker.js when built.
- * TypeScript (the entry from source, or a job module in .ts) needs tsx's loader in the thread:
- * a thread does not take the loader hooks of the main thread's --import in Node 20, so a small
- * bootstrap registers tsx there first, then imports the entry.
- */
-function workerSource(job: JobRef): { code: string | URL; eval: boolean } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? '../threads/worker.ts' : '../threads/worker.js', import.meta.url);
-  if (!fromSource && !/\.[cm]?ts$/.test(job.module)) return { code: url, eval: false };
-  const api = tsxApi();
-  return { code: `import(${JSON.stringify(api)}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}))`, eval: true };
-}
-
-function tsxApi(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-    return pathToFileURL(path.join(path.dirname(pkg), 'dist/esm/api/index.mjs')).href;
-  }
-}
-
 class Thread {
   readonly worker: Worker;
   current: Pending | undefined;
   constructor(setup: WorkerSetup) {
-    const source = workerSource(setup.job);
+    // The thread's entry: src/threads/worker.ts from source, worker.js when built (and a job module in .ts needs tsx).
+    const source = threadSource(import.meta.url, '../threads/worker', /\.[cm]?ts$/.test(setup.job.module));
     this.worker = new Worker(source.code, { workerData: setup, eval: source.eval });
   }
 }

@@ -112,32 +112,86 @@ describe('the delta log', () => {
     expect(await rawKeys(dir, 'snap/')).toEqual(['snap/s1/0000000000001000/000000']);
   });
 
-  it('a snapshot replaces the keyed entries, the older snapshot and the deltas it covers, and keeps later deltas', async () => {
+  it('a merge compacts the stored log into a snapshot as of its last delta entry: the keyed entries, the older snapshot and the deltas go, later deltas stay', async () => {
     const dir = tempDir();
     const store = await CheckpointStore.open(dir);
-    await store.commit({ state: { s1: { puts: [['old', 1]] } } }); // keyed (as format 1 wrote it)
-    await store.commit({ deltas: { s1: { time: 1000, puts: [['a', 1]] } } });
-    await store.commit({ deltas: { s1: { time: 2000, puts: [['b', 1]] } } });
-    await store.commit({ deltas: { s1: { time: 3000, puts: [['c', 1]] } } });
-    expect(sorted(await store.loadState('s1'))).toEqual([['a', 1], ['b', 1], ['c', 1], ['old', 1]]);
-    // The state as of 2000, merged while batch 3000 was already logged.
     const entries = Array.from({ length: 45_000 }, (_, i): [string, number] => [`k${i}`, i]);
-    expect(await store.writeSnapshot('s1', 2000, [...entries, ['b', 1]])).toBe(true);
-    const state = await store.loadState<string, number>('s1');
-    expect(state).toHaveLength(45_002);
-    expect(new Map(state).get('c')).toBe(1);
-    expect(new Map(state).get('old')).toBeUndefined();
-    // An older merge that lost the race to a newer snapshot writes nothing.
-    expect(await store.writeSnapshot('s1', 1000, [['stale', 1]])).toBe(false);
-    expect(new Map(await store.loadState('s1')).has('stale')).toBe(false);
+    await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: entries } } });
+    await store.commit({ state: { s1: { puts: [['old', 1]] } } }); // keyed (as format 1 wrote it)
+    await store.commit({ deltas: { s1: { time: 2000, puts: [['a', 1], ['b', 1], [['t', 7], 70]], deletes: ['k3'] } } });
+    await store.commit({ deltas: { s1: { time: 3000, puts: [['c', 1], ['k4', -4]], deletes: ['b', 'k5', 'never'] } } });
+    const before = sorted(await store.loadState('s1'));
+    expect(before).toHaveLength(45_000 + 4 - 2);
+    expect(await store.mergeLog('s1')).toBe(3000);
+    expect(sorted(await store.loadState('s1'))).toEqual(before);
+    await store.commit({ deltas: { s1: { time: 4000, puts: [['d', 1]], deletes: ['k6'] } } });
+    const after = sorted(await store.loadState('s1'));
+    expect(after).toEqual(sorted([...before.filter((e) => e[0] !== 'k6'), ['d', 1]]));
     await store.close();
-    expect(await rawKeys(dir, 'delta/')).toEqual(['delta/s1/0000000000003000']);
+    expect(await rawKeys(dir, 'delta/')).toEqual(['delta/s1/0000000000004000']);
     expect(await rawKeys(dir, 'snap/')).toEqual([
-      'snap/s1/0000000000002000/000000',
-      'snap/s1/0000000000002000/000001',
-      'snap/s1/0000000000002000/000002',
+      'snap/s1/0000000000003000/000000',
+      'snap/s1/0000000000003000/000001',
+      'snap/s1/0000000000003000/000002',
     ]);
     expect(await rawKeys(dir, 'state/')).toEqual([]);
+    const again = await CheckpointStore.open(dir);
+    expect(sorted(await again.loadState('s1'))).toEqual(after);
+    await again.close();
+  });
+
+  it('a merge reads back as the log it merged, for any mix of keys (1 vs "1", structured, text) and values (JSON or not), removals and re-puts', async () => {
+    let seed = 7;
+    const rand = (m: number): number => (seed = (Math.imul(seed, 48271) + 1) >>> 0) % m;
+    const keyOf = (i: number): unknown => [`s${i}`, i, String(i % 50), ['t', i % 30], { o: i % 20 }][i % 5];
+    const valueOf = (i: number): unknown => (i % 9 === 0 ? new Date(i) : i % 7 === 0 ? [i, 'x'] : i);
+    const store = await CheckpointStore.open(tempDir());
+    // Snapshot chunks in text keys (all strings) and in JSON (mixed keys), then deltas over both.
+    await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: Array.from({ length: 300 }, (_, i): [string, number] => [`s${i}`, i]) } } });
+    await store.commit({ deltas: { s2: { time: 1000, replace: true, puts: Array.from({ length: 300 }, (_, i) => [keyOf(i), valueOf(i)] as [never, unknown]) } } });
+    for (let t = 2000; t <= 9000; t += 1000) {
+      for (const id of ['s1', 's2']) {
+        const puts = Array.from({ length: 40 }, () => rand(400)).map((i) => [keyOf(i), valueOf(i + t)] as [never, unknown]);
+        const deletes = Array.from({ length: 15 }, () => keyOf(rand(400)) as never);
+        await store.commit({ deltas: { [id]: { time: t, puts, deletes } } });
+      }
+    }
+    const key = (e: unknown): string => JSON.stringify(e, (_k, v: unknown) => (v instanceof Date ? `Date:${v.getTime()}` : v));
+    for (const id of ['s1', 's2']) {
+      const before = (await store.loadState(id)).map(key).sort();
+      expect(await store.mergeLog(id)).toBe(9000);
+      expect((await store.loadState(id)).map(key).sort()).toEqual(before);
+    }
+    await store.close();
+  });
+
+  it('a merge writes nothing when a full copy was written while it ran, or when no delta follows the snapshot', async () => {
+    const store = await CheckpointStore.open(tempDir());
+    await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: [['a', 1]] } } });
+    await store.commit({ deltas: { s1: { time: 2000, puts: [['b', 1]] } } });
+    const merging = store.mergeLog('s1'); // reads the log before the full copy below is written
+    await store.commit({ deltas: { s1: { time: 3000, replace: true, puts: [['z', 1]] } } });
+    expect(await merging).toBeUndefined();
+    expect(await store.loadState('s1')).toEqual([['z', 1]]);
+    expect(await store.mergeLog('s1')).toBeUndefined();
+    expect(await store.mergeLog('nothing-here')).toBeUndefined();
+    await store.close();
+  });
+
+  it('a merge of a damaged delta entry fails with CORRUPT and leaves the log as it was', async () => {
+    const dir = tempDir();
+    const store = await CheckpointStore.open(dir);
+    await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: [['a', 1]] } } });
+    await store.commit({ deltas: { s1: { time: 2000, puts: [['b', 1]] } } });
+    await store.close();
+    const raw = new Level<string, string>(dir);
+    await raw.open();
+    await raw.put('delta/s1/0000000000002000', 'J[["b"');
+    await raw.close();
+    const again = await CheckpointStore.open(dir);
+    await expect(again.mergeLog('s1')).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('delta entry 0 after the snapshot cannot be decoded') });
+    await again.close();
+    expect(await rawKeys(dir, 'delta/')).toEqual(['delta/s1/0000000000002000']);
   });
 
   it('dropStreams removes a stream\'s snapshot and delta log too; an unserialisable change writes nothing', async () => {
