@@ -197,7 +197,6 @@ export class RestoredTable<S> {
       f(keys.slice(starts[j]!, starts[j + 1]! - 1), values[i]!, part);
     }
   }
-
 }
 
 /** Every key of one partition of a version, with its value and write time: the trie's leaves but tombstones, then the table's entries it sees. */
