@@ -279,8 +279,9 @@
  *     1.3-1.6 -> 0.54-0.58 ms a commit; "on", 100 batches, alternated with the code before:
  *     339, 341, 332 k against 304, 324, 338 k records/s. At 10 k keys no change (4.80-4.99 M
  *     against 4.82-5.03 M).
- *   - Snapshot merges run on a thread from the stored log (CheckpointStore.mergeLog, logMerge.ts)
- *     instead of from the state in memory. At 1 M keys a merge is due about every 100 batches,
+ *   - A large state's snapshot merges run on a thread from the stored log (CheckpointStore.mergeLog,
+ *     logMerge.ts) instead of from the state in memory (still used when the log holds more than
+ *     twice the state's keys, as at 10 k keys here). At 1 M keys a merge is due about every 100 batches,
  *     which the 20- and 100-batch runs above never reached; over 300 batches the profile of the
  *     main thread had ~0.7 s a merge: walking the trie's leaves 0.29 s, the pairs 0.11 s,
  *     encoding 0.24 s (the leaves and keys scattered over a 1 GB heap: ~300 ns a key).

@@ -27,11 +27,13 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { pairsOf } from './bulk.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { SnapshotChunk } from '../dstream/Checkpointable.js';
+import { encodeSnapshotChunk, pairsOf } from './bulk.js';
 import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
 import { deleteRewrittenRanges, encodeCommit, Ops, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
 import { lingerGate, writeGroup, type Group } from './group.js';
-import { CheckpointError, corrupt, fail, mapReadError } from './errors.js';
+import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
 import {
   BLOB_PREFIX,
   blobKey,
@@ -284,6 +286,30 @@ export class CheckpointStore {
     const chunks = await (this.merger ??= new LogMerger(this.dir)).merge(log, SNAPSHOT_CHUNK);
     this.assertOpen();
     return (await this.writeSnapshotChunks(streamId, log.time, chunks)) ? log.time : undefined;
+  }
+
+  /**
+   * Writes `entries` — a stream's whole state as of batch `time`, in chunks, read from memory — as
+   * its snapshot, like mergeLog's, each chunk encoded in its own turn of the event loop so batches
+   * run in between (`entries` must not change meanwhile: a committed state version). Resolves
+   * false, writing nothing, when the stream has a snapshot as of `time` or later.
+   */
+  async writeSnapshot(streamId: string, time: number, entries: Iterable<SnapshotChunk>): Promise<boolean> {
+    this.assertOpen();
+    checkStreamId(this.dir, streamId);
+    const chunks: string[] = [];
+    for (const { keys, values } of entries) {
+      if (keys.length === 0) continue;
+      try {
+        chunks.push(encodeSnapshotChunk(keys, values));
+      } catch (err) {
+        throw fail('UNSERIALIZABLE', this.dir, `cannot checkpoint the state of stream ${streamId} to ${this.dir}: ${innermostMessage(err)}; nothing was written`, err);
+      }
+      await yieldToEventLoop();
+      this.assertOpen();
+    }
+    if (chunks.length === 0) chunks.push(encodeSnapshotChunk([], []));
+    return this.writeSnapshotChunks(streamId, time, chunks);
   }
 
   /** Writes encoded `chunks` as the stream's snapshot as of `time` (see mergeLog); false when a snapshot as of `time` or later exists. */

@@ -96,9 +96,9 @@ export function compactionDue(last: { began: number; took: number } | undefined,
  *
  * State kept in memory goes to the delta log: one bulk value per stream per batch. At a stream's
  * checkpoint interval, once its log since the last snapshot holds as many changed keys as the
- * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), its stored log is
- * merged into a new snapshot on the merge thread while the next batches run (SnapshotMerges,
- * CheckpointStore.mergeLog): merging costs O(1) per change, and a restore reads, in bulk, at
+ * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), a new snapshot is
+ * merged while the next batches run — from the state in memory or, for a large state, from the
+ * stored log on the merge thread (SnapshotMerges): merging costs O(1) per change, and a restore reads, in bulk, at
  * most about twice the state (a small state: itself and 100 k changes). State kept on disk
  * (`stateOnDisk`) is written key by key in the batch's commit and never loaded.
  *

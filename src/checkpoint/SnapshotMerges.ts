@@ -2,6 +2,7 @@ import type { Checkpointable } from '../dstream/Checkpointable.js';
 import type { DStream } from '../dstream/DStream.js';
 import type { CheckpointStore } from './CheckpointStore.js';
 import { CheckpointError } from './errors.js';
+import { SNAPSHOT_CHUNK } from './layout.js';
 
 /** A merge is due once a stream's delta log holds this many entries, whatever their size. */
 const MAX_DELTA_ENTRIES = 200;
@@ -13,6 +14,13 @@ const MAX_DELTA_ENTRIES = 200;
  * keys 0.80 -> 0.87 of the throughput without checkpoints; one key 0.6-0.8 -> 0.74-1.01).
  */
 export const MIN_MERGE_CHANGES = 100_000;
+
+/**
+ * A merge is made from the state in memory once the log holds this many times the state's keys
+ * (see log). bench/latency.ts (100 k keys, ~600 k changes a checkpoint interval at 1 M records/s)
+ * and bench/checkpoint.ts at 10 k keys merge from memory, its 1 M-key state from the store.
+ */
+const MEMORY_MERGE_RATIO = 2;
 
 /** A stream's delta log since its last snapshot: changed keys per logged batch, oldest first. */
 type DeltaLog = Array<{ time: number; changes: number }>;
@@ -26,11 +34,13 @@ type Stream = DStream<unknown> & Checkpointable;
  * When things happen: a commit's delta of a stream is logged (log) — a full copy starts its log
  * afresh; a deferred group's delta adds its size when the group's write makes it (countDeferred),
  * each key once; at the stream's checkpoint interval, once its log holds as many changes as the
- * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), the stored log
- * is merged into a new snapshot on the merge thread while the next batches run
- * (CheckpointStore.mergeLog, one merge at a time) — as of the last delta entry written by then,
- * which the log book drops up to; a merge that failed fails the next commit (check()). A restore
- * counts the log read back as logged in this run (restored).
+ * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), a new snapshot is
+ * written while the next batches run, one merge at a time: the state as of that batch, read from
+ * memory (CheckpointStore.writeSnapshot), when the log holds more than MEMORY_MERGE_RATIO times
+ * its keys, else the stored log merged on the merge thread (CheckpointStore.mergeLog), as of the
+ * last delta entry written by then. The log book drops the entries up to the snapshot's time; a
+ * merge that failed fails the next commit (check()). A restore counts the log read back as logged
+ * in this run (restored).
  */
 export class SnapshotMerges {
   /** MIN_MERGE_CHANGES; tests lower it to merge small states. */
@@ -67,8 +77,12 @@ export class SnapshotMerges {
     for (const e of log) logged += e.changes;
     const keys = s.stateKeys?.().inMemory ?? 0;
     if (logged < Math.max(keys, SnapshotMerges.minMergeChanges) && log.length < MAX_DELTA_ENTRIES) return;
-    this.merging = this.store
-      .mergeLog(key)
+    // From memory when the log outweighs the state by far (a small state changing fast): the
+    // state is then cheaper to encode than the log to merge. Else from the stored log on the merge
+    // thread: a large state's leaves are scattered over the heap, and the log is about its size.
+    const entries = logged > MEMORY_MERGE_RATIO * keys ? s.stateSnapshot?.(time, SNAPSHOT_CHUNK) : undefined;
+    const merge = entries !== undefined ? this.store.writeSnapshot(key, time, entries).then((w) => (w ? time : undefined)) : this.store.mergeLog(key);
+    this.merging = merge
       .then(
         (merged) => {
           if (merged === undefined || this.logs.get(key) !== log) return; // a full copy replaced the log meanwhile

@@ -130,8 +130,36 @@ export interface Checkpointable {
    */
   readonly stateOnDisk?: boolean;
   attachStateReader?(reader: StateReader, restoredKeys: number): void;
+  /**
+   * The whole state as of batch `time` (the last one checkpointed), for a snapshot merged from
+   * memory while later batches run: chunks of at most `size` stored entries each (one stored
+   * value each), read lazily, that later batches do not change; undefined when it cannot give one.
+   */
+  stateSnapshot?(time: number, size: number): Iterable<SnapshotChunk> | undefined;
   /** Keys of the latest state, in memory and only on disk (listener figures, merge policy). */
   stateKeys?(): StateKeyCounts;
+}
+
+/** A piece of a state's snapshot: keys and their stored values, in the same order (no pair per key). */
+export interface SnapshotChunk {
+  readonly keys: unknown[];
+  readonly values: unknown[];
+}
+
+/** `pairs` as snapshot chunks of up to `size` entries. */
+export function* snapshotChunksOf(pairs: Iterable<readonly [unknown, unknown]>, size: number): Generator<SnapshotChunk> {
+  let keys: unknown[] = [];
+  let values: unknown[] = [];
+  for (const [k, v] of pairs) {
+    keys.push(k);
+    values.push(v);
+    if (keys.length === size) {
+      yield { keys, values };
+      keys = [];
+      values = [];
+    }
+  }
+  if (keys.length > 0) yield { keys, values };
 }
 
 export function isCheckpointable(x: unknown): x is Checkpointable {

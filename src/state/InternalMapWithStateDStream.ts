@@ -1,4 +1,4 @@
-import type { KeyTextChunk, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
+import type { KeyTextChunk, SavedStreamCheckpoint, SnapshotChunk, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import type { DStream } from '../dstream/DStream.js';
 import { hashKeySigned } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
@@ -6,7 +6,7 @@ import { Appender } from './Appender.js';
 import { ChangeLog } from './ChangeLog.js';
 import { emptyRoot, forEachLeaf, keyInfo, Leaf, lookup, lookupPath, mix, Path, putAlong, remove, replacedIn, stampOf, structuredCode, type Root } from './hamt.js';
 import { buildRoot } from './hamtBuild.js';
-import { forEachEntry, RestoredTable, TOMBSTONE, type TableView } from './RestoredTable.js';
+import { entryChunks, forEachEntry, RestoredTable, TOMBSTONE, type TableView } from './RestoredTable.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
@@ -301,6 +301,13 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   /** A key batch `time` wrote has its last write at `time`: with a timeout, that is stored beside the state. */
   override storedChange(time: number, value: unknown): unknown {
     return this.stamps ? [value, time] : value;
+  }
+
+  stateSnapshot(time: number, size: number): Iterable<SnapshotChunk> | undefined {
+    const stamps = this.stamps;
+    return this.snapshotOf(time, function* (version) {
+      for (const r of version) yield* entryChunks(r.root, r.table, size, stamps);
+    });
   }
 
   override stateShape(): string {

@@ -24,9 +24,9 @@
  * of its write time, which takes a leaf per key anyway. updateStateByKey, whose state is pairs,
  * uses the table only while restoring (`forEachRestored`).
  */
-import type { KeyTextChunk, SavedStreamCheckpoint } from '../dstream/Checkpointable.js';
+import type { KeyTextChunk, SavedStreamCheckpoint, SnapshotChunk } from '../dstream/Checkpointable.js';
 import { fnv1a, hashKey, KeyMap, partitionOf } from '../rdd/keys.js';
-import { forEachLeaf, mix, type Root } from './hamt.js';
+import { forEachLeaf, LeafCursor, mix, type Leaf, type Root } from './hamt.js';
 
 /** The value of a leaf that hides a removed key from the table (the trie keeps it as a leaf). */
 export const TOMBSTONE: unique symbol = Symbol('tombstone');
@@ -197,6 +197,15 @@ export class RestoredTable<S> {
       f(keys.slice(starts[j]!, starts[j + 1]! - 1), values[i]!, part);
     }
   }
+
+  /** The entries of partition `part` that the version of edit `edit` sees, lazily. */
+  *visible(part: number, edit: number): Generator<number> {
+    const { hashes, hiddenAt, numPartitions } = this;
+    for (let i = 0; i < hashes.length; i++) {
+      const at = hiddenAt[i]!;
+      if ((at === 0 || at > edit) && (numPartitions === 1 || (hashes[i]! >>> 0) % numPartitions === part)) yield i;
+    }
+  }
 }
 
 /** Every key of one partition of a version, with its value and write time: the trie's leaves but tombstones, then the table's entries it sees. */
@@ -205,6 +214,42 @@ export function forEachEntry<K, S>(root: Root<K, S>, view: TableView<S> | undefi
     if ((leaf.value as unknown) !== TOMBSTONE) f(leaf.key, leaf.value, leaf.stamp);
   });
   if (view !== undefined) view.table.forEach(view.part, view.edit, (key, value) => f(key as K, value, view.table.time));
+}
+
+/**
+ * forEachEntry's entries as snapshot chunks of up to `size` each, lazily (a merge writes them
+ * while later batches run): the stored value is the state, or [state, write time] when `stamped`.
+ */
+export function* entryChunks<K, S>(root: Root<K, S>, view: TableView<S> | undefined, size: number, stamped: boolean): Generator<SnapshotChunk> {
+  let keys: unknown[] = [];
+  let values: unknown[] = [];
+  const put = (key: unknown, value: unknown, stamp: number): void => {
+    keys.push(key);
+    values.push(stamped ? [value, stamp] : value);
+  };
+  const cursor = new LeafCursor(root);
+  const fromLeaf = (leaf: Leaf<K, S>): void => {
+    if ((leaf.value as unknown) !== TOMBSTONE) put(leaf.key, leaf.value, leaf.stamp);
+  };
+  while (cursor.take(size - keys.length, fromLeaf) > 0) {
+    if (keys.length === size) {
+      yield { keys, values };
+      keys = [];
+      values = [];
+    }
+  }
+  if (view !== undefined) {
+    const { table } = view;
+    for (const i of table.visible(view.part, view.edit)) {
+      put(table.keyAt(i), table.valueAt(i), table.time);
+      if (keys.length === size) {
+        yield { keys, values };
+        keys = [];
+        values = [];
+      }
+    }
+  }
+  if (keys.length > 0) yield { keys, values };
 }
 
 /** hashKey of every key of the chunks (as int32: the same bits), and each key's chunk. */

@@ -1,4 +1,4 @@
-import type { StreamCheckpoint, SavedStreamCheckpoint, Checkpointable, StateKeyCounts } from '../dstream/Checkpointable.js';
+import type { StreamCheckpoint, SavedStreamCheckpoint, Checkpointable, SnapshotChunk, StateKeyCounts } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
 import { checkStateName } from '../dstream/stateName.js';
 import { RDD } from '../rdd/RDD.js';
@@ -337,6 +337,15 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     const extra = this.checkpointExtra?.();
     if (extra === undefined) return own === undefined ? {} : { meta: own };
     return { meta: { ...own, extra } };
+  }
+
+  /**
+   * The whole state as of batch `time` for a snapshot: `chunks` reads the stored entries of the
+   * version, which later batches never change (versions are immutable once committed).
+   */
+  protected snapshotOf(time: number, chunks: (version: P) => Iterable<SnapshotChunk>): Iterable<SnapshotChunk> | undefined {
+    const version = this.versions.get(time);
+    return version === undefined ? undefined : chunks(version);
   }
 
   /** Start over from a restored version; `meta`: the restored stream meta (its `extra` becomes restoredExtra). */

@@ -334,3 +334,53 @@ export function forEachLeaf<K, V>(root: Root<K, V>, f: (leaf: Leaf<K, V>) => voi
     else for (const l of c.leaves) f(l);
   }
 }
+
+/**
+ * Every leaf of the version `root`, a piece at a time (a snapshot written while later batches
+ * run), in forEachLeaf's order: a stack of branches and a loop, no generator's resume per leaf.
+ */
+export class LeafCursor<K, V> {
+  private readonly branches: Branch<K, V>[];
+  private readonly next: number[] = [0];
+  /** A collision's leaves still to give, from `at`. */
+  private pending: readonly Leaf<K, V>[] = [];
+  private at = 0;
+
+  constructor(root: Root<K, V>) {
+    this.branches = [root];
+  }
+
+  /** Calls `f` on up to `max` more leaves; returns how many (0: every leaf was given). */
+  take(max: number, f: (leaf: Leaf<K, V>) => void): number {
+    const { branches, next } = this;
+    let n = 0;
+    while (n < max) {
+      if (this.at < this.pending.length) {
+        f(this.pending[this.at++]!);
+        n++;
+        continue;
+      }
+      const top = branches.length - 1;
+      if (top < 0) break;
+      const arr = branches[top]!.arr;
+      const i = next[top]!++;
+      if (i >= arr.length) {
+        branches.pop();
+        next.pop();
+        continue;
+      }
+      const c = arr[i]!;
+      if (c instanceof Leaf) {
+        f(c);
+        n++;
+      } else if (c instanceof Branch) {
+        branches.push(c);
+        next.push(0);
+      } else {
+        this.pending = c.leaves;
+        this.at = 0;
+      }
+    }
+    return n;
+  }
+}

@@ -1,4 +1,4 @@
-import type { SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
+import type { SavedStreamCheckpoint, SnapshotChunk, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
 import { KeyMap, partitionOf } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
@@ -238,6 +238,17 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
       }
     }
     return { keys, entries };
+  }
+
+  stateSnapshot(time: number, size: number): Iterable<SnapshotChunk> | undefined {
+    return this.snapshotOf(time, function* (version) {
+      for (const part of version) {
+        for (let i = 0; i < part.length; i += size) {
+          const piece = part.slice(i, i + size);
+          yield { keys: piece.map((e) => e[0]), values: piece.map((e) => e[1]) };
+        }
+      }
+    });
   }
 
   override stateShape(): string {

@@ -1,4 +1,4 @@
-import type { Checkpointable, SavedStreamCheckpoint, StateKeyCounts, StreamCheckpoint } from '../dstream/Checkpointable.js';
+import { snapshotChunksOf, type Checkpointable, type SavedStreamCheckpoint, type SnapshotChunk, type StateKeyCounts, type StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
 import { RDD } from '../rdd/RDD.js';
 import type { StateStoreOption } from '../dstream/stateStore.js';
@@ -343,6 +343,12 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
 
   stateKeys(): StateKeyCounts {
     return { inMemory: this.state.size, onDisk: 0 };
+  }
+
+  /** The window's values as of `time`, copied (they change at the next slide); undefined once the state moved past it. */
+  stateSnapshot(time: number, size: number): Iterable<SnapshotChunk> | undefined {
+    if (this.pending.size > 0 || (this.stateTime !== undefined && this.stateTime > time)) return undefined;
+    return snapshotChunksOf(this.state.pairs(), size);
   }
 
   /**

@@ -217,6 +217,15 @@ describe('restoring mapWithState from a snapshot and its delta log', () => {
     expect(fromLog.size).toBe(merged.size);
     expect(entries(fromLog)).toEqual(entries(fromState));
     expect(entries(fromLog)).toEqual([...merged.values()].map((e) => JSON.stringify(e)).sort());
+    // A merge from memory reads the same entries in chunks (of 7 here): never more, none empty.
+    const chunked: string[] = [];
+    for (const { keys, values } of (fromLog as unknown as Checkpointable).stateSnapshot!(3000, 7)!) {
+      expect(keys.length).toBe(values.length);
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.length).toBeLessThanOrEqual(7);
+      keys.forEach((k, i) => chunked.push(JSON.stringify([k, values[i]])));
+    }
+    expect(chunked.sort()).toEqual(entries(fromLog));
   });
 });
 

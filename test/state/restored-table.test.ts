@@ -3,7 +3,7 @@
 // every version sees the keys as they were at its batch.
 import { describe, expect, it } from 'vitest';
 import { decodeSnapshotChunk, encodeSnapshot } from '../../src/checkpoint/bulk.js';
-import type { KeyTextChunk } from '../../src/dstream/Checkpointable.js';
+import type { Checkpointable, KeyTextChunk } from '../../src/dstream/Checkpointable.js';
 import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
 import { fnv1a, hashKey } from '../../src/rdd/keys.js';
 import { mix } from '../../src/state/hamt.js';
@@ -103,6 +103,28 @@ describe('mapWithState restored with its keys as text', () => {
       expect(run.outputs.get(t), `outputs of ${t}`).toEqual(reference.outputs.get(t));
       expect(run.snapshots.get(t), `state after ${t}`).toEqual(reference.snapshots.get(t));
     }
+  });
+});
+
+describe('a snapshot of mapWithState merged from memory over a restored table', () => {
+  it('lists the trie\'s keys and the table\'s visible ones, each once, in chunks', async () => {
+    const dir = tempDir();
+    const first = job(dir);
+    await first.ssc.start();
+    await first.clock.advance(3000);
+    await first.ssc.stop();
+    let next: Run | undefined;
+    const ssc = await StreamingContext.getOrCreate(dir, () => (next = job(dir)).ssc);
+    await ssc.start();
+    await next!.clock.advance(5000);
+    expect(tableOf(next!)).toBeDefined();
+    const listed: string[] = [];
+    for (const { keys, values } of (next!.mapped.internalStream as unknown as Checkpointable).stateSnapshot!(5000, 16)!) {
+      expect(keys.length).toBeLessThanOrEqual(16);
+      keys.forEach((k, i) => listed.push(`${String(k)}=${String(values[i])}`));
+    }
+    await ssc.stop();
+    expect(listed.sort()).toEqual(next!.snapshots.get(5000));
   });
 });
 
