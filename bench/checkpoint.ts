@@ -280,15 +280,19 @@
  *     339, 341, 332 k against 304, 324, 338 k records/s. At 10 k keys no change (4.80-4.99 M
  *     against 4.82-5.03 M).
  *   - A large state's snapshot merges run on a thread from the stored log (CheckpointStore.mergeLog,
- *     logMerge.ts) instead of from the state in memory (still used when the log holds more than
- *     twice the state's keys, as at 10 k keys here). At 1 M keys a merge is due about every 100 batches,
- *     which the 20- and 100-batch runs above never reached; over 300 batches the profile of the
- *     main thread had ~0.7 s a merge: walking the trie's leaves 0.29 s, the pairs 0.11 s,
- *     encoding 0.24 s (the leaves and keys scattered over a 1 GB heap: ~300 ns a key).
- *     Both changes together, "on", 300 batches, alternated: 282, 285, 307 k against 239, 258,
- *     282 k records/s. The bench with --batches 300: "on" 294, 280, 303 k against "off" 405,
- *     357, 323 k (best 0.75, medians 0.82); the code before, minutes later: 254, 247, 301 k
- *     against 315, 362, 364 k (0.83 / 0.70).
+ *     logMerge.ts) instead of from the state in memory. At 1 M keys a merge is due about every
+ *     100 batches, which the 20- and 100-batch runs above never reached; over 300 batches the
+ *     main thread's profile had ~0.7 s a merge from memory: walking the trie's leaves 0.29 s,
+ *     making pairs 0.11 s, encoding 0.24 s (leaves and keys scattered over a 1 GB heap).
+ *     Both changes together, "on", 300 batches, alternated with the code before: 282, 285, 307 k
+ *     against 239, 258, 282 k records/s; later, the VM slower still, 252, 244 k against 178,
+ *     207 k. The bench with --batches 300: "on" 294, 280, 303 k against "off" 405, 357, 323 k
+ *     (best 0.75, medians 0.82); the code before, minutes later: 254, 247, 301 k against 315,
+ *     362, 364 k (0.83 / 0.70).
+ *     A merge from the log costs O(state + log) on the other core, one from memory O(state) on
+ *     the main thread: a state whose log holds more than twice its keys when the merge is due
+ *     (10 k keys here; bench/latency.ts, 100 k keys and ~600 k changes an interval) still merges
+ *     from memory, in chunks (Checkpointable.stateSnapshot; no pair per entry).
  *   - What is left at 1 M keys: both cores are saturated in "on". CPU over a 300-batch run
  *     (/proc, per thread): "off" 14.3-17.8 s (main 8.9-10.6), "on" 20.3-26.4 s (main 10.4-13.0),
  *     of which the merge thread 2.5-3.0 s for three merges (~0.6-0.85 s a merge of 1 M keys and

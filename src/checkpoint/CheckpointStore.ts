@@ -46,9 +46,9 @@ import {
   prefixEnd,
   prefixRange,
   SEQ_KEY,
-  SNAPSHOT_CHUNK,
   SLICES_NS,
   SNAP_NS,
+  SNAPSHOT_CHUNK,
   STATE_NS,
 } from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
