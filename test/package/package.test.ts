@@ -1,5 +1,11 @@
 // The package as users get it: `npm pack`, then `npm install --omit=dev` of the tarball into a
 // fresh project. One pack and one install per run (beforeAll); the tests then use that project.
+//
+// The install is pinned (the project's `overrides`) to the versions package-lock.json holds: the
+// registry served here can list a version before the versions it depends on arrive (CI failed so
+// once: @aws-sdk/client-dynamodb 3.1178.0 needing a dynamodb-codec ^3.973.60 not yet served), and a
+// test of our package must not fail on that. The tree is then the one `npm ci` installs and the
+// suite runs against.
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +36,27 @@ async function mustRun(cmd: string, args: string[], opts: ExecFileOptions = {}):
   return r.stdout;
 }
 
+/**
+ * package-lock.json's version of every package the published one needs (dev entries left out), as
+ * npm `overrides`. A name locked at two versions (one nested under a package that pins it) is left
+ * to resolve as it does: one version for the name would break the pin.
+ */
+function lockedOverrides(): Record<string, string> {
+  const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; dev?: boolean; link?: boolean }>;
+  };
+  const versions = new Map<string, Set<string>>();
+  for (const [at, entry] of Object.entries(lock.packages)) {
+    if (at === '' || entry.dev || entry.link || !entry.version) continue;
+    const name = at.slice(at.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    if (!versions.has(name)) versions.set(name, new Set());
+    versions.get(name)!.add(entry.version);
+  }
+  const pins: Record<string, string> = {};
+  for (const [name, vs] of versions) if (vs.size === 1) pins[name] = [...vs][0]!;
+  return pins;
+}
+
 /** The README's ManualClock example and the output it says it prints. */
 function readmeManualClockExample(): { code: string; prints: string } {
   const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -45,7 +72,7 @@ beforeAll(async () => {
   const tarball = path.join(work, packed.trim().split('\n').pop()!);
   project = path.join(work, 'app');
   await mustRun('mkdir', ['-p', project]);
-  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true, overrides: lockedOverrides() }));
   await mustRun('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: project });
 }, 300_000);
 
@@ -63,6 +90,16 @@ describe('the packed package installed with --omit=dev', () => {
     expect(existsSync(path.join(pkg, 'src'))).toBe(false);
     expect(existsSync(path.join(pkg, 'test'))).toBe(false);
     expect(existsSync(path.join(project, 'node_modules/vitest'))).toBe(false);
+  });
+
+  it('installs the versions package-lock.json holds, the ones the suite ran against', () => {
+    const pins = lockedOverrides();
+    const installed = (name: string): string =>
+      (JSON.parse(readFileSync(path.join(project, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const name of ['@aws-sdk/client-dynamodb', '@aws-sdk/dynamodb-codec', 'kafkajs', 'level', 'pg']) {
+      expect(pins[name], name).toBeDefined();
+      expect(installed(name), name).toBe(pins[name]);
+    }
   });
 
   it('imports as an ES module, with the subpath export of the exactly-once library (also as dstreams/pipelines)', async () => {
