@@ -6,11 +6,10 @@
  * Its parts, one reason to change each: the key layout (layout.ts), opening a directory and
  * the damage checks (open.ts), encoding a commit (commit.ts), bulk values (bulk.ts), reading a
  * stream's state back from snapshot, keyed entries and delta log (stateRead.ts), the reads of
- * state kept on disk (keyedRead.ts), the read loop
- * (scan.ts), the errors (errors.ts). This file is the store's API: commits and snapshot merges
- * queued in order (group commit's groups written by group.ts), and the reads. Just over 400
- * lines on purpose: the queue that orders commits, merges and closing is one piece, and
- * splitting the reads from it would split that order.
+ * state kept on disk and of slices (keyedRead.ts), writing a snapshot (snapshotWrite.ts), the
+ * store's streams and size (inventory.ts), the read loop (scan.ts), the errors (errors.ts). This
+ * file is the store's API: commits and snapshot merges queued in order (group commit's groups
+ * written by group.ts), and the reads.
  *
  * When things happen: commit()/enqueue() encode a commit at once and queue it; writes run one at
  * a time, in call order. Coalescing commits (group commit, CommitOptions.coalesce) queued while a
@@ -25,54 +24,30 @@
  * close with the commit count reached; opening a store that has fewer commits than that
  * reports corruption (a truncated or deleted .log would otherwise silently roll it back).
  */
-import { promises as fsp } from 'node:fs';
-import path from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { SnapshotChunk } from '../dstream/Checkpointable.js';
-import { encodeSnapshotChunk, pairsOf } from './bulk.js';
+import { pairsOf } from './bulk.js';
 import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
-import { deleteRewrittenRanges, encodeCommit, Ops, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
+import { encodeCommit, Ops, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
 import { lingerGate, writeGroup, type Group } from './group.js';
-import { CheckpointError, corrupt, fail, innermostMessage, mapReadError } from './errors.js';
-import {
-  BLOB_PREFIX,
-  blobKey,
-  checkStreamId,
-  DELTA_NS,
-  IDLE_NS,
-  META_KEY,
-  padChunk,
-  padTime,
-  prefixEnd,
-  prefixRange,
-  SEQ_KEY,
-  SLICES_NS,
-  SNAP_NS,
-  SNAPSHOT_CHUNK,
-  STATE_NS,
-} from './layout.js';
+import { CheckpointError, corrupt, fail, mapReadError } from './errors.js';
+import { sizeOnDisk, storedStreamIds } from './inventory.js';
+import { blobKey, BLOB_PREFIX, checkStreamId, META_KEY, prefixEnd, prefixRange, SEQ_KEY, SNAPSHOT_CHUNK, STATE_NS } from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
-import { keyedStateReader, type KeyedStateReader } from './keyedRead.js';
+import { keyedStateReader, readSlices, type KeyedStateReader, type SliceRange } from './keyedRead.js';
 import { LogMerger } from './LogMerger.js';
+import { encodeSnapshot, writeSnapshotBatch } from './snapshotWrite.js';
 import { readStateLog, readStoredLog, stateChunks, type StateLog, type StoredLog } from './stateRead.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE } from './layout.js';
 export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceChange, StateChange } from './commit.js';
 
-export type { KeyedStateReader } from './keyedRead.js';
+export type { KeyedStateReader, SliceRange } from './keyedRead.js';
 export type { CheckpointStoreOptions } from './open.js';
 
 export interface ReadStateOptions {
   /** Entries fetched from LevelDB per round trip (default 1000). */
   batchSize?: number;
-}
-
-export interface SliceRange {
-  /** Smallest time included (default: all). */
-  from?: number;
-  /** Largest time included (default: all). */
-  to?: number;
 }
 
 interface Compactable {
@@ -297,50 +272,18 @@ export class CheckpointStore {
   async writeSnapshot(streamId: string, time: number, entries: Iterable<SnapshotChunk>): Promise<boolean> {
     this.assertOpen();
     checkStreamId(this.dir, streamId);
-    const chunks: string[] = [];
-    for (const { keys, values } of entries) {
-      if (keys.length === 0) continue;
-      try {
-        chunks.push(encodeSnapshotChunk(keys, values));
-      } catch (err) {
-        throw fail('UNSERIALIZABLE', this.dir, `cannot checkpoint the state of stream ${streamId} to ${this.dir}: ${innermostMessage(err)}; nothing was written`, err);
-      }
-      await yieldToEventLoop();
-      this.assertOpen();
-    }
-    if (chunks.length === 0) chunks.push(encodeSnapshotChunk([], []));
-    return this.writeSnapshotChunks(streamId, time, chunks);
+    return this.writeSnapshotChunks(streamId, time, await encodeSnapshot(this.dir, streamId, entries, () => this.assertOpen()));
   }
 
-  /** Writes encoded `chunks` as the stream's snapshot as of `time` (see mergeLog); false when a snapshot as of `time` or later exists. */
+  /** Writes encoded `chunks` as the stream's snapshot as of `time` (snapshotWrite.ts), queued like a commit. */
   private async writeSnapshotChunks(streamId: string, time: number, chunks: readonly string[]): Promise<boolean> {
-    const prefix = `${SNAP_NS}/${streamId}/`;
-    const gen = `${prefix}${padTime(time)}/`;
     let written = false;
-    const run = async (): Promise<void> => {
-      const newer = await this.db.keys({ gte: gen, lt: prefixEnd(prefix), limit: 1 }).all();
-      if (newer.length > 0) return;
-      const batch = this.db.batch();
-      try {
-        const rewrites: Rewrites = new Map([
-          [prefix, { keep: undefined }],
-          [`${STATE_NS}/${streamId}/`, { keep: undefined }],
-          [`${DELTA_NS}/${streamId}/`, { keep: undefined, lt: `${DELTA_NS}/${streamId}/${padTime(time + 1)}` }],
-        ]);
-        await deleteRewrittenRanges(this.db, this.dir, rewrites, batch);
-        chunks.forEach((v, i) => batch.put(gen + padChunk(i), v));
-        batch.put(SEQ_KEY, encodeValue(this.seq + 1));
-        await batch.write({ sync: this.sync } as object);
-      } catch (err) {
-        await batch.close().catch(() => {});
-        throw mapReadError(this.dir, err, 'commit');
-      }
-      this.seq++;
-      written = true;
-    };
     this.release();
     this.open = undefined; // commits after the snapshot are written after it
-    await this.chain(run);
+    await this.chain(async () => {
+      written = await writeSnapshotBatch(this.db, this.dir, streamId, time, chunks, this.seq, this.sync);
+      if (written) this.seq++;
+    });
     return written;
   }
 
@@ -351,7 +294,7 @@ export class CheckpointStore {
   keyedReader(streamId: string): KeyedStateReader {
     this.assertOpen();
     checkStreamId(this.dir, streamId);
-    return keyedStateReader(this.db, this.dir, streamId, () => this.assertOpen(), (range) => this.readSlices(streamId, range));
+    return keyedStateReader(this.db, this.dir, streamId, () => this.assertOpen());
   }
 
   /** The number of keyed entries of a stream (`state/<id>/`), counted by reading their keys. */
@@ -367,48 +310,13 @@ export class CheckpointStore {
   async readSlices<V = unknown>(streamId: string, range: SliceRange = {}): Promise<Array<[number, V]>> {
     this.assertOpen();
     checkStreamId(this.dir, streamId);
-    const prefix = `${SLICES_NS}/${streamId}/`;
-    const gte = range.from !== undefined && range.from > 0 ? prefix + padTime(Math.ceil(range.from)) : prefix;
-    const lte = range.to !== undefined ? (range.to < 0 ? undefined : prefix + padTime(Math.floor(range.to))) : undefined;
-    if (range.to !== undefined && lte === undefined) return [];
-    const keys = lte !== undefined ? { gte, lte } : { gte, lt: prefixEnd(prefix) };
-    const out: Array<[number, V]> = [];
-    for await (const entries of scan(this.db.iterator(keys), this.dir)) {
-      for (const [k, v] of entries) {
-        try {
-          out.push([Number(k.slice(prefix.length)), decodeValue(v) as V]);
-        } catch (err) {
-          throw corrupt(this.dir, `the record ${JSON.stringify(k)} cannot be decoded`, err);
-        }
-      }
-    }
-    return out;
+    return readSlices<V>(this.db, this.dir, streamId, range);
   }
 
   /** The ids of the streams that have stored state or slices, sorted. */
-  async streamIds(): Promise<string[]> {
+  streamIds(): Promise<string[]> {
     this.assertOpen();
-    const ids = new Set<string>();
-    for (const ns of [STATE_NS, IDLE_NS, SLICES_NS, SNAP_NS, DELTA_NS]) {
-      const it = this.db.keys({ gt: ns + '/', lt: ns + '0' });
-      try {
-        for (;;) {
-          const k = await it.next();
-          if (k === undefined) break;
-          const rest = k.slice(ns.length + 1);
-          const slash = rest.indexOf('/');
-          if (slash < 0) continue;
-          const id = rest.slice(0, slash);
-          ids.add(id);
-          it.seek(`${ns}/${id}0`);
-        }
-      } catch (err) {
-        throw mapReadError(this.dir, err);
-      } finally {
-        await it.close();
-      }
-    }
-    return [...ids].sort();
+    return storedStreamIds(this.db, this.dir);
   }
 
   /** Compacts the whole LevelDB store (drops overwritten and deleted entries from disk). */
@@ -424,17 +332,8 @@ export class CheckpointStore {
   }
 
   /** The sum of the sizes of the files in the checkpoint directory, in bytes. */
-  async sizeOnDisk(): Promise<number> {
-    let total = 0;
-    for (const name of await fsp.readdir(this.dir)) {
-      try {
-        const st = await fsp.stat(path.join(this.dir, name));
-        if (st.isFile()) total += st.size;
-      } catch {
-        // a file LevelDB deleted meanwhile
-      }
-    }
-    return total;
+  sizeOnDisk(): Promise<number> {
+    return sizeOnDisk(this.dir);
   }
 
   /**

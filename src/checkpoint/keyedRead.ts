@@ -1,12 +1,13 @@
 /**
  * The reads of a stream whose state is kept on disk, one entry per key (`stateOnDisk`): point
  * reads with LevelDB's synchronous get as a batch runs, and the asynchronous range reads a batch
- * awaits before it runs (every key, the idle index by time of last write, the window's slices).
+ * awaits before it runs (every key, the idle index by time of last write, the window's slices,
+ * readSlices).
  * Each sees the commits written when it starts.
  */
 import { decodeKey, decodeValue } from './codec.js';
 import { corrupt, mapReadError } from './errors.js';
-import { IDLE_NS, padTime, prefixRange, SLICES_NS, STATE_NS, stateKey, TIME_DIGITS } from './layout.js';
+import { IDLE_NS, padTime, prefixEnd, prefixRange, SLICES_NS, STATE_NS, stateKey, TIME_DIGITS } from './layout.js';
 import type { Db } from './open.js';
 import { scan } from './scan.js';
 import { decodeStateEntries } from './stateRead.js';
@@ -30,7 +31,6 @@ export function keyedStateReader(
   dir: string,
   streamId: string,
   assertOpen: () => void,
-  readSlices: (range: { from: number; to: number }) => Promise<Array<[number, unknown]>>,
 ): KeyedStateReader {
   const prefix = `${STATE_NS}/${streamId}/`;
   return {
@@ -79,7 +79,8 @@ export function keyedStateReader(
     },
 
     async slice(time: number): Promise<unknown> {
-      return (await readSlices({ from: time, to: time }))[0]?.[1];
+      assertOpen();
+      return (await readSlices(db, dir, streamId, { from: time, to: time }))[0]?.[1];
     },
 
     async sliceTimes(): Promise<number[]> {
@@ -90,4 +91,31 @@ export function keyedStateReader(
       return out;
     },
   };
+}
+
+export interface SliceRange {
+  /** Smallest time included (default: all). */
+  from?: number;
+  /** Largest time included (default: all). */
+  to?: number;
+}
+
+/** The stored per-time records of a stream, in time order, optionally limited to [from, to]. */
+export async function readSlices<V = unknown>(db: Db, dir: string, streamId: string, range: SliceRange = {}): Promise<Array<[number, V]>> {
+  const prefix = `${SLICES_NS}/${streamId}/`;
+  const gte = range.from !== undefined && range.from > 0 ? prefix + padTime(Math.ceil(range.from)) : prefix;
+  const lte = range.to !== undefined ? (range.to < 0 ? undefined : prefix + padTime(Math.floor(range.to))) : undefined;
+  if (range.to !== undefined && lte === undefined) return [];
+  const keys = lte !== undefined ? { gte, lte } : { gte, lt: prefixEnd(prefix) };
+  const out: Array<[number, V]> = [];
+  for await (const entries of scan(db.iterator(keys), dir)) {
+    for (const [k, v] of entries) {
+      try {
+        out.push([Number(k.slice(prefix.length)), decodeValue(v) as V]);
+      } catch (err) {
+        throw corrupt(dir, `the record ${JSON.stringify(k)} cannot be decoded`, err);
+      }
+    }
+  }
+  return out;
 }

@@ -79,10 +79,9 @@ export async function readStoredLog(db: Db, dir: string, streamId: string): Prom
   checkStreamId(dir, streamId);
   const snapTime = await latestSnapshot(db, dir, streamId);
   const deltaPrefix = `${DELTA_NS}/${streamId}/`;
-  const from = snapTime === undefined ? deltaPrefix : deltaPrefix + padTime(Number(snapTime) + 1);
   const deltas: string[] = [];
   let last: string | undefined;
-  for await (const entries of scan(db.iterator({ gte: from, lt: prefixEnd(deltaPrefix) }), dir, 100)) {
+  for await (const entries of scan(db.iterator(deltasAfter(streamId, snapTime)), dir, 100)) {
     for (const [k, v] of entries) {
       deltas.push(v);
       last = k;
@@ -110,12 +109,16 @@ async function latestSnapshot(db: Db, dir: string, streamId: string): Promise<st
   return snapTime;
 }
 
+/** The range of a stream's delta entries after its snapshot at `snapTime` (all of them without one). */
+function deltasAfter(streamId: string, snapTime: string | undefined): { gte: string; lt: string } {
+  const deltaPrefix = `${DELTA_NS}/${streamId}/`;
+  return { gte: snapTime === undefined ? deltaPrefix : deltaPrefix + padTime(Number(snapTime) + 1), lt: prefixEnd(deltaPrefix) };
+}
+
 /** The delta entries after the snapshot at `snapTime` (all of them without one), decoded, in time order. */
 async function readDeltas(db: Db, dir: string, streamId: string, snapTime: string | undefined): Promise<BulkChanges[]> {
-  const deltaPrefix = `${DELTA_NS}/${streamId}/`;
-  const from = snapTime === undefined ? deltaPrefix : deltaPrefix + padTime(Number(snapTime) + 1);
   const out: BulkChanges[] = [];
-  for await (const entries of scan(db.iterator({ gte: from, lt: prefixEnd(deltaPrefix) }), dir, 100)) {
+  for await (const entries of scan(db.iterator(deltasAfter(streamId, snapTime)), dir, 100)) {
     for (const [k, v] of entries) out.push(decodeBulkRecord(dir, k, v));
   }
   return out;
