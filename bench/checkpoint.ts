@@ -300,6 +300,16 @@
  *     V8's GC helpers 1-2 s more. Without merges (BENCH_NO_MERGE) "on" gains only 3-6 %; the
  *     rest is the commit's JS (~1.5 ms a batch) and the GC it adds on a core the second thread
  *     also wants.
+ * - Dec 3, last session (a slow VM: "off" 246-289 k records/s at 1 M keys): --batches 300, 1 M
+ *   keys 0.81 best / 0.80 medians, 10 k 0.71 / 0.87. --trace-gc over a 300-batch child run:
+ *   "off" 255 scavenges (4.2 s), "on" 294 (5.1 s), ~17 ms each with most of the young generation
+ *   surviving. A sampling heap profile counting what scavenges free (HeapProfiler.startSampling,
+ *   includeObjectsCollectedByMinorGC): "off" 1.85 GB, "on" 2.35 GB, of which the delta's flat
+ *   array grown push by push ~0.45 MB a commit. Sized once and packed (util/packedArray.ts; a
+ *   holey one stringifies ~25 % slower): 2.22 GB, and deltas + encode 2.7-3.4 -> 2.2-2.4 ms a
+ *   commit in three alternated child pairs (throughput within the VM's noise: 181-206 k against
+ *   194-215 k). What "on" still allocates a commit: the JSON (~0.2 MB), its flattened copy with
+ *   the 'J' in front for LevelDB (~0.2 MB), the first full copy (warm-up).
  */
 
 import { execFileSync } from 'node:child_process';
