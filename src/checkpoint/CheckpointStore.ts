@@ -37,7 +37,7 @@ import { scan } from './scan.js';
 import { keyedStateReader, readSlices, type KeyedStateReader, type SliceRange } from './keyedRead.js';
 import { LogMerger } from './LogMerger.js';
 import { encodeSnapshot, writeSnapshotBatch } from './snapshotWrite.js';
-import { readStateLog, readStoredLog, stateChunks, type StateLog, type StoredLog } from './stateRead.js';
+import { readStateLog, readStoredLog, stateChunks, type StateLog } from './stateRead.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CLOSE_MARKER_FILE } from './layout.js';
 export type { BlobChange, CheckpointCommit, CommitOptions, DeltaChange, SliceChange, StateChange } from './commit.js';
@@ -67,6 +67,8 @@ export class CheckpointStore {
   private closing: Promise<void> | undefined;
   /** The group queued behind the write in progress, not started yet: coalescing commits join it. */
   private open: { group: Group; done: Promise<void> } | undefined;
+  /** mergeLog's read of the stored log, which runs beside the queue: close() waits for it. */
+  private reading: Promise<void> = Promise.resolve();
   /** The merge thread (mergeLog), once a merge ran. */
   private merger: LogMerger | undefined;
   /** The error of a coalescing group that failed to write: the later ones fail with it. */
@@ -245,19 +247,24 @@ export class CheckpointStore {
   /**
    * Merges a stream's stored log — its latest snapshot, keyed entries and delta entries — into a
    * new snapshot as of its last delta entry, on the merge thread (logMerge.ts, LogMerger.ts). The
-   * log is read once every commit queued before is written; the new snapshot replaces what it
-   * merged in one atomic write queued like a commit, keeping the delta entries written meanwhile.
+   * log is read from a LevelDB snapshot of what is written when the merge starts, beside the
+   * queue (commits wait for no read: at 1 M keys it takes ~0.3 s, and batches stopped once four
+   * commits were unwritten); the new snapshot replaces what it merged in one atomic write queued
+   * like a commit, keeping the delta entries written meanwhile.
    * Resolves the snapshot's time, or undefined when it wrote nothing: no delta entry to merge,
    * or a newer snapshot (a full copy) written meanwhile.
    */
   async mergeLog(streamId: string): Promise<number | undefined> {
     this.assertOpen();
     checkStreamId(this.dir, streamId);
-    let log: StoredLog | undefined;
-    await this.chain(async () => {
-      log = await readStoredLog(this.db, this.dir, streamId);
-    });
+    const read = readStoredLog(this.db, this.dir, streamId);
+    this.reading = read.then(
+      () => {},
+      () => {},
+    );
+    const log = await read;
     if (log === undefined) return undefined;
+    this.assertOpen();
     const chunks = await (this.merger ??= new LogMerger(this.dir)).merge(log, SNAPSHOT_CHUNK);
     this.assertOpen();
     return (await this.writeSnapshotChunks(streamId, log.time, chunks)) ? log.time : undefined;
@@ -281,7 +288,7 @@ export class CheckpointStore {
     this.release();
     this.open = undefined; // commits after the snapshot are written after it
     await this.chain(async () => {
-      written = await writeSnapshotBatch(this.db, this.dir, streamId, time, chunks, this.seq, this.sync);
+      written = await writeSnapshotBatch(this.db, this.dir, streamId, time, chunks, this.seq);
       if (written) this.seq++;
     });
     return written;
@@ -344,6 +351,7 @@ export class CheckpointStore {
     this.closing ??= (async () => {
       this.release();
       await this.queue;
+      await this.reading;
       await this.merger?.close();
       try {
         // A synced write also fsyncs every unsynced write before it in the LevelDB log.

@@ -11,6 +11,8 @@ import { checkStreamId, DELTA_NS, padTime, prefixEnd, prefixRange, SNAP_NS, STAT
 import type { Db } from './open.js';
 import { scan } from './scan.js';
 
+type ReadSnapshot = ReturnType<Db['snapshot']>;
+
 /**
  * The state of a stream in flat arrays of entries: the snapshot's values (bulk, one JSON.parse
  * each), then the keyed entries, each minus the keys the delta log changed after the snapshot,
@@ -74,14 +76,28 @@ export interface StoredLog {
   time: number;
 }
 
-/** A stream's stored log, undefined when it has no delta entry after its snapshot (nothing to merge). */
+/**
+ * A stream's stored log, undefined when it has no delta entry after its snapshot (nothing to
+ * merge). Read from one LevelDB snapshot taken before the first read, so it needs no place in the
+ * store's queue: commits written meanwhile are not in it, and whatever they write (a later delta,
+ * a full copy with its own snapshot) stays after the merge (writeSnapshotBatch).
+ */
 export async function readStoredLog(db: Db, dir: string, streamId: string): Promise<StoredLog | undefined> {
   checkStreamId(dir, streamId);
-  const snapTime = await latestSnapshot(db, dir, streamId);
+  const snapshot = db.snapshot();
+  try {
+    return await readStoredLogAt(db, dir, streamId, snapshot);
+  } finally {
+    await snapshot.close();
+  }
+}
+
+async function readStoredLogAt(db: Db, dir: string, streamId: string, at: ReadSnapshot): Promise<StoredLog | undefined> {
+  const snapTime = await latestSnapshot(db, dir, streamId, at);
   const deltaPrefix = `${DELTA_NS}/${streamId}/`;
   const deltas: string[] = [];
   let last: string | undefined;
-  for await (const entries of scan(db.iterator(deltasAfter(streamId, snapTime)), dir, 100)) {
+  for await (const entries of scan(db.iterator({ ...deltasAfter(streamId, snapTime), snapshot: at }), dir, 100)) {
     for (const [k, v] of entries) {
       deltas.push(v);
       last = k;
@@ -90,20 +106,20 @@ export async function readStoredLog(db: Db, dir: string, streamId: string): Prom
   if (last === undefined) return undefined;
   const snapshot: string[] = [];
   if (snapTime !== undefined) {
-    for await (const entries of scan(db.iterator(prefixRange(`${SNAP_NS}/${streamId}/${snapTime}/`)), dir, 4)) for (const [, v] of entries) snapshot.push(v);
+    for await (const entries of scan(db.iterator({ ...prefixRange(`${SNAP_NS}/${streamId}/${snapTime}/`), snapshot: at }), dir, 4)) for (const [, v] of entries) snapshot.push(v);
   }
   const keyedPrefix = `${STATE_NS}/${streamId}/`;
   const keyed: Array<[string, string]> = [];
-  for await (const entries of scan(db.iterator(prefixRange(keyedPrefix)), dir, 1000)) keyed.push(...entries);
+  for await (const entries of scan(db.iterator({ ...prefixRange(keyedPrefix), snapshot: at }), dir, 1000)) keyed.push(...entries);
   return { snapshot, keyed, keyedPrefix: keyedPrefix.length, deltas, time: Number(last.slice(deltaPrefix.length)) };
 }
 
 /** The time of a stream's latest snapshot (padded, as in its keys), or undefined. */
-async function latestSnapshot(db: Db, dir: string, streamId: string): Promise<string | undefined> {
+async function latestSnapshot(db: Db, dir: string, streamId: string, at?: ReadSnapshot): Promise<string | undefined> {
   const snapPrefix = `${SNAP_NS}/${streamId}/`;
   // The last snap/ key (times sort as their padded digits).
   let snapTime: string | undefined;
-  for await (const keys of scan(db.keys({ gte: snapPrefix, lt: prefixEnd(snapPrefix), reverse: true, limit: 1 }), dir)) {
+  for await (const keys of scan(db.keys({ gte: snapPrefix, lt: prefixEnd(snapPrefix), reverse: true, limit: 1, snapshot: at }), dir)) {
     snapTime = keys[0]!.slice(snapPrefix.length, snapPrefix.length + TIME_DIGITS);
   }
   return snapTime;

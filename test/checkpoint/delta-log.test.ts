@@ -178,6 +178,21 @@ describe('the delta log', () => {
     await store.close();
   });
 
+  it('a merge reads the log as written when it starts, without waiting for the commits queued before it', async () => {
+    const dir = tempDir();
+    const store = await CheckpointStore.open(dir);
+    await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: [['a', 1]] } } });
+    await store.commit({ deltas: { s1: { time: 2000, puts: [['b', 1]] } } });
+    // Queued, not written: its group lingers for company until the merge's write releases it.
+    const queued = store.commit({ deltas: { s1: { time: 3000, puts: [['c', 1]], deletes: ['a'] } } }, { coalesce: true, linger: { ms: 20_000, max: 8 } });
+    expect(await store.mergeLog('s1')).toBe(2000);
+    await queued;
+    expect(sorted(await store.loadState('s1'))).toEqual([['b', 1], ['c', 1]]);
+    await store.close();
+    expect(await rawKeys(dir, 'delta/')).toEqual(['delta/s1/0000000000003000']);
+    expect(await rawKeys(dir, 'snap/')).toEqual(['snap/s1/0000000000002000/000000']);
+  });
+
   it('a merge of a damaged delta entry fails with CORRUPT and leaves the log as it was', async () => {
     const dir = tempDir();
     const store = await CheckpointStore.open(dir);
