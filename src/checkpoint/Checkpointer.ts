@@ -5,6 +5,8 @@ import { CheckpointStore, type CheckpointCommit, type CommitOptions, type DeltaC
 import { CheckpointError } from './errors.js';
 import { SnapshotMerges } from './SnapshotMerges.js';
 import { UnwrittenCommits } from './UnwrittenCommits.js';
+import { CompactionPacing } from './compactionPacing.js';
+import { GROUP_LINGER_MS, MAX_GROUP_BATCHES, MAX_UNWRITTEN_BATCHES, MAX_UNWRITTEN_FAST_BATCHES } from './groupCommit.js';
 import { jsonEntry, pairsOf, reusedPairs } from './bulk.js';
 import { mergeStateLog } from './stateRead.js';
 import type { StateKey } from './codec.js';
@@ -56,41 +58,6 @@ export interface CheckpointerOptions {
 }
 
 /**
- * Group commit's bound: batches completed whose commits are not written yet. A batch that would
- * be one more waits for the oldest write; a crash re-runs at most this many completed batches —
- * MAX_UNWRITTEN_FAST_BATCHES when batches come less than GROUP_LINGER_MS apart.
- */
-export const MAX_UNWRITTEN_BATCHES = 4;
-
-/**
- * Group commit: when batches complete less than this apart, the state streams defer their deltas
- * (deferDelta) and the commit waits this long for the next batches' commits, or until its group
- * holds MAX_GROUP_BATCHES of them: batches of a few ms then share one delta per stream (each key
- * once), one batch record and one write. Slower batches are written as they come.
- */
-export const GROUP_LINGER_MS = 20;
-
-/** The commits a lingering group waits for (GROUP_LINGER_MS). */
-export const MAX_GROUP_BATCHES = 8;
-
-/**
- * The bound of unwritten batches while batches come less than GROUP_LINGER_MS apart: a group of
- * MAX_GROUP_BATCHES being written and the next one lingering. A crash then re-runs at most this
- * many batches, each of a few ms (where 4 batches of a second are 4 s of input). With the bound
- * of 4, at most three batches shared a delta and a write: at 10 k keys, ~6 k changed a batch,
- * groups of 8 took the checkpoint's JS per batch from ~0.23 to ~0.13 ms (bench/checkpoint.ts).
- */
-export const MAX_UNWRITTEN_FAST_BATCHES = 2 * MAX_GROUP_BATCHES;
-
-/** The largest share of the time LevelDB compactions take (Checkpointer.compactionDue). */
-const MAX_COMPACTION_SHARE = 0.1;
-
-/** Whether a compaction may start at `now`, after `last` (began, took: ms) — see Checkpointer.compactionDue. */
-export function compactionDue(last: { began: number; took: number } | undefined, now: number): boolean {
-  return last === undefined || last.took <= MAX_COMPACTION_SHARE * (now - last.began);
-}
-
-/**
  * Writes one atomic checkpoint per completed batch — the batch metadata and what every
  * checkpointable stream changed in that batch — and restores them on recovery.
  *
@@ -135,7 +102,7 @@ export class Checkpointer {
   /** Commits queued and not yet written, and the first write that failed (every later commit, flush and close throws it). */
   private readonly unwritten: UnwrittenCommits;
   private readonly merges: SnapshotMerges;
-  private lastCompaction: { began: number; took: number } | undefined;
+  private readonly compaction = new CompactionPacing();
   /** Streams whose deferred changes (deferDelta) wait in a group not yet written. */
   private readonly held = new Set<string>();
   /** When the last commitBatch began (performance.now()). */
@@ -390,23 +357,14 @@ export class Checkpointer {
     return this.unwritten.size;
   }
 
-  /**
-   * Whether a compaction may start now: the last one's time is at most MAX_COMPACTION_SHARE of
-   * the time since it began. A checkpoint interval of one short batch would otherwise compact
-   * back to back, a whole-store rewrite on a second core the batches' GC also wants.
-   */
+  /** Whether a compaction may start now (compactionPacing.ts). */
   compactionDue(now = performance.now()): boolean {
-    return compactionDue(this.lastCompaction, now);
+    return this.compaction.due(now);
   }
 
   /** LevelDB compaction, every checkpoint interval (when due): keeps the store's size and reads in check. */
-  async compact(): Promise<void> {
-    const began = performance.now();
-    try {
-      await this.store.compact();
-    } finally {
-      this.lastCompaction = { began, took: performance.now() - began };
-    }
+  compact(): Promise<void> {
+    return this.compaction.run(() => this.store.compact());
   }
 
   get commitCount(): number {

@@ -24,6 +24,7 @@ export {
   type StateKey,
 } from './codec.js';
 export { CheckpointError, type CheckpointErrorCode } from './errors.js';
-export { Checkpointer, describeStream, GROUP_LINGER_MS, MAX_GROUP_BATCHES, MAX_UNWRITTEN_BATCHES, MAX_UNWRITTEN_FAST_BATCHES, type CheckpointMeta, type CheckpointerOptions } from './Checkpointer.js';
+export { Checkpointer, describeStream, type CheckpointMeta, type CheckpointerOptions } from './Checkpointer.js';
+export { GROUP_LINGER_MS, MAX_GROUP_BATCHES, MAX_UNWRITTEN_BATCHES, MAX_UNWRITTEN_FAST_BATCHES } from './groupCommit.js';
 export { streamKey, type RestorePlan, type StreamRecord } from './plan.js';
 export { encodeBulk, encodeSnapshot, decodeBulk, type BulkChanges } from './bulk.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactionDue } from '../../src/checkpoint/Checkpointer.js';
+import { compactionDue } from '../../src/checkpoint/compactionPacing.js';
 
 describe('compaction pacing', () => {
   it('the first compaction is always due', () => {
