@@ -310,6 +310,21 @@
  *   commit in three alternated child pairs (throughput within the VM's noise: 181-206 k against
  *   194-215 k). What "on" still allocates a commit: the JSON (~0.2 MB), its flattened copy with
  *   the 'J' in front for LevelDB (~0.2 MB), the first full copy (warm-up).
+ * - Dec 3, evening: the batches waited for the merges. A merge from the stored log read the log
+ *   inside the store's queue (250-325 ms at 1 M keys: every commit queued behind it waited) and
+ *   wrote its snapshot there with an fsync (276-364 ms); MAX_UNWRITTEN_BATCHES (4) batches of
+ *   ~40 ms later, batches stopped: "wait" 2.4-4.5 ms a commit, ~10 % of the run, where
+ *   BENCH_NO_MERGE gave 0.4-1.0 ms and "on" 0.93-0.99 of "off". Now the log is read from a
+ *   LevelDB snapshot beside the queue (stateRead.ts readStoredLog), and the snapshot's write is
+ *   not fsynced by itself (36 against 114 ms in the queue; the next commit's fsync covers it, and
+ *   a crash that lost it would leave the log it merged). "wait" 0.01-0.03 ms a commit; three
+ *   alternated child pairs 0.92, 0.92, 0.90; the bench (--batches 300, 3 rounds, best / medians)
+ *   mapWithState 1 M 1.01 / 1.03, 10 k 0.91 / 0.61 ("on" runs 2.9-5.9 M records/s apart);
+ *   updateStateByKey 1 M 1.03 / 1.04, 10 k 0.76 / 0.79. At 10 k keys runs of one configuration
+ *   differ more than the modes do: four alternated child pairs of updateStateByKey gave 0.76,
+ *   1.02, 0.66 and 0.62, and in a 3,000-batch profile pair "on" ran faster than "off" (2.97
+ *   against 2.77 M; updateStateByKey's advance 1.6 s against 2.7 s, the same code). The merge
+ *   thread at nice 19 (so V8's GC helpers win the second core) gained nothing (three pairs).
  */
 
 import { execFileSync } from 'node:child_process';
