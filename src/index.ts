@@ -76,7 +76,8 @@ export { KafkaConfigError, type KafkaParams } from './kafka/params.js';
 export { KafkaStreamError } from './kafka/retry.js';
 export { type OffsetRange } from './kafka/OffsetRange.js';
 export { KafkaReceiver, type KafkaReceiverEvent } from './receivers/KafkaReceiver.js';
-export { DirectKafkaInputDStream, type DirectKafkaPosition } from './direct/DirectKafkaInputDStream.js';
+export { DirectKafkaInputDStream } from './direct/DirectKafkaInputDStream.js';
+export { type DirectKafkaPosition } from './direct/kafkaCheckpoint.js';
 export { KafkaSink, writeToKafka, type KafkaSinkOptions } from './sinks/kafka/KafkaSink.js';
 export { writeFenced, isFenced } from './scaleout/index.js';
 export {
@@ -108,7 +109,8 @@ export {
   type KinesisStreamOptions,
   type DirectKinesisParams,
 } from './inputs/KinesisUtils.js';
-export { DirectKinesisInputDStream, type DirectKinesisPosition } from './direct/DirectKinesisInputDStream.js';
+export { DirectKinesisInputDStream } from './direct/DirectKinesisInputDStream.js';
+export { type DirectKinesisPosition } from './direct/kinesisCheckpoint.js';
 export { KinesisRDD, type SequenceNumberRange } from './kinesis/KinesisRDD.js';
 export { KinesisReceiver, type KinesisReceiverEvent, type KinesisReceiverOptions } from './receivers/KinesisReceiver.js';
 export { KinesisConfigError, KinesisStreamError, type KinesisRecord } from './kinesis/index.js';

@@ -38,9 +38,9 @@
  * batch fails, which stops the context with that error. Nothing is skipped either way: a range
  * is consumed only by a batch that completes.
  *
- * Over 400 lines: the stream's whole protocol (deciding ranges, commitAsync, checkpoint and
- * restore) reads in one file; the rate and the cap are in rate/, cutting ranges in cutRanges.ts,
- * Kafka I/O in kafka/.
+ * The stream's whole reading protocol (deciding ranges, reading ahead, completing) reads in this
+ * file; the checkpoint record and recovery are in kafkaCheckpoint.ts, commitAsync in
+ * offsetCommits.ts, cutting ranges in cutRanges.ts, the rate and the cap in rate/, Kafka I/O in kafka/.
  */
 import type { CompletedBatchInfo } from '../context/StreamingListener.js';
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
@@ -50,62 +50,16 @@ import type { DStream } from '../dstream/DStream.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import type { RDD } from '../rdd/RDD.js';
 import { KafkaClient, type PartitionBounds, type ReadOptions, type RecordDecoders } from '../kafka/client.js';
-import { KafkaRDD } from '../kafka/KafkaRDD.js';
-import {
-  checkOffsetRanges,
-  KafkaConfigError,
-  parseTpKey,
-  tpKey,
-  type ResolvedKafkaParams,
-} from '../kafka/params.js';
+import type { KafkaRDD } from '../kafka/KafkaRDD.js';
+import { KafkaConfigError, parseTpKey, tpKey, type ResolvedKafkaParams } from '../kafka/params.js';
 import type { BatchCap } from '../rate/BatchCap.js';
 import { DirectRateController } from '../rate/DirectRateController.js';
-import { completeBatches } from './completeBatches.js';
+import { completeBatches, type DirectBatchHooks } from './completeBatches.js';
 import { cutRanges, type PartitionKey } from './cutRanges.js';
+import { ReadAhead, restoredBatch, undecidedBatch, type BatchEntry, type Decision } from './kafkaBatch.js';
+import { placeRestored, positionAfter, restoredPosition, rewindAbandoned, type DirectKafkaPosition } from './kafkaCheckpoint.js';
+import { OffsetCommits } from './offsetCommits.js';
 import type { PartitionOwnership } from './ownership.js';
-
-/** What a direct stream writes into each completed batch's checkpoint commit (its `meta`). */
-export interface DirectKafkaPosition {
-  /** Format version. */
-  v: 1;
-  topics: string[];
-  /** `"topic:partition"` → the next offset after every batch up to the checkpointed one. */
-  position: Record<string, number>;
-  /** Batches generated but not completed then, with their ranges: recovery re-reads exactly these. */
-  pending: Array<[number, OffsetRange[]]>;
-}
-
-/** The hooks a direct stream needs from its context's scheduler (ssc.addBatchHooks). */
-export interface DirectBatchHooks {
-  onBatchGenerated(time: number): Promise<void>;
-  onBatchCompleted(time: number, info: CompletedBatchInfo): void;
-}
-
-type TopicPartition = PartitionKey;
-
-interface BatchEntry<K, V> {
-  rdd: KafkaRDD<K, V>;
-  keys: TopicPartition[];
-  ranges: OffsetRange[] | undefined;
-  decided: Promise<OffsetRange[]>;
-  /** Records left behind the batch's ranges when they were decided. */
-  backlog?: number;
-  /** The records limit of the whole batch when its ranges were decided (default cap). */
-  cap?: number;
-  /** Bytes of keys and values read. */
-  bytes?: number;
-  /** The read of the batch's records, started once its ranges are decided and the batch before it runs (readAhead). */
-  read?: Promise<{ records: [K, V][][]; bytes: number }>;
-  /** Resolves when the batch starts running: the batch after it may read then. */
-  running: Promise<void>;
-  run: () => void;
-}
-
-interface Decision {
-  ranges: OffsetRange[];
-  backlog: number;
-  cap: number | undefined;
-}
 
 export interface DirectStreamOptions<K = string | null, V = string> extends RecordDecoders<K, V> {
   /** How ranges are read (fetch concurrency); see KafkaClient.read. */
@@ -125,20 +79,19 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
   private started = false;
   private stopped = false;
   /** Known topic-partitions in RDD partition order (topic order of `topics`, then partition). */
-  private tps: TopicPartition[] = [];
+  private tps: PartitionKey[] = [];
   /** Where the next range of each partition starts (after every range decided so far). */
   private readonly nextFrom = new Map<string, number>();
   /** The position after the completed batches. */
   private readonly completed = new Map<string, number>();
   private readonly batches = new Map<number, BatchEntry<K, V>>();
   private chain: Promise<unknown> = Promise.resolve();
-  /** Resolves when the last batch entered starts running: the next batch may read then. */
-  private previousRunning: Promise<void> = Promise.resolve();
+  private readonly readAhead = new ReadAhead();
   private restored: DirectKafkaPosition | undefined;
   private readonly restoredPending = new Map<number, OffsetRange[]>();
   private startBounds: PartitionBounds[] = [];
   private readonly rate: DirectRateController;
-  private commitChain: Promise<unknown> = Promise.resolve();
+  private readonly commits: OffsetCommits;
   private readonly readOptions: ReadOptions;
   /** keyDecoder/valueDecoder; undefined for the default UTF-8 records (the client's fused path). */
   private readonly decoders: RecordDecoders<K, V> | undefined;
@@ -171,6 +124,12 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     // Internal topics are written in transactions: a scaled-out stream reads committed records only.
     this.readOptions = this.ownership ? { ...options.read, readCommitted: true } : (options.read ?? {});
     this.ownership?.register(this.topics, params);
+    this.commits = new OffsetCommits({
+      params,
+      scaledOut: Boolean(this.ownership),
+      running: () => this.started && !this.stopped,
+      kafka: () => this.kafka(),
+    });
     const { keyDecoder, valueDecoder } = options;
     if (keyDecoder !== undefined && typeof keyDecoder !== 'function') throw new KafkaConfigError('keyDecoder must be a function (bytes: Buffer | null) => key');
     if (valueDecoder !== undefined && typeof valueDecoder !== 'function') throw new KafkaConfigError('valueDecoder must be a function (bytes: Buffer | null) => value');
@@ -256,7 +215,7 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
 
   override async stop(): Promise<void> {
     this.stopped = true;
-    await this.commitChain.catch(() => undefined);
+    await this.commits.settled();
     await this.client?.close();
   }
 
@@ -303,29 +262,16 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     const restored = this.restoredPending.get(time);
     if (restored) {
       this.restoredPending.delete(time);
-      const keys = restored.map((r) => ({ topic: r.topic, partition: r.partition, key: tpKey(r.topic, r.partition) }));
-      entry = { rdd: new KafkaRDD<K, V>(restored.length, restored), keys, ranges: restored, decided: Promise.resolve(restored), ...gate() };
+      entry = restoredBatch(restored);
     } else {
-      this.abandonRestoredBefore(time);
+      rewindAbandoned(this.restoredPending, time, this.nextFrom);
       if (this.ownership) this.syncOwnership(this.ownership, time);
       const keys = [...this.tps];
-      const rdd = new KafkaRDD<K, V>(keys.length);
       const decision = this.chain.then(() => this.decide(keys));
       this.chain = decision.catch(() => undefined);
-      const decided = decision.then((d) => {
-        if (!entry.ranges) {
-          entry.ranges = d.ranges;
-          entry.backlog = d.backlog;
-          entry.cap = d.cap;
-          if (d.cap !== undefined) this.capsInForce.set(time, d.cap);
-          rdd.setRanges(d.ranges);
-        }
-        return d.ranges;
-      });
-      decided.catch(() => undefined); // awaited by prepareBatch/readBatch; not an unhandled rejection meanwhile
-      entry = { rdd, keys, ranges: undefined, decided, ...gate() };
+      entry = undecidedBatch(keys, decision, (cap) => this.capsInForce.set(time, cap));
     }
-    this.readAhead(entry);
+    this.readAhead.start(entry, (ranges) => this.kafka().readSized(ranges, this.readOptions, this.decoders));
     this.batches.set(time, entry);
     return entry;
   }
@@ -342,30 +288,8 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     }
   }
 
-  /** Start reading a batch's records once its ranges are decided and the batch before it runs. */
-  private readAhead(entry: BatchEntry<K, V>): void {
-    const before = this.previousRunning;
-    const read = Promise.all([entry.decided, before]).then(([ranges]) => this.kafka().readSized(ranges, this.readOptions, this.decoders));
-    read.catch(() => undefined); // awaited by readBatch; not an unhandled rejection meanwhile
-    entry.read = read;
-    // The next batch may read once this one runs and its own read is done: one read at a time.
-    this.previousRunning = Promise.all([entry.running, read.catch(() => undefined)]).then(() => undefined);
-  }
-
-  /** Restored pending batches that will not be generated again: their ranges are re-decided from their start. */
-  private abandonRestoredBefore(time: number): void {
-    for (const [t, ranges] of [...this.restoredPending]) {
-      if (t >= time) continue;
-      this.restoredPending.delete(t);
-      for (const r of ranges) {
-        const k = tpKey(r.topic, r.partition);
-        this.nextFrom.set(k, Math.min(this.nextFrom.get(k) ?? r.fromOffset, r.fromOffset));
-      }
-    }
-  }
-
   /** The ranges of the next batch: from where the previous one stopped to the latest offsets, capped. */
-  private async decide(keys: readonly TopicPartition[]): Promise<Decision> {
+  private async decide(keys: readonly PartitionKey[]): Promise<Decision> {
     const bounds = await this.kafka().topicBounds(this.topics);
     const high = new Map<string, number>();
     for (const b of bounds) {
@@ -447,54 +371,13 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
    * only checks the ranges and resolves.
    */
   commitAsync(offsetRanges: readonly OffsetRange[], callback?: (error?: unknown) => void): Promise<void> {
-    const p = (async () => {
-      // Scaled out, every batch commits its offsets to the group (applicationId) in its own
-      // transactions: the ranges named here are committed with their batch.
-      if (this.ownership) {
-        checkOffsetRanges(offsetRanges, 'commitAsync offsetRanges');
-        return;
-      }
-      const groupId = this.params.groupId;
-      if (groupId === undefined) throw new KafkaConfigError('commitAsync needs kafkaParams "group.id" (the consumer group to commit to)');
-      if (!this.started || this.stopped) throw new Error('commitAsync: the direct Kafka stream is not running');
-      const ranges = checkOffsetRanges(offsetRanges, 'commitAsync offsetRanges');
-      const offsets = new Map<string, { topic: string; partition: number; offset: number }>();
-      for (const r of ranges) {
-        const k = tpKey(r.topic, r.partition);
-        const prev = offsets.get(k);
-        if (!prev || r.untilOffset > prev.offset) offsets.set(k, { topic: r.topic, partition: r.partition, offset: r.untilOffset });
-      }
-      const run = this.commitChain.catch(() => undefined).then(() => this.kafka().commit(groupId, offsets));
-      this.commitChain = run.catch(() => undefined);
-      await run;
-    })();
-    p.then(
-      () => callback?.(),
-      (e: unknown) => callback?.(e),
-    );
-    p.catch(() => undefined); // an un-awaited failed commit must not crash the process
-    return p;
+    return this.commits.commitAsync(offsetRanges, callback);
   }
 
   // ---- Checkpointable -----------------------------------------------------------------------
 
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
-    const position = new Map(this.completed);
-    const pending: Array<[number, OffsetRange[]]> = [];
-    for (const [t, e] of this.batches) {
-      if (!e.ranges) continue;
-      if (t <= time) {
-        for (const r of e.ranges) {
-          const k = tpKey(r.topic, r.partition);
-          position.set(k, Math.max(position.get(k) ?? 0, r.untilOffset));
-        }
-      } else {
-        pending.push([t, e.ranges.map((r) => ({ ...r }))]);
-      }
-    }
-    pending.sort((a, b) => a[0] - b[0]);
-    const meta: DirectKafkaPosition = { v: 1, topics: [...this.topics], position: Object.fromEntries(position), pending };
-    return { meta };
+    return { meta: positionAfter(this.topics, time, this.completed, this.batches) };
   }
 
   /** The position after the last completed batch and the ranges of every batch decided since. */
@@ -505,44 +388,14 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
     // Scaled out, positions are the group's committed offsets (committed with each batch's transaction).
     if (this.ownership) return;
-    const meta = saved.meta as Partial<DirectKafkaPosition> | undefined;
-    if (!meta || typeof meta.position !== 'object' || meta.position === null) return;
-    const restored: DirectKafkaPosition = {
-      v: 1,
-      topics: Array.isArray(meta.topics) ? meta.topics : [...this.topics],
-      position: meta.position,
-      pending: Array.isArray(meta.pending) ? meta.pending : [],
-    };
+    const restored = restoredPosition(saved.meta, this.topics);
+    if (!restored) return;
     this.restored = restored;
     if (this.started) this.applyRestored(restored);
   }
 
   private applyRestored(r: DirectKafkaPosition): void {
-    for (const [k, off] of Object.entries(r.position)) {
-      const { topic, partition } = parseTpKey(k);
-      if (!this.topics.includes(topic)) continue; // the program no longer reads that topic
-      this.addPartition(topic, partition, off);
-    }
-    // Partitions the checkpoint does not know were added while the job was down: from their start.
-    for (const b of this.startBounds) {
-      const k = tpKey(b.topic, b.partition);
-      if (!(k in r.position)) this.addPartition(b.topic, b.partition, b.low);
-    }
-    this.restoredPending.clear();
-    for (const [t, ranges] of r.pending) {
-      const rs = ranges.filter((x) => this.topics.includes(x.topic));
-      this.restoredPending.set(t, rs);
-      for (const x of rs) {
-        const k = tpKey(x.topic, x.partition);
-        this.nextFrom.set(k, Math.max(this.nextFrom.get(k) ?? 0, x.untilOffset));
-      }
-    }
+    const place = (topic: string, partition: number, start: number): void => this.addPartition(topic, partition, start);
+    placeRestored(r, this.topics, this.startBounds, place, this.restoredPending, this.nextFrom);
   }
-}
-
-/** A batch's `running` promise and the function that resolves it. */
-function gate(): { running: Promise<void>; run: () => void } {
-  let run!: () => void;
-  const running = new Promise<void>((resolve) => (run = resolve));
-  return { running, run };
 }

@@ -27,8 +27,9 @@
  *  - batch completed: the position moves past its ranges; the cap and the backpressure
  *    estimator learn from it.
  *
- * Just over 400 lines on purpose, like DirectKafkaInputDStream: the stream's whole protocol
- * (deciding = reading, recovery, resharding) reads in one file; the transport is in kinesis/.
+ * The stream's protocol (deciding = reading, recovery, resharding) reads in this file; what a
+ * checkpoint records, and reading a recorded range back, in kinesisCheckpoint.ts; the transport
+ * in kinesis/.
  *
  * Resharding: a closed shard is read to its end; the batch that reaches it marks it done, and
  * its children are read from their start from the next batch on — parent before child.
@@ -45,22 +46,10 @@ import { ShardCursor } from '../kinesis/cursor.js';
 import { KinesisStreamError } from '../kinesis/errors.js';
 import type { InitialPositionInStream } from '../kinesis/InitialPositionInStream.js';
 import { compareShardIds, isClosed, parentsDone, type ShardInfo } from '../kinesis/shards.js';
-import type { DirectBatchHooks } from './DirectKafkaInputDStream.js';
 import { KinesisRDD, type SequenceNumberRange } from '../kinesis/KinesisRDD.js';
 import { DirectRateController } from '../rate/index.js';
-import { completeBatches } from './completeBatches.js';
-
-/** What a direct Kinesis stream writes into each checkpoint commit (its `meta`). */
-export interface DirectKinesisPosition {
-  v: 1;
-  stream: string;
-  /** Shard → where reading goes on after the checkpointed batch (a sequence number: after it). */
-  position: Record<string, string>;
-  /** Shards read to their end by then. */
-  finished: string[];
-  /** Batches decided but not completed: their ranges, and the shards they read to the end. */
-  pending: Array<[number, SequenceNumberRange[], string[]]>;
-}
+import { completeBatches, type DirectBatchHooks } from './completeBatches.js';
+import { positionAfter, readRecordedRange, restoredPosition, type DirectKinesisPosition } from './kinesisCheckpoint.js';
 
 export interface DirectKinesisOptions {
   initialPosition: InitialPositionInStream;
@@ -304,7 +293,8 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
     if (entry.rdd.isLoaded) return;
     const ranges = entry.ranges!;
     if (!entry.records) {
-      entry.records = await Promise.all(ranges.map((r) => this.readRange(r)));
+      const where = `Kinesis stream "${this.streamName}" at ${this.connection.endpointUrl}`;
+      entry.records = await Promise.all(ranges.map((r) => readRecordedRange(this.kinesis(), r, where)));
       entry.bytes = entry.records.reduce((n, part) => part.reduce((m, r) => m + r.data.byteLength, n), 0);
     }
     entry.rdd.setRecords(entry.records.map((part) => part.map((r) => this.decode(r))));
@@ -326,28 +316,6 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
     }
   }
 
-  /** Exactly the records of a recorded range. */
-  private async readRange(r: SequenceNumberRange): Promise<KinesisRecord[]> {
-    if (r.recordCount === 0) return [];
-    const cursor = new ShardCursor(this.kinesis(), r.shardId, { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: r.fromSeqNumber! });
-    const out: KinesisRecord[] = [];
-    let empty = 0;
-    while (out.length < r.recordCount && !cursor.ended && empty < 20) {
-      const recs = await cursor.read(r.recordCount - out.length);
-      if (recs.length === 0) empty++;
-      for (const x of recs) out.push(x);
-    }
-    const first = out[0]?.sequenceNumber;
-    const last = out[out.length - 1]?.sequenceNumber;
-    if (out.length !== r.recordCount || first !== r.fromSeqNumber || last !== r.toSeqNumber) {
-      throw new KinesisStreamError(
-        `Kinesis stream "${this.streamName}" at ${this.connection.endpointUrl}: shard ${r.shardId} no longer holds the ${r.recordCount} ` +
-          `records [${r.fromSeqNumber}, ${r.toSeqNumber}] of a recovered batch (read ${out.length}, ${first ?? '-'} … ${last ?? '-'}): trimmed by the retention period?`,
-      );
-    }
-    return out;
-  }
-
   private batchCompleted(time: number, info: CompletedBatchInfo): void {
     completeBatches(this.batches, time, info, this.rate, (e) => {
       for (const r of e.ranges!) if (r.recordCount > 0) this.completed.set(r.shardId, r.toSeqNumber!);
@@ -358,28 +326,7 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
   // ---- Checkpointable -----------------------------------------------------------------------
 
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
-    const position = new Map(this.completed);
-    const finished = new Set(this.completedFinished);
-    const pending: DirectKinesisPosition['pending'] = [];
-    for (const [t, e] of this.batches) {
-      if (!e.ranges) continue;
-      if (t <= time) {
-        for (const r of e.ranges) if (r.recordCount > 0) position.set(r.shardId, r.toSeqNumber!);
-        for (const s of e.ended) finished.add(s);
-      } else {
-        pending.push([t, e.ranges.map((r) => ({ ...r })), [...e.ended]]);
-      }
-    }
-    pending.sort((a, b) => a[0] - b[0]);
-    for (const s of finished) position.delete(s);
-    const meta: DirectKinesisPosition = {
-      v: 1,
-      stream: this.streamName,
-      position: Object.fromEntries(position),
-      finished: [...finished].sort(compareShardIds),
-      pending,
-    };
-    return { meta };
+    return { meta: positionAfter(this.streamName, time, this.completed, this.completedFinished, this.batches) };
   }
 
   generatedPosition(lastCompletedTime: number): unknown {
@@ -387,18 +334,9 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
-    const meta = saved.meta as Partial<DirectKinesisPosition> | undefined;
-    if (!meta || typeof meta.position !== 'object' || meta.position === null) return;
-    if (meta.stream !== undefined && meta.stream !== this.streamName) {
-      throw new KinesisStreamError(`the checkpoint holds the positions of Kinesis stream "${meta.stream}", this job reads "${this.streamName}"`);
-    }
-    this.restored = {
-      v: 1,
-      stream: this.streamName,
-      position: meta.position,
-      finished: Array.isArray(meta.finished) ? meta.finished : [],
-      pending: Array.isArray(meta.pending) ? meta.pending : [],
-    };
+    const restored = restoredPosition(saved.meta, this.streamName);
+    if (!restored) return;
+    this.restored = restored;
     if (this.started) this.applyRestored(this.restored);
   }
 

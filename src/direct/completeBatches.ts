@@ -1,6 +1,12 @@
 import type { CompletedBatchInfo } from '../context/StreamingListener.js';
 import type { DirectRateController } from '../rate/index.js';
 
+/** The hooks a direct stream needs from its context's scheduler (ssc.addBatchHooks). */
+export interface DirectBatchHooks {
+  onBatchGenerated(time: number): Promise<void>;
+  onBatchCompleted(time: number, info: CompletedBatchInfo): void;
+}
+
 /** What both direct streams keep per batch that completion needs. */
 export interface CompletableBatch {
   /** The batch's RDD: its records are counted only if they were read. */
