@@ -91,6 +91,23 @@
  * 19 / 46 / 71 ms at 100 k / 300 k / 1 M; at 1 M alone, eight runs: 28-80 ms in seven, 114 ms in one
  * (0.87 us a record). Profile of a run at 0.62 us a record: the thread idle 53 % of the time,
  * mapWithState's loop 1.44 s and GC 1.05 s for 8 M records, the receiver's split 0.21 s.
+ *
+ * Dec 3 evening (the VM between 0.68 and 1.06 us a record at 1 M): a full run p99 19 / 59 / 117 ms
+ * at 100 k / 300 k / 1 M (0.86 us a record); at 1 M alone, eighteen runs: 60-599 ms, ten under
+ * 100 ms. Where a run's worst batch comes from (per-batch traces with the merges marked, three
+ * runs): the start, and a few batches after a snapshot merge. The first batch takes 160-250 ms:
+ * the 100 k-key initial state ~110 ms and its 70 k records 55 ms, in code not yet optimised
+ * (warm, 254 k records took 52 ms), and the full copy 52 ms. The state stream commits its delta
+ * every 10 batches (its own checkpoint interval, 1 s: Spark's default for mapWithState), ~109 k
+ * keys, and merges it on the merge thread. A profile of the built code (esbuild, so lines are
+ * known): the record loop 38 % of the samples, ~70 % of them on two lines, the trie's
+ * `node.arr[...]` and the key comparison reading the leaf's key string: cache misses; GC 16 %,
+ * idle 20 %, the receiver's split 4 %.
+ * Tried, not kept: the merge thread started ahead of its first merge. Starting it costs ~280 ms
+ * of CPU from source under tsx (~40 ms built), and it first starts mid-run. Started at the first
+ * commit of a large state, five pairs alternated with the code before gave p99 355 / 65 / 115 /
+ * 340 / 67 against 95 / 60 / 81 / 178 / 77 ms: worse, it lands in the start's catch-up. Started
+ * when the store opens: 8 pairs, 53-184 against 64-164 ms, within the noise.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
