@@ -108,6 +108,19 @@
  * commit of a large state, five pairs alternated with the code before gave p99 355 / 65 / 115 /
  * 340 / 67 against 95 / 60 / 81 / 178 / 77 ms: worse, it lands in the start's catch-up. Started
  * when the store opens: 8 pairs, 53-184 against 64-164 ms, within the noise.
+ *
+ * Dec 3, later: the feeder's keys were not uniform over `keys`. Its LCG multiplied in doubles
+ * (s * 1103515245 passes 2^53 and loses its low bits), so it cycled through ~14.6 k distinct keys
+ * (1 M draws), ~10 k a batch: every figure above updated a hot tenth of the 100 k-key state. Now
+ * the LCG multiplies with Math.imul: 1 M draws hit 99,996 keys, 100 k draws 63 k. The same code,
+ * the two feeders back to back: p99 76 / 199 / 3,372 ms at 100 k / 300 k / 1 M (2.0 us a record at
+ * 1 M; an earlier run 74 / 312 / 1,739) against 37 / 51 / 290 ms (1.03 us) with the old one. A
+ * profile at 300 k records/s (built code): the record loop 1.2 us a record (against ~0.4 at
+ * the hot tenth: most records now write a key no earlier record of the batch wrote, so a new
+ * leaf and a copied trie path each, and the lookups miss the cache), GC 19 %, the merge thread
+ * 2.2 s of 8 s (a snapshot every ~2 batches: the log reaches the state's 100 k keys that fast).
+ * The goal at 1 M records/s uniform over 100 k keys needs a state layout that does not copy a
+ * path per write, not tuning.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -125,7 +138,7 @@ const batchMs = Number(process.argv[5] ?? 100);
 const FEEDER = `
 const net = require('node:net');
 const [rate, seconds, keys] = process.argv.slice(1).map(Number);
-let s = 42; const rnd = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+let s = 42; const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff) / 0x80000000);
 const server = net.createServer((sock) => {
   sock.on('error', () => {});
   const t0 = Date.now(); let sent = 0;
