@@ -58,7 +58,9 @@ const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 /** The batches every run gets: `RECORDS` records with keys among the first `SMALL` (seeded). */
 function makeBatches(n: number): [string, number][][] {
   let seed = 12345;
-  const rand = (m: number): number => (seed = (Math.imul(seed, 48271) + 1) >>> 0) % m;
+  // A full-period LCG mod 2^32, its high bits scaled to [0, m): the low bits of such an LCG cycle
+  // fast, and `% m` of the one before (48271, not 1 mod 4) drew 1,250 of 10 k keys, 125 k of 1 M.
+  const rand = (m: number): number => Math.floor(((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * m);
   return Array.from({ length: n }, () => Array.from({ length: RECORDS }, (): [string, number] => [`k${rand(SMALL)}`, 1]));
 }
 
