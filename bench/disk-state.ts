@@ -8,7 +8,7 @@
  *                               [--ubatches 5] [--uwarmup 1]
  *
  * Each configuration runs in a child process of its own: a started context on a ManualClock whose
- * state holds `size` keys from its first batch (the initial state: in memory a trie, on disk one
+ * state holds `size` keys from its first batch (the initial state: in memory the Maps (src/state/stateMap.ts), on disk one
  * LevelDB entry per key written by the first commit — warm-up, not timed), then `batches` timed
  * batches of `records` (key, 1) records with keys drawn uniformly from the whole key space
  * (seeded; the worst case for the disk store's cache of hot keys), a checkpoint committed after

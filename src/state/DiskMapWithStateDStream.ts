@@ -5,7 +5,7 @@ import { hashKey } from '../rdd/keys.js';
 import type { Spill } from '../rdd/SpillRDD.js';
 import { DiskChanges, type Change } from '../dstream/DiskChanges.js';
 import { codeOf } from '../rdd/keyCode.js';
-import { emptyRoot, type Root } from './hamt.js';
+import { LeafMap, LeafView, Version as StateVersion } from './stateMap.js';
 import type { MapWithStateRecord } from './InternalMapWithStateDStream.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
@@ -24,7 +24,8 @@ type Known<K, S> = Change<K, readonly [S, number]>;
 const SCAN_CHUNK = 2000;
 
 
-const EMPTY_ROOT = emptyRoot<never, never>();
+/** The records' view: the state is on disk, read through stateSnapshots' spill files, never through it. */
+const NO_LEAVES = new LeafView<never, never>(new LeafMap<never, never>(), new StateVersion(0, 0));
 
 /**
  * mapWithState with its state on disk (`StateSpec.stateStore('disk')`): keys and values live in
@@ -292,8 +293,8 @@ export class DiskMapWithStateDStream<K, V, S, M>
     this.changes.record(time, mine);
     this.keysOnDisk += added;
     this.publishChanges(time, keys, entries, (e) => e.value![0]);
-    const root = EMPTY_ROOT as unknown as Root<K, S>;
-    return mapped.map((m) => ({ root, mapped: m }));
+    const leaves = NO_LEAVES as unknown as LeafView<K, S>;
+    return mapped.map((m) => ({ state: leaves, mapped: m }));
   }
 
   /** The changes of the batches up to `time` not yet taken, key by key (the store is the state: `full` adds nothing). */
@@ -332,7 +333,7 @@ export class DiskMapWithStateDStream<K, V, S, M>
     this.snapshots.clear();
     this.restoredAt(
       saved.time,
-      Array.from({ length: this.numPartitions }, () => ({ root: EMPTY_ROOT as unknown as Root<K, S>, mapped: [] as M[] })),
+      Array.from({ length: this.numPartitions }, () => ({ state: NO_LEAVES as unknown as LeafView<K, S>, mapped: [] as M[] })),
       saved.meta,
     );
   }

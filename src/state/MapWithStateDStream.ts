@@ -43,7 +43,7 @@ export class MapWithStateDStream<K, V, S, M> extends DStream<M> {
   /** The state after each batch, as [key, state] pairs (read it as read-only). */
   stateSnapshots(): DStream<[K, S]> {
     if (this.internalStream instanceof DiskMapWithStateDStream) return new DiskStateSnapshotDStream(this.internalStream);
-    return new StateSnapshotDStream(this.internalStream);
+    return new StateSnapshotDStream(this.internalStream as InternalMapWithStateDStream<K, V, S, M>);
   }
 
   /** The checkpoint interval is the state's (Spark: set on the internal stream). */
@@ -53,12 +53,22 @@ export class MapWithStateDStream<K, V, S, M> extends DStream<M> {
   }
 }
 
-/** Each batch's whole state; reading it is O(state), making it is O(1) (the version's roots). */
-export class StateSnapshotDStream<K, S, M> extends UnaryDStream<MapWithStateRecord<K, S, M>, [K, S]> {
+/**
+ * Each batch's whole state; reading it is O(state), making it is O(1) (a view of the version).
+ * Its RDD may be read after the state moved on: the version is kept readable (keepReadable).
+ */
+export class StateSnapshotDStream<K, V, S, M> extends UnaryDStream<MapWithStateRecord<K, S, M>, [K, S]> {
+  constructor(private readonly state: InternalMapWithStateDStream<K, V, S, M>) {
+    super(state);
+  }
+
   compute(time: number): RDD<[K, S]> | undefined {
-    return this.parent.getOrCompute(time)?.flatMap((r) => {
+    const records = this.parent.getOrCompute(time);
+    if (records === undefined) return undefined;
+    this.state.keepReadable(time);
+    return records.flatMap((r) => {
       const pairs: [K, S][] = [];
-      forEachEntry(r.root, r.table, (key, value) => void pairs.push([key, value]));
+      forEachEntry(r.state, r.table, (key, value) => void pairs.push([key, value]));
       return pairs;
     });
   }

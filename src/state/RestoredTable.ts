@@ -1,22 +1,21 @@
 /**
  * The keys a restore read from snapshot chunks whose keys are text (KeyTextChunk), kept as that
- * text: no string, leaf or trie node per key. A restore of a million keys hashes each key in
+ * text: no string or leaf per key. A restore of a million keys hashes each key in
  * place and fills an open-addressing index (a few typed arrays), instead of making a million
- * leaves that every young-generation GC copies while the trie is built.
+ * leaves that every young-generation GC copies while the state is built.
  *
- * For mapWithState, a version of the state is its trie (hamt.ts) over this table: the trie holds
- * every key written since the restore — as a leaf, or as a TOMBSTONE leaf once removed — and
- * hides the table's entry of that key. Once restored, the table never changes but for when
+ * For mapWithState, a version of the state is its Maps (stateMap.ts) over this table: the Maps
+ * hold every key written since the restore — as a leaf, or as a TOMBSTONE leaf once removed — and
+ * hide the table's entry of that key. Once restored, the table never changes but for when
  * each entry became hidden.
  *
  * When things happen:
  * - restore: the table is built once; the delta log's changes of its keys change it
- *   (restorePut, restoreRemove: no version exists yet), other keys go into the trie as leaves.
- * - a batch writes or removes a key only the table holds: the batch's trie gets a leaf (or a
- *   tombstone) for it, and at commit the entry is hidden from that batch's edit on (`hide`), so
- *   older versions, whose tries do not have the leaf, still see the entry. A failed batch hides
- *   nothing.
- * - iterating a version (a full checkpoint, stateSnapshots): its trie's leaves but tombstones,
+ *   (restorePut, restoreRemove: no version exists yet), other keys go into the Maps as leaves.
+ * - a batch writes or removes a key only the table holds: the Map gets a leaf (or a tombstone)
+ *   for it, and at commit the entry is hidden from that batch's edit on (`hide`), so older
+ *   versions, which do not see the leaf, still see the entry. A failed batch hides nothing.
+ * - iterating a version (a full checkpoint, stateSnapshots): the leaves it sees but tombstones,
  *   then the table's entries of the partition the version had not hidden (`forEachEntry`).
  * - once every entry is hidden, later versions no longer refer to the table.
  *
@@ -26,16 +25,13 @@
  */
 import type { KeyTextChunk, SavedStreamCheckpoint, SnapshotChunk } from '../dstream/Checkpointable.js';
 import { fnv1a, hashKey, KeyMap, partitionOf } from '../rdd/keys.js';
-import { forEachLeaf, LeafCursor, mix, type Leaf, type Root } from './hamt.js';
+import { forEachLeaf, LeafCursor, mix, TOMBSTONE, type Leaf, type LeafView } from './stateMap.js';
 
-/** The value of a leaf that hides a removed key from the table (the trie keeps it as a leaf). */
-export const TOMBSTONE: unique symbol = Symbol('tombstone');
-
-/** One partition of one version's view of the table: what `forEachEntry` needs beside the trie. */
+/** One partition of one version's view of the table: what `forEachEntry` needs beside the leaves. */
 export interface TableView<S> {
   readonly table: RestoredTable<S>;
   readonly part: number;
-  /** The version's edit number: entries hidden at or before it are in its trie. */
+  /** The version's edit number: entries hidden at or before it are in its leaves. */
   readonly edit: number;
 }
 
@@ -164,7 +160,7 @@ export class RestoredTable<S> {
     return this.hidden === this.size;
   }
 
-  /** The version of `edit` holds these entries' keys in its trie: hide them from it and later versions. */
+  /** The version of `edit` holds these entries' keys as leaves: hide them from it and later versions. */
   hide(entries: readonly number[], edit: number): void {
     const np = this.numPartitions;
     for (const i of entries) {
@@ -175,7 +171,7 @@ export class RestoredTable<S> {
     }
   }
 
-  /** Calls `f` on each entry of partition `part` (hashKey % partitions, as the trie's) that the version of edit `edit` sees. */
+  /** Calls `f` on each entry of partition `part` (hashKey % partitions, as the Maps') that the version of edit `edit` sees. */
   forEach(part: number, edit: number, f: (key: string, value: S) => void): void {
     this.forEachIn(part, edit, (key, value) => f(key, value));
   }
@@ -208,9 +204,9 @@ export class RestoredTable<S> {
   }
 }
 
-/** Every key of one partition of a version, with its value and write time: the trie's leaves but tombstones, then the table's entries it sees. */
-export function forEachEntry<K, S>(root: Root<K, S>, view: TableView<S> | undefined, f: (key: K, value: S, stamp: number) => void): void {
-  forEachLeaf(root, (leaf) => {
+/** Every key of one partition of a version, with its value and write time: the leaves it sees but tombstones, then the table's entries it sees. */
+export function forEachEntry<K, S>(leaves: LeafView<K, S>, view: TableView<S> | undefined, f: (key: K, value: S, stamp: number) => void): void {
+  forEachLeaf(leaves, (leaf) => {
     if ((leaf.value as unknown) !== TOMBSTONE) f(leaf.key, leaf.value, leaf.stamp);
   });
   if (view !== undefined) view.table.forEach(view.part, view.edit, (key, value) => f(key as K, value, view.table.time));
@@ -220,14 +216,14 @@ export function forEachEntry<K, S>(root: Root<K, S>, view: TableView<S> | undefi
  * forEachEntry's entries as snapshot chunks of up to `size` each, lazily (a merge writes them
  * while later batches run): the stored value is the state, or [state, write time] when `stamped`.
  */
-export function* entryChunks<K, S>(root: Root<K, S>, view: TableView<S> | undefined, size: number, stamped: boolean): Generator<SnapshotChunk> {
+export function* entryChunks<K, S>(leaves: LeafView<K, S>, view: TableView<S> | undefined, size: number, stamped: boolean): Generator<SnapshotChunk> {
   let keys: unknown[] = [];
   let values: unknown[] = [];
   const put = (key: unknown, value: unknown, stamp: number): void => {
     keys.push(key);
     values.push(stamped ? [value, stamp] : value);
   };
-  const cursor = new LeafCursor(root);
+  const cursor = new LeafCursor(leaves);
   const fromLeaf = (leaf: Leaf<K, S>): void => {
     if ((leaf.value as unknown) !== TOMBSTONE) put(leaf.key, leaf.value, leaf.stamp);
   };

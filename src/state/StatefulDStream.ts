@@ -359,6 +359,7 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
   /** Start over from a restored version; `meta`: the restored stream meta (its `extra` becomes restoredExtra). */
   protected restoredAt(time: number, version: P, meta?: unknown): void {
     this.restoredExtra = (meta as { extra?: unknown } | null | undefined)?.extra;
+    for (const v of this.versions.values()) this.forgetVersion(v);
     this.versions.clear();
     this.versions.set(time, version);
     this.latestTime = time;
@@ -382,6 +383,14 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
   override clearMetadata(time: number): void {
     super.clearMetadata(time);
     const horizon = Math.min(time - (this.rememberDuration ?? this.slideDuration), (this.keepsVersionsFrom() ?? Infinity) - 1);
-    for (const t of this.versions.keys()) if (t <= horizon && t !== this.latestTime) this.versions.delete(t);
+    for (const [t, v] of this.versions) {
+      if (t <= horizon && t !== this.latestTime) {
+        this.versions.delete(t);
+        this.forgetVersion(v);
+      }
+    }
   }
+
+  /** Version `version` is no longer remembered (a state whose versions share memory frees what only it needed). */
+  protected forgetVersion(_version: P): void {}
 }

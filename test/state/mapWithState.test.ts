@@ -11,6 +11,9 @@ import {
   type DStream,
 } from '../../src/index.js';
 import type { StateStoreOption } from '../../src/dstream/stateStore.js';
+import { InternalMapWithStateDStream, type MapWithStateRecord } from '../../src/state/InternalMapWithStateDStream.js';
+import { forEachEntry } from '../../src/state/RestoredTable.js';
+import type { StateMaps } from '../../src/state/StateMaps.js';
 import { collect, copyInput, expectBatchSets, testContext } from './helpers.js';
 
 async function runMapWithState<S, M>(
@@ -423,6 +426,69 @@ describe('mapWithState', () => {
           ['b', { n: 1, seen: [1] }],
         ]),
       ]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('the state of a forgotten batch, read other than through stateSnapshots, refuses with a clear error', async () => {
+    const ctx = testContext();
+    try {
+      const stream = ctx.ssc.queueStream<[string, number]>([[['a', 1]], [['a', 1]], [['a', 1]]]);
+      const mapped = stream.mapWithState(StateSpec.function((_k: string, v: number | undefined, s: State<number>) => s.update((s.getOption() ?? 0) + v!)));
+      const internal = mapped.internalStream as InternalMapWithStateDStream<string, number, number, void>;
+      const held: RDD<MapWithStateRecord<string, number, void>>[] = [];
+      internal.foreachRDD((rdd) => void held.push(rdd));
+      await ctx.ssc.start();
+      await ctx.run(3);
+      const read = (rdd: RDD<MapWithStateRecord<string, number, void>>): [string, number][] => {
+        const out: [string, number][] = [];
+        for (const r of rdd.collect()) forEachEntry(r.state, r.table, (k, v) => void out.push([k, v]));
+        return out;
+      };
+      expect(read(held[2]!)).toEqual([['a', 3]]);
+      expect(() => read(held[0]!)).toThrow(/state of batch \d+ is no longer remembered; read it through stateSnapshots\(\)/);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('keys removed or timed out leave the state\'s Maps, and each key keeps one leaf, once no remembered batch sees the old ones', async () => {
+    const ctx = testContext();
+    try {
+      const batches = Array.from({ length: 12 }, (_, b): [string, number][] =>
+        Array.from({ length: 200 }, (_, i): [string, number] => [`k${(i * 7 + b * 13) % 300}`, b]),
+      );
+      const stream = ctx.ssc.queueStream<[string, number]>(batches);
+      const mapped = stream.mapWithState(
+        StateSpec.function((_k: string, v: number | undefined, s: State<number>) => {
+          if (s.isTimingOut()) return;
+          // Every third write removes the key.
+          if ((s.getOption() ?? 0) % 3 === 2) s.remove();
+          else s.update((s.getOption() ?? 0) + 1 + v! * 0);
+        }).timeout(Seconds(3)),
+      );
+      mapped.foreachRDD((rdd) => void rdd.count());
+      await ctx.ssc.start();
+      await ctx.run(12);
+      const internal = mapped.internalStream as InternalMapWithStateDStream<string, number, number, void>;
+      const maps = (internal as unknown as { maps: StateMaps<string, number> }).maps.maps;
+      let held = 0;
+      let longest = 0;
+      for (const m of maps) {
+        held += m.size;
+        for (const leaf of m.prim.values()) {
+          let n = 0;
+          for (let l: typeof leaf | undefined = leaf; l !== undefined; l = l.prev) n++;
+          longest = Math.max(longest, n);
+        }
+      }
+      expect(internal.size).toBeGreaterThan(0);
+      expect(internal.size).toBeLessThan(250); // removals and timeouts took keys out
+      // The last batch's tombstones and links stay until the next commit's trim.
+      expect(held).toBeLessThanOrEqual(internal.size + 200);
+      expect(held).toBeGreaterThanOrEqual(internal.size);
+      expect(longest).toBeLessThanOrEqual(2);
     } finally {
       await ctx.close();
     }

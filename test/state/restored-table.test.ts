@@ -1,12 +1,12 @@
 // A mapWithState restored from a snapshot whose keys are text keeps those keys in a table under
-// its trie (src/state/RestoredTable.ts): the job goes on exactly as if it had never stopped, and
+// its Maps (src/state/RestoredTable.ts): the job goes on exactly as if it had never stopped, and
 // every version sees the keys as they were at its batch.
 import { describe, expect, it } from 'vitest';
 import { decodeSnapshotChunk, encodeSnapshot } from '../../src/checkpoint/bulk.js';
 import type { Checkpointable, KeyTextChunk } from '../../src/dstream/Checkpointable.js';
 import { ManualClock, StateSpec, StreamingContext, type State } from '../../src/index.js';
 import { fnv1a, hashKey } from '../../src/rdd/keys.js';
-import { mix } from '../../src/state/hamt.js';
+import { mix } from '../../src/state/stateMap.js';
 import type { MapWithStateDStream } from '../../src/state/MapWithStateDStream.js';
 import { RestoredTable } from '../../src/state/RestoredTable.js';
 import { tempDirs } from '../helpers/diskState.js';
@@ -92,7 +92,7 @@ describe('mapWithState restored with its keys as text', () => {
       expect(ssc.recoveredFrom).toBe(from);
       ssc.addStreamingListener({ onBatchCompleted: (i) => expect(i.memory!.stateKeys.inMemory, `keys after ${i.batchTime}`).toBe(keyCounts.get(i.batchTime)) });
       await ssc.start();
-      // The snapshot (the initial state's full copy, keys as text) is under the trie as a table.
+      // The snapshot (the initial state's full copy, keys as text) is under the Maps as a table.
       expect(tableOf(next!)).toBeDefined();
       await next!.clock.advance(to); // its clock starts at 0
       await ssc.stop();
@@ -107,7 +107,7 @@ describe('mapWithState restored with its keys as text', () => {
 });
 
 describe('a snapshot of mapWithState merged from memory over a restored table', () => {
-  it('lists the trie\'s keys and the table\'s visible ones, each once, in chunks', async () => {
+  it('lists the Maps\' keys and the table\'s visible ones, each once, in chunks', async () => {
     const dir = tempDir();
     const first = job(dir);
     await first.ssc.start();
@@ -186,7 +186,7 @@ describe('RestoredTable', () => {
     }
   });
 
-  it('finds every key and its value, nothing else, and parts the keys as the trie does', () => {
+  it('finds every key and its value, nothing else, and parts the keys as the Maps do', () => {
     const table = new RestoredTable<number>(chunks, 3, 1000);
     expect(table.size).toBe(keys.length);
     for (const k of keys) {
@@ -220,7 +220,7 @@ describe('RestoredTable', () => {
     expect(at(5)).not.toContain('w7');
     expect(at(6)).not.toContain('w7');
     expect(table.visibleIn(0)).toBe(keys.length - 1);
-    // Still found: the trie holds the key from edit 5 on and is asked first.
+    // Still found: the Maps hold the key from edit 5 on and is asked first.
     expect(table.find('w7', ...info('w7'))).toBe(e);
 
     const removed = table.find('w8', ...info('w8'));

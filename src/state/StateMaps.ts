@@ -1,0 +1,105 @@
+import { LeafMap, LeafView, TOMBSTONE, Version, type Leaf } from './stateMap.js';
+
+/**
+ * mapWithState's latest state (one LeafMap per partition, stateMap.ts) and the bookkeeping that
+ * keeps its committed versions readable for exactly as long as they may be read.
+ *
+ * When things happen:
+ * - `commit(edit, time, made)`: a batch's leaves are in the Maps; its version is made, pinned
+ *   (the stream remembers it), and the leaves queued until no live version is older than them.
+ * - `release(version)`: the stream forgot the version. Unless it escaped, it is no longer live
+ *   (and refuses reads); an escaped version stays live until the garbage collector frees it.
+ * - `trim()` (each commit): for every queued batch at or before the oldest live version, its
+ *   leaves' links are cut and its tombstones leave the Map (unless `keepTombstone` says a
+ *   restored table still needs one to hide its key).
+ * - `rollback(made)`: a failed batch's leaves are replaced by what was there before it.
+ */
+export class StateMaps<K, V> {
+  readonly maps: LeafMap<K, V>[];
+  private readonly pinned = new Set<Version>();
+  /** Edits of escaped versions the collector has not freed yet (a version may escape once). */
+  private readonly escapedEdits = new Set<number>();
+  private readonly registry = new FinalizationRegistry<number>((edit) => void this.escapedEdits.delete(edit));
+  /** Batches whose leaves still have links to cut or tombstones to drop, oldest first. */
+  private readonly queue: { edit: number; made: readonly (readonly (Leaf<K, V> | undefined)[])[] }[] = [];
+  private latestEdit = 0;
+
+  constructor(
+    readonly numPartitions: number,
+    /** Whether a tombstone must stay in the Map (a restored table holds its key). */
+    private readonly keepTombstone: (leaf: Leaf<K, V>) => boolean = () => false,
+  ) {
+    this.maps = Array.from({ length: numPartitions }, () => new LeafMap<K, V>());
+  }
+
+  /** The partition of a leaf (hashKey % partitions). */
+  partOf(leaf: Leaf<K, V>): number {
+    return this.numPartitions === 1 ? 0 : (leaf.h >>> 0) % this.numPartitions;
+  }
+
+  /**
+   * The batch of `edit` (at `time`) committed, having made the leaves in `made` (several lists;
+   * undefined entries are skipped): returns its version's views, one per partition.
+   */
+  commit(edit: number, time: number, made: readonly (readonly (Leaf<K, V> | undefined)[])[]): LeafView<K, V>[] {
+    const version = new Version(edit, time);
+    this.pinned.add(version);
+    this.latestEdit = edit;
+    if (made.some((m) => m.length > 0)) this.queue.push({ edit, made });
+    this.trim();
+    return this.maps.map((m) => new LeafView(m, version));
+  }
+
+  /** A version made without a batch (a restore): pinned like a committed one. */
+  restored(edit: number, time: number): LeafView<K, V>[] {
+    return this.commit(edit, time, []);
+  }
+
+  /** Something outside the stream may hold `version` and read it later. */
+  escape(version: Version): void {
+    if (version.released) throw new Error(`mapWithState: the state of batch ${version.time} is no longer remembered`);
+    if (version.escaped) return;
+    version.escaped = true;
+    this.escapedEdits.add(version.edit);
+    this.registry.register(version, version.edit);
+  }
+
+  /** The stream no longer remembers `version`. */
+  release(version: Version): void {
+    if (!this.pinned.delete(version)) return;
+    if (!version.escaped) version.released = true;
+  }
+
+  /** Undo a failed batch: each key it wrote gets back its leaf from before the batch. */
+  rollback(made: readonly (readonly (Leaf<K, V> | undefined)[])[]): void {
+    for (const list of made) {
+      for (const leaf of list) {
+        if (leaf === undefined) continue;
+        const map = this.maps[this.partOf(leaf)]!;
+        if (leaf.prev !== undefined) map.set(leaf.prev);
+        else map.delete(leaf);
+      }
+    }
+  }
+
+  /** Cut the links and drop the tombstones no live version needs. */
+  private trim(): void {
+    let oldest = this.latestEdit;
+    for (const v of this.pinned) if (v.edit < oldest) oldest = v.edit;
+    for (const e of this.escapedEdits) if (e < oldest) oldest = e;
+    let done = 0;
+    for (; done < this.queue.length && this.queue[done]!.edit <= oldest; done++) {
+      for (const list of this.queue[done]!.made) {
+        for (const leaf of list) {
+          if (leaf === undefined) continue;
+          leaf.prev = undefined;
+          if ((leaf.value as unknown) === TOMBSTONE) {
+            const map = this.maps[this.partOf(leaf)]!;
+            if (map.get(leaf.key, leaf.code) === leaf && !this.keepTombstone(leaf)) map.delete(leaf);
+          }
+        }
+      }
+    }
+    if (done > 0) this.queue.splice(0, done);
+  }
+}
