@@ -5,7 +5,7 @@ import { hashKey } from '../rdd/keys.js';
 import type { Spill } from '../rdd/SpillRDD.js';
 import { DiskChanges, type Change } from '../dstream/DiskChanges.js';
 import { codeOf } from '../rdd/keyCode.js';
-import { LeafMap, LeafView, Version as StateVersion } from './stateMap.js';
+import { LeafMap, LeafView, StateVersion } from './stateMap.js';
 import type { MapWithStateRecord } from './InternalMapWithStateDStream.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';

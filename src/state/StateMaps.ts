@@ -1,4 +1,4 @@
-import { LeafMap, LeafView, TOMBSTONE, Version, type Leaf } from './stateMap.js';
+import { LeafMap, LeafView, TOMBSTONE, StateVersion, type Leaf } from './stateMap.js';
 
 /**
  * mapWithState's latest state (one LeafMap per partition, stateMap.ts) and the bookkeeping that
@@ -16,7 +16,7 @@ import { LeafMap, LeafView, TOMBSTONE, Version, type Leaf } from './stateMap.js'
  */
 export class StateMaps<K, V> {
   readonly maps: LeafMap<K, V>[];
-  private readonly pinned = new Set<Version>();
+  private readonly pinned = new Set<StateVersion>();
   /** Edits of escaped versions the collector has not freed yet (a version may escape once). */
   private readonly escapedEdits = new Set<number>();
   private readonly registry = new FinalizationRegistry<number>((edit) => void this.escapedEdits.delete(edit));
@@ -42,7 +42,7 @@ export class StateMaps<K, V> {
    * undefined entries are skipped): returns its version's views, one per partition.
    */
   commit(edit: number, time: number, made: readonly (readonly (Leaf<K, V> | undefined)[])[]): LeafView<K, V>[] {
-    const version = new Version(edit, time);
+    const version = new StateVersion(edit, time);
     this.pinned.add(version);
     this.latestEdit = edit;
     if (made.some((m) => m.length > 0)) this.queue.push({ edit, made });
@@ -56,7 +56,7 @@ export class StateMaps<K, V> {
   }
 
   /** Something outside the stream may hold `version` and read it later. */
-  escape(version: Version): void {
+  escape(version: StateVersion): void {
     if (version.released) throw new Error(`mapWithState: the state of batch ${version.time} is no longer remembered`);
     if (version.escaped) return;
     version.escaped = true;
@@ -65,7 +65,7 @@ export class StateMaps<K, V> {
   }
 
   /** The stream no longer remembers `version`. */
-  release(version: Version): void {
+  release(version: StateVersion): void {
     if (!this.pinned.delete(version)) return;
     if (!version.escaped) version.released = true;
   }

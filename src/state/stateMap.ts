@@ -122,7 +122,7 @@ export class LeafMap<K, V> {
 }
 
 /** A committed version of the state (one batch's), shared by its partitions' views. */
-export class Version {
+export class StateVersion {
   /** Something outside the stream may hold it: it stays live until collected. */
   escaped = false;
   /** No longer remembered and never escaped: its leaves may be gone. */
@@ -139,7 +139,7 @@ export class Version {
 export class LeafView<K, V> {
   constructor(
     readonly map: LeafMap<K, V>,
-    readonly version: Version,
+    readonly version: StateVersion,
   ) {}
 
   /** The map to read, after checking the version may still be read. */
