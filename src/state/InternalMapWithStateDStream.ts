@@ -342,10 +342,14 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   stateSnapshot(time: number, size: number): Iterable<SnapshotChunk> | undefined {
     const stamps = this.stamps;
     return this.snapshotOf(time, (version) => {
-      // Read lazily, while later batches run: the version must stay readable until then.
-      if (version.length > 0) this.maps.escape(version[0]!.state.version);
+      // Read lazily, while later batches run: the version stays readable until the last chunk.
+      const end = version.length > 0 ? this.maps.hold(version[0]!.state.version) : () => {};
       return (function* () {
-        for (const r of version) yield* entryChunks(r.state, r.table, size, stamps);
+        try {
+          for (const r of version) yield* entryChunks(r.state, r.table, size, stamps);
+        } finally {
+          end();
+        }
       })();
     });
   }

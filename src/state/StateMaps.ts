@@ -7,8 +7,11 @@ import { LeafMap, LeafView, TOMBSTONE, StateVersion, type Leaf } from './stateMa
  * When things happen:
  * - `commit(edit, time, made)`: a batch's leaves are in the Maps; its version is made, pinned
  *   (the stream remembers it), and the leaves queued until no live version is older than them.
- * - `release(version)`: the stream forgot the version. Unless it escaped, it is no longer live
- *   (and refuses reads); an escaped version stays live until the garbage collector frees it.
+ * - `hold(version)`: a reader that knows when it is done (a snapshot written while later batches
+ *   run) keeps the version live until it calls the function returned — or, if it never does,
+ *   until the collector frees that function.
+ * - `release(version)`: the stream forgot the version. Unless it escaped or is held, it is no
+ *   longer live (and refuses reads); an escaped version stays live until the collector frees it.
  * - `trim()` (each commit): for every queued batch at or before the oldest live version, its
  *   leaves' links are cut and its tombstones leave the Map (unless `keepTombstone` says a
  *   restored table still needs one to hide its key).
@@ -20,6 +23,9 @@ export class StateMaps<K, V> {
   /** Edits of escaped versions the collector has not freed yet (a version may escape once). */
   private readonly escapedEdits = new Set<number>();
   private readonly registry = new FinalizationRegistry<number>((edit) => void this.escapedEdits.delete(edit));
+  /** Holds not ended (hold), by edit. */
+  private readonly heldEdits = new Map<number, number>();
+  private readonly holdRegistry = new FinalizationRegistry<StateVersion>((version) => this.endHold(version));
   /** Batches whose leaves still have links to cut or tombstones to drop, oldest first. */
   private readonly queue: { edit: number; made: readonly (readonly (Leaf<K, V> | undefined)[])[] }[] = [];
   private latestEdit = 0;
@@ -64,10 +70,37 @@ export class StateMaps<K, V> {
     this.registry.register(version, version.edit);
   }
 
+  /** Keep `version` live until the function returned is called (or, failing that, freed). */
+  hold(version: StateVersion): () => void {
+    if (version.released) throw new Error(`mapWithState: the state of batch ${version.time} is no longer remembered`);
+    version.holds++;
+    this.heldEdits.set(version.edit, (this.heldEdits.get(version.edit) ?? 0) + 1);
+    const token = {};
+    let ended = false;
+    this.holdRegistry.register(token, version, token);
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.holdRegistry.unregister(token);
+      this.endHold(version);
+    };
+  }
+
+  private endHold(version: StateVersion): void {
+    version.holds--;
+    const n = this.heldEdits.get(version.edit)! - 1;
+    if (n === 0) this.heldEdits.delete(version.edit);
+    else this.heldEdits.set(version.edit, n);
+    this.releaseIfUnused(version);
+  }
+
   /** The stream no longer remembers `version`. */
   release(version: StateVersion): void {
-    if (!this.pinned.delete(version)) return;
-    if (!version.escaped) version.released = true;
+    if (this.pinned.delete(version)) this.releaseIfUnused(version);
+  }
+
+  private releaseIfUnused(version: StateVersion): void {
+    if (!version.escaped && version.holds === 0 && !this.pinned.has(version)) version.released = true;
   }
 
   /** Undo a failed batch: each key it wrote gets back its leaf from before the batch. */
@@ -87,6 +120,7 @@ export class StateMaps<K, V> {
     let oldest = this.latestEdit;
     for (const v of this.pinned) if (v.edit < oldest) oldest = v.edit;
     for (const e of this.escapedEdits) if (e < oldest) oldest = e;
+    for (const e of this.heldEdits.keys()) if (e < oldest) oldest = e;
     let done = 0;
     for (; done < this.queue.length && this.queue[done]!.edit <= oldest; done++) {
       for (const list of this.queue[done]!.made) {

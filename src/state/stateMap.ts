@@ -17,10 +17,10 @@
  * - a version is read (stateSnapshots, a checkpoint's full copy): `forEachLeaf`, `LeafCursor`.
  *   New keys appended to a Map while a cursor iterates it are born after its version (skipped);
  *   a key rewritten keeps its place in the Map.
- * - a version is live while the stream remembers it (`pin`), or, once something outside the
- *   stream may hold it (`escape`: a stateSnapshots RDD, a snapshot written lazily), until the
- *   garbage collector frees it (a FinalizationRegistry). A version released otherwise refuses
- *   to be read (a clear error, never a wrong state).
+ * - a version is live while the stream remembers it, while a reader holds it (a snapshot written
+ *   while later batches run), or, once something outside the stream may keep it (a
+ *   stateSnapshots RDD), until the garbage collector frees it (a FinalizationRegistry). A
+ *   version released otherwise refuses to be read (a clear error, never a wrong state).
  * - each commit, the links of leaves born at or before the oldest live version are cut, and the
  *   tombstones no live version needs leave the Map (`trim`): chains stay as long as the live
  *   versions need, usually one link.
@@ -125,7 +125,9 @@ export class LeafMap<K, V> {
 export class StateVersion {
   /** Something outside the stream may hold it: it stays live until collected. */
   escaped = false;
-  /** No longer remembered and never escaped: its leaves may be gone. */
+  /** Readers holding it (StateMaps.hold). */
+  holds = 0;
+  /** No longer remembered, never escaped and not held: its leaves may be gone. */
   released = false;
 
   constructor(

@@ -183,4 +183,27 @@ describe('the state Maps of mapWithState', () => {
     expect(entries(v1)).toHaveLength(1000);
     expect(entries(v1).every(([k, v]) => k === JSON.stringify(`k${v}`))).toBe(true);
   });
+
+  it('a held version stays readable until its reader is done, and its links are cut only then', () => {
+    const b = new Batches<string, number>();
+    b.begin();
+    for (let i = 0; i < 100; i++) b.set(`k${i}`, i);
+    const v1 = b.commit();
+    const done = b.maps.hold(v1[0]!.version);
+    b.maps.release(v1[0]!.version);
+    for (let batch = 0; batch < 3; batch++) {
+      b.begin();
+      for (let i = 0; i < 100; i++) b.set(`k${i}`, -1);
+      b.commit();
+    }
+    expect(entries(v1).every(([k, v]) => k === JSON.stringify(`k${v}`))).toBe(true);
+    expect(Math.max(...chainLengths(b.maps))).toBe(4);
+    done();
+    done(); // twice is once
+    b.begin();
+    b.set('k0', -2);
+    b.commit();
+    expect(Math.max(...chainLengths(b.maps))).toBeLessThanOrEqual(2);
+    expect(() => entries(v1)).toThrow(/no longer remembered/);
+  });
 });
