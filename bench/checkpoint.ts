@@ -335,6 +335,17 @@
  *   +3.2 s over "off" (0.77), of which the checkpoint's JS ~1.2 s (~0.6 ms a batch: encodeBulkFlat
  *   0.32 s for a group's ~10 k keys once, ChangeLog hold and takeUpTo 0.29 s, the packed delta
  *   array 0.12 s, the change log's appends), GC +0.5 s, and the rest the same code running slower.
+ * - Dec 3, night: mapWithState's state is a Map per partition (src/state/stateMap.ts) in place of
+ *   the trie. "off" at 10 k keys 1.9-2.2 -> 3.9-5.1 M records/s, at 1 M keys 253 k -> 493-593 k
+ *   (an alternated pair: the trie 253 k / 223 k off / on, the Maps 493 k / 368 k). "on" got faster
+ *   too, but less, so the ratios fell: (--batches 300, 3 rounds, best / medians) mapWithState 10 k
+ *   0.74 / 0.58 ("on" 1.9-3.75 M records/s, where it had 1.4-1.5 M), 1 M 0.74 / 0.68 ("on" 396-442
+ *   k). First the Maps' own bookkeeping cost 10 k keys most of "on": a snapshot merged from memory
+ *   kept its version readable until the garbage collector freed it, and with a small heap that
+ *   took hundreds of batches, every batch's leaves kept linked meanwhile ("on" 1.48 M records/s);
+ *   the merge now holds its version until its last chunk (StateMaps.hold): 3.1-3.9 M. At 1 M keys
+ *   "on" adds ~4-6 ms to a ~15 ms batch: GC (2.8 s of a 13.4 s profile), the merge thread's share
+ *   of the second core, the commit's JS ~0.6 ms.
  */
 
 import { execFileSync } from 'node:child_process';

@@ -121,6 +121,24 @@
  * 2.2 s of 8 s (a snapshot every ~2 batches: the log reaches the state's 100 k keys that fast).
  * The goal at 1 M records/s uniform over 100 k keys needs a state layout that does not copy a
  * path per write, not tuning.
+ *
+ * Dec 3, night: mapWithState's state is a Map per partition (src/state/stateMap.ts), each key's
+ * leaves linked back through the remembered versions, in place of the trie. The operation alone
+ * (bench/state.ts's child, 100 k keys written uniformly by 100 k-record batches): 133-147 -> 67-81
+ * ms a batch (CPU 179-204 -> 68-73 ms). Here, at 1 M records/s, two pairs alternated with the trie
+ * (the same minutes): p99 1,297 / 1,216 -> 793 / 716 ms, CPU 1.86 / 1.66 -> 1.41 / 1.44 us a record;
+ * a full run p99 25 / 59 / 1,024 ms at 100 k / 300 k / 1 M (300 k had 199-312 ms before). Still
+ * more than one core at 1 M a second. A profile at 1 M records/s (11.3 s of the main thread for
+ * 8 M records): the record loop 3.9 s (0.49 us a record: the Map's get and set, the function, the
+ * new leaf), GC 2.5 s, the Appender arrays 1.5 s (stores of young objects into arrays large enough
+ * to live in the old generation), the receiver 0.5 s, the checkpoint ~0.7 s. Once behind, the
+ * receiver hands over 304 k-record blocks (the socket buffer) and the batches never catch up.
+ * What is left is what each record leaves alive past a scavenge: its line, its key's new leaf,
+ * its key in the change log, its slot in the batch's arrays. A leaf changed in place (no new leaf
+ * when no remembered version needs the old one) would need the change log to hold values rather
+ * than leaves; not started. The change log taking the leaf's old key instead of the record's
+ * (so the record's string dies young) was slower (bench/state.ts e2e child: 110 / 110 against
+ * 101 / 100 ms a batch).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
