@@ -15,7 +15,7 @@ import { LeafMap, LeafView, TOMBSTONE, StateVersion, type Leaf } from './stateMa
  * - `trim()` (each commit): for every queued batch at or before the oldest live version, its
  *   leaves' links are cut and its tombstones leave the Map (unless `keepTombstone` says a
  *   restored table still needs one to hide its key).
- * - `rollback(made)`: a failed batch's leaves are replaced by what was there before it.
+ * - `rollback(made)`: a failed batch's leaves are replaced by what was there before it, unmarked.
  */
 export class StateMaps<K, V> {
   readonly maps: LeafMap<K, V>[];
@@ -103,14 +103,20 @@ export class StateMaps<K, V> {
     if (!version.escaped && version.holds === 0 && !this.pinned.has(version)) version.released = true;
   }
 
-  /** Undo a failed batch: each key it wrote gets back its leaf from before the batch. */
+  /**
+   * Undo a failed batch: each key it wrote gets back its leaf from before the batch, unmarked (the
+   * batch may have marked it replaced, Leaf.edit: a key's latest leaf has its own edit there).
+   */
   rollback(made: readonly (readonly (Leaf<K, V> | undefined)[])[]): void {
     for (const list of made) {
       for (const leaf of list) {
         if (leaf === undefined) continue;
         const map = this.maps[this.partOf(leaf)]!;
-        if (leaf.prev !== undefined) map.set(leaf.prev);
-        else map.delete(leaf);
+        const prev = leaf.prev;
+        if (prev !== undefined) {
+          prev.edit = prev.born;
+          map.set(prev);
+        } else map.delete(leaf);
       }
     }
   }

@@ -45,8 +45,9 @@ export class Leaf<K, V> {
     public value: V,
     public stamp: number,
     /**
-     * The edit (batch) that made the leaf; once a later batch that replaced this leaf (a new leaf
-     * of its key) or removed its key committed, minus that batch's edit (see replacedIn).
+     * The edit (batch) that made the leaf; once a later batch replaced this leaf (a new leaf of
+     * its key) or removed its key, minus that batch's edit (see replacedIn). The batch marks it as
+     * it writes; a rollback of the batch puts the leaf's own edit back.
      */
     public edit: number,
     /** The edit that made the leaf: versions of edits before it do not see it. */
