@@ -346,6 +346,30 @@
  *   the merge now holds its version until its last chunk (StateMaps.hold): 3.1-3.9 M. At 1 M keys
  *   "on" adds ~4-6 ms to a ~15 ms batch: GC (2.8 s of a 13.4 s profile), the merge thread's share
  *   of the second core, the commit's JS ~0.6 ms.
+ * - Dec 3, last session (the VM between 1.7 and 3.5 ms a 10 k-key "off" batch within minutes). A
+ *   profile pair at 10 k keys (2,000 batches): "on" over "off" the record loop (this file's fused
+ *   stage and the stream's apply, the same code) +1.7 s, ~30 % slower; GC +0.8 s; the commit's JS
+ *   ~0.8 s (packedArray 0.28, encodeBulkFlat 0.21, takeUpTo 0.16, ChangeLog.hold 0.06, ...); and
+ *   `advance` itself +0.43 s: a pass at commit marking the leaves a held batch replaced
+ *   (Leaf.edit), 6 k leaves scattered over the heap. They are now marked in the loop, where the
+ *   leaf was just read (a rollback unmarks them): three alternated child pairs, "on" medians 2.37
+ *   / 2.00 / 1.94 -> 2.02 / 1.87 / 1.86 ms a batch; at 1 M keys no change (22.3 / 23.3 against
+ *   22.8 / 23.0 ms). Why the same loop runs slower in "on": a process spinning on the second core
+ *   slowed "off" by 5-15 % (1.74 / 1.75 -> 1.83 / 2.00 ms a batch), and "on" keeps that core
+ *   busier (CPU per thread over 2,000 batches: main 11.5 against 8.2 s, the others 3.1 against
+ *   1.8 s: LevelDB's write, GC helpers, the merges' writes).
+ *   Tried, not kept: every merge from the stored log on the merge thread (MEMORY_MERGE_RATIO
+ *   infinite), three pairs, "on" medians 2.65 / 2.42 / 4.44 against 2.29 / 2.53 / 2.66 ms (no
+ *   gain); the change log taking the leaf's key for a key already in the state (so the record's
+ *   string dies young), three pairs: 3.91 / 3.49 / 3.68 against 3.34 / 3.35 / 3.20 ms (slower).
+ *   Where "on" loses at 10 k keys, batch by batch (BENCH_PER_BATCH, 1,000 batches): its median
+ *   batch is within ~0.1-1 ms of "off"'s, but 275 batches took 6 ms or more (2.2 s in all) against
+ *   78 (0.5 s) — one about every group (each write ~15-20 ms, so a group of ~5 batches): the
+ *   group's take and encoding, and the scavenges that copy what the held batches keep (176
+ *   scavenges, 695 ms, against 143, 446 ms). And the same loop runs slower: in a profile pair
+ *   "delta" (no write) ran the record loop in 6.50 s of 2,000 batches, "off" 6.36, "on" 7.74.
+ *   With the periodic compaction or the merges turned off (BENCH_NO_COMPACT, BENCH_NO_MERGE) two
+ *   rounds of child runs said nothing: one configuration ran 2.0 and 3.1 ms medians minutes apart.
  */
 
 import { execFileSync } from 'node:child_process';

@@ -144,6 +144,18 @@
  * Appenders made theirs even for the empty batches that alternate with ~300 k-record ones once the
  * run is late. Made at the first item instead: two pairs at 1 M records/s, 1.48 / 1.52 against
  * 1.65 / 1.78 us a record, p99 1,089 / 1,033 against 1,295 / 1,174 ms (a slower hour).
+ *
+ * Dec 3, last session (a slow VM: 1.46-1.72 us a record of CPU at 1 M for the code as it is). What
+ * a leaf changed in place could gain, measured with a hack that is not correct (a key's first
+ * write of a batch changed its latest leaf instead of making one: no new leaf, no Map.set; the
+ * remembered versions, a failed batch's rollback and group commit's take all read the old
+ * leaves): two alternated pairs at 1 M records/s, CPU 11.7 / 13.8 -> 9.9 / 10.3 s for 8 M records
+ * (-15 to -25 %), p99 1,046 / 2,068 -> 652 / 933 ms. Still more than the one core, so the goal
+ * needs more than that; and doing it right means a version the stream remembers but nobody
+ * escaped or held stops being readable once the next batch writes (a merge or a full copy of
+ * batch t read after batch t+1 ran would see t+1's values: they would have to hold t first), the
+ * change log keeping values rather than leaves (group commit dedupes by leaf today), and an undo
+ * log for rollback. Not done.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
