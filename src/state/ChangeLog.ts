@@ -1,7 +1,10 @@
 import { KeyMap } from '../rdd/keys.js';
 
-/** Changed keys in order, with their entries (undefined: removed). */
-export type Changes<K, E> = { keys: K[]; entries: (E | undefined)[] };
+/**
+ * Changed keys in order, with their entries (undefined: removed) and, where later batches may
+ * have changed the entries since (capturePending), what each stores in `values`.
+ */
+export type Changes<K, E> = { keys: K[]; entries: (E | undefined)[]; values?: unknown[] };
 
 /**
  * The keys a stateful stream changed, batch by batch, since its last checkpoint: what an
@@ -16,12 +19,17 @@ export type Changes<K, E> = { keys: K[]; entries: (E | undefined)[] };
  * Several batches taken at once (group commit) need each key once. `replacedIn` (optional) tells,
  * for an entry, the edit of the batch that replaced or removed it (0: not since): the batches are
  * then taken in one pass, skipping the entries a later batch of them replaced (mapWithState).
+ * An entry that later batches may change in place (mapWithState's leaves) is also `claim`ed: the
+ * batches are then read last first, and only an entry's last appearance is kept. Such a stream
+ * calls `capturePending` before a batch writes in place: the batches still in the log keep their
+ * entries' stored forms (`storedOf`) as they were.
  * `diff` (optional) gives the changes up to a time by comparing the stream's versions instead,
  * reading no entry (updateStateByKey, whose every batch is O(state) anyway). Without either,
  * they are merged by key, and batches are not held.
  */
 export class ChangeLog<K, E> {
-  private batches: { time: number; edit: number; keys: K[]; entries: (E | undefined)[]; unique: boolean }[] = [];
+  private batches: { time: number; edit: number; keys: K[]; entries: (E | undefined)[]; values?: unknown[]; unique: boolean }[] = [];
+  private takes = 0;
   private pending = 0;
   /** A full copy is owed for every checkpoint up to and including the first one at or after this time. */
   private fullUntil: number | undefined;
@@ -34,6 +42,10 @@ export class ChangeLog<K, E> {
     private readonly replacedIn?: (entry: E) => number,
     /** The changes from the last take (`takenAt`) up to `time`, or undefined when the versions to compare are gone. */
     private readonly diff?: (time: number) => Changes<K, E> | undefined,
+    /** Claims `entry` for take number `take`: false when this take claimed it already. */
+    private readonly claim?: (entry: E, take: number) => boolean,
+    /** What is stored for `entry` (its value as it is now). */
+    private readonly storedOf?: (entry: E) => unknown,
   ) {}
 
   /**
@@ -70,6 +82,25 @@ export class ChangeLog<K, E> {
     }
     this.heldUntil = time;
     return n;
+  }
+
+  /**
+   * The batches still in the log keep what their entries store as it is now: a batch is about to
+   * change entries in place. Usually none is (each batch is taken at its own commit); a group
+   * commit holds a few.
+   */
+  capturePending(): void {
+    const storedOf = this.storedOf;
+    if (storedOf === undefined) return;
+    for (const b of this.batches) {
+      if (b.values !== undefined) continue;
+      const values = new Array<unknown>(b.entries.length);
+      for (let i = 0; i < values.length; i++) {
+        const e = b.entries[i];
+        values[i] = e === undefined ? undefined : storedOf(e);
+      }
+      b.values = values;
+    }
   }
 
   /** The time of the last take, or of the version the last reset started from: what `diff` compares with. */
@@ -119,6 +150,29 @@ export class ChangeLog<K, E> {
     const replacedIn = this.replacedIn;
     const keys: K[] = [];
     const entries: (E | undefined)[] = [];
+    const claim = this.claim;
+    const storedOf = this.storedOf;
+    if (replacedIn !== undefined && claim !== undefined && storedOf !== undefined) {
+      // Last batch first: an entry is written at its last appearance (a later batch may have
+      // written it in place), with the value its batch captured; reversed back at the end.
+      const last = taken[taken.length - 1]!.edit;
+      const take = ++this.takes;
+      const values: unknown[] = [];
+      for (let b = taken.length - 1; b >= 0; b--) {
+        const batch = taken[b]!;
+        for (let j = batch.keys.length - 1; j >= 0; j--) {
+          const e = batch.entries[j];
+          if (e !== undefined) {
+            const r = replacedIn(e);
+            if ((r !== 0 && r <= last) || !claim(e, take)) continue;
+          }
+          keys.push(batch.keys[j]!);
+          entries.push(e);
+          values.push(batch.values !== undefined ? batch.values[j] : e === undefined ? undefined : storedOf(e));
+        }
+      }
+      return { keys: keys.reverse(), entries: entries.reverse(), values: values.reverse() };
+    }
     if (replacedIn !== undefined) {
       // An entry a batch up to `time` replaced or removed is not its key's last: skipped. Each
       // key's last put is then the only one left, and its removals apply before it.

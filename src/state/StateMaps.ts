@@ -5,8 +5,10 @@ import { LeafMap, LeafView, TOMBSTONE, StateVersion, type Leaf } from './stateMa
  * keeps its committed versions readable for exactly as long as they may be read.
  *
  * When things happen:
- * - `commit(edit, time, made)`: a batch's leaves are in the Maps; its version is made, pinned
- *   (the stream remembers it), and the leaves queued until no live version is older than them.
+ * - `commit(edit, time, made, releaseEarlier)`: a batch's leaves are in the Maps; its version is
+ *   made, pinned (the stream remembers it), and the leaves queued until no live version is older
+ *   than them. With `releaseEarlier` (the batch may have written leaves in place) the versions
+ *   pinned before it are let go: only an escape or a hold keeps them readable.
  * - `hold(version)`: a reader that knows when it is done (a snapshot written while later batches
  *   run) keeps the version live until it calls the function returned — or, if it never does,
  *   until the collector frees that function.
@@ -15,7 +17,8 @@ import { LeafMap, LeafView, TOMBSTONE, StateVersion, type Leaf } from './stateMa
  * - `trim()` (each commit): for every queued batch at or before the oldest live version, its
  *   leaves' links are cut and its tombstones leave the Map (unless `keepTombstone` says a
  *   restored table still needs one to hide its key).
- * - `rollback(made)`: a failed batch's leaves are replaced by what was there before it, unmarked.
+ * - `rollback(edit, made, undo)`: a failed batch's leaves are replaced by what was there before it,
+ *   unmarked; the leaves it wrote in place get their old fields back.
  */
 export class StateMaps<K, V> {
   readonly maps: LeafMap<K, V>[];
@@ -47,8 +50,15 @@ export class StateMaps<K, V> {
    * The batch of `edit` (at `time`) committed, having made the leaves in `made` (several lists;
    * undefined entries are skipped): returns its version's views, one per partition.
    */
-  commit(edit: number, time: number, made: readonly (readonly (Leaf<K, V> | undefined)[])[]): LeafView<K, V>[] {
+  commit(edit: number, time: number, made: readonly (readonly (Leaf<K, V> | undefined)[])[], releaseEarlier = false): LeafView<K, V>[] {
     const version = new StateVersion(edit, time);
+    if (releaseEarlier) {
+      // The batch may have written leaves the versions before it saw: only their readers keep them.
+      for (const v of this.pinned) {
+        this.pinned.delete(v);
+        this.releaseIfUnused(v);
+      }
+    }
     this.pinned.add(version);
     this.latestEdit = edit;
     if (made.some((m) => m.length > 0)) this.queue.push({ edit, made });
@@ -59,6 +69,14 @@ export class StateMaps<K, V> {
   /** A version made without a batch (a restore): pinned like a committed one. */
   restored(edit: number, time: number): LeafView<K, V>[] {
     return this.commit(edit, time, []);
+  }
+
+  /** The newest version something may read besides the latest (escaped or held), or 0: a batch writes in place only leaves born after it. */
+  readerEdit(): number {
+    let edit = 0;
+    for (const e of this.escapedEdits) if (e > edit) edit = e;
+    for (const e of this.heldEdits.keys()) if (e > edit) edit = e;
+    return edit;
   }
 
   /** Something outside the stream may hold `version` and read it later. */
@@ -104,13 +122,23 @@ export class StateMaps<K, V> {
   }
 
   /**
-   * Undo a failed batch: each key it wrote gets back its leaf from before the batch, unmarked (the
-   * batch may have marked it replaced, Leaf.edit: a key's latest leaf has its own edit there).
+   * Undo the failed batch `edit`: the leaves it wrote in place get their fields back (`undo`, the
+   * first `n` items: leaf, value, stamp, born, for each), then each key it wrote gets back its leaf
+   * from before the batch, unmarked (the batch may have marked it replaced, Leaf.edit: a key's
+   * latest leaf has its own edit there).
    */
-  rollback(made: readonly (readonly (Leaf<K, V> | undefined)[])[]): void {
+  rollback(edit: number, made: readonly (readonly (Leaf<K, V> | undefined)[])[], undo: readonly unknown[] = [], n = 0): void {
+    for (let i = 0; i < n; i += 4) {
+      const leaf = undo[i] as Leaf<K, V>;
+      leaf.value = undo[i + 1] as V;
+      leaf.stamp = undo[i + 2] as number;
+      leaf.born = leaf.edit = undo[i + 3] as number;
+      leaf.mark = 0;
+    }
     for (const list of made) {
       for (const leaf of list) {
-        if (leaf === undefined) continue;
+        // Written in place (restored above): the key's leaf from before the batch.
+        if (leaf === undefined || leaf.born !== edit) continue;
         const map = this.maps[this.partOf(leaf)]!;
         const prev = leaf.prev;
         if (prev !== undefined) {

@@ -322,7 +322,8 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     // Flat: no pair per changed key (a commit of 10 k keys every batch adds up in the collector),
     // sized once and packed (util/packedArray.ts): pushed one by one, its growing copies were
     // ~0.45 MB a commit of 10 k keys (a sampling heap profile of bench/checkpoint.ts, 1 M keys).
-    const { keys, entries } = changes;
+    // Values captured when their batches committed, where later batches may have changed the entries since.
+    const { keys, entries, values } = changes;
     const flat = packedArray<unknown>(2 * keys.length);
     let n = 0;
     for (let i = 0; i < keys.length; i++) {
@@ -330,7 +331,7 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
       if (e === undefined) deletes.push(keys[i]);
       else {
         flat[n++] = keys[i];
-        flat[n++] = stored(e);
+        flat[n++] = values !== undefined ? values[i] : stored(e);
       }
     }
     flat.length = n;

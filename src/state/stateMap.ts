@@ -11,16 +11,20 @@
  * When things happen:
  * - a batch (edit E) writes a key: its first write makes a leaf born E whose `prev` is the leaf
  *   the committed versions see (the key's latest leaf from before E, or undefined); later writes
- *   of the batch change that leaf in place. A removal is a TOMBSTONE leaf, so that versions
- *   before it still find the key. Every leaf a batch makes points to the same pre-batch leaf, so
- *   a failed batch is undone by putting each key's `prev` back (`rollback`), in any order.
+ *   of the batch change that leaf in place. When no live version sees the key's latest leaf, the
+ *   first write changes that leaf in place instead (born E from then on), its old fields kept in
+ *   an undo list. A removal is a TOMBSTONE leaf, so that versions before it still find the key.
+ *   Every leaf a batch makes points to the same pre-batch leaf, so a failed batch is undone by
+ *   restoring the leaves it wrote in place, then putting each key's `prev` back (`rollback`).
  * - a version is read (stateSnapshots, a checkpoint's full copy): `forEachLeaf`, `LeafCursor`.
  *   New keys appended to a Map while a cursor iterates it are born after its version (skipped);
  *   a key rewritten keeps its place in the Map.
  * - a version is live while the stream remembers it, while a reader holds it (a snapshot written
  *   while later batches run), or, once something outside the stream may keep it (a
- *   stateSnapshots RDD), until the garbage collector frees it (a FinalizationRegistry). A
- *   version released otherwise refuses to be read (a clear error, never a wrong state).
+ *   stateSnapshots RDD), until the garbage collector frees it (a FinalizationRegistry). A stream
+ *   that remembers one batch (nothing downstream reads older ones) lets a version go when the next
+ *   batch commits, unless held or escaped: that batch may have written its leaves in place. A
+ *   version released refuses to be read (a clear error, never a wrong state).
  * - each commit, the links of leaves born at or before the oldest live version are cut, and the
  *   tombstones no live version needs leave the Map (`trim`): chains stay as long as the live
  *   versions need, usually one link.
@@ -32,10 +36,17 @@ export const TOMBSTONE: unique symbol = Symbol('tombstone');
 
 /**
  * One key's value as written by one batch (`born`), and the time of its last write (kept only
- * when a timeout reads it, 0 otherwise). Immutable once its batch committed, but for `edit` and
- * `prev`.
+ * when a timeout reads it, 0 otherwise). Once its batch committed it changes only where no live
+ * version sees it: a later batch may write it in place (and become its `born`) when none does.
  */
 export class Leaf<K, V> {
+  /**
+   * Minus the edit of the batch that wrote this leaf in place (see InternalMapWithStateDStream),
+   * or, once a change log's take claimed it, that take's number (positive): at most one of a
+   * key's entries in a take is written.
+   */
+  mark = 0;
+
   constructor(
     /** hashKey of the key as a signed 32-bit integer (hashKeySigned; `h >>> 0` picks the partition). */
     readonly h: number,
@@ -50,8 +61,8 @@ export class Leaf<K, V> {
      * it writes; a rollback of the batch puts the leaf's own edit back.
      */
     public edit: number,
-    /** The edit that made the leaf: versions of edits before it do not see it. */
-    readonly born: number,
+    /** The edit that made (or last wrote in place) the leaf: versions of edits before it do not see it. */
+    public born: number,
     /** The leaf of the same key that versions before `born` see (undefined: none, or no live version needs it). */
     public prev: Leaf<K, V> | undefined,
   ) {}

@@ -264,6 +264,62 @@ describe('mapWithState and updateStateByKey with group commit (deferDelta)', () 
     await job.ssc.stop();
   });
 
+  it("mapWithState: while the disk stalls, each group's delta stores its keys as its last batch left them, not as the batches after it wrote them in place", async () => {
+    // The state after each batch, computed as countsJob's function does, record by record.
+    const states: Array<[number, Map<string, string>]> = [];
+    const acc = new Map<string, number>();
+    for (let t = 1000; t <= 20_000; t += 1000) {
+      for (let i = 0; i < 6; i++) {
+        const k = `k${(t / 1000 + i * i) % 7}`;
+        const n = (acc.get(k) ?? 0) + 1 + (i % 2);
+        if (n % 4 === 0) acc.delete(k);
+        else acc.set(k, n);
+      }
+      states.push([t, new Map([...acc].map(([k, n]) => [k, String(n)]))]);
+    }
+
+    const dir = tempDir();
+    const job = countsJob(dir);
+    await job.ssc.start();
+    await job.clock.advance(1000); // its commit is the full copy
+    await checkpointerOf(job.ssc).flush();
+    const disk = holdWrites(checkpointerOf(job.ssc).store);
+    // Back to back while nothing is written: the later batches write the keys of the groups
+    // queued before them (in place: nothing else reads them) before those groups are encoded.
+    let blocked: Promise<void> | undefined;
+    for (let i = 0; i < MAX_UNWRITTEN_FAST_BATCHES + 4 && blocked === undefined; i++) {
+      const batch = job.clock.advance(1000);
+      if ((await Promise.race([batch.then(() => 'done'), tick(300).then(() => 'waiting')])) === 'waiting') blocked = batch;
+    }
+    expect(blocked, 'a batch waits for the stalled disk').toBeDefined();
+    disk.release();
+    await blocked;
+    await job.clock.advance(2000);
+    await job.ssc.stop();
+
+    const store = await CheckpointStore.open(dir);
+    const log = await store.loadStateLog('n:counts');
+    await store.close();
+    expect(log.deltas.length).toBeGreaterThan(1);
+    // Applied one after another, the deltas pass through the states of batches, in order.
+    const stored = new Map<string, string>();
+    const touched = new Set<string>();
+    let from = 0;
+    for (const d of log.deltas) {
+      for (const k of d.deletes) {
+        stored.delete(String(k));
+        touched.add(String(k));
+      }
+      for (let i = 0; i < d.flat.length; i += 2) {
+        stored.set(String(d.flat[i]), String(d.flat[i + 1]));
+        touched.add(String(d.flat[i]));
+      }
+      const at = states.findIndex(([, st], i) => i >= from && [...touched].every((k) => st.get(k) === stored.get(k)));
+      expect(at, `a delta's keys as of no batch: ${JSON.stringify([...stored])}`).toBeGreaterThanOrEqual(0);
+      from = at;
+    }
+  });
+
   it("a group's delta counts each key once toward the next merge", async () => {
     // 7 keys, ~5 changed a batch: 9 batches' own changes are ~45, a group's delta at most 7 puts
     // and a few removals. Back to back, the first interval's log holds 2 groups: below 30.

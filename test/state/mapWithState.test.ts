@@ -494,6 +494,55 @@ describe('mapWithState', () => {
     }
   });
 
+  it('a key written batch after batch keeps its leaf, written in place, while nothing may read the batches before; a kept stateSnapshots RDD still reads its own batch', async () => {
+    const leafOf = (mapped: { internalStream: unknown }, key: string): unknown => {
+      const internal = mapped.internalStream as InternalMapWithStateDStream<string, number, number, number>;
+      const maps = (internal as unknown as { maps: StateMaps<string, number> }).maps.maps;
+      return maps.map((m) => m.prim.get(key)).find((l) => l !== undefined);
+    };
+    const counting = StateSpec.function((_k: string, v: number | undefined, s: State<number>) => {
+      const n = (s.getOption() ?? 0) + v!;
+      s.update(n);
+      return n;
+    });
+    const input = (): [string, number][][] => Array.from({ length: 6 }, (): [string, number][] => [['a', 1], ['b', 2]]);
+
+    const alone = testContext();
+    try {
+      const mapped = alone.ssc.queueStream<[string, number]>(input()).mapWithState(counting);
+      const out: number[][] = [];
+      mapped.foreachRDD((rdd) => void out.push(rdd.collect().sort()));
+      await alone.ssc.start();
+      await alone.run(2);
+      const leaf = leafOf(mapped, 'a');
+      await alone.run(4);
+      expect(leaf).toBeDefined();
+      expect(leafOf(mapped, 'a')).toBe(leaf);
+      expect(out).toEqual([1, 2, 3, 4, 5, 6].map((n) => [n, 2 * n].sort()));
+    } finally {
+      await alone.close();
+    }
+
+    const read = testContext();
+    try {
+      const mapped = read.ssc.queueStream<[string, number]>(input()).mapWithState(counting);
+      const held: RDD<[string, number]>[] = [];
+      mapped.stateSnapshots().foreachRDD((rdd, t) => void (t === 2000 && held.push(rdd))); // batch 2's, read later
+      await read.ssc.start();
+      await read.run(2);
+      const leaf = leafOf(mapped, 'a');
+      await read.run(4);
+      expect(leaf).toBeDefined();
+      expect(leafOf(mapped, 'a')).not.toBe(leaf);
+      expect(held[0]!.collect().sort()).toEqual([
+        ['a', 2],
+        ['b', 4],
+      ]);
+    } finally {
+      await read.close();
+    }
+  });
+
   it('a change made in place without update() is not kept', async () => {
     const ctx = testContext();
     try {

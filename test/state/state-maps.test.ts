@@ -11,10 +11,12 @@ class Batches<K, V> {
   readonly maps = new StateMaps<K, V>(2);
   edit = 0;
   private made: Leaf<K, V>[] = [];
+  private undo: unknown[] = [];
 
   begin(): void {
     this.edit++;
     this.made = [];
+    this.undo = [];
   }
 
   private at(key: K): { h: number; code: string | undefined; current: Leaf<K, V> | undefined; p: number } {
@@ -24,7 +26,18 @@ class Batches<K, V> {
   }
 
   private before(current: Leaf<K, V> | undefined): Leaf<K, V> | undefined {
-    return current !== undefined && current.born === this.edit ? current.prev : current;
+    return current !== undefined && current.born === this.edit && current.mark !== -this.edit ? current.prev : current;
+  }
+
+  /** A first write that changes the key's latest leaf in place (when nothing reads it), as the stream does. */
+  setInPlace(key: K, value: V): void {
+    const { current } = this.at(key);
+    if (current === undefined || current.born === this.edit || (current.value as unknown) === TOMBSTONE) throw new Error('not a first write of a live key');
+    this.undo.push(current, current.value, current.stamp, current.born);
+    current.value = value;
+    current.born = current.edit = this.edit;
+    current.mark = -this.edit;
+    this.made.push(current);
   }
 
   set(key: K, value: V): void {
@@ -53,7 +66,7 @@ class Batches<K, V> {
   }
 
   rollback(): void {
-    this.maps.rollback([this.made]);
+    this.maps.rollback(this.edit, [this.made], this.undo, this.undo.length);
   }
 }
 
@@ -151,6 +164,11 @@ describe('the state Maps of mapWithState', () => {
     b.begin();
     for (let i = 0; i < 50; i++) b.set(`k${i}`, -i); // replaced
     b.set('k1', 7); // in place
+    for (let i = 70; i < 80; i++) b.setInPlace(`k${i}`, -i); // the latest leaf written in place
+    b.set('k70', 5); // and again
+    b.remove('k71'); // removed after it
+    b.remove('k72');
+    b.set('k72', 9); // and written again
     b.remove('k2'); // written, then removed
     b.set('k2', 8); // and written again
     b.remove('k60');
