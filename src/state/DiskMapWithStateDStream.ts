@@ -256,7 +256,7 @@ export class DiskMapWithStateDStream<K, V, S, M>
           } else if (state.isUpdated() || (exists && timeout !== undefined)) {
             // Spark: with a timeout, a key that received data counts as active even if not updated.
             if (!exists) added++;
-            mine.set(code, { key: k, value: [state.current() as S, time], time, prev: prevOf(known) });
+            mine.set(code, { key: k, value: [state.ownedCurrent() as S, time], time, prev: prevOf(known) });
           }
           if (result !== undefined || keepUndefined) out.push(result as M);
         }

@@ -62,6 +62,12 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     },
     (leaf) => (this.stamps ? [leaf.value, leaf.stamp] : leaf.value),
   );
+  /**
+   * The last batch that completed (its checkpoint taken: clearMetadata comes after it). A batch
+   * computed before the one before it completed (an action in a transform runs at generation)
+   * writes nothing in place: that batch's checkpoint may still read its version.
+   */
+  private completedThrough = -Infinity;
   /** The old fields of the leaves a batch writes in place (leaf, value, stamp, born; reused: rollback reads it). */
   private readonly undo: unknown[] = [];
   private readonly state = new State<S>();
@@ -117,6 +123,11 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     else if (v.length > 0) this.maps.escape(v[0]!.state.version);
   }
 
+  override clearMetadata(time: number): void {
+    super.clearMetadata(time);
+    if (time > this.completedThrough) this.completedThrough = time;
+  }
+
   protected override forgetVersion(version: Version<K, S, M>): void {
     if (version.length > 0) this.maps.release(version[0]!.state.version);
   }
@@ -157,8 +168,11 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     // A key's first write changes its latest leaf in place, not a new leaf (and a second hash
     // probe), when nothing may read that leaf once the batch committed: no escaped or held
     // version sees it (born after readerEdit), and the stream remembers no version but the latest
-    // (a window over stateSnapshots reads older ones). bench/latency.ts: ~15-25 % of the CPU.
-    const inPlace = (this.rememberDuration ?? this.slideDuration) <= this.slideDuration;
+    // (a window over stateSnapshots reads older ones), and the batch before completed (its
+    // checkpoint may read its version). bench/latency.ts: ~15-25 % of the CPU.
+    const inPlace =
+      (this.rememberDuration ?? this.slideDuration) <= this.slideDuration &&
+      (this.latestTime === undefined || this.completedThrough >= this.latestTime);
     const readerEdit = inPlace ? this.maps.readerEdit() : Infinity;
     // Batches held for a group commit are written later: what their leaves hold now is kept.
     if (inPlace) this.log.capturePending();
@@ -213,7 +227,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           }
         } else if (state.isUpdated() || (had && timeout !== undefined)) {
           // Spark: with a timeout, a key that received data counts as active even if not updated.
-          const value = state.current() as S;
+          const value = state.ownedCurrent() as S;
           if (leaf !== undefined && leaf.born === edit) {
             leaf.value = value;
             leaf.stamp = stamp;
@@ -404,5 +418,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       stateMaps.restored(edit, saved.time).map((view, p) => ({ state: view, mapped: [], table: this.table && { table: this.table, part: p, edit } })),
       saved.meta,
     );
+    // Nothing is left to checkpoint of the restored version.
+    if (saved.time > this.completedThrough) this.completedThrough = saved.time;
   }
 }

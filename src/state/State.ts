@@ -90,9 +90,14 @@ export class State<S> {
     return this;
   }
 
-  /** @internal The value to store after the call (no copy). */
-  current(): S | undefined {
-    return this.value;
+  /**
+   * @internal The value to store after the call, made this call's own: a key kept alive without
+   * `update` (a timeout counts data as activity) would otherwise store the earlier value's very
+   * object, which the batch's later records then get to change in place (they own what the batch
+   * wrote) — under the readers of the earlier value.
+   */
+  ownedCurrent(): S | undefined {
+    return this.defined ? this.read() : this.value;
   }
 
   private read(): S {

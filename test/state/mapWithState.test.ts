@@ -543,6 +543,54 @@ describe('mapWithState', () => {
     }
   });
 
+  it('with a timeout, a key kept alive without update() and changed by a later record of the batch leaves the earlier batch\'s state as it was', async () => {
+    const ctx = testContext();
+    try {
+      const stream = ctx.ssc.queueStream<[string, number]>([[['a', 1]], [['a', 0], ['a', 5]]]);
+      const mapped = stream.mapWithState(
+        StateSpec.function((_k: string, v: number | undefined, s: State<{ n: number }>) => {
+          if (v === 0) return 0; // data without update(): with a timeout, the key stays active
+          const o = s.getOption() ?? { n: 0 };
+          o.n += v!; // in place, then update
+          s.update(o);
+          return o.n;
+        }).timeout(Seconds(60)),
+      );
+      const held: RDD<[string, { n: number }]>[] = [];
+      mapped.stateSnapshots().foreachRDD((rdd) => void held.push(rdd)); // read after batch 2
+      const out = collect(mapped);
+      await ctx.ssc.start();
+      await ctx.run(2);
+      expect(out.outputs).toEqual([[1], [0, 6]]);
+      expect(held.map((r) => r.collect())).toEqual([[['a', { n: 1 }]], [['a', { n: 6 }]]]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('a batch whose state is computed while the batch before it still runs (an action in transform) leaves that batch its state for its checkpoint', async () => {
+    const ctx = testContext();
+    try {
+      const stream = ctx.ssc.queueStream<[string, number]>(Array.from({ length: 4 }, (): [string, number][] => [['a', 1], ['b', 1]]));
+      const mapped = stream.mapWithState(
+        StateSpec.function((_k: string, v: number | undefined, s: State<number>) => {
+          const n = (s.getOption() ?? 0) + v!;
+          s.update(n);
+          return n;
+        }),
+      );
+      // An action at generation time: the next batch's state is computed as its jobs are made.
+      const counted = collect(mapped.transform((rdd) => RDD.fromArray([rdd.count()], 1)));
+      const out = collect(mapped);
+      await ctx.ssc.start();
+      await ctx.clock.advance(4000); // four batch times at once: each generated while the one before runs
+      expect(counted.outputs).toEqual([[2], [2], [2], [2]]);
+      expect(out.outputs.map((o) => o.sort())).toEqual([1, 2, 3, 4].map((n) => [n, n]));
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('a change made in place without update() is not kept', async () => {
     const ctx = testContext();
     try {
