@@ -23,6 +23,11 @@ export class Appender<T> {
     this.length = i + 1;
   }
 
+  /** Replaces item `i` (one already added). */
+  set(i: number, item: T): void {
+    this.items![i] = item;
+  }
+
   /** The items added, in order (the array itself, cut to their number). */
   done(): T[] {
     const items = this.items ?? [];

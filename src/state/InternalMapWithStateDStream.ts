@@ -9,7 +9,7 @@ import { restoreMaps } from './restoreMaps.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import { StateMaps } from './StateMaps.js';
-import { keyInfo, Leaf, type LeafView, mix, replacedIn, stampOf, structuredCode, TOMBSTONE } from './stateMap.js';
+import { keyInfo, Leaf, type LeafView, mix, stampOf, structuredCode, TOMBSTONE } from './stateMap.js';
 import type { StateSpec } from './StateSpec.js';
 
 /** One partition of one batch: the state version after the batch and the batch's mapped values. */
@@ -52,23 +52,15 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   /** Leaves written at each batch time, oldest first (only with a timeout). */
   private buckets = new Map<number, Leaf<K, S>[]>();
   private editSeq = 0;
-  private readonly log = new ChangeLog<K, Leaf<K, S>>(
-    replacedIn,
-    undefined,
-    (leaf, take) => {
-      if (leaf.mark === take) return false;
-      leaf.mark = take;
-      return true;
-    },
-    (leaf) => (this.stamps ? [leaf.value, leaf.stamp] : leaf.value),
-  );
+  /** Each batch logs its keys' leaves and values, and marks the entries of earlier batches it superseded. */
+  private readonly log = new ChangeLog<K, Leaf<K, S>>(true, undefined, () => this.stamps);
   /**
    * The last batch that completed (its checkpoint taken: clearMetadata comes after it). A batch
    * computed before the one before it completed (an action in a transform runs at generation)
    * writes nothing in place: that batch's checkpoint may still read its version.
    */
   private completedThrough = -Infinity;
-  /** The old fields of the leaves a batch writes in place (leaf, value, stamp, born; reused: rollback reads it). */
+  /** The old fields of the leaves a batch writes in place (leaf, value, stamp, born, at; reused: rollback reads it). */
   private readonly undo: unknown[] = [];
   private readonly state = new State<S>();
   /** How many values each partition's last batch mapped and changes it logged (Appender). */
@@ -146,14 +138,31 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const mapped = this.mappedSizes.map((size) => new Appender<M>(size));
     const logKeys = new Appender<K>(this.loggedSize);
     const logEntries = new Appender<Leaf<K, S> | undefined>(this.loggedSize);
+    /** Each logged key's value as this batch leaves it (the log adds the batch's time where a timeout needs it). */
+    const logValues = new Appender<unknown>(this.loggedSize);
     /** Tombstones and initial leaves this batch made (its other leaves are in logEntries). */
     const madeToo: Leaf<K, S>[] = [];
     const written: Leaf<K, S>[] = [];
-    // Leaves this batch removes, and those of earlier batches it replaces while the change log
-    // holds batches for a later checkpoint (deferDelta), are marked (Leaf.edit) as they are met,
-    // while in the cache: a pass over them at commit cost ~0.2 ms a batch of 6 k keys in
-    // misses. A failed batch's rollback takes the marks back.
-    const holding = this.log.heldTime !== undefined;
+    // The log entries this batch supersedes (the leaf it replaces, removes or writes in place was
+    // logged by a batch still in the log, or by this one) are marked where the leaf was just read,
+    // so a take reads no leaf (ChangeLog). This batch's own (a put it then removed): at commit.
+    const log = this.log;
+    const pendingEdit = log.oldestEdit;
+    /** The log's marks of batch `pendingEdit + i` at [i] (null: that batch is not in the log). */
+    const marksOf: (Int32Array | null | undefined)[] = [];
+    const ownSuperseded: number[] = [];
+    const supersede = (leaf: Leaf<K, S>): void => {
+      const at = leaf.at;
+      const born = leaf.born;
+      if (at < 0) return;
+      if (born === edit) ownSuperseded.push(at);
+      else if (born >= pendingEdit) {
+        const i = born - pendingEdit;
+        let marks = marksOf[i];
+        if (marks === undefined) marks = marksOf[i] = log.marksOf(born) ?? null;
+        if (marks !== null) marks[at] = edit;
+      }
+    };
     const timedOutBuckets: number[] = [];
     /** Whether the function removed a key: then a key may be logged twice in this batch. */
     let removedSome = false;
@@ -174,8 +183,6 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       (this.rememberDuration ?? this.slideDuration) <= this.slideDuration &&
       (this.latestTime === undefined || this.completedThrough >= this.latestTime);
     const readerEdit = inPlace ? this.maps.readerEdit() : Infinity;
-    // Batches held for a group commit are written later: what their leaves hold now is kept.
-    if (inPlace) this.log.capturePending();
     const undo = this.undo;
     let undone = 0;
 
@@ -187,7 +194,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         for (const [k, s] of this.initialPairs()) {
           const { h, code } = keyInfo(k);
           const p = n === 1 ? 0 : (h >>> 0) % n;
-          const leaf = new Leaf(h, k, code, s, stamp, edit, edit, undefined);
+          const leaf = new Leaf(h, k, code, s, stamp, edit, undefined);
           place(p, leaf);
           madeToo.push(leaf);
           if (timeout !== undefined) written.push(leaf);
@@ -215,15 +222,16 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         if (state.isRemoved()) {
           if (had) {
             removedSome = true;
-            if (leaf !== undefined) leaf.edit = -edit;
+            if (leaf !== undefined) supersede(leaf);
             // A tombstone: versions before this batch still find the key through it.
-            const gone = new Leaf(h, leaf !== undefined ? leaf.key : k, code, TOMBSTONE as unknown as S, stamp, edit, edit, before(current));
+            const gone = new Leaf(h, leaf !== undefined ? leaf.key : k, code, TOMBSTONE as unknown as S, stamp, edit, before(current));
             place(p, gone);
             madeToo.push(gone);
             if (entry >= 0) hidden.push(entry);
             sizes[p]!--;
             logKeys.add(leaf !== undefined ? leaf.key : k);
             logEntries.add(undefined);
+            logValues.add(undefined);
           }
         } else if (state.isUpdated() || (had && timeout !== undefined)) {
           // Spark: with a timeout, a key that received data counts as active even if not updated.
@@ -231,17 +239,23 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           if (leaf !== undefined && leaf.born === edit) {
             leaf.value = value;
             leaf.stamp = stamp;
+            // Logged at its first write of the batch (an initial state's leaf is not: a full copy follows).
+            if (leaf.at >= 0) logValues.set(leaf.at, value);
           } else if (leaf !== undefined && leaf.born > readerEdit) {
+            supersede(leaf);
             undo[undone++] = leaf;
             undo[undone++] = leaf.value;
             undo[undone++] = leaf.stamp;
             undo[undone++] = leaf.born;
+            undo[undone++] = leaf.at;
             leaf.value = value;
             leaf.stamp = stamp;
-            leaf.born = leaf.edit = edit;
+            leaf.born = edit;
             leaf.mark = -edit;
+            leaf.at = logKeys.length;
             logKeys.add(k);
             logEntries.add(leaf);
+            logValues.add(value);
             if (timeout !== undefined) written.push(leaf);
           } else {
             // A key already in the state keeps its leaf's key object: this record's copy of it (a
@@ -249,13 +263,15 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
             // record's copy: the commit's encoding then reads keys lying together with the batch's
             // other young objects, not scattered over the state's heap (1 M keys: 1.3-1.6 -> 0.5-0.6
             // ms a 10 k-key commit, bench/checkpoint.ts), at the price of keeping them until the write.
-            const fresh = new Leaf(h, leaf !== undefined ? leaf.key : k, code, value, stamp, edit, edit, before(current));
-            if (leaf !== undefined && holding) leaf.edit = -edit;
+            const fresh = new Leaf(h, leaf !== undefined ? leaf.key : k, code, value, stamp, edit, before(current));
+            if (leaf !== undefined) supersede(leaf);
             place(p, fresh);
             if (!had) sizes[p]!++;
             if (entry >= 0) hidden.push(entry);
+            fresh.at = logKeys.length;
             logKeys.add(k);
             logEntries.add(fresh);
+            logValues.add(value);
             if (timeout !== undefined) written.push(fresh);
           }
         }
@@ -280,19 +296,21 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
             if (leaf === undefined || (leaf.value as unknown) === TOMBSTONE || leaf.stamp !== bucketTime) continue;
             state.wrapTimingOut(leaf.value);
             const result = fn(time, leaf.key, undefined, state);
-            const gone = new Leaf(leaf.h, leaf.key, leaf.code, TOMBSTONE as unknown as S, stamp, edit, edit, before(leaf));
+            const gone = new Leaf(leaf.h, leaf.key, leaf.code, TOMBSTONE as unknown as S, stamp, edit, before(leaf));
             place(p, gone);
             madeToo.push(gone);
-            leaf.edit = -edit;
+            supersede(leaf);
             sizes[p]!--;
             logKeys.add(leaf.key);
             logEntries.add(undefined);
+            logValues.add(undefined);
             if (result !== undefined || keepUndefined) mapped[p]!.add(result as M);
           }
         }
       }
     } catch (e) {
       this.maps.rollback(edit, [logEntries.done(), madeToo], undo, undone);
+      log.voidMarks(edit);
       throw e;
     }
 
@@ -300,6 +318,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     for (let p = 0; p < n; p++) this.mappedSizes[p] = mappedOut[p]!.length;
     const keysOut = logKeys.done();
     const entriesOut = logEntries.done();
+    const valuesOut = logValues.done();
     this.loggedSize = keysOut.length;
 
     // Commit. The undo list lets go of the old values (with object states, a batch's worth).
@@ -320,7 +339,11 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     // A key is logged once per batch unless the function removed it after writing it, or wrote it
     // again after removing it (keys timing out were not written by this batch): without a
     // removal by the function, each key is logged once.
-    this.log.record(time, keysOut, entriesOut, this.size, !removedSome, edit);
+    this.log.record(time, keysOut, entriesOut, this.size, !removedSome, edit, valuesOut);
+    if (ownSuperseded.length > 0) {
+      const own = log.marksOf(edit);
+      if (own !== undefined) for (const at of ownSuperseded) own[at] = edit;
+    }
     this.publishChanges(time, keysOut, entriesOut, (leaf) => leaf.value);
     return views.map((view, p) => ({ state: view, mapped: mappedOut[p]!, table: table && { table, part: p, edit } }));
   }
@@ -348,7 +371,6 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           (version, put) => {
             for (const r of version) forEachEntry(r.state, r.table, (k, v, stamp) => put(k, [v, stamp]));
           },
-          (leaf) => [leaf.value, leaf.stamp],
         )
       : this.stateCheckpoint(
           time,
@@ -357,7 +379,6 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
           (version, put) => {
             for (const r of version) forEachEntry(r.state, r.table, put);
           },
-          (leaf) => leaf.value,
         );
     return delta === undefined ? undefined : { ...delta, ...this.checkpointMeta({ stamps: this.stamps }) };
   }
@@ -366,7 +387,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   deferDelta(time: number, check: (key: unknown, value: unknown) => boolean): number | undefined {
     if (!this.mayDefer(time)) return undefined;
     // With a timeout a key's stored value is [state, time of its last write]: the time is a number.
-    return this.log.hold(time, (k, leaf) => check(k, leaf.value));
+    return this.log.hold(time, (k, _leaf, value) => check(k, value));
   }
 
   protected override heldTime(): number | undefined {

@@ -17,8 +17,8 @@ import { LeafMap, LeafView, TOMBSTONE, StateVersion, type Leaf } from './stateMa
  * - `trim()` (each commit): for every queued batch at or before the oldest live version, its
  *   leaves' links are cut and its tombstones leave the Map (unless `keepTombstone` says a
  *   restored table still needs one to hide its key).
- * - `rollback(edit, made, undo)`: a failed batch's leaves are replaced by what was there before it,
- *   unmarked; the leaves it wrote in place get their old fields back.
+ * - `rollback(edit, made, undo)`: a failed batch's leaves are replaced by what was there before it;
+ *   the leaves it wrote in place get their old fields back.
  */
 export class StateMaps<K, V> {
   readonly maps: LeafMap<K, V>[];
@@ -123,16 +123,16 @@ export class StateMaps<K, V> {
 
   /**
    * Undo the failed batch `edit`: the leaves it wrote in place get their fields back (`undo`, the
-   * first `n` items: leaf, value, stamp, born, for each), then each key it wrote gets back its leaf
-   * from before the batch, unmarked (the batch may have marked it replaced, Leaf.edit: a key's
-   * latest leaf has its own edit there).
+   * first `n` items: leaf, value, stamp, born, at, for each), then each key it wrote gets back its
+   * leaf from before the batch.
    */
   rollback(edit: number, made: readonly (readonly (Leaf<K, V> | undefined)[])[], undo: readonly unknown[] = [], n = 0): void {
-    for (let i = 0; i < n; i += 4) {
+    for (let i = 0; i < n; i += 5) {
       const leaf = undo[i] as Leaf<K, V>;
       leaf.value = undo[i + 1] as V;
       leaf.stamp = undo[i + 2] as number;
-      leaf.born = leaf.edit = undo[i + 3] as number;
+      leaf.born = undo[i + 3] as number;
+      leaf.at = undo[i + 4] as number;
       leaf.mark = 0;
     }
     for (const list of made) {
@@ -141,10 +141,8 @@ export class StateMaps<K, V> {
         if (leaf === undefined || leaf.born !== edit) continue;
         const map = this.maps[this.partOf(leaf)]!;
         const prev = leaf.prev;
-        if (prev !== undefined) {
-          prev.edit = prev.born;
-          map.set(prev);
-        } else map.delete(leaf);
+        if (prev !== undefined) map.set(prev);
+        else map.delete(leaf);
       }
     }
   }

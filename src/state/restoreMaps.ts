@@ -51,8 +51,8 @@ export function restoreMaps<K, S>(
     // Unstamped (no timeout when written): as if written by the restored batch.
     map.set(
       stamped
-        ? new Leaf(h, k as K, code, (v as [S, number])[0], stampOf((v as [S, number])[1], timeout), edit, edit, undefined)
-        : new Leaf(h, k as K, code, v as S, stampOf(saved.time, timeout), edit, edit, undefined),
+        ? new Leaf(h, k as K, code, (v as [S, number])[0], stampOf((v as [S, number])[1], timeout), edit, undefined)
+        : new Leaf(h, k as K, code, v as S, stampOf(saved.time, timeout), edit, undefined),
     );
   };
   if (saved.log !== undefined) {

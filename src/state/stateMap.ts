@@ -41,11 +41,15 @@ export const TOMBSTONE: unique symbol = Symbol('tombstone');
  */
 export class Leaf<K, V> {
   /**
-   * Minus the edit of the batch that wrote this leaf in place (see InternalMapWithStateDStream),
-   * or, once a change log's take claimed it, that take's number (positive): at most one of a
-   * key's entries in a take is written.
+   * Minus the edit of the batch that wrote this leaf in place (see InternalMapWithStateDStream):
+   * tells it from a leaf that batch made.
    */
   mark = 0;
+  /**
+   * The leaf's index in its batch's (`born`'s) change log, -1 when not logged there: a later batch
+   * that replaces or removes the leaf marks the entry it superseded there (ChangeLog.marksOf).
+   */
+  at = -1;
 
   constructor(
     /** hashKey of the key as a signed 32-bit integer (hashKeySigned; `h >>> 0` picks the partition). */
@@ -55,12 +59,6 @@ export class Leaf<K, V> {
     readonly code: string | undefined,
     public value: V,
     public stamp: number,
-    /**
-     * The edit (batch) that made the leaf; once a later batch replaced this leaf (a new leaf of
-     * its key) or removed its key, minus that batch's edit (see replacedIn). The batch marks it as
-     * it writes; a rollback of the batch puts the leaf's own edit back.
-     */
-    public edit: number,
     /** The edit that made (or last wrote in place) the leaf: versions of edits before it do not see it. */
     public born: number,
     /** The leaf of the same key that versions before `born` see (undefined: none, or no live version needs it). */
@@ -74,11 +72,6 @@ export class Leaf<K, V> {
  */
 export function stampOf(time: number, timeout: number | undefined): number {
   return timeout === undefined ? 0 : time;
-}
-
-/** The edit that replaced or removed `leaf` (see Leaf.edit), or 0 while it is its key's latest. */
-export function replacedIn(leaf: Leaf<unknown, unknown>): number {
-  return leaf.edit < 0 ? -leaf.edit : 0;
 }
 
 /**

@@ -320,6 +320,51 @@ describe('mapWithState and updateStateByKey with group commit (deferDelta)', () 
     }
   });
 
+  it('mapWithState with a timeout: a key put and timed out within one group is stored removed, and a restore resumes exactly', async () => {
+    // Each batch a key of its own (seen once: it times out two batches later) and a steady key.
+    const timeoutJob = (dir: string): { ssc: StreamingContext; clock: ManualClock; outputs: Map<number, string[]> } => {
+      const clock = new ManualClock(0);
+      const ssc = new StreamingContext({ batchDuration: 1000, clock });
+      ssc.checkpoint(dir);
+      const outputs = new Map<number, string[]>();
+      const input = ssc.rateStream<[string, number]>({ rowsPerBatch: 2, generate: (t, i) => [i === 0 ? `once${t / 1000}` : 'steady', 1] });
+      const spec = StateSpec.function((k: string, v: number | undefined, st: State<number>) => {
+        if (st.isTimingOut()) return `${k} timed out`;
+        const n = (st.getOption() ?? 0) + (v ?? 0);
+        st.update(n);
+        return `${k}=${n}`;
+      });
+      input.mapWithState(spec.timeout(1000).name('counts')).foreachRDD((rdd, t) => void outputs.set(t, rdd.collect().map(String).sort()));
+      return { ssc, clock, outputs };
+    };
+    const whole = timeoutJob(tempDir());
+    await whole.ssc.start();
+    await whole.clock.advance(14_000);
+    await whole.ssc.stop();
+
+    const dir = tempDir();
+    const first = timeoutJob(dir);
+    await first.ssc.start();
+    await first.clock.advance(10_000); // batch after batch: their commits group
+    await first.ssc.stop();
+    const store = await CheckpointStore.open(dir);
+    const log = await store.loadStateLog('n:counts');
+    expect(log.deltas.length).toBeLessThan(7); // groups of several batches, each holding keys put and timed out
+    const stored: string[] = [];
+    for (const flat of mergeStateLog(log)) for (let i = 0; i < flat.length; i += 2) stored.push(String(flat[i]));
+    // At 10 s: once8 timed out (its last write before 10 s - 1 s), once9 and once10 not yet.
+    expect(stored.sort()).toEqual(['once10', 'once9', 'steady']);
+    await store.close();
+
+    let next: ReturnType<typeof timeoutJob> | undefined;
+    const resumed = await StreamingContext.getOrCreate(dir, () => (next = timeoutJob(dir)).ssc);
+    await resumed.start();
+    await next!.clock.advance(14_000);
+    await resumed.stop();
+    expect([...next!.outputs.keys()]).toEqual([11_000, 12_000, 13_000, 14_000]);
+    for (const t of next!.outputs.keys()) expect(next!.outputs.get(t)).toEqual(whole.outputs.get(t));
+  });
+
   it("a group's delta counts each key once toward the next merge", async () => {
     // 7 keys, ~5 changed a batch: 9 batches' own changes are ~45, a group's delta at most 7 puts
     // and a few removals. Back to back, the first interval's log holds 2 groups: below 30.

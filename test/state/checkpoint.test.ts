@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Checkpointable, StreamCheckpoint } from '../../src/dstream/Checkpointable.js';
 import { StateSpec, type DStream, type State, type StreamingContext } from '../../src/index.js';
-import { ChangeLog } from '../../src/state/ChangeLog.js';
+import { ChangeLog, type Changes, type StoredChanges } from '../../src/state/ChangeLog.js';
 import type { StateDStream } from '../../src/state/updateStateByKey.js';
 import {
   collect,
@@ -328,9 +328,14 @@ function putsOf(state: NonNullable<StreamCheckpoint['state']>): Array<[unknown, 
   return out;
 }
 
-/** The changes a ChangeLog handed over, as [key, entry] pairs. */
-function pairs<K, E>(taken: { keys: K[]; entries: (E | undefined)[] } | 'full'): Array<[K, E | undefined]> {
+/** The changes a ChangeLog handed over, as [key, entry] pairs (a superseding log's: [key, stored value], its removals first). */
+function pairs<K, E>(taken: Changes<K, E> | StoredChanges<K> | 'full'): Array<[K, unknown]> {
   if (taken === 'full') throw new Error('expected changes, got a full copy');
+  if ('flat' in taken) {
+    const out: Array<[K, unknown]> = taken.deletes.map((k) => [k, undefined]);
+    for (let i = 0; i < taken.flat.length; i += 2) out.push([taken.flat[i] as K, taken.flat[i + 1]]);
+    return out;
+  }
   return taken.keys.map((k, i) => [k, taken.entries[i]]);
 }
 
@@ -354,36 +359,53 @@ describe('ChangeLog', () => {
     const log = new ChangeLog<string, number>();
     const keys = ['a', 'b'];
     log.record(1000, keys, [1, 2], 2, true);
-    const one = log.take(1000) as Exclude<ReturnType<typeof log.take>, 'full'>;
+    const one = log.take(1000) as Changes<string, number>;
     expect(one.keys).toBe(keys); // no copy
     log.record(2000, ['a', 'a'], [3, undefined], 2, false);
     expect(pairs(log.take(2000))).toEqual([['a', undefined]]);
   });
 
-  it('takes several held batches in one pass with replacedIn: a replaced entry is skipped, removals come before the puts that follow them', () => {
-    type E = { v: number; replacedIn: number };
-    const log = new ChangeLog<string, E>((e) => e.replacedIn);
-    const a1 = { v: 1, replacedIn: 0 };
-    const b1 = { v: 1, replacedIn: 0 };
-    const c1 = { v: 1, replacedIn: 0 };
-    log.record(1000, ['a', 'b', 'c'], [a1, b1, c1], 3, true, 1);
+  it('takes several held batches in one pass, skipping the entries a batch among them superseded (not those a later or failed batch did); removals apply before the puts, values as each batch left them', () => {
+    type E = { v: number };
+    const log = new ChangeLog<string, E>(true);
+    const a1 = { v: 1 };
+    const b1 = { v: 1 };
+    const c1 = { v: 1 };
+    log.record(1000, ['a', 'b', 'c'], [a1, b1, c1], 3, true, 1, [1, 1, 1]);
     expect(log.hold(1000, () => true)).toBe(3);
-    // Batch 2 (edit 2) replaces a, removes b; batch 3 (edit 3) puts b back.
-    const a2 = { v: 2, replacedIn: 0 };
-    a1.replacedIn = 2;
-    b1.replacedIn = 2;
-    log.record(2000, ['a', 'b'], [a2, undefined], 3, true, 2);
-    expect(log.hold(2000, (_k, e) => e.v < 10)).toBe(2);
-    const b3 = { v: 7, replacedIn: 0 };
-    log.record(3000, ['b'], [b3], 3, true, 3);
-    // Batch 4 (edit 4), after the take's batches, replaced c: c1 still stands for them.
-    c1.replacedIn = 4;
+    expect(log.oldestEdit).toBe(1);
+    // Batch 2 (edit 2) writes a (the same entry, in place: its value as batch 2 left it), removes b;
+    // batch 3 (edit 3) puts b back.
+    a1.v = 2;
+    const marks1 = log.marksOf(1)!;
+    marks1[0] = 2;
+    marks1[1] = 2;
+    log.record(2000, ['a', 'b'], [a1, undefined], 3, true, 2, [2, undefined]);
+    expect(log.marksOf(1)).toBe(marks1);
+    expect(log.marksOf(99)).toBeUndefined(); // not in the log
+    expect(log.hold(2000, (_k, _e, value) => (value as number) < 10)).toBe(2);
+    const b3 = { v: 7 };
+    log.record(3000, ['b'], [b3], 3, true, 3, [7]);
+    // Batch 4 (edit 4), after the take's batches, superseded c: c's entry still stands for them.
+    marks1[2] = 4;
+    log.record(4000, ['c'], [c1], 3, true, 4, [5]);
+    // Batch 5 failed after marking batch 4's c: that mark is void.
+    log.marksOf(4)![0] = 5;
+    log.voidMarks(5);
+    // As stored: b's removal (applied first), then c as batch 1 left it, a as batch 2 did, b put back.
     expect(pairs(log.take(3000))).toEqual([
-      ['c', c1],
-      ['a', a2],
       ['b', undefined],
-      ['b', b3],
+      ['c', 1],
+      ['a', 2],
+      ['b', 7],
     ]);
+    expect(log.oldestEdit).toBe(4);
+    log.record(6000, ['d'], [{ v: 1 }], 3, true, 6, [1]);
+    expect(pairs(log.take(6000))).toEqual([
+      ['c', 5],
+      ['d', 1],
+    ]);
+    expect(log.oldestEdit).toBe(Infinity);
   });
 
   it('takes several held batches from `diff` when it is given, and merges them by key when the versions are gone', () => {
@@ -410,20 +432,20 @@ describe('ChangeLog', () => {
   });
 
   it('holds nothing when a put is refused or a full copy is owed, and is never dropped while it holds', () => {
-    const log = new ChangeLog<number, { replacedIn: number }>((e) => e.replacedIn);
+    const log = new ChangeLog<number, { v: number }>(true);
     const keys = Array.from({ length: 3000 }, (_, i) => i);
-    const entries = keys.map(() => ({ replacedIn: 0 }));
-    log.record(1000, keys, entries, 1000, true, 1);
+    const entries = keys.map(() => ({ v: 0 }));
+    log.record(1000, keys, entries, 1000, true, 1, keys);
     expect(log.hold(1000, (k) => k !== 7)).toBeUndefined();
     expect(log.heldTime).toBeUndefined();
     expect(log.hold(1000, () => true)).toBe(3000);
-    log.record(2000, keys, entries, 1000, true, 2); // 6000 pending > max(4096, 2000): kept, being held
+    log.record(2000, keys, entries, 1000, true, 2, keys); // 6000 pending > max(4096, 2000): kept, being held
     expect(log.take(2000)).not.toBe('full');
     expect(log.heldTime).toBeUndefined();
-    log.record(3000, keys, entries, 1000, true, 3);
-    log.record(4000, keys, entries, 1000, true, 4); // not held: dropped
+    log.record(3000, keys, entries, 1000, true, 3, keys);
+    log.record(4000, keys, entries, 1000, true, 4, keys); // not held: dropped
     expect(log.hold(4000, () => true)).toBeUndefined();
-    expect(new ChangeLog<number, number>().hold(1000, () => true)).toBeUndefined(); // neither replacedIn nor diff: cannot take several batches in one pass
+    expect(new ChangeLog<number, number>().hold(1000, () => true)).toBeUndefined(); // neither superseding nor diff: cannot take several batches in one pass
   });
 
   it('gives up for a full copy once it holds more changes than the state', () => {

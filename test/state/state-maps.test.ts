@@ -1,11 +1,11 @@
 // The Maps behind mapWithState: the latest state at a Map's cost, every remembered version as it was.
 import { describe, expect, it } from 'vitest';
 import { StateMaps } from '../../src/state/StateMaps.js';
-import { forEachLeaf, keyInfo, Leaf, LeafCursor, replacedIn, TOMBSTONE, type LeafView } from '../../src/state/stateMap.js';
+import { forEachLeaf, keyInfo, Leaf, LeafCursor, TOMBSTONE, type LeafView } from '../../src/state/stateMap.js';
 
 /**
  * Writes batches the way InternalMapWithStateDStream does: a new leaf on a key's first write of a
- * batch, in place after; the leaf it replaces or removes marked (Leaf.edit) as it goes.
+ * batch, in place after (or, set in place, its latest leaf changed, its old fields kept to undo).
  */
 class Batches<K, V> {
   readonly maps = new StateMaps<K, V>(2);
@@ -33,10 +33,11 @@ class Batches<K, V> {
   setInPlace(key: K, value: V): void {
     const { current } = this.at(key);
     if (current === undefined || current.born === this.edit || (current.value as unknown) === TOMBSTONE) throw new Error('not a first write of a live key');
-    this.undo.push(current, current.value, current.stamp, current.born);
+    this.undo.push(current, current.value, current.stamp, current.born, current.at);
     current.value = value;
-    current.born = current.edit = this.edit;
+    current.born = this.edit;
     current.mark = -this.edit;
+    current.at = this.made.length; // its place in the batch's change log
     this.made.push(current);
   }
 
@@ -46,8 +47,8 @@ class Batches<K, V> {
       current.value = value;
       return;
     }
-    const leaf = new Leaf(h, key, code, value, 0, this.edit, this.edit, this.before(current));
-    if (current !== undefined && current.born !== this.edit) current.edit = -this.edit;
+    const leaf = new Leaf(h, key, code, value, 0, this.edit, this.before(current));
+    leaf.at = this.made.length; // its place in the batch's change log
     this.maps.maps[p]!.set(leaf);
     this.made.push(leaf);
   }
@@ -55,8 +56,7 @@ class Batches<K, V> {
   remove(key: K): void {
     const { h, code, current, p } = this.at(key);
     if (current === undefined || (current.value as unknown) === TOMBSTONE) return;
-    const leaf = new Leaf(h, key, code, TOMBSTONE as unknown as V, 0, this.edit, this.edit, this.before(current));
-    current.edit = -this.edit;
+    const leaf = new Leaf(h, key, code, TOMBSTONE as unknown as V, 0, this.edit, this.before(current));
     this.maps.maps[p]!.set(leaf);
     this.made.push(leaf);
   }
@@ -156,7 +156,7 @@ describe('the state Maps of mapWithState', () => {
     expect(entries(views)).toHaveLength(6);
   });
 
-  it('a failed batch is undone: every key it wrote, added or removed holds what it held before, unmarked', () => {
+  it('a failed batch is undone: every key it wrote, added or removed holds what it held before, its leaf as it was', () => {
     const b = new Batches<string, number>();
     b.begin();
     for (let i = 0; i < 100; i++) b.set(`k${i}`, i);
@@ -180,10 +180,9 @@ describe('the state Maps of mapWithState', () => {
     expect(entries(v1)).toEqual(expected);
     const size = b.maps.maps.reduce((n, m) => n + m.size, 0);
     expect(size).toBe(100);
-    for (const m of b.maps.maps) for (const leaf of m.prim.values()) expect(leaf.born).toBe(1);
-    // Marked replaced by the failed batch, they are their keys' latest again (a group commit's take
-    // would skip a leaf still marked: its key's change lost from the checkpoint).
-    for (const m of b.maps.maps) for (const leaf of m.prim.values()) expect(replacedIn(leaf)).toBe(0);
+    // Written in place, a leaf gets back its batch and its place in that batch's change log (a later
+    // batch that supersedes it would otherwise cross out another key's entry there).
+    for (const m of b.maps.maps) for (const leaf of m.prim.values()) expect([leaf.born, leaf.at, leaf.mark]).toEqual([1, Number((leaf.key as string).slice(1)), 0]);
   });
 
   it('an escaped version stays readable after it is forgotten, while later batches write, add and remove keys; a cursor on it gives exactly its leaves', () => {
