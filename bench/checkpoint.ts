@@ -374,6 +374,25 @@
  *   child pairs alternated with the code before: 10 k "off" 3.6 / 4.0 -> 5.3 / 5.0 M records/s,
  *   "on" 2.4 / 2.3 -> 3.6 / 2.6 M; 1 M "off" 448 / 373 -> 610 / 622 k, "on" 273 / 344 -> 427 /
  *   434 k. Both modes gain, so the ratios stay where they were (~0.7).
+ * - Dec 3, night (a faster VM: "off" at 1 M keys 870-970 k records/s, at 10 k 4.5-5.7 M). At 1 M
+ *   keys "on" lost ~4 ms of a ~9-13 ms batch; the largest single part was the group's take, which
+ *   read each logged leaf (its replaced mark, its claim, its value): 161 takes over 302 batches,
+ *   2.98 M entries, 650 ms, ~220 ns an entry in the 1 M-key heap's cache misses. Now a batch marks
+ *   the entries it supersedes in its loop, where the leaf was just read (Leaf.at, ChangeLog.marksOf),
+ *   and logs each key's value beside it; the take reads only the log's arrays and fills the delta's
+ *   flat array directly, counted first so that it is made at its size (a group of 10 k-key batches
+ *   supersedes most of its entries: sized by the entries, the array took ~2 ms to make). With the
+ *   take still pushing into growing arrays it cost 135 ns an entry without reading any leaf, and
+ *   "on" did not gain. Done this way, alternated child pairs at 1 M keys: 538 / 499 / 516 -> 604 /
+ *   602 / 583 k records/s, later 436 / 512 -> 532 / 558 k. At 10 k keys, where the leaves are in the
+ *   cache, the marks cost about what the take's reads did: six alternated pairs, new ÷ old 0.71-1.11,
+ *   median 1.01. The bench after it (--batches 300, 3 rounds, best / medians): mapWithState 1 M
+ *   0.79 / 0.78 (0.62 / 0.65 before), 10 k 0.64 / 0.62; updateStateByKey 1 M 1.03 / 1.10, 10 k
+ *   1.02 / 1.05. What is left at 10 k keys is mostly the main thread running slower beside the
+ *   others: in a profile pair of 2,000 batches this bench's own batch-making code, the same in both
+ *   modes, took 2.27 s in "on" against 1.66 s in "off" (+37 %), and the record loop +49 %; the
+ *   checkpoint's own JS (the flat array made 225 ms, the take 153, its encoding 140, hold 62, the
+ *   commit ~80) ~0.34 ms a batch of ~2-3 ms, GC +0.12 ms.
  */
 
 import { execFileSync } from 'node:child_process';
