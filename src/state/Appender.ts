@@ -12,12 +12,16 @@ export class Appender<T> {
   private items: T[] | undefined;
   length = 0;
 
-  constructor(private readonly expected: number) {}
+  constructor(
+    private readonly expected: number,
+    /** An array nothing reads any more, to fill instead of a new one (its old items are overwritten or cut off). */
+    private readonly reuse?: () => unknown[] | undefined,
+  ) {}
 
   add(item: T): void {
     const i = this.length;
     // A quarter more than the last batch's: batches vary, and one a little larger would still grow it.
-    const items = (this.items ??= new Array<T>(this.expected + (this.expected >>> 2)));
+    const items = (this.items ??= (this.reuse?.() as T[] | undefined) ?? new Array<T>(this.expected + (this.expected >>> 2)));
     if (i < items.length) items[i] = item;
     else items.push(item);
     this.length = i + 1;

@@ -52,8 +52,10 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   /** Leaves written at each batch time, oldest first (only with a timeout). */
   private buckets = new Map<number, Leaf<K, S>[]>();
   private editSeq = 0;
+  /** Arrays of batches the log has taken, for the next batches' keys and values (ChangeLog's `spare`). */
+  private readonly spare: unknown[][] = [];
   /** Each batch logs its keys' leaves and values, and marks the entries of earlier batches it superseded. */
-  private readonly log = new ChangeLog<K, Leaf<K, S>>(true, undefined, () => this.stamps);
+  private readonly log = new ChangeLog<K, Leaf<K, S>>(true, undefined, () => this.stamps, this.spare);
   /**
    * The last batch that completed (its checkpoint taken: clearMetadata comes after it). A batch
    * computed before the one before it completed (an action in a transform runs at generation)
@@ -136,10 +138,11 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const sizes = this.sizes.slice();
     // Each sized as in the last batch (Appender).
     const mapped = this.mappedSizes.map((size) => new Appender<M>(size));
-    const logKeys = new Appender<K>(this.loggedSize);
+    const reuse = (): unknown[] | undefined => this.spare.pop();
+    const logKeys = new Appender<K>(this.loggedSize, reuse);
     const logEntries = new Appender<Leaf<K, S> | undefined>(this.loggedSize);
     /** Each logged key's value as this batch leaves it (the log adds the batch's time where a timeout needs it). */
-    const logValues = new Appender<unknown>(this.loggedSize);
+    const logValues = new Appender<unknown>(this.loggedSize, reuse);
     /** Tombstones and initial leaves this batch made (its other leaves are in logEntries). */
     const madeToo: Leaf<K, S>[] = [];
     const written: Leaf<K, S>[] = [];

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Checkpointable, StreamCheckpoint } from '../../src/dstream/Checkpointable.js';
 import { StateSpec, type DStream, type State, type StreamingContext } from '../../src/index.js';
+import { Appender } from '../../src/state/Appender.js';
 import { ChangeLog, type Changes, type StoredChanges } from '../../src/state/ChangeLog.js';
 import type { StateDStream } from '../../src/state/updateStateByKey.js';
 import {
@@ -406,6 +407,31 @@ describe('ChangeLog', () => {
       ['d', 1],
     ]);
     expect(log.oldestEdit).toBe(Infinity);
+  });
+
+  it('a superseding log hands the key and value arrays of the batches it took over for reuse, a few at most', () => {
+    const spare: unknown[][] = [];
+    const log = new ChangeLog<string, number>(true, undefined, undefined, spare);
+    const keys = ['a', 'b'];
+    const values = [1, 2];
+    log.record(1000, keys, [1, 2], 2, true, 1, values);
+    expect(spare).toEqual([]); // still in the log
+    expect(pairs(log.take(1000))).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
+    expect(spare.length).toBe(2);
+    expect(spare[0]).toBe(keys);
+    expect(spare[1]).toBe(values);
+    for (let t = 2; t <= 5; t++) log.record(t * 1000, ['c'], [3], 2, true, t, [3]);
+    log.take(5000);
+    expect(spare.length).toBe(4);
+    // An Appender fills a spare array in place of a new one, its old items overwritten or cut off.
+    const reused = new Appender<string>(0, () => spare.pop());
+    reused.add('x');
+    const out = reused.done();
+    expect(out).toEqual(['x']);
+    expect(spare.length).toBe(3);
   });
 
   it('takes several held batches from `diff` when it is given, and merges them by key when the versions are gone', () => {
