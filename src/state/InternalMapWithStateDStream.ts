@@ -3,6 +3,7 @@ import type { DStream } from '../dstream/DStream.js';
 import { hashKeySigned } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { Appender } from './Appender.js';
+import { BatchChanges } from './BatchChanges.js';
 import { ChangeLog } from './ChangeLog.js';
 import { entryChunks, forEachEntry, type RestoredTable, type TableView } from './RestoredTable.js';
 import { restoreMaps } from './restoreMaps.js';
@@ -138,34 +139,11 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     const sizes = this.sizes.slice();
     // Each sized as in the last batch (Appender).
     const mapped = this.mappedSizes.map((size) => new Appender<M>(size));
-    const reuse = (): unknown[] | undefined => this.spare.pop();
-    const logKeys = new Appender<K>(this.loggedSize, reuse);
-    const logEntries = new Appender<Leaf<K, S> | undefined>(this.loggedSize);
-    /** Each logged key's value as this batch leaves it (the log adds the batch's time where a timeout needs it). */
-    const logValues = new Appender<unknown>(this.loggedSize, reuse);
-    /** Tombstones and initial leaves this batch made (its other leaves are in logEntries). */
+    // What the batch logs, and the entries of batches still in the log that it supersedes.
+    const changes = new BatchChanges<K, S>(this.log, edit, this.loggedSize, () => this.spare.pop());
+    /** Tombstones and initial leaves this batch made (its other leaves are in `changes`). */
     const madeToo: Leaf<K, S>[] = [];
     const written: Leaf<K, S>[] = [];
-    // The log entries this batch supersedes (the leaf it replaces, removes or writes in place was
-    // logged by a batch still in the log, or by this one) are marked where the leaf was just read,
-    // so a take reads no leaf (ChangeLog). This batch's own (a put it then removed): at commit.
-    const log = this.log;
-    const pendingEdit = log.oldestEdit;
-    /** The log's marks of batch `pendingEdit + i` at [i] (null: that batch is not in the log). */
-    const marksOf: (Int32Array | null | undefined)[] = [];
-    const ownSuperseded: number[] = [];
-    const supersede = (leaf: Leaf<K, S>): void => {
-      const at = leaf.at;
-      const born = leaf.born;
-      if (at < 0) return;
-      if (born === edit) ownSuperseded.push(at);
-      else if (born >= pendingEdit) {
-        const i = born - pendingEdit;
-        let marks = marksOf[i];
-        if (marks === undefined) marks = marksOf[i] = log.marksOf(born) ?? null;
-        if (marks !== null) marks[at] = edit;
-      }
-    };
     const timedOutBuckets: number[] = [];
     /** Whether the function removed a key: then a key may be logged twice in this batch. */
     let removedSome = false;
@@ -225,16 +203,14 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         if (state.isRemoved()) {
           if (had) {
             removedSome = true;
-            if (leaf !== undefined) supersede(leaf);
+            if (leaf !== undefined) changes.supersede(leaf);
             // A tombstone: versions before this batch still find the key through it.
             const gone = new Leaf(h, leaf !== undefined ? leaf.key : k, code, TOMBSTONE as unknown as S, stamp, edit, before(current));
             place(p, gone);
             madeToo.push(gone);
             if (entry >= 0) hidden.push(entry);
             sizes[p]!--;
-            logKeys.add(leaf !== undefined ? leaf.key : k);
-            logEntries.add(undefined);
-            logValues.add(undefined);
+            changes.removed(leaf !== undefined ? leaf.key : k);
           }
         } else if (state.isUpdated() || (had && timeout !== undefined)) {
           // Spark: with a timeout, a key that received data counts as active even if not updated.
@@ -243,9 +219,9 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
             leaf.value = value;
             leaf.stamp = stamp;
             // Logged at its first write of the batch (an initial state's leaf is not: a full copy follows).
-            if (leaf.at >= 0) logValues.set(leaf.at, value);
+            if (leaf.at >= 0) changes.rewrite(leaf.at, value);
           } else if (leaf !== undefined && leaf.born > readerEdit) {
-            supersede(leaf);
+            changes.supersede(leaf);
             undo[undone++] = leaf;
             undo[undone++] = leaf.value;
             undo[undone++] = leaf.stamp;
@@ -255,10 +231,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
             leaf.stamp = stamp;
             leaf.born = edit;
             leaf.mark = -edit;
-            leaf.at = logKeys.length;
-            logKeys.add(k);
-            logEntries.add(leaf);
-            logValues.add(value);
+            leaf.at = changes.put(k, leaf, value);
             if (timeout !== undefined) written.push(leaf);
           } else {
             // A key already in the state keeps its leaf's key object: this record's copy of it (a
@@ -267,14 +240,11 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
             // other young objects, not scattered over the state's heap (1 M keys: 1.3-1.6 -> 0.5-0.6
             // ms a 10 k-key commit, bench/checkpoint.ts), at the price of keeping them until the write.
             const fresh = new Leaf(h, leaf !== undefined ? leaf.key : k, code, value, stamp, edit, before(current));
-            if (leaf !== undefined) supersede(leaf);
+            if (leaf !== undefined) changes.supersede(leaf);
             place(p, fresh);
             if (!had) sizes[p]!++;
             if (entry >= 0) hidden.push(entry);
-            fresh.at = logKeys.length;
-            logKeys.add(k);
-            logEntries.add(fresh);
-            logValues.add(value);
+            fresh.at = changes.put(k, fresh, value);
             if (timeout !== undefined) written.push(fresh);
           }
         }
@@ -302,26 +272,22 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
             const gone = new Leaf(leaf.h, leaf.key, leaf.code, TOMBSTONE as unknown as S, stamp, edit, before(leaf));
             place(p, gone);
             madeToo.push(gone);
-            supersede(leaf);
+            changes.supersede(leaf);
             sizes[p]!--;
-            logKeys.add(leaf.key);
-            logEntries.add(undefined);
-            logValues.add(undefined);
+            changes.removed(leaf.key);
             if (result !== undefined || keepUndefined) mapped[p]!.add(result as M);
           }
         }
       }
     } catch (e) {
-      this.maps.rollback(edit, [logEntries.done(), madeToo], undo, undone);
-      log.voidMarks(edit);
+      this.maps.rollback(edit, [changes.done().entries, madeToo], undo, undone);
+      changes.fail();
       throw e;
     }
 
     const mappedOut = mapped.map((m) => m.done());
     for (let p = 0; p < n; p++) this.mappedSizes[p] = mappedOut[p]!.length;
-    const keysOut = logKeys.done();
-    const entriesOut = logEntries.done();
-    const valuesOut = logValues.done();
+    const { keys: keysOut, entries: entriesOut } = changes.done();
     this.loggedSize = keysOut.length;
 
     // Commit. The undo list lets go of the old values (with object states, a batch's worth).
@@ -342,11 +308,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     // A key is logged once per batch unless the function removed it after writing it, or wrote it
     // again after removing it (keys timing out were not written by this batch): without a
     // removal by the function, each key is logged once.
-    this.log.record(time, keysOut, entriesOut, this.size, !removedSome, edit, valuesOut);
-    if (ownSuperseded.length > 0) {
-      const own = log.marksOf(edit);
-      if (own !== undefined) for (const at of ownSuperseded) own[at] = edit;
-    }
+    changes.record(time, this.size, !removedSome);
     this.publishChanges(time, keysOut, entriesOut, (leaf) => leaf.value);
     return views.map((view, p) => ({ state: view, mapped: mappedOut[p]!, table: table && { table, part: p, edit } }));
   }
