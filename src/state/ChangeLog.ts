@@ -13,6 +13,23 @@ export type StoredChanges<K> = { flat: unknown[]; deletes: K[] };
 /** How many arrays a log keeps for reuse: a batch fills two (its keys and values). */
 const MAX_SPARE = 4;
 
+/** How a log takes several batches in one pass (group commit); with neither, it merges them by key and holds none. */
+export interface ChangeLogOptions<K, E> {
+  /** The changes from the last take (`takenAt`) up to `time`, or undefined when the versions to compare are gone. */
+  diff?: (time: number) => Changes<K, E> | undefined;
+  /** The stream marks the entries later batches superseded and gives each batch's values (see the class). */
+  superseding?: {
+    /** Whether values are stored with the time of the batch that logged them, [value, time] (mapWithState with a timeout). */
+    stamped?: () => boolean;
+    /**
+     * Where the log puts its taken batches' key and value arrays, which nothing reads any more, for
+     * the next batches to fill (Appender's `reuse`): large arrays made afresh cost a page fault a
+     * 4 KB page, ~14 us each on this VM.
+     */
+    spare?: unknown[][];
+  };
+}
+
 interface LoggedBatch<K, E> {
   time: number;
   edit: number;
@@ -38,10 +55,11 @@ interface LoggedBatch<K, E> {
  * Several batches taken at once (group commit) need each key once. In a `superseding` log
  * (mapWithState) a batch marks the entries of the batches still in the log that it replaces or
  * removes (`marksOf`: its loop knows, having just read the key's leaf), and each batch gives its
- * stored values with its keys: a take then reads no entry, only the log's own arrays (at 1 M keys
- * a take that read each entry's leaf cost ~220 ns a key in cache misses, ~15 % of a batch). `diff` (optional) gives the changes up to a time by comparing the
- * stream's versions instead, reading no entry (updateStateByKey, whose every batch is O(state)
- * anyway). Without either, they are merged by key, and batches are not held.
+ * values with its keys: a take then reads no entry, only the log's own arrays (at 1 M keys a take
+ * that read each entry's leaf cost ~220 ns a key in cache misses, ~15 % of a batch). `diff` gives
+ * the changes up to a time by comparing the stream's versions instead, reading no entry
+ * (updateStateByKey, whose every batch is O(state) anyway). Without either, batches are merged by
+ * key, and none is held.
  */
 export class ChangeLog<K, E> {
   private batches: LoggedBatch<K, E>[] = [];
@@ -55,23 +73,13 @@ export class ChangeLog<K, E> {
   /** Batches that failed after marking entries of the log's batches (voidMarks). */
   private readonly failedEdits = new Set<number>();
 
-  constructor(
-    /** Whether the stream says which entries later batches superseded, and gives each batch's values (see the class). */
-    private readonly superseding = false,
-    /** The changes from the last take (`takenAt`) up to `time`, or undefined when the versions to compare are gone. */
-    private readonly diff?: (time: number) => Changes<K, E> | undefined,
-    /**
-     * Whether a superseding log's values are stored with the time of the batch that logged them,
-     * [value, time] (mapWithState with a timeout: the time of a key's last write).
-     */
-    private readonly stampedValues?: () => boolean,
-    /**
-     * Where a superseding log puts its taken batches' key and value arrays, which nothing reads
-     * any more, for the next batches to fill (Appender.reuse): large arrays made afresh cost a
-     * page fault a 4 KB page, ~14 us each on this VM.
-     */
-    private readonly spare?: unknown[][],
-  ) {}
+  private readonly diff: ChangeLogOptions<K, E>['diff'];
+  private readonly superseding: ChangeLogOptions<K, E>['superseding'];
+
+  constructor(options: ChangeLogOptions<K, E> = {}) {
+    this.diff = options.diff;
+    this.superseding = options.superseding;
+  }
 
   /** The edit of the oldest batch in the log (Infinity: none): an entry born at or after it may be superseded. */
   get oldestEdit(): number {
@@ -105,7 +113,7 @@ export class ChangeLog<K, E> {
    */
   record(time: number, keys: K[], entries: (E | undefined)[], stateSize: number, unique = false, edit = 0, values?: unknown[]): void {
     if (this.fullUntil !== undefined && time <= this.fullUntil) return; // covered by the full copy owed
-    if (this.superseding && values === undefined) throw new Error("a superseding change log needs each batch's stored values");
+    if (this.superseding !== undefined && values === undefined) throw new Error("a superseding change log needs each batch's values");
     if (keys.length > 0) {
       this.batches.push({ time, edit, keys, entries, values, unique });
       this.pending += keys.length;
@@ -121,7 +129,7 @@ export class ChangeLog<K, E> {
    * one of the batch's puts (given its value, when the batch gave values).
    */
   hold(time: number, ok: (key: K, entry: E, value: unknown) => boolean): number | undefined {
-    if (this.fullUntil !== undefined || (!this.superseding && this.diff === undefined)) return undefined;
+    if (this.fullUntil !== undefined || (this.superseding === undefined && this.diff === undefined)) return undefined;
     let n = 0;
     for (let i = this.batches.length - 1; i >= 0 && this.batches[i]!.time === time; i--) {
       const { keys, entries, values } = this.batches[i]!;
@@ -175,10 +183,11 @@ export class ChangeLog<K, E> {
       if (time >= this.fullUntil) this.fullUntil = undefined;
       return 'full';
     }
-    if (this.superseding) {
+    const superseding = this.superseding;
+    if (superseding !== undefined) {
       if (taken.length === 0) return { flat: [], deletes: [] };
-      const changes = storedChanges(taken, this.failedEdits, this.stampedValues?.() === true);
-      const spare = this.spare;
+      const changes = storedChanges(taken, this.failedEdits, superseding.stamped?.() === true);
+      const spare = superseding.spare;
       if (spare !== undefined) for (const b of taken) if (spare.length < MAX_SPARE) spare.push(b.keys, b.values!);
       if (this.failedEdits.size > 0) for (const e of this.failedEdits) if (e <= taken[taken.length - 1]!.edit) this.failedEdits.delete(e);
       return changes;

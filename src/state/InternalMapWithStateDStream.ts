@@ -56,7 +56,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   /** Arrays of batches the log has taken, for the next batches' keys and values (ChangeLog's `spare`). */
   private readonly spare: unknown[][] = [];
   /** Each batch logs its keys' leaves and values, and marks the entries of earlier batches it superseded. */
-  private readonly log = new ChangeLog<K, Leaf<K, S>>(true, undefined, () => this.stamps, this.spare);
+  private readonly log = new ChangeLog<K, Leaf<K, S>>({ superseding: { stamped: () => this.stamps, spare: this.spare } });
   /**
    * The last batch that completed (its checkpoint taken: clearMetadata comes after it). A batch
    * computed before the one before it completed (an action in a transform runs at generation)

@@ -64,7 +64,7 @@ const CONSUMED: unknown[] = [];
  */
 export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> {
   readonly numPartitions: number;
-  private readonly log = new ChangeLog<K, [K, S]>(undefined, (time) => this.changesSince(time));
+  private readonly log = new ChangeLog<K, [K, S]>({ diff: (time) => this.changesSince(time) });
 
   constructor(
     parent: DStream<[K, V]>,

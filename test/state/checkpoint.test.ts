@@ -368,7 +368,7 @@ describe('ChangeLog', () => {
 
   it('takes several held batches in one pass, skipping the entries a batch among them superseded (not those a later or failed batch did); removals apply before the puts, values as each batch left them', () => {
     type E = { v: number };
-    const log = new ChangeLog<string, E>(true);
+    const log = new ChangeLog<string, E>({ superseding: {} });
     const a1 = { v: 1 };
     const b1 = { v: 1 };
     const c1 = { v: 1 };
@@ -411,7 +411,7 @@ describe('ChangeLog', () => {
 
   it('a superseding log hands the key and value arrays of the batches it took over for reuse, a few at most', () => {
     const spare: unknown[][] = [];
-    const log = new ChangeLog<string, number>(true, undefined, undefined, spare);
+    const log = new ChangeLog<string, number>({ superseding: { spare } });
     const keys = ['a', 'b'];
     const values = [1, 2];
     log.record(1000, keys, [1, 2], 2, true, 1, values);
@@ -437,7 +437,7 @@ describe('ChangeLog', () => {
   it('takes several held batches from `diff` when it is given, and merges them by key when the versions are gone', () => {
     let compared: { keys: string[]; entries: (number | undefined)[] } | undefined = { keys: ['a'], entries: [9] };
     const asked: number[] = [];
-    const log = new ChangeLog<string, number>(undefined, (time) => (asked.push(time), compared));
+    const log = new ChangeLog<string, number>({ diff: (time) => (asked.push(time), compared) });
     log.record(1000, ['a', 'b'], [1, 1], 2, true);
     expect(log.hold(1000, () => true)).toBe(2);
     log.record(2000, ['a'], [9], 2, true);
@@ -458,7 +458,7 @@ describe('ChangeLog', () => {
   });
 
   it('holds nothing when a put is refused or a full copy is owed, and is never dropped while it holds', () => {
-    const log = new ChangeLog<number, { v: number }>(true);
+    const log = new ChangeLog<number, { v: number }>({ superseding: {} });
     const keys = Array.from({ length: 3000 }, (_, i) => i);
     const entries = keys.map(() => ({ v: 0 }));
     log.record(1000, keys, entries, 1000, true, 1, keys);
