@@ -93,6 +93,20 @@
  *   already keep both cores busy during the interval, so there is no idle core to start on; and
  *   more tasks made more combined pairs to send back (other threads 2.0-2.2 s of CPU against
  *   1.8-1.9). 1.26-1.46 against 1.37-1.70 for the code before in the same minutes. Not kept.
+ * - Dec 4 (a fresh VM; one thread 4.3-5.1 M words/s). A thread's profile (built code, one 60 MB
+ *   run): the user's split 0.40-0.45 s, the fused fold 0.32-0.39 s, decoding the task's bytes
+ *   0.19 s, GC 0.13-0.16 s, and ~0.7 s importing the job's modules at pool start (before the
+ *   timed part). The decoding was one string of the whole slice (~30 MB, fresh pages: a fault
+ *   every 4 KB). LinesRDD now decodes 16 KB at a time, cut after a newline: decoding 0.02 s, GC
+ *   0.10 s. Four pairs alternated with the code before: 2 threads 6.95-7.29 -> 7.50-7.64 M
+ *   words/s, other threads' CPU 2.39-2.53 -> 2.19-2.28 s, ratio 1.36-1.49 -> 1.52-1.60. Then
+ *   5-round runs: 1.60 and 1.59 (4.7 -> 7.6 and 4.3 -> 6.8 M words/s). A 2-thread timeline: the
+ *   first ~200 ms the main thread receives (both cores busy with it and the feeder, the threads
+ *   idle), then the threads work ~1.1 s on two batches. Tried, not kept: the combining table as a
+ *   Map from key to slot with the combiners in an array (one hash lookup a value instead of a
+ *   get and a set; 15 % faster in a .scratch microbench): socket threads unchanged, and
+ *   bench/wordcount.ts fell from 0.94-0.96 to 0.82-0.85 in two alternated pairs. Not counting
+ *   the lines as they are received (a hack, to bound what it costs): unchanged.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
