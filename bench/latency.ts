@@ -179,6 +179,17 @@
  * faults: the mapped values' and the entries' arrays (the batch's RDD and the Maps' bookkeeping
  * keep them), the delta's flat array and its JSON, the receiver's blocks, LevelDB's buffers and the
  * heap's own growth.
+ *
+ * Dec 4 (1.26 us a record at 1 M): a full run p99 24 / 40 / 435 ms at 100 k / 300 k / 1 M. Per-batch
+ * traces at 1 M: after the start, batches of ~100 k records take 40-55 ms, and a few (every 1-3 s)
+ * 85-120 ms; the worst come from the start. The first batch (the initial state loaded, its full
+ * copy written) takes 150-200 ms and a profile shows ~400 ms of the main thread before records are
+ * applied; meanwhile the socket fills, blocks of ~300 k records follow, and the backlog takes
+ * 1.5-3 s to drain — past the first second this bench skips. Tried, not kept: the initial state
+ * loaded as a table (RestoredTable, as a restore does: no leaf per key). The first batch fell from
+ * 75-106 to 48 ms at 100 k keys (1.3-1.5 s to 0.58 s at 1 M), but each key's first write then makes
+ * its leaf in the batches after: three pairs at 1 M alternated with the code before, p50 122-224
+ * against 67-78 ms, p99 483-501 against 277-523 ms.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

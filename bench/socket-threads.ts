@@ -4,7 +4,10 @@
  * feeder process at full speed over loopback TCP. With more than one thread the lines stay bytes
  * until a worker decodes them, and the workers combine map-side; the main thread receives, cuts
  * the batches and merges the combined pairs. Prints words/s and the ratio to one thread (median
- * of the rounds); never fails. The time runs from the connection to the last word counted.
+ * of the rounds); never fails. The time runs from the connection to the last word counted. Each
+ * run is a context of its own; a stopped context's pool serves the next run of the same size
+ * (WorkerPool.release), so from the second round on the threads' code is compiled, as the one
+ * thread's is.
  *
  * Also the CPU seconds the run took on the main thread and on all the process's other threads
  * (pool workers, GC helpers; Linux /proc), which load moves less than wall time: the main
@@ -107,6 +110,10 @@
  *   get and a set; 15 % faster in a .scratch microbench): socket threads unchanged, and
  *   bench/wordcount.ts fell from 0.94-0.96 to 0.82-0.85 in two alternated pairs. Not counting
  *   the lines as they are received (a hack, to bound what it costs): unchanged.
+ *   Then the pool kept across contexts of the same job (WorkerPool.release; a context's start on
+ *   a kept pool took 3 ms against 1.6 s for new threads under tsx): three 5-round pairs
+ *   alternated with the code before, other threads' CPU 2.21-2.50 -> 1.98-2.30 s, 2 threads
+ *   6.63-7.88 -> 7.36-7.55 M words/s, ratio 1.36-1.58 -> 1.54-1.59.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';

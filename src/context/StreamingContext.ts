@@ -543,7 +543,8 @@ export class StreamingContext {
     } catch (e) {
       errors.push(e);
     }
-    await this.pool?.close();
+    // Kept for the next context of the same job (WorkerPool.release), as Spark keeps its executors.
+    await this.pool?.release();
     this.pool = undefined;
     this.bus.complete();
     for (const a of this.attachments) {

@@ -8,7 +8,9 @@
  * graph position and brings the bytes of whole lines: the lines become the RDD of the input
  * under that shuffle's chain, the shuffle's own compute combines them map-side (the fused stage
  * of src/rdd), and only the combined pairs go back, with the bytes' buffer for the next task's
- * copy. An error the job's code throws goes back with the task and fails it.
+ * copy. An error the job's code throws goes back with the task and fails it. A `setup` (a new
+ * context of the same job took the released pool) builds the graph again the same way, and the
+ * thread says `ready` (or `failed`) again.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import '../index.js';
@@ -18,7 +20,7 @@ import type { DStream } from '../dstream/DStream.js';
 import { LineBlock, LinesRDD } from '../rdd/LinesRDD.js';
 import type { RDD } from '../rdd/RDD.js';
 import { inputUnder } from '../workers/shuffles.js';
-import type { FromWorker, WorkerSetup } from '../workers/WorkerPool.js';
+import type { FromWorker, ToWorker, WorkerSetup } from '../workers/WorkerPool.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -34,7 +36,17 @@ function cloneable(e: unknown): unknown {
   }
 }
 
-async function main(): Promise<void> {
+/** The graph built from one setup: its streams, by position, and the time of the last task. */
+interface Built {
+  streams: DStream<unknown>[];
+  clearMetadata(time: number): void;
+  time: number;
+}
+
+/** Each task's lines: the input's RDD at the task's time (every input of the graph reads them). */
+let current: RDD<unknown> | undefined;
+
+async function build(setup: WorkerSetup): Promise<Built> {
   const def = await loadJob(setup.job);
   const ssc = new StreamingContext({
     batchDuration: setup.batchDuration,
@@ -55,22 +67,37 @@ async function main(): Promise<void> {
     }
   }
   ssc.graph.start(0);
-
-  // Each task's lines are the input's RDD at a time of its own, on the batch grid.
-  let current: RDD<unknown> | undefined;
-  let time = 0;
   for (const input of ssc.graph.inputs) input.getOrCompute = () => current;
+  return { streams: streams as DStream<unknown>[], clearMetadata: (t) => ssc.graph.clearMetadata(t), time: 0 };
+}
 
-  port.on('message', (m: { type: 'task'; id: number; shuffle: number; bytes: Uint8Array }) => {
+async function main(): Promise<void> {
+  let built = await build(setup);
+  let batchDuration = setup.batchDuration;
+
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'setup') {
+      // A new context of the same job (the pool was released and taken again): build its graph.
+      build(m.setup).then(
+        (b) => {
+          built = b;
+          batchDuration = m.setup.batchDuration;
+          post({ type: 'ready' });
+        },
+        (e: unknown) => post({ type: 'failed', error: cloneable(e) }),
+      );
+      return;
+    }
     // The bytes' buffer goes back with the answer, for the pool's next task (SliceBuffers): the
     // lines were decoded into strings of this thread's own by then.
     const buffer = m.bytes.buffer as ArrayBuffer;
+    const b = built;
     try {
-      const shuffle = streams[m.shuffle]!;
+      const shuffle = b.streams[m.shuffle]!;
       if (!inputUnder(shuffle)) throw new Error(`stream ${m.shuffle} (${shuffle.kind}) is not a shuffle the pool can run`);
-      time += setup.batchDuration;
+      b.time += batchDuration;
       current = new LinesRDD([[new LineBlock(m.bytes, 0)]]);
-      const rdd = (shuffle as DStream<unknown>).compute(time);
+      const rdd = shuffle.compute(b.time);
       const partitions: unknown[][] = [];
       if (rdd) for (let i = 0; i < rdd.numPartitions; i++) partitions.push(rdd.partition(i));
       port.postMessage({ type: 'done', id: m.id, partitions, buffer } satisfies FromWorker, [buffer]);
@@ -78,7 +105,7 @@ async function main(): Promise<void> {
       port.postMessage({ type: 'error', id: m.id, error: cloneable(e), buffer } satisfies FromWorker, [buffer]);
     } finally {
       current = undefined;
-      ssc.graph.clearMetadata(time);
+      b.clearMetadata(b.time);
     }
   });
   post({ type: 'ready' });

@@ -9,7 +9,11 @@
  * all are busy; it resolves with the task's combined pairs by partition, or rejects with the
  * error the job's code threw in the thread. Either answer brings the bytes' buffer back, and
  * the next task's bytes are copied into it (`buffer`, SliceBuffers). A thread that dies fails
- * its task and is replaced.
+ * its task and is replaced. `release` (the context stopped) keeps the pool for the next context
+ * of the same job and size in this process, as Spark's executors outlive a StreamingContext: its
+ * threads keep their compiled code, and `start` sends them the new context's setup to build the
+ * graph again from. An idle pool's threads do not keep the process alive; one idle pool is kept,
+ * and `close` ends a pool for good.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -41,6 +45,9 @@ export interface ShuffleTask {
   bytes: Uint8Array;
 }
 
+/** What the pool sends a thread: a task, or a new context's setup to build the job's graph from again. */
+export type ToWorker = { type: 'task'; id: number; shuffle: number; bytes: Uint8Array } | { type: 'setup'; setup: WorkerSetup };
+
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'failed'; error: unknown }
@@ -60,12 +67,20 @@ export const defaultWorkers = (): number => availableParallelism();
 class Thread {
   readonly worker: Worker;
   current: Pending | undefined;
+  /** Waiting for the thread to build the graph (at its start, or after a new setup). */
+  building: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   constructor(setup: WorkerSetup) {
     // The thread's entry: src/threads/worker.ts from source, worker.js when built (and a job module in .ts needs tsx).
     const source = threadSource(import.meta.url, '../threads/worker', /\.[cm]?ts$/.test(setup.job.module));
     this.worker = new Worker(source.code, { workerData: setup, eval: source.eval });
   }
 }
+
+/** The pool a stopped context released, kept for the next context of its job and size (one at most). */
+let idle: WorkerPool | undefined;
+
+/** Which pools can serve a context: the job's module and definition, and the number of threads. */
+const reuseKey = (setup: WorkerSetup, size: number): string => `${setup.job.module}#${setup.job.name}#${size}`;
 
 export class WorkerPool {
   private readonly threads: Thread[] = [];
@@ -76,15 +91,30 @@ export class WorkerPool {
   private readonly buffers: SliceBuffers;
 
   private constructor(
-    private readonly setup: WorkerSetup,
+    private setup: WorkerSetup,
     readonly size: number,
   ) {
     // A batch's slices (one a thread) and, while sizes grow, as many smaller ones.
     this.buffers = new SliceBuffers(2 * size);
   }
 
-  /** Spawn `size` threads; resolves once all built the job's graph, rejects (and stops them) if one could not. */
+  /**
+   * `size` threads that built the job's graph: the released pool of the same job and size when
+   * there is one (its threads build the graph again from `setup`), else new threads. Rejects (and
+   * stops them) if one could not build it.
+   */
   static async start(setup: WorkerSetup, size: number): Promise<WorkerPool> {
+    const kept = idle;
+    if (kept !== undefined && reuseKey(kept.setup, kept.size) === reuseKey(setup, size)) {
+      idle = undefined;
+      try {
+        await kept.rebuild(setup);
+      } catch (e) {
+        await kept.close();
+        throw e;
+      }
+      return kept;
+    }
     const pool = new WorkerPool(setup, size);
     try {
       await Promise.all(Array.from({ length: size }, () => pool.spawn()));
@@ -95,18 +125,53 @@ export class WorkerPool {
     return pool;
   }
 
+  /** A new context's setup: every thread builds the graph again (and keeps the process alive again). */
+  private async rebuild(setup: WorkerSetup): Promise<void> {
+    this.setup = setup;
+    await Promise.all(
+      this.threads.map((t) => {
+        t.worker.ref();
+        const built = new Promise<void>((resolve, reject) => (t.building = { resolve, reject }));
+        t.worker.postMessage({ type: 'setup', setup } satisfies ToWorker);
+        return built;
+      }),
+    );
+  }
+
+  /**
+   * The context stopped: keep the pool for the next context of the same job and size (its
+   * threads no longer keep the process alive), ending the pool kept before; a pool with work
+   * still queued or a thread short is closed instead.
+   */
+  async release(): Promise<void> {
+    if (this.closed) return;
+    if (this.queue.length > 0 || this.threads.length < this.size || this.threads.some((t) => t.current || t.building)) {
+      await this.close();
+      return;
+    }
+    for (const t of this.threads) t.worker.unref();
+    const before = idle;
+    idle = this;
+    await before?.close();
+  }
+
   private spawn(): Promise<void> {
     const t = new Thread(this.setup);
     this.threads.push(t);
     return new Promise<void>((resolve, reject) => {
       let ready = false;
+      t.building = { resolve, reject };
       t.worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
           ready = true;
-          resolve();
+          const b = t.building;
+          t.building = undefined;
+          b?.resolve();
           this.dispatch();
         } else if (m.type === 'failed') {
-          reject(m.error);
+          const b = t.building;
+          t.building = undefined;
+          b?.reject(m.error);
         } else {
           this.buffers.give(m.buffer);
           const p = t.current;
@@ -124,7 +189,7 @@ export class WorkerPool {
       });
       t.worker.on('exit', (code) => {
         if (!ready) reject(new Error(`a worker thread exited (code ${code}) before it built the job graph`));
-        else this.lost(t, new Error(`a worker thread exited (code ${code}) while running a task`));
+        else this.lost(t, new Error(`a worker thread exited (code ${code}) while ${t.building ? 'building the job graph' : 'running a task'}`));
       });
     });
   }
@@ -137,7 +202,12 @@ export class WorkerPool {
     const p = t.current;
     t.current = undefined;
     p?.reject(error);
-    if (!this.closed) this.spawn().catch((e: unknown) => this.failQueued(e));
+    const b = t.building;
+    t.building = undefined;
+    b?.reject(error);
+    // A kept pool short of a thread is not worth a new one that would keep the process alive.
+    if (idle === this) void this.close();
+    else if (!this.closed) this.spawn().catch((e: unknown) => this.failQueued(e));
   }
 
   private failQueued(error: unknown): void {
@@ -164,15 +234,17 @@ export class WorkerPool {
   private dispatch(): void {
     for (const t of this.threads) {
       if (this.queue.length === 0) return;
-      if (t.current) continue;
+      if (t.current || t.building) continue;
       const p = this.queue.shift()!;
       t.current = p;
       const { shuffle, bytes } = p.task;
-      t.worker.postMessage({ type: 'task', id: p.id, shuffle, bytes }, [bytes.buffer as ArrayBuffer]);
+      t.worker.postMessage({ type: 'task', id: p.id, shuffle, bytes } satisfies ToWorker, [bytes.buffer as ArrayBuffer]);
     }
   }
 
+  /** End the pool for good: its threads stop. */
   async close(): Promise<void> {
+    if (idle === this) idle = undefined;
     this.closed = true;
     this.failQueued(new Error('the worker pool has been closed'));
     const threads = this.threads.splice(0);

@@ -220,11 +220,53 @@ describe('worker pool', () => {
     expect(sortedPairs([...totals])).toEqual(sortedPairs([...expectedCounts]));
   });
 
+  it('a stopped context\'s pool serves the next context of the same job and size: the same threads build the graph from the new parameters, counts stay exact', async () => {
+    type Pooled = { pool: { threads: { worker: { threadId: number } }[] } | undefined };
+    const threadIds = (ssc: StreamingContext): number[] => (ssc as unknown as Pooled).pool!.threads.map((t) => t.worker.threadId);
+    const { port, close, next } = await serve(text);
+    cleanups.push(close);
+    // Another server: the second context's parameters differ (its port), so its graph is built again.
+    const other = await serve(text);
+    cleanups.push(other.close);
+    const ids: number[][] = [];
+    for (const [workers, at] of [[2, port], [2, other.port], [3, port]] as const) {
+      const run = runId();
+      next();
+      const clock = new ManualClock();
+      const ssc = wordcount.create({ batchDuration: 1000, clock, workers }, { port: at, run });
+      contexts.push(ssc);
+      const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
+      await ssc.start();
+      ids.push(threadIds(ssc));
+      await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
+      await clock.advance(1000);
+      expect(seen.get(run)!.words).toBe(words.length);
+      expect(sortedPairs(seen.get(run)!.batches[0]!)).toEqual(sortedPairs([...expectedCounts]));
+      await ssc.stop();
+    }
+    expect(ids[1]).toEqual(ids[0]); // the same threads, for the new parameters
+    expect(ids[2]!.some((id) => ids[0]!.includes(id))).toBe(false); // another size: new threads
+  });
+
   it('a thread whose build makes a different graph stops the start, naming the difference', async () => {
     const mismatch = await import('./mismatch.job.js');
     const ssc = mismatch.job.create({ batchDuration: 100, workers: 2 }, undefined);
     contexts.push(ssc);
     await expect(ssc.start()).rejects.toThrow(/built a different graph in a worker thread: stream 1 is FilteredDStream there but FlatMappedDStream in the main thread/);
+  });
+
+  it('a released pool whose threads build a different graph for the new parameters stops the start, naming the difference; the next start gets new threads', async () => {
+    const { byParams } = await import('./params.job.js');
+    const first = byParams.create({ batchDuration: 100, workers: 2 }, { differ: false });
+    await first.start();
+    await first.stop();
+    const differs = byParams.create({ batchDuration: 100, workers: 2 }, { differ: true });
+    contexts.push(differs);
+    await expect(differs.start()).rejects.toThrow(/built a different graph in a worker thread: stream 1 is FilteredDStream there but FlatMappedDStream in the main thread/);
+    const again = byParams.create({ batchDuration: 100, workers: 2 }, { differ: false });
+    contexts.push(again);
+    await again.start();
+    expect(again.state).toBe('active');
   });
 
   it('workers must be a positive integer', () => {
