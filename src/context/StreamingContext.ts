@@ -430,7 +430,13 @@ export class StreamingContext {
   private async startPool(job: JobRef, workers: number): Promise<void> {
     const kinds = this.graph.streams.map((s) => s.kind);
     const setup = { job, batchDuration: this.graph.batchDuration, defaultParallelism: this.graph.defaultParallelism, kinds };
-    const pool = (this.pool = await WorkerPool.start(setup, workers));
+    const pool = await WorkerPool.start(setup, workers);
+    // Stopped while the threads started: the stop did not see the pool, so let it go here.
+    if (this.stopping) {
+      await pool.release();
+      return;
+    }
+    this.pool = pool;
     this.addBatchHooks({ onBatchGenerated: (time) => runShuffles(pool, this.graph, time) });
   }
 

@@ -47,6 +47,12 @@ export class SliceBuffers {
     }
   }
 
+  /** Let every kept buffer go (an idle pool holds no batch's memory). */
+  clear(): void {
+    this.kept.length = 0;
+    this.asked.length = 0;
+  }
+
   /** Bytes kept for reuse. */
   get keptBytes(): number {
     let n = 0;

@@ -67,6 +67,8 @@ export const defaultWorkers = (): number => availableParallelism();
 class Thread {
   readonly worker: Worker;
   current: Pending | undefined;
+  /** The thread has built a graph (once: a thread that never does leaves the pool). */
+  ready = false;
   /** Waiting for the thread to build the graph (at its start, or after a new setup). */
   building: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   constructor(setup: WorkerSetup) {
@@ -101,7 +103,8 @@ export class WorkerPool {
   /**
    * `size` threads that built the job's graph: the released pool of the same job and size when
    * there is one (its threads build the graph again from `setup`), else new threads. Rejects (and
-   * stops them) if one could not build it.
+   * stops them) if one could not build it. A kept pool that fails (a thread that died idle, or a
+   * build that fails) is closed, and new threads try: the error, if any, is a new pool's.
    */
   static async start(setup: WorkerSetup, size: number): Promise<WorkerPool> {
     const kept = idle;
@@ -109,11 +112,10 @@ export class WorkerPool {
       idle = undefined;
       try {
         await kept.rebuild(setup);
-      } catch (e) {
+        return kept;
+      } catch {
         await kept.close();
-        throw e;
       }
-      return kept;
     }
     const pool = new WorkerPool(setup, size);
     try {
@@ -145,10 +147,11 @@ export class WorkerPool {
    */
   async release(): Promise<void> {
     if (this.closed) return;
-    if (this.queue.length > 0 || this.threads.length < this.size || this.threads.some((t) => t.current || t.building)) {
+    if (this.queue.length > 0 || this.threads.length < this.size || this.threads.some((t) => !t.ready || t.current || t.building)) {
       await this.close();
       return;
     }
+    this.buffers.clear();
     for (const t of this.threads) t.worker.unref();
     const before = idle;
     idle = this;
@@ -159,11 +162,10 @@ export class WorkerPool {
     const t = new Thread(this.setup);
     this.threads.push(t);
     return new Promise<void>((resolve, reject) => {
-      let ready = false;
       t.building = { resolve, reject };
       t.worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
-          ready = true;
+          t.ready = true;
           const b = t.building;
           t.building = undefined;
           b?.resolve();
@@ -171,6 +173,8 @@ export class WorkerPool {
         } else if (m.type === 'failed') {
           const b = t.building;
           t.building = undefined;
+          // A thread that never built a graph is of no use: it leaves the pool.
+          if (!t.ready) this.drop(t);
           b?.reject(m.error);
         } else {
           this.buffers.give(m.buffer);
@@ -183,18 +187,22 @@ export class WorkerPool {
           this.dispatch();
         }
       });
-      t.worker.on('error', (e) => {
-        if (!ready) reject(e);
-        else this.lost(t, e);
-      });
+      t.worker.on('error', (e) => this.lost(t, e));
       t.worker.on('exit', (code) => {
-        if (!ready) reject(new Error(`a worker thread exited (code ${code}) before it built the job graph`));
-        else this.lost(t, new Error(`a worker thread exited (code ${code}) while ${t.building ? 'building the job graph' : 'running a task'}`));
+        const doing = !t.ready ? 'before it built the job graph' : t.building ? 'while building the job graph' : 'while running a task';
+        this.lost(t, new Error(`a worker thread exited (code ${code}) ${doing}`));
       });
     });
   }
 
-  /** A thread died: its task fails, and a new thread takes its place. */
+  /** A thread leaves the pool and stops. */
+  private drop(t: Thread): void {
+    const i = this.threads.indexOf(t);
+    if (i !== -1) this.threads.splice(i, 1);
+    void t.worker.terminate();
+  }
+
+  /** A thread died: its task or build fails, and a new thread takes the place of one that had built the graph. */
   private lost(t: Thread, error: unknown): void {
     const i = this.threads.indexOf(t);
     if (i === -1) return;
@@ -205,6 +213,7 @@ export class WorkerPool {
     const b = t.building;
     t.building = undefined;
     b?.reject(error);
+    if (!t.ready) return; // its start failed, and says so
     // A kept pool short of a thread is not worth a new one that would keep the process alive.
     if (idle === this) void this.close();
     else if (!this.closed) this.spawn().catch((e: unknown) => this.failQueued(e));

@@ -269,6 +269,30 @@ describe('worker pool', () => {
     expect(again.state).toBe('active');
   });
 
+  it('a kept pool whose thread died while idle is not used: the next start gets new threads and counts exactly', async () => {
+    type Pooled = { pool: { threads: { worker: { threadId: number; terminate(): Promise<number> } }[] } | undefined };
+    const { port, close, next } = await serve(text);
+    cleanups.push(close);
+    const first = wordcount.create({ batchDuration: 1000, workers: 2 }, { port, run: runId() });
+    await first.start();
+    const kept = (first as unknown as Pooled).pool!;
+    const before = kept.threads.map((t) => t.worker.threadId);
+    await first.stop();
+    await kept.threads[0]!.worker.terminate();
+    next();
+    const run = runId();
+    const clock = new ManualClock();
+    const ssc = wordcount.create({ batchDuration: 1000, clock, workers: 2 }, { port, run });
+    contexts.push(ssc);
+    const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
+    await ssc.start();
+    const after = (ssc as unknown as Pooled).pool!.threads.map((t) => t.worker.threadId);
+    expect(after.some((id) => before.includes(id))).toBe(false);
+    await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
+    await clock.advance(1000);
+    expect(seen.get(run)!.words).toBe(words.length);
+  });
+
   it('workers must be a positive integer', () => {
     expect(() => wordcount.create({ batchDuration: 100, workers: 0 }, { port: 1, run: 'x' })).toThrow(/workers must be a positive integer/);
     expect(() => new StreamingContext({ batchDuration: 100, workers: 1.5 })).toThrow(/workers must be a positive integer/);
