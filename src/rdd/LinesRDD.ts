@@ -27,9 +27,10 @@ export const DECODE_PIECE = 16 * 1024;
 /**
  * Each line of `bytes` (whole lines, each ending with `\n`; a trailing `\r` stripped, as
  * socketTextStream reads them), decoded a piece at a time (DECODE_PIECE) and pushed one at a
- * time: no array of the block's lines, so a line dies young once the stage after it has read it (an array of them lived through the whole task and
- * was copied by every scavenge meanwhile: bench/socket-threads.ts, 2 threads 2.47-2.63 s of
- * worker CPU for 60 MB before, 2.25-2.28 s after).
+ * time: no array of the block's lines, so a line dies young once the stage after it has read it
+ * (an array of them lived through the whole task and was copied by every scavenge meanwhile:
+ * bench/socket-threads.ts, 2 threads 2.47-2.63 s of worker CPU for 60 MB before, 2.25-2.28 s
+ * after).
  */
 function forEachLine(bytes: Uint8Array, push: Push<string>): void {
   for (let from = 0; from < bytes.length; ) {

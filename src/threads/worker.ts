@@ -36,10 +36,11 @@ function cloneable(e: unknown): unknown {
   }
 }
 
-/** The graph built from one setup: its streams, by position, and the time of the last task. */
+/** The graph built from one setup: its streams, by position, its batch duration and the time of the last task. */
 interface Built {
   streams: DStream<unknown>[];
   clearMetadata(time: number): void;
+  batchDuration: number;
   time: number;
 }
 
@@ -68,12 +69,11 @@ async function build(setup: WorkerSetup): Promise<Built> {
   }
   ssc.graph.start(0);
   for (const input of ssc.graph.inputs) input.getOrCompute = () => current;
-  return { streams: streams as DStream<unknown>[], clearMetadata: (t) => ssc.graph.clearMetadata(t), time: 0 };
+  return { streams: streams as DStream<unknown>[], clearMetadata: (t) => ssc.graph.clearMetadata(t), batchDuration: setup.batchDuration, time: 0 };
 }
 
 async function main(): Promise<void> {
   let built = await build(setup);
-  let batchDuration = setup.batchDuration;
 
   port.on('message', (m: ToWorker) => {
     if (m.type === 'setup') {
@@ -81,7 +81,6 @@ async function main(): Promise<void> {
       build(m.setup).then(
         (b) => {
           built = b;
-          batchDuration = m.setup.batchDuration;
           post({ type: 'ready' });
         },
         (e: unknown) => post({ type: 'failed', error: cloneable(e) }),
@@ -95,7 +94,7 @@ async function main(): Promise<void> {
     try {
       const shuffle = b.streams[m.shuffle]!;
       if (!inputUnder(shuffle)) throw new Error(`stream ${m.shuffle} (${shuffle.kind}) is not a shuffle the pool can run`);
-      b.time += batchDuration;
+      b.time += b.batchDuration;
       current = new LinesRDD([[new LineBlock(m.bytes, 0)]]);
       const rdd = shuffle.compute(b.time);
       const partitions: unknown[][] = [];
