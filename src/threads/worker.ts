@@ -69,7 +69,12 @@ async function build(setup: WorkerSetup): Promise<Built> {
   }
   ssc.graph.start(0);
   for (const input of ssc.graph.inputs) input.getOrCompute = () => current;
-  return { streams: streams as DStream<unknown>[], clearMetadata: (t) => ssc.graph.clearMetadata(t), batchDuration: setup.batchDuration, time: 0 };
+  return {
+    streams: streams as DStream<unknown>[],
+    clearMetadata: (t) => ssc.graph.clearMetadata(t),
+    batchDuration: setup.batchDuration,
+    time: 0,
+  };
 }
 
 async function main(): Promise<void> {

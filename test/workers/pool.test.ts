@@ -77,6 +77,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
+/** A running context's pool (internal), for tests of which threads serve it. */
+type Pool = { threads: { worker: { threadId: number; terminate(): Promise<number> } }[] };
+const poolOf = (ssc: StreamingContext): Pool => (ssc as unknown as { pool: Pool }).pool;
+const threadIds = (ssc: StreamingContext): number[] => poolOf(ssc).threads.map((t) => t.worker.threadId);
+
 let runs = 0;
 const runId = (): string => `run-${++runs}`;
 
@@ -221,8 +226,6 @@ describe('worker pool', () => {
   });
 
   it('a stopped context\'s pool serves the next context of the same job and size: the same threads build the graph from the new parameters, counts stay exact', async () => {
-    type Pooled = { pool: { threads: { worker: { threadId: number } }[] } | undefined };
-    const threadIds = (ssc: StreamingContext): number[] => (ssc as unknown as Pooled).pool!.threads.map((t) => t.worker.threadId);
     const { port, close, next } = await serve(text);
     cleanups.push(close);
     // Another server: the second context's parameters differ (its port), so its graph is built again.
@@ -270,13 +273,12 @@ describe('worker pool', () => {
   });
 
   it('a kept pool whose thread died while idle is not used: the next start gets new threads and counts exactly', async () => {
-    type Pooled = { pool: { threads: { worker: { threadId: number; terminate(): Promise<number> } }[] } | undefined };
     const { port, close, next } = await serve(text);
     cleanups.push(close);
     const first = wordcount.create({ batchDuration: 1000, workers: 2 }, { port, run: runId() });
     await first.start();
-    const kept = (first as unknown as Pooled).pool!;
-    const before = kept.threads.map((t) => t.worker.threadId);
+    const kept = poolOf(first);
+    const before = threadIds(first);
     await first.stop();
     await kept.threads[0]!.worker.terminate();
     next();
@@ -286,7 +288,7 @@ describe('worker pool', () => {
     contexts.push(ssc);
     const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
     await ssc.start();
-    const after = (ssc as unknown as Pooled).pool!.threads.map((t) => t.worker.threadId);
+    const after = threadIds(ssc);
     expect(after.some((id) => before.includes(id))).toBe(false);
     await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
     await clock.advance(1000);
