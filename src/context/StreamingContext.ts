@@ -324,6 +324,8 @@ export class StreamingContext {
       );
     }
     if (this.graph.checkpointDir !== undefined) await this.openCheckpoint();
+    // Stopped while the store opened: that stop found no store to close.
+    if (this.stopping) return this.closeCheckpoint();
     const now = this.clock.getTimeMillis();
     const batch = this.graph.batchDuration;
     let zeroTime = JobScheduler.firstBatchTime(now, batch) - batch;
@@ -356,17 +358,23 @@ export class StreamingContext {
     this.graph.start(zeroTime);
     this.graph.lifecycle = 'active';
     this.scheduler.start(first);
+    // A stop() meanwhile ends the start at the next step: what started before it, the stop stops.
+    const stopped = (): boolean => this.stopping !== undefined;
     try {
-      for (const a of this.attachments) await a.start?.();
-      if (this.checkpointer) await this.startCheckpointing(this.checkpointer);
-      await this.scaleOut?.prepare();
-      if (this.pooled) await this.startPool(this.pooled.job, this.pooled.workers);
-      for (const input of this.graph.inputs) await input.start();
-      await this.scaleOut?.join();
+      for (const a of this.attachments) if (!stopped()) await a.start?.();
+      if (this.checkpointer && !stopped()) await this.startCheckpointing(this.checkpointer);
+      if (!stopped()) await this.scaleOut?.prepare();
+      if (this.pooled && !stopped()) await this.startPool(this.pooled.job, this.pooled.workers);
+      for (const input of this.graph.inputs) if (!stopped()) await input.start();
+      if (!stopped()) await this.scaleOut?.join();
     } catch (e) {
+      const byStop = stopped();
       await this.stop();
+      // A step the stop cut short (its store closed, say) fails for that reason only.
+      if (byStop) return;
       throw e;
     }
+    if (stopped()) return;
     for (const t of rerun) this.scheduler.generate(t);
     // A ManualClock runs them at its next advance, as any due batch; real time runs them now.
     if (rerun.length > 0 && !(this.clock instanceof ManualClock)) this.scheduler.generateUpTo(this.clock.getTimeMillis());

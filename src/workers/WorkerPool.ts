@@ -9,7 +9,8 @@
  * all are busy; it resolves with the task's combined pairs by partition, or rejects with the
  * error the job's code threw in the thread. Either answer brings the bytes' buffer back, and
  * the next task's bytes are copied into it (`buffer`, SliceBuffers). A thread that dies fails
- * its task and is replaced. `release` (the context stopped) keeps the pool for the next context
+ * its task and is replaced; `close` fails the tasks running or queued. `release` (the context
+ * stopped) keeps the pool for the next context
  * of the same job and size in this process, as Spark's executors outlive a StreamingContext: its
  * threads keep their compiled code, and `start` sends them the new context's setup to build the
  * graph again from. An idle pool's threads do not keep the process alive; one idle pool is kept,
@@ -251,12 +252,20 @@ export class WorkerPool {
     }
   }
 
-  /** End the pool for good: its threads stop. */
+  /** End the pool for good: its threads stop, and the tasks queued or running on them fail. */
   async close(): Promise<void> {
     if (idle === this) idle = undefined;
     this.closed = true;
-    this.failQueued(new Error('the worker pool has been closed'));
+    const error = new Error('the worker pool has been closed');
+    this.failQueued(error);
     const threads = this.threads.splice(0);
+    // Out of the pool, a thread's exit is no longer heard (lost): what it was doing fails here.
+    for (const t of threads) {
+      t.current?.reject(error);
+      t.current = undefined;
+      t.building?.reject(error);
+      t.building = undefined;
+    }
     await Promise.all(threads.map((t) => t.worker.terminate()));
   }
 }

@@ -1,6 +1,11 @@
 // Batch scheduling with ManualClock and SystemClock, remembering and forgetting RDDs, stopping.
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, RDD, StreamingContext, SystemClock, type DStream } from '../../src/index.js';
+import { listenBelowEphemeral } from '../helpers/ports.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -346,6 +351,55 @@ describe('stopping', () => {
     await clock.advance(5000);
     expect(times).toEqual([1000]);
     expect(ssc.state).toBe('stopped');
+  });
+
+  it('a stop() while start() is under way ends the start: no input starts and the context stays stopped', async () => {
+    let connections = 0;
+    const server = net.createServer((sock) => {
+      connections++;
+      sock.on('error', () => undefined);
+    });
+    const port = await listenBelowEphemeral(server);
+    try {
+      const ssc = new StreamingContext({ batchDuration: 50 });
+      ssc.socketTextStream('127.0.0.1', port).foreachRDD(() => undefined);
+      let started = 0;
+      ssc.addStreamingListener({ onStreamingStarted: () => void started++ });
+      const starting = ssc.start();
+      await ssc.stop();
+      await starting;
+      await sleep(300);
+      expect(connections).toBe(0);
+      expect(started).toBe(0);
+      expect(ssc.state).toBe('stopped');
+      await expect(ssc.awaitTermination()).resolves.toBeUndefined();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a stop() while start() opens the checkpoint store closes the store: the next context opens it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-stop-starting-'));
+    try {
+      const clock = new ManualClock(0);
+      const ssc = new StreamingContext({ batchDuration: 1000, clock });
+      ssc.checkpoint(dir);
+      ssc.queueStream<number>([]).foreachRDD(() => undefined);
+      const starting = ssc.start();
+      await ssc.stop();
+      await starting;
+      expect(ssc.state).toBe('stopped');
+      const next = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0) });
+      next.checkpoint(dir);
+      const times: number[] = [];
+      next.queueStream<number>([]).foreachRDD((_, t) => void times.push(t));
+      await next.start();
+      await (next as unknown as { clock: ManualClock }).clock.advance(1000);
+      await next.stop();
+      expect(times).toEqual([1000]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('stop() then start() throws', async () => {

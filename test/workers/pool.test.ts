@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, StreamingContext, type CompletedBatchInfo, type OutputOperationInfo } from '../../src/index.js';
 import { LinesRDD } from '../../src/rdd/LinesRDD.js';
 import type { ReceiverInputDStream } from '../../src/receivers/index.js';
+import type { WorkerPool } from '../../src/workers/WorkerPool.js';
 import { generatedLines, tempDir, waitFor } from '../receivers/helpers.js';
 import { failing, seen, state, wordcount, window as windowed } from './jobs.js';
 
@@ -293,6 +294,25 @@ describe('worker pool', () => {
     await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
     await clock.advance(1000);
     expect(seen.get(run)!.words).toBe(words.length);
+  });
+
+  it('closing a pool fails the tasks its threads are running and the ones queued: none is left unsettled', async () => {
+    const { port, close } = await serve(text);
+    cleanups.push(close);
+    const ssc = wordcount.create({ batchDuration: 1000, clock: new ManualClock(), workers: 2 }, { port, run: runId() });
+    contexts.push(ssc);
+    await ssc.start();
+    const pool = (ssc as unknown as { pool: WorkerPool }).pool;
+    const shuffle = ssc.graph.streams.find((s) => s.kind === 'ShuffledDStream')!.id;
+    const bytes = (): Uint8Array => {
+      const b = pool.buffer(text.length);
+      b.set(Buffer.from(text));
+      return b;
+    };
+    // Two running (one a thread) and one queued when the pool closes.
+    const tasks = [0, 1, 2].map(() => pool.run({ shuffle, bytes: bytes() }).then(() => 'done', (e: Error) => e.message));
+    await pool.close();
+    expect(await Promise.all(tasks)).toEqual(Array(3).fill('the worker pool has been closed'));
   });
 
   it('workers must be a positive integer', () => {
