@@ -36,6 +36,34 @@ function cloneable(e: unknown): unknown {
   }
 }
 
+/** Prototypes a structured clone keeps; an object of any other class crosses as a plain object, its methods gone. */
+const CLONED_AS_THEMSELVES = new Set<unknown>(
+  [Object, Array, Map, Set, Date, RegExp, ArrayBuffer, DataView, Uint8Array, Uint8ClampedArray, Int8Array, Uint16Array, Int16Array,
+    Uint32Array, Int32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array, Boolean, Number, String,
+    Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map((c) => c.prototype),
+).add(null);
+
+/**
+ * The combined pairs go back by structured clone, which would turn a key or combiner of a class
+ * of the job's own (combineByKey's `new Stats(v)`) into a plain object that has lost its methods,
+ * where one thread keeps the instance: such a task fails, naming the class.
+ */
+function checkCrossing(partitions: unknown[][]): void {
+  for (const part of partitions) {
+    for (const kc of part as [unknown, unknown][]) {
+      for (const v of kc) {
+        if (typeof v !== 'object' || v === null || CLONED_AS_THEMSELVES.has(Object.getPrototypeOf(v))) continue;
+        const name = (v as { constructor?: { name?: string } }).constructor?.name || 'a class of its own';
+        throw new TypeError(
+          `a shuffle (combineByKey, reduceByKey, groupByKey) on a worker pool: a ${v === kc[0] ? 'key' : 'combined value'} is an instance of ${name}, which a ` +
+            'structured clone cannot carry between threads (it keeps plain objects, arrays, Map, Set, Date, typed arrays, and ' +
+            'drops class prototypes): use plain data, or run the job with workers: 1',
+        );
+      }
+    }
+  }
+}
+
 /** The graph built from one setup: its streams, by position, its batch duration and the time of the last task. */
 interface Built {
   streams: DStream<unknown>[];
@@ -104,6 +132,7 @@ async function main(): Promise<void> {
       const rdd = shuffle.compute(b.time);
       const partitions: unknown[][] = [];
       if (rdd) for (let i = 0; i < rdd.numPartitions; i++) partitions.push(rdd.partition(i));
+      checkCrossing(partitions);
       port.postMessage({ type: 'done', id: m.id, partitions, buffer } satisfies FromWorker, [buffer]);
     } catch (e) {
       port.postMessage({ type: 'error', id: m.id, error: cloneable(e), buffer } satisfies FromWorker, [buffer]);

@@ -188,6 +188,13 @@ export class WorkerPool {
           this.dispatch();
         }
       });
+      // An answer that cannot be read here: the task it answered fails, and the thread goes on.
+      t.worker.on('messageerror', (e) => {
+        const p = t.current;
+        t.current = undefined;
+        p?.reject(e);
+        this.dispatch();
+      });
       t.worker.on('error', (e) => this.lost(t, e));
       t.worker.on('exit', (code) => {
         const doing = !t.ready ? 'before it built the job graph' : t.building ? 'while building the job graph' : 'while running a task';
@@ -217,7 +224,12 @@ export class WorkerPool {
     if (!t.ready) return; // its start failed, and says so
     // A kept pool short of a thread is not worth a new one that would keep the process alive.
     if (idle === this) void this.close();
-    else if (!this.closed) this.spawn().catch((e: unknown) => this.failQueued(e));
+    else if (!this.closed) this.spawn().catch((e: unknown) => this.starved(e));
+  }
+
+  /** A thread that was to replace a lost one could not start: the tasks queued fail if no thread is left to run them. */
+  private starved(error: unknown): void {
+    if (this.threads.length === 0) this.failQueued(error);
   }
 
   private failQueued(error: unknown): void {
@@ -235,6 +247,7 @@ export class WorkerPool {
   /** Run one task; its bytes' whole buffer is transferred to the thread (unusable here afterwards) and comes back with the result. */
   run(task: ShuffleTask): Promise<unknown[][]> {
     if (this.closed) return Promise.reject(new Error('the worker pool has been closed'));
+    if (this.threads.length === 0) return Promise.reject(new Error('the worker pool has no thread left: the threads died and new ones could not build the job graph'));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, task, resolve, reject });
       this.dispatch();

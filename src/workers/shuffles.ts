@@ -51,7 +51,8 @@ export async function runShuffles(pool: WorkerPool, graph: DStreamGraph, time: n
   const work: Promise<void>[] = [];
   for (const stream of graph.streams) {
     const input = inputUnder(stream);
-    if (!input || stream.slice(time, time).length === 0) continue;
+    // A shuffle no output reaches was never started (nor is it computed): nothing to run.
+    if (!input || stream.zeroTime === undefined || stream.slice(time, time).length === 0) continue;
     const lines = input.slice(time, time)[0];
     if (!(lines instanceof LinesRDD)) continue;
     const shuffle = stream as ShuffledDStream<unknown, unknown, unknown>;

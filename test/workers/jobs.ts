@@ -82,3 +82,54 @@ export const failing = defineJob(
   },
   { name: 'failing' },
 );
+
+/** A wordcount beside a second shuffle of the same words that no output reads: never started, the pool leaves it alone. */
+export const dangling = defineJob(
+  import.meta.url,
+  (ssc, p: Params) => {
+    const words = pairs(ssc, p.port);
+    words.reduceByKey((a, b) => a + b, 2);
+    words.reduceByKey((a, b) => a + b).foreachRDD((rdd) => void (record(p.run).words += rdd.values().fold(0, (a, b) => a + b)));
+  },
+  { name: 'dangling' },
+);
+
+/** A running mean per word, as a class instance: what a thread's combined pairs cannot carry. */
+export class Mean {
+  constructor(
+    public sum = 0,
+    public n = 0,
+  ) {}
+  add(v: number): Mean {
+    return new Mean(this.sum + v, this.n + 1);
+  }
+  merge(o: Mean): Mean {
+    return new Mean(this.sum + o.sum, this.n + o.n);
+  }
+}
+
+export const means = defineJob(
+  import.meta.url,
+  (ssc, p: Params) => {
+    pairs(ssc, p.port)
+      .combineByKey(
+        (v: number) => new Mean().add(v),
+        (m: Mean, v: number) => m.add(v),
+        (a: Mean, b: Mean) => a.merge(b),
+      )
+      .foreachRDD((rdd) => void (record(p.run).words += rdd.values().map((m) => m.n).fold(0, (a, b) => a + b)));
+  },
+  { name: 'means' },
+);
+
+/** A wordcount whose build fails in a thread started while DSTREAMS_TEST_FAIL_BUILD is 1 (a thread's env is a copy of the process's at its start). */
+export const flaky = defineJob(
+  import.meta.url,
+  (ssc, p: Params) => {
+    if (process.env.DSTREAMS_TEST_FAIL_BUILD === '1') throw new Error('this build fails on purpose');
+    pairs(ssc, p.port)
+      .reduceByKey((a, b) => a + b)
+      .foreachRDD((rdd) => void (record(p.run).words += rdd.values().fold(0, (a, b) => a + b)));
+  },
+  { name: 'flaky' },
+);

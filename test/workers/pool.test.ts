@@ -8,7 +8,7 @@ import { LinesRDD } from '../../src/rdd/LinesRDD.js';
 import type { ReceiverInputDStream } from '../../src/receivers/index.js';
 import type { WorkerPool } from '../../src/workers/WorkerPool.js';
 import { generatedLines, tempDir, waitFor } from '../receivers/helpers.js';
-import { failing, seen, state, wordcount, window as windowed } from './jobs.js';
+import { dangling, failing, flaky, means, seen, state, wordcount, window as windowed } from './jobs.js';
 
 /**
  * A server on a free port below 32768 whose connections `onConnection` handles; `close` also
@@ -199,6 +199,31 @@ describe('worker pool', () => {
     }
   });
 
+  it('combined values of a class of the job\'s own fail the batch on a pool, naming the class; one thread keeps them', async () => {
+    const { port, close, next } = await serve(text);
+    cleanups.push(close);
+    const errors: unknown[] = [];
+    const counted: number[] = [];
+    for (const workers of [1, 2]) {
+      next();
+      const run = runId();
+      const clock = new ManualClock();
+      const ssc = means.create({ batchDuration: 1000, clock, workers }, { port, run });
+      contexts.push(ssc);
+      const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
+      await ssc.start();
+      await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
+      await clock.advance(1000).catch(() => undefined);
+      counted.push(seen.get(run)?.words ?? 0);
+      await ssc.stop();
+      errors.push(await ssc.awaitTermination().then(() => undefined, (e: unknown) => e));
+    }
+    expect(counted).toEqual([words.length, 0]);
+    expect(errors[0]).toBeUndefined();
+    expect(errors[1]).toBeInstanceOf(Error);
+    expect((errors[1] as Error).message).toMatch(/combined value is an instance of Mean.*workers: 1/);
+  });
+
   it('a job without a module runs on this thread whatever workers says', async () => {
     const { port, close } = await serve(text);
     cleanups.push(close);
@@ -293,6 +318,52 @@ describe('worker pool', () => {
     expect(after.some((id) => before.includes(id))).toBe(false);
     await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
     await clock.advance(1000);
+    expect(seen.get(run)!.words).toBe(words.length);
+  });
+
+  it('a shuffle that no output reads is left alone: the batch runs on the pool and counts exactly', async () => {
+    const { port, close } = await serve(text);
+    cleanups.push(close);
+    const run = runId();
+    const clock = new ManualClock();
+    const ssc = dangling.create({ batchDuration: 1000, clock, workers: 2 }, { port, run });
+    contexts.push(ssc);
+    const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
+    await ssc.start();
+    await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
+    await clock.advance(1000);
+    expect(seen.get(run)!.words).toBe(words.length);
+    expect(poolOf(ssc).threads.length).toBe(2);
+  });
+
+  it('a pool whose threads died and whose new threads cannot build the graph fails the next batch instead of waiting for a thread', async () => {
+    const { port, close, again } = await feed(text);
+    cleanups.push(close);
+    const run = runId();
+    const clock = new ManualClock();
+    const ssc = flaky.create({ batchDuration: 1000, clock, workers: 2 }, { port, run });
+    contexts.push(ssc);
+    const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
+    const received = (): number => (input.receiver as unknown as { stats: { lines: number } }).stats.lines;
+    await ssc.start();
+    await waitFor(() => received() === lines.length, 'all lines received');
+    await clock.advance(1000);
+    expect(seen.get(run)!.words).toBe(words.length);
+    process.env.DSTREAMS_TEST_FAIL_BUILD = '1';
+    try {
+      for (const t of poolOf(ssc).threads.slice()) await t.worker.terminate();
+      await waitFor(() => poolOf(ssc).threads.length === 0, 'the new threads failed their builds');
+    } finally {
+      delete process.env.DSTREAMS_TEST_FAIL_BUILD;
+    }
+    again();
+    await waitFor(() => received() === 2 * lines.length, 'the lines received again');
+    await clock.advance(1000).catch(() => undefined);
+    const error = await ssc.awaitTermination().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toMatch(/no thread left/);
     expect(seen.get(run)!.words).toBe(words.length);
   });
 
