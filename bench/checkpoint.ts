@@ -393,6 +393,23 @@
  *   modes, took 2.27 s in "on" against 1.66 s in "off" (+37 %), and the record loop +49 %; the
  *   checkpoint's own JS (the flat array made 225 ms, the take 153, its encoding 140, hold 62, the
  *   commit ~80) ~0.34 ms a batch of ~2-3 ms, GC +0.12 ms.
+ * - Dec 4, later. mapWithState at 1 M keys: per-batch traces have "on" 2.5 ms slower a batch at the
+ *   median, and a snapshot merge's few batches 26-79 ms; a profile pair (600 batches, built code):
+ *   the record loop +0.6 s (the same loop: the cache shared with the checkpoint's work), GC +0.2 s,
+ *   encodeBulkFlat 0.28 s, the delta's flat array 0.09 s, idle +0.3 s. LevelDB compressed every
+ *   table block with Snappy, at each flush and compaction, on a store that is mostly deltas soon
+ *   merged away: opened without compression (Kafka Streams' RocksDB stores do the same), five
+ *   alternated child pairs at 1 M keys, "on" 655 / 666 / 663 / 670 / 653 -> 679 / 673 / 670 / 737 /
+ *   711 k records/s, CPU 16.6-18.5 -> 14.4-16.3 ms a batch; at 10 k keys within the noise. The
+ *   store is larger (mapWithState 1 M 43-50 -> 42-66 MiB, updateStateByKey 1 M 38 -> 101 MiB after
+ *   300 batches), a restart no slower (mapWithState 0.29 -> 0.28 s, updateStateByKey 0.46 -> 0.44 s).
+ *   The bench after it, best / medians: mapWithState 1 M 0.83 / 0.82 (0.77 / 0.75 the same hour
+ *   before), 10 k 0.74 / 0.68 (0.77 / 0.63); updateStateByKey 1 M 0.96 / 1.01, 10 k 0.91 / 0.91.
+ *   At 10 k keys "delta" (no write at all) already costs what "on" does: applyKV +1.8 s over 3,000
+ *   batches, all of it the Map's get (+1.4 s) and the leaf's first read (+0.5 s): cache misses, with
+ *   the log's arrays and the promoted keys between the batches. Tried, not kept: the log taking the
+ *   leaf's own key (no young string kept): three alternated pairs, no gain; the merge thread at
+ *   nice 19: no change.
  */
 
 import { execFileSync } from 'node:child_process';

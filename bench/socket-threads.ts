@@ -114,6 +114,12 @@
  *   a kept pool took 3 ms against 1.6 s for new threads under tsx): three 5-round pairs
  *   alternated with the code before, other threads' CPU 2.21-2.50 -> 1.98-2.30 s, 2 threads
  *   6.63-7.88 -> 7.36-7.55 M words/s, ratio 1.36-1.58 -> 1.54-1.59.
+ * - Dec 4, later (a fast VM; one thread 5.3-5.9 M words/s): 1.76, 1.78, 1.61 (5 rounds), 1.66 (6
+ *   rounds) at 60 MB; 1.76 at 100 MB (5.31 -> 9.34 M words/s). The kept pool's threads rebuild
+ *   the graph for each context, and stage.ts stops specialising a chain's code to its functions
+ *   after four sets of the same source text: a .scratch run of nine contexts in a row, that limit
+ *   4 against 1000, took the same time a batch (224-301 ms either way): V8 inlines closures made
+ *   at the same place alike.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
