@@ -73,6 +73,8 @@ export class CheckpointStore {
   private merger: LogMerger | undefined;
   /** The error of a coalescing group that failed to write: the later ones fail with it. */
   private coalescedFailure: { error: unknown } | undefined;
+  /** The first commit write that failed: no snapshot is written after it (it could hold a batch the store does not). */
+  private failedWrite: { error: unknown } | undefined;
 
   private constructor(dir: string, db: Db, sync: boolean, seq: number, created: boolean) {
     this.dir = dir;
@@ -177,6 +179,7 @@ export class CheckpointStore {
       await writeGroup(this.db, this.dir, group, this.seq);
     } catch (error) {
       if (group.dependent) this.coalescedFailure = { error };
+      this.failedWrite ??= { error };
       throw error;
     }
     this.seq += group.ops.length;
@@ -288,6 +291,8 @@ export class CheckpointStore {
     this.release();
     this.open = undefined; // commits after the snapshot are written after it
     await this.chain(async () => {
+      // A snapshot from memory holds its batch, whose commit (queued before it) may have failed.
+      if (this.failedWrite) throw this.failedWrite.error;
       written = await writeSnapshotBatch(this.db, this.dir, streamId, time, chunks, this.seq);
       if (written) this.seq++;
     });

@@ -103,8 +103,8 @@ export class Checkpointer {
   private readonly unwritten: UnwrittenCommits;
   private readonly merges: SnapshotMerges;
   private readonly compaction = new CompactionPacing();
-  /** Streams whose deferred changes (deferDelta) wait in a group not yet written. */
-  private readonly held = new Set<string>();
+  /** Streams whose deferred changes (deferDelta) wait in a group not yet written: the last batch each deferred. */
+  private readonly held = new Map<string, number>();
   /** When the last commitBatch began (performance.now()). */
   private lastCommitAt: number | undefined;
   /** Stored streams the graph no longer has: removed by the next commit. */
@@ -304,7 +304,7 @@ export class Checkpointer {
     let options: CommitOptions = { coalesce: true };
     if (deferred.length === 0) commit.meta = meta;
     else {
-      for (const s of deferred) this.held.add(streamKey(s));
+      for (const s of deferred) this.held.set(streamKey(s), time);
       options = { coalesce: true, late: (last) => (last ? this.deferredPart(time, deferred, meta) : undefined), linger: { ms: GROUP_LINGER_MS, max: MAX_GROUP_BATCHES } };
     }
     const written = this.unwritten.track(time, this.store.enqueue(commit, options)); // throws when the commit cannot be encoded
@@ -325,7 +325,8 @@ export class Checkpointer {
     const deltas = new Map<string, DeltaChange>();
     for (const s of deferred) {
       const key = streamKey(s);
-      this.held.delete(key);
+      // A later batch's changes it deferred too wait for their own group: still held.
+      if (this.held.get(key)! <= time) this.held.delete(key);
       const delta = s.checkpointDelta(time, false);
       const change = delta?.state;
       if (change?.flat) {
@@ -377,6 +378,7 @@ export class Checkpointer {
       await this.flush();
       // A snapshot merge under way is finished, not dropped: it shortens the next restore.
       await this.merges.whenMerged();
+      this.merges.check(); // a merge that failed, which no later commit saw
     } finally {
       await this.store.close();
     }

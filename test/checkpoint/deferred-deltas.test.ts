@@ -384,3 +384,79 @@ describe('mapWithState and updateStateByKey with group commit (deferDelta)', () 
     }
   });
 });
+
+describe('held streams (Checkpointer)', () => {
+  it('a stream that deferred batches into two groups stays held until the second is written: no batch record goes without its changes', async () => {
+    // Two fake streams: A defers every batch's change (one key a<t>), B's every commit is a full
+    // copy (as when its change log overflowed), so each batch's commit is a group of its own.
+    const a = {
+      id: 1, kind: 'A', slideDuration: 1000, dependencies: [], stateName: undefined,
+      log: [] as Array<[string, number]>,
+      deferDelta: () => 1,
+      checkpointDelta(t: number) {
+        const taken = this.log.filter(([, v]) => v <= t);
+        this.log = this.log.filter(([, v]) => v > t);
+        return { state: { replace: false, puts: [], deletes: [], flat: taken.flat() } };
+      },
+      restoreCheckpoint: () => undefined,
+    };
+    const b = {
+      id: 2, kind: 'B', slideDuration: 1000, dependencies: [], stateName: undefined,
+      checkpointDelta: (t: number) => ({ state: { replace: true, puts: [['b', t]], deletes: [] } }),
+      restoreCheckpoint: () => undefined,
+    };
+    const graph = { streams: [a, b], inputs: [], zeroTime: 0, batchDuration: 1000 } as unknown as Parameters<typeof Checkpointer.open>[0];
+    const cp = await Checkpointer.open(graph, tempDir(), 'held');
+    const store = (cp as unknown as { store: CheckpointStore }).store;
+    // Each LevelDB write: its batch record's time and A's delta entries.
+    const writes: Array<{ last: number | undefined; a: string[] }> = [];
+    const db = (store as unknown as { db: { batch(): { put(k: string, v: string): unknown; write(o?: object): Promise<void> } } }).db;
+    const batchOf = db.batch.bind(db);
+    db.batch = () => {
+      const w = { last: undefined as number | undefined, a: [] as string[] };
+      const bt = batchOf();
+      const put = bt.put.bind(bt);
+      bt.put = (k: string, v: string) => {
+        if (k === 'meta/batch') w.last = (JSON.parse(v) as { lastCompletedTime: number }).lastCompletedTime;
+        else if (k.startsWith('delta/s1/')) w.a.push(...[...v.matchAll(/"(a\d+)"/g)].map((m) => m[1]!));
+        return put(k, v);
+      };
+      const write = bt.write.bind(bt);
+      bt.write = (o?: object) => {
+        writes.push(w);
+        return write(o);
+      };
+      return bt;
+    };
+    /** A write in progress that ends when the function returned is called (a slow fsync). */
+    const stall = (): (() => void) => {
+      let end!: () => void;
+      const ended = new Promise<void>((r) => (end = r));
+      void (store as unknown as { chain(run: () => Promise<void>): Promise<void> }).chain(() => ended);
+      return end;
+    };
+    const batch = async (t: number): Promise<void> => {
+      a.log.push([`a${t}`, t]);
+      await cp.commitBatch(t, []);
+    };
+    await batch(1000);
+    await cp.flush();
+    const first = stall();
+    await batch(2000); // A defers; B's copy makes a group of its own
+    const second = stall();
+    await batch(3000); // A defers again, into the next group
+    first(); // batch 2000's group is written: A's batch 3000 still waits in its own
+    await tick(5);
+    await tick(GROUP_LINGER_MS + 5);
+    await batch(4000); // later than the linger: deferred only because A is still held
+    second();
+    await cp.close();
+    const records = writes.filter((w) => w.last !== undefined).map((w) => [w.last, w.a]);
+    expect(records).toEqual([
+      [1000, ['a1000']],
+      [2000, ['a2000']],
+      [3000, ['a3000']],
+      [4000, ['a4000']],
+    ]);
+  });
+});

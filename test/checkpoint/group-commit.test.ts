@@ -81,4 +81,25 @@ describe('group commit (coalesce)', () => {
     expect(await store.readMeta()).toEqual({ fresh: true });
     await store.close();
   });
+
+  it('a snapshot from memory queued behind a commit whose write failed is not written: the store never holds a batch its record does not', async () => {
+    const dir = tempDir();
+    const store = await CheckpointStore.open(dir);
+    await store.enqueue(delta(1000, [['k', 1]]), { coalesce: true });
+    // Batch 2000's commit, then (its checkpoint interval) a snapshot of the state as of 2000.
+    const failed = store.enqueue(delta(2000, [['k', 2]]), {
+      coalesce: true,
+      late: () => {
+        throw new Error('disk on fire');
+      },
+    });
+    const snapshot = store.writeSnapshot('s1', 2000, [{ keys: ['k'], values: [2] }]);
+    await expect(failed).rejects.toThrow('disk on fire');
+    await expect(snapshot).rejects.toThrow('disk on fire');
+    await store.close();
+    const again = await CheckpointStore.open(dir);
+    expect(await again.readMeta()).toEqual({ last: 1000 });
+    expect(await again.loadState('s1')).toEqual([['k', 1]]);
+    await again.close();
+  });
 });
