@@ -215,6 +215,8 @@ export class DiskMapWithStateDStream<K, V, S, M>
     // The time of last write the store's idle index has for a key (its entry to remove on a change).
     const prevOf = (known: Known<K, S> | undefined): number | undefined =>
       known === undefined ? undefined : known.time === time ? known.prev : known.value?.[1];
+    /** The initial state's values, which stay the user's: the function gets copies of them. */
+    const given = new Set<unknown>();
 
     if (this.latestTime === undefined) {
       const initial = this.spec.getInitialState();
@@ -223,7 +225,9 @@ export class DiskMapWithStateDStream<K, V, S, M>
         const code = codeOf(k);
         const known = this.lookup(code, k, mine);
         if (known?.value === undefined) added++;
-        mine.set(code, { key: k, value: [s, time], time, prev: prevOf(known) });
+        const entry = { key: k, value: [s, time] as const, time, prev: prevOf(known) };
+        mine.set(code, entry);
+        given.add(entry);
       }
     }
 
@@ -246,7 +250,7 @@ export class DiskMapWithStateDStream<K, V, S, M>
           const code = run[j + 2];
           const known = this.lookup(code, k, mine);
           const exists = known?.value !== undefined;
-          state.wrap(exists, known?.value?.[0], known !== undefined && known.time === time);
+          state.wrap(exists, known?.value?.[0], known !== undefined && known.time === time && !given.has(known));
           const result = fn(time, k, run[j + 1] as V, state);
           if (state.isRemoved()) {
             if (exists) {

@@ -195,7 +195,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         // Not in the Map: maybe in the table; a tombstone: removed.
         const entry = current === undefined && table !== undefined ? table.find(k, h, mix(h)) : -1;
         const leaf = current !== undefined && (current.value as unknown) !== TOMBSTONE ? current : undefined;
-        if (leaf !== undefined) state.wrap(true, leaf.value, leaf.born === edit);
+        // A value this batch wrote is the batch's own; an initial state's (born now, never logged) is the user's.
+        if (leaf !== undefined) state.wrap(true, leaf.value, leaf.born === edit && leaf.at >= 0);
         else if (entry >= 0) state.wrap(true, table!.valueAt(entry), false);
         else state.wrap(false, undefined);
         const had = leaf !== undefined || entry >= 0;
@@ -404,7 +405,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       stateMaps.restored(edit, saved.time).map((view, p) => ({ state: view, mapped: [], table: this.table && { table: this.table, part: p, edit } })),
       saved.meta,
     );
-    // Nothing is left to checkpoint of the restored version.
-    if (saved.time > this.completedThrough) this.completedThrough = saved.time;
+    // Nothing is left to checkpoint of a restarted version; an edit's batch may still await its checkpoint.
+    if (!this.editing && saved.time > this.completedThrough) this.completedThrough = saved.time;
   }
 }

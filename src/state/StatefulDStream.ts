@@ -49,6 +49,8 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
   private initialHandedOver = false;
   /** The next checkpoint must be a full copy: an edit changed the state outside a batch, so no delta describes it. */
   private fullCheckpointOwed = false;
+  /** Whether the restore under way is an edit's (applyEdits), not a restart's: the batch it rebuilt may not have completed. */
+  protected editing = false;
   /** Changes held for a later checkpoint (deferDelta), described before an edit rebuilt the state. */
   private describedHeld: { time: number; delta: StreamCheckpoint | undefined } | undefined;
   /**
@@ -210,7 +212,12 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     }
     this.seeded = [...seeded.values()];
     const restored = this.restoredExtra;
-    void this.restoreCheckpoint({ time, state: [...entries.values()], slices: [], meta });
+    this.editing = true;
+    try {
+      void this.restoreCheckpoint({ time, state: [...entries.values()], slices: [], meta });
+    } finally {
+      this.editing = false;
+    }
     this.restoredExtra = restored;
     this.fullCheckpointOwed = true;
   }

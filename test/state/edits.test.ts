@@ -193,3 +193,38 @@ describe('state edits and checkpoint extra with the delta log and snapshots', ()
     await ssc.stop();
   });
 });
+
+describe('an edit before the batch it rebuilt completed', () => {
+  it('mapWithState: the next batch computed early (an action in a transform) leaves the edited version for that batch\'s checkpoint', async () => {
+    const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0), defaultParallelism: 1 });
+    const fn = (_k: string, v: number | undefined, st: State<number>): number => {
+      st.update((st.getOption() ?? 0) + (v ?? 0));
+      return st.get();
+    };
+    const mapped = ssc
+      .queueStream<[string, number]>([[['a', 1], ['b', 1]], [['a', 1]], [['a', 1]]])
+      .mapWithState(StateSpec.function(fn));
+    mapped.foreachRDD((rdd) => void rdd.collect());
+    const stream = mapped.internalStream as unknown as StatefulDStream<unknown, unknown>;
+    type Graph = { start(t: number): void; computeInputs(t: number): void; generateJobs(t: number): { run(): Promise<void> }[]; materializeState(t: number): void; clearMetadata(t: number): void };
+    const graph = (ssc as unknown as { graph: Graph }).graph;
+    graph.start(0);
+    const run = async (t: number): Promise<void> => {
+      graph.computeInputs(t);
+      const jobs = graph.generateJobs(t);
+      graph.materializeState(t);
+      for (const j of jobs) await j.run();
+    };
+    await run(1000);
+    stream.checkpointDelta(1000, true);
+    graph.clearMetadata(1000);
+    await run(2000);
+    stream.editState((k) => k === 'b', []); // a partition of the scaled-out job lost: key b goes
+    graph.computeInputs(3000);
+    graph.generateJobs(3000);
+    graph.materializeState(3000); // batch 3000's state, before batch 2000's checkpoint
+    const copy = stream.checkpointDelta(2000, false); // the edit owes a full copy
+    expect(copy?.state?.replace).toBe(true);
+    expect(copy?.state?.puts).toEqual([['a', 2]]);
+  });
+});

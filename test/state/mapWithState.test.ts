@@ -376,6 +376,21 @@ describe('mapWithState', () => {
     expect(new Map(snapshots[sizes.length - 1])).toEqual(counts);
   });
 
+  it('a function that changes its state object in place does not change the initial state it was given: the next run starts from it again', async () => {
+    const initial: [string, { n: number }][] = [['a', { n: 5 }]];
+    const spec = StateSpec.function((_key: string, value: number | undefined, state: State<{ n: number }>) => {
+      const s = state.getOption() ?? { n: 0 };
+      s.n += value ?? 0;
+      state.update(s);
+      return s.n;
+    }).initialState(initial);
+    for (const store of ['memory', 'disk', 'memory'] as const) {
+      const { outputs } = await runMapWithState([['a', 'a'], ['a']], spec, undefined, store);
+      expectBatchSets(outputs, [[6, 7], [8]]);
+    }
+    expect(initial).toEqual([['a', { n: 5 }]]);
+  });
+
   it('keys compare by value (tuple keys)', async () => {
     const ctx = testContext();
     try {
