@@ -43,8 +43,13 @@ export class LineSplitter {
     const out = rest.length > 0 ? this.split(rest) : [];
     if (rest.indexOf('\uFFFD') !== -1) this.invalidSequences += countChar(rest);
     if (!this.discarding && this.partial.length > 0) {
-      out.push(stripCR(this.partial));
-      this.lines++;
+      // The one character more a partial line may hold was not a \r after all: the line is too long.
+      const line = stripCR(this.partial);
+      if (line.length > this.opts.maxLineLength) this.overlong(line.length);
+      else {
+        out.push(line);
+        this.lines++;
+      }
     }
     this.reset();
     return out;

@@ -40,6 +40,8 @@ interface PendingStore<T> {
   offset: number;
   resolve: () => void;
   reject: (e: unknown) => void;
+  /** With a write-ahead log: the blocks its records went into so far, each written or failed. */
+  blocks: Promise<void>[];
 }
 
 type State = 'initialized' | 'started' | 'restarting' | 'stopped';
@@ -158,13 +160,30 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
       if (k > 0) this.generator.add(items, 0, k);
       if (k === n) return this.wal ? this.generator.whenBlockDone() : RESOLVED;
       return new Promise<void>((resolve, reject) => {
-        this.queue.push({ items, offset: k, resolve, reject });
+        const req: PendingStore<T> = { items, offset: k, resolve, reject, blocks: [] };
+        if (k > 0) this.addedTo(req);
+        this.queue.push(req);
         this.schedulePump();
       });
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ items, offset: 0, resolve, reject });
+      this.queue.push({ items, offset: 0, resolve, reject, blocks: [] });
     });
+  }
+
+  /** Some of `req`'s records went into the block being filled: with a log, it settles only once that block is written too. */
+  private addedTo(req: PendingStore<T>): void {
+    if (!this.wal) return;
+    const done = this.generator.whenBlockDone();
+    done.catch(() => undefined); // its failure is read when the request settles
+    req.blocks.push(done);
+  }
+
+  /** All of `req`'s records are in blocks: it settles as they are written (at once without a log). */
+  private settle(req: PendingStore<T>): void {
+    if (!this.wal) return req.resolve();
+    this.addedTo(req);
+    Promise.all(req.blocks).then(() => req.resolve(), req.reject);
   }
 
   /** Admit queued records as the rate allows, in order. */
@@ -177,10 +196,12 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
         this.generator.add(req.items, req.offset, req.offset + k);
         req.offset += k;
       }
-      if (req.offset < req.items.length) break;
+      if (req.offset < req.items.length) {
+        if (k > 0) this.addedTo(req);
+        break;
+      }
       this.queue.shift();
-      if (this.wal) this.generator.whenBlockDone().then(req.resolve, req.reject);
-      else req.resolve();
+      this.settle(req);
     }
     if (this.queue.length > 0) this.schedulePump();
   }
@@ -276,8 +297,7 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
       // Records already accepted by store() are not dropped: admit them past the rate limit.
       for (const req of this.queue.splice(0)) {
         this.generator.add(req.items, req.offset, req.items.length);
-        if (this.wal) this.generator.whenBlockDone().then(req.resolve, req.reject);
-        else req.resolve();
+        this.settle(req);
       }
       this.generator.stop();
       await this.walWrites.catch(() => undefined);

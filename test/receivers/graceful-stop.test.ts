@@ -2,7 +2,7 @@
 // (Spark's order): lines received after the last batch are still processed, not dropped.
 import { createServer, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { StreamingContext } from '../../src/index.js';
+import { StreamingContext, SystemClock, type Clock } from '../../src/index.js';
 import type { ReceiverInputDStream } from '../../src/receivers/index.js';
 import { freePort, waitFor } from './helpers.js';
 
@@ -11,7 +11,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-it('graceful stop processes the lines received since the last batch', async () => {
+/** Lines sent just after a batch, then a graceful stop: how many were sent and how many the batches counted. */
+async function stopAfterLines(clock: Clock): Promise<{ sent: number; counted: number }> {
   const clients: Socket[] = [];
   const server = createServer((s) => void clients.push(s));
   const port = await freePort();
@@ -19,7 +20,7 @@ it('graceful stop processes the lines received since the last batch', async () =
   cleanups.push(() => new Promise((r) => server.close(r)));
   cleanups.push(() => clients.forEach((c) => c.destroy()));
 
-  const ssc = new StreamingContext({ batchDuration: 1000 });
+  const ssc = new StreamingContext({ batchDuration: 1000, clock });
   cleanups.push(() => ssc.stop());
   let counted = 0;
   let batches = 0;
@@ -45,5 +46,22 @@ it('graceful stop processes the lines received since the last batch', async () =
     if (round === 10) throw new Error(`in 10 rounds a batch always took the lines before the stop (counted ${counted} of ${sent})`);
   }
   await ssc.stop({ graceful: true });
+  return { sent, counted };
+}
+
+it('graceful stop processes the lines received since the last batch', async () => {
+  const { sent, counted } = await stopAfterLines(new SystemClock());
+  expect(counted).toBe(sent);
+});
+
+it('graceful stop processes them when its timer wakes before the clock reaches the next batch time (timers may fire a millisecond early)', async () => {
+  // A clock 2 % slow: a timer set for what it says is left wakes before it reads that time.
+  const start = Date.now();
+  class Slow extends SystemClock {
+    override getTimeMillis(): number {
+      return start + Math.floor((Date.now() - start) * 0.98);
+    }
+  }
+  const { sent, counted } = await stopAfterLines(new Slow());
   expect(counted).toBe(sent);
 });

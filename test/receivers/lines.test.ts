@@ -58,6 +58,14 @@ describe('LineSplitter', () => {
     expect(s2.overlongLines).toBe(1);
   });
 
+  it('a last line without a newline one character over the limit is dropped too, as it would be with one', () => {
+    const { s, overlong } = splitter(3);
+    expect(feed(s, Buffer.from('abc\nabcd'), [])).toEqual(['abc']);
+    expect(overlong).toEqual([4]);
+    const { s: s2 } = splitter(3);
+    expect(feed(s2, Buffer.from('abc\nabc\r'), [])).toEqual(['abc', 'abc']);
+  });
+
   it('matches a line-by-line reading of the whole text for any cuts: empty lines, \\r\\n, lines at and over the limit', () => {
     let seed = 7;
     const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);

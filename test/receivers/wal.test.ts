@@ -42,7 +42,7 @@ function recordsOnDisk(dir: string): string[] {
 }
 
 /** A receiver input stream with the WAL on, driven by hand (no context), as the scheduler and checkpoints would. */
-async function walStream(dir: string, start = true): Promise<{
+async function walStream(dir: string, start = true, options: Partial<ReceiverEnvironment['options']> = {}): Promise<{
   stream: ReceiverInputDStream<string>;
   receiver: ManualReceiver<string>;
   complete: (time: number) => Promise<void>;
@@ -50,7 +50,7 @@ async function walStream(dir: string, start = true): Promise<{
   const graph = new DStreamGraph(1000);
   const receiver = new ManualReceiver<string>();
   const env: ReceiverEnvironment = {
-    options: { receiverWriteAheadLog: true, blockInterval: 10 },
+    options: { receiverWriteAheadLog: true, blockInterval: 10, ...options },
     checkpointDir: () => dir,
     now: () => Date.now(),
     post: () => undefined,
@@ -101,6 +101,22 @@ describe('receiver write-ahead log', () => {
     expect(recordsOnDisk(logDir)).toEqual(Array.from({ length: 50 }, (_, i) => [`a${i}`, `b${i}`]).flat());
     // Not a string? v8 serialisation instead of JSON: still one record each.
     await ssc.stop();
+  });
+
+  it('a store() the rate limit admits in parts rejects when the log write of any of its blocks fails, not only the last', async () => {
+    const { dir, remove } = tempDir();
+    cleanups.push(remove);
+    const { stream, receiver } = await walStream(dir, true, { receiverMaxRate: 10 });
+    cleanups.push(() => stream.stop());
+    const append = FileWriteAheadLog.prototype.append;
+    let appends = 0;
+    FileWriteAheadLog.prototype.append = function (this: FileWriteAheadLog<unknown>, block) {
+      return ++appends === 1 ? Promise.reject(new Error('disk on fire')) : append.call(this, block);
+    } as typeof append;
+    cleanups.push(() => void (FileWriteAheadLog.prototype.append = append));
+    const items = Array.from({ length: 15 }, (_, i) => `r${i}`);
+    await expect(receiver.put(items)).rejects.toThrow('disk on fire');
+    expect(appends).toBeGreaterThanOrEqual(2); // the rest went into later blocks
   });
 
   it('replays on recovery the blocks after the checkpointed position, pending batches into their own batch', async () => {
