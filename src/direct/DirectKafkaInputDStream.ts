@@ -122,7 +122,7 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     this.rate = new DirectRateController(params, graph.batchDuration);
     this.ownership = options.ownership;
     // Internal topics are written in transactions: a scaled-out stream reads committed records only.
-    this.readOptions = this.ownership ? { ...options.read, readCommitted: true } : (options.read ?? {});
+    this.readOptions = this.ownership || params.readCommitted ? { ...options.read, readCommitted: true } : (options.read ?? {});
     this.ownership?.register(this.topics, params);
     this.commits = new OffsetCommits({
       params,

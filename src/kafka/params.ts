@@ -16,6 +16,11 @@ export interface KafkaParams {
   /** Where to start without `fromOffsets` and without committed offsets: `earliest`/`latest` (Spark's `smallest`/`largest`). Default `latest`. */
   'auto.offset.reset'?: 'earliest' | 'latest' | 'smallest' | 'largest' | string;
   'client.id'?: string;
+  /**
+   * `read_committed`: a direct stream leaves out the records of aborted transactions (Kafka's
+   * consumer setting; a scaled-out job's streams always do). Default `read_uncommitted`.
+   */
+  'isolation.level'?: 'read_committed' | 'read_uncommitted' | string;
   /** Bytes asked for per partition in one fetch request (default 4 MiB). */
   'max.partition.fetch.bytes'?: number | string;
   /** Bytes asked for in one fetch request (default 64 MiB). */
@@ -84,6 +89,8 @@ export interface ResolvedKafkaParams {
   topicWaitMs: number;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** `isolation.level` is `read_committed`. */
+  readCommitted: boolean;
 }
 
 export class KafkaConfigError extends Error {
@@ -158,6 +165,10 @@ export function resolveKafkaParams(params: KafkaParams | undefined, brokersOverr
       );
     }
   }
+  const isolation = pick(p, 'isolation.level');
+  if (isolation !== undefined && isolation !== 'read_committed' && isolation !== 'read_uncommitted') {
+    throw new KafkaConfigError(`kafkaParams "isolation.level" must be read_committed or read_uncommitted, got ${String(isolation)}`);
+  }
   const maxRate = num(p, 'records/s', 0, 'maxRatePerPartition', 'spark.streaming.kafka.maxRatePerPartition');
   const initialRate = num(p, 'records/s', 0, 'backpressure.initialRate', 'spark.streaming.backpressure.initialRate');
   const maxRecords = num(p, 'records', 0, 'maxRecordsPerBatch');
@@ -182,6 +193,7 @@ export function resolveKafkaParams(params: KafkaParams | undefined, brokersOverr
     topicWaitMs: num(p, 'ms', 10_000, 'topic.wait.ms'),
     sessionTimeoutMs: num(p, 'ms', 10_000, 'session.timeout.ms'),
     heartbeatIntervalMs: num(p, 'ms', 3000, 'heartbeat.interval.ms'),
+    readCommitted: isolation === 'read_committed',
   };
 }
 

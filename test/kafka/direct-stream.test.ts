@@ -10,7 +10,7 @@ import {
   type KafkaRDD,
   type OffsetRange,
 } from '../../src/index.js';
-import { addPartitions, createTopic, kafkaBrokers, produceLines, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
+import { addPartitions, createTopic, kafkaBrokers, kafkaClient, produceLines, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
 import { advanceUntil, countWords, shakespeareLines, sum, words } from './helpers.js';
 
 const contexts: StreamingContext[] = [];
@@ -93,6 +93,47 @@ describe('KafkaUtils.createDirectStream', () => {
     const sizes = [...seen.values()].map((s) => s.count);
     expect(sizes.slice(0, -1).every((s) => s === 10_000)).toBe(true);
     expect(sum(sizes)).toBe(lines.length);
+  });
+
+  it('isolation.level read_committed leaves out the records of aborted transactions; read_uncommitted (the default) reads them', { timeout: 60_000 }, async () => {
+    const topic = uniqueTopic('transactions');
+    await createTopic(topic, 1);
+    const producer = kafkaClient().producer({ transactionalId: `tx-${topic}`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      for (const [values, commit] of [[['c1', 'c2'], true], [['a1', 'a2'], false], [['c3'], true]] as const) {
+        const txn = await producer.transaction();
+        await txn.send({ topic, messages: values.map((value) => ({ value })) });
+        await (commit ? txn.commit() : txn.abort());
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const end = (await topicEndOffsets(topic))[0]!;
+    const read = async (isolation?: string): Promise<string[]> => {
+      const { ssc, clock } = context(1000);
+      const stream = KafkaUtils.createDirectStream(ssc, [topic], {
+        'metadata.broker.list': kafkaBrokers(),
+        'auto.offset.reset': 'earliest',
+        ...(isolation ? { 'isolation.level': isolation } : {}),
+      });
+      const values: string[] = [];
+      let until = 0;
+      stream.foreachRDD((rdd) => {
+        values.push(...rdd.collect().map(([, v]) => v));
+        for (const r of (rdd as KafkaRDD).offsetRanges()) until = Math.max(until, r.untilOffset);
+      });
+      await ssc.start();
+      await advanceUntil(clock, ssc, () => until >= end);
+      await ssc.stop();
+      return values;
+    };
+    expect(await read('read_committed')).toEqual(['c1', 'c2', 'c3']);
+    expect(await read()).toEqual(['c1', 'c2', 'a1', 'a2', 'c3']);
+    const { ssc } = context(1000);
+    expect(() => KafkaUtils.createDirectStream(ssc, [topic], { 'metadata.broker.list': kafkaBrokers(), 'isolation.level': 'committed' })).toThrow(
+      /"isolation.level" must be read_committed or read_uncommitted, got committed/,
+    );
   });
 
   it('reads a 3-partition topic, one RDD partition per Kafka partition, and picks up a partition added mid-run', { timeout: 120_000 }, async () => {
