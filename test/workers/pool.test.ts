@@ -3,12 +3,12 @@
 // fail the batch as they do on one thread; a job without a module runs as it always did.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, StreamingContext, type CompletedBatchInfo, type OutputOperationInfo } from '../../src/index.js';
+import { ManualClock, StreamingContext, type CompletedBatchInfo, type OutputOperationInfo, type StreamingContextOptions } from '../../src/index.js';
 import { LinesRDD } from '../../src/rdd/LinesRDD.js';
 import type { ReceiverInputDStream } from '../../src/receivers/index.js';
 import type { WorkerPool } from '../../src/workers/WorkerPool.js';
 import { generatedLines, tempDir, waitFor } from '../receivers/helpers.js';
-import { dangling, failing, flaky, means, seen, state, wordcount, window as windowed } from './jobs.js';
+import { dangling, failing, flaky, means, seen, state, wordcount, window as windowed, type Params } from './jobs.js';
 
 /**
  * A server on a free port below 32768 whose connections `onConnection` handles; `close` also
@@ -83,8 +83,27 @@ type Pool = { threads: { worker: { threadId: number; terminate(): Promise<number
 const poolOf = (ssc: StreamingContext): Pool => (ssc as unknown as { pool: Pool }).pool;
 const threadIds = (ssc: StreamingContext): number[] => poolOf(ssc).threads.map((t) => t.worker.threadId);
 
+/** The lines a context's socket receiver has received so far (internal). */
+const receivedLines = (ssc: StreamingContext): number =>
+  ((ssc.graph.inputs[0] as ReceiverInputDStream<string>).receiver as unknown as { stats: { lines: number } }).stats.lines;
+
 let runs = 0;
 const runId = (): string => `run-${++runs}`;
+
+/** A context of `job` on two threads reading `port`, started, and its first batch run once every line came in. */
+async function firstBatch(
+  job: { create(options: StreamingContextOptions, p: Params): StreamingContext },
+  port: number,
+): Promise<{ ssc: StreamingContext; clock: ManualClock; run: string }> {
+  const run = runId();
+  const clock = new ManualClock();
+  const ssc = job.create({ batchDuration: 1000, clock, workers: 2 }, { port, run });
+  contexts.push(ssc);
+  await ssc.start();
+  await waitFor(() => receivedLines(ssc) === lines.length, 'all lines received');
+  await clock.advance(1000);
+  return { ssc, clock, run };
+}
 
 describe('worker pool', () => {
   it('wordcount: one batch of the same lines gives the same partitions, in the same order, on 1 and 3 threads', async () => {
@@ -97,10 +116,9 @@ describe('worker pool', () => {
       const clock = new ManualClock();
       const ssc = wordcount.create({ batchDuration: 1000, clock, workers }, { port, run });
       contexts.push(ssc);
-      const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
       await ssc.start();
       // Everything received before the one batch is cut: its RDD holds all the lines.
-      await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
+      await waitFor(() => receivedLines(ssc) === lines.length, 'all lines received');
       await clock.advance(1000);
       expect(seen.get(run)!.words).toBe(words.length);
       batches[workers] = seen.get(run)!.batches;
@@ -117,18 +135,16 @@ describe('worker pool', () => {
     const clock = new ManualClock();
     const ssc = wordcount.create({ batchDuration: 1000, clock, workers: 2 }, { port, run });
     contexts.push(ssc);
-    const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
-    const received = (): number => (input.receiver as unknown as { stats: { lines: number } }).stats.lines;
     const kept = (): number => (ssc as unknown as { pool: { buffers: { keptBytes: number } } }).pool.buffers.keptBytes;
     await ssc.start();
-    await waitFor(() => received() === lines.length, 'all lines received');
+    await waitFor(() => receivedLines(ssc) === lines.length, 'all lines received');
     await clock.advance(1000);
     expect(seen.get(run)!.words).toBe(words.length);
     const afterFirst = kept();
     expect(afterFirst).toBeGreaterThan(0); // both slices' buffers came back
     // The text again on the same connection: a second batch as large.
     again();
-    await waitFor(() => received() === 2 * lines.length, 'the lines received again');
+    await waitFor(() => receivedLines(ssc) === 2 * lines.length, 'the lines received again');
     await clock.advance(1000);
     expect(seen.get(run)!.words).toBe(2 * words.length);
     expect(sortedPairs(seen.get(run)!.batches[1]!)).toEqual(sortedPairs([...expectedCounts]));
@@ -210,9 +226,8 @@ describe('worker pool', () => {
       const clock = new ManualClock();
       const ssc = means.create({ batchDuration: 1000, clock, workers }, { port, run });
       contexts.push(ssc);
-      const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
       await ssc.start();
-      await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
+      await waitFor(() => receivedLines(ssc) === lines.length, 'all lines received');
       await clock.advance(1000).catch(() => undefined);
       counted.push(seen.get(run)?.words ?? 0);
       await ssc.stop();
@@ -264,10 +279,9 @@ describe('worker pool', () => {
       const clock = new ManualClock();
       const ssc = wordcount.create({ batchDuration: 1000, clock, workers }, { port: at, run });
       contexts.push(ssc);
-      const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
       await ssc.start();
       ids.push(threadIds(ssc));
-      await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
+      await waitFor(() => receivedLines(ssc) === lines.length, 'all lines received');
       await clock.advance(1000);
       expect(seen.get(run)!.words).toBe(words.length);
       expect(sortedPairs(seen.get(run)!.batches[0]!)).toEqual(sortedPairs([...expectedCounts]));
@@ -312,11 +326,10 @@ describe('worker pool', () => {
     const clock = new ManualClock();
     const ssc = wordcount.create({ batchDuration: 1000, clock, workers: 2 }, { port, run });
     contexts.push(ssc);
-    const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
     await ssc.start();
     const after = threadIds(ssc);
     expect(after.some((id) => before.includes(id))).toBe(false);
-    await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
+    await waitFor(() => receivedLines(ssc) === lines.length, 'all lines received');
     await clock.advance(1000);
     expect(seen.get(run)!.words).toBe(words.length);
   });
@@ -324,14 +337,7 @@ describe('worker pool', () => {
   it('a shuffle that no output reads is left alone: the batch runs on the pool and counts exactly', async () => {
     const { port, close } = await serve(text);
     cleanups.push(close);
-    const run = runId();
-    const clock = new ManualClock();
-    const ssc = dangling.create({ batchDuration: 1000, clock, workers: 2 }, { port, run });
-    contexts.push(ssc);
-    const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
-    await ssc.start();
-    await waitFor(() => (input.receiver as unknown as { stats: { lines: number } }).stats.lines === lines.length, 'all lines received');
-    await clock.advance(1000);
+    const { ssc, run } = await firstBatch(dangling, port);
     expect(seen.get(run)!.words).toBe(words.length);
     expect(poolOf(ssc).threads.length).toBe(2);
   });
@@ -339,15 +345,7 @@ describe('worker pool', () => {
   it('a pool whose threads died and whose new threads cannot build the graph fails the next batch instead of waiting for a thread', async () => {
     const { port, close, again } = await feed(text);
     cleanups.push(close);
-    const run = runId();
-    const clock = new ManualClock();
-    const ssc = flaky.create({ batchDuration: 1000, clock, workers: 2 }, { port, run });
-    contexts.push(ssc);
-    const input = ssc.graph.inputs[0] as ReceiverInputDStream<string>;
-    const received = (): number => (input.receiver as unknown as { stats: { lines: number } }).stats.lines;
-    await ssc.start();
-    await waitFor(() => received() === lines.length, 'all lines received');
-    await clock.advance(1000);
+    const { ssc, clock, run } = await firstBatch(flaky, port);
     expect(seen.get(run)!.words).toBe(words.length);
     process.env.DSTREAMS_TEST_FAIL_BUILD = '1';
     try {
@@ -357,7 +355,7 @@ describe('worker pool', () => {
       delete process.env.DSTREAMS_TEST_FAIL_BUILD;
     }
     again();
-    await waitFor(() => received() === 2 * lines.length, 'the lines received again');
+    await waitFor(() => receivedLines(ssc) === 2 * lines.length, 'the lines received again');
     await clock.advance(1000).catch(() => undefined);
     const error = await ssc.awaitTermination().then(
       () => undefined,
