@@ -54,10 +54,11 @@ function checkCrossing(partitions: unknown[][]): void {
       for (const v of kc) {
         if (typeof v !== 'object' || v === null || CLONED_AS_THEMSELVES.has(Object.getPrototypeOf(v))) continue;
         const name = (v as { constructor?: { name?: string } }).constructor?.name || 'a class of its own';
+        const what = v === kc[0] ? 'key' : 'combined value';
         throw new TypeError(
-          `a shuffle (combineByKey, reduceByKey, groupByKey) on a worker pool: a ${v === kc[0] ? 'key' : 'combined value'} is an instance of ${name}, which a ` +
-            'structured clone cannot carry between threads (it keeps plain objects, arrays, Map, Set, Date, typed arrays, and ' +
-            'drops class prototypes): use plain data, or run the job with workers: 1',
+          `a shuffle (combineByKey, reduceByKey, groupByKey) on a worker pool: a ${what} is an instance of ${name}, ` +
+            'which a structured clone cannot carry between threads (it keeps plain objects, arrays, Map, Set, Date, ' +
+            'typed arrays, and drops class prototypes): use plain data, or run the job with workers: 1',
         );
       }
     }

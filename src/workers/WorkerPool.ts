@@ -10,10 +10,9 @@
  * error the job's code threw in the thread. Either answer brings the bytes' buffer back, and
  * the next task's bytes are copied into it (`buffer`, SliceBuffers). A thread that dies fails
  * its task and is replaced; `close` fails the tasks running or queued. `release` (the context
- * stopped) keeps the pool for the next context
- * of the same job and size in this process, as Spark's executors outlive a StreamingContext: its
- * threads keep their compiled code, and `start` sends them the new context's setup to build the
- * graph again from. An idle pool's threads do not keep the process alive; one idle pool is kept,
+ * stopped) keeps the pool for the next context of the same job and size in this process, as
+ * Spark's executors outlive a StreamingContext: its threads keep their compiled code, and
+ * `start` sends them the new context's setup to build the graph again from. An idle pool's threads do not keep the process alive; one idle pool is kept,
  * and `close` ends a pool for good.
  */
 import { availableParallelism } from 'node:os';
