@@ -446,8 +446,7 @@ describe('held streams (Checkpointer)', () => {
     const second = stall();
     await batch(3000); // A defers again, into the next group
     first(); // batch 2000's group is written: A's batch 3000 still waits in its own
-    await tick(5);
-    await tick(GROUP_LINGER_MS + 5);
+    await tick(GROUP_LINGER_MS + 10);
     await batch(4000); // later than the linger: deferred only because A is still held
     second();
     await cp.close();

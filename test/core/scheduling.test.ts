@@ -389,12 +389,13 @@ describe('stopping', () => {
       await ssc.stop();
       await starting;
       expect(ssc.state).toBe('stopped');
-      const next = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0) });
+      const nextClock = new ManualClock(0);
+      const next = new StreamingContext({ batchDuration: 1000, clock: nextClock });
       next.checkpoint(dir);
       const times: number[] = [];
       next.queueStream<number>([]).foreachRDD((_, t) => void times.push(t));
       await next.start();
-      await (next as unknown as { clock: ManualClock }).clock.advance(1000);
+      await nextClock.advance(1000);
       await next.stop();
       expect(times).toEqual([1000]);
     } finally {
