@@ -31,7 +31,7 @@ import { encodeCommit, Ops, type CheckpointCommit, type CommitOptions, type Rewr
 import { lingerGate, writeGroup, type Group } from './group.js';
 import { CheckpointError, corrupt, fail, mapReadError } from './errors.js';
 import { sizeOnDisk, storedStreamIds } from './inventory.js';
-import { blobKey, BLOB_PREFIX, checkStreamId, META_KEY, prefixEnd, prefixRange, SEQ_KEY, SNAPSHOT_CHUNK, STATE_NS } from './layout.js';
+import { blobKey, BLOB_PREFIX, checkStreamId, META_KEY, prefixEnd, prefixRange, SEQ_KEY, SNAPSHOT_CHUNK, START_KEY, STATE_NS } from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
 import { keyedStateReader, readSlices, type KeyedStateReader, type SliceRange } from './keyedRead.js';
@@ -188,6 +188,11 @@ export class CheckpointStore {
   /** The metadata record of the last commit that had one, or undefined. */
   async readMeta<T = unknown>(): Promise<T | undefined> {
     return (await this.getValue(META_KEY)) as T | undefined;
+  }
+
+  /** Where the inputs started (CheckpointCommit `start`), or undefined. */
+  async readStart<T = unknown>(): Promise<T | undefined> {
+    return (await this.getValue(START_KEY)) as T | undefined;
   }
 
   /** One stored blob, or undefined. */

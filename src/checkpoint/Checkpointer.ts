@@ -11,6 +11,7 @@ import { jsonEntry, pairsOf, reusedPairs } from './bulk.js';
 import { mergeStateLog } from './stateRead.js';
 import type { StateKey } from './codec.js';
 import { describeStream, planRestore, recordOf, streamKey, type RestorePlan, type StreamRecord } from './plan.js';
+import { asStartRecord, restoreStart, startRecord, type StartRecord } from './startRecord.js';
 
 /** The keys a disk-backed stream's meta says the store holds (0 when it says nothing). */
 function diskKeys(meta: unknown): number {
@@ -105,6 +106,8 @@ export class Checkpointer {
   private readonly compaction = new CompactionPacing();
   /** Streams whose deferred changes (deferDelta) wait in a group not yet written: the last batch each deferred. */
   private readonly held = new Map<string, number>();
+  /** Whether this context wrote a start record (startRecord.ts): it is kept up to date until a batch completes. */
+  private startWritten = false;
   /** When the last commitBatch began (performance.now()). */
   private lastCommitAt: number | undefined;
   /** Stored streams the graph no longer has: removed by the next commit. */
@@ -197,6 +200,26 @@ export class Checkpointer {
     this.lastCompleted = meta;
   }
 
+  /** Where the inputs of a job whose first run completed no batch started (startRecord.ts), or undefined. */
+  async readStart(): Promise<StartRecord | undefined> {
+    return asStartRecord(await this.store.readStart());
+  }
+
+  /** A fresh job's inputs start where its first run's did (startRecord.ts): before they start. */
+  restoreStart(record: StartRecord, log: (line: string) => void): Promise<number> {
+    return restoreStart(record, this.checkpointables, this.graph.zeroTime!, log);
+  }
+
+  /** A fresh job's inputs started: where the ones that decide late did, written before any batch is generated. */
+  async commitStart(): Promise<void> {
+    const start = startRecord(this.appName, this.checkpointables, this.graph.zeroTime!);
+    if (start === undefined) return;
+    this.startWritten = true;
+    this.unwritten.check();
+    // Queued like a commit: the first batch's commit, if already queued, goes before it.
+    await this.unwritten.track(undefined, this.store.enqueue({ start }, { coalesce: true }));
+  }
+
   /** State kept on disk reads the store from the start (for a new store: empty). */
   attachFresh(): void {
     for (const s of this.checkpointables) if (s.stateOnDisk) s.attachStateReader!(this.store.keyedReader(streamKey(s)), 0);
@@ -205,12 +228,15 @@ export class Checkpointer {
   /**
    * After batch `time`'s inputs decided its data: record the positions of the inputs that
    * decide late (`generatedPosition`) in a metadata-only commit, the last completed batch
-   * unchanged. Nothing to write before the first batch completed (a crash then starts fresh
-   * from the inputs' own starting points) or when no input decides late.
+   * unchanged. Before the first batch completed, the start record (commitStart) is written
+   * again instead, with the batches decided since. Nothing to write when no input decides late.
    */
   async commitGenerated(time: number, pendingTimes: number[]): Promise<void> {
     const last = this.lastCompleted;
-    if (last === undefined) return;
+    if (last === undefined) {
+      if (this.startWritten) await this.commitStart();
+      return;
+    }
     let changed = false;
     for (const s of this.checkpointables) {
       if (typeof s.generatedPosition !== 'function') continue;

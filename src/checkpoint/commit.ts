@@ -16,6 +16,7 @@ import {
   IDLE_NS,
   META_KEY,
   padChunk,
+  START_KEY,
   padTime,
   prefixEnd,
   SLICES_NS,
@@ -82,6 +83,8 @@ export type PerStream<T> = Readonly<Record<string, T>> | ReadonlyMap<string, T>;
 export interface CheckpointCommit {
   /** The metadata record (last completed batch time, pending batches, input positions…); replaces the previous one. Left as it was when undefined. */
   meta?: unknown;
+  /** Where the inputs started (`meta/start`); left as it was when undefined. */
+  start?: unknown;
   /** Keyed-state changes, by stream id: one LevelDB entry per key (state too large for memory). */
   state?: PerStream<StateChange>;
   /** Delta-log entries (or snapshots), by stream id: one bulk value per stream (state kept in memory). */
@@ -292,6 +295,13 @@ export function encodeCommit(dir: string, c: CheckpointCommit, batch: CommitSink
       throw unserializable(dir, 'the metadata record', err);
     }
     batch.put(META_KEY, value);
+  }
+  if (c.start !== undefined) {
+    try {
+      batch.put(START_KEY, encodeValue(c.start));
+    } catch (err) {
+      throw unserializable(dir, 'the starting positions', err);
+    }
   }
   return rewrites;
 }

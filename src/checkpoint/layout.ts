@@ -6,6 +6,9 @@
  *   meta/seq                          number of commits so far
  *   meta/batch                        the engine's metadata record; each commit may replace it
  *   meta/damaged                      present only once corruption was detected; the store then never opens again
+ *   meta/start                        where the inputs that decide late (direct Kafka, Kinesis) started, written
+ *                                     once a fresh job's inputs started: getOrCreate starts from there while
+ *                                     meta/batch is absent (no batch completed before a crash)
  *   state/<streamId>/<encodedKey>     keyed state, one entry per key (encodedKey from encodeKey(): tag + content)
  *   idle/<streamId>/<time>/<encodedKey>  the keyed state's index by time of last write (mapWithState
  *                                     with a timeout on disk): an empty value per key, written in the
@@ -44,6 +47,7 @@ export const FORMAT_KEY = 'meta/format';
 export const SEQ_KEY = 'meta/seq';
 export const META_KEY = 'meta/batch';
 export const DAMAGED_KEY = 'meta/damaged';
+export const START_KEY = 'meta/start';
 export const STATE_NS = 'state';
 export const IDLE_NS = 'idle';
 export const SLICES_NS = 'slices';

@@ -32,7 +32,7 @@ import {
   type ReceiverStreamOptions,
   type SocketStreamOptions,
 } from '../receivers/index.js';
-import { Checkpointer, CheckpointStore, type CheckpointerOptions, type CheckpointMeta, type RestorePlan } from '../checkpoint/index.js';
+import { Checkpointer, CheckpointStore, type CheckpointerOptions, type CheckpointMeta, type RestorePlan, type StartRecord } from '../checkpoint/index.js';
 import { checkDuration, type Duration } from '../util/duration.js';
 import { runShuffles } from '../workers/shuffles.js';
 import { defaultWorkers, WorkerPool, type JobRef } from '../workers/WorkerPool.js';
@@ -134,6 +134,8 @@ export class StreamingContext {
   /** The open checkpoint store (from start() or getOrCreate), and what it recovered, if anything. */
   private checkpointer: Checkpointer | undefined;
   private recovered: { meta: CheckpointMeta; plan: RestorePlan; skipMissedBatches: boolean } | undefined;
+  /** getOrCreate over a store whose first run completed no batch: where its inputs started (startRecord.ts). */
+  private startFrom: { record: StartRecord; log: (line: string) => void } | undefined;
   private compaction: Promise<void> | undefined;
   private readonly overlapCheckpointWrites: boolean;
   private readonly termination: Promise<void>;
@@ -366,6 +368,8 @@ export class StreamingContext {
       if (!stopped()) await this.scaleOut?.prepare();
       if (this.pooled && !stopped()) await this.startPool(this.pooled.job, this.pooled.workers);
       for (const input of this.graph.inputs) if (!stopped()) await input.start();
+      // Before any batch: a crash from here on, before one completes, starts where these inputs did.
+      if (this.checkpointer && !this.recovered && !stopped()) await this.checkpointer.commitStart();
       if (!stopped()) await this.scaleOut?.join();
     } catch (e) {
       const byStop = stopped();
@@ -411,7 +415,10 @@ export class StreamingContext {
   /** Restore what was recovered, then write a checkpoint after every completed batch. */
   private async startCheckpointing(cp: Checkpointer): Promise<void> {
     if (this.recovered) await cp.restore(this.recovered.meta, this.recovered.plan);
-    else cp.attachFresh();
+    else {
+      cp.attachFresh();
+      if (this.startFrom) await cp.restoreStart(this.startFrom.record, this.startFrom.log);
+    }
     const intervals = this.graph.streams
       .map((s) => s.checkpointDuration)
       .filter((d): d is number => d !== undefined);
@@ -483,11 +490,14 @@ export class StreamingContext {
     const cp = await Checkpointer.open(ssc.graph, checkpointDir, ssc.appName, ssc.checkpointerOptions);
     try {
       const meta = await cp.readMeta();
+      const log = options.log ?? ((line: string) => console.warn(`dstreams: ${line}`));
       if (meta !== undefined) {
         const plan = cp.checkGraph(meta);
-        const log = options.log ?? ((line: string) => console.warn(`dstreams: ${line}`));
         for (const line of plan.log) log(line);
         ssc.recovered = { meta, plan, skipMissedBatches: options.skipMissedBatches ?? false };
+      } else {
+        const record = await cp.readStart();
+        if (record !== undefined) ssc.startFrom = { record, log };
       }
     } catch (e) {
       await cp.close();

@@ -64,6 +64,48 @@ describe('direct stream recovery (getOrCreate)', () => {
   });
 });
 
+describe('direct stream, a first run that completed no batch', () => {
+  it('getOrCreate starts where the first run started (auto.offset.reset latest): the records that came meanwhile are read once', { timeout: 60_000 }, async () => {
+    const topic = uniqueTopic('first-run');
+    await createTopic(topic, 2);
+    await produceLines(topic, records('old', 50), { partitions: 2 });
+    const dir = tempDir('kafka-first-run-');
+    const run = async (clock: ManualClock, seen: string[]): Promise<StreamingContext> => {
+      const ssc = await StreamingContext.getOrCreate(dir, () => {
+        const c = new StreamingContext({ batchDuration: 1000, clock, appName: 'first-run' });
+        const stream = KafkaUtils.createDirectStream(c, [topic], { 'metadata.broker.list': kafkaBrokers(), 'auto.offset.reset': 'latest' });
+        stream.foreachRDD((rdd) => {
+          seen.push(...rdd.collect().map(([, v]) => v));
+        });
+        return c;
+      });
+      cleanups.push(() => ssc.stop());
+      return ssc;
+    };
+
+    // Run 1 starts at the latest offsets (after "old"), and ends before any batch: a crash then
+    // leaves the store as this stop does, with no batch record.
+    const clock1 = new ManualClock();
+    const ssc1 = await run(clock1, []);
+    await ssc1.start();
+    const during = records('during', 60);
+    await produceLines(topic, during, { partitions: 2 });
+    await ssc1.stop();
+
+    // Run 2, after more records: its first batch reads from where run 1 started.
+    const after = records('after', 40);
+    await produceLines(topic, after, { partitions: 2 });
+    const clock2 = new ManualClock();
+    const seen: string[] = [];
+    const ssc2 = await run(clock2, seen);
+    expect(ssc2.recoveredFrom).toBeUndefined();
+    await ssc2.start();
+    await clock2.advance(1000);
+    expect(seen.sort()).toEqual([...during, ...after].sort());
+    await ssc2.stop();
+  });
+});
+
 describe('direct stream checkpoint contents', () => {
   it('carries the position after the batch and the ranges of the batches generated but not completed; a restored stream re-reads exactly those', { timeout: 60_000 }, async () => {
     const topic = uniqueTopic('pending');

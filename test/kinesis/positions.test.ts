@@ -1,5 +1,8 @@
 // Where a Kinesis input starts: LATEST takes only what is put after start(); a receiver of an
 // application that has checkpoints resumes from them, whatever its initial position says.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InitialPositionInStream, KinesisUtils, ManualClock, StorageLevel, StreamingContext, type KinesisReceiver } from '../../src/index.js';
 import { createKinesisStream, kinesisEndpoints, putLines, REGION, uniqueName } from '../helpers/kinesis.js';
@@ -54,6 +57,37 @@ describe('initial positions and checkpoints', () => {
     await putLines(stream, lines('new', 100));
     await clock.advance(2000);
     expect(seen.sort()).toEqual(lines('new', 100).sort());
+  });
+
+  it('direct stream at LATEST, a first run that completed no batch: getOrCreate starts where it started, reading what came meanwhile', { timeout: 60_000 }, async () => {
+    const { kinesisEndpoint } = kinesisEndpoints();
+    const stream = uniqueName('latest-first-run');
+    await createKinesisStream(stream, 2);
+    await putLines(stream, lines('old', 50));
+    const dir = mkdtempSync(path.join(tmpdir(), 'kinesis-first-run-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const run = async (clock: ManualClock, seen: string[]): Promise<StreamingContext> => {
+      const ssc = await StreamingContext.getOrCreate(dir, () => {
+        const c = new StreamingContext({ batchDuration: 1000, clock, appName: 'kinesis-first-run' });
+        KinesisUtils.createDirectStream(c, stream, { endpointUrl: kinesisEndpoint, regionName: REGION }).foreachRDD((rdd) => void seen.push(...rdd.collect()));
+        return c;
+      });
+      cleanups.push(() => ssc.stop());
+      return ssc;
+    };
+    // Run 1 ends before its first batch (a crash then leaves the store as this stop does).
+    const ssc1 = await run(new ManualClock(), []);
+    await ssc1.start();
+    await sleep(20);
+    await putLines(stream, lines('during', 60));
+    await ssc1.stop();
+    await putLines(stream, lines('after', 40));
+    const clock2 = new ManualClock();
+    const seen: string[] = [];
+    const ssc2 = await run(clock2, seen);
+    await ssc2.start();
+    await clock2.advance(2000);
+    expect(seen.sort()).toEqual([...lines('during', 60), ...lines('after', 40)].sort());
   });
 
   it('receiver: LATEST skips what was there; a restarted job of the same application resumes from its checkpoints, not from TRIM_HORIZON', { timeout: 60_000 }, async () => {

@@ -122,6 +122,73 @@ describe('kafka source', () => {
     expect(spark.table('pattern').count()).toBe(4);
   });
 
+  it('startingOffsets latest, a first run that completed no batch: the restart starts where it started, reading what came meanwhile', async () => {
+    const topic = uniqueTopic('sql-first-run');
+    await createTopic(topic, 2);
+    await produceLines(topic, ['old0', 'old1'], { partitions: 2 });
+    const clock = new ManualClock();
+    const spark = new SparkSession({ clock });
+    const cp = tempDir();
+    const seen: string[] = [];
+    const start = () =>
+      kafkaValues(spark, { subscribe: topic })
+        .writeStream.foreachBatch((df) => void seen.push(...df.collect().map((r) => String(r.value))))
+        .option('checkpointLocation', cp)
+        .trigger({ processingTime: 100 })
+        .start();
+    try {
+      // Run 1 stops before its first trigger (a crash then leaves the checkpoint as this stop does).
+      const q1 = await start();
+      await produceLines(topic, ['during0', 'during1', 'during2'], { partitions: 2 });
+      await q1.stop();
+      await produceLines(topic, ['after0', 'after1'], { partitions: 2 });
+      const q2 = await start();
+      await clock.advance(100);
+      expect(seen.sort()).toEqual(['after0', 'after1', 'during0', 'during1', 'during2']);
+      await q2.stop();
+    } finally {
+      await spark.stop();
+    }
+  });
+
+  it('a first batch that failed runs again with the same offsets and batch id, though more records came since', async () => {
+    const topic = uniqueTopic('sql-first-batch');
+    await createTopic(topic, 2);
+    const clock = new ManualClock();
+    const spark = new SparkSession({ clock });
+    const cp = tempDir();
+    const batches: Array<[number, string[]]> = [];
+    let fail = true;
+    const start = () =>
+      kafkaValues(spark, { subscribe: topic })
+        .writeStream.foreachBatch((df, batchId) => {
+          if (fail) throw new Error('the sink is down');
+          batches.push([batchId, df.collect().map((r) => String(r.value)).sort()]);
+        })
+        .option('checkpointLocation', cp)
+        .trigger({ processingTime: 100 })
+        .start();
+    try {
+      const q1 = await start();
+      await produceLines(topic, ['during0', 'during1'], { partitions: 2 });
+      await clock.advance(100).catch(() => undefined);
+      await expect(q1.awaitTermination()).rejects.toThrow(/the sink is down/);
+      await q1.stop();
+      fail = false;
+      await produceLines(topic, ['after0'], { partitions: 2 });
+      const q2 = await start();
+      await clock.advance(100);
+      await clock.advance(100);
+      expect(batches).toEqual([
+        [0, ['during0', 'during1']],
+        [1, ['after0']],
+      ]);
+      await q2.stop();
+    } finally {
+      await spark.stop();
+    }
+  });
+
   it('options are checked when the source is defined', () => {
     const spark = session();
     expect(() => spark.readStream.format('kafka').option('subscribe', 't').load()).toThrow(/kafka.bootstrap.servers' must be specified/);

@@ -79,6 +79,7 @@ export class MicroBatchExecution {
     if (recovered !== undefined) await this.clock.setTime(recovered);
     this.source = (this.o.shape.scan.spec as SourceProvider).createSource();
     await this.source.start?.(this.input.position.committed);
+    this.input.initialOffset = this.source.initialOffset?.();
     await this.ssc.start();
     // A context failure (a user function, the sink) also ends the query.
     this.ssc.awaitTermination().catch(() => undefined);

@@ -11,6 +11,9 @@
  *    crash during the batch re-runs exactly these offsets with the same batchId;
  *  - t completed (the sink wrote): `checkpointDelta(t)` commits end offset and the watermark
  *    after t; the pending entry is gone.
+ * Before the first batch completed there is no batch record: `generatedPosition` then goes to
+ * the start record (checkpoint/startRecord.ts), with the source's initial offset as `committed`,
+ * so a restart starts where the first run did (a Kafka source at "latest" would not).
  */
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../../dstream/Checkpointable.js';
 import type { DStreamGraph } from '../../dstream/DStreamGraph.js';
@@ -44,6 +47,8 @@ export class MicroBatchInput extends InputDStream<Row> implements Checkpointable
   private readonly batches = new Map<number, { plan: PlannedBatch; rows: Row[] }>();
   /** The state after the last committed batch. */
   position: MicroBatchPosition = { v: 1, committed: undefined, watermark: 0, lastBatchWatermark: 0 };
+  /** Where the source starts when nothing is committed (its initialOffset, set before the engine starts). */
+  initialOffset: Offset | undefined;
   /** Restored from a checkpoint taken while a batch was in flight. */
   recoveredPending: PlannedBatch | undefined;
 
@@ -100,7 +105,8 @@ export class MicroBatchInput extends InputDStream<Row> implements Checkpointable
   generatedPosition(): unknown {
     let pending: PlannedBatch | undefined;
     for (const b of this.batches.values()) pending = b.plan;
-    return { ...this.position, pending };
+    // Before the first commit: where the source started (a restart then starts there too, not at a new "latest").
+    return { ...this.position, committed: this.position.committed ?? this.initialOffset, pending };
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
