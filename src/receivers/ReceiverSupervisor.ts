@@ -248,10 +248,13 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
     this.post('receiverError', false);
     this.restarting = (async () => {
       await this.callOnStop();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.restartTimer = { timer, done: resolve };
-      });
+      // A stop() during onStop found no timer to cancel: no back-off to wait out then.
+      if (this.state === 'restarting') {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.restartTimer = { timer, done: resolve };
+        });
+      }
       this.restartTimer = undefined;
       this.restarting = undefined;
       if (this.state !== 'restarting') return;

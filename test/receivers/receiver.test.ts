@@ -129,6 +129,33 @@ describe('receiverStream', () => {
     expect(events.stopped).toHaveLength(1);
   });
 
+  it('a stop() while a restart runs onStop does not wait out the back-off', async () => {
+    const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(), receiverRestartDelay: 800 });
+    cleanups.push(() => ssc.stop());
+    let slowStop = false;
+    class SlowStop extends ScriptedReceiver {
+      override async onStart(): Promise<void> {
+        await super.onStart();
+        // Three quick restarts (100, 200, 400 ms of back-off); the fourth would wait 800 ms.
+        if (this.starts <= 4) setTimeout(() => this.restart(`restart #${this.starts}`), 5);
+        if (this.starts === 4) slowStop = true;
+      }
+      override async onStop(): Promise<void> {
+        super.onStop();
+        if (slowStop) await sleep(300);
+      }
+    }
+    const r = new SlowStop();
+    ssc.receiverStream(r).foreachRDD(() => undefined);
+    await ssc.start();
+    await waitFor(() => r.stops === 4, 'the fourth restart');
+    const began = performance.now();
+    await ssc.stop();
+    // onStop's 300 ms, not 300 + 800.
+    expect(performance.now() - began).toBeLessThan(700);
+    expect(r.starts).toBe(4);
+  });
+
   it('restarts a receiver whose onStart throws, and reports reportError() without restarting', async () => {
     const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(), receiverRestartDelay: 100 });
     cleanups.push(() => ssc.stop());
