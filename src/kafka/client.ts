@@ -183,8 +183,10 @@ interface Cursor {
   decode: (m: FetchedMessage) => unknown;
   /** Bytes of the keys and values in `out`. */
   bytes: number;
-  /** Fetches in a row that returned nothing for this cursor. */
+  /** Fetches in a row that returned nothing for this cursor, or for any cursor of the request. */
   idle: number;
+  /** The least this cursor asks for: doubled after each fetch that returned it nothing below the log end. */
+  minAsk: number;
   lastHighWatermark: number;
   /** Read committed: records of aborted transactions are left out (ReadOptions.readCommitted). */
   committed: boolean;
@@ -432,7 +434,7 @@ export class KafkaClient {
       for (let j = 0; j < k; j++) {
         const from = r.fromOffset + Math.floor((j * n) / k);
         const until = r.fromOffset + Math.floor(((j + 1) * n) / k);
-        cursors.push({ topic: r.topic, partition: r.partition, next: from, until, out: [], decode, bytes: 0, idle: 0, lastHighWatermark: -1, committed });
+        cursors.push({ topic: r.topic, partition: r.partition, next: from, until, out: [], decode, bytes: 0, idle: 0, minAsk: 0, lastHighWatermark: -1, committed });
       }
       return cursors;
     });
@@ -566,7 +568,7 @@ export class KafkaClient {
     for (const c of cursors) {
       // Ask for about what the rest of the range takes: more is read and dropped, less costs a round trip.
       const want = Math.ceil((c.until - c.next) * this.bytesPerRecord * 1.05) + 4096;
-      const asked = Math.min(perPartitionMax, want);
+      const asked = Math.min(perPartitionMax, Math.max(want, c.minAsk));
       let l = byTopic.get(c.topic);
       if (!l) byTopic.set(c.topic, (l = []));
       l.push({ partition: c.partition, fetchOffset: String(c.next), maxBytes: asked });
@@ -586,6 +588,8 @@ export class KafkaClient {
       this.fetchGates.delete(nodeId);
       throw e;
     }
+    const starved: Cursor[] = [];
+    let progressed = false;
     for (const t of res.responses) {
       for (const p of t.partitions) {
         const entry = index.get(tpKey(t.topicName, p.partition));
@@ -623,13 +627,27 @@ export class KafkaClient {
           this.bytesPerRecord = Math.max(8, Math.round(0.5 * this.bytesPerRecord + 0.5 * observed));
         }
         if (c.next > before) {
+          progressed = true;
           c.idle = 0;
-        } else if (++c.idle >= 50) {
-          throw new FatalKafkaError(
-            `offsets [${c.next}, ${c.until}) of ${c.topic}:${c.partition} cannot be read: Kafka returned no records there ` +
-              `${c.idle} times (its high watermark is ${c.lastHighWatermark}); were they removed by compaction, or the topic recreated?`,
-          );
+          c.minAsk = 0;
+        } else {
+          // The broker gives a whole record batch larger than the size asked only to the first
+          // partition of a request with data; for the others it cuts the batch, and a cut batch is
+          // no record at all. Ask for twice as much next time (as Kafka's consumer grows its fetch).
+          if (c.next < c.lastHighWatermark) c.minAsk = Math.min(perPartitionMax, asked * 2);
+          starved.push(c);
         }
+      }
+    }
+    // A request that moved any cursor was not empty: the others' share went to them (the request's
+    // budget, the first-partition rule). Only rounds in which nothing moved count toward giving up.
+    for (const c of starved) {
+      if (progressed) continue;
+      if (++c.idle >= 50) {
+        throw new FatalKafkaError(
+          `offsets [${c.next}, ${c.until}) of ${c.topic}:${c.partition} cannot be read: Kafka returned no records there ` +
+            `${c.idle} times (its high watermark is ${c.lastHighWatermark}); were they removed by compaction, or the topic recreated?`,
+        );
       }
     }
   }

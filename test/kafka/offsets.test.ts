@@ -237,6 +237,26 @@ describe('KafkaUtils.createRDD', () => {
     expect(rdd.map(([, v]) => v).count()).toBe(7);
   });
 
+  it('reads 60 partitions whose ranges are each one record batch larger than the first fetch asks for (no false "removed by compaction?")', { timeout: 60_000 }, async () => {
+    const topic = uniqueTopic('rdd-wide');
+    const partitions = 60;
+    await createTopic(topic, partitions);
+    // One send per partition: one producer batch of 100 records x 300 bytes (~30 KB) each. The
+    // broker cuts such a batch for every partition of a fetch but the first with data; Kafka
+    // used to be asked ~17 KB a partition, round after round, until 50 rounds failed the read.
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    const value = 'v'.repeat(300);
+    for (let p = 0; p < partitions; p++) {
+      await producer.send({ topic, messages: Array.from({ length: 100 }, (_, i) => ({ partition: p, key: `k${p}-${i}`, value })) });
+    }
+    await producer.disconnect();
+    const ranges: OffsetRange[] = Array.from({ length: partitions }, (_, partition) => ({ topic, partition, fromOffset: 0, untilOffset: 100 }));
+    const rdd = await KafkaUtils.createRDD(undefined, { 'metadata.broker.list': kafkaBrokers() }, ranges);
+    expect(rdd.count()).toBe(partitions * 100);
+    expect(rdd.partition(59).map(([k]) => k)).toEqual(Array.from({ length: 100 }, (_, i) => `k59-${i}`));
+  });
+
   it('fails clearly on offsets Kafka does not hold and on a missing topic', async () => {
     const topic = uniqueTopic('rddbad');
     await createTopic(topic, 1);
