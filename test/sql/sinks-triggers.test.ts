@@ -2,7 +2,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/context/Clock.js';
 import { MemoryStream, SparkSession, StreamingQueryException, functions as F } from '../../src/sql/index.js';
-import { listenBelowEphemeral, session } from './helpers.js';
+import { CheckpointStore } from '../../src/checkpoint/index.js';
+import { listenBelowEphemeral, session, tempDir } from './helpers.js';
 
 describe('sinks × output modes (seed 002 table), checked at start()', () => {
   const cases: [string, string, boolean][] = [
@@ -108,6 +109,42 @@ describe('console, memory and foreachBatch sinks', () => {
     expect(q.isActive).toBe(false);
     expect(q.exception()!.message).toMatch(/terminated with exception: .*unlucky/);
     await expect(spark.streams.awaitAnyTermination()).rejects.toThrow(/unlucky/);
+  });
+
+  it('a checkpoint write that fails after its batch returned ends the query: no later batch runs or is reported', async () => {
+    const spark = new SparkSession({ clock: new ManualClock() });
+    const input = new MemoryStream<string>(spark, 'string');
+    const seen: [number, string[]][] = [];
+    const enqueue = CheckpointStore.prototype.enqueue;
+    let failWrites = false;
+    // A batch's commit fails a little after it was queued: after the batch's trigger returned.
+    CheckpointStore.prototype.enqueue = function (this: CheckpointStore, c, o) {
+      if (!failWrites || c.deltas === undefined) return enqueue.call(this, c, o);
+      return new Promise((_, reject) => setTimeout(() => reject(new Error('disk on fire')), 30));
+    };
+    try {
+      const q = await input
+        .toDF()
+        .writeStream.foreachBatch((df, id) => void seen.push([id, df.collect().map((r) => String(r.value))]))
+        .option('checkpointLocation', tempDir())
+        .start();
+      input.addData('a');
+      await q.processAllAvailable();
+      // Group commit: batch 0's trigger returned before its write; the next writes fail.
+      failWrites = true;
+      input.addData('b');
+      await q.processAllAvailable();
+      await new Promise((r) => setTimeout(r, 100));
+      input.addData('c');
+      await expect(q.processAllAvailable()).rejects.toThrow(StreamingQueryException);
+      await expect(q.awaitTermination()).rejects.toThrow(/disk on fire/);
+      expect(q.isActive).toBe(false);
+      expect(seen.flatMap(([, rows]) => rows)).not.toContain('c');
+      expect(q.recentProgress.map((p) => p.batchId).every((id) => id <= 1)).toBe(true);
+    } finally {
+      CheckpointStore.prototype.enqueue = enqueue;
+      await spark.stop();
+    }
   });
 
   it('stream–static join', async () => {

@@ -60,6 +60,8 @@ export class MicroBatchExecution {
   private lastTimings = { addBatch: 0 };
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /** Why the engine's context stopped, once it failed. */
+  private engineFailure: { error: unknown } | undefined;
 
   constructor(private readonly o: ExecutionOptions) {}
 
@@ -81,8 +83,9 @@ export class MicroBatchExecution {
     await this.source.start?.(this.input.position.committed);
     this.input.initialOffset = this.source.initialOffset?.();
     await this.ssc.start();
-    // A context failure (a user function, the sink) also ends the query.
-    this.ssc.awaitTermination().catch(() => undefined);
+    // A context failure (a user function, the sink, a checkpoint write that failed after its batch
+    // returned) also ends the query: the next trigger throws it rather than run on a stopped engine.
+    this.ssc.awaitTermination().catch((error: unknown) => (this.engineFailure ??= { error }));
   }
 
   private buildGraph(ssc: StreamingContext): void {
@@ -155,8 +158,15 @@ export class MicroBatchExecution {
     return this.serialize(() => this.trigger(limits));
   }
 
+  /** Throws why the engine stopped, if it did while the query runs (its clock then runs no batch). */
+  private checkEngine(): void {
+    if (this.engineFailure) throw this.engineFailure.error;
+    if (this.ssc.state === 'stopped') throw new Error('the query\'s StreamingContext stopped');
+  }
+
   private async trigger(limits: ReadLimits): Promise<boolean> {
     if (this.stopped) return false;
+    this.checkEngine();
     const triggerStart = this.o.now();
     const t0 = performance.now();
     const pos = this.input.position;
@@ -181,6 +191,7 @@ export class MicroBatchExecution {
     this.input.prepare(plan, rows);
     this.lastOutputRows = 0;
     await this.clock.advance(BATCH);
+    this.checkEngine();
     this.input.commit(time);
     this.source.commit?.(plan.end);
     const tEnd = performance.now();
