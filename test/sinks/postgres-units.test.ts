@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { copyText, csvLine, isTransientError, quoteIdent, qualifiedName, resolveConnectionConfig } from '../../src/sinks/postgres/index.js';
+import { dedupeByKey } from '../../src/sinks/postgres/rows.js';
+import { tableName } from '../../src/sql/sinks/jdbcUrl.js';
 
 describe('PostgresSink helpers', () => {
   it('quotes identifiers by doubling double quotes', () => {
@@ -19,6 +21,23 @@ describe('PostgresSink helpers', () => {
     expect(copyText({ a: 1 })).toBe('{"a":1}');
     expect(copyText(['a', null, 'b"c'])).toBe('{"a",NULL,"b\\"c"}');
     expect(copyText(10n ** 20n)).toBe('100000000000000000000');
+  });
+
+  it('update mode keeps one row per key, telling NaN, Infinity, -Infinity and NULL apart', () => {
+    const rows = [[NaN, 1], [Infinity, 2], [-Infinity, 3], [null, 4], [NaN, 5], [1, 6], ['1', 7], [new Date(1), 8], [1n, 9]];
+    expect(dedupeByKey(rows, ['k', 'v'], ['k']).map((r) => r[1])).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('parses dbtable as JDBC does: unquoted names fold to lower case, quoted ones keep case, dots and quotes', () => {
+    expect(tableName('Counts')).toEqual(['counts']);
+    expect(tableName('Analytics.Counts')).toEqual(['analytics', 'counts']);
+    expect(tableName('"My.Schema"."Weird ""T"""')).toEqual(['My.Schema', 'Weird "T"']);
+    expect(tableName('s."T"')).toEqual(['s', 'T']);
+    expect(() => tableName('db.s.t')).toThrow(/3 names/);
+    expect(() => tableName('"open')).toThrow(/not closed/);
+    expect(() => tableName('my table')).toThrow(/needs double quotes/);
+    expect(() => tableName('s.')).toThrow(/an empty name/);
+    expect(() => tableName('"a"b')).toThrow(/more than a "."/);
   });
 
   it('classifies errors: connection trouble is transient, SQL and data errors are permanent', () => {

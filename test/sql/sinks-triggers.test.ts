@@ -147,6 +147,25 @@ describe('console, memory and foreachBatch sinks', () => {
     }
   });
 
+  it('a listener that throws: onQueryStarted fails start() and leaves no query active; onQueryTerminated still lets awaitAnyTermination settle', async () => {
+    const spark = new SparkSession({ clock: new ManualClock() });
+    const input = new MemoryStream<string>(spark, 'string');
+    const startedListener = { onQueryStarted: () => { throw new Error('started-listener bug'); } };
+    spark.streams.addListener(startedListener);
+    await expect(input.toDF().writeStream.queryName('leaky').foreachBatch(() => undefined).start()).rejects.toThrow(/started-listener bug/);
+    expect(spark.streams.active).toEqual([]);
+    spark.streams.removeListener(startedListener);
+    // The name is free again.
+    spark.streams.addListener({ onQueryTerminated: () => { throw new Error('terminated-listener bug'); } });
+    const q = await input.toDF().writeStream.queryName('leaky').foreachBatch(() => { throw new Error('user fn failed'); }).start();
+    const any = spark.streams.awaitAnyTermination();
+    input.addData('x');
+    await expect(q.processAllAvailable()).rejects.toThrow(/user fn failed/);
+    await expect(any).rejects.toThrow(/user fn failed/);
+    expect(q.isActive).toBe(false);
+    await spark.stop().catch(() => undefined);
+  });
+
   it('stream–static join', async () => {
     const spark = session();
     const stations = spark.createDataFrame([{ id: 1, name: 'Paseo' }, { id: 2, name: 'Townsend' }]);

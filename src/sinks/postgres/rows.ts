@@ -78,9 +78,11 @@ export function dedupeByKey(values: unknown[][], columns: readonly string[], key
   return byKey.size === values.length ? values : [...byKey.values()];
 }
 
+/** A key value as JSON that tells apart what PostgreSQL tells apart (JSON writes NaN and ±Infinity as null). */
 function keyPart(v: unknown): unknown {
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'bigint') return v.toString();
-  if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+  if (typeof v === 'number') return Number.isFinite(v) ? v : ['number', String(v)];
+  if (v instanceof Date) return ['date', String(v.getTime())];
+  if (typeof v === 'bigint') return ['bigint', v.toString()];
+  if (ArrayBuffer.isView(v)) return ['bytes', Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')];
   return v ?? null;
 }

@@ -46,7 +46,7 @@ export async function writeJdbc(
     for (let i = 0; i < rows.length; i += perStatement) {
       const chunk = rows.slice(i, i + perStatement);
       const params: unknown[] = [];
-      const tuples = chunk.map((r) => `(${fields.map((f) => (params.push(pgValue(r[f.name])), `$${params.length}`)).join(', ')})`);
+      const tuples = chunk.map((r) => `(${fields.map((f) => (params.push(pgValue(r[f.name], f.dataType)), `$${params.length}`)).join(', ')})`);
       await client.query(`INSERT INTO ${name} (${cols}) VALUES ${tuples.join(', ')}`, params);
     }
     await client.query('COMMIT');

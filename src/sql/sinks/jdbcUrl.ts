@@ -17,8 +17,43 @@ export function pgTarget(url: string, table: string, props: { user?: string; pas
   u.searchParams.delete('password');
   u.username = user ? encodeURIComponent(user) : '';
   u.password = password ? encodeURIComponent(password) : '';
-  const [a, b] = table.split('.');
+  const [a, b] = tableName(table);
   return { connectionString: u.toString(), table: b === undefined ? { name: a! } : { schema: a!, name: b } };
+}
+
+/**
+ * `table` or `schema.table` as JDBC's `dbtable` names it, in SQL: an unquoted part folds to lower
+ * case, a "quoted" one keeps its case, dots and doubled quotes. Anything else is an error.
+ */
+export function tableName(table: string): string[] {
+  const bad = (why: string): Error => new Error(`dbtable ${JSON.stringify(table)}: ${why} (expected table or schema.table)`);
+  const s = table.trim();
+  const parts: string[] = [];
+  let i = 0;
+  for (;;) {
+    let part = '';
+    if (s[i] === '"') {
+      for (i++; ; i++) {
+        if (i >= s.length) throw bad('a quoted name is not closed');
+        if (s[i] === '"' && s[i + 1] === '"') part += s[i++];
+        else if (s[i] === '"') break;
+        else part += s[i];
+      }
+      i++;
+      if (part === '') throw bad('an empty quoted name');
+    } else {
+      const end = s.indexOf('.', i) < 0 ? s.length : s.indexOf('.', i);
+      part = s.slice(i, end).toLowerCase();
+      i = end;
+      if (!/^[a-z_][a-z0-9_$]*$/.test(part)) throw bad(part === '' ? 'an empty name' : `"${part}" needs double quotes`);
+    }
+    parts.push(part);
+    if (i >= s.length) break;
+    if (s[i] !== '.') throw bad('a quoted name is followed by more than a "."');
+    i++;
+  }
+  if (parts.length > 2) throw bad(`${parts.length} names`);
+  return parts;
 }
 
 export function sqlType(t: DataType): string {
@@ -37,9 +72,13 @@ export function sqlType(t: DataType): string {
   return 'text';
 }
 
-/** A row value as node-postgres takes it (structs and arrays as JSON). */
-export function pgValue(v: unknown): unknown {
+/**
+ * A row value as node-postgres takes it (structs and arrays as JSON). A DATE is its UTC day as
+ * text: node-postgres would write a Date in the process's time zone, a day early west of UTC.
+ */
+export function pgValue(v: unknown, type?: DataType): unknown {
   if (v === null || v === undefined) return null;
+  if (v instanceof Date && type === Types.DATE) return v.toISOString().slice(0, 10);
   if (v instanceof Date || Buffer.isBuffer(v)) return v;
   if (typeof v === 'object') return JSON.stringify(v);
   return v;

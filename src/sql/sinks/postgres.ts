@@ -6,7 +6,7 @@
  * missing (keys UNIQUE NULLS NOT DISTINCT: a GROUP BY puts NULLs in one group).
  *
  * Options: url (jdbc:postgresql://host:port/db), dbtable, user, password, sinkId (default the
- * table), keyColumns (comma-separated; default the grouping columns), method (copy | insert).
+ * table and the query's id), keyColumns (comma-separated; default the grouping columns), method (copy | insert).
  */
 import { PostgresSink, type WriteMethod } from '../../sinks/postgres/index.js';
 import { AnalysisException } from '../errors.js';
@@ -19,7 +19,7 @@ import type { BatchOutput, OutputModeName, Sink } from './Sink.js';
 export class StructuredPostgresSink implements Sink {
   readonly description: string;
   private readonly sink: PostgresSink<Row>;
-  constructor(options: Record<string, string>, schema: StructType, mode: OutputModeName, keys: string[]) {
+  constructor(options: Record<string, string>, schema: StructType, mode: OutputModeName, keys: string[], queryId: string) {
     const url = options.url;
     const table = options.dbtable ?? options.table;
     if (!url || !table) throw new AnalysisException("the postgres sink needs option('url', 'jdbc:postgresql://host:port/db') and option('dbtable', name)");
@@ -34,11 +34,12 @@ export class StructuredPostgresSink implements Sink {
       connectionString: target.connectionString,
       table: target.table,
       columns,
-      toValues: (r) => columns.map((c) => pgValue(r[c])),
+      toValues: (r) => schema.fields.map((f) => pgValue(r[f.name], f.dataType)),
       mode,
       ...(mode === 'update' ? { keyColumns, keyNullsNotDistinct: true } : {}),
       createTable: Object.fromEntries(schema.fields.map((f) => [f.name, sqlType(f.dataType)])),
-      sinkId: options.sinkId ?? `structured:${table}`,
+      // Batch ids start again at 0 with a new checkpoint: claimed under the old query's id, they would be skipped.
+      sinkId: options.sinkId ?? `structured:${table}:${queryId}`,
       ...(options.method ? { method: options.method as WriteMethod } : {}),
     });
   }
@@ -53,4 +54,4 @@ export class StructuredPostgresSink implements Sink {
   }
 }
 
-registerSinkFormat('postgres', () => (args) => new StructuredPostgresSink(args.options, args.schema, args.mode, args.keyColumns ?? []));
+registerSinkFormat('postgres', () => (args) => new StructuredPostgresSink(args.options, args.schema, args.mode, args.keyColumns ?? [], args.queryId));

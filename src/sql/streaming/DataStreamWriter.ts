@@ -96,8 +96,13 @@ export class DataStreamWriter {
     // checkpoint could not resume anything either.
     const checkpointDir = location !== undefined ? join(location, 'engine') : undefined;
     const keyColumns = shape.stateful instanceof Aggregate ? shape.stateful.agg.groupNames : undefined;
-    const sink = await this.makeSink(location, keyColumns);
-    await sink.open?.();
+    const sink = await this.makeSink(location, keyColumns, id);
+    try {
+      await sink.open?.();
+    } catch (e) {
+      await sink.close?.().catch(() => undefined);
+      throw e;
+    }
     let query!: StreamingQuery;
     const exec = new MicroBatchExecution({
       id,
@@ -122,7 +127,12 @@ export class DataStreamWriter {
       await exec.stop().catch(() => undefined);
       throw e;
     }
-    this.session.streams.started(query);
+    try {
+      this.session.streams.started(query);
+    } catch (e) {
+      await exec.stop().catch(() => undefined);
+      throw e;
+    }
     query.run(this.triggerValue, this.session.clock);
     return query;
   }
@@ -135,7 +145,7 @@ export class DataStreamWriter {
     return join(String(base), this.name ?? randomUUID());
   }
 
-  private async makeSink(location: string | undefined, keyColumns: string[] | undefined): Promise<Sink> {
+  private async makeSink(location: string | undefined, keyColumns: string[] | undefined, queryId: string): Promise<Sink> {
     if (this.sinkFormat === 'foreachBatch') {
       const fn = this.batchFn!;
       const session = this.session;
@@ -148,7 +158,7 @@ export class DataStreamWriter {
     }
     const factory: SinkFactory | undefined = this.session.sinkFactory(this.sinkFormat);
     if (!factory) throw new AnalysisException(`Data source ${this.sinkFormat} does not exist or does not support streamed writing`);
-    return factory({ options: this.opts, queryName: this.name, schema: this.df.schema, mode: this.mode, checkpointLocation: location, keyColumns });
+    return factory({ options: this.opts, queryName: this.name, schema: this.df.schema, mode: this.mode, checkpointLocation: location, keyColumns, queryId });
   }
 }
 

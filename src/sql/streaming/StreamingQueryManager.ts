@@ -54,8 +54,9 @@ export class StreamingQueryManager implements QueryListener {
 
   /** @internal */
   started(q: StreamingQuery): void {
-    this.queries.add(q);
+    // A listener that throws fails start() (which stops the query): the query is active only after.
     for (const l of this.listeners) l.onQueryStarted?.({ id: q.id, runId: q.runId, name: q.name });
+    this.queries.add(q);
   }
   /** @internal */
   progressed(_q: StreamingQuery, progress: StreamingQueryProgress): void {
@@ -65,10 +66,14 @@ export class StreamingQueryManager implements QueryListener {
   onQueryTerminated(q: StreamingQuery): void {
     if (!this.queries.delete(q)) return;
     this.terminatedQuery ??= q;
-    for (const l of this.listeners) l.onQueryTerminated?.({ id: q.id, runId: q.runId, exception: q.exception()?.message ?? null });
     const w = this.waiters;
     this.waiters = [];
-    for (const resolve of w) resolve();
+    // A listener that throws fails the caller (stop()); awaitAnyTermination still hears of the query.
+    try {
+      for (const l of this.listeners) l.onQueryTerminated?.({ id: q.id, runId: q.runId, exception: q.exception()?.message ?? null });
+    } finally {
+      for (const resolve of w) resolve();
+    }
   }
 
   /** @internal Stop every active query (session stop). */

@@ -12,6 +12,8 @@ export interface SinkArgs {
   schema: StructType;
   mode: OutputModeName;
   checkpointLocation: string | undefined;
+  /** The query's id: kept in its checkpointLocation across restarts, new for a new location. */
+  queryId: string;
   /** The grouping columns of the query's aggregation (the key of an update-mode table). */
   keyColumns?: string[];
 }
