@@ -67,4 +67,31 @@ describe('PostgresSink generation fence', () => {
     expect(offsetsToCheck(offsets, new Set(['t:1']), 'update')).toEqual(range(0, 0, 5));
     expect(offsetsToCheck(offsets, new Set(['t:1']), 'append')).toEqual(offsets);
   });
+
+  it("fenced claims count as the sink's: pruned after bookkeepingRetentionMs, seen by lastCommittedBatchTime, forgotten by startOver", async () => {
+    const table = scratch().unique('t');
+    const s = new PostgresSink<{ k: string; n: number }>({
+      ...(await sinkConnection()),
+      table: scratch().table(table),
+      columns: ['k', 'n'],
+      keyColumns: ['k'],
+      mode: 'update',
+      createTable: { k: 'text', n: 'bigint' },
+      sinkId: `fence-${table}`,
+      bookkeepingRetentionMs: 1000,
+    });
+    sinks.push(s);
+    for (let i = 0; i < 10; i++) {
+      await s.writeBatch({ batchTime: 1000 * (i + 1), offsetRanges: range(0, i, i + 1), generation: 1 }, [{ k: 'a', n: i }]);
+    }
+    const claims = async (): Promise<number[]> =>
+      (await pgQuery<{ t: string }>(`SELECT batch_time AS t FROM ${scratch().qualified('dstreams_sink_batches')} WHERE sink_id LIKE $1 ORDER BY 1`, [`fence-${table}@%`])).rows.map((r) => Number(r.t));
+    expect(await claims()).toEqual([9000, 10000]);
+    expect(await s.lastCommittedBatchTime()).toBe(10000);
+    await s.startOver();
+    expect(await claims()).toEqual([]);
+    // The same batch again (a job started over from the first offsets) is written, not skipped.
+    const again = await s.writeBatch({ batchTime: 1000, offsetRanges: range(0, 0, 1), generation: 1 }, [{ k: 'a', n: 0 }]);
+    expect(again.skipped).toBe(false);
+  });
 });

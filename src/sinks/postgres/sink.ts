@@ -101,6 +101,8 @@ export class PostgresSink<Row = SinkRow> {
   private damage: TableDamage | undefined;
   /** With `rebuild`: batches at or after this time replace the table with the full state. */
   private rebuildFrom: number | undefined;
+  /** The batch time fenced claims were last pruned at (bookkeepingRetentionMs). */
+  private fencedPrunedAt = -Infinity;
   /** What the retry loop (session.ts) sees of this sink. */
   private readonly host: RetryHost;
   private readonly closing = new AbortController();
@@ -343,7 +345,13 @@ export class PostgresSink<Row = SinkRow> {
       if (!replay) for (const a of alongside) await a.sink.writeValues(client, a.values, batchTime);
       if (!replay && offsets.length > 0) await this.storeOffsets(client, offsets);
       if (this.opts.bookkeepingRetentionMs !== undefined) {
-        await client.query(this.sql.prune, [this.sinkId, batchTime - this.opts.bookkeepingRetentionMs]);
+        const before = batchTime - this.opts.bookkeepingRetentionMs;
+        await client.query(this.sql.prune, [this.sinkId, before]);
+        // Fenced claims have ids of their own (no index serves their prefix): pruned a tenth as often.
+        if (generation !== undefined && batchTime >= this.fencedPrunedAt + this.opts.bookkeepingRetentionMs / 10) {
+          await client.query(this.sql.pruneFenced, [this.sinkId, before]);
+          this.fencedPrunedAt = batchTime;
+        }
       }
       state.commitSent = true;
       await client.query('COMMIT');

@@ -13,6 +13,9 @@ const STAGE_TABLE = 'dstreams_sink_stage';
 /** Gives every sink its own staging table name (two sinks may stage in one transaction). */
 let stageSeq = 0;
 
+/** A fenced write's claim of sink $1 (fencedClaimId): the sink id, "@", the generation's digits, "/". */
+const FENCED_CLAIM = `(left("sink_id", length($1) + 1) = $1 || '@' AND substr("sink_id", length($1) + 2) ~ '^[0-9]+/')`;
+
 const UPSERT_OFFSETS_SUFFIX =
   ` ON CONFLICT ("sink_id", "topic", "partition") DO UPDATE SET "until_offset" = EXCLUDED."until_offset"`;
 
@@ -21,6 +24,8 @@ export interface Statements {
   claimedOffsets: string;
   lockOffsets: string;
   prune: string;
+  /** As `prune`, the claims of fenced writes (fence.ts's fencedClaimId: `<sink id>@<generation>/…`). */
+  pruneFenced: string;
   emptyTable: string;
   copyTarget: string;
   createStage: string;
@@ -85,6 +90,7 @@ export function buildStatements(s: SinkSettings, o: StatementOptions): Statement
     claimedOffsets: `SELECT "offsets" FROM ${batches} WHERE "sink_id" = $1 AND "batch_time" = $2`,
     lockOffsets: `SELECT "topic", "partition", "until_offset" FROM ${offsets} WHERE "sink_id" = $1 FOR UPDATE`,
     prune: `DELETE FROM ${batches} WHERE "sink_id" = $1 AND "batch_time" < $2`,
+    pruneFenced: `DELETE FROM ${batches} WHERE ${FENCED_CLAIM} AND "batch_time" < $2`,
     emptyTable: o.completeStrategy === 'truncate' ? `TRUNCATE TABLE ${s.tableName}` : `DELETE FROM ${s.tableName}`,
     copyTarget: `COPY ${s.tableName} (${cols}) FROM STDIN WITH (FORMAT csv)`,
     createStage: `CREATE TEMPORARY TABLE ${quoteIdent(stageName)} ON COMMIT DROP AS SELECT ${cols} FROM ${s.tableName} WITH NO DATA`,
@@ -94,9 +100,9 @@ export function buildStatements(s: SinkSettings, o: StatementOptions): Statement
     insertPrefix: `INSERT INTO ${s.tableName} (${cols}) VALUES `,
     insertSuffix: conflict,
     storedOffsets: `SELECT "topic", "partition", "until_offset" FROM ${offsets} WHERE "sink_id" = $1 ORDER BY "topic", "partition"`,
-    lastBatchTime: `SELECT max("batch_time") AS t FROM ${batches} WHERE "sink_id" = $1`,
+    lastBatchTime: `SELECT max("batch_time") AS t FROM ${batches} WHERE "sink_id" = $1 OR ${FENCED_CLAIM}`,
     readRows: `SELECT ${cols} FROM ${s.tableName}`,
-    forgetBatches: `DELETE FROM ${batches} WHERE "sink_id" = $1`,
+    forgetBatches: `DELETE FROM ${batches} WHERE "sink_id" = $1 OR ${FENCED_CLAIM}`,
     forgetOffsets: `DELETE FROM ${offsets} WHERE "sink_id" = $1`,
     deleteAll: `DELETE FROM ${s.tableName}`,
     tableExists: `SELECT 1 FROM pg_class WHERE oid = to_regclass($1)`,
