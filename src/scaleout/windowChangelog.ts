@@ -36,7 +36,7 @@ export class WindowChangelog {
   constructor(
     private readonly stream: ReducedWindowedDStream<unknown, unknown>,
     readonly numPartitions: number,
-    host: WindowBatchesHost,
+    private readonly host: WindowBatchesHost,
   ) {
     this.topic = changelogTopic(host.applicationId, stream);
     // A batch reduced after one of its tasks moved away: that task's keys stay out (its new owner
@@ -87,7 +87,10 @@ export class WindowChangelog {
         }
       }
       for (const t of changes.slicesRemoved) {
-        for (const task of this.sliceTasks.get(t) ?? []) rec(task, SLICE + t, null);
+        // A task this copy lost is tombstoned by its new owner (a batch still reading it may).
+        for (const task of this.sliceTasks.get(t) ?? []) {
+          if (this.host.owns(task) || this.host.reads(changes.time, task)) rec(task, SLICE + t, null);
+        }
         this.sliceTasks.delete(t);
       }
       stage(changes.time, out);
@@ -99,10 +102,12 @@ export class WindowChangelog {
 
   drop(task: number): void {
     this.stream.editState((k) => this.taskOf(k) === task, [], []);
+    for (const s of this.sliceTasks.values()) s.delete(task);
   }
 
   keepOnly(tasks: ReadonlySet<number>): void {
     this.stream.editState((k) => !tasks.has(this.taskOf(k)), [], []);
+    for (const s of this.sliceTasks.values()) for (const task of s) if (!tasks.has(task)) s.delete(task);
   }
 
   async restore(client: KafkaClient, tasks: readonly number[], standbys?: ReadonlyMap<number, CompactedPartition>): Promise<{ keys: number; fromLocal: number; read: number }> {
