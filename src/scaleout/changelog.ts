@@ -175,6 +175,8 @@ export class StateChangelog {
   /** Drops the keys of every task but `tasks` (keys a local checkpoint brought back for tasks this copy does not own). */
   keepOnly(tasks: ReadonlySet<number>): void {
     for (const t of this.positions.keys()) if (!tasks.has(t)) this.positions.delete(t);
+    // Their keys go: a local position no longer describes them (a later gain reads them whole).
+    for (const t of this.local.keys()) if (!tasks.has(t)) this.local.delete(t);
     for (const set of [this.seededNow, this.seeding]) for (const t of set) if (!tasks.has(t)) set.delete(t);
     this.stream.editState((k) => !tasks.has(this.taskOf(k)), []);
   }

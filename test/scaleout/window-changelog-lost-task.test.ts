@@ -42,7 +42,7 @@ describe('WindowChangelog after a task moved away', () => {
       owned.delete(1);
       changelog.drop(1);
       await clock.advance(4000);
-      const tombstones = staged.filter((s) => s.record.value === null && s.record.key.startsWith('s\u0000'));
+      const tombstones = staged.filter((s) => s.record.value === null && String(s.record.key).startsWith('s\u0000'));
       expect(tombstones.length).toBeGreaterThan(0);
       expect(tombstones.every((s) => s.task === 0)).toBe(true);
     } finally {
