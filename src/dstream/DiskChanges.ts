@@ -31,10 +31,12 @@ export class DiskChanges<K, V> {
   /** Each batch's changes, until a checkpoint takes them. */
   private readonly batches = new Map<number, Map<unknown, Change<K, V>>>();
 
-  /** Batch `time` committed `changes` (by key code): every user function of the batch succeeded. */
+  /** Batch `time` committed `changes` (by key code): every user function of the batch succeeded. A batch may record several times (a window's slides caught up). */
   record(time: number, changes: Map<unknown, Change<K, V>>): void {
     for (const [code, change] of changes) this.unsettled.set(code, change);
-    this.batches.set(time, changes);
+    const earlier = this.batches.get(time);
+    if (earlier === undefined) this.batches.set(time, changes);
+    else for (const [code, change] of changes) earlier.set(code, change);
   }
 
   /** The commit holding the changes of the batches up to `time` is written: the store returns them now. */

@@ -118,7 +118,9 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
 
   private async slideUpTo(time: number): Promise<void> {
     const first = this.stateTime === undefined ? time : this.stateTime + this.slideDuration;
-    for (let t = first; t <= time; t += this.slideDuration) await this.slideTo(t);
+    // Slides caught up (batches skipped) are changes of batch `time`: its commit holds them, so
+    // the commits of earlier batches, written meanwhile, must not settle them.
+    for (let t = first; t <= time; t += this.slideDuration) await this.slideTo(t, time);
   }
 
   private async pairsOf(t: number, slice: Slice<K, V>): Promise<Array<[K, V]>> {
@@ -128,8 +130,8 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
     return stored;
   }
 
-  /** Moves the window to `time`: the batches that left out (invF), those that entered in (f). */
-  private async slideTo(time: number): Promise<void> {
+  /** Moves the window to `time`: the batches that left out (invF), those that entered in (f); batch `batch` commits the changes. */
+  private async slideTo(time: number, batch: number): Promise<void> {
     const windowStart = time - this.windowDuration; // batches at or before it are out
     const reader = this.openReader();
     const f = this.f;
@@ -164,14 +166,14 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
         const code = codeOf(k);
         const old = current(code, k);
         if (old === undefined) continue; // dropped by filterFunc: nothing left to subtract from
-        mine.set(code, { key: k, value: invF(old, v), time });
+        mine.set(code, { key: k, value: invF(old, v), time: batch });
       }
     }
     for (const [, , pairs] of entering) {
       for (const [k, v] of pairs) {
         const code = codeOf(k);
         const old = current(code, k);
-        mine.set(code, { key: k, value: old === undefined ? v : f(old, v), time });
+        mine.set(code, { key: k, value: old === undefined ? v : f(old, v), time: batch });
       }
     }
     const keep = this.filterFunc;
@@ -199,7 +201,7 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
       this.early.delete(t);
       this.slicesRemoved.push(t);
     }
-    this.changes.record(time, mine);
+    this.changes.record(batch, mine);
     this.keysOnDisk += added;
     this.stateTime = time;
     this.spills.set(time, this.isRead ? await this.spillWindow() : undefined);

@@ -85,6 +85,8 @@ export class CountByWindowDStream<T> extends SlidingDStream<T, number> implement
       }
       return n;
     });
+    // Counts no later window needs go here too: a window's RDD that is never read never prunes.
+    for (const t of this.batchCounts.keys()) if (t <= from) this.batchCounts.delete(t);
     return { slices };
   }
 
