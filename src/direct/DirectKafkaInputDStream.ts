@@ -101,6 +101,8 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
   /** Whether the default cap knows what a record weighs (else the first decision samples a few). */
   private sizeKnown = false;
   private readonly ownership: PartitionOwnership | undefined;
+  /** Scaled out: the gain each owned partition is read from (OwnedPartition). */
+  private readonly gains = new Map<string, number>();
 
   constructor(
     graph: DStreamGraph,
@@ -281,8 +283,11 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     const owned = ownership.owned(this.topics, time);
     // A lost partition keeps its position entries: a batch generated before the loss still decides its range.
     this.tps = this.tps.filter((tp) => owned.has(tp.key));
-    for (const [key, start] of owned) {
-      if (this.tps.some((tp) => tp.key === key)) continue;
+    for (const [key, { start, gain }] of owned) {
+      // Read from an earlier gain, the partition was lost and gained again since the last batch
+      // generated: the batches read after that start were not committed, it starts over.
+      if (this.gains.get(key) === gain && this.tps.some((tp) => tp.key === key)) continue;
+      this.gains.set(key, gain);
       const { topic, partition } = parseTpKey(key);
       this.addPartition(topic, partition, start);
     }

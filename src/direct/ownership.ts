@@ -12,14 +12,21 @@
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import type { ResolvedKafkaParams } from '../kafka/params.js';
 
+/** A partition a copy owns: where it starts, and which gain of it this is (a new number each time the copy gains it). */
+export interface OwnedPartition {
+  start: number;
+  gain: number;
+}
+
 export interface PartitionOwnership {
   /** The stream's topics join the group's subscription (called once, before the context starts them). */
   register(topics: readonly string[], params: ResolvedKafkaParams): void;
   /**
    * The partitions batch `time` reads (asked when the batch is generated): `"topic:partition"` →
-   * the offset a partition starts from when the stream does not read it yet.
+   * where the partition starts when the stream does not read it yet, or reads it from an earlier
+   * gain (lost and gained again between two batches generated: it starts over from there).
    */
-  owned(topics: readonly string[], time: number): ReadonlyMap<string, number>;
+  owned(topics: readonly string[], time: number): ReadonlyMap<string, OwnedPartition>;
   /** The ranges batch `time` reads, decided before they are read. */
   rangesDecided(time: number, ranges: readonly OffsetRange[]): void;
 }

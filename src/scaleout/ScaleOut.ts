@@ -29,7 +29,7 @@
 import type { Observable } from 'rxjs';
 import type { BatchHooks } from '../context/JobScheduler.js';
 import type { PartitionsAssignedInfo } from '../context/StreamingListener.js';
-import type { PartitionOwnership } from '../direct/ownership.js';
+import type { OwnedPartition, PartitionOwnership } from '../direct/ownership.js';
 import { KafkaClient } from '../kafka/client.js';
 import { GroupMember } from '../kafka/group.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
@@ -209,11 +209,11 @@ export class ScaleOut implements PartitionOwnership {
 
   // ---- PartitionOwnership -------------------------------------------------------------------
 
-  owned(topics: readonly string[], time: number): ReadonlyMap<string, number> {
+  owned(topics: readonly string[], time: number): ReadonlyMap<string, OwnedPartition> {
     if (!this.generationAt.has(time)) this.generationAt.set(time, this.assignment.generation);
     this.completions.generated(time);
-    const out = new Map<string, number>();
-    for (const [k, start] of this.assignment.ready) if (topics.includes(k.slice(0, k.lastIndexOf(':')))) out.set(k, start);
+    const out = new Map<string, OwnedPartition>();
+    for (const [k, owned] of this.assignment.ready) if (topics.includes(k.slice(0, k.lastIndexOf(':')))) out.set(k, owned);
     return out;
   }
 

@@ -21,6 +21,7 @@
  */
 import { Subject, type Observable } from 'rxjs';
 import type { PartitionsAssignedInfo } from '../context/StreamingListener.js';
+import type { OwnedPartition } from '../direct/ownership.js';
 import type { KafkaClient } from '../kafka/client.js';
 import type { GroupAssignment } from '../kafka/group.js';
 import { tpKey, type ResolvedKafkaParams } from '../kafka/params.js';
@@ -55,8 +56,10 @@ export interface AssignmentHost {
 export class TaskAssignment {
   private owned = new Set<number>();
   private readonly producers = new Map<number, TaskProducer>();
-  /** `"topic:partition"` → start offset, for the partitions owned and restored. */
-  readonly ready = new Map<string, number>();
+  /** `"topic:partition"` → where it starts and which gain it is, for the partitions owned and restored. */
+  readonly ready = new Map<string, OwnedPartition>();
+  /** Gains so far: each gain of a partition has its own number (a partition lost and gained again between two batches restarts). */
+  private gains = 0;
   private rebalances: Promise<void> = Promise.resolve();
   private generationNow = -1;
   private readonly assignments = new Subject<PartitionsAssignedInfo>();
@@ -190,7 +193,7 @@ export class TaskAssignment {
       // The later of the two: the group's may lag the task's last transaction (positions.ts); a copy of an earlier version wrote only the group's.
       const known = [positions.get(key), committed.get(key)].filter((o): o is number => o !== undefined);
       const start = known.length > 0 ? Math.max(...known) : (internal || host.kafkaParams().autoOffsetReset === 'earliest' ? b.low : b.high);
-      this.ready.set(key, start);
+      this.ready.set(key, { start, gain: ++this.gains });
     }
     const keys = restored.reduce((n, r) => n + r.keys, 0);
     const fromLocal = restored.reduce((n, r) => n + r.fromLocal, 0);
