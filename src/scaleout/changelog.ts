@@ -85,9 +85,16 @@ export class StateChangelog {
   private constructor(
     private readonly stream: StatefulDStream<unknown, unknown>,
     readonly numPartitions: number,
-    applicationId: string,
+    host: ChangelogHost,
   ) {
-    this.topic = changelogTopic(applicationId, stream);
+    this.topic = changelogTopic(host.applicationId, stream);
+    // A batch applied after one of its tasks moved away: that task's records stay out (its new
+    // owner applies them). A key of a task the batch did not read goes in: the commit then says
+    // the stream is not keyed like its input.
+    stream.acceptOnly((k, t) => {
+      const task = this.taskOf(k);
+      return host.owns(task) || !host.reads(t, task);
+    });
     const restored = stream.restoredExtra as Partial<ChangelogPositions> | undefined;
     for (const [t, off] of Object.entries(restored?.changelog ?? {})) if (Number.isSafeInteger(off)) this.local.set(Number(t), off);
     stream.checkpointExtra = (): ChangelogPositions => ({ changelog: Object.fromEntries(this.positions) });
@@ -139,7 +146,7 @@ export class StateChangelog {
       out.push(
         s instanceof ReducedWindowedDStream
           ? new WindowChangelog(s as ReducedWindowedDStream<unknown, unknown>, [...counts][0]!, scaleOut)
-          : new StateChangelog(s as StatefulDStream<unknown, unknown>, [...counts][0]!, scaleOut.applicationId),
+          : new StateChangelog(s as StatefulDStream<unknown, unknown>, [...counts][0]!, scaleOut),
       );
     }
     const topics = out.map((c) => c.topic);

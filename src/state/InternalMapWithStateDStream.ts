@@ -254,7 +254,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       // Small enough for V8 to inline into a fused stage's loop, so a pair made just before (a
       // map to [k, v]) is read where it is made and never allocated.
       const apply = (kv: [K, V]): void => applyKV(kv[0], kv[1]);
-      const data = (this.parent as DStream<[K, V]>).getOrCompute(time);
+      const data = this.input<K, V>(time);
       if (data) for (let i = 0; i < data.numPartitions; i++) data.iteratePartition(i, apply);
 
       if (timeout !== undefined) {

@@ -103,7 +103,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
 
     // The batch's values, grouped by key within each partition, in arrival order.
     const groups = Array.from({ length: n }, () => new KeyMap<K, V[]>());
-    const data = (this.parent as DStream<[K, V]>).getOrCompute(time);
+    const data = this.input<K, V>(time);
     if (data) {
       for (let i = 0; i < data.numPartitions; i++) {
         data.iteratePartition(i, (kv) => {
