@@ -214,6 +214,16 @@ export class DataFrame {
     const type = joinType(how);
     const left = this.schema;
     const right = other.schema;
+    // A row holds one value per column name: a name on both sides (other than USING columns) would
+    // take one side's value for both (and a condition on it would compare a column with itself).
+    const usingNames = on === undefined || on instanceof Column ? [] : typeof on === 'string' ? [on] : on;
+    const shared = right.fields.map((f) => f.name).filter((n) => left.field(n) && !usingNames.includes(n));
+    if (shared.length > 0 && type !== 'left_semi' && type !== 'left_anti') {
+      throw new AnalysisException(
+        `both sides of the join have the column(s) ${shared.map((n) => `\`${n}\``).join(', ')}: rename one side's (withColumnRenamed) ` +
+          'or join USING them — dstreams rows cannot hold two columns of one name',
+      );
+    }
     if (on === undefined || on instanceof Column) {
       const merged = new StructType([...left.fields, ...right.fields.filter((f) => !left.field(f.name))]);
       const cond = on === undefined ? { type: Types.BOOLEAN, eval: () => true } : on.expr.bind({ schema: merged, now: () => this.sparkSession.now() });

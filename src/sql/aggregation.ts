@@ -31,6 +31,27 @@ interface AggFn {
 }
 
 function aggFn(call: AggregateCall): AggFn {
+  return call.distinct ? distinctOf(plainAggFn(call)) : plainAggFn(call);
+}
+
+/** `fn(DISTINCT x)`: the distinct non-null values, by value (keyOf), folded by `fn` at the end. */
+function distinctOf(fn: AggFn): AggFn {
+  return {
+    init: () => new Map<unknown, unknown>(),
+    update: (b, v) => (v === null || v === undefined ? b : (b as Map<unknown, unknown>).set(keyOf([v]), v)),
+    merge: (a, b) => {
+      for (const [k, v] of b as Map<unknown, unknown>) (a as Map<unknown, unknown>).set(k, v);
+      return a;
+    },
+    result: (b) => {
+      let buf = fn.init();
+      for (const v of (b as Map<unknown, unknown>).values()) buf = fn.update(buf, v);
+      return fn.result(buf);
+    },
+  };
+}
+
+function plainAggFn(call: AggregateCall): AggFn {
   switch (call.fn) {
     case 'count':
       return {

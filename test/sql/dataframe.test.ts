@@ -102,6 +102,27 @@ describe('static DataFrames', () => {
     expect(a.join(b, ['k'], 'left').collect()).toEqual([{ k: 1, x: 'a', y: 'one' }, { k: 2, x: 'b', y: null }]);
   });
 
+  it('a join whose sides share a column name other than USING columns is refused, naming it (a row cannot hold both)', () => {
+    const spark = session();
+    const a = spark.createDataFrame([{ uid: 1, name: 'stream-one' }]);
+    const b = spark.createDataFrame([{ id: 1, name: 'static-one' }]);
+    expect(() => a.join(b, a.col('uid').equalTo(b.col('id')), 'left_outer')).toThrow(/both sides of the join have the column\(s\) `name`/);
+    expect(() => a.join(b, 'name')).not.toThrow();
+    expect(a.join(b.withColumnRenamed('name', 'static_name'), a.col('uid').equalTo(F.col('id'))).collect()).toEqual([
+      { uid: 1, name: 'stream-one', id: 1, static_name: 'static-one' },
+    ]);
+  });
+
+  it('count(DISTINCT x), countDistinct and sum(DISTINCT x) count each value once', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ k: 'a', x: 1 }, { k: 'a', x: 1 }, { k: 'a', x: 2 }, { k: 'a', x: null }], 'k STRING, x INT');
+    expect(df.groupBy('k').agg(F.countDistinct('x').alias('c')).collect()).toEqual([{ k: 'a', c: 2 }]);
+    df.createOrReplaceTempView('distinct_t');
+    expect(spark.sql('select k, count(distinct x) as c, sum(distinct x) as s, count(x) as n from distinct_t group by k').collect()).toEqual([
+      { k: 'a', c: 2, s: 3, n: 3 },
+    ]);
+  });
+
   it('spark.sql runs SELECT over temp views: WHERE, GROUP BY, ORDER BY, LIMIT', () => {
     const spark = session();
     spark.createDataFrame([{ loc: 'a', n: 1 }, { loc: 'b', n: 5 }, { loc: 'a', n: 2 }]).createOrReplaceTempView('t');

@@ -168,4 +168,26 @@ describe('dropDuplicates (StreamingDeduplicationSuite)', () => {
     expect(await q.newAnswer()).toEqual([[45]]);
     expect(q.query.lastProgress!.stateOperators[0]!.numRowsTotal).toBe(1);
   });
+
+  it('deduplicate with watermark: a row whose event time is null is never evicted (null is not at or below the watermark)', async () => {
+    const spark = session();
+    const input = new MemoryStream<{ id: string; t: number | null }>(spark, 'id STRING, t LONG');
+    const df = input.toDF().withColumn('ts', F.col('t').cast('timestamp')).withWatermark('ts', '10 seconds').dropDuplicates(['id', 'ts']).select('id');
+    const q = await collecting(df, 'append', ['id']);
+    input.addData({ id: 'a', t: null }, { id: 'b', t: 100 });
+    expect(await q.newAnswer()).toEqual([['a'], ['b']]);
+    input.addData({ id: 'a', t: null }, { id: 'b', t: 100 });
+    expect(await q.newAnswer()).toEqual([]);
+  });
+
+  it('complete mode with a watermark runs no extra batch without data (Spark runs one only in append and update)', async () => {
+    const spark = session();
+    const { input, df } = windowedCounts(spark);
+    const batches: number[] = [];
+    const q = await df.writeStream.outputMode('complete').foreachBatch((_b, id) => void batches.push(id)).start();
+    input.addData(10, 11, 30);
+    await q.processAllAvailable();
+    expect(batches).toEqual([0]);
+    await q.stop();
+  });
 });

@@ -181,7 +181,8 @@ export class MicroBatchExecution {
       const start = pos.committed ?? this.source.initialOffset?.();
       latest = await this.source.latestOffset(start, limits);
       const hasData = latest !== undefined && !sameOffset(latest, start);
-      const noDataBatch = this.o.shape.watermark !== undefined && this.state !== undefined && pos.watermark > pos.lastBatchWatermark;
+      // Spark's shouldRunAnotherBatch: a batch without data only to evict and emit (append, update; never complete).
+      const noDataBatch = this.o.mode !== 'complete' && this.o.shape.watermark !== undefined && this.state !== undefined && pos.watermark > pos.lastBatchWatermark;
       if (!hasData && !noDataBatch) return false;
       plan = { time, start, end: hasData ? latest : start, watermark: pos.watermark };
     }

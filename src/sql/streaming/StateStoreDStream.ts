@@ -254,7 +254,9 @@ export class DedupStateDStream extends StateStoreDStream<number> {
       }
       const k = this.node.keyOf(row);
       if (this.store.has(k)) return;
-      this.put(k, this.ctx.evictionTime?.(row) ?? 0);
+      // A null event time is never at or below the watermark (Spark): its key stays.
+      const t = this.ctx.evictionTime?.(row);
+      this.put(k, t === undefined ? 0 : (t ?? Number.MAX_SAFE_INTEGER));
       updated++;
       out.push(row);
     });
