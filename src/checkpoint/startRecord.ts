@@ -4,9 +4,10 @@
  * until then a store says nothing of the job, and getOrCreate starts it fresh. For most inputs
  * that loses nothing; an input that looks its starting point up when it starts — a direct Kafka
  * stream at `auto.offset.reset: latest` without committed offsets, Kinesis at LATEST — would
- * start after the records that came while the first run was up, and lose them. Spark
- * checkpoints a batch as it is generated; here the inputs that decide late
- * (`generatedPosition`) record their start instead.
+ * start after the records that came while the first run was up, and lose them; a file stream
+ * (newFilesOnly) would ignore the files that came. Spark checkpoints a batch as it is generated;
+ * here the inputs that decide late (`generatedPosition`) or whose start is a decision
+ * (`startingPosition`) record their start instead.
  *
  * When things happen:
  *  - a fresh job's inputs started (StreamingContext.start, before the first batch can be
@@ -38,8 +39,7 @@ export function startRecord(appName: string, streams: readonly Input[], zeroTime
   const recorded: StartRecord['streams'] = {};
   let any = false;
   for (const s of streams) {
-    if (typeof s.generatedPosition !== 'function') continue;
-    const meta = s.generatedPosition(zeroTime);
+    const meta = s.startingPosition?.() ?? s.generatedPosition?.(zeroTime);
     if (meta === undefined) continue;
     recorded[streamKey(s)] = { line: describeStream(s), meta };
     any = true;
@@ -58,7 +58,7 @@ export async function restoreStart(record: StartRecord, streams: readonly Input[
   let restored = 0;
   for (const s of streams) {
     const saved = record.streams[streamKey(s)];
-    if (saved === undefined || typeof s.generatedPosition !== 'function') continue;
+    if (saved === undefined || (typeof s.generatedPosition !== 'function' && typeof s.startingPosition !== 'function')) continue;
     if (saved.line !== describeStream(s)) {
       log(`the input recorded as "${saved.line}" at the first run's start is now "${describeStream(s)}": it starts as configured`);
       continue;

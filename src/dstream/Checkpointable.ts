@@ -117,6 +117,12 @@ export interface Checkpointable {
    */
   generatedPosition?(lastCompletedTime: number): unknown;
   /**
+   * Inputs whose fresh start is itself a decision (a file stream's files ignored at start): the
+   * `meta` to restore when a job restarts before its first batch completed (checkpoint/startRecord.ts);
+   * undefined for none. Inputs with `generatedPosition` need not give it.
+   */
+  startingPosition?(): unknown;
+  /**
    * Named state (`{ name }`, StateSpec `.name(n)`): checkpointed under `n:<name>` rather than the
    * stream's position in the graph, so getOrCreate can restore it into a changed graph.
    */

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
@@ -52,7 +52,12 @@ export interface FileStreamPosition {
   files: Array<[name: string, mtimeMs: number, size: number, arrivedMs: number, batchTime: number]>;
   /** Files found and not read yet (the backlog, in reading order): read by the next batches whatever their age. */
   queued?: Array<[name: string, mtimeMs: number, size: number, arrivedMs: number]>;
+  /** Wall-clock time of the batch's scan: files that arrived after it are read whatever their age (a restart long after). */
+  scannedAt?: number;
 }
+
+/** How much earlier than the last scan a file may have arrived and still not been listed by it (2 s: FAT's mtime resolution). */
+const SCAN_SLACK_MS = 2000;
 
 /** Names Hadoop-style writers use while a file is incomplete, plus hidden files. */
 export function isIgnoredName(name: string): boolean {
@@ -77,8 +82,10 @@ export function isIgnoredName(name: string): boolean {
  * Spark. Hidden (`.name`), `_name`, `*._COPYING_` (hdfs put) and `*.tmp` files are ignored, so a
  * writer can also write under such a name and rename when done. A file is identified by name,
  * modification time and size: once read it is not read again while it is remembered
- * (`minRememberDuration`), and files older than that window are ignored. The remembered set is
- * the stream's checkpoint position (Checkpointable).
+ * (`minRememberDuration`), and files older than that window — that arrived before the previous
+ * scan too — are ignored. The remembered set is the stream's checkpoint position
+ * (Checkpointable); before the first batch completed, the files ignored at start are
+ * (startingPosition).
  *
  * A backlog (a folder that holds thousands of files at start with `newFilesOnly: false`, or
  * after a restart) is read over several batches: files found wait in a queue, in arrival order,
@@ -114,6 +121,9 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
   /** Per batch not completed yet: lines, bytes, ms spent reading, the records limit it was cut with. */
   private readonly cut = new Map<number, { records: number; bytes: number; readMs: number; cap: number | undefined }>();
   private readonly capsInForce = new Map<number, number>();
+  /** Wall-clock time of each remembered batch's scan, and of the last scan (restored: the checkpointed batch's). */
+  private readonly scans = new Map<number, number>();
+  private lastScanAt: number | undefined;
 
   constructor(graph: DStreamGraph, directory: string, options: FileStreamOptions = {}) {
     super(graph);
@@ -204,7 +214,12 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
 
   compute(time: number): RDD<string> {
     const now = Date.now();
-    const horizon = now - this.rememberWindow;
+    // Files that arrived since the last scan cannot have been seen: never too old (a batch that
+    // ran long, a restart long after the checkpointed one). Spark measures from the batch time.
+    // The slack allows for coarse timestamps, and for a file written while that scan listed.
+    const horizon = Math.min(now - this.rememberWindow, (this.lastScanAt ?? Infinity) - SCAN_SLACK_MS);
+    this.lastScanAt = now;
+    this.scans.set(time, now);
     const first = this.firstScan;
     this.firstScan = false;
     // Forget files read by completed batches that are older than the window (they would be ignored anyway).
@@ -250,7 +265,17 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
       let text: string;
       const full = path.join(this.directory, f.name);
       try {
-        text = readFileSync(full, 'utf8');
+        // Remembered as read (identity: name, mtime, size): a file that changed while it waited
+        // in the queue is remembered as it was read, not read again at the next scan.
+        const fd = openSync(full, 'r');
+        try {
+          const stats = fstatSync(fd);
+          text = readFileSync(fd, 'utf8');
+          f.mtimeMs = stats.mtimeMs;
+          f.size = stats.size;
+        } finally {
+          closeSync(fd);
+        }
       } catch (e) {
         // Removed between the listing and now: not read, so not remembered.
         if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') continue;
@@ -279,6 +304,7 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
     super.clearMetadata(time);
     const horizon = time - (this.rememberDuration ?? this.slideDuration);
     for (const t of this.capsInForce.keys()) if (t <= horizon) this.capsInForce.delete(t);
+    for (const t of this.scans.keys()) if (t < time) this.scans.delete(t);
     if (time > this.lastCompleted) this.lastCompleted = time;
   }
 
@@ -298,8 +324,26 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
     const queued: NonNullable<FileStreamPosition['queued']> = [];
     for (const f of this.seen.values()) if (f.batchTime > time) queued.push([f.name, f.mtimeMs, f.size, f.arrivedMs]);
     for (const f of this.queue) queued.push([f.name, f.mtimeMs, f.size, f.arrivedMs]);
-    const meta: FileStreamPosition = { ignoreBefore: this.ignoreBefore, files, ...(queued.length > 0 ? { queued } : {}) };
+    const scannedAt = this.scans.get(time);
+    const meta: FileStreamPosition = {
+      ignoreBefore: this.ignoreBefore,
+      files,
+      ...(queued.length > 0 ? { queued } : {}),
+      ...(scannedAt !== undefined ? { scannedAt } : {}),
+    };
     return { meta };
+  }
+
+  /**
+   * Before the first batch completed (checkpoint/startRecord.ts): with newFilesOnly, the files
+   * ignored at start, so a restart after a crash in the first batches ignores the same ones and
+   * reads every file that came after (a fresh start would ignore them too).
+   */
+  startingPosition(): FileStreamPosition | undefined {
+    if (!this.newFilesOnly) return undefined;
+    const files: FileStreamPosition['files'] = [];
+    for (const f of this.seen.values()) if (f.batchTime === 0) files.push([f.name, f.mtimeMs, f.size, f.arrivedMs, 0]);
+    return { ignoreBefore: this.ignoreBefore, files, scannedAt: Date.now() };
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
@@ -322,6 +366,7 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
       this.queuedKeys.add(key);
     }
     this.lastCompleted = Math.max(this.lastCompleted, saved.time);
+    if (typeof meta.scannedAt === 'number') this.lastScanAt = meta.scannedAt;
   }
 }
 

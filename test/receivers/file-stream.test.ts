@@ -194,6 +194,64 @@ describe('textFileStream', () => {
     expect(got2).toEqual(['3']);
   });
 
+  it('resumed through getOrCreate after a downtime longer than the remember window, reads the files that came meanwhile', async () => {
+    const { watched, staging } = dirs();
+    const { dir: cp, remove } = tempDir('dstreams-files-cp-');
+    cleanups.push(remove);
+    const make = (clock: ManualClock, got: string[]) => (): StreamingContext => {
+      const c = new StreamingContext({ batchDuration: 1000, clock });
+      c.textFileStream(watched, { minRememberDuration: 100 }).foreachRDD((rdd) => void got.push(...rdd.collect()));
+      return c;
+    };
+    const clock1 = new ManualClock();
+    const ssc1 = await StreamingContext.getOrCreate(cp, make(clock1, []));
+    cleanups.push(() => ssc1.stop());
+    await ssc1.start();
+    await clock1.advance(1000);
+    await ssc1.stop();
+    moveIn(watched, staging, 'while-down.txt', ['down']);
+    await sleep(2500); // longer than the window (two batches of 1 s) plus the scan's slack
+    const got: string[] = [];
+    const clock2 = new ManualClock(1000);
+    const ssc2 = await StreamingContext.getOrCreate(cp, make(clock2, got));
+    cleanups.push(() => ssc2.stop());
+    await ssc2.start();
+    await clock2.advance(1000);
+    expect(got).toEqual(['down']);
+  });
+
+  it('a first run that failed before its first batch completed: getOrCreate reads its files again, and still ignores those present at its start', async () => {
+    const { watched, staging } = dirs();
+    const { dir: cp, remove } = tempDir('dstreams-files-cp-');
+    cleanups.push(remove);
+    moveIn(watched, staging, 'before.txt', ['old']);
+    const make = (clock: ManualClock, got: string[], fail: boolean) => (): StreamingContext => {
+      const c = new StreamingContext({ batchDuration: 1000, clock });
+      c.textFileStream(watched).foreachRDD((rdd) => {
+        const lines = rdd.collect();
+        if (fail && lines.length > 0) throw new Error('output down');
+        got.push(...lines);
+      });
+      return c;
+    };
+    const clock1 = new ManualClock();
+    const ssc1 = await StreamingContext.getOrCreate(cp, make(clock1, [], true));
+    cleanups.push(() => ssc1.stop());
+    await ssc1.start();
+    moveIn(watched, staging, 'first.txt', ['1']);
+    await clock1.advance(1000).catch(() => undefined);
+    await expect(ssc1.awaitTermination()).rejects.toThrow(/output down/);
+    moveIn(watched, staging, 'second.txt', ['2']);
+    const got: string[] = [];
+    const clock2 = new ManualClock();
+    const ssc2 = await StreamingContext.getOrCreate(cp, make(clock2, got, false));
+    cleanups.push(() => ssc2.stop());
+    expect(ssc2.recoveredFrom).toBeUndefined();
+    await ssc2.start();
+    await clock2.advance(1000);
+    expect(got.sort()).toEqual(['1', '2']);
+  });
+
   it('treats a missing directory as empty and reads it once it exists', async () => {
     const { watched, staging } = dirs();
     const later = path.join(watched, 'later');
