@@ -149,8 +149,12 @@ export class LeaseCoordinator {
       if (!o || o.counter !== l.leaseCounter) this.observed.set(l.leaseKey, { counter: l.leaseCounter, at: now });
     }
     const live = leases.filter((l) => l.checkpoint !== SHARD_END);
+    // A lease in this worker's name that it does not hold is nobody's (a receiver restarted under
+    // the same worker id, whose release failed; a fixed workerId after a crash): take it back, as
+    // the KCL does at start-up. Another worker's lease is free once its counter stood still too long.
     const expired = (l: Lease): boolean =>
-      l.leaseOwner === undefined || (l.leaseOwner !== this.workerId && now - this.observed.get(l.leaseKey)!.at > this.leaseTimeoutMs);
+      l.leaseOwner === undefined ||
+      (l.leaseOwner === this.workerId ? !this.heldLeases.has(l.leaseKey) : now - this.observed.get(l.leaseKey)!.at > this.leaseTimeoutMs);
     const counts = new Map<string, Lease[]>();
     for (const l of live) {
       if (expired(l) || l.leaseOwner === undefined) continue;

@@ -61,3 +61,23 @@ describe('two receiver jobs with the same application name', () => {
     await sleep(10);
   });
 });
+
+describe('a receiver with a fixed workerId', () => {
+  it('killed and started again under the same worker id, takes back the leases still in its name and reads on', { timeout: 120_000 }, async () => {
+    const { kinesisEndpoint, dynamoDBEndpoint } = kinesisEndpoints();
+    const stream = uniqueName('leases-fixed');
+    await createKinesisStream(stream, 2);
+    const args = [kinesisEndpoint, dynamoDBEndpoint, stream, uniqueName('leases-fixed-app'), 'fixed-worker'];
+    const a = child('leases-child.ts', args, cleanups);
+    await a.waitFor(() => shardsOf(a).shards.length === 2, 'the first run reading both shards');
+    await a.kill();
+    const after = lines('after', 200);
+    await putLines(stream, after);
+    const again = child('leases-child.ts', args, cleanups);
+    await again.waitFor(() => shardsOf(again).shards.length === 2, 'the second run taking back its leases', 30_000);
+    await again.waitFor(() => {
+      const got = new Set(received(again));
+      return after.every((l) => got.has(l));
+    }, 'every record put after the kill', 30_000);
+  });
+});
