@@ -261,7 +261,7 @@ export abstract class RDD<T> {
       }
       const table = new PairTable<K, C>(n);
       const sink = table.sink(create, mergeValue);
-      for (let p = 0; p < this.numPartitions; p++) runStage(this, p, 'fold', sink);
+      for (let p = 0; p < this.numPartitions; p++) runStage(this, p, 'fold', sink, false);
       return table;
     });
   }
@@ -279,8 +279,10 @@ export abstract class RDD<T> {
     );
   }
 
+  /** As Spark, each key folds into its own copy of `zero` (which `f` may change in place). */
   foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => V, numPartitions?: number): RDD<[K, V]> {
-    return this.combineByKey((v) => f(zero, v), f, f, numPartitions);
+    const fresh = typeof zero === 'object' && zero !== null ? () => structuredClone(zero) : () => zero;
+    return this.combineByKey((v) => f(fresh(), v), f, f, numPartitions);
   }
 
   /** Hash-partition the pairs by key, keeping each partition's arrival order. */
@@ -393,7 +395,7 @@ export abstract class RDD<T> {
   }
 
   fold(zero: T, f: (a: T, b: T) => T): T {
-    let acc = zero;
+    let acc = typeof zero === 'object' && zero !== null ? structuredClone(zero) : zero;
     for (let i = 0; i < this.numPartitions; i++) this.iteratePartition(i, (t) => void (acc = f(acc, t)));
     return acc;
   }
@@ -428,9 +430,18 @@ export abstract class RDD<T> {
   /** Runs `f` on each partition; when `f` is async the returned promise settles once all have. */
   foreachPartition(f: (it: T[]) => void | Promise<unknown>): void | Promise<void> {
     const pending: Promise<unknown>[] = [];
-    for (let i = 0; i < this.numPartitions; i++) {
-      const r = f(this.ownPartition(i));
-      if (r instanceof Promise) pending.push(r);
+    try {
+      for (let i = 0; i < this.numPartitions; i++) {
+        const r = f(this.ownPartition(i));
+        // Any awaitable; handled at once, so a partition that throws later leaves no rejection unhandled.
+        if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+          const p = Promise.resolve(r);
+          p.catch(() => undefined);
+          pending.push(p);
+        }
+      }
+    } catch (e) {
+      return Promise.allSettled(pending).then(() => Promise.reject(e));
     }
     if (pending.length) return Promise.all(pending).then(() => undefined);
   }
@@ -476,10 +487,12 @@ function hashPartition<K, V>(table: KeyMap<K, V>, n: number): [K, V][][] {
  * stage starts at the nearest RDD that is not such a step or is cached, and loops over that
  * one's partition array when it has one.
  */
-function runStage(rdd: RDD<unknown>, i: number, sinkKind: SinkKind, sink: unknown): void {
+function runStage(rdd: RDD<unknown>, i: number, sinkKind: SinkKind, sink: unknown, computing = true): void {
   const ops: NarrowOp[] = [];
   let source = rdd;
-  while (source instanceof PipelinedRDD && (source === rdd || !source.isCached)) {
+  // Computing `rdd`'s own partition (filling its cache, say), its step runs even when it is cached;
+  // a stage that reads `rdd` (a shuffle's map side) starts at its cache.
+  while (source instanceof PipelinedRDD && ((computing && source === rdd) || !source.isCached)) {
     ops.push(source.op);
     source = source.parent;
   }

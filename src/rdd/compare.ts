@@ -1,7 +1,8 @@
 /** A total order over the values streams sort by: numbers, strings, booleans, and arrays of them, element-wise. */
 export function compareValues(a: unknown, b: unknown): number {
   if (a === b) return 0;
-  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  // NaN after every number (Scala's Double ordering): a comparator that calls it equal to all is no order.
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : a === b ? 0 : Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : -1;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (Array.isArray(a) && Array.isArray(b)) {
     const n = Math.min(a.length, b.length);
@@ -11,8 +12,11 @@ export function compareValues(a: unknown, b: unknown): number {
     }
     return a.length - b.length;
   }
-  if (a === undefined || a === null) return -1;
-  if (b === undefined || b === null) return 1;
+  // undefined before null before the rest.
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  if (a === null) return -1;
+  if (b === null) return 1;
   const sa = typeof a === 'object' ? JSON.stringify(a) : String(a);
   const sb = typeof b === 'object' ? JSON.stringify(b) : String(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;

@@ -10,6 +10,9 @@ const isStructured = (k: unknown): k is object => typeof k === 'object' && k !==
 export function encodeStructuredKey(k: object): string {
   return JSON.stringify(k, (_name, value: unknown) => {
     if (value === undefined) return { $u: 1 };
+    // JSON writes NaN and ±Infinity as null, and cannot write a bigint: each gets a form of its own.
+    if (typeof value === 'number' && !Number.isFinite(value)) return { $n: String(value) };
+    if (typeof value === 'bigint') return { $b: value.toString() };
     if (isStructured(value) && !Array.isArray(value)) {
       const sorted: Record<string, unknown> = {};
       for (const name of Object.keys(value).sort()) sorted[name] = (value as Record<string, unknown>)[name];

@@ -18,9 +18,9 @@ export function formatValue(v: unknown): string {
   if (typeof v === 'string') return pyRepr(v);
   if (v === undefined) return 'None';
   if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Map) return JSON.stringify([...v]);
-  if (v instanceof Set) return JSON.stringify([...v]);
-  return JSON.stringify(v) ?? String(v);
+  if (v instanceof Map) return jsonText([...v])!;
+  if (v instanceof Set) return jsonText([...v])!;
+  return jsonText(v) ?? String(v);
 }
 
 /** One element as pprint shows it: a pair as `('key', value)`, anything else as {@link formatValue}. */
@@ -38,4 +38,11 @@ export function formatLocalTime(ms: number): string {
     `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
   );
+}
+
+/** JSON, a bigint anywhere inside written as its digits, as a number (JSON.stringify throws on one). */
+function jsonText(v: unknown): string | undefined {
+  let big = false;
+  const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? ((big = true), `\u0000${x}\u0000`) : x));
+  return big ? text?.replace(/"\\u0000(-?\d+)\\u0000"/g, '$1') : text;
 }

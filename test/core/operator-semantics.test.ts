@@ -1,0 +1,87 @@
+// Operator semantics a review found off Spark's, each pinned here: a shuffle reads a cached RDD's
+// cache; DStream.reduce reads its batch once; tuple keys with NaN, ±Infinity, null and bigints
+// compare by value; foldByKey and fold give each key its own zero; NaN sorts after every number;
+// foreachPartition leaves no rejection unhandled; pprint writes bigints inside values.
+import { describe, expect, it, vi } from 'vitest';
+import { RDD } from '../../src/index.js';
+import { formatElement } from '../../src/util/format.js';
+import { runBatches } from '../helpers/batches.js';
+
+describe('operator semantics (Spark)', () => {
+  it('a shuffle over a cached RDD reads its cache: the map before it runs once per element', () => {
+    let calls = 0;
+    const cached = RDD.fromArray([1, 2, 3, 4], 2)
+      .map((x): [string, number] => [x % 2 ? 'odd' : 'even', (calls++, x)])
+      .cache();
+    cached.collect();
+    const sums = new Map(cached.reduceByKey((a, b) => a + b).collect());
+    expect(calls).toBe(4);
+    expect(sums).toEqual(new Map([['odd', 4], ['even', 6]]));
+  });
+
+  it('DStream.reduce reads each batch once (an upstream function with a side effect sees each element once)', async () => {
+    const seen = new Set<number>();
+    const out = await runBatches([[1, 2, 3, 4], [5, 6], []], (s) => s.filter((x) => !seen.has(x) && !!seen.add(x)).reduce((a, b) => a + b));
+    expect(out).toEqual([[10], [11], []]);
+  });
+
+  it('tuple keys holding NaN, Infinity, -Infinity, null and bigints are distinct keys, by value', () => {
+    const pairs: Array<[unknown, number]> = [
+      [['eu', null], 1],
+      [['eu', NaN], 10],
+      [['eu', Infinity], 100],
+      [['eu', -Infinity], 1000],
+      [['eu', NaN], 10_000],
+      [['u', 1n], 1],
+      [['u', 1n], 2],
+    ];
+    const sums = RDD.fromArray(pairs, 2)
+      .reduceByKey((a, b) => a + b)
+      .collect()
+      .map(([k, v]) => `${String((k as unknown[])[1])}=${v}`)
+      .sort();
+    expect(sums).toEqual(['-Infinity=1000', '1=3', 'Infinity=100', 'NaN=10010', 'null=1']);
+    expect(RDD.fromArray<[unknown, string]>([[['x', NaN], 'a']], 1).join(RDD.fromArray<[unknown, string]>([[['x', null], 'b']], 1)).collect()).toEqual([]);
+  });
+
+  it('foldByKey and fold start each key (and each call) from its own copy of the zero', () => {
+    const zero: number[] = [];
+    // Each value a one-element list, folded by concatenation into the zero list.
+    const folded = new Map(
+      RDD.fromArray<[string, number[]]>([['a', [1]], ['b', [2]], ['a', [3]]], 2)
+        .foldByKey(zero, (acc, v) => (acc.push(...v), acc))
+        .collect(),
+    );
+    expect(folded).toEqual(new Map([['a', [1, 3]], ['b', [2]]]));
+    expect(zero).toEqual([]);
+    const z = { n: 0 };
+    expect(RDD.fromArray([{ n: 1 }, { n: 2 }], 2).fold(z, (a, b) => ((a.n += b.n), a))).toEqual({ n: 3 });
+    expect(z).toEqual({ n: 0 });
+  });
+
+  it('NaN sorts after every number; undefined before null before the rest', () => {
+    expect(RDD.fromArray([3, NaN, 1, 2, 5, 4], 2).sortBy((x) => x).collect()).toEqual([1, 2, 3, 4, 5, NaN]);
+    expect(RDD.fromArray([3, 1, NaN, 2, 5, 4], 2).top(3)).toEqual([NaN, 5, 4]);
+    expect(RDD.fromArray<unknown>([1, null, undefined], 1).sortBy((x) => x).collect()).toEqual([undefined, null, 1]);
+  });
+
+  it('foreachPartition: a partition that throws after another returned a rejected promise fails the call, and nothing is left unhandled', async () => {
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const r = RDD.fromArray([1, 2, 3, 4], 2).foreachPartition((p) => {
+        if (p.includes(3)) throw new Error('sync failure');
+        return Promise.reject(new Error('async failure'));
+      });
+      await expect(r).rejects.toThrow('sync failure');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
+  it('pprint writes a bigint inside a pair’s value', () => {
+    expect(formatElement(['k', [5n, { n: -6n }, '\u0000']])).toBe(`('k', [5,{"n":-6},"\\u0000"])`);
+  });
+});
