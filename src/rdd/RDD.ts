@@ -382,6 +382,13 @@ export abstract class RDD<T> {
   }
 
   reduce(f: (a: T, b: T) => T): T {
+    const reduced = this.reduceAll(f);
+    if (reduced.length === 0) throw new Error('reduce() on an empty RDD');
+    return reduced[0];
+  }
+
+  /** The elements reduced with `f` in one pass, as a one-element array; empty for an empty RDD. */
+  reduceAll(f: (a: T, b: T) => T): [T] | [] {
     let acc: T | undefined;
     let seen = false;
     for (let i = 0; i < this.numPartitions; i++) {
@@ -390,8 +397,7 @@ export abstract class RDD<T> {
         seen = true;
       });
     }
-    if (!seen) throw new Error('reduce() on an empty RDD');
-    return acc as T;
+    return seen ? [acc as T] : [];
   }
 
   fold(zero: T, f: (a: T, b: T) => T): T {

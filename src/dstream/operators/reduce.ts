@@ -19,22 +19,8 @@ export class ReducedDStream<T> extends UnaryDStream<T, T> {
 
   compute(time: number): RDD<T> | undefined {
     const rdd = this.parent.getOrCompute(time);
-    // One pass (Spark: reduceByKey into one partition): the batch is read once, whatever it costs.
-    return (
-      rdd &&
-      RDD.deferred(1, () => {
-        const f = this.f;
-        let acc: T | undefined;
-        let seen = false;
-        for (let i = 0; i < rdd.numPartitions; i++) {
-          rdd.iteratePartition(i, (t) => {
-            acc = seen ? f(acc as T, t) : t;
-            seen = true;
-          });
-        }
-        return [seen ? [acc as T] : []];
-      })
-    );
+    // One pass (Spark: reduceByKey into one partition): the batch is read once.
+    return rdd && RDD.deferred(1, () => [rdd.reduceAll(this.f)]);
   }
 }
 
