@@ -210,7 +210,7 @@ export class Checkpointer {
     return restoreStart(record, this.checkpointables, this.graph.zeroTime!, log);
   }
 
-  /** A fresh job's inputs started: where the ones that decide late did, written before any batch is generated. */
+  /** A fresh job's inputs started: where the ones that decide late or whose start is a decision did (startRecord.ts), before any batch is generated. */
   async commitStart(): Promise<void> {
     const start = startRecord(this.appName, this.checkpointables, this.graph.zeroTime!);
     if (start === undefined) return;
@@ -228,8 +228,8 @@ export class Checkpointer {
   /**
    * After batch `time`'s inputs decided its data: record the positions of the inputs that
    * decide late (`generatedPosition`) in a metadata-only commit, the last completed batch
-   * unchanged. Before the first batch completed, the start record (commitStart) is written
-   * again instead, with the batches decided since. Nothing to write when no input decides late.
+   * unchanged (nothing when no input decides late). Before the first batch completed, the start
+   * record (commitStart) is written again instead, with the batches decided since, when there is one.
    */
   async commitGenerated(time: number, pendingTimes: number[]): Promise<void> {
     const last = this.lastCompleted;

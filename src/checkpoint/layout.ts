@@ -6,7 +6,8 @@
  *   meta/seq                          number of commits so far
  *   meta/batch                        the engine's metadata record; each commit may replace it
  *   meta/damaged                      present only once corruption was detected; the store then never opens again
- *   meta/start                        where the inputs that decide late (direct Kafka, Kinesis) started, written
+ *   meta/start                        where the inputs that decide late (direct Kafka, Kinesis, a query's source)
+ *                                     or whose start is a decision (a textFileStream's ignored files) started, written
  *                                     once a fresh job's inputs started: getOrCreate starts from there while
  *                                     meta/batch is absent (no batch completed before a crash)
  *   state/<streamId>/<encodedKey>     keyed state, one entry per key (encodedKey from encodeKey(): tag + content)

@@ -281,8 +281,7 @@ export abstract class RDD<T> {
 
   /** As Spark, each key folds into its own copy of `zero` (which `f` may change in place). */
   foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => V, numPartitions?: number): RDD<[K, V]> {
-    const fresh = typeof zero === 'object' && zero !== null ? () => structuredClone(zero) : () => zero;
-    return this.combineByKey((v) => f(fresh(), v), f, f, numPartitions);
+    return this.combineByKey((v) => f(copyOfZero(zero), v), f, f, numPartitions);
   }
 
   /** Hash-partition the pairs by key, keeping each partition's arrival order. */
@@ -401,7 +400,7 @@ export abstract class RDD<T> {
   }
 
   fold(zero: T, f: (a: T, b: T) => T): T {
-    let acc = typeof zero === 'object' && zero !== null ? structuredClone(zero) : zero;
+    let acc = copyOfZero(zero);
     for (let i = 0; i < this.numPartitions; i++) this.iteratePartition(i, (t) => void (acc = f(acc, t)));
     return acc;
   }
@@ -447,7 +446,7 @@ export abstract class RDD<T> {
         }
       }
     } catch (e) {
-      return Promise.allSettled(pending).then(() => Promise.reject(e));
+      throw e; // the partitions' promises before it each have a handler
     }
     if (pending.length) return Promise.all(pending).then(() => undefined);
   }
@@ -507,6 +506,21 @@ function runStage(rdd: RDD<unknown>, i: number, sinkKind: SinkKind, sink: unknow
   const array = source.readPartition(i);
   if (array !== undefined) stage.all(array);
   else source.iteratePartition(i, stage.one);
+}
+
+/**
+ * A fold's zero for one key (Spark deserialises a copy): plain arrays and objects are copied, so `f`
+ * may change its first argument in place; class instances and the rest are used as they are.
+ */
+function copyOfZero<V>(zero: V): V {
+  if (typeof zero !== 'object' || zero === null) return zero;
+  const proto = Object.getPrototypeOf(zero) as unknown;
+  if (!Array.isArray(zero) && proto !== Object.prototype && proto !== null) return zero;
+  try {
+    return structuredClone(zero);
+  } catch {
+    return zero; // holds a function, say: not copyable
+  }
 }
 
 function checkPartitions(n: number): number {

@@ -124,6 +124,8 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
   /** Wall-clock time of each remembered batch's scan, and of the last scan (restored: the checkpointed batch's). */
   private readonly scans = new Map<number, number>();
   private lastScanAt: number | undefined;
+  /** Wall-clock time of the start listing (newFilesOnly, a fresh start). */
+  private listedAt: number | undefined;
 
   constructor(graph: DStreamGraph, directory: string, options: FileStreamOptions = {}) {
     super(graph);
@@ -180,7 +182,8 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
       // The files listed now are remembered, hence ignored, by identity. The time threshold,
       // saved in the checkpoint, keeps files that arrived before the first start out for good
       // (once forgotten, after a recovery); the second of slack allows for coarse timestamps.
-      this.ignoreBefore = Date.now() - 1000;
+      this.listedAt = Date.now();
+      this.ignoreBefore = this.listedAt - 1000;
       for (const f of this.list()) this.seen.set(keyOf(f.name, f.stats), { ...seenOf(f.name, f.stats), batchTime: 0 });
     }
   }
@@ -343,7 +346,8 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
     if (!this.newFilesOnly) return undefined;
     const files: FileStreamPosition['files'] = [];
     for (const f of this.seen.values()) if (f.batchTime === 0) files.push([f.name, f.mtimeMs, f.size, f.arrivedMs, 0]);
-    return { ignoreBefore: this.ignoreBefore, files, scannedAt: Date.now() };
+    // Files that came after the start listing are never too old for a restart.
+    return { ignoreBefore: this.ignoreBefore, files, ...(this.listedAt !== undefined ? { scannedAt: this.listedAt } : {}) };
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {

@@ -49,7 +49,10 @@ export interface KinesisReceiverOptions<T = unknown> {
   minReadInterval?: number;
   /** Give up a Kinesis or DynamoDB call after retrying this long (default 2 min); the receiver then restarts. */
   retryTimeout?: number;
-  /** This worker's name in the lease table (default host:pid:random). */
+  /**
+   * This worker's name in the lease table (default host:pid:random). Unique per receiver, as the
+   * KCL's: a worker takes back the leases in its name it does not hold (its own, before a restart).
+   */
   workerId?: string;
   /** Turns a whole record (data, partition key, sequence number, shard) into an element; overrides the decoder. */
   messageHandler?: (record: KinesisRecord) => T;

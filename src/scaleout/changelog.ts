@@ -91,9 +91,11 @@ export class StateChangelog {
     // A batch applied after one of its tasks moved away: that task's records stay out (its new
     // owner applies them). A key of a task the batch did not read goes in: the commit then says
     // the stream is not keyed like its input.
-    stream.acceptOnly((k, t) => {
-      const task = this.taskOf(k);
-      return host.owns(task) || !host.reads(t, task);
+    stream.acceptOnly((t) => {
+      const lost = new Set<number>();
+      for (let task = 0; task < numPartitions; task++) if (host.reads(t, task) && !host.owns(task)) lost.add(task);
+      // Usually none: then the records are not looked at one by one.
+      return lost.size === 0 ? undefined : (k) => !lost.has(this.taskOf(k));
     });
     const restored = stream.restoredExtra as Partial<ChangelogPositions> | undefined;
     for (const [t, off] of Object.entries(restored?.changelog ?? {})) if (Number.isSafeInteger(off)) this.local.set(Number(t), off);

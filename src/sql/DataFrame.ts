@@ -218,7 +218,9 @@ export class DataFrame {
     // take one side's value for both (and a condition on it would compare a column with itself).
     const usingNames = on === undefined || on instanceof Column ? [] : typeof on === 'string' ? [on] : on;
     const shared = right.fields.map((f) => f.name).filter((n) => left.field(n) && !usingNames.includes(n));
-    if (shared.length > 0 && type !== 'left_semi' && type !== 'left_anti') {
+    // A semi or anti join outputs the left rows only, but a condition is still evaluated on the merged row.
+    const merged = usingNames.length === 0 || (type !== 'left_semi' && type !== 'left_anti');
+    if (shared.length > 0 && merged) {
       throw new AnalysisException(
         `both sides of the join have the column(s) ${shared.map((n) => `\`${n}\``).join(', ')}: rename one side's (withColumnRenamed) ` +
           'or join USING them — dstreams rows cannot hold two columns of one name',

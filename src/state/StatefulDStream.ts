@@ -86,19 +86,22 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
   /** Build and return version `time` from the latest one (at `time` − slide, or none before the first batch). */
   protected abstract advance(time: number): P;
 
-  /** Scale-out: which records of parent batch t the state takes (acceptOnly); undefined: all. */
-  private accepting: ((key: unknown, time: number) => boolean) | undefined;
+  /** Scale-out: which records of parent batch t the state takes (acceptOnly). */
+  private accepting: ((time: number) => ((key: unknown) => boolean) | undefined) | undefined;
 
-  /** Scale-out: only the records of parent batch t whose key `keep(key, t)` accepts reach the state (not those of a task lost since the batch read it). */
-  acceptOnly(keep: (key: unknown, time: number) => boolean): void {
-    this.accepting = keep;
+  /**
+   * Scale-out: only the records of parent batch t whose key `keepFor(t)` accepts reach the state
+   * (not those of a task lost since the batch read it); `keepFor(t)` undefined: all of them.
+   */
+  acceptOnly(keepFor: (time: number) => ((key: unknown) => boolean) | undefined): void {
+    this.accepting = keepFor;
   }
 
   /** Parent batch `time`'s records as the state takes them (acceptOnly). */
   protected input<K, V>(time: number): RDD<[K, V]> | undefined {
     const data = (this.parent as unknown as DStream<[K, V]>).getOrCompute(time);
-    const keep = this.accepting;
-    return keep === undefined || data === undefined ? data : data.filter((kv) => keep(kv[0], time));
+    const keep = this.accepting?.(time);
+    return keep === undefined || data === undefined ? data : data.filter((kv) => keep(kv[0]));
   }
 
   /** The partitions of the RDD of a version. */

@@ -1,5 +1,6 @@
 /** JDBC-style PostgreSQL addresses as the seeds give them (`jdbc:postgresql://host:5432/db`) and SQL types for a schema. */
 import { ArrayType, DataType, StructType, Types } from '../types.js';
+import { formatDate } from '../values.js';
 
 export interface PgTarget {
   connectionString: string;
@@ -78,7 +79,7 @@ export function sqlType(t: DataType): string {
  */
 export function pgValue(v: unknown, type?: DataType): unknown {
   if (v === null || v === undefined) return null;
-  if (v instanceof Date && type === Types.DATE) return v.toISOString().slice(0, 10);
+  if (v instanceof Date && type === Types.DATE && !Number.isNaN(v.getTime())) return formatDate(v);
   if (v instanceof Date || Buffer.isBuffer(v)) return v;
   if (typeof v === 'object') return JSON.stringify(v);
   return v;

@@ -54,9 +54,14 @@ export class StreamingQueryManager implements QueryListener {
 
   /** @internal */
   started(q: StreamingQuery): void {
-    // A listener that throws fails start() (which stops the query): the query is active only after.
-    for (const l of this.listeners) l.onQueryStarted?.({ id: q.id, runId: q.runId, name: q.name });
+    // Active when its listeners hear of it (as in Spark); one that throws fails start(), which stops the query.
     this.queries.add(q);
+    try {
+      for (const l of this.listeners) l.onQueryStarted?.({ id: q.id, runId: q.runId, name: q.name });
+    } catch (e) {
+      this.queries.delete(q);
+      throw e;
+    }
   }
   /** @internal */
   progressed(_q: StreamingQuery, progress: StreamingQueryProgress): void {
