@@ -108,6 +108,9 @@ describe('static DataFrames', () => {
     const b = spark.createDataFrame([{ id: 1, name: 'static-one' }]);
     expect(() => a.join(b, a.col('uid').equalTo(b.col('id')), 'left_outer')).toThrow(/both sides of the join have the column\(s\) `name`/);
     expect(() => a.join(b, 'name')).not.toThrow();
+    // A semi join outputs the left rows, but its condition is evaluated on a merged row too.
+    expect(() => a.join(b, a.col('name').equalTo(b.col('name')), 'left_semi')).toThrow(/`name`/);
+    expect(a.join(b, 'name', 'left_semi').collect()).toEqual([]);
     expect(a.join(b.withColumnRenamed('name', 'static_name'), a.col('uid').equalTo(F.col('id'))).collect()).toEqual([
       { uid: 1, name: 'stream-one', id: 1, static_name: 'static-one' },
     ]);

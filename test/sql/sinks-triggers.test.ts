@@ -150,10 +150,14 @@ describe('console, memory and foreachBatch sinks', () => {
   it('a listener that throws: onQueryStarted fails start() and leaves no query active; onQueryTerminated still lets awaitAnyTermination settle', async () => {
     const spark = new SparkSession({ clock: new ManualClock() });
     const input = new MemoryStream<string>(spark, 'string');
+    // Active when its listeners hear of it, as in Spark.
+    const activeAtStart: boolean[] = [];
+    spark.streams.addListener({ onQueryStarted: (e) => void activeAtStart.push(spark.streams.get(e.id) !== undefined) });
     const startedListener = { onQueryStarted: () => { throw new Error('started-listener bug'); } };
     spark.streams.addListener(startedListener);
     await expect(input.toDF().writeStream.queryName('leaky').foreachBatch(() => undefined).start()).rejects.toThrow(/started-listener bug/);
     expect(spark.streams.active).toEqual([]);
+    expect(activeAtStart).toEqual([true]);
     spark.streams.removeListener(startedListener);
     // The name is free again.
     spark.streams.addListener({ onQueryTerminated: () => { throw new Error('terminated-listener bug'); } });
