@@ -206,7 +206,7 @@ export class Checkpointer {
   }
 
   /** A fresh job's inputs start where its first run's did (startRecord.ts): before they start. */
-  restoreStart(record: StartRecord, log: (line: string) => void): Promise<number> {
+  restoreStart(record: StartRecord, log: (line: string) => void): Promise<void> {
     return restoreStart(record, this.checkpointables, this.graph.zeroTime!, log);
   }
 

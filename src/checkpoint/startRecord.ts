@@ -11,8 +11,9 @@
  *
  * When things happen:
  *  - a fresh job's inputs started (StreamingContext.start, before the first batch can be
- *    generated): each such input's position — as its `generatedPosition` gives it, no batch
- *    decided yet — is written with the stream's describing line, and awaited;
+ *    generated): each such input's position — its `startingPosition`, else its
+ *    `generatedPosition` with no batch decided yet — is written with the stream's describing
+ *    line, and awaited; again at each batch generated until one completes (commitGenerated);
  *  - getOrCreate over a store with no batch record and a start record: the job starts fresh (its
  *    initial state, a new zero time), except that each input whose line still matches starts
  *    where the first run started (`restoreCheckpoint` with that position, before it starts);
@@ -34,7 +35,7 @@ export interface StartRecord {
 
 type Input = DStream<unknown> & Checkpointable;
 
-/** The record of `streams`' starting positions; undefined when none decides late. */
+/** The record of `streams`' starting positions; undefined when none has one. */
 export function startRecord(appName: string, streams: readonly Input[], zeroTime: number): StartRecord | undefined {
   const recorded: StartRecord['streams'] = {};
   let any = false;
@@ -53,9 +54,8 @@ export function asStartRecord(value: unknown): StartRecord | undefined {
   return r?.format === 'dstreams-start' && typeof r.streams === 'object' && r.streams !== null ? (r as StartRecord) : undefined;
 }
 
-/** Gives each input of `streams` that `record` knows, by key and line, its starting position; returns how many. */
-export async function restoreStart(record: StartRecord, streams: readonly Input[], zeroTime: number, log: (line: string) => void): Promise<number> {
-  let restored = 0;
+/** Gives each input of `streams` that `record` knows, by key and line, its starting position. */
+export async function restoreStart(record: StartRecord, streams: readonly Input[], zeroTime: number, log: (line: string) => void): Promise<void> {
   for (const s of streams) {
     const saved = record.streams[streamKey(s)];
     if (saved === undefined || (typeof s.generatedPosition !== 'function' && typeof s.startingPosition !== 'function')) continue;
@@ -64,7 +64,5 @@ export async function restoreStart(record: StartRecord, streams: readonly Input[
       continue;
     }
     await s.restoreCheckpoint({ time: zeroTime, state: [], slices: [], meta: saved.meta });
-    restored++;
   }
-  return restored;
 }
