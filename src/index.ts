@@ -1,7 +1,8 @@
 /** dstreams: Spark Streaming's discretized streams for Node.js. The public API (see API.md). */
 export { Milliseconds, Seconds, Minutes, type Duration } from './util/duration.js';
 export { ManualClock, SystemClock, type Clock } from './context/Clock.js';
-export { StreamingContext, type StreamingContextOptions, type WebUiOptions } from './context/StreamingContext.js';
+export { StreamingContext } from './context/StreamingContext.js';
+export type { GetOrCreateOptions, StreamingContextOptions, WebUiOptions } from './context/options.js';
 export { defineJob, type JobDefinition, type JobRef } from './context/job.js';
 export type {
   Backlog,

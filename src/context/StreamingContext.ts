@@ -2,7 +2,8 @@
  * StreamingContext, the top of the engine. Over 400 lines on purpose: it is the public facade
  * of Spark's StreamingContext — lifecycle (start, stop, awaitTermination, getOrCreate) and a
  * creator for every core input stream — and delegates the work (JobScheduler, Checkpointer,
- * ListenerBus, the receivers) to the modules beside it.
+ * ListenerBus, the receivers) to the modules beside it: its options are in options.ts, where
+ * its batches fall on the time axis in batchGrid.ts.
  */
 import { EMPTY, type Observable } from 'rxjs';
 // Every operation a DStream has is attached by these modules (one file per operator, declaration
@@ -36,87 +37,16 @@ import { Checkpointer, CheckpointStore, type CheckpointerOptions, type Checkpoin
 import { checkDuration, type Duration } from '../util/duration.js';
 import { runShuffles } from '../workers/shuffles.js';
 import { defaultWorkers, WorkerPool, type JobRef } from '../workers/WorkerPool.js';
+import { batchGrid } from './batchGrid.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
 import { JobScheduler, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';
 import type { ContextAttachment } from './attachments.js';
+import type { GetOrCreateOptions, StreamingContextOptions, StreamingContextState } from './options.js';
 import type { PartitionsAssignedInfo, StreamingEvent, StreamingListener } from './StreamingListener.js';
-
-/** Receiver options (blockInterval, receiverWriteAheadLog, receiverMaxRate, backpressure, …): see ReceiverContextOptions. */
-export interface StreamingContextOptions extends ReceiverContextOptions {
-  batchDuration: Duration;
-  clock?: Clock;
-  appName?: string;
-  checkpointDir?: string;
-  /** Partitions of an RDD made from a plain array, and of shuffles (default 2). */
-  defaultParallelism?: number;
-  /**
-   * Group commit (default true): write each batch's checkpoint while the next batches run, as
-   * Spark writes its checkpoints asynchronously — the commits queued while a write and its fsync
-   * are in progress go to disk together in the next one, and a batch waits only when 4 commits
-   * are queued. A crash then loses the commits not yet written: recovery resumes from the last
-   * written one and runs the batches after it again, outputs included (sinks idempotent by batch
-   * time write nothing twice). Inputs that decide their data before a batch runs (direct Kafka and
-   * Kinesis streams) still make their decision durable before the batch reads. false: strict — a
-   * batch completes only once its checkpoint is durable (see docs/reliability.md).
-   */
-  overlapCheckpointWrites?: boolean;
-  /**
-   * Scale-out: every copy of the job started with this id shares the work through Kafka — it is
-   * the consumer group of the direct Kafka streams and the prefix of the internal topics (see
-   * docs/scale-out.md). Without it the job is one process, as before.
-   */
-  applicationId?: string;
-  /**
-   * Scale-out: standby replicas per task (Kafka Streams' `num.standby.replicas`, default 0). Each
-   * copy also follows the changelogs of that many tasks it does not own (on copies other than
-   * their owners), so a task that moves to it restores only the changelog's tail.
-   */
-  standbyReplicas?: number;
-  /**
-   * Serve the web UI (Spark's Streaming tab), its REST JSON and `/metrics` while the context
-   * runs (default off). `true`: on 127.0.0.1:4040 (the next free port up to 4056 when taken).
-   */
-  ui?: boolean | WebUiOptions;
-  /**
-   * Threads that run the batches' shuffles of a job defined with defineJob (default: one per
-   * core; 1 runs everything on this thread, as a job without a module always does). See docs/jobs.md.
-   */
-  workers?: number;
-  /** Set by a job definition's create(): the module that builds this job's graph again (docs/jobs.md). */
-  job?: JobRef;
-}
-
-export interface WebUiOptions {
-  /** Default 4040; 0 picks a free port. A taken port is retried with the next ones, as Spark does. */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Completed batches the UI remembers (default 1000, Spark's spark.streaming.ui.retainedBatches). */
-  retainedBatches?: number;
-}
-
-export type StreamingContextState = 'initialized' | 'active' | 'stopped';
 
 export type AttachmentFactory = (ssc: StreamingContext, options: StreamingContextOptions) => ContextAttachment | undefined;
 const attachmentFactories = new Map<string, AttachmentFactory>();
-
-export interface GetOrCreateOptions {
-  /**
-   * Skip the batches whose time passed while the job was down and go on from now (default
-   * false: run them, as Spark does). The batches the checkpoint had generated but not
-   * completed still run again first. Inputs have no data for a skipped batch (stateful and
-   * windowed streams move through it as through an empty one); inputs with a position (Kafka,
-   * files, receivers) lose nothing: the first batch after the restart takes everything since
-   * the last completed one.
-   */
-  skipMissedBatches?: boolean;
-  /**
-   * Where the lines about named state go when the job's graph changed (a state restored into
-   * the new graph, started empty, or dropped). Default: console.warn.
-   */
-  log?: (line: string) => void;
-}
 
 /**
  * The entry point: holds the DStream graph, cuts a batch every `batchDuration` and runs its
@@ -328,35 +258,15 @@ export class StreamingContext {
     if (this.graph.checkpointDir !== undefined) await this.openCheckpoint();
     // Stopped while the store opened: that stop found no store to close.
     if (this.stopping) return this.closeCheckpoint();
-    const now = this.clock.getTimeMillis();
-    const batch = this.graph.batchDuration;
-    let zeroTime = JobScheduler.firstBatchTime(now, batch) - batch;
-    let first = zeroTime + batch;
-    /** Batches generated before the crash and not completed, run again before `first` when batches are skipped. */
-    let rerun: number[] = [];
-    if (this.recovered) {
-      // Resume on the checkpoint's grid, right after its last completed batch.
-      const { meta, skipMissedBatches } = this.recovered;
-      zeroTime = meta.zeroTime;
-      first = meta.lastCompletedTime + batch;
-      const next = zeroTime + (Math.floor((now - zeroTime) / batch) + 1) * batch;
-      if (skipMissedBatches && next > first) {
-        // The pending batches still run (Spark re-runs them); the others up to now are skipped.
-        rerun = [...new Set(meta.pendingTimes ?? [])].filter((t) => t >= first && t < next).sort((a, b) => a - b);
-        this.graph.skippedBatches = { after: meta.lastCompletedTime, before: next, rerun: new Set(rerun) };
-        first = next;
-      }
-      this.graph.recoveredTime = meta.lastCompletedTime;
-    }
-    if (this.scaleOut && !this.recovered) {
-      // Scaled out: every copy slides on one grid — the zero time a multiple of every slide, counted
-      // from the epoch — so a task's windows end at the same times whichever copy owns it. The
-      // batches between that zero time and the first are never run (inputs have no data then).
-      const grid = this.graph.streams.reduce((g, s) => lcm(g, s.slideDuration), batch);
-      const aligned = Math.floor(zeroTime / grid) * grid;
-      if (aligned < zeroTime) this.graph.skippedBatches = { after: aligned, before: first, rerun: new Set() };
-      zeroTime = aligned;
-    }
+    const grid = batchGrid(
+      this.clock.getTimeMillis(),
+      this.graph.batchDuration,
+      this.recovered,
+      this.scaleOut ? this.graph.streams.map((st) => st.slideDuration) : undefined,
+    );
+    const { zeroTime, first, rerun } = grid;
+    this.graph.skippedBatches = grid.skipped;
+    if (this.recovered) this.graph.recoveredTime = this.recovered.meta.lastCompletedTime;
     this.graph.start(zeroTime);
     this.graph.lifecycle = 'active';
     this.scheduler.start(first);
@@ -630,10 +540,4 @@ export class StreamingContext {
       clearTimeout(timer);
     }
   }
-}
-
-/** The least common multiple of two whole durations (the grid both slide on). */
-function lcm(a: number, b: number): number {
-  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
-  return (a / gcd(a, b)) * b;
 }

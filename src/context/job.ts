@@ -13,7 +13,8 @@
  *   const ssc = job.create({ batchDuration: 1000 }, { host, port });   // or inside getOrCreate
  */
 import type { JobRef } from '../workers/WorkerPool.js';
-import { StreamingContext, type StreamingContextOptions } from './StreamingContext.js';
+import type { StreamingContextOptions } from './options.js';
+import { StreamingContext } from './StreamingContext.js';
 
 export type { JobRef };
 

@@ -11,7 +11,8 @@ import type { RDD } from '../rdd/RDD.js';
 import type { ReceiverStreamOptions } from '../receivers/options.js';
 import type { ReceiverInputDStream } from '../receivers/ReceiverInputDStream.js';
 import { KafkaReceiver, type KafkaReceiverOptions } from '../receivers/KafkaReceiver.js';
-import { KafkaClient, type Decoder, type KafkaRecord } from '../kafka/client.js';
+import { KafkaClient } from '../kafka/client.js';
+import type { Decoder, KafkaRecord } from '../kafka/records.js';
 import { KafkaRDD } from '../kafka/KafkaRDD.js';
 import { ScaleOut } from '../scaleout/ScaleOut.js';
 import {
@@ -23,8 +24,8 @@ import {
   type KafkaParams,
 } from '../kafka/params.js';
 
-export type { Decoder, KafkaRecord } from '../kafka/client.js';
-export { RecordDecodeError } from '../kafka/client.js';
+export type { Decoder, KafkaRecord } from '../kafka/records.js';
+export { RecordDecodeError } from '../kafka/records.js';
 
 function checkContext(ssc: StreamingContext, what: string): void {
   if (!ssc || typeof ssc !== 'object' || !('graph' in ssc) || typeof ssc.addBatchHooks !== 'function') {

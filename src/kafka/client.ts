@@ -1,54 +1,24 @@
 /**
  * The Kafka side of the direct approach, on kafkajs: partition discovery and offsets (the admin
  * client's `fetchTopicOffsets`), consumer-group offsets (`fetchOffsets`, and OffsetCommit
- * requests), and reading exact offset ranges with Fetch requests.
+ * requests), and reading exact offset ranges (`read`, `readRaw`, `readSized`).
  *
  * kafkajs has no `assign()` (manual partition assignment): its consumer always joins a group,
  * subscribes and owns its positions, which cannot read "exactly [from, until) of partition p"
  * without a rebalance per batch. So ranges are read, as Spark's executors do, with Fetch requests
- * sent straight to each partition's leader, through kafkajs's own cluster layer (connection
- * pools, metadata, protocol encoding and record-batch decoding, compression) — the layer its
- * consumer uses. That layer is internal to kafkajs 2.x: `internalCluster()` below is the one
- * place that reaches it, and fails with a clear error if a kafkajs version does not have it.
- * Offsets are committed the same way (OffsetCommit with generation -1, as a "simple" consumer
- * group, like Spark's commitAsync), because kafkajs's admin can only set a group's offsets by
- * joining it.
- *
- * Over 400 lines on purpose: this file is the boundary around kafkajs internals, so everything
- * that touches them (metadata, offsets lookups, fetches, commits) stays in this one file.
+ * sent straight to each partition's leader (fetch.ts) through kafkajs's own cluster layer — the
+ * layer its consumer uses, internal to kafkajs 2.x and reached only in internals.ts. Offsets are
+ * committed the same way (OffsetCommit with generation -1, as a "simple" consumer group, like
+ * Spark's commitAsync), because kafkajs's admin can only set a group's offsets by joining it.
+ * Records and their decoding are in records.ts.
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { abortedIn, type AbortedTransaction } from './aborted.js';
+import { Fetcher, settleAll, type Cursor } from './fetch.js';
+import { internalCluster, READ_UNCOMMITTED, type FetchedMessage, type InternalCluster } from './internals.js';
 import type { OffsetRange } from './OffsetRange.js';
 import { tpKey, type ResolvedKafkaParams } from './params.js';
+import { decodeRecord, rawRecord, userDecoder, type KafkaRecord, type RawKafkaRecord, type RecordDecoders } from './records.js';
 import { FatalKafkaError, withRetry } from './retry.js';
-
-/** One Kafka record as the streams hand it over: `[key, value]` decoded as UTF-8, key `null` when absent. */
-export type KafkaRecord = [string | null, string];
-
-/** A key or value decoder (PySpark's keyDecoder/valueDecoder): the record's bytes, `null` when absent. */
-export type Decoder<T> = (bytes: Buffer | null) => T;
-
-/** The decoders a read applies; a missing one decodes as UTF-8 (key `null` when absent, value `''`). */
-export interface RecordDecoders<K, V> {
-  keyDecoder?: Decoder<K> | undefined;
-  valueDecoder?: Decoder<V> | undefined;
-}
-
-/** A key or value decoder threw: names the record, so the batch fails with where the bad record is. */
-export class RecordDecodeError extends FatalKafkaError {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  constructor(which: 'keyDecoder' | 'valueDecoder', topic: string, partition: number, offset: number, cause: unknown) {
-    const why = cause instanceof Error ? cause.message : String(cause);
-    super(`${which} failed on the record at ${topic}:${partition} offset ${offset}: ${why}`, cause);
-    this.name = 'RecordDecodeError';
-    this.topic = topic;
-    this.partition = partition;
-    this.offset = offset;
-  }
-}
 
 /** The earliest and latest (log-end) offsets of a partition. */
 export interface PartitionBounds {
@@ -56,140 +26,6 @@ export interface PartitionBounds {
   partition: number;
   low: number;
   high: number;
-}
-
-// ---- the parts of kafkajs's internal cluster layer used here ----------------------------------
-
-interface FetchedMessage {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  timestamp?: string;
-  isControlRecord?: boolean;
-  batchContext?: { producerId: string; inTransaction: boolean };
-}
-
-/** A record undecoded, with its offset and timestamp (Structured Streaming's Kafka rows): `readRaw`. */
-export interface RawKafkaRecord {
-  key: Buffer | null;
-  value: Buffer | null;
-  offset: number;
-  /** ms since the epoch (the record's CreateTime or LogAppendTime). */
-  timestamp: number;
-}
-
-function rawRecord(m: FetchedMessage): RawKafkaRecord {
-  return { key: m.key, value: m.value, offset: Number(m.offset), timestamp: Number(m.timestamp ?? 0) };
-}
-
-interface FetchResponse {
-  responses: Array<{
-    topicName: string;
-    partitions: Array<{
-      partition: number;
-      errorCode: number;
-      highWatermark: string;
-      messages: FetchedMessage[];
-      abortedTransactions?: AbortedTransaction[];
-    }>;
-  }>;
-}
-
-interface InternalBroker {
-  fetch(request: {
-    isolationLevel: number;
-    maxWaitTime: number;
-    minBytes: number;
-    maxBytes: number;
-    topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: string; maxBytes: number }> }>;
-  }): Promise<FetchResponse>;
-  offsetCommit(request: {
-    groupId: string;
-    groupGenerationId: number;
-    memberId: string;
-    topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
-  }): Promise<{ responses: Array<{ topic: string; partitions: Array<{ partition: number; errorCode: number }> }> }>;
-}
-
-interface InternalCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addMultipleTargetTopics(topics: string[]): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
-  findBroker(o: { nodeId: string }): Promise<InternalBroker>;
-  findGroupCoordinator(o: { groupId: string }): Promise<InternalBroker>;
-}
-
-const READ_UNCOMMITTED = 0;
-const READ_COMMITTED = 1;
-
-function internalCluster(kafka: Kafka): InternalCluster {
-  const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-  const create = sym ? (kafka as unknown as Record<symbol, unknown>)[sym] : undefined;
-  if (typeof create !== 'function') {
-    throw new FatalKafkaError(
-      'this kafkajs version does not have the cluster layer dstreams reads offset ranges with (kafkajs 2.x has it)',
-    );
-  }
-  return (create as (o: object) => InternalCluster).call(kafka, {
-    metadataMaxAge: 300_000,
-    allowAutoTopicCreation: false,
-    maxInFlightRequests: null,
-    isolationLevel: READ_UNCOMMITTED,
-  });
-}
-
-/** Like Promise.all, but settles only once every promise has (no loop keeps running after a failure). */
-async function settleAll(ps: Promise<unknown>[]): Promise<void> {
-  const rs = await Promise.allSettled(ps);
-  for (const r of rs) if (r.status === 'rejected') throw r.reason;
-}
-
-function decodeRecord(m: FetchedMessage): KafkaRecord {
-  return [m.key === null ? null : m.key.toString('utf8'), m.value === null ? '' : m.value.toString('utf8')];
-}
-
-const utf8Key: Decoder<string | null> = (b) => (b === null ? null : b.toString('utf8'));
-const utf8Value: Decoder<string> = (b) => (b === null ? '' : b.toString('utf8'));
-
-/** decodeRecord with user decoders, for one partition: a decoder that throws fails the read with a RecordDecodeError. */
-function userDecoder<K, V>(d: RecordDecoders<K, V>, topic: string, partition: number): (m: FetchedMessage) => [K, V] {
-  const keyOf = (d.keyDecoder ?? utf8Key) as Decoder<K>;
-  const valueOf = (d.valueDecoder ?? utf8Value) as Decoder<V>;
-  return (m) => {
-    let key: K;
-    try {
-      key = keyOf(m.key);
-    } catch (e) {
-      throw new RecordDecodeError('keyDecoder', topic, partition, Number(m.offset), e);
-    }
-    try {
-      return [key, valueOf(m.value)];
-    } catch (e) {
-      throw new RecordDecodeError('valueDecoder', topic, partition, Number(m.offset), e);
-    }
-  };
-}
-
-/** A part of one offset range being read. */
-interface Cursor {
-  topic: string;
-  partition: number;
-  next: number;
-  until: number;
-  out: unknown[];
-  /** How a fetched record becomes an element of `out` (decodeRecord, userDecoder, or rawRecord for readRaw). */
-  decode: (m: FetchedMessage) => unknown;
-  /** Bytes of the keys and values in `out`. */
-  bytes: number;
-  /** Fetches in a row that returned nothing for this cursor, or for any cursor of the request. */
-  idle: number;
-  /** The least this cursor asks for: doubled after each fetch that returned it nothing below the log end. */
-  minAsk: number;
-  lastHighWatermark: number;
-  /** Read committed: records of aborted transactions are left out (ReadOptions.readCommitted). */
-  committed: boolean;
 }
 
 export interface ReadOptions {
@@ -215,11 +51,7 @@ export class KafkaClient {
   private connecting: Promise<void> | undefined;
   private closed = false;
   private readonly abort = new AbortController();
-  /** Bytes per record seen so far (sizes fetch requests of small slices). */
-  private bytesPerRecord = 128;
-  private readonly fetchGates = new Map<string, Promise<void>>();
-  /** Figures: fetch requests sent, records Kafka returned (including those outside the ranges, dropped). */
-  readonly stats = { fetches: 0, fetchedRecords: 0 };
+  private readonly fetcher: Fetcher;
 
   constructor(
     readonly params: ResolvedKafkaParams,
@@ -235,6 +67,12 @@ export class KafkaClient {
       // kafkajs gives up quickly; withRetry (retry.ts) decides how long a batch waits.
       retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1000 },
     });
+    this.fetcher = new Fetcher(() => this.cluster!, this.abort.signal, params);
+  }
+
+  /** Figures: fetch requests sent, records Kafka returned (including those outside the ranges, dropped). */
+  get stats(): Fetcher['stats'] {
+    return this.fetcher.stats;
   }
 
   /** Aborted when the client is closed. */
@@ -449,7 +287,7 @@ export class KafkaClient {
     if (workers.some((w) => w.length > 0)) {
       await this.retry(what, async () => {
         await this.cluster!.addMultipleTargetTopics(topics);
-        await settleAll(workers.filter((w) => w.length > 0).map((w) => this.fetchLoop(w)));
+        await settleAll(workers.filter((w) => w.length > 0).map((w) => this.fetcher.fetchLoop(w)));
       });
     }
     let bytes = 0;
@@ -509,147 +347,6 @@ export class KafkaClient {
       }
       return records > 0 ? bytes / records : undefined;
     });
-  }
-
-  /** Fetches until every cursor reached its end; progress survives a failure (the retry goes on from there). */
-  private async fetchLoop(cursors: Cursor[]): Promise<void> {
-    const cluster = this.cluster!;
-    for (;;) {
-      if (this.signal.aborted) throw new Error('stopped');
-      const open = cursors.filter((c) => c.next < c.until);
-      if (open.length === 0) return;
-      // Group by leader; a request names a partition once (two ranges of one partition take turns).
-      const byLeader = new Map<string, Cursor[]>();
-      const inRound = new Set<string>();
-      for (const c of open) {
-        const key = tpKey(c.topic, c.partition);
-        if (inRound.has(key)) continue;
-        inRound.add(key);
-        const leaders = cluster.findLeaderForPartitions(c.topic, [c.partition]);
-        const nodeId = Object.keys(leaders)[0];
-        if (nodeId === undefined) {
-          throw Object.assign(new Error(`no leader known for ${c.topic}:${c.partition}`), { retriable: true });
-        }
-        let l = byLeader.get(nodeId);
-        if (!l) byLeader.set(nodeId, (l = []));
-        l.push(c);
-      }
-      await settleAll([...byLeader].map(([nodeId, cs]) => this.fetchOnce(nodeId, cs)));
-    }
-  }
-
-  /**
-   * kafkajs opens a broker's fetch connection on first use, and concurrent first uses each open
-   * a socket (all but one leak). So the first fetch to a broker (again after an error) goes alone.
-   */
-  private async fetchOnce(nodeId: string, cursors: Cursor[]): Promise<void> {
-    const gate = this.fetchGates.get(nodeId);
-    if (gate) {
-      await gate;
-      return this.fetchOnceUngated(nodeId, cursors);
-    }
-    let open!: () => void;
-    this.fetchGates.set(nodeId, new Promise<void>((r) => (open = r)));
-    try {
-      await this.fetchOnceUngated(nodeId, cursors);
-    } catch (e) {
-      this.fetchGates.delete(nodeId);
-      throw e;
-    } finally {
-      open();
-    }
-  }
-
-  private async fetchOnceUngated(nodeId: string, cursors: Cursor[]): Promise<void> {
-    const broker = await this.cluster!.findBroker({ nodeId });
-    const perPartitionMax = this.params.maxPartitionFetchBytes;
-    const byTopic = new Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number }>>();
-    const index = new Map<string, { c: Cursor; asked: number }>();
-    for (const c of cursors) {
-      // Ask for about what the rest of the range takes: more is read and dropped, less costs a round trip.
-      const want = Math.ceil((c.until - c.next) * this.bytesPerRecord * 1.05) + 4096;
-      const asked = Math.min(perPartitionMax, Math.max(want, c.minAsk));
-      let l = byTopic.get(c.topic);
-      if (!l) byTopic.set(c.topic, (l = []));
-      l.push({ partition: c.partition, fetchOffset: String(c.next), maxBytes: asked });
-      index.set(tpKey(c.topic, c.partition), { c, asked });
-    }
-    let res: FetchResponse;
-    this.stats.fetches++;
-    try {
-      res = await broker.fetch({
-        isolationLevel: cursors.some((c) => c.committed) ? READ_COMMITTED : READ_UNCOMMITTED,
-        maxWaitTime: 100,
-        minBytes: 1,
-        maxBytes: this.params.fetchMaxBytes,
-        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-      });
-    } catch (e) {
-      this.fetchGates.delete(nodeId);
-      throw e;
-    }
-    const starved: Cursor[] = [];
-    let progressed = false;
-    for (const t of res.responses) {
-      for (const p of t.partitions) {
-        const entry = index.get(tpKey(t.topicName, p.partition));
-        if (!entry) continue;
-        const { c, asked } = entry;
-        const before = c.next;
-        const msgs = p.messages;
-        const aborted = c.committed ? abortedIn(msgs, p.abortedTransactions) : undefined;
-        this.stats.fetchedRecords += msgs.length;
-        const out = c.out;
-        const until = c.until;
-        let next = c.next;
-        let bytes = 0;
-        for (let i = 0; i < msgs.length; i++) {
-          const m = msgs[i]!;
-          const off = Number(m.offset);
-          if (off < next) continue;
-          if (off >= until) {
-            next = until;
-            break;
-          }
-          next = off + 1;
-          if (m.isControlRecord || aborted?.has(m)) continue;
-          bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
-          out.push(c.decode(m));
-        }
-        c.next = next;
-        c.bytes += bytes;
-        c.lastHighWatermark = Number(p.highWatermark);
-        // A response that stopped before the log end was cut by the size asked for: that size
-        // over the records it held is what a record takes on the wire.
-        const lastOffset = msgs.length > 0 ? Number(msgs[msgs.length - 1]!.offset) : -1;
-        if (msgs.length > 0 && lastOffset + 1 < c.lastHighWatermark) {
-          const observed = asked / msgs.length;
-          this.bytesPerRecord = Math.max(8, Math.round(0.5 * this.bytesPerRecord + 0.5 * observed));
-        }
-        if (c.next > before) {
-          progressed = true;
-          c.idle = 0;
-          c.minAsk = 0;
-        } else {
-          // The broker gives a whole record batch larger than the size asked only to the first
-          // partition of a request with data; for the others it cuts the batch, and a cut batch is
-          // no record at all. Ask for twice as much next time (as Kafka's consumer grows its fetch).
-          if (c.next < c.lastHighWatermark) c.minAsk = Math.min(perPartitionMax, asked * 2);
-          starved.push(c);
-        }
-      }
-    }
-    // A request that moved any cursor was not empty: the others' share went to them (the request's
-    // budget, the first-partition rule). Only rounds in which nothing moved count toward giving up.
-    for (const c of starved) {
-      if (progressed) continue;
-      if (++c.idle >= 50) {
-        throw new FatalKafkaError(
-          `offsets [${c.next}, ${c.until}) of ${c.topic}:${c.partition} cannot be read: Kafka returned no records there ` +
-            `${c.idle} times (its high watermark is ${c.lastHighWatermark}); were they removed by compaction, or the topic recreated?`,
-        );
-      }
-    }
   }
 
   /** Closes the connections; operations retrying stop. */

@@ -18,7 +18,7 @@
  * is how many partitions the consumer processes at once (kafkajs `partitionsConsumedConcurrently`).
  */
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
-import type { KafkaRecord } from '../kafka/client.js';
+import type { KafkaRecord } from '../kafka/records.js';
 import type { ResolvedKafkaParams } from '../kafka/params.js';
 import { Receiver } from './Receiver.js';
 

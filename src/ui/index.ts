@@ -6,7 +6,8 @@
  *  - `DSTREAMS_PROGRESS=1` (set by `dstreams run` unless --quiet) — one line per batch on stderr.
  * Importing this module registers them; the package entry imports it.
  */
-import { StreamingContext, type WebUiOptions } from '../context/StreamingContext.js';
+import type { WebUiOptions } from '../context/options.js';
+import { StreamingContext } from '../context/StreamingContext.js';
 import { ProgressPrinter } from './progress.js';
 import { WebUi } from './WebUi.js';
 

@@ -14,7 +14,8 @@
  * each trigger looks up the latest offsets (partitions added since start from 0).
  */
 import type { Admin } from 'kafkajs';
-import { KafkaClient, type RawKafkaRecord } from '../../kafka/client.js';
+import { KafkaClient } from '../../kafka/client.js';
+import type { RawKafkaRecord } from '../../kafka/records.js';
 import { resolveKafkaParams, type KafkaParams } from '../../kafka/params.js';
 import type { OffsetRange } from '../../kafka/OffsetRange.js';
 import { AnalysisException } from '../errors.js';
