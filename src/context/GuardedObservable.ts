@@ -13,6 +13,16 @@ import { Observable, Subscriber, type Observer, type Operator, type Subscription
 
 type Next<T> = ((value: T) => void) | null | undefined;
 
+/**
+ * A callback typed to return nothing may be an async function (TypeScript accepts it): its
+ * rejection goes to `onError` too, rather than to Node's unhandled-rejection exit.
+ */
+export function surfaceRejection(result: unknown, onError: (error: unknown) => void): void {
+  if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+    (result as PromiseLike<unknown>).then(undefined, onError);
+  }
+}
+
 export class GuardedObservable<T> extends Observable<T> {
   constructor(
     private readonly onError: (error: unknown) => void,
@@ -43,7 +53,7 @@ export class GuardedObservable<T> extends Observable<T> {
       <A extends unknown[]>(fn: ((...args: A) => void) | undefined) =>
       (...args: A): void => {
         try {
-          fn?.apply(observer, args);
+          surfaceRejection(fn?.apply(observer, args), this.onError);
         } catch (e) {
           this.onError(e);
         }

@@ -1,5 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
-import { GuardedObservable } from './GuardedObservable.js';
+import { GuardedObservable, surfaceRejection } from './GuardedObservable.js';
 import type { StreamingEvent, StreamingListener } from './StreamingListener.js';
 
 const methodOf = {
@@ -17,8 +17,9 @@ const methodOf = {
 
 /**
  * Delivers events to listeners and to the `events$` Observable, synchronously and in order.
- * A listener or an `events$` subscriber that throws does not stop delivery to the others; its
- * error goes to `onListenerError` so the context can fail with it rather than lose it.
+ * A listener or an `events$` subscriber that throws (or returns a promise that rejects) does not
+ * stop delivery to the others; its error goes to `onListenerError` so the context can fail with
+ * it rather than lose it.
  */
 export class ListenerBus {
   private readonly listeners: StreamingListener[] = [];
@@ -41,7 +42,7 @@ export class ListenerBus {
       const fn = l[method] as ((info: unknown) => void) | undefined;
       if (typeof fn !== 'function') continue;
       try {
-        fn.call(l, event.info);
+        surfaceRejection(fn.call(l, event.info), this.onListenerError);
       } catch (e) {
         this.onListenerError(e);
       }

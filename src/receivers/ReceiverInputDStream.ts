@@ -36,6 +36,12 @@ export interface ReceiverBatchHooks {
 export interface ReceiverPosition {
   position: number;
   pending: Array<[number, number, number]>;
+  /**
+   * Batches generated with no block and not completed then: they re-run empty. Without this a
+   * re-run empty batch took the log's next blocks, ahead of a pending batch's lower ids, and the
+   * position after it skipped those (absent in checkpoints of older versions).
+   */
+  empty?: number[];
 }
 
 /** The write-ahead log directory of input stream `streamId` under a checkpoint directory. */
@@ -151,6 +157,8 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       // Without a restored position no batch of this stream ever completed (each completed batch
       // commits one), so whatever the log holds was stored and never processed: replay it all.
       const r = this.restored ?? { position: -1, pending: [] };
+      // A batch re-runs with the blocks it had (Spark's ReceivedBlockTracker): none, for these.
+      for (const t of r.empty ?? []) this.reserved.set(t, []);
       this.replaying = new LogReplay<T>(this.wal, r.position, r.pending, this.reserved);
       await this.replaying.fill(-Infinity, this.replayCap.records());
     }
@@ -266,8 +274,12 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     this.checkpointing = true;
     let position = this.position;
     const pending: Array<[number, number, number]> = [];
+    const empty: number[] = [];
     for (const [t, blocks] of this.allocations) {
-      if (blocks.length === 0) continue;
+      if (blocks.length === 0) {
+        if (t > time) empty.push(t);
+        continue;
+      }
       const first = blocks[0]!.id;
       const last = blocks[blocks.length - 1]!.id;
       if (t <= time) position = Math.max(position, last);
@@ -275,7 +287,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     }
     pending.sort((a, b) => a[0] - b[0]);
     this.queuedPositions.set(time, position);
-    const meta: ReceiverPosition = { position, pending };
+    const meta: ReceiverPosition = empty.length > 0 ? { position, pending, empty: empty.sort((a, b) => a - b) } : { position, pending };
     return { meta };
   }
 
@@ -294,6 +306,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     const restored: ReceiverPosition = {
       position: meta.position,
       pending: Array.isArray(meta.pending) ? meta.pending : [],
+      empty: Array.isArray(meta.empty) ? meta.empty : [],
     };
     if (this.started) throw new Error(`${this.name}: restoreCheckpoint must come before the input starts`);
     this.restored = restored;

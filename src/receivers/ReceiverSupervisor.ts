@@ -62,6 +62,8 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
   private pumpTimer: NodeJS.Timeout | undefined;
   private restartTimer: { timer: NodeJS.Timeout; done: () => void } | undefined;
   private restarting: Promise<void> | undefined;
+  /** The receiver's onStart in progress. */
+  private starting: Promise<void> | undefined;
   private backoff: number;
   private wal: FileWriteAheadLog<T> | undefined;
   private walWrites: Promise<unknown> = RESOLVED;
@@ -126,11 +128,16 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
 
   private async startReceiver(): Promise<void> {
     this.state = 'started';
+    const onStart = (async () => this.receiver.onStart())();
+    // A stop() meanwhile waits for it: onStop must close what onStart opens (Spark holds a lock).
+    this.starting = onStart.catch(() => undefined);
     try {
-      await this.receiver.onStart();
+      await onStart;
     } catch (e) {
       this.restart(`Error starting receiver ${this.name}`, e);
       return;
+    } finally {
+      this.starting = undefined;
     }
     if (this.state !== 'started') return; // onStart asked for a restart or stop
     this.post('receiverStarted', true);
@@ -294,6 +301,7 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
         this.restartTimer.done();
       }
       await this.restarting;
+      await this.starting;
       if (was === 'started') await this.callOnStop();
       clearTimeout(this.pumpTimer);
       this.pumpTimer = undefined;

@@ -319,4 +319,29 @@ describe('a listener that throws', () => {
     await ssc.start();
     await expect(ssc.awaitTermination()).rejects.toBe(err);
   });
+
+  it('an async listener or events$ subscriber whose promise rejects also surfaces through awaitTermination', async () => {
+    for (const attach of [
+      (ssc: StreamingContext, err: Error) =>
+        ssc.addStreamingListener({
+          onBatchCompleted: async () => {
+            await Promise.resolve();
+            throw err;
+          },
+        }),
+      (ssc: StreamingContext, err: Error) =>
+        ssc.events$.subscribe(async (e) => {
+          await Promise.resolve();
+          if (e.type === 'batchCompleted') throw err;
+        }),
+    ]) {
+      const { ssc, clock } = manual();
+      const err = new Error('async listener broke');
+      attach(ssc, err);
+      ssc.queueStream([[1], [2]]).foreachRDD(() => undefined);
+      await ssc.start();
+      await clock.advance(1000).catch(() => undefined);
+      await expect(ssc.awaitTermination()).rejects.toBe(err);
+    }
+  });
 });

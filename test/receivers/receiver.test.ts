@@ -156,6 +156,36 @@ describe('receiverStream', () => {
     expect(r.starts).toBe(4);
   });
 
+
+  it('a stop() during an async onStart waits for it, so onStop closes what onStart opened', async () => {
+    const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(), receiverRestartDelay: 10 });
+    cleanups.push(() => ssc.stop());
+    const events: string[] = [];
+    class SlowConnect extends Receiver<string> {
+      starts = 0;
+      connection: NodeJS.Timeout | undefined;
+      async onStart(): Promise<void> {
+        const n = ++this.starts;
+        await sleep(150);
+        this.connection = setInterval(() => undefined, 50);
+        events.push(`connected #${n}`);
+        if (n === 1) setTimeout(() => this.restart('connection dropped'), 5);
+      }
+      onStop(): void {
+        events.push(this.connection ? 'closed' : 'nothing open to close');
+        clearInterval(this.connection);
+        this.connection = undefined;
+      }
+    }
+    const r = new SlowConnect();
+    ssc.receiverStream(r).foreachRDD(() => undefined);
+    await ssc.start();
+    await waitFor(() => r.starts === 2, 'the restarted onStart');
+    // Inside the second onStart's 150 ms.
+    await ssc.stop();
+    expect(events).toEqual(['connected #1', 'closed', 'connected #2', 'closed']);
+    expect(r.connection).toBeUndefined();
+  });
   it('restarts a receiver whose onStart throws, and reports reportError() without restarting', async () => {
     const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(), receiverRestartDelay: 100 });
     cleanups.push(() => ssc.stop());

@@ -148,6 +148,43 @@ describe('receiver write-ahead log', () => {
     await run2.stream.stop();
   });
 
+
+  it('re-runs a pending batch that had no block empty, so a second crash loses no pending batch\'s block', async () => {
+    const { dir, remove } = tempDir();
+    cleanups.push(remove);
+    // Run 1: batch 1000 = [a] runs long; 2000 is generated empty, 3000 = [b]; c is stored after.
+    // The checkpoint of batch 1000 is taken then, and the process crashes.
+    const run1 = await walStream(dir);
+    await run1.receiver.put('a');
+    expect(run1.stream.compute(1000).collect()).toEqual(['a']);
+    expect(run1.stream.compute(2000).collect()).toEqual([]);
+    await run1.receiver.put('b');
+    expect(run1.stream.compute(3000).collect()).toEqual(['b']);
+    await run1.receiver.put('c');
+    await run1.complete(1000);
+    const first = JSON.parse(JSON.stringify(run1.stream.checkpointDelta(1000, false).meta));
+    run1.stream.checkpointWritten(1000);
+    await run1.stream.stop();
+
+    // Run 2: batch 2000 runs again as it was (empty, not c), completes and is checkpointed; crash.
+    const run2 = await walStream(dir, false);
+    await run2.stream.restoreCheckpoint({ time: 1000, state: [], slices: [], meta: first });
+    await run2.stream.start();
+    expect(run2.stream.compute(2000).collect()).toEqual([]);
+    expect(run2.stream.compute(3000).collect()).toEqual(['b']);
+    await run2.complete(2000);
+    const second = JSON.parse(JSON.stringify(run2.stream.checkpointDelta(2000, false).meta));
+    run2.stream.checkpointWritten(2000);
+    await run2.stream.stop();
+
+    // Run 3: batch 3000 still gets b, and c follows.
+    const run3 = await walStream(dir, false);
+    await run3.stream.restoreCheckpoint({ time: 2000, state: [], slices: [], meta: second });
+    await run3.stream.start();
+    expect(run3.stream.compute(3000).collect()).toEqual(['b']);
+    expect(run3.stream.compute(4000).collect()).toEqual(['c']);
+    await run3.stream.stop();
+  });
   it('cleans the log as batches complete, and never past the last committed checkpoint position', async () => {
     const { dir, remove } = tempDir();
     cleanups.push(remove);
