@@ -14,7 +14,6 @@ import { parseExpression, parseNamedExpression } from './parser.js';
 import {
   Aggregate,
   Deduplicate,
-  Filter,
   Join,
   Limit,
   Project,
@@ -25,6 +24,7 @@ import {
   type ProjectItem,
 } from './plan.js';
 import { executeStatic } from './execute.js';
+import { placeFilter } from './pushdown.js';
 import { showString } from './show.js';
 import { StructField, StructType, Types } from './types.js';
 import type { Row } from './values.js';
@@ -92,11 +92,11 @@ export class DataFrame {
       const inner = e instanceof Alias ? e.child : e;
       const bound = e.bind(ctx);
       if (inner instanceof Explode) {
-        items.push({ name: e.name, bound, generator: true });
+        items.push({ name: e.name, expr: e, bound, generator: true });
       } else if (inner instanceof WindowExpr) {
-        if (inner.sliding) items.push({ name: e.name, bound: { type: WINDOW_TYPE, eval: bound.eval }, generator: true });
-        else items.push({ name: e.name, bound: { type: bound.type, eval: (r) => (bound.eval(r) as Row[] | null)?.[0] ?? null }, generator: false });
-      } else items.push({ name: e.name, bound, generator: false });
+        if (inner.sliding) items.push({ name: e.name, expr: e, bound: { type: WINDOW_TYPE, eval: bound.eval }, generator: true });
+        else items.push({ name: e.name, expr: e, bound: { type: bound.type, eval: (r) => (bound.eval(r) as Row[] | null)?.[0] ?? null }, generator: false });
+      } else items.push({ name: e.name, expr: e, bound, generator: false });
     }
     const schema = new StructType(items.map((i) => new StructField(i.name, i.bound.type)));
     return new Project(this.plan, items, schema);
@@ -104,14 +104,21 @@ export class DataFrame {
 
   private expandStar(s: Star, ctx: BindContext): ProjectItem[] {
     if (!s.qualifier) {
-      return this.schema.fields.map((f) => ({ name: f.name, bound: { type: f.dataType, eval: (r: Row) => r[f.name] ?? null }, generator: false }));
+      return this.schema.fields.map((f) => ({
+        name: f.name,
+        expr: new ColumnRef([f.name]),
+        bound: { type: f.dataType, eval: (r: Row) => r[f.name] ?? null },
+        generator: false,
+      }));
     }
-    const parent = new ColumnRef(s.qualifier).bind(ctx);
+    const qualifier = s.qualifier;
+    const parent = new ColumnRef(qualifier).bind(ctx);
     if (!(parent.type instanceof StructType)) {
-      throw new AnalysisException(`Can only star expand struct data types. Attribute: '${s.qualifier.join('.')}'`);
+      throw new AnalysisException(`Can only star expand struct data types. Attribute: '${qualifier.join('.')}'`);
     }
     return parent.type.fields.map((f) => ({
       name: f.name,
+      expr: new ColumnRef([...qualifier, f.name]),
       bound: { type: f.dataType, eval: (r: Row) => (parent.eval(r) as Row | null)?.[f.name] ?? null },
       generator: false,
     }));
@@ -148,7 +155,7 @@ export class DataFrame {
     if (bound.type !== Types.BOOLEAN && bound.type !== Types.NULL) {
       throw new AnalysisException(`filter expression '${e.name}' of type ${bound.type.simpleString()} is not a boolean`);
     }
-    return this.with(new Filter(this.plan, bound, e.name));
+    return this.with(placeFilter(this.plan, e, bound, (schema) => ({ schema, now: () => this.sparkSession.now() })));
   }
   filter(condition: Column | string): DataFrame {
     return this.where(condition);

@@ -40,7 +40,7 @@ export function compilePipe(plan: Plan, boundary: Plan, observer?: PipeObserver)
     const col = plan.column;
     return then(compilePipe(plan.children[0]!, boundary, observer), (row, push) => {
       const t = row[col];
-      if (t instanceof Date && observer) observer.eventTime(col, t.getTime());
+      if (t instanceof Date && observer) observer.eventTime(plan, t.getTime());
       push(row);
     });
   }

@@ -38,6 +38,14 @@ export abstract class Expr {
   containsAggregate(): boolean {
     return this.children().some((c) => c.containsAggregate());
   }
+  /**
+   * Spark's `Expression.deterministic`: the same row always gives the same value. Every
+   * expression dstreams has is (no rand or uuid); one that is not overrides this, and the
+   * optimizer then keeps filters on it where they were written (pushdown.ts).
+   */
+  get deterministic(): boolean {
+    return this.children().every((c) => c.deterministic);
+  }
 }
 
 /** A column, possibly a path into structs (`a.b.c`); resolution is case-insensitive as Spark's default. */
@@ -50,6 +58,18 @@ export class ColumnRef extends Expr {
   }
   override get sql(): string {
     return this.parts.join('.');
+  }
+  /**
+   * The input column this reads, by its schema name, and the struct fields it reads inside it
+   * (empty: the whole column, Spark's attribute reference) — resolved as `bind` resolves.
+   */
+  resolveIn(schema: StructType): { column: string; path: string[] } | undefined {
+    if (this.parts.length > 1) {
+      const direct = schema.field(this.parts.join('.'));
+      if (direct) return { column: direct.name, path: [] };
+    }
+    const first = schema.field(this.parts[0]!);
+    return first && { column: first.name, path: this.parts.slice(1) };
   }
   bind(ctx: BindContext): Bound {
     const whole = this.parts.join('.');

@@ -8,15 +8,15 @@
  */
 import type { BoundAggregate } from './aggregation.js';
 import { AnalysisException } from './errors.js';
-import type { Bound } from './expressions.js';
+import type { Bound, Expr } from './expressions.js';
 import { StructType } from './types.js';
 import { compareNullable, keyOf, type Row } from './values.js';
 
 export type RowFn = (row: Row, push: (r: Row) => void) => void;
 
-/** What a pipe reports while a batch flows through it (the watermark's max event time). */
+/** What a pipe reports while a batch flows through it: each withWatermark's event times (its max makes its watermark). */
 export interface PipeObserver {
-  eventTime(column: string, ms: number): void;
+  eventTime(watermark: Watermark, ms: number): void;
 }
 
 export abstract class Plan {
@@ -63,6 +63,8 @@ abstract class RowsOfChild extends Plan {
 
 export interface ProjectItem {
   name: string;
+  /** The expression as written (an Alias keeps its child's watermark; a filter is pushed through by substituting it). */
+  expr: Expr;
   bound: Bound;
   /** explode or a sliding window: eval gives an array, one output row per element. */
   generator: boolean;

@@ -1,7 +1,12 @@
 /** Vectors of Spark's EventTimeWatermarkSuite and StreamingDeduplicationSuite, on the dstreams engine. */
 import { describe, expect, it } from 'vitest';
-import { MemoryStream, functions as F, type DataFrame } from '../../src/sql/index.js';
-import type { SparkSession } from '../../src/sql/index.js';
+import { ManualClock } from '../../src/context/Clock.js';
+import { StreamingContext } from '../../src/context/StreamingContext.js';
+import { MemoryStream, StructType, functions as F, type DataFrame } from '../../src/sql/index.js';
+import { StaticScan, Watermark } from '../../src/sql/plan.js';
+import { MicroBatchInput } from '../../src/sql/streaming/MicroBatchInput.js';
+import { WatermarkTracker } from '../../src/sql/streaming/WatermarkTracker.js';
+import type { SparkSession, StreamingQuery } from '../../src/sql/index.js';
 import { collecting, session, sortTuples, tempDir } from './helpers.js';
 
 function windowedCounts(spark: SparkSession): { input: MemoryStream<number>; df: DataFrame } {
@@ -131,6 +136,179 @@ describe('watermark + window (EventTimeWatermarkSuite)', () => {
     const input = new MemoryStream<number>(spark, 'integer');
     expect(() => input.toDF().withWatermark('value', '1 second')).toThrow(/Event time must be defined on a window or a timestamp/);
   });
+
+  // Spark: an Alias keeps its child attribute's metadata (EventTimeWatermark.delayKey).
+  it.each([
+    ['select(col.as)', (df: DataFrame) => df.select(F.col('eventTime').as('t'))],
+    ['withColumnRenamed', (df: DataFrame) => df.withColumnRenamed('eventTime', 't')],
+    ['selectExpr AS', (df: DataFrame) => df.selectExpr('value', 'eventTime AS t')],
+  ])('a watermarked column renamed by %s keeps its watermark: append windows are emitted, late rows dropped', async (_how, rename) => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    const watermarked = input.toDF().withColumn('eventTime', F.col('value').cast('timestamp')).withWatermark('eventTime', '10 seconds');
+    const df = rename(watermarked)
+      .groupBy(F.window(F.col('t'), '5 seconds').alias('window'))
+      .agg(F.count('*').alias('count'))
+      .select(F.col('window').getField('start').cast('long').alias('start'), F.col('count'));
+    const q = await collecting(df, 'append', ['start', 'count']);
+    input.addData(10, 11, 12, 13, 14, 15);
+    expect(await q.newAnswer()).toEqual([]);
+    input.addData(25); // watermark → 15 s
+    expect(await q.newAnswer()).toEqual([[10, 5]]);
+    input.addData(10); // below the watermark
+    expect(await q.newAnswer()).toEqual([]);
+    expect(q.query.lastProgress!.stateOperators[0]!.numRowsTotal).toBe(2);
+  });
+
+  it('a watermarked column renamed by spark.sql AS keeps its watermark (dropDuplicates evicts and drops late rows)', async () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    input.toDF().withColumn('eventTime', F.col('value').cast('timestamp')).withWatermark('eventTime', '10 seconds').createOrReplaceTempView('events');
+    const df = spark.sql('SELECT value, eventTime AS ts FROM events').dropDuplicates(['value', 'ts']).select('value');
+    const q = await collecting(df, 'append', ['value']);
+    input.addData(1, 2, 3);
+    expect(await q.newAnswer()).toEqual([[1], [2], [3]]);
+    input.addData(25); // watermark → 15: the keys of 1, 2, 3 are evicted
+    expect(await q.newAnswer()).toEqual([[25]]);
+    expect(q.query.lastProgress!.stateOperators[0]!.numRowsTotal).toBe(1);
+    input.addData(3); // late: dropped, not a new key
+    expect(await q.newAnswer()).toEqual([]);
+    expect(q.query.recentProgress.some((p) => p.stateOperators[0]!.numRowsDroppedByWatermark === 1)).toBe(true);
+  });
+});
+
+/** value < 100 passes; eventTime = value seconds, watermark 10 s, 5 s windows in append mode. */
+function filteredCounts(spark: SparkSession, filter: (watermarked: DataFrame) => DataFrame): { input: MemoryStream<number>; df: DataFrame } {
+  const input = new MemoryStream<number>(spark, 'integer');
+  const watermarked = input.toDF().withColumn('eventTime', F.col('value').cast('timestamp')).withWatermark('eventTime', '10 seconds');
+  const df = filter(watermarked)
+    .groupBy(F.window(F.col('eventTime'), '5 seconds').alias('window'))
+    .agg(F.count('*').alias('count'))
+    .select(F.col('window').getField('start').cast('long').alias('start'), F.col('count'));
+  return { input, df };
+}
+
+describe('filters after withWatermark (Spark pushes them below the watermark)', () => {
+  it.each([
+    ['where(value < 100)', (df: DataFrame) => df.where(F.col('value').lt(100))],
+    ['a SQL where string', (df: DataFrame) => df.where('value < 100')],
+    ['after a select', (df: DataFrame) => df.select('eventTime', 'value').where(F.col('value').lt(100))],
+    ['on a renamed column', (df: DataFrame) => df.withColumnRenamed('value', 'v').where(F.col('v').lt(100))],
+    ['on a computed column', (df: DataFrame) => df.withColumn('twice', F.col('value').multiply(2)).where(F.col('twice').lt(200))],
+    ['after another filter', (df: DataFrame) => df.where(F.col('value').gt(0)).where(F.col('value').lt(100))],
+  ])('rows removed by a filter %s not on the event time do not advance the watermark', async (_how, filter) => {
+    const spark = session();
+    const { input, df } = filteredCounts(spark, filter);
+    const q = await collecting(df, 'append', ['start', 'count']);
+    input.addData(10, 11, 12);
+    expect(await q.newAnswer()).toEqual([]);
+    input.addData(1000); // filtered out: the watermark stays at 2 s
+    expect(await q.newAnswer()).toEqual([]);
+    expect(q.query.lastProgress!.eventTime!.watermark).toBe('1970-01-01T00:00:02.000Z');
+    input.addData(25); // → 15 s
+    expect(await q.newAnswer()).toEqual([[10, 3]]);
+  });
+
+  it('a conjunct on the event-time column stays above the watermark: rows it removes still advance it', async () => {
+    const spark = session();
+    const { input, df } = filteredCounts(spark, (w) => w.where(F.col('value').notEqual(500).and(F.col('eventTime').lt(new Date(100_000)))));
+    const q = await collecting(df, 'append', ['start', 'count']);
+    input.addData(10, 11, 12);
+    expect(await q.newAnswer()).toEqual([]);
+    input.addData(500); // removed below the watermark: not counted
+    expect(await q.newAnswer()).toEqual([]);
+    input.addData(1000); // removed above it by eventTime < 100 s: counted, watermark → 990 s
+    expect(await q.newAnswer()).toEqual([[10, 3]]);
+    expect(q.query.lastProgress!.eventTime!.watermark).toBe('1970-01-01T00:16:30.000Z');
+  });
+});
+
+/** Two withWatermarks in a row (Spark's EventTimeWatermarkSuite "overriding watermark"): first a − 10 s, second b − 20 s. */
+function twoWatermarks(spark: SparkSession): { input: MemoryStream<{ a: number; b: number }>; df: DataFrame } {
+  const input = new MemoryStream<{ a: number; b: number }>(spark, 'a LONG, b LONG');
+  const df = input
+    .toDF()
+    .withColumn('first', F.col('a').cast('timestamp'))
+    .withColumn('second', F.col('b').cast('timestamp'))
+    .withWatermark('first', '10 seconds')
+    .withWatermark('second', '20 seconds')
+    .groupBy(F.window(F.col('second'), '10 seconds').alias('window'))
+    .count()
+    .select(F.col('window').getField('start').cast('long').alias('start'), F.col('count'));
+  return { input, df };
+}
+
+const watermarkOf = (q: { query: StreamingQuery }) => q.query.lastProgress!.eventTime!.watermark;
+
+describe('several withWatermarks (Spark\'s WatermarkTracker, spark.sql.streaming.multipleWatermarkPolicy)', () => {
+  it('each withWatermark keeps its own watermark; the query\'s is their min by default', async () => {
+    const spark = session();
+    const { input, df } = twoWatermarks(spark);
+    const q = await collecting(df, 'append', ['start', 'count']);
+    input.addData({ a: 100, b: 200 }); // first 90, second 180 → min 90
+    expect(await q.newAnswer()).toEqual([]);
+    expect(watermarkOf(q)).toBe('1970-01-01T00:01:30.000Z');
+    input.addData({ a: 150, b: 240 }); // first 140, second 220 → 140: window [200, 210) stays open
+    expect(await q.newAnswer()).toEqual([]);
+    expect(watermarkOf(q)).toBe('1970-01-01T00:02:20.000Z');
+    input.addData({ a: 300, b: 240 }); // first 290, second 220 → 220
+    expect(await q.newAnswer()).toEqual([[200, 1]]);
+    expect(watermarkOf(q)).toBe('1970-01-01T00:03:40.000Z');
+  });
+
+  it('multipleWatermarkPolicy max: the query\'s watermark is the max of them', async () => {
+    const spark = session();
+    spark.conf.set('spark.sql.streaming.multipleWatermarkPolicy', 'MAX');
+    const { input, df } = twoWatermarks(spark);
+    const q = await collecting(df, 'append', ['start', 'count']);
+    input.addData({ a: 100, b: 200 }); // max(90, 180)
+    expect(await q.newAnswer()).toEqual([]);
+    expect(watermarkOf(q)).toBe('1970-01-01T00:03:00.000Z');
+    input.addData({ a: 250, b: 240 }); // max(240, 220) = 240 → [200, 210) complete
+    expect(await q.newAnswer()).toEqual([[200, 1]]);
+  });
+
+  it('an unknown multipleWatermarkPolicy fails start()', async () => {
+    const spark = session();
+    spark.conf.set('spark.sql.streaming.multipleWatermarkPolicy', 'random');
+    const { df } = twoWatermarks(spark);
+    await expect(collecting(df, 'append', ['start', 'count'])).rejects.toThrow(/Valid values are 'min' and 'max'/);
+  });
+
+  it('a checkpoint written before per-withWatermark tracking loads: its watermark is kept, the policy is min, each withWatermark starts unset', () => {
+    const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock() });
+    const input = new MicroBatchInput(ssc.graph, () => ({ watermark: 0 }), 'max');
+    // The meta this version's predecessor wrote: { v, committed, watermark, lastBatchWatermark, pending? }.
+    const old = { v: 1, committed: { offset: 2 }, watermark: 180_000, lastBatchWatermark: 90_000 };
+    input.restoreCheckpoint({ time: 3000, state: [], slices: [], meta: old });
+    expect(input.position).toMatchObject({ ...old, watermarkPolicy: 'min' });
+    expect(input.position.operatorWatermarks).toBeUndefined();
+    const scan = new StaticScan(new StructType().add('first', 'timestamp').add('second', 'timestamp'), () => []);
+    const first = new Watermark(scan, 'first', 10_000);
+    const second = new Watermark(first, 'second', 20_000);
+    const tracker = new WatermarkTracker([second, first]);
+    tracker.observe(4000, first, 150_000);
+    tracker.observe(4000, second, 240_000);
+    // min(140 s, 220 s) is behind the restored 180 s: the query's watermark stays, each operator's is now known.
+    expect(tracker.after(4000, 180_000, input.position)).toEqual({ watermark: 180_000, operatorWatermarks: [220_000, 140_000] });
+  });
+
+  it('a restart keeps the policy it started with and each withWatermark\'s own watermark', async () => {
+    const spark = session();
+    const dir = tempDir();
+    const { input, df } = twoWatermarks(spark);
+    let q = await collecting(df, 'append', ['start', 'count'], { checkpointLocation: dir });
+    input.addData({ a: 100, b: 200 }); // min(90, 180) = 90
+    expect(await q.newAnswer()).toEqual([]);
+    await q.query.stop();
+    spark.conf.set('spark.sql.streaming.multipleWatermarkPolicy', 'max'); // ignored: the checkpoint says min
+    q = await collecting(df, 'append', ['start', 'count'], { checkpointLocation: dir });
+    input.addData({ a: 230, b: 185 }); // first 220, second still 180 (kept, not 165): min 180, not max 220
+    expect(await q.newAnswer()).toEqual([]);
+    expect(watermarkOf(q)).toBe('1970-01-01T00:03:00.000Z');
+    input.addData({ a: 230, b: 240 }); // min(220, 220)
+    expect(await q.newAnswer()).toEqual([[180, 1], [200, 1]]);
+  });
 });
 
 describe('dropDuplicates (StreamingDeduplicationSuite)', () => {
@@ -178,6 +356,23 @@ describe('dropDuplicates (StreamingDeduplicationSuite)', () => {
     expect(await q.newAnswer()).toEqual([['a'], ['b']]);
     input.addData({ id: 'a', t: null }, { id: 'b', t: 100 });
     expect(await q.newAnswer()).toEqual([]);
+  });
+
+  it('deduplicate with watermark on keys without the event time: late rows are dropped, keys kept', async () => {
+    const spark = session();
+    const input = new MemoryStream<{ id: string; t: number }>(spark, 'id STRING, t LONG');
+    const df = input.toDF().withColumn('ts', F.col('t').cast('timestamp')).withWatermark('ts', '10 seconds').dropDuplicates(['id']).select('id', 't');
+    const q = await collecting(df, 'append', ['id', 't']);
+    input.addData({ id: 'a', t: 5 });
+    expect(await q.newAnswer()).toEqual([['a', 5]]);
+    input.addData({ id: 'b', t: 30 }); // watermark → 20 s
+    expect(await q.newAnswer()).toEqual([['b', 30]]);
+    input.addData({ id: 'c', t: 20 }, { id: 'd', t: 21 }); // 20 ≤ 20: late
+    expect(await q.newAnswer()).toEqual([['d', 21]]);
+    expect(q.query.lastProgress!.stateOperators[0]!.numRowsDroppedByWatermark).toBe(1);
+    input.addData({ id: 'a', t: 40 }); // 'a' is never evicted (ts is not a key): still a duplicate
+    expect(await q.newAnswer()).toEqual([]);
+    expect(q.query.lastProgress!.stateOperators[0]!.numRowsTotal).toBe(3);
   });
 
   it('complete mode with a watermark runs no extra batch without data (Spark runs one only in append and update)', async () => {

@@ -17,6 +17,7 @@ import { Aggregate } from '../plan.js';
 import { analyzeStreaming } from './analysis.js';
 import { MicroBatchExecution } from './MicroBatchExecution.js';
 import { StreamingQuery, type Trigger } from './StreamingQuery.js';
+import { parseWatermarkPolicy, WATERMARK_POLICY_KEY } from './WatermarkTracker.js';
 import type { SinkFactory, StreamingSession } from './session.js';
 
 export type ForeachBatchFunction = (batchDf: DataFrame, batchId: number) => void | Promise<void>;
@@ -79,6 +80,7 @@ export class DataStreamWriter {
     if (path !== undefined) this.opts.path = path;
     const root = this.df.plan;
     const shape = analyzeStreaming(root, this.mode, this.sinkFormat);
+    const watermarkPolicy = parseWatermarkPolicy(this.session.conf.get(WATERMARK_POLICY_KEY));
     if (this.sinkFormat === 'memory' && !this.name) throw new AnalysisException('queryName must be specified for memory sink');
     if (this.name && this.session.streams.active.some((q) => q.name === this.name)) {
       throw new AnalysisException(`Cannot start query with name ${this.name} as a query with that name is already active in this SparkSession`);
@@ -114,6 +116,7 @@ export class DataStreamWriter {
       mode: this.mode,
       sink,
       checkpointDir,
+      watermarkPolicy,
       now: () => this.session.clock.getTimeMillis(),
       onProgress: (p) => {
         query.record(p);

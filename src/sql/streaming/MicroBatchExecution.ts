@@ -21,7 +21,7 @@ import { ManualClock } from '../../context/Clock.js';
 import { StreamingContext } from '../../context/StreamingContext.js';
 import type { DStream } from '../../dstream/DStream.js';
 import { compilePipe, executeStatic } from '../execute.js';
-import { Aggregate, Deduplicate, type Plan, type StreamScan } from '../plan.js';
+import { Aggregate, Deduplicate, type PipeObserver, type Plan, type StreamScan } from '../plan.js';
 import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
 import { sameOffset, type ReadLimits, type Source, type SourceProvider } from '../sources/Source.js';
 import type { Row } from '../values.js';
@@ -29,6 +29,7 @@ import type { StreamingShape } from './analysis.js';
 import { MicroBatchInput, type PlannedBatch } from './MicroBatchInput.js';
 import { perSecond, type StreamingQueryProgress } from './progress.js';
 import { AggregateStateDStream, DedupStateDStream, type StateContext } from './StateStoreDStream.js';
+import { WatermarkTracker, type WatermarkPolicy, type WatermarkState } from './WatermarkTracker.js';
 
 /** Engine time per micro-batch: batch N runs at (N + 1) × BATCH. */
 export const BATCH = 1000;
@@ -44,6 +45,8 @@ export interface ExecutionOptions {
   sink: Sink;
   /** The engine's checkpoint directory (the query's checkpointLocation/engine); none: nothing is checkpointed. */
   checkpointDir: string | undefined;
+  /** spark.sql.streaming.multipleWatermarkPolicy at this start (a checkpoint's own wins). */
+  watermarkPolicy: WatermarkPolicy;
   now: () => number;
   onProgress: (p: StreamingQueryProgress) => void;
 }
@@ -54,8 +57,8 @@ export class MicroBatchExecution {
   private input!: MicroBatchInput;
   private source!: Source;
   private state: AggregateStateDStream | DedupStateDStream | undefined;
-  /** Event times seen by the watermark node per batch: [max, min, sum, count]. */
-  private eventTimes = new Map<number, [number, number, number, number]>();
+  /** Event times seen by each withWatermark per batch, and the watermarks they make. */
+  private readonly tracker: WatermarkTracker;
   private lastOutputRows = 0;
   private lastTimings = { addBatch: 0 };
   private chain: Promise<unknown> = Promise.resolve();
@@ -63,7 +66,9 @@ export class MicroBatchExecution {
   /** Why the engine's context stopped, once it failed. */
   private engineFailure: { error: unknown } | undefined;
 
-  constructor(private readonly o: ExecutionOptions) {}
+  constructor(private readonly o: ExecutionOptions) {
+    this.tracker = new WatermarkTracker(o.shape.watermarks);
+  }
 
   get batchesRun(): number {
     return this.clock.getTimeMillis() / BATCH;
@@ -91,20 +96,9 @@ export class MicroBatchExecution {
   private buildGraph(ssc: StreamingContext): void {
     const { root, shape, mode } = this.o;
     const scan: StreamScan = shape.scan;
-    const observer = {
-      eventTime: (_c: string, ms: number) => {
-        const t = this.currentTime;
-        const e = this.eventTimes.get(t);
-        if (e === undefined) this.eventTimes.set(t, [ms, ms, ms, 1]);
-        else {
-          if (ms > e[0]) e[0] = ms;
-          if (ms < e[1]) e[1] = ms;
-          e[2] += ms;
-          e[3]++;
-        }
-      },
-    };
-    this.input = new MicroBatchInput(ssc.graph, (time) => this.watermarkAfter(time));
+    const observer: PipeObserver = { eventTime: (w, ms) => this.tracker.observe(this.currentTime, w, ms) };
+    const watermarked = shape.watermarks.length > 0;
+    this.input = new MicroBatchInput(ssc.graph, (time) => this.watermarkAfter(time), this.o.watermarkPolicy);
     let out: DStream<Row> = this.input;
     let leaf: Plan = scan;
     const stateful = shape.stateful;
@@ -112,8 +106,9 @@ export class MicroBatchExecution {
       const below = stateful.children[0]!;
       const ctx: StateContext = {
         mode,
-        watermarkAt: (time) => (shape.watermark ? this.input.planned(time)?.watermark ?? this.input.position.watermark : undefined),
+        watermarkAt: (time) => (watermarked ? this.input.planned(time)?.watermark ?? this.input.position.watermark : undefined),
         evictionTime: shape.evictionTime,
+        lateTime: shape.lateTime,
         ephemeral: this.o.checkpointDir === undefined,
         // Built per batch: a join's static side is read then.
         pipe: () => compilePipe(below, scan, observer),
@@ -138,12 +133,9 @@ export class MicroBatchExecution {
     return this.clock.getTimeMillis();
   }
 
-  private watermarkAfter(time: number): number {
-    const wm = this.o.shape.watermark;
+  private watermarkAfter(time: number): WatermarkState {
     const ran = this.input.planned(time)?.watermark ?? this.input.position.watermark;
-    if (!wm) return ran;
-    const e = this.eventTimes.get(time);
-    return e === undefined ? ran : Math.max(ran, e[0] - wm.delayMs);
+    return this.tracker.after(time, ran, this.input.position);
   }
 
   /** Run the triggers one at a time, in call order. */
@@ -182,7 +174,7 @@ export class MicroBatchExecution {
       latest = await this.source.latestOffset(start, limits);
       const hasData = latest !== undefined && !sameOffset(latest, start);
       // Spark's shouldRunAnotherBatch: a batch without data only to evict and emit (append, update; never complete).
-      const noDataBatch = this.o.mode !== 'complete' && this.o.shape.watermark !== undefined && this.state !== undefined && pos.watermark > pos.lastBatchWatermark;
+      const noDataBatch = this.o.mode !== 'complete' && this.o.shape.watermarks.length > 0 && this.state !== undefined && pos.watermark > pos.lastBatchWatermark;
       if (!hasData && !noDataBatch) return false;
       plan = { time, start, end: hasData ? latest : start, watermark: pos.watermark };
     }
@@ -197,7 +189,7 @@ export class MicroBatchExecution {
     this.source.commit?.(plan.end);
     const tEnd = performance.now();
     this.report(plan, rows.length, latest, triggerStart, { latestOffset: tLatest - t0, getBatch: tGet - tLatest, total: tEnd - t0 });
-    this.eventTimes.delete(time);
+    this.tracker.forget(time);
     return true;
   }
 
@@ -208,7 +200,7 @@ export class MicroBatchExecution {
     this.lastTriggerStart = started;
     const inputRate = perSecond(numInputRows, sinceLast);
     const processedRate = perSecond(numInputRows, t.total);
-    const e = this.eventTimes.get(plan.time);
+    const e = this.tracker.reported(plan.time);
     const iso = (ms: number) => new Date(ms).toISOString();
     const progress: StreamingQueryProgress = {
       id: this.o.id,
@@ -243,9 +235,9 @@ export class MicroBatchExecution {
       ],
       sink: { description: this.o.sink.description, numOutputRows: this.lastOutputRows },
     };
-    if (this.o.shape.watermark) {
+    if (this.o.shape.watermarks.length > 0) {
       progress.eventTime = { watermark: iso(plan.watermark) };
-      if (e) Object.assign(progress.eventTime, { max: iso(e[0]), min: iso(e[1]), avg: iso(e[2] / e[3]) });
+      if (e) Object.assign(progress.eventTime, { max: iso(e.max), min: iso(e.min), avg: iso(e.sum / e.count) });
     }
     this.o.onProgress(progress);
   }

@@ -21,6 +21,7 @@ import { InputDStream } from '../../dstream/InputDStream.js';
 import { RDD } from '../../rdd/RDD.js';
 import type { Offset } from '../sources/Source.js';
 import type { Row } from '../values.js';
+import type { WatermarkPolicy, WatermarkState } from './WatermarkTracker.js';
 
 /** What a micro-batch reads, decided before it runs. */
 export interface PlannedBatch {
@@ -31,14 +32,20 @@ export interface PlannedBatch {
   watermark: number;
 }
 
-/** The input's checkpointed meta (v1). */
-export interface MicroBatchPosition {
+/**
+ * The input's checkpointed meta (v1). `operatorWatermarks` and `watermarkPolicy` came later as
+ * optional fields: a checkpoint without them reads as every withWatermark unset and the "min"
+ * policy (Spark's default for checkpoints that predate the conf), and an older dstreams ignores them.
+ */
+export interface MicroBatchPosition extends WatermarkState {
   v: 1;
   /** Offset after the last committed batch. */
   committed: Offset | undefined;
   /** Watermark after the last committed batch, and the one it ran with. */
   watermark: number;
   lastBatchWatermark: number;
+  /** The policy the query first started with: a restart keeps it, whatever the session's conf says (Spark's offset log). */
+  watermarkPolicy?: WatermarkPolicy;
   /** A batch generated and not committed (its offsets are re-read exactly on recovery). */
   pending?: PlannedBatch;
 }
@@ -46,7 +53,7 @@ export interface MicroBatchPosition {
 export class MicroBatchInput extends InputDStream<Row> implements Checkpointable {
   private readonly batches = new Map<number, { plan: PlannedBatch; rows: Row[] }>();
   /** The state after the last committed batch. */
-  position: MicroBatchPosition = { v: 1, committed: undefined, watermark: 0, lastBatchWatermark: 0 };
+  position: MicroBatchPosition;
   /** Where the source starts when nothing is committed (its initialOffset, set before the engine starts). */
   initialOffset: Offset | undefined;
   /** Restored from a checkpoint taken while a batch was in flight. */
@@ -54,10 +61,12 @@ export class MicroBatchInput extends InputDStream<Row> implements Checkpointable
 
   constructor(
     graph: DStreamGraph,
-    /** The watermark after batch `time` (the executor tracks event times as rows flow). */
-    private readonly watermarkAfter: (time: number) => number,
+    /** The watermarks after batch `time` (the executor tracks event times as rows flow). */
+    private readonly watermarkAfter: (time: number) => WatermarkState,
+    watermarkPolicy: WatermarkPolicy,
   ) {
     super(graph);
+    this.position = { v: 1, committed: undefined, watermark: 0, lastBatchWatermark: 0, watermarkPolicy };
   }
 
   override get kind(): string {
@@ -84,10 +93,11 @@ export class MicroBatchInput extends InputDStream<Row> implements Checkpointable
     const b = this.batches.get(time);
     if (!b) return this.position;
     return {
+      ...this.watermarkAfter(time),
       v: 1,
       committed: b.plan.end,
-      watermark: this.watermarkAfter(time),
       lastBatchWatermark: b.plan.watermark,
+      watermarkPolicy: this.position.watermarkPolicy,
     };
   }
 
@@ -113,7 +123,14 @@ export class MicroBatchInput extends InputDStream<Row> implements Checkpointable
     const meta = saved.meta as MicroBatchPosition | undefined;
     if (meta === undefined) return;
     if (meta.v !== 1) throw new Error(`structured streaming checkpoint: unknown format version ${String(meta.v)}`);
-    this.position = { v: 1, committed: meta.committed, watermark: meta.watermark, lastBatchWatermark: meta.lastBatchWatermark };
+    this.position = {
+      v: 1,
+      committed: meta.committed,
+      watermark: meta.watermark,
+      lastBatchWatermark: meta.lastBatchWatermark,
+      operatorWatermarks: meta.operatorWatermarks,
+      watermarkPolicy: meta.watermarkPolicy ?? 'min',
+    };
     if (meta.pending && meta.pending.time > saved.time) this.recoveredPending = meta.pending;
   }
 }

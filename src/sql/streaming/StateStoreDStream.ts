@@ -9,7 +9,8 @@
  *    counted (numRowsDroppedByWatermark) — complete mode keeps everything, as Spark;
  *  - aggregation: append emits and removes the groups whose event time (a window's end) is ≤ W;
  *    update emits the groups changed by t, then removes those ≤ W; complete emits all groups;
- *  - deduplication: a row whose key was never seen is emitted and remembered; keys ≤ W forgotten;
+ *  - deduplication: a row whose key was never seen is emitted and remembered; late rows are dropped
+ *    whatever the keys, but keys are forgotten (≤ W) only when the event-time column is one of them;
  *  - after the batch completed, its changes are the stream's checkpoint delta.
  */
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../../dstream/Checkpointable.js';
@@ -27,6 +28,8 @@ export interface StateContext {
   watermarkAt(time: number): number | undefined;
   /** Of a key (grouping values or a row): its event time, when the query has a watermark on it. */
   evictionTime: ((key: unknown[] | Row) => number | null) | undefined;
+  /** Of a dropDuplicates input row: its event time, when the input carries a watermark (whatever the keys). */
+  lateTime: ((row: Row) => number | null) | undefined;
   /** No checkpointLocation: the state is not checkpointed (the query cannot be resumed anyway). */
   ephemeral: boolean;
   /** The stateless part of the query below the operator, for batch `time`: source row → its rows. */
@@ -106,9 +109,7 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
 
   /** True when `key`'s event time is at or below the watermark (late, or ready to evict). */
   protected expired(key: unknown[] | Row, watermark: number | undefined): boolean {
-    if (watermark === undefined || this.ctx.evictionTime === undefined) return false;
-    const t = this.ctx.evictionTime(key);
-    return t !== null && t <= watermark;
+    return atOrBelow(this.ctx.evictionTime, key, watermark);
   }
 
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined {
@@ -248,7 +249,7 @@ export class DedupStateDStream extends StateStoreDStream<number> {
     let dropped = 0;
     let updated = 0;
     this.forEachRow(time, (row) => {
-      if (this.expired(row, wm)) {
+      if (atOrBelow(this.ctx.lateTime, row, wm)) {
         dropped++;
         return;
       }
@@ -278,4 +279,11 @@ export class DedupStateDStream extends StateStoreDStream<number> {
     };
     return out;
   }
+}
+
+/** True when `x`'s event time (by `of`) is at or below the watermark; a null one never is (SQL's `<=` on NULL). */
+function atOrBelow<X>(of: ((x: X) => number | null) | undefined, x: X, watermark: number | undefined): boolean {
+  if (watermark === undefined || of === undefined) return false;
+  const t = of(x);
+  return t !== null && t <= watermark;
 }

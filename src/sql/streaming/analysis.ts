@@ -1,23 +1,28 @@
 /**
  * What start() checks and what the executor needs to know about a streaming plan, with Spark's
- * rules (UnsupportedOperationChecker): the one stream scan, the one stateful operator and the
- * watermark below it; append on an aggregation needs a watermark on a grouping column (or its
- * window); complete needs an aggregation; sorting only after an aggregation in complete mode;
- * and seed 002's table of sinks × modes.
+ * rules (UnsupportedOperationChecker): the one stream scan, the one stateful operator, the
+ * watermarks and which of the operator's input columns carry one (eventTime.ts); append on an
+ * aggregation needs a watermark on a grouping column (or its window); complete needs an
+ * aggregation; sorting only after an aggregation in complete mode; and seed 002's table of
+ * sinks × modes.
  */
-import { WindowExpr } from '../builtins.js';
 import { AnalysisException } from '../errors.js';
-import { Alias, ColumnRef, type Expr } from '../expressions.js';
+import { eventTimeOf, keepsWatermark, watermarkedColumns } from '../eventTime.js';
+import type { Expr } from '../expressions.js';
 import { Aggregate, Deduplicate, Join, Limit, Sort, StreamScan, Watermark, type Plan } from '../plan.js';
 import { SINK_MODES, type OutputModeName } from '../sinks/Sink.js';
+import type { StructType } from '../types.js';
 import type { Row } from '../values.js';
 
 export interface StreamingShape {
   scan: StreamScan;
   stateful: Aggregate | Deduplicate | undefined;
-  watermark: Watermark | undefined;
+  /** Every withWatermark on the streaming side, in plan order (Spark's EventTimeWatermarkExec operators). */
+  watermarks: Watermark[];
   /** Of a state key (an Aggregate's grouping values, a Deduplicate's row): the event time that evicts it, in ms. */
   evictionTime: ((keyOrRow: unknown[] | Row) => number | null) | undefined;
+  /** Of a Deduplicate's input row: its event time, when the input carries a watermarked column (late rows are dropped). */
+  lateTime: ((row: Row) => number | null) | undefined;
 }
 
 const MODE_NAME: Record<OutputModeName, string> = { append: 'Append', update: 'Update', complete: 'Complete' };
@@ -45,7 +50,6 @@ export function analyzeStreaming(root: Plan, mode: OutputModeName, sinkFormat: s
   visit(root);
   if (scans.length !== 1) throw new AnalysisException(`a streaming query reads exactly one streaming source, found ${scans.length}`);
   const stateful = statefuls[0] as Aggregate | Deduplicate | undefined;
-  const watermark = watermarks[0];
   const isAgg = stateful instanceof Aggregate;
 
   const allowed = SINK_MODES[sinkFormat];
@@ -65,15 +69,22 @@ export function analyzeStreaming(root: Plan, mode: OutputModeName, sinkFormat: s
   }
 
   let evictionTime: StreamingShape['evictionTime'];
-  if (watermark && stateful && isBelow(watermark, stateful)) {
-    evictionTime = isAgg ? aggregateEviction(stateful.agg.groupExprs, watermark.column) : dedupEviction(stateful, watermark.column);
+  let lateTime: StreamingShape['lateTime'];
+  if (stateful) {
+    const input = stateful.children[0]!;
+    const marked = watermarkedColumns(input);
+    if (isAgg) evictionTime = aggregateEviction(stateful.agg.groupExprs, input.schema, marked);
+    else {
+      evictionTime = dedupEviction(stateful, marked);
+      lateTime = marked.length > 0 ? rowEventTime(marked[0]!) : undefined;
+    }
   }
   if (isAgg && mode === 'append' && evictionTime === undefined) {
     throw new AnalysisException(
       'Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark',
     );
   }
-  return { scan: scans[0]!, stateful, watermark, evictionTime };
+  return { scan: scans[0]!, stateful, watermarks, evictionTime, lateTime };
 }
 
 /** True when `low` is in the subtree of `high`. */
@@ -82,30 +93,21 @@ function isBelow(low: Plan, high: Plan): boolean {
   return high.children.some((c) => isBelow(low, c));
 }
 
-function aggregateEviction(groups: Expr[], column: string): StreamingShape['evictionTime'] {
-  for (let i = 0; i < groups.length; i++) {
-    const g = groups[i] instanceof Alias ? (groups[i] as Alias).child : groups[i]!;
-    if (g instanceof WindowExpr && g.timeColumn instanceof ColumnRef && g.timeColumn.sql === column) {
-      // A window is evicted (and late) once the watermark reaches its end: end is exclusive.
-      return (key) => {
-        const w = (key as unknown[])[i] as { end: Date } | null;
-        return w ? w.end.getTime() - 1 : null;
-      };
-    }
-    if (g instanceof ColumnRef && g.sql === column) {
-      return (key) => {
-        const t = (key as unknown[])[i] as Date | null;
-        return t ? t.getTime() : null;
-      };
-    }
-  }
-  return undefined;
+/** By the first grouping key that carries the watermark (the event-time column or a window over it). */
+function aggregateEviction(groups: Expr[], input: StructType, marked: string[]): StreamingShape['evictionTime'] {
+  const i = groups.findIndex((g) => keepsWatermark(g, input, marked));
+  return i < 0 ? undefined : (key) => eventTimeOf((key as unknown[])[i]);
 }
 
-function dedupEviction(d: Deduplicate, column: string): StreamingShape['evictionTime'] {
-  if (!d.columns.includes(column)) return undefined;
-  return (row) => {
-    const t = (row as Row)[column] as Date | null;
-    return t instanceof Date ? t.getTime() : null;
-  };
+/** Keys are evicted only when a dedup key carries the watermark (Spark's watermarkPredicateForKeys). */
+function dedupEviction(d: Deduplicate, marked: string[]): StreamingShape['evictionTime'] {
+  const column = d.columns.find((c) => marked.includes(c));
+  if (column === undefined) return undefined;
+  const of = rowEventTime(column);
+  return (row) => of(row as Row);
+}
+
+/** Late rows are dropped by the input's event-time column, whatever the keys (Spark's watermarkPredicateForData). */
+function rowEventTime(column: string): (row: Row) => number | null {
+  return (row) => eventTimeOf(row[column]);
 }
