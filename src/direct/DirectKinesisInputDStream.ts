@@ -32,7 +32,15 @@
  * in kinesis/.
  *
  * Resharding: a closed shard is read to its end; the batch that reaches it marks it done, and
- * its children are read from their start from the next batch on — parent before child.
+ * its children are read from their start from the next batch on — parent before child. Once the
+ * batch that finished it has completed and all of its listed children are tracked (they have a
+ * position, or are finished themselves), a finished shard is forgotten — dropped from the
+ * positions and the finished shards the stream keeps and checkpoints — so what is kept stays
+ * about one entry per open shard however often the stream is resharded (the KCL deletes such a
+ * shard's lease for the same reason). ListShards still lists it until the retention period
+ * passes: a listed shard that is not tracked but has a tracked descendant is known to be
+ * finished (shards.ts `forgottenAncestors`: a shard is only tracked once its parents are done),
+ * and is never read again.
  */
 import type { CompletedBatchInfo } from '../context/StreamingListener.js';
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
@@ -45,7 +53,7 @@ import type { KinesisConnection } from '../kinesis/connection.js';
 import { ShardCursor } from '../kinesis/cursor.js';
 import { KinesisStreamError } from '../kinesis/errors.js';
 import type { InitialPositionInStream } from '../kinesis/InitialPositionInStream.js';
-import { compareShardIds, isClosed, parentsDone, type ShardInfo } from '../kinesis/shards.js';
+import { childrenOf, compareShardIds, forgottenAncestors, isClosed, parentsDone, type ShardInfo } from '../kinesis/shards.js';
 import { KinesisRDD, type SequenceNumberRange } from '../kinesis/KinesisRDD.js';
 import { DirectRateController } from '../rate/index.js';
 import { completeBatches, type DirectBatchHooks } from './completeBatches.js';
@@ -80,12 +88,15 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
   private client: KinesisStreamClient | undefined;
   private started = false;
   private stopped = false;
-  private readonly listed = new Map<string, ShardInfo>();
+  /** The shards of the last listing (closed ones stay listed for the retention period). */
+  private listed = new Map<string, ShardInfo>();
   /** Shards being read, each at the position after every range decided so far. */
   private readonly cursors = new Map<string, ShardCursor>();
+  /** Shards read to their end by a decided batch and not forgotten yet. */
   private readonly finished = new Set<string>();
   /** The position after the completed batches. */
   private readonly completed = new Map<string, string>();
+  /** Shards read to their end by a completed batch and not forgotten yet. */
   private readonly completedFinished = new Set<string>();
   private readonly batches = new Map<number, BatchEntry<T>>();
   private chain: Promise<unknown> = Promise.resolve();
@@ -162,7 +173,7 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
     if (this.restored) this.applyRestored(this.restored);
     const shards = await this.kinesis().listShards();
     const fresh = this.restored === undefined;
-    for (const s of shards) this.listed.set(s.shardId, s);
+    this.listed = new Map(shards.map((s) => [s.shardId, s]));
     if (fresh && this.options.initialPosition === 'LATEST') {
       for (const s of shards) {
         if (isClosed(s)) this.markFinished(s.shardId, true);
@@ -170,6 +181,7 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
       }
     }
     this.addReadableShards();
+    this.forgetFinished();
   }
 
   override async stop(): Promise<void> {
@@ -185,16 +197,46 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
 
   private markFinished(shardId: string, completed: boolean): void {
     this.finished.add(shardId);
-    this.cursors.delete(shardId);
+    if (this.cursors.delete(shardId)) this.client?.forgetShard(shardId);
     if (completed) this.completedFinished.add(shardId);
   }
 
-  /** Listed shards not read yet whose parents are done (or gone): from their start. */
+  /** Whether the stream keeps anything of a shard: a cursor, a position, or that it is finished. */
+  private readonly tracked = (shardId: string): boolean =>
+    this.cursors.has(shardId) || this.completed.has(shardId) || this.finished.has(shardId);
+
+  /** Listed shards not read yet whose parents are done (or gone, or forgotten): from their start. */
   private addReadableShards(): void {
     const listed = new Set(this.listed.keys());
+    const done = forgottenAncestors(this.listed.values(), this.tracked);
+    for (const s of this.finished) done.add(s);
     for (const s of this.listed.values()) {
-      if (this.cursors.has(s.shardId) || this.finished.has(s.shardId)) continue;
-      if (parentsDone(s, listed, this.finished)) this.addShard(s.shardId, 'TRIM_HORIZON');
+      if (this.cursors.has(s.shardId) || done.has(s.shardId)) continue;
+      if (parentsDone(s, listed, done)) this.addShard(s.shardId, 'TRIM_HORIZON');
+    }
+  }
+
+  /**
+   * Forgets the shards finished by completed batches that are no longer needed: those no longer
+   * listed (trimmed), and those whose listed children are all tracked in what the checkpoint
+   * carries (a position after the completed batches, or finished by one — or forgotten
+   * themselves, with a descendant tracked). The shard stays known as finished: it is an untracked
+   * listed ancestor of a tracked shard (forgottenAncestors), in memory as in every checkpoint
+   * written from now on.
+   */
+  private forgetFinished(): void {
+    if (this.completedFinished.size === 0) return;
+    const carried = (id: string): boolean => this.completed.has(id) || this.completedFinished.has(id);
+    const forgotten = forgottenAncestors(this.listed.values(), carried);
+    const children = childrenOf(this.listed.values());
+    for (const f of [...this.completedFinished]) {
+      if (this.listed.has(f)) {
+        const kids = children.get(f) ?? [];
+        if (kids.length === 0 || !kids.every((c) => carried(c.shardId) || forgotten.has(c.shardId))) continue;
+      }
+      this.completedFinished.delete(f);
+      this.finished.delete(f);
+      this.completed.delete(f);
     }
   }
 
@@ -280,7 +322,7 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
     if (ended.length > 0) {
       for (const s of ended) this.markFinished(s, false);
       // Children of the shards just finished are read from the next batch on.
-      for (const s of await this.kinesis().listShards()) this.listed.set(s.shardId, s);
+      this.listed = new Map((await this.kinesis().listShards()).map((s) => [s.shardId, s]));
       this.addReadableShards();
     }
   }
@@ -321,6 +363,7 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
       for (const r of e.ranges!) if (r.recordCount > 0) this.completed.set(r.shardId, r.toSeqNumber!);
       for (const s of e.ended) this.completedFinished.add(s);
     });
+    this.forgetFinished();
   }
 
   // ---- Checkpointable -----------------------------------------------------------------------

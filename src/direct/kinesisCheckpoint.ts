@@ -14,6 +14,15 @@
  *    recovery) and handed to the stream, which places its cursors after it;
  *  - a recovered batch starts running: its recorded ranges are read back, and must hold exactly
  *    the recorded records (else Kinesis trimmed them: the batch fails rather than read others).
+ *
+ * Versions: v1 listed every shard ever read to its end in `finished`, so the record grew with
+ * every reshard. v2 (written from now on) keeps the same fields, but a finished shard whose
+ * children are all tracked is left out of both `position` and `finished` (the stream forgets it,
+ * DirectKinesisInputDStream): a listed shard that has no position and is not finished but has a
+ * tracked descendant is finished (shards.ts forgottenAncestors). A v1 record reads as it is (its
+ * finished shards are forgotten from the next checkpoint on); a dstreams that writes v1 must not
+ * read a v2 record — it would read the forgotten shards again — and a record of a later version
+ * is refused.
  */
 import type { KinesisRecord, KinesisStreamClient } from '../kinesis/client.js';
 import { ShardCursor } from '../kinesis/cursor.js';
@@ -23,11 +32,12 @@ import { compareShardIds } from '../kinesis/shards.js';
 
 /** What a direct Kinesis stream writes into each checkpoint commit (its `meta`). */
 export interface DirectKinesisPosition {
-  v: 1;
+  /** 2: finished shards with all children tracked are left out (see above); 1 is read too. */
+  v: 2;
   stream: string;
   /** Shard → where reading goes on after the checkpointed batch (a sequence number: after it). */
   position: Record<string, string>;
-  /** Shards read to their end by then. */
+  /** Shards read to their end by then, less those forgotten (v2). */
   finished: string[];
   /** Batches decided but not completed: their ranges, and the shards they read to the end. */
   pending: Array<[number, SequenceNumberRange[], string[]]>;
@@ -65,7 +75,7 @@ export function positionAfter(
   pending.sort((a, b) => a[0] - b[0]);
   for (const s of finished) position.delete(s);
   return {
-    v: 1,
+    v: 2,
     stream: streamName,
     position: Object.fromEntries(position),
     finished: [...finished].sort(compareShardIds),
@@ -83,8 +93,12 @@ export function restoredPosition(meta: unknown, streamName: string): DirectKines
   if (m.stream !== undefined && m.stream !== streamName) {
     throw new KinesisStreamError(`the checkpoint holds the positions of Kinesis stream "${m.stream}", this job reads "${streamName}"`);
   }
+  const v = (m as { v?: unknown }).v;
+  if (typeof v === 'number' && v > 2) {
+    throw new KinesisStreamError(`the checkpoint's record of Kinesis stream "${streamName}" is of version ${v}, written by a later dstreams; this one reads versions 1 and 2`);
+  }
   return {
-    v: 1,
+    v: 2,
     stream: streamName,
     position: m.position,
     finished: Array.isArray(m.finished) ? m.finished : [],

@@ -6,10 +6,17 @@
  * When things happen, every tick (leaseTimeout / 3):
  *  - renew: each held lease's counter is bumped, conditionally on owner and counter; a failed
  *    renewal means another worker took the lease: `onLost`, the shard's reader stops.
- *  - shard sync (at start and every `shardSyncIntervalMs`): every listed shard gets a lease if it
- *    has none — a child of a shard with a lease from TRIM_HORIZON (its records follow its
- *    parents'); otherwise from the initial position (LATEST is recorded as AT_TIMESTAMP of this worker's
- *    start, so a worker that dies before its first checkpoint loses nothing to its successor).
+ *  - shard sync (at start and every `shardSyncIntervalMs`): each open shard without a lease gets
+ *    one, as do its listed ancestors without one that are to be read (shards.ts `newLeases`, the
+ *    KCL's rule, parents created before children) — a descendant of a shard with a lease from
+ *    TRIM_HORIZON (its records follow its parents'); otherwise from the initial position (LATEST
+ *    is recorded as AT_TIMESTAMP of this worker's start, so a worker that dies before its first
+ *    checkpoint loses nothing to its successor). The walk up from an open shard stops at the first
+ *    shard with a lease: a finished shard whose lease was deleted is never leased again.
+ *    Then the leases no longer needed are deleted (the KCL's cleanup rules): a SHARD_END lease
+ *    once every child shard's reading has begun and its parents' leases are gone
+ *    (`finishedLeases`), and the lease of a shard trimmed from the stream (`garbageLeases`). The table, and what this worker
+ *    keeps of it, then hold about one lease per open shard, however often the stream is resharded.
  *  - take: a lease is expired when it has no owner or its counter has not moved for the lease
  *    timeout as seen from here. This worker's fair share is ceil(live leases / live workers): it
  *    takes expired leases up to it and, when there are none, steals one lease from the busiest
@@ -18,7 +25,51 @@
  */
 import type { KinesisStreamClient } from './client.js';
 import { SHARD_END, type Lease, type LeaseTable } from './leaseTable.js';
-import { compareShardIds, isClosed, parentsOf } from './shards.js';
+import { childrenCover, childrenOf, compareSeq, compareShardIds, isClosed, newLeases, type ShardInfo } from './shards.js';
+
+/** Whether a lease's checkpoint says its shard's reading has begun: a sequence number, or SHARD_END. */
+function readingBegun(checkpoint: string): boolean {
+  return checkpoint === SHARD_END || /^\d+$/.test(checkpoint);
+}
+
+/**
+ * The leases of shards trimmed from the stream (the KCL's ShardSyncer.cleanupGarbageLeases):
+ * neither the shard nor any of its parents is listed any more. None while nothing is listed.
+ */
+export function garbageLeases(listed: readonly ShardInfo[], leases: readonly Lease[]): string[] {
+  if (listed.length === 0) return [];
+  const ids = new Set(listed.map((s) => s.shardId));
+  return leases.filter((l) => !ids.has(l.leaseKey) && !l.parentShardIds.some((p) => ids.has(p))).map((l) => l.leaseKey);
+}
+
+/**
+ * The SHARD_END leases that can go, ancestors first (the KCL's rule: LeaseCleanupManager's
+ * cleanupLeaseForCompletedShard, ShardSyncer.cleanupLeaseForClosedShard): the shard is listed
+ * and read to its end; the listing shows all of its children (their hash key ranges cover its
+ * own); every child has a lease whose reading has begun (checkpoint past TRIM_HORIZON / LATEST /
+ * AT_TIMESTAMP); and none of its parents still has a lease (ancestors go first). Once it is
+ * deleted, the shard sync's walk up from the open shards stops at its children's leases before
+ * it, and a child whose parent has no lease does not wait for it.
+ */
+export function finishedLeases(listed: readonly ShardInfo[], leases: readonly Lease[]): string[] {
+  const byId = new Map(listed.map((s) => [s.shardId, s]));
+  const children = childrenOf(listed);
+  const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
+  const present = new Set(byKey.keys());
+  const out: string[] = [];
+  const candidates = leases
+    .filter((l) => l.checkpoint === SHARD_END && byId.has(l.leaseKey))
+    .sort((a, b) => compareSeq(byId.get(a.leaseKey)!.startingSequenceNumber, byId.get(b.leaseKey)!.startingSequenceNumber) || compareShardIds(a.leaseKey, b.leaseKey));
+  for (const l of candidates) {
+    const kids = children.get(l.leaseKey) ?? [];
+    if (!childrenCover(byId.get(l.leaseKey)!, kids)) continue;
+    if (!kids.every((c) => present.has(c.shardId) && readingBegun(byKey.get(c.shardId)!.checkpoint))) continue;
+    if (l.parentShardIds.some((p) => present.has(p))) continue;
+    present.delete(l.leaseKey);
+    out.push(l.leaseKey);
+  }
+  return out;
+}
 
 export interface LeaseCoordinatorOptions {
   workerId: string;
@@ -124,19 +175,26 @@ export class LeaseCoordinator {
   }
 
   private async syncShards(): Promise<void> {
-    const shards = await this.kinesis.listShards();
-    const leases = await this.table.list();
-    const have = new Set(leases.map((l) => l.leaseKey));
-    for (const s of shards) {
-      if (have.has(s.shardId)) continue;
-      const parents = parentsOf(s);
-      let checkpoint: string;
-      if (parents.some((p) => have.has(p))) checkpoint = 'TRIM_HORIZON';
-      else if (this.options.initialPosition === 'TRIM_HORIZON') checkpoint = 'TRIM_HORIZON';
-      else checkpoint = isClosed(s) ? SHARD_END : `AT_TIMESTAMP:${this.startedAt}`;
-      await this.table.create(s.shardId, checkpoint, parents);
-      have.add(s.shardId);
+    let shards = await this.kinesis.listShards();
+    let leases = await this.table.list();
+    const fromTrimHorizon = this.options.initialPosition === 'TRIM_HORIZON';
+    const initial = (s: ShardInfo): string => (fromTrimHorizon ? 'TRIM_HORIZON' : isClosed(s) ? SHARD_END : `AT_TIMESTAMP:${this.startedAt}`);
+    for (const n of newLeases(shards, new Set(leases.map((l) => l.leaseKey)), fromTrimHorizon, initial)) {
+      await this.table.create(n.shardId, n.checkpoint, n.parentShardIds);
     }
+    // Leases no longer needed. A shard missing from the listing is made sure of by a second one (the KCL's way).
+    let deleted = false;
+    let gone = garbageLeases(shards, leases);
+    if (gone.length > 0) {
+      shards = await this.kinesis.listShards();
+      const again = new Set(garbageLeases(shards, leases));
+      gone = gone.filter((k) => again.has(k));
+      for (const k of gone) if (await this.table.delete(k)) deleted = true;
+      const dropped = new Set(gone);
+      leases = leases.filter((l) => !dropped.has(l.leaseKey));
+    }
+    for (const k of finishedLeases(shards, leases)) if (await this.table.delete(k, SHARD_END)) deleted = true;
+    if (deleted) this.lastLeases = await this.table.list();
     this.lastSync = Date.now();
   }
 
@@ -147,6 +205,11 @@ export class LeaseCoordinator {
     for (const l of leases) {
       const o = this.observed.get(l.leaseKey);
       if (!o || o.counter !== l.leaseCounter) this.observed.set(l.leaseKey, { counter: l.leaseCounter, at: now });
+    }
+    // Leases deleted (finished, trimmed) are forgotten here too.
+    if (this.observed.size > leases.length) {
+      const keys = new Set(leases.map((l) => l.leaseKey));
+      for (const k of this.observed.keys()) if (!keys.has(k)) this.observed.delete(k);
     }
     const live = leases.filter((l) => l.checkpoint !== SHARD_END);
     // A lease in this worker's name that it does not hold is nobody's (a receiver restarted under

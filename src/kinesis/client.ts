@@ -121,6 +121,8 @@ export class KinesisStreamClient {
           adjacentParentShardId: s.AdjacentParentShardId,
           startingSequenceNumber: s.SequenceNumberRange?.StartingSequenceNumber ?? '0',
           endingSequenceNumber: s.SequenceNumberRange?.EndingSequenceNumber,
+          startingHashKey: s.HashKeyRange?.StartingHashKey,
+          endingHashKey: s.HashKeyRange?.EndingHashKey,
         });
       }
       token = r.NextToken;
@@ -161,6 +163,11 @@ export class KinesisStreamClient {
       approximateArrivalTimestamp: x.ApproximateArrivalTimestamp,
     }));
     return { records, nextIterator: r.NextShardIterator ?? undefined, millisBehindLatest: r.MillisBehindLatest ?? 0 };
+  }
+
+  /** Forgets a shard that is read to its end (its read-interval entry), so what is kept per shard stays bounded. */
+  forgetShard(shardId: string): void {
+    this.nextReadAt.delete(shardId);
   }
 
   close(): void {

@@ -11,10 +11,13 @@
  *   ownerSwitchesSinceCheckpoint, parentShardId (string set)
  * Every change is a conditional write (on the counter, or on the owner), so two workers never
  * both believe they hold a lease: the loser's write fails and it lets the lease go.
+ * Leases of finished shards are deleted once they are no longer needed (LeaseCoordinator), so the
+ * table holds about one lease per open shard, not one per shard the stream ever had.
  */
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
+  DeleteItemCommand,
   DescribeTableCommand,
   PutItemCommand,
   ScanCommand,
@@ -215,6 +218,30 @@ export class LeaseTable {
       { ':owner': { S: owner }, ':one': { N: '1' } },
     );
     return r !== undefined;
+  }
+
+  /**
+   * Deletes a lease — only while its checkpoint is still `checkpoint` when given (a finished
+   * shard's SHARD_END). False: it was gone already, or no longer so.
+   */
+  async delete(leaseKey: string, checkpoint?: string): Promise<boolean> {
+    try {
+      await this.call(`deleting the lease of ${leaseKey}`, () =>
+        this.db.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: { leaseKey: { S: leaseKey } },
+            ...(checkpoint !== undefined
+              ? { ConditionExpression: 'checkpoint = :cp', ExpressionAttributeValues: { ':cp': { S: checkpoint } } }
+              : { ConditionExpression: 'attribute_exists(leaseKey)' }),
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
   }
 
   close(): void {

@@ -16,7 +16,9 @@
  *  - every `checkpointInterval`: each shard's stored position is written to its lease: only
  *    records already stored are ever checkpointed.
  *  - a closed shard read to its end: its last records stored, its lease is checkpointed SHARD_END
- *    and released; its children's readers (here or in another worker) start from then.
+ *    and released, its reader forgotten; its children's readers (here or in another worker) start
+ *    from then. A shard sync deletes the SHARD_END lease once its children's reading has begun
+ *    (LeaseCoordinator), so the lease table stays about one lease per open shard.
  *  - onStop (stop or restart): readers stop (the stores under way finish, up to 3 s), stored
  *    positions are checkpointed, leases released so other workers take them at once.
  *
@@ -128,6 +130,8 @@ export class KinesisReceiver<T> extends Receiver<T> {
         onLost: (shardId) => {
           const r = this.readers.get(shardId);
           if (r) r.stopped = true;
+          // Not ours to checkpoint any more: forgotten, as a finished shard is (a new lease starts a new reader).
+          if (r) this.readers.delete(shardId);
           this.onEvent?.({ type: 'lost', shardId });
         },
         onError: (message, error) => {
@@ -200,6 +204,9 @@ export class KinesisReceiver<T> extends Receiver<T> {
         await coordinator.shardEnded(shardId);
         r.stopped = true;
         r.checkpointed = r.stored;
+        // Nothing more to checkpoint: the reader goes (what is kept per shard stays bounded however often the stream is resharded).
+        if (this.readers.get(shardId) === r) this.readers.delete(shardId);
+        kinesis.forgetShard(shardId);
         this.onEvent?.({ type: 'shardEnded', shardId });
         return;
       }

@@ -68,7 +68,7 @@ describe('direct Kinesis stream checkpoint contents', () => {
       expect(ranges.get(t)!.map((r) => [r.shardId, r.recordCount])).toEqual(shards.map((s) => [s, 10]));
     }
     expect(delta).toEqual({
-      v: 1,
+      v: 2,
       stream,
       position: Object.fromEntries(ranges.get(1000)!.map((r) => [r.shardId, r.toSeqNumber])),
       finished: [],
