@@ -20,9 +20,10 @@
  * waits for company before its write, until it is full, released or its time is up; the late
  * parts of its commits (CommitOptions.late) are encoded when its write starts.
  *
- * Beside the LevelDB files the directory holds `DSTREAMS-CHECKPOINT`, written at each clean
- * close with the commit count reached; opening a store that has fewer commits than that
- * reports corruption (a truncated or deleted .log would otherwise silently roll it back).
+ * Beside the LevelDB files the directory holds `DSTREAMS-CHECKPOINT`, written when the store is
+ * created, at each open and at each clean close with the commit count reached; opening a store
+ * that has fewer commits than that, or none at all, reports corruption (a truncated or deleted
+ * .log would otherwise silently roll it back, or make it read as new).
  */
 import type { SnapshotChunk } from '../dstream/Checkpointable.js';
 import { pairsOf } from './bulk.js';

@@ -338,6 +338,7 @@ export class Checkpointer {
     written.catch(() => {}); // seen by the next commit, flush() or close()
     this.commits++;
     for (const [s, key, changes, replace] of logged) this.merges.log(s, key, time, changes, replace);
+    this.merges.startDue(time);
     if (strict) await this.waitUntilUnwritten(0);
   }
 

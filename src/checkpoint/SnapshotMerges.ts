@@ -34,11 +34,12 @@ type Stream = DStream<unknown> & Checkpointable;
  * When things happen: a commit's delta of a stream is logged (log) — a full copy starts its log
  * afresh; a deferred group's delta adds its size when the group's write makes it (countDeferred),
  * each key once; at the stream's checkpoint interval, once its log holds as many changes as the
- * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), a new snapshot is
- * written while the next batches run, one merge at a time: the state as of that batch, read from
- * memory (CheckpointStore.writeSnapshot), when the log holds more than MEMORY_MERGE_RATIO times
- * its keys, else the stored log merged on the merge thread (CheckpointStore.mergeLog), as of the
- * last delta entry written by then. The log book drops the entries up to the snapshot's time; a
+ * state has keys and at least MIN_MERGE_CHANGES (or MAX_DELTA_ENTRIES entries), a merge is due
+ * (log); after the commit's streams are logged, one due merge starts unless one runs (startDue,
+ * the stream due the longest first): a new snapshot written while the next batches run, the state
+ * as of that batch read from memory (CheckpointStore.writeSnapshot) when the log holds more than
+ * MEMORY_MERGE_RATIO times its keys, else the stored log merged on the merge thread
+ * (CheckpointStore.mergeLog), as of the last delta entry written by then. The log book drops the entries up to the snapshot's time; a
  * merge that failed fails the next commit (check()). A restore counts the log read back as logged
  * in this run (restored).
  */
@@ -48,6 +49,8 @@ export class SnapshotMerges {
 
   private readonly logs = new Map<string, DeltaLog>();
   private merging: Promise<void> | undefined;
+  /** Streams whose merge is due, by when they first were (Map order), with their latest due batch. */
+  private readonly due = new Map<string, { s: Stream; time: number }>();
   private failed: { error: unknown } | undefined;
 
   constructor(
@@ -65,18 +68,48 @@ export class SnapshotMerges {
     if (this.failed) throw this.failed.error;
   }
 
-  /** Records a delta-log entry of a stream (`replace`: a full copy); starts a merge when one is due. */
+  /**
+   * Records a delta-log entry of a stream (`replace`: a full copy), and whether a merge of its log
+   * is due; startDue then starts one.
+   */
   log(s: Stream, key: string, time: number, changes: number, replace: boolean): void {
     let log = this.logs.get(key);
     if (log === undefined || replace) this.logs.set(key, (log = []));
-    if (replace) return;
+    if (replace) {
+      this.due.delete(key);
+      return;
+    }
     log.push({ time, changes });
     const interval = s.checkpointDuration;
-    if (this.merging || interval === undefined || (time - this.zeroTime()) % interval !== 0) return;
+    if (interval === undefined || (time - this.zeroTime()) % interval !== 0) return;
     let logged = 0;
     for (const e of log) logged += e.changes;
     const keys = s.stateKeys?.().inMemory ?? 0;
     if (logged < Math.max(keys, SnapshotMerges.minMergeChanges) && log.length < MAX_DELTA_ENTRIES) return;
+    // Set on a key already waiting keeps its place: the longest waiting goes first.
+    this.due.set(key, { s, time });
+  }
+
+  /**
+   * Starts, unless a merge is running (one at a time), the merge of the stream that has waited
+   * longest among those due at batch `time`. Waiting in turn, a stream whose interval falls with
+   * another's is merged at the next one: served in graph order, it would never be.
+   */
+  startDue(time: number): void {
+    if (this.merging) return;
+    for (const [key, d] of this.due) {
+      if (d.time !== time) continue;
+      this.due.delete(key);
+      this.start(d.s, key, time);
+      return;
+    }
+  }
+
+  private start(s: Stream, key: string, time: number): void {
+    const log = this.logs.get(key)!;
+    let logged = 0;
+    for (const e of log) logged += e.changes;
+    const keys = s.stateKeys?.().inMemory ?? 0;
     // From memory when the log outweighs the state by far (a small state changing fast): the
     // state is then cheaper to encode than the log to merge. Else from the stored log on the merge
     // thread: a large state's leaves are scattered over the heap, and the log is about its size.

@@ -41,7 +41,7 @@ export const CHECKPOINT_FORMAT = 'dstreams-checkpoint';
 export const CHECKPOINT_FORMAT_VERSION = 3;
 /** Older versions this one opens (and upgrades in place: their layout is a subset of this one's). */
 export const UPGRADABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
-/** The sidecar file written at each clean close. */
+/** The sidecar file holding the commit count the store had when last opened or cleanly closed (written at creation too). */
 export const CLOSE_MARKER_FILE = 'DSTREAMS-CHECKPOINT';
 
 export const FORMAT_KEY = 'meta/format';

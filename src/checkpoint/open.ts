@@ -162,7 +162,7 @@ async function validate(dir: string, db: Db): Promise<{ seq: number; created: bo
     if (closedSeq !== undefined) {
       throw corrupt(
         dir,
-        `its LevelDB database is empty but held ${closedSeq} commits when it was last closed ` +
+        `its LevelDB database is empty, but it was created and held ${closedSeq} commits when last opened or closed ` +
           `(a LevelDB .log or table file was truncated, deleted or replaced)`,
       );
     }
@@ -197,7 +197,7 @@ async function validate(dir: string, db: Db): Promise<{ seq: number; created: bo
         'INCOMPATIBLE_VERSION',
         dir,
         `checkpoint directory ${dir} holds a checkpoint store of an incompatible format version: ` +
-          `found version ${String(parsed.version)}, expected version ${CHECKPOINT_FORMAT_VERSION} ` +
+          `found version ${JSON.stringify(parsed.version)}, expected version ${CHECKPOINT_FORMAT_VERSION} ` +
           `(this dstreams reads versions ${[...UPGRADABLE_FORMAT_VERSIONS, CHECKPOINT_FORMAT_VERSION].join(', ')}); ` +
           `use a matching dstreams version or delete the directory to start fresh`,
       );
@@ -211,13 +211,16 @@ async function validate(dir: string, db: Db): Promise<{ seq: number; created: bo
   if (closedSeq !== undefined && seq < closedSeq) {
     throw corrupt(
       dir,
-      `it holds ${seq} commits but had ${closedSeq} when it was last closed ` +
+      `it holds ${seq} commits but had ${closedSeq} when last opened or closed ` +
         `(a LevelDB .log or table file was truncated, deleted or replaced)`,
     );
   }
   // An older version's layout is a subset of this one's: only the marker changes. From now on an
   // older dstreams refuses the store (naming both versions) rather than misreading the delta log.
   if (upgrade) await db.put(FORMAT_KEY, formatMarker(), { sync: true });
+  // Written from creation on, not only at a clean close: a store only ever killed whose .log is
+  // then lost would otherwise read as new (or as rolled back to an earlier open) and start fresh.
+  await writeCloseMarker(dir, seq);
   return { seq, created };
 }
 

@@ -146,14 +146,29 @@ describe('corrupt stores are reported, never reset', () => {
     const dir = await makeStore(3000);
     const log = fileIn(dir, /^\d+\.log$/);
     truncateSync(log, Math.floor(statSync(log).size / 2));
-    await expectOpenError(dir, 'CORRUPT', 'last closed', 'truncated');
-    await expectOpenError(dir, 'CORRUPT', 'last closed');
+    await expectOpenError(dir, 'CORRUPT', 'last opened or closed', 'truncated');
+    await expectOpenError(dir, 'CORRUPT', 'last opened or closed');
   });
 
   it('write-ahead log (.log) emptied', async () => {
     const dir = await makeStore(3000);
     truncateSync(fileIn(dir, /^\d+\.log$/), 0);
-    await expectOpenError(dir, 'CORRUPT', 'empty', 'last closed');
+    await expectOpenError(dir, 'CORRUPT', 'empty', 'last opened or closed');
+  });
+
+  it('write-ahead log (.log) emptied or deleted in a store only ever killed, never closed: reported, not taken for a new store', async () => {
+    for (const damage of [(log: string) => truncateSync(log, 0), (log: string) => unlinkSync(log)]) {
+      const dir = tempDir();
+      const child = startChild(['churn', dir], { env: { CHURN_KEYS: '100' } });
+      try {
+        await childLine<{ committed?: number }>(child, (x) => (x.committed ?? 0) >= 3, 60_000);
+      } finally {
+        child.kill('SIGKILL');
+        await waitExit(child);
+      }
+      damage(fileIn(dir, /^\d+\.log$/));
+      await expectOpenError(dir, 'CORRUPT', 'empty', 'last opened or closed');
+    }
   });
 
   it('all LevelDB files deleted', async () => {

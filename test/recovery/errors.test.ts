@@ -280,7 +280,7 @@ describe('damaged checkpoints are reported, never started over', () => {
     await runFresh(dir, 6);
     const log = fileIn(dir, /^\d+\.log$/);
     truncateSync(log, Math.floor(statSync(log).size / 2));
-    await expectBothFail(dir, 'CORRUPT', 'damaged', 'last closed');
+    await expectBothFail(dir, 'CORRUPT', 'damaged', 'last opened or closed');
   });
 
   it('every LevelDB file deleted (only the close marker left)', async () => {
