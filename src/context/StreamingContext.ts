@@ -38,6 +38,7 @@ import { checkDuration, type Duration } from '../util/duration.js';
 import { runShuffles } from '../workers/shuffles.js';
 import { defaultWorkers, WorkerPool, type JobRef } from '../workers/WorkerPool.js';
 import { batchGrid } from './batchGrid.js';
+import { isPoolThread } from './poolThread.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
 import { JobScheduler, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';
@@ -241,6 +242,13 @@ export class StreamingContext {
   // ---- lifecycle ---------------------------------------------------------------------------
 
   async start(): Promise<void> {
+    if (isPoolThread()) {
+      // Else every thread would start the job again, with threads of its own, and so on.
+      throw new Error(
+        "a job's module started a StreamingContext when a worker pool thread imported it to build the job's graph: " +
+          'start the context outside the module (a main.ts), or behind `if (import.meta.url === pathToFileURL(process.argv[1]).href)` (docs/jobs.md)',
+      );
+    }
     if (this.graph.lifecycle === 'active') throw new Error('StreamingContext has already been started');
     if (this.graph.lifecycle === 'stopped') {
       throw new Error('StreamingContext has been stopped and cannot be started again; create a new one');
@@ -362,6 +370,7 @@ export class StreamingContext {
       return;
     }
     this.pool = pool;
+    pool.onError = (e) => this.fail(e);
     this.addBatchHooks({ onBatchGenerated: (time) => runShuffles(pool, this.graph, time) });
   }
 

@@ -9,6 +9,7 @@ import { ShuffledDStream } from './operators/combineByKey.js';
 import { FlatMapValuedDStream } from './operators/flatMapValues.js';
 import { MapValuedDStream } from './operators/mapValues.js';
 import './operators/transform.js';
+import { appendAll } from '../util/appendAll.js';
 
 declare module './DStream.js' {
   interface DStream<T> {
@@ -76,7 +77,7 @@ proto.groupByKey = function <K, V>(this: DStream<[K, V]>, numPartitions?: number
   return this.combineByKey<K, V, V[]>(
     (v) => [v],
     (c, v) => (c.push(v), c),
-    (a, b) => (a.push(...b), a),
+    appendAll,
     numPartitions,
   );
 };

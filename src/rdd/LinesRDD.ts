@@ -14,7 +14,8 @@ export class LineBlock {
   ) {}
 }
 
-const utf8 = new TextDecoder('utf-8');
+// Keep a U+FEFF at a piece's start, as one thread's StringDecoder (and Java's reader) keeps it.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 /**
  * Bytes decoded at a time, cut after a newline. A piece's text dies young with its lines, in the
  * young generation's pages, already written; a task's whole slice decoded at once was a string of

@@ -8,6 +8,7 @@ import { compareValues } from './compare.js';
 import { KeyMap, partitionOf } from './keys.js';
 import { PairTable } from './PairTable.js';
 import { bindStage, type NarrowOp, type NarrowOpKind, type SinkKind } from './stage.js';
+import { appendAll } from '../util/appendAll.js';
 
 /** Receives one element; narrow transformations compose these so a chain runs in one pass. */
 export type Push<T> = (t: T) => void;
@@ -274,7 +275,7 @@ export abstract class RDD<T> {
     return this.combineByKey<K, V, V[]>(
       (v) => [v],
       (c, v) => (c.push(v), c),
-      (a, b) => (a.push(...b), a),
+      appendAll,
       numPartitions,
     );
   }

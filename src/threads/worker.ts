@@ -15,13 +15,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import '../index.js';
 import { loadJob } from '../context/job.js';
+import { markPoolThread } from '../context/poolThread.js';
 import { StreamingContext } from '../context/StreamingContext.js';
 import type { DStream } from '../dstream/DStream.js';
 import { LineBlock, LinesRDD } from '../rdd/LinesRDD.js';
 import type { RDD } from '../rdd/RDD.js';
+import { firstAltered } from '../workers/crossing.js';
 import { inputUnder } from '../workers/shuffles.js';
 import type { FromWorker, ToWorker, WorkerSetup } from '../workers/WorkerPool.js';
 
+markPoolThread();
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const post = (m: FromWorker): void => port.postMessage(m);
@@ -36,27 +39,21 @@ function cloneable(e: unknown): unknown {
   }
 }
 
-/** Prototypes a structured clone keeps; an object of any other class crosses as a plain object, its methods gone. */
-const CLONED_AS_THEMSELVES = new Set<unknown>(
-  [Object, Array, Map, Set, Date, RegExp, ArrayBuffer, DataView, Uint8Array, Uint8ClampedArray, Int8Array, Uint16Array, Int16Array,
-    Uint32Array, Int32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array, Boolean, Number, String,
-    Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map((c) => c.prototype),
-).add(null);
-
 /**
  * The combined pairs go back by structured clone, which would turn a key or combiner of a class
- * of the job's own (combineByKey's `new Stats(v)`) into a plain object that has lost its methods,
- * where one thread keeps the instance: such a task fails, naming the class.
+ * of the job's own (combineByKey's `new Stats(v)`, a group of them) into plain objects that have
+ * lost their methods, where one thread keeps the instances: such a task fails, naming the class.
  */
 function checkCrossing(partitions: unknown[][]): void {
   for (const part of partitions) {
     for (const kc of part as [unknown, unknown][]) {
-      for (const v of kc) {
-        if (typeof v !== 'object' || v === null || CLONED_AS_THEMSELVES.has(Object.getPrototypeOf(v))) continue;
-        const name = (v as { constructor?: { name?: string } }).constructor?.name || 'a class of its own';
-        const what = v === kc[0] ? 'key' : 'combined value';
+      for (let j = 0; j < 2; j++) {
+        const altered = firstAltered(kc[j]);
+        if (altered === undefined) continue;
+        const which = j === 0 ? 'key' : 'combined value';
+        const what = altered.path === '' ? `a ${which} is ${altered.what}` : `a ${which} holds ${altered.what} (at ${altered.path})`;
         throw new TypeError(
-          `a shuffle (combineByKey, reduceByKey, groupByKey) on a worker pool: a ${what} is an instance of ${name}, ` +
+          `a shuffle (combineByKey, reduceByKey, groupByKey) on a worker pool: ${what}, ` +
             'which a structured clone cannot carry between threads (it keeps plain objects, arrays, Map, Set, Date, ' +
             'typed arrays, and drops class prototypes): use plain data, or run the job with workers: 1',
         );

@@ -18,6 +18,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { threadSource } from '../util/threadSource.js';
+import { firstAltered } from './crossing.js';
 import { SliceBuffers } from './SliceBuffers.js';
 
 /** What a thread or process needs to build a job's graph again: where its definition is and its parameters (context/job.ts). */
@@ -89,6 +90,12 @@ export class WorkerPool {
   private readonly queue: Pending[] = [];
   private nextId = 0;
   private closed = false;
+  /**
+   * Told of a thread that threw outside any task (the job's code threw asynchronously after its
+   * task answered): the context using the pool fails with it, as one thread would. Cleared when
+   * the context releases the pool.
+   */
+  onError: ((error: unknown) => void) | undefined;
   /** The buffers tasks' bytes are copied into (`buffer`), back from the threads once read. */
   private readonly buffers: SliceBuffers;
 
@@ -107,6 +114,14 @@ export class WorkerPool {
    * build that fails) is closed, and new threads try: the error, if any, is a new pool's.
    */
   static async start(setup: WorkerSetup, size: number): Promise<WorkerPool> {
+    const altered = firstAltered(setup.job.params);
+    if (altered !== undefined) {
+      throw new TypeError(
+        `a job's params reach the worker pool's threads by structured clone: params${altered.path} is ${altered.what}, ` +
+          'which would reach them changed (methods and getters gone) or not at all: pass plain data (numbers, strings, ' +
+          'arrays, plain objects, Map, Set, Date), or run the job with workers: 1',
+      );
+    }
     const kept = idle;
     if (kept !== undefined && reuseKey(kept.setup, kept.size) === reuseKey(setup, size)) {
       idle = undefined;
@@ -146,6 +161,7 @@ export class WorkerPool {
    * still queued or a thread short is closed instead.
    */
   async release(): Promise<void> {
+    this.onError = undefined;
     if (this.closed) return;
     if (this.queue.length > 0 || this.threads.length < this.size || this.threads.some((t) => !t.ready || t.current || t.building)) {
       await this.close();
@@ -194,7 +210,7 @@ export class WorkerPool {
         p?.reject(e);
         this.dispatch();
       });
-      t.worker.on('error', (e) => this.lost(t, e));
+      t.worker.on('error', (e) => this.lost(t, e, true));
       t.worker.on('exit', (code) => {
         const doing = !t.ready ? 'before it built the job graph' : t.building ? 'while building the job graph' : 'while running a task';
         this.lost(t, new Error(`a worker thread exited (code ${code}) ${doing}`));
@@ -209,8 +225,12 @@ export class WorkerPool {
     void t.worker.terminate();
   }
 
-  /** A thread died: its task or build fails, and a new thread takes the place of one that had built the graph. */
-  private lost(t: Thread, error: unknown): void {
+  /**
+   * A thread died: its task or build fails, and a new thread takes the place of one that had built
+   * the graph. One that threw (`uncaught`) outside any task fails the context (onError); one that
+   * only exited is replaced, as Spark replaces a lost executor.
+   */
+  private lost(t: Thread, error: unknown, uncaught = false): void {
     const i = this.threads.indexOf(t);
     if (i === -1) return;
     this.threads.splice(i, 1);
@@ -221,6 +241,7 @@ export class WorkerPool {
     t.building = undefined;
     b?.reject(error);
     if (!t.ready) return; // its start failed, and says so
+    if (uncaught && !p && !b && !this.closed) this.onError?.(error);
     // A kept pool short of a thread is not worth a new one that would keep the process alive.
     if (idle === this) void this.close();
     else if (!this.closed) this.spawn().catch((e: unknown) => this.starved(e));

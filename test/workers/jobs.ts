@@ -133,3 +133,61 @@ export const flaky = defineJob(
   },
   { name: 'flaky' },
 );
+
+/** Each line's group of ones, as [line, group size]: groups of one key large, lines with a byte-order mark. */
+export const lineGroups = defineJob(
+  import.meta.url,
+  (ssc, p: Params) => {
+    ssc
+      .socketTextStream('127.0.0.1', p.port)
+      .map((l): [string, number] => [l, 1])
+      .groupByKey()
+      .foreachRDD((rdd) => {
+        const r = record(p.run);
+        const batch = rdd.mapValues((ones) => ones.length).collect();
+        for (const [, n] of batch) r.words += n;
+        if (batch.length > 0) r.batches.push(batch);
+      });
+  },
+  { name: 'lineGroups' },
+);
+
+/** A point per word, grouped: a group holds class instances, which a thread's combined pairs cannot carry. */
+export class Point {
+  constructor(readonly x: number) {}
+  norm(): number {
+    return Math.abs(this.x);
+  }
+}
+
+export const pointGroups = defineJob(
+  import.meta.url,
+  (ssc, p: Params) => {
+    pairs(ssc, p.port)
+      .mapValues((n) => new Point(n))
+      .groupByKey()
+      .foreachRDD((rdd) => void (record(p.run).words += rdd.values().map((ps) => ps.reduce((a, q) => a + q.norm(), 0)).fold(0, (a, b) => a + b)));
+  },
+  { name: 'pointGroups' },
+);
+
+/** A wordcount whose mapping of `poison` throws later, outside its task (setImmediate). */
+export const throwsLater = defineJob(
+  import.meta.url,
+  (ssc, p: Params) => {
+    ssc
+      .socketTextStream('127.0.0.1', p.port)
+      .flatMap((line) => line.split(' '))
+      .map((w): [string, number] => {
+        if (w === p.poison) {
+          setImmediate(() => {
+            throw new RangeError(`thrown later for: ${w}`);
+          });
+        }
+        return [w, 1];
+      })
+      .reduceByKey((a, b) => a + b)
+      .foreachRDD((rdd) => void rdd.count());
+  },
+  { name: 'throwsLater' },
+);

@@ -8,7 +8,7 @@ import { LinesRDD } from '../../src/rdd/LinesRDD.js';
 import type { ReceiverInputDStream } from '../../src/receivers/index.js';
 import type { WorkerPool } from '../../src/workers/WorkerPool.js';
 import { generatedLines, tempDir, waitFor } from '../receivers/helpers.js';
-import { dangling, failing, flaky, means, seen, state, wordcount, window as windowed, type Params } from './jobs.js';
+import { dangling, failing, flaky, lineGroups, means, pointGroups, seen, state, throwsLater, wordcount, window as windowed, type Params } from './jobs.js';
 
 /**
  * A server on a free port below 32768 whose connections `onConnection` handles; `close` also
@@ -382,6 +382,72 @@ describe('worker pool', () => {
     const tasks = [0, 1, 2].map(() => pool.run({ shuffle, bytes: bytes() }).then(() => 'done', (e: Error) => e.message));
     await pool.close();
     expect(await Promise.all(tasks)).toEqual(Array(3).fill('the worker pool has been closed'));
+  });
+
+  it('groupByKey: a key with more values than a call takes arguments, and lines that start with a byte-order mark, group as on one thread', async () => {
+    const text = 'k\n'.repeat(1_000_000) + '\uFEFFx\n'.repeat(50_000);
+    const { port, close, next } = await serve(text);
+    cleanups.push(close);
+    const results: unknown[] = [];
+    for (const workers of [1, 2]) {
+      next();
+      const run = runId();
+      const clock = new ManualClock();
+      const ssc = lineGroups.create({ batchDuration: 1000, clock, workers }, { port, run });
+      contexts.push(ssc);
+      await ssc.start();
+      await waitFor(() => receivedLines(ssc) === 1_050_000, 'all lines received');
+      await clock.advance(1000);
+      await ssc.stop(); // before next(): its receiver would take the text again
+      results.push(seen.get(run)?.batches.flat().sort());
+    }
+    expect(results[0]).toEqual([['k', 1_000_000], ['\uFEFFx', 50_000]]);
+    expect(results[1]).toEqual(results[0]);
+  });
+
+  it('a group of class instances fails the batch on a pool, naming the class and where it is; one thread keeps them', async () => {
+    const { port, close, next } = await serve('a -2 b\na 3\n');
+    cleanups.push(close);
+    const errors: unknown[] = [];
+    for (const workers of [1, 2]) {
+      next();
+      const clock = new ManualClock();
+      const ssc = pointGroups.create({ batchDuration: 1000, clock, workers }, { port, run: runId() });
+      contexts.push(ssc);
+      await ssc.start();
+      await waitFor(() => receivedLines(ssc) === 2, 'all lines received');
+      await clock.advance(1000).catch(() => undefined);
+      await ssc.stop();
+      errors.push(await ssc.awaitTermination().then(() => undefined, (e: unknown) => e));
+    }
+    expect(errors[0]).toBeUndefined();
+    expect((errors[1] as Error).message).toMatch(/combined value holds an instance of Point \(at \[\d\]\).*workers: 1/);
+  });
+
+  it('params that a structured clone would change (a class instance) stop a pool start, naming them', async () => {
+    class Settings {
+      constructor(readonly port: number, readonly run: string) {}
+    }
+    const ssc = wordcount.create({ batchDuration: 1000, clock: new ManualClock(), workers: 2 }, new Settings(1, runId()));
+    contexts.push(ssc);
+    await expect(ssc.start()).rejects.toThrow(/params is an instance of Settings.*plain data/);
+  });
+
+  it('a job module that starts a context when a pool thread imports it stops the start, saying why', async () => {
+    const { selfStarting } = await import('./selfstart.job.js');
+    const ssc = selfStarting.create({ batchDuration: 1000, clock: new ManualClock(), workers: 2 }, { port: 1 });
+    contexts.push(ssc);
+    await expect(ssc.start()).rejects.toThrow(/worker pool thread imported it/);
+  });
+
+  it('an error the job\'s code throws in a thread after its task answered fails the context, as on one thread', async () => {
+    const { port, close } = await feed('a b\nboom c\n');
+    cleanups.push(close);
+    const ssc = throwsLater.create({ batchDuration: 100, workers: 2 }, { port, run: runId(), poison: 'boom' });
+    contexts.push(ssc);
+    await ssc.start();
+    const error = await ssc.awaitTermination().then(() => undefined, (e: unknown) => e);
+    expect((error as Error).message).toBe('thrown later for: boom');
   });
 
   it('workers must be a positive integer', () => {
