@@ -7,8 +7,10 @@
  *
  * Without the `dstreams` command: `npx tsx src/apps/generate.ts meetup …`.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { waitForKafka } from '../index.js';
 import { UsageError } from '../util/usage.js';
@@ -62,18 +64,71 @@ function addSinkOptions(cmd: Command): Command {
     .option('--quiet', 'no progress on stderr');
 }
 
+/** An I/O error's reason in words, with its code: "no such directory: /x (ENOENT)". */
+function ioReason(e: unknown, file: string): string {
+  const err = e as NodeJS.ErrnoException;
+  const dir = path.dirname(file);
+  switch (err.code) {
+    case 'ENOENT':
+      return `no such directory: ${dir} (ENOENT)`;
+    case 'ENOTDIR':
+      return `${dir} is not a directory (ENOTDIR)`;
+    case 'EISDIR':
+      return 'it is a directory (EISDIR)';
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${err.code})`;
+    case 'ENOSPC':
+      return 'no space left on the device (ENOSPC)';
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * The `--out` file, opened (created or truncated). A file the command line names but that cannot
+ * be opened (no such directory, a directory, no permission) is a usage error, as a `feed --file`
+ * that does not exist: one line naming the file and why, exit code 2.
+ */
+async function openOut(file: string): Promise<WriteStream> {
+  const out = createWriteStream(file);
+  try {
+    await once(out, 'open');
+  } catch (e) {
+    throw new UsageError(`cannot write --out ${file}: ${ioReason(e, file)}`);
+  }
+  return out;
+}
+
 async function emit(what: string, messages: Iterable<KeyedValue>, opts: SinkOptions): Promise<number> {
   const log = opts.quiet ? () => undefined : (m: string) => void process.stderr.write(`dstreams generate ${what}: ${m}\n`);
   if (opts.out !== undefined) {
-    const out = opts.out === '-' ? process.stdout : createWriteStream(opts.out);
+    const file = opts.out;
+    const out = file === '-' ? process.stdout : await openOut(file);
+    // A write that fails later (a full disk): its reason and exit code 1, not an unhandled 'error' event.
+    let failed: Error | undefined;
+    const onError = (e: Error): void => void (failed ??= e);
+    if (out !== process.stdout) out.on('error', onError);
     let n = 0;
-    for (const m of messages) {
-      // Values never contain a raw newline: JSON escapes them, and tweet lines have none.
-      if (!out.write(`${m.value.replace(/\n/g, '\\n')}\n`)) await once(out, 'drain');
-      n++;
+    try {
+      for (const m of messages) {
+        if (failed) break;
+        // Values never contain a raw newline: JSON escapes them, and tweet lines have none.
+        if (!out.write(`${m.value.replace(/\n/g, '\\n')}\n`)) await once(out, 'drain');
+        n++;
+      }
+      if (out !== process.stdout && !failed) {
+        out.end();
+        await finished(out);
+      }
+    } catch (e) {
+      failed ??= e as Error;
     }
-    if (out !== process.stdout) await new Promise<void>((r) => out.end(r));
-    log(`wrote ${n} events to ${opts.out === '-' ? 'stdout' : opts.out}`);
+    if (failed) {
+      if (out !== process.stdout) out.destroy();
+      throw new Error(`cannot write ${file}: ${ioReason(failed, file)}`);
+    }
+    log(`wrote ${n} events to ${file === '-' ? 'stdout' : file}`);
     return n;
   }
   if (!opts.kafkaTopic) throw new UsageError('say where the events go: --kafka-topic <topic> (or --out <file>)');

@@ -221,7 +221,8 @@ export class TcpFeedTarget implements FeedTarget {
 /** A target's option of a count (partitions, shards): a whole number from 1. */
 export function positiveInt(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive whole number: ${v}`);
+  // InvalidArgumentError: commander names the option and its value, and the CLI exits 2.
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
   return n;
 }
 

@@ -83,6 +83,7 @@ export function buildProgram(): Command {
     const file = opts.file as string | undefined;
     if (file === undefined) throw new UsageError('feed needs --file <file>');
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+    if (statSync(file).isDirectory()) throw new UsageError(`--file ${file} is a directory, not a file`);
     const lines = readLines(file);
     const pacing: Pacing = { linesPerSecond: opts.linesPerSecond as number | undefined, loop: opts.loop === true };
     const pace = pacing.linesPerSecond === undefined ? 'full speed' : `${pacing.linesPerSecond} lines/s`;

@@ -124,7 +124,8 @@ export class WebUi implements ContextAttachment {
       if (path === '/api/v1/applications' || path === '/api/v1/applications/') return json(res, rest.applications(this.app));
       const m = /^\/api\/v1\/applications\/([^/]+)\/streaming\/(.*?)\/?$/.exec(path);
       if (!m) return json(res, { error: `no such page: ${path}` }, 404);
-      if (decodeURIComponent(m[1]!) !== this.appId) return json(res, { error: `no such application: ${m[1]}; this one is ${this.appId}` }, 404);
+      // A malformed percent-encoding (%E0%A4%A) names no application: 404, as any other unknown id.
+      if (decodeSegment(m[1]!) !== this.appId) return json(res, { error: `no such application: ${m[1]}; this one is ${this.appId}` }, 404);
       return this.streaming(m[2]!, url, req, res);
     } catch (e) {
       send(res, 500, 'text/plain', `${e instanceof Error ? e.message : String(e)}\n`);
@@ -230,4 +231,13 @@ function json(res: http.ServerResponse, value: unknown, status = 200): void {
 function redirect(res: http.ServerResponse, to: string): void {
   res.writeHead(302, { location: to });
   res.end();
+}
+
+/** A path segment, percent-decoded; undefined when its percent-encoding is malformed. */
+function decodeSegment(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
 }

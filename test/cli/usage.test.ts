@@ -81,6 +81,36 @@ describe('dstreams: usage errors', () => {
     noStack(r);
   });
 
+  it.each([
+    [['feed', '--file', 'README.md', '--kafka-topic', 't', '--partitions', 'abc'], "--partitions <n>' argument 'abc'"],
+    [['feed', '--file', 'README.md', '--kinesis-stream', 's', '--shards', '0'], "--shards <n>' argument '0'"],
+  ])('a count option that is not a whole number ≥ 1 (%j): one line naming the option, exit code 2', async (args, option) => {
+    const r = await dstreams(args);
+    expect(r.code, r.stderr).toBe(2);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr.trim()).toBe(`error: option '${option} is invalid. must be a whole number ≥ 1`);
+    noStack(r);
+  });
+
+  it('feed --file naming a directory: one line saying it is a directory, not a file, exit code 2', async () => {
+    const r = await dstreams(['feed', '--file', 'src', '--port', '9', '--quiet']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr.trim()).toBe('error: --file src is a directory, not a file');
+    noStack(r);
+  });
+
+  it.each([
+    ['/nonexistent/dir/x.json', 'no such directory: /nonexistent/dir (ENOENT)'],
+    ['src', 'it is a directory (EISDIR)'],
+  ])('generate --out %s, a file that cannot be opened: one line naming the file and why, exit code 2', async (out, why) => {
+    const r = await dstreams(['generate', 'meetup', '--count', '5', '--out', out]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr.trim()).toBe(`error: cannot write --out ${out}: ${why}`);
+    noStack(r);
+  });
+
   it('a port in use: one line, exit code 2', async () => {
     const port = await freePortBelow();
     const blocker = net.createServer();

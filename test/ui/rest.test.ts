@@ -112,6 +112,15 @@ describe('web UI: REST JSON and /metrics', () => {
     expect((await fetch(`${base.replace(/local-\d+/, 'local-1')}statistics`)).status).toBe(404);
   });
 
+  it('an application id with a malformed percent-encoding is an unknown application: 404, not 500', async () => {
+    const { ssc, base } = await wordcountWithUi();
+    const appId = /applications\/([^/]+)\//.exec(base)![1]!;
+    const r = await fetch(`${ssc.uiWebUrl}api/v1/applications/%E0%A4%A/streaming/statistics`);
+    expect(r.status).toBe(404);
+    expect(await r.json()).toEqual({ error: `no such application: %E0%A4%A; this one is ${appId}` });
+    expect((await fetch(`${base}statistics`)).status).toBe(200); // the server still answers
+  });
+
   it('the DStream graph marks the stateful stream with its number of keys', async () => {
     const { clock, base } = await wordcountWithUi();
     await clock.advance(5000);
