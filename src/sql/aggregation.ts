@@ -11,7 +11,7 @@ import { AggregateCall, WindowExpr } from './builtins.js';
 import { AnalysisException } from './errors.js';
 import { Alias, ColumnRef, Expr, Star, transformExpr, walkExpr, type BindContext, type Bound } from './expressions.js';
 import { StructField, StructType, Types, type DataType } from './types.js';
-import { compareSql, keyOf, type Row } from './values.js';
+import { castValue, compareSql, keyOf, type Row } from './values.js';
 
 /** A group's aggregate results read by the output expressions under these names. */
 const SLOT = '\u0000agg';
@@ -64,9 +64,8 @@ function plainAggFn(call: AggregateCall): AggFn {
       return {
         init: () => null,
         update: (b, v) => {
-          if (v === null || v === undefined) return b;
-          const n = typeof v === 'number' ? v : Number(v);
-          return Number.isNaN(n) ? b : ((b as number | null) ?? 0) + n;
+          const n = toDouble(v);
+          return n === null ? b : ((b as number | null) ?? 0) + n;
         },
         merge: (a, b) => (a === null ? b : b === null ? a : (a as number) + (b as number)),
         result: (b) => b,
@@ -75,9 +74,10 @@ function plainAggFn(call: AggregateCall): AggFn {
       return {
         init: () => [0, 0],
         update: (b, v) => {
-          if (v === null || v === undefined) return b;
+          const n = toDouble(v);
+          if (n === null) return b;
           const a = b as [number, number];
-          a[0] += Number(v);
+          a[0] += n;
           a[1]++;
           return a;
         },
@@ -95,6 +95,18 @@ function plainAggFn(call: AggregateCall): AggFn {
       };
     }
   }
+}
+
+/** A sum or avg input as a number: Spark's implicit CAST(x AS DOUBLE) for anything else ('', 'n/a', '0x10' → null, skipped). */
+function toDouble(v: unknown): number | null {
+  return typeof v === 'number' ? v : (castValue(v, Types.DOUBLE) as number | null);
+}
+
+/** What an aggregate reads of a row: sum/avg of a string column cast to double, as Spark's PromoteStrings does. */
+function argEval(call: AggregateCall, arg: Bound): (row: Row) => unknown {
+  const e = arg.eval;
+  if ((call.fn === 'sum' || call.fn === 'avg') && arg.type === Types.STRING) return (row) => castValue(e(row), Types.DOUBLE);
+  return e;
 }
 
 export class BoundAggregate {
@@ -157,7 +169,7 @@ export class BoundAggregate {
     }
     this.hasDistinct = this.calls.some((c) => c.distinct);
     this.fns = this.calls.map(aggFn);
-    this.argEvals = this.calls.map((c) => (c.child instanceof Star ? () => 1 : c.child.bind(ctx).eval));
+    this.argEvals = this.calls.map((c) => (c.child instanceof Star ? () => 1 : argEval(c, c.child.bind(ctx))));
     const slotFields = this.calls.map((c, i) => {
       const inType = c.child instanceof Star ? Types.INTEGER : c.child.bind(ctx).type;
       return new StructField(`${SLOT}${i}`, c.resultType(inType), c.fn !== 'count');

@@ -10,7 +10,8 @@ import { concatValues } from './operators.js';
 import { parseJsonRow, toJsonText } from './json.js';
 import { parseInterval } from './interval.js';
 import { ArrayType, DataType, StructField, StructType, Types, isNumeric, toSchema } from './types.js';
-import { castValue, formatPattern, parsePattern, type Row } from './values.js';
+import { compileFormatter, compileParser } from './datetimePatterns.js';
+import { castValue, type Row } from './values.js';
 
 type ScalarImpl = (args: Bound[], ctx: BindContext, raw: Expr[]) => Bound;
 
@@ -29,8 +30,12 @@ function literalArg(e: Expr | undefined, fn: string, what: string): unknown {
 const SCALARS: Record<string, ScalarImpl> = {
   lower: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).toLowerCase()),
   upper: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).toUpperCase()),
-  trim: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).trim()),
-  length: strict1(Types.INTEGER, (v) => String(castValue(v, Types.STRING)).length),
+  // Spark's trim functions remove spaces (U+0020) only; JS trim() would take tabs and newlines too.
+  trim: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).replace(/^ +| +$/g, '')),
+  ltrim: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).replace(/^ +/, '')),
+  rtrim: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).replace(/ +$/, '')),
+  // Characters (code points), as Spark counts them, not UTF-16 units; bytes of a binary.
+  length: strict1(Types.INTEGER, (v) => (Buffer.isBuffer(v) ? v.length : codePoints(String(castValue(v, Types.STRING))))),
   concat: (args) => ({ type: Types.STRING, eval: (r) => concatValues(args.map((a) => a.eval(r))) }),
   coalesce: (args) => ({
     type: args.find((a) => a.type !== Types.NULL)?.type ?? Types.NULL,
@@ -45,21 +50,13 @@ const SCALARS: Record<string, ScalarImpl> = {
   split: (args, _ctx, raw) => {
     const pattern = String(literalArg(raw[1], 'split', 'the pattern'));
     const limit = raw[2] === undefined ? -1 : Number(literalArg(raw[2], 'split', 'the limit'));
-    // Spark's pattern is a Java regex; a plain single character splits without a RegExp.
-    const re = /^[^\\^$.|?*+()[\]{}]$/.test(pattern) ? pattern : new RegExp(pattern);
+    const f = splitter(pattern, limit);
     const ae = args[0]!.eval;
     return {
       type: new ArrayType(Types.STRING),
       eval: (r) => {
         const v = ae(r);
-        if (v === null || v === undefined) return null;
-        const parts = String(v).split(re as string);
-        if (limit > 0 && parts.length > limit) {
-          const head = parts.slice(0, limit - 1);
-          const sep = typeof re === 'string' ? re : ' ';
-          return [...head, parts.slice(limit - 1).join(sep)];
-        }
-        return parts;
+        return v === null || v === undefined ? null : f(String(v));
       },
     };
   },
@@ -85,31 +82,71 @@ const SCALARS: Record<string, ScalarImpl> = {
   to_timestamp: (args, _ctx, raw) => {
     const ae = args[0]!.eval;
     if (raw[1] === undefined) return { type: Types.TIMESTAMP, eval: (r) => castValue(ae(r), Types.TIMESTAMP) };
-    const fmt = String(literalArg(raw[1], 'to_timestamp', 'the format'));
+    const parse = compileParser(String(literalArg(raw[1], 'to_timestamp', 'the format')));
     return {
       type: Types.TIMESTAMP,
       eval: (r) => {
         const v = ae(r);
         if (v === null || v === undefined) return null;
-        const ms = parsePattern(String(v), fmt);
+        const ms = parse(String(v));
         return ms === null ? null : new Date(ms);
       },
     };
   },
   timestamp_seconds: strict1(Types.TIMESTAMP, (v) => castValue(Number(v), Types.TIMESTAMP)),
   date_format: (args, _ctx, raw) => {
-    const fmt = String(literalArg(raw[1], 'date_format', 'the format'));
+    const format = compileFormatter(String(literalArg(raw[1], 'date_format', 'the format')));
     const ae = args[0]!.eval;
     return {
       type: Types.STRING,
       eval: (r) => {
         const v = castValue(ae(r), Types.TIMESTAMP) as Date | null;
-        return v === null ? null : formatPattern(v, fmt);
+        return v === null ? null : format(v);
       },
     };
   },
   abs: strict1(Types.DOUBLE, (v) => Math.abs(Number(v))),
 };
+
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _c of s) n++;
+  return n;
+}
+
+/**
+ * Spark's split (UTF8String.split → Java's String.split with limit -1 for limit <= 0): limit > 0
+ * gives at most `limit` pieces, the last holding the rest of the text verbatim; trailing empty
+ * pieces are kept. An empty pattern splits into characters.
+ */
+function splitter(pattern: string, limit: number): (s: string) => string[] {
+  if (pattern === '') return (s) => splitChars(s, limit);
+  // A plain single character with no limit splits without a RegExp (JS and Java agree there).
+  if (limit <= 0 && /^[^\\^$.|?*+()[\]{}]$/.test(pattern)) return (s) => s.split(pattern);
+  const re = new RegExp(pattern, 'g');
+  return (s) => splitRegex(s, re, limit);
+}
+
+function splitRegex(s: string, re: RegExp, limit: number): string[] {
+  const out: string[] = [];
+  let index = 0;
+  for (const m of s.matchAll(re)) {
+    if (limit > 0 && out.length === limit - 1) break;
+    const end = m.index + m[0].length;
+    if (end === 0) continue; // Java: a zero-width match at the start gives no empty first piece
+    out.push(s.slice(index, m.index));
+    index = end;
+  }
+  out.push(s.slice(index));
+  return out;
+}
+
+function splitChars(s: string, limit: number): string[] {
+  const chars = Array.from(s);
+  if (chars.length === 0) return [''];
+  if (limit <= 0 || limit >= chars.length) return chars;
+  return [...chars.slice(0, limit - 1), chars.slice(limit - 1).join('')];
+}
 
 /** A call of a scalar function. */
 export class ScalarCall extends Expr {
@@ -259,7 +296,8 @@ export function resolveFunction(name: string, args: Expr[], distinct = false): E
   if (AGGREGATES.has(fn)) {
     if (args.length !== 1) throw new AnalysisException(`${fn} takes one argument, got ${args.length}`);
     let a = args[0]!;
-    if (fn === 'count' && a instanceof Literal) a = new Star();
+    // count(1) counts rows; count(NULL) counts nothing (a null literal is never non-null).
+    if (fn === 'count' && a instanceof Literal && a.value !== null && a.value !== undefined) a = new Star();
     return new AggregateCall(fn, a, distinct);
   }
   if (fn === 'explode') {

@@ -93,6 +93,12 @@ export function upper(c: ColumnOrName): Column {
 export function trim(c: ColumnOrName): Column {
   return call('trim', c);
 }
+export function ltrim(c: ColumnOrName): Column {
+  return call('ltrim', c);
+}
+export function rtrim(c: ColumnOrName): Column {
+  return call('rtrim', c);
+}
 export function length(c: ColumnOrName): Column {
   return call('length', c);
 }

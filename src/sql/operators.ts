@@ -6,7 +6,7 @@
 import { AnalysisException } from './errors.js';
 import { bindField, Expr, Literal, type BindContext, type Bound } from './expressions.js';
 import { ArrayType, DataType, isNumeric, StructType, Types, widerNumeric } from './types.js';
-import { castValue, compareSql, equalSql } from './values.js';
+import { castValue, compareSql, equalSql, type Row } from './values.js';
 
 const ARITH = new Set(['+', '-', '*', '/', '%']);
 const COMPARE = new Set(['=', '!=', '<', '<=', '>', '>=', '<=>']);
@@ -72,12 +72,15 @@ export class BinaryOp extends Expr {
     }
     if (COMPARE.has(op)) {
       const cmp = comparator(op);
+      const to = comparisonType(l.type, r.type);
+      const lv = castTo(l, to);
+      const rv = castTo(r, to);
       if (op === '<=>') {
         return {
           type: Types.BOOLEAN,
           eval: (row) => {
-            const a = le(row);
-            const b = re(row);
+            const a = lv(row);
+            const b = rv(row);
             if (a === null || b === null) return a === b;
             return equalSql(a, b);
           },
@@ -86,8 +89,8 @@ export class BinaryOp extends Expr {
       return {
         type: Types.BOOLEAN,
         eval: (row) => {
-          const a = le(row);
-          const b = re(row);
+          const a = lv(row);
+          const b = rv(row);
           if (a === null || b === null || a === undefined || b === undefined) return null;
           return cmp(a, b);
         },
@@ -101,6 +104,46 @@ export class BinaryOp extends Expr {
   override withChildren(c: Expr[]): Expr {
     return new BinaryOp(this.op, c[0]!, c[1]!);
   }
+}
+
+const isAtomic = (t: DataType): boolean => !(t instanceof ArrayType) && !(t instanceof StructType) && t !== Types.NULL;
+
+/**
+ * The type both sides of a comparison are cast to (Spark's findCommonTypeForBinaryComparison,
+ * non-ANSI): a string against another atomic type takes that type, so `'1.5' = 1` casts '1.5' to
+ * int and a string that does not convert compares as null. Undefined: compare as they are.
+ */
+function comparisonType(l: DataType, r: DataType): DataType | undefined {
+  if (l === Types.STRING && r !== Types.STRING && isAtomic(r)) return r;
+  if (r === Types.STRING && l !== Types.STRING && isAtomic(l)) return l;
+  return undefined;
+}
+
+/** The type an IN list and its value are cast to (Spark's findWiderCommonType): strings first, then the rest. */
+function inListType(types: DataType[]): DataType | undefined {
+  const strings = types.some((t) => t === Types.STRING) ? [Types.STRING] : [];
+  let to: DataType | undefined = Types.NULL;
+  for (const t of [...strings, ...types.filter((x) => x !== Types.STRING)]) to = to && widerType(to, t);
+  return to;
+}
+
+/** Spark's findWiderTypeForTwo for the atomic types: numbers widen, a date meets a timestamp, others promote to string. */
+function widerType(a: DataType, b: DataType): DataType | undefined {
+  if (a.equals(b) || b === Types.NULL) return a;
+  if (a === Types.NULL) return b;
+  if (isNumeric(a) && isNumeric(b)) return widerNumeric(a, b);
+  const pair = new Set([a, b]);
+  if (pair.has(Types.TIMESTAMP) && pair.has(Types.DATE)) return Types.TIMESTAMP;
+  const promotes = (t: DataType) => isAtomic(t) && t !== Types.BINARY && t !== Types.BOOLEAN;
+  if ((a === Types.STRING && promotes(b)) || (b === Types.STRING && promotes(a))) return Types.STRING;
+  return undefined;
+}
+
+/** A bound side read as type `to` (Spark's implicit Cast); unchanged when no cast is needed. */
+function castTo(b: Bound, to: DataType | undefined): (row: Row) => unknown {
+  const e = b.eval;
+  if (to === undefined || b.type.equals(to) || b.type === Types.NULL || (isNumeric(b.type) && isNumeric(to))) return e;
+  return (row) => castValue(e(row), to);
 }
 
 function typeError(e: Expr, t: DataType): never {
@@ -268,14 +311,18 @@ export class InList extends Expr {
   bind(ctx: BindContext): Bound {
     const c = this.child.bind(ctx);
     const l = this.list.map((e) => e.bind(ctx));
+    const mixed = l.some((e) => !e.type.equals(c.type));
+    const to = mixed ? inListType([c.type, ...l.map((e) => e.type)]) : undefined;
+    const ce = castTo(c, to);
+    const les = l.map((e) => castTo(e, to));
     return {
       type: Types.BOOLEAN,
       eval: (r) => {
-        const v = c.eval(r);
+        const v = ce(r);
         if (v === null) return null;
         let sawNull = false;
-        for (const e of l) {
-          const x = e.eval(r);
+        for (const e of les) {
+          const x = e(r);
           if (x === null) sawNull = true;
           else if (equalSql(v, x)) return true;
         }

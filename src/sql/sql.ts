@@ -5,9 +5,10 @@
  */
 import { Column } from './Column.js';
 import type { DataFrame } from './DataFrame.js';
-import { ParseException } from './errors.js';
-import { ColumnRef, Star, type Expr } from './expressions.js';
+import { AnalysisException, ParseException } from './errors.js';
+import { ColumnRef, Literal, Star, type Expr } from './expressions.js';
 import { ExprParser } from './parser.js';
+import { Types } from './types.js';
 
 export function runSql(query: string, table: (name: string) => DataFrame): DataFrame {
   const p = new ExprParser(query.trim().replace(/;\s*$/, ''));
@@ -44,7 +45,8 @@ export function runSql(query: string, table: (name: string) => DataFrame): DataF
     p.expectKeyword('BY');
     const orders: Column[] = [];
     do {
-      const e = p.expression();
+      const start = p.peek().pos;
+      const e = orderItem(p.expression(), p.text.slice(start, p.peek().pos), df.columns);
       const desc = p.acceptKeyword('DESC');
       if (!desc) p.acceptKeyword('ASC');
       orders.push(new Column(e, desc));
@@ -58,4 +60,17 @@ export function runSql(query: string, table: (name: string) => DataFrame): DataF
   }
   p.expectEnd();
   return df;
+}
+
+/**
+ * Spark's orderByOrdinal (on by default): an integer literal in ORDER BY is the position of a
+ * select item (`written` tells `2` from `2.0`, which the parser reads as the same number).
+ */
+function orderItem(e: Expr, written: string, columns: string[]): Expr {
+  if (!(e instanceof Literal) || e.type !== Types.INTEGER || !/^[-+]?\s*\d+$/.test(written.trim())) return e;
+  const i = e.value as number;
+  if (i < 1 || i > columns.length) {
+    throw new AnalysisException(`ORDER BY position ${i} is not in select list (valid range is [1, ${columns.length}])`);
+  }
+  return new ColumnRef([columns[i - 1]!]);
 }

@@ -39,48 +39,11 @@ export function formatDate(d: Date): string {
   return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
 }
 
-/** Java's SimpleDateFormat/DateTimeFormatter patterns date_format uses (yyyy MM dd HH mm ss SSS, E, a). */
-export function formatPattern(d: Date, pattern: string): string {
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  return pattern.replace(/yyyy|yy|MM|M|dd|d|HH|H|hh|mm|m|ss|s|SSS|E+|a|'[^']*'/g, (tok) => {
-    switch (tok) {
-      case 'yyyy': return String(d.getUTCFullYear());
-      case 'yy': return two(d.getUTCFullYear() % 100);
-      case 'MM': return two(d.getUTCMonth() + 1);
-      case 'M': return String(d.getUTCMonth() + 1);
-      case 'dd': return two(d.getUTCDate());
-      case 'd': return String(d.getUTCDate());
-      case 'HH': return two(d.getUTCHours());
-      case 'H': return String(d.getUTCHours());
-      case 'hh': return two(d.getUTCHours() % 12 || 12);
-      case 'mm': return two(d.getUTCMinutes());
-      case 'm': return String(d.getUTCMinutes());
-      case 'ss': return two(d.getUTCSeconds());
-      case 's': return String(d.getUTCSeconds());
-      case 'SSS': return String(d.getUTCMilliseconds()).padStart(3, '0');
-      case 'a': return d.getUTCHours() < 12 ? 'AM' : 'PM';
-      default:
-        if (tok.startsWith("'")) return tok.slice(1, -1);
-        return days[d.getUTCDay()]!;
-    }
-  });
-}
-
-/** Parses text by a Java pattern (to_timestamp(col, fmt)); null when it does not match. */
-export function parsePattern(s: string, pattern: string): number | null {
-  const parts: string[] = [];
-  const re = pattern.replace(/yyyy|MM|dd|HH|mm|ss|SSS|'[^']*'|[.*+?^${}()|[\]\\]/g, (tok) => {
-    if (tok.startsWith("'")) return tok.slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    if (tok.length === 1) return `\\${tok}`;
-    parts.push(tok);
-    return tok === 'yyyy' ? '(\\d{4})' : tok === 'SSS' ? '(\\d{1,3})' : '(\\d{1,2})';
-  });
-  const m = new RegExp(`^${re}$`).exec(s.trim());
-  if (!m) return null;
-  const f: Record<string, number> = { yyyy: 1970, MM: 1, dd: 1, HH: 0, mm: 0, ss: 0, SSS: 0 };
-  parts.forEach((p, i) => (f[p] = Number(m[i + 1])));
-  return Date.UTC(f.yyyy!, f.MM! - 1, f.dd!, f.HH!, f.mm!, f.ss!, f.SSS!);
-}
+/** The words Spark's string → double cast takes besides numbers (Cast.processFloatingPointSpecialLiterals). */
+const SPECIAL_DOUBLES = new Map([
+  ['nan', NaN], ['inf', Infinity], ['+inf', Infinity], ['infinity', Infinity], ['+infinity', Infinity],
+  ['-inf', -Infinity], ['-infinity', -Infinity],
+]);
 
 function toNumber(v: unknown): number | null {
   if (typeof v === 'number') return v;
@@ -88,7 +51,7 @@ function toNumber(v: unknown): number | null {
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'string') {
     const t = v.trim();
-    return NUM_RE.test(t) ? Number(t) : null;
+    return NUM_RE.test(t) ? Number(t) : (SPECIAL_DOUBLES.get(t.toLowerCase()) ?? null);
   }
   if (v instanceof Date) return v.getTime() / 1000;
   return null;
@@ -167,21 +130,12 @@ export function valueToString(v: unknown): string {
 
 /** SQL ordering of two non-null values; numbers, strings, booleans, dates, buffers; structs by fields. */
 export function compareSql(a: unknown, b: unknown): number {
-  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
-  if (a instanceof Date || b instanceof Date) {
-    const x = a instanceof Date ? a.getTime() : (castValue(a, Types.TIMESTAMP) as Date | null)?.getTime() ?? NaN;
-    const y = b instanceof Date ? b.getTime() : (castValue(b, Types.TIMESTAMP) as Date | null)?.getTime() ?? NaN;
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
+  if (typeof a === 'number' && typeof b === 'number') return compareNumbers(a, b);
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  if (typeof a === 'number' || typeof b === 'number') {
-    const x = toNumber(a) ?? NaN;
-    const y = toNumber(b) ?? NaN;
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
+  if (a instanceof Date && b instanceof Date) return compareNumbers(a.getTime(), b.getTime());
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return Buffer.compare(a, b);
-  if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null) {
+  if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && !(a instanceof Date) && !(b instanceof Date)) {
     const va = Object.values(a);
     const vb = Object.values(b);
     for (let i = 0; i < Math.min(va.length, vb.length); i++) {
@@ -190,9 +144,36 @@ export function compareSql(a: unknown, b: unknown): number {
     }
     return va.length - vb.length;
   }
-  const x = String(a);
-  const y = String(b);
+  return compareMixed(a, b);
+}
+
+/** Spark's NaN semantics: NaN equals NaN and orders above every other number. */
+function compareNumbers(a: number, b: number): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  if (a === b) return 0;
+  return Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : -1;
+}
+
+/**
+ * Values of different kinds (operators cast to one type first, so this is a loosely typed
+ * column): a time or a number when both convert, else their text — so a value that does not
+ * convert never equals everything.
+ */
+function compareMixed(a: unknown, b: unknown): number {
+  const time = a instanceof Date || b instanceof Date;
+  if (time || typeof a === 'number' || typeof b === 'number') {
+    const x = time ? toMillis(a) : toNumber(a);
+    const y = time ? toMillis(b) : toNumber(b);
+    if (x !== null && y !== null) return compareNumbers(x, y);
+  }
+  const x = valueToString(a);
+  const y = valueToString(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function toMillis(v: unknown): number | null {
+  return v instanceof Date ? v.getTime() : ((castValue(v, Types.TIMESTAMP) as Date | null)?.getTime() ?? null);
 }
 
 /** Nulls first (Spark's ascending order). */
@@ -203,10 +184,9 @@ export function compareNullable(a: unknown, b: unknown): number {
   return compareSql(a, b);
 }
 
-/** SQL equality of non-null values (dates by time, buffers by bytes, structs by value). */
+/** SQL equality of non-null values (dates by time, buffers by bytes, structs by value; NaN = NaN as in Spark). */
 export function equalSql(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  return compareSql(a, b) === 0 && !(typeof a === 'number' && Number.isNaN(a));
+  return a === b || compareSql(a, b) === 0;
 }
 
 /** Identity of one grouping value: primitives as they are (Map keys compare them by value), others as tagged text. */
@@ -215,7 +195,7 @@ export function valueKey(v: unknown): unknown {
   const t = typeof v;
   if (t === 'string' || t === 'number' || t === 'boolean') return v;
   if (v instanceof Date) return `\u0000d${v.getTime()}`;
-  return `\u0000j${JSON.stringify(v, (_k, x: unknown) => (x === undefined ? null : x))}`;
+  return `\u0000j${JSON.stringify(v, jsonKey)}`;
 }
 
 /**
@@ -224,5 +204,11 @@ export function valueKey(v: unknown): unknown {
  */
 export function keyOf(values: readonly unknown[]): unknown {
   if (values.length === 1) return valueKey(values[0]);
-  return JSON.stringify(values, (_k, v: unknown) => (v === undefined ? null : v));
+  return JSON.stringify(values, jsonKey);
+}
+
+/** JSON writes NaN and ±Infinity as null: tag them so that they group apart from null (and from each other). */
+function jsonKey(_k: string, v: unknown): unknown {
+  if (v === undefined) return null;
+  return typeof v === 'number' && !Number.isFinite(v) ? `\u0000n${v}` : v;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { functions as F, StructType } from '../../src/sql/index.js';
+import { AnalysisException, functions as F, StructType, type Column } from '../../src/sql/index.js';
 import { meetupSchema, session } from './helpers.js';
 
 describe('static DataFrames', () => {
@@ -135,6 +135,99 @@ describe('static DataFrames', () => {
     expect(spark.sql('SELECT * FROM t').count()).toBe(3);
     expect(() => spark.sql('select * from nope')).toThrow('Table or view not found: nope');
     expect(() => spark.sql('select loc from t where')).toThrow(/end of input/);
+  });
+
+  it('spark.sql ORDER BY n sorts by the n-th select item; a position out of range fails', () => {
+    const spark = session();
+    spark.createDataFrame(['b', 'a', 'a', 'c', 'c', 'c'].map((w) => ({ w }))).createOrReplaceTempView('words');
+    expect(spark.sql('SELECT w, count(*) AS c FROM words GROUP BY w ORDER BY 2 DESC').collect()).toEqual([
+      { w: 'c', c: 3 },
+      { w: 'a', c: 2 },
+      { w: 'b', c: 1 },
+    ]);
+    expect(spark.sql('SELECT * FROM words ORDER BY 1 LIMIT 3').collect()).toEqual([{ w: 'a' }, { w: 'a' }, { w: 'b' }]);
+    // Not an ordinal: a decimal literal is a constant, so the order stays the input's.
+    expect(spark.sql('SELECT w FROM words ORDER BY 1.0').collect().map((r) => r.w)).toEqual(['b', 'a', 'a', 'c', 'c', 'c']);
+    expect(() => spark.sql('SELECT w, count(*) FROM words GROUP BY w ORDER BY 3')).toThrow(
+      'ORDER BY position 3 is not in select list (valid range is [1, 2])',
+    );
+    expect(() => spark.sql('SELECT w FROM words ORDER BY 0')).toThrow(AnalysisException);
+  });
+
+  it('split with a limit keeps the rest of the text verbatim as the last piece; without one, trailing empty pieces stay', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ s: 'a,b;c;d' }, { s: 'k1=v=1' }, { s: 'x,y,,' }]);
+    const xs = (c: Column) => df.select(c.alias('x')).collect().map((r) => r.x);
+    expect(xs(F.split('s', '[,;]', 2))).toEqual([['a', 'b;c;d'], ['k1=v=1'], ['x', 'y,,']]);
+    expect(xs(F.expr("split(s, '\\\\s*[,;=]\\\\s*', 2)"))).toEqual([['a', 'b;c;d'], ['k1', 'v=1'], ['x', 'y,,']]);
+    expect(xs(F.split('s', ',', 3))).toEqual([['a', 'b;c;d'], ['k1=v=1'], ['x', 'y', ',']]);
+    expect(xs(F.split('s', '[,;]'))).toEqual([['a', 'b', 'c', 'd'], ['k1=v=1'], ['x', 'y', '', '']]);
+    expect(xs(F.split('s', ',', 0))).toEqual([['a', 'b;c;d'], ['k1=v=1'], ['x', 'y', '', '']]);
+    expect(xs(F.split('s', '', 3))).toEqual([['a', ',', 'b;c;d'], ['k', '1', '=v=1'], ['x', ',', 'y,,']]);
+  });
+
+  it('date_format and to_timestamp: MMM/MMMM are month names, E/EEEE day names; an unsupported letter fails naming it', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ ts: new Date(Date.UTC(2017, 10, 11, 14, 5, 6, 78)), log: '11/nov/2017:10:20:30' }]);
+    const [r] = df
+      .select(
+        F.date_format('ts', 'dd MMM yyyy').alias('a'),
+        F.date_format('ts', 'EEEE, MMMM d').alias('b'),
+        F.date_format('ts', "E hh:mm a 'o''clock' yy-M-d H:m:s.SS").alias('c'),
+        F.date_format('ts', "yyyy-MM-dd'T'HH:mm:ss.SSS").alias('d'),
+        F.to_timestamp('log', 'dd/MMM/yyyy:HH:mm:ss').alias('p'),
+        F.to_timestamp(F.lit('November 5, 2017 09:05 PM'), 'MMMM d, yyyy hh:mm a').alias('q'),
+        F.to_timestamp(F.lit('2017-11-11T10:20:30.5'), "yyyy-MM-dd'T'HH:mm:ss.SSS").alias('t'),
+        F.to_timestamp(F.lit('31/Nov/2017'), 'dd/MMM/yyyy').alias('bad'),
+      )
+      .collect();
+    expect(r).toEqual({
+      a: '11 Nov 2017',
+      b: 'Saturday, November 11',
+      c: "Sat 02:05 PM o'clock 17-11-11 14:5:6.07",
+      d: '2017-11-11T14:05:06.078',
+      p: new Date(Date.UTC(2017, 10, 11, 10, 20, 30)),
+      q: new Date(Date.UTC(2017, 10, 5, 21, 5)),
+      t: new Date(Date.UTC(2017, 10, 11, 10, 20, 30, 500)),
+      bad: null,
+    });
+    expect(() => df.select(F.date_format('ts', 'yyyy-MM-dd z'))).toThrow(/pattern letter 'z' is not supported/);
+    expect(() => df.select(F.date_format('ts', 'D'))).toThrow(/'D'/);
+    expect(() => df.select(F.to_timestamp('log', 'yyyy QQ'))).toThrow(/'Q'/);
+    expect(() => df.select(F.date_format('ts', 'MMMMM'))).toThrow(/too many pattern letters: M/);
+  });
+
+  it('sum and avg of a string column cast it to double: text that is not a number is skipped', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ v: '2' }, { v: ' 4 ' }, { v: '' }, { v: ' ' }, { v: 'n/a' }, { v: '0x10' }, { v: null }], 'v STRING');
+    expect(df.agg(F.avg('v').alias('a'), F.sum('v').alias('s'), F.count('v').alias('n')).collect()).toEqual([{ a: 3, s: 6, n: 6 }]);
+    const blanks = spark.createDataFrame([{ v: '' }, { v: ' ' }], 'v STRING');
+    expect(blanks.agg(F.sum('v').alias('s'), F.avg('v').alias('a')).collect()).toEqual([{ s: null, a: null }]);
+  });
+
+  it('trim, ltrim and rtrim remove spaces only, not tabs or newlines', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ t: '  \tabc\n  ' }]);
+    expect(df.select(F.trim('t').alias('a'), F.ltrim('t').alias('l'), F.rtrim('t').alias('r')).collect()).toEqual([
+      { a: '\tabc\n', l: '\tabc\n  ', r: '  \tabc\n' },
+    ]);
+    expect(df.selectExpr('trim(t) AS a').collect()).toEqual([{ a: '\tabc\n' }]);
+  });
+
+  it('length counts characters (code points), not UTF-16 units', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ e: '😀x', a: 'abc' }]);
+    expect(df.select(F.length('e').alias('e'), F.length('a').alias('a')).collect()).toEqual([{ e: 2, a: 3 }]);
+  });
+
+  it('count(NULL) is 0, while count(1) and count(*) count rows', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ x: 1 }, { x: null }], 'x INT');
+    expect(df.agg(F.count(F.lit(null)).alias('n'), F.count(F.lit(1)).alias('one'), F.count('*').alias('all')).collect()).toEqual([
+      { n: 0, one: 2, all: 2 },
+    ]);
+    df.createOrReplaceTempView('count_null');
+    expect(spark.sql('SELECT count(NULL), count(1) FROM count_null').collect()).toEqual([{ 'count(NULL)': 0, 'count(1)': 2 }]);
   });
 
   it('printSchema writes the tree to stdout', () => {

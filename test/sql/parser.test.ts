@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { functions as F } from '../../src/sql/index.js';
 import { ParseException } from '../../src/sql/errors.js';
 import { parseExpression, parseNamedExpression } from '../../src/sql/parser.js';
 import { session } from './helpers.js';
@@ -52,6 +53,41 @@ describe('selectExpr/expr parser: good expressions', () => {
       )
       .collect();
     expect(row).toEqual({ x: 7, d: 2, m: 3, t: true, o: true, u: null, isn: true, c: 'x y!', w: 'one', inn: true, neg: -1 });
+  });
+
+  it('a string compared with a number or timestamp is cast to its type; one that does not convert compares as null', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ g: '0' }, { g: '2' }, { g: '' }, { g: 'n/a' }, { g: '1.5' }, { g: null }], 'g STRING');
+    const gs = (d: typeof df) => d.collect().map((r) => r.g);
+    expect(gs(df.where('g = 0'))).toEqual(['0']);
+    expect(gs(df.where(F.col('g').equalTo(0)))).toEqual(['0']);
+    expect(gs(df.where('g >= 2'))).toEqual(['2']);
+    expect(gs(df.where('g != 0'))).toEqual(['2', '1.5']);
+    // Spark casts '1.5' to int (1) to compare it with the int 1.
+    expect(gs(df.where('g = 1'))).toEqual(['1.5']);
+    expect(df.selectExpr('g = 0 AS eq', 'g <=> 0 AS ns').collect().map((r) => [r.eq, r.ns])).toEqual([
+      [true, true], [false, false], [null, false], [null, false], [false, false], [null, false],
+    ]);
+    // IN promotes to string (findWiderCommonType): '0' is in (0, 2), '1.5' is not in (1).
+    expect(gs(df.where('g IN (0, 2)'))).toEqual(['0', '2']);
+    expect(gs(df.where('g IN (1)'))).toEqual([]);
+    const ts = spark.createDataFrame([{ t: new Date(Date.UTC(2017, 10, 11)) }]);
+    expect(ts.where("t = 'not a date'").count()).toBe(0);
+    expect(ts.where("t = '2017-11-11'").count()).toBe(1);
+    expect(ts.where("t IN ('2017-11-11 00:00:00')").count()).toBe(1);
+  });
+
+  it('NaN equals NaN and sorts above every number; NaN and null group apart', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ a: 'x', d: NaN }, { a: 'x', d: null }, { a: 'x', d: 1e308 }, { a: 'x', d: NaN }], 'a STRING, d DOUBLE');
+    expect(df.selectExpr('d = d AS eq').collect().map((r) => r.eq)).toEqual([true, null, true, true]);
+    expect(df.where("d = CAST('NaN' AS DOUBLE)").count()).toBe(2);
+    expect(df.where('d > 1e300').count()).toBe(3);
+    expect(df.orderBy('d').collect().map((r) => r.d)).toEqual([null, 1e308, NaN, NaN]);
+    expect(df.agg(F.max('d').alias('m')).collect()).toEqual([{ m: NaN }]);
+    const groups = df.groupBy('a', 'd').count().collect().map((r) => [r.d, r.count]);
+    expect(groups).toEqual([[NaN, 2], [null, 1], [1e308, 1]]);
+    expect(df.groupBy('d').count().collect().map((r) => [r.d, r.count])).toEqual([[NaN, 2], [null, 1], [1e308, 1]]);
   });
 
   it('reads struct fields (a.b), array elements (a[i]) and function calls', () => {
