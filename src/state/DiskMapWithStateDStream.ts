@@ -131,7 +131,7 @@ export class DiskMapWithStateDStream<K, V, S, M>
     const slide = this.slideDuration;
     const timeout = this.spec.getTimeout();
     // Batches run in time order, so this loop normally does `time` alone.
-    for (let t = (this.latestTime ?? this.zeroTime!) + slide; t <= time; t += slide) {
+    for (let t = this.advancedThrough + slide; t <= time; t += slide) {
       if (timeout !== undefined) await this.readIdle(t, t - timeout);
       this.versionAt(t);
       if (this.snapshotsWanted) this.snapshots.set(t, await this.spillState());

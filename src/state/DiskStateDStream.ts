@@ -90,7 +90,7 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
     if (this.versions.has(time)) return;
     const slide = this.slideDuration;
     // Batches run in time order, so this loop normally visits `time` alone.
-    for (let t = (this.latestTime ?? this.zeroTime!) + slide; t <= time; t += slide) {
+    for (let t = this.advancedThrough + slide; t <= time; t += slide) {
       await this.visit(t);
       this.versionAt(t);
     }

@@ -3,6 +3,7 @@ import { checkDuration, type Duration } from '../util/duration.js';
 import { checkStateName } from '../dstream/stateName.js';
 import type { State } from './State.js';
 import { checkStateStore, type StateStoreOption } from '../dstream/stateStore.js';
+import { synchronous } from './synchronous.js';
 
 /** Spark's simple mapping function: every call's result is part of the output. */
 export type MappingFunction<K, V, S, M> = (key: K, value: V | undefined, state: State<S>) => M;
@@ -41,9 +42,12 @@ export class StateSpec<K, V, S, M> {
     f: MappingFunction<K, V, S, M> | TimedMappingFunction<K, V, S, M>,
   ): StateSpec<K, V, S, M> {
     if (typeof f !== 'function') throw new TypeError('StateSpec.function needs a mapping function');
-    if (f.length >= 4) return new StateSpec(f as TimedMappingFunction<K, V, S, M>, false);
+    if (f.length >= 4) {
+      const timed = f as TimedMappingFunction<K, V, S, M>;
+      return new StateSpec<K, V, S, M>((time, key, value, state) => synchronous('mapWithState', timed(time, key, value, state)), false);
+    }
     const simple = f as MappingFunction<K, V, S, M>;
-    return new StateSpec<K, V, S, M>((_time, key, value, state) => simple(key, value, state), true);
+    return new StateSpec<K, V, S, M>((_time, key, value, state) => synchronous('mapWithState', simple(key, value, state)), true);
   }
 
   /** The state keys start from (an RDD or an array of pairs). */

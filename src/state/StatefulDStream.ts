@@ -263,7 +263,22 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
    */
   override isTimeValid(time: number): boolean {
     if (this.zeroTime === undefined || !super.isTimeValid(time)) return false;
-    return this.latestTime === undefined || time > this.latestTime || this.versions.has(time);
+    if (this.latestTime === undefined) return time > this.advancedThrough;
+    return time > this.latestTime || this.versions.has(time);
+  }
+
+  /**
+   * The batch the state has advanced through: its latest version's, else its zero time — or, for
+   * a state a restored graph did not have (named, new: it starts empty), the restored batch (on its
+   * slide), so it does not run every batch since the job first started before its first.
+   */
+  protected get advancedThrough(): number {
+    if (this.latestTime !== undefined) return this.latestTime;
+    const zero = this.zeroTime!;
+    const restored = this.graph.recoveredTime;
+    if (restored === undefined || restored <= zero) return zero;
+    const slide = this.slideDuration;
+    return zero + Math.floor((restored - zero) / slide) * slide;
   }
 
   compute(time: number): RDD<T> {
@@ -279,7 +294,7 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     }
     // Batches run in time order and each materialises this stream, so this loop normally does nothing.
     const slide = this.slideDuration;
-    for (let t = (this.latestTime ?? this.zeroTime!) + slide; t < time; t += slide) this.versionAt(t);
+    for (let t = this.advancedThrough + slide; t < time; t += slide) this.versionAt(t);
     if (this.pendingEdits.length > 0) this.applyEdits(time);
     const version = this.advance(time);
     this.seeded = [];

@@ -9,6 +9,7 @@ import { forEachRestored } from './RestoredTable.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import { checkStateStore, resolveStateStore, type StateStoreOption } from '../dstream/stateStore.js';
 import type { UpdateFunction } from './updateFunction.js';
+import { synchronous } from './synchronous.js';
 
 export type { UpdateFunction };
 
@@ -291,8 +292,9 @@ DStream.prototype.updateStateByKey = function <K, V, S>(
     throw new TypeError('initialRDD must be an RDD or an array of [key, state] pairs');
   }
   const n = numPartitions ?? this.graph.defaultParallelism;
+  const checked: UpdateFunction<V, S> = (values, state) => synchronous('updateStateByKey', update(values, state));
   if (stateStore !== undefined && resolveStateStore(checkStateStore(stateStore, 'updateStateByKey')).type === 'disk') {
-    return new DiskStateDStream(this, update, n, initialRDD, name);
+    return new DiskStateDStream(this, checked, n, initialRDD, name);
   }
-  return new StateDStream(this, update, n, initialRDD, name);
+  return new StateDStream(this, checked, n, initialRDD, name);
 };

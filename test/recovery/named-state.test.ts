@@ -134,6 +134,45 @@ describe('named state across code changes', () => {
     }
   });
 
+  it('a named state new at a restart starts at the restart: its function does not run for the batches before it, its initial state is stamped then', async () => {
+    const dir = tempDir();
+    const seen: string[] = [];
+    const build = (withNew: boolean) => () => {
+      const clock = new ManualClock(0);
+      const ssc = new StreamingContext({ batchDuration: 1000, clock });
+      ssc.checkpoint(dir);
+      const pairs = ssc.rateStream<string>({ rowsPerBatch: 1, generate: (t) => `w${t / 1000}` }).map((w): [string, number] => [w, 1]);
+      pairs.updateStateByKey<string, number, number>((vs, s) => (s ?? 0) + vs.length, { name: 'totals' }).foreachRDD(() => {});
+      if (withNew) {
+        // Counts the batches each key has been in the state.
+        pairs
+          .updateStateByKey<string, number, number>((_vs, s) => (s ?? 0) + 1, { name: 'ages', initialRDD: [['x', 0]] })
+          .foreachRDD((r, t) => void seen.push(`${t} ages ${JSON.stringify(r.collect().sort())}`));
+        const spec = StateSpec.function((k: string, _v: number | undefined, s: State<number>) => {
+          if (!s.isTimingOut()) s.update(1);
+          return `${k}${s.isTimingOut() ? ' timed out' : ''}`;
+        });
+        pairs.mapWithState(spec.name('fresh').initialState([['init', 5]]).timeout(2000)).foreachRDD((r, t) => void seen.push(`${t} mapped ${JSON.stringify(r.collect())}`));
+      }
+      return { ssc, clock };
+    };
+    const first = build(false)();
+    await first.ssc.start();
+    await first.clock.advance(3000);
+    await first.ssc.stop();
+    let second!: { ssc: StreamingContext; clock: ManualClock };
+    await StreamingContext.getOrCreate(dir, () => (second = build(true)()).ssc, { log: () => undefined });
+    await second.ssc.start();
+    await second.clock.advance(5000);
+    await second.ssc.stop();
+    expect(seen).toEqual([
+      '4000 ages [["w4",1],["x",1]]',
+      '4000 mapped ["w4"]',
+      '5000 ages [["w4",2],["w5",1],["x",2]]',
+      '5000 mapped ["w5"]',
+    ]);
+  });
+
   it('a named state no longer in the graph is dropped from the checkpoint, with a log line', async () => {
     const ref = await reference(6000);
     const dir = tempDir();

@@ -750,6 +750,32 @@ describe('mapWithState errors', () => {
     await ctx.close();
   });
 
+  it('an async mapping or update function fails its batch saying it must be synchronous, its own rejection handled', async () => {
+    for (const attach of [
+      (pairs: DStream<[string, number]>) =>
+        pairs.mapWithState(
+          StateSpec.function(async (_k: string, _v: number | undefined, s: State<number>) => {
+            await Promise.resolve();
+            s.update(1);
+            throw new Error('after the await');
+          }),
+        ),
+      (pairs: DStream<[string, number]>) =>
+        // A state type inferred loosely lets TypeScript accept it.
+        pairs.updateStateByKey<string, number, unknown>(async (vs: number[], s: unknown) => {
+          await Promise.resolve();
+          return ((s as number | undefined) ?? 0) + vs.length;
+        }),
+    ]) {
+      const ctx = testContext();
+      attach(ctx.ssc.queueStream<[string, number]>([[['a', 1]]]) as DStream<[string, number]>).foreachRDD((rdd) => void rdd.count());
+      await ctx.ssc.start();
+      await expect(ctx.clock.advance(1000)).rejects.toThrow(/function returned a promise: it must be synchronous/);
+      await expect(ctx.ssc.awaitTermination()).rejects.toThrow(/must be synchronous/);
+      await ctx.close();
+    }
+  });
+
   it('rejects a bad spec', () => {
     const ctx = testContext();
     const pairs = ctx.ssc.queueStream<[string, number]>([]);
