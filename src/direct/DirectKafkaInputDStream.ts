@@ -15,10 +15,12 @@
  *
  * When things happen:
  *  - start(): the partitions of the topics and the starting offsets are looked up
- *    (fromOffsets, else the offsets committed by `group.id`, else `auto.offset.reset`). A missing
- *    topic or an unreachable broker fails start() after the bounded retry.
+ *    (fromOffsets, else the offsets committed by `group.id`, else `auto.offset.reset`; recovered,
+ *    the checkpoint's record places the partitions of the topics it knows: kafkaCheckpoint.ts). A
+ *    missing topic or an unreachable broker fails start() after the bounded retry.
  *  - batch generated: first prepareBatch — the latest offsets are looked up and the ranges
- *    decided (one batch after the other, in time order); then compute — the batch's KafkaRDD,
+ *    decided (one batch after the other, in time order; a position past its partition's log end
+ *    — the topic recreated, its data lost — fails the batch: cutRanges.ts); then compute — the batch's KafkaRDD,
  *    one partition per topic-partition known then, with its ranges already set, so
  *    `transform((rdd) => rdd.offsetRanges())` works as in Spark.
  *  - the batch before it starts running (or at once, when that one already has): the ranges are
@@ -56,9 +58,9 @@ import { KafkaConfigError, parseTpKey, tpKey, type ResolvedKafkaParams } from '.
 import type { BatchCap } from '../rate/BatchCap.js';
 import { DirectRateController } from '../rate/DirectRateController.js';
 import { completeBatches, type DirectBatchHooks } from './completeBatches.js';
-import { cutRanges, type PartitionKey } from './cutRanges.js';
+import { checkPositions, cutRanges, type PartitionKey } from './cutRanges.js';
 import { ReadAhead, restoredBatch, undecidedBatch, type BatchEntry, type Decision } from './kafkaBatch.js';
-import { placeRestored, positionAfter, restoredPosition, rewindAbandoned, type DirectKafkaPosition } from './kafkaCheckpoint.js';
+import { placeRestored, positionAfter, recordedTopics, restoredPosition, rewindAbandoned, type DirectKafkaPosition } from './kafkaCheckpoint.js';
 import { OffsetCommits } from './offsetCommits.js';
 import type { PartitionOwnership } from './ownership.js';
 
@@ -91,6 +93,8 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
   private restored: DirectKafkaPosition | undefined;
   private readonly restoredPending = new Map<number, OffsetRange[]>();
   private startBounds: PartitionBounds[] = [];
+  /** Where each partition found at start() starts by the start rules (fromOffsets, committed, auto.offset.reset). */
+  private readonly startPositions = new Map<string, number>();
   private readonly rate: DirectRateController;
   private readonly commits: OffsetCommits;
   private readonly readOptions: ReadOptions;
@@ -200,9 +204,13 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     for (const k of this.fromOffsets.keys()) {
       if (!exists.has(k)) throw new KafkaConfigError(`fromOffsets names "${k}", which is not a partition of the topic`);
     }
+    // Recovered, the partitions of the topics the checkpoint record knows start from it; the
+    // others (a topic added to the stream since) by the start rules, as on a first run.
+    const recorded = this.restored ? recordedTopics(this.restored) : undefined;
+    const byRules = bounds.filter((b) => !recorded?.has(b.topic));
     let committed = new Map<string, number>();
-    const needCommitted = bounds.some((b) => !this.fromOffsets.has(tpKey(b.topic, b.partition)));
-    if (this.params.groupId !== undefined && needCommitted && !this.restored) {
+    const needCommitted = byRules.some((b) => !this.fromOffsets.has(tpKey(b.topic, b.partition)));
+    if (this.params.groupId !== undefined && needCommitted) {
       committed = await client.committedOffsets(this.params.groupId, this.topics);
     }
     for (const b of bounds) {
@@ -211,6 +219,7 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
         this.fromOffsets.get(key) ??
         committed.get(key) ??
         (this.params.autoOffsetReset === 'earliest' ? b.low : b.high);
+      this.startPositions.set(key, start);
       this.addPartition(b.topic, b.partition, start);
     }
     if (this.restored) this.applyRestored(this.restored);
@@ -306,6 +315,10 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
       // (scaled out, the group assigns it).
       if (!this.nextFrom.has(key) && !this.ownership) this.addPartition(b.topic, b.partition, b.low);
     }
+    // A position past the log end (`high` is the last stable offset, which a position may pass
+    // while a transaction is open): the partition's log is not the one the position was taken in.
+    const above = keys.filter((tp) => high.has(tp.key) && this.nextFrom.get(tp.key)! > high.get(tp.key)!);
+    if (above.length > 0) checkPositions(above, this.nextFrom, await this.kafka().logEndOffsets(above));
     const lag = new Map<string, number>();
     for (const tp of keys) lag.set(tp.key, Math.max(0, (high.get(tp.key) ?? 0) - this.nextFrom.get(tp.key)!));
     const cap = this.rate.cap;
@@ -402,6 +415,7 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
 
   private applyRestored(r: DirectKafkaPosition): void {
     const place = (topic: string, partition: number, start: number): void => this.addPartition(topic, partition, start);
-    placeRestored(r, this.topics, this.startBounds, place, this.restoredPending, this.nextFrom);
+    const byRules = (b: PartitionBounds): number => this.startPositions.get(tpKey(b.topic, b.partition)) ?? b.low;
+    placeRestored(r, this.topics, this.startBounds, place, this.restoredPending, this.nextFrom, byRules);
   }
 }

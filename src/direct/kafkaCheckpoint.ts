@@ -75,11 +75,22 @@ export function restoredPosition(meta: unknown, topics: readonly string[]): Dire
   };
 }
 
+/** The topics record `r` knows: those the stream read when it was written. */
+export function recordedTopics(r: DirectKafkaPosition): Set<string> {
+  const topics = new Set(r.topics);
+  for (const k of Object.keys(r.position)) topics.add(parseTpKey(k).topic);
+  return topics;
+}
+
 /**
  * Places a recovered stream after record `r`: each recorded partition of the stream's `topics`
- * at its position, then each partition of `bounds` the record does not know (added while the job
- * was down) at its first offset — in that order, through `place`. The record's pending batches
- * (without the ranges of topics no longer read) replace `pending`, and `nextFrom` moves past them.
+ * at its position, then each partition of `bounds` the record does not know — in that order,
+ * through `place`: a partition added to a recorded topic while the job was down at its first
+ * offset (its records came after the position was taken); a partition of a topic added to the
+ * stream's list since (the record never saw it) where the start rules put it (`byRules`:
+ * fromOffsets, else the group's committed offsets, else auto.offset.reset), as on a first run.
+ * The record's pending batches (without the ranges of topics no longer read) replace `pending`,
+ * and `nextFrom` moves past them.
  */
 export function placeRestored(
   r: DirectKafkaPosition,
@@ -88,15 +99,17 @@ export function placeRestored(
   place: (topic: string, partition: number, start: number) => void,
   pending: Map<number, OffsetRange[]>,
   nextFrom: Map<string, number>,
+  byRules: (b: PartitionBounds) => number,
 ): void {
   for (const [k, off] of Object.entries(r.position)) {
     const { topic, partition } = parseTpKey(k);
     if (!topics.includes(topic)) continue; // the program no longer reads that topic
     place(topic, partition, off);
   }
+  const recorded = recordedTopics(r);
   for (const b of bounds) {
     const k = tpKey(b.topic, b.partition);
-    if (!(k in r.position)) place(b.topic, b.partition, b.low);
+    if (!(k in r.position)) place(b.topic, b.partition, recorded.has(b.topic) ? b.low : byRules(b));
   }
   pending.clear();
   for (const [t, ranges] of r.pending) {

@@ -139,7 +139,9 @@ export interface Resumed {
 /**
  * Builds the job's context, resuming from the checkpoint when it is in step with (or, unless
  * `sinkWritesEveryBatch`, ahead of) what the sink committed, else from the sink (see the top of
- * this file).
+ * this file). A checkpoint with no completed batch (a first run that crashed before its first
+ * batch completed) and a sink holding no offsets for the topics: the job starts from the sink's
+ * table, its inputs where that first run's started (the store's start record, as getOrCreate does).
  */
 export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
   const { checkpointDir, sink, topics, create, log = () => undefined } = options;
@@ -167,10 +169,23 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
     if (hasCheckpoint) {
       // A store without a completed batch: `create` skipped the table; build the job again from it.
       await ssc.stop();
-      ssc = await fresh();
-      if (ssc.checkpointDir !== checkpointDir) ssc.checkpoint(checkpointDir);
+      if (fromOffsets === undefined) {
+        // The sink holds no offsets: a first run that completed no batch. The store's start record
+        // (meta/start, checkpoint/startRecord.ts) says where its inputs started; getOrCreate
+        // restores it — else a direct stream at auto.offset.reset latest would skip the records
+        // that came while that run was up.
+        ssc = await StreamingContext.getOrCreate(checkpointDir, fresh);
+      } else {
+        // The sink's offsets (its committed batches) are where the job goes on.
+        ssc = await fresh();
+        if (ssc.checkpointDir !== checkpointDir) ssc.checkpoint(checkpointDir);
+      }
     }
-    log(`starting from the sink: offsets ${JSON.stringify(fromOffsets ?? 'none (auto.offset.reset)')}`);
+    log(
+      `starting from the sink: offsets ${JSON.stringify(
+        fromOffsets ?? (hasCheckpoint ? "none (where the checkpoint's first run started, else auto.offset.reset)" : 'none (auto.offset.reset)'),
+      )}`,
+    );
     return { ssc, source: 'sink', recoveredFrom, lastCommitted, fromOffsets };
   }
   if (damage !== undefined) {

@@ -104,7 +104,10 @@ function createDirectStream<K, V>(
  * in the order given, each in offset order. Fails (after the bounded retry) when a topic is
  * missing, Kafka is unreachable, or the offsets are no longer (or not yet) in Kafka.
  * keyDecoder/valueDecoder as in createDirectStream (UTF-8 without them); a decoder that throws
- * rejects with a RecordDecodeError naming topic, partition and offset.
+ * rejects with a RecordDecodeError naming topic, partition and offset. With `"isolation.level":
+ * "read_committed"` the records of aborted transactions are left out (as in the direct stream),
+ * and a range must end at or before the partition's last stable offset (no open transaction
+ * below its end).
  */
 function createRDD(
   ssc: StreamingContext | undefined,
@@ -131,24 +134,39 @@ async function createRDD<K, V>(
     if (d !== undefined && typeof d !== 'function') throw new KafkaConfigError(`createRDD ${name} must be a function (bytes: Buffer | null) => ${name.slice(0, -7)}`);
   }
   const params = resolveKafkaParams(kafkaParams);
+  // isolation.level read_committed: records of aborted transactions are left out, as in the direct stream.
+  const readOptions = params.readCommitted ? { readCommitted: true } : {};
   const client = new KafkaClient(params);
   try {
     if (ranges.some((r) => r.untilOffset > r.fromOffset)) {
       const topics = [...new Set(ranges.map((r) => r.topic))];
       const bounds = await client.topicBounds(topics);
       const byKey = new Map(bounds.map((b) => [`${b.topic}:${b.partition}`, b]));
-      for (const r of ranges) {
-        if (r.untilOffset === r.fromOffset) continue;
-        const b = byKey.get(`${r.topic}:${r.partition}`);
-        if (!b) throw new KafkaConfigError(`createRDD: ${r.topic}:${r.partition} is not a partition of topic ${r.topic}`);
-        if (r.untilOffset > b.high || r.fromOffset < b.low) {
+      const nonEmpty = ranges.filter((r) => r.untilOffset > r.fromOffset);
+      for (const r of nonEmpty) {
+        if (!byKey.has(`${r.topic}:${r.partition}`)) throw new KafkaConfigError(`createRDD: ${r.topic}:${r.partition} is not a partition of topic ${r.topic}`);
+      }
+      // `high` is the last stable offset; the log end is past it while a transaction is open.
+      const pastStable = nonEmpty.filter((r) => r.untilOffset > byKey.get(`${r.topic}:${r.partition}`)!.high);
+      const logEnd = await client.logEndOffsets(pastStable);
+      for (const r of nonEmpty) {
+        const b = byKey.get(`${r.topic}:${r.partition}`)!;
+        const end = Math.max(b.high, logEnd.get(`${r.topic}:${r.partition}`) ?? b.high);
+        if (r.untilOffset > end || r.fromOffset < b.low) {
           throw new KafkaConfigError(
-            `createRDD: ${r.topic}:${r.partition} [${r.fromOffset}, ${r.untilOffset}) is outside what Kafka holds [${b.low}, ${b.high})`,
+            `createRDD: ${r.topic}:${r.partition} [${r.fromOffset}, ${r.untilOffset}) is outside what Kafka holds [${b.low}, ${end})`,
+          );
+        }
+        // read_committed reads only below the last stable offset (ReadOptions.readCommitted).
+        if (params.readCommitted && r.untilOffset > b.high) {
+          throw new KafkaConfigError(
+            `createRDD: ${r.topic}:${r.partition} [${r.fromOffset}, ${r.untilOffset}) ends after the last stable offset ${b.high} ` +
+              `(a transaction is open from there, up to the log end ${end}): with isolation.level read_committed a range must end at or before it`,
           );
         }
       }
     }
-      const { records } = await client.readSized(ranges, {}, keyDecoder || valueDecoder ? { keyDecoder, valueDecoder } : undefined);
+    const { records } = await client.readSized(ranges, readOptions, keyDecoder || valueDecoder ? { keyDecoder, valueDecoder } : undefined);
     return new KafkaRDD<K, V>(ranges.length, ranges, records);
   } finally {
     await client.close();

@@ -20,7 +20,11 @@ import { tpKey, type ResolvedKafkaParams } from './params.js';
 import { decodeRecord, rawRecord, userDecoder, type KafkaRecord, type RawKafkaRecord, type RecordDecoders } from './records.js';
 import { FatalKafkaError, withRetry } from './retry.js';
 
-/** The earliest and latest (log-end) offsets of a partition. */
+/**
+ * The earliest and latest offsets of a partition. `high` is the last stable offset (ListOffsets
+ * at READ_COMMITTED, kafkajs's admin default): the log end, except while a transaction is open on
+ * the partition, when it stops at that transaction's first record (see `logEndOffsets`).
+ */
 export interface PartitionBounds {
   topic: string;
   partition: number;
@@ -136,6 +140,34 @@ export class KafkaClient {
         if (parts.length === 0) throw Object.assign(new Error(`topic ${topic} has no partitions`), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
         for (const p of parts) out.push({ topic, partition: p.partition, low: Number(p.low), high: Number(p.high) });
       });
+      return out;
+    });
+  }
+
+  /**
+   * The log end offset of each of `partitions` (`"topic:partition"` → offset) as a
+   * read_uncommitted consumer sees it: the high watermark, past the records of open transactions,
+   * where topicBounds' `high` (the last stable offset) stops before them. A partition Kafka does
+   * not know is left out.
+   */
+  logEndOffsets(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<Map<string, number>> {
+    if (partitions.length === 0) return Promise.resolve(new Map());
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of partitions) {
+      let l = byTopic.get(topic);
+      if (!l) byTopic.set(topic, (l = []));
+      if (!l.includes(partition)) l.push(partition);
+    }
+    return this.retry(`looking up the log end offsets of ${JSON.stringify([...byTopic.keys()])}`, async () => {
+      const cluster = this.cluster!;
+      await cluster.addMultipleTargetTopics([...byTopic.keys()]);
+      // Up-to-date leaders (a topic recreated since the metadata was read has new ones).
+      await cluster.refreshMetadata();
+      const res = await cluster.fetchTopicsOffset(
+        [...byTopic].map(([topic, ps]) => ({ topic, fromBeginning: false, partitions: ps.map((partition) => ({ partition })) })),
+      );
+      const out = new Map<string, number>();
+      for (const t of res) for (const p of t.partitions) out.set(tpKey(t.topic, p.partition), Number(p.offset));
       return out;
     });
   }

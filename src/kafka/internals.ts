@@ -56,6 +56,10 @@ export interface InternalCluster {
   refreshMetadata(): Promise<void>;
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
   findBroker(o: { nodeId: string }): Promise<InternalBroker>;
+  /** ListOffsets at this cluster's isolation level (READ_UNCOMMITTED: the latest is the high watermark). */
+  fetchTopicsOffset(
+    topics: Array<{ topic: string; fromBeginning: boolean; partitions: Array<{ partition: number }> }>,
+  ): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
   findGroupCoordinator(o: { groupId: string }): Promise<InternalBroker>;
 }
 

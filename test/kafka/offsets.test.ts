@@ -9,7 +9,7 @@ import {
   type KafkaRDD,
   type OffsetRange,
 } from '../../src/index.js';
-import { createTopic, kafkaBrokers, kafkaClient, produceLines, uniqueTopic } from '../helpers/kafka.js';
+import { createTopic, kafkaBrokers, kafkaClient, produceLines, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
 import { sum } from './helpers.js';
 
 const contexts: StreamingContext[] = [];
@@ -271,6 +271,43 @@ describe('KafkaUtils.createRDD', () => {
     await expect(
       KafkaUtils.createRDD(undefined, params, [{ topic: `${topic}-missing`, partition: 0, fromOffset: 0, untilOffset: 1 }]),
     ).rejects.toThrow(/does not exist/);
+  });
+});
+
+describe('KafkaUtils.createRDD isolation.level', () => {
+  it('read_committed leaves out the records of aborted transactions; with a transaction open, read_committed fails past the last stable offset, read_uncommitted reads up to the log end', { timeout: 60_000 }, async () => {
+    const topic = uniqueTopic('rdd-isolation');
+    await createTopic(topic, 1);
+    await produceLines(topic, ['c1'], { partition: 0 }); // 0
+    const producer = kafkaClient().producer({ transactionalId: `tx-${topic}`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const aborted = await producer.transaction();
+      await aborted.send({ topic, messages: [{ value: 'a1', partition: 0 }, { value: 'a2', partition: 0 }] }); // 1, 2
+      await aborted.abort(); // marker at 3
+      await produceLines(topic, ['c2'], { partition: 0 }); // 4
+      // The abort marker is written by the transaction coordinator soon after: wait for the last stable offset.
+      const deadline = Date.now() + 30_000;
+      while ((await topicEndOffsets(topic))[0]! < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const brokers = { 'metadata.broker.list': kafkaBrokers() };
+      const values = async (params: Record<string, string>, untilOffset: number): Promise<string[]> =>
+        (await KafkaUtils.createRDD(undefined, { ...brokers, ...params }, [{ topic, partition: 0, fromOffset: 0, untilOffset }])).collect().map(([, v]) => v);
+      expect(await values({ 'isolation.level': 'read_committed' }, 5)).toEqual(['c1', 'c2']);
+      expect(await values({}, 5)).toEqual(['c1', 'a1', 'a2', 'c2']);
+
+      // A transaction left open at offset 5: the last stable offset stays 5, the log end is 6.
+      const open = await producer.transaction();
+      await open.send({ topic, messages: [{ value: 'o1', partition: 0 }] });
+      await expect(values({ 'isolation.level': 'read_committed' }, 6)).rejects.toThrow(
+        /\[0, 6\) ends after the last stable offset 5 \(a transaction is open from there, up to the log end 6\)/,
+      );
+      expect(await values({ 'isolation.level': 'read_committed' }, 5)).toEqual(['c1', 'c2']);
+      expect(await values({}, 6)).toEqual(['c1', 'a1', 'a2', 'c2', 'o1']);
+      await expect(values({}, 7)).rejects.toThrow(/outside what Kafka holds \[0, 6\)/);
+      await open.abort();
+    } finally {
+      await producer.disconnect();
+    }
   });
 });
 

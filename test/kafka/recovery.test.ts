@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KafkaUtils, ManualClock, StreamingContext, type KafkaRDD, type OffsetRange } from '../../src/index.js';
-import { createTopic, kafkaBrokers, kafkaClient, produceLines, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
+import { KafkaUtils, ManualClock, StreamingContext, type KafkaRDD, type OffsetRange, type PostgresSink } from '../../src/index.js';
+import { resumeFromSink, type StartFromSink } from '../../src/exactlyonce/index.js';
+import { addPartitions, createTopic, kafkaBrokers, kafkaClient, produceLines, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
 import { jobChild, type Child } from '../helpers/jobChild.js';
 import { sleep } from './helpers.js';
 
@@ -103,6 +104,129 @@ describe('direct stream, a first run that completed no batch', () => {
     await clock2.advance(1000);
     expect(seen.sort()).toEqual([...during, ...after].sort());
     await ssc2.stop();
+  });
+});
+
+describe('direct stream recovery with topics added to the stream', () => {
+  it('a topic the checkpoint never saw starts by fromOffsets, else the group\'s committed offsets, else auto.offset.reset; a partition added to a recorded topic from its first offset', { timeout: 90_000 }, async () => {
+    const [a, b, c] = [uniqueTopic('known'), uniqueTopic('added-from'), uniqueTopic('added-group')];
+    await createTopic(a, 1);
+    await createTopic(b, 2);
+    await createTopic(c, 1);
+    await produceLines(a, records('a', 4), { partition: 0 });
+    await produceLines(b, records('b0', 10), { partition: 0 });
+    await produceLines(b, records('b1', 4), { partition: 1 });
+    await produceLines(c, records('c', 6), { partition: 0 });
+    const groupId = uniqueTopic('group');
+    const dir = tempDir('kafka-added-topic-');
+    const ranges = new Map<string, [number, number]>();
+    const build = (clock: ManualClock, topics: string[], params: Record<string, string>, fromOffsets?: Record<string, number>): StreamingContext => {
+      const ssc = new StreamingContext({ batchDuration: 1000, clock, appName: 'added-topic' });
+      ssc.checkpoint(dir);
+      const stream = KafkaUtils.createDirectStream(ssc, topics, { 'metadata.broker.list': kafkaBrokers(), 'group.id': groupId, ...params }, fromOffsets);
+      stream.foreachRDD((rdd) => {
+        for (const r of (rdd as KafkaRDD).offsetRanges()) ranges.set(`${r.topic}:${r.partition}`, [r.fromOffset, r.untilOffset]);
+      });
+      return ssc;
+    };
+
+    // Run 1 reads topic a only, and completes a batch (its checkpoint knows a:0 at 4).
+    const clock1 = new ManualClock();
+    const ssc1 = build(clock1, [a], { 'auto.offset.reset': 'earliest' });
+    cleanups.push(() => ssc1.stop());
+    await ssc1.start();
+    await clock1.advance(1000);
+    await ssc1.stop();
+    expect(ranges.get(`${a}:0`)).toEqual([0, 4]);
+
+    // While it is down: a gets a partition (with records), the group commits c:0 at 2.
+    await addPartitions(a, 2);
+    await produceLines(a, records('a1', 2), { partition: 1 });
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    try {
+      await admin.setOffsets({ groupId, topic: c, partitions: [{ partition: 0, offset: '2' }] });
+    } finally {
+      await admin.disconnect();
+    }
+
+    // Run 2 reads a, b and c, auto.offset.reset latest, fromOffsets b:0 → 7.
+    ranges.clear();
+    const clock2 = new ManualClock(1000);
+    const ssc2 = await StreamingContext.getOrCreate(dir, () => build(clock2, [a, b, c], { 'auto.offset.reset': 'latest' }, { [`${b}:0`]: 7 }));
+    cleanups.push(() => ssc2.stop());
+    expect(ssc2.recoveredFrom).toBe(1000);
+    await ssc2.start();
+    await clock2.advance(1000);
+    expect(Object.fromEntries(ranges)).toEqual({
+      [`${a}:0`]: [4, 4], // the checkpoint's position
+      [`${a}:1`]: [0, 2], // added to a recorded topic: from its first offset
+      [`${b}:0`]: [7, 10], // fromOffsets
+      [`${b}:1`]: [4, 4], // auto.offset.reset latest
+      [`${c}:0`]: [2, 6], // the group's committed offset
+    });
+    await ssc2.stop();
+  });
+});
+
+describe('resumeFromSink after a first run that completed no batch', () => {
+  // A stand-in for the PostgresSink with the members resumeFromSink reads (no table damage).
+  const sinkHolding = (offsets: Record<string, number>, lastCommitted?: number): PostgresSink<any> =>
+    ({
+      lastCommittedBatchTime: async () => lastCommitted,
+      storedOffsets: async () => offsets,
+      tableDamage: undefined,
+    }) as unknown as PostgresSink<any>;
+
+  async function firstRunThenResume(sinkAfter: (topic: string) => PostgresSink<any>): Promise<{ during: string[]; seen: string[]; starts: StartFromSink[]; source: string }> {
+    const topic = uniqueTopic('resume-first-run');
+    await createTopic(topic, 1);
+    await produceLines(topic, records('old', 5), { partition: 0 });
+    const dir = tempDir('kafka-resume-first-run-');
+    const starts: StartFromSink[] = [];
+    const build = (clock: ManualClock, seen: string[]) => (start: StartFromSink): StreamingContext => {
+      starts.push(start);
+      const c = new StreamingContext({ batchDuration: 1000, clock, appName: 'resume-first-run' });
+      c.checkpoint(dir);
+      const stream = KafkaUtils.createDirectStream(c, [topic], { 'metadata.broker.list': kafkaBrokers() }, start.fromOffsets); // latest
+      stream.foreachRDD((rdd) => {
+        seen.push(...rdd.collect().map(([, v]) => v));
+      });
+      return c;
+    };
+    // Run 1 starts at the latest offset (5), records come, it ends before its first batch completed.
+    const run1 = await resumeFromSink({ checkpointDir: dir, sink: sinkHolding({}), topics: [topic], create: build(new ManualClock(), []) });
+    cleanups.push(() => run1.ssc.stop());
+    await run1.ssc.start();
+    const during = records('during', 6);
+    await produceLines(topic, during, { partition: 0 });
+    await run1.ssc.stop();
+
+    // Run 2 through resumeFromSink, with `sink` as it is then.
+    const clock = new ManualClock();
+    const seen: string[] = [];
+    const run2 = await resumeFromSink({ checkpointDir: dir, sink: sinkAfter(topic), topics: [topic], create: build(clock, seen) });
+    cleanups.push(() => run2.ssc.stop());
+    expect(run2.ssc.recoveredFrom).toBeUndefined();
+    await run2.ssc.start();
+    await clock.advance(1000);
+    await run2.ssc.stop();
+    return { during, seen, starts, source: run2.source };
+  }
+
+  it('a sink that holds no offsets: the job starts where the first run started (the start record), not at auto.offset.reset latest', { timeout: 60_000 }, async () => {
+    const { during, seen, starts, source } = await firstRunThenResume(() => sinkHolding({}));
+    expect(source).toBe('sink');
+    expect(seen).toEqual(during);
+    // Built from the sink (its table read as the state), with no offsets of its own.
+    expect(starts.at(-1)).toMatchObject({ fromOffsets: undefined, fromCheckpoint: false });
+  });
+
+  it('a sink that committed the first batch (the crash came before the checkpoint did): its offsets win over the start record', { timeout: 60_000 }, async () => {
+    // The sink committed offsets [5, 8): the job goes on from 8.
+    const { during, seen, source } = await firstRunThenResume((topic) => sinkHolding({ [`${topic}:0`]: 8 }, 1000));
+    expect(source).toBe('sink');
+    expect(seen).toEqual(during.slice(3));
   });
 });
 
