@@ -78,6 +78,7 @@ export { KafkaStreamError } from './kafka/retry.js';
 export { type OffsetRange } from './kafka/OffsetRange.js';
 export { KafkaReceiver, type KafkaReceiverEvent } from './receivers/KafkaReceiver.js';
 export { DirectKafkaInputDStream } from './direct/DirectKafkaInputDStream.js';
+export { PositionAfterLogEndError } from './direct/cutRanges.js';
 export { type DirectKafkaPosition } from './direct/kafkaCheckpoint.js';
 export { KafkaSink, writeToKafka, type KafkaSinkOptions } from './sinks/kafka/KafkaSink.js';
 export { writeFenced, isFenced } from './scaleout/index.js';
