@@ -129,15 +129,16 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
   private async startReceiver(): Promise<void> {
     this.state = 'started';
     const onStart = (async () => this.receiver.onStart())();
-    // A stop() meanwhile waits for it: onStop must close what onStart opens (Spark holds a lock).
-    this.starting = onStart.catch(() => undefined);
+    // A stop() or restart() meanwhile waits for it: onStop must close what onStart opens (Spark holds a lock).
+    const starting = onStart.catch(() => undefined);
+    this.starting = starting;
     try {
       await onStart;
     } catch (e) {
       this.restart(`Error starting receiver ${this.name}`, e);
       return;
     } finally {
-      this.starting = undefined;
+      if (this.starting === starting) this.starting = undefined;
     }
     if (this.state !== 'started') return; // onStart asked for a restart or stop
     this.post('receiverStarted', true);
@@ -254,6 +255,7 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
     this.state = 'restarting';
     this.post('receiverError', false);
     this.restarting = (async () => {
+      await this.starting;
       await this.callOnStop();
       // A stop() during onStop found no timer to cancel: no back-off to wait out then.
       if (this.state === 'restarting') {

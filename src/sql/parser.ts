@@ -11,7 +11,7 @@ import { resolveFunction } from './builtins.js';
 import { ParseException } from './errors.js';
 import { Alias, Cast, ColumnRef, Expr, Literal, Star } from './expressions.js';
 import { BinaryOp, CaseWhen, GetField, GetItem, InList, UnaryOp } from './operators.js';
-import { parseDataType, type DataType } from './types.js';
+import { parseDataType, Types, type DataType } from './types.js';
 
 export type TokenKind = 'ident' | 'qident' | 'number' | 'string' | 'op' | 'eof';
 export interface Token {
@@ -254,7 +254,8 @@ export class ExprParser {
         const raw = t.text.replace(/[LlDd]$/, '');
         const n = Number(raw);
         if (!Number.isFinite(n)) this.fail('a number', t);
-        return new Literal(n);
+        // 5.0, 1e1 and 5D are fractional literals (Spark: decimal, double): a string compared with one is cast to double, not int.
+        return /[.eEdD]/.test(t.text) ? new Literal(n, Types.DOUBLE) : new Literal(n);
       }
       case 'string':
         this.i++;

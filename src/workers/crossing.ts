@@ -35,7 +35,8 @@ export function firstAltered(root: unknown): { path: string; what: string } | un
     } else if (v instanceof Map) {
       let i = 0;
       for (const [k, x] of v) {
-        stack.push([k, `${at}.keys()[${i}]`], [x, `${at}.get(${i++})`]);
+        const key = typeof k === 'string' ? JSON.stringify(k) : typeof k === 'number' || typeof k === 'boolean' ? String(k) : `key #${i}`;
+        stack.push([k, `${at}.keys()[${i++}]`], [x, `${at}.get(${key})`]);
       }
     } else if (v instanceof Set) {
       let i = 0;

@@ -186,6 +186,31 @@ describe('receiverStream', () => {
     expect(events).toEqual(['connected #1', 'closed', 'connected #2', 'closed']);
     expect(r.connection).toBeUndefined();
   });
+
+  it('a restart() during an async onStart waits for it too: onStop closes what it opened, and a stop() during the next onStart still waits', async () => {
+    const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(), receiverRestartDelay: 10 });
+    cleanups.push(() => ssc.stop());
+    let open = 0;
+    class SlowConnect extends Receiver<string> {
+      starts = 0;
+      async onStart(): Promise<void> {
+        const n = ++this.starts;
+        if (n === 1) setTimeout(() => this.restart('dropped while connecting'), 20);
+        await sleep(150);
+        open++;
+      }
+      onStop(): void {
+        if (open > 0) open--;
+      }
+    }
+    const r = new SlowConnect();
+    ssc.receiverStream(r).foreachRDD(() => undefined);
+    await ssc.start();
+    await waitFor(() => r.starts === 2, 'the restarted onStart');
+    expect(open).toBe(0); // the first start's connection was closed by the restart's onStop
+    await ssc.stop(); // inside the second onStart
+    expect(open).toBe(0);
+  });
   it('restarts a receiver whose onStart throws, and reports reportError() without restarting', async () => {
     const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(), receiverRestartDelay: 100 });
     cleanups.push(() => ssc.stop());

@@ -77,6 +77,18 @@ describe('selectExpr/expr parser: good expressions', () => {
     expect(ts.where("t IN ('2017-11-11 00:00:00')").count()).toBe(1);
   });
 
+  it('a string compared with a fractional literal (5.0, 1e1, 5D) is cast to double, not truncated to int', () => {
+    const spark = session();
+    const df = spark.createDataFrame([{ p: '4.9' }, { p: '5' }, { p: '5.5' }, { p: '10' }], 'p STRING');
+    const ps = (d: typeof df) => d.collect().map((r) => r.p);
+    expect(ps(df.where('p > 5.0'))).toEqual(['5.5', '10']);
+    expect(ps(df.where('p = 5.0'))).toEqual(['5']);
+    expect(ps(df.where('p > 5D'))).toEqual(['5.5', '10']);
+    expect(ps(df.where('p < 1e1'))).toEqual(['4.9', '5', '5.5']);
+    // A whole number is an int, as in Spark: '5.5' = 5 after the cast to int.
+    expect(ps(df.where('p = 5'))).toEqual(['5', '5.5']);
+  });
+
   it('NaN equals NaN and sorts above every number; NaN and null group apart', () => {
     const spark = session();
     const df = spark.createDataFrame([{ a: 'x', d: NaN }, { a: 'x', d: null }, { a: 'x', d: 1e308 }, { a: 'x', d: NaN }], 'a STRING, d DOUBLE');
