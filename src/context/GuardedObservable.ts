@@ -10,6 +10,7 @@
  * on the subscriber the user wrote, at the end of the chain.
  */
 import { Observable, Subscriber, type Observer, type Operator, type Subscription, type TeardownLogic } from 'rxjs';
+import { isThenable } from '../util/thenable.js';
 
 type Next<T> = ((value: T) => void) | null | undefined;
 
@@ -18,9 +19,7 @@ type Next<T> = ((value: T) => void) | null | undefined;
  * rejection goes to `onError` too, rather than to Node's unhandled-rejection exit.
  */
 export function surfaceRejection(result: unknown, onError: (error: unknown) => void): void {
-  if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-    (result as PromiseLike<unknown>).then(undefined, onError);
-  }
+  if (isThenable(result)) result.then(undefined, onError);
 }
 
 export class GuardedObservable<T> extends Observable<T> {

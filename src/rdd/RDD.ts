@@ -9,6 +9,7 @@ import { KeyMap, partitionOf } from './keys.js';
 import { PairTable } from './PairTable.js';
 import { bindStage, type NarrowOp, type NarrowOpKind, type SinkKind } from './stage.js';
 import { appendAll } from '../util/appendAll.js';
+import { isThenable } from '../util/thenable.js';
 
 /** Receives one element; narrow transformations compose these so a chain runs in one pass. */
 export type Push<T> = (t: T) => void;
@@ -440,7 +441,7 @@ export abstract class RDD<T> {
       for (let i = 0; i < this.numPartitions; i++) {
         const r = f(this.ownPartition(i));
         // Any awaitable; handled at once, so a partition that throws later leaves no rejection unhandled.
-        if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+        if (isThenable(r)) {
           const p = Promise.resolve(r);
           p.catch(() => undefined);
           pending.push(p);
