@@ -152,19 +152,29 @@ export class BoundAggregate {
       };
     }
 
-    // Replace each aggregate call by a slot the group's output row carries.
+    // Replace each aggregate call by a slot the group's output row carries, and each grouping
+    // expression (`upper(a)` grouped by `upper(a)`) by its group column.
     this.calls = [];
+    const groupBySql = new Map(groups.map((g) => [unalias(g.expr).sql.toLowerCase(), g.name]));
     const outExprs = aggs.map((a) =>
       transformExpr(a, (e) => {
-        if (!(e instanceof AggregateCall)) return undefined;
-        const i = this.calls.length;
-        this.calls.push(e);
-        return new SlotRef(`${SLOT}${i}`, e.name);
+        if (e instanceof AggregateCall) {
+          const i = this.calls.length;
+          this.calls.push(e);
+          return new SlotRef(`${SLOT}${i}`, e.name);
+        }
+        const group = e instanceof Alias || e instanceof ColumnRef ? undefined : groupBySql.get(e.sql.toLowerCase());
+        return group === undefined ? undefined : new SlotRef(group, e.name);
       }),
     );
-    for (const a of aggs) {
-      if (!a.containsAggregate() && !groupBy.some((g) => g.name === a.name)) {
-        throw new AnalysisException(`expression '${a.name}' is neither present in the group by, nor is it an aggregate function`);
+    // Spark's CheckAnalysis: what is left may read only group columns (literals and functions of
+    // them are fine: `SELECT a, 1, upper(a) ... GROUP BY a`).
+    const groupSchema = new StructType(groups.map((g) => new StructField(g.name, g.bound.type)));
+    for (const out of outExprs) {
+      for (const e of walkExpr(out)) {
+        if (e instanceof ColumnRef && !(e instanceof SlotRef) && !groupSchema.field(e.parts[0]!) && !groupSchema.field(e.sql)) {
+          throw new AnalysisException(`expression '${e.sql}' is neither present in the group by, nor is it an aggregate function`);
+        }
       }
     }
     this.hasDistinct = this.calls.some((c) => c.distinct);
@@ -181,7 +191,7 @@ export class BoundAggregate {
     // Outputs that are plain aggregates (`count(x)`, `sum(y) AS s`) read their buffer directly.
     const slotOf = (e: Expr): number => {
       const inner = e instanceof Alias ? e.child : e;
-      return inner instanceof SlotRef ? Number(inner.parts[0]!.slice(SLOT.length)) : -1;
+      return inner instanceof SlotRef && inner.parts[0]!.startsWith(SLOT) ? Number(inner.parts[0]!.slice(SLOT.length)) : -1;
     };
     const slots = outExprs.map(slotOf);
     const groupNameSet = new Set(this.groupNames);

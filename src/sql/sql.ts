@@ -6,7 +6,8 @@
 import { Column } from './Column.js';
 import type { DataFrame } from './DataFrame.js';
 import { AnalysisException, ParseException } from './errors.js';
-import { ColumnRef, Literal, Star, type Expr } from './expressions.js';
+import { AggregateCall } from './builtins.js';
+import { Alias, ColumnRef, Literal, Star, transformExpr, type Expr } from './expressions.js';
 import { ExprParser } from './parser.js';
 import { Types } from './types.js';
 
@@ -26,19 +27,32 @@ export function runSql(query: string, table: (name: string) => DataFrame): DataF
   const groupBy: Expr[] = [];
   if (p.acceptKeyword('GROUP')) {
     p.expectKeyword('BY');
-    do groupBy.push(p.expression());
-    while (p.acceptOp(','));
+    do {
+      const start = p.peek().pos;
+      groupBy.push(groupItem(p.expression(), p.text.slice(start, p.peek().pos), items));
+    } while (p.acceptOp(','));
   }
-  const aggregated = groupBy.length > 0 || items.some((e) => e.containsAggregate());
+  const having = p.acceptKeyword('HAVING') ? p.expression() : undefined;
+  const aggregated = groupBy.length > 0 || items.some((e) => e.containsAggregate()) || !!having?.containsAggregate();
   if (aggregated) {
-    df = df.withPlan(df.aggregatePlan(groupBy, items));
+    // HAVING's aggregates that are not select items are computed as hidden columns, as Spark's
+    // ResolveAggregateFunctions adds them to the Aggregate below the Filter.
+    const hidden: Expr[] = [];
+    const condition =
+      having &&
+      transformExpr(having, (e) => {
+        if (!(e instanceof AggregateCall)) return undefined;
+        const item = items.find((i) => (i instanceof Alias ? i.child : i).sql === e.sql);
+        if (item) return new ColumnRef([item.name]);
+        hidden.push(new Alias(e, `__having${hidden.length}`));
+        return new ColumnRef([`__having${hidden.length - 1}`]);
+      });
+    df = df.withPlan(df.aggregatePlan(groupBy, [...items, ...hidden]));
+    if (condition) df = df.where(new Column(condition));
     df = df.select(...items.map((e) => new Column(new ColumnRef([e.name]))));
-  } else if (!(items.length === 1 && items[0] instanceof Star && !items[0].qualifier)) {
-    df = df.select(...items.map((e) => new Column(e)));
-  }
-  if (p.acceptKeyword('HAVING')) {
-    if (!aggregated) p.fail('GROUP BY before HAVING');
-    df = df.where(new Column(p.expression()));
+  } else {
+    if (having) p.fail('GROUP BY or an aggregate before HAVING');
+    if (!(items.length === 1 && items[0] instanceof Star && !items[0].qualifier)) df = df.select(...items.map((e) => new Column(e)));
   }
   if (distinct) df = df.distinct();
   if (p.acceptKeyword('ORDER')) {
@@ -60,6 +74,19 @@ export function runSql(query: string, table: (name: string) => DataFrame): DataF
   }
   p.expectEnd();
   return df;
+}
+
+/** Spark's groupByOrdinal (on by default): an integer literal in GROUP BY is a select item's position. */
+function groupItem(e: Expr, written: string, items: Expr[]): Expr {
+  if (!(e instanceof Literal) || e.type !== Types.INTEGER || !/^[-+]?\s*\d+$/.test(written.trim())) return e;
+  const i = e.value as number;
+  if (i < 1 || i > items.length) {
+    throw new AnalysisException(`GROUP BY position ${i} is not in select list (valid range is [1, ${items.length}])`);
+  }
+  const item = items[i - 1]!;
+  if (item.containsAggregate()) throw new AnalysisException(`GROUP BY ${i} refers to an expression that contains an aggregate function: ${item.sql}`);
+  if (item instanceof Star) throw new AnalysisException(`GROUP BY position ${i} is a star (*), which cannot be grouped by`);
+  return item;
 }
 
 /**

@@ -154,6 +154,42 @@ describe('static DataFrames', () => {
     expect(() => spark.sql('SELECT w FROM words ORDER BY 0')).toThrow(AnalysisException);
   });
 
+  it('a grouped SELECT may hold literals and functions of the grouping expressions; a column outside them fails', () => {
+    const spark = session();
+    spark.createDataFrame([{ a: 'x', c: 1 }, { a: 'x', c: 2 }, { a: 'y', c: 3 }]).createOrReplaceTempView('t');
+    expect(spark.sql("SELECT a, 1 AS one, 'k' AS k, upper(a) AS u, count(*) + 1 AS n FROM t GROUP BY a ORDER BY a").collect()).toEqual([
+      { a: 'x', one: 1, k: 'k', u: 'X', n: 3 },
+      { a: 'y', one: 1, k: 'k', u: 'Y', n: 2 },
+    ]);
+    expect(spark.sql('SELECT upper(a) AS ua, count(*) AS n FROM t GROUP BY upper(a) ORDER BY ua').collect()).toEqual([
+      { ua: 'X', n: 2 },
+      { ua: 'Y', n: 1 },
+    ]);
+    expect(() => spark.sql('SELECT a, c FROM t GROUP BY a')).toThrow("expression 'c' is neither present in the group by, nor is it an aggregate function");
+    expect(() => spark.sql('SELECT a, c + sum(c) AS z FROM t GROUP BY a')).toThrow(AnalysisException);
+  });
+
+  it('spark.sql HAVING filters groups by aggregates the SELECT need not list', () => {
+    const spark = session();
+    spark.createDataFrame([{ a: 'x', c: 1 }, { a: 'x', c: 2 }, { a: 'y', c: 3 }]).createOrReplaceTempView('t');
+    expect(spark.sql('SELECT a, count(*) AS n FROM t GROUP BY a HAVING count(*) > 1').collect()).toEqual([{ a: 'x', n: 2 }]);
+    expect(spark.sql('SELECT a FROM t GROUP BY a HAVING sum(c) > 2 AND max(c) < 3').collect()).toEqual([{ a: 'x' }]);
+    expect(spark.sql("SELECT count(*) AS n FROM t GROUP BY a HAVING a <> 'x'").collect()).toEqual([{ n: 1 }]);
+    expect(spark.sql('SELECT count(*) AS n FROM t HAVING count(*) > 2').collect()).toEqual([{ n: 3 }]);
+    expect(spark.sql('SELECT a, count(*) AS n FROM t GROUP BY a HAVING n > 1').columns).toEqual(['a', 'n']);
+  });
+
+  it('spark.sql GROUP BY n groups by the n-th select item; an aggregate or a position out of range fails', () => {
+    const spark = session();
+    spark.createDataFrame([{ a: 'x', c: 1 }, { a: 'x', c: 2 }, { a: 'y', c: 3 }]).createOrReplaceTempView('t');
+    expect(spark.sql('SELECT upper(a) AS u, sum(c) AS s FROM t GROUP BY 1 ORDER BY 1').collect()).toEqual([
+      { u: 'X', s: 3 },
+      { u: 'Y', s: 3 },
+    ]);
+    expect(() => spark.sql('SELECT a, sum(c) FROM t GROUP BY 2')).toThrow('GROUP BY 2 refers to an expression that contains an aggregate function');
+    expect(() => spark.sql('SELECT a, sum(c) FROM t GROUP BY 3')).toThrow('GROUP BY position 3 is not in select list (valid range is [1, 2])');
+  });
+
   it('split with a limit keeps the rest of the text verbatim as the last piece; without one, trailing empty pieces stay', () => {
     const spark = session();
     const df = spark.createDataFrame([{ s: 'a,b;c;d' }, { s: 'k1=v=1' }, { s: 'x,y,,' }]);
