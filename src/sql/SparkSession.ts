@@ -140,7 +140,7 @@ export class SparkSession implements DataFrameSession, StreamingSession {
 
   /** SELECT over memory tables and temp views. */
   sql(query: string): DataFrame {
-    return runSql(query, (name) => this.table(name));
+    return runSql(query, (name) => (name === undefined ? new DataFrame(this, new StaticScan(new StructType([]), () => [{}])) : this.table(name)));
   }
 
   /** @internal A memory sink's table: each query start gets a new one (Spark's new MemorySink), replacing its name. */

@@ -36,7 +36,10 @@ const SCALARS: Record<string, ScalarImpl> = {
   rtrim: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).replace(/ +$/, '')),
   // Characters (code points), as Spark counts them, not UTF-16 units; bytes of a binary.
   length: strict1(Types.INTEGER, (v) => (Buffer.isBuffer(v) ? v.length : codePoints(String(castValue(v, Types.STRING))))),
-  concat: (args) => ({ type: Types.STRING, eval: (r) => concatValues(args.map((a) => a.eval(r))) }),
+  concat: (args) => {
+    const types = args.map((a) => a.type);
+    return { type: Types.STRING, eval: (r) => concatValues(args.map((a) => a.eval(r)), types) };
+  },
   coalesce: (args) => ({
     type: args.find((a) => a.type !== Types.NULL)?.type ?? Types.NULL,
     eval: (r) => {

@@ -7,7 +7,7 @@
  */
 import { AnalysisException } from './errors.js';
 import { ArrayType, DataType, StructType, Types } from './types.js';
-import { castValue, type Row } from './values.js';
+import { castValue, typedString, type Row } from './values.js';
 
 export interface Bound {
   type: DataType;
@@ -214,6 +214,10 @@ export class Cast extends Expr {
     const to = this.to;
     const ce = c.eval;
     if (c.type.equals(to)) return { type: to, eval: ce };
+    if (to === Types.STRING && (c.type === Types.DOUBLE || c.type === Types.FLOAT)) {
+      const from = c.type;
+      return { type: to, eval: (r) => castDoubleToString(ce(r), from) };
+    }
     return { type: to, eval: (r) => castValue(ce(r), to) };
   }
   override children(): Expr[] {
@@ -222,6 +226,10 @@ export class Cast extends Expr {
   override withChildren(c: Expr[]): Expr {
     return new Cast(c[0]!, this.to);
   }
+}
+
+function castDoubleToString(v: unknown, from: DataType): string | null {
+  return v === null || v === undefined ? null : typedString(v, from);
 }
 
 export function sqlTypeName(t: DataType): string {

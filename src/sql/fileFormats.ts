@@ -4,8 +4,8 @@
  * the file sink.
  */
 import { parseJsonRow, toJsonText } from './json.js';
-import { StructField, StructType, Types } from './types.js';
-import { castValue, valueToString, type Row } from './values.js';
+import { DataType, StructField, StructType, Types } from './types.js';
+import { castValue, typedString, type Row } from './values.js';
 
 export type FileFormat = 'json' | 'csv' | 'text';
 
@@ -94,9 +94,9 @@ export function parseCsv(text: string, sep: string): (string | null)[][] {
   return out;
 }
 
-function csvField(v: unknown, sep: string): string {
+function csvField(v: unknown, sep: string, t: DataType = Types.STRING): string {
   if (v === null || v === undefined) return '';
-  const s = valueToString(v);
+  const s = typedString(v, t);
   return s === '' || s.includes(sep) || /["\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -104,9 +104,10 @@ function csvField(v: unknown, sep: string): string {
 export function formatFile(rows: Row[], format: FileFormat, schema: StructType, o: FormatOptions): string {
   const names = schema.fieldNames;
   if (format === 'json') return rows.map((r) => toJsonText(r) + '\n').join('');
-  if (format === 'text') return rows.map((r) => valueToString(r[names[0]!]) + '\n').join('');
+  if (format === 'text') return rows.map((r) => typedString(r[names[0]!], schema.fields[0]!.dataType) + '\n').join('');
   const sep = o.sep ?? ',';
-  const lines = rows.map((r) => names.map((n) => csvField(r[n], sep)).join(sep));
+  const types = schema.fields.map((f) => f.dataType);
+  const lines = rows.map((r) => names.map((n, i) => csvField(r[n], sep, types[i])).join(sep));
   if (o.header) lines.unshift(names.map((n) => csvField(n, sep)).join(sep));
   return lines.map((l) => l + '\n').join('');
 }

@@ -6,7 +6,7 @@
 import { AnalysisException } from './errors.js';
 import { bindField, Expr, Literal, type BindContext, type Bound } from './expressions.js';
 import { ArrayType, DataType, isNumeric, StructType, Types, widerNumeric } from './types.js';
-import { castValue, compareSql, equalSql, type Row } from './values.js';
+import { castValue, compareSql, equalSql, typedString, type Row } from './values.js';
 
 const ARITH = new Set(['+', '-', '*', '/', '%']);
 const COMPARE = new Set(['=', '!=', '<', '<=', '>', '>=', '<=>']);
@@ -49,7 +49,8 @@ export class BinaryOp extends Expr {
       };
     }
     if (op === '||') {
-      return { type: Types.STRING, eval: (row) => concatValues([le(row), re(row)]) };
+      const types = [l.type, r.type];
+      return { type: Types.STRING, eval: (row) => concatValues([le(row), re(row)], types) };
     }
     if (ARITH.has(op)) {
       if (!isNumeric(l.type) && l.type !== Types.NULL && l.type !== Types.STRING) typeError(this, l.type);
@@ -171,11 +172,12 @@ function comparator(op: string): (a: unknown, b: unknown) => boolean {
   }
 }
 
-export function concatValues(vs: unknown[]): string | null {
+export function concatValues(vs: unknown[], types?: DataType[]): string | null {
   let s = '';
-  for (const v of vs) {
+  for (let i = 0; i < vs.length; i++) {
+    const v = vs[i];
     if (v === null || v === undefined) return null;
-    s += typeof v === 'string' ? v : String(castValue(v, Types.STRING));
+    s += typeof v === 'string' ? v : types ? typedString(v, types[i]!) : String(castValue(v, Types.STRING));
   }
   return s;
 }

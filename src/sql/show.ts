@@ -4,14 +4,11 @@
  * `[a, b]`, structs `{a, b}`, timestamps `yyyy-MM-dd HH:mm:ss`.
  */
 import { ArrayType, DataType, StructType, Types } from './types.js';
-import { formatDate, formatTimestamp, type Row } from './values.js';
+import { doubleText, formatDate, formatTimestamp, type Row } from './values.js';
 
 export function cellText(v: unknown, t: DataType | undefined): string {
   if (v === null || v === undefined) return 'null';
-  if (t === Types.DOUBLE || t === Types.FLOAT) {
-    if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 1e7) return v.toFixed(1);
-    if (typeof v === 'number' && Math.abs(v) >= 1e7) return v.toExponential().replace('e+', 'E');
-  }
+  if ((t === Types.DOUBLE || t === Types.FLOAT) && typeof v === 'number') return doubleText(v);
   if (t === Types.DATE && v instanceof Date) return formatDate(v);
   if (v instanceof Date) return formatTimestamp(v);
   if (Buffer.isBuffer(v)) return `[${[...v].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ')}]`;

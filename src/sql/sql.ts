@@ -11,18 +11,20 @@ import { Alias, ColumnRef, Literal, Star, transformExpr, type Expr } from './exp
 import { ExprParser } from './parser.js';
 import { Types } from './types.js';
 
-export function runSql(query: string, table: (name: string) => DataFrame): DataFrame {
+/** `table(name)` reads a table or view; `table(undefined)` is the one empty row a SELECT without FROM reads. */
+export function runSql(query: string, table: (name: string | undefined) => DataFrame): DataFrame {
   const p = new ExprParser(query.trim().replace(/;\s*$/, ''));
   if (!p.acceptKeyword('SELECT')) p.fail('SELECT (only SELECT queries are supported)');
   const distinct = p.acceptKeyword('DISTINCT');
   const items: Expr[] = [];
   do items.push(p.namedExpression());
   while (p.acceptOp(','));
-  p.expectKeyword('FROM');
-  const name = p.identifier();
-  let df = table(name);
-  // An optional table alias is accepted and ignored (columns are not qualified by it).
-  if (p.peek().kind === 'ident' && !['WHERE', 'GROUP', 'ORDER', 'LIMIT', 'HAVING'].includes(p.peek().text.toUpperCase())) p.next();
+  let df: DataFrame;
+  if (p.acceptKeyword('FROM')) {
+    df = table(p.identifier());
+    // An optional table alias is accepted and ignored (columns are not qualified by it).
+    if (p.peek().kind === 'ident' && !['WHERE', 'GROUP', 'ORDER', 'LIMIT', 'HAVING'].includes(p.peek().text.toUpperCase())) p.next();
+  } else df = table(undefined); // `SELECT 1 + 1`: Spark's OneRowRelation
   if (p.acceptKeyword('WHERE')) df = df.where(new Column(p.expression()));
   const groupBy: Expr[] = [];
   if (p.acceptKeyword('GROUP')) {

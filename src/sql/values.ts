@@ -116,6 +116,27 @@ export function castValue(v: unknown, to: DataType): unknown {
 }
 
 /** A value as Spark's CAST(x AS STRING) writes it. */
+/**
+ * A DOUBLE as Java's Double.toString writes it (Spark's CAST to STRING, show(), CSV): always a
+ * decimal point (`40.0`), and scientific notation outside [1e-3, 1e7) (`1.0E7`, `1.5E-4`).
+ */
+export function doubleText(v: number): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
+  const a = Math.abs(v);
+  if (a >= 1e-3 && a < 1e7) {
+    const s = String(v);
+    return s.includes('.') ? s : `${s}.0`;
+  }
+  const [m, e] = v.toExponential().split('e') as [string, string];
+  return `${m.includes('.') ? m : `${m}.0`}E${Number(e)}`;
+}
+
+/** A value of type `t` as text: a DOUBLE or FLOAT as Java writes it, anything else as valueToString. */
+export function typedString(v: unknown, t: DataType): string {
+  return typeof v === 'number' && (t === Types.DOUBLE || t === Types.FLOAT) ? doubleText(v) : valueToString(v);
+}
+
 export function valueToString(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v instanceof Date) return formatTimestamp(v);

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AnalysisException, functions as F, StructType, type Column } from '../../src/sql/index.js';
+import { formatFile } from '../../src/sql/fileFormats.js';
 import { meetupSchema, session } from './helpers.js';
 
 describe('static DataFrames', () => {
@@ -188,6 +189,24 @@ describe('static DataFrames', () => {
     ]);
     expect(() => spark.sql('SELECT a, sum(c) FROM t GROUP BY 2')).toThrow('GROUP BY 2 refers to an expression that contains an aggregate function');
     expect(() => spark.sql('SELECT a, sum(c) FROM t GROUP BY 3')).toThrow('GROUP BY position 3 is not in select list (valid range is [1, 2])');
+  });
+
+  it('a double turned into text is written as Java writes it: 40.0, 1.0E7, 1.0E-4 (CAST, concat, ||, show, CSV)', () => {
+    const spark = session();
+    spark.createDataFrame([{ a: 'x', b: 40, n: 40 }, { a: 'y', b: 1e7, n: 1e7 }, { a: 'z', b: 0.0001, n: 0 }]).createOrReplaceTempView('d');
+    const q = spark.sql("SELECT CAST(CAST(b AS DOUBLE) AS STRING) AS s, concat(a, avg(b)) AS c, a || CAST(b AS DOUBLE) AS p, CAST(n AS STRING) AS i FROM d GROUP BY a, b, n ORDER BY c");
+    expect(q.collect()).toEqual([
+      { s: '40.0', c: 'x40.0', p: 'x40.0', i: '40' },
+      { s: '1.0E7', c: 'y1.0E7', p: 'y1.0E7', i: '10000000' },
+      { s: '1.0E-4', c: 'z1.0E-4', p: 'z1.0E-4', i: '0' },
+    ]);
+    expect(spark.sql('SELECT CAST(40.0 AS STRING) AS s, CAST(1.5E7 AS STRING) AS t').collect()).toEqual([{ s: '40.0', t: '1.5E7' }]);
+    const shown = spark.sql('SELECT CAST(b AS DOUBLE) AS v FROM d').showString();
+    expect(shown).toContain('|  40.0|');
+    expect(shown).toContain('| 1.0E7|');
+    expect(shown).toContain('|1.0E-4|');
+    const doubles = spark.sql('SELECT a, CAST(b AS DOUBLE) AS v FROM d');
+    expect(formatFile(doubles.collect(), 'csv', doubles.schema, {})).toBe('x,40.0\ny,1.0E7\nz,1.0E-4\n');
   });
 
   it('split with a limit keeps the rest of the text verbatim as the last piece; without one, trailing empty pieces stay', () => {
