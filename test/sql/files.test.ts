@@ -67,7 +67,7 @@ describe('file sink', () => {
   it('text sink needs one string column', async () => {
     const spark = session();
     const input = new MemoryStream<number>(spark, 'integer');
-    await expect(input.toDF().writeStream.format('text').option('checkpointLocation', tempDir()).start(tempDir())).rejects.toThrow(
+    expect(() => input.toDF().writeStream.format('text').option('checkpointLocation', tempDir()).start(tempDir())).toThrow(
       /Text data source supports only a single column of string type/,
     );
   });

@@ -1,7 +1,10 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/context/Clock.js';
-import { MemoryStream, SparkSession, StreamingQueryException, functions as F } from '../../src/sql/index.js';
+import { MemoryStream, SparkSession, StreamingQuery, StreamingQueryException, functions as F } from '../../src/sql/index.js';
 import { CheckpointStore } from '../../src/checkpoint/index.js';
 import { listenBelowEphemeral, session, tempDir } from './helpers.js';
 
@@ -20,18 +23,54 @@ describe('sinks × output modes (seed 002 table), checked at start()', () => {
       const spark = session();
       const input = new MemoryStream<string>(spark, 'string');
       const df = mode === 'append' ? input.toDF() : input.toDF().groupBy('value').count();
-      const start = df.writeStream.format(format).outputMode(mode).queryName(`q_${format}_${mode}`).option('path', '/tmp/never').start();
-      if (ok) await (await start).stop();
-      else await expect(start).rejects.toThrow(`Data source ${format} does not support ${mode[0]!.toUpperCase()}${mode.slice(1)} output mode`);
+      const start = () => df.writeStream.format(format).outputMode(mode).queryName(`q_${format}_${mode}`).option('path', '/tmp/never').start();
+      if (ok) await start().stop();
+      else expect(start).toThrow(`Data source ${format} does not support ${mode[0]!.toUpperCase()}${mode.slice(1)} output mode`);
     });
   }
 
   it('file sinks need a checkpointLocation; memory needs a queryName', async () => {
     const spark = session();
     const input = new MemoryStream<string>(spark, 'string');
-    await expect(input.toDF().writeStream.format('json').start('/tmp/x')).rejects.toThrow(/checkpointLocation must be specified/);
-    await expect(input.toDF().writeStream.format('memory').start()).rejects.toThrow('queryName must be specified for memory sink');
+    expect(() => input.toDF().writeStream.format('json').start('/tmp/x')).toThrow(/checkpointLocation must be specified/);
+    expect(() => input.toDF().writeStream.format('memory').start()).toThrow('queryName must be specified for memory sink');
     expect(() => input.toDF().writeStream.outputMode('bogus')).toThrow(/Unknown output mode bogus/);
+  });
+});
+
+describe('start() returns the query at once (API.md: start(path?): StreamingQuery)', () => {
+  it('the query, its id and its name are there when start() returns; the first trigger waits for the sink and engine to open', async () => {
+    const clock = new ManualClock();
+    const spark = new SparkSession({ clock });
+    try {
+      const input = new MemoryStream<number>(spark, 'integer');
+      const location = mkdtempSync(join(tmpdir(), 'dstreams-start-'));
+      const q = input.toDF().writeStream.format('memory').queryName('now').option('checkpointLocation', location).start();
+      expect(q).toBeInstanceOf(StreamingQuery);
+      expect(q.isActive).toBe(true);
+      expect(spark.streams.active).toEqual([q]);
+      expect(JSON.parse(readFileSync(join(location, 'metadata'), 'utf8'))).toEqual({ id: q.id });
+      input.addData(1, 2);
+      await q.processAllAvailable();
+      expect(spark.table('now').collect()).toEqual([{ value: 1 }, { value: 2 }]);
+      await q.stop();
+      // The id is kept across restarts from the same checkpoint.
+      const again = input.toDF().writeStream.format('memory').queryName('now').option('checkpointLocation', location).start();
+      expect(again.id).toBe(q.id);
+      await again.stop();
+    } finally {
+      await spark.stop();
+    }
+  });
+
+  it('stop() while the query is still opening stops it cleanly', async () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    const q = input.toDF().writeStream.format('memory').queryName('brief').option('checkpointLocation', mkdtempSync(join(tmpdir(), 'dstreams-brief-'))).start();
+    await q.stop();
+    expect(q.isActive).toBe(false);
+    expect(q.exception()).toBeNull();
+    expect(spark.streams.active).toEqual([]);
   });
 });
 
@@ -155,7 +194,7 @@ describe('console, memory and foreachBatch sinks', () => {
     spark.streams.addListener({ onQueryStarted: (e) => void activeAtStart.push(spark.streams.get(e.id) !== undefined) });
     const startedListener = { onQueryStarted: () => { throw new Error('started-listener bug'); } };
     spark.streams.addListener(startedListener);
-    await expect(input.toDF().writeStream.queryName('leaky').foreachBatch(() => undefined).start()).rejects.toThrow(/started-listener bug/);
+    expect(() => input.toDF().writeStream.queryName('leaky').foreachBatch(() => undefined).start()).toThrow(/started-listener bug/);
     expect(spark.streams.active).toEqual([]);
     expect(activeAtStart).toEqual([true]);
     spark.streams.removeListener(startedListener);
@@ -223,6 +262,33 @@ describe('triggers and progress', () => {
     expect(await q.awaitTermination(10)).toBe(true);
   });
 
+  it('availableNow stops at the data there when it started: rows added while it runs wait for the next run', async () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    input.addData(1, 2, 3);
+    const seen: [number, unknown[]][] = [];
+    const q = input
+      .toDF()
+      .writeStream.trigger({ availableNow: true })
+      .foreachBatch((df, id) => {
+        seen.push([id, df.collect().map((r) => r.value)]);
+        input.addData(100 + id); // a producer that keeps writing while the query runs
+      })
+      .start();
+    expect(await q.awaitTermination(10_000)).toBe(true);
+    expect(seen).toEqual([[0, [1, 2, 3]]]);
+  });
+
+  it('a processingTime that does not parse fails at trigger(); Spark\'s units up to days are taken, months refused', () => {
+    const spark = session();
+    const w = new MemoryStream<number>(spark, 'integer').toDF().writeStream;
+    expect(() => w.trigger({ processingTime: 'soon' })).toThrow(/cannot parse the trigger interval 'soon'/);
+    expect(() => w.trigger({ processingTime: '1 month' })).toThrow(/Doesn't support month or year interval/);
+    expect(() => w.trigger({ processingTime: '1 day' })).not.toThrow();
+    expect(() => w.trigger({ processingTime: '1 minute 30 seconds' })).not.toThrow();
+    expect(spark.streams.active).toEqual([]);
+  });
+
   it('the rate source: rowsPerSecond rows a second of { timestamp, value }', async () => {
     const clock = new ManualClock(0);
     const spark = new SparkSession({ clock });
@@ -262,9 +328,12 @@ describe('triggers and progress', () => {
         { word: 'or', count: 1 },
         { word: 'to', count: 2 },
       ]);
-      await expect(spark.readStream.format('socket').option('host', '127.0.0.1').option('port', 1).load().writeStream.format('console').start()).rejects.toThrow(
-        /cannot connect to 127.0.0.1:1/,
-      );
+      // Opening the source happens after start() returns (as Spark's stream thread does it): the
+      // query terminates with the error.
+      const refused = spark.readStream.format('socket').option('host', '127.0.0.1').option('port', 1).load().writeStream.format('console').start();
+      await expect(refused.awaitTermination()).rejects.toThrow(/cannot connect to 127.0.0.1:1/);
+      expect(refused.isActive).toBe(false);
+      expect(refused.exception()?.message).toMatch(/cannot connect to 127.0.0.1:1/);
     } finally {
       for (const s of sockets) s.destroy();
       server.close();

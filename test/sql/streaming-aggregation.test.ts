@@ -67,16 +67,16 @@ describe('streaming aggregation (StreamingAggregationSuite)', () => {
     const spark = session();
     const input = new MemoryStream<number>(spark, 'integer');
     const agg = input.toDF().groupBy('value').count();
-    await expect(agg.writeStream.outputMode('append').format('console').start()).rejects.toThrow(
+    expect(() => agg.writeStream.outputMode('append').format('console').start()).toThrow(
       'Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark',
     );
-    await expect(agg.writeStream.outputMode('append').format('console').start()).rejects.toBeInstanceOf(AnalysisException);
+    expect(() => agg.writeStream.outputMode('append').format('console').start()).toThrow(AnalysisException);
   });
 
   it('complete mode without an aggregation is refused at start()', async () => {
     const spark = session();
     const input = new MemoryStream<number>(spark, 'integer');
-    await expect(input.toDF().writeStream.outputMode('complete').format('console').start()).rejects.toThrow(
+    expect(() => input.toDF().writeStream.outputMode('complete').format('console').start()).toThrow(
       'Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets',
     );
   });
@@ -93,7 +93,7 @@ describe('streaming aggregation (StreamingAggregationSuite)', () => {
     const spark = session();
     const input = new MemoryStream<number>(spark, 'integer');
     const sorted = input.toDF().groupBy('value').count().orderBy(F.col('count').desc());
-    await expect(sorted.writeStream.outputMode('update').format('console').start()).rejects.toThrow(/Sorting is not supported/);
+    expect(() => sorted.writeStream.outputMode('update').format('console').start()).toThrow(/Sorting is not supported/);
     const q = await collecting(sorted, 'complete', ['value', 'count']);
     input.addData(1, 2, 2, 3, 3, 3);
     const out: unknown[][] = [];

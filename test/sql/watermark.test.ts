@@ -128,7 +128,7 @@ describe('watermark + window (EventTimeWatermarkSuite)', () => {
     const spark = session();
     const input = new MemoryStream<number>(spark, 'integer');
     const df = input.toDF().withColumn('eventTime', F.col('value').cast('timestamp')).withWatermark('eventTime', '10 seconds').groupBy('value').count();
-    await expect(df.writeStream.outputMode('append').format('console').start()).rejects.toThrow(/without watermark/);
+    expect(() => df.writeStream.outputMode('append').format('console').start()).toThrow(/without watermark/);
   });
 
   it('withWatermark needs a timestamp column', () => {

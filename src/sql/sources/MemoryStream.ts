@@ -9,7 +9,7 @@ import { DataFrame, type DataFrameSession } from '../DataFrame.js';
 import { StreamScan } from '../plan.js';
 import { DataType, inferSchema, parseDataType, PendingStructType, StructField, StructType, toSchema } from '../types.js';
 import type { Row } from '../values.js';
-import type { Offset, Source, SourceProvider } from './Source.js';
+import type { Offset, ReadLimits, Source, SourceProvider } from './Source.js';
 
 let nextMemoryStreamId = 0;
 
@@ -68,8 +68,9 @@ export class MemoryStream<T = unknown> implements SourceProvider, Source {
     return this;
   }
 
-  async latestOffset(): Promise<Offset | undefined> {
-    return this.items.length === 0 ? undefined : this.items.length - 1;
+  async latestOffset(_start?: Offset, limits: ReadLimits = {}): Promise<Offset | undefined> {
+    const last = this.items.length === 0 ? undefined : this.items.length - 1;
+    return limits.upTo && last !== undefined ? (limits.upTo.end as number | undefined) : last;
   }
 
   async getBatch(start: Offset | undefined, end: Offset): Promise<Row[]> {

@@ -16,9 +16,15 @@ import type { Row } from '../values.js';
 
 export type Offset = unknown;
 
-/** Trigger.Once ignores the sources' rate limits (maxOffsetsPerTrigger, maxFilesPerTrigger), as Spark's. */
+/**
+ * Trigger.Once ignores the sources' rate limits (maxOffsetsPerTrigger, maxFilesPerTrigger), as
+ * Spark's. Trigger.AvailableNow keeps them but reads no further than `upTo`, the latest offset
+ * when the query started (Spark's prepareForTriggerAvailableNow): data that arrives later is left
+ * for the next run.
+ */
 export interface ReadLimits {
   ignoreLimits?: boolean;
+  upTo?: { end: Offset | undefined };
 }
 
 export interface Source {
@@ -40,7 +46,8 @@ export interface Source {
 /** What a DataFrame's StreamScan holds: how to make the live source when a query starts. */
 export interface SourceProvider {
   readonly description: string;
-  createSource(): Source;
+  /** `startedAt`: the session clock when start() was called (the sink and engine open after it). */
+  createSource(at: { startedAt: number }): Source;
 }
 
 export function sameOffset(a: Offset | undefined, b: Offset | undefined): boolean {

@@ -35,6 +35,10 @@ class FileSource implements Source {
     const taken = (start as FileOffset | undefined)?.files ?? [];
     const seen = new Set(taken);
     let fresh = (await listDataFiles(this.dir)).filter((f) => !seen.has(f));
+    if (limits.upTo) {
+      const known = new Set((limits.upTo.end as FileOffset | undefined)?.files ?? []);
+      fresh = fresh.filter((f) => known.has(f));
+    }
     if (this.maxFiles !== undefined && !limits.ignoreLimits) fresh = fresh.slice(0, this.maxFiles);
     if (fresh.length === 0) return start;
     return { files: [...taken, ...fresh] };

@@ -8,7 +8,7 @@ import { AnalysisException } from '../errors.js';
 import { StructField, StructType, Types } from '../types.js';
 import type { Row } from '../values.js';
 import { registerSourceFormat } from './registry.js';
-import type { Offset, Source, SourceProvider } from './Source.js';
+import type { Offset, ReadLimits, Source, SourceProvider } from './Source.js';
 
 interface RateOffset {
   start: number;
@@ -24,13 +24,16 @@ class RateSource implements Source {
     readonly description: string,
     private readonly rps: number,
     private readonly clock: Clock,
+    /** The query's start() on the session clock: row 0's time on a first run. */
+    private readonly startedAt: number,
   ) {}
 
   async start(committed: Offset | undefined): Promise<void> {
-    this.startTime = (committed as RateOffset | undefined)?.start ?? this.clock.getTimeMillis();
+    this.startTime = (committed as RateOffset | undefined)?.start ?? this.startedAt;
   }
 
-  async latestOffset(): Promise<Offset | undefined> {
+  async latestOffset(_from?: Offset, limits: ReadLimits = {}): Promise<Offset | undefined> {
+    if (limits.upTo) return limits.upTo.end;
     const start = this.startTime!;
     const rows = Math.max(0, Math.floor(((this.clock.getTimeMillis() - start) * this.rps) / 1000));
     return rows === 0 ? undefined : { start, rows };
@@ -52,7 +55,7 @@ registerSourceFormat('rate', ({ options, clock }) => {
   const provider: SourceProvider & { schema: StructType } = {
     description,
     schema: SCHEMA,
-    createSource: () => new RateSource(description, rps, clock),
+    createSource: ({ startedAt }) => new RateSource(description, rps, clock, startedAt),
   };
   return provider;
 });

@@ -13,7 +13,7 @@ import { AnalysisException } from '../errors.js';
 import { StructField, StructType, Types } from '../types.js';
 import type { Row } from '../values.js';
 import { registerSourceFormat, type SourceArgs } from './registry.js';
-import type { Offset, Source, SourceProvider } from './Source.js';
+import type { Offset, ReadLimits, Source, SourceProvider } from './Source.js';
 
 class SocketSource implements Source {
   private socket: Socket | undefined;
@@ -63,9 +63,10 @@ class SocketSource implements Source {
     this.lines.push(this.includeTimestamp ? { value: line, timestamp: new Date(this.now()) } : { value: line });
   }
 
-  async latestOffset(): Promise<Offset | undefined> {
+  async latestOffset(_start?: Offset, limits: ReadLimits = {}): Promise<Offset | undefined> {
     if (this.error) throw new Error(`socket source ${this.host}:${this.port} failed: ${this.error.message}`);
     const last = this.base + this.lines.length - 1;
+    if (limits.upTo) return limits.upTo.end as number | undefined;
     return last < 0 ? undefined : last;
   }
 

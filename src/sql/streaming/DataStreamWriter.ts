@@ -2,13 +2,22 @@
  * `df.writeStream…start()`: collects the sink, output mode, trigger and options, checks them
  * with Spark's rules at start() (analysis.ts), and starts the query.
  *
+ * When things happen: start() returns the StreamingQuery at once, as Spark's does (API.md:
+ * `start(path?): StreamingQuery`). What it can check without I/O it checks before returning, and
+ * a failure there throws: the output mode, the query name, the checkpoint location, the sink's
+ * format, the trigger, a started-listener that throws. The query id is read from (or written to)
+ * the checkpoint's `metadata` file synchronously, so `query.id` is there at once. Opening the sink
+ * and the engine (restoring the checkpoint, starting the source) runs in the background: a
+ * failure there terminates the query, and awaitTermination(), processAllAvailable() and
+ * exception() report it, as Spark's stream thread does.
+ *
  * checkpointLocation: the option, else `spark.sql.streaming.checkpointLocation`/<query name>;
  * console, memory and foreachBatch queries may run without one (their state is then kept in
  * memory only, where Spark would use a temporary directory); file, kafka and postgres sinks
  * require one.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataFrame } from '../DataFrame.js';
 import { AnalysisException } from '../errors.js';
@@ -16,7 +25,7 @@ import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
 import { Aggregate } from '../plan.js';
 import { analyzeStreaming } from './analysis.js';
 import { MicroBatchExecution } from './MicroBatchExecution.js';
-import { StreamingQuery, type Trigger } from './StreamingQuery.js';
+import { intervalMs, StreamingQuery, type Trigger } from './StreamingQuery.js';
 import { parseWatermarkPolicy, WATERMARK_POLICY_KEY } from './WatermarkTracker.js';
 import type { SinkFactory, StreamingSession } from './session.js';
 
@@ -66,6 +75,7 @@ export class DataStreamWriter {
     if (keys.length !== 1 || !['processingTime', 'once', 'availableNow'].includes(keys[0]!)) {
       throw new TypeError("trigger() takes one of { processingTime: '1 second' }, { once: true }, { availableNow: true }");
     }
+    if ('processingTime' in t) intervalMs(t.processingTime); // an interval that does not parse fails here, not at start()
     this.triggerValue = t;
     return this;
   }
@@ -76,7 +86,7 @@ export class DataStreamWriter {
     return this;
   }
 
-  async start(path?: string): Promise<StreamingQuery> {
+  start(path?: string): StreamingQuery {
     if (path !== undefined) this.opts.path = path;
     const root = this.df.plan;
     const shape = analyzeStreaming(root, this.mode, this.sinkFormat);
@@ -92,51 +102,61 @@ export class DataStreamWriter {
         'checkpointLocation must be specified either through option("checkpointLocation", ...) or SparkSession.conf.set("spark.sql.streaming.checkpointLocation", ...)',
       );
     }
+    const factory = this.sinkFormat === 'foreachBatch' ? undefined : this.session.sinkFactory(this.sinkFormat);
+    if (this.sinkFormat !== 'foreachBatch' && !factory) {
+      throw new AnalysisException(`Data source ${this.sinkFormat} does not exist or does not support streamed writing`);
+    }
     const runId = randomUUID();
-    const id = location === undefined ? randomUUID() : await queryId(location);
+    const startedAt = this.session.clock.getTimeMillis();
+    const id = location === undefined ? randomUUID() : queryId(location);
     // Without a location (console, memory, foreachBatch) nothing is checkpointed: Spark's temporary
     // checkpoint could not resume anything either.
     const checkpointDir = location !== undefined ? join(location, 'engine') : undefined;
     const keyColumns = shape.stateful instanceof Aggregate ? shape.stateful.agg.groupNames : undefined;
-    const sink = await this.makeSink(location, keyColumns, id);
-    try {
-      await sink.open?.();
-    } catch (e) {
-      await sink.close?.().catch(() => undefined);
-      throw e;
-    }
-    let query!: StreamingQuery;
-    const exec = new MicroBatchExecution({
-      id,
-      runId,
-      name: this.name,
-      appName: this.session.appName,
-      root,
-      shape,
-      mode: this.mode,
-      sink,
-      checkpointDir,
-      watermarkPolicy,
-      now: () => this.session.clock.getTimeMillis(),
-      onProgress: (p) => {
-        query.record(p);
-        this.session.streams.progressed(query, p);
-      },
-    });
-    query = new StreamingQuery(id, runId, this.name, exec, this.session.streams, explainText(root, this.mode, this.sinkFormat));
-    try {
-      await exec.start();
-    } catch (e) {
-      await exec.stop().catch(() => undefined);
-      throw e;
-    }
+    const query: StreamingQuery = new StreamingQuery(id, runId, this.name, this.session.streams, explainText(root, this.mode, this.sinkFormat));
+    // The sink is made now (a missing path or a bad option throws from start(), as in Spark), opened later.
+    const made = this.makeSink(factory, location, keyColumns, id);
+    const open = async (): Promise<MicroBatchExecution> => {
+      const sink = await made;
+      try {
+        await sink.open?.();
+      } catch (e) {
+        await sink.close?.().catch(() => undefined);
+        throw e;
+      }
+      const exec = new MicroBatchExecution({
+        id,
+        runId,
+        name: this.name,
+        appName: this.session.appName,
+        root,
+        shape,
+        mode: this.mode,
+        sink,
+        checkpointDir,
+        watermarkPolicy,
+        now: () => this.session.clock.getTimeMillis(),
+        startedAt,
+        onProgress: (p) => {
+          query.record(p);
+          this.session.streams.progressed(query, p);
+        },
+      });
+      try {
+        await exec.start();
+      } catch (e) {
+        await exec.stop().catch(() => undefined);
+        throw e;
+      }
+      return exec;
+    };
     try {
       this.session.streams.started(query);
     } catch (e) {
-      await exec.stop().catch(() => undefined);
+      void Promise.resolve(made).catch(() => undefined); // never opened: nothing to close
       throw e;
     }
-    query.run(this.triggerValue, this.session.clock);
+    query.begin(open, this.triggerValue, this.session.clock);
     return query;
   }
 
@@ -148,8 +168,8 @@ export class DataStreamWriter {
     return join(String(base), this.name ?? randomUUID());
   }
 
-  private async makeSink(location: string | undefined, keyColumns: string[] | undefined, queryId: string): Promise<Sink> {
-    if (this.sinkFormat === 'foreachBatch') {
+  private makeSink(factory: SinkFactory | undefined, location: string | undefined, keyColumns: string[] | undefined, queryId: string): Sink | Promise<Sink> {
+    if (factory === undefined) {
       const fn = this.batchFn!;
       const session = this.session;
       return {
@@ -159,23 +179,24 @@ export class DataStreamWriter {
         },
       };
     }
-    const factory: SinkFactory | undefined = this.session.sinkFactory(this.sinkFormat);
-    if (!factory) throw new AnalysisException(`Data source ${this.sinkFormat} does not exist or does not support streamed writing`);
     return factory({ options: this.opts, queryName: this.name, schema: this.df.schema, mode: this.mode, checkpointLocation: location, keyColumns, queryId });
   }
 }
 
-/** The query id lives in the checkpoint (Spark's `metadata` file), so a restart keeps it. */
-async function queryId(location: string): Promise<string> {
+/**
+ * The query id lives in the checkpoint (Spark's `metadata` file), so a restart keeps it. Read
+ * synchronously: start() returns the query, id included, at once (one small file).
+ */
+function queryId(location: string): string {
   const file = join(location, 'metadata');
   try {
-    return (JSON.parse(await readFile(file, 'utf8')) as { id: string }).id;
+    return (JSON.parse(readFileSync(file, 'utf8')) as { id: string }).id;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   const id = randomUUID();
-  await mkdir(location, { recursive: true });
-  await writeFile(file, JSON.stringify({ id }) + '\n');
+  mkdirSync(location, { recursive: true });
+  writeFileSync(file, JSON.stringify({ id }) + '\n');
   return id;
 }
 

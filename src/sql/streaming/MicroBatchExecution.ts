@@ -48,6 +48,8 @@ export interface ExecutionOptions {
   /** spark.sql.streaming.multipleWatermarkPolicy at this start (a checkpoint's own wins). */
   watermarkPolicy: WatermarkPolicy;
   now: () => number;
+  /** The session clock when start() was called. */
+  startedAt: number;
   onProgress: (p: StreamingQueryProgress) => void;
 }
 
@@ -84,7 +86,7 @@ export class MicroBatchExecution {
     this.ssc = this.o.checkpointDir === undefined ? build() : await StreamingContext.getOrCreate(this.o.checkpointDir, build);
     const recovered = this.ssc.recoveredFrom;
     if (recovered !== undefined) await this.clock.setTime(recovered);
-    this.source = (this.o.shape.scan.spec as SourceProvider).createSource();
+    this.source = (this.o.shape.scan.spec as SourceProvider).createSource({ startedAt: this.o.startedAt });
     await this.source.start?.(this.input.position.committed);
     this.input.initialOffset = this.source.initialOffset?.();
     await this.ssc.start();
@@ -247,6 +249,20 @@ export class MicroBatchExecution {
   async drain(): Promise<number> {
     let n = 0;
     while (!this.stopped && (await this.runTrigger())) n++;
+    return n;
+  }
+
+  /**
+   * Trigger.AvailableNow: the data there now, in batches the rate limits allow, and the no-data
+   * batches after it; what arrives meanwhile is left for the next run (the end is fixed first).
+   */
+  async drainAvailableNow(): Promise<number> {
+    const end = await this.serialize(async () => {
+      const start = this.input.recoveredPending?.end ?? this.input.position.committed ?? this.source.initialOffset?.();
+      return { end: (await this.source.latestOffset(start, { ignoreLimits: true })) ?? start };
+    });
+    let n = 0;
+    while (!this.stopped && (await this.runTrigger({ upTo: end }))) n++;
     return n;
   }
 

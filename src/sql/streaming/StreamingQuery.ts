@@ -6,9 +6,15 @@
  * clock (a ManualClock runs the triggers due on each advance), the default interval 0 runs as
  * fast as data comes (polling every 10 ms when idle); `once` runs one batch and stops;
  * `availableNow` runs until nothing is left (no-data batches included) and stops.
+ *
+ * When things happen: the query exists from start(); begin() opens its sink and engine in the
+ * background ('Initializing sources'). Every method waits for that: processAllAvailable() and
+ * awaitTermination() report a failure to open as the query's exception, and stop() during it
+ * stops what was opened.
  */
 import { ManualClock, type Clock } from '../../context/Clock.js';
 import { StreamingQueryException } from '../errors.js';
+import { parseInterval } from '../interval.js';
 import type { MicroBatchExecution } from './MicroBatchExecution.js';
 import type { StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
 
@@ -30,16 +36,40 @@ export class StreamingQuery {
   private stopLoop: (() => void) | undefined;
   private triggerActive = false;
   private message = 'Initializing sources';
+  /** Set once begin()'s opening succeeded. */
+  private execValue: MicroBatchExecution | undefined;
+  /** Settles (never rejects) when the opening is done, whether it succeeded or not. */
+  private opened: Promise<void> = Promise.resolve();
 
   constructor(
     readonly id: string,
     readonly runId: string,
     readonly name: string | null,
-    private readonly exec: MicroBatchExecution,
     private readonly listener: QueryListener,
     private readonly planText: string,
   ) {
     this.terminated = new Promise((resolve) => (this.resolveTerminated = resolve));
+  }
+
+  /** @internal Open the sink and the engine in the background, then run the triggers. */
+  begin(open: () => Promise<MicroBatchExecution>, trigger: Trigger | undefined, clock: Clock): void {
+    this.opened = open().then(
+      (exec) => {
+        this.execValue = exec;
+        this.message = 'Waiting for data to arrive';
+      },
+      (e: unknown) => this.recordFailure(e),
+    );
+    // A failure to open terminates the query; stopped while opening, stop() stops what was opened.
+    void this.opened.then(() => (this.active && this.execValue === undefined ? this.stop().catch(() => undefined) : undefined));
+    // The triggers are set up now (a ManualClock advanced right after start() runs its trigger);
+    // each waits for the opening first (guard).
+    this.run(trigger, clock);
+  }
+
+  private get exec(): MicroBatchExecution {
+    if (this.execValue === undefined) throw new Error(`query ${this.id} has no running engine`);
+    return this.execValue;
   }
 
   /** @internal */
@@ -65,9 +95,8 @@ export class StreamingQuery {
     process.stdout.write(this.planText + '\n');
   }
 
-  /** @internal Start the trigger loop. */
-  run(trigger: Trigger | undefined, clock: Clock): void {
-    this.message = 'Waiting for data to arrive';
+  /** Start the trigger loop. */
+  private run(trigger: Trigger | undefined, clock: Clock): void {
     if (trigger && 'once' in trigger) {
       void this.guard(async () => {
         await this.exec.runTrigger({ ignoreLimits: true });
@@ -77,7 +106,7 @@ export class StreamingQuery {
     }
     if (trigger && 'availableNow' in trigger) {
       void this.guard(async () => {
-        await this.exec.drain();
+        await this.exec.drainAvailableNow();
         await this.stop();
       });
       return;
@@ -98,10 +127,12 @@ export class StreamingQuery {
     let cancelled = false;
     const loop = async (): Promise<void> => {
       if (cancelled || !this.active) return;
-      const started = Date.now();
+      // Spark's ProcessingTimeExecutor: the next trigger is the next multiple of the interval after
+      // this one started, so a batch that overran it is followed at once.
+      const next = interval > 0 ? (Math.floor(Date.now() / interval) + 1) * interval : 0;
       const ran = await this.guard(() => this.exec.runTrigger());
       if (cancelled || !this.active) return;
-      const wait = interval > 0 ? interval - ((Date.now() - started) % interval) : ran ? 0 : 10;
+      const wait = interval > 0 ? Math.max(0, next - Date.now()) : ran ? 0 : 10;
       timer = setTimeout(() => void loop(), wait);
     };
     timer = setTimeout(() => void loop(), 0);
@@ -115,6 +146,8 @@ export class StreamingQuery {
   private async guard<T>(f: () => Promise<T>): Promise<T | undefined> {
     this.triggerActive = true;
     try {
+      await this.opened;
+      if (this.execValue === undefined || !this.active) return undefined;
       return await f();
     } catch (e) {
       await this.fail(e);
@@ -125,17 +158,22 @@ export class StreamingQuery {
   }
 
   private async fail(e: unknown): Promise<void> {
+    this.recordFailure(e);
+    await this.stop().catch(() => undefined);
+  }
+
+  private recordFailure(e: unknown): void {
     if (!this.exceptionValue) {
       const cause = e instanceof Error ? e.message : String(e);
       this.exceptionValue = new StreamingQueryException(`Query ${this.name ?? ''} [id = ${this.id}, runId = ${this.runId}] terminated with exception: ${cause}`, { cause: e });
     }
-    await this.stop().catch(() => undefined);
   }
 
   /** Resolves once everything added to the sources so far is processed and written. */
   async processAllAvailable(): Promise<void> {
+    await this.opened;
     this.throwIfFailed();
-    if (!this.active) return;
+    if (!this.active || this.execValue === undefined) return;
     try {
       await this.exec.drain();
     } catch (e) {
@@ -171,7 +209,8 @@ export class StreamingQuery {
     this.stopLoop?.();
     this.message = 'Stopped';
     try {
-      await this.exec.stop();
+      await this.opened;
+      await this.execValue?.stop();
     } catch (e) {
       if (!this.exceptionValue) this.exceptionValue = new StreamingQueryException(`stopping query ${this.id} failed: ${String(e)}`, { cause: e });
     } finally {
@@ -186,11 +225,16 @@ export class StreamingQuery {
   }
 }
 
-function intervalMs(v: string | number): number {
-  if (typeof v === 'number') return v;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|millisecond|milliseconds|s|sec|second|seconds|m|min|minute|minutes|h|hour|hours)\s*$/i.exec(v);
-  if (!m) throw new RangeError(`cannot parse the trigger interval '${v}' (e.g. '1 second', '30 seconds')`);
-  const unit = m[2]!.toLowerCase();
-  const ms = unit.startsWith('ms') || unit.startsWith('milli') ? 1 : unit.startsWith('s') ? 1000 : unit.startsWith('h') ? 3_600_000 : 60_000;
-  return Number(m[1]) * ms;
+/**
+ * A processingTime trigger's interval in ms (a number is ms), as Spark reads it: an interval
+ * string ('10 seconds', '1 day', '1 minute 30 seconds'); months and years are refused (Spark:
+ * "Doesn't support month or year interval"). One that does not parse throws.
+ */
+export function intervalMs(v: string | number): number {
+  if (typeof v === 'string' && /\b(months?|years?)\b/i.test(v)) throw new RangeError(`Doesn't support month or year interval: ${v}`);
+  try {
+    return parseInterval(v);
+  } catch (e) {
+    throw new RangeError(`cannot parse the trigger interval '${String(v)}' (e.g. '1 second', '30 seconds'): ${(e as Error).message}`);
+  }
 }
