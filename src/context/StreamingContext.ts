@@ -34,7 +34,7 @@ import {
   type SocketStreamOptions,
 } from '../receivers/index.js';
 import { Checkpointer, CheckpointStore, type CheckpointerOptions, type CheckpointMeta, type RestorePlan, type StartRecord } from '../checkpoint/index.js';
-import { checkDuration, type Duration } from '../util/duration.js';
+import { type Duration } from '../util/duration.js';
 import { runShuffles } from '../workers/shuffles.js';
 import { defaultWorkers, WorkerPool, type JobRef } from '../workers/WorkerPool.js';
 import { batchGrid } from './batchGrid.js';
@@ -538,7 +538,11 @@ export class StreamingContext {
 
   /** True if the context stopped within `timeoutMs`, false otherwise; rejects with a failure. */
   async awaitTerminationOrTimeout(timeoutMs: Duration): Promise<boolean> {
-    checkDuration(timeoutMs, 'timeout');
+    // Spark's ContextWaiter: 0 answers at once whether the context has stopped, a negative timeout waits forever.
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
+      throw new RangeError(`timeout must be a number of milliseconds, got ${String(timeoutMs)}`);
+    }
+    if (timeoutMs < 0 || timeoutMs === Infinity) return this.awaitTermination().then(() => true);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);

@@ -433,6 +433,17 @@ describe('stopping', () => {
     await expect(ssc.awaitTermination()).resolves.toBeUndefined();
   });
 
+  it('awaitTerminationOrTimeout(0) answers at once whether the context stopped; a negative timeout waits for the stop (Spark\'s ContextWaiter)', async () => {
+    const { ssc } = manual();
+    ssc.queueStream<number>([]).foreachRDD(() => undefined);
+    await ssc.start();
+    expect(await ssc.awaitTerminationOrTimeout(0)).toBe(false);
+    const forever = ssc.awaitTerminationOrTimeout(-1);
+    setTimeout(() => void ssc.stop(), 20);
+    expect(await forever).toBe(true);
+    expect(await ssc.awaitTerminationOrTimeout(0)).toBe(true);
+  });
+
   it('awaitTermination resolves when the context is stopped', async () => {
     const { ssc } = manual();
     ssc.queueStream<number>([]).foreachRDD(() => undefined);
