@@ -604,7 +604,7 @@ async function child(op: Op, mode: Mode, size: number): Promise<Figures> {
   let seen = 0;
   let out: DStream<unknown>;
   if (op === 'update') {
-    out = pairs.updateStateByKey<string, number, number>((values, s) => (s ?? 0) + values.length, {
+    out = pairs.updateStateByKey<number>((values, s) => (s ?? 0) + values.length, {
       initialRDD: initialState(size),
     }) as DStream<unknown>;
   } else {

@@ -98,7 +98,7 @@ function job(dir: string, op: Op, keys: number, rows: number): { ssc: StreamingC
   const pairs = ssc.rateStream<string>({ rowsPerBatch: rows, generate: gen }).map((w): [string, number] => [w, 1]);
   const initial = op === 'disk' ? [] : Array.from({ length: keys }, (_, i): [string, number] => [`w${i}`, 1]);
   if (op === 'update') {
-    pairs.updateStateByKey<string, number, number>((vs, s) => (s ?? 0) + vs.length, { initialRDD: initial, name: 'counts' }).foreachRDD(() => {});
+    pairs.updateStateByKey<number>((vs, s) => (s ?? 0) + vs.length, { initialRDD: initial, name: 'counts' }).foreachRDD(() => {});
   } else {
     const spec = StateSpec.function((_k: string, v: number | undefined, st: State<number>) => {
       st.update((st.getOption() ?? 0) + (v ?? 0));

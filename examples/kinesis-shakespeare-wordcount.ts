@@ -38,7 +38,7 @@ const ssc = await StreamingContext.getOrCreate(checkpointDir, () => {
     .filter((w) => w.length > 0)
     .map((w): [string, number] => [w, 1]);
   const batchCounts = words.reduceByKey((a, b) => a + b);
-  const totals = words.updateStateByKey<string, number, number>((values, total) => values.reduce((a, b) => a + b, total ?? 0));
+  const totals = words.updateStateByKey<number>((values, total) => values.reduce((a, b) => a + b, total ?? 0));
   batchCounts.foreachRDD((rdd, time) => {
     const n = rdd.count();
     if (n === 0) return;

@@ -59,7 +59,7 @@ console.log(`top ${top} words per batch ("Words in this batch"), then the runnin
 printTop(wordCounts, 'Words in this batch');
 
 // Running totals since the start (the book's updateFunc: sum(new_values) + (last_sum or 0)).
-const totals = wordCounts.updateStateByKey<string, number, number>(
+const totals = wordCounts.updateStateByKey<number>(
   (newValues, lastSum) => newValues.reduce((a, b) => a + b, 0) + (lastSum ?? 0),
 );
 printTop(totals, 'Running totals');

@@ -10,33 +10,37 @@ import { FlatMapValuedDStream } from './operators/flatMapValues.js';
 import { MapValuedDStream } from './operators/mapValues.js';
 import './operators/transform.js';
 import { appendAll } from '../util/appendAll.js';
+import type { KeyOf, ValueOf } from './pairTypes.js';
 
+// The documented type arguments come first (`mapValues<W>`, `combineByKey<C>`, `join<W>`, as
+// API.md gives them); K and V follow, inferred from `this`, or when type arguments are written,
+// taken from the stream's own element type (pairTypes.ts).
 declare module './DStream.js' {
   interface DStream<T> {
-    mapValues<K, V, W>(this: DStream<[K, V]>, f: (v: V) => W): DStream<[K, W]>;
-    flatMapValues<K, V, W>(this: DStream<[K, V]>, f: (v: V) => Iterable<W>): DStream<[K, W]>;
-    groupByKey<K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]>;
-    reduceByKey<K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number): DStream<[K, V]>;
-    combineByKey<K, V, C>(
+    mapValues<W, K = KeyOf<T>, V = ValueOf<T>>(this: DStream<[K, V]>, f: (v: V) => W): DStream<[K, W]>;
+    flatMapValues<W, K = KeyOf<T>, V = ValueOf<T>>(this: DStream<[K, V]>, f: (v: V) => Iterable<W>): DStream<[K, W]>;
+    groupByKey<K = KeyOf<T>, V = ValueOf<T>>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]>;
+    reduceByKey<K = KeyOf<T>, V = ValueOf<T>>(this: DStream<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number): DStream<[K, V]>;
+    combineByKey<C, K = KeyOf<T>, V = ValueOf<T>>(
       this: DStream<[K, V]>,
       create: (v: V) => C,
       mergeValue: (c: C, v: V) => C,
       mergeCombiners: (a: C, b: C) => C,
       numPartitions?: number,
     ): DStream<[K, C]>;
-    cogroup<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V[], W[]]]>;
-    join<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W]]>;
-    leftOuterJoin<K, V, W>(
+    cogroup<W, K = KeyOf<T>, V = ValueOf<T>>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V[], W[]]]>;
+    join<W, K = KeyOf<T>, V = ValueOf<T>>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W]]>;
+    leftOuterJoin<W, K = KeyOf<T>, V = ValueOf<T>>(
       this: DStream<[K, V]>,
       other: DStream<[K, W]>,
       numPartitions?: number,
     ): DStream<[K, [V, W | undefined]]>;
-    rightOuterJoin<K, V, W>(
+    rightOuterJoin<W, K = KeyOf<T>, V = ValueOf<T>>(
       this: DStream<[K, V]>,
       other: DStream<[K, W]>,
       numPartitions?: number,
     ): DStream<[K, [V | undefined, W]]>;
-    fullOuterJoin<K, V, W>(
+    fullOuterJoin<W, K = KeyOf<T>, V = ValueOf<T>>(
       this: DStream<[K, V]>,
       other: DStream<[K, W]>,
       numPartitions?: number,
@@ -74,7 +78,7 @@ proto.reduceByKey = function <K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V,
 };
 
 proto.groupByKey = function <K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]> {
-  return this.combineByKey<K, V, V[]>(
+  return this.combineByKey<V[], K, V>(
     (v) => [v],
     (c, v) => (c.push(v), c),
     appendAll,

@@ -1,4 +1,5 @@
 import { DStream } from '../dstream/DStream.js';
+import type { KeyOf, ValueOf } from '../dstream/pairTypes.js';
 import { MapWithStateDStream } from './MapWithStateDStream.js';
 import { StateSpec } from './StateSpec.js';
 
@@ -9,7 +10,7 @@ declare module '../dstream/DStream.js' {
      * function is called for every record of a batch, and once more for each key timing out.
      * Touches only those keys, whatever the size of the state.
      */
-    mapWithState<K, V, S, M>(this: DStream<[K, V]>, spec: StateSpec<K, V, S, M>): MapWithStateDStream<K, V, S, M>;
+    mapWithState<S, M, K = KeyOf<T>, V = ValueOf<T>>(this: DStream<[K, V]>, spec: StateSpec<K, V, S, M>): MapWithStateDStream<K, V, S, M>;
   }
 }
 

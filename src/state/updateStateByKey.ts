@@ -1,5 +1,6 @@
 import type { SavedStreamCheckpoint, SnapshotChunk, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { DStream } from '../dstream/DStream.js';
+import type { KeyOf, ValueOf } from '../dstream/pairTypes.js';
 import { KeyMap, partitionOf } from '../rdd/keys.js';
 import { RDD } from '../rdd/RDD.js';
 import { ChangeLog, type Changes } from './ChangeLog.js';
@@ -38,7 +39,7 @@ declare module '../dstream/DStream.js' {
      * each key that has new values or a state (values `[]` when none); its result is the key's
      * new state, `undefined` removes the key. Each batch's RDD is the whole state.
      */
-    updateStateByKey<K, V, S>(
+    updateStateByKey<S, K = KeyOf<T>, V = ValueOf<T>>(
       this: DStream<[K, V]>,
       update: UpdateFunction<V, S>,
       options?: UpdateStateByKeyOptions<K, S>,

@@ -32,7 +32,7 @@ DStream.prototype.groupByKeyAndWindow = function <K, V>(
   const { slideDuration: slide } = windowSpec(this as DStream<unknown>, windowDuration, slideDuration, 'groupByKeyAndWindow');
   return this.groupByKey(numPartitions)
     .window(windowDuration, slide)
-    .combineByKey<K, V[], V[]>(
+    .combineByKey<V[], K, V[]>(
       (vs) => vs.slice(), // the batch's own group is cached: never append to it
       append,
       append,

@@ -120,7 +120,7 @@ function countsJob(dir: string, op: Op = 'mapWithState'): { ssc: StreamingContex
           }).name('counts'),
         )
       : input
-          .updateStateByKey<string, number, number>(
+          .updateStateByKey<number>(
             (values, s) => {
               const n = values.reduce((a, b) => a + b, s ?? 0);
               return n % 4 === 0 ? undefined : n;
@@ -185,7 +185,7 @@ describe('mapWithState and updateStateByKey with group commit (deferDelta)', () 
     let last: [unknown, number][] = [];
     ssc
       .queueStream(batches)
-      .updateStateByKey<unknown, number, number>((vs, s) => {
+      .updateStateByKey<number>((vs, s) => {
         const n = vs.reduce((x, y) => x + y, s ?? 0);
         return n % 4 === 0 ? undefined : n;
       }, { name: 'counts' })
@@ -228,7 +228,7 @@ describe('mapWithState and updateStateByKey with group commit (deferDelta)', () 
     if (op === 'mapWithState') {
       input.mapWithState(StateSpec.function((_k: string, v: number | undefined, st: State<unknown>) => st.update(state(v)))).foreachRDD(() => {});
     } else {
-      input.updateStateByKey<string, number, unknown>((vs) => state(vs[0])).foreachRDD(() => {});
+      input.updateStateByKey<unknown>((vs) => state(vs[0])).foreachRDD(() => {});
     }
     await ssc.start();
     const err = await clock.advance(4000).then(

@@ -8,7 +8,7 @@ import type { DStream, StreamingContext } from '../../src/index.js';
 export function printStateCounts(ssc: StreamingContext, records: DStream<string>, expected: number): void {
   const counts = records
     .map((r): [string, number] => [r, 1])
-    .updateStateByKey<string, number, number>((values, state) => values.reduce((a, b) => a + b, 0) + (state ?? 0));
+    .updateStateByKey<number>((values, state) => values.reduce((a, b) => a + b, 0) + (state ?? 0));
   counts.foreachRDD((rdd, time) => {
     let keys = 0;
     let total = 0;

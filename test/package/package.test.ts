@@ -127,11 +127,11 @@ describe('the packed package installed with --omit=dev', () => {
     expect(out.trim()).toBe(version);
   });
 
-  it("type-checks a user's program and the shipped declarations under strict flags (exactOptionalPropertyTypes, no skipLibCheck)", async () => {
+  it("type-checks a user's program and the shipped declarations under strict flags (exactOptionalPropertyTypes, no skipLibCheck); pair operations take API.md's type arguments and exist only on pair streams", async () => {
     writeFileSync(
       path.join(project, 'check.ts'),
       [
-        "import { ManualClock, StreamingContext, KafkaUtils, type StreamingListener } from 'dstreams';",
+        "import { ManualClock, StateSpec, StreamingContext, KafkaUtils, type DStream, type State, type StreamingListener } from 'dstreams';",
         "import { resumeFromSink } from 'dstreams/exactlyonce';",
         'const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(), ui: { port: 4040 } });',
         "const listener: StreamingListener = { onBatchCompleted: (i) => console.log(i.totalDelay, i.streamIdToInputInfo) };",
@@ -139,6 +139,21 @@ describe('the packed package installed with --omit=dev', () => {
         "ssc.queueStream([['a b']]).flatMap((l) => l.split(' ')).map((w): [string, number] => [w, 1]).reduceByKey((a, b) => a + b).pprint();",
         'const url: string | undefined = ssc.uiWebUrl;',
         'void url; void KafkaUtils; void resumeFromSink;',
+        // API.md's signatures with their type arguments written out.
+        "const pairs: DStream<[string, number]> = ssc.queueStream([[['a', 1] as [string, number]]]);",
+        'const totals: DStream<[string, number]> = pairs.updateStateByKey<number>((vs, s) => vs.reduce((a, b) => a + b, s ?? 0));',
+        "const spec = StateSpec.function((k: string, v: number | undefined, s: State<number>) => { s.update((s.getOption() ?? 0) + (v ?? 0)); return k; });",
+        'const mapped: DStream<string> = pairs.mapWithState<number, string>(spec);',
+        "const labelled: DStream<[string, string]> = pairs.mapValues<string>((v) => String(v));",
+        'const sums: DStream<[string, number[]]> = pairs.combineByKey<number[]>((v) => [v], (c, v) => [...c, v], (a, b) => [...a, ...b]);',
+        'const joined: DStream<[string, [number, string]]> = pairs.join<string>(labelled);',
+        'const outer: DStream<[string, [number, string | undefined]]> = pairs.leftOuterJoin<string>(labelled);',
+        'void totals; void mapped; void sums; void joined; void outer;',
+        "const words: DStream<string> = ssc.queueStream([['a']]);",
+        '// @ts-expect-error a pair operation does not exist on a stream of strings',
+        'words.reduceByKey((a, b) => a + b);',
+        '// @ts-expect-error nor with its type argument written',
+        'words.updateStateByKey<number>(() => 1);',
       ].join('\n'),
     );
     writeFileSync(

@@ -415,7 +415,7 @@ describe('a graph that does not match the checkpoint', () => {
     const window = await mismatch(dir, (ssc) => {
       const words = ssc.rateStream<string>({ rowsPerBatch: 3 });
       const pairs = words.map((w): [string, number] => [w, 1]);
-      pairs.updateStateByKey<string, number, number>((v, s) => (s ?? 0) + v.length).foreachRDD(() => {});
+      pairs.updateStateByKey<number>((v, s) => (s ?? 0) + v.length).foreachRDD(() => {});
       pairs.reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, Seconds(8), Seconds(2)).foreachRDD(() => {});
     });
     expect(window.message).toMatch(/stream \d+ is "#\d+ \w+ slide=\d+/);
@@ -551,7 +551,7 @@ describe('checkpoint writes', () => {
       const done: number[] = [];
       ssc
         .queueStream<[string, number]>([[['a', 1]], [['a', 1]], [['b', 1]], [['a', 1]]])
-        .updateStateByKey<string, number, unknown>((v, s) => (v.length > 0 && s !== undefined && (s as number) >= 2 ? () => 'no' : ((s as number) ?? 0) + v.length))
+        .updateStateByKey<unknown>((v, s) => (v.length > 0 && s !== undefined && (s as number) >= 2 ? () => 'no' : ((s as number) ?? 0) + v.length))
         .foreachRDD((_rdd, t) => void done.push(t));
       await ssc.start();
       const err = await clock.advance(4000).then(

@@ -52,7 +52,7 @@ function job(dir: string, version: Version): Job {
     pairs.mapWithState(StateSpec.function((_k: string, v2: number | undefined, st: State<number>) => st.update(v2 ?? 0)).name('totals')).foreachRDD(() => {});
   } else {
     pairs
-      .updateStateByKey<string, number, number>((vs, s) => (s ?? 0) + vs.length, { name: name('totals') })
+      .updateStateByKey<number>((vs, s) => (s ?? 0) + vs.length, { name: name('totals') })
       .foreachRDD((rdd, t) => void j.totals.set(t, Object.fromEntries(rdd.collect())));
   }
   if (version !== 'removed') {
@@ -74,7 +74,7 @@ function job(dir: string, version: Version): Job {
   // 3. a second state
   if (v >= 3) {
     pairs
-      .updateStateByKey<string, number, number>((vs, s) => (s ?? 0) + 10 * vs.length, { name: name('extra') })
+      .updateStateByKey<number>((vs, s) => (s ?? 0) + 10 * vs.length, { name: name('extra') })
       .foreachRDD((rdd, t) => void j.extra.set(t, Object.fromEntries(rdd.collect())));
   }
   return j;
@@ -142,11 +142,11 @@ describe('named state across code changes', () => {
       const ssc = new StreamingContext({ batchDuration: 1000, clock });
       ssc.checkpoint(dir);
       const pairs = ssc.rateStream<string>({ rowsPerBatch: 1, generate: (t) => `w${t / 1000}` }).map((w): [string, number] => [w, 1]);
-      pairs.updateStateByKey<string, number, number>((vs, s) => (s ?? 0) + vs.length, { name: 'totals' }).foreachRDD(() => {});
+      pairs.updateStateByKey<number>((vs, s) => (s ?? 0) + vs.length, { name: 'totals' }).foreachRDD(() => {});
       if (withNew) {
         // Counts the batches each key has been in the state.
         pairs
-          .updateStateByKey<string, number, number>((_vs, s) => (s ?? 0) + 1, { name: 'ages', initialRDD: [['x', 0]] })
+          .updateStateByKey<number>((_vs, s) => (s ?? 0) + 1, { name: 'ages', initialRDD: [['x', 0]] })
           .foreachRDD((r, t) => void seen.push(`${t} ages ${JSON.stringify(r.collect().sort())}`));
         const spec = StateSpec.function((k: string, _v: number | undefined, s: State<number>) => {
           if (!s.isTimingOut()) s.update(1);
@@ -220,8 +220,8 @@ describe('named state across code changes', () => {
     const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0) });
     ssc.checkpoint(tempDir());
     const pairs = ssc.queueStream<[string, number]>([]);
-    pairs.updateStateByKey<string, number, number>((vs, s) => (s ?? 0) + vs.length, { name: 'a' }).foreachRDD(() => {});
-    pairs.updateStateByKey<string, number, number>((vs, s) => (s ?? 0) + vs.length, { name: 'a' }).foreachRDD(() => {});
+    pairs.updateStateByKey<number>((vs, s) => (s ?? 0) + vs.length, { name: 'a' }).foreachRDD(() => {});
+    pairs.updateStateByKey<number>((vs, s) => (s ?? 0) + vs.length, { name: 'a' }).foreachRDD(() => {});
     await expect(ssc.start()).rejects.toThrow('two stateful operations are named "a"');
     expect(() => pairs.updateStateByKey((vs: number[]) => vs.length, { name: 'a/b' })).toThrow('name must be a non-empty string without "/"');
   });

@@ -102,7 +102,7 @@ describe('rateStream', () => {
         const s = new StreamingContext({ batchDuration: 1000, clock });
         // A stateful operation makes the context write a checkpoint; rateStream itself keeps none.
         const rate = define(s, part);
-        rate.map((x): [string, number] => [String(x).split(':')[1]!, 1]).updateStateByKey<string, number, number>(
+        rate.map((x): [string, number] => [String(x).split(':')[1]!, 1]).updateStateByKey<number>(
           (v, st) => (st ?? 0) + v.length,
         ).foreachRDD(() => {});
         return s;

@@ -219,13 +219,13 @@ describe('a job scaled out over Kafka (applicationId)', () => {
     await expect(job((p) => p.mapWithState(StateSpec.function(f).stateStore('disk'))).start()).rejects.toThrow(
       /disk-backed state is not yet supported with applicationId/,
     );
-    await expect(job((p) => p.updateStateByKey<string, number, number>((vs, n) => (n ?? 0) + vs.length, { stateStore: 'disk' })).start()).rejects.toThrow(
+    await expect(job((p) => p.updateStateByKey<number>((vs, n) => (n ?? 0) + vs.length, { stateStore: 'disk' })).start()).rejects.toThrow(
       /disk-backed state is not yet supported with applicationId/,
     );
     await expect(job((p) => p.reduceByKeyAndWindow((x, y) => x + y, (x, y) => x - y, 2000, 500, { stateStore: 'disk' })).start()).rejects.toThrow(
       /disk-backed state is not yet supported with applicationId/,
     );
-    await expect(job((p) => p.updateStateByKey<string, number, number>((vs, n) => (n ?? 0) + vs.length, { name: 'word totals' })).start()).rejects.toThrow(
+    await expect(job((p) => p.updateStateByKey<number>((vs, n) => (n ?? 0) + vs.length, { name: 'word totals' })).start()).rejects.toThrow(
       /named "word totals": .*changelog topic .*only letters, digits/,
     );
   });

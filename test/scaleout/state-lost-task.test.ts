@@ -13,7 +13,7 @@ import { StateChangelog } from '../../src/scaleout/changelog.js';
 import { createTopic, kafkaBrokers, produceLines, uniqueTopic } from '../helpers/kafka.js';
 
 const counted = {
-  updateStateByKey: (pairs: DStream<[string, number]>) => pairs.updateStateByKey<string, number, number>((vs, s) => (s ?? 0) + vs.length),
+  updateStateByKey: (pairs: DStream<[string, number]>) => pairs.updateStateByKey<number>((vs, s) => (s ?? 0) + vs.length),
   mapWithState: (pairs: DStream<[string, number]>) =>
     pairs
       .mapWithState(

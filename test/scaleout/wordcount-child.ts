@@ -73,7 +73,7 @@ const ssc = await StreamingContext.getOrCreate(checkpointDir!, () => {
     // Ten minutes: longer than the test, so the window's totals are the running totals.
     totals = pairs.reduceByKeyAndWindow((a, b) => a + b, (a, b) => a - b, 600_000, Number(batchMs ?? 500));
   } else {
-    totals = pairs.updateStateByKey<string, number, number>((ones, n) => (n ?? 0) + ones.length, initial ? { initialRDD: initial } : {});
+    totals = pairs.updateStateByKey<number>((ones, n) => (n ?? 0) + ones.length, initial ? { initialRDD: initial } : {});
     totals.checkpoint(2 * Number(batchMs ?? 500));
   }
   writeFenced(totals, sink, ([word, n]) => ({ word, n }));

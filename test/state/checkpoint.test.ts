@@ -170,7 +170,7 @@ describe('remembered versions', () => {
     const ctx = testContext();
     const counts = ctx.ssc
       .queueStream<[string, number]>([[['a', 1]], [['a', 1]], [['a', 1]], [['a', 1]]])
-      .updateStateByKey<string, number, number>((vs, s) => (s ?? 0) + vs.length);
+      .updateStateByKey<number>((vs, s) => (s ?? 0) + vs.length);
     const out = collect(counts);
     await manualDriver(ctx.ssc).run(4);
     expect(out.outputs).toEqual([[['a', 1]], [['a', 2]], [['a', 3]], [['a', 4]]]);

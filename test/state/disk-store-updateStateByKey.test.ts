@@ -123,7 +123,7 @@ describe('updateStateByKey with the disk state store', () => {
     ssc.checkpoint(dir);
     ssc
       .rateStream<[string, number]>({ rowsPerBatch: 5, generate: (_t, i) => [`k${i}`, 1] })
-      .updateStateByKey<string, number, number>(
+      .updateStateByKey<number>(
         (values, state) => {
           if ((state ?? 0) >= 2) throw new Error('update exploded');
           return (state ?? 0) + values.length;

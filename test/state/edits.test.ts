@@ -40,7 +40,7 @@ function totalsJob(dir: string, interval: number): Run {
   const outputs = new Map<number, string[]>();
   const totals = ssc
     .rateStream<[string, number]>({ rowsPerBatch: 4, generate: recordAt })
-    .updateStateByKey<string, number, number>((ones, n) => (n ?? 0) + ones.length, { name: 'totals' });
+    .updateStateByKey<number>((ones, n) => (n ?? 0) + ones.length, { name: 'totals' });
   totals.checkpoint(interval);
   let upTo = 0;
   totals.foreachRDD((rdd, t) => {

@@ -762,7 +762,7 @@ describe('mapWithState errors', () => {
         ),
       (pairs: DStream<[string, number]>) =>
         // A state type inferred loosely lets TypeScript accept it.
-        pairs.updateStateByKey<string, number, unknown>(async (vs: number[], s: unknown) => {
+        pairs.updateStateByKey<unknown>(async (vs: number[], s: unknown) => {
           await Promise.resolve();
           return ((s as number | undefined) ?? 0) + vs.length;
         }),

@@ -136,7 +136,7 @@ describe('updateStateByKey restored through a table of its text keys', () => {
     const outputs = new Map<number, string[]>();
     ssc
       .rateStream<[string, number]>({ rowsPerBatch: 40, generate: (t, i) => batchAt(t)[i]! })
-      .updateStateByKey<string, number, number>(
+      .updateStateByKey<number>(
         (vs, s) => (vs.includes(-1) ? undefined : vs.length === 0 ? s : (s ?? 0) + vs.reduce((a, b) => a + b, 0)),
         { initialRDD: Array.from({ length: KEYS }, (_, i): [string, number] => [`k${i}`, i]), numPartitions: 3, name: 'totals' },
       )
