@@ -1,9 +1,10 @@
 // PostgresSink's generation fence (scale-out): per topic-partition, a write of an older group
 // generation than one that wrote it is refused; a newer one takes the partition over.
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PostgresSink } from '../../src/sinks/postgres/index.js';
+import { PostgresSink, type PostgresSinkOptions } from '../../src/sinks/postgres/index.js';
 import { fenceVerdict, offsetsToCheck } from '../../src/sinks/postgres/fence.js';
-import { pgQuery, sinkConnection, useScratchSchema } from '../helpers/postgres.js';
+import { pgQuery, resolvePg, sinkConnection, useScratchSchema } from '../helpers/postgres.js';
 
 const scratch = useScratchSchema('dstreams_fence');
 const sinks: PostgresSink<any>[] = [];
@@ -11,9 +12,11 @@ afterAll(async () => {
   for (const s of sinks) await s.close();
 });
 
-async function sink(mode: 'update' | 'append', table: string): Promise<PostgresSink<{ k: string; n: number }>> {
-  const s = new PostgresSink<{ k: string; n: number }>({
+type Row = { k: string; n: number };
+async function sink(mode: 'update' | 'append', table: string, extra: Partial<PostgresSinkOptions<Row>> = {}): Promise<PostgresSink<Row>> {
+  const s = new PostgresSink<Row>({
     ...(await sinkConnection()),
+    ...extra,
     table: scratch().table(table),
     columns: ['k', 'n'],
     ...(mode === 'update' ? { keyColumns: ['k'] } : {}),
@@ -26,6 +29,16 @@ async function sink(mode: 'update' | 'append', table: string): Promise<PostgresS
   return s;
 }
 const range = (partition: number, fromOffset: number, untilOffset: number) => [{ topic: 't', partition, fromOffset, untilOffset }];
+
+/** Resolves once the session named `applicationName` waits for a lock (a row or a table another transaction holds). */
+async function waitingOnLock(applicationName: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const res = await pgQuery(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [applicationName]);
+    if (res.rowCount) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${applicationName} never waited for a lock`);
+}
 
 describe('PostgresSink generation fence', () => {
   it('refuses an older generation once a newer one wrote the partition (code FENCED, not retried)', async () => {
@@ -49,6 +62,35 @@ describe('PostgresSink generation fence', () => {
     expect(r.skipped).toBe(false);
     await expect(s.writeBatch({ batchTime: 3000, offsetRanges: range(0, 20, 30), generation: 2 }, [{ k: 'a', n: 4 }])).rejects.toThrow(/would be written twice/);
     expect(await s.storedOffsets()).toEqual({ 't:0': 25 });
+  });
+
+  it("an older generation in flight with the new owner's first write of a partition is refused once the new owner commits", async () => {
+    // The partition has no fence row yet: both copies are in their transactions at once, the new
+    // owner first. A third session holds the table, so the new owner waits after its fence step.
+    const table = scratch().unique('t');
+    const newOwner = await sink('update', table, { applicationName: `${table}-new` });
+    const zombie = await sink('update', table, { applicationName: `${table}-old` });
+    await newOwner.init();
+    await zombie.init();
+    const blocker = new pg.Client((await resolvePg()).config);
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`LOCK TABLE ${newOwner.tableName} IN ACCESS EXCLUSIVE MODE`);
+      const owner = newOwner.writeBatch({ batchTime: 2000, offsetRanges: range(0, 0, 12), generation: 2 }, [{ k: 'a', n: 8 }]);
+      await waitingOnLock(`${table}-new`);
+      const late = zombie.writeBatch({ batchTime: 2000, offsetRanges: range(0, 0, 10), generation: 1 }, [{ k: 'a', n: 5 }]).catch((e: unknown) => e);
+      await waitingOnLock(`${table}-old`);
+      await blocker.query('COMMIT');
+      expect((await owner).skipped).toBe(false);
+      const err = await late;
+      expect((err as { cause?: { code?: string } }).cause?.code).toBe('FENCED');
+    } finally {
+      await blocker.end();
+    }
+    const rows = await pgQuery<{ k: string; n: string }>(`SELECT k, n FROM ${newOwner.tableName}`);
+    expect(rows.rows).toEqual([{ k: 'a', n: '8' }]);
+    expect(await newOwner.storedOffsets()).toEqual({ 't:0': 12 });
   });
 
   it('copies writing the same batch time for different partitions do not skip each other', async () => {

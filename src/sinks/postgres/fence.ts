@@ -2,7 +2,8 @@
  * Fencing by generation, for the copies of a scaled-out job that take partitions from one
  * another (a batch's `generation`, the consumer group's). Per topic-partition the sink keeps
  * the highest generation that wrote it (`dstreams_sink_fences`, locked in the batch's
- * transaction): a write from an older generation — a copy that lost the partition and has not
+ * transaction, the row inserted first when missing so that two copies' first writes of a partition
+ * queue on it too): a write from an older generation — a copy that lost the partition and has not
  * noticed yet — is refused, so it never writes for that partition again once the new owner has.
  * A write from a newer generation takes the partition over: it may re-cover offsets the
  * partition already has (its new owner resumed from the last offsets Kafka committed, which may

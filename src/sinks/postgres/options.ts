@@ -55,7 +55,10 @@ export interface BatchInfo {
 export interface WriteBatchResult {
   /** True when the batch had already been committed, so nothing was written. */
   skipped: boolean;
-  /** Rows written by this call (0 when skipped). In update mode: rows after de-duplication by key. */
+  /**
+   * Rows written by this call (0 when skipped). In update mode: rows after de-duplication by key in
+   * JavaScript (keys only PostgreSQL holds equal, like numeric(10,2) 1.001 and 1.004, count once each).
+   */
   rowsWritten: number;
   /**
    * True when this write rebuilt the table (option `rebuild`): it replaced the table's contents

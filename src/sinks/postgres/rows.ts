@@ -66,6 +66,8 @@ export function toValueRows<Row>(
 /**
  * `INSERT … ON CONFLICT DO UPDATE` cannot touch the same row twice in one statement, so a
  * batch with a key twice keeps the last row for that key (what a sequence of upserts gives).
+ * A first pass only: keys told apart here may still be equal to PostgreSQL (numeric rounding,
+ * jsonb key order, 5 and 5n), which write.ts leaves to the database.
  */
 export function dedupeByKey(values: unknown[][], columns: readonly string[], keyColumns: readonly string[]): unknown[][] {
   const keyIdx = keyColumns.map((k) => columns.indexOf(k));

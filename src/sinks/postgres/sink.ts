@@ -404,17 +404,22 @@ export class PostgresSink<Row = SinkRow> {
 
   /** Locks and raises the fenced partitions' generations; refuses an older generation (see fence.ts). The partitions taken over. */
   private async fence(client: PoolClient, batchTime: number, offsets: readonly SinkOffsetRange[], generation: number): Promise<Set<string>> {
-    const res = await client.query<{ topic: string; partition: number; generation: string }>(this.sql.lockFences, [
-      this.sinkId,
-      offsets.map((o) => o.topic),
-      offsets.map((o) => o.partition),
-    ]);
-    const stored = new Map(res.rows.map((r) => [`${r.topic}:${r.partition}`, Number(r.generation)]));
+    const params = [this.sinkId, offsets.map((o) => o.topic), offsets.map((o) => o.partition), generation];
+    // A partition's first write must create its row before the check: FOR UPDATE locks no
+    // missing row, and two copies would both pass. Inserting makes a concurrent copy wait on our
+    // row and, once we commit, read our generation (and be refused if it is older).
+    const inserted = await client.query<{ topic: string; partition: number }>(this.sql.insertFences, params);
+    const created = new Set(inserted.rows.map((r) => `${r.topic}:${r.partition}`));
+    const res = await client.query<{ topic: string; partition: number; generation: string }>(this.sql.lockFences, params.slice(0, 3));
+    // The rows just created hold this write's own generation: for the verdict they are "no write yet".
+    const stored = new Map(
+      res.rows.filter((r) => !created.has(`${r.topic}:${r.partition}`)).map((r) => [`${r.topic}:${r.partition}`, Number(r.generation)]),
+    );
     const verdict = fenceVerdict(stored, offsets, generation);
     if ('refused' in verdict) {
       throw this.wrap('generation fence', Object.assign(new Error(verdict.refused), { code: 'FENCED' }), batchTime, false, 0);
     }
-    for (const o of offsets) await client.query(this.sql.upsertFence, [this.sinkId, o.topic, o.partition, generation]);
+    await client.query(this.sql.raiseFences, params);
     return verdict.takeovers;
   }
 

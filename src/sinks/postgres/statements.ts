@@ -28,9 +28,12 @@ export interface Statements {
   pruneFenced: string;
   emptyTable: string;
   copyTarget: string;
+  /** The staging table: the columns, then each row's position in the batch (`copyStage` numbers the rows). */
   createStage: string;
   copyStage: string;
   upsertFromStage: string;
+  /** As `upsertFromStage`, one row per key as PostgreSQL compares keys: the batch's last. */
+  upsertLastFromStage: string;
   upsertOffsetsPrefix: string;
   insertPrefix: string;
   insertSuffix: string;
@@ -43,10 +46,17 @@ export interface Statements {
   deleteAll: string;
   /** $1 the table: one row when it exists. */
   tableExists: string;
+  /** $1 the table: per column, what a Buffer becomes in it (copy.ts's `BufferKind`). */
+  bufferKinds: string;
+  /**
+   * Parameters $1 sink id, $2 topics, $3 partitions (arrays), $4 generation: inserts the partitions'
+   * missing fence rows (in order), returning those it inserted. Run before `lockFences`.
+   */
+  insertFences: string;
   /** Parameters $1 sink id, $2 topics, $3 partitions (arrays): those partitions' generations, locked in order. */
   lockFences: string;
-  /** Parameters $1 sink id, $2 topic, $3 partition, $4 generation. */
-  upsertFence: string;
+  /** Parameters as `insertFences`: raises the (locked) partitions' generations to $4. */
+  raiseFences: string;
   createFences: string;
   /** `startOver`: forget the sink's generations ($1 sink id). */
   forgetFences: string;
@@ -83,6 +93,9 @@ export function buildStatements(s: SinkSettings, o: StatementOptions): Statement
   const fences = qualifiedName(s.bookkeepingSchema, FENCES_TABLE);
   const stageName = `${STAGE_TABLE}_${++stageSeq}`;
   const stage = `pg_temp.${quoteIdent(stageName)}`;
+  let position = 'dstreams_row';
+  while (s.columns.includes(position)) position += '_';
+  const keys = quoteList(s.keyColumns);
   return {
     claim:
       `INSERT INTO ${batches} ("sink_id", "batch_time", "offsets") VALUES ($1, $2, $3) ` +
@@ -93,9 +106,16 @@ export function buildStatements(s: SinkSettings, o: StatementOptions): Statement
     pruneFenced: `DELETE FROM ${batches} WHERE ${FENCED_CLAIM} AND "batch_time" < $2`,
     emptyTable: o.completeStrategy === 'truncate' ? `TRUNCATE TABLE ${s.tableName}` : `DELETE FROM ${s.tableName}`,
     copyTarget: `COPY ${s.tableName} (${cols}) FROM STDIN WITH (FORMAT csv)`,
-    createStage: `CREATE TEMPORARY TABLE ${quoteIdent(stageName)} ON COMMIT DROP AS SELECT ${cols} FROM ${s.tableName} WITH NO DATA`,
-    copyStage: `COPY ${stage} (${cols}) FROM STDIN WITH (FORMAT csv)`,
+    createStage:
+      `CREATE TEMPORARY TABLE ${quoteIdent(stageName)} ON COMMIT DROP AS ` +
+      `SELECT ${cols}, 0::bigint AS ${quoteIdent(position)} FROM ${s.tableName} WITH NO DATA`,
+    copyStage: `COPY ${stage} (${cols}, ${quoteIdent(position)}) FROM STDIN WITH (FORMAT csv)`,
     upsertFromStage: `INSERT INTO ${s.tableName} (${cols}) SELECT ${cols} FROM ${stage}${conflict}`,
+    upsertLastFromStage:
+      s.keyColumns.length === 0
+        ? `INSERT INTO ${s.tableName} (${cols}) SELECT ${cols} FROM ${stage}${conflict}`
+        : `INSERT INTO ${s.tableName} (${cols}) SELECT DISTINCT ON (${keys}) ${cols} FROM ${stage} ` +
+          `ORDER BY ${keys}, ${quoteIdent(position)} DESC${conflict}`,
     upsertOffsetsPrefix: `INSERT INTO ${offsets} ("sink_id", "topic", "partition", "until_offset") VALUES `,
     insertPrefix: `INSERT INTO ${s.tableName} (${cols}) VALUES `,
     insertSuffix: conflict,
@@ -106,12 +126,21 @@ export function buildStatements(s: SinkSettings, o: StatementOptions): Statement
     forgetOffsets: `DELETE FROM ${offsets} WHERE "sink_id" = $1`,
     deleteAll: `DELETE FROM ${s.tableName}`,
     tableExists: `SELECT 1 FROM pg_class WHERE oid = to_regclass($1)`,
+    bufferKinds:
+      `SELECT a.attname AS "column", CASE ` +
+      `WHEN coalesce(nullif(t.typbasetype, 0), t.oid) = 'bytea'::regtype THEN 'bytea' ` +
+      `WHEN t.typcategory = 'S' OR coalesce(nullif(t.typbasetype, 0), t.oid) = 'json'::regtype THEN 'text' ELSE 'other' END AS "kind" ` +
+      `FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
+    insertFences:
+      `INSERT INTO ${fences} ("sink_id", "topic", "partition", "generation") ` +
+      `SELECT $1, "t", "p", $4 FROM unnest($2::text[], $3::integer[]) AS "u" ("t", "p") ORDER BY "t", "p" ` +
+      `ON CONFLICT ("sink_id", "topic", "partition") DO NOTHING RETURNING "topic", "partition"`,
     lockFences:
       `SELECT "topic", "partition", "generation" FROM ${fences} WHERE "sink_id" = $1 AND ("topic", "partition") IN ` +
       `(SELECT * FROM unnest($2::text[], $3::integer[])) ORDER BY "topic", "partition" FOR UPDATE`,
-    upsertFence:
-      `INSERT INTO ${fences} ("sink_id", "topic", "partition", "generation") VALUES ($1, $2, $3, $4) ` +
-      `ON CONFLICT ("sink_id", "topic", "partition") DO UPDATE SET "generation" = GREATEST(${fences}."generation", EXCLUDED."generation")`,
+    raiseFences:
+      `UPDATE ${fences} SET "generation" = $4 WHERE "sink_id" = $1 AND "generation" < $4 AND ("topic", "partition") IN ` +
+      `(SELECT * FROM unnest($2::text[], $3::integer[]))`,
     forgetFences: `DELETE FROM ${fences} WHERE "sink_id" = $1`,
     createFences:
       `CREATE TABLE IF NOT EXISTS ${fences} (` +
