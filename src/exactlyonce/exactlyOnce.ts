@@ -158,6 +158,18 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
     );
   }
   const fresh = (): Promise<StreamingContext> | StreamingContext => create({ fromOffsets, lastCommitted, fromCheckpoint: false });
+  // Starting from the sink needs its offsets: a sink that committed batches without them (a
+  // writer on a stream derived from the direct stream, given no `offsetRanges`) cannot say where
+  // the input goes on, and auto.offset.reset would lose (latest) or repeat (earliest) records.
+  const checkSinkOffsets = async (started: StreamingContext): Promise<void> => {
+    if (lastCommitted === undefined || fromOffsets !== undefined) return;
+    await started.stop();
+    throw new Error(
+      `the sink has committed batches (the last at ${lastCommitted}) but holds no offsets for topics ${topics.join(', ')}: ` +
+        'its writes carried no Kafka offset ranges, so it cannot say where the input goes on. ' +
+        'A writer on a stream derived from the direct stream needs them: sink.writer(f, { offsetRanges: (_rdd, time) => tracker.rangesAt(time) }) with an OffsetTracker',
+    );
+  };
 
   let ssc = await StreamingContext.getOrCreate(checkpointDir, () => create({ fromOffsets, lastCommitted, fromCheckpoint: hasCheckpoint }));
   const recoveredFrom = ssc.recoveredFrom;
@@ -181,6 +193,7 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
         if (ssc.checkpointDir !== checkpointDir) ssc.checkpoint(checkpointDir);
       }
     }
+    await checkSinkOffsets(ssc);
     log(
       `starting from the sink: offsets ${JSON.stringify(
         fromOffsets ?? (hasCheckpoint ? "none (where the checkpoint's first run started, else auto.offset.reset)" : 'none (auto.offset.reset)'),
@@ -207,6 +220,7 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
 
   // The sink committed a batch the checkpoint has not completed (or, with sinkWritesEveryBatch,
   // the checkpoint has batches the sink does not): start from the sink.
+  await checkSinkOffsets(ssc);
   await ssc.stop();
   const staleDir = options.staleDir ?? `${checkpointDir}.stale`;
   await rm(staleDir, { recursive: true, force: true });

@@ -139,6 +139,37 @@ describe('resumeFromSink', () => {
     await strict.ssc.stop();
   });
 
+  it('a sink that committed batches without offsets cannot be started from: resumeFromSink says how to pass them (a checkpoint in step still resumes)', async () => {
+    const sink = await makeSink();
+    const dir = mkdtempSync(join(tmpdir(), 'dstreams-eo-'));
+    dirs.push(dir);
+    // A writer on a derived stream, given no offsetRanges: the batches commit, their offsets are not stored.
+    const withoutOffsets = (clock: ManualClock) => (): StreamingContext => {
+      const ssc = new StreamingContext({ batchDuration: 1000, clock });
+      ssc.checkpoint(dir);
+      ssc.queueStream(Array.from({ length: 5 }, (_, i) => kafkaLikeBatch(i)))
+        .map((w): [string, number] => [w, 1])
+        .foreachRDD(sink.writer());
+      return ssc;
+    };
+    const clock = new ManualClock(0);
+    const r1 = await resumeFromSink({ checkpointDir: dir, sink, topics: ['t'], create: withoutOffsets(clock) });
+    await r1.ssc.start();
+    await clock.advance(2000);
+    await r1.ssc.stop();
+    expect(await sink.lastCommittedBatchTime()).toBe(2000);
+    expect(await sink.storedOffsets()).toEqual({});
+    // The checkpoint is in step with the sink: it holds the positions, so the job resumes.
+    const inStep = await resumeFromSink({ checkpointDir: dir, sink, topics: ['t'], create: withoutOffsets(new ManualClock(2000)) });
+    expect(inStep.source).toBe('checkpoint');
+    await inStep.ssc.stop();
+    // Without the checkpoint, the sink would have to say where the input goes on: it cannot.
+    rmSync(dir, { recursive: true, force: true });
+    await expect(resumeFromSink({ checkpointDir: dir, sink, topics: ['t'], create: withoutOffsets(new ManualClock(5000)) })).rejects.toThrow(
+      /committed batches \(the last at 2000\) but holds no offsets for topics t: .*offsetRanges.*OffsetTracker/,
+    );
+  });
+
   it('storedFromOffsets keeps the asked topics only (topic names may contain ":")', async () => {
     const sink = await makeSink();
     expect(await storedFromOffsets(sink, ['t'])).toBeUndefined();
