@@ -14,6 +14,7 @@ import { finished } from 'node:stream/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { waitForKafka } from '../index.js';
 import { UsageError } from '../util/usage.js';
+import { isoDay, positive } from './jobCommand.js';
 import { generateMeetupEvents } from './meetup/generate.js';
 import { produceToKafka, type KeyedValue } from '../kafka/produce.js';
 import { generateTweets } from './tweets/generate.js';
@@ -32,18 +33,7 @@ function fraction(v: string): number {
   return n;
 }
 
-function positive(v: string): number {
-  const n = Number(v);
-  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('must be a positive number');
-  return n;
-}
 
-function day(v: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || !Number.isFinite(Date.parse(`${v}T00:00:00Z`))) {
-    throw new InvalidArgumentError('must be a date YYYY-MM-DD');
-  }
-  return v;
-}
 
 interface SinkOptions {
   kafkaTopic?: string;
@@ -191,7 +181,7 @@ export function generateCommand(): Command {
       .command('tweets')
       .description('tweets as ";"-separated lines id;created_at;followers_count;location;favorite_count;retweet_count (seed 000)')
       .requiredOption('--count <n>', 'number of tweets', integer(0))
-      .option('--day <YYYY-MM-DD>', 'the day most tweets are created on (UTC; default today)', day)
+      .option('--day <YYYY-MM-DD>', 'the day most tweets are created on (UTC; default today)', isoDay)
       .option('--other-days <fraction>', 'fraction of tweets from the day before or after', fraction, 0.2)
       .option('--malformed <fraction>', 'fraction of damaged lines (field count, values that do not cast)', fraction, 0)
       .option('--seed <n>', 'PRNG seed', integer(0), 1),

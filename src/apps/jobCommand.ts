@@ -18,6 +18,13 @@ export function positive(v: string): number {
   return n;
 }
 
+/** A calendar day `YYYY-MM-DD` that exists (2020-02-30 does not). */
+export function isoDay(v: string): string {
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : NaN;
+  if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== v) throw new InvalidArgumentError('must be a date YYYY-MM-DD');
+  return v;
+}
+
 export interface JobCommandDefaults {
   /** What the topic holds, for --help. */
   topic: string;
@@ -84,6 +91,7 @@ export interface SharedJobOptions {
  */
 export function sharedJobOptions(o: SharedOptions): { job: SharedJobOptions; table: (name: string) => TableRef } {
   if (o.method !== 'copy' && o.method !== 'insert') throw new UsageError('--method must be copy or insert');
+  if (Math.round(o.batchSeconds * 1000) < 1) throw new UsageError(`--batch-seconds must be at least 0.001 (a whole number of ms), got ${o.batchSeconds}`);
   const job: SharedJobOptions = {
     brokers: o.brokers ?? (process.env.KAFKA_BROKERS || '127.0.0.1:9092'),
     topic: o.topic,

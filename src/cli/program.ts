@@ -112,13 +112,16 @@ export function buildProgram(): Command {
       const file = resolveJob(job);
       if (!file) throw new UsageError(`no job file or example "${job}"; examples: ${listExamples().join(', ')}`);
       const nodeArgs: string[] = [];
-      if (/\.[cm]?ts$/.test(file)) {
+      // From a checkout the preload is TypeScript too, so it also needs tsx.
+      const preload = path.join(here, existsSync(path.join(here, 'jobFailure.js')) ? 'jobFailure.js' : 'jobFailure.ts');
+      if (/\.[cm]?ts$/.test(file) || preload.endsWith('.ts')) {
         const loader = tsxLoader();
         if (!loader) {
           throw new UsageError(`running a TypeScript job needs tsx: npm install tsx (or compile ${job} to JavaScript)`);
         }
         nodeArgs.push('--import', loader);
       }
+      nodeArgs.push('--import', pathToFileURL(preload).href);
       const env: NodeJS.ProcessEnv = { ...process.env, DSTREAMS_PROGRESS: opts.quiet ? '0' : '1' };
       if (opts.ui || opts.uiPort !== undefined) env.DSTREAMS_UI = opts.uiPort !== undefined ? String(opts.uiPort) : '1';
       const child = spawn(process.execPath, [...nodeArgs, file, ...args], { stdio: 'inherit', env });

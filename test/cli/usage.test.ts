@@ -2,7 +2,8 @@
 // a service that does not answer is a line at once, one per retry, then the reason and exit 1;
 // never a stack trace. Help and --version exit 0.
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +74,11 @@ describe('dstreams: usage errors', () => {
     [['run', 'no-such-job'], /^error: no job file or example "no-such-job"; examples: .*network-wordcount/],
     [['run', '--ui-port', 'x', 'network-wordcount'], /^error: option '--ui-port <port>' argument 'x' is invalid/],
     [['frobnicate'], /^error: unknown command 'frobnicate'$/],
+    [['generate', 'tweets', '--count', '5', '--day', '2020-02-30'], /^error: option '--day <YYYY-MM-DD>' argument '2020-02-30' is invalid\. must be a date YYYY-MM-DD$/],
+    // Checked before the apps wait for Kafka and PostgreSQL (none is reachable at port 9).
+    [['tweets', '--brokers', '127.0.0.1:9', '--topic', 't', '--checkpoint', '.tmp/never-cp', '--day', '2020-13-45'], /^error: option '--day <YYYY-MM-DD>' argument '2020-13-45' is invalid/],
+    [['tweets', '--brokers', '127.0.0.1:9', '--topic', 't', '--checkpoint', '.tmp/never-cp', '--batch-seconds', '5', '--export-seconds', '7'], /^error: --export-seconds must be a multiple of --batch-seconds \(5\), got 7$/],
+    [['meetup', '--brokers', '127.0.0.1:9', '--topic', 't', '--checkpoint', '.tmp/never-cp', '--batch-seconds', '0.0001'], /^error: --batch-seconds must be at least 0\.001/],
   ])('%j: one line, exit code 2', async (args, message) => {
     const r = await dstreams(args);
     expect(r.code, r.stderr).toBe(2);
@@ -109,6 +115,26 @@ describe('dstreams: usage errors', () => {
     expect(lines(r.stderr)).toHaveLength(1);
     expect(r.stderr.trim()).toBe(`error: cannot write --out ${out}: ${why}`);
     noStack(r);
+  });
+
+  it('dstreams run: a job that fails is its message and causes on one line, exit code 1; a TypeScript job compiled as CommonJS says to make it a module', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-run-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(path.join(dir, 'package.json'), '{"name":"a-default-npm-init-project"}\n');
+    writeFileSync(path.join(dir, 'fails.mjs'), "await Promise.reject(new Error('the job failed', { cause: new Error('disk full') }));\n");
+    writeFileSync(path.join(dir, 'tla.ts'), "await new Promise((r) => setTimeout(r, 1));\nconsole.log('ran');\n");
+    const failed = await dstreams(['run', '--quiet', path.join(dir, 'fails.mjs')]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toBe('error: the job failed <- disk full\n');
+    const cjs = await dstreams(['run', '--quiet', path.join(dir, 'tla.ts')]);
+    expect(cjs.code).toBe(1);
+    expect(lines(cjs.stderr)).toEqual([
+      'error: the job is compiled as CommonJS, where top-level await is not allowed: add "type": "module" to its package.json, or name the file .mts',
+    ]);
+    writeFileSync(path.join(dir, 'package.json'), '{"name":"a-module-project","type":"module"}\n');
+    const esm = await dstreams(['run', '--quiet', path.join(dir, 'tla.ts')]);
+    expect(esm.code, esm.stderr).toBe(0);
+    expect(esm.stdout).toBe('ran\n');
   });
 
   it('a port in use: one line, exit code 2', async () => {

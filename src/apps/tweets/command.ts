@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../util/usage.js';
-import { jobCommand, positive, runJob, sharedJobOptions, type SharedOptions } from '../jobCommand.js';
+import { isoDay, jobCommand, positive, runJob, sharedJobOptions, type SharedOptions } from '../jobCommand.js';
 import { jsonLineLog } from '../running.js';
 import { startTweetsJob } from './job.js';
 
@@ -16,16 +16,20 @@ export function tweetsCommand(name = 'tweets'): Command {
     { topic: 'Kafka topic with the ;-separated tweet lines', sinkId: 'tweets-speed-layer' },
   )
     .option('--export-seconds <s>', 'export interval in seconds (a multiple of the batch interval)', positive, 60)
-    .option('--day <YYYY-MM-DD>', 'a fixed "today" (UTC), to replay a day; default: the day of each batch')
+    .option('--day <YYYY-MM-DD>', 'a fixed "today" (UTC), to replay a day; default: the day of each batch', isoDay)
     .option('--table <name>', 'result table', 'speed_layer');
   return cmd.action(async (o: SharedOptions & { exportSeconds: number; day?: string; table: string }) => {
-    if (o.day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(o.day)) throw new UsageError('--day must be YYYY-MM-DD');
     const { job, table } = sharedJobOptions(o);
+    // Checked before waiting for Kafka and PostgreSQL: a bad flag is one line and exit code 2 at once.
+    const exportEvery = Math.round(o.exportSeconds * 1000);
+    if (exportEvery % job.batchDuration !== 0) {
+      throw new UsageError(`--export-seconds must be a multiple of --batch-seconds (${job.batchDuration / 1000}), got ${o.exportSeconds}`);
+    }
     await runJob('tweets-speed-layer', job, () =>
       startTweetsJob({
         ...job,
         log: jsonLineLog('export'),
-        exportEvery: Math.round(o.exportSeconds * 1000),
+        exportEvery,
         ...(o.day !== undefined ? { day: o.day } : {}),
         table: table(o.table),
       }),
