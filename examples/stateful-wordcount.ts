@@ -76,9 +76,16 @@ export async function main(options: { batches?: number; batchMs?: number } = {})
   }
 }
 
+/** `--name n`, a whole number ≥ 1; a bad one is one line and exit code 2. */
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+  if (i < 0) return dflt;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`error: --${name} must be a whole number ≥ 1, got ${process.argv[i + 1]}\n`);
+    process.exit(2);
+  }
+  return n;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -11,8 +11,19 @@ import { Seconds, StreamingContext } from '../src/index.js';
 import { generatedLines, SHAKESPEARE } from '../bench/input.js';
 
 const [file, batchesArg, linesArg] = process.argv.slice(2);
-const batches = Number(batchesArg ?? 5);
-const linesPerBatch = Number(linesArg ?? 500);
+/** A bad argument is one line and exit code 2, as the dstreams command does it. */
+function usage(message: string): never {
+  process.stderr.write(`error: ${message}\nusage: wordcount-demo.ts [file] [batches=5] [linesPerBatch=500]\n`);
+  process.exit(2);
+}
+function count(text: string | undefined, dflt: number, what: string): number {
+  const n = Number(text ?? dflt);
+  if (!Number.isInteger(n) || n < 1) usage(`${what} must be a whole number ≥ 1, got ${text}`);
+  return n;
+}
+const batches = count(batchesArg, 5, 'batches');
+const linesPerBatch = count(linesArg, 500, 'linesPerBatch');
+if (file !== undefined && !existsSync(file)) usage(`no such file: ${file}`);
 const source = file ?? SHAKESPEARE;
 const lines = existsSync(source) ? readFileSync(source, 'utf8').split('\n') : generatedLines(batches * linesPerBatch);
 console.log(`dstreams wordcount demo: ${existsSync(source) ? source : 'generated text'}, ${linesPerBatch} lines per 1 s batch`);
@@ -23,7 +34,7 @@ for (let i = 0; i < batches; i++) queue.push(lines.slice(i * linesPerBatch, (i +
 const ssc = new StreamingContext({ batchDuration: Seconds(1), appName: 'wordcount-demo' });
 ssc
   .queueStream(queue)
-  .flatMap((line) => line.toLowerCase().split(/[^a-z']+/))
+  .flatMap((line) => line.toLowerCase().split(/[^a-z0-9']+/))
   .filter((w) => w.length > 0)
   .map((w): [string, number] => [w, 1])
   .reduceByKey((a, b) => a + b)

@@ -137,6 +137,16 @@ describe('dstreams: usage errors', () => {
     expect(esm.stdout).toBe('ran\n');
   });
 
+  it.each([
+    [['wordcount-demo', 'no-such-file.txt'], 'error: no such file: no-such-file.txt'],
+    [['wordcount-demo', 'README.md', 'abc'], 'error: batches must be a whole number ≥ 1, got abc'],
+    [['stateful-wordcount', '--batches', '0'], 'error: --batches must be a whole number ≥ 1, got 0'],
+  ])('the example %j refuses a bad argument at once: exit code 2', async (args, message) => {
+    const r = await dstreams(['run', '--quiet', ...args]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(lines(r.stderr)[0]).toBe(message);
+  });
+
   it('a port in use: one line, exit code 2', async () => {
     const port = await freePortBelow();
     const blocker = net.createServer();
