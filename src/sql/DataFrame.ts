@@ -23,6 +23,7 @@ import {
   type Plan,
   type ProjectItem,
 } from './plan.js';
+import { batchTimestamp, withBatchTimestamp } from './batchTimestamp.js';
 import { executeStatic } from './execute.js';
 import { placeFilter } from './pushdown.js';
 import { showString } from './show.js';
@@ -272,7 +273,8 @@ export class DataFrame {
   // ---- actions (static) ----------------------------------------------------------------------
 
   collect(): Row[] {
-    return executeStatic(this.plan);
+    // One timestamp for the whole query (a foreachBatch frame keeps its batch's).
+    return withBatchTimestamp(batchTimestamp() ?? this.sparkSession.now(), () => executeStatic(this.plan));
   }
   count(): number {
     return this.collect().length;

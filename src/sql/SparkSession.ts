@@ -4,6 +4,7 @@
  * Holds the runtime conf, the memory sink's tables and temp views (`spark.table`, `spark.sql`),
  * `readStream`, `createDataFrame` and `spark.streams`.
  */
+import { batchTimestamp } from './batchTimestamp.js';
 import { SystemClock, type Clock } from '../context/Clock.js';
 // The formats readStream/writeStream know register themselves.
 import './sources/socket.js';
@@ -154,8 +155,9 @@ export class SparkSession implements DataFrameSession, StreamingSession {
     this.tables.set(name, df);
   }
 
+  /** The executing batch's (or query's) timestamp, else the clock: what current_timestamp() reads. */
   now(): number {
-    return this.clock.getTimeMillis();
+    return batchTimestamp() ?? this.clock.getTimeMillis();
   }
   sinkFactory(format: string): SinkFactory | undefined {
     return sinkFactories(this)[format];

@@ -289,6 +289,36 @@ describe('triggers and progress', () => {
     expect(spark.streams.active).toEqual([]);
   });
 
+  it('current_timestamp() is one value for a whole micro-batch, the time its trigger ran (Spark: once per query execution)', async () => {
+    const spark = new SparkSession({ appName: 'now' });
+    try {
+      const input = new MemoryStream<number>(spark, 'integer');
+      for (let i = 0; i < 30; i++) input.addData(...Array.from({ length: 10_000 }, (_, j) => i * 10_000 + j));
+      const stamps = new Set<number>();
+      let rows = 0;
+      const before = Date.now();
+      const q = input
+        .toDF()
+        .select(F.col('value'), F.current_timestamp().alias('ts'))
+        .writeStream.foreachBatch((df) => {
+          for (const r of df.collect()) {
+            rows++;
+            stamps.add((r.ts as Date).getTime());
+          }
+        })
+        .start();
+      await q.processAllAvailable();
+      await q.stop();
+      expect(rows).toBe(300_000);
+      expect(stamps.size).toBe(1);
+      const [stamp] = [...stamps];
+      expect(stamp).toBeGreaterThanOrEqual(before);
+      expect(stamp).toBeLessThanOrEqual(Date.now());
+    } finally {
+      await spark.stop();
+    }
+  });
+
   it('the rate source: rowsPerSecond rows a second of { timestamp, value }', async () => {
     const clock = new ManualClock(0);
     const spark = new SparkSession({ clock });

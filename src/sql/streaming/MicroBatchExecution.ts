@@ -17,6 +17,7 @@
  *  3. the batch's rows (getBatch), handed to the input; the engine clock advances one batch;
  *  4. after it completed: the source commits, the progress is recorded, listeners hear it.
  */
+import { withBatchTimestamp } from '../batchTimestamp.js';
 import { ManualClock } from '../../context/Clock.js';
 import { StreamingContext } from '../../context/StreamingContext.js';
 import type { DStream } from '../../dstream/DStream.js';
@@ -178,14 +179,14 @@ export class MicroBatchExecution {
       // Spark's shouldRunAnotherBatch: a batch without data only to evict and emit (append, update; never complete).
       const noDataBatch = this.o.mode !== 'complete' && this.o.shape.watermarks.length > 0 && this.state !== undefined && pos.watermark > pos.lastBatchWatermark;
       if (!hasData && !noDataBatch) return false;
-      plan = { time, start, end: hasData ? latest : start, watermark: pos.watermark };
+      plan = { time, start, end: hasData ? latest : start, watermark: pos.watermark, timestamp: triggerStart };
     }
     const tLatest = performance.now();
     const rows = sameOffset(plan.start, plan.end) ? [] : await this.source.getBatch(plan.start, plan.end);
     const tGet = performance.now();
     this.input.prepare(plan, rows);
     this.lastOutputRows = 0;
-    await this.clock.advance(BATCH);
+    await withBatchTimestamp(plan.timestamp ?? triggerStart, () => this.clock.advance(BATCH));
     this.checkEngine();
     this.input.commit(time);
     this.source.commit?.(plan.end);

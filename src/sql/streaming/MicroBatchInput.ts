@@ -30,6 +30,8 @@ export interface PlannedBatch {
   end: Offset | undefined;
   /** The watermark the batch runs with (ms). */
   watermark: number;
+  /** current_timestamp() in the batch: its trigger's time, kept for a re-run (absent in older checkpoints). */
+  timestamp?: number;
 }
 
 /**
