@@ -145,6 +145,22 @@ export class KafkaClient {
   }
 
   /**
+   * For each partition of `topics` (`"topic:partition"` → offset): the first offset whose record
+   * is stamped at or after `timestampMs`, else the latest (Kafka's ListOffsets by timestamp).
+   */
+  offsetsForTime(topics: readonly string[], timestampMs: number): Promise<Map<string, number>> {
+    return this.retry(`looking up the offsets of ${JSON.stringify(topics)} at ${new Date(timestampMs).toISOString()}`, async () => {
+      const admin = this.admin!;
+      const per = await Promise.all(topics.map((t) => admin.fetchTopicOffsetsByTimestamp(t, timestampMs)));
+      const out = new Map<string, number>();
+      topics.forEach((topic, i) => {
+        for (const p of per[i]!) out.set(tpKey(topic, p.partition), Number(p.offset));
+      });
+      return out;
+    });
+  }
+
+  /**
    * The log end offset of each of `partitions` (`"topic:partition"` → offset) as a
    * read_uncommitted consumer sees it: the high watermark, past the records of open transactions,
    * where topicBounds' `high` (the last stable offset) stops before them. A partition Kafka does

@@ -1,10 +1,15 @@
 /**
- * writeStream.format('kafka') (seed 002): every row of a batch becomes a record of
- * option('topic'), its `value` column (string or binary, required) and optional `key` column,
- * through the project's idempotent KafkaSink. At least once, as Spark's Kafka sink: a batch
- * re-run after a crash writes its records again.
+ * writeStream.format('kafka') (seed 002), as Spark's Kafka sink: every row of a batch becomes a
+ * record of its `value` column (string or binary, required; null: a record with a null value, a
+ * tombstone) and optional `key` column, written to the `topic` option or, without it, to the
+ * row's own `topic` column (a row whose topic is null fails the batch, before any record of it is
+ * sent). Through an idempotent kafkajs producer (acks from all in-sync replicas, a retried
+ * request not written twice). At least once, as Spark's Kafka sink: a batch re-run after a crash
+ * writes its records again.
  */
-import { KafkaSink } from '../../sinks/kafka/KafkaSink.js';
+import type { Message, Producer } from 'kafkajs';
+import { checkTopics, parseBrokerList } from '../../kafka/params.js';
+import { kafkaFor } from '../../kafka/produce.js';
 import { AnalysisException } from '../errors.js';
 import type { StructType } from '../types.js';
 import { Types } from '../types.js';
@@ -12,40 +17,98 @@ import { valueToString, type Row } from '../values.js';
 import { registerSinkFormat } from './registry.js';
 import type { BatchOutput, Sink } from './Sink.js';
 
-function bytesOrText(v: unknown): string | null {
+/** A key or value as kafkajs takes it: Buffers as they are, text, or null. */
+function bytesOrText(v: unknown): Buffer | string | null {
   if (v === null || v === undefined) return null;
-  // kafkajs takes Buffers as they are.
-  return Buffer.isBuffer(v) ? (v as unknown as string) : valueToString(v);
+  return Buffer.isBuffer(v) ? v : valueToString(v);
 }
+
+function sizeOf(v: Buffer | string | null): number {
+  return v === null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
+
+/** Records a produce request takes at most (a request is also cut at about 1 MiB). */
+const REQUEST_RECORDS = 5000;
+const REQUEST_BYTES = 1024 * 1024;
 
 export class StructuredKafkaSink implements Sink {
   readonly description: string;
-  private readonly sink: KafkaSink<Row>;
+  /** The `topic` option: every record goes there, whatever a `topic` column says (Spark's precedence). */
+  private readonly topic: string | undefined;
+  private readonly hasKey: boolean;
+  private readonly brokers: string;
+  private readonly clientId: string;
+  private connecting: Promise<Producer> | undefined;
+  private closed = false;
+
   constructor(options: Record<string, string>, schema: StructType) {
     const servers = options['kafka.bootstrap.servers'];
     if (!servers) throw new AnalysisException("Option 'kafka.bootstrap.servers' must be specified for the Kafka sink");
-    const topic = options.topic;
-    if (!topic) throw new AnalysisException("topic option required when no 'topic' attribute is present. Use the topic option for setting a topic.");
+    this.brokers = parseBrokerList(servers, 'kafka.bootstrap.servers').join(',');
+    const topic = options.topic?.trim() || undefined;
+    if (topic !== undefined) checkTopics([topic], 'topic option');
+    else {
+      const column = schema.field('topic');
+      if (!column) throw new AnalysisException("topic option required when no 'topic' attribute is present. Use the topic option for setting a topic.");
+      if (column.dataType !== Types.STRING) {
+        throw new AnalysisException(`topic attribute unsupported type ${column.dataType.simpleString()}. topic must be a string`);
+      }
+    }
+    this.topic = topic;
     const value = schema.field('value');
     if (!value) throw new AnalysisException("Required attribute 'value' not found");
     if (value.dataType !== Types.STRING && value.dataType !== Types.BINARY) {
       throw new AnalysisException(`value attribute type must be a string or binary, got ${value.dataType.simpleString()}`);
     }
-    const hasKey = schema.field('key') !== undefined;
-    this.description = `KafkaSink[${topic}]`;
-    this.sink = new KafkaSink<Row>({
-      brokers: servers,
-      topic,
-      key: (r) => (hasKey ? bytesOrText(r.key) : null),
-      value: (r) => bytesOrText(r.value) ?? '',
-      clientId: options['kafka.client.id'] ?? 'dstreams-structured',
-    });
+    this.hasKey = schema.field('key') !== undefined;
+    this.clientId = options['kafka.client.id'] ?? 'dstreams-structured';
+    this.description = `KafkaSink[${topic ?? 'topic column'}]`;
   }
+
+  private producer(): Promise<Producer> {
+    if (this.closed) return Promise.reject(new Error(`${this.description} is closed`));
+    this.connecting ??= (async () => {
+      const producer = kafkaFor(this.brokers, this.clientId).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect();
+      return producer;
+    })();
+    this.connecting.catch(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
   async addBatch(batch: BatchOutput): Promise<void> {
-    await this.sink.write(batch.rows);
+    // Every record is made (and its topic checked) before any is sent: a bad row fails the batch whole.
+    const records: Array<{ topic: string; message: Message }> = batch.rows.map((r: Row) => {
+      const topic = this.topic ?? r.topic;
+      if (topic === null || topic === undefined) {
+        throw new Error('null topic present in the data. Use the topic option for setting a default topic.');
+      }
+      return { topic: String(topic), message: { key: this.hasKey ? bytesOrText(r.key) : null, value: bytesOrText(r.value) } };
+    });
+    if (records.length === 0) return;
+    checkTopics([...new Set(records.map((r) => r.topic))], 'the topic column');
+    const producer = await this.producer();
+    // Requests in row order; within one, each topic's records keep their order.
+    for (let i = 0; i < records.length; ) {
+      const byTopic = new Map<string, Message[]>();
+      let bytes = 0;
+      let n = 0;
+      for (; i < records.length && n < REQUEST_RECORDS && bytes < REQUEST_BYTES; i++, n++) {
+        const { topic, message } = records[i]!;
+        let l = byTopic.get(topic);
+        if (!l) byTopic.set(topic, (l = []));
+        l.push(message);
+        bytes += sizeOf(message.value as Buffer | string | null) + sizeOf(message.key as Buffer | string | null) + 24;
+      }
+      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
+    }
   }
+
   async close(): Promise<void> {
-    await this.sink.close();
+    if (this.closed) return;
+    this.closed = true;
+    const producer = await this.connecting?.catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
   }
 }
 

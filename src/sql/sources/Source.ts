@@ -46,8 +46,11 @@ export interface Source {
 /** What a DataFrame's StreamScan holds: how to make the live source when a query starts. */
 export interface SourceProvider {
   readonly description: string;
-  /** `startedAt`: the session clock when start() was called (the sink and engine open after it). */
-  createSource(at: { startedAt: number }): Source;
+  /**
+   * `startedAt`: the session clock when start() was called (the sink and engine open after it);
+   * `startedAtWallMs`: the wall clock then (Kafka's `latest` is the log as it was at start()).
+   */
+  createSource(at: { startedAt: number; startedAtWallMs: number }): Source;
 }
 
 export function sameOffset(a: Offset | undefined, b: Offset | undefined): boolean {

@@ -108,6 +108,7 @@ export class DataStreamWriter {
     }
     const runId = randomUUID();
     const startedAt = this.session.clock.getTimeMillis();
+    const startedAtWallMs = Date.now();
     const id = location === undefined ? randomUUID() : queryId(location);
     // Without a location (console, memory, foreachBatch) nothing is checkpointed: Spark's temporary
     // checkpoint could not resume anything either.
@@ -137,6 +138,7 @@ export class DataStreamWriter {
         watermarkPolicy,
         now: () => this.session.clock.getTimeMillis(),
         startedAt,
+        startedAtWallMs,
         onProgress: (p) => {
           query.record(p);
           this.session.streams.progressed(query, p);

@@ -49,8 +49,9 @@ export interface ExecutionOptions {
   /** spark.sql.streaming.multipleWatermarkPolicy at this start (a checkpoint's own wins). */
   watermarkPolicy: WatermarkPolicy;
   now: () => number;
-  /** The session clock when start() was called. */
+  /** The session clock when start() was called, and the wall clock then. */
   startedAt: number;
+  startedAtWallMs: number;
   onProgress: (p: StreamingQueryProgress) => void;
 }
 
@@ -87,7 +88,7 @@ export class MicroBatchExecution {
     this.ssc = this.o.checkpointDir === undefined ? build() : await StreamingContext.getOrCreate(this.o.checkpointDir, build);
     const recovered = this.ssc.recoveredFrom;
     if (recovered !== undefined) await this.clock.setTime(recovered);
-    this.source = (this.o.shape.scan.spec as SourceProvider).createSource({ startedAt: this.o.startedAt });
+    this.source = (this.o.shape.scan.spec as SourceProvider).createSource({ startedAt: this.o.startedAt, startedAtWallMs: this.o.startedAtWallMs });
     await this.source.start?.(this.input.position.committed);
     this.input.initialOffset = this.source.initialOffset?.();
     await this.ssc.start();
