@@ -1,5 +1,5 @@
 /** File sources and the file sink with its manifest (vectors after Spark's FileStreamSinkSuite / FileStreamSourceSuite). */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryStream, StructType, functions as F } from '../../src/sql/index.js';
@@ -99,6 +99,26 @@ describe('file sources', () => {
     expect(q.batches).toHaveLength(1);
     expect(q.batches[0]!.id).toBe(2);
     expect(q.batches[0]!.rows.find((r) => r.StartStation === 'Paseo')!['count(1)']).toBe(3);
+  });
+
+  it('latestFirst reads a backlog newest first; a directory that does not exist fails when the source is defined', async () => {
+    const spark = session();
+    const dir = tempDir();
+    const times = { 'old.txt': 1_000, 'mid.txt': 2_000, 'new.txt': 3_000 };
+    for (const [name, s] of Object.entries(times)) {
+      drop(dir, name, `${name}\n`);
+      utimesSync(join(dir, name), s, s);
+    }
+    const read = async (latestFirst: boolean): Promise<string[][]> => {
+      const q = await collecting(spark.readStream.option('maxFilesPerTrigger', 1).option('latestFirst', latestFirst).text(dir), 'append', ['value']);
+      await q.query.processAllAvailable();
+      await q.query.stop();
+      return q.batches.map((b) => b.rows.map((r) => String(r.value)));
+    };
+    expect(await read(true)).toEqual([['new.txt'], ['mid.txt'], ['old.txt']]);
+    expect(await read(false)).toEqual([['old.txt'], ['mid.txt'], ['new.txt']]);
+    expect(() => spark.readStream.text(join(dir, 'no-such-dir'))).toThrow(`Path does not exist: ${join(dir, 'no-such-dir')}`);
+    expect(() => spark.readStream.option('latestFirst', 'yes').text(dir)).toThrow(/'latestFirst', must be true or false/);
   });
 
   it('json needs a schema; text gives value; a file sink output is read through its manifest', async () => {

@@ -1,11 +1,13 @@
 /**
  * File sources (Listing 7.11): new files in a directory, as json or parquet (schema required, as
  * Spark's streaming file sources), csv (schema required; `header`, `sep`) or text (`value`). Files are taken in order of modification time
- * then name, at most `maxFilesPerTrigger` a batch; a directory written by the file sink is read
+ * then name (newest first with `latestFirst`), at most `maxFilesPerTrigger` a batch; the directory
+ * must exist when the source is defined (Spark: "Path does not exist"); a directory written by the file sink is read
  * through its manifest. The offset is the list of files taken so far, so a re-run batch reads
  * the same files and a restarted query skips the ones already processed. Files must appear
  * complete (moved in), as Spark expects.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AnalysisException } from '../errors.js';
@@ -29,12 +31,15 @@ class FileSource implements Source {
     private readonly format: FileFormat | 'parquet',
     private readonly options: FormatOptions,
     private readonly maxFiles: number | undefined,
+    /** Spark's latestFirst: the newest files first (with maxFilesPerTrigger, a backlog is read newest first). */
+    private readonly latestFirst: boolean,
   ) {}
 
   async latestOffset(start: Offset | undefined, limits: ReadLimits = {}): Promise<Offset | undefined> {
     const taken = (start as FileOffset | undefined)?.files ?? [];
     const seen = new Set(taken);
     let fresh = (await listDataFiles(this.dir)).filter((f) => !seen.has(f));
+    if (this.latestFirst) fresh.reverse();
     if (limits.upTo) {
       const known = new Set((limits.upTo.end as FileOffset | undefined)?.files ?? []);
       fresh = fresh.filter((f) => known.has(f));
@@ -71,11 +76,17 @@ for (const format of ['json', 'csv', 'text', 'parquet'] as const) {
     if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
       throw new AnalysisException(`Invalid value '${options.maxFilesPerTrigger}' for option 'maxFilesPerTrigger', must be a positive integer`);
     }
+    const latestFirst = (options.latestFirst ?? 'false').trim().toLowerCase();
+    if (latestFirst !== 'true' && latestFirst !== 'false') {
+      throw new AnalysisException(`Invalid value '${options.latestFirst}' for option 'latestFirst', must be true or false`);
+    }
+    // Spark's DataSource.sourceSchema: a path that is not a glob must exist when the source is defined.
+    if (!/[*?[{]/.test(path) && !existsSync(path)) throw new AnalysisException(`Path does not exist: ${path}`);
     const description = `FileStreamSource[${path}]`;
     const provider: SourceProvider & { schema: StructType } = {
       description,
       schema: st,
-      createSource: () => new FileSource(description, st, path, format, formatOptions(options), max),
+      createSource: () => new FileSource(description, st, path, format, formatOptions(options), max, latestFirst === 'true'),
     };
     return provider;
   });
