@@ -205,6 +205,16 @@ export class BoundAggregate {
     ]);
   }
 
+  /**
+   * What the state's keys and buffers are, for a restarted query to check its checkpoint against
+   * (Spark's state schema check): the grouping columns and their types, and each aggregate.
+   */
+  get stateSchema(): string {
+    const keys = this.schema.fields.slice(0, this.groupNames.length).map((f) => `${f.name} ${f.dataType.simpleString()}`);
+    const bufs = this.calls.map((c) => `${c.name}${c.distinct ? ' distinct' : ''}`);
+    return `key (${keys.join(', ')}), aggregates (${bufs.join(', ')})`;
+  }
+
   /** One group value and no window: the key is that value (the state store's fast path). */
   get singleKey(): ((row: Row) => unknown) | undefined {
     return this.single;

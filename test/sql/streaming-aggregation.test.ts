@@ -24,6 +24,25 @@ describe('streaming aggregation (StreamingAggregationSuite)', () => {
     expect(q.batches.map((b) => b.id)).toEqual([2, 3]);
   });
 
+  it('a restart with a changed aggregation is refused (Spark\'s state schema check), not run on the old buffers', async () => {
+    const spark = session();
+    const input = new MemoryStream<{ k: string; v: number }>(spark);
+    input.addData({ k: 'a', v: 100 }, { k: 'a', v: 200 });
+    const dir = tempDir();
+    const counted = await collecting(input.toDF().groupBy('k').count(), 'update', ['k', 'count'], { checkpointLocation: dir });
+    await counted.query.processAllAvailable();
+    await counted.query.stop();
+    input.addData({ k: 'a', v: 1000 });
+    const summed = await collecting(input.toDF().groupBy('k').agg(F.sum('v').alias('s')), 'update', ['k', 's'], { checkpointLocation: dir });
+    await expect(summed.query.processAllAvailable()).rejects.toThrow(
+      /schema for existing state: the checkpoint's stateStoreSave state is key \(k string\), aggregates \(count\(1\)\), this query's is key \(k string\), aggregates \(sum\(v\)\)/,
+    );
+    expect(summed.batches).toEqual([]);
+    // The same query again resumes.
+    const again = await collecting(input.toDF().groupBy('k').count(), 'update', ['k', 'count'], { checkpointLocation: dir });
+    expect(await again.newAnswer()).toEqual([['a', 3]]);
+  });
+
   it('simple count, complete mode — the whole table every batch, across a restart', async () => {
     const spark = session();
     const input = new MemoryStream<number>(spark, 'integer');

@@ -20,6 +20,7 @@ import type { BoundAggregate } from '../aggregation.js';
 import type { Deduplicate } from '../plan.js';
 import type { OutputModeName } from '../sinks/Sink.js';
 import { keyOf, valueKey, type Row } from '../values.js';
+import { AnalysisException } from '../errors.js';
 
 /** What a state operator reads from its query, per batch. */
 export interface StateContext {
@@ -112,11 +113,15 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
     return atOrBelow(this.ctx.evictionTime, key, watermark);
   }
 
+  /** The state's key and value layout (see checkStateSchema). */
+  protected abstract get stateSchema(): string;
+
   checkpointDelta(time: number, full: boolean): StreamCheckpoint | undefined {
     if (this.versionForCheckpoint(time) === undefined) return undefined;
+    const meta = { stateSchema: this.stateSchema };
     if (full) {
       this.dirty.clear();
-      return { state: { replace: true, puts: [...this.store], deletes: [] } };
+      return { state: { replace: true, puts: [...this.store], deletes: [] }, meta };
     }
     const puts: [unknown, unknown][] = [];
     const deletes: unknown[] = [];
@@ -125,10 +130,19 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
       else puts.push([k, e]);
     }
     this.dirty.clear();
-    return { state: { replace: false, puts, deletes } };
+    return { state: { replace: false, puts, deletes }, meta };
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+    // Spark's state schema check: a query changed between runs (count became sum, another key)
+    // would read the old buffers as its own. A checkpoint older than the check has no schema.
+    const stored = (saved.meta as { stateSchema?: string } | undefined)?.stateSchema;
+    if (stored !== undefined && stored !== this.stateSchema) {
+      throw new AnalysisException(
+        `Provided schema doesn't match to the schema for existing state: the checkpoint's ${this.metrics.operatorName} state is ` +
+          `${stored}, this query's is ${this.stateSchema}. A changed query needs a new checkpointLocation`,
+      );
+    }
     this.store = new Map(saved.state as Iterable<[unknown, E]>);
     this.dirty.clear();
     this.restoredAt(saved.time, []);
@@ -148,6 +162,10 @@ export class AggregateStateDStream extends StateStoreDStream<GroupEntry> {
     private readonly agg: BoundAggregate,
   ) {
     super(parent, ctx, 'stateStoreSave');
+  }
+
+  protected get stateSchema(): string {
+    return this.agg.stateSchema;
   }
 
   protected advance(time: number): Row[] {
@@ -241,6 +259,10 @@ export class DedupStateDStream extends StateStoreDStream<number> {
     private readonly node: Deduplicate,
   ) {
     super(parent, ctx, 'dedupe');
+  }
+
+  protected get stateSchema(): string {
+    return `key (${this.node.columns.join(', ')})`;
   }
 
   protected advance(time: number): Row[] {
