@@ -230,8 +230,8 @@ export class ScaleOut implements PartitionOwnership {
    * more batches (the rebalance will confirm it).
    */
   fenced(task: number, time: number, why: string): void {
-    this.host.log(`batch ${time}: task ${task} fenced: ${why}`);
-    this.assignment.lose(task);
+    const lost = this.assignment.fenced(task, time);
+    this.host.log(`batch ${time}: task ${task} fenced: ${why}${lost ? '' : ' (a batch from before this copy last lost the task: nothing more to do)'}`);
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------

@@ -232,6 +232,20 @@ export class TaskAssignment {
     this.host.log(`group member crashed: ${reason}; lost tasks ${JSON.stringify(lost)} until the next assignment`);
   }
 
+  /**
+   * A batch of `time` found `task` fenced (its new owner wrote it): the task is lost now — unless
+   * that batch was generated before this copy last lost the task. Then the fence only refused a
+   * batch of the old ownership, and the task may be in the middle of being gained again (gain
+   * waits for such batches): losing it there would leave it read and committed, not owned.
+   * True when the task was lost.
+   */
+  fenced(task: number, time: number): boolean {
+    const lostAt = this.lostAt.get(task);
+    if (lostAt !== undefined && time <= lostAt) return false;
+    this.lose(task);
+    return true;
+  }
+
   /** Task `task` lost: no more batches read it, its producer closed, its keys dropped from every state. */
   lose(task: number): void {
     this.lostAt.set(task, this.host.completions.latestGenerated);

@@ -6,6 +6,8 @@ import { StreamingContext } from '../../src/index.js';
 import { assignTasks } from '../../src/kafka/group.js';
 import { assignStandbys, decodeMemberTasks } from '../../src/kafka/standbys.js';
 import { keyString, murmur2, partitionForKey } from '../../src/kafka/partitioner.js';
+import { TaskAssignment } from '../../src/scaleout/assignment.js';
+import { BatchCompletions } from '../../src/scaleout/completions.js';
 
 const require = createRequire(import.meta.url);
 // kafkajs's own murmur2 (what its DefaultPartitioner uses): ours must match it bit for bit.
@@ -119,5 +121,61 @@ describe('the standbyReplicas option', () => {
   it('needs an applicationId and a non-negative integer', () => {
     expect(() => new StreamingContext({ batchDuration: 500, standbyReplicas: 1 })).toThrow(/standbyReplicas needs an applicationId/);
     expect(() => new StreamingContext({ batchDuration: 500, applicationId: 'x', standbyReplicas: -1 })).toThrow(/standbyReplicas must be a non-negative integer/);
+  });
+});
+
+describe('TaskAssignment: a fence met by a batch of an earlier ownership', () => {
+  /** A TaskAssignment with stand-ins for Kafka (producers that open and close, offsets) and one changelog. */
+  function assignment() {
+    const changelog = { topic: 'app-state-changelog', drop: () => undefined, keepOnly: () => undefined, restore: async () => ({ keys: 0, fromLocal: 0, read: 0 }) };
+    const client = {
+      kafka: { producer: () => ({ connect: async () => undefined, disconnect: async () => undefined }) },
+      committedOffsets: async () => new Map<string, number>([['in:0', 40]]),
+      topicBounds: async (topics: string[]) => topics.map((topic) => ({ topic, partition: 0, low: 0, high: 50 })),
+      read: async (ranges: unknown[]) => ranges.map(() => []),
+    };
+    const completions = new BatchCompletions();
+    const a = new TaskAssignment({
+      applicationId: 'app',
+      standbyReplicas: 0,
+      positions: 'app-positions',
+      internalTopics: new Map(),
+      changelogs: [changelog as never],
+      completions,
+      standbys: { pause: async () => undefined, resume: () => undefined, has: () => false, take: () => new Map(), follow: () => undefined, assign: async () => [] } as never,
+      kafkaParams: () => ({ autoOffsetReset: 'latest' }) as never,
+      client: () => client as never,
+      isStopped: () => false,
+      post: () => undefined,
+      fail: (e: unknown) => {
+        throw e;
+      },
+      log: () => undefined,
+    });
+    return { a, completions };
+  }
+  const task0 = [{ topic: 'in', partition: 0 }];
+
+  it('regained while a batch of the old ownership is fenced: the task stays owned, read and committed alike', async () => {
+    const { a, completions } = assignment();
+    a.assigned({ generation: 5, memberId: 'm1', partitions: task0 } as never);
+    await a.settled();
+    completions.generated(100); // batch 100 reads task 0 (generation 5)
+    a.lost('the group member crashed'); // every task lost
+    a.assigned({ generation: 7, memberId: 'm2', partitions: task0 } as never); // task 0 back: its gain waits for batch 100
+    await new Promise((r) => setTimeout(r, 20));
+    // Batch 100's write of task 0 is refused: another copy wrote it at generation 6.
+    expect(a.fenced(0, 100)).toBe(false);
+    completions.done(100);
+    await a.settled();
+    expect([...a.tasks]).toEqual([0]);
+    expect([...a.ready.keys()]).toEqual(['in:0']);
+    expect(a.producer(0)).toBeDefined();
+    // A batch of the new ownership that meets a fence loses the task.
+    completions.generated(200);
+    expect(a.fenced(0, 200)).toBe(true);
+    expect([...a.tasks]).toEqual([]);
+    expect([...a.ready.keys()]).toEqual([]);
+    expect(a.producer(0)).toBeUndefined();
   });
 });
