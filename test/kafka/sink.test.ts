@@ -52,6 +52,22 @@ describe('writeToKafka', () => {
     expect(Object.values(ends).reduce((a, b) => a + b, 0)).toBe(expected.size * 4);
   });
 
+  it('cuts its requests by bytes, not characters: multi-byte records that each fit are all written', { timeout: 60_000 }, async () => {
+    const topic = uniqueTopic('sink-bytes');
+    await createTopic(topic, 1);
+    const sink = new KafkaSink<string>({ brokers: kafkaBrokers(), topic });
+    // 200 000 euro signs: 600 KB in UTF-8, 200 000 UTF-16 units. Three of them are 1.8 MB, past the
+    // broker's default message.max.bytes (1 MiB) for one request.
+    const records = ['a', 'b', 'c'].map((c) => c + '€'.repeat(200_000));
+    try {
+      expect(await sink.write(records)).toBe(3);
+    } finally {
+      await sink.close();
+    }
+    const got = await consumeMessages(topic, 3);
+    expect(got.map((r) => r.value?.slice(0, 2))).toEqual(['a€', 'b€', 'c€']);
+  });
+
   it('writes plain values without keys; checks its options', async () => {
     const topic = uniqueTopic('sink-plain');
     await createTopic(topic, 1);

@@ -469,6 +469,8 @@ describe('PostgresSink identifiers', () => {
     );
     expect(() => new PostgresSink({ ...base, mode: 'update' })).toThrow(/update mode needs `keyColumns`/);
     expect(() => new PostgresSink({ ...base, keyColumns: ['b'] })).toThrow(/key column "b" is not one of the columns/);
+    expect(() => new PostgresSink({ ...base, insertChunkRows: Number.NaN })).toThrow(/insertChunkRows must be a whole number ≥ 1, got NaN/);
+    expect(() => new PostgresSink({ ...base, insertChunkRows: 0 })).toThrow(/insertChunkRows must be a whole number ≥ 1, got 0/);
     expect(() => new PostgresSink({ ...base, columns: [] })).toThrow(/non-empty/);
     expect(() => new PostgresSink({ ...base, columns: [''] })).toThrow(/non-empty string/);
     expect(() => new PostgresSink({ ...base, createTable: { b: 'text' } })).toThrow(/"a" is missing from createTable/);

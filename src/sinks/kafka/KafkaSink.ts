@@ -49,6 +49,12 @@ function defaultValue(t: unknown): string {
   return JSON.stringify(v) ?? '';
 }
 
+const REQUEST_BYTES = 1024 * 1024;
+
+function byteSize(v: string | Buffer): number {
+  return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
+
 export class KafkaSink<T> {
   readonly topic: string;
   private readonly kafka: Kafka;
@@ -108,9 +114,13 @@ export class KafkaSink<T> {
     for (const t of records) {
       const key = this.keyOf(t);
       const value = this.valueOf(t);
+      // In bytes (UTF-8), and a request is sent before a record would take it past 1 MiB (the
+      // broker's default message.max.bytes): a request of records that each fit is never refused.
+      const size = byteSize(value) + (key === null || key === undefined ? 0 : byteSize(key)) + 24;
+      if (batch.length > 0 && bytes + size > REQUEST_BYTES) await flush();
       batch.push({ key, value });
-      bytes += value.length + (key?.length ?? 0) + 24;
-      if (batch.length >= this.batchSize || bytes >= 1024 * 1024) await flush();
+      bytes += size;
+      if (batch.length >= this.batchSize) await flush();
     }
     await flush();
     return n;

@@ -229,6 +229,8 @@ function validate<Row>(options: PostgresSinkOptions<Row>, s: SinkSettings): void
   if (new Set(s.columns).size !== s.columns.length) fail('`columns` has duplicates');
   if (!['append', 'update', 'complete'].includes(s.mode)) fail(`unknown mode ${JSON.stringify(s.mode)}`);
   if (!['insert', 'copy'].includes(s.method)) fail(`unknown method ${JSON.stringify(s.method)}`);
+  const chunk = options.insertChunkRows;
+  if (chunk !== undefined && !(Number.isInteger(chunk) && chunk >= 1)) fail(`insertChunkRows must be a whole number ≥ 1, got ${String(chunk)}`);
   if (options.completeStrategy !== undefined && !['delete', 'truncate'].includes(options.completeStrategy)) {
     fail(`unknown completeStrategy ${JSON.stringify(options.completeStrategy)}`);
   }
