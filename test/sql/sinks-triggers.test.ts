@@ -236,8 +236,10 @@ describe('triggers and progress', () => {
       expect(spark.table('t').count()).toBe(0);
       await clock.advance(5_000);
       expect(spark.table('t').count()).toBe(1);
+      expect(q.status.isDataAvailable).toBe(true);
       await clock.advance(10_000);
       expect(q.recentProgress.length).toBe(1);
+      expect(q.status.isDataAvailable).toBe(false);
       input.addData(2, 3);
       await clock.advance(10_000);
       expect(spark.table('t').count()).toBe(3);

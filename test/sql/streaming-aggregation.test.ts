@@ -108,6 +108,15 @@ describe('streaming aggregation (StreamingAggregationSuite)', () => {
     );
   });
 
+  it('a limit says it is the limit that is refused: in update mode (Spark), and in append mode (dstreams keeps no limit state)', () => {
+    const spark = session();
+    const input = new MemoryStream<number>(spark, 'integer');
+    expect(() => input.toDF().limit(3).writeStream.outputMode('update').format('console').start()).toThrow(
+      'Limits are not supported on streaming DataFrames/Datasets in Update output mode',
+    );
+    expect(() => input.toDF().limit(3).writeStream.outputMode('append').format('console').start()).toThrow(/^Limits on streaming DataFrames/);
+  });
+
   it('sorting is allowed only after an aggregation in complete mode', async () => {
     const spark = session();
     const input = new MemoryStream<number>(spark, 'integer');

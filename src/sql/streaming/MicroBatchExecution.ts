@@ -177,6 +177,7 @@ export class MicroBatchExecution {
       const start = pos.committed ?? this.source.initialOffset?.();
       latest = await this.source.latestOffset(start, limits);
       const hasData = latest !== undefined && !sameOffset(latest, start);
+      this.dataAvailableAtLastTrigger = hasData;
       // Spark's shouldRunAnotherBatch: a batch without data only to evict and emit (append, update; never complete).
       const noDataBatch = this.o.mode !== 'complete' && this.o.shape.watermarks.length > 0 && this.state !== undefined && pos.watermark > pos.lastBatchWatermark;
       if (!hasData && !noDataBatch) return false;
@@ -246,6 +247,8 @@ export class MicroBatchExecution {
     this.o.onProgress(progress);
   }
   private lastTriggerStart: number | undefined;
+  /** Whether the last trigger found new data (StreamingQueryStatus.isDataAvailable). */
+  dataAvailableAtLastTrigger = false;
 
   /** Triggers until a trigger finds nothing to do (no-data batches included). */
   async drain(): Promise<number> {

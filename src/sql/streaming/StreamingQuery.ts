@@ -85,7 +85,7 @@ export class StreamingQuery {
     return this.recentProgress[this.recentProgress.length - 1] ?? null;
   }
   get status(): StreamingQueryStatus {
-    return { message: this.message, isDataAvailable: false, isTriggerActive: this.triggerActive };
+    return { message: this.message, isDataAvailable: this.execValue?.dataAvailableAtLastTrigger ?? false, isTriggerActive: this.triggerActive };
   }
   /** The error that stopped the query, or null. */
   exception(): StreamingQueryException | null {

@@ -59,6 +59,12 @@ export function analyzeStreaming(root: Plan, mode: OutputModeName, sinkFormat: s
   if (mode === 'complete' && !isAgg) {
     throw new AnalysisException('Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets');
   }
+  const limited = sorts.some((s) => s instanceof Limit);
+  if (limited && mode === 'update') throw new AnalysisException('Limits are not supported on streaming DataFrames/Datasets in Update output mode');
+  if (limited && !(isAgg && mode === 'complete')) {
+    // Spark keeps a streaming limit's count in state (StreamingGlobalLimitExec); dstreams has not got it.
+    throw new AnalysisException('Limits on streaming DataFrames/Datasets are supported only after an aggregation in Complete output mode');
+  }
   if (sorts.length > 0 && !(isAgg && mode === 'complete')) {
     throw new AnalysisException('Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode');
   }
