@@ -4,34 +4,53 @@ import type { DStream } from '../dstream/DStream.js';
 import type { AsyncState } from '../dstream/DStreamGraph.js';
 import { codeOf } from '../rdd/keyCode.js';
 import type { RDD } from '../rdd/RDD.js';
-import { SpillRDD, type Spill } from '../rdd/SpillRDD.js';
+import { SpillRDD, SpillWriter, type Spill } from '../rdd/SpillRDD.js';
 import type { Duration } from '../util/duration.js';
 import type { ReducedWindowedOptions, ReducedWindowMeta } from './ReducedWindowedDStream.js';
+import { SlideLogs, type SlideLog } from './SlideLogs.js';
 import { SlidingDStream } from './SlidingDStream.js';
 import { parentTimes, windowStateArgs } from './windowArgs.js';
 
-/** A parent batch reduced by key; `committed`: the batch whose checkpoint put it in the store (then it is read back from there once that is written). */
+/**
+ * A parent batch reduced by key: its pairs in memory until the checkpoint holding them is written
+ * (`committed`: the batch whose checkpoint put them), then in a local file (`local`) — a slide
+ * reads the batches leaving the window synchronously, when its batch is generated if a
+ * `transform` reads the window then.
+ */
 interface Slice<K, V> {
   pairs: Array<[K, V]> | undefined;
+  local?: Spill;
   committed?: number;
 }
+
+/** What one slide changed besides its keys (those are in DiskChanges, under the same batch): its slices, and the window's key count after it. */
+interface DiskSlideLog<K, V> extends SlideLog<Slice<K, V>> {
+  keys: number;
+}
+
+/** What prepareState returns once the state is there: a promise, so the graph does not read the whole window to materialise it. */
+const PREPARED = Promise.resolve();
 
 /**
  * reduceByKeyAndWindow with an inverse function and its state on disk (`{ stateStore: 'disk' }`):
  * the window's value per key is one LevelDB entry (`state/<stream>/<key>`), each parent batch
  * inside the window its reduced pairs (`slices/<stream>/<time>`, as in memory), and nothing is
- * loaded at restart. The same results as ReducedWindowedDStream, incrementally: at each slide the
+ * loaded into memory at restart. The same results as ReducedWindowedDStream, incrementally: at each slide the
  * batches that left are inverse-reduced out and those that entered reduced in, touching their keys only.
  *
- * When things happen: before a slide's outputs run (`prepareState`, awaited by
- * DStreamGraph.materializeState), the slices leaving the window are read back from the store
- * (asynchronously; a slice whose commit may still be in flight is still in memory), the keys they
- * and the entering batches hold are read with synchronous gets (after the changes not yet durable,
- * DiskChanges), `filterFunc` drops keys, and the slide commits: its changes go to the next
- * checkpoint (key by key, in the batch's atomic commit, with the slices put and deleted). When a
- * stream reads the window, the whole window is then spilled (the store with the changes not yet
- * durable over it) to files its RDD reads lazily. Memory: the slices entering (until durable) and
- * leaving, the last slides' changes, a chunk. Not supported: scale-out (onSlide, editState).
+ * When things happen: a slide runs synchronously, when its batch starts (`prepareState`, from
+ * DStreamGraph.materializeState) or when something reads the window's RDD before — an action in a
+ * `transform` reads it when the batch is generated, possibly before the batches before it ran.
+ * The slices leaving the window are read from memory (commit maybe in flight) or their local
+ * file, the keys they and the entering batches hold with synchronous gets (after the changes not
+ * yet durable, DiskChanges), `filterFunc` drops keys, and the slide commits: its changes (key by
+ * key) and its slices go to the checkpoint of its batch (SlideLogs: a checkpoint holds the window
+ * as of its batch, however far the slides ran ahead). When a stream reads the window, the whole
+ * window is then spilled to files its RDD reads lazily: the last slide's spill with the slide's
+ * changes over it. A restore copies the window's slices to local files and spills the restored
+ * window (when read), so that the first batches can slide at once. Memory: the slices entering
+ * (until durable) and leaving, the last slides' changes, a chunk. Not supported: scale-out
+ * (onSlide, editState).
  */
 export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]> implements Checkpointable, AsyncState {
   readonly numPartitions: number;
@@ -50,8 +69,9 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
   private stateTime: number | undefined;
   /** Each remembered slide's window, spilled (undefined: no stream reads it). */
   private readonly spills = new Map<number, Spill | undefined>();
-  private slicesAdded: number[] = [];
-  private slicesRemoved: number[] = [];
+  /** The slides no checkpoint holds yet, and the window's key count the last checkpoint wrote. */
+  private readonly logs = new SlideLogs<Slice<K, V>, DiskSlideLog<K, V>>();
+  private committedKeys = 0;
   private registered = false;
   private read: boolean | undefined;
 
@@ -100,9 +120,10 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
     return (this.read ??= this.graph.streams.some((s) => s !== this && s.dependencies.includes(this)));
   }
 
-  /** The window at `time`, read from its spill files once the slide was applied (lazily). */
+  /** The window at `time`, read from its spill files (lazily), slid there first if the state is behind. */
   compute(time: number): RDD<[K, V]> {
     return new SpillRDD<K, V>(this.numPartitions, this.operation, () => {
+      if (this.stateTime === undefined || time > this.stateTime) this.slideUpTo(time);
       const spill = this.spills.get(time);
       if (spill === undefined) throw new Error(`${this.operation}: the window at ${time} is not kept on disk (restored from the checkpoint, or read by no stream)`);
       return spill;
@@ -111,41 +132,39 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
 
   prepareState(time: number): Promise<void> | undefined {
     if (!this.isTimeValid(time)) return undefined;
-    // At or before the window the state holds (after a restore): nothing to do, and nothing to materialise.
-    if (this.stateTime !== undefined && time <= this.stateTime) return Promise.resolve();
-    return this.slideUpTo(time);
+    // At or before the window the state holds (slid ahead, or restored): nothing to do.
+    if (this.stateTime === undefined || time > this.stateTime) this.slideUpTo(time);
+    return PREPARED;
   }
 
-  private async slideUpTo(time: number): Promise<void> {
-    const first = this.stateTime === undefined ? time : this.stateTime + this.slideDuration;
-    // Slides caught up (batches skipped) are changes of batch `time`: its commit holds them, so
-    // the commits of earlier batches, written meanwhile, must not settle them.
-    for (let t = first; t <= time; t += this.slideDuration) await this.slideTo(t, time);
+  /** The slides up to `time`, for batch `time` (read or started); earlier slides caught up go to their own batch's commit when it is still to come (SlideLogs.batchOf). */
+  private slideUpTo(time: number): void {
+    const first = (this.stateTime ?? this.stateStart(this.slideDuration)) + this.slideDuration;
+    for (let t = first; t <= time; t += this.slideDuration) this.slideTo(t, this.logs.batchOf(t, time));
   }
 
-  private async pairsOf(t: number, slice: Slice<K, V>): Promise<Array<[K, V]>> {
+  private pairsOf(t: number, slice: Slice<K, V>): Array<[K, V]> {
     if (slice.pairs !== undefined) return slice.pairs;
-    const stored = (await this.openReader().slice(t)) as Array<[K, V]> | undefined;
-    if (stored === undefined) throw new Error(`${this.operation}: the checkpoint has no batch ${t} of the window`);
-    return stored;
+    if (slice.local === undefined) throw new Error(`${this.operation}: the batch ${t} of the window is not kept`);
+    return readLocal<K, V>(slice.local, this.operation);
   }
 
   /** Moves the window to `time`: the batches that left out (invF), those that entered in (f); batch `batch` commits the changes. */
-  private async slideTo(time: number, batch: number): Promise<void> {
+  private slideTo(time: number, batch: number): void {
     const windowStart = time - this.windowDuration; // batches at or before it are out
     const reader = this.openReader();
     const f = this.f;
     const invF = this.invF;
-    const leaving: Array<[number, Array<[K, V]>]> = [];
+    const leaving: Array<[number, Array<[K, V]>, Slice<K, V>]> = [];
     for (const [t, slice] of this.inWindow) {
       if (t > windowStart) break;
-      leaving.push([t, await this.pairsOf(t, slice)]);
+      leaving.push([t, this.pairsOf(t, slice), slice]);
     }
     const entering: Array<[number, Slice<K, V>, Array<[K, V]>]> = [];
     const since = this.stateTime === undefined ? windowStart : Math.max(this.stateTime, windowStart);
     for (const t of parentTimes(this.parent as DStream<unknown>, since, time)) {
       const saved = this.early.get(t);
-      if (saved !== undefined) entering.push([t, saved, await this.pairsOf(t, saved)]);
+      if (saved !== undefined) entering.push([t, saved, this.pairsOf(t, saved)]);
       else if (t > this.restoredUpTo) {
         const pairs = this.reduceBatch(t);
         if (pairs !== undefined) entering.push([t, { pairs }, pairs]);
@@ -184,27 +203,30 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
     }
 
     // Commit the slide.
-    for (const [t] of leaving) {
+    const log: DiskSlideLog<K, V> = { time, batch, entered: new Map(), removed: new Map(), keys: 0 };
+    for (const [t, , slice] of leaving) {
       this.inWindow.delete(t);
-      this.slicesRemoved.push(t);
+      slice.local?.remove();
+      log.removed.set(t, undefined);
     }
     for (const [t, slice] of entering) {
-      if (this.early.delete(t)) this.inWindow.set(t, slice);
-      else {
-        this.inWindow.set(t, slice);
-        this.slicesAdded.push(t);
-      }
+      if (!this.early.delete(t)) log.entered.set(t, slice);
+      this.inWindow.set(t, slice);
     }
     // Saved batches this window did not take (none unless the window is shorter than its slide).
-    for (const t of this.early.keys()) {
+    for (const [t, slice] of this.early) {
       if (t > time) break;
       this.early.delete(t);
-      this.slicesRemoved.push(t);
+      slice.local?.remove();
+      log.removed.set(t, undefined);
     }
+    const previous = this.stateTime;
     this.changes.record(batch, mine);
     this.keysOnDisk += added;
+    log.keys = this.keysOnDisk;
+    this.logs.add(log);
     this.stateTime = time;
-    this.spills.set(time, this.isRead ? await this.spillWindow() : undefined);
+    this.spills.set(time, this.isRead ? this.spillWindow(previous, mine) : undefined);
   }
 
   /** Parent batch `t` reduced by key; undefined when it has no pairs. */
@@ -215,9 +237,22 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
     return pairs.length > 0 ? pairs : undefined;
   }
 
-  /** The window as of the last slide — the store with the changes not yet durable over it — into spill files. */
-  private spillWindow(): Promise<Spill> {
-    return this.changes.spill(this.openReader(), this.numPartitions, (value) => value);
+  /** The window after a slide into spill files: the window before it (`previous`'s spill, none before the first) with the slide's changes over it. */
+  private spillWindow(previous: number | undefined, mine: Map<unknown, Change<K, V>>): Spill {
+    const before = previous === undefined ? undefined : this.spills.get(previous);
+    if (previous !== undefined && before === undefined) throw new Error(`${this.operation}: the window at ${previous} is not kept on disk`);
+    const spill = new SpillWriter(this.numPartitions);
+    try {
+      if (before !== undefined) {
+        const rdd = new SpillRDD<K, V>(this.numPartitions, this.operation, () => before);
+        for (let i = 0; i < this.numPartitions; i++) rdd.iteratePartition(i, ([k, v]) => void (mine.has(codeOf(k)) || spill.put(k, v)));
+      }
+      for (const change of mine.values()) if (change.value !== undefined) spill.put(change.key, change.value);
+    } catch (err) {
+      spill.abandon();
+      throw err;
+    }
+    return spill.finish();
   }
 
   override clearMetadata(time: number): void {
@@ -231,20 +266,30 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
   }
 
   /**
-   * The commit after batch `time`: the keys the slides changed, the batches that entered (slices
-   * put) and left (slices deleted), the batches after the last slide that the next one takes
-   * (saved now: a job resumed from this commit has no parent batches up to `time`), the window's time.
+   * The commit after batch `time`: the keys the slides up to it changed, the batches that entered
+   * (slices put) and left (slices deleted), the batches after its window that a later slide takes
+   * (saved now: a job resumed from this commit has no parent batches up to `time`), and the
+   * window's time and key count as of `time` — the slides may have run ahead of it (SlideLogs).
    */
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
     const zero = this.zeroTime!;
-    for (const t of parentTimes(this.parent as DStream<unknown>, this.stateTime ?? zero, time)) {
+    const slicePuts: Array<[number, unknown]> = [];
+    const put = (t: number, slice: Slice<K, V>): void => {
+      slicePuts.push([t, slice.pairs]);
+      slice.committed = time;
+    };
+    for (const t of parentTimes(this.parent as DStream<unknown>, this.logs.slideAt(time, this.stateTime) ?? zero, time)) {
       if (t <= this.restoredUpTo || this.early.has(t)) continue;
       const nextSlide = zero + Math.ceil((t - zero) / this.slideDuration) * this.slideDuration;
       if (t <= nextSlide - this.windowDuration) continue; // no window takes it
-      const pairs = this.reduceBatch(t);
-      if (pairs === undefined) continue;
-      this.early.set(t, { pairs });
-      this.slicesAdded.push(t);
+      let slice = this.logs.takeAhead(t); // taken by a slide ahead of this commit
+      if (slice === undefined) {
+        if (this.stateTime !== undefined && t <= this.stateTime) continue; // the state passed it: empty, or saved already
+        const pairs = this.reduceBatch(t);
+        if (pairs === undefined) continue;
+        this.early.set(t, (slice = { pairs }));
+      }
+      put(t, slice);
     }
     const puts: Array<[unknown, unknown]> = [];
     const deletes: unknown[] = [];
@@ -252,22 +297,14 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
       if (change.value === undefined) deletes.push(change.key);
       else puts.push([change.key, change.value]);
     }
-    const sliceOf = (t: number): Slice<K, V> | undefined => this.inWindow.get(t) ?? this.early.get(t);
-    const slicePuts: Array<[number, unknown]> = [];
-    for (const t of new Set(this.slicesAdded)) {
-      const slice = sliceOf(t);
-      if (slice === undefined) continue;
-      slicePuts.push([t, slice.pairs]);
-      slice.committed = time;
-    }
-    const sliceDeletes = [...new Set(this.slicesRemoved)].filter((t) => sliceOf(t) === undefined);
-    this.slicesAdded = [];
-    this.slicesRemoved = [];
+    const { taken, later, slide, puts: entered, deletes: sliceDeletes } = this.logs.take(time, this.stateTime);
+    for (const [t, slice] of entered) put(t, slice);
+    this.committedKeys = later.length === 0 ? this.keysOnDisk : taken.length > 0 ? taken[taken.length - 1]!.keys : this.committedKeys;
     const meta: ReducedWindowMeta & { keys: number } = {
-      time: this.stateTime ?? null,
+      time: slide ?? null,
       windowDuration: this.windowDuration,
       slideDuration: this.slideDuration,
-      keys: this.keysOnDisk,
+      keys: this.committedKeys,
     };
     return { state: { replace: false, puts, deletes }, slices: { puts: slicePuts, deletes: sliceDeletes }, meta };
   }
@@ -281,17 +318,23 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
   }
 
   /**
-   * The commit of batch `time` (and those before it) is written: its changes and slices are read
-   * from the store from now on (a slice's pairs once it leaves the window).
+   * The commit of batch `time` (and those before it) is written: its changes are read from the
+   * store from now on, and its slices' pairs from local files (read synchronously when they leave).
    */
   checkpointWritten(time: number): void {
     this.changes.settle(time);
     for (const slice of [...this.inWindow.values(), ...this.early.values()]) {
-      if (slice.committed !== undefined && slice.committed <= time) slice.pairs = undefined;
+      if (slice.committed === undefined || slice.committed > time || slice.pairs === undefined) continue;
+      slice.local ??= writeLocal(slice.pairs);
+      slice.pairs = undefined;
     }
   }
 
-  /** The window's time and its batches' times from the checkpoint; keys and slices stay in the store. */
+  /**
+   * The window's time and its batches from the checkpoint: the keys stay in the store, the
+   * batches are copied to local files, and the window is spilled when a stream reads it — a
+   * batch generated at once (a `transform` reading the window) can slide without waiting.
+   */
   async restoreCheckpoint(saved: SavedStreamCheckpoint): Promise<void> {
     const meta = saved.meta as Partial<ReducedWindowMeta> | null | undefined;
     if (meta != null && (meta.windowDuration !== this.windowDuration || meta.slideDuration !== this.slideDuration)) {
@@ -301,16 +344,33 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
       );
     }
     this.changes.reset();
+    for (const slice of [...this.inWindow.values(), ...this.early.values()]) slice.local?.remove();
     this.inWindow.clear();
     this.early.clear();
     for (const spill of this.spills.values()) spill?.remove();
     this.spills.clear();
-    this.stateTime = meta?.time ?? undefined;
-    for (const t of await this.openReader().sliceTimes()) {
-      (this.stateTime !== undefined && t <= this.stateTime ? this.inWindow : this.early).set(t, { pairs: undefined });
+    const stateTime = (this.stateTime = meta?.time ?? undefined);
+    const reader = this.openReader();
+    for (const t of await reader.sliceTimes()) {
+      const pairs = (await reader.slice(t)) as Array<[K, V]>;
+      (stateTime !== undefined && t <= stateTime ? this.inWindow : this.early).set(t, { pairs: undefined, local: writeLocal(pairs) });
     }
     this.restoredUpTo = saved.time;
-    this.slicesAdded = [];
-    this.slicesRemoved = [];
+    this.logs.reset(stateTime, saved.time);
+    this.committedKeys = this.keysOnDisk;
+    if (stateTime !== undefined && this.isRead) this.spills.set(stateTime, await this.changes.spill(reader, this.numPartitions, (value) => value));
   }
+}
+
+/** A batch's pairs in a local file (one spill partition), read back synchronously. */
+function writeLocal<K, V>(pairs: Array<[K, V]>): Spill {
+  const file = new SpillWriter(1);
+  for (const [k, v] of pairs) file.put(k, v);
+  return file.finish();
+}
+
+function readLocal<K, V>(local: Spill, what: string): Array<[K, V]> {
+  const pairs: Array<[K, V]> = [];
+  new SpillRDD<K, V>(1, what, () => local).iteratePartition(0, (kv) => void pairs.push(kv));
+  return pairs;
 }

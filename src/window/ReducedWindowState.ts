@@ -1,5 +1,6 @@
 import type { SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { KeyMap, partitionOf, type KeyEntry } from '../rdd/keys.js';
+import { SlideLogs, type SlideLog } from './SlideLogs.js';
 
 /**
  * One parent batch reduced by key, kept while it is inside the window: per partition, keys and
@@ -11,22 +12,39 @@ export interface BatchSlice<K, V> {
   values: V[][];
 }
 
-/** The keys one slide touched, in order (a key may come more than once): its entry and partition. */
+/** No value: the key was not in the window (before a slide), or left it (after). */
+const ABSENT: unique symbol = Symbol('absent');
+type Logged<V> = V | typeof ABSENT;
+
+/** A key a slide changed: its value before the slide and after it. */
+interface KeyChange<V> {
+  before: Logged<V>;
+  after: Logged<V>;
+}
+
+/** What one slide changed (see SlideLogs): its keys, with their values before and after it. */
+export interface WindowSlideLog<K, V> extends SlideLog<BatchSlice<K, V>> {
+  readonly keys: KeyMap<K, KeyChange<V>>;
+}
+
+/** The keys one slide touched, in order (a key may come more than once): its entry and partition, and its change in the slide's log (when logged). */
 export interface Touched<K, V> {
   entries: KeyEntry<K, V>[];
   parts: number[];
+  logged: KeyChange<V>[];
 }
 
 /**
  * The state of a window with an inverse function (ReducedWindowedDStream), in memory: the
  * window's value per key, hash-partitioned like the output, each parent batch inside the window
- * reduced by key (a slice), the batches a checkpoint saved ahead of the window, and what changed
- * since the last checkpoint — with how all of it is written to a checkpoint and read back.
+ * reduced by key (a slice), the batches a checkpoint saved ahead of the window, and what each
+ * slide since the last checkpoint changed (values before and after, slices) — with how all of it
+ * is written to a checkpoint, as of a batch the state may have slid past, and read back.
  *
  * When things happen: ReducedWindowedDStream moves the state at each slide (`leave`, `enter`,
- * `dropEarly`, `filter`; the changes are tracked only when the context has a checkpoint
- * directory), writes it after each batch (`delta`), and puts a checkpoint back (`restore`) at a
- * restart or a scale-out edit.
+ * `dropEarly`, `filter`; each slide's changes are logged — `openLog` — only when the context has a
+ * checkpoint directory), writes it after each batch (`delta`: the slides up to that batch, which
+ * may be behind the state), and puts a checkpoint back (`restore`) at a restart or a scale-out edit.
  */
 export class ReducedWindowState<K, V> {
   /** The window's value per key, by partition. */
@@ -42,12 +60,8 @@ export class ReducedWindowState<K, V> {
   /** After a restore: the last batch of the checkpoint. The parent has no batches up to it. */
   restoredUpTo = -Infinity;
 
-  // What changed since the last delta, tracked only when the context has a checkpoint directory
-  // (otherwise nothing would ever collect it).
-  /** Changed keys: the partition holding the key, or -1 when it was removed. */
-  private readonly changedKeys = new KeyMap<K, number>();
-  private slicesAdded: number[] = [];
-  private slicesRemoved: number[] = [];
+  /** The slides no checkpoint holds yet, logged only when the context has a checkpoint directory (otherwise nothing would ever take them). */
+  readonly logs = new SlideLogs<BatchSlice<K, V>, WindowSlideLog<K, V>>();
 
   constructor(readonly numPartitions: number) {
     this.values = Array.from({ length: numPartitions }, () => new KeyMap<K, V>());
@@ -60,8 +74,13 @@ export class ReducedWindowState<K, V> {
     return n;
   }
 
+  /** A log for the slide at `time`, held by batch `batch`'s checkpoint (added to `logs` once the slide succeeded). */
+  openLog(time: number, batch: number): WindowSlideLog<K, V> {
+    return { time, batch, entered: new Map(), removed: new Map(), keys: new KeyMap() };
+  }
+
   /** The parent batches at or before `windowStart` leave: their values inverse-reduced (`invF`) out. Returns their times. */
-  leave(windowStart: number, invF: (a: V, b: V) => V, touched: Touched<K, V>, track: boolean): number[] {
+  leave(windowStart: number, invF: (a: V, b: V) => V, touched: Touched<K, V>, log: WindowSlideLog<K, V> | undefined): number[] {
     const left: number[] = [];
     for (const [t, slice] of this.slices) {
       if (t > windowStart) break;
@@ -72,20 +91,21 @@ export class ReducedWindowState<K, V> {
         for (let j = 0; j < ks.length; j++) {
           const e = values.entry(ks[j]!);
           if (e === undefined) continue; // dropped by filterFunc: nothing left to subtract from
+          if (log !== undefined) touched.logged.push(touch(log, e.key, e.value));
           e.value = invF(e.value, vs[j]!);
           touched.parts.push(i);
           touched.entries.push(e);
         }
       }
       this.slices.delete(t);
-      if (track) this.slicesRemoved.push(t);
+      log?.removed.set(t, slice);
       left.push(t);
     }
     return left;
   }
 
-  /** Parent batch `t` enters the window: kept, and its values reduced (`f`) in. */
-  enter(t: number, slice: BatchSlice<K, V>, f: (a: V, b: V) => V, touched: Touched<K, V>): void {
+  /** Parent batch `t` enters the window: kept, and its values reduced (`f`) in; `fromParent`: no checkpoint saved it ahead. */
+  enter(t: number, slice: BatchSlice<K, V>, f: (a: V, b: V) => V, touched: Touched<K, V>, log: WindowSlideLog<K, V> | undefined, fromParent: boolean): void {
     for (let i = 0; i < this.numPartitions; i++) {
       const ks = slice.keys[i]!;
       const vs = slice.values[i]!;
@@ -94,12 +114,14 @@ export class ReducedWindowState<K, V> {
         const v = vs[j]!;
         let fresh = false;
         const e = values.entryOrInit(ks[j]!, () => ((fresh = true), v));
+        if (log !== undefined) touched.logged.push(touch(log, e.key, fresh ? ABSENT : e.value));
         if (!fresh) e.value = f(e.value, v);
         touched.parts.push(i);
         touched.entries.push(e);
       }
     }
     this.slices.set(t, slice);
+    if (fromParent) log?.entered.set(t, slice);
   }
 
   /** Batch `t` as a checkpoint saved it ahead of the window, taken out of `early`; undefined if none. */
@@ -110,37 +132,23 @@ export class ReducedWindowState<K, V> {
   }
 
   /** Saved batches up to `time` that the window did not take (none unless the window is shorter than its slide). */
-  dropEarly(time: number, track: boolean): void {
-    for (const t of this.early.keys()) {
+  dropEarly(time: number, log: WindowSlideLog<K, V> | undefined): void {
+    for (const [t, slice] of this.early) {
       if (t > time) break;
       this.early.delete(t);
-      if (track) this.slicesRemoved.push(t);
+      log?.removed.set(t, slice);
     }
   }
 
-  /** Keys the filter rejects leave the state; the others are changed puts. */
-  filter(keep: ((kv: [K, V]) => boolean) | undefined, touched: Touched<K, V>, track: boolean): void {
+  /** Keys the filter rejects leave the state; the log has each touched key's value after the slide. */
+  filter(keep: ((kv: [K, V]) => boolean) | undefined, touched: Touched<K, V>): void {
+    const logged = touched.logged.length > 0 ? touched.logged : undefined;
     for (let j = 0; j < touched.entries.length; j++) {
       const e = touched.entries[j]!;
-      const i = touched.parts[j]!;
-      if (keep !== undefined && !keep([e.key, e.value])) {
-        this.values[i]!.delete(e.key);
-        if (track) this.changedKeys.set(e.key, -1);
-      } else if (track) {
-        this.changedKeys.set(e.key, i);
-      }
+      const kept = keep === undefined || keep([e.key, e.value]);
+      if (!kept) this.values[touched.parts[j]!]!.delete(e.key);
+      if (logged !== undefined) logged[j]!.after = kept ? e.value : ABSENT;
     }
-  }
-
-  /** Batch `t` entered from the parent: the next delta puts its slice. */
-  added(t: number): void {
-    this.slicesAdded.push(t);
-  }
-
-  /** Batch `t`, after the window, saved with the next delta (the next slide takes it from here). */
-  saveEarly(t: number, slice: BatchSlice<K, V>): void {
-    this.early.set(t, slice);
-    this.slicesAdded.push(t);
   }
 
   /** The batches saved ahead join those inside the window (after an edit: they are already in the values put). */
@@ -168,35 +176,38 @@ export class ReducedWindowState<K, V> {
   }
 
   /**
-   * The changes since the last delta: keys put or removed (all keys with `full`), the parent
-   * batches that entered (slices put, all of them with `full`) and left (slices deleted).
+   * The checkpoint of batch `time`: the slides it holds (see SlideLogs) as changes — keys put or
+   * removed, slices put (entered, and `saves`: batches after its window) and deleted — or with
+   * `full` the whole state as of its window: the keys later slides changed as they were before
+   * them, the batches as they were. `current`: the window's time now. Also returns the window's time as of `time`.
    */
-  delta(full: boolean): Required<Pick<StreamCheckpoint, 'state' | 'slices'>> {
+  delta(time: number, full: boolean, saves: Array<[number, BatchSlice<K, V>]>, current: number | undefined): Required<Pick<StreamCheckpoint, 'state' | 'slices'>> & { slide: number | undefined } {
+    const { taken, later, slide, puts: entered, deletes } = this.logs.take(time, current);
     const puts: Array<[unknown, unknown]> = [];
-    const deletes: unknown[] = [];
+    const keyDeletes: unknown[] = [];
+    const slices = new Map<number, BatchSlice<K, V>>();
     if (full) {
-      for (const values of this.values) for (const e of values.entries()) puts.push([e.key, e.value]);
+      // Slides ahead of the batch are undone: each key they changed as the first of them found it.
+      const undo = new KeyMap<K, Logged<V>>();
+      for (const log of later) for (const e of log.keys.entries()) if (!undo.has(e.key)) undo.set(e.key, e.value.before);
+      for (const values of this.values) for (const e of values.entries()) if (undo.size === 0 || !undo.has(e.key)) puts.push([e.key, e.value]);
+      for (const e of undo.entries()) if (e.value !== ABSENT) puts.push([e.key, e.value]);
+      const enteredLater = new Set<number>();
+      for (const log of later) for (const t of log.entered.keys()) enteredLater.add(t);
+      for (const [t, s] of [...this.slices, ...this.early]) if (!enteredLater.has(t)) slices.set(t, s);
+      for (const log of later) for (const [t, s] of log.removed) if (!enteredLater.has(t)) slices.set(t, s!);
     } else {
-      for (const e of this.changedKeys.entries()) {
-        if (e.value < 0) deletes.push(e.key);
-        else {
-          const v = this.values[e.value]!.entry(e.key);
-          if (v) puts.push([e.key, v.value]);
-          else deletes.push(e.key);
-        }
+      const changes = taken.length === 1 ? taken[0]!.keys : new KeyMap<K, KeyChange<V>>();
+      if (taken.length > 1) for (const log of taken) for (const e of log.keys.entries()) changes.set(e.key, e.value);
+      for (const e of changes.entries()) {
+        if (e.value.after === ABSENT) keyDeletes.push(e.key);
+        else puts.push([e.key, e.value.after]);
       }
+      for (const [t, s] of entered) slices.set(t, s);
     }
-    const sliceOf = (t: number): BatchSlice<K, V> | undefined => this.slices.get(t) ?? this.early.get(t);
-    const sliceTimes = full
-      ? [...this.slices.keys(), ...this.early.keys()]
-      : [...new Set(this.slicesAdded)].filter((t) => sliceOf(t) !== undefined);
-    const slicePuts: Array<[number, unknown]> = sliceTimes.map((t) => [t, pairsOf(sliceOf(t)!)]);
-    const sliceDeletes = [...new Set(this.slicesRemoved)].filter((t) => sliceOf(t) === undefined);
-
-    this.changedKeys.clear();
-    this.slicesAdded = [];
-    this.slicesRemoved = [];
-    return { state: { replace: full, puts, deletes }, slices: { puts: slicePuts, deletes: sliceDeletes } };
+    for (const [t, s] of saves) slices.set(t, s);
+    const slicePuts: Array<[number, unknown]> = [...slices].map(([t, s]) => [t, pairsOf(s)]);
+    return { state: { replace: full, puts, deletes: keyDeletes }, slices: { puts: slicePuts, deletes: deletes.filter((t) => !slices.has(t)) }, slide };
   }
 
   /**
@@ -223,10 +234,13 @@ export class ReducedWindowState<K, V> {
       (stateTime !== undefined && t <= stateTime ? this.slices : this.early).set(t, slice);
     }
     this.restoredUpTo = saved.time;
-    this.changedKeys.clear();
-    this.slicesAdded = [];
-    this.slicesRemoved = [];
+    this.logs.reset(stateTime, saved.time);
   }
+}
+
+/** Key `key`'s change in the slide of `log`, made at its first touch, with the value it had before (`before`). */
+function touch<K, V>(log: WindowSlideLog<K, V>, key: K, before: Logged<V>): KeyChange<V> {
+  return log.keys.entryOrInit(key, () => ({ before, after: before })).value;
 }
 
 /** A batch slice as the `[key, value]` pairs a checkpoint holds. */

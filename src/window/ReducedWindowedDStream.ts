@@ -78,10 +78,12 @@ const DEFAULT_OPERATION = 'reduceByKeyAndWindow with an inverse function';
  *
  * When things happen: at each slide's time the window's RDD is made (`compute`, deferred); the
  * state moves to it, earlier slides first, when the batch starts running (the graph materializes
- * the stream every batch, DStreamGraph.materializeState) or when something reads the RDD before;
- * a commit applies any slide still due (`checkpointDelta`). Scaled out, edits wait for the next
- * slide, and a window sliding slower than its parent steps at every parent batch
- * (`stepEveryBatch`, `stepTo`).
+ * the stream every batch, DStreamGraph.materializeState) or when something reads the RDD before —
+ * an action in a `transform` reads it when the batch is generated, possibly before the batches
+ * before it ran; a commit applies any slide still due (`checkpointDelta`). Each slide's changes are
+ * logged (SlideLogs) until the commit of its batch takes them, so a commit holds the window as of
+ * its batch however far the state moved on. Scaled out, edits wait for the next slide, and a
+ * window sliding slower than its parent steps at every parent batch (`stepEveryBatch`, `stepTo`).
  */
 export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]> implements Checkpointable {
   readonly numPartitions: number;
@@ -157,8 +159,9 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
   private produce(slide: Slide<K, V>): [K, V][][] {
     if (slide.parts === undefined) {
       if (this.stateTime !== undefined && slide.time <= this.stateTime) {
-        // Only after a restore: the state is already at or past this slide.
-        slide.parts = slide.time === this.stateTime ? this.state.snapshot() : this.state.values.map(() => []);
+        // Only after a restore (or once forgotten): the state is already at or past this slide.
+        if (slide.time < this.stateTime) throw new Error(`${this.operation}: the window at ${slide.time} is no longer kept (the state is at ${this.stateTime})`);
+        slide.parts = this.state.snapshot();
       } else {
         this.advanceTo(slide);
       }
@@ -167,50 +170,48 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
   }
 
   private advanceTo(target: Slide<K, V>): void {
-    // Earlier slides first, should something have read a later one before them.
-    if (this.stateTime !== undefined) {
-      for (let t = this.stateTime + this.step; t < target.time; t += this.step) {
-        if (!this.pending.has(t) && this.isTimeValid(t)) this.getOrCompute(t);
-        // Stepping every batch: a step between two slides has no RDD (nothing reads it).
-        const earlier = this.pending.get(t) ?? (this.isTimeValid(t) ? undefined : { time: t });
-        if (earlier) this.apply(earlier);
-      }
+    // Earlier slides first (the first one included), should something have read a later one before them.
+    for (let t = (this.stateTime ?? this.stateStart(this.step)) + this.step; t < target.time; t += this.step) {
+      if (!this.pending.has(t) && this.isTimeValid(t)) this.getOrCompute(t);
+      // Stepping every batch: a step between two slides has no RDD (nothing reads it).
+      const earlier = this.pending.get(t) ?? (this.isTimeValid(t) ? undefined : { time: t });
+      if (earlier) this.apply(earlier, target.time);
     }
-    this.apply(target);
+    this.apply(target, target.time);
   }
 
-  /** Move the state to the window ending at `slide.time` and keep a copy of it for the slide's RDD. */
-  private apply(slide: Slide<K, V>): void {
+  /** Move the state to the window ending at `slide.time` (for batch `trigger`) and keep a copy of it for the slide's RDD. */
+  private apply(slide: Slide<K, V>, trigger: number): void {
     if (this.pendingEdits.length > 0) this.applyEdits();
     const state = this.state;
     const time = slide.time;
     const listening = this.slideListeners.length > 0;
     const entered: number[] = [];
     const windowStart = time - this.windowDuration; // batches at or before it are out
-    const track = this.graph.checkpointDir !== undefined;
-    const touched: Touched<K, V> = { entries: [], parts: [] };
+    // Logged for the checkpoints (none without a checkpoint directory: nothing would take them).
+    const log = this.graph.checkpointDir !== undefined ? state.openLog(time, state.logs.batchOf(time, trigger)) : undefined;
+    const touched: Touched<K, V> = { entries: [], parts: [], logged: [] };
 
     // 1. The parent batches that left the window: inverse-reduce their values out.
-    const left = state.leave(windowStart, this.invF, touched, track);
+    const left = state.leave(windowStart, this.invF, touched, log);
 
     // 2. The parent batches that entered: reduce each by key once, keep it, reduce it in.
     const since = this.stateTime === undefined ? windowStart : Math.max(this.stateTime, windowStart);
     for (const t of parentTimes(this.parent as DStream<unknown>, since, time)) {
       // A batch a checkpoint already saved, or else the parent's (none up to a restored checkpoint).
       let slice = state.takeEarly(t);
-      if (slice === undefined && t > state.restoredUpTo) {
-        slice = this.reduceBatch(t);
-        if (slice !== undefined && track) state.added(t);
-      }
+      const fromParent = slice === undefined;
+      if (fromParent && t > state.restoredUpTo) slice = this.reduceBatch(t);
       if (slice === undefined) continue; // empty, or at or before the zero time
-      state.enter(t, slice, this.f, touched);
+      state.enter(t, slice, this.f, touched, log, fromParent);
       if (listening) entered.push(t);
     }
-    state.dropEarly(time, track);
+    state.dropEarly(time, log);
 
     // 3. Keys the filter rejects leave the state; the others are changed puts.
-    state.filter(this.filterFunc, touched, track);
+    state.filter(this.filterFunc, touched);
 
+    if (log !== undefined) state.logs.add(log);
     this.stateTime = time;
     this.pending.delete(time);
     if (this.isTimeValid(time)) slide.parts = state.snapshot();
@@ -304,9 +305,10 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
   // ---- checkpoint --------------------------------------------------------------------------
 
   /**
-   * The changes of the commit after batch `time`: keys put or removed since the last commit (all
+   * The changes of the commit after batch `time`: keys put or removed by the slides up to it (all
    * keys with `full`), the parent batches that entered (slices put, all of them with `full`) and
-   * left (slices deleted), and in `meta` the time of the window the state holds.
+   * left (slices deleted), and in `meta` the time of the window as of `time` — the state may have
+   * slid past it (SlideLogs), the checkpoint never does.
    */
   checkpointDelta(time: number, full: boolean): StreamCheckpoint {
     if (this.fullCheckpointOwed) {
@@ -316,21 +318,29 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     // Slides up to `time` that nothing has read yet belong to this commit.
     const due = [...this.pending.values()].filter((s) => s.time <= time).sort((a, b) => a.time - b.time);
     for (const s of due) this.produce(s);
-    // Parent batches after the last slide, up to `time`, that the next slide will take: saved now,
-    // since a job resumed from this commit has no parent batches up to `time`.
+    // Parent batches after the window as of `time`, up to `time`, that a later slide takes (or
+    // took already, ahead of this commit): saved now, since a job resumed from this commit has no
+    // parent batches up to `time`.
     const zero = this.zeroTime!;
-    for (const t of parentTimes(this.parent as DStream<unknown>, this.stateTime ?? zero, time)) {
+    const slideNow = this.state.logs.slideAt(time, this.stateTime);
+    const saves: Array<[number, BatchSlice<K, V>]> = [];
+    for (const t of parentTimes(this.parent as DStream<unknown>, slideNow ?? zero, time)) {
       if (t <= this.state.restoredUpTo || this.state.early.has(t)) continue;
       const nextSlide = zero + Math.ceil((t - zero) / this.step) * this.step;
       if (t <= nextSlide - this.windowDuration) continue; // no window takes it
-      const slice = this.reduceBatch(t);
-      if (slice === undefined) continue;
-      this.state.saveEarly(t, slice);
+      let slice = this.state.logs.takeAhead(t);
+      if (slice === undefined) {
+        if (this.stateTime !== undefined && t <= this.stateTime) continue; // the state passed it: empty, or saved already
+        slice = this.reduceBatch(t);
+        if (slice === undefined) continue;
+        this.state.early.set(t, slice);
+      }
+      saves.push([t, slice]);
     }
 
-    const { state, slices } = this.state.delta(full);
+    const { state, slices, slide } = this.state.delta(time, full, saves, this.stateTime);
     const meta: ReducedWindowMeta = {
-      time: this.stateTime ?? null,
+      time: slide ?? null,
       windowDuration: this.windowDuration,
       slideDuration: this.slideDuration,
     };

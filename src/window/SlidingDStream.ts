@@ -34,4 +34,16 @@ export abstract class SlidingDStream<T, U> extends DStream<U> {
   protected override get parentRememberDuration(): Duration | undefined {
     return (this.rememberDuration ?? this.slide) + this.windowDuration;
   }
+
+  /**
+   * Where a window with state and none yet starts sliding (its first slide is the next time on a
+   * grid of `step`): the zero time, or after a restart the last time on that grid the checkpoint
+   * covers — the parent's batches up to there are never computed again.
+   */
+  protected stateStart(step: Duration): number {
+    const zero = this.zeroTime!;
+    const restored = this.graph.recoveredTime;
+    if (restored === undefined || restored <= zero) return zero;
+    return zero + Math.floor((restored - zero) / step) * step;
+  }
 }
