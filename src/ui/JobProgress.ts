@@ -7,9 +7,12 @@
  * batches; one record per receiver. Totals and the metrics' histograms are counters, so they
  * cover every batch without keeping them.
  *
- * When things happen: batchSubmitted → queued; batchStarted → running; outputOperation* →
- * the running batch's operations; batchCompleted → completed (the oldest one beyond the bound
- * is dropped), the Kafka lag per partition and the checkpoint write time are taken then.
+ * When things happen: batchSubmitted → queued, with every output operation the batch will run
+ * (Spark lists them all from submission; the graph tells which, the event does not);
+ * batchStarted → running; outputOperation* → the running batch's operations; batchCompleted →
+ * completed (the oldest one beyond the bound is dropped), the Kafka lag per partition and the
+ * checkpoint write time are taken then. A batch whose output operation failed is COMPLETED with
+ * failed operations, as in Spark.
  */
 import type { StreamingContext } from '../context/StreamingContext.js';
 import type {
@@ -24,7 +27,8 @@ import type {
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import { Histogram } from './Histogram.js';
 
-export type BatchStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
+/** Spark's BatchStatus: a batch that failed is COMPLETED, with its failed output operations. */
+export type BatchStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED';
 
 export interface BatchUIData {
   batchTime: number;
@@ -41,7 +45,9 @@ export interface BatchUIData {
   processingDelay?: number;
   totalDelay?: number;
   inputs: Record<number, StreamInputInfo>;
+  /** In the order the batch runs them: an operation's index is Spark's outputOpId (its `id` is its DStream's). */
   outputOps: OutputOperationInfo[];
+  /** Set when the batch failed (an output operation, or preparing or checkpointing the batch). */
   failureReason?: string;
   /** The batch's checkpoint commit (ms), when the context checkpoints. */
   checkpointWriteMs?: number;
@@ -59,6 +65,8 @@ export interface ReceiverUIData {
 }
 
 export interface PartitionLag {
+  /** The direct stream that read the partition. */
+  streamId: number;
   topic: string;
   partition: number;
   /** The next offset to read after the last completed batch. */
@@ -76,7 +84,7 @@ export class JobProgress implements StreamingListener {
   readonly retainedBatches: number;
   startTime: number | undefined;
   stopped = false;
-  /** Completed (and failed) batches, oldest first, at most `retainedBatches`. */
+  /** Completed batches (failed ones too), oldest first, at most `retainedBatches`. */
   readonly completed: BatchUIData[] = [];
   /** Queued and running batches by time. */
   readonly active = new Map<number, BatchUIData>();
@@ -84,6 +92,7 @@ export class JobProgress implements StreamingListener {
   /** `"topic:partition"` → lag after the last completed batch that read it. */
   readonly kafkaLag = new Map<string, PartitionLag>();
   totalCompleted = 0;
+  /** Completed batches that failed (counted in totalCompleted too). */
   totalFailed = 0;
   totalProcessedRecords = 0;
   totalReceivedRecords = 0;
@@ -132,7 +141,7 @@ export class JobProgress implements StreamingListener {
       submissionTime: info.submissionTime,
       numRecords: info.numRecords,
       inputs: info.streamIdToInputInfo ?? {},
-      outputOps: [],
+      outputOps: this.plannedOutputOps(info.batchTime),
     };
     if (info.numBytes !== undefined) b.numBytes = info.numBytes;
     this.active.set(info.batchTime, b);
@@ -149,11 +158,31 @@ export class JobProgress implements StreamingListener {
     this.emit('batch', b);
   }
 
+  /**
+   * The output operations batch `time` runs, in order: each output stream whose slide falls on
+   * `time` (the scheduler made one job per such stream when it submitted the batch). Without a
+   * graph (a stand-in context) they are listed as they start. Never throws: a listener that
+   * throws fails the context.
+   */
+  private plannedOutputOps(time: number): OutputOperationInfo[] {
+    const graph = this.ssc.graph as StreamingContext['graph'] | undefined;
+    return (graph?.outputs ?? [])
+      .filter((o) => o.zeroTime !== undefined && o.isTimeValid(time))
+      .map((o) => {
+        const name = (o as { operationName?: unknown }).operationName;
+        return { batchTime: time, id: o.id, name: typeof name === 'string' ? name : 'foreachRDD' };
+      });
+  }
+
   onOutputOperationStarted(info: OutputOperationInfo): void {
-    this.active.get(info.batchTime)?.outputOps.push({ ...info });
+    this.noteOutputOp(info);
   }
 
   onOutputOperationCompleted(info: OutputOperationInfo): void {
+    this.noteOutputOp(info);
+  }
+
+  private noteOutputOp(info: OutputOperationInfo): void {
     const b = this.active.get(info.batchTime);
     if (!b) return;
     const i = b.outputOps.findIndex((o) => o.id === info.id);
@@ -182,17 +211,21 @@ export class JobProgress implements StreamingListener {
     b.schedulingDelay = info.schedulingDelay;
     b.processingDelay = info.processingDelay;
     b.totalDelay = info.totalDelay;
-    if (info.failureReason !== undefined) {
-      b.status = 'FAILED';
-      b.failureReason = info.failureReason;
-      this.totalFailed++;
-    } else {
-      b.status = 'COMPLETED';
+    b.status = 'COMPLETED';
+    // Listed operations that never started: in a batch that succeeded, the graph listed one that
+    // made no job; when preparing the batch failed, none ran (they failed with it).
+    const reason = info.failureReason;
+    if (reason === undefined) {
+      b.outputOps = b.outputOps.filter((o) => o.startTime !== undefined);
       const cp = this.ssc.lastCheckpointWriteMs;
       if (cp !== undefined) {
         b.checkpointWriteMs = cp;
         this.checkpointWrite.observe(cp / 1000);
       }
+    } else {
+      b.outputOps = b.outputOps.map((o) => (o.startTime === undefined ? { ...o, failureReason: reason } : o));
+      b.failureReason = reason;
+      this.totalFailed++;
     }
     this.totalCompleted++;
     this.totalProcessedRecords += info.numRecords;
@@ -210,32 +243,39 @@ export class JobProgress implements StreamingListener {
   }
 
   /** Sums over the retained completed batches, kept as they come and go (statistics in O(1)). */
-  readonly retained = { records: 0, succeeded: 0, schedulingDelay: 0, processingTime: 0, totalDelay: 0 };
+  readonly retained = { records: 0, schedulingDelay: 0, processingTime: 0, totalDelay: 0 };
 
+  /** Failed batches count in the averages too: Spark's are over every retained completed batch. */
   private retain(b: BatchUIData, sign: 1 | -1): void {
     const r = this.retained;
     r.records += sign * b.numRecords;
-    if (b.status !== 'COMPLETED') return;
-    r.succeeded += sign;
     r.schedulingDelay += sign * b.schedulingDelay!;
     r.processingTime += sign * b.processingDelay!;
     r.totalDelay += sign * b.totalDelay!;
   }
 
+  /**
+   * A direct stream lists every partition it reads in each batch's ranges, empty ones too
+   * (cutRanges): a partition of this stream that a batch no longer lists went to another copy
+   * (scale-out), and its last lag here would stay frozen, so it is dropped.
+   */
   private noteKafkaLag(input: StreamInputInfo): void {
     const ranges = input.metadata?.offsetRanges as OffsetRange[] | undefined;
     const latest = input.metadata?.latestOffsets as Record<string, number> | undefined;
     if (!Array.isArray(ranges)) return;
+    const streamId = input.inputStreamId;
+    const listed = new Set<string>();
     for (const r of ranges) {
       const key = `${r.topic}:${r.partition}`;
       const high = latest?.[key] ?? r.untilOffset;
-      this.kafkaLag.set(key, { topic: r.topic, partition: r.partition, offset: r.untilOffset, lag: Math.max(0, high - r.untilOffset) });
+      listed.add(key);
+      this.kafkaLag.set(key, { streamId, topic: r.topic, partition: r.partition, offset: r.untilOffset, lag: Math.max(0, high - r.untilOffset) });
     }
+    for (const [key, l] of this.kafkaLag) if (l.streamId === streamId && !listed.has(key)) this.kafkaLag.delete(key);
   }
 
   onReceiverStarted(info: ReceiverInfo): void {
     const r = this.receiver(info);
-    r.active = true;
     r.startTime = info.time;
     this.emit('receiver', r);
   }
@@ -250,17 +290,18 @@ export class JobProgress implements StreamingListener {
   }
 
   onReceiverStopped(info: ReceiverInfo): void {
-    const r = this.receiver(info);
-    r.active = false;
-    this.emit('receiver', r);
+    this.emit('receiver', this.receiver(info));
   }
 
+  /** The receiver's record, its state taken from the event (Spark replaces the record on every one: an error while restarting means down). */
   private receiver(info: ReceiverInfo): ReceiverUIData {
     let r = this.receivers.get(info.streamId);
     if (!r) {
       r = { streamId: info.streamId, name: info.name, active: info.active, errors: 0 };
       this.receivers.set(info.streamId, r);
     }
+    r.name = info.name;
+    r.active = info.active;
     return r;
   }
 

@@ -12,8 +12,9 @@
  *   /streaming/                                   the page (static/index.html, app.js, app.css)
  *   /static/uPlot.iife.min.js, /static/uPlot.min.css   the charting library, from node_modules
  *   /api/v1/applications                          the one application
- *   /api/v1/applications/{appId}/streaming/statistics | batches[?status=] | batches/{batchTime}
- *        | batches/{batchTime}/operations | receivers | receivers/{streamId}   Spark's shapes
+ *   /api/v1/applications/{appId}/streaming/statistics | batches[?status=…&status=…]
+ *        | batches/{batchTime} | batches/{batchTime}/operations[/{outputOpId}] | receivers
+ *        | receivers/{streamId}                    Spark's shapes
  *   /api/v1/applications/{appId}/streaming/graph  the DStream graph with state sizes
  *   /api/v1/applications/{appId}/streaming/events server-sent events: every batch change
  *   /metrics                                      Prometheus text
@@ -135,14 +136,22 @@ export class WebUi implements ContextAttachment {
   private streaming(route: string, url: URL, req: http.IncomingMessage, res: http.ServerResponse): void {
     const p = this.progress;
     if (route === 'statistics') return json(res, rest.statistics(p));
-    if (route === 'batches') return json(res, rest.batches(p, url.searchParams.get('status') ?? undefined));
+    if (route === 'batches') {
+      const statuses = rest.batchStatuses(url.searchParams.getAll('status'));
+      if (typeof statuses === 'string') return json(res, { error: statuses }, 400);
+      return json(res, rest.batches(p, statuses));
+    }
     if (route === 'receivers') return json(res, rest.receivers(p));
     if (route === 'graph') return json(res, { batchDuration: p.batchDuration, retainedBatches: p.retainedBatches, nodes: describeGraph(this.ssc.graph) });
     if (route === 'events') return this.events(req, res);
-    let m = /^batches\/(-?\d+)(\/operations)?$/.exec(route);
+    let m = /^batches\/(-?\d+)(\/operations(?:\/(\d+))?)?$/.exec(route);
     if (m) {
       const b = rest.findBatch(p, Number(m[1]));
       if (!b) return json(res, { error: `no batch ${m[1]} (the UI keeps the last ${p.retainedBatches} completed batches)` }, 404);
+      if (m[3] !== undefined) {
+        const op = rest.oneOperation(b, Number(m[3]));
+        return op ? json(res, op) : json(res, { error: `unknown output operation: ${m[3]}` }, 404);
+      }
       return json(res, m[2] ? rest.operations(b) : rest.batchDetails(p, b, (id) => this.streamName(id)));
     }
     m = /^receivers\/(\d+)$/.exec(route);
@@ -168,7 +177,7 @@ export class WebUi implements ContextAttachment {
       let payload: unknown;
       if (what === 'batch') {
         const b = data as Parameters<typeof rest.batch>[1];
-        const done = b.status === 'COMPLETED' || b.status === 'FAILED';
+        const done = b.status === 'COMPLETED';
         payload = {
           batch: rest.batch(p, b),
           ...(done ? { statistics: rest.statistics(p), kafkaLag: [...p.kafkaLag.values()] } : {}),

@@ -1,11 +1,12 @@
 /**
  * The JSON of Spark's REST API for streaming (/api/v1/applications/{appId}/streaming/…), with
  * Spark's field names and date format, built from a JobProgress. Batch ids are batch times in
- * ms, as in Spark. The single-batch document adds what Spark's batch page shows beside it: each
- * input's records (and Kafka offset ranges) and the output operations.
+ * ms, as in Spark; an output operation's id is its index in its batch, as Spark's outputOpId. The
+ * single-batch document adds what Spark's batch page shows beside it: each input's records (and
+ * Kafka offset ranges) and the output operations.
  */
 import type { BatchMemoryInfo, OutputOperationInfo } from '../context/StreamingListener.js';
-import type { BatchUIData, JobProgress, ReceiverUIData } from './JobProgress.js';
+import type { BatchStatus, BatchUIData, JobProgress, ReceiverUIData } from './JobProgress.js';
 
 /** Spark's dates: `2015-11-05T19:44:58.323GMT`. */
 export function sparkDate(ms: number): string {
@@ -46,7 +47,8 @@ export function applications(app: AppDescription): unknown[] {
 
 export function statistics(p: JobProgress): Record<string, unknown> {
   const r = p.retained;
-  const avg = (sum: number): number | undefined => (r.succeeded === 0 ? undefined : Math.round(sum / r.succeeded));
+  const n = p.completed.length;
+  const avg = (sum: number): number | undefined => (n === 0 ? undefined : Math.round(sum / n));
   const rate = p.averageRate();
   const receivers = [...p.receivers.values()];
   const active = receivers.filter((r) => r.active).length;
@@ -74,13 +76,15 @@ function memoryJson(m: BatchMemoryInfo): Record<string, number> {
   return { heapUsed: m.heapUsed, stateKeysInMemory: m.stateKeys.inMemory, stateKeysOnDisk: m.stateKeys.onDisk };
 }
 
+/** Spark counts every output operation of the batch from its submission: not ended (waiting or running) is active. */
 function outputCounts(b: BatchUIData): { active: number; completed: number; failed: number; total: number } {
   let active = 0;
   let completed = 0;
   let failed = 0;
   for (const o of b.outputOps) {
-    if (o.endTime === undefined) active++;
-    else if (o.failureReason !== undefined) failed++;
+    // Failed first: an operation that never ran because its batch failed has no end time.
+    if (o.failureReason !== undefined) failed++;
+    else if (o.endTime === undefined) active++;
     else completed++;
   }
   return { active, completed, failed, total: b.outputOps.length };
@@ -88,7 +92,7 @@ function outputCounts(b: BatchUIData): { active: number; completed: number; fail
 
 export function batch(p: JobProgress, b: BatchUIData): Record<string, unknown> {
   const ops = outputCounts(b);
-  const firstFailure = b.failureReason ?? b.outputOps.find((o) => o.failureReason !== undefined)?.failureReason;
+  const firstFailure = b.outputOps.find((o) => o.failureReason !== undefined)?.failureReason ?? b.failureReason;
   return {
     batchId: b.batchTime,
     batchTime: sparkDate(b.batchTime),
@@ -109,12 +113,24 @@ export function batch(p: JobProgress, b: BatchUIData): Record<string, unknown> {
   };
 }
 
-/** Newest first, as Spark lists them; `status` filters (QUEUED, PROCESSING, COMPLETED, FAILED). */
-export function batches(p: JobProgress, status?: string): unknown[] {
+export const BATCH_STATUSES: readonly BatchStatus[] = ['COMPLETED', 'QUEUED', 'PROCESSING'];
+
+/** `?status=` values, repeatable and in any case (Spark's BatchStatus.fromString); a string saying why for an unknown one. */
+export function batchStatuses(values: readonly string[]): BatchStatus[] | string {
+  const out: BatchStatus[] = [];
+  for (const v of values) {
+    const s = BATCH_STATUSES.find((x) => x === v.toUpperCase());
+    if (s === undefined) return `Illegal type='${v}'. Supported type values: ${BATCH_STATUSES.join(', ')}`;
+    out.push(s);
+  }
+  return out;
+}
+
+/** Newest first, as Spark lists them; with `statuses`, only the batches in one of them. */
+export function batches(p: JobProgress, statuses: readonly BatchStatus[] = []): unknown[] {
   const all = [...p.active.values()].sort((a, b) => b.batchTime - a.batchTime);
   for (let i = p.completed.length - 1; i >= 0; i--) all.push(p.completed[i]!);
-  const wanted = status?.toUpperCase();
-  return all.filter((b) => wanted === undefined || b.status === wanted).map((b) => batch(p, b));
+  return all.filter((b) => statuses.length === 0 || statuses.includes(b.status)).map((b) => batch(p, b));
 }
 
 export function findBatch(p: JobProgress, batchTime: number): BatchUIData | undefined {
@@ -133,9 +149,9 @@ export function findBatch(p: JobProgress, batchTime: number): BatchUIData | unde
   return undefined;
 }
 
-function operation(o: OutputOperationInfo): Record<string, unknown> {
+function operation(o: OutputOperationInfo, outputOpId: number): Record<string, unknown> {
   return {
-    outputOpId: o.id,
+    outputOpId,
     name: o.name,
     description: `${o.name} (stream ${o.id})`,
     startTime: o.startTime === undefined ? undefined : sparkDate(o.startTime),
@@ -147,7 +163,13 @@ function operation(o: OutputOperationInfo): Record<string, unknown> {
 }
 
 export function operations(b: BatchUIData): unknown[] {
-  return b.outputOps.map(operation);
+  return b.outputOps.map((o, i) => operation(o, i));
+}
+
+/** One output operation by its outputOpId (Spark's OneOutputOperationResource); undefined when the batch has no such one. */
+export function oneOperation(b: BatchUIData, outputOpId: number): Record<string, unknown> | undefined {
+  const o = b.outputOps[outputOpId];
+  return o === undefined ? undefined : operation(o, outputOpId);
 }
 
 /** One batch with its details: Spark's batch fields, then inputs per stream and output operations. */

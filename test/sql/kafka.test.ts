@@ -247,6 +247,31 @@ describe('kafka source', () => {
     }
   });
 
+  it('latest: a record produced after start() returned is read, records already there are not, though stamped ahead (a producer clock ahead)', async () => {
+    const topic = uniqueTopic('sql-latest-stamps');
+    await createTopic(topic, 1);
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+    const ahead = String(Date.now() + 3_600_000);
+    await producer.send({ topic, messages: ['old0', 'old1', 'old2'].map((value, i) => ({ value, timestamp: i === 0 ? String(Date.now() - 1000) : ahead })) });
+    const spark = new SparkSession({ clock: new ManualClock() });
+    const seen: string[] = [];
+    try {
+      const q = kafkaValues(spark, { subscribe: topic })
+        .writeStream.foreachBatch((df) => void seen.push(...df.collect().map((r) => String(r.value))))
+        .option('checkpointLocation', tempDir())
+        .start();
+      // Produced at once, while the source may still be opening.
+      await producer.send({ topic, messages: [{ value: 'new' }] });
+      await q.processAllAvailable();
+      expect(seen).toEqual(['new']);
+      await q.stop();
+    } finally {
+      await spark.stop();
+    }
+  });
+
   it('a first batch that failed runs again with the same offsets and batch id, though more records came since', async () => {
     const topic = uniqueTopic('sql-first-batch');
     await createTopic(topic, 2);

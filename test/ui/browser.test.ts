@@ -2,17 +2,17 @@
 // loads, shows the batches of a running job and keeps adding them live, a batch's details open,
 // the charts and the DStream graph render; a screenshot is written (docs/ui.png with
 // DSTREAMS_UPDATE_SCREENSHOT=1, else .tmp/ui.png).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver, StreamingContext } from '../../src/index.js';
+import { launchChromium } from './chromium.js';
 import { freePortBelow } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = process.env.DSTREAMS_UPDATE_SCREENSHOT === '1' ? path.join(ROOT, 'docs/ui.png') : path.join(ROOT, '.tmp/ui.png');
 
 /** Lines of a little text, a few every 20 ms, and one connection error at the start. */
@@ -36,15 +36,11 @@ class Lines extends Receiver<string> {
 
 let ssc: StreamingContext;
 let browser: BrowserContext;
-let profile: string;
+let closeBrowser: (() => Promise<void>) | undefined;
 let checkpoint: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Debian's chromium is not installed at ${CHROMIUM}: apt-get update && apt-get install -y chromium (.ci/run does this)`);
-  }
   checkpoint = mkdtempSync(path.join(tmpdir(), 'dstreams-ui-cp-'));
-  profile = mkdtempSync(path.join(tmpdir(), 'dstreams-chromium-'));
   ssc = new StreamingContext({ batchDuration: 500, appName: 'network-wordcount', ui: { port: await freePortBelow() } });
   ssc.checkpoint(checkpoint);
   const words = ssc
@@ -56,27 +52,13 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 5 + Math.random() * 20)); // a little processing time to chart
   });
   await ssc.start();
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1400, height: 1000 },
-  });
+  ({ browser, close: closeBrowser } = await launchChromium());
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await closeBrowser?.();
   await ssc?.stop();
-  for (const d of [profile, checkpoint]) if (d) rmSync(d, { recursive: true, force: true });
+  if (checkpoint) rmSync(checkpoint, { recursive: true, force: true });
 });
 
 describe('web UI in headless chromium', () => {

@@ -11,3 +11,14 @@ export async function getJson<T = unknown>(url: string): Promise<T> {
   if (r.status !== 200) throw new Error(`GET ${url}: ${r.status} ${text}`);
   return JSON.parse(text) as T;
 }
+
+/** Metric samples by `name{labels}` (labels as written), e.g. `dstreams_records_total{app="x"}`. */
+export function parseMetrics(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}

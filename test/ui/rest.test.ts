@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaUtils, ManualClock, Receiver, StreamingContext } from '../../src/index.js';
 import { createTopic, kafkaBrokers, produceLines, uniqueTopic } from '../helpers/kafka.js';
-import { freePortBelow, getJson } from './helpers.js';
+import { freePortBelow, getJson, parseMetrics } from './helpers.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -17,17 +17,6 @@ function tempDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-ui-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Metric samples by `name{labels}` (labels as written), e.g. `dstreams_records_total{app="x"}`. */
-function parseMetrics(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
 }
 
 interface SparkBatch {

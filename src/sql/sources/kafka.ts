@@ -66,6 +66,11 @@ type Subscription = { subscribe: string[] } | { pattern: RegExp } | { assign: Re
 /** Spark's TopicPartition.toString. */
 const tpName = (topic: string, partition: number | string): string => `${topic}-${partition}`;
 
+/** Records since start() a `latest` start looks through (more: the log end, as Spark's latest). */
+const LATEST_SCAN = 10_000;
+/** How far ahead of this machine a record's stamp may be and still count as produced since start(). */
+const CLOCK_SLACK_MS = 1_000;
+
 class KafkaSource implements Source {
   readonly schema = KAFKA_SCHEMA;
   private client: KafkaClient | undefined;
@@ -127,12 +132,9 @@ class KafkaSource implements Source {
     if (committed !== undefined) return;
     const bounds = await this.bounds();
     if (typeof this.starting === 'object') checkAllPartitions(this.starting, bounds);
-    // `latest` is the log as it was when start() was called, which returns before the source
-    // opens: a record produced after start() returned is read, as `await start()` promised
-    // before it returned at once. By record timestamp; a partition with no later record: its end.
     const wantsLatest = this.starting === 'latest' || (typeof this.starting === 'object' && Object.values(this.starting).some((ps) => Object.values(ps).includes(-1)));
-    const atStart = wantsLatest ? await this.kafka().offsetsForTime([...new Set(bounds.map((b) => b.topic))], this.startedAtWallMs) : new Map<string, number>();
-    const latest = (b: PartitionBounds): number => Math.min(b.high, Math.max(b.low, atStart.get(tpKey(b.topic, b.partition)) ?? b.high));
+    const atStart = wantsLatest ? await this.latestAtStart(bounds) : new Map<string, number>();
+    const latest = (b: PartitionBounds): number => atStart.get(tpKey(b.topic, b.partition)) ?? b.high;
     const start: KafkaOffsets = {};
     for (const b of bounds) {
       let at = this.starting === 'earliest' ? b.low : latest(b);
@@ -143,6 +145,41 @@ class KafkaSource implements Source {
       (start[b.topic] ??= {})[String(b.partition)] = at;
     }
     this.initial = start;
+  }
+
+  /**
+   * `latest` as the log was when start() was called — start() returns before the source opens,
+   * and a record produced after it returned is read, as `await start()` promised when it waited
+   * for the opening. Spark's `latest` is the log end when the source opens, which loses such a
+   * record. Kafka finds the first record stamped at or after start() (by timestamp); the records
+   * from there to the end are taken only while they are stamped between start() and now (read
+   * back from the end), so records already there but stamped ahead (a producer's clock ahead,
+   * event times) are not read again. More than LATEST_SCAN records since then: the log end.
+   */
+  private async latestAtStart(bounds: readonly PartitionBounds[]): Promise<Map<string, number>> {
+    const openedAt = Date.now();
+    const byTime = await this.kafka().offsetsForTime([...new Set(bounds.map((b) => b.topic))], this.startedAtWallMs);
+    const ranges: OffsetRange[] = [];
+    const out = new Map<string, number>();
+    for (const b of bounds) {
+      const key = tpKey(b.topic, b.partition);
+      out.set(key, b.high);
+      const from = Math.max(b.low, byTime.get(key) ?? b.high);
+      if (from < b.high && b.high - from <= LATEST_SCAN) ranges.push({ topic: b.topic, partition: b.partition, fromOffset: from, untilOffset: b.high });
+    }
+    if (ranges.length === 0) return out;
+    const records = await this.kafka().readRaw(ranges, this.kafka().params.readCommitted ? { readCommitted: true } : {});
+    ranges.forEach((r, i) => {
+      const rs = records[i]!;
+      let at = r.untilOffset;
+      for (let j = rs.length - 1; j >= 0; j--) {
+        const ts = rs[j]!.timestamp;
+        if (ts < this.startedAtWallMs || ts > openedAt + CLOCK_SLACK_MS) break;
+        at = rs[j]!.offset;
+      }
+      out.set(tpKey(r.topic, r.partition), at);
+    });
+    return out;
   }
 
   initialOffset(): Offset | undefined {

@@ -1,5 +1,8 @@
-// The Streaming page: loads the REST JSON once, then follows the server-sent events. It keeps at
-// most the server's retained batch count in memory and shows the last TABLE_ROWS completed ones.
+// The Streaming page: loads the REST JSON, then follows the server-sent events, reading the
+// batches and statistics again whenever the event stream (re)opens (batches that finished before
+// it opened, or while it reconnected, sent no event). It keeps at most the server's retained batch
+// count in memory and shows the last TABLE_ROWS completed ones. An event stream refused (404: the
+// application is gone) sends it to the application the server runs now, if another.
 'use strict';
 (function () {
   var TABLE_ROWS = 100;
@@ -67,6 +70,11 @@
   }
   function fmtRate(r) { return r == null ? '-' : (r >= 100 ? Math.round(r).toLocaleString() : r.toFixed(2)); }
   function batchMs(b) { return b.batchId; }
+  // A failed batch is COMPLETED with failed output operations, as in Spark.
+  function isDone(b) { return b.status === 'COMPLETED'; }
+  function isFailed(b) { return b.numFailedOutputOps > 0 || b.firstFailureReason != null; }
+  var RANK = { QUEUED: 0, PROCESSING: 1, COMPLETED: 2 };
+  function setLive(text, on) { $('live').textContent = text; $('live').className = on ? 'live on' : 'live'; }
 
   // ---- charts ----------------------------------------------------------------------------
   var series = [
@@ -101,10 +109,9 @@
     return [xs, counts];
   }
   function drawCharts() {
-    var done = completed.filter(function (b) { return b.status === 'COMPLETED'; });
-    var xs = done.map(function (b) { return batchMs(b) / 1000; });
+    var xs = completed.map(function (b) { return batchMs(b) / 1000; });
     series.forEach(function (s) {
-      var ys = done.map(s.value);
+      var ys = completed.map(s.value);
       if (charts['tl-' + s.key]) {
         charts['tl-' + s.key].setData([xs, ys]);
         charts['h-' + s.key].setData(histogram(ys.filter(function (v) { return v != null; })));
@@ -142,7 +149,7 @@
     var rows = completed.slice(-TABLE_ROWS).reverse();
     $('completed-head').textContent = 'Completed Batches (last ' + rows.length + ' out of ' + (stats ? stats.numTotalCompletedBatches : completed.length) + ')';
     tbody.replaceChildren.apply(tbody, rows.map(function (b) {
-      var cls = 'clickable' + (b.status === 'FAILED' ? ' failed' : '') + (selected === b.batchId ? ' selected' : '');
+      var cls = 'clickable' + (isFailed(b) ? ' failed' : '') + (selected === b.batchId ? ' selected' : '');
       return el('tr', { class: cls, 'data-batch': String(b.batchId), onclick: function () { showBatch(b.batchId); } }, [
         el('td', {}, [el('a', { href: '#batch-' + b.batchId, text: fmtTime(b.batchId) })]), el('td', { text: String(b.inputSize) }),
         el('td', { text: fmtBytes(b.inputBytes) }), el('td', { text: fmtMs(b.schedulingDelay) }), el('td', { text: fmtMs(b.processingTime) }), el('td', { text: fmtMs(b.totalDelay) }),
@@ -252,13 +259,18 @@
   // ---- live updates ----------------------------------------------------------------------
   function onBatch(ev) {
     var data = JSON.parse(ev.data), b = data.batch;
-    if (b.status === 'COMPLETED' || b.status === 'FAILED') {
+    // A re-read list (resync) may have been made after this event: never step a batch back.
+    var i = completed.length - 1;
+    while (i >= 0 && completed[i].batchId > b.batchId) i--;
+    var known = i >= 0 && completed[i].batchId === b.batchId;
+    if (isDone(b)) {
       delete active[b.batchId];
-      completed.push(b);
+      if (known) completed[i] = b;
+      else completed.splice(i + 1, 0, b);
       if (completed.length > retained) completed.splice(0, completed.length - retained);
-      if (data.statistics) stats = data.statistics;
+      if (data.statistics && (!stats || data.statistics.numTotalCompletedBatches >= stats.numTotalCompletedBatches)) stats = data.statistics;
       if (data.kafkaLag) kafkaLag = data.kafkaLag;
-    } else {
+    } else if (!known && !(active[b.batchId] && RANK[active[b.batchId].status] > RANK[b.status])) {
       active[b.batchId] = b;
     }
     schedule();
@@ -276,6 +288,62 @@
   function render() {
     dirty = false;
     renderSummary(); renderActive(); renderCompleted(); renderInputs(); drawCharts();
+  }
+  /**
+   * The batches and statistics as the server has them now, merged with what events brought
+   * meanwhile: a batch's most advanced row wins (QUEUED < PROCESSING < COMPLETED); an active row
+   * the server no longer lists finished (unless it is newer than every listed batch: queued after
+   * the list was made); stats with fewer completed batches are older.
+   */
+  var syncs = 0;
+  function resync() {
+    var mine = ++syncs;
+    Promise.all([getJSON(base + '/statistics'), getJSON(base + '/batches')]).then(function (r) {
+      if (mine !== syncs) return;
+      if (!stats || r[0].numTotalCompletedBatches >= stats.numTotalCompletedBatches) stats = r[0];
+      var rows = {}, newest = -Infinity;
+      r[1].forEach(function (b) { rows[b.batchId] = b; newest = Math.max(newest, b.batchId); });
+      function take(b) { var known = rows[b.batchId]; if (!known || RANK[b.status] > RANK[known.status]) rows[b.batchId] = b; }
+      completed.forEach(take);
+      Object.keys(active).forEach(function (k) {
+        var b = active[k];
+        if (rows[b.batchId] || b.batchId > newest) take(b);
+      });
+      var list = Object.keys(rows).map(function (k) { return rows[k]; }).sort(function (a, b) { return a.batchId - b.batchId; });
+      completed = list.filter(isDone);
+      if (completed.length > retained) completed.splice(0, completed.length - retained);
+      active = {};
+      list.forEach(function (b) { if (!isDone(b)) active[b.batchId] = b; });
+      schedule();
+    }, function () {});
+  }
+  function follow() {
+    var es = new EventSource(base + '/events');
+    es.addEventListener('batch', onBatch);
+    es.addEventListener('receiver', onReceiver);
+    es.onopen = function () { setLive('live', true); resync(); };
+    es.onerror = function () {
+      // CONNECTING: the browser retries by itself. CLOSED: the server refused the stream for good.
+      if (es.readyState !== EventSource.CLOSED) return setLive('disconnected (retrying)', false);
+      es.close();
+      gone();
+    };
+  }
+  /** The event stream was refused: the application is gone if the server runs another (follow it), else try again. */
+  function gone() {
+    getJSON('/api/v1/applications').then(function (apps) {
+      var now = apps[0] && apps[0].id;
+      if (now === appId) {
+        setLive('disconnected (retrying)', false);
+        setTimeout(follow, 2000);
+        return;
+      }
+      setLive('application ' + appId + ' has ended' + (now ? '; following ' + now : ''), false);
+      if (now) setTimeout(function () { location.replace(location.pathname); }, 1500);
+    }, function () {
+      setLive('disconnected (retrying)', false);
+      setTimeout(gone, 3000);
+    });
   }
   function refreshSlow() {
     // State sizes and receiver rates change without an event of their own.
@@ -296,7 +364,7 @@
     stats = r[0];
     batchDuration = stats.batchDuration;
     r[1].forEach(function (b) {
-      if (b.status === 'COMPLETED' || b.status === 'FAILED') completed.unshift(b);
+      if (isDone(b)) completed.unshift(b);
       else active[b.batchId] = b;
     });
     r[2].forEach(function (x) { receivers[x.streamId] = x; });
@@ -305,11 +373,7 @@
     makeCharts();
     render();
     renderGraph();
-    var es = new EventSource(base + '/events');
-    es.addEventListener('batch', onBatch);
-    es.addEventListener('receiver', onReceiver);
-    es.onopen = function () { $('live').textContent = 'live'; $('live').className = 'live on'; };
-    es.onerror = function () { $('live').textContent = 'disconnected (retrying)'; $('live').className = 'live'; };
+    follow();
     setInterval(refreshSlow, 3000);
     setInterval(renderSummary, 1000);
     var m = /^#batch-(\d+)$/.exec(location.hash);
