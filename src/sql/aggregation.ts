@@ -124,6 +124,8 @@ export class BoundAggregate {
   private readonly outputNames: string[];
   readonly hasDistinct: boolean;
   private readonly direct: number[] | undefined;
+  /** The aggregation buffers' result types, in call order. */
+  private readonly slotTypes: DataType[];
 
   constructor(readonly groupExprs: Expr[], aggs: Expr[], ctx: BindContext) {
     const groupBy = groupExprs;
@@ -163,7 +165,8 @@ export class BoundAggregate {
           this.calls.push(e);
           return new SlotRef(`${SLOT}${i}`, e.name);
         }
-        const group = e instanceof Alias || e instanceof ColumnRef ? undefined : groupBySql.get(e.sql.toLowerCase());
+        // A plain column binds to its group column by name; a struct field (`s.x`) by its text.
+        const group = e instanceof Alias || (e instanceof ColumnRef && e.parts.length === 1) ? undefined : groupBySql.get(e.sql.toLowerCase());
         return group === undefined ? undefined : new SlotRef(group, e.name);
       }),
     );
@@ -185,6 +188,7 @@ export class BoundAggregate {
       return new StructField(`${SLOT}${i}`, c.resultType(inType), c.fn !== 'count');
     });
     const groupFields = groups.map((g) => new StructField(g.name, g.bound.window ? g.bound.type : g.bound.type));
+    this.slotTypes = slotFields.map((f) => f.dataType);
     const slotSchema = new StructType([...groupFields, ...slotFields]);
     this.outputs = outExprs.map((e) => e.bind({ ...ctx, schema: slotSchema }));
     this.outputNames = aggs.map((a) => a.name);
@@ -210,8 +214,10 @@ export class BoundAggregate {
    * (Spark's state schema check): the grouping columns and their types, and each aggregate.
    */
   get stateSchema(): string {
-    const keys = this.schema.fields.slice(0, this.groupNames.length).map((f) => `${f.name} ${f.dataType.simpleString()}`);
-    const bufs = this.calls.map((c) => `${c.name}${c.distinct ? ' distinct' : ''}`);
+    // Types and functions, not names, as Spark's check ignores names: renaming a column or an
+    // alias keeps the state; count becoming sum, or a key of another type, does not.
+    const keys = this.schema.fields.slice(0, this.groupNames.length).map((f) => f.dataType.simpleString());
+    const bufs = this.calls.map((c, i) => `${c.fn}${c.distinct ? ' distinct' : ''} ${this.slotTypes[i]!.simpleString()}`);
     return `key (${keys.join(', ')}), aggregates (${bufs.join(', ')})`;
   }
 

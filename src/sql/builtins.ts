@@ -11,9 +11,18 @@ import { parseJsonRow, toJsonText } from './json.js';
 import { parseInterval } from './interval.js';
 import { ArrayType, DataType, StructField, StructType, Types, isNumeric, toSchema } from './types.js';
 import { compileFormatter, compileParser } from './datetimePatterns.js';
-import { castValue, type Row } from './values.js';
+import { castValue, typedString, type Row } from './values.js';
 
 type ScalarImpl = (args: Bound[], ctx: BindContext, raw: Expr[]) => Bound;
+
+/** A string function of one argument: a non-string argument is its text as CAST gives it (a double is `40.0`). */
+function text1(type: DataType, f: (s: string) => unknown): ScalarImpl {
+  return ([a]) => {
+    const ae = a!.eval;
+    const t = a!.type;
+    return { type, eval: (r) => { const v = ae(r); return v === null || v === undefined ? null : f(typeof v === 'string' ? v : typedString(v, t)); } };
+  };
+}
 
 function strict1(type: DataType, f: (v: unknown) => unknown): ScalarImpl {
   return ([a]) => {
@@ -28,14 +37,18 @@ function literalArg(e: Expr | undefined, fn: string, what: string): unknown {
 }
 
 const SCALARS: Record<string, ScalarImpl> = {
-  lower: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).toLowerCase()),
-  upper: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).toUpperCase()),
+  lower: text1(Types.STRING, (s) => s.toLowerCase()),
+  upper: text1(Types.STRING, (s) => s.toUpperCase()),
   // Spark's trim functions remove spaces (U+0020) only; JS trim() would take tabs and newlines too.
-  trim: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).replace(/^ +| +$/g, '')),
-  ltrim: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).replace(/^ +/, '')),
-  rtrim: strict1(Types.STRING, (v) => String(castValue(v, Types.STRING)).replace(/ +$/, '')),
+  trim: text1(Types.STRING, (s) => s.replace(/^ +| +$/g, '')),
+  ltrim: text1(Types.STRING, (s) => s.replace(/^ +/, '')),
+  rtrim: text1(Types.STRING, (s) => s.replace(/ +$/, '')),
   // Characters (code points), as Spark counts them, not UTF-16 units; bytes of a binary.
-  length: strict1(Types.INTEGER, (v) => (Buffer.isBuffer(v) ? v.length : codePoints(String(castValue(v, Types.STRING))))),
+  length: (args, ctx, raw) => {
+    const text = text1(Types.INTEGER, (s) => codePoints(s))(args, ctx, raw);
+    const ae = args[0]!.eval;
+    return { type: Types.INTEGER, eval: (r) => { const v = ae(r); return Buffer.isBuffer(v) ? v.length : text.eval(r); } };
+  },
   concat: (args) => {
     const types = args.map((a) => a.type);
     return { type: Types.STRING, eval: (r) => concatValues(args.map((a) => a.eval(r)), types) };

@@ -88,7 +88,8 @@ function groupItem(e: Expr, written: string, items: Expr[]): Expr {
   const item = items[i - 1]!;
   if (item.containsAggregate()) throw new AnalysisException(`GROUP BY ${i} refers to an expression that contains an aggregate function: ${item.sql}`);
   if (item instanceof Star) throw new AnalysisException(`GROUP BY position ${i} is a star (*), which cannot be grouped by`);
-  return item;
+  // `SELECT k AS key … GROUP BY 1` groups by k (the select item keeps its name).
+  return item instanceof Alias ? item.child : item;
 }
 
 /**

@@ -167,6 +167,8 @@ describe('static DataFrames', () => {
       { ua: 'Y', n: 1 },
     ]);
     expect(() => spark.sql('SELECT a, c FROM t GROUP BY a')).toThrow("expression 'c' is neither present in the group by, nor is it an aggregate function");
+    spark.createDataFrame([{ s: { x: 1, y: 'p' } }, { s: { x: 1, y: 'q' } }]).createOrReplaceTempView('nested');
+    expect(spark.sql('SELECT s.x, count(*) AS n FROM nested GROUP BY s.x').collect()).toEqual([{ x: 1, n: 2 }]);
     expect(() => spark.sql('SELECT a, c + sum(c) AS z FROM t GROUP BY a')).toThrow(AnalysisException);
   });
 
@@ -183,6 +185,10 @@ describe('static DataFrames', () => {
   it('spark.sql GROUP BY n groups by the n-th select item; an aggregate or a position out of range fails', () => {
     const spark = session();
     spark.createDataFrame([{ a: 'x', c: 1 }, { a: 'x', c: 2 }, { a: 'y', c: 3 }]).createOrReplaceTempView('t');
+    expect(spark.sql('SELECT a AS key, count(*) AS n FROM t GROUP BY 1 ORDER BY 1').collect()).toEqual([
+      { key: 'x', n: 2 },
+      { key: 'y', n: 1 },
+    ]);
     expect(spark.sql('SELECT upper(a) AS u, sum(c) AS s FROM t GROUP BY 1 ORDER BY 1').collect()).toEqual([
       { u: 'X', s: 3 },
       { u: 'Y', s: 3 },
@@ -201,6 +207,7 @@ describe('static DataFrames', () => {
       { s: '1.0E-4', c: 'z1.0E-4', p: 'z1.0E-4', i: '0' },
     ]);
     expect(spark.sql('SELECT CAST(40.0 AS STRING) AS s, CAST(1.5E7 AS STRING) AS t').collect()).toEqual([{ s: '40.0', t: '1.5E7' }]);
+    expect(spark.sql("SELECT upper(CAST(b AS DOUBLE)) AS u, length(CAST(b AS DOUBLE)) AS l FROM d WHERE a = 'x'").collect()).toEqual([{ u: '40.0', l: 4 }]);
     const shown = spark.sql('SELECT CAST(b AS DOUBLE) AS v FROM d').showString();
     expect(shown).toContain('|  40.0|');
     expect(shown).toContain('| 1.0E7|');

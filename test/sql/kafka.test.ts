@@ -482,6 +482,22 @@ describe('kafka sink', () => {
     );
   });
 
+  it('cuts its requests before 1 MiB: a batch of records that each fit is written, however large together', async () => {
+    const topic = uniqueTopic('sql-sink-big');
+    await createTopic(topic, 1);
+    const spark = session();
+    const input = new MemoryStream<string>(spark, 'string');
+    const q = input.toDF().writeStream.format('kafka').option('kafka.bootstrap.servers', kafkaBrokers()).option('topic', topic).option('checkpointLocation', tempDir()).start();
+    input.addData('a'.repeat(700_000), 'b'.repeat(700_000));
+    await q.processAllAvailable();
+    await q.stop();
+    const got = await consumeMessages(topic, 2);
+    expect(got.map((m) => [m.value?.[0], m.value?.length])).toEqual([
+      ['a', 700_000],
+      ['b', 700_000],
+    ]);
+  });
+
   it("a topic column sends each row to its own topic, the topic option overrides it; a null value is written as a null value (a tombstone)", async () => {
     const [a, b, c] = [uniqueTopic('sql-sink-a'), uniqueTopic('sql-sink-b'), uniqueTopic('sql-sink-c')];
     for (const t of [a, b, c]) await createTopic(t, 1);

@@ -93,12 +93,16 @@ export class StructuredKafkaSink implements Sink {
       const byTopic = new Map<string, Message[]>();
       let bytes = 0;
       let n = 0;
-      for (; i < records.length && n < REQUEST_RECORDS && bytes < REQUEST_BYTES; i++, n++) {
+      for (; i < records.length && n < REQUEST_RECORDS; i++, n++) {
         const { topic, message } = records[i]!;
+        const size = sizeOf(message.value as Buffer | string | null) + sizeOf(message.key as Buffer | string | null) + 24;
+        // Cut before a record would take the request past 1 MiB (the broker's default
+        // message.max.bytes): a request of records that each fit is never refused.
+        if (n > 0 && bytes + size > REQUEST_BYTES) break;
         let l = byTopic.get(topic);
         if (!l) byTopic.set(topic, (l = []));
         l.push(message);
-        bytes += sizeOf(message.value as Buffer | string | null) + sizeOf(message.key as Buffer | string | null) + 24;
+        bytes += size;
       }
       await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
     }
