@@ -93,6 +93,28 @@ export async function createTopic(name: string, partitions = 1, brokers = kafkaB
   });
 }
 
+/** Deletes `topic` and creates it again (same name, a new log from offset 0), once Kafka has let the old one go. */
+export async function recreateTopic(topic: string, partitions = 1): Promise<void> {
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: [topic] });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (!(await admin.listTopics()).includes(topic)) {
+        const created = await admin
+          .createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true })
+          .catch(() => false);
+        if (created) return;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic} could not be recreated`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Grows `topic` to `total` partitions (Kafka can only add partitions). */
 export async function addPartitions(topic: string, total: number, brokers = kafkaBrokers()): Promise<void> {
   await withAdmin(brokers, async (admin) => {

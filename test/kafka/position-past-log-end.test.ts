@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaUtils, ManualClock, StreamingContext } from '../../src/index.js';
-import { createTopic, kafkaBrokers, kafkaClient, produceLines, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
+import { createTopic, kafkaBrokers, recreateTopic, kafkaClient, produceLines, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
 import { sleep } from './helpers.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -19,27 +19,6 @@ afterEach(async () => {
 
 const records = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
-/** Deletes `topic` and creates it again (same name, a new log from offset 0), once Kafka has let the old one go. */
-async function recreateTopic(topic: string, partitions = 1): Promise<void> {
-  const admin = kafkaClient().admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics: [topic] });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (!(await admin.listTopics()).includes(topic)) {
-        const created = await admin
-          .createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true })
-          .catch(() => false);
-        if (created) return;
-      }
-      if (Date.now() > deadline) throw new Error(`topic ${topic} could not be recreated`);
-      await sleep(200);
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 interface Job {
   ssc: StreamingContext;

@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/context/Clock.js';
 import { KafkaClient } from '../../src/kafka/client.js';
 import { resolveKafkaParams } from '../../src/kafka/params.js';
 import { MemoryStream, SparkSession, type DataFrame, type Row } from '../../src/sql/index.js';
-import { consumeMessages, createTopic, kafkaBrokers, kafkaClient, produceLines, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
+import { consumeMessages, createTopic, kafkaBrokers, recreateTopic, kafkaClient, produceLines, topicEndOffsets, uniqueTopic } from '../helpers/kafka.js';
 import { session, tempDir } from './helpers.js';
 
 function kafkaValues(spark: SparkSession, options: Record<string, string | number>): DataFrame {
@@ -24,25 +24,6 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const records = (prefix: string, n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${from + i}`);
 
-/** Deletes `topic` and creates it again (same name, a new log from offset 0), once Kafka has let the old one go. */
-async function recreateTopic(topic: string, partitions = 1): Promise<void> {
-  const admin = kafkaClient().admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics: [topic] });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (!(await admin.listTopics()).includes(topic)) {
-        const created = await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true }).catch(() => false);
-        if (created) return;
-      }
-      if (Date.now() > deadline) throw new Error(`topic ${topic} could not be recreated`);
-      await sleep(200);
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** Deletes the records of partition 0 below `offset` (as retention does): the log start becomes `offset`. */
 async function deleteRecordsBelow(topic: string, offset: number): Promise<void> {
