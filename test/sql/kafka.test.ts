@@ -457,6 +457,10 @@ describe('kafka sink', () => {
     await q.processAllAvailable();
     const got = await consumeMessages(topic, 2);
     expect(got.map((m) => [m.key, m.value]).sort()).toEqual([['a', '2'], ['b', '1']]);
+    // Spark's KafkaWriter: a key must be a string or binary column.
+    expect(() => input.toDF().selectExpr('length(value) AS key', 'value').writeStream.format('kafka').option('kafka.bootstrap.servers', kafkaBrokers()).option('topic', topic).option('checkpointLocation', tempDir()).start()).toThrow(
+      'key attribute type must be a string or binary, got int',
+    );
     // Neither a topic option nor a topic column (an async function: start() may throw or reject).
     await expect(async () => input.toDF().writeStream.format('kafka').option('kafka.bootstrap.servers', kafkaBrokers()).option('checkpointLocation', tempDir()).start()).rejects.toThrow(
       /topic option required when no 'topic' attribute is present/,

@@ -60,7 +60,11 @@ export class StructuredKafkaSink implements Sink {
     if (value.dataType !== Types.STRING && value.dataType !== Types.BINARY) {
       throw new AnalysisException(`value attribute type must be a string or binary, got ${value.dataType.simpleString()}`);
     }
-    this.hasKey = schema.field('key') !== undefined;
+    const key = schema.field('key');
+    if (key && key.dataType !== Types.STRING && key.dataType !== Types.BINARY && key.dataType !== Types.NULL) {
+      throw new AnalysisException(`key attribute type must be a string or binary, got ${key.dataType.simpleString()}`);
+    }
+    this.hasKey = key !== undefined;
     this.clientId = options['kafka.client.id'] ?? 'dstreams-structured';
     this.description = `KafkaSink[${topic ?? 'topic column'}]`;
   }
