@@ -7,7 +7,7 @@ import { Column } from './Column.js';
 import type { DataFrame } from './DataFrame.js';
 import { AnalysisException, ParseException } from './errors.js';
 import { AggregateCall } from './builtins.js';
-import { Alias, ColumnRef, Literal, Star, transformExpr, type Expr } from './expressions.js';
+import { Alias, ColumnRef, Literal, Star, transformExpr, walkExpr, type Expr } from './expressions.js';
 import { ExprParser } from './parser.js';
 import { Types } from './types.js';
 
@@ -52,22 +52,40 @@ export function runSql(query: string, table: (name: string | undefined) => DataF
     df = df.withPlan(df.aggregatePlan(groupBy, [...items, ...hidden]));
     if (condition) df = df.where(new Column(condition));
     df = df.select(...items.map((e) => new Column(new ColumnRef([e.name]))));
-  } else {
+  }
+  /** Before the projection (a plain SELECT): ORDER BY may read its columns too. */
+  let input: DataFrame | undefined;
+  if (!aggregated) {
     if (having) p.fail('GROUP BY or an aggregate before HAVING');
-    if (!(items.length === 1 && items[0] instanceof Star && !items[0].qualifier)) df = df.select(...items.map((e) => new Column(e)));
+    if (!(items.length === 1 && items[0] instanceof Star && !items[0].qualifier)) {
+      input = df;
+      df = df.select(...items.map((e) => new Column(e)));
+    }
   }
   if (distinct) df = df.distinct();
   if (p.acceptKeyword('ORDER')) {
     p.expectKeyword('BY');
-    const orders: Column[] = [];
+    const orders: { e: Expr; desc: boolean }[] = [];
     do {
       const start = p.peek().pos;
       const e = orderItem(p.expression(), p.text.slice(start, p.peek().pos), df.columns);
       const desc = p.acceptKeyword('DESC');
       if (!desc) p.acceptKeyword('ASC');
-      orders.push(new Column(e, desc));
+      orders.push({ e, desc });
     } while (p.acceptOp(','));
-    df = df.orderBy(...orders);
+    const projected = df.columns.map((c) => c.toLowerCase());
+    const readsOnlyOutput = orders.every(({ e }) => [...walkExpr(e)].every((n) => !(n instanceof ColumnRef) || projected.includes(n.parts[0]!.toLowerCase())));
+    if (readsOnlyOutput || input === undefined || distinct) {
+      df = df.orderBy(...orders.map(({ e, desc }) => new Column(e, desc)));
+    } else {
+      // Spark's ResolveMissingReferences: sort the input (select aliases read as what they name), then project.
+      const aliased = new Map(items.flatMap((i) => (i instanceof Alias ? [[i.name.toLowerCase(), i.child] as const] : [])));
+      const underneath = orders.map(({ e, desc }) => {
+        const on = transformExpr(e, (n) => (n instanceof ColumnRef && n.parts.length === 1 ? aliased.get(n.parts[0]!.toLowerCase()) : undefined));
+        return new Column(on, desc);
+      });
+      df = input.orderBy(...underneath).select(...items.map((e) => new Column(e)));
+    }
   }
   if (p.acceptKeyword('LIMIT')) {
     const t = p.next();

@@ -172,6 +172,15 @@ describe('static DataFrames', () => {
     expect(() => spark.sql('SELECT a, c + sum(c) AS z FROM t GROUP BY a')).toThrow(AnalysisException);
   });
 
+  it('spark.sql ORDER BY may read columns the SELECT does not list, and its aliases', () => {
+    const spark = session();
+    spark.createDataFrame([{ a: 'x', b: 3, c: 1 }, { a: 'y', b: 1, c: 2 }, { a: 'z', b: 2, c: 3 }]).createOrReplaceTempView('o');
+    expect(spark.sql('SELECT a FROM o ORDER BY b').collect()).toEqual([{ a: 'y' }, { a: 'z' }, { a: 'x' }]);
+    expect(spark.sql('SELECT a AS name FROM o ORDER BY b + c, name').collect()).toEqual([{ name: 'y' }, { name: 'x' }, { name: 'z' }]);
+    expect(spark.sql('SELECT upper(a) AS u FROM o ORDER BY u DESC LIMIT 2').collect()).toEqual([{ u: 'Z' }, { u: 'Y' }]);
+    expect(() => spark.sql('SELECT a FROM o ORDER BY nope')).toThrow(/Column 'nope' cannot be resolved/);
+  });
+
   it('spark.sql HAVING filters groups by aggregates the SELECT need not list', () => {
     const spark = session();
     spark.createDataFrame([{ a: 'x', c: 1 }, { a: 'x', c: 2 }, { a: 'y', c: 3 }]).createOrReplaceTempView('t');
