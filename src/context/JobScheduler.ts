@@ -71,7 +71,11 @@ export class JobScheduler {
 
   start(firstBatchTime: number): void {
     this.nextTime = firstBatchTime;
+    this.startedAt = this.clock.getTimeMillis();
   }
+
+  /** The clock when the scheduler started: batches due before it (catching up after a restart) were late from then, not from their time. */
+  private startedAt = -Infinity;
 
   /** The time of the next batch to generate. */
   get nextBatchTime(): number {
@@ -193,7 +197,9 @@ export class JobScheduler {
   private async runJobSet(set: JobSet): Promise<void> {
     const { time, info } = set;
     const startedAt = performance.now();
-    const clockLag = this.measureClockLag ? Math.max(0, info.submissionTime - time) : 0;
+    // A late timer delays a batch from its time; a batch of a restart's catch-up from the restart,
+    // as Spark counts its down-time batches from their resubmission.
+    const clockLag = this.measureClockLag ? Math.max(0, info.submissionTime - Math.max(time, this.startedAt)) : 0;
     info.processingStartTime = this.clock.getTimeMillis();
     info.schedulingDelay = Math.round(startedAt - set.submittedAt) + clockLag;
     this.bus.post({ type: 'batchStarted', info: { ...info } });

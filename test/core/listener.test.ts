@@ -1,4 +1,7 @@
 // StreamingListener callbacks and the same events through ssc.events$.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { filter, map } from 'rxjs';
 import {
@@ -165,6 +168,36 @@ describe('StreamingListener', () => {
     await ssc.stop();
     expect(a).toEqual([1000, 2000]);
     expect(b).toEqual([1000, 2000]);
+  });
+
+  it('batches a restart catches up on are delayed from the restart, not from their time (Spark counts down-time batches from their resubmission)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dstreams-catchup-'));
+    try {
+      // A real clock, moved ahead 4 s for the second run: the restart finds 4 batches missed.
+      let offset = 0;
+      const clock = { getTimeMillis: () => Date.now() + offset };
+      const build = () => {
+        const ssc = new StreamingContext({ batchDuration: 1000, clock });
+        ssc.checkpoint(dir);
+        ssc.queueStream<number>([], false, undefined).foreachRDD(() => undefined);
+        return ssc;
+      };
+      const first = await StreamingContext.getOrCreate(dir, build);
+      const done = new Promise<void>((resolve) => first.addStreamingListener({ onBatchCompleted: () => resolve() }));
+      await first.start();
+      await done;
+      await first.stop();
+      offset = 4000;
+      const second = await StreamingContext.getOrCreate(dir, build);
+      const delays: number[] = [];
+      second.addStreamingListener({ onBatchCompleted: (i) => void delays.push(i.schedulingDelay) });
+      await second.start();
+      while (delays.length < 4) await sleep(50);
+      await second.stop();
+      expect(Math.max(...delays)).toBeLessThan(1000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a listener that is not an object', () => {
