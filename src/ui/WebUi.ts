@@ -48,6 +48,9 @@ const STATIC: Record<string, StaticFile> = {
   '/static/uPlot.min.css': { type: 'text/css; charset=utf-8', path: () => require.resolve('uplot/dist/uPlot.min.css') },
 };
 
+/** The last application id's millisecond, in this process. */
+let lastAppMs = 0;
+
 export class WebUi implements ContextAttachment {
   readonly progress: JobProgress;
   readonly appId: string;
@@ -69,7 +72,9 @@ export class WebUi implements ContextAttachment {
       throw new RangeError(`ui port must be an integer from 0 to 65535, got ${String(options.port)}`);
     }
     this.progress = new JobProgress(ssc, options.retainedBatches);
-    this.appId = `local-${this.createdAt}`;
+    // Spark's local-<ms>; two UIs made in the same millisecond still get distinct ids.
+    lastAppMs = Math.max(lastAppMs + 1, this.createdAt);
+    this.appId = `local-${lastAppMs}`;
     ssc.addStreamingListener(this.progress);
   }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaUtils, ManualClock, Receiver, StreamingContext } from '../../src/index.js';
 import { createTopic, kafkaBrokers, produceLines, uniqueTopic } from '../helpers/kafka.js';
+import { WebUi } from '../../src/ui/WebUi.js';
 import { freePortBelow, getJson, parseMetrics } from './helpers.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -58,6 +59,11 @@ describe('web UI: REST JSON and /metrics', () => {
     expect(apps[0]!.id).toMatch(/^local-\d+$/);
     expect(apps[0]!.name).toBe('ui-wordcount');
     expect(apps[0]!.attempts[0]!.completed).toBe(false);
+  });
+
+  it('two UIs made in the same millisecond get distinct application ids', () => {
+    const uis = Array.from({ length: 3 }, () => new WebUi(new StreamingContext({ batchDuration: 1000, clock: new ManualClock() }), { port: 0 }));
+    expect(new Set(uis.map((u) => u.appId)).size).toBe(3);
   });
 
   it('statistics, batches and one batch with its inputs and output operations, in Spark’s shapes', async () => {
