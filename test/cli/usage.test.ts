@@ -78,6 +78,7 @@ describe('dstreams: usage errors', () => {
     // Checked before the apps wait for Kafka and PostgreSQL (none is reachable at port 9).
     [['tweets', '--brokers', '127.0.0.1:9', '--topic', 't', '--checkpoint', '.tmp/never-cp', '--day', '2020-13-45'], /^error: option '--day <YYYY-MM-DD>' argument '2020-13-45' is invalid/],
     [['tweets', '--brokers', '127.0.0.1:9', '--topic', 't', '--checkpoint', '.tmp/never-cp', '--batch-seconds', '5', '--export-seconds', '7'], /^error: --export-seconds must be a multiple of --batch-seconds \(5\), got 7$/],
+    [['tweets', '--brokers', '127.0.0.1:9', '--topic', 't', '--checkpoint', '.tmp/never-cp', '--export-seconds', '0.0001'], /^error: --export-seconds must be a multiple of --batch-seconds \(\d+\), got 0\.0001$/],
     [['meetup', '--brokers', '127.0.0.1:9', '--topic', 't', '--checkpoint', '.tmp/never-cp', '--batch-seconds', '0.0001'], /^error: --batch-seconds must be at least 0\.001/],
   ])('%j: one line, exit code 2', async (args, message) => {
     const r = await dstreams(args);

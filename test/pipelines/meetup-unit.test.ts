@@ -11,6 +11,8 @@ import { ManualClock, StreamingContext } from '../../src/index.js';
 import { generateMeetupEvents } from '../../src/apps/meetup/generate.js';
 import { defineMeetupGraph, type MeetupBatch } from '../../src/apps/meetup/graph.js';
 import { parseRsvp, type RsvpKey } from '../../src/apps/meetup/schema.js';
+import { storable } from '../../src/apps/text.js';
+import { pgQuery } from '../helpers/postgres.js';
 
 const valid = {
   venue: { venue_name: 'Zilker Park', lon: -97.742989, lat: 30.26759, venue_id: 1 },
@@ -95,6 +97,23 @@ describe('parseRsvp', () => {
       expect(r.category).toBe(category);
       expect(r.reason).toMatch(reason);
     }
+  });
+});
+
+describe('text PostgreSQL cannot store', () => {
+  it('U+0000 in a field makes the event a dead letter; a lone surrogate is read as U+FFFD, so keys that are one row in PostgreSQL are one key', () => {
+    const nul = parseRsvp(JSON.stringify({ ...valid, event: { ...valid.event, event_name: 'a\u0000b' } }));
+    expect(nul).toEqual({ ok: false, category: 'invalid text', reason: 'field event.event_name holds U+0000, which PostgreSQL text cannot store' });
+    const lone = parseRsvp(JSON.stringify({ ...valid, event: { ...valid.event, event_name: 'Lone \ud800 surrogate' } }));
+    const replaced = parseRsvp(JSON.stringify({ ...valid, event: { ...valid.event, event_name: 'Lone \ufffd surrogate' } }));
+    expect(lone).toEqual(replaced);
+  });
+
+  it('a dead letter keeps what came as text PostgreSQL stores: U+0000 as the escape \\u0000, lone surrogates as U+FFFD', async () => {
+    const payload = storable('{"x":"a\u0000b"} \ud800');
+    expect(payload).toBe('{"x":"a\\u0000b"} \ufffd');
+    expect((await pgQuery<{ t: string }>('SELECT $1::text AS t', [payload])).rows[0]!.t).toBe(payload);
+    await expect(pgQuery('SELECT $1::text AS t', ['a\u0000b'])).rejects.toThrow(/0x00/);
   });
 });
 

@@ -32,6 +32,9 @@ describe('parseTweet', () => {
       retweets: 7,
     });
     expect(parseTweet('1;2;3;4;5')).toBeUndefined();
+    // A location PostgreSQL cannot store (U+0000) makes the line malformed; a lone surrogate is stored as U+FFFD.
+    expect(parseTweet('1;2017-11-09 15:03:21;1;Zag\u0000reb;1;1')).toBeUndefined();
+    expect(parseTweet('1;2017-11-09 15:03:21;1;Zag\ud800reb;1;1')!.location).toBe('Zag\ufffdreb');
     expect(parseTweet('1;2;3;4;5;6;7')).toBeUndefined();
     expect(parseTimestamp('yesterday')).toBeNull();
     expect(parseTimestamp('2017-13-40 99:00:00')).toBeNull();

@@ -9,6 +9,7 @@
  * Spark's cast would give NULL: the event goes to the dead letters instead of a NULL group.
  */
 
+import { holdsNul, wellFormed } from '../text.js';
 export interface RsvpEvent {
   venue?: { venue_name?: string; lon?: number | string; lat?: number | string; venue_id?: number | string } | null;
   visibility?: string;
@@ -99,7 +100,7 @@ export interface DeadLetter {
 }
 
 /** Why an event is malformed, coarsely (the dead letter's `reason` says which field). */
-export type Malformation = 'invalid JSON' | 'not a JSON object' | 'missing field' | 'wrong type' | 'invalid response';
+export type Malformation = 'invalid JSON' | 'not a JSON object' | 'missing field' | 'wrong type' | 'invalid response' | 'invalid text';
 
 export type ParseResult = { ok: true; key: RsvpKey } | { ok: false; category: Malformation; reason: string };
 
@@ -132,7 +133,9 @@ function object(obj: Record<string, unknown>, name: string, path = ''): Record<s
 function string(obj: Record<string, unknown>, name: string, path: string): string {
   const v = field(obj, name, path);
   if (typeof v !== 'string') throw new Invalid('wrong type', `field ${path}${name} is not a string`);
-  return v;
+  if (holdsNul(v)) throw new Invalid('invalid text', `field ${path}${name} holds U+0000, which PostgreSQL text cannot store`);
+  // As PostgreSQL will store it, so keys that are one row there are one key here.
+  return wellFormed(v);
 }
 
 function numericText(obj: Record<string, unknown>, name: string, path: string): string {

@@ -22,7 +22,7 @@ export function tweetsCommand(name = 'tweets'): Command {
     const { job, table } = sharedJobOptions(o);
     // Checked before waiting for Kafka and PostgreSQL: a bad flag is one line and exit code 2 at once.
     const exportEvery = Math.round(o.exportSeconds * 1000);
-    if (exportEvery % job.batchDuration !== 0) {
+    if (exportEvery < job.batchDuration || exportEvery % job.batchDuration !== 0) {
       throw new UsageError(`--export-seconds must be a multiple of --batch-seconds (${job.batchDuration / 1000}), got ${o.exportSeconds}`);
     }
     await runJob('tweets-speed-layer', job, () =>

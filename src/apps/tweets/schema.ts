@@ -10,6 +10,8 @@
  * fields is malformed (in the seed it would throw and stop the query); it is counted and dropped.
  */
 
+import { holdsNul, wellFormed } from '../text.js';
+
 export interface Tweet {
   /** The id as text (tweet ids exceed 2^53); null when it is not an integer. */
   id: string | null;
@@ -63,16 +65,20 @@ export function parseTimestamp(s: string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
-/** Parses one line; undefined when it does not have six `;`-separated fields. */
+/**
+ * Parses one line; undefined when it does not have six `;`-separated fields, or its location
+ * holds U+0000 (PostgreSQL text cannot store it: the day's export would fail for good).
+ */
 export function parseTweet(line: string): Tweet | undefined {
   const f = line.split(';');
-  if (f.length !== 6) return undefined;
+  if (f.length !== 6 || holdsNul(f[3]!)) return undefined;
   const id = f[0]!.trim();
   return {
     id: INTEGER.test(id) ? id.replace(/^\+/, '') : null,
     createdAt: parseTimestamp(f[1]!),
     followers: int(f[2]!),
-    location: f[3]!,
+    // As PostgreSQL will store it, so locations that are one row there are one key here.
+    location: wellFormed(f[3]!),
     favorites: int(f[4]!),
     retweets: int(f[5]!),
   };
