@@ -66,10 +66,11 @@ export function castValue(v: unknown, to: DataType): unknown {
     case Types.INTEGER:
     case Types.LONG: {
       if (typeof v === 'string') {
+        // Spark's UTF8String.toInt/toLong: a fraction is dropped; a value out of the type's range is null.
         const t = v.trim();
-        if (INT_RE.test(t)) return Number(t);
-        const n = NUM_RE.test(t) ? Number(t) : null;
-        return n === null ? null : Math.trunc(n);
+        const n = INT_RE.test(t) ? Number(t) : NUM_RE.test(t) ? Math.trunc(Number(t)) : null;
+        const max = to === Types.INTEGER ? 2_147_483_647 : 9_223_372_036_854_775_807;
+        return n === null || n > max || n < -max - 1 ? null : n + 0; // + 0: no -0 in a whole number
       }
       if (v instanceof Date) return Math.floor(v.getTime() / 1000);
       const n = toNumber(v);

@@ -31,6 +31,18 @@ describe('parseTweet', () => {
       favorites: -2,
       retweets: 7,
     });
+    // Spark's casts: a fraction dropped, out of range null, a date is its midnight.
+    expect(parseTweet('99999999999999999999;2017-11-09;12.0;Split;3000000000;-0')).toEqual({
+      id: null,
+      createdAt: Date.UTC(2017, 10, 9),
+      followers: 12,
+      location: 'Split',
+      favorites: null,
+      retweets: 0,
+    });
+    expect(parseTweet('9223372036854775807;x;1;L;1;1')!.id).toBe('9223372036854775807');
+    expect(parseTweet('-9223372036854775808;x;1;L;1;1')!.id).toBe('-9223372036854775808');
+    expect(parseTweet('9223372036854775808;x;1;L;1;1')!.id).toBeNull();
     expect(parseTweet('1;2;3;4;5')).toBeUndefined();
     // A location PostgreSQL cannot store (U+0000) makes the line malformed; a lone surrogate is stored as U+FFFD.
     expect(parseTweet('1;2017-11-09 15:03:21;1;Zag\u0000reb;1;1')).toBeUndefined();

@@ -216,6 +216,10 @@ describe('static DataFrames', () => {
       { s: '1.0E-4', c: 'z1.0E-4', p: 'z1.0E-4', i: '0' },
     ]);
     expect(spark.sql('SELECT CAST(40.0 AS STRING) AS s, CAST(1.5E7 AS STRING) AS t').collect()).toEqual([{ s: '40.0', t: '1.5E7' }]);
+    // Text to a whole number as Spark's UTF8String.toInt: a fraction dropped, out of range null.
+    expect(spark.sql("SELECT CAST('12.9' AS INT) AS a, CAST('3000000000' AS INT) AS b, CAST('3000000000' AS BIGINT) AS c, CAST('99999999999999999999' AS BIGINT) AS d").collect()).toEqual([
+      { a: 12, b: null, c: 3_000_000_000, d: null },
+    ]);
     expect(spark.sql("SELECT upper(CAST(b AS DOUBLE)) AS u, length(CAST(b AS DOUBLE)) AS l FROM d WHERE a = 'x'").collect()).toEqual([{ u: '40.0', l: 4 }]);
     const shown = spark.sql('SELECT CAST(b AS DOUBLE) AS v FROM d').showString();
     expect(shown).toContain('|  40.0|');

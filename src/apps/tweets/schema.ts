@@ -6,10 +6,13 @@
  *
  * Casts follow the seed's `selectExpr`: a field that does not cast is NULL — an id that is not an
  * integer is not counted by count(id), a count that is not an integer adds nothing to its sum,
- * and a created_at that is not a timestamp fails the "today" filter. A line without exactly six
- * fields is malformed (in the seed it would throw and stop the query); it is counted and dropped.
+ * and a created_at that is not a timestamp fails the "today" filter (the SQL layer's casts: a
+ * fraction dropped, out of range null). A line without exactly six fields is malformed (in the
+ * seed fewer would throw and stop the query, more would be cut); it is counted and dropped.
  */
 
+import { Types } from '../../sql/types.js';
+import { castValue, parseTimestampText } from '../../sql/values.js';
 import { holdsNul, wellFormed } from '../text.js';
 
 export interface Tweet {
@@ -46,23 +49,25 @@ export const TWEETS_TABLE_TYPES = {
 
 export const TWEETS_COLUMNS = Object.keys(TWEETS_TABLE_TYPES);
 
-const INTEGER = /^[+-]?\d+$/;
-
+/** `cast(x as int)`, as the SQL layer casts (a fraction dropped; out of range or not a number: null). */
 function int(s: string): number | null {
-  const t = s.trim();
-  if (!INTEGER.test(t)) return null;
-  const n = Number(t);
-  return Number.isSafeInteger(n) ? n : null;
+  return castValue(s, Types.INTEGER) as number | null;
 }
 
-/** `2017-11-11 10:20:30` (UTC, as Python's str(datetime) writes it), or ISO 8601 with a zone. */
-export function parseTimestamp(s: string): number | null {
-  const t = s.trim();
-  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(t);
+/** `cast(id as long)`, kept as text: tweet ids exceed 2^53. Null out of a long's range, as Spark's cast. */
+function longText(s: string): string | null {
+  const m = /^([+-]?)(\d+)(?:\.\d*)?$/.exec(s.trim());
   if (!m) return null;
-  const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}${m[8] ?? 'Z'}`;
-  const ms = Date.parse(iso);
-  return Number.isFinite(ms) ? ms : null;
+  const digits = m[2]!.replace(/^0+(?=\d)/, '');
+  const negative = m[1] === '-' && digits !== '0';
+  const limit = negative ? '9223372036854775808' : '9223372036854775807';
+  if (digits.length > 19 || (digits.length === 19 && digits > limit)) return null;
+  return negative ? `-${digits}` : digits;
+}
+
+/** `cast(created_at as timestamp)`: `2017-11-11 10:20:30` (UTC, as Python's str(datetime) writes it), a date, or ISO 8601 with a zone. */
+export function parseTimestamp(s: string): number | null {
+  return parseTimestampText(s);
 }
 
 /**
@@ -72,9 +77,8 @@ export function parseTimestamp(s: string): number | null {
 export function parseTweet(line: string): Tweet | undefined {
   const f = line.split(';');
   if (f.length !== 6 || holdsNul(f[3]!)) return undefined;
-  const id = f[0]!.trim();
   return {
-    id: INTEGER.test(id) ? id.replace(/^\+/, '') : null,
+    id: longText(f[0]!),
     createdAt: parseTimestamp(f[1]!),
     followers: int(f[2]!),
     // As PostgreSQL will store it, so locations that are one row there are one key here.
