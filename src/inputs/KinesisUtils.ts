@@ -130,6 +130,16 @@ export const KinesisUtils = {
       awsSecretKey,
       dynamoDBEndpoint: options.dynamoDBEndpoint,
     });
+    // Durations and counts, as createDirectStream checks its own: a string here made NaN timers
+    // (a lease-table scan every millisecond, leases never taken over) or failed only at run time.
+    for (const k of ['leaseTimeout', 'shardSyncInterval', 'idleReadInterval', 'minReadInterval', 'retryTimeout'] as const) {
+      const v = options[k];
+      if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) throw new KinesisConfigError(`options.${k} must be a non-negative number of ms, got ${String(v)}`);
+    }
+    const perRead = options.maxRecordsPerRead;
+    if (perRead !== undefined && !(Number.isInteger(perRead) && perRead >= 1 && perRead <= 10_000)) {
+      throw new KinesisConfigError(`options.maxRecordsPerRead must be a whole number from 1 to 10000 (Kinesis' GetRecords limit), got ${String(perRead)}`);
+    }
     const handler = handlerOf<T>(checkFn(decoder, 'decoder'), checkFn(options.messageHandler, 'messageHandler'));
     const receiver = new KinesisReceiver<T>(connection, kinesisAppName, streamName, position, interval, handler, options);
     return ssc.receiverStream(receiver, { name: `KinesisReceiver-${streamName}`, ...options });

@@ -192,7 +192,13 @@ export class KinesisReceiver<T> extends Receiver<T> {
       if (!this.running(gen, r)) return; // not stored: the next holder reads them from the checkpoint
       if (records.length > 0) {
         this.counts.received += records.length;
-        const items = records.map(handler);
+        let items: T[];
+        try {
+          items = records.map(handler);
+        } catch (e) {
+          // The job's own code: a restart would meet the same record again, and stall every shard.
+          return this.fail(`The message handler of the Kinesis receiver of stream "${this.streamName}" failed on shard ${shardId}`, e);
+        }
         await this.store(items);
         const last = records[records.length - 1]!.sequenceNumber;
         r.stored = last;

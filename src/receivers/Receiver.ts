@@ -45,6 +45,15 @@ export abstract class Receiver<T> {
     this.#host?.stopReceiver(message, error);
   }
 
+  /**
+   * Fails the context with `error` at the stream's next batch (`awaitTermination` rejects; the
+   * context's stop then stops the receiver): for an error of the job's own code, such as a
+   * message handler that throws, which a restart would only meet again.
+   */
+  protected fail(message: string, error: unknown): void {
+    this.#host?.failReceiver(message, error);
+  }
+
   /** True unless the receiver is running (also true between a restart's stop and start). */
   isStopped(): boolean {
     return this.#host?.receiverState !== 'started';
@@ -83,4 +92,5 @@ export interface ReceiverHost<T> {
   restart(message: string, error?: unknown): void;
   reportError(message: string, error: unknown): void;
   stopReceiver(message: string, error?: unknown): void;
+  failReceiver(message: string, error: unknown): void;
 }

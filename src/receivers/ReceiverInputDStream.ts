@@ -183,6 +183,8 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
   }
 
   compute(time: number): RDD<T> {
+    // A receiver that failed on the job's own code: the batch fails with it, and so the context.
+    if (this.supervisor.fatal) throw this.supervisor.fatal;
     if (!this.settings.writeAheadLog) this.supervisor.flush();
     let blocks: Block<T>[] = [];
     // Replayed blocks of batches that will not be generated again go first, in time order.

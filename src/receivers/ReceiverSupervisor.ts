@@ -276,6 +276,15 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
     this.post('receiverError', this.state === 'started');
   }
 
+  /** Set by failReceiver: the input stream's next batch fails with it. */
+  fatal: Error | undefined;
+
+  failReceiver(message: string, error: unknown): void {
+    this.fatal ??= new Error(`${message}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    // Reported now; the context's stop, which the failed batch starts, stops the receiver.
+    this.reportError(message, error);
+  }
+
   stopReceiver(message: string, error?: unknown): void {
     if (this.state === 'stopped') return;
     this.lastError = error === undefined ? this.lastError : { message, error };

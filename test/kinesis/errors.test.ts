@@ -110,12 +110,17 @@ describe('Kinesis errors name the stream and the endpoint', () => {
     expect(() =>
       KinesisUtils.createStream(ssc, 'app', 'words', ok.endpointUrl, REGION, InitialPositionInStream.LATEST, 2000, 'MEMORY' as unknown as StorageLevel),
     ).toThrow(/storageLevel must be a StorageLevel/);
+    const createWith = (options: object) => () =>
+      KinesisUtils.createStream(ssc, 'app', 'words', ok.endpointUrl, REGION, InitialPositionInStream.LATEST, 2000, StorageLevel.MEMORY_AND_DISK_2, undefined, undefined, undefined, options);
+    expect(createWith({ leaseTimeout: '10s' })).toThrow("options.leaseTimeout must be a non-negative number of ms, got 10s");
+    expect(createWith({ retryTimeout: -1 })).toThrow(KinesisConfigError);
+    expect(createWith({ maxRecordsPerRead: 'many' })).toThrow(/maxRecordsPerRead must be a whole number from 1 to 10000/);
     expect(() => KinesisUtils.createStream(ssc, 'app', 'words', ok.endpointUrl, REGION, InitialPositionInStream.LATEST, 2000, StorageLevel.MEMORY_AND_DISK_2, 'key')).toThrow(
       /both awsAccessKeyId and awsSecretKey/,
     );
   });
 
-  it("a decoder that throws: the direct stream's batch fails and awaitTermination rejects with it; the receiver reports it to listeners", { timeout: 60_000 }, async () => {
+  it("a decoder that throws: the direct stream's batch fails and awaitTermination rejects with it; the receiver stops, reports it to listeners, and its next batch fails the context with it", { timeout: 60_000 }, async () => {
     const { kinesisEndpoint, dynamoDBEndpoint } = kinesisEndpoints();
     const stream = uniqueName('bad-record');
     await createKinesisStream(stream, 1);
@@ -140,5 +145,7 @@ describe('Kinesis errors name the stream and the endpoint', () => {
     const info = await errored;
     expect(text(info)).toContain('cannot decode "bad"');
     expect(text(info)).toContain(stream);
+    // Not restarted to meet the same record again (every shard stalled, for ever): the job fails.
+    await expect(ssc2.awaitTermination()).rejects.toThrow(/message handler of the Kinesis receiver of stream .* failed on shard .*: cannot decode "bad"/);
   });
 });
