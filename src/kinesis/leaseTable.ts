@@ -74,7 +74,20 @@ export class LeaseTable {
   }
 
   private call<T>(what: string, op: () => Promise<T>): Promise<T> {
-    return withRetry(op, { where: this.where, what, timeoutMs: this.retryTimeoutMs, passThrough: isConditionFailed });
+    const giveUp = (): boolean => this.stopBy !== undefined && Date.now() > this.stopBy;
+    return withRetry(op, { where: this.where, what, timeoutMs: this.retryTimeoutMs, passThrough: isConditionFailed, giveUp });
+  }
+
+  /** Set by stopSoon: after it, a failing call is not retried (a stop does not wait out the retry timeout). */
+  private stopBy: number | undefined;
+
+  /**
+   * The worker is stopping: its last checkpoints and releases are tried for `graceMs` at most.
+   * Leases it could not release expire on their own (the lease timeout), and the next holder
+   * reads from the last checkpoint that was written.
+   */
+  stopSoon(graceMs: number): void {
+    this.stopBy = Date.now() + graceMs;
   }
 
   /** Creates the table when missing and waits until it is ACTIVE. */

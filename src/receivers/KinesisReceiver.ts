@@ -256,6 +256,8 @@ export class KinesisReceiver<T> extends Receiver<T> {
       new Promise((res) => setTimeout(res, 3000).unref()),
     ]);
     if (coordinator) {
+      // DynamoDB unreachable: a stop would wait out every call's retry timeout (minutes).
+      this.table?.stopSoon(5_000);
       await this.checkpointAll(gen).catch(() => undefined);
       await coordinator.stop(true).catch(() => undefined);
     }

@@ -11,6 +11,7 @@ import {
   type ReceiverInfo,
 } from '../../src/index.js';
 import { createKinesisStream, kinesisEndpoints, putLines, REGION, uniqueName } from '../helpers/kinesis.js';
+import { freePort } from '../helpers/ports.js';
 import { sleep } from './helpers.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -147,5 +148,37 @@ describe('Kinesis errors name the stream and the endpoint', () => {
     expect(text(info)).toContain(stream);
     // Not restarted to meet the same record again (every shard stalled, for ever): the job fails.
     await expect(ssc2.awaitTermination()).rejects.toThrow(/message handler of the Kinesis receiver of stream .* failed on shard .*: cannot decode "bad"/);
+  });
+  it('receiver: a stop with the lease table unreachable takes seconds, not the retry timeout of every last checkpoint', { timeout: 60_000 }, async () => {
+    const { kinesisEndpoint, dynamoDBEndpoint } = kinesisEndpoints();
+    const dyn = new URL(dynamoDBEndpoint);
+    const sockets = new Set<net.Socket>();
+    const proxy = net.createServer((c) => {
+      const u = net.connect(Number(dyn.port), dyn.hostname);
+      sockets.add(c);
+      sockets.add(u);
+      c.pipe(u);
+      u.pipe(c);
+      c.on('error', () => u.destroy());
+      u.on('error', () => c.destroy());
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', () => r()));
+    cleanups.push(() => void proxy.close());
+    const stream = uniqueName('stop-table-down');
+    await createKinesisStream(stream, 2);
+    const ssc = new StreamingContext({ batchDuration: 200 });
+    const seen: string[] = [];
+    KinesisUtils.createStream(ssc, uniqueName('app'), stream, kinesisEndpoint, REGION, InitialPositionInStream.TRIM_HORIZON, 500,
+      StorageLevel.MEMORY_AND_DISK_2, undefined, undefined, undefined, { dynamoDBEndpoint: `http://127.0.0.1:${port}`, retryTimeout: 30_000, idleReadInterval: 100 })
+      .foreachRDD((rdd) => void seen.push(...(rdd.collect() as string[])));
+    await ssc.start();
+    await putLines(stream, Array.from({ length: 20 }, (_, i) => `r-${i}`));
+    while (seen.length < 20) await sleep(100);
+    proxy.close();
+    for (const s of sockets) s.destroy();
+    const t0 = Date.now();
+    await ssc.stop();
+    expect(Date.now() - t0).toBeLessThan(15_000);
   });
 });
