@@ -9,6 +9,8 @@
  *                   it is stored), TRIM_HORIZON / LATEST / AT_TIMESTAMP:<ms> before any, or
  *                   SHARD_END once a closed shard has been read to its end
  *   ownerSwitchesSinceCheckpoint, parentShardId (string set)
+ *   streamName      the stream the lease belongs to (dstreams' own: a table holding another
+ *                   stream's leases is refused, where keys by shard id alone would mix them)
  * Every change is a conditional write (on the counter, or on the owner), so two workers never
  * both believe they hold a lease: the loser's write fails and it lets the lease go.
  * Leases of finished shards are deleted once they are no longer needed (LeaseCoordinator), so the
@@ -27,7 +29,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { sleep } from '../util/sleep.js';
 import { dynamoDBClient, dynamoDBEndpointOf, type KinesisConnection } from './connection.js';
-import { awsErrorName, KinesisStreamError } from './errors.js';
+import { awsErrorName, KinesisConfigError, KinesisStreamError } from './errors.js';
 import { withRetry } from './retry.js';
 
 export const SHARD_END = 'SHARD_END';
@@ -134,7 +136,16 @@ export class LeaseTable {
       const r = await this.call('reading the leases', () =>
         this.db.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ...(s ? { ExclusiveStartKey: s } : {}) })),
       );
-      for (const item of r.Items ?? []) out.push(toLease(item));
+      for (const item of r.Items ?? []) {
+        const owner = item.streamName?.S;
+        if (owner !== undefined && owner !== this.streamName) {
+          throw new KinesisConfigError(
+            `lease table "${this.tableName}" holds the leases of Kinesis stream "${owner}", not "${this.streamName}": ` +
+              'an application name (the lease table) serves one stream; give this one its own',
+          );
+        }
+        out.push(toLease(item));
+      }
       start = r.LastEvaluatedKey;
     } while (start);
     return out;
@@ -149,6 +160,9 @@ export class LeaseTable {
       ownerSwitchesSinceCheckpoint: { N: '0' },
     };
     if (parentShardIds.length > 0) item.parentShardId = { SS: parentShardIds };
+    // Whose lease it is: leases are keyed by shard id alone, so another stream's job under the
+    // same application name would take these for its own (see list()).
+    item.streamName = { S: this.streamName };
     try {
       await this.call(`creating the lease of ${shardId}`, () =>
         this.db.send(new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(leaseKey)' })),

@@ -33,6 +33,7 @@ import { KinesisStreamClient, positionOf, type KinesisRecord } from '../kinesis/
 import type { KinesisConnection } from '../kinesis/connection.js';
 import { ShardCursor } from '../kinesis/cursor.js';
 import type { InitialPositionInStream } from '../kinesis/InitialPositionInStream.js';
+import { KinesisConfigError } from '../kinesis/errors.js';
 import { LeaseCoordinator } from '../kinesis/LeaseCoordinator.js';
 import { LeaseTable, type Lease } from '../kinesis/leaseTable.js';
 import { sleep } from '../util/sleep.js';
@@ -135,7 +136,10 @@ export class KinesisReceiver<T> extends Receiver<T> {
           this.onEvent?.({ type: 'lost', shardId });
         },
         onError: (message, error) => {
-          if (gen === this.generation && !this.isStopped()) this.restart(message, error);
+          if (gen !== this.generation || this.isStopped()) return;
+          // A configuration a restart would meet again (another stream's lease table): the job fails.
+          if (error instanceof KinesisConfigError) this.fail(message, error);
+          else this.restart(message, error);
         },
       },
     );
@@ -148,7 +152,9 @@ export class KinesisReceiver<T> extends Receiver<T> {
         this.checkpointTimer = setInterval(() => void this.checkpointAll(gen), Math.max(10, this.checkpointIntervalMs));
       },
       (e: unknown) => {
-        if (gen === this.generation && !this.isStopped()) this.restart((e as Error).message ?? String(e), e);
+        if (gen !== this.generation || this.isStopped()) return;
+        if (e instanceof KinesisConfigError) this.fail('The Kinesis receiver cannot start', e);
+        else this.restart((e as Error).message ?? String(e), e);
       },
     );
   }

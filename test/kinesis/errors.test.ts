@@ -181,4 +181,26 @@ describe('Kinesis errors name the stream and the endpoint', () => {
     await ssc.stop();
     expect(Date.now() - t0).toBeLessThan(15_000);
   });
+  it('receiver: a second stream under an application name another stream uses fails at once, naming both (the leases are keyed by shard id)', { timeout: 60_000 }, async () => {
+    const { kinesisEndpoint, dynamoDBEndpoint } = kinesisEndpoints();
+    const [s1, s2, app] = [uniqueName('shared-a'), uniqueName('shared-b'), uniqueName('app')];
+    await createKinesisStream(s1, 2);
+    await createKinesisStream(s2, 1);
+    const job = (stream: string): StreamingContext => {
+      const ssc = new StreamingContext({ batchDuration: 200 });
+      cleanups.push(() => ssc.stop());
+      KinesisUtils.createStream(ssc, app, stream, kinesisEndpoint, REGION, InitialPositionInStream.TRIM_HORIZON, 500,
+        StorageLevel.MEMORY_AND_DISK_2, undefined, undefined, undefined, { dynamoDBEndpoint, idleReadInterval: 100 }).foreachRDD(() => undefined);
+      return ssc;
+    };
+    const a = job(s1);
+    const leased = new Promise<void>((resolve) => a.addStreamingListener({ onReceiverStarted: () => resolve() }));
+    await a.start();
+    await leased;
+    await sleep(1000); // its leases are in the table
+    const b = job(s2);
+    await b.start();
+    await expect(b.awaitTermination()).rejects.toThrow(`lease table "${app}" holds the leases of Kinesis stream "${s1}", not "${s2}"`);
+    expect(a.state).toBe('active');
+  });
 });
