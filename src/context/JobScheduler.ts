@@ -71,11 +71,13 @@ export class JobScheduler {
 
   start(firstBatchTime: number): void {
     this.nextTime = firstBatchTime;
-    this.startedAt = this.clock.getTimeMillis();
   }
 
-  /** The clock when the scheduler started: batches due before it (catching up after a restart) were late from then, not from their time. */
-  private startedAt = -Infinity;
+  /**
+   * The clock when the scheduler first generated (after the context's start-up: restore, inputs):
+   * batches due before it (catching up after a restart) were late from then, not from their time.
+   */
+  private startedAt: number | undefined;
 
   /** The time of the next batch to generate. */
   get nextBatchTime(): number {
@@ -84,6 +86,7 @@ export class JobScheduler {
 
   /** Generate every batch due at or before `now`, in order, and start running them. */
   generateUpTo(now: number): void {
+    this.startedAt ??= now;
     while (!this.stopped && this.nextTime <= now) {
       const time = this.nextTime;
       this.nextTime += this.graph.batchDuration;
@@ -199,7 +202,7 @@ export class JobScheduler {
     const startedAt = performance.now();
     // A late timer delays a batch from its time; a batch of a restart's catch-up from the restart,
     // as Spark counts its down-time batches from their resubmission.
-    const clockLag = this.measureClockLag ? Math.max(0, info.submissionTime - Math.max(time, this.startedAt)) : 0;
+    const clockLag = this.measureClockLag ? Math.max(0, info.submissionTime - Math.max(time, this.startedAt ?? info.submissionTime)) : 0;
     info.processingStartTime = this.clock.getTimeMillis();
     info.schedulingDelay = Math.round(startedAt - set.submittedAt) + clockLag;
     this.bus.post({ type: 'batchStarted', info: { ...info } });

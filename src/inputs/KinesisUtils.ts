@@ -134,7 +134,10 @@ export const KinesisUtils = {
     // (a lease-table scan every millisecond, leases never taken over) or failed only at run time.
     for (const k of ['leaseTimeout', 'shardSyncInterval', 'idleReadInterval', 'minReadInterval', 'retryTimeout'] as const) {
       const v = options[k];
-      if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) throw new KinesisConfigError(`options.${k} must be a non-negative number of ms, got ${String(v)}`);
+      // The lease timeout and shard sync interval are periods (the KCL requires them positive).
+      const least = k === 'leaseTimeout' || k === 'shardSyncInterval' ? 'a positive' : 'a non-negative';
+      const ok = typeof v === 'number' && Number.isFinite(v) && (least === 'a positive' ? v > 0 : v >= 0);
+      if (v !== undefined && !ok) throw new KinesisConfigError(`options.${k} must be ${least} number of ms, got ${String(v)}`);
     }
     const perRead = options.maxRecordsPerRead;
     if (perRead !== undefined && !(Number.isInteger(perRead) && perRead >= 1 && perRead <= 10_000)) {

@@ -78,8 +78,9 @@ export function runSql(query: string, table: (name: string | undefined) => DataF
     if (readsOnlyOutput || input === undefined || distinct) {
       df = df.orderBy(...orders.map(({ e, desc }) => new Column(e, desc)));
     } else {
-      // Spark's ResolveMissingReferences: sort the input (select aliases read as what they name), then project.
-      const aliased = new Map(items.flatMap((i) => (i instanceof Alias ? [[i.name.toLowerCase(), i.child] as const] : [])));
+      // Spark's ResolveMissingReferences: sort the input (a select item's output name, an alias or
+      // the name of `a + 1` an ordinal gave, read as what it names), then project.
+      const aliased = new Map(items.flatMap((i) => (i instanceof Star ? [] : [[i.name.toLowerCase(), i instanceof Alias ? i.child : i] as const])));
       const underneath = orders.map(({ e, desc }) => {
         const on = transformExpr(e, (n) => (n instanceof ColumnRef && n.parts.length === 1 ? aliased.get(n.parts[0]!.toLowerCase()) : undefined));
         return new Column(on, desc);

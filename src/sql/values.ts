@@ -7,7 +7,6 @@ import { ArrayType, DataType, StructType, Types } from './types.js';
 
 export type Row = Record<string, unknown>;
 
-const INT_RE = /^[+-]?\d+$/;
 const NUM_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** `2017-11-11 10:20:30[.123]` (UTC), `2017-11-11`, or ISO 8601 with a zone; ms or null. */
@@ -66,11 +65,13 @@ export function castValue(v: unknown, to: DataType): unknown {
     case Types.INTEGER:
     case Types.LONG: {
       if (typeof v === 'string') {
-        // Spark's UTF8String.toInt/toLong: a fraction is dropped; a value out of the type's range is null.
-        const t = v.trim();
-        const n = INT_RE.test(t) ? Number(t) : NUM_RE.test(t) ? Math.trunc(Number(t)) : null;
-        const max = to === Types.INTEGER ? 2_147_483_647 : 9_223_372_036_854_775_807;
-        return n === null || n > max || n < -max - 1 ? null : n + 0; // + 0: no -0 in a whole number
+        // Spark's UTF8String.toInt/toLong: digits with an optional fraction (dropped), no exponent;
+        // a value out of the type's range is null (compared as an integer: doubles round past 2^53).
+        const m = /^([+-]?)(\d*)(?:\.\d*)?$/.exec(v.trim());
+        if (!m || m[2] === '' && !/\.\d/.test(v)) return null;
+        const whole = BigInt(`${m[1]}${m[2] || '0'}`);
+        const bound = to === Types.INTEGER ? 2_147_483_648n : 9_223_372_036_854_775_808n;
+        return whole >= bound || whole < -bound ? null : Number(whole);
       }
       if (v instanceof Date) return Math.floor(v.getTime() / 1000);
       const n = toNumber(v);

@@ -113,7 +113,8 @@ describe('Kinesis errors name the stream and the endpoint', () => {
     ).toThrow(/storageLevel must be a StorageLevel/);
     const createWith = (options: object) => () =>
       KinesisUtils.createStream(ssc, 'app', 'words', ok.endpointUrl, REGION, InitialPositionInStream.LATEST, 2000, StorageLevel.MEMORY_AND_DISK_2, undefined, undefined, undefined, options);
-    expect(createWith({ leaseTimeout: '10s' })).toThrow("options.leaseTimeout must be a non-negative number of ms, got 10s");
+    expect(createWith({ leaseTimeout: '10s' })).toThrow('options.leaseTimeout must be a positive number of ms, got 10s');
+    expect(createWith({ shardSyncInterval: 0 })).toThrow('options.shardSyncInterval must be a positive number of ms, got 0');
     expect(createWith({ retryTimeout: -1 })).toThrow(KinesisConfigError);
     expect(createWith({ maxRecordsPerRead: 'many' })).toThrow(/maxRecordsPerRead must be a whole number from 1 to 10000/);
     expect(() => KinesisUtils.createStream(ssc, 'app', 'words', ok.endpointUrl, REGION, InitialPositionInStream.LATEST, 2000, StorageLevel.MEMORY_AND_DISK_2, 'key')).toThrow(

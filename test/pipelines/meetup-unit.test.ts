@@ -104,6 +104,11 @@ describe('text PostgreSQL cannot store', () => {
   it('U+0000 in a field makes the event a dead letter; a lone surrogate is read as U+FFFD, so keys that are one row in PostgreSQL are one key', () => {
     const nul = parseRsvp(JSON.stringify({ ...valid, event: { ...valid.event, event_name: 'a\u0000b' } }));
     expect(nul).toEqual({ ok: false, category: 'invalid text', reason: 'field event.event_name holds U+0000, which PostgreSQL text cannot store' });
+    // group_state too, which may be absent.
+    expect(parseRsvp(JSON.stringify({ ...valid, group: { ...valid.group, group_state: 'T\u0000X' } }))).toMatchObject({ ok: false, category: 'invalid text' });
+    expect(parseRsvp(JSON.stringify({ ...valid, group: { ...valid.group, group_state: 'TX\ud800' } }))).toEqual(
+      parseRsvp(JSON.stringify({ ...valid, group: { ...valid.group, group_state: 'TX\ufffd' } })),
+    );
     const lone = parseRsvp(JSON.stringify({ ...valid, event: { ...valid.event, event_name: 'Lone \ud800 surrogate' } }));
     const replaced = parseRsvp(JSON.stringify({ ...valid, event: { ...valid.event, event_name: 'Lone \ufffd surrogate' } }));
     expect(lone).toEqual(replaced);
@@ -204,6 +209,14 @@ describe('defineMeetupGraph (queueStream)', () => {
     const full = (b: MeetupBatch) => b.fullState().sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
     expect(full(out[2]!)).toEqual(sorted({ ...out[2]!, totals: [[key('no'), 11], [key('yes'), 3], [key('yes', 'Other'), 1]] }));
     expect(out[3]!.deadLetters.map((d) => [d.category, d.key])).toEqual([['invalid response', '6']]);
+  });
+
+  it('a dead letter holds no U+0000 anywhere, though JSON.parse quotes the payload in its reason', async () => {
+    const out = await runGraph([[['k\u0000', '{"event": \u0000}'], [null, '\u0000']]]);
+    expect(out[0]!.deadLetters).toHaveLength(2);
+    for (const d of out[0]!.deadLetters) expect([d.reason, d.key ?? '', d.payload].join('')).not.toContain('\u0000');
+    expect(out[0]!.deadLetters[0]!.key).toBe('k\\u0000');
+    expect(out[0]!.deadLetters[0]!.payload).toBe('{"event": \\u0000}');
   });
 
   it('the last totals of each key equal the generator’s aggregate', async () => {

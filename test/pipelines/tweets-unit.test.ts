@@ -41,6 +41,7 @@ describe('parseTweet', () => {
       retweets: 0,
     });
     expect(parseTweet('9223372036854775807;x;1;L;1;1')!.id).toBe('9223372036854775807');
+    expect(parseTweet('1;x;1e3;L;2.5e1;7')).toMatchObject({ followers: null, favorites: null, retweets: 7 }); // no exponent in Spark's toInt
     expect(parseTweet('-9223372036854775808;x;1;L;1;1')!.id).toBe('-9223372036854775808');
     expect(parseTweet('9223372036854775808;x;1;L;1;1')!.id).toBeNull();
     expect(parseTweet('1;2;3;4;5')).toBeUndefined();

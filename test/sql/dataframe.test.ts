@@ -179,6 +179,8 @@ describe('static DataFrames', () => {
     expect(spark.sql('SELECT a AS name FROM o ORDER BY b + c, name').collect()).toEqual([{ name: 'y' }, { name: 'x' }, { name: 'z' }]);
     expect(spark.sql('SELECT upper(a) AS u FROM o ORDER BY u DESC LIMIT 2').collect()).toEqual([{ u: 'Z' }, { u: 'Y' }]);
     expect(() => spark.sql('SELECT a FROM o ORDER BY nope')).toThrow(/Column 'nope' cannot be resolved/);
+    // An ordinal naming an unaliased expression, with a column the SELECT does not list.
+    expect(spark.sql('SELECT b + 1, a FROM o ORDER BY 1 DESC, c').collect().map((r) => r.a)).toEqual(['x', 'z', 'y']);
   });
 
   it('spark.sql HAVING filters groups by aggregates the SELECT need not list', () => {
@@ -219,6 +221,10 @@ describe('static DataFrames', () => {
     // Text to a whole number as Spark's UTF8String.toInt: a fraction dropped, out of range null.
     expect(spark.sql("SELECT CAST('12.9' AS INT) AS a, CAST('3000000000' AS INT) AS b, CAST('3000000000' AS BIGINT) AS c, CAST('99999999999999999999' AS BIGINT) AS d").collect()).toEqual([
       { a: 12, b: null, c: 3_000_000_000, d: null },
+    ]);
+    // No exponent (UTF8String.toInt), and the long's range compared exactly (2^63 rounds as a double).
+    expect(spark.sql("SELECT CAST('1e3' AS INT) AS e, CAST('9223372036854775808' AS BIGINT) AS f, CAST('-9223372036854775809' AS BIGINT) AS g, CAST('-0' AS INT) AS h").collect()).toEqual([
+      { e: null, f: null, g: null, h: 0 },
     ]);
     expect(spark.sql("SELECT upper(CAST(b AS DOUBLE)) AS u, length(CAST(b AS DOUBLE)) AS l FROM d WHERE a = 'x'").collect()).toEqual([{ u: '40.0', l: 4 }]);
     const shown = spark.sql('SELECT CAST(b AS DOUBLE) AS v FROM d').showString();

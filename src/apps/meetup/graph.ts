@@ -12,6 +12,7 @@
  */
 // The package entry, so that every operation the prototypes get on import (pairs, state) is there.
 import { StateSpec, type DStream, type RDD, type State } from '../../index.js';
+import { storable } from '../text.js';
 import { parseRsvp, type DeadLetter, type ParseResult, type RsvpKey } from './schema.js';
 
 export interface MeetupBatch {
@@ -56,8 +57,12 @@ export function defineMeetupGraph(
   }).initialState(initialTotals);
   const totals = counts.mapWithState(spec);
 
+  // A dead letter keeps whatever came, as text PostgreSQL can store (JSON.parse's message in the
+  // reason may quote the payload, U+0000 included).
   const deadLetters = parsed.flatMap((p): DeadLetter[] =>
-    p.result.ok ? [] : [{ category: p.result.category, reason: p.result.reason, key: p.key, payload: p.value }],
+    p.result.ok
+      ? []
+      : [{ category: p.result.category, reason: storable(p.result.reason), key: p.key === null ? null : storable(p.key), payload: storable(p.value) }],
   );
 
   // Each batch's whole state, kept as the (lazy) RDD and collected only if the output asks.

@@ -11,7 +11,6 @@
  * The sink's `offsetCheck: 'contiguous'` makes any other start fail loudly rather than count a
  * record twice or skip one. The command line is `main.ts` next to this file.
  */
-import { storable } from '../text.js';
 import {
   KafkaUtils,
   PostgresSink,
@@ -130,9 +129,8 @@ export async function startMeetupJob(options: MeetupJobOptions): Promise<MeetupJ
                     batch_id: batch.time,
                     category: d.category,
                     reason: d.reason,
-                    // A dead letter keeps whatever came, as text PostgreSQL can store.
-                    kafka_key: d.key === null ? null : storable(d.key),
-                    payload: storable(d.payload),
+                    kafka_key: d.key,
+                    payload: d.payload,
                   })),
                 },
               ],

@@ -194,7 +194,7 @@ export function parseRsvp(value: string): ParseResult {
       numericText(event, 'time', 'event.'),
       string(group, 'group_name', 'group.'),
       string(group, 'group_country', 'group.'),
-      state ?? null,
+      state === undefined || state === null ? null : string(group, 'group_state', 'group.'),
       string(group, 'group_city', 'group.'),
       double(group, 'group_lat', 'group.'),
       double(group, 'group_lon', 'group.'),
