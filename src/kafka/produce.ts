@@ -89,8 +89,8 @@ export interface SendOptions {
 
 /**
  * The producer loop: sends `messages` to `topic` in order, in requests of `batchSize` messages
- * or ~512 KiB, each acknowledged by all in-sync replicas, optionally paced; resolves with the
- * number sent. The caller connects and disconnects the producer.
+ * or less (produceRequests), each acknowledged by all in-sync replicas, optionally paced; resolves
+ * with the number sent. The caller connects and disconnects the producer.
  */
 export async function sendInBatches(
   producer: Producer,
@@ -100,30 +100,49 @@ export async function sendInBatches(
 ): Promise<number> {
   let sent = 0;
   const started = Date.now();
-  let batch: Message[] = [];
-  let bytes = 0;
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
+  for (const batch of produceRequests(messages, (m) => m, batchSize)) {
+    if (signal?.aborted) break;
     await producer.send({ topic, messages: batch, acks: -1 });
     sent += batch.length;
-    batch = [];
-    bytes = 0;
     onProgress?.(sent);
     if (rate !== undefined) {
       const due = started + (sent / rate) * 1000;
       if (due > Date.now()) await sleep(due - Date.now());
     }
-  };
-  for (const m of messages) {
-    if (signal?.aborted) break;
-    batch.push(m);
-    bytes += sizeOf(m.value) + sizeOf(m.key) + 32;
-    if (batch.length >= batchSize || bytes >= 512 * 1024) await flush();
   }
-  if (!signal?.aborted) await flush();
   return sent;
 }
 
 function sizeOf(v: Message['value'] | Message['key']): number {
   return v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
+
+/** A produce request is cut before it passes this (the broker's default message.max.bytes is ~1 MiB). */
+export const REQUEST_BYTES = 1024 * 1024;
+
+/** A record's share of a produce request: its key's and value's UTF-8 bytes and the record's overhead. */
+export function recordBytes(m: Pick<Message, 'key' | 'value'>): number {
+  return sizeOf(m.value) + sizeOf(m.key) + 32;
+}
+
+/**
+ * `items` cut into produce requests, in order: at most `maxRecords` each, and cut before a record
+ * would take a request past REQUEST_BYTES, so a request of records that each fit is never refused
+ * (a record larger than that alone goes alone, and the broker says so). Lazy: items are read as
+ * the requests are taken.
+ */
+export function* produceRequests<T>(items: Iterable<T>, message: (t: T) => Pick<Message, 'key' | 'value'>, maxRecords: number): Generator<T[]> {
+  let request: T[] = [];
+  let bytes = 0;
+  for (const t of items) {
+    const size = recordBytes(message(t));
+    if (request.length > 0 && (bytes + size > REQUEST_BYTES || request.length >= maxRecords)) {
+      yield request;
+      request = [];
+      bytes = 0;
+    }
+    request.push(t);
+    bytes += size;
+  }
+  if (request.length > 0) yield request;
 }

@@ -16,6 +16,7 @@ import type { StreamingContext } from '../../context/StreamingContext.js';
 import type { DStream } from '../../dstream/DStream.js';
 import type { RDD } from '../../rdd/RDD.js';
 import { checkTopics, KafkaConfigError, parseBrokerList } from '../../kafka/params.js';
+import { produceRequests } from '../../kafka/produce.js';
 
 export interface KafkaSinkOptions<T> {
   /** Comma-separated `host:port`. */
@@ -47,12 +48,6 @@ function defaultValue(t: unknown): string {
   const v = isPair(t) ? t[1] : t;
   if (typeof v === 'string') return v;
   return JSON.stringify(v) ?? '';
-}
-
-const REQUEST_BYTES = 1024 * 1024;
-
-function byteSize(v: string | Buffer): number {
-  return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
 }
 
 export class KafkaSink<T> {
@@ -100,29 +95,15 @@ export class KafkaSink<T> {
   /** Writes `records` in order; resolves once Kafka acknowledged all of them. */
   async write(records: Iterable<T>): Promise<number> {
     const producer = await this.connect();
-    let batch: Message[] = [];
-    let bytes = 0;
+    const messages = (function* (sink: KafkaSink<T>): Generator<Message> {
+      for (const t of records) yield { key: sink.keyOf(t), value: sink.valueOf(t) };
+    })(this);
     let n = 0;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
+    for (const batch of produceRequests(messages, (m) => m, this.batchSize)) {
       await producer.send({ topic: this.topic, messages: batch, acks: -1 });
       n += batch.length;
       this.written += batch.length;
-      batch = [];
-      bytes = 0;
-    };
-    for (const t of records) {
-      const key = this.keyOf(t);
-      const value = this.valueOf(t);
-      // In bytes (UTF-8), and a request is sent before a record would take it past 1 MiB (the
-      // broker's default message.max.bytes): a request of records that each fit is never refused.
-      const size = byteSize(value) + (key === null || key === undefined ? 0 : byteSize(key)) + 24;
-      if (batch.length > 0 && bytes + size > REQUEST_BYTES) await flush();
-      batch.push({ key, value });
-      bytes += size;
-      if (batch.length >= this.batchSize) await flush();
     }
-    await flush();
     return n;
   }
 

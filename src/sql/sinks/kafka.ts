@@ -9,7 +9,7 @@
  */
 import type { Message, Producer } from 'kafkajs';
 import { checkTopics, parseBrokerList } from '../../kafka/params.js';
-import { kafkaFor } from '../../kafka/produce.js';
+import { kafkaFor, produceRequests } from '../../kafka/produce.js';
 import { AnalysisException } from '../errors.js';
 import type { StructType } from '../types.js';
 import { Types } from '../types.js';
@@ -23,13 +23,8 @@ function bytesOrText(v: unknown): Buffer | string | null {
   return Buffer.isBuffer(v) ? v : valueToString(v);
 }
 
-function sizeOf(v: Buffer | string | null): number {
-  return v === null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
-}
-
-/** Records a produce request takes at most (a request is also cut at about 1 MiB). */
+/** Records a produce request takes at most (produceRequests also cuts it by bytes). */
 const REQUEST_RECORDS = 5000;
-const REQUEST_BYTES = 1024 * 1024;
 
 export class StructuredKafkaSink implements Sink {
   readonly description: string;
@@ -93,20 +88,12 @@ export class StructuredKafkaSink implements Sink {
     checkTopics([...new Set(records.map((r) => r.topic))], 'the topic column');
     const producer = await this.producer();
     // Requests in row order; within one, each topic's records keep their order.
-    for (let i = 0; i < records.length; ) {
+    for (const request of produceRequests(records, (r) => r.message, REQUEST_RECORDS)) {
       const byTopic = new Map<string, Message[]>();
-      let bytes = 0;
-      let n = 0;
-      for (; i < records.length && n < REQUEST_RECORDS; i++, n++) {
-        const { topic, message } = records[i]!;
-        const size = sizeOf(message.value as Buffer | string | null) + sizeOf(message.key as Buffer | string | null) + 24;
-        // Cut before a record would take the request past 1 MiB (the broker's default
-        // message.max.bytes): a request of records that each fit is never refused.
-        if (n > 0 && bytes + size > REQUEST_BYTES) break;
+      for (const { topic, message } of request) {
         let l = byTopic.get(topic);
         if (!l) byTopic.set(topic, (l = []));
         l.push(message);
-        bytes += size;
       }
       await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
     }
