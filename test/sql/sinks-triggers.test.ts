@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -248,6 +248,26 @@ describe('triggers and progress', () => {
       expect(p.timestamp).toBe('1970-01-01T00:00:30.000Z');
       expect(p.inputRowsPerSecond).toBeCloseTo(2 / 20);
       expect(Object.keys(p.durationMs)).toContain('triggerExecution');
+    } finally {
+      await spark.stop();
+    }
+  });
+
+  it("processingTime on a ManualClock: an advance over several intervals runs one trigger, the next at the following multiple (Spark's ProcessingTimeExecutor)", async () => {
+    const dir = tempDir();
+    for (const n of [1, 2, 3]) writeFileSync(join(dir, `f${n}.txt`), `line ${n}\n`);
+    const clock = new ManualClock();
+    const spark = new SparkSession({ clock });
+    try {
+      const lines = spark.readStream.option('maxFilesPerTrigger', 1).text(dir);
+      const q = lines.writeStream.format('memory').queryName('jump').trigger({ processingTime: '10 seconds' }).start();
+      await clock.advance(35_000);
+      expect(spark.table('jump').count()).toBe(1);
+      await clock.advance(4_999);
+      expect(spark.table('jump').count()).toBe(1);
+      await clock.advance(1);
+      expect(spark.table('jump').count()).toBe(2);
+      expect(q.recentProgress.map((p) => p.timestamp)).toEqual(['1970-01-01T00:00:35.000Z', '1970-01-01T00:00:40.000Z']);
     } finally {
       await spark.stop();
     }

@@ -3,7 +3,8 @@
  * same checkpoint), runId (new per start), progress, processAllAvailable, stop, awaitTermination.
  *
  * Triggers: `processingTime` runs a trigger at every multiple of the interval on the session's
- * clock (a ManualClock runs the triggers due on each advance), the default interval 0 runs as
+ * clock (a ManualClock runs one trigger on an advance that reaches the next multiple, as Spark's
+ * does however many multiples the advance passed), the default interval 0 runs as
  * fast as data comes (polling every 10 ms when idle); `once` runs one batch and stops;
  * `availableNow` runs until nothing is left (no-data batches included) and stops.
  *
@@ -116,10 +117,12 @@ export class StreamingQuery {
       let next = interval === 0 ? clock.getTimeMillis() : (Math.floor(clock.getTimeMillis() / interval) + 1) * interval;
       this.stopLoop = clock.onAdvance(async (now) => {
         if (interval === 0) return void (await this.guard(() => this.exec.drain()));
-        while (this.active && next <= now) {
-          next += interval;
-          await this.guard(() => this.exec.runTrigger());
-        }
+        // As Spark's ProcessingTimeExecutor on its ManualClock: one trigger per wake, the next due
+        // at the interval's multiple after the time it started, so a jump over several intervals
+        // runs one trigger, not one per interval missed.
+        if (!this.active || next > now) return;
+        next = (Math.floor(now / interval) + 1) * interval;
+        await this.guard(() => this.exec.runTrigger());
       });
       return;
     }
