@@ -27,7 +27,7 @@ export function expectedTweetTotals(tweets: Iterable<GeneratedTweet>, day: strin
     if (!truth.ok || truth.day !== day) continue;
     const t = (out[truth.location] ??= [0, 0, 0, 0]);
     t[0] += truth.counted;
-    t[1] += truth.followers;
+    t[1] += truth.followers ?? 0;
     t[2] += truth.favorites;
     t[3] += truth.retweets;
   }

@@ -48,7 +48,15 @@ describe('parseTweet', () => {
     // A location PostgreSQL cannot store (U+0000) makes the line malformed; a lone surrogate is stored as U+FFFD.
     expect(parseTweet('1;2017-11-09 15:03:21;1;Zag\u0000reb;1;1')).toBeUndefined();
     expect(parseTweet('1;2017-11-09 15:03:21;1;Zag\ud800reb;1;1')!.location).toBe('Zag\ufffdreb');
-    expect(parseTweet('1;2;3;4;5;6;7')).toBeUndefined();
+    // Fields past the sixth are ignored, as the seed's tweet(x(0), …, x(5)) ignores them.
+    expect(parseTweet('1;2017-11-09;5;Split;2;3;extra;field')).toEqual({
+      id: '1',
+      createdAt: Date.UTC(2017, 10, 9),
+      followers: 5,
+      location: 'Split',
+      favorites: 2,
+      retweets: 3,
+    });
     expect(parseTimestamp('yesterday')).toBeNull();
     expect(parseTimestamp('2017-13-40 99:00:00')).toBeNull();
   });
@@ -67,7 +75,7 @@ describe('parseTweet', () => {
       expect(t, value).toBeDefined();
       expect(t!.location).toBe(truth.location);
       expect(t!.id === null ? 0 : 1).toBe(truth.counted);
-      expect(t!.followers ?? 0).toBe(truth.followers);
+      expect(t!.followers).toBe(truth.followers);
     }
     expect([...days].sort()).toEqual(['2017-11-10', '2017-11-11', '2017-11-12']);
   });
@@ -113,6 +121,18 @@ describe('defineTweetsGraph (queueStream)', () => {
     const asObject = (e: TweetsExport) => Object.fromEntries(e.rows.map(([k, v]) => [k, [v.count, v.followers, v.favorites, v.retweets]]));
     expect(asObject(exports[0]!)).toEqual({ Zagreb: [2, 101, 2, 3], Split: [1, 10, 0, 0] });
     expect(asObject(exports[1]!)).toEqual({ Zagreb: [2, 101, 2, 3], Split: [1, 10, 0, 0], Rijeka: [0, 7, 0, 0] });
+  });
+
+  it("a location's sum over NULLs only is NULL (SQL's sum), and a value that casts makes it that value", async () => {
+    const { exports } = await runGraph(
+      [['1;2017-11-11 10:00:00;many;Zagreb;x;1', '2;2017-11-11 10:00:00;lots;Split;1;1'], ['3;2017-11-11 11:00:00;4;Split;y;1']],
+      { exportEvery: 1000, day: '2017-11-11' },
+    );
+    const rows = exports.map((e) => Object.fromEntries(e.rows.map(([k, v]) => [k, [v.count, v.followers, v.favorites, v.retweets]])));
+    expect(rows).toEqual([
+      { Zagreb: [1, null, null, 1], Split: [1, null, 1, 1] },
+      { Zagreb: [1, null, null, 1], Split: [2, 4, 1, 2] },
+    ]);
   });
 
   it('a new day starts every location over, and yesterday’s locations leave the result', async () => {

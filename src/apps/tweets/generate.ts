@@ -27,7 +27,8 @@ export type TweetTruth =
       location: string;
       /** 1 when the id is a valid integer (counted by count(id)). */
       counted: number;
-      followers: number;
+      /** null when it does not cast (NULL in the seed). */
+      followers: number | null;
       favorites: number;
       retweets: number;
     }
@@ -93,7 +94,11 @@ export function* generateTweets(options: TweetGeneratorOptions): Generator<Gener
         continue;
       }
       if (how === 1) {
-        yield { value: [...fields, 'extra;field'].join(';'), truth: { ok: false } };
+        // Fields past the sixth are ignored, as the seed's tweet(x(0), …, x(5)) ignores them.
+        yield {
+          value: [...fields, 'extra;field'].join(';'),
+          truth: { ok: true, day: tweetDay, location, counted: 1, followers, favorites, retweets },
+        };
         continue;
       }
       // Values that do not cast: the line is kept, the field is NULL (the seed's casts).
@@ -109,7 +114,7 @@ export function* generateTweets(options: TweetGeneratorOptions): Generator<Gener
               day: tweetDay,
               location,
               counted: how === 2 ? 0 : 1,
-              followers: how === 3 ? 0 : followers,
+              followers: how === 3 ? null : followers,
               favorites,
               retweets,
             }

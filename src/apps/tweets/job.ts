@@ -41,6 +41,11 @@ export interface TweetsJob {
 
 const defaultLog = (event: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(event)}\n`);
 
+/** A bigint sum column (node-postgres gives text): NULL stays null, as the sum it was. */
+function orNull(v: unknown): number | null {
+  return v === null ? null : Number(v);
+}
+
 /** `YYYY-MM-DD` of a `date` column, which node-postgres gives as a Date at local midnight. */
 function dateText(v: unknown): string {
   if (v instanceof Date) {
@@ -95,7 +100,7 @@ export async function startTweetsJob(options: TweetsJobOptions): Promise<TweetsJ
         // Resuming from the checkpoint, its state replaces the table's: no need to read the table.
         const initial = (start.fromCheckpoint ? [] : await sink.readRows()).map((r): [string, LocationTotals] => [
           String(r[0]),
-          { count: Number(r[1]), followers: Number(r[2]), favorites: Number(r[3]), retweets: Number(r[4]), day: dateText(r[5]) },
+          { count: Number(r[1]), followers: orNull(r[2]), favorites: orNull(r[3]), retweets: orNull(r[4]), day: dateText(r[5]) },
         ]);
         defineTweetsGraph(
           records,

@@ -5,10 +5,11 @@
  * sum(retweet_count).
  *
  * Casts follow the seed's `selectExpr`: a field that does not cast is NULL — an id that is not an
- * integer is not counted by count(id), a count that is not an integer adds nothing to its sum,
- * and a created_at that is not a timestamp fails the "today" filter (the SQL layer's casts: a
- * fraction dropped, out of range null). A line without exactly six fields is malformed (in the
- * seed fewer would throw and stop the query, more would be cut); it is counted and dropped.
+ * integer is not counted by count(id), a count that is not an integer adds nothing to its sum
+ * (a sum over NULLs only is NULL, as SQL's), and a created_at that is not a timestamp fails the
+ * "today" filter (the SQL layer's casts: a fraction dropped, out of range null). Fields past the
+ * sixth are ignored, as the seed's `tweet(x(0), …, x(5))` ignores them; a line with fewer than
+ * six fields is malformed (in the seed it would throw and stop the query): counted and dropped.
  */
 
 import { Types } from '../../sql/types.js';
@@ -31,9 +32,10 @@ export interface LocationTotals {
   /** `YYYY-MM-DD` (UTC). */
   day: string;
   count: number;
-  followers: number;
-  favorites: number;
-  retweets: number;
+  /** Sums of the casts that succeeded; null while every one was NULL (SQL's sum). */
+  followers: number | null;
+  favorites: number | null;
+  retweets: number | null;
 }
 
 /** The result table: Spark's default names for the seed's aggregates, the day, the batch. */
@@ -71,12 +73,12 @@ export function parseTimestamp(s: string): number | null {
 }
 
 /**
- * Parses one line; undefined when it does not have six `;`-separated fields, or its location
+ * Parses one line; undefined when it has fewer than six `;`-separated fields, or its location
  * holds U+0000 (PostgreSQL text cannot store it: the day's export would fail for good).
  */
 export function parseTweet(line: string): Tweet | undefined {
   const f = line.split(';');
-  if (f.length !== 6 || holdsNul(f[3]!)) return undefined;
+  if (f.length < 6 || holdsNul(f[3]!)) return undefined;
   return {
     id: longText(f[0]!),
     createdAt: parseTimestamp(f[1]!),
@@ -98,18 +100,23 @@ export function contribution(t: Tweet, day: string): LocationTotals {
   return {
     day,
     count: t.id === null ? 0 : 1,
-    followers: t.followers ?? 0,
-    favorites: t.favorites ?? 0,
-    retweets: t.retweets ?? 0,
+    followers: t.followers,
+    favorites: t.favorites,
+    retweets: t.retweets,
   };
+}
+
+/** SQL's sum of two partial sums: NULL only when both are. */
+function plus(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : a + b;
 }
 
 export function addTotals(a: LocationTotals, b: LocationTotals): LocationTotals {
   return {
     day: a.day,
     count: a.count + b.count,
-    followers: a.followers + b.followers,
-    favorites: a.favorites + b.favorites,
-    retweets: a.retweets + b.retweets,
+    followers: plus(a.followers, b.followers),
+    favorites: plus(a.favorites, b.favorites),
+    retweets: plus(a.retweets, b.retweets),
   };
 }
