@@ -437,6 +437,9 @@ export class StreamingContext {
       this.stopTimer = clock.onAdvance(async (now) => {
         this.scheduler.generateUpTo(now);
         await this.scheduler.whenDrained();
+        // A listener's failure stops the context without failing a batch, dropping the batches
+        // still due: the advance did not do what it promises, so it rejects as a failed batch does.
+        if (this.failure) throw this.failure.error;
       });
       return;
     }

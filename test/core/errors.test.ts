@@ -307,6 +307,22 @@ describe('a listener that throws', () => {
     expect(ssc.state).toBe('stopped');
   });
 
+  it('fails the advance that ran its batch: the batches due after it do not run, and advance rejects with its error', async () => {
+    const { ssc, clock } = manual();
+    const err = new Error('listener broke');
+    ssc.addStreamingListener({
+      onBatchCompleted: (i) => {
+        if (i.batchTime === 1000) throw err;
+      },
+    });
+    const ran: number[] = [];
+    ssc.queueStream([[1], [2], [3]]).foreachRDD((_rdd, t) => void ran.push(t));
+    await ssc.start();
+    await expect(clock.advance(3000)).rejects.toBe(err);
+    expect(ran).toEqual([1000]);
+    await expect(ssc.awaitTermination()).rejects.toBe(err);
+  });
+
   it('in onStreamingStarted also surfaces through awaitTermination', async () => {
     const { ssc } = manual();
     const err = new Error('bad start listener');
