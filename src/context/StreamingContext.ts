@@ -62,6 +62,7 @@ export class StreamingContext {
   private stopTimer: (() => void) | undefined;
   private failure: { error: unknown } | undefined;
   private stopping: Promise<void> | undefined;
+  private starting = false;
   /** The open checkpoint store (from start() or getOrCreate), and what it recovered, if anything. */
   private checkpointer: Checkpointer | undefined;
   private recovered: { meta: CheckpointMeta; plan: RestorePlan; skipMissedBatches: boolean } | undefined;
@@ -194,6 +195,10 @@ export class StreamingContext {
 
   queueStream<T>(queue: Array<T[] | RDD<T>>, oneAtATime = true, defaultRDD?: RDD<T>): DStream<T> {
     if (!Array.isArray(queue)) throw new TypeError('queueStream needs an array (the queue)');
+    if (typeof oneAtATime !== 'boolean') throw new TypeError(`queueStream's oneAtATime must be a boolean, got ${typeof oneAtATime}`);
+    if (defaultRDD !== undefined && !(defaultRDD instanceof RDD)) {
+      throw new TypeError(`queueStream's defaultRDD must be an RDD (RDD.fromArray(...) for an array), got ${Array.isArray(defaultRDD) ? 'an array' : typeof defaultRDD}`);
+    }
     return new QueueInputDStream(this.graph, queue, oneAtATime, defaultRDD);
   }
 
@@ -249,7 +254,8 @@ export class StreamingContext {
           'start the context outside the module (a main.ts), or behind `if (import.meta.url === pathToFileURL(process.argv[1]).href)` (docs/jobs.md)',
       );
     }
-    if (this.graph.lifecycle === 'active') throw new Error('StreamingContext has already been started');
+    // `starting`: a second start() while the first still opens the checkpoint store.
+    if (this.graph.lifecycle === 'active' || this.starting) throw new Error('StreamingContext has already been started');
     if (this.graph.lifecycle === 'stopped') {
       throw new Error('StreamingContext has been stopped and cannot be started again; create a new one');
     }
@@ -263,7 +269,14 @@ export class StreamingContext {
         `${this.graph.checkpointReasons[0]} needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,
       );
     }
-    if (this.graph.checkpointDir !== undefined) await this.openCheckpoint();
+    if (this.graph.checkpointDir !== undefined) {
+      this.starting = true;
+      try {
+        await this.openCheckpoint();
+      } finally {
+        this.starting = false;
+      }
+    }
     // Stopped while the store opened: that stop found no store to close.
     if (this.stopping) return this.closeCheckpoint();
     const grid = batchGrid(
@@ -453,8 +466,15 @@ export class StreamingContext {
   }
 
   /** Stop generating batches and the inputs. Graceful: first finish the batches already due. */
-  stop(options: { graceful?: boolean } = {}): Promise<void> {
-    this.stopping ??= this.doStop(options.graceful ?? false);
+  stop(options?: { graceful?: boolean }): Promise<void>;
+  /** PySpark's order, `stop(stopSparkContext, stopGraceFully)`; there is no SparkContext to stop here. */
+  stop(stopSparkContext: boolean, stopGracefully?: boolean): Promise<void>;
+  stop(options: { graceful?: boolean } | boolean = {}, stopGracefully?: boolean): Promise<void> {
+    if (typeof options !== 'boolean' && (options === null || typeof options !== 'object')) {
+      throw new TypeError(`stop takes { graceful?: boolean } (or PySpark's stop(stopSparkContext, stopGraceFully)), got ${options === null ? 'null' : typeof options}`);
+    }
+    const graceful = typeof options === 'boolean' ? stopGracefully === true : options.graceful === true;
+    this.stopping ??= this.doStop(graceful);
     // Called from an output operation (`await ssc.stop()` in foreachRDD): the stop waits for
     // that very batch, which waits for this promise. Resolve once stopping has begun instead;
     // awaitTermination() still resolves when the stop is complete.
@@ -507,17 +527,13 @@ export class StreamingContext {
 
   /**
    * Graceful stop, as Spark: receivers stop first, then the batches due — and, on a real clock,
-   * the one at the next batch time — take everything they received.
+   * the one at the next batch time (Spark's timer fires once more after its stop) — take
+   * everything received, and every input (a folder, a queue) has that last batch to offer more.
    */
   private async drainInputs(): Promise<void> {
-    let receiving = false;
-    for (const input of this.graph.inputs) {
-      if (!input.stopReceiving) continue;
-      receiving = true;
-      await input.stopReceiving();
-    }
+    for (const input of this.graph.inputs) await input.stopReceiving?.();
     let due = this.clock.getTimeMillis();
-    if (receiving && !(this.clock instanceof ManualClock)) {
+    if (!(this.clock instanceof ManualClock)) {
       const next = this.scheduler.nextBatchTime;
       const wait = next - due;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

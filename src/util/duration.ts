@@ -8,7 +8,8 @@ export const Minutes = (n: number): Duration => n * 60_000;
 /** Throws a clear error unless `ms` is a positive whole number of milliseconds. */
 export function checkDuration(ms: unknown, what: string): Duration {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || !Number.isInteger(ms)) {
-    throw new RangeError(`${what} must be a positive whole number of milliseconds, got ${String(ms)}`);
+    const got = typeof ms === 'string' ? `the string '${ms}'` : String(ms);
+    throw new RangeError(`${what} must be a positive whole number of milliseconds, got ${got}`);
   }
   return ms;
 }

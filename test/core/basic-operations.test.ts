@@ -552,6 +552,12 @@ describe('queueStream', () => {
     expect(run.outputs).toEqual([[1], [0, 0], [0, 0]]);
   });
 
+  it('refuses a defaultRDD that is not an RDD, and a oneAtATime that is not a boolean, when the stream is made', () => {
+    const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock() });
+    expect(() => ssc.queueStream([], true, [7, 8] as unknown as RDD<number>)).toThrow(/defaultRDD must be an RDD \(RDD.fromArray\(...\) for an array\), got an array/);
+    expect(() => ssc.queueStream([], 'yes' as unknown as boolean)).toThrow(/oneAtATime must be a boolean, got string/);
+  });
+
   it('accepts RDDs in the queue and sees what is queued after start', async () => {
     const clock = new ManualClock();
     const ssc = new StreamingContext({ batchDuration: 1000, clock });

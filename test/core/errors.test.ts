@@ -24,6 +24,10 @@ describe('durations', () => {
     });
   }
 
+  it("a duration given as a string is named as one (a value from process.argv, say)", () => {
+    expect(() => new StreamingContext({ batchDuration: '1000' as unknown as number })).toThrow("got the string '1000'");
+  });
+
   it('a missing options object is refused', () => {
     expect(() => new StreamingContext(undefined as never)).toThrow(/batchDuration/);
   });

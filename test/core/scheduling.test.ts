@@ -319,6 +319,55 @@ describe('stopping', () => {
     }
   });
 
+  it('graceful stop on a real clock runs one more batch for every input: a queue element added just before the stop is processed (Spark)', async () => {
+    const ssc = new StreamingContext({ batchDuration: 100 });
+    const queue: number[][] = [];
+    const seen: number[] = [];
+    let batches = 0;
+    ssc.queueStream(queue).foreachRDD((rdd) => {
+      batches++;
+      seen.push(...rdd.collect());
+    });
+    await ssc.start();
+    while (batches < 1) await sleep(10);
+    queue.push([1, 2, 3]);
+    await ssc.stop({ graceful: true });
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it("stop takes PySpark's order too, stop(stopSparkContext, stopGraceFully), and refuses anything else", async () => {
+    const ssc = new StreamingContext({ batchDuration: 100 });
+    const queue: number[][] = [];
+    const seen: number[] = [];
+    let batches = 0;
+    ssc.queueStream(queue).foreachRDD((rdd) => {
+      batches++;
+      seen.push(...rdd.collect());
+    });
+    await ssc.start();
+    while (batches < 1) await sleep(10);
+    queue.push([7]);
+    await ssc.stop(true, true);
+    expect(seen).toEqual([7]);
+    const other = new StreamingContext({ batchDuration: 100 });
+    expect(() => other.stop('graceful' as unknown as boolean)).toThrow(/stop takes \{ graceful\?: boolean \}/);
+  });
+
+  it('a second start() while the first opens its checkpoint store says the context is already started', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-double-start-'));
+    const { ssc } = manual();
+    ssc.checkpoint(dir);
+    ssc.queueStream<number>([]).foreachRDD(() => undefined);
+    try {
+      const first = ssc.start();
+      await expect(ssc.start()).rejects.toThrow('StreamingContext has already been started');
+      await first;
+    } finally {
+      await ssc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('await ssc.stop() inside foreachRDD does not wait for its own batch (no deadlock)', async () => {
     for (const graceful of [false, true]) {
       const { ssc, clock } = manual();
