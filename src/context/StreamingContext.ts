@@ -33,7 +33,16 @@ import {
   type ReceiverStreamOptions,
   type SocketStreamOptions,
 } from '../receivers/index.js';
-import { Checkpointer, CheckpointStore, type CheckpointerOptions, type CheckpointMeta, type RestorePlan, type StartRecord } from '../checkpoint/index.js';
+import {
+  Checkpointer,
+  CheckpointStore,
+  describeStream,
+  streamKey,
+  type CheckpointerOptions,
+  type CheckpointMeta,
+  type RestorePlan,
+  type StartRecord,
+} from '../checkpoint/index.js';
 import { type Duration } from '../util/duration.js';
 import { runShuffles } from '../workers/shuffles.js';
 import { defaultWorkers, WorkerPool, type JobRef } from '../workers/WorkerPool.js';
@@ -437,6 +446,22 @@ export class StreamingContext {
     }
     ssc.checkpointer = cp;
     return ssc;
+  }
+
+  /**
+   * What `stream` will be given back when this context starts — its meta in the checkpoint it
+   * resumes, or in the first run's start record — or undefined on a fresh start. For an input
+   * that opens its connection before start() restores it (a Structured Streaming source must
+   * know the offset it resumes from, not start over as configured).
+   */
+  resumeMetaOf(stream: DStream<unknown>): unknown {
+    const key = streamKey(stream);
+    if (this.recovered) {
+      const from = this.recovered.plan.from.get(key);
+      return from === undefined ? undefined : this.recovered.meta.streams[from];
+    }
+    const saved = this.startFrom?.record.streams[key];
+    return saved !== undefined && saved.line === describeStream(stream) ? saved.meta : undefined;
   }
 
   /** True when this context resumed from a checkpoint; the last batch that checkpoint completed. */

@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/context/Clock.js';
 import { MemoryStream, SparkSession, StreamingQuery, StreamingQueryException, functions as F } from '../../src/sql/index.js';
 import { CheckpointStore } from '../../src/checkpoint/index.js';
+import { timeStringAsSec, valueAtSecond } from '../../src/sql/sources/rate.js';
 import { listenBelowEphemeral, session, tempDir } from './helpers.js';
 
 describe('sinks × output modes (seed 002 table), checked at start()', () => {
@@ -358,6 +359,107 @@ describe('triggers and progress', () => {
     }
   });
 
+  it('the rate source ramps up as Spark\'s valueAtSecond: rampUpTime 4s, rowsPerSecond 10 emits 2 4 6 8 then 10 rows a second, each batch spread over its seconds', async () => {
+    expect([0, 1, 2, 3, 4, 5, 6].map((s) => valueAtSecond(s, 10, 4))).toEqual([0, 2, 6, 12, 20, 30, 40]);
+    expect([0, 1, 2, 3].map((s) => valueAtSecond(s, 10, 0))).toEqual([0, 10, 20, 30]);
+    // 10 / (20 + 1) rounds down to no speed-up at all: Spark's rows stay at 0 until the ramp-up ends.
+    expect([1, 20, 21, 22].map((s) => valueAtSecond(s, 10, 20))).toEqual([0, 0, 10, 20]);
+    const clock = new ManualClock(0);
+    const spark = new SparkSession({ clock });
+    try {
+      const rate = spark.readStream.format('rate').option('rowsPerSecond', 10).option('rampUpTime', '4s').option('numPartitions', 3).load();
+      const batches: { value: number; ms: number }[][] = [];
+      const q = await rate.writeStream
+        .trigger({ processingTime: '1 second' })
+        .foreachBatch((df) => {
+          batches.push(df.collect().map((r) => ({ value: r.value as number, ms: (r.timestamp as Date).getTime() })));
+        })
+        .start();
+      for (let s = 1; s <= 4; s++) {
+        await clock.advance(1000);
+        await q.processAllAvailable();
+      }
+      expect(batches.map((b) => b.length)).toEqual([2, 4, 6, 8]);
+      expect(batches.flat().map((r) => r.value)).toEqual([...Array(20).keys()]);
+      expect(batches[0]).toEqual([{ value: 0, ms: 0 }, { value: 1, ms: 500 }]);
+      expect(batches[1]!.map((r) => r.ms)).toEqual([1000, 1250, 1500, 1750]);
+      // 6 values in second 3: 1000/6 ms apart, rounded as Spark's math.round.
+      expect(batches[2]!.map((r) => r.ms)).toEqual([2000, 2167, 2333, 2500, 2667, 2833]);
+      expect(batches[3]!.map((r) => r.ms)).toEqual([3000, 3125, 3250, 3375, 3500, 3625, 3750, 3875]);
+      // Past the ramp-up a trigger over two seconds reads 20 rows (seconds 5 and 6: 10 a second), 100 ms apart.
+      await clock.advance(2000);
+      await q.processAllAvailable();
+      expect(batches.length).toBe(5);
+      expect(batches[4]!.map((r) => r.value)).toEqual([...Array(20).keys()].map((i) => 20 + i));
+      expect(batches[4]!.map((r) => r.ms)).toEqual([...Array(20).keys()].map((i) => 4000 + 100 * i));
+      // Half a second more is no new whole second: no batch (Spark's offsets are whole seconds).
+      await clock.advance(500);
+      await q.processAllAvailable();
+      expect(batches.length).toBe(5);
+      expect(q.lastProgress?.sources[0]?.description).toBe('RateStreamV2[rowsPerSecond=10, rampUpTimeSeconds=4, numPartitions=3');
+      expect(q.lastProgress?.sources[0]?.endOffset).toEqual({ start: 0, seconds: 6 });
+      await q.stop();
+    } finally {
+      await spark.stop();
+    }
+  });
+
+  it('the rate source resumes its ramp-up from a checkpoint, and availableNow reads the whole seconds there when it started', async () => {
+    const clock = new ManualClock(0);
+    const spark = new SparkSession({ clock });
+    const location = tempDir();
+    try {
+      const rate = () => spark.readStream.format('rate').option('rowsPerSecond', 6).option('rampUpTime', 2).load();
+      const q = await rate().writeStream.format('memory').queryName('ramp').option('checkpointLocation', location).trigger({ processingTime: '1 second' }).start();
+      await clock.advance(1000);
+      await q.processAllAvailable();
+      // delta 6 / 3 = 2: seconds 0..4 end at 0 2 6 12 18.
+      expect(spark.table('ramp').collect().map((r) => r.value)).toEqual([0, 1]);
+      await q.stop();
+      await clock.advance(2500); // second 3.5 on the first run's time line
+      const seen: { value: number; ms: number }[][] = [];
+      const again = await rate()
+        .writeStream.trigger({ availableNow: true })
+        .option('checkpointLocation', location)
+        .foreachBatch((df) => {
+          seen.push(df.collect().map((r) => ({ value: r.value as number, ms: (r.timestamp as Date).getTime() })));
+        })
+        .start();
+      expect(await again.awaitTermination(10_000)).toBe(true);
+      expect(again.exception()).toBeNull();
+      // Seconds 1..3: values 2..11 spread over 2000 ms; the half second after waits for the next run.
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.map((r) => r.value)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect(seen[0]!.map((r) => r.ms)).toEqual([1000, 1200, 1400, 1600, 1800, 2000, 2200, 2400, 2600, 2800]);
+    } finally {
+      await spark.stop();
+    }
+  });
+
+  it('the rate source checks its options at load() with Spark\'s messages; rampUpTime is a time string in seconds', () => {
+    const spark = session();
+    const load = (opts: Record<string, string | number>) => () => spark.readStream.format('rate').options(opts).load();
+    expect(load({ rowsPerSecond: 0 })).toThrow("Invalid value '0'. The option 'rowsPerSecond' must be positive");
+    expect(load({ rowsPerSecond: -3 })).toThrow("Invalid value '-3'. The option 'rowsPerSecond' must be positive");
+    expect(load({ rowsPerSecond: 1.5 })).toThrow(`Invalid value '1.5'. The option 'rowsPerSecond' must be a positive whole number (For input string: "1.5")`);
+    expect(load({ rowsPerSecond: 'ten' })).toThrow("Invalid value 'ten'. The option 'rowsPerSecond' must be a positive whole number");
+    expect(load({ rampUpTime: 'banana' })).toThrow(
+      "Invalid value 'banana' for the option 'rampUpTime'. Time must be specified as seconds (s), milliseconds (ms), microseconds (us), minutes (m or min), hour (h), or day (d). E.g. 50s, 100ms, or 250us.\nFailed to parse time string: banana",
+    );
+    expect(load({ rampUpTime: '5 weeks' })).toThrow(/option 'rampUpTime'.*\nFailed to parse time string: 5 weeks/s);
+    expect(load({ rampUpTime: '5w' })).toThrow(/option 'rampUpTime'.*\nInvalid suffix: "w"/s);
+    expect(load({ rampUpTime: '5constructor' })).toThrow(/Invalid suffix: "constructor"/);
+    expect(load({ rampUpTime: '1.5s' })).toThrow(/Failed to parse time string: 1.5s/);
+    expect(load({ rampUpTime: '-2s' })).toThrow("Invalid value '-2'. The option 'rampUpTime' must not be negative");
+    expect(load({ numPartitions: 0 })).toThrow("Invalid value '0'. The option 'numPartitions' must be positive");
+    expect(load({ numPartitions: 2.5 })).toThrow("Invalid value '2.5'. The option 'numPartitions' must be a positive whole number");
+    expect(load({ numPartitions: 2 ** 31 })).toThrow(`Invalid value '2147483648'. The option 'numPartitions' must be a positive whole number`);
+    expect(['5s', '2m', '3min', '1h', '1d', '7', ' 10S ', '1500ms', '999ms', '2500000us', '0s'].map(timeStringAsSec)).toEqual([5, 120, 180, 3600, 86_400, 7, 10, 1, 0, 2, 0]);
+    const described = (opts: Record<string, string | number>) => spark.readStream.format('rate').options(opts).load();
+    expect(described({}).isStreaming).toBe(true);
+    expect(() => described({ rowsPerSecond: '+7', rampUpTime: '2m', numPartitions: 4 })).not.toThrow();
+  });
+
   it('the socket source: the slides wordcount over a TCP server', async () => {
     const sockets: Socket[] = [];
     const server: Server = createServer((s) => {
@@ -386,6 +488,45 @@ describe('triggers and progress', () => {
       await expect(refused.awaitTermination()).rejects.toThrow(/cannot connect to 127.0.0.1:1/);
       expect(refused.isActive).toBe(false);
       expect(refused.exception()?.message).toMatch(/cannot connect to 127.0.0.1:1/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+});
+
+describe('a source restarted from its checkpointLocation', () => {
+  it('the socket source numbers its lines after the ones the checkpoint committed: lines sent after a restart are all read, once', async () => {
+    const sockets: Socket[] = [];
+    let send = 'a\nb\nc\n';
+    const server: Server = createServer((s) => {
+      sockets.push(s);
+      s.write(send);
+    });
+    const port = await listenBelowEphemeral(server);
+    const checkpoint = tempDir();
+    const out = tempDir();
+    const run = async (): Promise<void> => {
+      const spark = session();
+      try {
+        const q = spark.readStream.format('socket').option('host', '127.0.0.1').option('port', port).load()
+          .writeStream.format('json').option('path', out).option('checkpointLocation', checkpoint).start();
+        for (let i = 0; i < 100 && q.recentProgress.reduce((n, p) => n + p.numInputRows, 0) < 3; i++) {
+          await q.processAllAvailable();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await q.stop();
+      } finally {
+        await spark.stop();
+      }
+    };
+    try {
+      await run();
+      send = 'd\ne\nf\n';
+      await run();
+      const spark = session();
+      const rows = (await spark.read.schema('value STRING').json(out)).collect().map((r) => r.value as string).sort();
+      expect(rows).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     } finally {
       for (const s of sockets) s.destroy();
       server.close();

@@ -27,7 +27,7 @@ import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
 import { sameOffset, type ReadLimits, type Source, type SourceProvider } from '../sources/Source.js';
 import type { Row } from '../values.js';
 import type { StreamingShape } from './analysis.js';
-import { MicroBatchInput, type PlannedBatch } from './MicroBatchInput.js';
+import { MicroBatchInput, type MicroBatchPosition, type PlannedBatch } from './MicroBatchInput.js';
 import { perSecond, type StreamingQueryProgress } from './progress.js';
 import { AggregateStateDStream, DedupStateDStream, type StateContext } from './StateStoreDStream.js';
 import { WatermarkTracker, type WatermarkPolicy, type WatermarkState } from './WatermarkTracker.js';
@@ -89,7 +89,10 @@ export class MicroBatchExecution {
     const recovered = this.ssc.recoveredFrom;
     if (recovered !== undefined) await this.clock.setTime(recovered);
     this.source = (this.o.shape.scan.spec as SourceProvider).createSource({ startedAt: this.o.startedAt, startedAtWallMs: this.o.startedAtWallMs });
-    await this.source.start?.(this.input.position.committed);
+    // Where a restart resumes, read before ssc.start() restores it: a source that started over as
+    // configured would check its starting offsets again, or number a socket's lines from 0 anew.
+    const resumed = this.ssc.resumeMetaOf(this.input) as Partial<MicroBatchPosition> | undefined;
+    await this.source.start?.(resumed?.committed);
     this.input.initialOffset = this.source.initialOffset?.();
     await this.ssc.start();
     // A context failure (a user function, the sink, a checkpoint write that failed after its batch
