@@ -1,31 +1,26 @@
 /**
  * The RDD: one batch's in-memory, partitioned collection. Over 400 lines on purpose: it is one
  * class, Spark's RDD API (narrow and wide transformations, actions) on one lazy narrow-chain
- * core, and every method is a few lines over that core; the key handling is in keys.ts and the
- * ordering in compare.ts.
+ * core and the few RDD kinds that core is made of, and every method is a few lines over that
+ * core or a delegation. The bodies live elsewhere, each module holding one kind and loading
+ * nothing of this file (they read an RDD through partitioned.ts's interface): actions.ts (the
+ * actions), byKey.ts (pair shuffles), setOps.ts (two-RDD operations), sampling.ts, textFiles.ts;
+ * key handling in keys.ts, ordering in compare.ts, argument checks in checks.ts.
  */
-import { compareValues } from './compare.js';
-import { KeyMap, partitionOf } from './keys.js';
+import * as actions from './actions.js';
+import { cogroupPartitions, combinePerPartition, cross, partitionByKey } from './byKey.js';
+import { checkPartitions } from './checks.js';
+import { compareValues, sortedBy } from './compare.js';
 import { PairTable } from './PairTable.js';
+import { sliceArray, type KeyOf, type Push, type ValueOf } from './partitioned.js';
+import { samplePartition, sampleSeed, takeSample } from './sampling.js';
+import { checkZippable, crossInto, intersect, subtractBy, zipInto } from './setOps.js';
 import { bindStage, type NarrowOp, type NarrowOpKind, type SinkKind } from './stage.js';
+import { saveAsTextFile } from './textFiles.js';
+import { copyOfZero } from './zero.js';
 import { appendAll } from '../util/appendAll.js';
-import { isThenable } from '../util/thenable.js';
 
-/** Receives one element; narrow transformations compose these so a chain runs in one pass. */
-export type Push<T> = (t: T) => void;
-
-/** Spark's ParallelCollectionRDD slicing: contiguous, in order, sizes differing by at most one. */
-export function sliceArray<T>(data: readonly T[], numSlices: number): T[][] {
-  if (!Number.isInteger(numSlices) || numSlices < 1) {
-    throw new RangeError(`number of partitions must be a positive integer, got ${numSlices}`);
-  }
-  const out: T[][] = [];
-  const n = data.length;
-  for (let i = 0; i < numSlices; i++) {
-    out.push(data.slice(Math.floor((i * n) / numSlices), Math.floor(((i + 1) * n) / numSlices)));
-  }
-  return out;
-}
+export { sliceArray, type Push } from './partitioned.js';
 
 /**
  * One batch's collection: a fixed number of in-memory partitions, computed lazily.
@@ -186,30 +181,64 @@ export abstract class RDD<T> {
     return new UnionRDD<T>(owners);
   }
 
-  /** Spread the elements, in order, over `numPartitions` contiguous partitions. */
+  /** Spread the elements, in order, over `numPartitions` (a positive integer) contiguous partitions. */
   repartition(numPartitions: number): RDD<T> {
-    return RDD.deferred(numPartitions, () => sliceArray(this.collect(), numPartitions));
+    const n = checkPartitions(numPartitions);
+    return RDD.deferred(n, () => sliceArray(this.collect(), n));
   }
 
+  /** At most `numPartitions` (a positive integer) partitions: never more than this RDD has, as Spark without a shuffle. */
   coalesce(numPartitions: number): RDD<T> {
-    return this.repartition(Math.min(numPartitions, Math.max(1, this.numPartitions)));
+    return this.repartition(Math.min(checkPartitions(numPartitions), Math.max(1, this.numPartitions)));
   }
 
+  /** Sorted by `f` (stable), in contiguous partitions; `numPartitions` 0 gives one, as Spark's RangePartitioner. */
   sortBy<U>(f: (t: T) => U, ascending = true, numPartitions = this.numPartitions): RDD<T> {
-    return RDD.deferred(Math.max(numPartitions, 1), () => {
-      const keyed = this.collect().map((t) => [f(t), t] as const);
-      keyed.sort((a, b) => (ascending ? compareValues(a[0], b[0]) : compareValues(b[0], a[0])));
-      return sliceArray(
-        keyed.map((kt) => kt[1]),
-        Math.max(numPartitions, 1),
-      );
-    });
+    const n = numPartitions === 0 ? 1 : checkPartitions(numPartitions);
+    return RDD.deferred(n, () => sliceArray(sortedBy(this.collect(), f, ascending), n));
   }
 
   distinct(numPartitions?: number): RDD<T> {
     return this.map((t): [T, null] => [t, null])
       .reduceByKey((a) => a, numPartitions)
       .map((kv) => kv[0]);
+  }
+
+  /** Each element paired with its key `f(t)`: `[f(t), t]`. */
+  keyBy<K>(f: (t: T) => K): RDD<[K, T]> {
+    return this.map((t): [K, T] => [f(t), t]);
+  }
+
+  /** Spark's zip: the elements of both at the same positions; the same partition count and sizes are required. */
+  zip<U>(other: RDD<U>): RDD<[T, U]> {
+    checkZippable(this, other);
+    return this.narrow((i, push) => zipInto(this.partition(i), other.partition(i), push));
+  }
+
+  /** Every pair `[t, u]`, in `numPartitions × other.numPartitions` partitions (Spark's CartesianRDD). */
+  cartesian<U>(other: RDD<U>): RDD<[T, U]> {
+    const m = other.numPartitions;
+    return new NarrowRDD<[T, U]>(this.numPartitions * m, (i, push) =>
+      crossInto(this.partition(Math.floor(i / m)), other.partition(i % m), push),
+    );
+  }
+
+  /** The elements not in `other` (by value; duplicates kept), hash-partitioned (default: this RDD's count). */
+  subtract(other: RDD<T>, numPartitions?: number): RDD<T> {
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
+    return RDD.deferred(n, () => subtractBy(this, identity, other, identity, n));
+  }
+
+  /** The distinct elements in both (by value), hash-partitioned (default: the larger partition count). */
+  intersection(other: RDD<T>, numPartitions?: number): RDD<T> {
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, other.numPartitions, 1));
+    return RDD.deferred(n, () => intersect(this, other, n));
+  }
+
+  /** Spark's sample: each element kept with probability `fraction`, or `Poisson(fraction)` times with replacement. */
+  sample(withReplacement: boolean, fraction: number, seed?: number): RDD<T> {
+    const s = sampleSeed(withReplacement, fraction, seed);
+    return this.narrow((i, push) => samplePartition(this, i, withReplacement, fraction, s, push));
   }
 
   zipWithIndex(): RDD<[T, number]> {
@@ -281,37 +310,49 @@ export abstract class RDD<T> {
     );
   }
 
-  /** As Spark, each key folds into its own copy of `zero` (which `f` may change in place). */
+  /**
+   * Spark's foldByKey: in each partition a key folds from its own copy of `zero` (which `f` may
+   * change in place), then the partitions' results fold with `f`: 'a' with 1 and 2 in two
+   * partitions, foldByKey(1, +) gives (1+1)+(1+2) = 5.
+   */
   foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => V, numPartitions?: number): RDD<[K, V]> {
-    return this.combineByKey((v) => f(copyOfZero(zero), v), f, f, numPartitions);
+    return this.aggregateByKey(zero, f, f, numPartitions);
+  }
+
+  /** Spark's aggregateByKey: per partition, a key's values fold into a copy of `zero` with `seqOp`; `combOp` merges partitions. */
+  aggregateByKey<U, K = KeyOf<T>, V = ValueOf<T>>(
+    this: RDD<[K, V]>,
+    zero: U,
+    seqOp: (acc: U, v: V) => U,
+    combOp: (a: U, b: U) => U,
+    numPartitions?: number,
+  ): RDD<[K, U]> {
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
+    const create = (v: V): U => seqOp(copyOfZero(zero), v);
+    return RDD.deferred(n, () => combinePerPartition(this, create, seqOp, combOp, n));
+  }
+
+  /** Sorted by key (stable), in contiguous partitions (default: this RDD's count). */
+  sortByKey<K = KeyOf<T>, V = ValueOf<T>>(this: RDD<[K, V]>, ascending = true, numPartitions = this.numPartitions): RDD<[K, V]> {
+    return this.sortBy((kv) => kv[0], ascending, numPartitions);
+  }
+
+  /** The pairs whose key (by value) is no key of `other`, hash-partitioned (default: this RDD's count). */
+  subtractByKey<W, K = KeyOf<T>, V = ValueOf<T>>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, V]> {
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
+    return RDD.deferred(n, () => subtractBy(this, keyOfPair, other, keyOfPair, n));
   }
 
   /** Hash-partition the pairs by key, keeping each partition's arrival order. */
   partitionBy<K, V>(this: RDD<[K, V]>, numPartitions: number): RDD<[K, V]> {
     const n = checkPartitions(numPartitions);
-    return RDD.deferred(n, () => {
-      const parts: [K, V][][] = Array.from({ length: n }, () => []);
-      for (let p = 0; p < this.numPartitions; p++) {
-        this.iteratePartition(p, (kv) => void parts[partitionOf(kv[0], n)]!.push(kv));
-      }
-      return parts;
-    });
+    return RDD.deferred(n, () => partitionByKey(this, n));
   }
 
   /** For each key in either RDD, all its values from each: `[K, [V[], W[]]]`. */
   cogroup<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V[], W[]]]> {
     const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, other.numPartitions, 1));
-    return RDD.deferred(n, () => {
-      const groups = new KeyMap<K, [V[], W[]]>();
-      const fresh = (): [V[], W[]] => [[], []];
-      for (let p = 0; p < this.numPartitions; p++) {
-        this.iteratePartition(p, (kv) => void groups.entryOrInit(kv[0], fresh).value[0].push(kv[1]));
-      }
-      for (let p = 0; p < other.numPartitions; p++) {
-        other.iteratePartition(p, (kw) => void groups.entryOrInit(kw[0], fresh).value[1].push(kw[1]));
-      }
-      return hashPartition(groups, n);
-    });
+    return RDD.deferred(n, () => cogroupPartitions(this, other, n));
   }
 
   join<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V, W]]> {
@@ -362,18 +403,14 @@ export abstract class RDD<T> {
     return n;
   }
 
+  /** The first `n` elements (an integer; [] for n <= 0), partitions in order. */
   take(n: number): T[] {
-    const out: T[] = [];
-    for (let i = 0; i < this.numPartitions && out.length < n; i++) {
-      const part = this.partition(i);
-      for (let j = 0; j < part.length && out.length < n; j++) out.push(part[j] as T);
-    }
-    return out;
+    return actions.take(this, n);
   }
 
   first(): T {
     const head = this.take(1);
-    if (head.length === 0) throw new Error('first() on an empty RDD');
+    if (head.length === 0) throw new Error('first(): empty collection');
     return head[0] as T;
   }
 
@@ -383,51 +420,85 @@ export abstract class RDD<T> {
   }
 
   reduce(f: (a: T, b: T) => T): T {
-    const reduced = this.reduceAll(f);
-    if (reduced.length === 0) throw new Error('reduce() on an empty RDD');
-    return reduced[0];
+    return actions.reduceNonEmpty(this, f, 'reduce');
   }
 
   /** The elements reduced with `f` in one pass, as a one-element array; empty for an empty RDD. */
   reduceAll(f: (a: T, b: T) => T): [T] | [] {
-    let acc: T | undefined;
-    let seen = false;
-    for (let i = 0; i < this.numPartitions; i++) {
-      this.iteratePartition(i, (t) => {
-        acc = seen ? f(acc as T, t) : t;
-        seen = true;
-      });
-    }
-    return seen ? [acc as T] : [];
+    return actions.reduceAll(this, f);
   }
 
+  /** Spark's fold: each partition folds from its own copy of `zero`, then the results fold from another copy. */
   fold(zero: T, f: (a: T, b: T) => T): T {
-    let acc = copyOfZero(zero);
-    for (let i = 0; i < this.numPartitions; i++) this.iteratePartition(i, (t) => void (acc = f(acc, t)));
-    return acc;
+    return actions.aggregate(this, zero, f, f);
   }
 
-  /** The `n` largest elements, largest first (by `compare`, default the natural order). */
+  /** Spark's aggregate: each partition folds into a copy of `zero` with `seqOp`; `combOp` folds the results from another. */
+  aggregate<U>(zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U): U {
+    return actions.aggregate(this, zero, seqOp, combOp);
+  }
+
+  /** The `n` largest elements, largest first (by `compare`, default the natural order); [] for n <= 0. */
   top(n: number, compare: (a: T, b: T) => number = compareValues): T[] {
-    return this.collect()
-      .sort((a, b) => compare(b, a))
-      .slice(0, n);
+    return actions.smallest(this, n, (a, b) => compare(b, a), 'top');
   }
 
+  /** The `n` smallest elements, smallest first; [] for n <= 0. */
   takeOrdered(n: number, compare: (a: T, b: T) => number = compareValues): T[] {
-    return this.collect().sort(compare).slice(0, n);
+    return actions.smallest(this, n, compare, 'takeOrdered');
+  }
+
+  /** The smallest element (the first of equals); throws "empty collection" for an empty RDD. */
+  min(compare: (a: T, b: T) => number = compareValues): T {
+    return actions.min(this, compare);
+  }
+
+  /** The largest element (the first of equals); throws "empty collection" for an empty RDD. */
+  max(compare: (a: T, b: T) => number = compareValues): T {
+    return actions.max(this, compare);
+  }
+
+  /** The sum; 0 for an empty RDD. */
+  sum(this: RDD<number>): number {
+    return actions.sum(this);
+  }
+
+  /** The arithmetic mean; NaN for an empty RDD. */
+  mean(this: RDD<number>): number {
+    return actions.mean(this);
+  }
+
+  /** Spark's takeSample: `num` random elements (repeats possible with replacement), in random order. */
+  takeSample(withReplacement: boolean, num: number, seed?: number): T[] {
+    return takeSample(this, withReplacement, num, seed);
   }
 
   countByValue(): Map<T, number> {
-    const counts = new KeyMap<T, number>();
-    for (let i = 0; i < this.numPartitions; i++) {
-      this.iteratePartition(i, (t) => void counts.entryOrInit(t, () => 0).value++);
-    }
-    return new Map(counts.pairs());
+    return actions.countBy(this, identity);
   }
 
+  countByKey<K = KeyOf<T>, V = ValueOf<T>>(this: RDD<[K, V]>): Map<K, number> {
+    return actions.countBy(this, keyOfPair);
+  }
+
+  /** One entry per key (by value), the last value winning. */
   collectAsMap<K, V>(this: RDD<[K, V]>): Map<K, V> {
-    return new Map(this.collect());
+    return actions.collectAsMap(this);
+  }
+
+  /** Each key's values reduced with `f`, as a Map. */
+  reduceByKeyLocally<K = KeyOf<T>, V = ValueOf<T>>(this: RDD<[K, V]>, f: (a: V, b: V) => V): Map<K, V> {
+    return actions.reduceByKeyLocally(this, f);
+  }
+
+  /** The values of `key` (by value), in order. */
+  lookup<K = KeyOf<T>, V = ValueOf<T>>(this: RDD<[K, V]>, key: K): V[] {
+    return actions.lookup(this, key);
+  }
+
+  /** Spark's layout: a new directory of part-00000… files, one per partition, one element per line, and _SUCCESS. */
+  saveAsTextFile(path: string): Promise<void> {
+    return saveAsTextFile(this, path);
   }
 
   foreach(f: (t: T) => void): void {
@@ -436,21 +507,7 @@ export abstract class RDD<T> {
 
   /** Runs `f` on each partition; when `f` is async the returned promise settles once all have. */
   foreachPartition(f: (it: T[]) => void | Promise<unknown>): void | Promise<void> {
-    const pending: Promise<unknown>[] = [];
-    try {
-      for (let i = 0; i < this.numPartitions; i++) {
-        const r = f(this.ownPartition(i));
-        // Any awaitable; handled at once, so a partition that throws later leaves no rejection unhandled.
-        if (isThenable(r)) {
-          const p = Promise.resolve(r);
-          p.catch(() => undefined);
-          pending.push(p);
-        }
-      }
-    } catch (e) {
-      throw e; // the partitions' promises before it each have a handler
-    }
-    if (pending.length) return Promise.all(pending).then(() => undefined);
+    return actions.forEachPartition(this.numPartitions, (i) => this.ownPartition(i), f);
   }
 
   toString(): string {
@@ -482,13 +539,6 @@ export function provideCombined(rdd: RDD<unknown>, result: CombinedShuffle): voi
   combinedElsewhere.set(rdd, result);
 }
 
-/** Spread a table's entries over `n` partitions by key hash, each keeping the table's order. */
-function hashPartition<K, V>(table: KeyMap<K, V>, n: number): [K, V][][] {
-  const parts: [K, V][][] = Array.from({ length: n }, () => []);
-  table.forEach((v, k) => void parts[partitionOf(k, n)]!.push([k, v]));
-  return parts;
-}
-
 /**
  * Run partition `i` of `rdd` into a sink, fused with the element-wise steps before it: the
  * stage starts at the nearest RDD that is not such a step or is cached, and loops over that
@@ -510,31 +560,8 @@ function runStage(rdd: RDD<unknown>, i: number, sinkKind: SinkKind, sink: unknow
   else source.iteratePartition(i, stage.one);
 }
 
-/**
- * A fold's zero for one key (Spark deserialises a copy): plain arrays and objects are copied, so `f`
- * may change its first argument in place; class instances and the rest are used as they are.
- */
-function copyOfZero<V>(zero: V): V {
-  if (typeof zero !== 'object' || zero === null) return zero;
-  const proto = Object.getPrototypeOf(zero) as unknown;
-  if (!Array.isArray(zero) && proto !== Object.prototype && proto !== null) return zero;
-  try {
-    return structuredClone(zero);
-  } catch {
-    return zero; // holds a function, say: not copyable
-  }
-}
-
-function checkPartitions(n: number): number {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`numPartitions must be a positive integer, got ${n}`);
-  return n;
-}
-
-function cross<A, B>(as: readonly A[], bs: readonly B[]): [A, B][] {
-  const out: [A, B][] = [];
-  for (const a of as) for (const b of bs) out.push([a, b]);
-  return out;
-}
+const identity = <X>(x: X): X => x;
+const keyOfPair = <K>(kv: readonly [K, unknown]): K => kv[0];
 
 /** Partitions held in memory from the start (queueStream's arrays, collected results). */
 class ParallelCollectionRDD<T> extends RDD<T> {

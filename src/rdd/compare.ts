@@ -21,3 +21,10 @@ export function compareValues(a: unknown, b: unknown): number {
   const sb = typeof b === 'object' ? JSON.stringify(b) : String(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
+
+/** `items` sorted by `f` of each (stable: equal keys keep their order), ascending or descending. */
+export function sortedBy<T, U>(items: readonly T[], f: (t: T) => U, ascending: boolean): T[] {
+  const keyed = items.map((t) => [f(t), t] as const);
+  keyed.sort((a, b) => (ascending ? compareValues(a[0], b[0]) : compareValues(b[0], a[0])));
+  return keyed.map((kt) => kt[1]);
+}

@@ -1,6 +1,7 @@
 // Operator semantics a review found off Spark's, each pinned here: a shuffle reads a cached RDD's
 // cache; DStream.reduce reads its batch once; tuple keys with NaN, ±Infinity, null and bigints
-// compare by value; foldByKey and fold give each key its own zero; NaN sorts after every number;
+// compare by value; fold and foldByKey start each partition (and each key in it) from a copy of the
+// zero, as Spark's; NaN sorts after every number;
 // foreachPartition leaves no rejection unhandled; pprint writes bigints inside values.
 import { describe, expect, it, vi } from 'vitest';
 import { RDD } from '../../src/index.js';
@@ -44,15 +45,24 @@ describe('operator semantics (Spark)', () => {
     expect(RDD.fromArray<[unknown, string]>([[['x', NaN], 'a']], 1).join(RDD.fromArray<[unknown, string]>([[['x', null], 'b']], 1)).collect()).toEqual([]);
   });
 
-  it('foldByKey and fold start each key (and each call) from its own copy of the zero', () => {
+  it('fold and foldByKey use the zero once per partition (per key in it) and once more to merge, each a copy f may change', () => {
+    // Spark: fold(1, +) over [[1, 2], [3, 4, 5]] is 1 + (1 + 1 + 2) + (1 + 3 + 4 + 5) = 18.
+    expect(RDD.fromArray([1, 2, 3, 4, 5], 2).fold(1, (a, b) => a + b)).toBe(18);
+    // An empty partition gives the zero: 1 + (1 + 1) + 1 + (1 + 2) = 7.
+    expect(RDD.fromPartitions([[1], [], [2]]).fold(1, (a, b) => a + b)).toBe(7);
+    expect(RDD.empty<number>().fold(1, (a, b) => a + b)).toBe(1);
+    // Spark: 'a' with 1 and 2 in two partitions, foldByKey(1, +) is (1 + 1) + (1 + 2) = 5; 'b' in one, 1 + 7.
+    const byKey = RDD.fromPartitions<[string, number]>([[['a', 1], ['b', 7]], [['a', 2]]]).foldByKey(1, (a, b) => a + b);
+    expect(new Map(byKey.collect())).toEqual(new Map([['a', 5], ['b', 8]]));
+
     const zero: number[] = [];
-    // Each value a one-element list, folded by concatenation into the zero list.
+    // Each value a one-element list, folded by concatenation into the zero list, changed in place.
     const folded = new Map(
-      RDD.fromArray<[string, number[]]>([['a', [1]], ['b', [2]], ['a', [3]]], 2)
+      RDD.fromPartitions<[string, number[]]>([[['a', [1]]], [['b', [2]], ['a', [3]], ['a', [4]]]])
         .foldByKey(zero, (acc, v) => (acc.push(...v), acc))
         .collect(),
     );
-    expect(folded).toEqual(new Map([['a', [1, 3]], ['b', [2]]]));
+    expect(folded).toEqual(new Map([['a', [1, 3, 4]], ['b', [2]]]));
     expect(zero).toEqual([]);
     const z = { n: 0 };
     expect(RDD.fromArray([{ n: 1 }, { n: 2 }], 2).fold(z, (a, b) => ((a.n += b.n), a))).toEqual({ n: 3 });
