@@ -30,7 +30,7 @@ import { pairsOf } from './bulk.js';
 import { decodeBinaryValue, decodeValue, encodeValue, type StateKey } from './codec.js';
 import { encodeCommit, Ops, type CheckpointCommit, type CommitOptions, type Rewrites } from './commit.js';
 import { lingerGate, writeGroup, type Group } from './group.js';
-import { CheckpointError, corrupt, fail, mapReadError } from './errors.js';
+import { CheckpointError, corrupt, fail, mapReadError } from '../util/checkpointErrors.js';
 import { sizeOnDisk, storedStreamIds } from './inventory.js';
 import { blobKey, BLOB_PREFIX, checkStreamId, META_KEY, prefixEnd, prefixRange, SEQ_KEY, SNAPSHOT_CHUNK, START_KEY, STATE_NS } from './layout.js';
 import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';

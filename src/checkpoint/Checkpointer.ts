@@ -2,7 +2,7 @@ import type { DStream } from '../dstream/DStream.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { isCheckpointable, type Checkpointable, type StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { CheckpointStore, type CheckpointCommit, type CommitOptions, type DeltaChange, type SliceChange, type StateChange } from './CheckpointStore.js';
-import { CheckpointError } from './errors.js';
+import { CheckpointError } from '../util/checkpointErrors.js';
 import { SnapshotMerges } from './SnapshotMerges.js';
 import { UnwrittenCommits } from './UnwrittenCommits.js';
 import { CompactionPacing } from './compactionPacing.js';

@@ -8,7 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { threadSource } from '../util/threadSource.js';
-import { fail, type CheckpointErrorCode } from './errors.js';
+import { fail, type CheckpointErrorCode } from '../util/checkpointErrors.js';
 import type { StoredLog } from './stateRead.js';
 
 export interface MergeRequest {

@@ -1,7 +1,7 @@
 import type { Checkpointable } from '../dstream/Checkpointable.js';
 import type { DStream } from '../dstream/DStream.js';
 import type { CheckpointStore } from './CheckpointStore.js';
-import { CheckpointError } from './errors.js';
+import { CheckpointError } from '../util/checkpointErrors.js';
 import { SNAPSHOT_CHUNK } from './layout.js';
 
 /** A merge is due once a stream's delta log holds this many entries, whatever their size. */

@@ -8,7 +8,7 @@
 import type { Level } from 'level';
 import { encodeBulk, encodeBulkFlat, encodeSnapshot } from './bulk.js';
 import { encodeBinaryValue, encodeValue, type StateKey } from './codec.js';
-import { fail, innermostMessage, type CheckpointError } from './errors.js';
+import { fail, innermostMessage, type CheckpointError } from '../util/checkpointErrors.js';
 import {
   blobKey,
   checkStreamId,

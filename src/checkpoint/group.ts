@@ -6,7 +6,7 @@
  */
 import { encodeValue } from './codec.js';
 import { deleteRewrittenRanges, encodeCommit, type Ops, type Rewrites } from './commit.js';
-import { fail, mapReadError } from './errors.js';
+import { fail, mapReadError } from '../util/checkpointErrors.js';
 import { SEQ_KEY } from './layout.js';
 import type { Db } from './open.js';
 

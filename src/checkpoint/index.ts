@@ -23,7 +23,7 @@ export {
   decodeBinaryValue,
   type StateKey,
 } from './codec.js';
-export { CheckpointError, type CheckpointErrorCode } from './errors.js';
+export { CheckpointError, type CheckpointErrorCode } from '../util/checkpointErrors.js';
 export { Checkpointer, describeStream, type CheckpointMeta, type CheckpointerOptions } from './Checkpointer.js';
 export { GROUP_LINGER_MS, MAX_GROUP_BATCHES, MAX_UNWRITTEN_BATCHES, MAX_UNWRITTEN_FAST_BATCHES } from './groupCommit.js';
 export { streamKey, type RestorePlan, type StreamRecord } from './plan.js';

@@ -4,7 +4,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { mapReadError } from './errors.js';
+import { mapReadError } from '../util/checkpointErrors.js';
 import { DELTA_NS, IDLE_NS, SLICES_NS, SNAP_NS, STATE_NS } from './layout.js';
 import type { Db } from './open.js';
 

@@ -6,7 +6,7 @@
  * Each sees the commits written when it starts.
  */
 import { decodeKey, decodeValue } from './codec.js';
-import { corrupt, mapReadError } from './errors.js';
+import { corrupt, mapReadError } from '../util/checkpointErrors.js';
 import { IDLE_NS, padTime, prefixEnd, prefixRange, SLICES_NS, STATE_NS, stateKey, TIME_DIGITS } from './layout.js';
 import type { Db } from './open.js';
 import { scan } from './scan.js';

@@ -35,7 +35,7 @@
  * they must be non-empty and must not contain "/".
  */
 import { encodeKey, type StateKey } from './codec.js';
-import { fail, innermostMessage } from './errors.js';
+import { fail, innermostMessage } from '../util/checkpointErrors.js';
 
 export const CHECKPOINT_FORMAT = 'dstreams-checkpoint';
 export const CHECKPOINT_FORMAT_VERSION = 3;

@@ -14,7 +14,7 @@
 import type { KeyTextChunk } from '../dstream/Checkpointable.js';
 import { decodeBulk, decodeSnapshotChunk, encodeSnapshotChunk } from './bulk.js';
 import { encodeKey, type StateKey } from './codec.js';
-import { corrupt } from './errors.js';
+import { corrupt } from '../util/checkpointErrors.js';
 import { decodeStateEntries, type StoredLog } from './stateRead.js';
 
 /** A key's last change in the delta log was its removal. */

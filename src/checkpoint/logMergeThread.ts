@@ -4,7 +4,7 @@
  * CheckpointError does not cross threads as itself).
  */
 import { parentPort } from 'node:worker_threads';
-import { CheckpointError } from './errors.js';
+import { CheckpointError } from '../util/checkpointErrors.js';
 import { mergeStoredLog } from './logMerge.js';
 import type { MergeReply, MergeRequest } from './LogMerger.js';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Level } from 'level';
 import { RECEIVED_DATA_DIR } from '../util/checkpointDir.js';
 import { decodeValue, encodeValue } from './codec.js';
-import { CheckpointError, corrupt, fail, innermostMessage, mapOpenError, mapReadError } from './errors.js';
+import { CheckpointError, corrupt, fail, innermostMessage, mapOpenError, mapReadError } from '../util/checkpointErrors.js';
 import {
   CHECKPOINT_FORMAT,
   CHECKPOINT_FORMAT_VERSION,

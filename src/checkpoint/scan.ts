@@ -3,7 +3,7 @@
  * each batch handed on as it arrives, LevelDB's errors turned into CheckpointErrors naming the
  * directory, and the iterator closed however the loop ends (done, break, throw).
  */
-import { mapReadError } from './errors.js';
+import { mapReadError } from '../util/checkpointErrors.js';
 
 export interface RangeIterator<E> {
   nextv(size: number): Promise<E[]>;

@@ -15,7 +15,7 @@ import type { SnapshotChunk } from '../dstream/Checkpointable.js';
 import { encodeSnapshotChunk } from './bulk.js';
 import { encodeValue } from './codec.js';
 import { deleteRewrittenRanges, type Rewrites } from './commit.js';
-import { fail, innermostMessage, mapReadError } from './errors.js';
+import { fail, innermostMessage, mapReadError } from '../util/checkpointErrors.js';
 import { DELTA_NS, padChunk, padTime, prefixEnd, SEQ_KEY, SNAP_NS, STATE_NS } from './layout.js';
 import type { Db } from './open.js';
 

@@ -6,7 +6,7 @@
 import type { BaseChunk } from '../dstream/Checkpointable.js';
 import { decodeBulk, decodeSnapshotChunk, flatOf, type BulkChanges } from './bulk.js';
 import { decodeKey, decodeValue, encodeKey, type StateKey } from './codec.js';
-import { corrupt } from './errors.js';
+import { corrupt } from '../util/checkpointErrors.js';
 import { checkStreamId, DELTA_NS, padTime, prefixEnd, prefixRange, SNAP_NS, STATE_NS, TIME_DIGITS } from './layout.js';
 import type { Db } from './open.js';
 import { scan } from './scan.js';

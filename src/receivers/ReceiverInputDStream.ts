@@ -1,3 +1,4 @@
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { RECEIVED_DATA_DIR } from '../util/checkpointDir.js';
 import type { SavedStreamCheckpoint, StreamCheckpoint, Checkpointable } from '../dstream/Checkpointable.js';
@@ -42,6 +43,12 @@ export interface ReceiverPosition {
    * position after it skipped those (absent in checkpoints of older versions).
    */
   empty?: number[];
+  /**
+   * The run that wrote it had the write-ahead log on: a job resumed from it keeps the log on,
+   * whatever its options say (Spark restores its configuration from the checkpoint), so the
+   * blocks logged and not yet processed are read (absent in checkpoints of older versions).
+   */
+  wal?: true;
 }
 
 /** The write-ahead log directory of input stream `streamId` under a checkpoint directory. */
@@ -57,6 +64,12 @@ export function receivedDataDir(checkpointDir: string, streamId: number): string
  * blocks already durable are (the rest go to the next batch). After a crash, the logged blocks
  * no completed batch took are replayed (LogReplay) into batches of bounded size (the default
  * cap, rate/BatchCap.ts); blocks of the batches recorded as pending go to those batches as they were.
+ *
+ * With the log on, the blocks a batch takes are recorded as soon as it is generated
+ * (`generatedPosition`, committed by Checkpointer.commitGenerated before the batch's output
+ * operations run), as Spark's ReceivedBlockTracker writes each batch's allocation to its log: a
+ * batch re-run after a crash holds exactly the blocks it held the first time, never the ones
+ * logged while it ran. Without the log nothing is replayable, and nothing is recorded per batch.
  */
 export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpointable {
   readonly receiver: Receiver<T>;
@@ -113,7 +126,10 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     if (this.settings.backpressure) {
       this.estimator = new PIDRateEstimator(graph.batchDuration, this.settings.pid);
     }
-    if (this.settings.writeAheadLog) graph.requireCheckpoint('the receiver write-ahead log (receiverWriteAheadLog)');
+    if (this.settings.writeAheadLog) {
+      graph.requireCheckpoint('the receiver write-ahead log (receiverWriteAheadLog)');
+      this.generatedPosition = this.positionAfter;
+    }
     this.replayCap = new BatchCap(graph.batchDuration);
   }
 
@@ -143,10 +159,46 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     return this.wal;
   }
 
+  /**
+   * Set while the write-ahead log is on (Checkpointable.generatedPosition): the position after
+   * batch `lastCompletedTime`, every batch generated since with its blocks. An own property, so
+   * the checkpointer makes no per-batch commit for a receiver without the log.
+   */
+  generatedPosition?: (lastCompletedTime: number) => ReceiverPosition;
+
+  /**
+   * Turns the write-ahead log on against the options: the checkpoint resumed from was written
+   * with it on, or the log directory holds blocks (a checkpoint of an older version, or a crash
+   * before the first batch completed). Without it those blocks — stored, store() resolved — would
+   * be dropped.
+   */
+  private enableWriteAheadLog(why: string): void {
+    if (this.settings.writeAheadLog) return;
+    this.settings.writeAheadLog = true;
+    this.generatedPosition = this.positionAfter;
+    console.warn(`dstreams: ${this.name}: the receiver write-ahead log stays on (receiverWriteAheadLog): ${why}`);
+  }
+
+  /** Whether this stream's log directory under `dir` holds a log segment. */
+  private static async hasLog(dir: string, streamId: number): Promise<boolean> {
+    try {
+      return (await fsp.readdir(receivedDataDir(dir, streamId))).some((n) => n.startsWith('log-'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
   override async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     let firstId = 0;
+    if (!this.settings.writeAheadLog) {
+      const dir = this.env.checkpointDir();
+      if (dir !== undefined && (await ReceiverInputDStream.hasLog(dir, this.id))) {
+        this.enableWriteAheadLog(`${receivedDataDir(dir, this.id)} holds blocks a run with the log on stored`);
+      }
+    }
     if (this.settings.writeAheadLog) {
       const dir = this.env.checkpointDir();
       if (dir === undefined) {
@@ -274,6 +326,16 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
 
   checkpointDelta(time: number, _full: boolean): StreamCheckpoint {
     this.checkpointing = true;
+    const meta = this.positionAfter(time);
+    this.queuedPositions.set(time, meta.position);
+    return { meta };
+  }
+
+  /**
+   * The position after batch `time`: the last block of the batches up to it, the blocks of each
+   * later batch generated so far (pending, or empty). No side effect.
+   */
+  private readonly positionAfter = (time: number): ReceiverPosition => {
     let position = this.position;
     const pending: Array<[number, number, number]> = [];
     const empty: number[] = [];
@@ -288,10 +350,10 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       else pending.push([t, first, last]);
     }
     pending.sort((a, b) => a[0] - b[0]);
-    this.queuedPositions.set(time, position);
     const meta: ReceiverPosition = empty.length > 0 ? { position, pending, empty: empty.sort((a, b) => a - b) } : { position, pending };
-    return { meta };
-  }
+    if (this.settings.writeAheadLog) meta.wal = true;
+    return meta;
+  };
 
   /** The commit of batch `time` is written: the blocks up to its position may be cleaned from the log. */
   checkpointWritten(time: number): void {
@@ -311,6 +373,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       empty: Array.isArray(meta.empty) ? meta.empty : [],
     };
     if (this.started) throw new Error(`${this.name}: restoreCheckpoint must come before the input starts`);
+    if (meta.wal === true) this.enableWriteAheadLog('the checkpoint resumed from was written with it on');
     this.restored = restored;
     this.position = Math.max(this.position, restored.position);
     this.committedPosition = Math.max(this.committedPosition, restored.position);

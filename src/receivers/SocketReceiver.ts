@@ -10,7 +10,7 @@ export interface SocketStreamOptions extends ReceiverStreamOptions {
    * listeners (onReceiverError) and dropped; the receiver skips to the next newline and goes on.
    */
   maxLineLength?: number;
-  /** Give up a connection attempt after this many ms and retry (default 10 s). */
+  /** Give up a connection attempt after this many ms and retry (default 10 s; a positive number). */
   connectTimeout?: number;
 }
 
@@ -26,6 +26,13 @@ export interface SocketReceiverMode {
 }
 
 export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
+/** The longest timeout node's timers take (2^31 - 1 ms, about 24.8 days). */
+const MAX_CONNECT_TIMEOUT = 2 ** 31 - 1;
+
+/** A value as an argument error names it: a string quoted and called one. */
+function describeValue(v: unknown): string {
+  return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v);
+}
 
 /** What a socket receiver has seen (figures, tests). */
 export interface SocketReceiverStats {
@@ -72,13 +79,23 @@ export class SocketReceiver extends Receiver<string> {
     super();
     this.lineBlocks = options.lineBlocks ?? false;
     if (typeof host !== 'string' || host === '') throw new TypeError('socketTextStream needs a host name');
+    if (typeof port !== 'number') {
+      throw new TypeError(`socketTextStream needs a TCP port (a number, 0-65535), got ${describeValue(port)}`);
+    }
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new RangeError(`socketTextStream needs a TCP port (0-65535), got ${String(port)}`);
     }
     const max = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxLineLength must be a positive integer, got ${max}`);
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxLineLength must be a positive integer, got ${describeValue(max)}`);
     this.maxLineLength = max;
-    this.connectTimeout = options.connectTimeout ?? 10_000;
+    const timeout = options.connectTimeout ?? 10_000;
+    // Checked here: node's socket.setTimeout would throw at every (re)start, a restart loop.
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_CONNECT_TIMEOUT) {
+      throw new (typeof timeout === 'number' ? RangeError : TypeError)(
+        `socketTextStream connectTimeout must be a positive number of milliseconds (at most ${MAX_CONNECT_TIMEOUT}), got ${describeValue(timeout)}`,
+      );
+    }
+    this.connectTimeout = timeout;
     this.splitter = this.newSplitter();
   }
 

@@ -19,11 +19,15 @@
  * `[u32 length][u32 crc32][payload]` (little endian), the payload `{ id, records }` as JSON when
  * every record is a string (the common case, and the fastest), else with `node:v8` serialize. New blocks always go to a new segment after opening, so a torn tail left
  * by a crash (a block whose store() never resolved) is never appended to; reading stops at it.
+ * A record that cannot be read with an intact record after it is not a torn tail but damage:
+ * the blocks from there on had their store() resolved, so reading fails (CheckpointError
+ * CORRUPT, naming the segment file and the offset) rather than dropping them.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import zlib from 'node:zlib';
+import { CheckpointError } from '../util/checkpointErrors.js';
 
 export interface LoggedBlock<T> {
   id: number;
@@ -110,26 +114,65 @@ export function encodeRecord<T>(block: LoggedBlock<T>): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-/** The intact records of a segment's bytes, in order; stops at the first torn or damaged one. */
-export function decodeRecords<T>(buf: Buffer, sizes?: number[]): { blocks: LoggedBlock<T>[]; intactBytes: number } {
+/** The record at `off`: its block and payload length, or why it cannot be read. */
+function readRecord<T>(buf: Buffer, off: number): { block: LoggedBlock<T>; len: number } | { bad: string } {
+  if (off + HEADER > buf.length) return { bad: `an incomplete record header (${buf.length - off} bytes)` };
+  const len = buf.readUInt32LE(off);
+  if (len === 0) return { bad: 'a record length of 0' };
+  if (off + HEADER + len > buf.length) return { bad: `a record length of ${len} bytes with ${buf.length - off - HEADER} left` };
+  const payload = buf.subarray(off + HEADER, off + HEADER + len);
+  if (crc32(payload) !== buf.readUInt32LE(off + 4)) return { bad: 'a CRC mismatch' };
+  let v: { id?: unknown; records?: unknown };
+  try {
+    v = decodePayload(payload) as { id?: unknown; records?: unknown };
+  } catch (e) {
+    return { bad: `an undecodable record (${(e as Error)?.message ?? String(e)})` };
+  }
+  if (typeof v?.id !== 'number' || !Array.isArray(v.records)) return { bad: 'a record that is not a block' };
+  return { block: { id: v.id, records: v.records as T[] }, len };
+}
+
+/**
+ * The offset of the first intact record starting after `off`, or -1. Only offsets where a
+ * payload could begin ('J{' or 'V' and v8's version tag) are checked: a torn tail's bytes (a
+ * prefix of one record) are passed over at the cost of a scan, never a CRC each.
+ */
+function nextIntactRecord(buf: Buffer, off: number): number {
+  for (let p = off + 1; p + HEADER < buf.length; p++) {
+    const tag = buf[p + HEADER];
+    if (tag === TAG_JSON ? buf[p + HEADER + 1] !== 0x7b : tag !== TAG_V8 || buf[p + HEADER + 1] !== 0xff) continue;
+    const len = buf.readUInt32LE(p);
+    if (len < 2 || p + HEADER + len > buf.length) continue;
+    if ('block' in readRecord(buf, p)) return p;
+  }
+  return -1;
+}
+
+/**
+ * The intact records of a segment's bytes, in order. A torn tail — a last record cut short by a
+ * crash mid-append, never acknowledged — ends them. A record that cannot be read followed by an
+ * intact one is damage to acknowledged data: throws a CheckpointError (CORRUPT) naming `file`
+ * and the offset, never dropping the records after it.
+ */
+export function decodeRecords<T>(buf: Buffer, sizes?: number[], file?: string): { blocks: LoggedBlock<T>[]; intactBytes: number } {
   const blocks: LoggedBlock<T>[] = [];
   let off = 0;
-  while (off + HEADER <= buf.length) {
-    const len = buf.readUInt32LE(off);
-    const crc = buf.readUInt32LE(off + 4);
-    if (len === 0 || off + HEADER + len > buf.length) break;
-    const payload = buf.subarray(off + HEADER, off + HEADER + len);
-    if (crc32(payload) !== crc) break;
-    let v: { id?: unknown; records?: unknown };
-    try {
-      v = decodePayload(payload) as { id?: unknown; records?: unknown };
-    } catch {
-      break;
+  while (off < buf.length) {
+    const r = readRecord<T>(buf, off);
+    if ('bad' in r) {
+      const next = nextIntactRecord(buf, off);
+      if (next < 0) break; // a torn tail
+      throw new CheckpointError(
+        'CORRUPT',
+        file === undefined ? '' : path.dirname(file),
+        `receiver write-ahead log segment${file === undefined ? '' : ` ${file}`} is damaged at byte ${off} of ${buf.length} (${r.bad}), ` +
+          `with intact records after it (from byte ${next}): the blocks logged there were acknowledged (their store() resolved) ` +
+          `and cannot be read. It was left as it is: restore it from a backup, or move the segment away to go on without its blocks (they are lost)`,
+      );
     }
-    if (typeof v?.id !== 'number' || !Array.isArray(v.records)) break;
-    blocks.push({ id: v.id, records: v.records as T[] });
-    sizes?.push(len);
-    off += HEADER + len;
+    blocks.push(r.block);
+    sizes?.push(r.len);
+    off += HEADER + r.len;
   }
   return { blocks, intactBytes: off };
 }
@@ -166,7 +209,7 @@ export class FileWriteAheadLog<T> {
     let maxId = -1;
     for (const name of names) {
       const buf = await fsp.readFile(path.join(dir, name));
-      const { blocks } = decodeRecords<T>(buf);
+      const { blocks } = decodeRecords<T>(buf, undefined, path.join(dir, name));
       if (blocks.length === 0) {
         // Nothing intact (a segment created just before a crash): of no use to anyone.
         await fsp.rm(path.join(dir, name), { force: true });
@@ -192,7 +235,7 @@ export class FileWriteAheadLog<T> {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw e;
       }
-      for (const b of decodeRecords<T>(buf).blocks) if (b.id > afterId) out.push(b);
+      for (const b of decodeRecords<T>(buf, undefined, path.join(this.dir, seg.name)).blocks) if (b.id > afterId) out.push(b);
     }
     out.sort((a, b) => a.id - b.id);
     return out;
@@ -216,7 +259,7 @@ export class FileWriteAheadLog<T> {
       throw e;
     }
     const sizes: number[] = [];
-    const { blocks } = decodeRecords<T>(buf, sizes);
+    const { blocks } = decodeRecords<T>(buf, sizes, path.join(this.dir, name));
     const out: Array<LoggedBlock<T> & { bytes: number }> = [];
     blocks.forEach((b, i) => {
       if (b.id > afterId) out.push({ ...b, bytes: sizes[i]! });

@@ -18,7 +18,7 @@ const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sr
 
 /** Bottom first. A module may load (runtime import) only modules of its own folder or a lower layer. */
 const LAYERS: ReadonlyArray<readonly [folder: string, layer: number]> = [
-  ['util', 0], // dependency-free helpers (durations, sleep, cause chains, checkpoint folder names)
+  ['util', 0], // dependency-free helpers (durations, sleep, cause chains, checkpoint folder names and errors)
   ['sinks/postgres', 1], // imports nothing from the engine (only util): usable without it
   ['rdd', 1],
   ['kafka', 2], // transport: client, params, retry, OffsetRange, KafkaRDD

@@ -2,7 +2,7 @@
  * Errors of the checkpoint store. Every failure the store reports is a `CheckpointError`
  * with a stable `code` and a message that names the checkpoint directory.
  */
-import { causeChain } from '../util/causeChain.js';
+import { causeChain } from './causeChain.js';
 
 export type CheckpointErrorCode =
   /** The directory (or a parent) cannot be created or written. */
