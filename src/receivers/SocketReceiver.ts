@@ -113,12 +113,7 @@ export class SocketReceiver extends Receiver<string> {
   private newSplitter(old?: LineSplitter): LineSplitter {
     const s = new LineSplitter({
       maxLineLength: this.maxLineLength,
-      onOverlong: (length) =>
-        this.reportError(
-          `Dropped a line longer than maxLineLength (${this.maxLineLength} characters; ` +
-            `${length} received) from ${this.host}:${this.port}`,
-          new RangeError(`line longer than ${this.maxLineLength} characters`),
-        ),
+      onOverlong: (length) => this.reportOverlong(length),
     });
     if (old) {
       s.bytes = old.bytes;
@@ -169,7 +164,11 @@ export class SocketReceiver extends Receiver<string> {
 
   /**
    * Block mode: the whole lines of `chunk` as blocks — the line begun in earlier chunks (copied
-   * together with its end), then the chunk's own whole lines (not copied).
+   * together with its end), then the chunk's own whole lines (not copied). Lines longer than
+   * maxLineLength are dropped and reported exactly as the LineSplitter of one thread does it (in
+   * characters, a line's \r not counted): only a run of bytes longer than the limit can hold
+   * such a line, so a chunk shorter than the limit (the default 1 MiB against 64 KiB reads) is
+   * not looked into line by line.
    */
   private cutLines(chunk: Buffer): LineBlock[] {
     this.splitter.bytes += chunk.length;
@@ -181,7 +180,10 @@ export class SocketReceiver extends Receiver<string> {
         if (this.carry) data = Buffer.concat([this.carry, chunk]);
         else return blocks;
       } else {
-        if (this.carry) blocks.push(new LineBlock(Buffer.concat([this.carry, data.subarray(0, nl + 1)]), 1));
+        if (this.carry) {
+          const line = Buffer.concat([this.carry, data.subarray(0, nl + 1)]);
+          if (this.fits(line, 0, line.length - 1)) blocks.push(new LineBlock(line, 1));
+        }
         this.skipping = false;
         data = data.subarray(nl + 1);
       }
@@ -189,22 +191,60 @@ export class SocketReceiver extends Receiver<string> {
     }
     const last = data.lastIndexOf(10);
     const rest = data.subarray(last + 1);
-    if (rest.length > this.maxLineLength) {
-      this.splitter.overlongLines++;
-      this.reportError(
-        `Dropped a line longer than maxLineLength (${this.maxLineLength} bytes; ${rest.length} received) from ${this.host}:${this.port}`,
-        new RangeError(`line longer than ${this.maxLineLength} bytes`),
-      );
+    // As LineSplitter: a partial line may hold one character more, the \r of a \r\n split across reads.
+    const restChars = rest.length > this.maxLineLength + 1 ? partialChars(rest) : rest.length;
+    if (restChars > this.maxLineLength + 1) {
+      this.overlong(restChars);
       this.skipping = true;
     } else if (rest.length > 0) {
       this.carry = Buffer.from(rest); // a copy: the chunk's memory is not kept for it
     }
-    if (last !== -1) {
-      const whole = data.subarray(0, last + 1);
-      blocks.push(new LineBlock(whole, countLines(whole)));
-    }
+    if (last !== -1) this.wholeLines(data.subarray(0, last + 1), blocks);
     for (const b of blocks) this.splitter.lines += b.lines;
     return blocks;
+  }
+
+  /** Whole lines (`whole` ends with a newline) as blocks, leaving out the lines over maxLineLength. */
+  private wholeLines(whole: Buffer, blocks: LineBlock[]): void {
+    const push = (from: number, to: number): void => {
+      if (to <= from) return;
+      const run = whole.subarray(from, to);
+      blocks.push(new LineBlock(run, countLines(run)));
+    };
+    if (whole.length <= this.maxLineLength + 2) return push(0, whole.length); // no line in it can be over
+    let kept = 0;
+    for (let start = 0; start < whole.length; ) {
+      const nl = whole.indexOf(10, start);
+      if (!this.fits(whole, start, nl)) {
+        push(kept, start);
+        kept = nl + 1;
+      }
+      start = nl + 1;
+    }
+    push(kept, whole.length);
+  }
+
+  /** Whether the line in bytes [start, nl) of `buf` (nl its newline) is within maxLineLength; reports it when not. */
+  private fits(buf: Buffer, start: number, nl: number): boolean {
+    const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+    // A character takes one byte or more: only a line of more bytes than the limit needs decoding.
+    if (end - start <= this.maxLineLength) return true;
+    const chars = buf.toString('utf8', start, end).length;
+    if (chars <= this.maxLineLength) return true;
+    this.overlong(chars);
+    return false;
+  }
+
+  private overlong(chars: number): void {
+    this.splitter.overlongLines++;
+    this.reportOverlong(chars);
+  }
+
+  private reportOverlong(chars: number): void {
+    this.reportError(
+      `Dropped a line longer than maxLineLength (${this.maxLineLength} characters; ${chars} received) from ${this.host}:${this.port}`,
+      new RangeError(`line longer than ${this.maxLineLength} characters`),
+    );
   }
 
   /** Block mode, at the end of the stream: the last line when it had no newline. */
@@ -255,4 +295,20 @@ export class SocketReceiver extends Receiver<string> {
     s?.destroy();
     this.splitter = this.newSplitter(this.splitter);
   }
+}
+
+/**
+ * The characters of a partial line's bytes, without a multi-byte sequence the read cut short at
+ * its end (LineSplitter's decoder holds those back for the next read).
+ */
+function partialChars(bytes: Buffer): number {
+  let end = bytes.length;
+  for (let back = 1; back <= 3 && back <= bytes.length; back++) {
+    const b = bytes[bytes.length - back]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back for its lead
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    if (need > back) end = bytes.length - back;
+    break;
+  }
+  return bytes.toString('utf8', 0, end).length;
 }

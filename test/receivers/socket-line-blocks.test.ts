@@ -57,6 +57,24 @@ describe('SocketReceiver line blocks', () => {
   it('drops a line longer than maxLineLength, reports it and goes on with the next', async () => {
     const r = await linesOf(['short\nwaytoo', 'longline', 'still\nok\n'], true, 8);
     expect(r.got).toEqual(['short', 'ok']);
-    expect(r.errors.some((m) => /longer than maxLineLength \(8 bytes/.test(m))).toBe(true);
+    expect(r.errors.some((m) => /longer than maxLineLength \(8 characters/.test(m))).toBe(true);
+  });
+
+  it('keeps and drops the same lines as the string mode: over-long lines inside one read, lines of more bytes than characters, a \r not counted', async () => {
+    const reads = [
+      `a\n${'x'.repeat(9)}\nb\n`, // a whole over-long line inside one read
+      `${'日'.repeat(8)}\n`, // 24 bytes, 8 characters: kept
+      `${'é'.repeat(8)}\r\n`, // 8 characters and a \r: kept
+      `${'日'.repeat(9)}\nc\n${'y'.repeat(20)}\nd\n`, // two over-long lines among short ones in one read
+      `${'日'.repeat(5)}`, // a partial line of 15 bytes, 5 characters: carried, not dropped
+      `${'日'.repeat(3)}\ne\n`, // ... ending at 8 characters
+    ];
+    const strings = await linesOf(reads, false, 8);
+    const blocks = await linesOf(reads, true, 8);
+    expect(strings.got).toEqual(['a', 'b', '日'.repeat(8), 'é'.repeat(8), 'c', 'd', '日'.repeat(8), 'e']);
+    expect(blocks.got).toEqual(strings.got);
+    const dropped = (errors: string[]) => errors.filter((m) => m.startsWith('Dropped')).map((m) => m.replace(/ from .*/, ''));
+    expect(dropped(blocks.errors)).toEqual(dropped(strings.errors));
+    expect(dropped(blocks.errors)).toEqual([9, 9, 20].map((n) => `Dropped a line longer than maxLineLength (8 characters; ${n} received)`));
   });
 });
