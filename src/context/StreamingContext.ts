@@ -384,7 +384,8 @@ export class StreamingContext {
   /** The worker pool: its threads build the graph from the job's module; each batch's shuffles run there. */
   private async startPool(job: JobRef, workers: number): Promise<void> {
     const kinds = this.graph.streams.map((s) => s.kind);
-    const setup = { job, batchDuration: this.graph.batchDuration, defaultParallelism: this.graph.defaultParallelism, kinds };
+    const dependencies = this.graph.streams.map((s) => s.dependencies.map((d) => d.id));
+    const setup = { job, batchDuration: this.graph.batchDuration, defaultParallelism: this.graph.defaultParallelism, kinds, dependencies };
     const pool = await WorkerPool.start(setup, workers);
     // Stopped while the threads started: the stop did not see the pool, so let it go here.
     if (this.stopping) {

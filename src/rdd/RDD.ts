@@ -284,12 +284,8 @@ export abstract class RDD<T> {
   ): RDD<[K, C]> {
     const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
     return RDD.deferred(n, () => {
-      const done = combinedElsewhere.get(this);
-      if (done && done.create === create && done.mergeValue === mergeValue && done.numPartitions === n) {
-        if ('error' in done) throw done.error;
-        combinedElsewhere.delete(this);
-        return done.partitions as [K, C][][];
-      }
+      const done = takeCombined(this, create, mergeValue, _mergeCombiners, n);
+      if (done !== undefined) return done as [K, C][][];
       const table = new PairTable<K, C>(n);
       const sink = table.sink(create, mergeValue);
       for (let p = 0; p < this.numPartitions; p++) runStage(this, p, 'fold', sink, false);
@@ -525,18 +521,43 @@ export interface Sized<T> {
 export type CombinedShuffle = {
   create: unknown;
   mergeValue: unknown;
+  mergeCombiners: unknown;
   numPartitions: number;
 } & ({ partitions: unknown[][] } | { error: unknown });
 
-const combinedElsewhere = new WeakMap<RDD<unknown>, CombinedShuffle>();
+/**
+ * The results provided for each RDD, one per shuffle of it: several shuffles of one stream (a
+ * reduceByKey and a groupByKey of the same pairs) each find their own, by their functions and
+ * partition count.
+ */
+const combinedElsewhere = new WeakMap<RDD<unknown>, CombinedShuffle[]>();
 
 /**
- * Hand `combineByKey(create, mergeValue, …, numPartitions)` of `rdd` its result computed
- * elsewhere: its next call with the same functions and partition count returns those
- * partitions (or throws that error, where the shuffle would have run) instead of combining.
+ * Hand `combineByKey(create, mergeValue, mergeCombiners, numPartitions)` of `rdd` its result
+ * computed elsewhere: its next call with the same functions and partition count returns those
+ * partitions (or throws that error, where the shuffle would have run) instead of combining. Two
+ * shuffles with the same functions get one result each (a result is taken by the call that
+ * returns it; an error stays, for every call).
  */
 export function provideCombined(rdd: RDD<unknown>, result: CombinedShuffle): void {
-  combinedElsewhere.set(rdd, result);
+  const results = combinedElsewhere.get(rdd);
+  if (results === undefined) combinedElsewhere.set(rdd, [result]);
+  else results.push(result);
+}
+
+/** The partitions provided for this shuffle of `rdd` (taken), or undefined; throws the error provided for it. */
+function takeCombined(rdd: RDD<unknown>, create: unknown, mergeValue: unknown, mergeCombiners: unknown, n: number): unknown[][] | undefined {
+  const results = combinedElsewhere.get(rdd);
+  if (results === undefined) return undefined;
+  const i = results.findIndex(
+    (r) => r.create === create && r.mergeValue === mergeValue && r.mergeCombiners === mergeCombiners && r.numPartitions === n,
+  );
+  if (i === -1) return undefined;
+  const done = results[i]!;
+  if ('error' in done) throw done.error;
+  results.splice(i, 1);
+  if (results.length === 0) combinedElsewhere.delete(rdd);
+  return done.partitions;
 }
 
 /**

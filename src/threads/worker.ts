@@ -4,13 +4,14 @@
  *
  * When things happen: at start it imports the job module, builds the graph on a context that is
  * never started (no input connects, no batch runs), checks the graph has the main thread's
- * streams in the same order, and says `ready`. Each task then names a shuffle stream by its
- * graph position and brings the bytes of whole lines: the lines become the RDD of the input
- * under that shuffle's chain, the shuffle's own compute combines them map-side (the fused stage
- * of src/rdd), and only the combined pairs go back, with the bytes' buffer for the next task's
- * copy. An error the job's code throws goes back with the task and fails it. A `setup` (a new
- * context of the same job took the released pool) builds the graph again the same way, and the
- * thread says `ready` (or `failed`) again.
+ * streams in the same order, each reading the same streams, and says `ready`. Each task then
+ * names a shuffle stream by its graph position and brings the bytes of whole lines: the lines
+ * become the RDD of the input under that shuffle's chain, the shuffle's own compute combines
+ * them map-side (the fused stage of src/rdd), and only the combined pairs go back, with the
+ * bytes' buffer for the next task's copy. An error the job's code throws goes back with the task
+ * and fails it (as plain data the pool makes the same Error of again: errorForThread). A `setup`
+ * (a new context of the same job took the released pool) builds the graph again the same way,
+ * and the thread says `ready` (or `failed`) again.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import '../index.js';
@@ -20,7 +21,7 @@ import { StreamingContext } from '../context/StreamingContext.js';
 import type { DStream } from '../dstream/DStream.js';
 import { LineBlock, LinesRDD } from '../rdd/LinesRDD.js';
 import type { RDD } from '../rdd/RDD.js';
-import { firstAltered } from '../workers/crossing.js';
+import { errorForThread, firstAltered } from '../workers/crossing.js';
 import { inputUnder } from '../workers/shuffles.js';
 import type { FromWorker, ToWorker, WorkerSetup } from '../workers/WorkerPool.js';
 
@@ -28,16 +29,6 @@ markPoolThread();
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const post = (m: FromWorker): void => port.postMessage(m);
-
-/** Errors cross threads by structured clone; what cannot be cloned goes as its text. */
-function cloneable(e: unknown): unknown {
-  try {
-    structuredClone(e);
-    return e;
-  } catch {
-    return new Error(String(e));
-  }
-}
 
 /**
  * The combined pairs go back by structured clone, which would turn a key or combiner of a class
@@ -73,6 +64,27 @@ interface Built {
 /** Each task's lines: the input's RDD at the task's time (every input of the graph reads them). */
 let current: RDD<unknown> | undefined;
 
+const streamList = (ids: number[]): string => (ids.length === 0 ? 'no stream' : `stream${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`);
+
+/**
+ * The first difference between the graph this thread built (its streams' kinds and the positions
+ * of each one's dependencies, in graph order) and the main thread's (`setup`), or undefined.
+ */
+function graphDifference(kinds: string[], dependencies: number[][], setup: WorkerSetup): string | undefined {
+  const n = Math.max(kinds.length, setup.kinds.length);
+  for (let i = 0; i < n; i++) {
+    const here = kinds[i];
+    const there = setup.kinds[i];
+    if (here !== there) return `stream ${i} is ${here ?? 'missing'} there but ${there ?? 'missing'} in the main thread`;
+    const hereDeps = dependencies[i]!;
+    const thereDeps = setup.dependencies[i]!;
+    if (hereDeps.length !== thereDeps.length || hereDeps.some((d, j) => d !== thereDeps[j])) {
+      return `stream ${i} (${here}) reads ${streamList(hereDeps)} there but ${streamList(thereDeps)} in the main thread`;
+    }
+  }
+  return undefined;
+}
+
 async function build(setup: WorkerSetup): Promise<Built> {
   const def = await loadJob(setup.job);
   const ssc = new StreamingContext({
@@ -82,16 +94,16 @@ async function build(setup: WorkerSetup): Promise<Built> {
   });
   def.build(ssc, setup.job.params);
   const streams = ssc.graph.streams;
-  const kinds = streams.map((s) => s.kind);
-  const n = Math.max(kinds.length, setup.kinds.length);
-  for (let i = 0; i < n; i++) {
-    if (kinds[i] !== setup.kinds[i]) {
-      throw new Error(
-        `the job module ${setup.job.module} built a different graph in a worker thread: stream ${i} is ` +
-          `${kinds[i] ?? 'missing'} there but ${setup.kinds[i] ?? 'missing'} in the main thread ` +
-          '(the build function must make the same streams in the same order for the same parameters)',
-      );
-    }
+  const difference = graphDifference(
+    streams.map((s) => s.kind),
+    streams.map((s) => s.dependencies.map((d) => d.id)),
+    setup,
+  );
+  if (difference !== undefined) {
+    throw new Error(
+      `the job module ${setup.job.module} built a different graph in a worker thread: ${difference} ` +
+        '(the build function must make the same streams in the same order for the same parameters)',
+    );
   }
   ssc.graph.start(0);
   for (const input of ssc.graph.inputs) input.getOrCompute = () => current;
@@ -114,7 +126,7 @@ async function main(): Promise<void> {
           built = b;
           post({ type: 'ready' });
         },
-        (e: unknown) => post({ type: 'failed', error: cloneable(e) }),
+        (e: unknown) => post({ type: 'failed', error: errorForThread(e) }),
       );
       return;
     }
@@ -133,7 +145,7 @@ async function main(): Promise<void> {
       checkCrossing(partitions);
       port.postMessage({ type: 'done', id: m.id, partitions, buffer } satisfies FromWorker, [buffer]);
     } catch (e) {
-      port.postMessage({ type: 'error', id: m.id, error: cloneable(e), buffer } satisfies FromWorker, [buffer]);
+      port.postMessage({ type: 'error', id: m.id, error: errorForThread(e), buffer } satisfies FromWorker, [buffer]);
     } finally {
       current = undefined;
       b.clearMetadata(b.time);
@@ -142,4 +154,4 @@ async function main(): Promise<void> {
   post({ type: 'ready' });
 }
 
-main().catch((e: unknown) => post({ type: 'failed', error: cloneable(e) }));
+main().catch((e: unknown) => post({ type: 'failed', error: errorForThread(e) }));

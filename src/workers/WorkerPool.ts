@@ -4,10 +4,10 @@
  *
  * When things happen: `start` spawns the threads and resolves once every one has imported the
  * job module, built its graph and found it equal to the main thread's (stream by stream, by
- * kind), or rejects naming the first difference. `run` sends one task (a shuffle of the graph
+ * kind and dependencies), or rejects naming the first difference. `run` sends one task (a shuffle of the graph
  * and the bytes of whole lines, transferred, not copied) to an idle thread, queueing it when
  * all are busy; it resolves with the task's combined pairs by partition, or rejects with the
- * error the job's code threw in the thread. Either answer brings the bytes' buffer back, and
+ * error the job's code threw in the thread (made again here from what crossed: errorFromThread). Either answer brings the bytes' buffer back, and
  * the next task's bytes are copied into it (`buffer`, SliceBuffers). A thread that dies fails
  * its task and is replaced; `close` fails the tasks running or queued. `release` (the context
  * stopped) keeps the pool for the next context of the same job and size in this process, as
@@ -18,7 +18,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { threadSource } from '../util/threadSource.js';
-import { firstAltered } from './crossing.js';
+import { errorFromThread, firstAltered } from './crossing.js';
 import { SliceBuffers } from './SliceBuffers.js';
 
 /** What a thread or process needs to build a job's graph again: where its definition is and its parameters (context/job.ts). */
@@ -38,6 +38,8 @@ export interface WorkerSetup {
   defaultParallelism: number;
   /** The main thread's streams' kinds in graph order, to check the thread built the same graph. */
   kinds: string[];
+  /** Each of those streams' dependencies, by position (`DStream.id`): the same graph is wired the same way too. */
+  dependencies: number[][];
 }
 
 /** One shuffle of one slice of a batch: stream `shuffle` of the graph, over the lines in `bytes`. */
@@ -191,14 +193,14 @@ export class WorkerPool {
           t.building = undefined;
           // A thread that never built a graph is of no use: it leaves the pool.
           if (!t.ready) this.drop(t);
-          b?.reject(m.error);
+          b?.reject(errorFromThread(m.error));
         } else {
           this.buffers.give(m.buffer);
           const p = t.current;
           t.current = undefined;
           if (p && p.id === m.id) {
             if (m.type === 'done') p.resolve(m.partitions);
-            else p.reject(m.error);
+            else p.reject(errorFromThread(m.error));
           }
           this.dispatch();
         }

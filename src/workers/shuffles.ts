@@ -51,11 +51,15 @@ export async function runShuffles(pool: WorkerPool, graph: DStreamGraph, time: n
   const work: Promise<void>[] = [];
   for (const stream of graph.streams) {
     const input = inputUnder(stream);
-    // A shuffle no output reaches was never started (nor is it computed): nothing to run.
-    if (!input || stream.zeroTime === undefined || stream.slice(time, time).length === 0) continue;
+    // A shuffle no output reaches was never started (nor is it computed): nothing to run. One
+    // that is started may not have its RDD of the batch yet: a stateful stream or a window over
+    // it computes it later, in the batch's materializeState, and reads this result then.
+    if (!input || stream.zeroTime === undefined || !stream.isTimeValid(time)) continue;
     const lines = input.slice(time, time)[0];
     if (!(lines instanceof LinesRDD)) continue;
     const shuffle = stream as ShuffledDStream<unknown, unknown, unknown>;
+    // The parent chain's RDD of the batch, remembered: the shuffle's own compute (now or later)
+    // gets this same RDD, whose combined result the pool provides.
     const parent = shuffle.dependencies[0]!.getOrCompute(time);
     if (parent) work.push(runShuffle(pool, shuffle, parent, lines));
   }
@@ -69,6 +73,7 @@ async function runShuffle(
   lines: LinesRDD,
 ): Promise<void> {
   const { create, mergeValue, mergeCombiners, numPartitions } = shuffle;
+  const key = { create, mergeValue, mergeCombiners, numPartitions };
   try {
     const slices = sliceLines(lines, pool.size, (size) => pool.buffer(size));
     const results = await Promise.all(slices.map((bytes) => pool.run({ shuffle: shuffle.id, bytes })));
@@ -77,9 +82,9 @@ async function runShuffle(
     for (const parts of results) {
       for (const part of parts) for (const kc of part as [unknown, unknown][]) table.fold(kc[0], kc[1], same, mergeCombiners);
     }
-    provideCombined(parent, { create, mergeValue, numPartitions, partitions: table.partitions() });
+    provideCombined(parent, { ...key, partitions: table.partitions() });
   } catch (error) {
-    provideCombined(parent, { create, mergeValue, numPartitions, error });
+    provideCombined(parent, { ...key, error });
   }
 }
 

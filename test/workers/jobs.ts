@@ -3,13 +3,16 @@
  * thread and in every worker thread. Outputs run only in the main thread; they put what they see
  * into `seen`, keyed by the run's id (a parameter), for the test to read.
  */
+import { isMainThread } from 'node:worker_threads';
 import { defineJob, Seconds, type DStream, type StreamingContext } from '../../src/index.js';
 
 export interface Params {
   port: number;
   run: string;
-  /** `failing` only: the word whose mapping throws. */
+  /** `failing` and `throwing` only: the word whose mapping throws. */
   poison?: string;
+  /** `throwing` only: what it throws (see there). */
+  how?: 'dom' | 'causeFn' | 'named' | 'symbol';
 }
 
 /** What each run's outputs saw: per batch, the batch's pairs; and the last state or window. */
@@ -190,4 +193,110 @@ export const throwsLater = defineJob(
       .foreachRDD((rdd) => void rdd.count());
   },
   { name: 'throwsLater' },
+);
+
+/** How often the main thread ran each counted shuffle's mergeValue: 0 when it used the pool's result. */
+export const mainThreadMerges = { counts: 0, groups: 0 };
+
+/** Each word's count, by a combineByKey whose mergeValue counts its calls in the main thread. */
+const countedCounts = (words: DStream<[string, number]>): DStream<[string, number]> =>
+  words.combineByKey(
+    (v: number) => v,
+    (c: number, v: number) => {
+      if (isMainThread) mainThreadMerges.counts++;
+      return c + v;
+    },
+    (a: number, b: number) => a + b,
+  );
+
+/**
+ * Counts that only state and a window (with an inverse) read — no output of their own, unlike
+ * `state` and `window`: the shuffle's RDD is computed when the batch's state is, after the pool's
+ * part of the batch. `last` is the state, `batches` each window.
+ */
+export const stateOnly = defineJob(
+  import.meta.url,
+  (ssc, p: Params) => {
+    const counts = countedCounts(pairs(ssc, p.port));
+    counts
+      .updateStateByKey((vs: number[], s: number | undefined) => vs.reduce((a, b) => a + b, s ?? 0))
+      .foreachRDD((rdd) => {
+        const r = record(p.run);
+        r.last = rdd.collect();
+        r.words = r.last.reduce((n, kv) => n + kv[1], 0);
+      });
+    counts
+      .reduceByKeyAndWindow((a: number, b: number) => a + b, (a: number, b: number) => a - b, Seconds(60))
+      .foreachRDD((rdd) => void record(p.run).batches.push(rdd.collect()));
+  },
+  { name: 'stateOnly' },
+);
+
+/** Two shuffles of the same pairs, each read by an output: `batches` gets the counts, then the groups' sizes. */
+export const twoShuffles = defineJob(
+  import.meta.url,
+  (ssc, p: Params) => {
+    const words = pairs(ssc, p.port);
+    countedCounts(words).foreachRDD((rdd) => {
+      const r = record(p.run);
+      const batch = rdd.glom().collect().flat();
+      for (const [, n] of batch) r.words += n;
+      r.batches.push(batch);
+    });
+    words
+      .combineByKey(
+        (v: number) => [v],
+        (c: number[], v: number) => {
+          if (isMainThread) mainThreadMerges.groups++;
+          c.push(v);
+          return c;
+        },
+        (a: number[], b: number[]) => a.concat(b),
+      )
+      .foreachRDD((rdd) => void record(p.run).batches.push(rdd.mapValues((ones) => ones.length).glom().collect().flat()));
+  },
+  { name: 'twoShuffles' },
+);
+
+/** A parse error of the job's own, with a name of its own. */
+export class ParseError extends Error {
+  constructor(
+    message: string,
+    readonly line: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ParseError';
+  }
+}
+
+/**
+ * A wordcount whose mapping of `poison` fails as `how` says: `dom` throws atob's DOMException
+ * (InvalidCharacterError), `causeFn` an Error whose cause holds a function, `named` a ParseError
+ * with a RangeError as its cause and a `code`, and `symbol` keys the word by a symbol (which a
+ * thread's combined pairs cannot carry: DataCloneError).
+ */
+export const throwing = defineJob(
+  import.meta.url,
+  (ssc, p: Params) => {
+    ssc
+      .socketTextStream('127.0.0.1', p.port)
+      .flatMap((line) => line.split(' '))
+      .map((w): [string, number] => {
+        if (w !== p.poison) return [w, 1];
+        switch (p.how) {
+          case 'dom':
+            return [atob('%'), 1];
+          case 'causeFn':
+            throw new Error('outer failure', { cause: { retry() {} } });
+          case 'named':
+            throw Object.assign(new ParseError(`bad word: ${w}`, w, { cause: new RangeError('offset 7 out of range') }), { code: 'E_PARSE' });
+          default:
+            return [Symbol.for(w) as unknown as string, 1];
+        }
+      })
+      .reduceByKey((a, b) => a + b)
+      .foreachRDD((rdd) => void rdd.count());
+  },
+  { name: 'throwing' },
 );

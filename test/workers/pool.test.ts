@@ -8,7 +8,26 @@ import { LinesRDD } from '../../src/rdd/LinesRDD.js';
 import type { ReceiverInputDStream } from '../../src/receivers/index.js';
 import type { WorkerPool } from '../../src/workers/WorkerPool.js';
 import { generatedLines, tempDir, waitFor } from '../receivers/helpers.js';
-import { dangling, failing, flaky, lineGroups, means, pointGroups, seen, state, throwsLater, wordcount, window as windowed, type Params } from './jobs.js';
+import { describeFailure } from '../../src/util/usage.js';
+import {
+  dangling,
+  failing,
+  flaky,
+  lineGroups,
+  mainThreadMerges,
+  means,
+  ParseError,
+  pointGroups,
+  seen,
+  state,
+  stateOnly,
+  throwing,
+  throwsLater,
+  twoShuffles,
+  wordcount,
+  window as windowed,
+  type Params,
+} from './jobs.js';
 
 /**
  * A server on a free port below 32768 whose connections `onConnection` handles; `close` also
@@ -82,6 +101,8 @@ afterEach(async () => {
 type Pool = { threads: { worker: { threadId: number; terminate(): Promise<number> } }[] };
 const poolOf = (ssc: StreamingContext): Pool => (ssc as unknown as { pool: Pool }).pool;
 const threadIds = (ssc: StreamingContext): number[] => poolOf(ssc).threads.map((t) => t.worker.threadId);
+/** How many tasks a running context's pool has been given (internal; a kept pool counts on across contexts). */
+const tasksOf = (ssc: StreamingContext): number => (ssc as unknown as { pool?: { nextId: number } }).pool?.nextId ?? 0;
 
 /** The lines a context's socket receiver has received so far (internal). */
 const receivedLines = (ssc: StreamingContext): number =>
@@ -173,6 +194,121 @@ describe('worker pool', () => {
       expect(results[0]).toEqual(sortedPairs([...expectedCounts]));
     }
   });
+
+  it('a shuffle that only state and a window read runs in the pool: the same state and window as on one thread, its values merged once', async () => {
+    const { port, close, next } = await serve(text);
+    cleanups.push(close);
+    const results: { state: [string, number][]; window: [string, number][]; tasks: number; merges: number }[] = [];
+    for (const workers of [1, 2]) {
+      const run = runId();
+      next();
+      const dir = tempDir('dstreams-pool-');
+      cleanups.push(dir.remove);
+      const clock = new ManualClock();
+      const ssc = stateOnly.create({ batchDuration: 1000, clock, checkpointDir: dir.dir, workers }, { port, run });
+      contexts.push(ssc);
+      await ssc.start();
+      const tasks = tasksOf(ssc);
+      mainThreadMerges.counts = 0;
+      await waitFor(() => receivedLines(ssc) === lines.length, 'all lines received');
+      await clock.advance(1000);
+      const r = seen.get(run)!;
+      expect(r.words).toBe(words.length);
+      expect(r.batches).toHaveLength(1);
+      results.push({ state: r.last, window: r.batches[0]!, tasks: tasksOf(ssc) - tasks, merges: mainThreadMerges.counts });
+      await ssc.stop();
+    }
+    const [one, pool] = results as [(typeof results)[0], (typeof results)[0]];
+    expect(one.merges).toBeGreaterThan(0);
+    expect(pool.tasks).toBe(2); // one slice a thread
+    expect(pool.merges).toBe(0); // the pool's result, not a second combine on this thread
+    expect(pool.state).toEqual(one.state);
+    expect(pool.window).toEqual(one.window);
+    expect(sortedPairs(pool.state)).toEqual(sortedPairs([...expectedCounts]));
+    expect(sortedPairs(pool.window)).toEqual(sortedPairs([...expectedCounts]));
+  });
+
+  it('two shuffles of the same stream both run in the pool, and each reads its own result: as on one thread', async () => {
+    const { port, close, next } = await serve(text);
+    cleanups.push(close);
+    const results: { batches: [string, number][][]; tasks: number; merges: number }[] = [];
+    for (const workers of [1, 2]) {
+      const run = runId();
+      next();
+      const clock = new ManualClock();
+      const ssc = twoShuffles.create({ batchDuration: 1000, clock, workers }, { port, run });
+      contexts.push(ssc);
+      await ssc.start();
+      const tasks = tasksOf(ssc);
+      mainThreadMerges.counts = mainThreadMerges.groups = 0;
+      await waitFor(() => receivedLines(ssc) === lines.length, 'all lines received');
+      await clock.advance(1000);
+      results.push({ batches: seen.get(run)!.batches, tasks: tasksOf(ssc) - tasks, merges: mainThreadMerges.counts + mainThreadMerges.groups });
+      await ssc.stop();
+    }
+    const [one, pool] = results as [(typeof results)[0], (typeof results)[0]];
+    expect(one.merges).toBeGreaterThan(0);
+    expect(pool.tasks).toBe(4); // two shuffles, one slice a thread each
+    expect(pool.merges).toBe(0);
+    expect(pool.batches).toEqual(one.batches);
+    expect(pool.batches).toHaveLength(2);
+    for (const batch of pool.batches) expect(sortedPairs(batch)).toEqual(sortedPairs([...expectedCounts]));
+  });
+
+  it('errors a structured clone would mangle reach the main thread as one thread has them: name, message, cause, stack', async () => {
+    const { port, close, next } = await serve('a b c\nd boom e\nf\n');
+    cleanups.push(close);
+    const failure = async (how: Params['how'], workers: number): Promise<{ error: unknown; reason: string | undefined }> => {
+      next();
+      const ssc = throwing.create({ batchDuration: 100, workers }, { port, run: runId(), poison: 'boom', how });
+      contexts.push(ssc);
+      let reason: string | undefined;
+      ssc.addStreamingListener({ onBatchCompleted: (b) => void (reason ??= b.failureReason) });
+      await ssc.start();
+      const error = await ssc.awaitTermination().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      return { error, reason };
+    };
+    const same = (one: { error: unknown; reason: string | undefined }, pool: { error: unknown; reason: string | undefined }): Error => {
+      const [a, b] = [one.error as Error, pool.error as Error];
+      expect(b).toBeInstanceOf(Error);
+      expect(b.name).toBe(a.name);
+      expect(b.message).toBe(a.message);
+      expect(String(b)).toBe(String(a));
+      expect(describeFailure(b)).toBe(describeFailure(a));
+      // The batch's failureReason is the stack: the thread's, with the same first line.
+      expect(pool.reason?.split('\n')[0]).toBe(one.reason?.split('\n')[0]);
+      expect(b.stack?.split('\n')[0]).toBe(a.stack?.split('\n')[0]);
+      return b;
+    };
+
+    // atob's DOMException: a clone makes `{}` of it.
+    const dom = same(await failure('dom', 1), await failure('dom', 2));
+    expect(dom.name).toBe('InvalidCharacterError');
+    expect(dom.message).not.toBe('');
+
+    // A cause a clone cannot carry: its text, the message as it was (no "Error: " in front).
+    const causeFn = same(await failure('causeFn', 1), await failure('causeFn', 2));
+    expect(causeFn.message).toBe('outer failure');
+    expect(causeFn.cause).toBe('[object Object]');
+
+    // A class of the job's own: its base class, with its name, its cause and its code.
+    const one = await failure('named', 1);
+    expect(one.error).toBeInstanceOf(ParseError);
+    const named = same(one, await failure('named', 2));
+    expect(named.name).toBe('ParseError');
+    expect((named as Error & { code?: string }).code).toBe('E_PARSE');
+    expect(named.cause).toBeInstanceOf(RangeError);
+    expect((named.cause as Error).message).toBe('offset 7 out of range');
+
+    // A symbol key (one thread keeps it): the pool's answer cannot carry it, and says so.
+    const symbol = (await failure('symbol', 2)).error as Error;
+    expect(symbol).toBeInstanceOf(Error);
+    expect(symbol.name).toBe('DataCloneError');
+    expect(symbol.message).toMatch(/Symbol\(boom\) could not be cloned/);
+  }, 30_000);
 
   it('a job whose module does not export its definition cannot start a pool, and says so; on one thread it runs', async () => {
     const { createHidden } = await import('./mismatch.job.js');
@@ -296,6 +432,15 @@ describe('worker pool', () => {
     const ssc = mismatch.job.create({ batchDuration: 100, workers: 2 }, undefined);
     contexts.push(ssc);
     await expect(ssc.start()).rejects.toThrow(/built a different graph in a worker thread: stream 1 is FilteredDStream there but FlatMappedDStream in the main thread/);
+  });
+
+  it('a thread whose build wires the same kinds of stream differently stops the start, naming the stream and what it reads', async () => {
+    const rewired = await import('./rewired.job.js');
+    const ssc = rewired.job.create({ batchDuration: 100, workers: 2 }, undefined);
+    contexts.push(ssc);
+    await expect(ssc.start()).rejects.toThrow(
+      /built a different graph in a worker thread: stream 3 \(MappedDStream\) reads stream 2 there but stream 1 in the main thread/,
+    );
   });
 
   it('a released pool whose threads build a different graph for the new parameters stops the start, naming the difference; the next start gets new threads', async () => {
