@@ -15,7 +15,8 @@
  *
  * When things happen:
  *  - start(): the partitions of the topics and the starting offsets are looked up
- *    (fromOffsets, else the offsets committed by `group.id`, else `auto.offset.reset`; recovered,
+ *    (fromOffsets, else the offsets committed by `group.id` — reset by `auto.offset.reset` when
+ *    Kafka no longer holds them —, else `auto.offset.reset`; recovered,
  *    the checkpoint's record places the partitions of the topics it knows: kafkaCheckpoint.ts). A
  *    missing topic or an unreachable broker fails start() after the bounded retry.
  *  - batch generated: first prepareBatch — the latest offsets are looked up and the ranges
@@ -52,13 +53,14 @@ import type { DStream } from '../dstream/DStream.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import type { RDD } from '../rdd/RDD.js';
 import { KafkaClient, type PartitionBounds, type ReadOptions } from '../kafka/client.js';
+import { FatalKafkaError } from '../kafka/retry.js';
 import type { RecordDecoders } from '../kafka/records.js';
 import type { KafkaRDD } from '../kafka/KafkaRDD.js';
 import { KafkaConfigError, parseTpKey, tpKey, type ResolvedKafkaParams } from '../kafka/params.js';
 import type { BatchCap } from '../rate/BatchCap.js';
 import { DirectRateController } from '../rate/DirectRateController.js';
 import { completeBatches, type DirectBatchHooks } from './completeBatches.js';
-import { checkPositions, cutRanges, type PartitionKey } from './cutRanges.js';
+import { checkPositions, cutRanges, type PartitionKey, type PositionOrigin } from './cutRanges.js';
 import { ReadAhead, restoredBatch, undecidedBatch, type BatchEntry, type Decision } from './kafkaBatch.js';
 import { placeRestored, positionAfter, recordedTopics, restoredPosition, rewindAbandoned, type DirectKafkaPosition } from './kafkaCheckpoint.js';
 import { OffsetCommits } from './offsetCommits.js';
@@ -95,6 +97,10 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
   private startBounds: PartitionBounds[] = [];
   /** Where each partition found at start() starts by the start rules (fromOffsets, committed, auto.offset.reset). */
   private readonly startPositions = new Map<string, number>();
+  /** Where each partition's next offset came from (for the error of a position past the log end). */
+  private readonly origins = new Map<string, PositionOrigin>();
+  /** Where each of startPositions came from. */
+  private readonly startOrigins = new Map<string, PositionOrigin>();
   private readonly rate: DirectRateController;
   private readonly commits: OffsetCommits;
   private readonly readOptions: ReadOptions;
@@ -128,6 +134,9 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     }
     this.rate = new DirectRateController(params, graph.batchDuration);
     this.ownership = options.ownership;
+    if (this.ownership && params.autoOffsetReset === 'none') {
+      throw new KafkaConfigError('kafkaParams "auto.offset.reset" none is not supported by a scaled-out stream: use earliest or latest');
+    }
     // Internal topics are written in transactions: a scaled-out stream reads committed records only.
     this.readOptions = this.ownership || params.readCommitted ? { ...options.read, readCommitted: true } : (options.read ?? {});
     this.ownership?.register(this.topics, params);
@@ -213,16 +222,82 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     if (this.params.groupId !== undefined && needCommitted) {
       committed = await client.committedOffsets(this.params.groupId, this.topics);
     }
+    const ruled = new Set(byRules.map((b) => tpKey(b.topic, b.partition)));
+    // A committed offset Kafka no longer holds is reset by auto.offset.reset, as Kafka's consumer does.
+    const invalid = await this.committedOutOfRange(
+      byRules.filter((b) => !this.fromOffsets.has(tpKey(b.topic, b.partition))),
+      committed,
+    );
+    const reset = this.params.autoOffsetReset;
+    const unplaced: string[] = [];
     for (const b of bounds) {
       const key = tpKey(b.topic, b.partition);
-      const start =
-        this.fromOffsets.get(key) ??
-        committed.get(key) ??
-        (this.params.autoOffsetReset === 'earliest' ? b.low : b.high);
+      const from = this.fromOffsets.get(key);
+      const c = committed.get(key);
+      let start: number;
+      let origin: PositionOrigin;
+      if (from !== undefined) {
+        start = from;
+        origin = 'fromOffsets';
+      } else if (c !== undefined && !invalid.has(key)) {
+        start = c;
+        origin = 'group';
+      } else if (reset === 'none' && ruled.has(key)) {
+        const bad = invalid.get(key);
+        unplaced.push(
+          bad
+            ? `the offset ${c} consumer group "${this.params.groupId}" committed for topic ${b.topic} partition ${b.partition} is out of the range Kafka holds ` +
+                `[${b.low}, ${bad.logEnd}] (${c! < b.low ? 'below the log start: its records were deleted, by retention?' : 'past the log end: the topic was recreated or its data lost?'})`
+            : this.params.groupId !== undefined
+              ? `consumer group "${this.params.groupId}" has no committed offset for topic ${b.topic} partition ${b.partition} (range [${b.low}, ${b.high}]) and fromOffsets does not name it`
+              : `no group.id is given and fromOffsets does not name topic ${b.topic} partition ${b.partition} (range [${b.low}, ${b.high}])`,
+        );
+        continue;
+      } else {
+        // (A partition the checkpoint places gets its position from it: this one is not used.)
+        start = reset === 'earliest' ? b.low : b.high;
+        origin = 'stream';
+      }
       this.startPositions.set(key, start);
-      this.addPartition(b.topic, b.partition, start);
+      this.startOrigins.set(key, origin);
+      this.addPartition(b.topic, b.partition, start, origin);
+    }
+    if (unplaced.length > 0) {
+      throw new FatalKafkaError(
+        `auto.offset.reset is none and the direct stream has no valid starting offset: ${unplaced.join('; ')}. ` +
+          'Give fromOffsets, reset the group\'s offsets (kafka-consumer-groups.sh --reset-offsets), or set auto.offset.reset to earliest or latest.',
+      );
     }
     if (this.restored) this.applyRestored(this.restored);
+  }
+
+  /**
+   * The committed offsets (of `partitions`) Kafka no longer holds: below the partition's log
+   * start (records deleted by retention) or past its log end (the topic recreated, its data
+   * lost), with the log end. `high` is the last stable offset, so an offset past it is checked
+   * against the log end (an open transaction may hold it).
+   */
+  private async committedOutOfRange(
+    partitions: readonly PartitionBounds[],
+    committed: ReadonlyMap<string, number>,
+  ): Promise<Map<string, { logEnd: number }>> {
+    const out = new Map<string, { logEnd: number }>();
+    const above: PartitionKey[] = [];
+    for (const b of partitions) {
+      const key = tpKey(b.topic, b.partition);
+      const c = committed.get(key);
+      if (c === undefined) continue;
+      if (c < b.low) out.set(key, { logEnd: b.high });
+      else if (c > b.high) above.push({ topic: b.topic, partition: b.partition, key });
+    }
+    if (above.length > 0) {
+      const ends = await this.kafka().logEndOffsets(above);
+      for (const tp of above) {
+        const end = ends.get(tp.key);
+        if (end !== undefined && committed.get(tp.key)! > end) out.set(tp.key, { logEnd: end });
+      }
+    }
+    return out;
   }
 
   override async stop(): Promise<void> {
@@ -231,8 +306,9 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     await this.client?.close();
   }
 
-  private addPartition(topic: string, partition: number, start: number): void {
+  private addPartition(topic: string, partition: number, start: number, origin: PositionOrigin): void {
     const key = tpKey(topic, partition);
+    this.origins.set(key, origin);
     if (!this.tps.some((tp) => tp.key === key)) {
       this.tps.push({ topic, partition, key });
       const order = (t: string): number => {
@@ -299,7 +375,7 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
       if (this.gains.get(key) === gain && this.tps.some((tp) => tp.key === key)) continue;
       this.gains.set(key, gain);
       const { topic, partition } = parseTpKey(key);
-      this.addPartition(topic, partition, start);
+      this.addPartition(topic, partition, start, 'group');
     }
   }
 
@@ -313,12 +389,14 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
       this.latest.set(key, b.high);
       // A partition added to a topic: read from its beginning, from the next batch generated
       // (scaled out, the group assigns it).
-      if (!this.nextFrom.has(key) && !this.ownership) this.addPartition(b.topic, b.partition, b.low);
+      if (!this.nextFrom.has(key) && !this.ownership) this.addPartition(b.topic, b.partition, b.low, 'stream');
     }
     // A position past the log end (`high` is the last stable offset, which a position may pass
     // while a transaction is open): the partition's log is not the one the position was taken in.
     const above = keys.filter((tp) => high.has(tp.key) && this.nextFrom.get(tp.key)! > high.get(tp.key)!);
-    if (above.length > 0) checkPositions(above, this.nextFrom, await this.kafka().logEndOffsets(above));
+    if (above.length > 0) {
+      checkPositions(above, this.nextFrom, await this.kafka().logEndOffsets(above), (k) => this.origins.get(k) ?? 'stream', this.params.groupId);
+    }
     const lag = new Map<string, number>();
     for (const tp of keys) lag.set(tp.key, Math.max(0, (high.get(tp.key) ?? 0) - this.nextFrom.get(tp.key)!));
     const cap = this.rate.cap;
@@ -330,7 +408,11 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
       this.sizeKnown = bpr !== undefined;
     }
     const { ranges, backlog } = cutRanges(keys, this.nextFrom, high, this.rate.maxMessagesPerPartition(lag));
-    for (const r of ranges) this.nextFrom.set(tpKey(r.topic, r.partition), r.untilOffset);
+    for (const r of ranges) {
+      const k = tpKey(r.topic, r.partition);
+      this.nextFrom.set(k, r.untilOffset);
+      if (r.untilOffset > r.fromOffset) this.origins.set(k, 'stream');
+    }
     return { ranges, backlog, cap: cap?.records() };
   }
 
@@ -414,7 +496,14 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
   }
 
   private applyRestored(r: DirectKafkaPosition): void {
-    const place = (topic: string, partition: number, start: number): void => this.addPartition(topic, partition, start);
+    const recorded = recordedTopics(r);
+    const place = (topic: string, partition: number, start: number): void => {
+      const key = tpKey(topic, partition);
+      // Recorded, or a partition added to a recorded topic (from its first offset), or where the start rules put it.
+      const origin: PositionOrigin =
+        key in r.position ? 'checkpoint' : recorded.has(topic) ? 'stream' : (this.startOrigins.get(key) ?? 'stream');
+      this.addPartition(topic, partition, start, origin);
+    };
     const byRules = (b: PartitionBounds): number => this.startPositions.get(tpKey(b.topic, b.partition)) ?? b.low;
     placeRestored(r, this.topics, this.startBounds, place, this.restoredPending, this.nextFrom, byRules);
   }

@@ -46,31 +46,66 @@ export class PositionAfterLogEndError extends FatalKafkaError {
 }
 
 /**
+ * Where a partition's next offset came from, for the error that finds it past the log end:
+ * `fromOffsets`; the offset the consumer group committed (`group`: at start, or a scaled-out
+ * stream's gained partition); the checkpoint; the stream's own reading (`stream`, which includes
+ * an auto.offset.reset position and a partition added to a topic).
+ */
+export type PositionOrigin = 'fromOffsets' | 'group' | 'checkpoint' | 'stream';
+
+/**
  * Fails when a partition's next offset (`nextFrom`) is past its log end (`logEnd`, the high
  * watermark; partitions it lacks are not checked). Kafka's offsets only grow, so the partition's
  * log is not the one the position was taken in: the topic was deleted and recreated, or the
  * broker's data was lost, under a kept position (or fromOffsets named an offset never written).
  * Cutting an empty range there and waiting would read the new log from the old position once it
  * grew past it, silently skipping the records below. A position equal to the log end is normal.
+ * The error says where each position came from (`originOf`; `groupId` names the group) and what
+ * to do about it.
  */
 export function checkPositions(
   keys: readonly PartitionKey[],
   nextFrom: ReadonlyMap<string, number>,
   logEnd: ReadonlyMap<string, number>,
+  originOf: (key: string) => PositionOrigin = () => 'stream',
+  groupId?: string,
 ): void {
   const bad: Array<{ topic: string; partition: number; position: number; logEnd: number }> = [];
+  const origins = new Set<PositionOrigin>();
+  const each: string[] = [];
+  const group = groupId !== undefined ? `consumer group "${groupId}"` : 'the consumer group';
+  const source: Record<PositionOrigin, string> = {
+    fromOffsets: 'given by fromOffsets',
+    group: `the offset ${group} committed`,
+    checkpoint: 'the checkpoint\'s position',
+    stream: 'the stream\'s position',
+  };
   for (const tp of keys) {
     const position = nextFrom.get(tp.key);
     const end = logEnd.get(tp.key);
-    if (position !== undefined && end !== undefined && position > end) bad.push({ topic: tp.topic, partition: tp.partition, position, logEnd: end });
+    if (position === undefined || end === undefined || position <= end) continue;
+    bad.push({ topic: tp.topic, partition: tp.partition, position, logEnd: end });
+    const origin = originOf(tp.key);
+    origins.add(origin);
+    each.push(`Beginning offset ${position} is after the ending offset ${end} for topic ${tp.topic} partition ${tp.partition} (${source[origin]})`);
   }
   if (bad.length === 0) return;
-  const each = bad.map((b) => `Beginning offset ${b.position} is after the ending offset ${b.logEnd} for topic ${b.topic} partition ${b.partition}`);
-  throw new PositionAfterLogEndError(
-    `${each.join('; ')}: the stream's position is past the partition's log end. You either provided an invalid fromOffset, ` +
-      'or the Kafka topic has been damaged (deleted and recreated, or its data lost) since the position was taken; ' +
-      'going on would skip the records the partition gets below the old position. Start the stream anew ' +
-      '(without this checkpoint, or with fromOffsets) to read the partition from where it should.',
-    bad,
-  );
+  const advice: string[] = [];
+  if (origins.has('fromOffsets')) {
+    advice.push('fromOffsets named an offset Kafka never reached (or the topic was recreated since): give fromOffsets within the partition\'s log.');
+  }
+  if (origins.has('group')) {
+    advice.push(
+      `The Kafka topic has been damaged (deleted and recreated, or its data lost) since ${group} committed that offset: ` +
+        'reset the group\'s offsets (kafka-consumer-groups.sh --reset-offsets) or give fromOffsets to read the partition from where it should.',
+    );
+  }
+  if (origins.has('checkpoint') || origins.has('stream')) {
+    advice.push(
+      'The Kafka topic has been damaged (deleted and recreated, or its data lost) since the position was taken; ' +
+        'going on would skip the records the partition gets below the old position. Start the stream anew ' +
+        '(without this checkpoint, or with fromOffsets) to read the partition from where it should.',
+    );
+  }
+  throw new PositionAfterLogEndError(`${each.join('; ')}: the stream's position is past the partition's log end. ${advice.join(' ')}`, bad);
 }

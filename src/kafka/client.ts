@@ -14,11 +14,13 @@
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Fetcher, settleAll, type Cursor } from './fetch.js';
-import { internalCluster, READ_UNCOMMITTED, type FetchedMessage, type InternalCluster } from './internals.js';
+import { internalCluster, protocolError, READ_UNCOMMITTED, type FetchedMessage, type InternalCluster } from './internals.js';
 import type { OffsetRange } from './OffsetRange.js';
 import { tpKey, type ResolvedKafkaParams } from './params.js';
 import { decodeRecord, rawRecord, userDecoder, type KafkaRecord, type RawKafkaRecord, type RecordDecoders } from './records.js';
-import { FatalKafkaError, withRetry } from './retry.js';
+import { describeError, FatalKafkaError, isOffsetOutOfRange, withRetry } from './retry.js';
+
+const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
 /**
  * The earliest and latest offsets of a partition. `high` is the last stable offset (ListOffsets
@@ -53,6 +55,8 @@ export class KafkaClient {
   private admin: Admin | undefined;
   private cluster: InternalCluster | undefined;
   private connecting: Promise<void> | undefined;
+  /** The clients being connected (by `connecting`). */
+  private opening: { admin: Admin; cluster: InternalCluster } | undefined;
   private closed = false;
   private readonly abort = new AbortController();
   private readonly fetcher: Fetcher;
@@ -66,8 +70,10 @@ export class KafkaClient {
       brokers: params.brokers,
       // KAFKAJS_LOG_LEVEL (e.g. "warn") turns kafkajs's own logging on.
       logLevel: logLevel.NOTHING,
-      connectionTimeout: 3000,
-      requestTimeout: 30_000,
+      // No kafkajs timeout longer than the bound (retry.timeout.ms): a broker that accepts
+      // connections but never answers must not hold an operation past it.
+      connectionTimeout: clamp(params.retryTimeoutMs, 500, 3000),
+      requestTimeout: clamp(params.retryTimeoutMs, 1000, 30_000),
       // kafkajs gives up quickly; withRetry (retry.ts) decides how long a batch waits.
       retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1000 },
     });
@@ -101,6 +107,9 @@ export class KafkaClient {
         topicWaitMs: this.params.topicWaitMs,
         signal: this.signal,
         giveUp: this.shouldStop,
+        // A long read past the bound goes on while the leaders answer its fetches.
+        progress: () => this.fetcher.stats.answers,
+        silenceMs: clamp(this.params.retryTimeoutMs, 1000, 30_000),
         onRetry: async () => {
           await this.cluster?.refreshMetadata().catch(() => undefined);
         },
@@ -112,6 +121,8 @@ export class KafkaClient {
     this.connecting ??= (async () => {
       const admin = this.kafka.admin();
       const cluster = internalCluster(this.kafka);
+      // close() disconnects them while they connect (a broker that never answers holds connect() until kafkajs's timeouts).
+      this.opening = { admin, cluster };
       try {
         await admin.connect();
         await cluster.connect();
@@ -119,9 +130,12 @@ export class KafkaClient {
         await admin.disconnect().catch(() => undefined);
         await cluster.disconnect().catch(() => undefined);
         throw e;
+      } finally {
+        this.opening = undefined;
       }
       this.admin = admin;
       this.cluster = cluster;
+      if (this.closed) await this.close(true);
     })();
     this.connecting.catch(() => {
       this.connecting = undefined;
@@ -256,11 +270,7 @@ export class KafkaClient {
       const res = await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics });
       for (const t of res.responses) {
         for (const p of t.partitions) {
-          if (p.errorCode !== 0) {
-            throw Object.assign(new Error(`OffsetCommit of ${t.topic}:${p.partition} failed with Kafka error code ${p.errorCode}`), {
-              code: p.errorCode,
-            });
-          }
+          if (p.errorCode !== 0) throw protocolError(p.errorCode, `OffsetCommit of ${t.topic}:${p.partition}`);
         }
       }
     });
@@ -359,7 +369,9 @@ export class KafkaClient {
     maxBytes = 64 * 1024,
   ): Promise<number | undefined> {
     if (positions.length === 0) return Promise.resolve(undefined);
-    return this.retry('sampling record sizes', async () => {
+    const at = (ps: typeof positions): string => ps.map((p) => `${p.topic}:${p.partition} offset ${p.offset}`).join(', ');
+    const what = positions.length <= 3 ? `sampling record sizes at ${at(positions)}` : `sampling record sizes at ${positions.length} positions`;
+    return this.retry(what, async () => {
       const cluster = this.cluster!;
       await cluster.addMultipleTargetTopics([...new Set(positions.map((p) => p.topic))]);
       const byLeader = new Map<string, Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number }>>>();
@@ -376,13 +388,17 @@ export class KafkaClient {
       let bytes = 0;
       for (const [nodeId, topics] of byLeader) {
         const broker = await cluster.findBroker({ nodeId });
-        const res = await broker.fetch({
-          isolationLevel: READ_UNCOMMITTED,
-          maxWaitTime: 100,
-          minBytes: 1,
-          maxBytes: Math.max(maxBytes, maxBytes * positions.length),
-          topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-        });
+        const res = await broker
+          .fetch({
+            isolationLevel: READ_UNCOMMITTED,
+            maxWaitTime: 100,
+            minBytes: 1,
+            maxBytes: Math.max(maxBytes, maxBytes * positions.length),
+            topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+          })
+          .catch(async (e: unknown) => {
+            throw isOffsetOutOfRange(e) ? await this.outOfRange(e, positions) : e;
+          });
         for (const t of res.responses) {
           for (const p of t.partitions) {
             for (const m of p.messages) {
@@ -397,12 +413,43 @@ export class KafkaClient {
     });
   }
 
+  /**
+   * The error of a position Kafka answered "offset out of range" for: which partition (kafkajs's
+   * error names it), the offset asked for and the offsets Kafka holds there.
+   */
+  private async outOfRange(e: unknown, positions: ReadonlyArray<{ topic: string; partition: number; offset: number }>): Promise<Error> {
+    const named = e as { topic?: unknown; partition?: unknown };
+    const bad = positions.filter(
+      (p) => (named.topic === undefined || p.topic === named.topic) && (named.partition === undefined || p.partition === named.partition),
+    );
+    const at: string[] = [];
+    const held: string[] = [];
+    for (const p of bad.length > 0 ? bad : positions) {
+      at.push(`${p.topic}:${p.partition} from offset ${p.offset}`);
+      const bounds = await this.admin!.fetchTopicOffsets(p.topic)
+        .then((os) => os.find((o) => o.partition === p.partition))
+        .catch(() => undefined);
+      if (bounds) held.push(`${p.topic}:${p.partition} holds offsets [${bounds.low}, ${bounds.high})`);
+    }
+    return new FatalKafkaError(
+      `reading ${at.join(', ')} (Kafka ${this.params.brokers.join(',')}): offsets out of range — the records are no longer in Kafka ` +
+        `(deleted by retention?) or were never written${held.length > 0 ? `; ${held.join(', ')}` : ''} (${describeError(e)})`,
+      e,
+    );
+  }
+
   /** Closes the connections; operations retrying stop. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  async close(again = false): Promise<void> {
+    if (this.closed && !again) return;
     this.closed = true;
     this.abort.abort();
-    await this.connecting?.catch(() => undefined);
-    await Promise.all([this.admin?.disconnect().catch(() => undefined), this.cluster?.disconnect().catch(() => undefined)]);
+    // Clients still connecting are disconnected now, not awaited: kafkajs's own timeouts can be long.
+    const opening = this.opening;
+    await Promise.all([
+      opening?.admin.disconnect().catch(() => undefined),
+      opening?.cluster.disconnect().catch(() => undefined),
+      this.admin?.disconnect().catch(() => undefined),
+      this.cluster?.disconnect().catch(() => undefined),
+    ]);
   }
 }

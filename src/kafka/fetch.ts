@@ -45,8 +45,8 @@ export class Fetcher {
   /** Bytes per record seen so far (sizes fetch requests of small slices). */
   private bytesPerRecord = 128;
   private readonly fetchGates = new Map<string, Promise<void>>();
-  /** Figures: fetch requests sent, records Kafka returned (including those outside the ranges, dropped). */
-  readonly stats = { fetches: 0, fetchedRecords: 0 };
+  /** Figures: fetch requests sent, records Kafka returned (including those outside the ranges, dropped), fetch responses. */
+  readonly stats = { fetches: 0, fetchedRecords: 0, answers: 0 };
 
   constructor(
     /** The connected cluster layer (the client connects before any fetch). */
@@ -132,6 +132,7 @@ export class Fetcher {
       this.fetchGates.delete(nodeId);
       throw e;
     }
+    this.stats.answers++;
     const starved: Cursor[] = [];
     let progressed = false;
     for (const t of res.responses) {

@@ -6,6 +6,7 @@
  * It is internal to kafkajs 2.x; `internalCluster` fails with a clear error on a version that
  * does not have it. The types below name only what client.ts and fetch.ts call.
  */
+import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
 import type { AbortedTransaction } from './aborted.js';
 import { FatalKafkaError } from './retry.js';
@@ -81,4 +82,18 @@ export function internalCluster(kafka: Kafka): InternalCluster {
     maxInFlightRequests: null,
     isolationLevel: READ_UNCOMMITTED,
   });
+}
+
+const kafkajsErrors = createRequire(import.meta.url)('kafkajs/src/protocol/error') as {
+  createErrorFromCode?: (code: number) => Error & { type?: string; retriable?: boolean };
+};
+
+/**
+ * The error kafkajs makes of protocol error `code` (a KafkaJSProtocolError: its type, and whether
+ * a retry can help), for a response this project reads itself; `what` goes in front of its message.
+ */
+export function protocolError(code: number, what: string): Error {
+  const e = kafkajsErrors.createErrorFromCode?.(code) ?? Object.assign(new Error(`Kafka error code ${code}`), { code });
+  e.message = `${what} failed: ${e.message}`;
+  return e;
 }

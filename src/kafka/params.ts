@@ -13,8 +13,12 @@ export interface KafkaParams {
   'bootstrap.servers'?: string;
   /** The consumer group: where `commitAsync` commits and whose committed offsets a stream starts from. */
   'group.id'?: string;
-  /** Where to start without `fromOffsets` and without committed offsets: `earliest`/`latest` (Spark's `smallest`/`largest`). Default `latest`. */
-  'auto.offset.reset'?: 'earliest' | 'latest' | 'smallest' | 'largest' | string;
+  /**
+   * Where to start without `fromOffsets` and without committed offsets, and where a committed
+   * offset Kafka no longer holds is reset to: `earliest`/`latest` (Spark's `smallest`/`largest`),
+   * or `none` (the direct stream fails instead, naming the partition). Default `latest`.
+   */
+  'auto.offset.reset'?: 'earliest' | 'latest' | 'smallest' | 'largest' | 'none' | string;
   'client.id'?: string;
   /**
    * `read_committed`: a direct stream leaves out the records of aborted transactions (Kafka's
@@ -37,7 +41,7 @@ export interface KafkaParams {
   maxRecordsPerBatch?: number | string;
   /** Bytes (keys + values) a direct stream's batch takes at most, in place of the default cap's 64 MiB. */
   maxBytesPerBatch?: number | string;
-  /** With a rate limit (maxRatePerPartition or backpressure), at least this many records/s per partition (`spark.streaming.kafka.minRatePerPartition`, default 1). */
+  /** With a rate limit (maxRatePerPartition or backpressure), at least this many records per partition per batch, as Spark (`spark.streaming.kafka.minRatePerPartition`, default 1). */
   minRatePerPartition?: number | string;
   'spark.streaming.kafka.minRatePerPartition'?: number | string;
   /** Adapt the rate to how fast batches are processed, with a PID estimator (`spark.streaming.backpressure.enabled`). */
@@ -66,7 +70,8 @@ export interface KafkaParams {
   [key: string]: KafkaParamValue;
 }
 
-export type OffsetReset = 'earliest' | 'latest';
+/** `none`: no reset — a partition without a valid starting offset fails the direct stream's start. */
+export type OffsetReset = 'earliest' | 'latest' | 'none';
 
 /** KafkaParams read and checked, with every default filled in. */
 export interface ResolvedKafkaParams {
@@ -159,9 +164,10 @@ export function resolveKafkaParams(params: KafkaParams | undefined, brokersOverr
     const r = String(resetRaw).trim().toLowerCase();
     if (r === 'earliest' || r === 'smallest') autoOffsetReset = 'earliest';
     else if (r === 'latest' || r === 'largest') autoOffsetReset = 'latest';
+    else if (r === 'none') autoOffsetReset = 'none';
     else {
       throw new KafkaConfigError(
-        `kafkaParams "auto.offset.reset" must be earliest or latest (or Spark's smallest/largest), got ${String(resetRaw)}`,
+        `kafkaParams "auto.offset.reset" must be earliest, latest (or Spark's smallest/largest) or none, got ${String(resetRaw)}`,
       );
     }
   }

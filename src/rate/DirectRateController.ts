@@ -70,9 +70,11 @@ export class DirectRateController {
         out.set(k, Math.max(Math.floor(secs * Math.min(share, maxPer)), floor));
       }
       if (!this.cap) return out;
-      // The default cap bounds what backpressure allows.
+      // The default cap bounds what backpressure allows, but not below minRatePerPartition
+      // (Spark: max(secs × rate, minRatePerPartition) per partition); a partition never takes
+      // more than it has (cutRanges stops at its latest offset).
       const capped = shareByLag(this.cap.records(), lag);
-      for (const [k, n] of out) out.set(k, Math.min(n, capped.get(k) ?? n));
+      for (const [k, n] of out) out.set(k, Math.max(Math.min(n, capped.get(k) ?? n), floor));
       return out;
     }
     if (Number.isFinite(maxPer)) {

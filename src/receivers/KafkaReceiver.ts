@@ -19,7 +19,7 @@
  */
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { KafkaRecord } from '../kafka/records.js';
-import type { ResolvedKafkaParams } from '../kafka/params.js';
+import { KafkaConfigError, type ResolvedKafkaParams } from '../kafka/params.js';
 import { Receiver } from './Receiver.js';
 
 /** What the receiver did, for tests and figures: `offset` is the next offset of the partition. */
@@ -39,7 +39,8 @@ interface PartitionState {
   /** Next offset after the records stored so far. */
   stored: number;
   committed: number;
-  committing: boolean;
+  /** The commit loop under way, if any (one at a time per partition). */
+  committing: Promise<void> | undefined;
   /** A store failed: nothing after it may be committed until the receiver restarts. */
   failed: boolean;
 }
@@ -69,6 +70,11 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
     options: KafkaReceiverOptions = {},
   ) {
     super();
+    if (params.autoOffsetReset === 'none') {
+      throw new KafkaConfigError(
+        'kafkaParams "auto.offset.reset" none is for the direct stream: createStream\'s consumer (kafkajs) has no such policy; use earliest or latest',
+      );
+    }
     this.maxUnsettledChars = options.maxUnsettledChars ?? 16 * 1024 * 1024;
   }
 
@@ -130,7 +136,7 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
     const key = `${batch.topic}:${batch.partition}`;
     let st = this.partitions.get(key);
     if (!st) {
-      st = { topic: batch.topic, partition: batch.partition, chain: Promise.resolve(), stored: -1, committed: -1, committing: false, failed: false };
+      st = { topic: batch.topic, partition: batch.partition, chain: Promise.resolve(), stored: -1, committed: -1, committing: undefined, failed: false };
       this.partitions.set(key, st);
     }
     const state = st;
@@ -182,11 +188,14 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
     }
   }
 
-  /** Commits the partition's stored position, one commit at a time, always the latest. */
-  private async commit(gen: number, consumer: Consumer, st: PartitionState): Promise<void> {
-    if (st.committing) return;
-    st.committing = true;
-    try {
+  /**
+   * Commits the partition's stored position, one commit at a time, always the latest. While a
+   * commit loop is under way, returns that loop (which commits whatever is stored by the time
+   * each of its commits ends).
+   */
+  private commit(gen: number, consumer: Consumer, st: PartitionState): Promise<void> {
+    if (st.committing) return st.committing;
+    const loop = (async () => {
       while (gen === this.generation && !st.failed && st.stored > st.committed) {
         const offset = st.stored;
         try {
@@ -198,13 +207,26 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
           if (!this.isStopped()) this.reportError(`Committing offset ${offset} of ${st.topic}:${st.partition} failed`, e);
           return;
         }
-        st.committed = offset;
+        st.committed = Math.max(st.committed, offset);
         this.counts.commits++;
         this.onEvent?.({ type: 'committed', topic: st.topic, partition: st.partition, offset, records: 0 });
       }
-    } finally {
-      st.committing = false;
-    }
+    })().finally(() => {
+      st.committing = undefined;
+    });
+    st.committing = loop;
+    return loop;
+  }
+
+  /**
+   * Commits everything stored so far: waits for the commit under way (which may have started
+   * before the last stores), then commits what it left (a failed or stale loop included).
+   */
+  private async commitAll(gen: number, consumer: Consumer, st: PartitionState): Promise<void> {
+    // The loop under way goes on until the latest stored offset is committed (or a commit fails).
+    if (st.committing) await st.committing;
+    // Nothing under way now: commit what is left (a failed commit is tried once more).
+    if (gen === this.generation && !st.failed && st.stored > st.committed) await this.commit(gen, consumer, st);
   }
 
   async onStop(): Promise<void> {
@@ -228,7 +250,9 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
       }
       const chains = [...this.partitions.values()].map((st) => st.chain.catch(() => undefined));
       await Promise.race([Promise.all(chains), new Promise((r) => setTimeout(r, 3000).unref())]);
-      for (const st of this.partitions.values()) await this.commit(gen, consumer, st);
+      // Every stored offset, including what a commit already under way did not cover (the next
+      // run must not receive again what this one stored).
+      await Promise.all([...this.partitions.values()].map((st) => this.commitAll(gen, consumer, st)));
     }
     this.generation++;
     for (const w of this.waiters.splice(0)) w();
