@@ -4,7 +4,8 @@
  */
 import { AnalysisException } from './errors.js';
 import { Alias, Cast, ColumnRef, Expr, Literal, Star } from './expressions.js';
-import { BinaryOp, CaseWhen, GetField, GetItem, UnaryOp } from './operators.js';
+import { BinaryOp, CaseWhen, GetField, GetItem, InList, UnaryOp } from './operators.js';
+import { PatternMatch } from './patterns.js';
 import { parseColumnName } from './names.js';
 import { DataType, parseDataType } from './types.js';
 
@@ -16,8 +17,11 @@ export type ColumnOrName = Column | string;
 export class Column {
   /** Sort direction, for orderBy. */
   readonly descending: boolean;
-  constructor(readonly expr: Expr, descending = false) {
+  /** Where orderBy puts NULLs; undefined is Spark's default (first ascending, last descending). */
+  readonly nullsFirst: boolean | undefined;
+  constructor(readonly expr: Expr, descending = false, nullsFirst?: boolean) {
     this.descending = descending;
+    this.nullsFirst = nullsFirst;
   }
 
   /** The name Spark gives this column in a result. */
@@ -113,6 +117,34 @@ export class Column {
   }
   desc(): Column {
     return new Column(this.expr, true);
+  }
+  asc_nulls_first(): Column {
+    return new Column(this.expr, false, true);
+  }
+  asc_nulls_last(): Column {
+    return new Column(this.expr, false, false);
+  }
+  desc_nulls_first(): Column {
+    return new Column(this.expr, true, true);
+  }
+  desc_nulls_last(): Column {
+    return new Column(this.expr, true, false);
+  }
+  /** SQL LIKE: `%` any characters, `_` one; named `s LIKE a%` as Spark's. */
+  like(pattern: string): Column {
+    return new Column(new PatternMatch('like', this.expr, new Literal(pattern)));
+  }
+  /** Case-insensitive LIKE (`ilike(s, A%)`). */
+  ilike(pattern: string): Column {
+    return new Column(new PatternMatch('ilike', this.expr, new Literal(pattern)));
+  }
+  /** A regular expression found anywhere in the value (`RLIKE(s, ^a)`). */
+  rlike(pattern: string): Column {
+    return new Column(new PatternMatch('rlike', this.expr, new Literal(pattern)));
+  }
+  /** `col.isin(1, 2)` or `col.isin([1, 2])`: SQL IN, named `(v IN (1, 2))`. */
+  isin(...values: (ColumnOrValue | ColumnOrValue[])[]): Column {
+    return new Column(new InList(this.expr, values.flat().map(valueExpr)));
   }
 
   private binary(op: string, other: ColumnOrValue): Column {

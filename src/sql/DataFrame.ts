@@ -10,6 +10,7 @@ import { Column, nameExpr, type ColumnOrName } from './Column.js';
 import { AnalysisException } from './errors.js';
 import { Alias, ColumnRef, Expr, Star, type BindContext } from './expressions.js';
 import { parseInterval } from './interval.js';
+import { UnaryOp } from './operators.js';
 import { parseExpression, parseNamedExpression } from './parser.js';
 import {
   Aggregate,
@@ -83,6 +84,13 @@ export class DataFrame {
   /** A Project of `exprs` over this plan: stars expanded, generators marked, names as Spark's. */
   private project(exprs: Expr[]): Plan {
     const ctx = this.ctx();
+    // Spark's TimeWindowing filters out the rows whose time is NULL under a tumbling window (a
+    // sliding one, a generator here, gives such a row no windows).
+    let child: DataFrame = this;
+    for (const e of exprs) {
+      const inner = e instanceof Alias ? e.child : e;
+      if (inner instanceof WindowExpr && !inner.sliding) child = child.where(new Column(new UnaryOp('IS NOT NULL', inner.timeColumn)));
+    }
     const items: ProjectItem[] = [];
     for (const e of exprs) {
       if (e.containsAggregate()) return this.aggregatePlan([], exprs);
@@ -100,7 +108,7 @@ export class DataFrame {
       } else items.push({ name: e.name, expr: e, bound, generator: false });
     }
     const schema = new StructType(items.map((i) => new StructField(i.name, i.bound.type)));
-    return new Project(this.plan, items, schema);
+    return new Project(child.plan, items, schema);
   }
 
   private expandStar(s: Star, ctx: BindContext): ProjectItem[] {
@@ -125,11 +133,12 @@ export class DataFrame {
     }));
   }
 
+  /** Replaces the column of that name (matched case-insensitively, as Spark's default), which takes the new spelling; else adds it. */
   withColumn(name: string, col: Column): DataFrame {
     const exprs: Expr[] = [];
     let replaced = false;
     for (const f of this.schema.fields) {
-      if (f.name === name) {
+      if (sameName(f.name, name)) {
         exprs.push(new Alias(col.expr, name));
         replaced = true;
       } else exprs.push(new ColumnRef([f.name]));
@@ -138,16 +147,18 @@ export class DataFrame {
     return this.with(this.project(exprs));
   }
 
+  /** Renames every column whose name matches `existing` case-insensitively; a no-op when none does. */
   withColumnRenamed(existing: string, newName: string): DataFrame {
-    if (!this.schema.field(existing)) return this;
+    if (!this.schema.fields.some((f) => sameName(f.name, existing))) return this;
     return this.with(
-      this.project(this.schema.fields.map((f) => (f.name === existing ? new Alias(new ColumnRef([f.name]), newName) : new ColumnRef([f.name])))),
+      this.project(this.schema.fields.map((f) => (sameName(f.name, existing) ? new Alias(new ColumnRef([f.name]), newName) : new ColumnRef([f.name])))),
     );
   }
 
+  /** Drops the columns of these names (case-insensitively); names that match nothing are ignored. */
   drop(...names: ColumnOrName[]): DataFrame {
-    const drop = new Set(names.map((n) => (typeof n === 'string' ? n : n.expr.name)));
-    return this.with(this.project(this.schema.fields.filter((f) => !drop.has(f.name)).map((f) => new ColumnRef([f.name]))));
+    const drop = names.map((n) => (typeof n === 'string' ? n : n.expr instanceof ColumnRef && n.expr.parts.length === 1 ? n.expr.parts[0]! : n.expr.name));
+    return this.with(this.project(this.schema.fields.filter((f) => !drop.some((d) => sameName(f.name, d))).map((f) => new ColumnRef([f.name]))));
   }
 
   where(condition: Column | string): DataFrame {
@@ -257,9 +268,12 @@ export class DataFrame {
 
   orderBy(...cols: (ColumnOrName | ColumnOrName[])[]): DataFrame {
     const ctx = this.ctx();
-    const orders = cols.flat().map((c) => {
+    const orders = cols.flat().flatMap((c) => {
       const column = typeof c === 'string' ? new Column(nameExpr(c)) : c;
-      return { bound: column.expr.bind(ctx), descending: column.descending };
+      const key = { bound: column.expr.bind(ctx), descending: column.descending };
+      // NULLs sort lowest (first ascending, last descending); NULLS FIRST/LAST against that sorts on `isnull` before the value.
+      if (column.nullsFirst === undefined || column.nullsFirst === !column.descending) return [key];
+      return [{ bound: new UnaryOp('IS NULL', column.expr).bind(ctx), descending: column.nullsFirst }, key];
     });
     return this.with(new Sort(this.plan, orders));
   }
@@ -309,6 +323,17 @@ export class DataFrame {
   // (as the DStream operators attach themselves): the writers depend on DataFrame, not back.
 }
 
+/** Spark's strToExpr: the dict form's `mean` and `average` are avg (named `avg(v)`), `size` is count. */
+function dictAggregate(fn: string): string {
+  const f = fn.toLowerCase();
+  return f === 'mean' || f === 'average' ? 'avg' : f === 'size' ? 'count' : fn;
+}
+
+/** Spark's default resolver (spark.sql.caseSensitive=false). */
+function sameName(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
 function hasStateful(p: Plan): boolean {
   return p.stateful || p.children.some(hasStateful);
 }
@@ -338,7 +363,7 @@ export class GroupedData {
     const exprs: Expr[] = [];
     for (const a of aggs) {
       if (a instanceof Column) exprs.push(a.expr);
-      else for (const [c, fn] of Object.entries(a)) exprs.push(resolveFunction(fn, [c === '*' ? new Star() : nameExpr(c)]));
+      else for (const [c, fn] of Object.entries(a)) exprs.push(resolveFunction(dictAggregate(fn), [c === '*' ? new Star() : nameExpr(c)]));
     }
     if (exprs.length === 0) throw new AnalysisException('agg() needs at least one aggregate');
     return this.df.withPlan(this.df.aggregatePlan(this.groupBy, exprs));

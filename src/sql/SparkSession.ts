@@ -131,9 +131,9 @@ export class SparkSession implements DataFrameSession, StreamingSession {
     return new DataFrame(this, new StaticScan(st, () => data));
   }
 
-  /** A memory sink's table or a temp view, read when the DataFrame runs. */
+  /** A memory sink's table or a temp view, read when the DataFrame runs (names are case-insensitive, as Spark's). */
   table(name: string): DataFrame {
-    const t = this.tables.get(name) ?? this.tables.get(name.toLowerCase());
+    const t = this.tables.get(name.toLowerCase());
     if (t === undefined) throw new AnalysisException(`Table or view not found: ${name}`);
     if (t instanceof DataFrame) return t;
     return new DataFrame(this, new StaticScan(t.schema, () => t.rows.slice()));
@@ -147,12 +147,12 @@ export class SparkSession implements DataFrameSession, StreamingSession {
   /** @internal A memory sink's table: each query start gets a new one (Spark's new MemorySink), replacing its name. */
   memoryTable(name: string, schema: StructType): MemoryTable {
     const t = new MemoryTable(schema);
-    this.tables.set(name, t);
+    this.tables.set(name.toLowerCase(), t);
     return t;
   }
 
   registerView(name: string, df: DataFrame): void {
-    this.tables.set(name, df);
+    this.tables.set(name.toLowerCase(), df);
   }
 
   /** The executing batch's (or query's) timestamp, else the clock: what current_timestamp() reads. */

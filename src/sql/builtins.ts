@@ -6,6 +6,7 @@
  */
 import { AnalysisException } from './errors.js';
 import { Expr, Literal, Star, type BindContext, type Bound } from './expressions.js';
+import { branchType, castTo } from './coercion.js';
 import { concatValues } from './operators.js';
 import { parseJsonRow, toJsonText } from './json.js';
 import { parseInterval } from './interval.js';
@@ -53,16 +54,21 @@ const SCALARS: Record<string, ScalarImpl> = {
     const types = args.map((a) => a.type);
     return { type: Types.STRING, eval: (r) => concatValues(args.map((a) => a.eval(r)), types) };
   },
-  coalesce: (args) => ({
-    type: args.find((a) => a.type !== Types.NULL)?.type ?? Types.NULL,
-    eval: (r) => {
-      for (const a of args) {
-        const v = a.eval(r);
-        if (v !== null && v !== undefined) return v;
-      }
-      return null;
-    },
-  }),
+  // Spark's coalesce coercion: every argument is cast to their wider common type (coalesce(int, 0.5) is a double).
+  coalesce: (args, _ctx, raw) => {
+    const type = branchType(args.map((a) => a.type), 'coalesce', new ScalarCall('coalesce', raw).name);
+    const evals = args.map((a) => castTo(a, type));
+    return {
+      type,
+      eval: (r) => {
+        for (const e of evals) {
+          const v = e(r);
+          if (v !== null && v !== undefined) return v;
+        }
+        return null;
+      },
+    };
+  },
   split: (args, _ctx, raw) => {
     const pattern = String(literalArg(raw[1], 'split', 'the pattern'));
     const limit = raw[2] === undefined ? -1 : Number(literalArg(raw[2], 'split', 'the limit'));
@@ -121,7 +127,14 @@ const SCALARS: Record<string, ScalarImpl> = {
       },
     };
   },
-  abs: strict1(Types.DOUBLE, (v) => Math.abs(Number(v))),
+  // Spark's abs keeps a number's type (an int wraps: abs(-2^31) is -2^31); a string is read as a double.
+  abs: ([a], _ctx, raw) => {
+    const t = a!.type;
+    if (t === Types.STRING) return strict1(Types.DOUBLE, (v) => { const d = castValue(v, Types.DOUBLE) as number | null; return d === null ? null : Math.abs(d); })([a!], _ctx, raw);
+    if (!isNumeric(t) && t !== Types.NULL) throw new AnalysisException(`abs: the argument must be a number, got ${t.simpleString()}`);
+    if (t === Types.INTEGER) return strict1(t, (v) => Math.abs(v as number) | 0)([a!], _ctx, raw);
+    return strict1(t === Types.NULL ? Types.DOUBLE : t, (v) => Math.abs(Number(v)))([a!], _ctx, raw);
+  },
 };
 
 function codePoints(s: string): number {
@@ -193,13 +206,16 @@ const AGGREGATES = new Set<string>(['count', 'sum', 'avg', 'mean', 'min', 'max']
 /** An aggregate call: only the aggregation operator binds it (`aggregateType` gives its result type). */
 export class AggregateCall extends Expr {
   readonly fn: AggregateFunction;
+  /** The name the call was written with: SQL's `mean(v)` is avg, named `mean(v)` as Spark's alias is. */
+  private readonly written: string;
   constructor(fn: string, readonly child: Expr, readonly distinct = false) {
     super();
     this.fn = (fn === 'mean' ? 'avg' : fn) as AggregateFunction;
+    this.written = fn === 'mean' ? 'mean' : this.fn;
   }
   get name(): string {
     const arg = this.child instanceof Star ? '1' : this.child.sql;
-    return `${this.fn}(${this.distinct ? 'DISTINCT ' : ''}${arg})`;
+    return `${this.written}(${this.distinct ? 'DISTINCT ' : ''}${arg})`;
   }
   bind(): Bound {
     throw new AnalysisException(`aggregate function ${this.name} can only be used in groupBy(...).agg(...) or select over a whole table`);
@@ -211,7 +227,7 @@ export class AggregateCall extends Expr {
     return this.child instanceof Star ? [] : [this.child];
   }
   override withChildren(c: Expr[]): Expr {
-    return c.length === 0 ? this : new AggregateCall(this.fn, c[0]!, this.distinct);
+    return c.length === 0 ? this : new AggregateCall(this.written, c[0]!, this.distinct);
   }
   resultType(input: DataType): DataType {
     if (this.fn === 'count') return Types.LONG;
@@ -288,8 +304,9 @@ export class WindowExpr extends Expr {
         const ts = v.getTime();
         const last = ts - ((((ts - o) % s) + s) % s);
         const out: Row[] = [];
-        // Spark's order: the earliest window first.
-        for (let start = last - Math.ceil(d / s) * s + s; start <= last; start += s) {
+        // Spark's order (TimeWindowing's Expand): the latest window first.
+        const n = Math.ceil(d / s);
+        for (let i = 0, start = last; i < n; i++, start -= s) {
           if (start + d > ts) out.push({ start: new Date(start), end: new Date(start + d) });
         }
         return out;
@@ -304,6 +321,13 @@ export class WindowExpr extends Expr {
     Object.assign(w, this, { timeColumn: c[0]! });
     return w;
   }
+}
+
+/** Spark's error for a function it does not know (the SQL parser adds `; line 1 pos N`). */
+export function unresolvedRoutine(name: string): AnalysisException {
+  return new AnalysisException(
+    `[UNRESOLVED_ROUTINE] Cannot resolve function \`${name}\` on search path [\`system\`.\`builtin\`, \`system\`.\`session\`, \`spark_catalog\`.\`default\`].`,
+  );
 }
 
 /** Builds a call by name (SQL text and `functions` share it); unknown names fail clearly. */
@@ -327,6 +351,6 @@ export function resolveFunction(name: string, args: Expr[], distinct = false): E
   }
   if (fn === 'now') return new ScalarCall('current_timestamp', []);
   if (fn === 'nvl' || fn === 'ifnull') return new ScalarCall('coalesce', args);
-  if (!(fn in SCALARS)) throw new AnalysisException(`Undefined function: '${name}'`);
+  if (!(fn in SCALARS)) throw unresolvedRoutine(name);
   return new ScalarCall(fn, args);
 }

@@ -148,6 +148,7 @@ export class Star extends Expr {
   }
 }
 
+/** A literal; inside a generated name a string is its bare text, as Spark's (`(s = x)`, `concat(s, -)`). */
 export class Literal extends Expr {
   readonly type: DataType;
   constructor(readonly value: unknown, type?: DataType) {
@@ -159,9 +160,6 @@ export class Literal extends Expr {
     if (this.value instanceof Date) return `TIMESTAMP '${this.value.toISOString()}'`;
     return String(this.value);
   }
-  override get sql(): string {
-    return typeof this.value === 'string' ? `'${this.value}'` : this.name;
-  }
   bind(): Bound {
     const v = this.value ?? null;
     return { type: this.type, eval: () => v };
@@ -170,7 +168,7 @@ export class Literal extends Expr {
 
 function literalType(v: unknown): DataType {
   if (v === null || v === undefined) return Types.NULL;
-  if (typeof v === 'number') return Number.isInteger(v) ? (Math.abs(v) <= 2147483647 ? Types.INTEGER : Types.LONG) : Types.DOUBLE;
+  if (typeof v === 'number') return Number.isInteger(v) ? (v >= -2147483648 && v <= 2147483647 ? Types.INTEGER : Types.LONG) : Types.DOUBLE;
   if (typeof v === 'boolean') return Types.BOOLEAN;
   if (v instanceof Date) return Types.TIMESTAMP;
   if (Buffer.isBuffer(v)) return Types.BINARY;

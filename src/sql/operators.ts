@@ -5,8 +5,9 @@
  */
 import { AnalysisException } from './errors.js';
 import { bindField, Expr, Literal, type BindContext, type Bound } from './expressions.js';
+import { branchType, castTo, comparisonType, widerCommonType } from './coercion.js';
 import { ArrayType, DataType, isNumeric, StructType, Types, widerNumeric } from './types.js';
-import { castValue, compareSql, equalSql, typedString, type Row } from './values.js';
+import { castValue, compareSql, equalSql, typedString } from './values.js';
 
 const ARITH = new Set(['+', '-', '*', '/', '%']);
 const COMPARE = new Set(['=', '!=', '<', '<=', '>', '>=', '<=>']);
@@ -15,8 +16,11 @@ export class BinaryOp extends Expr {
   constructor(readonly op: string, readonly left: Expr, readonly right: Expr) {
     super();
   }
+  /** Spark's names: `a != b` and `a <> b` are NOT(a = b); `a || b` is concat(a, b). */
   get name(): string {
-    return `(${this.left.sql} ${this.op === '!=' ? '!=' : this.op} ${this.right.sql})`;
+    if (this.op === '!=') return `(NOT (${this.left.sql} = ${this.right.sql}))`;
+    if (this.op === '||') return `concat(${this.left.sql}, ${this.right.sql})`;
+    return `(${this.left.sql} ${this.op} ${this.right.sql})`;
   }
   bind(ctx: BindContext): Bound {
     const l = this.left.bind(ctx);
@@ -57,8 +61,7 @@ export class BinaryOp extends Expr {
       if (!isNumeric(r.type) && r.type !== Types.NULL && r.type !== Types.STRING) typeError(this, r.type);
       const num = (t: DataType) => (t === Types.STRING ? Types.DOUBLE : t);
       const type = op === '/' ? Types.DOUBLE : widerNumeric(num(l.type), num(r.type));
-      const integral = type === Types.INTEGER || type === Types.LONG;
-      const f = arith(op, integral);
+      const f = arith(op, type);
       const lc = l.type === Types.STRING ? (v: unknown) => castValue(v, Types.DOUBLE) : (v: unknown) => v;
       const rc = r.type === Types.STRING ? (v: unknown) => castValue(v, Types.DOUBLE) : (v: unknown) => v;
       return {
@@ -107,58 +110,32 @@ export class BinaryOp extends Expr {
   }
 }
 
-const isAtomic = (t: DataType): boolean => !(t instanceof ArrayType) && !(t instanceof StructType) && t !== Types.NULL;
-
-/**
- * The type both sides of a comparison are cast to (Spark's findCommonTypeForBinaryComparison,
- * non-ANSI): a string against another atomic type takes that type, so `'1.5' = 1` casts '1.5' to
- * int and a string that does not convert compares as null. Undefined: compare as they are.
- */
-function comparisonType(l: DataType, r: DataType): DataType | undefined {
-  if (l === Types.STRING && r !== Types.STRING && isAtomic(r)) return r;
-  if (r === Types.STRING && l !== Types.STRING && isAtomic(l)) return l;
-  return undefined;
-}
-
-/** The type an IN list and its value are cast to (Spark's findWiderCommonType): strings first, then the rest. */
-function inListType(types: DataType[]): DataType | undefined {
-  const strings = types.some((t) => t === Types.STRING) ? [Types.STRING] : [];
-  let to: DataType | undefined = Types.NULL;
-  for (const t of [...strings, ...types.filter((x) => x !== Types.STRING)]) to = to && widerType(to, t);
-  return to;
-}
-
-/** Spark's findWiderTypeForTwo for the atomic types: numbers widen, a date meets a timestamp, others promote to string. */
-function widerType(a: DataType, b: DataType): DataType | undefined {
-  if (a.equals(b) || b === Types.NULL) return a;
-  if (a === Types.NULL) return b;
-  if (isNumeric(a) && isNumeric(b)) return widerNumeric(a, b);
-  const pair = new Set([a, b]);
-  if (pair.has(Types.TIMESTAMP) && pair.has(Types.DATE)) return Types.TIMESTAMP;
-  const promotes = (t: DataType) => isAtomic(t) && t !== Types.BINARY && t !== Types.BOOLEAN;
-  if ((a === Types.STRING && promotes(b)) || (b === Types.STRING && promotes(a))) return Types.STRING;
-  return undefined;
-}
-
-/** A bound side read as type `to` (Spark's implicit Cast); unchanged when no cast is needed. */
-function castTo(b: Bound, to: DataType | undefined): (row: Row) => unknown {
-  const e = b.eval;
-  if (to === undefined || b.type.equals(to) || b.type === Types.NULL || (isNumeric(b.type) && isNumeric(to))) return e;
-  return (row) => castValue(e(row), to);
-}
-
 function typeError(e: Expr, t: DataType): never {
   throw new AnalysisException(`cannot resolve '${e.name}' due to data type mismatch: ${t.simpleString()} is not a number`);
 }
 
-function arith(op: string, integral: boolean): (a: number, b: number) => number | null {
+/**
+ * Spark's non-ANSI arithmetic: int and bigint wrap around on overflow as Java's do
+ * (`2147483647 + 1` is -2147483648); `/` is a double and a zero divisor gives NULL.
+ */
+function arith(op: string, type: DataType): (a: number, b: number) => number | null {
+  const wrap = type === Types.INTEGER ? (v: number) => v | 0 : type === Types.LONG ? wrapLong : undefined;
   switch (op) {
-    case '+': return (a, b) => a + b;
-    case '-': return (a, b) => a - b;
-    case '*': return (a, b) => a * b;
+    case '+': return wrap ? (a, b) => wrap(a + b) : (a, b) => a + b;
+    case '-': return wrap ? (a, b) => wrap(a - b) : (a, b) => a - b;
+    case '*':
+      if (type === Types.INTEGER) return (a, b) => Math.imul(a, b);
+      if (type === Types.LONG) return (a, b) => { const v = a * b; return Number.isSafeInteger(v) ? v : Number(BigInt.asIntN(64, BigInt(a) * BigInt(b))); };
+      return (a, b) => a * b;
     case '/': return (a, b) => (b === 0 ? null : a / b);
-    default: return integral ? (a, b) => (b === 0 ? null : a % b) : (a, b) => (b === 0 ? null : a % b);
+    default: return (a, b) => (b === 0 ? null : a % b);
   }
+}
+
+/** A bigint result past 2^53 wraps as a Java long would (exact while the operands are). */
+function wrapLong(v: number): number {
+  if (Number.isSafeInteger(v)) return v;
+  return Number(BigInt.asIntN(64, BigInt(Math.round(v))));
 }
 
 function comparator(op: string): (a: unknown, b: unknown) => boolean {
@@ -197,8 +174,14 @@ export class UnaryOp extends Expr {
     switch (this.op) {
       case 'NOT':
         return { type: Types.BOOLEAN, eval: (r) => { const v = ce(r); return v === null || v === undefined ? null : !v; } };
-      case '-':
+      case '-': {
+        // Spark: a string is read as a double (`-'10'` is -10.0, `-'abc'` NULL); an int wraps (-(-2^31) is -2^31).
+        if (c.type === Types.STRING) {
+          return { type: Types.DOUBLE, eval: (r) => { const v = castValue(ce(r), Types.DOUBLE) as number | null; return v === null ? null : -v; } };
+        }
+        if (c.type === Types.INTEGER) return { type: c.type, eval: (r) => { const v = ce(r); return v === null || v === undefined ? null : -(v as number) | 0; } };
         return { type: c.type, eval: (r) => { const v = ce(r); return v === null || v === undefined ? null : -(v as number); } };
+      }
       case 'IS NULL':
         return { type: Types.BOOLEAN, eval: (r) => { const v = ce(r); return v === null || v === undefined; } };
       default:
@@ -281,13 +264,17 @@ export class CaseWhen extends Expr {
   bind(ctx: BindContext): Bound {
     const bs = this.branches.map(([c, v]) => [c.bind(ctx), v.bind(ctx)] as const);
     const o = this.otherwise?.bind(ctx);
-    const types = [...bs.map(([, v]) => v.type), ...(o ? [o.type] : [])].filter((t) => t !== Types.NULL);
-    const type = types.reduce((a, t) => (isNumeric(a) && isNumeric(t) ? widerNumeric(a, t) : a), types[0] ?? Types.NULL);
+    // Spark's CaseWhenCoercion: every value is cast to the branches' wider common type.
+    const type = branchType([...bs.map(([, v]) => v.type), ...(o ? [o.type] : [])], 'casewhen', this.name);
+    const conds = bs.map(([c]) => c.eval);
+    const values = bs.map(([, v]) => castTo(v, type));
+    const other = o && castTo(o, type);
+    const n = conds.length;
     return {
       type,
       eval: (r) => {
-        for (const [c, v] of bs) if (c.eval(r) === true) return v.eval(r);
-        return o ? o.eval(r) : null;
+        for (let i = 0; i < n; i++) if (conds[i]!(r) === true) return values[i]!(r);
+        return other ? other(r) : null;
       },
     };
   }
@@ -314,7 +301,7 @@ export class InList extends Expr {
     const c = this.child.bind(ctx);
     const l = this.list.map((e) => e.bind(ctx));
     const mixed = l.some((e) => !e.type.equals(c.type));
-    const to = mixed ? inListType([c.type, ...l.map((e) => e.type)]) : undefined;
+    const to = mixed ? widerCommonType([c.type, ...l.map((e) => e.type)]) : undefined;
     const ce = castTo(c, to);
     const les = l.map((e) => castTo(e, to));
     return {

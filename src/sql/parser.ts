@@ -1,84 +1,23 @@
 /**
  * Spark SQL expressions as selectExpr/expr/where take them: CAST(x AS type), aliases (`x AS y`,
- * `x y`), arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL, IN, CASE WHEN, function calls,
- * `a.b` struct fields, `a[i]` elements, `*`. A precedence-climbing parser over a small tokenizer;
+ * `x y`), arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL, IN, [NOT] LIKE/ILIKE/RLIKE,
+ * CASE WHEN, function calls, `a.b` struct fields, `a[i]` elements, `*`, INTERVAL literals added
+ * to a timestamp, `--` and `/* *\/` comments. A precedence-climbing parser over a small tokenizer;
  * every error names the token it stopped at and its position.
  *
  * Precedence, loosest first (Spark's): OR, AND, NOT, comparison/IS/IN, + - ||, * / %, unary -,
  * postfix `.field` and `[i]`.
  */
 import { resolveFunction } from './builtins.js';
-import { ParseException } from './errors.js';
+import { AnalysisException, ParseException } from './errors.js';
+import { parseIntervalLiteral, plusOrMinus } from './intervals.js';
 import { Alias, Cast, ColumnRef, Expr, Literal, Star } from './expressions.js';
 import { BinaryOp, CaseWhen, GetField, GetItem, InList, UnaryOp } from './operators.js';
+import { PatternMatch, type PatternKind } from './patterns.js';
+import { tokenize, type Token } from './tokenizer.js';
 import { parseDataType, Types, type DataType } from './types.js';
 
-export type TokenKind = 'ident' | 'qident' | 'number' | 'string' | 'op' | 'eof';
-export interface Token {
-  kind: TokenKind;
-  text: string;
-  pos: number;
-}
-
-const OPS = ['<=>', '==', '!=', '<>', '<=', '>=', '||', '&&', '+', '-', '*', '/', '%', '=', '<', '>', '(', ')', ',', '.', '[', ']', ';'];
-
-export function tokenize(text: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    const start = i;
-    if (/[A-Za-z_]/.test(c)) {
-      while (i < text.length && /[A-Za-z0-9_]/.test(text[i]!)) i++;
-      out.push({ kind: 'ident', text: text.slice(start, i), pos: start });
-    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(text[i + 1] ?? ''))) {
-      while (i < text.length && /[0-9.]/.test(text[i]!)) i++;
-      if (/[eE]/.test(text[i] ?? '') && /[-+0-9]/.test(text[i + 1] ?? '')) {
-        i += 2;
-        while (i < text.length && /[0-9]/.test(text[i]!)) i++;
-      }
-      // Spark's suffixes: 10L, 1.5D
-      if (/[LlDd]/.test(text[i] ?? '') && !/[A-Za-z0-9_]/.test(text[i + 1] ?? '')) i++;
-      out.push({ kind: 'number', text: text.slice(start, i), pos: start });
-    } else if (c === "'" || c === '"' || c === '`') {
-      i++;
-      let s = '';
-      for (;;) {
-        if (i >= text.length) throw new ParseException(`Syntax error at or near ${c} (position ${start}): unclosed ${c === '`' ? 'backquote' : 'string'} in "${text}"`, start, text);
-        const d = text[i]!;
-        if (d === '\\' && c !== '`') {
-          const n = text[i + 1] ?? '';
-          s += n === 'n' ? '\n' : n === 't' ? '\t' : n;
-          i += 2;
-          continue;
-        }
-        if (d === c) {
-          if (text[i + 1] === c) {
-            s += c;
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        s += d;
-        i++;
-      }
-      out.push({ kind: c === '`' ? 'qident' : 'string', text: s, pos: start });
-    } else {
-      const op = OPS.find((o) => text.startsWith(o, i));
-      if (op === undefined) throw new ParseException(`Syntax error at or near '${c}' (position ${i}): unexpected character in "${text}"`, i, text);
-      i += op.length;
-      out.push({ kind: 'op', text: op, pos: start });
-    }
-  }
-  out.push({ kind: 'eof', text: '', pos: text.length });
-  return out;
-}
+export { tokenize, type Token, type TokenKind } from './tokenizer.js';
 
 const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'AS', 'IS', 'NULL', 'IN', 'FROM', 'WHERE', 'GROUP', 'BY', 'ORDER', 'LIMIT', 'HAVING', 'ASC', 'DESC', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'DISTINCT', 'LIKE', 'BETWEEN']);
 
@@ -189,6 +128,19 @@ export class ExprParser {
         this.expectOp(')');
         e = new InList(e, list);
         if (negated) e = new UnaryOp('NOT', e);
+      } else if (this.patternKind() !== undefined) {
+        const negated = this.acceptKeyword('NOT');
+        const kind = this.patternKind()!;
+        this.i++;
+        const pattern = this.additive();
+        let escape = '\\';
+        if (kind !== 'rlike' && this.acceptKeyword('ESCAPE')) {
+          const t = this.next();
+          if (t.kind !== 'string' || Array.from(t.text).length !== 1) this.fail('a one-character string after ESCAPE', t);
+          escape = t.text;
+        }
+        e = new PatternMatch(kind, e, pattern, escape);
+        if (negated) e = new UnaryOp('NOT', e);
       } else if (this.isKeyword('BETWEEN')) {
         this.i++;
         const lo = this.additive();
@@ -198,13 +150,21 @@ export class ExprParser {
       } else return e;
     }
   }
+  /** `[NOT] LIKE | ILIKE | RLIKE | REGEXP` next: which. */
+  private patternKind(): PatternKind | undefined {
+    const k = this.isKeyword('NOT') ? 1 : 0;
+    if (this.isKeyword('LIKE', k)) return 'like';
+    if (this.isKeyword('ILIKE', k)) return 'ilike';
+    if (this.isKeyword('RLIKE', k) || this.isKeyword('REGEXP', k)) return 'rlike';
+    return undefined;
+  }
   private additive(): Expr {
     let e = this.multiplicative();
     for (;;) {
       const t = this.peek();
       if (t.kind === 'op' && (t.text === '+' || t.text === '-' || t.text === '||')) {
         this.i++;
-        e = new BinaryOp(t.text, e, this.multiplicative());
+        e = plusOrMinus(t.text, e, this.multiplicative());
       } else return e;
     }
   }
@@ -220,12 +180,29 @@ export class ExprParser {
   }
   private unary(): Expr {
     if (this.acceptOp('-')) {
-      const e = this.unary();
-      if (e instanceof Literal && typeof e.value === 'number') return new Literal(-e.value, e.type);
-      return new UnaryOp('-', e);
+      // `-2147483648` is one literal (an int), as Spark's grammar reads a signed number.
+      const t = this.peek();
+      if (t.kind === 'number' && !this.isPostfixAfterNumber()) {
+        this.i++;
+        return this.numberLiteral(t, true);
+      }
+      return new UnaryOp('-', this.unary());
     }
     if (this.acceptOp('+')) return this.unary();
     return this.postfix();
+  }
+  private isPostfixAfterNumber(): boolean {
+    const n = this.peek(1);
+    return n.kind === 'op' && (n.text === '.' || n.text === '[');
+  }
+  /** 5 (int), 3000000000 (bigint), 10L (bigint); 5.0, 1e1 and 5D are fractional (Spark: decimal, double), so a string compared with one is cast to double. */
+  private numberLiteral(t: Token, negative: boolean): Literal {
+    const raw = t.text.replace(/[LlDd]$/, '');
+    const n = Number(raw);
+    if (!Number.isFinite(n)) this.fail('a number', t);
+    const v = negative ? -n : n;
+    if (/[.eEdD]/.test(t.text)) return new Literal(v, Types.DOUBLE);
+    return /[lL]$/.test(t.text) ? new Literal(v, Types.LONG) : new Literal(v);
   }
   private postfix(): Expr {
     let e = this.primary();
@@ -249,14 +226,9 @@ export class ExprParser {
   private primary(): Expr {
     const t = this.peek();
     switch (t.kind) {
-      case 'number': {
+      case 'number':
         this.i++;
-        const raw = t.text.replace(/[LlDd]$/, '');
-        const n = Number(raw);
-        if (!Number.isFinite(n)) this.fail('a number', t);
-        // 5.0, 1e1 and 5D are fractional literals (Spark: decimal, double): a string compared with one is cast to double, not int.
-        return /[.eEdD]/.test(t.text) ? new Literal(n, Types.DOUBLE) : new Literal(n);
-      }
+        return this.numberLiteral(t, false);
       case 'string':
         this.i++;
         return new Literal(t.text);
@@ -296,6 +268,10 @@ export class ExprParser {
       return new Cast(e, type);
     }
     if (word === 'CASE') return this.caseWhen();
+    if (word === 'INTERVAL' && (this.peek(1).kind === 'number' || this.peek(1).kind === 'string' || this.peek(1).text === '-')) {
+      this.i++;
+      return parseIntervalLiteral(this);
+    }
     if (KEYWORDS.has(word) && word !== 'IN') this.fail('an expression');
     this.i++;
     if (this.isOp('(')) return this.call(t);
@@ -313,8 +289,10 @@ export class ExprParser {
     try {
       return resolveFunction(name.text, args, distinct);
     } catch (e) {
-      if (e instanceof Error && /Undefined function/.test(e.message)) {
-        throw new ParseException(`${e.message} (position ${name.pos}) in "${this.text}"`, name.pos, this.text);
+      // Spark's origin: `; line 1 pos 7` (the line's 0-based column).
+      if (e instanceof AnalysisException && e.message.startsWith('[UNRESOLVED_ROUTINE]')) {
+        const before = this.text.slice(0, name.pos).split('\n');
+        throw new AnalysisException(`${e.message}; line ${before.length} pos ${before[before.length - 1]!.length}`);
       }
       throw e;
     }

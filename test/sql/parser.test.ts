@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { functions as F } from '../../src/sql/index.js';
-import { ParseException } from '../../src/sql/errors.js';
+import { AnalysisException, ParseException } from '../../src/sql/errors.js';
 import { parseExpression, parseNamedExpression } from '../../src/sql/parser.js';
 import { session } from './helpers.js';
 
@@ -129,7 +129,6 @@ describe('selectExpr/expr parser: errors name the bad token and its position', (
     ['a # b', /at or near '#' \(position 2\)/],
     ['CAST(x AS notatype)', /at or near 'notatype' \(position 10\)/],
     ['a b c', /at or near 'c' \(position 4\).*expected end of expression/],
-    ['nosuchfn(a)', /Undefined function: 'nosuchfn' \(position 0\)/],
   ];
   for (const [text, message] of bad) {
     it(JSON.stringify(text), () => {
@@ -137,6 +136,14 @@ describe('selectExpr/expr parser: errors name the bad token and its position', (
       expect(() => parseNamedExpression(text)).toThrow(message);
     });
   }
+
+  it("an unknown function fails as Spark's AnalysisException [UNRESOLVED_ROUTINE], with its line and position", () => {
+    expect(() => parseNamedExpression('nosuchfn(a)')).toThrow(AnalysisException);
+    expect(() => parseNamedExpression('nosuchfn(a)')).toThrow(
+      '[UNRESOLVED_ROUTINE] Cannot resolve function `nosuchfn` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`].; line 1 pos 0',
+    );
+    expect(() => parseExpression('a +\n  nosuchfn(a)')).toThrow(/; line 2 pos 2$/);
+  });
 
   it('an unknown column fails at selectExpr, naming the input columns', () => {
     const spark = session();
