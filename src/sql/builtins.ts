@@ -10,7 +10,7 @@ import { branchType, castTo } from './coercion.js';
 import { concatValues } from './operators.js';
 import { parseJsonRow, toJsonText } from './json.js';
 import { parseInterval } from './interval.js';
-import { ArrayType, DataType, StructField, StructType, Types, isNumeric, toSchema } from './types.js';
+import { ArrayType, DataType, DateValue, StructField, StructType, Types, isNumeric, toSchema } from './types.js';
 import { compileFormatter, compileParser } from './datetimePatterns.js';
 import { castValue, typedString, type Row } from './values.js';
 
@@ -74,11 +74,13 @@ const SCALARS: Record<string, ScalarImpl> = {
     const limit = raw[2] === undefined ? -1 : Number(literalArg(raw[2], 'split', 'the limit'));
     const f = splitter(pattern, limit);
     const ae = args[0]!.eval;
+    const from = args[0]!.type;
     return {
       type: new ArrayType(Types.STRING),
       eval: (r) => {
         const v = ae(r);
-        return v === null || v === undefined ? null : f(String(v));
+        // Not a string: its text as Spark casts it (a timestamp is 2017-11-04 10:00:00).
+        return v === null || v === undefined ? null : f(typeof v === 'string' ? v : typedString(v, from));
       },
     };
   },
@@ -95,11 +97,21 @@ const SCALARS: Record<string, ScalarImpl> = {
       },
     };
   },
-  to_json: strict1(Types.STRING, (v) => toJsonText(v)),
+  to_json: ([a]) => {
+    const ae = a!.eval;
+    const t = a!.type; // a double 2.0 is written 2.0, as Spark does
+    return {
+      type: Types.STRING,
+      eval: (r) => {
+        const v = ae(r);
+        return v === null || v === undefined ? null : toJsonText(v, t);
+      },
+    };
+  },
   current_timestamp: (_a, ctx) => ({ type: Types.TIMESTAMP, eval: () => new Date(ctx.now()) }),
   current_date: (_a, ctx) => ({
     type: Types.DATE,
-    eval: () => new Date(Math.floor(ctx.now() / 86_400_000) * 86_400_000),
+    eval: () => new DateValue(Math.floor(ctx.now() / 86_400_000) * 86_400_000),
   }),
   to_timestamp: (args, _ctx, raw) => {
     const ae = args[0]!.eval;

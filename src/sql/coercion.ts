@@ -48,7 +48,8 @@ export function widerType(a: DataType, b: DataType): DataType | undefined {
 export function castTo(b: Bound, to: DataType | undefined): (row: Row) => unknown {
   const e = b.eval;
   if (to === undefined || b.type.equals(to) || b.type === Types.NULL || (isNumeric(b.type) && isNumeric(to))) return e;
-  return (row) => castValue(e(row), to);
+  const from = b.type;
+  return (row) => castValue(e(row), to, from);
 }
 
 /**

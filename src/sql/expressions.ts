@@ -6,7 +6,7 @@
  * operators that understand them (groupBy/agg, select).
  */
 import { AnalysisException } from './errors.js';
-import { ArrayType, DataType, StructType, Types } from './types.js';
+import { ArrayType, DataType, DateValue, StructType, Types } from './types.js';
 import { castValue, typedString, type Row } from './values.js';
 
 export interface Bound {
@@ -170,6 +170,7 @@ function literalType(v: unknown): DataType {
   if (v === null || v === undefined) return Types.NULL;
   if (typeof v === 'number') return Number.isInteger(v) ? (v >= -2147483648 && v <= 2147483647 ? Types.INTEGER : Types.LONG) : Types.DOUBLE;
   if (typeof v === 'boolean') return Types.BOOLEAN;
+  if (v instanceof DateValue) return Types.DATE;
   if (v instanceof Date) return Types.TIMESTAMP;
   if (Buffer.isBuffer(v)) return Types.BINARY;
   return Types.STRING;
@@ -216,7 +217,8 @@ export class Cast extends Expr {
       const from = c.type;
       return { type: to, eval: (r) => castDoubleToString(ce(r), from) };
     }
-    return { type: to, eval: (r) => castValue(ce(r), to) };
+    const from = c.type;
+    return { type: to, eval: (r) => castValue(ce(r), to, from) };
   }
   override children(): Expr[] {
     return [this.child];

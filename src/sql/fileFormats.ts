@@ -3,8 +3,8 @@
  * quoting; `header`, `sep`), text (one `value` per line). Shared by readStream, spark.read and
  * the file sink.
  */
-import { parseJsonRow, toJsonText } from './json.js';
-import { DataType, StructField, StructType, Types } from './types.js';
+import { jsonTimestamp, parseJsonRows, toJsonText } from './json.js';
+import { DataType, DateValue, StructField, StructType, Types } from './types.js';
 import { castValue, typedString, type Row } from './values.js';
 
 export type FileFormat = 'json' | 'csv' | 'text';
@@ -28,10 +28,11 @@ export function parseFile(text: string, format: FileFormat, schema: StructType, 
     return lines.map((l) => ({ value: l.endsWith('\r') ? l.slice(0, -1) : l }));
   }
   if (format === 'json') {
+    // A line holding an array of objects is a row for each (Spark's reader).
     return text
       .split('\n')
       .filter((l) => l.trim() !== '')
-      .map((l) => parseJsonRow(l, schema)!);
+      .flatMap((l) => parseJsonRows(l, schema));
   }
   const records = parseCsv(text, o.sep ?? ',');
   if (o.header) records.shift();
@@ -94,16 +95,21 @@ export function parseCsv(text: string, sep: string): (string | null)[][] {
   return out;
 }
 
+/**
+ * A value as Spark's CSV writer writes it: a DATE `2017-01-01`, a TIMESTAMP as
+ * `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` (`2017-01-01T10:00:00.500Z`), a DOUBLE `2.0`, others as CAST.
+ */
 function csvField(v: unknown, sep: string, t: DataType = Types.STRING): string {
   if (v === null || v === undefined) return '';
-  const s = typedString(v, t);
+  const timestamp = v instanceof Date && (t === Types.TIMESTAMP || (t !== Types.DATE && !(v instanceof DateValue)));
+  const s = timestamp ? jsonTimestamp(v) : typedString(v, t);
   return s === '' || s.includes(sep) || /["\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** A file's text for rows (the file sink). */
 export function formatFile(rows: Row[], format: FileFormat, schema: StructType, o: FormatOptions): string {
   const names = schema.fieldNames;
-  if (format === 'json') return rows.map((r) => toJsonText(r) + '\n').join('');
+  if (format === 'json') return rows.map((r) => toJsonText(r, schema) + '\n').join('');
   if (format === 'text') return rows.map((r) => typedString(r[names[0]!], schema.fields[0]!.dataType) + '\n').join('');
   const sep = o.sep ?? ',';
   const types = schema.fields.map((f) => f.dataType);

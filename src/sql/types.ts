@@ -4,8 +4,15 @@
  * (`"id LONG, location STRING"`) and the tree `printSchema()` prints.
  *
  * Values in rows: string → string, integer/long/double/float → number, boolean → boolean,
- * timestamp and date → Date, binary → Buffer, array → array, struct → plain object; SQL NULL → null.
+ * timestamp → Date, date → DateValue (a Date at midnight UTC), binary → Buffer, array → array, struct → plain object; SQL NULL → null.
  */
+
+/**
+ * A DATE value: a Date at midnight UTC that is known to be a date, so that it prints as
+ * `2017-01-01` (not as a timestamp) where its column's type is not at hand. CAST to DATE, the
+ * JSON, CSV and parquet readers and createDataFrame make these; any Date still reads as a time.
+ */
+export class DateValue extends Date {}
 
 export abstract class DataType {
   /** Spark's `simpleString` (`string`, `bigint`, `array<int>`, `struct<a:int>`). */
@@ -312,6 +319,7 @@ export function inferType(v: unknown): DataType {
   if (typeof v === 'number') return Number.isInteger(v) ? (Math.abs(v) <= 2147483647 ? INTEGER : LONG) : DOUBLE;
   if (typeof v === 'bigint') return LONG;
   if (typeof v === 'boolean') return BOOLEAN;
+  if (v instanceof DateValue) return DATE;
   if (v instanceof Date) return TIMESTAMP;
   if (Buffer.isBuffer(v)) return BINARY;
   if (Array.isArray(v)) return new ArrayType(v.length > 0 ? inferType(v.find((x) => x != null)) : STRING);
