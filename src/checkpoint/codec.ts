@@ -22,6 +22,7 @@
  */
 
 import v8 from 'node:v8';
+import { firstAltered } from '../util/plainData.js';
 
 /** A state key: primitives, and arrays / plain objects of keys (tuple keys such as ["fr", "paris"]). */
 export type StateKey =
@@ -35,6 +36,9 @@ export type StateKey =
   | { readonly [name: string]: StateKey };
 
 export class KeyEncodingError extends Error {}
+
+/** A value a checkpoint would not give back as it is (an instance of a class of its own, a function). */
+export class ValueEncodingError extends Error {}
 
 const MAX_DEPTH = 64;
 /** In a `u` regex a surrogate pair is one code point, so this matches only unpaired surrogates. */
@@ -186,8 +190,10 @@ function numbersText(a: readonly unknown[]): string | undefined {
 /**
  * Encodes a value as text (state, slices, metadata): JSON when JSON carries it exactly, else
  * "~" + the v8-serialised bytes as latin1 characters. Text values load about twice as fast as
- * binary ones from LevelDB (no Buffer per value). Throws (v8's DataCloneError) for values that
- * cannot be serialised.
+ * binary ones from LevelDB (no Buffer per value). Throws ValueEncodingError for a value v8 would
+ * give back changed — an instance of a class of its own comes back as a plain object (its
+ * methods gone: the restarted job would fail or compute something else), a function not at all —
+ * and v8's DataCloneError for other values that cannot be serialised.
  */
 export function encodeValue(v: unknown): string {
   if (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0)) return String(v);
@@ -196,7 +202,24 @@ export function encodeValue(v: unknown): string {
     if (text !== undefined) return text;
   }
   if (jsonExact(v, 0)) return JSON.stringify(v);
+  // Only values JSON does not carry get here (plain JSON data never pays for the check).
+  refuseAltered(v);
   return TEXT_V8_PREFIX + v8.serialize(v).toString('latin1');
+}
+
+/** What v8 serialize gives back as it was besides what a structured clone does (util/plainData.ts). */
+const V8_KEEPS = new Set<unknown>([Buffer.prototype]);
+
+/** Throws when v8 would not give `v` back as it is (see encodeValue). */
+function refuseAltered(v: unknown): void {
+  const altered = firstAltered(v, V8_KEEPS);
+  if (altered === undefined) return;
+  const at = altered.path === '' ? '' : ` at ${altered.path}`;
+  const fate = altered.what.startsWith('a function') ? 'it cannot be stored' : 'it would come back from a restart as a plain object, its class lost';
+  throw new ValueEncodingError(
+    `the value holds ${altered.what}${at}: ${fate}. State values must be plain data (primitives, plain objects, arrays, ` +
+      'Map, Set, Date, typed arrays…) to survive a restart',
+  );
 }
 
 /** Decodes a value written by encodeValue. */

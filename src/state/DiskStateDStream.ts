@@ -8,6 +8,7 @@ import { codeOf } from '../rdd/keyCode.js';
 import { SpillRDD, SpillWriter, type Spill } from '../rdd/SpillRDD.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import type { UpdateFunction } from './updateFunction.js';
+import { checkNumPartitions, initialPairsOf } from './args.js';
 
 type Known<K, S> = Change<K, S>;
 
@@ -34,6 +35,11 @@ const SCAN_CHUNK = 2000;
  * checkpoint; they leave `unsettled` once the commit holding them is written (checkpointWritten,
  * possibly a few batches later: group commit). Memory: the batch's values, the changes of the
  * last batches, a chunk.
+ *
+ * A batch whose RDD is read when it is generated (an action in a `transform`, before the batch
+ * runs) is visited then, synchronously, from the previous batch's spill files instead of the
+ * store: the spill holds the whole state after that batch (a restore spills the restored state
+ * when a stream reads this one, for the first batch).
  */
 export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> implements AsyncState {
   readonly numPartitions: number;
@@ -43,8 +49,10 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
   private readonly changes = new DiskChanges<K, S>();
   private keysOnDisk = 0;
   /** The visit of the batch being prepared: its changes, key count change and spill. */
-  private prepared: { time: number; mine: Map<unknown, Known<K, S>>; added: number; spill: Spill | undefined } | undefined;
+  private prepared: Visit<K, S> | undefined;
   private read: boolean | undefined;
+  /** The key count after each batch not yet checkpointed (a batch may advance ahead of the checkpoints). */
+  private readonly keysAfter = new Map<number, number>();
 
   constructor(
     parent: DStream<[K, V]>,
@@ -54,10 +62,7 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
     name?: string,
   ) {
     super(parent as DStream<unknown>, 'updateStateByKey', { name });
-    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-      throw new RangeError(`numPartitions must be a positive integer, got ${numPartitions}`);
-    }
-    this.numPartitions = numPartitions;
+    this.numPartitions = checkNumPartitions(numPartitions);
   }
 
   override get size(): number {
@@ -87,18 +92,68 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
   }
 
   private async prepareUpTo(time: number): Promise<void> {
-    if (this.versions.has(time)) return;
     const slide = this.slideDuration;
-    // Batches run in time order, so this loop normally visits `time` alone.
+    // Batches run in time order, so this loop normally visits `time` alone. A batch computed at its
+    // generation meanwhile (an action in a transform read it) is skipped.
     for (let t = this.advancedThrough + slide; t <= time; t += slide) {
-      await this.visit(t);
+      if (this.latestTime !== undefined && t <= this.latestTime) continue;
+      const visit = await this.visit(t);
+      if (this.latestTime !== undefined && t <= this.latestTime) {
+        visit.spill?.remove();
+        continue;
+      }
+      this.prepared?.spill?.remove();
+      this.prepared = visit;
       this.versionAt(t);
     }
   }
 
-  /** Offers every key to `update` for batch `time` (nothing is committed: see advance). */
-  private async visit(time: number): Promise<void> {
+  /** Offers every key of the store to `update` for batch `time` (nothing is committed: see advance). */
+  private async visit(time: number): Promise<Visit<K, S>> {
     if (this.reader === undefined) throw new Error('updateStateByKey: the disk state store is not open (the context has no checkpoint store)');
+    const visitor = this.visitor(time, true);
+    try {
+      for await (const flat of this.reader.scan(SCAN_CHUNK)) {
+        for (let i = 0; i < flat.length; i += 2) visitor.stored(flat[i] as K, flat[i + 1] as S);
+      }
+      return visitor.finish();
+    } catch (err) {
+      visitor.abandon();
+      throw err;
+    }
+  }
+
+  /**
+   * The visit of batch `time` when its RDD is read before it was prepared (an action in a
+   * transform, at its generation): synchronously, from the previous batch's spill files — the
+   * whole state after it — instead of the store.
+   */
+  private visitNow(time: number): Visit<K, S> {
+    const latest = this.latestTime;
+    if (!this.isRead) {
+      throw new Error(`updateStateByKey: the disk-backed state of batch ${time} was not prepared (DStreamGraph.materializeState runs it)`);
+    }
+    const before = latest === undefined ? undefined : this.versions.get(latest)?.spill;
+    if (latest !== undefined && before === undefined) throw new Error(`updateStateByKey: the disk-backed state of batch ${latest} is not kept on disk`);
+    const visitor = this.visitor(time, false);
+    try {
+      if (before !== undefined) {
+        const rdd = new SpillRDD<K, S>(this.numPartitions, 'updateStateByKey', () => before);
+        for (let i = 0; i < this.numPartitions; i++) rdd.iteratePartition(i, (kv) => visitor.stored(kv[0], kv[1]));
+      }
+      return visitor.finish();
+    } catch (err) {
+      visitor.abandon();
+      throw err;
+    }
+  }
+
+  /**
+   * A visit of batch `time`: `stored` offers each key of the state before the batch, `finish` the
+   * keys it did not hold (initial state, new keys). `fromStore`: the state is read from the store,
+   * so the changes of commits in flight are laid over it (a spill already holds them).
+   */
+  private visitor(time: number, fromStore: boolean): { stored(key: K, value: S): void; finish(): Visit<K, S>; abandon(): void } {
     const update = this.updateFunc;
     const groups = new Map<unknown, { key: K; values: V[] }>();
     const data = (this.parent as DStream<[K, V]>).getOrCompute(time);
@@ -113,9 +168,9 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
       }
     }
     // What overlays the store: the changes in flight, and before the first batch the initial state.
-    const overlay = new Map<unknown, Known<K, S>>(this.changes.unsettled);
+    const overlay = new Map<unknown, Known<K, S>>(fromStore ? this.changes.unsettled : undefined);
     if (this.latestTime === undefined && this.initial !== undefined) {
-      const pairs = this.initial instanceof RDD ? this.initial.collect() : this.initial;
+      const pairs = initialPairsOf(this.initial, 'updateStateByKey');
       for (const [k, s] of pairs) overlay.set(codeOf(k), { key: k, value: s, time }); // a repeated key: the last pair wins
     }
     const mine = new Map<unknown, Known<K, S>>();
@@ -128,49 +183,48 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
       if (g !== undefined) groups.delete(code);
       const s = update(g === undefined ? [] : g.values, cloneState(old));
       if (s === undefined) {
-        if (counted) {
-          added--;
-          mine.set(code, { key, value: undefined, time });
-        }
+        if (counted) added--;
+        // An initial key removed at once is listed too (onStateChanges: the batch loaded it), as in memory.
+        if (counted || initial) mine.set(code, { key, value: undefined, time });
         return;
       }
       if (!counted) added++;
       if (!counted || initial || !(Object.is(s, old) || (typeof s === 'object' && deepEqual(s, old)))) mine.set(code, { key, value: s, time });
       spill?.put(key, s);
     };
-    try {
-      for await (const flat of this.reader.scan(SCAN_CHUNK)) {
-        for (let i = 0; i < flat.length; i += 2) {
-          const key = flat[i] as K;
-          const code = codeOf(key);
-          const over = overlay.get(code);
-          if (over === undefined) {
-            offer(code, key, flat[i + 1] as S, true);
-            continue;
-          }
-          overlay.delete(code);
-          // Removed by a commit in flight: a new key if the batch has values for it (offered below).
-          if (over.value !== undefined) offer(code, key, over.value, true, over.time === time);
+    return {
+      stored: (key, value) => {
+        const code = codeOf(key);
+        const over = overlay.get(code);
+        if (over === undefined) {
+          offer(code, key, value, true);
+          return;
         }
-      }
-      // Keys the store does not hold yet: put by a commit in flight, or in the initial state.
-      for (const [code, over] of overlay) {
-        if (over.value !== undefined) offer(code, over.key, over.value, over.time !== time, over.time === time);
-      }
-      for (const [code, g] of groups) offer(code, g.key, undefined, false);
-    } catch (err) {
-      spill?.abandon();
-      throw err;
-    }
-    this.prepared = { time, mine, added, spill: spill?.finish() };
+        overlay.delete(code);
+        // Removed by a commit in flight: a new key if the batch has values for it (offered below).
+        if (over.value !== undefined) offer(code, key, over.value, true, over.time === time);
+      },
+      finish: () => {
+        // Keys the state does not hold yet: put by a commit in flight, or in the initial state.
+        for (const [code, over] of overlay) {
+          if (over.value !== undefined) offer(code, over.key, over.value, over.time !== time, over.time === time);
+        }
+        for (const [code, g] of groups) offer(code, g.key, undefined, false);
+        return { time, mine, added, spill: spill?.finish() };
+      },
+      abandon: () => spill?.abandon(),
+    };
   }
 
   protected advance(time: number): Version {
-    const prepared = this.prepared;
-    if (prepared === undefined || prepared.time !== time) {
-      throw new Error(`updateStateByKey: the disk-backed state of batch ${time} was not prepared (DStreamGraph.materializeState runs it)`);
-    }
+    let prepared = this.prepared;
     this.prepared = undefined;
+    if (prepared !== undefined && prepared.time !== time) {
+      prepared.spill?.remove();
+      prepared = undefined;
+    }
+    // Not prepared: read before the batch ran (at its generation).
+    prepared ??= this.visitNow(time);
     this.initial = undefined; // in the store from now on: not kept in memory
     const keys: K[] = [];
     const values: (Known<K, S> | undefined)[] = [];
@@ -180,6 +234,7 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
     }
     this.changes.record(time, prepared.mine);
     this.keysOnDisk += prepared.added;
+    this.keysAfter.set(time, this.keysOnDisk);
     this.publishChanges(time, keys, values, (k) => k.value);
     return { spill: prepared.spill };
   }
@@ -193,7 +248,7 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
     return new SpillRDD<K, S>(this.numPartitions, 'updateStateByKey', () => {
       const { spill } = this.versionAt(time);
       if (spill === undefined) {
-        throw new Error(`updateStateByKey: the disk-backed state of batch ${time} was not kept (restored from the checkpoint, or read by no stream)`);
+        throw new Error(`updateStateByKey: the disk-backed state of batch ${time} was not kept (read by no stream)`);
       }
       return spill;
     });
@@ -214,7 +269,13 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
       if (known.value === undefined) deletes.push(known.key);
       else puts.push([known.key, known.value]);
     }
-    return { state: { replace: false, puts, deletes }, ...this.checkpointMeta({ keys: this.keysOnDisk }) };
+    let keysNow = this.keysOnDisk;
+    for (const [t, n] of this.keysAfter) {
+      if (t > time) break;
+      keysNow = n;
+      this.keysAfter.delete(t);
+    }
+    return { state: { replace: false, puts, deletes }, ...this.checkpointMeta({ keys: keysNow }) };
   }
 
   /** The commit holding the changes of the batches up to `time` is written: the store's reads return them. */
@@ -222,10 +283,26 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
     this.changes.settle(time);
   }
 
-  restoreCheckpoint(saved: SavedStreamCheckpoint): void {
+  /** Nothing is loaded; when a stream reads this one, the restored state is spilled (a batch generated at once can advance from it). */
+  async restoreCheckpoint(saved: SavedStreamCheckpoint): Promise<void> {
     this.changes.reset();
+    this.prepared?.spill?.remove();
     this.prepared = undefined;
+    this.keysAfter.clear();
     for (const v of this.versions.values()) v.spill?.remove();
-    this.restoredAt(saved.time, { spill: undefined }, saved.meta);
+    let spill: Spill | undefined;
+    if (this.isRead) {
+      if (this.reader === undefined) throw new Error('updateStateByKey: the disk state store is not open (the context has no checkpoint store)');
+      spill = await this.changes.spill(this.reader, this.numPartitions, (value) => value);
+    }
+    this.restoredAt(saved.time, { spill }, saved.meta);
   }
+}
+
+/** A visit of one batch: its changes, key count change and spill (see DiskStateDStream.visitor). */
+interface Visit<K, S> {
+  time: number;
+  mine: Map<unknown, Known<K, S>>;
+  added: number;
+  spill: Spill | undefined;
 }

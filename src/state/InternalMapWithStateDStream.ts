@@ -1,8 +1,8 @@
 import type { SavedStreamCheckpoint, SnapshotChunk, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import type { DStream } from '../dstream/DStream.js';
 import { hashKeySigned } from '../rdd/keys.js';
-import { RDD } from '../rdd/RDD.js';
 import { Appender } from './Appender.js';
+import { initialPairsOf } from './args.js';
 import { BatchChanges } from './BatchChanges.js';
 import { ChangeLog } from './ChangeLog.js';
 import { entryChunks, forEachEntry, type RestoredTable, type TableView } from './RestoredTable.js';
@@ -10,7 +10,7 @@ import { restoreMaps } from './restoreMaps.js';
 import { State } from './State.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import { StateMaps } from './StateMaps.js';
-import { keyInfo, Leaf, type LeafView, mix, stampOf, structuredCode, TOMBSTONE } from './stateMap.js';
+import { keyInfo, Leaf, type LeafMap, type LeafView, mix, stampOf, structuredCode, TOMBSTONE } from './stateMap.js';
 import type { StateSpec } from './StateSpec.js';
 
 /** One partition of one batch: the state version after the batch and the batch's mapped values. */
@@ -168,6 +168,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     let undone = 0;
 
     let initialLoaded = false;
+    /** The initial state's leaves (madeToo[0, initialTo)): published first (onStateChanges). */
+    let initialTo = 0;
     try {
       if (this.latestTime === undefined && this.loadsInitialState) {
         // The state is empty (nothing restored or edited: either sets latestTime): each pair a
@@ -183,6 +185,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         }
         if (initialLoaded) for (let p = 0; p < n; p++) sizes[p] = maps[p]!.size;
       }
+      initialTo = madeToo.length;
 
       // One pass over the batch's records in arrival order, each applied to its key's partition
       // (Spark's partitionBy keeps arrival order within a partition; partitions are independent).
@@ -310,13 +313,19 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     // again after removing it (keys timing out were not written by this batch): without a
     // removal by the function, each key is logged once.
     changes.record(time, this.size, !removedSome);
-    this.publishChanges(time, keysOut, entriesOut, (leaf) => leaf.value);
+    if (initialTo > 0) {
+      // The keys the batch put include the initial state's, which it loaded (unchanged ones too, never logged: a full copy follows).
+      const { keys, entries } = withInitial(madeToo, initialTo, maps, keysOut, entriesOut);
+      this.publishChanges(time, keys, entries, (leaf) => leaf.value);
+    } else {
+      this.publishChanges(time, keysOut, entriesOut, (leaf) => leaf.value);
+    }
     return views.map((view, p) => ({ state: view, mapped: mappedOut[p]!, table: table && { table, part: p, edit } }));
   }
 
   protected override initialPairs(): ReadonlyArray<readonly [K, S]> {
     const initial = this.spec.getInitialState();
-    return initial === undefined ? [] : initial instanceof RDD ? initial.collect() : initial;
+    return initial === undefined ? [] : initialPairsOf(initial, 'mapWithState');
   }
 
   // ---- checkpoints ---------------------------------------------------------------------------
@@ -408,4 +417,41 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     // Nothing is left to checkpoint of a restarted version; an edit's batch may still await its checkpoint.
     if (!this.editing && saved.time > this.completedThrough) this.completedThrough = saved.time;
   }
+}
+
+/**
+ * A first batch's changes as published (onStateChanges): the initial state's keys first (the
+ * leaves `initial[0, to)`, in the order given; a key given twice at its first place), as the batch
+ * left them (their latest leaf, or undefined when removed), then the batch's other changes — as
+ * the disk store lists them.
+ */
+function withInitial<K, S>(
+  initial: readonly Leaf<K, S>[],
+  to: number,
+  maps: readonly LeafMap<K, S>[],
+  keys: readonly K[],
+  entries: readonly (Leaf<K, S> | undefined)[],
+): { keys: K[]; entries: (Leaf<K, S> | undefined)[] } {
+  const n = maps.length;
+  const prim = new Set<unknown>();
+  const structured = new Set<string>();
+  const outKeys: K[] = [];
+  const outEntries: (Leaf<K, S> | undefined)[] = [];
+  for (let i = 0; i < to; i++) {
+    const leaf = initial[i]!;
+    if (leaf.code === undefined ? prim.has(leaf.key) : structured.has(leaf.code)) continue;
+    if (leaf.code === undefined) prim.add(leaf.key);
+    else structured.add(leaf.code);
+    const latest = maps[n === 1 ? 0 : (leaf.h >>> 0) % n]!.get(leaf.key, leaf.code);
+    outKeys.push(leaf.key);
+    outEntries.push(latest === undefined || (latest.value as unknown) === TOMBSTONE ? undefined : latest);
+  }
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const code = structuredCode(k);
+    if (code === undefined ? prim.has(k) : structured.has(code)) continue;
+    outKeys.push(k);
+    outEntries.push(entries[i]);
+  }
+  return { keys: outKeys, entries: outEntries };
 }

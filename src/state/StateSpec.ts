@@ -1,9 +1,10 @@
-import { RDD } from '../rdd/RDD.js';
+import type { RDD } from '../rdd/RDD.js';
 import { checkDuration, type Duration } from '../util/duration.js';
 import { checkStateName } from '../dstream/stateName.js';
 import type { State } from './State.js';
 import { checkStateStore, type StateStoreOption } from '../dstream/stateStore.js';
 import { synchronous } from './synchronous.js';
+import { checkInitialState, checkNumPartitions } from './args.js';
 
 /** Spark's simple mapping function: every call's result is part of the output. */
 export type MappingFunction<K, V, S, M> = (key: K, value: V | undefined, state: State<S>) => M;
@@ -52,17 +53,14 @@ export class StateSpec<K, V, S, M> {
 
   /** The state keys start from (an RDD or an array of pairs). */
   initialState(initial: RDD<[K, S]> | ReadonlyArray<readonly [K, S]>): this {
-    if (!(initial instanceof RDD) && !Array.isArray(initial)) {
-      throw new TypeError('initialState needs an RDD or an array of [key, state] pairs');
-    }
+    checkInitialState(initial, 'initialState');
     this.initial = initial;
     return this;
   }
 
   /** Partitions of the state (and of the mapped stream); default: the context's parallelism. */
   numPartitions(n: number): this {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`numPartitions must be a positive integer, got ${n}`);
-    this.partitions = n;
+    this.partitions = checkNumPartitions(n);
     return this;
   }
 

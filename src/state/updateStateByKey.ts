@@ -2,7 +2,7 @@ import type { SavedStreamCheckpoint, SnapshotChunk, StreamCheckpoint } from '../
 import { DStream } from '../dstream/DStream.js';
 import type { KeyOf, ValueOf } from '../dstream/pairTypes.js';
 import { KeyMap, partitionOf } from '../rdd/keys.js';
-import { RDD } from '../rdd/RDD.js';
+import type { RDD } from '../rdd/RDD.js';
 import { ChangeLog, type Changes } from './ChangeLog.js';
 import { cloneState, deepEqual } from './clone.js';
 import { DiskStateDStream } from './DiskStateDStream.js';
@@ -11,6 +11,7 @@ import { StatefulDStream } from './StatefulDStream.js';
 import { checkStateStore, resolveStateStore, type StateStoreOption } from '../dstream/stateStore.js';
 import type { UpdateFunction } from './updateFunction.js';
 import { synchronous } from './synchronous.js';
+import { checkInitialState, checkNumPartitions, initialPairsOf } from './args.js';
 
 export type { UpdateFunction };
 
@@ -76,10 +77,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
     name?: string,
   ) {
     super(parent as DStream<unknown>, 'updateStateByKey', { name });
-    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-      throw new RangeError(`numPartitions must be a positive integer, got ${numPartitions}`);
-    }
-    this.numPartitions = numPartitions;
+    this.numPartitions = checkNumPartitions(numPartitions);
   }
 
   override get size(): number {
@@ -95,9 +93,12 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
     const n = this.numPartitions;
     let prev: Parts<K, S>;
     let initialLoaded = false;
+    /** The initial state's pairs, in the order given, when this batch loads them. */
+    let initial: Array<[K, S]> | undefined;
     if (this.latestTime === undefined) {
       // A scaled-out job's changelog seeds the initial state per task instead (seedState).
-      prev = this.loadsInitialState ? this.initialParts() : Array.from({ length: n }, () => []);
+      if (this.loadsInitialState) initial = this.initialInOrder();
+      prev = initial === undefined ? Array.from({ length: n }, () => []) : partsOf(initial, n);
       initialLoaded = count(prev) > 0;
     } else {
       prev = this.versions.get(this.latestTime)!;
@@ -160,23 +161,36 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
     // Nothing above changed `prev` or the log: only now is the batch committed.
     if (initialLoaded) this.log.requireFull(time);
     this.log.record(time, logKeys, logEntries, count(next), true); // each key is offered once per batch
-    this.publishChanges(time, logKeys, logEntries, (e) => e[1]);
+    if (initialLoaded) {
+      // The keys the batch put include the initial state's, which it loaded (unchanged ones too): first, as the disk store lists them.
+      const { keys, entries } = withInitial(initial!, logKeys, logEntries);
+      this.publishChanges(time, keys, entries, (e) => e[1]);
+    } else {
+      this.publishChanges(time, logKeys, logEntries, (e) => e[1]);
+    }
     return next;
   }
 
   protected override initialPairs(): ReadonlyArray<readonly [K, S]> {
-    return this.initialParts().flat();
+    return this.initialInOrder();
   }
 
-  private initialParts(): Parts<K, S> {
-    const n = this.numPartitions;
-    const parts: Parts<K, S> = Array.from({ length: n }, () => []);
-    if (this.initial === undefined) return parts;
-    const pairs = this.initial instanceof RDD ? this.initial.collect() : this.initial;
-    const seen = new KeyMap<K, [K, S]>();
-    for (const [k, s] of pairs) seen.set(k, [k, s]); // a repeated key: the last pair wins
-    for (const e of seen.entries()) if (e.value[1] !== undefined) parts[partitionOf(e.key, n)]!.push(e.value);
-    return parts;
+  /** The initial state's pairs in the order given, each key once (a repeated key: its first place, its last pair), none without a state. */
+  private initialInOrder(): Array<[K, S]> {
+    if (this.initial === undefined) return [];
+    const pairs = initialPairsOf(this.initial, 'updateStateByKey');
+    const at = new KeyMap<K, number>();
+    const order: Array<[K, S]> = [];
+    for (const [k, s] of pairs) {
+      const i = at.get(k);
+      if (i === undefined) {
+        at.set(k, order.length);
+        order.push([k, s]);
+      } else {
+        order[i] = [order[i]![0], s];
+      }
+    }
+    return order.filter((pair) => pair[1] !== undefined);
   }
 
   // ---- checkpoints ---------------------------------------------------------------------------
@@ -273,6 +287,42 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
   }
 }
 
+/** Pairs hash partitioned by key, in order within each partition. */
+function partsOf<K, S>(pairs: ReadonlyArray<[K, S]>, n: number): Parts<K, S> {
+  const parts: Parts<K, S> = Array.from({ length: n }, () => []);
+  for (const pair of pairs) parts[partitionOf(pair[0], n)]!.push(pair);
+  return parts;
+}
+
+/**
+ * A first batch's changes as published (onStateChanges): the initial state's keys first, in the
+ * order given, as the batch left them (their pair, or undefined when removed), then the batch's
+ * other changes.
+ */
+function withInitial<K, S>(
+  initial: ReadonlyArray<[K, S]>,
+  keys: readonly K[],
+  entries: readonly ([K, S] | undefined)[],
+): { keys: K[]; entries: ([K, S] | undefined)[] } {
+  const changed = new KeyMap<K, [K, S] | undefined>();
+  for (let i = 0; i < keys.length; i++) changed.set(keys[i]!, entries[i]);
+  const outKeys: K[] = [];
+  const outEntries: ([K, S] | undefined)[] = [];
+  const given = new KeyMap<K, true>();
+  for (const pair of initial) {
+    given.set(pair[0], true);
+    const e = changed.entry(pair[0]);
+    outKeys.push(pair[0]);
+    outEntries.push(e === undefined ? pair : e.value);
+  }
+  for (let i = 0; i < keys.length; i++) {
+    if (given.has(keys[i]!)) continue;
+    outKeys.push(keys[i]!);
+    outEntries.push(entries[i]);
+  }
+  return { keys: outKeys, entries: outEntries };
+}
+
 function count(parts: readonly (readonly unknown[])[]): number {
   let n = 0;
   for (const p of parts) n += p.length;
@@ -289,10 +339,8 @@ DStream.prototype.updateStateByKey = function <K, V, S>(
     throw new TypeError('updateStateByKey options must be an object: { numPartitions?, initialRDD?, name?, stateStore? }');
   }
   const { numPartitions, initialRDD, name, stateStore } = options;
-  if (initialRDD !== undefined && !(initialRDD instanceof RDD) && !Array.isArray(initialRDD)) {
-    throw new TypeError('initialRDD must be an RDD or an array of [key, state] pairs');
-  }
-  const n = numPartitions ?? this.graph.defaultParallelism;
+  if (initialRDD !== undefined) checkInitialState(initialRDD, 'updateStateByKey: initialRDD');
+  const n = numPartitions === undefined ? this.graph.defaultParallelism : checkNumPartitions(numPartitions);
   const checked: UpdateFunction<V, S> = (values, state) => synchronous('updateStateByKey', update(values, state));
   if (stateStore !== undefined && resolveStateStore(checkStateStore(stateStore, 'updateStateByKey')).type === 'disk') {
     return new DiskStateDStream(this, checked, n, initialRDD, name);

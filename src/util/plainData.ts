@@ -1,0 +1,67 @@
+/**
+ * Plain data: what a structured clone (and `node:v8` serialize, the same algorithm) gives back as
+ * it was. An object of any other class comes back as a plain object, its prototype (methods,
+ * getters) gone, and a function does not go at all. Values crossing threads (workers/crossing.ts)
+ * and state values written to a checkpoint (checkpoint/codec.ts) are checked with it.
+ */
+
+/** Prototypes a structured clone keeps. */
+const CLONED_AS_THEMSELVES = new Set<unknown>(
+  [Object, Array, Map, Set, Date, RegExp, ArrayBuffer, DataView, Uint8Array, Uint8ClampedArray, Int8Array, Uint16Array, Int16Array,
+    Uint32Array, Int32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array, Boolean, Number, String,
+    Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map((c) => c.prototype),
+).add(null);
+
+/** An object (not null) or a function: what a clone may change. */
+const isReference = (x: unknown): boolean => (typeof x === 'object' ? x !== null : typeof x === 'function');
+
+/**
+ * The first value in `root` a structured clone would change: where it is (`.a[3]`) and what it is;
+ * undefined when none. `alsoKept`: prototypes the copy at hand keeps besides (`node:v8` serialize
+ * gives a Buffer back as a Buffer, a structured clone as a Uint8Array).
+ */
+export function firstAltered(root: unknown, alsoKept?: ReadonlySet<unknown>): { path: string; what: string } | undefined {
+  if (typeof root !== 'object' && typeof root !== 'function') return undefined; // the common case: a primitive
+  const seen = new Set<object>();
+  const stack: Array<[unknown, string]> = [[root, '']];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'function') return { path: at, what: `a function (${v.name || 'anonymous'})` };
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    seen.add(v);
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (!CLONED_AS_THEMSELVES.has(proto) && alsoKept?.has(proto) !== true) {
+      const name = (v as { constructor?: { name?: string } }).constructor?.name || 'a class of its own';
+      return { path: at, what: `an instance of ${name}` };
+    }
+    // Only objects and functions are pushed (with their path): primitives cost no allocation.
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (isReference(x)) stack.push([x, `${at}[${i}]`]);
+      }
+    } else if (v instanceof Map) {
+      let i = 0;
+      for (const [k, x] of v) {
+        if (isReference(k)) stack.push([k, `${at}.keys()[${i}]`]);
+        if (isReference(x)) {
+          const key = typeof k === 'string' ? JSON.stringify(k) : typeof k === 'number' || typeof k === 'boolean' ? String(k) : `key #${i}`;
+          stack.push([x, `${at}.get(${key})`]);
+        }
+        i++;
+      }
+    } else if (v instanceof Set) {
+      let i = 0;
+      for (const x of v) {
+        if (isReference(x)) stack.push([x, `${at}.values()[${i}]`]);
+        i++;
+      }
+    } else if (proto === Object.prototype || proto === null) {
+      for (const k of Object.keys(v)) {
+        const x: unknown = (v as Record<string, unknown>)[k];
+        if (isReference(x)) stack.push([x, `${at}.${k}`]);
+      }
+    }
+  }
+  return undefined;
+}
