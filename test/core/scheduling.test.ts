@@ -319,7 +319,8 @@ describe('stopping', () => {
     }
   });
 
-  it('graceful stop on a real clock runs one more batch for every input: a queue element added just before the stop is processed (Spark)', async () => {
+  /** A queue job on a real clock, started and past its first (empty) batch: what it sees. */
+  async function runningQueueJob(): Promise<{ ssc: StreamingContext; queue: number[][]; seen: number[] }> {
     const ssc = new StreamingContext({ batchDuration: 100 });
     const queue: number[][] = [];
     const seen: number[] = [];
@@ -330,22 +331,18 @@ describe('stopping', () => {
     });
     await ssc.start();
     while (batches < 1) await sleep(10);
+    return { ssc, queue, seen };
+  }
+
+  it('graceful stop on a real clock runs one more batch for every input: a queue element added just before the stop is processed (Spark)', async () => {
+    const { ssc, queue, seen } = await runningQueueJob();
     queue.push([1, 2, 3]);
     await ssc.stop({ graceful: true });
     expect(seen).toEqual([1, 2, 3]);
   });
 
   it("stop takes PySpark's order too, stop(stopSparkContext, stopGraceFully), and refuses anything else", async () => {
-    const ssc = new StreamingContext({ batchDuration: 100 });
-    const queue: number[][] = [];
-    const seen: number[] = [];
-    let batches = 0;
-    ssc.queueStream(queue).foreachRDD((rdd) => {
-      batches++;
-      seen.push(...rdd.collect());
-    });
-    await ssc.start();
-    while (batches < 1) await sleep(10);
+    const { ssc, queue, seen } = await runningQueueJob();
     queue.push([7]);
     await ssc.stop(true, true);
     expect(seen).toEqual([7]);
