@@ -37,7 +37,7 @@ export type StateKey =
 
 export class KeyEncodingError extends Error {}
 
-/** A value a checkpoint would not give back as it is (an instance of a class of its own, a function). */
+/** A value a checkpoint cannot store (a function). */
 export class ValueEncodingError extends Error {}
 
 const MAX_DEPTH = 64;
@@ -190,10 +190,10 @@ function numbersText(a: readonly unknown[]): string | undefined {
 /**
  * Encodes a value as text (state, slices, metadata): JSON when JSON carries it exactly, else
  * "~" + the v8-serialised bytes as latin1 characters. Text values load about twice as fast as
- * binary ones from LevelDB (no Buffer per value). Throws ValueEncodingError for a value v8 would
- * give back changed — an instance of a class of its own comes back as a plain object (its
- * methods gone: the restarted job would fail or compute something else), a function not at all —
- * and v8's DataCloneError for other values that cannot be serialised.
+ * binary ones from LevelDB (no Buffer per value). An instance of a class of its own is stored,
+ * with a warning (once per class): it comes back from a restart as a plain object, its methods
+ * gone. Throws ValueEncodingError for a function, and v8's DataCloneError for other values that
+ * cannot be serialised.
  */
 export function encodeValue(v: unknown): string {
   if (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0)) return String(v);
@@ -203,22 +203,48 @@ export function encodeValue(v: unknown): string {
   }
   if (jsonExact(v, 0)) return JSON.stringify(v);
   // Only values JSON does not carry get here (plain JSON data never pays for the check).
-  refuseAltered(v);
+  checkRestorable(v);
   return TEXT_V8_PREFIX + v8.serialize(v).toString('latin1');
 }
 
-/** What v8 serialize gives back as it was besides what a structured clone does (util/plainData.ts). */
-const V8_KEEPS = new Set<unknown>([Buffer.prototype]);
+/**
+ * What v8 serialize gives back as it was besides what a structured clone does (util/plainData.ts),
+ * and Dates of a subclass (the SQL layer's DATE values), which come back Dates that their reader
+ * types again.
+ */
+const V8_KEEPS = new Set<unknown>([Buffer.prototype, Date.prototype]);
 
-/** Throws when v8 would not give `v` back as it is (see encodeValue). */
-function refuseAltered(v: unknown): void {
+/** The classes a warning was given for (once each). */
+const warnedAbout = new Set<string>();
+/**
+ * Values checked so far: the walk is only for a warning, so after this many values without an
+ * instance of a class of its own only top-level instances are looked for (no walk of each value).
+ */
+let checked = 0;
+const CHECK_WHOLE_VALUES = 1000;
+
+/**
+ * Warns, once per class, when v8 would not give `v` back as it is (see encodeValue); throws for a
+ * function, which cannot be stored at all.
+ */
+function checkRestorable(v: unknown): void {
+  if (checked >= CHECK_WHOLE_VALUES) {
+    const proto = typeof v === 'object' && v !== null ? (Object.getPrototypeOf(v) as unknown) : undefined;
+    if (proto === undefined || proto === Object.prototype || proto === Array.prototype || proto === Map.prototype || proto === Set.prototype) return;
+  }
+  checked++;
   const altered = firstAltered(v, V8_KEEPS);
   if (altered === undefined) return;
   const at = altered.path === '' ? '' : ` at ${altered.path}`;
-  const fate = altered.what.startsWith('a function') ? 'it cannot be stored' : 'it would come back from a restart as a plain object, its class lost';
-  throw new ValueEncodingError(
-    `the value holds ${altered.what}${at}: ${fate}. State values must be plain data (primitives, plain objects, arrays, ` +
-      'Map, Set, Date, typed arrays…) to survive a restart',
+  if (altered.what.startsWith('a function')) {
+    throw new ValueEncodingError(`the value holds ${altered.what}${at}: it cannot be stored in a checkpoint`);
+  }
+  if (warnedAbout.has(altered.what)) return;
+  warnedAbout.add(altered.what);
+  console.warn(
+    `dstreams: a checkpointed value holds ${altered.what}${at}: it runs as it is, but a job resumed from the checkpoint ` +
+      'gets it back as a plain object, its class and methods lost. Keep state values plain data (primitives, plain ' +
+      'objects, arrays, Map, Set, Date, typed arrays…) for a restart to resume exactly',
   );
 }
 

@@ -63,7 +63,7 @@ export function mean(rdd: Partitioned<number>): number {
 
 /** The first `n` elements, partitions in order; [] for n <= 0. */
 export function take<T>(rdd: Partitioned<T>, n: number): T[] {
-  checkCount(n, 'take');
+  // As PySpark's loop (while fewer than n are taken): take(2.5) gives 3, take(Infinity) all, NaN none.
   const out: T[] = [];
   for (let i = 0; i < rdd.numPartitions && out.length < n; i++) {
     const part = rdd.partition(i);

@@ -6,7 +6,7 @@ export function checkPartitions(n: number): number {
   return n;
 }
 
-/** A number of elements to take (`take`, `top`, `takeOrdered`, `takeSample`): an integer; callers give [] for n <= 0. */
+/** A number of elements (`top`, `takeOrdered`, `takeSample`): an integer; callers give [] for n <= 0. */
 export function checkCount(n: number, method: string): number {
   if (!Number.isInteger(n)) throw new RangeError(`${method}(n) needs an integer number of elements, got ${n}`);
   return n;

@@ -295,6 +295,9 @@ function parseFirst(text: string): JNode | undefined | JsonSyntaxError {
     return new Reader(text).first();
   } catch (e) {
     if (e instanceof JsonSyntaxError) return e;
+    // Nested deeper than the stack: malformed, as Jackson refuses a document past its depth limit
+    // (a row of nulls in PERMISSIVE mode, never the query's end).
+    if (e instanceof RangeError) return new JsonSyntaxError(`JSON nested too deeply: ${e.message}`);
     throw e;
   }
 }

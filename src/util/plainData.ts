@@ -18,7 +18,8 @@ const isReference = (x: unknown): boolean => (typeof x === 'object' ? x !== null
 /**
  * The first value in `root` a structured clone would change: where it is (`.a[3]`) and what it is;
  * undefined when none. `alsoKept`: prototypes the copy at hand keeps besides (`node:v8` serialize
- * gives a Buffer back as a Buffer, a structured clone as a Uint8Array).
+ * gives a Buffer back as a Buffer, a structured clone as a Uint8Array); Date.prototype in it
+ * accepts a Date of any subclass, which comes back a Date.
  */
 export function firstAltered(root: unknown, alsoKept?: ReadonlySet<unknown>): { path: string; what: string } | undefined {
   if (typeof root !== 'object' && typeof root !== 'function') return undefined; // the common case: a primitive
@@ -30,7 +31,9 @@ export function firstAltered(root: unknown, alsoKept?: ReadonlySet<unknown>): { 
     if (typeof v !== 'object' || v === null || seen.has(v)) continue;
     seen.add(v);
     const proto = Object.getPrototypeOf(v) as unknown;
-    if (!CLONED_AS_THEMSELVES.has(proto) && alsoKept?.has(proto) !== true) {
+    // `alsoKept` holding Date.prototype: a Date of a subclass may come back a plain Date.
+    const kept = alsoKept?.has(proto) === true || (v instanceof Date && alsoKept?.has(Date.prototype) === true);
+    if (!CLONED_AS_THEMSELVES.has(proto) && !kept) {
       const name = (v as { constructor?: { name?: string } }).constructor?.name || 'a class of its own';
       return { path: at, what: `an instance of ${name}` };
     }

@@ -19,7 +19,7 @@ describe('RDD actions (Spark semantics)', () => {
     expect(RDD.fromArray([1, 2, 3, 4, 5], 2).aggregate('', (s, x) => s + x, (a, b) => a + b)).toBe('12345');
   });
 
-  it('top and takeOrdered give [] for n <= 0 and refuse a non-integer n, as take does', () => {
+  it('top and takeOrdered give [] for n <= 0 and refuse a non-integer n; take reads n as PySpark does (while fewer are taken)', () => {
     const r = RDD.fromArray([10, 1, 2, 9, 3, 4, 5, 6, 7], 2);
     expect(r.takeOrdered(6)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(r.takeOrdered(6, (a, b) => b - a)).toEqual([10, 9, 7, 6, 5, 4]);
@@ -30,8 +30,10 @@ describe('RDD actions (Spark semantics)', () => {
       expect(r.takeOrdered(n)).toEqual([]);
       expect(r.take(n)).toEqual([]);
     }
+    expect(r.take(2.5)).toEqual([10, 1, 2]);
+    expect(r.take(Infinity)).toEqual(r.collect());
+    expect(r.take(NaN)).toEqual([]);
     for (const n of [2.5, NaN, Infinity]) {
-      expect(() => r.take(n)).toThrow(/take\(n\) needs an integer/);
       expect(() => r.top(n)).toThrow(/top\(n\) needs an integer/);
       expect(() => r.takeOrdered(n)).toThrow(/takeOrdered\(n\) needs an integer/);
     }

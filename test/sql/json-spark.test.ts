@@ -77,6 +77,13 @@ describe('from_json (PERMISSIVE, Spark 3.5 partial results)', () => {
     for (const [doc, want] of cases) expect([doc, parseJsonRow(doc, s)]).toEqual([doc, want]);
   });
 
+  it('a document nested deeper than the stack is malformed (a row of NULLs), not the end of the query', () => {
+    const s = toSchema('id LONG') as StructType;
+    const deep = `{"id": 1, "x": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    expect(parseJsonRow(deep, s)).toEqual({ id: null });
+    expect(parseJsonRow('{"id": 2, "x": [[[1]]]}', s)).toEqual({ id: 2 });
+  });
+
   it('a STRING field takes any value as Jackson writes it', () => {
     const s = toSchema('s STRING') as StructType;
     const cases: [string, string | null][] = [

@@ -628,7 +628,7 @@ describe('mapWithState', () => {
     }
   });
 
-  it('refuses class instances as states: a restart would give them back as plain objects (test/state/plain-state-values.test.ts)', async () => {
+  it('class instances keep their prototype across batches', async () => {
     class Counter {
       constructor(public n = 0) {}
       inc(by: number): this {
@@ -645,9 +645,10 @@ describe('mapWithState', () => {
           return state.get().n;
         }),
       );
-      collect(mapped);
+      const out = collect(mapped);
       await ctx.ssc.start();
-      await expect(ctx.run(1).then(() => ctx.ssc.awaitTerminationOrTimeout(50))).rejects.toThrow(/an instance of Counter.*plain data/s);
+      await ctx.run(3);
+      expect(out.outputs).toEqual([[1], [3], [6]]);
     } finally {
       await ctx.close();
     }

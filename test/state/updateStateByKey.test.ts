@@ -94,10 +94,11 @@ describe('updateStateByKey (Spark BasicOperationsSuite)', () => {
   });
 
   it('object lifecycle', async () => {
-    // Spark's StateObject class; a state must be plain data here to survive a restart (plain-state-values.test.ts).
-    interface StateObject {
-      counter: number;
-      expireCounter: number;
+    class StateObject {
+      constructor(
+        public counter = 0,
+        public expireCounter = 0,
+      ) {}
     }
     // Spark's `null` batches (no RDD) update every key with no values, like our empty batches.
     const lifecycle = [['a', 'b'], [], ['a', 'c', 'a'], ['c'], [], []];
@@ -106,7 +107,7 @@ describe('updateStateByKey (Spark BasicOperationsSuite)', () => {
         .map((x): [string, number] => [x, 1])
         .updateStateByKey((values: number[], state: StateObject | undefined) => {
           // clears a state when a StateObject is seen without new values twice in a row
-          const stateObj = state ?? { counter: 0, expireCounter: 0 };
+          const stateObj = state ?? new StateObject();
           const n = values.reduce((a, b) => a + b, 0);
           if (n === 0) stateObj.expireCounter += 1;
           else {
