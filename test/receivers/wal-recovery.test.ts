@@ -17,6 +17,7 @@ import {
   ReceiverInputDStream,
   type ReceiverEnvironment,
 } from '../../src/receivers/index.js';
+import { runChild } from '../helpers/child.js';
 import { ROOT, tempDir, waitFor } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -39,23 +40,10 @@ const recs = (from: number, to: number, prefix = 'r'): string[] => Array.from({ 
 
 /** Runs test/receivers/wal-realloc-child.ts until it kills itself; its stdout. */
 async function crashedChild(dir: string, mode: 'inside-first' | 'inside-second', commits: 'strict' | 'group'): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/receivers/wal-realloc-child.ts'), dir, mode, commits], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: ROOT,
-  });
-  const exited = new Promise<string>((r) => child.once('close', (code, signal) => r(String(signal ?? code))));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += String(d)));
-  child.stderr.on('data', (d) => (err += String(d)));
-  const how = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 120_000))]);
-  expect(how, `the child did not crash as planned:\n${out}\n${err}`).toBe('SIGKILL');
-  expect(out).toContain('CRASH');
-  return out;
+  const run = await runChild('test/receivers/wal-realloc-child.ts', [dir, mode, commits], [], 120_000);
+  expect(run.signal, `the child did not crash as planned:\n${run.stdout}\n${run.stderr}`).toBe('SIGKILL');
+  expect(run.stdout).toContain('CRASH'); // printed just before it kills itself (a timeout's kill prints nothing)
+  return run.stdout;
 }
 
 /** Resumes `dir` in this process (the option as given); the records of every batch. */
