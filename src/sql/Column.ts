@@ -6,6 +6,7 @@ import { AnalysisException } from './errors.js';
 import { Alias, Cast, ColumnRef, Expr, Literal, Star } from './expressions.js';
 import { BinaryOp, CaseWhen, GetField, GetItem, InList, UnaryOp } from './operators.js';
 import { PatternMatch } from './patterns.js';
+import { resolveFunction } from './builtins.js';
 import { parseColumnName } from './names.js';
 import { DataType, parseDataType } from './types.js';
 
@@ -141,6 +142,10 @@ export class Column {
   /** A regular expression found anywhere in the value (`RLIKE(s, ^a)`). */
   rlike(pattern: string): Column {
     return new Column(new PatternMatch('rlike', this.expr, new Literal(pattern)));
+  }
+  /** The characters from 1-based `startPos`, `length` of them (Spark's `substring(s, 1, 3)`). */
+  substr(startPos: number | Column, length: number | Column): Column {
+    return new Column(resolveFunction('substring', [this.expr, valueExpr(startPos), valueExpr(length)]));
   }
   /** `col.isin(1, 2)` or `col.isin([1, 2])`: SQL IN, named `(v IN (1, 2))`. */
   isin(...values: (ColumnOrValue | ColumnOrValue[])[]): Column {

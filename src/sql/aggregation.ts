@@ -5,7 +5,7 @@
  * so a streaming count and a static count agree by construction.
  *
  * Buffers are plain JSON-able arrays (the state checkpoint stores them): count → n, sum → s|null,
- * avg → [s, n], min/max → v|null.
+ * avg → [s, n], min/max → v|null, collect_list → [v, …]; DISTINCT and collect_set keep a Map of the values.
  */
 import { AggregateCall, WindowExpr } from './builtins.js';
 import { AnalysisException } from './errors.js';
@@ -31,7 +31,8 @@ interface AggFn {
 }
 
 function aggFn(call: AggregateCall): AggFn {
-  return call.distinct ? distinctOf(plainAggFn(call)) : plainAggFn(call);
+  // collect_set is collect_list of the distinct values.
+  return call.distinct || call.fn === 'collect_set' ? distinctOf(plainAggFn(call)) : plainAggFn(call);
 }
 
 /** `fn(DISTINCT x)`: the distinct non-null values, by value (keyOf), folded by `fn` at the end. */
@@ -83,6 +84,18 @@ function plainAggFn(call: AggregateCall): AggFn {
         },
         merge: (a, b) => [(a as [number, number])[0] + (b as [number, number])[0], (a as [number, number])[1] + (b as [number, number])[1]],
         result: (b) => ((b as [number, number])[1] === 0 ? null : (b as [number, number])[0] / (b as [number, number])[1]),
+      };
+    case 'collect_list':
+    case 'collect_set':
+      return {
+        init: () => [],
+        update: (b, v) => {
+          if (v !== null && v !== undefined) (b as unknown[]).push(v);
+          return b;
+        },
+        merge: (a, b) => (a as unknown[]).concat(b as unknown[]),
+        // A copy: the buffer grows on, and a row already emitted must not change with it.
+        result: (b) => (b as unknown[]).slice(),
       };
     case 'min':
     case 'max': {

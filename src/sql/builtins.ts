@@ -13,29 +13,10 @@ import { parseInterval } from './interval.js';
 import { ArrayType, DataType, DateValue, StructField, StructType, Types, isNumeric, toSchema } from './types.js';
 import { compileFormatter, compileParser } from './datetimePatterns.js';
 import { castValue, typedString, type Row } from './values.js';
-
-type ScalarImpl = (args: Bound[], ctx: BindContext, raw: Expr[]) => Bound;
-
-/** A string function of one argument: a non-string argument is its text as CAST gives it (a double is `40.0`). */
-function text1(type: DataType, f: (s: string) => unknown): ScalarImpl {
-  return ([a]) => {
-    const ae = a!.eval;
-    const t = a!.type;
-    return { type, eval: (r) => { const v = ae(r); return v === null || v === undefined ? null : f(typeof v === 'string' ? v : typedString(v, t)); } };
-  };
-}
-
-function strict1(type: DataType, f: (v: unknown) => unknown): ScalarImpl {
-  return ([a]) => {
-    const ae = a!.eval;
-    return { type, eval: (r) => { const v = ae(r); return v === null || v === undefined ? null : f(v); } };
-  };
-}
-
-function literalArg(e: Expr | undefined, fn: string, what: string): unknown {
-  if (!(e instanceof Literal)) throw new AnalysisException(`${fn}: ${what} must be a literal`);
-  return e.value;
-}
+import { literalArg, strict1, text1, type ScalarImpl } from './scalarKit.js';
+import { TEXT_FUNCTIONS } from './textFunctions.js';
+import { NUMBER_FUNCTIONS } from './numberFunctions.js';
+import { ARRAY_FUNCTIONS } from './arrayFunctions.js';
 
 const SCALARS: Record<string, ScalarImpl> = {
   lower: text1(Types.STRING, (s) => s.toLowerCase()),
@@ -147,6 +128,20 @@ const SCALARS: Record<string, ScalarImpl> = {
     if (t === Types.INTEGER) return strict1(t, (v) => Math.abs(v as number) | 0)([a!], _ctx, raw);
     return strict1(t === Types.NULL ? Types.DOUBLE : t, (v) => Math.abs(Number(v)))([a!], _ctx, raw);
   },
+  ...TEXT_FUNCTIONS,
+  substr: TEXT_FUNCTIONS.substring!,
+  ...NUMBER_FUNCTIONS,
+  ceiling: NUMBER_FUNCTIONS.ceil!,
+  ...ARRAY_FUNCTIONS,
+};
+
+/** Arguments Spark writes into a call's generated name when they were left out (`round(v, 0)`). */
+const NAMED_DEFAULTS: Record<string, string[]> = {
+  substring: ['', '', '2147483647'],
+  substr: ['', '', '2147483647'],
+  regexp_replace: ['', '', '', '1'],
+  regexp_extract: ['', '', '1'],
+  round: ['', '0'],
 };
 
 function codePoints(s: string): number {
@@ -197,7 +192,12 @@ export class ScalarCall extends Expr {
   get name(): string {
     if (this.fn === 'split') return `split(${this.args.map((a) => (a instanceof Literal ? String(a.value) : a.sql)).join(', ')}${this.args.length < 3 ? ', -1' : ''})`;
     if (this.fn === 'from_json') return `from_json(${this.args[0]!.sql})`;
-    return `${this.fn}(${this.args.map((a) => (a instanceof Literal ? String(a.value ?? 'NULL') : a.sql)).join(', ')})`;
+    const args = this.args.map((a) => (a instanceof Literal ? String(a.value ?? 'NULL') : a.sql));
+    const defaults = NAMED_DEFAULTS[this.fn];
+    if (defaults) for (let i = args.length; i < defaults.length; i++) args.push(defaults[i]!);
+    // Spark 3 names these two in capitals (`FLOOR(v)`).
+    const fn = this.fn === 'floor' || this.fn === 'ceil' ? this.fn.toUpperCase() : this.fn;
+    return `${fn}(${args.join(', ')})`;
   }
   bind(ctx: BindContext): Bound {
     const impl = SCALARS[this.fn]!;
@@ -212,8 +212,34 @@ export class ScalarCall extends Expr {
   }
 }
 
-export type AggregateFunction = 'count' | 'sum' | 'avg' | 'min' | 'max';
-const AGGREGATES = new Set<string>(['count', 'sum', 'avg', 'mean', 'min', 'max']);
+export type AggregateFunction = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'collect_list' | 'collect_set';
+const AGGREGATES = new Set<string>(['count', 'sum', 'avg', 'mean', 'min', 'max', 'collect_list', 'collect_set']);
+
+/** count's several arguments (`count(DISTINCT a, b)`): their values, or null when any is null (Spark counts such rows not). */
+export class ArgsTuple extends Expr {
+  constructor(readonly args: Expr[]) {
+    super();
+  }
+  get name(): string {
+    return this.args.map((a) => a.sql).join(', ');
+  }
+  bind(ctx: BindContext): Bound {
+    const evals = this.args.map((a) => a.bind(ctx).eval);
+    return {
+      type: new ArrayType(Types.STRING),
+      eval: (r) => {
+        const out = evals.map((e) => e(r));
+        return out.some((v) => v === null || v === undefined) ? null : out;
+      },
+    };
+  }
+  override children(): Expr[] {
+    return this.args;
+  }
+  override withChildren(c: Expr[]): Expr {
+    return new ArgsTuple(c);
+  }
+}
 
 /** An aggregate call: only the aggregation operator binds it (`aggregateType` gives its result type). */
 export class AggregateCall extends Expr {
@@ -243,6 +269,7 @@ export class AggregateCall extends Expr {
   }
   resultType(input: DataType): DataType {
     if (this.fn === 'count') return Types.LONG;
+    if (this.fn === 'collect_list' || this.fn === 'collect_set') return new ArrayType(input === Types.NULL ? Types.STRING : input);
     if (this.fn === 'avg') return Types.DOUBLE;
     if (this.fn === 'sum') {
       // Spark casts a string to double for sum.
@@ -346,6 +373,7 @@ export function unresolvedRoutine(name: string): AnalysisException {
 export function resolveFunction(name: string, args: Expr[], distinct = false): Expr {
   const fn = name.toLowerCase();
   if (AGGREGATES.has(fn)) {
+    if (fn === 'count' && args.length > 1) return new AggregateCall(fn, new ArgsTuple(args), distinct);
     if (args.length !== 1) throw new AnalysisException(`${fn} takes one argument, got ${args.length}`);
     let a = args[0]!;
     // count(1) counts rows; count(NULL) counts nothing (a null literal is never non-null).

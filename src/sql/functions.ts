@@ -44,8 +44,15 @@ export function window(timeColumn: ColumnOrName, windowDuration: string, slideDu
 export function count(c: ColumnOrName): Column {
   return new Column(resolveFunction('count', [c === '*' ? new Star() : nameExpr(c)]));
 }
-export function countDistinct(c: ColumnOrName): Column {
-  return new Column(resolveFunction('count', [nameExpr(c)], true));
+/** countDistinct(a, b, …): distinct combinations in which no value is null. */
+export function countDistinct(c: ColumnOrName, ...more: ColumnOrName[]): Column {
+  return new Column(resolveFunction('count', [c, ...more].map(nameExpr), true));
+}
+export function collect_list(c: ColumnOrName): Column {
+  return call('collect_list', c);
+}
+export function collect_set(c: ColumnOrName): Column {
+  return call('collect_set', c);
 }
 export function sum(c: ColumnOrName): Column {
   return call('sum', c);
@@ -117,4 +124,36 @@ export function asc(name: string): Column {
 }
 export function desc(name: string): Column {
   return col(name).desc();
+}
+/** substring(str, pos, len): 1-based; a negative position counts from the end. */
+export function substring(c: ColumnOrName, pos: number, len: number): Column {
+  return new Column(resolveFunction('substring', [nameExpr(c), new Literal(pos), new Literal(len)]));
+}
+/** concat_ws(sep, ...cols): null values are skipped; arrays of strings are joined too. */
+export function concat_ws(sep: string, ...cols: ColumnOrName[]): Column {
+  return new Column(resolveFunction('concat_ws', [new Literal(sep), ...cols.map(nameExpr)]));
+}
+/** regexp_replace(str, pattern, replacement): Java's replacement syntax (`$1`, `\\$`). */
+export function regexp_replace(c: ColumnOrName, pattern: string | Column, replacement: string | Column): Column {
+  return new Column(resolveFunction('regexp_replace', [nameExpr(c), valueExpr(pattern), valueExpr(replacement)]));
+}
+/** regexp_extract(str, pattern, idx): group `idx` of the first match, '' when nothing matches. */
+export function regexp_extract(c: ColumnOrName, pattern: string, idx: number): Column {
+  return new Column(resolveFunction('regexp_extract', [nameExpr(c), new Literal(pattern), new Literal(idx)]));
+}
+/** round(col, scale = 0): half away from zero, as Spark's HALF_UP. */
+export function round(c: ColumnOrName, scale = 0): Column {
+  return new Column(resolveFunction('round', [nameExpr(c), new Literal(scale)]));
+}
+export function floor(c: ColumnOrName): Column {
+  return call('floor', c);
+}
+export function ceil(c: ColumnOrName): Column {
+  return call('ceil', c);
+}
+export function size(c: ColumnOrName): Column {
+  return call('size', c);
+}
+export function array_contains(c: ColumnOrName, value: ColumnOrValue): Column {
+  return new Column(resolveFunction('array_contains', [nameExpr(c), valueExpr(value)]));
 }
