@@ -334,8 +334,9 @@ function sameName(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
+/** A state operator below (a sort or a limit is checked at start(), by analysis.ts). */
 function hasStateful(p: Plan): boolean {
-  return p.stateful || p.children.some(hasStateful);
+  return p instanceof Aggregate || p instanceof Deduplicate || p.children.some(hasStateful);
 }
 
 function joinType(how: string): JoinType {

@@ -156,6 +156,8 @@ function joinFn(j: Join, staticRows: Row[], streamIsRight: boolean): RowFn {
 export interface Substitute {
   leaf: Plan;
   rows: Row[];
+  /** A streaming limit in append mode: what of its input it passes this batch (its count is state). */
+  limit?: (node: Limit, rows: Row[]) => Row[];
 }
 
 /** Runs a plan over static data, or over `sub.rows` in place of `sub.leaf` (one micro-batch). */
@@ -177,7 +179,10 @@ export function executeStatic(plan: Plan, sub?: Substitute, observer?: PipeObser
     });
   }
   if (plan instanceof Sort) return plan.sort(run(plan.children[0]!));
-  if (plan instanceof Limit) return run(plan.children[0]!).slice(0, plan.n);
+  if (plan instanceof Limit) {
+    const rows = run(plan.children[0]!);
+    return sub?.limit ? sub.limit(plan, rows) : rows.slice(0, plan.n);
+  }
   if (plan instanceof Join && (plan.how === 'right_outer' || plan.how === 'full_outer') && !plan.isStreaming) return fullJoin(plan);
   const base = sub && contains(plan, sub.leaf) && !crossesStateful(plan, sub.leaf) ? sub.leaf : baseOf(plan);
   const pipe = compilePipe(plan, base, observer);

@@ -22,7 +22,7 @@ import { ManualClock } from '../../context/Clock.js';
 import { StreamingContext } from '../../context/StreamingContext.js';
 import type { DStream } from '../../dstream/DStream.js';
 import { compilePipe, executeStatic } from '../execute.js';
-import { Aggregate, Deduplicate, type PipeObserver, type Plan, type StreamScan } from '../plan.js';
+import { Aggregate, Deduplicate, Limit, type PipeObserver, type Plan, type StreamScan } from '../plan.js';
 import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
 import { sameOffset, type ReadLimits, type Source, type SourceProvider } from '../sources/Source.js';
 import type { Row } from '../values.js';
@@ -125,8 +125,18 @@ export class MicroBatchExecution {
       out = this.state;
       leaf = stateful;
     }
+    const limits = shape.globalLimits;
     out.foreachRDD(async (rdd, time) => {
-      const rows = executeStatic(root, { leaf, rows: rdd.collect() }, observer);
+      // Append-mode limits pass what is left of their n; the counts commit with the batch, so a re-run passes the same rows.
+      const counts = limits.map((_l, i) => this.input.position.limitCounts?.[i] ?? 0);
+      const limit = (node: Limit, input: Row[]): Row[] => {
+        const i = limits.indexOf(node);
+        const passed = input.slice(0, Math.max(0, node.n - counts[i]!));
+        counts[i]! += passed.length;
+        return passed;
+      };
+      const rows = executeStatic(root, { leaf, rows: rdd.collect(), limit: limits.length > 0 ? limit : undefined }, observer);
+      if (limits.length > 0) this.input.recordLimitCounts(time, counts);
       this.lastOutputRows = rows.length;
       const batch: BatchOutput = { batchId: time / BATCH - 1, rows, schema: root.schema, mode };
       const t0 = performance.now();

@@ -50,10 +50,12 @@ export interface MicroBatchPosition extends WatermarkState {
   watermarkPolicy?: WatermarkPolicy;
   /** A batch generated and not committed (its offsets are re-read exactly on recovery). */
   pending?: PlannedBatch;
+  /** Rows each append-mode limit has passed so far, in plan order (absent: none, or no limit). */
+  limitCounts?: number[];
 }
 
 export class MicroBatchInput extends InputDStream<Row> implements Checkpointable {
-  private readonly batches = new Map<number, { plan: PlannedBatch; rows: Row[] }>();
+  private readonly batches = new Map<number, { plan: PlannedBatch; rows: Row[]; limitCounts?: number[] }>();
   /** The state after the last committed batch. */
   position: MicroBatchPosition;
   /** Where the source starts when nothing is committed (its initialOffset, set before the engine starts). */
@@ -79,6 +81,12 @@ export class MicroBatchInput extends InputDStream<Row> implements Checkpointable
     this.batches.set(plan.time, { plan, rows });
   }
 
+  /** The limits' counts after batch `time`, recorded by its output; committed with the batch. */
+  recordLimitCounts(time: number, counts: number[]): void {
+    const b = this.batches.get(time);
+    if (b) b.limitCounts = counts;
+  }
+
   planned(time: number): PlannedBatch | undefined {
     return this.batches.get(time)?.plan;
   }
@@ -100,6 +108,7 @@ export class MicroBatchInput extends InputDStream<Row> implements Checkpointable
       committed: b.plan.end,
       lastBatchWatermark: b.plan.watermark,
       watermarkPolicy: this.position.watermarkPolicy,
+      limitCounts: b.limitCounts ?? this.position.limitCounts,
     };
   }
 
@@ -132,6 +141,7 @@ export class MicroBatchInput extends InputDStream<Row> implements Checkpointable
       lastBatchWatermark: meta.lastBatchWatermark,
       operatorWatermarks: meta.operatorWatermarks,
       watermarkPolicy: meta.watermarkPolicy ?? 'min',
+      limitCounts: meta.limitCounts,
     };
     if (meta.pending && meta.pending.time > saved.time) this.recoveredPending = meta.pending;
   }

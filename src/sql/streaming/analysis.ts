@@ -3,8 +3,9 @@
  * rules (UnsupportedOperationChecker): the one stream scan, the one stateful operator, the
  * watermarks and which of the operator's input columns carry one (eventTime.ts); append on an
  * aggregation needs a watermark on a grouping column (or its window); complete needs an
- * aggregation; sorting only after an aggregation in complete mode; and seed 002's table of
- * sinks × modes.
+ * aggregation; sorting only after an aggregation in complete mode; a limit in append mode counts
+ * across batches (Spark's StreamingGlobalLimitExec), after an aggregation in complete mode it cuts
+ * each batch's table, in update mode it is refused; and seed 002's table of sinks × modes.
  */
 import { AnalysisException } from '../errors.js';
 import { eventTimeOf, keepsWatermark, watermarkedColumns } from '../eventTime.js';
@@ -23,6 +24,8 @@ export interface StreamingShape {
   evictionTime: ((keyOrRow: unknown[] | Row) => number | null) | undefined;
   /** Of a Deduplicate's input row: its event time, when the input carries a watermarked column (late rows are dropped). */
   lateTime: ((row: Row) => number | null) | undefined;
+  /** In append mode, the limits whose counts are state (each passes `n` rows over the query's life), in plan order. */
+  globalLimits: Limit[];
 }
 
 const MODE_NAME: Record<OutputModeName, string> = { append: 'Append', update: 'Update', complete: 'Complete' };
@@ -32,13 +35,15 @@ export function analyzeStreaming(root: Plan, mode: OutputModeName, sinkFormat: s
   const statefuls: Plan[] = [];
   const watermarks: Watermark[] = [];
   const sorts: Plan[] = [];
+  const limits: Limit[] = [];
   const visit = (p: Plan): void => {
     if (p instanceof StreamScan) scans.push(p);
     if (p instanceof Watermark) watermarks.push(p);
     if (p instanceof Aggregate || p instanceof Deduplicate) {
       if (p.isStreaming) statefuls.push(p);
     }
-    if ((p instanceof Sort || p instanceof Limit) && p.isStreaming) sorts.push(p);
+    if (p instanceof Sort && p.isStreaming) sorts.push(p);
+    if (p instanceof Limit && p.isStreaming) limits.push(p);
     if (p instanceof Join) {
       // The static side runs as a static query each batch.
       const [l, r] = p.children as [Plan, Plan];
@@ -59,11 +64,12 @@ export function analyzeStreaming(root: Plan, mode: OutputModeName, sinkFormat: s
   if (mode === 'complete' && !isAgg) {
     throw new AnalysisException('Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets');
   }
-  const limited = sorts.some((s) => s instanceof Limit);
-  if (limited && mode === 'update') throw new AnalysisException('Limits are not supported on streaming DataFrames/Datasets in Update output mode');
-  if (limited && !(isAgg && mode === 'complete')) {
-    // Spark keeps a streaming limit's count in state (StreamingGlobalLimitExec); dstreams has not got it.
-    throw new AnalysisException('Limits on streaming DataFrames/Datasets are supported only after an aggregation in Complete output mode');
+  if (limits.length > 0 && mode === 'update') throw new AnalysisException('Limits are not supported on streaming DataFrames/Datasets in Update output mode');
+  for (const l of limits) {
+    if (stateful && !isBelow(stateful, l)) {
+      // Spark would limit the stateful operator's input; dstreams runs that part inside the state operator.
+      throw new AnalysisException('A limit below a streaming aggregation or dropDuplicates is not supported; put the limit after it');
+    }
   }
   if (sorts.length > 0 && !(isAgg && mode === 'complete')) {
     throw new AnalysisException('Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode');
@@ -90,7 +96,7 @@ export function analyzeStreaming(root: Plan, mode: OutputModeName, sinkFormat: s
       'Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark',
     );
   }
-  return { scan: scans[0]!, stateful, watermarks, evictionTime, lateTime };
+  return { scan: scans[0]!, stateful, watermarks, evictionTime, lateTime, globalLimits: mode === 'append' ? limits : [] };
 }
 
 /** True when `low` is in the subtree of `high`. */
