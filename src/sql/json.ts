@@ -16,7 +16,9 @@
 import { ArrayType, DataType, DateValue, StructType, Types } from './types.js';
 import { dateOfDay, doubleText, formatDate, stringToDate, stringToTimestamp, type Row } from './values.js';
 
-// ---- Parsing: a JSON tree that keeps what Jackson knows about a number ----
+// ---- Parsing: read straight into a schema's rows (a field it does not name is checked and
+// skipped, never built); a JSON tree, keeping what Jackson knows about a number, only for a
+// scalar or for a value a STRING field takes as its text ----
 
 type JNode =
   | { k: 's'; v: string }
@@ -31,18 +33,14 @@ class JsonSyntaxError extends Error {}
 
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', "'": "'" };
 
-const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 
 /** Reads the first JSON value of `text` (what follows it is not read, as Spark's parser does). */
 class Reader {
   private i = 0;
   constructor(private readonly s: string) {}
-
-  /** The first value, or undefined when the text holds none (only whitespace). */
-  first(): JNode | undefined {
-    this.ws();
-    return this.i >= this.s.length ? undefined : this.value();
-  }
 
   private fail(): never {
     throw new JsonSyntaxError(`malformed JSON at ${this.i}`);
@@ -63,6 +61,174 @@ class Reader {
     return true;
   }
 
+  /**
+   * The first value read straight as type `t` (from_json's path): a field the schema does not
+   * name is checked and skipped, never built; a value that does not fit gives MISS.
+   */
+  firstAs(t: DataType): unknown {
+    this.ws();
+    return this.i >= this.s.length ? undefined : this.as(t);
+  }
+
+  private as(t: DataType): unknown {
+    const c = this.s.charCodeAt(this.i);
+    if (c === 110 /* n */ && this.word('null')) return null;
+    if (t instanceof StructType) {
+      if (c !== 123 /* { */) return this.skipped();
+      return this.objectAs(t);
+    }
+    if (t instanceof ArrayType) {
+      if (c !== 91 /* [ */) return this.skipped();
+      return this.arrayAs(t.elementType);
+    }
+    if (t === Types.STRING) return c === 34 || c === 39 ? this.string() : jacksonText(this.value());
+    if (c === 123 || c === 91) return this.skipped();
+    try {
+      return convert(this.value(), t);
+    } catch (e) {
+      if (e instanceof Mismatch) return MISS;
+      throw e;
+    }
+  }
+
+  private skipped(): typeof MISS {
+    this.skip();
+    return MISS;
+  }
+
+  /** A row of `schema` (a repeated name: the last value that fits). */
+  private objectAs(schema: StructType): Row {
+    this.i++;
+    const shape = shapeOf(schema);
+    const values = shape.nulls.slice();
+    this.ws();
+    if (this.s[this.i] === '}') {
+      this.i++;
+      return shape.make(values);
+    }
+    for (;;) {
+      this.ws();
+      const c = this.s[this.i];
+      if (c !== '"' && c !== "'") this.fail();
+      const key = this.string();
+      this.ws();
+      if (this.s[this.i++] !== ':') this.fail();
+      this.ws();
+      const at = shape.index.get(key);
+      if (at === undefined) this.skip();
+      else {
+        const v = this.as(shape.types[at]!);
+        if (v !== MISS) values[at] = v;
+      }
+      this.ws();
+      const d = this.s[this.i++];
+      if (d === '}') return shape.make(values);
+      if (d !== ',') this.fail();
+    }
+  }
+
+  /** The rows of a JSON file's line: an object is a row, an array of objects a row each, anything else MISS. */
+  rowsAs(schema: StructType): Row[] | typeof MISS | undefined {
+    this.ws();
+    if (this.i >= this.s.length) return undefined;
+    const c = this.s[this.i];
+    if (c === '{') return [this.objectAs(schema)];
+    if (c !== '[') return this.skipped();
+    this.i++;
+    const rows: Row[] = [];
+    let miss = false;
+    this.ws();
+    if (this.s[this.i] === ']') return rows;
+    for (;;) {
+      this.ws();
+      if (!miss && this.s[this.i] === '{') rows.push(this.objectAs(schema));
+      else {
+        miss = true;
+        this.skip();
+      }
+      this.ws();
+      const d = this.s[this.i++];
+      if (d === ']') return miss ? MISS : rows;
+      if (d !== ',') this.fail();
+    }
+  }
+
+  /** An array of `element`s; one element that does not fit makes the whole array MISS. */
+  private arrayAs(element: DataType): unknown {
+    this.i++;
+    const items: unknown[] = [];
+    let miss = false;
+    this.ws();
+    if (this.s[this.i] === ']') {
+      this.i++;
+      return items;
+    }
+    for (;;) {
+      this.ws();
+      if (miss) this.skip();
+      else {
+        const v = this.as(element);
+        if (v === MISS) miss = true;
+        else items.push(v);
+      }
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === ']') return miss ? MISS : items;
+      if (c !== ',') this.fail();
+    }
+  }
+
+  /** Checks one value and moves past it without building it. */
+  private skip(): void {
+    const s = this.s;
+    const c = s.charCodeAt(this.i);
+    if (c === 34 || c === 39) return this.skipString();
+    if (c === 123 || c === 91) {
+      const close = c === 123 ? '}' : ']';
+      this.i++;
+      this.ws();
+      if (s[this.i] === close) {
+        this.i++;
+        return;
+      }
+      for (;;) {
+        this.ws();
+        if (c === 123) {
+          const q = s[this.i];
+          if (q !== '"' && q !== "'") this.fail();
+          this.skipString();
+          this.ws();
+          if (s[this.i++] !== ':') this.fail();
+          this.ws();
+        }
+        this.skip();
+        this.ws();
+        const d = s[this.i++];
+        if (d === close) return;
+        if (d !== ',') this.fail();
+      }
+    }
+    this.value(); // a number or a word: small
+  }
+
+  private skipString(): void {
+    const s = this.s;
+    const q = s.charCodeAt(this.i++);
+    for (;;) {
+      let c = s.charCodeAt(this.i);
+      while (c !== q && c !== 92 && c >= 32) c = s.charCodeAt(++this.i);
+      if (this.i >= s.length) this.fail();
+      this.i++;
+      if (c === q) return;
+      if (c !== 92) this.fail(); // an unescaped control character
+      const e = s[this.i++];
+      if (e === 'u') {
+        if (!/^[0-9a-fA-F]{4}$/.test(s.slice(this.i, this.i + 4))) this.fail();
+        this.i += 4;
+      } else if (e === undefined || !(e in ESCAPES)) this.fail();
+    }
+  }
+
   private value(): JNode {
     switch (this.s[this.i]) {
       case '{': return this.object();
@@ -81,14 +247,36 @@ class Reader {
   }
 
   private number(): JNode {
-    NUMBER.lastIndex = this.i;
-    const r = NUMBER.exec(this.s);
-    if (!r) this.fail();
-    this.i += r[0].length;
-    // `01`, `1.` and `1e` are errors in Jackson (leading zeros are not allowed).
-    const next = this.s.charCodeAt(this.i);
-    if ((next >= 48 && next <= 57) || next === 46 || next === 69 || next === 101) this.fail();
-    return r[2] === undefined && r[3] === undefined ? { k: 'i', raw: r[0] } : { k: 'f', v: Number(r[0]) };
+    // Jackson's grammar: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?, and no digit, '.' or 'e' right after
+    // (`01`, `1.` and `1e` are errors: leading zeros are not allowed).
+    const s = this.s;
+    const start = this.i;
+    let i = start;
+    if (s.charCodeAt(i) === 45) i++;
+    const first = s.charCodeAt(i);
+    if (first === 48) i++;
+    else if (first >= 49 && first <= 57) while (isDigit(s.charCodeAt(++i)));
+    else this.fail();
+    let float = false;
+    if (s.charCodeAt(i) === 46 && isDigit(s.charCodeAt(i + 1))) {
+      float = true;
+      i++;
+      while (isDigit(s.charCodeAt(++i)));
+    }
+    let c = s.charCodeAt(i);
+    if (c === 69 || c === 101) {
+      const sign = s.charCodeAt(i + 1) === 43 || s.charCodeAt(i + 1) === 45 ? 1 : 0;
+      if (isDigit(s.charCodeAt(i + 1 + sign))) {
+        float = true;
+        i += 1 + sign;
+        while (isDigit(s.charCodeAt(++i)));
+      }
+    }
+    this.i = i;
+    c = s.charCodeAt(i);
+    if (isDigit(c) || c === 46 || c === 69 || c === 101) this.fail();
+    const raw = s.slice(start, i);
+    return float ? { k: 'f', v: Number(raw) } : { k: 'i', raw };
   }
 
   private string(): string {
@@ -165,6 +353,8 @@ class Reader {
 /** A JSON value that does not fit its type (the field, or the whole array, becomes null). */
 class Mismatch extends Error {}
 const MISMATCH = new Mismatch('JSON value does not fit its type');
+/** What a typed read gives for a value that does not fit (the field stays null). */
+const MISS: unique symbol = Symbol('json mismatch');
 
 const INT_MIN = -(2n ** 31n);
 const INT_MAX = 2n ** 31n - 1n;
@@ -173,59 +363,68 @@ const LONG_MAX = 2n ** 63n - 1n;
 
 /** The row a malformed document gives. */
 export function nullRow(schema: StructType): Row {
-  const out: Row = {};
-  for (const f of schema.fields) out[f.name] = null;
-  return out;
+  const shape = shapeOf(schema);
+  return shape.make(shape.nulls.slice());
 }
 
-const fieldTypeCache = new WeakMap<StructType, Map<string, DataType>>();
+/** How rows of one schema are read: a field's position by name, and a row made from values by position. */
+interface RowShape {
+  /** Names are matched case-sensitively, as Spark's JSON reader does; a repeated name: its last field. */
+  index: Map<string, number>;
+  types: DataType[];
+  nulls: unknown[];
+  make: (values: unknown[]) => Row;
+}
 
-/** The fields of a schema by name (names are matched case-sensitively, as Spark's JSON reader does). */
-function fieldTypes(schema: StructType): Map<string, DataType> {
-  let m = fieldTypeCache.get(schema);
-  if (m === undefined) {
-    m = new Map(schema.fields.map((f) => [f.name, f.dataType]));
-    fieldTypeCache.set(schema, m);
+const shapes = new WeakMap<StructType, RowShape>();
+
+function shapeOf(schema: StructType): RowShape {
+  let shape = shapes.get(schema);
+  if (shape === undefined) {
+    const names = schema.fields.map((f) => f.name);
+    shape = {
+      index: new Map(names.map((n, i) => [n, i])),
+      types: schema.fields.map((f) => f.dataType),
+      nulls: names.map(() => null),
+      make: rowMaker(names),
+    };
+    shapes.set(schema, shape);
   }
-  return m;
+  return shape;
 }
 
 /**
- * A JSON object as a row of `schema`: fields in the order the document gives them (a repeated
- * name: the last one that fits), a field that does not fit is left null, the others kept.
+ * A row from values by position, as one object literal per schema: every row of a schema gets one
+ * hidden class (a field-by-field build gave each a chain of them). `__proto__` as a name would set
+ * the prototype in a literal, so such a schema is built field by field.
  */
-function convertObject(entries: [string, JNode][], schema: StructType): Row {
-  const out = nullRow(schema);
-  const types = fieldTypes(schema);
-  for (const [name, node] of entries) {
-    const t = types.get(name);
-    if (t === undefined) continue;
-    try {
-      out[name] = convert(node, t);
-    } catch (e) {
-      if (!(e instanceof Mismatch)) throw e;
-    }
+function rowMaker(names: string[]): (values: unknown[]) => Row {
+  if (names.includes('__proto__')) {
+    return (values) => {
+      const out: Row = {};
+      names.forEach((n, i) => Object.defineProperty(out, n, { value: values[i], enumerable: true, writable: true, configurable: true }));
+      return out;
+    };
   }
-  return out;
+  const body = names.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(', ');
+  return new Function('v', `return { ${body} };`) as (values: unknown[]) => Row;
 }
 
-/** The value of a JSON tree as type `t`; throws MISMATCH when it does not fit. */
+/** The value of a JSON scalar as atomic type `t`; throws MISMATCH when it does not fit. */
 function convert(node: JNode, t: DataType): unknown {
   if (node.k === 'n') return null;
-  if (t instanceof StructType) {
-    if (node.k !== 'o') throw MISMATCH;
-    return convertObject(node.v, t);
-  }
-  if (t instanceof ArrayType) {
-    if (node.k !== 'a') throw MISMATCH;
-    return node.v.map((x) => convert(x, t.elementType));
-  }
   switch (t) {
     case Types.STRING:
       return node.k === 's' ? node.v : jacksonText(node);
     case Types.INTEGER:
     case Types.LONG: {
       if (node.k !== 'i') throw MISMATCH;
+      // Up to 15 digits a double holds exactly: no BigInt needed.
+      if (node.raw.length <= 15) {
+        const n = Number(node.raw);
+        if (t === Types.INTEGER && (n < -2147483648 || n > 2147483647)) throw MISMATCH;
+        return n === 0 ? 0 : n;
+      }
       const n = BigInt(node.raw);
       const [min, max] = t === Types.INTEGER ? [INT_MIN, INT_MAX] : [LONG_MIN, LONG_MAX];
       if (n < min || n > max) throw MISMATCH;
@@ -281,7 +480,7 @@ function convert(node: JNode, t: DataType): unknown {
 function jacksonText(node: JNode): string {
   switch (node.k) {
     case 's': return quote(node.v);
-    case 'i': return BigInt(node.raw).toString();
+    case 'i': return node.raw === '-0' ? '0' : node.raw; // the grammar has no leading zeros: the text is the integer's
     case 'f': return Number.isFinite(node.v) ? doubleText(node.v) : `"${doubleText(node.v)}"`;
     case 'b': return String(node.v);
     case 'n': return 'null';
@@ -290,9 +489,9 @@ function jacksonText(node: JNode): string {
   }
 }
 
-function parseFirst(text: string): JNode | undefined | JsonSyntaxError {
+function guarded<T>(read: () => T): T | JsonSyntaxError {
   try {
-    return new Reader(text).first();
+    return read();
   } catch (e) {
     if (e instanceof JsonSyntaxError) return e;
     // Nested deeper than the stack: malformed, as Jackson refuses a document past its depth limit
@@ -308,10 +507,11 @@ function parseFirst(text: string): JNode | undefined | JsonSyntaxError {
  */
 export function parseJsonRow(text: string | null, schema: StructType): Row | null {
   if (text === null || text === undefined) return null;
-  const doc = parseFirst(text);
-  if (doc === undefined) return null;
-  if (doc instanceof JsonSyntaxError || doc.k !== 'o') return nullRow(schema);
-  return convertObject(doc.v, schema);
+  const row = guarded(() => new Reader(text).firstAs(schema));
+  if (row === undefined) return null;
+  // Malformed, or not an object (a null document too: Spark's row of nulls).
+  if (row instanceof JsonSyntaxError || row === null || row === MISS) return nullRow(schema);
+  return row as Row;
 }
 
 /**
@@ -319,12 +519,10 @@ export function parseJsonRow(text: string | null, schema: StructType): Row | nul
  * objects a row each; anything else (or malformed text) one row of nulls.
  */
 export function parseJsonRows(text: string, schema: StructType): Row[] {
-  const doc = parseFirst(text);
-  if (doc === undefined) return [];
-  if (doc instanceof JsonSyntaxError) return [nullRow(schema)];
-  if (doc.k === 'o') return [convertObject(doc.v, schema)];
-  if (doc.k === 'a' && doc.v.every((x) => x.k === 'o')) return doc.v.map((x) => convertObject((x as { v: [string, JNode][] }).v, schema));
-  return [nullRow(schema)];
+  const rows = guarded(() => new Reader(text).rowsAs(schema));
+  if (rows === undefined) return [];
+  if (rows instanceof JsonSyntaxError || rows === MISS) return [nullRow(schema)];
+  return rows;
 }
 
 // ---- Writing ----

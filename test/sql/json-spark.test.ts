@@ -77,6 +77,19 @@ describe('from_json (PERMISSIVE, Spark 3.5 partial results)', () => {
     for (const [doc, want] of cases) expect([doc, parseJsonRow(doc, s)]).toEqual([doc, want]);
   });
 
+  it('a field the schema does not name is read past, not built — and a malformed one still makes the document malformed', () => {
+    const s = toSchema('a INT') as StructType;
+    expect(parseJsonRow('{"x": {"y": [1, "two", {"z": null}], "w": \'q\'}, "a": 7}', s)).toEqual({ a: 7 });
+    expect(parseJsonRow('{"x": {"y": [1, 2,]}, "a": 7}', s)).toEqual({ a: null });
+    expect(parseJsonRow('{"x": "bad \\q escape", "a": 7}', s)).toEqual({ a: null });
+    expect(parseJsonRow('{"x": 01, "a": 7}', s)).toEqual({ a: null });
+    // A field named __proto__ is a field, not the row's prototype.
+    const p = parseJsonRow('{"__proto__": 5, "a": 1}', toSchema('`__proto__` INT, a INT') as StructType)!;
+    expect(Object.keys(p)).toEqual(['__proto__', 'a']);
+    expect(p['__proto__']).toBe(5);
+    expect(Object.getPrototypeOf(p)).toBe(Object.prototype);
+  });
+
   it('a document nested deeper than the stack is malformed (a row of NULLs), not the end of the query', () => {
     const s = toSchema('id LONG') as StructType;
     const deep = `{"id": 1, "x": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
