@@ -329,6 +329,8 @@ function count(parts: readonly (readonly unknown[])[]): number {
   return n;
 }
 
+const UPDATE_OPTIONS = new Set(['numPartitions', 'initialRDD', 'name', 'stateStore']);
+
 DStream.prototype.updateStateByKey = function <K, V, S>(
   this: DStream<[K, V]>,
   update: UpdateFunction<V, S>,
@@ -337,6 +339,11 @@ DStream.prototype.updateStateByKey = function <K, V, S>(
   if (typeof update !== 'function') throw new TypeError('updateStateByKey needs an update function');
   if (options === null || typeof options !== 'object') {
     throw new TypeError('updateStateByKey options must be an object: { numPartitions?, initialRDD?, name?, stateStore? }');
+  }
+  // A misspelt option (`initialRdd`) would silently start from an empty state.
+  const unknown = Object.keys(options).filter((k) => !UPDATE_OPTIONS.has(k));
+  if (unknown.length > 0) {
+    throw new TypeError(`updateStateByKey: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; the options are numPartitions, initialRDD, name, stateStore`);
   }
   const { numPartitions, initialRDD, name, stateStore } = options;
   if (initialRDD !== undefined) checkInitialState(initialRDD, 'updateStateByKey: initialRDD');

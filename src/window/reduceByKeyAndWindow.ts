@@ -51,6 +51,8 @@ function reduceWholeWindow<K, V>(
   return filterFunc ? windowed.filter(filterFunc) : windowed;
 }
 
+const WINDOW_OPTIONS = new Set(['numPartitions', 'filterFunc', 'name', 'stateStore']);
+
 DStream.prototype.reduceByKeyAndWindow = function <K, V>(
   this: DStream<[K, V]>,
   f: (a: V, b: V) => V,
@@ -67,6 +69,11 @@ DStream.prototype.reduceByKeyAndWindow = function <K, V>(
     ];
     if (options === null || typeof options !== 'object') {
       throw new TypeError('reduceByKeyAndWindow: options must be an object { numPartitions?, filterFunc? }');
+    }
+    // A misspelt filterFunc would silently keep the keys that fell to zero.
+    const unknown = Object.keys(options).filter((k) => !WINDOW_OPTIONS.has(k));
+    if (unknown.length > 0) {
+      throw new TypeError(`reduceByKeyAndWindow: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; the options are numPartitions, filterFunc, name, stateStore`);
     }
     if (second == null) {
       return reduceWholeWindow(this, f, windowDuration, slideDuration, options.numPartitions, options.filterFunc);

@@ -267,4 +267,12 @@ describe('updateStateByKey errors', () => {
     expect(() => pairs.updateStateByKey(sum, { numPartitions: 0 })).toThrow(RangeError);
     expect(() => pairs.updateStateByKey(sum, { initialRDD: 5 as never })).toThrow(TypeError);
   });
+
+  it('refuses an unknown option by name, where a misspelt initialRdd started from an empty state', () => {
+    const ctx = testContext();
+    const pairs = ctx.ssc.queueStream<[string, number]>([]);
+    expect(() => pairs.updateStateByKey(sum, { initialRdd: [['a', 1]] } as never)).toThrow(
+      "updateStateByKey: unknown option 'initialRdd'; the options are numPartitions, initialRDD, name, stateStore",
+    );
+  });
 });

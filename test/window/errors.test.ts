@@ -69,6 +69,13 @@ describe('window durations', () => {
     expect(() => pairs.reduceByKeyAndWindow(add, sub, 1000, 1000, { numPartitions: 0 })).toThrow(/numPartitions/);
     expect(() => pairs.reduceByKeyAndWindow(add, sub, 1000, 1000, { filterFunc: 1 as never })).toThrow(/filterFunc/);
   });
+
+  it('an unknown option is refused by name, where a misspelt filterFunc kept the keys at zero', () => {
+    const { pairs } = context();
+    expect(() => pairs.reduceByKeyAndWindow(add, sub, 1000, 1000, { filterFn: () => true } as never)).toThrow(
+      "reduceByKeyAndWindow: unknown option 'filterFn'; the options are numPartitions, filterFunc, name, stateStore",
+    );
+  });
 });
 
 describe('checkpoint directory', () => {
