@@ -49,30 +49,46 @@ export async function storedFromOffsets(
 /**
  * Remembers the offset ranges of each batch of a direct stream, for an output further down the
  * graph whose RDD is no longer the Kafka RDD (Spark's `transform { rdd => offsetRanges = …; rdd }`).
+ * It keeps each batch's ranges — a few numbers per partition — not its RDD, whose records would
+ * otherwise stay in memory until the batch is forgotten. Call {@link forget} once a batch is
+ * written (`foreachBatchTo` does).
  */
 export class OffsetTracker {
-  /** Each batch's RDD as the direct stream gave it: its ranges are read when the output asks. */
-  private readonly byTime = new Map<number, { offsetRanges(): OffsetRange[] }>();
+  /**
+   * Each batch's ranges; or, for a batch whose ranges were not decided when it was tracked, its
+   * RDD until they are first asked for.
+   */
+  private readonly byTime = new Map<number, OffsetRange[] | { offsetRanges(): OffsetRange[] }>();
 
-  /** `stream`, passed through; each batch's RDD is remembered under its time for {@link rangesAt}. */
+  /** `stream`, passed through; each batch's offset ranges are remembered under its time for {@link rangesAt}. */
   track<T>(stream: DStream<T>): DStream<T> {
     return stream.transform((rdd: RDD<T>, time: number) => {
       const kafkaRdd = rdd as RDD<T> & { offsetRanges?: () => OffsetRange[] };
       if (typeof kafkaRdd.offsetRanges !== 'function') {
         throw new Error('OffsetTracker.track: the stream’s RDDs have no offsetRanges() (track the direct Kafka stream itself)');
       }
-      // The ranges of a direct stream's batch are decided after the batch is generated (and
-      // before its outputs run): keep the RDD, ask it when the output does.
-      this.byTime.set(time, kafkaRdd as { offsetRanges(): OffsetRange[] });
+      // A direct stream decides a batch's ranges before it computes the batch's RDD; should they
+      // not be known yet, the RDD is asked again when the output asks.
+      let entry: OffsetRange[] | { offsetRanges(): OffsetRange[] };
+      try {
+        entry = kafkaRdd.offsetRanges().map((r) => ({ ...r }));
+      } catch {
+        entry = kafkaRdd as { offsetRanges(): OffsetRange[] };
+      }
+      this.byTime.set(time, entry);
       return rdd;
     });
   }
 
   /** The ranges of batch `time`; throws when the batch was not tracked. */
   rangesAt(time: number): OffsetRange[] {
-    const rdd = this.byTime.get(time);
-    if (rdd === undefined) throw new Error(`OffsetTracker: no offset ranges recorded for batch ${time}`);
-    return rdd.offsetRanges().map((r) => ({ ...r }));
+    let entry = this.byTime.get(time);
+    if (entry === undefined) throw new Error(`OffsetTracker: no offset ranges recorded for batch ${time}`);
+    if (!Array.isArray(entry)) {
+      entry = entry.offsetRanges();
+      this.byTime.set(time, entry);
+    }
+    return entry.map((r) => ({ ...r }));
   }
 
   /** Forgets the batches up to `time` (call once they are written). */

@@ -43,7 +43,10 @@ export function foreachBatchTo<S extends Record<string, PostgresSink<any>>>(
     RDD.unionAll(rdds.map((rdd, i) => rdd.map((row): [number, unknown] => [i, row]))),
   );
   const { offsets, fullState, onWritten } = options;
+  // The batch is claimed under the owner's sinkId: a second output of that claim would be skipped.
+  const lease = tables.owner.registerOutput();
   tagged.foreachRDD(async (rdd, time) => {
+    lease.check();
     const rows: Record<string, unknown[]> = Object.fromEntries(names.map((n) => [n, []]));
     for (const [i, row] of rdd.collect()) rows[names[i]!]!.push(row);
     const offsetRanges = offsets instanceof OffsetTracker ? offsets.rangesAt(time) : offsets?.(time);

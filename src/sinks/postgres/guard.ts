@@ -155,14 +155,7 @@ export function needsProbe(stamp: Stamp): boolean {
  * offsets the sink has stored (the position the table should reflect).
  */
 export function describeDamage(d: TableDamage, offsets: Record<string, number>): string {
-  const upTo = d.lastBatch === undefined ? 'its last committed batch' : `batch ${d.lastBatch}`;
-  const found = {
-    missing: `table ${d.table} does not exist, but this sink has committed rows to it up to ${upTo}`,
-    recreated: `table ${d.table} was dropped and created again since this sink committed ${upTo} (another table oid)`,
-    truncated: `table ${d.table} was truncated by another writer since this sink committed ${upTo}`,
-    'rows-deleted': `${d.rowsDeleted} row(s) of table ${d.table} were deleted by another writer since this sink committed ${upTo}`,
-    emptied: `table ${d.table} is empty, but this sink's last commit (${upTo}) left rows in it`,
-  }[d.kind];
+  const found = damageFinding(d);
   const stored = Object.keys(offsets).length > 0 ? ` the offsets stored with it (${JSON.stringify(offsets)})` : ' its stored offsets';
   return (
     `${found}: the table no longer holds what${stored} account for, and going on would lose those rows silently ` +
@@ -172,6 +165,18 @@ export function describeDamage(d: TableDamage, offsets: Record<string, number>):
     `checkpoint and call sink.startOver() (it forgets the stored offsets and batches and empties the table), so ` +
     `the input is read again from where auto.offset.reset says`
   );
+}
+
+/** What the table check found, in a sentence without the ways forward (the callers' differ). */
+export function damageFinding(d: TableDamage): string {
+  const upTo = d.lastBatch === undefined ? 'its last committed batch' : `batch ${d.lastBatch}`;
+  return {
+    missing: `table ${d.table} does not exist, but this sink has committed rows to it up to ${upTo}`,
+    recreated: `table ${d.table} was dropped and created again since this sink committed ${upTo} (another table oid)`,
+    truncated: `table ${d.table} was truncated by another writer since this sink committed ${upTo}`,
+    'rows-deleted': `${d.rowsDeleted} row(s) of table ${d.table} were deleted by another writer since this sink committed ${upTo}`,
+    emptied: `table ${d.table} is empty, but this sink's last commit (${upTo}) left rows in it`,
+  }[d.kind];
 }
 
 /** The part of a pg client the guard uses. */

@@ -120,7 +120,10 @@ export interface PostgresSinkOptions<Row> extends PostgresConnectionOptions {
   method?: WriteMethod;
   /** How `complete` mode empties the table: `delete` (default) or `truncate`. See README in this folder. */
   completeStrategy?: 'delete' | 'truncate';
-  /** Name of this sink for the exactly-once bookkeeping. Default: the qualified table name. */
+  /**
+   * Name of this sink for the exactly-once bookkeeping. Default: the qualified table name. One
+   * stream output per sinkId: two outputs writing one table need a sinkId each (outputs.ts).
+   */
   sinkId?: string;
   /**
    * Schema of `dstreams_sink_batches` / `dstreams_sink_offsets`. Default: the table's schema
@@ -164,7 +167,10 @@ export interface PostgresSinkOptions<Row> extends PostgresConnectionOptions {
    * `stateSnapshots()` of a state restored from the checkpoint). Update and complete mode only.
    */
   rebuild?: boolean;
-  /** Forget bookkeeping rows of batches older than this (ms before the batch being written). Default: keep all. */
+  /**
+   * Forget bookkeeping rows of batches older than this (ms before the batch being written): a finite
+   * number ≥ 0. Default: keep all.
+   */
   bookkeepingRetentionMs?: number;
   /** Back-off for transient failures, or `false` for a single attempt. */
   retry?: RetryOptions | false;
@@ -199,16 +205,18 @@ export interface SinkSettings {
 export function resolveSinkOptions<Row>(options: PostgresSinkOptions<Row>): SinkSettings {
   const table = normalizeTable(options.table);
   const columns = [...(options.columns ?? [])];
+  const sinkId = options.sinkId ?? (table.schema === undefined ? table.name : `${table.schema}.${table.name}`);
+  const tableName = qualifiedName(table.schema, table.name);
   const s: SinkSettings = {
-    sinkId: options.sinkId ?? (table.schema === undefined ? table.name : `${table.schema}.${table.name}`),
+    sinkId,
     mode: options.mode ?? 'append',
     method: options.method ?? DEFAULT_METHOD,
     columns,
     keyColumns: [...(options.keyColumns ?? [])],
     schema: table.schema,
-    tableName: qualifiedName(table.schema, table.name),
+    tableName,
     bookkeepingSchema: options.bookkeepingSchema ?? table.schema,
-    retry: resolveRetryOptions(options.retry),
+    retry: resolveRetryOptions(options.retry, `PostgresSink "${sinkId}" (table ${tableName})`),
     offsetCheck: options.offsetCheck ?? 'none',
     tableCheck: options.tableCheck ?? (options.mode ?? 'append') !== 'append',
     rebuild: options.rebuild ?? false,
@@ -244,6 +252,12 @@ function validate<Row>(options: PostgresSinkOptions<Row>, s: SinkSettings): void
   }
   if (s.rebuild && (s.mode === 'append' || !s.tableCheck)) {
     fail('`rebuild` is for update and complete mode with the table check on (the table is the state)');
+  }
+  // Negative would prune the batch being written (it is then written again when replayed); NaN,
+  // Infinity or a string would fail every batch's transaction at run time.
+  const keep = options.bookkeepingRetentionMs;
+  if (keep !== undefined && !(typeof keep === 'number' && Number.isFinite(keep) && keep >= 0)) {
+    fail(`bookkeepingRetentionMs must be a finite number of ms ≥ 0 (leave it out to keep every batch's claim), got ${typeof keep === 'string' ? JSON.stringify(keep) : String(keep)}`);
   }
   if (options.keyNullsNotDistinct && s.keyColumns.length === 0) fail('keyNullsNotDistinct needs `keyColumns`');
   if (options.createTable) {

@@ -34,9 +34,23 @@ export interface ResolvedRetryOptions {
   jitter: boolean;
 }
 
-export function resolveRetryOptions(opts: RetryOptions | false | undefined): ResolvedRetryOptions {
+/** The numeric retry options: a value of another type (a string such as `'2000 ms'`) is refused, not read as "no limit". */
+const NUMERIC = ['maxElapsedMs', 'maxAttempts', 'initialDelayMs', 'maxDelayMs', 'factor'] as const;
+
+/** `who` names the sink in the errors (a TypeError for a wrong type, a RangeError for a wrong number). */
+export function resolveRetryOptions(opts: RetryOptions | false | undefined, who = 'PostgresSink'): ResolvedRetryOptions {
   if (opts === false) {
     return { maxElapsedMs: 0, maxAttempts: 1, initialDelayMs: 0, maxDelayMs: 0, factor: 1, jitter: false };
+  }
+  if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) {
+    throw new TypeError(`${who}: retry must be an object of options or false, got ${describe(opts)}`);
+  }
+  for (const k of NUMERIC) {
+    const v = opts?.[k];
+    if (v !== undefined && typeof v !== 'number') throw new TypeError(`${who}: retry.${k} must be a number, got ${describe(v)}`);
+  }
+  if (opts?.jitter !== undefined && typeof opts.jitter !== 'boolean') {
+    throw new TypeError(`${who}: retry.jitter must be true or false, got ${describe(opts.jitter)}`);
   }
   const r: ResolvedRetryOptions = {
     maxElapsedMs: opts?.maxElapsedMs ?? 60_000,
@@ -46,13 +60,16 @@ export function resolveRetryOptions(opts: RetryOptions | false | undefined): Res
     factor: opts?.factor ?? 2,
     jitter: opts?.jitter ?? true,
   };
-  for (const [k, v] of Object.entries(r)) {
-    if (typeof v === 'number' && (Number.isNaN(v) || v < 0)) {
-      throw new RangeError(`PostgresSink: retry.${k} must be a non-negative number, got ${v}`);
-    }
+  for (const k of NUMERIC) {
+    const v = r[k];
+    if (Number.isNaN(v) || v < 0) throw new RangeError(`${who}: retry.${k} must be a non-negative number, got ${v}`);
   }
-  if (r.maxAttempts < 1) throw new RangeError('PostgresSink: retry.maxAttempts must be at least 1');
+  if (r.maxAttempts < 1) throw new RangeError(`${who}: retry.maxAttempts must be at least 1`);
   return r;
+}
+
+function describe(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v !== null ? (Array.isArray(v) ? 'an array' : 'an object') : String(v);
 }
 
 /** Delay before attempt `attempt + 1`, after `attempt` failed attempts (attempt >= 1). */

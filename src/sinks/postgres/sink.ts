@@ -25,8 +25,9 @@
  * the reads, writer, startOver, close) is one public class with its docs; every part that changes
  * for another reason is beside it: options.ts (options, defaults,
  * validation), statements.ts (the SQL), offsets.ts (offset checks), rows.ts (row shaping),
- * session.ts (pooled clients and the retry loop), guard.ts (the table check), setup.ts (the DDL
- * at first use, `startOver`), write.ts (COPY or INSERT of the rows).
+ * session.ts (pooled clients and the retry loop), connections.ts (the pool, and what close() does to
+ * writes in progress), outputs.ts (one stream output per sinkId), guard.ts (the table check),
+ * setup.ts (the DDL at first use, `startOver`), write.ts (COPY or INSERT of the rows).
  */
 import pg from 'pg';
 import type { PoolClient } from 'pg';
@@ -50,6 +51,8 @@ import {
 } from './options.js';
 import { dedupeByKey, readTypes, toValueRows, type SinkRow } from './rows.js';
 import { withClient, withRetry, type Attempt, type RetryHost } from './session.js';
+import { SinkConnections } from './connections.js';
+import { claimKey, registerOutput, type OutputLease } from './outputs.js';
 import { describeDamage, guardStatements, stampBatch, type GuardStatements, type TableDamage } from './guard.js';
 import { forgetSink, setUpTables } from './setup.js';
 import { writeRows } from './write.js';
@@ -91,6 +94,9 @@ export class PostgresSink<Row = SinkRow> {
   readonly tableName: string;
 
   private readonly pool: pg.Pool;
+  private readonly connections: SinkConnections;
+  /** Which claim this sink's batches are (outputs.ts). */
+  private readonly claim: string;
   private readonly opts: PostgresSinkOptions<Row>;
   private readonly settings: SinkSettings;
   private readonly sql: Statements;
@@ -130,7 +136,9 @@ export class PostgresSink<Row = SinkRow> {
       ...options,
       applicationName: options.applicationName ?? `dstreams-sink:${this.sinkId}`.slice(0, 63),
     });
-    this.pool = new pg.Pool(config);
+    this.claim = claimKey(config, s.bookkeepingSchema, s.sinkId);
+    this.connections = new SinkConnections(config);
+    this.pool = this.connections.pool;
     // An idle pooled connection that the server drops emits 'error' on the pool; without a
     // listener that would crash the process. The pool discards the client by itself.
     this.pool.on('error', () => {});
@@ -268,12 +276,17 @@ export class PostgresSink<Row = SinkRow> {
    * ```ts
    * counts.foreachRDD(sink.writer(([location, n], time) => ({ location, n, batch_id: time })));
    * ```
+   *
+   * One writer per output, and one output per sinkId: a later `writer()` of the same sinkId (this
+   * sink's or another's) retires this one, which then refuses to write (outputs.ts).
    */
   writer<T = Row>(
     extract?: (element: T, batchTime: number) => Row,
     options: WriterOptions<T> = {},
   ): (rdd: CollectableRDD<T>, time: number) => Promise<void> {
+    const lease = this.registerOutput();
     return async (rdd, time) => {
+      lease.check();
       const elements = await rdd.collect();
       const rows = extract ? elements.map((e) => extract(e, time)) : (elements as unknown as Row[]);
       const offsetRanges = options.offsetRanges
@@ -283,6 +296,11 @@ export class PostgresSink<Row = SinkRow> {
           : undefined;
       await this.writeBatch({ batchTime: time, offsetRanges }, rows);
     };
+  }
+
+  /** @internal A new stream output of this sink's claim (outputs.ts): `writer()`, `foreachBatchTo`. */
+  registerOutput(): OutputLease {
+    return registerOutput(this.claim, this.sinkId, this.tableName);
   }
 
   /** Creates the bookkeeping tables and (with `createTable`) the target table. Called by the first write. */
@@ -296,12 +314,16 @@ export class PostgresSink<Row = SinkRow> {
     return this.initPromise;
   }
 
-  /** Stops retrying and ends the pool. Writes in progress fail. */
+  /**
+   * Stops retrying and ends the pool. Writes in progress fail at once (connections.ts): a write
+   * waiting to retry, on a lock or on an unresponsive server rejects, its transaction rolls back,
+   * and the batch is written when it runs again (after a restart).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.closing.abort(new Error(`PostgresSink "${this.sinkId}" was closed`));
-    await this.pool.end();
+    await this.connections.end();
   }
 
   // ---------------------------------------------------------------- transaction

@@ -52,6 +52,7 @@ export class PostgresTables<S extends Record<string, PostgresSink<any>>> {
     rows: TableRows<S>,
     options: Pick<WriteBatchOptions<unknown>, 'fullState'> = {},
   ): Promise<WriteTablesResult<S>> {
+    this.checkNames(rows);
     const result = await this.owner.writeBatch(batch, rows[this.ownerName] ?? [], {
       ...options,
       alongside: this.others.map((n) => ({ sink: this.sinks[n]!, rows: rows[n] ?? [] })),
@@ -60,6 +61,20 @@ export class PostgresTables<S extends Record<string, PostgresSink<any>>> {
     const written = { [this.ownerName]: rowsWritten } as { [K in keyof S]: number };
     this.others.forEach((n, i) => (written[n] = alongsideRowsWritten[i] ?? 0));
     return { ...rest, rowsWritten: written };
+  }
+
+  /** Rows under a name that is no table (a typo, another casing) would be dropped while the batch commits. */
+  private checkNames(rows: TableRows<S>): void {
+    if (rows === null || typeof rows !== 'object' || Array.isArray(rows)) {
+      throw new TypeError('PostgresTables.writeBatch: rows must be an object of rows per table name');
+    }
+    const unknown = Object.keys(rows).filter((n) => !Object.hasOwn(this.sinks, n));
+    if (unknown.length > 0) {
+      throw new TypeError(
+        `PostgresTables.writeBatch: no table named ${unknown.map((n) => JSON.stringify(n)).join(', ')} ` +
+          `(the tables are ${Object.keys(this.sinks).map((n) => JSON.stringify(n)).join(', ')}); nothing was written`,
+      );
+    }
   }
 
   /** The owner's stored offsets (`createDirectStream`'s `fromOffsets`). */

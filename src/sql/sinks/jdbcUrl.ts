@@ -12,14 +12,26 @@ export function pgTarget(url: string, table: string, props: { user?: string; pas
   const m = /^(?:jdbc:)?postgres(?:ql)?:\/\/(.*)$/i.exec(url.trim());
   if (!m) throw new Error(`not a PostgreSQL JDBC url: ${url} (expected jdbc:postgresql://host:port/database)`);
   const u = new URL(`postgresql://${m[1]}`);
-  const user = props.user ?? u.searchParams.get('user') ?? (u.username || undefined);
-  const password = props.password ?? u.searchParams.get('password') ?? (u.password || undefined);
+  // The URL keeps userinfo percent-encoded (`p%40ss`); the query's values and the properties are plain.
+  const user = props.user ?? u.searchParams.get('user') ?? (decodeUserinfo(u.username) || undefined);
+  const password = props.password ?? u.searchParams.get('password') ?? (decodeUserinfo(u.password) || undefined);
   u.searchParams.delete('user');
   u.searchParams.delete('password');
   u.username = user ? encodeURIComponent(user) : '';
   u.password = password ? encodeURIComponent(password) : '';
   const [a, b] = tableName(table);
   return { connectionString: u.toString(), table: b === undefined ? { name: a! } : { schema: a!, name: b } };
+}
+
+/** Percent-decoded userinfo; a `%` not followed by two hex digits is a literal `%` (URL leaves it so). */
+function decodeUserinfo(s: string): string {
+  return s.replace(/(?:%[0-9A-Fa-f]{2})+/g, (seq) => {
+    try {
+      return decodeURIComponent(seq);
+    } catch {
+      return seq; // not UTF-8: kept as written
+    }
+  });
 }
 
 /**

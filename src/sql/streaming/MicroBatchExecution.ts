@@ -201,8 +201,15 @@ export class MicroBatchExecution {
     const tGet = performance.now();
     this.input.prepare(plan, rows);
     this.lastOutputRows = 0;
-    await withBatchTimestamp(plan.timestamp ?? triggerStart, () => this.clock.advance(BATCH));
-    this.checkEngine();
+    try {
+      await withBatchTimestamp(plan.timestamp ?? triggerStart, () => this.clock.advance(BATCH));
+      this.checkEngine();
+    } catch (e) {
+      // stop() interrupted the batch (it closed the sink under it): the batch runs again after a
+      // restart, and the query stopped rather than failed.
+      if (this.stopped) return false;
+      throw e;
+    }
     this.input.commit(time);
     this.source.commit?.(plan.end);
     const tEnd = performance.now();
@@ -293,15 +300,24 @@ export class MicroBatchExecution {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // As Spark's stop() interrupts the batch running, the sink is closed first: a write that waits
+    // (PostgreSQL away and the sink retrying, or a lock held) fails now — its transaction rolls
+    // back — instead of holding the stop for the sink's whole retry budget.
+    const closing = this.o.sink.close?.().then(
+      () => undefined,
+      (e: unknown) => ({ error: e }),
+    );
     await this.chain;
     const errors: unknown[] = [];
-    for (const step of [() => this.ssc?.stop(), () => this.source?.stop?.(), () => this.o.sink.close?.()]) {
+    for (const step of [() => this.ssc?.stop(), () => this.source?.stop?.()]) {
       try {
         await step();
       } catch (e) {
         errors.push(e);
       }
     }
+    const closed = await closing;
+    if (closed) errors.push(closed.error);
     if (errors.length > 0) throw errors[0];
   }
 }

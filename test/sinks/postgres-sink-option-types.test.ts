@@ -1,0 +1,36 @@
+// Options of a wrong type or out of range are refused when the sink is made (a TypeError naming
+// the option and the value), not found out batch after batch at run time.
+import { describe, expect, it } from 'vitest';
+import { PostgresSink, type PostgresSinkOptions } from '../../src/sinks/postgres/index.js';
+
+function make(extra: Partial<PostgresSinkOptions<unknown>>): PostgresSink<unknown> {
+  // Nothing connects: the checks run in the constructor (nothing listens on port 1).
+  return new PostgresSink({ connectionString: 'postgresql://postgres@127.0.0.1:1/test', table: 'opt_types', columns: ['k'], sinkId: 'opt-types', ...extra });
+}
+
+describe('PostgresSink option checks', () => {
+  it.each([-1, Number.NaN, Infinity, '1 day', null])('bookkeepingRetentionMs %s is refused (negative wrote batches twice, the others failed every batch)', (v) => {
+    expect(() => make({ bookkeepingRetentionMs: v as number })).toThrow(TypeError);
+    expect(() => make({ bookkeepingRetentionMs: v as number })).toThrow(/PostgresSink "opt-types".*bookkeepingRetentionMs must be a finite number of ms ≥ 0.*got/);
+  });
+
+  it('bookkeepingRetentionMs 0 and more are taken', async () => {
+    for (const v of [0, 1, 86_400_000]) await make({ bookkeepingRetentionMs: v }).close();
+  });
+
+  it.each(['maxElapsedMs', 'maxAttempts', 'initialDelayMs', 'maxDelayMs', 'factor'])('retry.%s given as a string is refused (maxElapsedMs "2000 ms" retried for ever)', (k) => {
+    expect(() => make({ retry: { [k]: '2000 ms' } as never })).toThrow(TypeError);
+    expect(() => make({ retry: { [k]: '2000 ms' } as never })).toThrow(new RegExp(`PostgresSink "opt-types" \\(table "opt_types"\\): retry\\.${k} must be a number, got "2000 ms"`));
+  });
+
+  it('retry.jitter must be a boolean, retry an object or false', () => {
+    expect(() => make({ retry: { jitter: 'no' } as never })).toThrow(/retry\.jitter must be true or false, got "no"/);
+    expect(() => make({ retry: true as never })).toThrow(/retry must be an object of options or false, got true/);
+  });
+
+  it('numbers, Infinity and false are still taken for retry', async () => {
+    await make({ retry: { maxElapsedMs: Infinity, maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 100, factor: 1.5, jitter: false } }).close();
+    await make({ retry: false }).close();
+    expect(() => make({ retry: { maxElapsedMs: -1 } })).toThrow(RangeError);
+  });
+});
