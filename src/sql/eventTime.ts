@@ -51,11 +51,12 @@ function inheriting(child: Plan, outputs: [name: string, expr: Expr][]): string[
 }
 
 /**
- * A watermarked value's event time in ms: a timestamp's, or for a window its end − 1 (the end is
- * exclusive: the window is complete once the watermark reaches it). Null (never late) otherwise.
+ * A watermarked value's event time in ms: a timestamp's, or for a window its end — Spark's
+ * WatermarkSupport compares `window.end <= watermark`, so a window closes (and a row of it is
+ * late) once the watermark reaches its end, not a millisecond before. Null (never late) otherwise.
  */
 export function eventTimeOf(v: unknown): number | null {
   if (v instanceof Date) return v.getTime();
   const end = (v as { end?: unknown } | null)?.end;
-  return end instanceof Date ? end.getTime() - 1 : null;
+  return end instanceof Date ? end.getTime() : null;
 }

@@ -187,27 +187,36 @@ describe('console, memory and foreachBatch sinks', () => {
     }
   });
 
-  it('a listener that throws: onQueryStarted fails start() and leaves no query active; onQueryTerminated still lets awaitAnyTermination settle', async () => {
+  it('a listener that throws is logged, as Spark\'s ListenerBus: onQueryStarted does not fail start(), onQueryTerminated lets awaitAnyTermination settle', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const spark = new SparkSession({ clock: new ManualClock() });
-    const input = new MemoryStream<string>(spark, 'string');
-    // Active when its listeners hear of it, as in Spark.
-    const activeAtStart: boolean[] = [];
-    spark.streams.addListener({ onQueryStarted: (e) => void activeAtStart.push(spark.streams.get(e.id) !== undefined) });
-    const startedListener = { onQueryStarted: () => { throw new Error('started-listener bug'); } };
-    spark.streams.addListener(startedListener);
-    expect(() => input.toDF().writeStream.queryName('leaky').foreachBatch(() => undefined).start()).toThrow(/started-listener bug/);
-    expect(spark.streams.active).toEqual([]);
-    expect(activeAtStart).toEqual([true]);
-    spark.streams.removeListener(startedListener);
-    // The name is free again.
-    spark.streams.addListener({ onQueryTerminated: () => { throw new Error('terminated-listener bug'); } });
-    const q = await input.toDF().writeStream.queryName('leaky').foreachBatch(() => { throw new Error('user fn failed'); }).start();
-    const any = spark.streams.awaitAnyTermination();
-    input.addData('x');
-    await expect(q.processAllAvailable()).rejects.toThrow(/user fn failed/);
-    await expect(any).rejects.toThrow(/user fn failed/);
-    expect(q.isActive).toBe(false);
-    await spark.stop().catch(() => undefined);
+    try {
+      const input = new MemoryStream<string>(spark, 'string');
+      // Active when its listeners hear of it, as in Spark.
+      const activeAtStart: boolean[] = [];
+      spark.streams.addListener({ onQueryStarted: (e) => void activeAtStart.push(spark.streams.get(e.id) !== undefined) });
+      const startedListener = { onQueryStarted: () => { throw new Error('started-listener bug'); } };
+      spark.streams.addListener(startedListener);
+      const first = input.toDF().writeStream.queryName('leaky').foreachBatch(() => undefined).start();
+      expect(spark.streams.active).toEqual([first]);
+      expect(activeAtStart).toEqual([true]);
+      expect(errors.mock.calls.some(([m, e]) => /Listener StreamingQueryListener threw an exception/.test(String(m)) && /started-listener bug/.test(String(e)))).toBe(true);
+      await first.stop();
+      spark.streams.resetTerminated();
+      spark.streams.removeListener(startedListener);
+      // The name is free again.
+      spark.streams.addListener({ onQueryTerminated: () => { throw new Error('terminated-listener bug'); } });
+      const q = await input.toDF().writeStream.queryName('leaky').foreachBatch(() => { throw new Error('user fn failed'); }).start();
+      const any = spark.streams.awaitAnyTermination();
+      input.addData('x');
+      await expect(q.processAllAvailable()).rejects.toThrow(/user fn failed/);
+      await expect(any).rejects.toThrow(/user fn failed/);
+      expect(q.isActive).toBe(false);
+      expect(errors.mock.calls.some(([, e]) => /terminated-listener bug/.test(String(e)))).toBe(true);
+    } finally {
+      await spark.stop().catch(() => undefined);
+      errors.mockRestore();
+    }
   });
 
   it('stream–static join', async () => {

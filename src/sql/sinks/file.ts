@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import { AnalysisException } from '../errors.js';
 import { formatFile, formatOptions, type FileFormat, type FormatOptions } from '../fileFormats.js';
 import { writeParquet } from '../parquet.js';
-import { StringType } from '../types.js';
+import { ArrayType, StringType, StructType, Types, type DataType } from '../types.js';
 import { registerSinkFormat } from './registry.js';
 import type { BatchOutput, Sink } from './Sink.js';
 
@@ -91,10 +91,36 @@ export async function listDataFiles(dir: string): Promise<string[]> {
   return out;
 }
 
+/** Spark's DataType.sql (`BINARY`, `ARRAY<INT>`, `STRUCT<a: BIGINT>`), as its error messages quote types. */
+function sqlType(t: DataType): string {
+  if (t instanceof ArrayType) return `ARRAY<${sqlType(t.elementType)}>`;
+  if (t instanceof StructType) return `STRUCT<${t.fields.map((f) => `${quoteIfNeeded(f.name)}: ${sqlType(f.dataType)}`).join(', ')}>`;
+  return t.simpleString().toUpperCase();
+}
+
+function quoteIfNeeded(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `\`${name.replace(/`/g, '``')}\``;
+}
+
+/**
+ * Spark's CSVFileFormat.supportDataType (DataSourceUtils.verifySchema): atomic types but binary;
+ * no arrays or structs. Spark fails the query's first batch with this message; here start() does,
+ * as for the text sink's single string column.
+ */
+function checkCsvSchema(schema: StructType): void {
+  for (const f of schema.fields) {
+    const t = f.dataType;
+    if (t === Types.BINARY || t instanceof ArrayType || t instanceof StructType) {
+      throw new AnalysisException(`[UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE] The CSV datasource doesn't support the column \`${f.name.replace(/`/g, '``')}\` of the type "${sqlType(t)}".`);
+    }
+  }
+}
+
 for (const format of ['json', 'csv', 'text'] as const) {
   registerSinkFormat(format, () => (args) => {
     const path = args.options.path;
     if (!path) throw new AnalysisException("'path' is not specified: writeStream.format(...).start(path) or option('path', ...)");
+    if (format === 'csv') checkCsvSchema(args.schema);
     if (format === 'text' && (args.schema.fields.length !== 1 || !(args.schema.fields[0]!.dataType === new StringType()))) {
       throw new AnalysisException(`Text data source supports only a single column of string type, and you have ${args.schema.fields.length} columns: ${args.schema.simpleString()}`);
     }

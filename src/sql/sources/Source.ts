@@ -11,6 +11,7 @@
  *  - getBatch(start, end): the rows of the batch about to run.
  *  - commit(end): after the batch's sink write and checkpoint (a MemoryStream forgets the rows).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { StructType } from '../types.js';
 import type { Row } from '../values.js';
 
@@ -55,4 +56,21 @@ export interface SourceProvider {
 
 export function sameOffset(a: Offset | undefined, b: Offset | undefined): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+const opening = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs a query's opening (sink, engine, the source's start()) with `signal`, aborted when stop()
+ * abandons the opening (stop() does not wait for it): a source whose start() may wait long (Kafka
+ * retrying a broker that does not answer) reads it with `openingSignal()` and stops retrying,
+ * rather than hold what the opening opened until its retries end.
+ */
+export function withOpeningSignal<T>(signal: AbortSignal, f: () => T): T {
+  return opening.run(signal, f);
+}
+
+/** The signal of the opening the caller runs in (a Source's start()), if any. */
+export function openingSignal(): AbortSignal | undefined {
+  return opening.getStore();
 }

@@ -6,10 +6,17 @@
  * through its manifest. The offset is the list of files taken so far, so a re-run batch reads
  * the same files and a restarted query skips the ones already processed. Files must appear
  * complete (moved in), as Spark expects.
+ *
+ * The path may be a glob, as Spark's (`/data/trips/*.csv`, `/logs/{a,b}/*`; the matcher of
+ * textFileStream, receivers/glob.ts): each trigger lists what it matches then — a matched file is
+ * read, a matched directory gives its files — names relative to the glob's literal leading
+ * directory. A glob need not match anything when the source is defined, and is never read through
+ * a file sink's manifest (Spark's FileStreamSource: sourceHasMetadata is false for a glob).
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync, type Dirent } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { isGlob, matchDirectories, parseGlob, segmentRegExp, type DirectoryGlob } from '../../receivers/glob.js';
 import { AnalysisException } from '../errors.js';
 import { formatOptions, parseFile, TEXT_SCHEMA, type FileFormat, type FormatOptions } from '../fileFormats.js';
 import { readParquet } from '../parquet.js';
@@ -23,11 +30,58 @@ interface FileOffset {
   files: string[];
 }
 
+/**
+ * The files a glob matches now, relative to its literal leading directory (`base`), by modification
+ * time then name. The glob's last segment matches files and directories (a directory gives its
+ * visible files); the segments before it, directories (matchDirectories). As everywhere in the file
+ * source, names starting with `.` or `_` are skipped unless the pattern's segment starts so.
+ */
+async function listGlob(glob: DirectoryGlob): Promise<string[]> {
+  const found = new Map<string, number>();
+  const add = async (full: string): Promise<void> => {
+    const st = await stat(full).catch(() => undefined);
+    if (st?.isFile()) found.set(relative(glob.base, full), st.mtimeMs);
+  };
+  const visible = (name: string): boolean => !/^[._]/.test(name);
+  const filesOf = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => [] as Dirent[]);
+    for (const e of entries) if (visible(e.name)) await add(join(dir, e.name));
+  };
+  for (const segs of glob.patterns) {
+    if (segs.length === 0) {
+      // The whole pattern is literal (`/in/{a}`): the path itself.
+      const st = await stat(glob.base).catch(() => undefined);
+      if (st?.isDirectory()) await filesOf(glob.base);
+      else await add(glob.base);
+      continue;
+    }
+    const last = segs[segs.length - 1]!;
+    const listing = matchDirectories({ base: glob.base, patterns: [segs.slice(0, -1)] });
+    if (listing.error && listing.error.code !== 'ENOENT' && listing.error.code !== 'ENOTDIR') throw listing.error;
+    const re = segmentRegExp(last);
+    const hiddenOk = last.startsWith('.') || last.startsWith('_');
+    for (const dir of listing.dirs) {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => [] as Dirent[]);
+      for (const e of entries) {
+        if ((!hiddenOk && !visible(e.name)) || !re.test(e.name)) continue;
+        const full = join(dir, e.name);
+        const st = await stat(full).catch(() => undefined);
+        if (st?.isDirectory()) await filesOf(full);
+        else if (st?.isFile()) found.set(relative(glob.base, full), st.mtimeMs);
+      }
+    }
+  }
+  return [...found].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([n]) => n);
+}
+
 class FileSource implements Source {
   constructor(
     readonly description: string,
     readonly schema: StructType,
+    /** The directory, or a glob's literal leading directory: the offset's names are relative to it. */
     private readonly dir: string,
+    /** The data files now (names relative to `dir`). */
+    private readonly list: () => Promise<string[]>,
     private readonly format: FileFormat | 'parquet',
     private readonly options: FormatOptions,
     private readonly maxFiles: number | undefined,
@@ -38,7 +92,7 @@ class FileSource implements Source {
   async latestOffset(start: Offset | undefined, limits: ReadLimits = {}): Promise<Offset | undefined> {
     const taken = (start as FileOffset | undefined)?.files ?? [];
     const seen = new Set(taken);
-    let fresh = (await listDataFiles(this.dir)).filter((f) => !seen.has(f));
+    let fresh = (await this.list()).filter((f) => !seen.has(f));
     if (this.latestFirst) fresh.reverse();
     if (limits.upTo) {
       const known = new Set((limits.upTo.end as FileOffset | undefined)?.files ?? []);
@@ -81,12 +135,21 @@ for (const format of ['json', 'csv', 'text', 'parquet'] as const) {
       throw new AnalysisException(`Invalid value '${options.latestFirst}' for option 'latestFirst', must be true or false`);
     }
     // Spark's DataSource.sourceSchema: a path that is not a glob must exist when the source is defined.
-    if (!/[*?[{]/.test(path) && !existsSync(path)) throw new AnalysisException(`Path does not exist: ${path}`);
+    let glob: DirectoryGlob | undefined;
+    if (isGlob(path)) {
+      try {
+        glob = parseGlob(resolve(path));
+      } catch (e) {
+        throw new AnalysisException(`Invalid glob path ${path}: ${(e as Error).message}`);
+      }
+    } else if (!existsSync(path)) throw new AnalysisException(`Path does not exist: ${path}`);
+    const dir = glob?.base ?? path;
+    const list = glob ? () => listGlob(glob) : () => listDataFiles(path);
     const description = `FileStreamSource[${path}]`;
     const provider: SourceProvider & { schema: StructType } = {
       description,
       schema: st,
-      createSource: () => new FileSource(description, st, path, format, formatOptions(options), max, latestFirst === 'true'),
+      createSource: () => new FileSource(description, st, dir, list, format, formatOptions(options), max, latestFirst === 'true'),
     };
     return provider;
   });

@@ -9,7 +9,11 @@
  * split over partitions by their backlog); `failOnDataLoss` (default true, see below);
  * `kafka.isolation.level` `read_uncommitted` (default) | `read_committed` (records of aborted
  * transactions are left out); other `kafka.*` options go to the client (e.g.
- * `kafka.retry.timeout.ms`).
+ * `kafka.retry.timeout.ms`). Option names are case-insensitive (streaming/options.ts). As Spark's
+ * KafkaSourceProvider.validateStreamOptions, load() refuses `kafka.auto.offset.reset` (use
+ * `startingOffsets`), `kafka.key.deserializer`, `kafka.value.deserializer`,
+ * `kafka.enable.auto.commit`, `kafka.interceptor.classes`, `endingOffsets` and
+ * `endingOffsetsByTimestamp`, and warns about `kafka.group.id`.
  *
  * Offsets are Spark's JSON `{"topic":{"partition":offset}}`, the next offset to read; a batch is
  * each partition's range [start, end) read exactly, so a re-run batch reads the same records.
@@ -31,7 +35,7 @@ import { AnalysisException } from '../errors.js';
 import { StructField, StructType, Types } from '../types.js';
 import type { Row } from '../values.js';
 import { registerSourceFormat } from './registry.js';
-import type { Offset, ReadLimits, Source, SourceProvider } from './Source.js';
+import { openingSignal, type Offset, type ReadLimits, type Source, type SourceProvider } from './Source.js';
 
 /** `{ topic: { partition: offset } }`, partitions as strings (Spark's JSON). */
 export type KafkaOffsets = Record<string, Record<string, number>>;
@@ -76,6 +80,8 @@ class KafkaSource implements Source {
   private client: KafkaClient | undefined;
   private admin: Admin | undefined;
   private initial: KafkaOffsets | undefined;
+  /** The query stopped while this source started: Kafka lookups that fail are not retried. */
+  private stopping = false;
 
   constructor(
     readonly description: string,
@@ -89,7 +95,7 @@ class KafkaSource implements Source {
   ) {}
 
   private kafka(): KafkaClient {
-    return (this.client ??= new KafkaClient(resolveKafkaParams(this.params)));
+    return (this.client ??= new KafkaClient(resolveKafkaParams(this.params), () => this.stopping));
   }
 
   private async topics(): Promise<string[]> {
@@ -129,6 +135,21 @@ class KafkaSource implements Source {
   }
 
   async start(committed: Offset | undefined): Promise<void> {
+    // stop() while the query opens (it does not wait): the lookups below still make their attempt
+    // — a reachable broker answers, and the start is recorded as before — but a failed one is not
+    // retried, so an unreachable broker ends the opening in one attempt, not the retry budget.
+    const signal = openingSignal();
+    const onAbort = (): void => void (this.stopping = true);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.resolveStart(committed);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async resolveStart(committed: Offset | undefined): Promise<void> {
     if (committed !== undefined) return;
     const bounds = await this.bounds();
     if (typeof this.starting === 'object') checkAllPartitions(this.starting, bounds);
@@ -369,7 +390,50 @@ function parseBoolean(name: string, v: string | undefined, dflt: boolean): boole
   return t === 'true';
 }
 
+/**
+ * Spark's KafkaSourceProvider.CUSTOM_GROUP_ID_ERROR_MESSAGE: `kafka.group.id` is allowed (Spark 3.x),
+ * with this warning.
+ */
+export const CUSTOM_GROUP_ID_ERROR_MESSAGE =
+  "Kafka option 'kafka.group.id' has been set on this query, it is not recommended to set this option. This option is unsafe to use since multiple " +
+  'concurrent queries or sources using the same group id will interfere with each other as they are part of the same consumer group. Restarted queries ' +
+  'may also suffer interference from the previous run having the same group id. The user should have only one query per group id, and/or set the option ' +
+  "'kafka.session.timeout.ms' to be very small so that the Kafka consumers from the previous query are marked dead by the Kafka group coordinator before the " +
+  'restarted query starts running.';
+
+/**
+ * Spark's KafkaSourceProvider.validateStreamOptions, the options it refuses (options are
+ * case-insensitive): a streaming query has no end, and the source itself decides where to start,
+ * how records are deserialized and what is committed.
+ */
+function refuseStreamOptions(options: Record<string, string>): void {
+  if (options.endingOffsets !== undefined) throw new AnalysisException('ending offset not valid in streaming queries');
+  if (options.endingOffsetsByTimestamp !== undefined) throw new AnalysisException('ending timestamp not valid in streaming queries');
+  if (options['kafka.auto.offset.reset'] !== undefined) {
+    throw new AnalysisException(
+      "Kafka option 'auto.offset.reset' is not supported. Instead set the source option 'startingoffsets' to 'earliest' or 'latest' to specify where to " +
+        'start. Structured Streaming manages which offsets are consumed internally, rather than relying on the kafkaConsumer to do it. This will ensure ' +
+        "that no data is missed when new topics/partitions are dynamically subscribed. Note that 'startingoffsets' only applies when a new Streaming query " +
+        'is started, and that resuming will always pick up from where the query left off. See the docs for more details.',
+    );
+  }
+  if (options['kafka.key.deserializer'] !== undefined) {
+    throw new AnalysisException(
+      "Kafka option 'key.deserializer' is not supported as keys are deserialized as byte arrays with ByteArrayDeserializer. Use DataFrame operations to explicitly deserialize the keys.",
+    );
+  }
+  if (options['kafka.value.deserializer'] !== undefined) {
+    throw new AnalysisException(
+      "Kafka option 'value.deserializer' is not supported as values are deserialized as byte arrays with ByteArrayDeserializer. Use DataFrame operations to explicitly deserialize the values.",
+    );
+  }
+  for (const c of ['enable.auto.commit', 'interceptor.classes']) {
+    if (options[`kafka.${c}`] !== undefined) throw new AnalysisException(`Kafka option '${c}' is not supported`);
+  }
+}
+
 registerSourceFormat('kafka', ({ options }) => {
+  refuseStreamOptions(options);
   const servers = options['kafka.bootstrap.servers'];
   if (!servers) throw new AnalysisException('Option \'kafka.bootstrap.servers\' must be specified for configuring Kafka consumer');
   const strategies = ['subscribe', 'subscribePattern', 'assign'].filter((k) => options[k] !== undefined);
@@ -386,8 +450,13 @@ registerSourceFormat('kafka', ({ options }) => {
   } else if (options.subscribePattern !== undefined) {
     subscription = { pattern: new RegExp(`^(?:${options.subscribePattern})$`) };
   } else subscription = { assign: JSON.parse(options.assign!) as Record<string, number[]> };
+  if (options['kafka.group.id'] !== undefined) console.warn(`Kafka source: ${CUSTOM_GROUP_ID_ERROR_MESSAGE}`);
   const params: KafkaParams = { 'bootstrap.servers': servers };
-  for (const [k, v] of Object.entries(options)) if (k.startsWith('kafka.') && k !== 'kafka.bootstrap.servers') params[k.slice(6)] = v;
+  // Kafka's own property names are lower case: `kafka.Isolation.Level` is `isolation.level` (option names are case-insensitive).
+  for (const [k, v] of Object.entries(options)) {
+    const name = k.toLowerCase();
+    if (name.startsWith('kafka.') && name !== 'kafka.bootstrap.servers') params[name.slice(6)] = v;
+  }
   const max = options.maxOffsetsPerTrigger === undefined ? undefined : Number(options.maxOffsetsPerTrigger);
   if (max !== undefined && !(max > 0)) throw new AnalysisException(`maxOffsetsPerTrigger must be positive, got ${options.maxOffsetsPerTrigger}`);
   const starting = parseStarting(options.startingOffsets);

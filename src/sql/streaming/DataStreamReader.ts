@@ -1,18 +1,21 @@
 /**
  * `spark.readStream.format(f).option(k, v).schema(s).load(path?)`, and Listing 7.11's
  * shorthands `.csv(path)`, `.json(path)`, `.text(path)`. Formats register their sources
- * (sources/registry.ts); the DataFrame is analysed against the source's schema at once.
+ * (sources/registry.ts); the DataFrame is analysed against the source's schema at once. Option
+ * names are case-insensitive, as Spark's (`maxfilespertrigger` is `maxFilesPerTrigger`).
  */
 import { DataFrame, type DataFrameSession } from '../DataFrame.js';
 import { AnalysisException } from '../errors.js';
 import { StreamScan } from '../plan.js';
 import { sourceFormat } from '../sources/registry.js';
 import { toSchema, type StructType } from '../types.js';
+import { caseInsensitiveOptions } from './options.js';
 import type { StreamingSession } from './session.js';
 
 export class DataStreamReader {
   private fmt = '';
-  private readonly opts: Record<string, string> = {};
+  /** Case-insensitive keys, as Spark's CaseInsensitiveMap (options.ts). */
+  private readonly opts = caseInsensitiveOptions();
   private userSchema: StructType | undefined;
 
   constructor(private readonly session: DataFrameSession & StreamingSession) {}
@@ -38,7 +41,7 @@ export class DataStreamReader {
     if (this.fmt === '') throw new AnalysisException('readStream needs a format: format("socket" | "rate" | "kafka" | "json" | "csv" | "text")');
     const make = sourceFormat(this.fmt);
     if (!make) throw new AnalysisException(`Failed to find data source: ${this.fmt}`);
-    const options = { ...this.opts };
+    const options = caseInsensitiveOptions(this.opts);
     if (path !== undefined) options.path = path;
     const provider = make({ options, schema: this.userSchema, clock: this.session.clock, format: this.fmt });
     return new DataFrame(this.session, new StreamScan(provider.schema, provider, provider.description));

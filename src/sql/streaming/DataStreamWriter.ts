@@ -5,11 +5,15 @@
  * When things happen: start() returns the StreamingQuery at once, as Spark's does (API.md:
  * `start(path?): StreamingQuery`). What it can check without I/O it checks before returning, and
  * a failure there throws: the output mode, the query name, the checkpoint location, the sink's
- * format, the trigger, a started-listener that throws. The query id is read from (or written to)
- * the checkpoint's `metadata` file synchronously, so `query.id` is there at once. Opening the sink
- * and the engine (restoring the checkpoint, starting the source) runs in the background: a
- * failure there terminates the query, and awaitTermination(), processAllAvailable() and
- * exception() report it, as Spark's stream thread does.
+ * format, options and columns, the trigger. The query id is read from (or written to) the
+ * checkpoint's `metadata` file synchronously, so `query.id` is there at once; another run of the
+ * same query (same checkpointLocation) still active is stopped, as Spark's default
+ * (spark.sql.streaming.stopActiveRunOnRestart), and this one opens once that one released the
+ * checkpoint. Opening the sink and the engine (restoring the checkpoint, starting the source) runs
+ * in the background: a failure there terminates the query, and awaitTermination(),
+ * processAllAvailable() and exception() report it, as Spark's stream thread does.
+ *
+ * Option names are case-insensitive (options.ts), as Spark's CaseInsensitiveMap.
  *
  * checkpointLocation: the option, else `spark.sql.streaming.checkpointLocation`/<query name>;
  * console, memory and foreachBatch queries may run without one (their state is then kept in
@@ -26,17 +30,31 @@ import { Aggregate } from '../plan.js';
 import { analyzeStreaming } from './analysis.js';
 import { MicroBatchExecution } from './MicroBatchExecution.js';
 import { intervalMs, StreamingQuery, type Trigger } from './StreamingQuery.js';
+import { caseInsensitiveOptions } from './options.js';
 import { parseWatermarkPolicy, WATERMARK_POLICY_KEY } from './WatermarkTracker.js';
 import type { SinkFactory, StreamingSession } from './session.js';
 
 export type ForeachBatchFunction = (batchDf: DataFrame, batchId: number) => void | Promise<void>;
+
+/** Spark's SQLConf.STREAMING_STOP_ACTIVE_RUN_ON_RESTART. */
+export const STOP_ACTIVE_RUN_KEY = 'spark.sql.streaming.stopActiveRunOnRestart';
+
+/** Why an opening stop() abandoned ended (the query ignores it: it was stopped). */
+const STOPPED_WHILE_OPENING = 'the query was stopped while opening';
+
+function stopActiveRunOnRestart(v: string | undefined): boolean {
+  const t = (v ?? 'true').trim().toLowerCase();
+  if (t !== 'true' && t !== 'false') throw new RangeError(`${STOP_ACTIVE_RUN_KEY} should be boolean, but was ${v}`);
+  return t === 'true';
+}
 
 const MODES = new Set(['append', 'update', 'complete']);
 
 export class DataStreamWriter {
   private mode: OutputModeName = 'append';
   private sinkFormat = 'console';
-  private readonly opts: Record<string, string> = {};
+  /** Case-insensitive keys, as Spark's CaseInsensitiveMap (options.ts): `checkpointlocation` is `checkpointLocation`. */
+  private readonly opts = caseInsensitiveOptions();
   private name: string | null = null;
   private triggerValue: Trigger | undefined;
   private batchFn: ForeachBatchFunction | undefined;
@@ -110,6 +128,19 @@ export class DataStreamWriter {
     const startedAt = this.session.clock.getTimeMillis();
     const startedAtWallMs = Date.now();
     const id = location === undefined ? randomUUID() : queryId(location);
+    // Another run of this query (the same checkpointLocation) still active: Spark stops it and
+    // starts this one (spark.sql.streaming.stopActiveRunOnRestart, true by default), or refuses.
+    const otherRun = this.session.streams.registeredRun(id);
+    const stopOtherRun = otherRun !== undefined && otherRun.isActive;
+    if (stopOtherRun && !stopActiveRunOnRestart(this.session.conf.get(STOP_ACTIVE_RUN_KEY))) {
+      throw Object.assign(
+        new Error(
+          `Cannot start query with id ${id} as another query with same id is already active. Perhaps you are attempting to restart a query from checkpoint ` +
+            `that is already active. You may stop the old query by setting the SQL configuration: spark.conf.set("${STOP_ACTIVE_RUN_KEY}", true) and retry.`,
+        ),
+        { name: 'IllegalStateException' },
+      );
+    }
     // Without a location (console, memory, foreachBatch) nothing is checkpointed: Spark's temporary
     // checkpoint could not resume anything either.
     const checkpointDir = location !== undefined ? join(location, 'engine') : undefined;
@@ -117,10 +148,18 @@ export class DataStreamWriter {
     const query: StreamingQuery = new StreamingQuery(id, runId, this.name, this.session.streams, explainText(root, this.mode, this.sinkFormat));
     // The sink is made now (a missing path or a bad option throws from start(), as in Spark), opened later.
     const made = this.makeSink(factory, location, keyColumns, id);
+    void Promise.resolve(made).catch(() => undefined); // its failure is the opening's, reported by the query
+    if (stopOtherRun) {
+      console.warn(`dstreams: Stopping existing streaming query [id=${id}, runId=${otherRun.runId}], as a new run is being started.`);
+      void otherRun.stop().catch(() => undefined);
+    }
     const open = async (): Promise<MicroBatchExecution> => {
+      await previousReleased;
       const sink = await made;
+      if (!query.isActive) throw new Error(STOPPED_WHILE_OPENING); // never opened: nothing to close
       try {
         await sink.open?.();
+        if (!query.isActive) throw new Error(STOPPED_WHILE_OPENING);
       } catch (e) {
         await sink.close?.().catch(() => undefined);
         throw e;
@@ -152,12 +191,9 @@ export class DataStreamWriter {
       }
       return exec;
     };
-    try {
-      this.session.streams.started(query);
-    } catch (e) {
-      void Promise.resolve(made).catch(() => undefined); // never opened: nothing to close
-      throw e;
-    }
+    this.session.streams.started(query);
+    // The checkpoint is this run's once the run before it released it (stopped, its opening ended).
+    const previousReleased = this.session.streams.takeOver(query);
     query.begin(open, this.triggerValue, this.session.clock);
     return query;
   }

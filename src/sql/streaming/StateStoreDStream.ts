@@ -4,13 +4,15 @@
  * the engine's store — only the keys a batch changed go into the batch's commit. Each batch's
  * RDD is what the batch outputs in the query's mode.
  *
- * When things happen, for batch t (watermark W decided before t ran):
- *  - the input's rows of t flow through the stateless part below the operator, one at a time; a row whose event time is ≤ W is late: dropped and
- *    counted (numRowsDroppedByWatermark) — complete mode keeps everything, as Spark;
+ * When things happen, for batch t (watermark W decided before t ran; W' the one the batch before
+ * t ran with — Spark 3.5's eventTimeWatermarkForLateEvents and eventTimeWatermarkForEviction):
+ *  - the input's rows of t flow through the stateless part below the operator, one at a time; a
+ *    row whose event time (a window's end) is ≤ W' is late: dropped and counted
+ *    (numRowsDroppedByWatermark) — complete mode keeps everything, as Spark;
  *  - aggregation: append emits and removes the groups whose event time (a window's end) is ≤ W;
  *    update emits the groups changed by t, then removes those ≤ W; complete emits all groups;
- *  - deduplication: a row whose key was never seen is emitted and remembered; late rows are dropped
- *    whatever the keys, but keys are forgotten (≤ W) only when the event-time column is one of them;
+ *  - deduplication: a row whose key was never seen is emitted and remembered; late rows (≤ W') are
+ *    dropped whatever the keys, but keys are forgotten (≤ W) only when the event-time column is one of them;
  *  - after the batch completed, its changes are the stream's checkpoint delta.
  */
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../../dstream/Checkpointable.js';
@@ -21,6 +23,7 @@ import type { Deduplicate } from '../plan.js';
 import type { OutputModeName } from '../sinks/Sink.js';
 import { keyOf, valueKey, type Row } from '../values.js';
 import { AnalysisException } from '../errors.js';
+import { MicroBatchInput } from './MicroBatchInput.js';
 
 /** What a state operator reads from its query, per batch. */
 export interface StateContext {
@@ -113,6 +116,20 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
     return atOrBelow(this.ctx.evictionTime, key, watermark);
   }
 
+  /**
+   * The watermarks batch `time` drops late rows with and evicts with (Spark 3.5, SPARK-40925):
+   * late rows by the watermark the previous batch ran with — what the query's input committed
+   * last, so a batch re-run after a crash drops the same rows — and eviction by the batch's own.
+   * The first batch has no previous one: 0, as its own.
+   */
+  protected watermarks(time: number): { late: number | undefined; evict: number | undefined } {
+    const evict = this.ctx.watermarkAt(time);
+    if (evict === undefined) return { late: undefined, evict };
+    const input = this.parent;
+    const previous = input instanceof MicroBatchInput ? input.position.lastBatchWatermark : undefined;
+    return { late: typeof previous === 'number' ? Math.min(evict, previous) : evict, evict };
+  }
+
   /** The state's key and value layout (see checkStateSchema). */
   protected abstract get stateSchema(): string;
 
@@ -170,8 +187,8 @@ export class AggregateStateDStream extends StateStoreDStream<GroupEntry> {
 
   protected advance(time: number): Row[] {
     const { agg, ctx } = this;
-    const wm = ctx.watermarkAt(time);
-    const filterLate = ctx.mode !== 'complete' && wm !== undefined && ctx.evictionTime !== undefined;
+    const wm = this.watermarks(time);
+    const filterLate = ctx.mode !== 'complete' && wm.evict !== undefined && ctx.evictionTime !== undefined;
     /** The entries this batch changed (updated in place in the store). */
     const changed: [unknown, GroupEntry][] = [];
     let dropped = 0;
@@ -216,7 +233,7 @@ export class AggregateStateDStream extends StateStoreDStream<GroupEntry> {
     } else {
       this.forEachRow(time, (row) =>
         agg.keysOf(row, (key) => {
-          if (filterLate && this.expired(key, wm)) {
+          if (filterLate && this.expired(key, wm.late)) {
             dropped++;
             return;
           }
@@ -234,7 +251,7 @@ export class AggregateStateDStream extends StateStoreDStream<GroupEntry> {
     }
     if (filterLate) {
       for (const [k, [key, bufs]] of [...store]) {
-        if (!this.expired(key, wm)) continue;
+        if (!this.expired(key, wm.evict)) continue;
         if (ctx.mode === 'append') out.push(agg.output({ key, bufs }));
         this.remove(k);
         removed++;
@@ -266,12 +283,12 @@ export class DedupStateDStream extends StateStoreDStream<number> {
   }
 
   protected advance(time: number): Row[] {
-    const wm = this.ctx.watermarkAt(time);
+    const wm = this.watermarks(time);
     const out: Row[] = [];
     let dropped = 0;
     let updated = 0;
     this.forEachRow(time, (row) => {
-      if (atOrBelow(this.ctx.lateTime, row, wm)) {
+      if (atOrBelow(this.ctx.lateTime, row, wm.late)) {
         dropped++;
         return;
       }
@@ -284,9 +301,9 @@ export class DedupStateDStream extends StateStoreDStream<number> {
       out.push(row);
     });
     let removed = 0;
-    if (wm !== undefined && this.ctx.evictionTime !== undefined) {
+    if (wm.evict !== undefined && this.ctx.evictionTime !== undefined) {
       for (const [k, t] of [...this.store]) {
-        if (t <= wm) {
+        if (t <= wm.evict) {
           this.remove(k);
           removed++;
         }

@@ -9,13 +9,21 @@
  * `availableNow` runs until nothing is left (no-data batches included) and stops.
  *
  * When things happen: the query exists from start(); begin() opens its sink and engine in the
- * background ('Initializing sources'). Every method waits for that: processAllAvailable() and
- * awaitTermination() report a failure to open as the query's exception, and stop() during it
- * stops what was opened.
+ * background ('Initializing sources'). processAllAvailable() and the triggers wait for that, and
+ * report a failure to open as the query's exception. stop() during it does not wait: the query
+ * stops at once; the opening, abandoned, is told so (withOpeningSignal: a Kafka source makes its
+ * lookup's attempt but does not retry a broker that does not answer) and stops what it opened
+ * when it ends; its failure then is not the query's. A new run on the same checkpointLocation
+ * waits for that (`released`).
+ *
+ * A failure (opening, a trigger, the sink, a user function) is logged once, with its stack, as
+ * Spark's StreamExecution logs "Query <name> [id = …, runId = …] terminated with error": a query
+ * nobody awaits does not fail silently.
  */
 import { ManualClock, type Clock } from '../../context/Clock.js';
 import { StreamingQueryException } from '../errors.js';
 import { parseInterval } from '../interval.js';
+import { withOpeningSignal } from '../sources/Source.js';
 import type { MicroBatchExecution } from './MicroBatchExecution.js';
 import type { StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
 
@@ -39,8 +47,18 @@ export class StreamingQuery {
   private message = 'Initializing sources';
   /** Set once begin()'s opening succeeded. */
   private execValue: MicroBatchExecution | undefined;
-  /** Settles (never rejects) when the opening is done, whether it succeeded or not. */
+  /**
+   * Settles (never rejects) when the opening is done, whether it succeeded or not — and, for an
+   * opening stop() abandoned, once what it opened is stopped.
+   */
   private opened: Promise<void> = Promise.resolve();
+  /** Whether the opening has ended (set as it ends, before anything else can run). */
+  private openSettled = true;
+  /** Tells the opening stop() abandons to give up (a source waiting in start() stops retrying). */
+  private abandonOpening: (() => void) | undefined;
+  /** Resolves once begin()'s opening has ended and, abandoned, stopped what it opened. */
+  private readonly openingEnded: Promise<void>;
+  private endOpening!: () => void;
 
   constructor(
     readonly id: string,
@@ -50,18 +68,33 @@ export class StreamingQuery {
     private readonly planText: string,
   ) {
     this.terminated = new Promise((resolve) => (this.resolveTerminated = resolve));
+    this.openingEnded = new Promise((resolve) => (this.endOpening = resolve));
   }
 
   /** @internal Open the sink and the engine in the background, then run the triggers. */
   begin(open: () => Promise<MicroBatchExecution>, trigger: Trigger | undefined, clock: Clock): void {
-    this.opened = open().then(
-      (exec) => {
+    this.openSettled = false;
+    const abandon = new AbortController();
+    this.abandonOpening = () => abandon.abort();
+    this.opened = withOpeningSignal(abandon.signal, open).then(
+      async (exec) => {
+        this.openSettled = true;
+        if (!this.active) {
+          // stop() came while opening: it did not wait, so what was opened is stopped now.
+          await exec.stop().catch((e: unknown) => console.warn(`dstreams: Query ${this.prettyId} was stopped while opening; stopping what it opened failed:`, e));
+          return;
+        }
         this.execValue = exec;
         this.message = 'Waiting for data to arrive';
       },
-      (e: unknown) => this.recordFailure(e),
+      (e: unknown) => {
+        this.openSettled = true;
+        // Stopped while opening: the abandoned opening's failure is not the query's (it cleaned up after itself).
+        if (this.active) this.recordFailure(e);
+      },
     );
-    // A failure to open terminates the query; stopped while opening, stop() stops what was opened.
+    void this.opened.then(() => this.endOpening());
+    // A failure to open terminates the query.
     void this.opened.then(() => (this.active && this.execValue === undefined ? this.stop().catch(() => undefined) : undefined));
     // The triggers are set up now (a ManualClock advanced right after start() runs its trigger);
     // each waits for the opening first (guard).
@@ -71,6 +104,24 @@ export class StreamingQuery {
   private get exec(): MicroBatchExecution {
     if (this.execValue === undefined) throw new Error(`query ${this.id} has no running engine`);
     return this.execValue;
+  }
+
+  /** Spark's prettyIdString: `name [id = …, runId = …]`, or without a name `[id = …, runId = …]`. */
+  private get prettyId(): string {
+    return `${this.name ? `${this.name} ` : ''}[id = ${this.id}, runId = ${this.runId}]`;
+  }
+
+  /** Resolves once the opening has ended, or the query stopped (stop() does not wait for an opening). */
+  private async openedOrStopped(): Promise<void> {
+    await Promise.race([this.opened, this.terminated]);
+  }
+
+  /**
+   * @internal Resolves once the query stopped and everything it opened is released — for an
+   * opening stop() abandoned, once that ended (a new run on the same checkpointLocation waits for it).
+   */
+  get released(): Promise<void> {
+    return Promise.all([this.terminated, this.openingEnded]).then(() => undefined);
   }
 
   /** @internal */
@@ -149,7 +200,7 @@ export class StreamingQuery {
   private async guard<T>(f: () => Promise<T>): Promise<T | undefined> {
     this.triggerActive = true;
     try {
-      await this.opened;
+      await this.openedOrStopped();
       if (this.execValue === undefined || !this.active) return undefined;
       return await f();
     } catch (e) {
@@ -166,15 +217,20 @@ export class StreamingQuery {
   }
 
   private recordFailure(e: unknown): void {
-    if (!this.exceptionValue) {
-      const cause = e instanceof Error ? e.message : String(e);
-      this.exceptionValue = new StreamingQueryException(`Query ${this.name ?? ''} [id = ${this.id}, runId = ${this.runId}] terminated with exception: ${cause}`, { cause: e });
-    }
+    const cause = e instanceof Error ? e.message : String(e);
+    this.setException(new StreamingQueryException(`Query ${this.prettyId} terminated with exception: ${cause}`, { cause: e }), 'terminated with error', e);
+  }
+
+  /** The query's exception, the first only; logged once with the error's stack (Spark's logError). */
+  private setException(ex: StreamingQueryException, what: string, error: unknown): void {
+    if (this.exceptionValue) return;
+    this.exceptionValue = ex;
+    console.error(`dstreams: Query ${this.prettyId} ${what}`, error);
   }
 
   /** Resolves once everything added to the sources so far is processed and written. */
   async processAllAvailable(): Promise<void> {
-    await this.opened;
+    await this.openedOrStopped();
     this.throwIfFailed();
     if (!this.active || this.execValue === undefined) return;
     try {
@@ -212,10 +268,11 @@ export class StreamingQuery {
     this.stopLoop?.();
     this.message = 'Stopped';
     try {
-      await this.opened;
-      await this.execValue?.stop();
+      // Still opening: not waited for (begin() stops what the opening opened when it ends).
+      if (this.openSettled) await this.execValue?.stop();
+      else this.abandonOpening?.();
     } catch (e) {
-      if (!this.exceptionValue) this.exceptionValue = new StreamingQueryException(`stopping query ${this.id} failed: ${String(e)}`, { cause: e });
+      this.setException(new StreamingQueryException(`stopping query ${this.id} failed: ${String(e)}`, { cause: e }), 'failed to stop', e);
     } finally {
       this.resolveTerminated();
       this.listener.onQueryTerminated(this);
