@@ -304,6 +304,18 @@ export class JobScheduler {
     this.settleDrainWaiters();
   }
 
+  /**
+   * A graceful stop ran out of time (gracefulStopTimeout): nothing more is generated, the
+   * generations still waiting for their inputs and the batches not started are dropped (a restart
+   * from the checkpoint runs them again); the batch running finishes.
+   */
+  abandon(): void {
+    this.stopped = true;
+    this.dropGenerations = true;
+    this.queue.length = 0;
+    this.settleDrainWaiters();
+  }
+
   /** Batches generated but not yet completed (for checkpoints). */
   get pendingTimes(): number[] {
     return this.queue.map((s) => s.time);

@@ -43,7 +43,7 @@ import {
   type RestorePlan,
   type StartRecord,
 } from '../checkpoint/index.js';
-import { type Duration } from '../util/duration.js';
+import { checkDuration, type Duration } from '../util/duration.js';
 import { runShuffles } from '../workers/shuffles.js';
 import { defaultWorkers, WorkerPool, type JobRef } from '../workers/WorkerPool.js';
 import { batchGrid } from './batchGrid.js';
@@ -79,6 +79,8 @@ export class StreamingContext {
   private startFrom: { record: StartRecord; log: (line: string) => void } | undefined;
   private compaction: Promise<void> | undefined;
   private readonly overlapCheckpointWrites: boolean;
+  /** Spark's spark.streaming.gracefulStopTimeout: how long a graceful stop waits for the batches due. */
+  private readonly gracefulStopTimeoutMs: number;
   private readonly termination: Promise<void>;
   private resolveTermination!: () => void;
   private rejectTermination!: (e: unknown) => void;
@@ -97,6 +99,8 @@ export class StreamingContext {
     this.graph = new DStreamGraph(options.batchDuration, options.defaultParallelism ?? 2);
     this.appName = options.appName ?? 'dstreams';
     this.overlapCheckpointWrites = options.overlapCheckpointWrites ?? true;
+    this.gracefulStopTimeoutMs =
+      options.gracefulStopTimeout === undefined ? 10 * this.graph.batchDuration : checkDuration(options.gracefulStopTimeout, 'gracefulStopTimeout');
     this.receiverOptions = checkReceiverContextOptions(options);
     const workers = options.workers ?? (options.job ? defaultWorkers() : 1);
     if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
@@ -515,14 +519,32 @@ export class StreamingContext {
     this.stopTimer = undefined;
     const errors: unknown[] = [];
     if (wasActive) {
-      if (graceful && !this.failure) await this.drainInputs();
-      await this.scheduler.stop(graceful);
-      for (const input of this.graph.inputs) {
-        try {
-          await input.stop();
-        } catch (e) {
-          errors.push(e);
+      const stopInputs = async (): Promise<void> => {
+        for (const input of this.graph.inputs) {
+          try {
+            await input.stop();
+          } catch (e) {
+            errors.push(e);
+          }
         }
+      };
+      const drained = (async (): Promise<void> => {
+        if (graceful && !this.failure) await this.drainInputs();
+        await this.scheduler.stop(graceful);
+      })();
+      if (graceful && !(await settlesWithin(drained, this.gracefulStopTimeoutMs))) {
+        // Spark's JobGenerator: "Timed out while stopping the job generator"; it stops anyway.
+        console.warn(
+          `[dstreams] graceful stop timed out after ${this.gracefulStopTimeoutMs} ms (gracefulStopTimeout): ` +
+            'stopping anyway; the batches not run are dropped (a restart from the checkpoint runs them again)',
+        );
+        this.scheduler.abandon();
+        // Inputs stopped cut short the reads the dropped batches wait for (a source that does not answer).
+        await stopInputs();
+        await drained;
+      } else {
+        await drained;
+        await stopInputs();
       }
     }
     try {
@@ -597,5 +619,18 @@ export class StreamingContext {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** True when `p` settles within `ms` (its rejection counts as settled); false when the time ran out first. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

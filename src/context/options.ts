@@ -27,6 +27,14 @@ export interface StreamingContextOptions extends ReceiverContextOptions {
    */
   overlapCheckpointWrites?: boolean;
   /**
+   * How long a graceful stop may take (Spark's `spark.streaming.gracefulStopTimeout`, default
+   * 10 × batchDuration). When it has passed, the context stops anyway, with a warning: batches
+   * not yet run, and those still waiting for their inputs (a direct stream whose source does not
+   * answer), are dropped — a job restarted from its checkpoint runs them again — and the inputs
+   * stop, which cuts their reads short; a batch already running finishes.
+   */
+  gracefulStopTimeout?: Duration;
+  /**
    * Scale-out: every copy of the job started with this id shares the work through Kafka — it is
    * the consumer group of the direct Kafka streams and the prefix of the internal topics (see
    * docs/scale-out.md). Without it the job is one process, as before.

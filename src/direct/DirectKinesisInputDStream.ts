@@ -26,6 +26,10 @@
  *    re-reads exactly its recorded ranges first.
  *  - batch completed: the position moves past its ranges; the cap and the backpressure
  *    estimator learn from it.
+ *  - stop(): the client is closed, which aborts its calls in flight and ends their retries — so
+ *    a graceful stop whose gracefulStopTimeout has passed (the context then stops the inputs)
+ *    does not wait out `retryTimeout` for every batch still deciding its ranges with Kinesis
+ *    unreachable; those batches are not run, and a restart from the checkpoint runs them.
  *
  * The stream's protocol (deciding = reading, recovery, resharding) reads in this file; what a
  * checkpoint records, and reading a recorded range back, in kinesisCheckpoint.ts; the transport

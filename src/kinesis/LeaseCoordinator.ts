@@ -22,6 +22,14 @@
  *    takes expired leases up to it and, when there are none, steals one lease from the busiest
  *    worker when that one holds two or more leases more than this one. `onTaken` starts a reader.
  * Leases checkpointed SHARD_END are done and never taken again.
+ *
+ * A lease is held for the lease timeout from the last renewal that succeeded (timed from when
+ * the renewal was sent), as the KCL's LeaseRenewer holds it: a worker cut off from the lease
+ * table cannot renew, and another worker takes the lease once its counter has stood still for
+ * the lease timeout. So, checked on a timer of its own (a tick may be stuck in a call to a table
+ * that does not answer) and before every store (`stillHeld`), a lease not renewed for the lease
+ * timeout is dropped here — `onLost`, the shard's reader stops without storing what it read —
+ * and taken again through the normal path (it is in this worker's name) if nobody took it.
  */
 import type { KinesisStreamClient } from './client.js';
 import { SHARD_END, type Lease, type LeaseTable } from './leaseTable.js';
@@ -91,6 +99,9 @@ export class LeaseCoordinator {
   readonly leaseTimeoutMs: number;
   private readonly shardSyncIntervalMs: number;
   private readonly heldLeases = new Map<string, Lease>();
+  /** Local time each held lease's last successful renewal (or take) was sent: it is held until then + lease timeout. */
+  private readonly renewedAt = new Map<string, number>();
+  private expiryTimer: NodeJS.Timeout | undefined;
   /** Counter and local time it was first seen with, per lease: expiry by local observation, as the KCL. */
   private readonly observed = new Map<string, { counter: number; at: number }>();
   private lastLeases: Lease[] = [];
@@ -119,6 +130,31 @@ export class LeaseCoordinator {
     await this.table.ensureTable();
     await this.tick();
     this.schedule();
+    if (!this.stopped) {
+      this.expiryTimer = setInterval(() => this.dropExpired(), Math.max(20, Math.floor(this.leaseTimeoutMs / 10)));
+      this.expiryTimer.unref();
+    }
+  }
+
+  /** Drops the held leases not renewed for the lease timeout (another worker may hold them now): `onLost` for each. */
+  private dropExpired(): void {
+    const now = Date.now();
+    for (const key of [...this.heldLeases.keys()]) {
+      const at = this.renewedAt.get(key);
+      if (at !== undefined && now - at <= this.leaseTimeoutMs) continue;
+      this.heldLeases.delete(key);
+      this.renewedAt.delete(key);
+      this.listener.onLost(key);
+    }
+  }
+
+  /**
+   * Whether this worker still holds `shardId`'s lease — renewed within the lease timeout. A reader
+   * asks before storing what it read: records of a lease another worker may hold now are not stored.
+   */
+  stillHeld(shardId: string): boolean {
+    this.dropExpired();
+    return this.heldLeases.has(shardId);
   }
 
   private schedule(): void {
@@ -162,12 +198,16 @@ export class LeaseCoordinator {
   private async renew(): Promise<void> {
     await Promise.all(
       [...this.heldLeases.values()].map(async (lease) => {
+        const sentAt = Date.now();
         const renewed = await this.table.renew(lease, this.workerId);
-        if (!this.heldLeases.has(lease.leaseKey)) return;
+        // Dropped meanwhile (expired, lost): a late renewal does not bring it back — the next take does, if it is still ours.
+        if (this.heldLeases.get(lease.leaseKey) !== lease) return;
         if (renewed) {
           this.heldLeases.set(lease.leaseKey, renewed);
+          this.renewedAt.set(lease.leaseKey, sentAt);
         } else {
           this.heldLeases.delete(lease.leaseKey);
+          this.renewedAt.delete(lease.leaseKey);
           this.listener.onLost(lease.leaseKey);
         }
       }),
@@ -241,9 +281,11 @@ export class LeaseCoordinator {
     }
     for (const l of toTake) {
       if (this.stopped) return;
+      const sentAt = Date.now();
       const taken = await this.table.take(l, this.workerId);
       if (!taken) continue;
       this.heldLeases.set(l.leaseKey, taken);
+      this.renewedAt.set(l.leaseKey, sentAt);
       this.observed.set(l.leaseKey, { counter: taken.leaseCounter, at: Date.now() });
       this.listener.onTaken(taken);
     }
@@ -258,6 +300,7 @@ export class LeaseCoordinator {
     if (ok && now) now.checkpoint = checkpoint;
     if (!ok && now) {
       this.heldLeases.delete(shardId);
+      this.renewedAt.delete(shardId);
       this.listener.onLost(shardId);
     }
     return ok;
@@ -269,6 +312,7 @@ export class LeaseCoordinator {
     if (!lease) return;
     const ok = await this.table.checkpoint(lease, this.workerId, SHARD_END);
     this.heldLeases.delete(shardId);
+    this.renewedAt.delete(shardId);
     if (ok) await this.table.release(lease, this.workerId).catch(() => undefined);
     await this.refresh().catch(() => undefined);
   }
@@ -277,10 +321,12 @@ export class LeaseCoordinator {
   async stop(release = true): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.expiryTimer);
     await this.ticking;
     if (release) {
       await Promise.all([...this.heldLeases.values()].map((l) => this.table.release(l, this.workerId).catch(() => false)));
     }
     this.heldLeases.clear();
+    this.renewedAt.clear();
   }
 }

@@ -8,7 +8,7 @@
  * consumer) backs off — 200 ms doubling up to 5 s — and retries, as do an unreachable endpoint,
  * throttling and server errors, until `retryTimeoutMs` has passed; then the call fails with a
  * KinesisStreamError naming the stream, the endpoint and the cause. A stream that does not exist
- * fails at once.
+ * fails at once. close() aborts the calls in flight (the stream or receiver is stopping).
  *
  * Positions: where a read starts is a `StartPosition`: a shard's oldest record (TRIM_HORIZON),
  * records arriving from now on (LATEST), from a timestamp, or at / after a sequence number.
@@ -69,6 +69,8 @@ export class KinesisStreamClient {
   /** Calls that hit ProvisionedThroughputExceededException and were retried (figures, tests). */
   throttled = 0;
   private closed = false;
+  /** Aborted by close(): calls in flight are cut short (a request to an endpoint that does not answer waits up to 30 s). */
+  private readonly aborter = new AbortController();
 
   constructor(
     readonly streamName: string,
@@ -88,11 +90,13 @@ export class KinesisStreamClient {
   }
 
   /** Runs `op` with the transport's retry (see retry.ts), naming the stream and endpoint on failure. */
-  private call<T>(what: string, op: () => Promise<T>): Promise<T> {
-    return withRetry(op, {
+  private call<T>(what: string, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = this.aborter.signal;
+    return withRetry(() => op(signal), {
       where: this.where,
       what,
       timeoutMs: this.retryTimeoutMs,
+      signal,
       giveUp: () => this.closed || this.giveUp(),
       onError: (e) => {
         if (awsErrorName(e) === 'ProvisionedThroughputExceededException') this.throttled++;
@@ -102,7 +106,9 @@ export class KinesisStreamClient {
 
   /** Fails with a clear error when the stream does not exist or the endpoint cannot be reached. */
   async checkStream(): Promise<void> {
-    await this.call('describing the stream', () => this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.streamName })));
+    await this.call('describing the stream', (signal) =>
+      this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.streamName }), { abortSignal: signal }),
+    );
   }
 
   /** Every shard of the stream, open and closed (still within retention), by shard id. */
@@ -111,8 +117,8 @@ export class KinesisStreamClient {
     let token: string | undefined;
     do {
       const t = token;
-      const r = await this.call('listing the shards', () =>
-        this.client.send(new ListShardsCommand(t ? { NextToken: t } : { StreamName: this.streamName })),
+      const r = await this.call('listing the shards', (signal) =>
+        this.client.send(new ListShardsCommand(t ? { NextToken: t } : { StreamName: this.streamName }), { abortSignal: signal }),
       );
       for (const s of r.Shards ?? []) {
         out.push({
@@ -140,8 +146,8 @@ export class KinesisStreamClient {
     } = { StreamName: this.streamName, ShardId: shardId, ShardIteratorType: from.type };
     if (from.type === 'AT_SEQUENCE_NUMBER' || from.type === 'AFTER_SEQUENCE_NUMBER') input.StartingSequenceNumber = from.sequenceNumber;
     if (from.type === 'AT_TIMESTAMP') input.Timestamp = new Date(Math.min(from.timestampMs, Date.now()));
-    const r = await this.call(`getting an iterator for ${shardId} (${positionText(from)})`, () =>
-      this.client.send(new GetShardIteratorCommand(input)),
+    const r = await this.call(`getting an iterator for ${shardId} (${positionText(from)})`, (signal) =>
+      this.client.send(new GetShardIteratorCommand(input), { abortSignal: signal }),
     );
     if (!r.ShardIterator) throw new KinesisStreamError(`${this.where}: no iterator for ${shardId} (${positionText(from)})`);
     return r.ShardIterator;
@@ -149,11 +155,13 @@ export class KinesisStreamClient {
 
   /** One GetRecords call (after the shard's read interval), at most `limit` records. */
   async getRecords(shardId: string, iterator: string, limit = MAX_RECORDS_PER_CALL): Promise<GetRecordsResult> {
-    const r = await this.call(`reading ${shardId}`, async () => {
+    const r = await this.call(`reading ${shardId}`, async (signal) => {
       const wait = (this.nextReadAt.get(shardId) ?? 0) - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await sleep(wait, signal);
       this.nextReadAt.set(shardId, Date.now() + this.minReadIntervalMs);
-      return this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.max(1, Math.min(MAX_RECORDS_PER_CALL, limit)) }));
+      return this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.max(1, Math.min(MAX_RECORDS_PER_CALL, limit)) }), {
+        abortSignal: signal,
+      });
     });
     const records: KinesisRecord[] = (r.Records ?? []).map((x) => ({
       shardId,
@@ -172,6 +180,7 @@ export class KinesisStreamClient {
 
   close(): void {
     this.closed = true;
+    this.aborter.abort(new Error('the Kinesis client is closed (the stream is stopping)'));
     this.client.destroy();
   }
 }

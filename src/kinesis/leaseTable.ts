@@ -75,28 +75,41 @@ export class LeaseTable {
     return `lease table "${this.tableName}" (Kinesis stream "${this.streamName}") at ${this.endpoint}`;
   }
 
-  private call<T>(what: string, op: () => Promise<T>): Promise<T> {
+  /** Aborted by stopSoon's deadline (or close): every call in flight is cut short, none is retried. */
+  private readonly aborter = new AbortController();
+  private abortTimer: NodeJS.Timeout | undefined;
+
+  /** Runs `op` (which passes `signal` to the SDK's send) with the transport's retry, cut short once stopping's grace has passed. */
+  private call<T>(what: string, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const giveUp = (): boolean => this.stopBy !== undefined && Date.now() > this.stopBy;
-    return withRetry(op, { where: this.where, what, timeoutMs: this.retryTimeoutMs, passThrough: isConditionFailed, giveUp });
+    const signal = this.aborter.signal;
+    return withRetry(() => op(signal), { where: this.where, what, timeoutMs: this.retryTimeoutMs, passThrough: isConditionFailed, giveUp, signal });
   }
 
   /** Set by stopSoon: after it, a failing call is not retried (a stop does not wait out the retry timeout). */
   private stopBy: number | undefined;
 
   /**
-   * The worker is stopping: its last checkpoints and releases are tried for `graceMs` at most.
-   * Leases it could not release expire on their own (the lease timeout), and the next holder
-   * reads from the last checkpoint that was written.
+   * The worker is stopping: its last checkpoints and releases are tried for `graceMs` at most;
+   * then every call still in flight — a request to a table that does not answer waits up to its
+   * 30 s request timeout — is aborted, and later calls fail at once. Leases it could not release
+   * expire on their own (the lease timeout), and the next holder reads from the last checkpoint
+   * that was written.
    */
   stopSoon(graceMs: number): void {
-    this.stopBy = Date.now() + graceMs;
+    const by = Date.now() + graceMs;
+    if (this.stopBy !== undefined && this.stopBy <= by) return;
+    this.stopBy = by;
+    clearTimeout(this.abortTimer);
+    this.abortTimer = setTimeout(() => this.aborter.abort(new Error(`the worker is stopping (its ${graceMs} ms for the lease table have passed)`)), graceMs);
+    this.abortTimer.unref();
   }
 
   /** Creates the table when missing and waits until it is ACTIVE. */
   async ensureTable(): Promise<void> {
     const status = async (): Promise<string | undefined> => {
       try {
-        const r = await this.call('describing the table', () => this.db.send(new DescribeTableCommand({ TableName: this.tableName })));
+        const r = await this.call('describing the table', (signal) => this.db.send(new DescribeTableCommand({ TableName: this.tableName }), { abortSignal: signal }));
         return r.Table?.TableStatus;
       } catch (e) {
         if (awsErrorName((e as KinesisStreamError).cause) === 'ResourceNotFoundException') return undefined;
@@ -106,7 +119,7 @@ export class LeaseTable {
     let s = await status();
     if (s === undefined) {
       try {
-        await this.call('creating the table', () =>
+        await this.call('creating the table', (signal) =>
           this.db.send(
             new CreateTableCommand({
               TableName: this.tableName,
@@ -114,6 +127,7 @@ export class LeaseTable {
               KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
               ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 10 },
             }),
+            { abortSignal: signal },
           ),
         );
       } catch (e) {
@@ -133,8 +147,8 @@ export class LeaseTable {
     let start: Record<string, AttributeValue> | undefined;
     do {
       const s = start;
-      const r = await this.call('reading the leases', () =>
-        this.db.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ...(s ? { ExclusiveStartKey: s } : {}) })),
+      const r = await this.call('reading the leases', (signal) =>
+        this.db.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ...(s ? { ExclusiveStartKey: s } : {}) }), { abortSignal: signal }),
       );
       for (const item of r.Items ?? []) {
         const owner = item.streamName?.S;
@@ -164,8 +178,8 @@ export class LeaseTable {
     // same application name would take these for its own (see list()).
     item.streamName = { S: this.streamName };
     try {
-      await this.call(`creating the lease of ${shardId}`, () =>
-        this.db.send(new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(leaseKey)' })),
+      await this.call(`creating the lease of ${shardId}`, (signal) =>
+        this.db.send(new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(leaseKey)' }), { abortSignal: signal }),
       );
       return true;
     } catch (e) {
@@ -182,7 +196,7 @@ export class LeaseTable {
     values: Record<string, AttributeValue>,
   ): Promise<Lease | undefined> {
     try {
-      const r = await this.call(what, () =>
+      const r = await this.call(what, (signal) =>
         this.db.send(
           new UpdateItemCommand({
             TableName: this.tableName,
@@ -192,6 +206,7 @@ export class LeaseTable {
             ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',
           }),
+          { abortSignal: signal },
         ),
       );
       return r.Attributes ? toLease(r.Attributes) : undefined;
@@ -253,7 +268,7 @@ export class LeaseTable {
    */
   async delete(leaseKey: string, checkpoint?: string): Promise<boolean> {
     try {
-      await this.call(`deleting the lease of ${leaseKey}`, () =>
+      await this.call(`deleting the lease of ${leaseKey}`, (signal) =>
         this.db.send(
           new DeleteItemCommand({
             TableName: this.tableName,
@@ -262,6 +277,7 @@ export class LeaseTable {
               ? { ConditionExpression: 'checkpoint = :cp', ExpressionAttributeValues: { ':cp': { S: checkpoint } } }
               : { ConditionExpression: 'attribute_exists(leaseKey)' }),
           }),
+          { abortSignal: signal },
         ),
       );
       return true;
@@ -272,6 +288,8 @@ export class LeaseTable {
   }
 
   close(): void {
+    clearTimeout(this.abortTimer);
+    this.aborter.abort(new Error('the lease table client is closed'));
     this.db.destroy();
   }
 }

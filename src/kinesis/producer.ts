@@ -2,6 +2,12 @@
  * Putting records into a stream (the feed command's Kinesis target): PutRecords in requests of
  * at most 500 records and 5 MiB, entries Kinesis refused (ProvisionedThroughputExceeded, internal
  * failures) put again with back-off, in order. The stream is created when missing.
+ *
+ * Errors: a call that fails for a reason a retry may fix (the endpoint down, throttling, a server
+ * error: retry.ts's isTransient) is retried with back-off for 2 minutes; any other (a missing
+ * stream, a request Kinesis rejects, bad credentials) fails at once. A line over Kinesis's 1 MiB
+ * of data a record is refused before anything of its call is sent, the error
+ * naming which record it is and its size.
  */
 import {
   CreateStreamCommand,
@@ -12,10 +18,12 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { sleep } from '../util/sleep.js';
 import { checkConnection, kinesisClient, type KinesisConnection } from './connection.js';
-import { awsErrorName, describeAwsError, KinesisStreamError } from './errors.js';
+import { awsErrorName, describeAwsError, isTransient, KinesisStreamError } from './errors.js';
 
 const MAX_RECORDS = 500;
 const MAX_BYTES = 5 * 1024 * 1024;
+/** Kinesis's limit on one record's data (PutRecordsRequestEntry.Data, before base64). */
+export const MAX_RECORD_BYTES = 1024 * 1024;
 
 export class KinesisProducer {
   private readonly client: KinesisClient;
@@ -54,13 +62,27 @@ export class KinesisProducer {
     }
   }
 
-  /** Puts one record per line (UTF-8), partition keys spreading them over the shards. */
+  /**
+   * Puts one record per line (UTF-8), partition keys spreading them over the shards. A line over
+   * Kinesis's 1 MiB a record fails the call before any of its lines is sent.
+   */
   async putLines(lines: readonly string[]): Promise<void> {
+    const records = lines.map((line, i) => {
+      const data = Buffer.from(line, 'utf8');
+      const key = String(this.seq + i);
+      if (data.length > MAX_RECORD_BYTES) {
+        const n = this.seq + i + 1;
+        throw new KinesisStreamError(
+          `${this.where}: line ${n} (record ${n} put by this producer, starting ${JSON.stringify(line.slice(0, 20))}) is ` +
+            `${data.length} bytes; a Kinesis record holds at most ${MAX_RECORD_BYTES} bytes (1 MiB) — nothing of this call was sent`,
+        );
+      }
+      return { data, key };
+    });
+    this.seq += lines.length;
     let batch: PutRecordsRequestEntry[] = [];
     let bytes = 0;
-    for (const line of lines) {
-      const data = Buffer.from(line, 'utf8');
-      const key = String(this.seq++);
+    for (const { data, key } of records) {
       if (batch.length === MAX_RECORDS || bytes + data.length + key.length > MAX_BYTES) {
         await this.put(batch);
         batch = [];
@@ -83,7 +105,8 @@ export class KinesisProducer {
         const results = r.Records ?? [];
         failed = todo.filter((_, i) => results[i]?.ErrorCode !== undefined && results[i]?.ErrorCode !== null);
       } catch (e) {
-        if (awsErrorName(e) === 'ResourceNotFoundException' || Date.now() - t0 > 120_000) {
+        // Only what a retry may fix is retried: a rejected request or bad credentials fail now.
+        if (!isTransient(e) || Date.now() - t0 > 120_000) {
           throw new KinesisStreamError(`${this.where}: putting ${todo.length} records failed: ${describeAwsError(e)}`, e);
         }
         failed = todo;

@@ -4,6 +4,10 @@
  * error) is retried after 200 ms, doubling up to 5 s, until `timeoutMs` has passed; then — or at
  * once for any other error — the call fails with a KinesisStreamError that says where (`where`:
  * the stream, or the table, and the endpoint), what was being done, and why.
+ *
+ * `signal` cuts a call short: the attempt in flight is aborted (the op passes the signal to the
+ * SDK's send), the wait between attempts ends, and the call fails at once — a stop never waits
+ * out an attempt's request timeout (30 s) or the retry timeout.
  */
 import { sleep } from '../util/sleep.js';
 import { awsErrorName, describeAwsError, isTransient, KinesisStreamError } from './errors.js';
@@ -20,16 +24,26 @@ export interface RetryOptions {
   passThrough?: (e: unknown) => boolean;
   /** Sees every failed attempt (e.g. to count throttled calls). */
   onError?: (e: unknown) => void;
+  /** Aborted: the call fails now, its attempt in flight cut short (the op gives it to the SDK's send). */
+  signal?: AbortSignal;
+}
+
+/** Why a signal was aborted, in words. */
+function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r.message : typeof r === 'string' ? r : 'aborted';
 }
 
 export async function withRetry<T>(op: () => Promise<T>, o: RetryOptions): Promise<T> {
   const start = Date.now();
   let backoff = 200;
   for (let attempt = 1; ; attempt++) {
+    if (o.signal?.aborted) throw new KinesisStreamError(`${o.where}: ${o.what} was cut short (${abortReason(o.signal)})`, o.signal.reason);
     try {
       return await op();
     } catch (e) {
       if (o.passThrough?.(e)) throw e;
+      if (o.signal?.aborted) throw new KinesisStreamError(`${o.where}: ${o.what} was cut short (${abortReason(o.signal)})`, e);
       o.onError?.(e);
       const name = awsErrorName(e);
       if (name === 'ResourceNotFoundException') {
@@ -42,7 +56,7 @@ export async function withRetry<T>(op: () => Promise<T>, o: RetryOptions): Promi
         const unreachable = /^E[A-Z]+$|^TimeoutError$/.test(name) ? ' (endpoint unreachable)' : '';
         throw new KinesisStreamError(`${o.where}: ${o.what} ${why}${unreachable}: ${describeAwsError(e)}`, e);
       }
-      await sleep(backoff);
+      await sleep(backoff, o.signal);
       backoff = Math.min(backoff * 2, 5000);
     }
   }

@@ -19,8 +19,14 @@
  *    and released, its reader forgotten; its children's readers (here or in another worker) start
  *    from then. A shard sync deletes the SHARD_END lease once its children's reading has begun
  *    (LeaseCoordinator), so the lease table stays about one lease per open shard.
+ *  - a lease not renewed for the lease timeout (the lease table unreachable: another worker may
+ *    have taken it) is dropped, as the KCL's: its reader stops and stores nothing more; the lease is
+ *    taken again, through the normal path, if it is still in this worker's name.
  *  - onStop (stop or restart): readers stop (the stores under way finish, up to 3 s), stored
- *    positions are checkpointed, leases released so other workers take them at once.
+ *    positions are checkpointed, leases released so other workers take them at once — the lease
+ *    table gets 5 s for that, then every call still in flight is aborted (a stop takes seconds
+ *    however unreachable DynamoDB is; what was not checkpointed is read again: at least once).
+ *    One checkpoint round runs at a time; a round due while one is in flight is skipped.
  *
  * Guarantees: with the write-ahead log nothing is lost — a checkpointed record is in the log,
  * and recovery (getOrCreate) replays what no batch completed; records stored but not yet
@@ -85,7 +91,8 @@ export class KinesisReceiver<T> extends Receiver<T> {
   private coordinator: LeaseCoordinator | undefined;
   private readonly readers = new Map<string, ShardReader>();
   private checkpointTimer: NodeJS.Timeout | undefined;
-  private checkpointing: Promise<void> = Promise.resolve();
+  /** The checkpoint round in flight, if any: a round is skipped while another is (a slow lease table does not queue them up). */
+  private checkpointing: Promise<void> | undefined;
   readonly workerId: string;
   /** Called for every lease change, store and checkpoint (tests). */
   onEvent: ((e: KinesisReceiverEvent) => void) | undefined;
@@ -149,7 +156,9 @@ export class KinesisReceiver<T> extends Receiver<T> {
     coordinator.start().then(
       () => {
         if (gen !== this.generation) return;
-        this.checkpointTimer = setInterval(() => void this.checkpointAll(gen), Math.max(10, this.checkpointIntervalMs));
+        this.checkpointTimer = setInterval(() => {
+          if (!this.checkpointing) void this.checkpointAll(gen);
+        }, Math.max(10, this.checkpointIntervalMs));
       },
       (e: unknown) => {
         if (gen !== this.generation || this.isStopped()) return;
@@ -195,7 +204,10 @@ export class KinesisReceiver<T> extends Receiver<T> {
     const handler = this.options.messageHandler ?? this.decode;
     while (this.running(gen, r)) {
       const records = await cursor.read(max);
-      if (!this.running(gen, r)) return; // not stored: the next holder reads them from the checkpoint
+      // Not stored: the next holder reads them from the checkpoint. A lease not renewed for the
+      // lease timeout (the lease table unreachable) may be another worker's now: stillHeld drops it
+      // (onLost stops this reader), as the KCL shuts down the consumer of a lease it no longer holds.
+      if (!this.running(gen, r) || !coordinator.stillHeld(shardId)) return;
       if (records.length > 0) {
         this.counts.received += records.length;
         let items: T[];
@@ -226,9 +238,10 @@ export class KinesisReceiver<T> extends Receiver<T> {
     }
   }
 
-  /** Writes each shard's stored position to its lease (one round at a time). */
+  /** Writes each shard's stored position to its lease (one round at a time: while one is in flight, it is the round). */
   private checkpointAll(gen: number): Promise<void> {
-    const run = this.checkpointing.then(async () => {
+    if (this.checkpointing) return this.checkpointing;
+    const run = (async (): Promise<void> => {
       const coordinator = this.coordinator;
       if (!coordinator || gen !== this.generation) return;
       await Promise.all(
@@ -246,9 +259,13 @@ export class KinesisReceiver<T> extends Receiver<T> {
           }
         }),
       );
-    });
-    this.checkpointing = run.catch(() => undefined);
-    return this.checkpointing;
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.checkpointing === run) this.checkpointing = undefined;
+      });
+    this.checkpointing = run;
+    return run;
   }
 
   async onStop(): Promise<void> {
@@ -262,8 +279,12 @@ export class KinesisReceiver<T> extends Receiver<T> {
       new Promise((res) => setTimeout(res, 3000).unref()),
     ]);
     if (coordinator) {
-      // DynamoDB unreachable: a stop would wait out every call's retry timeout (minutes).
+      // DynamoDB unreachable: a stop would wait out every call's retry timeout (minutes). The
+      // lease table gets 5 s, then every call still in flight is aborted; what could not be
+      // checkpointed is read again by the next holder of the lease (at least once).
       this.table?.stopSoon(5_000);
+      // The round in flight (perhaps stuck since before the stop), then one with the last stored positions.
+      await this.checkpointing;
       await this.checkpointAll(gen).catch(() => undefined);
       await coordinator.stop(true).catch(() => undefined);
     }

@@ -6,7 +6,9 @@
  * When things happen: constructed with the context (its listener sees every event from the
  * first); start() binds the port (127.0.0.1:4040 by default; a taken port is retried on the
  * next ones, 16 at most, as Spark does); stop() closes the server and its live connections
- * once the context has stopped.
+ * once the context has stopped — a stop() while start() is still binding waits for the bind and
+ * closes what it bound, and a start() after stop() binds nothing: once stop() resolves the port
+ * is free and nothing of the UI holds the event loop.
  *
  * Routes (appId is `local-<creation time>`, as Spark's local mode):
  *   /streaming/                                   the page (static/index.html, app.js, app.css)
@@ -57,6 +59,9 @@ export class WebUi implements ContextAttachment {
   private readonly host: string;
   private readonly port: number;
   private server: http.Server | undefined;
+  /** start()'s binding, while it runs (stop() waits for it). */
+  private binding: Promise<void> | undefined;
+  private stopped = false;
   private url: string | undefined;
   private readonly createdAt = Date.now();
   private endTime: number | undefined;
@@ -82,7 +87,16 @@ export class WebUi implements ContextAttachment {
     return this.url;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    const binding = this.bind().finally(() => {
+      if (this.binding === binding) this.binding = undefined;
+    });
+    this.binding = binding;
+    return binding;
+  }
+
+  private async bind(): Promise<void> {
+    if (this.stopped || this.server) return;
     const server = http.createServer((req, res) => this.handle(req, res));
     server.keepAliveTimeout = 5_000;
     let port = this.port;
@@ -109,6 +123,9 @@ export class WebUi implements ContextAttachment {
   async stop(): Promise<void> {
     this.endTime = Date.now();
     this.progress.stopped = true;
+    this.stopped = true;
+    // Still binding: the server is closed once it listens (a failed bind holds nothing).
+    await this.binding?.catch(() => undefined);
     const server = this.server;
     this.server = undefined;
     if (!server) return;
