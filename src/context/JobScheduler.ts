@@ -51,6 +51,8 @@ export class JobScheduler {
   private generatingCount = 0;
   /** Set by a non-graceful stop: a generation still waiting is dropped. */
   private dropGenerations = false;
+  /** A non-graceful stop returned before the batch running finished: the rest of it is not run. */
+  private leftBehind = false;
 
   constructor(
     private readonly graph: DStreamGraph,
@@ -190,6 +192,7 @@ export class JobScheduler {
       try {
         await this.runJobSet(set);
       } catch (error) {
+        if (this.leftBehind) return; // the context stopped without it: its failure is nobody's
         this.failure = { error };
         this.queue.length = 0;
         this.onFailure(error);
@@ -220,6 +223,8 @@ export class JobScheduler {
       for (const job of set.jobs) {
         const error = await this.runJob(job);
         if (error !== undefined && firstError === undefined) firstError = error;
+        // A non-graceful stop left this batch behind: nothing more of it runs, nor completes.
+        if (this.leftBehind) return;
       }
     }
 
@@ -290,12 +295,25 @@ export class JobScheduler {
     return runningJobOf.getStore() === this;
   }
 
-  /** Stop generating. Graceful: finish the batches already queued; otherwise drop those not started. */
+  /**
+   * Stop generating. Graceful: finish the batches already queued; otherwise drop those not started
+   * and give the batch running NON_GRACEFUL_WAIT_MS to finish, as Spark's JobScheduler.stop(false)
+   * waits 2 s before it interrupts its jobs: an output waiting out a retry budget (a sink whose
+   * database went away) does not hold the stop. Such a batch did not complete, so a restart from the
+   * checkpoint runs it again (sinks idempotent by batch time write nothing twice).
+   */
   async stop(graceful: boolean): Promise<void> {
     this.stopped = true;
     if (!graceful) {
       this.dropGenerations = true;
       this.queue.length = 0;
+      const running = this.running;
+      if (running && !(await settlesWithin(running, NON_GRACEFUL_WAIT_MS))) {
+        this.leftBehind = true;
+        console.warn(`[dstreams] stopping without waiting for the batch still running after ${NON_GRACEFUL_WAIT_MS} ms (it completes nothing: a restart from the checkpoint runs it again)`);
+        this.settleDrainWaiters();
+        return;
+      }
     } else {
       while (this.generating) await this.generating;
       this.pump();
@@ -335,4 +353,20 @@ async function attempt(f: () => Promise<void>, what: string): Promise<unknown> {
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
   return String(e);
+}
+
+/** How long a non-graceful stop waits for the batch running (Spark's jobExecutor.awaitTermination(2 s)). */
+const NON_GRACEFUL_WAIT_MS = 2000;
+
+/** True when `p` settles within `ms` (a rejection counts); false when the time ran out first. */
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -49,7 +49,7 @@ import { defaultWorkers, WorkerPool, type JobRef } from '../workers/WorkerPool.j
 import { batchGrid } from './batchGrid.js';
 import { isPoolThread } from './poolThread.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
-import { JobScheduler, type BatchHooks } from './JobScheduler.js';
+import { JobScheduler, settlesWithin, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';
 import type { ContextAttachment } from './attachments.js';
 import type { GetOrCreateOptions, StreamingContextOptions, StreamingContextState } from './options.js';
@@ -619,18 +619,5 @@ export class StreamingContext {
     } finally {
       clearTimeout(timer);
     }
-  }
-}
-
-/** True when `p` settles within `ms` (its rejection counts as settled); false when the time ran out first. */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
