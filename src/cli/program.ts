@@ -36,10 +36,14 @@ function port(v: string): number {
 /** The examples: .ts files in a checkout, compiled .js files in the installed package. */
 export function listExamples(dir = EXAMPLES_DIR): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
-    .map((f) => f.replace(/\.(ts|js)$/, ''))
-    .sort();
+  const names = (d: string): string[] =>
+    readdirSync(d)
+      .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+      .map((f) => f.replace(/\.(ts|js)$/, ''))
+      .sort();
+  // The Structured Streaming examples run by `structured/<name>`, as resolveJob finds them.
+  const structured = path.join(dir, 'structured');
+  return [...names(dir), ...(existsSync(structured) ? names(structured).map((n) => `structured/${n}`) : [])];
 }
 
 /** A job file given by path, else the example of that name; undefined when neither exists. */
@@ -109,6 +113,8 @@ export function buildProgram(): Command {
     .allowUnknownOption()
     .passThroughOptions()
     .action(async (job: string, args: string[], opts: { ui?: boolean; uiPort?: number; quiet?: boolean }) => {
+      // Options go before the job: a mistyped one (`--quite`) would read as the job's name.
+      if (job.startsWith('-')) throw new UsageError(`unknown option '${job}' (the options of run: --ui, --ui-port <port>, --quiet)`);
       const file = resolveJob(job);
       if (!file) throw new UsageError(`no job file or example "${job}"; examples: ${listExamples().join(', ')}`);
       const nodeArgs: string[] = [];
