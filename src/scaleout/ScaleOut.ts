@@ -11,8 +11,11 @@
  *  - before start: the graph registers its direct streams' topics (`register`) and
  *    repartitionByKey its topics (`addRepartitionTopic`).
  *  - prepare() (context start, before the inputs): internal topics are created —
- *    `<applicationId>-repartition-<n>` and `<applicationId>-<state>-changelog` (compacted).
- *  - join() (after the inputs started): the copy joins the group.
+ *    `<applicationId>-repartition-<n>` and `<applicationId>-<state>-changelog` (compacted) — or
+ *    grown to the inputs' partitions (internalTopics.ts); the state the local checkpoint brought
+ *    back is held until its tasks are gained (changelog.ts).
+ *  - join() (after the inputs started): the copy joins the group (its member noticing partitions
+ *    added to an input within seconds, newPartitions.ts).
  *  - a rebalance, or the group member crashed (assignment.ts, one at a time, in order): each
  *    task lost is dropped before the next batch; each task gained fences the copy that had it,
  *    and is restored (offsets, states) before the direct streams read its partitions.
@@ -30,19 +33,23 @@ import type { Observable } from 'rxjs';
 import type { BatchHooks } from '../context/JobScheduler.js';
 import type { PartitionsAssignedInfo } from '../context/StreamingListener.js';
 import type { OwnedPartition, PartitionOwnership } from '../direct/ownership.js';
-import { KafkaClient } from '../kafka/client.js';
+import { KafkaClient, type PartitionBounds } from '../kafka/client.js';
 import { GroupMember } from '../kafka/group.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import type { ResolvedKafkaParams } from '../kafka/params.js';
+import { FatalKafkaError, withRetry } from '../kafka/retry.js';
 import { partitionForKey } from '../kafka/partitioner.js';
 import type { TaskRecord } from '../kafka/taskProducer.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { StateChangelog, type Changelog } from './changelog.js';
 import { StandbyCopies } from './standbyCopies.js';
+import { WindowBatchesChangelog } from './windowBatches.js';
 import { BatchCompletions } from './completions.js';
 import { positionsTopic } from './positions.js';
 import { TaskAssignment } from './assignment.js';
 import { TaskTransactions } from './transactions.js';
+import { existingPartitions, fit, type TopicNeed } from './internalTopics.js';
+import { checkingPartitions } from './newPartitions.js';
 
 export interface ScaleOutHost {
   addBatchHooks(hooks: BatchHooks): void;
@@ -57,6 +64,14 @@ export class ScaleOut implements PartitionOwnership {
   /** Whether this copy owns task `task` now. */
   owns(task: number): boolean {
     return this.assignment.tasks.has(task);
+  }
+
+  /**
+   * Whether batch `time` may hold keys of task `task`: it reads the task, or this copy owns it,
+   * or owned it after the batch was generated (its state may have been computed before the loss).
+   */
+  mayHold(time: number, task: number): boolean {
+    return this.reads(time, task) || this.owns(task) || this.assignment.lostSince(task, time);
   }
 
   /** Whether batch `time` read partition `task` of one of the job's topics (until the batch commits). */
@@ -124,12 +139,14 @@ export class ScaleOut implements PartitionOwnership {
       standbys: this.standbys,
       kafkaParams: () => this.kafkaParams,
       client: () => this.client!,
+      inputsNow: (bounds) => this.inputsNow(bounds),
       post: (info) => host.post(info),
       fail: (e) => host.fail(e),
     });
     this.transactions = new TaskTransactions({
       ...common,
       assignment: this.assignment,
+      partitionsOf: (topic) => this.partitionCounts.get(topic),
       rangesAt: (time) => this.rangesByTime.get(time) ?? [],
       forget: (time) => {
         for (const m of [this.rangesByTime, this.generationAt] as Map<number, unknown>[]) {
@@ -236,36 +253,100 @@ export class ScaleOut implements PartitionOwnership {
 
   // ---- lifecycle ----------------------------------------------------------------------------
 
-  /** Creates the internal topics and finds the stateful streams to changelog. Before the inputs start. */
+  /**
+   * Creates the internal topics (grown to the inputs' partitions when they exist: internalTopics.ts)
+   * and finds the stateful streams to changelog. Before the inputs start.
+   */
   async prepare(): Promise<void> {
     const params = this.kafkaParams;
-    this.client = new KafkaClient(params, () => this.stopped);
+    const client = (this.client = new KafkaClient(params, () => this.stopped));
     const inputs = this.topics.filter((t) => !this.internalTopics.has(t));
-    const bounds = await this.client.topicBounds(inputs);
+    const bounds = await client.topicBounds(inputs);
     for (const t of inputs) this.partitionCounts.set(t, bounds.filter((b) => b.topic === t).length);
     this.inputPartitions = Math.max(...this.partitionCounts.values());
-    for (const [t, n] of this.internalTopics) this.partitionCounts.set(t, n ?? this.inputPartitions);
+    // A repartition topic keeps the count it was created with (the inputs' then, by default): its keys stay in their tasks.
+    const repartitions = await this.retried('looking up the repartition topics', () => existingPartitions(client.kafka, [...this.internalTopics.keys()]));
+    for (const [t, n] of this.internalTopics) {
+      const have = repartitions.get(t);
+      if (n === undefined && have !== undefined && have > this.inputPartitions) {
+        throw new FatalKafkaError(
+          `topic ${t} has ${have} partitions, more than the job's inputs (${inputs.join(', ')}: ${this.inputPartitions}): was an input recreated with fewer partitions? ` +
+            "A job's tasks cannot shrink: give the input its partitions back, or delete the job's internal topics (its positions and state) to start it over",
+        );
+      }
+      this.partitionCounts.set(t, n ?? have ?? this.inputPartitions);
+    }
     for (const cl of StateChangelog.forGraph(this)) {
       this.changelogs.push(cl);
       cl.watch((time, records) => this.transactions.stageChanges(time, records));
+      // Until the group assigns tasks this copy owns none: nothing its local checkpoint brought back is processed.
+      cl.holdAll();
     }
     const internal = [...this.internalTopics.keys(), ...this.changelogs.map((c) => c.topic), this.positions];
     if (internal.length > 0) this.host.log(`internal topics: ${internal.join(', ')}`);
-    await this.client.ensureTopics([
-      { topic: this.positions, numPartitions: Math.max(...this.partitionCounts.values()), config: { 'cleanup.policy': 'compact' } },
+    const needs = this.perTaskTopics();
+    await this.retried(`fitting topics ${JSON.stringify(needs.map((n) => n.topic))} to the inputs' partitions`, async () =>
+      fit(client.kafka, needs, await existingPartitions(client.kafka, needs.map((n) => n.topic)), (m) => this.host.log(m)),
+    );
+    await client.ensureTopics([
+      ...needs.map((n) => ({ topic: n.topic, numPartitions: n.need, config: { 'cleanup.policy': 'compact' } })),
       ...[...this.internalTopics.keys()].map((topic) => ({ topic, numPartitions: this.partitionCount(topic) })),
+    ]);
+    for (const n of needs) this.partitionCounts.set(n.topic, n.need);
+  }
+
+  /** The topics kept per task (positions, changelogs) and the partitions they need now. */
+  private perTaskTopics(): TopicNeed[] {
+    const tasks = Math.max(...[...this.partitionCounts].filter(([t]) => this.topics.includes(t)).map(([, n]) => n));
+    return [
+      { topic: this.positions, need: tasks, from: `the partitions of ${this.topics.join(', ')}` },
+      // A changelog's tasks are its inputs' partitions (a keyed one whose input grew is refused).
       ...this.changelogs.map((c) => ({
         topic: c.topic,
-        numPartitions: c.numPartitions,
-        config: { 'cleanup.policy': 'compact' },
+        need: Math.max(...c.sources.map((t) => this.partitionCount(t))),
+        from: `the partitions of ${c.sources.join(', ')}`,
+        ...(c.keyed && c.sources.some((t) => !this.internalTopics.has(t)) ? { keyedOn: c.sources } : {}),
       })),
-    ]);
+    ];
+  }
+
+  /**
+   * A gain's lookup of the job's topics: when an input has more partitions than this copy knew
+   * (added while it runs), the topics kept per task grow with it before the new tasks write to
+   * them — or the copy stops, saying why (internalTopics.ts).
+   */
+  async inputsNow(bounds: readonly PartitionBounds[]): Promise<void> {
+    const grown = new Map<string, number>();
+    for (const t of this.topics) {
+      if (this.internalTopics.has(t)) continue;
+      const n = bounds.filter((b) => b.topic === t).length;
+      if (n > (this.partitionCounts.get(t) ?? 0)) grown.set(t, n);
+    }
+    if (grown.size === 0) return;
+    for (const [t, n] of grown) this.host.log(`input topic ${t} has ${n} partitions now (${this.partitionCounts.get(t)} before): its new partitions are read from their start`);
+    const was = new Map(this.partitionCounts);
+    for (const [t, n] of grown) this.partitionCounts.set(t, n);
+    for (const cl of this.changelogs) {
+      const n = Math.max(...cl.sources.map((t) => this.partitionCounts.get(t) ?? 0));
+      if (n > cl.numPartitions && cl instanceof WindowBatchesChangelog && !cl.keyed) cl.grow(n);
+    }
+    const needs = this.perTaskTopics();
+    await this.retried(`growing topics ${JSON.stringify(needs.map((n) => n.topic))}`, () =>
+      fit(this.client!.kafka, needs, new Map(needs.map((n) => [n.topic, was.get(n.topic)!])), (m) => this.host.log(m)),
+    );
+    for (const n of needs) this.partitionCounts.set(n.topic, n.need);
+  }
+
+  /** An admin operation on the internal topics, retried as the job's Kafka params allow (a refusal is not retried). */
+  private retried<T>(what: string, op: () => Promise<T>): Promise<T> {
+    const p = this.kafkaParams;
+    return withRetry(op, { what: `${what} (Kafka ${p.brokers.join(',')})`, timeoutMs: p.retryTimeoutMs, topicWaitMs: p.topicWaitMs, giveUp: () => this.stopped });
   }
 
   /** Joins the group (after the inputs started). */
   async join(): Promise<void> {
     const params = this.kafkaParams;
-    this.member = new GroupMember(this.client!.kafka, {
+    this.member = new GroupMember(checkingPartitions(this.client!.kafka), {
       groupId: this.applicationId,
       topics: this.topics,
       sessionTimeoutMs: params.sessionTimeoutMs,

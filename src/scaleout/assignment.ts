@@ -7,8 +7,9 @@
  *    lost — its producer closed, its keys dropped from every state before the next batch; each
  *    task gained — its transactional producer opened (which fences the copy that had it and
  *    ends that copy's open transaction), its last offsets read (from `<applicationId>-positions`,
- *    see positions.ts, or the group's committed offsets, whichever is later;
- *    `auto.offset.reset` only when there are none; internal topics from their start), each
+ *    see positions.ts, or the group's committed offsets, whichever is later; without either,
+ *    starts.ts decides — and a start at a partition's end now is committed before a batch
+ *    reads it), the internal topics grown if an input grew (ScaleOut.inputsNow), each
  *    state's and window's changelog partition read to its end (from its start, the local
  *    checkpoint's position or a standby copy's, standbyCopies.ts) and put into the state; only
  *    then do the direct streams read the task's partitions (`ready`, from the next batch
@@ -22,13 +23,14 @@
 import { Subject, type Observable } from 'rxjs';
 import type { PartitionsAssignedInfo } from '../context/StreamingListener.js';
 import type { OwnedPartition } from '../direct/ownership.js';
-import type { KafkaClient } from '../kafka/client.js';
+import type { KafkaClient, PartitionBounds } from '../kafka/client.js';
 import type { GroupAssignment } from '../kafka/group.js';
 import { tpKey, type ResolvedKafkaParams } from '../kafka/params.js';
-import { TASK_ATTEMPTS, TaskProducer, tryTask } from '../kafka/taskProducer.js';
+import { isProducerFenced, TASK_ATTEMPTS, TaskCommitFailed, TaskProducer, tryTask } from '../kafka/taskProducer.js';
 import type { Changelog } from './changelog.js';
 import type { BatchCompletions } from './completions.js';
-import { readPositions } from './positions.js';
+import { positionsRecord, readTaskPositions } from './positions.js';
+import { decideStarts, type Starts } from './starts.js';
 import type { StandbyCopies } from './standbyCopies.js';
 
 /** What the assignment needs of its copy (ScaleOut). */
@@ -47,6 +49,8 @@ export interface AssignmentHost {
   kafkaParams(): ResolvedKafkaParams;
   /** The copy's Kafka client (made at prepare). */
   client(): KafkaClient;
+  /** The partitions of the job's topics now (a gain's lookup): internal topics grown if an input grew, or an error saying why not. */
+  inputsNow(bounds: readonly PartitionBounds[]): Promise<void>;
   isStopped(): boolean;
   post(info: PartitionsAssignedInfo): void;
   fail(error: unknown): void;
@@ -65,6 +69,8 @@ export class TaskAssignment {
   private readonly assignments = new Subject<PartitionsAssignedInfo>();
   /** Task → the latest batch generated when this copy lost it. */
   private readonly lostAt = new Map<number, number>();
+  /** Input topic → its partition count when the job first read it (starts.ts), as far as this copy knows. */
+  private startedWith = new Map<string, number>();
 
   constructor(private readonly host: AssignmentHost) {}
 
@@ -81,6 +87,11 @@ export class TaskAssignment {
   /** Every rebalance's outcome for this copy (RxJS). */
   get assignment$(): Observable<PartitionsAssignedInfo> {
     return this.assignments.asObservable();
+  }
+
+  /** Input topic → its partition count when the job first read it, for the positions records (positions.ts). */
+  get started(): ReadonlyMap<string, number> {
+    return this.startedWith;
   }
 
   /** The transactional producer of an owned task. */
@@ -174,26 +185,37 @@ export class TaskAssignment {
       }),
     );
     const topics = [...new Set(a.partitions.map((p) => p.topic))];
-    const [committed, positions, bounds] = await Promise.all([
+    const [committed, own, bounds] = await Promise.all([
       client.committedOffsets(host.applicationId, topics),
-      readPositions(client, host.positions, gained),
+      readTaskPositions(client, host.positions, gained),
       client.topicBounds(topics),
     ]);
-    const gainedSet = new Set(gained);
+    // Partitions added to an input: the internal topics grow with it (or the copy stops, saying why) before a task writes to them.
+    await host.inputsNow(bounds);
+    const starts = await decideStarts({
+      partitions: a.partitions.filter((p) => gained.includes(p.partition)),
+      bounds,
+      own,
+      committed,
+      isInternal: (t) => host.internalTopics.has(t),
+      reset: host.kafkaParams().autoOffsetReset,
+      started: this.startedWith,
+      everyTask: () => readTaskPositions(client, host.positions),
+    });
+    this.startedWith = starts.started;
+    await this.recordStarts(a, starts);
+    if (host.isStopped()) return false;
+    // Less any task lost meanwhile (its start record fenced).
+    const restoring = gained.filter((t) => this.owned.has(t));
     // A gained task this copy followed as a standby: its copy is handed to the restore, which reads only the tail.
-    const warm = gained.filter((t) => host.standbys.has(t));
+    const warm = restoring.filter((t) => host.standbys.has(t));
     const readFrom = Date.now();
-    const restored = await Promise.all(host.changelogs.map((cl) => cl.restore(client, gained, host.standbys.take(cl.topic, warm))));
+    const restored = await Promise.all(host.changelogs.map((cl) => cl.restore(client, restoring, host.standbys.take(cl.topic, warm))));
     const readMs = Date.now() - readFrom;
     for (const p of a.partitions) {
-      if (!gainedSet.has(p.partition)) continue;
+      if (!restoring.includes(p.partition)) continue;
       const key = tpKey(p.topic, p.partition);
-      const b = bounds.find((x) => x.topic === p.topic && x.partition === p.partition)!;
-      const internal = host.internalTopics.has(p.topic);
-      // The later of the two: the group's may lag the task's last transaction (positions.ts); a copy of an earlier version wrote only the group's.
-      const known = [positions.get(key), committed.get(key)].filter((o): o is number => o !== undefined);
-      const start = known.length > 0 ? Math.max(...known) : (internal || host.kafkaParams().autoOffsetReset === 'earliest' ? b.low : b.high);
-      this.ready.set(key, { start, gain: ++this.gains });
+      this.ready.set(key, { start: starts.start.get(key)!, gain: ++this.gains });
     }
     const keys = restored.reduce((n, r) => n + r.keys, 0);
     const fromLocal = restored.reduce((n, r) => n + r.fromLocal, 0);
@@ -209,6 +231,37 @@ export class TaskAssignment {
       );
     }
     return true;
+  }
+
+  /**
+   * The gained tasks with a partition starting at its end now (starts.ts) commit where they start
+   * — a positions record and the group's offsets — before any batch reads them. A task whose
+   * transaction was fenced (it moved on already) is lost.
+   */
+  private async recordStarts(a: GroupAssignment, starts: Starts): Promise<void> {
+    await Promise.all(
+      [...starts.record].map(async (task) => {
+        const producer = this.producers.get(task);
+        if (!producer) return;
+        const offsets = a.partitions
+          .filter((p) => p.partition === task && starts.recorded.has(tpKey(p.topic, task)))
+          .map((p) => ({ topic: p.topic, partition: task, offset: starts.start.get(tpKey(p.topic, task))! }));
+        const records = [positionsRecord(this.host.positions, task, offsets, this.startedWith)];
+        const again = (e: unknown): boolean => e instanceof TaskCommitFailed && e.retriable && this.producers.get(task) === producer && !this.host.isStopped();
+        try {
+          await tryTask(() => producer.commitBatch(records, offsets), again, (e, n) =>
+            this.host.log(`task ${task}: start not recorded (${(e as Error).message}); trying again (${n}/${TASK_ATTEMPTS - 1})`),
+          );
+        } catch (e) {
+          if (this.producers.get(task) !== producer || this.host.isStopped() || isProducerFenced(e)) {
+            this.host.log(`task ${task}: start not recorded, it moved to another copy: ${(e as Error).message}`);
+            if (this.producers.get(task) === producer) this.lose(task);
+            return;
+          }
+          throw e;
+        }
+      }),
+    );
   }
 
   /** The standby tasks of this assignment (none when the option is 0). */
@@ -244,6 +297,11 @@ export class TaskAssignment {
     if (lostAt !== undefined && time <= lostAt) return false;
     this.lose(task);
     return true;
+  }
+
+  /** Whether this copy lost `task` after batch `time` was generated (that batch may still hold its keys, computed while it was owned). */
+  lostSince(task: number, time: number): boolean {
+    return (this.lostAt.get(task) ?? -Infinity) >= time;
   }
 
   /** Task `task` lost: no more batches read it, its producer closed, its keys dropped from every state. */

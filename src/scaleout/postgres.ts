@@ -47,8 +47,17 @@ export function writeFenced<K, V, Row>(stream: DStream<[K, V]>, sink: PostgresSi
       byTask.set(r.partition, t);
     }
     for (const pair of await rdd.collect()) {
-      // A key of a partition this batch does not read: left over from a partition just lost.
-      byTask.get(partitionForKey(pair[0], n))?.rows.push(toRow(pair, time));
+      const task = partitionForKey(pair[0], n);
+      const t = byTask.get(task);
+      if (t) t.rows.push(toRow(pair, time));
+      // A task this copy owns (or owned) that the batch does not read: a later batch of its owner writes it.
+      else if (!scaleOut.mayHold(time, task)) {
+        throw new Error(
+          `writeFenced: key ${JSON.stringify(pair[0])?.slice(0, 80)} belongs to partition ${task} of ${topics[0]}, which batch ${time} does not read ` +
+            'and this copy does not own: the stream written must be keyed like its input (Kafka\'s default partitioner over its partitions, ' +
+            'e.g. after repartitionByKey and a state), or its rows would be lost',
+        );
+      }
     }
     await Promise.all(
       [...byTask].map(async ([task, { ranges: rs, rows }]) => {

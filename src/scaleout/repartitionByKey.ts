@@ -25,7 +25,8 @@
 import { DStream } from '../dstream/DStream.js';
 import { DirectKafkaInputDStream } from '../direct/DirectKafkaInputDStream.js';
 import { kafkaInputsOf } from './kafkaInputs.js';
-import { keyString, partitionForKey } from '../kafka/partitioner.js';
+import { partitionForKey } from '../kafka/partitioner.js';
+import { codeOf } from '../rdd/keyCode.js';
 import type { TaskRecord } from '../kafka/taskProducer.js';
 import { ScaleOut } from './ScaleOut.js';
 
@@ -65,13 +66,14 @@ DStream.prototype.repartitionByKey = function <K, V>(this: DStream<[K, V]>, numP
     }
     const n = scaleOut.partitionCount(topic);
     for (let i = 0; i < rdd.numPartitions; i++) {
-      // Each key's values in order (a key's values reach the step after in the order they were made).
-      const byKey = new Map<string, [K, V[]]>();
+      // Each key's values in order (a key's values reach the step after in the order they were made);
+      // keys compare as the state compares them: 1 and "1" are two keys (the bundle's JSON keeps their types).
+      const byKey = new Map<unknown, [K, V[]]>();
       rdd.iteratePartition(i, ([k, v]) => {
-        const ks = keyString(k);
-        const e = byKey.get(ks);
+        const code = codeOf(k);
+        const e = byKey.get(code);
         if (e) e[1].push(v);
-        else byKey.set(ks, [k, [v]]);
+        else byKey.set(code, [k, [v]]);
       });
       const byPartition = new Map<number, Array<[K, V[]]>>();
       for (const kv of byKey.values()) {

@@ -28,6 +28,8 @@ export interface TransactionsHost {
   readonly changelogs: readonly Changelog[];
   readonly completions: BatchCompletions;
   readonly assignment: TaskAssignment;
+  /** The partitions of one of the job's topics, internal ones included (undefined: not one of them). */
+  partitionsOf(topic: string): number | undefined;
   /** The ranges batch `time` reads, of every topic. */
   rangesAt(time: number): readonly OffsetRange[];
   /** Batch `time` committed: what was kept for it and the batches before it can go. */
@@ -54,17 +56,19 @@ export class TaskTransactions {
     else byTask.set(task, records);
   }
 
-  /** A state's or window's changelog records of batch `time`, each staged for its key's task. */
-  stageChanges(time: number, records: ReadonlyArray<{ task: number; record: TaskRecord }>): void {
+  /** A state's or window's changelog records of batch `time`, each staged for its key's task (`key`: the state key, for errors). */
+  stageChanges(time: number, records: ReadonlyArray<{ task: number; record: TaskRecord; key?: unknown }>): void {
     const read = new Set(this.host.rangesAt(time).map((r) => r.partition));
     const owned = this.host.assignment.tasks;
-    for (const { task, record } of records) {
+    const assignment = this.host.assignment;
+    for (const { task, record, key } of records) {
       // A task the batch did not read but this copy owns (just gained: e.g. its restored window
-      // batches leaving the window) is staged too; one neither read nor owned is a key that does
-      // not follow the input's partitioning.
+      // batches leaving the window) is staged too; one lost since the batch was generated is its
+      // new owner's; one neither read nor owned is a key that does not follow the input's partitioning.
       if (!read.has(task) && !owned.has(task)) {
+        if (assignment.lostSince(task, time)) continue;
         throw new Error(
-          `state key ${JSON.stringify(record.key)} belongs to partition ${task}, which batch ${time} does not read: a scaled-out ` +
+          `state key ${JSON.stringify(key ?? record.key)?.slice(0, 80)} belongs to partition ${task}, which batch ${time} does not read: a scaled-out ` +
             'stateful stream must be keyed like its input (use repartitionByKey before it)',
         );
       }
@@ -100,7 +104,8 @@ export class TaskTransactions {
         // Nothing read, nothing written: no transaction.
         if (records.length === 0 && mine.every((r) => r.untilOffset === r.fromOffset)) return;
         const offsets = mine.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.untilOffset }));
-        if (offsets.length > 0) records.push(positionsRecord(this.host.positions, task, offsets));
+        if (offsets.length > 0) records.push(positionsRecord(this.host.positions, task, offsets, assignment.started));
+        this.checkPartitions(time, task, records);
         const again = (e: unknown): boolean => e instanceof TaskCommitFailed && e.retriable && assignment.producer(task) === producer && !this.host.isStopped();
         try {
           const ends = await tryTask(() => producer.commitBatch(records, offsets), again, (e, n) =>
@@ -122,5 +127,18 @@ export class TaskTransactions {
     }
     for (const t of this.outbox.keys()) if (t <= time) this.outbox.delete(t);
     this.host.forget(time);
+  }
+
+  /** kafkajs drops a record for a partition its metadata does not have, without an error: none is sent. */
+  private checkPartitions(time: number, task: number, records: readonly TaskRecord[]): void {
+    for (const r of records) {
+      const n = this.host.partitionsOf(r.topic);
+      if (n === undefined || r.partition >= n) {
+        throw new Error(
+          `batch ${time}: task ${task} would write a record to partition ${r.partition} of topic ${r.topic}, which ` +
+            (n === undefined ? 'is not one of the job\'s topics' : `has ${n} partitions`),
+        );
+      }
+    }
   }
 }

@@ -66,18 +66,25 @@ function narrowFrom(stream: DStream<unknown>, input: DStream<unknown>): boolean 
 
 export class WindowBatchesChangelog {
   readonly topic: string;
+  /** The input topics the window reads. */
+  readonly sources: readonly string[];
+  /** Its tasks are its input's partitions when the window stands on them (narrow), else its elements' keys'. */
+  readonly keyed: boolean;
   private readonly batches: TaskBatches<unknown, unknown>;
   private stage: ((time: number, records: Array<{ task: number; record: TaskRecord }>) => void) | undefined;
 
   constructor(
     private readonly stream: WindowedDStream<unknown> | CountByWindowDStream<unknown>,
-    readonly numPartitions: number,
+    /** The tasks: its input's partitions (they grow with it when the window is not keyed, internalTopics.ts). */
+    public numPartitions: number,
     input: DirectKafkaInputDStream,
     host: WindowBatchesHost,
   ) {
     this.topic = changelogTopic(host.applicationId, stream);
+    this.sources = input.topics;
     const parent = stream.dependencies[0]!;
     const byPartition = narrowFrom(parent, input as DStream<unknown>);
+    this.keyed = !byPartition;
     const split = byPartition
       ? (rdd: RDD<unknown>, time: number): Map<number, unknown[]> => {
           const ranges = host.rangesOf(time, input.topics);
@@ -98,7 +105,7 @@ export class WindowBatchesChangelog {
                   JSON.stringify(e)?.slice(0, 80),
               );
             }
-            const task = partitionForKey(e[0], numPartitions);
+            const task = partitionForKey(e[0], this.numPartitions);
             if (!host.owns(task) && !host.reads(time, task)) {
               throw new Error(
                 `${stream.kind} (stream ${stream.id}): key ${JSON.stringify(e[0])?.slice(0, 80)} belongs to partition ${task}, which batch ${time} ` +
@@ -140,6 +147,16 @@ export class WindowBatchesChangelog {
 
   keepOnly(tasks: ReadonlySet<number>): void {
     for (let t = 0; t < this.numPartitions; t++) if (!tasks.has(t)) this.batches.drop(t);
+  }
+
+  /** Start (prepare): no task is owned before the group assigns it; windows restore from their changelog. */
+  holdAll(): void {
+    if (this.stream.graph.recoveredTime !== undefined) this.keepOnly(new Set());
+  }
+
+  /** Partitions were added to its input: new tasks (internalTopics.ts). */
+  grow(numPartitions: number): void {
+    this.numPartitions = numPartitions;
   }
 
   /** Puts the slices of gained `tasks` into the window (their partitions read from a standby's copy on, or from the start); how many. */

@@ -2,7 +2,7 @@
  * The changelog of a window with an inverse function (reduceByKeyAndWindow(f, invF, …)) in a
  * scaled-out job: topic `<applicationId>-<name>-changelog` (or `-state<id>-`) like a state's, one partition per
  * task, holding what the window needs to go on elsewhere — each key's window value
- * (`v\0<key>` → `[key, value]`) and each parent batch still inside the window, reduced by key,
+ * (`v\0<key>` → `[key, value]`, the key as changelogKeys.ts writes it) and each parent batch still inside the window, reduced by key,
  * split by task (`s\0<batch time>` → `[[key, value], …]`); a value that left or a batch that
  * left the window is a tombstone.
  *
@@ -18,7 +18,9 @@
  */
 import type { KafkaClient } from '../kafka/client.js';
 import { readCompacted, type CompactedPartition } from './compacted.js';
-import { keyString, partitionForKey } from '../kafka/partitioner.js';
+import { partitionForKey } from '../kafka/partitioner.js';
+import { changelogKey, KeyedEntries } from './changelogKeys.js';
+import { kafkaInputsOf } from './kafkaInputs.js';
 import type { TaskRecord } from '../kafka/taskProducer.js';
 import { changelogTopic } from './changelogTopic.js';
 import type { WindowBatchesHost } from './windowBatches.js';
@@ -29,7 +31,13 @@ const SLICE = 's\u0000';
 
 export class WindowChangelog {
   readonly topic: string;
+  /** The input topics the window reads. */
+  readonly sources: readonly string[];
+  /** Its records are placed by key. */
+  readonly keyed = true;
   private readonly stepping: boolean;
+  /** Task → records that rewrite an earlier version's records (changelogKeys.ts), for its next transaction. */
+  private readonly rewrites = new Map<number, TaskRecord[]>();
   /** Batch time → the tasks that have a record of that batch (to tombstone when it leaves the window). */
   private readonly sliceTasks = new Map<number, Set<number>>();
 
@@ -39,6 +47,7 @@ export class WindowChangelog {
     private readonly host: WindowBatchesHost,
   ) {
     this.topic = changelogTopic(host.applicationId, stream);
+    this.sources = kafkaInputsOf(stream as never).flatMap((i) => i.topics);
     // A batch reduced after one of its tasks moved away: that task's keys stay out (its new owner
     // reads them again). A key of a task the batch did not read stays in: the commit then says the
     // stream is not keyed like its input.
@@ -67,12 +76,15 @@ export class WindowChangelog {
     s.add(task);
   }
 
-  watch(stage: (time: number, records: Array<{ task: number; record: TaskRecord }>) => void): void {
+  watch(stage: (time: number, records: Array<{ task: number; record: TaskRecord; key?: unknown }>) => void): void {
     this.stream.onSlide((changes) => {
-      const out: Array<{ task: number; record: TaskRecord }> = [];
-      const rec = (task: number, key: string, value: string | null): void =>
-        void out.push({ task, record: { topic: this.topic, partition: task, key, value } });
-      for (const [k, v] of changes.values) rec(this.taskOf(k), VALUE + keyString(k), v === undefined ? null : JSON.stringify([k, v]));
+      const out: Array<{ task: number; record: TaskRecord; key?: unknown }> = [];
+      const rec = (task: number, key: string, value: string | null, stateKey?: unknown): void =>
+        void out.push({ task, record: { topic: this.topic, partition: task, key, value }, ...(stateKey === undefined ? {} : { key: stateKey }) });
+      // Rewrites of an earlier version's records first: the slide's own changes of those keys follow them.
+      for (const [task, rs] of this.rewrites) for (const record of rs) out.push({ task, record });
+      this.rewrites.clear();
+      for (const [k, v] of changes.values) rec(this.taskOf(k), VALUE + changelogKey(k), v === undefined ? null : JSON.stringify([k, v]), k);
       for (const [t, pairs] of changes.slicesAdded) {
         const byTask = new Map<number, Array<[unknown, unknown]>>();
         for (const pair of pairs) {
@@ -103,30 +115,43 @@ export class WindowChangelog {
   drop(task: number): void {
     this.stream.editState((k) => this.taskOf(k) === task, [], []);
     for (const s of this.sliceTasks.values()) s.delete(task);
+    this.rewrites.delete(task);
   }
 
   keepOnly(tasks: ReadonlySet<number>): void {
     this.stream.editState((k) => !tasks.has(this.taskOf(k)), [], []);
     for (const s of this.sliceTasks.values()) for (const task of s) if (!tasks.has(task)) s.delete(task);
+    for (const t of this.rewrites.keys()) if (!tasks.has(t)) this.rewrites.delete(t);
+  }
+
+  /** Start (prepare): no task is owned before the group assigns it; windows restore from their changelog. */
+  holdAll(): void {
+    if (this.stream.graph.recoveredTime !== undefined) this.keepOnly(new Set());
   }
 
   async restore(client: KafkaClient, tasks: readonly number[], standbys?: ReadonlyMap<number, CompactedPartition>): Promise<{ keys: number; fromLocal: number; read: number }> {
-    const values = new Map<string, [unknown, unknown]>();
+    const values: Array<[unknown, unknown]> = [];
     const slices = new Map<number, Array<[unknown, unknown]>>();
     let read = 0;
     for (const [task, partition] of await readCompacted(client, this.topic, tasks, standbys)) {
       read += partition.read;
+      const entries = new KeyedEntries();
       for (const [key, value] of partition.entries) {
-        if (key.startsWith(VALUE)) values.set(key, JSON.parse(value) as [unknown, unknown]);
-        else if (key.startsWith(SLICE)) {
+        if (key.startsWith(VALUE)) {
+          const pair = JSON.parse(value) as [unknown, unknown];
+          entries.put(key.slice(VALUE.length), pair[0], pair, true);
+        } else if (key.startsWith(SLICE)) {
           const t = Number(key.slice(SLICE.length));
           slices.set(t, (slices.get(t) ?? []).concat(JSON.parse(value) as Array<[unknown, unknown]>));
           this.noteSlice(t, task);
         }
       }
+      for (const e of entries.entries.values()) values.push(e.value as [unknown, unknown]);
+      const rewrite = entries.rewrite(this.topic, task, VALUE);
+      if (rewrite.length > 0) this.rewrites.set(task, rewrite);
     }
     const owned = new Set(tasks);
-    this.stream.editState((k) => owned.has(this.taskOf(k)), [...values.values()], [...slices].sort((a, b) => a[0] - b[0]));
-    return { keys: values.size, fromLocal: 0, read };
+    this.stream.editState((k) => owned.has(this.taskOf(k)), values, [...slices].sort((a, b) => a[0] - b[0]));
+    return { keys: values.length, fromLocal: 0, read };
   }
 }

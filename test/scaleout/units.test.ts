@@ -144,6 +144,7 @@ describe('TaskAssignment: a fence met by a batch of an earlier ownership', () =>
       completions,
       standbys: { pause: async () => undefined, resume: () => undefined, has: () => false, take: () => new Map(), follow: () => undefined, assign: async () => [] } as never,
       kafkaParams: () => ({ autoOffsetReset: 'latest' }) as never,
+      inputsNow: async () => undefined,
       client: () => client as never,
       isStopped: () => false,
       post: () => undefined,
