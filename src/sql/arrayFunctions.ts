@@ -4,6 +4,7 @@
  * three-valued logic).
  */
 import { AnalysisException } from './errors.js';
+import { sqlTypeName } from './expressions.js';
 import { ArrayType, Types, isNumeric } from './types.js';
 import { compareSql } from './values.js';
 import { arity, type ScalarImpl } from './scalarKit.js';
@@ -31,7 +32,7 @@ export const ARRAY_FUNCTIONS: Record<string, ScalarImpl> = {
     const et = a.type.elementType;
     if (x.type !== et && x.type !== Types.NULL && !(isNumeric(x.type) && isNumeric(et))) {
       throw new AnalysisException(
-        `[DATATYPE_MISMATCH.ARRAY_FUNCTION_DIFF_TYPES] Input to \`array_contains\` should have been "ARRAY" followed by a value with same element type, but it's ["${a.type.simpleString().toUpperCase()}", "${x.type.simpleString().toUpperCase()}"].`,
+        `[DATATYPE_MISMATCH.ARRAY_FUNCTION_DIFF_TYPES] Input to \`array_contains\` should have been "ARRAY" followed by a value with same element type, but it's ["${sqlTypeName(a.type)}", "${sqlTypeName(x.type)}"].`,
       );
     }
     // Numbers of different widths compare by value, as Spark widens both sides.

@@ -17,6 +17,7 @@ import { literalArg, strict1, text1, type ScalarImpl } from './scalarKit.js';
 import { TEXT_FUNCTIONS } from './textFunctions.js';
 import { NUMBER_FUNCTIONS } from './numberFunctions.js';
 import { ARRAY_FUNCTIONS } from './arrayFunctions.js';
+import { javaRegExp } from './javaRegex.js';
 
 const SCALARS: Record<string, ScalarImpl> = {
   lower: text1(Types.STRING, (s) => s.toLowerCase()),
@@ -159,7 +160,7 @@ function splitter(pattern: string, limit: number): (s: string) => string[] {
   if (pattern === '') return (s) => splitChars(s, limit);
   // A plain single character with no limit splits without a RegExp (JS and Java agree there).
   if (limit <= 0 && /^[^\\^$.|?*+()[\]{}]$/.test(pattern)) return (s) => s.split(pattern);
-  const re = new RegExp(pattern, 'g');
+  const re = javaRegExp(pattern, 'g', 'split');
   return (s) => splitRegex(s, re, limit);
 }
 

@@ -19,7 +19,11 @@ export function roundHalfUp(x: number, scale: number): number {
     const f = 10 ** -scale;
     r = Math.round(abs / f) * f;
   } else if (!text.includes('e') && scale <= 300) {
-    r = Number(`${Math.round(Number(`${text}e${scale}`))}e-${scale}`);
+    const shifted = Number(`${text}e${scale}`);
+    // Past 2^53 a double has no digit at that scale left to round: the value is its own rounding
+    // (and its text would be `1e+21`-like, which the shift back cannot read).
+    if (shifted >= 2 ** 53) return x;
+    r = Number(`${Math.round(shifted)}e-${scale}`);
   } else {
     const f = 10 ** scale;
     r = Math.round(abs * f) / f;
@@ -45,10 +49,18 @@ function floorOrCeil(fn: 'floor' | 'ceil', f: (x: number) => number): ScalarImpl
         const v = e(r);
         if (v === null || v === undefined) return null;
         const n = t === Types.STRING ? (castValue(v, Types.DOUBLE) as number | null) : Number(v);
-        return n === null ? null : f(n);
+        return n === null ? null : toLong(f(n));
       },
     };
   };
+}
+
+/** A double as BIGINT, as Java's (long) cast: NaN is 0, past the range its end. */
+function toLong(d: number): number {
+  if (Number.isNaN(d)) return 0;
+  if (d >= 9223372036854775807) return 9223372036854775807;
+  if (d <= -9223372036854775808) return -9223372036854775808;
+  return d === 0 ? 0 : d;
 }
 
 export const NUMBER_FUNCTIONS: Record<string, ScalarImpl> = {

@@ -5,6 +5,7 @@
  * gives NULL; LIKE matches the whole string, RLIKE a part of it (Java's `find`).
  */
 import { AnalysisException } from './errors.js';
+import { javaRegExp } from './javaRegex.js';
 import { Expr, type BindContext, type Bound } from './expressions.js';
 import { Types } from './types.js';
 import { typedString, type Row } from './values.js';
@@ -93,12 +94,8 @@ function quote(c: string): string {
 
 function rlikeRegex(p: string): RegExp {
   try {
-    return new RegExp(p, 'u');
-  } catch {
-    try {
-      return new RegExp(p);
-    } catch (e) {
-      throw new AnalysisException(`[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) \`regexp\` in \`rlike\` is invalid: '${p}' (${(e as Error).message})`);
-    }
+    return javaRegExp(p, '', 'rlike');
+  } catch (e) {
+    throw new AnalysisException(`[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) \`regexp\` in \`rlike\` is invalid: '${p}' (${(e as Error).message})`);
   }
 }

@@ -1,14 +1,14 @@
 /**
  * Spark's string functions beyond the basic ones: substring, concat_ws, regexp_replace and
  * regexp_extract. Positions and lengths count characters (code points), as Spark's UTF8String
- * does; patterns are regular expressions (Java's syntax; the common subset is JavaScript's too),
- * compiled once when they are literals.
+ * does; patterns are Java's regular expressions (javaRegex.ts), compiled once when they are literals.
  */
 import { AnalysisException } from './errors.js';
 import type { Bound } from './expressions.js';
 import { ArrayType, Types, type DataType } from './types.js';
 import { typedString, type Row } from './values.js';
 import { arity, type ScalarImpl } from './scalarKit.js';
+import { groupCount, javaRegExp, javaReplacement } from './javaRegex.js';
 
 const INT_MAX = 2147483647;
 
@@ -42,48 +42,18 @@ export function substringSql(s: string, pos: number, length: number): string {
   return chars.slice(start, end).join('');
 }
 
-/** A regular expression per pattern value: literals compile once, a pattern column caches its last. */
+/** A regular expression per pattern value (Java's syntax): literals compile once, a pattern column caches its last. */
 function regexOf(fn: string, flags: string): (pattern: string) => RegExp {
   let last: string | undefined;
   let re: RegExp | undefined;
   return (pattern) => {
     if (pattern !== last || re === undefined) {
-      try {
-        re = new RegExp(pattern, flags);
-      } catch (err) {
-        throw new AnalysisException(`${fn}: the pattern '${pattern}' is not a valid regular expression: ${(err as Error).message}`);
-      }
+      re = javaRegExp(pattern, flags, fn);
       last = pattern;
     }
     re.lastIndex = 0;
     return re;
   };
-}
-
-/** Java's replacement text in JavaScript's: `\x` is x, `$n` a group, `${name}` a named group. */
-export function javaReplacement(rep: string): string {
-  let out = '';
-  for (let i = 0; i < rep.length; i++) {
-    const c = rep[i]!;
-    if (c === '\\') {
-      i++;
-      if (i >= rep.length) throw new AnalysisException(`regexp_replace: the replacement '${rep}' ends with a lone backslash`);
-      out += rep[i] === '$' ? '$$' : rep[i];
-    } else if (c === '$') {
-      const named = /^\{([A-Za-z][A-Za-z0-9]*)\}/.exec(rep.slice(i + 1));
-      if (named) {
-        out += `$<${named[1]}>`;
-        i += named[0].length;
-      } else if (/[0-9]/.test(rep[i + 1] ?? '')) out += '$';
-      else throw new Error(`regexp_replace: Illegal group reference in the replacement '${rep}'`);
-    } else out += c;
-  }
-  return out;
-}
-
-/** Counts a regex's capturing groups (for regexp_extract's index check). */
-function groupCount(re: RegExp): number {
-  return new RegExp(`${re.source}|`).exec('')!.length - 1;
 }
 
 export const TEXT_FUNCTIONS: Record<string, ScalarImpl> = {
@@ -141,6 +111,7 @@ export const TEXT_FUNCTIONS: Record<string, ScalarImpl> = {
     const pos = args[3] === undefined ? () => 1 : intOf(args[3], 'regexp_replace', 'the position');
     const regex = regexOf('regexp_replace', 'g');
     let lastRep: string | undefined;
+    let lastRe: RegExp | undefined;
     let jsRep = '';
     return {
       type: Types.STRING,
@@ -151,14 +122,16 @@ export const TEXT_FUNCTIONS: Record<string, ScalarImpl> = {
         const at = pos(r);
         if (v === null || p === null || x === null || at === null) return null;
         if (at < 1) throw new AnalysisException(`regexp_replace: the position must be at least 1, got ${at}`);
-        if (x !== lastRep) {
-          jsRep = javaReplacement(x);
+        const re = regex(p);
+        if (x !== lastRep || re !== lastRe) {
+          jsRep = javaReplacement(x, groupCount(re));
           lastRep = x;
+          lastRe = re;
         }
         const chars = at === 1 ? undefined : Array.from(v);
-        if (chars === undefined) return v.replace(regex(p), jsRep);
+        if (chars === undefined) return v.replace(re, jsRep);
         if (at > chars.length) return v;
-        return chars.slice(0, at - 1).join('') + chars.slice(at - 1).join('').replace(regex(p), jsRep);
+        return chars.slice(0, at - 1).join('') + chars.slice(at - 1).join('').replace(re, jsRep);
       },
     };
   },
@@ -177,12 +150,13 @@ export const TEXT_FUNCTIONS: Record<string, ScalarImpl> = {
         const i = idx(r);
         if (v === null || p === null || i === null) return null;
         const re = regex(p);
-        const groups = groupCount(re);
+        const m = re.exec(v);
+        if (m === null) return ''; // Spark checks the index only once something matched
+        const groups = m.length - 1;
         if (i < 0 || i > groups) {
           throw new Error(`[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) \`idx\` in \`regexp_extract\` is invalid: Expects group index between 0 and ${groups}, but got ${i}.`);
         }
-        const m = re.exec(v);
-        return m === null ? '' : (m[i] ?? '');
+        return m[i] ?? '';
       },
     };
   },

@@ -85,6 +85,33 @@ describe('string functions as Spark', () => {
   });
 });
 
+describe("Java's regular expressions, as Spark reads them", () => {
+  function one(sql: string): unknown[] {
+    const spark = session();
+    spark.createDataFrame([{ s: 'Hello, World!' }], 's STRING').createOrReplaceTempView('j');
+    const df = spark.sql(sql);
+    const row = df.collect()[0]!;
+    return df.columns.map((c) => row[c]);
+  }
+
+  it('POSIX classes, \\A, \\Q…\\E, a leading (?i) and $0 mean what they mean in Java', () => {
+    expect(one("SELECT regexp_replace(s, '\\\\p{Punct}', '') a, regexp_extract(s, '\\\\A(\\\\w+)', 1) b, regexp_replace(s, '\\\\Q, \\\\E', '_') c, regexp_replace(s, 'o', '[$0]') d, regexp_replace(s, '(?i)hello', 'X') e FROM j")).toEqual([
+      'Hello World',
+      'Hello',
+      'Hello_World!',
+      'Hell[o], W[o]rld!',
+      'X, World!',
+    ]);
+    expect(one("SELECT split(s, '\\\\p{Punct}') a, s RLIKE '\\\\p{Punct}' b FROM j")).toEqual([['Hello', ' World', ''], true]);
+  });
+
+  it('a group the pattern has not, and what JavaScript cannot do, fail by name; an index is checked only on a match', () => {
+    expect(() => one("SELECT regexp_replace(s, 'o', '$5') FROM j")).toThrow(/No group 5/);
+    expect(() => one("SELECT regexp_replace(s, 'o++', 'x') FROM j")).toThrow(/possessive quantifiers/);
+    expect(one("SELECT regexp_extract(s, 'x(y)', 3) a FROM j")).toEqual(['']);
+  });
+});
+
 describe('number functions as Spark', () => {
   it('round is half away from zero on the decimal text, keeps an integer type; floor and ceil give a bigint', () => {
     const r = run('SELECT round(d), round(d, 2), round(d, -2), round(v, -1), round(v), floor(d), ceil(d), ceiling(d), floor(v) FROM t');
@@ -99,6 +126,9 @@ describe('number functions as Spark', () => {
     expect(Object.is(r.rows[1]![2], -0)).toBe(false); // round(-2.5, -2) is 0.0, not -0.0
     const x = run("SELECT round(CAST(15 AS INT), -1) AS a, round(CAST(-15 AS INT), -1) AS b, round(CAST(25 AS BIGINT), -1) AS c, round(0.125, 2) AS e, round(1.005, 2) AS f, round('2.5') AS g, floor('3.7') AS h FROM t");
     expect(x.rows[0]).toEqual([20, -20, 30, 0.13, 1.01, 3, 3]);
+    // A scale past a double's digits leaves the value; floor and ceil give a BIGINT, as Java's (long) cast.
+    const y = run("SELECT round(1000.5, 18) AS a, round(12345.678, 17) AS b, floor(CAST('NaN' AS DOUBLE)) AS c, ceil(1e300) AS e FROM t");
+    expect(y.rows[0]).toEqual([1000.5, 12345.678, 0, 9223372036854775807]);
   });
 });
 
