@@ -221,12 +221,13 @@ export class JobScheduler {
     }
     if (firstError === undefined) {
       for (const job of set.jobs) {
-        const error = await this.runJob(job);
-        if (error !== undefined && firstError === undefined) firstError = error;
         // A non-graceful stop left this batch behind: nothing more of it runs, nor completes.
         if (this.leftBehind) return;
+        const error = await this.runJob(job);
+        if (error !== undefined && firstError === undefined) firstError = error;
       }
     }
+    if (this.leftBehind) return;
 
     const processingDelay = Math.round(performance.now() - startedAt);
     const completed: CompletedBatchInfo = {
@@ -323,15 +324,18 @@ export class JobScheduler {
   }
 
   /**
-   * A graceful stop ran out of time (gracefulStopTimeout): nothing more is generated, the
-   * generations still waiting for their inputs and the batches not started are dropped (a restart
-   * from the checkpoint runs them again); the batch running finishes.
+   * A graceful stop ran out of time (gracefulStopTimeout): nothing more is generated, and the
+   * generations still waiting for their inputs are dropped (a restart from the checkpoint runs them
+   * again). The batches generated still run, as Spark's JobScheduler.stop(true) lets its executor
+   * finish the jobs it was given: their input was taken, and without a checkpoint nothing would
+   * run them again. Resolves once they ran.
    */
-  abandon(): void {
+  async abandonGenerations(): Promise<void> {
     this.stopped = true;
     this.dropGenerations = true;
-    this.queue.length = 0;
     this.settleDrainWaiters();
+    this.pump();
+    while (this.running) await this.running;
   }
 
   /** Batches generated but not yet completed (for checkpoints). */

@@ -536,10 +536,10 @@ export class StreamingContext {
         // Spark's JobGenerator: "Timed out while stopping the job generator"; it stops anyway.
         console.warn(
           `[dstreams] graceful stop timed out after ${this.gracefulStopTimeoutMs} ms (gracefulStopTimeout): ` +
-            'stopping anyway; the batches not run are dropped (a restart from the checkpoint runs them again)',
+            'stopping anyway; the batches generated still run, those not generated are dropped (a restart from the checkpoint runs them)',
         );
-        this.scheduler.abandon();
-        // Inputs stopped cut short the reads the dropped batches wait for (a source that does not answer).
+        await this.scheduler.abandonGenerations();
+        // Inputs stopped cut short the reads the dropped generations wait for (a source that does not answer).
         await stopInputs();
         await drained;
       } else {

@@ -28,10 +28,10 @@ export interface StreamingContextOptions extends ReceiverContextOptions {
   overlapCheckpointWrites?: boolean;
   /**
    * How long a graceful stop may take (Spark's `spark.streaming.gracefulStopTimeout`, default
-   * 10 × batchDuration). When it has passed, the context stops anyway, with a warning: batches
-   * not yet run, and those still waiting for their inputs (a direct stream whose source does not
-   * answer), are dropped — a job restarted from its checkpoint runs them again — and the inputs
-   * stop, which cuts their reads short; a batch already running finishes.
+   * 10 × batchDuration). When it has passed, the context stops generating, with a warning: the
+   * batches generated still run (their input was taken), those still waiting for their inputs (a
+   * direct stream whose source does not answer) are dropped — a job restarted from its checkpoint
+   * runs them — and the inputs stop, which cuts their reads short.
    */
   gracefulStopTimeout?: Duration;
   /**

@@ -1,6 +1,7 @@
 // gracefulStopTimeout (Spark's spark.streaming.gracefulStopTimeout, default 10 × batchDuration)
-// bounds a graceful stop: once it has passed the context stops anyway, with a warning — the batch
-// running finishes, the batches not started are dropped (a restart from the checkpoint runs them).
+// bounds a graceful stop: once it has passed the context stops generating, with a warning — the
+// batches generated still run, as Spark's executor finishes its jobs (their input was taken); the
+// generations waiting for their inputs are dropped (test/kinesis/direct-graceful-stop-timeout).
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock, StreamingContext } from '../../src/index.js';
 
@@ -11,7 +12,7 @@ afterEach(() => {
 });
 
 describe('graceful stop bounded by gracefulStopTimeout', () => {
-  it('a batch running past the bound finishes; the batches queued behind it are dropped, with a warning', async () => {
+  it('a batch running past the bound finishes and the batches generated behind it still run, with a warning; no batch is generated after', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const clock = new ManualClock();
     const ssc = new StreamingContext({ batchDuration: 1000, clock, gracefulStopTimeout: 300 });
@@ -31,7 +32,9 @@ describe('graceful stop bounded by gracefulStopTimeout', () => {
     await stopped;
     await advanced;
     expect(Date.now() - t0).toBeGreaterThanOrEqual(650); // the running batch was waited for
-    expect(done).toEqual([1000]);
+    expect(done).toEqual([1000, 2000, 3000]);
+    await clock.advance(2000).catch(() => undefined);
+    expect(done).toEqual([1000, 2000, 3000]);
     expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/graceful stop timed out after 300 ms \(gracefulStopTimeout\)/)]);
     await expect(ssc.awaitTermination()).resolves.toBeUndefined();
   });

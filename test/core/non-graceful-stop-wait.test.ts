@@ -42,6 +42,24 @@ describe('non-graceful stop while an output hangs', () => {
     expect(completed).toEqual([]);
   });
 
+  it('a batch still being prepared when the stop gives up (a direct stream deciding its ranges) runs none of its outputs', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const clock = new ManualClock();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    let release!: () => void;
+    const preparing = new Promise<void>((r) => (release = r));
+    ssc.addBatchHooks({ onBatchGenerated: () => preparing });
+    const ran: number[] = [];
+    ssc.queueStream([[1, 2, 3]]).foreachRDD((_r, t) => void ran.push(t));
+    await ssc.start();
+    void clock.advance(1000).catch(() => undefined);
+    await sleep(20);
+    await ssc.stop();
+    release();
+    await sleep(50);
+    expect(ran).toEqual([]);
+  });
+
   it('a batch that finishes within the 2 s is waited for, as before', async () => {
     const clock = new ManualClock();
     const ssc = new StreamingContext({ batchDuration: 1000, clock });
