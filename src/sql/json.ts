@@ -98,13 +98,24 @@ class Reader {
 
   /** A row of `schema` (a repeated name: the last value that fits). */
   private objectAs(schema: StructType): Row {
-    this.i++;
     const shape = shapeOf(schema);
     const values = shape.nulls.slice();
+    this.members((key) => {
+      const at = shape.index.get(key);
+      if (at === undefined) return this.skip();
+      const v = this.as(shape.types[at]!);
+      if (v !== MISS) values[at] = v;
+    });
+    return shape.make(values);
+  }
+
+  /** Reads an object's members, `member(key)` reading (or skipping) each one's value. */
+  private members(member: (key: string) => void): void {
+    this.i++;
     this.ws();
     if (this.s[this.i] === '}') {
       this.i++;
-      return shape.make(values);
+      return;
     }
     for (;;) {
       this.ws();
@@ -114,15 +125,10 @@ class Reader {
       this.ws();
       if (this.s[this.i++] !== ':') this.fail();
       this.ws();
-      const at = shape.index.get(key);
-      if (at === undefined) this.skip();
-      else {
-        const v = this.as(shape.types[at]!);
-        if (v !== MISS) values[at] = v;
-      }
+      member(key);
       this.ws();
       const d = this.s[this.i++];
-      if (d === '}') return shape.make(values);
+      if (d === '}') return;
       if (d !== ',') this.fail();
     }
   }
@@ -324,28 +330,11 @@ class Reader {
   }
 
   private object(): JNode {
-    this.i++;
     const entries: [string, JNode][] = [];
-    this.ws();
-    if (this.s[this.i] === '}') {
-      this.i++;
-      return { k: 'o', v: entries };
-    }
-    for (;;) {
-      this.ws();
-      const c = this.s[this.i];
-      if (c !== '"' && c !== "'") this.fail();
-      const key = this.string();
-      this.ws();
-      if (this.s[this.i++] !== ':') this.fail();
-      this.ws();
-      entries.push([key, this.value()]);
-      this.ws();
-      const d = this.s[this.i++];
-      if (d === '}') return { k: 'o', v: entries };
-      if (d !== ',') this.fail();
-    }
+    this.members((key) => void entries.push([key, this.value()]));
+    return { k: 'o', v: entries };
   }
+
 }
 
 // ---- Converting a tree to values of a type ----
