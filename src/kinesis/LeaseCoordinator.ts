@@ -3,9 +3,13 @@
  * (same lease table) share a stream's shards through leases; each renews its leases every
  * third of the lease timeout, and takes the leases nobody renews.
  *
- * When things happen, every tick (leaseTimeout / 3):
- *  - renew: each held lease's counter is bumped, conditionally on owner and counter; a failed
- *    renewal means another worker took the lease: `onLost`, the shard's reader stops.
+ * What happens, on two schedules of their own (as the KCL's LeaseRenewer and LeaseTaker / ShardSyncer):
+ *  - renew, every leaseTimeout / 3 from the start of the previous round: each held lease's counter
+ *    is bumped, conditionally on owner and counter; a failed renewal means another worker took the
+ *    lease: `onLost`, the shard's reader stops. Renewals never wait for the shard sync or the
+ *    taking (a ListShards retried while Kinesis throttles or cannot be reached held them back
+ *    past the lease timeout, and healthy leases were dropped, taken again and read again).
+ * Every tick (leaseTimeout / 3 after the previous one ended):
  *  - shard sync (at start and every `shardSyncIntervalMs`): each open shard without a lease gets
  *    one, as do its listed ancestors without one that are to be read (shards.ts `newLeases`, the
  *    KCL's rule, parents created before children) — a descendant of a shard with a lease from
@@ -26,7 +30,7 @@
  * A lease is held for the lease timeout from the last renewal that succeeded (timed from when
  * the renewal was sent), as the KCL's LeaseRenewer holds it: a worker cut off from the lease
  * table cannot renew, and another worker takes the lease once its counter has stood still for
- * the lease timeout. So, checked on a timer of its own (a tick may be stuck in a call to a table
+ * the lease timeout. So, checked on a timer of its own (a renewal may be stuck in a call to a table
  * that does not answer) and before every store (`stillHeld`), a lease not renewed for the lease
  * timeout is dropped here — `onLost`, the shard's reader stops without storing what it read —
  * and taken again through the normal path (it is in this worker's name) if nobody took it.
@@ -108,6 +112,9 @@ export class LeaseCoordinator {
   private lastSync = 0;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
+  /** The renewals' own schedule (not behind a tick's shard sync and taking). */
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
   private stopped = false;
   /** When this worker started: what LATEST means for the leases it creates. */
   private startedAt = Date.now();
@@ -130,6 +137,7 @@ export class LeaseCoordinator {
     await this.table.ensureTable();
     await this.tick();
     this.schedule();
+    this.scheduleRenewal(Date.now());
     if (!this.stopped) {
       this.expiryTimer = setInterval(() => this.dropExpired(), Math.max(20, Math.floor(this.leaseTimeoutMs / 10)));
       this.expiryTimer.unref();
@@ -169,6 +177,21 @@ export class LeaseCoordinator {
     }, Math.max(50, Math.floor(this.leaseTimeoutMs / 3)));
   }
 
+  /** The next renewal round, a renewal interval after `lastStart` (when the previous round began). */
+  private scheduleRenewal(lastStart: number): void {
+    if (this.stopped) return;
+    const interval = Math.max(50, Math.floor(this.leaseTimeoutMs / 3));
+    this.renewTimer = setTimeout(() => {
+      const startedAt = Date.now();
+      this.renewing = this.renew()
+        .catch((e: unknown) => this.listener.onError(`renewing the leases of worker ${this.workerId} failed`, e))
+        .finally(() => {
+          this.renewing = undefined;
+          this.scheduleRenewal(startedAt);
+        });
+    }, Math.max(0, lastStart + interval - Date.now()));
+  }
+
   /** The leases this worker holds now. */
   held(): Lease[] {
     return [...this.heldLeases.values()];
@@ -190,12 +213,12 @@ export class LeaseCoordinator {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    await this.renew();
     if (Date.now() - this.lastSync >= this.shardSyncIntervalMs) await this.syncShards();
     await this.take();
   }
 
   private async renew(): Promise<void> {
+    if (this.stopped) return;
     await Promise.all(
       [...this.heldLeases.values()].map(async (lease) => {
         const sentAt = Date.now();
@@ -321,8 +344,9 @@ export class LeaseCoordinator {
   async stop(release = true): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.renewTimer);
     clearInterval(this.expiryTimer);
-    await this.ticking;
+    await Promise.all([this.ticking, this.renewing]);
     if (release) {
       await Promise.all([...this.heldLeases.values()].map((l) => this.table.release(l, this.workerId).catch(() => false)));
     }
