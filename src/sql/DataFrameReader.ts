@@ -7,12 +7,14 @@ import { formatOptions, parseFile, TEXT_SCHEMA, type FileFormat } from './fileFo
 import { StaticScan } from './plan.js';
 import { listDataFiles } from './sinks/file.js';
 import { readParquet } from './parquet.js';
+import { caseInsensitiveOptions, type Options } from './streaming/options.js';
 import { StructType, toSchema } from './types.js';
 import type { Row } from './values.js';
 
 export class DataFrameReader {
   private fmt: FileFormat | 'parquet' | undefined;
-  private readonly opts: Record<string, string> = {};
+  /** Option names are case-insensitive, as readStream's (Spark's CaseInsensitiveMap): `HEADER` is `header`. */
+  private readonly opts: Options = caseInsensitiveOptions();
   private userSchema: StructType | undefined;
   constructor(private readonly session: DataFrameSession) {}
 

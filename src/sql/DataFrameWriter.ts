@@ -5,6 +5,7 @@
  */
 import { DataFrame } from './DataFrame.js';
 import { AnalysisException } from './errors.js';
+import { caseInsensitiveOptions, type Options } from './streaming/options.js';
 
 export type SaveMode = 'append' | 'overwrite' | 'ignore' | 'error' | 'errorifexists';
 
@@ -32,13 +33,15 @@ export function registerJdbcWriter(w: JdbcWriter): void {
 
 export class DataFrameWriter {
   private saveMode: SaveMode = 'errorifexists';
-  private readonly opts: Record<string, string> = {};
+  private readonly opts: Options = caseInsensitiveOptions();
   constructor(private readonly df: DataFrame) {}
 
   /**
    * Writer options. `replaceWhere` (as Delta's): in append mode, first delete the rows matching
    * this SQL condition, in the same transaction — `replaceWhere: 'batch_id = 7'` makes a
    * foreachBatch that appends a batch idempotent when the batch is re-run after a crash.
+   * Option names are case-insensitive, as writeStream's (Spark's CaseInsensitiveMap):
+   * `replacewhere` is `replaceWhere`; set again under another case, the last one wins.
    */
   option(key: string, value: string | number | boolean): this {
     this.opts[key] = String(value);

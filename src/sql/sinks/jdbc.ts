@@ -4,12 +4,14 @@
  * create, as Spark's default overwrite), then insert the rows (multi-row INSERT, ≤ 65 535
  * parameters a statement). errorifexists fails on an existing table; ignore leaves it alone;
  * append with option('replaceWhere', cond) deletes the matching rows first (idempotent batches).
+ * Option names are case-insensitive, as Spark's: `replacewhere` is `replaceWhere`.
  */
 import pg from 'pg';
 import { quoteIdent } from '../../sinks/postgres/index.js';
 import type { DataFrame } from '../DataFrame.js';
 import { registerJdbcWriter, type JdbcProperties, type SaveMode } from '../DataFrameWriter.js';
 import { AnalysisException } from '../errors.js';
+import { caseInsensitiveOptions } from '../streaming/options.js';
 import { pgTarget, pgValue, sqlType } from './jdbcUrl.js';
 
 export async function writeJdbc(
@@ -20,6 +22,8 @@ export async function writeJdbc(
   props: JdbcProperties,
   options: Record<string, string> = {},
 ): Promise<void> {
+  // df.write's options already are; a plain object from another caller is looked up the same way.
+  const opts = caseInsensitiveOptions(options);
   const target = pgTarget(url, table, props);
   const name = (target.table.schema ? `${quoteIdent(target.table.schema)}.` : '') + quoteIdent(target.table.name);
   const fields = df.schema.fields;
@@ -40,7 +44,7 @@ export async function writeJdbc(
       if (target.table.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.table.schema)}`);
       await client.query(`CREATE TABLE ${name} (${fields.map((f) => `${quoteIdent(f.name)} ${sqlType(f.dataType)}`).join(', ')})`);
     }
-    if (exists && mode === 'append' && options.replaceWhere) await client.query(`DELETE FROM ${name} WHERE ${options.replaceWhere}`);
+    if (exists && mode === 'append' && opts.replaceWhere) await client.query(`DELETE FROM ${name} WHERE ${opts.replaceWhere}`);
     const cols = fields.map((f) => quoteIdent(f.name)).join(', ');
     const perStatement = Math.max(1, Math.min(1000, Math.floor(65_535 / Math.max(1, fields.length))));
     for (let i = 0; i < rows.length; i += perStatement) {

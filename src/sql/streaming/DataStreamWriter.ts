@@ -153,43 +153,55 @@ export class DataStreamWriter {
       console.warn(`dstreams: Stopping existing streaming query [id=${id}, runId=${otherRun.runId}], as a new run is being started.`);
       void otherRun.stop().catch(() => undefined);
     }
-    const open = async (): Promise<MicroBatchExecution> => {
+    const open = async (abandoned: AbortSignal): Promise<MicroBatchExecution> => {
       await previousReleased;
       const sink = await made;
       if (!query.isActive) throw new Error(STOPPED_WHILE_OPENING); // never opened: nothing to close
+      // stop() abandoning the opening closes the sink at once: its close() ends a setup that waits
+      // or retries (a PostgreSQL sink retried an unreachable server for a minute, and a new run on
+      // this checkpointLocation waited for it). The opening ends once that close is done.
+      let closing: Promise<void> | undefined;
+      const closeSink = (): Promise<void> => (closing ??= Promise.resolve(sink.close?.()).then(() => undefined, () => undefined));
+      const onAbandoned = (): void => void closeSink();
+      abandoned.addEventListener('abort', onAbandoned, { once: true });
       try {
-        await sink.open?.();
-        if (!query.isActive) throw new Error(STOPPED_WHILE_OPENING);
-      } catch (e) {
-        await sink.close?.().catch(() => undefined);
-        throw e;
+        try {
+          await sink.open?.();
+          if (!query.isActive) throw new Error(STOPPED_WHILE_OPENING);
+        } catch (e) {
+          await closeSink();
+          throw e;
+        }
+        const exec = new MicroBatchExecution({
+          id,
+          runId,
+          name: this.name,
+          appName: this.session.appName,
+          root,
+          shape,
+          mode: this.mode,
+          sink,
+          checkpointDir,
+          watermarkPolicy,
+          now: () => this.session.clock.getTimeMillis(),
+          startedAt,
+          startedAtWallMs,
+          onProgress: (p) => {
+            query.record(p);
+            this.session.streams.progressed(query, p);
+          },
+        });
+        try {
+          await exec.start();
+        } catch (e) {
+          await exec.stop().catch(() => undefined);
+          throw e;
+        }
+        return exec;
+      } finally {
+        abandoned.removeEventListener('abort', onAbandoned);
+        await closing; // closed by stop(): done before the opening ends
       }
-      const exec = new MicroBatchExecution({
-        id,
-        runId,
-        name: this.name,
-        appName: this.session.appName,
-        root,
-        shape,
-        mode: this.mode,
-        sink,
-        checkpointDir,
-        watermarkPolicy,
-        now: () => this.session.clock.getTimeMillis(),
-        startedAt,
-        startedAtWallMs,
-        onProgress: (p) => {
-          query.record(p);
-          this.session.streams.progressed(query, p);
-        },
-      });
-      try {
-        await exec.start();
-      } catch (e) {
-        await exec.stop().catch(() => undefined);
-        throw e;
-      }
-      return exec;
     };
     this.session.streams.started(query);
     // The checkpoint is this run's once the run before it released it (stopped, its opening ended).

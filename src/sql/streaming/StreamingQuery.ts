@@ -11,10 +11,11 @@
  * When things happen: the query exists from start(); begin() opens its sink and engine in the
  * background ('Initializing sources'). processAllAvailable() and the triggers wait for that, and
  * report a failure to open as the query's exception. stop() during it does not wait: the query
- * stops at once; the opening, abandoned, is told so (withOpeningSignal: a Kafka source makes its
- * lookup's attempt but does not retry a broker that does not answer) and stops what it opened
- * when it ends; its failure then is not the query's. A new run on the same checkpointLocation
- * waits for that (`released`).
+ * stops at once; the opening, abandoned, is told so (the signal begin() gives `open`, also
+ * withOpeningSignal's: the sink made is closed at once, so a PostgreSQL sink stops retrying its
+ * setup; a Kafka source makes its lookup's attempt but does not retry a broker that does not
+ * answer) and stops what it opened when it ends; its failure then is not the query's. A new run
+ * on the same checkpointLocation waits for that (`released`).
  *
  * A failure (opening, a trigger, the sink, a user function) is logged once, with its stack, as
  * Spark's StreamExecution logs "Query <name> [id = …, runId = …] terminated with error": a query
@@ -71,12 +72,15 @@ export class StreamingQuery {
     this.openingEnded = new Promise((resolve) => (this.endOpening = resolve));
   }
 
-  /** @internal Open the sink and the engine in the background, then run the triggers. */
-  begin(open: () => Promise<MicroBatchExecution>, trigger: Trigger | undefined, clock: Clock): void {
+  /**
+   * @internal Open the sink and the engine in the background, then run the triggers. `open` is
+   * given the signal stop() aborts when it abandons the opening.
+   */
+  begin(open: (abandoned: AbortSignal) => Promise<MicroBatchExecution>, trigger: Trigger | undefined, clock: Clock): void {
     this.openSettled = false;
     const abandon = new AbortController();
     this.abandonOpening = () => abandon.abort();
-    this.opened = withOpeningSignal(abandon.signal, open).then(
+    this.opened = withOpeningSignal(abandon.signal, () => open(abandon.signal)).then(
       async (exec) => {
         this.openSettled = true;
         if (!this.active) {
