@@ -5,16 +5,25 @@
 import { AnalysisException } from './errors.js';
 import { Literal, type BindContext, type Bound, type Expr } from './expressions.js';
 import type { DataType } from './types.js';
-import { typedString } from './values.js';
+import { typedString, type Row } from './values.js';
 
 export type ScalarImpl = (args: Bound[], ctx: BindContext, raw: Expr[]) => Bound;
 
-/** A string function of one argument: a non-string argument is its text as CAST gives it (a double is `40.0`). */
+/** An argument read as text: null stays null, a non-string is its text as CAST gives it (a double is `40.0`). */
+export function textOf(b: Bound): (r: Row) => string | null {
+  const e = b.eval;
+  const t = b.type;
+  return (r) => {
+    const v = e(r);
+    return v === null || v === undefined ? null : typeof v === 'string' ? v : typedString(v, t);
+  };
+}
+
+/** A string function of one argument (textOf's text; null in, null out). */
 export function text1(type: DataType, f: (s: string) => unknown): ScalarImpl {
   return ([a]) => {
-    const ae = a!.eval;
-    const t = a!.type;
-    return { type, eval: (r) => { const v = ae(r); return v === null || v === undefined ? null : f(typeof v === 'string' ? v : typedString(v, t)); } };
+    const text = textOf(a!);
+    return { type, eval: (r) => { const s = text(r); return s === null ? null : f(s); } };
   };
 }
 

@@ -7,19 +7,10 @@ import { AnalysisException } from './errors.js';
 import type { Bound } from './expressions.js';
 import { ArrayType, Types, type DataType } from './types.js';
 import { typedString, type Row } from './values.js';
-import { arity, type ScalarImpl } from './scalarKit.js';
+import { arity, textOf, type ScalarImpl } from './scalarKit.js';
 import { groupCount, javaRegExp, javaReplacement } from './javaRegex.js';
 
 const INT_MAX = 2147483647;
-
-function textOf(b: Bound): (r: Row) => string | null {
-  const e = b.eval;
-  const t = b.type;
-  return (r) => {
-    const v = e(r);
-    return v === null || v === undefined ? null : typeof v === 'string' ? v : typedString(v, t);
-  };
-}
 
 function intOf(b: Bound, fn: string, what: string): (r: Row) => number | null {
   if (b.type !== Types.INTEGER && b.type !== Types.LONG && b.type !== Types.NULL) {
