@@ -3,7 +3,8 @@
  * quoting; `header`, `sep`), text (one `value` per line). Shared by readStream, spark.read and
  * the file sink.
  */
-import { jsonTimestamp, parseJsonRows, toJsonText } from './json.js';
+import { parseJsonRows } from './json.js';
+import { jsonTimestamp, toJsonText } from './jsonWrite.js';
 import { DataType, DateValue, StructField, StructType, Types } from './types.js';
 import { castValue, typedString, type Row } from './values.js';
 

@@ -1,7 +1,7 @@
 /**
- * JSON ↔ rows, as Spark's JSON data source and from_json/to_json read and write them (Spark 3.5,
- * its Jackson options: single-quoted strings and NaN/Infinity taken, leading zeros and unquoted
- * names not).
+ * JSON text → rows, as Spark's JSON data source and from_json read them (Spark 3.5, its Jackson
+ * options: single-quoted strings and NaN/Infinity taken, leading zeros and unquoted names not;
+ * writing is jsonWrite.ts).
  *
  * Reading is PERMISSIVE: a malformed document gives a row whose fields are all null; a field whose
  * JSON value does not fit its type is null and the rest of the row is kept (a nested struct keeps
@@ -13,21 +13,13 @@
  * days in text), and a STRING any value — a non-string as its JSON text, as Jackson writes it
  * (`{"z":1.0}`, `1e2` as `100.0`).
  */
-import { ArrayType, DataType, DateValue, StructType, Types } from './types.js';
-import { dateOfDay, doubleText, formatDate, stringToDate, stringToTimestamp, type Row } from './values.js';
+import { ArrayType, DataType, StructType, Types } from './types.js';
+import { convert, jacksonText, type JNode, MISS, Mismatch, nullRow, shapeOf } from './jsonValues.js';
+import type { Row } from './values.js';
 
-// ---- Parsing: read straight into a schema's rows (a field it does not name is checked and
-// skipped, never built); a JSON tree, keeping what Jackson knows about a number, only for a
-// scalar or for a value a STRING field takes as its text ----
-
-type JNode =
-  | { k: 's'; v: string }
-  | { k: 'i'; raw: string }
-  | { k: 'f'; v: number }
-  | { k: 'b'; v: boolean }
-  | { k: 'n' }
-  | { k: 'a'; v: JNode[] }
-  | { k: 'o'; v: [string, JNode][] };
+// Parsing reads straight into a schema's rows (a field it does not name is checked and skipped,
+// never built); a JSON tree (jsonValues.ts) only for a scalar or for a value a STRING field takes
+// as its text.
 
 class JsonSyntaxError extends Error {}
 
@@ -337,147 +329,6 @@ class Reader {
 
 }
 
-// ---- Converting a tree to values of a type ----
-
-/** A JSON value that does not fit its type (the field, or the whole array, becomes null). */
-class Mismatch extends Error {}
-const MISMATCH = new Mismatch('JSON value does not fit its type');
-/** What a typed read gives for a value that does not fit (the field stays null). */
-const MISS: unique symbol = Symbol('json mismatch');
-
-const INT_MIN = -(2n ** 31n);
-const INT_MAX = 2n ** 31n - 1n;
-const LONG_MIN = -(2n ** 63n);
-const LONG_MAX = 2n ** 63n - 1n;
-
-/** The row a malformed document gives. */
-export function nullRow(schema: StructType): Row {
-  const shape = shapeOf(schema);
-  return shape.make(shape.nulls.slice());
-}
-
-/** How rows of one schema are read: a field's position by name, and a row made from values by position. */
-interface RowShape {
-  /** Names are matched case-sensitively, as Spark's JSON reader does; a repeated name: its last field. */
-  index: Map<string, number>;
-  types: DataType[];
-  nulls: unknown[];
-  make: (values: unknown[]) => Row;
-}
-
-const shapes = new WeakMap<StructType, RowShape>();
-
-function shapeOf(schema: StructType): RowShape {
-  let shape = shapes.get(schema);
-  if (shape === undefined) {
-    const names = schema.fields.map((f) => f.name);
-    shape = {
-      index: new Map(names.map((n, i) => [n, i])),
-      types: schema.fields.map((f) => f.dataType),
-      nulls: names.map(() => null),
-      make: rowMaker(names),
-    };
-    shapes.set(schema, shape);
-  }
-  return shape;
-}
-
-/**
- * A row from values by position, as one object literal per schema: every row of a schema gets one
- * hidden class (a field-by-field build gave each a chain of them). `__proto__` as a name would set
- * the prototype in a literal, so such a schema is built field by field.
- */
-function rowMaker(names: string[]): (values: unknown[]) => Row {
-  if (names.includes('__proto__')) {
-    return (values) => {
-      const out: Row = {};
-      names.forEach((n, i) => Object.defineProperty(out, n, { value: values[i], enumerable: true, writable: true, configurable: true }));
-      return out;
-    };
-  }
-  const body = names.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(', ');
-  return new Function('v', `return { ${body} };`) as (values: unknown[]) => Row;
-}
-
-/** The value of a JSON scalar as atomic type `t`; throws MISMATCH when it does not fit. */
-function convert(node: JNode, t: DataType): unknown {
-  if (node.k === 'n') return null;
-  switch (t) {
-    case Types.STRING:
-      return node.k === 's' ? node.v : jacksonText(node);
-    case Types.INTEGER:
-    case Types.LONG: {
-      if (node.k !== 'i') throw MISMATCH;
-      // Up to 15 digits a double holds exactly: no BigInt needed.
-      if (node.raw.length <= 15) {
-        const n = Number(node.raw);
-        if (t === Types.INTEGER && (n < -2147483648 || n > 2147483647)) throw MISMATCH;
-        return n === 0 ? 0 : n;
-      }
-      const n = BigInt(node.raw);
-      const [min, max] = t === Types.INTEGER ? [INT_MIN, INT_MAX] : [LONG_MIN, LONG_MAX];
-      if (n < min || n > max) throw MISMATCH;
-      return Number(n);
-    }
-    case Types.DOUBLE:
-    case Types.FLOAT:
-      if (node.k === 'i') return Number(node.raw);
-      if (node.k === 'f') return node.v;
-      if (node.k === 's') {
-        switch (node.v) {
-          case 'NaN': return NaN;
-          case '+INF': case '+Infinity': case 'Infinity': return Infinity;
-          case '-INF': case '-Infinity': return -Infinity;
-        }
-      }
-      throw MISMATCH;
-    case Types.BOOLEAN:
-      if (node.k !== 'b') throw MISMATCH;
-      return node.v;
-    case Types.TIMESTAMP: {
-      let ms: number | null = null;
-      if (node.k === 'i') {
-        // An integer is seconds since the epoch.
-        ms = Number(BigInt(node.raw) * 1000n);
-        if (!(Math.abs(ms) <= 8.64e15)) ms = null;
-      } else if (node.k === 's' && node.v !== '') {
-        // Spark's stringToTimestamp, then again without `GMT` (its fallback for Spark 1.x/2.0 text).
-        ms = stringToTimestamp(node.v) ?? (node.v.includes('GMT') ? stringToTimestamp(node.v.replaceAll('GMT', '')) : null);
-      }
-      if (ms === null) throw MISMATCH;
-      return new Date(ms);
-    }
-    case Types.DATE: {
-      if (node.k !== 's' || node.v === '') throw MISMATCH;
-      let day = stringToDate(node.v) ?? (node.v.includes('GMT') ? stringToDate(node.v.replaceAll('GMT', '')) : null);
-      // Spark 1.5 wrote a date as its number of days (Java's Integer.parseInt of the text).
-      if (day === null && /^[+-]?\d+$/.test(node.v)) {
-        const n = Number(node.v);
-        if (n >= -2_147_483_648 && n <= 2_147_483_647 && Math.abs(n) <= 100_000_000) day = n;
-      }
-      if (day === null) throw MISMATCH;
-      return dateOfDay(day);
-    }
-    case Types.BINARY:
-      if (node.k !== 's') throw MISMATCH;
-      return Buffer.from(node.v, 'base64');
-  }
-  return null;
-}
-
-/** A JSON value's text as Jackson copies it into a STRING field (compact; a float as a Java double). */
-function jacksonText(node: JNode): string {
-  switch (node.k) {
-    case 's': return quote(node.v);
-    case 'i': return node.raw === '-0' ? '0' : node.raw; // the grammar has no leading zeros: the text is the integer's
-    case 'f': return Number.isFinite(node.v) ? doubleText(node.v) : `"${doubleText(node.v)}"`;
-    case 'b': return String(node.v);
-    case 'n': return 'null';
-    case 'a': return `[${node.v.map(jacksonText).join(',')}]`;
-    case 'o': return `{${node.v.map(([k, x]) => `${quote(k)}:${jacksonText(x)}`).join(',')}}`;
-  }
-}
-
 function guarded<T>(read: () => T): T | JsonSyntaxError {
   try {
     return read();
@@ -512,74 +363,4 @@ export function parseJsonRows(text: string, schema: StructType): Row[] {
   if (rows === undefined) return [];
   if (rows instanceof JsonSyntaxError || rows === MISS) return [nullRow(schema)];
   return rows;
-}
-
-// ---- Writing ----
-
-/** A string as Jackson writes it: `"` `\` and control characters escaped (`\n`, `\u001F`), the rest as is. */
-function quote(s: string): string {
-  let out = '"';
-  let from = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 32 && c !== 34 && c !== 92) continue;
-    out += s.slice(from, i);
-    from = i + 1;
-    switch (c) {
-      case 34: out += '\\"'; break;
-      case 92: out += '\\\\'; break;
-      case 8: out += '\\b'; break;
-      case 9: out += '\\t'; break;
-      case 10: out += '\\n'; break;
-      case 12: out += '\\f'; break;
-      case 13: out += '\\r'; break;
-      default: out += `\\u${c.toString(16).toUpperCase().padStart(4, '0')}`;
-    }
-  }
-  return `${out}${s.slice(from)}"`;
-}
-
-function two(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
-}
-
-/** A timestamp as Spark's JSON writer formats it: `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` in UTC (`2017-01-01T10:00:00.500Z`). */
-export function jsonTimestamp(d: Date): string {
-  const ms = String(d.getUTCMilliseconds()).padStart(3, '0');
-  return `${formatDate(d)}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}.${ms}Z`;
-}
-
-/**
- * A value of type `t` as JSON text, as Spark writes it (to_json, the json file sink): struct
- * fields in order with null fields left out, a DOUBLE as Java writes it (`2.0`, `1.0E10`,
- * `"NaN"`), a DATE `"2017-01-01"`, a TIMESTAMP `"2017-01-01T10:00:00.500Z"`, a BINARY in base64.
- * Without `t` the value's own kind decides (see typedString).
- */
-export function toJsonText(v: unknown, t?: DataType): string {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'string') return quote(v);
-  if (typeof v === 'number') {
-    const double = t === Types.DOUBLE || t === Types.FLOAT || (t !== Types.INTEGER && t !== Types.LONG && !Number.isInteger(v));
-    if (!double) return String(v);
-    return Number.isFinite(v) ? doubleText(v) : `"${doubleText(v)}"`;
-  }
-  if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (v instanceof Date) {
-    const date = t === Types.DATE || (t !== Types.TIMESTAMP && v instanceof DateValue);
-    return `"${date ? formatDate(v) : jsonTimestamp(v)}"`;
-  }
-  if (Buffer.isBuffer(v)) return `"${v.toString('base64')}"`;
-  if (Array.isArray(v)) {
-    const el = t instanceof ArrayType ? t.elementType : undefined;
-    return `[${v.map((x) => toJsonText(x, el)).join(',')}]`;
-  }
-  if (typeof v === 'object') {
-    const row = v as Row;
-    const fields: [string, unknown, DataType | undefined][] =
-      t instanceof StructType ? t.fields.map((f) => [f.name, row[f.name], f.dataType]) : Object.entries(row).map(([k, x]) => [k, x, undefined]);
-    // Spark leaves null fields out (ignoreNullFields).
-    const parts = fields.filter(([, x]) => x !== null && x !== undefined).map(([k, x, ft]) => `${quote(k)}:${toJsonText(x, ft)}`);
-    return `{${parts.join(',')}}`;
-  }
-  return quote(String(v));
 }

@@ -5,7 +5,8 @@
  * characters escaped (`\n`) and CJK characters counted two columns wide, as Spark does.
  */
 import { ArrayType, DataType, DateValue, StructType, Types } from './types.js';
-import { doubleText, formatDate, formatTimestamp, type Row } from './values.js';
+import { formatDate, formatTimestamp } from './datetime.js';
+import { doubleText, type Row } from './values.js';
 
 export function cellText(v: unknown, t: DataType | undefined): string {
   if (v === null || v === undefined) return 'null';

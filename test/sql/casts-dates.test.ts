@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ArrayType, DateValue, StructField, StructType, Types } from '../../src/sql/types.js';
-import { castValue, stringToDate, stringToTimestamp, typedString } from '../../src/sql/values.js';
+import { stringToDate, stringToTimestamp } from '../../src/sql/datetime.js';
+import { castValue, typedString } from '../../src/sql/values.js';
 import { session } from './helpers.js';
 
 /** Each text's CAST AS TIMESTAMP and CAST AS DATE, as strings (null for NULL), through spark.sql. */

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatFile, parseFile } from '../../src/sql/fileFormats.js';
-import { parseJsonRow, toJsonText } from '../../src/sql/json.js';
+import { parseJsonRow } from '../../src/sql/json.js';
+import { toJsonText } from '../../src/sql/jsonWrite.js';
 import { StructType, Types, toSchema } from '../../src/sql/types.js';
 import { castValue, typedString } from '../../src/sql/values.js';
 import { session } from './helpers.js';

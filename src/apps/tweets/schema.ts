@@ -13,7 +13,8 @@
  */
 
 import { Types } from '../../sql/types.js';
-import { castValue, parseTimestampText } from '../../sql/values.js';
+import { parseTimestampText } from '../../sql/datetime.js';
+import { castValue } from '../../sql/values.js';
 import { holdsNul, wellFormed } from '../text.js';
 
 export interface Tweet {

@@ -1,6 +1,6 @@
 /** JDBC-style PostgreSQL addresses as the seeds give them (`jdbc:postgresql://host:5432/db`) and SQL types for a schema. */
 import { ArrayType, DataType, StructType, Types } from '../types.js';
-import { formatDate } from '../values.js';
+import { formatDate } from '../datetime.js';
 
 export interface PgTarget {
   connectionString: string;
