@@ -33,7 +33,7 @@ import { lingerGate, writeGroup, type Group } from './group.js';
 import { CheckpointError, corrupt, fail, mapReadError } from '../util/checkpointErrors.js';
 import { sizeOnDisk, storedStreamIds } from './inventory.js';
 import { blobKey, BLOB_PREFIX, checkStreamId, META_KEY, prefixEnd, prefixRange, SEQ_KEY, SNAPSHOT_CHUNK, START_KEY, STATE_NS } from './layout.js';
-import { openDatabase, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
+import { openDatabase, releaseDirectory, storeExists, writeCloseMarker, type CheckpointStoreOptions, type Db } from './open.js';
 import { scan } from './scan.js';
 import { keyedStateReader, readSlices, type KeyedStateReader, type SliceRange } from './keyedRead.js';
 import { LogMerger } from './LogMerger.js';
@@ -61,6 +61,8 @@ export class CheckpointStore {
   readonly dir: string;
   /** True when open() created a new, empty store (nothing to restore). */
   readonly created: boolean;
+  /** The directory's real path: LevelDB's, the close marker's, and this process's claim on it (open.ts). */
+  private readonly realDir: string;
   private readonly db: Db;
   private readonly sync: boolean;
   private seq: number;
@@ -76,10 +78,17 @@ export class CheckpointStore {
   private coalescedFailure: { error: unknown } | undefined;
   /** The first commit write that failed: no snapshot is written after it (it could hold a batch the store does not). */
   private failedWrite: { error: unknown } | undefined;
+  /**
+   * An older format's store: this format's marker, written with the first write (a commit or a
+   * snapshot, which may use this format's encodings) in the same atomic batch, then cleared.
+   */
+  private upgradeMarker: string | undefined;
 
-  private constructor(dir: string, db: Db, sync: boolean, seq: number, created: boolean) {
+  private constructor(dir: string, realDir: string, db: Db, sync: boolean, seq: number, created: boolean, upgradeMarker: string | undefined) {
     this.dir = dir;
+    this.realDir = realDir;
     this.db = db;
+    this.upgradeMarker = upgradeMarker;
     this.sync = sync;
     this.seq = seq;
     this.created = created;
@@ -103,8 +112,8 @@ export class CheckpointStore {
    * store is never reset.
    */
   static async open(dir: string, opts: CheckpointStoreOptions = {}): Promise<CheckpointStore> {
-    const { db, seq, created } = await openDatabase(dir, opts);
-    return new CheckpointStore(dir, db, opts.sync ?? true, seq, created);
+    const { db, realDir, seq, created, upgradeMarker } = await openDatabase(dir, opts);
+    return new CheckpointStore(dir, realDir, db, opts.sync ?? true, seq, created, upgradeMarker);
   }
 
   /**
@@ -177,7 +186,8 @@ export class CheckpointStore {
     if (this.open?.group === group) this.open = undefined; // started: later commits form the next group
     if (group.dependent && this.coalescedFailure) throw this.coalescedFailure.error;
     try {
-      await writeGroup(this.db, this.dir, group, this.seq);
+      await writeGroup(this.db, this.dir, group, this.seq, this.upgradeMarker);
+      this.upgradeMarker = undefined;
     } catch (error) {
       if (group.dependent) this.coalescedFailure = { error };
       this.failedWrite ??= { error };
@@ -299,8 +309,11 @@ export class CheckpointStore {
     await this.chain(async () => {
       // A snapshot from memory holds its batch, whose commit (queued before it) may have failed.
       if (this.failedWrite) throw this.failedWrite.error;
-      written = await writeSnapshotBatch(this.db, this.dir, streamId, time, chunks, this.seq);
-      if (written) this.seq++;
+      written = await writeSnapshotBatch(this.db, this.dir, streamId, time, chunks, this.seq, this.upgradeMarker);
+      if (written) {
+        this.seq++;
+        this.upgradeMarker = undefined;
+      }
     });
     return written;
   }
@@ -367,9 +380,13 @@ export class CheckpointStore {
       try {
         // A synced write also fsyncs every unsynced write before it in the LevelDB log.
         await this.db.put(SEQ_KEY, encodeValue(this.seq), { sync: true });
-        await writeCloseMarker(this.dir, this.seq);
+        await writeCloseMarker(this.realDir, this.seq);
       } finally {
-        await this.db.close();
+        try {
+          await this.db.close();
+        } finally {
+          releaseDirectory(this.realDir); // the directory may be opened again in this process
+        }
       }
     })();
     return this.closing;

@@ -2,7 +2,7 @@ import type { DStream } from '../dstream/DStream.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { isCheckpointable, type Checkpointable, type StreamCheckpoint } from '../dstream/Checkpointable.js';
 import { CheckpointStore, type CheckpointCommit, type CommitOptions, type DeltaChange, type SliceChange, type StateChange } from './CheckpointStore.js';
-import { CheckpointError } from '../util/checkpointErrors.js';
+import { CheckpointError, corrupt } from '../util/checkpointErrors.js';
 import { SnapshotMerges } from './SnapshotMerges.js';
 import { UnwrittenCommits } from './UnwrittenCommits.js';
 import { CompactionPacing } from './compactionPacing.js';
@@ -42,6 +42,36 @@ export interface CheckpointMeta {
 }
 
 export { describeStream };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks the shape of a batch record (what recovery reads of it) and throws CORRUPT naming the
+ * field: the record is JSON that LevelDB's checksums may not cover (a table read without
+ * verify_checksums), and a damaged one must be refused as damage, not fail later as a TypeError.
+ */
+function checkBatchRecord(dir: string, meta: Record<string, unknown>): asserts meta is Record<string, unknown> & CheckpointMeta {
+  const bad = (field: string, expected: string): CheckpointError =>
+    corrupt(dir, `its batch record (meta/batch) has ${field in meta ? `an invalid "${field}"` : `no "${field}"`} field (expected ${expected})`);
+  for (const field of ['batchDuration', 'zeroTime', 'lastCompletedTime'] as const) {
+    if (!Number.isSafeInteger(meta[field])) throw bad(field, 'an integer number of milliseconds');
+  }
+  if ((meta.batchDuration as number) <= 0) throw bad('batchDuration', 'a positive integer number of milliseconds');
+  if (!Array.isArray(meta.pendingTimes) || !meta.pendingTimes.every((t) => Number.isSafeInteger(t))) {
+    throw bad('pendingTimes', 'an array of batch times');
+  }
+  if (!Array.isArray(meta.graph) || !meta.graph.every((l) => typeof l === 'string')) throw bad('graph', 'an array of strings');
+  if (!isObject(meta.streams)) throw bad('streams', 'an object');
+  // Format 1 wrote no `states`; when present, planRestore reads each record's input, name and shape.
+  if (meta.states !== undefined) {
+    const ok =
+      isObject(meta.states) &&
+      Object.values(meta.states).every(
+        (r) => isObject(r) && typeof r.input === 'boolean' && typeof r.shape === 'string' && (r.name === undefined || typeof r.name === 'string'),
+      );
+    if (!ok) throw bad('states', 'an object of { input, name?, shape } records');
+  }
+}
 
 export interface CheckpointerOptions {
   /**
@@ -150,15 +180,16 @@ export class Checkpointer {
 
   /** What the store's last completed batch recorded, or undefined for a store with no batch yet. */
   async readMeta(): Promise<CheckpointMeta | undefined> {
-    const meta = await this.store.readMeta<CheckpointMeta>();
+    const meta = await this.store.readMeta<unknown>();
     if (meta === undefined) return undefined;
-    if (meta?.format !== 'dstreams-batch-meta') {
+    if (!isObject(meta) || meta.format !== 'dstreams-batch-meta') {
       throw new CheckpointError(
         'INCOMPATIBLE_VERSION',
         this.store.dir,
         `checkpoint in ${this.store.dir} has no dstreams batch record this version understands`,
       );
     }
+    checkBatchRecord(this.store.dir, meta);
     return meta;
   }
 

@@ -7,7 +7,7 @@
 import { encodeValue } from './codec.js';
 import { deleteRewrittenRanges, encodeCommit, type Ops, type Rewrites } from './commit.js';
 import { fail, mapReadError } from '../util/checkpointErrors.js';
-import { SEQ_KEY } from './layout.js';
+import { FORMAT_KEY, SEQ_KEY } from './layout.js';
 import type { Db } from './open.js';
 
 /** Commits written in one LevelDB write (see CommitOptions.coalesce). */
@@ -60,15 +60,17 @@ function encodeLateParts(dir: string, group: Group): void {
 
 /**
  * Writes a group of commits as one atomic LevelDB batch (a chained batch: each operation goes
- * straight to LevelDB's WriteBatch), the commit count `seq` advanced by the group's commits.
+ * straight to LevelDB's WriteBatch), the commit count `seq` advanced by the group's commits, and
+ * `upgradeMarker` (an older format's store upgraded by this first write, open.ts) when given.
  */
-export async function writeGroup(db: Db, dir: string, group: Group, seq: number): Promise<void> {
+export async function writeGroup(db: Db, dir: string, group: Group, seq: number, upgradeMarker?: string): Promise<void> {
   encodeLateParts(dir, group);
   const batch = db.batch();
   try {
     for (const ops of group.ops) ops.applyTo(batch);
     await deleteRewrittenRanges(db, dir, group.rewrites, batch);
     batch.put(SEQ_KEY, encodeValue(seq + group.ops.length));
+    if (upgradeMarker !== undefined) batch.put(FORMAT_KEY, upgradeMarker);
     await batch.write({ sync: group.sync } as object);
   } catch (err) {
     await batch.close().catch(() => {});

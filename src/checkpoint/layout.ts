@@ -27,9 +27,11 @@
  * replaces the keyed entries, the older snapshot and the deltas it covers in one atomic write.
  *
  * Version 1 (before the delta log) had the same keys without snap/ and delta/; version 2 wrote
- * snapshots only in the J and F bulk encodings (3 adds S, bulk.ts). A store of either is a
- * version-3 store, and opening one rewrites only its meta/format record (open.ts); a version-2
- * dstreams refuses a version-3 store with INCOMPATIBLE_VERSION rather than misread a snapshot.
+ * snapshots only in the J and F bulk encodings (3 adds S, bulk.ts). A store of either reads as a
+ * version-3 store; its meta/format record is rewritten by its first write (a commit or a snapshot,
+ * in the same atomic batch: CheckpointStore), not at open, so a store only opened and read (a
+ * getOrCreate refused for a changed graph) keeps its version. A version-2 dstreams refuses a
+ * version-3 store with INCOMPATIBLE_VERSION rather than misread a snapshot.
  *
  * Stream ids are strings the engine assigns ("s3" for stream 3, "n:<name>" for named state);
  * they must be non-empty and must not contain "/".
@@ -39,7 +41,7 @@ import { fail, innermostMessage } from '../util/checkpointErrors.js';
 
 export const CHECKPOINT_FORMAT = 'dstreams-checkpoint';
 export const CHECKPOINT_FORMAT_VERSION = 3;
-/** Older versions this one opens (and upgrades in place: their layout is a subset of this one's). */
+/** Older versions this one opens (and upgrades in place at the first write: their layout is a subset of this one's). */
 export const UPGRADABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 /** The sidecar file holding the commit count the store had when last opened or cleanly closed (written at creation too). */
 export const CLOSE_MARKER_FILE = 'DSTREAMS-CHECKPOINT';

@@ -3,6 +3,12 @@
  * store or not writable, and the damage checks LevelDB does not make on its own (truncated or
  * overwritten table files, log records dropped while recovering, a store rolled back behind the
  * commit count its close marker recorded). A damaged store is reported, never reset.
+ *
+ * One directory is opened at most once per process, however it is spelt: LevelDB's in-process
+ * lock is keyed by the path string and its fcntl lock is per process (a second handle reached by
+ * `cp/`, `./x/../cp` or a symlink would open, and closing it would drop the lock the first one
+ * relies on, letting another process open the live store). So LevelDB is given the directory's
+ * real path, and OPEN_DIRS refuses a second open of it before any second handle exists.
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
@@ -45,10 +51,26 @@ export type Db = Level<string, string>;
 
 export interface OpenedDatabase {
   db: Db;
+  /** The directory's real path (symlinks, `.` and `..` resolved): LevelDB's path, and the OPEN_DIRS entry releaseDirectory() removes. */
+  realDir: string;
   /** Commits made so far. */
   seq: number;
   /** True when the store was created now (nothing to restore). */
   created: boolean;
+  /**
+   * An older format's store (UPGRADABLE_FORMAT_VERSIONS): the marker of this format, to be written
+   * in the same LevelDB batch as the store's first write (not at open, so that a store only read,
+   * or refused by getOrCreate, stays readable by the dstreams that wrote it).
+   */
+  upgradeMarker: string | undefined;
+}
+
+/** The real paths of the checkpoint directories this process has open (see the header). */
+const OPEN_DIRS = new Set<string>();
+
+/** Forgets an open directory: once its LevelDB handle is closed, or its open failed. */
+export function releaseDirectory(realDir: string): void {
+  OPEN_DIRS.delete(realDir);
 }
 
 /** LevelDB table files end with this magic number (little endian), see table/format.h. */
@@ -83,6 +105,32 @@ export async function openDatabase(dir: string, opts: CheckpointStoreOptions = {
     throw fail('INVALID_ARGUMENT', String(dir), 'checkpoint directory must be a non-empty string');
   }
   const names = await prepareDirectory(dir);
+  let realDir: string;
+  try {
+    realDir = await fsp.realpath(dir);
+  } catch (err) {
+    throw mapReadError(dir, err, 'resolving the path');
+  }
+  // Checked and taken with no await in between: two opens racing cannot both pass.
+  if (OPEN_DIRS.has(realDir)) {
+    throw fail(
+      'LOCKED',
+      dir,
+      `checkpoint directory ${dir} is already in use by another StreamingContext in this process ` +
+        `(a checkpoint store open on ${realDir}); stop that context (or close its store) first, or use another directory`,
+    );
+  }
+  OPEN_DIRS.add(realDir);
+  try {
+    return await openRealDirectory(dir, realDir, names, opts);
+  } catch (err) {
+    releaseDirectory(realDir); // openRealDirectory closed any handle it opened
+    throw err;
+  }
+}
+
+/** openDatabase() once `realDir` is registered: every file operation uses the real path, every message `dir`. */
+async function openRealDirectory(dir: string, realDir: string, names: string[], opts: CheckpointStoreOptions): Promise<OpenedDatabase> {
   const hasDb = names.some(isLevelDbFile);
   if (!hasDb && names.includes(CLOSE_MARKER_FILE)) {
     throw corrupt(dir, `its LevelDB files are missing (only ${CLOSE_MARKER_FILE} is left)`);
@@ -101,7 +149,7 @@ export async function openDatabase(dir: string, opts: CheckpointStoreOptions = {
     throw corrupt(dir, 'its LevelDB CURRENT file is missing');
   }
 
-  const db: Db = new Level<string, string>(dir, {
+  const db: Db = new Level<string, string>(realDir, {
     keyEncoding: 'utf8',
     valueEncoding: 'utf8',
     createIfMissing: !hasDb,
@@ -116,7 +164,7 @@ export async function openDatabase(dir: string, opts: CheckpointStoreOptions = {
   }
 
   try {
-    return { db, ...(await validate(dir, db)) };
+    return { db, realDir, ...(await validate(dir, realDir, db)) };
   } catch (err) {
     await db.close().catch(() => {});
     if (err instanceof CheckpointError) throw err;
@@ -125,16 +173,16 @@ export async function openDatabase(dir: string, opts: CheckpointStoreOptions = {
 }
 
 /** Checks a freshly opened database (tables, LevelDB's log recovery, damage, format, commit count); initialises a new one. */
-async function validate(dir: string, db: Db): Promise<{ seq: number; created: boolean }> {
+async function validate(dir: string, realDir: string, db: Db): Promise<{ seq: number; created: boolean; upgradeMarker: string | undefined }> {
   // LevelDB opens table files lazily: check them now rather than fail on some later read.
-  await checkTableFiles(dir, db);
+  await checkTableFiles(dir, realDir, db);
 
   const format = await db.get(FORMAT_KEY);
 
   // LevelDB (without paranoid checks, which classic-level does not expose) drops log records
   // whose checksum fails while recovering and only says so in its LOG file. The dropped log is
   // deleted by then, so record the damage in the store for later opens to see too.
-  const dropped = await logRecoveryDrops(dir);
+  const dropped = await logRecoveryDrops(realDir);
   if (dropped !== undefined) {
     const reason = `LevelDB dropped damaged records of its write-ahead log while recovering (${dropped})`;
     if (format !== undefined) await db.put(DAMAGED_KEY, encodeValue(reason), { sync: true }).catch(() => {});
@@ -146,7 +194,7 @@ async function validate(dir: string, db: Db): Promise<{ seq: number; created: bo
     throw corrupt(dir, `corruption was detected earlier: ${String(decodeValue(damaged))}`);
   }
 
-  const closedSeq = await readCloseMarker(dir);
+  const closedSeq = await readCloseMarker(realDir);
   let created = false;
   let upgrade = false;
   if (format === undefined) {
@@ -215,13 +263,14 @@ async function validate(dir: string, db: Db): Promise<{ seq: number; created: bo
         `(a LevelDB .log or table file was truncated, deleted or replaced)`,
     );
   }
-  // An older version's layout is a subset of this one's: only the marker changes. From now on an
-  // older dstreams refuses the store (naming both versions) rather than misreading the delta log.
-  if (upgrade) await db.put(FORMAT_KEY, formatMarker(), { sync: true });
   // Written from creation on, not only at a clean close: a store only ever killed whose .log is
   // then lost would otherwise read as new (or as rolled back to an earlier open) and start fresh.
-  await writeCloseMarker(dir, seq);
-  return { seq, created };
+  // (Older versions read only its closedCommits.)
+  await writeCloseMarker(realDir, seq);
+  // An older version's layout is a subset of this one's: only the marker changes, and only with
+  // the first write (CheckpointStore), which may hold this format's encodings. From then on an
+  // older dstreams refuses the store (naming both versions) rather than misreading it.
+  return { seq, created, upgradeMarker: upgrade ? formatMarker() : undefined };
 }
 
 
@@ -303,7 +352,7 @@ async function logRecoveryDrops(dir: string): Promise<string | undefined> {
  * MANIFEST records and ends with the table magic number. LevelDB opens tables lazily, so
  * without this a truncated table would only show when a read reaches it.
  */
-async function checkTableFiles(dir: string, db: Db): Promise<void> {
+async function checkTableFiles(dir: string, realDir: string, db: Db): Promise<void> {
   const listing = (db as unknown as { getProperty(p: string): string }).getProperty('leveldb.sstables');
   for (const m of listing.matchAll(/^\s*(\d+):(\d+)\[/gm)) {
     const num = m[1]!.padStart(6, '0');
@@ -311,11 +360,11 @@ async function checkTableFiles(dir: string, db: Db): Promise<void> {
     let fh: Awaited<ReturnType<typeof fsp.open>> | undefined;
     let name = `${num}.ldb`;
     try {
-      fh = await fsp.open(path.join(dir, name), 'r');
+      fh = await fsp.open(path.join(realDir, name), 'r');
     } catch {
       name = `${num}.sst`;
       try {
-        fh = await fsp.open(path.join(dir, name), 'r');
+        fh = await fsp.open(path.join(realDir, name), 'r');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
           // Either deleted by a compaction that started after open, or missing: ask LevelDB.

@@ -16,7 +16,7 @@ import { encodeSnapshotChunk } from './bulk.js';
 import { encodeValue } from './codec.js';
 import { deleteRewrittenRanges, type Rewrites } from './commit.js';
 import { fail, innermostMessage, mapReadError } from '../util/checkpointErrors.js';
-import { DELTA_NS, padChunk, padTime, prefixEnd, SEQ_KEY, SNAP_NS, STATE_NS } from './layout.js';
+import { DELTA_NS, FORMAT_KEY, padChunk, padTime, prefixEnd, SEQ_KEY, SNAP_NS, STATE_NS } from './layout.js';
 import type { Db } from './open.js';
 
 /** `entries` encoded as snapshot chunks, one a turn of the event loop (`entries` must not change meanwhile). */
@@ -37,10 +37,19 @@ export async function encodeSnapshot(dir: string, streamId: string, entries: Ite
 }
 
 /**
- * Writes encoded `chunks` as the stream's snapshot as of `time`, with the commit count `seq + 1`.
+ * Writes encoded `chunks` as the stream's snapshot as of `time`, with the commit count `seq + 1`
+ * (and `upgradeMarker`, an older format's store upgraded by this first write, when given).
  * False, writing nothing, when the stream has a snapshot as of `time` or later.
  */
-export async function writeSnapshotBatch(db: Db, dir: string, streamId: string, time: number, chunks: readonly string[], seq: number): Promise<boolean> {
+export async function writeSnapshotBatch(
+  db: Db,
+  dir: string,
+  streamId: string,
+  time: number,
+  chunks: readonly string[],
+  seq: number,
+  upgradeMarker?: string,
+): Promise<boolean> {
   const prefix = `${SNAP_NS}/${streamId}/`;
   const gen = `${prefix}${padTime(time)}/`;
   const newer = await db.keys({ gte: gen, lt: prefixEnd(prefix), limit: 1 }).all();
@@ -55,6 +64,7 @@ export async function writeSnapshotBatch(db: Db, dir: string, streamId: string, 
     await deleteRewrittenRanges(db, dir, rewrites, batch);
     chunks.forEach((v, i) => batch.put(gen + padChunk(i), v));
     batch.put(SEQ_KEY, encodeValue(seq + 1));
+    if (upgradeMarker !== undefined) batch.put(FORMAT_KEY, upgradeMarker);
     // Never fsynced by itself (~80 ms of the queue at 1 M keys): the next commit's synced write
     // makes it durable, and should a crash lose it, what it merged is still in the log it deleted.
     await batch.write({ sync: false } as object);

@@ -75,7 +75,7 @@ describe('bulk values', () => {
     await again.close();
   });
 
-  it('a format-2 store (snapshots in JSON) opens, reads and is marked as the current format', async () => {
+  it('a format-2 store (snapshots in JSON) opens and reads, and is marked as the current format by its first write', async () => {
     const dir = tempDir();
     const store = await CheckpointStore.open(dir);
     await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: [['a', 1]] } } });
@@ -89,6 +89,14 @@ describe('bulk values', () => {
     const again = await CheckpointStore.open(dir);
     expect(sorted(await again.loadState('s1'))).toEqual([['a', 1], ['b', 2]]);
     await again.close();
+    // Only read: still format 2, which the dstreams that wrote it reads.
+    await raw.open();
+    expect(JSON.parse((await raw.get('meta/format'))!)).toEqual({ format: 'dstreams-checkpoint', version: 2 });
+    await raw.close();
+    const writer = await CheckpointStore.open(dir);
+    await writer.commit({ deltas: { s1: { time: 2000, puts: [['c', 3]] } } });
+    expect(sorted(await writer.loadState('s1'))).toEqual([['a', 1], ['b', 2], ['c', 3]]);
+    await writer.close();
     await raw.open();
     expect(JSON.parse((await raw.get('meta/format'))!)).toEqual({ format: 'dstreams-checkpoint', version: CHECKPOINT_FORMAT_VERSION });
     await raw.close();
