@@ -7,6 +7,7 @@ import { RDD } from '../rdd/RDD.js';
 import { checkDuration, type Duration } from '../util/duration.js';
 import { BatchCap } from '../rate/BatchCap.js';
 import { isGlob, matchDirectories, parseGlob, type DirectoryGlob } from './glob.js';
+import { splitAtLineBreaks } from './LineSplitter.js';
 
 export interface FileStreamOptions {
   /** Ignore the files already in the directory when the stream starts (default true). */
@@ -579,14 +580,14 @@ function seenOf(name: string, stats: Stats): Omit<SeenFile, 'batchTime'> {
   return { name, mtimeMs: stats.mtimeMs, size: stats.size, arrivedMs: Math.max(stats.mtimeMs, stats.ctimeMs) };
 }
 
-/** Text → lines as Hadoop's line reader: `\n` or `\r\n` end a line; no empty record after a final newline. */
+/**
+ * A file's text → lines as Hadoop's LineRecordReader: `\n`, `\r\n` or a `\r` alone ends a line;
+ * no empty record after a final line break; a UTF-8 byte-order mark opening the file is skipped.
+ */
 export function splitLines(text: string): string[] {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.length === 0) return [];
-  const lines = text.split('\n');
+  const lines = splitAtLineBreaks(text);
   if (lines[lines.length - 1] === '') lines.pop();
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1);
-  }
   return lines;
 }

@@ -9,9 +9,31 @@ export interface LineSplitterOptions {
   onOverlong: (length: number) => void;
 }
 
+/** A line break as Java's BufferedReader.readLine (Spark's socketTextStream) and Hadoop's LineReader read one. */
+const LINE_BREAK = /\r\n|\r|\n/;
+
 /**
- * Bytes → newline-delimited UTF-8 lines, as Spark's socketTextStream reads them: `\n` ends a
- * record and a `\r` before it is stripped. Invalid UTF-8 becomes U+FFFD and is counted, never
+ * `text` split at its line breaks — `\n`, `\r\n` or a `\r` alone — the text after the last one
+ * last (as String.prototype.split: '' when `text` ends with a break). Text without a `\r`, or
+ * with `\r` only before `\n` (CRLF text), is split natively at `\n`: only a lone `\r` costs a
+ * regular expression.
+ */
+export function splitAtLineBreaks(text: string): string[] {
+  let cr = text.indexOf('\r');
+  if (cr === -1) return text.split('\n');
+  for (; cr !== -1; cr = text.indexOf('\r', cr + 2)) if (text.charCodeAt(cr + 1) !== 10) return text.split(LINE_BREAK);
+  const parts = text.split('\n');
+  for (let i = 0; i < parts.length - 1; i++) {
+    const p = parts[i]!;
+    if (p.length > 0 && p.charCodeAt(p.length - 1) === 13) parts[i] = p.slice(0, -1);
+  }
+  return parts;
+}
+
+/**
+ * Bytes → UTF-8 lines, as Spark's socketTextStream reads them (Java's BufferedReader.readLine):
+ * `\n`, `\r\n` or a `\r` alone ends a record; a `\r` ending a chunk ends its line, and a `\n`
+ * opening the next chunk is then part of that break. Invalid UTF-8 becomes U+FFFD and is counted, never
  * thrown. A line longer than `maxLineLength` is reported and dropped — the rest of it is skipped
  * up to the next newline without being kept — so memory stays bounded whatever the peer sends.
  */
@@ -20,6 +42,8 @@ export class LineSplitter {
   private partial = '';
   /** Skipping the rest of an over-long line. */
   private discarding = false;
+  /** The last text ended with a `\r`: a `\n` opening the next one belongs to that break. */
+  private skipLF = false;
   /** Invalid UTF-8 sequences replaced by U+FFFD. */
   invalidSequences = 0;
   overlongLines = 0;
@@ -42,14 +66,10 @@ export class LineSplitter {
     const rest = this.decoder.end();
     const out = rest.length > 0 ? this.split(rest) : [];
     if (rest.indexOf('\uFFFD') !== -1) this.invalidSequences += countChar(rest);
+    // A partial line is within the limit (split drops it once it is over).
     if (!this.discarding && this.partial.length > 0) {
-      // The one character more a partial line may hold was not a \r after all: the line is too long.
-      const line = stripCR(this.partial);
-      if (line.length > this.opts.maxLineLength) this.overlong(line.length);
-      else {
-        out.push(line);
-        this.lines++;
-      }
+      out.push(this.partial);
+      this.lines++;
     }
     this.reset();
     return out;
@@ -60,20 +80,32 @@ export class LineSplitter {
     this.decoder = new StringDecoder('utf8');
     this.partial = '';
     this.discarding = false;
+    this.skipLF = false;
   }
 
   private split(text: string): string[] {
     const max = this.opts.maxLineLength;
     let start = 0;
-    if (this.discarding) {
-      const nl = text.indexOf('\n');
-      if (nl === -1) return [];
-      this.discarding = false;
-      start = nl + 1;
+    if (this.skipLF) {
+      this.skipLF = false;
+      if (text.charCodeAt(0) === 10) start = 1;
     }
+    if (this.discarding) {
+      const end = firstBreak(text, start);
+      if (end === -1) return [];
+      this.discarding = false;
+      start = end + 1;
+      if (text.charCodeAt(end) === 13 && text.charCodeAt(start) === 10) start++;
+    }
+    const body = start === 0 ? text : text.slice(start);
+    if (body.length === 0) {
+      this.skipLF = start > 0 && text.charCodeAt(start - 1) === 13;
+      return [];
+    }
+    this.skipLF = body.charCodeAt(body.length - 1) === 13;
     // The native split sizes its array once; a loop of indexOf and push grew it (and its garbage)
-    // a line at a time. The last part is what follows the last newline.
-    const out = (start === 0 ? text : text.slice(start)).split('\n');
+    // a line at a time. The last part is what follows the last break.
+    const out = splitAtLineBreaks(body);
     const rest = out.pop()!;
     const partial = this.partial;
     if (out.length > 0 && partial.length > 0) {
@@ -82,8 +114,7 @@ export class LineSplitter {
     }
     let kept = 0;
     for (let i = 0; i < out.length; i++) {
-      let line = out[i]!;
-      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+      const line = out[i]!;
       if (line.length > max) this.overlong(line.length);
       else out[kept++] = line;
     }
@@ -91,8 +122,8 @@ export class LineSplitter {
     this.lines += kept;
     if (rest.length > 0) {
       const restLen = this.partial.length + rest.length;
-      // One more character is allowed: it may be the \r of a \r\n split across chunks.
-      if (restLen > max + 1) {
+      // Over the limit already: dropped now, so memory stays bounded (it holds no \r, which ends a line).
+      if (restLen > max) {
         this.partial = '';
         this.discarding = true;
         this.overlong(restLen);
@@ -122,6 +153,9 @@ function countChar(s: string): number {
   return n;
 }
 
-function stripCR(s: string): string {
-  return s.length > 0 && s.charCodeAt(s.length - 1) === 13 ? s.slice(0, -1) : s;
+/** The index of the first `\n` or `\r` in `text` from `from`, or -1. */
+function firstBreak(text: string, from: number): number {
+  const nl = text.indexOf('\n', from);
+  const cr = text.indexOf('\r', from);
+  return nl === -1 ? cr : cr === -1 || nl < cr ? nl : cr;
 }

@@ -1,7 +1,12 @@
 /**
  * Spark's Receiver: a long-running source of records for one input stream. Subclasses implement
- * `onStart()` (set up, e.g. connect, and return quickly: receiving happens in callbacks) and
- * `onStop()` (release what onStart set up), and hand records over with `store()`.
+ * `onStart()` (set up, e.g. connect, and return quickly: receiving happens in callbacks; until it
+ * returns `ssc.start()` does not resolve, and one still running after 2 s gets a warning) and
+ * `onStop()` (release what onStart set up; it runs only once onStart has returned, and a stop
+ * goes on without an onStart or onStop that has not returned within 10 s, with a warning), and
+ * hand records over with `store()`. With the write-ahead log on, records must be plain data (a
+ * record v8 cannot serialise makes its store() reject; a class instance is replayed as a plain
+ * object).
  *
  * `store(item)` stores one record, `store(items)` every element of an array (to store an array
  * as ONE record, wrap it: `store([arr])`). The promise resolves once the records are stored —

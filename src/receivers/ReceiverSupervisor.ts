@@ -1,5 +1,5 @@
 import { BlockGenerator, type Block } from './BlockGenerator.js';
-import { FIRST_RESTART_DELAY, type ResolvedReceiverOptions } from './options.js';
+import { FIRST_RESTART_DELAY, RECEIVER_WAITS, type ReceiverWaits, type ResolvedReceiverOptions } from './options.js';
 import { RateLimiter } from '../rate/RateLimiter.js';
 import type { Receiver, ReceiverHost } from './Receiver.js';
 import type { FileWriteAheadLog } from './WriteAheadLog.js';
@@ -48,6 +48,19 @@ type State = 'initialized' | 'started' | 'restarting' | 'stopped';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** True when `p` settles within `ms` (a rejection counts); false when the time ran out first. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Spark's ReceiverSupervisor: runs one receiver — starts it, restarts it with back-off when it
  * asks to (or when onStart throws), stops it — and turns what it stores into blocks: through the
@@ -62,8 +75,11 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
   private pumpTimer: NodeJS.Timeout | undefined;
   private restartTimer: { timer: NodeJS.Timeout; done: () => void } | undefined;
   private restarting: Promise<void> | undefined;
-  /** The receiver's onStart in progress. */
+  /** The receiver's onStart in progress: settles once it returned (or threw). */
   private starting: Promise<void> | undefined;
+  /** The receiver callback a stop waits for now (named by its warning when it does not return). */
+  private inCallback: 'onStart' | 'onStop' | undefined;
+  private warnedSlowStart = false;
   private backoff: number;
   private wal: FileWriteAheadLog<T> | undefined;
   private walWrites: Promise<unknown> = RESOLVED;
@@ -81,6 +97,7 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
     private readonly options: ResolvedReceiverOptions,
     private readonly env: ReceiverEnvironment,
     private readonly onBlock: (block: Block<T>) => void,
+    private readonly waits: Readonly<ReceiverWaits> = RECEIVER_WAITS,
   ) {
     this.generator = new BlockGenerator<T>(options.blockInterval, 0, (b, settle) => this.pushBlock(b, settle));
     const initial = options.backpressure ? Math.min(options.maxRate, options.initialRate) : options.maxRate;
@@ -128,17 +145,38 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
 
   private async startReceiver(): Promise<void> {
     this.state = 'started';
-    const onStart = (async () => this.receiver.onStart())();
-    // A stop() or restart() meanwhile waits for it: onStop must close what onStart opens (Spark holds a lock).
-    const starting = onStart.catch(() => undefined);
+    // Set before onStart runs: a restart() or stop() it calls (even synchronously) waits for it,
+    // so onStop closes what onStart opens (Spark holds a lock over both).
+    let started!: () => void;
+    const starting = new Promise<void>((resolve) => (started = resolve));
     this.starting = starting;
+    this.inCallback = 'onStart';
+    // onStart must return quickly (Spark: "must be non-blocking"): say so once when it does not.
+    const slow = this.warnedSlowStart
+      ? undefined
+      : setTimeout(() => {
+          this.warnedSlowStart = true;
+          console.warn(
+            `dstreams: receiver ${this.name} (stream ${this.streamId}): onStart has not returned after ${this.waits.slowStartWarning} ms. ` +
+              'onStart must return quickly and receive in the background (a timer, an event handler, a loop it does not await): ' +
+              'ssc.start() waits for the first onStart to return, and a stop for any',
+          );
+        }, this.waits.slowStartWarning);
+    slow?.unref();
+    let failure: { error: unknown } | undefined;
     try {
-      await onStart;
+      await this.receiver.onStart();
     } catch (e) {
-      this.restart(`Error starting receiver ${this.name}`, e);
-      return;
+      failure = { error: e };
     } finally {
+      clearTimeout(slow);
+      if (this.inCallback === 'onStart') this.inCallback = undefined;
       if (this.starting === starting) this.starting = undefined;
+      started();
+    }
+    if (failure) {
+      this.restart(`Error starting receiver ${this.name}`, failure.error);
+      return;
     }
     if (this.state !== 'started') return; // onStart asked for a restart or stop
     this.post('receiverStarted', true);
@@ -231,7 +269,14 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
       settle.resolve();
       return;
     }
-    const write = this.wal.append(block).then(
+    let appended: Promise<void>;
+    try {
+      appended = this.wal.append(block);
+    } catch (e) {
+      // Called from the block timer: anything thrown here would end the process.
+      appended = Promise.reject(e);
+    }
+    const write = appended.then(
       () => {
         this.recordsStored += block.records.length;
         this.onBlock(block);
@@ -240,7 +285,7 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
       (e: unknown) => {
         // Not durable, so not stored: the store() calls waiting for it reject.
         settle.reject(e);
-        this.reportError(`Writing block ${block.id} of ${this.name} to the write-ahead log failed`, e);
+        this.reportError(`Writing block ${block.id} of ${this.name} to the write-ahead log failed: ${(e as Error)?.message ?? String(e)}`, e);
       },
     );
     this.walWrites = write;
@@ -292,11 +337,14 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
   }
 
   private async callOnStop(): Promise<void> {
+    this.inCallback = 'onStop';
     try {
       await this.receiver.onStop();
     } catch (e) {
       this.lastError = { message: `Error stopping receiver ${this.name}`, error: e };
       this.post('receiverError', false);
+    } finally {
+      if (this.inCallback === 'onStop') this.inCallback = undefined;
     }
   }
 
@@ -311,9 +359,20 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
         clearTimeout(this.restartTimer.timer);
         this.restartTimer.done();
       }
-      await this.restarting;
-      await this.starting;
-      if (was === 'started') await this.callOnStop();
+      const receiverStopped = (async () => {
+        await this.restarting;
+        await this.starting;
+        if (was === 'started') await this.callOnStop();
+      })();
+      // Bounded, as Spark's ReceiverTracker waits 10 s for its receivers: an onStart or onStop that
+      // never returns does not hold the context's stop. onStop still runs once onStart returns.
+      if (!(await settlesWithin(receiverStopped, this.waits.stopWait))) {
+        const what = this.inCallback ?? 'onStop';
+        console.warn(
+          `dstreams: receiver ${this.name} (stream ${this.streamId}): its ${what} has not returned ${this.waits.stopWait} ms after the stop began: ` +
+            `stopping without waiting for it${what === 'onStart' ? ' (onStop runs once it returns)' : ''}`,
+        );
+      }
       clearTimeout(this.pumpTimer);
       this.pumpTimer = undefined;
       // Records already accepted by store() are not dropped: admit them past the rate limit.

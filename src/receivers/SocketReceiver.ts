@@ -70,6 +70,8 @@ export class SocketReceiver extends Receiver<string> {
   /** Block mode: the incomplete last line read so far, and whether an over-long one is being skipped. */
   private carry: Buffer | undefined;
   private skipping = false;
+  /** Block mode: the last read ended with a `\r`, so a `\n` opening the next one belongs to that break. */
+  private skipLF = false;
 
   constructor(
     readonly host: string,
@@ -129,6 +131,7 @@ export class SocketReceiver extends Receiver<string> {
     this.splitter.reset();
     this.carry = undefined;
     this.skipping = false;
+    this.skipLF = false;
     this.unsettledBytes = 0;
     this.paused = false;
     const socket = net.connect({ host: this.host, port: this.port });
@@ -174,10 +177,17 @@ export class SocketReceiver extends Receiver<string> {
     this.splitter.bytes += chunk.length;
     const blocks: LineBlock[] = [];
     let data = chunk;
+    if (this.skipLF) {
+      this.skipLF = false;
+      if (data[0] === 10) data = data.subarray(1);
+    }
+    // A lone \r ends a line as \n does (LineSplitter): it becomes one, so the blocks, their line
+    // counts and LinesRDD's decoding know \n only.
+    this.skipLF = endLinesAtCR(data);
     if (this.skipping || this.carry) {
       const nl = data.indexOf(10);
       if (nl === -1) {
-        if (this.carry) data = Buffer.concat([this.carry, chunk]);
+        if (this.carry) data = Buffer.concat([this.carry, data]);
         else return blocks;
       } else {
         if (this.carry) {
@@ -191,9 +201,9 @@ export class SocketReceiver extends Receiver<string> {
     }
     const last = data.lastIndexOf(10);
     const rest = data.subarray(last + 1);
-    // As LineSplitter: a partial line may hold one character more, the \r of a \r\n split across reads.
-    const restChars = rest.length > this.maxLineLength + 1 ? partialChars(rest) : rest.length;
-    if (restChars > this.maxLineLength + 1) {
+    // As LineSplitter: a partial line over the limit is dropped at once (it never holds a \r: one ends a line).
+    const restChars = rest.length > this.maxLineLength ? partialChars(rest) : rest.length;
+    if (restChars > this.maxLineLength) {
       this.overlong(restChars);
       this.skipping = true;
     } else if (rest.length > 0) {
@@ -295,6 +305,23 @@ export class SocketReceiver extends Receiver<string> {
     s?.destroy();
     this.splitter = this.newSplitter(this.splitter);
   }
+}
+
+/**
+ * Turns each `\r` of `bytes` not followed by `\n` into `\n`, in place (the bytes of a read, the
+ * receiver's own): Java's readLine ends a line at a lone `\r`. True when `bytes` ends with a `\r`
+ * (turned too): a `\n` opening the next read then belongs to it. Input without `\r` costs one
+ * native search.
+ */
+export function endLinesAtCR(bytes: Buffer): boolean {
+  for (let cr = bytes.indexOf(13); cr !== -1; cr = bytes.indexOf(13, cr + 1)) {
+    if (cr + 1 === bytes.length) {
+      bytes[cr] = 10;
+      return true;
+    }
+    if (bytes[cr + 1] !== 10) bytes[cr] = 10;
+  }
+  return false;
 }
 
 /**

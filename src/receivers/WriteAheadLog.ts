@@ -17,7 +17,11 @@
  *
  * Segment files are named `log-<id of their first block, 16 digits>`. A record is
  * `[u32 length][u32 crc32][payload]` (little endian), the payload `{ id, records }` as JSON when
- * every record is a string (the common case, and the fastest), else with `node:v8` serialize. New blocks always go to a new segment after opening, so a torn tail left
+ * every record is a string (the common case, and the fastest), else with `node:v8` serialize:
+ * records must then be plain data (util/plainData.ts) — an instance of a class of its own is
+ * written with a warning (once per class), as it comes back from a replay as a plain object, and
+ * a record v8 cannot serialise (one holding a function) fails its block's append, naming the
+ * record and where in it the value is. New blocks always go to a new segment after opening, so a torn tail left
  * by a crash (a block whose store() never resolved) is never appended to; reading stops at it.
  * A record that cannot be read with an intact record after it is not a torn tail but damage:
  * the blocks from there on had their store() resolved, so reading fails (CheckpointError
@@ -28,6 +32,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import zlib from 'node:zlib';
 import { CheckpointError } from '../util/checkpointErrors.js';
+import { firstAltered } from '../util/plainData.js';
 
 export interface LoggedBlock<T> {
   id: number;
@@ -92,11 +97,114 @@ function encodePayload<T>(block: LoggedBlock<T>): Buffer {
     }
   }
   if (strings) return Buffer.from('J' + JSON.stringify({ id: block.id, records: recs }), 'utf8');
-  const body = v8.serialize({ id: block.id, records: recs });
+  warnAboutClasses(recs);
+  let body: Buffer;
+  try {
+    body = v8.serialize({ id: block.id, records: recs });
+  } catch (e) {
+    throw unserialisable(block, e);
+  }
   const out = Buffer.allocUnsafe(body.length + 1);
   out[0] = TAG_V8;
   body.copy(out, 1);
   return out;
+}
+
+/** What v8 serialize gives back as it was besides what a structured clone does (as checkpoint/codec.ts). */
+const V8_KEEPS = new Set<unknown>([Buffer.prototype, Date.prototype]);
+/** The classes a warning was given for (once each), and their prototypes (not walked again). */
+const warnedAbout = new Set<string>();
+const warnedProtos = new Set<unknown>();
+/**
+ * Records walked so far: the walk is only for a warning, so past this many only records that are
+ * themselves instances of a class of their own are walked (as checkpoint/codec.ts does).
+ */
+let recordsChecked = 0;
+const CHECK_WHOLE_RECORDS = 1000;
+
+/**
+ * Warns, once per class, when a record holds an instance of a class of its own: it is processed
+ * as it is, but a replay from the log after a restart gives it back as a plain object.
+ */
+function warnAboutClasses(recs: readonly unknown[]): void {
+  for (let i = 0; i < recs.length; i++) {
+    const r = recs[i];
+    if (typeof r !== 'object' || r === null) continue; // a primitive (a function: serialize refuses it)
+    const proto = Object.getPrototypeOf(r) as unknown;
+    if (recordsChecked >= CHECK_WHOLE_RECORDS) {
+      if (proto === Object.prototype || proto === Array.prototype || proto === Map.prototype || proto === Set.prototype || proto === null) continue;
+    } else {
+      recordsChecked++;
+    }
+    if (warnedProtos.has(proto)) continue;
+    const altered = firstAltered(r, V8_KEEPS);
+    if (altered === undefined || altered.what.startsWith('a function') || warnedAbout.has(altered.what)) continue;
+    warnedAbout.add(altered.what);
+    if (altered.path === '') warnedProtos.add(proto);
+    console.warn(
+      `dstreams: a record written to the receiver write-ahead log holds ${altered.what}${altered.path === '' ? '' : ` at ${altered.path}`}: ` +
+        'it is processed as it is, but the records replayed from the log after a restart come back as plain objects, ' +
+        'their class and methods lost. Store plain data (primitives, plain objects, arrays, Map, Set, Date, typed arrays…) ' +
+        'when receiverWriteAheadLog is on',
+    );
+  }
+}
+
+/** Whether v8 serialize takes `v`. */
+function serialises(v: unknown): boolean {
+  try {
+    v8.serialize(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A value as an error names it: its kind (and a function's name). */
+function kindOf(v: unknown): string {
+  if (typeof v === 'function') return `a function (${v.name || 'anonymous'})`;
+  if (typeof v === 'symbol') return `a symbol (${String(v)})`;
+  if (typeof v === 'object' && v !== null) return `an instance of ${(v as { constructor?: { name?: string } }).constructor?.name || 'a class of its own'}`;
+  return typeof v;
+}
+
+/**
+ * Where in `v` (which v8 serialize refuses) the value it cannot serialise is: the deepest member
+ * that serialize refuses too (only called once an append failed, so its cost does not matter).
+ */
+function refusedIn(v: unknown, at: string, seen: Set<object>): { path: string; what: string } {
+  if (typeof v !== 'object' || v === null || seen.has(v)) return { path: at, what: kindOf(v) };
+  seen.add(v);
+  const members: Array<[unknown, string]> = [];
+  if (Array.isArray(v)) v.forEach((x, i) => members.push([x, `${at}[${i}]`]));
+  else if (v instanceof Map) {
+    let i = 0;
+    for (const [k, x] of v) {
+      members.push([k, `${at}.keys()[${i}]`], [x, `${at}.get(${typeof k === 'string' ? JSON.stringify(k) : typeof k === 'number' ? String(k) : `key #${i}`})`]);
+      i++;
+    }
+  } else if (v instanceof Set) [...v].forEach((x, i) => members.push([x, `${at}.values()[${i}]`]));
+  else for (const k of Object.keys(v)) members.push([(v as Record<string, unknown>)[k], `${at}.${k}`]);
+  for (const [x, p] of members) if (!serialises(x)) return refusedIn(x, p, seen);
+  return { path: at, what: kindOf(v) };
+}
+
+/** The error of a block v8 cannot serialise: which record, and where in it the value is. */
+function unserialisable<T>(block: LoggedBlock<T>, e: unknown): TypeError {
+  const reason = ((e as Error)?.message ?? String(e)).replace(/\.$/, '');
+  const i = block.records.findIndex((r) => !serialises(r));
+  const where =
+    i === -1
+      ? `a record of block ${block.id}`
+      : (() => {
+          const found = refusedIn(block.records[i], '', new Set());
+          return `record ${i} of block ${block.id}: it holds ${found.what}${found.path === '' ? '' : ` at ${found.path}`}`;
+        })();
+  return new TypeError(
+    `the receiver write-ahead log cannot serialise ${where} (${reason}). Records must be plain data when ` +
+      'receiverWriteAheadLog is on (primitives, plain objects, arrays, Map, Set, Date, typed arrays…)',
+    { cause: e },
+  );
 }
 
 function decodePayload(payload: Buffer): unknown {
@@ -105,7 +213,10 @@ function decodePayload(payload: Buffer): unknown {
   throw new Error('unknown record encoding');
 }
 
-/** Encodes one block as a log record (header + payload). */
+/**
+ * Encodes one block as a log record (header + payload). Throws a TypeError naming the record and
+ * the value in it when v8 cannot serialise a record.
+ */
 export function encodeRecord<T>(block: LoggedBlock<T>): Buffer {
   const payload = encodePayload(block);
   const header = Buffer.allocUnsafe(HEADER);
@@ -267,9 +378,18 @@ export class FileWriteAheadLog<T> {
     return out;
   }
 
-  /** Appends a block; resolves once it is on disk (fsync'd). Appends are written in call order. */
+  /**
+   * Appends a block; resolves once it is on disk (fsync'd). Appends are written in call order.
+   * A block that cannot be encoded rejects (never throws: the caller is a block timer).
+   */
   append(block: LoggedBlock<T>): Promise<void> {
-    const record = encodeRecord(block);
+    let record: Buffer;
+    try {
+      // Encoded now, while the previous append may be writing: the block as it was when cut.
+      record = encodeRecord(block);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.enqueue(async () => {
       if (this.closed) throw new Error('write-ahead log is closed');
       let a = this.active;

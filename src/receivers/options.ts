@@ -62,6 +62,20 @@ export interface ResolvedReceiverOptions {
 export const DEFAULT_BLOCK_INTERVAL: Duration = 200;
 export const DEFAULT_RESTART_DELAY: Duration = 2000;
 export const FIRST_RESTART_DELAY: Duration = 100;
+/**
+ * How long a stop waits for a receiver's onStart and onStop to return before it goes on without
+ * them, with a warning: Spark's ReceiverTracker waits 10 s for its receivers to stop.
+ */
+export const RECEIVER_STOP_WAIT: Duration = 10_000;
+/** An onStart still running after this long gets one warning that it must return quickly. */
+export const SLOW_ON_START_WARNING: Duration = 2_000;
+
+/** The supervisor's waits (the constants above; tests make them short). */
+export interface ReceiverWaits {
+  stopWait: Duration;
+  slowStartWarning: Duration;
+}
+export const RECEIVER_WAITS: Readonly<ReceiverWaits> = { stopWait: RECEIVER_STOP_WAIT, slowStartWarning: SLOW_ON_START_WARNING };
 
 function checkRate(r: unknown, what: string): number {
   if (r === undefined) return Infinity;

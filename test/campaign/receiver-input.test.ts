@@ -63,7 +63,8 @@ describe('socket input: random bytes', () => {
     while (Date.now() < end) {
       const chunk = Buffer.concat([randomBytes(16 * 1024), Buffer.from(`\nMARK ${sentMarkers}\n`)]);
       sentMarkers++;
-      for (const b of chunk) if (b === 10) newlines++;
+      // A line ends at \n, \r\n or a lone \r, as Java's readLine (each chunk ends with \n: no \r at its end).
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10 || (chunk[i] === 13 && chunk[i + 1] !== 10)) newlines++;
       bytes += chunk.length;
       if (!client.write(chunk)) await new Promise((r) => client.once('drain', r));
       if (sentMarkers % 16 === 0) rss.push(process.memoryUsage().rss);

@@ -280,4 +280,11 @@ describe('textFileStream', () => {
     expect(splitLines('a\n')).toEqual(['a']);
     expect(splitLines('a\r\n\nb')).toEqual(['a', '', 'b']);
   });
+
+  it('ends a line at a lone \\r too and skips a byte-order mark opening the file, as Hadoop\'s LineRecordReader', () => {
+    expect(splitLines('a1\r\na2\rb2\n')).toEqual(['a1', 'a2', 'b2']);
+    expect(splitLines('a\r\rb\r')).toEqual(['a', '', 'b']);
+    expect(splitLines('\uFEFFbom-line\nsecond\uFEFF\n')).toEqual(['bom-line', 'second\uFEFF']);
+    expect(splitLines('\uFEFF')).toEqual([]);
+  });
 });

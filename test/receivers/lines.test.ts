@@ -91,6 +91,36 @@ describe('LineSplitter', () => {
     }
   });
 
+  it('ends a line at a lone \\r as Java\'s readLine does, however the bytes are cut (a \\r ending a chunk, its \\n in the next)', () => {
+    // Java's BufferedReader.readLine: \n, \r\n or \r ends a line.
+    const readLine = (text: string): string[] => {
+      const out: string[] = [];
+      let cur = '';
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i]!;
+        if (c !== '\n' && c !== '\r') cur += c;
+        else {
+          out.push(cur);
+          cur = '';
+          if (c === '\r' && text[i + 1] === '\n') i++;
+        }
+      }
+      if (cur.length > 0) out.push(cur);
+      return out;
+    };
+    const text = 'a\rb\r\nc\n\rd\r\re€\r\r\n\n' + 'x'.repeat(20) + '\rafter long\rlast\r';
+    const expected = readLine(text).filter((l) => l.length <= 12);
+    expect(expected).toEqual(['a', 'b', 'c', '', 'd', '', 'e€', '', '', 'after long', 'last']);
+    const bytes = Buffer.from(text, 'utf8');
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const { s, overlong } = splitter(12);
+      expect(feed(s, bytes, [cut])).toEqual(expected);
+      expect(overlong).toHaveLength(1);
+    }
+    const { s } = splitter(12);
+    expect(feed(s, bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1))).toEqual(expected);
+  });
+
   it('replaces invalid UTF-8 with U+FFFD and counts it, but not a real U+FFFD in the input', () => {
     const { s } = splitter();
     const bytes = Buffer.concat([

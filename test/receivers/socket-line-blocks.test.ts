@@ -54,6 +54,15 @@ describe('SocketReceiver line blocks', () => {
     expect(blocks.counted).toBe(6);
   });
 
+  it('ends a line at a lone \\r as the string mode does, also a \\r ending a read whose \\n opens the next', async () => {
+    const reads = ['a\rb\r', '\nc\r', 'd\r\re\r\n', '\rf', 'g\r'];
+    const strings = await linesOf(reads, false);
+    const blocks = await linesOf(reads, true);
+    expect(strings.got).toEqual(['a', 'b', 'c', 'd', '', 'e', '', 'fg']);
+    expect(blocks.got).toEqual(strings.got);
+    expect(blocks.counted).toBe(8);
+  });
+
   it('drops a line longer than maxLineLength, reports it and goes on with the next', async () => {
     const r = await linesOf(['short\nwaytoo', 'longline', 'still\nok\n'], true, 8);
     expect(r.got).toEqual(['short', 'ok']);
