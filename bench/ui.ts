@@ -185,8 +185,8 @@ function bookkeeping(): void {
     const inputs = { 0: { inputStreamId: 0, numRecords: 2000 } };
     p.onBatchSubmitted({ batchTime: t, numRecords: 2000, submissionTime: t, streamIdToInputInfo: inputs });
     p.onBatchStarted({ batchTime: t, numRecords: 2000, submissionTime: t, processingStartTime: t, schedulingDelay: 0 });
-    p.onOutputOperationStarted({ batchTime: t, id: 4, name: 'foreachRDD', startTime: t });
-    p.onOutputOperationCompleted({ batchTime: t, id: 4, name: 'foreachRDD', startTime: t, endTime: t + 2, duration: 2 });
+    p.onOutputOperationStarted({ batchTime: t, id: 0, name: 'foreachRDD', description: 'foreachRDD (stream 4)', startTime: t });
+    p.onOutputOperationCompleted({ batchTime: t, id: 0, name: 'foreachRDD', description: 'foreachRDD (stream 4)', startTime: t, endTime: t + 2, duration: 2 });
     p.onBatchCompleted({
       batchTime: t,
       numRecords: 2000,

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { DStreamGraph, Job } from '../dstream/DStreamGraph.js';
+import { runAsJob } from '../rdd/jobWork.js';
 import type { Clock } from './Clock.js';
 import type { ListenerBus } from './ListenerBus.js';
 import type { BatchInfo, CompletedBatchInfo, OutputOperationInfo } from './StreamingListener.js';
@@ -220,10 +221,10 @@ export class JobScheduler {
       }, `preparing batch ${time}`);
     }
     if (firstError === undefined) {
-      for (const job of set.jobs) {
+      for (const [index, job] of set.jobs.entries()) {
         // A non-graceful stop left this batch behind: nothing more of it runs, nor completes.
         if (this.leftBehind) return;
-        const error = await this.runJob(job);
+        const error = await this.runJob(job, index);
         if (error !== undefined && firstError === undefined) firstError = error;
       }
     }
@@ -253,15 +254,24 @@ export class JobScheduler {
     this.bus.post({ type: 'batchCompleted', info: completed });
   }
 
-  /** Runs one output operation; returns its error, if any, after telling listeners. */
-  private async runJob(job: Job): Promise<unknown> {
-    const op: OutputOperationInfo = { batchTime: job.time, id: job.outputId, name: job.name };
+  /**
+   * Runs one output operation, the `index`th of its batch (Spark's outputOpId, JobSet's
+   * setOutputOpId); returns its error, if any, after telling listeners.
+   */
+  private async runJob(job: Job, index: number): Promise<unknown> {
+    const op: OutputOperationInfo = {
+      batchTime: job.time,
+      id: index,
+      name: job.name,
+      description: outputOperationDescription(job.name, job.outputId),
+    };
     const start = performance.now();
     op.startTime = this.clock.getTimeMillis();
     this.bus.post({ type: 'outputOperationStarted', info: { ...op } });
     let error: unknown;
     try {
-      await runningJobOf.run(this, () => job.run());
+      // runAsJob: the job is done once the async work of its actions (a dropped foreachPartition) is.
+      await runningJobOf.run(this, () => runAsJob(() => job.run()));
     } catch (e) {
       error = e ?? new Error(`output operation ${job.name} failed with ${String(e)}`);
     }
@@ -342,6 +352,11 @@ export class JobScheduler {
   get pendingTimes(): number[] {
     return this.queue.map((s) => s.time);
   }
+}
+
+/** An output operation's description (Spark's is its call site): its name and the id of its output stream. */
+export function outputOperationDescription(name: string, streamId: number): string {
+  return `${name} (stream ${streamId})`;
 }
 
 /** Runs `f`; returns what it threw (never undefined when it threw), or undefined. */

@@ -44,8 +44,11 @@ export interface BatchMemoryInfo {
 
 export interface OutputOperationInfo {
   batchTime: number;
+  /** Spark's outputOpId: the operation's 0-based index among its batch's output operations. */
   id: number;
   name: string;
+  /** Spark's description: the operation and its output stream, e.g. `foreachRDD (stream 3)` (outputOperationDescription). */
+  description: string;
   startTime?: number;
   endTime?: number;
   duration?: number;

@@ -5,6 +5,7 @@
  */
 import type { RDD } from '../rdd/RDD.js';
 import { DStream } from './DStream.js';
+import { fn, partitionsOf, stream } from './operators/args.js';
 import { ShuffledDStream } from './operators/combineByKey.js';
 import { FlatMapValuedDStream } from './operators/flatMapValues.js';
 import { MapValuedDStream } from './operators/mapValues.js';
@@ -50,18 +51,26 @@ declare module './DStream.js' {
 
 const proto = DStream.prototype;
 
-/** Shuffles default to the context's parallelism, as Spark's `defaultPartitioner` does for streams. */
-function partitions(stream: DStream<unknown>, numPartitions: number | undefined): number {
-  return numPartitions ?? stream.graph.defaultParallelism;
-}
-
 proto.mapValues = function <K, V, W>(this: DStream<[K, V]>, f: (v: V) => W): DStream<[K, W]> {
-  return new MapValuedDStream(this, f);
+  return new MapValuedDStream(this, fn('mapValues', f));
 };
 
 proto.flatMapValues = function <K, V, W>(this: DStream<[K, V]>, f: (v: V) => Iterable<W>): DStream<[K, W]> {
-  return new FlatMapValuedDStream(this, f);
+  return new FlatMapValuedDStream(this, fn('flatMapValues', f));
 };
+
+/** A ShuffledDStream, its arguments checked under the name of the operation the user called. */
+function shuffled<K, V, C>(
+  operation: string,
+  stream: DStream<[K, V]>,
+  create: (v: V) => C,
+  mergeValue: (c: C, v: V) => C,
+  mergeCombiners: (a: C, b: C) => C,
+  numPartitions: number | undefined,
+): DStream<[K, C]> {
+  const n = partitionsOf(operation, stream as DStream<unknown>, numPartitions);
+  return new ShuffledDStream(stream, create, mergeValue, mergeCombiners, n);
+}
 
 proto.combineByKey = function <K, V, C>(
   this: DStream<[K, V]>,
@@ -70,15 +79,21 @@ proto.combineByKey = function <K, V, C>(
   mergeCombiners: (a: C, b: C) => C,
   numPartitions?: number,
 ): DStream<[K, C]> {
-  return new ShuffledDStream(this, create, mergeValue, mergeCombiners, partitions(this, numPartitions));
+  const op = 'combineByKey';
+  fn(op, create, 'createCombiner');
+  fn(op, mergeValue, 'mergeValue');
+  return shuffled(op, this, create, mergeValue, fn(op, mergeCombiners, 'mergeCombiners'), numPartitions);
 };
 
 proto.reduceByKey = function <K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number) {
-  return this.combineByKey((v: V) => v, f, f, numPartitions);
+  fn('reduceByKey', f);
+  return shuffled('reduceByKey', this, (v: V) => v, f, f, numPartitions);
 };
 
 proto.groupByKey = function <K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]> {
-  return this.combineByKey<V[], K, V>(
+  return shuffled<K, V, V[]>(
+    'groupByKey',
+    this,
     (v) => [v],
     (c, v) => (c.push(v), c),
     appendAll,
@@ -88,31 +103,33 @@ proto.groupByKey = function <K, V>(this: DStream<[K, V]>, numPartitions?: number
 
 /** The joins are per-batch RDD joins of the two streams' RDDs of the same time, as in Spark. */
 function joined<K, V, W, R>(
+  operation: string,
   left: DStream<[K, V]>,
   right: DStream<[K, W]>,
   numPartitions: number | undefined,
   join: (a: RDD<[K, V]>, b: RDD<[K, W]>, n: number) => RDD<R>,
 ): DStream<R> {
-  const n = partitions(left, numPartitions);
+  stream(operation, right);
+  const n = partitionsOf(operation, left as DStream<unknown>, numPartitions);
   return left.transformWith(right, (a, b) => join(a, b, n));
 }
 
 proto.cogroup = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number) {
-  return joined(this, other, numPartitions, (a, b, n) => a.cogroup(b, n));
+  return joined('cogroup', this, other, numPartitions, (a, b, n) => a.cogroup(b, n));
 };
 
 proto.join = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number) {
-  return joined(this, other, numPartitions, (a, b, n) => a.join(b, n));
+  return joined('join', this, other, numPartitions, (a, b, n) => a.join(b, n));
 };
 
 proto.leftOuterJoin = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number) {
-  return joined(this, other, numPartitions, (a, b, n) => a.leftOuterJoin(b, n));
+  return joined('leftOuterJoin', this, other, numPartitions, (a, b, n) => a.leftOuterJoin(b, n));
 };
 
 proto.rightOuterJoin = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number) {
-  return joined(this, other, numPartitions, (a, b, n) => a.rightOuterJoin(b, n));
+  return joined('rightOuterJoin', this, other, numPartitions, (a, b, n) => a.rightOuterJoin(b, n));
 };
 
 proto.fullOuterJoin = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number) {
-  return joined(this, other, numPartitions, (a, b, n) => a.fullOuterJoin(b, n));
+  return joined('fullOuterJoin', this, other, numPartitions, (a, b, n) => a.fullOuterJoin(b, n));
 };

@@ -183,18 +183,18 @@ export abstract class RDD<T> {
 
   /** Spread the elements, in order, over `numPartitions` (a positive integer) contiguous partitions. */
   repartition(numPartitions: number): RDD<T> {
-    const n = checkPartitions(numPartitions);
+    const n = checkPartitions(numPartitions, 'repartition');
     return RDD.deferred(n, () => sliceArray(this.collect(), n));
   }
 
   /** At most `numPartitions` (a positive integer) partitions: never more than this RDD has, as Spark without a shuffle. */
   coalesce(numPartitions: number): RDD<T> {
-    return this.repartition(Math.min(checkPartitions(numPartitions), Math.max(1, this.numPartitions)));
+    return this.repartition(Math.min(checkPartitions(numPartitions, 'coalesce'), Math.max(1, this.numPartitions)));
   }
 
   /** Sorted by `f` (stable), in contiguous partitions; `numPartitions` 0 gives one, as Spark's RangePartitioner. */
   sortBy<U>(f: (t: T) => U, ascending = true, numPartitions = this.numPartitions): RDD<T> {
-    const n = numPartitions === 0 ? 1 : checkPartitions(numPartitions);
+    const n = numPartitions === 0 ? 1 : checkPartitions(numPartitions, 'sortBy');
     return RDD.deferred(n, () => sliceArray(sortedBy(this.collect(), f, ascending), n));
   }
 
@@ -225,13 +225,13 @@ export abstract class RDD<T> {
 
   /** The elements not in `other` (by value; duplicates kept), hash-partitioned (default: this RDD's count). */
   subtract(other: RDD<T>, numPartitions?: number): RDD<T> {
-    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1), 'subtract');
     return RDD.deferred(n, () => subtractBy(this, identity, other, identity, n));
   }
 
   /** The distinct elements in both (by value), hash-partitioned (default: the larger partition count). */
   intersection(other: RDD<T>, numPartitions?: number): RDD<T> {
-    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, other.numPartitions, 1));
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, other.numPartitions, 1), 'intersection');
     return RDD.deferred(n, () => intersect(this, other, n));
   }
 
@@ -282,7 +282,7 @@ export abstract class RDD<T> {
     _mergeCombiners: (a: C, b: C) => C,
     numPartitions?: number,
   ): RDD<[K, C]> {
-    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1), 'combineByKey');
     return RDD.deferred(n, () => {
       const done = takeCombined(this, create, mergeValue, _mergeCombiners, n);
       if (done !== undefined) return done as [K, C][][];
@@ -323,7 +323,7 @@ export abstract class RDD<T> {
     combOp: (a: U, b: U) => U,
     numPartitions?: number,
   ): RDD<[K, U]> {
-    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1), 'aggregateByKey');
     const create = (v: V): U => seqOp(copyOfZero(zero), v);
     return RDD.deferred(n, () => combinePerPartition(this, create, seqOp, combOp, n));
   }
@@ -335,19 +335,19 @@ export abstract class RDD<T> {
 
   /** The pairs whose key (by value) is no key of `other`, hash-partitioned (default: this RDD's count). */
   subtractByKey<W, K = KeyOf<T>, V = ValueOf<T>>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, V]> {
-    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1));
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1), 'subtractByKey');
     return RDD.deferred(n, () => subtractBy(this, keyOfPair, other, keyOfPair, n));
   }
 
   /** Hash-partition the pairs by key, keeping each partition's arrival order. */
   partitionBy<K, V>(this: RDD<[K, V]>, numPartitions: number): RDD<[K, V]> {
-    const n = checkPartitions(numPartitions);
+    const n = checkPartitions(numPartitions, 'partitionBy');
     return RDD.deferred(n, () => partitionByKey(this, n));
   }
 
   /** For each key in either RDD, all its values from each: `[K, [V[], W[]]]`. */
   cogroup<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V[], W[]]]> {
-    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, other.numPartitions, 1));
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, other.numPartitions, 1), 'cogroup');
     return RDD.deferred(n, () => cogroupPartitions(this, other, n));
   }
 
@@ -497,11 +497,15 @@ export abstract class RDD<T> {
     return saveAsTextFile(this, path);
   }
 
-  foreach(f: (t: T) => void): void {
-    for (let i = 0; i < this.numPartitions; i++) this.iteratePartition(i, f);
+  /**
+   * Runs `f` on each element; when `f` is async the returned promise settles once all have. Inside
+   * a foreachRDD the batch waits for them either way, and fails with them (Spark's blocking action).
+   */
+  foreach(f: (t: T) => void | Promise<unknown>): void | Promise<void> {
+    return actions.forEachElementOf(this, f);
   }
 
-  /** Runs `f` on each partition; when `f` is async the returned promise settles once all have. */
+  /** Runs `f` on each partition; when `f` is async the returned promise settles once all have (and the batch waits, as foreach). */
   foreachPartition(f: (it: T[]) => void | Promise<unknown>): void | Promise<void> {
     return actions.forEachPartition(this.numPartitions, (i) => this.ownPartition(i), f);
   }

@@ -5,6 +5,7 @@
  * partitions' results from the zero again; keys compare by value (KeyMap).
  */
 import { checkCount } from './checks.js';
+import { allStarted, registerJobWork } from './jobWork.js';
 import { KeyMap } from './keys.js';
 import { collectAll, forEachElement, type Partitioned } from './partitioned.js';
 import { copyOfZero } from './zero.js';
@@ -114,7 +115,8 @@ const same = <V>(v: V): V => v;
 
 /**
  * Runs `f` on each partition (`partition(i)`, an array `f` may keep); when `f` is async the
- * returned promise settles once all have. A partition that throws stops the loop at once.
+ * returned promise settles once all have, and inside an output operation the job waits for them
+ * too (jobWork.ts). A partition that throws stops the loop at once.
  */
 export function forEachPartition<T>(
   numPartitions: number,
@@ -122,14 +124,21 @@ export function forEachPartition<T>(
   f: (it: T[]) => void | Promise<unknown>,
 ): void | Promise<void> {
   const pending: Promise<unknown>[] = [];
-  for (let i = 0; i < numPartitions; i++) {
-    const r = f(partition(i));
-    // Any awaitable; handled at once, so a partition that throws later leaves no rejection unhandled.
-    if (isThenable(r)) {
-      const p = Promise.resolve(r);
-      p.catch(() => undefined);
-      pending.push(p);
-    }
-  }
-  if (pending.length) return Promise.all(pending).then(() => undefined);
+  for (let i = 0; i < numPartitions; i++) started(f(partition(i)), pending);
+  return allStarted(pending);
+}
+
+/** Runs `f` on each element, partitions in order; async as forEachPartition. */
+export function forEachElementOf<T>(rdd: Partitioned<T>, f: (t: T) => void | Promise<unknown>): void | Promise<void> {
+  const pending: Promise<unknown>[] = [];
+  forEachElement(rdd, (t) => started(f(t), pending));
+  return allStarted(pending);
+}
+
+/** Keeps `r` in `pending` when it is awaitable (any thenable), registered with the job running. */
+function started(r: unknown, pending: Promise<unknown>[]): void {
+  if (!isThenable(r)) return;
+  const p = Promise.resolve(r);
+  registerJobWork(p);
+  pending.push(p);
 }

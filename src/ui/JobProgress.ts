@@ -14,6 +14,7 @@
  * checkpoint write time are taken then. A batch whose output operation failed is COMPLETED with
  * failed operations, as in Spark.
  */
+import { outputOperationDescription } from '../context/JobScheduler.js';
 import type { StreamingContext } from '../context/StreamingContext.js';
 import type {
   BatchInfo,
@@ -168,9 +169,10 @@ export class JobProgress implements StreamingListener {
     const graph = this.ssc.graph as StreamingContext['graph'] | undefined;
     return (graph?.outputs ?? [])
       .filter((o) => o.zeroTime !== undefined && o.isTimeValid(time))
-      .map((o) => {
-        const name = (o as { operationName?: unknown }).operationName;
-        return { batchTime: time, id: o.id, name: typeof name === 'string' ? name : 'foreachRDD' };
+      .map((o, i) => {
+        const given = (o as { operationName?: unknown }).operationName;
+        const name = typeof given === 'string' ? given : 'foreachRDD';
+        return { batchTime: time, id: i, name, description: outputOperationDescription(name, o.id) };
       });
   }
 
@@ -185,7 +187,9 @@ export class JobProgress implements StreamingListener {
   private noteOutputOp(info: OutputOperationInfo): void {
     const b = this.active.get(info.batchTime);
     if (!b) return;
-    const i = b.outputOps.findIndex((o) => o.id === info.id);
+    // By description, which names the output's stream: a planned operation whose job was not made
+    // (no RDD) would shift the indexes.
+    const i = b.outputOps.findIndex((o) => o.description === info.description);
     if (i >= 0) b.outputOps[i] = { ...info };
     else b.outputOps.push({ ...info });
   }

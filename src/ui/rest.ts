@@ -153,7 +153,7 @@ function operation(o: OutputOperationInfo, outputOpId: number): Record<string, u
   return {
     outputOpId,
     name: o.name,
-    description: `${o.name} (stream ${o.id})`,
+    description: o.description,
     startTime: o.startTime === undefined ? undefined : sparkDate(o.startTime),
     endTime: o.endTime === undefined ? undefined : sparkDate(o.endTime),
     duration: o.duration,

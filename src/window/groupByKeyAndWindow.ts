@@ -1,5 +1,6 @@
 import '../dstream/index.js';
 import { DStream } from '../dstream/DStream.js';
+import { checkPartitions } from '../rdd/checks.js';
 import type { Duration } from '../util/duration.js';
 import './window.js';
 import { windowSpec } from './windowArgs.js';
@@ -29,7 +30,9 @@ DStream.prototype.groupByKeyAndWindow = function <K, V>(
   slideDuration?: Duration,
   numPartitions?: number,
 ): DStream<[K, V[]]> {
-  const { slideDuration: slide } = windowSpec(this as DStream<unknown>, windowDuration, slideDuration, 'groupByKeyAndWindow');
+  const op = 'groupByKeyAndWindow';
+  const { slideDuration: slide } = windowSpec(this as DStream<unknown>, windowDuration, slideDuration, op);
+  if (numPartitions != null) checkPartitions(numPartitions, op); // under this name, not groupByKey's
   return this.groupByKey(numPartitions)
     .window(windowDuration, slide)
     .combineByKey<V[], K, V[]>(

@@ -1,11 +1,12 @@
 import '../dstream/index.js';
 import { DStream } from '../dstream/DStream.js';
+import { checkPartitions } from '../rdd/checks.js';
 import type { Duration } from '../util/duration.js';
 import { checkStateStore, resolveStateStore } from '../dstream/stateStore.js';
 import { DiskReducedWindowedDStream } from './DiskReducedWindowedDStream.js';
 import { ReducedWindowedDStream, type ReduceByKeyAndWindowOptions } from './ReducedWindowedDStream.js';
 import './window.js';
-import { windowSpec } from './windowArgs.js';
+import { checkFilterFunc, windowSpec } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
   interface DStream<T> {
@@ -46,7 +47,11 @@ function reduceWholeWindow<K, V>(
   numPartitions: number | undefined,
   filterFunc: ((kv: [K, V]) => boolean) | undefined,
 ): DStream<[K, V]> {
-  const { slideDuration: slide } = windowSpec(stream as DStream<unknown>, windowDuration, slideDuration, 'reduceByKeyAndWindow');
+  const op = 'reduceByKeyAndWindow';
+  const { slideDuration: slide } = windowSpec(stream as DStream<unknown>, windowDuration, slideDuration, op);
+  // Checked here, under this operation's name: the reduceByKey and filter below would name theirs.
+  checkFilterFunc(op, filterFunc);
+  if (numPartitions != null) checkPartitions(numPartitions, op);
   const windowed = stream.reduceByKey(f, numPartitions).window(windowDuration, slide).reduceByKey(f, numPartitions);
   return filterFunc ? windowed.filter(filterFunc) : windowed;
 }

@@ -1,5 +1,6 @@
 import '../dstream/index.js';
 import { DStream } from '../dstream/DStream.js';
+import { described } from '../rdd/checks.js';
 import type { Duration } from '../util/duration.js';
 import { ReducedWindowedDStream } from './ReducedWindowedDStream.js';
 import './window.js';
@@ -18,24 +19,41 @@ declare module '../dstream/DStream.js' {
       windowDuration: Duration,
       slideDuration?: Duration,
     ): DStream<T>;
+    /** Scala's form without an inverse: `reduceByWindow(f, windowDuration, slideDuration)`. */
+    reduceByWindow(f: (a: T, b: T) => T, windowDuration: Duration, slideDuration?: Duration): DStream<T>;
   }
 }
 
 DStream.prototype.reduceByWindow = function <T>(
   this: DStream<T>,
   f: (a: T, b: T) => T,
-  invF: ((a: T, b: T) => T) | null,
+  second: ((a: T, b: T) => T) | null | Duration,
+  ...rest: (Duration | undefined)[]
+): DStream<T> {
+  // The second argument tells the forms apart, as reduceByKeyAndWindow's: a number is the window
+  // (Scala's form, no inverse); a function, null or undefined the inverse.
+  if (typeof second === 'number') return reduceByWindow(this, f, null, second, rest[0]);
+  if (second != null && typeof second !== 'function') {
+    throw new TypeError(`reduceByWindow: the second argument is the inverse function or null (or the window duration), got ${described(second)}`);
+  }
+  return reduceByWindow(this, f, second, rest[0] as Duration, rest[1]);
+} as DStream<unknown>['reduceByWindow'];
+
+function reduceByWindow<T>(
+  stream: DStream<T>,
+  f: (a: T, b: T) => T,
+  invF: ((a: T, b: T) => T) | null | undefined,
   windowDuration: Duration,
-  slideDuration?: Duration,
+  slideDuration: Duration | undefined,
 ): DStream<T> {
   const op = invF == null ? 'reduceByWindow' : 'reduceByWindow with an inverse function';
   if (typeof f !== 'function') throw new TypeError(`${op} needs a reduce function`);
-  const { slideDuration: slide } = windowSpec(this as DStream<unknown>, windowDuration, slideDuration, op);
+  const { slideDuration: slide } = windowSpec(stream as DStream<unknown>, windowDuration, slideDuration, op);
   // As Spark: without an inverse, each batch reduced once, then the window of those reduced —
   // per partition (one value per partition and batch), so that in a scaled-out job the window's
   // batches still know their input partition and move with it (f is associative and commutative).
   if (invF == null) {
-    return this.mapPartitions((it) => {
+    return stream.mapPartitions((it) => {
       let acc: T | undefined;
       let any = false;
       for (const t of it) {
@@ -48,8 +66,8 @@ DStream.prototype.reduceByWindow = function <T>(
       .reduce(f);
   }
   // With one, a single key's value kept by the incremental window.
-  const keyed = this.map((t): [0, T] => [0, t]);
+  const keyed = stream.map((t): [0, T] => [0, t]);
   return new ReducedWindowedDStream(keyed, f, invF, windowDuration, slide, { numPartitions: 1, operation: op }).map(
     (kv) => kv[1],
   );
-};
+}

@@ -1,5 +1,6 @@
 import type { DStream } from '../dstream/DStream.js';
 import { checkStateName } from '../dstream/stateName.js';
+import { checkPartitions, described } from '../rdd/checks.js';
 import { checkDuration, checkMultiple, type Duration } from '../util/duration.js';
 
 /** A window's length and slide, both checked against the stream they are cut from. */
@@ -43,6 +44,13 @@ export interface WindowOptions {
   name?: string;
 }
 
+/** A filterFunc option when given: a function (a string such as 'v > 0' would fail only the first batch). */
+export function checkFilterFunc(operation: string, filterFunc: unknown): void {
+  if (filterFunc !== undefined && typeof filterFunc !== 'function') {
+    throw new TypeError(`${operation}: filterFunc must be a function, got ${described(filterFunc)}`);
+  }
+}
+
 /** What the constructors of the windows with state (in memory or on disk) check in their options. */
 export interface WindowStateArgs {
   operation: string;
@@ -59,12 +67,7 @@ export function windowStateArgs(
   operation: string,
   options: { filterFunc?: unknown; numPartitions?: number; name?: string },
 ): WindowStateArgs {
-  if (options.filterFunc !== undefined && typeof options.filterFunc !== 'function') {
-    throw new TypeError(`${operation}: filterFunc must be a function`);
-  }
-  const numPartitions = options.numPartitions ?? parent.graph.defaultParallelism;
-  if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-    throw new RangeError(`${operation}: numPartitions must be a positive integer, got ${numPartitions}`);
-  }
+  checkFilterFunc(operation, options.filterFunc);
+  const numPartitions = checkPartitions(options.numPartitions ?? parent.graph.defaultParallelism, operation);
   return { operation, numPartitions, stateName: checkStateName(options.name, operation) };
 }

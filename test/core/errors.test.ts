@@ -67,6 +67,52 @@ describe('durations', () => {
     expect(() => ssc.queueStream(undefined as never)).toThrow(/queueStream needs an array/);
     expect(() => ssc.checkpoint('')).toThrow(/directory/);
   });
+
+  it('a function argument that is none is refused when the stream is defined, naming the operation', () => {
+    const { ssc } = manual();
+    const s = ssc.queueStream<number>([]) as DStream<unknown>;
+    const kv = s.map((x): [unknown, number] => [x, 1]);
+    const bad: [string, () => unknown][] = [
+      ['map needs a function, got undefined', () => s.map(undefined as never)],
+      ["filter needs a function, got the string 'x'", () => s.filter('x' as never)],
+      ['flatMap needs a function, got null', () => s.flatMap(null as never)],
+      ['mapPartitions needs a function, got undefined', () => s.mapPartitions(undefined as never)],
+      ['reduce needs a function, got 3', () => s.reduce(3 as never)],
+      ['transform needs a function, got undefined', () => s.transform(undefined as never)],
+      ['transformWith needs a function, got undefined', () => s.transformWith(s, undefined as never)],
+      ['foreachRDD needs a function, got an object (Object)', () => s.foreachRDD({} as never)],
+      ['mapValues needs a function, got undefined', () => kv.mapValues(undefined as never)],
+      ['flatMapValues needs a function, got undefined', () => kv.flatMapValues(undefined as never)],
+      ['reduceByKey needs a function, got undefined', () => kv.reduceByKey(undefined as never)],
+      ['combineByKey needs a function as mergeValue, got undefined', () => kv.combineByKey((v) => v, undefined as never, (a) => a)],
+      ['combineByKey needs a function as mergeCombiners, got undefined', () => kv.combineByKey((v) => v, (c) => c, undefined as never)],
+    ];
+    for (const [message, define] of bad) expect(define, message).toThrow(new TypeError(message));
+  });
+
+  it('a second stream that is none is refused when defined: union, the joins, transformWith', () => {
+    const { ssc } = manual();
+    const s = ssc.queueStream<[string, number]>([]);
+    expect(() => s.union(undefined as never)).toThrow(new TypeError('union needs a DStream, got undefined'));
+    expect(() => s.transformWith(null as never, (a) => a)).toThrow(new TypeError('transformWith needs a DStream, got null'));
+    for (const op of ['join', 'leftOuterJoin', 'rightOuterJoin', 'fullOuterJoin', 'cogroup'] as const) {
+      expect(() => s[op](undefined as never), op).toThrow(new TypeError(`${op} needs a DStream, got undefined`));
+      expect(() => s[op]([['a', 1]] as never), op).toThrow(new TypeError(`${op} needs a DStream, got an array of 1 element`));
+    }
+  });
+
+  it('a partition count that is no number is refused when defined, named as what it is and under its operation', () => {
+    const { ssc } = manual();
+    const s = ssc.queueStream<[string, number]>([]);
+    const got = "numPartitions must be a positive integer, got the string '2'";
+    expect(() => s.reduceByKey((a, b) => a + b, '2' as never)).toThrow(`reduceByKey: ${got}`);
+    expect(() => s.groupByKey('2' as never)).toThrow(`groupByKey: ${got}`);
+    expect(() => s.combineByKey((v) => v, (c) => c, (a) => a, '2' as never)).toThrow(`combineByKey: ${got}`);
+    expect(() => s.join(s, '2' as never)).toThrow(`join: ${got}`);
+    expect(() => s.repartition('2' as never)).toThrow(`repartition: ${got}`);
+    expect(() => s.countByValue(0)).toThrow('countByValue: numPartitions must be a positive integer, got 0');
+    expect(s.reduceByKey((a, b) => a + b, undefined)).toBeDefined();
+  });
 });
 
 describe('lifecycle misuse', () => {

@@ -1,7 +1,7 @@
 // Operator semantics a review found off Spark's, each pinned here: a shuffle reads a cached RDD's
 // cache; DStream.reduce reads its batch once; tuple keys with NaN, ±Infinity, null and bigints
 // compare by value; fold and foldByKey start each partition (and each key in it) from a copy of the
-// zero, as Spark's; NaN sorts after every number;
+// zero, as Spark's; NaN sorts after every number, bigints by value and kinds by kind;
 // foreachPartition leaves no rejection unhandled; pprint writes bigints inside values.
 import { describe, expect, it, vi } from 'vitest';
 import { RDD } from '../../src/index.js';
@@ -73,6 +73,28 @@ describe('operator semantics (Spark)', () => {
     expect(RDD.fromArray([3, NaN, 1, 2, 5, 4], 2).sortBy((x) => x).collect()).toEqual([1, 2, 3, 4, 5, NaN]);
     expect(RDD.fromArray([3, 1, NaN, 2, 5, 4], 2).top(3)).toEqual([NaN, 5, 4]);
     expect(RDD.fromArray<unknown>([1, null, undefined], 1).sortBy((x) => x).collect()).toEqual([undefined, null, 1]);
+  });
+
+  it('bigints sort by value, among numbers too, in sortBy, sortByKey, top, takeOrdered, min and max', () => {
+    const big = RDD.fromArray([10n, 9n, 100n, -3n, 2n ** 70n], 2);
+    expect(big.sortBy((x) => x).collect()).toEqual([-3n, 9n, 10n, 100n, 2n ** 70n]);
+    expect(big.top(2)).toEqual([2n ** 70n, 100n]);
+    expect(big.takeOrdered(2)).toEqual([-3n, 9n]);
+    expect(big.min()).toBe(-3n);
+    expect(big.max()).toBe(2n ** 70n);
+    const keyed = big.map((k): [bigint, string] => [k, String(k)]).sortByKey(false);
+    expect(keyed.keys().collect()).toEqual([2n ** 70n, 100n, 10n, 9n, -3n]);
+    expect(RDD.fromArray<number | bigint>([10n, 9.5, 100, 1n, NaN, -Infinity, Infinity], 3).sortBy((x) => x).collect()).toEqual([
+      -Infinity, 1n, 9.5, 10n, 100, Infinity, NaN,
+    ]);
+    expect(RDD.fromArray([[1, 10n], [1, 9n]]).sortBy((x) => x).collect()).toEqual([[1, 9n], [1, 10n]]);
+  });
+
+  it('values of different kinds sort by kind, a total order (text would put 10 between 9 and "9")', () => {
+    const mixed = [{ b: 1n }, 'b', 10, true, [1], '9', 8n, null, false, 'a', [0, 'x'], undefined, 9, { a: 1 }];
+    const expected = [undefined, null, false, true, 8n, 9, 10, '9', 'a', 'b', [0, 'x'], [1], { a: 1 }, { b: 1n }];
+    expect(RDD.fromArray<unknown>(mixed, 3).sortBy((x) => x).collect()).toEqual(expected);
+    expect(RDD.fromArray<unknown>([...mixed].reverse(), 2).sortBy((x) => x).collect()).toEqual(expected);
   });
 
   it('foreachPartition: a partition that throws after another returned a rejected promise throws, and leaves nothing unhandled', async () => {

@@ -226,6 +226,62 @@ describe('foreachRDD', () => {
     await ssc.stop();
   });
 
+  it('the batch waits for the partitions of a foreachPartition whose promise the function dropped, as Spark’s blocking action', async () => {
+    const clock = new ManualClock();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock });
+    const log: string[] = [];
+    ssc.addStreamingListener({ onBatchCompleted: (i) => void log.push(`completed ${i.batchTime}`) });
+    ssc.queueStream([[1, 2], [3, 4]]).foreachRDD((rdd, time) => {
+      void rdd.foreachPartition(async (part) => {
+        await sleep(20);
+        log.push(`wrote ${time} ${part.join(',')}`);
+      });
+      void rdd.foreach(async (x) => {
+        await sleep(30);
+        log.push(`each ${time} ${x}`);
+      });
+    });
+    await ssc.start();
+    await clock.advance(2000);
+    await ssc.stop();
+    expect(log).toEqual([
+      ...['wrote 1000 1', 'wrote 1000 2', 'each 1000 1', 'each 1000 2', 'completed 1000'],
+      ...['wrote 2000 3', 'wrote 2000 4', 'each 2000 3', 'each 2000 4', 'completed 2000'],
+    ]);
+  });
+
+  it('a dropped foreachPartition or foreach whose partition fails fails its batch, not the process', async () => {
+    for (const action of ['foreachPartition', 'foreach'] as const) {
+      const clock = new ManualClock();
+      const ssc = new StreamingContext({ batchDuration: 1000, clock });
+      const unhandled: unknown[] = [];
+      const onUnhandled = (e: unknown): void => void unhandled.push(e);
+      process.on('unhandledRejection', onUnhandled);
+      const failures: (string | undefined)[] = [];
+      ssc.addStreamingListener({ onBatchCompleted: (i) => void failures.push(i.failureReason?.split('\n')[0]) });
+      ssc.queueStream([[1, 2], [3, 4]]).foreachRDD((rdd, time) => {
+        const write = async (): Promise<void> => {
+          await sleep(10);
+          if (time === 2000) throw new Error(`sink write failed (${action})`);
+        };
+        if (action === 'foreachPartition') void rdd.foreachPartition(write);
+        else void rdd.foreach(write);
+      });
+      try {
+        await ssc.start();
+        await clock.advance(1000);
+        await expect(clock.advance(1000)).rejects.toThrow(`sink write failed (${action})`);
+        await expect(ssc.awaitTerminationOrTimeout(10)).rejects.toThrow(`sink write failed (${action})`);
+        await sleep(20);
+        expect(failures).toEqual([undefined, `Error: sink write failed (${action})`]);
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+        await ssc.stop().catch(() => undefined);
+      }
+    }
+  });
+
   it('a thenable that is not a Promise is awaited too', async () => {
     const clock = new ManualClock();
     const ssc = new StreamingContext({ batchDuration: 1000, clock });

@@ -45,4 +45,12 @@ describe('RDD partition-count arguments', () => {
     expect(() => r.subtract(r, 0)).toThrow(/positive integer, got 0/);
     expect(() => r.intersection(r, 0)).toThrow(/positive integer, got 0/);
   });
+
+  it('the error names the method, and a count given as text as the string it is', () => {
+    const two = '2' as unknown as number;
+    expect(() => r.repartition(two)).toThrow("repartition: numPartitions must be a positive integer, got the string '2'");
+    expect(() => r.coalesce(0)).toThrow('coalesce: numPartitions must be a positive integer, got 0');
+    expect(() => r.sortBy((x) => x, true, two)).toThrow("sortBy: numPartitions must be a positive integer, got the string '2'");
+    expect(() => r.map((x): [number, number] => [x, x]).partitionBy(two)).toThrow(/^partitionBy: .* got the string '2'$/);
+  });
 });

@@ -73,6 +73,15 @@ describe('RDD actions', () => {
     expect(pending).toBeInstanceOf(Promise);
     await pending;
     expect(done.sort()).toEqual([3, 3, 4]);
+    // An async foreach too: its promise settles once every element's has.
+    const each: number[] = [];
+    const eachPending = rdd.foreach(async (x) => {
+      await new Promise((r) => setTimeout(r, 11 - x));
+      each.push(x);
+    });
+    expect(eachPending).toBeInstanceOf(Promise);
+    await eachPending;
+    expect(each.sort((a, b) => a - b)).toEqual(range(1, 10));
   });
 
   it('reduce, and reduce of an empty RDD throws', () => {

@@ -70,6 +70,40 @@ describe('window durations', () => {
     expect(() => pairs.reduceByKeyAndWindow(add, sub, 1000, 1000, { filterFunc: 1 as never })).toThrow(/filterFunc/);
   });
 
+  it('without an inverse too, a filterFunc that is no function is refused when defined, not in the first batch', () => {
+    const { pairs } = context();
+    expect(() => pairs.reduceByKeyAndWindow(add, null, 2000, 1000, { filterFunc: 'v > 0' as never })).toThrow(
+      new TypeError("reduceByKeyAndWindow: filterFunc must be a function, got the string 'v > 0'"),
+    );
+    expect(() => pairs.reduceByKeyAndWindow(add, sub, 2000, 1000, { filterFunc: 1 as never })).toThrow(
+      new TypeError('reduceByKeyAndWindow with an inverse function: filterFunc must be a function, got 1'),
+    );
+  });
+
+  it('a partition count is named as what it is ("2" a string) under the window operation, not the shuffle inside it', () => {
+    const { pairs } = context();
+    const got = "numPartitions must be a positive integer, got the string '2'";
+    const two = '2' as unknown as number;
+    expect(() => pairs.reduceByKeyAndWindow(add, null, 2000, 1000, { numPartitions: two })).toThrow(`reduceByKeyAndWindow: ${got}`);
+    expect(() => pairs.reduceByKeyAndWindow(add, 2000, 1000, two)).toThrow(`reduceByKeyAndWindow: ${got}`);
+    expect(() => pairs.reduceByKeyAndWindow(add, sub, 2000, 1000, { numPartitions: two })).toThrow(
+      `reduceByKeyAndWindow with an inverse function: ${got}`,
+    );
+    expect(() => pairs.groupByKeyAndWindow(2000, 1000, two)).toThrow(`groupByKeyAndWindow: ${got}`);
+    expect(() => pairs.groupByKeyAndWindow(2000, 1000, 0)).toThrow('groupByKeyAndWindow: numPartitions must be a positive integer, got 0');
+    expect(() => pairs.countByValueAndWindow(2000, 1000, two)).toThrow(`countByValueAndWindow: ${got}`);
+  });
+
+  it('reduceByWindow: a second argument that is neither the inverse, null nor the window duration is refused by what it is', () => {
+    const { pairs } = context();
+    const s = pairs.map((kv) => kv[1]);
+    expect(() => s.reduceByWindow(add, '3000' as never, 1000)).toThrow(
+      new TypeError("reduceByWindow: the second argument is the inverse function or null (or the window duration), got the string '3000'"),
+    );
+    expect(s.reduceByWindow(add, 3000, 1000).slideDuration).toBe(1000);
+    expect(() => s.reduceByWindow(add, 2500, 1000)).toThrow(/^reduceByWindow: window duration \(2500 ms\)/);
+  });
+
   it('an unknown option is refused by name, where a misspelt filterFunc kept the keys at zero', () => {
     const { pairs } = context();
     expect(() => pairs.reduceByKeyAndWindow(add, sub, 1000, 1000, { filterFn: () => true } as never)).toThrow(

@@ -67,6 +67,13 @@ describe('window', () => {
     expect(run.outputs).toEqual([[3], [6], [3], [], [4]]);
   });
 
+  it('reduceByWindow in Scala’s form (f, windowDuration, slideDuration): a number second means no inverse', async () => {
+    const run = await runStream([[1, 2], [3], [], [], [4]], (s) => s.reduceByWindow((a, b) => a + b, Seconds(2), Seconds(1)), 5);
+    expect(run.outputs).toEqual([[3], [6], [3], [], [4]]);
+    const every2 = await runStream([[1, 2], [3], [5], [7]], (s) => s.reduceByWindow((a, b) => a + b, Seconds(2)), 4);
+    expect(every2.outputs).toEqual([[3], [6], [8], [12]]);
+  });
+
   it('reduceByWindow with an inverse keeps the running value', async () => {
     const run = await runStream(
       [[1, 2], [3], [], [], [4]],

@@ -1,3 +1,4 @@
+import { checkPartitions } from '../../rdd/checks.js';
 import type { RDD } from '../../rdd/RDD.js';
 import type { DStream } from '../DStream.js';
 import { UnaryDStream } from '../UnaryDStream.js';
@@ -12,9 +13,8 @@ export class ShuffledDStream<K, V, C> extends UnaryDStream<[K, V], [K, C]> {
     readonly numPartitions: number,
   ) {
     super(parent);
-    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-      throw new RangeError(`numPartitions must be a positive integer, got ${numPartitions}`);
-    }
+    // The operations that make one (reduceByKey, groupByKey, …) checked it, under their names.
+    checkPartitions(numPartitions, 'combineByKey');
   }
 
   /**

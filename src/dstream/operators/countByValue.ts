@@ -1,4 +1,5 @@
 import { DStream } from '../DStream.js';
+import { partitionsOf } from './args.js';
 
 declare module '../DStream.js' {
   interface DStream<T> {
@@ -9,5 +10,6 @@ declare module '../DStream.js' {
 
 // Spark builds it from map and reduceByKey; so do we.
 DStream.prototype.countByValue = function <T>(this: DStream<T>, numPartitions?: number): DStream<[T, number]> {
-  return this.map((t): [T, number] => [t, 1]).reduceByKey((a, b) => a + b, numPartitions);
+  const n = partitionsOf('countByValue', this as DStream<unknown>, numPartitions);
+  return this.map((t): [T, number] => [t, 1]).reduceByKey((a, b) => a + b, n);
 };

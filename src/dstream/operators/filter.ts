@@ -1,6 +1,7 @@
 import type { RDD } from '../../rdd/RDD.js';
 import { DStream } from '../DStream.js';
 import { UnaryDStream } from '../UnaryDStream.js';
+import { fn } from './args.js';
 
 declare module '../DStream.js' {
   interface DStream<T> {
@@ -22,5 +23,5 @@ export class FilteredDStream<T> extends UnaryDStream<T, T> {
 }
 
 DStream.prototype.filter = function <T>(this: DStream<T>, f: (t: T) => boolean): DStream<T> {
-  return new FilteredDStream(this, f);
+  return new FilteredDStream(this, fn('filter', f));
 };

@@ -2,6 +2,7 @@ import type { RDD } from '../../rdd/RDD.js';
 import type { Duration } from '../../util/duration.js';
 import { DStream } from '../DStream.js';
 import type { Job, OutputStream } from '../DStreamGraph.js';
+import { fn } from './args.js';
 
 export type ForeachFunction<T> = (rdd: RDD<T>, time: number) => void | Promise<void>;
 
@@ -44,6 +45,5 @@ export class ForEachDStream<T> extends DStream<T> implements OutputStream {
 }
 
 DStream.prototype.foreachRDD = function <T>(this: DStream<T>, f: ForeachFunction<T>): void {
-  if (typeof f !== 'function') throw new TypeError('foreachRDD needs a function');
-  new ForEachDStream(this, f);
+  new ForEachDStream(this, fn('foreachRDD', f));
 };

@@ -1,6 +1,7 @@
 import type { RDD } from '../../rdd/RDD.js';
 import { DStream } from '../DStream.js';
 import { UnaryDStream } from '../UnaryDStream.js';
+import { fn } from './args.js';
 
 declare module '../DStream.js' {
   interface DStream<T> {
@@ -22,5 +23,5 @@ export class MappedDStream<T, U> extends UnaryDStream<T, U> {
 }
 
 DStream.prototype.map = function <T, U>(this: DStream<T>, f: (t: T) => U): DStream<U> {
-  return new MappedDStream(this, f);
+  return new MappedDStream(this, fn('map', f));
 };

@@ -1,6 +1,7 @@
 import type { RDD } from '../../rdd/RDD.js';
 import { DStream } from '../DStream.js';
 import { UnaryDStream } from '../UnaryDStream.js';
+import { fn } from './args.js';
 
 declare module '../DStream.js' {
   interface DStream<T> {
@@ -22,5 +23,5 @@ export class MapPartitionedDStream<T, U> extends UnaryDStream<T, U> {
 }
 
 DStream.prototype.mapPartitions = function <T, U>(this: DStream<T>, f: (it: Iterable<T>) => Iterable<U>): DStream<U> {
-  return new MapPartitionedDStream(this, f);
+  return new MapPartitionedDStream(this, fn('mapPartitions', f));
 };

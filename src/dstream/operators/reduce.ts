@@ -1,6 +1,7 @@
 import { RDD } from '../../rdd/RDD.js';
 import { DStream } from '../DStream.js';
 import { UnaryDStream } from '../UnaryDStream.js';
+import { fn } from './args.js';
 
 declare module '../DStream.js' {
   interface DStream<T> {
@@ -25,5 +26,5 @@ export class ReducedDStream<T> extends UnaryDStream<T, T> {
 }
 
 DStream.prototype.reduce = function <T>(this: DStream<T>, f: (a: T, b: T) => T): DStream<T> {
-  return new ReducedDStream(this, f);
+  return new ReducedDStream(this, fn('reduce', f));
 };

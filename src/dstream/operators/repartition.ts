@@ -1,3 +1,4 @@
+import { checkPartitions } from '../../rdd/checks.js';
 import type { RDD } from '../../rdd/RDD.js';
 import { DStream } from '../DStream.js';
 import { UnaryDStream } from '../UnaryDStream.js';
@@ -15,9 +16,7 @@ export class RepartitionedDStream<T> extends UnaryDStream<T, T> {
     private readonly numPartitions: number,
   ) {
     super(parent);
-    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-      throw new RangeError(`repartition needs a positive integer number of partitions, got ${numPartitions}`);
-    }
+    checkPartitions(numPartitions, 'repartition');
   }
 
   compute(time: number): RDD<T> | undefined {

@@ -1,6 +1,7 @@
 import type { RDD } from '../../rdd/RDD.js';
 import { DStream } from '../DStream.js';
 import { NaryDStream } from '../NaryDStream.js';
+import { fn, stream } from './args.js';
 
 declare module '../DStream.js' {
   interface DStream<T> {
@@ -30,6 +31,7 @@ export class TransformedDStream<U> extends NaryDStream<U> {
 }
 
 DStream.prototype.transform = function <T, U>(this: DStream<T>, f: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U> {
+  fn('transform', f);
   return new TransformedDStream<U>([this], (rdds, time) => f(rdds[0] as RDD<T>, time));
 };
 
@@ -38,7 +40,8 @@ DStream.prototype.transformWith = function <T, U, V>(
   other: DStream<U>,
   f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<V>,
 ): DStream<V> {
-  return new TransformedDStream<V>([this, other as DStream<unknown>], (rdds, time) =>
+  fn('transformWith', f);
+  return new TransformedDStream<V>([this, stream('transformWith', other) as DStream<unknown>], (rdds, time) =>
     f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time),
   );
 };

@@ -1,6 +1,7 @@
 import { RDD } from '../../rdd/RDD.js';
 import { DStream } from '../DStream.js';
 import { NaryDStream } from '../NaryDStream.js';
+import { stream } from './args.js';
 
 declare module '../DStream.js' {
   interface DStream<T> {
@@ -20,5 +21,5 @@ export class UnionDStream<T> extends NaryDStream<T> {
 }
 
 DStream.prototype.union = function <T>(this: DStream<T>, other: DStream<T>): DStream<T> {
-  return new UnionDStream([this, other]);
+  return new UnionDStream([this, stream('union', other)]);
 };
