@@ -52,6 +52,11 @@ export interface AsyncState {
   prepareState(time: number): Promise<void> | undefined;
 }
 
+/** A state stream that can load its initial state before its first batch (prepareInitialStates). */
+export interface PreparedInitialState {
+  prepareInitialState(): void;
+}
+
 function materialize(s: DStream<unknown>, time: number): void {
   const rdd = s.getOrCompute(time);
   if (rdd) {
@@ -153,6 +158,14 @@ export class DStreamGraph {
    */
   materializeEachBatch(stream: DStream<unknown>): void {
     this.materializedEachBatch.push(stream);
+  }
+
+  /**
+   * A fresh start, before the inputs start: the state streams that can load their initial state
+   * now do, so that the first batch does not while records queue behind it.
+   */
+  prepareInitialStates(): void {
+    for (const s of this.materializedEachBatch) (s as Partial<PreparedInitialState>).prepareInitialState?.();
   }
 
   /**

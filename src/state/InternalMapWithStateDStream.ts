@@ -69,6 +69,8 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
   /** How many values each partition's last batch mapped and changes it logged (Appender). */
   private readonly mappedSizes: number[];
   private loggedSize = 0;
+  /** The initial state loaded before the first batch, under that batch's edit (prepareInitialState). */
+  private prepared: { edit: number; leaves: Leaf<K, S>[] } | undefined;
   /** Batches whose state is to be kept readable once made (keepReadable). */
   private readonly readLater = new Set<number>();
 
@@ -129,7 +131,10 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
 
   protected advance(time: number): Version<K, S, M> {
     const n = this.numPartitions;
-    const edit = ++this.editSeq;
+    // The initial state loaded before the start is this first batch's: made under its edit.
+    const prepared = this.latestTime === undefined ? this.prepared : undefined;
+    this.prepared = undefined;
+    const edit = prepared?.edit ?? ++this.editSeq;
     const fn = this.spec.getFunction();
     const keepUndefined = this.spec.outputsUndefined();
     const timeout = this.spec.getTimeout();
@@ -172,17 +177,17 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     let initialTo = 0;
     try {
       if (this.latestTime === undefined && this.loadsInitialState) {
-        // The state is empty (nothing restored or edited: either sets latestTime): each pair a
-        // leaf, the later of a key given twice winning.
-        for (const [k, s] of this.initialPairs()) {
-          const { h, code } = keyInfo(k);
-          const p = n === 1 ? 0 : (h >>> 0) % n;
-          const leaf = new Leaf(h, k, code, s, stamp, edit, undefined);
-          place(p, leaf);
+        // The state is empty (nothing restored or edited: either sets latestTime), or holds only
+        // the initial state loaded before the start, under this edit (prepareInitialState).
+        const leaves = prepared !== undefined ? prepared.leaves : this.loadInitial(edit, stamp);
+        for (const leaf of leaves) {
           madeToo.push(leaf);
-          if (timeout !== undefined) written.push(leaf);
-          initialLoaded = true;
+          if (timeout !== undefined) {
+            leaf.stamp = stamp;
+            written.push(leaf);
+          }
         }
+        initialLoaded = leaves.length > 0;
         if (initialLoaded) for (let p = 0; p < n; p++) sizes[p] = maps[p]!.size;
       }
       initialTo = madeToo.length;
@@ -313,7 +318,7 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
     // again after removing it (keys timing out were not written by this batch): without a
     // removal by the function, each key is logged once.
     changes.record(time, this.size, !removedSome);
-    if (initialTo > 0) {
+    if (initialTo > 0 && this.publishesChanges) {
       // The keys the batch put include the initial state's, which it loaded (unchanged ones too, never logged: a full copy follows).
       const { keys, entries } = withInitial(madeToo, initialTo, maps, keysOut, entriesOut);
       this.publishChanges(time, keys, entries, (leaf) => leaf.value);
@@ -321,6 +326,38 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
       this.publishChanges(time, keysOut, entriesOut, (leaf) => leaf.value);
     }
     return views.map((view, p) => ({ state: view, mapped: mappedOut[p]!, table: table && { table, part: p, edit } }));
+  }
+
+  /**
+   * A fresh start, before the inputs start (DStreamGraph.prepareInitialStates): the initial state
+   * goes into the Maps now, under the edit the first batch will use, and that batch takes its
+   * leaves as its own (stamped with its time) as if it had loaded them. Should the first batch
+   * fail, its rollback removes them and the next batch loads the initial state again.
+   */
+  prepareInitialState(): void {
+    if (this.latestTime !== undefined || !this.loadsInitialState || this.prepared !== undefined) return;
+    const edit = ++this.editSeq;
+    try {
+      this.prepared = { edit, leaves: this.loadInitial(edit, 0) };
+    } catch {
+      // An initial state that cannot be read fails the first batch, as in Spark, which reads it
+      // again there and throws: nothing of it is kept.
+      this.maps = this.newMaps();
+    }
+  }
+
+  /** The initial state's pairs as leaves placed in the Maps under `edit` (of a key given twice, the later wins). */
+  private loadInitial(edit: number, stamp: number): Leaf<K, S>[] {
+    const n = this.numPartitions;
+    const maps = this.maps.maps;
+    const leaves: Leaf<K, S>[] = [];
+    for (const [k, s] of this.initialPairs()) {
+      const { h, code } = keyInfo(k);
+      const leaf = new Leaf(h, k, code, s, stamp, edit, undefined);
+      maps[n === 1 ? 0 : (h >>> 0) % n]!.set(leaf);
+      leaves.push(leaf);
+    }
+    return leaves;
   }
 
   protected override initialPairs(): ReadonlyArray<readonly [K, S]> {

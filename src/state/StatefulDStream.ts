@@ -125,6 +125,11 @@ export abstract class StatefulDStream<T, P> extends DStream<T> implements Checkp
     };
   }
 
+  /** Whether anyone listens to the changes (onStateChanges): else a batch need not list them. */
+  protected get publishesChanges(): boolean {
+    return this.changeListeners.length > 0;
+  }
+
   /**
    * Tell the listeners batch `time`'s changes (`valueOf` gives the state of a change's entry),
    * after the keys seeded into this batch (seedState), which come first.

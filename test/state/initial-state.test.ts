@@ -53,6 +53,22 @@ describe('the initial state', () => {
     expect((await changes('disk', initial)).sort()).toEqual([...memory].sort());
   });
 
+  it('mapWithState reads its initial state once, at start() before its inputs start, not in the first batch', async () => {
+    const { ssc, clock } = context();
+    let reads = 0;
+    const initial = RDD.fromArray<[string, number]>([['a', 10], ['b', 20]], 2).map((kv) => (reads++, kv));
+    const spec = StateSpec.function((_k: string, v: number | undefined, s: State<number>) => s.update((s.getOption() ?? 0) + (v ?? 0)));
+    const m = ssc.queueStream<[string, number]>([[['a', 1]], [['b', 1], ['c', 1]]]).mapWithState(spec.initialState(initial));
+    const out: string[] = [];
+    m.stateSnapshots().foreachRDD((rdd, t) => void out.push(`${t} ${JSON.stringify(rdd.collect().sort())}`));
+    await ssc.start();
+    expect(reads).toBe(2);
+    await clock.advance(2000);
+    await ssc.stop();
+    expect(reads).toBe(2);
+    expect(out).toEqual(['1000 [["a",11],["b",20]]', '2000 [["a",11],["b",21],["c",1]]']);
+  });
+
   it('refuses an array of anything but [key, state] pairs when given, naming what it got', () => {
     const { ssc } = context();
     const pairs = ssc.queueStream<[string, number]>([]);
