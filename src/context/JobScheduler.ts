@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { DStreamGraph, Job } from '../dstream/DStreamGraph.js';
 import { runAsJob } from '../rdd/jobWork.js';
+import { settlesWithin } from '../util/sleep.js';
 import type { Clock } from './Clock.js';
 import type { ListenerBus } from './ListenerBus.js';
 import type { BatchInfo, CompletedBatchInfo, OutputOperationInfo } from './StreamingListener.js';
@@ -377,15 +378,3 @@ export function errorMessage(e: unknown): string {
 /** How long a non-graceful stop waits for the batch running (Spark's jobExecutor.awaitTermination(2 s)). */
 const NON_GRACEFUL_WAIT_MS = 2000;
 
-/** True when `p` settles within `ms` (a rejection counts); false when the time ran out first. */
-export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -44,12 +44,13 @@ import {
   type StartRecord,
 } from '../checkpoint/index.js';
 import { checkDuration, type Duration } from '../util/duration.js';
+import { settlesWithin } from '../util/sleep.js';
 import { runShuffles } from '../workers/shuffles.js';
 import { defaultWorkers, WorkerPool, type JobRef } from '../workers/WorkerPool.js';
 import { batchGrid } from './batchGrid.js';
 import { isPoolThread } from './poolThread.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
-import { JobScheduler, settlesWithin, type BatchHooks } from './JobScheduler.js';
+import { JobScheduler, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';
 import type { ContextAttachment } from './attachments.js';
 import type { GetOrCreateOptions, StreamingContextOptions, StreamingContextState } from './options.js';

@@ -3,6 +3,7 @@ import { FIRST_RESTART_DELAY, RECEIVER_WAITS, type ReceiverWaits, type ResolvedR
 import { RateLimiter } from '../rate/RateLimiter.js';
 import type { Receiver, ReceiverHost } from './Receiver.js';
 import type { FileWriteAheadLog } from './WriteAheadLog.js';
+import { settlesWithin } from '../util/sleep.js';
 
 /** A receiver's state as its listeners see it (the context's StreamingListener events carry it). */
 export interface ReceiverInfo {
@@ -48,18 +49,6 @@ type State = 'initialized' | 'started' | 'restarting' | 'stopped';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-/** True when `p` settles within `ms` (a rejection counts); false when the time ran out first. */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Spark's ReceiverSupervisor: runs one receiver — starts it, restarts it with back-off when it

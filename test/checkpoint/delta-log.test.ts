@@ -3,7 +3,7 @@
 import { Level } from 'level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHECKPOINT_FORMAT_VERSION, CheckpointStore, decodeBulk, encodeBulk, encodeSnapshot } from '../../src/checkpoint/index.js';
-import { cleanupTempDirs, tempDir } from './helpers.js';
+import { cleanupTempDirs, formatTwoStore, tempDir } from './helpers.js';
 
 afterEach(cleanupTempDirs);
 
@@ -77,19 +77,12 @@ describe('bulk values', () => {
 
   it('a format-2 store (snapshots in JSON) opens and reads, and is marked as the current format by its first write', async () => {
     const dir = tempDir();
-    const store = await CheckpointStore.open(dir);
-    await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: [['a', 1]] } } });
-    await store.close();
-    const raw = new Level<string, string>(dir);
-    await raw.open();
-    // What format 2 wrote: the same keys, the snapshot as a J value.
-    for (const k of await raw.keys({ gte: 'snap/s1/', lt: 'snap/s10' }).all()) await raw.put(k, encodeBulk([['a', 1], ['b', 2]], []));
-    await raw.put('meta/format', JSON.stringify({ format: 'dstreams-checkpoint', version: 2 }));
-    await raw.close();
+    await formatTwoStore(dir);
     const again = await CheckpointStore.open(dir);
     expect(sorted(await again.loadState('s1'))).toEqual([['a', 1], ['b', 2]]);
     await again.close();
     // Only read: still format 2, which the dstreams that wrote it reads.
+    const raw = new Level<string, string>(dir);
     await raw.open();
     expect(JSON.parse((await raw.get('meta/format'))!)).toEqual({ format: 'dstreams-checkpoint', version: 2 });
     await raw.close();

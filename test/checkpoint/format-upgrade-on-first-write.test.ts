@@ -7,10 +7,10 @@ import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { Level } from 'level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHECKPOINT_FORMAT_VERSION, CheckpointStore, decodeValue, encodeBulk } from '../../src/checkpoint/index.js';
+import { CHECKPOINT_FORMAT_VERSION, CheckpointStore, decodeValue } from '../../src/checkpoint/index.js';
 import { ManualClock, StreamingContext } from '../../src/index.js';
 import { makeUpgradeJob } from '../fixtures/upgrade-job.js';
-import { cleanupTempDirs, projectRoot, tempDir } from './helpers.js';
+import { cleanupTempDirs, formatTwoStore, projectRoot, tempDir } from './helpers.js';
 
 afterEach(cleanupTempDirs);
 
@@ -78,15 +78,7 @@ describe('an older format is upgraded by the first write, not by opening', () =>
 
   it('a format-2 store is marked by its first snapshot write', async () => {
     const dir = tempDir();
-    const store = await CheckpointStore.open(dir);
-    await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: [['a', 1]] } } });
-    await store.close();
-    const raw = new Level<string, string>(dir);
-    await raw.open();
-    // What format 2 wrote: the same keys, the snapshot as a J value.
-    for (const k of await raw.keys({ gte: 'snap/s1/', lt: 'snap/s10' }).all()) await raw.put(k, encodeBulk([['a', 1], ['b', 2]], []));
-    await raw.put('meta/format', JSON.stringify({ format: 'dstreams-checkpoint', version: 2 }));
-    await raw.close();
+    await formatTwoStore(dir);
 
     const again = await CheckpointStore.open(dir);
     expect(await again.writeSnapshot('s1', 2000, [{ keys: ['c'], values: [3] }])).toBe(true);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Level } from 'level';
-import { CheckpointError, type CheckpointStore } from '../../src/checkpoint/index.js';
+import { CheckpointError, CheckpointStore, encodeBulk } from '../../src/checkpoint/index.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const childScript = path.join(projectRoot, 'test/checkpoint/fixtures/child.ts');
@@ -153,4 +153,16 @@ export async function snapshotTimes(dir: string): Promise<number[]> {
   const keys = await raw.keys({ gte: 'snap/', lt: 'snap0' }).all();
   await raw.close();
   return [...new Set(keys.map((k) => Number(k.split('/')[2])))];
+}
+
+/** A store in `dir` as format 2 wrote it: stream s1's snapshot [['a', 1], ['b', 2]] as a J value (JSON), marked version 2. */
+export async function formatTwoStore(dir: string): Promise<void> {
+  const store = await CheckpointStore.open(dir);
+  await store.commit({ deltas: { s1: { time: 1000, replace: true, puts: [['a', 1]] } } });
+  await store.close();
+  const raw = new Level<string, string>(dir);
+  await raw.open();
+  for (const k of await raw.keys({ gte: 'snap/s1/', lt: 'snap/s10' }).all()) await raw.put(k, encodeBulk([['a', 1], ['b', 2]], []));
+  await raw.put('meta/format', JSON.stringify({ format: 'dstreams-checkpoint', version: 2 }));
+  await raw.close();
 }

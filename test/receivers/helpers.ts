@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReceiverInfo, StreamingContext, StreamingListener } from '../../src/index.js';
+import { Receiver } from '../../src/receivers/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHAKESPEARE = path.resolve(ROOT, '../shared/data/shakespeare.txt');
@@ -147,4 +148,13 @@ export function recordReceiverEvents(ssc: StreamingContext): { started: Receiver
   };
   ssc.addStreamingListener(l);
   return ev;
+}
+
+/** A receiver the test feeds by hand: `put` stores records as the receiver's own code would. */
+export class ManualReceiver<T> extends Receiver<T> {
+  onStart(): void {}
+  onStop(): void {}
+  put(x: T | T[]): Promise<void> {
+    return this.store(x);
+  }
 }

@@ -4,22 +4,14 @@
 // a warning (once per class), as the log gives it back as a plain object.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock, StreamingContext } from '../../src/index.js';
-import { FileWriteAheadLog, Receiver } from '../../src/receivers/index.js';
-import { recordReceiverEvents, tempDir, waitFor } from './helpers.js';
+import { FileWriteAheadLog } from '../../src/receivers/index.js';
+import { ManualReceiver, recordReceiverEvents, tempDir, waitFor } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   vi.restoreAllMocks();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-class ManualReceiver<T> extends Receiver<T> {
-  onStart(): void {}
-  onStop(): void {}
-  put(x: T | T[]): Promise<void> {
-    return this.store(x);
-  }
-}
 
 describe('receiver write-ahead log records that are not plain data', () => {
   it('append() rejects (never throws) for a record v8 cannot serialise, naming the record and the field; later blocks are written', async () => {

@@ -12,27 +12,18 @@ import { DStreamGraph } from '../../src/dstream/index.js';
 import {
   encodeRecord,
   FileWriteAheadLog,
-  Receiver,
   receivedDataDir,
   ReceiverInputDStream,
   type ReceiverEnvironment,
 } from '../../src/receivers/index.js';
 import { runChild } from '../helpers/child.js';
-import { ROOT, tempDir, waitFor } from './helpers.js';
+import { ManualReceiver, ROOT, tempDir, waitFor } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   vi.restoreAllMocks();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-class ManualReceiver<T> extends Receiver<T> {
-  onStart(): void {}
-  onStop(): void {}
-  put(x: T | T[]): Promise<void> {
-    return this.store(x);
-  }
-}
 
 const flip = (buf: Buffer, at: number): void => void buf.writeUInt8(buf.readUInt8(at) ^ 0xff, at);
 

@@ -11,25 +11,16 @@ import {
   decodeRecords,
   encodeRecord,
   FileWriteAheadLog,
-  Receiver,
   receivedDataDir,
   ReceiverInputDStream,
   type ReceiverEnvironment,
 } from '../../src/receivers/index.js';
-import { ROOT, sleep, tempDir, waitFor } from './helpers.js';
+import { ManualReceiver, ROOT, sleep, tempDir, waitFor } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-class ManualReceiver<T> extends Receiver<T> {
-  onStart(): void {}
-  onStop(): void {}
-  put(x: T | T[]): Promise<void> {
-    return this.store(x);
-  }
-}
 
 /** Every record currently in the log files of `dir`, read straight from the files. */
 function recordsOnDisk(dir: string): string[] {
