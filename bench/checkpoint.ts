@@ -410,6 +410,14 @@
  *   the log's arrays and the promoted keys between the batches. Tried, not kept: the log taking the
  *   leaf's own key (no young string kept): three alternated pairs, no gain; the merge thread at
  *   nice 19: no change.
+ * - Dec 5 (quiet): mapWithState 10 k "on" 4.15 / 3.84 M against "off" 5.90 / 5.86 M (0.70 / 0.66);
+ *   "delta" (no write) 3.90 / 3.26 M, as slow as "on" again. One cost the profiles show: an array
+ *   of 16 k slots or more (128 KB, V8's large-object threshold) is mapped afresh and page-faults,
+ *   ~14 us a 4 KB page on this VM (a .scratch microbench: slicing 15,000 slots 29 us, 20,000 slots
+ *   675 us, 40,000 962 us); a group's delta flat array (~10 k puts, 20 k slots) lands just past it:
+ *   packedArray 0.10 ms and encodeBulkFlat 0.09 ms a batch of ~1.6 ms. Tried, not kept: the
+ *   change log's spare arrays reused only when large (small ones made young instead, no old-space
+ *   write barrier): no change beyond noise.
  */
 
 import { execFileSync } from 'node:child_process';

@@ -193,6 +193,21 @@
  *
  * Dec 4, later (1.12 us a record at 1 M): p99 23 / 51 / 603 ms at 100 k / 300 k / 1 M, 63 ms at
  * 500 k and 122 ms at 700 k: p99 stays under one batch up to ~500-600 k records/s on this VM.
+ *
+ * Dec 5 (1.19-1.23 us a record at 1 M): p99 20 / 49 / 428 ms. Where the page faults come from
+ * (perf record -e page-faults, a run at 1 M: 311 k minor faults, 2.9 s of system CPU for 8 M
+ * records): V8 making fixed arrays (37 %: the batch's Appenders, `new Array(n)` of 100 k+ slots,
+ * past the 128 KB large-object threshold, so mapped afresh each batch), memmove (19 %: the
+ * blocks' concatenation, LevelDB's copy of the delta), the scavenger promoting strings into fresh
+ * old-space pages (15 %: the received lines that wait for their batch). V8 flags that keep memory
+ * (--no-memory-reducer, a larger young generation, --initial-old-space-size) did not lower them.
+ * The start: with the initial state loaded at start() (InternalMapWithStateDStream
+ * .prepareInitialState) the first batch takes 58-64 ms, not 215-236 (three pairs alternated with
+ * the code before: p50 94-231 against 300-402 ms, p99 372-545 against 490-987 ms); what is left of
+ * the start is that batch's cold code and its commit's full copy of the 100 k keys (~70 ms), and
+ * the records that queued behind them, ~2 s to drain. Past that, 100 k-record batches take 55-65
+ * ms of a 100 ms interval, and one every second or two 110-145 ms: one thread at ~1.2 us a record
+ * is too near its limit at 1 M a second for p99 under a batch.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
