@@ -1,13 +1,6 @@
 /** The argument checks updateStateByKey and mapWithState share: partitions and the initial state. */
+import { described } from '../rdd/checks.js';
 import { RDD } from '../rdd/RDD.js';
-
-/** What a refused argument was, for the error (a string quoted, so '2' does not read as 2). */
-function described(v: unknown): string {
-  if (typeof v === 'string') return `the string '${v}'`;
-  if (Array.isArray(v)) return `an array of ${v.length} element${v.length === 1 ? '' : 's'}`;
-  if (typeof v === 'object' && v !== null) return `an object (${(v as { constructor?: { name?: string } }).constructor?.name ?? 'no class'})`;
-  return String(v);
-}
 
 /** `n` as a number of partitions; throws naming what it got otherwise. */
 export function checkNumPartitions(n: unknown): number {
