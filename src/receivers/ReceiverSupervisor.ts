@@ -49,7 +49,6 @@ type State = 'initialized' | 'started' | 'restarting' | 'stopped';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-
 /**
  * Spark's ReceiverSupervisor: runs one receiver — starts it, restarts it with back-off when it
  * asks to (or when onStart throws), stops it — and turns what it stores into blocks: through the
