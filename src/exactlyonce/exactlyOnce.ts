@@ -6,18 +6,21 @@
  * from the right place:
  *
  * - the checkpoint (`StreamingContext.getOrCreate`) holds the state and the stream's position
- *   as of the last batch it completed;
+ *   as of the last batch it completed, and the offset ranges of the batches decided after it;
  * - PostgreSQL holds the results and the offsets as of the last batch the sink committed.
  *
  * The sink commits before the checkpoint does (a batch completes after its output), so after a
- * crash the checkpoint is either in step with PostgreSQL or one batch behind it. In step, resume
- * from the checkpoint: the batches it re-runs were not committed. Behind, the checkpoint would
- * re-run a batch the sink has committed, and a direct stream re-cuts that batch from its
- * position to whatever Kafka holds *now* — more records than were committed; the sink skips the
- * batch (it is claimed) and the difference would be lost. So then the checkpoint is set aside
- * and the job starts from PostgreSQL: the stream from `sink.storedOffsets()`, the state from the
- * result table. {@link resumeFromSink} makes that decision; {@link OffsetTracker} hands each
- * batch's offset ranges to the output that writes it.
+ * crash the checkpoint is either in step with PostgreSQL or behind it. In step, resume from the
+ * checkpoint: the batches it re-runs were not committed. Behind, the checkpoint re-runs batches
+ * the sink has committed — exactly, when it holds their ranges and the last of them ends at the
+ * offsets the sink stored (replayProof.ts): a direct stream records a batch's ranges before its
+ * outputs run, so that is the usual case; the re-run rebuilds the state and the windows, and the
+ * sink skips what it committed. When that cannot be proven (another input, a record missing or
+ * not ending at the sink's offsets) a re-cut batch could read more than was committed, which the
+ * sink would skip whole: the checkpoint is set aside and the job starts from PostgreSQL — the
+ * stream from `sink.storedOffsets()`, the state from the result table — with a warning naming the
+ * windows and states the table cannot give back. {@link resumeFromSink} makes that decision;
+ * {@link OffsetTracker} hands each batch's offset ranges to the output that writes it.
  */
 import { rename, rm } from 'node:fs/promises';
 import { CheckpointStore } from '../checkpoint/index.js';
@@ -26,6 +29,7 @@ import type { DStream } from '../dstream/DStream.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import type { RDD } from '../rdd/RDD.js';
 import type { PostgresSink } from '../sinks/postgres/index.js';
+import { proveReplay, streamsNotRebuilt } from './replayProof.js';
 
 /**
  * The offsets stored by `sink` for `topics`, as `createDirectStream`'s `fromOffsets`
@@ -128,16 +132,22 @@ export interface ResumeOptions {
   create: (start: StartFromSink) => StreamingContext | Promise<StreamingContext>;
   /**
    * The job writes every batch to the sink (as the meetup job does; not one that writes every N
-   * batches): then a checkpoint is used only when its last batch is exactly the sink's last
-   * committed one. A checkpoint *ahead* of the sink — the tables were emptied or restored from
-   * an older backup — is set aside too, and the job rebuilds from what PostgreSQL holds. Default
+   * batches): then a checkpoint *ahead* of the sink — the tables were emptied or restored from
+   * an older backup — is set aside, and the job rebuilds from what PostgreSQL holds. Default
    * false: a checkpoint ahead of the sink is used (the batches since the sink's last write are in
-   * its state).
+   * its state). Either way a checkpoint behind the sink is used when it re-runs the sink's
+   * batches exactly (see the top of this file).
    */
   sinkWritesEveryBatch?: boolean;
-  /** Where a checkpoint behind the sink is moved (default `<checkpointDir>.stale`, replacing an older one). */
+  /** Where a checkpoint set aside is moved (default `<checkpointDir>.stale`, replacing an older one). */
   staleDir?: string;
+  /** Told what was decided and why. */
   log?: (message: string) => void;
+  /**
+   * Told when the job starts from the sink although a checkpoint held windows or state the table
+   * cannot give back (they restart at the sink's offsets). Default: `log` when given, else console.warn.
+   */
+  warn?: (message: string) => void;
 }
 
 export interface Resumed {
@@ -148,19 +158,31 @@ export interface Resumed {
   recoveredFrom: number | undefined;
   lastCommitted: number | undefined;
   fromOffsets: Record<string, number> | undefined;
-  /** Set when a checkpoint behind the sink was set aside (moved here). */
+  /** Set when a checkpoint was set aside (moved here). */
   staleCheckpoint?: string;
+  /**
+   * Resumed from a checkpoint behind the sink: the batches it runs again that the sink has
+   * committed (with the ranges they had; the sink skips them).
+   */
+  replayed?: number[];
+  /**
+   * Started from the sink with a checkpoint there: the streams (their describing lines) whose
+   * contents the table cannot give back — windows restart empty, states from what `create`
+   * seeds them with; what they held of the records before `fromOffsets` is gone from them.
+   */
+  notRebuilt?: { windows: string[]; states: string[] };
 }
 
 /**
  * Builds the job's context, resuming from the checkpoint when it is in step with (or, unless
- * `sinkWritesEveryBatch`, ahead of) what the sink committed, else from the sink (see the top of
- * this file). A checkpoint with no completed batch (a first run that crashed before its first
+ * `sinkWritesEveryBatch`, ahead of) what the sink committed, or behind it and proven to re-run the
+ * sink's batches exactly (replayProof.ts), else from the sink (see the top of this file). A checkpoint with no completed batch (a first run that crashed before its first
  * batch completed) and a sink holding no offsets for the topics: the job starts from the sink's
  * table, its inputs where that first run's started (the store's start record, as getOrCreate does).
  */
 export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
   const { checkpointDir, sink, topics, create, log = () => undefined } = options;
+  const warn = options.warn ?? options.log ?? ((m: string) => console.warn(`dstreams: ${m}`));
   // The sink's first use runs its table check: a damaged result table is refused here, before
   // anything starts — unless the sink was made with `rebuild`, then `tableDamage` says what it found.
   const lastCommitted = await sink.lastCommittedBatchTime();
@@ -206,9 +228,14 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
         // that came while that run was up.
         ssc = await StreamingContext.getOrCreate(checkpointDir, fresh);
       } else {
-        // The sink's offsets (its committed batches) are where the job goes on.
+        // The sink's offsets (its committed batches) are where the job goes on. The first run's
+        // batches ran on another time grid than a new context's: they cannot be re-run as claimed.
         ssc = await fresh();
         if (ssc.checkpointDir !== checkpointDir) ssc.checkpoint(checkpointDir);
+        await checkSinkOffsets(ssc);
+        log(`starting from the sink: offsets ${JSON.stringify(fromOffsets)} (the checkpoint in ${checkpointDir} has no completed batch)`);
+        const notRebuilt = warnNotRebuilt(ssc, 'the checkpoint has no completed batch', fromOffsets, warn);
+        return { ssc, source: 'sink', recoveredFrom, lastCommitted, fromOffsets, ...(notRebuilt ? { notRebuilt } : {}) };
       }
     }
     await checkSinkOffsets(ssc);
@@ -228,27 +255,63 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
     );
     return { ssc, source: 'checkpoint', recoveredFrom, lastCommitted, fromOffsets };
   }
-  const usable = options.sinkWritesEveryBatch
-    ? recoveredFrom === lastCommitted
-    : lastCommitted === undefined || recoveredFrom >= lastCommitted;
-  if (usable) {
+  const behind = lastCommitted !== undefined && recoveredFrom < lastCommitted;
+  const inStep = options.sinkWritesEveryBatch ? recoveredFrom === lastCommitted : !behind;
+  if (inStep) {
     log(`resuming from the checkpoint (last completed batch ${recoveredFrom}, sink's last ${lastCommitted ?? 'none'})`);
     return { ssc, source: 'checkpoint', recoveredFrom, lastCommitted, fromOffsets };
   }
+  let why = 'it has batches the sink does not (sinkWritesEveryBatch)';
+  if (behind) {
+    const proof = proveReplay(ssc, recoveredFrom, lastCommitted, topics, fromOffsets ?? {});
+    if (proof.exact) {
+      log(
+        `resuming from the checkpoint (last completed batch ${recoveredFrom}), behind the sink (last committed ${lastCommitted}): ` +
+          `it holds the offset ranges of batch${proof.batches.length > 1 ? 'es' : ''} ${proof.batches.join(', ')}, up to the sink's offsets ` +
+          `${JSON.stringify(fromOffsets ?? {})}, which run again exactly (the sink skips what it committed)`,
+      );
+      return { ssc, source: 'checkpoint', recoveredFrom, lastCommitted, fromOffsets, replayed: proof.batches };
+    }
+    why = `its re-run cannot be proven exact: ${proof.reason}`;
+  }
 
-  // The sink committed a batch the checkpoint has not completed (or, with sinkWritesEveryBatch,
-  // the checkpoint has batches the sink does not): start from the sink.
+  // Start from the sink.
   await checkSinkOffsets(ssc);
   await ssc.stop();
   const staleDir = options.staleDir ?? `${checkpointDir}.stale`;
   await rm(staleDir, { recursive: true, force: true });
   await rename(checkpointDir, staleDir);
-  const relation = lastCommitted !== undefined && recoveredFrom < lastCommitted ? 'behind' : 'ahead of';
+  const relation = behind ? 'behind' : 'ahead of';
   log(
-    `checkpoint (last completed batch ${recoveredFrom}) is ${relation} the sink (last committed ${lastCommitted ?? 'none'}): ` +
+    `checkpoint (last completed batch ${recoveredFrom}) is ${relation} the sink (last committed ${lastCommitted ?? 'none'}) and ${why}: ` +
       `moved to ${staleDir}; starting from the sink's offsets ${JSON.stringify(fromOffsets ?? {})}`,
   );
   const started = await fresh();
   if (started.checkpointDir !== checkpointDir) started.checkpoint(checkpointDir);
-  return { ssc: started, source: 'sink', recoveredFrom, lastCommitted, fromOffsets, staleCheckpoint: staleDir };
+  const notRebuilt = warnNotRebuilt(started, `the checkpoint was set aside (${why})`, fromOffsets, warn);
+  return { ssc: started, source: 'sink', recoveredFrom, lastCommitted, fromOffsets, staleCheckpoint: staleDir, ...(notRebuilt ? { notRebuilt } : {}) };
+}
+
+/**
+ * Says which streams of `ssc`, starting from the sink, lose what the checkpoint held (undefined
+ * when it has none): the table holds results, not a window's batches nor every state.
+ */
+function warnNotRebuilt(
+  ssc: StreamingContext,
+  cause: string,
+  fromOffsets: Record<string, number> | undefined,
+  warn: (message: string) => void,
+): { windows: string[]; states: string[] } | undefined {
+  const lost = streamsNotRebuilt(ssc);
+  if (lost.windows.length === 0 && lost.states.length === 0) return undefined;
+  const at = fromOffsets ? `the sink's offsets ${JSON.stringify(fromOffsets)}` : 'where auto.offset.reset puts the stream';
+  const parts = [
+    ...(lost.windows.length > 0 ? [`window${lost.windows.length > 1 ? 's' : ''} ${lost.windows.map((w) => `[${w}]`).join(', ')} restart empty`] : []),
+    ...(lost.states.length > 0 ? [`state${lost.states.length > 1 ? 's' : ''} ${lost.states.map((w) => `[${w}]`).join(', ')} restart from what create seeds them with`] : []),
+  ];
+  warn(
+    `${cause}: the job starts from ${at}, and ${parts.join('; ')}. ` +
+      'The table cannot give their contents back: records before those offsets are not in them (a window\'s results miss them until they leave the window)',
+  );
+  return lost;
 }

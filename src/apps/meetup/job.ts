@@ -6,8 +6,10 @@
  *       grouping columns, with batch_id), its dead letters (append), the batch's claim and its
  *       Kafka offsets
  *
- * Restarts: `resumeFromSink` resumes from the checkpoint when it is in step with the sink, else
- * starts from what PostgreSQL holds (the offsets for the direct stream, the table for the state).
+ * Restarts: `resumeFromSink` resumes from the checkpoint when it is in step with the sink, or
+ * behind it with the offset ranges of the batches the sink committed (they run again exactly and
+ * are skipped); else it starts from what PostgreSQL holds (the offsets for the direct stream, the
+ * table for the state).
  * The sink's `offsetCheck: 'contiguous'` makes any other start fail loudly rather than count a
  * record twice or skip one. The command line is `main.ts` next to this file.
  */
