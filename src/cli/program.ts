@@ -2,12 +2,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { readLines, tcpTargetProvider, type FeedTarget, type FeedTargetProvider, type Pacing } from './feed.js';
 import { kafkaTargetProvider } from './kafkaFeedTarget.js';
 import { kinesisTargetProvider } from './kinesisFeedTarget.js';
+import { relaySignals } from './signalRelay.js';
 import { generateCommand } from '../apps/generateCommand.js';
 import { meetupCommand } from '../apps/meetup/command.js';
 import { tweetsCommand } from '../apps/tweets/command.js';
@@ -118,27 +121,26 @@ export function buildProgram(): Command {
       const file = resolveJob(job);
       if (!file) throw new UsageError(`no job file or example "${job}"; examples: ${listExamples().join(', ')}`);
       const nodeArgs: string[] = [];
-      // From a checkout the preload is TypeScript too, so it also needs tsx.
-      const preload = path.join(here, existsSync(path.join(here, 'jobFailure.js')) ? 'jobFailure.js' : 'jobFailure.ts');
-      if (/\.[cm]?ts$/.test(file) || preload.endsWith('.ts')) {
+      // From a checkout the preloads are TypeScript too, so they also need tsx.
+      const preload = (name: string): string => path.join(here, existsSync(path.join(here, `${name}.js`)) ? `${name}.js` : `${name}.ts`);
+      const preloads = [preload('jobFailure'), preload('jobSignals')];
+      if (/\.[cm]?ts$/.test(file) || preloads.some((p) => p.endsWith('.ts'))) {
         const loader = tsxLoader();
         if (!loader) {
           throw new UsageError(`running a TypeScript job needs tsx: npm install tsx (or compile ${job} to JavaScript)`);
         }
         nodeArgs.push('--import', loader);
       }
-      nodeArgs.push('--import', pathToFileURL(preload).href);
-      const env: NodeJS.ProcessEnv = { ...process.env, DSTREAMS_PROGRESS: opts.quiet ? '0' : '1' };
+      for (const p of preloads) nodeArgs.push('--import', pathToFileURL(p).href);
+      // fd 3: the pipe on which the job's preload reports the signals it got (signalRelay.ts).
+      const env: NodeJS.ProcessEnv = { ...process.env, DSTREAMS_PROGRESS: opts.quiet ? '0' : '1', DSTREAMS_SIGNAL_FD: '3' };
       if (opts.ui || opts.uiPort !== undefined) env.DSTREAMS_UI = opts.uiPort !== undefined ? String(opts.uiPort) : '1';
-      const child = spawn(process.execPath, [...nodeArgs, file, ...args], { stdio: 'inherit', env });
-      const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
-      process.on('SIGINT', forward);
-      process.on('SIGTERM', forward);
+      const child = spawn(process.execPath, [...nodeArgs, file, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
+      const stopRelaying = relaySignals(child, child.stdio[3] as Readable);
       const code = await new Promise<number>((resolve) =>
-        child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 + (sig === 'SIGINT' ? 2 : 15) : 1))),
+        child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 + (constants.signals[sig] ?? 0) : 1))),
       );
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
+      stopRelaying();
       process.exitCode = code;
     });
 

@@ -8,10 +8,12 @@ import type { StreamingContext } from '../context/StreamingContext.js';
 import type { CompletedBatchInfo, StreamInputInfo } from '../context/StreamingListener.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 
-const pad2 = (n: number): string => String(n).padStart(2, '0');
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+/** `HH:mm:ss`, and `.SSS` when the time has a fraction of a second (as the web UI's batch times). */
 const clock = (ms: number): string => {
   const d = new Date(ms);
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  const fraction = d.getMilliseconds() === 0 ? '' : `.${pad(d.getMilliseconds(), 3)}`;
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${fraction}`;
 };
 
 /** Records behind the latest offsets after this batch, summed over every partition a direct Kafka stream read; undefined without one. */

@@ -31,12 +31,17 @@ export function formatElement(e: unknown): string {
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-/** `YYYY-MM-DD HH:mm:ss` in local time. */
+/**
+ * `YYYY-MM-DD HH:mm:ss` in local time, and `.ffffff` (microseconds) when there is a fraction of a
+ * second: str() of the Python datetime PySpark's pprint prints, so batches under a second apart
+ * have distinct headers.
+ */
 export function formatLocalTime(ms: number): string {
   const d = new Date(ms);
+  const fraction = d.getMilliseconds() === 0 ? '' : `.${pad(d.getMilliseconds(), 3)}000`;
   return (
     `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${fraction}`
   );
 }
 

@@ -48,7 +48,7 @@ describe('stateful word count (Listing 7.8)', () => {
     vi.spyOn(console, 'log').mockImplementation((s: unknown) => void printed.push(String(s)));
     await main({ batches: 3, batchMs: 50 });
     expect(printed).toHaveLength(3);
-    for (const p of printed) expect(p).toMatch(/^-{43}\nTime: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n-{43}\n/);
+    for (const p of printed) expect(p).toMatch(/^-{43}\nTime: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\n-{43}\n/);
     expect(printed[0]).toContain("('Lorem', 1)");
     expect(printed[1]).toContain("('Lorem', 1)");
     expect(printed[2]).toContain("('Lorem', 2)");
