@@ -5,11 +5,12 @@
  * Rows hold SQL NULL as `null`.
  */
 import { BoundAggregate } from './aggregation.js';
-import { Explode, resolveFunction, WINDOW_TYPE, WindowExpr } from './builtins.js';
+import { Explode, resolveFunction } from './builtins.js';
+import { WINDOW_TYPE, WindowExpr } from './timeWindow.js';
 import { Column, nameExpr, type ColumnOrName } from './Column.js';
 import { AnalysisException } from './errors.js';
-import { Alias, ColumnRef, Expr, Star, type BindContext } from './expressions.js';
-import { parseInterval } from './interval.js';
+import { Alias, Cast, ColumnRef, Expr, Star, type BindContext } from './expressions.js';
+import { watermarkDelayMs } from './interval.js';
 import { UnaryOp } from './operators.js';
 import { parseExpression, parseNamedExpression } from './parser.js';
 import {
@@ -84,12 +85,13 @@ export class DataFrame {
   /** A Project of `exprs` over this plan: stars expanded, generators marked, names as Spark's. */
   private project(exprs: Expr[]): Plan {
     const ctx = this.ctx();
-    // Spark's TimeWindowing filters out the rows whose time is NULL under a tumbling window (a
-    // sliding one, a generator here, gives such a row no windows).
+    // Spark's TimeWindowing filters out the rows whose time (cast to a timestamp: a string that
+    // does not parse is NULL) is NULL under a tumbling window (a sliding one, a generator here,
+    // gives such a row no windows).
     let child: DataFrame = this;
     for (const e of exprs) {
       const inner = e instanceof Alias ? e.child : e;
-      if (inner instanceof WindowExpr && !inner.sliding) child = child.where(new Column(new UnaryOp('IS NOT NULL', inner.timeColumn)));
+      if (inner instanceof WindowExpr && !inner.sliding) child = child.where(new Column(new UnaryOp('IS NOT NULL', new Cast(inner.timeColumn, Types.TIMESTAMP))));
     }
     const items: ProjectItem[] = [];
     for (const e of exprs) {
@@ -205,12 +207,12 @@ export class DataFrame {
   }
 
   withWatermark(eventTime: string, delayThreshold: string): DataFrame {
+    const delay = watermarkDelayMs(delayThreshold); // Spark reads the delay before it resolves the column
     const f = this.schema.field(eventTime);
     if (!f) throw new AnalysisException(`Column '${eventTime}' cannot be resolved; input columns: [${this.columns.join(', ')}]`);
     if (f.dataType !== Types.TIMESTAMP) {
       throw new AnalysisException(`Event time must be defined on a window or a timestamp, but ${eventTime} is of type ${f.dataType.simpleString()}`);
     }
-    const delay = parseInterval(delayThreshold);
     return this.with(new Watermark(this.plan, f.name, delay));
   }
 

@@ -7,7 +7,8 @@
  * Buffers are plain JSON-able arrays (the state checkpoint stores them): count → n, sum → s|null,
  * avg → [s, n], min/max → v|null, collect_list → [v, …]; DISTINCT and collect_set keep a Map of the values.
  */
-import { AggregateCall, WindowExpr } from './builtins.js';
+import { AggregateCall } from './builtins.js';
+import { WindowExpr } from './timeWindow.js';
 import { AnalysisException } from './errors.js';
 import { Alias, ColumnRef, Expr, Star, transformExpr, walkExpr, type BindContext, type Bound } from './expressions.js';
 import { StructField, StructType, Types, type DataType } from './types.js';

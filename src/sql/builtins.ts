@@ -1,7 +1,7 @@
 /**
  * Function-call expressions: scalar functions (lower, split, from_json, date_format, …),
  * aggregates (count, sum, avg, min, max — bound by the aggregation operator), generators
- * (explode) and the event-time `window`. `resolveFunction` is what the SQL parser and the
+ * (explode) and the event-time `window` (timeWindow.ts). `resolveFunction` is what the SQL parser and the
  * `functions` module both build calls with, so `expr('lower(x)')` and `lower(col('x'))` agree.
  */
 import { AnalysisException } from './errors.js';
@@ -10,10 +10,10 @@ import { branchType, castTo } from './coercion.js';
 import { concatValues } from './operators.js';
 import { parseJsonRow } from './json.js';
 import { toJsonText } from './jsonWrite.js';
-import { parseInterval } from './interval.js';
-import { ArrayType, DataType, DateValue, StructField, StructType, Types, isNumeric, toSchema } from './types.js';
+import { WindowExpr } from './timeWindow.js';
+import { ArrayType, DataType, DateValue, StructType, Types, isNumeric, toSchema } from './types.js';
 import { compileFormatter, compileParser } from './datetimePatterns.js';
-import { castValue, typedString, type Row } from './values.js';
+import { castValue, typedString } from './values.js';
 import { literalArg, strict1, text1, type ScalarImpl } from './scalarKit.js';
 import { TEXT_FUNCTIONS } from './textFunctions.js';
 import { NUMBER_FUNCTIONS } from './numberFunctions.js';
@@ -301,66 +301,6 @@ export class Explode extends Expr {
   }
   override withChildren(c: Expr[]): Expr {
     return new Explode(c[0]!);
-  }
-}
-
-export const WINDOW_TYPE = new StructType([new StructField('start', Types.TIMESTAMP), new StructField('end', Types.TIMESTAMP)]);
-
-/**
- * window(timeColumn, windowDuration, slideDuration?, startTime?): the windows `{ start, end }`
- * containing the row's time. Tumbling gives one; sliding gives duration/slide of them, so like
- * explode it multiplies rows (Spark expands rows the same way). Bound eval gives the array.
- */
-export class WindowExpr extends Expr {
-  readonly durationMs: number;
-  readonly slideMs: number;
-  readonly startMs: number;
-  constructor(readonly timeColumn: Expr, duration: string, slide?: string, start?: string) {
-    super();
-    this.durationMs = parseInterval(duration);
-    this.slideMs = slide === undefined ? this.durationMs : parseInterval(slide);
-    this.startMs = start === undefined ? 0 : parseInterval(start);
-    if (this.slideMs > this.durationMs) {
-      throw new AnalysisException(`window: the slide duration (${slide}) must be less than or equal to the window duration (${duration})`);
-    }
-  }
-  get name(): string {
-    return 'window';
-  }
-  get sliding(): boolean {
-    return this.slideMs !== this.durationMs;
-  }
-  bind(ctx: BindContext): Bound {
-    const t = this.timeColumn.bind(ctx);
-    if (t.type !== Types.TIMESTAMP && t.type !== Types.DATE) {
-      throw new AnalysisException(`window: the time column ${this.timeColumn.sql} must be a timestamp, got ${t.type.simpleString()}`);
-    }
-    const { durationMs: d, slideMs: s, startMs: o } = this;
-    const te = t.eval;
-    return {
-      type: new ArrayType(WINDOW_TYPE),
-      eval: (r) => {
-        const v = te(r) as Date | null;
-        if (v === null || v === undefined) return null;
-        const ts = v.getTime();
-        const last = ts - ((((ts - o) % s) + s) % s);
-        const out: Row[] = [];
-        // Spark's order (TimeWindowing's Expand): the latest window first.
-        const n = Math.ceil(d / s);
-        for (let i = 0, start = last; i < n; i++, start -= s) {
-          if (start + d > ts) out.push({ start: new Date(start), end: new Date(start + d) });
-        }
-        return out;
-      },
-    };
-  }
-  override children(): Expr[] {
-    return [this.timeColumn];
-  }
-  override withChildren(c: Expr[]): Expr {
-    const w = Object.create(WindowExpr.prototype) as WindowExpr;
-    Object.assign(w, this, { timeColumn: c[0]! });
-    return w;
   }
 }
 

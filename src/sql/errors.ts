@@ -5,6 +5,11 @@ export class AnalysisException extends Error {
   override name = 'AnalysisException';
 }
 
+/** A bad argument value (Spark's java.lang.IllegalArgumentException): an interval string that does not parse, a negative delay. */
+export class IllegalArgumentException extends Error {
+  override name = 'IllegalArgumentException';
+}
+
 /** Bad SQL text: names the token and its position. */
 export class ParseException extends Error {
   override name = 'ParseException';

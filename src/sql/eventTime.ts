@@ -7,7 +7,7 @@
  * not. The stateful operators read it from their input, so late rows and eviction follow the
  * event-time column wherever it was renamed.
  */
-import { WindowExpr } from './builtins.js';
+import { WindowExpr } from './timeWindow.js';
 import { Alias, ColumnRef, type Expr } from './expressions.js';
 import { Aggregate, Deduplicate, Filter, Join, Limit, Project, Sort, Watermark, type Plan } from './plan.js';
 import type { StructType } from './types.js';

@@ -31,6 +31,6 @@ export { DataFrameReader } from './DataFrameReader.js';
 export { DataStreamReader } from './streaming/DataStreamReader.js';
 export { DataStreamWriter, type ForeachBatchFunction } from './streaming/DataStreamWriter.js';
 export { DataFrameWriter, type JdbcProperties, type SaveMode } from './DataFrameWriter.js';
-export { AnalysisException, ParseException, StreamingQueryException } from './errors.js';
+export { AnalysisException, IllegalArgumentException, ParseException, StreamingQueryException } from './errors.js';
 export type { Row } from './values.js';
 export type { OutputModeName } from './sinks/Sink.js';

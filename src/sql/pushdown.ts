@@ -10,7 +10,7 @@
  * operators (Spark pushes a filter on grouping keys below an aggregation too), and a filter with
  * no watermark below it stays where it was written.
  */
-import { WindowExpr } from './builtins.js';
+import { WindowExpr } from './timeWindow.js';
 import { Alias, ColumnRef, transformExpr, walkExpr, type BindContext, type Bound, type Expr } from './expressions.js';
 import { BinaryOp, GetField } from './operators.js';
 import { Filter, Project, Watermark, type Plan, type ProjectItem } from './plan.js';

@@ -6,8 +6,12 @@
  * sent). Through an idempotent kafkajs producer (acks from all in-sync replicas, a retried
  * request not written twice). At least once, as Spark's Kafka sink: a batch re-run after a crash
  * writes its records again.
+ *
+ * A topic that does not exist yet is created by the broker when it allows it
+ * (auto.create.topics.enable), as Spark's Java producer has it. When the broker does not, the
+ * batch fails at once naming the topic (Spark's producer would wait max.block.ms, 60 s, for it).
  */
-import type { Message, Producer } from 'kafkajs';
+import type { Admin, ConfigResourceTypes, Kafka, Message, Producer } from 'kafkajs';
 import { checkTopics, parseBrokerList } from '../../kafka/params.js';
 import { kafkaFor, produceRequests } from '../../kafka/produce.js';
 import { AnalysisException } from '../errors.js';
@@ -23,6 +27,37 @@ function bytesOrText(v: unknown): Buffer | string | null {
   return Buffer.isBuffer(v) ? v : valueToString(v);
 }
 
+/** kafkajs's ConfigResourceTypes.BROKER (its enum is no named export of the ESM view of kafkajs). */
+const BROKER_RESOURCE = 4 as ConfigResourceTypes;
+
+/** The admin calls `missingTopicError` makes. */
+export type TopicAdmin = Pick<Admin, 'listTopics' | 'describeCluster' | 'describeConfigs'>;
+
+/**
+ * Why writing to `topics` cannot work: one does not exist and the broker does not create topics
+ * on demand. Undefined when they exist, when the broker creates them, or when its configuration
+ * cannot be read (the producer then finds out itself).
+ */
+export async function missingTopicError(admin: TopicAdmin, topics: readonly string[]): Promise<Error | undefined> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.find((t) => !existing.has(t));
+  if (missing === undefined) return undefined;
+  const autoCreate = await admin
+    .describeCluster()
+    .then(({ brokers }) =>
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: brokers.slice(0, 1).map((b) => ({ type: BROKER_RESOURCE, name: String(b.nodeId), configNames: ['auto.create.topics.enable'] })),
+      }),
+    )
+    .then((r) => r.resources[0]?.configEntries.find((e) => e.configName === 'auto.create.topics.enable')?.configValue)
+    .catch(() => undefined); // not allowed to read it (ACLs): the producer's metadata requests tell
+  if (autoCreate !== 'false') return undefined;
+  return new Error(
+    `Topic ${missing} not present in metadata: it does not exist and the broker does not create topics (auto.create.topics.enable=false). Create it first.`,
+  );
+}
+
 /** Records a produce request takes at most (produceRequests also cuts it by bytes). */
 const REQUEST_RECORDS = 5000;
 
@@ -34,6 +69,9 @@ export class StructuredKafkaSink implements Sink {
   private readonly brokers: string;
   private readonly clientId: string;
   private connecting: Promise<Producer> | undefined;
+  private kafkaClient: Kafka | undefined;
+  /** Topics known to exist or to be created on demand: checked once each. */
+  private readonly checkedTopics = new Set<string>();
   private closed = false;
 
   constructor(options: Record<string, string>, schema: StructType) {
@@ -67,12 +105,32 @@ export class StructuredKafkaSink implements Sink {
   private producer(): Promise<Producer> {
     if (this.closed) return Promise.reject(new Error(`${this.description} is closed`));
     this.connecting ??= (async () => {
-      const producer = kafkaFor(this.brokers, this.clientId).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      // Its metadata requests may create a missing topic, as the Java producer's do.
+      const producer = this.kafka().producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
       await producer.connect();
       return producer;
     })();
     this.connecting.catch(() => (this.connecting = undefined));
     return this.connecting;
+  }
+
+  private kafka(): Kafka {
+    return (this.kafkaClient ??= kafkaFor(this.brokers, this.clientId));
+  }
+
+  /** Fails at once on a topic that does not exist and will not be created (see missingTopicError). */
+  private async checkTopicsExist(topics: string[]): Promise<void> {
+    const fresh = topics.filter((t) => !this.checkedTopics.has(t));
+    if (fresh.length === 0) return;
+    const admin = this.kafka().admin();
+    await admin.connect();
+    try {
+      const error = await missingTopicError(admin, fresh);
+      if (error) throw error;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    for (const t of fresh) this.checkedTopics.add(t);
   }
 
   async addBatch(batch: BatchOutput): Promise<void> {
@@ -85,7 +143,9 @@ export class StructuredKafkaSink implements Sink {
       return { topic: String(topic), message: { key: this.hasKey ? bytesOrText(r.key) : null, value: bytesOrText(r.value) } };
     });
     if (records.length === 0) return;
-    checkTopics([...new Set(records.map((r) => r.topic))], 'the topic column');
+    const topics = [...new Set(records.map((r) => r.topic))];
+    checkTopics(topics, 'the topic column');
+    await this.checkTopicsExist(topics);
     const producer = await this.producer();
     // Requests in row order; within one, each topic's records keep their order.
     for (const request of produceRequests(records, (r) => r.message, REQUEST_RECORDS)) {

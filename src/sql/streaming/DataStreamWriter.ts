@@ -18,18 +18,20 @@
  * checkpointLocation: the option, else `spark.sql.streaming.checkpointLocation`/<query name>;
  * console, memory and foreachBatch queries may run without one (their state is then kept in
  * memory only, where Spark would use a temporary directory); file, kafka and postgres sinks
- * require one.
+ * require one. A memory sink resumes from an existing checkpoint only in complete mode (Spark).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataFrame } from '../DataFrame.js';
 import { AnalysisException } from '../errors.js';
 import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
+import { triggerIntervalMs } from '../interval.js';
 import { Aggregate } from '../plan.js';
+import { sourceFormat } from '../sources/registry.js';
 import { analyzeStreaming } from './analysis.js';
 import { MicroBatchExecution } from './MicroBatchExecution.js';
-import { intervalMs, StreamingQuery, type Trigger } from './StreamingQuery.js';
+import { StreamingQuery, type Trigger } from './StreamingQuery.js';
 import { caseInsensitiveOptions } from './options.js';
 import { parseWatermarkPolicy, WATERMARK_POLICY_KEY } from './WatermarkTracker.js';
 import type { SinkFactory, StreamingSession } from './session.js';
@@ -53,6 +55,8 @@ const MODES = new Set(['append', 'update', 'complete']);
 export class DataStreamWriter {
   private mode: OutputModeName = 'append';
   private sinkFormat = 'console';
+  /** The format as given, for messages. */
+  private formatName = 'console';
   /** Case-insensitive keys, as Spark's CaseInsensitiveMap (options.ts): `checkpointlocation` is `checkpointLocation`. */
   private readonly opts = caseInsensitiveOptions();
   private name: string | null = null;
@@ -73,7 +77,8 @@ export class DataStreamWriter {
     return this;
   }
   format(source: string): this {
-    this.sinkFormat = String(source).toLowerCase();
+    this.formatName = String(source);
+    this.sinkFormat = this.formatName.toLowerCase();
     return this;
   }
   option(key: string, value: string | number | boolean): this {
@@ -93,7 +98,7 @@ export class DataStreamWriter {
     if (keys.length !== 1 || !['processingTime', 'once', 'availableNow'].includes(keys[0]!)) {
       throw new TypeError("trigger() takes one of { processingTime: '1 second' }, { once: true }, { availableNow: true }");
     }
-    if ('processingTime' in t) intervalMs(t.processingTime); // an interval that does not parse fails here, not at start()
+    if ('processingTime' in t) triggerIntervalMs(t.processingTime); // an interval that does not parse fails here, not at start()
     this.triggerValue = t;
     return this;
   }
@@ -106,6 +111,8 @@ export class DataStreamWriter {
 
   start(path?: string): StreamingQuery {
     if (path !== undefined) this.opts.path = path;
+    // Spark looks the format up first: a mistyped one is named as such, before any other check.
+    const factory = this.sinkFormat === 'foreachBatch' ? undefined : this.lookUpSink();
     const root = this.df.plan;
     const shape = analyzeStreaming(root, this.mode, this.sinkFormat);
     const watermarkPolicy = parseWatermarkPolicy(this.session.conf.get(WATERMARK_POLICY_KEY));
@@ -120,10 +127,7 @@ export class DataStreamWriter {
         'checkpointLocation must be specified either through option("checkpointLocation", ...) or SparkSession.conf.set("spark.sql.streaming.checkpointLocation", ...)',
       );
     }
-    const factory = this.sinkFormat === 'foreachBatch' ? undefined : this.session.sinkFactory(this.sinkFormat);
-    if (this.sinkFormat !== 'foreachBatch' && !factory) {
-      throw new AnalysisException(`Data source ${this.sinkFormat} does not exist or does not support streamed writing`);
-    }
+    if (location !== undefined && this.sinkFormat === 'memory' && this.mode !== 'complete') refuseRecovery(location);
     const runId = randomUUID();
     const startedAt = this.session.clock.getTimeMillis();
     const startedAtWallMs = Date.now();
@@ -210,6 +214,16 @@ export class DataStreamWriter {
     return query;
   }
 
+  /** The sink format's factory; Spark's errors for a format it does not know or cannot write to. */
+  private lookUpSink(): SinkFactory {
+    const factory = this.session.sinkFactory(this.sinkFormat);
+    if (factory) return factory;
+    if (sourceFormat(this.sinkFormat)) throw new AnalysisException(`Data source ${this.formatName} does not support streamed writing`);
+    throw new AnalysisException(
+      `[DATA_SOURCE_NOT_FOUND] Failed to find the data source: ${this.formatName}. Please find packages at \`https://spark.apache.org/third-party-projects.html\`.`,
+    );
+  }
+
   private checkpointLocation(): string | undefined {
     const own = this.opts.checkpointLocation;
     if (own !== undefined) return own;
@@ -230,6 +244,19 @@ export class DataStreamWriter {
       };
     }
     return factory({ options: this.opts, queryName: this.name, schema: this.df.schema, mode: this.mode, checkpointLocation: location, keyColumns, queryId });
+  }
+}
+
+/**
+ * A memory sink in append mode cannot resume: its table starts empty and would show only the rows
+ * of batches after the restart. Spark refuses it (recoverQueryFromCheckpointUnsupportedError: the
+ * memory sink recovers only in complete mode) once a run wrote the checkpoint (Spark's `offsets`,
+ * here the engine's checkpoint).
+ */
+function refuseRecovery(location: string): void {
+  const written = join(location, 'engine');
+  if (existsSync(written)) {
+    throw new AnalysisException(`This query does not support recovering from checkpoint location. Delete ${written} to start over.`);
   }
 }
 

@@ -23,7 +23,7 @@
  */
 import { ManualClock, type Clock } from '../../context/Clock.js';
 import { StreamingQueryException } from '../errors.js';
-import { parseInterval } from '../interval.js';
+import { triggerIntervalMs } from '../interval.js';
 import { withOpeningSignal } from '../sources/Source.js';
 import type { MicroBatchExecution } from './MicroBatchExecution.js';
 import type { StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
@@ -167,7 +167,7 @@ export class StreamingQuery {
       });
       return;
     }
-    const interval = trigger ? intervalMs(trigger.processingTime) : 0;
+    const interval = trigger ? triggerIntervalMs(trigger.processingTime) : 0;
     if (clock instanceof ManualClock) {
       let next = interval === 0 ? clock.getTimeMillis() : (Math.floor(clock.getTimeMillis() / interval) + 1) * interval;
       this.stopLoop = clock.onAdvance(async (now) => {
@@ -286,19 +286,5 @@ export class StreamingQuery {
   /** @internal a terminated promise that never rejects (for awaitAnyTermination). */
   get whenTerminated(): Promise<void> {
     return this.terminated;
-  }
-}
-
-/**
- * A processingTime trigger's interval in ms (a number is ms), as Spark reads it: an interval
- * string ('10 seconds', '1 day', '1 minute 30 seconds'); months and years are refused (Spark:
- * "Doesn't support month or year interval"). One that does not parse throws.
- */
-export function intervalMs(v: string | number): number {
-  if (typeof v === 'string' && /\b(months?|years?)\b/i.test(v)) throw new RangeError(`Doesn't support month or year interval: ${v}`);
-  try {
-    return parseInterval(v);
-  } catch (e) {
-    throw new RangeError(`cannot parse the trigger interval '${String(v)}' (e.g. '1 second', '30 seconds'): ${(e as Error).message}`);
   }
 }
