@@ -17,13 +17,21 @@
  *  - a copy starts, leaves (stop: LeaveGroup) or goes silent for `session.timeout.ms` (SIGKILL):
  *    Kafka rebalances, every live copy re-joins and is told its new partitions.
  *  - the consumer crashes (kafkajs's CRASH, e.g. GroupCoordinatorNotFound under load) or is
- *    disconnected without stop(): it is no member any more, so the copy owns nothing (`onLost`,
- *    at once) until a new consumer of the same group — created after a short backoff — joins
- *    and is assigned (`onAssigned`). kafkajs never restarts a consumer itself here
- *    (`restartOnFailure` → false): one path for every crash. At crash MAX_CRASHES + 1 in a row
- *    (no assignment between them) the copy gives up: `onError` with the last cause.
+ *    disconnected without stop(), or the copy asks to leave and join again (`rejoin`: a task
+ *    commit whose outcome is unknown): it is no member any more, so the copy owns nothing
+ *    (`onLost`, at once) until a new consumer of the same group — created after a short backoff
+ *    — joins and is assigned (`onAssigned`). kafkajs never restarts a consumer itself here
+ *    (`restartOnFailure` → false): one path for every crash.
+ *  - how long it keeps trying: while the crashes are Kafka being unreachable (outage.ts: a broker
+ *    down or restarting, a coordinator loading), for `retryTimeoutMs` (retry.timeout.ms) from the
+ *    first of them — logged once when it starts and once when the copy has its tasks again
+ *    (`recovered`); past that, `onError` naming the brokers and how long it tried. Any other
+ *    crash (authorization, an unknown topic…) counts against MAX_CRASHES: at the next one in a
+ *    row (no assignment between them) the copy gives up with the last cause.
  */
 import { AssignerProtocol, type Consumer, type Kafka, type PartitionAssigner } from 'kafkajs';
+import { isKafkaUnreachable, seconds } from './outage.js';
+import { KafkaStreamError } from './retry.js';
 import { assignStandbys, decodeMemberTasks } from './standbys.js';
 
 export interface TopicPartitionRef {
@@ -49,16 +57,21 @@ export interface GroupMemberOptions {
   standbyReplicas?: number;
   /** The tasks this member holds warm now (announced when it joins). */
   standbyTasks?: () => readonly number[];
+  /** How long new members keep joining while Kafka is unreachable (`retry.timeout.ms`). */
+  retryTimeoutMs: number;
+  /** The brokers, for the log and the error. */
+  brokers: readonly string[];
   onAssigned(assignment: GroupAssignment): void;
-  /** The member crashed or was disconnected: this copy owns nothing until the next `onAssigned`. */
-  onLost(reason: string): void;
+  /** The member crashed or was disconnected: this copy owns nothing until the next `onAssigned` (`reason` undefined: said already, during an outage). */
+  onLost(reason: string | undefined): void;
   onError(error: unknown): void;
+  log(message: string): void;
 }
 
-/** Crashes in a row (no assignment between them) that a new member follows; the next one fails the copy. */
+/** Crashes in a row (no assignment between them) not caused by an outage that a new member follows; the next one fails the copy. */
 export const MAX_CRASHES = 5;
-/** The wait before the n-th new member joins: 500 ms, doubling, at most 8 s. */
-const rejoinDelayMs = (n: number): number => Math.min(500 * 2 ** (n - 1), 8000);
+/** The wait before the n-th new member joins: 500 ms, doubling, at most 5 s (a broker back is seen within 5 s). */
+const rejoinDelayMs = (n: number): number => Math.min(500 * 2 ** (n - 1), 5000);
 
 const ASSIGNER_NAME = 'DstreamsTaskAssigner';
 
@@ -160,8 +173,13 @@ export class GroupMember {
   private owned: number[] = [];
   private joined: { memberId: string; partitions: TopicPartitionRef[] } | undefined;
   private stopped = false;
-  /** Crashes since the last assignment. */
+  /** Crashes since the last assignment, and those of them not caused by an outage. */
   private crashes = 0;
+  private otherCrashes = 0;
+  /** The generation the current member was assigned in (undefined: none yet). */
+  private generation: number | undefined;
+  /** When the first crash caused by Kafka being unreachable happened (until `recovered`). */
+  private unreachableSince: number | undefined;
   private rejoinTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -208,6 +226,8 @@ export class GroupMember {
       if (!current() || !joined || payload.memberId !== joined.memberId) return;
       this.joined = undefined;
       this.crashes = 0;
+      this.otherCrashes = 0;
+      this.generation = payload.groupGenerationId;
       options.onAssigned({ generation: payload.groupGenerationId, memberId: joined.memberId, partitions: joined.partitions });
     });
     let cause: unknown;
@@ -232,20 +252,66 @@ export class GroupMember {
     });
   }
 
+  /**
+   * The copy has its tasks again (the rebalance after the outage done): the outage, if any, is
+   * over — logged once. Until then a member assigned and lost again is the same outage, with the
+   * same budget.
+   */
+  recovered(generation: number): void {
+    // Not a rebalance of a member lost since (its gain finishing after the outage began).
+    if (this.unreachableSince === undefined || this.stopped || generation !== this.generation) return;
+    const { brokers, groupId } = this.options;
+    this.options.log(`Kafka ${brokers.join(',')} reachable again: the copy is back in group ${groupId}, with its tasks, after ${seconds(Date.now() - this.unreachableSince)}`);
+    this.unreachableSince = undefined;
+  }
+
+  /**
+   * The copy leaves the group and joins again with a new member (a new generation: what it
+   * writes from then on takes its partitions over, scaleout/postgres.ts), as after a crash.
+   * Nothing when no member is in the group now (one joins already).
+   */
+  rejoin(reason: string, cause: unknown): void {
+    if (this.consumer) this.lost(this.consumer, cause, reason);
+  }
+
   /** `consumer` is no member any more: the copy owns nothing; a new member joins after a backoff. */
-  private lost(consumer: Consumer, error: unknown): void {
+  private lost(consumer: Consumer, error: unknown, reason?: string): void {
     if (this.consumer !== consumer || this.stopped) return;
     this.consumer = undefined;
     this.joined = undefined;
+    this.generation = undefined;
     this.owned = []; // its state is dropped: nothing to be sticky about
     void consumer.disconnect().catch(() => undefined);
     const n = ++this.crashes;
     const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    if (n > MAX_CRASHES) {
-      this.options.onError(new Error(`the consumer group member crashed ${n} times in a row without being assigned; last: ${why}`, { cause: error }));
+    const what = reason ?? `group member crashed: ${why}`;
+    const { brokers, retryTimeoutMs, groupId } = this.options;
+    const now = Date.now();
+    // During an outage the copy is told once, when it starts: no line per attempt.
+    let quiet = false;
+    if (isKafkaUnreachable(error)) {
+      quiet = this.unreachableSince !== undefined;
+      if (this.unreachableSince === undefined) {
+        this.unreachableSince = now;
+        this.options.log(
+          `Kafka ${brokers.join(',')} unreachable (${why}): the copy owns no task until it is a member of group ${groupId} again; ` +
+            `new members join for up to retry.timeout.ms = ${seconds(retryTimeoutMs)}`,
+        );
+      } else if (now - this.unreachableSince >= retryTimeoutMs) {
+        this.options.onError(
+          new KafkaStreamError(
+            `Kafka ${brokers.join(',')} unreachable for ${seconds(now - this.unreachableSince)} (retry.timeout.ms ${retryTimeoutMs}): ` +
+              `the copy could not rejoin group ${groupId} (${n} attempts); last: ${why}`,
+            error,
+          ),
+        );
+        return;
+      }
+    } else if (++this.otherCrashes > MAX_CRASHES) {
+      this.options.onError(new Error(`the consumer group member crashed ${this.otherCrashes} times in a row without being assigned; last: ${why}`, { cause: error }));
       return;
     }
-    this.options.onLost(`${why}; a new member joins in ${rejoinDelayMs(n)} ms (crash ${n} in a row, at most ${MAX_CRASHES})`);
+    this.options.onLost(quiet ? undefined : `${what}; a new member joins in ${rejoinDelayMs(n)} ms`);
     this.rejoinTimer = setTimeout(() => {
       if (this.stopped) return;
       const next = this.newConsumer();

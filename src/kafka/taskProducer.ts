@@ -12,6 +12,9 @@
  *    end). Done when the task is gained, before its offsets and changelog are read.
  *  - commitBatch(): begin, send, sendOffsets, commit; on failure abort and throw TaskCommitFailed
  *    (retriable when the transaction never began or was aborted: the caller may try it again).
+ *    When the abort fails too (Kafka unreachable, outage.ts) the outcome is unknown — the broker
+ *    may have committed it — until the task's next producer opens, which ends it one way or the
+ *    other; the caller closes the task (scaleout/transactions.ts).
  *  - close(): when the task is lost or the copy stops.
  */
 import type { Kafka, Producer, Transaction } from 'kafkajs';
@@ -137,7 +140,8 @@ export class TaskProducer {
 
 /**
  * A task's transaction did not commit; `retriable` when nothing of it can be visible (it never
- * began, or it was aborted), so the same transaction may be tried again. The cause is Kafka's.
+ * began, or it was aborted), so the same transaction may be tried again; else its outcome is
+ * unknown until the task's producer is opened again. The cause is Kafka's.
  */
 export class TaskCommitFailed extends Error {
   constructor(

@@ -23,6 +23,9 @@
  *    generation are fixed here until it commits.
  *  - a batch completed (hook, after every output): per task the batch read, ONE Kafka
  *    transaction (transactions.ts). Then the standby copies catch up.
+ *  - Kafka unreachable (a broker outage): a task transaction that cannot get through closes its
+ *    tasks and the copy rejoins the group; the member keeps rejoining for retry.timeout.ms
+ *    (kafka/group.ts), and the tasks come back restored from their last commit.
  *
  * So per task the input offsets, the repartition records and the state changes move together:
  * a crash at any point leaves the last committed batch, and whoever owns the task next resumes
@@ -129,6 +132,7 @@ export class ScaleOut implements PartitionOwnership {
       changelogs: this.changelogs,
       completions: this.completions,
       isStopped: () => this.stopped,
+      rejoin: (reason: string, cause: unknown) => this.member?.rejoin(reason, cause),
       log: (m: string) => host.log(m),
     };
     this.assignment = new TaskAssignment({
@@ -140,7 +144,10 @@ export class ScaleOut implements PartitionOwnership {
       kafkaParams: () => this.kafkaParams,
       client: () => this.client!,
       inputsNow: (bounds) => this.inputsNow(bounds),
-      post: (info) => host.post(info),
+      post: (info) => {
+        this.member?.recovered(info.generation); // a rebalance done: Kafka answers
+        host.post(info);
+      },
       fail: (e) => host.fail(e),
     });
     this.transactions = new TaskTransactions({
@@ -353,9 +360,12 @@ export class ScaleOut implements PartitionOwnership {
       heartbeatIntervalMs: params.heartbeatIntervalMs,
       standbyReplicas: this.standbyReplicas,
       standbyTasks: () => this.standbys.followed,
+      retryTimeoutMs: params.retryTimeoutMs,
+      brokers: params.brokers,
       onAssigned: (a) => this.assignment.assigned(a),
       onLost: (reason) => this.assignment.lost(reason),
       onError: (e) => this.host.fail(e),
+      log: (m) => this.host.log(m),
     });
     await this.member.start();
   }

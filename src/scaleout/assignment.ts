@@ -18,6 +18,8 @@
  *  - the group member crashes (`lost`, kafka/group.ts): every task is lost at once, as above; a
  *    new member of the group joins and the next assignment gains tasks as above. A task gained
  *    again is restored only once the batches generated while this copy last had it are done.
+ *    A gain that fails because Kafka went away again (kafkajs's own error, not one that already
+ *    retried for retry.timeout.ms) makes the copy join the group again, as a crash would.
  *  - an output finds a task fenced, or its commit finds it moved (`lose`): that task alone.
  */
 import { Subject, type Observable } from 'rxjs';
@@ -25,7 +27,9 @@ import type { PartitionsAssignedInfo } from '../context/StreamingListener.js';
 import type { OwnedPartition } from '../direct/ownership.js';
 import type { KafkaClient, PartitionBounds } from '../kafka/client.js';
 import type { GroupAssignment } from '../kafka/group.js';
+import { isKafkaUnreachable } from '../kafka/outage.js';
 import { tpKey, type ResolvedKafkaParams } from '../kafka/params.js';
+import { KafkaStreamError } from '../kafka/retry.js';
 import { isProducerFenced, TASK_ATTEMPTS, TaskCommitFailed, TaskProducer, tryTask } from '../kafka/taskProducer.js';
 import type { Changelog } from './changelog.js';
 import type { BatchCompletions } from './completions.js';
@@ -54,6 +58,8 @@ export interface AssignmentHost {
   isStopped(): boolean;
   post(info: PartitionsAssignedInfo): void;
   fail(error: unknown): void;
+  /** The copy leaves the group and joins again (kafka/group.ts `rejoin`). */
+  rejoin(reason: string, cause: unknown): void;
   log(message: string): void;
 }
 
@@ -101,11 +107,18 @@ export class TaskAssignment {
 
   /** The group assigned tasks: handled after the rebalances before it. */
   assigned(a: GroupAssignment): void {
-    this.rebalances = this.rebalances.then(() => this.rebalance(a)).catch((e: unknown) => this.host.fail(e));
+    this.rebalances = this.rebalances
+      .then(() => this.rebalance(a))
+      .catch((e: unknown) => {
+        // The group member's budget bounds how long this goes on (kafka/group.ts).
+        if (!(e instanceof KafkaStreamError) && isKafkaUnreachable(e) && !this.host.isStopped()) {
+          this.host.rejoin(`generation ${a.generation}: tasks not gained, Kafka did not answer (${(e as Error).message})`, e);
+        } else this.host.fail(e);
+      });
   }
 
-  /** The group member crashed: handled after the rebalances before it. */
-  lost(reason: string): void {
+  /** The group member crashed (`reason`: what to log, undefined when said already): handled after the rebalances before it. */
+  lost(reason: string | undefined): void {
     this.rebalances = this.rebalances.then(() => this.loseAll(reason)).catch((e: unknown) => this.host.fail(e));
   }
 
@@ -277,12 +290,12 @@ export class TaskAssignment {
    * dropped, no more batches read them; a batch generated before is not committed and its
    * PostgreSQL writes are fenced once a new owner wrote) until the new member's assignment.
    */
-  private loseAll(reason: string): void {
+  private loseAll(reason: string | undefined): void {
     if (this.host.isStopped()) return;
     const lost = [...this.owned].sort((x, y) => x - y);
     for (const t of lost) this.lose(t);
     for (const cl of this.host.changelogs) cl.keepOnly(new Set());
-    this.host.log(`group member crashed: ${reason}; lost tasks ${JSON.stringify(lost)} until the next assignment`);
+    if (reason !== undefined || lost.length > 0) this.host.log(`${reason ?? 'group member lost'}; lost tasks ${JSON.stringify(lost)} until the next assignment`);
   }
 
   /**

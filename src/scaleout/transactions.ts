@@ -11,9 +11,17 @@
  *    owe (`beforeCommit`; windowBatches.ts), then one transaction per task. A task lost since the
  *    batch was generated is not committed: its new owner re-reads from the last committed
  *    offsets, with the state of that point. A transaction fenced by the task's new owner loses
- *    the task here. Then the batch is done (completions.ts), even when its commit failed.
+ *    the task here. A transaction that failed because Kafka is unreachable (outage.ts) — its
+ *    outcome unknown (its abort failed too), or nothing visible but every try failed — closes
+ *    the task too, as Kafka Streams closes a task whose producer failed and revives it from its
+ *    changelog and committed offsets: the copy leaves the group and joins again (`rejoin`), so
+ *    it gains the task back in a new generation (its PostgreSQL writes then take the partitions
+ *    over, postgres.ts) and restores it from the last commit, once opening its producer has made
+ *    Kafka settle the transaction. Then the batch is done (completions.ts), even when its
+ *    commit failed.
  */
 import type { OffsetRange } from '../kafka/OffsetRange.js';
+import { isKafkaUnreachable } from '../kafka/outage.js';
 import { isProducerFenced, TASK_ATTEMPTS, TaskCommitFailed, tryTask, type TaskRecord } from '../kafka/taskProducer.js';
 import type { TaskAssignment } from './assignment.js';
 import type { Changelog } from './changelog.js';
@@ -35,6 +43,8 @@ export interface TransactionsHost {
   /** Batch `time` committed: what was kept for it and the batches before it can go. */
   forget(time: number): void;
   isStopped(): boolean;
+  /** The copy leaves the group and joins again (kafka/group.ts `rejoin`). */
+  rejoin(reason: string, cause: unknown): void;
   log(message: string): void;
 }
 
@@ -43,6 +53,8 @@ type Outbox = Map<number, Map<number, TaskRecord[]>>;
 
 export class TaskTransactions {
   private readonly outbox: Outbox = new Map();
+  /** The tasks last logged as lost since their batch, and in which generation (the batches queued behind it are not logged again). */
+  private movedLogged = '';
 
   constructor(private readonly host: TransactionsHost) {}
 
@@ -92,11 +104,15 @@ export class TaskTransactions {
     const ranges = this.host.rangesAt(time);
     const staged = this.outbox.get(time) ?? new Map<number, TaskRecord[]>();
     const tasks = new Set([...ranges.map((r) => r.partition), ...staged.keys()]);
+    /** Tasks lost since the batch was generated; tasks whose transaction failed with Kafka unreachable (outcome unknown), and the first cause. */
+    const moved: number[] = [];
+    const unsettled: number[] = [];
+    let unreachable: unknown;
     await Promise.all(
       [...tasks].map(async (task) => {
         const producer = assignment.producer(task);
         if (!producer) {
-          this.host.log(`batch ${time}: task ${task} moved to another copy; not committed here (its new owner resumes from the last commit)`);
+          moved.push(task);
           return;
         }
         const mine = ranges.filter((r) => r.partition === task);
@@ -108,9 +124,10 @@ export class TaskTransactions {
         this.checkPartitions(time, task, records);
         const again = (e: unknown): boolean => e instanceof TaskCommitFailed && e.retriable && assignment.producer(task) === producer && !this.host.isStopped();
         try {
-          const ends = await tryTask(() => producer.commitBatch(records, offsets), again, (e, n) =>
-            this.host.log(`batch ${time}: task ${task} not committed (${(e as Error).message}); trying again (${n}/${TASK_ATTEMPTS - 1})`),
-          );
+          const ends = await tryTask(() => producer.commitBatch(records, offsets), again, (e, n) => {
+            // Kafka unreachable: said once, by the group member or below, not per attempt.
+            if (!isKafkaUnreachable(e)) this.host.log(`batch ${time}: task ${task} not committed (${(e as Error).message}); trying again (${n}/${TASK_ATTEMPTS - 1})`);
+          });
           for (const cl of changelogs) cl.committed(task, ends);
         } catch (e) {
           if (assignment.producer(task) !== producer || this.host.isStopped() || isProducerFenced(e)) {
@@ -118,10 +135,28 @@ export class TaskTransactions {
             if (assignment.producer(task) === producer) assignment.lose(task);
             return;
           }
+          if (e instanceof TaskCommitFailed && isKafkaUnreachable(e)) {
+            // Its outcome unknown (or nothing visible, after every try): closed now — no later
+            // batch reads it or commits with this producer, its keys are dropped.
+            assignment.lose(task);
+            unsettled.push(task);
+            unreachable ??= e;
+            return;
+          }
           throw e;
         }
       }),
     );
+    const which = JSON.stringify(moved.sort((x, y) => x - y));
+    if (moved.length > 0 && `${which}@${assignment.generation}` !== this.movedLogged) {
+      this.movedLogged = `${which}@${assignment.generation}`;
+      this.host.log(`batch ${time}: tasks ${which} lost since the batch was generated; not committed here, nor by the batches queued behind it (their next owner resumes from the last commit)`);
+    }
+    if (unsettled.length > 0) {
+      const why = `batch ${time}: tasks ${JSON.stringify(unsettled.sort((x, y) => x - y))} not committed, Kafka did not answer (${(unreachable as Error).message})`;
+      this.host.log(`${why}: they are closed (an outcome may be unknown); the copy joins the group again and restores them from their last commit`);
+      this.host.rejoin(why, unreachable);
+    }
     if (process.env.DSTREAMS_SCALEOUT_DEBUG) {
       this.host.log(`batch ${time}: ${[...staged.values()].reduce((n, l) => n + l.length, 0)} records committed in ${tasks.size} transactions in ${Date.now() - t0} ms`);
     }

@@ -151,6 +151,7 @@ describe('TaskAssignment: a fence met by a batch of an earlier ownership', () =>
       fail: (e: unknown) => {
         throw e;
       },
+      rejoin: () => undefined,
       log: () => undefined,
     });
     return { a, completions };
