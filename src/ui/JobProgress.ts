@@ -13,7 +13,13 @@
  * completed (the oldest one beyond the bound is dropped), the Kafka lag per partition and the
  * checkpoint write time are taken then. A batch whose output operation failed is COMPLETED with
  * failed operations, as in Spark.
+ *
+ * A context with a BatchDisplay (a structured query's engine, on its private ManualClock) is
+ * shown as its owner says: batch times are the triggers' wall-clock starts, event times are
+ * stamped on the owner's clock as the (synchronous) events come, the batch duration is the
+ * trigger's interval and rates are the query's inputRowsPerSecond.
  */
+import { batchDisplayOf, type BatchDisplay } from '../context/attachments.js';
 import { outputOperationDescription } from '../context/JobScheduler.js';
 import type { StreamingContext } from '../context/StreamingContext.js';
 import type {
@@ -52,6 +58,9 @@ export interface BatchUIData {
   failureReason?: string;
   /** The batch's checkpoint commit (ms), when the context checkpoints. */
   checkpointWriteMs?: number;
+  /** A query's batch: its batchId and input records/s (its progress's inputRowsPerSecond). */
+  queryBatchId?: number;
+  inputRate?: number;
 }
 
 export interface ReceiverUIData {
@@ -127,34 +136,56 @@ export class JobProgress implements StreamingListener {
     for (const f of this.onChange) f(what, data);
   }
 
+  /** What the context's batches stand for, when its owner said (see BatchDisplay). */
+  get display(): BatchDisplay | undefined {
+    return batchDisplayOf(this.ssc);
+  }
+
+  /** The context's batch duration, or a query's trigger interval (0: not on an interval). */
   get batchDuration(): number {
-    return this.ssc.batchDuration;
+    return this.display?.intervalMs ?? this.ssc.batchDuration;
+  }
+
+  /** A batch's time as shown: the context's own, or the query trigger's start. */
+  private shown(batchTime: number): number {
+    return this.display?.batch(batchTime)?.time ?? batchTime;
+  }
+
+  /** An event's time on the context's clock, or the display's now (its engine clock does not move within a batch). */
+  private stamp(time: number): number {
+    return this.display?.now() ?? time;
   }
 
   onStreamingStarted(info: { time: number }): void {
-    this.startTime = info.time;
+    this.startTime = this.stamp(info.time);
   }
 
   onBatchSubmitted(info: BatchInfo): void {
+    const time = this.shown(info.batchTime);
     const b: BatchUIData = {
-      batchTime: info.batchTime,
+      batchTime: time,
       status: 'QUEUED',
-      submissionTime: info.submissionTime,
+      submissionTime: this.stamp(info.submissionTime),
       numRecords: info.numRecords,
       inputs: info.streamIdToInputInfo ?? {},
-      outputOps: this.plannedOutputOps(info.batchTime),
+      outputOps: this.plannedOutputOps(info.batchTime).map((o) => ({ ...o, batchTime: time })),
     };
     if (info.numBytes !== undefined) b.numBytes = info.numBytes;
-    this.active.set(info.batchTime, b);
+    const q = this.display?.batch(info.batchTime);
+    if (q) {
+      b.queryBatchId = q.batchId;
+      b.inputRate = q.inputRowsPerSecond;
+    }
+    this.active.set(time, b);
     this.totalReceivedRecords += info.numRecords;
     this.emit('batch', b);
   }
 
   onBatchStarted(info: BatchInfo): void {
-    const b = this.active.get(info.batchTime);
+    const b = this.active.get(this.shown(info.batchTime));
     if (!b) return;
     b.status = 'PROCESSING';
-    b.processingStartTime = info.processingStartTime;
+    b.processingStartTime = info.processingStartTime === undefined ? undefined : this.stamp(info.processingStartTime);
     b.schedulingDelay = info.schedulingDelay;
     this.emit('batch', b);
   }
@@ -185,33 +216,48 @@ export class JobProgress implements StreamingListener {
   }
 
   private noteOutputOp(info: OutputOperationInfo): void {
-    const b = this.active.get(info.batchTime);
+    const time = this.shown(info.batchTime);
+    const b = this.active.get(time);
     if (!b) return;
     // By description, which names the output's stream: a planned operation whose job was not made
     // (no RDD) would shift the indexes.
     const i = b.outputOps.findIndex((o) => o.description === info.description);
-    if (i >= 0) b.outputOps[i] = { ...info };
-    else b.outputOps.push({ ...info });
+    const op = { ...info };
+    if (this.display) {
+      // Stamped as the events come: the start once, when it started; the end when it ended.
+      op.batchTime = time;
+      const started = i >= 0 ? b.outputOps[i]!.startTime : undefined;
+      if (op.startTime !== undefined) op.startTime = started ?? this.stamp(op.startTime);
+      if (op.endTime !== undefined) op.endTime = this.stamp(op.endTime);
+    }
+    if (i >= 0) b.outputOps[i] = op;
+    else b.outputOps.push(op);
   }
 
   onBatchCompleted(info: CompletedBatchInfo): void {
-    const b = this.active.get(info.batchTime) ?? {
-      batchTime: info.batchTime,
+    const time = this.shown(info.batchTime);
+    const b = this.active.get(time) ?? {
+      batchTime: time,
       status: 'PROCESSING' as BatchStatus,
-      submissionTime: info.submissionTime,
+      submissionTime: this.stamp(info.submissionTime),
       numRecords: 0,
       inputs: {},
       outputOps: [],
     };
-    this.active.delete(info.batchTime);
+    this.active.delete(time);
     // A direct Kafka stream's count is final only now (received records were counted at submission).
     this.totalReceivedRecords += info.numRecords - b.numRecords;
     b.numRecords = info.numRecords;
     if (info.numBytes !== undefined) b.numBytes = info.numBytes;
     if (info.memory !== undefined) this.lastMemory = b.memory = info.memory;
     b.inputs = info.streamIdToInputInfo ?? b.inputs;
-    b.processingStartTime = info.processingStartTime;
-    b.processingEndTime = info.processingEndTime;
+    if (this.display) {
+      b.processingStartTime ??= info.processingStartTime === undefined ? undefined : this.stamp(info.processingStartTime);
+      b.processingEndTime = info.processingEndTime === undefined ? undefined : this.stamp(info.processingEndTime);
+    } else {
+      b.processingStartTime = info.processingStartTime;
+      b.processingEndTime = info.processingEndTime;
+    }
     b.schedulingDelay = info.schedulingDelay;
     b.processingDelay = info.processingDelay;
     b.totalDelay = info.totalDelay;
@@ -312,6 +358,8 @@ export class JobProgress implements StreamingListener {
   /** Average records/s of one input (all inputs without `streamId`) over the retained completed batches (undefined with none). */
   averageRate(streamId?: number): number | undefined {
     if (this.completed.length === 0) return undefined;
+    // A query's: the mean of its batches' input rates, as Spark's Structured Streaming page.
+    if (this.display) return this.completed.reduce((sum, b) => sum + this.rateOf(b, streamId), 0) / this.completed.length;
     let records = 0;
     if (streamId === undefined) records = this.retained.records;
     else for (const b of this.completed) records += b.inputs[streamId]?.numRecords ?? 0;
@@ -320,8 +368,14 @@ export class JobProgress implements StreamingListener {
 
   /** `[batchTime, records/s]` of one input over the retained completed batches. */
   eventRates(streamId: number): Array<[number, number]> {
-    const s = this.batchDuration / 1000;
-    return this.completed.map((b) => [b.batchTime, (b.inputs[streamId]?.numRecords ?? 0) / s]);
+    return this.completed.map((b) => [b.batchTime, this.rateOf(b, streamId)]);
+  }
+
+  /** Records/s of one input (all without `streamId`) in a batch: a query's share of its input rate, else over the batch duration. */
+  private rateOf(b: BatchUIData, streamId?: number): number {
+    const records = streamId === undefined ? b.numRecords : (b.inputs[streamId]?.numRecords ?? 0);
+    if (b.inputRate === undefined) return records / (this.batchDuration / 1000);
+    return b.numRecords > 0 ? (b.inputRate * records) / b.numRecords : 0;
   }
 }
 

@@ -40,7 +40,9 @@ class MetricsText {
 
 export function metricsText(p: JobProgress, graph: DStreamGraph, appName: string): string {
   const m = new MetricsText();
-  const app = { app: appName };
+  // A query's engine context is labelled by its query too (each has its own UI, and its own scrape).
+  const query = p.display?.query;
+  const app: Record<string, string> = query ? { app: appName, query: query.name ?? query.id } : { app: appName };
   m.metric('dstreams_batches_total', 'counter', 'Batches finished, by outcome.')
     .sample('dstreams_batches_total', p.totalCompleted - p.totalFailed, { ...app, status: 'completed' })
     .sample('dstreams_batches_total', p.totalFailed, { ...app, status: 'failed' });

@@ -2,8 +2,12 @@
  * `dstreams run`'s console view: one line per finished batch on stderr — its time, records,
  * input rate, processing time, total delay and, when a direct Kafka stream read it, the lag left
  * behind — and where the web UI is, if there is one. Attached by `DSTREAMS_PROGRESS=1`.
+ *
+ * A structured query's engine context (one with a BatchDisplay) is shown as the query: started
+ * with its name, ids and trigger, each batch at its trigger's wall-clock start with its batchId
+ * and the input rate its StreamingQueryProgress reports — not its engine's ManualClock times.
  */
-import type { ContextAttachment } from '../context/attachments.js';
+import { batchDisplayOf, type BatchDisplay, type ContextAttachment } from '../context/attachments.js';
 import type { StreamingContext } from '../context/StreamingContext.js';
 import type { CompletedBatchInfo, StreamInputInfo } from '../context/StreamingListener.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
@@ -28,12 +32,23 @@ export function kafkaLag(inputs: Record<number, StreamInputInfo> | undefined): n
   return lag;
 }
 
-export function formatProgressLine(info: CompletedBatchInfo, batchDurationMs: number): string {
-  const rate = Math.round(info.numRecords / (batchDurationMs / 1000));
+/** Records/s: whole from 10 up, else with one decimal when it has one. */
+const rateText = (r: number): string => (r >= 10 ? String(Math.round(r)) : String(Math.round(r * 10) / 10));
+
+/**
+ * One batch's line. `query`: a query's batch — its trigger's start replaces the batch time, and
+ * its batchId and input rate (inputRowsPerSecond) are shown instead of a rate over the batch duration.
+ */
+export function formatProgressLine(
+  info: CompletedBatchInfo,
+  batchDurationMs: number,
+  query?: { time: number; batchId: number; inputRowsPerSecond: number },
+): string {
+  const head = query
+    ? [`batch ${clock(query.time)}`, `batchId ${query.batchId}`, `${info.numRecords} records`, `${rateText(query.inputRowsPerSecond)} records/s`]
+    : [`batch ${clock(info.batchTime)}`, `${info.numRecords} records`, `${Math.round(info.numRecords / (batchDurationMs / 1000))} records/s`];
   const parts = [
-    `batch ${clock(info.batchTime)}`,
-    `${info.numRecords} records`,
-    `${rate} records/s`,
+    ...head,
     `processing ${info.processingDelay} ms`,
     `total delay ${info.totalDelay} ms`,
   ];
@@ -48,12 +63,16 @@ export class ProgressPrinter implements ContextAttachment {
     ssc: StreamingContext,
     write: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
   ) {
+    // Read when events come: a query's engine registers its display after constructing the context.
+    const display = (): BatchDisplay | undefined => batchDisplayOf(ssc);
     ssc.addStreamingListener({
       onStreamingStarted: () => {
         const ui = ssc.uiWebUrl;
-        write(`${ssc.appName}: started, a batch every ${ssc.batchDuration / 1000} s${ui ? `; web UI at ${ui}` : ''}`);
+        const d = display();
+        const how = d ? `${d.label} started, ${d.trigger}` : `started, a batch every ${ssc.batchDuration / 1000} s`;
+        write(`${ssc.appName}: ${how}${ui ? `; web UI at ${ui}` : ''}`);
       },
-      onBatchCompleted: (info) => write(formatProgressLine(info, ssc.batchDuration)),
+      onBatchCompleted: (info) => write(formatProgressLine(info, ssc.batchDuration, display()?.batch(info.batchTime))),
     });
   }
 }

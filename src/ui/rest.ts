@@ -4,6 +4,11 @@
  * ms, as in Spark; an output operation's id is its index in its batch, as Spark's outputOpId. The
  * single-batch document adds what Spark's batch page shows beside it: each input's records (and
  * Kafka offset ranges) and the output operations.
+ *
+ * A structured query's engine context (JobProgress.display) is shown by its trigger: batch times
+ * are the triggers' wall-clock starts, batchDuration the trigger's interval (0: none), and the
+ * statistics add `streamingQuery` (id, runId, name, trigger), each batch its query `batchId` as
+ * `queryBatchId` and its `inputRate` (the progress's inputRowsPerSecond).
  */
 import type { BatchMemoryInfo, OutputOperationInfo } from '../context/StreamingListener.js';
 import type { BatchStatus, BatchUIData, JobProgress, ReceiverUIData } from './JobProgress.js';
@@ -69,7 +74,13 @@ export function statistics(p: JobProgress): Record<string, unknown> {
     avgTotalDelay: avg(r.totalDelay),
     // dstreams: heap and state keys after the last completed batch (issue 17).
     memory: p.lastMemory === undefined ? undefined : memoryJson(p.lastMemory),
+    streamingQuery: queryJson(p),
   };
+}
+
+function queryJson(p: JobProgress): Record<string, unknown> | undefined {
+  const d = p.display;
+  return d === undefined ? undefined : { ...d.query, trigger: d.trigger, triggerInterval: d.intervalMs };
 }
 
 function memoryJson(m: BatchMemoryInfo): Record<string, number> {
@@ -110,6 +121,8 @@ export function batch(p: JobProgress, b: BatchUIData): Record<string, unknown> {
     numFailedOutputOps: ops.failed,
     numTotalOutputOps: ops.total,
     firstFailureReason: firstFailure,
+    queryBatchId: b.queryBatchId,
+    inputRate: b.inputRate,
   };
 }
 

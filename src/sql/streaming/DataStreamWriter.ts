@@ -190,6 +190,7 @@ export class DataStreamWriter {
           now: () => this.session.clock.getTimeMillis(),
           startedAt,
           startedAtWallMs,
+          trigger: this.triggerValue,
           onProgress: (p) => {
             query.record(p);
             this.session.streams.progressed(query, p);

@@ -5,7 +5,8 @@
  * one batch duration, which runs exactly one engine batch — input, state operator, sink write,
  * checkpoint — and resolves when it completed. So batchId = engine time / 1000 − 1, the engine's
  * checkpoint (getOrCreate) holds offsets, watermark and state, and recovery re-runs the batch
- * in flight with the offsets written before it ran.
+ * in flight with the offsets written before it ran. The engine's times only count batches: what
+ * the context's attachments (progress lines, web UI) show is the query's (EngineDisplay).
  *
  * Graph: MicroBatchInput → Aggregate/DedupStateDStream (which pushes each input row through the
  * stateless part below it) → foreachRDD(stateless part above it, then sink.addBatch).
@@ -18,6 +19,7 @@
  *  4. after it completed: the source commits, the progress is recorded, listeners hear it.
  */
 import { withBatchTimestamp } from '../batchTimestamp.js';
+import { setBatchDisplay } from '../../context/attachments.js';
 import { ManualClock } from '../../context/Clock.js';
 import { StreamingContext } from '../../context/StreamingContext.js';
 import type { DStream } from '../../dstream/DStream.js';
@@ -27,8 +29,10 @@ import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
 import { sameOffset, type ReadLimits, type Source, type SourceProvider } from '../sources/Source.js';
 import type { Row } from '../values.js';
 import type { StreamingShape } from './analysis.js';
+import { EngineDisplay } from './engineDisplay.js';
 import { MicroBatchInput, type MicroBatchPosition, type PlannedBatch } from './MicroBatchInput.js';
 import { perSecond, type StreamingQueryProgress } from './progress.js';
+import type { Trigger } from './StreamingQuery.js';
 import { AggregateStateDStream, DedupStateDStream, type StateContext } from './StateStoreDStream.js';
 import { WatermarkTracker, type WatermarkPolicy, type WatermarkState } from './WatermarkTracker.js';
 
@@ -52,6 +56,8 @@ export interface ExecutionOptions {
   /** The session clock when start() was called, and the wall clock then. */
   startedAt: number;
   startedAtWallMs: number;
+  /** The query's trigger: what the engine context's progress lines and web UI show as its cadence. */
+  trigger: Trigger | undefined;
   onProgress: (p: StreamingQueryProgress) => void;
 }
 
@@ -63,6 +69,8 @@ export class MicroBatchExecution {
   private state: AggregateStateDStream | DedupStateDStream | undefined;
   /** Event times seen by each withWatermark per batch, and the watermarks they make. */
   private readonly tracker: WatermarkTracker;
+  /** The engine context's batches as its attachments show them: trigger times, not engine times. */
+  private readonly display: EngineDisplay;
   private lastOutputRows = 0;
   private lastTimings = { addBatch: 0 };
   private chain: Promise<unknown> = Promise.resolve();
@@ -72,6 +80,7 @@ export class MicroBatchExecution {
 
   constructor(private readonly o: ExecutionOptions) {
     this.tracker = new WatermarkTracker(o.shape.watermarks);
+    this.display = new EngineDisplay({ id: o.id, runId: o.runId, name: o.name }, o.trigger, o.now);
   }
 
   get batchesRun(): number {
@@ -86,6 +95,7 @@ export class MicroBatchExecution {
       return ssc;
     };
     this.ssc = this.o.checkpointDir === undefined ? build() : await StreamingContext.getOrCreate(this.o.checkpointDir, build);
+    setBatchDisplay(this.ssc, this.display);
     const recovered = this.ssc.recoveredFrom;
     if (recovered !== undefined) await this.clock.setTime(recovered);
     this.source = (this.o.shape.scan.spec as SourceProvider).createSource({ startedAt: this.o.startedAt, startedAtWallMs: this.o.startedAtWallMs });
@@ -201,6 +211,9 @@ export class MicroBatchExecution {
     const tGet = performance.now();
     this.input.prepare(plan, rows);
     this.lastOutputRows = 0;
+    // Spark's inputRowsPerSecond: the rows over the time since the previous batch's trigger started.
+    const inputRate = perSecond(rows.length, this.lastTriggerStart === undefined ? 0 : triggerStart - this.lastTriggerStart);
+    this.display.plan(time, time / BATCH - 1, triggerStart, inputRate);
     try {
       await withBatchTimestamp(plan.timestamp ?? triggerStart, () => this.clock.advance(BATCH));
       this.checkEngine();
@@ -213,17 +226,15 @@ export class MicroBatchExecution {
     this.input.commit(time);
     this.source.commit?.(plan.end);
     const tEnd = performance.now();
-    this.report(plan, rows.length, latest, triggerStart, { latestOffset: tLatest - t0, getBatch: tGet - tLatest, total: tEnd - t0 });
+    this.report(plan, rows.length, inputRate, latest, triggerStart, { latestOffset: tLatest - t0, getBatch: tGet - tLatest, total: tEnd - t0 });
     this.tracker.forget(time);
     return true;
   }
 
-  private report(plan: PlannedBatch, numInputRows: number, latest: unknown, started: number, t: { latestOffset: number; getBatch: number; total: number }): void {
+  private report(plan: PlannedBatch, numInputRows: number, inputRate: number, latest: unknown, started: number, t: { latestOffset: number; getBatch: number; total: number }): void {
     const batchId = plan.time / BATCH - 1;
     const total = Math.max(1, Math.round(t.total));
-    const sinceLast = this.lastTriggerStart === undefined ? 0 : started - this.lastTriggerStart;
     this.lastTriggerStart = started;
-    const inputRate = perSecond(numInputRows, sinceLast);
     const processedRate = perSecond(numInputRows, t.total);
     const e = this.tracker.reported(plan.time);
     const iso = (ms: number) => new Date(ms).toISOString();

@@ -40,8 +40,8 @@
   function fmtTime(ms) {
     var d = new Date(ms);
     var t = d.getFullYear() + '/' + pad(d.getMonth() + 1) + '/' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
-    // Batches shorter than a second, or off whole seconds, need the milliseconds to tell apart.
-    return batchDuration % 1000 === 0 ? t : t + '.' + String(d.getMilliseconds()).padStart(3, '0');
+    // Batches shorter than a second, or off whole seconds (a query's trigger times), need the milliseconds to tell apart.
+    return batchDuration % 1000 === 0 && !(stats && stats.streamingQuery) ? t : t + '.' + String(d.getMilliseconds()).padStart(3, '0');
   }
   function fmtMs(ms) {
     if (ms == null) return '-';
@@ -78,7 +78,7 @@
 
   // ---- charts ----------------------------------------------------------------------------
   var series = [
-    { key: 'rate', label: 'records/s', color: '#2c7bb6', value: function (b) { return b.inputSize / (batchDuration / 1000); } },
+    { key: 'rate', label: 'records/s', color: '#2c7bb6', value: function (b) { return b.inputRate != null ? b.inputRate : b.inputSize / (batchDuration / 1000); } },
     { key: 'sched', label: 'ms', color: '#fdae61', value: function (b) { return b.schedulingDelay; } },
     { key: 'proc', label: 'ms', color: '#1a9641', value: function (b) { return b.processingTime; } },
     { key: 'total', label: 'ms', color: '#d7191c', value: function (b) { return b.totalDelay; } },
@@ -124,7 +124,10 @@
   function renderSummary() {
     if (!stats) return;
     var start = Date.parse(stats.startTime.replace('GMT', 'Z'));
-    $('summary').textContent = 'Running batches of ' + fmtMs(batchDuration) + ' for ' + fmtDuration(Date.now() - start) +
+    var q = stats.streamingQuery;
+    // A structured query: its name and ids and its trigger, not its engine's batch duration.
+    var what = q ? 'Running query ' + (q.name ? q.name + ' ' : '') + '[id = ' + q.id + ', runId = ' + q.runId + '], ' + q.trigger + ',' : 'Running batches of ' + fmtMs(batchDuration);
+    $('summary').textContent = what + ' for ' + fmtDuration(Date.now() - start) +
       ' since ' + fmtTime(start) + ' (' + stats.numTotalCompletedBatches + ' completed batches, ' + stats.numProcessedRecords.toLocaleString() + ' records)';
     $('timelines-head').textContent = 'Timelines (last ' + stats.numRetainedCompletedBatches + ' batches, ' + stats.numActiveBatches + ' active, ' + stats.numTotalCompletedBatches + ' completed)';
     $('avg-rate').textContent = 'avg: ' + fmtRate(stats.avgInputRate) + ' records/sec';
@@ -363,6 +366,11 @@
   }).then(function (r) {
     stats = r[0];
     batchDuration = stats.batchDuration;
+    if (stats.streamingQuery) {
+      var label = 'query ' + (stats.streamingQuery.name || stats.streamingQuery.id);
+      $('app-name').textContent += ' · ' + label;
+      document.title = $('app-name').textContent + ' — Streaming — dstreams';
+    }
     r[1].forEach(function (b) {
       if (isDone(b)) completed.unshift(b);
       else active[b.batchId] = b;
