@@ -53,7 +53,7 @@ import { ManualClock, SystemClock, type Clock } from './Clock.js';
 import { JobScheduler, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';
 import type { ContextAttachment } from './attachments.js';
-import type { GetOrCreateOptions, StreamingContextOptions, StreamingContextState } from './options.js';
+import { checkOptionNames, type GetOrCreateOptions, type StreamingContextOptions, type StreamingContextState } from './options.js';
 import type { PartitionsAssignedInfo, StreamingEvent, StreamingListener } from './StreamingListener.js';
 
 export type AttachmentFactory = (ssc: StreamingContext, options: StreamingContextOptions) => ContextAttachment | undefined;
@@ -72,7 +72,12 @@ export class StreamingContext {
   private stopTimer: (() => void) | undefined;
   private failure: { error: unknown } | undefined;
   private stopping: Promise<void> | undefined;
-  private starting = false;
+  /**
+   * The first start(), running or done: a second start() returns it. Undefined before one, and
+   * again after a start refused before the context started (no output yet, say), which may be retried.
+   */
+  private started: Promise<void> | undefined;
+  private warnedStartedTwice = false;
   /** The open checkpoint store (from start() or getOrCreate), and what it recovered, if anything. */
   private checkpointer: Checkpointer | undefined;
   private recovered: { meta: CheckpointMeta; plan: RestorePlan; skipMissedBatches: boolean } | undefined;
@@ -97,6 +102,7 @@ export class StreamingContext {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('new StreamingContext({ batchDuration }) needs an options object');
     }
+    checkOptionNames(options);
     this.graph = new DStreamGraph(options.batchDuration, options.defaultParallelism ?? 2);
     this.appName = options.appName ?? 'dstreams';
     this.overlapCheckpointWrites = options.overlapCheckpointWrites ?? true;
@@ -260,37 +266,50 @@ export class StreamingContext {
 
   // ---- lifecycle ---------------------------------------------------------------------------
 
-  async start(): Promise<void> {
+  /**
+   * Start the batches. As Spark: a context started (or starting) already only logs a warning
+   * (once) — the promise is the first start's — and a stopped one cannot start again.
+   */
+  start(): Promise<void> {
     if (isPoolThread()) {
       // Else every thread would start the job again, with threads of its own, and so on.
-      throw new Error(
-        "a job's module started a StreamingContext when a worker pool thread imported it to build the job's graph: " +
-          'start the context outside the module (a main.ts), or behind `if (import.meta.url === pathToFileURL(process.argv[1]).href)` (docs/jobs.md)',
+      return Promise.reject(
+        new Error(
+          "a job's module started a StreamingContext when a worker pool thread imported it to build the job's graph: " +
+            'start the context outside the module (a main.ts), or behind `if (import.meta.url === pathToFileURL(process.argv[1]).href)` (docs/jobs.md)',
+        ),
       );
     }
-    // `starting`: a second start() while the first still opens the checkpoint store.
-    if (this.graph.lifecycle === 'active' || this.starting) throw new Error('StreamingContext has already been started');
     if (this.graph.lifecycle === 'stopped') {
-      throw new Error('StreamingContext has been stopped and cannot be started again; create a new one');
+      return Promise.reject(new Error('StreamingContext has been stopped and cannot be started again; create a new one'));
     }
+    if (this.started) {
+      if (!this.warnedStartedTwice) {
+        this.warnedStartedTwice = true;
+        console.warn('[dstreams] StreamingContext has already been started');
+      }
+      return this.started;
+    }
+    const first = this.startOnce();
+    this.started = first;
+    first.catch(() => {
+      if (this.started === first && this.graph.lifecycle === 'initialized') this.started = undefined;
+    });
+    return first;
+  }
+
+  private async startOnce(): Promise<void> {
     if (this.graph.outputs.length === 0) {
       throw new Error(
         'No output operations registered, so nothing to execute: add one (pprint, foreachRDD, saveAsTextFiles) before start()',
       );
     }
-    if (this.graph.checkpointReasons.length > 0 && this.graph.checkpointDir === undefined) {
-      throw new Error(
-        `${this.graph.checkpointReasons[0]} needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,
-      );
+    // Only the streams that run need one: a stateful stream no output reads is never computed.
+    const needCheckpoint = this.graph.checkpointReasonsInUse();
+    if (needCheckpoint.length > 0 && this.graph.checkpointDir === undefined) {
+      throw new Error(`${needCheckpoint[0]} needs a checkpoint directory: call ssc.checkpoint(dir) before start()`);
     }
-    if (this.graph.checkpointDir !== undefined) {
-      this.starting = true;
-      try {
-        await this.openCheckpoint();
-      } finally {
-        this.starting = false;
-      }
-    }
+    if (this.graph.checkpointDir !== undefined) await this.openCheckpoint();
     // Stopped while the store opened: that stop found no store to close.
     if (this.stopping) return this.closeCheckpoint();
     const grid = batchGrid(

@@ -2,6 +2,7 @@
  * What a StreamingContext is created and resumed with: its options (the receivers' part is
  * ReceiverContextOptions, src/receivers/options.ts), the web UI's, and getOrCreate's.
  */
+import { described } from '../rdd/checks.js';
 import type { ReceiverContextOptions } from '../receivers/index.js';
 import type { Duration } from '../util/duration.js';
 import type { JobRef } from '../workers/WorkerPool.js';
@@ -86,4 +87,80 @@ export interface GetOrCreateOptions {
    * the new graph, started empty, or dropped). Default: console.warn.
    */
   log?: (line: string) => void;
+}
+
+/**
+ * Every option a StreamingContext takes: typed as a record of the options' keys, so an option
+ * added to StreamingContextOptions (or ReceiverContextOptions) without being listed here fails to compile.
+ */
+const OPTION_NAMES: Record<keyof StreamingContextOptions, true> = {
+  batchDuration: true,
+  clock: true,
+  appName: true,
+  checkpointDir: true,
+  defaultParallelism: true,
+  overlapCheckpointWrites: true,
+  gracefulStopTimeout: true,
+  applicationId: true,
+  standbyReplicas: true,
+  ui: true,
+  workers: true,
+  job: true,
+  blockInterval: true,
+  receiverWriteAheadLog: true,
+  receiverMaxRate: true,
+  backpressure: true,
+  backpressureInitialRate: true,
+  backpressurePID: true,
+  receiverRestartDelay: true,
+};
+
+/** Levenshtein distance, for the suggestion of a misspelt option's name. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The known option a misspelt `name` most likely meant (a few letters off, or another case), if any. */
+function closeOptionName(name: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const known of Object.keys(OPTION_NAMES)) {
+    const d = known.toLowerCase() === name.toLowerCase() ? 0 : editDistance(known, name);
+    if (d < bestDistance) [best, bestDistance] = [known, d];
+  }
+  return bestDistance <= 1 + Math.floor(name.length / 4) ? best : undefined;
+}
+
+/**
+ * Refuses what the constructor would otherwise ignore: an option it does not know (a misspelt
+ * `defaultParalellism` would silently keep the default) and a clock without `getTimeMillis()`,
+ * the one method the engine calls on a clock (it failed only at start()).
+ */
+export function checkOptionNames(options: object): void {
+  const unknown = Object.keys(options).filter((k) => !Object.hasOwn(OPTION_NAMES, k));
+  if (unknown.length > 0) {
+    const described = unknown.map((k) => {
+      const close = closeOptionName(k);
+      return close === undefined ? `'${k}'` : `'${k}' (did you mean '${close}'?)`;
+    });
+    throw new TypeError(
+      `new StreamingContext: unknown option${unknown.length > 1 ? 's' : ''} ${described.join(', ')}; ` +
+        `the options are ${Object.keys(OPTION_NAMES).join(', ')}`,
+    );
+  }
+  const clock = (options as { clock?: unknown }).clock;
+  if (clock !== undefined && typeof (clock as { getTimeMillis?: unknown } | null)?.getTimeMillis !== 'function') {
+    throw new TypeError(
+      'new StreamingContext: clock must have a getTimeMillis() method returning milliseconds (a ManualClock, a SystemClock, ' +
+        `or { getTimeMillis: () => number }), got ${described(clock)}`,
+    );
+  }
 }

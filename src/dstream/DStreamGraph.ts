@@ -97,6 +97,8 @@ export class DStreamGraph {
   readonly materializedEachBatch: DStream<unknown>[] = [];
   /** Why this graph needs a checkpoint directory (stateful operations), one entry per operation. */
   readonly checkpointReasons: string[] = [];
+  /** The stream each of checkpointReasons belongs to, at the same index. */
+  private readonly checkpointReasonStreams: DStream<unknown>[] = [];
   checkpointDir: string | undefined;
   rememberDuration: Duration | undefined;
   zeroTime: number | undefined;
@@ -148,8 +150,30 @@ export class DStreamGraph {
     this.outputs.push(stream);
   }
 
-  requireCheckpoint(reason: string): void {
+  /**
+   * `stream` needs a checkpoint directory for `reason` (its operation) — when it runs: an input
+   * always, another stream when an output depends on it (checkpointReasonsInUse). Called from
+   * the stream's constructor, after DStream's, so `stream` defaults to the last one registered.
+   */
+  requireCheckpoint(reason: string, stream: DStream<unknown> = this.streams[this.streams.length - 1]!): void {
     this.checkpointReasons.push(reason);
+    this.checkpointReasonStreams.push(stream);
+  }
+
+  /**
+   * The checkpointReasons of the streams that run: the inputs (all start) and the streams some
+   * output depends on. As Spark, which validates only the output streams' lineage
+   * (DStreamGraph.validate): a stateful stream no output reads is never computed.
+   */
+  checkpointReasonsInUse(): string[] {
+    const used = new Set<DStream<unknown>>(this.inputs);
+    const visit = (s: DStream<unknown>): void => {
+      if (used.has(s)) return;
+      used.add(s);
+      for (const d of s.dependencies) visit(d);
+    };
+    for (const out of this.outputs) visit(out);
+    return this.checkpointReasons.filter((_, i) => used.has(this.checkpointReasonStreams[i]!));
   }
 
   /**

@@ -9,7 +9,7 @@ import { fn, partitionsOf, stream } from './operators/args.js';
 import { ShuffledDStream } from './operators/combineByKey.js';
 import { FlatMapValuedDStream } from './operators/flatMapValues.js';
 import { MapValuedDStream } from './operators/mapValues.js';
-import './operators/transform.js';
+import { TransformedDStream } from './operators/transform.js';
 import { appendAll } from '../util/appendAll.js';
 import type { KeyOf, ValueOf } from './pairTypes.js';
 
@@ -69,7 +69,7 @@ function shuffled<K, V, C>(
   numPartitions: number | undefined,
 ): DStream<[K, C]> {
   const n = partitionsOf(operation, stream as DStream<unknown>, numPartitions);
-  return new ShuffledDStream(stream, create, mergeValue, mergeCombiners, n);
+  return new ShuffledDStream(stream, create, mergeValue, mergeCombiners, n, operation);
 }
 
 proto.combineByKey = function <K, V, C>(
@@ -85,23 +85,36 @@ proto.combineByKey = function <K, V, C>(
   return shuffled(op, this, create, mergeValue, fn(op, mergeCombiners, 'mergeCombiners'), numPartitions);
 };
 
-proto.reduceByKey = function <K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number) {
-  fn('reduceByKey', f);
-  return shuffled('reduceByKey', this, (v: V) => v, f, f, numPartitions);
-};
+/** reduceByKey as part of `operation` (reduceByKeyAndWindow), which its checks and errors name. */
+export function reduceByKeyAs<K, V>(operation: string, stream: DStream<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number): DStream<[K, V]> {
+  fn(operation, f);
+  return shuffled(operation, stream, (v: V) => v, f, f, numPartitions);
+}
 
-proto.groupByKey = function <K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]> {
+/** groupByKey as part of `operation` (groupByKeyAndWindow), which its checks and errors name. */
+export function groupByKeyAs<K, V>(operation: string, stream: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]> {
   return shuffled<K, V, V[]>(
-    'groupByKey',
-    this,
+    operation,
+    stream,
     (v) => [v],
     (c, v) => (c.push(v), c),
     appendAll,
     numPartitions,
   );
+}
+
+proto.reduceByKey = function <K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number) {
+  return reduceByKeyAs('reduceByKey', this, f, numPartitions);
 };
 
-/** The joins are per-batch RDD joins of the two streams' RDDs of the same time, as in Spark. */
+proto.groupByKey = function <K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]> {
+  return groupByKeyAs('groupByKey', this, numPartitions);
+};
+
+/**
+ * The joins are per-batch RDD joins of the two streams' RDDs of the same time, as in Spark (a
+ * transformWith, whose errors — streams of different slides — name the join).
+ */
 function joined<K, V, W, R>(
   operation: string,
   left: DStream<[K, V]>,
@@ -111,7 +124,11 @@ function joined<K, V, W, R>(
 ): DStream<R> {
   stream(operation, right);
   const n = partitionsOf(operation, left as DStream<unknown>, numPartitions);
-  return left.transformWith(right, (a, b) => join(a, b, n));
+  return new TransformedDStream<R>(
+    [left as DStream<unknown>, right as DStream<unknown>],
+    (rdds) => join(rdds[0] as RDD<[K, V]>, rdds[1] as RDD<[K, W]>, n),
+    operation,
+  );
 }
 
 proto.cogroup = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number) {

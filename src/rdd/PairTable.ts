@@ -48,9 +48,12 @@ export class PairTable<K, C> {
     if (key === 0 && Object.is(key, -0)) this.negativeZero = true;
   }
 
-  /** This table as a fused stage's sink: the primitive-key fold runs inline in the stage's loop. */
-  sink<V>(create: (v: V) => C, merge: (c: C, v: V) => C): FoldSink {
-    return new TableSink(this as PairTable<unknown, unknown>, this.prim, create as never, merge as never);
+  /**
+   * This table as a fused stage's sink: the primitive-key fold runs inline in the stage's loop.
+   * `operation`: what an element that is not a pair is refused for.
+   */
+  sink<V>(create: (v: V) => C, merge: (c: C, v: V) => C, operation: string): FoldSink {
+    return new TableSink(this as PairTable<unknown, unknown>, this.prim, create as never, merge as never, operation);
   }
 
   /** The pairs by partition, made on the first call; ends the table (later folds would be lost). */
@@ -80,6 +83,7 @@ class TableSink implements FoldSink {
     readonly prim: Map<unknown, unknown>,
     readonly create: (v: unknown) => unknown,
     readonly merge: (c: unknown, v: unknown) => unknown,
+    readonly operation: string,
   ) {}
 
   add(key: unknown, c: unknown): void {

@@ -279,26 +279,42 @@ export abstract class RDD<T> {
     this: RDD<[K, V]>,
     create: (v: V) => C,
     mergeValue: (c: C, v: V) => C,
+    mergeCombiners: (a: C, b: C) => C,
+    numPartitions?: number,
+  ): RDD<[K, C]> {
+    return this.combineByKeyAs('combineByKey', create, mergeValue, mergeCombiners, numPartitions);
+  }
+
+  /**
+   * @internal combineByKey under the name of the operation the user called (reduceByKey, groupByKey, a
+   * stream's): its errors (a bad partition count, an element that is not a pair) name that one.
+   */
+  combineByKeyAs<K, V, C>(
+    this: RDD<[K, V]>,
+    operation: string,
+    create: (v: V) => C,
+    mergeValue: (c: C, v: V) => C,
     _mergeCombiners: (a: C, b: C) => C,
     numPartitions?: number,
   ): RDD<[K, C]> {
-    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1), 'combineByKey');
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1), operation);
     return RDD.deferred(n, () => {
       const done = takeCombined(this, create, mergeValue, _mergeCombiners, n);
       if (done !== undefined) return done as [K, C][][];
       const table = new PairTable<K, C>(n);
-      const sink = table.sink(create, mergeValue);
+      const sink = table.sink(create, mergeValue, operation);
       for (let p = 0; p < this.numPartitions; p++) runStage(this, p, 'fold', sink, false);
       return table;
     });
   }
 
   reduceByKey<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number): RDD<[K, V]> {
-    return this.combineByKey((v) => v, f, f, numPartitions);
+    return this.combineByKeyAs('reduceByKey', (v) => v, f, f, numPartitions);
   }
 
   groupByKey<K, V>(this: RDD<[K, V]>, numPartitions?: number): RDD<[K, V[]]> {
-    return this.combineByKey<K, V, V[]>(
+    return this.combineByKeyAs<K, V, V[]>(
+      'groupByKey',
       (v) => [v],
       (c, v) => (c.push(v), c),
       appendAll,
@@ -312,7 +328,7 @@ export abstract class RDD<T> {
    * partitions, foldByKey(1, +) gives (1+1)+(1+2) = 5.
    */
   foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => V, numPartitions?: number): RDD<[K, V]> {
-    return this.aggregateByKey(zero, f, f, numPartitions);
+    return this.aggregateByKeyAs('foldByKey', zero, f, f, numPartitions);
   }
 
   /** Spark's aggregateByKey: per partition, a key's values fold into a copy of `zero` with `seqOp`; `combOp` merges partitions. */
@@ -323,9 +339,21 @@ export abstract class RDD<T> {
     combOp: (a: U, b: U) => U,
     numPartitions?: number,
   ): RDD<[K, U]> {
-    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1), 'aggregateByKey');
+    return this.aggregateByKeyAs('aggregateByKey', zero, seqOp, combOp, numPartitions);
+  }
+
+  /** aggregateByKey for `operation` (foldByKey), which its errors name. */
+  private aggregateByKeyAs<U, K, V>(
+    this: RDD<[K, V]>,
+    operation: string,
+    zero: U,
+    seqOp: (acc: U, v: V) => U,
+    combOp: (a: U, b: U) => U,
+    numPartitions: number | undefined,
+  ): RDD<[K, U]> {
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, 1), operation);
     const create = (v: V): U => seqOp(copyOfZero(zero), v);
-    return RDD.deferred(n, () => combinePerPartition(this, create, seqOp, combOp, n));
+    return RDD.deferred(n, () => combinePerPartition(this, create, seqOp, combOp, n, operation));
   }
 
   /** Sorted by key (stable), in contiguous partitions (default: this RDD's count). */
@@ -347,12 +375,17 @@ export abstract class RDD<T> {
 
   /** For each key in either RDD, all its values from each: `[K, [V[], W[]]]`. */
   cogroup<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V[], W[]]]> {
-    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, other.numPartitions, 1), 'cogroup');
-    return RDD.deferred(n, () => cogroupPartitions(this, other, n));
+    return this.cogroupAs('cogroup', other, numPartitions);
+  }
+
+  /** cogroup for `operation` (a join), which its errors name. */
+  private cogroupAs<K, V, W>(this: RDD<[K, V]>, operation: string, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V[], W[]]]> {
+    const n = checkPartitions(numPartitions ?? Math.max(this.numPartitions, other.numPartitions, 1), operation);
+    return RDD.deferred(n, () => cogroupPartitions(this, other, n, operation));
   }
 
   join<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V, W]]> {
-    return this.cogroup(other, numPartitions).flatMapValues(([vs, ws]) => cross(vs, ws));
+    return this.cogroupAs('join', other, numPartitions).flatMapValues(([vs, ws]) => cross(vs, ws));
   }
 
   leftOuterJoin<K, V, W>(
@@ -360,7 +393,7 @@ export abstract class RDD<T> {
     other: RDD<[K, W]>,
     numPartitions?: number,
   ): RDD<[K, [V, W | undefined]]> {
-    return this.cogroup(other, numPartitions).flatMapValues(([vs, ws]) =>
+    return this.cogroupAs('leftOuterJoin', other, numPartitions).flatMapValues(([vs, ws]) =>
       cross<V, W | undefined>(vs, ws.length ? ws : [undefined]),
     );
   }
@@ -370,7 +403,7 @@ export abstract class RDD<T> {
     other: RDD<[K, W]>,
     numPartitions?: number,
   ): RDD<[K, [V | undefined, W]]> {
-    return this.cogroup(other, numPartitions).flatMapValues(([vs, ws]) =>
+    return this.cogroupAs('rightOuterJoin', other, numPartitions).flatMapValues(([vs, ws]) =>
       cross<V | undefined, W>(vs.length ? vs : [undefined], ws),
     );
   }
@@ -380,7 +413,7 @@ export abstract class RDD<T> {
     other: RDD<[K, W]>,
     numPartitions?: number,
   ): RDD<[K, [V | undefined, W | undefined]]> {
-    return this.cogroup(other, numPartitions).flatMapValues(([vs, ws]) =>
+    return this.cogroupAs('fullOuterJoin', other, numPartitions).flatMapValues(([vs, ws]) =>
       cross<V | undefined, W | undefined>(vs.length ? vs : [undefined], ws.length ? ws : [undefined]),
     );
   }

@@ -6,6 +6,7 @@
  */
 import { KeyMap, partitionOf } from './keys.js';
 import type { Partitioned } from './partitioned.js';
+import { isPair, refuseNonPair } from './checks.js';
 
 /** Spread a table's entries over `n` partitions by key hash, each keeping the table's order. */
 export function hashPartition<K, V>(table: KeyMap<K, V>, n: number): [K, V][][] {
@@ -18,20 +19,32 @@ export function hashPartition<K, V>(table: KeyMap<K, V>, n: number): [K, V][][] 
 export function partitionByKey<K, V>(rdd: Partitioned<[K, V]>, n: number): [K, V][][] {
   const parts: [K, V][][] = Array.from({ length: n }, () => []);
   for (let p = 0; p < rdd.numPartitions; p++) {
-    rdd.iteratePartition(p, (kv) => void parts[partitionOf(kv[0], n)]!.push(kv));
+    rdd.iteratePartition(p, (kv) => {
+      if (!isPair(kv)) refuseNonPair('partitionBy', kv);
+      parts[partitionOf(kv[0], n)]!.push(kv);
+    });
   }
   return parts;
 }
 
-/** For each key in either RDD, all its values from each: `[K, [V[], W[]]]`. */
-export function cogroupPartitions<K, V, W>(a: Partitioned<[K, V]>, b: Partitioned<[K, W]>, n: number): [K, [V[], W[]]][][] {
+/**
+ * For each key in either RDD, all its values from each: `[K, [V[], W[]]]`. `operation` (cogroup,
+ * join, …) names the error on an element of either side that is not a pair.
+ */
+export function cogroupPartitions<K, V, W>(a: Partitioned<[K, V]>, b: Partitioned<[K, W]>, n: number, operation: string): [K, [V[], W[]]][][] {
   const groups = new KeyMap<K, [V[], W[]]>();
   const fresh = (): [V[], W[]] => [[], []];
   for (let p = 0; p < a.numPartitions; p++) {
-    a.iteratePartition(p, (kv) => void groups.entryOrInit(kv[0], fresh).value[0].push(kv[1]));
+    a.iteratePartition(p, (kv) => {
+      if (!isPair(kv)) refuseNonPair(operation, kv);
+      groups.entryOrInit(kv[0], fresh).value[0].push(kv[1]);
+    });
   }
   for (let p = 0; p < b.numPartitions; p++) {
-    b.iteratePartition(p, (kw) => void groups.entryOrInit(kw[0], fresh).value[1].push(kw[1]));
+    b.iteratePartition(p, (kw) => {
+      if (!isPair(kw)) refuseNonPair(operation, kw);
+      groups.entryOrInit(kw[0], fresh).value[1].push(kw[1]);
+    });
   }
   return hashPartition(groups, n);
 }
@@ -47,11 +60,15 @@ export function combinePerPartition<K, V, C>(
   mergeValue: (c: C, v: V) => C,
   mergeCombiners: (a: C, b: C) => C,
   n: number,
+  operation: string,
 ): [K, C][][] {
   const total = new KeyMap<K, C>();
   for (let p = 0; p < rdd.numPartitions; p++) {
     const local = new KeyMap<K, C>();
-    rdd.iteratePartition(p, (kv) => local.fold(kv[0], kv[1], create, mergeValue));
+    rdd.iteratePartition(p, (kv) => {
+      if (!isPair(kv)) refuseNonPair(operation, kv);
+      local.fold(kv[0], kv[1], create, mergeValue);
+    });
     local.forEach((c, k) => total.fold(k, c, same, mergeCombiners));
   }
   return hashPartition(total, n);

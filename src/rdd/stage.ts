@@ -12,6 +12,8 @@
  * says when chains share a compilation).
  */
 
+import { refuseNonPair, shownElement } from './checks.js';
+
 /** An element-wise operation a stage can fuse. */
 export type NarrowOpKind = 'map' | 'flatMap' | 'filter' | 'mapValues' | 'flatMapValues';
 
@@ -29,6 +31,8 @@ export type SinkKind = 'push' | 'array' | 'fold';
 
 /** The fold sink's arguments: the table's primitive keys and combiners, and the combine functions (PairTable.ts). */
 export interface FoldSink {
+  /** The operation the user called (reduceByKey, a stream's groupByKey, …), for the error on an element that is not a pair. */
+  readonly operation: string;
   readonly prim: Map<unknown, unknown>;
   /** A new primitive key with its first combiner. */
   add(key: unknown, combiner: unknown): void;
@@ -43,7 +47,22 @@ export interface BoundStage {
   one(x: unknown): void;
 }
 
-type StageFactory = (fs: readonly ((x: never) => unknown)[], sink: unknown) => BoundStage;
+type StageFactory = (
+  fs: readonly ((x: never) => unknown)[],
+  sink: unknown,
+  notPair: typeof refuseNonPair,
+  iterable: typeof iterableResult,
+) => BoundStage;
+
+/**
+ * A flatMap's result that is not an array, as an array: an iterable is copied (a Set, a string's
+ * characters, a generator); anything else is refused (PySpark: "'int' object is not iterable") —
+ * Array.from would make [] of a number and undefineds of `{ length: 2 }`.
+ */
+function iterableResult(operation: string, a: unknown): readonly unknown[] {
+  if (a != null && typeof (a as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') return Array.from(a as Iterable<unknown>);
+  throw new TypeError(`${operation}: the function must return an iterable (an array, a Set, a string, a generator), it returned ${shownElement(a)}`);
+}
 
 /** Compiled stages by key (see stageKey). */
 const compiled = new Map<string, StageFactory>();
@@ -83,7 +102,7 @@ export function bindStage(ops: readonly NarrowOp[], sinkKind: SinkKind, sink: un
   const key = stageKey(shape, fold ? [...fs, fold.create, fold.merge] : fs);
   let factory = compiled.get(key);
   if (factory === undefined) compiled.set(key, (factory = compile(ops, sinkKind)));
-  return factory(fs, sink);
+  return factory(fs, sink, refuseNonPair, iterableResult);
 }
 
 /** The body consuming element `x`, after the sink's set-up; nested blocks, one per operation. */
@@ -98,6 +117,8 @@ function body(ops: readonly NarrowOp[], sinkKind: SinkKind, level: number): stri
         return `out.push(${x});`;
       case 'fold':
         return (
+          // An element that is no pair fails here, naming the operation, not as key undefined.
+          `if (!Array.isArray(${x}) || ${x}.length !== 2) notPair(sink.operation, ${x});` +
           `const k = ${x}[0], v = ${x}[1];` +
           `if (typeof k === 'object' && k !== null) sink.foldStructured(k, v);` +
           // A combiner may be undefined: only `has` tells a new key from such a one.
@@ -108,21 +129,25 @@ function body(ops: readonly NarrowOp[], sinkKind: SinkKind, level: number): stri
   }
   const f = `f${level}`;
   const rest = body(ops, sinkKind, level + 1);
-  // A flatMap's result is iterated as an array; other iterables are copied into one first.
+  const kind = ops[level]!.kind;
+  // A flatMap's result is iterated as an array; other iterables are copied into one first, and
+  // anything else is refused (the array test stays first: the common case pays nothing more).
   const each = (src: string, element: string): string =>
-    `const a${level} = ${src}; const l${level} = Array.isArray(a${level}) ? a${level} : Array.from(a${level});` +
+    `const a${level} = ${src}; const l${level} = Array.isArray(a${level}) ? a${level} : iterable('${kind}', a${level});` +
     `for (let j${level} = 0; j${level} < l${level}.length; j${level}++) { const ${next} = ${element}; ${rest} }`;
-  switch (ops[level]!.kind) {
+  // The pair operations read x[0] and x[1] of an element only once it is a pair.
+  const pair = `if (!Array.isArray(${x}) || ${x}.length !== 2) notPair('${kind}', ${x});`;
+  switch (kind) {
     case 'map':
       return `{ const ${next} = ${f}(${x}); ${rest} }`;
     case 'filter':
       return `if (${f}(${x})) { const ${next} = ${x}; ${rest} }`;
     case 'mapValues':
-      return `{ const ${next} = [${x}[0], ${f}(${x}[1])]; ${rest} }`;
+      return `{ ${pair} const ${next} = [${x}[0], ${f}(${x}[1])]; ${rest} }`;
     case 'flatMap':
       return `{ ${each(`${f}(${x})`, `l${level}[j${level}]`)} }`;
     case 'flatMapValues':
-      return `{ ${each(`${f}(${x}[1])`, `[${x}[0], l${level}[j${level}]]`)} }`;
+      return `{ ${pair} ${each(`${f}(${x}[1])`, `[${x}[0], l${level}[j${level}]]`)} }`;
   }
 }
 
@@ -141,5 +166,5 @@ function compile(ops: readonly NarrowOp[], sinkKind: SinkKind): StageFactory {
     ` all(src) { for (let i = 0, n = src.length; i < n; i++) { const x0 = src[i]; ${each} } },` +
     ` one(x0) { ${each} },` +
     `};`;
-  return new Function('fs', 'sink', source) as StageFactory;
+  return new Function('fs', 'sink', 'notPair', 'iterable', source) as StageFactory;
 }

@@ -12,6 +12,7 @@ import { StatefulDStream } from './StatefulDStream.js';
 import type { StateSpec } from './StateSpec.js';
 import { resolveStateStore } from '../dstream/stateStore.js';
 import { initialPairsOf } from './args.js';
+import { isPair, refuseNonPair } from '../rdd/checks.js';
 
 type Version<K, S, M> = MapWithStateRecord<K, S, M>[];
 
@@ -356,6 +357,7 @@ export class DiskMapWithStateDStream<K, V, S, M>
       const runs: unknown[][] = Array.from({ length: n }, () => []);
       for (let i = 0; i < data.numPartitions; i++) {
         data.iteratePartition(i, (kv) => {
+          if (!isPair(kv)) refuseNonPair('mapWithState', kv);
           const k = kv[0];
           const code = codeOf(k);
           const h = hashKey(typeof k === 'object' && k !== null ? (code as string).slice(1) : k);

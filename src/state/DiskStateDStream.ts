@@ -9,6 +9,7 @@ import { SpillRDD, SpillWriter, type Spill } from '../rdd/SpillRDD.js';
 import { StatefulDStream } from './StatefulDStream.js';
 import type { UpdateFunction } from './updateFunction.js';
 import { checkNumPartitions, initialPairsOf } from './args.js';
+import { isPair, refuseNonPair } from '../rdd/checks.js';
 
 type Known<K, S> = Change<K, S>;
 
@@ -160,6 +161,7 @@ export class DiskStateDStream<K, V, S> extends StatefulDStream<[K, S], Version> 
     if (data) {
       for (let i = 0; i < data.numPartitions; i++) {
         data.iteratePartition(i, (kv) => {
+          if (!isPair(kv)) refuseNonPair('updateStateByKey', kv);
           const code = codeOf(kv[0]);
           const g = groups.get(code);
           if (g === undefined) groups.set(code, { key: kv[0], values: [kv[1]] });

@@ -12,6 +12,7 @@ import { StatefulDStream } from './StatefulDStream.js';
 import { StateMaps } from './StateMaps.js';
 import { keyInfo, Leaf, type LeafMap, type LeafView, mix, stampOf, structuredCode, TOMBSTONE } from './stateMap.js';
 import type { StateSpec } from './StateSpec.js';
+import { notPairOf } from '../rdd/checks.js';
 
 /** One partition of one batch: the state version after the batch and the batch's mapped values. */
 export interface MapWithStateRecord<K, S, M> {
@@ -260,8 +261,12 @@ export class InternalMapWithStateDStream<K, V, S, M> extends StatefulDStream<
         if (result !== undefined || keepUndefined) mapped[p]!.add(result as M);
       };
       // Small enough for V8 to inline into a fused stage's loop, so a pair made just before (a
-      // map to [k, v]) is read where it is made and never allocated.
-      const apply = (kv: [K, V]): void => applyKV(kv[0], kv[1]);
+      // map to [k, v]) is read where it is made and never allocated; so its check passes no
+      // reference to the element on (notPairOf): the element would escape.
+      const apply = (kv: [K, V]): void => {
+        if (!Array.isArray(kv) || kv.length !== 2) notPairOf('mapWithState', typeof kv, Array.isArray(kv) ? (kv as unknown[]).length : -1);
+        applyKV(kv[0], kv[1]);
+      };
       const data = this.input<K, V>(time);
       if (data) for (let i = 0; i < data.numPartitions; i++) data.iteratePartition(i, apply);
 

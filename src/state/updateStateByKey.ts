@@ -12,6 +12,7 @@ import { checkStateStore, resolveStateStore, type StateStoreOption } from '../ds
 import type { UpdateFunction } from './updateFunction.js';
 import { synchronous } from './synchronous.js';
 import { checkInitialState, checkNumPartitions, initialPairsOf } from './args.js';
+import { isPair, refuseNonPair } from '../rdd/checks.js';
 
 export type { UpdateFunction };
 
@@ -110,6 +111,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, S], Parts<K, S>> 
     if (data) {
       for (let i = 0; i < data.numPartitions; i++) {
         data.iteratePartition(i, (kv) => {
+          if (!isPair(kv)) refuseNonPair('updateStateByKey', kv);
           const g = groups[partitionOf(kv[0], n)]!.entryOrInit(kv[0], () => []);
           g.value.push(kv[1]);
         });

@@ -233,7 +233,7 @@ export class DiskReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K,
   private reduceBatch(t: number): Array<[K, V]> | undefined {
     const rdd = this.parent.getOrCompute(t);
     if (!rdd) return undefined;
-    const pairs = rdd.combineByKey((v: V) => v, this.f, this.f, this.numPartitions).collect();
+    const pairs = rdd.combineByKeyAs(this.operation, (v: V) => v, this.f, this.f, this.numPartitions).collect();
     return pairs.length > 0 ? pairs : undefined;
   }
 

@@ -285,7 +285,7 @@ export class ReducedWindowedDStream<K, V> extends SlidingDStream<[K, V], [K, V]>
     const keep = this.entering;
     const rdd = keep ? batch.filter(([k]) => keep(k, t)) : batch;
     const f = this.f;
-    const reduced = rdd.combineByKey((v: V) => v, f, f, this.numPartitions);
+    const reduced = rdd.combineByKeyAs(this.operation, (v: V) => v, f, f, this.numPartitions);
     const slice: BatchSlice<K, V> = { keys: [], values: [] };
     let size = 0;
     for (let i = 0; i < this.numPartitions; i++) {

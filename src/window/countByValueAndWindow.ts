@@ -2,12 +2,20 @@ import '../dstream/index.js';
 import { DStream } from '../dstream/DStream.js';
 import type { Duration } from '../util/duration.js';
 import { ReducedWindowedDStream } from './ReducedWindowedDStream.js';
-import { windowSpec } from './windowArgs.js';
+import { windowPartitionOptions, windowSpec, type WindowPartitionOptions } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
   interface DStream<T> {
-    /** Every `slideDuration`, each distinct element of the last `windowDuration` with how often it occurs. */
-    countByValueAndWindow(windowDuration: Duration, slideDuration?: Duration, numPartitions?: number): DStream<[T, number]>;
+    /**
+     * Every `slideDuration`, each distinct element of the last `windowDuration` with how often it
+     * occurs. The last argument is Spark's numPartitions, or `{ numPartitions?, name? }` (a name
+     * lets getOrCreate restore the window's counts into a changed graph).
+     */
+    countByValueAndWindow(
+      windowDuration: Duration,
+      slideDuration?: Duration,
+      numPartitions?: number | WindowPartitionOptions,
+    ): DStream<[T, number]>;
   }
 }
 
@@ -24,13 +32,15 @@ DStream.prototype.countByValueAndWindow = function <T>(
   this: DStream<T>,
   windowDuration: Duration,
   slideDuration?: Duration,
-  numPartitions?: number,
+  last?: number | WindowPartitionOptions,
 ): DStream<[T, number]> {
   const op = 'countByValueAndWindow';
   const { slideDuration: slide } = windowSpec(this as DStream<unknown>, windowDuration, slideDuration, op);
+  const { numPartitions, name } = windowPartitionOptions(op, last);
   const ones = this.map((t): [T, number] => [t, 1]);
   return new ReducedWindowedDStream(ones, add, subtract, windowDuration, slide, {
     numPartitions,
+    ...(name === undefined ? {} : { name }),
     filterFunc: (kv) => kv[1] !== 0,
     operation: op,
     requireCheckpoint: false,

@@ -6,7 +6,7 @@ import type { Duration } from '../util/duration.js';
 import { SavedWindowBatches } from './SavedWindowBatches.js';
 import { SlidingDStream } from './SlidingDStream.js';
 import { TaskBatches } from './TaskBatches.js';
-import { parentTimes, type WindowOptions } from './windowArgs.js';
+import { parentTimes, windowOptions, type WindowOptions } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
   interface DStream<T> {
@@ -100,5 +100,5 @@ export class CountByWindowDStream<T> extends SlidingDStream<T, number> implement
 }
 
 DStream.prototype.countByWindow = function <T>(this: DStream<T>, windowDuration: Duration, slideDuration?: Duration, options?: WindowOptions) {
-  return new CountByWindowDStream(this, windowDuration, slideDuration, options);
+  return new CountByWindowDStream(this, windowDuration, slideDuration, windowOptions('countByWindow', options));
 };

@@ -14,5 +14,5 @@ export {
   type ReducedWindowMeta,
   type ReducedWindowedOptions,
 } from './ReducedWindowedDStream.js';
-export { windowSpec, type WindowSpec, type WindowOptions } from './windowArgs.js';
+export { windowSpec, type WindowSpec, type WindowOptions, type WindowPartitionOptions } from './windowArgs.js';
 export { TaskBatches } from './TaskBatches.js';

@@ -6,7 +6,7 @@ import type { Duration } from '../util/duration.js';
 import { SavedWindowBatches } from './SavedWindowBatches.js';
 import { SlidingDStream } from './SlidingDStream.js';
 import { TaskBatches } from './TaskBatches.js';
-import { parentTimes, type WindowOptions } from './windowArgs.js';
+import { parentTimes, windowOptions, type WindowOptions } from './windowArgs.js';
 
 declare module '../dstream/DStream.js' {
   interface DStream<T> {
@@ -35,9 +35,20 @@ export class WindowedDStream<T> extends SlidingDStream<T, T> implements Checkpoi
   /** The window's name (see Checkpointable.stateName), or undefined. */
   readonly stateName: string | undefined;
 
-  constructor(parent: DStream<T>, windowDuration: Duration, slideDuration?: Duration, options: WindowOptions = {}) {
-    const stateName = checkStateName(options?.name, 'window');
-    super(parent, windowDuration, slideDuration, 'window');
+  /**
+   * `operation`: the operation the window is part of (reduceByKeyAndWindow without an inverse
+   * keeps its batches in one), for errors and the named state's shape: a restore into another
+   * operation that keeps other batches under the same name is refused.
+   */
+  constructor(
+    parent: DStream<T>,
+    windowDuration: Duration,
+    slideDuration?: Duration,
+    options: WindowOptions = {},
+    private readonly operation = 'window',
+  ) {
+    const stateName = checkStateName(options?.name, operation);
+    super(parent, windowDuration, slideDuration, operation);
     this.stateName = stateName;
     // A parent batch belongs to several windows: compute it once.
     parent.persist();
@@ -92,7 +103,7 @@ export class WindowedDStream<T> extends SlidingDStream<T, T> implements Checkpoi
   }
 
   stateShape(): string {
-    return `window window=${this.windowDuration} slide=${this.slideDuration}`;
+    return `${this.operation} window=${this.windowDuration} slide=${this.slideDuration}`;
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
@@ -101,5 +112,5 @@ export class WindowedDStream<T> extends SlidingDStream<T, T> implements Checkpoi
 }
 
 DStream.prototype.window = function <T>(this: DStream<T>, windowDuration: Duration, slideDuration?: Duration, options?: WindowOptions) {
-  return new WindowedDStream(this, windowDuration, slideDuration, options);
+  return new WindowedDStream(this, windowDuration, slideDuration, windowOptions('window', options));
 };

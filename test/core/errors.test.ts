@@ -1,5 +1,5 @@
 // Misuse gets a clear error; a failing user function fails its batch and nothing is swallowed.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   ManualClock,
   StreamingContext,
@@ -159,11 +159,33 @@ describe('lifecycle misuse', () => {
     expect(() => ssc.transform([], () => undefined as never)).toThrow(/at least one stream/);
   });
 
-  it('starting twice throws', async () => {
+  it('starting twice only warns, as Spark (it throws only for a stopped context)', async () => {
+    const { ssc, clock } = manual();
+    const seen: number[] = [];
+    ssc.queueStream([[1]]).foreachRDD((rdd) => void seen.push(...rdd.collect()));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await ssc.start();
+      await expect(ssc.start()).resolves.toBeUndefined();
+      await ssc.start();
+      expect(warn.mock.calls).toEqual([['[dstreams] StreamingContext has already been started']]); // once
+      expect(ssc.state).toBe('active');
+      await clock.advance(1000);
+      expect(seen).toEqual([1]); // one context running, not two
+    } finally {
+      warn.mockRestore();
+      await ssc.stop();
+    }
+    await expect(ssc.start()).rejects.toThrow(/stopped and cannot be started again/);
+  });
+
+  it('a start refused before the context started may be tried again', async () => {
     const { ssc } = manual();
-    ssc.queueStream([[1]]).foreachRDD(() => undefined);
-    await ssc.start();
-    await expect(ssc.start()).rejects.toThrow(/already been started/);
+    const s = ssc.queueStream([[1]]);
+    await expect(ssc.start()).rejects.toThrow(/No output operations registered/);
+    s.foreachRDD(() => undefined);
+    await expect(ssc.start()).resolves.toBeUndefined();
+    expect(ssc.state).toBe('active');
     await ssc.stop();
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ManualClock, RDD, StreamingContext, SystemClock, type DStream } from '../../src/index.js';
 import { listenBelowEphemeral } from '../helpers/ports.js';
 
@@ -350,16 +350,45 @@ describe('stopping', () => {
     expect(() => other.stop('graceful' as unknown as boolean)).toThrow(/stop takes \{ graceful\?: boolean \}/);
   });
 
-  it('a second start() while the first opens its checkpoint store says the context is already started', async () => {
+  it('a second start() while the first opens its checkpoint store warns and resolves when the first does', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-double-start-'));
     const { ssc } = manual();
     ssc.checkpoint(dir);
     ssc.queueStream<number>([]).foreachRDD(() => undefined);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
       const first = ssc.start();
-      await expect(ssc.start()).rejects.toThrow('StreamingContext has already been started');
-      await first;
+      let firstDone = false;
+      void first.then(() => (firstDone = true));
+      await ssc.start();
+      expect(firstDone).toBe(true); // it waited for the first start
+      expect(ssc.state).toBe('active');
+      expect(warn.mock.calls).toEqual([['[dstreams] StreamingContext has already been started']]);
     } finally {
+      warn.mockRestore();
+      await ssc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a second start() while the first fails fails with it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-double-start-'));
+    const { ssc } = manual();
+    ssc.checkpoint(dir);
+    ssc.queueStream<number>([]).foreachRDD(() => undefined);
+    const other = new StreamingContext({ batchDuration: 1000, clock: new ManualClock() });
+    other.checkpoint(dir);
+    other.queueStream<number>([]).foreachRDD(() => undefined);
+    await other.start(); // holds the store: the next start cannot open it
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const first = ssc.start();
+      first.catch(() => undefined);
+      await expect(ssc.start()).rejects.toThrow(/already in use by another StreamingContext/);
+      await expect(first).rejects.toThrow(/already in use by another StreamingContext/);
+    } finally {
+      warn.mockRestore();
+      await other.stop();
       await ssc.stop();
       rmSync(dir, { recursive: true, force: true });
     }

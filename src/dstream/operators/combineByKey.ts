@@ -11,10 +11,12 @@ export class ShuffledDStream<K, V, C> extends UnaryDStream<[K, V], [K, C]> {
     readonly mergeValue: (c: C, v: V) => C,
     readonly mergeCombiners: (a: C, b: C) => C,
     readonly numPartitions: number,
+    /** The operation the user called (reduceByKey, groupByKey, …): a batch's errors name it. */
+    readonly operation = 'combineByKey',
   ) {
     super(parent);
     // The operations that make one (reduceByKey, groupByKey, …) checked it, under their names.
-    checkPartitions(numPartitions, 'combineByKey');
+    checkPartitions(numPartitions, operation);
   }
 
   /**
@@ -29,6 +31,6 @@ export class ShuffledDStream<K, V, C> extends UnaryDStream<[K, V], [K, C]> {
   compute(time: number): RDD<[K, C]> | undefined {
     return this.parent
       .getOrCompute(time)
-      ?.combineByKey(this.create, this.mergeValue, this.mergeCombiners, this.numPartitions);
+      ?.combineByKeyAs(this.operation, this.create, this.mergeValue, this.mergeCombiners, this.numPartitions);
   }
 }

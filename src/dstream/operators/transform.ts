@@ -12,13 +12,17 @@ declare module '../DStream.js' {
   }
 }
 
-/** Spark's TransformedDStream: the RDDs of several parents at one time, combined by a function. */
+/**
+ * Spark's TransformedDStream: the RDDs of several parents at one time, combined by a function.
+ * `operation`: the one the user called (transformWith, join, …), which its errors name.
+ */
 export class TransformedDStream<U> extends NaryDStream<U> {
   constructor(
     parents: readonly DStream<unknown>[],
     private readonly f: (rdds: RDD<unknown>[], time: number) => RDD<U>,
+    operation = 'transform',
   ) {
-    super(parents, 'transform');
+    super(parents, operation);
   }
 
   compute(time: number): RDD<U> | undefined {
@@ -41,7 +45,9 @@ DStream.prototype.transformWith = function <T, U, V>(
   f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<V>,
 ): DStream<V> {
   fn('transformWith', f);
-  return new TransformedDStream<V>([this, stream('transformWith', other) as DStream<unknown>], (rdds, time) =>
-    f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time),
+  return new TransformedDStream<V>(
+    [this, stream('transformWith', other) as DStream<unknown>],
+    (rdds, time) => f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time),
+    'transformWith',
   );
 };
