@@ -32,7 +32,7 @@ import type { StreamingShape } from './analysis.js';
 import { EngineDisplay } from './engineDisplay.js';
 import { MicroBatchInput, type MicroBatchPosition, type PlannedBatch } from './MicroBatchInput.js';
 import { perSecond, type StreamingQueryProgress } from './progress.js';
-import type { Trigger } from './StreamingQuery.js';
+import type { Trigger } from './trigger.js';
 import { AggregateStateDStream, DedupStateDStream, type StateContext } from './StateStoreDStream.js';
 import { WatermarkTracker, type WatermarkPolicy, type WatermarkState } from './WatermarkTracker.js';
 

@@ -27,8 +27,9 @@ import { triggerIntervalMs } from '../interval.js';
 import { withOpeningSignal } from '../sources/Source.js';
 import type { MicroBatchExecution } from './MicroBatchExecution.js';
 import type { StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
+import type { Trigger } from './trigger.js';
 
-export type Trigger = { processingTime: string | number } | { once: true } | { availableNow: true };
+export type { Trigger };
 
 /** How many progress reports recentProgress keeps (Spark's spark.sql.streaming.numRecentProgressUpdates). */
 const RECENT_PROGRESS = 100;

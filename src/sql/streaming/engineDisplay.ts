@@ -7,7 +7,7 @@
  */
 import type { BatchDisplay, DisplayedBatch } from '../../context/attachments.js';
 import { triggerIntervalMs } from '../interval.js';
-import type { Trigger } from './StreamingQuery.js';
+import type { Trigger } from './trigger.js';
 
 /** Batches kept for lookup: the engine runs one at a time, so the last few are enough for its events. */
 const KEPT = 16;
