@@ -147,12 +147,12 @@ function closeOptionName(name: string): string | undefined {
 export function checkOptionNames(options: object): void {
   const unknown = Object.keys(options).filter((k) => !Object.hasOwn(OPTION_NAMES, k));
   if (unknown.length > 0) {
-    const described = unknown.map((k) => {
+    const named = unknown.map((k) => {
       const close = closeOptionName(k);
       return close === undefined ? `'${k}'` : `'${k}' (did you mean '${close}'?)`;
     });
     throw new TypeError(
-      `new StreamingContext: unknown option${unknown.length > 1 ? 's' : ''} ${described.join(', ')}; ` +
+      `new StreamingContext: unknown option${unknown.length > 1 ? 's' : ''} ${named.join(', ')}; ` +
         `the options are ${Object.keys(OPTION_NAMES).join(', ')}`,
     );
   }
