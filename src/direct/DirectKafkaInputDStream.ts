@@ -37,9 +37,10 @@
  * count is fixed when its ranges are decided).
  *
  * Kafka unreachable in the middle of a run: the lookup or the read retries with back-off for up
- * to `retry.timeout.ms` (default 2 min) — the batch waits and the ones after it queue — then the
- * batch fails, which stops the context with that error. Nothing is skipped either way: a range
- * is consumed only by a batch that completes.
+ * to `retry.timeout.ms` (default 2 min) — the batch waits and the ones after it queue, a warning
+ * says so once and another line when Kafka answers again — then the batch fails, which stops the
+ * context with that error. Nothing is skipped either way: a range is consumed only by a batch
+ * that completes.
  *
  * The stream's whole reading protocol (deciding ranges, reading ahead, completing) reads in this
  * file; the checkpoint record and recovery are in kafkaCheckpoint.ts, commitAsync in
@@ -195,7 +196,12 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
   }
 
   private kafka(): KafkaClient {
-    this.client ??= new KafkaClient(this.params, () => this.stopped || this.graph.lifecycle === 'stopped');
+    // An outage is told once (client.ts); scaled out, the copy's group tells it (kafka/group.ts).
+    this.client ??= new KafkaClient(
+      this.params,
+      () => this.stopped || this.graph.lifecycle === 'stopped',
+      this.ownership ? undefined : (m) => console.warn(`dstreams: ${m}`),
+    );
     return this.client;
   }
 

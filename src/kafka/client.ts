@@ -16,6 +16,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Fetcher, settleAll, type Cursor } from './fetch.js';
 import { internalCluster, protocolError, READ_UNCOMMITTED, type FetchedMessage, type InternalCluster } from './internals.js';
 import type { OffsetRange } from './OffsetRange.js';
+import { OutageNotice } from './outage.js';
 import { tpKey, type ResolvedKafkaParams } from './params.js';
 import { decodeRecord, rawRecord, userDecoder, type KafkaRecord, type RawKafkaRecord, type RecordDecoders } from './records.js';
 import { describeError, FatalKafkaError, isOffsetOutOfRange, withRetry } from './retry.js';
@@ -48,7 +49,8 @@ export interface ReadOptions {
 
 /**
  * One connection to a Kafka cluster for a stream or a createRDD call. Every operation retries
- * with back-off as `params.retryTimeoutMs` / `topicWaitMs` allow (see retry.ts).
+ * with back-off as `params.retryTimeoutMs` / `topicWaitMs` allow (see retry.ts); with a `log`,
+ * an outage is told once when it starts and once when Kafka answers again (outage.ts).
  */
 export class KafkaClient {
   readonly kafka: Kafka;
@@ -60,10 +62,13 @@ export class KafkaClient {
   private closed = false;
   private readonly abort = new AbortController();
   private readonly fetcher: Fetcher;
+  private readonly notice: OutageNotice | undefined;
 
   constructor(
     readonly params: ResolvedKafkaParams,
     private readonly shouldStop: () => boolean = () => false,
+    /** Where the outage notices go; none without (a scaled-out copy's group tells them: group.ts). */
+    log?: (message: string) => void,
   ) {
     this.kafka = new Kafka({
       clientId: params.clientId,
@@ -78,6 +83,7 @@ export class KafkaClient {
       retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     this.fetcher = new Fetcher(() => this.cluster!, this.abort.signal, params);
+    this.notice = log && new OutageNotice(params.brokers, params.retryTimeoutMs, log);
   }
 
   /** Figures: fetch requests sent, records Kafka returned (including those outside the ranges, dropped). */
@@ -98,8 +104,11 @@ export class KafkaClient {
     if (this.closed) return Promise.reject(new Error(`${what}: the Kafka client is closed`));
     return withRetry(
       async () => {
+        const started = Date.now();
         await this.connect();
-        return op();
+        const result = await op();
+        this.notice?.answered(what, started);
+        return result;
       },
       {
         what: `${what} (Kafka ${this.params.brokers.join(',')})`,
@@ -110,6 +119,7 @@ export class KafkaClient {
         // A long read past the bound goes on while the leaders answer its fetches.
         progress: () => this.fetcher.stats.answers,
         silenceMs: clamp(this.params.retryTimeoutMs, 1000, 30_000),
+        onRetrying: (e) => this.notice?.retrying(what, e),
         onRetry: async () => {
           await this.cluster?.refreshMetadata().catch(() => undefined);
         },

@@ -2,7 +2,8 @@
  * Is an error Kafka being unreachable (a broker down or restarting, a coordinator moving or still
  * loading) rather than a real answer? A scaled-out copy rides those out for `retry.timeout.ms`
  * (kafka/group.ts, scaleout/transactions.ts) and fails fast on anything else (authorization, an
- * unknown topic, a record refused).
+ * unknown topic, a record refused). A direct stream's client (kafka/client.ts) retries each
+ * operation for `retry.timeout.ms` too, and says so once per outage (`OutageNotice`).
  */
 import { causeChain } from '../util/causeChain.js';
 
@@ -50,3 +51,41 @@ export function isKafkaUnreachable(e: unknown): boolean {
 
 /** "1.5 s" */
 export const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
+
+/**
+ * What a client's retrying operations (kafka/client.ts) tell the user of an outage: one line when
+ * an operation first finds Kafka unreachable and retries, one when an operation begun after that
+ * goes through, with how long Kafka was unreachable. Once per outage — not per retry, operation
+ * or partition; an outage later is told again. As the scaled-out group's lines (group.ts).
+ */
+export class OutageNotice {
+  /** When the outage was first seen; undefined while Kafka answers. */
+  private since: number | undefined;
+
+  constructor(
+    private readonly brokers: readonly string[],
+    private readonly retryTimeoutMs: number,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  /** `what` failed with `error` and is retried (retry.ts's onRetrying). */
+  retrying(what: string, error: unknown): void {
+    if (this.since !== undefined || !isKafkaUnreachable(error)) return;
+    this.since = Date.now();
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.log(
+      `Kafka ${this.brokers.join(',')} unreachable (${why}) while ${what}: ` +
+        `retrying with back-off for up to retry.timeout.ms = ${seconds(this.retryTimeoutMs)} before failing`,
+    );
+  }
+
+  /**
+   * An attempt of `what` begun at `startedAt` went through. One begun before the outage was seen
+   * may have been answered before it: it does not end the outage.
+   */
+  answered(what: string, startedAt: number): void {
+    if (this.since === undefined || startedAt < this.since) return;
+    this.log(`Kafka ${this.brokers.join(',')} reachable again after ${seconds(Date.now() - this.since)} unreachable: ${what} went through`);
+    this.since = undefined;
+  }
+}

@@ -38,6 +38,8 @@ export interface RetryOptions {
   signal?: AbortSignal | undefined;
   /** Checked after a failed attempt (and while waiting to retry): true gives up at once (the context is stopping). */
   giveUp?: () => boolean;
+  /** Called when a failed attempt is to be retried, before the back-off (the client's outage notice). */
+  onRetrying?: (error: unknown, attempt: number) => void;
   /** Called before each retry (e.g. to refresh metadata). */
   onRetry?: (error: unknown, attempt: number) => void | Promise<void>;
   /**
@@ -206,6 +208,7 @@ export async function withRetry<T>(op: (attempt: number) => Promise<T>, o: Retry
           e,
         );
       }
+      o.onRetrying?.(e, attempt);
       const wakeAt = Date.now() + Math.min(backoff, Math.max(0, bound - elapsed));
       while (Date.now() < wakeAt && !o.signal?.aborted && !o.giveUp?.()) {
         await sleep(Math.min(100, wakeAt - Date.now()), o.signal);

@@ -95,7 +95,8 @@ class KafkaSource implements Source {
   ) {}
 
   private kafka(): KafkaClient {
-    return (this.client ??= new KafkaClient(resolveKafkaParams(this.params), () => this.stopping));
+    // An outage is told once when it starts and once when Kafka answers again (kafka/outage.ts).
+    return (this.client ??= new KafkaClient(resolveKafkaParams(this.params), () => this.stopping, (m) => console.warn(`dstreams: ${m}`)));
   }
 
   private async topics(): Promise<string[]> {
