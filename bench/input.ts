@@ -67,3 +67,48 @@ export async function startFeeder(file: string): Promise<number> {
   const child = spawn(process.execPath, ['-e', FEEDER, file], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
 }
+
+/** The paced feeder: `rate` lines a second in 5 ms steps, each `k<n>` with n uniform in [0, keys), for `seconds`. */
+const PACED_FEEDER = `
+const net = require('node:net');
+const [rate, seconds, keys] = process.argv.slice(1).map(Number);
+let s = 42; const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff) / 0x80000000);
+const server = net.createServer((sock) => {
+  sock.on('error', () => {});
+  const t0 = Date.now(); let sent = 0;
+  const step = () => {
+    const elapsed = Date.now() - t0;
+    const due = Math.min(rate * seconds, Math.floor((rate * elapsed) / 1000));
+    let out = '';
+    for (; sent < due; sent++) out += 'k' + Math.floor(rnd() * keys) + '\\n';
+    if (out) sock.write(out);
+    if (sent >= rate * seconds) { sock.end(); server.close(); process.stdout.write('sent ' + sent + '\\n'); return; }
+    setTimeout(step, 5);
+  };
+  step();
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+`;
+
+/**
+ * Starts a paced feeder process (one connection): resolves with its port and a reader of how many
+ * lines it sent (0 until it has sent them all).
+ */
+export async function startPacedFeeder(rate: number, seconds: number, keys: number): Promise<{ port: number; sent: () => number }> {
+  const feeder = spawn(process.execPath, ['-e', PACED_FEEDER, String(rate), String(seconds), String(keys)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let sent = 0;
+  const port = await new Promise<number>((resolve) => {
+    let first = true;
+    feeder.stdout.on('data', (d: Buffer) => {
+      for (const line of String(d).trim().split('\n')) {
+        if (first) {
+          first = false;
+          resolve(Number(line));
+        } else if (line.startsWith('sent ')) sent = Number(line.slice(5));
+      }
+    });
+  });
+  return { port, sent: () => sent };
+}
