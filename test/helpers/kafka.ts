@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type Message } from 'kafkajs';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { sendInBatches } from '../../src/kafka/produce.js';
 import { freePorts } from './ports.js';
 
@@ -333,6 +333,35 @@ process.once('exit', () => {
     }
   }
 });
+
+/**
+ * A private broker for the test file that calls this at its top level: started before its tests,
+ * destroyed after them. The object delegates to it (its `brokers` and `port` read once started).
+ */
+export function usePrivateBroker(): PrivateBroker {
+  let broker: PrivateBroker | undefined;
+  beforeAll(async () => {
+    broker = await startPrivateBroker();
+  }, 180_000);
+  afterAll(async () => {
+    await broker?.destroy();
+  }, 120_000);
+  const started = (): PrivateBroker => {
+    if (!broker) throw new Error('private broker not started (call usePrivateBroker at the top level of the test file)');
+    return broker;
+  };
+  return {
+    get brokers() {
+      return started().brokers;
+    },
+    get port() {
+      return started().port;
+    },
+    stop: () => started().stop(),
+    start: () => started().start(),
+    destroy: () => started().destroy(),
+  };
+}
 
 /**
  * A broker of the test's own on free ports (about 3 s to start), for tests that stop and restart

@@ -2,18 +2,12 @@
 // never the shared one): one warning when the batch first finds Kafka unreachable — naming the
 // brokers, what it was doing and the retry bound —, one line when Kafka answers again, nothing per
 // retry or per partition; a later outage is told again. Every record is still read once.
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KafkaUtils, ManualClock, StreamingContext } from '../../src/index.js';
-import { createTopic, produceLines, startPrivateBroker, uniqueTopic, type PrivateBroker } from '../helpers/kafka.js';
+import { createTopic, produceLines, uniqueTopic, usePrivateBroker } from '../helpers/kafka.js';
 import { sleep } from './helpers.js';
 
-let broker: PrivateBroker;
-beforeAll(async () => {
-  broker = await startPrivateBroker();
-}, 180_000);
-afterAll(async () => {
-  await broker?.destroy();
-}, 120_000);
+const broker = usePrivateBroker();
 afterEach(() => {
   vi.restoreAllMocks();
 });

@@ -1,18 +1,12 @@
 // The broker going away in the middle of a run (a private broker of this file, never the shared
 // one): a direct stream's batch waits, retrying with back-off, and the stream resumes with
 // nothing lost once the broker is back; past `retry.timeout.ms` the batch fails loudly instead.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KafkaUtils, ManualClock, StreamingContext, type CompletedBatchInfo, type KafkaRDD } from '../../src/index.js';
-import { createTopic, produceLines, startPrivateBroker, uniqueTopic, type PrivateBroker } from '../helpers/kafka.js';
+import { createTopic, produceLines, uniqueTopic, usePrivateBroker } from '../helpers/kafka.js';
 import { sleep, sum } from './helpers.js';
 
-let broker: PrivateBroker;
-beforeAll(async () => {
-  broker = await startPrivateBroker();
-}, 180_000);
-afterAll(async () => {
-  await broker?.destroy();
-}, 120_000);
+const broker = usePrivateBroker();
 
 const lines = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
 

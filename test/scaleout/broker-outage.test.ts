@@ -3,20 +3,14 @@
 // a task commit whose outcome is unknown closes the task and the copy rejoins the group, whose
 // member keeps rejoining for up to retry.timeout.ms — and the final table is exact (nothing lost,
 // no batch counted twice). The copies log the outage once and its end once. Real PostgreSQL.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTopic, produceLines, startPrivateBroker, uniqueTopic, type PrivateBroker } from '../helpers/kafka.js';
+import { describe, expect, it } from 'vitest';
+import { createTopic, produceLines, uniqueTopic, usePrivateBroker } from '../helpers/kafka.js';
 import { sinkConnection, useScratchSchema } from '../helpers/postgres.js';
 import { BATCH_MS, lines, sleep, startCopy, tableCatchesUp, tasksOf, tempDir, type Copy } from './copies.js';
 
 const scratch = useScratchSchema('dstreams_scaleout_outage');
 
-let broker: PrivateBroker;
-beforeAll(async () => {
-  broker = await startPrivateBroker();
-}, 180_000);
-afterAll(async () => {
-  await broker?.destroy();
-}, 120_000);
+const broker = usePrivateBroker();
 
 describe('a scaled-out job and a broker outage', () => {
   it('two copies survive the broker stopped for ~12 s mid-run and started again: both keep running, the table is exact', { timeout: 420_000 }, async () => {
