@@ -12,7 +12,9 @@
  * updates keys of a 100 k-key state. Each rate runs in a process of its own (a fresh heap).
  * LATENCY_DEBUG=1 prints every batch: records, scheduling, processing and total delay;
  * LATENCY_PARTITIONS=n gives mapWithState n partitions, LATENCY_BLOCK_MS=ms the receiver's
- * blockInterval (experiments on the batch's array sizes, below). The
+ * blockInterval (experiments on the batch's array sizes, below), LATENCY_MIN_MERGE=n the changes a
+ * delta log holds before a snapshot merge (SnapshotMerges.minMergeChanges), LATENCY_THREADS=1
+ * prints the CPU each thread of the process took. The
  * processing delay does not include the batch's checkpoint commit (written after its output
  * operations, before the batch completes): when it is small and the scheduling delay large, the
  * batches wait for the commits.
@@ -239,13 +241,21 @@
  * gave p99 108 / 186 / 806 ms in three runs (1.19-1.64 us a record in all; a fourth run stalled
  * behind a slow fsync, p99 1.8 s): near the goal on this 2-core VM, which the feeder shares,
  * not clearly under it.
+ * Per thread (LATENCY_THREADS=1, /proc): at 800 k and 1 M records/s the main thread took 6.9-8.1 s
+ * of a ~9 s run (~1 us a record at 1 M: the one core, whatever the other threads do), V8's four
+ * helper threads ~0.4-0.5 s each, the snapshot merges' thread 0.1-0.6 s, LevelDB's pool ~0.1 s.
+ * Merging less often (LATENCY_MIN_MERGE=600000, a merge every ~10 batches instead of ~2), two
+ * pairs at each rate: p99 603 / 617 against 758 / 352 ms at 800 k, 769 / 771 against 874 / 702 ms
+ * at 1 M, main thread unchanged: not the lever. Between 600 k and 800 k records/s is where p99
+ * leaves one batch here (600 k: p99 84-160 ms in four runs).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RDD, StateSpec, StreamingContext, type State } from '../src/index.js';
+import { SnapshotMerges } from '../src/checkpoint/SnapshotMerges.js';
 import { startPacedFeeder } from './input.js';
 
 const rates = (process.argv[2] ?? '100000,300000,1000000').split(',').map(Number);
@@ -269,7 +279,33 @@ interface Figures {
   minorFaults: number;
 }
 
+/** CPU seconds of this process's threads (Linux /proc), by thread id, with their names. */
+function threadCpu(): Map<number, { name: string; s: number }> {
+  const out = new Map<number, { name: string; s: number }>();
+  for (const t of existsSync('/proc/self/task') ? readdirSync('/proc/self/task') : []) {
+    try {
+      const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8').trim();
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(t), { name: readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim(), s: (Number(f[11]) + Number(f[12])) / 100 });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** LATENCY_THREADS=1: the CPU seconds each kind of thread took since `before` (the main thread is "main"). */
+function threadCpuByName(before: Map<number, { name: string; s: number }>): string {
+  const by = new Map<string, number>();
+  for (const [t, { name, s }] of threadCpu()) {
+    const key = t === process.pid ? 'main' : `${name}#${t}`;
+    by.set(key, (by.get(key) ?? 0) + s - (before.get(t)?.s ?? 0));
+  }
+  return [...by].map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ');
+}
+
 async function child(rate: number): Promise<Figures> {
+  if (process.env.LATENCY_MIN_MERGE) SnapshotMerges.minMergeChanges = Number(process.env.LATENCY_MIN_MERGE);
   const { port, sent: sentSoFar } = await startPacedFeeder(rate, seconds, keys);
   const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-latency-'));
   const blockInterval = process.env.LATENCY_BLOCK_MS ? Number(process.env.LATENCY_BLOCK_MS) : undefined;
@@ -302,11 +338,13 @@ async function child(rate: number): Promise<Figures> {
     },
   });
   const cpu0 = process.cpuUsage();
+  const threads0 = threadCpu();
   const faults0 = process.resourceUsage().minorPageFault;
   await ssc.start();
   const deadline = Date.now() + (seconds + 10) * 1000;
   while ((sentSoFar() === 0 || received < sentSoFar()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const used = process.cpuUsage(cpu0);
+  if (process.env.LATENCY_THREADS) console.error(threadCpuByName(threads0));
   const minorFaults = process.resourceUsage().minorPageFault - faults0;
   await ssc.stop();
   rmSync(dir, { recursive: true, force: true });
