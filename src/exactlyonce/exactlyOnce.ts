@@ -212,6 +212,17 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
   };
 
   let ssc = await StreamingContext.getOrCreate(checkpointDir, () => create({ fromOffsets, lastCommitted, fromCheckpoint: hasCheckpoint }));
+  if (ssc.applicationId !== undefined) {
+    // Its copies own partitions by the group's say: its checkpoint cannot be proven against the
+    // sink's (all copies') claims, and `create` seeding state from the whole table would give
+    // each copy keys it does not own. Its restart is the group's (docs/scale-out.md).
+    await ssc.stop();
+    throw new Error(
+      `resumeFromSink is for a job of one process, and this one is scaled out (applicationId '${ssc.applicationId}'): ` +
+        'its copies resume from the offsets their group committed and their changelogs. Write its results with ' +
+        'writeFenced(stream, sink, toRow) and start it with job.create or getOrCreate (docs/scale-out.md)',
+    );
+  }
   const recoveredFrom = ssc.recoveredFrom;
   if (recoveredFrom === undefined) {
     if (damage !== undefined) {

@@ -170,6 +170,21 @@ describe('resumeFromSink', () => {
     );
   });
 
+  it('a scaled-out job (applicationId) is refused, naming writeFenced: its copies resume from their group, not from the sink', async () => {
+    const sink = await makeSink();
+    const dir = mkdtempSync(join(tmpdir(), 'dstreams-eo-'));
+    dirs.push(dir);
+    const scaledOut = (): StreamingContext => {
+      const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock(0), applicationId: 'eo-scaled-out' });
+      ssc.checkpoint(dir);
+      ssc.queueStream([kafkaLikeBatch(0)]).foreachRDD(sink.writer());
+      return ssc;
+    };
+    await expect(resumeFromSink({ checkpointDir: dir, sink, topics: ['t'], create: scaledOut })).rejects.toThrow(
+      /resumeFromSink is for a job of one process, and this one is scaled out \(applicationId 'eo-scaled-out'\).*writeFenced/,
+    );
+  });
+
   it('storedFromOffsets keeps the asked topics only (topic names may contain ":")', async () => {
     const sink = await makeSink();
     expect(await storedFromOffsets(sink, ['t'])).toBeUndefined();
