@@ -307,6 +307,8 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
  * Says which streams of `ssc`, starting from the sink, lose what the checkpoint held (undefined
  * when it has none): the table holds results, not a window's batches nor every state.
  */
+const listed = (lines: string[]): string => lines.map((l) => `[${l}]`).join(', ');
+
 function warnNotRebuilt(
   ssc: StreamingContext,
   cause: string,
@@ -317,8 +319,16 @@ function warnNotRebuilt(
   if (lost.windows.length === 0 && lost.states.length === 0) return undefined;
   const at = fromOffsets ? `the sink's offsets ${JSON.stringify(fromOffsets)}` : 'where auto.offset.reset puts the stream';
   const parts = [
-    ...(lost.windows.length > 0 ? [`window${lost.windows.length > 1 ? 's' : ''} ${lost.windows.map((w) => `[${w}]`).join(', ')} restart empty`] : []),
-    ...(lost.states.length > 0 ? [`state${lost.states.length > 1 ? 's' : ''} ${lost.states.map((w) => `[${w}]`).join(', ')} restart from what create seeds them with`] : []),
+    ...(lost.windows.length > 0
+      ? [lost.windows.length > 1 ? `windows ${listed(lost.windows)} restart empty` : `window ${listed(lost.windows)} restarts empty`]
+      : []),
+    ...(lost.states.length > 0
+      ? [
+          lost.states.length > 1
+            ? `states ${listed(lost.states)} restart from what create seeds them with`
+            : `state ${listed(lost.states)} restarts from what create seeds it with`,
+        ]
+      : []),
   ];
   warn(
     `${cause}: the job starts from ${at}, and ${parts.join('; ')}. ` +
