@@ -4,7 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { readLines, tcpTargetProvider, type FeedTarget, type FeedTargetProvider, type Pacing } from './feed.js';
@@ -21,6 +21,8 @@ import { UsageError } from '../util/usage.js';
 import { packageVersion } from './version.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** A job ended by one of these ends `dstreams run` by it too; others (a core dump's) give only the exit code. */
+const DIE_BY = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGKILL']);
 /** The examples folder (the same from src/cli and dist/cli). */
 export const EXAMPLES_DIR = path.resolve(here, '../../examples');
 
@@ -132,16 +134,22 @@ export function buildProgram(): Command {
         nodeArgs.push('--import', loader);
       }
       for (const p of preloads) nodeArgs.push('--import', pathToFileURL(p).href);
-      // fd 3: the pipe on which the job's preload reports the signals it got (signalRelay.ts).
+      // fd 3: the pipe (a socket pair) on which the CLI tells the job's preload the signals it got (signalRelay.ts).
       const env: NodeJS.ProcessEnv = { ...process.env, DSTREAMS_PROGRESS: opts.quiet ? '0' : '1', DSTREAMS_SIGNAL_FD: '3' };
       if (opts.ui || opts.uiPort !== undefined) env.DSTREAMS_UI = opts.uiPort !== undefined ? String(opts.uiPort) : '1';
       const child = spawn(process.execPath, [...nodeArgs, file, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
-      const stopRelaying = relaySignals(child, child.stdio[3] as Readable);
-      const code = await new Promise<number>((resolve) =>
-        child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 + (constants.signals[sig] ?? 0) : 1))),
-      );
+      const stopRelaying = relaySignals(child, child.stdio[3] as Duplex);
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
       stopRelaying();
-      process.exitCode = code;
+      if (signal) {
+        // Die by the job's signal, as `node job` would: a shell stops its loop on a child killed by SIGINT.
+        if (DIE_BY.has(signal)) {
+          process.removeAllListeners(signal);
+          process.kill(process.pid, signal);
+        }
+        // Still here (the signal is ignored, or not one to die by): its exit code.
+        process.exitCode = 128 + (constants.signals[signal] ?? 0);
+      } else process.exitCode = code ?? 1;
     });
 
   program.addCommand(generateCommand());

@@ -3,108 +3,77 @@
  * each signal exactly once. A terminal's Ctrl-C (or `kill -INT -<pgid>`) reaches the whole
  * foreground process group, the job included: forwarding it too would hand the job a second
  * SIGINT, which ends a job whose `process.once('SIGINT', () => ssc.stop())` has already run, in
- * the middle of stopping. A signal sent to the CLI alone must still reach the job.
+ * the middle of stopping. A signal sent to the CLI alone (`kill -INT <cli pid>`) must still reach
+ * the job.
  *
- * The job's preload (jobSignals.ts) reports every relayed signal it handles on a pipe; the CLI
- * forwards its own signal only when no report came within {@link RELAY_WAIT_MS} of it (tsx's
- * relaySignals does the same over IPC). A job without a listener sends no report: a group signal
- * has then already ended it, and forwarding to a job that exited does nothing. A plain pipe, not
+ * The CLI cannot tell the two apart, and no timer in the CLI can: a job whose event loop is busy
+ * with a batch runs its listener only when the batch ends. So the CLI does not signal the job: it
+ * sends a notice ("the CLI got SIGINT", one signal name a line) on the job's fd 3, and the job's
+ * preload (jobSignals.ts) decides on the job's own event loop, where the job's listener for a
+ * signal the job got directly has run before the notice's decision — see there. A plain pipe, not
  * Node's 'ipc' channel: with one the job would get `process.send`, looking like a forked worker.
+ *
+ * The preload writes {@link READY} on the pipe once it reads notices. Until then (a job that has
+ * not reached it, or could not open its fd) the CLI signals the job directly, as a CLI without
+ * this relay would: the job has no listener of its own yet, so a group signal has already ended it.
  *
  * The job stays in the terminal's foreground process group (not spawned detached): a background
  * group gets SIGTTIN when it reads a terminal's stdin and would stop, and a terminal hangup would
  * no longer reach it.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 
-/** The signals relayed; the preload reports the same ones. */
+/** The signals relayed; the preload handles notices of the same ones. */
 export const RELAYED_SIGNALS = ['SIGINT', 'SIGTERM'] as const satisfies readonly NodeJS.Signals[];
 type Relayed = (typeof RELAYED_SIGNALS)[number];
 
-/**
- * How long the CLI waits for the job's report before forwarding: long enough for a job whose event
- * loop is busy with a batch to run its listener, short enough not to delay a signal sent to the
- * CLI alone noticeably.
- */
-export const RELAY_WAIT_MS = 500;
+/** The line the preload writes on the pipe once it reads notices. */
+export const READY = 'ready';
 
-const isRelayed = (s: string): s is Relayed => (RELAYED_SIGNALS as readonly string[]).includes(s);
+export const isRelayed = (s: string | symbol): s is Relayed => (RELAYED_SIGNALS as readonly (string | symbol)[]).includes(s);
 
 /** The child as the relay sees it. */
 export type RelayTarget = Pick<ChildProcess, 'exitCode' | 'signalCode' | 'kill'>;
 
 export interface RelayOptions {
-  /** Default {@link RELAY_WAIT_MS}. */
-  waitMs?: number;
   /** Where the CLI's signals come from: `process`, or an emitter standing in for it in a test. */
   signals?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
 }
 
 /**
- * Relays SIGINT and SIGTERM the CLI gets to `child`, unless `reports` (the child's pipe, one
- * signal name a line) says the child got it already. Returns the function that stops relaying
- * and closes `reports`; call it when the child exited.
+ * Relays SIGINT and SIGTERM the CLI gets to `child`: as a notice on `pipe` (the child's fd 3) once
+ * the child's preload said {@link READY} on it, as a signal before. Returns the function that stops
+ * relaying and closes `pipe`; call it when the child exited.
  */
-export function relaySignals(child: RelayTarget, reports: Readable, options: RelayOptions = {}): () => void {
-  const { waitMs = RELAY_WAIT_MS, signals = process } = options;
-  /** Per signal: when each report not yet matched with a signal of the CLI arrived. */
-  const unmatched = new Map<Relayed, number[]>(RELAYED_SIGNALS.map((s) => [s, []]));
-  /** Per signal: the CLI's signals still waiting for a report, oldest first. */
-  const waiting = new Map<Relayed, Array<() => void>>(RELAYED_SIGNALS.map((s) => [s, []]));
-  const timers = new Set<NodeJS.Timeout>();
+export function relaySignals(child: RelayTarget, pipe: Duplex, options: RelayOptions = {}): () => void {
+  const { signals = process } = options;
+  let ready = false;
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
 
-  /** The reports of `signal` still unmatched that came within the wait: older ones were about
-   * another signal (one sent to the job alone), not one the CLI gets now. */
-  const fresh = (signal: Relayed): number[] => {
-    const now = Date.now();
-    return unmatched.get(signal)!.filter((t) => now - t <= waitMs);
-  };
-
   let partial = '';
-  const onReport = (chunk: string): void => {
+  const onData = (chunk: string): void => {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop()!;
-    for (const line of lines) {
-      if (!isRelayed(line)) continue;
-      const matched = waiting.get(line)!.shift();
-      if (matched) matched();
-      else unmatched.set(line, [...fresh(line), Date.now()]);
-    }
+    if (lines.includes(READY)) ready = true;
   };
+  // The job gone (EPIPE) or closing its end: its exit ends the relay.
+  const onError = (): void => undefined;
 
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (!isRelayed(signal)) return;
-    // The job's report may come before the CLI's own listener runs.
-    const earlier = fresh(signal);
-    const matched = earlier.shift() !== undefined;
-    unmatched.set(signal, earlier);
-    if (matched) return;
-    const queue = waiting.get(signal)!;
-    const forward = (): void => {
-      timers.delete(timer);
-      queue.splice(queue.indexOf(reported), 1);
-      if (running()) child.kill(signal);
-    };
-    const reported = (): void => {
-      clearTimeout(timer);
-      timers.delete(timer);
-    };
-    const timer = setTimeout(forward, waitMs);
-    timers.add(timer);
-    queue.push(reported);
+    if (!isRelayed(signal) || !running()) return;
+    if (ready && pipe.writable) pipe.write(`${signal}\n`);
+    else child.kill(signal);
   };
 
-  reports.setEncoding('utf8');
-  reports.on('data', onReport);
+  pipe.setEncoding('utf8');
+  pipe.on('data', onData);
+  pipe.on('error', onError);
   for (const s of RELAYED_SIGNALS) signals.on(s, onSignal);
   return () => {
     for (const s of RELAYED_SIGNALS) signals.off(s, onSignal);
-    for (const t of timers) clearTimeout(t);
-    timers.clear();
-    reports.off('data', onReport);
+    pipe.off('data', onData);
     // A process the job started may hold the pipe open: it must not keep the CLI alive.
-    reports.destroy();
+    pipe.destroy();
   };
 }
