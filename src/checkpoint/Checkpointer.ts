@@ -241,9 +241,14 @@ export class Checkpointer {
     return restoreStart(record, this.checkpointables, this.graph.zeroTime!, log);
   }
 
-  /** A fresh job's inputs started: where the ones that decide late or whose start is a decision did (startRecord.ts), before any batch is generated. */
-  async commitStart(): Promise<void> {
-    const start = startRecord(this.appName, this.checkpointables, this.graph.zeroTime!);
+  /**
+   * A fresh job's inputs started: where the ones that decide late or whose start is a decision
+   * did (startRecord.ts), before any batch is generated; again with the batches generated since
+   * (`pendingTimes`) until one completes.
+   */
+  async commitStart(pendingTimes: readonly number[] = []): Promise<void> {
+    const grid = { zeroTime: this.graph.zeroTime!, batchDuration: this.graph.batchDuration, pendingTimes };
+    const start = startRecord(this.appName, this.checkpointables, grid);
     if (start === undefined) return;
     this.startWritten = true;
     this.unwritten.check();
@@ -265,7 +270,7 @@ export class Checkpointer {
   async commitGenerated(time: number, pendingTimes: number[]): Promise<void> {
     const last = this.lastCompleted;
     if (last === undefined) {
-      if (this.startWritten) await this.commitStart();
+      if (this.startWritten) await this.commitStart([...new Set([time, ...pendingTimes])].sort((a, b) => a - b));
       return;
     }
     let changed = false;

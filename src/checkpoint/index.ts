@@ -27,5 +27,5 @@ export { CheckpointError, type CheckpointErrorCode } from '../util/checkpointErr
 export { Checkpointer, describeStream, type CheckpointMeta, type CheckpointerOptions } from './Checkpointer.js';
 export { GROUP_LINGER_MS, MAX_GROUP_BATCHES, MAX_UNWRITTEN_BATCHES, MAX_UNWRITTEN_FAST_BATCHES } from './groupCommit.js';
 export { streamKey, type RestorePlan, type StreamRecord } from './plan.js';
-export type { StartRecord } from './startRecord.js';
+export { firstRunGrid, type FirstRunGrid, type StartRecord } from './startRecord.js';
 export { encodeBulk, encodeSnapshot, decodeBulk, type BulkChanges } from './bulk.js';

@@ -13,11 +13,17 @@
  *  - a fresh job's inputs started (StreamingContext.start, before the first batch can be
  *    generated): each such input's position — its `startingPosition`, else its
  *    `generatedPosition` with no batch decided yet — is written with the stream's describing
- *    line, and awaited; again at each batch generated until one completes (commitGenerated);
+ *    line and the run's zero time, and awaited; again at each batch generated until one
+ *    completes (commitGenerated), with the batches generated and not completed (`pendingTimes`);
  *  - getOrCreate over a store with no batch record and a start record: the job starts fresh (its
- *    initial state, a new zero time), except that each input whose line still matches starts
- *    where the first run started (`restoreCheckpoint` with that position, before it starts);
- *    one whose line changed starts as configured, with a line to the log;
+ *    initial state), except that each input whose line still matches starts where the first run
+ *    started (`restoreCheckpoint` with that position, before it starts); one whose line changed
+ *    starts as configured, with a line to the log. When the first run had generated batches
+ *    (`firstRunGrid`), the job runs on that run's zero time, so those batches run again at their
+ *    times with the data their inputs recorded — as a recovery from a batch record completed at
+ *    the zero time would, and as Spark re-runs a generated batch, the first included (a sink that
+ *    committed the first batch before the crash can then be proven: exactlyonce/replayProof.ts).
+ *    Otherwise it runs on a new zero time;
  *  - the first batch record supersedes it (recovery reads `meta/batch` first).
  */
 import type { Checkpointable } from '../dstream/Checkpointable.js';
@@ -30,13 +36,31 @@ export interface StartRecord {
   appName: string;
   /** By stream key: the stream's describing line and its position (the `meta` its restoreCheckpoint reads). */
   streams: Record<string, { line: string; meta: unknown }>;
+  /** The first run's zero time and batch duration (absent in records of older versions). */
+  zeroTime?: number;
+  batchDuration?: number;
+  /** The batches the first run generated and did not complete (absent or empty before it generated one). */
+  pendingTimes?: number[];
   writtenAt: number;
+}
+
+/** The grid of a first run that generated batches: they run again at their times (see the top of this file). */
+export interface FirstRunGrid {
+  zeroTime: number;
+  /** Nothing completed: the zero time, as a batch record's last completed batch would say. */
+  lastCompletedTime: number;
+  pendingTimes: number[];
 }
 
 type Input = DStream<unknown> & Checkpointable;
 
 /** The record of `streams`' starting positions; undefined when none has one. */
-export function startRecord(appName: string, streams: readonly Input[], zeroTime: number): StartRecord | undefined {
+export function startRecord(
+  appName: string,
+  streams: readonly Input[],
+  grid: { zeroTime: number; batchDuration: number; pendingTimes: readonly number[] },
+): StartRecord | undefined {
+  const { zeroTime } = grid;
   const recorded: StartRecord['streams'] = {};
   let any = false;
   for (const s of streams) {
@@ -45,7 +69,23 @@ export function startRecord(appName: string, streams: readonly Input[], zeroTime
     recorded[streamKey(s)] = { line: describeStream(s), meta };
     any = true;
   }
-  return any ? { format: 'dstreams-start', appName, streams: recorded, writtenAt: Date.now() } : undefined;
+  if (!any) return undefined;
+  const { batchDuration, pendingTimes } = grid;
+  return { format: 'dstreams-start', appName, streams: recorded, zeroTime, batchDuration, pendingTimes: [...pendingTimes], writtenAt: Date.now() };
+}
+
+/**
+ * The grid `record`'s first run generated batches on, for a job of `batchDuration` (undefined
+ * when it generated none, the record predates the field, or the batch duration changed: then the
+ * job runs on a new zero time and its inputs re-decide those batches' data from their positions).
+ */
+export function firstRunGrid(record: StartRecord, batchDuration: number): FirstRunGrid | undefined {
+  const { zeroTime, pendingTimes } = record;
+  if (typeof zeroTime !== 'number' || !Number.isFinite(zeroTime) || record.batchDuration !== batchDuration || !Array.isArray(pendingTimes)) {
+    return undefined;
+  }
+  const onGrid = pendingTimes.filter((t): t is number => typeof t === 'number' && t > zeroTime && (t - zeroTime) % batchDuration === 0);
+  return onGrid.length > 0 ? { zeroTime, lastCompletedTime: zeroTime, pendingTimes: onGrid } : undefined;
 }
 
 /** A stored value as a start record, or undefined when it is not one (then the job starts as configured). */

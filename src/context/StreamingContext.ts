@@ -37,7 +37,9 @@ import {
   Checkpointer,
   CheckpointStore,
   describeStream,
+  firstRunGrid,
   streamKey,
+  type FirstRunGrid,
   type CheckpointerOptions,
   type CheckpointMeta,
   type RestorePlan,
@@ -82,7 +84,7 @@ export class StreamingContext {
   private checkpointer: Checkpointer | undefined;
   private recovered: { meta: CheckpointMeta; plan: RestorePlan; skipMissedBatches: boolean } | undefined;
   /** getOrCreate over a store whose first run completed no batch: where its inputs started (startRecord.ts). */
-  private startFrom: { record: StartRecord; log: (line: string) => void } | undefined;
+  private startFrom: { record: StartRecord; log: (line: string) => void; skipMissedBatches: boolean } | undefined;
   private compaction: Promise<void> | undefined;
   private readonly overlapCheckpointWrites: boolean;
   /** Spark's spark.streaming.gracefulStopTimeout: how long a graceful stop waits for the batches due. */
@@ -312,10 +314,11 @@ export class StreamingContext {
     if (this.graph.checkpointDir !== undefined) await this.openCheckpoint();
     // Stopped while the store opened: that stop found no store to close.
     if (this.stopping) return this.closeCheckpoint();
+    const firstRun = this.firstRunGrid;
     const grid = batchGrid(
       this.clock.getTimeMillis(),
       this.graph.batchDuration,
-      this.recovered,
+      this.recovered ?? (firstRun && { meta: firstRun, skipMissedBatches: this.startFrom!.skipMissedBatches }),
       this.scaleOut ? this.graph.streams.map((st) => st.slideDuration) : undefined,
     );
     const { zeroTime, first, rerun } = grid;
@@ -337,7 +340,8 @@ export class StreamingContext {
       if (!stopped()) this.graph.prepareInitialStates();
       for (const input of this.graph.inputs) if (!stopped()) await input.start();
       // Before any batch: a crash from here on, before one completes, starts where these inputs did.
-      if (this.checkpointer && !this.recovered && !stopped()) await this.checkpointer.commitStart();
+      // (Runs of a first run's batches: its start record says so until the first is generated again.)
+      if (this.checkpointer && !this.recovered && !firstRun && !stopped()) await this.checkpointer.commitStart();
       if (!stopped()) await this.scaleOut?.join();
     } catch (e) {
       const byStop = stopped();
@@ -472,7 +476,7 @@ export class StreamingContext {
         ssc.recovered = { meta, plan, skipMissedBatches: options.skipMissedBatches ?? false };
       } else {
         const record = await cp.readStart();
-        if (record !== undefined) ssc.startFrom = { record, log };
+        if (record !== undefined) ssc.startFrom = { record, log, skipMissedBatches: options.skipMissedBatches ?? false };
       }
     } catch (e) {
       await cp.close();
@@ -501,6 +505,21 @@ export class StreamingContext {
   /** True when this context resumed from a checkpoint; the last batch that checkpoint completed. */
   get recoveredFrom(): number | undefined {
     return this.recovered?.meta.lastCompletedTime;
+  }
+
+  /**
+   * When this context resumes a first run that generated batches and completed none (its store
+   * holds only the start record, checkpoint/startRecord.ts): that run's zero time — its batches
+   * run again at their times, with the data their inputs recorded. Else undefined.
+   */
+  get firstRunZeroTime(): number | undefined {
+    return this.firstRunGrid?.zeroTime;
+  }
+
+  /** The grid of the first run this context resumes (a scaled-out job's grid is its group's). */
+  private get firstRunGrid(): FirstRunGrid | undefined {
+    if (this.recovered || !this.startFrom || this.scaleOut) return undefined;
+    return firstRunGrid(this.startFrom.record, this.graph.batchDuration);
   }
 
   private startTimer(): void {

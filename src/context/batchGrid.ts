@@ -4,7 +4,8 @@
  *
  * When things happen: a fresh context's zero time is the batch boundary at or before `now` and
  * its first batch the next boundary. A recovered one resumes on the checkpoint's grid right after
- * its last completed batch; with `skipMissedBatches` it jumps to the next boundary after `now`,
+ * its last completed batch (a first run that generated batches and completed none: on its grid,
+ * after its zero time — checkpoint/startRecord.ts); with `skipMissedBatches` it jumps to the next boundary after `now`,
  * still running first the batches the checkpoint had generated and not completed (Spark re-runs
  * them). A scaled-out context that starts fresh counts its zero time back to a multiple of every
  * slide from the epoch, so every copy's windows end at the same times; the batches between that
@@ -26,7 +27,7 @@ export interface BatchGrid {
 export function batchGrid(
   now: number,
   batch: number,
-  recovered: { meta: CheckpointMeta; skipMissedBatches: boolean } | undefined,
+  recovered: { meta: Pick<CheckpointMeta, 'zeroTime' | 'lastCompletedTime' | 'pendingTimes'>; skipMissedBatches: boolean } | undefined,
   /** A scaled-out context's slide durations (undefined: not scaled out). */
   scaledOutSlides: readonly number[] | undefined,
 ): BatchGrid {

@@ -15,7 +15,10 @@
  * the sink has committed — exactly, when it holds their ranges and the last of them ends at the
  * offsets the sink stored (replayProof.ts): a direct stream records a batch's ranges before its
  * outputs run, so that is the usual case; the re-run rebuilds the state and the windows, and the
- * sink skips what it committed. When that cannot be proven (another input, a record missing or
+ * sink skips what it committed. The same holds before the checkpoint recorded any completed
+ * batch: its start record keeps the first run's zero time and the ranges of the batches it
+ * generated (checkpoint/startRecord.ts), so a crash right after the sink committed the first batch
+ * re-runs it too. When that cannot be proven (another input, a record missing or
  * not ending at the sink's offsets) a re-cut batch could read more than was committed, which the
  * sink would skip whole: the checkpoint is set aside and the job starts from PostgreSQL — the
  * stream from `sink.storedOffsets()`, the state from the result table — with a warning naming the
@@ -154,7 +157,7 @@ export interface Resumed {
   ssc: StreamingContext;
   /** `checkpoint`: resumed from the checkpoint; `sink`: started from the sink's offsets and table. */
   source: 'checkpoint' | 'sink';
-  /** The checkpoint's last completed batch, when there was a checkpoint. */
+  /** The checkpoint's last completed batch, when there was one (none: a first run that completed no batch). */
   recoveredFrom: number | undefined;
   lastCommitted: number | undefined;
   fromOffsets: Record<string, number> | undefined;
@@ -176,9 +179,12 @@ export interface Resumed {
 /**
  * Builds the job's context, resuming from the checkpoint when it is in step with (or, unless
  * `sinkWritesEveryBatch`, ahead of) what the sink committed, or behind it and proven to re-run the
- * sink's batches exactly (replayProof.ts), else from the sink (see the top of this file). A checkpoint with no completed batch (a first run that crashed before its first
- * batch completed) and a sink holding no offsets for the topics: the job starts from the sink's
- * table, its inputs where that first run's started (the store's start record, as getOrCreate does).
+ * sink's batches exactly (replayProof.ts), else from the sink (see the top of this file). A
+ * checkpoint with no completed batch (a first run that crashed before its first batch completed):
+ * with a sink holding no offsets for the topics, the job starts from the sink's table, its inputs
+ * where that first run's started (the store's start record, as getOrCreate does); with a sink that
+ * committed the first run's batches, those run again on its grid when the start record proves
+ * their ranges (source `checkpoint`, `recoveredFrom` undefined), else the job starts from the sink.
  */
 export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
   const { checkpointDir, sink, topics, create, log = () => undefined } = options;
@@ -230,22 +236,39 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
       throw new Error(`cannot rebuild table ${damage.table} (${damage.kind}): the checkpoint in ${checkpointDir} has no completed batch`);
     }
     if (hasCheckpoint) {
-      // A store without a completed batch: `create` skipped the table; build the job again from it.
-      await ssc.stop();
+      // A store without a completed batch: `create` skipped the table; build the job again from it
+      // (unless the start record re-runs what the sink committed).
       if (fromOffsets === undefined) {
+        await ssc.stop();
         // The sink holds no offsets: a first run that completed no batch. The store's start record
         // (meta/start, checkpoint/startRecord.ts) says where its inputs started; getOrCreate
         // restores it — else a direct stream at auto.offset.reset latest would skip the records
         // that came while that run was up.
         ssc = await StreamingContext.getOrCreate(checkpointDir, fresh);
       } else {
-        // The sink's offsets (its committed batches) are where the job goes on. The first run's
-        // batches ran on another time grid than a new context's: they cannot be re-run as claimed.
+        // The first run generated the batches the sink committed and the crash came before the
+        // checkpoint recorded one as completed: if the start record holds their ranges up to the
+        // sink's offsets, they run again on that run's grid (the sink skips them), windows and
+        // state included — `create` was told fromCheckpoint, so it did not seed state from the table.
+        const zero = ssc.firstRunZeroTime;
+        const proof = zero !== undefined && lastCommitted !== undefined ? proveReplay(ssc, zero, lastCommitted, topics, fromOffsets) : undefined;
+        if (proof?.exact) {
+          log(
+            `resuming from the checkpoint's start record (its first run completed no batch), behind the sink (last committed ${lastCommitted}): ` +
+              `it holds the offset ranges of batch${proof.batches.length > 1 ? 'es' : ''} ${proof.batches.join(', ')}, up to the sink's offsets ` +
+              `${JSON.stringify(fromOffsets)}, which run again exactly (the sink skips what it committed)`,
+          );
+          return { ssc, source: 'checkpoint', recoveredFrom, lastCommitted, fromOffsets, replayed: proof.batches };
+        }
+        // The sink's offsets (its committed batches) are where the job goes on: the first run's
+        // batches cannot be re-run as claimed (the reason is in the warning).
+        await ssc.stop();
         ssc = await fresh();
         if (ssc.checkpointDir !== checkpointDir) ssc.checkpoint(checkpointDir);
         await checkSinkOffsets(ssc);
         log(`starting from the sink: offsets ${JSON.stringify(fromOffsets)} (the checkpoint in ${checkpointDir} has no completed batch)`);
-        const notRebuilt = warnNotRebuilt(ssc, 'the checkpoint has no completed batch', fromOffsets, warn);
+        const cause = proof === undefined ? 'the checkpoint has no completed batch' : `the checkpoint has no completed batch and its first run's cannot be re-run exactly: ${proof.reason}`;
+        const notRebuilt = warnNotRebuilt(ssc, cause, fromOffsets, warn);
         return { ssc, source: 'sink', recoveredFrom, lastCommitted, fromOffsets, ...(notRebuilt ? { notRebuilt } : {}) };
       }
     }

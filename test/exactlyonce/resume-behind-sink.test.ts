@@ -107,6 +107,30 @@ describe('resumeFromSink: a checkpoint behind the sink', () => {
     },
   );
 
+  it('killed right after the sink committed the first batch (no batch recorded as completed): the first run’s batches run again on its grid, window and totals exact', { timeout: 120_000 }, async () => {
+    const job = await setUp(1);
+    await crashAfterSinkCommit(job, 1);
+
+    const run = child(job);
+    await run.waitFor((o) => /^START /m.test(o), 'the start');
+    const start = JSON.parse(run.lines().find((l) => l.startsWith('START '))!.slice('START '.length)) as Record<string, unknown>;
+    const t0 = Date.now();
+    while (sum(await rows(job.schema, job.tot)) < N) {
+      if (Date.now() - t0 > 60_000) throw new Error(`the totals did not reach ${N} records:\n${run.out()}`);
+      await sleep(200);
+    }
+    await run.kill();
+
+    // Before: the job started from the sink's offsets on a new grid, and the window lost the first batch.
+    expect(await rows(job.schema, job.tot)).toEqual(expected);
+    expect(await rows(job.schema, job.win), run.out()).toEqual(expected);
+    // Only the start record was there: nothing completed, the committed batch re-ran (the sink skipped it).
+    expect(start.recoveredFrom, run.out()).toBeUndefined();
+    expect(start).toMatchObject({ source: 'checkpoint', replayed: [start.lastCommitted] });
+    expect(run.out()).toMatch(/^LOG resuming from the checkpoint's start record .* behind the sink/m);
+    expect(run.out()).not.toMatch(/^WARN /m);
+  });
+
   it('one that does not hold the sink’s last batch is set aside, with a warning naming the window and the state', { timeout: 120_000 }, async () => {
     const job = await setUp(1);
     await crashAfterSinkCommit(job, 2);

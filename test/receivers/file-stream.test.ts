@@ -256,6 +256,44 @@ describe('textFileStream', () => {
     expect(got).toEqual(['1', '2']);
   });
 
+  it('a first run that failed in its first batch, restarted later: that batch runs again at its own time, on the first run\'s grid (its window sees it where it was)', async () => {
+    const { watched, staging } = dirs();
+    const { dir: cp, remove } = tempDir('dstreams-files-cp-');
+    cleanups.push(remove);
+    const make = (clock: ManualClock, out: Array<[number, string[]]>, fail: boolean) => (): StreamingContext => {
+      const c = new StreamingContext({ batchDuration: 1000, clock });
+      c.textFileStream(watched)
+        .window(3000, 1000)
+        .foreachRDD((rdd, time) => {
+          const lines = rdd.collect();
+          if (fail && lines.length > 0) throw new Error('output down');
+          if (lines.length > 0) out.push([time, lines]);
+        });
+      return c;
+    };
+    const clock1 = new ManualClock();
+    const ssc1 = await StreamingContext.getOrCreate(cp, make(clock1, [], true));
+    cleanups.push(() => ssc1.stop());
+    await ssc1.start();
+    moveIn(watched, staging, 'first.txt', ['1']);
+    await clock1.advance(1000).catch(() => undefined);
+    await expect(ssc1.awaitTermination()).rejects.toThrow(/output down/);
+    // The restart comes two batches later: a new grid would put the file in batch 4000.
+    const out: Array<[number, string[]]> = [];
+    const clock2 = new ManualClock(3000);
+    const ssc2 = await StreamingContext.getOrCreate(cp, make(clock2, out, false));
+    cleanups.push(() => ssc2.stop());
+    expect(ssc2.recoveredFrom).toBeUndefined();
+    expect(ssc2.firstRunZeroTime).toBe(0);
+    await ssc2.start();
+    await clock2.advance(1000);
+    expect(out).toEqual([
+      [1000, ['1']],
+      [2000, ['1']],
+      [3000, ['1']],
+    ]);
+  });
+
   it('treats a missing directory as empty and reads it once it exists', async () => {
     const { watched, staging } = dirs();
     const later = path.join(watched, 'later');
