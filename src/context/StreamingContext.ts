@@ -560,6 +560,19 @@ export class StreamingContext {
     return this.stopping;
   }
 
+  /** @internal Whether the caller runs inside one of this context's output operations (foreachRDD). */
+  get insideOutputOperation(): boolean {
+    return this.scheduler.insideOwnJob;
+  }
+
+  /**
+   * @internal Once a stop has begun: resolves when it is complete — the store closed, the inputs
+   * stopped — however it was called (a stop from an output operation resolves once begun).
+   */
+  get whenStopped(): Promise<void> | undefined {
+    return this.stopping;
+  }
+
   private async doStop(graceful: boolean): Promise<void> {
     const wasActive = this.graph.lifecycle === 'active';
     this.graph.lifecycle = 'stopped';

@@ -308,6 +308,11 @@ export class MicroBatchExecution {
     return latest !== undefined && !sameOffset(latest, this.input.position.committed);
   }
 
+  /** Whether the caller runs inside this query's batch (its sink's write: foreachBatch). */
+  get insideBatch(): boolean {
+    return this.ssc?.insideOutputOperation ?? false;
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -320,7 +325,14 @@ export class MicroBatchExecution {
     );
     await this.chain;
     const errors: unknown[] = [];
-    for (const step of [() => this.ssc?.stop(), () => this.source?.stop?.()]) {
+    // The whole engine stop, also when this stop began inside a batch (foreachBatch calling
+    // query.stop()): the context's stop() then resolves once begun, and a restart on the same
+    // checkpoint would find the store still open.
+    const stopEngine = async (): Promise<void> => {
+      await this.ssc?.stop();
+      await this.ssc?.whenStopped;
+    };
+    for (const step of [stopEngine, () => this.source?.stop?.()]) {
       try {
         await step();
       } catch (e) {

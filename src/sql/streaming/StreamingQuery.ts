@@ -267,7 +267,16 @@ export class StreamingQuery {
     return done;
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    const stopping = this.stopOnce();
+    // Called from the query's own batch (`await query.stop()` in foreachBatch): the stop waits for
+    // that batch, which waits for this promise. Resolve once stopping has begun instead, as
+    // StreamingContext.stop does; awaitTermination() resolves when the stop is complete.
+    if (this.execValue?.insideBatch) return Promise.resolve();
+    return stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
     if (!this.active) return this.terminated;
     this.active = false;
     this.stopLoop?.();
