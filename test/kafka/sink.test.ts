@@ -68,6 +68,22 @@ describe('writeToKafka', () => {
     expect(got.map((r) => r.value?.slice(0, 2))).toEqual(['a€', 'b€', 'c€']);
   });
 
+  it('writes to a topic that does not exist yet, which the broker creates on demand (as Spark\'s producer relies on)', { timeout: 60_000 }, async () => {
+    // Before: the producer never asked for the topic, and the batch failed after ~20 s with
+    // "This server does not host this topic-partition", naming neither the topic nor the brokers.
+    const topic = uniqueTopic('sink-new');
+    const sink = new KafkaSink<string>({ brokers: kafkaBrokers(), topic });
+    const t0 = Date.now();
+    try {
+      expect(await sink.write(['one', 'two'])).toBe(2);
+    } finally {
+      await sink.close();
+    }
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    const got = await consumeMessages(topic, 2);
+    expect(got.map((r) => r.value)).toEqual(['one', 'two']);
+  });
+
   it('writes plain values without keys; checks its options', async () => {
     const topic = uniqueTopic('sink-plain');
     await createTopic(topic, 1);

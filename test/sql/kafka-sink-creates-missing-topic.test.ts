@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryStream } from '../../src/sql/index.js';
-import { missingTopicError, type TopicAdmin } from '../../src/sql/sinks/kafka.js';
+import { missingTopicError, type TopicAdmin } from '../../src/kafka/topics.js';
 import { consumeMessages, kafkaBrokers, kafkaClient, uniqueTopic } from '../helpers/kafka.js';
 import { session, tempDir } from './helpers.js';
 

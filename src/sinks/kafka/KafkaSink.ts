@@ -4,6 +4,10 @@
  * network retry writes no duplicate). Records keep their order within a partition of the RDD
  * and their keys (records with the same key land in the same Kafka partition).
  *
+ * A topic that does not exist yet is created by the broker when it allows it
+ * (auto.create.topics.enable), as Spark's Java producer has it; when the broker does not, the
+ * first write fails at once naming the topic and the brokers (kafka/topics.ts).
+ *
  * Delivery is at least once across failures: a batch that fails or is re-run after recovery
  * writes its records again. Put a unique id in the value (or make the consumer idempotent) when
  * duplicates matter.
@@ -17,6 +21,7 @@ import type { DStream } from '../../dstream/DStream.js';
 import type { RDD } from '../../rdd/RDD.js';
 import { checkTopics, KafkaConfigError, parseBrokerList } from '../../kafka/params.js';
 import { produceRequests } from '../../kafka/produce.js';
+import { missingTopicError } from '../../kafka/topics.js';
 
 export interface KafkaSinkOptions<T> {
   /** Comma-separated `host:port`. */
@@ -59,12 +64,16 @@ export class KafkaSink<T> {
   private readonly keyOf: (t: T) => string | null;
   private readonly valueOf: (t: T) => string;
   private readonly batchSize: number;
+  private readonly brokers: string;
+  /** Set once the topic is known to exist or to be created on demand (checked before the first write). */
+  private topicChecked = false;
   /** Records written so far. */
   written = 0;
 
   constructor(options: KafkaSinkOptions<T>) {
     if (!options || typeof options !== 'object') throw new KafkaConfigError('KafkaSink needs options { brokers, topic }');
     const brokers = parseBrokerList(options.brokers, 'KafkaSink broker list');
+    this.brokers = brokers.join(',');
     this.topic = checkTopics([options.topic], 'KafkaSink topic')[0]!;
     this.keyOf = options.key ?? (defaultKey as (t: T) => string | null);
     this.valueOf = options.value ?? (defaultValue as (t: T) => string);
@@ -83,7 +92,8 @@ export class KafkaSink<T> {
   private connect(): Promise<Producer> {
     if (this.closed) return Promise.reject(new Error(`KafkaSink for ${this.topic} is closed`));
     this.connecting ??= (async () => {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      // Its metadata requests may create a missing topic, as the Java producer's do.
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
       await producer.connect();
       this.producer = producer;
       return producer;
@@ -92,8 +102,23 @@ export class KafkaSink<T> {
     return this.connecting;
   }
 
+  /** Fails at once when the topic does not exist and the broker will not create it. */
+  private async checkTopic(): Promise<void> {
+    if (this.topicChecked) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const error = await missingTopicError(admin, [this.topic], this.brokers);
+      if (error) throw error;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    this.topicChecked = true;
+  }
+
   /** Writes `records` in order; resolves once Kafka acknowledged all of them. */
   async write(records: Iterable<T>): Promise<number> {
+    await this.checkTopic();
     const producer = await this.connect();
     const messages = (function* (sink: KafkaSink<T>): Generator<Message> {
       for (const t of records) yield { key: sink.keyOf(t), value: sink.valueOf(t) };

@@ -11,9 +11,10 @@
  * (auto.create.topics.enable), as Spark's Java producer has it. When the broker does not, the
  * batch fails at once naming the topic (Spark's producer would wait max.block.ms, 60 s, for it).
  */
-import type { Admin, ConfigResourceTypes, Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import { checkTopics, parseBrokerList } from '../../kafka/params.js';
 import { kafkaFor, produceRequests } from '../../kafka/produce.js';
+import { missingTopicError } from '../../kafka/topics.js';
 import { AnalysisException } from '../errors.js';
 import type { StructType } from '../types.js';
 import { Types } from '../types.js';
@@ -25,37 +26,6 @@ import type { BatchOutput, Sink } from './Sink.js';
 function bytesOrText(v: unknown): Buffer | string | null {
   if (v === null || v === undefined) return null;
   return Buffer.isBuffer(v) ? v : valueToString(v);
-}
-
-/** kafkajs's ConfigResourceTypes.BROKER (its enum is no named export of the ESM view of kafkajs). */
-const BROKER_RESOURCE = 4 as ConfigResourceTypes;
-
-/** The admin calls `missingTopicError` makes. */
-export type TopicAdmin = Pick<Admin, 'listTopics' | 'describeCluster' | 'describeConfigs'>;
-
-/**
- * Why writing to `topics` cannot work: one does not exist and the broker does not create topics
- * on demand. Undefined when they exist, when the broker creates them, or when its configuration
- * cannot be read (the producer then finds out itself).
- */
-export async function missingTopicError(admin: TopicAdmin, topics: readonly string[]): Promise<Error | undefined> {
-  const existing = new Set(await admin.listTopics());
-  const missing = topics.find((t) => !existing.has(t));
-  if (missing === undefined) return undefined;
-  const autoCreate = await admin
-    .describeCluster()
-    .then(({ brokers }) =>
-      admin.describeConfigs({
-        includeSynonyms: false,
-        resources: brokers.slice(0, 1).map((b) => ({ type: BROKER_RESOURCE, name: String(b.nodeId), configNames: ['auto.create.topics.enable'] })),
-      }),
-    )
-    .then((r) => r.resources[0]?.configEntries.find((e) => e.configName === 'auto.create.topics.enable')?.configValue)
-    .catch(() => undefined); // not allowed to read it (ACLs): the producer's metadata requests tell
-  if (autoCreate !== 'false') return undefined;
-  return new Error(
-    `Topic ${missing} not present in metadata: it does not exist and the broker does not create topics (auto.create.topics.enable=false). Create it first.`,
-  );
 }
 
 /** Records a produce request takes at most (produceRequests also cuts it by bytes). */
@@ -125,7 +95,7 @@ export class StructuredKafkaSink implements Sink {
     const admin = this.kafka().admin();
     await admin.connect();
     try {
-      const error = await missingTopicError(admin, fresh);
+      const error = await missingTopicError(admin, fresh, this.brokers);
       if (error) throw error;
     } finally {
       await admin.disconnect().catch(() => undefined);
