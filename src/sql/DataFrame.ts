@@ -29,7 +29,7 @@ import { batchTimestamp, withBatchTimestamp } from './batchTimestamp.js';
 import { executeStatic } from './execute.js';
 import { placeFilter } from './pushdown.js';
 import { showString } from './show.js';
-import { StructField, StructType, Types } from './types.js';
+import { PendingStructType, StructField, StructType, Types } from './types.js';
 import type { Row } from './values.js';
 
 /** What a DataFrame needs from its session (kept narrow: the session module imports this one). */
@@ -211,7 +211,14 @@ export class DataFrame {
     const f = this.schema.field(eventTime);
     if (!f) throw new AnalysisException(`Column '${eventTime}' cannot be resolved; input columns: [${this.columns.join(', ')}]`);
     if (f.dataType !== Types.TIMESTAMP) {
-      throw new AnalysisException(`Event time must be defined on a window or a timestamp, but ${eventTime} is of type ${f.dataType.simpleString()}`);
+      // A MemoryStream with neither data nor schema yet takes every column for a string (types.ts).
+      const guessed = this.schema instanceof PendingStructType && !this.schema.known;
+      throw new AnalysisException(
+        `Event time must be defined on a window or a timestamp, but ${eventTime} is of type ${f.dataType.simpleString()}` +
+          (guessed
+            ? ` (the MemoryStream has no data nor schema yet, so its columns are taken as strings: give it a schema, new MemoryStream(spark, '${eventTime} timestamp, …'), or add data before toDF())`
+            : ''),
+      );
     }
     return this.with(new Watermark(this.plan, f.name, delay));
   }

@@ -358,6 +358,10 @@ export class PendingStructType extends StructType {
   constructor(private readonly resolve: () => StructType | undefined) {
     super([]);
   }
+  /** Whether the data (or a schema) has come, so the fields are the data's, not guesses. */
+  get known(): boolean {
+    return this.resolve() !== undefined;
+  }
   override get fields(): StructField[] {
     const r = this.resolve();
     if (r) return r.fields;

@@ -137,6 +137,17 @@ describe('watermark + window (EventTimeWatermarkSuite)', () => {
     expect(() => input.toDF().withWatermark('value', '1 second')).toThrow(/Event time must be defined on a window or a timestamp/);
   });
 
+  it('on a MemoryStream with neither data nor schema yet, the error says its columns are guessed as strings and how to give it a schema', () => {
+    const spark = session();
+    const untyped = new MemoryStream<{ t: Date; word: string }>(spark);
+    expect(() => untyped.toDF().withWatermark('t', '1 second')).toThrow(/no data nor schema yet.*new MemoryStream\(spark, 't timestamp, …'\)/);
+    // With a schema it works; with data first too.
+    expect(() => new MemoryStream<{ t: Date; word: string }>(spark, 't timestamp, word string').toDF().withWatermark('t', '1 second')).not.toThrow();
+    const fed = new MemoryStream<{ t: Date; word: string }>(spark);
+    fed.addData({ t: new Date(0), word: 'a' });
+    expect(() => fed.toDF().withWatermark('t', '1 second')).not.toThrow();
+  });
+
   // Spark: an Alias keeps its child attribute's metadata (EventTimeWatermark.delayKey).
   it.each([
     ['select(col.as)', (df: DataFrame) => df.select(F.col('eventTime').as('t'))],
