@@ -138,6 +138,8 @@ export class Checkpointer {
   private readonly held = new Map<string, number>();
   /** Whether this context wrote a start record (startRecord.ts): it is kept up to date until a batch completes. */
   private startWritten = false;
+  /** The batch whose results seeded this run's state, for its start record (StartRecord.seededFrom). */
+  seededFrom: number | undefined;
   /** When the last commitBatch began (performance.now()). */
   private lastCommitAt: number | undefined;
   /** Stored streams the graph no longer has: removed by the next commit. */
@@ -244,10 +246,11 @@ export class Checkpointer {
   /**
    * A fresh job's inputs started: where the ones that decide late or whose start is a decision
    * did (startRecord.ts), before any batch is generated; again with the batches generated since
-   * (`pendingTimes`) until one completes.
+   * (`pendingTimes`) until one completes. A restart running a first run's batches again passes
+   * the record it restored from (`restoredFrom`): the inputs it restored keep their positions.
    */
-  async commitStart(pendingTimes: readonly number[] = []): Promise<void> {
-    const grid = { zeroTime: this.graph.zeroTime!, batchDuration: this.graph.batchDuration, pendingTimes };
+  async commitStart(pendingTimes: readonly number[] = [], restoredFrom?: StartRecord): Promise<void> {
+    const grid = { zeroTime: this.graph.zeroTime!, batchDuration: this.graph.batchDuration, pendingTimes, seededFrom: this.seededFrom, restoredFrom };
     const start = startRecord(this.appName, this.checkpointables, grid);
     if (start === undefined) return;
     this.startWritten = true;

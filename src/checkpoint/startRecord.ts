@@ -41,7 +41,27 @@ export interface StartRecord {
   batchDuration?: number;
   /** The batches the first run generated and did not complete (absent or empty before it generated one). */
   pendingTimes?: number[];
+  /**
+   * Set when the first run's state was seeded from results up to this batch (resumeFromSink
+   * starting from a sink's table): its batches cannot be re-run from empty state.
+   */
+  seededFrom?: number;
   writtenAt: number;
+}
+
+/** What a start record carries besides the inputs' positions. */
+export interface StartGrid {
+  zeroTime: number;
+  batchDuration: number;
+  pendingTimes: readonly number[];
+  seededFrom?: number | undefined;
+  /**
+   * The record a restart restored its inputs from (a first run's batches running again): each
+   * input it restored keeps its recorded position — its pending batches' data included — until
+   * the first batch is generated again; an input it did not restore (new, or its line changed)
+   * is recorded where it started.
+   */
+  restoredFrom?: StartRecord | undefined;
 }
 
 /** The grid of a first run that generated batches: they run again at their times (see the top of this file). */
@@ -55,23 +75,31 @@ export interface FirstRunGrid {
 type Input = DStream<unknown> & Checkpointable;
 
 /** The record of `streams`' starting positions; undefined when none has one. */
-export function startRecord(
-  appName: string,
-  streams: readonly Input[],
-  grid: { zeroTime: number; batchDuration: number; pendingTimes: readonly number[] },
-): StartRecord | undefined {
-  const { zeroTime } = grid;
+export function startRecord(appName: string, streams: readonly Input[], grid: StartGrid): StartRecord | undefined {
+  const { zeroTime, restoredFrom } = grid;
   const recorded: StartRecord['streams'] = {};
   let any = false;
   for (const s of streams) {
-    const meta = s.startingPosition?.() ?? s.generatedPosition?.(zeroTime);
+    const key = streamKey(s);
+    const line = describeStream(s);
+    const kept = restoredFrom?.streams[key];
+    const meta = kept !== undefined && kept.line === line ? kept.meta : (s.startingPosition?.() ?? s.generatedPosition?.(zeroTime));
     if (meta === undefined) continue;
-    recorded[streamKey(s)] = { line: describeStream(s), meta };
+    recorded[key] = { line, meta };
     any = true;
   }
   if (!any) return undefined;
-  const { batchDuration, pendingTimes } = grid;
-  return { format: 'dstreams-start', appName, streams: recorded, zeroTime, batchDuration, pendingTimes: [...pendingTimes], writtenAt: Date.now() };
+  const { batchDuration, pendingTimes, seededFrom } = grid;
+  return {
+    format: 'dstreams-start',
+    appName,
+    streams: recorded,
+    zeroTime,
+    batchDuration,
+    pendingTimes: [...pendingTimes],
+    ...(seededFrom !== undefined ? { seededFrom } : {}),
+    writtenAt: Date.now(),
+  };
 }
 
 /**

@@ -83,6 +83,12 @@ export class StreamingContext {
   /** The open checkpoint store (from start() or getOrCreate), and what it recovered, if anything. */
   private checkpointer: Checkpointer | undefined;
   private recovered: { meta: CheckpointMeta; plan: RestorePlan; skipMissedBatches: boolean } | undefined;
+  /**
+   * @internal Set before start() when this run's state is seeded from results up to that batch
+   * (resumeFromSink starting from a sink's table): its start record says so, and a restart does
+   * not re-run its batches from empty state.
+   */
+  seededFrom: number | undefined;
   /** getOrCreate over a store whose first run completed no batch: where its inputs started (startRecord.ts). */
   private startFrom: { record: StartRecord; log: (line: string) => void; skipMissedBatches: boolean } | undefined;
   private compaction: Promise<void> | undefined;
@@ -339,9 +345,12 @@ export class StreamingContext {
       // batch 100-250 ms, and the records queued meanwhile took seconds to drain).
       if (!stopped()) this.graph.prepareInitialStates();
       for (const input of this.graph.inputs) if (!stopped()) await input.start();
-      // Before any batch: a crash from here on, before one completes, starts where these inputs did.
-      // (Runs of a first run's batches: its start record says so until the first is generated again.)
-      if (this.checkpointer && !this.recovered && !firstRun && !stopped()) await this.checkpointer.commitStart();
+      // Before any batch: a crash from here on, before one completes, starts where these inputs did
+      // (running a first run's batches again: the inputs it restored where its record has them).
+      if (this.checkpointer && !this.recovered && !stopped()) {
+        this.checkpointer.seededFrom = this.seededFrom ?? (firstRun && this.startFrom!.record.seededFrom);
+        await this.checkpointer.commitStart(firstRun?.pendingTimes, firstRun && this.startFrom!.record);
+      }
       if (!stopped()) await this.scaleOut?.join();
     } catch (e) {
       const byStop = stopped();
@@ -514,6 +523,14 @@ export class StreamingContext {
    */
   get firstRunZeroTime(): number | undefined {
     return this.firstRunGrid?.zeroTime;
+  }
+
+  /**
+   * @internal When this context resumes a first run's batches (firstRunZeroTime): the batch whose
+   * results seeded that run's state (StartRecord.seededFrom), if they did.
+   */
+  get firstRunSeededFrom(): number | undefined {
+    return this.firstRunGrid && this.startFrom!.record.seededFrom;
   }
 
   /** The grid of the first run this context resumes (a scaled-out job's grid is its group's). */

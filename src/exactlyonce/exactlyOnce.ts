@@ -201,7 +201,14 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
         `Start over from earlier offsets instead (sink.startOver())`,
     );
   }
-  const fresh = (): Promise<StreamingContext> | StreamingContext => create({ fromOffsets, lastCommitted, fromCheckpoint: false });
+  // Started from the sink: `create` seeds state from the table, which holds the results up to
+  // `lastCommitted` — the start record says so, so a crash before this run's first batch completed
+  // does not re-run its batches from empty state (below).
+  const seeded = (ssc: StreamingContext): StreamingContext => {
+    if (lastCommitted !== undefined) ssc.seededFrom = lastCommitted;
+    return ssc;
+  };
+  const fresh = async (): Promise<StreamingContext> => seeded(await create({ fromOffsets, lastCommitted, fromCheckpoint: false }));
   // Starting from the sink needs its offsets: a sink that committed batches without them (a
   // writer on a stream derived from the direct stream, given no `offsetRanges`) cannot say where
   // the input goes on, and auto.offset.reset would lose (latest) or repeat (earliest) records.
@@ -217,7 +224,10 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
     );
   };
 
-  let ssc = await StreamingContext.getOrCreate(checkpointDir, () => create({ fromOffsets, lastCommitted, fromCheckpoint: hasCheckpoint }));
+  let ssc = await StreamingContext.getOrCreate(checkpointDir, async () => {
+    const created = await create({ fromOffsets, lastCommitted, fromCheckpoint: hasCheckpoint });
+    return hasCheckpoint ? created : seeded(created);
+  });
   if (ssc.applicationId !== undefined) {
     // Its copies own partitions by the group's say: its checkpoint cannot be proven against the
     // sink's (all copies') claims, and `create` seeding state from the whole table would give
@@ -251,7 +261,16 @@ export async function resumeFromSink(options: ResumeOptions): Promise<Resumed> {
         // sink's offsets, they run again on that run's grid (the sink skips them), windows and
         // state included — `create` was told fromCheckpoint, so it did not seed state from the table.
         const zero = ssc.firstRunZeroTime;
-        const proof = zero !== undefined && lastCommitted !== undefined ? proveReplay(ssc, zero, lastCommitted, topics, fromOffsets) : undefined;
+        const seededFrom = ssc.firstRunSeededFrom;
+        const proof =
+          zero === undefined || lastCommitted === undefined
+            ? undefined
+            : seededFrom !== undefined
+              ? {
+                  exact: false as const,
+                  reason: `its first run started from the sink's table (results up to batch ${seededFrom}), which a re-run of its batches from empty state would leave out`,
+                }
+              : proveReplay(ssc, zero, lastCommitted, topics, fromOffsets);
         if (proof?.exact) {
           log(
             `resuming from the checkpoint's start record (its first run completed no batch), behind the sink (last committed ${lastCommitted}): ` +

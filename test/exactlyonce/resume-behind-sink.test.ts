@@ -131,6 +131,29 @@ describe('resumeFromSink: a checkpoint behind the sink', () => {
     expect(run.out()).not.toMatch(/^WARN /m);
   });
 
+  it('a first run that started from the sink’s table (its checkpoint lost), killed right after its first commit: the restart starts from the sink again, totals exact', { timeout: 120_000 }, async () => {
+    const job = await setUp(1);
+    await crashAfterSinkCommit(job, 3);
+    rmSync(job.checkpointDir, { recursive: true, force: true });
+    // This run's state is seeded from the table (3 batches' totals); its first batch is committed, not checkpointed.
+    await crashAfterSinkCommit(job, 1);
+
+    const run = child(job);
+    await run.waitFor((o) => /^START /m.test(o), 'the start');
+    const start = JSON.parse(run.lines().find((l) => l.startsWith('START '))!.slice('START '.length)) as Record<string, unknown>;
+    const t0 = Date.now();
+    while (sum(await rows(job.schema, job.tot)) < N) {
+      if (Date.now() - t0 > 60_000) throw new Error(`the totals did not reach ${N} records:\n${run.out()}`);
+      await sleep(200);
+    }
+    await sleep(3 * BATCH_MS);
+    await run.kill();
+    // Re-running that run's batches from empty state would have dropped the seeded totals (review: 1,500 of 3,000).
+    expect(await rows(job.schema, job.tot), run.out()).toEqual(expected);
+    expect(start).toMatchObject({ source: 'sink' });
+    expect(run.out()).toMatch(/^WARN .*its first run started from the sink's table/m);
+  });
+
   it('one that does not hold the sink’s last batch is set aside, with a warning naming the window and the state', { timeout: 120_000 }, async () => {
     const job = await setUp(1);
     await crashAfterSinkCommit(job, 2);

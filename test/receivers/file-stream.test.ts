@@ -294,6 +294,45 @@ describe('textFileStream', () => {
     ]);
   });
 
+  it('a second crash before a batch completes: the restarted run\'s start record keeps what the first run recorded and adds an input the code gained', async () => {
+    const a = dirs();
+    const b = dirs();
+    const { dir: cp, remove } = tempDir('dstreams-files-cp-');
+    cleanups.push(remove);
+    const make = (clock: ManualClock, out: string[], withB: boolean, fail: boolean) => (): StreamingContext => {
+      const c = new StreamingContext({ batchDuration: 1000, clock });
+      c.textFileStream(a.watched).foreachRDD((rdd, t) => {
+        const lines = rdd.collect();
+        if (lines.length > 0) out.push(`A@${t}=${lines.join(',')}`);
+        if (fail && lines.length > 0) throw new Error('output down');
+      });
+      if (withB) c.textFileStream(b.watched).foreachRDD((rdd, t) => void (rdd.count() > 0 && out.push(`B@${t}=${rdd.collect().join(',')}`)));
+      return c;
+    };
+    const run = async (withB: boolean, fail: boolean, whileUp?: () => void): Promise<string[]> => {
+      const out: string[] = [];
+      const clock = new ManualClock();
+      const ssc = await StreamingContext.getOrCreate(cp, make(clock, out, withB, fail), { log: () => undefined });
+      cleanups.push(() => ssc.stop());
+      await ssc.start();
+      whileUp?.();
+      if (fail) {
+        await clock.advance(1000).catch(() => undefined);
+        await expect(ssc.awaitTermination()).rejects.toThrow(/output down/);
+      } else {
+        await clock.advance(2000);
+        await ssc.stop();
+      }
+      return out;
+    };
+    // Run 1 reads a.txt in batch 1000, whose output fails; run 2, whose code also reads B, fails
+    // in batch 1000 again, x.txt having come into B while it was up; run 3 works.
+    await run(false, true, () => moveIn(a.watched, a.staging, 'a.txt', ['a']));
+    expect(await run(true, true, () => moveIn(b.watched, b.staging, 'x.txt', ['x']))).toEqual(['A@1000=a', 'B@1000=x']);
+    // Before: run 2 never wrote its start record, so run 3 took x.txt for present at B's start.
+    expect(await run(true, false)).toEqual(['A@1000=a', 'B@1000=x']);
+  });
+
   it('treats a missing directory as empty and reads it once it exists', async () => {
     const { watched, staging } = dirs();
     const later = path.join(watched, 'later');
