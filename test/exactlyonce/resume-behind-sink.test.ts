@@ -59,6 +59,24 @@ async function crashAfterSinkCommit(job: BehindSinkJob, writes: number): Promise
   expect(c.out()).toMatch(/^KILLING \d+$/m);
 }
 
+/**
+ * Restarts the job and runs it until the totals hold all N records, then a few batches more (a
+ * batch counted twice would show); what resumeFromSink decided (its START line).
+ */
+async function restartUntilTotals(job: BehindSinkJob): Promise<{ start: Record<string, unknown>; out: () => string }> {
+  const run = child(job);
+  await run.waitFor((o) => /^START /m.test(o), 'the start');
+  const start = JSON.parse(run.lines().find((l) => l.startsWith('START '))!.slice('START '.length)) as Record<string, unknown>;
+  const t0 = Date.now();
+  while (sum(await rows(job.schema, job.tot)) < N) {
+    if (Date.now() - t0 > 60_000) throw new Error(`the totals did not reach ${N} records:\n${run.out()}`);
+    await sleep(200);
+  }
+  await sleep(3 * BATCH_MS);
+  await run.kill();
+  return { start, out: () => run.out() };
+}
+
 async function rows(schema: string, table: string): Promise<Record<string, number>> {
   const res = await pgQuery<{ k: string; n: string }>(`SELECT k, n::text AS n FROM "${schema}"."${table}"`);
   return Object.fromEntries(res.rows.map((r) => [r.k, Number(r.n)]));
@@ -79,17 +97,10 @@ describe('resumeFromSink: a checkpoint behind the sink', () => {
       const job = await setUp(writeEvery);
       await crashAfterSinkCommit(job, 3);
 
-      const run = child(job);
-      await run.waitFor((o) => /^START /m.test(o), 'the start');
-      const start = JSON.parse(run.lines().find((l) => l.startsWith('START '))!.slice('START '.length)) as Record<string, unknown>;
+      const run = await restartUntilTotals(job);
+      const start = run.start;
       // The crash left the checkpoint behind the sink.
       expect(start.recoveredFrom as number, run.out()).toBeLessThan(start.lastCommitted as number);
-      const t0 = Date.now();
-      while (sum(await rows(job.schema, job.tot)) < N) {
-        if (Date.now() - t0 > 60_000) throw new Error(`the totals did not reach ${N} records:\n${run.out()}`);
-        await sleep(200);
-      }
-      await run.kill();
 
       // The same transaction wrote both tables: the window holds every record too (60 s, longer than the run).
       expect(await rows(job.schema, job.tot)).toEqual(expected);
@@ -111,15 +122,8 @@ describe('resumeFromSink: a checkpoint behind the sink', () => {
     const job = await setUp(1);
     await crashAfterSinkCommit(job, 1);
 
-    const run = child(job);
-    await run.waitFor((o) => /^START /m.test(o), 'the start');
-    const start = JSON.parse(run.lines().find((l) => l.startsWith('START '))!.slice('START '.length)) as Record<string, unknown>;
-    const t0 = Date.now();
-    while (sum(await rows(job.schema, job.tot)) < N) {
-      if (Date.now() - t0 > 60_000) throw new Error(`the totals did not reach ${N} records:\n${run.out()}`);
-      await sleep(200);
-    }
-    await run.kill();
+    const run = await restartUntilTotals(job);
+    const start = run.start;
 
     // Before: the job started from the sink's offsets on a new grid, and the window lost the first batch.
     expect(await rows(job.schema, job.tot)).toEqual(expected);
@@ -138,16 +142,8 @@ describe('resumeFromSink: a checkpoint behind the sink', () => {
     // This run's state is seeded from the table (3 batches' totals); its first batch is committed, not checkpointed.
     await crashAfterSinkCommit(job, 1);
 
-    const run = child(job);
-    await run.waitFor((o) => /^START /m.test(o), 'the start');
-    const start = JSON.parse(run.lines().find((l) => l.startsWith('START '))!.slice('START '.length)) as Record<string, unknown>;
-    const t0 = Date.now();
-    while (sum(await rows(job.schema, job.tot)) < N) {
-      if (Date.now() - t0 > 60_000) throw new Error(`the totals did not reach ${N} records:\n${run.out()}`);
-      await sleep(200);
-    }
-    await sleep(3 * BATCH_MS);
-    await run.kill();
+    const run = await restartUntilTotals(job);
+    const start = run.start;
     // Re-running that run's batches from empty state would have dropped the seeded totals (review: 1,500 of 3,000).
     expect(await rows(job.schema, job.tot), run.out()).toEqual(expected);
     expect(start).toMatchObject({ source: 'sink' });

@@ -20,6 +20,17 @@ function moveIn(watched: string, staging: string, name: string, lines: string[])
   renameSync(tmp, path.join(watched, name));
 }
 
+/** A first run (getOrCreate on `cp`) whose output fails in batch 1000, with the file `arrive` moves in after it started. */
+async function failInFirstBatch(cp: string, make: (clock: ManualClock) => () => StreamingContext, arrive: () => void): Promise<void> {
+  const clock = new ManualClock();
+  const ssc = await StreamingContext.getOrCreate(cp, make(clock));
+  cleanups.push(() => ssc.stop());
+  await ssc.start();
+  arrive();
+  await clock.advance(1000).catch(() => undefined);
+  await expect(ssc.awaitTermination()).rejects.toThrow(/output down/);
+}
+
 function dirs(): { watched: string; staging: string } {
   const { dir, remove } = tempDir('dstreams-files-');
   cleanups.push(remove);
@@ -234,13 +245,7 @@ describe('textFileStream', () => {
       });
       return c;
     };
-    const clock1 = new ManualClock();
-    const ssc1 = await StreamingContext.getOrCreate(cp, make(clock1, [], true));
-    cleanups.push(() => ssc1.stop());
-    await ssc1.start();
-    moveIn(watched, staging, 'first.txt', ['1']);
-    await clock1.advance(1000).catch(() => undefined);
-    await expect(ssc1.awaitTermination()).rejects.toThrow(/output down/);
+    await failInFirstBatch(cp, (clock) => make(clock, [], true), () => moveIn(watched, staging, 'first.txt', ['1']));
     moveIn(watched, staging, 'second.txt', ['2']);
     const got: string[] = [];
     const clock2 = new ManualClock();
@@ -271,13 +276,7 @@ describe('textFileStream', () => {
         });
       return c;
     };
-    const clock1 = new ManualClock();
-    const ssc1 = await StreamingContext.getOrCreate(cp, make(clock1, [], true));
-    cleanups.push(() => ssc1.stop());
-    await ssc1.start();
-    moveIn(watched, staging, 'first.txt', ['1']);
-    await clock1.advance(1000).catch(() => undefined);
-    await expect(ssc1.awaitTermination()).rejects.toThrow(/output down/);
+    await failInFirstBatch(cp, (clock) => make(clock, [], true), () => moveIn(watched, staging, 'first.txt', ['1']));
     // The restart comes two batches later: a new grid would put the file in batch 4000.
     const out: Array<[number, string[]]> = [];
     const clock2 = new ManualClock(3000);
