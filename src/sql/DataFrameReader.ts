@@ -1,9 +1,13 @@
-/** `spark.read`: static json/csv/text/parquet files (a file sink's output is read through its manifest). */
+/**
+ * `spark.read`: static json/csv/text/parquet files (a file sink's output is read through its
+ * manifest), with the file source's options (fileFormats.ts readOptions: `mode`, `multiLine`, …).
+ * load() reads at once, so under FAILFAST a malformed record rejects load() (Spark: the first action).
+ */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataFrame, type DataFrameSession } from './DataFrame.js';
 import { AnalysisException } from './errors.js';
-import { formatOptions, parseFile, TEXT_SCHEMA, type FileFormat } from './fileFormats.js';
+import { parseFile, readOptions, TEXT_SCHEMA, type FileFormat } from './fileFormats.js';
 import { StaticScan } from './plan.js';
 import { listDataFiles } from './sinks/file.js';
 import { readParquet } from './parquet.js';
@@ -47,9 +51,11 @@ export class DataFrameReader {
     }
     const schema = format === 'text' ? TEXT_SCHEMA : this.userSchema;
     if (!schema) throw new AnalysisException(`spark.read.${format}: give a schema with .schema(...) (dstreams does not infer one)`);
+    // Checked before any file is read; under FAILFAST a malformed record rejects load().
+    const options = readOptions(this.opts, format, schema);
     const rows: Row[] = [];
     for (const f of await listDataFiles(path)) {
-      for (const r of parseFile(await readFile(join(path, f), 'utf8'), format, schema, formatOptions(this.opts))) rows.push(r);
+      for (const r of parseFile(await readFile(join(path, f), 'utf8'), format, schema, options)) rows.push(r);
     }
     return new DataFrame(this.session, new StaticScan(schema, () => rows));
   }

@@ -8,13 +8,13 @@ import { AnalysisException } from './errors.js';
 import { Expr, Literal, Star, type BindContext, type Bound } from './expressions.js';
 import { branchType, castTo } from './coercion.js';
 import { concatValues } from './operators.js';
-import { parseJsonRow } from './json.js';
+import { fromJsonReader } from './fromJson.js';
 import { toJsonText } from './jsonWrite.js';
 import { WindowExpr } from './timeWindow.js';
 import { ArrayType, DataType, DateValue, StructType, Types, isNumeric, toSchema } from './types.js';
 import { compileFormatter, compileParser } from './datetimePatterns.js';
 import { castValue, typedString } from './values.js';
-import { literalArg, strict1, text1, type ScalarImpl } from './scalarKit.js';
+import { arity, literalArg, strict1, text1, type ScalarImpl } from './scalarKit.js';
 import { TEXT_FUNCTIONS } from './textFunctions.js';
 import { NUMBER_FUNCTIONS } from './numberFunctions.js';
 import { ARRAY_FUNCTIONS } from './arrayFunctions.js';
@@ -68,15 +68,19 @@ const SCALARS: Record<string, ScalarImpl> = {
     };
   },
   from_json: (args, _ctx, raw) => {
+    arity('from_json', raw, 2, 3);
     const s = literalArg(raw[1], 'from_json', 'the schema');
     const schema = s instanceof StructType ? s : toSchema(String(s));
+    const o = raw[2] === undefined ? {} : literalArg(raw[2], 'from_json', 'the options');
+    if (o === null || typeof o !== 'object') throw new AnalysisException('from_json: the options must be a map of strings');
+    const read = fromJsonReader(schema, o as Record<string, unknown>);
     const ae = args[0]!.eval;
     return {
       type: schema,
       eval: (r) => {
         const v = ae(r);
         if (v === null || v === undefined) return null;
-        return parseJsonRow(Buffer.isBuffer(v) ? v.toString('utf8') : String(v), schema);
+        return read(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
       },
     };
   },

@@ -1,25 +1,50 @@
 /**
- * Rows ↔ the text formats of the file source and sink: JSON lines (PERMISSIVE), CSV (RFC 4180
- * quoting; `header`, `sep`), text (one `value` per line). Shared by readStream, spark.read and
- * the file sink.
+ * Rows ↔ the text formats of the file source and sink: JSON lines (or a document per file with
+ * `multiLine`), CSV (csv.ts reads it; `header`, `sep`, `multiLine`), text (one `value` per line).
+ * Reading JSON and CSV follows the parse mode (`mode`, `columnNameOfCorruptRecord`: parseMode.ts).
+ * Shared by readStream, spark.read and the file sink.
  */
-import { parseJsonRows } from './json.js';
+import { parseCsvRows } from './csv.js';
+import { IllegalArgumentException } from './errors.js';
+import { parseJsonRows, readJsonRecord } from './json.js';
+import { nullRow } from './jsonValues.js';
 import { jsonTimestamp, toJsonText } from './jsonWrite.js';
+import { emitRecord, plainPolicy, recordPolicy, type RecordPolicy } from './parseMode.js';
 import { DataType, DateValue, StructField, StructType, Types } from './types.js';
-import { castValue, typedString, type Row } from './values.js';
+import { typedString, type Row } from './values.js';
 
 export type FileFormat = 'json' | 'csv' | 'text';
 
 export interface FormatOptions {
   header?: boolean;
   sep?: string;
+  /** Reading: JSON a document per file, CSV quoted fields across lines (Spark's `multiLine`, default false). */
+  multiLine?: boolean;
+  /** Reading JSON/CSV: what a malformed record becomes; absent, PERMISSIVE without a corrupt-record column. */
+  policy?: RecordPolicy;
 }
 
+/** The options both sides share (the file sink's). */
 export function formatOptions(o: Record<string, string>): FormatOptions {
   return { header: (o.header ?? 'false').toLowerCase() === 'true', sep: o.sep ?? o.delimiter ?? ',' };
 }
 
+/**
+ * A reader's options for `schema` (`o` is case-insensitive: streaming/options.ts), checked when the
+ * reader is made, as Spark's: a corrupt-record column that is not a nullable string is refused, an
+ * unknown mode warns once, and `multiLine` must be true or false (Scala's toBoolean).
+ */
+export function readOptions(o: Record<string, string>, format: FileFormat | 'parquet', schema: StructType): FormatOptions {
+  const read = formatOptions(o);
+  if (format !== 'json' && format !== 'csv') return read;
+  const multiLine = (o.multiLine ?? 'false').toLowerCase();
+  if (multiLine !== 'true' && multiLine !== 'false') throw new IllegalArgumentException(`For input string: "${o.multiLine}"`);
+  return { ...read, multiLine: multiLine === 'true', policy: recordPolicy(o, schema) };
+}
+
 export const TEXT_SCHEMA = new StructType([new StructField('value', Types.STRING)]);
+
+const PLAIN: RecordPolicy = { mode: 'PERMISSIVE', corrupt: undefined };
 
 /** The rows of one file's text. */
 export function parseFile(text: string, format: FileFormat, schema: StructType, o: FormatOptions): Row[] {
@@ -28,70 +53,22 @@ export function parseFile(text: string, format: FileFormat, schema: StructType, 
     if (lines[lines.length - 1] === '') lines.pop();
     return lines.map((l) => ({ value: l.endsWith('\r') ? l.slice(0, -1) : l }));
   }
-  if (format === 'json') {
+  const policy = o.policy ?? PLAIN;
+  if (format === 'csv') return parseCsvRows(text, schema, { sep: o.sep ?? ',', header: o.header ?? false, multiLine: o.multiLine ?? false, policy });
+  if (!o.multiLine && plainPolicy(policy)) {
     // A line holding an array of objects is a row for each (Spark's reader).
     return text
       .split('\n')
       .filter((l) => l.trim() !== '')
       .flatMap((l) => parseJsonRows(l, schema));
   }
-  const records = parseCsv(text, o.sep ?? ',');
-  if (o.header) records.shift();
-  return records.map((fields) => {
-    const row: Row = {};
-    schema.fields.forEach((f, i) => {
-      const v = fields[i];
-      row[f.name] = v === undefined || v === null ? null : castValue(v, f.dataType);
-    });
-    return row;
-  });
-}
-
-/** CSV records; an unquoted empty field is null (Spark's default nullValue). */
-export function parseCsv(text: string, sep: string): (string | null)[][] {
-  const out: (string | null)[][] = [];
-  let rec: (string | null)[] = [];
-  let field = '';
-  let quoted = false;
-  let wasQuoted = false;
-  let i = 0;
-  const endField = () => {
-    rec.push(field === '' && !wasQuoted ? null : field);
-    field = '';
-    wasQuoted = false;
-  };
-  while (i < text.length) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else field += c;
-      i++;
-      continue;
-    }
-    if (c === '"' && field === '') {
-      quoted = true;
-      wasQuoted = true;
-    } else if (text.startsWith(sep, i)) {
-      endField();
-      i += sep.length;
-      continue;
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      endField();
-      out.push(rec);
-      rec = [];
-    } else field += c;
-    i++;
-  }
-  if (field !== '' || wasQuoted || rec.length > 0) {
-    endField();
-    out.push(rec);
+  // A record is a line, or with multiLine the whole file (its text is the corrupt-record value).
+  const records = o.multiLine ? [text] : text.split('\n').filter((l) => l.trim() !== '').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const out: Row[] = [];
+  const nulls = () => nullRow(schema);
+  for (const record of records) {
+    const { rows, malformed } = readJsonRecord(record, schema);
+    emitRecord(out, rows, malformed, record, policy, nulls);
   }
   return out;
 }

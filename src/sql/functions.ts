@@ -24,8 +24,14 @@ export function lit(value: ColumnOrValue): Column {
 export function expr(sql: string): Column {
   return new Column(parseExpression(sql));
 }
-export function from_json(c: ColumnOrName, schema: StructType | DataType | string): Column {
-  return new Column(resolveFunction('from_json', [nameExpr(c), new Literal(schema)]));
+/**
+ * from_json(col, schema, options?): `options` as Spark's — `mode` PERMISSIVE (default) or FAILFAST
+ * (DROPMALFORMED is refused), `columnNameOfCorruptRecord` (fromJson.ts).
+ */
+export function from_json(c: ColumnOrName, schema: StructType | DataType | string, options?: Record<string, string>): Column {
+  const args = [nameExpr(c), new Literal(schema)];
+  if (options !== undefined) args.push(new Literal({ ...options }));
+  return new Column(resolveFunction('from_json', args));
 }
 export function to_json(c: ColumnOrName): Column {
   return call('to_json', c);

@@ -3,9 +3,11 @@
  * options: single-quoted strings and NaN/Infinity taken, leading zeros and unquoted names not;
  * writing is jsonWrite.ts).
  *
- * Reading is PERMISSIVE: a malformed document gives a row whose fields are all null; a field whose
- * JSON value does not fit its type is null and the rest of the row is kept (a nested struct keeps
- * its other fields too), but one bad element makes a whole array null. Spark's Jackson rules
+ * The reader says what parsed and whether the record was malformed; what follows is the parse
+ * mode's (parseMode.ts; PERMISSIVE by default). A document that is not JSON (or not an object)
+ * gives no fields: a row of nulls in PERMISSIVE. A field whose JSON value does not fit its type is
+ * null and the rest of the row is kept (a nested struct keeps its other fields too), but one bad
+ * element makes a whole array null; such a record is malformed too. Spark's Jackson rules
  * decide what fits: an INT/BIGINT takes only an integer literal in range (`"12"`, `12.5` and
  * 99999999999 for an INT are null), a DOUBLE any number and only the strings `NaN`, `Infinity`,
  * `-Infinity`, `+INF`, `-INF`, a BOOLEAN only true/false, a TIMESTAMP a string in Spark's
@@ -32,6 +34,11 @@ function isDigit(c: number): boolean {
 /** Reads the first JSON value of `text` (what follows it is not read, as Spark's parser does). */
 class Reader {
   private i = 0;
+  /**
+   * Set when a value did not fit its type (a MISS anywhere): the record is malformed for the parse
+   * modes (parseMode.ts), though PERMISSIVE keeps what did fit. Only set, never read, on the plain path.
+   */
+  malformed = false;
   constructor(private readonly s: string) {}
 
   private fail(): never {
@@ -78,13 +85,17 @@ class Reader {
     try {
       return convert(this.value(), t);
     } catch (e) {
-      if (e instanceof Mismatch) return MISS;
+      if (e instanceof Mismatch) {
+        this.malformed = true;
+        return MISS;
+      }
       throw e;
     }
   }
 
   private skipped(): typeof MISS {
     this.skip();
+    this.malformed = true;
     return MISS;
   }
 
@@ -141,7 +152,7 @@ class Reader {
       this.ws();
       if (!miss && this.s[this.i] === '{') rows.push(this.objectAs(schema));
       else {
-        miss = true;
+        miss = this.malformed = true;
         this.skip();
       }
       this.ws();
@@ -342,8 +353,9 @@ function guarded<T>(read: () => T): T | JsonSyntaxError {
 }
 
 /**
- * Parses one JSON document into a row of `schema` (from_json, PERMISSIVE): null for null or
- * blank text; a row of nulls for a malformed document or one that is not an object.
+ * Parses one JSON document into a row of `schema` (from_json, PERMISSIVE without a corrupt-record
+ * column): null for null or blank text; a row of nulls for a malformed document or one that is
+ * not an object.
  */
 export function parseJsonRow(text: string | null, schema: StructType): Row | null {
   if (text === null || text === undefined) return null;
@@ -355,12 +367,41 @@ export function parseJsonRow(text: string | null, schema: StructType): Row | nul
 }
 
 /**
- * The rows of one line of a JSON file (the file source): an object is a row, an array of
- * objects a row each; anything else (or malformed text) one row of nulls.
+ * The rows of one line of a JSON file (the file source, PERMISSIVE without a corrupt-record
+ * column): an object is a row, an array of objects a row each; anything else (or malformed text)
+ * one row of nulls.
  */
 export function parseJsonRows(text: string, schema: StructType): Row[] {
   const rows = guarded(() => new Reader(text).rowsAs(schema));
   if (rows === undefined) return [];
   if (rows instanceof JsonSyntaxError || rows === MISS) return [nullRow(schema)];
   return rows;
+}
+
+/**
+ * One record as the parse modes see it: the rows that parsed (for a malformed record its partial
+ * result: the fields that fit, or no row when the text is not JSON or not an object), and whether
+ * it was malformed. Blank text: no row, not malformed.
+ */
+export interface JsonRecord {
+  rows: Row[];
+  malformed: boolean;
+}
+
+/** A JSON file's record (a line, or a whole multiLine file): an object is a row, an array of objects a row each. */
+export function readJsonRecord(text: string, schema: StructType): JsonRecord {
+  const reader = new Reader(text);
+  const rows = guarded(() => reader.rowsAs(schema));
+  if (rows === undefined) return { rows: [], malformed: false };
+  if (rows instanceof JsonSyntaxError || rows === MISS) return { rows: [], malformed: true };
+  return { rows, malformed: reader.malformed };
+}
+
+/** from_json's document: one object (an array, null or a scalar is malformed, as with allowArrayAsStructs off). */
+export function readJsonDocument(text: string, schema: StructType): JsonRecord {
+  const reader = new Reader(text);
+  const row = guarded(() => reader.firstAs(schema));
+  if (row === undefined) return { rows: [], malformed: false };
+  if (row instanceof JsonSyntaxError || row === null || row === MISS) return { rows: [], malformed: true };
+  return { rows: [row as Row], malformed: reader.malformed };
 }

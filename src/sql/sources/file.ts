@@ -1,6 +1,9 @@
 /**
  * File sources (Listing 7.11): new files in a directory, as json or parquet (schema required, as
- * Spark's streaming file sources), csv (schema required; `header`, `sep`) or text (`value`). Files are taken in order of modification time
+ * Spark's streaming file sources), csv (schema required; `header`, `sep`) or text (`value`); json
+ * and csv take `multiLine`, `mode` and `columnNameOfCorruptRecord` (fileFormats.ts, parseMode.ts:
+ * checked at load(); under FAILFAST a malformed record fails the batch that reads it, so the query
+ * terminates with that error). Files are taken in order of modification time
  * then name (newest first with `latestFirst`), at most `maxFilesPerTrigger` a batch; the directory
  * must exist when the source is defined (Spark: "Path does not exist"); a directory written by the file sink is read
  * through its manifest. The offset is the list of files taken so far, so a re-run batch reads
@@ -18,7 +21,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { isGlob, matchDirectories, parseGlob, segmentRegExp, type DirectoryGlob } from '../../receivers/glob.js';
 import { AnalysisException } from '../errors.js';
-import { formatOptions, parseFile, TEXT_SCHEMA, type FileFormat, type FormatOptions } from '../fileFormats.js';
+import { parseFile, readOptions, TEXT_SCHEMA, type FileFormat, type FormatOptions } from '../fileFormats.js';
 import { readParquet } from '../parquet.js';
 import { listDataFiles } from '../sinks/file.js';
 import type { StructType } from '../types.js';
@@ -145,11 +148,12 @@ for (const format of ['json', 'csv', 'text', 'parquet'] as const) {
     } else if (!existsSync(path)) throw new AnalysisException(`Path does not exist: ${path}`);
     const dir = glob?.base ?? path;
     const list = glob ? () => listGlob(glob) : () => listDataFiles(path);
+    const read = readOptions(options, format, st);
     const description = `FileStreamSource[${path}]`;
     const provider: SourceProvider & { schema: StructType } = {
       description,
       schema: st,
-      createSource: () => new FileSource(description, st, dir, list, format, formatOptions(options), max, latestFirst === 'true'),
+      createSource: () => new FileSource(description, st, dir, list, format, read, max, latestFirst === 'true'),
     };
     return provider;
   });
