@@ -317,6 +317,16 @@ export class StreamingContext {
     if (needCheckpoint.length > 0 && this.graph.checkpointDir === undefined) {
       throw new Error(`${needCheckpoint[0]} needs a checkpoint directory: call ssc.checkpoint(dir) before start()`);
     }
+    const seeded = this.firstRunSeededFrom;
+    if (seeded !== undefined && this.seededFrom === undefined) {
+      // That run's state came from a sink's table, which this store does not hold: re-running its
+      // batches on what `create` builds would count them twice (seeded again) or drop the table's.
+      throw new Error(
+        `the checkpoint in ${this.graph.checkpointDir} holds a first run that completed no batch and whose state was seeded from a sink's table ` +
+          `(results up to batch ${seeded}; resumeFromSink started it): getOrCreate cannot rebuild that state. Restart it with resumeFromSink, ` +
+          'which starts it from the sink again',
+      );
+    }
     if (this.graph.checkpointDir !== undefined) await this.openCheckpoint();
     // Stopped while the store opened: that stop found no store to close.
     if (this.stopping) return this.closeCheckpoint();

@@ -332,6 +332,27 @@ describe('textFileStream', () => {
     expect(await run(true, false)).toEqual(['A@1000=a', 'B@1000=x']);
   });
 
+  it('a first run seeded from a sink\'s table (resumeFromSink) that failed in its first batch: a plain getOrCreate refuses to re-run it, naming resumeFromSink', async () => {
+    const { watched, staging } = dirs();
+    const { dir: cp, remove } = tempDir('dstreams-files-cp-');
+    cleanups.push(remove);
+    const make = (clock: ManualClock, seededFrom?: number) => (): StreamingContext => {
+      const c = new StreamingContext({ batchDuration: 1000, clock });
+      c.textFileStream(watched).foreachRDD((rdd) => {
+        if (rdd.count() > 0) throw new Error('output down');
+      });
+      // As resumeFromSink marks a run whose state it seeded from the table.
+      if (seededFrom !== undefined) c.seededFrom = seededFrom;
+      return c;
+    };
+    await failInFirstBatch(cp, (clock) => make(clock, 42_000), () => moveIn(watched, staging, 'first.txt', ['1']));
+    const ssc = await StreamingContext.getOrCreate(cp, make(new ManualClock()));
+    cleanups.push(() => ssc.stop());
+    expect(ssc.firstRunSeededFrom).toBe(42_000);
+    // Before: it re-ran the batch on whatever state create built (counted twice, or the table's results dropped), silently.
+    await expect(ssc.start()).rejects.toThrow(/seeded from a sink's table \(results up to batch 42000.*Restart it with resumeFromSink/);
+  });
+
   it('treats a missing directory as empty and reads it once it exists', async () => {
     const { watched, staging } = dirs();
     const later = path.join(watched, 'later');
