@@ -6,19 +6,45 @@
 
 const isStructured = (k: unknown): k is object => typeof k === 'object' && k !== null;
 
-/** A stable text form of a structured key; object properties sorted so `{a,b}` equals `{b,a}`. */
+/** What keys may be (the checkpoint's key codec refuses the same): anything else would compare wrongly. */
+function unsupportedKey(v: unknown): TypeError {
+  const type = typeof v === 'object' && v !== null ? ((v as object).constructor?.name ?? 'object') : typeof v;
+  return new TypeError(`unsupported key type ${type}: keys must be primitives, arrays or plain objects`);
+}
+
+/**
+ * A stable text form of a structured key; object properties sorted so `{a,b}` equals `{b,a}`.
+ * Only primitives, arrays and plain objects: JSON would write every Map or Set as `{}` and a Date
+ * as its ISO string, merging keys that differ, so those throw. A property name starting with `$`
+ * is written with one more, apart from the forms of undefined, NaN and bigints (`{$u:1}`, …).
+ */
 export function encodeStructuredKey(k: object): string {
-  return JSON.stringify(k, (_name, value: unknown) => {
-    if (value === undefined) return { $u: 1 };
-    // JSON writes NaN and ±Infinity as null, and cannot write a bigint: each gets a form of its own.
-    if (typeof value === 'number' && !Number.isFinite(value)) return { $n: String(value) };
-    if (typeof value === 'bigint') return { $b: value.toString() };
-    if (isStructured(value) && !Array.isArray(value)) {
-      const sorted: Record<string, unknown> = {};
-      for (const name of Object.keys(value).sort()) sorted[name] = (value as Record<string, unknown>)[name];
-      return sorted;
+  return JSON.stringify(k, function (this: Record<string, unknown>, name: string, value: unknown) {
+    switch (typeof value) {
+      case 'undefined':
+        return { $u: 1 };
+      case 'number':
+        // JSON writes NaN and ±Infinity as null, and cannot write a bigint: each gets a form of its own.
+        return Number.isFinite(value) ? value : { $n: String(value) };
+      case 'bigint':
+        return { $b: value.toString() };
+      case 'string':
+        // A Date (or any toJSON) became a string before this replacer saw it.
+        if (this[name] !== value) throw unsupportedKey(this[name]);
+        return value;
+      case 'object': {
+        if (value === null || Array.isArray(value)) return value;
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) throw unsupportedKey(value);
+        const sorted: Record<string, unknown> = {};
+        for (const key of Object.keys(value).sort()) sorted[key.charCodeAt(0) === 36 ? '$' + key : key] = (value as Record<string, unknown>)[key];
+        return sorted;
+      }
+      case 'boolean':
+        return value;
+      default:
+        throw unsupportedKey(value); // a function or a symbol
     }
-    return value;
   });
 }
 

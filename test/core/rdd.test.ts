@@ -308,6 +308,30 @@ describe('keys compare by value', () => {
     expect(kv.reduceByKey((a, b) => a + b).collect()).toEqual([pair({ city: 'Paris', cc: 'FR' }, 3)]);
   });
 
+  it('keys JSON would merge are refused, naming their type: a Map, a Set, a Date, a class instance, a function', () => {
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    // Before: every Map key was one key (both written `{}`), a Date equalled its ISO string, a function key failed with a bare TypeError.
+    for (const key of [new Map([['user', 'ann']]), new Set([1]), [new Date(0)], { at: new Date(0) }, new Point(1), [() => 1], () => 1]) {
+      const kv = RDD.fromArray<[unknown, number]>([pair(key, 1), pair(key, 2)], 2);
+      expect(() => kv.reduceByKey((a, b) => a + b).collect()).toThrow(/unsupported key type (Map|Set|Date|Point|function): keys must be primitives, arrays or plain objects/);
+    }
+  });
+
+  it('undefined, NaN and bigints inside a tuple key are not the objects that stand for them, nor is a "$" property', () => {
+    const kv = RDD.fromArray<[unknown, number]>([
+      pair([undefined], 1),
+      pair([{ $u: 1 }], 10),
+      pair([NaN], 100),
+      pair([{ $n: 'NaN' }], 1000),
+      pair([1n], 10_000),
+      pair([{ $b: '1' }], 100_000),
+      pair([{ $$u: 1 }], 1_000_000),
+    ]);
+    expect(kv.reduceByKey((a, b) => a + b).count()).toBe(7);
+  });
+
   it('the key kept is the first one seen, and the result is the user’s value', () => {
     const first = ['FR', 'Paris'];
     const kv = RDD.fromArray([pair(first, 1), pair(['FR', 'Paris'], 2)], 1);
