@@ -19,6 +19,8 @@ import { QueueInputDStream } from '../dstream/QueueInputDStream.js';
 import { RateInputDStream, type RateStreamOptions } from '../dstream/RateInputDStream.js';
 import { TransformedDStream } from '../dstream/operators/transform.js';
 import { UnionDStream } from '../dstream/operators/union.js';
+import { fn as fnArg, stream as streamArg } from '../dstream/operators/args.js';
+import { described } from '../rdd/checks.js';
 import { RDD } from '../rdd/RDD.js';
 import {
   checkReceiverContextOptions,
@@ -223,6 +225,10 @@ export class StreamingContext {
 
   queueStream<T>(queue: Array<T[] | RDD<T>>, oneAtATime = true, defaultRDD?: RDD<T>): DStream<T> {
     if (!Array.isArray(queue)) throw new TypeError('queueStream needs an array (the queue)');
+    // The elements there now are checked now; those pushed later, when their batch takes them.
+    queue.forEach((e, i) => {
+      if (!Array.isArray(e) && !(e instanceof RDD)) throw new TypeError(`queueStream elements must be arrays or RDDs, got ${described(e)} at index ${i}`);
+    });
     if (typeof oneAtATime !== 'boolean') throw new TypeError(`queueStream's oneAtATime must be a boolean, got ${typeof oneAtATime}`);
     if (defaultRDD !== undefined && !(defaultRDD instanceof RDD)) {
       throw new TypeError(`queueStream's defaultRDD must be an RDD (RDD.fromArray(...) for an array), got ${Array.isArray(defaultRDD) ? 'an array' : typeof defaultRDD}`);
@@ -265,11 +271,14 @@ export class StreamingContext {
   }
 
   union<T>(...streams: DStream<T>[]): DStream<T> {
+    for (const s of streams) streamArg('ssc.union', s);
     return new UnionDStream(streams);
   }
 
   transform<T>(streams: DStream<any>[], fn: (rdds: RDD<any>[], time: number) => RDD<T>): DStream<T> {
-    return new TransformedDStream<T>(streams, fn);
+    if (!Array.isArray(streams)) throw new TypeError(`ssc.transform needs an array of DStreams, got ${described(streams)}`);
+    for (const s of streams) streamArg('ssc.transform', s);
+    return new TransformedDStream<T>(streams, fnArg('ssc.transform', fn));
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------

@@ -141,6 +141,8 @@ export abstract class DStream<T> {
     checkDuration(interval, 'checkpoint interval');
     checkMultiple(interval, this.slideDuration, 'checkpoint interval', "the stream's slide duration");
     this.checkpointDuration = interval;
+    // As Spark's validateAtStart: an interval with nowhere to checkpoint is refused at start().
+    this.graph.requireCheckpoint(`checkpoint(${interval}) on ${this.constructor.name}`, this);
     return this;
   }
 

@@ -101,6 +101,23 @@ describe('durations', () => {
     }
   });
 
+  it('ssc.union and ssc.transform check their streams and function when defined; queueStream its elements (found by review: they failed a batch later, with a bare TypeError)', () => {
+    const { ssc } = manual();
+    const s = ssc.queueStream<number>([]);
+    expect(() => ssc.union(5 as never)).toThrow(new TypeError('ssc.union needs a DStream, got 5'));
+    expect(() => ssc.transform('x' as never, (r) => r[0]!)).toThrow(/ssc.transform needs an array of DStreams, got the string 'x'/);
+    expect(() => ssc.transform([5] as never, (r) => r[0]!)).toThrow(new TypeError('ssc.transform needs a DStream, got 5'));
+    expect(() => ssc.transform([s], 5 as never)).toThrow(new TypeError('ssc.transform needs a function, got 5'));
+    expect(() => ssc.queueStream([[1], 5, null] as never)).toThrow(new TypeError('queueStream elements must be arrays or RDDs, got 5 at index 1'));
+  });
+
+  it('a stream checkpoint interval with no checkpoint directory is refused at start(), as Spark\'s validateAtStart', async () => {
+    const { ssc } = manual();
+    ssc.queueStream<number>([[1]]).map((x) => x).checkpoint(2000).foreachRDD(() => undefined);
+    await expect(ssc.start()).rejects.toThrow(/checkpoint\(2000\) on MappedDStream needs a checkpoint directory: call ssc.checkpoint\(dir\) before start\(\)/);
+    await ssc.stop();
+  });
+
   it('a partition count that is no number is refused when defined, named as what it is and under its operation', () => {
     const { ssc } = manual();
     const s = ssc.queueStream<[string, number]>([]);
