@@ -18,7 +18,8 @@ export interface FetchedMessage {
   value: Buffer | null;
   timestamp?: string;
   isControlRecord?: boolean;
-  batchContext?: { producerId: string; inTransaction: boolean };
+  /** `timestampType`: 0 CreateTime, 1 LogAppendTime (the batch's attribute; absent in old message formats). */
+  batchContext?: { producerId: string; inTransaction: boolean; timestampType?: number };
 }
 
 export interface FetchResponse {

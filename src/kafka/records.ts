@@ -40,10 +40,12 @@ export interface RawKafkaRecord {
   offset: number;
   /** ms since the epoch (the record's CreateTime or LogAppendTime). */
   timestamp: number;
+  /** Which of the two `timestamp` is: 0 CreateTime, 1 LogAppendTime (the topic's message.timestamp.type). */
+  timestampType: number;
 }
 
 export function rawRecord(m: FetchedMessage): RawKafkaRecord {
-  return { key: m.key, value: m.value, offset: Number(m.offset), timestamp: Number(m.timestamp ?? 0) };
+  return { key: m.key, value: m.value, offset: Number(m.offset), timestamp: Number(m.timestamp ?? 0), timestampType: m.batchContext?.timestampType ?? 0 };
 }
 
 export function decodeRecord(m: FetchedMessage): KafkaRecord {

@@ -97,6 +97,24 @@ describe('kafka source', () => {
     expect(q.lastProgress!.sources[0]!.endOffset).toEqual({ [topic]: { '0': 1 } });
   });
 
+  it('timestampType says which timestamp a record carries: 1 on a topic stamped at append (LogAppendTime)', async () => {
+    // Before: always 0 (found by review).
+    const topic = uniqueTopic('sql-append-time');
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    await produceLines(topic, ['stamped'], { partition: 0 });
+    const spark = session();
+    const df = spark.readStream.format('kafka').option('kafka.bootstrap.servers', kafkaBrokers()).option('subscribe', topic).option('startingOffsets', 'earliest').load();
+    const q = await df.writeStream.format('memory').queryName('appendTime').start();
+    await q.processAllAvailable();
+    expect(spark.table('appendTime').collect().map((r) => r.timestampType)).toEqual([1]);
+  });
+
   it('maxOffsetsPerTrigger splits the limit over partitions by backlog; a restart continues from the checkpoint', async () => {
     const topic = uniqueTopic('sql-max');
     await createTopic(topic, 3);

@@ -280,7 +280,7 @@ class KafkaSource implements Source {
           partition: r.partition,
           offset: rec.offset,
           timestamp: new Date(rec.timestamp),
-          timestampType: 0,
+          timestampType: rec.timestampType,
         });
       }
     });
