@@ -19,7 +19,7 @@ import type { OffsetRange } from './OffsetRange.js';
 import { OutageNotice } from './outage.js';
 import { tpKey, type ResolvedKafkaParams } from './params.js';
 import { decodeRecord, rawRecord, userDecoder, type KafkaRecord, type RawKafkaRecord, type RecordDecoders } from './records.js';
-import { describeError, FatalKafkaError, isOffsetOutOfRange, withRetry } from './retry.js';
+import { describeError, FatalKafkaError, isOffsetOutOfRange, isUnknownTopic, withRetry } from './retry.js';
 
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
@@ -55,6 +55,8 @@ export interface ReadOptions {
 export class KafkaClient {
   readonly kafka: Kafka;
   private admin: Admin | undefined;
+  /** The topics `admin` was asked about (withAdmin). */
+  private askedTopics = new Set<string>();
   private cluster: InternalCluster | undefined;
   private connecting: Promise<void> | undefined;
   /** The clients being connected (by `connecting`). */
@@ -127,6 +129,26 @@ export class KafkaClient {
     );
   }
 
+  /**
+   * `op` on the admin, for `topics`. kafkajs's admin refreshes the metadata of every topic it was
+   * ever asked about, so one deleted since fails every later lookup, of topics that exist too (a
+   * pattern subscription's set shrank): then `op` runs once more on a new admin.
+   */
+  private async withAdmin<T>(topics: readonly string[], op: (admin: Admin) => Promise<T>): Promise<T> {
+    for (const t of topics) this.askedTopics.add(t);
+    try {
+      return await op(this.admin!);
+    } catch (e) {
+      if (!isUnknownTopic(e) || [...this.askedTopics].every((t) => topics.includes(t))) throw e;
+      const [old, admin] = [this.admin!, this.kafka.admin()];
+      await admin.connect();
+      this.admin = admin;
+      this.askedTopics = new Set(topics);
+      await old.disconnect().catch(() => undefined);
+      return op(admin);
+    }
+  }
+
   private connect(): Promise<void> {
     this.connecting ??= (async () => {
       const admin = this.kafka.admin();
@@ -156,8 +178,7 @@ export class KafkaClient {
   /** Every partition of `topics` with its earliest and latest offsets; a missing topic is an error (after `topicWaitMs`). */
   topicBounds(topics: readonly string[]): Promise<PartitionBounds[]> {
     return this.retry(`looking up the offsets of ${JSON.stringify(topics)}`, async () => {
-      const admin = this.admin!;
-      const per = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+      const per = await this.withAdmin(topics, (admin) => Promise.all(topics.map((t) => admin.fetchTopicOffsets(t))));
       const out: PartitionBounds[] = [];
       topics.forEach((topic, i) => {
         const parts = [...per[i]!].sort((a, b) => a.partition - b.partition);
