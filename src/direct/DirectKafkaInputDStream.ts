@@ -397,6 +397,16 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
       // (scaled out, the group assigns it).
       if (!this.nextFrom.has(key) && !this.ownership) this.addPartition(b.topic, b.partition, b.low, 'stream');
     }
+    // A partition the stream reads that its topic no longer has: the topic was deleted and made
+    // again with fewer (Kafka never shrinks one). Its records past the position are not there to read.
+    const gone = keys.filter((tp) => !high.has(tp.key) && bounds.some((b) => b.topic === tp.topic));
+    if (gone.length > 0) {
+      const counts = [...new Set(gone.map((tp) => tp.topic))].map((t) => `${t} has ${bounds.filter((b) => b.topic === t).length}`);
+      throw new FatalKafkaError(
+        `partition${gone.length > 1 ? 's' : ''} ${gone.map((tp) => tp.key).join(', ')} no longer exist${gone.length > 1 ? '' : 's'} (topic ${counts.join(', topic ')} now): ` +
+          'the topic was deleted and created again with fewer partitions while the stream read it (Spark: "No current assignment for partition")',
+      );
+    }
     // A position past the log end (`high` is the last stable offset, which a position may pass
     // while a transaction is open): the partition's log is not the one the position was taken in.
     const above = keys.filter((tp) => high.has(tp.key) && this.nextFrom.get(tp.key)! > high.get(tp.key)!);

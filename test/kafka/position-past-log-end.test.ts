@@ -71,6 +71,24 @@ describe('a direct stream position past the partition log end', () => {
     expect(j.values.filter((v) => v.startsWith('new'))).toEqual([]);
   });
 
+  it('topic recreated with fewer partitions under a running stream: the next batch fails naming the partition that is gone', { timeout: 120_000 }, async () => {
+    const topic = uniqueTopic('recreated-fewer');
+    await createTopic(topic, 2);
+    await produceLines(topic, records('old', 10), { partitions: 2 });
+    const j = job(topic, { 'auto.offset.reset': 'earliest', 'topic.wait.ms': 30_000 });
+    cleanups.push(() => j.ssc.stop());
+    await j.ssc.start();
+    await j.clock.advance(1000);
+    expect(j.values).toHaveLength(10);
+    // Partition 0's new log reaches past its old position (5): only partition 1's absence tells.
+    // Before: every later batch carried an empty range of partition 1, silently (found by review).
+    await recreateTopic(topic, 1);
+    await produceLines(topic, records('new', 10), { partition: 0 });
+    const gone = new RegExp(`partition ${topic}:1 no longer exists \\(topic ${topic} has 1 now\\)`);
+    await expect(j.clock.advance(1000)).rejects.toThrow(gone);
+    expect(await j.termination).toMatch(gone);
+  });
+
   it('restarted from a checkpoint kept while the topic was recreated: the first batch fails the same way', { timeout: 120_000 }, async () => {
     const topic = uniqueTopic('recreated-restart');
     await createTopic(topic, 1);
