@@ -9,12 +9,13 @@
  * still open at the end of the file makes its record malformed.
  *
  * A record is malformed when it has more or fewer fields than the schema (without the
- * corrupt-record column), or when a non-empty field does not cast to its field's type; the parse
+ * corrupt-record column), or when a non-empty field does not parse as its field's type (an
+ * integral one as an integer, a boolean as true or false: Spark's toInt/toBoolean); the parse
  * mode (parseMode.ts) decides what follows. PERMISSIVE keeps the fields that did cast, nulls for
  * the rest (a missing field is null, an extra one dropped).
  */
 import { emitRecord, type RecordPolicy } from './parseMode.js';
-import type { StructType } from './types.js';
+import { Types, type DataType, type StructType } from './types.js';
 import { castValue, type Row } from './values.js';
 
 export interface CsvReadOptions {
@@ -96,6 +97,17 @@ function scanRecords(
   if (start < text.length || quoted) endRecord(text.length);
 }
 
+// Spark's CSV reader parses an integral field with toInt/toLong and a boolean with toBoolean,
+// stricter than CAST (which reads '1.5' as INT 1 and 'yes' as true): those are malformed here too.
+const INTEGRAL = /^\s*[+-]?\d+\s*$/;
+const BOOLEAN = /^\s*(true|false)\s*$/i;
+
+function fitsStrictly(token: string, t: DataType): boolean {
+  if (t === Types.INTEGER || t === Types.LONG) return INTEGRAL.test(token);
+  if (t === Types.BOOLEAN) return BOOLEAN.test(token);
+  return true;
+}
+
 /** The rows of one CSV file's text, under the parse mode. */
 export function parseCsvRows(text: string, schema: StructType, o: CsvReadOptions): Row[] {
   const { policy } = o;
@@ -123,7 +135,7 @@ export function parseCsvRows(text: string, schema: StructType, o: CsvReadOptions
         row[f.name] = null;
         continue;
       }
-      const v = castValue(token, f.dataType);
+      const v = fitsStrictly(token, f.dataType) ? castValue(token, f.dataType) : null;
       // An empty quoted field is Spark's nullValue for a non-string: null, not malformed.
       if (v === null && token !== '') malformed = true;
       row[f.name] = v;

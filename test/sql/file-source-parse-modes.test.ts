@@ -159,6 +159,22 @@ describe('CSV file source parse modes', () => {
     expect(await batch(spark, 'csv', 'id INT, name STRING', dir, { Mode: 'DropMalformed', HEADER: 'true' })).toEqual(want);
   });
 
+  it("an integral field must be an integer and a boolean true or false (Spark's toInt/toBoolean, stricter than CAST): '1.5' and 'yes' are malformed", async () => {
+    const spark = session();
+    const dir = dirWith({ 'a.csv': '1,true\n1.5,false\n 3 ,TRUE\n4,yes\n' });
+    // Before: '1.5' read as 1 and 'yes' as true, silently.
+    expect(await batch(spark, 'csv', 'id INT, ok BOOLEAN', dir, { mode: 'DROPMALFORMED' })).toEqual([
+      { id: 1, ok: true },
+      { id: 3, ok: true },
+    ]);
+    expect(await batch(spark, 'csv', 'id BIGINT, ok BOOLEAN', dir, {})).toEqual([
+      { id: 1, ok: true },
+      { id: null, ok: false },
+      { id: 3, ok: true },
+      { id: 4, ok: null },
+    ]);
+  });
+
   it('FAILFAST: the first malformed record fails the read (batch) and the query (streaming)', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const spark = session();
