@@ -35,6 +35,21 @@ import { metricsText } from './metrics.js';
 import * as rest from './rest.js';
 
 const PORT_RETRIES = 16;
+/** How long a stopping UI lets its event streams flush their last events. */
+const STREAM_FLUSH_MS = 1000;
+
+const UI_OPTIONS = new Set(['port', 'host', 'retainedBatches']);
+
+/** `ui`'s options, checked when the context is made (as its own options are): a misspelt one is not silently ignored. */
+function checkUiOptions(options: unknown): asserts options is WebUiOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`ui must be true or an object { port?, host?, retainedBatches? }, got ${JSON.stringify(options) ?? typeof options}`);
+  }
+  const unknown = Object.keys(options).filter((k) => !UI_OPTIONS.has(k));
+  if (unknown.length > 0) throw new TypeError(`unknown ui option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: ui takes port, host and retainedBatches`);
+  const { host } = options as WebUiOptions;
+  if (host !== undefined && (typeof host !== 'string' || host === '')) throw new TypeError(`ui host must be a non-empty string, got ${JSON.stringify(host)}`);
+}
 const require = createRequire(import.meta.url);
 
 interface StaticFile {
@@ -66,11 +81,14 @@ export class WebUi implements ContextAttachment {
   private readonly createdAt = Date.now();
   private endTime: number | undefined;
   private readonly files = new Map<string, Buffer>();
+  /** The open event streams (pages following the job): ended, not cut, when the UI stops. */
+  private readonly streams = new Set<http.ServerResponse>();
 
   constructor(
     private readonly ssc: StreamingContext,
     options: WebUiOptions = {},
   ) {
+    checkUiOptions(options);
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 4040;
     if (!Number.isInteger(this.port) || this.port < 0 || this.port > 65535) {
@@ -129,13 +147,25 @@ export class WebUi implements ContextAttachment {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
+    // The last events written — the batch whose failure stopped the context, say — reach the open
+    // pages before the connections go: each stream says `end` and is ended, and is given a moment
+    // to flush (a client that stopped reading is not waited for).
+    const ended = [...this.streams].map((res) => {
+      const finished = new Promise<void>((resolve) => res.once('close', () => resolve()));
+      res.end('event: end\ndata: {}\n\n');
+      return finished;
+    });
+    await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, STREAM_FLUSH_MS).unref())]);
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'only GET\n');
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('allow', 'GET, HEAD');
+        return json(res, { error: `method ${req.method ?? ''} not allowed: the web UI and its REST API answer GET and HEAD` }, 405);
+      }
       const url = new URL(req.url ?? '/', 'http://x');
       const path = url.pathname;
       if (path === '/' || path === '/streaming') return redirect(res, '/streaming/');
@@ -189,6 +219,7 @@ export class WebUi implements ContextAttachment {
   private events(req: http.IncomingMessage, res: http.ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.write(`retry: 2000\n\n`);
+    this.streams.add(res);
     const p = this.progress;
     const unsubscribe = p.subscribe((what, data) => {
       // A client that stopped reading is let go rather than buffered without bound.
@@ -209,7 +240,10 @@ export class WebUi implements ContextAttachment {
       }
       res.write(`event: ${what}\ndata: ${JSON.stringify(payload)}\n\n`);
     });
-    req.on('close', unsubscribe);
+    req.on('close', () => {
+      unsubscribe();
+      this.streams.delete(res);
+    });
   }
 
   private get app(): rest.AppDescription {

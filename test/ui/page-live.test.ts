@@ -78,8 +78,8 @@ describe('web UI page: a broken event stream', () => {
     cleanups.push(() => second.stop());
     await second.start();
     expect(second.uiWebUrl).toBe(first.uiWebUrl);
-    // The page's reconnect gets 404 for the old application id: it says so, then loads the new one.
-    await page.waitForFunction(`${text('#live')}.startsWith('application local-')`, undefined, { timeout: 15_000 });
+    // The stream ended (or, reconnecting, got 404 for the old application id): the page says so, then loads the new one.
+    await page.waitForFunction(`${text('#live')}.includes('; following ')`, undefined, { timeout: 15_000 });
     expect(await page.textContent('#live')).toMatch(/^application local-\d+ has ended; following local-\d+$/);
     await page.waitForFunction(`${text('#app-name')} === 'second-app'`, undefined, { timeout: 15_000 });
     await page.waitForFunction(`${text('#live')} === 'live'`, undefined, { timeout: 10_000 });

@@ -233,6 +233,39 @@ describe('web UI: REST JSON and /metrics', () => {
     expect(batches.find((b) => b.batch.batchId === 1000 && b.batch.status === 'COMPLETED')!.statistics!.numTotalCompletedBatches).toBe(1);
   });
 
+  it('a batch whose failure stops the context reaches an open event stream, with its reason, before the stream ends', async () => {
+    const clock = new ManualClock();
+    const port = await freePortBelow();
+    const ssc = new StreamingContext({ batchDuration: 1000, clock, ui: { port } });
+    ssc.queueStream([['a'], ['b']]).foreachRDD((rdd, time) => {
+      if (time === 2000) throw new Error(`output <down> at ${rdd.count()}`);
+    });
+    cleanups.push(() => ssc.stop());
+    await ssc.start();
+    const apps = await getJson<Array<{ id: string }>>(`${ssc.uiWebUrl}api/v1/applications`);
+    const res = await fetch(`${ssc.uiWebUrl}api/v1/applications/${apps[0]!.id}/streaming/events`);
+    await clock.advance(2000).catch(() => undefined);
+    await expect(ssc.awaitTermination()).rejects.toThrow(/output <down>/);
+    // Before: the stop cut the connection, and the failed batch's events never left the server.
+    const text = await res.text();
+    const failed = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('event: batch'))
+      .map((e) => (JSON.parse(e.split('data: ')[1]!) as { batch: SparkBatch }).batch)
+      .filter((b) => b.batchId === 2000);
+    expect(failed.map((b) => b.status)).toEqual(['QUEUED', 'PROCESSING', 'COMPLETED']);
+    expect(failed.at(-1)).toMatchObject({ numFailedOutputOps: 1, firstFailureReason: expect.stringMatching(/output <down> at 1/) });
+    expect(text.trimEnd().endsWith('event: end\ndata: {}')).toBe(true);
+  });
+
+  it('answers other methods with 405 and Allow: GET, HEAD', async () => {
+    const { base } = await wordcountWithUi();
+    const res = await fetch(`${base}statistics`, { method: 'POST' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+    expect(await res.json()).toMatchObject({ error: expect.stringMatching(/method POST not allowed/) });
+  });
+
   it('closes with the context', async () => {
     const { ssc, base } = await wordcountWithUi();
     await ssc.stop();
@@ -250,6 +283,10 @@ describe('web UI: REST JSON and /metrics', () => {
     await ssc.start();
     expect(ssc.uiWebUrl).toBe(`http://127.0.0.1:${port + 1}/`);
     expect(() => new StreamingContext({ batchDuration: 1000, ui: { port: -1 } })).toThrow(/ui port must be an integer/);
+    // Before: a misspelt option was ignored (the UI came up on 4040), a bad host failed start() with host.includes is not a function.
+    expect(() => new StreamingContext({ batchDuration: 1000, ui: { prot: 23998 } as never })).toThrow(/unknown ui option prot: ui takes port, host and retainedBatches/);
+    expect(() => new StreamingContext({ batchDuration: 1000, ui: 'yes' as never })).toThrow(/ui must be true or an object/);
+    expect(() => new StreamingContext({ batchDuration: 1000, ui: { host: 5 } as never })).toThrow(/ui host must be a non-empty string, got 5/);
     expect(new StreamingContext({ batchDuration: 1000 }).uiWebUrl).toBeUndefined();
   });
 });

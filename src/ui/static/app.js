@@ -324,6 +324,19 @@
     var es = new EventSource(base + '/events');
     es.addEventListener('batch', onBatch);
     es.addEventListener('receiver', onReceiver);
+    // The context stopped (its last batches' events came first): say so, and follow a later one on this port.
+    es.addEventListener('end', function () {
+      es.close();
+      setLive('application ' + appId + ' has ended', false);
+      (function next() {
+        getJSON('/api/v1/applications').then(function (apps) {
+          var now = apps[0] && apps[0].id;
+          if (!now || now === appId) return setTimeout(next, 2000);
+          setLive('application ' + appId + ' has ended; following ' + now, false);
+          setTimeout(function () { location.replace(location.pathname); }, 1500);
+        }, function () { setTimeout(next, 2000); });
+      })();
+    });
     es.onopen = function () { setLive('live', true); resync(); };
     es.onerror = function () {
       // CONNECTING: the browser retries by itself. CLOSED: the server refused the stream for good.
