@@ -39,11 +39,16 @@ import { KinesisStreamClient, positionOf, type KinesisRecord } from '../kinesis/
 import type { KinesisConnection } from '../kinesis/connection.js';
 import { ShardCursor } from '../kinesis/cursor.js';
 import type { InitialPositionInStream } from '../kinesis/InitialPositionInStream.js';
-import { KinesisConfigError } from '../kinesis/errors.js';
+import { awsErrorName, KinesisConfigError, KinesisStreamError } from '../kinesis/errors.js';
 import { LeaseCoordinator } from '../kinesis/LeaseCoordinator.js';
 import { LeaseTable, type Lease } from '../kinesis/leaseTable.js';
 import { sleep } from '../util/sleep.js';
 import { Receiver } from './Receiver.js';
+
+/** The stream itself does not exist (describing it or listing its shards says so): a restart would meet that again. */
+function streamGone(e: unknown): boolean {
+  return e instanceof KinesisStreamError && awsErrorName(e.cause) === 'ResourceNotFoundException' && /(describing the stream|listing the shards)/.test(e.message);
+}
 
 export interface KinesisReceiverOptions<T = unknown> {
   /** A lease not renewed for this long is taken over by another worker (default 10 s, the KCL's failover time). */
@@ -144,8 +149,9 @@ export class KinesisReceiver<T> extends Receiver<T> {
         },
         onError: (message, error) => {
           if (gen !== this.generation || this.isStopped()) return;
-          // A configuration a restart would meet again (another stream's lease table): the job fails.
-          if (error instanceof KinesisConfigError) this.fail(message, error);
+          // A configuration a restart would meet again (another stream's lease table), or a stream
+          // that is not there (deleted while the job runs): the job fails, as the direct stream's does.
+          if (error instanceof KinesisConfigError || streamGone(error)) this.fail(message, error);
           else this.restart(message, error);
         },
       },
@@ -162,7 +168,7 @@ export class KinesisReceiver<T> extends Receiver<T> {
       },
       (e: unknown) => {
         if (gen !== this.generation || this.isStopped()) return;
-        if (e instanceof KinesisConfigError) this.fail('The Kinesis receiver cannot start', e);
+        if (e instanceof KinesisConfigError || streamGone(e)) this.fail('The Kinesis receiver cannot start', e);
         else this.restart((e as Error).message ?? String(e), e);
       },
     );

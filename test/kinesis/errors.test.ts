@@ -10,7 +10,8 @@ import {
   StreamingContext,
   type ReceiverInfo,
 } from '../../src/index.js';
-import { createKinesisStream, kinesisEndpoints, putLines, REGION, uniqueName } from '../helpers/kinesis.js';
+import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
+import { createKinesisStream, kinesis, kinesisEndpoints, putLines, REGION, uniqueName } from '../helpers/kinesis.js';
 import { freePort } from '../helpers/ports.js';
 import { sleep } from './helpers.js';
 
@@ -78,6 +79,20 @@ describe('Kinesis errors name the stream and the endpoint', () => {
     const info = await errored;
     expect(text(info)).toContain(`Kinesis stream "${stream}" at ${kinesisEndpoint}`);
     expect(text(info)).toMatch(/does not exist/);
+  });
+
+  it('receiver, stream deleted while the job runs: the context fails naming the stream, as the direct stream does (it restarted forever, silently)', { timeout: 60_000 }, async () => {
+    const { kinesisEndpoint, dynamoDBEndpoint } = kinesisEndpoints();
+    const stream = uniqueName('deleted');
+    await createKinesisStream(stream, 1);
+    const ssc = context();
+    KinesisUtils.createStream(ssc, uniqueName('app'), stream, kinesisEndpoint, REGION, InitialPositionInStream.TRIM_HORIZON, 500,
+      StorageLevel.MEMORY_AND_DISK_2, undefined, undefined, undefined, { dynamoDBEndpoint, shardSyncInterval: 300, retryTimeout: 3000 }).foreachRDD(() => undefined);
+    await ssc.start();
+    await sleep(800);
+    await kinesis().send(new DeleteStreamCommand({ StreamName: stream }));
+    const outcome = await Promise.race([ssc.awaitTermination().then(() => 'stopped', (e: unknown) => String((e as Error).message)), sleep(20_000).then(() => 'still running')]);
+    expect(outcome).toMatch(new RegExp(`Kinesis stream "${stream}" at ${kinesisEndpoint}.*does not exist`));
   });
 
   it('receiver, nobody at the lease table\'s endpoint: the error names the table, the stream and the endpoint', async () => {
