@@ -116,9 +116,16 @@ export async function readRecordedRange(client: KinesisStreamClient, r: Sequence
   const out: KinesisRecord[] = [];
   let empty = 0;
   while (out.length < r.recordCount && !cursor.ended && empty < 20) {
+    // At most as many Kinesis records as user records are missing (a KPL aggregate gives several).
     const recs = await cursor.read(r.recordCount - out.length);
     if (recs.length === 0) empty++;
     for (const x of recs) out.push(x);
+    // The range ends with the (user records of the) Kinesis record at toSeqNumber.
+    const end = out.findLastIndex((x) => x.sequenceNumber === r.toSeqNumber);
+    if (end >= 0) {
+      out.length = end + 1;
+      break;
+    }
   }
   const first = out[0]?.sequenceNumber;
   const last = out[out.length - 1]?.sequenceNumber;

@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { sleep } from '../util/sleep.js';
 import { checkConnection, kinesisClient, type KinesisConnection } from './connection.js';
+import { deaggregate } from './aggregation.js';
 import { awsErrorName, KinesisStreamError } from './errors.js';
 import { withRetry } from './retry.js';
 import { compareShardIds, type ShardInfo } from './shards.js';
@@ -31,6 +32,8 @@ import { compareShardIds, type ShardInfo } from './shards.js';
 export interface KinesisRecord {
   shardId: string;
   sequenceNumber: string;
+  /** A user record of a KPL aggregate (kinesis/aggregation.ts): its index in the Kinesis record, as the KCL's. */
+  subSequenceNumber?: number;
   partitionKey: string;
   data: Uint8Array;
   approximateArrivalTimestamp?: Date | undefined;
@@ -163,13 +166,20 @@ export class KinesisStreamClient {
         abortSignal: signal,
       });
     });
-    const records: KinesisRecord[] = (r.Records ?? []).map((x) => ({
-      shardId,
-      sequenceNumber: x.SequenceNumber!,
-      partitionKey: x.PartitionKey ?? '',
-      data: x.Data ?? new Uint8Array(0),
-      approximateArrivalTimestamp: x.ApproximateArrivalTimestamp,
-    }));
+    const records: KinesisRecord[] = [];
+    for (const x of r.Records ?? []) {
+      const record = {
+        shardId,
+        sequenceNumber: x.SequenceNumber!,
+        partitionKey: x.PartitionKey ?? '',
+        data: x.Data ?? new Uint8Array(0),
+        approximateArrivalTimestamp: x.ApproximateArrivalTimestamp,
+      };
+      // A KPL aggregate: its user records one by one, as the KCL hands them over.
+      const users = deaggregate(record.data);
+      if (users === undefined) records.push(record);
+      else users.forEach((u, k) => records.push({ ...record, subSequenceNumber: k, partitionKey: u.partitionKey, data: u.data }));
+    }
     return { records, nextIterator: r.NextShardIterator ?? undefined, millisBehindLatest: r.MillisBehindLatest ?? 0 };
   }
 
