@@ -57,7 +57,7 @@ import type { KinesisConnection } from '../kinesis/connection.js';
 import { ShardCursor } from '../kinesis/cursor.js';
 import { KinesisStreamError } from '../kinesis/errors.js';
 import type { InitialPositionInStream } from '../kinesis/InitialPositionInStream.js';
-import { childrenOf, compareShardIds, forgottenAncestors, isClosed, parentsDone, type ShardInfo } from '../kinesis/shards.js';
+import { childrenCover, childrenOf, compareShardIds, forgottenAncestors, isClosed, parentsDone, type ShardInfo } from '../kinesis/shards.js';
 import { KinesisRDD, type SequenceNumberRange } from '../kinesis/KinesisRDD.js';
 import { DirectRateController } from '../rate/index.js';
 import { completeBatches, type DirectBatchHooks } from './completeBatches.js';
@@ -98,6 +98,8 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
   private readonly cursors = new Map<string, ShardCursor>();
   /** Shards read to their end by a decided batch and not forgotten yet. */
   private readonly finished = new Set<string>();
+  /** The last listing lacked children of a finished shard (decide lists again). */
+  private childrenMissing = false;
   /** The position after the completed batches. */
   private readonly completed = new Map<string, string>();
   /** Shards read to their end by a completed batch and not forgotten yet. */
@@ -323,11 +325,18 @@ export class DirectKinesisInputDStream<T> extends InputDStream<T> implements Che
     entry.ranges = keys.map((shardId, i) => rangeOf(this.streamName, shardId, results[i]!.records));
     entry.rdd.setRanges(entry.ranges);
     entry.ended = ended.sort(compareShardIds);
-    if (ended.length > 0) {
+    if (ended.length > 0 || this.childrenMissing) {
       for (const s of ended) this.markFinished(s, false);
-      // Children of the shards just finished are read from the next batch on.
+      // Children of the shards just finished are read from the next batch on. A listing taken
+      // mid-reshard may lack them (the KCL's "incomplete shard list": a closed shard without
+      // children): listed again each batch until every finished shard's children cover its keys.
       this.listed = new Map((await this.kinesis().listShards()).map((s) => [s.shardId, s]));
       this.addReadableShards();
+      const children = childrenOf(this.listed.values());
+      this.childrenMissing = [...this.finished].some((f) => {
+        const shard = this.listed.get(f);
+        return shard !== undefined && shard.endingSequenceNumber !== undefined && !childrenCover(shard, children.get(f) ?? []);
+      });
     }
   }
 
