@@ -155,7 +155,9 @@ export class WebUi implements ContextAttachment {
       res.end('event: end\ndata: {}\n\n');
       return finished;
     });
-    await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, STREAM_FLUSH_MS).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(ended), new Promise((resolve) => (timer = setTimeout(resolve, STREAM_FLUSH_MS)))]);
+    clearTimeout(timer);
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
