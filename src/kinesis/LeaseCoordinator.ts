@@ -14,8 +14,8 @@
  *    one, as do its listed ancestors without one that are to be read (shards.ts `newLeases`, the
  *    KCL's rule, parents created before children) — a descendant of a shard with a lease from
  *    TRIM_HORIZON (its records follow its parents'); otherwise from the initial position (LATEST
- *    is recorded as AT_TIMESTAMP of this worker's start, so a worker that dies before its first
- *    checkpoint loses nothing to its successor). The walk up from an open shard stops at the first
+ *    is recorded as AT_TIMESTAMP of `latestFrom` — the job's first start — so a worker that dies
+ *    before its first checkpoint, or before the leases existed, loses nothing to its successor). The walk up from an open shard stops at the first
  *    shard with a lease: a finished shard whose lease was deleted is never leased again.
  *    Then the leases no longer needed are deleted (the KCL's cleanup rules): a SHARD_END lease
  *    once every child shard's reading has begun and its parents' leases are gone
@@ -88,6 +88,12 @@ export interface LeaseCoordinatorOptions {
   /** A lease not renewed for this long is taken by another worker (the KCL's failover time; default 10 s). */
   leaseTimeoutMs?: number;
   initialPosition: 'TRIM_HORIZON' | 'LATEST';
+  /**
+   * What LATEST means, in wall-clock ms (default: when this worker starts): the job's first start,
+   * so a worker started again — after a restart, or a crash before any lease existed — reads
+   * what came since then rather than since its own start.
+   */
+  latestFrom?: number;
   /** How often new shards (after a reshard) are looked for (default 2 s). */
   shardSyncIntervalMs?: number;
 }
@@ -116,7 +122,7 @@ export class LeaseCoordinator {
   private renewTimer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
   private stopped = false;
-  /** When this worker started: what LATEST means for the leases it creates. */
+  /** What LATEST means for the leases this worker creates (`latestFrom`, else when it started). */
   private startedAt = Date.now();
 
   constructor(
@@ -132,7 +138,7 @@ export class LeaseCoordinator {
 
   /** Checks stream and table (creating the table), creates the shards' leases, takes a first share. */
   async start(): Promise<void> {
-    this.startedAt = Date.now();
+    this.startedAt = this.options.latestFrom ?? Date.now();
     await this.kinesis.checkStream();
     await this.table.ensureTable();
     await this.tick();

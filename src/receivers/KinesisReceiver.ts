@@ -8,7 +8,8 @@
  *    shards get leases, and the worker takes its share (see LeaseCoordinator). Each lease taken
  *    starts a shard reader; a lease lost (another worker took it) stops it.
  *  - a shard reader waits until the shard's parents are read to their end (SHARD_END), starts
- *    after the lease's checkpoint (or at its initial position), and loops: GetRecords (the
+ *    after the lease's checkpoint (or at its initial position: LATEST is the job's first start,
+ *    `firstStartedAt`, which its checkpoint keeps across crashes), and loops: GetRecords (the
  *    per-shard read interval and back-off on ProvisionedThroughputExceededException are the
  *    transport's), `await store(records)` — which waits for the rate limit (maxRate,
  *    backpressure) and, with the write-ahead log, until the block is on disk — then the shard's
@@ -116,6 +117,11 @@ export class KinesisReceiver<T> extends Receiver<T> {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
 
+  /** At LATEST, "from now on" is from the job's first start, across restarts and crashes (Receiver.firstStartedAt). */
+  override get keepsStartTime(): boolean {
+    return this.initialPosition === 'LATEST';
+  }
+
   onStart(): void {
     const gen = ++this.generation;
     const o = this.options;
@@ -133,6 +139,7 @@ export class KinesisReceiver<T> extends Receiver<T> {
       {
         workerId: this.workerId,
         initialPosition: this.initialPosition,
+        latestFrom: this.firstStartedAt,
         ...(o.leaseTimeout !== undefined ? { leaseTimeoutMs: o.leaseTimeout } : {}),
         ...(o.shardSyncInterval !== undefined ? { shardSyncIntervalMs: o.shardSyncInterval } : {}),
       },

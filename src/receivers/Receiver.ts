@@ -76,6 +76,27 @@ export abstract class Receiver<T> {
     return this.#host?.backlogged ?? false;
   }
 
+  /**
+   * Wall-clock ms when this input first started: the first run's start when the job resumed from
+   * a checkpoint that kept it (getOrCreate), else this run's. What "from now on" means for a
+   * receiver whose source has no position of its own yet (Kinesis at LATEST, before its leases
+   * exist): a restart — of the receiver, or of the job after a crash — that reads from this time
+   * loses nothing the first start would have read. A receiver relying on it across crashes says
+   * so with `keepsStartTime`, so that the time is checkpointed before the first batch completes.
+   */
+  protected get firstStartedAt(): number {
+    return this.#host?.firstStartedAt ?? Date.now();
+  }
+
+  /**
+   * True for a receiver that reads `firstStartedAt` after a crash: its input then records its
+   * start time in the checkpoint's start record too (checkpoint/startRecord.ts), not only in the
+   * completed batches' commits.
+   */
+  get keepsStartTime(): boolean {
+    return false;
+  }
+
   /** @internal True once the receiver feeds an input stream. */
   get attached(): boolean {
     return this.#host !== undefined;
@@ -93,6 +114,7 @@ export interface ReceiverHost<T> {
   readonly streamId: number;
   readonly receiverState: 'initialized' | 'started' | 'restarting' | 'stopped';
   readonly backlogged: boolean;
+  readonly firstStartedAt: number;
   store(items: readonly T[]): Promise<void>;
   restart(message: string, error?: unknown): void;
   reportError(message: string, error: unknown): void;

@@ -49,6 +49,12 @@ export interface ReceiverPosition {
    * blocks logged and not yet processed are read (absent in checkpoints of older versions).
    */
   wal?: true;
+  /**
+   * Wall-clock ms the input first started (Receiver.firstStartedAt): kept from run to run, so a
+   * receiver reading "from now on" (Kinesis at LATEST) starts again from the first run's start
+   * (absent in checkpoints of older versions: the run's own start).
+   */
+  startedAt?: number;
 }
 
 /** The write-ahead log directory of input stream `streamId` under a checkpoint directory. */
@@ -90,6 +96,8 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
   private committedPosition = -1;
   private checkpointing = false;
   private restored: ReceiverPosition | undefined;
+  /** Wall-clock ms this input first started (ReceiverPosition.startedAt); set at start unless restored. */
+  private startedAt: number | undefined;
   private wal: FileWriteAheadLog<T> | undefined;
   /** The write-ahead log's blocks still to replay after a crash; undefined once done. */
   private replaying: LogReplay<T> | undefined;
@@ -130,6 +138,8 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       graph.requireCheckpoint('the receiver write-ahead log (receiverWriteAheadLog)');
       this.generatedPosition = this.positionAfter;
     }
+    // Without the log nothing is recorded before a batch completes, but such a receiver's start time.
+    if (receiver.keepsStartTime) this.startingPosition = () => this.positionAfter(-Infinity);
     this.replayCap = new BatchCap(graph.batchDuration);
   }
 
@@ -167,6 +177,12 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
   generatedPosition?: (lastCompletedTime: number) => ReceiverPosition;
 
   /**
+   * Set for a receiver that keeps its start time (Receiver.keepsStartTime), Checkpointable's
+   * startingPosition: a crash before the first batch completed restarts it from the same time.
+   */
+  startingPosition?: () => ReceiverPosition;
+
+  /**
    * Turns the write-ahead log on against the options: the checkpoint resumed from was written
    * with it on, or the log directory holds blocks (a checkpoint of an older version, or a crash
    * before the first batch completed). Without it those blocks — stored, store() resolved — would
@@ -192,6 +208,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
   override async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.startedAt ??= Date.now();
     let firstId = 0;
     if (!this.settings.writeAheadLog) {
       const dir = this.env.checkpointDir();
@@ -215,7 +232,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       await this.replaying.fill(-Infinity, this.replayCap.records());
     }
     if (this.restored) firstId = Math.max(firstId, this.restored.position + 1);
-    await this.supervisor.start(firstId, this.wal);
+    await this.supervisor.start(firstId, this.wal, this.startedAt);
   }
 
   /** Graceful stop: the receiver stops and its last records become a block for the final batch. */
@@ -352,6 +369,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     pending.sort((a, b) => a[0] - b[0]);
     const meta: ReceiverPosition = empty.length > 0 ? { position, pending, empty: empty.sort((a, b) => a - b) } : { position, pending };
     if (this.settings.writeAheadLog) meta.wal = true;
+    if (this.startedAt !== undefined && this.receiver.keepsStartTime) meta.startedAt = this.startedAt;
     return meta;
   };
 
@@ -374,6 +392,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     };
     if (this.started) throw new Error(`${this.name}: restoreCheckpoint must come before the input starts`);
     if (meta.wal === true) this.enableWriteAheadLog('the checkpoint resumed from was written with it on');
+    if (typeof meta.startedAt === 'number' && Number.isFinite(meta.startedAt)) this.startedAt = meta.startedAt;
     this.restored = restored;
     this.position = Math.max(this.position, restored.position);
     this.committedPosition = Math.max(this.committedPosition, restored.position);

@@ -77,6 +77,8 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
   /** Records in blocks handed to `onBlock` (figures). */
   recordsStored = 0;
   restarts = 0;
+  /** Wall-clock ms the input first started (ReceiverHost.firstStartedAt); set by start(). */
+  firstStartedAt = 0;
 
   constructor(
     readonly receiver: Receiver<T>,
@@ -123,8 +125,9 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
   }
 
   /** Starts block generation and the receiver. `firstBlockId` continues the ids found in the WAL. */
-  async start(firstBlockId: number, wal?: FileWriteAheadLog<T>): Promise<void> {
+  async start(firstBlockId: number, wal?: FileWriteAheadLog<T>, firstStartedAt = Date.now()): Promise<void> {
     if (this.state !== 'initialized') throw new Error(`receiver ${this.name} was already started`);
+    this.firstStartedAt = firstStartedAt;
     this.generator.nextBlockId = firstBlockId;
     this.wal = wal;
     this.generator.start();
