@@ -13,7 +13,8 @@
  * Routes (appId is `local-<creation time>`, as Spark's local mode):
  *   /streaming/                                   the page (static/index.html, app.js, app.css)
  *   /static/uPlot.iife.min.js, /static/uPlot.min.css   the charting library, from node_modules
- *   /api/v1/applications                          the one application
+ *   /api/v1/applications                          the one application (a list, as Spark's)
+ *   /api/v1/applications/{appId}                  that application
  *   /api/v1/applications/{appId}/streaming/statistics | batches[?status=…&status=…]
  *        | batches/{batchTime} | batches/{batchTime}/operations[/{outputOpId}] | receivers
  *        | receivers/{streamId}                    Spark's shapes
@@ -177,6 +178,12 @@ export class WebUi implements ContextAttachment {
         return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', metricsText(this.progress, this.ssc.graph, this.ssc.appName));
       }
       if (path === '/api/v1/applications' || path === '/api/v1/applications/') return json(res, rest.applications(this.app));
+      // One application, as Spark's /applications/{appId}: the list's one entry.
+      const one = /^\/api\/v1\/applications\/([^/]+)\/?$/.exec(path);
+      if (one) {
+        if (decodeSegment(one[1]!) !== this.appId) return json(res, { error: `no such application: ${one[1]}; this one is ${this.appId}` }, 404);
+        return json(res, rest.applications(this.app)[0]);
+      }
       const m = /^\/api\/v1\/applications\/([^/]+)\/streaming\/(.*?)\/?$/.exec(path);
       if (!m) return json(res, { error: `no such page: ${path}` }, 404);
       // A malformed percent-encoding (%E0%A4%A) names no application: 404, as any other unknown id.

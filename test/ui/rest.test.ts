@@ -107,6 +107,17 @@ describe('web UI: REST JSON and /metrics', () => {
     expect((await fetch(`${base.replace(/local-\d+/, 'local-1')}statistics`)).status).toBe(404);
   });
 
+  it('answers one application by its id, as Spark does; another id is a 404', async () => {
+    const { ssc } = await wordcountWithUi();
+    const [app] = await getJson<Array<{ id: string; name: string }>>(`${ssc.uiWebUrl}api/v1/applications`);
+    const one = await getJson<{ id: string; name: string; attempts: Array<{ completed: boolean }> }>(`${ssc.uiWebUrl}api/v1/applications/${app!.id}`);
+    expect(one).toMatchObject({ id: app!.id, name: 'ui-wordcount', attempts: [{ completed: false }] });
+    expect((await fetch(`${ssc.uiWebUrl}api/v1/applications/${app!.id}/`)).status).toBe(200);
+    const other = await fetch(`${ssc.uiWebUrl}api/v1/applications/local-1`);
+    expect(other.status).toBe(404);
+    expect(await other.text()).toContain('no such application: local-1');
+  });
+
   it('an application id with a malformed percent-encoding is an unknown application: 404, not 500', async () => {
     const { ssc, base } = await wordcountWithUi();
     const appId = /applications\/([^/]+)\//.exec(base)![1]!;
