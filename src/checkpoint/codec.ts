@@ -22,7 +22,7 @@
  */
 
 import v8 from 'node:v8';
-import { firstAltered } from '../util/plainData.js';
+import { firstAltered, refusedBySerialize, serialises } from '../util/plainData.js';
 
 /** A state key: primitives, and arrays / plain objects of keys (tuple keys such as ["fr", "paris"]). */
 export type StateKey =
@@ -204,7 +204,21 @@ export function encodeValue(v: unknown): string {
   if (jsonExact(v, 0)) return JSON.stringify(v);
   // Only values JSON does not carry get here (plain JSON data never pays for the check).
   checkRestorable(v);
-  return TEXT_V8_PREFIX + v8.serialize(v).toString('latin1');
+  return TEXT_V8_PREFIX + serialized(v).toString('latin1');
+}
+
+/** v8.serialize, its DataCloneError made a ValueEncodingError that says what and where. */
+function serialized(v: unknown): Buffer {
+  try {
+    return v8.serialize(v);
+  } catch (e) {
+    const { path, what } = refusedBySerialize(v);
+    throw new ValueEncodingError(
+      `the value holds ${what}${path === '' ? '' : ` at ${path}`}, which cannot be stored in a checkpoint ` +
+        `(${((e as Error).message ?? String(e)).replace(/\.$/, '')}): keep state and checkpointed values plain data ` +
+        '(primitives, plain objects, arrays, Map, Set, Date, typed arrays…); await a Promise and store its result',
+    );
+  }
 }
 
 /**
@@ -240,6 +254,8 @@ function checkRestorable(v: unknown): void {
     throw new ValueEncodingError(`the value holds ${altered.what}${at}: it cannot be stored in a checkpoint`);
   }
   if (warnedAbout.has(altered.what)) return;
+  // A Promise, a weak collection: v8 refuses it (serialized says so), no warning before the error.
+  if (!serialises(v)) return;
   warnedAbout.add(altered.what);
   console.warn(
     `dstreams: a checkpointed value holds ${altered.what}${at}: it runs as it is, but a job resumed from the checkpoint ` +

@@ -17,6 +17,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { RDD, type Push } from './RDD.js';
 import { partitionOf } from './keys.js';
+import { refusedBySerialize, serialises } from '../util/plainData.js';
 
 const FRAME_ENTRIES = 2000;
 let spillDir: string | undefined;
@@ -82,7 +83,7 @@ export class SpillWriter {
   }
 
   private flush(p: number): void {
-    const body = v8.serialize(this.bufs[p]);
+    const body = serializedFrame(this.bufs[p]!);
     const head = Buffer.allocUnsafe(4);
     head.writeUInt32LE(body.length, 0);
     writeSync(this.fds[p]!, head);
@@ -148,5 +149,22 @@ export class SpillRDD<K, V> extends RDD<[K, V]> {
     } finally {
       closeSync(fd);
     }
+  }
+}
+
+/** v8.serialize of a frame; a refusal says which entry's key or value, and where in it. */
+function serializedFrame(flat: unknown[]): Buffer {
+  try {
+    return v8.serialize(flat);
+  } catch (e) {
+    const i = flat.findIndex((x) => !serialises(x));
+    if (i === -1) throw e;
+    const { path, what } = refusedBySerialize(flat[i]);
+    const entry = i % 2 === 0 ? 'a key' : `the value of key ${JSON.stringify(flat[i - 1])?.slice(0, 80) ?? String(flat[i - 1])}`;
+    throw new TypeError(
+      `${entry} holds ${what}${path === '' ? '' : ` at ${path}`}, which cannot be stored on disk ` +
+        `(${((e as Error).message ?? String(e)).replace(/\.$/, '')}): keep state values plain data ` +
+        '(primitives, plain objects, arrays, Map, Set, Date, typed arrays…); await a Promise and store its result',
+    );
   }
 }

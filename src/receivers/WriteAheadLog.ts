@@ -32,7 +32,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import zlib from 'node:zlib';
 import { CheckpointError } from '../util/checkpointErrors.js';
-import { firstAltered } from '../util/plainData.js';
+import { firstAltered, refusedBySerialize, serialises } from '../util/plainData.js';
 
 export interface LoggedBlock<T> {
   id: number;
@@ -150,45 +150,6 @@ function warnAboutClasses(recs: readonly unknown[]): void {
   }
 }
 
-/** Whether v8 serialize takes `v`. */
-function serialises(v: unknown): boolean {
-  try {
-    v8.serialize(v);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A value as an error names it: its kind (and a function's name). */
-function kindOf(v: unknown): string {
-  if (typeof v === 'function') return `a function (${v.name || 'anonymous'})`;
-  if (typeof v === 'symbol') return `a symbol (${String(v)})`;
-  if (typeof v === 'object' && v !== null) return `an instance of ${(v as { constructor?: { name?: string } }).constructor?.name || 'a class of its own'}`;
-  return typeof v;
-}
-
-/**
- * Where in `v` (which v8 serialize refuses) the value it cannot serialise is: the deepest member
- * that serialize refuses too (only called once an append failed, so its cost does not matter).
- */
-function refusedIn(v: unknown, at: string, seen: Set<object>): { path: string; what: string } {
-  if (typeof v !== 'object' || v === null || seen.has(v)) return { path: at, what: kindOf(v) };
-  seen.add(v);
-  const members: Array<[unknown, string]> = [];
-  if (Array.isArray(v)) v.forEach((x, i) => members.push([x, `${at}[${i}]`]));
-  else if (v instanceof Map) {
-    let i = 0;
-    for (const [k, x] of v) {
-      members.push([k, `${at}.keys()[${i}]`], [x, `${at}.get(${typeof k === 'string' ? JSON.stringify(k) : typeof k === 'number' ? String(k) : `key #${i}`})`]);
-      i++;
-    }
-  } else if (v instanceof Set) [...v].forEach((x, i) => members.push([x, `${at}.values()[${i}]`]));
-  else for (const k of Object.keys(v)) members.push([(v as Record<string, unknown>)[k], `${at}.${k}`]);
-  for (const [x, p] of members) if (!serialises(x)) return refusedIn(x, p, seen);
-  return { path: at, what: kindOf(v) };
-}
-
 /** The error of a block v8 cannot serialise: which record, and where in it the value is. */
 function unserialisable<T>(block: LoggedBlock<T>, e: unknown): TypeError {
   const reason = ((e as Error)?.message ?? String(e)).replace(/\.$/, '');
@@ -197,7 +158,7 @@ function unserialisable<T>(block: LoggedBlock<T>, e: unknown): TypeError {
     i === -1
       ? `a record of block ${block.id}`
       : (() => {
-          const found = refusedIn(block.records[i], '', new Set());
+          const found = refusedBySerialize(block.records[i]);
           return `record ${i} of block ${block.id}: it holds ${found.what}${found.path === '' ? '' : ` at ${found.path}`}`;
         })();
   return new TypeError(

@@ -4,6 +4,7 @@
  * getters) gone, and a function does not go at all. Values crossing threads (workers/crossing.ts)
  * and state values written to a checkpoint (checkpoint/codec.ts) are checked with it.
  */
+import v8 from 'node:v8';
 
 /** Prototypes a structured clone keeps. */
 const CLONED_AS_THEMSELVES = new Set<unknown>(
@@ -67,4 +68,47 @@ export function firstAltered(root: unknown, alsoKept?: ReadonlySet<unknown>): { 
     }
   }
   return undefined;
+}
+
+/** Whether v8 serialize takes `v`. */
+export function serialises(v: unknown): boolean {
+  try {
+    v8.serialize(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A value as an error names it: its kind (and a function's name). */
+function kindOf(v: unknown): string {
+  if (typeof v === 'function') return `a function (${v.name || 'anonymous'})`;
+  if (typeof v === 'symbol') return `a symbol (${String(v)})`;
+  if (typeof v === 'object' && v !== null) return `an instance of ${(v as { constructor?: { name?: string } }).constructor?.name || 'a class of its own'}`;
+  return typeof v;
+}
+
+/**
+ * Where in `v` (which v8 serialize refuses) the value it cannot serialise is: the deepest member
+ * that serialize refuses too (only called once a serialize failed, so its cost does not matter).
+ */
+export function refusedBySerialize(v: unknown): { path: string; what: string } {
+  return refusedIn(v, '', new Set());
+}
+
+function refusedIn(v: unknown, at: string, seen: Set<object>): { path: string; what: string } {
+  if (typeof v !== 'object' || v === null || seen.has(v)) return { path: at, what: kindOf(v) };
+  seen.add(v);
+  const members: Array<[unknown, string]> = [];
+  if (Array.isArray(v)) v.forEach((x, i) => members.push([x, `${at}[${i}]`]));
+  else if (v instanceof Map) {
+    let i = 0;
+    for (const [k, x] of v) {
+      members.push([k, `${at}.keys()[${i}]`], [x, `${at}.get(${typeof k === 'string' ? JSON.stringify(k) : typeof k === 'number' ? String(k) : `key #${i}`})`]);
+      i++;
+    }
+  } else if (v instanceof Set) [...v].forEach((x, i) => members.push([x, `${at}.values()[${i}]`]));
+  else for (const k of Object.keys(v)) members.push([(v as Record<string, unknown>)[k], `${at}.${k}`]);
+  for (const [x, p] of members) if (!serialises(x)) return refusedIn(x, p, seen);
+  return { path: at, what: kindOf(v) };
 }

@@ -1,7 +1,7 @@
 // A state value should come back from a checkpoint as it was. An instance of a class of its own
 // comes back as a plain object (its methods gone), so writing one warns, once per class, naming
 // it: the job runs as it is (Spark's own tests keep class instances in state), and the warning
-// says a resumed job would not. A function cannot be stored: the batch fails naming it. Plain
+// says a resumed job would not. A function, or a Promise, cannot be stored: the batch fails naming it. Plain
 // data that JSON does not carry (Map, Set, Date, typed arrays) goes through, and back.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeValue, encodeValue } from '../../src/checkpoint/index.js';
@@ -90,6 +90,20 @@ describe('state values in a checkpoint', () => {
       )
       .foreachRDD(() => undefined);
     expect(String(await run(ssc, clock))).toMatch(/n:fns.*a function .* at \.f: it cannot be stored/s);
+  });
+
+  it.each<[string, StateStoreOption]>([
+    ['memory', 'memory'],
+    ['disk', 'disk'],
+  ])('fails the batch whose state holds a Promise, naming it and where, with no class warning first (%s)', async (_what, store) => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { ssc, clock } = context(tempDir());
+    ssc
+      .queueStream<[string, number]>([[['a', 1]]])
+      .updateStateByKey<{ pending: Promise<number> }>((vs) => ({ pending: Promise.resolve(vs.length) }), { name: 'promises', stateStore: store })
+      .foreachRDD(() => undefined);
+    expect(String(await run(ssc, clock))).toMatch(/an instance of Promise at \.pending, which cannot be stored (in a checkpoint|on disk) .*await a Promise/s);
+    expect(warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('Promise'))).toEqual([]);
   });
 
   it.each<[string, StateStoreOption]>([
