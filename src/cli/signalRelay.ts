@@ -16,6 +16,7 @@
  * The preload writes {@link READY} on the pipe once it reads notices. Until then (a job that has
  * not reached it, or could not open its fd) the CLI signals the job directly, as a CLI without
  * this relay would: the job has no listener of its own yet, so a group signal has already ended it.
+ * After it, a pipe the job closed means the job is exiting: the CLI sends nothing more.
  *
  * The job stays in the terminal's foreground process group (not spawned detached): a background
  * group gets SIGTTIN when it reads a terminal's stdin and would stop, and a terminal hangup would
@@ -62,8 +63,10 @@ export function relaySignals(child: RelayTarget, pipe: Duplex, options: RelayOpt
 
   const onSignal = (signal: NodeJS.Signals): void => {
     if (!isRelayed(signal) || !running()) return;
-    if (ready && pipe.writable) pipe.write(`${signal}\n`);
-    else child.kill(signal);
+    if (!ready) return void child.kill(signal);
+    // Ready, and its end of the pipe closed: the job is exiting (a group signal already stopped
+    // it) and the CLI has not seen the exit yet. Another signal would end it mid-stop.
+    if (pipe.writable) pipe.write(`${signal}\n`);
   };
 
   pipe.setEncoding('utf8');

@@ -157,6 +157,19 @@ describe('relaySignals', () => {
     stop();
   });
 
+  it('once ready, a job that closed its end of the pipe (exiting, its exit not seen yet) gets no signal', async () => {
+    const { child, pipe, written, signals, stop } = setup();
+    pipe.push(`${READY}\n`);
+    await sleep(10);
+    pipe.end(); // the job's end closed: it is stopping on the group's signal it got itself
+    await sleep(10);
+    expect(pipe.writable).toBe(false);
+    signals.emit('SIGINT', 'SIGINT');
+    expect(child.kill).not.toHaveBeenCalled();
+    expect(written).toEqual([]);
+    stop();
+  });
+
   it('relays nothing to a job that exited', () => {
     const { child, written, signals, stop } = setup();
     child.exitCode = 0;
