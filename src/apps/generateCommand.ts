@@ -14,7 +14,7 @@ import { finished } from 'node:stream/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { waitForKafka } from '../index.js';
 import { UsageError } from '../util/usage.js';
-import { isoDay, positive } from './jobCommand.js';
+import { brokersArg, isoDay, positive } from './jobCommand.js';
 import { generateMeetupEvents } from './meetup/generate.js';
 import { produceToKafka, type KeyedValue } from '../kafka/produce.js';
 import { generateTweets } from './tweets/generate.js';
@@ -47,7 +47,7 @@ interface SinkOptions {
 function addSinkOptions(cmd: Command): Command {
   return cmd
     .option('--kafka-topic <topic>', 'Kafka topic to produce to (created when missing)')
-    .option('--brokers <list>', 'Kafka brokers, host:port[,…] (default: $KAFKA_BROKERS, else 127.0.0.1:9092)')
+    .option('--brokers <list>', 'Kafka brokers, host:port[,…] (default: $KAFKA_BROKERS, else 127.0.0.1:9092)', brokersArg)
     .option('--partitions <n>', 'partitions of the topic when it is created', integer(1), 3)
     .option('--rate <n>', 'events per second (default: as fast as possible)', positive)
     .option('--out <file>', 'write the events to a file, one per line ("-" for stdout), instead of Kafka')

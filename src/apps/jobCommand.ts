@@ -9,6 +9,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { waitForKafka, waitForPostgres, type KafkaParams, type StreamingContext, type WebUiOptions } from '../index.js';
 import type { TableRef } from '../sinks/postgres/index.js';
+import { parseBrokerList } from '../kafka/params.js';
 import { UsageError } from '../util/usage.js';
 import { runUntilStopped } from './running.js';
 
@@ -16,6 +17,15 @@ export function positive(v: string): number {
   const n = Number(v);
   if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('must be a positive number');
   return n;
+}
+
+/** A --brokers value: host:port[,…], checked as it is parsed (a malformed list is a usage error, not "Kafka unreachable"). */
+export function brokersArg(v: string): string {
+  try {
+    return parseBrokerList(v, '--brokers list').join(',');
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 /** A calendar day `YYYY-MM-DD` that exists (2020-02-30 does not). */
@@ -38,7 +48,7 @@ export function jobCommand(name: string, description: string, defaults: JobComma
     .description(description)
     .requiredOption('--topic <topic>', defaults.topic)
     .requiredOption('--checkpoint <dir>', 'checkpoint directory')
-    .option('--brokers <list>', 'Kafka brokers, host:port[,…] (default: $KAFKA_BROKERS, else 127.0.0.1:9092)')
+    .option('--brokers <list>', 'Kafka brokers, host:port[,…] (default: $KAFKA_BROKERS, else 127.0.0.1:9092)', brokersArg)
     .option('--batch-seconds <s>', 'batch interval in seconds', positive, 5)
     .option('--schema <schema>', 'schema of the tables (default: the search_path)')
     .option('--sink-id <id>', 'name of the job in the sink bookkeeping tables', defaults.sinkId)

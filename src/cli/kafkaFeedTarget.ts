@@ -9,6 +9,7 @@ import type { FeedTarget, FeedTargetProvider, Pacing } from './feed.js';
 import { positiveInt, sendLines } from './feed.js';
 import { checkTopics, parseBrokerList } from '../kafka/params.js';
 import { waitForKafka } from '../kafka/reachable.js';
+import { UsageError } from '../util/usage.js';
 
 export interface KafkaFeedOptions {
   brokers: string;
@@ -25,8 +26,13 @@ export class KafkaFeedTarget implements FeedTarget {
   sent = 0;
 
   constructor(private readonly opts: KafkaFeedOptions) {
-    this.brokers = parseBrokerList(opts.brokers, '--brokers list');
-    this.topic = checkTopics([opts.topic], '--kafka-topic')[0]!;
+    // Bad flag values are usage errors (exit 2), as every other flag's.
+    try {
+      this.brokers = parseBrokerList(opts.brokers, '--brokers list');
+      this.topic = checkTopics([opts.topic], '--kafka-topic')[0]!;
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   }
 
   describe(): string {

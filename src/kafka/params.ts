@@ -138,6 +138,8 @@ export function parseBrokerList(list: string, what = 'broker list'): string[] {
   if (brokers.length === 0) throw new KafkaConfigError(`the ${what} is empty: give at least one host:port`);
   for (const b of brokers) {
     if (!/^\[?[^\s/]+\]?:\d{1,5}$/.test(b)) throw new KafkaConfigError(`"${b}" in the ${what} is not host:port`);
+    const port = Number(b.slice(b.lastIndexOf(':') + 1));
+    if (port < 1 || port > 65535) throw new KafkaConfigError(`"${b}" in the ${what} has port ${port}: a port is 1 to 65535`);
   }
   return brokers;
 }

@@ -5,6 +5,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { waitForService, type WaitForServiceOptions } from '../util/waitForService.js';
+import { parseBrokerList } from './params.js';
 
 export async function probeKafka(brokers: readonly string[], timeoutMs = 3000): Promise<void> {
   const kafka = new Kafka({
@@ -34,11 +35,15 @@ export async function probeKafka(brokers: readonly string[], timeoutMs = 3000): 
   }
 }
 
-export type WaitForKafkaOptions = Partial<Pick<WaitForServiceOptions, 'hint' | 'log' | 'retryMs' | 'giveUpMs' | 'signal'>>;
+export type WaitForKafkaOptions = Partial<Pick<WaitForServiceOptions, 'hint' | 'log' | 'retryMs' | 'giveUpMs' | 'signal'>> & {
+  /** How a malformed list is named in its error (default "broker list"). */
+  what?: string;
+};
 
 /** Waits until the brokers answer, one line per failed attempt; throws ServiceUnreachableError when giving up. */
 export function waitForKafka(brokers: string | readonly string[], o: WaitForKafkaOptions = {}): Promise<void> {
-  const list = typeof brokers === 'string' ? brokers.split(',').map((b) => b.trim()).filter((b) => b !== '') : [...brokers];
+  // A list that is not host:port fails now, naming the entry: no reconnecting would fix it.
+  const list = parseBrokerList(typeof brokers === 'string' ? brokers : brokers.join(','), o.what ?? 'broker list');
   return waitForService({
     service: 'Kafka',
     address: list.join(','),

@@ -80,6 +80,11 @@ describe('dstreams: usage errors', () => {
     [['tweets', '--brokers', '127.0.0.1:9', '--topic', 't', '--checkpoint', '.tmp/never-cp', '--batch-seconds', '5', '--export-seconds', '7'], /^error: --export-seconds must be a multiple of --batch-seconds \(5\), got 7$/],
     [['tweets', '--brokers', '127.0.0.1:9', '--topic', 't', '--checkpoint', '.tmp/never-cp', '--export-seconds', '0.0001'], /^error: --export-seconds must be a multiple of --batch-seconds \(\d+\), got 0\.0001$/],
     [['meetup', '--brokers', '127.0.0.1:9', '--topic', 't', '--checkpoint', '.tmp/never-cp', '--batch-seconds', '0.0001'], /^error: --batch-seconds must be at least 0\.001/],
+    // A malformed broker list is a bad flag, not an unreachable Kafka to retry for a minute.
+    [['generate', 'meetup', '--count', '5', '--kafka-topic', 't', '--brokers', 'nonsense'], /^error: option '--brokers <list>' argument 'nonsense' is invalid\. "nonsense" in the --brokers list is not host:port$/],
+    [['meetup', '--topic', 't', '--checkpoint', '.tmp/never-cp', '--brokers', 'host:99999'], /^error: option '--brokers <list>' argument 'host:99999' is invalid\. .*port 99999: a port is 1 to 65535$/],
+    [['feed', '--file', 'README.md', '--kafka-topic', 't', '--brokers', 'nonsense'], /^error: "nonsense" in the --brokers list is not host:port$/],
+    [['feed', '--file', 'README.md', '--kafka-topic', 'bad topic!'], /^error: "bad topic!" is not a valid Kafka topic name/],
   ])('%j: one line, exit code 2', async (args, message) => {
     const r = await dstreams(args);
     expect(r.code, r.stderr).toBe(2);
