@@ -76,13 +76,17 @@ describe('snapshot merges', () => {
       s.internalStream.checkpoint(2000);
       s.foreachRDD(() => {});
     }
+    const fromMemory = vi.spyOn(CheckpointStore.prototype, 'writeSnapshot');
+    const fromLog = vi.spyOn(CheckpointStore.prototype, 'mergeLog');
+    const mergedStreams = (): number => new Set([...fromMemory.mock.calls, ...fromLog.mock.calls].map((c) => c[0])).size;
     await ssc.start();
-    // Long enough for a few merges (the merge thread's start takes a few hundred ms).
-    for (let b = 0; b < 30; b++) {
+    // Long enough for a few merges (the merge thread's start takes a few hundred ms, seconds on
+    // a loaded machine): 30 batches, more until both states began a merge.
+    for (let b = 0; b < 30 || (mergedStreams() < 2 && b < 300); b++) {
       await clock.advance(1000);
       await new Promise((r) => setTimeout(r, 50));
     }
-    await ssc.stop();
+    await ssc.stop(); // waits for a merge under way
     const raw = new Level<string, string>(dir);
     const merged = new Map<string, number[]>();
     for (const k of await raw.keys({ gte: 'snap/', lt: 'snap0' }).all()) {
