@@ -7,10 +7,11 @@
  * key's partition.
  *
  * A record is a bundle: every key's values made from one input partition in one batch that go
- * to one partition of the topic (`{"pairs":[[key, [v1, v2, …]], …]}`, cut at BUNDLE_CHARS), so a
- * batch writes about (input partitions × topic partitions) records, not one per key — Kafka's
- * per-record cost (encoding, CRC, decoding) dominated a scaled-out copy's CPU with one record per
- * key. The partition is chosen by the key (Kafka's default partitioner), so a key always lands in
+ * to one partition of the topic (`{"pairs":[[key, [v1, v2, …]], …]}`, cut at RECORD_BYTES of
+ * UTF-8 — between keys, or between one key's values: a hot key's values are then in consecutive
+ * records, read back in order), so a batch writes about (input partitions × topic partitions)
+ * records, not one per key — Kafka's per-record cost (encoding, CRC, decoding) dominated a
+ * scaled-out copy's CPU with one record per key. The partition is chosen by the key (Kafka's default partitioner), so a key always lands in
  * the same partition. A record `[key, [v1, …]]` (one key: what earlier versions wrote) is read too.
  *
  * When things happen: batch t's pairs are staged by an output operation and written in the
@@ -27,7 +28,7 @@ import { DirectKafkaInputDStream } from '../direct/DirectKafkaInputDStream.js';
 import { kafkaInputsOf } from './kafkaInputs.js';
 import { partitionForKey } from '../kafka/partitioner.js';
 import { codeOf } from '../rdd/keyCode.js';
-import type { TaskRecord } from '../kafka/taskProducer.js';
+import { RECORD_BYTES, type TaskRecord } from '../kafka/taskProducer.js';
 import { ScaleOut } from './ScaleOut.js';
 
 declare module '../dstream/DStream.js' {
@@ -98,9 +99,6 @@ interface Bundle<K, V> {
   pairs: Array<[K, V[]]>;
 }
 
-/** The longest bundle (JSON characters) before it is cut in two: well below Kafka's 1 MB message limit. */
-const BUNDLE_CHARS = 128 * 1024;
-
 /** The pairs of a repartition record, in order: a bundle, or one key's values (`[key, [v1, …]]`). */
 export function unbundle<K, V>(value: string): Array<[K, V]> {
   const parsed = JSON.parse(value) as Bundle<K, V> | [K, V[]];
@@ -109,10 +107,45 @@ export function unbundle<K, V>(value: string): Array<[K, V]> {
   return out;
 }
 
-/** `pairs` as bundle records of at most about BUNDLE_CHARS each (a single pair may be longer). */
-export function bundles<K, V>(pairs: Array<[K, V[]]>): string[] {
+/** The bytes of `{"pairs":[` and `]}`. */
+const BUNDLE_HEAD = 12;
+
+/**
+ * `pairs` as bundle records of at most `budget` UTF-8 bytes each (a single value longer than that
+ * is a record of its own: the broker refuses it if it is over its limit), their values in order.
+ */
+export function bundles<K, V>(pairs: Array<[K, V[]]>, budget = RECORD_BYTES): string[] {
   const json = JSON.stringify({ pairs } satisfies Bundle<K, V>);
-  if (json.length <= BUNDLE_CHARS || pairs.length === 1) return [json];
-  const half = pairs.length >> 1;
-  return [...bundles(pairs.slice(0, half)), ...bundles(pairs.slice(half))];
+  // Most batches: one record (counted in bytes only when its characters could be too many).
+  if (json.length * 3 <= budget || Buffer.byteLength(json) <= budget) return [json];
+  const out: string[] = [];
+  /** The bundle being filled: its pairs' JSON, its bytes. */
+  let done: string[] = [];
+  let size = BUNDLE_HEAD;
+  for (const [k, vs] of pairs) {
+    // As an array's element: undefined (and functions) are null.
+    const key = JSON.stringify(k) ?? 'null';
+    const open = Buffer.byteLength(key) + 6; // `[key,[` `]]` and the comma before it
+    let values: string[] = [];
+    let pairSize = open;
+    for (const v of vs) {
+      const value = JSON.stringify(v) ?? 'null';
+      const n = Buffer.byteLength(value) + 1;
+      if (size + pairSize + n > budget && (done.length > 0 || values.length > 0)) {
+        // Full: the key's values so far end this bundle, the rest start the next one.
+        if (values.length > 0) done.push(`[${key},[${values.join(',')}]]`);
+        out.push(`{"pairs":[${done.join(',')}]}`);
+        done = [];
+        size = BUNDLE_HEAD;
+        values = [];
+        pairSize = open;
+      }
+      values.push(value);
+      pairSize += n;
+    }
+    done.push(`[${key},[${values.join(',')}]]`);
+    size += pairSize;
+  }
+  if (done.length > 0) out.push(`{"pairs":[${done.join(',')}]}`);
+  return out;
 }

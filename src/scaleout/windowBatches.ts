@@ -3,8 +3,9 @@
  * built on them: reduceByKeyAndWindow without inverse, groupByKeyAndWindow) in a scaled-out job:
  * topic `<applicationId>-<name>-changelog` (or `-state<id>-`), compacted, one partition per task,
  * holding each parent batch still inside the window, cut by task — `b\0<batch time>` → the
- * task's elements of that batch (JSON; countByWindow: their count); a batch that left the window
- * is a tombstone. The window itself is then the union of the owned tasks' slices (TaskBatches).
+ * task's elements of that batch (JSON; countByWindow: their count), in several records when they
+ * are larger than a record may be (changelogSlices.ts); a batch that left the window is
+ * tombstoned. The window itself is then the union of the owned tasks' slices (TaskBatches).
  *
  * What is per task: when only narrow operations (map, flatMap, filter, mapValues, flatMapValues,
  * mapPartitions, glom) stand between the direct Kafka stream and the window, partition i of a
@@ -40,6 +41,7 @@ import type { TaskBatches } from '../window/TaskBatches.js';
 import type { WindowedDStream } from '../window/window.js';
 import { changelogTopic } from './changelogTopic.js';
 import { readCompacted, type CompactedPartition } from './compacted.js';
+import { SliceRecords } from './changelogSlices.js';
 import type { KafkaClient } from '../kafka/client.js';
 
 const BATCH = 'b\u0000';
@@ -71,6 +73,8 @@ export class WindowBatchesChangelog {
   /** Its tasks are its input's partitions when the window stands on them (narrow), else its elements' keys'. */
   readonly keyed: boolean;
   private readonly batches: TaskBatches<unknown, unknown>;
+  /** The slices' records, and how many each written or read slice has. */
+  private readonly slices: SliceRecords;
   private stage: ((time: number, records: Array<{ task: number; record: TaskRecord }>) => void) | undefined;
 
   constructor(
@@ -81,6 +85,7 @@ export class WindowBatchesChangelog {
     host: WindowBatchesHost,
   ) {
     this.topic = changelogTopic(host.applicationId, stream);
+    this.slices = new SliceRecords(this.topic, BATCH);
     this.sources = input.topics;
     const parent = stream.dependencies[0]!;
     const byPartition = narrowFrom(parent, input as DStream<unknown>);
@@ -131,11 +136,11 @@ export class WindowBatchesChangelog {
   beforeCommit(time: number): void {
     const out: Array<{ task: number; record: TaskRecord }> = [];
     for (const [task, slice] of this.batches.at(time)) {
-      if (this.batches.owned(task)) out.push({ task, record: { topic: this.topic, partition: task, key: BATCH + time, value: JSON.stringify(slice) } });
+      if (this.batches.owned(task)) for (const record of this.slices.write(time, task, slice)) out.push({ task, record });
     }
-    for (const [t, tasks] of this.batches.forget(time - this.stream.windowDuration)) {
-      for (const task of tasks) if (this.batches.owned(task)) out.push({ task, record: { topic: this.topic, partition: task, key: BATCH + t, value: null } });
-    }
+    const horizon = time - this.stream.windowDuration;
+    this.batches.forget(horizon);
+    for (const r of this.slices.removeUpTo(horizon, (task) => this.batches.owned(task))) out.push(r);
     if (out.length > 0) this.stage?.(time, out);
   }
 
@@ -143,10 +148,12 @@ export class WindowBatchesChangelog {
 
   drop(task: number): void {
     this.batches.drop(task);
+    this.slices.drop(task);
   }
 
   keepOnly(tasks: ReadonlySet<number>): void {
     for (let t = 0; t < this.numPartitions; t++) if (!tasks.has(t)) this.batches.drop(t);
+    this.slices.keepOnly(tasks);
   }
 
   /** Start (prepare): no task is owned before the group assigns it; windows restore from their changelog. */
@@ -165,9 +172,8 @@ export class WindowBatchesChangelog {
     let read = 0;
     for (const [task, partition] of await readCompacted(client, this.topic, tasks, standbys)) {
       read += partition.read;
-      for (const [key, value] of partition.entries) {
-        if (!key.startsWith(BATCH)) continue;
-        this.batches.put(Number(key.slice(BATCH.length)), task, JSON.parse(value));
+      for (const [t, slice] of this.slices.read(task, partition.entries)) {
+        this.batches.put(t, task, slice);
         n++;
       }
     }

@@ -3,8 +3,8 @@
  * scaled-out job: topic `<applicationId>-<name>-changelog` (or `-state<id>-`) like a state's, one partition per
  * task, holding what the window needs to go on elsewhere — each key's window value
  * (`v\0<key>` → `[key, value]`, the key as changelogKeys.ts writes it) and each parent batch still inside the window, reduced by key,
- * split by task (`s\0<batch time>` → `[[key, value], …]`); a value that left or a batch that
- * left the window is a tombstone.
+ * split by task (`s\0<batch time>` → `[[key, value], …]`, in several records when larger than a
+ * record may be: changelogSlices.ts); a value that left or a batch that left the window is a tombstone.
  *
  * The state moves every batch (a window sliding slower than the batches steps every batch
  * between its slides, ReducedWindowedDStream.stepEveryBatch): each copy applies every batch, a
@@ -23,6 +23,7 @@ import { changelogKey, KeyedEntries } from './changelogKeys.js';
 import { kafkaInputsOf } from './kafkaInputs.js';
 import type { TaskRecord } from '../kafka/taskProducer.js';
 import { changelogTopic } from './changelogTopic.js';
+import { SliceRecords } from './changelogSlices.js';
 import type { WindowBatchesHost } from './windowBatches.js';
 import type { ReducedWindowedDStream } from '../window/ReducedWindowedDStream.js';
 
@@ -38,8 +39,8 @@ export class WindowChangelog {
   private readonly stepping: boolean;
   /** Task → records that rewrite an earlier version's records (changelogKeys.ts), for its next transaction. */
   private readonly rewrites = new Map<number, TaskRecord[]>();
-  /** Batch time → the tasks that have a record of that batch (to tombstone when it leaves the window). */
-  private readonly sliceTasks = new Map<number, Set<number>>();
+  /** The batches' slices by task, and their records (to tombstone when they leave the window). */
+  private readonly slices: SliceRecords;
 
   constructor(
     private readonly stream: ReducedWindowedDStream<unknown, unknown>,
@@ -47,6 +48,7 @@ export class WindowChangelog {
     private readonly host: WindowBatchesHost,
   ) {
     this.topic = changelogTopic(host.applicationId, stream);
+    this.slices = new SliceRecords(this.topic, SLICE);
     this.sources = kafkaInputsOf(stream as never).flatMap((i) => i.topics);
     // A batch reduced after one of its tasks moved away: that task's keys stay out (its new owner
     // reads them again). A key of a task the batch did not read stays in: the commit then says the
@@ -70,12 +72,6 @@ export class WindowChangelog {
     return partitionForKey(key, this.numPartitions);
   }
 
-  private noteSlice(time: number, task: number): void {
-    let s = this.sliceTasks.get(time);
-    if (!s) this.sliceTasks.set(time, (s = new Set()));
-    s.add(task);
-  }
-
   watch(stage: (time: number, records: Array<{ task: number; record: TaskRecord; key?: unknown }>) => void): void {
     this.stream.onSlide((changes) => {
       const out: Array<{ task: number; record: TaskRecord; key?: unknown }> = [];
@@ -93,17 +89,11 @@ export class WindowChangelog {
           l.push(pair);
           byTask.set(task, l);
         }
-        for (const [task, l] of byTask) {
-          rec(task, SLICE + t, JSON.stringify(l));
-          this.noteSlice(t, task);
-        }
+        for (const [task, l] of byTask) for (const record of this.slices.write(t, task, l)) out.push({ task, record });
       }
       for (const t of changes.slicesRemoved) {
         // A task this copy lost is tombstoned by its new owner (a batch still reading it may).
-        for (const task of this.sliceTasks.get(t) ?? []) {
-          if (this.host.owns(task) || this.host.reads(changes.time, task)) rec(task, SLICE + t, null);
-        }
-        this.sliceTasks.delete(t);
+        for (const r of this.slices.removeUpTo(t, (task) => this.host.owns(task) || this.host.reads(changes.time, task))) out.push(r);
       }
       stage(changes.time, out);
     });
@@ -114,13 +104,13 @@ export class WindowChangelog {
 
   drop(task: number): void {
     this.stream.editState((k) => this.taskOf(k) === task, [], []);
-    for (const s of this.sliceTasks.values()) s.delete(task);
+    this.slices.drop(task);
     this.rewrites.delete(task);
   }
 
   keepOnly(tasks: ReadonlySet<number>): void {
     this.stream.editState((k) => !tasks.has(this.taskOf(k)), [], []);
-    for (const s of this.sliceTasks.values()) for (const task of s) if (!tasks.has(task)) s.delete(task);
+    this.slices.keepOnly(tasks);
     for (const t of this.rewrites.keys()) if (!tasks.has(t)) this.rewrites.delete(t);
   }
 
@@ -140,12 +130,9 @@ export class WindowChangelog {
         if (key.startsWith(VALUE)) {
           const pair = JSON.parse(value) as [unknown, unknown];
           entries.put(key.slice(VALUE.length), pair[0], pair, true);
-        } else if (key.startsWith(SLICE)) {
-          const t = Number(key.slice(SLICE.length));
-          slices.set(t, (slices.get(t) ?? []).concat(JSON.parse(value) as Array<[unknown, unknown]>));
-          this.noteSlice(t, task);
         }
       }
+      for (const [t, slice] of this.slices.read(task, partition.entries)) slices.set(t, (slices.get(t) ?? []).concat(slice as Array<[unknown, unknown]>));
       for (const e of entries.entries.values()) values.push(e.value as [unknown, unknown]);
       const rewrite = entries.rewrite(this.topic, task, VALUE);
       if (rewrite.length > 0) this.rewrites.set(task, rewrite);
