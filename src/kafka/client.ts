@@ -14,12 +14,12 @@
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Fetcher, settleAll, type Cursor } from './fetch.js';
-import { internalCluster, protocolError, READ_UNCOMMITTED, type FetchedMessage, type InternalCluster } from './internals.js';
+import { internalCluster, protocolError, READ_UNCOMMITTED, type FetchedMessage, type InternalBroker, type InternalCluster } from './internals.js';
 import type { OffsetRange } from './OffsetRange.js';
 import { OutageNotice } from './outage.js';
 import { tpKey, type ResolvedKafkaParams } from './params.js';
 import { decodeRecord, rawRecord, userDecoder, type KafkaRecord, type RawKafkaRecord, type RecordDecoders } from './records.js';
-import { describeError, FatalKafkaError, isOffsetOutOfRange, isUnknownTopic, withRetry } from './retry.js';
+import { describeError, FatalKafkaError, isOffsetOutOfRange, isUnknownTopic, refusal, withRetry } from './retry.js';
 
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
@@ -303,6 +303,27 @@ export class KafkaClient {
         for (const p of t.partitions) {
           if (p.errorCode !== 0) throw protocolError(p.errorCode, `OffsetCommit of ${t.topic}:${p.partition}`);
         }
+      }
+    });
+  }
+
+  /**
+   * Whether `generation` is group `groupId`'s current one for `memberId`: Kafka answers a Heartbeat
+   * of it without error only then (no rebalance under way), else with its refusal's type
+   * (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID…), returned.
+   */
+  isCurrentGeneration(groupId: string, generation: number, memberId: string): Promise<true | string> {
+    return this.retry(`asking group ${groupId} whether generation ${generation} is current`, async () => {
+      const coordinator = (await this.cluster!.findGroupCoordinator({ groupId })) as InternalBroker & {
+        heartbeat(r: { groupId: string; groupGenerationId: number; memberId: string }): Promise<unknown>;
+      };
+      try {
+        await coordinator.heartbeat({ groupId, groupGenerationId: generation, memberId });
+        return true;
+      } catch (e) {
+        const refused = refusal(e);
+        if (refused) return refused.type;
+        throw e;
       }
     });
   }

@@ -49,7 +49,7 @@ import { StandbyCopies } from './standbyCopies.js';
 import { WindowBatchesChangelog } from './windowBatches.js';
 import { BatchCompletions } from './completions.js';
 import { positionsTopic } from './positions.js';
-import { TaskAssignment } from './assignment.js';
+import { TaskAssignment, type FenceRefusal } from './assignment.js';
 import { TaskTransactions } from './transactions.js';
 import { existingPartitions, fit, type TopicNeed } from './internalTopics.js';
 import { checkingPartitions } from './newPartitions.js';
@@ -251,11 +251,13 @@ export class ScaleOut implements PartitionOwnership {
   /**
    * An output found task `task` fenced at batch `time` (its new owner wrote it): this copy lost
    * it and the rebalance has not reached it yet. The task stops here at once: no commit, no
-   * more batches (the rebalance will confirm it).
+   * more batches (the rebalance will confirm it). A fence newer than this copy's generation
+   * with no rebalance coming (the group started over) fails the copy instead (assignment.ts).
    */
-  fenced(task: number, time: number, why: string): void {
+  fenced(task: number, time: number, why: string, refusal?: FenceRefusal): void {
     const lost = this.assignment.fenced(task, time);
     this.host.log(`batch ${time}: task ${task} fenced: ${why}${lost ? '' : ' (a batch from before this copy last lost the task: nothing more to do)'}`);
+    if (refusal && refusal.by > this.assignment.generation) this.assignment.checkGroupReset(task, refusal);
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------

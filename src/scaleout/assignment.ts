@@ -20,7 +20,10 @@
  *    again is restored only once the batches generated while this copy last had it are done.
  *    A gain that fails because Kafka went away again (kafkajs's own error, not one that already
  *    retried for retry.timeout.ms) makes the copy join the group again, as a crash would.
- *  - an output finds a task fenced, or its commit finds it moved (`lose`): that task alone.
+ *  - an output finds a task fenced, or its commit finds it moved (`lose`): that task alone. A
+ *    fence of a generation newer than the copy's (`checkGroupReset`) asks the group coordinator
+ *    whether a rebalance is coming; when the copy's generation is the group's current one, the
+ *    group started over (deleted or expired) and the copy fails, saying what to do.
  */
 import { Subject, type Observable } from 'rxjs';
 import type { PartitionsAssignedInfo } from '../context/StreamingListener.js';
@@ -63,6 +66,18 @@ export interface AssignmentHost {
   log(message: string): void;
 }
 
+/** An output's fence refused a write (scaleout/postgres.ts): what the copy tells when no rebalance will come. */
+export interface FenceRefusal {
+  /** The output, e.g. `PostgresSink "totals"`. */
+  output: string;
+  /** `"topic:partition"` the fence named. */
+  partition: string;
+  /** The generation that wrote the partition (higher than the refused write's). */
+  by: number;
+  /** How to forget the output's generations (SQL or an API call). */
+  forget: string;
+}
+
 export class TaskAssignment {
   private owned = new Set<number>();
   private readonly producers = new Map<number, TaskProducer>();
@@ -72,6 +87,10 @@ export class TaskAssignment {
   private gains = 0;
   private rebalances: Promise<void> = Promise.resolve();
   private generationNow = -1;
+  /** The group member of the latest assignment. */
+  private memberNow: string | undefined;
+  /** `member@generation` whose group-reset check runs or ran (one per assignment). */
+  private resetChecked: string | undefined;
   private readonly assignments = new Subject<PartitionsAssignedInfo>();
   /** Task → the latest batch generated when this copy lost it. */
   private readonly lostAt = new Map<number, number>();
@@ -159,6 +178,7 @@ export class TaskAssignment {
     const lost = [...this.owned].filter((t) => !next.has(t));
     const gained = [...next].filter((t) => !this.owned.has(t));
     this.generationNow = a.generation;
+    this.memberNow = a.memberId;
     for (const t of lost) this.lose(t);
     for (const cl of this.host.changelogs) cl.keepOnly(next);
     this.owned = next;
@@ -310,6 +330,51 @@ export class TaskAssignment {
     if (lostAt !== undefined && time <= lostAt) return false;
     this.lose(task);
     return true;
+  }
+
+  /**
+   * `refusal`'s generation is newer than this copy's. Normally the rebalance that made it is on
+   * its way to this copy (a zombie: its heartbeat is refused). But when the group coordinator
+   * accepts a heartbeat of this copy's generation, that generation is the group's current one
+   * and no rebalance is coming: the newer generation was an earlier group of the same name —
+   * deleted or expired while every copy was down, or on another cluster. Waiting would idle
+   * forever (the task dropped, its records never written): the copy fails, saying what to do.
+   */
+  checkGroupReset(task: number, refusal: FenceRefusal): void {
+    const { applicationId: group } = this.host;
+    const generation = this.generationNow;
+    const member = this.memberNow;
+    const key = `${member}@${generation}`;
+    if (member === undefined || this.resetChecked === key || this.host.isStopped()) return;
+    this.resetChecked = key;
+    this.host.log(`task ${task}: ${refusal.partition} fenced by generation ${refusal.by}, newer than this copy's ${generation}: asking group ${group} whether a rebalance is coming`);
+    this.host
+      .client()
+      .isCurrentGeneration(group, generation, member)
+      .then(
+        (answer) => {
+          if (this.host.isStopped()) return;
+          if (answer !== true) {
+            this.host.log(`group ${group}: generation ${generation} is not current (${answer}): the rebalance under way decides who owns task ${task}`);
+            return;
+          }
+          this.host.fail(
+            new Error(
+              `${refusal.output} refused task ${task}'s write: ${refusal.partition} was written by generation ${refusal.by} of group ${group}, ` +
+                `this copy's generation is ${generation} — and Kafka says ${generation} is the group's current generation (no rebalance is coming), ` +
+                `so generation ${refusal.by} was an earlier group of the same name: the consumer group was deleted or expired ` +
+                `(Kafka deletes a group without members after offsets.retention.minutes, 7 days by default) or the job moved to another Kafka cluster. ` +
+                `No rebalance will give the task to another copy, so the copy stops rather than idle. If the job's internal topics ` +
+                `(${this.host.positions}, its changelogs) are intact and no copy runs in the old group: stop every copy, ${refusal.forget}, ` +
+                `and start them again. Otherwise start the job over (docs/scale-out.md, Operations)`,
+            ),
+          );
+        },
+        (e: unknown) => {
+          if (this.resetChecked === key) this.resetChecked = undefined;
+          if (!this.host.isStopped()) this.host.log(`group ${group}: not known whether generation ${generation} is current (${(e as Error).message}); task ${task} waits for the next rebalance`);
+        },
+      );
   }
 
   /** Whether this copy lost `task` after batch `time` was generated (that batch may still hold its keys, computed while it was owned). */

@@ -9,19 +9,42 @@
  * once. That needs update mode (rows upserted on the key); append mode is refused.
  *
  * When things happen: in the output operation of batch t, after the state of batch t is
- * computed and before batch t's Kafka transaction commits (transactions.ts).
+ * computed and before batch t's Kafka transaction commits (transactions.ts). A refusal by a
+ * generation newer than the copy's, when no rebalance is coming (the consumer group was deleted
+ * or expired: its generations start over), fails the copy (assignment.ts `checkGroupReset`).
  */
 import type { DStream } from '../dstream/DStream.js';
 import { kafkaInputsOf } from './kafkaInputs.js';
 import { partitionForKey } from '../kafka/partitioner.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import type { PostgresSink } from '../sinks/postgres/index.js';
+import { FENCES_TABLE } from '../sinks/postgres/fence.js';
 import { causeChain } from '../util/causeChain.js';
+import type { FenceRefusal } from './assignment.js';
 import { ScaleOut } from './ScaleOut.js';
 
 /** True when `err` is the sink's refusal of an older generation's write. */
 export function isFenced(err: unknown): boolean {
   return causeChain(err).some((e) => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'FENCED');
+}
+
+/**
+ * What a fence refusal of a write of `generation` says (fence.ts's words): the partition and the
+ * generation that wrote it — else the task, and at least the next generation. With how to forget
+ * the sink's generations: in the sink's bookkeeping schema (by default its table's).
+ */
+export function fenceRefusal(err: unknown, sink: { sinkId: string; tableName: string }, task: number, generation: number): FenceRefusal {
+  let said: RegExpExecArray | null = null;
+  for (const e of causeChain(err)) said ??= /(\S+) was written by generation (\d+), this write is of generation/.exec((e as Error)?.message ?? '');
+  const schema = /^("(?:[^"]|"")*")\./.exec(sink.tableName)?.[1];
+  return {
+    output: `PostgresSink "${sink.sinkId}"`,
+    partition: said?.[1] ?? `task ${task}`,
+    by: said ? Number(said[2]) : generation + 1,
+    forget:
+      `forget the sink's generations — DELETE FROM ${schema ? `${schema}.` : ''}${FENCES_TABLE} WHERE sink_id = '${sink.sinkId.replaceAll("'", "''")}'` +
+      " (the table in the sink's bookkeepingSchema instead, if it sets one)",
+  };
 }
 
 /**
@@ -66,7 +89,7 @@ export function writeFenced<K, V, Row>(stream: DStream<[K, V]>, sink: PostgresSi
           await sink.writeBatch({ batchTime: time, offsetRanges: rs, generation }, rows);
         } catch (e) {
           if (!isFenced(e)) throw e;
-          scaleOut.fenced(task, time, (e as Error).message);
+          scaleOut.fenced(task, time, (e as Error).message, fenceRefusal(e, sink, task, generation));
         }
       }),
     );
