@@ -13,11 +13,17 @@
  *    (as Spark's receiver-based stream; the direct stream is exactly once).
  *  - without the write-ahead log, records are committed once they are in the receiver's memory:
  *    a crash loses the records received but not yet processed by a completed batch.
+ *  - at `auto.offset.reset` latest, "latest" is the job's first start (Receiver.firstStartedAt,
+ *    kept in its checkpoint): a partition the group has no committed offset for is read from the
+ *    first record stamped at or after it, not from the end of the log when the group got it.
+ *    Before, what was produced while the group formed (seconds) was never read, and neither was
+ *    what came between a crash before the first commit and the restart. Each group join checks
+ *    its partitions (their batches wait for it) and seeks back the ones that need it.
  *
  * `topics` maps a topic to its number of consumer "threads" (PySpark's createStream): their sum
  * is how many partitions the consumer processes at once (kafkajs `partitionsConsumedConcurrently`).
  */
-import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { KafkaRecord } from '../kafka/records.js';
 import { KafkaConfigError, type ResolvedKafkaParams } from '../kafka/params.js';
 import { Receiver } from './Receiver.js';
@@ -56,6 +62,8 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
   private generation = 0;
   private partitions = new Map<string, PartitionState>();
   private unsettledChars = 0;
+  /** At latest: the check of the last group join (rewindToStart); batches wait for it. */
+  private startCheck: Promise<void> | undefined;
   private waiters: Array<() => void> = [];
   private readonly maxUnsettledChars: number;
   /** Called for every store and commit (tests). */
@@ -76,6 +84,11 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
       );
     }
     this.maxUnsettledChars = options.maxUnsettledChars ?? 16 * 1024 * 1024;
+  }
+
+  /** At latest, "from now on" is from the job's first start, across restarts and crashes (Receiver.firstStartedAt). */
+  override get keepsStartTime(): boolean {
+    return this.params.autoOffsetReset === 'latest';
   }
 
   private get concurrency(): number {
@@ -105,6 +118,21 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
       retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000, restartOnFailure: async () => false },
     });
     this.consumer = consumer;
+    this.startCheck = undefined;
+    let admin: Admin | undefined;
+    if (this.keepsStartTime) {
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        if (gen !== this.generation) return;
+        admin ??= kafka.admin();
+        const check = this.rewindToStart(consumer, admin, e.payload.memberAssignment);
+        this.startCheck = check.catch((err: unknown) => {
+          if (gen === this.generation && !this.isStopped()) {
+            this.restart(`Could not find where the job's first start is in the partitions of group ${this.groupId}`, err);
+          }
+        });
+      });
+      consumer.on(consumer.events.DISCONNECT, () => void admin?.disconnect().catch(() => undefined));
+    }
     consumer.on(consumer.events.CRASH, (e) => {
       if (gen !== this.generation || this.isStopped()) return;
       this.restart(`Kafka consumer of group ${this.groupId} crashed`, e.payload.error);
@@ -131,8 +159,37 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
       });
   }
 
+  /**
+   * At a group join: each assigned partition the group has no committed offset for is sought back
+   * to the first record stamped at or after the job's first start (the consumer would start it at
+   * the end of the log). Batches of the join wait for this (onBatch), and kafkajs drops a batch of
+   * a partition with a seek pending: nothing after the end of the log is stored twice.
+   */
+  private async rewindToStart(consumer: Consumer, admin: Admin, assignment: Record<string, number[]>): Promise<void> {
+    const topics = Object.keys(assignment).filter((t) => assignment[t]!.length > 0);
+    if (topics.length === 0) return;
+    await admin.connect();
+    const committed = await admin.fetchOffsets({ groupId: this.groupId, topics });
+    const since = this.firstStartedAt;
+    for (const { topic, partitions } of committed) {
+      const mine = new Set(assignment[topic]);
+      const fresh = partitions.filter((p) => mine.has(p.partition) && !(Number(p.offset) >= 0));
+      if (fresh.length === 0) continue;
+      const atStart = new Map((await admin.fetchTopicOffsetsByTimestamp(topic, since)).map((p) => [p.partition, p.offset]));
+      for (const p of fresh) {
+        const offset = atStart.get(p.partition);
+        if (offset !== undefined && Number(offset) >= 0) consumer.seek({ topic, partition: p.partition, offset });
+      }
+    }
+  }
+
   private async onBatch(gen: number, consumer: Consumer, { batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (gen !== this.generation || !isRunning() || isStale()) return;
+    // At latest, after a join: not before its partitions were sought back (rewindToStart).
+    if (this.startCheck) {
+      await this.startCheck;
+      if (gen !== this.generation || !isRunning() || isStale()) return;
+    }
     const key = `${batch.topic}:${batch.partition}`;
     let st = this.partitions.get(key);
     if (!st) {
