@@ -83,7 +83,16 @@ export class TaskProducer {
 
   /** Connects and fences the task's previous owner (again after a failure: e.g. no transaction coordinator yet). */
   open(): Promise<void> {
-    this.opened ??= this.producer.connect().catch((e: unknown) => {
+    this.opened ??= (async () => {
+      await this.producer.connect();
+      // kafkajs's connect() sends an InitProducerId WITHOUT the transactional id, which fences
+      // nobody; the one with it comes with the first transaction(). Begun (and ended: nothing is
+      // sent for an empty one) now, so the previous owner is fenced — its open transaction
+      // aborted or completed, its later commits refused — before this owner reads the task's
+      // positions. Otherwise it could still commit the batch this owner then runs again.
+      const fence = await this.producer.transaction();
+      await fence.abort();
+    })().catch((e: unknown) => {
       this.opened = undefined;
       throw e;
     });

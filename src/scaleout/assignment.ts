@@ -175,8 +175,14 @@ export class TaskAssignment {
   private async rebalanceNow(a: GroupAssignment): Promise<void> {
     const started = Date.now();
     const next = new Set(a.partitions.map((p) => p.partition));
-    const lost = [...this.owned].filter((t) => !next.has(t));
-    const gained = [...next].filter((t) => !this.owned.has(t));
+    // A new member id: this copy's membership expired (a pause past the session timeout) and
+    // kafkajs joined again as a new member — meanwhile another copy may have owned its tasks and
+    // committed them. Every task is lost, and gained anew if assigned (producer, positions, state).
+    const rejoined = this.memberNow !== undefined && a.memberId !== this.memberNow;
+    const kept = rejoined ? new Set<number>() : this.owned;
+    const lost = [...this.owned].filter((t) => !kept.has(t) || !next.has(t));
+    const gained = [...next].filter((t) => !kept.has(t));
+    if (rejoined && this.owned.size > 0) this.host.log(`member ${this.memberNow} expired, joined again as ${a.memberId}: its tasks ${JSON.stringify([...this.owned].sort((x, y) => x - y))} are gained anew`);
     this.generationNow = a.generation;
     this.memberNow = a.memberId;
     for (const t of lost) this.lose(t);

@@ -39,6 +39,8 @@ export interface Copy {
   /** A line to the copy's stdin (wordcount-child.ts: "stop", "crash"). */
   send: (command: string) => void;
   kill: () => Promise<void>;
+  /** Sends a signal (SIGSTOP / SIGCONT: a copy paused, as by a long GC or a VM stall). */
+  signal: (s: NodeJS.Signals) => void;
   exited: Promise<number | null>;
 }
 
@@ -54,7 +56,7 @@ export function startCopy(name: string, dir: string, args: string[]): Copy {
   p.stderr.on('data', (d) => (err += String(d)));
   let done = false;
   const exited = new Promise<number | null>((r) => p.once('exit', (code) => ((done = true), r(code))));
-  cleanups.push(() => void p.kill('SIGKILL'));
+  cleanups.push(() => void (p.kill('SIGCONT'), p.kill('SIGKILL')));
   const parsed = <T>(tag: string): T[] =>
     out
       .split('\n')
@@ -82,6 +84,7 @@ export function startCopy(name: string, dir: string, args: string[]): Copy {
       p.kill('SIGKILL');
       await exited;
     },
+    signal: (s) => void p.kill(s),
     exited,
   };
 }

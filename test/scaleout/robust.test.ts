@@ -97,6 +97,37 @@ describe('a scaled-out job under trouble', () => {
     },
   );
 
+  it(
+    'a copy paused past its session timeout joins again as a new member: its tasks are gained anew (producer, positions, state), the totals stay exact',
+    { timeout: 300_000 },
+    async () => {
+      const { copy, feed, waitForTable } = await job('update', 'paused');
+      const a = copy('A');
+      const b = copy('B');
+      for (const x of [a, b]) await x.waitFor(() => x.out().includes('STARTED'), 'start', 90_000);
+      await a.waitFor(() => tasksOf(a).length === 3 && tasksOf(b).length === 3, 'two copies with three tasks each', 60_000);
+      const feeding = feed(12, 250, 150);
+      await sleep(1500);
+      // A stops mid-stream (a long GC, a VM stall): its session expires, B takes every task and
+      // commits them; A, resumed, still has its tasks' old state and batches of the old generation.
+      a.signal('SIGSTOP');
+      const pausedAt = Date.now();
+      const everyTask = (x: { at: number; partitions: Array<{ partition: number }> }): boolean =>
+        x.at > pausedAt && new Set(x.partitions.map((p) => p.partition)).size === 6;
+      await b.waitFor(() => b.assignments().some(everyTask), 'B with all six tasks', 60_000);
+      // Resumed at once (A may hold the sink's row locks, which B's writes wait for).
+      a.signal('SIGCONT');
+      await feeding;
+      await a.waitFor(() => /expired, joined again as/.test(a.err()), 'A joined again as a new member', 60_000);
+      await a.waitFor(() => tasksOf(a).length > 0 && tasksOf(a).length + tasksOf(b).length === 6, 'the tasks shared again', 60_000);
+      await feed(6, 250, 150);
+      expect(await waitForTable('after A was paused and resumed')).toEqual({ lost: 0, duplicated: 0, wrongKeys: 0 });
+      for (const x of [a, b]) x.stop();
+      expect(await a.exited).toBe(0);
+      expect(await b.exited).toBe(0);
+    },
+  );
+
   it('mapWithState with an initial state: a copy is killed, the keys of its tasks keep their initial totals', { timeout: 300_000 }, async () => {
     const { copy, feed, waitForTable } = await job('mapWithState', 'initial');
     const a = copy('A');
