@@ -221,7 +221,8 @@ export class SocketReceiver extends Receiver<string> {
       const run = whole.subarray(from, to);
       blocks.push(new LineBlock(run, countLines(run)));
     };
-    if (whole.length <= this.maxLineLength + 2) return push(0, whole.length); // no line in it can be over
+    // A line over the limit takes at least limit + 1 bytes and its newline.
+    if (whole.length <= this.maxLineLength + 1) return push(0, whole.length);
     let kept = 0;
     for (let start = 0; start < whole.length; ) {
       const nl = whole.indexOf(10, start);

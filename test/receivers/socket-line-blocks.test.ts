@@ -86,4 +86,13 @@ describe('SocketReceiver line blocks', () => {
     expect(dropped(blocks.errors)).toEqual(dropped(strings.errors));
     expect(dropped(blocks.errors)).toEqual([9, 9, 20].map((n) => `Dropped a line longer than maxLineLength (8 characters; ${n} received)`));
   });
+
+  it('drops a read that is one line of maxLineLength + 1 characters, as the string mode does (its newline is not a \r\n)', async () => {
+    const reads = ['abcdef\n', 'abcde\n'];
+    const strings = await linesOf(reads, false, 5);
+    const blocks = await linesOf(reads, true, 5);
+    expect(strings.got).toEqual(['abcde']);
+    expect(blocks.got).toEqual(strings.got);
+    expect(blocks.errors.filter((m) => m.startsWith('Dropped'))).toHaveLength(1);
+  });
 });
