@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKinesisStream, kinesisEndpoints, putLines, uniqueName } from '../helpers/kinesis.js';
-import { cutProxy } from './cutProxy.js';
+import { cutProxy, type CutProxy } from './cutProxy.js';
 import { child, sleep } from './helpers.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -18,8 +18,8 @@ afterEach(async () => {
 
 const records = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
-/** First run: the lease table refused; `afterBatches` batches, records put, SIGKILL. Then a run that reaches it. */
-async function killBeforeLeases(mode: 'wal' | 'nowal', afterBatches: number): Promise<{ final: { keys: number; total: number; max: number }; secondOut: string }> {
+/** A 2-shard stream, a checkpoint directory, and the lease table behind a proxy that refuses it: latest-child.ts's arguments. */
+async function unreachableTable(mode: 'wal' | 'nowal', N: number): Promise<{ proxy: CutProxy; stream: string; args: string[] }> {
   const { kinesisEndpoint, dynamoDBEndpoint } = kinesisEndpoints();
   const proxy = await cutProxy(dynamoDBEndpoint);
   cleanups.push(() => proxy.close());
@@ -28,8 +28,13 @@ async function killBeforeLeases(mode: 'wal' | 'nowal', afterBatches: number): Pr
   await createKinesisStream(stream, 2);
   const dir = mkdtempSync(path.join(tmpdir(), 'kinesis-latest-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return { proxy, stream, args: [mode, kinesisEndpoint, proxy.url, stream, uniqueName('latest-app'), dir, String(N)] };
+}
+
+/** First run: the lease table refused; `afterBatches` batches, records put, SIGKILL. Then a run that reaches it. */
+async function killBeforeLeases(mode: 'wal' | 'nowal', afterBatches: number): Promise<{ final: { keys: number; total: number; max: number }; secondOut: string }> {
   const N = 100;
-  const args = [mode, kinesisEndpoint, proxy.url, stream, uniqueName('latest-app'), dir, String(N)];
+  const { proxy, stream, args } = await unreachableTable(mode, N);
 
   const first = child('latest-child.ts', args, cleanups);
   await first.waitFor((o) => o.includes('STARTED'), 'the first start');
@@ -56,15 +61,8 @@ describe('Kinesis receiver at LATEST: killed before its leases existed', () => {
   });
 
   it('a receiver restarted while the lease table was unreachable reads from its first start', { timeout: 60_000 }, async () => {
-    const { kinesisEndpoint, dynamoDBEndpoint } = kinesisEndpoints();
-    const proxy = await cutProxy(dynamoDBEndpoint);
-    cleanups.push(() => proxy.close());
-    proxy.refuse();
-    const stream = uniqueName('latest');
-    await createKinesisStream(stream, 2);
-    const dir = mkdtempSync(path.join(tmpdir(), 'kinesis-latest-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const job = child('latest-child.ts', ['nowal', kinesisEndpoint, proxy.url, stream, uniqueName('latest-app'), dir, '100'], cleanups);
+    const { proxy, stream, args } = await unreachableTable('nowal', 100);
+    const job = child('latest-child.ts', args, cleanups);
     await job.waitFor((o) => o.includes('STARTED'), 'the start');
     await putLines(stream, records('a', 50));
     // The receiver's lease table calls give up after 500 ms: it restarts, at least once, meanwhile.
