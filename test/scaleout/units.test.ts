@@ -129,7 +129,8 @@ describe('TaskAssignment: a fence met by a batch of an earlier ownership', () =>
   function assignment() {
     const changelog = { topic: 'app-state-changelog', drop: () => undefined, keepOnly: () => undefined, restore: async () => ({ keys: 0, fromLocal: 0, read: 0 }) };
     const client = {
-      kafka: { producer: () => ({ connect: async () => undefined, disconnect: async () => undefined }) },
+      // open() fences with an empty transaction (TaskProducer): begun and aborted.
+      kafka: { producer: () => ({ connect: async () => undefined, transaction: async () => ({ abort: async () => undefined }), disconnect: async () => undefined }) },
       committedOffsets: async () => new Map<string, number>([['in:0', 40]]),
       topicBounds: async (topics: string[]) => topics.map((topic) => ({ topic, partition: 0, low: 0, high: 50 })),
       read: async (ranges: unknown[]) => ranges.map(() => []),
