@@ -138,7 +138,8 @@ function warnAboutClasses(recs: readonly unknown[]): void {
     }
     if (warnedProtos.has(proto)) continue;
     const altered = firstAltered(r, V8_KEEPS);
-    if (altered === undefined || altered.what.startsWith('a function') || warnedAbout.has(altered.what)) continue;
+    // A function or a symbol: serialize refuses the block, which names it (below).
+    if (altered === undefined || altered.what.startsWith('a function') || altered.what.startsWith('a symbol') || warnedAbout.has(altered.what)) continue;
     warnedAbout.add(altered.what);
     if (altered.path === '') warnedProtos.add(proto);
     console.warn(

@@ -13,8 +13,8 @@ const CLONED_AS_THEMSELVES = new Set<unknown>(
     Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map((c) => c.prototype),
 ).add(null);
 
-/** An object (not null) or a function: what a clone may change. */
-const isReference = (x: unknown): boolean => (typeof x === 'object' ? x !== null : typeof x === 'function');
+/** An object (not null), a function or a symbol: what a clone may change or refuse. */
+const isReference = (x: unknown): boolean => (typeof x === 'object' ? x !== null : typeof x === 'function' || typeof x === 'symbol');
 
 /**
  * The first value in `root` a structured clone would change: where it is (`.a[3]`) and what it is;
@@ -23,12 +23,14 @@ const isReference = (x: unknown): boolean => (typeof x === 'object' ? x !== null
  * accepts a Date of any subclass, which comes back a Date.
  */
 export function firstAltered(root: unknown, alsoKept?: ReadonlySet<unknown>): { path: string; what: string } | undefined {
-  if (typeof root !== 'object' && typeof root !== 'function') return undefined; // the common case: a primitive
+  // The common case: a primitive. A symbol is one a clone refuses (DataCloneError, naming nothing).
+  if (typeof root !== 'object' && typeof root !== 'function' && typeof root !== 'symbol') return undefined;
   const seen = new Set<object>();
   const stack: Array<[unknown, string]> = [[root, '']];
   while (stack.length > 0) {
     const [v, at] = stack.pop()!;
     if (typeof v === 'function') return { path: at, what: `a function (${v.name || 'anonymous'})` };
+    if (typeof v === 'symbol') return { path: at, what: `a symbol (${String(v)})` };
     if (typeof v !== 'object' || v === null || seen.has(v)) continue;
     seen.add(v);
     const proto = Object.getPrototypeOf(v) as unknown;

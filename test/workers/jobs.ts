@@ -174,6 +174,18 @@ export const pointGroups = defineJob(
   { name: 'pointGroups' },
 );
 
+/** A tag per word, a symbol, reduced per key: a combined value a thread's pairs cannot carry at all. */
+export const symbolTags = defineJob(
+  import.meta.url,
+  (ssc, p: Params) => {
+    pairs(ssc, p.port)
+      .mapValues(() => Symbol.for('tag'))
+      .reduceByKey((a) => a)
+      .foreachRDD((rdd) => void (record(p.run).words += rdd.count()));
+  },
+  { name: 'symbolTags' },
+);
+
 /** A wordcount whose mapping of `poison` throws later, outside its task (setImmediate). */
 export const throwsLater = defineJob(
   import.meta.url,

@@ -18,6 +18,7 @@ import {
   means,
   ParseError,
   pointGroups,
+  symbolTags,
   seen,
   state,
   stateOnly,
@@ -567,6 +568,28 @@ describe('worker pool', () => {
     }
     expect(errors[0]).toBeUndefined();
     expect((errors[1] as Error).message).toMatch(/combined value holds an instance of Point \(at \[\d\]\).*workers: 1/);
+  });
+
+  it('a symbol in a combined value fails the batch on a pool, naming it; one thread keeps it', async () => {
+    const { port, close, next } = await serve('a b\na\n');
+    cleanups.push(close);
+    const errors: unknown[] = [];
+    const words: (number | undefined)[] = [];
+    for (const workers of [1, 2]) {
+      next();
+      const run = runId();
+      const clock = new ManualClock();
+      const ssc = symbolTags.create({ batchDuration: 1000, clock, workers }, { port, run });
+      contexts.push(ssc);
+      await ssc.start();
+      await waitFor(() => receivedLines(ssc) === 2, 'all lines received');
+      await clock.advance(1000).catch(() => undefined);
+      await ssc.stop();
+      errors.push(await ssc.awaitTermination().then(() => undefined, (e: unknown) => e));
+      words.push(seen.get(run)?.words);
+    }
+    expect([errors[0], words[0]]).toEqual([undefined, 2]);
+    expect((errors[1] as Error).message).toMatch(/combined value is a symbol \(Symbol\(tag\)\).*workers: 1/);
   });
 
   it('params that a structured clone would change (a class instance) stop a pool start, naming them', async () => {
