@@ -145,6 +145,7 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
       params,
       scaledOut: Boolean(this.ownership),
       running: () => this.started && !this.stopped,
+      nextOffset: (tp) => this.nextFrom.get(tp),
       kafka: () => this.kafka(),
     });
     const { keyDecoder, valueDecoder } = options;

@@ -9,7 +9,9 @@
  *  - commitAsync: the ranges are checked at once; the commit is sent once every earlier one has
  *    settled, and its promise (and callback) says when Kafka has it or why not;
  *  - scaled out (applicationId): every batch commits its offsets to the group in its own
- *    transactions, so commitAsync only checks the ranges;
+ *    transactions, so commitAsync only checks the ranges, and warns (once) of a range that ends
+ *    past what the stream has read: that skip-ahead is not committed (outside the transactions it
+ *    would move the group past records no batch processed);
  *  - stop(): the stream waits for the commits asked before closing its client (settled).
  */
 import type { KafkaClient } from '../kafka/client.js';
@@ -23,11 +25,14 @@ export interface CommittingStream {
   readonly scaledOut: boolean;
   /** Started and not stopped. */
   running(): boolean;
+  /** The offset the next batch of partition `"topic:partition"` starts from (undefined: not read yet). */
+  nextOffset(tp: string): number | undefined;
   kafka(): KafkaClient;
 }
 
 export class OffsetCommits {
   private chain: Promise<unknown> = Promise.resolve();
+  private warnedSkipAhead = false;
 
   constructor(private readonly stream: CommittingStream) {}
 
@@ -35,7 +40,7 @@ export class OffsetCommits {
   commitAsync(offsetRanges: readonly OffsetRange[], callback?: (error?: unknown) => void): Promise<void> {
     const p = (async () => {
       if (this.stream.scaledOut) {
-        checkOffsetRanges(offsetRanges, 'commitAsync offsetRanges');
+        this.warnSkipAhead(checkOffsetRanges(offsetRanges, 'commitAsync offsetRanges'));
         return;
       }
       const groupId = this.stream.params.groupId;
@@ -59,6 +64,21 @@ export class OffsetCommits {
     );
     p.catch(() => undefined); // an un-awaited failed commit must not crash the process
     return p;
+  }
+
+  private warnSkipAhead(ranges: readonly OffsetRange[]): void {
+    if (this.warnedSkipAhead) return;
+    for (const r of ranges) {
+      const next = this.stream.nextOffset(tpKey(r.topic, r.partition));
+      if (next === undefined || r.untilOffset <= next) continue;
+      this.warnedSkipAhead = true;
+      console.warn(
+        `dstreams: commitAsync on a scaled-out stream: the range of ${r.topic}:${r.partition} ends at ${r.untilOffset}, past the ` +
+          `stream's position ${next}. Each batch commits its own offsets in its transactions; a skip-ahead is not committed ` +
+          '(this warning is given once)',
+      );
+      return;
+    }
   }
 
   /** Resolves once every commit asked so far has settled, failed ones included. */
