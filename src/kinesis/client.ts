@@ -93,11 +93,12 @@ export class KinesisStreamClient {
   }
 
   /** Runs `op` with the transport's retry (see retry.ts), naming the stream and endpoint on failure. */
-  private call<T>(what: string, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private call<T>(what: string, op: (signal: AbortSignal) => Promise<T>, on?: 'stream'): Promise<T> {
     const signal = this.aborter.signal;
     return withRetry(() => op(signal), {
       where: this.where,
       what,
+      on,
       timeoutMs: this.retryTimeoutMs,
       signal,
       giveUp: () => this.closed || this.giveUp(),
@@ -109,8 +110,10 @@ export class KinesisStreamClient {
 
   /** Fails with a clear error when the stream does not exist or the endpoint cannot be reached. */
   async checkStream(): Promise<void> {
-    await this.call('describing the stream', (signal) =>
-      this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.streamName }), { abortSignal: signal }),
+    await this.call(
+      'describing the stream',
+      (signal) => this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.streamName }), { abortSignal: signal }),
+      'stream',
     );
   }
 
@@ -120,8 +123,10 @@ export class KinesisStreamClient {
     let token: string | undefined;
     do {
       const t = token;
-      const r = await this.call('listing the shards', (signal) =>
-        this.client.send(new ListShardsCommand(t ? { NextToken: t } : { StreamName: this.streamName }), { abortSignal: signal }),
+      const r = await this.call(
+        'listing the shards',
+        (signal) => this.client.send(new ListShardsCommand(t ? { NextToken: t } : { StreamName: this.streamName }), { abortSignal: signal }),
+        'stream',
       );
       for (const s of r.Shards ?? []) {
         out.push({

@@ -11,10 +11,13 @@ export class KinesisConfigError extends Error {
 /** Kinesis or the lease table could not do what was asked (missing stream, unreachable endpoint, data trimmed…). */
 export class KinesisStreamError extends Error {
   override readonly cause: unknown;
-  constructor(message: string, cause?: unknown) {
+  /** 'stream': the stream itself does not exist (a call on the stream, not on a shard, was refused so). */
+  readonly missing: 'stream' | undefined;
+  constructor(message: string, cause?: unknown, missing?: 'stream') {
     super(message);
     this.name = 'KinesisStreamError';
     this.cause = cause;
+    this.missing = missing;
   }
 }
 

@@ -24,6 +24,8 @@ export interface RetryOptions {
   passThrough?: (e: unknown) => boolean;
   /** Sees every failed attempt (e.g. to count throttled calls). */
   onError?: (e: unknown) => void;
+  /** 'stream': a call on the stream itself (describe, list shards), whose ResourceNotFoundException means the stream is gone. */
+  on?: 'stream';
   /** Aborted: the call fails now, its attempt in flight cut short (the op gives it to the SDK's send). */
   signal?: AbortSignal;
 }
@@ -47,7 +49,7 @@ export async function withRetry<T>(op: () => Promise<T>, o: RetryOptions): Promi
       o.onError?.(e);
       const name = awsErrorName(e);
       if (name === 'ResourceNotFoundException') {
-        throw new KinesisStreamError(`${o.where}: ${o.what} failed, it does not exist (${describeAwsError(e)})`, e);
+        throw new KinesisStreamError(`${o.where}: ${o.what} failed, it does not exist (${describeAwsError(e)})`, e, o.on);
       }
       const elapsed = Date.now() - start;
       const transient = isTransient(e);

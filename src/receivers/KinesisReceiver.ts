@@ -40,7 +40,7 @@ import { KinesisStreamClient, positionOf, type KinesisRecord } from '../kinesis/
 import type { KinesisConnection } from '../kinesis/connection.js';
 import { ShardCursor } from '../kinesis/cursor.js';
 import type { InitialPositionInStream } from '../kinesis/InitialPositionInStream.js';
-import { awsErrorName, KinesisConfigError, KinesisStreamError } from '../kinesis/errors.js';
+import { KinesisConfigError, KinesisStreamError } from '../kinesis/errors.js';
 import { LeaseCoordinator } from '../kinesis/LeaseCoordinator.js';
 import { LeaseTable, type Lease } from '../kinesis/leaseTable.js';
 import { sleep } from '../util/sleep.js';
@@ -48,7 +48,7 @@ import { Receiver } from './Receiver.js';
 
 /** The stream itself does not exist (describing it or listing its shards says so): a restart would meet that again. */
 function streamGone(e: unknown): boolean {
-  return e instanceof KinesisStreamError && awsErrorName(e.cause) === 'ResourceNotFoundException' && /(describing the stream|listing the shards)/.test(e.message);
+  return e instanceof KinesisStreamError && e.missing === 'stream';
 }
 
 export interface KinesisReceiverOptions<T = unknown> {
