@@ -1,13 +1,14 @@
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Checkpointable, SavedStreamCheckpoint, StreamCheckpoint } from '../dstream/Checkpointable.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
 import { InputDStream } from '../dstream/InputDStream.js';
 import { RDD } from '../rdd/RDD.js';
+import { described } from '../rdd/checks.js';
 import { checkDuration, type Duration } from '../util/duration.js';
 import { BatchCap } from '../rate/BatchCap.js';
 import { isGlob, matchDirectories, parseGlob, type DirectoryGlob } from './glob.js';
-import { splitAtLineBreaks } from './LineSplitter.js';
+import { readLines } from './fileLines.js';
 
 export interface FileStreamOptions {
   /** Ignore the files already in the directory when the stream starts (default true). */
@@ -185,12 +186,16 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
     } else {
       this.base = this.directory;
     }
+    if (options.newFilesOnly !== undefined && typeof options.newFilesOnly !== 'boolean') {
+      throw new TypeError(`textFileStream newFilesOnly must be true or false, got ${described(options.newFilesOnly)}`);
+    }
     this.newFilesOnly = options.newFilesOnly ?? true;
     this.fileFilter = options.filter;
     this.minRemember = checkDuration(options.minRememberDuration ?? 60_000, 'minRememberDuration');
+    // Whole numbers, as Spark's maxFilesPerTrigger (1.5 files would read as 2).
     const limit = (v: number | undefined, what: string): number => {
       if (v === undefined) return Infinity;
-      if (!(typeof v === 'number' && v >= 1)) throw new RangeError(`textFileStream ${what} must be a number ≥ 1, got ${String(v)}`);
+      if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`textFileStream ${what} must be a whole number ≥ 1, got ${described(v)}`);
       return v;
     };
     this.maxFiles = limit(options.maxFilesPerBatch, 'maxFilesPerBatch');
@@ -400,12 +405,12 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
    */
   private readFile(f: SeenFile): string[] | undefined {
     const full = path.join(this.base, f.name);
-    let text: string;
+    let lines: string[];
     try {
       const fd = openSync(full, 'r');
       try {
         const stats = fstatSync(fd);
-        text = readFileSync(fd, 'utf8');
+        lines = readLines(fd, stats.size);
         f.mtimeMs = stats.mtimeMs;
         f.size = stats.size;
         f.arrivedMs = Math.max(f.arrivedMs, stats.mtimeMs, stats.ctimeMs);
@@ -414,11 +419,11 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') return undefined;
-      // Unreadable (permissions, I/O error, too big for a string): fail the batch naming the
-      // file rather than skip its records without a word.
+      // Unreadable (permissions, I/O error, a single line too long for a string): fail the batch
+      // naming the file rather than skip its records without a word.
       throw new Error(`textFileStream ${this.directory}: cannot read ${full}: ${(e as Error)?.message ?? e}`, { cause: e });
     }
-    return splitLines(text);
+    return lines;
   }
 
   /** Reads queued files into batch `time`, in order, up to the cap (at least one file). */
@@ -578,16 +583,4 @@ export class FileInputDStream extends InputDStream<string> implements Checkpoint
 
 function seenOf(name: string, stats: Stats): Omit<SeenFile, 'batchTime'> {
   return { name, mtimeMs: stats.mtimeMs, size: stats.size, arrivedMs: Math.max(stats.mtimeMs, stats.ctimeMs) };
-}
-
-/**
- * A file's text → lines as Hadoop's LineRecordReader: `\n`, `\r\n` or a `\r` alone ends a line;
- * no empty record after a final line break; a UTF-8 byte-order mark opening the file is skipped.
- */
-export function splitLines(text: string): string[] {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.length === 0) return [];
-  const lines = splitAtLineBreaks(text);
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
 }

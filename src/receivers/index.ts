@@ -16,7 +16,8 @@ export { BlockGenerator, type Block } from './BlockGenerator.js';
 export { FileWriteAheadLog, decodeRecords, encodeRecord, type LoggedBlock, type WriteAheadLogOptions } from './WriteAheadLog.js';
 export { LineSplitter, type LineSplitterOptions } from './LineSplitter.js';
 export { SocketReceiver, DEFAULT_MAX_LINE_LENGTH, type SocketReceiverStats, type SocketStreamOptions } from './SocketReceiver.js';
-export { FileInputDStream, isIgnoredName, splitLines, type FileStreamOptions, type FileStreamPosition } from './FileInputDStream.js';
+export { FileInputDStream, isIgnoredName, type FileStreamOptions, type FileStreamPosition } from './FileInputDStream.js';
+export { splitLines } from './fileLines.js';
 export {
   checkReceiverContextOptions,
   resolveReceiverOptions,

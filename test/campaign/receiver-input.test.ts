@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock, StreamingContext } from '../../src/index.js';
-import { splitLines } from '../../src/receivers/FileInputDStream.js';
+import { splitLines } from '../../src/receivers/fileLines.js';
 import { freePort } from '../helpers/ports.js';
 import { recordCampaign } from './tally.js';
 
