@@ -141,8 +141,9 @@ function closeOptionName(name: string): string | undefined {
 
 /**
  * Refuses what the constructor would otherwise ignore: an option it does not know (a misspelt
- * `defaultParalellism` would silently keep the default) and a clock without `getTimeMillis()`,
- * the one method the engine calls on a clock (it failed only at start()).
+ * `defaultParalellism` would silently keep the default), a boolean option given as anything but
+ * a boolean, and a clock without `getTimeMillis()`, the one method the engine calls on a clock
+ * (it failed only at start()).
  */
 export function checkOptionNames(options: object): void {
   const unknown = Object.keys(options).filter((k) => !Object.hasOwn(OPTION_NAMES, k));
@@ -155,6 +156,11 @@ export function checkOptionNames(options: object): void {
       `new StreamingContext: unknown option${unknown.length > 1 ? 's' : ''} ${named.join(', ')}; ` +
         `the options are ${Object.keys(OPTION_NAMES).join(', ')}`,
     );
+  }
+  // A boolean given as text ('true', as Kafka's params take it) would silently read as off.
+  for (const name of ['overlapCheckpointWrites', 'receiverWriteAheadLog', 'backpressure'] as const) {
+    const v = (options as Record<string, unknown>)[name];
+    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`new StreamingContext: ${name} must be true or false, got ${described(v)}`);
   }
   const clock = (options as { clock?: unknown }).clock;
   if (clock !== undefined && typeof (clock as { getTimeMillis?: unknown } | null)?.getTimeMillis !== 'function') {

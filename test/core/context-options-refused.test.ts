@@ -51,6 +51,17 @@ describe('unknown options', () => {
   });
 });
 
+describe('boolean options', () => {
+  it("a boolean given as text or a number is refused, where 'true' silently left backpressure off", () => {
+    for (const name of ['backpressure', 'receiverWriteAheadLog', 'overlapCheckpointWrites']) {
+      expect(() => make({ batchDuration: 1000, [name]: 'true' })).toThrow(
+        new TypeError(`new StreamingContext: ${name} must be true or false, got the string 'true'`),
+      );
+      expect(() => make({ batchDuration: 1000, [name]: 1 })).toThrow(`${name} must be true or false, got 1`);
+    }
+  });
+});
+
 describe('the clock', () => {
   for (const [what, clock] of [
     ['an object without getTimeMillis', {}],

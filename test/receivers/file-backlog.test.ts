@@ -65,6 +65,16 @@ describe('file stream backlog options and position', () => {
     return dir;
   }
 
+  it('refuses a limit that is not a whole number, and a newFilesOnly that is not a boolean (1.5 files read 2; \'false\' read as true)', () => {
+    const ssc = new StreamingContext({ batchDuration: 1000, clock: new ManualClock() });
+    expect(() => ssc.textFileStream('/tmp', { maxFilesPerBatch: 1.5 })).toThrow('textFileStream maxFilesPerBatch must be a whole number ≥ 1, got 1.5');
+    expect(() => ssc.textFileStream('/tmp', { maxBytesPerBatch: '100' as never })).toThrow("maxBytesPerBatch must be a whole number ≥ 1, got the string '100'");
+    expect(() => ssc.textFileStream('/tmp', { newFilesOnly: 'false' as never })).toThrow(
+      new TypeError("textFileStream newFilesOnly must be true or false, got the string 'false'"),
+    );
+    expect(() => ssc.textFileStream('/tmp', { newFilesOnly: 0 as never })).toThrow('newFilesOnly must be true or false, got 0');
+  });
+
   it('maxFilesPerBatch (maxFilesPerTrigger-style) replaces the default cap: 10 files, 3 per batch', async () => {
     const dir = folder(10);
     const clock = new ManualClock();
