@@ -26,7 +26,36 @@ export interface FormatOptions {
 
 /** The options both sides share (the file sink's). */
 export function formatOptions(o: Record<string, string>): FormatOptions {
-  return { header: (o.header ?? 'false').toLowerCase() === 'true', sep: o.sep ?? o.delimiter ?? ',' };
+  return { header: (o.header ?? 'false').toLowerCase() === 'true', sep: delimiter(o.sep ?? o.delimiter ?? ',') };
+}
+
+/** Escapes a CSV separator may hold, read as the character they name (`\\t`, typed as two characters: a tab). */
+const ESCAPED: Record<string, string> = { t: '\t', r: '\r', b: '\b', f: '\f', '"': '"', "'": "'", n: '\n', '\\': '\\' };
+
+/**
+ * The CSV separator `sep` names, as Spark's CSVExprUtils.toDelimiterStr: one or more characters,
+ * each escape (`\\t`) read as its character; an empty one refused (splitting at '' never moved
+ * on: the reader looped, the writer quoted every field into one).
+ */
+function delimiter(sep: string): string {
+  if (sep === '') throw new IllegalArgumentException('Delimiter cannot be empty string');
+  if (sep === '\\u0000') return '\u0000';
+  let out = '';
+  for (let i = 0; i < sep.length; i++) {
+    if (sep[i] !== '\\') {
+      out += sep[i];
+      continue;
+    }
+    if (i === sep.length - 1) {
+      throw new IllegalArgumentException(
+        'Single backslash is prohibited. It has special meaning as beginning of an escape sequence. To get the backslash character, pass a string with two backslashes as the delimiter.',
+      );
+    }
+    const c = ESCAPED[sep[++i]!];
+    if (c === undefined) throw new IllegalArgumentException(`Unsupported special character for delimiter: \\${sep[i]}`);
+    out += c;
+  }
+  return out;
 }
 
 /**
