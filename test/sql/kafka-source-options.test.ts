@@ -48,6 +48,47 @@ describe('Kafka source options', () => {
     expect(warnings).toHaveBeenCalledWith(`Kafka source: ${CUSTOM_GROUP_ID_ERROR_MESSAGE}`);
   });
 
+  it('a malformed assign is refused at load() with Spark\'s messages (a string of partitions read "0,1" as 0 and 1)', () => {
+    const spark = session();
+    const loadAssign = (assign: string) =>
+      spark.readStream.format('kafka').option('kafka.bootstrap.servers', '127.0.0.1:1').option('assign', assign).load();
+    for (const bad of ['nope', '["in1"]', '{}', '{"in1":[]}']) {
+      expect(() => loadAssign(bad), bad).toThrow(`No topicpartitions to assign as specified value for option 'assign' is '${bad}'`);
+    }
+    for (const bad of ['{"in1":0}', '{"in1":"0,1"}', '{"in1":[0,-1]}', '{"in1":[0.5]}', '{"in1":[0]']) {
+      expect(() => loadAssign(bad), bad).toThrow(`Expected e.g. {"topicA":[0,1],"topicB":[0,1]}, got ${bad}`);
+    }
+    expect(loadAssign('{"in1":[0,2]}').isStreaming).toBe(true);
+  });
+
+  it('assign reads exactly the partitions named, and fails naming a partition the topic lacks (it read the others as if complete)', async () => {
+    const topic = uniqueTopic('sql-assign');
+    await createTopic(topic, 3);
+    await produceLines(topic, Array.from({ length: 30 }, (_, i) => `r${i}`), { partitions: 3 });
+    const spark = session();
+    const run = async (assign: string, name: string) => {
+      const q = spark.readStream
+        .format('kafka')
+        .option('kafka.bootstrap.servers', kafkaBrokers())
+        .option('assign', assign)
+        .option('startingOffsets', 'earliest')
+        .load()
+        .selectExpr('partition')
+        .writeStream.format('memory')
+        .queryName(name)
+        .start();
+      await q.processAllAvailable().catch(() => undefined);
+      await q.stop();
+      return q;
+    };
+    const q1 = await run(JSON.stringify({ [topic]: [0, 2] }), 'assigned_0_2');
+    expect(q1.exception()).toBeNull();
+    const parts = spark.table('assigned_0_2').collect().map((r) => r.partition as number);
+    expect([parts.length, [...new Set(parts)].sort()]).toEqual([20, [0, 2]]);
+    const q2 = await run(JSON.stringify({ [topic]: [0, 9] }), 'assigned_0_9');
+    expect(String(q2.exception())).toMatch(new RegExp(`assigned partition ${topic}-9 does not exist`));
+  });
+
   it("'startingoffsets' (lower case) is startingOffsets: earliest reads what the topic held", async () => {
     const topic = uniqueTopic('sql-opt-case');
     await createTopic(topic, 1);

@@ -34,11 +34,20 @@ import type { OffsetRange } from '../../kafka/OffsetRange.js';
 import { AnalysisException } from '../errors.js';
 import { StructField, StructType, Types } from '../types.js';
 import type { Row } from '../values.js';
+import {
+  assignedPartitions,
+  CUSTOM_GROUP_ID_ERROR_MESSAGE,
+  parseBoolean,
+  parseStarting,
+  refuseStreamOptions,
+  type KafkaOffsets,
+  type Subscription,
+} from './kafkaOptions.js';
 import { registerSourceFormat } from './registry.js';
 import { openingSignal, type Offset, type ReadLimits, type Source, type SourceProvider } from './Source.js';
 
-/** `{ topic: { partition: offset } }`, partitions as strings (Spark's JSON). */
-export type KafkaOffsets = Record<string, Record<string, number>>;
+
+export { CUSTOM_GROUP_ID_ERROR_MESSAGE, type KafkaOffsets } from './kafkaOptions.js';
 
 export const KAFKA_SCHEMA = new StructType([
   new StructField('key', Types.BINARY),
@@ -65,7 +74,6 @@ export class KafkaDataLossError extends Error {
   override name = 'KafkaDataLossError';
 }
 
-type Subscription = { subscribe: string[] } | { pattern: RegExp } | { assign: Record<string, number[]> };
 
 /** Spark's TopicPartition.toString. */
 const tpName = (topic: string, partition: number | string): string => `${topic}-${partition}`;
@@ -116,7 +124,11 @@ class KafkaSource implements Source {
     if (topics.length === 0) return [];
     const all = await this.kafka().topicBounds(topics);
     const s = this.subscription;
-    return 'assign' in s ? all.filter((b) => s.assign[b.topic]?.includes(b.partition)) : all;
+    if (!('assign' in s)) return all;
+    // An assigned partition the topic lacks fails the query (Spark's consumer times out on it): never read as nothing.
+    const missing = Object.entries(s.assign).flatMap(([t, ps]) => ps.filter((p) => !all.some((b) => b.topic === t && b.partition === p)).map((p) => `${t}-${p}`));
+    if (missing.length > 0) throw new AnalysisException(`Kafka source: assigned partition${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist`);
+    return all.filter((b) => s.assign[b.topic]!.includes(b.partition));
   }
 
   /**
@@ -363,76 +375,6 @@ function checkAllPartitions(starting: KafkaOffsets, bounds: readonly PartitionBo
   );
 }
 
-function parseStarting(v: string | undefined): 'earliest' | 'latest' | KafkaOffsets {
-  if (v === undefined || v.trim().toLowerCase() === 'latest') return 'latest';
-  if (v.trim().toLowerCase() === 'earliest') return 'earliest';
-  const bad = () => new AnalysisException(`startingOffsets must be 'earliest', 'latest' or JSON such as {"topic":{"0":23,"1":-2}} (-2 earliest, -1 latest), got ${v}`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(v);
-  } catch {
-    throw bad();
-  }
-  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-  if (!isObject(parsed)) throw bad();
-  for (const parts of Object.values(parsed)) {
-    if (!isObject(parts)) throw bad();
-    for (const [p, o] of Object.entries(parts)) {
-      if (!/^\d+$/.test(p) || typeof o !== 'number' || !Number.isSafeInteger(o) || o < -2) throw bad();
-    }
-  }
-  return parsed as KafkaOffsets;
-}
-
-function parseBoolean(name: string, v: string | undefined, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  const t = v.trim().toLowerCase();
-  if (t !== 'true' && t !== 'false') throw new AnalysisException(`${name} must be true or false, got ${v}`);
-  return t === 'true';
-}
-
-/**
- * Spark's KafkaSourceProvider.CUSTOM_GROUP_ID_ERROR_MESSAGE: `kafka.group.id` is allowed (Spark 3.x),
- * with this warning.
- */
-export const CUSTOM_GROUP_ID_ERROR_MESSAGE =
-  "Kafka option 'kafka.group.id' has been set on this query, it is not recommended to set this option. This option is unsafe to use since multiple " +
-  'concurrent queries or sources using the same group id will interfere with each other as they are part of the same consumer group. Restarted queries ' +
-  'may also suffer interference from the previous run having the same group id. The user should have only one query per group id, and/or set the option ' +
-  "'kafka.session.timeout.ms' to be very small so that the Kafka consumers from the previous query are marked dead by the Kafka group coordinator before the " +
-  'restarted query starts running.';
-
-/**
- * Spark's KafkaSourceProvider.validateStreamOptions, the options it refuses (options are
- * case-insensitive): a streaming query has no end, and the source itself decides where to start,
- * how records are deserialized and what is committed.
- */
-function refuseStreamOptions(options: Record<string, string>): void {
-  if (options.endingOffsets !== undefined) throw new AnalysisException('ending offset not valid in streaming queries');
-  if (options.endingOffsetsByTimestamp !== undefined) throw new AnalysisException('ending timestamp not valid in streaming queries');
-  if (options['kafka.auto.offset.reset'] !== undefined) {
-    throw new AnalysisException(
-      "Kafka option 'auto.offset.reset' is not supported. Instead set the source option 'startingoffsets' to 'earliest' or 'latest' to specify where to " +
-        'start. Structured Streaming manages which offsets are consumed internally, rather than relying on the kafkaConsumer to do it. This will ensure ' +
-        "that no data is missed when new topics/partitions are dynamically subscribed. Note that 'startingoffsets' only applies when a new Streaming query " +
-        'is started, and that resuming will always pick up from where the query left off. See the docs for more details.',
-    );
-  }
-  if (options['kafka.key.deserializer'] !== undefined) {
-    throw new AnalysisException(
-      "Kafka option 'key.deserializer' is not supported as keys are deserialized as byte arrays with ByteArrayDeserializer. Use DataFrame operations to explicitly deserialize the keys.",
-    );
-  }
-  if (options['kafka.value.deserializer'] !== undefined) {
-    throw new AnalysisException(
-      "Kafka option 'value.deserializer' is not supported as values are deserialized as byte arrays with ByteArrayDeserializer. Use DataFrame operations to explicitly deserialize the values.",
-    );
-  }
-  for (const c of ['enable.auto.commit', 'interceptor.classes']) {
-    if (options[`kafka.${c}`] !== undefined) throw new AnalysisException(`Kafka option '${c}' is not supported`);
-  }
-}
-
 registerSourceFormat('kafka', ({ options }) => {
   refuseStreamOptions(options);
   const servers = options['kafka.bootstrap.servers'];
@@ -450,7 +392,7 @@ registerSourceFormat('kafka', ({ options }) => {
     subscription = { subscribe: topics };
   } else if (options.subscribePattern !== undefined) {
     subscription = { pattern: new RegExp(`^(?:${options.subscribePattern})$`) };
-  } else subscription = { assign: JSON.parse(options.assign!) as Record<string, number[]> };
+  } else subscription = { assign: assignedPartitions(options.assign!) };
   if (options['kafka.group.id'] !== undefined) console.warn(`Kafka source: ${CUSTOM_GROUP_ID_ERROR_MESSAGE}`);
   const params: KafkaParams = { 'bootstrap.servers': servers };
   // Kafka's own property names are lower case: `kafka.Isolation.Level` is `isolation.level` (option names are case-insensitive).
