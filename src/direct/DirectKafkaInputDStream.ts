@@ -75,6 +75,11 @@ export interface DirectStreamOptions<K = string | null, V = string> extends Reco
    * reads and where a gained one starts; positions do not come from the checkpoint. See ownership.ts.
    */
   ownership?: PartitionOwnership;
+  /**
+   * fromOffsets name every partition of their topics the job has read (completeOffsets.ts): a
+   * partition of those topics they do not name starts at its log start.
+   */
+  addedPartitionsFromLogStart?: boolean;
 }
 
 export class DirectKafkaInputDStream<K = string | null, V = string> extends InputDStream<[K, V]> implements Checkpointable {
@@ -113,6 +118,8 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
   /** Whether the default cap knows what a record weighs (else the first decision samples a few). */
   private sizeKnown = false;
   private readonly ownership: PartitionOwnership | undefined;
+  /** The topics whose partitions not in fromOffsets start at their log start (addedPartitionsFromLogStart). */
+  private readonly addedFromLogStart: ReadonlySet<string> | undefined;
   /** Scaled out: the gain each owned partition is read from (OwnedPartition). */
   private readonly gains = new Map<string, number>();
 
@@ -135,6 +142,7 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     }
     this.rate = new DirectRateController(params, graph.batchDuration);
     this.ownership = options.ownership;
+    this.addedFromLogStart = options.addedPartitionsFromLogStart === true ? new Set([...fromOffsets.keys()].map((k) => parseTpKey(k).topic)) : undefined;
     if (this.ownership && params.autoOffsetReset === 'none') {
       throw new KafkaConfigError('kafkaParams "auto.offset.reset" none is not supported by a scaled-out stream: use earliest or latest');
     }
@@ -225,14 +233,15 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     const recorded = this.restored ? recordedTopics(this.restored) : undefined;
     const byRules = bounds.filter((b) => !recorded?.has(b.topic));
     let committed = new Map<string, number>();
-    const needCommitted = byRules.some((b) => !this.fromOffsets.has(tpKey(b.topic, b.partition)));
+    const placedByFrom = (b: PartitionBounds): boolean => this.fromOffsets.has(tpKey(b.topic, b.partition)) || this.addedFromLogStart?.has(b.topic) === true;
+    const needCommitted = byRules.some((b) => !placedByFrom(b));
     if (this.params.groupId !== undefined && needCommitted) {
       committed = await client.committedOffsets(this.params.groupId, this.topics);
     }
     const ruled = new Set(byRules.map((b) => tpKey(b.topic, b.partition)));
     // A committed offset Kafka no longer holds is reset by auto.offset.reset, as Kafka's consumer does.
     const invalid = await this.committedOutOfRange(
-      byRules.filter((b) => !this.fromOffsets.has(tpKey(b.topic, b.partition))),
+      byRules.filter((b) => !placedByFrom(b)),
       committed,
     );
     const reset = this.params.autoOffsetReset;
@@ -246,6 +255,10 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
       if (from !== undefined) {
         start = from;
         origin = 'fromOffsets';
+      } else if (this.addedFromLogStart?.has(b.topic)) {
+        // Added to a topic whose every partition read fromOffsets names (a sink's): nothing of it was read.
+        start = b.low;
+        origin = 'stream';
       } else if (c !== undefined && !invalid.has(key)) {
         start = c;
         origin = 'group';

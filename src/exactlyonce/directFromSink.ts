@@ -1,6 +1,7 @@
 /**
  * `sink.storedOffsets()` → `KafkaUtils.createDirectStream(…, fromOffsets)` in one call: a direct
- * stream that starts where the sink's last committed batch ended (partitions the sink has no
+ * stream that starts where the sink's last committed batch ended (a partition added to one of
+ * the sink's topics since starts at its log start; the partitions of topics the sink has no
  * offsets for start as `auto.offset.reset` says). For the whole restart decision, checkpoint or
  * sink, see `resumeFromSink` in exactlyOnce.ts.
  */

@@ -28,6 +28,7 @@
 import { rename, rm } from 'node:fs/promises';
 import { CheckpointStore } from '../checkpoint/index.js';
 import { StreamingContext } from '../context/StreamingContext.js';
+import { namingEveryPartitionRead } from '../direct/completeOffsets.js';
 import type { DStream } from '../dstream/DStream.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import type { RDD } from '../rdd/RDD.js';
@@ -37,7 +38,8 @@ import { proveReplay, streamsNotRebuilt } from './replayProof.js';
 /**
  * The offsets stored by `sink` for `topics`, as `createDirectStream`'s `fromOffsets`
  * (`{ "topic:partition": offset }`), or undefined when it stored none for them (the stream then
- * starts as its `auto.offset.reset` says).
+ * starts as its `auto.offset.reset` says). They name every partition of their topics the job
+ * read, and say so (direct/completeOffsets.ts): a partition added since starts at its log start.
  */
 export async function storedFromOffsets(
   sink: PostgresSink<any>,
@@ -50,7 +52,7 @@ export async function storedFromOffsets(
     const topic = tp.slice(0, tp.lastIndexOf(':'));
     if (wanted.has(topic)) out[tp] = offset;
   }
-  return Object.keys(out).length > 0 ? out : undefined;
+  return Object.keys(out).length > 0 ? namingEveryPartitionRead(out) : undefined;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { StreamingContext } from '../context/StreamingContext.js';
 import { DirectKafkaInputDStream, type DirectStreamOptions } from '../direct/DirectKafkaInputDStream.js';
+import { namesEveryPartitionRead } from '../direct/completeOffsets.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
 import type { RDD } from '../rdd/RDD.js';
 import type { ReceiverStreamOptions } from '../receivers/options.js';
@@ -46,7 +47,9 @@ type ReadOnlyOptions = Pick<DirectStreamOptions, 'read'>;
  * @param kafkaParams `"metadata.broker.list"` or `"bootstrap.servers"`, optional `"group.id"`,
  *   `"auto.offset.reset"`, `maxRatePerPartition`, `backpressure`, `"retry.timeout.ms"` (see KafkaParams)
  * @param fromOffsets where to start, `"topic:partition"` → offset (Map or object); partitions
- *   not named start from the offsets `group.id` committed, else as `auto.offset.reset` says
+ *   not named start from the offsets `group.id` committed, else as `auto.offset.reset` says —
+ *   except with a sink's stored offsets (storedFromOffsets), which name every partition of their
+ *   topics the job read: a partition of those topics they do not name starts at its log start
  * @param keyDecoder, valueDecoder (PySpark's order) turn a record's key and value bytes — `null`
  *   when absent — into the pair's elements, as each record is read. Without them: UTF-8, a
  *   missing key `null`, a missing value `''`. A decoder that throws fails the batch (and so the
@@ -94,6 +97,7 @@ function createDirectStream<K, V>(
     keyDecoder: keyDecoder as Decoder<K> | undefined,
     valueDecoder,
     ...(scaleOut ? { ownership: scaleOut } : {}),
+    ...(namesEveryPartitionRead(fromOffsets) ? { addedPartitionsFromLogStart: true } : {}),
   });
   ssc.addBatchHooks(stream.batchHooks);
   return stream;
