@@ -168,6 +168,10 @@ export const KinesisUtils = {
       const v = params[k];
       if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw new KinesisConfigError(`params.${k} must be a non-negative number, got ${String(v)}`);
     }
+    // The batch bounds replace the default cap's: 0 would allow no batch at all.
+    for (const k of ['maxRecordsPerBatch', 'maxBytesPerBatch'] as const) {
+      if (params[k] === 0) throw new KinesisConfigError(`params.${k} must be a positive number, got 0`);
+    }
     const handler = handlerOf<T>(checkFn(params.decoder, 'params.decoder'), checkFn(params.messageHandler, 'params.messageHandler'));
     const stream = new DirectKinesisInputDStream<T>(ssc.graph, streamName, connection, handler, {
       initialPosition: position,

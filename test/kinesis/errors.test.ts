@@ -122,6 +122,11 @@ describe('Kinesis errors name the stream and the endpoint', () => {
     expect(() =>
       KinesisUtils.createDirectStream(ssc, 'words', { ...ok, initialPosition: 'EARLIEST' as InitialPositionInStream }),
     ).toThrow(/InitialPositionInStream.LATEST or TRIM_HORIZON, got EARLIEST/);
+    // Named as the caller named them (the batch cap's own words were "batch cap maxRecords").
+    expect(() => KinesisUtils.createDirectStream(ssc, 'words', { ...ok, maxRecordsPerBatch: 0 })).toThrow(
+      new KinesisConfigError('params.maxRecordsPerBatch must be a positive number, got 0'),
+    );
+    expect(() => KinesisUtils.createDirectStream(ssc, 'words', { ...ok, maxBytesPerBatch: 0 })).toThrow('params.maxBytesPerBatch must be a positive number, got 0');
     expect(() => KinesisUtils.createStream(ssc, 'app', 'words', ok.endpointUrl, REGION, InitialPositionInStream.LATEST, 0)).toThrow(/checkpointInterval/);
     expect(() =>
       KinesisUtils.createStream(ssc, 'app', 'words', ok.endpointUrl, REGION, InitialPositionInStream.LATEST, 2000, 'MEMORY' as unknown as StorageLevel),
