@@ -2,6 +2,8 @@
  * `spark.read`: static json/csv/text/parquet files (a file sink's output is read through its
  * manifest), with the file source's options (fileFormats.ts readOptions: `mode`, `multiLine`, …).
  * load() reads at once, so under FAILFAST a malformed record rejects load() (Spark: the first action).
+ * Files in folders `key=value` are read with their partition columns, after the data columns
+ * (sources/fileListing.ts, partitionDiscovery.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,8 +11,9 @@ import { DataFrame, type DataFrameSession } from './DataFrame.js';
 import { AnalysisException } from './errors.js';
 import { parseFile, readOptions, TEXT_SCHEMA, type FileFormat } from './fileFormats.js';
 import { StaticScan } from './plan.js';
-import { listDataFiles } from './sinks/file.js';
+import { assembleRows, dataSchema, dirOf, partitionValues, withPartitionColumns } from './partitionDiscovery.js';
 import { readParquet } from './parquet.js';
+import { listDataFiles, recursiveFileLookup, warnSkippedOnce } from './sources/fileListing.js';
 import { caseInsensitiveOptions, type Options } from './streaming/options.js';
 import { StructType, toSchema } from './types.js';
 import type { Row } from './values.js';
@@ -38,26 +41,29 @@ export class DataFrameReader {
   /** Reads the directory now (files are listed and parsed once, when called). */
   async load(path: string): Promise<DataFrame> {
     const format = this.fmt ?? 'json';
-    if (format === 'parquet') {
-      // Parquet files carry their schema: the first file's, unless one is given.
-      const rows: Row[] = [];
-      let schema = this.userSchema;
-      for (const f of await listDataFiles(path)) {
-        const read = await readParquet(await readFile(join(path, f)), schema);
-        schema ??= read.schema;
-        for (const r of read.rows) rows.push(r);
-      }
-      return new DataFrame(this.session, new StaticScan(schema ?? new StructType([]), () => rows));
-    }
-    const schema = format === 'text' ? TEXT_SCHEMA : this.userSchema;
-    if (!schema) throw new AnalysisException(`spark.read.${format}: give a schema with .schema(...) (dstreams does not infer one)`);
+    const given = format === 'text' ? TEXT_SCHEMA : this.userSchema;
+    if (!given && format !== 'parquet') throw new AnalysisException(`spark.read.${format}: give a schema with .schema(...) (dstreams does not infer one)`);
+    const recursive = recursiveFileLookup(this.opts);
+    const { files, partitions } = await listDataFiles(path, { schema: given, recursiveFileLookup: recursive, onSkipped: warnSkippedOnce(path) });
+    // Parquet files carry their schema: the first file's, unless one is given.
+    let data = given && dataSchema(given, partitions);
     // Checked before any file is read; under FAILFAST a malformed record rejects load().
-    const options = readOptions(this.opts, format, schema);
+    const options = format === 'parquet' ? undefined : readOptions(this.opts, format, data!);
     const rows: Row[] = [];
-    for (const f of await listDataFiles(path)) {
-      for (const r of parseFile(await readFile(join(path, f), 'utf8'), format, schema, options)) rows.push(r);
+    for (const f of files) {
+      let parsed: Row[];
+      if (format === 'parquet') {
+        const read = await readParquet(await readFile(join(path, f)), data);
+        data ??= dataSchema(read.schema, partitions);
+        parsed = read.rows;
+      } else parsed = parseFile(await readFile(join(path, f), 'utf8'), format, data!, options!);
+      if (partitions.length > 0) {
+        const schema = withPartitionColumns(data!, partitions);
+        parsed = assembleRows(parsed, schema, partitionValues(dirOf(f), schema).values);
+      }
+      for (const r of parsed) rows.push(r);
     }
-    return new DataFrame(this.session, new StaticScan(schema, () => rows));
+    return new DataFrame(this.session, new StaticScan(withPartitionColumns(data ?? new StructType([]), partitions), () => rows));
   }
   json(path: string): Promise<DataFrame> {
     return this.format('json').load(path);

@@ -9,7 +9,7 @@
  * then the manifest entry written the same way — its rename is the commit.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AnalysisException } from '../errors.js';
 import { formatFile, formatOptions, type FileFormat, type FormatOptions } from '../fileFormats.js';
@@ -69,26 +69,6 @@ async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** The data files of a directory: the manifest's when there is one (a file sink's output), else every visible file. */
-export async function listDataFiles(dir: string): Promise<string[]> {
-  const manifest = join(dir, MANIFEST_DIR);
-  let entries: string[];
-  try {
-    entries = await readdir(manifest);
-  } catch {
-    const names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile() && !/^[._]/.test(d.name)).map((d) => d.name);
-    const withTimes = await Promise.all(names.map(async (n) => [n, (await stat(join(dir, n))).mtimeMs] as const));
-    return withTimes.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([n]) => n);
-  }
-  const batches = entries.filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b);
-  const out: string[] = [];
-  for (const b of batches) {
-    const lines = (await readFile(join(manifest, String(b)), 'utf8')).split('\n').slice(1).filter(Boolean);
-    for (const l of lines) out.push((JSON.parse(l) as { path: string }).path);
-  }
-  return out;
 }
 
 /** Spark's DataType.sql (`BINARY`, `ARRAY<INT>`, `STRUCT<a: BIGINT>`), as its error messages quote types. */

@@ -15,6 +15,12 @@
  * read, a matched directory gives its files — names relative to the glob's literal leading
  * directory. A glob need not match anything when the source is defined, and is never read through
  * a file sink's manifest (Spark's FileStreamSource: sourceHasMetadata is false for a glob).
+ *
+ * A directory path is read with partition discovery (fileListing.ts, partitionDiscovery.ts): files
+ * in folders `key=value` below it, the offset naming them by their path (`date=2024-01-01/a.json`),
+ * the columns filled from the folders. As Spark's, the columns are found when the source is defined
+ * (partition columns not in the user's schema are added at its end then); a later folder may bring
+ * values, not columns.
  */
 import { existsSync, type Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -23,9 +29,10 @@ import { isGlob, matchDirectories, parseGlob, segmentRegExp, type DirectoryGlob 
 import { AnalysisException } from '../errors.js';
 import { parseFile, readOptions, TEXT_SCHEMA, type FileFormat, type FormatOptions } from '../fileFormats.js';
 import { readParquet } from '../parquet.js';
-import { listDataFiles } from '../sinks/file.js';
-import type { StructType } from '../types.js';
+import { assembleRows, dataSchema, dirOf, partitionValues, withPartitionColumns } from '../partitionDiscovery.js';
+import type { StructField, StructType } from '../types.js';
 import type { Row } from '../values.js';
+import { listDataFiles, partitionsNow, recursiveFileLookup, warnSkippedOnce } from './fileListing.js';
 import { registerSourceFormat } from './registry.js';
 import type { Offset, ReadLimits, Source, SourceProvider } from './Source.js';
 
@@ -90,6 +97,11 @@ class FileSource implements Source {
     private readonly maxFiles: number | undefined,
     /** Spark's latestFirst: the newest files first (with maxFilesPerTrigger, a backlog is read newest first). */
     private readonly latestFirst: boolean,
+    /**
+     * The partition columns found when the source was defined (null for a file outside their
+     * folders); undefined for a glob, whose folders give no columns.
+     */
+    private readonly partitions: readonly StructField[] | undefined,
   ) {}
 
   async latestOffset(start: Offset | undefined, limits: ReadLimits = {}): Promise<Offset | undefined> {
@@ -111,14 +123,27 @@ class FileSource implements Source {
     const rows: Row[] = [];
     for (const f of (end as FileOffset).files.slice(from)) {
       const path = join(this.dir, f);
+      const { values, missing } = this.partitions ? partitionValues(dirOf(f), this.schema) : { values: {} };
+      if (missing !== undefined) throw unknownPartitionColumn(this.description, missing, this.schema);
+      const folderColumns = Object.keys(values).map((name) => ({ name }));
+      const data = dataSchema(this.schema, [...(this.partitions ?? []), ...folderColumns]);
       const parsed =
         this.format === 'parquet'
-          ? (await readParquet(await readFile(path), this.schema)).rows
-          : parseFile(await readFile(path, 'utf8'), this.format, this.schema, this.options);
-      for (const r of parsed) rows.push(r);
+          ? (await readParquet(await readFile(path), data)).rows
+          : parseFile(await readFile(path, 'utf8'), this.format, data, this.options);
+      const out = data === this.schema ? parsed : assembleRows(parsed, this.schema, values);
+      for (const r of out) rows.push(r);
     }
     return rows;
   }
+}
+
+/** Spark fails such a batch (its output no longer matches the source's); here with the reason. */
+function unknownPartitionColumn(source: string, column: string, schema: StructType): AnalysisException {
+  return new AnalysisException(
+    `${source}: a folder has the partition column \`${column}\`, which is not in the source's schema ${schema.simpleString()}: ` +
+      'the schema is fixed when the source is defined, and no folder had that column then. Give it in .schema(...).',
+  );
 }
 
 for (const format of ['json', 'csv', 'text', 'parquet'] as const) {
@@ -128,7 +153,7 @@ for (const format of ['json', 'csv', 'text', 'parquet'] as const) {
     if (format !== 'text' && !schema) {
       throw new AnalysisException(`Schema must be specified when creating a streaming source DataFrame. (${format} source at ${path}; use .schema(...))`);
     }
-    const st = format === 'text' ? TEXT_SCHEMA : schema!;
+    const given = format === 'text' ? TEXT_SCHEMA : schema!;
     const max = options.maxFilesPerTrigger === undefined ? undefined : Number(options.maxFilesPerTrigger);
     if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
       throw new AnalysisException(`Invalid value '${options.maxFilesPerTrigger}' for option 'maxFilesPerTrigger', must be a positive integer`);
@@ -146,14 +171,25 @@ for (const format of ['json', 'csv', 'text', 'parquet'] as const) {
         throw new AnalysisException(`Invalid glob path ${path}: ${(e as Error).message}`);
       }
     } else if (!existsSync(path)) throw new AnalysisException(`Path does not exist: ${path}`);
+    const recursive = recursiveFileLookup(options);
+    const partitions = glob ? [] : partitionsNow(path, { schema: given, recursiveFileLookup: recursive });
+    const st = withPartitionColumns(given, partitions);
     const dir = glob?.base ?? path;
-    const list = glob ? () => listGlob(glob) : () => listDataFiles(path);
-    const read = readOptions(options, format, st);
     const description = `FileStreamSource[${path}]`;
+    const onSkipped = warnSkippedOnce(path);
+    const listDir = async (): Promise<string[]> => {
+      // Each listing checks the folders again (Spark's fetchAllFiles): a conflicting one fails the query.
+      const found = await listDataFiles(path, { schema: st, recursiveFileLookup: recursive, onSkipped });
+      const unknown = found.partitions.find((p) => !st.field(p.name));
+      if (unknown) throw unknownPartitionColumn(description, unknown.name, st);
+      return found.files;
+    };
+    const list = glob ? () => listGlob(glob) : listDir;
+    const read = readOptions(options, format, dataSchema(st, partitions));
     const provider: SourceProvider & { schema: StructType } = {
       description,
       schema: st,
-      createSource: () => new FileSource(description, st, dir, list, format, read, max, latestFirst === 'true'),
+      createSource: () => new FileSource(description, st, dir, list, format, read, max, latestFirst === 'true', glob ? undefined : partitions),
     };
     return provider;
   });
