@@ -175,7 +175,8 @@ describe('console, memory and foreachBatch sinks', () => {
       failWrites = true;
       input.addData('b');
       await q.processAllAvailable();
-      await new Promise((r) => setTimeout(r, 100));
+      // Until the failed write has ended the query (a fixed 100 ms was too short on a loaded machine).
+      for (const t0 = Date.now(); q.isActive && Date.now() - t0 < 10_000; ) await new Promise((r) => setTimeout(r, 10));
       input.addData('c');
       await expect(q.processAllAvailable()).rejects.toThrow(StreamingQueryException);
       await expect(q.awaitTermination()).rejects.toThrow(/disk on fire/);
