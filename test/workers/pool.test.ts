@@ -551,27 +551,9 @@ describe('worker pool', () => {
     expect(results[1]).toEqual(results[0]);
   });
 
-  it('a group of class instances fails the batch on a pool, naming the class and where it is; one thread keeps them', async () => {
-    const { port, close, next } = await serve('a -2 b\na 3\n');
-    cleanups.push(close);
-    const errors: unknown[] = [];
-    for (const workers of [1, 2]) {
-      next();
-      const clock = new ManualClock();
-      const ssc = pointGroups.create({ batchDuration: 1000, clock, workers }, { port, run: runId() });
-      contexts.push(ssc);
-      await ssc.start();
-      await waitFor(() => receivedLines(ssc) === 2, 'all lines received');
-      await clock.advance(1000).catch(() => undefined);
-      await ssc.stop();
-      errors.push(await ssc.awaitTermination().then(() => undefined, (e: unknown) => e));
-    }
-    expect(errors[0]).toBeUndefined();
-    expect((errors[1] as Error).message).toMatch(/combined value holds an instance of Point \(at \[\d\]\).*workers: 1/);
-  });
-
-  it('a symbol in a combined value fails the batch on a pool, naming it; one thread keeps it', async () => {
-    const { port, close, next } = await serve('a b\na\n');
+  /** `job` over `text` on one thread, then on a pool of 2: how each run ended, and the words its output saw. */
+  async function oneThreadThenPool(job: typeof pointGroups, text: string, lines: number): Promise<{ errors: unknown[]; words: (number | undefined)[] }> {
+    const { port, close, next } = await serve(text);
     cleanups.push(close);
     const errors: unknown[] = [];
     const words: (number | undefined)[] = [];
@@ -579,15 +561,26 @@ describe('worker pool', () => {
       next();
       const run = runId();
       const clock = new ManualClock();
-      const ssc = symbolTags.create({ batchDuration: 1000, clock, workers }, { port, run });
+      const ssc = job.create({ batchDuration: 1000, clock, workers }, { port, run });
       contexts.push(ssc);
       await ssc.start();
-      await waitFor(() => receivedLines(ssc) === 2, 'all lines received');
+      await waitFor(() => receivedLines(ssc) === lines, 'all lines received');
       await clock.advance(1000).catch(() => undefined);
       await ssc.stop();
       errors.push(await ssc.awaitTermination().then(() => undefined, (e: unknown) => e));
       words.push(seen.get(run)?.words);
     }
+    return { errors, words };
+  }
+
+  it('a group of class instances fails the batch on a pool, naming the class and where it is; one thread keeps them', async () => {
+    const { errors } = await oneThreadThenPool(pointGroups, 'a -2 b\na 3\n', 2);
+    expect(errors[0]).toBeUndefined();
+    expect((errors[1] as Error).message).toMatch(/combined value holds an instance of Point \(at \[\d\]\).*workers: 1/);
+  });
+
+  it('a symbol in a combined value fails the batch on a pool, naming it; one thread keeps it', async () => {
+    const { errors, words } = await oneThreadThenPool(symbolTags, 'a b\na\n', 2);
     expect([errors[0], words[0]]).toEqual([undefined, 2]);
     expect((errors[1] as Error).message).toMatch(/combined value is a symbol \(Symbol\(tag\)\).*workers: 1/);
   });
