@@ -136,7 +136,8 @@ export function buildProgram(): Command {
       for (const p of preloads) nodeArgs.push('--import', pathToFileURL(p).href);
       // fd 3: the pipe (a socket pair) on which the CLI tells the job's preload the signals it got (signalRelay.ts).
       const env: NodeJS.ProcessEnv = { ...process.env, DSTREAMS_PROGRESS: opts.quiet ? '0' : '1', DSTREAMS_SIGNAL_FD: '3' };
-      if (opts.ui || opts.uiPort !== undefined) env.DSTREAMS_UI = opts.uiPort !== undefined ? String(opts.uiPort) : '1';
+      // `port=N`, not a bare N: a bare 0 and 1 mean off and on (uiOptionsFromEnv).
+      if (opts.ui || opts.uiPort !== undefined) env.DSTREAMS_UI = opts.uiPort !== undefined ? `port=${opts.uiPort}` : '1';
       const child = spawn(process.execPath, [...nodeArgs, file, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
       const stopRelaying = relaySignals(child, child.stdio[3] as Duplex);
       const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));

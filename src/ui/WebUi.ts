@@ -11,7 +11,7 @@
  * is free and nothing of the UI holds the event loop.
  *
  * Routes (appId is `local-<creation time>`, as Spark's local mode):
- *   /streaming/                                   the page (static/index.html, app.js, app.css)
+ *   /streaming/                                   the page (static/index.html, app.js, graph.js, app.css)
  *   /static/uPlot.iife.min.js, /static/uPlot.min.css   the charting library, from node_modules
  *   /api/v1/applications                          the one application (a list, as Spark's)
  *   /api/v1/applications/{appId}                  that application
@@ -19,6 +19,7 @@
  *        | batches/{batchTime} | batches/{batchTime}/operations[/{outputOpId}] | receivers
  *        | receivers/{streamId}                    Spark's shapes
  *   /api/v1/applications/{appId}/streaming/graph  the DStream graph with state sizes
+ *   /api/v1/applications/{appId}/streaming/inputs every input stream's rates, with or without a receiver
  *   /api/v1/applications/{appId}/streaming/events server-sent events: every batch change
  *   /metrics                                      Prometheus text
  */
@@ -61,6 +62,7 @@ interface StaticFile {
 const STATIC: Record<string, StaticFile> = {
   '/streaming/': { type: 'text/html; charset=utf-8', path: () => fileURLToPath(new URL('./static/index.html', import.meta.url)) },
   '/static/app.js': { type: 'text/javascript; charset=utf-8', path: () => fileURLToPath(new URL('./static/app.js', import.meta.url)) },
+  '/static/graph.js': { type: 'text/javascript; charset=utf-8', path: () => fileURLToPath(new URL('./static/graph.js', import.meta.url)) },
   '/static/app.css': { type: 'text/css; charset=utf-8', path: () => fileURLToPath(new URL('./static/app.css', import.meta.url)) },
   '/static/uPlot.iife.min.js': { type: 'text/javascript; charset=utf-8', path: () => require.resolve('uplot/dist/uPlot.iife.min.js') },
   '/static/uPlot.min.css': { type: 'text/css; charset=utf-8', path: () => require.resolve('uplot/dist/uPlot.min.css') },
@@ -203,6 +205,7 @@ export class WebUi implements ContextAttachment {
       return json(res, rest.batches(p, statuses));
     }
     if (route === 'receivers') return json(res, rest.receivers(p));
+    if (route === 'inputs') return json(res, this.inputs());
     if (route === 'graph') return json(res, { batchDuration: p.batchDuration, retainedBatches: p.retainedBatches, nodes: describeGraph(this.ssc.graph) });
     if (route === 'events') return this.events(req, res);
     let m = /^batches\/(-?\d+)(\/operations(?:\/(\d+))?)?$/.exec(route);
@@ -224,9 +227,11 @@ export class WebUi implements ContextAttachment {
     return json(res, { error: `no such page: streaming/${route}` }, 404);
   }
 
-  /** Server-sent events: `batch` (a batch's row, with the statistics once it completed) and `receiver`. */
+  /** Server-sent events: `batch` (a batch's row; once it completed, the statistics and every input's rate) and `receiver`. */
   private events(req: http.IncomingMessage, res: http.ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    // HEAD: the headers alone; a stream left open and subscribed would never answer.
+    if (req.method === 'HEAD') return void res.end();
     res.write(`retry: 2000\n\n`);
     this.streams.add(res);
     const p = this.progress;
@@ -242,7 +247,7 @@ export class WebUi implements ContextAttachment {
         const done = b.status === 'COMPLETED';
         payload = {
           batch: rest.batch(p, b),
-          ...(done ? { statistics: rest.statistics(p), kafkaLag: [...p.kafkaLag.values()] } : {}),
+          ...(done ? { statistics: rest.statistics(p), kafkaLag: [...p.kafkaLag.values()], inputs: this.inputs(false) } : {}),
         };
       } else {
         payload = rest.receiver(p, data as Parameters<typeof rest.receiver>[1]);
@@ -257,6 +262,11 @@ export class WebUi implements ContextAttachment {
 
   private get app(): rest.AppDescription {
     return { id: this.appId, name: this.ssc.appName, startTime: this.progress.startTime ?? this.createdAt, endTime: this.endTime };
+  }
+
+  /** Every input stream (receivers' and direct ones') with its rates: Spark's page lists both. */
+  private inputs(history = true): rest.InputRates[] {
+    return rest.inputs(this.progress, this.ssc.graph.inputs.map((s) => s.id), (id) => this.streamName(id), history);
   }
 
   private streamName(id: number): string {

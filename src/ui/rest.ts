@@ -222,3 +222,25 @@ export function receiver(p: JobProgress, r: ReceiverUIData): Record<string, unkn
     eventRates: p.eventRates(r.streamId),
   };
 }
+
+/** dstreams' own (not a Spark endpoint): each input stream's rates, direct inputs included, which Spark's /receivers leaves out. */
+export interface InputRates {
+  streamId: number;
+  streamName: string;
+  hasReceiver: boolean;
+  avgEventRate: number | undefined;
+  /** Per retained batch; left out of the per-batch events (`history` false), which need only the average. */
+  eventRates?: Array<[number, number]>;
+}
+
+export function inputs(p: JobProgress, streamIds: readonly number[], streamName: (id: number) => string, history = true): InputRates[] {
+  return [...streamIds]
+    .sort((a, b) => a - b)
+    .map((id) => ({
+      streamId: id,
+      streamName: streamName(id),
+      hasReceiver: p.receivers.has(id),
+      avgEventRate: p.averageRate(id),
+      ...(history ? { eventRates: p.eventRates(id) } : {}),
+    }));
+}

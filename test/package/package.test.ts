@@ -186,12 +186,12 @@ describe('the packed package installed with --omit=dev', () => {
       "ssc.queueStream([['x']]).count().foreachRDD(() => {});",
       'await ssc.start();',
       "const get = async (p) => { const r = await fetch(ssc.uiWebUrl + p); return r.status + ' ' + (await r.text()).length; };",
-      "console.log(await get('static/uPlot.iife.min.js'), await get('streaming/'), await get('static/app.js'), await get('metrics'));",
+      "console.log(await get('static/uPlot.iife.min.js'), await get('streaming/'), await get('static/app.js'), await get('static/graph.js'), await get('metrics'));",
       'await ssc.stop();',
     ].join('\n');
     const out = await mustRun(process.execPath, ['--input-type=module', '-e', script], { cwd: project });
     const parts = out.trim().split(' ');
-    expect(parts.filter((_, i) => i % 2 === 0)).toEqual(['200', '200', '200', '200']);
+    expect(parts.filter((_, i) => i % 2 === 0)).toEqual(['200', '200', '200', '200', '200']);
     expect(Number(parts[1])).toBeGreaterThan(10_000); // uPlot itself
   });
 });

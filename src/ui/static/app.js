@@ -15,11 +15,16 @@
   var completed = [];
   var active = {};
   var receivers = {};
+  /** Every input's rates (/inputs, ours): direct inputs have no receiver to carry them. */
+  var inputRates = {};
   var graph = [];
   var kafkaLag = [];
   var selected = null;
   var charts = {};
   var dirty = false;
+  /** When the application ended (ms): the application list's endTime, else when the stream said `end`; null while it runs. */
+  var endTime = null;
+  var ticker = null;
 
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs, children) {
@@ -124,11 +129,12 @@
   function renderSummary() {
     if (!stats) return;
     var start = Date.parse(stats.startTime.replace('GMT', 'Z'));
-    var q = stats.streamingQuery;
+    var q = stats.streamingQuery, verb = endTime == null ? 'Running' : 'Ended: ran';
     // A structured query: its name and ids and its trigger, not its engine's batch duration.
-    var what = q ? 'Running query ' + (q.name ? q.name + ' ' : '') + '[id = ' + q.id + ', runId = ' + q.runId + '], ' + q.trigger + ',' : 'Running batches of ' + fmtMs(batchDuration);
-    $('summary').textContent = what + ' for ' + fmtDuration(Date.now() - start) +
-      ' since ' + fmtTime(start) + ' (' + stats.numTotalCompletedBatches + ' completed batches, ' + stats.numProcessedRecords.toLocaleString() + ' records)';
+    var what = q ? verb + ' query ' + (q.name ? q.name + ' ' : '') + '[id = ' + q.id + ', runId = ' + q.runId + '], ' + q.trigger + ',' : verb + ' batches of ' + fmtMs(batchDuration);
+    // Ended: the time stops at the end rather than counting on.
+    $('summary').textContent = what + ' for ' + fmtDuration((endTime == null ? Date.now() : endTime) - start) +
+      (endTime == null ? ' since ' + fmtTime(start) : ' from ' + fmtTime(start) + ' to ' + fmtTime(endTime)) + ' (' + stats.numTotalCompletedBatches + ' completed batches, ' + stats.numProcessedRecords.toLocaleString() + ' records)';
     $('timelines-head').textContent = 'Timelines (last ' + stats.numRetainedCompletedBatches + ' batches, ' + stats.numActiveBatches + ' active, ' + stats.numTotalCompletedBatches + ' completed)';
     $('avg-rate').textContent = 'avg: ' + fmtRate(stats.avgInputRate) + ' records/sec';
     $('avg-sched').textContent = 'avg: ' + fmtMs(stats.avgSchedulingDelay);
@@ -151,13 +157,21 @@
     var tbody = $('completed').tBodies[0];
     var rows = completed.slice(-TABLE_ROWS).reverse();
     $('completed-head').textContent = 'Completed Batches (last ' + rows.length + ' out of ' + (stats ? stats.numTotalCompletedBatches : completed.length) + ')';
+    // As Spark's batch table: an Error column (each batch's first failure) once a shown batch failed.
+    var errors = rows.some(function (b) { return b.firstFailureReason != null; });
+    $('error-head').hidden = !errors;
     tbody.replaceChildren.apply(tbody, rows.map(function (b) {
       var cls = 'clickable' + (isFailed(b) ? ' failed' : '') + (selected === b.batchId ? ' selected' : '');
       return el('tr', { class: cls, 'data-batch': String(b.batchId), onclick: function () { showBatch(b.batchId); } }, [
         el('td', {}, [el('a', { href: '#batch-' + b.batchId, text: fmtTime(b.batchId) })]), el('td', { text: String(b.inputSize) }),
         el('td', { text: fmtBytes(b.inputBytes) }), el('td', { text: fmtMs(b.schedulingDelay) }), el('td', { text: fmtMs(b.processingTime) }), el('td', { text: fmtMs(b.totalDelay) }),
-        el('td', { text: opsCell(b) })]);
+        el('td', { text: opsCell(b) }), errors ? errorCell(b.firstFailureReason) : null]);
     }));
+  }
+  function errorCell(reason) {
+    if (reason == null) return el('td', { text: '-' });
+    var first = reason.split('\n')[0];
+    return el('td', { class: 'error', title: reason, text: first.length > 120 ? first.slice(0, 119) + '…' : first });
   }
   function renderInputs() {
     var tbody = $('inputs').tBodies[0];
@@ -179,57 +193,10 @@
   function averageRate(streamId) {
     var r = receivers[streamId];
     if (r && r.avgEventRate != null) return r.avgEventRate;
-    return undefined;
+    return inputRates[streamId] ? inputRates[streamId].avgEventRate : undefined;
   }
 
-  // ---- the DStream graph: columns by depth, inputs on the left ----------------------------
-  function renderGraph() {
-    var byId = {}, depth = {};
-    graph.forEach(function (n) { byId[n.id] = n; });
-    function d(n) {
-      if (depth[n.id] != null) return depth[n.id];
-      depth[n.id] = 0;
-      var m = 0;
-      n.dependencies.forEach(function (p) { if (byId[p]) m = Math.max(m, d(byId[p]) + 1); });
-      return (depth[n.id] = m);
-    }
-    graph.forEach(d);
-    var cols = {};
-    graph.forEach(function (n) { (cols[depth[n.id]] = cols[depth[n.id]] || []).push(n); });
-    var W = 150, H = 46, gapX = 40, gapY = 14, pos = {}, maxRows = 0, ncols = 0;
-    Object.keys(cols).forEach(function (c) {
-      cols[c].forEach(function (n, i) { pos[n.id] = { x: 6 + c * (W + gapX), y: 6 + i * (H + gapY) }; });
-      maxRows = Math.max(maxRows, cols[c].length); ncols = Math.max(ncols, Number(c) + 1);
-    });
-    var ns = 'http://www.w3.org/2000/svg';
-    var svg = document.createElementNS(ns, 'svg');
-    svg.setAttribute('width', String(ncols * (W + gapX) + 10));
-    svg.setAttribute('height', String(maxRows * (H + gapY) + 10));
-    function s(tag, attrs, text) {
-      var e = document.createElementNS(ns, tag);
-      for (var k in attrs) e.setAttribute(k, attrs[k]);
-      if (text != null) e.textContent = text;
-      svg.appendChild(e);
-      return e;
-    }
-    graph.forEach(function (n) {
-      n.dependencies.forEach(function (p) {
-        if (!pos[p]) return;
-        s('line', { x1: pos[p].x + W, y1: pos[p].y + H / 2, x2: pos[n.id].x, y2: pos[n.id].y + H / 2, stroke: '#888' });
-      });
-    });
-    graph.forEach(function (n) {
-      var p = pos[n.id];
-      var fill = n.role === 'input' ? '#dbeafe' : n.role === 'output' ? '#dcfce7' : n.stateful ? '#ffedd5' : '#f3f4f6';
-      var g = s('rect', { x: p.x, y: p.y, width: W, height: H, rx: 5, fill: fill, stroke: n.stateful ? '#b35c00' : '#999', 'stroke-width': n.stateful ? 2 : 1 });
-      g.setAttribute('data-stream', String(n.id));
-      s('text', { x: p.x + 6, y: p.y + 15 }, '#' + n.id + ' ' + n.kind.replace(/DStream$/, ''));
-      var second = n.detail || ('slide ' + fmtMs(n.slideDuration) + (n.windowDuration ? ', window ' + fmtMs(n.windowDuration) : ''));
-      s('text', { x: p.x + 6, y: p.y + 29, fill: '#555' }, second.length > 24 ? second.slice(0, 23) + '…' : second);
-      if (n.stateful) s('text', { x: p.x + 6, y: p.y + 42, fill: '#b35c00', 'font-weight': 'bold' }, 'state' + (n.stateKeys != null ? ': ' + n.stateKeys.toLocaleString() + ' keys' : ''));
-    });
-    $('graph').replaceChildren(svg);
-  }
+  function renderGraph() { $('graph').replaceChildren(window.dstreamsGraph(graph, fmtMs)); }
 
   // ---- one batch's details -----------------------------------------------------------------
   function showBatch(id) {
@@ -243,6 +210,8 @@
           (b.inputBytes != null ? ' · ' + fmtBytes(b.inputBytes) + ' of input' : '') +
           (b.checkpointWriteTime != null ? ' · checkpoint write ' + fmtMs(b.checkpointWriteTime) : '') +
           (b.memory ? ' · ' + fmtMemory(b.memory) : '') })];
+      // A failure no output operation carries (the batch failed before or around them).
+      if (b.firstFailureReason != null && !b.outputOperations.some(function (o) { return o.failureReason; })) parts.push(el('pre', { text: b.firstFailureReason }));
       parts.push(el('h4', { text: 'Input' }));
       parts.push(el('table', { class: 'grid' }, [el('thead', {}, [el('tr', {}, [el('th', { text: 'Stream' }), el('th', { text: 'Records' }), el('th', { text: 'Offsets' })])]),
         el('tbody', {}, b.inputs.map(function (i) {
@@ -256,7 +225,16 @@
             el('td', {}, o.failureReason ? [el('pre', { text: o.failureReason })] : ['succeeded'])]);
         }))]));
       box.replaceChildren.apply(box, parts);
-    }, function (e) { $('details').replaceChildren(el('p', { text: String(e.message || e) })); });
+    }, function (e) {
+      // The server is gone (a failed batch stops the application) or no longer keeps the batch: show the row held here.
+      var b = completed.filter(function (x) { return x.batchId === id; })[0] || active[id];
+      var parts = [el('p', { text: 'Details unavailable: ' + String(e.message || e) })];
+      if (b) {
+        parts.unshift(el('h3', { text: 'Batch ' + fmtTime(b.batchId) }), el('p', { text: 'Status ' + b.status + ' · ' + b.inputSize + ' records · output ops ' + opsCell(b) }));
+        if (b.firstFailureReason != null) parts.push(el('h4', { text: 'Failure' }), el('pre', { text: b.firstFailureReason }));
+      }
+      $('details').replaceChildren.apply($('details'), parts);
+    });
   }
 
   // ---- live updates ----------------------------------------------------------------------
@@ -273,6 +251,7 @@
       if (completed.length > retained) completed.splice(0, completed.length - retained);
       if (data.statistics && (!stats || data.statistics.numTotalCompletedBatches >= stats.numTotalCompletedBatches)) stats = data.statistics;
       if (data.kafkaLag) kafkaLag = data.kafkaLag;
+      if (data.inputs) data.inputs.forEach(function (x) { inputRates[x.streamId] = x; });
     } else if (!known && !(active[b.batchId] && RANK[active[b.batchId].status] > RANK[b.status])) {
       active[b.batchId] = b;
     }
@@ -327,6 +306,7 @@
     // The context stopped (its last batches' events came first): say so, and follow a later one on this port.
     es.addEventListener('end', function () {
       es.close();
+      ended();
       setLive('application ' + appId + ' has ended', false);
       (function next() {
         getJSON('/api/v1/applications').then(function (apps) {
@@ -354,6 +334,7 @@
         setTimeout(follow, 2000);
         return;
       }
+      ended();
       setLive('application ' + appId + ' has ended' + (now ? '; following ' + now : ''), false);
       if (now) setTimeout(function () { location.replace(location.pathname); }, 1500);
     }, function () {
@@ -361,11 +342,18 @@
       setTimeout(gone, 3000);
     });
   }
+  // The page's clock, as the running time's: the server closes as the application ends.
+  function ended() {
+    if (endTime == null) endTime = Date.now();
+    clearInterval(ticker);
+    renderSummary();
+  }
   function refreshSlow() {
     // State sizes and receiver rates change without an event of their own.
-    Promise.all([getJSON(base + '/graph'), getJSON(base + '/receivers')]).then(function (r) {
+    Promise.all([getJSON(base + '/graph'), getJSON(base + '/receivers'), getJSON(base + '/inputs')]).then(function (r) {
       graph = r[0].nodes;
       r[1].forEach(function (x) { receivers[x.streamId] = x; });
+      r[2].forEach(function (x) { inputRates[x.streamId] = x; });
       renderGraph(); renderInputs();
     }, function () {});
   }
@@ -375,7 +363,9 @@
     base = '/api/v1/applications/' + encodeURIComponent(appId) + '/streaming';
     $('app-name').textContent = apps[0].name;
     document.title = apps[0].name + ' — Streaming — dstreams';
-    return Promise.all([getJSON(base + '/statistics'), getJSON(base + '/batches'), getJSON(base + '/receivers'), getJSON(base + '/graph')]);
+    var attempt = apps[0].attempts[0];
+    if (attempt.completed) endTime = attempt.endTimeEpoch;
+    return Promise.all([getJSON(base + '/statistics'), getJSON(base + '/batches'), getJSON(base + '/receivers'), getJSON(base + '/graph'), getJSON(base + '/inputs')]);
   }).then(function (r) {
     stats = r[0];
     batchDuration = stats.batchDuration;
@@ -390,13 +380,14 @@
     });
     r[2].forEach(function (x) { receivers[x.streamId] = x; });
     graph = r[3].nodes;
+    r[4].forEach(function (x) { inputRates[x.streamId] = x; });
     retained = r[3].retainedBatches;
     makeCharts();
     render();
     renderGraph();
     follow();
     setInterval(refreshSlow, 3000);
-    setInterval(renderSummary, 1000);
+    if (endTime == null) ticker = setInterval(renderSummary, 1000);
     var m = /^#batch-(\d+)$/.exec(location.hash);
     if (m) showBatch(Number(m[1]));
   }).catch(function (e) {
