@@ -6,7 +6,7 @@
  */
 import { AnalysisException } from './errors.js';
 import { Expr, Literal, Star, type BindContext, type Bound } from './expressions.js';
-import { branchType, castTo } from './coercion.js';
+import { branchType, castTo, widerCommonType } from './coercion.js';
 import { concatValues } from './operators.js';
 import { fromJsonReader } from './fromJson.js';
 import { toJsonText } from './jsonWrite.js';
@@ -33,8 +33,16 @@ const SCALARS: Record<string, ScalarImpl> = {
     const ae = args[0]!.eval;
     return { type: Types.INTEGER, eval: (r) => { const v = ae(r); return Buffer.isBuffer(v) ? v.length : text.eval(r); } };
   },
-  concat: (args) => {
+  concat: (args, _ctx, raw) => {
     const types = args.map((a) => a.type);
+    // Spark's Concat of arrays: an array of all their elements (null when one is null).
+    if (types.some((t) => t instanceof ArrayType) && types.every((t) => t instanceof ArrayType || t === Types.NULL)) return concatArrays(args, new ScalarCall('concat', raw).name);
+    if (types.some((t) => t instanceof ArrayType)) {
+      const listed = types.map((t) => `"${t.simpleString().toUpperCase()}"`).join(' or ');
+      throw new AnalysisException(
+        `[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve "${new ScalarCall('concat', raw).name}" due to data type mismatch: Input to \`concat\` should all be the same type, but it's (${listed}).`,
+      );
+    }
     return { type: Types.STRING, eval: (r) => concatValues(args.map((a) => a.eval(r)), types) };
   },
   // Spark's coalesce coercion: every argument is cast to their wider common type (coalesce(int, 0.5) is a double).
@@ -109,6 +117,9 @@ const SCALARS: Record<string, ScalarImpl> = {
       eval: (r) => {
         const v = ae(r);
         if (v === null || v === undefined) return null;
+        // Spark's GetTimestamp: a date is its midnight, a timestamp itself; only text is parsed.
+        if (v instanceof DateValue) return castValue(v, Types.TIMESTAMP);
+        if (v instanceof Date) return v;
         const ms = parse(String(v));
         return ms === null ? null : new Date(ms);
       },
@@ -149,6 +160,31 @@ const NAMED_DEFAULTS: Record<string, string[]> = {
   regexp_extract: ['', '', '1'],
   round: ['', '0'],
 };
+
+/** concat of arrays: their elements in order, as an array of their wider element type; null when one is null. */
+function concatArrays(args: Bound[], name: string): Bound {
+  const elements = args.filter((a) => a.type instanceof ArrayType).map((a) => (a.type as ArrayType).elementType);
+  const element = widerCommonType(elements);
+  if (element === undefined) {
+    const listed = args.map((a) => `"${a.type.simpleString().toUpperCase()}"`).join(' or ');
+    throw new AnalysisException(
+      `[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve "${name}" due to data type mismatch: Input to \`concat\` should all be the same type, but it's (${listed}).`,
+    );
+  }
+  const evals = args.map((a) => castTo(a, a.type === Types.NULL ? undefined : new ArrayType(element)));
+  return {
+    type: new ArrayType(element),
+    eval: (r) => {
+      const out: unknown[] = [];
+      for (const e of evals) {
+        const v = e(r);
+        if (v === null || v === undefined) return null;
+        for (const x of v as unknown[]) out.push(x);
+      }
+      return out;
+    },
+  };
+}
 
 function codePoints(s: string): number {
   let n = 0;

@@ -7,6 +7,7 @@
  * Parsing is case-insensitive (Spark builds its parser with parseCaseInsensitive) and gives
  * null when the text does not match or names no valid date. Time is UTC.
  */
+import { epochDay } from './datetime.js';
 import { AnalysisException } from './errors.js';
 
 type FieldPart = { letter: string; count: number };
@@ -155,10 +156,10 @@ function toMillis(f: Fields): number | null {
   if (f.hour12 !== undefined && (f.hour12 < 1 || f.hour12 > 12)) return null;
   // Spark: h without a takes AM; a alone (PM) is 12:00.
   const hour = f.hour ?? (f.hour12 !== undefined ? (f.hour12 % 12) + (f.pm ? 12 : 0) : f.pm ? 12 : 0);
-  if (hour > 23 || f.minute > 59 || f.second > 59 || f.month < 1 || f.month > 12 || f.day < 1) return null;
-  const ms = Date.UTC(f.year, f.month - 1, f.day, hour, f.minute, f.second, f.ms);
-  // A day past the month's end rolls over in Date.UTC; Spark gives no date.
-  return new Date(ms).getUTCDate() === f.day ? ms : null;
+  if (hour > 23 || f.minute > 59 || f.second > 59) return null;
+  // Not Date.UTC: it reads years 0-99 as 1900-1999, and rolls a day past the month's end over.
+  const day = epochDay(f.year, f.month, f.day);
+  return day === null ? null : day * 86_400_000 + ((hour * 60 + f.minute) * 60 + f.second) * 1000 + f.ms;
 }
 
 /** to_timestamp's parser for a pattern: epoch ms, or null when the text does not match. */

@@ -224,7 +224,10 @@ function addMonths(t: number, months: number): number {
   const d = new Date(t);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth() + months;
-  const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
-  const day = Math.min(d.getUTCDate(), last);
-  return Date.UTC(y, m, day, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
+  // setUTCFullYear, not Date.UTC: that reads years 0-99 as 1900-1999.
+  const end = new Date(0);
+  end.setUTCFullYear(y, m + 1, 0);
+  const day = Math.min(d.getUTCDate(), end.getUTCDate());
+  d.setUTCFullYear(y, m, day);
+  return d.getTime();
 }
