@@ -9,11 +9,12 @@
  *   output = records.flatMap(lambda line: line.split(" ")).map(lambda w: (w, 1)).reduceByKey(lambda a, b: a+b)
  *   output.pprint()
  *
- * Locally, with kinesalite and dynalite (npm dev dependencies) instead of AWS:
+ * Locally, with kinesalite and dynalite (npm dev dependencies) instead of AWS (the feed creates
+ * the stream: start it before the job, which fails at once on a stream that does not exist):
  *   terminal 1:  npx tsx scripts/kinesis-local.ts 4567 4568
- *   terminal 2:  npx tsx examples/kinesis-wordcount.ts KinesisCountApplication my_kinesis_stream http://127.0.0.1:4567 us-east-1 http://127.0.0.1:4568
+ *   terminal 2:  npx tsx src/cli/dstreams.ts feed --file ../shared/data/shakespeare.txt --kinesis-stream my_kinesis_stream --kinesis-endpoint http://127.0.0.1:4567 --shards 2 --lines-per-second 20
+ *   terminal 3:  npx tsx examples/kinesis-wordcount.ts KinesisCountApplication my_kinesis_stream http://127.0.0.1:4567 us-east-1 http://127.0.0.1:4568
  *           or:  npx tsx src/cli/dstreams.ts run kinesis-wordcount KinesisCountApplication my_kinesis_stream http://127.0.0.1:4567 us-east-1 http://127.0.0.1:4568
- *   terminal 3:  npx tsx src/cli/dstreams.ts feed --file ../shared/data/shakespeare.txt --kinesis-stream my_kinesis_stream --kinesis-endpoint http://127.0.0.1:4567 --shards 2 --lines-per-second 20
  * Against AWS: the endpoint https://kinesis.<region>.amazonaws.com and no DynamoDB endpoint; the
  * keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (the listing's awsAccessKeyId, awsSecretKey).
  *

@@ -44,6 +44,8 @@ ssc
 let done = 0;
 ssc.addStreamingListener({
   onBatchCompleted: (info) => {
+    // A batch generated while the graceful stop drains (the queue is empty by then) is not the demo's.
+    if (done >= batches) return;
     console.log(`batch ${new Date(info.batchTime).toISOString()}: ${info.numRecords} lines, processed in ${info.processingDelay} ms`);
     if (++done === batches) void ssc.stop({ graceful: true });
   },

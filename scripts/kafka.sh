@@ -407,7 +407,6 @@ do_down() {
 do_status() {
   local pid
   if pid="$(broker_pid)"; then
-    [[ "$fresh" == 1 ]] && busy "a broker from this script already runs on port $PORT (pid $pid); --fresh would wipe its data: run \`down\` first, or use another KAFKA_PORT"
     if port_open "$PORT" && metadata_ok; then
       echo "up: 127.0.0.1:$PORT (pid $pid)"
       return 0
