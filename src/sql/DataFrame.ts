@@ -5,8 +5,8 @@
  * Rows hold SQL NULL as `null`.
  */
 import { BoundAggregate } from './aggregation.js';
-import { Explode, resolveFunction } from './builtins.js';
-import { WINDOW_TYPE, WindowExpr } from './timeWindow.js';
+import { AggregateCall, Explode, resolveFunction } from './builtins.js';
+import { readGroupedWindow, timeWindowOf, windowedPlan } from './timeWindow.js';
 import { Column, nameExpr, type ColumnOrName } from './Column.js';
 import { AnalysisException } from './errors.js';
 import { Alias, Cast, ColumnRef, Expr, Star, type BindContext } from './expressions.js';
@@ -84,33 +84,32 @@ export class DataFrame {
 
   /** A Project of `exprs` over this plan: stars expanded, generators marked, names as Spark's. */
   private project(exprs: Expr[]): Plan {
-    const ctx = this.ctx();
-    // Spark's TimeWindowing filters out the rows whose time (cast to a timestamp: a string that
-    // does not parse is NULL) is NULL under a tumbling window (a sliding one, a generator here,
-    // gives such a row no windows).
-    let child: DataFrame = this;
-    for (const e of exprs) {
-      const inner = e instanceof Alias ? e.child : e;
-      if (inner instanceof WindowExpr && !inner.sliding) child = child.where(new Column(new UnaryOp('IS NOT NULL', new Cast(inner.timeColumn, Types.TIMESTAMP))));
-    }
+    if (exprs.some((e) => e.containsAggregate())) return this.aggregatePlan([], exprs);
+    const w = this.windowing(exprs);
+    const [starCtx, ctx] = [this.ctx(), (w?.df ?? this).ctx()];
     const items: ProjectItem[] = [];
-    for (const e of exprs) {
-      if (e.containsAggregate()) return this.aggregatePlan([], exprs);
-      if (e instanceof Star) {
-        items.push(...this.expandStar(e, ctx));
-        continue;
-      }
-      const inner = e instanceof Alias ? e.child : e;
+    exprs.forEach((written, i) => {
+      if (written instanceof Star) return void items.push(...this.expandStar(written, starCtx));
+      const e = w ? w.exprs[i]! : written;
       const bound = e.bind(ctx);
-      if (inner instanceof Explode) {
-        items.push({ name: e.name, expr: e, bound, generator: true });
-      } else if (inner instanceof WindowExpr) {
-        if (inner.sliding) items.push({ name: e.name, expr: e, bound: { type: WINDOW_TYPE, eval: bound.eval }, generator: true });
-        else items.push({ name: e.name, expr: e, bound: { type: bound.type, eval: (r) => (bound.eval(r) as Row[] | null)?.[0] ?? null }, generator: false });
-      } else items.push({ name: e.name, expr: e, bound, generator: false });
-    }
+      items.push({ name: written.name, expr: e, bound, generator: (e instanceof Alias ? e.child : e) instanceof Explode });
+    });
     const schema = new StructType(items.map((i) => new StructField(i.name, i.bound.type)));
-    return new Project(child.plan, items, schema);
+    return new Project(w ? w.df.plan : this.plan, items, schema);
+  }
+
+  /** Spark's TimeWindowing (timeWindow.ts): the window() of `exprs` as a column below (NULL times dropped if tumbling), `exprs` reading it. */
+  private windowing(exprs: Expr[]): { df: DataFrame; exprs: Expr[] } | undefined {
+    const window = timeWindowOf(exprs);
+    if (window === undefined) return undefined;
+    const input = window.sliding ? this : this.where(new Column(new UnaryOp('IS NOT NULL', new Cast(window.timeColumn, Types.TIMESTAMP))));
+    const { plan, readWindow } = windowedPlan(input.plan, window, input.ctx());
+    return { df: this.with(plan), exprs: exprs.map(readWindow) };
+  }
+
+  /** This DataFrame's columns (after an operator that had window()'s column added below it). */
+  private columnsOf(df: DataFrame): DataFrame {
+    return df.with(df.project(this.columns.map((c) => new ColumnRef([c]))));
   }
 
   private expandStar(s: Star, ctx: BindContext): ProjectItem[] {
@@ -165,6 +164,8 @@ export class DataFrame {
 
   where(condition: Column | string): DataFrame {
     const e = typeof condition === 'string' ? parseExpression(condition) : condition.expr;
+    const w = this.windowing([e]);
+    if (w) return this.columnsOf(w.df.where(new Column(w.exprs[0]!)));
     const bound = e.bind(this.ctx());
     if (bound.type !== Types.BOOLEAN && bound.type !== Types.NULL) {
       throw new AnalysisException(`filter expression '${e.name}' of type ${bound.type.simpleString()} is not a boolean`);
@@ -194,11 +195,13 @@ export class DataFrame {
     if (this.isStreaming && hasStateful(this.plan)) {
       throw new AnalysisException('Multiple streaming aggregations are not supported with streaming DataFrames/Datasets');
     }
-    const agg = new BoundAggregate(groupBy, aggs, this.ctx());
+    const w = this.windowing([...groupBy, ...aggs]);
+    const [input, groups] = w ? [w.df, w.exprs.slice(0, groupBy.length)] : [this, groupBy];
+    const agg = new BoundAggregate(groups, w ? readGroupedWindow(groups, w.exprs.slice(groupBy.length), (e) => e instanceof AggregateCall) : aggs, input.ctx());
     if (this.isStreaming && agg.hasDistinct) {
       throw new AnalysisException('Distinct aggregations are not supported on streaming DataFrames/Datasets');
     }
-    return new Aggregate(this.plan, agg);
+    return new Aggregate(input.plan, agg);
   }
 
   /** @internal */
@@ -276,9 +279,11 @@ export class DataFrame {
   }
 
   orderBy(...cols: (ColumnOrName | ColumnOrName[])[]): DataFrame {
+    const columns = cols.flat().map((c) => (typeof c === 'string' ? new Column(nameExpr(c)) : c));
+    const w = this.windowing(columns.map((c) => c.expr));
+    if (w) return this.columnsOf(w.df.orderBy(...columns.map((c, i) => new Column(w.exprs[i]!, c.descending, c.nullsFirst))));
     const ctx = this.ctx();
-    const orders = cols.flat().flatMap((c) => {
-      const column = typeof c === 'string' ? new Column(nameExpr(c)) : c;
+    const orders = columns.flatMap((column) => {
       const key = { bound: column.expr.bind(ctx), descending: column.descending };
       // NULLs sort lowest (first ascending, last descending); NULLS FIRST/LAST against that sorts on `isnull` before the value.
       if (column.nullsFirst === undefined || column.nullsFirst === !column.descending) return [key];
