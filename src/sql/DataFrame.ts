@@ -31,6 +31,7 @@ import { placeFilter } from './pushdown.js';
 import { showString } from './show.js';
 import { PendingStructType, StructField, StructType, Types } from './types.js';
 import type { Row } from './values.js';
+import { toJsonText } from './jsonWrite.js';
 
 /** What a DataFrame needs from its session (kept narrow: the session module imports this one). */
 export interface DataFrameSession {
@@ -320,7 +321,8 @@ export class DataFrame {
     return this.collect().length === 0;
   }
   toJSON(): string[] {
-    return this.collect().map((r) => JSON.stringify(r));
+    // As the JSON sink writes rows (a BIGINT past 2^53 with all its digits: JSON.stringify refuses a bigint).
+    return this.collect().map((r) => toJsonText(r, this.schema));
   }
   /** The table show() prints. */
   showString(n = 20, truncate: boolean | number = true): string {

@@ -12,7 +12,7 @@ import { WindowExpr } from './timeWindow.js';
 import { AnalysisException } from './errors.js';
 import { Alias, ColumnRef, Expr, Star, transformExpr, walkExpr, type BindContext, type Bound } from './expressions.js';
 import { StructField, StructType, Types, type DataType } from './types.js';
-import { castValue, compareSql, keyOf, type Row } from './values.js';
+import { castValue, compareSql, keyOf, longValue, type Row } from './values.js';
 
 /** A group's aggregate results read by the output expressions under these names. */
 const SLOT = '\u0000agg';
@@ -31,9 +31,29 @@ interface AggFn {
   result(buf: unknown): unknown;
 }
 
-function aggFn(call: AggregateCall): AggFn {
+function aggFn(call: AggregateCall, resultType: DataType): AggFn {
   // collect_set is collect_list of the distinct values.
-  return call.distinct || call.fn === 'collect_set' ? distinctOf(plainAggFn(call)) : plainAggFn(call);
+  const fn = call.fn === 'sum' && resultType === Types.LONG ? LONG_SUM : plainAggFn(call);
+  return call.distinct || call.fn === 'collect_set' ? distinctOf(fn) : fn;
+}
+
+/**
+ * sum of integers (a BIGINT): exact, as a Java long (wrapping on overflow, Spark's non-ANSI
+ * Add) — number arithmetic while the sum is a safe integer, a bigint past 2^53.
+ */
+const LONG_SUM: AggFn = {
+  init: () => null,
+  update: (b, v) => (v === null || v === undefined ? b : b === null ? v : addLong(b, v)),
+  merge: (a, b) => (a === null ? b : b === null ? a : addLong(a, b)),
+  result: (b) => b,
+};
+
+function addLong(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const s = a + b;
+    if (Number.isSafeInteger(s)) return s;
+  }
+  return longValue(BigInt(a as number | bigint) + BigInt(b as number | bigint));
 }
 
 /** `fn(DISTINCT x)`: the distinct non-null values, by value (keyOf), folded by `fn` at the end. */
@@ -111,7 +131,7 @@ function plainAggFn(call: AggregateCall): AggFn {
   }
 }
 
-/** A sum or avg input as a number: Spark's implicit CAST(x AS DOUBLE) for anything else ('', 'n/a', '0x10' → null, skipped). */
+/** A sum (of doubles) or avg input as a number: Spark's implicit CAST(x AS DOUBLE) for anything else (a bigint; '', 'n/a', '0x10' → null, skipped). */
 function toDouble(v: unknown): number | null {
   return typeof v === 'number' ? v : (castValue(v, Types.DOUBLE) as number | null);
 }
@@ -195,12 +215,12 @@ export class BoundAggregate {
       }
     }
     this.hasDistinct = this.calls.some((c) => c.distinct);
-    this.fns = this.calls.map(aggFn);
-    this.argEvals = this.calls.map((c) => (c.child instanceof Star ? () => 1 : argEval(c, c.child.bind(ctx))));
     const slotFields = this.calls.map((c, i) => {
       const inType = c.child instanceof Star ? Types.INTEGER : c.child.bind(ctx).type;
       return new StructField(`${SLOT}${i}`, c.resultType(inType), c.fn !== 'count');
     });
+    this.fns = this.calls.map((c, i) => aggFn(c, slotFields[i]!.dataType));
+    this.argEvals = this.calls.map((c) => (c.child instanceof Star ? () => 1 : argEval(c, c.child.bind(ctx))));
     const groupFields = groups.map((g) => new StructField(g.name, g.bound.window ? g.bound.type : g.bound.type));
     this.slotTypes = slotFields.map((f) => f.dataType);
     const slotSchema = new StructType([...groupFields, ...slotFields]);

@@ -13,7 +13,7 @@ import { toJsonText } from './jsonWrite.js';
 import { WindowExpr } from './timeWindow.js';
 import { ArrayType, DataType, DateValue, StructType, Types, isNumeric, toSchema } from './types.js';
 import { compileFormatter, compileParser } from './datetimePatterns.js';
-import { castValue, typedString } from './values.js';
+import { castValue, longAbs, typedString } from './values.js';
 import { arity, literalArg, strict1, text1, type ScalarImpl } from './scalarKit.js';
 import { TEXT_FUNCTIONS } from './textFunctions.js';
 import { NUMBER_FUNCTIONS } from './numberFunctions.js';
@@ -143,6 +143,7 @@ const SCALARS: Record<string, ScalarImpl> = {
     if (t === Types.STRING) return strict1(Types.DOUBLE, (v) => { const d = castValue(v, Types.DOUBLE) as number | null; return d === null ? null : Math.abs(d); })([a!], _ctx, raw);
     if (!isNumeric(t) && t !== Types.NULL) throw new AnalysisException(`abs: the argument must be a number, got ${t.simpleString()}`);
     if (t === Types.INTEGER) return strict1(t, (v) => Math.abs(v as number) | 0)([a!], _ctx, raw);
+    if (t === Types.LONG) return strict1(t, (v) => longAbs(v as number | bigint))([a!], _ctx, raw);
     return strict1(t === Types.NULL ? Types.DOUBLE : t, (v) => Math.abs(Number(v)))([a!], _ctx, raw);
   },
   ...TEXT_FUNCTIONS,

@@ -5,7 +5,7 @@
 import { dateOfDay, stringToDate, stringToTimestamp } from './datetime.js';
 import { quote } from './jsonWrite.js';
 import { DataType, StructType, Types } from './types.js';
-import { doubleText, type Row } from './values.js';
+import { doubleText, longValue, type Row } from './values.js';
 
 /** A JSON value as a tree, keeping what Jackson knows about a number: only for a scalar, or a value a STRING field takes as its text. */
 export type JNode =
@@ -92,15 +92,17 @@ export function convert(node: JNode, t: DataType): unknown {
         if (t === Types.INTEGER && (n < -2147483648 || n > 2147483647)) throw MISMATCH;
         return n === 0 ? 0 : n;
       }
+      // Past that, the digits as a bigint: a BIGINT keeps all of them (a bigint past 2^53, see longValue).
       const n = BigInt(node.raw);
       const [min, max] = t === Types.INTEGER ? [INT_MIN, INT_MAX] : [LONG_MIN, LONG_MAX];
       if (n < min || n > max) throw MISMATCH;
-      return Number(n);
+      return longValue(n);
     }
     case Types.DOUBLE:
-    case Types.FLOAT:
-      if (node.k === 'i') return Number(node.raw);
-      if (node.k === 'f') return node.v;
+    case Types.FLOAT: {
+      // A FLOAT in single precision, as Jackson's getFloatValue.
+      if (node.k === 'i') return t === Types.FLOAT ? Math.fround(Number(node.raw)) : Number(node.raw);
+      if (node.k === 'f') return t === Types.FLOAT ? Math.fround(node.v) : node.v;
       if (node.k === 's') {
         switch (node.v) {
           case 'NaN': return NaN;
@@ -109,6 +111,7 @@ export function convert(node: JNode, t: DataType): unknown {
         }
       }
       throw MISMATCH;
+    }
     case Types.BOOLEAN:
       if (node.k !== 'b') throw MISMATCH;
       return node.v;

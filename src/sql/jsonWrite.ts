@@ -4,7 +4,7 @@
  */
 import { formatDate } from './datetime.js';
 import { ArrayType, DataType, DateValue, StructType, Types } from './types.js';
-import { doubleText, type Row } from './values.js';
+import { doubleText, floatText, type Row } from './values.js';
 
 /** A string as Jackson writes it: `"` `\` and control characters escaped (`\n`, `\u001F`), the rest as is. */
 export function quote(s: string): string {
@@ -51,8 +51,10 @@ export function toJsonText(v: unknown, t?: DataType): string {
   if (typeof v === 'number') {
     const double = t === Types.DOUBLE || t === Types.FLOAT || (t !== Types.INTEGER && t !== Types.LONG && !Number.isInteger(v));
     if (!double) return String(v);
-    return Number.isFinite(v) ? doubleText(v) : `"${doubleText(v)}"`;
+    const text = t === Types.FLOAT ? floatText(v) : doubleText(v);
+    return Number.isFinite(v) ? text : `"${text}"`;
   }
+  // A BIGINT past 2^53 (a bigint) as all its digits.
   if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (v instanceof Date) {
     const date = t === Types.DATE || (t !== Types.TIMESTAMP && v instanceof DateValue);

@@ -5,7 +5,7 @@
  */
 import { AnalysisException } from './errors.js';
 import { Types, isNumeric } from './types.js';
-import { castValue } from './values.js';
+import { castValue, longValue } from './values.js';
 import { arity, literalArg, type ScalarImpl } from './scalarKit.js';
 
 /** HALF_UP rounding of `x` to `scale` decimal places (negative: to tens, hundreds, …). */
@@ -43,11 +43,14 @@ function floorOrCeil(fn: 'floor' | 'ceil', f: (x: number) => number): ScalarImpl
     numberArg(fn, a.type);
     const e = a.eval;
     const t = a.type;
+    const integral = t === Types.INTEGER || t === Types.LONG;
     return {
       type: Types.LONG,
       eval: (r) => {
         const v = e(r);
         if (v === null || v === undefined) return null;
+        // An integer is its own floor and ceil (a bigint past 2^53 stays exact).
+        if (integral) return v;
         const n = t === Types.STRING ? (castValue(v, Types.DOUBLE) as number | null) : Number(v);
         return n === null ? null : toLong(f(n));
       },
@@ -55,12 +58,16 @@ function floorOrCeil(fn: 'floor' | 'ceil', f: (x: number) => number): ScalarImpl
   };
 }
 
-/** A double as BIGINT, as Java's (long) cast: NaN is 0, past the range its end. */
-function toLong(d: number): number {
-  if (Number.isNaN(d)) return 0;
-  if (d >= 9223372036854775807) return 9223372036854775807;
-  if (d <= -9223372036854775808) return -9223372036854775808;
-  return d === 0 ? 0 : d;
+/** An integral double as BIGINT, as Java's (long) cast: NaN is 0, past the range its end (exact: a bigint past 2^53). */
+function toLong(d: number): number | bigint {
+  return castValue(d, Types.LONG, Types.DOUBLE) as number | bigint;
+}
+
+function roundBigint(v: bigint, scale: number): number | bigint {
+  const f = 10n ** BigInt(-scale);
+  const abs = v < 0n ? -v : v;
+  const r = ((abs + f / 2n) / f) * f;
+  return longValue(v < 0n ? -r : r);
 }
 
 export const NUMBER_FUNCTIONS: Record<string, ScalarImpl> = {
@@ -78,9 +85,11 @@ export const NUMBER_FUNCTIONS: Record<string, ScalarImpl> = {
       eval: (r) => {
         const v = e(r);
         if (v === null || v === undefined) return null;
+        if (integer && scale >= 0) return v;
+        // A bigint (a BIGINT past 2^53) rounds exactly, HALF_UP to tens, hundreds, …
+        if (typeof v === 'bigint') return roundBigint(v, scale);
         const n = typeof v === 'number' ? v : (castValue(v, Types.DOUBLE) as number | null);
         if (n === null) return null;
-        if (integer && scale >= 0) return n;
         const out = roundHalfUp(n, scale);
         return t === Types.INTEGER ? out | 0 : out;
       },

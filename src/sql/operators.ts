@@ -7,7 +7,7 @@ import { AnalysisException } from './errors.js';
 import { bindField, Expr, Literal, type BindContext, type Bound } from './expressions.js';
 import { branchType, castTo, comparisonType, widerCommonType } from './coercion.js';
 import { ArrayType, DataType, isNumeric, StructType, Types, widerNumeric } from './types.js';
-import { castValue, compareSql, equalSql, typedString } from './values.js';
+import { castValue, compareSql, equalSql, longValue, typedString, type Row } from './values.js';
 
 const ARITH = new Set(['+', '-', '*', '/', '%']);
 const COMPARE = new Set(['=', '!=', '<', '<=', '>', '>=', '<=>']);
@@ -62,8 +62,13 @@ export class BinaryOp extends Expr {
       const num = (t: DataType) => (t === Types.STRING ? Types.DOUBLE : t);
       const type = op === '/' ? Types.DOUBLE : widerNumeric(num(l.type), num(r.type));
       const f = arith(op, type);
-      const lc = l.type === Types.STRING ? (v: unknown) => castValue(v, Types.DOUBLE) : (v: unknown) => v;
-      const rc = r.type === Types.STRING ? (v: unknown) => castValue(v, Types.DOUBLE) : (v: unknown) => v;
+      // A string is read as a double; a LONG in double arithmetic as a double (a bigint past 2^53 too).
+      const operand = (t: DataType) =>
+        t === Types.STRING ? (v: unknown) => castValue(v, Types.DOUBLE)
+        : t === Types.LONG && type !== Types.LONG ? toDouble
+        : (v: unknown) => v;
+      const lc = operand(l.type);
+      const rc = operand(r.type);
       return {
         type,
         eval: (row) => {
@@ -77,8 +82,11 @@ export class BinaryOp extends Expr {
     if (COMPARE.has(op)) {
       const cmp = comparator(op);
       const to = comparisonType(l.type, r.type);
-      const lv = castTo(l, to);
-      const rv = castTo(r, to);
+      // A LONG against a DOUBLE or FLOAT compares as a double, as Spark casts it (exact against a LONG or an INT).
+      const fractional = (t: DataType) => t === Types.DOUBLE || t === Types.FLOAT;
+      const asDouble = (b: Bound, other: Bound) => (b.type === Types.LONG && fractional(other.type) ? (row: Row) => toDouble(b.eval(row)) : castTo(b, to));
+      const lv = asDouble(l, r);
+      const rv = asDouble(r, l);
       if (op === '<=>') {
         return {
           type: Types.BOOLEAN,
@@ -116,26 +124,62 @@ function typeError(e: Expr, t: DataType): never {
 
 /**
  * Spark's non-ANSI arithmetic: int and bigint wrap around on overflow as Java's do
- * (`2147483647 + 1` is -2147483648); `/` is a double and a zero divisor gives NULL.
+ * (`2147483647 + 1` is -2147483648); `/` is a double and a zero divisor gives NULL. A bigint is
+ * exact: a number while a safe integer, a bigint past 2^53 (values.ts longValue).
  */
-function arith(op: string, type: DataType): (a: number, b: number) => number | null {
-  const wrap = type === Types.INTEGER ? (v: number) => v | 0 : type === Types.LONG ? wrapLong : undefined;
+function arith(op: string, type: DataType): (a: number, b: number) => unknown {
+  if (type === Types.LONG) return longArith(op);
+  const int = type === Types.INTEGER;
   switch (op) {
-    case '+': return wrap ? (a, b) => wrap(a + b) : (a, b) => a + b;
-    case '-': return wrap ? (a, b) => wrap(a - b) : (a, b) => a - b;
-    case '*':
-      if (type === Types.INTEGER) return (a, b) => Math.imul(a, b);
-      if (type === Types.LONG) return (a, b) => { const v = a * b; return Number.isSafeInteger(v) ? v : Number(BigInt.asIntN(64, BigInt(a) * BigInt(b))); };
-      return (a, b) => a * b;
+    case '+': return int ? (a, b) => (a + b) | 0 : (a, b) => a + b;
+    case '-': return int ? (a, b) => (a - b) | 0 : (a, b) => a - b;
+    case '*': return int ? (a, b) => Math.imul(a, b) : (a, b) => a * b;
     case '/': return (a, b) => (b === 0 ? null : a / b);
     default: return (a, b) => (b === 0 ? null : a % b);
   }
 }
 
-/** A bigint result past 2^53 wraps as a Java long would (exact while the operands are). */
-function wrapLong(v: number): number {
-  if (Number.isSafeInteger(v)) return v;
-  return Number(BigInt.asIntN(64, BigInt(Math.round(v))));
+/** LONG + - * %: number arithmetic while the operands and the result are safe integers, else bigint, wrapped to 64 bits. */
+function longArith(op: string): (a: number | bigint, b: number | bigint) => unknown {
+  switch (op) {
+    case '+':
+      return (a, b) => {
+        if (typeof a === 'number' && typeof b === 'number') {
+          const v = a + b;
+          if (Number.isSafeInteger(v)) return v;
+        }
+        return longValue(BigInt(a) + BigInt(b));
+      };
+    case '-':
+      return (a, b) => {
+        if (typeof a === 'number' && typeof b === 'number') {
+          const v = a - b;
+          if (Number.isSafeInteger(v)) return v;
+        }
+        return longValue(BigInt(a) - BigInt(b));
+      };
+    case '*':
+      return (a, b) => {
+        if (typeof a === 'number' && typeof b === 'number') {
+          const v = a * b;
+          if (Number.isSafeInteger(v)) return v === 0 ? 0 : v;
+        }
+        return longValue(BigInt(a) * BigInt(b));
+      };
+    case '/':
+      return (a, b) => (b == 0 ? null : Number(a) / Number(b)); // eslint-disable-line eqeqeq
+    default:
+      return (a, b) => {
+        if (typeof a === 'number' && typeof b === 'number') return b === 0 ? null : a % b === 0 ? 0 : a % b;
+        const d = BigInt(b);
+        return d === 0n ? null : longValue(BigInt(a) % d);
+      };
+  }
+}
+
+/** A LONG (a number, or a bigint past 2^53) as a double. */
+function toDouble(v: unknown): unknown {
+  return typeof v === 'bigint' ? Number(v) : v;
 }
 
 function comparator(op: string): (a: unknown, b: unknown) => boolean {
@@ -180,6 +224,8 @@ export class UnaryOp extends Expr {
           return { type: Types.DOUBLE, eval: (r) => { const v = castValue(ce(r), Types.DOUBLE) as number | null; return v === null ? null : -v; } };
         }
         if (c.type === Types.INTEGER) return { type: c.type, eval: (r) => { const v = ce(r); return v === null || v === undefined ? null : -(v as number) | 0; } };
+        // A bigint exact, wrapping as a Java long (-(-2^63) is -2^63).
+        if (c.type === Types.LONG) return { type: c.type, eval: (r) => { const v = ce(r); return v === null || v === undefined ? null : typeof v === 'bigint' ? longValue(-v) : 0 - (v as number); } };
         return { type: c.type, eval: (r) => { const v = ce(r); return v === null || v === undefined ? null : -(v as number); } };
       }
       case 'IS NULL':

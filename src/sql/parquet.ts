@@ -7,7 +7,7 @@
 import { parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer, type BasicType } from 'hyparquet-writer';
 import { ArrayType, DataType, inferSchema, StructType, Types } from './types.js';
-import { castValue, type Row } from './values.js';
+import { castValue, longValue, type Row } from './values.js';
 
 function basicType(t: DataType): BasicType {
   switch (t) {
@@ -30,7 +30,7 @@ export function writeParquet(rows: Row[], schema: StructType): Buffer {
     const data = rows.map((r) => {
       const v = r[f.name];
       if (v === null || v === undefined) return null;
-      if (type === 'INT64') return BigInt(Math.trunc(Number(v)));
+      if (type === 'INT64') return typeof v === 'bigint' ? BigInt.asIntN(64, v) : BigInt(Math.trunc(Number(v)));
       if (type === 'BYTE_ARRAY') return Buffer.isBuffer(v) ? new Uint8Array(v) : new Uint8Array(Buffer.from(String(v)));
       return v;
     });
@@ -45,7 +45,8 @@ export async function readParquet(buf: Buffer, schema?: StructType): Promise<{ r
   const raw = (await parquetReadObjects({ file })) as Row[];
   const norm = raw.map((r) => {
     const out: Row = {};
-    for (const [k, v] of Object.entries(r)) out[k] = typeof v === 'bigint' ? Number(v) : v;
+    // An INT64 is a LONG in its one form (a bigint only past 2^53).
+    for (const [k, v] of Object.entries(r)) out[k] = typeof v === 'bigint' ? longValue(v) : v;
     return out;
   });
   const st = schema ?? inferSchema(norm);

@@ -16,6 +16,7 @@ import { BinaryOp, CaseWhen, GetField, GetItem, InList, UnaryOp } from './operat
 import { PatternMatch, type PatternKind } from './patterns.js';
 import { tokenize, type Token } from './tokenizer.js';
 import { parseDataType, Types, type DataType } from './types.js';
+import { longValue } from './values.js';
 
 export { tokenize, type Token, type TokenKind } from './tokenizer.js';
 
@@ -198,6 +199,13 @@ export class ExprParser {
   /** 5 (int), 3000000000 (bigint), 10L (bigint); 5.0, 1e1 and 5D are fractional (Spark: decimal, double), so a string compared with one is cast to double. */
   private numberLiteral(t: Token, negative: boolean): Literal {
     const raw = t.text.replace(/[LlDd]$/, '');
+    // An integer of more than 15 digits may be past 2^53: read exactly, a BIGINT when it is one
+    // (Spark makes a larger one a DECIMAL, a double here).
+    if (/^\d{16,}[lL]?$/.test(t.text)) {
+      const big = negative ? -BigInt(raw) : BigInt(raw);
+      if (big === BigInt.asIntN(64, big)) return new Literal(longValue(big), Types.LONG);
+      return new Literal(Number(big), Types.DOUBLE);
+    }
     const n = Number(raw);
     if (!Number.isFinite(n)) this.fail('a number', t);
     const v = negative ? -n : n;

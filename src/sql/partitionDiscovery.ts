@@ -17,7 +17,7 @@
 import { AnalysisException } from './errors.js';
 import { stringToDate, stringToTimestamp } from './datetime.js';
 import { StructField, StructType, Types, type DataType } from './types.js';
-import { castValue, type Row } from './values.js';
+import { castValue, longValue, type Row } from './values.js';
 
 export const DEFAULT_PARTITION_NAME = '__HIVE_DEFAULT_PARTITION__';
 
@@ -72,10 +72,10 @@ const LONG_MIN = -(2n ** 63n);
 const LONG_MAX = 2n ** 63n - 1n;
 
 /** Java's Integer.parseInt / Long.parseLong: undefined when it would throw. */
-function javaInteger(raw: string, min: bigint, max: bigint): number | undefined {
+function javaInteger(raw: string, min: bigint, max: bigint): number | bigint | undefined {
   if (!/^[+-]?\d+$/.test(raw)) return undefined;
   const n = BigInt(raw);
-  return n < min || n > max ? undefined : Number(n);
+  return n < min || n > max ? undefined : longValue(n);
 }
 
 /** Java's BigDecimal with scale 0 and at most 38 digits (Spark's decimalTry: no fraction, no negative scale). */

@@ -6,11 +6,12 @@
  */
 import { ArrayType, DataType, DateValue, StructType, Types } from './types.js';
 import { formatDate, formatTimestamp } from './datetime.js';
-import { doubleText, type Row } from './values.js';
+import { doubleText, floatText, type Row } from './values.js';
 
 export function cellText(v: unknown, t: DataType | undefined): string {
   if (v === null || v === undefined) return 'null';
-  if ((t === Types.DOUBLE || t === Types.FLOAT) && typeof v === 'number') return doubleText(v);
+  if (t === Types.DOUBLE && typeof v === 'number') return doubleText(v);
+  if (t === Types.FLOAT && typeof v === 'number') return floatText(v);
   if (v instanceof Date) return t === Types.DATE || (t !== Types.TIMESTAMP && v instanceof DateValue) ? formatDate(v) : formatTimestamp(v);
   if (Buffer.isBuffer(v)) return `[${[...v].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ')}]`;
   if (Array.isArray(v)) {

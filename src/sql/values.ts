@@ -30,6 +30,84 @@ function textToDouble(text: string): number | null {
   return SPECIAL_DOUBLES.get(t.toLowerCase()) ?? null;
 }
 
+/**
+ * A LONG (BIGINT) value in its one form: a number while it is a safe integer, else a bigint — so
+ * that a value has one representation (Map keys, grouping, DISTINCT and `===` stay exact). Wraps
+ * to 64 bits as Java's long does.
+ */
+export function longValue(v: bigint): number | bigint {
+  const w = BigInt.asIntN(64, v);
+  return w >= MIN_SAFE && w <= MAX_SAFE ? Number(w) : w;
+}
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const LONG_MAX = 9_223_372_036_854_775_807n;
+const LONG_MIN = -9_223_372_036_854_775_808n;
+
+/** A LONG from an integral number (Java's (long) of a double's integral value; past the range its end). */
+function longOfIntegral(d: number): number | bigint {
+  if (Number.isSafeInteger(d)) return d;
+  if (d >= 9_223_372_036_854_775_807) return LONG_MAX;
+  if (d <= -9_223_372_036_854_775_808) return LONG_MIN;
+  return BigInt(d);
+}
+
+/** abs of a LONG as Java's Math.abs(long): exact, abs(-2^63) is -2^63. */
+export function longAbs(v: number | bigint): number | bigint {
+  return typeof v === 'number' ? Math.abs(v) : longValue(v < 0n ? -v : v);
+}
+
+/**
+ * What Spark's UTF8String.trimAll (and toInt/toLong/toBoolean) trims: ASCII white space and
+ * control characters (bytes 0x00-0x20 and 0x7F), not U+00A0 or U+FEFF as JavaScript's trim does.
+ */
+export function sparkTrimAll(s: string): string {
+  return s.replace(/^[\x00-\x20\x7f]+|[\x00-\x20\x7f]+$/g, '');
+}
+
+/**
+ * Spark's string order (UTF8String.binaryCompare): by UTF-8 bytes, that is by code point. UTF-16
+ * order agrees except between a surrogate (a code point past U+FFFF) and U+E000-U+FFFF.
+ */
+export function compareStrings(a: string, b: string): number {
+  // `<` is right unless the lesser string's first differing unit is a surrogate (and the other's
+  // U+E000-U+FFFF): only then are the code units walked.
+  if (a < b) return SURROGATE.test(a) ? compareCodePoints(a, b) : -1;
+  if (a > b) return SURROGATE.test(b) ? compareCodePoints(a, b) : 1;
+  return 0;
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+function compareCodePoints(a: string, b: string): number {
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      if (x >= 0xd800 && y >= 0xd800 && (x < 0xe000) !== (y < 0xe000)) return x < 0xe000 ? 1 : -1;
+      return x < y ? -1 : 1;
+    }
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+/** The shortest decimal of a FLOAT (single precision) that reads back as it, as Java's Float.toString finds. */
+function floatDigits(v: number): number {
+  if (!Number.isFinite(v) || v === 0) return v;
+  for (let p = 1; p < 9; p++) {
+    const d = Number(v.toPrecision(p));
+    if (Math.fround(d) === v) return d;
+  }
+  return v;
+}
+
+/** A FLOAT as Java's Float.toString writes it (`0.1`, `1.0E10`), where a double's digits would show the rounding (0.10000000149011612). */
+export function floatText(v: number): string {
+  return doubleText(floatDigits(v));
+}
+
 function toNumber(v: unknown): number | null {
   if (typeof v === 'number') return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
@@ -58,16 +136,23 @@ export function castValue(v: unknown, to: DataType, from?: DataType): unknown {
     case Types.LONG: {
       const int = to === Types.INTEGER;
       if (typeof v === 'string') {
-        // Spark's UTF8String.toInt/toLong: digits with an optional fraction (dropped), no exponent;
-        // a value out of the type's range is null (compared as an integer: doubles round past 2^53).
-        const m = /^([+-]?)(\d*)(?:\.\d*)?$/.exec(v.trim());
-        if (!m || m[2] === '' && !/\.\d/.test(v)) return null;
-        const whole = BigInt(`${m[1]}${m[2] || '0'}`);
-        const bound = int ? 2_147_483_648n : 9_223_372_036_854_775_808n;
-        return whole >= bound || whole < -bound ? null : Number(whole);
+        // Spark's UTF8String.toInt/toLong: ASCII white space and control characters trimmed, digits
+        // with an optional fraction (dropped; `.` alone is 0), no exponent; a value out of the
+        // type's range is null (compared as an integer: doubles round past 2^53).
+        const m = /^([+-]?)(\d*)(\.\d*)?$/.exec(sparkTrimAll(v));
+        if (!m || (m[2] === '' && m[3] === undefined)) return null;
+        const digits = m[2]!.replace(/^0+/, '') || '0';
+        if (digits.length <= 15) {
+          const n = Number(digits);
+          if (int && n > (m[1] === '-' ? 2_147_483_648 : 2_147_483_647)) return null;
+          return m[1] === '-' ? (n === 0 ? 0 : -n) : n;
+        }
+        const whole = BigInt(`${m[1]}${digits}`);
+        if (int) return null; // more than 15 digits: past 2^31
+        return whole > LONG_MAX || whole < LONG_MIN ? null : longValue(whole);
       }
       if (typeof v === 'boolean') return v ? 1 : 0;
-      if (typeof v === 'bigint') return Number(BigInt.asIntN(int ? 32 : 64, v));
+      if (typeof v === 'bigint') return int ? Number(BigInt.asIntN(32, v)) : longValue(v);
       if (v instanceof Date) {
         // A DATE has no number (null); a TIMESTAMP is its whole seconds, an INT keeping their low 32 bits.
         if (isDate) return null;
@@ -78,21 +163,25 @@ export function castValue(v: unknown, to: DataType, from?: DataType): unknown {
       if (isFractional(v, from)) {
         // Java's (int)/(long) of a double: NaN is 0, a value past the range is the range's end.
         if (Number.isNaN(v)) return 0;
-        const max = int ? 2_147_483_647 : 9_223_372_036_854_775_807;
-        const min = int ? -2_147_483_648 : -9_223_372_036_854_775_808;
-        return v >= max ? max : v <= min ? min : Math.trunc(v) || 0;
+        if (!int) return longOfIntegral(Math.trunc(v) || 0);
+        return v >= 2_147_483_647 ? 2_147_483_647 : v <= -2_147_483_648 ? -2_147_483_648 : Math.trunc(v) || 0;
       }
-      // A long to an int keeps its low 32 bits (Java's (int)).
-      return int ? v | 0 : v;
+      // A long to an int keeps its low 32 bits (Java's (int)); a long stays exact.
+      return int ? v | 0 : Number.isSafeInteger(v) ? v : longOfIntegral(v);
     }
     case Types.DOUBLE:
-    case Types.FLOAT:
       return isDate ? null : toNumber(v);
+    case Types.FLOAT: {
+      // Single precision, as Spark's FloatType.
+      const n = isDate ? null : toNumber(v);
+      return n === null ? null : Math.fround(n);
+    }
     case Types.BOOLEAN: {
       if (typeof v === 'boolean') return v;
       if (typeof v === 'number') return v !== 0;
+      if (typeof v === 'bigint') return v !== 0n;
       if (typeof v === 'string') {
-        const t = v.trim().toLowerCase();
+        const t = sparkTrimAll(v).toLowerCase();
         if (['true', 't', 'yes', 'y', '1'].includes(t)) return true;
         if (['false', 'f', 'no', 'n', '0'].includes(t)) return false;
       }
@@ -172,7 +261,8 @@ export function doubleText(v: number): string {
 export function typedString(v: unknown, t?: DataType): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') {
-    const double = t === Types.DOUBLE || t === Types.FLOAT || (t !== Types.INTEGER && t !== Types.LONG && !Number.isInteger(v));
+    if (t === Types.FLOAT) return floatText(v);
+    const double = t === Types.DOUBLE || (t !== Types.INTEGER && t !== Types.LONG && !Number.isInteger(v));
     return double ? doubleText(v) : String(v);
   }
   if (v instanceof Date) {
@@ -206,7 +296,7 @@ export function valueToString(v: unknown): string {
 /** SQL ordering of two non-null values; numbers, strings, booleans, dates, buffers; structs by fields. */
 export function compareSql(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return compareNumbers(a, b);
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
   if (a instanceof Date && b instanceof Date) return compareNumbers(a.getTime(), b.getTime());
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return Buffer.compare(a, b);
@@ -236,15 +326,27 @@ function compareNumbers(a: number, b: number): number {
  * convert never equals everything.
  */
 function compareMixed(a: unknown, b: unknown): number {
+  // A LONG past 2^53 (a bigint) against a number or a bigint: exactly (JavaScript compares the two by value).
+  const ta = typeof a;
+  const tb = typeof b;
+  if ((ta === 'bigint' || ta === 'number') && (tb === 'bigint' || tb === 'number')) return compareNumeric(a as number | bigint, b as number | bigint);
   const time = a instanceof Date || b instanceof Date;
   if (time || typeof a === 'number' || typeof b === 'number') {
     const x = time ? toMillis(a) : toNumber(a);
     const y = time ? toMillis(b) : toNumber(b);
     if (x !== null && y !== null) return compareNumbers(x, y);
   }
-  const x = valueToString(a);
-  const y = valueToString(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+  return compareStrings(valueToString(a), valueToString(b));
+}
+
+/** A number and a bigint by value (`==` and `<` compare them exactly); NaN above all, as compareNumbers. */
+function compareNumeric(a: number | bigint, b: number | bigint): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  if (a == b) return 0; // eslint-disable-line eqeqeq
+  const an = typeof a === 'number' && Number.isNaN(a);
+  const bn = typeof b === 'number' && Number.isNaN(b);
+  return an ? (bn ? 0 : 1) : -1;
 }
 
 function toMillis(v: unknown): number | null {
@@ -269,6 +371,8 @@ export function valueKey(v: unknown): unknown {
   if (v === undefined || v === null) return null;
   const t = typeof v;
   if (t === 'string' || t === 'number' || t === 'boolean') return v;
+  // A bigint is a Map key by value; one within 2^53 (not in its one form) as the number.
+  if (t === 'bigint') return longKey(v as bigint);
   if (v instanceof Date) return `\u0000d${v.getTime()}`;
   return `\u0000j${JSON.stringify(v, jsonKey)}`;
 }
@@ -285,5 +389,13 @@ export function keyOf(values: readonly unknown[]): unknown {
 /** JSON writes NaN and ±Infinity as null: tag them so that they group apart from null (and from each other). */
 function jsonKey(_k: string, v: unknown): unknown {
   if (v === undefined) return null;
+  if (typeof v === 'bigint') {
+    const k = longKey(v);
+    return typeof k === 'bigint' ? `\u0000b${k}` : k;
+  }
   return typeof v === 'number' && !Number.isFinite(v) ? `\u0000n${v}` : v;
+}
+
+function longKey(v: bigint): number | bigint {
+  return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
 }

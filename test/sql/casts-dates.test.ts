@@ -142,7 +142,7 @@ describe('CAST to numbers (non-ANSI)', () => {
     expect(castValue(1e10, I, F)).toBe(2147483647);
     expect(castValue(NaN, I, D)).toBe(0);
     expect(castValue(Infinity, I, D)).toBe(2147483647);
-    expect(castValue(-Infinity, L, D)).toBe(-9223372036854775808);
+    expect(castValue(-Infinity, L, D)).toBe(-9223372036854775808n); // exact: a BIGINT past 2^53 is a bigint
     expect(castValue(1e10, L, D)).toBe(10000000000);
     expect(castValue(-1.5, I, D)).toBe(-1);
     expect(castValue(3000000000, I, L)).toBe(-1294967296);

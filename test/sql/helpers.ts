@@ -57,7 +57,9 @@ export async function collecting(
 }
 
 export function sortTuples(rows: unknown[][]): unknown[][] {
-  return rows.slice().sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0));
+  // A bigint (a BIGINT past 2^53) written with its digits: JSON.stringify refuses one.
+  const text = (r: unknown[]): string => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  return rows.slice().sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0));
 }
 
 /** Seed 004's schema: the one the example's query uses (examples/structured/meetup-query.ts). */
