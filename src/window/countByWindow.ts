@@ -12,7 +12,8 @@ declare module '../dstream/DStream.js' {
   interface DStream<T> {
     /**
      * Every `slideDuration`, one element: how many elements this stream had in the last
-     * `windowDuration` (`[0]` for an empty window), like `window(windowDuration, slideDuration).count()`.
+     * `windowDuration`. As Spark's (a reduceByWindow with an inverse over one key): no element
+     * until the stream's first element, `[0]` for an empty window after it.
      */
     countByWindow(windowDuration: Duration, slideDuration?: Duration, options?: WindowOptions): DStream<number>;
   }
@@ -25,6 +26,8 @@ declare module '../dstream/DStream.js' {
 export class CountByWindowDStream<T> extends SlidingDStream<T, number> implements Checkpointable {
   /** Count of each parent batch still inside a window (a cache: a missing entry is counted again). */
   private readonly batchCounts = new Map<number, number>();
+  /** An element has been counted: from then on an empty window is `[0]` (Spark's key kept at 0), before it nothing. */
+  private counted = false;
   /** Batch counts in the checkpoint, and the last batch a recovered checkpoint covers. */
   private readonly savedBatches = new SavedWindowBatches<number>();
 
@@ -71,7 +74,8 @@ export class CountByWindowDStream<T> extends SlidingDStream<T, number> implement
       }
       // Batches that left this window leave the cache (a later window never reaches back to them).
       for (const t of this.batchCounts.keys()) if (t <= time - this.windowDuration) this.batchCounts.delete(t);
-      return [[total]];
+      if (total > 0) this.counted = true;
+      return this.counted ? [[total]] : [[]];
     });
   }
 
@@ -83,11 +87,12 @@ export class CountByWindowDStream<T> extends SlidingDStream<T, number> implement
         const rdd = this.parent.getOrCompute(t);
         if (rdd) this.batchCounts.set(t, (n = rdd.count()));
       }
+      if (n !== undefined && n > 0) this.counted = true;
       return n;
     });
     // Counts no later window needs go here too: a window's RDD that is never read never prunes.
     for (const t of this.batchCounts.keys()) if (t <= from) this.batchCounts.delete(t);
-    return { slices };
+    return { slices, meta: { counted: this.counted } };
   }
 
   stateShape(): string {
@@ -95,7 +100,12 @@ export class CountByWindowDStream<T> extends SlidingDStream<T, number> implement
   }
 
   restoreCheckpoint(saved: SavedStreamCheckpoint): void {
-    for (const [t, n] of this.savedBatches.restore(saved)) this.batchCounts.set(t, n);
+    for (const [t, n] of this.savedBatches.restore(saved)) {
+      this.batchCounts.set(t, n);
+      if (n > 0) this.counted = true;
+    }
+    // A checkpoint written before the flag was saved: the window's own counts tell.
+    if ((saved.meta as { counted?: unknown } | undefined)?.counted === true) this.counted = true;
   }
 }
 
