@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -35,3 +36,22 @@ export async function launchChromium(): Promise<{ browser: BrowserContext; close
     },
   };
 }
+
+/** A test file's browser, launched once; `cleanups` run after each test, last first. */
+export function usePageBrowser(): { browser: () => BrowserContext; cleanups: Array<() => unknown> } {
+  let launched: { browser: BrowserContext; close: () => Promise<void> } | undefined;
+  const cleanups: Array<() => unknown> = [];
+  beforeAll(async () => {
+    launched = await launchChromium();
+  }, 60_000);
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  afterAll(async () => {
+    await launched?.close();
+  });
+  return { browser: () => launched!.browser, cleanups };
+}
+
+/** A page expression: the text of the element `selector` selects. */
+export const textOf = (selector: string): string => `document.querySelector(${JSON.stringify(selector)}).textContent`;

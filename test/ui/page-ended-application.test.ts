@@ -1,27 +1,13 @@
 // The page once its application has ended: a failed batch (which stops the context, and the
 // server with it) shows why it failed in its row and in its details, from the row the page holds;
 // the summary says the application ended and stops counting its running time.
-import type { BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StreamingContext } from '../../src/index.js';
-import { launchChromium } from './chromium.js';
+import { textOf, usePageBrowser } from './chromium.js';
 import { freePortBelow } from './helpers.js';
 
-let browser: BrowserContext;
-let closeBrowser: (() => Promise<void>) | undefined;
-const cleanups: Array<() => unknown> = [];
-
-beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchChromium());
-}, 60_000);
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  await closeBrowser?.();
-});
-
-const text = (selector: string): string => `document.querySelector(${JSON.stringify(selector)}).textContent`;
+const { browser, cleanups } = usePageBrowser();
+const text = textOf;
 
 describe('web UI page: an ended application', () => {
   it("shows a failed batch's reason in its row and, the server gone, in its details", async () => {
@@ -39,7 +25,7 @@ describe('web UI page: an ended application', () => {
     const ended = ssc.awaitTermination().catch((e: unknown) => e);
     cleanups.push(() => ssc.stop().catch(() => undefined));
     await ssc.start();
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     cleanups.push(() => page.close());
     await page.goto(ssc.uiWebUrl!);
     await page.waitForFunction(`${text('#live')} === 'live'`, undefined, { timeout: 15_000 });
@@ -68,7 +54,7 @@ describe('web UI page: an ended application', () => {
     ssc.queueStream([['a'], ['b']]).foreachRDD(() => undefined);
     cleanups.push(() => ssc.stop());
     await ssc.start();
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     cleanups.push(() => page.close());
     await page.goto(ssc.uiWebUrl!);
     await page.waitForFunction(`${text('#live')} === 'live'`, undefined, { timeout: 15_000 });

@@ -1,26 +1,12 @@
 // The page in headless chromium when its event stream breaks: it reads the batches again when the
 // stream reopens, and follows the application a new context runs on the same port.
-import type { BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock, StreamingContext } from '../../src/index.js';
-import { launchChromium } from './chromium.js';
+import { textOf, usePageBrowser } from './chromium.js';
 import { freePortBelow } from './helpers.js';
 
-let browser: BrowserContext;
-let closeBrowser: (() => Promise<void>) | undefined;
-const cleanups: Array<() => void | Promise<void>> = [];
-
-beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchChromium());
-}, 60_000);
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  await closeBrowser?.();
-});
-
-const text = (selector: string): string => `document.querySelector(${JSON.stringify(selector)}).textContent`;
+const { browser, cleanups } = usePageBrowser();
+const text = textOf;
 
 describe('web UI page: a broken event stream', () => {
   it('re-reads the batches when its event stream reopens: a batch that completed while it was disconnected leaves Active Batches', async () => {
@@ -35,7 +21,7 @@ describe('web UI page: a broken event stream', () => {
     await ssc.start();
     const advanced = clock.advance(1000); // batch 1000 runs until the gate opens
 
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     cleanups.push(() => page.close());
     // The first event stream fails (the page retries); the retry waits until the batch completed.
     let attempts = 0;
@@ -66,7 +52,7 @@ describe('web UI page: a broken event stream', () => {
     first.queueStream([['a']]).foreachRDD(() => undefined);
     cleanups.push(() => first.stop());
     await first.start();
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     cleanups.push(() => page.close());
     await page.goto(first.uiWebUrl!);
     await page.waitForFunction(`${text('#live')} === 'live'`, undefined, { timeout: 10_000 });
