@@ -6,7 +6,7 @@
  */
 import { BoundAggregate } from './aggregation.js';
 import { AggregateCall, Explode, resolveFunction } from './builtins.js';
-import { readGroupedWindow, timeWindowOf, windowedPlan } from './timeWindow.js';
+import { readGroupedWindow, timeWindowOf, windowedPlan } from './windowRewrite.js';
 import { Column, nameExpr, type ColumnOrName } from './Column.js';
 import { AnalysisException } from './errors.js';
 import { Alias, Cast, ColumnRef, Expr, Star, type BindContext } from './expressions.js';
