@@ -78,7 +78,7 @@ describe('web UI in headless chromium', () => {
     expect(await page.textContent('#summary')).toMatch(/^Running batches of 500 ms for .* \(\d+ completed batches, [\d,]+ records\)$/);
     // Memory after the last batch: heap and state keys (in memory, on disk), and that batch's input.
     await page.waitForFunction(
-      "/^Memory after the last batch: heap [\\d.]+ [KMG]iB · state keys: [\\d,]+ in memory, 0 on disk · its input: [\\d,]+ records, -$/.test(document.querySelector('#memory').textContent)",
+      "/^Memory after the last batch: heap [\\d.]+ [KMG]iB · state keys: [\\d,]+ in memory, 0 on disk · its input: [\\d,]+ records, -$/.test(document.querySelector('#memory')?.textContent)",
       undefined,
       { timeout: 10_000 },
     );
@@ -93,10 +93,10 @@ describe('web UI in headless chromium', () => {
     // Charts: a timeline and a histogram for each of the four metrics.
     expect(await page.locator('.uplot').count()).toBe(8);
     // The receiver with its error, the graph with the stateful stream and its keys.
-    await page.waitForFunction("/ACTIVE/.test(document.querySelector('#inputs tbody').textContent)", undefined, { timeout: 10_000 });
+    await page.waitForFunction("/ACTIVE/.test(document.querySelector('#inputs tbody')?.textContent)", undefined, { timeout: 10_000 });
     expect(await page.textContent('#inputs tbody')).toContain('connection refused (retrying)');
     expect(await page.locator('#graph svg rect').count()).toBe(ssc.graph.streams.length);
-    await page.waitForFunction("/state: \\d+ keys/.test(document.querySelector('#graph svg').textContent)", undefined, { timeout: 10_000 });
+    await page.waitForFunction("/state: \\d+ keys/.test(document.querySelector('#graph svg')?.textContent)", undefined, { timeout: 10_000 });
 
     // A batch's details: its input per stream and its output operations.
     await page.click('#completed tbody tr:nth-child(2)');

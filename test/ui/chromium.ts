@@ -53,5 +53,5 @@ export function usePageBrowser(): { browser: () => BrowserContext; cleanups: Arr
   return { browser: () => launched!.browser, cleanups };
 }
 
-/** A page expression: the text of the element `selector` selects. */
-export const textOf = (selector: string): string => `document.querySelector(${JSON.stringify(selector)}).textContent`;
+/** A page expression: the text of the element `selector` selects (undefined before it exists: a wait that polls it must not throw). */
+export const textOf = (selector: string): string => `document.querySelector(${JSON.stringify(selector)})?.textContent`;

@@ -41,11 +41,12 @@ describe('a direct input’s rate', () => {
     ({ browser, close: closeBrowser } = await launchChromium());
     const page = await browser.newPage();
     await page.goto(ssc.uiWebUrl!);
-    const rate = "document.querySelector('#inputs tbody tr td:nth-child(4)').textContent";
+    // Null-safe: a first poll may come before the table has its row (a throw ends the wait at once).
+    const rate = "document.querySelector('#inputs tbody tr td:nth-child(4)')?.textContent";
     await page.waitForFunction(`${rate} === '5.00'`, undefined, { timeout: 15_000 });
     expect(await page.textContent('#inputs tbody tr td:nth-child(3)')).toBe('no receiver');
     // A batch of fifteen: the average over the retained batches goes to (4 × 5 + 15) / 5 = 7.
-    await page.waitForFunction("document.getElementById('live').textContent === 'live'", undefined, { timeout: 15_000 });
+    await page.waitForFunction("document.getElementById('live')?.textContent === 'live'", undefined, { timeout: 15_000 });
     await clock.advance(1000);
     await page.waitForFunction(`${rate} === '7.00'`, undefined, { timeout: 10_000 });
   }, 60_000);
