@@ -8,7 +8,6 @@
  * avg → [s, n], min/max → v|null, collect_list → [v, …]; DISTINCT and collect_set keep a Map of the values.
  */
 import { AggregateCall } from './builtins.js';
-import { WindowExpr } from './timeWindow.js';
 import { AnalysisException } from './errors.js';
 import { Alias, ColumnRef, Expr, Star, transformExpr, walkExpr, type BindContext, type Bound } from './expressions.js';
 import { StructField, StructType, Types, type DataType } from './types.js';
@@ -145,10 +144,8 @@ function argEval(call: AggregateCall, arg: Bound): (row: Row) => unknown {
 
 export class BoundAggregate {
   readonly schema: StructType;
-  /** Evaluates the grouping values of a row; a sliding window yields several keys. */
+  /** Evaluates the grouping values of a row (one key a row: a window is already a column of the input). */
   readonly keysOf: (row: Row, push: (key: unknown[]) => void) => void;
-  /** Index of the `window` grouping column, if any (watermark eviction reads its end). */
-  readonly windowIndex: number;
   /** Index of the grouping column that is the watermarked event-time column, if any. */
   readonly groupNames: string[];
   private readonly calls: AggregateCall[];
@@ -165,27 +162,14 @@ export class BoundAggregate {
     const groupBy = groupExprs;
     const groups = groupBy.map((g) => ({ expr: g, name: g.name, bound: bindGroup(g, ctx) }));
     this.groupNames = groups.map((g) => g.name);
-    this.windowIndex = groups.findIndex((g) => unalias(g.expr) instanceof WindowExpr);
-    const evals = groups.map((g) => g.bound);
-    const nWindows = groups.filter((g) => g.bound.window).length;
-    if (nWindows > 1) throw new AnalysisException('Multiple time window expressions would result in a cartesian product of rows, therefore they are currently not supported.');
-    if (groups.length === 1 && !groups[0]!.bound.window) {
-      const e = groups[0]!.bound.eval;
+    // A window() key is a column by now (windowRewrite.ts added it below the aggregation): each row has one key.
+    const evals = groups.map((g) => g.bound.eval);
+    if (evals.length === 1) {
+      const e = evals[0]!;
       this.single = e;
       this.keysOf = (row, push) => push([e(row)]);
     } else {
-      this.keysOf = (row, push) => {
-        const key = evals.map((b) => (b.window ? null : b.eval(row)));
-        const wi = evals.findIndex((b) => b.window);
-        if (wi < 0) return push(key);
-        const ws = evals[wi]!.eval(row) as Row[] | null;
-        if (ws === null) return; // a null time belongs to no window (Spark drops it)
-        for (const w of ws) {
-          const k = key.slice();
-          k[wi] = w;
-          push(k);
-        }
-      };
+      this.keysOf = (row, push) => push(evals.map((e) => e(row)));
     }
 
     // Replace each aggregate call by a slot the group's output row carries, and each grouping
@@ -221,7 +205,7 @@ export class BoundAggregate {
     });
     this.fns = this.calls.map((c, i) => aggFn(c, slotFields[i]!.dataType));
     this.argEvals = this.calls.map((c) => (c.child instanceof Star ? () => 1 : argEval(c, c.child.bind(ctx))));
-    const groupFields = groups.map((g) => new StructField(g.name, g.bound.window ? g.bound.type : g.bound.type));
+    const groupFields = groups.map((g) => new StructField(g.name, g.bound.type));
     this.slotTypes = slotFields.map((f) => f.dataType);
     const slotSchema = new StructType([...groupFields, ...slotFields]);
     this.outputs = outExprs.map((e) => e.bind({ ...ctx, schema: slotSchema }));
@@ -327,14 +311,9 @@ function unalias(e: Expr): Expr {
   return e instanceof Alias ? e.child : e;
 }
 
-function bindGroup(e: Expr, ctx: BindContext): Bound & { window: boolean } {
-  const inner = unalias(e);
-  if (inner instanceof WindowExpr) {
-    const b = inner.bind(ctx);
-    return { type: (b.type as unknown as { elementType: DataType }).elementType, eval: b.eval, window: true };
-  }
+function bindGroup(e: Expr, ctx: BindContext): Bound {
   for (const n of walkExpr(e)) if (n instanceof AggregateCall) throw new AnalysisException(`aggregate functions are not allowed in GROUP BY: ${e.name}`);
-  return { ...e.bind(ctx), window: false };
+  return e.bind(ctx);
 }
 
 /** Reads an aggregate's result from the slot row. */
