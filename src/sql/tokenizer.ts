@@ -1,6 +1,6 @@
 /**
  * The SQL tokenizer the expression parser reads: names, `quoted` names, numbers (10L, 1.5D,
- * 1e3), 'strings' and "strings" (backslash escapes, doubled quotes), operators; `--` and
+ * 1e3), 'strings' and "strings" (Spark's backslash escapes, doubled quotes), r'raw strings', operators; `--` and
  * bracketed comments are skipped. An unclosed string or comment and an unknown character fail
  * as ParseException naming the position.
  */
@@ -34,6 +34,14 @@ export function tokenize(text: string): Token[] {
       continue;
     }
     const start = i;
+    // Spark's raw literals, r'…' and R"…": no escapes at all (a regex's backslashes as typed).
+    if ((c === 'r' || c === 'R') && (text[i + 1] === "'" || text[i + 1] === '"')) {
+      const end = text.indexOf(text[i + 1]!, i + 2);
+      if (end < 0) throw new ParseException(`Syntax error at or near ${c} (position ${start}): unclosed string in "${text}"`, start, text);
+      out.push({ kind: 'string', text: text.slice(i + 2, end), pos: start });
+      i = end + 1;
+      continue;
+    }
     if (/[A-Za-z_]/.test(c)) {
       while (i < text.length && /[A-Za-z0-9_]/.test(text[i]!)) i++;
       out.push({ kind: 'ident', text: text.slice(start, i), pos: start });
@@ -53,9 +61,9 @@ export function tokenize(text: string): Token[] {
         if (i >= text.length) throw new ParseException(`Syntax error at or near ${c} (position ${start}): unclosed ${c === '`' ? 'backquote' : 'string'} in "${text}"`, start, text);
         const d = text[i]!;
         if (d === '\\' && c !== '`') {
-          const n = text[i + 1] ?? '';
-          s += n === 'n' ? '\n' : n === 't' ? '\t' : n;
-          i += 2;
+          const [unescaped, length] = unescapeAt(text, i);
+          s += unescaped;
+          i += length;
           continue;
         }
         if (d === c) {
@@ -80,6 +88,28 @@ export function tokenize(text: string): Token[] {
   }
   out.push({ kind: 'eof', text: '', pos: text.length });
   return out;
+}
+
+/** Single-character escapes, as Spark's unescapeSQLString reads them; any other character stands for itself. */
+const ESCAPES: Record<string, string> = { '0': '\u0000', b: '\b', n: '\n', r: '\r', t: '\t', Z: '\u001A', '%': '\\%', _: '\\_' };
+
+/**
+ * The backslash escape at `text[i]`: what it stands for and how many characters it takes, as
+ * Spark's unescapeSQLString: \uXXXX, \UXXXXXXXX (as UTF-16), three octal digits [01][0-7][0-7],
+ * then one character. `\%` and `\_` keep their backslash, so that LIKE reads them as literal
+ * characters (MySQL's rule, which Spark follows).
+ */
+function unescapeAt(text: string, i: number): [string, number] {
+  const n = text[i + 1] ?? '';
+  if (n === 'u' && /^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) return [String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16)), 6];
+  if (n === 'U' && /^[0-9A-Fa-f]{8}$/.test(text.slice(i + 2, i + 10))) {
+    const cp = parseInt(text.slice(i + 2, i + 10), 16);
+    // Spark's arithmetic, surrogates cut to 16 bits as Java's char does (even past U+10FFFF).
+    if (cp < 0x10000) return [String.fromCharCode(cp), 10];
+    return [String.fromCharCode((Math.floor((cp - 0x10000) / 0x400) + 0xd800) & 0xffff, (((cp - 0x10000) % 0x400) + 0xdc00) & 0xffff), 10];
+  }
+  if (/^[01][0-7]{2}$/.test(text.slice(i + 1, i + 4))) return [String.fromCharCode(parseInt(text.slice(i + 1, i + 4), 8)), 4];
+  return [ESCAPES[n] ?? n, 2];
 }
 
 function skipBracketedComment(text: string, start: number): number {
