@@ -18,6 +18,7 @@ import { arity, literalArg, strict1, text1, type ScalarImpl } from './scalarKit.
 import { TEXT_FUNCTIONS } from './textFunctions.js';
 import { NUMBER_FUNCTIONS } from './numberFunctions.js';
 import { ARRAY_FUNCTIONS } from './arrayFunctions.js';
+import { DATE_FUNCTIONS, DATE_NAMED_DEFAULTS } from './dateFunctions.js';
 import { javaRegExp } from './javaRegex.js';
 
 const SCALARS: Record<string, ScalarImpl> = {
@@ -151,6 +152,7 @@ const SCALARS: Record<string, ScalarImpl> = {
   ...NUMBER_FUNCTIONS,
   ceiling: NUMBER_FUNCTIONS.ceil!,
   ...ARRAY_FUNCTIONS,
+  ...DATE_FUNCTIONS,
 };
 
 /** Arguments Spark writes into a call's generated name when they were left out (`round(v, 0)`). */
@@ -160,6 +162,7 @@ const NAMED_DEFAULTS: Record<string, string[]> = {
   regexp_replace: ['', '', '', '1'],
   regexp_extract: ['', '', '1'],
   round: ['', '0'],
+  ...DATE_NAMED_DEFAULTS,
 };
 
 /** concat of arrays: their elements in order, as an array of their wider element type; null when one is null. */

@@ -90,6 +90,66 @@ export function timestamp_seconds(c: ColumnOrName): Column {
 export function date_format(c: ColumnOrName, format: string): Column {
   return new Column(resolveFunction('date_format', [nameExpr(c), new Literal(format)]));
 }
+/** to_date(col, format?): CAST(col AS DATE), or with a pattern the day of to_timestamp(col, format). */
+export function to_date(c: ColumnOrName, format?: string): Column {
+  const args = [nameExpr(c)];
+  if (format !== undefined) args.push(new Literal(format));
+  return new Column(resolveFunction('to_date', args));
+}
+export const year = (c: ColumnOrName): Column => call('year', c);
+export const quarter = (c: ColumnOrName): Column => call('quarter', c);
+export const month = (c: ColumnOrName): Column => call('month', c);
+export const dayofmonth = (c: ColumnOrName): Column => call('dayofmonth', c);
+export const day = (c: ColumnOrName): Column => call('day', c);
+/** 1 = Sunday … 7 = Saturday. */
+export const dayofweek = (c: ColumnOrName): Column => call('dayofweek', c);
+export const dayofyear = (c: ColumnOrName): Column => call('dayofyear', c);
+/** The ISO week (weeks start on Monday; week 1 has more than 3 days). */
+export const weekofyear = (c: ColumnOrName): Column => call('weekofyear', c);
+export const hour = (c: ColumnOrName): Column => call('hour', c);
+export const minute = (c: ColumnOrName): Column => call('minute', c);
+export const second = (c: ColumnOrName): Column => call('second', c);
+export const last_day = (date: ColumnOrName): Column => call('last_day', date);
+/** next_day(date, 'Mon'): the first such day after the date. */
+export function next_day(date: ColumnOrName, dayOfWeek: string): Column {
+  return new Column(resolveFunction('next_day', [nameExpr(date), new Literal(dayOfWeek)]));
+}
+/** date_add(start, days): `days` an int or an int column. */
+export function date_add(start: ColumnOrName, days: ColumnOrName | number): Column {
+  return new Column(resolveFunction('date_add', [nameExpr(start), typeof days === 'number' ? new Literal(days) : nameExpr(days)]));
+}
+export function date_sub(start: ColumnOrName, days: ColumnOrName | number): Column {
+  return new Column(resolveFunction('date_sub', [nameExpr(start), typeof days === 'number' ? new Literal(days) : nameExpr(days)]));
+}
+/** datediff(end, start): days from start to end. */
+export const datediff = (end: ColumnOrName, start: ColumnOrName): Column => call('datediff', end, start);
+export function add_months(start: ColumnOrName, months: ColumnOrName | number): Column {
+  return new Column(resolveFunction('add_months', [nameExpr(start), typeof months === 'number' ? new Literal(months) : nameExpr(months)]));
+}
+/** months_between(date1, date2, roundOff = true): positive when date1 is later. */
+export function months_between(date1: ColumnOrName, date2: ColumnOrName, roundOff = true): Column {
+  return new Column(resolveFunction('months_between', [nameExpr(date1), nameExpr(date2), new Literal(roundOff)]));
+}
+/** unix_timestamp(): the query's current time; unix_timestamp(col, format = 'yyyy-MM-dd HH:mm:ss'): BIGINT seconds. */
+export function unix_timestamp(timestamp?: ColumnOrName, format = 'yyyy-MM-dd HH:mm:ss'): Column {
+  if (timestamp === undefined) return call('unix_timestamp');
+  return new Column(resolveFunction('unix_timestamp', [nameExpr(timestamp), new Literal(format)]));
+}
+/** to_unix_timestamp(col, format?): PySpark's takes the format as a Column (`lit('yyyy-MM-dd')`); it must be a literal. */
+export function to_unix_timestamp(timestamp: ColumnOrName, format?: Column): Column {
+  return new Column(resolveFunction('to_unix_timestamp', format === undefined ? [nameExpr(timestamp)] : [nameExpr(timestamp), format.expr]));
+}
+export function from_unixtime(timestamp: ColumnOrName, format = 'yyyy-MM-dd HH:mm:ss'): Column {
+  return new Column(resolveFunction('from_unixtime', [nameExpr(timestamp), new Literal(format)]));
+}
+/** date_trunc(format, timestamp): 'year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', … */
+export function date_trunc(format: string, timestamp: ColumnOrName): Column {
+  return new Column(resolveFunction('date_trunc', [new Literal(format), nameExpr(timestamp)]));
+}
+/** trunc(date, format): 'year', 'quarter', 'month' or 'week'; another unit gives null. */
+export function trunc(date: ColumnOrName, format: string): Column {
+  return new Column(resolveFunction('trunc', [nameExpr(date), new Literal(format)]));
+}
 /** split(str, pattern, limit = -1): `pattern` is a regular expression, as Spark's. */
 export function split(c: ColumnOrName, pattern: string, limit = -1): Column {
   return new Column(resolveFunction('split', [nameExpr(c), new Literal(pattern), new Literal(limit)]));
