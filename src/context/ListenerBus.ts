@@ -33,6 +33,11 @@ export class ListenerBus {
 
   add(listener: StreamingListener): void {
     if (listener === null || typeof listener !== 'object') throw new TypeError('a StreamingListener must be an object');
+    // A callback that is not a function would be skipped at every event, silently.
+    for (const method of Object.values(methodOf)) {
+      const fn = listener[method];
+      if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`a StreamingListener's ${method} must be a function, got ${fn === null ? 'null' : typeof fn}`);
+    }
     this.listeners.push(listener);
   }
 

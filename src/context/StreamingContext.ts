@@ -54,7 +54,7 @@ import { defaultWorkers, WorkerPool, type JobRef } from '../workers/WorkerPool.j
 import { batchGrid } from './batchGrid.js';
 import { isPoolThread } from './poolThread.js';
 import { ManualClock, SystemClock, type Clock } from './Clock.js';
-import { JobScheduler, type BatchHooks } from './JobScheduler.js';
+import { errorMessage, JobScheduler, type BatchHooks } from './JobScheduler.js';
 import { ListenerBus } from './ListenerBus.js';
 import type { ContextAttachment } from './attachments.js';
 import { checkOptionNames, type GetOrCreateOptions, type StreamingContextOptions, type StreamingContextState } from './options.js';
@@ -98,6 +98,9 @@ export class StreamingContext {
   /** Spark's spark.streaming.gracefulStopTimeout: how long a graceful stop waits for the batches due. */
   private readonly gracefulStopTimeoutMs: number;
   private readonly termination: Promise<void>;
+  /** Whether someone awaits the termination (else a failure is logged), and whether it has settled. */
+  private awaited = false;
+  private settled = false;
   private resolveTermination!: () => void;
   private rejectTermination!: (e: unknown) => void;
   private readonly receiverOptions: ReceiverContextOptions;
@@ -571,12 +574,18 @@ export class StreamingContext {
       return;
     }
     let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
     const tick = (): void => {
       this.scheduler.generateUpTo(clock.getTimeMillis());
-      timer = setTimeout(tick, Math.max(0, this.scheduler.nextBatchTime - clock.getTimeMillis()));
+      // A listener told of the batch (or a transform run to make it) may have stopped the
+      // context meanwhile, clearing the timer that had already fired: arm no other.
+      if (!stopped) timer = setTimeout(tick, Math.max(0, this.scheduler.nextBatchTime - clock.getTimeMillis()));
     };
     timer = setTimeout(tick, Math.max(0, this.scheduler.nextBatchTime - clock.getTimeMillis()));
-    this.stopTimer = () => clearTimeout(timer);
+    this.stopTimer = () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }
 
   /** Stop generating batches and the inputs. Graceful: first finish the batches already due. */
@@ -587,7 +596,9 @@ export class StreamingContext {
     if (typeof options !== 'boolean' && (options === null || typeof options !== 'object')) {
       throw new TypeError(`stop takes { graceful?: boolean } (or PySpark's stop(stopSparkContext, stopGraceFully)), got ${options === null ? 'null' : typeof options}`);
     }
-    const graceful = typeof options === 'boolean' ? stopGracefully === true : options.graceful === true;
+    const flag = typeof options === 'boolean' ? stopGracefully : options.graceful;
+    if (flag !== undefined && typeof flag !== 'boolean') throw new TypeError(`stop's graceful flag must be a boolean, got ${flag === null ? 'null' : typeof flag}`);
+    const graceful = flag === true;
     this.stopping ??= this.doStop(graceful);
     // Called from an output operation (`await ssc.stop()` in foreachRDD): the stop waits for
     // that very batch, which waits for this promise. Resolve once stopping has begun instead;
@@ -665,6 +676,7 @@ export class StreamingContext {
         errors.push(e);
       }
     }
+    this.settled = true;
     if (this.failure) this.rejectTermination(this.failure.error);
     else if (errors.length > 0) this.rejectTermination(errors[0]);
     else this.resolveTermination();
@@ -690,13 +702,18 @@ export class StreamingContext {
 
   /** A batch or listener failed: remember the first error, then stop; awaitTermination rejects with it. */
   private fail(error: unknown): void {
+    // Too late to reject awaitTermination (a listener failing after its stop completed): said, not lost.
+    if (this.settled) return void console.error(`[dstreams] an error after the streaming context stopped: ${errorMessage(error)}`);
     if (this.failure) return;
     this.failure = { error };
+    // Nobody awaits the termination (yet): as Spark's JobScheduler logs a failed job, so the error is seen.
+    if (!this.awaited) console.error(`[dstreams] the streaming context stops on an error: ${errorMessage(error)}`);
     void this.stop();
   }
 
   /** Resolves when the context stops; rejects with the error that stopped it. */
   awaitTermination(): Promise<void> {
+    this.awaited = true;
     return this.termination;
   }
 
@@ -706,6 +723,7 @@ export class StreamingContext {
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
       throw new RangeError(`timeout must be a number of milliseconds, got ${String(timeoutMs)}`);
     }
+    this.awaited = true;
     if (timeoutMs < 0 || timeoutMs === Infinity) return this.awaitTermination().then(() => true);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
