@@ -97,6 +97,8 @@ export {
 // The web UI, REST JSON and /metrics (the `ui` option) and `dstreams run`'s progress lines: registered on import.
 import './ui/index.js';
 export { WebUi, JobProgress, describeGraph, formatProgressLine, kafkaLag, type GraphNode } from './ui/index.js';
+// The checkpoint store's failures, each with a stable `code` (CORRUPT, LOCKED, INCOMPATIBLE_VERSION, GRAPH_MISMATCH, …).
+export { CheckpointError, type CheckpointErrorCode } from './util/checkpointErrors.js';
 // Waiting for Kafka / PostgreSQL as a program starts, one line per attempt (the CLI, the jobs, the examples).
 export { ServiceUnreachableError, waitForService, type WaitForServiceOptions } from './util/waitForService.js';
 export { waitForKafka, type WaitForKafkaOptions } from './kafka/reachable.js';

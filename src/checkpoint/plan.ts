@@ -9,6 +9,7 @@
 import type { Checkpointable } from '../dstream/Checkpointable.js';
 import type { DStream } from '../dstream/DStream.js';
 import type { DStreamGraph } from '../dstream/DStreamGraph.js';
+import { fail } from '../util/checkpointErrors.js';
 
 /** What the batch record says about each checkpointable stream (format 2), by stream key. */
 export interface StreamRecord {
@@ -62,7 +63,9 @@ interface MetaLike {
 /** Throws naming the first difference when the graph cannot resume from `meta`; else the plan. */
 export function planRestore(dir: string, graph: DStreamGraph, streams: CheckpointedStream[], meta: MetaLike): RestorePlan {
   if (meta.batchDuration !== graph.batchDuration) {
-    throw new Error(
+    throw fail(
+      'GRAPH_MISMATCH',
+      dir,
       `the graph does not match the checkpoint in ${dir}: batchDuration is ${graph.batchDuration} ms, the checkpoint has ${meta.batchDuration} ms`,
     );
   }
@@ -72,7 +75,7 @@ export function planRestore(dir: string, graph: DStreamGraph, streams: Checkpoin
   if (difference === undefined) return { from: new Map(keys.map((k) => [k, k])), dropped: [], log: [] };
 
   const mismatch = (why: string): Error =>
-    new Error(`the graph does not match the checkpoint in ${dir}: ${difference}${why ? `; ${why}` : ''}`);
+    fail('GRAPH_MISMATCH', dir, `the graph does not match the checkpoint in ${dir}: ${difference}${why ? `; ${why}` : ''}`);
   const stored = meta.states;
   if (stored === undefined) throw mismatch('');
   const unnamedNow = streams.find((s) => s.stateName === undefined && !graph.inputs.includes(s as never));
@@ -113,7 +116,9 @@ export function planRestore(dir: string, graph: DStreamGraph, streams: Checkpoin
       continue;
     }
     if (r.shape !== shape) {
-      throw new Error(
+      throw fail(
+        'GRAPH_MISMATCH',
+        dir,
         `named state "${s.stateName}" in the checkpoint in ${dir} was ${r.shape}, this graph has ${shape}: ` +
           'give the new operation another name to start it empty, or keep the old operation',
       );

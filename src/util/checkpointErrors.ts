@@ -24,7 +24,9 @@ export type CheckpointErrorCode =
   /** A key, stream id, slice time or blob name that the store does not accept. */
   | 'INVALID_ARGUMENT'
   /** The store has been closed. */
-  | 'CLOSED';
+  | 'CLOSED'
+  /** The job's graph differs from the one the checkpoint was written by, in a way it cannot resume from. */
+  | 'GRAPH_MISMATCH';
 
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';

@@ -8,6 +8,7 @@ import { Level } from 'level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointError, CheckpointStore, CLOSE_MARKER_FILE } from '../../src/checkpoint/index.js';
 import { ManualClock, Seconds, StreamingContext, SystemClock, type Clock, type RDD } from '../../src/index.js';
+import { CheckpointError as PublicCheckpointError } from '../../src/index.js';
 import { canonicalBatch, defineJob, expectedTotals } from '../fixtures/recovery-words.js';
 import { cleanupTempDirs, sleep, startJob, tempDir } from './helpers.js';
 
@@ -402,7 +403,10 @@ describe('a graph that does not match the checkpoint', () => {
       () => undefined,
       (e: unknown) => e as Error,
     );
-    expect(err).toBeInstanceOf(Error);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as CheckpointError).code).toBe('GRAPH_MISMATCH');
+    // The package's own export: a user can tell a changed job from a damaged store.
+    expect(err).toBeInstanceOf(PublicCheckpointError);
     expect(err!.message).toContain(dir);
     expect(err!.message).toContain('does not match the checkpoint');
     return err!;
