@@ -5,6 +5,7 @@
  * ListenerBus, the receivers) to the modules beside it: its options are in options.ts, where
  * its batches fall on the time axis in batchGrid.ts.
  */
+import { resolve as resolvePath } from 'node:path';
 import { EMPTY, type Observable } from 'rxjs';
 // Every operation a DStream has is attached by these modules (one file per operator, declaration
 // merging). Every stream belongs to a context, so loading them here means no DStream exists
@@ -490,6 +491,12 @@ export class StreamingContext {
       throw new TypeError('the create function given to getOrCreate must return a StreamingContext');
     }
     if (ssc.state !== 'initialized') throw new Error('the create function given to getOrCreate must not start the context');
+    if (ssc.checkpointDir !== undefined && resolvePath(ssc.checkpointDir) !== resolvePath(checkpointDir)) {
+      // Spark would checkpoint to the create function's directory and never find it again at a restart.
+      (options.log ?? ((line: string) => console.warn(`dstreams: ${line}`)))(
+        `the create function checkpoints to ${ssc.checkpointDir}; getOrCreate's directory ${checkpointDir} is used instead`,
+      );
+    }
     if (ssc.checkpointDir !== checkpointDir) ssc.checkpoint(checkpointDir);
     if (!(await CheckpointStore.exists(checkpointDir))) return ssc;
     const cp = await Checkpointer.open(ssc.graph, checkpointDir, ssc.appName, ssc.checkpointerOptions);
