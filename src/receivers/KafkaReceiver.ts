@@ -19,11 +19,15 @@
  *    Before, what was produced while the group formed (seconds) was never read, and neither was
  *    what came between a crash before the first commit and the restart. Each group join checks
  *    its partitions (their batches wait for it) and seeks back the ones that need it.
+ *  - under a rate limit (receiverMaxRate, backpressure), a fetch batch is stored in parts of a
+ *    tenth of a second's worth, each handed over once the last is admitted and committed once
+ *    stored: the records the limit holds back stay in Kafka, so a stop neither processes them
+ *    past the rate nor leaves them processed and uncommitted.
  *
  * `topics` maps a topic to its number of consumer "threads" (PySpark's createStream): their sum
  * is how many partitions the consumer processes at once (kafkajs `partitionsConsumedConcurrently`).
  */
-import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
 import type { KafkaRecord } from '../kafka/records.js';
 import { KafkaConfigError, type ResolvedKafkaParams } from '../kafka/params.js';
 import { Receiver } from './Receiver.js';
@@ -47,9 +51,12 @@ interface PartitionState {
   committed: number;
   /** The commit loop under way, if any (one at a time per partition). */
   committing: Promise<void> | undefined;
-  /** A store failed: nothing after it may be committed until the receiver restarts. */
+  /** A store failed (or the receiver stopped): nothing after it is stored or committed until the receiver restarts. */
   failed: boolean;
 }
+
+/** Records per store() at most (an unlimited rate: a fetch batch of small records in a few parts). */
+const PART_MAX = 10_000;
 
 export interface KafkaReceiverOptions {
   /** Pause taking more from Kafka once this many characters are handed to store() and not stored yet (default 16 Mi). */
@@ -197,43 +204,68 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
       this.partitions.set(key, st);
     }
     const state = st;
-    if (state.failed) return;
+    const messages = batch.messages;
+    // Under a rate limit a fetch batch (thousands of records) is stored in parts, the next part
+    // handed over only once the last is admitted: offsets are committed part by part, and the
+    // records the limit holds back stay in Kafka — a stop neither processes them past the rate
+    // nor leaves them processed and uncommitted (received again by the next run).
+    for (let i = 0; i < messages.length; ) {
+      if (gen !== this.generation || !isRunning() || isStale() || state.failed || this.isStopped()) return;
+      const end = Math.min(messages.length, i + this.partSize());
+      this.storePart(gen, consumer, state, messages, i, end);
+      i = end;
+      if (this.storeBacklogged) {
+        await this.storeAdmitted();
+        await heartbeat().catch(() => undefined);
+      }
+      // Keep memory bounded: wait while too much is in flight (the write-ahead log).
+      while (this.unsettledChars > this.maxUnsettledChars && gen === this.generation && isRunning()) {
+        await new Promise<void>((r) => this.waiters.push(r));
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  /** Records per store(): about a tenth of a second's worth at the rate limit, at most PART_MAX. */
+  private partSize(): number {
+    const rate = this.storeRate;
+    return Number.isFinite(rate) ? Math.min(PART_MAX, Math.max(1, Math.ceil(rate / 10))) : PART_MAX;
+  }
+
+  /** Stores messages[from, to) of a partition; once they are stored (in order), commits past them. */
+  private storePart(gen: number, consumer: Consumer, state: PartitionState, messages: KafkaMessage[], from: number, to: number): void {
     const records: KafkaRecord[] = [];
     let chars = 0;
-    for (const m of batch.messages) {
+    for (let i = from; i < to; i++) {
+      const m = messages[i]!;
       const k = m.key === null ? null : m.key.toString('utf8');
       const v = m.value === null ? '' : m.value.toString('utf8');
       records.push([k, v]);
       chars += v.length + (k?.length ?? 0) + 16;
     }
-    if (batch.messages.length === 0) return;
-    const next = Number(batch.messages[batch.messages.length - 1]!.offset) + 1;
+    const next = Number(messages[to - 1]!.offset) + 1;
     this.counts.received += records.length;
-    const stored = records.length > 0 ? this.store(records) : Promise.resolve();
     this.unsettledChars += chars;
-    const done = stored.then(
-      () => {
-        this.settle(chars);
-        if (gen !== this.generation || state.failed) return;
-        this.counts.stored += records.length;
-        state.stored = Math.max(state.stored, next);
-        this.onEvent?.({ type: 'stored', topic: state.topic, partition: state.partition, offset: next, records: records.length });
-        void this.commit(gen, consumer, state);
-      },
-      (e: unknown) => {
-        this.settle(chars);
-        if (gen !== this.generation) return;
-        state.failed = true;
-        if (!this.isStopped()) this.restart(`Could not store records of ${key} from Kafka`, e);
-      },
+    const outcome = this.store(records).then(
+      () => undefined,
+      (e: unknown) => ({ error: e }),
     );
-    // Stores of a partition settle in order (blocks are stored in order): chain them.
-    state.chain = state.chain.then(() => done);
-    // Keep memory bounded: wait while too much is in flight (a rate limit, the write-ahead log).
-    while (this.unsettledChars > this.maxUnsettledChars && gen === this.generation && isRunning()) {
-      await new Promise<void>((r) => this.waiters.push(r));
-      await heartbeat().catch(() => undefined);
-    }
+    void outcome.then(() => this.settle(chars));
+    // Outcomes are taken in store order: a stored offset is one every record below it was stored
+    // by, and a part that failed stops the ones after it (a stop rejects them) from counting.
+    state.chain = state.chain.then(async () => {
+      const failure = await outcome;
+      if (gen !== this.generation || state.failed) return;
+      if (failure) {
+        state.failed = true;
+        if (!this.isStopped()) this.restart(`Could not store records of ${state.topic}:${state.partition} from Kafka`, failure.error);
+        return;
+      }
+      this.counts.stored += records.length;
+      state.stored = Math.max(state.stored, next);
+      this.onEvent?.({ type: 'stored', topic: state.topic, partition: state.partition, offset: next, records: records.length });
+      void this.commit(gen, consumer, state);
+    });
   }
 
   private settle(chars: number): void {
@@ -253,7 +285,7 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
   private commit(gen: number, consumer: Consumer, st: PartitionState): Promise<void> {
     if (st.committing) return st.committing;
     const loop = (async () => {
-      while (gen === this.generation && !st.failed && st.stored > st.committed) {
+      while (gen === this.generation && st.stored > st.committed) {
         const offset = st.stored;
         try {
           await consumer.commitOffsets([{ topic: st.topic, partition: st.partition, offset: String(offset) }]);
@@ -283,7 +315,7 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
     // The loop under way goes on until the latest stored offset is committed (or a commit fails).
     if (st.committing) await st.committing;
     // Nothing under way now: commit what is left (a failed commit is tried once more).
-    if (gen === this.generation && !st.failed && st.stored > st.committed) await this.commit(gen, consumer, st);
+    if (gen === this.generation && st.stored > st.committed) await this.commit(gen, consumer, st);
   }
 
   async onStop(): Promise<void> {
@@ -298,8 +330,10 @@ export class KafkaReceiver extends Receiver<KafkaRecord> {
       new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
     ]);
     if (running) {
-      // Stop taking records, give the stores under way a moment to complete (the block being
-      // filled is cut within a block interval) and commit them, then leave the group.
+      // Stop taking records, give the stores under way a moment to complete and commit them, then
+      // leave the group. At the context's stop they have all settled already (the supervisor cuts
+      // the final block before calling onStop); at a restart the block being filled is cut within
+      // a block interval.
       try {
         consumer.pause(Object.keys(this.topics).map((topic) => ({ topic })));
       } catch {

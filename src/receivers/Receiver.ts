@@ -14,6 +14,8 @@
  * the log. It waits while the receiver's rate limit (maxRate, backpressure) holds them back, so a
  * receiver that awaits it (or pauses its source while `storeBacklogged` is true) keeps memory
  * bounded. It rejects when the receiver is not running (stopped, or between a restart's stop and start).
+ * At a stop, the records already handed to store() go into the final block (past the rate limit)
+ * and every store() has settled before onStop runs: onStop can acknowledge all that was stored.
  *
  * `restart(message, error?)` reports the error to listeners (onReceiverError), calls onStop(),
  * waits (back-off: 100 ms doubling up to the restart delay, 2 s by default) and calls onStart()
@@ -77,6 +79,21 @@ export abstract class Receiver<T> {
   }
 
   /**
+   * Resolves once every record passed to store() so far is admitted by the rate limit (at once
+   * when none is held back, or the receiver stopped) — before its block is written, unlike the
+   * store() promises. A source that can keep what it has not handed over (Kafka) hands the next
+   * part then, so the records the limit holds back stay at the source.
+   */
+  protected storeAdmitted(): Promise<void> {
+    return this.#host?.whenAdmitted() ?? Promise.resolve();
+  }
+
+  /** The rate limit store() admits records at, in records/s (Infinity: none); backpressure changes it. */
+  protected get storeRate(): number {
+    return this.#host?.rate ?? Infinity;
+  }
+
+  /**
    * Wall-clock ms when this input first started: the first run's start when the job resumed from
    * a checkpoint that kept it (getOrCreate), else this run's. What "from now on" means for a
    * receiver whose source has no position of its own yet (Kinesis at LATEST, before its leases
@@ -115,7 +132,11 @@ export interface ReceiverHost<T> {
   readonly receiverState: 'initialized' | 'started' | 'restarting' | 'stopped';
   readonly backlogged: boolean;
   readonly firstStartedAt: number;
+  /** The rate limit in records/s (Infinity: none). */
+  readonly rate: number;
   store(items: readonly T[]): Promise<void>;
+  /** Resolves once the records handed to store() so far are admitted by the rate limit. */
+  whenAdmitted(): Promise<void>;
   restart(message: string, error?: unknown): void;
   reportError(message: string, error: unknown): void;
   stopReceiver(message: string, error?: unknown): void;

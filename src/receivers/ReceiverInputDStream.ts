@@ -138,8 +138,12 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       graph.requireCheckpoint('the receiver write-ahead log (receiverWriteAheadLog)');
       this.generatedPosition = this.positionAfter;
     }
-    // Without the log nothing is recorded before a batch completes, but such a receiver's start time.
-    if (receiver.keepsStartTime) this.startingPosition = () => this.positionAfter(-Infinity);
+    // Without the log nothing is recorded before a batch completes, but such a receiver's start
+    // time. Always a function, so that a job resumed from a first run's start record with the
+    // option off is given that run's position (restoreStart passes it only to inputs that have
+    // one), its log turned on and read (start() refuses a log no resumed record refers to).
+    this.startingPosition = () =>
+      this.receiver.keepsStartTime || this.settings.writeAheadLog ? this.positionAfter(-Infinity) : undefined;
     this.replayCap = new BatchCap(graph.batchDuration);
   }
 
@@ -177,16 +181,17 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
   generatedPosition?: (lastCompletedTime: number) => ReceiverPosition;
 
   /**
-   * Set for a receiver that keeps its start time (Receiver.keepsStartTime), Checkpointable's
-   * startingPosition: a crash before the first batch completed restarts it from the same time.
+   * Checkpointable's startingPosition, for a receiver that keeps its start time
+   * (Receiver.keepsStartTime) or with the log on: a crash before the first batch completed
+   * restarts it from the same time, with the blocks logged (undefined otherwise: nothing to record).
    */
-  startingPosition?: () => ReceiverPosition;
+  startingPosition: () => ReceiverPosition | undefined;
 
   /**
-   * Turns the write-ahead log on against the options: the checkpoint resumed from was written
-   * with it on, or the log directory holds blocks (a checkpoint of an older version, or a crash
-   * before the first batch completed). Without it those blocks — stored, store() resolved — would
-   * be dropped.
+   * Turns the write-ahead log on against the options: the checkpoint (or first run's start
+   * record) resumed from was written with it on, or the log directory of a resumed job holds
+   * blocks (a checkpoint of an older version). Without it those blocks — stored, store()
+   * resolved — would be dropped.
    */
   private enableWriteAheadLog(why: string): void {
     if (this.settings.writeAheadLog) return;
@@ -195,26 +200,40 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
     console.warn(`dstreams: ${this.name}: the receiver write-ahead log stays on (receiverWriteAheadLog): ${why}`);
   }
 
-  /** Whether this stream's log directory under `dir` holds a log segment. */
-  private static async hasLog(dir: string, streamId: number): Promise<boolean> {
+  /** This stream's log directory under the checkpoint directory when it holds a log segment, else undefined. */
+  private async segmentedLog(): Promise<string | undefined> {
+    const dir = this.env.checkpointDir();
+    if (dir === undefined) return undefined;
+    const logDir = receivedDataDir(dir, this.id);
     try {
-      return (await fsp.readdir(receivedDataDir(dir, streamId))).some((n) => n.startsWith('log-'));
+      return (await fsp.readdir(logDir)).some((n) => n.startsWith('log-')) ? logDir : undefined;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
   }
 
   override async start(): Promise<void> {
     if (this.started) return;
+    const logged = await this.segmentedLog();
+    // getOrCreate over a first run killed before its start record was written (the receivers
+    // had stored): its log is that run's, read as before, from the start.
+    if (this.restored === undefined && logged !== undefined && this.env.resumes?.() !== true) {
+      // Spark's ReceivedBlockTracker reads its log only when the context recovers from a
+      // checkpoint. The blocks were stored (store() resolved, a source acknowledged them) and no
+      // batch processed them: replaying them into a job they may not belong to, or dropping them,
+      // are both wrong, so the start is refused, as a store holding a completed batch is.
+      throw new Error(
+        `checkpoint directory ${this.env.checkpointDir()} holds a receiver write-ahead log (${logged}) that no checkpoint this context resumes refers to: ` +
+          `records a run stored and never processed. Resume that run with StreamingContext.getOrCreate(dir, create) and the same input streams, ` +
+          'use an empty directory, or remove that log to drop those records',
+      );
+    }
     this.started = true;
     this.startedAt ??= Date.now();
     let firstId = 0;
-    if (!this.settings.writeAheadLog) {
-      const dir = this.env.checkpointDir();
-      if (dir !== undefined && (await ReceiverInputDStream.hasLog(dir, this.id))) {
-        this.enableWriteAheadLog(`${receivedDataDir(dir, this.id)} holds blocks a run with the log on stored`);
-      }
+    if (!this.settings.writeAheadLog && logged !== undefined) {
+      this.enableWriteAheadLog(`${logged} holds blocks a run with the log on stored`);
     }
     if (this.settings.writeAheadLog) {
       const dir = this.env.checkpointDir();
@@ -224,7 +243,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> implements Checkpoi
       this.wal = await FileWriteAheadLog.open<T>(receivedDataDir(dir, this.id));
       firstId = this.wal.maxRecoveredId + 1;
       // Without a restored position no batch of this stream ever completed (each completed batch
-      // commits one), so whatever the log holds was stored and never processed: replay it all.
+      // commits one): a resumed job's log holds what was stored and never processed, replayed all.
       const r = this.restored ?? { position: -1, pending: [] };
       // A batch re-runs with the blocks it had (Spark's ReceivedBlockTracker): none, for these.
       for (const t of r.empty ?? []) this.reserved.set(t, []);

@@ -30,6 +30,11 @@ export interface ReceiverEnvironment {
   readonly options: import('./options.js').ReceiverContextOptions;
   /** The checkpoint directory as set when the inputs start. */
   checkpointDir(): string | undefined;
+  /**
+   * Whether the context resumes that directory (StreamingContext.getOrCreate), whatever it held:
+   * then a log no checkpoint refers to is a first run's, killed before it recorded its start.
+   */
+  resumes?(): boolean;
   /** The streaming clock's time, for event infos. */
   now(): number;
   /** Delivers a receiver event to the listeners (onReceiverStarted / Error / Stopped) and events$. */
@@ -60,6 +65,8 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
   private readonly generator: BlockGenerator<T>;
   private readonly limiter: RateLimiter;
   private readonly queue: PendingStore<T>[] = [];
+  /** whenAdmitted() callers, resolved once the queue is empty. */
+  private admissionWaiters: Array<() => void> = [];
   private pumpTimer: NodeJS.Timeout | undefined;
   private restartTimer: { timer: NodeJS.Timeout; done: () => void } | undefined;
   private restarting: Promise<void> | undefined;
@@ -223,6 +230,16 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
     Promise.all(req.blocks).then(() => req.resolve(), req.reject);
   }
 
+  /** Resolves once every record handed to store() so far is admitted by the rate limit (ReceiverHost.whenAdmitted). */
+  whenAdmitted(): Promise<void> {
+    if (this.queue.length === 0) return RESOLVED;
+    return new Promise<void>((resolve) => this.admissionWaiters.push(resolve));
+  }
+
+  private admitted(): void {
+    for (const w of this.admissionWaiters.splice(0)) w();
+  }
+
   /** Admit queued records as the rate allows, in order. */
   private pump(): void {
     while (this.queue.length > 0) {
@@ -241,6 +258,7 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
       this.settle(req);
     }
     if (this.queue.length > 0) this.schedulePump();
+    else this.admitted();
   }
 
   private schedulePump(): void {
@@ -341,7 +359,14 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
 
   private stopping: Promise<void> | undefined;
 
-  /** Stops the receiver and block generation; the last records become a final block. */
+  /**
+   * Stops the receiver and block generation; the last records become a final block. The blocks
+   * come first, the receiver's onStop after: every store() it made has settled by then (the
+   * records the rate limit still held admitted, the final block cut and, with the log, written),
+   * so a receiver that acknowledges its source as stores settle (Kafka's commits) acknowledges
+   * everything the final batch processes. Once stopping, store() rejects: what the receiver still
+   * holds was not received (Spark: a receiver blocked on the rate limiter), its source keeps it.
+   */
   stop(_message = 'Stopped by the StreamingContext'): Promise<void> {
     this.stopping ??= (async () => {
       const was = this.state;
@@ -350,6 +375,17 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
         clearTimeout(this.restartTimer.timer);
         this.restartTimer.done();
       }
+      clearTimeout(this.pumpTimer);
+      this.pumpTimer = undefined;
+      // Records already accepted by store() are not dropped: admit them past the rate limit (a
+      // receiver that splits its stores, as Kafka's, keeps this to about one part).
+      for (const req of this.queue.splice(0)) {
+        this.generator.add(req.items, req.offset, req.items.length);
+        this.settle(req);
+      }
+      this.admitted();
+      this.generator.stop();
+      await this.walWrites.catch(() => undefined);
       const receiverStopped = (async () => {
         await this.restarting;
         await this.starting;
@@ -364,15 +400,6 @@ export class ReceiverSupervisor<T> implements ReceiverHost<T> {
             `stopping without waiting for it${what === 'onStart' ? ' (onStop runs once it returns)' : ''}`,
         );
       }
-      clearTimeout(this.pumpTimer);
-      this.pumpTimer = undefined;
-      // Records already accepted by store() are not dropped: admit them past the rate limit.
-      for (const req of this.queue.splice(0)) {
-        this.generator.add(req.items, req.offset, req.items.length);
-        this.settle(req);
-      }
-      this.generator.stop();
-      await this.walWrites.catch(() => undefined);
       if (was !== 'initialized') this.post('receiverStopped', false);
     })();
     return this.stopping;
