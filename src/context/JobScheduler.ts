@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { DStreamGraph, Job } from '../dstream/DStreamGraph.js';
-import { runAsJob } from '../rdd/jobWork.js';
+import { runAsJob, runTracking } from '../rdd/jobWork.js';
 import { settlesWithin } from '../util/sleep.js';
 import type { Clock } from './Clock.js';
 import type { ListenerBus } from './ListenerBus.js';
@@ -20,6 +20,8 @@ interface JobSet {
   submittedAt: number;
   /** Set when generating the batch already failed (e.g. a transform function threw). */
   generationError?: unknown;
+  /** The async work of actions its generation ran (a transform function's rdd.foreach): waited for before its jobs. */
+  generationWork?: Promise<void>;
 }
 
 /** Steps of a batch's life the rest of the system can take part in (checkpoints, receivers). */
@@ -159,8 +161,13 @@ export class JobScheduler {
       set.generationError = prepareError;
     } else {
       try {
-        this.graph.computeInputs(time);
-        set.jobs = this.graph.generateJobs(time);
+        // A transform function runs here and may run an action: its async work fails this batch, not the process.
+        const generated = runTracking(() => {
+          this.graph.computeInputs(time);
+          return this.graph.generateJobs(time);
+        });
+        set.jobs = generated.value;
+        set.generationWork = generated.work;
       } catch (error) {
         // `throw undefined` must fail the batch too, not read as "no error".
         set.generationError = error ?? new Error(`generating batch ${time} failed with ${String(error)}`);
@@ -194,7 +201,11 @@ export class JobScheduler {
       try {
         await this.runJobSet(set);
       } catch (error) {
-        if (this.leftBehind) return; // the context stopped without it: its failure is nobody's
+        if (this.leftBehind) {
+          // The context stopped without it: its failure fails nothing any more, but is said, not lost.
+          console.warn(`[dstreams] batch ${set.time}, left running by the stop, failed afterwards: ${oneLine(error)}`);
+          return;
+        }
         this.failure = { error };
         this.queue.length = 0;
         this.onFailure(error);
@@ -213,6 +224,11 @@ export class JobScheduler {
     this.bus.post({ type: 'batchStarted', info: { ...info } });
 
     let firstError: unknown = set.generationError;
+    const generationWork = set.generationWork;
+    if (firstError === undefined && generationWork !== undefined) {
+      // As Spark's generation blocks on a transform's action: its work is part of generating the batch.
+      firstError = await attempt(() => generationWork, `generating batch ${time}`);
+    }
     if (firstError === undefined) {
       firstError = await attempt(async () => {
         for (const h of this.hooks) await h.onBatchGenerated?.(time);
@@ -224,12 +240,16 @@ export class JobScheduler {
     if (firstError === undefined) {
       for (const [index, job] of set.jobs.entries()) {
         // A non-graceful stop left this batch behind: nothing more of it runs, nor completes.
-        if (this.leftBehind) return;
+        if (this.leftBehind) break;
         const error = await this.runJob(job, index);
         if (error !== undefined && firstError === undefined) firstError = error;
       }
     }
-    if (this.leftBehind) return;
+    if (this.leftBehind) {
+      // Its failure goes to runQueue, which only reports it (the batch completes nothing).
+      if (firstError !== undefined) throw firstError;
+      return;
+    }
 
     const processingDelay = Math.round(performance.now() - startedAt);
     const completed: CompletedBatchInfo = {
@@ -368,6 +388,12 @@ async function attempt(f: () => Promise<void>, what: string): Promise<unknown> {
   } catch (e) {
     return e ?? new Error(`${what} failed with ${String(e)}`);
   }
+}
+
+/** An error in one line: its name and message, without the stack. */
+function oneLine(e: unknown): string {
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return text.replace(/\s*\n\s*/g, ' ');
 }
 
 export function errorMessage(e: unknown): string {

@@ -86,6 +86,8 @@ export class StreamingContext {
   /** The open checkpoint store (from start() or getOrCreate), and what it recovered, if anything. */
   private checkpointer: Checkpointer | undefined;
   private recovered: { meta: CheckpointMeta; plan: RestorePlan; skipMissedBatches: boolean } | undefined;
+  /** Made by getOrCreate: the context resumes its checkpoint directory, whatever it holds. */
+  private resumes = false;
   /**
    * @internal Set before start() when this run's state is seeded from results up to that batch
    * (resumeFromSink starting from a sink's table): its start record says so, and a restart does
@@ -266,6 +268,7 @@ export class StreamingContext {
     const env: ReceiverEnvironment = {
       options: this.receiverOptions,
       checkpointDir: () => this.graph.checkpointDir,
+      resumes: () => this.resumes,
       now: () => this.clock.getTimeMillis(),
       post: (event) => this.bus.post(event),
     };
@@ -498,6 +501,7 @@ export class StreamingContext {
       );
     }
     if (ssc.checkpointDir !== checkpointDir) ssc.checkpoint(checkpointDir);
+    ssc.resumes = true;
     if (!(await CheckpointStore.exists(checkpointDir))) return ssc;
     const cp = await Checkpointer.open(ssc.graph, checkpointDir, ssc.appName, ssc.checkpointerOptions);
     try {

@@ -3,6 +3,8 @@
  * block until every partition ran; here their functions may be async and a foreachRDD function
  * may drop the promise they return, so the output operation they run in waits for that work
  * itself: the batch completes only once it settled, and a failure of it fails the batch.
+ * The same holds for a batch's generation (runTracking): a transform function that runs an action
+ * runs it then, and its batch waits for that work as Spark's generation blocks on the action.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -32,19 +34,49 @@ export async function runAsJob(run: () => void | Promise<void>): Promise<void> {
     error = { error: e };
   }
   // Even when `run` failed: its partitions still being written must not outlive the batch.
-  for (let i = 0; i < work.pending.length; i++) await work.pending[i].then(ignore, ignore);
-  work.open = false;
+  await settle(work);
   error ??= work.failure;
   if (error) throw error.error;
 }
 
-/** True inside an output operation run by runAsJob that has not finished yet. */
+/** Waits for every piece of work registered (work registering more included), then closes it. */
+async function settle(work: JobWork): Promise<void> {
+  for (let i = 0; i < work.pending.length; i++) await work.pending[i].then(ignore, ignore);
+  work.open = false;
+}
+
+/**
+ * Runs `run` at once (synchronously: a batch's generation, whose transform functions may run
+ * actions) and returns what it returned, with the promise of the work its actions started — as
+ * runAsJob's, it settles once that work has and rejects with the work's first failure. That
+ * promise is handled already (a batch a stop drops never awaits it); await it to see the failure.
+ */
+export function runTracking<T>(run: () => T): { value: T; work: Promise<void> } {
+  const work: JobWork = { pending: [], open: true };
+  const settled = (): Promise<void> =>
+    settle(work).then(() => {
+      if (work.failure) throw work.failure.error;
+    });
+  let value: T;
+  try {
+    value = currentJob.run(work, run);
+  } catch (e) {
+    // `run` failed, which fails its batch: the work it started is still waited for and closed, its failure handled.
+    void settled().catch(ignore);
+    throw e;
+  }
+  const done = settled();
+  done.catch(ignore);
+  return { value, work: done };
+}
+
+/** True inside an output operation run by runAsJob, or a generation run by runTracking, that has not finished yet. */
 export function insideJob(): boolean {
   return currentJob.getStore()?.open === true;
 }
 
 /**
- * Makes the output operation running, if any, wait for `p` and fail with its failure. The
+ * Makes the output operation (or generation) running, if any, wait for `p` and fail with its failure. The
  * rejection is handled here at once either way: a partition failing while others still run (or
  * a caller that awaits only their whole) leaves nothing unhandled.
  */

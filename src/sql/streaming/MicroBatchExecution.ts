@@ -39,6 +39,18 @@ import { WatermarkTracker, type WatermarkPolicy, type WatermarkState } from './W
 /** Engine time per micro-batch: batch N runs at (N + 1) × BATCH. */
 export const BATCH = 1000;
 
+/**
+ * A sink write that failed once stop() had closed the sink under it: the stop's doing (Spark's
+ * isInterruptedByStop), so the query stopped rather than failed. Only these are excused: any
+ * other error of a batch (a foreachBatch function's, after `await query.stop()` too) fails it.
+ */
+class InterruptedByStop extends Error {
+  constructor(sink: string, cause: unknown) {
+    super(`stop() closed ${sink} while it wrote the batch: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'InterruptedByStop';
+  }
+}
+
 export interface ExecutionOptions {
   id: string;
   runId: string;
@@ -75,6 +87,8 @@ export class MicroBatchExecution {
   private lastTimings = { addBatch: 0 };
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /** Set once stop() began closing the sink: a write failing from then on was interrupted by it. */
+  private sinkClosedByStop = false;
   /** Why the engine's context stopped, once it failed. */
   private engineFailure: { error: unknown } | undefined;
 
@@ -150,7 +164,11 @@ export class MicroBatchExecution {
       this.lastOutputRows = rows.length;
       const batch: BatchOutput = { batchId: time / BATCH - 1, rows, schema: root.schema, mode };
       const t0 = performance.now();
-      await this.o.sink.addBatch(batch);
+      try {
+        await this.o.sink.addBatch(batch);
+      } catch (e) {
+        throw this.sinkClosedByStop ? new InterruptedByStop(this.o.sink.description, e) : e;
+      }
       this.lastTimings.addBatch = performance.now() - t0;
     });
   }
@@ -219,8 +237,8 @@ export class MicroBatchExecution {
       this.checkEngine();
     } catch (e) {
       // stop() interrupted the batch (it closed the sink under it): the batch runs again after a
-      // restart, and the query stopped rather than failed.
-      if (this.stopped) return false;
+      // restart, and the query stopped rather than failed. Any other error fails the query.
+      if (e instanceof InterruptedByStop) return false;
       throw e;
     }
     this.input.commit(time);
@@ -319,6 +337,7 @@ export class MicroBatchExecution {
     // As Spark's stop() interrupts the batch running, the sink is closed first: a write that waits
     // (PostgreSQL away and the sink retrying, or a lock held) fails now — its transaction rolls
     // back — instead of holding the stop for the sink's whole retry budget.
+    this.sinkClosedByStop = this.o.sink.close !== undefined;
     const closing = this.o.sink.close?.().then(
       () => undefined,
       (e: unknown) => ({ error: e }),
