@@ -38,6 +38,11 @@
  *   figure several times slower than a quiet machine's; only that the harness works): Spark
  *   187 k words/s (cold run 83 k), dstreams 1 thread 560 k, 2 threads 376 k; all counts exact.
  *   Issue 15 measured, at 100 MB on a quiet machine: dstreams 5.7 M words/s, Spark 3.8 M.
+ * - Dec 5, 22:02, 100 MB, 3 rounds, quiet (load 1.2 before, 2.0 after): Spark 2.20 M words/s
+ *   (cold 1.25 M), dstreams 1 thread 3.36 M (1.53x Spark), 2 threads 5.58 M (2.53x Spark); all
+ *   counts exact. The VM ran slow then: bench/latency.ts at 1 M records/s gave p99 0.74-1.46 s with
+ *   this code and 1.0 s with the code of the session's start, back to back (65-91 ms a session
+ *   before), so the ratios say more than the words/s.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
