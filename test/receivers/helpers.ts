@@ -1,4 +1,5 @@
 // Helpers of the receiver tests: real TCP servers, temporary directories, waiting, reference counts.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { freePort } from '../helpers/ports.js';
@@ -157,4 +158,25 @@ export class ManualReceiver<T> extends Receiver<T> {
   put(x: T | T[]): Promise<void> {
     return this.store(x);
   }
+}
+
+/**
+ * Runs test/receivers/wal-child.ts, which stores records 0..n-1 with the write-ahead log on, and
+ * SIGKILLs it before any batch completed. `cleanups` gets the child's end (a test that fails first).
+ */
+export async function walChildKilledBeforeFirstBatch(dir: string, n: number, cleanups: Array<() => Promise<void> | void>): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/receivers/wal-child.ts'), dir, String(n), 'before-batch'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += String(d)));
+  await waitFor(() => out.includes(`STORED ${n}`), `the child to store ${n} records`, 120_000);
+  child.kill('SIGKILL');
+  await exited;
 }

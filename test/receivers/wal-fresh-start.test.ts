@@ -3,12 +3,11 @@
 // a directory holding another run's log (killed before any batch completed) refuses to start, as
 // it refuses a directory holding a completed batch, instead of replaying those records into its
 // first batch — with the option off too, which the log used to turn on.
-import { spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
 import { ManualClock, StreamingContext } from '../../src/index.js';
-import { ManualReceiver, ROOT, tempDir, waitFor } from './helpers.js';
+import { ManualReceiver, tempDir, walChildKilledBeforeFirstBatch } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -16,23 +15,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** test/receivers/wal-child.ts stores records 0-1499 with the log on, then is SIGKILLed before any batch. */
-async function killedBeforeFirstBatch(dir: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/receivers/wal-child.ts'), dir, '1500', 'before-batch'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: ROOT,
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += String(d)));
-  await waitFor(() => out.includes('STORED 1500'), 'the child to store 1500 records', 120_000);
-  child.kill('SIGKILL');
-  await exited;
-}
+const killedBeforeFirstBatch = (dir: string): Promise<void> => walChildKilledBeforeFirstBatch(dir, 1500, cleanups);
 
 function context(clock: ManualClock, wal: boolean, got: Map<number, string[]>): StreamingContext {
   const c = new StreamingContext({ batchDuration: 1000, clock, receiverWriteAheadLog: wal, blockInterval: 20 });

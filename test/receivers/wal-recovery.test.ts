@@ -2,7 +2,6 @@
 // blocks it held the first time (recorded before its output ran); a damaged segment fails
 // recovery naming the file and offset instead of dropping what follows; a job resumed with the
 // option off still reads the log the checkpoint's run wrote.
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -17,7 +16,7 @@ import {
   type ReceiverEnvironment,
 } from '../../src/receivers/index.js';
 import { runChild } from '../helpers/child.js';
-import { ManualReceiver, ROOT, tempDir, waitFor } from './helpers.js';
+import { ManualReceiver, tempDir, walChildKilledBeforeFirstBatch } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -239,20 +238,7 @@ describe('a job resumed with receiverWriteAheadLog off', () => {
   it('reads the log after a SIGKILL before the first batch completed (only a start record in the store)', { timeout: 180_000 }, async () => {
     const { dir, remove } = tempDir();
     cleanups.push(remove);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/receivers/wal-child.ts'), dir, '1500', 'before-batch'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: ROOT,
-    });
-    const exited = new Promise((r) => child.once('exit', r));
-    cleanups.push(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    await waitFor(() => out.includes('STORED 1500'), 'the child to store 1500 records', 120_000);
-    child.kill('SIGKILL');
-    await exited;
+    await walChildKilledBeforeFirstBatch(dir, 1500, cleanups);
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const clock = new ManualClock();
     const { ssc, got } = await resume(dir, false, clock);
