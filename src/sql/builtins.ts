@@ -13,24 +13,20 @@ import { toJsonText } from './jsonWrite.js';
 import { WindowExpr } from './timeWindow.js';
 import { ArrayType, DataType, DateValue, StructType, Types, isNumeric, toSchema } from './types.js';
 import { compileFormatter, compileParser } from './datetimePatterns.js';
-import { castValue, longAbs, typedString } from './values.js';
+import { castValue, longAbs } from './values.js';
 import { arity, literalArg, strict1, text1, type ScalarImpl } from './scalarKit.js';
-import { TEXT_FUNCTIONS } from './textFunctions.js';
+import { TEXT_FUNCTIONS, trimName } from './textFunctions.js';
 import { NUMBER_FUNCTIONS } from './numberFunctions.js';
 import { ARRAY_FUNCTIONS } from './arrayFunctions.js';
 import { DATE_FUNCTIONS, DATE_NAMED_DEFAULTS } from './dateFunctions.js';
-import { javaRegExp } from './javaRegex.js';
+import { DEFAULT_PATTERN, patternArg } from './dateKit.js';
 
 const SCALARS: Record<string, ScalarImpl> = {
-  lower: text1(Types.STRING, (s) => s.toLowerCase()),
-  upper: text1(Types.STRING, (s) => s.toUpperCase()),
-  // Spark's trim functions remove spaces (U+0020) only; JS trim() would take tabs and newlines too.
-  trim: text1(Types.STRING, (s) => s.replace(/^ +| +$/g, '')),
-  ltrim: text1(Types.STRING, (s) => s.replace(/^ +/, '')),
-  rtrim: text1(Types.STRING, (s) => s.replace(/ +$/, '')),
+  lower: text1('lower', Types.STRING, (s) => s.toLowerCase()),
+  upper: text1('upper', Types.STRING, (s) => s.toUpperCase()),
   // Characters (code points), as Spark counts them, not UTF-16 units; bytes of a binary.
   length: (args, ctx, raw) => {
-    const text = text1(Types.INTEGER, (s) => codePoints(s))(args, ctx, raw);
+    const text = text1('length', Types.INTEGER, (s) => codePoints(s))(args, ctx, raw);
     const ae = args[0]!.eval;
     return { type: Types.INTEGER, eval: (r) => { const v = ae(r); return Buffer.isBuffer(v) ? v.length : text.eval(r); } };
   },
@@ -46,36 +42,10 @@ const SCALARS: Record<string, ScalarImpl> = {
     }
     return { type: Types.STRING, eval: (r) => concatValues(args.map((a) => a.eval(r)), types) };
   },
-  // Spark's coalesce coercion: every argument is cast to their wider common type (coalesce(int, 0.5) is a double).
-  coalesce: (args, _ctx, raw) => {
-    const type = branchType(args.map((a) => a.type), 'coalesce', new ScalarCall('coalesce', raw).name);
-    const evals = args.map((a) => castTo(a, type));
-    return {
-      type,
-      eval: (r) => {
-        for (const e of evals) {
-          const v = e(r);
-          if (v !== null && v !== undefined) return v;
-        }
-        return null;
-      },
-    };
-  },
-  split: (args, _ctx, raw) => {
-    const pattern = String(literalArg(raw[1], 'split', 'the pattern'));
-    const limit = raw[2] === undefined ? -1 : Number(literalArg(raw[2], 'split', 'the limit'));
-    const f = splitter(pattern, limit);
-    const ae = args[0]!.eval;
-    const from = args[0]!.type;
-    return {
-      type: new ArrayType(Types.STRING),
-      eval: (r) => {
-        const v = ae(r);
-        // Not a string: its text as Spark casts it (a timestamp is 2017-11-04 10:00:00).
-        return v === null || v === undefined ? null : f(typeof v === 'string' ? v : typedString(v, from));
-      },
-    };
-  },
+  coalesce: coalesce('coalesce'),
+  // nvl and ifnull are coalesce of two, named as written (`nvl(a, b)`).
+  nvl: coalesce('nvl', 2),
+  ifnull: coalesce('ifnull', 2),
   from_json: (args, _ctx, raw) => {
     arity('from_json', raw, 2, 3);
     const s = literalArg(raw[1], 'from_json', 'the schema');
@@ -93,7 +63,9 @@ const SCALARS: Record<string, ScalarImpl> = {
       },
     };
   },
-  to_json: ([a]) => {
+  to_json: (args) => {
+    arity('to_json', args, 1);
+    const a = args[0];
     const ae = a!.eval;
     const t = a!.type; // a double 2.0 is written 2.0, as Spark does
     return {
@@ -112,7 +84,10 @@ const SCALARS: Record<string, ScalarImpl> = {
   to_timestamp: (args, _ctx, raw) => {
     const ae = args[0]!.eval;
     if (raw[1] === undefined) return { type: Types.TIMESTAMP, eval: (r) => castValue(ae(r), Types.TIMESTAMP) };
-    const parse = compileParser(String(literalArg(raw[1], 'to_timestamp', 'the format')));
+    arity('to_timestamp', raw, 1, 2);
+    const pattern = patternArg(raw, 1, 'to_timestamp', DEFAULT_PATTERN);
+    if (pattern === null) return { type: Types.TIMESTAMP, eval: () => null }; // a NULL format: NULL, as Spark
+    const parse = compileParser(pattern);
     return {
       type: Types.TIMESTAMP,
       eval: (r) => {
@@ -126,9 +101,12 @@ const SCALARS: Record<string, ScalarImpl> = {
       },
     };
   },
-  timestamp_seconds: strict1(Types.TIMESTAMP, (v) => castValue(Number(v), Types.TIMESTAMP)),
+  timestamp_seconds: strict1('timestamp_seconds', Types.TIMESTAMP, (v) => castValue(Number(v), Types.TIMESTAMP)),
   date_format: (args, _ctx, raw) => {
-    const format = compileFormatter(String(literalArg(raw[1], 'date_format', 'the format')));
+    arity('date_format', raw, 2);
+    const pattern = patternArg(raw, 1, 'date_format', DEFAULT_PATTERN);
+    if (pattern === null) return { type: Types.STRING, eval: () => null }; // a NULL format: NULL, as Spark
+    const format = compileFormatter(pattern);
     const ae = args[0]!.eval;
     return {
       type: Types.STRING,
@@ -139,13 +117,15 @@ const SCALARS: Record<string, ScalarImpl> = {
     };
   },
   // Spark's abs keeps a number's type (an int wraps: abs(-2^31) is -2^31); a string is read as a double.
-  abs: ([a], _ctx, raw) => {
+  abs: (args, _ctx, raw) => {
+    arity('abs', raw, 1);
+    const a = args[0];
     const t = a!.type;
-    if (t === Types.STRING) return strict1(Types.DOUBLE, (v) => { const d = castValue(v, Types.DOUBLE) as number | null; return d === null ? null : Math.abs(d); })([a!], _ctx, raw);
+    if (t === Types.STRING) return strict1('abs', Types.DOUBLE, (v) => { const d = castValue(v, Types.DOUBLE) as number | null; return d === null ? null : Math.abs(d); })([a!], _ctx, raw);
     if (!isNumeric(t) && t !== Types.NULL) throw new AnalysisException(`abs: the argument must be a number, got ${t.simpleString()}`);
-    if (t === Types.INTEGER) return strict1(t, (v) => Math.abs(v as number) | 0)([a!], _ctx, raw);
-    if (t === Types.LONG) return strict1(t, (v) => longAbs(v as number | bigint))([a!], _ctx, raw);
-    return strict1(t === Types.NULL ? Types.DOUBLE : t, (v) => Math.abs(Number(v)))([a!], _ctx, raw);
+    if (t === Types.INTEGER) return strict1('abs', t, (v) => Math.abs(v as number) | 0)([a!], _ctx, raw);
+    if (t === Types.LONG) return strict1('abs', t, (v) => longAbs(v as number | bigint))([a!], _ctx, raw);
+    return strict1('abs', t === Types.NULL ? Types.DOUBLE : t, (v) => Math.abs(Number(v)))([a!], _ctx, raw);
   },
   ...TEXT_FUNCTIONS,
   substr: TEXT_FUNCTIONS.substring!,
@@ -164,6 +144,25 @@ const NAMED_DEFAULTS: Record<string, string[]> = {
   round: ['', '0'],
   ...DATE_NAMED_DEFAULTS,
 };
+
+/** Spark's coalesce coercion: every argument is cast to their wider common type (coalesce(int, 0.5) is a double). */
+function coalesce(fn: string, count?: number): ScalarImpl {
+  return (args, _ctx, raw) => {
+    if (count !== undefined) arity(fn, raw, count);
+    const type = branchType(args.map((a) => a.type), fn, new ScalarCall(fn, raw).name);
+    const evals = args.map((a) => castTo(a, type));
+    return {
+      type,
+      eval: (r) => {
+        for (const e of evals) {
+          const v = e(r);
+          if (v !== null && v !== undefined) return v;
+        }
+        return null;
+      },
+    };
+  };
+}
 
 /** concat of arrays: their elements in order, as an array of their wider element type; null when one is null. */
 function concatArrays(args: Bound[], name: string): Bound {
@@ -196,49 +195,17 @@ function codePoints(s: string): number {
   return n;
 }
 
-/**
- * Spark's split (UTF8String.split → Java's String.split with limit -1 for limit <= 0): limit > 0
- * gives at most `limit` pieces, the last holding the rest of the text verbatim; trailing empty
- * pieces are kept. An empty pattern splits into characters.
- */
-function splitter(pattern: string, limit: number): (s: string) => string[] {
-  if (pattern === '') return (s) => splitChars(s, limit);
-  // A plain single character with no limit splits without a RegExp (JS and Java agree there).
-  if (limit <= 0 && /^[^\\^$.|?*+()[\]{}]$/.test(pattern)) return (s) => s.split(pattern);
-  const re = javaRegExp(pattern, 'g', 'split');
-  return (s) => splitRegex(s, re, limit);
-}
-
-function splitRegex(s: string, re: RegExp, limit: number): string[] {
-  const out: string[] = [];
-  let index = 0;
-  for (const m of s.matchAll(re)) {
-    if (limit > 0 && out.length === limit - 1) break;
-    const end = m.index + m[0].length;
-    if (end === 0) continue; // Java: a zero-width match at the start gives no empty first piece
-    out.push(s.slice(index, m.index));
-    index = end;
-  }
-  out.push(s.slice(index));
-  return out;
-}
-
-function splitChars(s: string, limit: number): string[] {
-  const chars = Array.from(s);
-  if (chars.length === 0) return [''];
-  if (limit <= 0 || limit >= chars.length) return chars;
-  return [...chars.slice(0, limit - 1), chars.slice(limit - 1).join('')];
-}
-
 /** A call of a scalar function. */
 export class ScalarCall extends Expr {
   constructor(readonly fn: string, readonly args: Expr[]) {
     super();
   }
   get name(): string {
-    if (this.fn === 'split') return `split(${this.args.map((a) => (a instanceof Literal ? String(a.value) : a.sql)).join(', ')}${this.args.length < 3 ? ', -1' : ''})`;
+    const args = this.args.map((a) => a.sql); // a literal as Spark prints it: text bare, NULL, 1.0E10, DATE '2020-01-01'
+    if (this.fn === 'split') return `split(${args.join(', ')}${this.args.length < 3 ? ', -1' : ''})`;
     if (this.fn === 'from_json') return `from_json(${this.args[0]!.sql})`;
-    const args = this.args.map((a) => (a instanceof Literal ? String(a.value ?? 'NULL') : a.sql));
+    const trimmed = trimName(this.fn, args);
+    if (trimmed !== undefined) return trimmed;
     const defaults = NAMED_DEFAULTS[this.fn];
     if (defaults) for (let i = args.length; i < defaults.length; i++) args.push(defaults[i]!);
     // Spark 3 names these two in capitals (`FLOOR(v)`).
@@ -376,7 +343,6 @@ export function resolveFunction(name: string, args: Expr[], distinct = false): E
     return new WindowExpr(args[0]!, lit(1)!, lit(2), lit(3));
   }
   if (fn === 'now') return new ScalarCall('current_timestamp', []);
-  if (fn === 'nvl' || fn === 'ifnull') return new ScalarCall('coalesce', args);
   if (!(fn in SCALARS)) throw unresolvedRoutine(name);
   return new ScalarCall(fn, args);
 }

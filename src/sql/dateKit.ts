@@ -5,7 +5,7 @@
  * is UTC (datetime.ts), so a timestamp's day and time of day are its UTC ones.
  */
 import { AnalysisException } from './errors.js';
-import { Literal, sqlTypeName, type Bound, type Expr } from './expressions.js';
+import { sqlTypeName, type Bound, type Expr } from './expressions.js';
 import { DAY_MS, MAX_MS, dateOfDay, epochDay, stringToDate, stringToTimestamp } from './datetime.js';
 import { isAtomic } from './coercion.js';
 import { literalArg } from './scalarKit.js';
@@ -27,7 +27,7 @@ export const DATE_NAMED_DEFAULTS: Record<string, string[]> = {
 
 /** The name Spark gives the call (`date_add(2016-07-30, 1)`, `unix_timestamp(1, yyyy-MM-dd HH:mm:ss)`), for its errors. */
 export function callName(fn: string, raw: Expr[]): string {
-  const args = raw.map((a) => (a instanceof Literal ? String(a.value ?? 'NULL') : a.sql));
+  const args = raw.map((a) => a.sql);
   const defaults = DATE_NAMED_DEFAULTS[fn] ?? [];
   for (let i = args.length; i < defaults.length; i++) args.push(defaults[i]!);
   return `${fn}(${args.join(', ')})`;

@@ -7,7 +7,7 @@
  */
 import { AnalysisException } from './errors.js';
 import { ArrayType, DataType, DateValue, StructType, Types } from './types.js';
-import { castValue, typedString, type Row } from './values.js';
+import { castValue, doubleText, floatText, typedString, type Row } from './values.js';
 
 export interface Bound {
   type: DataType;
@@ -148,17 +148,27 @@ export class Star extends Expr {
   }
 }
 
-/** A literal; inside a generated name a string is its bare text, as Spark's (`(s = x)`, `concat(s, -)`). */
+/**
+ * A literal, named as Spark prints one: a string is its bare text (`(s = x)`, `concat(s, -)`), a
+ * double Java's Double.toString (`1.0E20`), a date, timestamp or binary its SQL form
+ * (`DATE '2020-01-01'`, `TIMESTAMP '2020-01-01 10:00:00'`, `X'4142'`). `text`, when given, is the
+ * name instead: a decimal literal keeps its scale (`100.00`), which the double it is read as lost.
+ */
 export class Literal extends Expr {
   readonly type: DataType;
-  constructor(readonly value: unknown, type?: DataType) {
+  constructor(readonly value: unknown, type?: DataType, readonly text?: string) {
     super();
     this.type = type ?? literalType(value);
   }
   get name(): string {
-    if (this.value === null || this.value === undefined) return 'NULL';
-    if (this.value instanceof Date) return `TIMESTAMP '${this.value.toISOString()}'`;
-    return String(this.value);
+    const v = this.value;
+    if (this.text !== undefined) return this.text;
+    if (v === null || v === undefined) return 'NULL';
+    if (typeof v === 'number' && this.type === Types.DOUBLE) return doubleText(v);
+    if (typeof v === 'number' && this.type === Types.FLOAT) return floatText(v);
+    if (v instanceof Date) return this.type === Types.DATE ? `DATE '${typedString(v, Types.DATE)}'` : `TIMESTAMP '${typedString(v, Types.TIMESTAMP)}'`;
+    if (Buffer.isBuffer(v)) return `X'${v.toString('hex').toUpperCase()}'`;
+    return String(v);
   }
   bind(): Bound {
     const v = this.value ?? null;

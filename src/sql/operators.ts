@@ -8,6 +8,7 @@ import { bindField, Expr, Literal, type BindContext, type Bound } from './expres
 import { branchType, castTo, comparisonType, widerCommonType } from './coercion.js';
 import { ArrayType, DataType, isNumeric, StructType, Types, widerNumeric } from './types.js';
 import { castValue, compareSql, equalSql, longValue, typedString, type Row } from './values.js';
+import { dateArithmetic } from './dateArithmetic.js';
 
 const ARITH = new Set(['+', '-', '*', '/', '%']);
 const COMPARE = new Set(['=', '!=', '<', '<=', '>', '>=', '<=>']);
@@ -16,8 +17,11 @@ export class BinaryOp extends Expr {
   constructor(readonly op: string, readonly left: Expr, readonly right: Expr) {
     super();
   }
-  /** Spark's names: `a != b` and `a <> b` are NOT(a = b); `a || b` is concat(a, b). */
+  /** Set when binding made `date + n` Spark's date_add (or date_sub), which names the column as its call. */
+  private dateCall?: string;
+  /** Spark's names: `a != b` and `a <> b` are NOT(a = b); `a || b` is concat(a, b); `dt + 1` is date_add(dt, 1). */
   get name(): string {
+    if (this.dateCall !== undefined) return this.dateCall;
     if (this.op === '!=') return `(NOT (${this.left.sql} = ${this.right.sql}))`;
     if (this.op === '||') return `concat(${this.left.sql}, ${this.right.sql})`;
     return `(${this.left.sql} ${this.op} ${this.right.sql})`;
@@ -55,6 +59,14 @@ export class BinaryOp extends Expr {
     if (op === '||') {
       const types = [l.type, r.type];
       return { type: Types.STRING, eval: (row) => concatValues([le(row), re(row)], types) };
+    }
+    this.dateCall = undefined;
+    if (op === '+' || op === '-') {
+      const dated = dateArithmetic(this.op, this.name, [this.left, this.right], [l, r], ctx);
+      if (dated) {
+        this.dateCall = dated.name;
+        return dated.bound;
+      }
     }
     if (ARITH.has(op)) {
       if (!isNumeric(l.type) && l.type !== Types.NULL && l.type !== Types.STRING) typeError(this, l.type);

@@ -1,8 +1,9 @@
 /**
  * Spark SQL expressions as selectExpr/expr/where take them: CAST(x AS type), aliases (`x AS y`,
- * `x y`), arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL, IN, [NOT] LIKE/ILIKE/RLIKE,
- * CASE WHEN, function calls, `a.b` struct fields, `a[i]` elements, `*`, INTERVAL literals added
- * to a timestamp, `--` and `/* *\/` comments. A precedence-climbing parser over a small tokenizer;
+ * `x y`), arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL, [NOT] IN, [NOT] BETWEEN,
+ * [NOT] LIKE/ILIKE/RLIKE, CASE WHEN, function calls, `a.b` struct fields, `a[i]` elements, `*`,
+ * INTERVAL literals added to a timestamp, typed literals (DATE '…', TIMESTAMP '…', X'…'),
+ * adjacent string literals ('a' 'b' is 'ab'), `--` and `/* *\/` comments. A precedence-climbing parser over a small tokenizer;
  * every error names the token it stopped at and its position.
  *
  * Precedence, loosest first (Spark's): OR, AND, NOT, comparison/IS/IN, + - ||, * / %, unary -,
@@ -14,6 +15,7 @@ import { parseIntervalLiteral, plusOrMinus } from './intervals.js';
 import { Alias, Cast, ColumnRef, Expr, Literal, Star } from './expressions.js';
 import { BinaryOp, CaseWhen, GetField, GetItem, InList, UnaryOp } from './operators.js';
 import { PatternMatch, type PatternKind } from './patterns.js';
+import { decimalText, Extract, TYPED_LITERAL_TYPES, typedLiteralValue, UnaryPositive, type TypedLiteralKind } from './parsedForms.js';
 import { tokenize, type Token } from './tokenizer.js';
 import { parseDataType, Types, type DataType } from './types.js';
 import { longValue } from './values.js';
@@ -142,12 +144,14 @@ export class ExprParser {
         }
         e = new PatternMatch(kind, e, pattern, escape);
         if (negated) e = new UnaryOp('NOT', e);
-      } else if (this.isKeyword('BETWEEN')) {
+      } else if (this.isKeyword('BETWEEN') || (this.isKeyword('NOT') && this.isKeyword('BETWEEN', 1))) {
+        const negated = this.acceptKeyword('NOT');
         this.i++;
         const lo = this.additive();
         this.expectKeyword('AND');
         const hi = this.additive();
         e = new BinaryOp('AND', new BinaryOp('>=', e, lo), new BinaryOp('<=', e, hi));
+        if (negated) e = new UnaryOp('NOT', e);
       } else return e;
     }
   }
@@ -189,14 +193,18 @@ export class ExprParser {
       }
       return new UnaryOp('-', this.unary());
     }
-    if (this.acceptOp('+')) return this.unary();
+    if (this.acceptOp('+')) return new UnaryPositive(this.unary());
     return this.postfix();
   }
   private isPostfixAfterNumber(): boolean {
     const n = this.peek(1);
     return n.kind === 'op' && (n.text === '.' || n.text === '[');
   }
-  /** 5 (int), 3000000000 (bigint), 10L (bigint); 5.0, 1e1 and 5D are fractional (Spark: decimal, double), so a string compared with one is cast to double. */
+  /**
+   * 5 (int), 3000000000 (bigint), 10L (bigint); 5.0, 1e1 and 5D are fractional (Spark: decimal,
+   * double), so a string compared with one is cast to double. A decimal keeps Spark's name, its
+   * digits and scale (`100.00`), as the double it is read as cannot.
+   */
   private numberLiteral(t: Token, negative: boolean): Literal {
     const raw = t.text.replace(/[LlDd]$/, '');
     // An integer of more than 15 digits may be past 2^53: read exactly, a BIGINT when it is one
@@ -204,12 +212,13 @@ export class ExprParser {
     if (/^\d{16,}[lL]?$/.test(t.text)) {
       const big = negative ? -BigInt(raw) : BigInt(raw);
       if (big === BigInt.asIntN(64, big)) return new Literal(longValue(big), Types.LONG);
-      return new Literal(Number(big), Types.DOUBLE);
+      return new Literal(Number(big), Types.DOUBLE, decimalText(raw, negative));
     }
     const n = Number(raw);
     if (!Number.isFinite(n)) this.fail('a number', t);
     const v = negative ? -n : n;
-    if (/[.eEdD]/.test(t.text)) return new Literal(v, Types.DOUBLE);
+    if (/[eEdD]/.test(t.text)) return new Literal(v, Types.DOUBLE);
+    if (t.text.includes('.')) return new Literal(v, Types.DOUBLE, decimalText(raw, negative));
     return /[lL]$/.test(t.text) ? new Literal(v, Types.LONG) : new Literal(v);
   }
   private postfix(): Expr {
@@ -237,9 +246,12 @@ export class ExprParser {
       case 'number':
         this.i++;
         return this.numberLiteral(t, false);
-      case 'string':
-        this.i++;
-        return new Literal(t.text);
+      case 'string': {
+        // Spark's `stringLit+`: adjacent string literals are one ('a' 'b' is 'ab', 'it''s' is 'its').
+        let text = '';
+        while (this.peek().kind === 'string') text += this.next().text;
+        return new Literal(text);
+      }
       case 'qident':
         this.i++;
         return new ColumnRef([t.text]);
@@ -276,14 +288,79 @@ export class ExprParser {
       return new Cast(e, type);
     }
     if (word === 'CASE') return this.caseWhen();
+    if ((word === 'DATE' || word === 'TIMESTAMP' || word === 'X') && this.peek(1).kind === 'string') {
+      this.i += 2;
+      return this.typedLiteral(t, this.peek(-1).text);
+    }
     if (word === 'INTERVAL' && (this.peek(1).kind === 'number' || this.peek(1).kind === 'string' || this.peek(1).text === '-')) {
       this.i++;
       return parseIntervalLiteral(this);
     }
     if (KEYWORDS.has(word) && word !== 'IN') this.fail('an expression');
     this.i++;
-    if (this.isOp('(')) return this.call(t);
+    if (this.isOp('(')) {
+      const special = this.specialCall(word);
+      return special ?? this.call(t);
+    }
     return new ColumnRef([t.text]);
+  }
+  /**
+   * Spark's typed literals, DATE '2020-01-01', TIMESTAMP '2020-01-01 10:00:00' (read in UTC, as
+   * a cast reads it) and X'4142' (hex; an odd count of digits has a 0 put in front). A value that
+   * does not read is Spark's INVALID_TYPED_LITERAL, at parse time.
+   */
+  private typedLiteral(t: Token, text: string): Literal {
+    const type = t.text.toUpperCase() as TypedLiteralKind;
+    const value = typedLiteralValue(type, text);
+    if (value === null) {
+      const before = this.text.slice(0, t.pos).split('\n');
+      const where = `(line ${before.length}, pos ${before[before.length - 1]!.length})`;
+      throw new ParseException(`[INVALID_TYPED_LITERAL] The value of the typed literal "${type}" is invalid: '${text}'.${where} in "${this.text}"`, t.pos, this.text);
+    }
+    return new Literal(value, TYPED_LITERAL_TYPES[type]);
+  }
+  /**
+   * Spark's calls with keywords inside, read into the functions they stand for:
+   * trim([BOTH | LEADING | TRAILING] [trimStr] FROM s) (trim, ltrim, rtrim; Spark's argument order,
+   * trimStr first), extract(field FROM source), substring(s FROM pos [FOR len]). Undefined for
+   * an ordinary call (no FROM inside its parentheses). At the name's `(`.
+   */
+  private specialCall(word: string): Expr | undefined {
+    if (!['TRIM', 'EXTRACT', 'SUBSTRING', 'SUBSTR'].includes(word) || !this.fromInside()) return undefined;
+    this.expectOp('(');
+    let e: Expr;
+    if (word === 'TRIM') {
+      const mode = this.acceptKeyword('LEADING') ? 'ltrim' : this.acceptKeyword('TRAILING') ? 'rtrim' : (this.acceptKeyword('BOTH'), 'trim');
+      const trimStr = this.isKeyword('FROM') ? undefined : this.expression();
+      this.expectKeyword('FROM');
+      const source = this.expression();
+      e = resolveFunction(mode, trimStr ? [trimStr, source] : [source]);
+    } else if (word === 'EXTRACT') {
+      const field = this.identifier();
+      this.expectKeyword('FROM');
+      e = new Extract(field, this.expression());
+    } else {
+      const args = [this.expression()];
+      this.expectKeyword('FROM');
+      args.push(this.expression());
+      if (this.acceptKeyword('FOR') || this.acceptOp(',')) args.push(this.expression());
+      e = resolveFunction('substring', args);
+    }
+    this.expectOp(')');
+    return e;
+  }
+  /** Whether a FROM stands inside the parentheses that open here, outside any nested ones. */
+  private fromInside(): boolean {
+    let depth = 0;
+    for (let k = this.i; k < this.tokens.length; k++) {
+      const t = this.tokens[k]!;
+      if (t.kind === 'eof') return false;
+      if (t.kind === 'op' && (t.text === '(' || t.text === '[')) depth++;
+      else if (t.kind === 'op' && (t.text === ')' || t.text === ']')) {
+        if (--depth === 0) return false;
+      } else if (depth === 1 && t.kind === 'ident' && t.text.toUpperCase() === 'FROM') return true;
+    }
+    return false;
   }
   private call(name: Token): Expr {
     this.expectOp('(');

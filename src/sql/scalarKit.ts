@@ -19,17 +19,20 @@ export function textOf(b: Bound): (r: Row) => string | null {
   };
 }
 
-/** A string function of one argument (textOf's text; null in, null out). */
-export function text1(type: DataType, f: (s: string) => unknown): ScalarImpl {
-  return ([a]) => {
-    const text = textOf(a!);
+/** A string function of one argument (textOf's text; null in, null out); another argument fails as Spark's WRONG_NUM_ARGS. */
+export function text1(fn: string, type: DataType, f: (s: string) => unknown): ScalarImpl {
+  return (args) => {
+    arity(fn, args, 1);
+    const text = textOf(args[0]!);
     return { type, eval: (r) => { const s = text(r); return s === null ? null : f(s); } };
   };
 }
 
-export function strict1(type: DataType, f: (v: unknown) => unknown): ScalarImpl {
-  return ([a]) => {
-    const ae = a!.eval;
+/** A function of one argument of any type (null in, null out); another argument fails as Spark's WRONG_NUM_ARGS. */
+export function strict1(fn: string, type: DataType, f: (v: unknown) => unknown): ScalarImpl {
+  return (args) => {
+    arity(fn, args, 1);
+    const ae = args[0]!.eval;
     return { type, eval: (r) => { const v = ae(r); return v === null || v === undefined ? null : f(v); } };
   };
 }
@@ -39,10 +42,16 @@ export function literalArg(e: Expr | undefined, fn: string, what: string): unkno
   return e.value;
 }
 
-/** The argument count a function takes, checked when the call is bound. */
+/**
+ * The argument count a function takes, checked when the call is bound; a wrong count fails with
+ * Spark's WRONG_NUM_ARGS text (`requires 1 parameters`, `requires [1, 2] parameters`, `requires > 0 parameters`).
+ */
 export function arity(fn: string, args: readonly unknown[], min: number, max = min): void {
   if (args.length < min || args.length > max) {
-    const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-    throw new AnalysisException(`${fn} takes ${want} argument${want === '1' ? '' : 's'}, got ${args.length}`);
+    const counts = Array.from({ length: Math.min(max, min + 8) - min + 1 }, (_, i) => min + i);
+    const want = min === max ? `${min}` : max === Infinity ? `> ${min - 1}` : `[${counts.join(', ')}]`;
+    throw new AnalysisException(
+      `[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The \`${fn}\` requires ${want} parameters but the actual number is ${args.length}. Please, refer to 'https://spark.apache.org/docs/latest/sql-ref-functions.html' for a fix.`,
+    );
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Spark's text table (`df.show()`, the console sink): cells right-aligned, longer than 20
- * characters cut to 17 + `...`, `null` for NULL, doubles with a decimal point (`1.0`), arrays
+ * characters cut to 17 + `...`, `NULL` for NULL (Spark 3.5's text, inside arrays and structs too), doubles with a decimal point (`1.0`), arrays
  * `[a, b]`, structs `{a, b}`, timestamps `yyyy-MM-dd HH:mm:ss`, dates `yyyy-MM-dd`; control
  * characters escaped (`\n`) and CJK characters counted two columns wide, as Spark does.
  */
@@ -9,7 +9,7 @@ import { formatDate, formatTimestamp } from './datetime.js';
 import { doubleText, floatText, type Row } from './values.js';
 
 export function cellText(v: unknown, t: DataType | undefined): string {
-  if (v === null || v === undefined) return 'null';
+  if (v === null || v === undefined) return 'NULL';
   if (t === Types.DOUBLE && typeof v === 'number') return doubleText(v);
   if (t === Types.FLOAT && typeof v === 'number') return floatText(v);
   if (v instanceof Date) return t === Types.DATE || (t !== Types.TIMESTAMP && v instanceof DateValue) ? formatDate(v) : formatTimestamp(v);

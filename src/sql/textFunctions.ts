@@ -1,26 +1,28 @@
 /**
- * Spark's string functions beyond the basic ones: substring, concat_ws, regexp_replace and
- * regexp_extract. Positions and lengths count characters (code points), as Spark's UTF8String
+ * Spark's string functions beyond the basic ones: trim, ltrim, rtrim, split, substring, concat_ws,
+ * regexp_replace and regexp_extract. Positions and lengths count characters (code points), as Spark's UTF8String
  * does; patterns are Java's regular expressions (javaRegex.ts), compiled once when they are literals.
  */
 import { AnalysisException } from './errors.js';
-import type { Bound } from './expressions.js';
-import { ArrayType, Types, type DataType } from './types.js';
-import { typedString, type Row } from './values.js';
-import { arity, textOf, type ScalarImpl } from './scalarKit.js';
+import type { Bound, Expr } from './expressions.js';
+import { ArrayType, Types, isNumeric, type DataType } from './types.js';
+import { castValue, typedString, type Row } from './values.js';
+import { unexpectedType } from './dateKit.js';
+import { arity, literalArg, textOf, type ScalarImpl } from './scalarKit.js';
 import { groupCount, javaRegExp, javaReplacement } from './javaRegex.js';
 
 const INT_MAX = 2147483647;
 
-function intOf(b: Bound, fn: string, what: string): (r: Row) => number | null {
-  if (b.type !== Types.INTEGER && b.type !== Types.LONG && b.type !== Types.NULL) {
-    throw new AnalysisException(`${fn}: ${what} must be an integer, got ${b.type.simpleString()}`);
-  }
-  const e = b.eval;
-  return (r) => {
-    const v = e(r);
-    return v === null || v === undefined ? null : Number(v);
-  };
+/**
+ * An INT argument as Spark's ImplicitCastInputTypes reads it: a number or a string is CAST to INT
+ * (`'2'` is 2, 1.9 is 1, a bigint wraps, a double past the range saturates, text that is no
+ * number is null); another type fails as Spark's UNEXPECTED_INPUT_TYPE.
+ */
+function intOf(args: Bound[], raw: Expr[], i: number, fn: string): (r: Row) => number | null {
+  const { type: t, eval: e } = args[i]!;
+  if (!isNumeric(t) && t !== Types.STRING && t !== Types.NULL) throw unexpectedType(fn, raw, i, t, ['INT']);
+  if (t === Types.INTEGER) return (r) => (e(r) as number | null | undefined) ?? null;
+  return (r) => castValue(e(r), Types.INTEGER, t) as number | null;
 }
 
 /** UTF8String.substringSQL: 1-based, 0 reads as 1, a negative position counts from the end. */
@@ -47,13 +49,70 @@ function regexOf(fn: string, flags: string): (pattern: string) => RegExp {
   };
 }
 
+/**
+ * trim, ltrim, rtrim: of one argument, spaces (U+0020) only, as Spark (JS trim() would take tabs
+ * and newlines too); of two, Spark's `trim(trimStr, str)` (the SQL `TRIM(BOTH trimStr FROM str)`),
+ * every character (code point) of trimStr off the side or sides of str.
+ */
+function trimmer(fn: string, start: boolean, end: boolean): ScalarImpl {
+  return (args) => {
+    arity(fn, args, 1, 2);
+    const str = textOf(args[args.length - 1]!);
+    const chars = args.length === 2 ? textOf(args[0]!) : () => ' ';
+    return {
+      type: Types.STRING,
+      eval: (r) => {
+        const s = str(r);
+        const c = s === null ? null : chars(r);
+        return s === null || c === null ? null : trimChars(s, new Set(c), start, end);
+      },
+    };
+  };
+}
+
+function trimChars(s: string, set: Set<string>, start: boolean, end: boolean): string {
+  const cs = Array.from(s);
+  let i = 0;
+  let j = cs.length;
+  if (start) while (i < j && set.has(cs[i]!)) i++;
+  if (end) while (j > i && set.has(cs[j - 1]!)) j--;
+  return i === 0 && j === cs.length ? s : cs.slice(i, j).join('');
+}
+
+/** Spark's name of a two-argument trim: `TRIM(BOTH x FROM s)`, as its StringTrim prints itself. */
+export function trimName(fn: string, args: string[]): string | undefined {
+  const side = fn === 'trim' ? 'BOTH' : fn === 'ltrim' ? 'LEADING' : fn === 'rtrim' ? 'TRAILING' : undefined;
+  return side === undefined || args.length !== 2 ? undefined : `TRIM(${side} ${args[0]} FROM ${args[1]})`;
+}
+
 export const TEXT_FUNCTIONS: Record<string, ScalarImpl> = {
+  split: (args, _ctx, raw) => {
+    arity('split', raw, 2, 3);
+    const pattern = literalArg(raw[1], 'split', 'the pattern');
+    const limit = raw[2] === undefined ? -1 : literalArg(raw[2], 'split', 'the limit');
+    // A NULL pattern or limit: every row's split is NULL, as Spark's null-intolerant StringSplit gives.
+    if (pattern === null || limit === null) return { type: new ArrayType(Types.STRING), eval: () => null };
+    const f = splitter(String(pattern), Number(limit));
+    const ae = args[0]!.eval;
+    const from = args[0]!.type;
+    return {
+      type: new ArrayType(Types.STRING),
+      eval: (r) => {
+        const v = ae(r);
+        // Not a string: its text as Spark casts it (a timestamp is 2017-11-04 10:00:00).
+        return v === null || v === undefined ? null : f(typeof v === 'string' ? v : typedString(v, from));
+      },
+    };
+  },
+  trim: trimmer('trim', true, true),
+  ltrim: trimmer('ltrim', true, false),
+  rtrim: trimmer('rtrim', false, true),
   // substring(str, pos[, len]); substr is the same function.
-  substring: (args) => {
+  substring: (args, _ctx, raw) => {
     arity('substring', args, 2, 3);
     const s = textOf(args[0]!);
-    const pos = intOf(args[1]!, 'substring', 'the position');
-    const len = args[2] === undefined ? () => INT_MAX : intOf(args[2], 'substring', 'the length');
+    const pos = intOf(args, raw, 1, 'substring');
+    const len = args[2] === undefined ? () => INT_MAX : intOf(args, raw, 2, 'substring');
     return {
       type: Types.STRING,
       eval: (r) => {
@@ -94,12 +153,12 @@ export const TEXT_FUNCTIONS: Record<string, ScalarImpl> = {
       },
     };
   },
-  regexp_replace: (args) => {
+  regexp_replace: (args, _ctx, raw) => {
     arity('regexp_replace', args, 3, 4);
     const s = textOf(args[0]!);
     const pattern = textOf(args[1]!);
     const rep = textOf(args[2]!);
-    const pos = args[3] === undefined ? () => 1 : intOf(args[3], 'regexp_replace', 'the position');
+    const pos = args[3] === undefined ? () => 1 : intOf(args, raw, 3, 'regexp_replace');
     const regex = regexOf('regexp_replace', 'g');
     let lastRep: string | undefined;
     let lastRe: RegExp | undefined;
@@ -127,11 +186,11 @@ export const TEXT_FUNCTIONS: Record<string, ScalarImpl> = {
     };
   },
   // regexp_extract(str, regexp[, idx = 1]): the group's text of the first match, '' when none.
-  regexp_extract: (args) => {
+  regexp_extract: (args, _ctx, raw) => {
     arity('regexp_extract', args, 2, 3);
     const s = textOf(args[0]!);
     const pattern = textOf(args[1]!);
-    const idx = args[2] === undefined ? () => 1 : intOf(args[2], 'regexp_extract', 'the group index');
+    const idx = args[2] === undefined ? () => 1 : intOf(args, raw, 2, 'regexp_extract');
     const regex = regexOf('regexp_extract', '');
     return {
       type: Types.STRING,
@@ -152,3 +211,37 @@ export const TEXT_FUNCTIONS: Record<string, ScalarImpl> = {
     };
   },
 };
+
+/**
+ * Spark's split (UTF8String.split → Java's String.split with limit -1 for limit <= 0): limit > 0
+ * gives at most `limit` pieces, the last holding the rest of the text verbatim; trailing empty
+ * pieces are kept. An empty pattern splits into characters.
+ */
+function splitter(pattern: string, limit: number): (s: string) => string[] {
+  if (pattern === '') return (s) => splitChars(s, limit);
+  // A plain single character with no limit splits without a RegExp (JS and Java agree there).
+  if (limit <= 0 && /^[^\\^$.|?*+()[\]{}]$/.test(pattern)) return (s) => s.split(pattern);
+  const re = javaRegExp(pattern, 'g', 'split');
+  return (s) => splitRegex(s, re, limit);
+}
+
+function splitRegex(s: string, re: RegExp, limit: number): string[] {
+  const out: string[] = [];
+  let index = 0;
+  for (const m of s.matchAll(re)) {
+    if (limit > 0 && out.length === limit - 1) break;
+    const end = m.index + m[0].length;
+    if (end === 0) continue; // Java: a zero-width match at the start gives no empty first piece
+    out.push(s.slice(index, m.index));
+    index = end;
+  }
+  out.push(s.slice(index));
+  return out;
+}
+
+function splitChars(s: string, limit: number): string[] {
+  const chars = Array.from(s);
+  if (chars.length === 0) return [''];
+  if (limit <= 0 || limit >= chars.length) return chars;
+  return [...chars.slice(0, limit - 1), chars.slice(limit - 1).join('')];
+}

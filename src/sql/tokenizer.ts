@@ -1,7 +1,9 @@
 /**
  * The SQL tokenizer the expression parser reads: names, `quoted` names, numbers (10L, 1.5D,
- * 1e3), 'strings' and "strings" (Spark's backslash escapes, doubled quotes), r'raw strings', operators; `--` and
- * bracketed comments are skipped. An unclosed string or comment and an unknown character fail
+ * 1e3), 'strings' and "strings" (Spark's backslash escapes), r'raw strings', operators; `--` and
+ * bracketed comments are skipped. A doubled quote ends a string: Spark's lexer has no `''` escape,
+ * `'it''s'` is two adjacent literals, which the parser joins ('its'). A doubled backquote inside
+ * a `quoted name` does stand for one backquote. An unclosed string or comment and an unknown character fail
  * as ParseException naming the position.
  */
 import { ParseException } from './errors.js';
@@ -67,7 +69,7 @@ export function tokenize(text: string): Token[] {
           continue;
         }
         if (d === c) {
-          if (text[i + 1] === c) {
+          if (c === '`' && text[i + 1] === c) {
             s += c;
             i += 2;
             continue;

@@ -4,7 +4,7 @@ import { formatFile } from '../../src/sql/fileFormats.js';
 import { meetupSchema, session } from './helpers.js';
 
 describe('static DataFrames', () => {
-  it("show() prints Spark's table: right-aligned, cut at 20 characters, null, doubles with a point", () => {
+  it("show() prints Spark's table: right-aligned, cut at 20 characters, NULL, doubles with a point", () => {
     const spark = session();
     const df = spark.createDataFrame(
       [
@@ -19,7 +19,7 @@ describe('static DataFrames', () => {
         '|                name|  lat|   n|   ok|',
         '+--------------------+-----+----+-----+',
         '|Nationals teams t...|30.24|   1| true|',
-        '|                   x|  1.0|null|false|',
+        '|                   x|  1.0|NULL|false|',
         '+--------------------+-----+----+-----+',
         '',
       ].join('\n'),

@@ -1,7 +1,7 @@
 /**
  * The zone-offset pattern letters X, x and Z in date_format, to_timestamp and unix_timestamp, as
  * Spark 3.5.3 gives them with the session time zone UTC (each expected value below is what real
- * Spark printed for the same expression, .tmp/sqldiff's harness, Dec 5): an offset formats as
+ * Spark printed for the same expression, bench/spark/sql's harness, Dec 5): an offset formats as
  * UTC's, and an offset parsed moves the instant to UTC.
  */
 import { describe, expect, it } from 'vitest';
