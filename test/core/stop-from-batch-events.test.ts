@@ -5,7 +5,7 @@
  * and the process would never exit). Also: a failure nobody awaits is logged; a listener's error
  * after the stop completed is logged; bad listener callbacks and stop flags are refused.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StreamingContext, type StreamingListener } from '../../src/index.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -66,56 +66,47 @@ describe('stopping while a batch is made', () => {
 });
 
 describe('failures are never silent', () => {
+  let spy: { mock: { calls: unknown[][] }; mockRestore(): void };
+  beforeEach(() => void (spy = vi.spyOn(console, 'error').mockImplementation(() => {})));
+  afterEach(() => spy.mockRestore());
+  const logged = (): string => spy.mock.calls.map((c) => String(c[0])).join('\n');
+  /** A started context whose second batch's output throws. */
+  async function failing(): Promise<StreamingContext> {
+    const ssc = new StreamingContext({ batchDuration: 50 });
+    ssc.queueStream<number>([[1], [2]]).foreachRDD(() => {
+      throw new Error('job bug');
+    });
+    await ssc.start();
+    return ssc;
+  }
+
   it('a failure nobody awaits is logged', async () => {
-    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
-      const ssc = new StreamingContext({ batchDuration: 50 });
-      ssc.queueStream<number>([[1], [2]]).foreachRDD(() => {
-        throw new Error('job bug');
-      });
-      await ssc.start();
-      await vi.waitFor(() => expect(ssc.state).toBe('stopped'), { timeout: 5000 });
-      expect(spy.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/stops on an error: Error: job bug/);
-    } finally {
-      spy.mockRestore();
-    }
+    const ssc = await failing();
+    await vi.waitFor(() => expect(ssc.state).toBe('stopped'), { timeout: 5000 });
+    expect(logged()).toMatch(/stops on an error: Error: job bug/);
   });
 
   it('a failure awaited is not logged twice', async () => {
-    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
-      const ssc = new StreamingContext({ batchDuration: 50 });
-      ssc.queueStream<number>([[1], [2]]).foreachRDD(() => {
-        throw new Error('job bug');
-      });
-      await ssc.start();
-      await expect(ssc.awaitTermination()).rejects.toThrow('job bug');
-      expect(spy.mock.calls.map((c) => String(c[0])).join('\n')).not.toMatch(/job bug/);
-    } finally {
-      spy.mockRestore();
-    }
+    const ssc = await failing();
+    await expect(ssc.awaitTermination()).rejects.toThrow('job bug');
+    expect(logged()).not.toMatch(/job bug/);
   });
 
   it("a listener's error after the stop completed is logged", async () => {
-    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
-      const ssc = new StreamingContext({ batchDuration: 50 });
-      ssc.queueStream<number>([[1], [2], [3]]).foreachRDD(() => {});
-      let late: Promise<void> | undefined;
-      ssc.addStreamingListener({
-        onBatchCompleted: async () => {
-          if (late) return;
-          late = ssc.stop();
-          await late;
-          throw new Error('metrics flush failed');
-        },
-      });
-      await ssc.start();
-      await ssc.awaitTermination();
-      await vi.waitFor(() => expect(spy.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/after the streaming context stopped: Error: metrics flush failed/));
-    } finally {
-      spy.mockRestore();
-    }
+    const ssc = new StreamingContext({ batchDuration: 50 });
+    ssc.queueStream<number>([[1], [2], [3]]).foreachRDD(() => {});
+    let late: Promise<void> | undefined;
+    ssc.addStreamingListener({
+      onBatchCompleted: async () => {
+        if (late) return;
+        late = ssc.stop();
+        await late;
+        throw new Error('metrics flush failed');
+      },
+    });
+    await ssc.start();
+    await ssc.awaitTermination();
+    await vi.waitFor(() => expect(logged()).toMatch(/after the streaming context stopped: Error: metrics flush failed/));
   });
 });
 
