@@ -251,6 +251,8 @@
  * (10.3 s, 6.4 M records): mapWithState's record loop 39 % (0.63 us a record), GC 14 %, idle 7.5 %,
  * Appender.add 6.7 %, LevelDB's chained-batch put 3 %, the blocks' concatenation 2 %, the
  * receiver's split 1.6 %, the delta's encoding 1.6 %, tsx compiling the merge thread's modules ~4 %.
+ * Dec 6, 00:23 (a fast VM, freshly booted, quiet): at 1 M records/s for 8 s, p50 53 ms, p99 92 ms
+ * (72 batches, 8,000,000 of 8,000,000 records; 1.10 us a record): the goal, on unchanged code.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

@@ -43,6 +43,9 @@
  *   counts exact. The VM ran slow then: bench/latency.ts at 1 M records/s gave p99 0.74-1.46 s with
  *   this code and 1.0 s with the code of the session's start, back to back (65-91 ms a session
  *   before), so the ratios say more than the words/s.
+ * - Dec 6, 00:19, 100 MB, 3 rounds, a fast VM freshly booted (load 1.1 before, 1.3 after): Spark
+ *   4.23 M words/s (cold 2.55 M), dstreams 1 thread 7.18 M (1.70x), 2 threads 11.04 M (2.61x); all
+ *   counts exact. bench/socket-threads.ts a minute later, same input: 2 threads 12.29-12.58 M.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
