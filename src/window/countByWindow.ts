@@ -87,12 +87,19 @@ export class CountByWindowDStream<T> extends SlidingDStream<T, number> implement
         const rdd = this.parent.getOrCompute(t);
         if (rdd) this.batchCounts.set(t, (n = rdd.count()));
       }
-      if (n !== undefined && n > 0) this.counted = true;
+      if (n !== undefined && n > 0 && this.inSomeWindow(t)) this.counted = true;
       return n;
     });
     // Counts no later window needs go here too: a window's RDD that is never read never prunes.
     for (const t of this.batchCounts.keys()) if (t <= from) this.batchCounts.delete(t);
     return { slices, meta: { counted: this.counted } };
+  }
+
+  /** Whether a window takes parent batch `t`: a window shorter than the slide skips batches, whose elements count nowhere. */
+  private inSomeWindow(t: number): boolean {
+    const zero = this.zeroTime!;
+    const nextSlide = zero + Math.ceil((t - zero) / this.slideDuration) * this.slideDuration;
+    return t > nextSlide - this.windowDuration;
   }
 
   stateShape(): string {

@@ -59,4 +59,33 @@ describe('countByWindow before and after the first element', () => {
       [4000, [1]],
     ]);
   });
+
+  it('an element in a batch no window takes (window shorter than the slide) counts nowhere, with or without a checkpoint', async () => {
+    const outputs: string[][] = [];
+    for (const withCheckpoint of [false, true]) {
+      const clock = new ManualClock(0);
+      const ssc = new StreamingContext({ batchDuration: 1000, clock });
+      if (withCheckpoint) {
+        const dir = mkdtempSync(path.join(tmpdir(), 'count-by-window-gap-'));
+        dirs.push(dir);
+        ssc.checkpoint(dir);
+      }
+      // Windows (1000, 2000] and (3000, 4000]: batch 1000's elements lie in neither.
+      const s = ssc.queueStream([['x', 'y'], [], [], []]);
+      const out: string[] = [];
+      s.countByWindow(1000, 2000).foreachRDD((rdd, t) => void out.push(`${t} count ${JSON.stringify(rdd.collect())}`));
+      // What Spark defines it as (an inverse reduce needs the checkpoint).
+      if (withCheckpoint) {
+        s.map(() => 1)
+          .reduceByWindow((a, b) => a + b, (a, b) => a - b, 1000, 2000)
+          .foreachRDD((rdd, t) => void out.push(`${t} ones ${JSON.stringify(rdd.collect())}`));
+      }
+      await ssc.start();
+      for (let i = 0; i < 4; i++) await clock.advance(1000);
+      await ssc.stop();
+      outputs.push(out);
+    }
+    expect(outputs[0]!.sort()).toEqual(['2000 count []', '4000 count []']);
+    expect(outputs[1]!.sort()).toEqual(['2000 count []', '2000 ones []', '4000 count []', '4000 ones []']);
+  });
 });
