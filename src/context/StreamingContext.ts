@@ -732,7 +732,7 @@ export class StreamingContext {
   async awaitTerminationOrTimeout(timeoutMs: Duration): Promise<boolean> {
     // Spark's ContextWaiter: 0 answers at once whether the context has stopped, a negative timeout waits forever.
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
-      throw new RangeError(`timeout must be a number of milliseconds, got ${String(timeoutMs)}`);
+      throw new RangeError(`awaitTerminationOrTimeout(timeoutMs) needs a number of milliseconds, got ${described(timeoutMs)}`);
     }
     this.awaited = true;
     if (timeoutMs < 0 || timeoutMs === Infinity) return this.awaitTermination().then(() => true);

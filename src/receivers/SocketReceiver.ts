@@ -80,7 +80,9 @@ export class SocketReceiver extends Receiver<string> {
   ) {
     super();
     this.lineBlocks = options.lineBlocks ?? false;
-    if (typeof host !== 'string' || host === '') throw new TypeError('socketTextStream needs a host name');
+    if (typeof host !== 'string' || host === '') {
+      throw new TypeError(`socketTextStream(host, port) needs a host name (a non-empty string) first, got ${describeValue(host)}`);
+    }
     if (typeof port !== 'number') {
       throw new TypeError(`socketTextStream needs a TCP port (a number, 0-65535), got ${describeValue(port)}`);
     }

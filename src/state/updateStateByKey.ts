@@ -41,7 +41,7 @@ declare module '../dstream/DStream.js' {
      * each key that has new values or a state (values `[]` when none); its result is the key's
      * new state, `undefined` removes the key. Each batch's RDD is the whole state.
      */
-    updateStateByKey<S, K = KeyOf<T>, V = ValueOf<T>>(
+    updateStateByKey<S = ValueOf<T>, K = KeyOf<T>, V = ValueOf<T>>(
       this: DStream<[K, V]>,
       update: UpdateFunction<V, S>,
       options?: UpdateStateByKeyOptions<K, S>,

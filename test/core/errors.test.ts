@@ -49,8 +49,9 @@ describe('durations', () => {
 
   it('awaitTerminationOrTimeout refuses a timeout that is not a number', async () => {
     const { ssc } = manual();
-    await expect(ssc.awaitTerminationOrTimeout(Number.NaN)).rejects.toThrow(/timeout must be a number/);
-    await expect(ssc.awaitTerminationOrTimeout('10' as unknown as number)).rejects.toThrow(/timeout must be a number/);
+    await expect(ssc.awaitTerminationOrTimeout(Number.NaN)).rejects.toThrow(/needs a number of milliseconds, got NaN/);
+    // The string shows as a string (it read "got 10" as if a number were refused).
+    await expect(ssc.awaitTerminationOrTimeout('10' as unknown as number)).rejects.toThrow(/needs a number of milliseconds, got the string '10'/);
   });
 
   it('bad partition counts and arguments are refused when the stream is defined', () => {
@@ -62,6 +63,7 @@ describe('durations', () => {
       /numPartitions/,
     );
     expect(() => s.pprint(-1)).toThrow(/pprint/);
+    expect(() => s.pprint('5' as unknown as number)).toThrow(/pprint\(num\) needs a non-negative integer, got the string '5'/);
     expect(() => s.foreachRDD(undefined as never)).toThrow(/foreachRDD needs a function/);
     expect(() => s.saveAsTextFiles('')).toThrow(/prefix/);
     expect(() => ssc.queueStream(undefined as never)).toThrow(/queueStream needs an array/);

@@ -148,7 +148,9 @@ describe('the packed package installed with --omit=dev', () => {
         'const sums: DStream<[string, number[]]> = pairs.combineByKey<number[]>((v) => [v], (c, v) => [...c, v], (a, b) => [...a, ...b]);',
         'const joined: DStream<[string, [number, string]]> = pairs.join<string>(labelled);',
         'const outer: DStream<[string, [number, string | undefined]]> = pairs.leftOuterJoin<string>(labelled);',
-        'void totals; void mapped; void sums; void joined; void outer;',
+        // The book's Listing 7.8 as written, no annotation: the state's type defaults to the value's.
+        'const inferred: DStream<[string, number]> = pairs.updateStateByKey((vs, s) => vs.reduce((a, b) => a + b, 0) + (s ?? 0));',
+        'void totals; void mapped; void sums; void joined; void outer; void inferred;',
         "const words: DStream<string> = ssc.queueStream([['a']]);",
         '// @ts-expect-error a pair operation does not exist on a stream of strings',
         'words.reduceByKey((a, b) => a + b);',

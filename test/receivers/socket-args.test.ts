@@ -20,6 +20,12 @@ describe('socketTextStream arguments', () => {
     expect(() => ssc().socketTextStream('localhost', 9999)).not.toThrow();
   });
 
+  it('names what it got for the host, and the order of the arguments (host, port)', () => {
+    expect(() => ssc().socketTextStream(9999 as unknown as string, 'localhost' as unknown as number)).toThrow(
+      /socketTextStream\(host, port\) needs a host name \(a non-empty string\) first, got 9999$/,
+    );
+  });
+
   it('says a port given as a string is a string', () => {
     expect(() => ssc().socketTextStream('localhost', '9999' as unknown as number)).toThrow(
       /socketTextStream needs a TCP port \(a number, 0-65535\), got the string "9999"/,

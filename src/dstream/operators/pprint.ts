@@ -1,3 +1,4 @@
+import { described } from '../../rdd/checks.js';
 import { formatElement, formatLocalTime } from '../../util/format.js';
 import { DStream } from '../DStream.js';
 import { ForEachDStream } from './foreachRDD.js';
@@ -20,7 +21,7 @@ export function pprintBatch(time: number, first: readonly unknown[], num: number
 }
 
 DStream.prototype.pprint = function <T>(this: DStream<T>, num = 10): void {
-  if (!Number.isInteger(num) || num < 0) throw new RangeError(`pprint(num) needs a non-negative integer, got ${num}`);
+  if (!Number.isInteger(num) || num < 0) throw new RangeError(`pprint(num) needs a non-negative integer, got ${described(num)}`);
   new ForEachDStream(
     this,
     (rdd, time) => {
