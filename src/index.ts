@@ -81,7 +81,7 @@ export { DirectKafkaInputDStream, type DirectStreamOptions } from './direct/Dire
 export { type RateStreamOptions } from './dstream/RateInputDStream.js';
 export { PositionAfterLogEndError } from './direct/cutRanges.js';
 export { type DirectKafkaPosition } from './direct/kafkaCheckpoint.js';
-export { KafkaSink, writeToKafka, type KafkaSinkOptions } from './sinks/kafka/KafkaSink.js';
+export { KafkaSink, KafkaSinkError, writeToKafka, type KafkaBytes, type KafkaSinkOptions } from './sinks/kafka/KafkaSink.js';
 export { writeFenced, isFenced } from './scaleout/index.js';
 export {
   OffsetTracker,

@@ -15,6 +15,8 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import { checkTopics, parseBrokerList } from '../../kafka/params.js';
 import { kafkaFor, produceRequests } from '../../kafka/produce.js';
 import { missingTopicError } from '../../kafka/topics.js';
+import { KafkaSinkError, mayBeTopicChange, topicChange, topicNow } from '../../sinks/kafka/errors.js';
+import { kafkaBytes } from '../../sinks/kafka/records.js';
 import { AnalysisException } from '../errors.js';
 import type { StructType } from '../types.js';
 import { Types } from '../types.js';
@@ -22,11 +24,8 @@ import { valueToString, type Row } from '../values.js';
 import { registerSinkFormat } from './registry.js';
 import type { BatchOutput, Sink } from './Sink.js';
 
-/** A key or value as kafkajs takes it: Buffers as they are, text, or null. */
-function bytesOrText(v: unknown): Buffer | string | null {
-  if (v === null || v === undefined) return null;
-  return Buffer.isBuffer(v) ? v : valueToString(v);
-}
+/** A key or value as kafkajs takes it: bytes as they are, text, or null (the DStream sink's rule; other values as SQL prints them). */
+const bytesOrText = (v: unknown): Buffer | string | null => kafkaBytes(v, valueToString);
 
 /** Records a produce request takes at most (produceRequests also cuts it by bytes). */
 const REQUEST_RECORDS = 5000;
@@ -42,6 +41,8 @@ export class StructuredKafkaSink implements Sink {
   private kafkaClient: Kafka | undefined;
   /** Topics known to exist or to be created on demand: checked once each. */
   private readonly checkedTopics = new Set<string>();
+  /** Partitions of the checked topics that existed then: fewer later means deleted and re-created. */
+  private readonly partitionsSeen = new Map<string, number>();
   private closed = false;
 
   constructor(options: Record<string, string>, schema: StructType) {
@@ -97,6 +98,10 @@ export class StructuredKafkaSink implements Sink {
     try {
       const error = await missingTopicError(admin, fresh, this.brokers);
       if (error) throw error;
+      for (const t of fresh) {
+        const now = await topicNow(admin, t);
+        if (now) this.partitionsSeen.set(t, now.partitions);
+      }
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -125,7 +130,39 @@ export class StructuredKafkaSink implements Sink {
         if (!l) byTopic.set(topic, (l = []));
         l.push(message);
       }
-      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
+      await producer
+        .sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 })
+        .catch(async (e: unknown) => {
+          throw (mayBeTopicChange(e) && (await this.topicChanged([...byTopic.keys()], e))) || e;
+        });
+    }
+  }
+
+  /**
+   * Kafka's refusal explained when one of `topics` was deleted (and maybe re-created with fewer
+   * partitions) under the sink; the producer, whose sequence numbers belong to the old topic, is
+   * dropped and the topic checked again by the next batch.
+   */
+  private async topicChanged(topics: string[], err: unknown): Promise<KafkaSinkError | undefined> {
+    const admin = this.kafka().admin();
+    try {
+      await admin.connect();
+      for (const t of topics) {
+        const change = topicChange({ partitions: this.partitionsSeen.get(t), written: new Map() }, await topicNow(admin, t));
+        if (change === undefined) continue;
+        this.checkedTopics.delete(t);
+        this.partitionsSeen.delete(t);
+        const producer = await this.connecting?.catch(() => undefined);
+        this.connecting = undefined;
+        await producer?.disconnect().catch(() => undefined);
+        const message = `${this.description} could not write to topic ${t} (brokers ${this.brokers}): ${err instanceof Error ? err.message : String(err)}. ${change}`;
+        return new KafkaSinkError(message, t, this.brokers, err);
+      }
+      return undefined;
+    } catch {
+      return undefined; // the metadata could not be read: Kafka's own error stands
+    } finally {
+      await admin.disconnect().catch(() => undefined);
     }
   }
 
