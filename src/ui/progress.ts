@@ -3,6 +3,10 @@
  * input rate, processing time, total delay and, when a direct Kafka stream read it, the lag left
  * behind — and where the web UI is, if there is one. Attached by `DSTREAMS_PROGRESS=1`.
  *
+ * A receiver that fails (a socket with no server yet, a broker away) gets one line when its
+ * error starts or changes — Spark logs "Restarting receiver … Error connecting to …" — not one
+ * per retry, and one when its records come again.
+ *
  * A structured query's engine context (one with a BatchDisplay) is shown as the query: started
  * with its name, ids and trigger, each batch at its trigger's wall-clock start with its batchId
  * and the input rate its StreamingQueryProgress reports — not its engine's ManualClock times.
@@ -11,6 +15,8 @@ import { batchDisplayOf, type BatchDisplay, type ContextAttachment } from '../co
 import type { StreamingContext } from '../context/StreamingContext.js';
 import type { CompletedBatchInfo, StreamInputInfo } from '../context/StreamingListener.js';
 import type { OffsetRange } from '../kafka/OffsetRange.js';
+import type { ReceiverInfo } from '../receivers/ReceiverSupervisor.js';
+import { describeFailure } from '../util/usage.js';
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 /** `HH:mm:ss`, and `.SSS` when the time has a fraction of a second (as the web UI's batch times). */
@@ -58,6 +64,13 @@ export function formatProgressLine(
   return parts.join(' | ');
 }
 
+/** A receiver error's line: its message and the error's causes, on one line. */
+export function formatReceiverError(info: ReceiverInfo): string {
+  const why = info.lastError === undefined ? '' : describeFailure(info.lastError);
+  const message = info.lastErrorMessage ?? 'error';
+  return `receiver ${info.name}: ${message}${why && !message.includes(why) ? `: ${why}` : ''}`;
+}
+
 export class ProgressPrinter implements ContextAttachment {
   constructor(
     ssc: StreamingContext,
@@ -65,6 +78,8 @@ export class ProgressPrinter implements ContextAttachment {
   ) {
     // Read when events come: a query's engine registers its display after constructing the context.
     const display = (): BatchDisplay | undefined => batchDisplayOf(ssc);
+    // The error line last written per failing receiver (by stream id): a retry failing alike writes nothing.
+    const failing = new Map<number, { line: string; name: string }>();
     ssc.addStreamingListener({
       onStreamingStarted: () => {
         const ui = ssc.uiWebUrl;
@@ -72,7 +87,19 @@ export class ProgressPrinter implements ContextAttachment {
         const how = d ? `${d.label} started, ${d.trigger}` : `started, a batch every ${ssc.batchDuration / 1000} s`;
         write(`${ssc.appName}: ${how}${ui ? `; web UI at ${ui}` : ''}`);
       },
-      onBatchCompleted: (info) => write(formatProgressLine(info, ssc.batchDuration, display()?.batch(info.batchTime))),
+      onBatchCompleted: (info) => {
+        write(formatProgressLine(info, ssc.batchDuration, display()?.batch(info.batchTime)));
+        for (const [id, input] of Object.entries(info.streamIdToInputInfo ?? {})) {
+          const failed = failing.get(Number(id));
+          if (input.numRecords > 0 && failed && failing.delete(Number(id))) write(`receiver ${failed.name}: receiving again`);
+        }
+      },
+      onReceiverError: (info) => {
+        const line = formatReceiverError(info);
+        if (failing.get(info.streamId)?.line === line) return;
+        failing.set(info.streamId, { line, name: info.name });
+        write(line);
+      },
     });
   }
 }
