@@ -3,10 +3,10 @@
  * manifest), with the file source's options (fileFormats.ts readOptions: `mode`, `multiLine`, …).
  * load() reads at once, so under FAILFAST a malformed record rejects load() (Spark: the first action).
  * Files in folders `key=value` are read with their partition columns, after the data columns
- * (sources/fileListing.ts, partitionDiscovery.ts).
+ * (sources/fileListing.ts, partitionDiscovery.ts). A path that is a file is read as that one file.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { DataFrame, type DataFrameSession } from './DataFrame.js';
 import { AnalysisException } from './errors.js';
 import { parseFile, readOptions, TEXT_SCHEMA, type FileFormat } from './fileFormats.js';
@@ -38,13 +38,19 @@ export class DataFrameReader {
     this.userSchema = toSchema(s);
     return this;
   }
-  /** Reads the directory now (files are listed and parsed once, when called). */
+  /** Reads the directory, or the file, now (files are listed and parsed once, when called). */
   async load(path: string): Promise<DataFrame> {
     const format = this.fmt ?? 'json';
     const given = format === 'text' ? TEXT_SCHEMA : this.userSchema;
     if (!given && format !== 'parquet') throw new AnalysisException(`spark.read.${format}: give a schema with .schema(...) (dstreams does not infer one)`);
     const recursive = recursiveFileLookup(this.opts);
-    const { files, partitions } = await listDataFiles(path, { schema: given, recursiveFileLookup: recursive, onSkipped: warnSkippedOnce(path) });
+    // Spark's InMemoryFileIndex takes a file path as its one leaf file, its folder as the base path:
+    // no partition discovery, no manifest. A missing path fails in the listing, as before.
+    const single = (await stat(path).catch(() => undefined))?.isFile() === true;
+    const root = single ? dirname(path) : path;
+    const { files, partitions } = single
+      ? { files: [basename(path)], partitions: [] }
+      : await listDataFiles(path, { schema: given, recursiveFileLookup: recursive, onSkipped: warnSkippedOnce(path) });
     // Parquet files carry their schema: the first file's, unless one is given.
     let data = given && dataSchema(given, partitions);
     // Checked before any file is read; under FAILFAST a malformed record rejects load().
@@ -53,10 +59,10 @@ export class DataFrameReader {
     for (const f of files) {
       let parsed: Row[];
       if (format === 'parquet') {
-        const read = await readParquet(await readFile(join(path, f)), data);
+        const read = await readParquet(await readFile(join(root, f)), data);
         data ??= dataSchema(read.schema, partitions);
         parsed = read.rows;
-      } else parsed = parseFile(await readFile(join(path, f), 'utf8'), format, data!, options!);
+      } else parsed = parseFile(await readFile(join(root, f), 'utf8'), format, data!, options!);
       if (partitions.length > 0) {
         const schema = withPartitionColumns(data!, partitions);
         parsed = assembleRows(parsed, schema, partitionValues(dirOf(f), schema).values);

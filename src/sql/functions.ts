@@ -6,7 +6,7 @@ import { resolveFunction } from './builtins.js';
 import { Column, nameExpr, valueExpr, type ColumnOrName, type ColumnOrValue } from './Column.js';
 import { Literal, Star } from './expressions.js';
 import { CaseWhen } from './operators.js';
-import { parseExpression } from './parser.js';
+import { parseNamedExpression } from './parser.js';
 import { StructType, type DataType } from './types.js';
 
 function call(name: string, ...args: ColumnOrName[]): Column {
@@ -20,9 +20,10 @@ export const column = col;
 export function lit(value: ColumnOrValue): Column {
   return value instanceof Column ? value : new Column(new Literal(value));
 }
-/** A Spark SQL expression: `expr('CAST(value AS STRING)')`. */
+/** A Spark SQL expression, optionally aliased as Spark's parser allows: `expr('count(*) AS n')`, `expr('v + 1 w')`. */
 export function expr(sql: string): Column {
-  return new Column(parseExpression(sql));
+  if (typeof sql !== 'string') throw new TypeError('expr takes an SQL expression as a string');
+  return new Column(parseNamedExpression(sql));
 }
 /**
  * from_json(col, schema, options?): `options` as Spark's — `mode` PERMISSIVE (default) or FAILFAST

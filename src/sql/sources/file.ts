@@ -26,7 +26,7 @@ import { existsSync, type Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { isGlob, matchDirectories, parseGlob, segmentRegExp, type DirectoryGlob } from '../../receivers/glob.js';
-import { AnalysisException } from '../errors.js';
+import { AnalysisException, IllegalArgumentException } from '../errors.js';
 import { parseFile, readOptions, TEXT_SCHEMA, type FileFormat, type FormatOptions } from '../fileFormats.js';
 import { readParquet } from '../parquet.js';
 import { assembleRows, dataSchema, dirOf, partitionValues, withPartitionColumns } from '../partitionDiscovery.js';
@@ -179,7 +179,11 @@ for (const format of ['json', 'csv', 'text', 'parquet'] as const) {
     const onSkipped = warnSkippedOnce(path);
     const listDir = async (): Promise<string[]> => {
       // Each listing checks the folders again (Spark's fetchAllFiles): a conflicting one fails the query.
-      const found = await listDataFiles(path, { schema: st, recursiveFileLookup: recursive, onSkipped });
+      // A path that is a file fails the query as Spark's streaming source does (its base path is the
+      // path), where spark.read reads the file.
+      const found = await listDataFiles(path, { schema: st, recursiveFileLookup: recursive, onSkipped }).catch((e: unknown) => {
+        throw (e as NodeJS.ErrnoException).code === 'ENOTDIR' ? new IllegalArgumentException("Option 'basePath' must be a directory") : e;
+      });
       const unknown = found.partitions.find((p) => !st.field(p.name));
       if (unknown) throw unknownPartitionColumn(description, unknown.name, st);
       return found.files;

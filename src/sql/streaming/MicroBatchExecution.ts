@@ -14,7 +14,8 @@
  *
  * When things happen, per trigger (one at a time):
  *  1. the source's latest offset (latestOffset) — or, after a crash, the batch in flight;
- *  2. nothing new and the watermark did not move → no batch;
+ *  2. nothing new and the watermark did not move since the last batch of this run → no batch
+ *     (after a restart, none before a batch ran: Spark decides from its lastExecution);
  *  3. the batch's rows (getBatch), handed to the input; the engine clock advances one batch;
  *  4. after it completed: the source commits, the progress is recorded, listeners hear it.
  */
@@ -84,6 +85,8 @@ export class MicroBatchExecution {
   /** The engine context's batches as its attachments show them: trigger times, not engine times. */
   private readonly display: EngineDisplay;
   private lastOutputRows = 0;
+  /** Whether a batch ran in this run (Spark's lastExecution is set): only then may a no-data batch follow. */
+  private batchRan = false;
   private lastTimings = { addBatch: 0 };
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -219,8 +222,11 @@ export class MicroBatchExecution {
       latest = await this.source.latestOffset(start, limits);
       const hasData = latest !== undefined && !sameOffset(latest, start);
       this.dataAvailableAtLastTrigger = hasData;
-      // Spark's shouldRunAnotherBatch: a batch without data only to evict and emit (append, update; never complete).
-      const noDataBatch = this.o.mode !== 'complete' && this.o.shape.watermarks.length > 0 && this.state !== undefined && pos.watermark > pos.lastBatchWatermark;
+      // Spark's lastExecution.shouldRunAnotherBatch: a batch without data only to evict and emit
+      // (append, update; never complete), and only after a batch of this run — a restarted query
+      // has no lastExecution, so a watermark that moved before the restart waits for new data.
+      const noDataBatch =
+        this.batchRan && this.o.mode !== 'complete' && this.o.shape.watermarks.length > 0 && this.state !== undefined && pos.watermark > pos.lastBatchWatermark;
       if (!hasData && !noDataBatch) return false;
       plan = { time, start, end: hasData ? latest : start, watermark: pos.watermark, timestamp: triggerStart };
     }
@@ -242,6 +248,7 @@ export class MicroBatchExecution {
       throw e;
     }
     this.input.commit(time);
+    this.batchRan = true;
     this.source.commit?.(plan.end);
     const tEnd = performance.now();
     this.report(plan, rows.length, inputRate, latest, triggerStart, { latestOffset: tLatest - t0, getBatch: tGet - tLatest, total: tEnd - t0 });
