@@ -21,7 +21,7 @@ import {
   Project,
   Sort,
   Watermark,
-  type JoinType,
+  joinType,
   type Plan,
   type ProjectItem,
 } from './plan.js';
@@ -193,7 +193,7 @@ export class DataFrame {
 
   /** @internal */
   aggregatePlan(groupBy: Expr[], aggs: Expr[]): Plan {
-    if (this.isStreaming && hasStateful(this.plan)) {
+    if (this.isStreaming && streamingNode(this.plan, Aggregate)) {
       throw new AnalysisException('Multiple streaming aggregations are not supported with streaming DataFrames/Datasets');
     }
     const w = this.windowing([...groupBy, ...aggs]);
@@ -230,8 +230,9 @@ export class DataFrame {
   dropDuplicates(cols?: string[]): DataFrame {
     const names = cols ?? this.columns;
     for (const c of names) if (!this.schema.field(c)) throw new AnalysisException(`Cannot resolve column name "${c}" among (${this.columns.join(', ')})`);
-    if (this.isStreaming && hasStateful(this.plan)) {
-      throw new AnalysisException('dropDuplicates after a streaming aggregation is not supported');
+    if (this.isStreaming && streamingNode(this.plan, Aggregate)) throw new AnalysisException('dropDuplicates after a streaming aggregation is not supported');
+    if (this.isStreaming && streamingNode(this.plan, Deduplicate)) {
+      throw new AnalysisException('dropDuplicates after a streaming dropDuplicates is not supported: a query runs one, optionally below an aggregation');
     }
     return this.with(new Deduplicate(this.plan, names.map((c) => this.schema.field(c)!.name)));
   }
@@ -350,22 +351,9 @@ function sameName(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
-/** A state operator below (a sort or a limit is checked at start(), by analysis.ts). */
-function hasStateful(p: Plan): boolean {
-  return p instanceof Aggregate || p instanceof Deduplicate || p.children.some(hasStateful);
-}
-
-function joinType(how: string): JoinType {
-  const h = how.toLowerCase().replace(/_/g, '');
-  switch (h) {
-    case 'inner': return 'inner';
-    case 'left': case 'leftouter': return 'left_outer';
-    case 'right': case 'rightouter': return 'right_outer';
-    case 'full': case 'outer': case 'fullouter': return 'full_outer';
-    case 'leftsemi': case 'semi': return 'left_semi';
-    case 'leftanti': case 'anti': return 'left_anti';
-  }
-  throw new AnalysisException(`Unsupported join type '${how}'. Supported join types include: 'inner', 'outer', 'full', 'fullouter', 'full_outer', 'leftouter', 'left', 'left_outer', 'rightouter', 'right', 'right_outer', 'leftsemi', 'left_semi', 'semi', 'leftanti', 'left_anti', 'anti'`);
+/** A streaming node of that kind below (a dropDuplicates may feed an aggregation; the rest is checked at start(), by analysis.ts). */
+function streamingNode(p: Plan, kind: typeof Aggregate | typeof Deduplicate): boolean {
+  return (p instanceof kind && p.isStreaming) || p.children.some((c) => streamingNode(c, kind));
 }
 
 /** The result of groupBy: `agg(...)`, `count()`, and the shorthand aggregates. */

@@ -123,6 +123,20 @@ export class Deduplicate extends RowsOfChild {
 
 export type JoinType = 'inner' | 'left_outer' | 'right_outer' | 'full_outer' | 'left_semi' | 'left_anti';
 
+/** A join type as DataFrame.join takes it (Spark's names, case and underscores ignored). */
+export function joinType(how: string): JoinType {
+  const h = how.toLowerCase().replace(/_/g, '');
+  switch (h) {
+    case 'inner': return 'inner';
+    case 'left': case 'leftouter': return 'left_outer';
+    case 'right': case 'rightouter': return 'right_outer';
+    case 'full': case 'outer': case 'fullouter': return 'full_outer';
+    case 'leftsemi': case 'semi': return 'left_semi';
+    case 'leftanti': case 'anti': return 'left_anti';
+  }
+  throw new AnalysisException(`Unsupported join type '${how}'. Supported join types include: 'inner', 'outer', 'full', 'fullouter', 'full_outer', 'leftouter', 'left', 'left_outer', 'rightouter', 'right', 'right_outer', 'leftsemi', 'left_semi', 'semi', 'leftanti', 'left_anti', 'anti'`);
+}
+
 export class Join extends Plan {
   readonly children: Plan[];
   constructor(

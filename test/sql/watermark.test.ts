@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/context/Clock.js';
 import { StreamingContext } from '../../src/context/StreamingContext.js';
-import { MemoryStream, StructType, functions as F, type DataFrame } from '../../src/sql/index.js';
+import { AnalysisException, MemoryStream, StructType, functions as F, type DataFrame } from '../../src/sql/index.js';
 import { StaticScan, Watermark } from '../../src/sql/plan.js';
 import { MicroBatchInput } from '../../src/sql/streaming/MicroBatchInput.js';
 import { WatermarkTracker } from '../../src/sql/streaming/WatermarkTracker.js';
-import type { SparkSession, StreamingQuery } from '../../src/sql/index.js';
+import type { SparkSession } from '../../src/sql/index.js';
 import { collecting, session, sortTuples, tempDir } from './helpers.js';
 
 function windowedCounts(spark: SparkSession): { input: MemoryStream<number>; df: DataFrame } {
@@ -249,41 +249,53 @@ function twoWatermarks(spark: SparkSession): { input: MemoryStream<{ a: number; 
   return { input, df };
 }
 
-const watermarkOf = (q: { query: StreamingQuery }) => q.query.lastProgress!.eventTime!.watermark;
+/** Two withWatermarks of one plan (as a stream-stream join or a union would have; chained ones are refused). */
+function trackerOfTwo(): { tracker: WatermarkTracker; first: Watermark; second: Watermark } {
+  const scan = new StaticScan(new StructType().add('first', 'timestamp').add('second', 'timestamp'), () => []);
+  const first = new Watermark(scan, 'first', 10_000);
+  const second = new Watermark(scan, 'second', 20_000);
+  return { tracker: new WatermarkTracker([first, second]), first, second };
+}
 
 describe('several withWatermarks (Spark\'s WatermarkTracker, spark.sql.streaming.multipleWatermarkPolicy)', () => {
-  it('each withWatermark keeps its own watermark; the query\'s is their min by default', async () => {
+  it('a withWatermark over another withWatermark of the same stream is refused at start(), as Spark 3.5 ("Redefining watermark is disallowed")', async () => {
     const spark = session();
-    const { input, df } = twoWatermarks(spark);
-    const q = await collecting(df, 'append', ['start', 'count']);
-    input.addData({ a: 100, b: 200 }); // first 90, second 180 → min 90
-    expect(await q.newAnswer()).toEqual([]);
-    expect(watermarkOf(q)).toBe('1970-01-01T00:01:30.000Z');
-    input.addData({ a: 150, b: 240 }); // first 140, second 220 → 140: window [200, 210) stays open
-    expect(await q.newAnswer()).toEqual([]);
-    expect(watermarkOf(q)).toBe('1970-01-01T00:02:20.000Z');
-    input.addData({ a: 300, b: 240 }); // first 290, second 220 → 220
-    expect(await q.newAnswer()).toEqual([[200, 1]]);
-    expect(watermarkOf(q)).toBe('1970-01-01T00:03:40.000Z');
+    const { df } = twoWatermarks(spark);
+    await expect(collecting(df, 'append', ['start', 'count'])).rejects.toThrow(
+      /^Redefining watermark is disallowed: withWatermark\('second'\) is over another withWatermark of the same stream\. Define one watermark per stream/,
+    );
+    await expect(collecting(df, 'append', ['start', 'count'])).rejects.toThrow(AnalysisException);
+    expect(spark.streams.active).toEqual([]);
   });
 
-  it('multipleWatermarkPolicy max: the query\'s watermark is the max of them', async () => {
-    const spark = session();
-    spark.conf.set('spark.sql.streaming.multipleWatermarkPolicy', 'MAX');
-    const { input, df } = twoWatermarks(spark);
-    const q = await collecting(df, 'append', ['start', 'count']);
-    input.addData({ a: 100, b: 200 }); // max(90, 180)
-    expect(await q.newAnswer()).toEqual([]);
-    expect(watermarkOf(q)).toBe('1970-01-01T00:03:00.000Z');
-    input.addData({ a: 250, b: 240 }); // max(240, 220) = 240 → [200, 210) complete
-    expect(await q.newAnswer()).toEqual([[200, 1]]);
+  it('each withWatermark keeps its own watermark; the query\'s is their min by default', () => {
+    const { tracker, first, second } = trackerOfTwo();
+    let state = { watermark: 0, watermarkPolicy: 'min' as const };
+    const batch = (time: number, a: number, b: number) => {
+      tracker.observe(time, first, a * 1000);
+      tracker.observe(time, second, b * 1000);
+      const next = tracker.after(time, state.watermark, state);
+      state = { ...next, watermarkPolicy: 'min' };
+      return next.watermark / 1000;
+    };
+    expect(batch(1000, 100, 200)).toBe(90); // first 90, second 180 → min 90
+    expect(batch(2000, 150, 240)).toBe(140); // first 140, second 220
+    expect(batch(3000, 300, 240)).toBe(220); // first 290, second 220
+  });
+
+  it('multipleWatermarkPolicy max: the query\'s watermark is the max of them', () => {
+    const { tracker, first, second } = trackerOfTwo();
+    tracker.observe(1000, first, 100_000);
+    tracker.observe(1000, second, 200_000);
+    expect(tracker.after(1000, 0, { watermark: 0, watermarkPolicy: 'max' }).watermark).toBe(180_000);
   });
 
   it('an unknown multipleWatermarkPolicy fails start()', async () => {
     const spark = session();
     spark.conf.set('spark.sql.streaming.multipleWatermarkPolicy', 'random');
-    const { df } = twoWatermarks(spark);
-    await expect(collecting(df, 'append', ['start', 'count'])).rejects.toThrow(/Valid values are 'min' and 'max'/);
+    const input = new MemoryStream<{ a: number }>(spark, 'a LONG');
+    const df = input.toDF().withColumn('t', F.col('a').cast('timestamp')).withWatermark('t', '10 seconds').dropDuplicates(['t']);
+    await expect(collecting(df, 'append', ['t'])).rejects.toThrow(/Valid values are 'min' and 'max'/);
   });
 
   it('a checkpoint written before per-withWatermark tracking loads: its watermark is kept, the policy is min, each withWatermark starts unset', () => {
@@ -304,22 +316,6 @@ describe('several withWatermarks (Spark\'s WatermarkTracker, spark.sql.streaming
     expect(tracker.after(4000, 180_000, input.position)).toEqual({ watermark: 180_000, operatorWatermarks: [220_000, 140_000] });
   });
 
-  it('a restart keeps the policy it started with and each withWatermark\'s own watermark', async () => {
-    const spark = session();
-    const dir = tempDir();
-    const { input, df } = twoWatermarks(spark);
-    let q = await collecting(df, 'append', ['start', 'count'], { checkpointLocation: dir });
-    input.addData({ a: 100, b: 200 }); // min(90, 180) = 90
-    expect(await q.newAnswer()).toEqual([]);
-    await q.query.stop();
-    spark.conf.set('spark.sql.streaming.multipleWatermarkPolicy', 'max'); // ignored: the checkpoint says min
-    q = await collecting(df, 'append', ['start', 'count'], { checkpointLocation: dir });
-    input.addData({ a: 230, b: 185 }); // first 220, second still 180 (kept, not 165): min 180, not max 220
-    expect(await q.newAnswer()).toEqual([]);
-    expect(watermarkOf(q)).toBe('1970-01-01T00:03:00.000Z');
-    input.addData({ a: 230, b: 240 }); // min(220, 220)
-    expect(await q.newAnswer()).toEqual([[180, 1], [200, 1]]);
-  });
 });
 
 describe('dropDuplicates (StreamingDeduplicationSuite)', () => {

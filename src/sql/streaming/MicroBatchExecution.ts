@@ -29,7 +29,7 @@ import { Aggregate, Deduplicate, Limit, type PipeObserver, type Plan, type Strea
 import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
 import { sameOffset, type ReadLimits, type Source, type SourceProvider } from '../sources/Source.js';
 import type { Row } from '../values.js';
-import type { StreamingShape } from './analysis.js';
+import { dedupEventTimes, type StreamingShape } from './analysis.js';
 import { EngineDisplay } from './engineDisplay.js';
 import { MicroBatchInput, type MicroBatchPosition, type PlannedBatch } from './MicroBatchInput.js';
 import { perSecond, type StreamingQueryProgress } from './progress.js';
@@ -147,7 +147,15 @@ export class MicroBatchExecution {
         // Built per batch: a join's static side is read then.
         pipe: () => compilePipe(below, scan, observer),
       };
-      const input = this.input;
+      let input: DStream<Row> = this.input;
+      const dedup = shape.dedupBelow;
+      if (dedup) {
+        // A dropDuplicates below the aggregation: its own state operator, made first (the engine
+        // checkpoints each stream under its place in the graph: two entries, each restored into
+        // its own). It runs the pipe from the scan up to it; the aggregation, the rest over the rows it kept.
+        input = new DedupStateDStream(input, { ...ctx, ...dedupEventTimes(dedup), pipe: () => compilePipe(dedup.children[0]!, scan, observer) }, dedup);
+        ctx.pipe = () => compilePipe(below, dedup, observer);
+      }
       this.state = stateful instanceof Aggregate ? new AggregateStateDStream(input, ctx, stateful.agg) : new DedupStateDStream(input, ctx, stateful as Deduplicate);
       out = this.state;
       leaf = stateful;

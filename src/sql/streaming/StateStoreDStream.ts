@@ -55,6 +55,11 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
   private dirty = new Map<unknown, E | undefined>();
   metrics: StateOperatorMetrics;
 
+  /** The store's keys (groups, or rows kept by a dropDuplicates): the web UI's and /metrics' state keys. */
+  override get size(): number {
+    return this.store.size;
+  }
+
   constructor(
     parent: DStream<Row>,
     protected readonly ctx: StateContext,
@@ -125,7 +130,9 @@ abstract class StateStoreDStream<E> extends StatefulDStream<Row, Row[]> implemen
   protected watermarks(time: number): { late: number | undefined; evict: number | undefined } {
     const evict = this.ctx.watermarkAt(time);
     if (evict === undefined) return { late: undefined, evict };
-    const input = this.parent;
+    // Above a dropDuplicates, the query's input is the dedup's parent.
+    let input: DStream<unknown> = this.parent;
+    while (input instanceof StateStoreDStream) input = input.parent;
     const previous = input instanceof MicroBatchInput ? input.position.lastBatchWatermark : undefined;
     return { late: typeof previous === 'number' ? Math.min(evict, previous) : evict, evict };
   }

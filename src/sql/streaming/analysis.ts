@@ -1,11 +1,12 @@
 /**
  * What start() checks and what the executor needs to know about a streaming plan, with Spark's
- * rules (UnsupportedOperationChecker): the one stream scan, the one stateful operator, the
- * watermarks and which of the operator's input columns carry one (eventTime.ts); append on an
- * aggregation needs a watermark on a grouping column (or its window); complete needs an
- * aggregation; sorting only after an aggregation in complete mode; a limit in append mode counts
- * across batches (Spark's StreamingGlobalLimitExec), after an aggregation in complete mode it cuts
- * each batch's table, in update mode it is refused; and seed 002's table of sinks × modes.
+ * rules (UnsupportedOperationChecker): the one stream scan; the stateful operator (one, or a
+ * dropDuplicates below an aggregation); the watermarks (one per stream: not redefined) and which
+ * of the operator's input columns carry one (eventTime.ts); append on an aggregation needs a
+ * watermark on a grouping column (or its window); complete needs an aggregation; sorting only
+ * after an aggregation in complete mode; a limit in append mode counts across batches (Spark's
+ * StreamingGlobalLimitExec), after an aggregation in complete mode it cuts each batch's table, in
+ * update mode it is refused; and seed 002's table of sinks × modes.
  */
 import { AnalysisException } from '../errors.js';
 import { eventTimeOf, keepsWatermark, watermarkedColumns } from '../eventTime.js';
@@ -18,6 +19,8 @@ import type { Row } from '../values.js';
 export interface StreamingShape {
   scan: StreamScan;
   stateful: Aggregate | Deduplicate | undefined;
+  /** A dropDuplicates below the aggregation `stateful`: a state operator of its own, whose output the aggregation reads. */
+  dedupBelow: Deduplicate | undefined;
   /** Every withWatermark on the streaming side, in plan order (Spark's EventTimeWatermarkExec operators). */
   watermarks: Watermark[];
   /** Of a state key (an Aggregate's grouping values, a Deduplicate's row): the event time that evicts it, in ms. */
@@ -54,7 +57,16 @@ export function analyzeStreaming(root: Plan, mode: OutputModeName, sinkFormat: s
   };
   visit(root);
   if (scans.length !== 1) throw new AnalysisException(`a streaming query reads exactly one streaming source, found ${scans.length}`);
+  for (const w of watermarks) {
+    if (w.children.some(hasWatermark)) {
+      throw new AnalysisException(
+        `Redefining watermark is disallowed: withWatermark('${w.column}') is over another withWatermark of the same stream. ` +
+          'Define one watermark per stream (on the column the stateful operator keys or windows by)',
+      );
+    }
+  }
   const stateful = statefuls[0] as Aggregate | Deduplicate | undefined;
+  const dedupBelow = statefulChain(statefuls as (Aggregate | Deduplicate)[]);
   const isAgg = stateful instanceof Aggregate;
 
   const allowed = SINK_MODES[sinkFormat];
@@ -86,17 +98,40 @@ export function analyzeStreaming(root: Plan, mode: OutputModeName, sinkFormat: s
     const input = stateful.children[0]!;
     const marked = watermarkedColumns(input);
     if (isAgg) evictionTime = aggregateEviction(stateful.agg.groupExprs, input.schema, marked);
-    else {
-      evictionTime = dedupEviction(stateful, marked);
-      lateTime = marked.length > 0 ? rowEventTime(marked[0]!) : undefined;
-    }
+    else ({ evictionTime, lateTime } = dedupEventTimes(stateful));
   }
   if (isAgg && mode === 'append' && evictionTime === undefined) {
     throw new AnalysisException(
       'Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark',
     );
   }
-  return { scan: scans[0]!, stateful, watermarks, evictionTime, lateTime, globalLimits: mode === 'append' ? limits : [] };
+  return { scan: scans[0]!, stateful, dedupBelow, watermarks, evictionTime, lateTime, globalLimits: mode === 'append' ? limits : [] };
+}
+
+/**
+ * The state operators, top first. Spark 3.5 runs several in a query; dstreams runs one, or a
+ * dropDuplicates below an aggregation (two state operators chained, MicroBatchExecution.ts):
+ * that dropDuplicates, if any.
+ */
+function statefulChain(statefuls: (Aggregate | Deduplicate)[]): Deduplicate | undefined {
+  if (statefuls.length <= 1) return undefined;
+  const [top, next] = statefuls;
+  if (statefuls.length === 2 && top instanceof Aggregate && next instanceof Deduplicate) return next;
+  const names = statefuls.map((p) => (p instanceof Aggregate ? 'an aggregation' : 'a dropDuplicates')).join(' over ');
+  throw new AnalysisException(
+    `This query has ${statefuls.length} stateful operators (${names}); dstreams runs one per query, or a dropDuplicates below an aggregation`,
+  );
+}
+
+/** A Deduplicate's event-time functions (StateContext's evictionTime and lateTime) from the watermarks of its input. */
+export function dedupEventTimes(d: Deduplicate): Pick<StreamingShape, 'evictionTime' | 'lateTime'> {
+  const marked = watermarkedColumns(d.children[0]!);
+  return { evictionTime: dedupEviction(d, marked), lateTime: marked.length > 0 ? rowEventTime(marked[0]!) : undefined };
+}
+
+/** Spark's "Redefining watermark is disallowed": a withWatermark with another in its subtree. */
+function hasWatermark(p: Plan): boolean {
+  return p instanceof Watermark || p.children.some(hasWatermark);
 }
 
 /** True when `low` is in the subtree of `high`. */
