@@ -135,7 +135,7 @@ export function buildProgram(): Command {
       }
       for (const p of preloads) nodeArgs.push('--import', pathToFileURL(p).href);
       // fd 3: the pipe (a socket pair) on which the CLI tells the job's preload the signals it got (signalRelay.ts).
-      const env: NodeJS.ProcessEnv = { ...process.env, DSTREAMS_PROGRESS: opts.quiet ? '0' : '1', DSTREAMS_SIGNAL_FD: '3' };
+      const env: NodeJS.ProcessEnv = { ...process.env, DSTREAMS_PROGRESS: opts.quiet ? '0' : '1', DSTREAMS_SIGNAL_FD: '3', DSTREAMS_RUN: '1' };
       // `port=N`, not a bare N: a bare 0 and 1 mean off and on (uiOptionsFromEnv).
       if (opts.ui || opts.uiPort !== undefined) env.DSTREAMS_UI = opts.uiPort !== undefined ? `port=${opts.uiPort}` : '1';
       const child = spawn(process.execPath, [...nodeArgs, file, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });

@@ -48,6 +48,7 @@ import {
   type RestorePlan,
   type StartRecord,
 } from '../checkpoint/index.js';
+import { describeFailure, oneLineFailures } from '../util/causeChain.js';
 import { checkDuration, type Duration } from '../util/duration.js';
 import { settlesWithin } from '../util/sleep.js';
 import { runShuffles } from '../workers/shuffles.js';
@@ -60,6 +61,9 @@ import { ListenerBus } from './ListenerBus.js';
 import type { ContextAttachment } from './attachments.js';
 import { checkOptionNames, type GetOrCreateOptions, type StreamingContextOptions, type StreamingContextState } from './options.js';
 import type { PartitionsAssignedInfo, StreamingEvent, StreamingListener } from './StreamingListener.js';
+
+/** A failure as the context logs it: with its stack, or on one line under `dstreams run` (oneLineFailures). */
+const loggedError = (e: unknown): string => (oneLineFailures() ? describeFailure(e) : errorMessage(e));
 
 export type AttachmentFactory = (ssc: StreamingContext, options: StreamingContextOptions) => ContextAttachment | undefined;
 const attachmentFactories = new Map<string, AttachmentFactory>();
@@ -714,11 +718,11 @@ export class StreamingContext {
   /** A batch or listener failed: remember the first error, then stop; awaitTermination rejects with it. */
   private fail(error: unknown): void {
     // Too late to reject awaitTermination (a listener failing after its stop completed): said, not lost.
-    if (this.settled) return void console.error(`[dstreams] an error after the streaming context stopped: ${errorMessage(error)}`);
+    if (this.settled) return void console.error(`[dstreams] an error after the streaming context stopped: ${loggedError(error)}`);
     if (this.failure) return;
     this.failure = { error };
     // Nobody awaits the termination (yet): as Spark's JobScheduler logs a failed job, so the error is seen.
-    if (!this.awaited) console.error(`[dstreams] the streaming context stops on an error: ${errorMessage(error)}`);
+    if (!this.awaited) console.error(`[dstreams] the streaming context stops on an error: ${loggedError(error)}`);
     void this.stop();
   }
 

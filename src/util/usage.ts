@@ -6,8 +6,10 @@
  * DSTREAMS_DEBUG=1). Help and --version exit 0.
  */
 import { Command, CommanderError } from 'commander';
-import { causeChain } from './causeChain.js';
+import { describeFailure } from './causeChain.js';
 import { ServiceUnreachableError } from './waitForService.js';
+
+export { describeFailure } from './causeChain.js';
 
 /** A bad command line (or a resource it names, such as a port in use): one line, exit code 2. */
 export class UsageError extends Error {
@@ -40,16 +42,6 @@ export function throwOnUsageErrors(cmd: Command): void {
     });
   }
   for (const sub of cmd.commands) throwOnUsageErrors(sub);
-}
-
-/** An error and its causes, one line: "what failed: why <- why that". */
-export function describeFailure(e: unknown): string {
-  const msgs: string[] = [];
-  for (const x of causeChain(e)) {
-    const m = x instanceof Error ? x.message : String(x);
-    if (m !== '' && !msgs.some((p) => p.includes(m))) msgs.push(m);
-  }
-  return msgs.join(' <- ').replace(/\s*\n\s*/g, ' ');
 }
 
 /** Parses and runs `argv`; sets process.exitCode to 0 (help, version), 2 (usage) or 1 (a failure). */

@@ -143,6 +143,30 @@ describe('dstreams: usage errors', () => {
     expect(esm.stdout).toBe('ran\n');
   });
 
+  it('dstreams run: a streaming job whose batch fails says so on lines without a stack trace (DSTREAMS_DEBUG=1 adds it)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dstreams-run-batch-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(path.join(dir, 'package.json'), '{"name":"a-module-project","type":"module"}\n');
+    // The job awaits its termination only after a batch ran: the context logs the failure first.
+    const job = [
+      `import { ManualClock, StreamingContext } from ${JSON.stringify(path.join(ROOT, 'src/index.ts'))};`,
+      'const clock = new ManualClock();',
+      'const ssc = new StreamingContext({ batchDuration: 1000, clock });',
+      "ssc.queueStream([['x']]).map(() => { throw new TypeError('bad record', { cause: new Error('x') }); }).foreachRDD((r) => r.count());",
+      'await ssc.start();',
+      'await clock.advance(1000);',
+      'await ssc.awaitTermination();',
+    ].join('\n');
+    writeFileSync(path.join(dir, 'fails.ts'), job);
+    const r = await dstreams(['run', path.join(dir, 'fails.ts')]);
+    expect(r.code).toBe(1);
+    noStack(r);
+    expect(lines(r.stderr).at(-1)).toMatch(/^error: .*bad record <- x$/);
+    expect(lines(r.stderr).some((l) => /FAILED: .*bad record/.test(l))).toBe(true);
+    const debug = await dstreams(['run', path.join(dir, 'fails.ts')], { DSTREAMS_DEBUG: '1' });
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+
   it.each([
     [['wordcount-demo', 'no-such-file.txt'], 'error: no such file: no-such-file.txt'],
     [['wordcount-demo', 'README.md', 'abc'], 'error: batches must be a whole number ≥ 1, got abc'],

@@ -22,6 +22,7 @@
  * nobody awaits does not fail silently.
  */
 import { ManualClock, type Clock } from '../../context/Clock.js';
+import { describeFailure, oneLineFailures } from '../../util/causeChain.js';
 import { StreamingQueryException } from '../errors.js';
 import { triggerIntervalMs } from '../interval.js';
 import { withOpeningSignal } from '../sources/Source.js';
@@ -230,7 +231,9 @@ export class StreamingQuery {
   private setException(ex: StreamingQueryException, what: string, error: unknown): void {
     if (this.exceptionValue) return;
     this.exceptionValue = ex;
-    console.error(`dstreams: Query ${this.prettyId} ${what}`, error);
+    // Under `dstreams run` one line, as it reports the failure itself (oneLineFailures).
+    if (oneLineFailures()) console.error(`dstreams: Query ${this.prettyId} ${what}: ${describeFailure(error)}`);
+    else console.error(`dstreams: Query ${this.prettyId} ${what}`, error);
   }
 
   /** Resolves once everything added to the sources so far is processed and written. */
