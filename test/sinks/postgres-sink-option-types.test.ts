@@ -2,6 +2,7 @@
 // the option and the value), not found out batch after batch at run time.
 import { describe, expect, it } from 'vitest';
 import { PostgresSink, type PostgresSinkOptions } from '../../src/sinks/postgres/index.js';
+import { resolveSinkOptions } from '../../src/sinks/postgres/options.js';
 
 function make(extra: Partial<PostgresSinkOptions<unknown>>): PostgresSink<unknown> {
   // Nothing connects: the checks run in the constructor (nothing listens on port 1).
@@ -32,5 +33,15 @@ describe('PostgresSink option checks', () => {
     await make({ retry: { maxElapsedMs: Infinity, maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 100, factor: 1.5, jitter: false } }).close();
     await make({ retry: false }).close();
     expect(() => make({ retry: { maxElapsedMs: -1 } })).toThrow(RangeError);
+  });
+});
+
+describe('PostgresSink offsetCheck default', () => {
+  const base = { table: 't', columns: ['k', 'v'], keyColumns: ['k'] };
+  it("is 'contiguous' in append mode (a gap is records never written) and 'no-overlap' in update and complete mode (state written every few batches)", () => {
+    expect(resolveSinkOptions({ ...base }).offsetCheck).toBe('contiguous');
+    expect(resolveSinkOptions({ ...base, mode: 'update' }).offsetCheck).toBe('no-overlap');
+    expect(resolveSinkOptions({ ...base, mode: 'complete' }).offsetCheck).toBe('no-overlap');
+    expect(resolveSinkOptions({ ...base, offsetCheck: 'none' }).offsetCheck).toBe('none');
   });
 });

@@ -552,13 +552,14 @@ describe('PostgresSink.writer (foreachRDD adapter)', () => {
       response_count: n,
       batch_id: time,
     }));
-    const rdd = (items: Array<[[string, string], number]>, until: number) => ({
+    // Each batch continues the last (the default offset check refuses a re-read of 0–9).
+    const rdd = (items: Array<[[string, string], number]>, from: number, until: number) => ({
       collect: () => items,
-      offsetRanges: () => [{ topic: 'meetup', partition: 0, fromOffset: 0, untilOffset: until }],
+      offsetRanges: () => [{ topic: 'meetup', partition: 0, fromOffset: from, untilOffset: until }],
     });
-    await write(rdd([[['Polo', 'yes'], 1]], 10), 30_000);
-    await write(rdd([[['Polo', 'yes'], 2]], 20), 60_000);
-    await write(rdd([[['Polo', 'yes'], 99]], 20), 60_000); // replay: skipped
+    await write(rdd([[['Polo', 'yes'], 1]], 0, 10), 30_000);
+    await write(rdd([[['Polo', 'yes'], 2]], 10, 20), 60_000);
+    await write(rdd([[['Polo', 'yes'], 99]], 10, 20), 60_000); // replay: skipped
     expect(await rowsOf(table)).toEqual([
       { event_name: 'Polo', response: 'yes', response_count: '2', batch_id: '60000' },
     ]);

@@ -146,7 +146,12 @@ export interface PostgresSinkOptions<Row> extends PostgresConnectionOptions {
    * (not retried). With any check on, a replayed batch (already claimed) must also carry the same
    * offset ranges as when it was committed, else it rejects instead of being skipped: a replay
    * that read different records than the committed batch would otherwise lose the difference.
-   * Default `none`.
+   * `none` claims by batch time alone: a batch cut differently (another copy of the job, a restart
+   * from an older position) is skipped or written twice without a word.
+   * Default: `contiguous` in append mode (the rows are the batch's records: a gap is records
+   * lost), `no-overlap` in update and complete mode (the rows are the job's state, which may be
+   * written every few batches, as the tweets job's exports: a gap between two writes loses nothing
+   * the state does not hold). Batches without offset ranges are not checked.
    */
   offsetCheck?: OffsetCheck;
   /**
@@ -217,7 +222,7 @@ export function resolveSinkOptions<Row>(options: PostgresSinkOptions<Row>): Sink
     tableName,
     bookkeepingSchema: options.bookkeepingSchema ?? table.schema,
     retry: resolveRetryOptions(options.retry, `PostgresSink "${sinkId}" (table ${tableName})`),
-    offsetCheck: options.offsetCheck ?? 'none',
+    offsetCheck: options.offsetCheck ?? ((options.mode ?? 'append') === 'append' ? 'contiguous' : 'no-overlap'),
     tableCheck: options.tableCheck ?? (options.mode ?? 'append') !== 'append',
     rebuild: options.rebuild ?? false,
     rowsPerInsert: 0,
