@@ -15,6 +15,12 @@ describe('PostgresSink option checks', () => {
     expect(() => make({ bookkeepingRetentionMs: v as number })).toThrow(/PostgresSink "opt-types".*bookkeepingRetentionMs must be a finite number of ms ≥ 0.*got/);
   });
 
+  it('an unknown option is refused; a connection setting at the top level says where it goes (it was ignored: the rows went to the default database)', () => {
+    expect(() => make({ host: 'db.example' } as never)).toThrow(/PostgresSink "opt-types".*unknown option 'host': connection settings go in `connection: \{ host \}` \(or use `connectionString`\)/);
+    expect(() => make({ database: 'other' } as never)).toThrow(/unknown option 'database'/);
+    expect(() => make({ offsetChek: 'none' } as never)).toThrow(/unknown option 'offsetChek' \(the options: table, columns/);
+  });
+
   it('bookkeepingRetentionMs 0 and more are taken', async () => {
     for (const v of [0, 1, 86_400_000]) await make({ bookkeepingRetentionMs: v }).close();
   });

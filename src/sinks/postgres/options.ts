@@ -233,10 +233,34 @@ export function resolveSinkOptions<Row>(options: PostgresSinkOptions<Row>): Sink
   return s;
 }
 
+/** Every option a sink takes (PostgresSinkOptions and PostgresConnectionOptions). */
+const SINK_OPTION_NAMES = new Set([
+  'table', 'columns', 'toValues', 'mode', 'keyColumns', 'keyNullsNotDistinct', 'createTable', 'method',
+  'completeStrategy', 'sinkId', 'bookkeepingSchema', 'insertChunkRows', 'offsetCheck', 'tableCheck', 'rebuild',
+  'bookkeepingRetentionMs', 'retry', 'onRetry', 'connectionString', 'connection', 'poolSize', 'applicationName',
+]);
+/** node-postgres' connection settings, which go inside `connection` (a JavaScript caller's natural slip). */
+const CONNECTION_SETTINGS = new Set(['host', 'port', 'user', 'password', 'database', 'ssl', 'statement_timeout', 'connectionTimeoutMillis']);
+
+/**
+ * An unknown option is refused: unread, a `host` or `database` of a JavaScript caller (TypeScript
+ * refuses it in a literal only) would leave the sink writing to the default database unawares.
+ */
+function checkOptionNames(options: object, fail: (msg: string) => never): void {
+  for (const name of Object.keys(options)) {
+    if (SINK_OPTION_NAMES.has(name)) continue;
+    if (CONNECTION_SETTINGS.has(name)) {
+      fail(`unknown option '${name}': connection settings go in \`connection: { ${name} }\` (or use \`connectionString\`)`);
+    }
+    fail(`unknown option '${name}' (the options: ${[...SINK_OPTION_NAMES].join(', ')})`);
+  }
+}
+
 function validate<Row>(options: PostgresSinkOptions<Row>, s: SinkSettings): void {
   const fail = (msg: string): never => {
     throw new TypeError(`PostgresSink "${s.sinkId}" (table ${s.tableName}): ${msg}`);
   };
+  checkOptionNames(options, fail);
   if (!Array.isArray(options.columns) || options.columns.length === 0) fail('`columns` must be a non-empty array');
   s.columns.forEach(quoteIdent);
   if (new Set(s.columns).size !== s.columns.length) fail('`columns` has duplicates');
