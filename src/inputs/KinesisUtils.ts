@@ -143,6 +143,11 @@ export const KinesisUtils = {
     if (perRead !== undefined && !(Number.isInteger(perRead) && perRead >= 1 && perRead <= 10_000)) {
       throw new KinesisConfigError(`options.maxRecordsPerRead must be a whole number from 1 to 10000 (Kinesis' GetRecords limit), got ${String(perRead)}`);
     }
+    // The worker's name in the lease table (its leases' leaseOwner): refused here, not at run time.
+    const workerId: unknown = options.workerId;
+    if (workerId !== undefined && (typeof workerId !== 'string' || workerId === '')) {
+      throw new KinesisConfigError(`options.workerId must be a non-empty string (this worker's name in the lease table), got ${JSON.stringify(workerId)}`);
+    }
     const handler = handlerOf<T>(checkFn(decoder, 'decoder'), checkFn(options.messageHandler, 'messageHandler'));
     const receiver = new KinesisReceiver<T>(connection, kinesisAppName, streamName, position, interval, handler, options);
     return ssc.receiverStream(receiver, { name: `KinesisReceiver-${streamName}`, ...options });

@@ -7,8 +7,9 @@
  *  - renew, every leaseTimeout / 3 from the start of the previous round: each held lease's counter
  *    is bumped, conditionally on owner and counter; a failed renewal means another worker took the
  *    lease: `onLost`, the shard's reader stops. Renewals never wait for the shard sync or the
- *    taking (a ListShards retried while Kinesis throttles or cannot be reached held them back
- *    past the lease timeout, and healthy leases were dropped, taken again and read again).
+ *    taking, not even the first round's at start (a ListShards, or a take, retried while Kinesis or
+ *    DynamoDB throttles held them back past the lease timeout: healthy leases were dropped, taken
+ *    again and read again).
  * Every tick (leaseTimeout / 3 after the previous one ended):
  *  - shard sync (at start and every `shardSyncIntervalMs`): each open shard without a lease gets
  *    one, as do its listed ancestors without one that are to be read (shards.ts `newLeases`, the
@@ -27,21 +28,28 @@
  *    worker when that one holds two or more leases more than this one. `onTaken` starts a reader.
  * Leases checkpointed SHARD_END are done and never taken again.
  *
- * A lease is held for the lease timeout from the last renewal that succeeded (timed from when
- * the renewal was sent), as the KCL's LeaseRenewer holds it: a worker cut off from the lease
- * table cannot renew, and another worker takes the lease once its counter has stood still for
- * the lease timeout. So, checked on a timer of its own (a renewal may be stuck in a call to a table
- * that does not answer) and before every store (`stillHeld`), a lease not renewed for the lease
- * timeout is dropped here — `onLost`, the shard's reader stops without storing what it read —
- * and taken again through the normal path (it is in this worker's name) if nobody took it.
+ * A lease is held for the lease timeout from the last renewal (or take) that succeeded, timed from
+ * when its successful attempt was sent (not a first, throttled one), as the KCL's LeaseRenewer
+ * holds it: a worker cut off from the lease table cannot renew, and another worker takes the
+ * lease once its counter has stood still for the lease timeout. So, checked on a timer of its own
+ * (a renewal may be stuck in a call to a table that does not answer) and before every store
+ * (`stillHeld`), a lease not renewed for the lease timeout is dropped here — `onLost`, the shard's
+ * reader stops without storing what it read — and taken again through the normal path (it is in
+ * this worker's name) if nobody took it.
+ *
+ * Checkpoints only go forward, as the KCL's and Spark's KinesisCheckpointer: a shard's checkpoint
+ * writes run one after another (SHARD_END waits for one in flight), a sequence number lower than
+ * the last one checkpointed is not written, and none is written over SHARD_END (leaseTable.ts).
  */
 import type { KinesisStreamClient } from './client.js';
 import { SHARD_END, type Lease, type LeaseTable } from './leaseTable.js';
 import { childrenCover, childrenOf, compareSeq, compareShardIds, isClosed, newLeases, type ShardInfo } from './shards.js';
 
+const isSeq = (checkpoint: string): boolean => /^\d+$/.test(checkpoint);
+
 /** Whether a lease's checkpoint says its shard's reading has begun: a sequence number, or SHARD_END. */
 function readingBegun(checkpoint: string): boolean {
-  return checkpoint === SHARD_END || /^\d+$/.test(checkpoint);
+  return checkpoint === SHARD_END || isSeq(checkpoint);
 }
 
 /**
@@ -121,6 +129,9 @@ export class LeaseCoordinator {
   /** The renewals' own schedule (not behind a tick's shard sync and taking). */
   private renewTimer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
+  /** Per shard, the checkpoint write in flight (they run one after another) and the last sequence number checkpointed. */
+  private readonly writes = new Map<string, Promise<unknown>>();
+  private readonly checkpointed = new Map<string, string>();
   private stopped = false;
   /** What LATEST means for the leases this worker creates (`latestFrom`, else when it started). */
   private startedAt = Date.now();
@@ -141,13 +152,33 @@ export class LeaseCoordinator {
     this.startedAt = this.options.latestFrom ?? Date.now();
     await this.kinesis.checkStream();
     await this.table.ensureTable();
-    await this.tick();
-    this.schedule();
+    // Renewals and the expiry check run from now: a slow first round (a take retried while
+    // DynamoDB throttles) must not leave the leases it took first unrenewed past the lease timeout.
     this.scheduleRenewal(Date.now());
     if (!this.stopped) {
       this.expiryTimer = setInterval(() => this.dropExpired(), Math.max(20, Math.floor(this.leaseTimeoutMs / 10)));
       this.expiryTimer.unref();
     }
+    try {
+      this.ticking = this.tick();
+      await this.ticking;
+    } catch (e) {
+      // Not started: nothing runs on behind the caller, whose stop() releases what was taken.
+      this.stopped = true;
+      clearTimeout(this.renewTimer);
+      clearInterval(this.expiryTimer);
+      throw e;
+    } finally {
+      this.ticking = undefined;
+    }
+    this.schedule();
+  }
+
+  /** Forgets a lease this worker no longer holds. */
+  private forget(key: string): void {
+    this.heldLeases.delete(key);
+    this.renewedAt.delete(key);
+    this.checkpointed.delete(key);
   }
 
   /** Drops the held leases not renewed for the lease timeout (another worker may hold them now): `onLost` for each. */
@@ -156,8 +187,7 @@ export class LeaseCoordinator {
     for (const key of [...this.heldLeases.keys()]) {
       const at = this.renewedAt.get(key);
       if (at !== undefined && now - at <= this.leaseTimeoutMs) continue;
-      this.heldLeases.delete(key);
-      this.renewedAt.delete(key);
+      this.forget(key);
       this.listener.onLost(key);
     }
   }
@@ -227,16 +257,15 @@ export class LeaseCoordinator {
     if (this.stopped) return;
     await Promise.all(
       [...this.heldLeases.values()].map(async (lease) => {
-        const sentAt = Date.now();
-        const renewed = await this.table.renew(lease, this.workerId);
+        let sentAt = Date.now();
+        const renewed = await this.table.renew(lease, this.workerId, (at) => (sentAt = at));
         // Dropped meanwhile (expired, lost): a late renewal does not bring it back — the next take does, if it is still ours.
         if (this.heldLeases.get(lease.leaseKey) !== lease) return;
         if (renewed) {
           this.heldLeases.set(lease.leaseKey, renewed);
           this.renewedAt.set(lease.leaseKey, sentAt);
         } else {
-          this.heldLeases.delete(lease.leaseKey);
-          this.renewedAt.delete(lease.leaseKey);
+          this.forget(lease.leaseKey);
           this.listener.onLost(lease.leaseKey);
         }
       }),
@@ -310,40 +339,69 @@ export class LeaseCoordinator {
     }
     for (const l of toTake) {
       if (this.stopped) return;
-      const sentAt = Date.now();
-      const taken = await this.table.take(l, this.workerId);
+      // Held from when the take that succeeded was sent: a first attempt throttled for longer than
+      // the lease timeout would have the lease born expired, dropped at once and read again.
+      let sentAt = Date.now();
+      const taken = await this.table.take(l, this.workerId, (at) => (sentAt = at));
       if (!taken) continue;
       this.heldLeases.set(l.leaseKey, taken);
       this.renewedAt.set(l.leaseKey, sentAt);
+      if (isSeq(taken.checkpoint)) this.checkpointed.set(l.leaseKey, taken.checkpoint);
+      else this.checkpointed.delete(l.leaseKey);
       this.observed.set(l.leaseKey, { counter: taken.leaseCounter, at: Date.now() });
       this.listener.onTaken(taken);
     }
   }
 
-  /** Records a shard's checkpoint (a sequence number whose records are all stored). False: the lease is no longer ours. */
-  async checkpoint(shardId: string, checkpoint: string): Promise<boolean> {
-    const lease = this.heldLeases.get(shardId);
-    if (!lease) return false;
-    const ok = await this.table.checkpoint(lease, this.workerId, checkpoint);
-    const now = this.heldLeases.get(shardId);
-    if (ok && now) now.checkpoint = checkpoint;
-    if (!ok && now) {
-      this.heldLeases.delete(shardId);
-      this.renewedAt.delete(shardId);
-      this.listener.onLost(shardId);
-    }
-    return ok;
+  /** Runs a shard's checkpoint writes one after another (a write retried while the table throttles is still in flight). */
+  private serially<T>(shardId: string, write: () => Promise<T>): Promise<T> {
+    const run = (this.writes.get(shardId) ?? Promise.resolve()).then(write);
+    const tail = run.catch(() => undefined);
+    this.writes.set(shardId, tail);
+    void tail.then(() => {
+      if (this.writes.get(shardId) === tail) this.writes.delete(shardId);
+    });
+    return run;
   }
 
-  /** A closed shard has been read to its end and all of it stored: SHARD_END, and the lease goes. */
+  /**
+   * Records a shard's checkpoint (a sequence number whose records are all stored). False: the
+   * lease is no longer ours. One not past the last checkpointed is not written (true: still ours).
+   */
+  checkpoint(shardId: string, checkpoint: string): Promise<boolean> {
+    return this.serially(shardId, async () => {
+      const lease = this.heldLeases.get(shardId);
+      if (!lease) return false;
+      const last = this.checkpointed.get(shardId);
+      if (last !== undefined && isSeq(checkpoint) && compareSeq(checkpoint, last) <= 0) return true;
+      const ok = await this.table.checkpoint(lease, this.workerId, checkpoint);
+      const now = this.heldLeases.get(shardId);
+      if (ok && now) {
+        now.checkpoint = checkpoint;
+        if (isSeq(checkpoint)) this.checkpointed.set(shardId, checkpoint);
+      }
+      if (!ok && now) {
+        this.forget(shardId);
+        this.listener.onLost(shardId);
+      }
+      return ok;
+    });
+  }
+
+  /**
+   * A closed shard has been read to its end and all of it stored: SHARD_END (after any checkpoint
+   * of the shard in flight, which would otherwise land on top of it), and the lease goes.
+   */
   async shardEnded(shardId: string): Promise<void> {
-    const lease = this.heldLeases.get(shardId);
-    if (!lease) return;
-    const ok = await this.table.checkpoint(lease, this.workerId, SHARD_END);
-    this.heldLeases.delete(shardId);
-    this.renewedAt.delete(shardId);
-    if (ok) await this.table.release(lease, this.workerId).catch(() => undefined);
-    await this.refresh().catch(() => undefined);
+    const ended = await this.serially(shardId, async () => {
+      const lease = this.heldLeases.get(shardId);
+      if (!lease) return false;
+      const ok = await this.table.checkpoint(lease, this.workerId, SHARD_END);
+      this.forget(shardId);
+      if (ok) await this.table.release(lease, this.workerId).catch(() => undefined);
+      return true;
+    });
+    if (ended) await this.refresh().catch(() => undefined);
   }
 
   /** Stops renewing; with `release` (a clean stop) gives the leases back at once. */
@@ -358,5 +416,6 @@ export class LeaseCoordinator {
     }
     this.heldLeases.clear();
     this.renewedAt.clear();
+    this.checkpointed.clear();
   }
 }

@@ -80,10 +80,18 @@ export class LeaseTable {
   private abortTimer: NodeJS.Timeout | undefined;
 
   /** Runs `op` (which passes `signal` to the SDK's send) with the transport's retry, cut short once stopping's grace has passed. */
-  private call<T>(what: string, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private call<T>(what: string, op: (signal: AbortSignal) => Promise<T>, onAttempt?: (sentAt: number) => void): Promise<T> {
     const giveUp = (): boolean => this.stopBy !== undefined && Date.now() > this.stopBy;
     const signal = this.aborter.signal;
-    return withRetry(() => op(signal), { where: this.where, what, timeoutMs: this.retryTimeoutMs, passThrough: isConditionFailed, giveUp, signal });
+    return withRetry(() => op(signal), {
+      where: this.where,
+      what,
+      timeoutMs: this.retryTimeoutMs,
+      passThrough: isConditionFailed,
+      giveUp,
+      signal,
+      ...(onAttempt ? { onAttempt } : {}),
+    });
   }
 
   /** Set by stopSoon: after it, a failing call is not retried (a stop does not wait out the retry timeout). */
@@ -194,6 +202,7 @@ export class LeaseTable {
     update: string,
     condition: string,
     values: Record<string, AttributeValue>,
+    onAttempt?: (sentAt: number) => void,
   ): Promise<Lease | undefined> {
     try {
       const r = await this.call(what, (signal) =>
@@ -208,6 +217,7 @@ export class LeaseTable {
           }),
           { abortSignal: signal },
         ),
+        onAttempt,
       );
       return r.Attributes ? toLease(r.Attributes) : undefined;
     } catch (e) {
@@ -216,36 +226,46 @@ export class LeaseTable {
     }
   }
 
-  /** Takes a lease as last seen (its counter unchanged since): undefined when someone else moved first. */
-  take(lease: Lease, owner: string): Promise<Lease | undefined> {
+  /**
+   * Takes a lease as last seen (its counter unchanged since): undefined when someone else moved
+   * first. `onAttempt` is told when each attempt is sent (the last one is the take that counts).
+   */
+  take(lease: Lease, owner: string, onAttempt?: (sentAt: number) => void): Promise<Lease | undefined> {
     return this.update(
       `taking the lease of ${lease.leaseKey}`,
       lease,
       'SET leaseOwner = :owner, leaseCounter = leaseCounter + :one, ownerSwitchesSinceCheckpoint = ownerSwitchesSinceCheckpoint + :one',
       'leaseCounter = :counter',
       { ':owner': { S: owner }, ':one': { N: '1' }, ':counter': { N: String(lease.leaseCounter) } },
+      onAttempt,
     );
   }
 
-  /** Bumps the counter of a lease still held by `owner` (as last renewed); undefined: lost. */
-  renew(lease: Lease, owner: string): Promise<Lease | undefined> {
+  /** Bumps the counter of a lease still held by `owner` (as last renewed); undefined: lost. `onAttempt` as take's. */
+  renew(lease: Lease, owner: string, onAttempt?: (sentAt: number) => void): Promise<Lease | undefined> {
     return this.update(
       `renewing the lease of ${lease.leaseKey}`,
       lease,
       'SET leaseCounter = leaseCounter + :one',
       'leaseOwner = :owner AND leaseCounter = :counter',
       { ':owner': { S: owner }, ':one': { N: '1' }, ':counter': { N: String(lease.leaseCounter) } },
+      onAttempt,
     );
   }
 
-  /** Records the shard's checkpoint if `owner` still holds the lease; false: lost. */
+  /**
+   * Records the shard's checkpoint if `owner` still holds the lease; false: lost, or — for a
+   * sequence number — the shard is SHARD_END already. A finished shard never goes back to a
+   * sequence number (a late, retried checkpoint would have it taken and read again), as the KCL.
+   */
   async checkpoint(lease: Lease, owner: string, checkpoint: string): Promise<boolean> {
+    const finishing = checkpoint === SHARD_END;
     const r = await this.update(
       `checkpointing ${lease.leaseKey} at ${checkpoint}`,
       lease,
       'SET checkpoint = :cp, ownerSwitchesSinceCheckpoint = :zero',
-      'leaseOwner = :owner',
-      { ':owner': { S: owner }, ':cp': { S: checkpoint }, ':zero': { N: '0' } },
+      finishing ? 'leaseOwner = :owner' : 'leaseOwner = :owner AND checkpoint <> :end',
+      { ':owner': { S: owner }, ':cp': { S: checkpoint }, ':zero': { N: '0' }, ...(finishing ? {} : { ':end': { S: SHARD_END } }) },
     );
     return r !== undefined;
   }

@@ -28,6 +28,11 @@ export interface RetryOptions {
   on?: 'stream';
   /** Aborted: the call fails now, its attempt in flight cut short (the op gives it to the SDK's send). */
   signal?: AbortSignal;
+  /**
+   * Told the local time as each attempt is sent: the last call is the successful attempt's (a
+   * lease is held from when its winning take or renewal was sent, not its first throttled try).
+   */
+  onAttempt?: (sentAt: number) => void;
 }
 
 /** Why a signal was aborted, in words. */
@@ -42,6 +47,7 @@ export async function withRetry<T>(op: () => Promise<T>, o: RetryOptions): Promi
   for (let attempt = 1; ; attempt++) {
     if (o.signal?.aborted) throw new KinesisStreamError(`${o.where}: ${o.what} was cut short (${abortReason(o.signal)})`, o.signal.reason);
     try {
+      o.onAttempt?.(Date.now());
       return await op();
     } catch (e) {
       if (o.passThrough?.(e)) throw e;

@@ -14,8 +14,9 @@
  *    transport's), `await store(records)` — which waits for the rate limit (maxRate,
  *    backpressure) and, with the write-ahead log, until the block is on disk — then the shard's
  *    stored position moves to the last record. Caught up, it waits `idleReadInterval`.
- *  - every `checkpointInterval`: each shard's stored position is written to its lease: only
- *    records already stored are ever checkpointed.
+ *  - every `checkpointInterval` from onStart: each shard's stored position is written to its lease:
+ *    only records already stored are ever checkpointed, and a checkpoint never goes back (nor
+ *    over SHARD_END: a shard's writes run one after another, LeaseCoordinator).
  *  - a closed shard read to its end: its last records stored, its lease is checkpointed SHARD_END
  *    and released, its reader forgotten; its children's readers (here or in another worker) start
  *    from then. A shard sync deletes the SHARD_END lease once its children's reading has begun
@@ -166,19 +167,16 @@ export class KinesisReceiver<T> extends Receiver<T> {
     this.kinesis = kinesis;
     this.table = table;
     this.coordinator = coordinator;
-    coordinator.start().then(
-      () => {
-        if (gen !== this.generation) return;
-        this.checkpointTimer = setInterval(() => {
-          if (!this.checkpointing) void this.checkpointAll(gen);
-        }, Math.max(10, this.checkpointIntervalMs));
-      },
-      (e: unknown) => {
-        if (gen !== this.generation || this.isStopped()) return;
-        if (e instanceof KinesisConfigError || streamGone(e)) this.fail('The Kinesis receiver cannot start', e);
-        else this.restart((e as Error).message ?? String(e), e);
-      },
-    );
+    // From now, not once the first lease-taking round ends: readers start as their leases are taken,
+    // and a slow round (a take retried while DynamoDB throttles) must not hold back their checkpoints.
+    this.checkpointTimer = setInterval(() => {
+      if (!this.checkpointing) void this.checkpointAll(gen);
+    }, Math.max(10, this.checkpointIntervalMs));
+    coordinator.start().catch((e: unknown) => {
+      if (gen !== this.generation || this.isStopped()) return;
+      if (e instanceof KinesisConfigError || streamGone(e)) this.fail('The Kinesis receiver cannot start', e);
+      else this.restart((e as Error).message ?? String(e), e);
+    });
   }
 
   /** The shards this receiver reads now (tests, figures). */
