@@ -2,6 +2,7 @@
  * A column expression (PySpark's Column, with Scala's method names for the operators:
  * `col('a').gt(1).and(col('b').isNotNull())`). Immutable: every method returns a new Column.
  */
+import { described } from '../rdd/checks.js';
 import { AnalysisException } from './errors.js';
 import { Alias, Cast, ColumnRef, Expr, Literal, Star } from './expressions.js';
 import { BinaryOp, CaseWhen, GetField, GetItem, InList, UnaryOp } from './operators.js';
@@ -169,7 +170,7 @@ export function valueExpr(v: ColumnOrValue): Expr {
 /** A name argument: a Column's expression, or a column by name (`'a.b'` is a path, `'*'` all). */
 export function nameExpr(c: ColumnOrName): Expr {
   if (c instanceof Column) return c.expr;
-  if (typeof c !== 'string') throw new TypeError(`expected a column or a column name, got ${String(c)}`);
+  if (typeof c !== 'string') throw new TypeError(`expected a column or a column name, got ${described(c as unknown)}`);
   if (c === '*') return new Star();
   const parts = parseColumnName(c);
   if (parts[parts.length - 1] === '*') return new Star(parts.slice(0, -1));

@@ -6,6 +6,7 @@
  */
 import { BoundAggregate } from './aggregation.js';
 import { AggregateCall, Explode, resolveFunction } from './builtins.js';
+import { aggExprs, badArgument, columnArgs, conditionArg, joinOnArg, limitArg, stringArg, subsetArg, withColumnArgs } from './dataFrameArgs.js';
 import { readGroupedWindow, timeWindowOf, windowedPlan } from './windowRewrite.js';
 import { Column, nameExpr, type ColumnOrName } from './Column.js';
 import { AnalysisException } from './errors.js';
@@ -56,7 +57,7 @@ export class DataFrame {
   }
   /** `df.col('StartTerminal')` — PySpark's `df.StartTerminal` / `df['StartTerminal']`. */
   col(name: string): Column {
-    const e = nameExpr(name);
+    const e = nameExpr(stringArg('col', 'name', name, 'a column name (a string)'));
     if (!(e instanceof Star)) e.bind(this.ctx());
     return new Column(e);
   }
@@ -75,12 +76,12 @@ export class DataFrame {
   // ---- projections ---------------------------------------------------------------------------
 
   select(...cols: (ColumnOrName | ColumnOrName[])[]): DataFrame {
-    const exprs = cols.flat().map(nameExpr);
+    const exprs = columnArgs('select', cols).map(nameExpr);
     return this.with(this.project(exprs));
   }
 
   selectExpr(...exprs: (string | string[])[]): DataFrame {
-    return this.with(this.project(exprs.flat().map(parseNamedExpression)));
+    return this.with(this.project(exprs.flat().map((e) => parseNamedExpression(stringArg('selectExpr', 'each expression', e, 'an SQL expression string')))));
   }
 
   /** A Project of `exprs` over this plan: stars expanded, generators marked, names as Spark's. */
@@ -136,7 +137,8 @@ export class DataFrame {
   }
 
   /** Replaces the column of that name (matched case-insensitively, as Spark's default), which takes the new spelling; else adds it. */
-  withColumn(name: string, col: Column): DataFrame {
+  withColumn(colName: string, column: Column): DataFrame {
+    const { name, col } = withColumnArgs(colName, column);
     const exprs: Expr[] = [];
     let replaced = false;
     for (const f of this.schema.fields) {
@@ -151,6 +153,7 @@ export class DataFrame {
 
   /** Renames every column whose name matches `existing` case-insensitively; a no-op when none does. */
   withColumnRenamed(existing: string, newName: string): DataFrame {
+    [existing, newName].forEach((n, i) => stringArg('withColumnRenamed', i ? 'newName' : 'existing', n, 'a column name (a string)'));
     if (!this.schema.fields.some((f) => sameName(f.name, existing))) return this;
     return this.with(
       this.project(this.schema.fields.map((f) => (sameName(f.name, existing) ? new Alias(new ColumnRef([f.name]), newName) : new ColumnRef([f.name])))),
@@ -159,12 +162,13 @@ export class DataFrame {
 
   /** Drops the columns of these names (case-insensitively); names that match nothing are ignored. */
   drop(...names: ColumnOrName[]): DataFrame {
-    const drop = names.map((n) => (typeof n === 'string' ? n : n.expr instanceof ColumnRef && n.expr.parts.length === 1 ? n.expr.parts[0]! : n.expr.name));
+    const drop = columnArgs('drop', names).map((n) => (typeof n === 'string' ? n : n.expr instanceof ColumnRef && n.expr.parts.length === 1 ? n.expr.parts[0]! : n.expr.name));
     return this.with(this.project(this.schema.fields.filter((f) => !drop.some((d) => sameName(f.name, d))).map((f) => new ColumnRef([f.name]))));
   }
 
   where(condition: Column | string): DataFrame {
-    const e = typeof condition === 'string' ? parseExpression(condition) : condition.expr;
+    const c = conditionArg('where', condition);
+    const e = typeof c === 'string' ? parseExpression(c) : c.expr;
     const w = this.windowing([e]);
     if (w) return this.columnsOf(w.df.where(new Column(w.exprs[0]!)));
     const bound = e.bind(this.ctx());
@@ -174,13 +178,13 @@ export class DataFrame {
     return this.with(placeFilter(this.plan, e, bound, (schema) => ({ schema, now: () => this.sparkSession.now() })));
   }
   filter(condition: Column | string): DataFrame {
-    return this.where(condition);
+    return this.where(conditionArg('filter', condition));
   }
 
   // ---- aggregation ---------------------------------------------------------------------------
 
   groupBy(...cols: (ColumnOrName | ColumnOrName[])[]): GroupedData {
-    return new GroupedData(this, cols.flat().map(nameExpr));
+    return new GroupedData(this, columnArgs('groupBy', cols).map(nameExpr));
   }
   groupby(...cols: ColumnOrName[]): GroupedData {
     return this.groupBy(...cols);
@@ -211,7 +215,8 @@ export class DataFrame {
   }
 
   withWatermark(eventTime: string, delayThreshold: string): DataFrame {
-    const delay = watermarkDelayMs(delayThreshold); // Spark reads the delay before it resolves the column
+    stringArg('withWatermark', 'eventTime', eventTime, 'a column name (a string)');
+    const delay = watermarkDelayMs(stringArg('withWatermark', 'delayThreshold', delayThreshold, "an interval string ('10 minutes')")); // Spark reads the delay before it resolves the column
     const f = this.schema.field(eventTime);
     if (!f) throw new AnalysisException(`Column '${eventTime}' cannot be resolved; input columns: [${this.columns.join(', ')}]`);
     if (f.dataType !== Types.TIMESTAMP) {
@@ -228,7 +233,7 @@ export class DataFrame {
   }
 
   dropDuplicates(cols?: string[]): DataFrame {
-    const names = cols ?? this.columns;
+    const names = subsetArg('dropDuplicates', cols) ?? this.columns;
     for (const c of names) if (!this.schema.field(c)) throw new AnalysisException(`Cannot resolve column name "${c}" among (${this.columns.join(', ')})`);
     if (this.isStreaming && streamingNode(this.plan, Aggregate)) throw new AnalysisException('dropDuplicates after a streaming aggregation is not supported');
     if (this.isStreaming && streamingNode(this.plan, Deduplicate)) {
@@ -243,8 +248,10 @@ export class DataFrame {
     return this.dropDuplicates();
   }
 
-  join(other: DataFrame, on?: string | string[] | Column, how: string = 'inner'): DataFrame {
-    const type = joinType(how);
+  join(other: DataFrame, joinOn?: string | string[] | Column, how: string = 'inner'): DataFrame {
+    if (!(other instanceof DataFrame)) throw badArgument('join', 'other', 'a DataFrame', other);
+    const on = joinOnArg(joinOn);
+    const type = joinType(stringArg('join', 'how', how, "a join type ('inner', 'left', …)"));
     const left = this.schema;
     const right = other.schema;
     // A row holds one value per column name: a name on both sides (other than USING columns) would
@@ -281,7 +288,7 @@ export class DataFrame {
   }
 
   orderBy(...cols: (ColumnOrName | ColumnOrName[])[]): DataFrame {
-    const columns = cols.flat().map((c) => (typeof c === 'string' ? new Column(nameExpr(c)) : c));
+    const columns = columnArgs('orderBy', cols).map((c) => (typeof c === 'string' ? new Column(nameExpr(c)) : c));
     const w = this.windowing(columns.map((c) => c.expr));
     if (w) return this.columnsOf(w.df.orderBy(...columns.map((c, i) => new Column(w.exprs[i]!, c.descending, c.nullsFirst))));
     const ctx = this.ctx();
@@ -297,7 +304,7 @@ export class DataFrame {
     return this.orderBy(...cols);
   }
   limit(n: number): DataFrame {
-    return this.with(new Limit(this.plan, n));
+    return this.with(new Limit(this.plan, limitArg(n)));
   }
 
   // ---- actions (static) ----------------------------------------------------------------------
@@ -340,12 +347,6 @@ export class DataFrame {
   // (as the DStream operators attach themselves): the writers depend on DataFrame, not back.
 }
 
-/** Spark's strToExpr: the dict form's `mean` and `average` are avg (named `avg(v)`), `size` is count. */
-function dictAggregate(fn: string): string {
-  const f = fn.toLowerCase();
-  return f === 'mean' || f === 'average' ? 'avg' : f === 'size' ? 'count' : fn;
-}
-
 /** Spark's default resolver (spark.sql.caseSensitive=false). */
 function sameName(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
@@ -365,11 +366,7 @@ export class GroupedData {
 
   /** Columns (`count('id')`), or Listing 7.16's dict form `{ '*': 'count' }`. */
   agg(...aggs: (Column | Record<string, string>)[]): DataFrame {
-    const exprs: Expr[] = [];
-    for (const a of aggs) {
-      if (a instanceof Column) exprs.push(a.expr);
-      else for (const [c, fn] of Object.entries(a)) exprs.push(resolveFunction(dictAggregate(fn), [c === '*' ? new Star() : nameExpr(c)]));
-    }
+    const exprs = aggExprs('agg', aggs);
     if (exprs.length === 0) throw new AnalysisException('agg() needs at least one aggregate');
     return this.df.withPlan(this.df.aggregatePlan(this.groupBy, exprs));
   }
@@ -378,18 +375,18 @@ export class GroupedData {
     return this.df.withPlan(this.df.aggregatePlan(this.groupBy, [new Alias(resolveFunction('count', [new Star()]), 'count')]));
   }
   sum(...cols: string[]): DataFrame {
-    return this.agg(...cols.map((c) => ({ [c]: 'sum' })));
+    return this.agg(...cols.map((c) => ({ [stringArg('sum', 'each column', c, `a column name (for a Column: agg(F.sum(column)))`)]: 'sum' })));
   }
   avg(...cols: string[]): DataFrame {
-    return this.agg(...cols.map((c) => ({ [c]: 'avg' })));
+    return this.agg(...cols.map((c) => ({ [stringArg('avg', 'each column', c, `a column name (for a Column: agg(F.avg(column)))`)]: 'avg' })));
   }
   mean(...cols: string[]): DataFrame {
     return this.avg(...cols);
   }
   min(...cols: string[]): DataFrame {
-    return this.agg(...cols.map((c) => ({ [c]: 'min' })));
+    return this.agg(...cols.map((c) => ({ [stringArg('min', 'each column', c, `a column name (for a Column: agg(F.min(column)))`)]: 'min' })));
   }
   max(...cols: string[]): DataFrame {
-    return this.agg(...cols.map((c) => ({ [c]: 'max' })));
+    return this.agg(...cols.map((c) => ({ [stringArg('max', 'each column', c, `a column name (for a Column: agg(F.max(column)))`)]: 'max' })));
   }
 }

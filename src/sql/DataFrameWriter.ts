@@ -4,6 +4,7 @@
  * Formats register their writers (sinks/jdbc.ts) so this module stays free of drivers.
  */
 import { DataFrame } from './DataFrame.js';
+import { badArgument, optionArgs, shownArg, stringArg } from './dataFrameArgs.js';
 import { AnalysisException } from './errors.js';
 import { caseInsensitiveOptions, type Options } from './streaming/options.js';
 
@@ -44,12 +45,14 @@ export class DataFrameWriter {
    * `replacewhere` is `replaceWhere`; set again under another case, the last one wins.
    */
   option(key: string, value: string | number | boolean): this {
-    this.opts[key] = String(value);
+    const [k, v] = optionArgs('write.option', key, value);
+    this.opts[k] = v;
     return this;
   }
 
   mode(m: string): this {
-    const v = m.toLowerCase() as SaveMode;
+    const given = stringArg('write.mode', 'saveMode', m, "a save mode ('append', 'overwrite', 'ignore', 'error', 'errorifexists')").toLowerCase();
+    const v = (given === 'default' ? 'errorifexists' : given) as SaveMode; // Spark's 'default' is ErrorIfExists
     if (!['append', 'overwrite', 'ignore', 'error', 'errorifexists'].includes(v)) {
       throw new AnalysisException(`Unknown save mode: ${m}. Accepted save modes are 'overwrite', 'append', 'ignore', 'error', 'errorifexists', 'default'.`);
     }
@@ -59,11 +62,31 @@ export class DataFrameWriter {
 
   /** PySpark's argument order: jdbc(url, table, mode?, properties?); Scala's jdbc(url, table, props) too. */
   async jdbc(url: string, table: string, modeOrProps?: string | JdbcProperties, props?: JdbcProperties): Promise<void> {
+    checkJdbcArgs(url, table, modeOrProps, props);
     if (typeof modeOrProps === 'string') this.mode(modeOrProps);
     const properties = (typeof modeOrProps === 'object' ? modeOrProps : props) ?? {};
     if (!jdbcWriter) throw new Error('no JDBC writer registered (import the package entry, which registers PostgreSQL)');
     await jdbcWriter(this.df, url, table, this.saveMode, properties, this.opts);
   }
+}
+
+const isProps = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** jdbc's arguments in PySpark's order; the properties given where the table goes are said to be that. */
+function checkJdbcArgs(url: unknown, table: unknown, modeOrProps: unknown, props: unknown): void {
+  stringArg('write.jdbc', 'url', url, "a JDBC URL ('jdbc:postgresql://host:5432/db')");
+  if (isProps(table)) {
+    const fixed = typeof modeOrProps === 'string' ? `jdbc(url, '${modeOrProps}', properties)` : 'jdbc(url, table, properties)';
+    throw new TypeError(
+      `write.jdbc: table (the second argument) must be the table name, got ${shownArg(table)} — the connection properties go after the table, ` +
+        `as PySpark's jdbc(url, table, mode?, properties?) and Scala's jdbc(url, table, properties): write ${fixed}`,
+    );
+  }
+  stringArg('write.jdbc', 'table', table, 'the table name (a string)');
+  if (modeOrProps !== undefined && modeOrProps !== null && typeof modeOrProps !== 'string' && !isProps(modeOrProps)) {
+    throw badArgument('write.jdbc', 'the third argument', 'a save mode string or the connection properties { user, password }', modeOrProps);
+  }
+  if (props !== undefined && props !== null && !isProps(props)) throw badArgument('write.jdbc', 'properties', 'an object { user, password }', props);
 }
 
 declare module './DataFrame.js' {

@@ -24,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataFrame } from '../DataFrame.js';
+import { optionArgs, optionsArg, stringArg } from '../dataFrameArgs.js';
 import { AnalysisException } from '../errors.js';
 import type { BatchOutput, OutputModeName, Sink } from '../sinks/Sink.js';
 import { triggerIntervalMs } from '../interval.js';
@@ -69,7 +70,7 @@ export class DataStreamWriter {
   ) {}
 
   outputMode(mode: string): this {
-    const m = String(mode).toLowerCase();
+    const m = stringArg('writeStream.outputMode', 'outputMode', mode, "an output mode ('append', 'update', 'complete')").toLowerCase();
     if (!MODES.has(m)) {
       throw new AnalysisException(`Unknown output mode ${mode}. Accepted output modes are 'append', 'complete', 'update'`);
     }
@@ -77,19 +78,24 @@ export class DataStreamWriter {
     return this;
   }
   format(source: string): this {
-    this.formatName = String(source);
+    this.formatName = stringArg('writeStream.format', 'source', source, "a sink format name ('console', 'kafka', …)");
     this.sinkFormat = this.formatName.toLowerCase();
     return this;
   }
   option(key: string, value: string | number | boolean): this {
-    this.opts[key] = String(value);
+    const [k, v] = optionArgs('writeStream.option', key, value);
+    this.opts[k] = v;
     return this;
   }
   options(opts: Record<string, string | number | boolean>): this {
-    for (const [k, v] of Object.entries(opts)) this.option(k, v);
+    for (const [k, v] of Object.entries(optionsArg('writeStream.options', opts))) this.option(k, v as string);
     return this;
   }
   queryName(name: string): this {
+    // PySpark's VALUE_NOT_NON_EMPTY_STR: a name that is not a non-empty string is refused here.
+    if (stringArg('writeStream.queryName', 'queryName', name, 'a non-empty string').trim() === '') {
+      throw new TypeError(`writeStream.queryName: queryName must be a non-empty string, got the string '${name}'`);
+    }
     this.name = name;
     return this;
   }
@@ -110,7 +116,7 @@ export class DataStreamWriter {
   }
 
   start(path?: string): StreamingQuery {
-    if (path !== undefined) this.opts.path = path;
+    if (path !== undefined) this.opts.path = stringArg('writeStream.start', 'path', path, 'a path (a string)');
     // Spark looks the format up first: a mistyped one is named as such, before any other check.
     const factory = this.sinkFormat === 'foreachBatch' ? undefined : this.lookUpSink();
     const root = this.df.plan;
