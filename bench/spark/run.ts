@@ -14,6 +14,9 @@
  * here from the same lines; a difference, or a missing Java/Maven, fails the run with a message.
  * The figures never do: prints words/s of each (medians of the rounds) and dstreams ÷ Spark.
  *
+ * Each run starts once both processes are quiet (settle: the JVM's JIT and GC after its run, this
+ * process's after its own), and the JVM's CPU during dstreams' runs is printed: it idles then.
+ *
  * Both sides are warm when timed: Spark runs in one JVM for the whole bench (a StreamingContext
  * per run on one SparkContext, the driver of a long-lived job) and its first run, cold, is not in
  * the medians; dstreams has its warm-up run as in socket-threads.ts. The cold figures are printed
@@ -46,6 +49,12 @@
  * - Dec 6, 00:19, 100 MB, 3 rounds, a fast VM freshly booted (load 1.1 before, 1.3 after): Spark
  *   4.23 M words/s (cold 2.55 M), dstreams 1 thread 7.18 M (1.70x), 2 threads 11.04 M (2.61x); all
  *   counts exact. bench/socket-threads.ts a minute later, same input: 2 threads 12.29-12.58 M.
+ * - Dec 6, 01:22, the combining table as slots (PairTable), 5 rounds: Spark 4.12 M, dstreams 2
+ *   threads 10.91 M (2.65x), 1 thread 5.89 M, where socket-threads.ts gave 12.6-14.3 M. The runs
+ *   now start once both processes are quiet (settle) and the JVM's CPU during dstreams' runs is
+ *   printed (0.01 s: it idles). 01:24: Spark 4.43 M, dstreams 1 thread 7.04 M (1.59x), 2 threads
+ *   13.28 M (3.00x); 01:30: Spark 4.37 M, 1 thread 6.75 M (1.54x), 2 threads 11.37 M (2.60x).
+ *   Counts exact on every run. The 2-thread medians move by 15 % from one set to the next.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -211,14 +220,52 @@ async function runDstreams(workers: number): Promise<Result> {
   return { seconds, words: progress.words };
 }
 
+/** CPU seconds a process has used (Linux /proc), or NaN where there is none. */
+function processCpu(pid: number): number {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Waits (at most 20 s) until neither side is busy — the JVM with its JIT compiler, its GC or the
+ * cleanup of its last run, this process with its own — so that one side's leftovers do not run
+ * on the cores during the other side's timed run.
+ */
+async function settle(): Promise<void> {
+  const cpu = (): number => processCpu(spark!.pid!) + processCpu(process.pid);
+  for (let i = 0, before = cpu(); i < 80; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = cpu();
+    if (!(now - before > 0.02)) return; // under 8 % of a core (NaN: no /proc, nothing to wait for)
+    before = now;
+  }
+}
+
+/** Runs `run` once both sides are quiet; also the JVM's CPU seconds meanwhile (while dstreams runs: Spark's idle cost). */
+async function timed(run: () => Promise<Result>): Promise<Result & { jvmCpu: number }> {
+  await settle();
+  const jvm0 = processCpu(spark!.pid!);
+  const r = await run();
+  return { ...r, jvmCpu: processCpu(spark!.pid!) - jvm0 };
+}
+
 const load0 = loadavg()[0]!;
-const cold = { spark: await runSpark(0), dstreams: await runDstreams(1) };
+const cold = { spark: await timed(() => runSpark(0)), dstreams: await timed(() => runDstreams(1)) };
 const sides = ['spark', 'dstreams1', 'dstreams2'] as const;
 const seconds: Record<(typeof sides)[number], number[]> = { spark: [], dstreams1: [], dstreams2: [] };
+const jvmDuringDstreams: number[] = [];
 for (let i = 1; i <= rounds; i++) {
-  seconds.spark.push((await runSpark(i)).seconds);
-  seconds.dstreams1.push((await runDstreams(1)).seconds);
-  seconds.dstreams2.push((await runDstreams(2)).seconds);
+  seconds.spark.push((await timed(() => runSpark(i))).seconds);
+  for (const w of [1, 2] as const) {
+    const r = await timed(() => runDstreams(w));
+    seconds[`dstreams${w}`].push(r.seconds);
+    jvmDuringDstreams.push(r.jvmCpu);
+  }
 }
 spark?.stdin.end(); // the JVM stops its SparkContext and exits
 await new Promise<void>((resolve) => (spark ? spark.once('exit', () => resolve()) : resolve()));
@@ -241,4 +288,7 @@ for (const w of [1, 2] as const) {
 }
 console.log(`cold (first run in its process, not in the medians): Spark ${rate(cold.spark.seconds).trim()}, dstreams 1 thread ${rate(cold.dstreams.seconds).trim()}`);
 console.log(`counts: exact on every run (each word's count checked)`);
+if (jvmDuringDstreams.every((s) => !Number.isNaN(s))) {
+  console.log(`the idle Spark JVM's CPU during dstreams' timed runs: median ${median(jvmDuringDstreams).toFixed(2)} s, max ${Math.max(...jvmDuringDstreams).toFixed(2)} s`);
+}
 process.exit(0); // nothing should hold the process now; a lingering handle must not hang a benchmark

@@ -2,9 +2,9 @@ import { encodeStructuredKey, partitionOf } from './keys.js';
 import type { FoldSink } from './stage.js';
 
 /**
- * A shuffle's combining table: primitive keys map straight to their combiners (a key's value is
- * replaced with `merge(old, value)`, the way a hand-written `Map` count does it), so folding a
- * batch allocates nothing per key — no `[key, combiner]` pair that would live, and be copied by
+ * A shuffle's combining table: primitive keys map to the slot of their combiner in an array (a
+ * key's combiner is replaced with `merge(old, value)` in its slot: one hash lookup a value, where
+ * a hand-written `Map` count does a get and a set), so folding a batch allocates nothing per key — no `[key, combiner]` pair that would live, and be copied by
  * the garbage collector, for the whole batch. The result pairs are made, and spread over the
  * output partitions by key hash (Spark's HashPartitioner), only when something asks for the
  * partitions; the number of keys is known without them (`size`, which `count()` of a shuffled
@@ -12,7 +12,8 @@ import type { FoldSink } from './stage.js';
  * then its structured keys, each in order of first appearance.
  */
 export class PairTable<K, C> {
-  private readonly prim = new Map<unknown, C>();
+  private readonly slots = new Map<unknown, number>();
+  private combiners: C[] = [];
   private structured: Map<string, [K, C]> | undefined;
   private parts: [K, C][][] | undefined;
   /** A Map keeps 0 for -0; the first appearance of the key 0 was -0, which the result keeps. */
@@ -23,7 +24,7 @@ export class PairTable<K, C> {
   /** How many distinct keys the table holds: the number of result pairs. */
   get size(): number {
     if (this.parts) return this.parts.reduce((n, part) => n + part.length, 0);
-    return this.prim.size + (this.structured?.size ?? 0);
+    return this.slots.size + (this.structured?.size ?? 0);
   }
 
   /** Fold `value` into `key`'s combiner: `create(value)` for a new key, else `merge(old, value)`. */
@@ -36,15 +37,15 @@ export class PairTable<K, C> {
       else e[1] = merge(e[1], value);
       return;
     }
-    const prim = this.prim;
-    const c = prim.get(key);
-    if (c !== undefined || prim.has(key)) prim.set(key, merge(c as C, value));
+    const s = this.slots.get(key);
+    if (s !== undefined) this.combiners[s] = merge(this.combiners[s]!, value);
     else this.add(key, create(value));
   }
 
   /** A new primitive key (the fold sink's `add`). */
   add(key: unknown, c: C): void {
-    this.prim.set(key, c);
+    this.slots.set(key, this.combiners.length);
+    this.combiners.push(c);
     if (key === 0 && Object.is(key, -0)) this.negativeZero = true;
   }
 
@@ -53,7 +54,7 @@ export class PairTable<K, C> {
    * `operation`: what an element that is not a pair is refused for.
    */
   sink<V>(create: (v: V) => C, merge: (c: C, v: V) => C, operation: string): FoldSink {
-    return new TableSink(this as PairTable<unknown, unknown>, this.prim, create as never, merge as never, operation);
+    return new TableSink(this as PairTable<unknown, unknown>, this.slots, this.combiners, create as never, merge as never, operation);
   }
 
   /** The pairs by partition, made on the first call; ends the table (later folds would be lost). */
@@ -61,12 +62,14 @@ export class PairTable<K, C> {
     if (this.parts) return this.parts;
     const n = this.numPartitions;
     const parts: [K, C][][] = Array.from({ length: n }, () => []);
-    // A Map's iterator makes a fresh [key, value] array per entry: those are the result pairs.
-    if (n === 1) for (const kc of this.prim as Map<K, C>) parts[0]!.push(kc);
-    else for (const kc of this.prim as Map<K, C>) parts[partitionOf(kc[0], n)]!.push(kc);
+    const combiners = this.combiners;
+    // forEach: no iterator entry per key, only the result pair.
+    if (n === 1) this.slots.forEach((s, k) => void parts[0]!.push([k as K, combiners[s]!]));
+    else this.slots.forEach((s, k) => void parts[partitionOf(k, n)]!.push([k as K, combiners[s]!]));
     if (this.negativeZero) for (const part of parts) for (const kc of part) if (kc[0] === 0) kc[0] = -0 as K;
     if (this.structured) for (const kc of this.structured.values()) parts[partitionOf(kc[0], n)]!.push(kc);
-    this.prim.clear();
+    this.slots.clear();
+    this.combiners = [];
     this.structured = undefined;
     return (this.parts = parts);
   }
@@ -80,7 +83,8 @@ export class PairTable<K, C> {
 class TableSink implements FoldSink {
   constructor(
     private readonly table: PairTable<unknown, unknown>,
-    readonly prim: Map<unknown, unknown>,
+    readonly slots: Map<unknown, number>,
+    readonly combiners: unknown[],
     readonly create: (v: unknown) => unknown,
     readonly merge: (c: unknown, v: unknown) => unknown,
     readonly operation: string,

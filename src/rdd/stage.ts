@@ -29,11 +29,15 @@ export interface NarrowOp {
  */
 export type SinkKind = 'push' | 'array' | 'fold';
 
-/** The fold sink's arguments: the table's primitive keys and combiners, and the combine functions (PairTable.ts). */
+/**
+ * The fold sink's arguments: the table's primitive keys (each its combiner's slot) and the
+ * combiners, and the combine functions (PairTable.ts).
+ */
 export interface FoldSink {
   /** The operation the user called (reduceByKey, a stream's groupByKey, …), for the error on an element that is not a pair. */
   readonly operation: string;
-  readonly prim: Map<unknown, unknown>;
+  readonly slots: Map<unknown, number>;
+  readonly combiners: unknown[];
   /** A new primitive key with its first combiner. */
   add(key: unknown, combiner: unknown): void;
   foldStructured(key: unknown, value: unknown): void;
@@ -121,8 +125,8 @@ function body(ops: readonly NarrowOp[], sinkKind: SinkKind, level: number): stri
           `if (!Array.isArray(${x}) || ${x}.length !== 2) notPair(sink.operation, ${x});` +
           `const k = ${x}[0], v = ${x}[1];` +
           `if (typeof k === 'object' && k !== null) sink.foldStructured(k, v);` +
-          // A combiner may be undefined: only `has` tells a new key from such a one.
-          `else { const c = prim.get(k); if (c !== undefined || prim.has(k)) prim.set(k, merge(c, v));` +
+          // One hash lookup a value: the key's slot, whose combiner is replaced in place.
+          `else { const s = slots.get(k); if (s !== undefined) combiners[s] = merge(combiners[s], v);` +
           ` else sink.add(k, create(v)); }`
         );
     }
@@ -158,7 +162,7 @@ function compile(ops: readonly NarrowOp[], sinkKind: SinkKind): StageFactory {
       ? 'const push = sink;'
       : sinkKind === 'array'
         ? 'const out = sink;'
-        : 'const prim = sink.prim, create = sink.create, merge = sink.merge;';
+        : 'const slots = sink.slots, combiners = sink.combiners, create = sink.create, merge = sink.merge;';
   const each = body(ops, sinkKind, 0);
   const source =
     `'use strict'; ${fns} ${sink}` +
