@@ -6,7 +6,7 @@
  * Findings (2 cores shared with other sessions: read the CPU ratio; wall times vary 2-5x):
  * - Dec 6 (quiet): the combining table as slots (PairTable, one hash lookup a value), alternated
  *   with the code before: 0.95 / 0.93 wall, 0.92 / 0.89 CPU against 0.82 / 0.89 wall, 0.77 / 0.86
- *   CPU (medians of 30 rounds); a batch per advance 0.96 / 0.94 against 0.91 / 0.93.
+ *   CPU (30 MB, medians of the rounds); a batch per advance 0.96 / 0.94 against 0.91 / 0.93.
  * - Before fused stages (6058f2e): 0.71 CPU. Profile: the per-key fold 32%, the closure chain
  *   (push → f → push) 12%, hashing every distinct key into its partition in a second pass over
  *   the table (an iterator, a new pair per key) 8%, GC 13%.
