@@ -20,7 +20,8 @@
  *    shard with a lease: a finished shard whose lease was deleted is never leased again.
  *    Then the leases no longer needed are deleted (the KCL's cleanup rules): a SHARD_END lease
  *    once every child shard's reading has begun and its parents' leases are gone
- *    (`finishedLeases`), and the lease of a shard trimmed from the stream (`garbageLeases`). The table, and what this worker
+ *    (`finishedLeases`), and the lease of a shard trimmed from the stream (`garbageLeases`; both
+ *    in leaseCleanup.ts). The table, and what this worker
  *    keeps of it, then hold about one lease per open shard, however often the stream is resharded.
  *  - take: a lease is expired when it has no owner or its counter has not moved for the lease
  *    timeout as seen from here. This worker's fair share is ceil(live leases / live workers): it
@@ -43,53 +44,10 @@
  */
 import type { KinesisStreamClient } from './client.js';
 import { SHARD_END, type Lease, type LeaseTable } from './leaseTable.js';
-import { childrenCover, childrenOf, compareSeq, compareShardIds, isClosed, newLeases, type ShardInfo } from './shards.js';
+import { finishedLeases, garbageLeases, isSeq } from './leaseCleanup.js';
+import { compareSeq, compareShardIds, isClosed, newLeases, type ShardInfo } from './shards.js';
 
-const isSeq = (checkpoint: string): boolean => /^\d+$/.test(checkpoint);
-
-/** Whether a lease's checkpoint says its shard's reading has begun: a sequence number, or SHARD_END. */
-function readingBegun(checkpoint: string): boolean {
-  return checkpoint === SHARD_END || isSeq(checkpoint);
-}
-
-/**
- * The leases of shards trimmed from the stream (the KCL's ShardSyncer.cleanupGarbageLeases):
- * neither the shard nor any of its parents is listed any more. None while nothing is listed.
- */
-export function garbageLeases(listed: readonly ShardInfo[], leases: readonly Lease[]): string[] {
-  if (listed.length === 0) return [];
-  const ids = new Set(listed.map((s) => s.shardId));
-  return leases.filter((l) => !ids.has(l.leaseKey) && !l.parentShardIds.some((p) => ids.has(p))).map((l) => l.leaseKey);
-}
-
-/**
- * The SHARD_END leases that can go, ancestors first (the KCL's rule: LeaseCleanupManager's
- * cleanupLeaseForCompletedShard, ShardSyncer.cleanupLeaseForClosedShard): the shard is listed
- * and read to its end; the listing shows all of its children (their hash key ranges cover its
- * own); every child has a lease whose reading has begun (checkpoint past TRIM_HORIZON / LATEST /
- * AT_TIMESTAMP); and none of its parents still has a lease (ancestors go first). Once it is
- * deleted, the shard sync's walk up from the open shards stops at its children's leases before
- * it, and a child whose parent has no lease does not wait for it.
- */
-export function finishedLeases(listed: readonly ShardInfo[], leases: readonly Lease[]): string[] {
-  const byId = new Map(listed.map((s) => [s.shardId, s]));
-  const children = childrenOf(listed);
-  const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
-  const present = new Set(byKey.keys());
-  const out: string[] = [];
-  const candidates = leases
-    .filter((l) => l.checkpoint === SHARD_END && byId.has(l.leaseKey))
-    .sort((a, b) => compareSeq(byId.get(a.leaseKey)!.startingSequenceNumber, byId.get(b.leaseKey)!.startingSequenceNumber) || compareShardIds(a.leaseKey, b.leaseKey));
-  for (const l of candidates) {
-    const kids = children.get(l.leaseKey) ?? [];
-    if (!childrenCover(byId.get(l.leaseKey)!, kids)) continue;
-    if (!kids.every((c) => present.has(c.shardId) && readingBegun(byKey.get(c.shardId)!.checkpoint))) continue;
-    if (l.parentShardIds.some((p) => present.has(p))) continue;
-    present.delete(l.leaseKey);
-    out.push(l.leaseKey);
-  }
-  return out;
-}
+export { finishedLeases, garbageLeases } from './leaseCleanup.js';
 
 export interface LeaseCoordinatorOptions {
   workerId: string;
