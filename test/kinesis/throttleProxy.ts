@@ -3,7 +3,7 @@
 // does under load; every other request goes through to dynalite. It logs each lease write: what
 // it was, when, and how it was answered.
 import http from 'node:http';
-import { freePort } from '../helpers/ports.js';
+import { listenBelowEphemeral } from '../helpers/ports.js';
 
 /** A lease-table write (UpdateItem), as the proxy saw it. */
 export interface LeaseWrite {
@@ -74,11 +74,7 @@ export async function throttleProxy(target: string, throttle: (w: LeaseWrite) =>
       fwd.end(body);
     });
   });
-  const port = await freePort();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
+  const port = await listenBelowEphemeral(server);
   return {
     url: `http://127.0.0.1:${port}`,
     writes,
