@@ -33,7 +33,7 @@ describe('writeFenced after the consumer group was deleted', () => {
     const copies: Array<{ ssc: StreamingContext; sink: PostgresSink<{ u: string; n: number }> }> = [];
     const copy = (): { ssc: StreamingContext; tasks: () => number } => {
       const sink = new PostgresSink<{ u: string; n: number }>({
-        ...connection,
+        connection,
         table: s.table(table),
         columns: ['u', 'n'],
         keyColumns: ['u'],

@@ -24,7 +24,7 @@ const initial = initialJson ? (JSON.parse(initialJson) as Array<[string, number]
 const words = (line: string): string[] => line.toLowerCase().split(/\W+/).filter((w) => w.length > 0);
 
 const sink = new PostgresSink<{ word: string; n: number }>({
-  ...pg.connection,
+  connection: pg.connection,
   table: { schema: pg.schema, name: pg.table },
   columns: ['word', 'n'],
   keyColumns: ['word'],

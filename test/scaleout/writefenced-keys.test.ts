@@ -25,7 +25,7 @@ describe('writeFenced with a stream not keyed like its input', () => {
     expect(users.some((i) => partitionForKey(`u${i}`, 2) !== partitionForKey(i, 2))).toBe(true);
     const copy = (): { ssc: StreamingContext; sink: PostgresSink<{ uid: number; n: number }>; tasks: () => number } => {
       const sink = new PostgresSink<{ uid: number; n: number }>({
-        ...connection,
+        connection,
         table: s.table(table),
         columns: ['uid', 'n'],
         keyColumns: ['uid'],
