@@ -55,6 +55,7 @@
  *   printed (0.01 s: it idles). 01:24: Spark 4.43 M, dstreams 1 thread 7.04 M (1.59x), 2 threads
  *   13.28 M (3.00x); 01:30: Spark 4.37 M, 1 thread 6.75 M (1.54x), 2 threads 11.37 M (2.60x).
  *   Counts exact on every run. The 2-thread medians move by 15 % from one set to the next.
+ *   02:34 (load 0.0 before): Spark 3.86 M, 1 thread 6.19 M (1.60x), 2 threads 10.49 M (2.71x).
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
