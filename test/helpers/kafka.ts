@@ -134,6 +134,14 @@ export async function deleteTopic(topic: string, brokers = kafkaBrokers()): Prom
   await withAdmin(brokers, (admin) => admin.deleteTopics({ topics: [topic] }));
 }
 
+/** Deletes `topic` and waits (up to 30 s) until the broker no longer lists it. */
+export async function deleteTopicAndWait(topic: string, brokers = kafkaBrokers()): Promise<void> {
+  await withAdmin(brokers, async (admin) => {
+    await admin.deleteTopics({ topics: [topic] });
+    for (let i = 0; i < 300 && (await admin.listTopics()).includes(topic); i++) await new Promise((r) => setTimeout(r, 100));
+  });
+}
+
 /** Each partition's log-end offset (the next offset to be written), by partition number. */
 export async function topicEndOffsets(topic: string, brokers = kafkaBrokers()): Promise<Record<number, number>> {
   return withAdmin(brokers, async (admin) => {

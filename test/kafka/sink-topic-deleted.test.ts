@@ -4,18 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { KafkaSink, KafkaSinkError } from '../../src/index.js';
 import { MemoryStream } from '../../src/sql/index.js';
-import { createTopic, deleteTopic, kafkaBrokers, kafkaClient, uniqueTopic } from '../helpers/kafka.js';
+import { createTopic, deleteTopicAndWait, kafkaBrokers, uniqueTopic } from '../helpers/kafka.js';
 import { session, tempDir } from '../sql/helpers.js';
-
-async function waitUntilGone(topic: string): Promise<void> {
-  const admin = kafkaClient().admin();
-  await admin.connect();
-  try {
-    for (let i = 0; i < 300 && (await admin.listTopics()).includes(topic); i++) await new Promise((r) => setTimeout(r, 100));
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 describe('KafkaSink, topic deleted under it', () => {
   it('fails the next write naming the topic and its partitions before and now', { timeout: 90_000 }, async () => {
@@ -26,8 +16,7 @@ describe('KafkaSink, topic deleted under it', () => {
     try {
       await sink.write(batch(0));
       await sink.write(batch(300)); // the sink has now seen the topic's 3 partitions
-      await deleteTopic(topic);
-      await waitUntilGone(topic);
+      await deleteTopicAndWait(topic);
       const error = await sink.write(batch(600)).then(
         () => undefined,
         (e: unknown) => e,
@@ -56,8 +45,7 @@ describe("writeStream.format('kafka'), topic deleted under it", () => {
     try {
       input.addData(...Array.from({ length: 300 }, (_, i) => `v${i}`));
       await q.processAllAvailable();
-      await deleteTopic(topic);
-      await waitUntilGone(topic);
+      await deleteTopicAndWait(topic);
       input.addData(...Array.from({ length: 300 }, (_, i) => `w${i}`));
       await q.processAllAvailable().catch(() => undefined);
       const message = String((q.exception() as Error | null)?.message);
